@@ -1,0 +1,32 @@
+# Examples, built in the tree with the flexos-link just built. `make demo`
+# runs the hello example with one and with two compartments.
+FLEXOS_LINK_INTREE = FLEXOS_LIBDIR=$(abs_top_builddir) $(abs_top_builddir)/flexos-link
+EXAMPLE_DEPS = flexos-link$(EXEEXT) libflexos.a $(lib_LIBRARIES)
+
+noinst_LIBRARIES += examples/hello/libsecret.a
+examples_hello_libsecret_a_SOURCES = examples/hello/secretlib.c examples/hello/secretlib.h
+examples_hello_libsecret_a_CFLAGS = $(AM_CFLAGS) -fPIE
+
+examples/hello/app.o: examples/hello/app.c examples/hello/secretlib.h include/flexos/flexos.h
+	$(AM_V_CC)$(COMPILE) -fPIE -c -o $@ $(srcdir)/examples/hello/app.c
+
+examples/hello/hello-one: examples/hello/one.yaml examples/hello/app.o examples/hello/libsecret.a $(EXAMPLE_DEPS)
+	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c $(srcdir)/examples/hello/one.yaml -o $@ \
+		examples/hello/app.o examples/hello/libsecret.a
+
+examples/hello/hello-two: examples/hello/two.yaml examples/hello/app.o examples/hello/libsecret.a $(EXAMPLE_DEPS)
+	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c $(srcdir)/examples/hello/two.yaml -o $@ \
+		examples/hello/app.o examples/hello/libsecret.a
+
+HELLO_IMAGES = examples/hello/hello-one examples/hello/hello-two
+noinst_DATA = $(HELLO_IMAGES)
+CLEANFILES += examples/hello/app.o $(HELLO_IMAGES)
+
+demo: $(HELLO_IMAGES)
+	@echo "== hello, one compartment (examples/hello/one.yaml)"
+	examples/hello/hello-one --map
+	@echo "== hello, the library in its own compartment (examples/hello/two.yaml)"
+	examples/hello/hello-two --map
+.PHONY: demo
+
+EXTRA_DIST += examples/hello/one.yaml examples/hello/two.yaml examples/hello/Makefile

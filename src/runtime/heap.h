@@ -1,0 +1,48 @@
+/*
+ * This file is private to the FlexOS runtime: the allocator behind every
+ * compartment heap and the shared heap.
+ *
+ * A heap is one reserved range of address space; its bookkeeping lives at
+ * the start of that range, so protecting the range protects the
+ * bookkeeping too and a compartment can never reach another's allocator
+ * state. Every function is thread-safe.
+ */
+#ifndef FLEXOS_HEAP_H
+#define FLEXOS_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct flexos__heap;
+
+/*
+ * Reserves len bytes (a multiple of the page size) at a kernel-chosen
+ * address, mapped shared between processes when shared is nonzero (the
+ * process backend forks after this), and sets up a heap in them owned by
+ * owner (a compartment id, or -1 for the shared heap). Returns NULL and
+ * sets errno on failure.
+ */
+struct flexos__heap *flexos__heap_create(size_t len, int owner, int shared);
+
+/* The whole range the heap occupies, bookkeeping included. */
+void flexos__heap_range(const struct flexos__heap *h, uintptr_t *start, uintptr_t *end);
+
+/* The owner given to flexos__heap_create. */
+int flexos__heap_owner(const struct flexos__heap *h);
+
+/* Whether p lies inside the heap's range. */
+int flexos__heap_contains(const struct flexos__heap *h, const void *p);
+
+/* malloc, aligned allocation (align a power of two), free, realloc. */
+void *flexos__heap_alloc(struct flexos__heap *h, size_t size);
+void *flexos__heap_alloc_aligned(struct flexos__heap *h, size_t align, size_t size);
+void flexos__heap_free(struct flexos__heap *h, void *p);
+void *flexos__heap_realloc(struct flexos__heap *h, void *p, size_t size);
+
+/* The usable size of an allocation of this heap. */
+size_t flexos__heap_usable_size(struct flexos__heap *h, const void *p);
+
+/* Bytes currently allocated (payload, as requested rounded up). */
+size_t flexos__heap_in_use(struct flexos__heap *h);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * Introspection: which compartment is running, and the image's map.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include <flexos/flexos.h>
+
+#include "runtime.h"
+
+static const struct flexos_image *image(void)
+{
+	return flexos__runtime()->image;
+}
+
+int flexos__compartment_of_code(uintptr_t addr)
+{
+	const struct flexos_image *img = image();
+
+	for (uint32_t id = 0; id < img->ncompartments; id++) {
+		const struct flexos_region *t =
+			&img->compartments[id].regions[FLEXOS_REGION_TEXT];
+		if (addr >= t->start && addr < t->end)
+			return (int)id;
+	}
+	return (int)img->default_id;
+}
+
+/* noinline: the return address must be our caller's. */
+__attribute__((noinline)) int flexos_compartment_id(void)
+{
+	return flexos__compartment_of_code((uintptr_t)__builtin_return_address(0));
+}
+
+__attribute__((noinline)) const char *flexos_compartment_name(void)
+{
+	int id = flexos__compartment_of_code((uintptr_t)__builtin_return_address(0));
+	return image()->compartments[id].name;
+}
+
+int flexos_compartment_count(void)
+{
+	return (int)image()->ncompartments;
+}
+
+const char *flexos_compartment_name_of(int id)
+{
+	if (id < 0 || (uint32_t)id >= image()->ncompartments)
+		return NULL;
+	return image()->compartments[id].name;
+}
+
+const char *flexos_backend_name(void)
+{
+	return flexos__backend.name;
+}
+
+static const char *const region_names[FLEXOS_REGION_COUNT] = {
+	[FLEXOS_REGION_TEXT] = "text",
+	[FLEXOS_REGION_RODATA] = "rodata",
+	[FLEXOS_REGION_DATA] = "data",
+	[FLEXOS_REGION_BSS] = "bss",
+};
+
+static void print_region(FILE *f, const char *name, const struct flexos_region *r)
+{
+	fprintf(f, "    %-8s %#14lx-%#14lx %8lu KiB\n", name, (unsigned long)r->start,
+		(unsigned long)r->end, (unsigned long)(r->end - r->start) / 1024);
+}
+
+int flexos_print_map(FILE *f)
+{
+	const struct flexos_runtime *rt = flexos__runtime();
+	const struct flexos_image *img = rt->image;
+
+	fprintf(f, "flexos: %u compartment%s, backend %s, config %s\n", img->ncompartments,
+		img->ncompartments == 1 ? "" : "s", flexos__backend.name, img->config_path);
+	for (uint32_t id = 0; id < img->ncompartments; id++) {
+		const struct flexos_compartment *c = &img->compartments[id];
+		fprintf(f, "  compartment %u '%s'%s\n", id, c->name,
+			c->flags & FLEXOS_COMP_DEFAULT ? " (default)" : "");
+		fprintf(f, "    libraries");
+		for (uint32_t l = 0; l < img->nlibraries; l++)
+			if (img->libraries[l].compartment == id)
+				fprintf(f, " %s", img->libraries[l].name);
+		fprintf(f, "\n");
+		for (int r = 0; r < FLEXOS_REGION_COUNT; r++)
+			print_region(f, region_names[r], &c->regions[r]);
+		print_region(f, "heap", &rt->heaps[id]);
+	}
+	fprintf(f, "  shared\n");
+	print_region(f, "data", &img->shared);
+	print_region(f, "heap", &rt->shared_heap);
+	return fflush(f) == 0 && !ferror(f) ? 0 : -errno;
+}

@@ -1,0 +1,11 @@
+# The runtime core: libflexos.a, shared by every backend.
+lib_LIBRARIES += libflexos.a
+libflexos_a_SOURCES = \
+	src/runtime/runtime.h \
+	src/runtime/heap.h \
+	src/runtime/heap.c \
+	src/runtime/start.c \
+	src/runtime/shared.c \
+	src/runtime/introspect.c \
+	src/runtime/say.c
+libflexos_a_CFLAGS = $(AM_CFLAGS) -fPIE

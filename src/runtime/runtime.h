@@ -1,0 +1,32 @@
+/*
+ * This file is private to the FlexOS runtime (libflexos.a) and to the
+ * backends built from this tree. Applications use <flexos/flexos.h>.
+ */
+#ifndef FLEXOS_RUNTIME_H
+#define FLEXOS_RUNTIME_H
+
+#include <flexos/backend.h>
+#include <stdarg.h>
+#include <stdnoreturn.h>
+
+#include "heap.h"
+
+/* Starts the runtime once; every public entry point may call it. */
+void flexos__start(int argc, char **argv, char **envp);
+
+/* The heap of compartment id, or the shared heap for FLEXOS__SHARED_HEAP. */
+#define FLEXOS__SHARED_HEAP (-1)
+struct flexos__heap *flexos__heap_of(int id);
+
+/* The compartment whose .text holds addr, or the default compartment. */
+int flexos__compartment_of_code(uintptr_t addr);
+
+/*
+ * Prints "flexos: " and the message to stderr without allocating (safe in
+ * signal handlers and before the heaps exist), then exits or aborts.
+ */
+void flexos__say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+noreturn void flexos__die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+noreturn void flexos__abort(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * Shared memory that every compartment may access: the shared heap, and
+ * each thread's data shadow stack behind FLEXOS_SHARED_STACK.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <flexos/flexos.h>
+
+#include "runtime.h"
+
+void *flexos_shared_malloc(size_t size)
+{
+	return flexos__heap_alloc(flexos__heap_of(FLEXOS__SHARED_HEAP), size);
+}
+
+void *flexos_shared_calloc(size_t nmemb, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(nmemb, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = flexos_shared_malloc(total);
+	if (p)
+		memset(p, 0, total);
+	return p;
+}
+
+void flexos_shared_free(void *p)
+{
+	flexos__heap_free(flexos__heap_of(FLEXOS__SHARED_HEAP), p);
+}
+
+/*
+ * The data shadow stack: one block of the shared heap per thread, used
+ * strictly last-in first-out by FLEXOS_SHARED_STACK's cleanup. Only the
+ * pointers live in thread-local storage.
+ */
+static __thread uintptr_t dss_base, dss_top;
+
+void *flexos__dss_acquire(size_t size, size_t align)
+{
+	if (!dss_base) {
+		dss_base = (uintptr_t)flexos_shared_malloc(FLEXOS_SHARED_STACK_SIZE);
+		if (!dss_base)
+			flexos__abort("cannot allocate this thread's shared stack (%d bytes)",
+				      FLEXOS_SHARED_STACK_SIZE);
+		dss_top = dss_base;
+	}
+	uintptr_t p = (dss_top + align - 1) & ~(uintptr_t)(align - 1);
+	if (p + size > dss_base + FLEXOS_SHARED_STACK_SIZE || p + size < p)
+		flexos__abort("FLEXOS_SHARED_STACK: this thread's shared stack is full (%zu "
+			      "bytes requested, %d in all); allocate large objects with "
+			      "flexos_shared_malloc",
+			      size, FLEXOS_SHARED_STACK_SIZE);
+	memset((void *)p, 0, size);
+	dss_top = p + size;
+	return (void *)p;
+}
+
+void flexos__dss_release(const void *slot)
+{
+	/* Blocks end in reverse order, so the top returns to this object. */
+	dss_top = *(const uintptr_t *)slot;
+}

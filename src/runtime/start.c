@@ -1,0 +1,122 @@
+/*
+ * Start-up: before any constructor of the application runs, check the
+ * image descriptor flexos-link wrote, create the heaps and hand them to the
+ * backend. flexos-link places flexos__start in .init_array and wraps main
+ * so that the backend decides where main runs.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "runtime.h"
+
+/* Virtual space reserved per heap; pages are only used when touched. */
+#define COMPARTMENT_HEAP_SIZE (1ULL << 30)
+#define SHARED_HEAP_SIZE (1ULL << 30)
+
+static struct flexos_runtime runtime;
+static struct flexos__heap *heaps[FLEXOS_MAX_COMPARTMENTS];
+static struct flexos__heap *shared_heap;
+static int started;
+
+static const char *mechanism_name(uint32_t m)
+{
+	switch (m) {
+	case FLEXOS_MECH_NONE:
+		return "none";
+	case FLEXOS_MECH_MPK:
+		return "intel-mpk";
+	case FLEXOS_MECH_PROCESS:
+		return "process";
+	}
+	return "unknown";
+}
+
+static void check_image(const struct flexos_image *img)
+{
+	if (!img)
+		flexos__die(FLEXOS_EXIT_SETUP, "this program uses libflexos but was not linked "
+						"with flexos-link; link it with "
+						"'flexos-link -c flexos.yaml -o IMAGE ...'");
+	if (img->magic != FLEXOS_IMAGE_MAGIC || img->version != FLEXOS_IMAGE_VERSION)
+		flexos__die(FLEXOS_EXIT_SETUP, "the compartment table was written by another "
+						"version of flexos-link (version %u, runtime "
+						"expects %u); relink the image",
+			    img->version, FLEXOS_IMAGE_VERSION);
+	if (img->backend != &flexos__backend || img->mechanism != flexos__backend.mechanism)
+		flexos__die(FLEXOS_EXIT_SETUP, "%s asks for mechanism '%s' but the image was "
+						"linked with the '%s' backend; relink it with "
+						"flexos-link",
+			    img->config_path, mechanism_name(img->mechanism),
+			    flexos__backend.name);
+	if (img->ncompartments == 0 || img->ncompartments > flexos__backend.max_compartments ||
+	    img->default_id >= img->ncompartments)
+		flexos__die(FLEXOS_EXIT_SETUP, "the compartment table is inconsistent (%u "
+						"compartments, default %u); relink the image",
+			    img->ncompartments, img->default_id);
+}
+
+static void create_heaps(const struct flexos_image *img)
+{
+	shared_heap = flexos__heap_create(SHARED_HEAP_SIZE, FLEXOS__SHARED_HEAP, 1);
+	if (!shared_heap)
+		flexos__die(FLEXOS_EXIT_SETUP, "cannot reserve the shared heap: %s",
+			    strerror(errno));
+	flexos__heap_range(shared_heap, &runtime.shared_heap.start, &runtime.shared_heap.end);
+
+	for (uint32_t id = 0; id < img->ncompartments; id++) {
+		heaps[id] = flexos__heap_create(COMPARTMENT_HEAP_SIZE, (int)id, 0);
+		if (!heaps[id])
+			flexos__die(FLEXOS_EXIT_SETUP, "cannot reserve the heap of compartment "
+							"'%s': %s",
+				    img->compartments[id].name, strerror(errno));
+		flexos__heap_range(heaps[id], &runtime.heaps[id].start, &runtime.heaps[id].end);
+	}
+}
+
+void flexos__start(int argc, char **argv, char **envp)
+{
+	(void)argc, (void)argv, (void)envp;
+	if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+		return;
+
+	const struct flexos_image *img = &flexos__image;
+	check_image(img);
+	runtime.image = img;
+	create_heaps(img);
+
+	int err = flexos__backend.init(&runtime);
+	if (err)
+		flexos__die(FLEXOS_EXIT_SETUP, "the %s backend could not set up the "
+						"compartments (%s); the image does not run "
+						"unprotected",
+			    flexos__backend.name, strerror(-err));
+}
+
+const struct flexos_runtime *flexos__runtime(void)
+{
+	if (!started)
+		flexos__start(0, NULL, NULL);
+	return &runtime;
+}
+
+struct flexos__heap *flexos__heap_of(int id)
+{
+	flexos__runtime();
+	if (id == FLEXOS__SHARED_HEAP)
+		return shared_heap;
+	return heaps[id];
+}
+
+/* flexos-link links with --wrap=main: the backend decides where main runs. */
+int __real_main(int argc, char **argv, char **envp);
+int __wrap_main(int argc, char **argv, char **envp);
+
+int __wrap_main(int argc, char **argv, char **envp)
+{
+	flexos__runtime();
+	if (flexos__backend.run_main)
+		return flexos__backend.run_main(__real_main, argc, argv, envp);
+	return __real_main(argc, argv, envp);
+}

@@ -1,0 +1,1045 @@
+/*
+ * The flexos.yaml parser. libyaml builds the document tree; this file walks
+ * it and keeps every node's start mark, so that each message can say
+ * file:line:col. The format is specified in docs/config.md.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define NOT_FOUND ((size_t)-1)
+
+enum top_key { TKEY_COMPARTMENTS, TKEY_LIBRARIES };
+
+static const char *const top_keys[] = {
+	[TKEY_COMPARTMENTS] = "compartments",
+	[TKEY_LIBRARIES] = "libraries",
+	NULL,
+};
+
+enum compartment_key { CKEY_MECHANISM, CKEY_DEFAULT, CKEY_HARDENING, CKEY_STACK, CKEY_ON_CRASH };
+
+static const char *const compartment_keys[] = {
+	[CKEY_MECHANISM] = "mechanism",
+	[CKEY_DEFAULT] = "default",
+	[CKEY_HARDENING] = "hardening",
+	[CKEY_STACK] = "stack",
+	[CKEY_ON_CRASH] = "on_crash",
+	NULL,
+};
+
+static const char *const mechanism_names[] = {
+	[FLC_MECH_NONE] = "none",
+	[FLC_MECH_MPK] = "intel-mpk",
+	[FLC_MECH_PROCESS] = "process",
+	NULL,
+};
+
+static const char *const stack_names[] = {
+	[FLC_STACK_PRIVATE] = "private",
+	[FLC_STACK_SHARED] = "shared",
+	NULL,
+};
+
+static const char *const on_crash_names[] = {
+	[FLC_CRASH_ABORT] = "abort",
+	[FLC_CRASH_RESTART] = "restart",
+	NULL,
+};
+
+static const char *const hardening_names[] = {
+	"cfi", "asan", "safestack", "stack-protector", "ubsan", NULL,
+};
+
+/* What the checks need to know about a compartment beyond config.h. */
+struct comp_extra {
+	struct flc_pos default_pos; /* of the 'true' when marked default */
+	bool has_mechanism;
+	/* Set after an error on that key, which then needs no second error. */
+	bool bad_mechanism;
+	bool bad_default;
+};
+
+/*
+ * Errors are counted here rather than returned by the walk, so that the
+ * walk goes on and reports every independent mistake in one run.
+ */
+struct parser {
+	const char *name;
+	const char *text;
+	size_t len;
+	FILE *err;
+	yaml_document_t doc;
+	struct flc_config *cfg;
+	struct comp_extra *extra; /* parallel to cfg->compartments */
+	unsigned nerrors;
+	bool nomem_reported;
+};
+
+static void report(struct parser *p, struct flc_pos pos, const char *kind, const char *fmt,
+		   va_list ap)
+{
+	fprintf(p->err, "%s:%u:%u: %s: ", p->name, pos.line, pos.col, kind);
+	vfprintf(p->err, fmt, ap);
+	fputc('\n', p->err);
+}
+
+static void error_at(struct parser *p, struct flc_pos pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void warning_at(struct parser *p, struct flc_pos pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void error_at(struct parser *p, struct flc_pos pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(p, pos, "error", fmt, ap);
+	va_end(ap);
+	p->nerrors++;
+}
+
+static void warning_at(struct parser *p, struct flc_pos pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(p, pos, "warning", fmt, ap);
+	va_end(ap);
+}
+
+/* Out of memory has no position; say it once however often it happens. */
+static void nomem(struct parser *p)
+{
+	if (!p->nomem_reported)
+		fprintf(p->err, "%s: error: out of memory\n", p->name);
+	p->nomem_reported = true;
+	p->nerrors++;
+}
+
+static struct flc_pos mark_pos(yaml_mark_t m)
+{
+	return (struct flc_pos){ .line = (unsigned)m.line + 1, .col = (unsigned)m.column + 1 };
+}
+
+static struct flc_pos pos_of(const yaml_node_t *n)
+{
+	return mark_pos(n->start_mark);
+}
+
+static const char *str(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static yaml_node_t *node(struct parser *p, int id)
+{
+	return yaml_document_get_node(&p->doc, id);
+}
+
+static size_t nitems(const yaml_node_t *seq)
+{
+	return (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+}
+
+static yaml_node_t *item(struct parser *p, const yaml_node_t *seq, size_t i)
+{
+	return node(p, seq->data.sequence.items.start[i]);
+}
+
+static size_t npairs(const yaml_node_t *map)
+{
+	return (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+}
+
+static yaml_node_t *key_node(struct parser *p, const yaml_node_t *map, size_t i)
+{
+	return node(p, map->data.mapping.pairs.start[i].key);
+}
+
+static yaml_node_t *value_node(struct parser *p, const yaml_node_t *map, size_t i)
+{
+	return node(p, map->data.mapping.pairs.start[i].value);
+}
+
+/* libyaml tags every untagged scalar as a string; YAML 1.1 says these are null. */
+static bool is_null(const yaml_node_t *n)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+		if (strcmp(str(n), nulls[i]) == 0)
+			return true;
+	return false;
+}
+
+static const char *kind_of(const yaml_node_t *n)
+{
+	if (is_null(n))
+		return "nothing";
+	switch (n->type) {
+	case YAML_SEQUENCE_NODE:
+		return "a sequence";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "a scalar";
+	}
+}
+
+static size_t find_name(const char *const *names, const char *s)
+{
+	for (size_t i = 0; names[i]; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return NOT_FOUND;
+}
+
+/* Writes "a, b or c" into buf; the tables above all fit in 128 bytes. */
+static const char *join_names(char *buf, size_t size, const char *const *names)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; names[i] && used < size; i++) {
+		const char *sep = i == 0 ? "" : names[i + 1] ? ", " : " or ";
+
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", sep, names[i]);
+	}
+	return buf;
+}
+
+/* Names end up in symbol names such as __flexos_comp1_data_start. */
+static bool is_identifier(const yaml_node_t *n)
+{
+	const unsigned char *s = n->data.scalar.value;
+	size_t len = n->data.scalar.length;
+
+	if (len == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static char *copy_scalar(struct parser *p, const yaml_node_t *n)
+{
+	char *s;
+
+	if (strlen(str(n)) != n->data.scalar.length) {
+		error_at(p, pos_of(n), "'%s' contains a NUL character: remove it", str(n));
+		return NULL;
+	}
+	s = strdup(str(n));
+	if (!s)
+		nomem(p);
+	return s;
+}
+
+static void *alloc_array(struct parser *p, size_t n, size_t size)
+{
+	void *a = calloc(n, size);
+
+	if (!a)
+		nomem(p);
+	return a;
+}
+
+/*
+ * Returns the name of the key of pair i of map, or NULL after an error:
+ * libyaml accepts any node as a key and keeps duplicate keys, and the
+ * second of two equal keys would otherwise silently win.
+ */
+static const char *key_at(struct parser *p, const yaml_node_t *map, size_t i)
+{
+	const yaml_node_t *key = key_node(p, map, i);
+
+	if (key->type != YAML_SCALAR_NODE) {
+		error_at(p, pos_of(key), "a key must be a scalar, not %s", kind_of(key));
+		return NULL;
+	}
+	for (size_t j = 0; j < i; j++) {
+		const yaml_node_t *prev = key_node(p, map, j);
+
+		if (prev->type == YAML_SCALAR_NODE && strcmp(str(prev), str(key)) == 0) {
+			error_at(p, pos_of(key), "duplicate key '%s' (first at %u:%u): keep only one",
+				 str(key), pos_of(prev).line, pos_of(prev).col);
+			return NULL;
+		}
+	}
+	return str(key);
+}
+
+/*
+ * Maps v, the value of key in compartment comp, onto its index in names.
+ * Returns NOT_FOUND after an error that lists the accepted names.
+ */
+static size_t choose(struct parser *p, const struct flc_compartment *comp, const yaml_node_t *key,
+		     const yaml_node_t *v, const char *const *names)
+{
+	char expected[128];
+	size_t i;
+
+	join_names(expected, sizeof(expected), names);
+	if (is_null(v)) {
+		error_at(p, pos_of(key), "'%s' of compartment '%s' has no value (expected %s)", str(key),
+			 comp->name, expected);
+		return NOT_FOUND;
+	}
+	if (v->type != YAML_SCALAR_NODE) {
+		error_at(p, pos_of(v), "'%s' of compartment '%s' must be one of %s, not %s", str(key),
+			 comp->name, expected, kind_of(v));
+		return NOT_FOUND;
+	}
+	i = find_name(names, str(v));
+	if (i == NOT_FOUND)
+		error_at(p, pos_of(v), "unknown %s '%s' (expected %s)", str(key), str(v), expected);
+	return i;
+}
+
+/* YAML 1.1 booleans, as the FlexOS tutorial writes "True"; quoted ones are strings. */
+static int get_bool(struct parser *p, const struct flc_compartment *comp, const yaml_node_t *key,
+		    const yaml_node_t *v, bool *out)
+{
+	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "YES",
+					   "on",   "On",   "ON",   NULL };
+	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "NO",
+					  "off",   "Off",   "OFF",   NULL };
+
+	if (is_null(v)) {
+		error_at(p, pos_of(key), "'%s' of compartment '%s' has no value (expected true or false)",
+			 str(key), comp->name);
+		return -1;
+	}
+	if (v->type != YAML_SCALAR_NODE) {
+		error_at(p, pos_of(v), "'%s' of compartment '%s' must be true or false, not %s", str(key),
+			 comp->name, kind_of(v));
+		return -1;
+	}
+	if (v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+		error_at(p, pos_of(v),
+			 "'%s' of compartment '%s' must be true or false, not the string '%s': remove the quotes",
+			 str(key), comp->name, str(v));
+		return -1;
+	}
+	if (find_name(yes, str(v)) != NOT_FOUND) {
+		*out = true;
+		return 0;
+	}
+	if (find_name(no, str(v)) != NOT_FOUND) {
+		*out = false;
+		return 0;
+	}
+	error_at(p, pos_of(v), "'%s' of compartment '%s' must be true or false, not '%s'", str(key),
+		 comp->name, str(v));
+	return -1;
+}
+
+static void parse_hardening(struct parser *p, struct flc_compartment *comp, const yaml_node_t *key,
+			    const yaml_node_t *v)
+{
+	size_t n;
+
+	if (is_null(v))
+		return;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		error_at(p, pos_of(v),
+			 "'hardening' of compartment '%s' must be a sequence, e.g. [cfi, asan], not %s",
+			 comp->name, kind_of(v));
+		return;
+	}
+	n = nitems(v);
+	if (n == 0)
+		return;
+	comp->hardening = alloc_array(p, n, sizeof(*comp->hardening));
+	if (!comp->hardening)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *h = item(p, v, i);
+		char *s;
+
+		if (choose(p, comp, key, h, hardening_names) == NOT_FOUND)
+			continue;
+		warning_at(p, pos_of(h), "hardening '%s' is not implemented by this version and is ignored",
+			   str(h));
+		s = copy_scalar(p, h);
+		if (s)
+			comp->hardening[comp->nhardening++] = s;
+	}
+}
+
+/* Reads the options of comp from the pairs of map, starting at pair first. */
+static void parse_compartment_options(struct parser *p, struct flc_compartment *comp,
+				      struct comp_extra *x, const yaml_node_t *map, size_t first)
+{
+	char expected[128];
+
+	for (size_t i = first; i < npairs(map); i++) {
+		const char *name = key_at(p, map, i);
+		const yaml_node_t *k = key_node(p, map, i);
+		const yaml_node_t *v = value_node(p, map, i);
+		size_t c;
+
+		if (!name)
+			continue;
+		switch (find_name(compartment_keys, name)) {
+		case CKEY_MECHANISM:
+			c = choose(p, comp, k, v, mechanism_names);
+			if (c == NOT_FOUND) {
+				x->bad_mechanism = true;
+				break;
+			}
+			comp->mechanism = (enum flc_mechanism)c;
+			comp->mechanism_pos = pos_of(v);
+			x->has_mechanism = true;
+			break;
+		case CKEY_DEFAULT:
+			if (get_bool(p, comp, k, v, &comp->is_default) == 0)
+				x->default_pos = pos_of(v);
+			else
+				x->bad_default = true;
+			break;
+		case CKEY_HARDENING:
+			parse_hardening(p, comp, k, v);
+			break;
+		case CKEY_STACK:
+			c = choose(p, comp, k, v, stack_names);
+			if (c != NOT_FOUND)
+				comp->stack = (enum flc_stack_mode)c;
+			break;
+		case CKEY_ON_CRASH:
+			c = choose(p, comp, k, v, on_crash_names);
+			if (c != NOT_FOUND)
+				comp->on_crash = (enum flc_on_crash)c;
+			break;
+		default:
+			error_at(p, pos_of(k), "unknown key '%s' in compartment '%s' (expected: %s)", name,
+				 comp->name, join_names(expected, sizeof(expected), compartment_keys));
+		}
+	}
+}
+
+/*
+ * A compartment is one mapping whose first key is its name, with a null
+ * value: "- comp1:" followed by the options at the same indentation, which
+ * is how the FlexOS tutorial writes it. The options may instead be the
+ * value of the name: "- comp1: {mechanism: none}".
+ */
+static void parse_compartment(struct parser *p, const yaml_node_t *it)
+{
+	struct flc_config *cfg = p->cfg;
+	struct flc_compartment *comp = &cfg->compartments[cfg->ncompartments];
+	struct comp_extra *x = &p->extra[cfg->ncompartments];
+	const yaml_node_t *name, *v;
+
+	if (it->type != YAML_MAPPING_NODE || npairs(it) == 0) {
+		error_at(p, pos_of(it),
+			 "each compartment must be a mapping whose first key is its name, e.g. '- comp1:', not %s",
+			 kind_of(it));
+		return;
+	}
+	if (!key_at(p, it, 0))
+		return;
+	name = key_node(p, it, 0);
+	v = value_node(p, it, 0);
+	if (find_name(compartment_keys, str(name)) != NOT_FOUND && !is_null(v) &&
+	    v->type != YAML_MAPPING_NODE) {
+		error_at(p, pos_of(name),
+			 "this compartment has no name: it starts with '%s'; start it with its name, e.g. '- comp1:'",
+			 str(name));
+		return;
+	}
+	if (!is_identifier(name))
+		error_at(p, pos_of(name),
+			 "compartment name '%s' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*): rename it, it is used in symbol names",
+			 str(name));
+	comp->name = copy_scalar(p, name);
+	if (!comp->name)
+		return;
+	cfg->ncompartments++;
+	comp->pos = pos_of(name);
+	comp->mechanism_pos = comp->pos;
+
+	if (v->type == YAML_MAPPING_NODE) {
+		parse_compartment_options(p, comp, x, v, 0);
+		for (size_t i = 1; i < npairs(it); i++)
+			error_at(p, pos_of(key_node(p, it, i)),
+				 "compartment '%s' already has its options in a nested mapping: move this key into it",
+				 comp->name);
+		return;
+	}
+	if (v->type == YAML_SCALAR_NODE && !is_null(v))
+		error_at(p, pos_of(v),
+			 "the name of compartment '%s' must be followed by ':' alone, not by '%s': write each option on its own line below the name, e.g. 'mechanism: %s'",
+			 comp->name, str(v), str(v));
+	else if (v->type == YAML_SEQUENCE_NODE)
+		error_at(p, pos_of(v),
+			 "the name of compartment '%s' must be followed by ':' alone or by a mapping of options, not by a sequence",
+			 comp->name);
+	parse_compartment_options(p, comp, x, it, 1);
+}
+
+static void parse_compartments(struct parser *p, const yaml_node_t *key, const yaml_node_t *seq)
+{
+	size_t n;
+
+	if (is_null(seq) || (seq->type == YAML_SEQUENCE_NODE && nitems(seq) == 0)) {
+		error_at(p, pos_of(key),
+			 "'compartments' is empty: declare at least one compartment, e.g. '- comp1:'");
+		return;
+	}
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		error_at(p, pos_of(seq),
+			 "'compartments' must be a sequence of '- name:' items, not %s", kind_of(seq));
+		return;
+	}
+	n = nitems(seq);
+	p->cfg->compartments = alloc_array(p, n, sizeof(*p->cfg->compartments));
+	p->extra = alloc_array(p, n, sizeof(*p->extra));
+	if (!p->cfg->compartments || !p->extra)
+		return;
+	for (size_t i = 0; i < n; i++)
+		parse_compartment(p, item(p, seq, i));
+}
+
+static void add_input(struct parser *p, struct flc_library *lib, const yaml_node_t *in)
+{
+	char *s;
+
+	if (in->type != YAML_SCALAR_NODE || is_null(in)) {
+		error_at(p, pos_of(in), "an input of library '%s' must be a file name or pattern, not %s",
+			 lib->name, kind_of(in));
+		return;
+	}
+	if (in->data.scalar.length == 0) {
+		error_at(p, pos_of(in), "an input of library '%s' is empty: give a file name or pattern",
+			 lib->name);
+		return;
+	}
+	s = copy_scalar(p, in);
+	if (!s)
+		return;
+	lib->inputs[lib->ninputs] = s;
+	lib->input_pos[lib->ninputs] = pos_of(in);
+	lib->ninputs++;
+}
+
+static void parse_inputs(struct parser *p, struct flc_library *lib, const yaml_node_t *key,
+			 const yaml_node_t *v)
+{
+	size_t n = v->type == YAML_SEQUENCE_NODE ? nitems(v) : 1;
+
+	if (is_null(v) || n == 0) {
+		error_at(p, pos_of(key),
+			 "'inputs' of library '%s' is empty: list at least one file or pattern, or remove the key",
+			 lib->name);
+		return;
+	}
+	lib->inputs = alloc_array(p, n, sizeof(*lib->inputs));
+	lib->input_pos = alloc_array(p, n, sizeof(*lib->input_pos));
+	if (!lib->inputs || !lib->input_pos)
+		return;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		add_input(p, lib, v);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		add_input(p, lib, item(p, v, i));
+}
+
+/* A library is one mapping "name: compartment", optionally with "inputs". */
+static void parse_library(struct parser *p, const yaml_node_t *it)
+{
+	struct flc_config *cfg = p->cfg;
+	struct flc_library *lib = &cfg->libraries[cfg->nlibraries];
+	const yaml_node_t *name, *v;
+
+	if (it->type != YAML_MAPPING_NODE || npairs(it) == 0) {
+		error_at(p, pos_of(it),
+			 "each library must be a mapping 'name: compartment', e.g. '- lwip: comp1', not %s",
+			 kind_of(it));
+		return;
+	}
+	if (!key_at(p, it, 0))
+		return;
+	name = key_node(p, it, 0);
+	v = value_node(p, it, 0);
+	if (!is_identifier(name))
+		error_at(p, pos_of(name),
+			 "library name '%s' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*): rename it, it is used in symbol names",
+			 str(name));
+	lib->name = copy_scalar(p, name);
+	if (!lib->name)
+		return;
+	cfg->nlibraries++;
+	lib->pos = pos_of(name);
+	lib->compartment_index = NOT_FOUND;
+
+	if (is_null(v)) {
+		error_at(p, pos_of(name), "library '%s' has no compartment: write '- %s: COMPARTMENT'",
+			 lib->name, lib->name);
+	} else if (v->type != YAML_SCALAR_NODE) {
+		error_at(p, pos_of(v), "the compartment of library '%s' must be a name, not %s", lib->name,
+			 kind_of(v));
+	} else {
+		lib->compartment = copy_scalar(p, v);
+		lib->compartment_pos = pos_of(v);
+	}
+
+	for (size_t i = 1; i < npairs(it); i++) {
+		const char *key = key_at(p, it, i);
+
+		if (!key)
+			continue;
+		if (strcmp(key, "inputs") == 0)
+			parse_inputs(p, lib, key_node(p, it, i), value_node(p, it, i));
+		else
+			error_at(p, pos_of(key_node(p, it, i)),
+				 "unknown key '%s' in library '%s' (expected: inputs)", key, lib->name);
+	}
+}
+
+static void parse_libraries(struct parser *p, const yaml_node_t *seq)
+{
+	size_t n;
+
+	if (is_null(seq))
+		return;
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		error_at(p, pos_of(seq),
+			 "'libraries' must be a sequence of '- name: compartment' items, not %s",
+			 kind_of(seq));
+		return;
+	}
+	n = nitems(seq);
+	if (n == 0)
+		return;
+	p->cfg->libraries = alloc_array(p, n, sizeof(*p->cfg->libraries));
+	if (!p->cfg->libraries)
+		return;
+	for (size_t i = 0; i < n; i++)
+		parse_library(p, item(p, seq, i));
+}
+
+static void check_mechanisms(struct parser *p)
+{
+	struct flc_config *cfg = p->cfg;
+	const struct flc_compartment *first = &cfg->compartments[0];
+	char how[96];
+	size_t max;
+	bool mixed = false;
+
+	cfg->mechanism = first->mechanism;
+	for (size_t i = 0; i < cfg->ncompartments; i++)
+		if (p->extra[i].bad_mechanism)
+			return;
+	if (p->extra[0].has_mechanism)
+		snprintf(how, sizeof(how), "%s (%u:%u)", flc_mechanism_name(first->mechanism),
+			 first->mechanism_pos.line, first->mechanism_pos.col);
+	else
+		snprintf(how, sizeof(how), "none (it has no 'mechanism' key, %u:%u)", first->pos.line,
+			 first->pos.col);
+	for (size_t i = 1; i < cfg->ncompartments; i++) {
+		const struct flc_compartment *c = &cfg->compartments[i];
+
+		if (c->mechanism == first->mechanism)
+			continue;
+		error_at(p, c->mechanism_pos,
+			 "all compartments must use the same mechanism: '%s' uses %s but '%s' uses %s%s",
+			 first->name, how, c->name, flc_mechanism_name(c->mechanism),
+			 p->extra[i].has_mechanism ? "" : " (it has no 'mechanism' key)");
+		mixed = true;
+	}
+	max = flc_mechanism_max(cfg->mechanism);
+	if (mixed || cfg->ncompartments <= max)
+		return;
+	if (cfg->mechanism == FLC_MECH_MPK)
+		error_at(p, cfg->compartments[max].pos,
+			 "too many compartments for intel-mpk: %zu declared, at most %zu (%zu protection keys are available besides key 0, which the runtime keeps): merge some compartments",
+			 cfg->ncompartments, max, max);
+	else
+		error_at(p, cfg->compartments[max].pos,
+			 "too many compartments for %s: %zu declared, at most %zu: merge some compartments",
+			 flc_mechanism_name(cfg->mechanism), cfg->ncompartments, max);
+}
+
+/* A sole compartment is the default whether marked or not: there is no choice. */
+static void check_default(struct parser *p, const yaml_node_t *seq)
+{
+	struct flc_config *cfg = p->cfg;
+	size_t first = NOT_FOUND;
+	bool bad = false;
+
+	if (cfg->ncompartments == 1) {
+		cfg->compartments[0].is_default = true;
+		cfg->default_index = 0;
+		return;
+	}
+	for (size_t i = 0; i < cfg->ncompartments; i++) {
+		const struct flc_compartment *c = &cfg->compartments[i];
+		struct flc_pos at = p->extra[i].default_pos;
+
+		bad |= p->extra[i].bad_default;
+		if (!c->is_default)
+			continue;
+		if (first == NOT_FOUND) {
+			first = i;
+			continue;
+		}
+		error_at(p, at,
+			 "compartments '%s' (%u:%u) and '%s' (%u:%u) are both marked 'default: true': keep only one",
+			 cfg->compartments[first].name, p->extra[first].default_pos.line,
+			 p->extra[first].default_pos.col, c->name, at.line, at.col);
+	}
+	if (first == NOT_FOUND && !bad)
+		error_at(p, pos_of(seq),
+			 "no default compartment: mark one of the %zu compartments with 'default: true' (it receives every input no library claims)",
+			 cfg->ncompartments);
+	else if (first != NOT_FOUND)
+		cfg->default_index = first;
+}
+
+static void check_compartments(struct parser *p, const yaml_node_t *seq)
+{
+	struct flc_config *cfg = p->cfg;
+
+	if (cfg->ncompartments == 0)
+		return;
+	for (size_t i = 1; i < cfg->ncompartments; i++) {
+		const struct flc_compartment *c = &cfg->compartments[i];
+
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(cfg->compartments[j].name, c->name) != 0)
+				continue;
+			error_at(p, c->pos,
+				 "compartment '%s' is declared twice (first at %u:%u): rename or remove one",
+				 c->name, cfg->compartments[j].pos.line, cfg->compartments[j].pos.col);
+			break;
+		}
+	}
+	check_mechanisms(p);
+	check_default(p, seq);
+}
+
+static void check_libraries(struct parser *p)
+{
+	struct flc_config *cfg = p->cfg;
+
+	for (size_t i = 0; i < cfg->nlibraries; i++) {
+		struct flc_library *lib = &cfg->libraries[i];
+		size_t c;
+
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(cfg->libraries[j].name, lib->name) != 0)
+				continue;
+			error_at(p, lib->pos,
+				 "library '%s' is declared twice (first at %u:%u): a library lives in one compartment, remove one",
+				 lib->name, cfg->libraries[j].pos.line, cfg->libraries[j].pos.col);
+			break;
+		}
+		if (!lib->compartment)
+			continue;
+		c = flc_find_compartment(cfg, lib->compartment);
+		if (c == NOT_FOUND) {
+			error_at(p, lib->compartment_pos,
+				 "library '%s' is placed in unknown compartment '%s': declare it under 'compartments' or fix the name",
+				 lib->name, lib->compartment);
+			continue;
+		}
+		lib->compartment_index = c;
+		cfg->compartments[c].nlibraries++;
+	}
+}
+
+/*
+ * Only on a config without errors: a misspelt compartment in 'libraries'
+ * would otherwise also show up as a spurious empty compartment.
+ */
+static void warn_empty_compartments(struct parser *p)
+{
+	struct flc_config *cfg = p->cfg;
+
+	if (p->nerrors)
+		return;
+	for (size_t i = 0; i < cfg->ncompartments; i++) {
+		const struct flc_compartment *c = &cfg->compartments[i];
+
+		if (c->nlibraries == 0 && !c->is_default)
+			warning_at(p, c->pos,
+				   "compartment '%s' has no library and is not the default: nothing will be placed in it",
+				   c->name);
+	}
+}
+
+static void walk(struct parser *p)
+{
+	const yaml_node_t *root = yaml_document_get_root_node(&p->doc);
+	const yaml_node_t *comps = NULL;
+	char expected[64];
+
+	if (!root) {
+		error_at(p, (struct flc_pos){ 1, 1 },
+			 "the file is empty: declare at least one compartment under 'compartments:'");
+		return;
+	}
+	if (is_null(root)) {
+		error_at(p, pos_of(root),
+			 "the document is empty: declare at least one compartment under 'compartments:'");
+		return;
+	}
+	if (root->type != YAML_MAPPING_NODE) {
+		error_at(p, pos_of(root),
+			 "the top level must be a mapping with the keys 'compartments' and 'libraries', not %s",
+			 kind_of(root));
+		return;
+	}
+	for (size_t i = 0; i < npairs(root); i++) {
+		const char *key = key_at(p, root, i);
+
+		if (!key)
+			continue;
+		switch (find_name(top_keys, key)) {
+		case TKEY_COMPARTMENTS:
+			comps = value_node(p, root, i);
+			parse_compartments(p, key_node(p, root, i), comps);
+			break;
+		case TKEY_LIBRARIES:
+			parse_libraries(p, value_node(p, root, i));
+			break;
+		default:
+			error_at(p, pos_of(key_node(p, root, i)), "unknown top-level key '%s' (expected: %s)",
+				 key, join_names(expected, sizeof(expected), top_keys));
+		}
+	}
+	if (!comps) {
+		error_at(p, pos_of(root),
+			 "no 'compartments' key: declare at least one compartment under 'compartments:'");
+		return;
+	}
+	check_compartments(p, comps);
+	check_libraries(p);
+	warn_empty_compartments(p);
+}
+
+static struct flc_pos pos_at_offset(const struct parser *p, size_t offset)
+{
+	struct flc_pos pos = { 1, 1 };
+
+	for (size_t i = 0; i < offset && i < p->len; i++) {
+		if (p->text[i] == '\n') {
+			pos.line++;
+			pos.col = 1;
+		} else {
+			pos.col++;
+		}
+	}
+	return pos;
+}
+
+/* Tabs are the usual cause of a scanner error in hand-written YAML. */
+static bool indented_with_tab(const struct parser *p, unsigned line)
+{
+	size_t i = 0;
+
+	for (unsigned l = 1; l < line && i < p->len; i++)
+		if (p->text[i] == '\n')
+			l++;
+	for (; i < p->len && (p->text[i] == ' ' || p->text[i] == '\t'); i++)
+		if (p->text[i] == '\t')
+			return true;
+	return false;
+}
+
+static void report_yaml_error(struct parser *p, const yaml_parser_t *yp)
+{
+	struct flc_pos pos = mark_pos(yp->problem_mark);
+	char context[160] = "";
+
+	if (yp->error == YAML_MEMORY_ERROR) {
+		nomem(p);
+		return;
+	}
+	if (yp->error == YAML_READER_ERROR) {
+		error_at(p, pos_at_offset(p, yp->problem_offset),
+			 "invalid YAML: %s (byte 0x%02X): the file must be UTF-8 text", yp->problem,
+			 (unsigned)yp->problem_value & 0xff);
+		return;
+	}
+	if (yp->context)
+		snprintf(context, sizeof(context), " (%s at %u:%u)", yp->context,
+			 mark_pos(yp->context_mark).line, mark_pos(yp->context_mark).col);
+	error_at(p, pos, "invalid YAML: %s%s%s", yp->problem ? yp->problem : "unknown error", context,
+		 indented_with_tab(p, pos.line) ? ": YAML does not allow tabs in indentation, use spaces"
+						: "");
+}
+
+/*
+ * libyaml reports a syntax error in the stream only when it reaches it, so
+ * the rest of the stream is loaded too: it must hold no second document.
+ */
+static int check_rest(struct parser *p, yaml_parser_t *yp)
+{
+	yaml_document_t next;
+	const yaml_node_t *root;
+
+	if (!yaml_parser_load(yp, &next)) {
+		report_yaml_error(p, yp);
+		return -1;
+	}
+	root = yaml_document_get_root_node(&next);
+	if (root)
+		error_at(p, mark_pos(next.start_mark),
+			 "a second YAML document starts here: flexos.yaml holds one, remove this '---' and what follows");
+	yaml_document_delete(&next);
+	return root ? -1 : 0;
+}
+
+int flc_parse_string(const char *name, const char *text, size_t len, struct flc_config *out,
+		     FILE *err)
+{
+	struct parser p = { .name = name, .text = text, .len = len, .err = err, .cfg = out };
+	yaml_parser_t yp;
+
+	memset(out, 0, sizeof(*out));
+	if (!yaml_parser_initialize(&yp)) {
+		nomem(&p);
+		return -1;
+	}
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&yp, &p.doc)) {
+		report_yaml_error(&p, &yp);
+		yaml_parser_delete(&yp);
+		return -1;
+	}
+	out->path = strdup(name);
+	if (!out->path)
+		nomem(&p);
+	else if (check_rest(&p, &yp) == 0)
+		walk(&p);
+	yaml_document_delete(&p.doc);
+	yaml_parser_delete(&yp);
+	free(p.extra);
+	if (p.nerrors) {
+		flc_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+static int read_all(FILE *f, char **buf, size_t *len)
+{
+	size_t size = 4096, n = 0;
+	char *b = NULL;
+
+	for (;;) {
+		char *bigger = realloc(b, size);
+
+		if (!bigger) {
+			free(b);
+			errno = ENOMEM;
+			return -1;
+		}
+		b = bigger;
+		n += fread(b + n, 1, size - n, f);
+		if (n < size)
+			break;
+		size *= 2;
+	}
+	if (ferror(f)) {
+		free(b);
+		errno = EIO;
+		return -1;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+int flc_parse_file(const char *path, struct flc_config *out, FILE *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *text;
+	size_t len;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!f) {
+		fprintf(err, "%s: error: cannot open the config: %s\n", path, strerror(errno));
+		return -1;
+	}
+	ret = read_all(f, &text, &len);
+	if (ret < 0)
+		fprintf(err, "%s: error: cannot read the config: %s\n", path, strerror(errno));
+	fclose(f);
+	if (ret < 0)
+		return -1;
+	ret = flc_parse_string(path, text, len, out, err);
+	free(text);
+	return ret;
+}
+
+static void free_strings(char **s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(s[i]);
+	free(s);
+}
+
+void flc_free(struct flc_config *cfg)
+{
+	for (size_t i = 0; i < cfg->ncompartments; i++) {
+		free(cfg->compartments[i].name);
+		free_strings(cfg->compartments[i].hardening, cfg->compartments[i].nhardening);
+	}
+	for (size_t i = 0; i < cfg->nlibraries; i++) {
+		free(cfg->libraries[i].name);
+		free(cfg->libraries[i].compartment);
+		free_strings(cfg->libraries[i].inputs, cfg->libraries[i].ninputs);
+		free(cfg->libraries[i].input_pos);
+	}
+	free(cfg->compartments);
+	free(cfg->libraries);
+	free(cfg->path);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *flc_mechanism_name(enum flc_mechanism m)
+{
+	return mechanism_names[m];
+}
+
+size_t flc_mechanism_max(enum flc_mechanism m)
+{
+	/* MPK has 16 keys; key 0 stays with the runtime, the shared heap and libc. */
+	if (m == FLC_MECH_MPK)
+		return 15;
+	/* none and process have no hardware limit; 64 bounds the compartment table. */
+	return 64;
+}
+
+size_t flc_find_compartment(const struct flc_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ncompartments; i++)
+		if (strcmp(cfg->compartments[i].name, name) == 0)
+			return i;
+	return NOT_FOUND;
+}
+
+size_t flc_find_library(const struct flc_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nlibraries; i++)
+		if (strcmp(cfg->libraries[i].name, name) == 0)
+			return i;
+	return NOT_FOUND;
+}

@@ -1,0 +1,95 @@
+/*
+ * This file is private to flexos-link: the in-memory form of flexos.yaml.
+ * The format itself is specified in docs/config.md.
+ */
+#ifndef FLEXOS_LINK_CONFIG_H
+#define FLEXOS_LINK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Where a value came from, so that every message can say file:line:col. */
+struct flc_pos {
+	unsigned line; /* 1-based */
+	unsigned col;  /* 1-based */
+};
+
+enum flc_mechanism {
+	FLC_MECH_NONE = 0,    /* "none": plain function calls */
+	FLC_MECH_MPK = 1,     /* "intel-mpk": protection keys */
+	FLC_MECH_PROCESS = 2, /* "process": one address space each */
+};
+
+enum flc_stack_mode {
+	FLC_STACK_PRIVATE = 0, /* "private" (default) */
+	FLC_STACK_SHARED = 1,  /* "shared" */
+};
+
+enum flc_on_crash {
+	FLC_CRASH_ABORT = 0,   /* "abort" (default): report and exit */
+	FLC_CRASH_RESTART = 1, /* "restart": the gate returns an error */
+};
+
+struct flc_compartment {
+	char *name;
+	struct flc_pos pos; /* position of the name */
+	enum flc_mechanism mechanism;
+	struct flc_pos mechanism_pos;
+	bool is_default;
+	char **hardening; /* as written, e.g. "cfi", "asan" */
+	size_t nhardening;
+	enum flc_stack_mode stack;
+	enum flc_on_crash on_crash;
+	unsigned nlibraries; /* filled by the parser: libraries placed here */
+};
+
+struct flc_library {
+	char *name;
+	struct flc_pos pos;
+	char *compartment; /* name as written */
+	struct flc_pos compartment_pos;
+	size_t compartment_index; /* index into config.compartments */
+	char **inputs; /* path or glob patterns, as written */
+	struct flc_pos *input_pos;
+	size_t ninputs;
+};
+
+struct flc_config {
+	char *path; /* file name used in messages */
+	struct flc_compartment *compartments;
+	size_t ncompartments;
+	struct flc_library *libraries;
+	size_t nlibraries;
+	size_t default_index; /* index of the default compartment */
+	enum flc_mechanism mechanism; /* the one mechanism all compartments use */
+};
+
+/*
+ * Parses and validates the YAML config at path. On success returns 0 and
+ * fills *out. On error returns -1 after printing one or more
+ * "path:line:col: error: ..." lines to err; warnings
+ * ("path:line:col: warning: ...") go to err too and do not fail.
+ */
+int flc_parse_file(const char *path, struct flc_config *out, FILE *err);
+
+/* Same, from a buffer; name is used in messages in place of a path. */
+int flc_parse_string(const char *name, const char *text, size_t len, struct flc_config *out,
+		     FILE *err);
+
+/* Frees what flc_parse_* allocated; *cfg may then be reused. */
+void flc_free(struct flc_config *cfg);
+
+/* "none", "intel-mpk" or "process". */
+const char *flc_mechanism_name(enum flc_mechanism m);
+
+/* The most compartments an image may have with mechanism m. */
+size_t flc_mechanism_max(enum flc_mechanism m);
+
+/* Index of the compartment called name, or (size_t)-1. */
+size_t flc_find_compartment(const struct flc_config *cfg, const char *name);
+
+/* Index of the library called name, or (size_t)-1. */
+size_t flc_find_library(const struct flc_config *cfg, const char *name);
+
+#endif

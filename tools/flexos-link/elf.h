@@ -1,0 +1,51 @@
+/*
+ * This file is private to flexos-link: just enough ELF to read the symbol
+ * tables of objects, archives and shared libraries, and the section
+ * headers of a linked image.
+ */
+#ifndef FLEXOS_LINK_ELF_H
+#define FLEXOS_LINK_ELF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct fle_symbol {
+	const char *name;
+	const char *member; /* archive member name, or NULL */
+	bool defined;
+	bool global; /* global or weak */
+	bool function;
+	bool object;
+	uint64_t value;
+	uint64_t size;
+	const char *section; /* name of the defining section, or NULL */
+};
+
+struct fle_section {
+	const char *name;
+	uint64_t addr;
+	uint64_t size;
+	uint64_t offset;
+	uint32_t type;
+	uint64_t flags;
+};
+
+/* Called once per symbol; a non-zero return stops the walk and is returned. */
+typedef int (*fle_symbol_fn)(void *ctx, const struct fle_symbol *sym);
+typedef int (*fle_section_fn)(void *ctx, const struct fle_section *sec);
+
+/*
+ * Walks the symbols of an ELF64 x86-64 relocatable object, of every member
+ * of an ar archive, or of a shared library's dynamic symbol table. Returns
+ * what the callback returned, 0, or -1 after printing "path: problem" to
+ * stderr (not ELF, truncated, unsupported).
+ */
+int fle_symbols(const char *path, fle_symbol_fn fn, void *ctx);
+
+/* Walks the section headers of an ELF64 file. Same return convention. */
+int fle_sections(const char *path, fle_section_fn fn, void *ctx);
+
+/* Whether the file starts like an ar archive ("!<arch>\n"). */
+bool fle_is_archive(const char *path);
+
+#endif

@@ -1,0 +1,16 @@
+# flexos-link: config parser, planner, linker-script and table writers.
+noinst_LIBRARIES += libflexos-link.a
+libflexos_link_a_SOURCES = \
+	tools/flexos-link/config.h tools/flexos-link/config.c \
+	tools/flexos-link/elf.h tools/flexos-link/elf.c \
+	tools/flexos-link/plan.h tools/flexos-link/plan.c \
+	tools/flexos-link/ldscript.h tools/flexos-link/ldscript.c \
+	tools/flexos-link/table.h tools/flexos-link/table.c \
+	tools/flexos-link/map.h tools/flexos-link/map.c \
+	tools/flexos-link/util.h tools/flexos-link/util.c
+libflexos_link_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) -DFLEXOS_LIBDIR='"$(libdir)"'
+
+bin_PROGRAMS += flexos-link
+flexos_link_SOURCES = tools/flexos-link/main.c
+flexos_link_CPPFLAGS = $(libflexos_link_a_CPPFLAGS)
+flexos_link_LDADD = libflexos-link.a $(YAML_LIBS)

@@ -1,0 +1,278 @@
+/*
+ * flexos-link: links an image whose compartments flexos.yaml describes.
+ *
+ *   flexos-link -c flexos.yaml -o IMAGE [cc arguments...]
+ *
+ * It reads the config, plans which compartment every input belongs to,
+ * writes a linker-script fragment and the image descriptor, and runs the
+ * system compiler driver with them and the backend archive.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ldscript.h"
+#include "map.h"
+#include "plan.h"
+#include "table.h"
+#include "util.h"
+
+extern char **environ;
+
+struct options {
+	const char *config;
+	const char *output;
+	const char *libdir;
+	bool print_map;
+	bool save_temps;
+	bool verbose;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: flexos-link -c CONFIG -o IMAGE [OPTION...] [CC ARGUMENT...]\n"
+		"Link an image split into the compartments that CONFIG (flexos.yaml) describes.\n"
+		"\n"
+		"  -c, --config=FILE      the compartment config (see flexos.yaml(5))\n"
+		"  -o, --output=FILE      the image to write\n"
+		"      --print-map        print compartments, inputs and section addresses\n"
+		"      --save-temps       keep the generated IMAGE.flexos.ld and IMAGE.flexos.s\n"
+		"      --flexos-libdir=DIR  where libflexos.a and the backend archives are\n"
+		"                         (default %s, or $FLEXOS_LIBDIR)\n"
+		"  -v, --verbose          print the compiler command\n"
+		"  -h, --help             print this help and exit\n"
+		"  -V, --version          print the version and exit\n"
+		"\n"
+		"Every other argument goes to the compiler driver ($CC, default cc): objects,\n"
+		"archives, shared libraries, -l, -L and -Wl options. Inputs are assigned to\n"
+		"libraries by the 'inputs' patterns of CONFIG; the rest go to the default\n"
+		"compartment. The backend archive is chosen by the compartments' mechanism.\n",
+		FLEXOS_LIBDIR);
+}
+
+/* The value of option `name` at argv[*i], as "--name=V", "--name V" or "-xV". */
+static const char *option_value(int argc, char **argv, int *i, const char *shortname,
+				const char *longname)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(longname);
+
+	if (!strncmp(a, longname, n) && a[n] == '=')
+		return a + n + 1;
+	if (!strcmp(a, longname) || (shortname && !strcmp(a, shortname))) {
+		if (*i + 1 >= argc) {
+			fprintf(stderr, "flexos-link: %s needs a value\n", a);
+			exit(2);
+		}
+		return argv[++*i];
+	}
+	if (shortname && !strncmp(a, shortname, 2) && a[2])
+		return a + 2;
+	return NULL;
+}
+
+/*
+ * Takes flexos-link's own options out of argv wherever they are, so that
+ * they can follow the inputs as cc's do, and leaves the rest, in order, for
+ * the compiler driver. -c and -o are ours: neither means anything else to
+ * a link. Returns the number of arguments left.
+ */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	int left = 0;
+
+	o->libdir = getenv("FLEXOS_LIBDIR") ? getenv("FLEXOS_LIBDIR") : FLEXOS_LIBDIR;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+
+		if ((v = option_value(argc, argv, &i, "-c", "--config")))
+			o->config = v;
+		else if ((v = option_value(argc, argv, &i, "-o", "--output")))
+			o->output = v;
+		else if ((v = option_value(argc, argv, &i, NULL, "--flexos-libdir")))
+			o->libdir = v;
+		else if (!strcmp(a, "--print-map"))
+			o->print_map = true;
+		else if (!strcmp(a, "--save-temps"))
+			o->save_temps = true;
+		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+			o->verbose = true;
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			exit(0);
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("flexos-link (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			exit(0);
+		} else
+			argv[left++] = argv[i];
+	}
+	return left;
+}
+
+static int write_file(const char *path, int (*writer)(FILE *, const struct flp_plan *),
+		      const struct flp_plan *plan)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "flexos-link: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int err = writer(f, plan);
+	if (fclose(f) || err) {
+		fprintf(stderr, "flexos-link: cannot write %s\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *backend_lib(enum flc_mechanism m)
+{
+	switch (m) {
+	case FLC_MECH_MPK:
+		return "flexos-mpk";
+	case FLC_MECH_PROCESS:
+		return "flexos-process";
+	case FLC_MECH_NONE:
+		break;
+	}
+	return "flexos-none";
+}
+
+/* Splits $CC on blanks: "gcc -m64" is a common spelling. */
+static size_t split_cc(char **out, char *cc)
+{
+	size_t n = 0;
+	for (char *tok = strtok(cc, " \t"); tok; tok = strtok(NULL, " \t"))
+		out[n++] = tok;
+	return n;
+}
+
+static int run_cc(const struct options *o, const struct flp_plan *plan, const char *ldscript,
+		  const char *table, int argc, char **argv)
+{
+	char *cc = xstrdup(getenv("CC") && *getenv("CC") ? getenv("CC") : "cc");
+	char **args = xcalloc((size_t)argc + strlen(cc) + 16, sizeof(*args));
+	char *script_arg = xasprintf("-Wl,-T,%s", ldscript);
+	char *libdir_arg = xasprintf("-L%s", o->libdir);
+	char *backend_arg = xasprintf("-l%s", backend_lib(plan->cfg->mechanism));
+	size_t n = split_cc(args, cc);
+	int status = -1;
+	pid_t pid;
+
+	args[n++] = "-o";
+	args[n++] = (char *)o->output;
+	/* First, so that its references pull the runtime and backend archives. */
+	args[n++] = (char *)table;
+	for (int i = 0; i < argc; i++)
+		args[n++] = argv[i];
+	args[n++] = script_arg;
+	args[n++] = "-Wl,--wrap=main";
+	if (!plan->backend_archive) {
+		args[n++] = libdir_arg;
+		args[n++] = backend_arg;
+	}
+	args[n++] = "-lflexos";
+	args[n] = NULL;
+
+	if (o->verbose) {
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, "%s%s", i ? " " : "", args[i]);
+		fputc('\n', stderr);
+	}
+	errno = posix_spawnp(&pid, args[0], NULL, NULL, args, environ);
+	if (errno) {
+		fprintf(stderr, "flexos-link: cannot run the compiler '%s': %s; set CC\n", args[0],
+			strerror(errno));
+	} else if (waitpid(pid, &status, 0) < 0) {
+		status = -1;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		status = 0;
+	} else {
+		fprintf(stderr, "flexos-link: the link failed (%s); rerun with -v to see the "
+				"command\n",
+			args[0]);
+		status = -1;
+	}
+	free(script_arg);
+	free(libdir_arg);
+	free(backend_arg);
+	free(args);
+	free(cc);
+	return status;
+}
+
+/* The backend archive must exist before we blame the linker for it. */
+static int check_backend(const struct options *o, const struct flp_plan *plan)
+{
+	if (plan->backend_archive)
+		return 0;
+	const char *lib = backend_lib(plan->cfg->mechanism);
+	char *path = xasprintf("%s/lib%s.a", o->libdir, lib);
+	int err = access(path, R_OK);
+	if (err)
+		fprintf(stderr,
+			"flexos-link: error: %s uses mechanism '%s', but its backend %s is not "
+			"there; install it, or point --flexos-libdir at the directory that "
+			"holds it\n",
+			plan->cfg->path, flc_mechanism_name(plan->cfg->mechanism), path);
+	free(path);
+	return err ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	struct flc_config cfg;
+	struct flp_plan plan;
+	char tmpdir[] = "/tmp/flexos-link.XXXXXX";
+	char *ldscript, *table;
+	int nargs = parse_options(argc, argv, &o), status = 1;
+
+	if (!o.config || !o.output) {
+		fprintf(stderr, "flexos-link: %s is required\n", !o.config ? "-c CONFIG" : "-o IMAGE");
+		usage(stderr);
+		return 2;
+	}
+	if (flc_parse_file(o.config, &cfg, stderr))
+		return 1;
+	if (flp_build(&plan, &cfg, nargs, argv) || check_backend(&o, &plan))
+		goto out_plan;
+
+	if (o.save_temps) {
+		ldscript = xasprintf("%s.flexos.ld", o.output);
+		table = xasprintf("%s.flexos.s", o.output);
+	} else {
+		if (!mkdtemp(tmpdir)) {
+			fprintf(stderr, "flexos-link: cannot create a directory in /tmp: %s\n",
+				strerror(errno));
+			goto out_plan;
+		}
+		ldscript = xasprintf("%s/flexos.ld", tmpdir);
+		table = xasprintf("%s/flexos-image.s", tmpdir);
+	}
+	if (!write_file(ldscript, flx_write_ldscript, &plan) &&
+	    !write_file(table, flx_write_table, &plan) &&
+	    !run_cc(&o, &plan, ldscript, table, nargs, argv))
+		status = o.print_map && flx_print_map(stdout, &plan, o.output) ? 1 : 0;
+	if (!o.save_temps) {
+		unlink(ldscript);
+		unlink(table);
+		rmdir(tmpdir);
+	}
+	free(ldscript);
+	free(table);
+out_plan:
+	flp_free(&plan);
+	flc_free(&cfg);
+	return status;
+}

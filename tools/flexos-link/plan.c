@@ -1,0 +1,413 @@
+/*
+ * The planner: inputs to libraries to compartments, and gates to either
+ * direct calls or backend gates.
+ */
+#include "autoconfig.h"
+
+#include <elf.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elf.h"
+#include "plan.h"
+#include "util.h"
+
+#define GATE_PREFIX "__flexos_gate__"
+#define CALLBACK_PREFIX "__flexos_cb__"
+
+/* Where ld looks after the -L directories on Debian x86-64. */
+static const char *const system_dirs[] = {
+	"/usr/local/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+	"/usr/local/lib", "/lib", "/usr/lib",
+};
+
+/* cc options whose value is the next argument. */
+static bool takes_value(const char *arg)
+{
+	static const char *const opts[] = {"-L", "-l", "-Xlinker", "-u", "-z", "-T", "-x",
+					   "-include", "-isystem", "-I", "-D", "-U"};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (!strcmp(arg, opts[i]))
+			return true;
+	return false;
+}
+
+bool flp_is_input_arg(const char *arg)
+{
+	return arg[0] != '-' || !strncmp(arg, "-l", 2);
+}
+
+static bool is_runtime_lib(const char *name)
+{
+	return !strcmp(name, "flexos") || !strncmp(name, "flexos-", 7);
+}
+
+static char *search_lib(const char *name, char **dirs, size_t ndirs, bool prefer_static)
+{
+	const char *exts[2] = {prefer_static ? ".a" : ".so", prefer_static ? ".so" : ".a"};
+
+	for (size_t pass = 0; pass < 2; pass++) {
+		char **list = pass ? (char **)system_dirs : dirs;
+		size_t n = pass ? sizeof(system_dirs) / sizeof(system_dirs[0]) : ndirs;
+		for (size_t i = 0; i < n; i++)
+			for (int e = 0; e < 2; e++) {
+				char *p = xasprintf("%s/lib%s%s", list[i], name, exts[e]);
+				if (access(p, R_OK) == 0)
+					return p;
+				free(p);
+			}
+	}
+	return NULL;
+}
+
+static int classify_file(struct flp_input *in)
+{
+	if (access(in->path, R_OK)) {
+		fprintf(stderr, "flexos-link: %s: cannot read this input: %m\n", in->arg);
+		return -1;
+	}
+	if (fle_is_archive(in->path)) {
+		const char *base = strrchr(in->path, '/');
+		base = base ? base + 1 : in->path;
+		in->kind = !strncmp(base, "libflexos.", 10) || !strncmp(base, "libflexos-", 10)
+				   ? FLP_RUNTIME
+				   : FLP_ARCHIVE;
+		return 0;
+	}
+	FILE *f = fopen(in->path, "rb");
+	Elf64_Ehdr eh;
+	bool elf = f && fread(&eh, sizeof(eh), 1, f) == 1 && !memcmp(eh.e_ident, ELFMAG, SELFMAG);
+	if (f)
+		fclose(f);
+	if (elf && eh.e_type == ET_REL) {
+		in->kind = FLP_OBJECT;
+		return 0;
+	}
+	if (elf && eh.e_type == ET_DYN) {
+		in->kind = FLP_SHARED;
+		return 0;
+	}
+	fprintf(stderr,
+		"flexos-link: %s: not an object file, static archive or shared library; "
+		"flexos-link links what the compiler made: compile sources with 'cc -c' first\n",
+		in->arg);
+	return -1;
+}
+
+/* Characters that would change the meaning of a name in a linker script. */
+static int check_script_safe(const struct flp_input *in)
+{
+	if (!in->path || in->kind == FLP_SHARED || in->kind == FLP_RUNTIME)
+		return 0;
+	for (const char *p = in->path; *p; p++)
+		if (strchr(" \t\n\"'()*?[]\\:;,{}=", *p)) {
+			fprintf(stderr,
+				"flexos-link: %s: the path contains '%c', which a linker script "
+				"cannot name; rename or move the file\n",
+				in->arg, *p);
+			return -1;
+		}
+	return 0;
+}
+
+static int collect_inputs(struct flp_plan *plan, int argc, char **argv)
+{
+	char **dirs = xcalloc((size_t)argc + 1, sizeof(*dirs));
+	size_t ndirs = 0;
+	bool prefer_static = false;
+	int err = 0;
+
+	plan->inputs = xcalloc((size_t)argc + 1, sizeof(*plan->inputs));
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-static") || !strcmp(a, "-Wl,-Bstatic"))
+			prefer_static = true;
+		else if (!strcmp(a, "-Wl,-Bdynamic"))
+			prefer_static = false;
+		if (!strncmp(a, "-L", 2)) {
+			dirs[ndirs++] = (char *)(a[2] ? a + 2 : (i + 1 < argc ? argv[i + 1] : ""));
+		}
+		if (!strncmp(a, "-l", 2)) {
+			const char *name = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : "");
+			struct flp_input *in = &plan->inputs[plan->ninputs++];
+			in->arg = a[2] ? a : argv[i];
+			in->path = search_lib(name, dirs, ndirs, prefer_static);
+			if (is_runtime_lib(name)) {
+				in->kind = FLP_RUNTIME;
+				if (strcmp(name, "flexos"))
+					plan->backend_archive = xstrdup(name);
+			} else if (!in->path) {
+				in->kind = FLP_UNFOUND;
+			} else {
+				err |= classify_file(in);
+			}
+			continue;
+		}
+		if (a[0] == '-') {
+			if (takes_value(a))
+				i++;
+			continue;
+		}
+		struct flp_input *in = &plan->inputs[plan->ninputs++];
+		in->arg = a;
+		in->path = xstrdup(a);
+		err |= classify_file(in);
+		err |= check_script_safe(in);
+	}
+	free(dirs);
+	return err ? -1 : 0;
+}
+
+static bool pattern_matches(const char *pattern, const char *name)
+{
+	if (!name)
+		return false;
+	if (!fnmatch(pattern, name, 0))
+		return true;
+	if (strchr(pattern, '/'))
+		return false;
+	const char *base = strrchr(name, '/');
+	return base && !fnmatch(pattern, base + 1, 0);
+}
+
+static int assign_inputs(struct flp_plan *plan)
+{
+	const struct flc_config *cfg = plan->cfg;
+	size_t *matched = xcalloc(cfg->nlibraries + 1, sizeof(*matched));
+	int err = 0;
+
+	for (size_t i = 0; i < plan->ninputs; i++) {
+		struct flp_input *in = &plan->inputs[i];
+		in->library = FLP_NONE;
+		in->compartment = in->kind == FLP_RUNTIME ? FLP_NONE : cfg->default_index;
+		if (in->kind == FLP_RUNTIME)
+			continue;
+		for (size_t l = 0; l < cfg->nlibraries; l++) {
+			const struct flc_library *lib = &cfg->libraries[l];
+			for (size_t p = 0; p < lib->ninputs; p++) {
+				if (!pattern_matches(lib->inputs[p], in->arg) &&
+				    !pattern_matches(lib->inputs[p], in->path))
+					continue;
+				if (in->library != FLP_NONE && in->library != l) {
+					const struct flc_library *other = &cfg->libraries[in->library];
+					fprintf(stderr,
+						"%s:%u:%u: error: input '%s' is claimed by library "
+						"'%s' and by library '%s' (line %u); make the "
+						"patterns disjoint\n",
+						cfg->path, lib->input_pos[p].line,
+						lib->input_pos[p].col, in->arg, lib->name, other->name,
+						other->pos.line);
+					err = -1;
+				} else if (in->library == FLP_NONE) {
+					in->library = l;
+					in->compartment = lib->compartment_index;
+					matched[l]++;
+				}
+				break;
+			}
+		}
+	}
+	for (size_t l = 0; l < cfg->nlibraries; l++) {
+		const struct flc_library *lib = &cfg->libraries[l];
+		if (lib->ninputs && !matched[l]) {
+			fprintf(stderr,
+				"%s:%u:%u: error: no input given to flexos-link matches the inputs "
+				"of library '%s'; check the patterns, or pass its objects or "
+				"archives on the command line\n",
+				cfg->path, lib->input_pos[0].line, lib->input_pos[0].col, lib->name);
+			err = -1;
+		} else if (!lib->ninputs && lib->compartment_index != cfg->default_index) {
+			fprintf(stderr,
+				"%s:%u:%u: warning: library '%s' lists no inputs, so nothing is "
+				"placed in compartment '%s' for it; add 'inputs:' with its "
+				"objects or archives\n",
+				cfg->path, lib->pos.line, lib->pos.col, lib->name, lib->compartment);
+		}
+	}
+	free(matched);
+	return err;
+}
+
+/* ---- gates ------------------------------------------------------------- */
+
+struct scan {
+	struct flp_plan *plan;
+	size_t input;
+	struct strmap defs; /* defined global function -> input index + 1 */
+	int err;
+};
+
+static size_t find_gate(const struct flp_plan *plan, const char *symbol)
+{
+	for (size_t g = 0; g < plan->ngates; g++)
+		if (!strcmp(plan->gates[g].symbol, symbol))
+			return g;
+	return FLP_NONE;
+}
+
+/* Splits "lib__fn" knowing the library names; the longest name wins. */
+static size_t split_gate(const struct flc_config *cfg, const char *rest, const char **fn)
+{
+	size_t best = FLP_NONE, best_len = 0;
+
+	for (size_t l = 0; l < cfg->nlibraries; l++) {
+		size_t n = strlen(cfg->libraries[l].name);
+		if (n > best_len && !strncmp(rest, cfg->libraries[l].name, n) &&
+		    !strncmp(rest + n, "__", 2) && rest[n + 2]) {
+			best = l;
+			best_len = n;
+		}
+	}
+	if (best != FLP_NONE)
+		*fn = rest + best_len + 2;
+	return best;
+}
+
+static int add_gate_use(struct scan *s, const struct fle_symbol *sym, bool callback)
+{
+	struct flp_plan *plan = s->plan;
+	const struct flp_input *in = &plan->inputs[s->input];
+	size_t g = find_gate(plan, sym->name);
+
+	if (g == FLP_NONE) {
+		const char *rest = sym->name + strlen(callback ? CALLBACK_PREFIX : GATE_PREFIX);
+		const char *fn = NULL;
+		size_t lib = split_gate(plan->cfg, rest, &fn);
+		if (lib == FLP_NONE) {
+			const char *end = strstr(rest, "__");
+			fprintf(stderr,
+				"%s: error: %s(%.*s, ...) names library '%.*s', which %s does not "
+				"list; add it under 'libraries:'\n",
+				in->arg, callback ? "flexos_callback" : "flexos_gate",
+				(int)(end ? end - rest : (long)strlen(rest)), rest,
+				(int)(end ? end - rest : (long)strlen(rest)), rest, plan->cfg->path);
+			s->err = -1;
+			return 0;
+		}
+		plan->gates = xrealloc(plan->gates, (plan->ngates + 1) * sizeof(*plan->gates));
+		g = plan->ngates++;
+		plan->gates[g] = (struct flp_gate){
+			.symbol = xstrdup(sym->name),
+			.fn = xstrdup(fn),
+			.target = callback ? xasprintf("__flexos_cbfn__%s", rest) : xstrdup(fn),
+			.library = lib,
+			.compartment = plan->cfg->libraries[lib].compartment_index,
+			.callback = callback,
+			.first_user = in->arg,
+		};
+	}
+	plan->gates[g].callers |= 1ULL << in->compartment;
+	return 0;
+}
+
+static int scan_symbol(void *ctx, const struct fle_symbol *sym)
+{
+	struct scan *s = ctx;
+
+	if (sym->defined) {
+		if (sym->global && sym->function && !strmap_get(&s->defs, sym->name))
+			strmap_put(&s->defs, sym->name, s->input + 1);
+		return 0;
+	}
+	if (!strncmp(sym->name, GATE_PREFIX, strlen(GATE_PREFIX)))
+		return add_gate_use(s, sym, false);
+	if (!strncmp(sym->name, CALLBACK_PREFIX, strlen(CALLBACK_PREFIX)))
+		return add_gate_use(s, sym, true);
+	return 0;
+}
+
+/* The gate's function must be defined by the library the gate names. */
+static int check_gate_target(const struct scan *s, const struct flp_gate *g)
+{
+	const struct flp_plan *plan = s->plan;
+	const struct flc_config *cfg = plan->cfg;
+	const struct flc_library *lib = &cfg->libraries[g->library];
+	size_t def = strmap_get(&s->defs, g->target);
+
+	if (def) {
+		const struct flp_input *in = &plan->inputs[def - 1];
+		if (in->library == g->library ||
+		    (!lib->ninputs && in->compartment == g->compartment))
+			return 0;
+		fprintf(stderr,
+			"%s: error: a gate names '%s' of library '%s', but '%s' is defined in %s, "
+			"which belongs to %s%s%s; name the right library in the gate\n",
+			g->first_user, g->fn, lib->name, g->fn, in->arg,
+			in->library == FLP_NONE ? "the default compartment" : "library '",
+			in->library == FLP_NONE ? "" : cfg->libraries[in->library].name,
+			in->library == FLP_NONE ? "" : "'");
+		return -1;
+	}
+	if (!lib->ninputs && g->compartment == cfg->default_index)
+		return 0; /* Defined outside every listed input: the linker decides. */
+	fprintf(stderr,
+		"%s: error: a gate names '%s' of library '%s', but no input of that library "
+		"defines it%s\n",
+		g->first_user, g->fn, lib->name,
+		lib->ninputs ? "" : "; the library lists no inputs: add 'inputs:' to it in the config");
+	return -1;
+}
+
+static int find_gates(struct flp_plan *plan)
+{
+	struct scan s = {.plan = plan};
+
+	for (s.input = 0; s.input < plan->ninputs; s.input++) {
+		const struct flp_input *in = &plan->inputs[s.input];
+		if (in->kind == FLP_RUNTIME || in->kind == FLP_UNFOUND)
+			continue;
+		if (fle_symbols(in->path, scan_symbol, &s) < 0)
+			s.err = -1;
+	}
+	for (size_t g = 0; g < plan->ngates && !s.err; g++) {
+		struct flp_gate *gate = &plan->gates[g];
+		if (check_gate_target(&s, gate))
+			s.err = -1;
+		/* Zero cost where nothing is crossed: the gate is the call itself. */
+		gate->direct = plan->cfg->mechanism == FLC_MECH_NONE ||
+			       plan->cfg->ncompartments == 1 ||
+			       (!gate->callback && gate->callers == 1ULL << gate->compartment);
+	}
+	strmap_free(&s.defs);
+	return s.err;
+}
+
+int flp_build(struct flp_plan *plan, const struct flc_config *cfg, int argc, char **argv)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->cfg = cfg;
+	if (collect_inputs(plan, argc, argv))
+		return -1;
+	if (plan->backend_archive &&
+	    strcmp(plan->backend_archive + strlen("flexos-"),
+		   cfg->mechanism == FLC_MECH_MPK ? "mpk" : flc_mechanism_name(cfg->mechanism))) {
+		fprintf(stderr,
+			"flexos-link: error: -l%s links the '%s' backend, but %s asks for "
+			"mechanism '%s'; drop the -l option (flexos-link adds the right backend) "
+			"or change the config\n",
+			plan->backend_archive, plan->backend_archive + strlen("flexos-"), cfg->path,
+			flc_mechanism_name(cfg->mechanism));
+		return -1;
+	}
+	if (assign_inputs(plan))
+		return -1;
+	return find_gates(plan);
+}
+
+void flp_free(struct flp_plan *plan)
+{
+	for (size_t i = 0; i < plan->ninputs; i++)
+		free(plan->inputs[i].path);
+	for (size_t g = 0; g < plan->ngates; g++) {
+		free(plan->gates[g].symbol);
+		free(plan->gates[g].fn);
+		free(plan->gates[g].target);
+	}
+	free(plan->inputs);
+	free(plan->gates);
+	free(plan->backend_archive);
+	memset(plan, 0, sizeof(*plan));
+}

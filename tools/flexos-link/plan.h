@@ -1,0 +1,67 @@
+/*
+ * This file is private to flexos-link: the link plan. It says which
+ * compartment every input belongs to, and how every gate and callback the
+ * inputs use is resolved.
+ */
+#ifndef FLEXOS_LINK_PLAN_H
+#define FLEXOS_LINK_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define FLP_NONE ((size_t)-1)
+
+enum flp_kind {
+	FLP_OBJECT,  /* a relocatable object */
+	FLP_ARCHIVE, /* a static archive */
+	FLP_SHARED,  /* a shared library */
+	FLP_RUNTIME, /* libflexos.a or a backend archive: the platform */
+	FLP_UNFOUND, /* a -l library the linker will look for itself */
+};
+
+struct flp_input {
+	const char *arg;  /* as given to flexos-link */
+	char *path;       /* the file, or NULL for FLP_UNFOUND */
+	enum flp_kind kind;
+	size_t library;     /* index in the config, or FLP_NONE */
+	size_t compartment; /* index in the config; FLP_NONE for FLP_RUNTIME */
+};
+
+struct flp_gate {
+	char *symbol;   /* __flexos_gate__lib__fn or __flexos_cb__lib__fn */
+	char *fn;       /* the function it reaches, as named in the source */
+	char *target;   /* the symbol the linker resolves: fn, or its callback alias */
+	size_t library; /* lib, as named in the gate */
+	size_t compartment; /* the callee's compartment */
+	bool callback;
+	bool direct;        /* resolved to the plain call */
+	uint64_t callers;   /* bit i: compartment i uses it */
+	const char *first_user; /* input that first referenced it, for messages */
+};
+
+struct flp_plan {
+	const struct flc_config *cfg;
+	struct flp_input *inputs;
+	size_t ninputs;
+	struct flp_gate *gates;
+	size_t ngates;
+	char *backend_archive; /* a -lflexos-<backend> the user passed, or NULL */
+};
+
+/*
+ * Classifies the input arguments (objects, archives, shared libraries and
+ * -l options, searched in the -L directories), assigns each to a library
+ * and compartment, then finds and resolves every gate. Returns 0, or -1
+ * after printing errors to stderr.
+ */
+int flp_build(struct flp_plan *plan, const struct flc_config *cfg, int argc, char **argv);
+
+void flp_free(struct flp_plan *plan);
+
+/* Whether the argument is an input file or -l option (not a flag). */
+bool flp_is_input_arg(const char *arg);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * This file is private to flexos-link: the writer of the image descriptor
+ * (struct flexos_image in <flexos/backend.h>) and of the gate stubs.
+ */
+#ifndef FLEXOS_LINK_TABLE_H
+#define FLEXOS_LINK_TABLE_H
+
+#include <stdio.h>
+
+#include "plan.h"
+
+/*
+ * Writes, as GNU assembly, the image descriptor flexos__image, an
+ * .init_array entry that starts the runtime before any constructor, and a
+ * stub for every gate that is not direct. Returns 0 or -errno.
+ */
+int flx_write_table(FILE *f, const struct flp_plan *plan);
+
+#endif

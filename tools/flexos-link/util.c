@@ -1,0 +1,109 @@
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static void *check(void *p)
+{
+	if (!p) {
+		fputs("flexos-link: out of memory\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	return check(calloc(n ? n : 1, size ? size : 1));
+}
+
+void *xrealloc(void *p, size_t size)
+{
+	return check(realloc(p, size ? size : 1));
+}
+
+char *xstrdup(const char *s)
+{
+	return check(strdup(s));
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return check(n < 0 ? NULL : s);
+}
+
+/* FNV-1a */
+static size_t hash(const char *s)
+{
+	size_t h = 14695981039346656037ULL;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static void grow(struct strmap *m)
+{
+	struct strmap big = {
+		.keys = xcalloc(m->cap ? m->cap * 2 : 64, sizeof(char *)),
+		.values = xcalloc(m->cap ? m->cap * 2 : 64, sizeof(size_t)),
+		.cap = m->cap ? m->cap * 2 : 64,
+	};
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->keys[i]) {
+			size_t j = hash(m->keys[i]) & (big.cap - 1);
+			while (big.keys[j])
+				j = (j + 1) & (big.cap - 1);
+			big.keys[j] = m->keys[i];
+			big.values[j] = m->values[i];
+		}
+	big.count = m->count;
+	free(m->keys);
+	free(m->values);
+	*m = big;
+}
+
+void strmap_put(struct strmap *m, const char *key, size_t value)
+{
+	if ((m->count + 1) * 2 > m->cap)
+		grow(m);
+	size_t j = hash(key) & (m->cap - 1);
+	while (m->keys[j] && strcmp(m->keys[j], key))
+		j = (j + 1) & (m->cap - 1);
+	if (!m->keys[j]) {
+		m->keys[j] = xstrdup(key);
+		m->count++;
+	}
+	m->values[j] = value;
+}
+
+size_t strmap_get(const struct strmap *m, const char *key)
+{
+	if (!m->cap)
+		return 0;
+	size_t j = hash(key) & (m->cap - 1);
+	while (m->keys[j]) {
+		if (!strcmp(m->keys[j], key))
+			return m->values[j];
+		j = (j + 1) & (m->cap - 1);
+	}
+	return 0;
+}
+
+void strmap_free(struct strmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->values);
+	memset(m, 0, sizeof(*m));
+}
