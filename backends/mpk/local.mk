@@ -1,0 +1,1 @@
+# The mpk backend (not built yet).

@@ -1,0 +1,1 @@
+# The process backend (not built yet).
