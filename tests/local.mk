@@ -1,1 +1,39 @@
-# tests
+# Tests: one Check runner for the unit suites (tests/check_<module>.c),
+# and shell scripts that link and run real images (tests/integration/).
+TEST_EXTENSIONS = .sh
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
+	FLEXOS_LIBDIR='$(abs_top_builddir)'; \
+	export top_srcdir top_builddir FLEXOS_LIBDIR;
+
+if HAVE_CHECK
+check_PROGRAMS += tests/check_flexos
+TESTS += tests/check_flexos
+tests_check_flexos_SOURCES = \
+	tests/suites.h \
+	tests/check_main.c \
+	tests/check_config.c \
+	tests/check_heap.c \
+	tests/check_ldscript.c \
+	tests/check_elf.c
+tests_check_flexos_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/flexos-link \
+	-DBUILDDIR='"$(abs_top_builddir)"' $(CHECK_CFLAGS) $(YAML_CFLAGS)
+tests_check_flexos_LDADD = libflexos-link.a libflexos.a $(CHECK_LIBS) $(YAML_LIBS)
+# The ELF tests read the hello example's objects.
+EXTRA_tests_check_flexos_DEPENDENCIES = examples/hello/app.o examples/hello/libsecret.a
+else
+TESTS += tests/no-check.sh
+endif
+
+TESTS += \
+	tests/integration/hello.sh \
+	tests/integration/direct-gates.sh \
+	tests/integration/link-errors.sh
+
+check_SCRIPTS = $(HELLO_IMAGES)
+
+EXTRA_DIST += tests/no-check.sh tests/integration/lib.sh \
+	tests/integration/hello.sh \
+	tests/integration/direct-gates.sh \
+	tests/integration/link-errors.sh \
+	tests/integration/data

@@ -30,7 +30,10 @@ struct fle_section {
 	uint64_t flags;
 };
 
-/* Called once per symbol; a non-zero return stops the walk and is returned. */
+/*
+ * Called once per symbol; a non-zero return stops the walk and is returned.
+ * The strings in sym are valid only during the call.
+ */
 typedef int (*fle_symbol_fn)(void *ctx, const struct fle_symbol *sym);
 typedef int (*fle_section_fn)(void *ctx, const struct fle_section *sec);
 

@@ -191,6 +191,7 @@ static int assign_inputs(struct flp_plan *plan)
 				if (!pattern_matches(lib->inputs[p], in->arg) &&
 				    !pattern_matches(lib->inputs[p], in->path))
 					continue;
+				matched[l]++;
 				if (in->library != FLP_NONE && in->library != l) {
 					const struct flc_library *other = &cfg->libraries[in->library];
 					fprintf(stderr,
@@ -204,7 +205,6 @@ static int assign_inputs(struct flp_plan *plan)
 				} else if (in->library == FLP_NONE) {
 					in->library = l;
 					in->compartment = lib->compartment_index;
-					matched[l]++;
 				}
 				break;
 			}

@@ -1,0 +1,821 @@
+/*
+ * Tests of the flexos.yaml parser (tools/flexos-link/config.c): every
+ * accepted form, and every error and warning at its exact line:col.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+/* Declared here as well as in the runner, which has no header to share. */
+Suite *config_suite(void);
+
+/* The config of the FlexOS tutorial, which must be accepted as it is. */
+static const char tutorial[] = "compartments:\n"
+			       "- comp1:\n"
+			       "  mechanism: intel-mpk\n"
+			       "  default: True\n"
+			       "- comp2:\n"
+			       "  mechanism: intel-mpk\n"
+			       "  hardening: [cfi, asan]\n"
+			       "libraries:\n"
+			       "- libredis: comp1\n"
+			       "- libopenjpeg: comp2\n"
+			       "- lwip: comp2\n";
+
+static struct flc_config cfg;
+static char *out; /* what the parser printed */
+static size_t outlen;
+
+static void setup(void)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	out = NULL;
+}
+
+static void teardown(void)
+{
+	flc_free(&cfg);
+	free(out);
+}
+
+static int parse_len(const char *text, size_t len)
+{
+	FILE *err;
+	int ret;
+
+	free(out);
+	out = NULL;
+	err = open_memstream(&out, &outlen);
+	ck_assert_ptr_nonnull(err);
+	ret = flc_parse_string("flexos.yaml", text, len, &cfg, err);
+	fclose(err);
+	return ret;
+}
+
+static int parse(const char *text)
+{
+	return parse_len(text, strlen(text));
+}
+
+/* Lines of the output that contain what. */
+static unsigned count(const char *what)
+{
+	unsigned n = 0;
+
+	for (const char *s = strstr(out, what); s; s = strstr(s + 1, what))
+		n++;
+	return n;
+}
+
+static void expect_output(const char *message)
+{
+	ck_assert_msg(strstr(out, message), "expected \"%s\" in the output:\n%s", message, out);
+}
+
+/* The config is rejected with exactly this one error (a prefix of it). */
+static void expect_error(const char *text, const char *message)
+{
+	ck_assert_int_eq(parse(text), -1);
+	expect_output(message);
+	ck_assert_msg(count(": error: ") == 1, "expected one error, got:\n%s", out);
+	ck_assert_ptr_null(cfg.compartments);
+	ck_assert_ptr_null(cfg.path);
+}
+
+static void expect_ok(const char *text)
+{
+	ck_assert_msg(parse(text) == 0, "expected success, got:\n%s", out);
+	ck_assert_msg(count(": error: ") == 0, "unexpected error:\n%s", out);
+}
+
+START_TEST(accepts_tutorial)
+{
+	expect_ok(tutorial);
+	ck_assert_str_eq(cfg.path, "flexos.yaml");
+	ck_assert_uint_eq(cfg.ncompartments, 2);
+	ck_assert_str_eq(cfg.compartments[0].name, "comp1");
+	ck_assert_uint_eq(cfg.compartments[0].pos.line, 2);
+	ck_assert_uint_eq(cfg.compartments[0].pos.col, 3);
+	ck_assert_uint_eq(cfg.compartments[0].mechanism_pos.line, 3);
+	ck_assert_uint_eq(cfg.compartments[0].mechanism_pos.col, 14);
+	ck_assert(cfg.compartments[0].is_default);
+	ck_assert(!cfg.compartments[1].is_default);
+	ck_assert_int_eq(cfg.mechanism, FLC_MECH_MPK);
+	ck_assert_int_eq(cfg.compartments[1].mechanism, FLC_MECH_MPK);
+	ck_assert_uint_eq(cfg.default_index, 0);
+	ck_assert_uint_eq(cfg.compartments[1].nhardening, 2);
+	ck_assert_str_eq(cfg.compartments[1].hardening[0], "cfi");
+	ck_assert_str_eq(cfg.compartments[1].hardening[1], "asan");
+	ck_assert_int_eq(cfg.compartments[1].stack, FLC_STACK_PRIVATE);
+	ck_assert_int_eq(cfg.compartments[1].on_crash, FLC_CRASH_ABORT);
+	ck_assert_uint_eq(cfg.compartments[0].nlibraries, 1);
+	ck_assert_uint_eq(cfg.compartments[1].nlibraries, 2);
+	ck_assert_uint_eq(cfg.nlibraries, 3);
+	ck_assert_str_eq(cfg.libraries[2].name, "lwip");
+	ck_assert_str_eq(cfg.libraries[2].compartment, "comp2");
+	ck_assert_uint_eq(cfg.libraries[2].compartment_index, 1);
+	ck_assert_uint_eq(cfg.libraries[2].compartment_pos.line, 11);
+	ck_assert_uint_eq(cfg.libraries[2].compartment_pos.col, 9);
+	ck_assert_uint_eq(cfg.libraries[0].compartment_index, 0);
+	ck_assert_uint_eq(cfg.libraries[0].ninputs, 0);
+	ck_assert_uint_eq(flc_find_library(&cfg, "libopenjpeg"), 1);
+	ck_assert_uint_eq(flc_find_compartment(&cfg, "comp2"), 1);
+	ck_assert_uint_eq(flc_find_compartment(&cfg, "comp3"), (size_t)-1);
+}
+END_TEST
+
+START_TEST(warns_hardening_ignored)
+{
+	expect_ok(tutorial);
+	expect_output("flexos.yaml:7:15: warning: hardening 'cfi' is not implemented by this version and is ignored");
+	expect_output("flexos.yaml:7:20: warning: hardening 'asan' is not implemented");
+	ck_assert_uint_eq(count(": warning: "), 2);
+}
+END_TEST
+
+START_TEST(accepts_nested_mapping)
+{
+	expect_ok("compartments:\n"
+		  "- comp1: {mechanism: process, default: true}\n"
+		  "- comp2:\n"
+		  "    mechanism: process\n"
+		  "    stack: shared\n"
+		  "    on_crash: restart\n"
+		  "libraries:\n"
+		  "- a: comp2\n");
+	ck_assert_uint_eq(cfg.ncompartments, 2);
+	ck_assert_int_eq(cfg.mechanism, FLC_MECH_PROCESS);
+	ck_assert(cfg.compartments[0].is_default);
+	ck_assert_uint_eq(cfg.default_index, 0);
+	ck_assert_int_eq(cfg.compartments[1].stack, FLC_STACK_SHARED);
+	ck_assert_int_eq(cfg.compartments[1].on_crash, FLC_CRASH_RESTART);
+	ck_assert_uint_eq(cfg.compartments[1].mechanism_pos.line, 4);
+	ck_assert_uint_eq(cfg.compartments[1].mechanism_pos.col, 16);
+	ck_assert_uint_eq(cfg.compartments[1].nlibraries, 1);
+	ck_assert_uint_eq(count(": warning: "), 0);
+}
+END_TEST
+
+START_TEST(accepts_inputs_list)
+{
+	expect_ok("compartments:\n"
+		  "- comp1:\n"
+		  "  default: true\n"
+		  "- comp2:\n"
+		  "libraries:\n"
+		  "- libsecret: comp2\n"
+		  "  inputs: [libsecret.a, \"build/secret/*.o\"]\n");
+	ck_assert_uint_eq(cfg.nlibraries, 1);
+	ck_assert_uint_eq(cfg.libraries[0].ninputs, 2);
+	ck_assert_str_eq(cfg.libraries[0].inputs[0], "libsecret.a");
+	ck_assert_str_eq(cfg.libraries[0].inputs[1], "build/secret/*.o");
+	ck_assert_uint_eq(cfg.libraries[0].input_pos[1].line, 7);
+	ck_assert_uint_eq(cfg.libraries[0].input_pos[1].col, 25);
+	ck_assert_uint_eq(cfg.libraries[0].compartment_index, 1);
+	ck_assert_uint_eq(cfg.default_index, 0);
+	ck_assert_int_eq(cfg.mechanism, FLC_MECH_NONE);
+}
+END_TEST
+
+START_TEST(accepts_inputs_scalar)
+{
+	expect_ok("compartments:\n"
+		  "- comp1:\n"
+		  "libraries:\n"
+		  "- libz: comp1\n"
+		  "  inputs: \"-lz\"\n");
+	ck_assert_uint_eq(cfg.libraries[0].ninputs, 1);
+	ck_assert_str_eq(cfg.libraries[0].inputs[0], "-lz");
+	ck_assert_uint_eq(cfg.libraries[0].input_pos[0].line, 5);
+	ck_assert_uint_eq(cfg.libraries[0].input_pos[0].col, 11);
+}
+END_TEST
+
+START_TEST(accepts_single_compartment_unmarked)
+{
+	expect_ok("compartments:\n- only:\n  mechanism: intel-mpk\n");
+	ck_assert_uint_eq(cfg.ncompartments, 1);
+	ck_assert(cfg.compartments[0].is_default);
+	ck_assert_uint_eq(cfg.default_index, 0);
+	ck_assert_int_eq(cfg.mechanism, FLC_MECH_MPK);
+	ck_assert_uint_eq(cfg.nlibraries, 0);
+	ck_assert_uint_eq(count(": warning: "), 0);
+}
+END_TEST
+
+START_TEST(accepts_yaml_booleans)
+{
+	expect_ok("compartments:\n"
+		  "- a: {default: no}\n"
+		  "- b: {default: On}\n"
+		  "- c: {default: off}\n"
+		  "libraries:\n"
+		  "- x: a\n"
+		  "- y: c\n");
+	ck_assert(!cfg.compartments[0].is_default);
+	ck_assert(cfg.compartments[1].is_default);
+	ck_assert(!cfg.compartments[2].is_default);
+	ck_assert_uint_eq(cfg.default_index, 1);
+}
+END_TEST
+
+START_TEST(accepts_empty_libraries)
+{
+	expect_ok("compartments:\n- comp1: ~\nlibraries: null\n");
+	ck_assert_uint_eq(cfg.nlibraries, 0);
+	ck_assert_ptr_null(cfg.libraries);
+}
+END_TEST
+
+START_TEST(accepts_mpk_limit)
+{
+	char text[2048];
+	size_t len = (size_t)sprintf(text, "compartments:\n- c0: {mechanism: intel-mpk, default: true}\n");
+
+	for (int i = 1; i < 15; i++)
+		len += (size_t)sprintf(text + len, "- c%d: {mechanism: intel-mpk}\n", i);
+	expect_ok(text);
+	ck_assert_uint_eq(cfg.ncompartments, 15);
+	ck_assert_uint_eq(flc_mechanism_max(FLC_MECH_MPK), 15);
+	ck_assert_uint_eq(count(": warning: "), 14);
+}
+END_TEST
+
+START_TEST(parses_file)
+{
+	char path[] = "/tmp/check_config_XXXXXX";
+	int fd = mkstemp(path);
+	FILE *err = open_memstream(&out, &outlen);
+	int ret;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, tutorial, strlen(tutorial)), (int)strlen(tutorial));
+	close(fd);
+	ret = flc_parse_file(path, &cfg, err);
+	fclose(err);
+	unlink(path);
+	ck_assert_int_eq(ret, 0);
+	ck_assert_str_eq(cfg.path, path);
+	ck_assert_uint_eq(cfg.nlibraries, 3);
+	ck_assert_msg(strncmp(out, path, strlen(path)) == 0, "messages must start with the path:\n%s",
+		      out);
+}
+END_TEST
+
+START_TEST(rejects_missing_file)
+{
+	FILE *err = open_memstream(&out, &outlen);
+	int ret = flc_parse_file("/nonexistent/flexos.yaml", &cfg, err);
+
+	fclose(err);
+	ck_assert_int_eq(ret, -1);
+	expect_output("/nonexistent/flexos.yaml: error: cannot open the config: No such file");
+}
+END_TEST
+
+START_TEST(names_mechanisms)
+{
+	ck_assert_str_eq(flc_mechanism_name(FLC_MECH_NONE), "none");
+	ck_assert_str_eq(flc_mechanism_name(FLC_MECH_MPK), "intel-mpk");
+	ck_assert_str_eq(flc_mechanism_name(FLC_MECH_PROCESS), "process");
+	ck_assert_uint_eq(flc_mechanism_max(FLC_MECH_NONE), 64);
+	ck_assert_uint_eq(flc_mechanism_max(FLC_MECH_PROCESS), 64);
+}
+END_TEST
+
+START_TEST(rejects_invalid_yaml)
+{
+	expect_error("compartments: [comp1\n",
+		     "flexos.yaml:2:1: error: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 1:15)");
+}
+END_TEST
+
+START_TEST(rejects_tab_indentation)
+{
+	expect_error("compartments:\n- comp1:\n\tdefault: true\n",
+		     "flexos.yaml:3:1: error: invalid YAML: found character that cannot start any token");
+	expect_output("YAML does not allow tabs in indentation");
+}
+END_TEST
+
+START_TEST(rejects_invalid_utf8)
+{
+	expect_error("compartments:\n- comp\xff:\n",
+		     "flexos.yaml:2:7: error: invalid YAML: invalid leading UTF-8 octet (byte 0xFF)");
+}
+END_TEST
+
+START_TEST(rejects_undefined_alias)
+{
+	expect_error("compartments:\n- comp1: *opts\n",
+		     "flexos.yaml:2:10: error: invalid YAML: found undefined alias");
+}
+END_TEST
+
+START_TEST(rejects_second_document)
+{
+	expect_error("compartments:\n- comp1:\n---\ncompartments:\n- comp2:\n",
+		     "flexos.yaml:3:1: error: a second YAML document starts here");
+}
+END_TEST
+
+START_TEST(rejects_syntax_error_after_document)
+{
+	expect_error("compartments:\n- comp1:\n---\n[\n",
+		     "flexos.yaml:5:1: error: invalid YAML: did not find expected node content");
+}
+END_TEST
+
+START_TEST(rejects_empty_file)
+{
+	expect_error("", "flexos.yaml:1:1: error: the file is empty: declare at least one compartment");
+}
+END_TEST
+
+START_TEST(rejects_comments_only)
+{
+	expect_error("# nothing yet\n\n", "flexos.yaml:1:1: error: the file is empty");
+}
+END_TEST
+
+START_TEST(rejects_empty_document)
+{
+	expect_error("---\n", "flexos.yaml:2:1: error: the document is empty: declare at least one");
+}
+END_TEST
+
+START_TEST(rejects_top_level_sequence)
+{
+	expect_error("- comp1:\n",
+		     "flexos.yaml:1:1: error: the top level must be a mapping with the keys 'compartments' and 'libraries', not a sequence");
+}
+END_TEST
+
+START_TEST(rejects_top_level_scalar)
+{
+	expect_error("comp1\n", "flexos.yaml:1:1: error: the top level must be a mapping");
+}
+END_TEST
+
+START_TEST(rejects_unknown_top_level_key)
+{
+	expect_error("compartments:\n- comp1:\nlibrary:\n- lwip: comp1\n",
+		     "flexos.yaml:3:1: error: unknown top-level key 'library' (expected: compartments or libraries)");
+}
+END_TEST
+
+START_TEST(rejects_missing_compartments)
+{
+	expect_error("libraries:\n- lwip: comp1\n",
+		     "flexos.yaml:1:1: error: no 'compartments' key: declare at least one compartment");
+}
+END_TEST
+
+START_TEST(rejects_null_compartments)
+{
+	expect_error("libraries:\ncompartments:\n",
+		     "flexos.yaml:2:1: error: 'compartments' is empty: declare at least one compartment");
+}
+END_TEST
+
+START_TEST(rejects_empty_compartments)
+{
+	expect_error("compartments: []\n", "flexos.yaml:1:1: error: 'compartments' is empty");
+}
+END_TEST
+
+START_TEST(rejects_compartments_mapping)
+{
+	expect_error("compartments:\n  comp1:\n    default: true\n",
+		     "flexos.yaml:2:3: error: 'compartments' must be a sequence of '- name:' items, not a mapping");
+}
+END_TEST
+
+START_TEST(rejects_compartment_scalar)
+{
+	expect_error("compartments:\n- comp1:\n- comp2\n",
+		     "flexos.yaml:3:3: error: each compartment must be a mapping whose first key is its name, e.g. '- comp1:', not a scalar");
+}
+END_TEST
+
+START_TEST(rejects_compartment_without_name)
+{
+	expect_error("compartments:\n- mechanism: none\n  default: true\n",
+		     "flexos.yaml:2:3: error: this compartment has no name: it starts with 'mechanism'");
+}
+END_TEST
+
+START_TEST(rejects_value_after_name)
+{
+	expect_error("compartments:\n- comp1: intel-mpk\n",
+		     "flexos.yaml:2:10: error: the name of compartment 'comp1' must be followed by ':' alone, not by 'intel-mpk'");
+	expect_output("e.g. 'mechanism: intel-mpk'");
+}
+END_TEST
+
+START_TEST(rejects_options_in_both_forms)
+{
+	expect_error("compartments:\n- comp1: {mechanism: none}\n  default: true\n",
+		     "flexos.yaml:3:3: error: compartment 'comp1' already has its options in a nested mapping: move this key into it");
+}
+END_TEST
+
+START_TEST(rejects_unknown_compartment_key)
+{
+	expect_error("compartments:\n- comp1:\n  mechansim: none\n",
+		     "flexos.yaml:3:3: error: unknown key 'mechansim' in compartment 'comp1' (expected: mechanism, default, hardening, stack or on_crash)");
+}
+END_TEST
+
+START_TEST(rejects_mechanism_not_scalar)
+{
+	expect_error("compartments:\n- comp1:\n  mechanism: [intel-mpk]\n",
+		     "flexos.yaml:3:14: error: 'mechanism' of compartment 'comp1' must be one of none, intel-mpk or process, not a sequence");
+}
+END_TEST
+
+START_TEST(rejects_mechanism_without_value)
+{
+	expect_error("compartments:\n- comp1:\n  mechanism:\n",
+		     "flexos.yaml:3:3: error: 'mechanism' of compartment 'comp1' has no value (expected none, intel-mpk or process)");
+}
+END_TEST
+
+START_TEST(rejects_unknown_mechanism)
+{
+	expect_error("compartments:\n- comp1:\n  default: true\n  mechanism: mpx\n",
+		     "flexos.yaml:4:14: error: unknown mechanism 'mpx' (expected none, intel-mpk or process)");
+}
+END_TEST
+
+START_TEST(rejects_mpk_alias)
+{
+	expect_error("compartments:\n- comp1: {mechanism: mpk}\n",
+		     "flexos.yaml:2:22: error: unknown mechanism 'mpk'");
+}
+END_TEST
+
+START_TEST(rejects_default_not_boolean)
+{
+	expect_error("compartments:\n- comp1:\n  default: maybe\n",
+		     "flexos.yaml:3:12: error: 'default' of compartment 'comp1' must be true or false, not 'maybe'");
+}
+END_TEST
+
+START_TEST(rejects_default_quoted)
+{
+	expect_error("compartments:\n- comp1:\n  default: \"true\"\n",
+		     "flexos.yaml:3:12: error: 'default' of compartment 'comp1' must be true or false, not the string 'true': remove the quotes");
+}
+END_TEST
+
+START_TEST(rejects_default_mapping)
+{
+	expect_error("compartments:\n- comp1:\n  default: {x: 1}\n",
+		     "flexos.yaml:3:12: error: 'default' of compartment 'comp1' must be true or false, not a mapping");
+}
+END_TEST
+
+START_TEST(rejects_default_without_value)
+{
+	expect_error("compartments:\n- comp1:\n  default:\n",
+		     "flexos.yaml:3:3: error: 'default' of compartment 'comp1' has no value (expected true or false)");
+}
+END_TEST
+
+START_TEST(rejects_hardening_scalar)
+{
+	expect_error("compartments:\n- comp1:\n  hardening: cfi\n",
+		     "flexos.yaml:3:14: error: 'hardening' of compartment 'comp1' must be a sequence, e.g. [cfi, asan], not a scalar");
+}
+END_TEST
+
+START_TEST(rejects_unknown_hardening)
+{
+	expect_error("compartments:\n- comp1:\n  hardening:\n  - safestack\n  - cet\n",
+		     "flexos.yaml:5:5: error: unknown hardening 'cet' (expected cfi, asan, safestack, stack-protector or ubsan)");
+	expect_output("flexos.yaml:4:5: warning: hardening 'safestack' is not implemented");
+}
+END_TEST
+
+START_TEST(rejects_unknown_stack)
+{
+	expect_error("compartments:\n- comp1: {stack: split}\n",
+		     "flexos.yaml:2:18: error: unknown stack 'split' (expected private or shared)");
+}
+END_TEST
+
+START_TEST(rejects_unknown_on_crash)
+{
+	expect_error("compartments:\n- comp1:\n  on_crash: reboot\n",
+		     "flexos.yaml:3:13: error: unknown on_crash 'reboot' (expected abort or restart)");
+}
+END_TEST
+
+START_TEST(rejects_no_default)
+{
+	expect_error("compartments:\n- comp1:\n- comp2:\n",
+		     "flexos.yaml:2:1: error: no default compartment: mark one of the 2 compartments with 'default: true'");
+}
+END_TEST
+
+START_TEST(rejects_two_defaults)
+{
+	expect_error("compartments:\n"
+		     "- comp1:\n"
+		     "  default: true\n"
+		     "- comp2:\n"
+		     "  default: yes\n",
+		     "flexos.yaml:5:12: error: compartments 'comp1' (3:12) and 'comp2' (5:12) are both marked 'default: true': keep only one");
+}
+END_TEST
+
+START_TEST(rejects_unknown_library_compartment)
+{
+	expect_error("compartments:\n- comp1:\n- comp2: {default: true}\nlibraries:\n- lwip: comp3\n",
+		     "flexos.yaml:5:9: error: library 'lwip' is placed in unknown compartment 'comp3': declare it under 'compartments' or fix the name");
+	/* comp1 is empty, but a misspelt compartment makes that no news. */
+	ck_assert_uint_eq(count(": warning: "), 0);
+}
+END_TEST
+
+START_TEST(rejects_duplicate_compartment)
+{
+	expect_error("compartments:\n- comp1: {default: true}\n- comp2:\n- comp1:\n",
+		     "flexos.yaml:4:3: error: compartment 'comp1' is declared twice (first at 2:3)");
+}
+END_TEST
+
+START_TEST(rejects_duplicate_library)
+{
+	expect_error("compartments:\n- comp1:\nlibraries:\n- lwip: comp1\n- lwip: comp1\n",
+		     "flexos.yaml:5:3: error: library 'lwip' is declared twice (first at 4:3)");
+}
+END_TEST
+
+START_TEST(rejects_too_many_mpk)
+{
+	char text[2048];
+	size_t len = (size_t)sprintf(text, "compartments:\n- c0: {mechanism: intel-mpk, default: true}\n");
+
+	for (int i = 1; i < 16; i++)
+		len += (size_t)sprintf(text + len, "- c%d: {mechanism: intel-mpk}\n", i);
+	expect_error(text,
+		     "flexos.yaml:17:3: error: too many compartments for intel-mpk: 16 declared, at most 15 (15 protection keys are available besides key 0");
+}
+END_TEST
+
+START_TEST(rejects_too_many_process)
+{
+	char text[4096];
+	size_t len = (size_t)sprintf(text, "compartments:\n- c0: {mechanism: process, default: true}\n");
+
+	for (int i = 1; i < 65; i++)
+		len += (size_t)sprintf(text + len, "- c%d: {mechanism: process}\n", i);
+	expect_error(text,
+		     "flexos.yaml:66:3: error: too many compartments for process: 65 declared, at most 64");
+}
+END_TEST
+
+START_TEST(rejects_mixed_mechanisms)
+{
+	expect_error("compartments:\n"
+		     "- comp1:\n"
+		     "  mechanism: intel-mpk\n"
+		     "  default: True\n"
+		     "- comp2:\n"
+		     "  mechanism: process\n",
+		     "flexos.yaml:6:14: error: all compartments must use the same mechanism: 'comp1' uses intel-mpk (3:14) but 'comp2' uses process");
+}
+END_TEST
+
+START_TEST(rejects_mixed_with_default_mechanism)
+{
+	expect_error("compartments:\n"
+		     "- comp1:\n"
+		     "  mechanism: intel-mpk\n"
+		     "  default: True\n"
+		     "- comp2:\n",
+		     "flexos.yaml:5:3: error: all compartments must use the same mechanism: 'comp1' uses intel-mpk (3:14) but 'comp2' uses none (it has no 'mechanism' key)");
+}
+END_TEST
+
+START_TEST(warns_empty_compartment)
+{
+	expect_ok("compartments:\n"
+		  "- comp1: {default: true}\n"
+		  "- comp2:\n"
+		  "- comp3:\n"
+		  "libraries:\n"
+		  "- lwip: comp3\n");
+	expect_output("flexos.yaml:3:3: warning: compartment 'comp2' has no library and is not the default");
+	ck_assert_uint_eq(count(": warning: "), 1);
+}
+END_TEST
+
+START_TEST(rejects_compartment_name_not_identifier)
+{
+	expect_error("compartments:\n- comp-1:\n",
+		     "flexos.yaml:2:3: error: compartment name 'comp-1' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*)");
+}
+END_TEST
+
+START_TEST(rejects_library_name_not_identifier)
+{
+	expect_error("compartments:\n- comp1:\nlibraries:\n- 9lib: comp1\n",
+		     "flexos.yaml:4:3: error: library name '9lib' is not a C identifier");
+}
+END_TEST
+
+START_TEST(rejects_duplicate_key)
+{
+	expect_error("compartments:\n- comp1:\n  mechanism: none\n  mechanism: process\n",
+		     "flexos.yaml:4:3: error: duplicate key 'mechanism' (first at 3:3): keep only one");
+}
+END_TEST
+
+START_TEST(rejects_duplicate_top_level_key)
+{
+	expect_error("compartments:\n- comp1:\ncompartments:\n- comp2:\n",
+		     "flexos.yaml:3:1: error: duplicate key 'compartments' (first at 1:1)");
+}
+END_TEST
+
+START_TEST(rejects_key_not_scalar)
+{
+	expect_error("compartments:\n- comp1:\n? [a, b]\n: 1\n",
+		     "flexos.yaml:3:3: error: a key must be a scalar, not a sequence");
+}
+END_TEST
+
+START_TEST(rejects_libraries_mapping)
+{
+	expect_error("compartments:\n- comp1:\nlibraries:\n  lwip: comp1\n",
+		     "flexos.yaml:4:3: error: 'libraries' must be a sequence of '- name: compartment' items, not a mapping");
+}
+END_TEST
+
+START_TEST(rejects_library_scalar)
+{
+	expect_error("compartments:\n- comp1:\nlibraries:\n- lwip\n",
+		     "flexos.yaml:4:3: error: each library must be a mapping 'name: compartment', e.g. '- lwip: comp1', not a scalar");
+}
+END_TEST
+
+START_TEST(rejects_library_without_compartment)
+{
+	expect_error("compartments:\n- comp1:\nlibraries:\n- lwip:\n",
+		     "flexos.yaml:4:3: error: library 'lwip' has no compartment: write '- lwip: COMPARTMENT'");
+}
+END_TEST
+
+START_TEST(rejects_library_compartment_not_scalar)
+{
+	expect_error("compartments:\n- comp1:\nlibraries:\n- lwip: [comp1]\n",
+		     "flexos.yaml:4:9: error: the compartment of library 'lwip' must be a name, not a sequence");
+}
+END_TEST
+
+START_TEST(rejects_unknown_library_key)
+{
+	expect_error("compartments:\n- comp1:\nlibraries:\n- lwip: comp1\n  input: liblwip.a\n",
+		     "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs)");
+}
+END_TEST
+
+START_TEST(rejects_empty_inputs)
+{
+	expect_error("compartments:\n- comp1:\nlibraries:\n- lwip: comp1\n  inputs: []\n",
+		     "flexos.yaml:5:3: error: 'inputs' of library 'lwip' is empty");
+}
+END_TEST
+
+START_TEST(rejects_input_not_scalar)
+{
+	expect_error("compartments:\n- comp1:\nlibraries:\n- lwip: comp1\n  inputs: [a.o, [b.o]]\n",
+		     "flexos.yaml:5:17: error: an input of library 'lwip' must be a file name or pattern, not a sequence");
+}
+END_TEST
+
+START_TEST(rejects_empty_input)
+{
+	expect_error("compartments:\n- comp1:\nlibraries:\n- lwip: comp1\n  inputs: ['']\n",
+		     "flexos.yaml:5:12: error: an input of library 'lwip' is empty");
+}
+END_TEST
+
+START_TEST(rejects_input_with_nul)
+{
+	expect_error("compartments:\n- comp1:\nlibraries:\n- lwip: comp1\n  inputs: \"a\\0b\"\n",
+		     "flexos.yaml:5:11: error: 'a' contains a NUL character");
+}
+END_TEST
+
+START_TEST(reports_independent_errors)
+{
+	ck_assert_int_eq(parse("compartments:\n"
+			       "- comp1:\n"
+			       "  mechanism: mpx\n"
+			       "- comp2:\n"
+			       "  mechanism: intel-mpk\n"
+			       "  default: maybe\n"
+			       "  colour: red\n"
+			       "libraries:\n"
+			       "- lwip: comp9\n"),
+			 -1);
+	expect_output("flexos.yaml:3:14: error: unknown mechanism 'mpx'");
+	expect_output("flexos.yaml:6:12: error: 'default' of compartment 'comp2' must be true or false");
+	expect_output("flexos.yaml:7:3: error: unknown key 'colour' in compartment 'comp2'");
+	expect_output("flexos.yaml:9:9: error: library 'lwip' is placed in unknown compartment 'comp9'");
+	/* A bad mechanism or default is not reported again as mixed or missing. */
+	ck_assert_uint_eq(count(": error: "), 4);
+}
+END_TEST
+
+Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *ok = tcase_create("accepted");
+	TCase *bad = tcase_create("rejected");
+
+	tcase_add_checked_fixture(ok, setup, teardown);
+	tcase_add_test(ok, accepts_tutorial);
+	tcase_add_test(ok, warns_hardening_ignored);
+	tcase_add_test(ok, accepts_nested_mapping);
+	tcase_add_test(ok, accepts_inputs_list);
+	tcase_add_test(ok, accepts_inputs_scalar);
+	tcase_add_test(ok, accepts_single_compartment_unmarked);
+	tcase_add_test(ok, accepts_yaml_booleans);
+	tcase_add_test(ok, accepts_empty_libraries);
+	tcase_add_test(ok, accepts_mpk_limit);
+	tcase_add_test(ok, parses_file);
+	tcase_add_test(ok, names_mechanisms);
+	tcase_add_test(ok, warns_empty_compartment);
+	suite_add_tcase(s, ok);
+
+	tcase_add_checked_fixture(bad, setup, teardown);
+	tcase_add_test(bad, rejects_missing_file);
+	tcase_add_test(bad, rejects_invalid_yaml);
+	tcase_add_test(bad, rejects_tab_indentation);
+	tcase_add_test(bad, rejects_invalid_utf8);
+	tcase_add_test(bad, rejects_undefined_alias);
+	tcase_add_test(bad, rejects_second_document);
+	tcase_add_test(bad, rejects_syntax_error_after_document);
+	tcase_add_test(bad, rejects_empty_file);
+	tcase_add_test(bad, rejects_comments_only);
+	tcase_add_test(bad, rejects_empty_document);
+	tcase_add_test(bad, rejects_top_level_sequence);
+	tcase_add_test(bad, rejects_top_level_scalar);
+	tcase_add_test(bad, rejects_unknown_top_level_key);
+	tcase_add_test(bad, rejects_missing_compartments);
+	tcase_add_test(bad, rejects_null_compartments);
+	tcase_add_test(bad, rejects_empty_compartments);
+	tcase_add_test(bad, rejects_compartments_mapping);
+	tcase_add_test(bad, rejects_compartment_scalar);
+	tcase_add_test(bad, rejects_compartment_without_name);
+	tcase_add_test(bad, rejects_value_after_name);
+	tcase_add_test(bad, rejects_options_in_both_forms);
+	tcase_add_test(bad, rejects_unknown_compartment_key);
+	tcase_add_test(bad, rejects_mechanism_not_scalar);
+	tcase_add_test(bad, rejects_mechanism_without_value);
+	tcase_add_test(bad, rejects_unknown_mechanism);
+	tcase_add_test(bad, rejects_mpk_alias);
+	tcase_add_test(bad, rejects_default_not_boolean);
+	tcase_add_test(bad, rejects_default_quoted);
+	tcase_add_test(bad, rejects_default_mapping);
+	tcase_add_test(bad, rejects_default_without_value);
+	tcase_add_test(bad, rejects_hardening_scalar);
+	tcase_add_test(bad, rejects_unknown_hardening);
+	tcase_add_test(bad, rejects_unknown_stack);
+	tcase_add_test(bad, rejects_unknown_on_crash);
+	tcase_add_test(bad, rejects_no_default);
+	tcase_add_test(bad, rejects_two_defaults);
+	tcase_add_test(bad, rejects_unknown_library_compartment);
+	tcase_add_test(bad, rejects_duplicate_compartment);
+	tcase_add_test(bad, rejects_duplicate_library);
+	tcase_add_test(bad, rejects_too_many_mpk);
+	tcase_add_test(bad, rejects_too_many_process);
+	tcase_add_test(bad, rejects_mixed_mechanisms);
+	tcase_add_test(bad, rejects_mixed_with_default_mechanism);
+	tcase_add_test(bad, rejects_compartment_name_not_identifier);
+	tcase_add_test(bad, rejects_library_name_not_identifier);
+	tcase_add_test(bad, rejects_duplicate_key);
+	tcase_add_test(bad, rejects_duplicate_top_level_key);
+	tcase_add_test(bad, rejects_key_not_scalar);
+	tcase_add_test(bad, rejects_libraries_mapping);
+	tcase_add_test(bad, rejects_library_scalar);
+	tcase_add_test(bad, rejects_library_without_compartment);
+	tcase_add_test(bad, rejects_library_compartment_not_scalar);
+	tcase_add_test(bad, rejects_unknown_library_key);
+	tcase_add_test(bad, rejects_empty_inputs);
+	tcase_add_test(bad, rejects_input_not_scalar);
+	tcase_add_test(bad, rejects_empty_input);
+	tcase_add_test(bad, rejects_input_with_nul);
+	tcase_add_test(bad, reports_independent_errors);
+	suite_add_tcase(s, bad);
+	return s;
+}

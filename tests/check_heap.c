@@ -1,0 +1,168 @@
+/*
+ * Tests of the allocator behind every compartment heap (src/runtime/heap.c).
+ */
+#include <check.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../src/runtime/heap.h"
+#include "suites.h"
+
+#define HEAP_SIZE (64u << 20)
+
+static struct flexos__heap *h;
+
+static void setup(void)
+{
+	h = flexos__heap_create(HEAP_SIZE, 3, 0);
+	ck_assert_ptr_nonnull(h);
+}
+
+START_TEST(test_alloc_is_aligned_and_inside)
+{
+	for (size_t n = 0; n < 5000; n += 7) {
+		char *p = flexos__heap_alloc(h, n);
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_eq((uintptr_t)p % 16, 0);
+		ck_assert(flexos__heap_contains(h, p));
+		ck_assert(flexos__heap_contains(h, p + (n ? n - 1 : 0)));
+		ck_assert_uint_ge(flexos__heap_usable_size(h, p), n);
+		memset(p, 0xab, n);
+	}
+}
+END_TEST
+
+START_TEST(test_blocks_do_not_overlap)
+{
+	enum { N = 512 };
+	unsigned char *p[N];
+	for (int i = 0; i < N; i++) {
+		size_t n = (size_t)(i * 37 % 3000) + 1;
+		p[i] = flexos__heap_alloc(h, n);
+		memset(p[i], i & 0xff, n);
+	}
+	for (int i = 0; i < N; i++) {
+		size_t n = (size_t)(i * 37 % 3000) + 1;
+		for (size_t k = 0; k < n; k++)
+			ck_assert_uint_eq(p[i][k], (unsigned)(i & 0xff));
+	}
+}
+END_TEST
+
+START_TEST(test_free_recycles_and_accounts)
+{
+	void *a = flexos__heap_alloc(h, 100);
+	ck_assert_uint_eq(flexos__heap_in_use(h), 112);
+	flexos__heap_free(h, a);
+	ck_assert_uint_eq(flexos__heap_in_use(h), 0);
+	void *b = flexos__heap_alloc(h, 100);
+	ck_assert_ptr_eq(a, b);
+	void *big = flexos__heap_alloc(h, 1 << 20);
+	flexos__heap_free(h, big);
+	ck_assert_ptr_eq(flexos__heap_alloc(h, 1 << 20), big);
+}
+END_TEST
+
+START_TEST(test_aligned)
+{
+	for (size_t align = 1; align <= 65536; align <<= 1) {
+		void *p = flexos__heap_alloc_aligned(h, align, 40);
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_eq((uintptr_t)p % align, 0);
+		ck_assert_uint_ge(flexos__heap_usable_size(h, p), 40);
+		flexos__heap_free(h, p);
+	}
+	ck_assert_uint_eq(flexos__heap_in_use(h), 0);
+	ck_assert_ptr_null(flexos__heap_alloc_aligned(h, 24, 8));
+}
+END_TEST
+
+START_TEST(test_realloc_keeps_contents)
+{
+	char *p = flexos__heap_realloc(h, NULL, 10);
+	strcpy(p, "123456789");
+	p = flexos__heap_realloc(h, p, 100000);
+	ck_assert_str_eq(p, "123456789");
+	p = flexos__heap_realloc(h, p, 5);
+	ck_assert_int_eq(memcmp(p, "12345", 5), 0);
+	ck_assert_ptr_null(flexos__heap_realloc(h, p, 0));
+	ck_assert_uint_eq(flexos__heap_in_use(h), 0);
+}
+END_TEST
+
+START_TEST(test_exhaustion_is_enomem)
+{
+	ck_assert_ptr_null(flexos__heap_alloc(h, HEAP_SIZE));
+	ck_assert_ptr_null(flexos__heap_alloc(h, SIZE_MAX));
+	ck_assert_ptr_nonnull(flexos__heap_alloc(h, HEAP_SIZE / 2));
+}
+END_TEST
+
+START_TEST(test_double_free_aborts)
+{
+	void *p = flexos__heap_alloc(h, 32);
+	flexos__heap_free(h, p);
+	flexos__heap_free(h, p);
+}
+END_TEST
+
+START_TEST(test_foreign_pointer_aborts)
+{
+	static char not_from_heap[64];
+	flexos__heap_free(h, not_from_heap + 16);
+}
+END_TEST
+
+START_TEST(test_interior_pointer_aborts)
+{
+	char *p = flexos__heap_alloc(h, 256);
+	flexos__heap_free(h, p + 32);
+}
+END_TEST
+
+static void *churn(void *arg)
+{
+	(void)arg;
+	void *keep[64] = {0};
+	for (int i = 0; i < 20000; i++) {
+		int k = i % 64;
+		flexos__heap_free(h, keep[k]);
+		keep[k] = flexos__heap_alloc(h, (size_t)(i % 700) + 1);
+		memset(keep[k], k, (size_t)(i % 700) + 1);
+	}
+	for (int k = 0; k < 64; k++)
+		flexos__heap_free(h, keep[k]);
+	return NULL;
+}
+
+START_TEST(test_threads)
+{
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, churn, NULL), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_uint_eq(flexos__heap_in_use(h), 0);
+}
+END_TEST
+
+Suite *heap_suite(void)
+{
+	Suite *s = suite_create("heap");
+	TCase *tc = tcase_create("heap");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_alloc_is_aligned_and_inside);
+	tcase_add_test(tc, test_blocks_do_not_overlap);
+	tcase_add_test(tc, test_free_recycles_and_accounts);
+	tcase_add_test(tc, test_aligned);
+	tcase_add_test(tc, test_realloc_keeps_contents);
+	tcase_add_test(tc, test_exhaustion_is_enomem);
+	tcase_add_test_raise_signal(tc, test_double_free_aborts, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_foreign_pointer_aborts, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_interior_pointer_aborts, SIGABRT);
+	tcase_add_test(tc, test_threads);
+	suite_add_tcase(s, tc);
+	return s;
+}

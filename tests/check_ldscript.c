@@ -1,0 +1,163 @@
+/*
+ * Tests of what flexos-link writes: the linker-script fragment
+ * (tools/flexos-link/ldscript.c) and the image descriptor and gate stubs
+ * (tools/flexos-link/table.c), for a plan built by hand.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ldscript.h"
+#include "suites.h"
+#include "table.h"
+
+static struct flc_compartment comps[2] = {
+	{.name = "app", .is_default = true},
+	{.name = "lib", .stack = FLC_STACK_SHARED},
+};
+static struct flc_library libs[1] = {
+	{.name = "libz", .compartment = "lib", .compartment_index = 1},
+};
+static struct flc_config cfg = {
+	.path = "test.yaml",
+	.compartments = comps,
+	.ncompartments = 2,
+	.libraries = libs,
+	.nlibraries = 1,
+	.default_index = 0,
+	.mechanism = FLC_MECH_MPK,
+};
+static struct flp_input inputs[4] = {
+	{.arg = "main.o", .path = "main.o", .kind = FLP_OBJECT, .library = FLP_NONE,
+	 .compartment = 0},
+	{.arg = "deps/libz.a", .path = "deps/libz.a", .kind = FLP_ARCHIVE, .library = 0,
+	 .compartment = 1},
+	{.arg = "-lm", .path = "/usr/lib/x86_64-linux-gnu/libm.a", .kind = FLP_ARCHIVE,
+	 .library = FLP_NONE, .compartment = 0},
+	{.arg = "-lflexos-mpk", .kind = FLP_RUNTIME, .library = FLP_NONE,
+	 .compartment = FLP_NONE},
+};
+static struct flp_gate gates[2] = {
+	{.symbol = "__flexos_gate__libz__deflate", .fn = "deflate", .target = "deflate",
+	 .library = 0, .compartment = 1, .callers = 1},
+	{.symbol = "__flexos_gate__libz__crc32", .fn = "crc32", .target = "crc32",
+	 .library = 0, .compartment = 1, .callers = 2, .direct = true},
+};
+static struct flp_plan plan = {
+	.cfg = &cfg, .inputs = inputs, .ninputs = 4, .gates = gates, .ngates = 2};
+
+static char *written(int (*writer)(FILE *, const struct flp_plan *))
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert_int_eq(writer(f, &plan), 0);
+	fclose(f);
+	return buf;
+}
+
+#define ck_assert_contains(haystack, needle)                                                \
+	ck_assert_msg(strstr((haystack), (needle)), "missing: %s", (needle))
+
+START_TEST(test_sections_per_compartment)
+{
+	char *s = written(flx_write_ldscript);
+	static const char *const kinds[] = {"text", "rodata", "data", "bss"};
+	for (int k = 0; k < 4; k++) {
+		char want[128];
+		snprintf(want, sizeof(want), ".flexos.lib.%s : {\n    HIDDEN(__flexos_lib_%s_start = .);",
+			 kinds[k], kinds[k]);
+		ck_assert_contains(s, want);
+		snprintf(want, sizeof(want), "HIDDEN(__flexos_app_%s_end = .);", kinds[k]);
+		ck_assert_contains(s, want);
+	}
+	ck_assert_contains(s, "INSERT AFTER .text;");
+	ck_assert_contains(s, "INSERT AFTER .rodata;");
+	ck_assert_contains(s, "INSERT AFTER .data;");
+	ck_assert_contains(s, "INSERT AFTER .bss;");
+	free(s);
+}
+END_TEST
+
+START_TEST(test_inputs_are_named_as_ld_sees_them)
+{
+	char *s = written(flx_write_ldscript);
+	ck_assert_contains(s, "    main.o(.text .text.*)\n");
+	ck_assert_contains(s, "    deps/libz.a:*(.data .data.*)\n");
+	ck_assert_contains(s, "    */libm.a:*(.bss .bss.* COMMON)\n");
+	ck_assert_ptr_null(strstr(s, "flexos-mpk"));
+	/* Each input appears once per kind of section: in its own compartment. */
+	char *lib = strstr(s, ".flexos.lib.text");
+	ck_assert_ptr_nonnull(lib);
+	ck_assert_ptr_null(strstr(strstr(s, ".flexos.lib.text"), "main.o(.text"));
+	free(s);
+}
+END_TEST
+
+START_TEST(test_shared_section_and_page_alignment)
+{
+	char *s = written(flx_write_ldscript);
+	ck_assert_contains(s, "*(.flexos.shared .flexos.shared.* .data_shared)");
+	ck_assert_contains(s, "HIDDEN(__flexos_shared_start = .);");
+	/* Every output section starts and ends on a page boundary. */
+	int starts = 0, ends = 0;
+	for (char *p = s; (p = strstr(p, " : {\n")); p++)
+		starts++;
+	for (char *p = s; (p = strstr(p, ". = ALIGN(CONSTANT(MAXPAGESIZE));\n    HIDDEN(")); p++)
+		ends++;
+	ck_assert_int_eq(starts, 4 * 2 + 1);
+	ck_assert_int_eq(ends, 4 * 2 + 1);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_direct_gate_is_provided)
+{
+	char *s = written(flx_write_ldscript);
+	ck_assert_contains(s, "PROVIDE(__flexos_gate__libz__crc32 = crc32);\nEXTERN(crc32);");
+	ck_assert_ptr_null(strstr(s, "__flexos_gate__libz__deflate"));
+	free(s);
+}
+END_TEST
+
+START_TEST(test_table_layout)
+{
+	char *s = written(flx_write_table);
+	ck_assert_contains(s, "flexos__image:\n\t.quad 0x100534f58454c46\n");
+	/* version, mechanism (mpk), compartments, default, libraries */
+	ck_assert_contains(s, "\t.long 1, 1, 2, 0, 1, 0\n");
+	ck_assert_contains(s, "\t.long 1, 0x2\n"); /* lib: id 1, shared stacks */
+	ck_assert_contains(s, "\t.long 0, 0x1\n"); /* app: id 0, default */
+	ck_assert_contains(s, "__flexos_lib_bss_start, __flexos_lib_bss_end");
+	ck_assert_contains(s, ".asciz \"test.yaml\"");
+	ck_assert_contains(s, ".section .init_array.00101");
+	free(s);
+}
+END_TEST
+
+START_TEST(test_stub_only_for_crossing_gates)
+{
+	char *s = written(flx_write_table);
+	ck_assert_contains(s, "__flexos_gate__libz__deflate:\n"
+			      "\tmovq deflate@GOTPCREL(%rip), %r11\n"
+			      "\tmovl $1, %r10d\n"
+			      "\tjmp flexos__backend_gate\n");
+	ck_assert_ptr_null(strstr(s, "__flexos_gate__libz__crc32"));
+	free(s);
+}
+END_TEST
+
+Suite *ldscript_suite(void)
+{
+	Suite *s = suite_create("ldscript");
+	TCase *tc = tcase_create("writers");
+	tcase_add_test(tc, test_sections_per_compartment);
+	tcase_add_test(tc, test_inputs_are_named_as_ld_sees_them);
+	tcase_add_test(tc, test_shared_section_and_page_alignment);
+	tcase_add_test(tc, test_direct_gate_is_provided);
+	tcase_add_test(tc, test_table_layout);
+	tcase_add_test(tc, test_stub_only_for_crossing_gates);
+	suite_add_tcase(s, tc);
+	return s;
+}

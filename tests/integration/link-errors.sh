@@ -1,0 +1,59 @@
+#!/bin/sh
+# flexos-link refuses bad links with a message that says where and what to do.
+. "$top_srcdir/tests/integration/lib.sh"
+
+compile "$WORK/gate.o" "$DATA/direct-app.c"
+compile "$WORK/worker.o" "$DATA/direct-worker.c"
+ar cr "$WORK/libworker.a" "$WORK/worker.o"
+cp "$WORK/libworker.a" "$WORK/libother.a"
+
+# must_fail NAME PATTERN flexos-link-arguments...: exits non-zero, prints PATTERN.
+must_fail() {
+	name=$1 pattern=$2
+	shift 2
+	if "$FLEXOS_LINK" "$@" >"$WORK/out" 2>&1; then
+		cat "$WORK/out" >&2
+		fail "$name: flexos-link succeeded"
+	fi
+	expect_output "$WORK/out" "$pattern"
+	[ ! -e "$WORK/img" ] || fail "$name: an image was written anyway"
+	ok "$name"
+}
+
+must_fail "config errors are file:line:col" \
+	'errors-bad.yaml:4:14: error: unknown mechanism' \
+	-c "$DATA/errors-bad.yaml" -o "$WORK/img" "$WORK/gate.o"
+must_fail "missing config file" 'nonexistent.yaml' \
+	-c "$WORK/nonexistent.yaml" -o "$WORK/img" "$WORK/gate.o"
+must_fail "an input claimed by two libraries" \
+	"errors-two-libs.yaml:9:12: error: input '.*libworker.a' is claimed by library 'greedy' and by library 'worker'" \
+	-c "$DATA/errors-two-libs.yaml" -o "$WORK/img" "$WORK/gate.o" "$WORK/libworker.a"
+must_fail "a library whose patterns match nothing" \
+	"errors-nomatch.yaml:9:12: error: no input given to flexos-link matches the inputs of library 'ghost'" \
+	-c "$DATA/errors-nomatch.yaml" -o "$WORK/img" "$WORK/gate.o" "$WORK/libworker.a"
+must_fail "a gate to a library the config does not list" \
+	"gate.o: error: flexos_gate\(worker, ...\) names library 'worker', which .* does not list" \
+	-c "$DATA/errors-nolib.yaml" -o "$WORK/img" "$WORK/gate.o" "$WORK/libworker.a"
+must_fail "a gate naming the wrong library" \
+	"a gate names 'work' of library 'worker', but 'work' is defined in .*libworker.a, which belongs to library 'helper'" \
+	-c "$DATA/errors-wrong-lib.yaml" -o "$WORK/img" "$WORK/gate.o" "$WORK/libworker.a"
+must_fail "a source file as input" "direct-worker.c: not an object file, static archive or shared library" \
+	-c "$DATA/direct-one.yaml" -o "$WORK/img" "$WORK/gate.o" "$DATA/direct-worker.c"
+must_fail "an unreadable input" "missing.o: cannot read this input" \
+	-c "$DATA/direct-one.yaml" -o "$WORK/img" "$WORK/gate.o" "$WORK/missing.o"
+mkdir "$WORK/empty"
+must_fail "a backend that is not installed" \
+	"uses mechanism 'intel-mpk', but its backend .*/empty/libflexos-mpk.a is not there" \
+	-c "$DATA/errors-mpk.yaml" -o "$WORK/img" --flexos-libdir "$WORK/empty" "$WORK/gate.o" "$WORK/libworker.a"
+must_fail "a backend archive that contradicts the config" \
+	"-lflexos-process links the 'process' backend, but .* asks for mechanism 'none'" \
+	-c "$DATA/direct-two.yaml" -o "$WORK/img" "$WORK/gate.o" "$WORK/libworker.a" -lflexos-process
+must_fail "no config" "-c CONFIG is required" -o "$WORK/img" "$WORK/gate.o"
+compile "$WORK/direct.o" "$DATA/direct-app.c" -DDIRECT
+must_fail "a failing link says so" "the link failed" \
+	-c "$DATA/errors-nolib.yaml" -o "$WORK/img" "$WORK/direct.o"
+
+# And the same inputs link fine with a good config.
+"$FLEXOS_LINK" -c "$DATA/direct-two.yaml" -o "$WORK/good" "$WORK/gate.o" "$WORK/libworker.a"
+"$WORK/good" || fail "the good image exited $?"
+ok "a good config links and runs"

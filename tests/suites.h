@@ -1,0 +1,12 @@
+/* The Check suites of the unit tests: one per module, run by check_main.c. */
+#ifndef FLEXOS_TESTS_SUITES_H
+#define FLEXOS_TESTS_SUITES_H
+
+#include <check.h>
+
+Suite *config_suite(void);
+Suite *heap_suite(void);
+Suite *ldscript_suite(void);
+Suite *elf_suite(void);
+
+#endif
