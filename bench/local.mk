@@ -1,1 +1,16 @@
-# bench
+# Benchmarks: `make bench` builds and runs them and prints tables. They are
+# not tests: these machines are noisy, so compare ratios from one run.
+noinst_LIBRARIES += bench/gate/libbenchcallee.a
+bench_gate_libbenchcallee_a_SOURCES = bench/gate/callee.c
+bench_gate_libbenchcallee_a_CFLAGS = $(AM_CFLAGS) -O2 -fPIE
+
+bench/gate/gate.o: bench/gate/gate.c include/flexos/flexos.h
+	$(AM_V_CC)$(COMPILE) -O2 -fPIE -c -o $@ $(srcdir)/bench/gate/gate.c
+
+bench: bench/gate/gate.o bench/gate/libbenchcallee.a $(EXAMPLE_DEPS)
+	@echo "== bench/gate: one call through each backend's gate"
+	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/gate/run
+.PHONY: bench
+
+CLEANFILES += bench/gate/gate.o
+EXTRA_DIST += bench/gate/gate.c bench/gate/gate.yaml bench/gate/run
