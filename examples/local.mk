@@ -29,4 +29,4 @@ demo: $(HELLO_IMAGES)
 	examples/hello/hello-two --map
 .PHONY: demo
 
-EXTRA_DIST += examples/hello/one.yaml examples/hello/two.yaml examples/hello/Makefile
+EXTRA_DIST += examples/hello/app.c examples/hello/one.yaml examples/hello/two.yaml examples/hello/Makefile

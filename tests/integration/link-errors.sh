@@ -35,8 +35,8 @@ must_fail "a gate to a library the config does not list" \
 	"gate.o: error: flexos_gate\(worker, ...\) names library 'worker', which .* does not list" \
 	-c "$DATA/errors-nolib.yaml" -o "$WORK/img" "$WORK/gate.o" "$WORK/libworker.a"
 must_fail "a gate naming the wrong library" \
-	"a gate names 'work' of library 'worker', but 'work' is defined in .*libworker.a, which belongs to library 'helper'" \
-	-c "$DATA/errors-wrong-lib.yaml" -o "$WORK/img" "$WORK/gate.o" "$WORK/libworker.a"
+	"a gate names 'work' of library 'worker', but 'work' is defined in .*libother.a, which belongs to library 'helper'" \
+	-c "$DATA/errors-wrong-lib.yaml" -o "$WORK/img" "$WORK/gate.o" "$WORK/libother.a"
 must_fail "a source file as input" "direct-worker.c: not an object file, static archive or shared library" \
 	-c "$DATA/direct-one.yaml" -o "$WORK/img" "$WORK/gate.o" "$DATA/direct-worker.c"
 must_fail "an unreadable input" "missing.o: cannot read this input" \
@@ -57,3 +57,15 @@ must_fail "a failing link says so" "the link failed" \
 "$FLEXOS_LINK" -c "$DATA/direct-two.yaml" -o "$WORK/good" "$WORK/gate.o" "$WORK/libworker.a"
 "$WORK/good" || fail "the good image exited $?"
 ok "a good config links and runs"
+
+# A library without 'inputs' claims lib<name>.a, also when found through -l.
+for input in "$WORK/libworker.a" "-L$WORK -lworker"; do
+	# shellcheck disable=SC2086 # the -L/-l pair is two arguments
+	"$FLEXOS_LINK" -c "$DATA/implicit-inputs.yaml" -o "$WORK/implicit" "$WORK/gate.o" $input \
+		--print-map >"$WORK/implicit.map"
+	expect_output "$WORK/implicit.map" "input +.*worker.* \((archive|shared library), library worker\)"
+	awk '/compartment 1/ { on = 1 } on' "$WORK/implicit.map" | grep -q 'library worker' ||
+		fail "libworker is not in compartment 1 with $input"
+	"$WORK/implicit" || fail "the image exited $?"
+	ok "a library without inputs claims its archive ($input)"
+done

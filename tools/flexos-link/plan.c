@@ -173,6 +173,31 @@ static bool pattern_matches(const char *pattern, const char *name)
 	return base && !fnmatch(pattern, base + 1, 0);
 }
 
+/*
+ * The patterns of a library: its inputs, or, when it lists none, the file
+ * names its name suggests (docs/config.md), which may match nothing.
+ */
+static size_t library_patterns(const struct flc_library *lib, char *defaults[4],
+			       char *const **patterns)
+{
+	if (lib->ninputs) {
+		*patterns = lib->inputs;
+		return lib->ninputs;
+	}
+	defaults[0] = xasprintf("%s.a", lib->name);
+	defaults[1] = xasprintf("%s.so", lib->name);
+	defaults[2] = xasprintf("lib%s.a", lib->name);
+	defaults[3] = xasprintf("lib%s.so", lib->name);
+	*patterns = defaults;
+	return 4;
+}
+
+/* Where to point at in a message about pattern p of lib. */
+static struct flc_pos pattern_pos(const struct flc_library *lib, size_t p)
+{
+	return lib->ninputs ? lib->input_pos[p] : lib->pos;
+}
+
 static int assign_inputs(struct flp_plan *plan)
 {
 	const struct flc_config *cfg = plan->cfg;
@@ -183,35 +208,41 @@ static int assign_inputs(struct flp_plan *plan)
 		struct flp_input *in = &plan->inputs[i];
 		in->library = FLP_NONE;
 		in->compartment = in->kind == FLP_RUNTIME ? FLP_NONE : cfg->default_index;
-		if (in->kind == FLP_RUNTIME)
-			continue;
-		for (size_t l = 0; l < cfg->nlibraries; l++) {
-			const struct flc_library *lib = &cfg->libraries[l];
-			for (size_t p = 0; p < lib->ninputs; p++) {
-				if (!pattern_matches(lib->inputs[p], in->arg) &&
-				    !pattern_matches(lib->inputs[p], in->path))
+	}
+	for (size_t l = 0; l < cfg->nlibraries; l++) {
+		const struct flc_library *lib = &cfg->libraries[l];
+		char *defaults[4] = {0}, *const *patterns;
+		size_t npatterns = library_patterns(lib, defaults, &patterns);
+
+		for (size_t i = 0; i < plan->ninputs; i++) {
+			struct flp_input *in = &plan->inputs[i];
+			if (in->kind == FLP_RUNTIME)
+				continue;
+			for (size_t p = 0; p < npatterns; p++) {
+				if (!pattern_matches(patterns[p], in->arg) &&
+				    !pattern_matches(patterns[p], in->path))
 					continue;
 				matched[l]++;
-				if (in->library != FLP_NONE && in->library != l) {
+				if (in->library != FLP_NONE) {
 					const struct flc_library *other = &cfg->libraries[in->library];
+					struct flc_pos at = pattern_pos(lib, p);
 					fprintf(stderr,
 						"%s:%u:%u: error: input '%s' is claimed by library "
 						"'%s' and by library '%s' (line %u); make the "
 						"patterns disjoint\n",
-						cfg->path, lib->input_pos[p].line,
-						lib->input_pos[p].col, in->arg, lib->name, other->name,
-						other->pos.line);
+						cfg->path, at.line, at.col, in->arg, lib->name,
+						other->name, other->pos.line);
 					err = -1;
-				} else if (in->library == FLP_NONE) {
+				} else {
 					in->library = l;
 					in->compartment = lib->compartment_index;
 				}
 				break;
 			}
 		}
-	}
-	for (size_t l = 0; l < cfg->nlibraries; l++) {
-		const struct flc_library *lib = &cfg->libraries[l];
+		for (size_t d = 0; d < 4; d++)
+			free(defaults[d]);
+
 		if (lib->ninputs && !matched[l]) {
 			fprintf(stderr,
 				"%s:%u:%u: error: no input given to flexos-link matches the inputs "
@@ -219,12 +250,13 @@ static int assign_inputs(struct flp_plan *plan)
 				"archives on the command line\n",
 				cfg->path, lib->input_pos[0].line, lib->input_pos[0].col, lib->name);
 			err = -1;
-		} else if (!lib->ninputs && lib->compartment_index != cfg->default_index) {
+		} else if (!matched[l] && lib->compartment_index != cfg->default_index) {
 			fprintf(stderr,
-				"%s:%u:%u: warning: library '%s' lists no inputs, so nothing is "
-				"placed in compartment '%s' for it; add 'inputs:' with its "
-				"objects or archives\n",
-				cfg->path, lib->pos.line, lib->pos.col, lib->name, lib->compartment);
+				"%s:%u:%u: warning: no input matches library '%s' (it lists no "
+				"inputs, and no %s.a, lib%s.a or -l%s was given), so nothing is "
+				"placed in compartment '%s' for it; add 'inputs:' to it\n",
+				cfg->path, lib->pos.line, lib->pos.col, lib->name, lib->name,
+				lib->name, lib->name, lib->compartment);
 		}
 	}
 	free(matched);
@@ -330,7 +362,8 @@ static int check_gate_target(const struct scan *s, const struct flp_gate *g)
 	if (def) {
 		const struct flp_input *in = &plan->inputs[def - 1];
 		if (in->library == g->library ||
-		    (!lib->ninputs && in->compartment == g->compartment))
+		    (!lib->ninputs && in->library == FLP_NONE &&
+		     in->compartment == g->compartment))
 			return 0;
 		fprintf(stderr,
 			"%s: error: a gate names '%s' of library '%s', but '%s' is defined in %s, "
