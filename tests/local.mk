@@ -26,6 +26,7 @@ TESTS += tests/no-check.sh
 endif
 
 TESTS += \
+	tests/vm/selftest.sh \
 	tests/integration/hello.sh \
 	tests/integration/direct-gates.sh \
 	tests/integration/link-errors.sh
@@ -33,6 +34,7 @@ TESTS += \
 check_SCRIPTS = $(HELLO_IMAGES)
 
 EXTRA_DIST += tests/no-check.sh tests/integration/lib.sh \
+	tests/vm/README.md tests/vm/run tests/vm/setup tests/vm/selftest.c tests/vm/selftest.sh \
 	tests/integration/hello.sh \
 	tests/integration/direct-gates.sh \
 	tests/integration/link-errors.sh \

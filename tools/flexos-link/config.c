@@ -3,6 +3,8 @@
  * it and keeps every node's start mark, so that each message can say
  * file:line:col. The format is specified in docs/config.md.
  */
+#include "autoconfig.h"
+
 #include "config.h"
 
 #include <errno.h>
