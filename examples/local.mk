@@ -29,4 +29,7 @@ demo: $(HELLO_IMAGES)
 	examples/hello/hello-two --map
 .PHONY: demo
 
-EXTRA_DIST += examples/hello/app.c examples/hello/one.yaml examples/hello/two.yaml examples/hello/Makefile
+# Installed as a user gets them: build them with examples/hello/Makefile.
+hellodir = $(docdir)/examples/hello
+dist_hello_DATA = examples/hello/app.c examples/hello/secretlib.c examples/hello/secretlib.h \
+	examples/hello/one.yaml examples/hello/two.yaml examples/hello/Makefile
