@@ -129,6 +129,12 @@ struct flexos_backend {
 
 /* Exit status of an image whose backend could not set up compartments. */
 #define FLEXOS_EXIT_SETUP 125
+/*
+ * Exit status of an image stopped by a fault report (an access across
+ * compartments, or a crash of a compartment with on_crash: abort). Not 124,
+ * which timeout(1) uses.
+ */
+#define FLEXOS_EXIT_FAULT 123
 
 /* Defined by every backend archive. */
 extern const struct flexos_backend flexos__backend;

@@ -60,6 +60,16 @@ extern "C" {
 	}))
 
 /*
+ * Whether the last gate this thread made completed: 0 if it did, or the
+ * number of the signal that killed the callee's compartment during the
+ * call. Only a compartment with `on_crash: restart` is restarted instead
+ * of ending the image; its gate then returns -1 (converted to fn's return
+ * type) and this function says why. Backends that cannot lose a callee
+ * always return 0.
+ */
+int flexos_last_gate_error(void);
+
+/*
  * A pointer to fn, a function of library lib, that may be handed to another
  * compartment: calling it from anywhere enters lib's compartment first. Use
  * it for callbacks. Under `none` it is fn itself; otherwise it differs from

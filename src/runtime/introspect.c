@@ -52,6 +52,13 @@ const char *flexos_compartment_name_of(int id)
 	return image()->compartments[id].name;
 }
 
+__thread int flexos__gate_error;
+
+int flexos_last_gate_error(void)
+{
+	return flexos__gate_error;
+}
+
 const char *flexos_backend_name(void)
 {
 	return flexos__backend.name;

@@ -18,6 +18,12 @@ void flexos__start(int argc, char **argv, char **envp);
 #define FLEXOS__SHARED_HEAP (-1)
 struct flexos__heap *flexos__heap_of(int id);
 
+/*
+ * What flexos_last_gate_error() reports for this thread: a backend that can
+ * lose a callee (the process backend) sets it on every gate it completes.
+ */
+extern __thread int flexos__gate_error;
+
 /* The compartment whose .text holds addr, or the default compartment. */
 int flexos__compartment_of_code(uintptr_t addr);
 
