@@ -1,0 +1,205 @@
+/*
+ * The intel-mpk gate: the only code of the image that writes PKRU (with
+ * flexos__mpk_enter and flexos__mpk_run_on below).
+ *
+ * Entry (from a stub of flexos-link): %r11 = callee, %r10 = callee's
+ * compartment id, arguments in rdi, rsi, rdx, rcx, r8, r9, the caller's
+ * return address at (%rsp). The gate
+ *   1. records the caller's stack pointer in sp[caller] and moves to
+ *      sp[callee], this thread's stack in the callee (allocated on first
+ *      entry by flexos__mpk_gate_slow);
+ *   2. writes the callee's PKRU, then masks the id and compares the value
+ *      written with the read-only table: a jump straight to the WRPKRU
+ *      with a forged %eax ends in flexos__mpk_gate_violation (as ERIM);
+ *   3. pushes the caller's id on the callee's stack and calls the callee;
+ *   4. on return restores sp[callee], writes and checks the caller's PKRU
+ *      the same way, goes back to sp[caller] and clears the scratch
+ *      registers that are not return values.
+ * Nested gates and callbacks (A -> B -> A -> B) work because sp[] always
+ * says where each suspended compartment's stack continues.
+ *
+ * Fast path: 40 instructions besides the two WRPKRUs (see
+ * docs/threat-model.md for how it was counted).
+ */
+#include "mpk.h"
+
+#define WRPKRU .byte 0x0f, 0x01, 0xef
+#define RDPKRU .byte 0x0f, 0x01, 0xee
+#define T(off) %fs:flexos__mpk_thread@tpoff + (off)
+
+	.text
+	.globl	flexos__backend_gate
+	.hidden	flexos__backend_gate
+	.type	flexos__backend_gate, @function
+	.balign	64
+flexos__backend_gate:
+	movq	T(MPK_T_CUR), %rax		/* caller's id */
+	movq	%rsp, T(MPK_T_SP)(,%rax,8)	/* sp[caller] = caller's stack */
+	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* the callee's stack of this thread */
+	testq	%rsp, %rsp
+	jz	.Lslow
+	movq	%rdx, %xmm14			/* WRPKRU needs ecx = edx = 0 */
+	movq	%rcx, %xmm15
+	movl	T(MPK_T_PKRU)(,%r10,4), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_gate_entry_checked
+	.hidden	flexos__mpk_gate_entry_checked
+flexos__mpk_gate_entry_checked:		/* what the forged-gate test jumps to */
+	andl	$(MPK_SLOTS - 1), %r10d
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	cmpl	(%rdx,%r10,4), %eax
+	jne	.Lviolation
+	pushq	T(MPK_T_CUR)			/* the caller's id, for the way back */
+	movq	%r10, T(MPK_T_CUR)
+	movq	%xmm14, %rdx
+	movq	%xmm15, %rcx
+	call	*%r11
+
+	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
+	movq	%rdx, %xmm15
+	popq	%r10				/* caller's id */
+	movq	T(MPK_T_CUR), %r11		/* callee's id */
+	movq	%rsp, T(MPK_T_SP)(,%r11,8)	/* its stack is back where it was */
+	movl	T(MPK_T_PKRU)(,%r10,4), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_gate_exit_checked
+	.hidden	flexos__mpk_gate_exit_checked
+flexos__mpk_gate_exit_checked:
+	andl	$(MPK_SLOTS - 1), %r10d
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	cmpl	(%rdx,%r10,4), %eax
+	jne	.Lviolation
+	movq	%r10, T(MPK_T_CUR)
+	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* back on the caller's stack */
+	movq	%xmm14, %rax
+	movq	%xmm15, %rdx
+	/* Leave nothing of the callee's: rcx is 0, r10 and r11 hold the ids. */
+	xorl	%esi, %esi
+	xorl	%edi, %edi
+	xorl	%r8d, %r8d
+	xorl	%r9d, %r9d
+	ret
+
+	/* No stack in the callee yet: back to the caller's stack, let C
+	 * allocate one (and set up this thread), then start over. */
+.Lslow:
+	movq	T(MPK_T_SP)(,%rax,8), %rsp
+	pushq	%rdi
+	pushq	%rsi
+	pushq	%rdx
+	pushq	%rcx
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	subq	$8, %rsp
+	movq	%r10, %rdi
+	call	flexos__mpk_gate_slow
+	addq	$8, %rsp
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rcx
+	popq	%rdx
+	popq	%rsi
+	popq	%rdi
+	jmp	flexos__backend_gate
+
+	/* The PKRU written is not the one of the compartment named: someone
+	 * jumped into the gate. Drop to key 0 and to this thread's key-0
+	 * signal stack before anything else. */
+.Lviolation:
+	movl	%eax, %esi
+	movl	$MPK_PKRU_KEY0_ONLY, %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	movq	%r10, %rdi
+	xchgq	%rdi, %rsi			/* (written, id) */
+	movq	T(MPK_T_ALTSTACK), %rsp
+	addq	$MPK_ALTSTACK_SIZE, %rsp
+	call	flexos__mpk_gate_violation
+	ud2
+	.size	flexos__backend_gate, .-flexos__backend_gate
+
+/* void flexos__mpk_enter(uint64_t id): PKRU of compartment id, checked. */
+	.globl	flexos__mpk_enter
+	.hidden	flexos__mpk_enter
+	.type	flexos__mpk_enter, @function
+flexos__mpk_enter:
+	movq	%rdi, %r10
+	andl	$(MPK_SLOTS - 1), %r10d
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movl	(%rdx,%r10,4), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	andl	$(MPK_SLOTS - 1), %r10d
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	cmpl	(%rdx,%r10,4), %eax
+	jne	.Lviolation
+	ret
+	.size	flexos__mpk_enter, .-flexos__mpk_enter
+
+/* uint32_t flexos__mpk_rdpkru(void) */
+	.globl	flexos__mpk_rdpkru
+	.hidden	flexos__mpk_rdpkru
+	.type	flexos__mpk_rdpkru, @function
+flexos__mpk_rdpkru:
+	xorl	%ecx, %ecx
+	RDPKRU
+	ret
+	.size	flexos__mpk_rdpkru, .-flexos__mpk_rdpkru
+
+/*
+ * int flexos__mpk_run_on(main, argc, argv, envp, stack, id): main on the
+ * given stack with the PKRU of compartment id. The PKRU is not widened
+ * again afterwards: exit-time code runs in the default compartment, as if
+ * main had called exit().
+ */
+	.globl	flexos__mpk_run_on
+	.hidden	flexos__mpk_run_on
+	.type	flexos__mpk_run_on, @function
+flexos__mpk_run_on:
+	.cfi_startproc
+	pushq	%rbp
+	.cfi_def_cfa_offset 16
+	.cfi_offset %rbp, -16
+	movq	%rsp, %rbp
+	.cfi_def_cfa_register %rbp
+	pushq	%rbx
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	.cfi_offset %rbx, -24
+	.cfi_offset %r12, -32
+	.cfi_offset %r13, -40
+	.cfi_offset %r14, -48
+	movq	%rdi, %rbx
+	movl	%esi, %r12d
+	movq	%rdx, %r13
+	movq	%rcx, %r14
+	movq	%r8, %rsp
+	movq	%r9, %rdi
+	call	flexos__mpk_enter
+	movl	%r12d, %edi
+	movq	%r13, %rsi
+	movq	%r14, %rdx
+	call	*%rbx
+	leaq	-32(%rbp), %rsp
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbx
+	popq	%rbp
+	.cfi_def_cfa %rsp, 8
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_run_on, .-flexos__mpk_run_on
+
+	.section .note.GNU-stack,"",@progbits

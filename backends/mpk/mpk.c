@@ -1,0 +1,249 @@
+/*
+ * The intel-mpk backend: one protection key per compartment (the default
+ * compartment included), so that each compartment's .data, .bss, .rodata,
+ * heap and stacks are reachable only while it runs. Key 0 stays with the
+ * platform (C library, loader, TLS) and the shared areas, and every
+ * compartment's PKRU allows it. The gate (gate.S) switches PKRU and stack.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "runtime.h"
+#include "mpk.h"
+
+__thread struct mpk_thread flexos__mpk_thread;
+
+/* Alone on its page: mprotect'ed read-only once the keys are known. */
+uint32_t flexos__mpk_pkru[1024] __attribute__((aligned(4096)));
+int flexos__mpk_keys[MPK_SLOTS];
+uint32_t flexos__mpk_ncomp;
+
+static const struct flexos_runtime *runtime;
+
+/*
+ * Every compartment stack made, for the fault report: a reader may see an
+ * entry half written, which costs at most a less precise report.
+ */
+#define MAX_STACKS 4096
+static struct {
+	uintptr_t lo, hi;
+	int owner;
+} stacks[MAX_STACKS];
+static unsigned nstacks;
+
+static uint32_t pkru_of_key(int key)
+{
+	return MPK_PKRU_KEY0_ONLY & ~(3u << (2 * key));
+}
+
+/* The compartment whose PKRU is pkru, or the default one. */
+static uint64_t compartment_of_pkru(uint32_t pkru)
+{
+	for (uint32_t id = 0; id < flexos__mpk_ncomp; id++)
+		if (flexos__mpk_pkru[id] == pkru)
+			return id;
+	return runtime->image->default_id;
+}
+
+static void *map_stack(size_t size, int owner)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *base = mmap(NULL, size + (size_t)page, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	/* A guard page below: an overflow faults instead of running into a neighbour. */
+	if (mprotect(base, (size_t)page, PROT_NONE) ||
+	    pkey_mprotect(base + page, size, PROT_READ | PROT_WRITE, flexos__mpk_keys[owner])) {
+		munmap(base, size + (size_t)page);
+		return NULL;
+	}
+	unsigned i = __atomic_fetch_add(&nstacks, 1, __ATOMIC_RELAXED);
+	if (i < MAX_STACKS) {
+		stacks[i].owner = owner;
+		stacks[i].lo = (uintptr_t)base + (uintptr_t)page;
+		__atomic_store_n(&stacks[i].hi, (uintptr_t)base + page + size, __ATOMIC_RELEASE);
+	}
+	return base + page + size;
+}
+
+struct mpk_thread *flexos__mpk_self(void)
+{
+	struct mpk_thread *t = &flexos__mpk_thread;
+
+	if (t->ready)
+		return t;
+	memset(t, 0, sizeof(*t));
+	memcpy(t->pkru, flexos__mpk_pkru, sizeof(t->pkru));
+	/*
+	 * A thread starts with its creator's PKRU: that says which compartment
+	 * it runs in. Before main (all keys open) it is the default one.
+	 */
+	t->cur = compartment_of_pkru(flexos__mpk_rdpkru());
+	t->ready = 1;
+	flexos__mpk_altstack(t);
+	return t;
+}
+
+void flexos__mpk_gate_slow(uint64_t callee)
+{
+	struct mpk_thread *t = flexos__mpk_self();
+
+	callee &= MPK_SLOTS - 1;
+	if (callee >= flexos__mpk_ncomp)
+		flexos__abort("gate: no compartment %lu in this image (%u compartments)",
+			      (unsigned long)callee, flexos__mpk_ncomp);
+	if (t->sp[callee])
+		return;
+	char *top = map_stack(MPK_STACK_SIZE, (int)callee);
+	if (!top)
+		flexos__abort("gate: cannot allocate this thread's stack in compartment '%s': %s",
+			      runtime->image->compartments[callee].name, strerror(errno));
+	t->stack_lo[callee] = (uintptr_t)top - MPK_STACK_SIZE;
+	t->stack_hi[callee] = (uintptr_t)top;
+	/* A gate entry expects rsp = 8 (mod 16), as right after a call. */
+	t->sp[callee] = (uint64_t)(uintptr_t)top - 8;
+}
+
+void flexos__mpk_gate_violation(uint64_t written, uint64_t id)
+{
+	flexos__abort("gate: PKRU %#lx written for compartment %lu is not that "
+		      "compartment's; something jumped into the middle of a gate",
+		      (unsigned long)written, (unsigned long)id);
+}
+
+const char *flexos__mpk_owner(uintptr_t a, int *comp)
+{
+	static const char *const region_names[FLEXOS_REGION_COUNT] = {
+	    [FLEXOS_REGION_TEXT] = ".text",
+	    [FLEXOS_REGION_RODATA] = ".rodata",
+	    [FLEXOS_REGION_DATA] = ".data",
+	    [FLEXOS_REGION_BSS] = ".bss",
+	};
+	const struct flexos_image *img = runtime->image;
+
+	*comp = -1;
+	for (uint32_t id = 0; id < img->ncompartments; id++) {
+		const struct flexos_compartment *c = &img->compartments[id];
+		for (int r = 0; r < FLEXOS_REGION_COUNT; r++)
+			if (a >= c->regions[r].start && a < c->regions[r].end) {
+				*comp = (int)id;
+				return region_names[r];
+			}
+		if (a >= runtime->heaps[id].start && a < runtime->heaps[id].end) {
+			*comp = (int)id;
+			return "heap";
+		}
+	}
+	unsigned n = __atomic_load_n(&nstacks, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < n && i < MAX_STACKS; i++) {
+		uintptr_t hi = __atomic_load_n(&stacks[i].hi, __ATOMIC_ACQUIRE);
+		if (a >= stacks[i].lo && a < hi) {
+			*comp = stacks[i].owner;
+			return "stack";
+		}
+	}
+	if (a >= img->shared.start && a < img->shared.end)
+		return "shared data";
+	if (a >= runtime->shared_heap.start && a < runtime->shared_heap.end)
+		return "shared heap";
+	return "platform memory";
+}
+
+static int tag(const struct flexos_region *r, int prot, int key)
+{
+	if (r->end <= r->start)
+		return 0;
+	return pkey_mprotect((void *)r->start, r->end - r->start, prot, key) ? -errno : 0;
+}
+
+static int mpk_init(const struct flexos_runtime *rt)
+{
+	const struct flexos_image *img = rt->image;
+	int err;
+
+	runtime = rt;
+	flexos__mpk_ncomp = img->ncompartments;
+	for (uint32_t id = 0; id < img->ncompartments; id++) {
+		if (img->compartments[id].flags & FLEXOS_COMP_SHARED_STACKS)
+			flexos__die(FLEXOS_EXIT_SETUP,
+				    "%s: compartment '%s' asks for shared stacks, which the "
+				    "intel-mpk backend does not implement yet; remove "
+				    "'stack: shared' (private stacks are the default)",
+				    img->config_path, img->compartments[id].name);
+		int key = pkey_alloc(0, 0);
+		if (key < 0 && id == 0)
+			flexos__die(FLEXOS_EXIT_SETUP,
+				    "this CPU or kernel has no memory protection keys "
+				    "(pkey_alloc: %s), which the intel-mpk backend needs; the "
+				    "image never runs unprotected. Relink it with mechanism "
+				    "'none' or 'process' in %s, or run it where PKU works, "
+				    "such as the test VM: tests/vm/run -- IMAGE",
+				    strerror(errno), img->config_path);
+		if (key < 0)
+			flexos__die(FLEXOS_EXIT_SETUP,
+				    "cannot allocate a protection key for compartment '%s' "
+				    "(pkey_alloc: %s); %u compartments need %u keys of the 15 "
+				    "the CPU has, and something else took some",
+				    img->compartments[id].name, strerror(errno), img->ncompartments,
+				    img->ncompartments);
+		flexos__mpk_keys[id] = key;
+	}
+	for (uint32_t id = 0; id < 1024; id++)
+		flexos__mpk_pkru[id] = id < img->ncompartments ? pkru_of_key(flexos__mpk_keys[id])
+							       : MPK_PKRU_KEY0_ONLY;
+
+	for (uint32_t id = 0; id < img->ncompartments; id++) {
+		const struct flexos_compartment *c = &img->compartments[id];
+		int key = flexos__mpk_keys[id];
+		/* .text needs no key: MPK does not guard instruction fetch. */
+		if ((err = tag(&c->regions[FLEXOS_REGION_RODATA], PROT_READ, key)) ||
+		    (err = tag(&c->regions[FLEXOS_REGION_DATA], PROT_READ | PROT_WRITE, key)) ||
+		    (err = tag(&c->regions[FLEXOS_REGION_BSS], PROT_READ | PROT_WRITE, key)) ||
+		    (err = tag(&rt->heaps[id], PROT_READ | PROT_WRITE, key))) {
+			flexos__say("cannot tag the memory of compartment '%s' with key %d: %s",
+				    c->name, key, strerror(-err));
+			return err;
+		}
+	}
+	if (mprotect(flexos__mpk_pkru, sizeof(flexos__mpk_pkru), PROT_READ))
+		return -errno;
+
+	flexos__mpk_self();
+	return flexos__mpk_fault_init(rt);
+}
+
+static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **argv, char **envp)
+{
+	uint32_t def = runtime->image->default_id;
+	struct mpk_thread *t = flexos__mpk_self();
+	char *top = map_stack(MPK_MAIN_STACK_SIZE, (int)def);
+
+	if (!top)
+		flexos__die(FLEXOS_EXIT_SETUP,
+			    "cannot allocate main's stack in compartment "
+			    "'%s': %s",
+			    runtime->image->compartments[def].name, strerror(errno));
+	t->stack_lo[def] = (uintptr_t)top - MPK_MAIN_STACK_SIZE;
+	t->stack_hi[def] = (uintptr_t)top;
+	t->cur = def;
+	return flexos__mpk_run_on(main_fn, argc, argv, envp, top, def);
+}
+
+static int mpk_current(void)
+{
+	return (int)flexos__mpk_self()->cur;
+}
+
+const struct flexos_backend flexos__backend = {
+    .name = "intel-mpk",
+    .mechanism = FLEXOS_MECH_MPK,
+    .max_compartments = MPK_MAX_COMPARTMENTS,
+    .init = mpk_init,
+    .run_main = mpk_run_main,
+    .current = mpk_current,
+};

@@ -1,0 +1,113 @@
+/*
+ * This file is private to the intel-mpk backend (backends/mpk/). It is
+ * included by C and by gate.S: the offsets below are the layout the gate
+ * relies on, checked against the C structures with static assertions.
+ */
+#ifndef FLEXOS_MPK_H
+#define FLEXOS_MPK_H
+
+/*
+ * Compartment ids index 16-entry tables; the gate masks every id with
+ * MPK_SLOTS - 1 after each WRPKRU instead of bounds-checking it, so an
+ * id forged by a caller can only name a table entry, never memory beyond.
+ */
+#define MPK_SLOTS 16
+/* Keys 1..15 are usable: key 0 is the platform's and the shared memory's. */
+#define MPK_MAX_COMPARTMENTS 15
+
+/* PKRU allowing key 0 only (access and write disabled for keys 1..15). */
+#define MPK_PKRU_KEY0_ONLY 0xfffffffcu
+
+/* Offsets in struct mpk_thread (thread-local, key 0). */
+#define MPK_T_CUR         0                                  /* uint64: running compartment */
+#define MPK_T_SP          8                                  /* uint64[16]: suspended stacks */
+#define MPK_T_PKRU        (MPK_T_SP + 8 * MPK_SLOTS)         /* uint32[16]: PKRU per compartment */
+#define MPK_T_READY       (MPK_T_PKRU + 4 * MPK_SLOTS)       /* uint64: initialised */
+#define MPK_T_ALTSTACK    (MPK_T_READY + 8 + 16 * MPK_SLOTS) /* key-0 signal stack */
+#define MPK_ALTSTACK_SIZE (64 * 1024)
+
+/* Stack of each compartment for each thread (main's default stack: 8 MiB). */
+#define MPK_STACK_SIZE      (1024 * 1024)
+#define MPK_MAIN_STACK_SIZE (8 * 1024 * 1024)
+
+#ifndef __ASSEMBLER__
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdnoreturn.h>
+
+#include <flexos/backend.h>
+
+/*
+ * The state of one thread. sp[c] is where compartment c's stack of this
+ * thread continues when a gate enters c: its stack pointer at its last
+ * gate exit while it is suspended, its stack's top when it is not on the
+ * call chain, 0 when this thread has no stack in c yet. pkru[] is a copy
+ * of flexos__mpk_pkru: the gate loads from here and checks against the
+ * read-only original after WRPKRU.
+ *
+ * It lives in TLS, key 0: every compartment can write it (see
+ * docs/threat-model.md).
+ */
+struct mpk_thread {
+	uint64_t cur;
+	uint64_t sp[MPK_SLOTS];
+	uint32_t pkru[MPK_SLOTS];
+	uint64_t ready;
+	uintptr_t stack_lo[MPK_SLOTS]; /* mapping of each stack, for the fault report */
+	uintptr_t stack_hi[MPK_SLOTS];
+	void *altstack;
+};
+
+_Static_assert(offsetof(struct mpk_thread, cur) == MPK_T_CUR, "gate.S layout");
+_Static_assert(offsetof(struct mpk_thread, sp) == MPK_T_SP, "gate.S layout");
+_Static_assert(offsetof(struct mpk_thread, pkru) == MPK_T_PKRU, "gate.S layout");
+_Static_assert(offsetof(struct mpk_thread, ready) == MPK_T_READY, "gate.S layout");
+_Static_assert(offsetof(struct mpk_thread, altstack) == MPK_T_ALTSTACK, "gate.S layout");
+
+extern __thread struct mpk_thread flexos__mpk_thread
+    __attribute__((tls_model("local-exec"), visibility("hidden")));
+
+/*
+ * The PKRU value of each compartment, indexed by id; unused entries allow
+ * key 0 only. It sits alone on a page that is read-only once init is done.
+ */
+extern uint32_t flexos__mpk_pkru[1024] __attribute__((visibility("hidden")));
+
+/* The key of each compartment (0 for unused ids). */
+extern int flexos__mpk_keys[MPK_SLOTS] __attribute__((visibility("hidden")));
+
+/* Number of compartments of the image. */
+extern uint32_t flexos__mpk_ncomp __attribute__((visibility("hidden")));
+
+/* Called by the gate when this thread has no stack in callee yet. */
+void flexos__mpk_gate_slow(uint64_t callee);
+
+/* Called by the gate when the PKRU value it wrote is not the expected one. */
+noreturn void flexos__mpk_gate_violation(uint64_t written, uint64_t id);
+
+/* Initialises the calling thread's state if needed. */
+struct mpk_thread *flexos__mpk_self(void);
+
+/*
+ * gate.S: runs main_fn(argc, argv, envp) on the stack whose top is stack
+ * (16-byte aligned) with the PKRU of compartment id; PKRU stays so.
+ */
+int flexos__mpk_run_on(int (*main_fn)(int, char **, char **), int argc, char **argv, char **envp,
+		       void *stack, uint64_t id);
+
+/* gate.S: writes the PKRU of compartment id (checked); returns nothing. */
+void flexos__mpk_enter(uint64_t id);
+
+/* gate.S: the current PKRU. */
+uint32_t flexos__mpk_rdpkru(void);
+
+/* fault.c: installs the fault reporter; sigaltstack for the calling thread. */
+int flexos__mpk_fault_init(const struct flexos_runtime *rt);
+int flexos__mpk_altstack(struct mpk_thread *t);
+
+/* The compartment and area owning addr, for the fault report. */
+const char *flexos__mpk_owner(uintptr_t addr, int *comp);
+
+#endif /* __ASSEMBLER__ */
+#endif /* FLEXOS_MPK_H */

@@ -1,0 +1,410 @@
+/*
+ * The application of the MPK test image (compartment 'app'; the libraries
+ * lib1 and lib2 are attacklib.c). Every test is a mode:
+ *
+ *   attack A B KIND OP   code of compartment A reads or writes (OP) memory of
+ *                        KIND (data bss heap stack) of compartment B, or a
+ *                        shared object (shared-data shared-heap shared-stack)
+ *   attack --matrix      every A, B, KIND and OP in a forked child: each
+ *                        access to another compartment must end in a fault
+ *                        report naming both (status 123, FLEXOS_EXIT_FAULT), each access to
+ *                        its own or shared memory must work; prints counts
+ *   attack --forge entry|exit  jumps into the gate right after a WRPKRU
+ *                        with a PKRU value allowing every key
+ *   attack --threads     4 threads x 100000 gates, with nested callbacks
+ *   attack --nested      app -> lib1 -> app -> lib2 -> app -> lib1
+ *   attack --printf      stdio first used inside lib2, then everywhere
+ *   attack --count       single-steps one gate and counts its instructions
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <flexos/flexos.h>
+
+#include "attacklib.h"
+
+#define NCOMP 3
+static const char *const comp_names[NCOMP] = {"app", "lib1", "lib2"};
+static const char *const kind_names[] = {"data",        "bss",         "heap",        "stack",
+					 "shared-data", "shared-heap", "shared-stack"};
+#define KIND_SHARED_DATA  4
+#define KIND_SHARED_HEAP  5
+#define KIND_SHARED_STACK 6
+#define ALL_KINDS         7
+
+/* FLEXOS_EXIT_FAULT: the status of an image stopped by a fault report. */
+#define EXIT_FAULT 123 /* FLEXOS_EXIT_FAULT; <flexos/backend.h> would clash below */
+
+static volatile int app_data = 11;
+static volatile int app_bss;
+static volatile int *app_heap;
+static volatile int shared_data FLEXOS_SHARED = 5;
+
+__attribute__((noinline)) static uintptr_t app_where(int kind)
+{
+	volatile int local = 3;
+	uintptr_t a;
+
+	switch (kind) {
+	case KIND_DATA:
+		return (uintptr_t)&app_data;
+	case KIND_BSS:
+		return (uintptr_t)&app_bss;
+	case KIND_HEAP:
+		if (!app_heap)
+			app_heap = malloc(sizeof(*app_heap));
+		return (uintptr_t)app_heap;
+	case KIND_STACK:
+		__asm__("" : "=r"(a) : "0"(&local) : "memory");
+		return a;
+	}
+	return 0;
+}
+
+__attribute__((noinline)) static long app_probe(uintptr_t addr, int write)
+{
+	if (write) {
+		*(volatile int *)addr = 1;
+		return 0;
+	}
+	return *(volatile int *)addr;
+}
+
+static uintptr_t where(int comp, int kind)
+{
+	uintptr_t a = 0;
+
+	if (comp == 0)
+		return app_where(kind);
+	if (comp == 1)
+		flexos_gate_r(lib1, a, lib1_where, kind);
+	else
+		flexos_gate_r(lib2, a, lib2_where, kind);
+	return a;
+}
+
+static long probe(int comp, uintptr_t addr, int write)
+{
+	long r = 0;
+
+	if (comp == 0)
+		return app_probe(addr, write);
+	if (comp == 1)
+		flexos_gate_r(lib1, r, lib1_probe, addr, write);
+	else
+		flexos_gate_r(lib2, r, lib2_probe, addr, write);
+	return r;
+}
+
+static int lookup(const char *s, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	fprintf(stderr, "attack: unknown name '%s'\n", s);
+	exit(2);
+}
+
+/* One access; returns only if it was allowed. */
+static void attempt(int a, int b, int kind, int write)
+{
+	uintptr_t addr;
+	int *shared_heap = NULL;
+	FLEXOS_SHARED_STACK(int, shared_stack);
+
+	if (kind == KIND_SHARED_DATA)
+		addr = (uintptr_t)&shared_data;
+	else if (kind == KIND_SHARED_HEAP)
+		addr = (uintptr_t)(shared_heap = flexos_shared_calloc(1, sizeof(int)));
+	else if (kind == KIND_SHARED_STACK)
+		addr = (uintptr_t)shared_stack;
+	else
+		addr = where(b, kind);
+	probe(a, addr, write);
+	flexos_shared_free(shared_heap);
+}
+
+/* Runs one attempt in a child; returns its status, its stderr in out. */
+static int run_child(int a, int b, int kind, int write, char *out, size_t len)
+{
+	int fds[2], status;
+	size_t n = 0;
+	ssize_t r;
+
+	if (pipe(fds))
+		return -1;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		attempt(a, b, kind, write);
+		_exit(0);
+	}
+	close(fds[1]);
+	while (n + 1 < len && (r = read(fds[0], out + n, len - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = 0;
+	close(fds[0]);
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int matrix(void)
+{
+	int blocked = 0, attacks = 0, allowed = 0, legit = 0;
+	char out[8192], want_a[128], want_b[128];
+
+	for (int a = 0; a < NCOMP; a++)
+		for (int b = 0; b < NCOMP; b++)
+			for (int kind = 0; kind < ALL_KINDS; kind++)
+				for (int w = 0; w < 2; w++) {
+					if (kind >= KIND_SHARED_DATA && b != a)
+						continue; /* shared kinds: once per A */
+					int foreign = a != b && kind < KIND_SHARED_DATA;
+					int st = run_child(a, b, kind, w, out, sizeof(out));
+					snprintf(want_a, sizeof(want_a),
+						 "compartment '%s' tried to %s ", comp_names[a],
+						 w ? "write" : "read");
+					snprintf(want_b, sizeof(want_b),
+						 "belongs to compartment '%s': ", comp_names[b]);
+					int ok = foreign
+						     ? st == EXIT_FAULT && strstr(out, want_a) &&
+							   strstr(out, want_b)
+						     : st == 0;
+					attacks += foreign;
+					blocked += foreign && ok;
+					legit += !foreign;
+					allowed += !foreign && ok;
+					printf("%-4s %-5s %-4s %-12s %-5s: status %d, %s\n",
+					       ok ? "ok" : "FAIL", w ? "write" : "read",
+					       comp_names[a], kind_names[kind],
+					       kind >= KIND_SHARED_DATA ? "" : comp_names[b], st,
+					       foreign
+						   ? (ok ? "blocked" : "NOT BLOCKED as expected")
+						   : (ok ? "allowed" : "NOT ALLOWED"));
+					if (!ok)
+						printf("---- its stderr:\n%s----\n", out);
+				}
+	printf("%d/%d blocked\n%d/%d shared or own accesses allowed\n", blocked, attacks, allowed,
+	       legit);
+	return blocked == attacks && allowed == legit && attacks > 0 ? 0 : 1;
+}
+
+/* ---- gates under stress ---------------------------------------------------- */
+
+static long app_twice(long x)
+{
+	long r = 0;
+	/* A callback that itself crosses into lib2: app -> lib1 -> app -> lib2. */
+	flexos_gate_r(lib2, r, lib2_add, x, 0);
+	return r;
+}
+
+static void *thread_main(void *arg)
+{
+	long id = (long)arg, bad = 0;
+
+	for (long i = 0; i < 100000; i++) {
+		long r = 0;
+		flexos_gate_r(lib1, r, lib1_add, i, id);
+		bad += r != 2 * i + id;
+		if (i % 1000 == 0) {
+			flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, app_twice), i);
+			bad += r != 2 * (i + 1) + 1;
+		}
+	}
+	if (flexos_compartment_id() != 0)
+		bad++;
+	return (void *)bad;
+}
+
+static int threads(void)
+{
+	pthread_t t[4];
+	long bad = 0;
+
+	for (long i = 0; i < 4; i++)
+		if (pthread_create(&t[i], NULL, thread_main, (void *)i))
+			return 1;
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		printf("thread %d: %ld wrong results of 101 x 1000 gates\n", i, (long)r);
+		bad += (long)r;
+	}
+	printf("threads: %s\n", bad ? "FAIL" : "ok");
+	return bad != 0;
+}
+
+static long app_inner(long x)
+{
+	long r = 0;
+	flexos_gate_r(lib1, r, lib1_add, x, 1);
+	return r;
+}
+
+static long app_middle(long x)
+{
+	long r = 0;
+	flexos_gate_r(lib2, r, lib2_call, flexos_callback(app, app_inner), x);
+	return r;
+}
+
+static int nested(void)
+{
+	long r = 0;
+	/* app -> lib1 -> app -> lib2 -> app -> lib1 */
+	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, app_middle), 10);
+	/* lib1_call(10): app_middle(11): lib2_call(11): app_inner(12): 2*12+1 = 25, +1, +1 */
+	printf("nested: %ld (expected 27): %s\n", r, r == 27 ? "ok" : "FAIL");
+	return r != 27;
+}
+
+/* A string literal of the application is private to it: pass a shared one. */
+static char who[] FLEXOS_SHARED = "app";
+
+static int stdio_test(void)
+{
+	long r = 0;
+	flexos_gate_r(lib2, r, lib2_print, who);
+	printf("app: printf from compartment %s\n", flexos_compartment_name());
+	flexos_gate_r(lib1, r, lib1_print, who);
+	flexos_gate_r(lib2, r, lib2_print, who);
+	fprintf(stderr, "app: stderr works too\n");
+	printf("printf: ok\n");
+	return (int)r;
+}
+
+/* ---- gate path length ------------------------------------------------------ */
+
+extern char flexos__backend_gate[], flexos__mpk_enter[];
+extern long __flexos_gate__lib1__lib1_add(long, long);
+
+/*
+ * Counts the instructions one warm gate executes, by single-stepping a
+ * child through flexos_gate_r(lib1, r, lib1_add, 1, 2): those inside the
+ * gate (flexos__backend_gate up to flexos__mpk_enter, WRPKRUs included),
+ * those of the stub and those of the whole call.
+ */
+static int count(void)
+{
+	long r = 0;
+	int status;
+
+	flexos_gate_r(lib1, r, lib1_add, 0, 0); /* this thread's lib1 stack exists now */
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		raise(SIGSTOP);
+		__asm__ volatile("int3"); /* start */
+		flexos_gate_r(lib1, r, lib1_add, 1, 2);
+		__asm__ volatile("int3"); /* end */
+		_exit(r == 4 ? 0 : 1);
+	}
+	uintptr_t stub = (uintptr_t)__flexos_gate__lib1__lib1_add;
+	uintptr_t lo = (uintptr_t)flexos__backend_gate, hi = (uintptr_t)flexos__mpk_enter;
+	long in_gate = 0, in_stub = 0, total = 0, wrpkru = 0;
+	int started = 0;
+
+	waitpid(pid, &status, 0); /* SIGSTOP */
+	ptrace(PTRACE_CONT, pid, NULL, NULL);
+	waitpid(pid, &status, 0); /* first int3 */
+	for (;;) {
+		struct user_regs_struct regs;
+		ptrace(PTRACE_GETREGS, pid, NULL, &regs);
+		if (started) {
+			unsigned long word =
+			    (unsigned long)ptrace(PTRACE_PEEKTEXT, pid, (void *)regs.rip, NULL);
+			if ((word & 0xff) == 0xcc)
+				break; /* the second int3 */
+			total++;
+			if (regs.rip >= lo && regs.rip < hi) {
+				in_gate++;
+				wrpkru += (word & 0xffffff) == 0xef010f;
+			}
+			if (regs.rip >= stub && regs.rip < stub + 16)
+				in_stub++;
+		}
+		started = 1;
+		if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) || waitpid(pid, &status, 0) < 0 ||
+		    !WIFSTOPPED(status))
+			break;
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	printf("gate path: %ld instructions in flexos__backend_gate (%ld of them WRPKRU), "
+	       "so %ld besides the WRPKRUs; %ld in the stub; %ld for the whole call "
+	       "(caller's argument set-up, stub, gate, callee)\n",
+	       in_gate, wrpkru, in_gate - wrpkru, in_stub, total);
+	return in_gate - wrpkru <= 40 && wrpkru == 2 ? 0 : 1;
+}
+
+/* ---- forged gate --------------------------------------------------------- */
+
+extern char flexos__mpk_gate_entry_checked[], flexos__mpk_gate_exit_checked[];
+
+static int forge(const char *where_to)
+{
+	char *target = (!strcmp(where_to, "exit") ? flexos__mpk_gate_exit_checked
+						  : flexos__mpk_gate_entry_checked) -
+		       3;
+	printf("forge: jumping to the gate's WRPKRU (%s) with eax = 0 (every key open), "
+	       "compartment lib1\n",
+	       where_to);
+	fflush(stdout);
+	/*
+	 * The 3-byte WRPKRU right before the label, with a forged value: the
+	 * gate writes it, then its check must refuse it.
+	 */
+	__asm__ volatile("movl $1, %%r10d\n\t"
+			 "xorl %%eax, %%eax\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "jmp *%0"
+			 :
+			 : "r"(target)
+			 : "rax", "rcx", "rdx", "r10", "memory");
+	printf("forge: the gate let it through: FAIL\n");
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "--matrix"))
+		return matrix();
+	if (argc == 2 && !strcmp(argv[1], "--threads"))
+		return threads();
+	if (argc == 2 && !strcmp(argv[1], "--nested"))
+		return nested();
+	if (argc == 2 && !strcmp(argv[1], "--count"))
+		return count();
+	if (argc == 2 && !strcmp(argv[1], "--printf"))
+		return stdio_test();
+	if (argc == 3 && !strcmp(argv[1], "--forge"))
+		return forge(argv[2]);
+	if (argc == 5) {
+		int w = !strcmp(argv[4], "write");
+		if (!w && strcmp(argv[4], "read"))
+			return 2;
+		attempt(lookup(argv[1], comp_names, NCOMP), lookup(argv[2], comp_names, NCOMP),
+			lookup(argv[3], kind_names, ALL_KINDS), w);
+		printf("access allowed\n");
+		return 0;
+	}
+	fprintf(stderr, "usage: attack --matrix | --threads | --nested | --printf | --count | "
+			"--forge entry|exit | A B KIND read|write\n");
+	return 2;
+}

@@ -1,0 +1,66 @@
+/*
+ * A library of the MPK test image, built as lib1 (-DLIB=1) and lib2
+ * (-DLIB=2). It knows nothing of compartments: it hands out the addresses
+ * of its own memory and reads or writes whatever address it is given.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "attacklib.h"
+
+#define CAT_(a, b) a##b
+#define CAT(a, b)  CAT_(a, b)
+#define NAME(fn)   CAT(CAT(lib, LIB), _##fn)
+
+static volatile int lib_data = 7;
+static volatile int lib_bss;
+static volatile int *lib_heap;
+
+uintptr_t NAME(where)(int kind)
+{
+	volatile int local = 3;
+	uintptr_t a;
+
+	switch (kind) {
+	case KIND_DATA:
+		return (uintptr_t)&lib_data;
+	case KIND_BSS:
+		return (uintptr_t)&lib_bss;
+	case KIND_HEAP:
+		if (!lib_heap)
+			lib_heap = malloc(sizeof(*lib_heap));
+		return (uintptr_t)lib_heap;
+	case KIND_STACK:
+		/* Hide the local's address from the compiler, which would return 0. */
+		__asm__("" : "=r"(a) : "0"(&local) : "memory");
+		return a;
+	}
+	return 0;
+}
+
+long NAME(probe)(uintptr_t addr, int write)
+{
+	if (write) {
+		*(volatile int *)addr = 1;
+		return 0;
+	}
+	return *(volatile int *)addr;
+}
+
+long NAME(add)(long a, long b)
+{
+	lib_data++;
+	return 2 * a + b;
+}
+
+long NAME(call)(long (*cb)(long), long x)
+{
+	return cb(x + 1) + 1;
+}
+
+long NAME(print)(const char *who)
+{
+	printf("lib%d: printf from compartment lib%d, asked by %s\n", LIB, LIB, who);
+	fflush(stdout);
+	return 0;
+}

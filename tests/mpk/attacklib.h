@@ -1,0 +1,20 @@
+/* The two libraries of the MPK test image: attacklib.c built twice. */
+#ifndef ATTACKLIB_H
+#define ATTACKLIB_H
+
+#include <stdint.h>
+
+/* What where() returns the address of. */
+enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
+
+#define ATTACKLIB_API(n)                                \
+	uintptr_t lib##n##_where(int kind);             \
+	long lib##n##_probe(uintptr_t addr, int write); \
+	long lib##n##_add(long a, long b);              \
+	long lib##n##_call(long (*cb)(long), long x);   \
+	long lib##n##_print(const char *who);
+
+ATTACKLIB_API(1)
+ATTACKLIB_API(2)
+
+#endif

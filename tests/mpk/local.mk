@@ -1,0 +1,36 @@
+# MPK backend tests (included from backends/mpk/local.mk). The images are
+# linked with the flexos-link just built; vm.sh runs them in one boot of
+# the emulated-PKU VM (tests/vm/run), or natively on a host with PKU.
+check_LIBRARIES = tests/mpk/libmpkattack1.a tests/mpk/libmpkattack2.a
+tests_mpk_libmpkattack1_a_SOURCES = tests/mpk/attacklib.c tests/mpk/attacklib.h
+tests_mpk_libmpkattack1_a_CPPFLAGS = $(AM_CPPFLAGS) -DLIB=1
+tests_mpk_libmpkattack1_a_CFLAGS = $(AM_CFLAGS) -fPIE
+tests_mpk_libmpkattack2_a_SOURCES = tests/mpk/attacklib.c tests/mpk/attacklib.h
+tests_mpk_libmpkattack2_a_CPPFLAGS = $(AM_CPPFLAGS) -DLIB=2
+tests_mpk_libmpkattack2_a_CFLAGS = $(AM_CFLAGS) -fPIE
+
+MPK_LINK_DEPS = flexos-link$(EXEEXT) libflexos.a libflexos-mpk.a
+
+tests/mpk/attack.o: tests/mpk/attack.c tests/mpk/attacklib.h include/flexos/flexos.h
+	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/attack.c
+
+tests/mpk/attack: tests/mpk/attack.yaml tests/mpk/attack.o $(check_LIBRARIES) $(MPK_LINK_DEPS)
+	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c $(srcdir)/tests/mpk/attack.yaml -o $@ \
+		tests/mpk/attack.o tests/mpk/libmpkattack1.a tests/mpk/libmpkattack2.a -lpthread
+
+# The hello example, isolated with intel-mpk.
+tests/mpk/two-mpk.yaml: examples/hello/two.yaml
+	$(AM_V_GEN)$(MKDIR_P) tests/mpk && \
+		sed 's/mechanism: none/mechanism: intel-mpk/' $(srcdir)/examples/hello/two.yaml >$@
+
+tests/mpk/hello-mpk: tests/mpk/two-mpk.yaml examples/hello/app.o examples/hello/libsecret.a $(MPK_LINK_DEPS)
+	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c tests/mpk/two-mpk.yaml -o $@ \
+		examples/hello/app.o examples/hello/libsecret.a
+
+MPK_IMAGES = tests/mpk/attack tests/mpk/hello-mpk
+tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two
+tests/mpk/no-pku.log: tests/mpk/hello-mpk
+
+TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh
+CLEANFILES += tests/mpk/attack.o tests/mpk/two-mpk.yaml $(MPK_IMAGES)
+EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/no-pku.sh tests/mpk/vm.sh
