@@ -1,1 +1,15 @@
-# The process backend (not built yet).
+# The process backend: one process per compartment, RPC gates over shared
+# memory. It routes malloc (src/runtime/malloc.c) to compartment heaps.
+lib_LIBRARIES += libflexos-process.a
+libflexos_process_a_SOURCES = \
+	backends/process/process.h \
+	backends/process/process.c \
+	backends/process/channel.c \
+	backends/process/gate.S \
+	src/runtime/malloc.c
+libflexos_process_a_CFLAGS = $(AM_CFLAGS) -fPIE
+libflexos_process_a_CCASFLAGS = $(AM_CCASFLAGS) -fPIE
+pkgconfig_DATA += pkgconfig/flexos-process.pc
+EXTRA_DIST += pkgconfig/flexos-process.pc.in
+
+include $(top_srcdir)/tests/process/local.mk

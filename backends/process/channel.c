@@ -1,0 +1,382 @@
+/*
+ * Gates as RPCs over shared memory.
+ *
+ * A thread's first gate gives it a call chain: one lane per compartment in
+ * the control block. A call into compartment B writes the request into the
+ * chain's lane for B and wakes the chain's server thread there (each
+ * process runs one server thread per chain that entered it, created on
+ * demand by the process's dispatcher). The caller then waits on its own
+ * lane, where either the return arrives or a call back into its
+ * compartment (a callback, a nested gate), which it serves in place. A
+ * waiter spins briefly before it sleeps on the lane's futex.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <flexos/flexos.h>
+
+#include "../../src/runtime/runtime.h"
+#include "process.h"
+
+unsigned flexos__proc_spin = 4000;
+unsigned flexos__proc_ncpu = 1;
+
+/* The chain of this thread, plus one so that 0 means none. */
+static __thread unsigned my_chain;
+static pthread_key_t chain_key;
+static pthread_once_t chain_key_once = PTHREAD_ONCE_INIT;
+
+void flexos__futex_wait(uint32_t *word, uint32_t val, long timeout_ms)
+{
+	struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+	syscall(SYS_futex, word, FUTEX_WAIT, val, timeout_ms >= 0 ? &ts : NULL, NULL, 0);
+}
+
+void flexos__futex_wake(uint32_t *word, int n)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
+static inline void cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
+
+/*
+ * Output must reach the terminal in the order it was written, though each
+ * process has its own stdio buffers: whoever hands the chain to another
+ * process flushes first. Peeking at the buffer pointers keeps this at two
+ * loads when nothing is pending.
+ */
+static inline void flush_stdio(void)
+{
+	if (stdout->_IO_write_ptr != stdout->_IO_write_base)
+		fflush(stdout);
+	if (stderr->_IO_write_ptr != stderr->_IO_write_base)
+		fflush(stderr);
+}
+
+static void post(struct flexos__lane *l, uint32_t word)
+{
+	__atomic_store_n(&l->word, word, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&l->sleeping, __ATOMIC_SEQ_CST))
+		flexos__futex_wake(&l->word, 1);
+}
+
+/* Whether a waiter must stop and look at the image or its callee. */
+static inline int disturbed(int callee, uint32_t gen)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+	if (__atomic_load_n(&ctl->end, __ATOMIC_ACQUIRE))
+		return 1;
+	return callee >= 0 && __atomic_load_n(&ctl->comp[callee].gen, __ATOMIC_ACQUIRE) != gen;
+}
+
+/*
+ * Waits until the lane holds a message, or the callee's process died, or
+ * the image is ending. Returns the lane word, or LANE_POKE for the last two.
+ */
+static uint32_t wait_lane(struct flexos__lane *l, int callee, uint32_t gen)
+{
+	uint32_t w, *spinners = &flexos__proc_ctl->spinners;
+
+	/* Spinning only pays while every spinner has a CPU to itself. */
+	if (__atomic_add_fetch(spinners, 1, __ATOMIC_RELAXED) <= flexos__proc_ncpu) {
+		for (unsigned i = 0; i < flexos__proc_spin; i++) {
+			w = __atomic_load_n(&l->word, __ATOMIC_ACQUIRE);
+			if (w != LANE_IDLE) {
+				__atomic_sub_fetch(spinners, 1, __ATOMIC_RELAXED);
+				return w;
+			}
+			if ((i & 63) == 63 && disturbed(callee, gen))
+				break;
+			cpu_relax();
+		}
+	}
+	__atomic_sub_fetch(spinners, 1, __ATOMIC_RELAXED);
+	for (;;) {
+		__atomic_store_n(&l->sleeping, 1, __ATOMIC_SEQ_CST);
+		w = __atomic_load_n(&l->word, __ATOMIC_SEQ_CST);
+		if (w == LANE_IDLE && !disturbed(callee, gen))
+			/* The timeout only bounds a missed poke of the supervisor. */
+			flexos__futex_wait(&l->word, LANE_IDLE, 200);
+		__atomic_store_n(&l->sleeping, 0, __ATOMIC_RELAXED);
+		w = __atomic_load_n(&l->word, __ATOMIC_ACQUIRE);
+		if (w != LANE_IDLE)
+			return w;
+		if (disturbed(callee, gen))
+			return LANE_POKE;
+	}
+}
+
+typedef long (*gate_fn)(long, long, long, long, long, long);
+
+/* Runs the request waiting in lane me, then posts its return to the caller. */
+static void serve(unsigned chain, struct flexos__lane *me)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+	gate_fn fn = (gate_fn)me->fn;
+	long a[6];
+	int from = me->from;
+	uint32_t from_gen = me->from_gen;
+
+	memcpy(a, me->args, sizeof(a));
+	__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
+	long r = fn(a[0], a[1], a[2], a[3], a[4], a[5]);
+	flush_stdio();
+	/* A caller whose process died meanwhile is not waiting any more. */
+	if (__atomic_load_n(&ctl->comp[from].gen, __ATOMIC_ACQUIRE) != from_gen)
+		return;
+	struct flexos__lane *back = flexos__lane_of(chain, (unsigned)from);
+	back->ret = r;
+	post(back, LANE_RET);
+}
+
+/* Consumes a poke, and ends this process if the image is ending. */
+static void consume_poke(struct flexos__lane *me)
+{
+	uint32_t poke = LANE_POKE;
+	__atomic_compare_exchange_n(&me->word, &poke, LANE_IDLE, 0, __ATOMIC_ACQ_REL,
+				    __ATOMIC_RELAXED);
+	if (__atomic_load_n(&flexos__proc_ctl->end, __ATOMIC_ACQUIRE))
+		flexos__proc_handle_end();
+}
+
+/* Asks the callee's dispatcher for a server thread of this chain. */
+static void ensure_server(unsigned chain, uint32_t callee)
+{
+	struct flexos__chain *c = &flexos__proc_ctl->chains[chain];
+	uint32_t none = SRV_NONE;
+
+	if (__atomic_load_n(&c->server[callee], __ATOMIC_ACQUIRE) != SRV_NONE)
+		return;
+	if (!__atomic_compare_exchange_n(&c->server[callee], &none, SRV_WANTED, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	struct flexos__comp_state *cs = &flexos__proc_ctl->comp[callee];
+	__atomic_add_fetch(&cs->spawn_seq, 1, __ATOMIC_SEQ_CST);
+	flexos__futex_wake(&cs->spawn_seq, 1);
+}
+
+/* A chain ends with the thread that started it: its server threads end too. */
+static void chain_release(void *arg)
+{
+	unsigned chain = (unsigned)(uintptr_t)arg - 1;
+	struct flexos__control *ctl = flexos__proc_ctl;
+	struct flexos__chain *c = &ctl->chains[chain];
+
+	__atomic_store_n(&c->used, 2, __ATOMIC_RELEASE);
+	for (uint32_t k = 0; k < ctl->ncomp; k++)
+		if ((int)k != c->origin &&
+		    __atomic_load_n(&c->server[k], __ATOMIC_ACQUIRE) != SRV_NONE)
+			post(flexos__lane_of(chain, k), LANE_EXIT);
+	my_chain = 0;
+}
+
+static void make_key(void)
+{
+	pthread_key_create(&chain_key, chain_release);
+}
+
+static unsigned chain_alloc(void)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+
+	pthread_once(&chain_key_once, make_key);
+	for (unsigned round = 0; round < 1000; round++) {
+		for (unsigned i = 0; i < FLEXOS__PROC_MAX_LT; i++) {
+			struct flexos__chain *c = &ctl->chains[i];
+			uint32_t st = __atomic_load_n(&c->used, __ATOMIC_ACQUIRE);
+			if (st == 1)
+				continue;
+			if (st == 2) {
+				/* Draining: free once every server thread has gone. */
+				int busy = 0;
+				for (uint32_t k = 0; k < ctl->ncomp; k++)
+					if ((int)k != c->origin &&
+					    __atomic_load_n(&c->server[k], __ATOMIC_ACQUIRE) !=
+						    SRV_NONE)
+						busy = 1;
+				if (busy)
+					continue;
+			}
+			if (!__atomic_compare_exchange_n(&c->used, &st, 1, 0, __ATOMIC_ACQ_REL,
+							 __ATOMIC_RELAXED))
+				continue;
+			c->origin = flexos__proc_self;
+			for (uint32_t k = 0; k < ctl->ncomp; k++) {
+				c->server[k] = SRV_NONE;
+				flexos__lane_of(i, k)->word = LANE_IDLE;
+				flexos__lane_of(i, k)->sleeping = 0;
+			}
+			c->server[flexos__proc_self] = SRV_RUNNING;
+			pthread_setspecific(chain_key, (void *)(uintptr_t)(i + 1));
+			return i + 1;
+		}
+		sched_yield();
+	}
+	flexos__abort("the process backend has no call chain left (%d threads make gates)",
+		      FLEXOS__PROC_MAX_LT);
+}
+
+long flexos__proc_gate(const long *args, uintptr_t fn, uint32_t callee)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+
+	if (!flexos__proc_started || callee == (uint32_t)flexos__proc_self)
+		return ((gate_fn)fn)(args[0], args[1], args[2], args[3], args[4], args[5]);
+	if (flexos__proc_check_pointers)
+		flexos__proc_check_args(args, fn, callee);
+	if (!my_chain)
+		my_chain = chain_alloc();
+
+	unsigned chain = my_chain - 1;
+	int self = flexos__proc_self;
+	struct flexos__lane *to = flexos__lane_of(chain, callee);
+	struct flexos__lane *me = flexos__lane_of(chain, (unsigned)self);
+	uint32_t gen = __atomic_load_n(&ctl->comp[callee].gen, __ATOMIC_ACQUIRE);
+
+	flush_stdio();
+	to->fn = fn;
+	memcpy(to->args, args, sizeof(to->args));
+	to->from = self;
+	to->from_gen = __atomic_load_n(&ctl->comp[self].gen, __ATOMIC_RELAXED);
+	post(to, LANE_REQ);
+	ensure_server(chain, callee);
+
+	for (;;) {
+		uint32_t w = wait_lane(me, (int)callee, gen);
+		if (w == LANE_RET) {
+			long r = me->ret;
+			__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
+			flexos__gate_error = 0;
+			return r;
+		}
+		if (w == LANE_REQ) {
+			serve(chain, me);
+			continue;
+		}
+		consume_poke(me);
+		if (__atomic_load_n(&ctl->comp[callee].gen, __ATOMIC_ACQUIRE) != gen) {
+			/* The callee crashed and was restarted (on_crash: restart). */
+			int st = __atomic_load_n(&ctl->comp[callee].exit_status, __ATOMIC_ACQUIRE);
+			flexos__gate_error = WIFSIGNALED(st) ? WTERMSIG(st) : SIGKILL;
+			return -1;
+		}
+	}
+}
+
+/* ---- the server side ---------------------------------------------------- */
+
+static void *server_main(void *arg)
+{
+	unsigned chain = (unsigned)(uintptr_t)arg;
+	struct flexos__lane *me = flexos__lane_of(chain, (unsigned)flexos__proc_self);
+	struct flexos__chain *c = &flexos__proc_ctl->chains[chain];
+
+	sigset_t none;
+	/* Faults must reach the fault handler; the dispatcher blocks all. */
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	flexos__proc_thread_init();
+	my_chain = chain + 1;
+	for (;;) {
+		uint32_t w = wait_lane(me, -1, 0);
+		if (w == LANE_REQ)
+			serve(chain, me);
+		else if (w == LANE_EXIT)
+			break;
+		else if (w == LANE_POKE)
+			consume_poke(me);
+		else /* A stale return: its caller is gone. */
+			__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
+	my_chain = 0;
+	__atomic_store_n(&c->server[flexos__proc_self], SRV_NONE, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void start_server(unsigned chain)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	size_t size;
+	void *stack = flexos__proc_stack(&size);
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (stack)
+		pthread_attr_setstack(&attr, stack, size);
+	int err = pthread_create(&t, &attr, server_main, (void *)(uintptr_t)chain);
+	pthread_attr_destroy(&attr);
+	if (err)
+		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot start a server thread: %s",
+			    flexos__runtime()->image->compartments[flexos__proc_self].name,
+			    strerror(err));
+}
+
+void flexos__proc_dispatch(void)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+	int self = flexos__proc_self;
+	struct flexos__comp_state *cs = &ctl->comp[self];
+
+	flexos__proc_thread_init();
+	/* Serve nothing while main's stack is still readable here. */
+	while (!__atomic_load_n(&flexos__proc_stack_revoked, __ATOMIC_ACQUIRE))
+		syscall(SYS_futex, &flexos__proc_stack_revoked, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	for (;;) {
+		uint32_t seq = __atomic_load_n(&cs->spawn_seq, __ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&ctl->end, __ATOMIC_ACQUIRE))
+			flexos__proc_handle_end();
+		for (unsigned i = 0; i < FLEXOS__PROC_MAX_LT; i++) {
+			uint32_t wanted = SRV_WANTED;
+			if (__atomic_load_n(&ctl->chains[i].server[self], __ATOMIC_ACQUIRE) ==
+				    SRV_WANTED &&
+			    __atomic_compare_exchange_n(&ctl->chains[i].server[self], &wanted,
+							SRV_RUNNING, 0, __ATOMIC_ACQ_REL,
+							__ATOMIC_RELAXED))
+				start_server(i);
+		}
+		flexos__futex_wait(&cs->spawn_seq, seq, -1);
+	}
+}
+
+static void *dispatcher_main(void *arg)
+{
+	(void)arg;
+	sigset_t all;
+	/* Signals meant for the application go to its own threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	flexos__proc_dispatch();
+}
+
+int flexos__proc_start_dispatcher(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	size_t size;
+	void *stack = flexos__proc_stack(&size);
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (stack)
+		pthread_attr_setstack(&attr, stack, size);
+	int err = pthread_create(&t, &attr, dispatcher_main, NULL);
+	pthread_attr_destroy(&attr);
+	return -err;
+}

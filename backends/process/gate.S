@@ -1,0 +1,36 @@
+/*
+ * The process backend's gate entry (contract in <flexos/backend.h>): %r11
+ * holds the callee, %r10d its compartment, %rdi..%r9 the arguments.
+ *
+ * A call into the compartment of this very process (a callback the
+ * compartment hands itself, say) is the plain tail call. Anything else
+ * saves the six argument registers where C can read them and calls
+ * flexos__proc_gate(args, fn, compartment), which carries the call to the
+ * compartment's process and back.
+ */
+	.text
+	.globl	flexos__backend_gate
+	.type	flexos__backend_gate, @function
+	.balign	16
+flexos__backend_gate:
+	cmpl	%r10d, flexos__proc_self(%rip)
+	jne	1f
+	jmp	*%r11
+1:
+	pushq	%rbp
+	movq	%rsp, %rbp
+	subq	$48, %rsp
+	movq	%rdi, 0(%rsp)
+	movq	%rsi, 8(%rsp)
+	movq	%rdx, 16(%rsp)
+	movq	%rcx, 24(%rsp)
+	movq	%r8, 32(%rsp)
+	movq	%r9, 40(%rsp)
+	movq	%rsp, %rdi
+	movq	%r11, %rsi
+	movl	%r10d, %edx
+	call	flexos__proc_gate
+	leave
+	ret
+	.size	flexos__backend_gate, .-flexos__backend_gate
+	.section .note.GNU-stack,"",@progbits

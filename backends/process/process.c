@@ -1,0 +1,662 @@
+/*
+ * The process backend: every non-default compartment in a process of its
+ * own, gates as RPCs over shared memory (channel.c).
+ *
+ * Start-up happens in two steps. init, before the application's
+ * constructors, turns the shared section into a shared mapping and maps the
+ * control block. run_main, after the constructors (so that libraries
+ * start from their initialised state), forks the supervisor: a pristine
+ * copy of the image that forks one process per compartment, waits for
+ * them, and forks a compartment again from the same pristine state when it
+ * crashes with on_crash: restart. Every process then revokes access to the
+ * private memory of all the compartments it does not run.
+ *
+ * Process tree: main -> supervisor -> compartments. Each child has
+ * PR_SET_PDEATHSIG(SIGKILL), so killing main, even with SIGKILL, takes the
+ * whole tree down.
+ */
+#include "autoconfig.h"
+
+#include <dlfcn.h>
+#include <alloca.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <flexos/flexos.h>
+
+#include "../../src/runtime/runtime.h"
+#include "process.h"
+
+/* Server-thread stacks: this many slots of this size per compartment. */
+#define STACK_SLOTS 64
+#define STACK_SLOT_SIZE (4UL << 20)
+
+struct flexos__control *flexos__proc_ctl;
+struct flexos__lane *flexos__proc_lanes;
+__attribute__((visibility("hidden"))) int flexos__proc_self;
+int flexos__proc_started;
+uint32_t flexos__proc_stack_revoked = 1;
+int flexos__proc_check_pointers;
+
+static const struct flexos_runtime *rt;
+static uintptr_t stack_area;      /* ncomp * STACK_SLOTS * STACK_SLOT_SIZE, PROT_NONE */
+static unsigned stack_next;       /* this process's next free slot */
+static uintptr_t main_stack_lo;   /* the part of main's stack that main's frames use */
+static uintptr_t main_stack_hi;
+static pid_t zygote_self;         /* the supervisor's pid, for its children */
+static long page_size;
+
+static const char *comp_name(int id)
+{
+	return rt->image->compartments[id].name;
+}
+
+static int is_default(int id)
+{
+	return (uint32_t)id == rt->image->default_id;
+}
+
+/* ---- shared memory ------------------------------------------------------ */
+
+/*
+ * The shared section belongs to the executable's private .data: give it the
+ * same contents in a memfd mapped over the same range, so that forks share it.
+ */
+static int share_section(const struct flexos_region *r)
+{
+	size_t len = r->end - r->start;
+	if (!len)
+		return 0;
+	int fd = memfd_create("flexos-shared", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pwrite(fd, (const char *)r->start + done, len - done, (off_t)done);
+		if (n <= 0) {
+			int err = n < 0 ? -errno : -EIO;
+			close(fd);
+			return err;
+		}
+		done += (size_t)n;
+	}
+	void *p = mmap((void *)r->start, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+		       0);
+	int err = p == MAP_FAILED ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+static int map_control(uint32_t ncomp)
+{
+	size_t len = sizeof(struct flexos__control) +
+		     (size_t)FLEXOS__PROC_MAX_LT * ncomp * sizeof(struct flexos__lane);
+	len = (len + (size_t)page_size - 1) & ~((size_t)page_size - 1);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	flexos__proc_ctl = p;
+	flexos__proc_ctl->ncomp = ncomp;
+	flexos__proc_lanes = (struct flexos__lane *)(flexos__proc_ctl + 1);
+	return 0;
+}
+
+void *flexos__proc_stack(size_t *size)
+{
+	unsigned slot = __atomic_fetch_add(&stack_next, 1, __ATOMIC_RELAXED);
+	if (slot >= STACK_SLOTS)
+		return NULL;
+	/* The slot's first page stays PROT_NONE: a guard below the stack. */
+	uintptr_t base = stack_area +
+			 ((uintptr_t)flexos__proc_self * STACK_SLOTS + slot) * STACK_SLOT_SIZE +
+			 (uintptr_t)page_size;
+	*size = STACK_SLOT_SIZE - (size_t)page_size;
+	if (mprotect((void *)base, *size, PROT_READ | PROT_WRITE))
+		return NULL;
+	return (void *)base;
+}
+
+/* The range of main's [stack] mapping, from /proc/self/maps. */
+static void find_main_stack(uintptr_t *lo, uintptr_t *hi)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	*lo = *hi = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+		if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &a, &b) == 2) {
+			*lo = a;
+			*hi = b;
+		}
+	}
+	fclose(f);
+}
+
+/* ---- isolation ---------------------------------------------------------- */
+
+static int revoke_range(uintptr_t start, uintptr_t end)
+{
+	if (end <= start)
+		return 0;
+	return mprotect((void *)start, end - start, PROT_NONE) ? -errno : 0;
+}
+
+/*
+ * Makes the private memory of every compartment but self inaccessible in
+ * this process. .rodata stays readable: string literals handed across
+ * gates are common and harmless.
+ */
+static int protect_others(int self)
+{
+	const struct flexos_image *img = rt->image;
+	int err = 0;
+
+	for (uint32_t j = 0; j < img->ncompartments && !err; j++) {
+		if ((int)j == self)
+			continue;
+		const struct flexos_compartment *c = &img->compartments[j];
+		err = revoke_range(c->regions[FLEXOS_REGION_DATA].start, c->regions[FLEXOS_REGION_DATA].end);
+		if (!err)
+			err = revoke_range(c->regions[FLEXOS_REGION_BSS].start,
+				     c->regions[FLEXOS_REGION_BSS].end);
+		if (!err)
+			err = revoke_range(rt->heaps[j].start, rt->heaps[j].end);
+	}
+	return err;
+}
+
+/* Which private memory addr lies in: the owner compartment and a name, or -1. */
+static int owner_of(uintptr_t a, const char **what)
+{
+	const struct flexos_image *img = rt->image;
+
+	for (uint32_t j = 0; j < img->ncompartments; j++) {
+		const struct flexos_compartment *c = &img->compartments[j];
+		static const char *const names[] = {"text", "rodata", "data", "bss"};
+		for (int r = 0; r < FLEXOS_REGION_COUNT; r++)
+			if (a >= c->regions[r].start && a < c->regions[r].end) {
+				*what = names[r];
+				return (int)j;
+			}
+		if (a >= rt->heaps[j].start && a < rt->heaps[j].end) {
+			*what = "heap";
+			return (int)j;
+		}
+		uintptr_t s = stack_area + (uintptr_t)j * STACK_SLOTS * STACK_SLOT_SIZE;
+		if (a >= s && a < s + STACK_SLOTS * STACK_SLOT_SIZE) {
+			*what = "stack";
+			return (int)j;
+		}
+	}
+	if (a >= main_stack_lo && a < main_stack_hi) {
+		*what = "stack (main thread)";
+		return (int)img->default_id;
+	}
+	return -1;
+}
+
+void flexos__proc_check_args(const long *args, uintptr_t fn, uint32_t callee)
+{
+	for (int i = 0; i < 6; i++) {
+		const char *what = NULL;
+		int owner = owner_of((uintptr_t)args[i], &what);
+		if (owner < 0 || (uint32_t)owner == callee || !strcmp(what, "text") ||
+		    !strcmp(what, "rodata"))
+			continue;
+		flexos__say("gate from '%s' to '%s' (function %#lx): argument %d (%#lx) points "
+			    "into the %s of compartment '%s', which '%s' cannot access; pass "
+			    "shared memory (FLEXOS_SHARED, flexos_shared_malloc, "
+			    "FLEXOS_SHARED_STACK)",
+			    comp_name(flexos__proc_self), comp_name((int)callee), (unsigned long)fn,
+			    i + 1, (unsigned long)args[i], what, comp_name(owner), comp_name((int)callee));
+	}
+}
+
+/* ---- faults ------------------------------------------------------------- */
+
+static void on_fault_record(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+	struct flexos__comp_state *cs = &flexos__proc_ctl->comp[flexos__proc_self];
+
+	cs->fault_code = si->si_code;
+	cs->fault_addr = (uintptr_t)si->si_addr;
+	cs->fault_pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	cs->fault_tid = (int32_t)syscall(SYS_gettid);
+	__atomic_store_n(&cs->fault_sig, sig, __ATOMIC_RELEASE);
+}
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	on_fault_record(sig, si, uc);
+	/* Die of the same signal, so that the supervisor sees it. */
+	signal(sig, SIG_DFL);
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, sig);
+	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+	raise(sig);
+}
+
+static void report_fault(int comp);
+static void shutdown_children(void);
+
+/*
+ * A fault in main's own process: report it like any compartment's, take
+ * the compartments down and exit. The application may install its own
+ * handlers over this one.
+ */
+static void on_main_fault(int sig, siginfo_t *si, void *uc)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+	int self = flexos__proc_self;
+
+	on_fault_record(sig, si, uc);
+	ctl->comp[self].pid = getpid();
+	ctl->fault_status = sig;
+	report_fault(self);
+	shutdown_children();
+	_exit(FLEXOS_EXIT_FAULT);
+}
+
+static void install_fault_handlers(int main_process)
+{
+	static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = main_process ? on_main_fault : on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	/* In main, an abort() keeps its usual meaning. */
+	for (size_t i = 0; i < (main_process ? 4 : sizeof(sigs) / sizeof(sigs[0])); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static void report_fault(int comp)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+	struct flexos__comp_state *cs = &ctl->comp[comp];
+	int status = ctl->fault_status;
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+
+	if (cs->fault_sig) {
+		const char *what = NULL;
+		int owner = owner_of(cs->fault_addr, &what);
+		char where[256] = "";
+		if (owner >= 0)
+			snprintf(where, sizeof(where), ", in the %s of compartment '%s'", what,
+				 comp_name(owner));
+		char code[256];
+		Dl_info di;
+		const char *cn = NULL;
+		for (uint32_t j = 0; j < rt->image->ncompartments; j++) {
+			const struct flexos_region *t =
+				&rt->image->compartments[j].regions[FLEXOS_REGION_TEXT];
+			if (cs->fault_pc >= t->start && cs->fault_pc < t->end)
+				cn = comp_name((int)j);
+		}
+		if (dladdr((void *)cs->fault_pc, &di) && di.dli_fname)
+			snprintf(code, sizeof(code), "%s+%#lx in %s%s%s%s",
+				 di.dli_sname ? di.dli_sname : "?",
+				 (unsigned long)(cs->fault_pc - (uintptr_t)(di.dli_saddr ? di.dli_saddr
+											  : di.dli_fbase)),
+				 di.dli_fname, cn ? " (compartment '" : "", cn ? cn : "", cn ? "')" : "");
+		else
+			snprintf(code, sizeof(code), "%s%s%s", cn ? "compartment '" : "?",
+				 cn ? cn : "", cn ? "'" : "");
+		flexos__say("compartment '%s' (pid %d) crashed: signal %d (%s) at address %#lx%s; "
+			    "the code at %#lx was %s",
+			    comp_name(comp), cs->pid, cs->fault_sig, strsignal(cs->fault_sig),
+			    (unsigned long)cs->fault_addr, where, (unsigned long)cs->fault_pc, code);
+	} else {
+		flexos__say("compartment '%s' (pid %d) was killed by signal %d (%s)", comp_name(comp),
+			    cs->pid, sig, strsignal(sig));
+	}
+	flexos__say("the image exits with status %d (compartment '%s' has on_crash: abort)",
+		    FLEXOS_EXIT_FAULT, comp_name(comp));
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+/*
+ * Kills the compartments and waits until the supervisor has reaped them
+ * and left, so that nothing of the image outlives main, not even a zombie.
+ */
+static void shutdown_children(void)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+
+	if (!ctl || !ctl->zygote_pid || __atomic_exchange_n(&ctl->shutdown, 1, __ATOMIC_ACQ_REL))
+		return;
+	for (uint32_t c = 0; c < ctl->ncomp; c++) {
+		pid_t pid = __atomic_load_n(&ctl->comp[c].pid, __ATOMIC_ACQUIRE);
+		if (!is_default((int)c) && pid > 0)
+			kill(pid, SIGKILL);
+	}
+	/* The supervisor leaves once it has no child left; give it 2 s. */
+	for (int i = 0; i < 2000; i++) {
+		pid_t r = waitpid(ctl->zygote_pid, NULL, WNOHANG);
+		if (r == ctl->zygote_pid || (r < 0 && errno != EINTR))
+			return;
+		usleep(1000);
+	}
+	kill(ctl->zygote_pid, SIGKILL);
+	while (waitpid(ctl->zygote_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static void at_exit(void)
+{
+	shutdown_children();
+}
+
+void flexos__proc_handle_end(void)
+{
+	static int ending;
+	struct flexos__control *ctl = flexos__proc_ctl;
+
+	if (__atomic_exchange_n(&ending, 1, __ATOMIC_ACQ_REL))
+		for (;;)
+			pause();
+	uint32_t end = __atomic_load_n(&ctl->end, __ATOMIC_ACQUIRE);
+	if (!is_default(flexos__proc_self))
+		_exit(end == END_EXIT ? ctl->exit_status : FLEXOS_EXIT_FAULT);
+	if (end == END_EXIT)
+		exit(ctl->exit_status);
+	fflush(stdout);
+	fflush(stderr);
+	report_fault(ctl->fault_comp);
+	shutdown_children();
+	_exit(FLEXOS_EXIT_FAULT);
+}
+
+/* Tells every waiter and dispatcher of every process to look again. */
+static void poke_all(void)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+
+	for (unsigned i = 0; i < FLEXOS__PROC_MAX_LT; i++) {
+		if (!__atomic_load_n(&ctl->chains[i].used, __ATOMIC_ACQUIRE))
+			continue;
+		for (uint32_t k = 0; k < ctl->ncomp; k++) {
+			struct flexos__lane *l = flexos__lane_of(i, k);
+			uint32_t idle = LANE_IDLE;
+			__atomic_compare_exchange_n(&l->word, &idle, LANE_POKE, 0, __ATOMIC_ACQ_REL,
+						    __ATOMIC_RELAXED);
+			flexos__futex_wake(&l->word, 1);
+		}
+	}
+	for (uint32_t k = 0; k < ctl->ncomp; k++) {
+		__atomic_add_fetch(&ctl->comp[k].spawn_seq, 1, __ATOMIC_SEQ_CST);
+		flexos__futex_wake(&ctl->comp[k].spawn_seq, 1);
+	}
+}
+
+static void set_death_signal(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(FLEXOS_EXIT_FAULT);
+}
+
+void flexos__proc_thread_init(void)
+{
+	/* The death signal belongs to a thread: a new thread does not inherit it. */
+	if (!is_default(flexos__proc_self))
+		set_death_signal(zygote_self);
+}
+
+/* The first thread of a compartment process: set up, then leave main's stack. */
+static void become(int c) __attribute__((__noreturn__));
+static void become(int c)
+{
+	char name[16];
+	sigset_t all;
+
+	set_death_signal(zygote_self);
+	flexos__proc_self = c;
+	snprintf(name, sizeof(name), "fx:%s", comp_name(c));
+	prctl(PR_SET_NAME, name);
+	install_fault_handlers(0);
+	if (protect_others(c))
+		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot protect the others: %s",
+			    comp_name(c), strerror(errno));
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	flexos__proc_stack_revoked = 0;
+	int err = flexos__proc_start_dispatcher();
+	if (err)
+		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot start: %s", comp_name(c),
+			    strerror(-err));
+
+	/*
+	 * The rest of main's stack (where main's frames live in main's
+	 * process) must fault here too. This thread runs on it, so it revokes
+	 * it and then sleeps for good without touching it again: only
+	 * registers in between, and every signal is blocked. It stays, so
+	 * that the process keeps its name and command line for ps.
+	 */
+	uintptr_t lo = main_stack_lo, len = main_stack_hi - main_stack_lo;
+	register long r10 __asm__("r10") = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE;
+	register long r8 __asm__("r8") = -1;
+	register long r9 __asm__("r9") = 0;
+	/* A mapping, not mprotect: the stack would grow down into a bare gap. */
+	__asm__ volatile("syscall\n\t"
+			 /* Then let the dispatcher serve: stack_revoked = 1 and wake it. */
+			 "movl $1, %[flag]\n\t"
+			 "leaq %[flag], %%rdi\n\t"
+			 "movl %[wake], %%esi\n\t"
+			 "movl $1, %%edx\n\t"
+			 "movl %[futex], %%eax\n\t"
+			 "syscall\n\t"
+			 "1: movl %[pause], %%eax\n\t"
+			 "syscall\n\t"
+			 "jmp 1b"
+			 :
+			 : [flag] "m"(flexos__proc_stack_revoked), "a"((long)SYS_mmap), "D"(lo),
+			   "S"(len), "d"(PROT_NONE), "r"(r10), "r"(r8), "r"(r9),
+			   [pause] "i"(SYS_pause), [futex] "i"(SYS_futex),
+			   [wake] "i"(FUTEX_WAKE_PRIVATE)
+			 : "rcx", "r11", "memory");
+	__builtin_unreachable();
+}
+
+static pid_t spawn(int c)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		become(c);
+	if (pid > 0)
+		__atomic_store_n(&flexos__proc_ctl->comp[c].pid, pid, __ATOMIC_RELEASE);
+	return pid;
+}
+
+/* A compartment crashed and restarts: fail the calls it had, fork it again. */
+static void restart(int c)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+	struct flexos__comp_state *cs = &ctl->comp[c];
+
+	flexos__say("compartment '%s' (pid %d) crashed: signal %d at address %#lx; restarting it "
+		    "(on_crash: restart)",
+		    comp_name(c), cs->pid, WTERMSIG(cs->exit_status), (unsigned long)cs->fault_addr);
+	__atomic_add_fetch(&cs->gen, 1, __ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < FLEXOS__PROC_MAX_LT; i++) {
+		__atomic_store_n(&flexos__lane_of(i, (unsigned)c)->word, LANE_IDLE,
+				 __ATOMIC_RELEASE);
+		__atomic_store_n(&ctl->chains[i].server[c], SRV_NONE, __ATOMIC_RELEASE);
+	}
+	cs->restarts++;
+	poke_all();
+	__atomic_store_n(&cs->fault_sig, 0, __ATOMIC_RELEASE);
+	if (spawn(c) < 0) {
+		ctl->fault_comp = c;
+		__atomic_store_n(&ctl->end, END_FAULT, __ATOMIC_RELEASE);
+		poke_all();
+	}
+}
+
+/* The supervisor: forks the compartments and watches them. Never returns. */
+static void supervise(pid_t main_pid) __attribute__((__noreturn__));
+static void supervise(pid_t main_pid)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+	const struct flexos_image *img = rt->image;
+
+	set_death_signal(main_pid);
+	prctl(PR_SET_NAME, "fx:supervisor");
+	zygote_self = getpid();
+	for (uint32_t c = 0; c < img->ncompartments; c++)
+		if (!is_default((int)c) && spawn((int)c) < 0) {
+			ctl->fault_comp = (int)c;
+			__atomic_store_n(&ctl->end, END_FAULT, __ATOMIC_RELEASE);
+			poke_all();
+		}
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, 0);
+		if (pid < 0) {
+			if (errno == ECHILD && __atomic_load_n(&ctl->shutdown, __ATOMIC_ACQUIRE))
+				_exit(0);
+			if (errno == ECHILD)
+				usleep(1000);
+			continue;
+		}
+		int c = -1;
+		for (uint32_t k = 0; k < img->ncompartments; k++)
+			if (ctl->comp[k].pid == pid)
+				c = (int)k;
+		if (c < 0 || __atomic_load_n(&ctl->shutdown, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&ctl->end, __ATOMIC_ACQUIRE))
+			continue;
+		ctl->comp[c].exit_status = st;
+		if (WIFEXITED(st)) {
+			/* exit() in a compartment ends the image with its status. */
+			ctl->exit_status = WEXITSTATUS(st);
+			__atomic_store_n(&ctl->end, END_EXIT, __ATOMIC_RELEASE);
+			poke_all();
+		} else if (img->compartments[c].flags & FLEXOS_COMP_RESTART) {
+			restart(c);
+		} else {
+			ctl->fault_comp = c;
+			ctl->fault_status = st;
+			__atomic_store_n(&ctl->end, END_FAULT, __ATOMIC_RELEASE);
+			poke_all();
+		}
+	}
+}
+
+/* ---- the backend -------------------------------------------------------- */
+
+static int process_init(const struct flexos_runtime *runtime)
+{
+	const struct flexos_image *img = runtime->image;
+	const char *s;
+	int err;
+
+	rt = runtime;
+	page_size = sysconf(_SC_PAGESIZE);
+	flexos__proc_self = (int)img->default_id;
+	flexos__proc_ncpu = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	if ((s = getenv("FLEXOS_SPIN")) && *s)
+		flexos__proc_spin = (unsigned)strtoul(s, NULL, 0);
+	flexos__proc_check_pointers = (s = getenv("FLEXOS_CHECK_POINTERS")) && *s == '1';
+
+	if ((err = share_section(&img->shared))) {
+		flexos__say("cannot map the shared section: %s", strerror(-err));
+		return err;
+	}
+	if ((err = map_control(img->ncompartments))) {
+		flexos__say("cannot map the control block: %s", strerror(-err));
+		return err;
+	}
+	void *p = mmap(NULL, (size_t)img->ncompartments * STACK_SLOTS * STACK_SLOT_SIZE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		err = -errno;
+		flexos__say("cannot reserve the compartments' stacks: %s", strerror(-err));
+		return err;
+	}
+	stack_area = (uintptr_t)p;
+	return 0;
+}
+
+static int process_run_main(int (*main_fn)(int, char **, char **), int argc, char **argv,
+			    char **envp)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+	const struct flexos_image *img = rt->image;
+	uintptr_t lo, hi;
+
+	/*
+	 * main's frames go below this one; compartments must not see them,
+	 * down to where the stack may grow (RLIMIT_STACK, at most 256 MiB).
+	 */
+	struct rlimit rl;
+	uintptr_t max = 256UL << 20;
+	find_main_stack(&lo, &hi);
+	if (!getrlimit(RLIMIT_STACK, &rl) && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < max)
+		max = rl.rlim_cur;
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	main_stack_hi = here & ~((uintptr_t)page_size - 1);
+	/* Pushes main's frames below that page boundary. */
+	void *gap = __builtin_alloca(here - main_stack_hi + 256);
+	__asm__ volatile("" : : "r"(gap) : "memory");
+	main_stack_lo = hi > max ? ((hi - max) & ~((uintptr_t)page_size - 1)) : 0;
+	if (!hi || main_stack_hi < lo || main_stack_hi > hi || main_stack_lo >= main_stack_hi)
+		main_stack_lo = main_stack_hi = 0;
+
+	/* The children must not inherit output and print it again. */
+	fflush(stdout);
+	fflush(stderr);
+	ctl->main_pid = getpid();
+	flexos__proc_started = 1;
+	pid_t pid = fork();
+	if (pid < 0)
+		flexos__die(FLEXOS_EXIT_SETUP, "the process backend cannot fork: %s",
+			    strerror(errno));
+	if (pid == 0)
+		supervise(ctl->main_pid);
+	ctl->zygote_pid = pid;
+	ctl->comp[img->default_id].pid = ctl->main_pid;
+	atexit(at_exit);
+	install_fault_handlers(1);
+	if (protect_others((int)img->default_id))
+		flexos__die(FLEXOS_EXIT_SETUP, "cannot protect the compartments: %s",
+			    strerror(errno));
+	int err = flexos__proc_start_dispatcher();
+	if (err)
+		flexos__die(FLEXOS_EXIT_SETUP, "cannot start the dispatcher: %s", strerror(-err));
+	return main_fn(argc, argv, envp);
+}
+
+static int process_current(void)
+{
+	return flexos__proc_self;
+}
+
+const struct flexos_backend flexos__backend = {
+	.name = "process",
+	.mechanism = FLEXOS_MECH_PROCESS,
+	.max_compartments = FLEXOS_MAX_COMPARTMENTS,
+	.init = process_init,
+	.run_main = process_run_main,
+	.current = process_current,
+};

@@ -1,0 +1,133 @@
+/*
+ * This file is private to the process backend (libflexos-process.a).
+ *
+ * Every non-default compartment runs in a process of its own, forked from
+ * one image, so code and data sit at the same addresses everywhere. What
+ * the processes share is mapped MAP_SHARED before they are forked: the
+ * image's shared section, the shared heap and the control block below,
+ * which holds the RPC channels and the supervisor's view of each process.
+ */
+#ifndef FLEXOS_PROCESS_H
+#define FLEXOS_PROCESS_H
+
+#include <stdint.h>
+
+#include <flexos/backend.h>
+
+/* Call chains ("logical threads") the control block has room for. */
+#define FLEXOS__PROC_MAX_LT 256
+
+/* Words of a lane: what waits there for the thread of that compartment. */
+#define LANE_IDLE 0u
+#define LANE_REQ 1u  /* a call into this compartment */
+#define LANE_RET 2u  /* the return of this compartment's outstanding call */
+#define LANE_POKE 3u /* the supervisor changed something: look again */
+#define LANE_EXIT 4u /* the server thread must end: its chain ended */
+
+/*
+ * One compartment's mailbox in one call chain. A chain runs in one place
+ * at a time, so each compartment has at most one message pending in it:
+ * a request, or the return of the call it made.
+ */
+struct flexos__lane {
+	uint32_t word;     /* LANE_*; the futex */
+	uint32_t sleeping; /* the waiter is (about to be) in futex_wait */
+	int32_t from;      /* LANE_REQ: the caller's compartment */
+	uint32_t from_gen; /* LANE_REQ: generation of that compartment's process */
+	uintptr_t fn;
+	long args[6];
+	long ret;
+} __attribute__((aligned(64)));
+
+/* Server-thread states of a chain in a compartment. */
+#define SRV_NONE 0u
+#define SRV_WANTED 1u
+#define SRV_RUNNING 2u
+
+struct flexos__chain {
+	uint32_t used;   /* 0 free, 1 in use, 2 draining */
+	int32_t origin;  /* the compartment of the thread that started it */
+	uint32_t server[FLEXOS_MAX_COMPARTMENTS];
+};
+
+/* Values of control.end: why the image is ending. */
+#define END_NONE 0u
+#define END_EXIT 1u  /* a compartment called exit: exit_status */
+#define END_FAULT 2u /* a compartment crashed without on_crash: restart */
+
+struct flexos__comp_state {
+	int32_t pid;
+	uint32_t gen;       /* bumped every time its process dies */
+	uint32_t spawn_seq; /* futex of its dispatcher */
+	uint32_t restarts;
+	/* Written by its fault handler just before it dies. */
+	int32_t fault_sig;
+	int32_t fault_code;
+	uintptr_t fault_addr;
+	uintptr_t fault_pc;
+	int32_t fault_tid;
+	int32_t exit_status; /* the supervisor's view of the last death */
+};
+
+struct flexos__control {
+	int32_t main_pid;
+	int32_t zygote_pid;
+	uint32_t end; /* END_* */
+	int32_t exit_status;
+	int32_t fault_comp;
+	int32_t fault_status; /* the wait status of the crashed process */
+	uint32_t shutdown;    /* main is exiting: deaths are expected */
+	uint32_t ncomp;
+	/* Waiters spinning now, in all processes; a cache line of its own. */
+	uint32_t spinners __attribute__((aligned(64)));
+	struct flexos__comp_state comp[FLEXOS_MAX_COMPARTMENTS] __attribute__((aligned(64)));
+	struct flexos__chain chains[FLEXOS__PROC_MAX_LT];
+	/* Followed by FLEXOS__PROC_MAX_LT * ncomp lanes. */
+};
+
+/* Set once in init; read everywhere. */
+extern struct flexos__control *flexos__proc_ctl;
+extern struct flexos__lane *flexos__proc_lanes;
+/* The compartment of this process; gate.S reads it. */
+extern int flexos__proc_self;
+/* 0 until a compartment's first thread has revoked main's stack. */
+extern uint32_t flexos__proc_stack_revoked;
+/* Nonzero once the compartment processes exist. */
+extern int flexos__proc_started;
+
+static inline struct flexos__lane *flexos__lane_of(unsigned chain, unsigned comp)
+{
+	return &flexos__proc_lanes[chain * flexos__proc_ctl->ncomp + comp];
+}
+
+/* The C half of flexos__backend_gate. */
+long flexos__proc_gate(const long *args, uintptr_t fn, uint32_t callee);
+
+/* Server side: runs a compartment's dispatcher loop in this thread (never returns). */
+void flexos__proc_dispatch(void) __attribute__((__noreturn__));
+/* Starts the dispatcher of this process in a thread of its own. */
+int flexos__proc_start_dispatcher(void);
+
+/* Ends this process as the image's end (control.end) requires. */
+void flexos__proc_handle_end(void) __attribute__((__noreturn__));
+
+/* A stack for a server thread from this compartment's private area; NULL if none left. */
+void *flexos__proc_stack(size_t *size);
+
+/* In a compartment process, makes this thread die with the supervisor. */
+void flexos__proc_thread_init(void);
+
+/* Futex helpers on shared (not process-private) memory. */
+void flexos__futex_wait(uint32_t *word, uint32_t val, long timeout_ms);
+void flexos__futex_wake(uint32_t *word, int n);
+
+/* Pointer checks (FLEXOS_CHECK_POINTERS=1). */
+extern int flexos__proc_check_pointers;
+void flexos__proc_check_args(const long *args, uintptr_t fn, uint32_t callee);
+
+/* Spin iterations before a waiter sleeps (FLEXOS_SPIN). */
+extern unsigned flexos__proc_spin;
+/* Online CPUs: at most this many waiters spin at once. */
+extern unsigned flexos__proc_ncpu;
+
+#endif

@@ -1,0 +1,21 @@
+# Tests of the process backend: real images, run natively. Included by
+# backends/process/local.mk.
+TESTS += \
+	tests/process/hello.sh \
+	tests/process/attack.sh \
+	tests/process/gates.sh \
+	tests/process/crash.sh \
+	tests/process/orphans.sh
+EXTRA_DIST += \
+	tests/process/lib.sh \
+	tests/process/hello.sh \
+	tests/process/attack.sh \
+	tests/process/gates.sh \
+	tests/process/crash.sh \
+	tests/process/orphans.sh \
+	tests/process/tlib.c \
+	tests/process/tlib.h \
+	tests/process/tapp.c \
+	tests/process/three.yaml \
+	tests/process/restart.yaml \
+	tests/process/README.md
