@@ -29,7 +29,8 @@ TESTS += \
 	tests/vm/selftest.sh \
 	tests/integration/hello.sh \
 	tests/integration/direct-gates.sh \
-	tests/integration/link-errors.sh
+	tests/integration/link-errors.sh \
+	tests/integration/pkru-scan.sh
 
 check_SCRIPTS = $(HELLO_IMAGES)
 
@@ -38,4 +39,5 @@ EXTRA_DIST += tests/no-check.sh tests/integration/lib.sh \
 	tests/integration/hello.sh \
 	tests/integration/direct-gates.sh \
 	tests/integration/link-errors.sh \
+	tests/integration/pkru-scan.sh \
 	tests/integration/data

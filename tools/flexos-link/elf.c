@@ -253,6 +253,19 @@ int fle_symbols(const char *path, fle_symbol_fn fn, void *ctx)
 	return r;
 }
 
+int fle_image_symbols(const char *path, fle_symbol_fn fn, void *ctx)
+{
+	struct mapped m;
+	int r;
+
+	if (map_file(path, &m))
+		return -1;
+	struct elf_view v = {.path = path, .data = m.data, .size = m.size};
+	r = walk_view_symbols(&v, SHT_SYMTAB, fn, ctx);
+	unmap_file(&m);
+	return r;
+}
+
 int fle_sections(const char *path, fle_section_fn fn, void *ctx)
 {
 	struct mapped m;
@@ -270,6 +283,10 @@ int fle_sections(const char *path, fle_section_fn fn, void *ctx)
 			.offset = v.sh[i].sh_offset,
 			.type = v.sh[i].sh_type,
 			.flags = v.sh[i].sh_flags,
+			.data = v.sh[i].sh_type != SHT_NOBITS &&
+						in_range(v.size, v.sh[i].sh_offset, v.sh[i].sh_size)
+					? v.data + v.sh[i].sh_offset
+					: NULL,
 		};
 		if (!s.name) {
 			r = bad(&v, "section name out of bounds");

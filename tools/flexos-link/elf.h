@@ -28,6 +28,7 @@ struct fle_section {
 	uint64_t offset;
 	uint32_t type;
 	uint64_t flags;
+	const unsigned char *data; /* the contents, or NULL (SHT_NOBITS, out of bounds) */
 };
 
 /*
@@ -45,7 +46,16 @@ typedef int (*fle_section_fn)(void *ctx, const struct fle_section *sec);
  */
 int fle_symbols(const char *path, fle_symbol_fn fn, void *ctx);
 
-/* Walks the section headers of an ELF64 file. Same return convention. */
+/*
+ * Walks the full symbol table (.symtab) of a linked image, local and
+ * hidden symbols included. Same return convention.
+ */
+int fle_image_symbols(const char *path, fle_symbol_fn fn, void *ctx);
+
+/*
+ * Walks the section headers of an ELF64 file, with each section's contents
+ * (valid during the call only). Same return convention.
+ */
 int fle_sections(const char *path, fle_section_fn fn, void *ctx);
 
 /* Whether the file starts like an ar archive ("!<arch>\n"). */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "inspect.h"
 #include "ldscript.h"
 #include "map.h"
 #include "plan.h"
@@ -229,6 +230,15 @@ static int check_backend(const struct options *o, const struct flp_plan *plan)
 	return err ? -1 : 0;
 }
 
+/* An image that fails inspection is removed: nobody runs it by mistake. */
+static int check_image(const struct flp_plan *plan, const char *image)
+{
+	if (plan->cfg->mechanism != FLC_MECH_MPK || flx_find_pkru_writers(plan, image) == 0)
+		return 0;
+	unlink(image);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {0};
@@ -262,7 +272,7 @@ int main(int argc, char **argv)
 	}
 	if (!write_file(ldscript, flx_write_ldscript, &plan) &&
 	    !write_file(table, flx_write_table, &plan) &&
-	    !run_cc(&o, &plan, ldscript, table, nargs, argv))
+	    !run_cc(&o, &plan, ldscript, table, nargs, argv) && !check_image(&plan, o.output))
 		status = o.print_map && flx_print_map(stdout, &plan, o.output) ? 1 : 0;
 	if (!o.save_temps) {
 		unlink(ldscript);

@@ -1,0 +1,22 @@
+/*
+ * A library with one PKRU-writing instruction chosen by -DWRITER:
+ * 1 WRPKRU, 2 WRPKRU hidden in an immediate, 3 XRSTOR, 4 XRSTORS;
+ * 0 only LFENCE, which shares XRSTOR's opcode but is harmless.
+ */
+int lib_value(int x);
+
+int lib_value(int x)
+{
+#if WRITER == 1
+	__asm__ volatile(".byte 0x0f, 0x01, 0xef" ::"a"(0), "c"(0), "d"(0));
+#elif WRITER == 2
+	__asm__ volatile("movl $0xef010f, %%eax" ::: "eax");
+#elif WRITER == 3
+	__asm__ volatile("xrstor (%0)" ::"r"(0), "a"(0), "d"(0));
+#elif WRITER == 4
+	__asm__ volatile("xrstors (%0)" ::"r"(0), "a"(0), "d"(0));
+#else
+	__asm__ volatile("lfence");
+#endif
+	return x + 1;
+}
