@@ -8,5 +8,6 @@ Suite *config_suite(void);
 Suite *heap_suite(void);
 Suite *ldscript_suite(void);
 Suite *elf_suite(void);
+Suite *sched_suite(void);
 
 #endif

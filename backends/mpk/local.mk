@@ -6,6 +6,7 @@ libflexos_mpk_a_SOURCES = \
 	backends/mpk/mpk.h \
 	backends/mpk/mpk.c \
 	backends/mpk/fault.c \
+	backends/mpk/thread.c \
 	backends/mpk/gate.S \
 	src/runtime/malloc.c
 libflexos_mpk_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/runtime

@@ -99,7 +99,9 @@ void flexos__mpk_gate_slow(uint64_t callee)
 			      (unsigned long)callee, flexos__mpk_ncomp);
 	if (t->sp[callee])
 		return;
-	char *top = map_stack(MPK_STACK_SIZE, (int)callee);
+	char *top = (char *)flexos__mpk_spare_stack(callee);
+	if (!top)
+		top = map_stack(MPK_STACK_SIZE, (int)callee);
 	if (!top)
 		flexos__abort("gate: cannot allocate this thread's stack in compartment '%s': %s",
 			      runtime->image->compartments[callee].name, strerror(errno));
@@ -196,6 +198,19 @@ static int mpk_init(const struct flexos_runtime *rt)
 	for (uint32_t id = 0; id < 1024; id++)
 		flexos__mpk_pkru[id] = id < img->ncompartments ? pkru_of_key(flexos__mpk_keys[id])
 							       : MPK_PKRU_KEY0_ONLY;
+	/* A host may also read and write its sandboxes' memory: their keys open too. */
+	for (uint32_t id = 0; id < img->ncompartments; id++) {
+		uint32_t flags = img->compartments[id].flags;
+		uint32_t host = FLEXOS_COMP_HOST(flags);
+		if (!(flags & FLEXOS_COMP_SANDBOX))
+			continue;
+		if (host >= img->ncompartments || host == id)
+			flexos__die(FLEXOS_EXIT_SETUP,
+				    "the compartment table names host %u for sandbox '%s'; relink "
+				    "the image with flexos-link",
+				    host, img->compartments[id].name);
+		flexos__mpk_pkru[host] &= ~(3u << (2 * flexos__mpk_keys[id]));
+	}
 
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		const struct flexos_compartment *c = &img->compartments[id];
@@ -246,4 +261,8 @@ const struct flexos_backend flexos__backend = {
     .init = mpk_init,
     .run_main = mpk_run_main,
     .current = mpk_current,
+    .thread_state_size = sizeof(struct mpk_uthread),
+    .thread_init = flexos__mpk_thread_init,
+    .thread_switch = flexos__mpk_thread_switch,
+    .thread_fini = flexos__mpk_thread_fini,
 };

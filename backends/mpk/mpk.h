@@ -65,6 +65,20 @@ _Static_assert(offsetof(struct mpk_thread, pkru) == MPK_T_PKRU, "gate.S layout")
 _Static_assert(offsetof(struct mpk_thread, ready) == MPK_T_READY, "gate.S layout");
 _Static_assert(offsetof(struct mpk_thread, altstack) == MPK_T_ALTSTACK, "gate.S layout");
 
+/*
+ * The part of struct mpk_thread that belongs to a user-level thread of the
+ * scheduler (backend.h: thread_state_size and friends): swapped in and out
+ * of the TLS copy on every switch. pkru[], ready and altstack stay with
+ * the OS thread.
+ */
+struct mpk_uthread {
+	uint64_t cur;
+	uint64_t sp[MPK_SLOTS];
+	uintptr_t stack_lo[MPK_SLOTS];
+	uintptr_t stack_hi[MPK_SLOTS];
+	uint64_t home; /* the compartment of the stack the scheduler mapped */
+};
+
 extern __thread struct mpk_thread flexos__mpk_thread
     __attribute__((tls_model("local-exec"), visibility("hidden")));
 
@@ -101,6 +115,15 @@ void flexos__mpk_enter(uint64_t id);
 
 /* gate.S: the current PKRU. */
 uint32_t flexos__mpk_rdpkru(void);
+
+/*
+ * thread.c: the backend's user-level thread state (backend.h), and the
+ * stacks ended threads left in compartment comp (0 if none), top first.
+ */
+int flexos__mpk_thread_init(void *state, void *stack, size_t size);
+void flexos__mpk_thread_switch(void *save_to, const void *load_from);
+void flexos__mpk_thread_fini(void *state);
+uintptr_t flexos__mpk_spare_stack(uint64_t comp);
 
 /* fault.c: installs the fault reporter; sigaltstack for the calling thread. */
 int flexos__mpk_fault_init(const struct flexos_runtime *rt);

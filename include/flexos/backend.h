@@ -33,6 +33,13 @@
 #define FLEXOS_COMP_DEFAULT 0x1u       /* runs main */
 #define FLEXOS_COMP_SHARED_STACKS 0x2u /* stack: shared */
 #define FLEXOS_COMP_RESTART 0x4u       /* on_crash: restart */
+/*
+ * sandbox_of: this compartment's host may read and write its memory (the
+ * sandbox still cannot touch the host's). The host's id is in bits 8..15.
+ */
+#define FLEXOS_COMP_SANDBOX 0x8u
+#define FLEXOS_COMP_HOST_SHIFT 8
+#define FLEXOS_COMP_HOST(flags) (((flags) >> FLEXOS_COMP_HOST_SHIFT) & 0xffu)
 
 /* Indices of flexos_compartment.regions. */
 #define FLEXOS_REGION_TEXT 0
@@ -125,6 +132,32 @@ struct flexos_backend {
 
 	/* The id of the compartment this thread is running in. */
 	int (*current)(void);
+
+	/*
+	 * User-level threads (the scheduler, src/sched/) run many threads on
+	 * one OS thread. A backend that keeps per-thread state in TLS (which
+	 * compartment runs, its stack in each compartment) describes it here
+	 * so that each user-level thread has its own. All zero / NULL: the
+	 * backend keeps none (none, process).
+	 *
+	 * thread_state_size: bytes of state per user-level thread (the
+	 *   scheduler aligns it to 16 bytes).
+	 * thread_init(state, stack, size): prepares the state of a new thread
+	 *   that will start in the calling thread's compartment, on the stack
+	 *   [stack, stack + size) the scheduler mapped; returns 0 or -errno.
+	 * thread_switch(save_to, load_from): stores this OS thread's state in
+	 *   save_to and makes load_from current, compartment rights (PKRU)
+	 *   included. Called on a stack of the platform's (key 0) that neither
+	 *   thread uses, between saving one thread's registers and loading
+	 *   the other's. save_to may equal load_from.
+	 * thread_fini(state): releases what the backend allocated for a
+	 *   thread that has ended (its stacks in other compartments). Never
+	 *   called for the OS thread's own context.
+	 */
+	size_t thread_state_size;
+	int (*thread_init)(void *state, void *stack, size_t size);
+	void (*thread_switch)(void *save_to, const void *load_from);
+	void (*thread_fini)(void *state);
 };
 
 /* Exit status of an image whose backend could not set up compartments. */

@@ -24,6 +24,14 @@ struct flexos__heap *flexos__heap_of(int id);
  */
 extern __thread int flexos__gate_error;
 
+/*
+ * shared.c, for user-level threads (src/sched/): store this OS thread's
+ * data shadow stack in save and make load current; release a stack saved
+ * by a thread that ended. {0, 0} is a thread that has none yet.
+ */
+void flexos__dss_switch(uintptr_t save[2], const uintptr_t load[2]);
+void flexos__dss_free(uintptr_t state[2]);
+
 /* The compartment whose .text holds addr, or the default compartment. */
 int flexos__compartment_of_code(uintptr_t addr);
 

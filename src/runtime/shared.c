@@ -67,3 +67,23 @@ void flexos__dss_release(const void *slot)
 	/* Blocks end in reverse order, so the top returns to this object. */
 	dss_top = *(const uintptr_t *)slot;
 }
+
+/*
+ * User-level threads (src/sched/) share one OS thread's TLS: each keeps its
+ * own data shadow stack, swapped in here on every switch, or LIFO order
+ * would break across threads.
+ */
+void flexos__dss_switch(uintptr_t save[2], const uintptr_t load[2])
+{
+	save[0] = dss_base;
+	save[1] = dss_top;
+	dss_base = load[0];
+	dss_top = load[1];
+}
+
+void flexos__dss_free(uintptr_t state[2])
+{
+	if (state[0])
+		flexos_shared_free((void *)state[0]);
+	state[0] = state[1] = 0;
+}

@@ -20,6 +20,7 @@ $b/tests/mpk/attack --threads
 $b/tests/mpk/attack --count
 $b/tests/mpk/hello-mpk
 --expect-status=123 $b/tests/mpk/hello-mpk --attack
+$b/tests/sched/sched-mpk
 EOS
 
 # backtrace() loads libgcc_s when it first runs: the VM needs it.
@@ -70,6 +71,7 @@ check 6 "threads: ok" "4 threads x 101000 gates"
 check 7 "so 40 besides the WRPKRUs" "gate path length"
 check 9 "compartment 'comp2' tried to read" "hello --attack: the report names the library's compartment"
 check 9 "belongs to compartment 'comp1': .data" "hello --attack: and the application's"
+check 10 "sched-image: ok" "scheduler threads switching while in different compartments"
 
 # The isolated hello prints what the unisolated one prints, backend aside.
 norm() { sed 's/backend [a-z-]*,/backend X,/'; }

@@ -1,0 +1,105 @@
+/*
+ * User-level threads (the scheduler component, src/sched/) on the intel-mpk
+ * backend. Many threads share one OS thread and so one struct mpk_thread in
+ * TLS; each keeps its own compartment, stacks and stack pointers in a
+ * struct mpk_uthread that the scheduler swaps in on every switch, and the
+ * switch loads the PKRU of the compartment the next thread is in. So each
+ * thread has one stack per compartment it entered, as an OS thread does.
+ *
+ * The stacks a thread got in other compartments (from the gate's slow
+ * path) outlive it as spares of their compartment: the next thread that
+ * enters that compartment reuses one. They keep their key and their entry
+ * in the fault report's table, which never shrinks.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "runtime.h"
+#include "mpk.h"
+
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	uintptr_t *top;
+	size_t n, cap;
+} spare[MPK_SLOTS];
+
+uintptr_t flexos__mpk_spare_stack(uint64_t comp)
+{
+	uintptr_t top = 0;
+
+	pthread_mutex_lock(&spare_lock);
+	if (spare[comp].n)
+		top = spare[comp].top[--spare[comp].n];
+	pthread_mutex_unlock(&spare_lock);
+	return top;
+}
+
+static void put_spare(uint64_t comp, uintptr_t top)
+{
+	pthread_mutex_lock(&spare_lock);
+	if (spare[comp].n == spare[comp].cap) {
+		size_t cap = spare[comp].cap ? 2 * spare[comp].cap : 16;
+		uintptr_t *p = realloc(spare[comp].top, cap * sizeof(*p));
+		if (!p) {
+			/* Lose the stack rather than fail: it stays mapped, unused. */
+			pthread_mutex_unlock(&spare_lock);
+			return;
+		}
+		spare[comp].top = p;
+		spare[comp].cap = cap;
+	}
+	spare[comp].top[spare[comp].n++] = top;
+	pthread_mutex_unlock(&spare_lock);
+}
+
+int flexos__mpk_thread_init(void *state, void *stack, size_t size)
+{
+	struct mpk_thread *t = flexos__mpk_self();
+	struct mpk_uthread *u = state;
+	uint64_t c = t->cur & (MPK_SLOTS - 1);
+
+	memset(u, 0, sizeof(*u));
+	/* A thread starts in its creator's compartment, on a stack of its key. */
+	if (pkey_mprotect(stack, size, PROT_READ | PROT_WRITE, flexos__mpk_keys[c]))
+		return -errno;
+	u->cur = c;
+	u->home = c;
+	u->stack_lo[c] = (uintptr_t)stack;
+	u->stack_hi[c] = (uintptr_t)stack + size;
+	u->sp[c] = (uintptr_t)stack + size - 8;
+	return 0;
+}
+
+void flexos__mpk_thread_switch(void *save_to, const void *load_from)
+{
+	struct mpk_thread *t = flexos__mpk_self();
+	struct mpk_uthread *s = save_to;
+	const struct mpk_uthread *l = load_from;
+
+	if (s != l) {
+		s->cur = t->cur;
+		memcpy(s->sp, t->sp, sizeof(s->sp));
+		memcpy(s->stack_lo, t->stack_lo, sizeof(s->stack_lo));
+		memcpy(s->stack_hi, t->stack_hi, sizeof(s->stack_hi));
+		t->cur = l->cur;
+		memcpy(t->sp, l->sp, sizeof(t->sp));
+		memcpy(t->stack_lo, l->stack_lo, sizeof(t->stack_lo));
+		memcpy(t->stack_hi, l->stack_hi, sizeof(t->stack_hi));
+	}
+	/* Checked like every WRPKRU: a forged cur ends in a report. */
+	flexos__mpk_enter(t->cur);
+}
+
+void flexos__mpk_thread_fini(void *state)
+{
+	struct mpk_uthread *u = state;
+
+	for (uint64_t c = 0; c < flexos__mpk_ncomp && c < MPK_SLOTS; c++)
+		if (c != u->home && u->stack_hi[c])
+			put_spare(c, u->stack_hi[c]);
+}

@@ -1,0 +1,152 @@
+/*
+ * File descriptors: the scheduler's epoll instance, polled when no thread
+ * can run (until the next deadline) and every POLL_INTERVAL_NS while some
+ * can.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "sched_impl.h"
+
+#define MAX_EVENTS 64
+
+/* Watches removed by a callback while their events may still be pending. */
+static __thread struct flexos__watch *graveyard;
+static __thread int polling;
+
+static int wait_events(struct flexos__sched *s, struct epoll_event *ev, uint64_t deadline)
+{
+	static int no_pwait2;
+	uint64_t now;
+	int n;
+
+	if (deadline == 0)
+		return epoll_wait(s->epfd, ev, MAX_EVENTS, 0);
+	if (deadline == UINT64_MAX)
+		return epoll_wait(s->epfd, ev, MAX_EVENTS, -1);
+	now = flexos_sched_now_ns();
+	uint64_t left = deadline > now ? deadline - now : 0;
+	if (!no_pwait2) {
+		/* Nanoseconds: a timer is not rounded up to the next millisecond. */
+		struct timespec ts = {(time_t)(left / 1000000000), (long)(left % 1000000000)};
+		n = epoll_pwait2(s->epfd, ev, MAX_EVENTS, &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		no_pwait2 = 1;
+	}
+	uint64_t ms = (left + 999999) / 1000000;
+	return epoll_wait(s->epfd, ev, MAX_EVENTS, ms > 1000000000 ? 1000000000 : (int)ms);
+}
+
+void flexos__io_poll(struct flexos__sched *s, uint64_t deadline)
+{
+	struct epoll_event ev[MAX_EVENTS];
+	int n = wait_events(s, ev, deadline);
+
+	s->last_poll = flexos_sched_now_ns();
+	polling = 1;
+	for (int i = 0; i < n; i++) {
+		struct flexos__watch *w = ev[i].data.ptr;
+		if (w->fd < 0)
+			continue;
+		if (w->waiter) {
+			flexos__sched_wake(s, w->waiter, (int)ev[i].events);
+		} else {
+			s->in_callback++;
+			w->cb(w->fd, ev[i].events, w->arg);
+			s->in_callback--;
+		}
+	}
+	polling = 0;
+	while (graveyard) {
+		struct flexos__watch *w = graveyard;
+		graveyard = w->next;
+		free(w);
+	}
+}
+
+int flexos_sched_watch_fd(int fd, uint32_t events, void (*cb)(int fd, uint32_t revents, void *arg),
+			  void *arg)
+{
+	struct flexos__sched *s = flexos__sched_get();
+	struct flexos__watch *w;
+
+	if (!s || !(w = calloc(1, sizeof(*w))))
+		return -ENOMEM;
+	w->fd = fd;
+	w->cb = cb;
+	w->arg = arg;
+	struct epoll_event ev = {.events = events, .data.ptr = w};
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		int err = -errno;
+		free(w);
+		return err;
+	}
+	w->next = s->watches;
+	s->watches = w;
+	s->nwaiting++;
+	return 0;
+}
+
+int flexos_sched_unwatch_fd(int fd)
+{
+	struct flexos__sched *s = flexos__sched_get();
+
+	if (!s)
+		return -ENOMEM;
+	for (struct flexos__watch **pp = &s->watches; *pp; pp = &(*pp)->next) {
+		struct flexos__watch *w = *pp;
+		if (w->fd != fd)
+			continue;
+		*pp = w->next;
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+		s->nwaiting--;
+		w->fd = -1;
+		if (polling) {
+			w->next = graveyard;
+			graveyard = w;
+		} else {
+			free(w);
+		}
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int flexos_sched_wait_fd(int fd, uint32_t events, int64_t timeout_ns)
+{
+	struct flexos__sched *s = flexos__sched_get();
+
+	if (!s)
+		return -ENOMEM;
+	if (s->in_callback)
+		return -EPERM;
+	if (!timeout_ns) {
+		/* EPOLLIN, EPOLLOUT, ... have poll's values. */
+		struct pollfd p = {.fd = fd, .events = (short)events};
+		int n = poll(&p, 1, 0);
+		return n < 0 ? -errno : n ? p.revents : -ETIMEDOUT;
+	}
+	struct flexos_thread *t = s->current;
+	struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.ptr = &t->io};
+	t->io.fd = fd;
+	t->io.waiter = t;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		t->io.fd = -1;
+		return -errno;
+	}
+	s->nwaiting++;
+	/* A descriptor already ready is seen at the next switch, not after a period. */
+	s->last_poll = 0;
+	int r = flexos__sched_block(s, NULL, timeout_ns);
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+	s->nwaiting--;
+	t->io.fd = -1;
+	t->io.waiter = NULL;
+	return r;
+}

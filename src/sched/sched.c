@@ -1,0 +1,450 @@
+/*
+ * The scheduler: one per OS thread, a FIFO run queue, and the loop that
+ * picks the next thread, fires deadlines and, when nothing can run, waits
+ * in epoll.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sched_impl.h"
+
+/* While threads are runnable, descriptors are still polled this often. */
+#define POLL_INTERVAL_NS 1000000ULL
+
+static __thread struct flexos__sched *tls_sched;
+
+uint64_t flexos_sched_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static noreturn void die(const char *msg)
+{
+	/* No stdio: the stack or the heap may be what went wrong. */
+	static const char prefix[] = "flexos: scheduler: ";
+	ssize_t r = write(STDERR_FILENO, prefix, sizeof(prefix) - 1);
+	r = write(STDERR_FILENO, msg, strlen(msg));
+	r = write(STDERR_FILENO, "\n", 1);
+	(void)r;
+	abort();
+}
+
+static struct flexos_thread *thread_alloc(struct flexos__sched *s)
+{
+	struct flexos_thread *t = calloc(1, sizeof(*t) + s->bstate_size);
+	if (!t)
+		return NULL;
+	t->sched = s;
+	t->id = s->next_id++;
+	t->io.fd = -1;
+	return t;
+}
+
+struct flexos__sched *flexos__sched_get(void)
+{
+	struct flexos__sched *s = tls_sched;
+
+	if (s)
+		return s;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->next_id = 1;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0)
+		goto err_free;
+	if (flexos__sched_backend_init(s))
+		goto err_close;
+	s->main = thread_alloc(s);
+	if (!s->main)
+		goto err_close;
+	s->main->state = T_RUNNING;
+	s->current = s->main;
+	tls_sched = s;
+	return s;
+
+err_close:
+	if (s->hook_stack)
+		munmap(s->hook_stack, FLEXOS__HOOK_STACK_SIZE);
+	close(s->epfd);
+err_free:
+	free(s);
+	return NULL;
+}
+
+/* ---- queues ------------------------------------------------------------ */
+
+static void runq_push(struct flexos__sched *s, struct flexos_thread *t)
+{
+	t->rq_next = NULL;
+	if (s->runq.tail)
+		s->runq.tail->rq_next = t;
+	else
+		s->runq.head = t;
+	s->runq.tail = t;
+}
+
+static struct flexos_thread *runq_pop(struct flexos__sched *s)
+{
+	struct flexos_thread *t = s->runq.head;
+	if (t) {
+		s->runq.head = t->rq_next;
+		if (!s->runq.head)
+			s->runq.tail = NULL;
+	}
+	return t;
+}
+
+static void waitq_push(struct flexos_sched_waitq *wq, struct flexos_thread *t)
+{
+	t->wq = wq;
+	t->wq_next = NULL;
+	if (wq->tail)
+		wq->tail->wq_next = t;
+	else
+		wq->head = t;
+	wq->tail = t;
+}
+
+static void waitq_remove(struct flexos_sched_waitq *wq, struct flexos_thread *t)
+{
+	struct flexos_thread *prev = NULL;
+	for (struct flexos_thread *p = wq->head; p; prev = p, p = p->wq_next) {
+		if (p != t)
+			continue;
+		if (prev)
+			prev->wq_next = p->wq_next;
+		else
+			wq->head = p->wq_next;
+		if (wq->tail == p)
+			wq->tail = prev;
+		break;
+	}
+	t->wq = NULL;
+}
+
+int flexos__waitq_has_waiters(const struct flexos_sched_waitq *wq)
+{
+	for (const struct flexos_thread *p = wq->head; p; p = p->wq_next)
+		if (p->state == T_BLOCKED)
+			return 1;
+	return 0;
+}
+
+void flexos__sched_wake(struct flexos__sched *s, struct flexos_thread *t, int result)
+{
+	if (t->state != T_BLOCKED)
+		return;
+	t->state = T_RUNNABLE;
+	t->wake = result;
+	runq_push(s, t);
+}
+
+struct flexos_thread *flexos__sched_wake_one(struct flexos__sched *s, struct flexos_sched_waitq *wq,
+					     int result)
+{
+	struct flexos_thread *t;
+
+	/* Threads that timed out but have not run yet are dropped on the way. */
+	while ((t = wq->head)) {
+		wq->head = t->wq_next;
+		if (!wq->head)
+			wq->tail = NULL;
+		t->wq = NULL;
+		if (t->state == T_BLOCKED) {
+			flexos__sched_wake(s, t, result);
+			return t;
+		}
+	}
+	return NULL;
+}
+
+/* ---- switching --------------------------------------------------------- */
+
+/* Releases exited threads nobody joins; never the running one. */
+static void reap(struct flexos__sched *s)
+{
+	struct flexos_thread **pp = &s->dead;
+	while (*pp) {
+		struct flexos_thread *t = *pp;
+		if (t == s->current) {
+			pp = &t->dead_next;
+			continue;
+		}
+		*pp = t->dead_next;
+		flexos__sched_backend_thread_fini(s, t);
+		munmap(t->map, t->map_size);
+		free(t);
+	}
+}
+
+static void release(struct flexos__sched *s, struct flexos_thread *t)
+{
+	flexos__sched_backend_thread_fini(s, t);
+	if (t->map)
+		munmap(t->map, t->map_size);
+	free(t);
+}
+
+/*
+ * Runs the next thread; returns when the current one is chosen again. The
+ * current thread has put itself where it belongs (run queue, wait queue,
+ * dead list) before calling this.
+ */
+static void schedule(struct flexos__sched *s)
+{
+	struct flexos_thread *prev = s->current, *next;
+
+	for (;;) {
+		/* The clock only matters with deadlines or descriptors pending. */
+		if (s->nheap || s->nwaiting) {
+			uint64_t now = flexos_sched_now_ns();
+			flexos__timeout_expire(s, now);
+			if (s->nwaiting && s->runq.head && now - s->last_poll >= POLL_INTERVAL_NS)
+				flexos__io_poll(s, 0);
+		}
+		if ((next = runq_pop(s)))
+			break;
+		uint64_t deadline = flexos__timeout_next(s);
+		if (deadline == UINT64_MAX && !s->nwaiting) {
+			/*
+			 * Nothing can ever wake a thread: tell the one that
+			 * blocked last, or main if that one is exiting.
+			 */
+			struct flexos_thread *victim = prev->state == T_BLOCKED ? prev : s->main;
+			if (victim->state != T_BLOCKED)
+				die("every thread is blocked and nothing can wake one");
+			flexos__sched_wake(s, victim, -EDEADLK);
+			continue;
+		}
+		flexos__io_poll(s, deadline);
+	}
+	next->state = T_RUNNING;
+	if (next == prev)
+		return;
+	s->current = next;
+	if (s->use_hook) {
+		s->hook.prev = prev;
+		s->hook.next = next;
+		flexos__sched_switch(&prev->sp, next->sp, &s->hook);
+	} else {
+		flexos__sched_switch(&prev->sp, next->sp, NULL);
+	}
+	/* Back in prev, possibly much later: whoever ran last may have died. */
+	if (s->dead)
+		reap(s);
+}
+
+int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, int64_t timeout_ns)
+{
+	struct flexos_thread *t = s->current;
+
+	if (s->in_callback)
+		return -EPERM;
+	t->state = T_BLOCKED;
+	t->wake = 0;
+	if (wq)
+		waitq_push(wq, t);
+	if (timeout_ns >= 0) {
+		uint64_t now = flexos_sched_now_ns();
+		uint64_t d = (uint64_t)timeout_ns;
+		int err = flexos__timeout_arm(s, &t->tmo,
+					      d > UINT64_MAX - now ? UINT64_MAX - 1 : now + d);
+		if (err) {
+			t->state = T_RUNNING;
+			if (wq)
+				waitq_remove(wq, t);
+			return err;
+		}
+	}
+	schedule(s);
+	flexos__timeout_disarm(s, &t->tmo);
+	/* Woken by a timeout (or a deadlock): still in the queue. */
+	if (t->wq)
+		waitq_remove(t->wq, t);
+	return t->wake;
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+noreturn void flexos__sched_thread_main(struct flexos_thread *t)
+{
+	struct flexos__sched *s = t->sched;
+
+	if (s->dead)
+		reap(s);
+	flexos_sched_exit(t->fn(t->arg));
+}
+
+int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *(*fn)(void *),
+			void *arg)
+{
+	struct flexos__sched *s = flexos__sched_get();
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct flexos_thread *t;
+	int err = -ENOMEM;
+
+	if (!s)
+		return -ENOMEM;
+	if (!stack_size)
+		stack_size = FLEXOS_SCHED_STACK_DEFAULT;
+	if (stack_size < FLEXOS_SCHED_STACK_MIN)
+		stack_size = FLEXOS_SCHED_STACK_MIN;
+	if (stack_size > SIZE_MAX / 2)
+		return -ENOMEM;
+	stack_size = (stack_size + page - 1) & ~(page - 1);
+
+	t = thread_alloc(s);
+	if (!t)
+		return -ENOMEM;
+	t->fn = fn;
+	t->arg = arg;
+	t->map_size = stack_size + page;
+	t->map = mmap(NULL, t->map_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (t->map == MAP_FAILED) {
+		t->map = NULL;
+		goto err_free;
+	}
+	/* A guard page below: an overflow faults instead of corrupting a neighbour. */
+	if (mprotect(t->map, page, PROT_NONE))
+		goto err_unmap;
+
+	/* The frame switch.S pops (see there); rsp is 16-aligned after its ret. */
+	char *stack = (char *)t->map + page;
+	uint64_t *top = (uint64_t *)(stack + stack_size);
+	uint64_t *sp = top - 8;
+	memset(sp, 0, 8 * sizeof(*sp));
+	sp[0] = 0x037f | (uint64_t)0x1f80 << 32; /* x87 and MXCSR defaults */
+	sp[5] = (uint64_t)(uintptr_t)t;          /* rbx */
+	sp[7] = (uint64_t)(uintptr_t)flexos__sched_trampoline;
+	t->sp = sp;
+
+	err = flexos__sched_backend_thread_init(s, t, stack, stack_size);
+	if (err)
+		goto err_unmap;
+	t->state = T_RUNNABLE;
+	runq_push(s, t);
+	*thread = t;
+	return 0;
+
+err_unmap:
+	munmap(t->map, t->map_size);
+err_free:
+	free(t);
+	return err;
+}
+
+noreturn void flexos_sched_exit(void *retval)
+{
+	struct flexos__sched *s = flexos__sched_get();
+	struct flexos_thread *t = s ? s->current : NULL;
+
+	if (!t || t == s->main)
+		die("flexos_sched_exit: the scheduler's first thread (the OS thread's own "
+		    "context) cannot exit; return from it instead");
+	if (s->in_callback)
+		die("flexos_sched_exit: called from a timer or descriptor callback");
+	t->retval = retval;
+	t->state = T_EXITED;
+	if (t->joiner)
+		flexos__sched_wake(s, t->joiner, 0);
+	if (t->detached) {
+		t->dead_next = s->dead;
+		s->dead = t;
+	}
+	schedule(s);
+	die("an exited thread was scheduled again");
+}
+
+int flexos_sched_join(struct flexos_thread *t, void **retval)
+{
+	struct flexos__sched *s = flexos__sched_get();
+
+	if (!s)
+		return -ENOMEM;
+	if (t == s->current)
+		return -EDEADLK;
+	if (t == s->main || t->detached || t->joiner)
+		return -EINVAL;
+	while (t->state != T_EXITED) {
+		t->joiner = s->current;
+		int err = flexos__sched_block(s, NULL, FLEXOS_FOREVER);
+		t->joiner = NULL;
+		if (err)
+			return err;
+	}
+	if (retval)
+		*retval = t->retval;
+	release(s, t);
+	return 0;
+}
+
+int flexos_sched_detach(struct flexos_thread *t)
+{
+	struct flexos__sched *s = flexos__sched_get();
+
+	if (!s)
+		return -ENOMEM;
+	if (t == s->main || t->detached || t->joiner)
+		return -EINVAL;
+	if (t->state == T_EXITED) {
+		release(s, t);
+		return 0;
+	}
+	t->detached = 1;
+	return 0;
+}
+
+struct flexos_thread *flexos_sched_self(void)
+{
+	struct flexos__sched *s = flexos__sched_get();
+	return s ? s->current : NULL;
+}
+
+uint64_t flexos_sched_thread_id(const struct flexos_thread *t)
+{
+	return t->id;
+}
+
+int flexos_sched_yield(void)
+{
+	struct flexos__sched *s = flexos__sched_get();
+
+	if (!s)
+		return -ENOMEM;
+	if (s->in_callback)
+		return -EPERM;
+	s->current->state = T_RUNNABLE;
+	runq_push(s, s->current);
+	schedule(s);
+	return 0;
+}
+
+int flexos_sched_sleep_ns(uint64_t ns)
+{
+	struct flexos__sched *s = flexos__sched_get();
+
+	if (!s)
+		return -ENOMEM;
+	if (!ns)
+		return flexos_sched_yield();
+	int64_t t = ns > INT64_MAX ? INT64_MAX : (int64_t)ns;
+	int err = flexos__sched_block(s, NULL, t);
+	return err == -ETIMEDOUT ? 0 : err;
+}
+
+int flexos_sched_sleep_ms(uint64_t ms)
+{
+	return flexos_sched_sleep_ns(ms > UINT64_MAX / 1000000 ? UINT64_MAX : ms * 1000000);
+}

@@ -1,0 +1,147 @@
+/*
+ * This file is private to the scheduler component (libflexos-sched.a).
+ * Applications use <flexos/sched.h>.
+ *
+ * Every structure here is allocated by the scheduler from the platform's
+ * memory (glibc's heap, anonymous mappings: protection key 0), so that the
+ * scheduler can touch it from whichever compartment the switching thread
+ * runs in. Objects the application embeds (semaphores, mutexes, ...) are
+ * only ever modified by threads that operate on them: a thread woken by a
+ * timeout unlinks itself from their queue once it runs again.
+ */
+#ifndef FLEXOS_SCHED_IMPL_H
+#define FLEXOS_SCHED_IMPL_H
+
+#include <flexos/backend.h>
+#include <flexos/sched.h>
+#include <stdint.h>
+
+/* Thread states. */
+#define T_RUNNING  0 /* the current thread */
+#define T_RUNNABLE 1 /* on the run queue */
+#define T_BLOCKED  2 /* waiting for a wake-up or a timeout */
+#define T_EXITED   3
+
+/* A deadline in the scheduler's heap: a thread's timeout or a timer. */
+struct flexos__timeout {
+	uint64_t deadline;          /* flexos_sched_now_ns() clock */
+	size_t idx;                 /* position in the heap, 1-based; 0: not armed */
+	struct flexos_timer *timer; /* NULL: the timeout of the thread holding it */
+};
+
+/* A registered descriptor: watched with a callback, or waited on by a thread. */
+struct flexos__watch {
+	int fd;
+	void (*cb)(int fd, uint32_t revents, void *arg);
+	void *arg;
+	struct flexos_thread *waiter;
+	struct flexos__watch *next; /* the scheduler's list of callback watches */
+};
+
+struct flexos__sched;
+
+struct flexos_thread {
+	void *sp; /* saved stack pointer: switch.S */
+	struct flexos__sched *sched;
+	int state;                     /* T_* */
+	int wake;                      /* what the blocking call returns */
+	struct flexos_thread *rq_next; /* run queue */
+	struct flexos_thread *wq_next; /* the wait queue wq */
+	struct flexos_sched_waitq *wq; /* NULL: in no wait queue */
+	struct flexos__timeout tmo;
+	struct flexos__watch io; /* flexos_sched_wait_fd */
+	struct flexos_thread *joiner;
+	int detached;
+	uint64_t id;
+	void *(*fn)(void *);
+	void *arg;
+	void *retval;
+	void *msg; /* a mailbox message handed over while blocked */
+	void *map; /* the stack's mapping (guard page included); NULL for main */
+	size_t map_size;
+	struct flexos_thread *dead_next;
+	uintptr_t dss[2];                    /* the runtime's data shadow stack of this thread */
+	_Alignas(16) unsigned char bstate[]; /* the backend's thread state */
+};
+
+/* The hook only runs C code of the backend: a small stack is plenty. */
+#define FLEXOS__HOOK_STACK_SIZE (64 * 1024)
+
+/* What switch.S calls between saving one thread and loading the other. */
+struct flexos__switch_hook {
+	void (*fn)(struct flexos_thread *prev, struct flexos_thread *next);
+	struct flexos_thread *prev, *next;
+	void *stack; /* top of a key-0 stack that no thread uses */
+};
+
+struct flexos__sched {
+	struct flexos_thread *current, *main;
+	struct flexos_sched_waitq runq; /* linked through rq_next */
+	struct flexos_thread *dead;     /* exited, detached, not yet released */
+	uint64_t next_id;
+	int in_callback;
+
+	/* Deadlines: a binary min-heap, heap[1] is the earliest. */
+	struct flexos__timeout **heap;
+	size_t nheap, heap_cap;
+
+	int epfd;
+	unsigned nwaiting;             /* registered descriptors, both kinds */
+	struct flexos__watch *watches; /* callback watches */
+	uint64_t last_poll;
+
+	/* The backend's per-thread state, and the hook switching it. */
+	const struct flexos_backend *backend;
+	size_t bstate_size;
+	struct flexos__switch_hook hook;
+	int use_hook;
+	void *hook_stack; /* its mapping */
+};
+
+/* switch.S: saves the caller in *save_sp, runs hook (if any), resumes load_sp. */
+void flexos__sched_switch(void **save_sp, void *load_sp, struct flexos__switch_hook *hook);
+/* switch.S: where a new thread starts; calls flexos__sched_thread_main(rbx). */
+void flexos__sched_trampoline(void);
+/* sched.c: the body of every created thread. */
+noreturn void flexos__sched_thread_main(struct flexos_thread *t);
+
+/* sched.c: the calling OS thread's scheduler, created on first use (NULL: no memory). */
+struct flexos__sched *flexos__sched_get(void);
+
+/*
+ * Blocks the current thread, in wq if not NULL, for at most timeout_ns
+ * (FLEXOS_FOREVER: no limit; must not be 0). Returns what woke it: the
+ * waker's value, -ETIMEDOUT, -EDEADLK, or -EPERM inside a callback.
+ */
+int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, int64_t timeout_ns);
+
+/* Makes t runnable with result if it is blocked. */
+void flexos__sched_wake(struct flexos__sched *s, struct flexos_thread *t, int result);
+
+/* Wakes the first thread still blocked in wq with result; returns it or NULL. */
+struct flexos_thread *flexos__sched_wake_one(struct flexos__sched *s, struct flexos_sched_waitq *wq,
+					     int result);
+
+/* Whether wq holds a thread that is still blocked. */
+int flexos__waitq_has_waiters(const struct flexos_sched_waitq *wq);
+
+/* timeout.c: the deadline heap. */
+int flexos__timeout_arm(struct flexos__sched *s, struct flexos__timeout *t, uint64_t deadline);
+void flexos__timeout_disarm(struct flexos__sched *s, struct flexos__timeout *t);
+/* The earliest deadline, or UINT64_MAX. */
+uint64_t flexos__timeout_next(const struct flexos__sched *s);
+/* Fires every deadline up to now: wakes threads, runs timers. */
+void flexos__timeout_expire(struct flexos__sched *s, uint64_t now);
+/* timer.c: a timer's deadline passed. */
+void flexos__timer_fire(struct flexos__sched *s, struct flexos_timer *timer, uint64_t now);
+
+/* io.c: waits at most until deadline (UINT64_MAX: no limit; 0: do not wait). */
+void flexos__io_poll(struct flexos__sched *s, uint64_t deadline);
+
+/* backend.c: sets up the backend's thread state for s; -errno. */
+int flexos__sched_backend_init(struct flexos__sched *s);
+int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thread *t, void *stack,
+				      size_t size);
+void flexos__sched_backend_thread_fini(struct flexos__sched *s, struct flexos_thread *t);
+
+#endif

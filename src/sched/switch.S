@@ -1,0 +1,72 @@
+/*
+ * The context switch of the scheduler. Only what the System V ABI says a
+ * call preserves is saved: rbx, rbp, r12-r15, rsp, and the x87 control
+ * word and MXCSR control bits; everything else the caller of a switch has
+ * already given up. No signal mask is touched (ucontext's swapcontext makes
+ * a sigprocmask system call on every switch).
+ *
+ * Frame of a suspended thread, from its saved stack pointer up:
+ *     0: x87 control word (2 bytes), 4: MXCSR (4 bytes)
+ *     8: r15, r14, r13, r12, rbx, rbp, then the return address.
+ * sched.c builds the same frame for a new thread, with the return address
+ * flexos__sched_trampoline and the thread in rbx.
+ */
+
+/* void flexos__sched_switch(void **save_sp, void *load_sp, struct flexos__switch_hook *hook) */
+	.text
+	.globl	flexos__sched_switch
+	.hidden	flexos__sched_switch
+	.type	flexos__sched_switch, @function
+	.balign	16
+flexos__sched_switch:
+	pushq	%rbp
+	pushq	%rbx
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	subq	$8, %rsp
+	fnstcw	(%rsp)
+	stmxcsr	4(%rsp)
+	movq	%rsp, (%rdi)
+	testq	%rdx, %rdx
+	jz	1f
+	/*
+	 * The hook changes compartment rights (PKRU): the previous thread's
+	 * stack may become inaccessible under it, the next one's accessible
+	 * only after it. So it runs on a key-0 stack of its own:
+	 * hook->fn(hook->prev, hook->next) on hook->stack.
+	 */
+	movq	%rsi, %r12
+	movq	24(%rdx), %rsp
+	movq	8(%rdx), %rdi
+	movq	16(%rdx), %rsi
+	call	*(%rdx)
+	movq	%r12, %rsi
+1:	movq	%rsi, %rsp
+	fldcw	(%rsp)
+	ldmxcsr	4(%rsp)
+	addq	$8, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbx
+	popq	%rbp
+	ret
+	.size	flexos__sched_switch, .-flexos__sched_switch
+
+/* A new thread's first frame returns here, with the thread in rbx. */
+	.globl	flexos__sched_trampoline
+	.hidden	flexos__sched_trampoline
+	.type	flexos__sched_trampoline, @function
+flexos__sched_trampoline:
+	.cfi_startproc
+	.cfi_undefined rip		/* the outermost frame: unwinders stop here */
+	movq	%rbx, %rdi
+	call	flexos__sched_thread_main
+	ud2
+	.cfi_endproc
+	.size	flexos__sched_trampoline, .-flexos__sched_trampoline
+
+	.section .note.GNU-stack,"",@progbits

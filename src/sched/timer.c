@@ -1,0 +1,88 @@
+/*
+ * Timers: callbacks run by the scheduler at a deadline, once or
+ * periodically.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "sched_impl.h"
+
+struct flexos_timer {
+	struct flexos__timeout tmo;
+	struct flexos__sched *sched;
+	void (*fn)(void *arg);
+	void *arg;
+	uint64_t period;
+	uint64_t fired;
+	int running;   /* its callback is running */
+	int destroyed; /* destroyed by its own callback: free it after */
+};
+
+int flexos_timer_create(struct flexos_timer **timer, void (*fn)(void *arg), void *arg)
+{
+	struct flexos__sched *s = flexos__sched_get();
+	struct flexos_timer *t;
+
+	if (!s || !(t = calloc(1, sizeof(*t))))
+		return -ENOMEM;
+	t->tmo.timer = t;
+	t->sched = s;
+	t->fn = fn;
+	t->arg = arg;
+	*timer = t;
+	return 0;
+}
+
+int flexos_timer_start(struct flexos_timer *t, uint64_t delay_ns, uint64_t period_ns)
+{
+	uint64_t now = flexos_sched_now_ns();
+
+	t->period = period_ns;
+	t->fired = 0;
+	return flexos__timeout_arm(
+	    t->sched, &t->tmo, delay_ns > UINT64_MAX - 1 - now ? UINT64_MAX - 1 : now + delay_ns);
+}
+
+int flexos_timer_stop(struct flexos_timer *t)
+{
+	flexos__timeout_disarm(t->sched, &t->tmo);
+	return 0;
+}
+
+uint64_t flexos_timer_fired(const struct flexos_timer *t)
+{
+	return t->fired;
+}
+
+void flexos_timer_destroy(struct flexos_timer *t)
+{
+	if (!t)
+		return;
+	flexos__timeout_disarm(t->sched, &t->tmo);
+	if (t->running)
+		t->destroyed = 1;
+	else
+		free(t);
+}
+
+void flexos__timer_fire(struct flexos__sched *s, struct flexos_timer *t, uint64_t now)
+{
+	if (t->period) {
+		/* Next period after now: a late timer skips, it does not burst. */
+		uint64_t d = t->tmo.deadline + t->period;
+		if (d <= now)
+			d += (now - d) / t->period * t->period + t->period;
+		/* Without memory to re-arm, it stops rather than fire late forever. */
+		(void)flexos__timeout_arm(s, &t->tmo, d);
+	}
+	t->fired++;
+	t->running = 1;
+	s->in_callback++;
+	t->fn(t->arg);
+	s->in_callback--;
+	t->running = 0;
+	if (t->destroyed)
+		free(t);
+}
