@@ -14,3 +14,11 @@ bench: bench/gate/gate.o bench/gate/libbenchcallee.a $(EXAMPLE_DEPS) tests/mpk/a
 
 CLEANFILES += bench/gate/gate.o
 EXTRA_DIST += bench/gate/gate.c bench/gate/gate.yaml bench/gate/run
+
+# bench/sqlite: 5000 INSERTs, plain vs none vs SQLite isolated (examples/sqlite).
+bench-sqlite: examples/sqlite/sqlite-plain $(SQLITE_IMAGES)
+	@echo "== bench/sqlite: the FlexOS SQLite benchmark, SQLite unmodified and isolated"
+	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/sqlite/run
+bench: bench-sqlite
+.PHONY: bench-sqlite
+EXTRA_DIST += bench/sqlite/run

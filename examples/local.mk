@@ -33,3 +33,7 @@ demo: $(HELLO_IMAGES)
 hellodir = $(docdir)/examples/hello
 dist_hello_DATA = examples/hello/app.c examples/hello/secretlib.c examples/hello/secretlib.h \
 	examples/hello/one.yaml examples/hello/two.yaml examples/hello/Makefile
+
+# Unmodified Debian archives, isolated: SQLite and zlib.
+include examples/sqlite/local.mk
+include examples/zlib/local.mk

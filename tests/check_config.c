@@ -427,7 +427,7 @@ END_TEST
 START_TEST(rejects_unknown_compartment_key)
 {
 	expect_error("compartments:\n- comp1:\n  mechansim: none\n",
-		     "flexos.yaml:3:3: error: unknown key 'mechansim' in compartment 'comp1' (expected: mechanism, default, hardening, stack or on_crash)");
+		     "flexos.yaml:3:3: error: unknown key 'mechansim' in compartment 'comp1' (expected: mechanism, default, hardening, stack, on_crash or sandbox_of)");
 }
 END_TEST
 
@@ -683,7 +683,7 @@ END_TEST
 START_TEST(rejects_unknown_library_key)
 {
 	expect_error("compartments:\n- comp1:\nlibraries:\n- lwip: comp1\n  input: liblwip.a\n",
-		     "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs)");
+		     "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs, shared_data or callbacks)");
 }
 END_TEST
 
@@ -736,6 +736,62 @@ START_TEST(reports_independent_errors)
 }
 END_TEST
 
+START_TEST(accepts_sandbox_shared_data_callbacks)
+{
+	expect_ok("compartments:\n"
+		  "- app:\n"
+		  "  default: true\n"
+		  "- lib:\n"
+		  "  sandbox_of: app\n"
+		  "libraries:\n"
+		  "- app: app\n"
+		  "  callbacks: on_row\n"
+		  "- sqlite: lib\n"
+		  "  shared_data: [a, b]\n");
+	ck_assert_ptr_null(cfg.compartments[0].sandbox_of);
+	ck_assert_str_eq(cfg.compartments[1].sandbox_of, "app");
+	ck_assert_uint_eq(cfg.compartments[1].sandbox_of_index, 0);
+	ck_assert_uint_eq(cfg.libraries[0].callbacks.count, 1);
+	ck_assert_str_eq(cfg.libraries[0].callbacks.names[0], "on_row");
+	ck_assert_uint_eq(cfg.libraries[1].shared_data.count, 2);
+	ck_assert_str_eq(cfg.libraries[1].shared_data.names[1], "b");
+	ck_assert_uint_eq(cfg.libraries[1].shared_data.pos[1].line, 10);
+	ck_assert_uint_eq(cfg.libraries[1].shared_data.pos[1].col, 20);
+	ck_assert(flc_names_has(&cfg.libraries[1].shared_data, "a", NULL));
+	ck_assert(!flc_names_has(&cfg.libraries[1].shared_data, "c", NULL));
+}
+END_TEST
+
+START_TEST(rejects_bad_sandbox)
+{
+	expect_error("compartments:\n- app:\n  default: true\n- lib:\n  sandbox_of: ap\n",
+		     "flexos.yaml:5:15: error: compartment 'lib' is a sandbox of unknown compartment 'ap'");
+	flc_free(&cfg);
+	expect_error("compartments:\n- app:\n  default: true\n- lib:\n  sandbox_of: lib\n",
+		     "flexos.yaml:5:15: error: compartment 'lib' cannot be a sandbox of itself");
+	flc_free(&cfg);
+	expect_error("compartments:\n- a:\n  default: true\n- b:\n  sandbox_of: a\n"
+		     "- c:\n  sandbox_of: b\n",
+		     "flexos.yaml:7:15: error: compartment 'c' is a sandbox of 'b', which is a sandbox itself");
+	flc_free(&cfg);
+	expect_error("compartments:\n- app:\n  sandbox_of: [x]\n",
+		     "flexos.yaml:3:15: error: 'sandbox_of' of compartment 'app' must name the host compartment");
+}
+END_TEST
+
+START_TEST(rejects_bad_symbol_lists)
+{
+	expect_error("compartments:\n- c:\nlibraries:\n- l: c\n  shared_data: [ok, 9x]\n",
+		     "flexos.yaml:5:21: error: an item of 'shared_data' of library 'l' must be a symbol name");
+	flc_free(&cfg);
+	expect_error("compartments:\n- c:\nlibraries:\n- l: c\n  callbacks: []\n",
+		     "flexos.yaml:5:3: error: 'callbacks' of library 'l' is empty");
+	flc_free(&cfg);
+	expect_error("compartments:\n- c:\nlibraries:\n- l: c\n  callbacks: [f, f]\n",
+		     "flexos.yaml:5:18: error: 'f' is listed twice in 'callbacks' of library 'l'");
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -744,6 +800,7 @@ Suite *config_suite(void)
 
 	tcase_add_checked_fixture(ok, setup, teardown);
 	tcase_add_test(ok, accepts_tutorial);
+	tcase_add_test(ok, accepts_sandbox_shared_data_callbacks);
 	tcase_add_test(ok, warns_hardening_ignored);
 	tcase_add_test(ok, accepts_nested_mapping);
 	tcase_add_test(ok, accepts_inputs_list);
@@ -816,6 +873,8 @@ Suite *config_suite(void)
 	tcase_add_test(bad, rejects_empty_input);
 	tcase_add_test(bad, rejects_input_with_nul);
 	tcase_add_test(bad, reports_independent_errors);
+	tcase_add_test(bad, rejects_bad_sandbox);
+	tcase_add_test(bad, rejects_bad_symbol_lists);
 	suite_add_tcase(s, bad);
 	return s;
 }

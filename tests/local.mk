@@ -15,10 +15,12 @@ tests_check_flexos_SOURCES = \
 	tests/check_config.c \
 	tests/check_heap.c \
 	tests/check_ldscript.c \
-	tests/check_elf.c
+	tests/check_elf.c \
+	tests/check_sched.c
 tests_check_flexos_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/flexos-link \
 	-DBUILDDIR='"$(abs_top_builddir)"' $(CHECK_CFLAGS) $(YAML_CFLAGS)
 tests_check_flexos_LDADD = libflexos-link.a libflexos.a $(CHECK_LIBS) $(YAML_LIBS)
+tests_check_flexos_LDADD += libflexos-sched.a
 # The ELF tests read the hello example's objects.
 EXTRA_tests_check_flexos_DEPENDENCIES = examples/hello/app.o examples/hello/libsecret.a
 else
@@ -41,3 +43,6 @@ EXTRA_DIST += tests/no-check.sh tests/integration/lib.sh \
 	tests/integration/link-errors.sh \
 	tests/integration/pkru-scan.sh \
 	tests/integration/data
+
+# Unmodified libraries (automatic gates, sandboxes, examples).
+include tests/integration/local.mk

@@ -157,8 +157,14 @@ static int revoke_range(uintptr_t start, uintptr_t end)
 	return mprotect((void *)start, end - start, PROT_NONE) ? -errno : 0;
 }
 
+static int is_sandbox_of(const struct flexos_compartment *c, int host)
+{
+	return (c->flags & FLEXOS_COMP_SANDBOX) && (int)FLEXOS_COMP_HOST(c->flags) == host;
+}
+
 /*
- * Makes the private memory of every compartment but self inaccessible in
+ * Makes the private memory of every compartment but self (and self's
+ * sandboxes, which it may reach into) inaccessible in
  * this process. .rodata stays readable: string literals handed across
  * gates are common and harmless.
  */
@@ -168,9 +174,9 @@ static int protect_others(int self)
 	int err = 0;
 
 	for (uint32_t j = 0; j < img->ncompartments && !err; j++) {
-		if ((int)j == self)
-			continue;
 		const struct flexos_compartment *c = &img->compartments[j];
+		if ((int)j == self || is_sandbox_of(c, self))
+			continue;
 		err = revoke_range(c->regions[FLEXOS_REGION_DATA].start, c->regions[FLEXOS_REGION_DATA].end);
 		if (!err)
 			err = revoke_range(c->regions[FLEXOS_REGION_BSS].start,
@@ -582,6 +588,22 @@ static int process_init(const struct flexos_runtime *runtime)
 	if ((err = share_section(&img->shared))) {
 		flexos__say("cannot map the shared section: %s", strerror(-err));
 		return err;
+	}
+	/*
+	 * A sandbox's data and bss are mapped shared too, so that its host
+	 * sees what the sandbox's process writes there (its heap is shared
+	 * from the start, see src/runtime/start.c).
+	 */
+	for (uint32_t id = 0; id < img->ncompartments; id++) {
+		const struct flexos_compartment *c = &img->compartments[id];
+		if (!(c->flags & FLEXOS_COMP_SANDBOX))
+			continue;
+		if ((err = share_section(&c->regions[FLEXOS_REGION_DATA])) ||
+		    (err = share_section(&c->regions[FLEXOS_REGION_BSS]))) {
+			flexos__say("cannot share the memory of sandbox '%s' with its host: %s",
+				    c->name, strerror(-err));
+			return err;
+		}
 	}
 	if ((err = map_control(img->ncompartments))) {
 		flexos__say("cannot map the control block: %s", strerror(-err));

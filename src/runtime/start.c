@@ -66,7 +66,12 @@ static void create_heaps(const struct flexos_image *img)
 	flexos__heap_range(shared_heap, &runtime.shared_heap.start, &runtime.shared_heap.end);
 
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
-		heaps[id] = flexos__heap_create(COMPARTMENT_HEAP_SIZE, (int)id, 0);
+		/*
+		 * A sandbox's heap is mapped shared, so that its host sees it
+		 * even from another process (the process backend forks later).
+		 */
+		heaps[id] = flexos__heap_create(COMPARTMENT_HEAP_SIZE, (int)id,
+						img->compartments[id].flags & FLEXOS_COMP_SANDBOX ? 1 : 0);
 		if (!heaps[id])
 			flexos__die(FLEXOS_EXIT_SETUP, "cannot reserve the heap of compartment "
 							"'%s': %s",

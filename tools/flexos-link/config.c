@@ -23,7 +23,14 @@ static const char *const top_keys[] = {
 	NULL,
 };
 
-enum compartment_key { CKEY_MECHANISM, CKEY_DEFAULT, CKEY_HARDENING, CKEY_STACK, CKEY_ON_CRASH };
+enum compartment_key {
+	CKEY_MECHANISM,
+	CKEY_DEFAULT,
+	CKEY_HARDENING,
+	CKEY_STACK,
+	CKEY_ON_CRASH,
+	CKEY_SANDBOX_OF,
+};
 
 static const char *const compartment_keys[] = {
 	[CKEY_MECHANISM] = "mechanism",
@@ -31,6 +38,7 @@ static const char *const compartment_keys[] = {
 	[CKEY_HARDENING] = "hardening",
 	[CKEY_STACK] = "stack",
 	[CKEY_ON_CRASH] = "on_crash",
+	[CKEY_SANDBOX_OF] = "sandbox_of",
 	NULL,
 };
 
@@ -425,6 +433,16 @@ static void parse_compartment_options(struct parser *p, struct flc_compartment *
 			if (c != NOT_FOUND)
 				comp->on_crash = (enum flc_on_crash)c;
 			break;
+		case CKEY_SANDBOX_OF:
+			if (is_null(v) || v->type != YAML_SCALAR_NODE) {
+				error_at(p, is_null(v) ? pos_of(k) : pos_of(v),
+					 "'sandbox_of' of compartment '%s' must name the host compartment, e.g. 'sandbox_of: app', not %s",
+					 comp->name, kind_of(v));
+				break;
+			}
+			comp->sandbox_of = copy_scalar(p, v);
+			comp->sandbox_of_pos = pos_of(v);
+			break;
 		default:
 			error_at(p, pos_of(k), "unknown key '%s' in compartment '%s' (expected: %s)", name,
 				 comp->name, join_names(expected, sizeof(expected), compartment_keys));
@@ -560,7 +578,62 @@ static void parse_inputs(struct parser *p, struct flc_library *lib, const yaml_n
 		add_input(p, lib, item(p, v, i));
 }
 
-/* A library is one mapping "name: compartment", optionally with "inputs". */
+/*
+ * A list of C identifiers under key of library lib: a sequence, or one
+ * name alone (shared_data, callbacks).
+ */
+static void parse_names(struct parser *p, const struct flc_library *lib, const yaml_node_t *key,
+			const yaml_node_t *v, struct flc_names *out)
+{
+	size_t n = v->type == YAML_SEQUENCE_NODE ? nitems(v) : 1;
+
+	if (is_null(v) || n == 0) {
+		error_at(p, pos_of(key),
+			 "'%s' of library '%s' is empty: list at least one symbol, e.g. [name], or remove the key",
+			 str(key), lib->name);
+		return;
+	}
+	out->names = alloc_array(p, n, sizeof(*out->names));
+	out->pos = alloc_array(p, n, sizeof(*out->pos));
+	if (!out->names || !out->pos)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *it = v->type == YAML_SEQUENCE_NODE ? item(p, v, i) : v;
+
+		if (it->type != YAML_SCALAR_NODE || is_null(it) || !is_identifier(it)) {
+			error_at(p, pos_of(it),
+				 "an item of '%s' of library '%s' must be a symbol name (a C identifier), not %s",
+				 str(key), lib->name,
+				 it->type == YAML_SCALAR_NODE && !is_null(it) ? "this" : kind_of(it));
+			continue;
+		}
+		if (flc_names_has(out, str(it), NULL)) {
+			error_at(p, pos_of(it), "'%s' is listed twice in '%s' of library '%s': keep one",
+				 str(it), str(key), lib->name);
+			continue;
+		}
+		out->names[out->count] = copy_scalar(p, it);
+		if (!out->names[out->count])
+			return;
+		out->pos[out->count++] = pos_of(it);
+	}
+}
+
+bool flc_names_has(const struct flc_names *names, const char *name, size_t *at)
+{
+	for (size_t i = 0; i < names->count; i++)
+		if (strcmp(names->names[i], name) == 0) {
+			if (at)
+				*at = i;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * A library is one mapping "name: compartment", optionally with "inputs",
+ * "shared_data" and "callbacks".
+ */
 static void parse_library(struct parser *p, const yaml_node_t *it)
 {
 	struct flc_config *cfg = p->cfg;
@@ -606,9 +679,16 @@ static void parse_library(struct parser *p, const yaml_node_t *it)
 			continue;
 		if (strcmp(key, "inputs") == 0)
 			parse_inputs(p, lib, key_node(p, it, i), value_node(p, it, i));
+		else if (strcmp(key, "shared_data") == 0)
+			parse_names(p, lib, key_node(p, it, i), value_node(p, it, i),
+				    &lib->shared_data);
+		else if (strcmp(key, "callbacks") == 0)
+			parse_names(p, lib, key_node(p, it, i), value_node(p, it, i),
+				    &lib->callbacks);
 		else
 			error_at(p, pos_of(key_node(p, it, i)),
-				 "unknown key '%s' in library '%s' (expected: inputs)", key, lib->name);
+				 "unknown key '%s' in library '%s' (expected: inputs, shared_data or callbacks)",
+				 key, lib->name);
 	}
 }
 
@@ -712,6 +792,39 @@ static void check_default(struct parser *p, const yaml_node_t *seq)
 		cfg->default_index = first;
 }
 
+/*
+ * sandbox_of names another compartment, which is not a sandbox itself: the
+ * host's right to reach into its sandbox would otherwise be transitive.
+ */
+static void check_sandboxes(struct parser *p)
+{
+	struct flc_config *cfg = p->cfg;
+
+	for (size_t i = 0; i < cfg->ncompartments; i++) {
+		struct flc_compartment *c = &cfg->compartments[i];
+		size_t h;
+
+		c->sandbox_of_index = NOT_FOUND;
+		if (!c->sandbox_of)
+			continue;
+		h = flc_find_compartment(cfg, c->sandbox_of);
+		if (h == NOT_FOUND)
+			error_at(p, c->sandbox_of_pos,
+				 "compartment '%s' is a sandbox of unknown compartment '%s': name a compartment declared under 'compartments'",
+				 c->name, c->sandbox_of);
+		else if (h == i)
+			error_at(p, c->sandbox_of_pos,
+				 "compartment '%s' cannot be a sandbox of itself: name the host compartment that may reach into it",
+				 c->name);
+		else if (cfg->compartments[h].sandbox_of)
+			error_at(p, c->sandbox_of_pos,
+				 "compartment '%s' is a sandbox of '%s', which is a sandbox itself: a host must not be a sandbox, remove 'sandbox_of' from one of them",
+				 c->name, c->sandbox_of);
+		else
+			c->sandbox_of_index = h;
+	}
+}
+
 static void check_compartments(struct parser *p, const yaml_node_t *seq)
 {
 	struct flc_config *cfg = p->cfg;
@@ -732,6 +845,7 @@ static void check_compartments(struct parser *p, const yaml_node_t *seq)
 	}
 	check_mechanisms(p);
 	check_default(p, seq);
+	check_sandboxes(p);
 }
 
 static void check_libraries(struct parser *p)
@@ -1002,6 +1116,7 @@ void flc_free(struct flc_config *cfg)
 {
 	for (size_t i = 0; i < cfg->ncompartments; i++) {
 		free(cfg->compartments[i].name);
+		free(cfg->compartments[i].sandbox_of);
 		free_strings(cfg->compartments[i].hardening, cfg->compartments[i].nhardening);
 	}
 	for (size_t i = 0; i < cfg->nlibraries; i++) {
@@ -1009,6 +1124,10 @@ void flc_free(struct flc_config *cfg)
 		free(cfg->libraries[i].compartment);
 		free_strings(cfg->libraries[i].inputs, cfg->libraries[i].ninputs);
 		free(cfg->libraries[i].input_pos);
+		free_strings(cfg->libraries[i].shared_data.names, cfg->libraries[i].shared_data.count);
+		free(cfg->libraries[i].shared_data.pos);
+		free_strings(cfg->libraries[i].callbacks.names, cfg->libraries[i].callbacks.count);
+		free(cfg->libraries[i].callbacks.pos);
 	}
 	free(cfg->compartments);
 	free(cfg->libraries);

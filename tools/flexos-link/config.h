@@ -42,6 +42,20 @@ struct flc_compartment {
 	enum flc_stack_mode stack;
 	enum flc_on_crash on_crash;
 	unsigned nlibraries; /* filled by the parser: libraries placed here */
+	/*
+	 * sandbox_of: the host compartment, which may read and write this
+	 * one's memory while this one cannot touch the host's. NULL if none.
+	 */
+	char *sandbox_of;
+	struct flc_pos sandbox_of_pos;
+	size_t sandbox_of_index; /* index into config.compartments, or (size_t)-1 */
+};
+
+/* A list of symbol names from the config, each with its position. */
+struct flc_names {
+	char **names;
+	struct flc_pos *pos;
+	size_t count;
 };
 
 struct flc_library {
@@ -53,6 +67,10 @@ struct flc_library {
 	char **inputs; /* path or glob patterns, as written */
 	struct flc_pos *input_pos;
 	size_t ninputs;
+	/* shared_data: variables of this library other compartments may use. */
+	struct flc_names shared_data;
+	/* callbacks: functions of this library whose address other compartments call. */
+	struct flc_names callbacks;
 };
 
 struct flc_config {
@@ -88,6 +106,9 @@ size_t flc_mechanism_max(enum flc_mechanism m);
 
 /* Index of the compartment called name, or (size_t)-1. */
 size_t flc_find_compartment(const struct flc_config *cfg, const char *name);
+
+/* Whether names holds name; its index in *at if so. */
+bool flc_names_has(const struct flc_names *names, const char *name, size_t *at);
 
 /* Index of the library called name, or (size_t)-1. */
 size_t flc_find_library(const struct flc_config *cfg, const char *name);

@@ -162,7 +162,16 @@ struct ar_header {
 	char name[16], date[12], uid[6], gid[6], mode[8], size[10], fmag[2];
 };
 
-static int walk_archive(const char *path, const struct mapped *m, fle_symbol_fn fn, void *ctx)
+/* What walk_archive does with each member. */
+typedef int (*view_fn)(struct elf_view *v, void *fn, void *ctx);
+
+static int view_symbols(struct elf_view *v, void *fn, void *ctx)
+{
+	return walk_view_symbols(v, SHT_SYMTAB, (fle_symbol_fn)fn, ctx);
+}
+
+static int walk_archive(const char *path, const struct mapped *m, view_fn walk, void *fn,
+			void *ctx)
 {
 	const char *longnames = NULL;
 	size_t longnames_size = 0;
@@ -210,7 +219,7 @@ static int walk_archive(const char *path, const struct mapped *m, fle_symbol_fn 
 		if (h->name[0] != '/' || (h->name[1] >= '0' && h->name[1] <= '9')) {
 			struct elf_view v = {
 				.path = path, .member = name, .data = m->data + off, .size = size};
-			int r = walk_view_symbols(&v, SHT_SYMTAB, fn, ctx);
+			int r = walk(&v, fn, ctx);
 			if (r)
 				return r;
 		}
@@ -237,7 +246,7 @@ int fle_symbols(const char *path, fle_symbol_fn fn, void *ctx)
 	if (map_file(path, &m))
 		return -1;
 	if (m.size >= SARMAG && !memcmp(m.data, ARMAG, SARMAG)) {
-		r = walk_archive(path, &m, fn, ctx);
+		r = walk_archive(path, &m, view_symbols, (void *)fn, ctx);
 	} else if (m.size >= 8 && !memcmp(m.data, "!<thin>\n", 8)) {
 		fprintf(stderr, "%s: thin archives are not supported; create it without 'T'\n",
 			path);
@@ -262,6 +271,80 @@ int fle_image_symbols(const char *path, fle_symbol_fn fn, void *ctx)
 		return -1;
 	struct elf_view v = {.path = path, .data = m.data, .size = m.size};
 	r = walk_view_symbols(&v, SHT_SYMTAB, fn, ctx);
+	unmap_file(&m);
+	return r;
+}
+
+static int view_relocations(struct elf_view *v, void *fnp, void *ctx)
+{
+	fle_reloc_fn fn = (fle_reloc_fn)fnp;
+
+	if (open_view(v))
+		return -1;
+	if (v->eh->e_type != ET_REL)
+		return 0;
+	for (size_t i = 0; i < v->eh->e_shnum; i++) {
+		const Elf64_Shdr *s = &v->sh[i];
+		if (s->sh_type != SHT_RELA)
+			continue;
+		if (s->sh_link >= v->eh->e_shnum || s->sh_entsize != sizeof(Elf64_Rela) ||
+		    !in_range(v->size, s->sh_offset, s->sh_size))
+			return bad(v, "malformed relocation section");
+		const Elf64_Shdr *symtab = &v->sh[s->sh_link];
+		if (symtab->sh_type != SHT_SYMTAB || symtab->sh_link >= v->eh->e_shnum ||
+		    symtab->sh_entsize != sizeof(Elf64_Sym) ||
+		    !in_range(v->size, symtab->sh_offset, symtab->sh_size))
+			return bad(v, "malformed symbol table");
+		const Elf64_Shdr *strs = &v->sh[symtab->sh_link];
+		if (!in_range(v->size, strs->sh_offset, strs->sh_size))
+			return bad(v, "malformed string table");
+		const char *str = (const char *)v->data + strs->sh_offset;
+		const Elf64_Sym *syms = (const Elf64_Sym *)(v->data + symtab->sh_offset);
+		size_t nsyms = symtab->sh_size / sizeof(Elf64_Sym);
+		const Elf64_Rela *rel = (const Elf64_Rela *)(v->data + s->sh_offset);
+		size_t n = s->sh_size / sizeof(Elf64_Rela);
+
+		for (size_t k = 0; k < n; k++) {
+			size_t si = ELF64_R_SYM(rel[k].r_info);
+			if (si == 0)
+				continue;
+			if (si >= nsyms)
+				return bad(v, "relocation symbol out of bounds");
+			const Elf64_Sym *e = &syms[si];
+			unsigned type = ELF64_ST_TYPE(e->st_info);
+			if (type == STT_SECTION || type == STT_FILE)
+				continue;
+			struct fle_reloc r = {
+				.symbol = string_at(str, strs->sh_size, e->st_name),
+				.member = v->member,
+				.undefined = e->st_shndx == SHN_UNDEF,
+				.type = (uint32_t)ELF64_R_TYPE(rel[k].r_info),
+			};
+			if (!r.symbol)
+				return bad(v, "symbol name out of bounds");
+			if (!*r.symbol)
+				continue;
+			int ret = fn(ctx, &r);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+int fle_relocations(const char *path, fle_reloc_fn fn, void *ctx)
+{
+	struct mapped m;
+	int r;
+
+	if (map_file(path, &m))
+		return -1;
+	if (m.size >= SARMAG && !memcmp(m.data, ARMAG, SARMAG)) {
+		r = walk_archive(path, &m, view_relocations, (void *)fn, ctx);
+	} else {
+		struct elf_view v = {.path = path, .data = m.data, .size = m.size};
+		r = view_relocations(&v, (void *)fn, ctx);
+	}
 	unmap_file(&m);
 	return r;
 }

@@ -58,6 +58,24 @@ int fle_image_symbols(const char *path, fle_symbol_fn fn, void *ctx);
  */
 int fle_sections(const char *path, fle_section_fn fn, void *ctx);
 
+/* A relocation of a relocatable object, against a named symbol. */
+struct fle_reloc {
+	const char *symbol; /* the name of the symbol it refers to */
+	const char *member; /* archive member name, or NULL */
+	bool undefined;     /* the symbol is undefined in that object */
+	uint32_t type;      /* R_X86_64_* */
+};
+
+typedef int (*fle_reloc_fn)(void *ctx, const struct fle_reloc *rel);
+
+/*
+ * Walks the relocations (SHT_RELA) of a relocatable object or of every
+ * member of an ar archive that refer to a named, non-section symbol. A
+ * shared library has none to report. Same return convention as
+ * fle_symbols.
+ */
+int fle_relocations(const char *path, fle_reloc_fn fn, void *ctx);
+
 /* Whether the file starts like an ar archive ("!<arch>\n"). */
 bool fle_is_archive(const char *path);
 

@@ -19,20 +19,27 @@ const struct flx_section_kind flx_section_kinds[4] = {
 	{"bss", ".bss", ".bss .bss.* COMMON"},
 };
 
-/* How an input is named in an input-section description. */
-static void write_input_spec(FILE *f, const struct flp_input *in, const char *sections)
+/*
+ * How an input is named in an input-section description; member selects
+ * one member of an archive (NULL: all). A private copy is named by its
+ * path, since flexos-link hands the linker the copy itself.
+ */
+static void write_input_spec(FILE *f, const struct flp_input *in, const char *member,
+			     const char *sections)
 {
 	switch (in->kind) {
 	case FLP_OBJECT:
-		fprintf(f, "    %s(%s)\n", in->path, sections);
+		fprintf(f, "    %s(%s)\n", flp_link_path(in), sections);
 		break;
 	case FLP_ARCHIVE:
-		if (in->arg[0] == '-') {
+		if (in->arg[0] == '-' && !in->link_path) {
 			/* ld names a searched archive by the directory it found it in. */
 			const char *base = strrchr(in->path, '/');
-			fprintf(f, "    */%s:*(%s)\n", base ? base + 1 : in->path, sections);
+			fprintf(f, "    */%s:%s(%s)\n", base ? base + 1 : in->path,
+				member ? member : "*", sections);
 		} else {
-			fprintf(f, "    %s:*(%s)\n", in->path, sections);
+			fprintf(f, "    %s:%s(%s)\n", flp_link_path(in), member ? member : "*",
+				sections);
 		}
 		break;
 	default:
@@ -50,8 +57,13 @@ static void write_kind(FILE *f, const struct flp_plan *plan, const struct flx_se
 		fprintf(f, "  . = ALIGN(CONSTANT(MAXPAGESIZE));\n"
 			   "  .flexos.shared : {\n"
 			   "    HIDDEN(__flexos_shared_start = .);\n"
-			   "    *(.flexos.shared .flexos.shared.* .data_shared)\n"
-			   "    . = ALIGN(CONSTANT(MAXPAGESIZE));\n"
+			   "    *(.flexos.shared .flexos.shared.* .data_shared)\n");
+		/* Variables listed in shared_data, each alone in its section. */
+		for (size_t j = 0; j < plan->nshared_sections; j++) {
+			const struct flp_shared_section *sh = &plan->shared_sections[j];
+			write_input_spec(f, &plan->inputs[sh->input], sh->member, sh->section);
+		}
+		fprintf(f, "    . = ALIGN(CONSTANT(MAXPAGESIZE));\n"
 			   "    HIDDEN(__flexos_shared_end = .);\n"
 			   "  }\n");
 	}
@@ -62,7 +74,7 @@ static void write_kind(FILE *f, const struct flp_plan *plan, const struct flx_se
 		fprintf(f, "    HIDDEN(__flexos_%s_%s_start = .);\n", name, k->name);
 		for (size_t i = 0; i < plan->ninputs; i++)
 			if (plan->inputs[i].compartment == c)
-				write_input_spec(f, &plan->inputs[i], k->inputs);
+				write_input_spec(f, &plan->inputs[i], NULL, k->inputs);
 		fprintf(f, "    . = ALIGN(CONSTANT(MAXPAGESIZE));\n");
 		fprintf(f, "    HIDDEN(__flexos_%s_%s_end = .);\n", name, k->name);
 		fprintf(f, "  }\n");

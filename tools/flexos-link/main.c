@@ -26,6 +26,7 @@
 #include "plan.h"
 #include "table.h"
 #include "util.h"
+#include "xref.h"
 
 extern char **environ;
 
@@ -34,6 +35,7 @@ struct options {
 	const char *output;
 	const char *libdir;
 	bool print_map;
+	bool explain;
 	bool save_temps;
 	bool verbose;
 };
@@ -47,7 +49,11 @@ static void usage(FILE *f)
 		"  -c, --config=FILE      the compartment config (see flexos.yaml(5))\n"
 		"  -o, --output=FILE      the image to write\n"
 		"      --print-map        print compartments, inputs and section addresses\n"
-		"      --save-temps       keep the generated IMAGE.flexos.ld and IMAGE.flexos.s\n"
+		"      --explain          list every call and variable reference that crosses\n"
+		"                         compartments, with counts, and how it is resolved\n"
+		"      --save-temps       keep the generated IMAGE.flexos.ld and IMAGE.flexos.s,\n"
+		"                         and the inputs rewritten to call gates in\n"
+		"                         IMAGE.flexos-inputs/\n"
 		"      --flexos-libdir=DIR  where libflexos.a and the backend archives are\n"
 		"                         (default %s, or $FLEXOS_LIBDIR)\n"
 		"  -v, --verbose          print the compiler command\n"
@@ -104,6 +110,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->libdir = v;
 		else if (!strcmp(a, "--print-map"))
 			o->print_map = true;
+		else if (!strcmp(a, "--explain"))
+			o->explain = true;
 		else if (!strcmp(a, "--save-temps"))
 			o->save_temps = true;
 		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
@@ -174,8 +182,19 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	args[n++] = (char *)o->output;
 	/* First, so that its references pull the runtime and backend archives. */
 	args[n++] = (char *)table;
-	for (int i = 0; i < argc; i++)
-		args[n++] = argv[i];
+	for (int i = 0; i < argc; i++) {
+		const struct flp_input *in = NULL;
+		for (size_t k = 0; k < plan->ninputs && !in; k++)
+			if (plan->inputs[k].argi == i && plan->inputs[k].link_path)
+				in = &plan->inputs[k];
+		if (!in) {
+			args[n++] = argv[i];
+			continue;
+		}
+		/* The private copy whose calls go through gates. */
+		args[n++] = in->link_path;
+		i += in->nargv - 1;
+	}
 	args[n++] = script_arg;
 	args[n++] = "-Wl,--wrap=main";
 	if (!plan->backend_archive) {
@@ -245,7 +264,7 @@ int main(int argc, char **argv)
 	struct flc_config cfg;
 	struct flp_plan plan;
 	char tmpdir[] = "/tmp/flexos-link.XXXXXX";
-	char *ldscript, *table;
+	char *ldscript, *table, *copies;
 	int nargs = parse_options(argc, argv, &o), status = 1;
 
 	if (!o.config || !o.output) {
@@ -255,12 +274,24 @@ int main(int argc, char **argv)
 	}
 	if (flc_parse_file(o.config, &cfg, stderr))
 		return 1;
-	if (flp_build(&plan, &cfg, nargs, argv) || check_backend(&o, &plan))
+	int built = flp_build(&plan, &cfg, nargs, argv);
+	/* --explain is the porter's feedback: most useful when the link is refused. */
+	if (o.explain && plan.scanned)
+		flx_explain(stdout, &plan);
+	if (built || check_backend(&o, &plan))
 		goto out_plan;
 
 	if (o.save_temps) {
 		ldscript = xasprintf("%s.flexos.ld", o.output);
 		table = xasprintf("%s.flexos.s", o.output);
+		copies = xasprintf("%s.flexos-inputs", o.output);
+		if (mkdir(copies, 0777) && errno != EEXIST) {
+			fprintf(stderr, "flexos-link: cannot create %s: %s\n", copies,
+				strerror(errno));
+			free(ldscript);
+			free(table);
+			goto out_plan;
+		}
 	} else {
 		if (!mkdtemp(tmpdir)) {
 			fprintf(stderr, "flexos-link: cannot create a directory in /tmp: %s\n",
@@ -269,18 +300,24 @@ int main(int argc, char **argv)
 		}
 		ldscript = xasprintf("%s/flexos.ld", tmpdir);
 		table = xasprintf("%s/flexos-image.s", tmpdir);
+		copies = xstrdup(tmpdir);
 	}
-	if (!write_file(ldscript, flx_write_ldscript, &plan) &&
+	if (!flx_make_copies(&plan, copies) &&
+	    !write_file(ldscript, flx_write_ldscript, &plan) &&
 	    !write_file(table, flx_write_table, &plan) &&
 	    !run_cc(&o, &plan, ldscript, table, nargs, argv) && !check_image(&plan, o.output))
 		status = o.print_map && flx_print_map(stdout, &plan, o.output) ? 1 : 0;
 	if (!o.save_temps) {
 		unlink(ldscript);
 		unlink(table);
+		flx_remove_copies(&plan);
 		rmdir(tmpdir);
+	} else {
+		rmdir(copies); /* Only if no input needed a copy. */
 	}
 	free(ldscript);
 	free(table);
+	free(copies);
 out_plan:
 	flp_free(&plan);
 	flc_free(&cfg);

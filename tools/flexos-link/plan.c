@@ -14,6 +14,7 @@
 #include "elf.h"
 #include "plan.h"
 #include "util.h"
+#include "xref.h"
 
 #define GATE_PREFIX "__flexos_gate__"
 #define CALLBACK_PREFIX "__flexos_cb__"
@@ -97,6 +98,18 @@ static int classify_file(struct flp_input *in)
 	return -1;
 }
 
+/* Whether path is a text linker script standing in for a library (libm.so, libc.so). */
+static bool is_ld_script(const char *path)
+{
+	char buf[4] = {0};
+	FILE *f = fopen(path, "rb");
+	bool elf_or_ar = f && fread(buf, 1, 4, f) == 4 &&
+			 (!memcmp(buf, ELFMAG, SELFMAG) || !memcmp(buf, "!<ar", 4));
+	if (f)
+		fclose(f);
+	return f && !elf_or_ar;
+}
+
 /* Characters that would change the meaning of a name in a linker script. */
 static int check_script_safe(const struct flp_input *in)
 {
@@ -133,13 +146,16 @@ static int collect_inputs(struct flp_plan *plan, int argc, char **argv)
 		if (!strncmp(a, "-l", 2)) {
 			const char *name = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : "");
 			struct flp_input *in = &plan->inputs[plan->ninputs++];
+			in->argi = a[2] ? i : i - 1;
+			in->nargv = a[2] ? 1 : 2;
 			in->arg = a[2] ? a : argv[i];
 			in->path = search_lib(name, dirs, ndirs, prefer_static);
 			if (is_runtime_lib(name)) {
 				in->kind = FLP_RUNTIME;
 				if (strcmp(name, "flexos"))
 					plan->backend_archive = xstrdup(name);
-			} else if (!in->path) {
+			} else if (!in->path || is_ld_script(in->path)) {
+				/* Not found, or a linker script (Debian's libm.so): ld's business. */
 				in->kind = FLP_UNFOUND;
 			} else {
 				err |= classify_file(in);
@@ -152,6 +168,8 @@ static int collect_inputs(struct flp_plan *plan, int argc, char **argv)
 			continue;
 		}
 		struct flp_input *in = &plan->inputs[plan->ninputs++];
+		in->argi = i;
+		in->nargv = 1;
 		in->arg = a;
 		in->path = xstrdup(a);
 		err |= classify_file(in);
@@ -395,16 +413,21 @@ static int find_gates(struct flp_plan *plan)
 		if (fle_symbols(in->path, scan_symbol, &s) < 0)
 			s.err = -1;
 	}
-	for (size_t g = 0; g < plan->ngates && !s.err; g++) {
-		struct flp_gate *gate = &plan->gates[g];
-		if (check_gate_target(&s, gate))
+	for (size_t g = 0; g < plan->ngates && !s.err; g++)
+		if (check_gate_target(&s, &plan->gates[g]))
 			s.err = -1;
+	strmap_free(&s.defs);
+	if (s.err)
+		return s.err;
+	/* Unmodified libraries: the calls their symbol tables say cross compartments. */
+	s.err = flx_find_xrefs(plan);
+	for (size_t g = 0; g < plan->ngates; g++) {
+		struct flp_gate *gate = &plan->gates[g];
 		/* Zero cost where nothing is crossed: the gate is the call itself. */
 		gate->direct = plan->cfg->mechanism == FLC_MECH_NONE ||
 			       plan->cfg->ncompartments == 1 ||
 			       (!gate->callback && gate->callers == 1ULL << gate->compartment);
 	}
-	strmap_free(&s.defs);
 	return s.err;
 }
 
@@ -430,10 +453,34 @@ int flp_build(struct flp_plan *plan, const struct flc_config *cfg, int argc, cha
 	return find_gates(plan);
 }
 
+bool flp_isolates(const struct flp_plan *plan)
+{
+	return plan->cfg->mechanism != FLC_MECH_NONE && plan->cfg->ncompartments > 1;
+}
+
+const char *flp_link_path(const struct flp_input *in)
+{
+	return in->link_path ? in->link_path : in->path;
+}
+
 void flp_free(struct flp_plan *plan)
 {
-	for (size_t i = 0; i < plan->ninputs; i++)
+	for (size_t i = 0; i < plan->ninputs; i++) {
 		free(plan->inputs[i].path);
+		free(plan->inputs[i].link_path);
+		for (size_t k = 0; k < plan->inputs[i].nobjcopy_args; k++)
+			free(plan->inputs[i].objcopy_args[k]);
+		free(plan->inputs[i].objcopy_args);
+	}
+	for (size_t x = 0; x < plan->nxrefs; x++)
+		free(plan->xrefs[x].symbol);
+	free(plan->xrefs);
+	for (size_t k = 0; k < plan->nshared_sections; k++) {
+		free(plan->shared_sections[k].member);
+		free(plan->shared_sections[k].section);
+		free(plan->shared_sections[k].symbol);
+	}
+	free(plan->shared_sections);
 	for (size_t g = 0; g < plan->ngates; g++) {
 		free(plan->gates[g].symbol);
 		free(plan->gates[g].fn);

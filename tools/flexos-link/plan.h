@@ -28,6 +28,34 @@ struct flp_input {
 	enum flp_kind kind;
 	size_t library;     /* index in the config, or FLP_NONE */
 	size_t compartment; /* index in the config; FLP_NONE for FLP_RUNTIME */
+	int argi;           /* its first argument in the argv given to flp_build */
+	int nargv;          /* 1, or 2 for "-l NAME" */
+	/*
+	 * objcopy options that route its calls through gates (--redefine-sym
+	 * fn=stub, ...); when there are any, link_path is the private copy
+	 * they were applied to, which is linked in place of the input.
+	 */
+	char **objcopy_args;
+	size_t nobjcopy_args;
+	char *link_path;
+};
+
+/* A reference from one compartment to a global symbol another one defines. */
+struct flp_xref {
+	char *symbol;
+	size_t from;      /* the referencing input */
+	size_t to;        /* the defining input */
+	bool function;    /* a call (gated); otherwise data */
+	bool shared;      /* data listed in shared_data */
+	size_t count;     /* relocations against it in the referencing input */
+};
+
+/* A section of an input placed in the shared section (shared_data). */
+struct flp_shared_section {
+	size_t input;
+	char *member;  /* archive member, or NULL */
+	char *section;
+	char *symbol;  /* the variable that asked for it */
 };
 
 struct flp_gate {
@@ -37,6 +65,7 @@ struct flp_gate {
 	size_t library; /* lib, as named in the gate */
 	size_t compartment; /* the callee's compartment */
 	bool callback;
+	bool automatic;     /* found by flexos-link, not written with flexos_gate */
 	bool direct;        /* resolved to the plain call */
 	uint64_t callers;   /* bit i: compartment i uses it */
 	const char *first_user; /* input that first referenced it, for messages */
@@ -49,7 +78,21 @@ struct flp_plan {
 	struct flp_gate *gates;
 	size_t ngates;
 	char *backend_archive; /* a -lflexos-<backend> the user passed, or NULL */
+	struct flp_xref *xrefs;
+	size_t nxrefs;
+	struct flp_shared_section *shared_sections;
+	size_t nshared_sections;
+	bool scanned; /* xrefs holds every cross-compartment reference */
 };
+
+/* Whether the plan's mechanism isolates its compartments from each other. */
+bool flp_isolates(const struct flp_plan *plan);
+
+/*
+ * The path the linker should read for input i: its private copy if it has
+ * one, else the file itself.
+ */
+const char *flp_link_path(const struct flp_input *in);
 
 /*
  * Classifies the input arguments (objects, archives, shared libraries and

@@ -47,6 +47,9 @@ static void write_compartments(FILE *f, const struct flc_config *cfg)
 		unsigned flags = (c == cfg->default_index ? FLEXOS_COMP_DEFAULT : 0) |
 				 (comp->stack == FLC_STACK_SHARED ? FLEXOS_COMP_SHARED_STACKS : 0) |
 				 (comp->on_crash == FLC_CRASH_RESTART ? FLEXOS_COMP_RESTART : 0);
+		if (comp->sandbox_of)
+			flags |= FLEXOS_COMP_SANDBOX |
+				 (unsigned)comp->sandbox_of_index << FLEXOS_COMP_HOST_SHIFT;
 		fprintf(f, "\t.quad .Lflexos_cname%zu\n\t.long %zu, %#x\n", c, c, flags);
 		for (size_t k = 0; k < FLEXOS_REGION_COUNT; k++)
 			fprintf(f, "\t.quad __flexos_%s_%s_start, __flexos_%s_%s_end\n", comp->name,

@@ -1,0 +1,14 @@
+# Integration tests of unmodified libraries, included from tests/local.mk:
+# automatic gates, shared_data, callbacks and --explain (auto-gates.sh),
+# sandbox_of (sandbox.sh), the SQLite and zlib examples under none and
+# process (unmodified.sh) and under intel-mpk in the VM (unmodified-vm.sh).
+UNMODIFIED_DEPS = flexos-link$(EXEEXT) libflexos.a $(lib_LIBRARIES)
+TESTS += tests/integration/auto-gates.sh tests/integration/sandbox.sh \
+	tests/integration/unmodified.sh tests/integration/unmodified-vm.sh
+tests/integration/auto-gates.log: $(UNMODIFIED_DEPS)
+tests/integration/sandbox.log: $(UNMODIFIED_DEPS)
+tests/integration/unmodified.log: $(UNMODIFIED_DEPS) $(SQLITE_IMAGES) $(ZLIB_IMAGES)
+tests/integration/unmodified-vm.log: $(UNMODIFIED_DEPS) $(SQLITE_IMAGES) $(ZLIB_IMAGES)
+EXTRA_DIST += tests/integration/local.mk tests/integration/auto-gates.sh \
+	tests/integration/sandbox.sh tests/integration/unmodified.sh \
+	tests/integration/unmodified-vm.sh

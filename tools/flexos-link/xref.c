@@ -1,0 +1,611 @@
+/*
+ * Cross-compartment references: what makes unmodified libraries
+ * isolatable. A call from compartment A to a global function that an input
+ * of compartment B defines is routed through a gate stub by renaming the
+ * callee in a private copy of A's input (objcopy --redefine-sym); a call
+ * inside a compartment stays what the compiler made. A reference to a
+ * variable cannot be gated: it is shared on request, or refused.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "elf.h"
+#include "util.h"
+#include "xref.h"
+
+extern char **environ;
+
+#define GATE_PREFIX "__flexos_gate__"
+
+/* A global definition, in link order. */
+struct def {
+	char *name;
+	size_t input;
+	char *member;
+	char *section;
+	uint64_t value;
+	bool function;
+	bool object;
+};
+
+/* The undefined symbols one input refers to, with relocation counts. */
+struct refs {
+	char **names;
+	size_t *counts;
+	size_t n;
+	struct strmap index; /* name -> position + 1 */
+};
+
+struct xscan {
+	struct flp_plan *plan;
+	size_t input;
+	struct def *defs;
+	size_t ndefs;
+	struct strmap first;  /* name -> defs index + 1 of its first definition */
+	struct strmap *comp;  /* per compartment: names its inputs define */
+	struct strmap sec;    /* "input/member/section" -> symbols defined there */
+	struct refs *refs;    /* per input */
+	int err;
+};
+
+static bool ignored(const char *name)
+{
+	return !strncmp(name, "__flexos_", 9) || !strcmp(name, "_GLOBAL_OFFSET_TABLE_");
+}
+
+static char *section_key(size_t input, const char *member, const char *section)
+{
+	return xasprintf("%zu/%s/%s", input, member ? member : "", section);
+}
+
+static void add_ref(struct refs *r, const char *name, size_t count)
+{
+	size_t at = strmap_get(&r->index, name);
+
+	if (at) {
+		r->counts[at - 1] += count;
+		return;
+	}
+	r->names = xrealloc(r->names, (r->n + 1) * sizeof(*r->names));
+	r->counts = xrealloc(r->counts, (r->n + 1) * sizeof(*r->counts));
+	r->names[r->n] = xstrdup(name);
+	r->counts[r->n] = count;
+	strmap_put(&r->index, name, ++r->n);
+}
+
+static int on_symbol(void *ctx, const struct fle_symbol *sym)
+{
+	struct xscan *s = ctx;
+	const struct flp_input *in = &s->plan->inputs[s->input];
+
+	if (ignored(sym->name))
+		return 0;
+	if (!sym->defined) {
+		/* A shared library's calls are only known from its dynamic symbols. */
+		if (in->kind == FLP_SHARED && sym->global)
+			add_ref(&s->refs[s->input], sym->name, 1);
+		return 0;
+	}
+	if (sym->section && in->kind != FLP_SHARED) {
+		char *key = section_key(s->input, sym->member, sym->section);
+		strmap_put(&s->sec, key, strmap_get(&s->sec, key) + 1);
+		free(key);
+	}
+	if (!sym->global || (!sym->function && !sym->object))
+		return 0;
+	strmap_put(&s->comp[in->compartment], sym->name, 1);
+	s->defs = xrealloc(s->defs, (s->ndefs + 1) * sizeof(*s->defs));
+	s->defs[s->ndefs] = (struct def){
+		.name = xstrdup(sym->name),
+		.input = s->input,
+		.member = sym->member ? xstrdup(sym->member) : NULL,
+		.section = sym->section ? xstrdup(sym->section) : NULL,
+		.value = sym->value,
+		.function = sym->function,
+		.object = sym->object,
+	};
+	s->ndefs++;
+	if (!strmap_get(&s->first, sym->name))
+		strmap_put(&s->first, sym->name, s->ndefs);
+	return 0;
+}
+
+static int on_reloc(void *ctx, const struct fle_reloc *rel)
+{
+	struct xscan *s = ctx;
+
+	if (rel->undefined && !ignored(rel->symbol))
+		add_ref(&s->refs[s->input], rel->symbol, 1);
+	return 0;
+}
+
+static void add_objcopy_arg(struct flp_input *in, char *arg)
+{
+	in->objcopy_args =
+		xrealloc(in->objcopy_args, (in->nobjcopy_args + 1) * sizeof(*in->objcopy_args));
+	in->objcopy_args[in->nobjcopy_args++] = arg;
+}
+
+static bool has_objcopy_arg(const struct flp_input *in, const char *arg)
+{
+	for (size_t i = 0; i < in->nobjcopy_args; i++)
+		if (!strcmp(in->objcopy_args[i], arg))
+			return true;
+	return false;
+}
+
+/* The name of the side of a reference, for messages: "app.o (compartment 'app')". */
+static char *describe(const struct flp_plan *plan, size_t input)
+{
+	const struct flp_input *in = &plan->inputs[input];
+	const struct flc_config *cfg = plan->cfg;
+
+	if (in->library == FLP_NONE)
+		return xasprintf("%s (compartment '%s')", in->arg,
+				 cfg->compartments[in->compartment].name);
+	return xasprintf("%s (library '%s', compartment '%s')", in->arg,
+			 cfg->libraries[in->library].name, cfg->compartments[in->compartment].name);
+}
+
+/* The library or, for inputs no library claims, the compartment a gate names. */
+static const char *gate_owner(const struct flp_plan *plan, size_t input)
+{
+	const struct flp_input *in = &plan->inputs[input];
+
+	if (in->library != FLP_NONE)
+		return plan->cfg->libraries[in->library].name;
+	return plan->cfg->compartments[in->compartment].name;
+}
+
+static size_t add_gate(struct flp_plan *plan, char *symbol, const char *fn, char *target,
+		       size_t library, size_t compartment, bool callback, const char *user)
+{
+	for (size_t g = 0; g < plan->ngates; g++)
+		if (!strcmp(plan->gates[g].symbol, symbol)) {
+			free(symbol);
+			free(target);
+			return g;
+		}
+	plan->gates = xrealloc(plan->gates, (plan->ngates + 1) * sizeof(*plan->gates));
+	plan->gates[plan->ngates] = (struct flp_gate){
+		.symbol = symbol,
+		.fn = xstrdup(fn),
+		.target = target,
+		.library = library,
+		.compartment = compartment,
+		.callback = callback,
+		.automatic = true,
+		.first_user = user,
+	};
+	return plan->ngates++;
+}
+
+static void route_call(struct xscan *s, size_t from, const struct def *d)
+{
+	struct flp_plan *plan = s->plan;
+	struct flp_input *in = &plan->inputs[from];
+	const struct flp_input *to = &plan->inputs[d->input];
+
+	if (in->kind == FLP_SHARED) {
+		char *a = describe(plan, from), *b = describe(plan, d->input);
+		fprintf(stderr,
+			"%s: error: shared library %s calls '%s' of %s, but the calls of a shared "
+			"library cannot be routed through a gate; link its static archive instead, "
+			"or put both in one compartment in %s\n",
+			in->arg, a, d->name, b, plan->cfg->path);
+		free(a);
+		free(b);
+		s->err = -1;
+		return;
+	}
+	char *stub = xasprintf(GATE_PREFIX "%s__%s", gate_owner(plan, d->input), d->name);
+	size_t g = add_gate(plan, xstrdup(stub), d->name, xstrdup(d->name), to->library,
+			    to->compartment, false, in->arg);
+	plan->gates[g].callers |= 1ULL << in->compartment;
+	char *arg = xasprintf("--redefine-sym=%s=%s", d->name, stub);
+	if (has_objcopy_arg(in, arg))
+		free(arg);
+	else
+		add_objcopy_arg(in, arg);
+	free(stub);
+}
+
+/* Characters a linker script cannot hold in a file or section name. */
+static bool script_safe(const char *s)
+{
+	return s && !strpbrk(s, " \t\n\"'()*?[]\\:;,{}=");
+}
+
+/* A variable listed in shared_data: its section goes to the shared section. */
+static void share_variable(struct xscan *s, const struct def *d, const struct flc_library *lib,
+			   size_t at)
+{
+	struct flp_plan *plan = s->plan;
+	const struct flp_input *in = &plan->inputs[d->input];
+	struct flc_pos pos = lib->shared_data.pos[at];
+
+	for (size_t i = 0; i < plan->nshared_sections; i++)
+		if (!strcmp(plan->shared_sections[i].symbol, d->name))
+			return;
+	if (in->kind == FLP_SHARED)
+		return; /* A shared library's data is the loader's: not isolated. */
+	if (!d->section) {
+		fprintf(stderr,
+			"%s:%u:%u: error: '%s' of library '%s' is a common symbol in %s, which "
+			"cannot be moved to the shared section; compile the library with "
+			"-fno-common, or put the libraries that use it in one compartment\n",
+			plan->cfg->path, pos.line, pos.col, d->name, lib->name, in->arg);
+		s->err = -1;
+		return;
+	}
+	char *key = section_key(d->input, d->member, d->section);
+	size_t n = strmap_get(&s->sec, key);
+	free(key);
+	if (n != 1 || !script_safe(d->section) || (d->member && !script_safe(d->member))) {
+		fprintf(stderr,
+			"%s:%u:%u: error: '%s' of library '%s' shares section '%s' of %s%s%s%s "
+			"with %zu other symbols, so it cannot be moved alone to the shared "
+			"section; rebuild the library with -fdata-sections, or put the "
+			"libraries that use it in one compartment\n",
+			plan->cfg->path, pos.line, pos.col, d->name, lib->name, d->section, in->arg,
+			d->member ? "(" : "", d->member ? d->member : "", d->member ? ")" : "",
+			n ? n - 1 : 0);
+		s->err = -1;
+		return;
+	}
+	plan->shared_sections = xrealloc(plan->shared_sections, (plan->nshared_sections + 1) *
+								       sizeof(*plan->shared_sections));
+	plan->shared_sections[plan->nshared_sections++] = (struct flp_shared_section){
+		.input = d->input,
+		.member = d->member ? xstrdup(d->member) : NULL,
+		.section = xstrdup(d->section),
+		.symbol = xstrdup(d->name),
+	};
+}
+
+static void refuse_variable(struct xscan *s, size_t from, const struct def *d)
+{
+	const struct flp_plan *plan = s->plan;
+	const struct flp_input *to = &plan->inputs[d->input];
+	char *a = describe(plan, from), *b = describe(plan, d->input);
+
+	if (to->library != FLP_NONE)
+		fprintf(stderr,
+			"%s: error: %s uses variable '%s' of %s; a gate can carry calls across "
+			"compartments, not variables. Mark it shared (add 'shared_data: [%s]' to "
+			"library '%s' in %s) or put both libraries in one compartment\n",
+			plan->inputs[from].arg, a, d->name, b, d->name,
+			plan->cfg->libraries[to->library].name, plan->cfg->path);
+	else
+		fprintf(stderr,
+			"%s: error: %s uses variable '%s' of %s; a gate can carry calls across "
+			"compartments, not variables. Mark it shared (declare a library for %s in "
+			"%s and add 'shared_data: [%s]' to it) or put both in one compartment\n",
+			plan->inputs[from].arg, a, d->name, b, to->arg, plan->cfg->path, d->name);
+	free(a);
+	free(b);
+	s->err = -1;
+}
+
+/* The definition of name by an input of library l, or NULL. */
+static const struct def *def_in_library(const struct xscan *s, const char *name, size_t l)
+{
+	for (size_t i = 0; i < s->ndefs; i++)
+		if (s->plan->inputs[s->defs[i].input].library == l && !strcmp(s->defs[i].name, name))
+			return &s->defs[i];
+	return NULL;
+}
+
+/* Whether name is a listed callback of any library. */
+static bool is_callback(const struct flc_config *cfg, const char *name)
+{
+	for (size_t l = 0; l < cfg->nlibraries; l++)
+		if (flc_names_has(&cfg->libraries[l].callbacks, name, NULL))
+			return true;
+	return false;
+}
+
+/*
+ * A listed callback: the definition is renamed to a weak symbol that the
+ * strong callback stub overrides, so that every reference, address-taking
+ * ones included, goes through the stub; the function itself keeps a new
+ * global name, the stub's target.
+ */
+static void route_callback(struct xscan *s, size_t l, size_t at)
+{
+	struct flp_plan *plan = s->plan;
+	const struct flc_library *lib = &plan->cfg->libraries[l];
+	const char *fn = lib->callbacks.names[at];
+	struct flc_pos pos = lib->callbacks.pos[at];
+	const struct def *d = def_in_library(s, fn, l);
+
+	if (!d || !d->function) {
+		fprintf(stderr,
+			"%s:%u:%u: error: callback '%s' of library '%s' is not a global function "
+			"defined by an input of that library; list functions the library defines "
+			"(static functions need flexos_callback() in the source)\n",
+			plan->cfg->path, pos.line, pos.col, fn, lib->name);
+		s->err = -1;
+		return;
+	}
+	if (!flp_isolates(plan))
+		return; /* Under none, a callback is the function itself. */
+	struct flp_input *in = &plan->inputs[d->input];
+	if (in->kind != FLP_OBJECT || !script_safe(d->section)) {
+		fprintf(stderr,
+			"%s:%u:%u: error: callback '%s' of library '%s' is defined in %s, which is "
+			"not an object file; flexos-link can only turn functions of objects into "
+			"callbacks: pass the object itself, or use flexos_callback() in the source\n",
+			plan->cfg->path, pos.line, pos.col, fn, lib->name, in->arg);
+		s->err = -1;
+		return;
+	}
+	char *stub = xasprintf("__flexos_cb__%s__%s", lib->name, fn);
+	char *target = xasprintf("__flexos_cbfn__%s__%s", lib->name, fn);
+	add_gate(plan, xstrdup(stub), fn, xstrdup(target), l, lib->compartment_index, true,
+		 in->arg);
+	add_objcopy_arg(in, xasprintf("--redefine-sym=%s=%s", fn, stub));
+	add_objcopy_arg(in, xasprintf("--weaken-symbol=%s", stub));
+	add_objcopy_arg(in, xasprintf("--add-symbol=%s=%s:0x%llx,global,function", target,
+				      d->section, (unsigned long long)d->value));
+	/* Every other input that names the function reaches it through the stub. */
+	for (size_t i = 0; i < plan->ninputs; i++) {
+		if (i == d->input || !strmap_get(&s->refs[i].index, fn))
+			continue;
+		if (plan->inputs[i].kind == FLP_SHARED) {
+			fprintf(stderr,
+				"%s: error: shared library %s calls callback '%s' of library '%s' "
+				"by name, which cannot be routed through its stub; link its static "
+				"archive instead\n",
+				plan->inputs[i].arg, plan->inputs[i].arg, fn, lib->name);
+			s->err = -1;
+			continue;
+		}
+		add_objcopy_arg(&plan->inputs[i], xasprintf("--redefine-sym=%s=%s", fn, stub));
+	}
+	free(stub);
+	free(target);
+}
+
+static void check_shared_data_names(struct xscan *s)
+{
+	const struct flc_config *cfg = s->plan->cfg;
+
+	for (size_t l = 0; l < cfg->nlibraries; l++) {
+		const struct flc_library *lib = &cfg->libraries[l];
+		for (size_t k = 0; k < lib->shared_data.count; k++) {
+			const struct def *d = def_in_library(s, lib->shared_data.names[k], l);
+			if (d && d->object) {
+				if (flp_isolates(s->plan))
+					share_variable(s, d, lib, k);
+				continue;
+			}
+			fprintf(stderr,
+				"%s:%u:%u: error: shared_data '%s' of library '%s' is not a global "
+				"variable defined by an input of that library; check the name\n",
+				cfg->path, lib->shared_data.pos[k].line, lib->shared_data.pos[k].col,
+				lib->shared_data.names[k], lib->name);
+			s->err = -1;
+		}
+	}
+}
+
+/* FLEXOS_SHARED variables (and the prototype's .data_shared) are shared already. */
+static bool in_shared_section(const struct def *d)
+{
+	return d->section && (!strncmp(d->section, ".flexos.shared", 14) ||
+			      !strcmp(d->section, ".data_shared"));
+}
+
+static void find_crossings(struct xscan *s)
+{
+	struct flp_plan *plan = s->plan;
+	const struct flc_config *cfg = plan->cfg;
+
+	for (size_t i = 0; i < plan->ninputs; i++) {
+		const struct flp_input *in = &plan->inputs[i];
+		const struct refs *r = &s->refs[i];
+		if (in->kind == FLP_RUNTIME || in->kind == FLP_UNFOUND)
+			continue;
+		for (size_t k = 0; k < r->n; k++) {
+			size_t f = strmap_get(&s->first, r->names[k]);
+			if (!f || strmap_get(&s->comp[in->compartment], r->names[k]))
+				continue;
+			const struct def *d = &s->defs[f - 1];
+			const struct flp_input *to = &plan->inputs[d->input];
+			/* A shared library's variables are the loader's: not isolated. */
+			if (!d->function && to->kind == FLP_SHARED)
+				continue;
+			size_t at = 0;
+			bool shared = !d->function &&
+				      (in_shared_section(d) ||
+				       (to->library != FLP_NONE &&
+					flc_names_has(&cfg->libraries[to->library].shared_data,
+						      d->name, &at)));
+			plan->xrefs = xrealloc(plan->xrefs, (plan->nxrefs + 1) * sizeof(*plan->xrefs));
+			plan->xrefs[plan->nxrefs++] = (struct flp_xref){
+				.symbol = xstrdup(d->name),
+				.from = i,
+				.to = d->input,
+				.function = d->function,
+				.shared = shared,
+				.count = r->counts[k],
+			};
+			if (!flp_isolates(plan) || (d->function && is_callback(cfg, d->name)))
+				continue;
+			if (d->function)
+				route_call(s, i, d);
+			else if (!shared)
+				refuse_variable(s, i, d);
+		}
+	}
+}
+
+int flx_find_xrefs(struct flp_plan *plan)
+{
+	const struct flc_config *cfg = plan->cfg;
+	struct xscan s = {.plan = plan};
+
+	s.comp = xcalloc(cfg->ncompartments, sizeof(*s.comp));
+	s.refs = xcalloc(plan->ninputs + 1, sizeof(*s.refs));
+	for (s.input = 0; s.input < plan->ninputs; s.input++) {
+		const struct flp_input *in = &plan->inputs[s.input];
+		if (in->kind == FLP_RUNTIME || in->kind == FLP_UNFOUND)
+			continue;
+		if (fle_symbols(in->path, on_symbol, &s) < 0 ||
+		    (in->kind != FLP_SHARED && fle_relocations(in->path, on_reloc, &s) < 0))
+			s.err = -1;
+	}
+	if (!s.err) {
+		find_crossings(&s);
+		check_shared_data_names(&s);
+		for (size_t l = 0; l < cfg->nlibraries; l++)
+			for (size_t k = 0; k < cfg->libraries[l].callbacks.count; k++)
+				route_callback(&s, l, k);
+	}
+	plan->scanned = true;
+
+	for (size_t i = 0; i < s.ndefs; i++) {
+		free(s.defs[i].name);
+		free(s.defs[i].member);
+		free(s.defs[i].section);
+	}
+	free(s.defs);
+	for (size_t c = 0; c < cfg->ncompartments; c++)
+		strmap_free(&s.comp[c]);
+	free(s.comp);
+	for (size_t i = 0; i < plan->ninputs; i++) {
+		for (size_t k = 0; k < s.refs[i].n; k++)
+			free(s.refs[i].names[k]);
+		free(s.refs[i].names);
+		free(s.refs[i].counts);
+		strmap_free(&s.refs[i].index);
+	}
+	free(s.refs);
+	strmap_free(&s.first);
+	strmap_free(&s.sec);
+	return s.err;
+}
+
+/* ---- --explain ---------------------------------------------------------- */
+
+static const char *side(const struct flp_plan *plan, size_t input, char *buf, size_t len)
+{
+	const struct flp_input *in = &plan->inputs[input];
+	const struct flc_config *cfg = plan->cfg;
+
+	if (in->library != FLP_NONE)
+		snprintf(buf, len, "%s [%s/%s]", in->arg, cfg->compartments[in->compartment].name,
+			 cfg->libraries[in->library].name);
+	else
+		snprintf(buf, len, "%s [%s]", in->arg, cfg->compartments[in->compartment].name);
+	return buf;
+}
+
+int flx_explain(FILE *f, const struct flp_plan *plan)
+{
+	const struct flc_config *cfg = plan->cfg;
+	size_t ncalls = 0, ndata = 0, callrefs = 0, datarefs = 0;
+	char a[512], b[512];
+
+	fprintf(f, "cross-compartment references (%s, mechanism %s):\n", cfg->path,
+		flc_mechanism_name(cfg->mechanism));
+	fprintf(f, "%-5s %-40s %-40s %-32s %6s  %s\n", "kind", "from [compartment/library]",
+		"to [compartment/library]", "symbol", "refs", "resolved as");
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t x = 0; x < plan->nxrefs; x++) {
+			const struct flp_xref *r = &plan->xrefs[x];
+			if (r->function != !pass)
+				continue;
+			const char *how;
+			if (!flp_isolates(plan))
+				how = "direct (nothing isolates)";
+			else if (r->function)
+				how = is_callback(cfg, r->symbol) ? "callback stub" : "gate";
+			else
+				how = r->shared ? "shared section" : "ERROR: not shared";
+			fprintf(f, "%-5s %-40s %-40s %-32s %6zu  %s\n", r->function ? "call" : "data",
+				side(plan, r->from, a, sizeof(a)), side(plan, r->to, b, sizeof(b)),
+				r->symbol, r->count, how);
+			if (r->function) {
+				ncalls++;
+				callrefs += r->count;
+			} else {
+				ndata++;
+				datarefs += r->count;
+			}
+		}
+	size_t ngates = 0, ncallbacks = 0;
+	for (size_t g = 0; g < plan->ngates; g++)
+		if (plan->gates[g].automatic && !plan->gates[g].direct) {
+			ngates += !plan->gates[g].callback;
+			ncallbacks += plan->gates[g].callback;
+		}
+	fprintf(f,
+		"total: %zu calls (%zu references) and %zu variables (%zu references) cross "
+		"compartments; %zu automatic gates, %zu callback stubs\n",
+		ncalls, callrefs, ndata, datarefs, ngates, ncallbacks);
+	return ferror(f) ? -EIO : 0;
+}
+
+/* ---- private copies ----------------------------------------------------- */
+
+static int run_objcopy(const struct flp_input *in, const char *out)
+{
+	const char *tool = getenv("OBJCOPY") && *getenv("OBJCOPY") ? getenv("OBJCOPY") : "objcopy";
+	char **args = xcalloc(in->nobjcopy_args + 4, sizeof(*args));
+	size_t n = 0;
+	pid_t pid;
+	int status = -1;
+
+	args[n++] = (char *)tool;
+	for (size_t i = 0; i < in->nobjcopy_args; i++)
+		args[n++] = in->objcopy_args[i];
+	args[n++] = in->path;
+	args[n++] = (char *)out;
+	errno = posix_spawnp(&pid, tool, NULL, NULL, args, environ);
+	if (errno)
+		fprintf(stderr, "flexos-link: cannot run '%s' to route the calls of %s through "
+				"gates: %s; install binutils or set OBJCOPY\n",
+			tool, in->arg, strerror(errno));
+	else if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		fprintf(stderr, "flexos-link: %s failed on %s (see its message above), so its "
+				"calls cannot be routed through gates\n",
+			tool, in->arg);
+	else
+		status = 0;
+	free(args);
+	return status ? -1 : 0;
+}
+
+int flx_make_copies(struct flp_plan *plan, const char *dir)
+{
+	for (size_t i = 0; i < plan->ninputs; i++) {
+		struct flp_input *in = &plan->inputs[i];
+		if (!in->nobjcopy_args)
+			continue;
+		const char *base = strrchr(in->path, '/');
+		char *name = xstrdup(base ? base + 1 : in->path);
+		for (char *p = name; *p; p++)
+			if (!script_safe((char[]){*p, 0}))
+				*p = '_';
+		in->link_path = xasprintf("%s/%zu-%s", dir, i, name);
+		free(name);
+		if (run_objcopy(in, in->link_path))
+			return -1;
+	}
+	return 0;
+}
+
+void flx_remove_copies(const struct flp_plan *plan)
+{
+	for (size_t i = 0; i < plan->ninputs; i++)
+		if (plan->inputs[i].link_path)
+			unlink(plan->inputs[i].link_path);
+}
