@@ -120,27 +120,11 @@ void flexos__mpk_gate_violation(uint64_t written, uint64_t id)
 
 const char *flexos__mpk_owner(uintptr_t a, int *comp)
 {
-	static const char *const region_names[FLEXOS_REGION_COUNT] = {
-	    [FLEXOS_REGION_TEXT] = ".text",
-	    [FLEXOS_REGION_RODATA] = ".rodata",
-	    [FLEXOS_REGION_DATA] = ".data",
-	    [FLEXOS_REGION_BSS] = ".bss",
-	};
-	const struct flexos_image *img = runtime->image;
+	const char *what;
 
-	*comp = -1;
-	for (uint32_t id = 0; id < img->ncompartments; id++) {
-		const struct flexos_compartment *c = &img->compartments[id];
-		for (int r = 0; r < FLEXOS_REGION_COUNT; r++)
-			if (a >= c->regions[r].start && a < c->regions[r].end) {
-				*comp = (int)id;
-				return region_names[r];
-			}
-		if (a >= runtime->heaps[id].start && a < runtime->heaps[id].end) {
-			*comp = (int)id;
-			return "heap";
-		}
-	}
+	*comp = flexos__owner_of(a, &what);
+	if (*comp >= 0 || what)
+		return what;
 	unsigned n = __atomic_load_n(&nstacks, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < n && i < MAX_STACKS; i++) {
 		uintptr_t hi = __atomic_load_n(&stacks[i].hi, __ATOMIC_ACQUIRE);
@@ -149,10 +133,6 @@ const char *flexos__mpk_owner(uintptr_t a, int *comp)
 			return "stack";
 		}
 	}
-	if (a >= img->shared.start && a < img->shared.end)
-		return "shared data";
-	if (a >= runtime->shared_heap.start && a < runtime->shared_heap.end)
-		return "shared heap";
 	return "platform memory";
 }
 

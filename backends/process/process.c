@@ -191,19 +191,11 @@ static int protect_others(int self)
 static int owner_of(uintptr_t a, const char **what)
 {
 	const struct flexos_image *img = rt->image;
+	int owner = flexos__owner_of(a, what);
 
+	if (owner >= 0)
+		return owner;
 	for (uint32_t j = 0; j < img->ncompartments; j++) {
-		const struct flexos_compartment *c = &img->compartments[j];
-		static const char *const names[] = {"text", "rodata", "data", "bss"};
-		for (int r = 0; r < FLEXOS_REGION_COUNT; r++)
-			if (a >= c->regions[r].start && a < c->regions[r].end) {
-				*what = names[r];
-				return (int)j;
-			}
-		if (a >= rt->heaps[j].start && a < rt->heaps[j].end) {
-			*what = "heap";
-			return (int)j;
-		}
 		uintptr_t s = stack_area + (uintptr_t)j * STACK_SLOTS * STACK_SLOT_SIZE;
 		if (a >= s && a < s + STACK_SLOTS * STACK_SLOT_SIZE) {
 			*what = "stack";
@@ -222,8 +214,8 @@ void flexos__proc_check_args(const long *args, uintptr_t fn, uint32_t callee)
 	for (int i = 0; i < 6; i++) {
 		const char *what = NULL;
 		int owner = owner_of((uintptr_t)args[i], &what);
-		if (owner < 0 || (uint32_t)owner == callee || !strcmp(what, "text") ||
-		    !strcmp(what, "rodata"))
+		if (owner < 0 || (uint32_t)owner == callee || !strcmp(what, ".text") ||
+		    !strcmp(what, ".rodata"))
 			continue;
 		flexos__say("gate from '%s' to '%s' (function %#lx): argument %d (%#lx) points "
 			    "into the %s of compartment '%s', which '%s' cannot access; pass "

@@ -15,17 +15,57 @@ static const struct flexos_image *image(void)
 	return flexos__runtime()->image;
 }
 
-int flexos__compartment_of_code(uintptr_t addr)
+const char *const flexos__region_names[FLEXOS_REGION_COUNT] = {
+	[FLEXOS_REGION_TEXT] = ".text",
+	[FLEXOS_REGION_RODATA] = ".rodata",
+	[FLEXOS_REGION_DATA] = ".data",
+	[FLEXOS_REGION_BSS] = ".bss",
+};
+
+static int in_region(uintptr_t a, const struct flexos_region *r)
+{
+	return a >= r->start && a < r->end;
+}
+
+int flexos__code_owner(uintptr_t addr)
 {
 	const struct flexos_image *img = image();
 
-	for (uint32_t id = 0; id < img->ncompartments; id++) {
-		const struct flexos_region *t =
-			&img->compartments[id].regions[FLEXOS_REGION_TEXT];
-		if (addr >= t->start && addr < t->end)
+	for (uint32_t id = 0; id < img->ncompartments; id++)
+		if (in_region(addr, &img->compartments[id].regions[FLEXOS_REGION_TEXT]))
 			return (int)id;
+	return -1;
+}
+
+int flexos__compartment_of_code(uintptr_t addr)
+{
+	int id = flexos__code_owner(addr);
+	return id >= 0 ? id : (int)image()->default_id;
+}
+
+int flexos__owner_of(uintptr_t addr, const char **what)
+{
+	const struct flexos_runtime *rt = flexos__runtime();
+	const struct flexos_image *img = rt->image;
+
+	for (uint32_t id = 0; id < img->ncompartments; id++) {
+		for (int r = 0; r < FLEXOS_REGION_COUNT; r++)
+			if (in_region(addr, &img->compartments[id].regions[r])) {
+				*what = flexos__region_names[r];
+				return (int)id;
+			}
+		if (in_region(addr, &rt->heaps[id])) {
+			*what = "heap";
+			return (int)id;
+		}
 	}
-	return (int)img->default_id;
+	if (in_region(addr, &img->shared))
+		*what = "shared data";
+	else if (in_region(addr, &rt->shared_heap))
+		*what = "shared heap";
+	else
+		*what = NULL;
+	return -1;
 }
 
 /* noinline: the return address must be our caller's. */
@@ -64,13 +104,6 @@ const char *flexos_backend_name(void)
 	return flexos__backend.name;
 }
 
-static const char *const region_names[FLEXOS_REGION_COUNT] = {
-	[FLEXOS_REGION_TEXT] = "text",
-	[FLEXOS_REGION_RODATA] = "rodata",
-	[FLEXOS_REGION_DATA] = "data",
-	[FLEXOS_REGION_BSS] = "bss",
-};
-
 static void print_region(FILE *f, const char *name, const struct flexos_region *r)
 {
 	fprintf(f, "    %-8s %#14lx-%#14lx %8lu KiB\n", name, (unsigned long)r->start,
@@ -94,7 +127,7 @@ int flexos_print_map(FILE *f)
 				fprintf(f, " %s", img->libraries[l].name);
 		fprintf(f, "\n");
 		for (int r = 0; r < FLEXOS_REGION_COUNT; r++)
-			print_region(f, region_names[r], &c->regions[r]);
+			print_region(f, flexos__region_names[r] + 1, &c->regions[r]);
 		print_region(f, "heap", &rt->heaps[id]);
 	}
 	fprintf(f, "  shared\n");

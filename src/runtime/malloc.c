@@ -34,16 +34,9 @@ extern void __libc_free(void *p);
 /* The heap serving a call from code at ret, or NULL for glibc's. */
 static struct flexos__heap *heap_for(void *ret)
 {
-	const struct flexos_runtime *rt = flexos__runtime();
-	const struct flexos_image *img = rt->image;
-	uintptr_t pc = (uintptr_t)ret;
-
-	for (uint32_t id = 0; id < img->ncompartments; id++) {
-		const struct flexos_region *t = &img->compartments[id].regions[FLEXOS_REGION_TEXT];
-		if (pc >= t->start && pc < t->end)
-			return flexos__heap_of(flexos__backend.current());
-	}
-	return NULL;
+	if (flexos__code_owner((uintptr_t)ret) < 0)
+		return NULL;
+	return flexos__heap_of(flexos__backend.current());
 }
 
 /* The heap p was allocated from, or NULL for glibc's; diagnoses a foreign one. */

@@ -32,8 +32,22 @@ extern __thread int flexos__gate_error;
 void flexos__dss_switch(uintptr_t save[2], const uintptr_t load[2]);
 void flexos__dss_free(uintptr_t state[2]);
 
+/* The compartment whose .text holds addr, or -1 outside every compartment. */
+int flexos__code_owner(uintptr_t addr);
+
 /* The compartment whose .text holds addr, or the default compartment. */
 int flexos__compartment_of_code(uintptr_t addr);
+
+/* Section names by FLEXOS_REGION_*: ".text", ".rodata", ".data", ".bss". */
+extern const char *const flexos__region_names[FLEXOS_REGION_COUNT];
+
+/*
+ * Which compartment's sections or heap hold addr: returns its id and sets
+ * *what to the section name or "heap"; or returns -1 and sets *what to
+ * "shared data", "shared heap" or NULL (memory of no compartment). Stacks
+ * are the backends' to add. Async-signal-safe after start-up.
+ */
+int flexos__owner_of(uintptr_t addr, const char **what);
 
 /*
  * Prints "flexos: " and the message to stderr without allocating (safe in

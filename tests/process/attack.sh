@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/process/lib.sh"
 build_tapp
 comps="ca cb cc"
-kinds="data bss heap stack"
+kinds=".data .bss heap stack"
 total=0 blocked=0
 for a in 0 1 2; do
 	for b in 0 1 2; do

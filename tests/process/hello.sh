@@ -22,10 +22,10 @@ $RUN "$WORK/hello-process" --attack >"$WORK/attack.out" 2>"$WORK/attack.err" || 
 [ "$status" -eq 123 ] || fail "hello --attack exited $status, expected 123"
 expect_output "$WORK/attack.out" "reading the application's secret"
 ! grep -q "not isolated" "$WORK/attack.out" || fail "the library read the secret"
-expect_output "$WORK/attack.err" "^flexos: compartment 'comp2' \(pid [0-9]+\) crashed: signal 11 \(Segmentation fault\) at address 0x[0-9a-f]+, in the data of compartment 'comp1'"
+expect_output "$WORK/attack.err" "^flexos: compartment 'comp2' \(pid [0-9]+\) crashed: signal 11 \(Segmentation fault\) at address 0x[0-9a-f]+, in the \.data of compartment 'comp1'"
 ok "hello --attack faults in comp2 and exits 123 with a report"
 no_orphans "hello --attack"
 
 FLEXOS_CHECK_POINTERS=1 $RUN "$WORK/hello-process" --attack >/dev/null 2>"$WORK/check.err" || true
-expect_output "$WORK/check.err" "argument 6 \(0x[0-9a-f]+\) points into the data of compartment 'comp1', which 'comp2' cannot access"
+expect_output "$WORK/check.err" "argument 6 \(0x[0-9a-f]+\) points into the \.data of compartment 'comp1', which 'comp2' cannot access"
 ok "FLEXOS_CHECK_POINTERS=1 names the private pointer"
