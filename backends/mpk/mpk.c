@@ -8,6 +8,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -143,6 +144,21 @@ static int tag(const struct flexos_region *r, int prot, int key)
 	return pkey_mprotect((void *)r->start, r->end - r->start, prot, key) ? -errno : 0;
 }
 
+/*
+ * The shared libraries of compartments have destructors (crtstuff's, at
+ * least) that _dl_fini runs after main, in the default compartment. This
+ * handler runs before it (it was registered later): isolation of those
+ * libraries' data ends with main.
+ */
+static void release_shlib_data(void)
+{
+	for (uint32_t i = 0; i < runtime->nshlib_regions; i++) {
+		const struct flexos_shlib_region *r = &runtime->shlib_regions[i];
+		if (r->kind == FLEXOS_SHLIB_DATA)
+			tag(&r->range, PROT_READ | PROT_WRITE, 0);
+	}
+}
+
 static int mpk_init(const struct flexos_runtime *rt)
 {
 	const struct flexos_image *img = rt->image;
@@ -205,6 +221,20 @@ static int mpk_init(const struct flexos_runtime *rt)
 			return err;
 		}
 	}
+	for (uint32_t i = 0; i < rt->nshlib_regions; i++) {
+		const struct flexos_shlib_region *r = &rt->shlib_regions[i];
+		if (r->kind != FLEXOS_SHLIB_DATA)
+			continue;
+		if ((err = tag(&r->range, PROT_READ | PROT_WRITE, flexos__mpk_keys[r->compartment]))) {
+			flexos__say("cannot tag a shared library's data (%#lx) for compartment "
+				    "'%s': %s",
+				    (unsigned long)r->range.start,
+				    img->compartments[r->compartment].name, strerror(-err));
+			return err;
+		}
+	}
+	if (rt->nshlib_regions && atexit(release_shlib_data))
+		return -ENOMEM;
 	if (mprotect(flexos__mpk_pkru, sizeof(flexos__mpk_pkru), PROT_READ))
 		return -errno;
 

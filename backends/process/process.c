@@ -184,6 +184,12 @@ static int protect_others(int self)
 		if (!err)
 			err = revoke_range(rt->heaps[j].start, rt->heaps[j].end);
 	}
+	/* A shared library's data has no shared copy, even for a sandbox's host. */
+	for (uint32_t i = 0; i < rt->nshlib_regions && !err; i++) {
+		const struct flexos_shlib_region *r = &rt->shlib_regions[i];
+		if (r->kind == FLEXOS_SHLIB_DATA && (int)r->compartment != self)
+			err = revoke_range(r->range.start, r->range.end);
+	}
 	return err;
 }
 
@@ -360,9 +366,25 @@ static void shutdown_children(void)
 		;
 }
 
+/*
+ * The shared libraries of compartments have destructors (crtstuff's, at
+ * least) that _dl_fini runs in this process after the atexit handlers.
+ * Once the compartments are gone their stale copies here can be opened.
+ */
+static void reopen_shlib_data(void)
+{
+	for (uint32_t i = 0; i < rt->nshlib_regions; i++) {
+		const struct flexos_shlib_region *r = &rt->shlib_regions[i];
+		if (r->kind == FLEXOS_SHLIB_DATA)
+			mprotect((void *)r->range.start, r->range.end - r->range.start,
+				 PROT_READ | PROT_WRITE);
+	}
+}
+
 static void at_exit(void)
 {
 	shutdown_children();
+	reopen_shlib_data();
 }
 
 void flexos__proc_handle_end(void)

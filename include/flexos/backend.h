@@ -22,7 +22,7 @@
 /* "FLEXOS\0\1": the image descriptor's magic number. */
 #define FLEXOS_IMAGE_MAGIC 0x0100534f58454c46ULL
 /* Bumped whenever the layout of struct flexos_image changes. */
-#define FLEXOS_IMAGE_VERSION 1
+#define FLEXOS_IMAGE_VERSION 2
 
 /* Values of flexos_image.mechanism and flexos_backend.mechanism. */
 #define FLEXOS_MECH_NONE 0
@@ -79,6 +79,13 @@ struct flexos_library {
 	uint32_t reserved;
 };
 
+/* A shared library a library of the config claims: its data is its compartment's. */
+struct flexos_shlib {
+	const char *path; /* realpath() at link time */
+	uint32_t compartment;
+	uint32_t reserved;
+};
+
 struct flexos_backend;
 
 /*
@@ -98,7 +105,28 @@ struct flexos_image {
 	struct flexos_region shared; /* the shared static data section */
 	const struct flexos_backend *backend;
 	const char *config_path; /* the flexos.yaml it was linked from */
+	uint32_t nshlibs;
+	uint32_t reserved2;
+	const struct flexos_shlib *shlibs;
 };
+
+/*
+ * Kinds of flexos_shlib_region. Only the data is the compartment's: the
+ * read-only segments and RELRO hold the symbol tables and .dynamic that the
+ * dynamic loader reads on behalf of every compartment.
+ */
+#define FLEXOS_SHLIB_TEXT 0 /* code: it says which compartment runs */
+#define FLEXOS_SHLIB_DATA 1 /* .data, .bss, .got.plt: to protect, read/write */
+
+/* A page-aligned range of a loaded shared library of a compartment. */
+struct flexos_shlib_region {
+	struct flexos_region range;
+	uint32_t compartment;
+	uint32_t kind; /* FLEXOS_SHLIB_* */
+};
+
+/* The most such ranges in an image (two per library, usually). */
+#define FLEXOS_MAX_SHLIB_REGIONS 64
 
 /*
  * What the runtime hands a backend: the image, and the memory it created.
@@ -108,6 +136,9 @@ struct flexos_runtime {
 	const struct flexos_image *image;
 	struct flexos_region heaps[FLEXOS_MAX_COMPARTMENTS];
 	struct flexos_region shared_heap;
+	/* The loaded shared libraries that compartments claim, by segment. */
+	uint32_t nshlib_regions;
+	struct flexos_shlib_region shlib_regions[FLEXOS_MAX_SHLIB_REGIONS];
 };
 
 struct flexos_backend {

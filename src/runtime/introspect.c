@@ -27,14 +27,24 @@ static int in_region(uintptr_t a, const struct flexos_region *r)
 	return a >= r->start && a < r->end;
 }
 
+/* The compartment of a shared library's range of this kind holding addr, or -1. */
+static int shlib_owner(const struct flexos_runtime *rt, uintptr_t addr, uint32_t kind)
+{
+	for (uint32_t i = 0; i < rt->nshlib_regions; i++)
+		if (rt->shlib_regions[i].kind == kind && in_region(addr, &rt->shlib_regions[i].range))
+			return (int)rt->shlib_regions[i].compartment;
+	return -1;
+}
+
 int flexos__code_owner(uintptr_t addr)
 {
-	const struct flexos_image *img = image();
+	const struct flexos_runtime *rt = flexos__runtime();
+	const struct flexos_image *img = rt->image;
 
 	for (uint32_t id = 0; id < img->ncompartments; id++)
 		if (in_region(addr, &img->compartments[id].regions[FLEXOS_REGION_TEXT]))
 			return (int)id;
-	return -1;
+	return shlib_owner(rt, addr, FLEXOS_SHLIB_TEXT);
 }
 
 int flexos__compartment_of_code(uintptr_t addr)
@@ -58,6 +68,11 @@ int flexos__owner_of(uintptr_t addr, const char **what)
 			*what = "heap";
 			return (int)id;
 		}
+	}
+	int owner = shlib_owner(rt, addr, FLEXOS_SHLIB_DATA);
+	if (owner >= 0) {
+		*what = "shared library's data";
+		return owner;
 	}
 	if (in_region(addr, &img->shared))
 		*what = "shared data";
@@ -129,6 +144,12 @@ int flexos_print_map(FILE *f)
 		for (int r = 0; r < FLEXOS_REGION_COUNT; r++)
 			print_region(f, flexos__region_names[r] + 1, &c->regions[r]);
 		print_region(f, "heap", &rt->heaps[id]);
+		for (uint32_t i = 0; i < rt->nshlib_regions; i++)
+			if (rt->shlib_regions[i].compartment == id)
+				print_region(f,
+					     rt->shlib_regions[i].kind == FLEXOS_SHLIB_TEXT ? "so text"
+											    : "so data",
+					     &rt->shlib_regions[i].range);
 	}
 	fprintf(f, "  shared\n");
 	print_region(f, "data", &img->shared);

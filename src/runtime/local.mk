@@ -7,5 +7,6 @@ libflexos_a_SOURCES = \
 	src/runtime/start.c \
 	src/runtime/shared.c \
 	src/runtime/introspect.c \
+	src/runtime/shlib.c \
 	src/runtime/say.c
 libflexos_a_CFLAGS = $(AM_CFLAGS) -fPIE

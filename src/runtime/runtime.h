@@ -32,6 +32,12 @@ extern __thread int flexos__gate_error;
 void flexos__dss_switch(uintptr_t save[2], const uintptr_t load[2]);
 void flexos__dss_free(uintptr_t state[2]);
 
+/*
+ * Fills rt->shlib_regions from the image's shared libraries that are
+ * loaded. Returns 0, or -1 if there are too many segments.
+ */
+int flexos__find_shlibs(struct flexos_runtime *rt);
+
 /* The compartment whose .text holds addr, or -1 outside every compartment. */
 int flexos__code_owner(uintptr_t addr);
 

@@ -90,6 +90,10 @@ void flexos__start(int argc, char **argv, char **envp)
 	check_image(img);
 	runtime.image = img;
 	create_heaps(img);
+	if (flexos__find_shlibs(&runtime))
+		flexos__die(FLEXOS_EXIT_SETUP, "the shared libraries of the compartments have more "
+						"than %d segments; put fewer of them in compartments",
+			    FLEXOS_MAX_SHLIB_REGIONS);
 
 	int err = flexos__backend.init(&runtime);
 	if (err)

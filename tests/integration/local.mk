@@ -12,3 +12,9 @@ tests/integration/unmodified-vm.log: $(UNMODIFIED_DEPS) $(SQLITE_IMAGES) $(ZLIB_
 EXTRA_DIST += tests/integration/local.mk tests/integration/auto-gates.sh \
 	tests/integration/sandbox.sh tests/integration/unmodified.sh \
 	tests/integration/unmodified-vm.sh
+
+# Shared libraries claimed by a compartment (shlib.sh: process natively,
+# intel-mpk in the VM).
+TESTS += tests/integration/shlib.sh
+tests/integration/shlib.log: $(UNMODIFIED_DEPS)
+EXTRA_DIST += tests/integration/shlib.sh

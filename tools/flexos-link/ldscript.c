@@ -88,10 +88,14 @@ int flx_write_ldscript(FILE *f, const struct flp_plan *plan)
 	for (size_t k = 0; k < sizeof(flx_section_kinds) / sizeof(flx_section_kinds[0]); k++)
 		write_kind(f, plan, &flx_section_kinds[k]);
 
-	/* A gate that crosses nothing is the call itself: no added instruction. */
+	/*
+	 * A gate that crosses nothing is the call itself: no added instruction.
+	 * A script cannot name a symbol of a shared library, so for those
+	 * table.c writes a one-jump stub instead.
+	 */
 	for (size_t g = 0; g < plan->ngates; g++) {
 		const struct flp_gate *gate = &plan->gates[g];
-		if (gate->direct)
+		if (gate->direct && !gate->in_shlib)
 			fprintf(f, "PROVIDE(%s = %s);\nEXTERN(%s);\n", gate->symbol,
 				gate->target, gate->target);
 	}

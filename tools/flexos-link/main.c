@@ -170,7 +170,7 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 		  const char *table, int argc, char **argv)
 {
 	char *cc = xstrdup(getenv("CC") && *getenv("CC") ? getenv("CC") : "cc");
-	char **args = xcalloc((size_t)argc + strlen(cc) + 16, sizeof(*args));
+	char **args = xcalloc((size_t)argc + strlen(cc) + 32, sizeof(*args));
 	char *script_arg = xasprintf("-Wl,-T,%s", ldscript);
 	char *libdir_arg = xasprintf("-L%s", o->libdir);
 	char *backend_arg = xasprintf("-l%s", backend_lib(plan->cfg->mechanism));
@@ -197,6 +197,26 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	}
 	args[n++] = script_arg;
 	args[n++] = "-Wl,--wrap=main";
+	/*
+	 * A shared library in a compartment must allocate from that
+	 * compartment's heap: it binds to the image's malloc only if the image
+	 * links and exports it.
+	 */
+	if (plan->cfg->mechanism != FLC_MECH_NONE && flp_count_claimed_shlibs(plan)) {
+		static char *const exported[] = {
+			"-Wl,-u,malloc",
+			"-Wl,--export-dynamic-symbol=malloc",
+			"-Wl,--export-dynamic-symbol=calloc",
+			"-Wl,--export-dynamic-symbol=realloc",
+			"-Wl,--export-dynamic-symbol=free",
+			"-Wl,--export-dynamic-symbol=posix_memalign",
+			"-Wl,--export-dynamic-symbol=aligned_alloc",
+			"-Wl,--export-dynamic-symbol=memalign",
+			"-Wl,--export-dynamic-symbol=malloc_usable_size",
+		};
+		for (size_t k = 0; k < sizeof(exported) / sizeof(exported[0]); k++)
+			args[n++] = exported[k];
+	}
 	if (!plan->backend_archive) {
 		args[n++] = libdir_arg;
 		args[n++] = backend_arg;

@@ -370,7 +370,7 @@ static int scan_symbol(void *ctx, const struct fle_symbol *sym)
 }
 
 /* The gate's function must be defined by the library the gate names. */
-static int check_gate_target(const struct scan *s, const struct flp_gate *g)
+static int check_gate_target(const struct scan *s, struct flp_gate *g)
 {
 	const struct flp_plan *plan = s->plan;
 	const struct flc_config *cfg = plan->cfg;
@@ -379,6 +379,7 @@ static int check_gate_target(const struct scan *s, const struct flp_gate *g)
 
 	if (def) {
 		const struct flp_input *in = &plan->inputs[def - 1];
+		g->in_shlib = in->kind == FLP_SHARED;
 		if (in->library == g->library ||
 		    (!lib->ninputs && in->library == FLP_NONE &&
 		     in->compartment == g->compartment))
@@ -490,4 +491,17 @@ void flp_free(struct flp_plan *plan)
 	free(plan->gates);
 	free(plan->backend_archive);
 	memset(plan, 0, sizeof(*plan));
+}
+
+bool flp_claimed_shlib(const struct flp_input *in)
+{
+	return in->kind == FLP_SHARED && in->library != FLP_NONE && in->path;
+}
+
+size_t flp_count_claimed_shlibs(const struct flp_plan *plan)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < plan->ninputs; i++)
+		n += flp_claimed_shlib(&plan->inputs[i]);
+	return n;
 }

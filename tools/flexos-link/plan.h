@@ -67,6 +67,7 @@ struct flp_gate {
 	bool callback;
 	bool automatic;     /* found by flexos-link, not written with flexos_gate */
 	bool direct;        /* resolved to the plain call */
+	bool in_shlib;      /* fn is defined by a shared library */
 	uint64_t callers;   /* bit i: compartment i uses it */
 	const char *first_user; /* input that first referenced it, for messages */
 };
@@ -103,6 +104,16 @@ const char *flp_link_path(const struct flp_input *in);
 int flp_build(struct flp_plan *plan, const struct flc_config *cfg, int argc, char **argv);
 
 void flp_free(struct flp_plan *plan);
+
+/*
+ * Whether input is a shared library that a library of the config claims:
+ * its data becomes its compartment's at run time. Unclaimed ones (libc,
+ * libm) stay platform memory, reachable from every compartment.
+ */
+bool flp_claimed_shlib(const struct flp_input *in);
+
+/* How many inputs flp_claimed_shlib() holds for. */
+size_t flp_count_claimed_shlibs(const struct flp_plan *plan);
 
 /* Whether the argument is an input file or -l option (not a flag). */
 bool flp_is_input_arg(const char *arg);

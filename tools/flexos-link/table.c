@@ -6,6 +6,8 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 
 #include <flexos/backend.h>
 
@@ -61,11 +63,39 @@ static void write_compartments(FILE *f, const struct flc_config *cfg)
 			cfg->libraries[l].compartment_index);
 }
 
+/* Claimed shared libraries: the runtime finds them loaded, by real path. */
+static void write_shlibs(FILE *f, const struct flp_plan *plan)
+{
+	fprintf(f, "\t.balign 8\n.Lflexos_shlibs:\n");
+	for (size_t i = 0; i < plan->ninputs; i++)
+		if (flp_claimed_shlib(&plan->inputs[i]))
+			fprintf(f, "\t.quad .Lflexos_shlib%zu\n\t.long %zu, 0\n", i,
+				plan->inputs[i].compartment);
+	fprintf(f, "\t.section .rodata.flexos__strings,\"a\"\n");
+	for (size_t i = 0; i < plan->ninputs; i++) {
+		if (!flp_claimed_shlib(&plan->inputs[i]))
+			continue;
+		char label[64], *real = realpath(plan->inputs[i].path, NULL);
+		snprintf(label, sizeof(label), ".Lflexos_shlib%zu", i);
+		write_string(f, label, real ? real : plan->inputs[i].path);
+		free(real);
+	}
+	fprintf(f, "\t.section .data.rel.ro.flexos__image,\"aw\"\n");
+}
+
 static void write_stubs(FILE *f, const struct flp_plan *plan)
 {
 	fprintf(f, "\n\t.text\n");
 	for (size_t g = 0; g < plan->ngates; g++) {
 		const struct flp_gate *gate = &plan->gates[g];
+		if (gate->direct && gate->in_shlib) {
+			fprintf(f,
+				"\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n%s:\n"
+				"\tjmp %s@PLT\n\t.size %s, .-%s\n",
+				gate->symbol, gate->symbol, gate->symbol, gate->symbol,
+				gate->target, gate->symbol, gate->symbol);
+			continue;
+		}
 		if (gate->direct)
 			continue;
 		/* The contract of flexos__backend_gate: %r11 callee, %r10 its compartment. */
@@ -98,9 +128,11 @@ int flx_write_table(FILE *f, const struct flp_plan *plan)
 	fprintf(f, "\t.quad .Lflexos_compartments, .Lflexos_libraries\n"
 		   "\t.quad __flexos_shared_start, __flexos_shared_end\n"
 		   "\t.quad flexos__backend\n"
-		   "\t.quad .Lflexos_config\n"
-		   "\t.size flexos__image, .-flexos__image\n");
+		   "\t.quad .Lflexos_config\n");
+	fprintf(f, "\t.long %zu, 0\n\t.quad .Lflexos_shlibs\n", flp_count_claimed_shlibs(plan));
+	fprintf(f, "\t.size flexos__image, .-flexos__image\n");
 	write_compartments(f, cfg);
+	write_shlibs(f, plan);
 
 	fprintf(f, "\n\t.section .rodata.flexos__strings,\"a\"\n");
 	write_string(f, ".Lflexos_config", cfg->path);
