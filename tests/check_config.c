@@ -140,7 +140,7 @@ END_TEST
 START_TEST(accepts_nested_mapping)
 {
 	expect_ok("compartments:\n"
-		  "- comp1: {mechanism: process, default: true}\n"
+		  "- comp1: {mechanism: process, default: true, stack: shared}\n"
 		  "- comp2:\n"
 		  "    mechanism: process\n"
 		  "    stack: shared\n"
@@ -151,6 +151,7 @@ START_TEST(accepts_nested_mapping)
 	ck_assert_int_eq(cfg.mechanism, FLC_MECH_PROCESS);
 	ck_assert(cfg.compartments[0].is_default);
 	ck_assert_uint_eq(cfg.default_index, 0);
+	ck_assert_int_eq(cfg.compartments[0].stack, FLC_STACK_SHARED);
 	ck_assert_int_eq(cfg.compartments[1].stack, FLC_STACK_SHARED);
 	ck_assert_int_eq(cfg.compartments[1].on_crash, FLC_CRASH_RESTART);
 	ck_assert_uint_eq(cfg.compartments[1].mechanism_pos.line, 4);
@@ -604,6 +605,49 @@ START_TEST(rejects_mixed_with_default_mechanism)
 }
 END_TEST
 
+/* The stack mode is per image: one compartment saying shared is an error. */
+START_TEST(rejects_mixed_stacks)
+{
+	expect_error("compartments:\n"
+		     "- comp1:\n"
+		     "  mechanism: intel-mpk\n"
+		     "  default: True\n"
+		     "- comp2:\n"
+		     "  mechanism: intel-mpk\n"
+		     "  stack: shared\n",
+		     "flexos.yaml:7:10: error: compartment 'comp2' uses stack shared but 'comp1' uses private (the default): the stack mode is per image: set 'stack: shared' on every compartment, or on none");
+}
+END_TEST
+
+START_TEST(rejects_mixed_stacks_default_last)
+{
+	expect_error("compartments:\n"
+		     "- comp1: {default: true, stack: shared}\n"
+		     "- comp2: {stack: shared}\n"
+		     "- comp3:\n",
+		     "flexos.yaml:4:3: error: compartment 'comp3' uses stack private (the default) but 'comp1' uses shared: the stack mode is per image");
+}
+END_TEST
+
+START_TEST(rejects_mixed_stacks_explicit)
+{
+	expect_error("compartments:\n"
+		     "- comp1: {default: true, stack: shared}\n"
+		     "- comp2: {stack: private}\n",
+		     "flexos.yaml:3:18: error: compartment 'comp2' uses stack private but 'comp1' uses shared: the stack mode is per image: set 'stack: shared' on every compartment, or on none");
+}
+END_TEST
+
+/* A bad stack value is one error, not also a mixed mode. */
+START_TEST(rejects_unknown_stack_not_mixed)
+{
+	expect_error("compartments:\n"
+		     "- comp1: {default: true, stack: split}\n"
+		     "- comp2: {stack: shared}\n",
+		     "flexos.yaml:2:33: error: unknown stack 'split' (expected private or shared)");
+}
+END_TEST
+
 START_TEST(warns_empty_compartment)
 {
 	expect_ok("compartments:\n"
@@ -858,6 +902,10 @@ Suite *config_suite(void)
 	tcase_add_test(bad, rejects_too_many_process);
 	tcase_add_test(bad, rejects_mixed_mechanisms);
 	tcase_add_test(bad, rejects_mixed_with_default_mechanism);
+	tcase_add_test(bad, rejects_mixed_stacks);
+	tcase_add_test(bad, rejects_mixed_stacks_default_last);
+	tcase_add_test(bad, rejects_mixed_stacks_explicit);
+	tcase_add_test(bad, rejects_unknown_stack_not_mixed);
 	tcase_add_test(bad, rejects_compartment_name_not_identifier);
 	tcase_add_test(bad, rejects_library_name_not_identifier);
 	tcase_add_test(bad, rejects_duplicate_key);

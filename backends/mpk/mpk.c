@@ -4,6 +4,8 @@
  * heap and stacks are reachable only while it runs. Key 0 stays with the
  * platform (C library, loader, TLS) and the shared areas, and every
  * compartment's PKRU allows it. The gate (gate.S) switches PKRU and stack.
+ * With shared stacks (per image) every stack stays key 0 and the gate
+ * switches PKRU only.
  */
 #include "autoconfig.h"
 
@@ -90,10 +92,21 @@ struct mpk_thread *flexos__mpk_self(void)
 	return t;
 }
 
+int flexos__mpk_shared_stacks(void)
+{
+	const struct flexos_image *img = runtime->image;
+
+	return img->ncompartments && (img->compartments[0].flags & FLEXOS_COMP_SHARED_STACKS);
+}
+
 void flexos__mpk_gate_slow(uint64_t callee)
 {
 	struct mpk_thread *t = flexos__mpk_self();
 
+	/* Only the private gate comes here: a keyed stack would break shared ones. */
+	if (flexos__mpk_shared_stacks())
+		flexos__abort("gate: the private-stack gate was entered in an image with "
+			      "shared stacks");
 	callee &= MPK_SLOTS - 1;
 	if (callee >= flexos__mpk_ncomp)
 		flexos__abort("gate: no compartment %lu in this image (%u compartments)",
@@ -167,12 +180,14 @@ static int mpk_init(const struct flexos_runtime *rt)
 	runtime = rt;
 	flexos__mpk_ncomp = img->ncompartments;
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
-		if (img->compartments[id].flags & FLEXOS_COMP_SHARED_STACKS)
+		/* flexos-link enforces this; a hand-made table must not mix the modes. */
+		if ((img->compartments[id].flags ^ img->compartments[0].flags) &
+		    FLEXOS_COMP_SHARED_STACKS)
 			flexos__die(FLEXOS_EXIT_SETUP,
-				    "%s: compartment '%s' asks for shared stacks, which the "
-				    "intel-mpk backend does not implement yet; remove "
-				    "'stack: shared' (private stacks are the default)",
-				    img->config_path, img->compartments[id].name);
+				    "%s: compartments '%s' and '%s' use different stack modes, "
+				    "which is per image; relink the image with flexos-link",
+				    img->config_path, img->compartments[0].name,
+				    img->compartments[id].name);
 		int key = pkey_alloc(0, 0);
 		if (key < 0 && id == 0)
 			flexos__die(FLEXOS_EXIT_SETUP,
@@ -246,6 +261,13 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 {
 	uint32_t def = runtime->image->default_id;
 	struct mpk_thread *t = flexos__mpk_self();
+
+	if (flexos__mpk_shared_stacks()) {
+		/* main stays on the process's stack, key 0 like every stack. */
+		t->cur = def;
+		flexos__mpk_enter(def);
+		return main_fn(argc, argv, envp);
+	}
 	char *top = map_stack(MPK_MAIN_STACK_SIZE, (int)def);
 
 	if (!top)

@@ -94,6 +94,15 @@ extern int flexos__mpk_keys[MPK_SLOTS] __attribute__((visibility("hidden")));
 /* Number of compartments of the image. */
 extern uint32_t flexos__mpk_ncomp __attribute__((visibility("hidden")));
 
+/*
+ * Whether the image uses shared stacks (every compartment says 'stack:
+ * shared'): then every stack is key 0, main and the scheduler's threads
+ * stay on theirs and the gate switches PKRU only. Read from the image
+ * descriptor, which is read-only, not from a variable a compartment could
+ * overwrite.
+ */
+int flexos__mpk_shared_stacks(void);
+
 /* Called by the gate when this thread has no stack in callee yet. */
 void flexos__mpk_gate_slow(uint64_t callee);
 

@@ -10,6 +10,9 @@
  * path) outlive it as spares of their compartment: the next thread that
  * enters that compartment reuses one. They keep their key and their entry
  * in the fault report's table, which never shrinks.
+ *
+ * With shared stacks a thread has one stack, the scheduler's, left at key 0
+ * so that every compartment the thread enters can use it.
  */
 #include "autoconfig.h"
 
@@ -65,7 +68,8 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size)
 
 	memset(u, 0, sizeof(*u));
 	/* A thread starts in its creator's compartment, on a stack of its key. */
-	if (pkey_mprotect(stack, size, PROT_READ | PROT_WRITE, flexos__mpk_keys[c]))
+	if (!flexos__mpk_shared_stacks() &&
+	    pkey_mprotect(stack, size, PROT_READ | PROT_WRITE, flexos__mpk_keys[c]))
 		return -errno;
 	u->cur = c;
 	u->home = c;

@@ -7,12 +7,18 @@
  * saves the six argument registers where C can read them and calls
  * flexos__proc_gate(args, fn, compartment), which carries the call to the
  * compartment's process and back.
+ *
+ * Each process has its own stacks whatever the image says, so the entry
+ * for shared stacks (flexos__backend_gate_shared_stacks) is this one.
  */
 	.text
 	.globl	flexos__backend_gate
 	.type	flexos__backend_gate, @function
+	.globl	flexos__backend_gate_shared_stacks
+	.type	flexos__backend_gate_shared_stacks, @function
 	.balign	16
 flexos__backend_gate:
+flexos__backend_gate_shared_stacks:
 	cmpl	%r10d, flexos__proc_self(%rip)
 	jne	1f
 	jmp	*%r11
@@ -33,4 +39,5 @@ flexos__backend_gate:
 	leave
 	ret
 	.size	flexos__backend_gate, .-flexos__backend_gate
+	.size	flexos__backend_gate_shared_stacks, .-flexos__backend_gate_shared_stacks
 	.section .note.GNU-stack,"",@progbits

@@ -9,7 +9,9 @@
  * under backends/. Every backend archive defines the same symbols:
  *
  *   flexos__backend       the descriptor below;
- *   flexos__backend_gate  the entry of every generated gate stub.
+ *   flexos__backend_gate  the entry of every generated gate stub;
+ *   flexos__backend_gate_shared_stacks  the same for images with shared
+ *                         stacks (stack: shared).
  *
  * flexos-link writes an image descriptor (struct flexos_image) into each
  * image; it points at flexos__backend, which is how the backend archive is
@@ -211,6 +213,16 @@ extern const struct flexos_backend flexos__backend;
  * result to the stub's caller.
  */
 void flexos__backend_gate(void);
+
+/*
+ * The entry of the gate stubs of an image whose compartments all say
+ * 'stack: shared' (the stack mode is per image). Same register contract as
+ * flexos__backend_gate, but the callee runs on the caller's stack, so the
+ * caller may hand it pointers to its stack variables; every stack of the
+ * image is then reachable from every compartment. A backend without stack
+ * switching makes it an alias of flexos__backend_gate.
+ */
+void flexos__backend_gate_shared_stacks(void);
 
 /* The image descriptor flexos-link wrote; NULL if it did not link this. */
 extern const struct flexos_image flexos__image __attribute__((weak));

@@ -53,6 +53,13 @@ long NAME(add)(long a, long b)
 	return 2 * a + b;
 }
 
+/* Writes through a pointer its caller hands it, to its stack say. */
+long NAME(fill)(long *p, long x)
+{
+	*p = x;
+	return 0;
+}
+
 long NAME(call)(long (*cb)(long), long x)
 {
 	return cb(x + 1) + 1;

@@ -12,6 +12,7 @@ enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 	long lib##n##_probe(uintptr_t addr, int write); \
 	long lib##n##_add(long a, long b);              \
 	long lib##n##_call(long (*cb)(long), long x);   \
+	long lib##n##_fill(long *p, long x);            \
 	long lib##n##_print(const char *who);
 
 ATTACKLIB_API(1)

@@ -18,6 +18,16 @@ tests/mpk/attack: tests/mpk/attack.yaml tests/mpk/attack.o $(check_LIBRARIES) $(
 	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c $(srcdir)/tests/mpk/attack.yaml -o $@ \
 		tests/mpk/attack.o tests/mpk/libmpkattack1.a tests/mpk/libmpkattack2.a -lpthread
 
+# The same objects with shared stacks: every compartment says 'stack: shared'.
+tests/mpk/attack-shared.yaml: tests/mpk/attack.yaml
+	$(AM_V_GEN)$(MKDIR_P) tests/mpk && \
+		awk '{ print } /mechanism: intel-mpk/ { print "  stack: shared" }' \
+		$(srcdir)/tests/mpk/attack.yaml >$@
+
+tests/mpk/attack-shared: tests/mpk/attack-shared.yaml tests/mpk/attack.o $(check_LIBRARIES) $(MPK_LINK_DEPS)
+	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c tests/mpk/attack-shared.yaml -o $@ \
+		tests/mpk/attack.o tests/mpk/libmpkattack1.a tests/mpk/libmpkattack2.a -lpthread
+
 # The hello example, isolated with intel-mpk.
 tests/mpk/two-mpk.yaml: examples/hello/two.yaml
 	$(AM_V_GEN)$(MKDIR_P) tests/mpk && \
@@ -27,10 +37,10 @@ tests/mpk/hello-mpk: tests/mpk/two-mpk.yaml examples/hello/app.o examples/hello/
 	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c tests/mpk/two-mpk.yaml -o $@ \
 		examples/hello/app.o examples/hello/libsecret.a
 
-MPK_IMAGES = tests/mpk/attack tests/mpk/hello-mpk
+MPK_IMAGES = tests/mpk/attack tests/mpk/attack-shared tests/mpk/hello-mpk
 tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two
 tests/mpk/no-pku.log: tests/mpk/hello-mpk
 
 TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh
-CLEANFILES += tests/mpk/attack.o tests/mpk/two-mpk.yaml $(MPK_IMAGES)
+CLEANFILES += tests/mpk/attack.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
 EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/no-pku.sh tests/mpk/vm.sh

@@ -2,7 +2,10 @@
 # The intel-mpk tests that need protection keys, in one boot of the
 # emulated-PKU VM (tests/vm/run; natively where the host has PKU): the
 # attack matrix, the forged gate, nested gates, stdio, threads, the gate
-# path length and the hello example, isolated and attacked.
+# path length and the hello example, isolated and attacked; then the same
+# image linked with shared stacks (attack-shared): a library writing into
+# its caller's stack, the matrix without stack isolation, nested gates,
+# threads, the forged shared gate and its path length.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 set -u
 top_srcdir=${top_srcdir:-.}
@@ -21,6 +24,14 @@ $b/tests/mpk/attack --count
 $b/tests/mpk/hello-mpk
 --expect-status=123 $b/tests/mpk/hello-mpk --attack
 $b/tests/sched/sched-mpk
+$b/tests/mpk/attack-shared --stackptr
+--expect-status=123 $b/tests/mpk/attack --stackptr
+$b/tests/mpk/attack-shared --matrix shared
+$b/tests/mpk/attack-shared --nested
+$b/tests/mpk/attack-shared --threads
+--expect-status=134 $b/tests/mpk/attack-shared --forge shared-entry
+--expect-status=134 $b/tests/mpk/attack-shared --forge shared-exit
+$b/tests/mpk/attack-shared --count shared
 EOS
 
 # backtrace() loads libgcc_s when it first runs: the VM needs it.
@@ -54,14 +65,17 @@ check() {    # check N TEXT WHAT
 	fi
 }
 
-m=$(output 1 | sed -n 's/^\([0-9]*\)\/\([0-9]*\) blocked$/\1 \2/p')
-set -- $m
-if [ $# = 2 ] && [ "$1" = "$2" ] && [ "$1" -gt 0 ]; then
-	echo "vm.sh: ok: attack matrix: $1/$2 blocked"
-else
-	echo "vm.sh: FAIL: attack matrix: '$m' blocked"
-	fail=1
-fi
+matrix() {  # matrix N WHAT: every attack of command N's matrix blocked
+	m=$(output "$1" | sed -n 's/^\([0-9]*\)\/\([0-9]*\) blocked$/\1 \2/p')
+	set -- $m "$2"
+	if [ $# = 3 ] && [ "$1" = "$2" ] && [ "$1" -gt 0 ]; then
+		echo "vm.sh: ok: $3: $1/$2 blocked"
+	else
+		echo "vm.sh: FAIL: $3: '$m' blocked"
+		fail=1
+	fi
+}
+matrix 1 "attack matrix"
 check 1 "42/42 shared or own accesses allowed" "attack matrix: shared and own accesses"
 check 2 "something jumped into the middle of a gate" "forged gate entry stopped"
 check 3 "something jumped into the middle of a gate" "forged gate exit stopped"
@@ -72,6 +86,20 @@ check 7 "so 40 besides the WRPKRUs" "gate path length"
 check 9 "compartment 'comp2' tried to read" "hello --attack: the report names the library's compartment"
 check 9 "belongs to compartment 'comp1': .data" "hello --attack: and the application's"
 check 10 "sched-image: ok" "scheduler threads switching while in different compartments"
+
+# Shared stacks (attack-shared, every compartment 'stack: shared').
+check 11 "stackptr: 42 (expected 42): ok" "shared stacks: a library writes into its caller's stack variable"
+check 12 "compartment 'lib1' tried to write " "private stacks: the same write is a fault"
+check 12 "belongs to compartment 'app': stack" "private stacks: the report names app's stack"
+matrix 13 "shared stacks: data, bss and heap attack matrix"
+check 13 "42/42 shared or own accesses allowed" "shared stacks: shared and own accesses"
+check 13 "12/12 accesses to another compartment's stack succeeded" \
+	"shared stacks: stacks are reachable from every compartment (expected, not isolated)"
+check 14 "nested: 27 (expected 27): ok" "shared stacks: nested gates and callbacks"
+check 15 "threads: ok" "shared stacks: 4 threads x 101000 gates"
+check 16 "something jumped into the middle of a gate" "shared stacks: forged gate entry stopped"
+check 17 "something jumped into the middle of a gate" "shared stacks: forged gate exit stopped"
+check 18 "so 35 besides the WRPKRUs" "shared stacks: gate path length"
 
 # The isolated hello prints what the unisolated one prints, backend aside.
 norm() { sed 's/backend [a-z-]*,/backend X,/'; }

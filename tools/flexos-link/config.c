@@ -69,9 +69,12 @@ static const char *const hardening_names[] = {
 struct comp_extra {
 	struct flc_pos default_pos; /* of the 'true' when marked default */
 	bool has_mechanism;
+	struct flc_pos stack_pos; /* of the 'stack' value, when there is one */
+	bool has_stack;
 	/* Set after an error on that key, which then needs no second error. */
 	bool bad_mechanism;
 	bool bad_default;
+	bool bad_stack;
 };
 
 /*
@@ -425,8 +428,13 @@ static void parse_compartment_options(struct parser *p, struct flc_compartment *
 			break;
 		case CKEY_STACK:
 			c = choose(p, comp, k, v, stack_names);
-			if (c != NOT_FOUND)
+			if (c != NOT_FOUND) {
 				comp->stack = (enum flc_stack_mode)c;
+				x->stack_pos = pos_of(v);
+				x->has_stack = true;
+			} else {
+				x->bad_stack = true;
+			}
 			break;
 		case CKEY_ON_CRASH:
 			c = choose(p, comp, k, v, on_crash_names);
@@ -756,6 +764,33 @@ static void check_mechanisms(struct parser *p)
 			 flc_mechanism_name(cfg->mechanism), cfg->ncompartments, max);
 }
 
+/*
+ * Gates are generated for the whole image, and one compartment on a
+ * private stack cannot take pointers to a shared one's stack: the stack
+ * mode is per image.
+ */
+static void check_stacks(struct parser *p)
+{
+	const struct flc_config *cfg = p->cfg;
+	const struct flc_compartment *first = &cfg->compartments[0];
+
+	for (size_t i = 0; i < cfg->ncompartments; i++)
+		if (p->extra[i].bad_stack)
+			return;
+	for (size_t i = 1; i < cfg->ncompartments; i++) {
+		const struct flc_compartment *c = &cfg->compartments[i];
+		const struct comp_extra *x = &p->extra[i];
+
+		if (c->stack == first->stack)
+			continue;
+		error_at(p, x->has_stack ? x->stack_pos : c->pos,
+			 "compartment '%s' uses stack %s%s but '%s' uses %s%s: the stack mode is per image: set 'stack: shared' on every compartment, or on none",
+			 c->name, stack_names[c->stack], x->has_stack ? "" : " (the default)",
+			 first->name, stack_names[first->stack],
+			 p->extra[0].has_stack ? "" : " (the default)");
+	}
+}
+
 /* A sole compartment is the default whether marked or not: there is no choice. */
 static void check_default(struct parser *p, const yaml_node_t *seq)
 {
@@ -844,6 +879,7 @@ static void check_compartments(struct parser *p, const yaml_node_t *seq)
 		}
 	}
 	check_mechanisms(p);
+	check_stacks(p);
 	check_default(p, seq);
 	check_sandboxes(p);
 }

@@ -85,6 +85,12 @@ static void write_shlibs(FILE *f, const struct flp_plan *plan)
 
 static void write_stubs(FILE *f, const struct flp_plan *plan)
 {
+	/* The stack mode is per image (config.c checks that all agree). */
+	const char *entry =
+	    plan->cfg->ncompartments && plan->cfg->compartments[0].stack == FLC_STACK_SHARED
+		? "flexos__backend_gate_shared_stacks"
+		: "flexos__backend_gate";
+
 	fprintf(f, "\n\t.text\n");
 	for (size_t g = 0; g < plan->ngates; g++) {
 		const struct flp_gate *gate = &plan->gates[g];
@@ -103,10 +109,10 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 			"\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n\t.balign 16\n%s:\n"
 			"\tmovq %s@GOTPCREL(%%rip), %%r11\n"
 			"\tmovl $%zu, %%r10d\n"
-			"\tjmp flexos__backend_gate\n"
+			"\tjmp %s\n"
 			"\t.size %s, .-%s\n",
 			gate->symbol, gate->symbol, gate->symbol, gate->symbol, gate->target,
-			gate->compartment, gate->symbol, gate->symbol);
+			gate->compartment, entry, gate->symbol, gate->symbol);
 	}
 }
 
