@@ -7,7 +7,7 @@ bench_gate_libbenchcallee_a_CFLAGS = $(AM_CFLAGS) -O2 -fPIE
 bench/gate/gate.o: bench/gate/gate.c include/flexos/flexos.h
 	$(AM_V_CC)$(COMPILE) -O2 -fPIE -c -o $@ $(srcdir)/bench/gate/gate.c
 
-bench: bench/gate/gate.o bench/gate/libbenchcallee.a $(EXAMPLE_DEPS) tests/mpk/attack
+bench: bench/gate/gate.o bench/gate/libbenchcallee.a $(EXAMPLE_DEPS) tests/mpk/attack tests/mpk/attack-shared
 	@echo "== bench/gate: one call through each backend's gate"
 	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/gate/run
 .PHONY: bench

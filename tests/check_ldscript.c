@@ -148,6 +148,20 @@ START_TEST(test_stub_only_for_crossing_gates)
 }
 END_TEST
 
+START_TEST(test_shared_stack_images_use_the_shared_gate)
+{
+	/* The stack mode is per image (the config parser enforces it). */
+	comps[0].stack = FLC_STACK_SHARED;
+	comps[1].stack = FLC_STACK_SHARED;
+	char *s = written(flx_write_table);
+	comps[0].stack = FLC_STACK_PRIVATE;
+	ck_assert_contains(s, "\tmovl $1, %r10d\n"
+			      "\tjmp flexos__backend_gate_shared_stacks\n");
+	ck_assert_ptr_null(strstr(s, "jmp flexos__backend_gate\n"));
+	free(s);
+}
+END_TEST
+
 Suite *ldscript_suite(void)
 {
 	Suite *s = suite_create("ldscript");
@@ -158,6 +172,7 @@ Suite *ldscript_suite(void)
 	tcase_add_test(tc, test_direct_gate_is_provided);
 	tcase_add_test(tc, test_table_layout);
 	tcase_add_test(tc, test_stub_only_for_crossing_gates);
+	tcase_add_test(tc, test_shared_stack_images_use_the_shared_gate);
 	suite_add_tcase(s, tc);
 	return s;
 }
