@@ -30,6 +30,26 @@
 #define RDPKRU .byte 0x0f, 0x01, 0xee
 #define T(off) %fs:flexos__mpk_thread@tpoff + (off)
 
+/*
+ * Writes the PKRU of compartment %r10 from this thread's copy of the table,
+ * then checks the value written against the read-only table: code that
+ * jumps to the WRPKRU (at `checked`, a label the forged-gate tests use) with
+ * a forged %eax ends in .Lviolation. Clobbers eax, ecx, edx.
+ */
+.macro SWITCH_PKRU checked
+	movl	T(MPK_T_PKRU)(,%r10,4), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	\checked
+	.hidden	\checked
+\checked:
+	andl	$(MPK_SLOTS - 1), %r10d
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	cmpl	(%rdx,%r10,4), %eax
+	jne	.Lviolation
+.endm
+
 	.text
 	.globl	flexos__backend_gate
 	.hidden	flexos__backend_gate
@@ -43,17 +63,7 @@ flexos__backend_gate:
 	jz	.Lslow
 	movq	%rdx, %xmm14			/* WRPKRU needs ecx = edx = 0 */
 	movq	%rcx, %xmm15
-	movl	T(MPK_T_PKRU)(,%r10,4), %eax
-	xorl	%ecx, %ecx
-	xorl	%edx, %edx
-	WRPKRU
-	.globl	flexos__mpk_gate_entry_checked
-	.hidden	flexos__mpk_gate_entry_checked
-flexos__mpk_gate_entry_checked:		/* what the forged-gate test jumps to */
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	cmpl	(%rdx,%r10,4), %eax
-	jne	.Lviolation
+	SWITCH_PKRU flexos__mpk_gate_entry_checked		/* what the forged-gate test jumps to */
 	pushq	T(MPK_T_CUR)			/* the caller's id, for the way back */
 	movq	%r10, T(MPK_T_CUR)
 	movq	%xmm14, %rdx
@@ -65,17 +75,7 @@ flexos__mpk_gate_entry_checked:		/* what the forged-gate test jumps to */
 	popq	%r10				/* caller's id */
 	movq	T(MPK_T_CUR), %r11		/* callee's id */
 	movq	%rsp, T(MPK_T_SP)(,%r11,8)	/* its stack is back where it was */
-	movl	T(MPK_T_PKRU)(,%r10,4), %eax
-	xorl	%ecx, %ecx
-	xorl	%edx, %edx
-	WRPKRU
-	.globl	flexos__mpk_gate_exit_checked
-	.hidden	flexos__mpk_gate_exit_checked
-flexos__mpk_gate_exit_checked:
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	cmpl	(%rdx,%r10,4), %eax
-	jne	.Lviolation
+	SWITCH_PKRU flexos__mpk_gate_exit_checked
 	movq	%r10, T(MPK_T_CUR)
 	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* back on the caller's stack */
 	movq	%xmm14, %rax
@@ -148,17 +148,7 @@ flexos__backend_gate_shared_stacks:
 	movq	%rdx, %xmm14			/* WRPKRU needs ecx = edx = 0 */
 	movq	%rcx, %xmm15
 	pushq	T(MPK_T_CUR)			/* the caller's id, for the way back */
-	movl	T(MPK_T_PKRU)(,%r10,4), %eax
-	xorl	%ecx, %ecx
-	xorl	%edx, %edx
-	WRPKRU
-	.globl	flexos__mpk_gate_shared_entry_checked
-	.hidden	flexos__mpk_gate_shared_entry_checked
-flexos__mpk_gate_shared_entry_checked:
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	cmpl	(%rdx,%r10,4), %eax
-	jne	.Lviolation
+	SWITCH_PKRU flexos__mpk_gate_shared_entry_checked
 	movq	%r10, T(MPK_T_CUR)
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
@@ -167,17 +157,7 @@ flexos__mpk_gate_shared_entry_checked:
 	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
 	movq	%rdx, %xmm15
 	popq	%r10				/* caller's id */
-	movl	T(MPK_T_PKRU)(,%r10,4), %eax
-	xorl	%ecx, %ecx
-	xorl	%edx, %edx
-	WRPKRU
-	.globl	flexos__mpk_gate_shared_exit_checked
-	.hidden	flexos__mpk_gate_shared_exit_checked
-flexos__mpk_gate_shared_exit_checked:
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	cmpl	(%rdx,%r10,4), %eax
-	jne	.Lviolation
+	SWITCH_PKRU flexos__mpk_gate_shared_exit_checked
 	movq	%r10, T(MPK_T_CUR)
 	movq	%xmm14, %rax
 	movq	%xmm15, %rdx
