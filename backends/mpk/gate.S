@@ -50,6 +50,34 @@
 	jne	.Lviolation
 .endm
 
+/*
+ * Around a C call on a gate's slow path: the callee's arguments and the
+ * stub's %r10/%r11 survive it, and the stack stays 16-byte aligned.
+ */
+.macro SAVE_GATE_REGS
+	pushq	%rdi
+	pushq	%rsi
+	pushq	%rdx
+	pushq	%rcx
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	subq	$8, %rsp
+.endm
+
+.macro RESTORE_GATE_REGS
+	addq	$8, %rsp
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rcx
+	popq	%rdx
+	popq	%rsi
+	popq	%rdi
+.endm
+
 	.text
 	.globl	flexos__backend_gate
 	.hidden	flexos__backend_gate
@@ -91,26 +119,10 @@ flexos__backend_gate:
 	 * allocate one (and set up this thread), then start over. */
 .Lslow:
 	movq	T(MPK_T_SP)(,%rax,8), %rsp
-	pushq	%rdi
-	pushq	%rsi
-	pushq	%rdx
-	pushq	%rcx
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	subq	$8, %rsp
+	SAVE_GATE_REGS
 	movq	%r10, %rdi
 	call	flexos__mpk_gate_slow
-	addq	$8, %rsp
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rcx
-	popq	%rdx
-	popq	%rsi
-	popq	%rdi
+	RESTORE_GATE_REGS
 	jmp	flexos__backend_gate
 
 	/* The PKRU written is not the one of the compartment named: someone
@@ -171,25 +183,9 @@ flexos__backend_gate_shared_stacks:
 
 	/* This thread's state (pkru[], cur) does not exist yet. */
 .Lshared_init:
-	pushq	%rdi
-	pushq	%rsi
-	pushq	%rdx
-	pushq	%rcx
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	subq	$8, %rsp
+	SAVE_GATE_REGS
 	call	flexos__mpk_self
-	addq	$8, %rsp
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rcx
-	popq	%rdx
-	popq	%rsi
-	popq	%rdi
+	RESTORE_GATE_REGS
 	jmp	flexos__backend_gate_shared_stacks
 	.size	flexos__backend_gate_shared_stacks, .-flexos__backend_gate_shared_stacks
 

@@ -309,7 +309,11 @@ static void *server_main(void *arg)
 	return NULL;
 }
 
-static void start_server(unsigned chain)
+/*
+ * A detached thread on one of this compartment's protected stack slots
+ * (glibc's own stack when they are used up). Returns 0 or an error number.
+ */
+static int spawn_detached(void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t attr;
 	pthread_t t;
@@ -320,8 +324,14 @@ static void start_server(unsigned chain)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (stack)
 		pthread_attr_setstack(&attr, stack, size);
-	int err = pthread_create(&t, &attr, server_main, (void *)(uintptr_t)chain);
+	int err = pthread_create(&t, &attr, fn, arg);
 	pthread_attr_destroy(&attr);
+	return err;
+}
+
+static void start_server(unsigned chain)
+{
+	int err = spawn_detached(server_main, (void *)(uintptr_t)chain);
 	if (err)
 		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot start a server thread: %s",
 			    flexos__runtime()->image->compartments[flexos__proc_self].name,
@@ -367,16 +377,5 @@ static void *dispatcher_main(void *arg)
 
 int flexos__proc_start_dispatcher(void)
 {
-	pthread_attr_t attr;
-	pthread_t t;
-	size_t size;
-	void *stack = flexos__proc_stack(&size);
-
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (stack)
-		pthread_attr_setstack(&attr, stack, size);
-	int err = pthread_create(&t, &attr, dispatcher_main, NULL);
-	pthread_attr_destroy(&attr);
-	return -err;
+	return -spawn_detached(dispatcher_main, NULL);
 }
