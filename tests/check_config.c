@@ -246,6 +246,36 @@ START_TEST(accepts_mpk_limit)
 }
 END_TEST
 
+START_TEST(accepts_libc)
+{
+	expect_ok("compartments:\n- app: {default: true, libc: glibc}\n- nl: {libc: newlib}\n"
+		  "- other: {}\n");
+	ck_assert_int_eq(cfg.compartments[0].libc, FLC_LIBC_GLIBC);
+	ck_assert_int_eq(cfg.compartments[1].libc, FLC_LIBC_NEWLIB);
+	ck_assert_int_eq(cfg.compartments[2].libc, FLC_LIBC_GLIBC);
+	ck_assert_uint_eq(flc_count_newlib(&cfg), 1);
+	ck_assert_str_eq(flc_libc_name(FLC_LIBC_NEWLIB), "newlib");
+}
+END_TEST
+
+/* newlib compartments deny key 0, so their shared data takes a key: 14 left. */
+START_TEST(mpk_limit_with_newlib)
+{
+	char text[2048];
+	size_t len = (size_t)sprintf(text, "compartments:\n- c0: {mechanism: intel-mpk, default: true}\n"
+					   "- c1: {mechanism: intel-mpk, libc: newlib}\n");
+
+	for (int i = 2; i < 14; i++)
+		len += (size_t)sprintf(text + len, "- c%d: {mechanism: intel-mpk}\n", i);
+	expect_ok(text);
+	flc_free(&cfg);
+	free(out);
+	out = NULL;
+	sprintf(text + len, "- c14: {mechanism: intel-mpk}\n");
+	expect_error(text, "flexos.yaml:16:3: error: too many compartments for intel-mpk with 'libc: newlib': 15 declared, at most 14");
+}
+END_TEST
+
 START_TEST(parses_file)
 {
 	char path[] = "/tmp/check_config_XXXXXX";
@@ -428,7 +458,29 @@ END_TEST
 START_TEST(rejects_unknown_compartment_key)
 {
 	expect_error("compartments:\n- comp1:\n  mechansim: none\n",
-		     "flexos.yaml:3:3: error: unknown key 'mechansim' in compartment 'comp1' (expected: mechanism, default, hardening, stack, on_crash or sandbox_of)");
+		     "flexos.yaml:3:3: error: unknown key 'mechansim' in compartment 'comp1' (expected: mechanism, default, hardening, stack, on_crash, sandbox_of or libc)");
+}
+END_TEST
+
+START_TEST(rejects_unknown_libc)
+{
+	expect_error("compartments:\n- app: {default: true}\n- lib: {libc: musl}\n",
+		     "flexos.yaml:3:15: error: unknown libc 'musl' (expected glibc or newlib)");
+}
+END_TEST
+
+START_TEST(rejects_newlib_default)
+{
+	expect_error("compartments:\n- app: {default: true, libc: newlib}\n- lib: {}\n",
+		     "flexos.yaml:2:30: error: the default compartment 'app' cannot have 'libc: newlib'");
+}
+END_TEST
+
+START_TEST(rejects_newlib_shared_stacks)
+{
+	expect_error("compartments:\n- app: {default: true, stack: shared}\n"
+		     "- lib: {libc: newlib, stack: shared}\n",
+		     "flexos.yaml:3:15: error: compartment 'lib' has 'libc: newlib' but the image uses 'stack: shared'");
 }
 END_TEST
 
@@ -853,6 +905,8 @@ Suite *config_suite(void)
 	tcase_add_test(ok, accepts_yaml_booleans);
 	tcase_add_test(ok, accepts_empty_libraries);
 	tcase_add_test(ok, accepts_mpk_limit);
+	tcase_add_test(ok, accepts_libc);
+	tcase_add_test(ok, mpk_limit_with_newlib);
 	tcase_add_test(ok, parses_file);
 	tcase_add_test(ok, names_mechanisms);
 	tcase_add_test(ok, warns_empty_compartment);
@@ -861,6 +915,9 @@ Suite *config_suite(void)
 	tcase_add_checked_fixture(bad, setup, teardown);
 	tcase_add_test(bad, rejects_missing_file);
 	tcase_add_test(bad, rejects_invalid_yaml);
+	tcase_add_test(bad, rejects_unknown_libc);
+	tcase_add_test(bad, rejects_newlib_default);
+	tcase_add_test(bad, rejects_newlib_shared_stacks);
 	tcase_add_test(bad, rejects_tab_indentation);
 	tcase_add_test(bad, rejects_invalid_utf8);
 	tcase_add_test(bad, rejects_undefined_alias);

@@ -100,7 +100,7 @@ static int64_t frame_pkru(const ucontext_t *uc)
 	return v;
 }
 
-static void on_segv(int sig, siginfo_t *si, void *ctx)
+void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx)
 {
 	ucontext_t *uc = ctx;
 	struct out o = {.n = 0};
@@ -151,8 +151,13 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
 		"flexos:   backtrace (addr2line -f -e IMAGE +OFFSET):\n");
 	flush(&o);
 
-	/* The unwinder reads the faulting compartment's stack: take its rights. */
-	if (running >= 0)
+	/*
+	 * The unwinder reads the faulting compartment's stack: take its
+	 * rights. In images with newlib compartments the handler already has
+	 * every key (flexos__mpk_segv_entry), and a newlib compartment's
+	 * rights would deny the unwinder's own key-0 data.
+	 */
+	if (running >= 0 && !flexos__mpk_shared_key)
 		flexos__mpk_enter((uint64_t)running);
 	void *frames[BACKTRACE_MAX];
 	int n = backtrace(frames, BACKTRACE_MAX);
@@ -172,6 +177,14 @@ int flexos__mpk_altstack(struct mpk_thread *t)
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (ss.ss_sp == MAP_FAILED)
 		return -errno;
+	/* The kernel writes the frame with the faulting code's PKRU: see mpk.h. */
+	if (flexos__mpk_shared_key &&
+	    pkey_mprotect(ss.ss_sp, MPK_ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+			  flexos__mpk_shared_key)) {
+		int err = -errno;
+		munmap(ss.ss_sp, MPK_ALTSTACK_SIZE);
+		return err;
+	}
 	if (sigaltstack(&ss, NULL)) {
 		int err = -errno;
 		munmap(ss.ss_sp, MPK_ALTSTACK_SIZE);
@@ -195,7 +208,7 @@ int flexos__mpk_fault_init(const struct flexos_runtime *rt)
 	backtrace(frames, 2);
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_segv;
+	sa.sa_sigaction = flexos__mpk_shared_key ? flexos__mpk_segv_entry : flexos__mpk_on_segv;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
 	return sigaction(SIGSEGV, &sa, NULL) ? -errno : 0;

@@ -22,7 +22,9 @@
  * docs/threat-model.md for how it was counted).
  *
  * flexos__backend_gate_shared_stacks, below, is the gate of images with
- * shared stacks: the same without the stack switch.
+ * shared stacks: the same without the stack switch; and
+ * flexos__backend_gate_newlib the gate of images whose newlib
+ * compartments run without key 0.
  */
 #include "mpk.h"
 
@@ -126,11 +128,12 @@ flexos__backend_gate:
 	jmp	flexos__backend_gate
 
 	/* The PKRU written is not the one of the compartment named: someone
-	 * jumped into the gate. Drop to key 0 and to this thread's key-0
-	 * signal stack before anything else. */
+	 * jumped into the gate. Move to this thread's signal stack, with a
+	 * PKRU that reaches it (every key: it has the shared key in images
+	 * with newlib compartments), and report; nothing returns from there. */
 .Lviolation:
 	movl	%eax, %esi
-	movl	$MPK_PKRU_KEY0_ONLY, %eax
+	xorl	%eax, %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU
@@ -188,6 +191,107 @@ flexos__backend_gate_shared_stacks:
 	RESTORE_GATE_REGS
 	jmp	flexos__backend_gate_shared_stacks
 	.size	flexos__backend_gate_shared_stacks, .-flexos__backend_gate_shared_stacks
+
+/*
+ * The gate of images with a compartment that has 'libc: newlib'
+ * (private stacks). Such a compartment runs with key 0 denied, and key 0
+ * holds this thread's gate state (TLS), so the gate first opens key 0 on
+ * top of whatever PKRU is in force, does its bookkeeping, and touches no
+ * key-0 memory after the checked WRPKRU of the other side:
+ *   1. caller's PKRU + key 0 (RDPKRU, clear key 0's two bits, WRPKRU);
+ *   2. sp[caller] = caller's stack, onto sp[callee], cur = callee;
+ *   3. the callee's PKRU, checked as in flexos__backend_gate, then the
+ *      caller's id is pushed on the callee's stack and the callee called;
+ *   4. on return the same way back: callee's PKRU + key 0, bookkeeping,
+ *      onto the caller's stack, the caller's PKRU, checked.
+ * The WRPKRU of step 1 is not checked: it can only be reached on the way
+ * to a checked one (step 3, or the C slow path and then step 3), and no
+ * code but the gate's runs in between, so a jump to it with a forged %eax
+ * gains nothing a gate call would not give.
+ */
+.macro OPEN_KEY0
+	xorl	%ecx, %ecx
+	RDPKRU				/* eax = PKRU, edx = 0 */
+	andl	$~3, %eax
+	WRPKRU
+.endm
+
+	.globl	flexos__backend_gate_newlib
+	.hidden	flexos__backend_gate_newlib
+	.type	flexos__backend_gate_newlib, @function
+	.balign	64
+flexos__backend_gate_newlib:
+	movq	%rdx, %xmm14			/* RDPKRU and WRPKRU need ecx, edx */
+	movq	%rcx, %xmm15
+	OPEN_KEY0
+	movq	T(MPK_T_CUR), %rax		/* caller's id */
+	movq	%rsp, T(MPK_T_SP)(,%rax,8)	/* sp[caller] = caller's stack */
+	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* the callee's stack of this thread */
+	testq	%rsp, %rsp
+	jz	.Lnewlib_slow
+	movq	%rax, %xmm13			/* the caller's id, pushed once on the callee's side */
+	movq	%r10, T(MPK_T_CUR)
+	SWITCH_PKRU flexos__mpk_gate_newlib_entry_checked
+	movq	%xmm13, %rax
+	pushq	%rax
+	movq	%xmm14, %rdx
+	movq	%xmm15, %rcx
+	call	*%r11
+
+	movq	%rax, %xmm14			/* the result */
+	movq	%rdx, %xmm15
+	popq	%r10				/* caller's id, from the callee's stack */
+	OPEN_KEY0
+	movq	T(MPK_T_CUR), %r11		/* callee's id */
+	movq	%rsp, T(MPK_T_SP)(,%r11,8)	/* its stack is back where it was */
+	movq	%r10, T(MPK_T_CUR)
+	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* back on the caller's stack */
+	SWITCH_PKRU flexos__mpk_gate_newlib_exit_checked
+	movq	%xmm14, %rax
+	movq	%xmm15, %rdx
+	/* Leave nothing of the callee's: rcx is 0, r10 and r11 hold the ids. */
+	xorl	%esi, %esi
+	xorl	%edi, %edi
+	xorl	%r8d, %r8d
+	xorl	%r9d, %r9d
+	ret
+
+	/* No stack in the callee yet: as in flexos__backend_gate, with key 0
+	 * open (the C code needs it), then start over. */
+.Lnewlib_slow:
+	movq	T(MPK_T_SP)(,%rax,8), %rsp
+	movq	%xmm14, %rdx
+	movq	%xmm15, %rcx
+	SAVE_GATE_REGS
+	movq	%r10, %rdi
+	call	flexos__mpk_gate_slow
+	RESTORE_GATE_REGS
+	jmp	flexos__backend_gate_newlib
+	.size	flexos__backend_gate_newlib, .-flexos__backend_gate_newlib
+
+/*
+ * The SIGSEGV handler's entry in images with newlib compartments. The
+ * kernel writes the signal frame on the thread's signal stack with the
+ * PKRU of the faulting code (so that stack has the shared key, which a
+ * newlib compartment may use), then enters the handler with its default
+ * PKRU, key 0 only: the stack is out of reach until PKRU is opened, which
+ * this does before touching memory (0: every key), checked like a gate's.
+ * The report then exits; %rdx (the ucontext) is kept in %r11.
+ */
+	.globl	flexos__mpk_segv_entry
+	.hidden	flexos__mpk_segv_entry
+	.type	flexos__mpk_segv_entry, @function
+flexos__mpk_segv_entry:
+	movq	%rdx, %r11
+	xorl	%eax, %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	testl	%eax, %eax
+	jnz	.Lviolation
+	movq	%r11, %rdx
+	jmp	flexos__mpk_on_segv
+	.size	flexos__mpk_segv_entry, .-flexos__mpk_segv_entry
 
 /* void flexos__mpk_enter(uint64_t id): PKRU of compartment id, checked. */
 	.globl	flexos__mpk_enter

@@ -10,9 +10,13 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <link.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "runtime.h"
@@ -23,6 +27,7 @@ __thread struct mpk_thread flexos__mpk_thread;
 /* Alone on its page: mprotect'ed read-only once the keys are known. */
 uint32_t flexos__mpk_pkru[1024] __attribute__((aligned(4096)));
 int flexos__mpk_keys[MPK_SLOTS];
+int flexos__mpk_shared_key;
 uint32_t flexos__mpk_ncomp;
 
 static const struct flexos_runtime *runtime;
@@ -38,9 +43,20 @@ static struct {
 } stacks[MAX_STACKS];
 static unsigned nstacks;
 
-static uint32_t pkru_of_key(int key)
+/* A compartment's PKRU: its key, the shared key, and key 0 unless it has newlib. */
+static uint32_t pkru_of(int key, uint32_t flags)
 {
-	return MPK_PKRU_KEY0_ONLY & ~(3u << (2 * key));
+	uint32_t pkru = (flags & FLEXOS_COMP_NEWLIB ? ~0u : MPK_PKRU_KEY0_ONLY) & ~(3u << (2 * key));
+	return pkru & ~(3u << (2 * flexos__mpk_shared_key));
+}
+
+/* The key of what everyone reaches, in images with newlib compartments. */
+static bool has_newlib(const struct flexos_image *img)
+{
+	for (uint32_t id = 0; id < img->ncompartments; id++)
+		if (img->compartments[id].flags & FLEXOS_COMP_NEWLIB)
+			return true;
+	return false;
 }
 
 /* The compartment whose PKRU is pkru, or the default one. */
@@ -74,6 +90,30 @@ static void *map_stack(size_t size, int owner)
 	return base + page + size;
 }
 
+/*
+ * glibc registers a restartable-sequence area for each thread, in its TLS
+ * (key 0), and the kernel writes to it on preemption with the thread's
+ * PKRU: while a newlib compartment (key 0 denied) runs, that write fails
+ * and the kernel kills the thread with SIGSEGV. Threads of images with
+ * newlib compartments therefore give up rseq; glibc then asks the kernel
+ * for the CPU number (sched_getcpu) instead of reading it there.
+ */
+static void drop_rseq(void)
+{
+	if (!__rseq_size)
+		return;
+	struct rseq *area = (struct rseq *)((char *)__builtin_thread_pointer() + __rseq_offset);
+	/* glibc registers sizeof(struct rseq) bytes, which __rseq_size may not say. */
+	if (syscall(SYS_rseq, area, (unsigned)sizeof(*area), RSEQ_FLAG_UNREGISTER, RSEQ_SIG) &&
+	    syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
+		flexos__die(FLEXOS_EXIT_SETUP,
+			    "cannot unregister glibc's restartable sequences (rseq: %s), which "
+			    "the kernel would fail to update while a newlib compartment runs; "
+			    "run the image with GLIBC_TUNABLES=glibc.pthread.rseq=0",
+			    strerror(errno));
+	__atomic_store_n(&area->cpu_id, RSEQ_CPU_ID_UNINITIALIZED, __ATOMIC_RELAXED);
+}
+
 struct mpk_thread *flexos__mpk_self(void)
 {
 	struct mpk_thread *t = &flexos__mpk_thread;
@@ -89,6 +129,8 @@ struct mpk_thread *flexos__mpk_self(void)
 	t->cur = compartment_of_pkru(flexos__mpk_rdpkru());
 	t->ready = 1;
 	flexos__mpk_altstack(t);
+	if (flexos__mpk_shared_key)
+		drop_rseq();
 	return t;
 }
 
@@ -172,6 +214,46 @@ static void release_shlib_data(void)
 	}
 }
 
+static int on_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct flexos_region *relro = data;
+	long page = sysconf(_SC_PAGESIZE);
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_GNU_RELRO) {
+			uintptr_t start = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+			uintptr_t end = start + info->dlpi_phdr[i].p_memsz;
+			/* What the loader made read-only: whole pages. */
+			relro->start = start & ~((uintptr_t)page - 1);
+			relro->end = end & ~((uintptr_t)page - 1);
+		}
+	return 1; /* the first object is the image */
+}
+
+/*
+ * Code compiled as position-independent (newlib, and libraries built
+ * against it) reads some addresses, its own functions' included, from the
+ * image's GOT, which the linker makes for the whole image: a newlib
+ * compartment must be able to read it. The image is linked with -z now
+ * (flexos-link), so the GOT is inside the RELRO segment, read-only once
+ * relocated: that segment gets the shared key, read-only. It holds
+ * addresses and the image's constant tables, no compartment's data
+ * (compartments' .data.rel.ro are in their own sections).
+ */
+static int tag_relro(void)
+{
+	struct flexos_region relro = {0, 0};
+
+	dl_iterate_phdr(on_object, &relro);
+	if (relro.end <= relro.start) {
+		flexos__say("the image has no read-only GOT (PT_GNU_RELRO), which its newlib "
+			    "compartments need; relink it with flexos-link");
+		return -ENOEXEC;
+	}
+	return tag(&relro, PROT_READ, flexos__mpk_shared_key);
+}
+
 static int mpk_init(const struct flexos_runtime *rt)
 {
 	const struct flexos_image *img = rt->image;
@@ -179,6 +261,13 @@ static int mpk_init(const struct flexos_runtime *rt)
 
 	runtime = rt;
 	flexos__mpk_ncomp = img->ncompartments;
+	if (has_newlib(img) && (flexos__mpk_shared_key = pkey_alloc(0, 0)) < 0)
+		flexos__die(FLEXOS_EXIT_SETUP,
+			    "this CPU or kernel has no memory protection keys (pkey_alloc: %s), "
+			    "which the intel-mpk backend needs; the image never runs "
+			    "unprotected. Relink it with mechanism 'none' or 'process' in %s, "
+			    "or run it where PKU works, such as the test VM: tests/vm/run -- IMAGE",
+			    strerror(errno), img->config_path);
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		/* flexos-link enforces this; a hand-made table must not mix the modes. */
 		if ((img->compartments[id].flags ^ img->compartments[0].flags) &
@@ -207,8 +296,9 @@ static int mpk_init(const struct flexos_runtime *rt)
 		flexos__mpk_keys[id] = key;
 	}
 	for (uint32_t id = 0; id < 1024; id++)
-		flexos__mpk_pkru[id] = id < img->ncompartments ? pkru_of_key(flexos__mpk_keys[id])
-							       : MPK_PKRU_KEY0_ONLY;
+		flexos__mpk_pkru[id] = id < img->ncompartments
+					   ? pkru_of(flexos__mpk_keys[id], img->compartments[id].flags)
+					   : MPK_PKRU_KEY0_ONLY;
 	/* A host may also read and write its sandboxes' memory: their keys open too. */
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		uint32_t flags = img->compartments[id].flags;
@@ -250,8 +340,18 @@ static int mpk_init(const struct flexos_runtime *rt)
 	}
 	if (rt->nshlib_regions && atexit(release_shlib_data))
 		return -ENOMEM;
-	if (mprotect(flexos__mpk_pkru, sizeof(flexos__mpk_pkru), PROT_READ))
+	if (pkey_mprotect(flexos__mpk_pkru, sizeof(flexos__mpk_pkru), PROT_READ,
+			  flexos__mpk_shared_key))
 		return -errno;
+	/* Newlib compartments deny key 0: what they share needs the shared key. */
+	if (flexos__mpk_shared_key &&
+	    ((err = tag(&img->shared, PROT_READ | PROT_WRITE, flexos__mpk_shared_key)) ||
+	     (err = tag(&rt->shared_heap, PROT_READ | PROT_WRITE, flexos__mpk_shared_key)) ||
+	     (err = tag_relro()))) {
+		flexos__say("cannot tag the shared memory with key %d: %s", flexos__mpk_shared_key,
+			    strerror(-err));
+		return err;
+	}
 
 	flexos__mpk_self();
 	return flexos__mpk_fault_init(rt);
@@ -297,4 +397,5 @@ const struct flexos_backend flexos__backend = {
     .thread_init = flexos__mpk_thread_init,
     .thread_switch = flexos__mpk_thread_switch,
     .thread_fini = flexos__mpk_thread_fini,
+    .gate_newlib = flexos__backend_gate_newlib,
 };

@@ -32,6 +32,7 @@
 
 #ifndef __ASSEMBLER__
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
@@ -135,7 +136,19 @@ void flexos__mpk_thread_fini(void *state);
 uintptr_t flexos__mpk_spare_stack(uint64_t comp);
 
 /* fault.c: installs the fault reporter; sigaltstack for the calling thread. */
+/*
+ * Images with newlib compartments: the key of what every compartment may
+ * reach (the shared section and heap, the signal stacks, the read-only
+ * PKRU table), since newlib compartments run with key 0 denied. 0 in
+ * other images, where all of that is key 0.
+ */
+extern int flexos__mpk_shared_key __attribute__((visibility("hidden")));
+
 int flexos__mpk_fault_init(const struct flexos_runtime *rt);
+
+/* The fault report (fault.c), and its entry in images with newlib compartments (gate.S). */
+void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx);
+void flexos__mpk_segv_entry(int sig, siginfo_t *si, void *ctx);
 int flexos__mpk_altstack(struct mpk_thread *t);
 
 /* The compartment and area owning addr, for the fault report. */

@@ -2,16 +2,20 @@
  * flexos-link never emits a gate stub for the none backend; these entries
  * exist so that every backend archive has the same symbol set. They are
  * the plain tail call the contract describes: no stack is switched, so
- * shared stacks need nothing else.
+ * shared stacks and newlib compartments need nothing else.
  */
 	.text
 	.globl	flexos__backend_gate
 	.type	flexos__backend_gate, @function
 	.globl	flexos__backend_gate_shared_stacks
 	.type	flexos__backend_gate_shared_stacks, @function
+	.globl	flexos__backend_gate_newlib
+	.type	flexos__backend_gate_newlib, @function
 flexos__backend_gate:
 flexos__backend_gate_shared_stacks:
+flexos__backend_gate_newlib:
 	jmp	*%r11
 	.size	flexos__backend_gate, .-flexos__backend_gate
 	.size	flexos__backend_gate_shared_stacks, .-flexos__backend_gate_shared_stacks
+	.size	flexos__backend_gate_newlib, .-flexos__backend_gate_newlib
 	.section .note.GNU-stack,"",@progbits

@@ -25,4 +25,5 @@ const struct flexos_backend flexos__backend = {
 	.init = none_init,
 	.run_main = NULL,
 	.current = none_current,
+	.gate_newlib = flexos__backend_gate_newlib,
 };

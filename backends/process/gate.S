@@ -8,17 +8,22 @@
  * flexos__proc_gate(args, fn, compartment), which carries the call to the
  * compartment's process and back.
  *
- * Each process has its own stacks whatever the image says, so the entry
- * for shared stacks (flexos__backend_gate_shared_stacks) is this one.
+ * Each process has its own stacks whatever the image says, and a newlib
+ * compartment's process simply never touches glibc's memory, so the
+ * entries for shared stacks (flexos__backend_gate_shared_stacks) and for
+ * images with newlib compartments (flexos__backend_gate_newlib) are this one.
  */
 	.text
 	.globl	flexos__backend_gate
 	.type	flexos__backend_gate, @function
 	.globl	flexos__backend_gate_shared_stacks
 	.type	flexos__backend_gate_shared_stacks, @function
+	.globl	flexos__backend_gate_newlib
+	.type	flexos__backend_gate_newlib, @function
 	.balign	16
 flexos__backend_gate:
 flexos__backend_gate_shared_stacks:
+flexos__backend_gate_newlib:
 	cmpl	%r10d, flexos__proc_self(%rip)
 	jne	1f
 	jmp	*%r11
@@ -40,4 +45,5 @@ flexos__backend_gate_shared_stacks:
 	ret
 	.size	flexos__backend_gate, .-flexos__backend_gate
 	.size	flexos__backend_gate_shared_stacks, .-flexos__backend_gate_shared_stacks
+	.size	flexos__backend_gate_newlib, .-flexos__backend_gate_newlib
 	.section .note.GNU-stack,"",@progbits

@@ -383,6 +383,7 @@ static void reopen_shlib_data(void)
 
 static void at_exit(void)
 {
+	flexos__before_exit(); /* registered earlier, so it would run after this */
 	shutdown_children();
 	reopen_shlib_data();
 }
@@ -695,4 +696,5 @@ const struct flexos_backend flexos__backend = {
 	.init = process_init,
 	.run_main = process_run_main,
 	.current = process_current,
+	.gate_newlib = flexos__backend_gate_newlib,
 };

@@ -11,7 +11,9 @@
  *   flexos__backend       the descriptor below;
  *   flexos__backend_gate  the entry of every generated gate stub;
  *   flexos__backend_gate_shared_stacks  the same for images with shared
- *                         stacks (stack: shared).
+ *                         stacks (stack: shared);
+ *   flexos__backend_gate_newlib  the same for images with a compartment
+ *                         that has libc: newlib (it may run without key 0).
  *
  * flexos-link writes an image descriptor (struct flexos_image) into each
  * image; it points at flexos__backend, which is how the backend archive is
@@ -24,7 +26,7 @@
 /* "FLEXOS\0\1": the image descriptor's magic number. */
 #define FLEXOS_IMAGE_MAGIC 0x0100534f58454c46ULL
 /* Bumped whenever the layout of struct flexos_image changes. */
-#define FLEXOS_IMAGE_VERSION 2
+#define FLEXOS_IMAGE_VERSION 3
 
 /* Values of flexos_image.mechanism and flexos_backend.mechanism. */
 #define FLEXOS_MECH_NONE 0
@@ -40,6 +42,12 @@
  * sandbox still cannot touch the host's). The host's id is in bits 8..15.
  */
 #define FLEXOS_COMP_SANDBOX 0x8u
+/*
+ * libc: newlib: the compartment has a C library of its own (libc_glue
+ * points at its system-call glue) and needs nothing of glibc's memory;
+ * under MPK it runs with key 0 denied.
+ */
+#define FLEXOS_COMP_NEWLIB 0x10u
 #define FLEXOS_COMP_HOST_SHIFT 8
 #define FLEXOS_COMP_HOST(flags) (((flags) >> FLEXOS_COMP_HOST_SHIFT) & 0xffu)
 
@@ -73,6 +81,7 @@ struct flexos_compartment {
 	uint32_t id;
 	uint32_t flags; /* FLEXOS_COMP_* */
 	struct flexos_region regions[FLEXOS_REGION_COUNT];
+	void *libc_glue; /* FLEXOS_COMP_NEWLIB: its struct flexos_newlib_glue; else NULL */
 };
 
 struct flexos_library {
@@ -191,6 +200,13 @@ struct flexos_backend {
 	int (*thread_init)(void *state, void *stack, size_t size);
 	void (*thread_switch)(void *save_to, const void *load_from);
 	void (*thread_fini)(void *state);
+
+	/*
+	 * flexos__backend_gate_newlib: referring to it from here pulls the
+	 * gate into every link, for the runtime's own crossings
+	 * (flexos__call_in), whatever the order of the archives.
+	 */
+	void (*gate_newlib)(void);
 };
 
 /* Exit status of an image whose backend could not set up compartments. */
@@ -223,6 +239,22 @@ void flexos__backend_gate(void);
  * switching makes it an alias of flexos__backend_gate.
  */
 void flexos__backend_gate_shared_stacks(void);
+
+/*
+ * The entry of the gate stubs of an image with a compartment that has
+ * 'libc: newlib' (private stacks only). Same register contract as
+ * flexos__backend_gate; the caller or the callee may run without access to
+ * the process's memory (key 0 under MPK), so the gate must not touch it
+ * while either's protection is in force. A backend where that cannot
+ * happen makes it an alias of flexos__backend_gate.
+ */
+void flexos__backend_gate_newlib(void);
+
+/*
+ * Calls fn() in compartment id through flexos__backend_gate_newlib (the
+ * runtime's own crossing: the exit-time flush of newlib compartments).
+ */
+void flexos__call_in(uint32_t id, void (*fn)(void));
 
 /* The image descriptor flexos-link wrote; NULL if it did not link this. */
 extern const struct flexos_image flexos__image __attribute__((weak));

@@ -5,6 +5,7 @@ libflexos_a_SOURCES = \
 	src/runtime/heap.h \
 	src/runtime/heap.c \
 	src/runtime/start.c \
+	src/runtime/call.S \
 	src/runtime/shared.c \
 	src/runtime/introspect.c \
 	src/runtime/shlib.c \

@@ -14,6 +14,14 @@
 /* Starts the runtime once; every public entry point may call it. */
 void flexos__start(int argc, char **argv, char **envp);
 
+/*
+ * What must happen at exit while the compartments still run: each newlib
+ * compartment flushes its streams. Registered with atexit by the runtime;
+ * a backend whose own exit handler ends the compartments calls it first.
+ * Runs once.
+ */
+void flexos__before_exit(void);
+
 /* The heap of compartment id, or the shared heap for FLEXOS__SHARED_HEAP. */
 #define FLEXOS__SHARED_HEAP (-1)
 struct flexos__heap *flexos__heap_of(int id);

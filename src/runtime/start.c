@@ -7,18 +7,24 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../newlib/attach.h"
 #include "runtime.h"
 
 /* Virtual space reserved per heap; pages are only used when touched. */
 #define COMPARTMENT_HEAP_SIZE (1ULL << 30)
 #define SHARED_HEAP_SIZE (1ULL << 30)
+/* What sbrk of a newlib compartment may hand out, from that compartment's heap. */
+#define NEWLIB_HEAP_SIZE (512ULL << 20)
 
 static struct flexos_runtime runtime;
 static struct flexos__heap *heaps[FLEXOS_MAX_COMPARTMENTS];
 static struct flexos__heap *shared_heap;
 static int started;
+/* Each newlib compartment's stream flush, read from its glue before it is protected. */
+static void (*newlib_fini[FLEXOS_MAX_COMPARTMENTS])(void);
 
 static const char *mechanism_name(uint32_t m)
 {
@@ -80,6 +86,43 @@ static void create_heaps(const struct flexos_image *img)
 	}
 }
 
+/* glibc's exit() knows nothing of newlib's buffered streams. */
+void flexos__before_exit(void)
+{
+	static int done;
+	const struct flexos_image *img = runtime.image;
+
+	if (!img || __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+		return;
+	for (uint32_t id = 0; id < img->ncompartments; id++)
+		if (newlib_fini[id])
+			flexos__call_in(id, newlib_fini[id]);
+}
+
+/*
+ * Each newlib compartment's glue gets its heap for sbrk before any of its
+ * code runs (and before the backend protects it).
+ */
+static void attach_newlib(const struct flexos_image *img)
+{
+	for (uint32_t id = 0; id < img->ncompartments; id++) {
+		const struct flexos_compartment *c = &img->compartments[id];
+		struct flexos_newlib_glue *g = c->libc_glue;
+		if (!(c->flags & FLEXOS_COMP_NEWLIB))
+			continue;
+		int err = g ? flexos__newlib_attach(g, (int)id, heaps[id], NEWLIB_HEAP_SIZE) : -EPROTO;
+		if (err)
+			flexos__die(FLEXOS_EXIT_SETUP, "cannot give newlib compartment '%s' its heap "
+							"(%s): %s; relink the image with this "
+							"version of flexos-link",
+				    c->name, strerror(-err),
+				    err == -EPROTO ? "its system-call glue is not the runtime's version"
+				    : err == -EBUSY ? "its code ran before the runtime"
+						    : "the compartment's heap is too small");
+		newlib_fini[id] = g->fini;
+	}
+}
+
 void flexos__start(int argc, char **argv, char **envp)
 {
 	(void)argc, (void)argv, (void)envp;
@@ -90,6 +133,7 @@ void flexos__start(int argc, char **argv, char **envp)
 	check_image(img);
 	runtime.image = img;
 	create_heaps(img);
+	attach_newlib(img);
 	if (flexos__find_shlibs(&runtime))
 		flexos__die(FLEXOS_EXIT_SETUP, "the shared libraries of the compartments have more "
 						"than %d segments; put fewer of them in compartments",
@@ -101,6 +145,8 @@ void flexos__start(int argc, char **argv, char **envp)
 						"compartments (%s); the image does not run "
 						"unprotected",
 			    flexos__backend.name, strerror(-err));
+	if (atexit(flexos__before_exit))
+		flexos__die(FLEXOS_EXIT_SETUP, "cannot register the runtime's exit handler");
 }
 
 const struct flexos_runtime *flexos__runtime(void)

@@ -1,10 +1,11 @@
 # The newlib component's test (included from src/newlib/local.mk): a
 # library compiled against newlib, partially linked with it and the glue,
 # in an ordinary glibc program. Skips when configured with --disable-newlib.
-TESTS += tests/newlib/newlib.sh
+TESTS += tests/newlib/newlib.sh tests/newlib/compartment.sh
 CLEANFILES += tests/newlib/config.sh
 EXTRA_DIST += tests/newlib/newlib.sh tests/newlib/host.c tests/newlib/nllib.c \
-	tests/newlib/nllib.h tests/newlib/missing.c
+	tests/newlib/nllib.h tests/newlib/missing.c tests/newlib/compartment.sh \
+	tests/newlib/comp-app.c tests/newlib/comp.yaml tests/newlib/nlprobe.c tests/newlib/glprobe.c
 
 if ENABLE_NEWLIB
 TESTS_NEWLIB_DEPS = libflexos-newlib.a libflexos.a newlib.stamp
@@ -22,3 +23,4 @@ tests/newlib/config.sh: Makefile
 	echo "NEWLIB_LIBDIR='$(abs_top_builddir)/newlib/lib'"; \
 	} >$@
 tests/newlib/newlib.log: tests/newlib/config.sh $(TESTS_NEWLIB_DEPS)
+tests/newlib/compartment.log: tests/newlib/config.sh $(TESTS_NEWLIB_DEPS)

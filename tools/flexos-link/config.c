@@ -30,6 +30,7 @@ enum compartment_key {
 	CKEY_STACK,
 	CKEY_ON_CRASH,
 	CKEY_SANDBOX_OF,
+	CKEY_LIBC,
 };
 
 static const char *const compartment_keys[] = {
@@ -39,6 +40,7 @@ static const char *const compartment_keys[] = {
 	[CKEY_STACK] = "stack",
 	[CKEY_ON_CRASH] = "on_crash",
 	[CKEY_SANDBOX_OF] = "sandbox_of",
+	[CKEY_LIBC] = "libc",
 	NULL,
 };
 
@@ -58,6 +60,12 @@ static const char *const stack_names[] = {
 static const char *const on_crash_names[] = {
 	[FLC_CRASH_ABORT] = "abort",
 	[FLC_CRASH_RESTART] = "restart",
+	NULL,
+};
+
+static const char *const libc_names[] = {
+	[FLC_LIBC_GLIBC] = "glibc",
+	[FLC_LIBC_NEWLIB] = "newlib",
 	NULL,
 };
 
@@ -451,6 +459,13 @@ static void parse_compartment_options(struct parser *p, struct flc_compartment *
 			comp->sandbox_of = copy_scalar(p, v);
 			comp->sandbox_of_pos = pos_of(v);
 			break;
+		case CKEY_LIBC:
+			c = choose(p, comp, k, v, libc_names);
+			if (c != NOT_FOUND) {
+				comp->libc = (enum flc_libc)c;
+				comp->libc_pos = pos_of(v);
+			}
+			break;
 		default:
 			error_at(p, pos_of(k), "unknown key '%s' in compartment '%s' (expected: %s)", name,
 				 comp->name, join_names(expected, sizeof(expected), compartment_keys));
@@ -752,6 +767,14 @@ static void check_mechanisms(struct parser *p)
 		mixed = true;
 	}
 	max = flc_mechanism_max(cfg->mechanism);
+	/* newlib compartments deny key 0: what they share needs a key of its own. */
+	if (cfg->mechanism == FLC_MECH_MPK && flc_count_newlib(cfg) && !mixed &&
+	    cfg->ncompartments > max - 1) {
+		error_at(p, cfg->compartments[max - 1].pos,
+			 "too many compartments for intel-mpk with 'libc: newlib': %zu declared, at most %zu (one protection key goes to the shared data, which newlib compartments reach without key 0): merge some compartments",
+			 cfg->ncompartments, max - 1);
+		return;
+	}
 	if (mixed || cfg->ncompartments <= max)
 		return;
 	if (cfg->mechanism == FLC_MECH_MPK)
@@ -860,6 +883,31 @@ static void check_sandboxes(struct parser *p)
 	}
 }
 
+/*
+ * A newlib compartment holds libraries, never main: the default compartment
+ * runs glibc's start-up and main. Its stacks are its own (shared stacks
+ * are key 0, which it may not touch under MPK).
+ */
+static void check_libcs(struct parser *p)
+{
+	struct flc_config *cfg = p->cfg;
+
+	for (size_t i = 0; i < cfg->ncompartments; i++) {
+		const struct flc_compartment *c = &cfg->compartments[i];
+
+		if (c->libc != FLC_LIBC_NEWLIB)
+			continue;
+		if (i == cfg->default_index && c->is_default)
+			error_at(p, c->libc_pos,
+				 "the default compartment '%s' cannot have 'libc: newlib': it runs main and glibc's start-up; give newlib to a compartment that holds libraries",
+				 c->name);
+		else if (c->stack == FLC_STACK_SHARED)
+			error_at(p, c->libc_pos,
+				 "compartment '%s' has 'libc: newlib' but the image uses 'stack: shared': shared stacks are the process's (key 0), which a newlib compartment may not touch; use private stacks",
+				 c->name);
+	}
+}
+
 static void check_compartments(struct parser *p, const yaml_node_t *seq)
 {
 	struct flc_config *cfg = p->cfg;
@@ -882,6 +930,7 @@ static void check_compartments(struct parser *p, const yaml_node_t *seq)
 	check_stacks(p);
 	check_default(p, seq);
 	check_sandboxes(p);
+	check_libcs(p);
 }
 
 static void check_libraries(struct parser *p)
@@ -1183,6 +1232,19 @@ size_t flc_mechanism_max(enum flc_mechanism m)
 		return 15;
 	/* none and process have no hardware limit; 64 bounds the compartment table. */
 	return 64;
+}
+
+const char *flc_libc_name(enum flc_libc l)
+{
+	return libc_names[l];
+}
+
+size_t flc_count_newlib(const struct flc_config *cfg)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->ncompartments; i++)
+		n += cfg->compartments[i].libc == FLC_LIBC_NEWLIB;
+	return n;
 }
 
 size_t flc_find_compartment(const struct flc_config *cfg, const char *name)

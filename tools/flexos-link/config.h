@@ -31,6 +31,11 @@ enum flc_on_crash {
 	FLC_CRASH_RESTART = 1, /* "restart": the gate returns an error */
 };
 
+enum flc_libc {
+	FLC_LIBC_GLIBC = 0,  /* "glibc" (default): the process's C library, key 0 */
+	FLC_LIBC_NEWLIB = 1, /* "newlib": a private copy of newlib (docs/newlib.md) */
+};
+
 struct flc_compartment {
 	char *name;
 	struct flc_pos pos; /* position of the name */
@@ -41,6 +46,8 @@ struct flc_compartment {
 	size_t nhardening;
 	enum flc_stack_mode stack;
 	enum flc_on_crash on_crash;
+	enum flc_libc libc;
+	struct flc_pos libc_pos; /* of the value, when there is one */
 	unsigned nlibraries; /* filled by the parser: libraries placed here */
 	/*
 	 * sandbox_of: the host compartment, which may read and write this
@@ -103,6 +110,12 @@ const char *flc_mechanism_name(enum flc_mechanism m);
 
 /* The most compartments an image may have with mechanism m. */
 size_t flc_mechanism_max(enum flc_mechanism m);
+
+/* "glibc" or "newlib". */
+const char *flc_libc_name(enum flc_libc l);
+
+/* How many compartments have 'libc: newlib'. */
+size_t flc_count_newlib(const struct flc_config *cfg);
 
 /* Index of the compartment called name, or (size_t)-1. */
 size_t flc_find_compartment(const struct flc_config *cfg, const char *name);

@@ -73,7 +73,7 @@ static void write_kind(FILE *f, const struct flp_plan *plan, const struct flx_se
 		fprintf(f, "  .flexos.%s.%s : {\n", name, k->name);
 		fprintf(f, "    HIDDEN(__flexos_%s_%s_start = .);\n", name, k->name);
 		for (size_t i = 0; i < plan->ninputs; i++)
-			if (plan->inputs[i].compartment == c)
+			if (plan->inputs[i].compartment == c && !plan->inputs[i].merged)
 				write_input_spec(f, &plan->inputs[i], NULL, k->inputs);
 		fprintf(f, "    . = ALIGN(CONSTANT(MAXPAGESIZE));\n");
 		fprintf(f, "    HIDDEN(__flexos_%s_%s_end = .);\n", name, k->name);

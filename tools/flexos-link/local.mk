@@ -9,6 +9,7 @@ libflexos_link_a_SOURCES = \
 	tools/flexos-link/map.h tools/flexos-link/map.c \
 	tools/flexos-link/xref.h tools/flexos-link/xref.c \
 	tools/flexos-link/inspect.h tools/flexos-link/inspect.c \
+	tools/flexos-link/newlib.h tools/flexos-link/newlib.c \
 	tools/flexos-link/util.h tools/flexos-link/util.c
 libflexos_link_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) -DFLEXOS_LIBDIR='"$(libdir)"'
 

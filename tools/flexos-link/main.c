@@ -10,25 +10,22 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "inspect.h"
 #include "ldscript.h"
 #include "map.h"
+#include "newlib.h"
 #include "plan.h"
 #include "table.h"
 #include "util.h"
 #include "xref.h"
-
-extern char **environ;
 
 struct options {
 	const char *config;
@@ -175,8 +172,7 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	char *libdir_arg = xasprintf("-L%s", o->libdir);
 	char *backend_arg = xasprintf("-l%s", backend_lib(plan->cfg->mechanism));
 	size_t n = split_cc(args, cc);
-	int status = -1;
-	pid_t pid;
+	int status;
 
 	args[n++] = "-o";
 	args[n++] = (char *)o->output;
@@ -185,14 +181,17 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	for (int i = 0; i < argc; i++) {
 		const struct flp_input *in = NULL;
 		for (size_t k = 0; k < plan->ninputs && !in; k++)
-			if (plan->inputs[k].argi == i && plan->inputs[k].link_path)
+			if (plan->inputs[k].argi == i &&
+			    (plan->inputs[k].link_path || plan->inputs[k].merged))
 				in = &plan->inputs[k];
 		if (!in) {
 			args[n++] = argv[i];
 			continue;
 		}
-		/* The private copy whose calls go through gates. */
-		args[n++] = in->link_path;
+		/* The private copy whose calls go through gates, or the partial
+		 * link of a newlib compartment, which holds the merged inputs. */
+		if (!in->merged)
+			args[n++] = in->link_path;
 		i += in->nargv - 1;
 	}
 	args[n++] = script_arg;
@@ -217,6 +216,13 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 		for (size_t k = 0; k < sizeof(exported) / sizeof(exported[0]); k++)
 			args[n++] = exported[k];
 	}
+	/*
+	 * Newlib compartments read the GOT (position-independent code), which
+	 * under MPK they may only read: all of it must be read-only (RELRO)
+	 * once relocated, so no lazy binding.
+	 */
+	if (plan->cfg->mechanism == FLC_MECH_MPK && flc_count_newlib(plan->cfg))
+		args[n++] = "-Wl,-z,now";
 	if (!plan->backend_archive) {
 		args[n++] = libdir_arg;
 		args[n++] = backend_arg;
@@ -229,20 +235,15 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 			fprintf(stderr, "%s%s", i ? " " : "", args[i]);
 		fputc('\n', stderr);
 	}
-	errno = posix_spawnp(&pid, args[0], NULL, NULL, args, environ);
-	if (errno) {
+	status = run_program(args);
+	if (status < 0)
 		fprintf(stderr, "flexos-link: cannot run the compiler '%s': %s; set CC\n", args[0],
 			strerror(errno));
-	} else if (waitpid(pid, &status, 0) < 0) {
-		status = -1;
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		status = 0;
-	} else {
+	else if (status)
 		fprintf(stderr, "flexos-link: the link failed (%s); rerun with -v to see the "
 				"command\n",
 			args[0]);
-		status = -1;
-	}
+	status = status ? -1 : 0;
 	free(script_arg);
 	free(libdir_arg);
 	free(backend_arg);
@@ -322,7 +323,7 @@ int main(int argc, char **argv)
 		table = xasprintf("%s/flexos-image.s", tmpdir);
 		copies = xstrdup(tmpdir);
 	}
-	if (!flx_make_copies(&plan, copies) &&
+	if (!flx_make_copies(&plan, copies) && !flx_link_newlib(&plan, copies, o.libdir) &&
 	    !write_file(ldscript, flx_write_ldscript, &plan) &&
 	    !write_file(table, flx_write_table, &plan) &&
 	    !run_cc(&o, &plan, ldscript, table, nargs, argv) && !check_image(&plan, o.output))

@@ -14,6 +14,10 @@
 
 #define FLP_NONE ((size_t)-1)
 
+/* The prefixes of the symbols gates and callback stubs are called by. */
+#define GATE_PREFIX "__flexos_gate__"
+#define CALLBACK_PREFIX "__flexos_cb__"
+
 enum flp_kind {
 	FLP_OBJECT,  /* a relocatable object */
 	FLP_ARCHIVE, /* a static archive */
@@ -38,6 +42,11 @@ struct flp_input {
 	char **objcopy_args;
 	size_t nobjcopy_args;
 	char *link_path;
+	/*
+	 * Part of a newlib compartment's partial link, which the first input
+	 * of that compartment stands for: not given to the linker itself.
+	 */
+	bool merged;
 };
 
 /* A reference from one compartment to a global symbol another one defines. */

@@ -12,6 +12,7 @@
 #include <flexos/backend.h>
 
 #include "ldscript.h"
+#include "newlib.h"
 #include "table.h"
 
 static void write_string(FILE *f, const char *label, const char *s)
@@ -52,10 +53,16 @@ static void write_compartments(FILE *f, const struct flc_config *cfg)
 		if (comp->sandbox_of)
 			flags |= FLEXOS_COMP_SANDBOX |
 				 (unsigned)comp->sandbox_of_index << FLEXOS_COMP_HOST_SHIFT;
+		if (comp->libc == FLC_LIBC_NEWLIB)
+			flags |= FLEXOS_COMP_NEWLIB;
 		fprintf(f, "\t.quad .Lflexos_cname%zu\n\t.long %zu, %#x\n", c, c, flags);
 		for (size_t k = 0; k < FLEXOS_REGION_COUNT; k++)
 			fprintf(f, "\t.quad __flexos_%s_%s_start, __flexos_%s_%s_end\n", comp->name,
 				flx_section_kinds[k].name, comp->name, flx_section_kinds[k].name);
+		if (comp->libc == FLC_LIBC_NEWLIB)
+			fprintf(f, "\t.quad %s__%s\n", NEWLIB_GLUE_SYMBOL, comp->name);
+		else
+			fprintf(f, "\t.quad 0\n");
 	}
 	fprintf(f, ".Lflexos_libraries:\n");
 	for (size_t l = 0; l < cfg->nlibraries; l++)
@@ -85,11 +92,15 @@ static void write_shlibs(FILE *f, const struct flp_plan *plan)
 
 static void write_stubs(FILE *f, const struct flp_plan *plan)
 {
-	/* The stack mode is per image (config.c checks that all agree). */
-	const char *entry =
-	    plan->cfg->ncompartments && plan->cfg->compartments[0].stack == FLC_STACK_SHARED
-		? "flexos__backend_gate_shared_stacks"
-		: "flexos__backend_gate";
+	/*
+	 * The stack mode is per image (config.c checks that all agree), and
+	 * newlib compartments have private stacks.
+	 */
+	const char *entry = "flexos__backend_gate";
+	if (flc_count_newlib(plan->cfg))
+		entry = "flexos__backend_gate_newlib";
+	else if (plan->cfg->ncompartments && plan->cfg->compartments[0].stack == FLC_STACK_SHARED)
+		entry = "flexos__backend_gate_shared_stacks";
 
 	fprintf(f, "\n\t.text\n");
 	for (size_t g = 0; g < plan->ngates; g++) {
@@ -104,15 +115,23 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 		}
 		if (gate->direct)
 			continue;
-		/* The contract of flexos__backend_gate: %r11 callee, %r10 its compartment. */
+		/*
+		 * The contract of flexos__backend_gate: %r11 callee, %r10 its
+		 * compartment. A newlib compartment may not read the GOT (key
+		 * 0): its stubs take the address of the image's own functions
+		 * directly (newlib.c refuses its calls into shared libraries).
+		 */
+		bool direct_address = flc_count_newlib(plan->cfg) && !gate->in_shlib;
 		fprintf(f,
 			"\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n\t.balign 16\n%s:\n"
-			"\tmovq %s@GOTPCREL(%%rip), %%r11\n"
+			"\t%s %s%s(%%rip), %%r11\n"
 			"\tmovl $%zu, %%r10d\n"
 			"\tjmp %s\n"
 			"\t.size %s, .-%s\n",
-			gate->symbol, gate->symbol, gate->symbol, gate->symbol, gate->target,
-			gate->compartment, entry, gate->symbol, gate->symbol);
+			gate->symbol, gate->symbol, gate->symbol, gate->symbol,
+			direct_address ? "leaq" : "movq", gate->target,
+			direct_address ? "" : "@GOTPCREL", gate->compartment, entry, gate->symbol,
+			gate->symbol);
 	}
 }
 

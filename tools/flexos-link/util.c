@@ -1,11 +1,16 @@
 #include "autoconfig.h"
 
+#include <errno.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "util.h"
+
+extern char **environ;
 
 static void *check(void *p)
 {
@@ -106,4 +111,26 @@ void strmap_free(struct strmap *m)
 	free(m->keys);
 	free(m->values);
 	memset(m, 0, sizeof(*m));
+}
+
+int run_program(char *const *args)
+{
+	pid_t pid;
+	int status;
+
+	errno = posix_spawnp(&pid, args[0], NULL, NULL, args, environ);
+	if (errno)
+		return -1;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+const char *tool_from_env(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : fallback;
 }

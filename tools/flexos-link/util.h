@@ -12,6 +12,16 @@ void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Runs args[0] (searched in PATH) with args and waits for it. Returns its
+ * exit status (128 + N if signal N killed it), or -1 with errno set if it
+ * could not be started.
+ */
+int run_program(char *const *args);
+
+/* $name if set and not empty, else fallback: OBJCOPY, LD, CC. */
+const char *tool_from_env(const char *name, const char *fallback);
+
 /* A map from strings to non-zero size_t values; 0 means absent. */
 struct strmap {
 	char **keys;

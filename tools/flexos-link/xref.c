@@ -9,19 +9,14 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "elf.h"
 #include "util.h"
 #include "xref.h"
 
-extern char **environ;
-
-#define GATE_PREFIX "__flexos_gate__"
 
 /* A global definition, in link order. */
 struct def {
@@ -558,28 +553,24 @@ int flx_explain(FILE *f, const struct flp_plan *plan)
 
 static int run_objcopy(const struct flp_input *in, const char *out)
 {
-	const char *tool = getenv("OBJCOPY") && *getenv("OBJCOPY") ? getenv("OBJCOPY") : "objcopy";
+	const char *tool = tool_from_env("OBJCOPY", "objcopy");
 	char **args = xcalloc(in->nobjcopy_args + 4, sizeof(*args));
 	size_t n = 0;
-	pid_t pid;
-	int status = -1;
 
 	args[n++] = (char *)tool;
 	for (size_t i = 0; i < in->nobjcopy_args; i++)
 		args[n++] = in->objcopy_args[i];
 	args[n++] = in->path;
 	args[n++] = (char *)out;
-	errno = posix_spawnp(&pid, tool, NULL, NULL, args, environ);
-	if (errno)
+	int status = run_program(args);
+	if (status < 0)
 		fprintf(stderr, "flexos-link: cannot run '%s' to route the calls of %s through "
 				"gates: %s; install binutils or set OBJCOPY\n",
 			tool, in->arg, strerror(errno));
-	else if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+	else if (status)
 		fprintf(stderr, "flexos-link: %s failed on %s (see its message above), so its "
 				"calls cannot be routed through gates\n",
 			tool, in->arg);
-	else
-		status = 0;
 	free(args);
 	return status ? -1 : 0;
 }

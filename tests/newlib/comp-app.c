@@ -1,0 +1,122 @@
+/*
+ * A glibc application with a compartment that has 'libc: newlib' (nl:
+ * nllib.c, nlprobe.c) and one that keeps glibc (gl: glprobe.c), linked by
+ * flexos-link (tests/newlib/compartment.sh).
+ *
+ *   comp-app check            both C libraries side by side
+ *   comp-app nl-read TARGET   the newlib compartment reads TARGET
+ *   comp-app nl-write TARGET  the newlib compartment writes a byte of TARGET
+ *   comp-app gl-read TARGET   the glibc compartment reads TARGET
+ *   comp-app app-read TARGET  the application reads TARGET
+ *
+ * TARGET: environ (a glibc global), stdout-buffer (glibc's stdout
+ * buffer), tls (this thread's errno, in glibc's TLS), app-data (a
+ * variable of the application), shared (flexos_shared_malloc), nl-heap
+ * (newlib's malloc in nl). A read that works prints "read TARGET: ok";
+ * an isolating backend stops the forbidden ones with a report (exit 123).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <flexos/flexos.h>
+
+#include "nllib.h"
+
+long probe_read(const void *p);
+int probe_write(void *p);
+long gl_probe_read(const void *p);
+
+extern char **environ;
+static volatile long app_data = 0x5ec2e7;
+
+static int check(void)
+{
+	char mine[256];
+	char *theirs = flexos_shared_malloc(256);
+	int failed = 0;
+
+	snprintf(mine, sizeof(mine), NL_FORMAT, NL_ARGS);
+	nl_format(theirs, 256);
+	if (strcmp(mine, theirs)) {
+		printf("FAIL format: glibc '%s', newlib '%s'\n", mine, theirs);
+		failed = 1;
+	}
+
+	/* errno: each library's own. (What nl reads must be shared.) */
+	char *name = flexos_shared_malloc(32);
+	strcpy(name, "ENAMETOOLONG");
+	int nl_enametoolong = nl_errno_value(name);
+	errno = EIO;
+	nl_set_errno(nl_enametoolong);
+	if (errno != EIO || nl_errno() != nl_enametoolong || nl_enametoolong == ENAMETOOLONG) {
+		printf("FAIL errno: glibc %d, newlib %d\n", errno, nl_errno());
+		failed = 1;
+	}
+
+	/* malloc and strings in the newlib compartment. */
+	char *p = nl_malloc(1000);
+	p = nl_realloc(p, 100000);
+	if (!p || nl_strings()) {
+		printf("FAIL newlib malloc/strings\n");
+		failed = 1;
+	}
+	nl_free(p);
+
+	/*
+	 * Buffering: newlib's stdout fully buffered, glibc's unbuffered. The
+	 * newlib line stays in newlib's buffer until exit, where the runtime
+	 * has the compartment flush it: it comes out last.
+	 */
+	setvbuf(stdout, NULL, _IONBF, 0);
+	nl_set_buffering(NL_FULLY_BUFFERED);
+	strcpy(name, "held until exit");
+	nl_print(name);
+	printf("glibc: %s\n", failed ? "FAILED" : "checks passed");
+	return failed;
+}
+
+static const void *target(const char *name)
+{
+	static char *heap;
+
+	if (!strcmp(name, "environ"))
+		return &environ;
+	if (!strcmp(name, "stdout-buffer")) {
+		printf("stdout is buffered\n");
+		return stdout->_IO_buf_base;
+	}
+	if (!strcmp(name, "tls"))
+		return &errno;
+	if (!strcmp(name, "app-data"))
+		return (const void *)&app_data;
+	if (!strcmp(name, "shared"))
+		return flexos_shared_calloc(1, 64);
+	if (!strcmp(name, "nl-heap"))
+		return heap = nl_malloc(64);
+	fprintf(stderr, "comp-app: unknown target '%s'\n", name);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "check"))
+		return check();
+	if (argc != 3) {
+		fprintf(stderr, "usage: comp-app check | nl-read|nl-write|gl-read|app-read TARGET\n");
+		return 2;
+	}
+	const void *t = target(argv[2]);
+	fflush(stdout);
+	if (!strcmp(argv[1], "nl-read"))
+		probe_read(t);
+	else if (!strcmp(argv[1], "nl-write"))
+		probe_write((void *)t);
+	else if (!strcmp(argv[1], "gl-read"))
+		gl_probe_read(t);
+	else
+		(void)*(const volatile long *)t;
+	printf("%s %s: ok\n", strchr(argv[1], '-') + 1, argv[2]);
+	return 0;
+}

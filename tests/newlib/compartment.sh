@@ -1,0 +1,135 @@
+#!/bin/sh
+# A compartment with 'libc: newlib', linked by flexos-link (docs/newlib.md):
+# the application (glibc) calls a library compiled against newlib in
+# compartment 'nl' and a glibc library in compartment 'gl'
+# (comp.yaml, comp-app.c). Under none, process and intel-mpk (in the
+# emulated-PKU VM) both C libraries work side by side; under intel-mpk the
+# newlib compartment runs without key 0: it cannot read glibc's globals,
+# stdout's buffer or the thread's TLS, which the glibc compartment can
+# (the extended attack matrix). Also: flexos-link's refusals.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_builddir/tests/newlib/config.sh"
+
+if [ "$NEWLIB_ENABLED" != yes ]; then
+	echo "SKIP: newlib is not built (configured with --disable-newlib)"
+	exit 77
+fi
+
+SRC="$top_srcdir/tests/newlib"
+cd "$WORK"
+nlcc() { $CC $NEWLIB_CFLAGS -O2 -fPIE -Wall -Wextra -Werror -c "$@"; }
+nlcc -o nllib.o "$SRC/nllib.c"
+nlcc -o nlprobe.o "$SRC/nlprobe.c"
+compile glprobe.o "$SRC/glprobe.c"
+compile app.o "$SRC/comp-app.c" -I"$SRC"
+
+for mech in none process intel-mpk; do
+	with_mechanism "$SRC/comp.yaml" "$mech" >"$mech.yaml"
+	"$FLEXOS_LINK" -c "$mech.yaml" -o "app-$mech" app.o nllib.o nlprobe.o glprobe.o ||
+		fail "flexos-link refused the $mech image"
+done
+ok "images with a newlib compartment link under none, process and intel-mpk"
+
+# Only the compartment's API and its glue instance are left of newlib's
+# symbols: nothing of it can clash with glibc.
+nm app-none | awk '$2 ~ /^[A-Z]$/ {print $3}' >globals
+for s in nl_format probe_read flexos__newlib_glue__nl; do
+	grep -qx "$s" globals || fail "$s is not global in the image"
+done
+for s in _malloc_r _impure_ptr __sfp sbrk _write_r; do
+	! grep -qx "$s" globals || fail "newlib's $s is global in the image"
+done
+ok "newlib's symbols are local to the compartment; its API and glue instance are global"
+
+expected="glibc: checks passed
+newlib: held until exit"
+for mech in none process; do
+	timeout 30 "./app-$mech" check >"check.$mech" 2>&1 || { cat "check.$mech" >&2; fail "$mech: check failed"; }
+	printf '%s\n' "$expected" | cmp -s - "check.$mech" || {
+		cat "check.$mech" >&2
+		fail "$mech: unexpected output"
+	}
+	ok "$mech: printf, errno, malloc, buffering and the exit-time flush of each C library"
+done
+
+for target in app-data nl-heap; do
+	status=0
+	who=nl-read
+	[ "$target" = nl-heap ] && who=app-read
+	timeout 30 ./app-process "$who" "$target" >p.out 2>p.err || status=$?
+	[ "$status" -eq 123 ] || { cat p.out p.err >&2; fail "process: $who $target exited $status, expected 123"; }
+	ok "process: $who $target is stopped"
+done
+
+# intel-mpk: the check and the extended attack matrix in the VM.
+img="$WORK/app-intel-mpk"
+{
+	echo "$img check"
+	for t in environ stdout-buffer tls app-data; do
+		echo "--expect-status=123 $img nl-read $t"
+		echo "--expect-status=123 $img nl-write $t"
+	done
+	echo "$img nl-read shared"
+	echo "$img nl-read nl-heap"
+	for t in environ stdout-buffer tls; do
+		echo "$img gl-read $t"
+	done
+	echo "--expect-status=123 $img gl-read app-data"
+	echo "--expect-status=123 $img app-read nl-heap"
+} >script
+status=0
+"$top_srcdir/tests/vm/run" --timeout 300 --script script >vm.out 2>&1 || status=$?
+[ "$status" -ne 77 ] || exit 77
+[ "$status" -eq 0 ] || { cat vm.out >&2; fail "intel-mpk runs failed (status $status)"; }
+expect_output vm.out "^newlib: held until exit$"
+ok "intel-mpk: both C libraries work; newlib's streams are flushed at exit"
+n=$(grep -c "compartment 'nl' tried to \(read\|write\)" vm.out)
+[ "$n" -eq 8 ] || { cat vm.out >&2; fail "intel-mpk: $n of 8 accesses from the newlib compartment reported"; }
+[ "$(grep -c "belongs to platform memory" vm.out)" -eq 6 ] ||
+	{ cat vm.out >&2; fail "intel-mpk: the key-0 targets were not all reported as platform memory"; }
+ok "intel-mpk: the newlib compartment can neither read nor write glibc's environ, stdout buffer or TLS, nor the app's data: 8/8 blocked"
+for t in environ stdout-buffer tls; do
+	[ "$(grep -c "^read $t: ok" vm.out)" -eq 1 ] || { cat vm.out >&2; fail "gl-read $t did not work"; }
+done
+ok "intel-mpk: the glibc compartment reaches the same key-0 memory (3/3), as docs/threat-model.md says"
+expect_output vm.out "^read shared: ok"
+expect_output vm.out "^read nl-heap: ok"
+expect_output vm.out "compartment 'app' tried to read .*"
+ok "intel-mpk: shared memory and its own heap stay reachable; the app cannot read the newlib heap"
+
+# flexos-link's refusals.
+refuse() {
+	name=$1 pattern=$2
+	shift 2
+	if "$FLEXOS_LINK" "$@" -o refused 2>"$name.err"; then
+		fail "flexos-link accepted $name"
+	fi
+	expect_output "$name.err" "$pattern"
+	[ ! -e refused ] || fail "$name: an image was written"
+	ok "refused: $name: $(head -n 1 "$name.err" | cut -c1-150)"
+}
+$CC $NEWLIB_CFLAGS -O2 -fPIE -c -o missing.o "$SRC/missing.c"
+sed 's/inputs: \[nllib.o, nlprobe.o\]/inputs: [missing.o]/' "$SRC/comp.yaml" >missing.yaml
+printf 'int nl_uid(void);\nint main(void) { return nl_uid(); }\n' >uid.c
+compile uid.o uid.c
+refuse "a missing system call" "missing.o needs 'getuid', which neither newlib nor its system-call glue defines" \
+	-c missing.yaml uid.o missing.o glprobe.o
+printf '#include <stdio.h>\nint nl_glibc(void) { printf("x%%d\\n", 1); return 0; }\n' >glibc-nl.c
+$CC -O2 -fPIE -D_FORTIFY_SOURCE=2 -c -o glibc-nl.o glibc-nl.c
+sed 's/inputs: \[nllib.o, nlprobe.o\]/inputs: [glibc-nl.o]/' "$SRC/comp.yaml" >glibc-nl.yaml
+printf 'int nl_glibc(void);\nint main(void) { return nl_glibc(); }\n' >uses.c
+compile uses.o uses.c
+refuse "code compiled against glibc" "compile the code of compartment 'nl' against newlib" \
+	-c glibc-nl.yaml uses.o glibc-nl.o glprobe.o
+printf '#include <string.h>\nsize_t strlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }\n' >clash.c
+nlcc -o clash.o clash.c -fno-builtin
+sed 's/inputs: \[nllib.o, nlprobe.o\]/inputs: [clash.o]/' "$SRC/comp.yaml" >clash.yaml
+printf 'unsigned long strlen(const char *);\nint main(void) { return (int)strlen("x"); }\n' >callclash.c
+compile callclash.o callclash.c -fno-builtin
+refuse "an entry point named like a C library function" "'strlen' is an entry point of compartment 'nl'.*rename it" \
+	-c clash.yaml callclash.o clash.o glprobe.o
+sed 's/^    libc: newlib$//; s/^    default: true$/    default: true\n    libc: newlib/' "$SRC/comp.yaml" >default.yaml
+refuse "newlib in the default compartment" "the default compartment 'app' cannot have 'libc: newlib'" \
+	-c default.yaml app.o nllib.o nlprobe.o glprobe.o
+
+echo "$passed passed, 0 failed"
