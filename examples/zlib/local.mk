@@ -15,4 +15,5 @@ examples/zlib/zlib-none examples/zlib/zlib-process examples/zlib/zlib-mpk: \
 ZLIB_IMAGES = examples/zlib/zlib-none examples/zlib/zlib-process examples/zlib/zlib-mpk
 CLEANFILES += examples/zlib/app.o $(ZLIB_IMAGES) \
 	examples/zlib/zlib-none.yaml examples/zlib/zlib-process.yaml examples/zlib/zlib-mpk.yaml
-EXTRA_DIST += examples/zlib/app.c examples/zlib/zlib.yaml examples/zlib/local.mk
+EXTRA_DIST += examples/zlib/app.c examples/zlib/zlib.yaml examples/zlib/local.mk \
+	examples/zlib/zlib-newlib.yaml examples/zlib/build-newlib.sh
