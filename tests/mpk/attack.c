@@ -20,8 +20,9 @@
  *   attack --threads     4 threads x 100000 gates, with nested callbacks
  *   attack --nested      app -> lib1 -> app -> lib2 -> app -> lib1
  *   attack --printf      stdio first used inside lib2, then everywhere
- *   attack --count [shared]  single-steps one gate (the private-stack one,
- *                        or the shared-stack one) and counts its instructions
+ *   attack --count [shared|newlib]  single-steps one gate (the private-stack
+ *                        one, the shared-stack one, or the one of images with
+ *                        newlib compartments) and counts its instructions
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -356,7 +357,51 @@ static int stdio_test(void)
 static volatile uint32_t wrpkru_bytes = 0xef010f;
 
 extern char flexos__backend_gate[], flexos__backend_gate_shared_stacks[], flexos__mpk_enter[];
+extern char flexos__backend_gate_newlib[], flexos__mpk_segv_entry[];
 extern long __flexos_gate__lib1__lib1_add(long, long);
+
+enum gate_kind { GATE_PRIVATE, GATE_SHARED, GATE_NEWLIB };
+
+/*
+ * lib1_add(a, b) through flexos__backend_gate_newlib, the gate of images
+ * with newlib compartments (this image has none, but its gate is there):
+ * the callee and its compartment are read from lib1_add's stub, "movq
+ * lib1_add@GOTPCREL(%rip), %r11; movl $id, %r10d; jmp gate", and the
+ * call is made as the stub would, on a 16-byte aligned stack below the
+ * red zone.
+ */
+static long add_through_newlib_gate(long a, long b)
+{
+	const unsigned char *stub = (const unsigned char *)__flexos_gate__lib1__lib1_add;
+	int32_t disp;
+	uint32_t id;
+
+	/* The linker may have relaxed the movq from the GOT into a leaq (8d). */
+	if (stub[0] != 0x4c || (stub[1] != 0x8b && stub[1] != 0x8d) || stub[2] != 0x1d ||
+	    stub[7] != 0x41 || stub[8] != 0xba) {
+		fprintf(stderr, "attack: lib1_add's stub is not what flexos-link writes\n");
+		exit(1);
+	}
+	memcpy(&disp, stub + 3, 4);
+	memcpy(&id, stub + 9, 4);
+	const unsigned char *at = stub + 7 + disp;
+	register long rdi __asm__("rdi") = a;
+	register long rsi __asm__("rsi") = b;
+	register void *r11 __asm__("r11") = stub[1] == 0x8d ? (void *)at : *(void *const *)at;
+	register long r10 __asm__("r10") = id;
+	long ret;
+	__asm__ volatile("movq %%rsp, %%rbx\n\t"
+			 "subq $128, %%rsp\n\t"
+			 "andq $-16, %%rsp\n\t"
+			 "call flexos__backend_gate_newlib\n\t"
+			 "movq %%rbx, %%rsp"
+			 : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(r11), "+r"(r10)
+			 :
+			 : "rbx", "rcx", "rdx", "r8", "r9", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
+			   "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
+			   "xmm13", "xmm14", "xmm15", "memory", "cc");
+	return ret;
+}
 
 /*
  * Counts the instructions one warm gate executes, by single-stepping a
@@ -366,7 +411,7 @@ extern long __flexos_gate__lib1__lib1_add(long, long);
  * included), those of the stub and those of the whole call. The limit is
  * each gate's documented count.
  */
-static int count(int shared_stacks)
+static int count(enum gate_kind kind)
 {
 	long r = 0;
 	int status;
@@ -378,18 +423,28 @@ static int count(int shared_stacks)
 		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
 		raise(SIGSTOP);
 		__asm__ volatile("int3"); /* start */
-		flexos_gate_r(lib1, r, lib1_add, 1, 2);
+		if (kind == GATE_NEWLIB)
+			r = add_through_newlib_gate(1, 2);
+		else
+			flexos_gate_r(lib1, r, lib1_add, 1, 2);
 		__asm__ volatile("int3"); /* end */
 		_exit(r == 4 ? 0 : 1);
 	}
 	uintptr_t stub = (uintptr_t)__flexos_gate__lib1__lib1_add;
-	const char *gate =
-	    shared_stacks ? "flexos__backend_gate_shared_stacks" : "flexos__backend_gate";
-	long limit = shared_stacks ? 35 : 40;
-	uintptr_t lo =
-	    (uintptr_t)(shared_stacks ? flexos__backend_gate_shared_stacks : flexos__backend_gate);
-	uintptr_t hi =
-	    (uintptr_t)(shared_stacks ? flexos__mpk_enter : flexos__backend_gate_shared_stacks);
+	static const struct {
+		const char *name;
+		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
+		const char *lo, *hi;
+	} gates[] = {
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 40, 2, flexos__backend_gate,
+			      flexos__backend_gate_shared_stacks},
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 35, 2,
+			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 48, 4, flexos__backend_gate_newlib,
+			     flexos__mpk_segv_entry},
+	};
+	const char *gate = gates[kind].name;
+	uintptr_t lo = (uintptr_t)gates[kind].lo, hi = (uintptr_t)gates[kind].hi;
 	long in_gate = 0, in_stub = 0, total = 0, wrpkru = 0;
 	int started = 0;
 
@@ -423,13 +478,14 @@ static int count(int shared_stacks)
 	       "so %ld besides the WRPKRUs; %ld in the stub; %ld for the whole call "
 	       "(caller's argument set-up, stub, gate, callee)\n",
 	       in_gate, gate, wrpkru, in_gate - wrpkru, in_stub, total);
-	return in_gate - wrpkru <= limit && wrpkru == 2 ? 0 : 1;
+	return in_gate - wrpkru <= gates[kind].limit && wrpkru == gates[kind].wrpkru ? 0 : 1;
 }
 
 /* ---- forged gate --------------------------------------------------------- */
 
 extern char flexos__mpk_gate_entry_checked[], flexos__mpk_gate_exit_checked[];
 extern char flexos__mpk_gate_shared_entry_checked[], flexos__mpk_gate_shared_exit_checked[];
+extern char flexos__mpk_gate_newlib_entry_checked[], flexos__mpk_gate_newlib_exit_checked[];
 
 static int forge(const char *where_to)
 {
@@ -443,6 +499,10 @@ static int forge(const char *where_to)
 		target = flexos__mpk_gate_shared_entry_checked;
 	else if (!strcmp(where_to, "shared-exit"))
 		target = flexos__mpk_gate_shared_exit_checked;
+	else if (!strcmp(where_to, "newlib-entry"))
+		target = flexos__mpk_gate_newlib_entry_checked;
+	else if (!strcmp(where_to, "newlib-exit"))
+		target = flexos__mpk_gate_newlib_exit_checked;
 	else
 		return 2;
 	target -= 3;
@@ -480,7 +540,9 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "--nested"))
 		return nested();
 	if ((argc == 2 || shared) && !strcmp(argv[1], "--count"))
-		return count(shared);
+		return count(shared ? GATE_SHARED : GATE_PRIVATE);
+	if (argc == 3 && !strcmp(argv[1], "--count") && !strcmp(argv[2], "newlib"))
+		return count(GATE_NEWLIB);
 	if (argc == 2 && !strcmp(argv[1], "--printf"))
 		return stdio_test();
 	if (argc == 3 && !strcmp(argv[1], "--forge"))
@@ -495,7 +557,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: attack --matrix [shared] | --threads | --nested | --printf | "
-			"--stackptr | --count [shared] | "
-			"--forge entry|exit|shared-entry|shared-exit | A B KIND read|write\n");
+			"--stackptr | --count [shared|newlib] | "
+			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit | "
+			"A B KIND read|write\n");
 	return 2;
 }
