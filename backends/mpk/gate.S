@@ -68,6 +68,22 @@
 	subq	$8, %rsp
 .endm
 
+/*
+ * The way out of every gate: the callee's result (kept in xmm14/xmm15
+ * across the PKRU switch) back in rax/rdx, and nothing else of the
+ * callee's: the argument registers are cleared, rcx is 0 after WRPKRU,
+ * r10 and r11 hold compartment ids.
+ */
+.macro RETURN_RESULT
+	movq	%xmm14, %rax
+	movq	%xmm15, %rdx
+	xorl	%esi, %esi
+	xorl	%edi, %edi
+	xorl	%r8d, %r8d
+	xorl	%r9d, %r9d
+	ret
+.endm
+
 .macro RESTORE_GATE_REGS
 	addq	$8, %rsp
 	popq	%r11
@@ -108,14 +124,7 @@ flexos__backend_gate:
 	SWITCH_PKRU flexos__mpk_gate_exit_checked
 	movq	%r10, T(MPK_T_CUR)
 	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* back on the caller's stack */
-	movq	%xmm14, %rax
-	movq	%xmm15, %rdx
-	/* Leave nothing of the callee's: rcx is 0, r10 and r11 hold the ids. */
-	xorl	%esi, %esi
-	xorl	%edi, %edi
-	xorl	%r8d, %r8d
-	xorl	%r9d, %r9d
-	ret
+	RETURN_RESULT
 
 	/* No stack in the callee yet: back to the caller's stack, let C
 	 * allocate one (and set up this thread), then start over. */
@@ -174,15 +183,8 @@ flexos__backend_gate_shared_stacks:
 	popq	%r10				/* caller's id */
 	SWITCH_PKRU flexos__mpk_gate_shared_exit_checked
 	movq	%r10, T(MPK_T_CUR)
-	movq	%xmm14, %rax
-	movq	%xmm15, %rdx
-	/* Leave nothing of the callee's: rcx is 0, r10 holds an id. */
-	xorl	%esi, %esi
-	xorl	%edi, %edi
-	xorl	%r8d, %r8d
-	xorl	%r9d, %r9d
-	xorl	%r11d, %r11d
-	ret
+	xorl	%r11d, %r11d			/* r10 holds an id; r11 is cleared too */
+	RETURN_RESULT
 
 	/* This thread's state (pkru[], cur) does not exist yet. */
 .Lshared_init:
@@ -247,14 +249,7 @@ flexos__backend_gate_newlib:
 	movq	%r10, T(MPK_T_CUR)
 	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* back on the caller's stack */
 	SWITCH_PKRU flexos__mpk_gate_newlib_exit_checked
-	movq	%xmm14, %rax
-	movq	%xmm15, %rdx
-	/* Leave nothing of the callee's: rcx is 0, r10 and r11 hold the ids. */
-	xorl	%esi, %esi
-	xorl	%edi, %edi
-	xorl	%r8d, %r8d
-	xorl	%r9d, %r9d
-	ret
+	RETURN_RESULT
 
 	/* No stack in the callee yet: as in flexos__backend_gate, with key 0
 	 * open (the C code needs it), then start over. */

@@ -7,15 +7,8 @@
 # newlib compartment runs without key 0: it cannot read glibc's globals,
 # stdout's buffer or the thread's TLS, which the glibc compartment can
 # (the extended attack matrix). Also: flexos-link's refusals.
-. "$top_srcdir/tests/integration/lib.sh"
-. "$top_builddir/tests/newlib/config.sh"
+. "$top_srcdir/tests/newlib/lib.sh"
 
-if [ "$NEWLIB_ENABLED" != yes ]; then
-	echo "SKIP: newlib is not built (configured with --disable-newlib)"
-	exit 77
-fi
-
-SRC="$top_srcdir/tests/newlib"
 cd "$WORK"
 nlcc() { $CC $NEWLIB_CFLAGS -O2 -fPIE -Wall -Wextra -Werror -c "$@"; }
 nlcc -o nllib.o "$SRC/nllib.c"

@@ -4,15 +4,8 @@
 # every global but its API, checked to leave nothing undefined, then
 # linked into an ordinary glibc program (host.c) that checks that both C
 # libraries work side by side with independent states.
-. "$top_srcdir/tests/integration/lib.sh"
-. "$top_builddir/tests/newlib/config.sh"
+. "$top_srcdir/tests/newlib/lib.sh"
 
-if [ "$NEWLIB_ENABLED" != yes ]; then
-	echo "SKIP: newlib is not built (configured with --disable-newlib)"
-	exit 77
-fi
-
-SRC="$top_srcdir/tests/newlib"
 API="nl_format nl_set_buffering nl_print nl_flush nl_stdout nl_malloc nl_realloc nl_aligned nl_free
 nl_strings nl_errno nl_set_errno nl_errno_location nl_errno_value nl_open nl_file_write
 nl_file_read nl_file_checks nl_time nl_clock_realtime nl_getpid nl_isatty"

@@ -5,13 +5,7 @@
 # trip is checked byte for byte under none, process and intel-mpk (in the
 # emulated-PKU VM). Needs the Debian archive (apt-get source zlib);
 # FLEXOS_FETCH_DISABLE=1 skips it (the package build sets it: no network).
-. "$top_srcdir/tests/integration/lib.sh"
-. "$top_builddir/tests/newlib/config.sh"
-
-if [ "$NEWLIB_ENABLED" != yes ]; then
-	echo "SKIP: newlib is not built (configured with --disable-newlib)"
-	exit 77
-fi
+. "$top_srcdir/tests/newlib/lib.sh"
 if [ "${FLEXOS_FETCH_DISABLE:-0}" = 1 ]; then
 	echo "SKIP: FLEXOS_FETCH_DISABLE=1: zlib's source cannot be fetched"
 	exit 77
