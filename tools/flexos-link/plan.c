@@ -16,9 +16,6 @@
 #include "util.h"
 #include "xref.h"
 
-#define GATE_PREFIX "__flexos_gate__"
-#define CALLBACK_PREFIX "__flexos_cb__"
-
 /* Where ld looks after the -L directories on Debian x86-64. */
 static const char *const system_dirs[] = {
 	"/usr/local/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
@@ -41,9 +38,26 @@ bool flp_is_input_arg(const char *arg)
 	return arg[0] != '-' || !strncmp(arg, "-l", 2);
 }
 
+/*
+ * Component archives that hold a library's code rather than the
+ * platform's: like any archive, they go to a compartment. The driver of
+ * lwIP must share lwIP's compartment, which calls it back (docs/lwip.md).
+ */
+static bool is_component_lib(const char *name)
+{
+	return !strcmp(name, "flexos-lwip");
+}
+
 static bool is_runtime_lib(const char *name)
 {
-	return !strcmp(name, "flexos") || !strncmp(name, "flexos-", 7);
+	return !strcmp(name, "flexos") || (!strncmp(name, "flexos-", 7) && !is_component_lib(name));
+}
+
+/* -lflexos-sched names a component, not the backend. */
+static bool is_backend_lib(const char *name)
+{
+	return !strcmp(name, "flexos-none") || !strcmp(name, "flexos-mpk") ||
+	       !strcmp(name, "flexos-process");
 }
 
 static char *search_lib(const char *name, char **dirs, size_t ndirs, bool prefer_static)
@@ -71,11 +85,15 @@ static int classify_file(struct flp_input *in)
 		return -1;
 	}
 	if (fle_is_archive(in->path)) {
+		/* lib<name>.a: the platform if <name> is libflexos's or a backend's. */
 		const char *base = strrchr(in->path, '/');
 		base = base ? base + 1 : in->path;
-		in->kind = !strncmp(base, "libflexos.", 10) || !strncmp(base, "libflexos-", 10)
-				   ? FLP_RUNTIME
-				   : FLP_ARCHIVE;
+		size_t len = strlen(base);
+		char *name = len > 5 && !strncmp(base, "lib", 3) && !strcmp(base + len - 2, ".a")
+				 ? xasprintf("%.*s", (int)(len - 5), base + 3)
+				 : NULL;
+		in->kind = name && is_runtime_lib(name) ? FLP_RUNTIME : FLP_ARCHIVE;
+		free(name);
 		return 0;
 	}
 	FILE *f = fopen(in->path, "rb");
@@ -152,7 +170,7 @@ static int collect_inputs(struct flp_plan *plan, int argc, char **argv)
 			in->path = search_lib(name, dirs, ndirs, prefer_static);
 			if (is_runtime_lib(name)) {
 				in->kind = FLP_RUNTIME;
-				if (strcmp(name, "flexos"))
+				if (is_backend_lib(name))
 					plan->backend_archive = xstrdup(name);
 			} else if (!in->path || is_ld_script(in->path)) {
 				/* Not found, or a linker script (Debian's libm.so): ld's business. */

@@ -1,0 +1,55 @@
+/*
+ * FlexOS for Linux: the lwIP component (libflexos-lwip.a,
+ * `pkg-config --libs flexos-lwip`).
+ *
+ * Starts Debian's lwIP (liblwip.so, NO_SYS=0) with one Ethernet interface
+ * over a TAP device, so that the image can serve real clients through
+ * lwIP's sockets (lwip_socket, lwip_bind, lwip_poll, ... from
+ * <lwip/sockets.h>).
+ *
+ * lwIP runs on pthreads (liblwip's own sys_arch), or on the scheduler
+ * component when libflexos-lwip-sched.a is linked too
+ * (`pkg-config --libs flexos-lwip-sched`): then its threads are
+ * user-level threads of the OS thread that called flexos_lwip_start, and
+ * every lwIP call must come from that OS thread. See docs/lwip.md, which
+ * also says where lwIP may be placed under each backend.
+ */
+#ifndef FLEXOS_LWIP_H
+#define FLEXOS_LWIP_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Starts lwIP and brings up one interface on a TAP device that already
+ * exists (`ip tuntap add dev NAME mode tap`). spec is a comma-separated
+ * list of fields:
+ *
+ *   tap=NAME,addr=A.B.C.D,netmask=A.B.C.D[,gw=A.B.C.D][,mac=xx:xx:xx:xx:xx:xx]
+ *
+ * tap, addr and netmask are required; gw defaults to 0.0.0.0 (no gateway);
+ * mac defaults to a locally administered address derived from addr
+ * (02:00:A:B:C:D). A NULL spec reads the environment variable
+ * FLEXOS_LWIP. The interface becomes lwIP's default one.
+ *
+ * Returns 0, or -errno after printing to stderr what is wrong and what to
+ * do: -EINVAL (a bad spec), -EALREADY (an interface is already up), the error
+ * of opening or attaching the TAP device (-ENODEV, -ENOENT, -EPERM, -EBUSY, ...),
+ * -ENOMEM.
+ */
+int flexos_lwip_start(const char *spec);
+
+/*
+ * Removes the interface, stops the receive thread and closes the TAP
+ * device. lwIP itself (its tcpip thread, its sockets) keeps running, as
+ * lwIP 2.1 cannot be shut down: a later flexos_lwip_start brings up an
+ * interface again. Returns 0, or -EINVAL if no interface is up.
+ */
+int flexos_lwip_stop(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLEXOS_LWIP_H */

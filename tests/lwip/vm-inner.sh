@@ -1,0 +1,37 @@
+#!/bin/sh
+# Runs in the test VM (tests/lwip/vm.sh): loads tun.ko, makes tap0, and
+# runs each echo image given against the client, as echo.sh does.
+# Usage: vm-inner.sh BUILDDIR TUN.KO IMAGE...
+b=$1 ko=$2
+shift 2
+insmod "$ko" || { echo "vm-inner: insmod $ko failed"; exit 1; }
+"$b/tests/lwip/mktap" tap0 || exit 1
+ip link set lo up && ip addr add 10.0.0.1/24 dev tap0 && ip link set tap0 up || exit 1
+export FLEXOS_LWIP=tap=tap0,addr=10.0.0.2,netmask=255.255.255.0
+fail=0 port=7000
+: >/tmp/out
+for image in "$@"; do
+	port=$((port + 1))
+	"$b/tests/lwip/$image" $port 4 >/tmp/out 2>&1 &
+	pid=$!
+	i=0
+	until grep -q listening /tmp/out; do
+		i=$((i + 1))
+		[ $i -le 300 ] && kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	ok=1
+	"$b/tests/lwip/client" 10.0.0.2 $port 3 16384 60 || ok=0
+	[ $ok = 0 ] || "$b/tests/lwip/client" 10.0.0.2 $port 1 4096 30 || ok=0
+	[ $ok = 1 ] || kill $pid 2>/dev/null
+	wait $pid
+	st=$?
+	cat /tmp/out
+	if [ $ok = 1 ] && [ $st = 0 ] && grep -q "served 4 connections, stop: 0" /tmp/out; then
+		echo "vm-inner: ok: $image"
+	else
+		echo "vm-inner: FAIL: $image (client ok: $ok, status $st)"
+		fail=1
+	fi
+done
+exit $fail
