@@ -22,3 +22,12 @@ bench-sqlite: examples/sqlite/sqlite-plain $(SQLITE_IMAGES)
 bench: bench-sqlite
 .PHONY: bench-sqlite
 EXTRA_DIST += bench/sqlite/run
+
+# bench/kvserver: redis-benchmark against examples/kvserver, Linux sockets
+# vs lwIP in one compartment vs lwIP isolated.
+bench-kvserver: examples/kvserver/kvserver-linux$(EXEEXT) $(KVSERVER_IMAGES)
+	@echo "== bench/kvserver: the FlexOS Redis benchmark, lwIP in one compartment and isolated"
+	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/kvserver/run
+bench: bench-kvserver
+.PHONY: bench-kvserver
+EXTRA_DIST += bench/kvserver/run

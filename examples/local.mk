@@ -37,3 +37,6 @@ dist_hello_DATA = examples/hello/app.c examples/hello/secretlib.c examples/hello
 # Unmodified Debian archives, isolated: SQLite and zlib.
 include examples/sqlite/local.mk
 include examples/zlib/local.mk
+
+# A Redis-protocol server on the kernel's sockets and on lwIP (issue 5).
+include examples/kvserver/local.mk

@@ -16,7 +16,8 @@ tests_check_flexos_SOURCES = \
 	tests/check_heap.c \
 	tests/check_ldscript.c \
 	tests/check_elf.c \
-	tests/check_sched.c
+	tests/check_sched.c \
+	tests/check_kvserver.c examples/kvserver/resp.c examples/kvserver/store.c
 tests_check_flexos_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/flexos-link \
 	-DBUILDDIR='"$(abs_top_builddir)"' $(CHECK_CFLAGS) $(YAML_CFLAGS)
 tests_check_flexos_LDADD = libflexos-link.a libflexos.a $(CHECK_LIBS) $(YAML_LIBS)
@@ -46,3 +47,6 @@ EXTRA_DIST += tests/no-check.sh tests/integration/lib.sh \
 
 # Unmodified libraries (automatic gates, sandboxes, examples).
 include tests/integration/local.mk
+
+# The kvserver example in a network namespace (examples/kvserver).
+include tests/kvserver/local.mk

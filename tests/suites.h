@@ -9,5 +9,6 @@ Suite *heap_suite(void);
 Suite *ldscript_suite(void);
 Suite *elf_suite(void);
 Suite *sched_suite(void);
+Suite *kvserver_suite(void);
 
 #endif

@@ -1,0 +1,60 @@
+/*
+ * The server's network layer: one contract, two implementations chosen at
+ * link time, net-linux.c (the kernel's sockets) and net-lwip.c (lwIP's
+ * sockets, in a FlexOS image). Descriptors are the implementation's own.
+ * Functions return a value >= 0 or -errno.
+ */
+#ifndef KVSERVER_NET_H
+#define KVSERVER_NET_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The implementation's name in messages, e.g. "linux sockets". */
+extern const char kv_net_name[];
+
+/*
+ * The server's stop flag, set by its signal handler. The implementation
+ * defines it in memory every compartment may write: under intel-mpk the
+ * kernel runs a handler with the default PKRU (key 0 only), whichever
+ * compartment it interrupted.
+ */
+extern volatile sig_atomic_t kv_net_stop;
+
+/*
+ * Starts the network stack with spec, the --net option (NULL if not
+ * given), sized for max_clients connections. Prints what is wrong on
+ * failure.
+ */
+int kv_net_start(const char *spec, size_t max_clients);
+
+/* A non-blocking TCP socket listening on port of every IPv4 address. */
+int kv_net_listen(int port, int backlog);
+
+/* One new connection, non-blocking, without Nagle's delay; -EAGAIN if none. */
+int kv_net_accept(int lfd);
+
+/* Bytes received (0 at end of stream) or -EAGAIN when there are none yet. */
+ssize_t kv_net_recv(int fd, void *buf, size_t n);
+
+/* Bytes sent, or -EAGAIN when the socket's buffer is full. */
+ssize_t kv_net_send(int fd, const void *buf, size_t n);
+
+/* Sends end-of-stream; the socket may still receive. */
+int kv_net_shutdown(int fd);
+
+void kv_net_close(int fd);
+
+/* poll(2) over the implementation's descriptors; fds from kv_net_alloc. */
+int kv_net_poll(struct pollfd *fds, size_t n, int timeout_ms);
+
+/*
+ * Memory the stack may read and write: every buffer and pollfd array passed
+ * to it (shared memory when the stack is in another compartment).
+ */
+void *kv_net_alloc(size_t size);
+void kv_net_free(void *p);
+
+#endif

@@ -1,0 +1,54 @@
+#!/bin/bash
+# kvserver-linux, the baseline on the kernel's sockets, in a network
+# namespace of its own (loopback): every command's reply, malformed input,
+# 200 concurrent clients, the client limit, no memory growth, and, if
+# valgrind is installed, no leak at exit. Needs root and redis-tools.
+. "${top_srcdir:-.}/tests/kvserver/lib.sh"
+
+server=$b/examples/kvserver/kvserver-linux
+[ -x "$server" ] || { say "FAIL: $server is missing: run make"; exit 1; }
+host=127.0.0.1
+
+if kv_start linux "$server" --port 6400; then
+	check_replies
+	check_malformed
+	check_concurrent
+	check_memory 8 20000
+	kv_stop
+fi
+
+# Past --max-clients, a new connection gets an error and is closed; the
+# clients already in are served.
+if kv_start limit "$server" --port 6401 --max-clients 2; then
+	f0=$fails
+	exec 5<>/dev/tcp/$host/$port 6<>/dev/tcp/$host/$port
+	sleep 0.2
+	expect "(error) ERR max number of clients reached" ping
+	printf 'PING\r\n' >&5 && read -r -t 5 line <&5 && [ "$line" = $'+PONG\r' ] ||
+		fail "a client within the limit was not served"
+	exec 5<&- 6<&-
+	sleep 0.2
+	expect "PONG" ping
+	[ $fails = $f0 ] && ok "the client limit"
+	kv_stop
+fi
+
+# Bad options are refused with a message naming the fix.
+out=$("$server" --port 0 2>&1)
+[ $? = 2 ] && echo "$out" | grep -q "port must be a number from 1 to 65535, not '0'" ||
+	fail "--port 0: $out"
+out=$("$server" --net tap=tap0 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q "remove --net" || fail "--net on Linux: $out"
+
+if command -v valgrind >/dev/null; then
+	if kv_start valgrind valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=3 "$server" --port 6402; then
+		check_replies
+		check_malformed
+		timeout 30 redis-benchmark -h "$host" -p "$port" -c 20 -n 2000 -t set,get,mset -q >/dev/null
+		kv_stop
+	fi
+else
+	say "valgrind is not installed: the leak check at exit is skipped"
+fi
+exit $((fails != 0))

@@ -1,0 +1,56 @@
+#!/bin/sh
+# Runs in the test VM (tests/kvserver/vm.sh): loads tun.ko, makes a TAP
+# device, and checks each kvserver image given with redis-cli and
+# redis-benchmark, as lwip.sh does in a namespace (fewer checks: busybox).
+# Usage: vm-inner.sh BUILDDIR TUN.KO IMAGE...
+b=$1 ko=$2
+shift 2
+insmod "$ko" || { echo "vm-inner: insmod $ko failed"; exit 1; }
+"$b/tests/lwip/mktap" kvtap0 || exit 1
+ip link set lo up && ip addr add 10.0.0.1/24 dev kvtap0 && ip link set kvtap0 up || exit 1
+fail=0
+# expect WANT ARGS...: redis-cli ARGS prints exactly WANT.
+expect() {
+	want=$1
+	shift
+	got=$(redis-cli -h 10.0.0.2 --no-raw "$@" 2>&1)
+	[ "$got" = "$want" ] || { echo "vm-inner: redis-cli $*: expected '$want', got '$got'"; ok=0; }
+}
+for image in "$@"; do
+	"$b/examples/kvserver/$image" --net tap=kvtap0,addr=10.0.0.2,netmask=255.255.255.0 \
+		>/tmp/out 2>&1 &
+	pid=$!
+	i=0
+	until grep -q listening /tmp/out; do
+		i=$((i + 1))
+		[ $i -le 300 ] && kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	ok=1
+	expect "PONG" ping
+	expect "OK" set k v
+	expect '"v"' get k
+	expect "(integer) 1" incr n
+	expect "(error) ERR value is not an integer or out of range" incr k
+	expect "OK" mset a 1 b 2
+	expect "$(printf '1) "1"\n2) (nil)\n3) "2"')" mget a nosuch b
+	expect "(integer) 2" del a b
+	expect "(integer) 2" dbsize
+	out=$(redis-benchmark -h 10.0.0.2 -c 20 -n 2000 -t set,get,incr,mset -q 2>&1)
+	if [ $? != 0 ] || echo "$out" | grep -qi error ||
+		[ "$(echo "$out" | grep -c "requests per second")" != 4 ]; then
+		echo "vm-inner: redis-benchmark -c 20: $out"
+		ok=0
+	fi
+	kill -TERM $pid
+	wait $pid
+	st=$?
+	cat /tmp/out
+	if [ $ok = 1 ] && [ $st = 0 ]; then
+		echo "vm-inner: ok: $image"
+	else
+		echo "vm-inner: FAIL: $image (replies ok: $ok, status $st)"
+		fail=1
+	fi
+done
+exit $fail
