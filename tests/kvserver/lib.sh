@@ -31,7 +31,7 @@ if [ "${KV_INSIDE:-}" != 1 ]; then
 	}
 	trap cleanup EXIT
 	trap 'exit 1' INT TERM
-	KV_INSIDE=1 KV_NS=$ns timeout "${KV_TIMEOUT:-170}" ip netns exec "$ns" bash "$0" "$@"
+	KV_INSIDE=1 KV_NS=$ns timeout "${KV_TIMEOUT:-170}" nsenter --net="/run/netns/$ns" bash "$0" "$@"
 	st=$?
 	[ $st = 124 ] && say "FAIL: did not finish within ${KV_TIMEOUT:-170} s"
 	exit $st

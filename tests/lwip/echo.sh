@@ -28,7 +28,7 @@ fi
 in_ns() {
 	t=$1
 	shift
-	timeout "$t" ip netns exec "$ns" "$@"
+	timeout "$t" nsenter --net="/run/netns/$ns" "$@"
 }
 # A /24 of 10.0.0.0/8 per run, so that runs side by side do not collide.
 net=10.$(($$ % 250 + 1)).$(($$ / 250 % 250 + 1))
@@ -51,7 +51,7 @@ run() {
 	image=$b/tests/lwip/$1
 	port=$((port + 1))
 	: >"$work/out"
-	timeout 120 ip netns exec "$ns" "$image" $port 7 >"$work/out" 2>&1 &
+	timeout 120 nsenter --net="/run/netns/$ns" "$image" $port 7 >"$work/out" 2>&1 &
 	server=$!
 	i=0
 	until grep -q "listening" "$work/out"; do
@@ -68,9 +68,9 @@ run() {
 		sleep 0.1
 	done
 	ok=1
-	timeout 60 ip netns exec "$ns" "$b/tests/lwip/client" "$net.2" $port 4 65536 50 || ok=0
+	timeout 60 nsenter --net="/run/netns/$ns" "$b/tests/lwip/client" "$net.2" $port 4 65536 50 || ok=0
 	for k in 1 2 3; do
-		[ $ok = 0 ] || timeout 30 ip netns exec "$ns" "$b/tests/lwip/client" "$net.2" $port 1 8192 20 || ok=0
+		[ $ok = 0 ] || timeout 30 nsenter --net="/run/netns/$ns" "$b/tests/lwip/client" "$net.2" $port 1 8192 20 || ok=0
 	done
 	[ $ok = 1 ] || kill $server 2>/dev/null
 	wait $server
