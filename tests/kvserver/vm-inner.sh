@@ -5,9 +5,8 @@
 # Usage: vm-inner.sh BUILDDIR TUN.KO IMAGE...
 b=$1 ko=$2
 shift 2
-insmod "$ko" || { echo "vm-inner: insmod $ko failed"; exit 1; }
-"$b/tests/lwip/mktap" kvtap0 || exit 1
-ip link set lo up && ip addr add 10.0.0.1/24 dev kvtap0 && ip link set kvtap0 up || exit 1
+. "${0%/*}/../lwip/vm-tap.sh"
+vm_make_tap kvtap0
 fail=0
 # expect WANT ARGS...: redis-cli ARGS prints exactly WANT.
 expect() {
@@ -20,12 +19,7 @@ for image in "$@"; do
 	"$b/examples/kvserver/$image" --net tap=kvtap0,addr=10.0.0.2,netmask=255.255.255.0 \
 		>/tmp/out 2>&1 &
 	pid=$!
-	i=0
-	until grep -q listening /tmp/out; do
-		i=$((i + 1))
-		[ $i -le 300 ] && kill -0 $pid 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_listening $pid /tmp/out
 	ok=1
 	expect "PONG" ping
 	expect "OK" set k v

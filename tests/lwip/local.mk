@@ -52,4 +52,4 @@ TESTS += tests/lwip/echo.sh tests/lwip/vm.sh
 CLEANFILES += tests/lwip/echo.o tests/lwip/net-none.yaml tests/lwip/net-process.yaml \
 	tests/lwip/net-mpk.yaml $(LWIP_IMAGES) $(LWIP_MPK_IMAGES)
 EXTRA_DIST += tests/lwip/echo.sh tests/lwip/echo.c tests/lwip/one.yaml tests/lwip/net.yaml \
-	tests/lwip/vm.sh tests/lwip/vm-inner.sh
+	tests/lwip/vm.sh tests/lwip/vm-inner.sh tests/lwip/vmlib.sh tests/lwip/vm-tap.sh

@@ -4,9 +4,8 @@
 # Usage: vm-inner.sh BUILDDIR TUN.KO IMAGE...
 b=$1 ko=$2
 shift 2
-insmod "$ko" || { echo "vm-inner: insmod $ko failed"; exit 1; }
-"$b/tests/lwip/mktap" tap0 || exit 1
-ip link set lo up && ip addr add 10.0.0.1/24 dev tap0 && ip link set tap0 up || exit 1
+. "${0%/*}/../lwip/vm-tap.sh"
+vm_make_tap tap0
 export FLEXOS_LWIP=tap=tap0,addr=10.0.0.2,netmask=255.255.255.0
 fail=0 port=7000
 : >/tmp/out
@@ -14,12 +13,7 @@ for image in "$@"; do
 	port=$((port + 1))
 	"$b/tests/lwip/$image" $port 4 >/tmp/out 2>&1 &
 	pid=$!
-	i=0
-	until grep -q listening /tmp/out; do
-		i=$((i + 1))
-		[ $i -le 300 ] && kill -0 $pid 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_listening $pid /tmp/out
 	ok=1
 	"$b/tests/lwip/client" 10.0.0.2 $port 3 16384 60 || ok=0
 	[ $ok = 0 ] || "$b/tests/lwip/client" 10.0.0.2 $port 1 4096 30 || ok=0
