@@ -96,8 +96,9 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 	 * The stack mode is per image (config.c checks that all agree), and
 	 * newlib compartments have private stacks.
 	 */
+	const bool has_newlib = flc_count_newlib(plan->cfg) > 0;
 	const char *entry = "flexos__backend_gate";
-	if (flc_count_newlib(plan->cfg))
+	if (has_newlib)
 		entry = "flexos__backend_gate_newlib";
 	else if (plan->cfg->ncompartments && plan->cfg->compartments[0].stack == FLC_STACK_SHARED)
 		entry = "flexos__backend_gate_shared_stacks";
@@ -121,7 +122,7 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 		 * 0): its stubs take the address of the image's own functions
 		 * directly (newlib.c refuses its calls into shared libraries).
 		 */
-		bool direct_address = flc_count_newlib(plan->cfg) && !gate->in_shlib;
+		bool direct_address = has_newlib && !gate->in_shlib;
 		fprintf(f,
 			"\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n\t.balign 16\n%s:\n"
 			"\t%s %s%s(%%rip), %%r11\n"
