@@ -15,6 +15,10 @@
 const char kv_net_name[] = "linux sockets";
 volatile sig_atomic_t kv_net_stop;
 
+/* kv_net_exchange's poll set: max_clients + 1 entries. */
+static struct pollfd *pfd;
+static size_t npfd;
+
 int kv_net_start(const char *spec, size_t max_clients)
 {
 	struct rlimit rl;
@@ -24,6 +28,12 @@ int kv_net_start(const char *spec, size_t max_clients)
 				"kernel's network: remove --net\n");
 		return -EINVAL;
 	}
+	if (!(pfd = calloc(max_clients + 1, sizeof(*pfd)))) {
+		fprintf(stderr, "kvserver: out of memory for %zu clients: lower --max-clients\n",
+			max_clients);
+		return -ENOMEM;
+	}
+	npfd = max_clients + 1;
 	/* One descriptor per client, plus the listener and stdio. */
 	rlim_t want = (rlim_t)max_clients + 16;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
@@ -66,18 +76,6 @@ int kv_net_accept(int lfd)
 	return fd;
 }
 
-ssize_t kv_net_recv(int fd, void *buf, size_t n)
-{
-	ssize_t r;
-
-	do
-		r = recv(fd, buf, n, 0);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	return r;
-}
-
 ssize_t kv_net_send(int fd, const void *buf, size_t n)
 {
 	ssize_t r;
@@ -100,10 +98,38 @@ void kv_net_close(int fd)
 	close(fd);
 }
 
-int kv_net_poll(struct pollfd *fds, size_t n, int timeout_ms)
+int kv_net_exchange(struct kv_xfer *x, size_t n, int timeout_ms)
 {
-	int r = poll(fds, (nfds_t)n, timeout_ms);
-	return r < 0 ? -errno : r;
+	int ready;
+
+	for (size_t i = 0; i < n; i++) {
+		x[i].sent = x[i].got = -EAGAIN;
+		x[i].revents = 0;
+	}
+	if (n > npfd)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (x[i].out_len)
+			x[i].sent = kv_net_send(x[i].fd, x[i].out, x[i].out_len);
+		pfd[i] = (struct pollfd){.fd = x[i].fd, .events = x[i].events};
+		if (x[i].out_len && (x[i].sent < 0 ? x[i].sent == -EAGAIN
+						   : (size_t)x[i].sent < x[i].out_len))
+			pfd[i].events |= POLLOUT;
+	}
+	ready = poll(pfd, (nfds_t)n, timeout_ms);
+	if (ready < 0)
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		x[i].revents = pfd[i].revents;
+		if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) || !x[i].in_room)
+			continue;
+		ssize_t r;
+		do
+			r = recv(x[i].fd, x[i].in, x[i].in_room, 0);
+		while (r < 0 && errno == EINTR);
+		x[i].got = r >= 0 ? r : errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	}
+	return ready;
 }
 
 void *kv_net_alloc(size_t size)

@@ -30,11 +30,15 @@ struct scratch {
 	char spec[256];
 };
 static struct scratch *scratch;
+/* kv_net_exchange's entries as lwIP reads them: max_clients + 1, shared. */
+static struct flexos_lwip_xfer *xfer;
+static size_t nxfer;
 
 int kv_net_start(const char *spec, size_t max_clients)
 {
 	scratch = flexos_shared_calloc(1, sizeof(*scratch));
-	if (!scratch) {
+	xfer = flexos_shared_calloc(max_clients + 1, sizeof(*xfer));
+	if (!scratch || !xfer) {
 		fprintf(stderr, "kvserver: out of shared memory\n");
 		return -ENOMEM;
 	}
@@ -45,6 +49,7 @@ int kv_net_start(const char *spec, size_t max_clients)
 	}
 	if (spec)
 		strcpy(scratch->spec, spec);
+	nxfer = max_clients + 1;
 	return flexos_lwip_start(spec ? scratch->spec : NULL);
 }
 
@@ -117,13 +122,6 @@ int kv_net_accept(int lfd)
 	return fd;
 }
 
-ssize_t kv_net_recv(int fd, void *buf, size_t n)
-{
-	errno = 0;
-	ssize_t r = lwip_recv(fd, buf, n, 0);
-	return r < 0 ? failure(fd) : r;
-}
-
 ssize_t kv_net_send(int fd, const void *buf, size_t n)
 {
 	errno = 0;
@@ -142,11 +140,29 @@ void kv_net_close(int fd)
 	lwip_close(fd);
 }
 
-int kv_net_poll(struct pollfd *fds, size_t n, int timeout_ms)
+int kv_net_exchange(struct kv_xfer *x, size_t n, int timeout_ms)
 {
-	errno = 0;
-	int r = lwip_poll(fds, (nfds_t)n, timeout_ms);
-	return r < 0 ? (errno ? -errno : -EINVAL) : r;
+	if (n > nxfer) {
+		for (size_t i = 0; i < n; i++) {
+			x[i].sent = x[i].got = -EAGAIN;
+			x[i].revents = 0;
+		}
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++)
+		xfer[i] = (struct flexos_lwip_xfer){.fd = x[i].fd,
+						    .events = x[i].events,
+						    .out = x[i].out,
+						    .out_len = x[i].out_len,
+						    .in = x[i].in,
+						    .in_room = x[i].in_room};
+	int r = flexos_lwip_exchange(xfer, n, timeout_ms);
+	for (size_t i = 0; i < n; i++) {
+		x[i].revents = xfer[i].revents;
+		x[i].sent = xfer[i].sent;
+		x[i].got = xfer[i].got;
+	}
+	return r;
 }
 
 void *kv_net_alloc(size_t size)

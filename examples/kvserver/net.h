@@ -36,9 +36,6 @@ int kv_net_listen(int port, int backlog);
 /* One new connection, non-blocking, without Nagle's delay; -EAGAIN if none. */
 int kv_net_accept(int lfd);
 
-/* Bytes received (0 at end of stream) or -EAGAIN when there are none yet. */
-ssize_t kv_net_recv(int fd, void *buf, size_t n);
-
 /* Bytes sent, or -EAGAIN when the socket's buffer is full. */
 ssize_t kv_net_send(int fd, const void *buf, size_t n);
 
@@ -47,8 +44,30 @@ int kv_net_shutdown(int fd);
 
 void kv_net_close(int fd);
 
-/* poll(2) over the implementation's descriptors; fds from kv_net_alloc. */
-int kv_net_poll(struct pollfd *fds, size_t n, int timeout_ms);
+/* One connection in a kv_net_exchange. */
+struct kv_xfer {
+	int fd;
+	short events;    /* as poll's; POLLOUT is added while out is unsent */
+	short revents;   /* set: what the poll reported */
+	const char *out; /* sent first, as much as goes without blocking */
+	size_t out_len;
+	ssize_t sent;    /* set: bytes sent, or -errno (-EAGAIN: none) */
+	char *in;        /* received into once readable */
+	size_t in_room;  /* 0: nothing is received */
+	ssize_t got;     /* set: bytes received, 0 at end of stream, or -errno (-EAGAIN: none) */
+};
+
+/*
+ * A round of I/O over at most max_clients + 1 descriptors: sends each
+ * entry's out without blocking, then polls them all (timeout_ms as
+ * poll(2)'s), then receives once into the in of each readable one. sent,
+ * got and revents are set in every entry, whatever the result. Returns
+ * the number of entries with revents, or -errno (-EINTR: a signal came).
+ * Buffers are from kv_net_alloc. Over lwIP this is one call into lwIP's
+ * compartment (flexos_lwip_exchange): one gate per round, not per socket
+ * call.
+ */
+int kv_net_exchange(struct kv_xfer *x, size_t n, int timeout_ms);
 
 /*
  * Memory the stack may read and write: every buffer and pollfd array passed

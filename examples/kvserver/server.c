@@ -36,6 +36,7 @@ struct client {
 	int eof;              /* the peer sent everything it will send */
 	int closing;          /* close once out is sent (QUIT, protocol error) */
 	int dead;             /* close now */
+	int backlog;          /* requests wait in in because out was full */
 	int64_t linger_until; /* draining input after shutdown, until then */
 };
 
@@ -47,7 +48,7 @@ struct server {
 	size_t max_clients;
 	struct client **clients;
 	size_t nclients;
-	struct pollfd *pfd; /* max_clients + 1, from kv_net_alloc */
+	struct kv_xfer *xfer; /* a round's I/O: the listener, then each client */
 	char *reject;       /* the "too many clients" reply, from kv_net_alloc */
 	size_t reject_len;
 	int lfd;
@@ -480,51 +481,38 @@ static int process(struct server *s, struct client *c)
 	return full;
 }
 
-static void do_read(struct server *s, struct client *c)
+/* Where the next receive goes: room in c->in, or 0 (c->dead if out of memory). */
+static size_t input_room(struct server *s, struct client *c)
 {
-	for (;;) {
-		size_t room = s->max_buf - c->in.len;
-		if (room == 0)
-			return;
-		if (resp_buf_reserve(&c->in, room < 16384 ? room : 16384)) {
-			c->dead = 1;
-			return;
-		}
-		room = c->in.cap - c->in.len < room ? c->in.cap - c->in.len : room;
-		ssize_t r = kv_net_recv(c->fd, c->in.data + c->in.len, room);
-		if (r == -EAGAIN)
-			return;
-		if (r < 0) {
-			c->dead = 1;
-			return;
-		}
-		if (r == 0) {
-			c->eof = 1;
-			return;
-		}
-		c->in.len += (size_t)r;
-		if ((size_t)r < room)
-			return; /* drained: another call would only say -EAGAIN */
+	size_t room = s->max_buf - c->in.len;
+
+	if (resp_buf_reserve(&c->in, room < 16384 ? room : 16384)) {
+		c->dead = 1;
+		return 0;
 	}
+	return c->in.cap - c->in.len < room ? c->in.cap - c->in.len : room;
 }
 
-/* Sends what it can: 0, or -1 if the connection is broken. */
-static int flush(struct client *c)
+/* What c gives to the next round: its unsent replies, room for input. */
+static void prepare(struct server *s, struct client *c, struct kv_xfer *x)
 {
-	size_t sent = 0;
-
-	while (sent < c->out.len) {
-		ssize_t r = kv_net_send(c->fd, c->out.data + sent, c->out.len - sent);
-		if (r == -EAGAIN)
-			break;
-		if (r <= 0)
-			return -1;
-		sent += (size_t)r;
+	*x = (struct kv_xfer){.fd = c->fd};
+	if (c->linger_until) {
+		/* Input is dropped: it lands in the buffer and is forgotten. */
+		x->events = POLLIN;
+		x->in = c->in.data;
+		x->in_room = c->in.cap;
+		return;
 	}
-	resp_buf_consume(&c->out, sent);
-	if (c->out.len == 0 && c->out.cap > BUF_KEEP)
-		resp_buf_free(&c->out);
-	return 0;
+	x->out = c->out.data;
+	x->out_len = c->out.len;
+	if (c->backlog)
+		x->events = POLLOUT; /* then its requests' turn comes on the next round */
+	if (!c->closing && !c->eof && c->in.len < s->max_buf && c->out.len < OUT_HIGH &&
+	    (x->in_room = input_room(s, c))) {
+		x->events |= POLLIN;
+		x->in = c->in.data + c->in.len;
+	}
 }
 
 /*
@@ -533,49 +521,45 @@ static int flush(struct client *c)
  * closed for a protocol error is shut down for writing, then its input is
  * read and dropped until it closes too, or for LINGER_NS at most.
  */
-static void linger(struct client *c)
+static void linger(struct client *c, const struct kv_xfer *x)
 {
-	char *buf = c->in.data;
-	ssize_t r;
-
-	if (now_ns() > c->linger_until) {
-		c->dead = 1;
-		return;
-	}
-	if (!buf || c->in.cap == 0) {
-		c->dead = 1;
-		return;
-	}
-	while ((r = kv_net_recv(c->fd, buf, c->in.cap)) > 0)
-		;
-	if (r != -EAGAIN)
+	if (now_ns() > c->linger_until || (x->got < 0 && x->got != -EAGAIN) || x->got == 0 ||
+	    (x->revents & POLLNVAL))
 		c->dead = 1;
 }
 
-static void handle(struct server *s, struct client *c, short revents)
+/* Takes in what the round did for c, then runs its requests. */
+static void handle(struct server *s, struct client *c, const struct kv_xfer *x)
 {
-	if (revents & (POLLERR | POLLNVAL)) {
+	if (c->linger_until) {
+		linger(c, x);
+		return;
+	}
+	if ((x->sent < 0 && x->sent != -EAGAIN) || (x->got < 0 && x->got != -EAGAIN) ||
+	    (x->revents & POLLNVAL)) {
 		c->dead = 1;
 		return;
 	}
-	if (c->linger_until) {
-		linger(c);
+	if (x->sent > 0) {
+		resp_buf_consume(&c->out, (size_t)x->sent);
+		if (c->out.len == 0 && c->out.cap > BUF_KEEP)
+			resp_buf_free(&c->out);
+	}
+	if (x->got > 0)
+		c->in.len += (size_t)x->got;
+	else if (x->got == 0)
+		c->eof = 1;
+	else if (x->revents & POLLERR) {
+		c->dead = 1;
 		return;
 	}
-	if (revents & (POLLIN | POLLHUP))
-		do_read(s, c);
-	while (!c->dead) {
-		int more = process(s, c);
-		if (flush(c)) {
-			c->dead = 1;
-			return;
-		}
-		if (!more || c->out.len >= OUT_HIGH)
-			break;
-	}
+	if (x->got > 0 || c->backlog)
+		c->backlog = process(s, c);
+	if (c->dead)
+		return;
 	if (c->eof && !c->closing)
 		c->closing = 1; /* every complete request was answered above */
-	if (c->closing && c->out.len == 0 && !c->dead) {
+	if (c->closing && c->out.len == 0) {
 		if (c->eof || kv_net_shutdown(c->fd) || resp_buf_reserve(&c->in, 4096)) {
 			c->dead = 1;
 			return;
@@ -611,43 +595,34 @@ static void accept_clients(struct server *s)
 	}
 }
 
+/*
+ * The loop: a round of I/O (the replies of the last round go out, new
+ * requests come in) then the requests, in turn. Each round is one call to
+ * the network layer: one gate when lwIP is in another compartment.
+ */
 static int serve(struct server *s)
 {
 	while (!kv_net_stop) {
 		size_t n = 0;
-		int lingering = 0;
+		int timeout = 1000;
 
-		s->pfd[n++] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
+		s->xfer[n++] = (struct kv_xfer){.fd = s->lfd, .events = POLLIN};
 		for (size_t i = 0; i < s->nclients; i++) {
 			struct client *c = s->clients[i];
-			short ev = 0;
-			if (c->linger_until) {
-				ev = POLLIN;
-				lingering = 1;
-			} else {
-				if (!c->closing && !c->eof && c->in.len < s->max_buf &&
-				    c->out.len < OUT_HIGH)
-					ev |= POLLIN;
-				if (c->out.len)
-					ev |= POLLOUT;
-			}
-			s->pfd[n++] = (struct pollfd){.fd = c->fd, .events = ev};
+			prepare(s, c, &s->xfer[n++]);
+			if (c->linger_until && timeout > 100)
+				timeout = 100;
 		}
-		int r = kv_net_poll(s->pfd, n, lingering ? 100 : 1000);
-		if (r == -EINTR)
-			continue;
-		if (r < 0) {
+		int r = kv_net_exchange(s->xfer, n, timeout);
+		if (r < 0 && r != -EINTR) {
 			fprintf(stderr, "kvserver: poll: %s\n", strerror(-r));
 			return -r;
 		}
 		size_t polled = s->nclients;
-		if (s->pfd[0].revents & POLLIN)
+		if (s->xfer[0].revents & POLLIN)
 			accept_clients(s); /* first: see accept_clients */
-		for (size_t i = 0; i < polled; i++) {
-			struct client *c = s->clients[i];
-			if (s->pfd[i + 1].revents || c->linger_until)
-				handle(s, c, s->pfd[i + 1].revents);
-		}
+		for (size_t i = 0; i < polled; i++)
+			handle(s, s->clients[i], &s->xfer[i + 1]);
 		size_t kept = 0;
 		for (size_t i = 0; i < s->nclients; i++) {
 			if (s->clients[i]->dead)
@@ -792,11 +767,11 @@ int main(int argc, char **argv)
 		return 1;
 	s.store = kv_store_new();
 	s.clients = calloc(s.max_clients, sizeof(*s.clients));
-	s.pfd = kv_net_alloc((s.max_clients + 1) * sizeof(*s.pfd));
+	s.xfer = calloc(s.max_clients + 1, sizeof(*s.xfer));
 	static const char reject[] = "-ERR max number of clients reached\r\n";
 	s.reject_len = sizeof(reject) - 1;
 	s.reject = kv_net_alloc(s.reject_len);
-	if (!s.store || !s.clients || !s.pfd || !s.reject) {
+	if (!s.store || !s.clients || !s.xfer || !s.reject) {
 		fprintf(stderr, "kvserver: out of memory for %zu clients: lower --max-clients\n",
 			s.max_clients);
 		goto out;
@@ -819,7 +794,7 @@ out:
 	for (size_t i = 0; i < s.nclients; i++)
 		client_free(s.clients[i]);
 	free(s.clients);
-	kv_net_free(s.pfd);
+	free(s.xfer);
 	kv_net_free(s.reject);
 	kv_store_free(s.store);
 	resp_cmd_free(&s.cmd);

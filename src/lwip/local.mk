@@ -6,7 +6,8 @@ lib_LIBRARIES += libflexos-lwip.a libflexos-lwip-sched.a
 libflexos_lwip_a_SOURCES = \
 	src/lwip/lwip_impl.h \
 	src/lwip/spec.c \
-	src/lwip/driver.c
+	src/lwip/driver.c \
+	src/lwip/exchange.c
 libflexos_lwip_a_CPPFLAGS = $(AM_CPPFLAGS) $(LWIP_CFLAGS)
 libflexos_lwip_a_CFLAGS = $(AM_CFLAGS) -fPIE
 libflexos_lwip_sched_a_SOURCES = src/lwip/lwip_impl.h src/lwip/sys_arch_sched.c
