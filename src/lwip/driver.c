@@ -3,11 +3,12 @@
  * TAP device.
  *
  * lwIP's threads and locks come from its sys_arch: liblwip's own
- * (pthreads), or the scheduler's when libflexos-lwip-sched.a is linked,
- * which the weak reference to flexos__lwip_sched tells at run time. Only
- * the receive thread is the driver's: it waits for frames in poll() on
- * pthreads, in the scheduler's epoll (flexos_sched_wait_fd) otherwise, and
- * runs lwIP's input on them itself, under lwIP's core lock.
+ * (pthreads) but for the mailboxes (mbox_pthread.c), or the scheduler's
+ * when libflexos-lwip-sched.a is linked, which the weak reference to
+ * flexos__lwip_sched tells at run time. Only the receive thread is the
+ * driver's: it waits for frames in poll() on pthreads, in the scheduler's
+ * epoll (flexos_sched_wait_fd) otherwise, and runs lwIP's input on them
+ * itself, under lwIP's core lock.
  */
 #include "autoconfig.h"
 
@@ -314,6 +315,14 @@ int flexos_lwip_start(const char *spec)
 	err = start_tcpip();
 	if (err)
 		goto err_close;
+	/* tcpip_init created lwIP's first mailbox: with ours, if they are bound. */
+	if (!t->on_sched && !flexos__lwip_mbox_pthread_used())
+		fprintf(stderr,
+			"flexos-lwip: warning: liblwip.so does not use the image's mailboxes but "
+			"its own, of 127 messages: a listening socket resets the connections "
+			"beyond; the image must export sys_mbox_new and the other mailbox "
+			"functions of libflexos-lwip.a (readelf --dyn-syms IMAGE): link it with "
+			"-llwip, and without -Wl,--exclude-libs\n");
 
 	LOCK_TCPIP_CORE();
 	struct netif *added = netif_add(&t->netif, &t->spec.addr, &t->spec.netmask, &t->spec.gw, t,

@@ -1,12 +1,13 @@
-# The lwIP component (docs/lwip.md): the TAP driver and flexos_lwip_start
-# (libflexos-lwip.a, flexos-lwip.pc) and lwIP's sys_arch on the scheduler
-# (libflexos-lwip-sched.a, flexos-lwip-sched.pc). lwIP itself is Debian's
-# liblwip.so.
+# The lwIP component (docs/lwip.md): the TAP driver, flexos_lwip_start and
+# lwIP's mailboxes on pthreads (libflexos-lwip.a, flexos-lwip.pc), and
+# lwIP's sys_arch on the scheduler (libflexos-lwip-sched.a,
+# flexos-lwip-sched.pc). lwIP itself is Debian's liblwip.so.
 lib_LIBRARIES += libflexos-lwip.a libflexos-lwip-sched.a
 libflexos_lwip_a_SOURCES = \
 	src/lwip/lwip_impl.h \
 	src/lwip/spec.c \
 	src/lwip/driver.c \
+	src/lwip/mbox_pthread.c \
 	src/lwip/exchange.c
 libflexos_lwip_a_CPPFLAGS = $(AM_CPPFLAGS) $(LWIP_CFLAGS)
 libflexos_lwip_a_CFLAGS = $(AM_CFLAGS) -fPIE

@@ -6,6 +6,8 @@
 #ifndef FLEXOS_LWIP_IMPL_H
 #define FLEXOS_LWIP_IMPL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <lwip/ip4_addr.h>
@@ -41,5 +43,32 @@ struct flexos__lwip_sched_ops {
 };
 
 extern const struct flexos__lwip_sched_ops flexos__lwip_sched;
+
+/*
+ * The fewest slots an lwIP mailbox gets, on pthreads (mbox_pthread.c) and
+ * on the scheduler (sys_arch_sched.c). Debian's build asks 0 for every
+ * mailbox, and its unix port ignores the size anyway: 128 slots, 127
+ * used. A listening socket's accept mailbox holds every connection that
+ * completed its handshake and is not accepted yet, and nothing refuses
+ * connections before it (Debian's lwIP has no listen backlog,
+ * TCP_LISTEN_BACKLOG 0): when it is full, lwIP resets the new connection.
+ * Under process each accept is an RPC, and a burst of 200 clients
+ * overflowed 127. lwIP's sizes cannot tell that mailbox from a socket's
+ * receive mailbox, so every mailbox pays the 8 KiB of 1024 slots.
+ */
+#define FLEXOS__LWIP_MBOX_MIN 1024
+
+/* The capacity of a mailbox for which lwIP asks size slots (0: its default). */
+static inline size_t flexos__lwip_mbox_capacity(int size)
+{
+	return size > FLEXOS__LWIP_MBOX_MIN ? (size_t)size : FLEXOS__LWIP_MBOX_MIN;
+}
+
+/*
+ * Whether liblwip.so has created a mailbox with mbox_pthread.c's
+ * sys_mbox_new, i.e. whether its calls reach the image's mailboxes. The
+ * driver asks on pthreads, which also links mbox_pthread.o in.
+ */
+bool flexos__lwip_mbox_pthread_used(void);
 
 #endif /* FLEXOS_LWIP_IMPL_H */

@@ -26,12 +26,6 @@
 
 #include "lwip_impl.h"
 
-/*
- * Mailbox size when lwIP asks for 0 (its *_MBOX_SIZE options are 0 in
- * Debian's build): what its unix port uses, times two.
- */
-#define MBOX_DEFAULT_SIZE 256
-
 struct sys_sem {
 	struct flexos_sem sem;
 };
@@ -149,7 +143,7 @@ err_t sys_mbox_new(sys_mbox_t *mbox, int size)
 	*mbox = malloc(sizeof(**mbox));
 	if (!*mbox)
 		return ERR_MEM;
-	if (flexos_mbox_init(&(*mbox)->mbox, size > 0 ? (size_t)size : MBOX_DEFAULT_SIZE)) {
+	if (flexos_mbox_init(&(*mbox)->mbox, flexos__lwip_mbox_capacity(size))) {
 		free(*mbox);
 		*mbox = NULL;
 		return ERR_MEM;
