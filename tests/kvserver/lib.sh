@@ -263,11 +263,18 @@ check_memory() {
 	rounds=$1 n=$2
 	val=$(head -c 1024 /dev/zero | tr '\0' 'v')
 	round() {
-		timeout 30 redis-benchmark -h "$host" -p "$port" -c 10 -P 16 -n "$n" -r 1000 -q \
-			set "key:__rand_int__" "$val" >/dev/null 2>&1 &&
+		local cmd st
+		for cmd in set del; do
+			# shellcheck disable=SC2046
 			timeout 30 redis-benchmark -h "$host" -p "$port" -c 10 -P 16 -n "$n" -r 1000 -q \
-				del "key:__rand_int__" >/dev/null 2>&1 ||
-			fail "redis-benchmark SET/DEL round failed"
+				$cmd "key:__rand_int__" $([ $cmd = set ] && echo "$val") \
+				>"$work/round.out" 2>&1 </dev/null
+			st=$?
+			if [ $st != 0 ] || grep -qi "error" "$work/round.out"; then
+				fail "redis-benchmark ${cmd^^} round: status $st$([ $st = 124 ] && echo ' (timed out after 30 s)'): $(tr '\r' '\n' <"$work/round.out" | grep -v 'rps=' | tail -n 3 | tr '\n' ' ')"
+				return
+			fi
+		done
 	}
 	round
 	round
