@@ -112,8 +112,8 @@ int kv_net_exchange(struct kv_xfer *x, size_t n, int timeout_ms)
 		if (x[i].out_len)
 			x[i].sent = kv_net_send(x[i].fd, x[i].out, x[i].out_len);
 		pfd[i] = (struct pollfd){.fd = x[i].fd, .events = x[i].events};
-		if (x[i].out_len && (x[i].sent < 0 ? x[i].sent == -EAGAIN
-						   : (size_t)x[i].sent < x[i].out_len))
+		if (x[i].out_len &&
+		    (x[i].sent < 0 ? x[i].sent == -EAGAIN : (size_t)x[i].sent < x[i].out_len))
 			pfd[i].events |= POLLOUT;
 	}
 	ready = poll(pfd, (nfds_t)n, timeout_ms);

@@ -39,6 +39,8 @@ int kv_net_start(const char *spec, size_t max_clients)
 	scratch = flexos_shared_calloc(1, sizeof(*scratch));
 	xfer = flexos_shared_calloc(max_clients + 1, sizeof(*xfer));
 	if (!scratch || !xfer) {
+		flexos_shared_free(scratch);
+		flexos_shared_free(xfer);
 		fprintf(stderr, "kvserver: out of shared memory\n");
 		return -ENOMEM;
 	}

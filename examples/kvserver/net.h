@@ -51,10 +51,10 @@ struct kv_xfer {
 	short revents;   /* set: what the poll reported */
 	const char *out; /* sent first, as much as goes without blocking */
 	size_t out_len;
-	ssize_t sent;    /* set: bytes sent, or -errno (-EAGAIN: none) */
-	char *in;        /* received into once readable */
-	size_t in_room;  /* 0: nothing is received */
-	ssize_t got;     /* set: bytes received, 0 at end of stream, or -errno (-EAGAIN: none) */
+	ssize_t sent;   /* set: bytes sent, or -errno (-EAGAIN: none) */
+	char *in;       /* received into once readable */
+	size_t in_room; /* 0: nothing is received */
+	ssize_t got;    /* set: bytes received, 0 at end of stream, or -errno (-EAGAIN: none) */
 };
 
 /*
@@ -70,8 +70,9 @@ struct kv_xfer {
 int kv_net_exchange(struct kv_xfer *x, size_t n, int timeout_ms);
 
 /*
- * Memory the stack may read and write: every buffer and pollfd array passed
- * to it (shared memory when the stack is in another compartment).
+ * Memory the stack may read and write: every buffer passed to it, and the
+ * in and out buffers of kv_net_exchange (shared memory when the stack is in
+ * another compartment; the kv_xfer array itself may be private).
  */
 void *kv_net_alloc(size_t size);
 void kv_net_free(void *p);

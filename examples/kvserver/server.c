@@ -49,7 +49,7 @@ struct server {
 	struct client **clients;
 	size_t nclients;
 	struct kv_xfer *xfer; /* a round's I/O: the listener, then each client */
-	char *reject;       /* the "too many clients" reply, from kv_net_alloc */
+	char *reject;         /* the "too many clients" reply, from kv_net_alloc */
 	size_t reject_len;
 	int lfd;
 	int port;
@@ -569,11 +569,11 @@ static void handle(struct server *s, struct client *c, const struct kv_xfer *x)
 }
 
 /*
- * Accepts every pending connection: lwIP refuses (resets) connections
- * beyond its accept mailbox (128 in Debian's build), and under an isolating
- * backend serving the clients between two calls may take long enough for
- * that many to arrive. Bounded, so that a flood of connections cannot
- * starve the clients already in.
+ * Accepts every pending connection: lwIP resets connections beyond its
+ * accept mailbox (1024, docs/lwip.md), and under an isolating backend
+ * serving the clients between two rounds may take long enough for many to
+ * arrive. Bounded, so that a flood of connections cannot starve the
+ * clients already in.
  */
 static void accept_clients(struct server *s)
 {
@@ -615,7 +615,7 @@ static int serve(struct server *s)
 		}
 		int r = kv_net_exchange(s->xfer, n, timeout);
 		if (r < 0 && r != -EINTR) {
-			fprintf(stderr, "kvserver: poll: %s\n", strerror(-r));
+			fprintf(stderr, "kvserver: a round of I/O failed: %s\n", strerror(-r));
 			return -r;
 		}
 		size_t polled = s->nclients;

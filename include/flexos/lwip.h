@@ -53,24 +53,26 @@ int flexos_lwip_stop(void);
 
 /* One lwIP socket in a flexos_lwip_exchange. */
 struct flexos_lwip_xfer {
-	int fd;            /* an lwIP socket, non-blocking */
-	short events;      /* as poll's; POLLOUT is added while out is unsent */
-	short revents;     /* set: what lwip_poll reported */
-	const void *out;   /* sent first, as much as lwIP takes without blocking */
+	int fd;          /* an lwIP socket, non-blocking */
+	short events;    /* as poll's; POLLOUT is added while out is unsent */
+	short revents;   /* set: what lwip_poll reported */
+	const void *out; /* sent first, as much as lwIP takes without blocking */
 	size_t out_len;
-	ssize_t sent;      /* set: bytes sent, or -errno (-EAGAIN: none) */
-	void *in;          /* received into once the socket is readable */
-	size_t in_room;    /* 0: nothing is received */
-	ssize_t got;       /* set: bytes received, 0 at end of stream, or -errno
-			    * (-EAGAIN: nothing) */
+	ssize_t sent;   /* set: bytes sent, or -errno (-EAGAIN: none) */
+	void *in;       /* received into once the socket is readable */
+	size_t in_room; /* 0: nothing is received */
+	ssize_t got;    /* set: bytes received, 0 at end of stream, or -errno
+			 * (-EAGAIN: nothing) */
 };
 
 /*
  * A round of socket I/O in one call: for each entry, sends out (without
  * blocking), then polls every entry as lwip_poll would (timeout_ms: -1
  * waits, 0 does not), then receives once into in for each entry that is
- * readable. Returns how many entries have revents, or -errno (EINVAL,
- * ENOMEM) without polling when the round cannot be made.
+ * readable. Returns how many entries have revents, or -errno: EINVAL or
+ * ENOMEM before anything is sent, or lwip_poll's error after the sends
+ * (then sent holds what they did, and nothing is received). sent, got and
+ * revents are set in every entry whatever the result.
  *
  * When lwIP is in another compartment, each lwIP call is a gate: an
  * application that serves many sockets crosses once per round with this

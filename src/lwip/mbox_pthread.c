@@ -101,13 +101,17 @@ err_out:
 }
 
 /*
- * lwIP drains a mailbox and stops using it before it frees it; a thread
- * still inside post or fetch leaves first, as with Debian's port.
+ * lwIP frees a mailbox only once nobody waits on it any more (Debian builds
+ * it with LWIP_NETCONN_FULLDUPLEX 0): a thread asleep in post or fetch
+ * would be undefined behaviour here, as with Debian's port. Taking the lock
+ * once lets a thread that is just leaving one of them finish.
  */
 void sys_mbox_free(sys_mbox_t *mbox)
 {
 	struct sys_mbox *mb = *mbox;
 
+	if (!mb)
+		return;
 	pthread_mutex_lock(&mb->lock);
 	pthread_mutex_unlock(&mb->lock);
 	pthread_mutex_destroy(&mb->lock);
