@@ -8,6 +8,7 @@
 set -u
 name=$(basename "$0" .sh)
 b=$(cd "${top_builddir:-.}" && pwd)
+. "${top_srcdir:-.}/tests/await.sh"
 
 say() { echo "$name: $*"; }
 skip() {
@@ -63,18 +64,12 @@ kv_start() {
 	: >"$log"
 	timeout 150 "$@" >"$log" 2>&1 &
 	tpid=$!
-	i=0
-	until grep -q "listening on port" "$log"; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 $tpid 2>/dev/null; then
-			cat "$log"
-			fail "$label did not start listening within 10 s"
-			kill $tpid 2>/dev/null
-			tpid=
-			return 1
-		fi
-		sleep 0.1
-	done
+	if ! await_line "$log" "listening on port" $tpid; then
+		fail "$label did not start listening within 10 s"
+		kill $tpid 2>/dev/null
+		tpid=
+		return 1
+	fi
 	spid=$(cat /proc/$tpid/task/$tpid/children)
 	spid=${spid%% *}
 	port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$log")

@@ -7,6 +7,7 @@
 # namespace, and the TAP device with it.
 set -u
 b=$(cd "${top_builddir:-.}" && pwd)
+. "${top_srcdir:-.}/tests/await.sh"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "echo.sh: SKIP: needs root to create a network namespace and a TAP device"
 	exit 77
@@ -53,20 +54,14 @@ run() {
 	: >"$work/out"
 	timeout 120 nsenter --net="/run/netns/$ns" "$image" $port 7 >"$work/out" 2>&1 &
 	server=$!
-	i=0
-	until grep -q "listening" "$work/out"; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 $server 2>/dev/null; then
-			cat "$work/out"
-			echo "echo.sh: FAIL: $1 did not start listening within 10 s"
-			fail=1
-			kill $server 2>/dev/null
-			wait $server 2>/dev/null
-			server=
-			return
-		fi
-		sleep 0.1
-	done
+	if ! await_line "$work/out" listening $server; then
+		echo "echo.sh: FAIL: $1 did not start listening within 10 s"
+		fail=1
+		kill $server 2>/dev/null
+		wait $server 2>/dev/null
+		server=
+		return
+	fi
 	ok=1
 	timeout 60 nsenter --net="/run/netns/$ns" "$b/tests/lwip/client" "$net.2" $port 4 65536 50 || ok=0
 	for k in 1 2 3; do
