@@ -10,7 +10,8 @@ libflexos_link_a_SOURCES = \
 	tools/flexos-link/xref.h tools/flexos-link/xref.c \
 	tools/flexos-link/inspect.h tools/flexos-link/inspect.c \
 	tools/flexos-link/newlib.h tools/flexos-link/newlib.c \
-	tools/flexos-link/util.h tools/flexos-link/util.c
+	tools/flexos-link/util.h tools/flexos-link/util.c \
+	tools/flexos-link/proto.h
 libflexos_link_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) -DFLEXOS_LIBDIR='"$(libdir)"'
 
 bin_PROGRAMS += flexos-link

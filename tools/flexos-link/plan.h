@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "proto.h"
 
 #define FLP_NONE ((size_t)-1)
 
@@ -79,6 +80,7 @@ struct flp_gate {
 	bool in_shlib;      /* fn is defined by a shared library */
 	uint64_t callers;   /* bit i: compartment i uses it */
 	const char *first_user; /* input that first referenced it, for messages */
+	struct flx_proto proto; /* what the gate carries (proto.h) */
 };
 
 struct flp_plan {
