@@ -104,8 +104,8 @@ START_TEST(accepts_tutorial)
 	ck_assert_uint_eq(cfg.compartments[0].mechanism_pos.col, 14);
 	ck_assert(cfg.compartments[0].is_default);
 	ck_assert(!cfg.compartments[1].is_default);
-	ck_assert_int_eq(cfg.mechanism, FLC_MECH_MPK);
-	ck_assert_int_eq(cfg.compartments[1].mechanism, FLC_MECH_MPK);
+	ck_assert_int_eq(cfg.mechanism, FLEXOS_MECH_MPK);
+	ck_assert_int_eq(cfg.compartments[1].mechanism, FLEXOS_MECH_MPK);
 	ck_assert_uint_eq(cfg.default_index, 0);
 	ck_assert_uint_eq(cfg.compartments[1].nhardening, 2);
 	ck_assert_str_eq(cfg.compartments[1].hardening[0], "cfi");
@@ -148,7 +148,7 @@ START_TEST(accepts_nested_mapping)
 		  "libraries:\n"
 		  "- a: comp2\n");
 	ck_assert_uint_eq(cfg.ncompartments, 2);
-	ck_assert_int_eq(cfg.mechanism, FLC_MECH_PROCESS);
+	ck_assert_int_eq(cfg.mechanism, FLEXOS_MECH_PROCESS);
 	ck_assert(cfg.compartments[0].is_default);
 	ck_assert_uint_eq(cfg.default_index, 0);
 	ck_assert_int_eq(cfg.compartments[0].stack, FLC_STACK_SHARED);
@@ -178,7 +178,7 @@ START_TEST(accepts_inputs_list)
 	ck_assert_uint_eq(cfg.libraries[0].input_pos[1].col, 25);
 	ck_assert_uint_eq(cfg.libraries[0].compartment_index, 1);
 	ck_assert_uint_eq(cfg.default_index, 0);
-	ck_assert_int_eq(cfg.mechanism, FLC_MECH_NONE);
+	ck_assert_int_eq(cfg.mechanism, FLEXOS_MECH_NONE);
 }
 END_TEST
 
@@ -202,7 +202,7 @@ START_TEST(accepts_single_compartment_unmarked)
 	ck_assert_uint_eq(cfg.ncompartments, 1);
 	ck_assert(cfg.compartments[0].is_default);
 	ck_assert_uint_eq(cfg.default_index, 0);
-	ck_assert_int_eq(cfg.mechanism, FLC_MECH_MPK);
+	ck_assert_int_eq(cfg.mechanism, FLEXOS_MECH_MPK);
 	ck_assert_uint_eq(cfg.nlibraries, 0);
 	ck_assert_uint_eq(count(": warning: "), 0);
 }
@@ -241,7 +241,7 @@ START_TEST(accepts_mpk_limit)
 		len += (size_t)sprintf(text + len, "- c%d: {mechanism: intel-mpk}\n", i);
 	expect_ok(text);
 	ck_assert_uint_eq(cfg.ncompartments, 15);
-	ck_assert_uint_eq(flc_mechanism_max(FLC_MECH_MPK), 15);
+	ck_assert_uint_eq(flexos_mechanism_max(FLEXOS_MECH_MPK), 15);
 	ck_assert_uint_eq(count(": warning: "), 14);
 }
 END_TEST
@@ -310,11 +310,11 @@ END_TEST
 
 START_TEST(names_mechanisms)
 {
-	ck_assert_str_eq(flc_mechanism_name(FLC_MECH_NONE), "none");
-	ck_assert_str_eq(flc_mechanism_name(FLC_MECH_MPK), "intel-mpk");
-	ck_assert_str_eq(flc_mechanism_name(FLC_MECH_PROCESS), "process");
-	ck_assert_uint_eq(flc_mechanism_max(FLC_MECH_NONE), 64);
-	ck_assert_uint_eq(flc_mechanism_max(FLC_MECH_PROCESS), 64);
+	ck_assert_str_eq(flexos_mechanism_name(FLEXOS_MECH_NONE), "none");
+	ck_assert_str_eq(flexos_mechanism_name(FLEXOS_MECH_MPK), "intel-mpk");
+	ck_assert_str_eq(flexos_mechanism_name(FLEXOS_MECH_PROCESS), "process");
+	ck_assert_uint_eq(flexos_mechanism_max(FLEXOS_MECH_NONE), 64);
+	ck_assert_uint_eq(flexos_mechanism_max(FLEXOS_MECH_PROCESS), 64);
 }
 END_TEST
 

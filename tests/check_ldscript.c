@@ -26,7 +26,7 @@ static struct flc_config cfg = {
 	.libraries = libs,
 	.nlibraries = 1,
 	.default_index = 0,
-	.mechanism = FLC_MECH_MPK,
+	.mechanism = FLEXOS_MECH_MPK,
 };
 static struct flp_input inputs[4] = {
 	{.arg = "main.o", .path = "main.o", .kind = FLP_OBJECT, .library = FLP_NONE,

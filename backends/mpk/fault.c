@@ -16,7 +16,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "runtime.h"
+#include "common.h"
 #include "mpk.h"
 
 #ifndef SEGV_PKUERR
@@ -28,53 +28,6 @@
 static const struct flexos_runtime *runtime;
 /* Offset of PKRU in the XSAVE area of a signal frame (0: unknown). */
 static unsigned pkru_offset;
-
-/* ---- async-signal-safe output ------------------------------------------- */
-
-struct out {
-	char buf[1024];
-	size_t n;
-};
-
-static void put(struct out *o, const char *s)
-{
-	while (*s && o->n < sizeof(o->buf))
-		o->buf[o->n++] = *s++;
-}
-
-static void put_num(struct out *o, uint64_t v, unsigned base)
-{
-	char tmp[24];
-	int i = 0;
-
-	if (base == 16)
-		put(o, "0x");
-	do {
-		tmp[i++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	while (i > 0 && o->n < sizeof(o->buf))
-		o->buf[o->n++] = tmp[--i];
-}
-
-static void flush(struct out *o)
-{
-	size_t done = 0;
-	while (done < o->n) {
-		ssize_t w = write(STDERR_FILENO, o->buf + done, o->n - done);
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
-	o->n = 0;
-}
-
-static const char *comp_name(int id)
-{
-	if (id < 0 || (uint32_t)id >= runtime->image->ncompartments)
-		return "?";
-	return runtime->image->compartments[id].name;
-}
 
 /* ---- the handler ---------------------------------------------------------- */
 
@@ -103,7 +56,7 @@ static int64_t frame_pkru(const ucontext_t *uc)
 void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx)
 {
 	ucontext_t *uc = ctx;
-	struct out o = {.n = 0};
+	struct flexos__out o = {.n = 0};
 
 	if (si->si_code != SEGV_PKUERR) {
 		/* Not ours: the default action, on the same fault or signal. */
@@ -117,39 +70,40 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx)
 	uintptr_t addr = (uintptr_t)si->si_addr;
 	int write_access = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
 	int running = t->ready ? (int)t->cur : -1;
-	int owner;
-	const char *area = flexos__mpk_owner(addr, &owner);
+	const char *area;
+	int owner = flexos__owner(addr, &area);
 	int64_t pkru = frame_pkru(uc);
 
-	put(&o, "flexos: protection-key fault: compartment '");
-	put(&o, comp_name(running));
-	put(&o, write_access ? "' tried to write " : "' tried to read ");
-	put_num(&o, addr, 16);
-	put(&o, "\nflexos:   the address belongs to ");
+	flexos__out_str(&o, "flexos: protection-key fault: compartment '");
+	flexos__out_str(&o, flexos__comp_name(running));
+	flexos__out_str(&o, write_access ? "' tried to write " : "' tried to read ");
+	flexos__out_num(&o, addr, 16);
+	flexos__out_str(&o, "\nflexos:   the address belongs to ");
 	if (owner >= 0) {
-		put(&o, "compartment '");
-		put(&o, comp_name(owner));
-		put(&o, "': ");
+		flexos__out_str(&o, "compartment '");
+		flexos__out_str(&o, flexos__comp_name(owner));
+		flexos__out_str(&o, "': ");
 	}
-	put(&o, area);
-	put(&o, "\nflexos:   running compartment '");
-	put(&o, comp_name(running));
-	put(&o, "' (id ");
-	put_num(&o, (uint64_t)(running < 0 ? 0 : running), 10);
-	put(&o, ", key ");
-	put_num(&o, (uint64_t)(running < 0 ? 0 : flexos__mpk_keys[running & 15]), 10);
-	put(&o, "), page key ");
-	put_num(&o, si->si_pkey, 10);
-	put(&o, ", PKRU ");
+	flexos__out_str(&o, area);
+	flexos__out_str(&o, "\nflexos:   running compartment '");
+	flexos__out_str(&o, flexos__comp_name(running));
+	flexos__out_str(&o, "' (id ");
+	flexos__out_num(&o, (uint64_t)(running < 0 ? 0 : running), 10);
+	flexos__out_str(&o, ", key ");
+	flexos__out_num(&o, (uint64_t)(running < 0 ? 0 : flexos__mpk_keys[running & 15]), 10);
+	flexos__out_str(&o, "), page key ");
+	flexos__out_num(&o, si->si_pkey, 10);
+	flexos__out_str(&o, ", PKRU ");
 	if (pkru >= 0)
-		put_num(&o, (uint64_t)pkru, 16);
+		flexos__out_num(&o, (uint64_t)pkru, 16);
 	else if (running >= 0) {
-		put_num(&o, flexos__mpk_pkru[running & 15], 16);
-		put(&o, " (expected)");
+		flexos__out_num(&o, flexos__mpk_pkru[running & 15], 16);
+		flexos__out_str(&o, " (expected)");
 	}
-	put(&o, "\nflexos:   (a system call handed such an address fails with EFAULT instead)\n"
+	flexos__out_str(
+	    &o, "\nflexos:   (a system call handed such an address fails with EFAULT instead)\n"
 		"flexos:   backtrace (addr2line -f -e IMAGE +OFFSET):\n");
-	flush(&o);
+	flexos__out_flush(&o);
 
 	/*
 	 * The unwinder reads the faulting compartment's stack: take its

@@ -1,6 +1,5 @@
-# The intel-mpk backend: protection-key compartments (libflexos-mpk.a).
-# malloc.c routes the allocator to the running compartment's heap; it is
-# part of the isolating backends' archives, never of libflexos.a.
+# The intel-mpk backend: protection-key compartments (libflexos-mpk.a),
+# with what the isolating backends share (backends/common/).
 lib_LIBRARIES += libflexos-mpk.a
 libflexos_mpk_a_SOURCES = \
 	backends/mpk/mpk.h \
@@ -8,8 +7,8 @@ libflexos_mpk_a_SOURCES = \
 	backends/mpk/fault.c \
 	backends/mpk/thread.c \
 	backends/mpk/gate.S \
-	src/runtime/malloc.c
-libflexos_mpk_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/runtime
+	$(FLEXOS_BACKEND_COMMON)
+libflexos_mpk_a_CPPFLAGS = $(FLEXOS_BACKEND_CPPFLAGS)
 libflexos_mpk_a_CFLAGS = $(AM_CFLAGS) -fPIE
 libflexos_mpk_a_CCASFLAGS = $(AM_CCASFLAGS) -I$(top_srcdir)/backends/mpk
 

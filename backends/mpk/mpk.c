@@ -19,7 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "runtime.h"
+#include "common.h"
 #include "mpk.h"
 
 __thread struct mpk_thread flexos__mpk_thread;
@@ -174,22 +174,18 @@ void flexos__mpk_gate_violation(uint64_t written, uint64_t id)
 		      (unsigned long)written, (unsigned long)id);
 }
 
-const char *flexos__mpk_owner(uintptr_t a, int *comp)
+int flexos__backend_stack_owner(uintptr_t a, const char **what)
 {
-	const char *what;
-
-	*comp = flexos__owner_of(a, &what);
-	if (*comp >= 0 || what)
-		return what;
 	unsigned n = __atomic_load_n(&nstacks, __ATOMIC_RELAXED);
+
 	for (unsigned i = 0; i < n && i < MAX_STACKS; i++) {
 		uintptr_t hi = __atomic_load_n(&stacks[i].hi, __ATOMIC_ACQUIRE);
 		if (a >= stacks[i].lo && a < hi) {
-			*comp = stacks[i].owner;
-			return "stack";
+			*what = "stack";
+			return stacks[i].owner;
 		}
 	}
-	return "platform memory";
+	return -1;
 }
 
 static int tag(const struct flexos_region *r, int prot, int key)
@@ -387,9 +383,7 @@ static int mpk_current(void)
 }
 
 const struct flexos_backend flexos__backend = {
-    .name = "intel-mpk",
     .mechanism = FLEXOS_MECH_MPK,
-    .max_compartments = MPK_MAX_COMPARTMENTS,
     .init = mpk_init,
     .run_main = mpk_run_main,
     .current = mpk_current,

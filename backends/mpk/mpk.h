@@ -12,8 +12,6 @@
  * id forged by a caller can only name a table entry, never memory beyond.
  */
 #define MPK_SLOTS 16
-/* Keys 1..15 are usable: key 0 is the platform's and the shared memory's. */
-#define MPK_MAX_COMPARTMENTS 15
 
 /* PKRU allowing key 0 only (access and write disabled for keys 1..15). */
 #define MPK_PKRU_KEY0_ONLY 0xfffffffcu
@@ -150,9 +148,6 @@ int flexos__mpk_fault_init(const struct flexos_runtime *rt);
 void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx);
 void flexos__mpk_segv_entry(int sig, siginfo_t *si, void *ctx);
 int flexos__mpk_altstack(struct mpk_thread *t);
-
-/* The compartment and area owning addr, for the fault report. */
-const char *flexos__mpk_owner(uintptr_t addr, int *comp);
 
 #endif /* __ASSEMBLER__ */
 #endif /* FLEXOS_MPK_H */

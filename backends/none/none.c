@@ -19,9 +19,7 @@ static int none_current(void)
 }
 
 const struct flexos_backend flexos__backend = {
-	.name = "none",
 	.mechanism = FLEXOS_MECH_NONE,
-	.max_compartments = FLEXOS_MAX_COMPARTMENTS,
 	.init = none_init,
 	.run_main = NULL,
 	.current = none_current,

@@ -27,7 +27,7 @@
 
 #include <flexos/flexos.h>
 
-#include "../../src/runtime/runtime.h"
+#include "common.h"
 #include "process.h"
 
 unsigned flexos__proc_spin = 4000;

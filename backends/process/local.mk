@@ -1,12 +1,13 @@
 # The process backend: one process per compartment, RPC gates over shared
-# memory. It routes malloc (src/runtime/malloc.c) to compartment heaps.
+# memory, with what the isolating backends share (backends/common/).
 lib_LIBRARIES += libflexos-process.a
 libflexos_process_a_SOURCES = \
 	backends/process/process.h \
 	backends/process/process.c \
 	backends/process/channel.c \
 	backends/process/gate.S \
-	src/runtime/malloc.c
+	$(FLEXOS_BACKEND_COMMON)
+libflexos_process_a_CPPFLAGS = $(FLEXOS_BACKEND_CPPFLAGS)
 libflexos_process_a_CFLAGS = $(AM_CFLAGS) -fPIE
 libflexos_process_a_CCASFLAGS = $(AM_CCASFLAGS) -fPIE
 pkgconfig_DATA += pkgconfig/flexos-process.pc

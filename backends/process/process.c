@@ -38,11 +38,11 @@
 
 #include <flexos/flexos.h>
 
-#include "../../src/runtime/runtime.h"
+#include "common.h"
 #include "process.h"
 
 /* Server-thread stacks: this many slots of this size per compartment. */
-#define STACK_SLOTS 64
+#define STACK_SLOTS     64
 #define STACK_SLOT_SIZE (4UL << 20)
 
 struct flexos__control *flexos__proc_ctl;
@@ -53,17 +53,12 @@ uint32_t flexos__proc_stack_revoked = 1;
 int flexos__proc_check_pointers;
 
 static const struct flexos_runtime *rt;
-static uintptr_t stack_area;      /* ncomp * STACK_SLOTS * STACK_SLOT_SIZE, PROT_NONE */
-static unsigned stack_next;       /* this process's next free slot */
-static uintptr_t main_stack_lo;   /* the part of main's stack that main's frames use */
+static uintptr_t stack_area;    /* ncomp * STACK_SLOTS * STACK_SLOT_SIZE, PROT_NONE */
+static unsigned stack_next;     /* this process's next free slot */
+static uintptr_t main_stack_lo; /* the part of main's stack that main's frames use */
 static uintptr_t main_stack_hi;
-static pid_t zygote_self;         /* the supervisor's pid, for its children */
+static pid_t zygote_self; /* the supervisor's pid, for its children */
 static long page_size;
-
-static const char *comp_name(int id)
-{
-	return rt->image->compartments[id].name;
-}
 
 static int is_default(int id)
 {
@@ -93,8 +88,8 @@ static int share_section(const struct flexos_region *r)
 		}
 		done += (size_t)n;
 	}
-	void *p = mmap((void *)r->start, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
-		       0);
+	void *p =
+	    mmap((void *)r->start, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
 	int err = p == MAP_FAILED ? -errno : 0;
 	close(fd);
 	return err;
@@ -177,10 +172,11 @@ static int protect_others(int self)
 		const struct flexos_compartment *c = &img->compartments[j];
 		if ((int)j == self || is_sandbox_of(c, self))
 			continue;
-		err = revoke_range(c->regions[FLEXOS_REGION_DATA].start, c->regions[FLEXOS_REGION_DATA].end);
+		err = revoke_range(c->regions[FLEXOS_REGION_DATA].start,
+				   c->regions[FLEXOS_REGION_DATA].end);
 		if (!err)
 			err = revoke_range(c->regions[FLEXOS_REGION_BSS].start,
-				     c->regions[FLEXOS_REGION_BSS].end);
+					   c->regions[FLEXOS_REGION_BSS].end);
 		if (!err)
 			err = revoke_range(rt->heaps[j].start, rt->heaps[j].end);
 	}
@@ -193,14 +189,10 @@ static int protect_others(int self)
 	return err;
 }
 
-/* Which private memory addr lies in: the owner compartment and a name, or -1. */
-static int owner_of(uintptr_t a, const char **what)
+int flexos__backend_stack_owner(uintptr_t a, const char **what)
 {
 	const struct flexos_image *img = rt->image;
-	int owner = flexos__owner_of(a, what);
 
-	if (owner >= 0)
-		return owner;
 	for (uint32_t j = 0; j < img->ncompartments; j++) {
 		uintptr_t s = stack_area + (uintptr_t)j * STACK_SLOTS * STACK_SLOT_SIZE;
 		if (a >= s && a < s + STACK_SLOTS * STACK_SLOT_SIZE) {
@@ -219,7 +211,7 @@ void flexos__proc_check_args(const long *args, uintptr_t fn, uint32_t callee)
 {
 	for (int i = 0; i < 6; i++) {
 		const char *what = NULL;
-		int owner = owner_of((uintptr_t)args[i], &what);
+		int owner = flexos__owner((uintptr_t)args[i], &what);
 		if (owner < 0 || (uint32_t)owner == callee || !strcmp(what, ".text") ||
 		    !strcmp(what, ".rodata"))
 			continue;
@@ -227,12 +219,40 @@ void flexos__proc_check_args(const long *args, uintptr_t fn, uint32_t callee)
 			    "into the %s of compartment '%s', which '%s' cannot access; pass "
 			    "shared memory (FLEXOS_SHARED, flexos_shared_malloc, "
 			    "FLEXOS_SHARED_STACK)",
-			    comp_name(flexos__proc_self), comp_name((int)callee), (unsigned long)fn,
-			    i + 1, (unsigned long)args[i], what, comp_name(owner), comp_name((int)callee));
+			    flexos__comp_name(flexos__proc_self), flexos__comp_name((int)callee),
+			    (unsigned long)fn, i + 1, (unsigned long)args[i], what,
+			    flexos__comp_name(owner), flexos__comp_name((int)callee));
 	}
 }
 
 /* ---- faults ------------------------------------------------------------- */
+
+/* The executable's file and load address, for reports: dladdr is not async-signal-safe. */
+static Dl_info image_info;
+
+/*
+ * Where pc lies, as "IMAGE+OFFSET (compartment 'c')" for addr2line, or
+ * just the compartment whose code it is.
+ */
+static void out_code(struct flexos__out *o, uintptr_t pc)
+{
+	int cn = flexos__code_owner(pc);
+
+	if (image_info.dli_fname && pc >= (uintptr_t)image_info.dli_fbase) {
+		flexos__out_str(o, image_info.dli_fname);
+		flexos__out_str(o, "+");
+		flexos__out_num(o, pc - (uintptr_t)image_info.dli_fbase, 16);
+		if (cn < 0)
+			return;
+		flexos__out_str(o, " (");
+		flexos__out_comp(o, cn);
+		flexos__out_str(o, ")");
+	} else if (cn >= 0) {
+		flexos__out_comp(o, cn);
+	} else {
+		flexos__out_str(o, "?");
+	}
+}
 
 static void on_fault_record(int sig, siginfo_t *si, void *uc_)
 {
@@ -293,48 +313,52 @@ static void install_fault_handlers(int main_process)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+/*
+ * Runs in main's process, in a signal handler (on_main_fault) or when a
+ * waiter learns that the image ends: async-signal-safe.
+ */
 static void report_fault(int comp)
 {
 	struct flexos__control *ctl = flexos__proc_ctl;
 	struct flexos__comp_state *cs = &ctl->comp[comp];
 	int status = ctl->fault_status;
 	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	struct flexos__out o = {.n = 0};
 
+	flexos__out_str(&o, "flexos: ");
+	flexos__out_comp(&o, comp);
+	flexos__out_str(&o, " (pid ");
+	flexos__out_int(&o, cs->pid);
 	if (cs->fault_sig) {
 		const char *what = NULL;
-		int owner = owner_of(cs->fault_addr, &what);
-		char where[256] = "";
-		if (owner >= 0)
-			snprintf(where, sizeof(where), ", in the %s of compartment '%s'", what,
-				 comp_name(owner));
-		char code[256];
-		Dl_info di;
-		const char *cn = NULL;
-		for (uint32_t j = 0; j < rt->image->ncompartments; j++) {
-			const struct flexos_region *t =
-				&rt->image->compartments[j].regions[FLEXOS_REGION_TEXT];
-			if (cs->fault_pc >= t->start && cs->fault_pc < t->end)
-				cn = comp_name((int)j);
+		int owner = flexos__owner(cs->fault_addr, &what);
+		flexos__out_str(&o, ") crashed: signal ");
+		flexos__out_int(&o, cs->fault_sig);
+		flexos__out_str(&o, " (");
+		flexos__out_signal(&o, cs->fault_sig);
+		flexos__out_str(&o, ") at address ");
+		flexos__out_num(&o, cs->fault_addr, 16);
+		if (owner >= 0) {
+			flexos__out_str(&o, ", in ");
+			flexos__out_owner(&o, cs->fault_addr);
 		}
-		if (dladdr((void *)cs->fault_pc, &di) && di.dli_fname)
-			snprintf(code, sizeof(code), "%s+%#lx in %s%s%s%s",
-				 di.dli_sname ? di.dli_sname : "?",
-				 (unsigned long)(cs->fault_pc - (uintptr_t)(di.dli_saddr ? di.dli_saddr
-											  : di.dli_fbase)),
-				 di.dli_fname, cn ? " (compartment '" : "", cn ? cn : "", cn ? "')" : "");
-		else
-			snprintf(code, sizeof(code), "%s%s%s", cn ? "compartment '" : "?",
-				 cn ? cn : "", cn ? "'" : "");
-		flexos__say("compartment '%s' (pid %d) crashed: signal %d (%s) at address %#lx%s; "
-			    "the code at %#lx was %s",
-			    comp_name(comp), cs->pid, cs->fault_sig, strsignal(cs->fault_sig),
-			    (unsigned long)cs->fault_addr, where, (unsigned long)cs->fault_pc, code);
+		flexos__out_str(&o, "; the code at ");
+		flexos__out_num(&o, cs->fault_pc, 16);
+		flexos__out_str(&o, " was ");
+		out_code(&o, cs->fault_pc);
 	} else {
-		flexos__say("compartment '%s' (pid %d) was killed by signal %d (%s)", comp_name(comp),
-			    cs->pid, sig, strsignal(sig));
+		flexos__out_str(&o, ") was killed by signal ");
+		flexos__out_int(&o, sig);
+		flexos__out_str(&o, " (");
+		flexos__out_signal(&o, sig);
+		flexos__out_str(&o, ")");
 	}
-	flexos__say("the image exits with status %d (compartment '%s' has on_crash: abort)",
-		    FLEXOS_EXIT_FAULT, comp_name(comp));
+	flexos__out_str(&o, "\nflexos: the image exits with status ");
+	flexos__out_int(&o, FLEXOS_EXIT_FAULT);
+	flexos__out_str(&o, " (");
+	flexos__out_comp(&o, comp);
+	flexos__out_str(&o, " has on_crash: abort)\n");
+	flexos__out_flush(&o);
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -453,19 +477,19 @@ static void become(int c)
 
 	set_death_signal(zygote_self);
 	flexos__proc_self = c;
-	snprintf(name, sizeof(name), "fx:%s", comp_name(c));
+	snprintf(name, sizeof(name), "fx:%s", flexos__comp_name(c));
 	prctl(PR_SET_NAME, name);
 	install_fault_handlers(0);
 	if (protect_others(c))
 		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot protect the others: %s",
-			    comp_name(c), strerror(errno));
+			    flexos__comp_name(c), strerror(errno));
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	flexos__proc_stack_revoked = 0;
 	int err = flexos__proc_start_dispatcher();
 	if (err)
-		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot start: %s", comp_name(c),
-			    strerror(-err));
+		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot start: %s",
+			    flexos__comp_name(c), strerror(-err));
 
 	/*
 	 * The rest of main's stack (where main's frames live in main's
@@ -492,8 +516,8 @@ static void become(int c)
 			 "jmp 1b"
 			 :
 			 : [flag] "m"(flexos__proc_stack_revoked), "a"((long)SYS_mmap), "D"(lo),
-			   "S"(len), "d"(PROT_NONE), "r"(r10), "r"(r8), "r"(r9),
-			   [pause] "i"(SYS_pause), [futex] "i"(SYS_futex),
+			   "S"(len), "d"(PROT_NONE), "r"(r10), "r"(r8),
+			   "r"(r9), [pause] "i"(SYS_pause), [futex] "i"(SYS_futex),
 			   [wake] "i"(FUTEX_WAKE_PRIVATE)
 			 : "rcx", "r11", "memory");
 	__builtin_unreachable();
@@ -517,7 +541,8 @@ static void restart(int c)
 
 	flexos__say("compartment '%s' (pid %d) crashed: signal %d at address %#lx; restarting it "
 		    "(on_crash: restart)",
-		    comp_name(c), cs->pid, WTERMSIG(cs->exit_status), (unsigned long)cs->fault_addr);
+		    flexos__comp_name(c), cs->pid, WTERMSIG(cs->exit_status),
+		    (unsigned long)cs->fault_addr);
 	__atomic_add_fetch(&cs->gen, 1, __ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < FLEXOS__PROC_MAX_LT; i++) {
 		__atomic_store_n(&flexos__lane_of(i, (unsigned)c)->word, LANE_IDLE,
@@ -594,6 +619,9 @@ static int process_init(const struct flexos_runtime *runtime)
 
 	rt = runtime;
 	page_size = sysconf(_SC_PAGESIZE);
+	/* This backend is linked into the executable: its code names it. */
+	if (!dladdr((void *)(uintptr_t)process_init, &image_info))
+		memset(&image_info, 0, sizeof(image_info));
 	flexos__proc_self = (int)img->default_id;
 	flexos__proc_ncpu = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if ((s = getenv("FLEXOS_SPIN")) && *s)
@@ -690,9 +718,7 @@ static int process_current(void)
 }
 
 const struct flexos_backend flexos__backend = {
-	.name = "process",
 	.mechanism = FLEXOS_MECH_PROCESS,
-	.max_compartments = FLEXOS_MAX_COMPARTMENTS,
 	.init = process_init,
 	.run_main = process_run_main,
 	.current = process_current,

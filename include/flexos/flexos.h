@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <flexos/names.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -23,8 +25,8 @@ extern "C" {
  * ------------------------------------------------------------------ */
 
 /* Internal: the link-time symbol a gate to `fn` of library `lib` calls. */
-#define FLEXOS__GATE_SYM(lib, fn) __flexos_gate__##lib##__##fn
-#define FLEXOS__CB_SYM(lib, fn) __flexos_cb__##lib##__##fn
+#define FLEXOS__GATE_SYM(lib, fn) FLEXOS__CAT(FLEXOS_GATE_PREFIX_TOKEN, lib##__##fn)
+#define FLEXOS__CB_SYM(lib, fn)   FLEXOS__CAT(FLEXOS_CB_PREFIX_TOKEN, lib##__##fn)
 
 /* Internal: counts up to 8 macro arguments (0 for none). */
 #define FLEXOS__NARGS(...) FLEXOS__NARGS_(_0, ##__VA_ARGS__, 8, 7, 6, 5, 4, 3, 2, 1, 0)
@@ -82,18 +84,24 @@ int flexos_last_gate_error(void);
 		&FLEXOS__CB_SYM(lib, fn);                                                  \
 	}))
 
+#define FLEXOS__CBFN_NAME(lib, fn) FLEXOS_CBFN_PREFIX #lib FLEXOS_NAME_SEP #fn
+
 /*
  * Internal: gives fn, even a static function, the global name
  * __flexos_cbfn__<lib>__<fn> that flexos-link points the callback at.
  */
-#define FLEXOS__CB_TARGET(lib, fn)                                                         \
-	__asm__(".ifndef __flexos_cbfn__" #lib "__" #fn "\n\t"                             \
-		".globl __flexos_cbfn__" #lib "__" #fn "\n\t"                              \
-		".hidden __flexos_cbfn__" #lib "__" #fn "\n\t"                             \
-		".set __flexos_cbfn__" #lib "__" #fn ", %c0\n\t"                           \
-		".endif"                                                                   \
-		:                                                                          \
-		: "i"(fn))
+#define FLEXOS__CB_TARGET(lib, fn)                                                                \
+	__asm__(                                                                                  \
+	    ".ifndef " FLEXOS__CBFN_NAME(                                                         \
+		lib, fn) "\n\t"                                                                   \
+			 ".globl " FLEXOS__CBFN_NAME(                                             \
+			     lib, fn) "\n\t"                                                      \
+				      ".hidden " FLEXOS__CBFN_NAME(                               \
+					  lib, fn) "\n\t"                                         \
+						   ".set " FLEXOS__CBFN_NAME(lib, fn) ", %c0\n\t" \
+										      ".endif"    \
+	    :                                                                                     \
+	    : "i"(fn))
 
 /* ---------------------------------------------------------------------
  * Shared data
@@ -106,7 +114,7 @@ int flexos_last_gate_error(void);
  * Sections named ".data_shared" (the FlexOS prototype's spelling) are
  * treated the same way.
  */
-#define FLEXOS_SHARED __attribute__((section(".flexos.shared")))
+#define FLEXOS_SHARED __attribute__((section(FLEXOS_SHARED_SECTION)))
 
 /*
  * Allocates from the shared heap, which every compartment may read and

@@ -7,10 +7,10 @@
  * compartment's code, a private copy of newlib's libc.a and of the glue;
  * every global symbol but its API is made local. So each newlib
  * compartment has its own glue instance: the variable flexos__newlib_glue
- * that the glue defines. The link integration keeps that one symbol
- * global, under a name of its own per compartment (for example
- * objcopy --redefine-sym flexos__newlib_glue=flexos__newlib_glue_comp2),
- * and hands its address to the runtime.
+ * that the glue defines (FLEXOS_NEWLIB_GLUE in <flexos/names.h>).
+ * flexos-link keeps that one symbol global, under a name of its own per
+ * compartment (FLEXOS_NEWLIB_GLUE_FMT: flexos__newlib_glue__comp2 for
+ * compartment comp2), and hands its address to the runtime.
  *
  * Before any code of the compartment runs, the runtime checks magic and
  * version and gives the compartment its heap (flexos__newlib_attach()

@@ -15,13 +15,6 @@ static const struct flexos_image *image(void)
 	return flexos__runtime()->image;
 }
 
-const char *const flexos__region_names[FLEXOS_REGION_COUNT] = {
-	[FLEXOS_REGION_TEXT] = ".text",
-	[FLEXOS_REGION_RODATA] = ".rodata",
-	[FLEXOS_REGION_DATA] = ".data",
-	[FLEXOS_REGION_BSS] = ".bss",
-};
-
 static int in_region(uintptr_t a, const struct flexos_region *r)
 {
 	return a >= r->start && a < r->end;
@@ -61,7 +54,7 @@ int flexos__owner_of(uintptr_t addr, const char **what)
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		for (int r = 0; r < FLEXOS_REGION_COUNT; r++)
 			if (in_region(addr, &img->compartments[id].regions[r])) {
-				*what = flexos__region_names[r];
+				*what = flexos_region_kind((uint32_t)r)->after;
 				return (int)id;
 			}
 		if (in_region(addr, &rt->heaps[id])) {
@@ -116,7 +109,7 @@ int flexos_last_gate_error(void)
 
 const char *flexos_backend_name(void)
 {
-	return flexos__backend.name;
+	return flexos_mechanism_name(flexos__backend.mechanism);
 }
 
 static void print_region(FILE *f, const char *name, const struct flexos_region *r)
@@ -131,7 +124,8 @@ int flexos_print_map(FILE *f)
 	const struct flexos_image *img = rt->image;
 
 	fprintf(f, "flexos: %u compartment%s, backend %s, config %s\n", img->ncompartments,
-		img->ncompartments == 1 ? "" : "s", flexos__backend.name, img->config_path);
+		img->ncompartments == 1 ? "" : "s",
+		flexos_mechanism_name(flexos__backend.mechanism), img->config_path);
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		const struct flexos_compartment *c = &img->compartments[id];
 		fprintf(f, "  compartment %u '%s'%s\n", id, c->name,
@@ -142,7 +136,7 @@ int flexos_print_map(FILE *f)
 				fprintf(f, " %s", img->libraries[l].name);
 		fprintf(f, "\n");
 		for (int r = 0; r < FLEXOS_REGION_COUNT; r++)
-			print_region(f, flexos__region_names[r] + 1, &c->regions[r]);
+			print_region(f, flexos_region_kind((uint32_t)r)->name, &c->regions[r]);
 		print_region(f, "heap", &rt->heaps[id]);
 		for (uint32_t i = 0; i < rt->nshlib_regions; i++)
 			if (rt->shlib_regions[i].compartment == id)

@@ -52,9 +52,6 @@ int flexos__code_owner(uintptr_t addr);
 /* The compartment whose .text holds addr, or the default compartment. */
 int flexos__compartment_of_code(uintptr_t addr);
 
-/* Section names by FLEXOS_REGION_*: ".text", ".rodata", ".data", ".bss". */
-extern const char *const flexos__region_names[FLEXOS_REGION_COUNT];
-
 /*
  * Which compartment's sections or heap hold addr: returns its id and sets
  * *what to the section name or "heap"; or returns -1 and sets *what to

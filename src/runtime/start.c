@@ -26,19 +26,6 @@ static int started;
 /* Each newlib compartment's stream flush, read from its glue before it is protected. */
 static void (*newlib_fini[FLEXOS_MAX_COMPARTMENTS])(void);
 
-static const char *mechanism_name(uint32_t m)
-{
-	switch (m) {
-	case FLEXOS_MECH_NONE:
-		return "none";
-	case FLEXOS_MECH_MPK:
-		return "intel-mpk";
-	case FLEXOS_MECH_PROCESS:
-		return "process";
-	}
-	return "unknown";
-}
-
 static void check_image(const struct flexos_image *img)
 {
 	if (!img)
@@ -54,9 +41,12 @@ static void check_image(const struct flexos_image *img)
 		flexos__die(FLEXOS_EXIT_SETUP, "%s asks for mechanism '%s' but the image was "
 						"linked with the '%s' backend; relink it with "
 						"flexos-link",
-			    img->config_path, mechanism_name(img->mechanism),
-			    flexos__backend.name);
-	if (img->ncompartments == 0 || img->ncompartments > flexos__backend.max_compartments ||
+			    img->config_path,
+			    flexos_mechanism_name(img->mechanism) ? flexos_mechanism_name(img->mechanism)
+								   : "unknown",
+			    flexos_mechanism_name(flexos__backend.mechanism));
+	if (img->ncompartments == 0 ||
+	    img->ncompartments > flexos_mechanism_max(flexos__backend.mechanism) ||
 	    img->default_id >= img->ncompartments)
 		flexos__die(FLEXOS_EXIT_SETUP, "the compartment table is inconsistent (%u "
 						"compartments, default %u); relink the image",
@@ -144,7 +134,7 @@ void flexos__start(int argc, char **argv, char **envp)
 		flexos__die(FLEXOS_EXIT_SETUP, "the %s backend could not set up the "
 						"compartments (%s); the image does not run "
 						"unprotected",
-			    flexos__backend.name, strerror(-err));
+			    flexos_mechanism_name(flexos__backend.mechanism), strerror(-err));
 	if (atexit(flexos__before_exit))
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot register the runtime's exit handler");
 }

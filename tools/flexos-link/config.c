@@ -45,9 +45,9 @@ static const char *const compartment_keys[] = {
 };
 
 static const char *const mechanism_names[] = {
-	[FLC_MECH_NONE] = "none",
-	[FLC_MECH_MPK] = "intel-mpk",
-	[FLC_MECH_PROCESS] = "process",
+#define MECH_NAME(id, name, archive, max) [FLEXOS_MECH_##id] = name,
+	FLEXOS_MECHANISMS(MECH_NAME)
+#undef MECH_NAME
 	NULL,
 };
 
@@ -421,7 +421,7 @@ static void parse_compartment_options(struct parser *p, struct flc_compartment *
 				x->bad_mechanism = true;
 				break;
 			}
-			comp->mechanism = (enum flc_mechanism)c;
+			comp->mechanism = (enum flexos_mechanism)c;
 			comp->mechanism_pos = pos_of(v);
 			x->has_mechanism = true;
 			break;
@@ -750,7 +750,7 @@ static void check_mechanisms(struct parser *p)
 		if (p->extra[i].bad_mechanism)
 			return;
 	if (p->extra[0].has_mechanism)
-		snprintf(how, sizeof(how), "%s (%u:%u)", flc_mechanism_name(first->mechanism),
+		snprintf(how, sizeof(how), "%s (%u:%u)", flexos_mechanism_name(first->mechanism),
 			 first->mechanism_pos.line, first->mechanism_pos.col);
 	else
 		snprintf(how, sizeof(how), "none (it has no 'mechanism' key, %u:%u)", first->pos.line,
@@ -762,13 +762,13 @@ static void check_mechanisms(struct parser *p)
 			continue;
 		error_at(p, c->mechanism_pos,
 			 "all compartments must use the same mechanism: '%s' uses %s but '%s' uses %s%s",
-			 first->name, how, c->name, flc_mechanism_name(c->mechanism),
+			 first->name, how, c->name, flexos_mechanism_name(c->mechanism),
 			 p->extra[i].has_mechanism ? "" : " (it has no 'mechanism' key)");
 		mixed = true;
 	}
-	max = flc_mechanism_max(cfg->mechanism);
+	max = flexos_mechanism_max(cfg->mechanism);
 	/* newlib compartments deny key 0: what they share needs a key of its own. */
-	if (cfg->mechanism == FLC_MECH_MPK && flc_count_newlib(cfg) && !mixed &&
+	if (cfg->mechanism == FLEXOS_MECH_MPK && flc_count_newlib(cfg) && !mixed &&
 	    cfg->ncompartments > max - 1) {
 		error_at(p, cfg->compartments[max - 1].pos,
 			 "too many compartments for intel-mpk with 'libc: newlib': %zu declared, at most %zu (one protection key goes to the shared data, which newlib compartments reach without key 0): merge some compartments",
@@ -777,14 +777,14 @@ static void check_mechanisms(struct parser *p)
 	}
 	if (mixed || cfg->ncompartments <= max)
 		return;
-	if (cfg->mechanism == FLC_MECH_MPK)
+	if (cfg->mechanism == FLEXOS_MECH_MPK)
 		error_at(p, cfg->compartments[max].pos,
 			 "too many compartments for intel-mpk: %zu declared, at most %zu (%zu protection keys are available besides key 0, which the runtime keeps): merge some compartments",
 			 cfg->ncompartments, max, max);
 	else
 		error_at(p, cfg->compartments[max].pos,
 			 "too many compartments for %s: %zu declared, at most %zu: merge some compartments",
-			 flc_mechanism_name(cfg->mechanism), cfg->ncompartments, max);
+			 flexos_mechanism_name(cfg->mechanism), cfg->ncompartments, max);
 }
 
 /*
@@ -1218,20 +1218,6 @@ void flc_free(struct flc_config *cfg)
 	free(cfg->libraries);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
-}
-
-const char *flc_mechanism_name(enum flc_mechanism m)
-{
-	return mechanism_names[m];
-}
-
-size_t flc_mechanism_max(enum flc_mechanism m)
-{
-	/* MPK has 16 keys; key 0 stays with the runtime, the shared heap and libc. */
-	if (m == FLC_MECH_MPK)
-		return 15;
-	/* none and process have no hardware limit; 64 bounds the compartment table. */
-	return 64;
 }
 
 const char *flc_libc_name(enum flc_libc l)

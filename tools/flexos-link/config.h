@@ -9,16 +9,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <flexos/image.h> /* the mechanism table */
+
 /* Where a value came from, so that every message can say file:line:col. */
 struct flc_pos {
 	unsigned line; /* 1-based */
 	unsigned col;  /* 1-based */
-};
-
-enum flc_mechanism {
-	FLC_MECH_NONE = 0,    /* "none": plain function calls */
-	FLC_MECH_MPK = 1,     /* "intel-mpk": protection keys */
-	FLC_MECH_PROCESS = 2, /* "process": one address space each */
 };
 
 enum flc_stack_mode {
@@ -39,7 +35,7 @@ enum flc_libc {
 struct flc_compartment {
 	char *name;
 	struct flc_pos pos; /* position of the name */
-	enum flc_mechanism mechanism;
+	enum flexos_mechanism mechanism;
 	struct flc_pos mechanism_pos;
 	bool is_default;
 	char **hardening; /* as written, e.g. "cfi", "asan" */
@@ -87,7 +83,7 @@ struct flc_config {
 	struct flc_library *libraries;
 	size_t nlibraries;
 	size_t default_index; /* index of the default compartment */
-	enum flc_mechanism mechanism; /* the one mechanism all compartments use */
+	enum flexos_mechanism mechanism; /* the one mechanism all compartments use */
 };
 
 /*
@@ -104,12 +100,6 @@ int flc_parse_string(const char *name, const char *text, size_t len, struct flc_
 
 /* Frees what flc_parse_* allocated; *cfg may then be reused. */
 void flc_free(struct flc_config *cfg);
-
-/* "none", "intel-mpk" or "process". */
-const char *flc_mechanism_name(enum flc_mechanism m);
-
-/* The most compartments an image may have with mechanism m. */
-size_t flc_mechanism_max(enum flc_mechanism m);
 
 /* "glibc" or "newlib". */
 const char *flc_libc_name(enum flc_libc l);

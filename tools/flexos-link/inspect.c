@@ -72,7 +72,8 @@ static int scan_section(void *ctx, const struct fle_section *sec)
 	const struct flc_config *cfg = s->plan->cfg;
 
 	for (size_t c = 0; c < cfg->ncompartments && sec->data; c++) {
-		char *name = xasprintf(".flexos.%s.text", cfg->compartments[c].name);
+		char *name = xasprintf(FLEXOS_COMP_SECTION_FMT, cfg->compartments[c].name,
+				       flexos_region_kind(FLEXOS_REGION_TEXT)->name);
 		bool match = !strcmp(sec->name, name);
 		free(name);
 		if (!match)

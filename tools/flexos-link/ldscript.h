@@ -8,14 +8,6 @@
 
 #include "plan.h"
 
-/* The kinds of section a compartment gets, in image order. */
-struct flx_section_kind {
-	const char *name;   /* "text": .flexos.<comp>.text, __flexos_<comp>_text_start */
-	const char *after;  /* the default output section it is inserted after */
-	const char *inputs; /* input sections it collects */
-};
-extern const struct flx_section_kind flx_section_kinds[4];
-
 /*
  * Writes a GNU ld script fragment (INSERT style, added to the default
  * script with -T) that gives every compartment page-aligned output

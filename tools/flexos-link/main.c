@@ -141,19 +141,6 @@ static int write_file(const char *path, int (*writer)(FILE *, const struct flp_p
 	return 0;
 }
 
-static const char *backend_lib(enum flc_mechanism m)
-{
-	switch (m) {
-	case FLC_MECH_MPK:
-		return "flexos-mpk";
-	case FLC_MECH_PROCESS:
-		return "flexos-process";
-	case FLC_MECH_NONE:
-		break;
-	}
-	return "flexos-none";
-}
-
 /* Splits $CC on blanks: "gcc -m64" is a common spelling. */
 static size_t split_cc(char **out, char *cc)
 {
@@ -170,7 +157,7 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	char **args = xcalloc((size_t)argc + strlen(cc) + 32, sizeof(*args));
 	char *script_arg = xasprintf("-Wl,-T,%s", ldscript);
 	char *libdir_arg = xasprintf("-L%s", o->libdir);
-	char *backend_arg = xasprintf("-l%s", backend_lib(plan->cfg->mechanism));
+	char *backend_arg = xasprintf("-l%s", flexos_mechanism_archive(plan->cfg->mechanism));
 	size_t n = split_cc(args, cc);
 	int status;
 
@@ -201,7 +188,7 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	 * compartment's heap: it binds to the image's malloc only if the image
 	 * links and exports it.
 	 */
-	if (plan->cfg->mechanism != FLC_MECH_NONE && flp_count_claimed_shlibs(plan)) {
+	if (plan->cfg->mechanism != FLEXOS_MECH_NONE && flp_count_claimed_shlibs(plan)) {
 		static char *const exported[] = {
 			"-Wl,-u,malloc",
 			"-Wl,--export-dynamic-symbol=malloc",
@@ -221,7 +208,7 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	 * under MPK they may only read: all of it must be read-only (RELRO)
 	 * once relocated, so no lazy binding.
 	 */
-	if (plan->cfg->mechanism == FLC_MECH_MPK && flc_count_newlib(plan->cfg))
+	if (plan->cfg->mechanism == FLEXOS_MECH_MPK && flc_count_newlib(plan->cfg))
 		args[n++] = "-Wl,-z,now";
 	if (!plan->backend_archive) {
 		args[n++] = libdir_arg;
@@ -257,7 +244,7 @@ static int check_backend(const struct options *o, const struct flp_plan *plan)
 {
 	if (plan->backend_archive)
 		return 0;
-	const char *lib = backend_lib(plan->cfg->mechanism);
+	const char *lib = flexos_mechanism_archive(plan->cfg->mechanism);
 	char *path = xasprintf("%s/lib%s.a", o->libdir, lib);
 	int err = access(path, R_OK);
 	if (err)
@@ -265,7 +252,7 @@ static int check_backend(const struct options *o, const struct flp_plan *plan)
 			"flexos-link: error: %s uses mechanism '%s', but its backend %s is not "
 			"there; install it, or point --flexos-libdir at the directory that "
 			"holds it\n",
-			plan->cfg->path, flc_mechanism_name(plan->cfg->mechanism), path);
+			plan->cfg->path, flexos_mechanism_name(plan->cfg->mechanism), path);
 	free(path);
 	return err ? -1 : 0;
 }
@@ -273,7 +260,7 @@ static int check_backend(const struct options *o, const struct flp_plan *plan)
 /* An image that fails inspection is removed: nobody runs it by mistake. */
 static int check_image(const struct flp_plan *plan, const char *image)
 {
-	if (plan->cfg->mechanism != FLC_MECH_MPK || flx_find_pkru_writers(plan, image) == 0)
+	if (plan->cfg->mechanism != FLEXOS_MECH_MPK || flx_find_pkru_writers(plan, image) == 0)
 		return 0;
 	unlink(image);
 	return -1;

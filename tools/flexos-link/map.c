@@ -26,7 +26,7 @@ struct placed_list {
 static int collect(void *ctx, const struct fle_section *s)
 {
 	struct placed_list *l = ctx;
-	if (strncmp(s->name, ".flexos.", 8))
+	if (strncmp(s->name, FLEXOS_COMP_SECTION_PREFIX, strlen(FLEXOS_COMP_SECTION_PREFIX)))
 		return 0;
 	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
 	l->v[l->n++] = (struct placed){xstrdup(s->name), s->addr, s->size};
@@ -95,7 +95,8 @@ int flx_print_map(FILE *f, const struct flp_plan *plan, const char *image)
 	if (!err)
 		err = check_layout(&l);
 	fprintf(f, "%s: %zu compartment%s, mechanism %s, config %s\n", image, cfg->ncompartments,
-		cfg->ncompartments == 1 ? "" : "s", flc_mechanism_name(cfg->mechanism), cfg->path);
+		cfg->ncompartments == 1 ? "" : "s", flexos_mechanism_name(cfg->mechanism),
+		cfg->path);
 	for (size_t c = 0; c < cfg->ncompartments && !err; c++) {
 		const char *name = cfg->compartments[c].name;
 		fprintf(f, "  compartment %zu '%s'%s\n", c, name,
@@ -109,16 +110,16 @@ int flx_print_map(FILE *f, const struct flp_plan *plan, const char *image)
 				in->library == FLP_NONE ? "" : cfg->libraries[in->library].name);
 		}
 		fprintf(f, "    %-8s %12s %12s %10s\n", "section", "start", "end", "bytes");
-		for (size_t k = 0; k < 4; k++) {
-			const char *kind = flx_section_kinds[k].name;
-			char *sec = xasprintf(".flexos.%s.%s", name, kind);
+		for (uint32_t k = 0; k < FLEXOS_REGION_COUNT; k++) {
+			const char *kind = flexos_region_kind(k)->name;
+			char *sec = xasprintf(FLEXOS_COMP_SECTION_FMT, name, kind);
 			print_row(f, kind, lookup(&l, sec));
 			free(sec);
 		}
 	}
 	if (!err) {
 		fprintf(f, "  shared\n");
-		print_row(f, "data", lookup(&l, ".flexos.shared"));
+		print_row(f, "data", lookup(&l, FLEXOS_SHARED_SECTION));
 		size_t direct = 0;
 		for (size_t g = 0; g < plan->ngates; g++)
 			direct += plan->gates[g].direct;

@@ -69,8 +69,8 @@ static int on_partial_symbol(void *ctx, const struct fle_symbol *sym)
 
 	if (sym->defined || !*n)
 		return 0;
-	if (!strncmp(n, GATE_PREFIX, strlen(GATE_PREFIX)) ||
-	    !strncmp(n, CALLBACK_PREFIX, strlen(CALLBACK_PREFIX)) ||
+	if (!strncmp(n, FLEXOS_GATE_PREFIX, strlen(FLEXOS_GATE_PREFIX)) ||
+	    !strncmp(n, FLEXOS_CB_PREFIX, strlen(FLEXOS_CB_PREFIX)) ||
 	    !strcmp(n, "_GLOBAL_OFFSET_TABLE_") || strmap_get(&l->allowed, n) ||
 	    strmap_get(&l->missing, n))
 		return 0;
@@ -208,7 +208,7 @@ static int check_shlib_calls(const struct nl_link *l)
 	const struct flp_plan *plan = l->plan;
 	int err = 0;
 
-	if (plan->cfg->mechanism != FLC_MECH_MPK)
+	if (plan->cfg->mechanism != FLEXOS_MECH_MPK)
 		return 0;
 	for (size_t g = 0; g < plan->ngates; g++) {
 		const struct flp_gate *gate = &plan->gates[g];
@@ -274,7 +274,7 @@ static int run_ld(const struct nl_link *l, const char *out, const char *newlib_d
 		args[n++] = l->keep_names[k];
 	}
 	args[n++] = "-u";
-	args[n++] = NEWLIB_GLUE_SYMBOL;
+	args[n++] = FLEXOS_NEWLIB_GLUE;
 	for (size_t i = 0; i < plan->ninputs; i++)
 		if (plan->inputs[i].compartment == l->comp)
 			args[n++] = (char *)flp_link_path(&plan->inputs[i]);
@@ -306,8 +306,8 @@ static int run_hide(const struct nl_link *l, const char *in, const char *out)
 {
 	size_t cap = 8 + l->nkeep;
 	char **args = xcalloc(cap, sizeof(*args));
-	char *glue = xasprintf("%s__%s", NEWLIB_GLUE_SYMBOL, l->comp_name);
-	char *rename = xasprintf("--redefine-sym=%s=%s", NEWLIB_GLUE_SYMBOL, glue);
+	char *glue = xasprintf(FLEXOS_NEWLIB_GLUE_FMT, l->comp_name);
+	char *rename = xasprintf("--redefine-sym=%s=%s", FLEXOS_NEWLIB_GLUE, glue);
 	char *keep_glue = xasprintf("--keep-global-symbol=%s", glue);
 	char **keeps = xcalloc(l->nkeep + 1, sizeof(*keeps));
 	size_t n = 0;

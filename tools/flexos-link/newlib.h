@@ -7,9 +7,6 @@
 
 #include "plan.h"
 
-/* The glue instance of compartment comp, as the image names it. */
-#define NEWLIB_GLUE_SYMBOL "flexos__newlib_glue"
-
 /*
  * For every compartment with 'libc: newlib': partially links its inputs
  * (their private copies, whose calls to other compartments already name

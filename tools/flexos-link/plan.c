@@ -56,8 +56,10 @@ static bool is_runtime_lib(const char *name)
 /* -lflexos-sched names a component, not the backend. */
 static bool is_backend_lib(const char *name)
 {
-	return !strcmp(name, "flexos-none") || !strcmp(name, "flexos-mpk") ||
-	       !strcmp(name, "flexos-process");
+	for (uint32_t m = 0; m < FLEXOS_MECH_COUNT; m++)
+		if (!strcmp(name, flexos_mechanism_archive(m)))
+			return true;
+	return false;
 }
 
 static char *search_lib(const char *name, char **dirs, size_t ndirs, bool prefer_static)
@@ -324,7 +326,7 @@ static size_t split_gate(const struct flc_config *cfg, const char *rest, const c
 	for (size_t l = 0; l < cfg->nlibraries; l++) {
 		size_t n = strlen(cfg->libraries[l].name);
 		if (n > best_len && !strncmp(rest, cfg->libraries[l].name, n) &&
-		    !strncmp(rest + n, "__", 2) && rest[n + 2]) {
+		    !strncmp(rest + n, FLEXOS_NAME_SEP, 2) && rest[n + 2]) {
 			best = l;
 			best_len = n;
 		}
@@ -341,11 +343,12 @@ static int add_gate_use(struct scan *s, const struct fle_symbol *sym, bool callb
 	size_t g = find_gate(plan, sym->name);
 
 	if (g == FLP_NONE) {
-		const char *rest = sym->name + strlen(callback ? CALLBACK_PREFIX : GATE_PREFIX);
+		const char *rest =
+		    sym->name + strlen(callback ? FLEXOS_CB_PREFIX : FLEXOS_GATE_PREFIX);
 		const char *fn = NULL;
 		size_t lib = split_gate(plan->cfg, rest, &fn);
 		if (lib == FLP_NONE) {
-			const char *end = strstr(rest, "__");
+			const char *end = strstr(rest, FLEXOS_NAME_SEP);
 			fprintf(stderr,
 				"%s: error: %s(%.*s, ...) names library '%.*s', which %s does not "
 				"list; add it under 'libraries:'\n",
@@ -360,7 +363,7 @@ static int add_gate_use(struct scan *s, const struct fle_symbol *sym, bool callb
 		plan->gates[g] = (struct flp_gate){
 			.symbol = xstrdup(sym->name),
 			.fn = xstrdup(fn),
-			.target = callback ? xasprintf("__flexos_cbfn__%s", rest) : xstrdup(fn),
+		    .target = callback ? xasprintf(FLEXOS_CBFN_PREFIX "%s", rest) : xstrdup(fn),
 			.library = lib,
 			.compartment = plan->cfg->libraries[lib].compartment_index,
 			.callback = callback,
@@ -380,9 +383,9 @@ static int scan_symbol(void *ctx, const struct fle_symbol *sym)
 			strmap_put(&s->defs, sym->name, s->input + 1);
 		return 0;
 	}
-	if (!strncmp(sym->name, GATE_PREFIX, strlen(GATE_PREFIX)))
+	if (!strncmp(sym->name, FLEXOS_GATE_PREFIX, strlen(FLEXOS_GATE_PREFIX)))
 		return add_gate_use(s, sym, false);
-	if (!strncmp(sym->name, CALLBACK_PREFIX, strlen(CALLBACK_PREFIX)))
+	if (!strncmp(sym->name, FLEXOS_CB_PREFIX, strlen(FLEXOS_CB_PREFIX)))
 		return add_gate_use(s, sym, true);
 	return 0;
 }
@@ -443,7 +446,7 @@ static int find_gates(struct flp_plan *plan)
 	for (size_t g = 0; g < plan->ngates; g++) {
 		struct flp_gate *gate = &plan->gates[g];
 		/* Zero cost where nothing is crossed: the gate is the call itself. */
-		gate->direct = plan->cfg->mechanism == FLC_MECH_NONE ||
+		gate->direct = plan->cfg->mechanism == FLEXOS_MECH_NONE ||
 			       plan->cfg->ncompartments == 1 ||
 			       (!gate->callback && gate->callers == 1ULL << gate->compartment);
 	}
@@ -457,14 +460,13 @@ int flp_build(struct flp_plan *plan, const struct flc_config *cfg, int argc, cha
 	if (collect_inputs(plan, argc, argv))
 		return -1;
 	if (plan->backend_archive &&
-	    strcmp(plan->backend_archive + strlen("flexos-"),
-		   cfg->mechanism == FLC_MECH_MPK ? "mpk" : flc_mechanism_name(cfg->mechanism))) {
+	    strcmp(plan->backend_archive, flexos_mechanism_archive(cfg->mechanism))) {
 		fprintf(stderr,
 			"flexos-link: error: -l%s links the '%s' backend, but %s asks for "
 			"mechanism '%s'; drop the -l option (flexos-link adds the right backend) "
 			"or change the config\n",
 			plan->backend_archive, plan->backend_archive + strlen("flexos-"), cfg->path,
-			flc_mechanism_name(cfg->mechanism));
+			flexos_mechanism_name(cfg->mechanism));
 		return -1;
 	}
 	if (assign_inputs(plan))
@@ -474,7 +476,7 @@ int flp_build(struct flp_plan *plan, const struct flc_config *cfg, int argc, cha
 
 bool flp_isolates(const struct flp_plan *plan)
 {
-	return plan->cfg->mechanism != FLC_MECH_NONE && plan->cfg->ncompartments > 1;
+	return plan->cfg->mechanism != FLEXOS_MECH_NONE && plan->cfg->ncompartments > 1;
 }
 
 const char *flp_link_path(const struct flp_input *in)

@@ -15,10 +15,6 @@
 
 #define FLP_NONE ((size_t)-1)
 
-/* The prefixes of the symbols gates and callback stubs are called by. */
-#define GATE_PREFIX "__flexos_gate__"
-#define CALLBACK_PREFIX "__flexos_cb__"
-
 enum flp_kind {
 	FLP_OBJECT,  /* a relocatable object */
 	FLP_ARCHIVE, /* a static archive */

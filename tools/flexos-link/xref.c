@@ -51,7 +51,8 @@ struct xscan {
 
 static bool ignored(const char *name)
 {
-	return !strncmp(name, "__flexos_", 9) || !strcmp(name, "_GLOBAL_OFFSET_TABLE_");
+	return !strncmp(name, FLEXOS_GENERATED_PREFIX, strlen(FLEXOS_GENERATED_PREFIX)) ||
+	       !strcmp(name, "_GLOBAL_OFFSET_TABLE_");
 }
 
 static char *section_key(size_t input, const char *member, const char *section)
@@ -199,7 +200,8 @@ static void route_call(struct xscan *s, size_t from, const struct def *d)
 		s->err = -1;
 		return;
 	}
-	char *stub = xasprintf(GATE_PREFIX "%s__%s", gate_owner(plan, d->input), d->name);
+	char *stub = xasprintf(FLEXOS_GATE_PREFIX "%s" FLEXOS_NAME_SEP "%s",
+			       gate_owner(plan, d->input), d->name);
 	size_t g = add_gate(plan, xstrdup(stub), d->name, xstrdup(d->name), to->library,
 			    to->compartment, false, in->arg);
 	plan->gates[g].callers |= 1ULL << in->compartment;
@@ -341,8 +343,8 @@ static void route_callback(struct xscan *s, size_t l, size_t at)
 		s->err = -1;
 		return;
 	}
-	char *stub = xasprintf("__flexos_cb__%s__%s", lib->name, fn);
-	char *target = xasprintf("__flexos_cbfn__%s__%s", lib->name, fn);
+	char *stub = xasprintf(FLEXOS_CB_PREFIX "%s" FLEXOS_NAME_SEP "%s", lib->name, fn);
+	char *target = xasprintf(FLEXOS_CBFN_PREFIX "%s" FLEXOS_NAME_SEP "%s", lib->name, fn);
 	add_gate(plan, xstrdup(stub), fn, xstrdup(target), l, lib->compartment_index, true,
 		 in->arg);
 	add_objcopy_arg(in, xasprintf("--redefine-sym=%s=%s", fn, stub));
@@ -394,8 +396,9 @@ static void check_shared_data_names(struct xscan *s)
 /* FLEXOS_SHARED variables (and the prototype's .data_shared) are shared already. */
 static bool in_shared_section(const struct def *d)
 {
-	return d->section && (!strncmp(d->section, ".flexos.shared", 14) ||
-			      !strcmp(d->section, ".data_shared"));
+	return d->section &&
+	       (!strncmp(d->section, FLEXOS_SHARED_SECTION, strlen(FLEXOS_SHARED_SECTION)) ||
+		!strcmp(d->section, FLEXOS_SHARED_SECTION_LEGACY));
 }
 
 static void find_crossings(struct xscan *s)
@@ -510,7 +513,7 @@ int flx_explain(FILE *f, const struct flp_plan *plan)
 	char a[512], b[512];
 
 	fprintf(f, "cross-compartment references (%s, mechanism %s):\n", cfg->path,
-		flc_mechanism_name(cfg->mechanism));
+		flexos_mechanism_name(cfg->mechanism));
 	fprintf(f, "%-5s %-40s %-40s %-32s %6s  %s\n", "kind", "from [compartment/library]",
 		"to [compartment/library]", "symbol", "refs", "resolved as");
 	for (int pass = 0; pass < 2; pass++)

@@ -2,7 +2,7 @@
  * malloc and friends, routed to the heap of the running compartment, so
  * that unmodified libraries get private heaps without a source change.
  *
- * This file is compiled into the archives of the isolating backends
+ * Part of backends/common/: compiled into the archives of the isolating backends
  * (libflexos-mpk.a, libflexos-process.a), never into libflexos.a: under
  * the none backend glibc's allocator stays, and nothing is paid for it.
  *

@@ -1,0 +1,11 @@
+# What the isolating backends share (backends/common/): compiled into each
+# of their archives, so that an image still links exactly one backend.
+# A backend adds $(FLEXOS_BACKEND_COMMON) to its sources and compiles with
+# $(FLEXOS_BACKEND_CPPFLAGS).
+FLEXOS_BACKEND_COMMON = \
+	backends/common/common.h \
+	backends/common/malloc.c \
+	backends/common/owner.c \
+	backends/common/report.c
+FLEXOS_BACKEND_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/backends/common \
+	-I$(top_srcdir)/src/runtime

@@ -1,0 +1,214 @@
+/*
+ * FlexOS for Linux: the image format, the contract between flexos-link and
+ * the runtime.
+ *
+ * This header should only be used by flexos-link, the runtime and backend
+ * implementations. Applications use <flexos/flexos.h>; backends implement
+ * <flexos/backend.h>.
+ *
+ * flexos-link writes one image descriptor (struct flexos_image) into every
+ * image, as assembly (tools/flexos-link/table.c, whose static assertions
+ * pin the layout below). The runtime reads it before main.
+ */
+#ifndef FLEXOS_IMAGE_H
+#define FLEXOS_IMAGE_H
+
+#include <flexos/names.h>
+
+/* "FLEXOS\0\1": the image descriptor's magic number. */
+#define FLEXOS_IMAGE_MAGIC 0x0100534f58454c46ULL
+/* Bumped whenever the layout of struct flexos_image changes. */
+#define FLEXOS_IMAGE_VERSION 3
+
+/* The most compartments any backend handles; the table is that big. */
+#define FLEXOS_MAX_COMPARTMENTS 64
+
+/*
+ * The isolation mechanisms, one line each:
+ *   X(ID, spelling in flexos.yaml, backend archive and pkg-config name,
+ *     most compartments)
+ * FLEXOS_MECH_<ID> is the value of flexos_image.mechanism. Adding a
+ * mechanism is a line here plus a directory under backends/ (docs/backends.md).
+ * intel-mpk: 15 protection keys are left besides key 0, which the platform keeps.
+ */
+#define FLEXOS_MECHANISMS(X)                                    \
+	X(NONE, "none", "flexos-none", FLEXOS_MAX_COMPARTMENTS) \
+	X(MPK, "intel-mpk", "flexos-mpk", 15)                   \
+	X(PROCESS, "process", "flexos-process", FLEXOS_MAX_COMPARTMENTS)
+
+/*
+ * The regions of a compartment, in image order, one line each:
+ *   X(ID, name, default output section it follows, input sections it collects)
+ * A region's output section is .flexos.<comp>.<name>, bounded by
+ * __flexos_<comp>_<name>_start/_end (<flexos/names.h>). Relocated
+ * constants (.data.rel.ro*) are written at load time, so they go with the
+ * data, which .data.* covers.
+ */
+#define FLEXOS_REGIONS(X)                                   \
+	X(TEXT, "text", ".text", ".text .text.*")           \
+	X(RODATA, "rodata", ".rodata", ".rodata .rodata.*") \
+	X(DATA, "data", ".data", ".data .data.*")           \
+	X(BSS, "bss", ".bss", ".bss .bss.* COMMON")
+
+/* Bits of flexos_compartment.flags. */
+#define FLEXOS_COMP_DEFAULT       0x1u /* runs main */
+#define FLEXOS_COMP_SHARED_STACKS 0x2u /* stack: shared */
+#define FLEXOS_COMP_RESTART       0x4u /* on_crash: restart */
+/*
+ * sandbox_of: this compartment's host may read and write its memory (the
+ * sandbox still cannot touch the host's). The host's id is in bits 8..15.
+ */
+#define FLEXOS_COMP_SANDBOX 0x8u
+/*
+ * libc: newlib: the compartment has a C library of its own (libc_glue
+ * points at its system-call glue) and needs nothing of glibc's memory;
+ * under MPK it runs with key 0 denied.
+ */
+#define FLEXOS_COMP_NEWLIB      0x10u
+#define FLEXOS_COMP_HOST_SHIFT  8
+#define FLEXOS_COMP_HOST(flags) (((flags) >> FLEXOS_COMP_HOST_SHIFT) & 0xffu)
+
+#ifndef __ASSEMBLER__
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum flexos_mechanism {
+#define FLEXOS__MECH_ENUM(id, name, archive, max) FLEXOS_MECH_##id,
+	FLEXOS_MECHANISMS(FLEXOS__MECH_ENUM)
+#undef FLEXOS__MECH_ENUM
+	    FLEXOS_MECH_COUNT
+};
+
+enum flexos_region_id {
+#define FLEXOS__REGION_ENUM(id, name, after, inputs) FLEXOS_REGION_##id,
+	FLEXOS_REGIONS(FLEXOS__REGION_ENUM)
+#undef FLEXOS__REGION_ENUM
+	    FLEXOS_REGION_COUNT
+};
+
+/* The spelling of mechanism m in flexos.yaml, or NULL if there is none. */
+static inline const char *flexos_mechanism_name(uint32_t m)
+{
+	static const char *const names[] = {
+#define FLEXOS__MECH_NAME(id, name, archive, max) name,
+	    FLEXOS_MECHANISMS(FLEXOS__MECH_NAME)
+#undef FLEXOS__MECH_NAME
+	};
+	return m < FLEXOS_MECH_COUNT ? names[m] : NULL;
+}
+
+/* The backend archive of mechanism m (lib<archive>.a, <archive>.pc). */
+static inline const char *flexos_mechanism_archive(uint32_t m)
+{
+	static const char *const archives[] = {
+#define FLEXOS__MECH_ARCHIVE(id, name, archive, max) archive,
+	    FLEXOS_MECHANISMS(FLEXOS__MECH_ARCHIVE)
+#undef FLEXOS__MECH_ARCHIVE
+	};
+	return m < FLEXOS_MECH_COUNT ? archives[m] : NULL;
+}
+
+/* The most compartments an image of mechanism m may have (0: no such mechanism). */
+static inline uint32_t flexos_mechanism_max(uint32_t m)
+{
+	static const uint32_t max[] = {
+#define FLEXOS__MECH_MAX(id, name, archive, max) max,
+	    FLEXOS_MECHANISMS(FLEXOS__MECH_MAX)
+#undef FLEXOS__MECH_MAX
+	};
+	return m < FLEXOS_MECH_COUNT ? max[m] : 0;
+}
+
+/* The mechanism spelled name in flexos.yaml, or -1. */
+static inline int flexos_mechanism_by_name(const char *name)
+{
+	for (uint32_t m = 0; m < FLEXOS_MECH_COUNT; m++)
+		if (!strcmp(flexos_mechanism_name(m), name))
+			return (int)m;
+	return -1;
+}
+
+/* A region: its name ("text"), the section it follows (".text"), its inputs. */
+struct flexos_region_kind {
+	const char *name;
+	const char *after;
+	const char *inputs;
+};
+
+/* The region with this id (FLEXOS_REGION_*). */
+static inline const struct flexos_region_kind *flexos_region_kind(uint32_t id)
+{
+	static const struct flexos_region_kind kinds[] = {
+#define FLEXOS__REGION_KIND(id, name, after, inputs) {name, after, inputs},
+	    FLEXOS_REGIONS(FLEXOS__REGION_KIND)
+#undef FLEXOS__REGION_KIND
+	};
+	return id < FLEXOS_REGION_COUNT ? &kinds[id] : NULL;
+}
+
+/* A page-aligned address range [start, end). */
+struct flexos_region {
+	uintptr_t start;
+	uintptr_t end;
+};
+
+struct flexos_compartment {
+	const char *name;
+	uint32_t id;
+	uint32_t flags; /* FLEXOS_COMP_* */
+	struct flexos_region regions[FLEXOS_REGION_COUNT];
+	void *libc_glue; /* FLEXOS_COMP_NEWLIB: its struct flexos_newlib_glue; else NULL */
+};
+
+struct flexos_library {
+	const char *name;
+	uint32_t compartment; /* id */
+	uint32_t reserved;
+};
+
+/* A shared library a library of the config claims: its data is its compartment's. */
+struct flexos_shlib {
+	const char *path; /* realpath() at link time */
+	uint32_t compartment;
+	uint32_t reserved;
+};
+
+struct flexos_backend;
+
+/*
+ * The image descriptor. flexos-link writes it field by field in this
+ * order (tools/flexos-link/table.c asserts every offset).
+ */
+struct flexos_image {
+	uint64_t magic;     /* FLEXOS_IMAGE_MAGIC */
+	uint32_t version;   /* FLEXOS_IMAGE_VERSION */
+	uint32_t mechanism; /* FLEXOS_MECH_* */
+	uint32_t ncompartments;
+	uint32_t default_id;
+	uint32_t nlibraries;
+	uint32_t reserved;
+	const struct flexos_compartment *compartments; /* indexed by id */
+	const struct flexos_library *libraries;
+	struct flexos_region shared; /* the shared static data section */
+	const struct flexos_backend *backend;
+	const char *config_path; /* the flexos.yaml it was linked from */
+	uint32_t nshlibs;
+	uint32_t reserved2;
+	const struct flexos_shlib *shlibs;
+};
+
+/* The image descriptor flexos-link wrote; NULL if it did not link this. */
+extern const struct flexos_image flexos__image __attribute__((weak));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* __ASSEMBLER__ */
+#endif /* FLEXOS_IMAGE_H */
