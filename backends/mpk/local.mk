@@ -13,6 +13,8 @@ libflexos_mpk_a_CFLAGS = $(AM_CFLAGS) -fPIE
 libflexos_mpk_a_CCASFLAGS = $(AM_CCASFLAGS) -I$(top_srcdir)/backends/mpk
 
 pkgconfig_DATA += pkgconfig/flexos-mpk.pc
-EXTRA_DIST += pkgconfig/flexos-mpk.pc.in
+CLEANFILES += pkgconfig/flexos-mpk.pc
+pkgconfig/flexos-mpk.pc: $(FLEXOS_BACKEND_PC_DEPS)
+	$(FLEXOS_BACKEND_PC) mpk 'Intel MPK protection keys'
 
 include tests/mpk/local.mk

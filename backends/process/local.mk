@@ -11,6 +11,8 @@ libflexos_process_a_CPPFLAGS = $(FLEXOS_BACKEND_CPPFLAGS)
 libflexos_process_a_CFLAGS = $(AM_CFLAGS) -fPIE
 libflexos_process_a_CCASFLAGS = $(AM_CCASFLAGS) -fPIE
 pkgconfig_DATA += pkgconfig/flexos-process.pc
-EXTRA_DIST += pkgconfig/flexos-process.pc.in
+CLEANFILES += pkgconfig/flexos-process.pc
+pkgconfig/flexos-process.pc: $(FLEXOS_BACKEND_PC_DEPS)
+	$(FLEXOS_BACKEND_PC) process 'one process per compartment, RPC gates over shared memory'
 
 include $(top_srcdir)/tests/process/local.mk

@@ -23,18 +23,28 @@
 /* The most compartments any backend handles; the table is that big. */
 #define FLEXOS_MAX_COMPARTMENTS 64
 
+/* Properties of a mechanism (the last column of FLEXOS_MECHANISMS). */
+/* Gates cross compartments; without it every gate is the plain call. */
+#define FLEXOS_MECH_ISOLATES 0x1u
+/*
+ * Compartments are protection keys: flexos-link refuses images whose
+ * compartment code can write PKRU, and a newlib compartment costs a key.
+ */
+#define FLEXOS_MECH_PKEYS 0x2u
+
 /*
  * The isolation mechanisms, one line each:
  *   X(ID, spelling in flexos.yaml, backend archive and pkg-config name,
- *     most compartments)
+ *     most compartments, FLEXOS_MECH_* properties)
  * FLEXOS_MECH_<ID> is the value of flexos_image.mechanism. Adding a
- * mechanism is a line here plus a directory under backends/ (docs/backends.md).
- * intel-mpk: 15 protection keys are left besides key 0, which the platform keeps.
+ * mechanism is a line here plus a directory under backends/
+ * (docs/backends.md). intel-mpk: 15 protection keys are left besides key
+ * 0, which the platform keeps.
  */
-#define FLEXOS_MECHANISMS(X)                                    \
-	X(NONE, "none", "flexos-none", FLEXOS_MAX_COMPARTMENTS) \
-	X(MPK, "intel-mpk", "flexos-mpk", 15)                   \
-	X(PROCESS, "process", "flexos-process", FLEXOS_MAX_COMPARTMENTS)
+#define FLEXOS_MECHANISMS(X)                                                               \
+	X(NONE, "none", "flexos-none", FLEXOS_MAX_COMPARTMENTS, 0)                         \
+	X(MPK, "intel-mpk", "flexos-mpk", 15, FLEXOS_MECH_ISOLATES | FLEXOS_MECH_PKEYS)    \
+	X(PROCESS, "process", "flexos-process", FLEXOS_MAX_COMPARTMENTS, FLEXOS_MECH_ISOLATES)
 
 /*
  * The regions of a compartment, in image order, one line each:
@@ -79,7 +89,7 @@ extern "C" {
 #endif
 
 enum flexos_mechanism {
-#define FLEXOS__MECH_ENUM(id, name, archive, max) FLEXOS_MECH_##id,
+#define FLEXOS__MECH_ENUM(id, name, archive, max, props) FLEXOS_MECH_##id,
 	FLEXOS_MECHANISMS(FLEXOS__MECH_ENUM)
 #undef FLEXOS__MECH_ENUM
 	    FLEXOS_MECH_COUNT
@@ -96,7 +106,7 @@ enum flexos_region_id {
 static inline const char *flexos_mechanism_name(uint32_t m)
 {
 	static const char *const names[] = {
-#define FLEXOS__MECH_NAME(id, name, archive, max) name,
+#define FLEXOS__MECH_NAME(id, name, archive, max, props) name,
 	    FLEXOS_MECHANISMS(FLEXOS__MECH_NAME)
 #undef FLEXOS__MECH_NAME
 	};
@@ -107,7 +117,7 @@ static inline const char *flexos_mechanism_name(uint32_t m)
 static inline const char *flexos_mechanism_archive(uint32_t m)
 {
 	static const char *const archives[] = {
-#define FLEXOS__MECH_ARCHIVE(id, name, archive, max) archive,
+#define FLEXOS__MECH_ARCHIVE(id, name, archive, max, props) archive,
 	    FLEXOS_MECHANISMS(FLEXOS__MECH_ARCHIVE)
 #undef FLEXOS__MECH_ARCHIVE
 	};
@@ -118,11 +128,22 @@ static inline const char *flexos_mechanism_archive(uint32_t m)
 static inline uint32_t flexos_mechanism_max(uint32_t m)
 {
 	static const uint32_t max[] = {
-#define FLEXOS__MECH_MAX(id, name, archive, max) max,
+#define FLEXOS__MECH_MAX(id, name, archive, max, props) max,
 	    FLEXOS_MECHANISMS(FLEXOS__MECH_MAX)
 #undef FLEXOS__MECH_MAX
 	};
 	return m < FLEXOS_MECH_COUNT ? max[m] : 0;
+}
+
+/* The FLEXOS_MECH_* properties of mechanism m (0: no such mechanism). */
+static inline uint32_t flexos_mechanism_props(uint32_t m)
+{
+	static const uint32_t props[] = {
+#define FLEXOS__MECH_PROPS(id, name, archive, max, props) props,
+		FLEXOS_MECHANISMS(FLEXOS__MECH_PROPS)
+#undef FLEXOS__MECH_PROPS
+	};
+	return m < FLEXOS_MECH_COUNT ? props[m] : 0;
 }
 
 /* The mechanism spelled name in flexos.yaml, or -1. */

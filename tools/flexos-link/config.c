@@ -45,7 +45,7 @@ static const char *const compartment_keys[] = {
 };
 
 static const char *const mechanism_names[] = {
-#define MECH_NAME(id, name, archive, max) [FLEXOS_MECH_##id] = name,
+#define MECH_NAME(id, name, archive, max, props) [FLEXOS_MECH_##id] = name,
 	FLEXOS_MECHANISMS(MECH_NAME)
 #undef MECH_NAME
 	NULL,
@@ -768,19 +768,20 @@ static void check_mechanisms(struct parser *p)
 	}
 	max = flexos_mechanism_max(cfg->mechanism);
 	/* newlib compartments deny key 0: what they share needs a key of its own. */
-	if (cfg->mechanism == FLEXOS_MECH_MPK && flc_count_newlib(cfg) && !mixed &&
+	if ((flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_PKEYS) && flc_count_newlib(cfg) &&
+	    !mixed &&
 	    cfg->ncompartments > max - 1) {
 		error_at(p, cfg->compartments[max - 1].pos,
-			 "too many compartments for intel-mpk with 'libc: newlib': %zu declared, at most %zu (one protection key goes to the shared data, which newlib compartments reach without key 0): merge some compartments",
-			 cfg->ncompartments, max - 1);
+			 "too many compartments for %s with 'libc: newlib': %zu declared, at most %zu (one protection key goes to the shared data, which newlib compartments reach without key 0): merge some compartments",
+			 flexos_mechanism_name(cfg->mechanism), cfg->ncompartments, max - 1);
 		return;
 	}
 	if (mixed || cfg->ncompartments <= max)
 		return;
-	if (cfg->mechanism == FLEXOS_MECH_MPK)
+	if (flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_PKEYS)
 		error_at(p, cfg->compartments[max].pos,
-			 "too many compartments for intel-mpk: %zu declared, at most %zu (%zu protection keys are available besides key 0, which the runtime keeps): merge some compartments",
-			 cfg->ncompartments, max, max);
+			 "too many compartments for %s: %zu declared, at most %zu (%zu protection keys are available besides key 0, which the runtime keeps): merge some compartments",
+			 flexos_mechanism_name(cfg->mechanism), cfg->ncompartments, max, max);
 	else
 		error_at(p, cfg->compartments[max].pos,
 			 "too many compartments for %s: %zu declared, at most %zu: merge some compartments",

@@ -188,7 +188,8 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	 * compartment's heap: it binds to the image's malloc only if the image
 	 * links and exports it.
 	 */
-	if (plan->cfg->mechanism != FLEXOS_MECH_NONE && flp_count_claimed_shlibs(plan)) {
+	if ((flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_ISOLATES) &&
+	    flp_count_claimed_shlibs(plan)) {
 		static char *const exported[] = {
 			"-Wl,-u,malloc",
 			"-Wl,--export-dynamic-symbol=malloc",
@@ -208,7 +209,8 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	 * under MPK they may only read: all of it must be read-only (RELRO)
 	 * once relocated, so no lazy binding.
 	 */
-	if (plan->cfg->mechanism == FLEXOS_MECH_MPK && flc_count_newlib(plan->cfg))
+	if ((flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_PKEYS) &&
+	    flc_count_newlib(plan->cfg))
 		args[n++] = "-Wl,-z,now";
 	if (!plan->backend_archive) {
 		args[n++] = libdir_arg;
@@ -260,7 +262,8 @@ static int check_backend(const struct options *o, const struct flp_plan *plan)
 /* An image that fails inspection is removed: nobody runs it by mistake. */
 static int check_image(const struct flp_plan *plan, const char *image)
 {
-	if (plan->cfg->mechanism != FLEXOS_MECH_MPK || flx_find_pkru_writers(plan, image) == 0)
+	if (!(flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_PKEYS) ||
+	    flx_find_pkru_writers(plan, image) == 0)
 		return 0;
 	unlink(image);
 	return -1;

@@ -208,7 +208,7 @@ static int check_shlib_calls(const struct nl_link *l)
 	const struct flp_plan *plan = l->plan;
 	int err = 0;
 
-	if (plan->cfg->mechanism != FLEXOS_MECH_MPK)
+	if (!(flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_PKEYS))
 		return 0;
 	for (size_t g = 0; g < plan->ngates; g++) {
 		const struct flp_gate *gate = &plan->gates[g];

@@ -446,7 +446,7 @@ static int find_gates(struct flp_plan *plan)
 	for (size_t g = 0; g < plan->ngates; g++) {
 		struct flp_gate *gate = &plan->gates[g];
 		/* Zero cost where nothing is crossed: the gate is the call itself. */
-		gate->direct = plan->cfg->mechanism == FLEXOS_MECH_NONE ||
+		gate->direct = !(flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_ISOLATES) ||
 			       plan->cfg->ncompartments == 1 ||
 			       (!gate->callback && gate->callers == 1ULL << gate->compartment);
 	}
@@ -476,7 +476,8 @@ int flp_build(struct flp_plan *plan, const struct flc_config *cfg, int argc, cha
 
 bool flp_isolates(const struct flp_plan *plan)
 {
-	return plan->cfg->mechanism != FLEXOS_MECH_NONE && plan->cfg->ncompartments > 1;
+	return (flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_ISOLATES) &&
+	       plan->cfg->ncompartments > 1;
 }
 
 const char *flp_link_path(const struct flp_input *in)
