@@ -180,6 +180,13 @@ static const struct lfx_case cases[] = {
 		   {"-lbaz", "lib", "mine", FLP_ARCHIVE, "L/libbaz.a"}},
     },
     {
+	.name = "-lNAME as a pattern claims -l NAME",
+	.yaml = TWO("process") "- mine: lib\n  inputs: [-lbaz]\n",
+	.argv = {"util.o", "-L", "L", "-l", "baz"},
+	.inputs = {{"util.o", "app", NULL, FLP_OBJECT},
+		   {"baz", "lib", "mine", FLP_ARCHIVE, "L/libbaz.a"}},
+    },
+    {
 	.name = "-lNAME finds a shared library",
 	.yaml = TWO("process") "- qux: lib\n",
 	.argv = {"util.o", "-LL", "-lqux"},
