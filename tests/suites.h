@@ -11,5 +11,6 @@ Suite *elf_suite(void);
 Suite *sched_suite(void);
 Suite *kvserver_suite(void);
 Suite *plan_suite(void);
+Suite *xref_suite(void);
 
 #endif
