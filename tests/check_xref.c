@@ -255,7 +255,7 @@ static const struct lfx_case cases[] = {
 	.yaml = TWO("process") "- shl: sb\n",
 	.argv = {"app-shl.o", "libshl.so"},
 	.inputs = {{"app-shl.o", "app", NULL, FLP_OBJECT}, {"libshl.so", "sb", "shl", FLP_SHARED}},
-	.gates = {{"__flexos_gate__shl__shl_work", "sb", LFX_AUTO, "app", "shl_work"}},
+	.gates = {{"__flexos_gate__shl__shl_work", "sb", LFX_AUTO | LFX_SHLIB, "app", "shl_work"}},
 	.xrefs = {{"shl_work", "app-shl.o", "libshl.so", true, false, 1}},
 	.objcopy = {{"app-shl.o", "--redefine-sym=shl_work=__flexos_gate__shl__shl_work"}},
     },
