@@ -80,11 +80,12 @@ struct lfx_case {
 	struct lfx_objcopy objcopy[LFX_MAX];
 };
 
-/* Compiles the fixture inputs once per process; returns the directory. */
+/*
+ * Compiles the fixture inputs once per process, into a directory the
+ * process removes at exit; returns it. Call it from an unchecked fixture,
+ * so that Check's forked tests share one copy.
+ */
 const char *lfx_dir(void);
-
-/* Removes the fixture directory (an unchecked teardown). */
-void lfx_cleanup(void);
 
 /* The state of one case while it is checked. */
 struct lfx_run {
