@@ -10,5 +10,7 @@ Suite *ldscript_suite(void);
 Suite *elf_suite(void);
 Suite *sched_suite(void);
 Suite *kvserver_suite(void);
+Suite *plan_suite(void);
+Suite *xref_suite(void);
 
 #endif

@@ -256,9 +256,12 @@ static int assign_inputs(struct flp_plan *plan)
 			struct flp_input *in = &plan->inputs[i];
 			if (in->kind == FLP_RUNTIME)
 				continue;
+			/* docs/config.md: "-l NAME" is matched as written, "-lNAME". */
+			char *joined = in->nargv == 2 ? xasprintf("-l%s", in->arg) : NULL;
 			for (size_t p = 0; p < npatterns; p++) {
 				if (!pattern_matches(patterns[p], in->arg) &&
-				    !pattern_matches(patterns[p], in->path))
+				    !pattern_matches(patterns[p], in->path) &&
+				    !pattern_matches(patterns[p], joined))
 					continue;
 				matched[l]++;
 				if (in->library != FLP_NONE) {
@@ -277,6 +280,7 @@ static int assign_inputs(struct flp_plan *plan)
 				}
 				break;
 			}
+			free(joined);
 		}
 		for (size_t d = 0; d < 4; d++)
 			free(defaults[d]);

@@ -205,6 +205,8 @@ static void route_call(struct xscan *s, size_t from, const struct def *d)
 	size_t g = add_gate(plan, xstrdup(stub), d->name, xstrdup(d->name), to->library,
 			    to->compartment, false, in->arg);
 	plan->gates[g].callers |= 1ULL << in->compartment;
+	/* Its stub must read the GOT, which newlib.c refuses under MPK. */
+	plan->gates[g].in_shlib = to->kind == FLP_SHARED;
 	char *arg = xasprintf("--redefine-sym=%s=%s", d->name, stub);
 	if (has_objcopy_arg(in, arg))
 		free(arg);
