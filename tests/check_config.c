@@ -539,7 +539,7 @@ static const struct rejected rejected[] = {
 	{
 		.name = "rejects_unknown_compartment_key",
 		.text = "compartments:\n- comp1:\n  mechansim: none\n",
-		.error = "flexos.yaml:3:3: error: unknown key 'mechansim' in compartment 'comp1' (expected: mechanism, default, hardening, stack, on_crash, sandbox_of or libc)",
+		.error = "flexos.yaml:3:3: error: unknown key 'mechansim' in compartment 'comp1' (expected: mechanism, default, hardening, stack, on_crash, sandbox_of, libc, syscalls or syscalls_denied)",
 	},
 	{
 		.name = "rejects_mechanism_not_scalar",

@@ -22,7 +22,7 @@ tests_check_flexos_SOURCES = \
 	tests/check_plan.c tests/check_xref.c
 tests_check_flexos_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/flexos-link \
 	-DBUILDDIR='"$(abs_top_builddir)"' -DSRCDIR='"$(abs_top_srcdir)"' $(CHECK_CFLAGS) $(YAML_CFLAGS)
-tests_check_flexos_LDADD = libflexos-link.a libflexos.a $(CHECK_LIBS) $(YAML_LIBS)
+tests_check_flexos_LDADD = libflexos-link.a libflexos.a $(CHECK_LIBS) $(YAML_LIBS) $(SECCOMP_LIBS)
 tests_check_flexos_LDADD += libflexos-sched.a
 # The ELF tests read the hello example's objects.
 EXTRA_tests_check_flexos_DEPENDENCIES = examples/hello/app.o examples/hello/libsecret.a

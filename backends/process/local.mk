@@ -6,13 +6,15 @@ libflexos_process_a_SOURCES = \
 	backends/process/process.c \
 	backends/process/channel.c \
 	backends/process/gate.S \
+	backends/process/policy.c \
 	$(FLEXOS_BACKEND_COMMON)
-libflexos_process_a_CPPFLAGS = $(FLEXOS_BACKEND_CPPFLAGS)
+libflexos_process_a_CPPFLAGS = $(FLEXOS_BACKEND_CPPFLAGS) $(SECCOMP_CFLAGS)
 libflexos_process_a_CFLAGS = $(AM_CFLAGS) -fPIE
 libflexos_process_a_CCASFLAGS = $(AM_CCASFLAGS) -fPIE
 pkgconfig_DATA += pkgconfig/flexos-process.pc
 CLEANFILES += pkgconfig/flexos-process.pc
 pkgconfig/flexos-process.pc: $(FLEXOS_BACKEND_PC_DEPS)
-	$(FLEXOS_BACKEND_PC) process 'one process per compartment, RPC gates over shared memory'
+	$(FLEXOS_BACKEND_PC) process 'one process per compartment, RPC gates over shared memory' \
+		'$(SECCOMP_LIBS)'
 
 include $(top_srcdir)/tests/process/local.mk

@@ -18,6 +18,7 @@
 #include "autoconfig.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <alloca.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +41,13 @@
 
 #include "common.h"
 #include "process.h"
+
+#include <seccomp.h>
+
+/* si_code of a SIGSYS raised by a seccomp filter (<asm-generic/siginfo.h>). */
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1
+#endif
 
 /* Server-thread stacks: this many slots of this size per compartment. */
 #define STACK_SLOTS     64
@@ -145,10 +153,26 @@ static void find_main_stack(uintptr_t *lo, uintptr_t *hi)
 
 /* ---- isolation ---------------------------------------------------------- */
 
+/*
+ * In a compartment's process the memory of the others is replaced by a
+ * fresh inaccessible mapping, not mprotect'ed: what the fork copied
+ * (secrets constructors wrote, initial .data) is gone, and no mprotect
+ * or /proc/self/mem brings it back. main's process keeps its stale
+ * copies behind PROT_NONE: the destructors of compartments' shared
+ * libraries run there at exit.
+ */
+static int replace_others;
+
 static int revoke_range(uintptr_t start, uintptr_t end)
 {
 	if (end <= start)
 		return 0;
+	if (replace_others)
+		return mmap((void *)start, end - start, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+			    0) == MAP_FAILED
+			       ? -errno
+			       : 0;
 	return mprotect((void *)start, end - start, PROT_NONE) ? -errno : 0;
 }
 
@@ -227,8 +251,25 @@ void flexos__proc_check_args(const long *args, uintptr_t fn, uint32_t callee)
 
 /* ---- faults ------------------------------------------------------------- */
 
-/* The executable's file and load address, for reports: dladdr is not async-signal-safe. */
+/*
+ * The executable's file, load address and end, for reports: dladdr is
+ * not async-signal-safe.
+ */
 static Dl_info image_info;
+static uintptr_t image_end;
+
+static int find_image_end(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size, (void)data;
+	/* The first object is the executable. */
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t end = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+		if (ph->p_type == PT_LOAD && end > image_end)
+			image_end = end;
+	}
+	return 1;
+}
 
 /*
  * Where pc lies, as "IMAGE+OFFSET (compartment 'c')" for addr2line, or
@@ -238,7 +279,7 @@ static void out_code(struct flexos__out *o, uintptr_t pc)
 {
 	int cn = flexos__code_owner(pc);
 
-	if (image_info.dli_fname && pc >= (uintptr_t)image_info.dli_fbase) {
+	if (image_info.dli_fname && pc >= (uintptr_t)image_info.dli_fbase && pc < image_end) {
 		flexos__out_str(o, image_info.dli_fname);
 		flexos__out_str(o, "+");
 		flexos__out_num(o, pc - (uintptr_t)image_info.dli_fbase, 16);
@@ -250,7 +291,8 @@ static void out_code(struct flexos__out *o, uintptr_t pc)
 	} else if (cn >= 0) {
 		flexos__out_comp(o, cn);
 	} else {
-		flexos__out_str(o, "?");
+		flexos__out_str(o, "outside the image (in a shared library: the C library's wrapper "
+				   "of a system call, say)");
 	}
 }
 
@@ -263,6 +305,13 @@ static void on_fault_record(int sig, siginfo_t *si, void *uc_)
 	cs->fault_addr = (uintptr_t)si->si_addr;
 	cs->fault_pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 	cs->fault_tid = (int32_t)syscall(SYS_gettid);
+	cs->fault_syscall = -1;
+	if (sig == SIGSYS && si->si_code == SYS_SECCOMP) {
+		static const int regs[6] = {REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9};
+		cs->fault_syscall = si->si_syscall;
+		for (int i = 0; i < 6; i++)
+			cs->fault_args[i] = (uint64_t)uc->uc_mcontext.gregs[regs[i]];
+	}
 	__atomic_store_n(&cs->fault_sig, sig, __ATOMIC_RELEASE);
 }
 
@@ -314,8 +363,44 @@ static void install_fault_handlers(int main_process)
 }
 
 /*
+ * "made a system call its policy denies: openat(0xffffff9c, 0x5610...,
+ * 0, 0, 0, 0); the code at ... was ...". Not async-signal-safe
+ * (libseccomp allocates the name): only a compartment's process, which
+ * is not main's, runs under a policy, so this never runs in main's own
+ * fault handler.
+ */
+static void out_denied_syscall(struct flexos__out *o, int comp,
+			       const struct flexos__comp_state *cs)
+{
+	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, cs->fault_syscall);
+
+	flexos__out_str(o, "made a system call its policy denies: ");
+	if (name)
+		flexos__out_str(o, name);
+	else
+		flexos__out_int(o, cs->fault_syscall);
+	flexos__out_str(o, "(");
+	for (int i = 0; i < 6; i++) {
+		flexos__out_str(o, i ? ", " : "");
+		flexos__out_num(o, cs->fault_args[i], 16);
+	}
+	flexos__out_str(o, "); the code at ");
+	flexos__out_num(o, cs->fault_pc, 16);
+	flexos__out_str(o, " was ");
+	out_code(o, cs->fault_pc);
+	flexos__out_str(o, "\nflexos:   to allow it, add ");
+	flexos__out_str(o, name ? name : "it");
+	flexos__out_str(o, " (or its group) to 'syscalls' of ");
+	flexos__out_comp(o, comp);
+	flexos__out_str(o, " in ");
+	flexos__out_str(o, rt->image->config_path);
+	free(name);
+}
+
+/*
  * Runs in main's process, in a signal handler (on_main_fault) or when a
- * waiter learns that the image ends: async-signal-safe.
+ * waiter learns that the image ends: async-signal-safe, but for a denied
+ * system call (out_denied_syscall).
  */
 static void report_fault(int comp)
 {
@@ -329,7 +414,10 @@ static void report_fault(int comp)
 	flexos__out_comp(&o, comp);
 	flexos__out_str(&o, " (pid ");
 	flexos__out_int(&o, cs->pid);
-	if (cs->fault_sig) {
+	if (cs->fault_sig == SIGSYS && cs->fault_syscall >= 0) {
+		flexos__out_str(&o, ") ");
+		out_denied_syscall(&o, comp, cs);
+	} else if (cs->fault_sig) {
 		const char *what = NULL;
 		int owner = flexos__owner(cs->fault_addr, &what);
 		flexos__out_str(&o, ") crashed: signal ");
@@ -480,9 +568,15 @@ static void become(int c)
 	snprintf(name, sizeof(name), "fx:%s", flexos__comp_name(c));
 	prctl(PR_SET_NAME, name);
 	install_fault_handlers(0);
+	replace_others = 1;
 	if (protect_others(c))
 		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot protect the others: %s",
 			    flexos__comp_name(c), strerror(errno));
+	/* Before any code of its libraries runs here: gates come after the dispatcher. */
+	int confined = flexos__proc_confine(c);
+	if (confined)
+		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot be confined: %s",
+			    flexos__comp_name(c), strerror(-confined));
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	flexos__proc_stack_revoked = 0;
@@ -539,10 +633,22 @@ static void restart(int c)
 	struct flexos__control *ctl = flexos__proc_ctl;
 	struct flexos__comp_state *cs = &ctl->comp[c];
 
-	flexos__say("compartment '%s' (pid %d) crashed: signal %d at address %#lx; restarting it "
-		    "(on_crash: restart)",
-		    flexos__comp_name(c), cs->pid, WTERMSIG(cs->exit_status),
-		    (unsigned long)cs->fault_addr);
+	if (cs->fault_sig == SIGSYS && cs->fault_syscall >= 0) {
+		struct flexos__out o = {.n = 0};
+		flexos__out_str(&o, "flexos: ");
+		flexos__out_comp(&o, c);
+		flexos__out_str(&o, " (pid ");
+		flexos__out_int(&o, cs->pid);
+		flexos__out_str(&o, ") ");
+		out_denied_syscall(&o, c, cs);
+		flexos__out_str(&o, "\nflexos: restarting it (on_crash: restart)\n");
+		flexos__out_flush(&o);
+	} else {
+		flexos__say("compartment '%s' (pid %d) crashed: signal %d at address %#lx; "
+			    "restarting it (on_crash: restart)",
+			    flexos__comp_name(c), cs->pid, WTERMSIG(cs->exit_status),
+			    (unsigned long)cs->fault_addr);
+	}
 	__atomic_add_fetch(&cs->gen, 1, __ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < FLEXOS__PROC_MAX_LT; i++) {
 		__atomic_store_n(&flexos__lane_of(i, (unsigned)c)->word, LANE_IDLE,
@@ -622,6 +728,7 @@ static int process_init(const struct flexos_runtime *runtime)
 	/* This backend is linked into the executable: its code names it. */
 	if (!dladdr((void *)(uintptr_t)process_init, &image_info))
 		memset(&image_info, 0, sizeof(image_info));
+	dl_iterate_phdr(find_image_end, NULL);
 	flexos__proc_self = (int)img->default_id;
 	flexos__proc_ncpu = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if ((s = getenv("FLEXOS_SPIN")) && *s)

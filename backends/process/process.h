@@ -66,6 +66,9 @@ struct flexos__comp_state {
 	uintptr_t fault_addr;
 	uintptr_t fault_pc;
 	int32_t fault_tid;
+	/* SIGSYS from the system-call policy: the call and its arguments. */
+	int32_t fault_syscall;
+	uint64_t fault_args[6];
 	int32_t exit_status; /* the supervisor's view of the last death */
 };
 
@@ -102,6 +105,13 @@ static inline struct flexos__lane *flexos__lane_of(unsigned chain, unsigned comp
 
 /* The C half of flexos__backend_gate. */
 long flexos__proc_gate(const long *args, uintptr_t fn, uint32_t callee);
+
+/*
+ * policy.c: confines the calling process, compartment id's, for good:
+ * non-dumpable, no capabilities, no new privileges, and its system-call
+ * filter. Returns 0 or -errno.
+ */
+int flexos__proc_confine(int id);
 
 /* Server side: runs a compartment's dispatcher loop in this thread (never returns). */
 void flexos__proc_dispatch(void) __attribute__((__noreturn__));

@@ -18,7 +18,7 @@
 /* "FLEXOS\0\1": the image descriptor's magic number. */
 #define FLEXOS_IMAGE_MAGIC 0x0100534f58454c46ULL
 /* Bumped whenever the layout of struct flexos_image changes. */
-#define FLEXOS_IMAGE_VERSION 3
+#define FLEXOS_IMAGE_VERSION 4
 
 /* The most compartments any backend handles; the table is that big. */
 #define FLEXOS_MAX_COMPARTMENTS 64
@@ -31,20 +31,24 @@
  * compartment code can write PKRU, and a newlib compartment costs a key.
  */
 #define FLEXOS_MECH_PKEYS 0x2u
+/* Compartments run under a system-call policy ('syscalls:' in flexos.yaml). */
+#define FLEXOS_MECH_SYSCALLS 0x4u
 
 /*
  * The isolation mechanisms, one line each:
  *   X(ID, spelling in flexos.yaml, backend archive and pkg-config name,
- *     most compartments, FLEXOS_MECH_* properties)
+ *     most compartments, FLEXOS_MECH_* properties, libraries its images
+ *     link besides the archive)
  * FLEXOS_MECH_<ID> is the value of flexos_image.mechanism. Adding a
  * mechanism is a line here plus a directory under backends/
  * (docs/backends.md). intel-mpk: 15 protection keys are left besides key
  * 0, which the platform keeps.
  */
 #define FLEXOS_MECHANISMS(X)                                                               \
-	X(NONE, "none", "flexos-none", FLEXOS_MAX_COMPARTMENTS, 0)                         \
-	X(MPK, "intel-mpk", "flexos-mpk", 15, FLEXOS_MECH_ISOLATES | FLEXOS_MECH_PKEYS)    \
-	X(PROCESS, "process", "flexos-process", FLEXOS_MAX_COMPARTMENTS, FLEXOS_MECH_ISOLATES)
+	X(NONE, "none", "flexos-none", FLEXOS_MAX_COMPARTMENTS, 0, "")                     \
+	X(MPK, "intel-mpk", "flexos-mpk", 15, FLEXOS_MECH_ISOLATES | FLEXOS_MECH_PKEYS, "") \
+	X(PROCESS, "process", "flexos-process", FLEXOS_MAX_COMPARTMENTS,                   \
+	  FLEXOS_MECH_ISOLATES | FLEXOS_MECH_SYSCALLS, "-lseccomp")
 
 /*
  * The regions of a compartment, in image order, one line each:
@@ -75,6 +79,10 @@
  * under MPK it runs with key 0 denied.
  */
 #define FLEXOS_COMP_NEWLIB      0x10u
+/* syscalls: all: no system-call policy (FLEXOS_MECH_SYSCALLS mechanisms). */
+#define FLEXOS_COMP_SYSCALLS_ALL 0x20u
+/* syscalls_denied: errno: a denied system call fails with EPERM instead of a report. */
+#define FLEXOS_COMP_SYSCALLS_ERRNO 0x40u
 #define FLEXOS_COMP_HOST_SHIFT  8
 #define FLEXOS_COMP_HOST(flags) (((flags) >> FLEXOS_COMP_HOST_SHIFT) & 0xffu)
 
@@ -89,7 +97,7 @@ extern "C" {
 #endif
 
 enum flexos_mechanism {
-#define FLEXOS__MECH_ENUM(id, name, archive, max, props) FLEXOS_MECH_##id,
+#define FLEXOS__MECH_ENUM(id, name, archive, max, props, libs) FLEXOS_MECH_##id,
 	FLEXOS_MECHANISMS(FLEXOS__MECH_ENUM)
 #undef FLEXOS__MECH_ENUM
 	    FLEXOS_MECH_COUNT
@@ -106,7 +114,7 @@ enum flexos_region_id {
 static inline const char *flexos_mechanism_name(uint32_t m)
 {
 	static const char *const names[] = {
-#define FLEXOS__MECH_NAME(id, name, archive, max, props) name,
+#define FLEXOS__MECH_NAME(id, name, archive, max, props, libs) name,
 	    FLEXOS_MECHANISMS(FLEXOS__MECH_NAME)
 #undef FLEXOS__MECH_NAME
 	};
@@ -117,7 +125,7 @@ static inline const char *flexos_mechanism_name(uint32_t m)
 static inline const char *flexos_mechanism_archive(uint32_t m)
 {
 	static const char *const archives[] = {
-#define FLEXOS__MECH_ARCHIVE(id, name, archive, max, props) archive,
+#define FLEXOS__MECH_ARCHIVE(id, name, archive, max, props, libs) archive,
 	    FLEXOS_MECHANISMS(FLEXOS__MECH_ARCHIVE)
 #undef FLEXOS__MECH_ARCHIVE
 	};
@@ -128,7 +136,7 @@ static inline const char *flexos_mechanism_archive(uint32_t m)
 static inline uint32_t flexos_mechanism_max(uint32_t m)
 {
 	static const uint32_t max[] = {
-#define FLEXOS__MECH_MAX(id, name, archive, max, props) max,
+#define FLEXOS__MECH_MAX(id, name, archive, max, props, libs) max,
 	    FLEXOS_MECHANISMS(FLEXOS__MECH_MAX)
 #undef FLEXOS__MECH_MAX
 	};
@@ -139,11 +147,22 @@ static inline uint32_t flexos_mechanism_max(uint32_t m)
 static inline uint32_t flexos_mechanism_props(uint32_t m)
 {
 	static const uint32_t props[] = {
-#define FLEXOS__MECH_PROPS(id, name, archive, max, props) props,
+#define FLEXOS__MECH_PROPS(id, name, archive, max, props, libs) props,
 		FLEXOS_MECHANISMS(FLEXOS__MECH_PROPS)
 #undef FLEXOS__MECH_PROPS
 	};
 	return m < FLEXOS_MECH_COUNT ? props[m] : 0;
+}
+
+/* The libraries images of mechanism m link besides its archive ("" if none). */
+static inline const char *flexos_mechanism_libs(uint32_t m)
+{
+	static const char *const libs[] = {
+#define FLEXOS__MECH_LIBS(id, name, archive, max, props, libs) libs,
+		FLEXOS_MECHANISMS(FLEXOS__MECH_LIBS)
+#undef FLEXOS__MECH_LIBS
+	};
+	return m < FLEXOS_MECH_COUNT ? libs[m] : "";
 }
 
 /* The mechanism spelled name in flexos.yaml, or -1. */
@@ -185,7 +204,14 @@ struct flexos_compartment {
 	uint32_t flags; /* FLEXOS_COMP_* */
 	struct flexos_region regions[FLEXOS_REGION_COUNT];
 	void *libc_glue; /* FLEXOS_COMP_NEWLIB: its struct flexos_newlib_glue; else NULL */
+	/*
+	 * System calls allowed besides the backend's default policy, by
+	 * number, ending with FLEXOS_SYSCALLS_END; NULL if none.
+	 */
+	const uint32_t *syscalls;
 };
+
+#define FLEXOS_SYSCALLS_END UINT32_MAX
 
 struct flexos_library {
 	const char *name;

@@ -6,6 +6,7 @@
 #include "autoconfig.h"
 
 #include "config.h"
+#include "syscalls.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -31,6 +32,8 @@ enum compartment_key {
 	CKEY_ON_CRASH,
 	CKEY_SANDBOX_OF,
 	CKEY_LIBC,
+	CKEY_SYSCALLS,
+	CKEY_SYSCALLS_DENIED,
 };
 
 static const char *const compartment_keys[] = {
@@ -41,11 +44,15 @@ static const char *const compartment_keys[] = {
 	[CKEY_ON_CRASH] = "on_crash",
 	[CKEY_SANDBOX_OF] = "sandbox_of",
 	[CKEY_LIBC] = "libc",
+	[CKEY_SYSCALLS] = "syscalls",
+	[CKEY_SYSCALLS_DENIED] = "syscalls_denied",
 	NULL,
 };
 
+static const char *const syscalls_denied_names[] = {"report", "errno", NULL};
+
 static const char *const mechanism_names[] = {
-#define MECH_NAME(id, name, archive, max, props) [FLEXOS_MECH_##id] = name,
+#define MECH_NAME(id, name, archive, max, props, libs) [FLEXOS_MECH_##id] = name,
 	FLEXOS_MECHANISMS(MECH_NAME)
 #undef MECH_NAME
 	NULL,
@@ -400,6 +407,66 @@ static void parse_hardening(struct parser *p, struct flc_compartment *comp, cons
 	}
 }
 
+/*
+ * syscalls: 'all', or a list of system calls and groups, each checked
+ * here so that a typo is an error at its line, not a denied call at run
+ * time.
+ */
+static void parse_syscalls(struct parser *p, struct flc_compartment *comp, const yaml_node_t *key,
+			   const yaml_node_t *v)
+{
+	size_t n = v->type == YAML_SEQUENCE_NODE ? nitems(v) : 1;
+
+	comp->syscalls_pos = pos_of(key);
+	if (v->type == YAML_SCALAR_NODE && !is_null(v) && !strcmp(str(v), "all")) {
+		comp->syscalls_all = true;
+		warning_at(p, pos_of(v),
+			   "'syscalls: all' lifts the system-call policy of compartment '%s': code running there may call anything the process may, other processes included",
+			   comp->name);
+		return;
+	}
+	if (is_null(v) || n == 0) {
+		error_at(p, pos_of(key),
+			 "'syscalls' of compartment '%s' is empty: list system calls or groups (%s), e.g. [files], or 'all', or remove the key",
+			 comp->name, flx_syscall_groups());
+		return;
+	}
+	comp->syscalls.names = alloc_array(p, n, sizeof(*comp->syscalls.names));
+	comp->syscalls.pos = alloc_array(p, n, sizeof(*comp->syscalls.pos));
+	if (!comp->syscalls.names || !comp->syscalls.pos)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *it = v->type == YAML_SEQUENCE_NODE ? item(p, v, i) : v;
+		const char *why = NULL;
+		int err;
+
+		if (it->type != YAML_SCALAR_NODE || is_null(it) || !is_identifier(it)) {
+			error_at(p, pos_of(it),
+				 "an item of 'syscalls' of compartment '%s' must be a system call or a group (%s), not %s",
+				 comp->name, flx_syscall_groups(),
+				 it->type == YAML_SCALAR_NODE && !is_null(it) ? "this" : kind_of(it));
+			continue;
+		}
+		err = flx_syscalls_resolve(str(it), &comp->syscall_nrs, &comp->nsyscall_nrs, &why);
+		if (err == -ENOENT) {
+			error_at(p, pos_of(it),
+				 "unknown system call or group '%s' in 'syscalls' of compartment '%s' (groups: %s; system calls by their Linux name, e.g. openat)",
+				 str(it), comp->name, flx_syscall_groups());
+			continue;
+		}
+		if (err == -EPERM) {
+			error_at(p, pos_of(it),
+				 "'%s' cannot be allowed to compartment '%s': %s; only 'syscalls: all' lifts the policy",
+				 str(it), comp->name, why);
+			continue;
+		}
+		comp->syscalls.names[comp->syscalls.count] = copy_scalar(p, it);
+		if (!comp->syscalls.names[comp->syscalls.count])
+			return;
+		comp->syscalls.pos[comp->syscalls.count++] = pos_of(it);
+	}
+}
+
 /* Reads the options of comp from the pairs of map, starting at pair first. */
 static void parse_compartment_options(struct parser *p, struct flc_compartment *comp,
 				      struct comp_extra *x, const yaml_node_t *map, size_t first)
@@ -458,6 +525,16 @@ static void parse_compartment_options(struct parser *p, struct flc_compartment *
 			}
 			comp->sandbox_of = copy_scalar(p, v);
 			comp->sandbox_of_pos = pos_of(v);
+			break;
+		case CKEY_SYSCALLS:
+			parse_syscalls(p, comp, k, v);
+			break;
+		case CKEY_SYSCALLS_DENIED:
+			c = choose(p, comp, k, v, syscalls_denied_names);
+			if (c != NOT_FOUND)
+				comp->syscalls_errno = c == 1;
+			if (!comp->syscalls_pos.line)
+				comp->syscalls_pos = pos_of(k);
 			break;
 		case CKEY_LIBC:
 			c = choose(p, comp, k, v, libc_names);
@@ -909,6 +986,31 @@ static void check_libcs(struct parser *p)
 	}
 }
 
+/* A system-call policy needs a mechanism that has one, and a process of its own. */
+static void check_syscalls(struct parser *p)
+{
+	const struct flc_config *cfg = p->cfg;
+
+	for (size_t i = 0; i < cfg->ncompartments; i++) {
+		const struct flc_compartment *c = &cfg->compartments[i];
+
+		if (!c->syscalls_pos.line)
+			continue;
+		/*
+		 * The same config links under every mechanism: one without a
+		 * policy says so rather than refusing the file.
+		 */
+		if (!(flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_SYSCALLS))
+			warning_at(p, c->syscalls_pos,
+				   "mechanism '%s' has no system-call policy: 'syscalls' of compartment '%s' takes effect under 'process' only",
+				   flexos_mechanism_name(cfg->mechanism), c->name);
+		else if (c->is_default)
+			error_at(p, c->syscalls_pos,
+				 "compartment '%s' runs main in the application's process, which has no system-call policy: move 'syscalls'/'syscalls_denied' to the compartments you isolate",
+				 c->name);
+	}
+}
+
 static void check_compartments(struct parser *p, const yaml_node_t *seq)
 {
 	struct flc_config *cfg = p->cfg;
@@ -932,6 +1034,7 @@ static void check_compartments(struct parser *p, const yaml_node_t *seq)
 	check_default(p, seq);
 	check_sandboxes(p);
 	check_libcs(p);
+	check_syscalls(p);
 }
 
 static void check_libraries(struct parser *p)
@@ -1204,6 +1307,9 @@ void flc_free(struct flc_config *cfg)
 		free(cfg->compartments[i].name);
 		free(cfg->compartments[i].sandbox_of);
 		free_strings(cfg->compartments[i].hardening, cfg->compartments[i].nhardening);
+		free_strings(cfg->compartments[i].syscalls.names, cfg->compartments[i].syscalls.count);
+		free(cfg->compartments[i].syscalls.pos);
+		free(cfg->compartments[i].syscall_nrs);
 	}
 	for (size_t i = 0; i < cfg->nlibraries; i++) {
 		free(cfg->libraries[i].name);

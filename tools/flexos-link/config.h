@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <flexos/image.h> /* the mechanism table */
@@ -32,6 +33,13 @@ enum flc_libc {
 	FLC_LIBC_NEWLIB = 1, /* "newlib": a private copy of newlib (docs/newlib.md) */
 };
 
+/* A list of symbol names from the config, each with its position. */
+struct flc_names {
+	char **names;
+	struct flc_pos *pos;
+	size_t count;
+};
+
 struct flc_compartment {
 	char *name;
 	struct flc_pos pos; /* position of the name */
@@ -52,13 +60,17 @@ struct flc_compartment {
 	char *sandbox_of;
 	struct flc_pos sandbox_of_pos;
 	size_t sandbox_of_index; /* index into config.compartments, or (size_t)-1 */
-};
-
-/* A list of symbol names from the config, each with its position. */
-struct flc_names {
-	char **names;
-	struct flc_pos *pos;
-	size_t count;
+	/*
+	 * syscalls: what the compartment may call besides its mechanism's
+	 * default policy: names and groups as written, and the system-call
+	 * numbers they stand for; or 'all' (no policy).
+	 */
+	struct flc_names syscalls;
+	uint32_t *syscall_nrs;
+	size_t nsyscall_nrs;
+	bool syscalls_all;
+	struct flc_pos syscalls_pos; /* of the key, when there is one */
+	bool syscalls_errno; /* syscalls_denied: errno */
 };
 
 struct flc_library {

@@ -217,6 +217,9 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 		args[n++] = backend_arg;
 	}
 	args[n++] = "-lflexos";
+	/* What the backend itself links (the process backend: libseccomp). */
+	if (*flexos_mechanism_libs(plan->cfg->mechanism))
+		args[n++] = (char *)flexos_mechanism_libs(plan->cfg->mechanism);
 	args[n] = NULL;
 
 	if (o->verbose) {

@@ -37,7 +37,8 @@ AT(struct flexos_compartment, id, 8);
 AT(struct flexos_compartment, flags, 12);
 AT(struct flexos_compartment, regions, 16);
 AT(struct flexos_compartment, libc_glue, 16 + 16 * FLEXOS_REGION_COUNT);
-_Static_assert(sizeof(struct flexos_compartment) == 24 + 16 * FLEXOS_REGION_COUNT,
+AT(struct flexos_compartment, syscalls, 24 + 16 * FLEXOS_REGION_COUNT);
+_Static_assert(sizeof(struct flexos_compartment) == 32 + 16 * FLEXOS_REGION_COUNT,
 	       "struct flexos_compartment");
 AT(struct flexos_library, name, 0);
 AT(struct flexos_library, compartment, 8);
@@ -76,6 +77,10 @@ static void write_compartments(FILE *f, const struct flc_config *cfg)
 				 (unsigned)comp->sandbox_of_index << FLEXOS_COMP_HOST_SHIFT;
 		if (comp->libc == FLC_LIBC_NEWLIB)
 			flags |= FLEXOS_COMP_NEWLIB;
+		if (comp->syscalls_all)
+			flags |= FLEXOS_COMP_SYSCALLS_ALL;
+		if (comp->syscalls_errno)
+			flags |= FLEXOS_COMP_SYSCALLS_ERRNO;
 		fprintf(f, "\t.quad .Lflexos_cname%zu\n\t.long %zu, %#x\n", c, c, flags);
 		for (uint32_t k = 0; k < FLEXOS_REGION_COUNT; k++) {
 			const char *kind = flexos_region_kind(k)->name;
@@ -84,6 +89,10 @@ static void write_compartments(FILE *f, const struct flc_config *cfg)
 		}
 		if (comp->libc == FLC_LIBC_NEWLIB)
 			fprintf(f, "\t.quad " FLEXOS_NEWLIB_GLUE_FMT "\n", comp->name);
+		else
+			fprintf(f, "\t.quad 0\n");
+		if (comp->nsyscall_nrs)
+			fprintf(f, "\t.quad .Lflexos_syscalls%zu\n", c);
 		else
 			fprintf(f, "\t.quad 0\n");
 	}
@@ -109,6 +118,22 @@ static void write_shlibs(FILE *f, const struct flp_plan *plan)
 		snprintf(label, sizeof(label), ".Lflexos_shlib%zu", i);
 		write_string(f, label, real ? real : plan->inputs[i].path);
 		free(real);
+	}
+	fprintf(f, "\t.section " FLEXOS_IMAGE_SECTION ",\"aw\"\n");
+}
+
+/* The system calls each compartment may make besides the default policy. */
+static void write_syscalls(FILE *f, const struct flc_config *cfg)
+{
+	fprintf(f, "\t.section " FLEXOS_STRINGS_SECTION ",\"a\"\n\t.balign 4\n");
+	for (size_t c = 0; c < cfg->ncompartments; c++) {
+		const struct flc_compartment *comp = &cfg->compartments[c];
+		if (!comp->nsyscall_nrs)
+			continue;
+		fprintf(f, ".Lflexos_syscalls%zu:\n", c);
+		for (size_t i = 0; i < comp->nsyscall_nrs; i++)
+			fprintf(f, "\t.long %u\n", comp->syscall_nrs[i]);
+		fprintf(f, "\t.long %#x\n", FLEXOS_SYSCALLS_END);
 	}
 	fprintf(f, "\t.section " FLEXOS_IMAGE_SECTION ",\"aw\"\n");
 }
@@ -181,6 +206,7 @@ int flx_write_table(FILE *f, const struct flp_plan *plan)
 	fprintf(f, "\t.size " FLEXOS_IMAGE_SYMBOL ", .-" FLEXOS_IMAGE_SYMBOL "\n");
 	write_compartments(f, cfg);
 	write_shlibs(f, plan);
+	write_syscalls(f, cfg);
 
 	fprintf(f, "\n\t.section " FLEXOS_STRINGS_SECTION ",\"a\"\n");
 	write_string(f, ".Lflexos_config", cfg->path);
