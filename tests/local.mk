@@ -19,8 +19,8 @@ tests_check_flexos_SOURCES = \
 	tests/check_sched.c \
 	tests/check_kvserver.c examples/kvserver/resp.c examples/kvserver/store.c
 tests_check_flexos_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/flexos-link \
-	-DBUILDDIR='"$(abs_top_builddir)"' $(CHECK_CFLAGS) $(YAML_CFLAGS)
-tests_check_flexos_LDADD = libflexos-link.a libflexos.a $(CHECK_LIBS) $(YAML_LIBS)
+	-DBUILDDIR='"$(abs_top_builddir)"' $(CHECK_CFLAGS) $(YAML_CFLAGS) $(DW_CFLAGS)
+tests_check_flexos_LDADD = libflexos-link.a libflexos.a $(CHECK_LIBS) $(YAML_LIBS) $(DW_LIBS)
 tests_check_flexos_LDADD += libflexos-sched.a
 # The ELF tests read the hello example's objects.
 EXTRA_tests_check_flexos_DEPENDENCIES = examples/hello/app.o examples/hello/libsecret.a

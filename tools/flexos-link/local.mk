@@ -11,10 +11,10 @@ libflexos_link_a_SOURCES = \
 	tools/flexos-link/inspect.h tools/flexos-link/inspect.c \
 	tools/flexos-link/newlib.h tools/flexos-link/newlib.c \
 	tools/flexos-link/util.h tools/flexos-link/util.c \
-	tools/flexos-link/proto.h
-libflexos_link_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) -DFLEXOS_LIBDIR='"$(libdir)"'
+	tools/flexos-link/proto.h tools/flexos-link/proto.c
+libflexos_link_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) $(DW_CFLAGS) -DFLEXOS_LIBDIR='"$(libdir)"'
 
 bin_PROGRAMS += flexos-link
 flexos_link_SOURCES = tools/flexos-link/main.c
 flexos_link_CPPFLAGS = $(libflexos_link_a_CPPFLAGS)
-flexos_link_LDADD = libflexos-link.a $(YAML_LIBS)
+flexos_link_LDADD = libflexos-link.a $(YAML_LIBS) $(DW_LIBS)
