@@ -779,7 +779,7 @@ END_TEST
 START_TEST(rejects_unknown_library_key)
 {
 	expect_error("compartments:\n- comp1:\nlibraries:\n- lwip: comp1\n  input: liblwip.a\n",
-		     "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs, shared_data or callbacks)");
+		     "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs, shared_data, callbacks, headers or cflags)");
 }
 END_TEST
 
@@ -888,6 +888,42 @@ START_TEST(rejects_bad_symbol_lists)
 }
 END_TEST
 
+START_TEST(accepts_headers_cflags)
+{
+	expect_ok("compartments:\n- c:\nlibraries:\n- l: c\n  headers: [pcre2.h, sys/x.h]\n"
+		  "  cflags: -DPCRE2_CODE_UNIT_WIDTH=8\n- m: c\n");
+	ck_assert_uint_eq(cfg.libraries[0].headers.count, 2);
+	ck_assert_str_eq(cfg.libraries[0].headers.names[0], "pcre2.h");
+	ck_assert_str_eq(cfg.libraries[0].headers.names[1], "sys/x.h");
+	ck_assert_uint_eq(cfg.libraries[0].headers.pos[1].line, 5);
+	ck_assert_uint_eq(cfg.libraries[0].headers.pos[1].col, 22);
+	ck_assert_uint_eq(cfg.libraries[0].cflags.count, 1);
+	ck_assert_str_eq(cfg.libraries[0].cflags.names[0], "-DPCRE2_CODE_UNIT_WIDTH=8");
+	ck_assert_uint_eq(cfg.libraries[1].headers.count, 0);
+	ck_assert_uint_eq(cfg.libraries[1].cflags.count, 0);
+}
+END_TEST
+
+START_TEST(rejects_bad_headers_cflags)
+{
+	expect_error("compartments:\n- c:\nlibraries:\n- l: c\n  headers: []\n",
+		     "flexos.yaml:5:3: error: 'headers' of library 'l' is empty: list at least one "
+		     "header name");
+	flc_free(&cfg);
+	expect_error("compartments:\n- c:\nlibraries:\n- l: c\n  headers: [a.h, {b: c}]\n",
+		     "flexos.yaml:5:18: error: an item of 'headers' of library 'l' must be a header "
+		     "name, e.g. [pcre2.h], not a mapping");
+	flc_free(&cfg);
+	expect_error("compartments:\n- c:\nlibraries:\n- l: c\n  cflags: [\"\"]\n",
+		     "flexos.yaml:5:12: error: an item of 'cflags' of library 'l' must be a compiler "
+		     "option, e.g. [-I/opt/pcre2/include], not an empty string");
+	flc_free(&cfg);
+	expect_error("compartments:\n- c:\nlibraries:\n- l: c\n  header: [a.h]\n",
+		     "flexos.yaml:5:3: error: unknown key 'header' in library 'l' (expected: inputs, "
+		     "shared_data, callbacks, headers or cflags)");
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -906,6 +942,7 @@ Suite *config_suite(void)
 	tcase_add_test(ok, accepts_empty_libraries);
 	tcase_add_test(ok, accepts_mpk_limit);
 	tcase_add_test(ok, accepts_libc);
+	tcase_add_test(ok, accepts_headers_cflags);
 	tcase_add_test(ok, mpk_limit_with_newlib);
 	tcase_add_test(ok, parses_file);
 	tcase_add_test(ok, names_mechanisms);
@@ -980,6 +1017,7 @@ Suite *config_suite(void)
 	tcase_add_test(bad, reports_independent_errors);
 	tcase_add_test(bad, rejects_bad_sandbox);
 	tcase_add_test(bad, rejects_bad_symbol_lists);
+	tcase_add_test(bad, rejects_bad_headers_cflags);
 	suite_add_tcase(s, bad);
 	return s;
 }
