@@ -16,6 +16,7 @@ tests_check_flexos_SOURCES = \
 	tests/check_heap.c \
 	tests/check_ldscript.c \
 	tests/check_elf.c \
+	tests/check_proto.c \
 	tests/check_sched.c \
 	tests/check_kvserver.c examples/kvserver/resp.c examples/kvserver/store.c
 tests_check_flexos_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/flexos-link \

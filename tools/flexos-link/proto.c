@@ -433,7 +433,7 @@ static void render(struct buf *b, Dwarf_Die *t, int depth)
 			put(b, "va_list");
 			return;
 		}
-		if (p && dwarf_tag(p) == DW_TAG_subroutine_type && in == p) {
+		if (in && dwarf_tag(in) == DW_TAG_subroutine_type) {
 			render(b, type_of(p, &mem), depth + 1);
 			put(b, " (*)(");
 			render_params(b, p, false);
@@ -479,11 +479,19 @@ static void render_params(struct buf *b, Dwarf_Die *fn, bool names)
 			if (dwarf_tag(&child) == DW_TAG_unspecified_parameters) {
 				put(b, "%s...", n++ ? ", " : "");
 			} else if (dwarf_tag(&child) == DW_TAG_formal_parameter) {
+				struct buf t = {0};
+				const char *name = names ? dwarf_diename(&child) : NULL;
+				render(&t, type_of(&child, &mem), 0);
+				char *fp = name ? strstr(t.s, "(*)") : NULL;
 				put(b, "%s", n++ ? ", " : "");
-				render(b, type_of(&child, &mem), 0);
-				if (names && dwarf_diename(&child))
-					put(b, "%s%s", b->s[b->len - 1] == '*' ? "" : " ",
-					    dwarf_diename(&child));
+				if (fp) /* a function pointer: the name goes inside */
+					put(b, "%.*s(*%s)%s", (int)(fp - t.s), t.s, name, fp + 3);
+				else if (name)
+					put(b, "%s%s%s", t.s, t.s[t.len - 1] == '*' ? "" : " ",
+					    name);
+				else
+					put(b, "%s", t.s);
+				free(t.s);
 			}
 		} while (!dwarf_siblingof(&child, &child));
 	if (!n)
