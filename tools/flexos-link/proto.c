@@ -842,6 +842,13 @@ static char *first_error(const char *text, const char *dir)
 		line += dlen + 1;
 		len -= dlen + 1;
 	}
+	/* Where in the generated file says nothing to the user; the header's own lines do. */
+	if (!strncmp(line, "protos.c:", 9)) {
+		size_t skip = 9 + strspn(line + 9, "0123456789:");
+		skip += strspn(line + skip, " ");
+		line += skip;
+		len -= skip;
+	}
 	return len ? xasprintf("%.*s", (int)len, line) : xstrdup("the compiler failed");
 }
 
