@@ -34,7 +34,8 @@ TESTS += \
 	tests/integration/hello.sh \
 	tests/integration/direct-gates.sh \
 	tests/integration/link-errors.sh \
-	tests/integration/pkru-scan.sh
+	tests/integration/pkru-scan.sh \
+	tests/integration/protos.sh
 
 check_SCRIPTS = $(HELLO_IMAGES)
 
@@ -44,6 +45,7 @@ EXTRA_DIST += tests/no-check.sh tests/integration/lib.sh \
 	tests/integration/direct-gates.sh \
 	tests/integration/link-errors.sh \
 	tests/integration/pkru-scan.sh \
+	tests/integration/protos.sh \
 	tests/integration/data
 
 # Unmodified libraries (automatic gates, sandboxes, examples).
