@@ -255,6 +255,34 @@ START_TEST(classifies_definitions)
 }
 END_TEST
 
+/* The gate's fast path: integer registers in, rax out, nothing else. */
+START_TEST(tells_the_fast_path)
+{
+	static const struct {
+		const char *fn;
+		bool fast;
+	} cases[] = {
+	    {"lib_s8i", true},   {"lib_s16i", true},   {"lib_ptrs", true},  {"lib_void", true},
+	    {"lib_i128", true},  {"lib_scale", false}, {"lib_sum7", false}, {"lib_s16m", false},
+	    {"lib_log", false},  {"r_s24", false},     {"lib_ld", false},   {"r_s16m", false},
+	    {"lib_sbits", true},
+	};
+	char *obj = path_in("lib.o");
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct flx_proto p = {0};
+		ck_assert_int_eq(flx_proto_read(obj, cases[i].fn, true, &p), 1);
+		ck_assert_msg(flx_proto_int_regs_only(&p) == cases[i].fast, "%s: fast path %d",
+			      cases[i].fn, !cases[i].fast);
+		flx_proto_free(&p);
+	}
+	struct flx_proto assumed = {0};
+	flx_proto_assume(&assumed, NULL);
+	ck_assert(!flx_proto_int_regs_only(&assumed));
+	free(obj);
+}
+END_TEST
+
 START_TEST(reads_archive_members)
 {
 	struct flx_proto p = {0};
@@ -510,6 +538,7 @@ Suite *proto_suite(void)
 
 	tcase_add_unchecked_fixture(dwarf, setup, teardown);
 	tcase_add_loop_test(dwarf, classifies_definitions, 0, sizeof(rows) / sizeof(rows[0]));
+	tcase_add_test(dwarf, tells_the_fast_path);
 	tcase_add_test(dwarf, reads_archive_members);
 	tcase_add_test(dwarf, classifies_caller_declarations);
 	tcase_add_test(dwarf, no_dwarf_is_assumed);

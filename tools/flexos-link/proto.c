@@ -67,6 +67,12 @@ void flx_proto_assume(struct flx_proto *p, const char *note)
 	p->note = note ? xstrdup(note) : NULL;
 }
 
+bool flx_proto_int_regs_only(const struct flx_proto *p)
+{
+	return p->source != FLX_PROTO_ASSUMED && !p->variadic && !p->stack_bytes && !p->sret_size &&
+	       !p->sse_regs && (p->ret == FLX_RET_VOID || p->ret == FLX_RET_INTEGER);
+}
+
 const char *flx_arg_class_name(enum flx_arg_class c)
 {
 	static const char *const names[] = {"INTEGER", "SSE", "MIXED", "MEMORY"};

@@ -114,6 +114,13 @@ int flx_proto_from_headers(char *const *headers, size_t nheaders, char *const *c
 			   size_t ncflags, char *const *fns, size_t n, struct flx_proto *out,
 			   size_t *bad, char **message);
 
+/*
+ * Whether a call needs no more than today's fast gate carries: a known
+ * prototype, not variadic, integer registers in and rax (or nothing) out,
+ * nothing on the stack, no sret, no x87 or vector register.
+ */
+bool flx_proto_int_regs_only(const struct flx_proto *p);
+
 /* "INTEGER", "SSE", "MIXED" or "MEMORY". */
 const char *flx_arg_class_name(enum flx_arg_class c);
 
@@ -125,8 +132,11 @@ struct flp_plan;
 /*
  * Fills the prototype of every gate of the plan that is not a direct call,
  * from the sources in the order proto.c gives, and refuses what a gate
- * cannot carry (a va_list across private stacks). Returns 0, or -1 after
- * printing errors.
+ * cannot carry (a va_list across private stacks). Direct gates keep a
+ * zeroed prototype. A zeroed prototype (FLX_PROTO_ASSUMED, as in plans
+ * built by hand) means the same as an assumed one: carry everything, with
+ * FLX_PROTO_STACK_WINDOW bytes of stack. Returns 0, or -1 after printing
+ * errors.
  */
 int flx_find_protos(struct flp_plan *plan);
 
