@@ -470,6 +470,25 @@ START_TEST(plan_prefers_callee_definition)
 }
 END_TEST
 
+/* A callback stub's prototype is its target's: the definition in the library. */
+START_TEST(plan_reads_callback_targets)
+{
+	char *yaml = NULL;
+
+	write_to("app.c", app_calls);
+	compile("app.c", "app.o", "");
+	ck_assert_int_ge(asprintf(&yaml, "%s  callbacks: [lib_d9]\n", process_yaml), 0);
+	ck_assert_int_eq(plan_protos(yaml, "app.o", "lib.o"), 0);
+	const struct flp_gate *g = gate_of("lib_d9");
+	ck_assert(g->callback);
+	ck_assert_str_eq(g->symbol, "__flexos_cb__lib__lib_d9");
+	ck_assert_int_eq(g->proto.source, FLX_PROTO_DWARF);
+	check_row(&rows[5], &g->proto);
+	plan_free();
+	free(yaml);
+}
+END_TEST
+
 START_TEST(plan_falls_back_to_caller_declaration)
 {
 	write_to("app.c", app_calls);
@@ -548,6 +567,7 @@ Suite *proto_suite(void)
 
 	tcase_add_unchecked_fixture(plans, setup, teardown);
 	tcase_add_test(plans, plan_prefers_callee_definition);
+	tcase_add_test(plans, plan_reads_callback_targets);
 	tcase_add_test(plans, plan_falls_back_to_caller_declaration);
 	tcase_add_test(plans, plan_falls_back_to_headers_then_assumed);
 	tcase_add_test(plans, plan_refuses_va_list_across_private_stacks);
