@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -735,7 +736,7 @@ static const struct rejected rejected[] = {
 	{
 		.name = "rejects_unknown_library_key",
 		.text = "compartments:\n- comp1:\nlibraries:\n- lwip: comp1\n  input: liblwip.a\n",
-		.error = "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs, shared_data or callbacks)",
+		.error = "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs, shared_data, callbacks, headers or cflags)",
 	},
 	{
 		.name = "rejects_empty_inputs",
@@ -793,7 +794,110 @@ static const struct rejected rejected[] = {
 		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  callbacks: [f, f]\n",
 		.error = "flexos.yaml:5:18: error: 'f' is listed twice in 'callbacks' of library 'l'",
 	},
+	{
+		.name = "rejects_bad_headers_cflags/1",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  headers: []\n",
+		.error = "flexos.yaml:5:3: error: 'headers' of library 'l' is empty: list at least one "
+			 "header name",
+	},
+	{
+		.name = "rejects_bad_headers_cflags/2",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  headers: [a.h, {b: c}]\n",
+		.error = "flexos.yaml:5:18: error: an item of 'headers' of library 'l' must be a header "
+			 "name, e.g. [pcre2.h], not a mapping",
+	},
+	{
+		.name = "rejects_bad_headers_cflags/3",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  cflags: [\"\"]\n",
+		.error = "flexos.yaml:5:12: error: an item of 'cflags' of library 'l' must be a compiler "
+			 "option, e.g. [-I/opt/pcre2/include], not an empty string",
+	},
+	{
+		.name = "rejects_bad_headers_cflags/4",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  header: [a.h]\n",
+		.error = "flexos.yaml:5:3: error: unknown key 'header' in library 'l' (expected: inputs, "
+			 "shared_data, callbacks, headers or cflags)",
+	},
+	{
+		.name = "rejects_bad_syscalls/unknown",
+		.text = "compartments:\n- a:\n  mechanism: process\n  default: true\n- b:\n"
+			"  mechanism: process\n"
+			"  syscalls: [files, opnat]\n",
+		.error = "flexos.yaml:7:21: error: unknown system call or group 'opnat' in 'syscalls' of "
+			 "compartment 'b'",
+	},
+	{
+		.name = "rejects_bad_syscalls/forbidden",
+		.text = "compartments:\n- a:\n  mechanism: process\n  default: true\n- b:\n"
+			"  mechanism: process\n"
+			"  syscalls: [ptrace]\n",
+		.error = "flexos.yaml:7:14: error: 'ptrace' cannot be allowed to compartment 'b': it "
+			 "reaches into other processes",
+	},
+	{
+		.name = "rejects_bad_syscalls/empty",
+		.text = "compartments:\n- a:\n  mechanism: process\n  default: true\n- b:\n"
+			"  mechanism: process\n"
+			"  syscalls: []\n",
+		.error = "flexos.yaml:7:3: error: 'syscalls' of compartment 'b' is empty",
+	},
+	{
+		.name = "rejects_bad_syscalls/default",
+		.text = "compartments:\n- a:\n  mechanism: process\n  default: true\n"
+			"  syscalls: [files]\n- b:\n  mechanism: process\n",
+		.error = "flexos.yaml:5:3: error: compartment 'a' runs main in the application's "
+			 "process, which has no system-call policy",
+	},
+	{
+		.name = "rejects_bad_syscalls/denied",
+		.text = "compartments:\n- a:\n  mechanism: process\n  default: true\n- b:\n"
+			"  mechanism: process\n"
+			"  syscalls_denied: silently\n",
+		.error = "flexos.yaml:7:20: error: unknown syscalls_denied 'silently' (expected report "
+			 "or errno)",
+	},
 };
+
+START_TEST(accepts_headers_cflags)
+{
+	expect_ok("compartments:\n- c:\nlibraries:\n- l: c\n  headers: [pcre2.h, sys/x.h]\n"
+		  "  cflags: -DPCRE2_CODE_UNIT_WIDTH=8\n- m: c\n");
+	ck_assert_uint_eq(cfg.libraries[0].headers.count, 2);
+	ck_assert_str_eq(cfg.libraries[0].headers.names[0], "pcre2.h");
+	ck_assert_str_eq(cfg.libraries[0].headers.names[1], "sys/x.h");
+	ck_assert_uint_eq(cfg.libraries[0].headers.pos[1].line, 5);
+	ck_assert_uint_eq(cfg.libraries[0].headers.pos[1].col, 22);
+	ck_assert_uint_eq(cfg.libraries[0].cflags.count, 1);
+	ck_assert_str_eq(cfg.libraries[0].cflags.names[0], "-DPCRE2_CODE_UNIT_WIDTH=8");
+	ck_assert_uint_eq(cfg.libraries[1].headers.count, 0);
+	ck_assert_uint_eq(cfg.libraries[1].cflags.count, 0);
+}
+END_TEST
+
+/* Groups expand to their calls, a name to its number, each once; 'all' lifts the policy. */
+START_TEST(accepts_syscalls)
+{
+	expect_ok("compartments:\n- a:\n  mechanism: process\n  default: true\n- b:\n"
+			"  mechanism: process\n"
+		  "  syscalls: [network, socket, openat]\n  syscalls_denied: errno\n- c:\n"
+		  "  mechanism: process\n  syscalls: all\n");
+	const struct flc_compartment *b = &cfg.compartments[1], *c = &cfg.compartments[2];
+	ck_assert_uint_eq(b->syscalls.count, 3);
+	ck_assert(b->syscalls_errno);
+	ck_assert(!b->syscalls_all);
+	size_t sockets = 0, openats = 0;
+	for (size_t i = 0; i < b->nsyscall_nrs; i++) {
+		sockets += b->syscall_nrs[i] == SYS_socket;
+		openats += b->syscall_nrs[i] == SYS_openat;
+	}
+	ck_assert_uint_eq(sockets, 1);
+	ck_assert_uint_eq(openats, 1);
+	ck_assert_uint_gt(b->nsyscall_nrs, 10);
+	ck_assert(c->syscalls_all);
+	ck_assert_uint_eq(c->nsyscall_nrs, 0);
+	ck_assert_ptr_nonnull(strstr(out, "'syscalls: all' lifts the system-call policy"));
+}
+END_TEST
 
 START_TEST(rejects_table_row)
 {
@@ -826,6 +930,8 @@ Suite *config_suite(void)
 	tcase_add_test(ok, accepts_empty_libraries);
 	tcase_add_test(ok, accepts_mpk_limit);
 	tcase_add_test(ok, accepts_libc);
+	tcase_add_test(ok, accepts_headers_cflags);
+	tcase_add_test(ok, accepts_syscalls);
 	tcase_add_test(ok, mpk_limit_with_newlib);
 	tcase_add_test(ok, parses_file);
 	tcase_add_test(ok, names_mechanisms);

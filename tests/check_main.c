@@ -9,6 +9,7 @@ int main(void)
 	srunner_add_suite(sr, heap_suite());
 	srunner_add_suite(sr, ldscript_suite());
 	srunner_add_suite(sr, elf_suite());
+	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, sched_suite());
 	srunner_add_suite(sr, kvserver_suite());
 	srunner_add_suite(sr, plan_suite());

@@ -16,13 +16,16 @@ tests_check_flexos_SOURCES = \
 	tests/check_heap.c \
 	tests/check_ldscript.c \
 	tests/check_elf.c \
+	tests/check_proto.c \
 	tests/check_sched.c \
 	tests/check_kvserver.c examples/kvserver/resp.c examples/kvserver/store.c \
 	tests/link_fixture.h tests/link_fixture.c \
 	tests/check_plan.c tests/check_xref.c
 tests_check_flexos_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/flexos-link \
-	-DBUILDDIR='"$(abs_top_builddir)"' -DSRCDIR='"$(abs_top_srcdir)"' $(CHECK_CFLAGS) $(YAML_CFLAGS)
-tests_check_flexos_LDADD = libflexos-link.a libflexos.a $(CHECK_LIBS) $(YAML_LIBS) $(SECCOMP_LIBS)
+	-DBUILDDIR='"$(abs_top_builddir)"' -DSRCDIR='"$(abs_top_srcdir)"' $(CHECK_CFLAGS) $(YAML_CFLAGS) \
+	$(DW_CFLAGS)
+tests_check_flexos_LDADD = libflexos-link.a libflexos.a $(CHECK_LIBS) $(YAML_LIBS) $(SECCOMP_LIBS) \
+	$(DW_LIBS)
 tests_check_flexos_LDADD += libflexos-sched.a
 # The ELF tests read the hello example's objects.
 EXTRA_tests_check_flexos_DEPENDENCIES = examples/hello/app.o examples/hello/libsecret.a
@@ -35,7 +38,8 @@ TESTS += \
 	tests/integration/hello.sh \
 	tests/integration/direct-gates.sh \
 	tests/integration/link-errors.sh \
-	tests/integration/pkru-scan.sh
+	tests/integration/pkru-scan.sh \
+	tests/integration/protos.sh
 
 check_SCRIPTS = $(HELLO_IMAGES)
 
@@ -45,6 +49,7 @@ EXTRA_DIST += tests/no-check.sh tests/integration/lib.sh \
 	tests/integration/direct-gates.sh \
 	tests/integration/link-errors.sh \
 	tests/integration/pkru-scan.sh \
+	tests/integration/protos.sh \
 	tests/integration/data
 
 # Unmodified libraries (automatic gates, sandboxes, examples).

@@ -8,6 +8,7 @@ Suite *config_suite(void);
 Suite *heap_suite(void);
 Suite *ldscript_suite(void);
 Suite *elf_suite(void);
+Suite *proto_suite(void);
 Suite *sched_suite(void);
 Suite *kvserver_suite(void);
 Suite *plan_suite(void);

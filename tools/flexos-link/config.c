@@ -719,6 +719,42 @@ static void parse_names(struct parser *p, const struct flc_library *lib, const y
 	}
 }
 
+/*
+ * A list of non-empty strings under key of library lib: a sequence, or one
+ * alone (headers, cflags). what names one item in messages.
+ */
+static void parse_strings(struct parser *p, const struct flc_library *lib, const yaml_node_t *key,
+			  const yaml_node_t *v, struct flc_names *out, const char *what)
+{
+	size_t n = v->type == YAML_SEQUENCE_NODE ? nitems(v) : 1;
+
+	if (is_null(v) || n == 0) {
+		error_at(p, pos_of(key),
+			 "'%s' of library '%s' is empty: list at least one %s, or remove the key",
+			 str(key), lib->name, what);
+		return;
+	}
+	out->names = alloc_array(p, n, sizeof(*out->names));
+	out->pos = alloc_array(p, n, sizeof(*out->pos));
+	if (!out->names || !out->pos)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *it = v->type == YAML_SEQUENCE_NODE ? item(p, v, i) : v;
+
+		if (it->type != YAML_SCALAR_NODE || is_null(it) || it->data.scalar.length == 0) {
+			error_at(p, pos_of(it), "an item of '%s' of library '%s' must be a %s, not %s",
+				 str(key), lib->name, what,
+				 it->type == YAML_SCALAR_NODE && !is_null(it) ? "an empty string"
+									      : kind_of(it));
+			continue;
+		}
+		out->names[out->count] = copy_scalar(p, it);
+		if (!out->names[out->count])
+			return;
+		out->pos[out->count++] = pos_of(it);
+	}
+}
+
 bool flc_names_has(const struct flc_names *names, const char *name, size_t *at)
 {
 	for (size_t i = 0; i < names->count; i++)
@@ -732,7 +768,7 @@ bool flc_names_has(const struct flc_names *names, const char *name, size_t *at)
 
 /*
  * A library is one mapping "name: compartment", optionally with "inputs",
- * "shared_data" and "callbacks".
+ * "shared_data", "callbacks", "headers" and "cflags".
  */
 static void parse_library(struct parser *p, const yaml_node_t *it)
 {
@@ -785,9 +821,15 @@ static void parse_library(struct parser *p, const yaml_node_t *it)
 		else if (strcmp(key, "callbacks") == 0)
 			parse_names(p, lib, key_node(p, it, i), value_node(p, it, i),
 				    &lib->callbacks);
+		else if (strcmp(key, "headers") == 0)
+			parse_strings(p, lib, key_node(p, it, i), value_node(p, it, i),
+				      &lib->headers, "header name, e.g. [pcre2.h]");
+		else if (strcmp(key, "cflags") == 0)
+			parse_strings(p, lib, key_node(p, it, i), value_node(p, it, i),
+				      &lib->cflags, "compiler option, e.g. [-I/opt/pcre2/include]");
 		else
 			error_at(p, pos_of(key_node(p, it, i)),
-				 "unknown key '%s' in library '%s' (expected: inputs, shared_data or callbacks)",
+				 "unknown key '%s' in library '%s' (expected: inputs, shared_data, callbacks, headers or cflags)",
 				 key, lib->name);
 	}
 }
@@ -1320,6 +1362,10 @@ void flc_free(struct flc_config *cfg)
 		free(cfg->libraries[i].shared_data.pos);
 		free_strings(cfg->libraries[i].callbacks.names, cfg->libraries[i].callbacks.count);
 		free(cfg->libraries[i].callbacks.pos);
+		free_strings(cfg->libraries[i].headers.names, cfg->libraries[i].headers.count);
+		free(cfg->libraries[i].headers.pos);
+		free_strings(cfg->libraries[i].cflags.names, cfg->libraries[i].cflags.count);
+		free(cfg->libraries[i].cflags.pos);
 	}
 	free(cfg->compartments);
 	free(cfg->libraries);

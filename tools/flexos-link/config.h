@@ -86,6 +86,10 @@ struct flc_library {
 	struct flc_names shared_data;
 	/* callbacks: functions of this library whose address other compartments call. */
 	struct flc_names callbacks;
+	/* headers: where flexos-link reads the prototypes DWARF does not give (proto.c). */
+	struct flc_names headers;
+	/* cflags: compiler options for those headers (-I, -D). */
+	struct flc_names cflags;
 };
 
 struct flc_config {

@@ -11,12 +11,12 @@ libflexos_link_a_SOURCES = \
 	tools/flexos-link/inspect.h tools/flexos-link/inspect.c \
 	tools/flexos-link/newlib.h tools/flexos-link/newlib.c \
 	tools/flexos-link/util.h tools/flexos-link/util.c \
-	tools/flexos-link/proto.h \
+	tools/flexos-link/proto.h tools/flexos-link/proto.c \
 	tools/flexos-link/syscalls.h tools/flexos-link/syscalls.c
-libflexos_link_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) $(SECCOMP_CFLAGS) \
+libflexos_link_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) $(SECCOMP_CFLAGS) $(DW_CFLAGS) \
 	-DFLEXOS_LIBDIR='"$(libdir)"'
 
 bin_PROGRAMS += flexos-link
 flexos_link_SOURCES = tools/flexos-link/main.c
 flexos_link_CPPFLAGS = $(libflexos_link_a_CPPFLAGS)
-flexos_link_LDADD = libflexos-link.a $(YAML_LIBS) $(SECCOMP_LIBS)
+flexos_link_LDADD = libflexos-link.a $(YAML_LIBS) $(SECCOMP_LIBS) $(DW_LIBS)

@@ -289,6 +289,9 @@ int main(int argc, char **argv)
 	if (flc_parse_file(o.config, &cfg, stderr))
 		return 1;
 	int built = flp_build(&plan, &cfg, nargs, argv);
+	/* Before --explain, which shows them, and table.c, whose gates carry them. */
+	if (!built)
+		built = flx_find_protos(&plan);
 	/* --explain is the porter's feedback: most useful when the link is refused. */
 	if (o.explain && plan.scanned)
 		flx_explain(stdout, &plan);

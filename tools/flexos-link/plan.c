@@ -511,6 +511,7 @@ void flp_free(struct flp_plan *plan)
 		free(plan->gates[g].symbol);
 		free(plan->gates[g].fn);
 		free(plan->gates[g].target);
+		flx_proto_free(&plan->gates[g].proto);
 	}
 	free(plan->inputs);
 	free(plan->gates);

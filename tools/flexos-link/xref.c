@@ -551,6 +551,14 @@ int flx_explain(FILE *f, const struct flp_plan *plan)
 		"total: %zu calls (%zu references) and %zu variables (%zu references) cross "
 		"compartments; %zu automatic gates, %zu callback stubs\n",
 		ncalls, callrefs, ndata, datarefs, ngates, ncallbacks);
+	for (size_t g = 0; g < plan->ngates; g++) {
+		const struct flp_gate *gate = &plan->gates[g];
+		if (gate->direct)
+			continue;
+		fprintf(f, "%s %s -> %s [%s]\n", gate->callback ? "callback" : "gate", gate->fn,
+			gate->symbol, cfg->compartments[gate->compartment].name);
+		flx_proto_explain(f, &gate->proto);
+	}
 	return ferror(f) ? -EIO : 0;
 }
 
