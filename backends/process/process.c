@@ -795,6 +795,16 @@ static int process_run_main(int (*main_fn)(int, char **, char **), int argc, cha
 	if (!hi || main_stack_hi < lo || main_stack_hi > hi || main_stack_lo >= main_stack_hi)
 		main_stack_lo = main_stack_hi = 0;
 
+	/*
+	 * A compartment allowed to open files must not open /proc/<pid>/mem
+	 * of main or of the supervisor (a pristine copy of main, forked
+	 * below, that inherits this): the same user may, while a process is
+	 * dumpable. The price: no core dump of main, and a debugger must
+	 * start the image rather than attach to it.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		flexos__die(FLEXOS_EXIT_SETUP, "cannot make the image non-dumpable: %s",
+			    strerror(errno));
 	/* The children must not inherit output and print it again. */
 	fflush(stdout);
 	fflush(stderr);

@@ -5,7 +5,8 @@ TESTS += \
 	tests/process/attack.sh \
 	tests/process/gates.sh \
 	tests/process/crash.sh \
-	tests/process/orphans.sh
+	tests/process/orphans.sh \
+	tests/process/policy.sh
 EXTRA_DIST += \
 	tests/process/lib.sh \
 	tests/process/hello.sh \
@@ -18,4 +19,6 @@ EXTRA_DIST += \
 	tests/process/tapp.c \
 	tests/process/three.yaml \
 	tests/process/restart.yaml \
-	tests/process/README.md
+	tests/process/README.md \
+	tests/process/policy.sh \
+	tests/process/policy
