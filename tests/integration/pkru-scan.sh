@@ -29,6 +29,14 @@ done
 link_with 0 || { cat "$WORK/out" >&2; fail "an image with only LFENCE was refused"; }
 ok "LFENCE, which shares XRSTOR's opcode, is accepted"
 
+# No lazy binding under protection keys: the GOT is read-only once the
+# loader has filled it, so no compartment can redirect the application's
+# calls through .got.plt (a key-0 page every compartment could write).
+readelf -d "$WORK/img" | grep -q "FLAGS.*BIND_NOW" || fail "an intel-mpk image binds lazily"
+readelf -lW "$WORK/img" | grep -q GNU_RELRO || fail "an intel-mpk image has no RELRO segment"
+! readelf -SW "$WORK/img" | grep -q "\.got\.plt" || fail "an intel-mpk image has a writable .got.plt"
+ok "intel-mpk images are linked -z relro -z now: no writable .got.plt"
+
 # Under the other mechanisms WRPKRU cannot widen anything: no refusal.
 sed 's/intel-mpk/process/' "$DATA/pkru.yaml" >"$WORK/process.yaml"
 compile "$WORK/lib.o" "$DATA/pkru-lib.c" -DWRITER=2

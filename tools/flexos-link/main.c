@@ -205,13 +205,17 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 			args[n++] = exported[k];
 	}
 	/*
-	 * Newlib compartments read the GOT (position-independent code), which
-	 * under MPK they may only read: all of it must be read-only (RELRO)
-	 * once relocated, so no lazy binding.
+	 * Under protection keys the GOT is key-0 memory every compartment can
+	 * write unless it is read-only: with lazy binding one write to
+	 * .got.plt would send the application's next libc call into a
+	 * compartment's code, with the application's rights. So everything
+	 * is bound at load time and the whole GOT is RELRO (newlib
+	 * compartments, which may only read key 0, need that too).
 	 */
-	if ((flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_PKEYS) &&
-	    flc_count_newlib(plan->cfg))
+	if (flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_PKEYS) {
+		args[n++] = "-Wl,-z,relro";
 		args[n++] = "-Wl,-z,now";
+	}
 	if (!plan->backend_archive) {
 		args[n++] = libdir_arg;
 		args[n++] = backend_arg;
