@@ -26,6 +26,14 @@ for case in "1 WRPKRU" "2 WRPKRU" "3 XRSTOR" "4 XRSTORS"; do
 	ok "$what in compartment code is refused (case $writer)"
 done
 
+if link_with 5; then
+	cat "$WORK/out" >&2
+	fail "an image with WRPKRU in an executable section not named .text was linked"
+fi
+expect_output "$WORK/out" "section '.evil', outside the compartments' code, contains WRPKRU \(0f 01 ef\) at 0x[0-9a-f]+ \(flexos__evil\+0x[0-9a-f]+\)"
+[ ! -e "$WORK/img" ] || fail "the refused image was left behind"
+ok "WRPKRU in a compartment input's executable section outside .text* is refused"
+
 link_with 0 || { cat "$WORK/out" >&2; fail "an image with only LFENCE was refused"; }
 ok "LFENCE, which shares XRSTOR's opcode, is accepted"
 

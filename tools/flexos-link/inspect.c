@@ -1,12 +1,17 @@
 /*
  * Binary inspection: under intel-mpk the gates are the only code allowed to
- * write PKRU. Compartment code holding such an instruction, even one that
- * only appears when decoding from the middle of another, could grant itself
- * every key, so flexos-link refuses the image (the check ERIM makes).
- * Gates, the runtime and the C library lie outside compartment sections.
+ * write PKRU. Code holding such an instruction, even one that only appears
+ * when decoding from the middle of another, could grant itself every key,
+ * so flexos-link refuses the image (the check ERIM makes). Every executable
+ * section of the image is scanned: compartment code may hold none; outside
+ * it, only the runtime's own functions (flexos__*, linked from the backend
+ * archive into .text) may. An executable section of a compartment's input
+ * that is not named .text* lands outside the compartment's text, and is
+ * scanned there too.
  */
 #include "autoconfig.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,16 +43,31 @@ static int collect_func(void *ctx, const struct fle_symbol *sym)
 	return 0;
 }
 
-static void describe(const struct scan *s, uint64_t addr, char *buf, size_t size)
+static const struct func *func_at(const struct scan *s, uint64_t addr)
 {
 	for (size_t i = 0; i < s->nfuncs; i++) {
 		const struct func *f = &s->funcs[i];
-		if (addr >= f->addr && addr < f->addr + (f->size ? f->size : 1)) {
-			snprintf(buf, size, "%s+%#llx", f->name, (unsigned long long)(addr - f->addr));
-			return;
-		}
+		if (addr >= f->addr && addr < f->addr + (f->size ? f->size : 1))
+			return f;
 	}
-	snprintf(buf, size, "no symbol");
+	return NULL;
+}
+
+static void describe(const struct scan *s, uint64_t addr, char *buf, size_t size)
+{
+	const struct func *f = func_at(s, addr);
+
+	if (f)
+		snprintf(buf, size, "%s+%#llx", f->name, (unsigned long long)(addr - f->addr));
+	else
+		snprintf(buf, size, "no symbol");
+}
+
+/* A gate of the backend archive: its WRPKRUs are the checked ones. */
+static bool runtime_code(const struct scan *s, const struct fle_section *sec, uint64_t addr)
+{
+	const struct func *f = func_at(s, addr);
+	return !strcmp(sec->name, ".text") && f && !strncmp(f->name, "flexos__", 8);
 }
 
 /* The name of the PKRU-writing instruction starting at p, or NULL. */
@@ -66,18 +86,45 @@ static const char *pkru_writer(const unsigned char *p, size_t left)
 	return NULL;
 }
 
+/* SHF_EXECINSTR */
+#define EXECUTABLE 0x4
+
+/* Executable sections outside the compartments: only the runtime's gates may write PKRU. */
+static void scan_platform(struct scan *s, const struct fle_section *sec)
+{
+	for (size_t off = 0; off < sec->size; off++) {
+		const char *what = pkru_writer(sec->data + off, sec->size - off);
+		if (!what || runtime_code(s, sec, sec->addr + off))
+			continue;
+		char where[256];
+		describe(s, sec->addr + off, where, sizeof(where));
+		fprintf(stderr,
+			"flexos-link: error: %s: section '%s', outside the compartments' code, "
+			"contains %s at %#llx (%s); only gates may write PKRU under intel-mpk: an "
+			"executable section of an input that is not named .text* is not placed in "
+			"its compartment's code; rename or remove it, or link with another "
+			"mechanism\n",
+			s->image, sec->name, what, (unsigned long long)(sec->addr + off), where);
+		s->found++;
+	}
+}
+
 static int scan_section(void *ctx, const struct fle_section *sec)
 {
 	struct scan *s = ctx;
 	const struct flc_config *cfg = s->plan->cfg;
+	bool compartment = false;
 
-	for (size_t c = 0; c < cfg->ncompartments && sec->data; c++) {
+	if (!(sec->flags & EXECUTABLE) || !sec->data)
+		return 0;
+	for (size_t c = 0; c < cfg->ncompartments; c++) {
 		char *name = xasprintf(FLEXOS_COMP_SECTION_FMT, cfg->compartments[c].name,
 				       flexos_region_kind(FLEXOS_REGION_TEXT)->name);
 		bool match = !strcmp(sec->name, name);
 		free(name);
 		if (!match)
 			continue;
+		compartment = true;
 		for (size_t off = 0; off < sec->size; off++) {
 			const char *what = pkru_writer(sec->data + off, sec->size - off);
 			if (!what)
@@ -94,6 +141,8 @@ static int scan_section(void *ctx, const struct fle_section *sec)
 			s->found++;
 		}
 	}
+	if (!compartment)
+		scan_platform(s, sec);
 	return 0;
 }
 

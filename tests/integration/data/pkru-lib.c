@@ -1,9 +1,19 @@
 /*
  * A library with one PKRU-writing instruction chosen by -DWRITER:
  * 1 WRPKRU, 2 WRPKRU hidden in an immediate, 3 XRSTOR, 4 XRSTORS;
+ * 5 WRPKRU in an executable section not named .text (and a function
+ * named like the runtime's, which gains it nothing);
  * 0 only LFENCE, which shares XRSTOR's opcode but is harmless.
  */
 int lib_value(int x);
+
+#if WRITER == 5
+__attribute__((section(".evil"), noinline)) void flexos__evil(void);
+__attribute__((section(".evil"), noinline)) void flexos__evil(void)
+{
+	__asm__ volatile(".byte 0x0f, 0x01, 0xef" ::"a"(0), "c"(0), "d"(0));
+}
+#endif
 
 int lib_value(int x)
 {
@@ -15,6 +25,8 @@ int lib_value(int x)
 	__asm__ volatile("xrstor (%0)" ::"r"(0), "a"(0), "d"(0));
 #elif WRITER == 4
 	__asm__ volatile("xrstors (%0)" ::"r"(0), "a"(0), "d"(0));
+#elif WRITER == 5
+	flexos__evil();
 #else
 	__asm__ volatile("lfence");
 #endif
