@@ -121,26 +121,42 @@ static uint32_t wait_lane(struct flexos__lane *l, int callee, uint32_t gen)
 	}
 }
 
-typedef long (*gate_fn)(long, long, long, long, long, long);
+/* The sizes a stub's %r10 gives (<flexos/backend.h>), in bytes. */
+static inline uint32_t carry_field(uint64_t r10, unsigned shift)
+{
+	return (uint32_t)((r10 >> shift) & FLEXOS_GATE_FIELD_MASK) * 8;
+}
 
 /* Runs the request waiting in lane me, then posts its return to the caller. */
 static void serve(unsigned chain, struct flexos__lane *me)
 {
 	struct flexos__control *ctl = flexos__proc_ctl;
-	gate_fn fn = (gate_fn)me->fn;
-	long a[6];
+	struct flexos__proc_results res;
+	struct flexos__proc_regs regs;
+	unsigned char sret[FLEXOS_GATE_MAX_CARRY] __attribute__((aligned(16)));
 	int from = me->from;
 	uint32_t from_gen = me->from_gen;
+	uint32_t sret_bytes = me->sret_bytes;
 
-	memcpy(a, me->args, sizeof(a));
+	/*
+	 * The lane's stack window is read in place: until this call returns
+	 * or calls out, nothing else of this chain can write to the lane.
+	 * The sret result goes to a buffer of this process, which the
+	 * callee may write, and travels back in the caller's lane.
+	 */
+	memcpy(&regs, &me->regs, sizeof(regs));
+	if (sret_bytes)
+		regs.gpr[0] = (long)(uintptr_t)sret;
 	__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
-	long r = fn(a[0], a[1], a[2], a[3], a[4], a[5]);
+	flexos__proc_call(me->fn, &regs, me->mem, me->stack_bytes, &res);
 	flush_stdio();
 	/* A caller whose process died meanwhile is not waiting any more. */
 	if (__atomic_load_n(&ctl->comp[from].gen, __ATOMIC_ACQUIRE) != from_gen)
 		return;
 	struct flexos__lane *back = flexos__lane_of(chain, (unsigned)from);
-	back->ret = r;
+	back->res = res;
+	if (sret_bytes)
+		memcpy(back->mem, sret, sret_bytes);
 	post(back, LANE_RET);
 }
 
@@ -231,14 +247,25 @@ static unsigned chain_alloc(void)
 		      FLEXOS__PROC_MAX_LT);
 }
 
-long flexos__proc_gate(const long *args, uintptr_t fn, uint32_t callee)
+void flexos__proc_gate(struct flexos__gate_frame *f, uintptr_t fn, uint64_t r10,
+		       const void *stack_args)
 {
 	struct flexos__control *ctl = flexos__proc_ctl;
+	uint32_t callee = (uint32_t)(r10 & FLEXOS_GATE_ID_MASK);
+	uint32_t stack_bytes = carry_field(r10, FLEXOS_GATE_STACK_SHIFT);
+	uint32_t sret_bytes = carry_field(r10, FLEXOS_GATE_SRET_SHIFT);
 
-	if (!flexos__proc_started || callee == (uint32_t)flexos__proc_self)
-		return ((gate_fn)fn)(args[0], args[1], args[2], args[3], args[4], args[5]);
+	if (stack_bytes > FLEXOS_GATE_MAX_CARRY || sret_bytes > FLEXOS_GATE_MAX_CARRY)
+		flexos__abort("gate: a stub asks to carry %u bytes of stack arguments and %u of "
+			      "result, more than the %d flexos-link allows",
+			      stack_bytes, sret_bytes, FLEXOS_GATE_MAX_CARRY);
+	if (!flexos__proc_started || callee == (uint32_t)flexos__proc_self) {
+		/* In this process the callee writes the caller's sret pointer itself. */
+		flexos__proc_call(fn, &f->regs, stack_args, stack_bytes, &f->res);
+		return;
+	}
 	if (flexos__proc_check_pointers)
-		flexos__proc_check_args(args, fn, callee);
+		flexos__proc_check_args(f->regs.gpr, sret_bytes ? 1 : 0, fn, callee);
 	if (!my_chain)
 		my_chain = chain_alloc();
 
@@ -250,7 +277,11 @@ long flexos__proc_gate(const long *args, uintptr_t fn, uint32_t callee)
 
 	flush_stdio();
 	to->fn = fn;
-	memcpy(to->args, args, sizeof(to->args));
+	to->stack_bytes = stack_bytes;
+	to->sret_bytes = sret_bytes;
+	to->regs = f->regs;
+	if (stack_bytes)
+		memcpy(to->mem, stack_args, stack_bytes);
 	to->from = self;
 	to->from_gen = __atomic_load_n(&ctl->comp[self].gen, __ATOMIC_RELAXED);
 	post(to, LANE_REQ);
@@ -259,10 +290,15 @@ long flexos__proc_gate(const long *args, uintptr_t fn, uint32_t callee)
 	for (;;) {
 		uint32_t w = wait_lane(me, (int)callee, gen);
 		if (w == LANE_RET) {
-			long r = me->ret;
+			f->res = me->res;
+			if (sret_bytes) {
+				void *dst = (void *)(uintptr_t)f->regs.gpr[0];
+				memcpy(dst, me->mem, sret_bytes);
+				f->res.rax = (long)(uintptr_t)dst;
+			}
 			__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
 			flexos__gate_error = 0;
-			return r;
+			return;
 		}
 		if (w == LANE_REQ) {
 			serve(chain, me);
@@ -273,7 +309,9 @@ long flexos__proc_gate(const long *args, uintptr_t fn, uint32_t callee)
 			/* The callee crashed and was restarted (on_crash: restart). */
 			int st = __atomic_load_n(&ctl->comp[callee].exit_status, __ATOMIC_ACQUIRE);
 			flexos__gate_error = WIFSIGNALED(st) ? WTERMSIG(st) : SIGKILL;
-			return -1;
+			memset(&f->res, 0, sizeof(f->res));
+			f->res.rax = -1;
+			return;
 		}
 	}
 }
