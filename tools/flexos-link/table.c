@@ -94,19 +94,16 @@ static void write_shlibs(FILE *f, const struct flp_plan *plan)
 /*
  * Without a prototype the gate carries this many bytes of stack arguments
  * (8 eightbytes: up to 14 integer arguments, or small structs by value).
+ * A prototype's numbers are taken as given: proto.c already counts a
+ * variadic call's window beyond its named arguments.
  */
 #define ASSUMED_STACK_BYTES 64
-/*
- * A variadic call may pass more arguments than its prototype names: the
- * gate carries this many bytes of stack beyond the named ones.
- */
-#define VARIADIC_STACK_BYTES 64
 
 static uint32_t carry_stack_bytes(const struct flx_proto *p)
 {
 	if (p->source == FLX_PROTO_ASSUMED && p->stack_bytes == 0)
 		return ASSUMED_STACK_BYTES;
-	return p->stack_bytes + (p->variadic ? VARIADIC_STACK_BYTES : 0);
+	return p->stack_bytes;
 }
 
 /* Whether the gate leaves the caller's compartment (not the plain call). */
@@ -145,17 +142,6 @@ int flx_check_gates(const struct flp_plan *plan)
 				p->sret_size, FLEXOS_GATE_MAX_CARRY, gate->fn);
 			err = -EINVAL;
 		}
-		for (uint32_t a = 0; a < p->nargs && p->args; a++)
-			if (p->args[a].va_list) {
-				fprintf(stderr,
-					"%s: argument %u of %s is a va_list, which cannot "
-					"cross a gate that isolates (it points into the "
-					"caller's stack); call the variadic form of %s instead, "
-					"or put it in its caller's compartment\n",
-					gate->first_user ? gate->first_user : plan->cfg->path,
-					a + 1, gate->fn, gate->fn);
-				err = -EINVAL;
-			}
 	}
 	return err;
 }
