@@ -279,8 +279,13 @@
 	.globl	flexos__backend_gate
 	.hidden	flexos__backend_gate
 	.type	flexos__backend_gate, @function
+	/* Calls with integer registers only: the same fast path. */
+	.globl	flexos__backend_gate_int
+	.hidden	flexos__backend_gate_int
+	.type	flexos__backend_gate_int, @function
 	.balign	64
 flexos__backend_gate:
+flexos__backend_gate_int:
 	cmpq	$FLEXOS_GATE_ID_MASK, %r10	/* stack arguments or sret: */
 	ja	.Lcarry				/* the carry path */
 	movq	%rax, %xmm13			/* %al: vector registers of a variadic call */
@@ -341,6 +346,7 @@ flexos__backend_gate:
 	call	flexos__mpk_gate_violation
 	ud2
 	.size	flexos__backend_gate, .-flexos__backend_gate
+	.size	flexos__backend_gate_int, .-flexos__backend_gate_int
 
 /*
  * The gate of an image with shared stacks (every stack is key 0): the

@@ -12,6 +12,9 @@
  * results in the frame: rax, rdx, xmm0, xmm1 and what the callee left on
  * the x87 stack (a long double).
  *
+ * flexos__backend_gate_int, for calls with integer registers only, saves
+ * and carries those six and returns rax:rdx: the lean path.
+ *
  * Each process has its own stacks whatever the image says, and a newlib
  * compartment's process simply never touches glibc's memory, so the
  * entries for shared stacks (flexos__backend_gate_shared_stacks) and for
@@ -75,6 +78,31 @@ flexos__backend_gate_newlib:
 	.size	flexos__backend_gate, .-flexos__backend_gate
 	.size	flexos__backend_gate_shared_stacks, .-flexos__backend_gate_shared_stacks
 	.size	flexos__backend_gate_newlib, .-flexos__backend_gate_newlib
+
+	.globl	flexos__backend_gate_int
+	.type	flexos__backend_gate_int, @function
+	.balign	16
+flexos__backend_gate_int:
+	cmpb	%r10b, flexos__proc_self(%rip)
+	jne	1f
+	jmp	*%r11
+1:
+	pushq	%rbp
+	movq	%rsp, %rbp
+	subq	$48, %rsp
+	movq	%rdi, 0(%rsp)
+	movq	%rsi, 8(%rsp)
+	movq	%rdx, 16(%rsp)
+	movq	%rcx, 24(%rsp)
+	movq	%r8, 32(%rsp)
+	movq	%r9, 40(%rsp)
+	movq	%rsp, %rdi
+	movq	%r11, %rsi
+	movzbl	%r10b, %edx
+	call	flexos__proc_gate_int		/* returns rax:rdx */
+	leave
+	ret
+	.size	flexos__backend_gate_int, .-flexos__backend_gate_int
 
 /*
  * void flexos__proc_call(fn, regs, stack, nbytes, res): the server side's

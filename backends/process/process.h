@@ -89,9 +89,10 @@ struct flexos__lane {
 	int32_t from;      /* LANE_REQ: the caller's compartment */
 	uint32_t from_gen; /* LANE_REQ: generation of that compartment's process */
 	uintptr_t fn;
+	uint32_t int_only;               /* LANE_REQ: integer registers in, rax:rdx out */
 	uint32_t stack_bytes;            /* LANE_REQ: bytes of stack arguments in mem */
 	uint32_t sret_bytes;             /* LANE_REQ: size of the sret result, returned in mem */
-	struct flexos__proc_regs regs;   /* LANE_REQ */
+	struct flexos__proc_regs regs;   /* LANE_REQ (only gpr when int_only) */
 	struct flexos__proc_results res; /* LANE_RET */
 	/* LANE_REQ: the stack arguments; LANE_RET: the sret result. */
 	unsigned char mem[FLEXOS_GATE_MAX_CARRY] __attribute__((aligned(16)));
@@ -166,6 +167,17 @@ static inline struct flexos__lane *flexos__lane_of(unsigned chain, unsigned comp
  */
 void flexos__proc_gate(struct flexos__gate_frame *f, uintptr_t fn, uint64_t r10,
 		       const void *stack_args);
+
+/* rax:rdx, as a function returns a pair of integers. */
+struct flexos__proc_pair {
+	long rax, rdx;
+};
+
+/*
+ * The C half of flexos__backend_gate_int: a call with the six integer
+ * argument registers args and a result in rax:rdx only.
+ */
+struct flexos__proc_pair flexos__proc_gate_int(const long *args, uintptr_t fn, uint32_t callee);
 
 /*
  * gate.S: calls fn with the registers r, the nbytes (a multiple of 8) at

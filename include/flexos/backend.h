@@ -13,7 +13,9 @@
  *   flexos__backend_gate_shared_stacks  the same for images with shared
  *                         stacks (stack: shared);
  *   flexos__backend_gate_newlib  the same for images with a compartment
- *                         that has libc: newlib (it may run without key 0).
+ *                         that has libc: newlib (it may run without key 0);
+ *   flexos__backend_gate_int  flexos__backend_gate for calls with integer
+ *                         registers only.
  *
  * flexos-link writes an image descriptor (struct flexos_image) into each
  * image; it points at flexos__backend, which is how the backend archive is
@@ -257,6 +259,16 @@ extern const struct flexos_backend flexos__backend;
  * larger call is refused by flexos-link.
  */
 void flexos__backend_gate(void);
+
+/*
+ * flexos__backend_gate for a call whose prototype flexos-link knows to
+ * pass integer registers only and return in rax:rdx only (nothing on the
+ * stack, no sret, no vector or x87 register, no variadic %al): a backend
+ * may carry just those (the process backend's lean path). flexos-link
+ * uses it only where it would use flexos__backend_gate; a backend with
+ * nothing to save makes it an alias of flexos__backend_gate.
+ */
+void flexos__backend_gate_int(void);
 
 /*
  * The entry of the gate stubs of an image whose compartments all say

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <flexos/backend.h>
 
@@ -147,6 +148,18 @@ int flx_check_gates(const struct flp_plan *plan)
 }
 
 /*
+ * proto.c's: whether a call passes integer registers only and returns in
+ * rax:rdx only. Weak, so that without the prototype code linked in (NULL)
+ * every gate takes the entry that carries everything.
+ */
+extern bool flx_proto_int_regs_only(const struct flx_proto *p) __attribute__((weak));
+
+static bool int_regs_only(const struct flx_proto *p)
+{
+	return flx_proto_int_regs_only && flx_proto_int_regs_only(p);
+}
+
+/*
  * The stub's %r10 (contract in <flexos/backend.h>): the id, and in the
  * upper bits what the call passes in memory; exactly the id for calls
  * with register arguments only.
@@ -195,6 +208,9 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 		 * refuses its calls into shared libraries).
 		 */
 		bool direct_address = has_newlib && !gate->in_shlib;
+		const char *to = entry;
+		if (!strcmp(entry, "flexos__backend_gate") && int_regs_only(&gate->proto))
+			to = "flexos__backend_gate_int";
 		fprintf(f,
 			"\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n\t.balign 16\n%s:\n"
 			"\t%s %s%s(%%rip), %%r11\n"
@@ -203,7 +219,7 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 			"\t.size %s, .-%s\n",
 			gate->symbol, gate->symbol, gate->symbol, gate->symbol,
 			direct_address ? "leaq" : "movq", gate->target,
-			direct_address ? "" : "@GOTPCREL", gate_r10(gate), entry, gate->symbol,
+			direct_address ? "" : "@GOTPCREL", gate_r10(gate), to, gate->symbol,
 			gate->symbol);
 	}
 }
