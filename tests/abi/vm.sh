@@ -1,7 +1,9 @@
 #!/bin/sh
-# tests/abi under intel-mpk, private and shared stacks, in one boot of the
-# emulated-PKU VM (tests/vm/run; natively where the host has PKU): each
-# case must print what the plain build prints (see abi.sh).
+# tests/abi under intel-mpk, private and shared stacks, and with abilib in
+# a 'libc: newlib' compartment (which runs without key 0: the newlib gate)
+# when newlib is built, in one boot of the emulated-PKU VM (tests/vm/run;
+# natively where the host has PKU): each case must print what the plain
+# build prints (see abi.sh).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "$top_srcdir/tests/abi/lib.sh"
 
@@ -13,8 +15,25 @@ with_mechanism "$ABI/abi.yaml" intel-mpk |
 "$FLEXOS_LINK" -c "$WORK/shared.yaml" -o "$WORK/abi-mpk-shared" "$WORK/app.o" "$WORK/libabi.a" ||
 	fail "cannot link the shared-stacks image"
 
+images="abi-mpk abi-mpk-shared"
+# abilib compiled against newlib, in a newlib compartment (docs/newlib.md).
+. "$top_builddir/tests/newlib/config.sh"
+if [ "$NEWLIB_ENABLED" = yes ]; then
+	# shellcheck disable=SC2086
+	$CC $NEWLIB_CFLAGS -O2 -fPIE -g -Wall -Wextra -Werror -c -o "$WORK/nl-abilib.o" \
+		"$ABI/abilib.c" || fail "cannot compile abilib against newlib"
+	with_mechanism "$ABI/abi.yaml" intel-mpk |
+		awk '{ print } /^- lib:/ { lib = 1 } lib && /mechanism:/ { print "  libc: newlib"; lib = 0 }' |
+		sed 's/inputs: \[libabi.a\]/inputs: [nl-abilib.o]/' >"$WORK/newlib.yaml"
+	(cd "$WORK" && "$FLEXOS_LINK" -c newlib.yaml -o abi-mpk-newlib app.o nl-abilib.o) ||
+		fail "cannot link the image with a newlib compartment"
+	images="$images abi-mpk-newlib"
+else
+	echo "# newlib is not built: no image with a newlib compartment"
+fi
+
 : >"$WORK/script"
-for img in abi-mpk abi-mpk-shared; do
+for img in $images; do
 	while read -r c; do
 		echo "$WORK/$img $c" >>"$WORK/script"
 	done <"$WORK/cases"
@@ -24,8 +43,7 @@ libgcc=$(${CC:-cc} -print-file-name=libgcc_s.so.1 2>/dev/null)
 case $libgcc in /*) [ -f "$libgcc" ] && files="--file $libgcc" ;; esac
 set +e
 # shellcheck disable=SC2086
-"$top_srcdir/tests/vm/run" --timeout 600 $files --file "$WORK/abi-mpk" --file "$WORK/abi-mpk-shared" \
-	--script "$WORK/script" >"$WORK/out" 2>&1
+"$top_srcdir/tests/vm/run" --timeout 600 $files --script "$WORK/script" >"$WORK/out" 2>&1
 st=$?
 set -e
 case $st in
@@ -36,7 +54,7 @@ esac
 
 # Command N's output, and its status line when it failed.
 n=0
-for img in abi-mpk abi-mpk-shared; do
+for img in $images; do
 	mkdir "$WORK/$img.out"
 	while read -r c; do
 		n=$((n + 1))
@@ -48,4 +66,5 @@ for img in abi-mpk abi-mpk-shared; do
 done
 compare "intel-mpk" "$WORK/abi-mpk.out"
 compare "intel-mpk, shared stacks" "$WORK/abi-mpk-shared.out"
+[ ! -d "$WORK/abi-mpk-newlib.out" ] || compare "intel-mpk, newlib compartment" "$WORK/abi-mpk-newlib.out"
 [ "$failed" = 0 ] || fail "$failed case(s) differ from the plain build"
