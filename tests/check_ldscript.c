@@ -4,11 +4,15 @@
  * (tools/flexos-link/table.c), for a plan built by hand.
  */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <flexos/backend.h>
+
 #include "ldscript.h"
+#include "proto.h"
 #include "suites.h"
 #include "table.h"
 
@@ -139,9 +143,10 @@ END_TEST
 START_TEST(test_stub_only_for_crossing_gates)
 {
 	char *s = written(flx_write_table);
+	/* No prototype: the conservative 64 bytes (8 eightbytes) of stack arguments. */
 	ck_assert_contains(s, "__flexos_gate__libz__deflate:\n"
 			      "\tmovq deflate@GOTPCREL(%rip), %r11\n"
-			      "\tmovl $1, %r10d\n"
+			      "\tmovl $0x801, %r10d\n"
 			      "\tjmp flexos__backend_gate\n");
 	ck_assert_ptr_null(strstr(s, "__flexos_gate__libz__crc32"));
 	free(s);
@@ -155,10 +160,65 @@ START_TEST(test_shared_stack_images_use_the_shared_gate)
 	comps[1].stack = FLC_STACK_SHARED;
 	char *s = written(flx_write_table);
 	comps[0].stack = FLC_STACK_PRIVATE;
-	ck_assert_contains(s, "\tmovl $1, %r10d\n"
+	ck_assert_contains(s, "\tmovl $0x801, %r10d\n"
 			      "\tjmp flexos__backend_gate_shared_stacks\n");
 	ck_assert_ptr_null(strstr(s, "jmp flexos__backend_gate\n"));
 	free(s);
+}
+END_TEST
+
+/* The stub of deflate, written with the prototype p. */
+static char *stub_with(struct flx_proto p)
+{
+	gates[0].proto = p;
+	char *s = written(flx_write_table);
+	gates[0].proto = (struct flx_proto){0};
+	return s;
+}
+
+START_TEST(test_stub_carries_what_the_prototype_says)
+{
+	/* Registers only: %r10 is the id alone, the gates' fast path. */
+	char *s = stub_with((struct flx_proto){.source = FLX_PROTO_DWARF});
+	ck_assert_contains(s, "\tmovl $0x1, %r10d\n\tjmp flexos__backend_gate\n");
+	free(s);
+	/* 16 bytes of stack arguments (2 eightbytes), a 20-byte sret result (3). */
+	s = stub_with(
+	    (struct flx_proto){.source = FLX_PROTO_HEADER, .stack_bytes = 16, .sret_size = 20});
+	ck_assert_contains(s, "\tmovl $0x30201, %r10d\n");
+	free(s);
+	/* Variadic: proto.c counts the window beyond the named arguments. */
+	s = stub_with(
+	    (struct flx_proto){.source = FLX_PROTO_DWARF, .variadic = true, .stack_bytes = 72});
+	ck_assert_contains(s, "\tmovl $0x901, %r10d\n");
+	free(s);
+	/* A prototype read as "assumed" but with numbers: taken as given. */
+	s = stub_with((struct flx_proto){.source = FLX_PROTO_ASSUMED, .stack_bytes = 128});
+	ck_assert_contains(s, "\tmovl $0x1001, %r10d\n");
+	free(s);
+}
+END_TEST
+
+START_TEST(test_gates_that_cannot_carry_are_refused)
+{
+	const struct {
+		struct flx_proto p;
+		int expected;
+	} cases[] = {
+	    {{.source = FLX_PROTO_DWARF, .stack_bytes = FLEXOS_GATE_MAX_CARRY}, 0},
+	    {{.source = FLX_PROTO_DWARF, .stack_bytes = FLEXOS_GATE_MAX_CARRY + 8}, -EINVAL},
+	    {{.source = FLX_PROTO_DWARF, .sret_size = FLEXOS_GATE_MAX_CARRY}, 0},
+	    {{.source = FLX_PROTO_DWARF, .sret_size = FLEXOS_GATE_MAX_CARRY + 1}, -EINVAL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		gates[0].proto = cases[i].p;
+		ck_assert_msg(flx_check_gates(&plan) == cases[i].expected, "case %zu", i);
+		/* A direct gate is the plain call: it carries anything. */
+		gates[0].direct = true;
+		ck_assert_int_eq(flx_check_gates(&plan), 0);
+		gates[0].direct = false;
+	}
+	gates[0].proto = (struct flx_proto){0};
 }
 END_TEST
 
@@ -173,6 +233,8 @@ Suite *ldscript_suite(void)
 	tcase_add_test(tc, test_table_layout);
 	tcase_add_test(tc, test_stub_only_for_crossing_gates);
 	tcase_add_test(tc, test_shared_stack_images_use_the_shared_gate);
+	tcase_add_test(tc, test_stub_carries_what_the_prototype_says);
+	tcase_add_test(tc, test_gates_that_cannot_carry_are_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -55,5 +55,8 @@ EXTRA_DIST += tests/no-check.sh tests/integration/lib.sh \
 # Unmodified libraries (automatic gates, sandboxes, examples).
 include tests/integration/local.mk
 
+# The calling convention across gates (tests/abi).
+include tests/abi/local.mk
+
 # The kvserver example in a network namespace (examples/kvserver).
 include tests/kvserver/local.mk

@@ -2,9 +2,11 @@
  * The intel-mpk gate: the only code of the image that writes PKRU (with
  * flexos__mpk_enter and flexos__mpk_run_on below).
  *
- * Entry (from a stub of flexos-link): %r11 = callee, %r10 = callee's
- * compartment id, arguments in rdi, rsi, rdx, rcx, r8, r9, the caller's
- * return address at (%rsp). The gate
+ * Entry (from a stub of flexos-link, contract in <flexos/backend.h>):
+ * %r11 = callee, %r10 = callee's compartment id (and, above bit 7, what
+ * the call passes in memory: see CARRY_PATH), arguments in rdi, rsi, rdx,
+ * rcx, r8, r9, %rax and xmm0-7, the caller's return address at (%rsp).
+ * For a call with register arguments only, the gate
  *   1. records the caller's stack pointer in sp[caller] and moves to
  *      sp[callee], this thread's stack in the callee (allocated on first
  *      entry by flexos__mpk_gate_slow);
@@ -18,14 +20,18 @@
  * Nested gates and callbacks (A -> B -> A -> B) work because sp[] always
  * says where each suspended compartment's stack continues.
  *
- * Fast path: 40 instructions besides the two WRPKRUs (see
- * docs/threat-model.md for how it was counted).
+ * Fast path: 44 instructions besides the two WRPKRUs (see
+ * docs/threat-model.md for how it was counted; 40 before the gate
+ * carried %rax and sent calls with stack arguments down a path of their
+ * own).
  *
  * flexos__backend_gate_shared_stacks, below, is the gate of images with
  * shared stacks: the same without the stack switch; and
  * flexos__backend_gate_newlib the gate of images whose newlib
  * compartments run without key 0.
  */
+#include <flexos/backend.h>
+
 #include "mpk.h"
 
 #define WRPKRU .byte 0x0f, 0x01, 0xef
@@ -53,8 +59,9 @@
 .endm
 
 /*
- * Around a C call on a gate's slow path: the callee's arguments and the
- * stub's %r10/%r11 survive it, and the stack stays 16-byte aligned.
+ * Around a C call on a gate's slow path: everything the callee may receive
+ * (the argument registers, %rax, xmm0-7) and the stub's %r10/%r11 survive
+ * it, and the stack stays 16-byte aligned.
  */
 .macro SAVE_GATE_REGS
 	pushq	%rdi
@@ -65,14 +72,45 @@
 	pushq	%r9
 	pushq	%r10
 	pushq	%r11
-	subq	$8, %rsp
+	pushq	%rax
+	subq	$128, %rsp
+	movdqu	%xmm0, 0(%rsp)
+	movdqu	%xmm1, 16(%rsp)
+	movdqu	%xmm2, 32(%rsp)
+	movdqu	%xmm3, 48(%rsp)
+	movdqu	%xmm4, 64(%rsp)
+	movdqu	%xmm5, 80(%rsp)
+	movdqu	%xmm6, 96(%rsp)
+	movdqu	%xmm7, 112(%rsp)
+.endm
+
+.macro RESTORE_GATE_REGS
+	movdqu	0(%rsp), %xmm0
+	movdqu	16(%rsp), %xmm1
+	movdqu	32(%rsp), %xmm2
+	movdqu	48(%rsp), %xmm3
+	movdqu	64(%rsp), %xmm4
+	movdqu	80(%rsp), %xmm5
+	movdqu	96(%rsp), %xmm6
+	movdqu	112(%rsp), %xmm7
+	addq	$128, %rsp
+	popq	%rax
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rcx
+	popq	%rdx
+	popq	%rsi
+	popq	%rdi
 .endm
 
 /*
  * The way out of every gate: the callee's result (kept in xmm14/xmm15
  * across the PKRU switch) back in rax/rdx, and nothing else of the
  * callee's: the argument registers are cleared, rcx is 0 after WRPKRU,
- * r10 and r11 hold compartment ids.
+ * r10 and r11 hold compartment ids. xmm0, xmm1 and st(0) are results
+ * the gate never touches.
  */
 .macro RETURN_RESULT
 	movq	%xmm14, %rax
@@ -84,24 +122,173 @@
 	ret
 .endm
 
-.macro RESTORE_GATE_REGS
+/*
+ * Calls with stack arguments or an sret result (%r10 above the id: see
+ * <flexos/backend.h>). The callee's PKRU cannot read the caller's stack,
+ * and the caller's cannot write the callee's, so the arguments cross
+ * through this thread's carry page (mpk.h), which both can reach:
+ *   1. the register arguments and %rax wait in xmm8-14 (rep movsq and
+ *      WRPKRU need rdi, rsi, rcx, eax, edx), %r10 is split into the id
+ *      and the carry (in r9);
+ *   2. under the caller's PKRU: stack arguments to the carry page; the
+ *      caller's sret pointer and the carry pushed on the caller's stack,
+ *      where the callee cannot change them;
+ *   3. onto the callee's stack and PKRU (checked); there: the caller's id,
+ *      the caller's rbx and the carry, then rbx = that frame (rbx is
+ *      callee-saved: it survives the call), an sret buffer, the stack
+ *      arguments copied from the carry page, 16-byte aligned, and the
+ *      registers back; the call;
+ *   4. on return, under the callee's PKRU: the sret result to the carry
+ *      page; back onto the caller's stack and PKRU (checked), and from
+ *      the carry page to the caller's pointer, which is returned in rax.
+ * Between the checked WRPKRUs the gate reads no memory but the carry page
+ * and the stack of the side whose PKRU is in force, and in images with
+ * newlib compartments (newlib=1) it opens key 0 for its bookkeeping as
+ * the register-only path does. slow: where to go when this thread has no
+ * stack in the callee or no carry page yet, with the registers as at the
+ * gate's entry.
+ */
+.macro CARRY_PATH entry_checked, exit_checked, newlib, slow
+	movq	%rdi, %xmm8
+	movq	%rsi, %xmm9
+	movq	%rdx, %xmm10
+	movq	%rcx, %xmm11
+	movq	%r8, %xmm12
+	movq	%r9, %xmm13
+	movq	%rax, %xmm14
+.if \newlib
+	OPEN_KEY0
+.endif
+	movq	%r10, %r9			/* the carry */
+	movzbl	%r10b, %r10d			/* the id */
+	movq	T(MPK_T_CARRY), %r8
+	testq	%r8, %r8
+	jz	1f
+	cmpq	$0, T(MPK_T_SP)(,%r10,8)
+	jne	2f
+1:	movq	%r9, %r10
+	movq	%xmm8, %rdi
+	movq	%xmm9, %rsi
+	movq	%xmm10, %rdx
+	movq	%xmm11, %rcx
+	movq	%xmm12, %r8
+	movq	%xmm13, %r9
+	movq	%xmm14, %rax
+	jmp	\slow
+2:	movl	%r9d, %ecx			/* the caller's stack arguments */
+	shrl	$FLEXOS_GATE_STACK_SHIFT, %ecx
+	movzbl	%cl, %ecx
+	leaq	8(%rsp), %rsi
+	movq	%r8, %rdi
+	rep movsq
+	movq	%xmm8, %rax
+	pushq	%rax				/* the caller's sret pointer */
+	pushq	%r9
+	movq	T(MPK_T_CUR), %rdi		/* the caller's id */
+	movq	%rsp, T(MPK_T_SP)(,%rdi,8)
+	movq	T(MPK_T_SP)(,%r10,8), %rsp
+	movq	%r10, T(MPK_T_CUR)
+	SWITCH_PKRU \entry_checked
+	pushq	%rdi
+	pushq	%rbx
+	pushq	%r9
+	movq	%rsp, %rbx
+	movl	%r9d, %ecx			/* the sret buffer, on the callee's side */
+	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
+	movzbl	%cl, %ecx
+	leal	1(%rcx), %edx
+	andl	$-2, %edx
+	shll	$3, %edx
+	subq	%rdx, %rsp
+	jrcxz	3f
+	movq	%rsp, %xmm8
+3:	movl	%r9d, %ecx			/* the stack arguments */
+	shrl	$FLEXOS_GATE_STACK_SHIFT, %ecx
+	movzbl	%cl, %ecx
+	leal	1(%rcx), %edx
+	andl	$-2, %edx
+	shll	$3, %edx
+	subq	%rdx, %rsp
+	movq	%rsp, %rdi
+	movq	%r8, %rsi
+	rep movsq
+	movq	%xmm8, %rdi
+	movq	%xmm9, %rsi
+	movq	%xmm10, %rdx
+	movq	%xmm11, %rcx
+	movq	%xmm12, %r8
+	movq	%xmm13, %r9
+	movq	%xmm14, %rax
+	call	*%r11
+
+	movq	%rax, %xmm14			/* the result */
+	movq	%rdx, %xmm15
+.if \newlib
+	OPEN_KEY0
+.endif
+	movq	T(MPK_T_CARRY), %r8
+	movl	(%rbx), %ecx			/* the sret result, to the carry page */
+	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
+	movzbl	%cl, %ecx
+	jrcxz	4f
+	leal	1(%rcx), %edx
+	andl	$-2, %edx
+	shll	$3, %edx
+	movq	%rbx, %rsi
+	subq	%rdx, %rsi
+	movq	%r8, %rdi
+	rep movsq
+4:	movq	%rbx, %rsp
 	addq	$8, %rsp
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rcx
-	popq	%rdx
-	popq	%rsi
-	popq	%rdi
+	popq	%rbx
+	popq	%r10				/* caller's id */
+	movq	T(MPK_T_CUR), %r11		/* callee's id */
+	movq	%rsp, T(MPK_T_SP)(,%r11,8)
+	movq	%r10, T(MPK_T_CUR)
+	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* back on the caller's stack */
+	SWITCH_PKRU \exit_checked
+	popq	%rcx				/* the carry */
+	popq	%rdi				/* the caller's sret pointer */
+	movq	%xmm14, %rax
+	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
+	movzbl	%cl, %ecx
+	jrcxz	5f
+	movq	%rdi, %rax
+	movq	%r8, %rsi
+	rep movsq
+5:	movq	%xmm15, %rdx
+	xorl	%esi, %esi
+	xorl	%edi, %edi
+	xorl	%r8d, %r8d
+	xorl	%r9d, %r9d
+	ret
+.endm
+
+/*
+ * Opens key 0 on top of the PKRU in force (images with newlib
+ * compartments): see flexos__backend_gate_newlib. Clobbers eax, ecx, edx.
+ */
+.macro OPEN_KEY0
+	xorl	%ecx, %ecx
+	RDPKRU				/* eax = PKRU, edx = 0 */
+	andl	$~3, %eax
+	WRPKRU
 .endm
 
 	.text
 	.globl	flexos__backend_gate
 	.hidden	flexos__backend_gate
 	.type	flexos__backend_gate, @function
+	/* Calls with integer registers only: the same fast path. */
+	.globl	flexos__backend_gate_int
+	.hidden	flexos__backend_gate_int
+	.type	flexos__backend_gate_int, @function
 	.balign	64
 flexos__backend_gate:
+flexos__backend_gate_int:
+	cmpq	$FLEXOS_GATE_ID_MASK, %r10	/* stack arguments or sret: */
+	ja	.Lcarry				/* the carry path */
+	movq	%rax, %xmm13			/* %al: vector registers of a variadic call */
 	movq	T(MPK_T_CUR), %rax		/* caller's id */
 	movq	%rsp, T(MPK_T_SP)(,%rax,8)	/* sp[caller] = caller's stack */
 	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* the callee's stack of this thread */
@@ -114,6 +301,7 @@ flexos__backend_gate:
 	movq	%r10, T(MPK_T_CUR)
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
+	movq	%xmm13, %rax
 	call	*%r11
 
 	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
@@ -126,12 +314,17 @@ flexos__backend_gate:
 	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* back on the caller's stack */
 	RETURN_RESULT
 
+.Lcarry:
+	CARRY_PATH flexos__mpk_gate_carry_entry_checked, flexos__mpk_gate_carry_exit_checked, 0, .Lslow_here
+
 	/* No stack in the callee yet: back to the caller's stack, let C
 	 * allocate one (and set up this thread), then start over. */
 .Lslow:
 	movq	T(MPK_T_SP)(,%rax,8), %rsp
+	movq	%xmm13, %rax
+.Lslow_here:
 	SAVE_GATE_REGS
-	movq	%r10, %rdi
+	movzbl	%r10b, %edi
 	call	flexos__mpk_gate_slow
 	RESTORE_GATE_REGS
 	jmp	flexos__backend_gate
@@ -153,14 +346,23 @@ flexos__backend_gate:
 	call	flexos__mpk_gate_violation
 	ud2
 	.size	flexos__backend_gate, .-flexos__backend_gate
+	.size	flexos__backend_gate_int, .-flexos__backend_gate_int
 
 /*
  * The gate of an image with shared stacks (every stack is key 0): the
  * callee runs on the caller's stack, so only PKRU and the running
  * compartment change. The caller's id is pushed below the return address
  * as in the private gate, and each WRPKRU is checked the same way.
- * Fast path: 35 instructions besides the two WRPKRUs (attack --count
+ * Fast path: 39 instructions besides the two WRPKRUs (attack --count
  * shared).
+ *
+ * The gate's own pushes move the stack arguments away from where the
+ * callee expects them (right above its return address), so a call with
+ * stack arguments or an sret result takes .Lshared_carry: on the same
+ * stack, below a frame of the gate's, the arguments are copied again
+ * and a buffer receives the sret result, which is copied to the caller's
+ * pointer once the caller's PKRU is back (the caller's pointer may be
+ * memory only the caller may write).
  */
 	.globl	flexos__backend_gate_shared_stacks
 	.hidden	flexos__backend_gate_shared_stacks
@@ -169,13 +371,17 @@ flexos__backend_gate:
 flexos__backend_gate_shared_stacks:
 	cmpq	$0, T(MPK_T_READY)		/* a new thread: set it up first */
 	je	.Lshared_init
+	cmpq	$FLEXOS_GATE_ID_MASK, %r10	/* stack arguments or sret */
+	ja	.Lshared_carry
 	movq	%rdx, %xmm14			/* WRPKRU needs ecx = edx = 0 */
 	movq	%rcx, %xmm15
+	movq	%rax, %xmm13			/* and eax */
 	pushq	T(MPK_T_CUR)			/* the caller's id, for the way back */
 	SWITCH_PKRU flexos__mpk_gate_shared_entry_checked
 	movq	%r10, T(MPK_T_CUR)
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
+	movq	%xmm13, %rax
 	call	*%r11
 
 	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
@@ -185,6 +391,80 @@ flexos__backend_gate_shared_stacks:
 	movq	%r10, T(MPK_T_CUR)
 	xorl	%r11d, %r11d			/* r10 holds an id; r11 is cleared too */
 	RETURN_RESULT
+
+	/*
+	 * Frame (rbx): 0 padding, 8 the caller's id, 16 the carry, 24 the
+	 * caller's sret pointer (rdi), 32 the caller's rbx; below it the sret
+	 * buffer and the stack arguments.
+	 */
+.Lshared_carry:
+	movq	%rdx, %xmm10
+	movq	%rcx, %xmm11
+	movq	%rax, %xmm13
+	movq	%rsi, %xmm9
+	movq	%rdi, %xmm8
+	pushq	%rbx
+	pushq	%rdi
+	pushq	%r10
+	pushq	T(MPK_T_CUR)
+	subq	$8, %rsp
+	movq	%rsp, %rbx
+	movl	%r10d, %ecx			/* the sret buffer */
+	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
+	movzbl	%cl, %ecx
+	leal	1(%rcx), %edx
+	andl	$-2, %edx
+	shll	$3, %edx
+	subq	%rdx, %rsp
+	jrcxz	1f
+	movq	%rsp, %xmm8
+1:	movl	%r10d, %ecx			/* the stack arguments, from above the return address */
+	shrl	$FLEXOS_GATE_STACK_SHIFT, %ecx
+	movzbl	%cl, %ecx
+	leal	1(%rcx), %edx
+	andl	$-2, %edx
+	shll	$3, %edx
+	subq	%rdx, %rsp
+	movq	%rsp, %rdi
+	leaq	48(%rbx), %rsi
+	rep movsq
+	movzbl	%r10b, %r10d
+	SWITCH_PKRU flexos__mpk_gate_shared_carry_entry_checked
+	movq	%r10, T(MPK_T_CUR)
+	movq	%xmm8, %rdi
+	movq	%xmm9, %rsi
+	movq	%xmm10, %rdx
+	movq	%xmm11, %rcx
+	movq	%xmm13, %rax
+	call	*%r11
+
+	movq	%rax, %xmm14			/* the result */
+	movq	%rdx, %xmm15
+	movq	8(%rbx), %r10			/* caller's id */
+	SWITCH_PKRU flexos__mpk_gate_shared_carry_exit_checked
+	movq	%r10, T(MPK_T_CUR)
+	movq	%xmm14, %rax
+	movl	16(%rbx), %ecx			/* the sret result, to the caller's pointer */
+	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
+	movzbl	%cl, %ecx
+	jrcxz	2f
+	leal	1(%rcx), %edx
+	andl	$-2, %edx
+	shll	$3, %edx
+	movq	%rbx, %rsi
+	subq	%rdx, %rsi
+	movq	24(%rbx), %rdi
+	movq	%rdi, %rax
+	rep movsq
+2:	leaq	40(%rbx), %rsp
+	movq	32(%rbx), %rbx
+	xorl	%r11d, %r11d
+	movq	%xmm15, %rdx
+	xorl	%esi, %esi
+	xorl	%edi, %edi
+	xorl	%r8d, %r8d
+	xorl	%r9d, %r9d
+	ret
 
 	/* This thread's state (pkru[], cur) does not exist yet. */
 .Lshared_init:
@@ -209,22 +489,20 @@ flexos__backend_gate_shared_stacks:
  * The WRPKRU of step 1 is not checked: it can only be reached on the way
  * to a checked one (step 3, or the C slow path and then step 3), and no
  * code but the gate's runs in between, so a jump to it with a forged %eax
- * gains nothing a gate call would not give.
+ * gains nothing a gate call would not give. Calls with stack arguments or
+ * an sret result take the carry path of flexos__backend_gate, with the
+ * same two openings of key 0.
  */
-.macro OPEN_KEY0
-	xorl	%ecx, %ecx
-	RDPKRU				/* eax = PKRU, edx = 0 */
-	andl	$~3, %eax
-	WRPKRU
-.endm
-
 	.globl	flexos__backend_gate_newlib
 	.hidden	flexos__backend_gate_newlib
 	.type	flexos__backend_gate_newlib, @function
 	.balign	64
 flexos__backend_gate_newlib:
+	cmpq	$FLEXOS_GATE_ID_MASK, %r10	/* stack arguments or sret */
+	ja	.Lnewlib_carry
 	movq	%rdx, %xmm14			/* RDPKRU and WRPKRU need ecx, edx */
 	movq	%rcx, %xmm15
+	movq	%rax, %xmm12			/* and eax */
 	OPEN_KEY0
 	movq	T(MPK_T_CUR), %rax		/* caller's id */
 	movq	%rsp, T(MPK_T_SP)(,%rax,8)	/* sp[caller] = caller's stack */
@@ -238,6 +516,7 @@ flexos__backend_gate_newlib:
 	pushq	%rax
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
+	movq	%xmm12, %rax
 	call	*%r11
 
 	movq	%rax, %xmm14			/* the result */
@@ -251,14 +530,19 @@ flexos__backend_gate_newlib:
 	SWITCH_PKRU flexos__mpk_gate_newlib_exit_checked
 	RETURN_RESULT
 
+.Lnewlib_carry:
+	CARRY_PATH flexos__mpk_gate_newlib_carry_entry_checked, flexos__mpk_gate_newlib_carry_exit_checked, 1, .Lnewlib_slow_here
+
 	/* No stack in the callee yet: as in flexos__backend_gate, with key 0
 	 * open (the C code needs it), then start over. */
 .Lnewlib_slow:
 	movq	T(MPK_T_SP)(,%rax,8), %rsp
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
+	movq	%xmm12, %rax
+.Lnewlib_slow_here:
 	SAVE_GATE_REGS
-	movq	%r10, %rdi
+	movzbl	%r10b, %edi
 	call	flexos__mpk_gate_slow
 	RESTORE_GATE_REGS
 	jmp	flexos__backend_gate_newlib

@@ -114,6 +114,22 @@ static void drop_rseq(void)
 	__atomic_store_n(&area->cpu_id, RSEQ_CPU_ID_UNINITIALIZED, __ATOMIC_RELAXED);
 }
 
+/* The thread's carry page (mpk.h), with the signal stack's key; NULL if none could be made. */
+static void carry_page(struct mpk_thread *t)
+{
+	void *p =
+	    mmap(NULL, MPK_CARRY_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	if (flexos__mpk_shared_key &&
+	    pkey_mprotect(p, MPK_CARRY_SIZE, PROT_READ | PROT_WRITE, flexos__mpk_shared_key)) {
+		munmap(p, MPK_CARRY_SIZE);
+		return;
+	}
+	t->carry = p;
+}
+
 struct mpk_thread *flexos__mpk_self(void)
 {
 	struct mpk_thread *t = &flexos__mpk_thread;
@@ -129,6 +145,7 @@ struct mpk_thread *flexos__mpk_self(void)
 	t->cur = compartment_of_pkru(flexos__mpk_rdpkru());
 	t->ready = 1;
 	flexos__mpk_altstack(t);
+	carry_page(t);
 	if (flexos__mpk_shared_key)
 		drop_rseq();
 	return t;
@@ -153,6 +170,9 @@ void flexos__mpk_gate_slow(uint64_t callee)
 	if (callee >= flexos__mpk_ncomp)
 		flexos__abort("gate: no compartment %lu in this image (%u compartments)",
 			      (unsigned long)callee, flexos__mpk_ncomp);
+	if (!t->carry)
+		flexos__abort("gate: cannot map this thread's carry page for stack arguments: %s",
+			      strerror(errno));
 	if (t->sp[callee])
 		return;
 	char *top = (char *)flexos__mpk_spare_stack(callee);
@@ -164,7 +184,7 @@ void flexos__mpk_gate_slow(uint64_t callee)
 	t->stack_lo[callee] = (uintptr_t)top - MPK_STACK_SIZE;
 	t->stack_hi[callee] = (uintptr_t)top;
 	/* A gate entry expects rsp = 8 (mod 16), as right after a call. */
-	t->sp[callee] = (uint64_t)(uintptr_t)top - 8;
+	t->sp[callee] = (uint64_t)(uintptr_t)top - MPK_STACK_HEADROOM - 8;
 }
 
 void flexos__mpk_gate_violation(uint64_t written, uint64_t id)
@@ -374,7 +394,7 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 	t->stack_lo[def] = (uintptr_t)top - MPK_MAIN_STACK_SIZE;
 	t->stack_hi[def] = (uintptr_t)top;
 	t->cur = def;
-	return flexos__mpk_run_on(main_fn, argc, argv, envp, top, def);
+	return flexos__mpk_run_on(main_fn, argc, argv, envp, top - MPK_STACK_HEADROOM, def);
 }
 
 static int mpk_current(void)

@@ -23,6 +23,23 @@
 #define MPK_T_READY       (MPK_T_PKRU + 4 * MPK_SLOTS)       /* uint64: initialised */
 #define MPK_T_ALTSTACK    (MPK_T_READY + 8 + 16 * MPK_SLOTS) /* key-0 signal stack */
 #define MPK_ALTSTACK_SIZE (64 * 1024)
+#define MPK_T_CARRY       (MPK_T_ALTSTACK + 8) /* the carry page */
+
+/*
+ * The carry page of a thread: where a gate copies stack arguments and an
+ * sret result between two compartments that cannot read each other's
+ * stacks. It has the key of the signal stack (reachable from every
+ * compartment) and holds any size %r10 can encode (255 eightbytes).
+ */
+#define MPK_CARRY_SIZE 4096
+
+/*
+ * Bytes left unused above the first frame of every stack the backend
+ * makes: a gate may copy a conservative window of stack arguments
+ * (flexos-link's, for callees without a prototype) from above its
+ * caller's frame, which must stay mapped.
+ */
+#define MPK_STACK_HEADROOM 128
 
 /* Stack of each compartment for each thread (main's default stack: 8 MiB). */
 #define MPK_STACK_SIZE      (1024 * 1024)
@@ -56,6 +73,7 @@ struct mpk_thread {
 	uintptr_t stack_lo[MPK_SLOTS]; /* mapping of each stack, for the fault report */
 	uintptr_t stack_hi[MPK_SLOTS];
 	void *altstack;
+	void *carry; /* MPK_CARRY_SIZE bytes: see MPK_T_CARRY */
 };
 
 _Static_assert(offsetof(struct mpk_thread, cur) == MPK_T_CUR, "gate.S layout");
@@ -63,6 +81,8 @@ _Static_assert(offsetof(struct mpk_thread, sp) == MPK_T_SP, "gate.S layout");
 _Static_assert(offsetof(struct mpk_thread, pkru) == MPK_T_PKRU, "gate.S layout");
 _Static_assert(offsetof(struct mpk_thread, ready) == MPK_T_READY, "gate.S layout");
 _Static_assert(offsetof(struct mpk_thread, altstack) == MPK_T_ALTSTACK, "gate.S layout");
+_Static_assert(offsetof(struct mpk_thread, carry) == MPK_T_CARRY, "gate.S layout");
+_Static_assert(MPK_CARRY_SIZE >= 8 * FLEXOS_GATE_FIELD_MASK, "gate.S: what %r10 can encode");
 
 /*
  * The part of struct mpk_thread that belongs to a user-level thread of the

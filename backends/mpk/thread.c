@@ -75,7 +75,7 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size)
 	u->home = c;
 	u->stack_lo[c] = (uintptr_t)stack;
 	u->stack_hi[c] = (uintptr_t)stack + size;
-	u->sp[c] = (uintptr_t)stack + size - 8;
+	u->sp[c] = (uintptr_t)stack + size - MPK_STACK_HEADROOM - 8;
 	return 0;
 }
 

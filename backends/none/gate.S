@@ -11,11 +11,15 @@
 	.type	flexos__backend_gate_shared_stacks, @function
 	.globl	flexos__backend_gate_newlib
 	.type	flexos__backend_gate_newlib, @function
+	.globl	flexos__backend_gate_int
+	.type	flexos__backend_gate_int, @function
 flexos__backend_gate:
+flexos__backend_gate_int:
 flexos__backend_gate_shared_stacks:
 flexos__backend_gate_newlib:
 	jmp	*%r11
 	.size	flexos__backend_gate, .-flexos__backend_gate
 	.size	flexos__backend_gate_shared_stacks, .-flexos__backend_gate_shared_stacks
 	.size	flexos__backend_gate_newlib, .-flexos__backend_gate_newlib
+	.size	flexos__backend_gate_int, .-flexos__backend_gate_int
 	.section .note.GNU-stack,"",@progbits

@@ -121,26 +121,60 @@ static uint32_t wait_lane(struct flexos__lane *l, int callee, uint32_t gen)
 	}
 }
 
-typedef long (*gate_fn)(long, long, long, long, long, long);
+/* The sizes a stub's %r10 gives (<flexos/backend.h>), in bytes. */
+static inline uint32_t carry_field(uint64_t r10, unsigned shift)
+{
+	return (uint32_t)((r10 >> shift) & FLEXOS_GATE_FIELD_MASK) * 8;
+}
+
+typedef struct flexos__proc_pair (*int_fn)(long, long, long, long, long, long);
 
 /* Runs the request waiting in lane me, then posts its return to the caller. */
 static void serve(unsigned chain, struct flexos__lane *me)
 {
 	struct flexos__control *ctl = flexos__proc_ctl;
-	gate_fn fn = (gate_fn)me->fn;
-	long a[6];
+	struct flexos__proc_results res;
+	struct flexos__proc_regs regs;
+	unsigned char sret[FLEXOS_GATE_MAX_CARRY] __attribute__((aligned(16)));
 	int from = me->from;
 	uint32_t from_gen = me->from_gen;
+	uint32_t sret_bytes = me->sret_bytes;
+	int int_only = me->int_only;
+	uintptr_t fn = me->fn;
 
-	memcpy(a, me->args, sizeof(a));
-	__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
-	long r = fn(a[0], a[1], a[2], a[3], a[4], a[5]);
+	/*
+	 * The lane's stack window is read in place: until this call returns
+	 * or calls out, nothing else of this chain can write to the lane.
+	 * The sret result goes to a buffer of this process, which the
+	 * callee may write, and travels back in the caller's lane.
+	 */
+	if (int_only) {
+		long *a = regs.gpr;
+		memcpy(a, me->regs.gpr, sizeof(regs.gpr));
+		__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
+		struct flexos__proc_pair r = ((int_fn)fn)(a[0], a[1], a[2], a[3], a[4], a[5]);
+		res.rax = r.rax;
+		res.rdx = r.rdx;
+	} else {
+		memcpy(&regs, &me->regs, sizeof(regs));
+		if (sret_bytes)
+			regs.gpr[0] = (long)(uintptr_t)sret;
+		__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
+		flexos__proc_call(fn, &regs, me->mem, me->stack_bytes, &res);
+	}
 	flush_stdio();
 	/* A caller whose process died meanwhile is not waiting any more. */
 	if (__atomic_load_n(&ctl->comp[from].gen, __ATOMIC_ACQUIRE) != from_gen)
 		return;
 	struct flexos__lane *back = flexos__lane_of(chain, (unsigned)from);
-	back->ret = r;
+	if (int_only) {
+		back->res.rax = res.rax;
+		back->res.rdx = res.rdx;
+	} else {
+		back->res = res;
+		if (sret_bytes)
+			memcpy(back->mem, sret, sret_bytes);
+	}
 	post(back, LANE_RET);
 }
 
@@ -231,38 +265,53 @@ static unsigned chain_alloc(void)
 		      FLEXOS__PROC_MAX_LT);
 }
 
-long flexos__proc_gate(const long *args, uintptr_t fn, uint32_t callee)
+/*
+ * The lane of callee in this thread's chain, for the caller to write its
+ * request into (after fn, from and the flags, set here), or NULL when the
+ * call is to be made directly: before the compartments exist, or into
+ * this very process.
+ */
+static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const long *gpr,
+					 int first, uint32_t int_only)
 {
-	struct flexos__control *ctl = flexos__proc_ctl;
-
 	if (!flexos__proc_started || callee == (uint32_t)flexos__proc_self)
-		return ((gate_fn)fn)(args[0], args[1], args[2], args[3], args[4], args[5]);
+		return NULL;
 	if (flexos__proc_check_pointers)
-		flexos__proc_check_args(args, fn, callee);
+		flexos__proc_check_args(gpr, first, fn, callee);
 	if (!my_chain)
 		my_chain = chain_alloc();
 
-	unsigned chain = my_chain - 1;
+	struct flexos__lane *to = flexos__lane_of(my_chain - 1, callee);
 	int self = flexos__proc_self;
-	struct flexos__lane *to = flexos__lane_of(chain, callee);
-	struct flexos__lane *me = flexos__lane_of(chain, (unsigned)self);
-	uint32_t gen = __atomic_load_n(&ctl->comp[callee].gen, __ATOMIC_ACQUIRE);
-
 	flush_stdio();
 	to->fn = fn;
-	memcpy(to->args, args, sizeof(to->args));
+	to->int_only = int_only;
 	to->from = self;
-	to->from_gen = __atomic_load_n(&ctl->comp[self].gen, __ATOMIC_RELAXED);
+	to->from_gen = __atomic_load_n(&flexos__proc_ctl->comp[self].gen, __ATOMIC_RELAXED);
+	return to;
+}
+
+/*
+ * Posts the request written in `to` and waits for its return, serving the
+ * calls back into this compartment meanwhile. Returns this compartment's
+ * lane, whose res (and mem, for sret) holds the return, which the caller
+ * must read before calling idle(); or NULL when the callee crashed
+ * (flexos__gate_error says how).
+ */
+static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+	unsigned chain = my_chain - 1;
+	struct flexos__lane *me = flexos__lane_of(chain, (unsigned)flexos__proc_self);
+	uint32_t gen = __atomic_load_n(&ctl->comp[callee].gen, __ATOMIC_ACQUIRE);
+
 	post(to, LANE_REQ);
 	ensure_server(chain, callee);
-
 	for (;;) {
 		uint32_t w = wait_lane(me, (int)callee, gen);
 		if (w == LANE_RET) {
-			long r = me->ret;
-			__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
 			flexos__gate_error = 0;
-			return r;
+			return me;
 		}
 		if (w == LANE_REQ) {
 			serve(chain, me);
@@ -273,9 +322,68 @@ long flexos__proc_gate(const long *args, uintptr_t fn, uint32_t callee)
 			/* The callee crashed and was restarted (on_crash: restart). */
 			int st = __atomic_load_n(&ctl->comp[callee].exit_status, __ATOMIC_ACQUIRE);
 			flexos__gate_error = WIFSIGNALED(st) ? WTERMSIG(st) : SIGKILL;
-			return -1;
+			return NULL;
 		}
 	}
+}
+
+static inline void idle(struct flexos__lane *me)
+{
+	__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
+}
+
+void flexos__proc_gate(struct flexos__gate_frame *f, uintptr_t fn, uint64_t r10,
+		       const void *stack_args)
+{
+	uint32_t callee = (uint32_t)(r10 & FLEXOS_GATE_ID_MASK);
+	uint32_t stack_bytes = carry_field(r10, FLEXOS_GATE_STACK_SHIFT);
+	uint32_t sret_bytes = carry_field(r10, FLEXOS_GATE_SRET_SHIFT);
+
+	if (stack_bytes > FLEXOS_GATE_MAX_CARRY || sret_bytes > FLEXOS_GATE_MAX_CARRY)
+		flexos__abort("gate: a stub asks to carry %u bytes of stack arguments and %u of "
+			      "result, more than the %d flexos-link allows",
+			      stack_bytes, sret_bytes, FLEXOS_GATE_MAX_CARRY);
+	struct flexos__lane *to = request_lane(callee, fn, f->regs.gpr, sret_bytes ? 1 : 0, 0);
+	if (!to) {
+		/* In this process the callee writes the caller's sret pointer itself. */
+		flexos__proc_call(fn, &f->regs, stack_args, stack_bytes, &f->res);
+		return;
+	}
+	to->stack_bytes = stack_bytes;
+	to->sret_bytes = sret_bytes;
+	to->regs = f->regs;
+	if (stack_bytes)
+		memcpy(to->mem, stack_args, stack_bytes);
+	struct flexos__lane *me = exchange(callee, to);
+	if (!me) {
+		memset(&f->res, 0, sizeof(f->res));
+		f->res.rax = -1;
+		return;
+	}
+	f->res = me->res;
+	if (sret_bytes) {
+		void *dst = (void *)(uintptr_t)f->regs.gpr[0];
+		memcpy(dst, me->mem, sret_bytes);
+		f->res.rax = (long)(uintptr_t)dst;
+	}
+	idle(me);
+}
+
+struct flexos__proc_pair flexos__proc_gate_int(const long *args, uintptr_t fn, uint32_t callee)
+{
+	struct flexos__lane *to = request_lane(callee, fn, args, 0, 1);
+	struct flexos__proc_pair r = {-1, 0};
+
+	if (!to)
+		return ((int_fn)fn)(args[0], args[1], args[2], args[3], args[4], args[5]);
+	memcpy(to->regs.gpr, args, sizeof(to->regs.gpr));
+	struct flexos__lane *me = exchange(callee, to);
+	if (me) {
+		r.rax = me->res.rax;
+		r.rdx = me->res.rdx;
+		idle(me);
+	}
+	return r;
 }
 
 /* ---- the server side ---------------------------------------------------- */

@@ -231,9 +231,9 @@ int flexos__backend_stack_owner(uintptr_t a, const char **what)
 	return -1;
 }
 
-void flexos__proc_check_args(const long *args, uintptr_t fn, uint32_t callee)
+void flexos__proc_check_args(const long *args, int first, uintptr_t fn, uint32_t callee)
 {
-	for (int i = 0; i < 6; i++) {
+	for (int i = first; i < 6; i++) {
 		const char *what = NULL;
 		int owner = flexos__owner((uintptr_t)args[i], &what);
 		if (owner < 0 || (uint32_t)owner == callee || !strcmp(what, ".text") ||

@@ -10,9 +10,62 @@
 #ifndef FLEXOS_PROCESS_H
 #define FLEXOS_PROCESS_H
 
+#include <flexos/backend.h>
+
+/*
+ * Offsets in struct flexos__gate_frame (gate.S builds it on the caller's
+ * stack) and struct flexos__proc_results (the trampoline fills it): the
+ * static assertions below check them against the C structures.
+ */
+#define PROC_R_GPR      0  /* rdi, rsi, rdx, rcx, r8, r9 */
+#define PROC_R_RAX      48 /* %al: vector registers of a variadic call */
+#define PROC_R_XMM      64 /* xmm0-7, 16 bytes each */
+#define PROC_REGS_SIZE  192
+#define PROC_RES_RAX    0
+#define PROC_RES_RDX    8
+#define PROC_RES_XMM    16 /* xmm0, xmm1 */
+#define PROC_RES_X87    48 /* st(0), st(1) as stored by fstpt, 16 bytes each */
+#define PROC_RES_NX87   80 /* how many of them the callee left on the x87 stack */
+#define PROC_RES_SIZE   96
+#define PROC_FRAME_SIZE (PROC_REGS_SIZE + PROC_RES_SIZE)
+
+#ifndef __ASSEMBLER__
+
+#include <stddef.h>
 #include <stdint.h>
 
-#include <flexos/backend.h>
+/* The argument registers of a call, as the System V convention fills them. */
+struct flexos__proc_regs {
+	long gpr[6];
+	long rax;
+	long reserved;
+	unsigned char xmm[8][16] __attribute__((aligned(16)));
+};
+
+/* What a call returns in registers. */
+struct flexos__proc_results {
+	long rax, rdx;
+	unsigned char xmm[2][16] __attribute__((aligned(16)));
+	unsigned char x87[2][16];
+	uint32_t nx87;
+	uint32_t reserved[3];
+};
+
+/* What gate.S hands flexos__proc_gate: the caller's registers, room for the results. */
+struct flexos__gate_frame {
+	struct flexos__proc_regs regs;
+	struct flexos__proc_results res;
+};
+
+_Static_assert(offsetof(struct flexos__proc_regs, rax) == PROC_R_RAX, "gate.S layout");
+_Static_assert(offsetof(struct flexos__proc_regs, xmm) == PROC_R_XMM, "gate.S layout");
+_Static_assert(sizeof(struct flexos__proc_regs) == PROC_REGS_SIZE, "gate.S layout");
+_Static_assert(offsetof(struct flexos__proc_results, rdx) == PROC_RES_RDX, "gate.S layout");
+_Static_assert(offsetof(struct flexos__proc_results, xmm) == PROC_RES_XMM, "gate.S layout");
+_Static_assert(offsetof(struct flexos__proc_results, x87) == PROC_RES_X87, "gate.S layout");
+_Static_assert(offsetof(struct flexos__proc_results, nx87) == PROC_RES_NX87, "gate.S layout");
+_Static_assert(sizeof(struct flexos__proc_results) == PROC_RES_SIZE, "gate.S layout");
+_Static_assert(offsetof(struct flexos__gate_frame, res) == PROC_REGS_SIZE, "gate.S layout");
 
 /* Call chains ("logical threads") the control block has room for. */
 #define FLEXOS__PROC_MAX_LT 256
@@ -27,7 +80,8 @@
 /*
  * One compartment's mailbox in one call chain. A chain runs in one place
  * at a time, so each compartment has at most one message pending in it:
- * a request, or the return of the call it made.
+ * a request, or the return of the call it made. The request's integer
+ * arguments share the first cache line with the word the waiter polls.
  */
 struct flexos__lane {
 	uint32_t word;     /* LANE_*; the futex */
@@ -35,8 +89,13 @@ struct flexos__lane {
 	int32_t from;      /* LANE_REQ: the caller's compartment */
 	uint32_t from_gen; /* LANE_REQ: generation of that compartment's process */
 	uintptr_t fn;
-	long args[6];
-	long ret;
+	uint32_t int_only;               /* LANE_REQ: integer registers in, rax:rdx out */
+	uint32_t stack_bytes;            /* LANE_REQ: bytes of stack arguments in mem */
+	uint32_t sret_bytes;             /* LANE_REQ: size of the sret result, returned in mem */
+	struct flexos__proc_regs regs;   /* LANE_REQ (only gpr when int_only) */
+	struct flexos__proc_results res; /* LANE_RET */
+	/* LANE_REQ: the stack arguments; LANE_RET: the sret result. */
+	unsigned char mem[FLEXOS_GATE_MAX_CARRY] __attribute__((aligned(16)));
 } __attribute__((aligned(64)));
 
 /* Server-thread states of a chain in a compartment. */
@@ -103,8 +162,32 @@ static inline struct flexos__lane *flexos__lane_of(unsigned chain, unsigned comp
 	return &flexos__proc_lanes[chain * flexos__proc_ctl->ncomp + comp];
 }
 
-/* The C half of flexos__backend_gate. */
-long flexos__proc_gate(const long *args, uintptr_t fn, uint32_t callee);
+/*
+ * The C half of flexos__backend_gate: carries the call described by the
+ * caller's registers (f->regs), the stub's %r10 (<flexos/backend.h>) and
+ * the caller's stack arguments to fn in compartment r10 & 0xff, and
+ * leaves what it returned in f->res.
+ */
+void flexos__proc_gate(struct flexos__gate_frame *f, uintptr_t fn, uint64_t r10,
+		       const void *stack_args);
+
+/* rax:rdx, as a function returns a pair of integers. */
+struct flexos__proc_pair {
+	long rax, rdx;
+};
+
+/*
+ * The C half of flexos__backend_gate_int: a call with the six integer
+ * argument registers args and a result in rax:rdx only.
+ */
+struct flexos__proc_pair flexos__proc_gate_int(const long *args, uintptr_t fn, uint32_t callee);
+
+/*
+ * gate.S: calls fn with the registers r, the nbytes (a multiple of 8) at
+ * stack as its stack arguments, and stores everything it returns in res.
+ */
+void flexos__proc_call(uintptr_t fn, const struct flexos__proc_regs *r, const void *stack,
+		       size_t nbytes, struct flexos__proc_results *res);
 
 /*
  * policy.c: confines the calling process, compartment id's, for good:
@@ -133,11 +216,13 @@ void flexos__futex_wake(uint32_t *word, int n);
 
 /* Pointer checks (FLEXOS_CHECK_POINTERS=1). */
 extern int flexos__proc_check_pointers;
-void flexos__proc_check_args(const long *args, uintptr_t fn, uint32_t callee);
+/* Checks the integer arguments args[first..5] (1 skips an sret pointer). */
+void flexos__proc_check_args(const long *args, int first, uintptr_t fn, uint32_t callee);
 
 /* Spin iterations before a waiter sleeps (FLEXOS_SPIN). */
 extern unsigned flexos__proc_spin;
 /* Online CPUs: at most this many waiters spin at once. */
 extern unsigned flexos__proc_ncpu;
 
+#endif /* __ASSEMBLER__ */
 #endif

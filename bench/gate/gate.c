@@ -2,7 +2,9 @@
  * bench/gate: the cost of one call through a gate, next to a plain call and
  * a getppid system call measured in the same run, as ns and as ratios.
  *
- * Usage: gate [ROW...]   rows: call, gate, getppid (default: all three)
+ * Usage: gate [ROW...]   rows: call, gate, gate8, getppid (default: call,
+ * gate, getppid); gate8 calls a function of eight arguments, two of which
+ * a gate carries on the stack.
  * BENCH_ITERS sets the iterations per round (default 2000000).
  * Prints one line per row: "row<TAB>backend<TAB>median ns per call".
  */
@@ -16,6 +18,7 @@
 #include <flexos/flexos.h>
 
 int bench_callee(int x);
+long bench_callee8(long a, long b, long c, long d, long e, long f, long g, long h);
 
 /*
  * The plain-call row calls this copy of bench_callee, in the application's
@@ -44,18 +47,18 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Median over ROUNDS of the mean cost of one iteration of body, in ns. */
-#define MEASURE(iters, body)                                                               \
-	({                                                                                 \
-		double t[ROUNDS];                                                          \
-		for (int r_ = 0; r_ < ROUNDS; r_++) {                                       \
-			double t0 = now_ns();                                              \
-			for (long i_ = 0; i_ < (iters); i_++) {                             \
-				body;                                                      \
-			}                                                                  \
-			t[r_] = (now_ns() - t0) / (double)(iters);                          \
-		}                                                                          \
-		qsort(t, ROUNDS, sizeof(t[0]), cmp_double);                                \
-		t[ROUNDS / 2];                                                             \
+#define MEASURE(iters, body)                                       \
+	({                                                         \
+		double t[ROUNDS];                                  \
+		for (int r_ = 0; r_ < ROUNDS; r_++) {              \
+			double t0 = now_ns();                      \
+			for (long i_ = 0; i_ < (iters); i_++) {    \
+				body;                              \
+			}                                          \
+			t[r_] = (now_ns() - t0) / (double)(iters); \
+		}                                                  \
+		qsort(t, ROUNDS, sizeof(t[0]), cmp_double);        \
+		t[ROUNDS / 2];                                     \
 	})
 
 int main(int argc, char **argv)
@@ -76,11 +79,19 @@ int main(int argc, char **argv)
 				sink = r;
 			});
 			printf("gate\t%s\t%.2f\n", flexos_backend_name(), ns);
+		} else if (!strcmp(rows[i], "gate8")) {
+			long r = 0;
+			double ns = MEASURE(iters, {
+				flexos_gate_r(callee, r, bench_callee8, sink, 1, 2, 3, 4, 5, 6, 7);
+				sink = (int)r;
+			});
+			printf("gate8\t%s\t%.2f\n", flexos_backend_name(), ns);
 		} else if (!strcmp(rows[i], "getppid")) {
 			printf("getppid\t-\t%.2f\n",
 			       MEASURE(iters / 10, sink += (int)syscall(SYS_getppid)));
 		} else {
-			fprintf(stderr, "gate: unknown row '%s' (call, gate or getppid)\n", rows[i]);
+			fprintf(stderr, "gate: unknown row '%s' (call, gate, gate8 or getppid)\n",
+				rows[i]);
 			return 2;
 		}
 		fflush(stdout);

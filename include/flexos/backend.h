@@ -13,7 +13,9 @@
  *   flexos__backend_gate_shared_stacks  the same for images with shared
  *                         stacks (stack: shared);
  *   flexos__backend_gate_newlib  the same for images with a compartment
- *                         that has libc: newlib (it may run without key 0).
+ *                         that has libc: newlib (it may run without key 0);
+ *   flexos__backend_gate_int  flexos__backend_gate for calls with integer
+ *                         registers only.
  *
  * flexos-link writes an image descriptor (struct flexos_image) into each
  * image; it points at flexos__backend, which is how the backend archive is
@@ -24,6 +26,14 @@
 #define FLEXOS_BACKEND_H
 
 #include <flexos/image.h>
+
+/* The gate contract's %r10 (see flexos__backend_gate below). */
+#define FLEXOS_GATE_ID_MASK 0xff
+#define FLEXOS_GATE_STACK_SHIFT 8 /* bytes of stack arguments / 8 */
+#define FLEXOS_GATE_SRET_SHIFT 16 /* size of the sret result / 8 */
+#define FLEXOS_GATE_FIELD_MASK 0xff
+/* The most bytes of stack arguments, and of an sret result, a gate carries. */
+#define FLEXOS_GATE_MAX_CARRY 512
 
 #ifndef __ASSEMBLER__
 
@@ -138,12 +148,42 @@ extern const struct flexos_backend flexos__backend;
 
 /*
  * The entry of every gate stub flexos-link generates for a call that
- * crosses compartments. On entry the integer argument registers hold the
- * callee's arguments, %r11 holds the callee's address and %r10 the id of
- * its compartment; the stack is as at a call. It returns the callee's
- * result to the stub's caller.
+ * crosses compartments. On entry every register and stack slot of the
+ * System V x86-64 calling convention holds what the callee must receive:
+ * the integer arguments in rdi, rsi, rdx, rcx, r8, r9, %al the number of
+ * vector registers a variadic call uses (all of %rax is carried), xmm0-7
+ * the floating arguments (all 128 bits), and the stack as at a call: the
+ * caller's return address at (%rsp), then its stack arguments. Besides:
+ *
+ *   %r11  the callee's address;
+ *   %r10  the callee's compartment id in bits 0..7, and what the call
+ *         passes in memory (FLEXOS_GATE_*):
+ *           bits 8..15   bytes of stack arguments / 8, copied from
+ *                        8(%rsp) to where the callee finds them;
+ *           bits 16..23  the size / 8 of a struct result returned through
+ *                        the hidden pointer in %rdi (sret), 0 if none.
+ *         A call with register arguments only has %r10 = id exactly, and
+ *         the gates keep that case as fast as before.
+ *
+ * The gate returns to the stub's caller what the callee returned: rax:rdx,
+ * xmm0:xmm1 and st(0) (long double); with sret, the result written to the
+ * caller's pointer (the callee writes into a buffer of its own side, the
+ * gate copies it back) and that pointer in %rax. The callee-saved
+ * registers (rbx, rbp, r12-r15, the x87 and MXCSR control words) are
+ * preserved. At most FLEXOS_GATE_MAX_CARRY bytes of each kind cross; a
+ * larger call is refused by flexos-link.
  */
 void flexos__backend_gate(void);
+
+/*
+ * flexos__backend_gate for a call whose prototype flexos-link knows to
+ * pass integer registers only and return in rax:rdx only (nothing on the
+ * stack, no sret, no vector or x87 register, no variadic %al): a backend
+ * may carry just those (the process backend's lean path). flexos-link
+ * uses it only where it would use flexos__backend_gate; a backend with
+ * nothing to save makes it an alias of flexos__backend_gate.
+ */
+void flexos__backend_gate_int(void);
 
 /*
  * The entry of the gate stubs of an image whose compartments all say

@@ -28,10 +28,6 @@ extern "C" {
 #define FLEXOS__GATE_SYM(lib, fn) FLEXOS__CAT(FLEXOS_GATE_PREFIX_TOKEN, lib##__##fn)
 #define FLEXOS__CB_SYM(lib, fn)   FLEXOS__CAT(FLEXOS_CB_PREFIX_TOKEN, lib##__##fn)
 
-/* Internal: counts up to 8 macro arguments (0 for none). */
-#define FLEXOS__NARGS(...) FLEXOS__NARGS_(_0, ##__VA_ARGS__, 8, 7, 6, 5, 4, 3, 2, 1, 0)
-#define FLEXOS__NARGS_(_0, _1, _2, _3, _4, _5, _6, _7, _8, n, ...) n
-
 /*
  * Calls fn, a function of library lib (the name used in flexos.yaml), and
  * discards its result. When lib shares the caller's compartment, or the image
@@ -39,15 +35,20 @@ extern "C" {
  * `fn(...)`: no added instruction. Otherwise the call enters lib's
  * compartment and comes back.
  *
- * At most 6 arguments, each an integer or a pointer (they travel in
- * registers); more is a compile-time error. Pointers handed to another
- * compartment must point to shared memory (FLEXOS_SHARED,
- * flexos_shared_malloc, FLEXOS_SHARED_STACK).
+ * The call crosses as the plain call would make it (System V x86-64):
+ * arguments of any type and number, integer, floating (float, double,
+ * long double) and structs by value, variadic calls, and every kind of
+ * result, struct results returned in memory included. What a gate copies
+ * on the stack comes from fn's prototype (flexos-link --explain says
+ * which); at most FLEXOS_GATE_MAX_CARRY (512) bytes of stack arguments
+ * and of struct result, else flexos-link refuses the gate. What does not
+ * cross: the memory pointers point to, which must be shared (FLEXOS_SHARED,
+ * flexos_shared_malloc, FLEXOS_SHARED_STACK) when the callee's compartment
+ * may not reach it, and a va_list (it points into the caller's stack),
+ * which flexos-link refuses where the callee cannot read that stack.
  */
 #define flexos_gate(lib, fn, ...)                                                          \
 	((void)__extension__({                                                             \
-		_Static_assert(FLEXOS__NARGS(__VA_ARGS__) <= 6,                            \
-			       "flexos_gate: at most 6 arguments cross a gate");           \
 		extern __typeof__(fn) FLEXOS__GATE_SYM(lib, fn);                           \
 		FLEXOS__GATE_SYM(lib, fn)(__VA_ARGS__);                                    \
 	}))
@@ -55,8 +56,6 @@ extern "C" {
 /* Like flexos_gate, and assigns fn's return value to the lvalue ret. */
 #define flexos_gate_r(lib, ret, fn, ...)                                                   \
 	((void)__extension__({                                                             \
-		_Static_assert(FLEXOS__NARGS(__VA_ARGS__) <= 6,                            \
-			       "flexos_gate_r: at most 6 arguments cross a gate");         \
 		extern __typeof__(fn) FLEXOS__GATE_SYM(lib, fn);                           \
 		(ret) = FLEXOS__GATE_SYM(lib, fn)(__VA_ARGS__);                            \
 	}))

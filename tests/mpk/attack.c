@@ -20,9 +20,10 @@
  *   attack --threads     4 threads x 100000 gates, with nested callbacks
  *   attack --nested      app -> lib1 -> app -> lib2 -> app -> lib1
  *   attack --printf      stdio first used inside lib2, then everywhere
- *   attack --count [shared|newlib]  single-steps one gate (the private-stack
- *                        one, the shared-stack one, or the one of images with
- *                        newlib compartments) and counts its instructions
+ *   attack --count [shared|newlib|carry]  single-steps one gate (the
+ *                        private-stack one, the shared-stack one, the one of
+ *                        images with newlib compartments, or the private one's
+ *                        path for stack arguments) and counts its instructions
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -360,17 +361,18 @@ extern char flexos__backend_gate[], flexos__backend_gate_shared_stacks[], flexos
 extern char flexos__backend_gate_newlib[], flexos__mpk_segv_entry[];
 extern long __flexos_gate__lib1__lib1_add(long, long);
 
-enum gate_kind { GATE_PRIVATE, GATE_SHARED, GATE_NEWLIB };
+enum gate_kind { GATE_PRIVATE, GATE_SHARED, GATE_NEWLIB, GATE_CARRY };
 
 /*
- * lib1_add(a, b) through flexos__backend_gate_newlib, the gate of images
- * with newlib compartments (this image has none, but its gate is there):
- * the callee and its compartment are read from lib1_add's stub, "movq
- * lib1_add@GOTPCREL(%rip), %r11; movl $id, %r10d; jmp gate", and the
- * call is made as the stub would, on a 16-byte aligned stack below the
- * red zone.
+ * lib1_add(a, b) through the gate entry `gate`, as lib1_add's stub would
+ * make it but with %r10 = the id alone (a call with register arguments
+ * only; flexos-link's stub may say more: <flexos/backend.h>), or with
+ * carry added (what a stub for stack arguments says). The callee and its
+ * compartment are read from lib1_add's stub, "movq lib1_add@GOTPCREL(%rip),
+ * %r11; movl $id, %r10d; jmp gate", and the call is made on a 16-byte
+ * aligned stack below the red zone.
  */
-static long add_through_newlib_gate(long a, long b)
+static long add_through_gate(const char *gate, unsigned long carry, long a, long b)
 {
 	const unsigned char *stub = (const unsigned char *)__flexos_gate__lib1__lib1_add;
 	int32_t disp;
@@ -388,15 +390,16 @@ static long add_through_newlib_gate(long a, long b)
 	register long rdi __asm__("rdi") = a;
 	register long rsi __asm__("rsi") = b;
 	register void *r11 __asm__("r11") = stub[1] == 0x8d ? (void *)at : *(void *const *)at;
-	register long r10 __asm__("r10") = id;
+	register unsigned long r10 __asm__("r10") = (id & 0xff) | carry;
+	register const char *r12 __asm__("r12") = gate;
 	long ret;
 	__asm__ volatile("movq %%rsp, %%rbx\n\t"
 			 "subq $128, %%rsp\n\t"
 			 "andq $-16, %%rsp\n\t"
-			 "call flexos__backend_gate_newlib\n\t"
+			 "call *%%r12\n\t"
 			 "movq %%rbx, %%rsp"
 			 : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(r11), "+r"(r10)
-			 :
+			 : "r"(r12)
 			 : "rbx", "rcx", "rdx", "r8", "r9", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
 			   "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
 			   "xmm13", "xmm14", "xmm15", "memory", "cc");
@@ -405,11 +408,12 @@ static long add_through_newlib_gate(long a, long b)
 
 /*
  * Counts the instructions one warm gate executes, by single-stepping a
- * child through flexos_gate_r(lib1, r, lib1_add, 1, 2): those inside the
- * gate (flexos__backend_gate up to flexos__backend_gate_shared_stacks, or
- * with shared stacks from there up to flexos__mpk_enter; WRPKRUs
- * included), those of the stub and those of the whole call. The limit is
- * each gate's documented count.
+ * child through lib1_add(1, 2) made through the gate's entry with
+ * register arguments only (add_through_gate): those inside the gate (from
+ * its entry up to the next gate's; WRPKRUs included) and those of the
+ * whole call. The limit is each gate's documented count. GATE_CARRY is
+ * flexos__backend_gate's path for calls with 64 bytes of stack arguments
+ * (lib1_add ignores them), for information.
  */
 static int count(enum gate_kind kind)
 {
@@ -423,10 +427,13 @@ static int count(enum gate_kind kind)
 		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
 		raise(SIGSTOP);
 		__asm__ volatile("int3"); /* start */
-		if (kind == GATE_NEWLIB)
-			r = add_through_newlib_gate(1, 2);
-		else
-			flexos_gate_r(lib1, r, lib1_add, 1, 2);
+		static const char *const entry[] = {
+		    [GATE_PRIVATE] = flexos__backend_gate,
+		    [GATE_SHARED] = flexos__backend_gate_shared_stacks,
+		    [GATE_NEWLIB] = flexos__backend_gate_newlib,
+		    [GATE_CARRY] = flexos__backend_gate,
+		};
+		r = add_through_gate(entry[kind], kind == GATE_CARRY ? 8ul << 8 : 0, 1, 2);
 		__asm__ volatile("int3"); /* end */
 		_exit(r == 4 ? 0 : 1);
 	}
@@ -436,12 +443,14 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 40, 2, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 44, 2, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 35, 2,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 39, 2,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 48, 4, flexos__backend_gate_newlib,
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 52, 4, flexos__backend_gate_newlib,
 			     flexos__mpk_segv_entry},
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 200, 2,
+			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
 	uintptr_t lo = (uintptr_t)gates[kind].lo, hi = (uintptr_t)gates[kind].hi;
@@ -543,6 +552,8 @@ int main(int argc, char **argv)
 		return count(shared ? GATE_SHARED : GATE_PRIVATE);
 	if (argc == 3 && !strcmp(argv[1], "--count") && !strcmp(argv[2], "newlib"))
 		return count(GATE_NEWLIB);
+	if (argc == 3 && !strcmp(argv[1], "--count") && !strcmp(argv[2], "carry"))
+		return count(GATE_CARRY);
 	if (argc == 2 && !strcmp(argv[1], "--printf"))
 		return stdio_test();
 	if (argc == 3 && !strcmp(argv[1], "--forge"))
@@ -557,7 +568,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: attack --matrix [shared] | --threads | --nested | --printf | "
-			"--stackptr | --count [shared|newlib] | "
+			"--stackptr | --count [shared|newlib|carry] | "
 			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit | "
 			"A B KIND read|write\n");
 	return 2;

@@ -85,7 +85,7 @@ check 3 "something jumped into the middle of a gate" "forged gate exit stopped"
 check 4 "nested: 27 (expected 27): ok" "nested gates and callbacks"
 check 5 "printf: ok" "stdio from every compartment"
 check 6 "threads: ok" "4 threads x 101000 gates"
-check 7 "so 40 besides the WRPKRUs" "gate path length"
+check 7 "so 44 besides the WRPKRUs" "gate path length"
 check 8 "something jumped into the middle of a gate" "newlib gate: forged entry stopped"
 check 9 "something jumped into the middle of a gate" "newlib gate: forged exit stopped"
 check 10 "(4 of them WRPKRU)" "newlib gate: path length"
@@ -105,7 +105,7 @@ check 17 "nested: 27 (expected 27): ok" "shared stacks: nested gates and callbac
 check 18 "threads: ok" "shared stacks: 4 threads x 101000 gates"
 check 19 "something jumped into the middle of a gate" "shared stacks: forged gate entry stopped"
 check 20 "something jumped into the middle of a gate" "shared stacks: forged gate exit stopped"
-check 21 "so 35 besides the WRPKRUs" "shared stacks: gate path length"
+check 21 "so 39 besides the WRPKRUs" "shared stacks: gate path length"
 
 # The isolated hello prints what the unisolated one prints, backend aside.
 norm() { sed 's/backend [a-z-]*,/backend X,/'; }

@@ -299,7 +299,7 @@ int main(int argc, char **argv)
 	/* --explain is the porter's feedback: most useful when the link is refused. */
 	if (o.explain && plan.scanned)
 		flx_explain(stdout, &plan);
-	if (built || check_backend(&o, &plan))
+	if (built || check_backend(&o, &plan) || flx_check_gates(&plan))
 		goto out_plan;
 
 	if (o.save_temps) {

@@ -9,9 +9,12 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include <flexos/backend.h> /* the stubs' contract with flexos__backend_gate */
 #include <flexos/image.h>
 
+#include "proto.h"
 #include "table.h"
 
 /* What flx_write_table emits, field by field: any layout change breaks the build. */
@@ -138,6 +141,88 @@ static void write_syscalls(FILE *f, const struct flc_config *cfg)
 	fprintf(f, "\t.section " FLEXOS_IMAGE_SECTION ",\"aw\"\n");
 }
 
+/*
+ * Without a prototype the gate carries this many bytes of stack arguments
+ * (8 eightbytes: up to 14 integer arguments, or small structs by value).
+ * A prototype's numbers are taken as given: proto.c already counts a
+ * variadic call's window beyond its named arguments.
+ */
+#define ASSUMED_STACK_BYTES 64
+
+static uint32_t carry_stack_bytes(const struct flx_proto *p)
+{
+	if (p->source == FLX_PROTO_ASSUMED && p->stack_bytes == 0)
+		return ASSUMED_STACK_BYTES;
+	return p->stack_bytes;
+}
+
+/* Whether the gate leaves the caller's compartment (not the plain call). */
+static bool crosses(const struct flp_gate *gate)
+{
+	return !gate->direct;
+}
+
+int flx_check_gates(const struct flp_plan *plan)
+{
+	int err = 0;
+
+	for (size_t g = 0; g < plan->ngates; g++) {
+		const struct flp_gate *gate = &plan->gates[g];
+		const struct flx_proto *p = &gate->proto;
+		if (!crosses(gate))
+			continue;
+		const char *how = p->source == FLX_PROTO_DWARF    ? "as its DWARF says"
+				  : p->source == FLX_PROTO_HEADER ? "as its header says"
+								  : "without a prototype";
+		if (carry_stack_bytes(p) > FLEXOS_GATE_MAX_CARRY) {
+			fprintf(stderr,
+				"%s: the call to %s passes %u bytes on the stack (%s), "
+				"more than the %d a gate carries; pass a pointer to shared "
+				"memory instead, or put %s in its caller's compartment\n",
+				gate->first_user ? gate->first_user : plan->cfg->path, gate->fn,
+				carry_stack_bytes(p), how, FLEXOS_GATE_MAX_CARRY, gate->fn);
+			err = -EINVAL;
+		}
+		if (p->sret_size > FLEXOS_GATE_MAX_CARRY) {
+			fprintf(stderr,
+				"%s: %s returns a struct of %u bytes, more than the %d a gate "
+				"carries back; return it through a pointer to shared memory, "
+				"or put %s in its caller's compartment\n",
+				gate->first_user ? gate->first_user : plan->cfg->path, gate->fn,
+				p->sret_size, FLEXOS_GATE_MAX_CARRY, gate->fn);
+			err = -EINVAL;
+		}
+	}
+	return err;
+}
+
+/*
+ * proto.c's: whether a call passes integer registers only and returns in
+ * rax:rdx only. Weak, so that without the prototype code linked in (NULL)
+ * every gate takes the entry that carries everything.
+ */
+extern bool flx_proto_int_regs_only(const struct flx_proto *p) __attribute__((weak));
+
+static bool int_regs_only(const struct flx_proto *p)
+{
+	return flx_proto_int_regs_only && flx_proto_int_regs_only(p);
+}
+
+/*
+ * The stub's %r10 (contract in <flexos/backend.h>): the id, and in the
+ * upper bits what the call passes in memory; exactly the id for calls
+ * with register arguments only.
+ */
+static unsigned long gate_r10(const struct flp_gate *gate)
+{
+	unsigned long stack_q = carry_stack_bytes(&gate->proto) / 8;
+	unsigned long sret_q = (gate->proto.sret_size + 7) / 8;
+
+	return (unsigned long)gate->compartment |
+	       (stack_q & FLEXOS_GATE_FIELD_MASK) << FLEXOS_GATE_STACK_SHIFT |
+	       (sret_q & FLEXOS_GATE_FIELD_MASK) << FLEXOS_GATE_SRET_SHIFT;
+}
+
 static void write_stubs(FILE *f, const struct flp_plan *plan)
 {
 	/*
@@ -166,20 +251,24 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 			continue;
 		/*
 		 * The contract of flexos__backend_gate: %r11 callee, %r10 its
-		 * compartment. A newlib compartment may not read the GOT (key
-		 * 0): its stubs take the address of the image's own functions
-		 * directly (newlib.c refuses its calls into shared libraries).
+		 * compartment and what the call carries in memory. A newlib
+		 * compartment may not read the GOT (key 0): its stubs take the
+		 * address of the image's own functions directly (newlib.c
+		 * refuses its calls into shared libraries).
 		 */
 		bool direct_address = has_newlib && !gate->in_shlib;
+		const char *to = entry;
+		if (!strcmp(entry, "flexos__backend_gate") && int_regs_only(&gate->proto))
+			to = "flexos__backend_gate_int";
 		fprintf(f,
 			"\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n\t.balign 16\n%s:\n"
 			"\t%s %s%s(%%rip), %%r11\n"
-			"\tmovl $%zu, %%r10d\n"
+			"\tmovl $%#lx, %%r10d\n"
 			"\tjmp %s\n"
 			"\t.size %s, .-%s\n",
 			gate->symbol, gate->symbol, gate->symbol, gate->symbol,
 			direct_address ? "leaq" : "movq", gate->target,
-			direct_address ? "" : "@GOTPCREL", gate->compartment, entry, gate->symbol,
+			direct_address ? "" : "@GOTPCREL", gate_r10(gate), to, gate->symbol,
 			gate->symbol);
 	}
 }

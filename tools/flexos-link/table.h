@@ -16,4 +16,13 @@
  */
 int flx_write_table(FILE *f, const struct flp_plan *plan);
 
+/*
+ * Checks that every gate that leaves its caller's compartment can carry
+ * its call: stack arguments and struct result within
+ * FLEXOS_GATE_MAX_CARRY (a va_list is proto.c's to refuse). Returns 0, or
+ * -EINVAL after printing, for each gate that cannot, the function and
+ * what to do.
+ */
+int flx_check_gates(const struct flp_plan *plan);
+
 #endif
