@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -129,6 +130,75 @@ static inline uint32_t carry_field(uint64_t r10, unsigned shift)
 
 typedef struct flexos__proc_pair (*int_fn)(long, long, long, long, long, long);
 
+static const struct flexos_entry *entries;
+static uint32_t nentries, ncomp;
+
+/* The image's entries sorted by address, with their indices: the caller's lookup. */
+struct entry_key {
+	uintptr_t fn;
+	uint32_t compartment;
+	uint32_t index;
+};
+static struct entry_key *by_fn;
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct entry_key *x = a, *y = b;
+	if (x->fn != y->fn)
+		return x->fn < y->fn ? -1 : 1;
+	return x->compartment < y->compartment ? -1 : x->compartment > y->compartment;
+}
+
+int flexos__proc_entry_init(const struct flexos_image *img)
+{
+	entries = img->entries;
+	nentries = img->nentries;
+	ncomp = img->ncompartments;
+	by_fn = calloc(nentries ? nentries : 1, sizeof(*by_fn));
+	if (!by_fn)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < nentries; i++)
+		by_fn[i] = (struct entry_key){entries[i].fn, entries[i].compartment, i};
+	qsort(by_fn, nentries, sizeof(*by_fn), key_cmp);
+	return 0;
+}
+
+int32_t flexos__proc_entry_of(uintptr_t fn, uint32_t callee)
+{
+	struct entry_key key = {fn, callee, 0};
+	const struct entry_key *k = bsearch(&key, by_fn, nentries, sizeof(*by_fn), key_cmp);
+	return k ? (int32_t)k->index : -1;
+}
+
+/* A request this compartment must not serve: report it and end the image. */
+static void refuse(const char *why, uint32_t entry, int from) __attribute__((__noreturn__));
+static void refuse(const char *why, uint32_t entry, int from)
+{
+	flexos__say("compartment '%s' refused a request %s (entry %u, claimed caller %d '%s'): "
+		    "a compartment forged a call through the shared lanes; the image ends",
+		    flexos__comp_name(flexos__proc_self), why, entry, from,
+		    flexos__comp_name(from));
+	flexos__proc_end_image(FLEXOS_EXIT_FAULT);
+	flexos__proc_handle_end();
+}
+
+static uintptr_t checked_target(uint32_t entry, int from, uint32_t sret_bytes,
+				uint32_t stack_bytes)
+{
+	if (from < 0 || (uint32_t)from >= ncomp || from == flexos__proc_self)
+		refuse("from a compartment that does not exist", entry, from);
+	if (entry >= nentries)
+		refuse("for an entry the image does not have", entry, from);
+	const struct flexos_entry *e = &entries[entry];
+	if (e->compartment != (uint32_t)flexos__proc_self)
+		refuse("for an entry of another compartment", entry, from);
+	if (!(e->callers & (1ULL << from)))
+		refuse("for an entry its caller may not call", entry, from);
+	if (sret_bytes > FLEXOS_GATE_MAX_CARRY || stack_bytes > FLEXOS_GATE_MAX_CARRY)
+		refuse("that carries more than a gate can", entry, from);
+	return e->fn;
+}
+
 /* Runs the request waiting in lane me, then posts its return to the caller. */
 static void serve(unsigned chain, struct flexos__lane *me)
 {
@@ -139,8 +209,16 @@ static void serve(unsigned chain, struct flexos__lane *me)
 	int from = me->from;
 	uint32_t from_gen = me->from_gen;
 	uint32_t sret_bytes = me->sret_bytes;
+	uint32_t stack_bytes = me->stack_bytes;
 	int int_only = me->int_only;
-	uintptr_t fn = me->fn;
+	uint32_t entry = me->entry;
+	/*
+	 * Everything in the lane is shared memory any compartment can write:
+	 * take each field once, check it, and call only a target of the
+	 * read-only entry table that this compartment serves and the caller
+	 * may call.
+	 */
+	uintptr_t fn = checked_target(entry, from, sret_bytes, stack_bytes);
 
 	/*
 	 * The lane's stack window is read in place: until this call returns
@@ -160,7 +238,7 @@ static void serve(unsigned chain, struct flexos__lane *me)
 		if (sret_bytes)
 			regs.gpr[0] = (long)(uintptr_t)sret;
 		__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
-		flexos__proc_call(fn, &regs, me->mem, me->stack_bytes, &res);
+		flexos__proc_call(fn, &regs, me->mem, stack_bytes, &res);
 	}
 	flush_stdio();
 	/* A caller whose process died meanwhile is not waiting any more. */
@@ -212,7 +290,7 @@ static void chain_release(void *arg)
 	struct flexos__chain *c = &ctl->chains[chain];
 
 	__atomic_store_n(&c->used, 2, __ATOMIC_RELEASE);
-	for (uint32_t k = 0; k < ctl->ncomp; k++)
+	for (uint32_t k = 0; k < flexos__proc_ncomp; k++)
 		if ((int)k != c->origin &&
 		    __atomic_load_n(&c->server[k], __ATOMIC_ACQUIRE) != SRV_NONE)
 			post(flexos__lane_of(chain, k), LANE_EXIT);
@@ -238,7 +316,7 @@ static unsigned chain_alloc(void)
 			if (st == 2) {
 				/* Draining: free once every server thread has gone. */
 				int busy = 0;
-				for (uint32_t k = 0; k < ctl->ncomp; k++)
+				for (uint32_t k = 0; k < flexos__proc_ncomp; k++)
 					if ((int)k != c->origin &&
 					    __atomic_load_n(&c->server[k], __ATOMIC_ACQUIRE) !=
 						    SRV_NONE)
@@ -250,7 +328,7 @@ static unsigned chain_alloc(void)
 							 __ATOMIC_RELAXED))
 				continue;
 			c->origin = flexos__proc_self;
-			for (uint32_t k = 0; k < ctl->ncomp; k++) {
+			for (uint32_t k = 0; k < flexos__proc_ncomp; k++) {
 				c->server[k] = SRV_NONE;
 				flexos__lane_of(i, k)->word = LANE_IDLE;
 				flexos__lane_of(i, k)->sleeping = 0;
@@ -281,10 +359,15 @@ static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const lo
 	if (!my_chain)
 		my_chain = chain_alloc();
 
+	int32_t entry = flexos__proc_entry_of(fn, callee);
+	if (entry < 0)
+		flexos__abort("gate: %#lx is not an entry point of compartment '%s' (not a gate "
+			      "target or callback flexos-link made); something jumped into the gate",
+			      (unsigned long)fn, flexos__comp_name((int)callee));
 	struct flexos__lane *to = flexos__lane_of(my_chain - 1, callee);
 	int self = flexos__proc_self;
 	flush_stdio();
-	to->fn = fn;
+	to->entry = (uint32_t)entry;
 	to->int_only = int_only;
 	to->from = self;
 	to->from_gen = __atomic_load_n(&flexos__proc_ctl->comp[self].gen, __ATOMIC_RELAXED);

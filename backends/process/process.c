@@ -55,6 +55,7 @@
 
 struct flexos__control *flexos__proc_ctl;
 struct flexos__lane *flexos__proc_lanes;
+uint32_t flexos__proc_ncomp;
 __attribute__((visibility("hidden"))) int flexos__proc_self;
 int flexos__proc_started;
 uint32_t flexos__proc_stack_revoked = 1;
@@ -66,6 +67,14 @@ static unsigned stack_next;     /* this process's next free slot */
 static uintptr_t main_stack_lo; /* the part of main's stack that main's frames use */
 static uintptr_t main_stack_hi;
 static pid_t zygote_self; /* the supervisor's pid, for its children */
+/*
+ * Pids the control block also holds, in private memory: the supervisor's
+ * children (in the supervisor), the supervisor (in main). Whom main and
+ * the supervisor kill must not come from memory a compartment can write.
+ */
+static pid_t child_pid[FLEXOS_MAX_COMPARTMENTS];
+static pid_t supervisor_pid;
+static volatile sig_atomic_t shutting_down;
 static long page_size;
 
 static int is_default(int id)
@@ -113,6 +122,7 @@ static int map_control(uint32_t ncomp)
 		return -errno;
 	flexos__proc_ctl = p;
 	flexos__proc_ctl->ncomp = ncomp;
+	flexos__proc_ncomp = ncomp;
 	flexos__proc_lanes = (struct flexos__lane *)(flexos__proc_ctl + 1);
 	return 0;
 }
@@ -459,22 +469,19 @@ static void shutdown_children(void)
 {
 	struct flexos__control *ctl = flexos__proc_ctl;
 
-	if (!ctl || !ctl->zygote_pid || __atomic_exchange_n(&ctl->shutdown, 1, __ATOMIC_ACQ_REL))
+	if (!ctl || !supervisor_pid || __atomic_exchange_n(&ctl->shutdown, 1, __ATOMIC_ACQ_REL))
 		return;
-	for (uint32_t c = 0; c < ctl->ncomp; c++) {
-		pid_t pid = __atomic_load_n(&ctl->comp[c].pid, __ATOMIC_ACQUIRE);
-		if (!is_default((int)c) && pid > 0)
-			kill(pid, SIGKILL);
-	}
-	/* The supervisor leaves once it has no child left; give it 2 s. */
+	/* The supervisor kills its children; it leaves once it has none left: give it 2 s. */
+	kill(supervisor_pid, SIGUSR1);
 	for (int i = 0; i < 2000; i++) {
-		pid_t r = waitpid(ctl->zygote_pid, NULL, WNOHANG);
-		if (r == ctl->zygote_pid || (r < 0 && errno != EINTR))
+		pid_t r = waitpid(supervisor_pid, NULL, WNOHANG);
+		if (r == supervisor_pid || (r < 0 && errno != EINTR))
 			return;
 		usleep(1000);
 	}
-	kill(ctl->zygote_pid, SIGKILL);
-	while (waitpid(ctl->zygote_pid, NULL, 0) < 0 && errno == EINTR)
+	/* Its children follow it (PR_SET_PDEATHSIG). */
+	kill(supervisor_pid, SIGKILL);
+	while (waitpid(supervisor_pid, NULL, 0) < 0 && errno == EINTR)
 		;
 }
 
@@ -515,9 +522,27 @@ void flexos__proc_handle_end(void)
 		exit(ctl->exit_status);
 	fflush(stdout);
 	fflush(stderr);
-	report_fault(ctl->fault_comp);
+	/* The supervisor wrote it, in memory a compartment could also write. */
+	int comp = ctl->fault_comp;
+	if (comp >= 0 && (uint32_t)comp < flexos__proc_ncomp)
+		report_fault(comp);
+	else
+		flexos__say("a compartment crashed; the record of which one was overwritten");
 	shutdown_children();
 	_exit(FLEXOS_EXIT_FAULT);
+}
+
+static void poke_all(void);
+
+void flexos__proc_end_image(int status)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+	uint32_t none = END_NONE;
+
+	ctl->exit_status = status;
+	if (__atomic_compare_exchange_n(&ctl->end, &none, END_EXIT, 0, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		poke_all();
 }
 
 /* Tells every waiter and dispatcher of every process to look again. */
@@ -528,7 +553,7 @@ static void poke_all(void)
 	for (unsigned i = 0; i < FLEXOS__PROC_MAX_LT; i++) {
 		if (!__atomic_load_n(&ctl->chains[i].used, __ATOMIC_ACQUIRE))
 			continue;
-		for (uint32_t k = 0; k < ctl->ncomp; k++) {
+		for (uint32_t k = 0; k < flexos__proc_ncomp; k++) {
 			struct flexos__lane *l = flexos__lane_of(i, k);
 			uint32_t idle = LANE_IDLE;
 			__atomic_compare_exchange_n(&l->word, &idle, LANE_POKE, 0, __ATOMIC_ACQ_REL,
@@ -536,7 +561,7 @@ static void poke_all(void)
 			flexos__futex_wake(&l->word, 1);
 		}
 	}
-	for (uint32_t k = 0; k < ctl->ncomp; k++) {
+	for (uint32_t k = 0; k < flexos__proc_ncomp; k++) {
 		__atomic_add_fetch(&ctl->comp[k].spawn_seq, 1, __ATOMIC_SEQ_CST);
 		flexos__futex_wake(&ctl->comp[k].spawn_seq, 1);
 	}
@@ -622,9 +647,21 @@ static pid_t spawn(int c)
 	pid_t pid = fork();
 	if (pid == 0)
 		become(c);
-	if (pid > 0)
+	if (pid > 0) {
+		child_pid[c] = pid;
 		__atomic_store_n(&flexos__proc_ctl->comp[c].pid, pid, __ATOMIC_RELEASE);
+	}
 	return pid;
+}
+
+/* The supervisor's SIGUSR1: main is ending; the compartments end now. */
+static void on_shutdown(int sig)
+{
+	(void)sig;
+	shutting_down = 1;
+	for (uint32_t c = 0; c < FLEXOS_MAX_COMPARTMENTS; c++)
+		if (child_pid[c] > 0)
+			kill(child_pid[c], SIGKILL);
 }
 
 /* A compartment crashed and restarts: fail the calls it had, fork it again. */
@@ -675,6 +712,7 @@ static void supervise(pid_t main_pid)
 	set_death_signal(main_pid);
 	prctl(PR_SET_NAME, "fx:supervisor");
 	zygote_self = getpid();
+	signal(SIGUSR1, on_shutdown);
 	for (uint32_t c = 0; c < img->ncompartments; c++)
 		if (!is_default((int)c) && spawn((int)c) < 0) {
 			ctl->fault_comp = (int)c;
@@ -685,7 +723,8 @@ static void supervise(pid_t main_pid)
 		int st;
 		pid_t pid = waitpid(-1, &st, 0);
 		if (pid < 0) {
-			if (errno == ECHILD && __atomic_load_n(&ctl->shutdown, __ATOMIC_ACQUIRE))
+			if (errno == ECHILD &&
+			    (shutting_down || __atomic_load_n(&ctl->shutdown, __ATOMIC_ACQUIRE)))
 				_exit(0);
 			if (errno == ECHILD)
 				usleep(1000);
@@ -693,9 +732,9 @@ static void supervise(pid_t main_pid)
 		}
 		int c = -1;
 		for (uint32_t k = 0; k < img->ncompartments; k++)
-			if (ctl->comp[k].pid == pid)
+			if (child_pid[k] == pid)
 				c = (int)k;
-		if (c < 0 || __atomic_load_n(&ctl->shutdown, __ATOMIC_ACQUIRE) ||
+		if (c < 0 || shutting_down || __atomic_load_n(&ctl->shutdown, __ATOMIC_ACQUIRE) ||
 		    __atomic_load_n(&ctl->end, __ATOMIC_ACQUIRE))
 			continue;
 		ctl->comp[c].exit_status = st;
@@ -754,6 +793,10 @@ static int process_init(const struct flexos_runtime *runtime)
 				    c->name, strerror(-err));
 			return err;
 		}
+	}
+	if ((err = flexos__proc_entry_init(img))) {
+		flexos__say("cannot index the gate targets: %s", strerror(-err));
+		return err;
 	}
 	if ((err = map_control(img->ncompartments))) {
 		flexos__say("cannot map the control block: %s", strerror(-err));
@@ -817,6 +860,7 @@ static int process_run_main(int (*main_fn)(int, char **, char **), int argc, cha
 	if (pid == 0)
 		supervise(ctl->main_pid);
 	ctl->zygote_pid = pid;
+	supervisor_pid = pid;
 	ctl->comp[img->default_id].pid = ctl->main_pid;
 	atexit(at_exit);
 	install_fault_handlers(1);

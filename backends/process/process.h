@@ -88,7 +88,9 @@ struct flexos__lane {
 	uint32_t sleeping; /* the waiter is (about to be) in futex_wait */
 	int32_t from;      /* LANE_REQ: the caller's compartment */
 	uint32_t from_gen; /* LANE_REQ: generation of that compartment's process */
-	uintptr_t fn;
+	/* LANE_REQ: the callee, by its index in the image's read-only entry table. */
+	uint32_t entry;
+	uint32_t reserved;
 	uint32_t int_only;               /* LANE_REQ: integer registers in, rax:rdx out */
 	uint32_t stack_bytes;            /* LANE_REQ: bytes of stack arguments in mem */
 	uint32_t sret_bytes;             /* LANE_REQ: size of the sret result, returned in mem */
@@ -157,9 +159,15 @@ extern uint32_t flexos__proc_stack_revoked;
 /* Nonzero once the compartment processes exist. */
 extern int flexos__proc_started;
 
+/*
+ * The number of compartments, from the read-only image: the copy in the
+ * shared control block is any compartment's to overwrite.
+ */
+extern uint32_t flexos__proc_ncomp;
+
 static inline struct flexos__lane *flexos__lane_of(unsigned chain, unsigned comp)
 {
-	return &flexos__proc_lanes[chain * flexos__proc_ctl->ncomp + comp];
+	return &flexos__proc_lanes[chain * flexos__proc_ncomp + comp];
 }
 
 /*
@@ -195,6 +203,21 @@ void flexos__proc_call(uintptr_t fn, const struct flexos__proc_regs *r, const vo
  * filter. Returns 0 or -errno.
  */
 int flexos__proc_confine(int id);
+
+/*
+ * The gate targets of the image (flexos__image.entries) by address, for
+ * the caller's side of a gate: prepared before the compartments are
+ * forked. entry_init returns 0 or -errno; entry_of returns the index of
+ * fn, an entry of compartment callee, or -1.
+ */
+int flexos__proc_entry_init(const struct flexos_image *img);
+int32_t flexos__proc_entry_of(uintptr_t fn, uint32_t callee);
+
+/*
+ * Ends the image with status, as if a compartment had called exit: used
+ * by a server that refuses a forged request, after its report.
+ */
+void flexos__proc_end_image(int status);
 
 /* Server side: runs a compartment's dispatcher loop in this thread (never returns). */
 void flexos__proc_dispatch(void) __attribute__((__noreturn__));

@@ -226,6 +226,21 @@ struct flexos_shlib {
 	uint32_t reserved;
 };
 
+/*
+ * A gate target: a function of a compartment that gates (or callback
+ * stubs) enter, and the compartments that may call it. A backend that
+ * carries calls as requests (process) names the target by its index in
+ * this read-only table, never by an address taken from shared memory.
+ */
+struct flexos_entry {
+	uintptr_t fn;
+	uint32_t compartment;
+	uint32_t flags;   /* FLEXOS_ENTRY_* */
+	uint64_t callers; /* bit i: compartment i may call it; all ones for callbacks */
+};
+
+#define FLEXOS_ENTRY_CALLBACK 0x1u /* reached through a function pointer, from anywhere */
+
 struct flexos_backend;
 
 /*
@@ -246,8 +261,9 @@ struct flexos_image {
 	const struct flexos_backend *backend;
 	const char *config_path; /* the flexos.yaml it was linked from */
 	uint32_t nshlibs;
-	uint32_t reserved2;
+	uint32_t nentries;
 	const struct flexos_shlib *shlibs;
+	const struct flexos_entry *entries; /* gate targets, FLEXOS_ENTRY_* */
 };
 
 /* The image descriptor flexos-link wrote; NULL if it did not link this. */

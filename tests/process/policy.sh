@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/process/lib.sh"
 P="$top_srcdir/tests/process/policy"
 compile "$WORK/app.o" "$P/app.c" -I"$P"
-compile "$WORK/atk.o" "$P/atk.c" -I"$P"
+compile "$WORK/atk.o" "$P/atk.c" -I"$P" -I"$top_srcdir/backends/process"
 compile "$WORK/sib.o" "$P/sib.c" -I"$P"
 ar rcs "$WORK/libatk.a" "$WORK/atk.o"
 ar rcs "$WORK/libsib.a" "$WORK/sib.o"
@@ -83,6 +83,19 @@ ok "with files allowed, /proc/<pid>/mem of the application and a sibling cannot 
 denied allowed vm_read process_vm_readv
 denied allowed ptrace ptrace
 ok "with files allowed, process_vm_readv and ptrace are still stopped"
+
+# A forged request in the shared lanes: the application serves only entries
+# of its own, from the read-only table, that the claimed caller may call.
+for forge in "forge=9999 for an entry the image does not have" \
+	"forge=0 for an entry of another compartment"; do
+	set -- $forge
+	run policy "$1"
+	shift
+	[ "$status" -eq 123 ] && ! grep -q "^result:" "$WORK/out" &&
+		grep -q "^flexos: compartment 'app' refused a request $*" "$WORK/err" ||
+		{ cat "$WORK/out" "$WORK/err" >&2; fail "a forged request ($forge) was not refused (status $status)"; }
+done
+ok "a forged RPC request (an index out of the table, another compartment's entry) is refused with a report"
 
 # on_crash: restart: the gate fails, the image goes on. errno mode: EPERM.
 run restart shadow

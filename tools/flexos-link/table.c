@@ -32,9 +32,15 @@ AT(struct flexos_image, shared, 48);
 AT(struct flexos_image, backend, 64);
 AT(struct flexos_image, config_path, 72);
 AT(struct flexos_image, nshlibs, 80);
-AT(struct flexos_image, reserved2, 84);
+AT(struct flexos_image, nentries, 84);
 AT(struct flexos_image, shlibs, 88);
-_Static_assert(sizeof(struct flexos_image) == 96, "struct flexos_image");
+AT(struct flexos_image, entries, 96);
+_Static_assert(sizeof(struct flexos_image) == 104, "struct flexos_image");
+AT(struct flexos_entry, fn, 0);
+AT(struct flexos_entry, compartment, 8);
+AT(struct flexos_entry, flags, 12);
+AT(struct flexos_entry, callers, 16);
+_Static_assert(sizeof(struct flexos_entry) == 24, "struct flexos_entry");
 AT(struct flexos_compartment, name, 0);
 AT(struct flexos_compartment, id, 8);
 AT(struct flexos_compartment, flags, 12);
@@ -123,6 +129,41 @@ static void write_shlibs(FILE *f, const struct flp_plan *plan)
 		free(real);
 	}
 	fprintf(f, "\t.section " FLEXOS_IMAGE_SECTION ",\"aw\"\n");
+}
+
+/* Every gate that crosses is an entry, in the order write_entries writes them. */
+static bool is_entry(const struct flp_gate *g)
+{
+	return !g->direct;
+}
+
+static size_t count_entries(const struct flp_plan *plan)
+{
+	size_t n = 0;
+	for (size_t g = 0; g < plan->ngates; g++)
+		n += is_entry(&plan->gates[g]);
+	return n;
+}
+
+/*
+ * The gate targets (struct flexos_entry), in RELRO: read-only once the
+ * loader has relocated them. Callbacks may be called through a pointer
+ * from any compartment.
+ */
+static void write_entries(FILE *f, const struct flp_plan *plan)
+{
+	fprintf(f, "\t.balign 8\n.Lflexos_entries:\n");
+	for (size_t g = 0; g < plan->ngates; g++) {
+		const struct flp_gate *gate = &plan->gates[g];
+		if (!is_entry(gate))
+			continue;
+		bool callback = gate->callback;
+		/* A shared library's function: a dynamic relocation, like its GOT slot's. */
+		fprintf(f, "\t.quad %s\n\t.long %zu, %#x\n\t.quad %#llx\n", gate->target,
+			gate->compartment,
+			callback ? FLEXOS_ENTRY_CALLBACK : 0,
+			callback ? ~0ULL : (unsigned long long)gate->callers);
+	}
 }
 
 /* The system calls each compartment may make besides the default policy. */
@@ -291,10 +332,12 @@ int flx_write_table(FILE *f, const struct flp_plan *plan)
 		   "\t.quad " FLEXOS_SHARED_START ", " FLEXOS_SHARED_END "\n"
 		   "\t.quad flexos__backend\n"
 		   "\t.quad .Lflexos_config\n");
-	fprintf(f, "\t.long %zu, 0\n\t.quad .Lflexos_shlibs\n", flp_count_claimed_shlibs(plan));
+	fprintf(f, "\t.long %zu, %zu\n\t.quad .Lflexos_shlibs, .Lflexos_entries\n",
+		flp_count_claimed_shlibs(plan), count_entries(plan));
 	fprintf(f, "\t.size " FLEXOS_IMAGE_SYMBOL ", .-" FLEXOS_IMAGE_SYMBOL "\n");
 	write_compartments(f, cfg);
 	write_shlibs(f, plan);
+	write_entries(f, plan);
 	write_syscalls(f, cfg);
 
 	fprintf(f, "\n\t.section " FLEXOS_STRINGS_SECTION ",\"a\"\n");

@@ -13,6 +13,9 @@
 
 #include "atk.h"
 
+/* The process backend's shared lanes (backends/process/process.h). */
+extern void *flexos__proc_lanes;
+
 static char secret[64] = "APPSECRT the application's secret";
 static char ctor_secret[64];
 
@@ -57,6 +60,10 @@ int main(int argc, char **argv)
 		r = atk_exec();
 	else if (!strcmp(a, "kill"))
 		r = atk_kill(me);
+	else if (!strncmp(a, "forge=", 6))
+		/* The lanes' address, which the attacker could find in its own memory. */
+		r = atk_forge((long)flexos__proc_lanes, flexos_compartment_count(), 0,
+			      strtol(a + 6, NULL, 0));
 	else {
 		fprintf(stderr, "unknown attack %s\n", a);
 		return 2;

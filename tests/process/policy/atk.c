@@ -14,9 +14,12 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "atk.h"
+#include "process.h" /* the lanes' layout: the attacker knows it */
 
 static long result(long r)
 {
@@ -124,4 +127,33 @@ long atk_compute(long n)
 	for (long i = 1; i <= n; i++)
 		s += i;
 	return s;
+}
+
+/*
+ * Writes a forged call request into the lane of compartment target in
+ * every call chain: "call entry N for compartment from". The caller of
+ * this very gate waits on one of them and serves what it finds there.
+ * Waits until one was taken, so that its own return does not overwrite it.
+ */
+long atk_forge(long lanes, long ncomp, long target, long entry)
+{
+	struct flexos__lane *l = (struct flexos__lane *)lanes;
+	for (unsigned c = 0; c < FLEXOS__PROC_MAX_LT; c++) {
+		struct flexos__lane *to = &l[c * (unsigned long)ncomp + (unsigned long)target];
+		to->from = 1;
+		to->from_gen = 0;
+		to->entry = (uint32_t)entry;
+		to->int_only = 1;
+		to->stack_bytes = to->sret_bytes = 0;
+		__atomic_store_n(&to->word, LANE_REQ, __ATOMIC_SEQ_CST);
+		syscall(SYS_futex, &to->word, FUTEX_WAKE, 1, NULL, NULL, 0);
+	}
+	for (int i = 0; i < 2000; i++) {
+		for (unsigned c = 0; c < FLEXOS__PROC_MAX_LT; c++)
+			if (__atomic_load_n(&l[c * (unsigned long)ncomp + (unsigned long)target].word,
+					    __ATOMIC_ACQUIRE) != LANE_REQ)
+				return 1;
+		usleep(1000);
+	}
+	return 0;
 }

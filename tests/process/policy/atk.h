@@ -10,6 +10,7 @@ long atk_socket(void);
 long atk_exec(void);
 long atk_kill(long pid);
 long atk_compute(long n);
+long atk_forge(long lanes, long ncomp, long target, long entry);
 long sib_pid(void);
 long sib_secret(void);
 #endif
