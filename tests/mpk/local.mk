@@ -43,4 +43,4 @@ tests/mpk/no-pku.log: tests/mpk/hello-mpk
 
 TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh
 CLEANFILES += tests/mpk/attack.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
-EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/no-pku.sh tests/mpk/vm.sh
+EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c

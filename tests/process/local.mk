@@ -7,12 +7,6 @@ TESTS += \
 	tests/process/crash.sh \
 	tests/process/orphans.sh
 EXTRA_DIST += \
-	tests/process/lib.sh \
-	tests/process/hello.sh \
-	tests/process/attack.sh \
-	tests/process/gates.sh \
-	tests/process/crash.sh \
-	tests/process/orphans.sh \
 	tests/process/tlib.c \
 	tests/process/tlib.h \
 	tests/process/tapp.c \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # No process is left behind when the image is killed with SIGKILL, or
 # when a compartment is.
-. "$top_srcdir/tests/process/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
 build_tapp
 
 $RUN "$WORK/tapp" sleep 30000 >"$WORK/sleep.out" 2>&1 &
@@ -16,7 +17,7 @@ main=$(sed -n 's/^pids: main \([0-9]*\) .*/\1/p' "$WORK/sleep.out")
 kill -9 "$main"
 wait $runner 2>/dev/null || true
 no_orphans "SIGKILL of main"
-ok "SIGKILL of the image leaves no process behind"
+pass "SIGKILL of the image leaves no process behind"
 
 $RUN "$WORK/tapp" sleep 30000 >"$WORK/sleep2.out" 2>"$WORK/sleep2.err" &
 main=$!
@@ -32,4 +33,4 @@ wait $main || status=$?
 [ "$status" -eq 123 ] || fail "SIGKILL of cb: the image exited $status, expected 123"
 expect_output "$WORK/sleep2.err" "^flexos: compartment 'cb' \(pid $tb\) was killed by signal 9"
 no_orphans "SIGKILL of a compartment"
-ok "SIGKILL of a compartment ends the image with a report"
+pass "SIGKILL of a compartment ends the image with a report"
