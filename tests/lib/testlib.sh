@@ -70,12 +70,13 @@ _tl_end() {
 		_tl_add pass
 		_tl_tap "ok $(_tl_count n) - $_tl_d"
 	fi
+	cp "$TESTLIB_STATE/n" "$TESTLIB_STATE/printed"
 	return 0
 }
 
 # fail MESSAGE: a check of the current case failed; the script goes on.
 fail() {
-	_tl_tap "# FAIL: $*"
+	_tl_tap "# check failed: $*"
 	printf '%s\n' "$*" >>"$TESTLIB_STATE/case"
 	return 0
 }
@@ -124,6 +125,10 @@ _tl_exit() {
 	# The script's set -e must not stop the report half-way.
 	set +e
 	trap - EXIT INT TERM
+	# A signal between counting a case and printing it must not leave a
+	# gap in the numbers.
+	[ "$(_tl_count n)" = "$(_tl_count printed)" ] ||
+		echo "$(_tl_count printed)" >"$TESTLIB_STATE/n"
 	eval "$_tl_at_exit"
 	rm -rf "$WORK"
 	if [ -f "$TESTLIB_STATE/bailed" ]; then
