@@ -35,7 +35,7 @@ else
 TESTS += tests/no-check.sh
 endif
 
-TESTS += \
+SH_TESTS += \
 	tests/vm/selftest.sh \
 	tests/integration/hello.sh \
 	tests/integration/direct-gates.sh \
@@ -44,9 +44,9 @@ TESTS += \
 
 check_SCRIPTS = $(HELLO_IMAGES)
 
-# The shell tests themselves are distributed as TESTS; their library and
-# data by directory.
-EXTRA_DIST += tests/no-check.sh tests/lib tests/integration/data \
+# The shell tests, their library and their data (by directory).
+TESTS += $(SH_TESTS)
+EXTRA_DIST += $(SH_TESTS) tests/no-check.sh tests/lib tests/integration/data \
 	tests/vm/README.md tests/vm/run tests/vm/setup tests/vm/selftest.c
 
 # Unmodified libraries (automatic gates, sandboxes, examples).

@@ -1,6 +1,6 @@
 # Tests of the process backend: real images, run natively. Included by
 # backends/process/local.mk.
-TESTS += \
+SH_TESTS += \
 	tests/process/hello.sh \
 	tests/process/attack.sh \
 	tests/process/gates.sh \
