@@ -7,10 +7,7 @@ build_tapp
 
 $RUN "$WORK/tapp" sleep 30000 >"$WORK/sleep.out" 2>&1 &
 runner=$!
-for _ in $(seq 100); do
-	grep -q '^pids:' "$WORK/sleep.out" && break
-	sleep 0.05
-done
+await_line "$WORK/sleep.out" '^pids:' $runner 5 || true
 main=$(sed -n 's/^pids: main \([0-9]*\) .*/\1/p' "$WORK/sleep.out")
 [ -n "$main" ] || { kill $runner; fail "the image did not start"; }
 [ "$(pgrep -f "$WORK/tapp" | wc -l)" -ge 4 ] || { kill -9 $main; fail "expected main, the supervisor and 2 compartments"; }
@@ -21,10 +18,7 @@ pass "SIGKILL of the image leaves no process behind"
 
 $RUN "$WORK/tapp" sleep 30000 >"$WORK/sleep2.out" 2>"$WORK/sleep2.err" &
 main=$!
-for _ in $(seq 100); do
-	grep -q '^pids:' "$WORK/sleep2.out" && break
-	sleep 0.05
-done
+await_line "$WORK/sleep2.out" '^pids:' $main 5 || true
 tb=$(sed -n 's/^pids: main [0-9]* tb \([0-9]*\) .*/\1/p' "$WORK/sleep2.out")
 [ -n "$tb" ] || { kill -9 $main; fail "no pid for tb"; }
 kill -9 "$tb"
