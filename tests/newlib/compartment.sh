@@ -72,8 +72,8 @@ img="$WORK/app-intel-mpk"
 	echo "--expect-status=123 $img gl-read app-data"
 	echo "--expect-status=123 $img app-read nl-heap"
 } >script
+# (The current directory is WORK: vm.out is the VM's output.)
 vm_script 300 <script
-cp "$WORK/vm.out" vm.out
 expect_output vm.out "^newlib: held until exit$"
 pass "intel-mpk: both C libraries work; newlib's streams are flushed at exit"
 n=$(grep -c "compartment 'nl' tried to \(read\|write\)" vm.out)
