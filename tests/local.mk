@@ -1,10 +1,17 @@
 # Tests: one Check runner for the unit suites (tests/check_<module>.c),
-# and shell scripts that link and run real images (tests/integration/).
+# and shell scripts that link and run real images (tests/integration/ and
+# the others). The shell tests print TAP (tests/lib/testlib.sh), read by
+# Automake's TAP driver: every case is counted and shown in
+# test-suite.log. The driver takes any exit status but 0 for an error, so
+# a script with every case skipped exits 0 here (TESTLIB_SKIP_STATUS) and
+# says so in its plan ("1..0 # SKIP"). tests/check_flexos keeps the
+# default driver.
 TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
-	FLEXOS_LIBDIR='$(abs_top_builddir)'; \
-	export top_srcdir top_builddir FLEXOS_LIBDIR;
+	FLEXOS_LIBDIR='$(abs_top_builddir)'; TESTLIB_SKIP_STATUS=0; \
+	export top_srcdir top_builddir FLEXOS_LIBDIR TESTLIB_SKIP_STATUS;
 
 if HAVE_CHECK
 check_PROGRAMS += tests/check_flexos
@@ -33,7 +40,7 @@ else
 TESTS += tests/no-check.sh
 endif
 
-TESTS += \
+SH_TESTS += \
 	tests/vm/selftest.sh \
 	tests/integration/hello.sh \
 	tests/integration/direct-gates.sh \
@@ -43,14 +50,10 @@ TESTS += \
 
 check_SCRIPTS = $(HELLO_IMAGES)
 
-EXTRA_DIST += tests/no-check.sh tests/integration/lib.sh \
-	tests/vm/README.md tests/vm/run tests/vm/setup tests/vm/selftest.c tests/vm/selftest.sh \
-	tests/integration/hello.sh \
-	tests/integration/direct-gates.sh \
-	tests/integration/link-errors.sh \
-	tests/integration/pkru-scan.sh \
-	tests/integration/protos.sh \
-	tests/integration/data
+# The shell tests, their library and their data (by directory).
+TESTS += $(SH_TESTS)
+EXTRA_DIST += $(SH_TESTS) tests/no-check.sh tests/lib tests/integration/data \
+	tests/vm/README.md tests/vm/run tests/vm/setup tests/vm/selftest.c
 
 # Unmodified libraries (automatic gates, sandboxes, examples).
 include tests/integration/local.mk

@@ -4,7 +4,7 @@
 # compartment) through its automatic gate and through flexos_gate_r; each
 # case, run alone, must print what the plain build (cc, no FlexOS) prints,
 # under none and process. intel-mpk: tests/abi/vm.sh.
-. "$top_srcdir/tests/abi/lib.sh"
+. "${0%/*}/lib.sh"
 
 build_abi
 for m in none process; do
@@ -23,5 +23,4 @@ g=$(addr "$WORK/abi-process" __flexos_gate__abilib__lib_scale)
 	fail "abi-process has no gate stub for lib_scale"
 [ "$(addr "$WORK/abi-none" __flexos_gate__abilib__lib_scale)" = "$(addr "$WORK/abi-none" lib_scale)" ] ||
 	fail "abi-none's gate to lib_scale is not lib_scale itself"
-ok "gate stubs under process, direct calls under none"
-[ "$failed" = 0 ] || fail "$failed case(s) differ from the plain build"
+pass "gate stubs under process, direct calls under none"

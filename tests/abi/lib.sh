@@ -1,5 +1,5 @@
 # tests/abi: what abi.sh and vm.sh share; sourced, not run.
-. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/lib/testlib.sh"
 
 ABI="$top_srcdir/tests/abi"
 # Cases whose call needs the callee's prototype (DWARF or header): without
@@ -35,12 +35,13 @@ compare() {
 	while read -r c; do
 		grep "^$c " "$WORK/plain.out" >"$WORK/want"
 		if head -n 1 "$2/$c" | cmp -s - "$WORK/want"; then
-			ok "$1: $c"
+			pass "$1: $c"
 		else
 			why=
 			case " $PROTO_CASES " in *" $c "*) why=" (needs the prototype: DWARF or header)" ;; esac
-			echo "FAIL: $1: $c$why: expected '$(cat "$WORK/want")', got:" >&2
 			head -n 5 "$2/$c" >&2
+			fail "$1: $c$why: expected '$(cat "$WORK/want")', got '$(head -n 1 "$2/$c")'"
+			pass "$1: $c"
 			failed=$((failed + 1))
 		fi
 	done <"$WORK/cases"

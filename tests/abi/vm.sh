@@ -5,7 +5,7 @@
 # natively where the host has PKU): each case must print what the plain
 # build prints (see abi.sh).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
-. "$top_srcdir/tests/abi/lib.sh"
+. "${0%/*}/lib.sh"
 
 build_abi
 link_abi intel-mpk "$WORK/abi-mpk"
@@ -38,19 +38,7 @@ for img in $images; do
 		echo "$WORK/$img $c" >>"$WORK/script"
 	done <"$WORK/cases"
 done
-files=
-libgcc=$(${CC:-cc} -print-file-name=libgcc_s.so.1 2>/dev/null)
-case $libgcc in /*) [ -f "$libgcc" ] && files="--file $libgcc" ;; esac
-set +e
-# shellcheck disable=SC2086
-"$top_srcdir/tests/vm/run" --timeout 600 $files --script "$WORK/script" >"$WORK/out" 2>&1
-st=$?
-set -e
-case $st in
-0 | 1) ;; # 1: some case failed; compared below
-77) exit 77 ;;
-*) cat "$WORK/out"; fail "tests/vm/run exited with $st" ;;
-esac
+vm_script 600 <"$WORK/script"
 
 # Command N's output, and its status line when it failed.
 n=0
@@ -61,10 +49,9 @@ for img in $images; do
 		awk -v n="$n" '/^=== \[[0-9]+\/[0-9]+\] / { split($2, a, /[\[\/]/); cur = a[2] + 0
 				if (cur == n && $0 ~ /FAIL\)$/) fail = $0; next }
 			/^tests\/vm\/run: [0-9]+ commands/ { cur = 0 }
-			cur == n { print } END { if (fail != "") print fail }' "$WORK/out" >"$WORK/$img.out/$c"
+			cur == n { print } END { if (fail != "") print fail }' "$WORK/vm.out" >"$WORK/$img.out/$c"
 	done <"$WORK/cases"
 done
 compare "intel-mpk" "$WORK/abi-mpk.out"
 compare "intel-mpk, shared stacks" "$WORK/abi-mpk-shared.out"
 [ ! -d "$WORK/abi-mpk-newlib.out" ] || compare "intel-mpk, newlib compartment" "$WORK/abi-mpk-newlib.out"
-[ "$failed" = 0 ] || fail "$failed case(s) differ from the plain build"

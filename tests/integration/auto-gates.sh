@@ -5,7 +5,8 @@
 # code), a variable used across compartments is refused unless listed in
 # shared_data, and a function listed in callbacks runs in its own
 # compartment when the library calls it through a pointer.
-. "$top_srcdir/tests/integration/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
 
 compile "$WORK/app.o" "$DATA/auto-app.c"
 compile "$WORK/app-data.o" "$DATA/auto-app.c" -DUSE_DATA
@@ -41,18 +42,18 @@ grep -q 'call.*<app_local>' "$WORK/p.main" || fail "main's call to app_local is 
 code_of "$WORK/p" lib_work >"$WORK/p.work"
 grep -q 'call.*<lib_inner>' "$WORK/p.work" || fail "lib_work's call to lib_inner is not direct"
 ! grep -q '__flexos_gate' "$WORK/p.work" || fail "a call inside the library goes through a gate"
-ok "process: app -> lib goes through __flexos_gate__lib__lib_work, calls inside each compartment stay direct"
+pass "process: app -> lib goes through __flexos_gate__lib__lib_work, calls inside each compartment stay direct"
 
 # The callee really runs in the library's process: its stub reaches the backend gate.
 code_of "$WORK/p" __flexos_gate__lib__lib_work | grep -q 'jmp.*<flexos__backend_gate>' ||
 	fail "the stub does not enter flexos__backend_gate"
-ok "process: the stub enters the backend gate"
+pass "process: the stub enters the backend gate"
 
 # 2. Under none nothing is rewritten: main calls lib_work directly.
 link none auto "$WORK/n" "$WORK/app.o" "$WORK/libauto.a" || fail "none link failed"
 "$WORK/n" >"$WORK/n.out" || fail "the none image exited $?"
 code_of "$WORK/n" main | grep -q 'call.*<lib_work>' || fail "none: main does not call lib_work directly"
-ok "none: the same inputs link to the direct call"
+pass "none: the same inputs link to the direct call"
 
 # 3. A variable across compartments is refused, naming both sides and the remedies.
 if link process auto "$WORK/d" "$WORK/app-data.o" "$WORK/libauto.a" 2>"$WORK/d.err"; then
@@ -62,13 +63,13 @@ expect_output "$WORK/d.err" "app-data.o \(compartment 'app'\) uses variable 'lib
 expect_output "$WORK/d.err" "shared_data: \[lib_counter\]"
 expect_output "$WORK/d.err" "put both libraries in one compartment"
 [ ! -e "$WORK/d" ] || fail "an image was written anyway"
-ok "process: a variable used across compartments is refused with both sides and the remedies"
+pass "process: a variable used across compartments is refused with both sides and the remedies"
 
 # 4. shared_data moves it to the shared section: both processes see one variable.
 link process auto-shared "$WORK/s" "$WORK/app-data.o" "$WORK/libauto.a" || fail "shared_data link failed"
 "$WORK/s" >"$WORK/s.out" || { cat "$WORK/s.out" >&2; fail "the shared_data image exited $?"; }
 expect_output "$WORK/s.out" "^lib_work: 49 "
-ok "process: shared_data lib_counter is seen by both compartments"
+pass "process: shared_data lib_counter is seen by both compartments"
 
 # 5. It cannot move a variable that shares its section with others.
 if link process auto-shared "$WORK/x" "$WORK/app-other.o" "$WORK/packed/libauto.a" 2>"$WORK/x.err"; then
@@ -76,7 +77,7 @@ if link process auto-shared "$WORK/x" "$WORK/app-other.o" "$WORK/packed/libauto.
 fi
 expect_output "$WORK/x.err" "'lib_counter' of library 'lib' shares section '.bss' of .*libauto.a\(lib.o\) with [0-9]+ other symbols"
 expect_output "$WORK/x.err" "-fdata-sections"
-ok "shared_data refuses a variable whose section holds others"
+pass "shared_data refuses a variable whose section holds others"
 
 # 6. --explain lists the calls and variables with counts.
 link process auto-shared "$WORK/e" --explain "$WORK/app-other.o" "$WORK/libauto.a" >"$WORK/e.out" ||
@@ -86,7 +87,7 @@ expect_output "$WORK/e.out" "^call .* +lib_apply +1 +gate$"
 expect_output "$WORK/e.out" "^data .* +lib_counter +1 +shared section"
 expect_output "$WORK/e.out" "^data .* +lib_other_counter +1 +shared section"
 expect_output "$WORK/e.out" "^total: 2 calls \(4 references\) and 2 variables \(2 references\)"
-ok "--explain lists calls and variables with their reference counts"
+pass "--explain lists calls and variables with their reference counts"
 
 # 7. A function pointer the library calls: without 'callbacks' it runs in the
 # library's process, where the application's data is out of reach.
@@ -98,4 +99,4 @@ set -e
 link process auto-callback "$WORK/c" "$WORK/app.o" "$WORK/libauto.a" || fail "callbacks link failed"
 "$WORK/c" --callback >"$WORK/c.out" 2>&1 || { cat "$WORK/c.out" >&2; fail "callback image exited $?"; }
 expect_output "$WORK/c.out" "^lib_apply: 106 "
-ok "process: a listed callback runs in the application's compartment (unlisted: stopped)"
+pass "process: a listed callback runs in the application's compartment (unlisted: stopped)"

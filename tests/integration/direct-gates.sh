@@ -2,7 +2,8 @@
 # "You only pay for what you get": a gate between libraries of the same
 # compartment, or any gate under the none backend, is the plain call. The
 # caller's machine code must be identical to a direct call's.
-. "$top_srcdir/tests/integration/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
 
 compile "$WORK/gate.o" "$DATA/direct-app.c"
 compile "$WORK/direct.o" "$DATA/direct-app.c" -DDIRECT
@@ -40,7 +41,7 @@ for config in direct-one direct-two; do
 		diff "$WORK/$config-direct.s" "$WORK/$config-gate.s" >&2
 		fail "$config: the gate added instructions"
 	fi
-	ok "$config: the gate compiles to the direct call ($(wc -l <"$WORK/$config-gate.s") instructions, same as direct)"
+	pass "$config: the gate compiles to the direct call ($(wc -l <"$WORK/$config-gate.s") instructions, same as direct)"
 done
 
 # The gate in the test above must be able to fail: a gate that does cross
@@ -50,4 +51,4 @@ $CC -c -o "$WORK/stub.o" "$WORK/stub.s"
 "$FLEXOS_LINK" -c "$DATA/direct-one.yaml" -o "$WORK/stubbed" "$WORK/stub.o" "$WORK/gate.o" "$WORK/libworker.a"
 disasm "$WORK/stubbed" "$WORK/stubbed.s"
 ! grep -q 'call.*<work>' "$WORK/stubbed.s" || fail "the checker cannot tell a stub from a direct call"
-ok "the checker tells a stub from a direct call"
+pass "the checker tells a stub from a direct call"

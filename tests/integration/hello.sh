@@ -2,7 +2,8 @@
 # The hello example with one and with two compartments under the none
 # backend: same behaviour, the library's code in its own compartment, and
 # a map of disjoint page-aligned sections.
-. "$top_srcdir/tests/integration/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
 hello="$top_builddir/examples/hello"
 
 "$hello/hello-one" >"$WORK/one.out" || fail "hello-one exited $?"
@@ -14,19 +15,19 @@ for f in one two; do
 done
 expect_output "$WORK/one.out" '^\[comp1\] lib_func: greeting "hello from the application", counter 1$'
 expect_output "$WORK/two.out" '^\[comp2\] lib_func: greeting "hello from the application", counter 1$'
-ok "hello runs with one and two compartments"
+pass "hello runs with one and two compartments"
 
 # Apart from where lib_func runs and the count, the two images behave the same.
 sed 's/^\[comp2\]/[comp1]/; s/2 compartments/1 compartment/' "$WORK/two.out" >"$WORK/two.norm"
 cmp -s "$WORK/one.out" "$WORK/two.norm" || { diff "$WORK/one.out" "$WORK/two.norm" >&2; fail "outputs differ"; }
-ok "one and two compartments print the same"
+pass "one and two compartments print the same"
 
 # The runtime map: both compartments and the shared areas.
 "$hello/hello-two" --map >"$WORK/map.out"
 expect_output "$WORK/map.out" "^  compartment 0 'comp1' \(default\)$"
 expect_output "$WORK/map.out" "^  compartment 1 'comp2'$"
 expect_output "$WORK/map.out" '^    libraries libsecret$'
-ok "the runtime map names the compartments"
+pass "the runtime map names the compartments"
 
 # flexos-link --print-map checks alignment and overlap itself and fails if
 # they are wrong; check the addresses here too, independently.
@@ -45,7 +46,7 @@ sort -k2 "$WORK/sections" | while read -r name addr size; do
 	[ "$len" -eq 0 ] || [ "$start" -ge "$prev_end" ] || fail "$name overlaps the previous section"
 	[ "$len" -eq 0 ] || prev_end=$((start + len))
 done
-ok "compartment sections are page-aligned and disjoint"
+pass "compartment sections are page-aligned and disjoint"
 
 # The library's code and data really are in comp2's sections.
 nm "$WORK/hello-two" >"$WORK/nm"
@@ -62,4 +63,4 @@ in_section lib_secret .flexos.comp2.data
 in_section calls .flexos.comp2.bss
 in_section app_secret .flexos.comp1.data
 in_section greeting .flexos.shared
-ok "symbols land in their compartment's sections"
+pass "symbols land in their compartment's sections"

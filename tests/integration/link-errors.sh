@@ -1,6 +1,7 @@
 #!/bin/sh
 # flexos-link refuses bad links with a message that says where and what to do.
-. "$top_srcdir/tests/integration/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
 
 compile "$WORK/gate.o" "$DATA/direct-app.c"
 compile "$WORK/worker.o" "$DATA/direct-worker.c"
@@ -17,7 +18,7 @@ must_fail() {
 	fi
 	expect_output "$WORK/out" "$pattern"
 	[ ! -e "$WORK/img" ] || fail "$name: an image was written anyway"
-	ok "$name"
+	pass "$name"
 }
 
 must_fail "config errors are file:line:col" \
@@ -56,7 +57,7 @@ must_fail "a failing link says so" "the link failed" \
 # And the same inputs link fine with a good config.
 "$FLEXOS_LINK" -c "$DATA/direct-two.yaml" -o "$WORK/good" "$WORK/gate.o" "$WORK/libworker.a"
 "$WORK/good" || fail "the good image exited $?"
-ok "a good config links and runs"
+pass "a good config links and runs"
 
 # A library without 'inputs' claims lib<name>.a, also when found through -l.
 for input in "$WORK/libworker.a" "-L$WORK -lworker"; do
@@ -67,5 +68,5 @@ for input in "$WORK/libworker.a" "-L$WORK -lworker"; do
 	awk '/compartment 1/ { on = 1 } on' "$WORK/implicit.map" | grep -q 'library worker' ||
 		fail "libworker is not in compartment 1 with $input"
 	"$WORK/implicit" || fail "the image exited $?"
-	ok "a library without inputs claims its archive ($input)"
+	pass "a library without inputs claims its archive ($input)"
 done

@@ -3,18 +3,15 @@
 # sandbox_of (sandbox.sh), the SQLite and zlib examples under none and
 # process (unmodified.sh) and under intel-mpk in the VM (unmodified-vm.sh).
 UNMODIFIED_DEPS = flexos-link$(EXEEXT) libflexos.a $(lib_LIBRARIES)
-TESTS += tests/integration/auto-gates.sh tests/integration/sandbox.sh \
+SH_TESTS += tests/integration/auto-gates.sh tests/integration/sandbox.sh \
 	tests/integration/unmodified.sh tests/integration/unmodified-vm.sh
 tests/integration/auto-gates.log: $(UNMODIFIED_DEPS)
 tests/integration/sandbox.log: $(UNMODIFIED_DEPS)
 tests/integration/unmodified.log: $(UNMODIFIED_DEPS) $(SQLITE_IMAGES) $(ZLIB_IMAGES)
 tests/integration/unmodified-vm.log: $(UNMODIFIED_DEPS) $(SQLITE_IMAGES) $(ZLIB_IMAGES)
-EXTRA_DIST += tests/integration/local.mk tests/integration/auto-gates.sh \
-	tests/integration/sandbox.sh tests/integration/unmodified.sh \
-	tests/integration/unmodified-vm.sh
+EXTRA_DIST += tests/integration/local.mk
 
 # Shared libraries claimed by a compartment (shlib.sh: process natively,
 # intel-mpk in the VM).
-TESTS += tests/integration/shlib.sh
+SH_TESTS += tests/integration/shlib.sh
 tests/integration/shlib.log: $(UNMODIFIED_DEPS)
-EXTRA_DIST += tests/integration/shlib.sh

@@ -2,7 +2,8 @@
 # Under intel-mpk, flexos-link refuses an image whose compartment code holds
 # an instruction that writes PKRU (WRPKRU, XRSTOR, XRSTORS), even one only
 # visible when decoding from the middle of another, and names where it is.
-. "$top_srcdir/tests/integration/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
 
 [ -f "$FLEXOS_LIBDIR/libflexos-mpk.a" ] || fail "libflexos-mpk.a is not built"
 compile "$WORK/app.o" "$DATA/pkru-app.c"
@@ -23,7 +24,7 @@ for case in "1 WRPKRU" "2 WRPKRU" "3 XRSTOR" "4 XRSTORS"; do
 	fi
 	expect_output "$WORK/out" "the code of compartment 'isolated' contains $what \(0f [0-9a-f ]+/?[0-9a-f]*\) at 0x[0-9a-f]+ \(lib_value\+0x[0-9a-f]+\)"
 	[ ! -e "$WORK/img" ] || fail "the refused image was left behind"
-	ok "$what in compartment code is refused (case $writer)"
+	pass "$what in compartment code is refused (case $writer)"
 done
 
 if link_with 5; then
@@ -35,7 +36,7 @@ expect_output "$WORK/out" "section '.evil', outside the compartments' code, cont
 ok "WRPKRU in a compartment input's executable section outside .text* is refused"
 
 link_with 0 || { cat "$WORK/out" >&2; fail "an image with only LFENCE was refused"; }
-ok "LFENCE, which shares XRSTOR's opcode, is accepted"
+pass "LFENCE, which shares XRSTOR's opcode, is accepted"
 
 # No lazy binding under protection keys: the GOT is read-only once the
 # loader has filled it, so no compartment can redirect the application's
@@ -51,4 +52,4 @@ compile "$WORK/lib.o" "$DATA/pkru-lib.c" -DWRITER=2
 rm -f "$WORK/libpkru.a" && ar cr "$WORK/libpkru.a" "$WORK/lib.o"
 "$FLEXOS_LINK" -c "$WORK/process.yaml" -o "$WORK/img" "$WORK/app.o" "$WORK/libpkru.a" ||
 	fail "the process backend refused a WRPKRU byte sequence"
-ok "other mechanisms do not scan"
+pass "other mechanisms do not scan"

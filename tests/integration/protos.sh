@@ -3,7 +3,8 @@
 # caller's, the library's headers, or assumes it, and says which in
 # --explain; what no gate can carry, and a header that does not compile,
 # are refused.
-. "$top_srcdir/tests/integration/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
 
 compile "$WORK/lib-g.o" "$DATA/proto-lib.c" -I"$DATA" -g
 compile "$WORK/lib.o" "$DATA/proto-lib.c" -I"$DATA"
@@ -38,25 +39,25 @@ expect_output "$WORK/explain" 'prototype: double lib_scale\(double x, int k\) +\
 expect_output "$WORK/explain" 'carries: INTEGER, INTEGER, INTEGER, INTEGER, INTEGER, INTEGER, INTEGER@stack, INTEGER@stack; 6 integer and 0 vector registers, 16 stack bytes'
 expect_output "$WORK/explain" 'prototype: long int lib_norm\(struct pt p\)'
 expect_output "$WORK/explain" 'carries: MEMORY@stack; 0 integer and 0 vector registers, 24 stack bytes'
-ok "prototypes from the callee's DWARF"
+pass "prototypes from the callee's DWARF"
 
 config process libproto-nodebug.a >"$WORK/f.yaml"
 explain "caller DWARF" "$WORK/app-g.o" "$WORK/libproto-nodebug.a"
 expect_output "$WORK/explain" 'prototype: long int lib_norm\(struct pt\) +\[DWARF of .*app-g.o \(declaration\)\]'
-ok "prototypes from a caller's DWARF declarations"
+pass "prototypes from a caller's DWARF declarations"
 
 config process libproto-nodebug.a "headers: [proto-lib.h]" "cflags: [-I$DATA]" >"$WORK/f.yaml"
 explain "headers" "$WORK/app.o" "$WORK/libproto-nodebug.a"
 expect_output "$WORK/explain" 'prototype: long int lib_sum8\(long int, long int, long int, long int, long int, long int, long int, long int\) +\[header proto-lib.h\]'
 expect_output "$WORK/explain" 'prototype: assumed \(header proto-lib.h does not declare it\)'
 expect_output "$WORK/explain" 'carries: all 6 integer and 8 vector argument registers, %al, and the first 64 bytes of stack arguments'
-ok "prototypes from the library's headers, the rest assumed"
+pass "prototypes from the library's headers, the rest assumed"
 
 config process libproto-nodebug.a "headers: [proto-lib.h, nothere.h]" "cflags: [-I$DATA]" >"$WORK/f.yaml"
 "$FLEXOS_LINK" -c "$WORK/f.yaml" -o "$WORK/img" "$WORK/app.o" "$WORK/libproto-nodebug.a" >"$WORK/out" 2>&1 &&
 	fail "a header that does not compile was accepted"
 expect_output "$WORK/out" "f.yaml:10:26: error: header 'nothere.h' of library 'lib' does not compile: fatal error: nothere.h: No such file or directory"
-ok "a header that does not compile is an error at its place in the config"
+pass "a header that does not compile is an error at its place in the config"
 
 config process libproto.a >"$WORK/f.yaml"
 rm -f "$WORK/img"
@@ -68,4 +69,4 @@ config none libproto.a >"$WORK/f.yaml"
 "$FLEXOS_LINK" -c "$WORK/f.yaml" -o "$WORK/img" "$WORK/app-vlog.o" "$WORK/libproto.a" ||
 	fail "a va_list under none was refused"
 "$WORK/img" || fail "the image exited $?"
-ok "a va_list argument is refused across private stacks, not under none"
+pass "a va_list argument is refused across private stacks, not under none"

@@ -3,7 +3,8 @@
 # and writes its sandbox's data and heap; the sandbox writing the host's
 # memory is stopped; without sandbox_of the host's read is stopped too.
 # (The same under intel-mpk: tests/integration/unmodified-vm.sh.)
-. "$top_srcdir/tests/integration/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
 
 compile "$WORK/app.o" "$DATA/sandbox-app.c"
 compile "$WORK/sb.o" "$DATA/sandbox-lib.c"
@@ -26,13 +27,13 @@ run "$WORK/sandbox" read
 [ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "the host could not use its sandbox's memory (exit $st)"; }
 expect_output "$WORK/out" "^read: 'sandbox data' 'sandbox heap'$"
 expect_output "$WORK/out" "^write: the sandbox sees 'S'$"
-ok "process: the host reads and writes its sandbox's data and heap"
+pass "process: the host reads and writes its sandbox's data and heap"
 
 run "$WORK/sandbox" poke
 [ "$st" = 123 ] || { cat "$WORK/out" >&2; fail "the sandbox wrote the host's memory (exit $st)"; }
 expect_output "$WORK/out" "compartment 'lib' .*crashed: signal 11"
-ok "process: the sandbox writing the host's memory is stopped"
+pass "process: the sandbox writing the host's memory is stopped"
 
 run "$WORK/sandbox-not" read
 [ "$st" = 123 ] || { cat "$WORK/out" >&2; fail "without sandbox_of the host read the library's memory (exit $st)"; }
-ok "process: without sandbox_of the host cannot read the library's memory"
+pass "process: without sandbox_of the host cannot read the library's memory"

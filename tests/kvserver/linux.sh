@@ -3,10 +3,12 @@
 # namespace of its own (loopback): every command's reply, malformed input,
 # 200 concurrent clients, the client limit, no memory growth, and, if
 # valgrind is installed, no leak at exit. Needs root and redis-tools.
-. "${top_srcdir:-.}/tests/kvserver/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+. "$top_srcdir/tests/kvserver/checks.sh"
+kv_in_netns
 
-server=$b/examples/kvserver/kvserver-linux
-[ -x "$server" ] || { say "FAIL: $server is missing: run make"; exit 1; }
+server=$top_builddir/examples/kvserver/kvserver-linux
+[ -x "$server" ] || die "$server is missing: run make"
 host=127.0.0.1
 
 if kv_start linux "$server" --port 6400; then
@@ -20,7 +22,6 @@ fi
 # Past --max-clients, a new connection gets an error and is closed; the
 # clients already in are served.
 if kv_start limit "$server" --port 6401 --max-clients 2; then
-	f0=$fails
 	exec 5<>/dev/tcp/$host/$port 6<>/dev/tcp/$host/$port
 	sleep 0.2
 	expect "(error) ERR max number of clients reached" ping
@@ -29,7 +30,7 @@ if kv_start limit "$server" --port 6401 --max-clients 2; then
 	exec 5<&- 6<&-
 	sleep 0.2
 	expect "PONG" ping
-	[ $fails = $f0 ] && ok "the client limit"
+	pass "the client limit"
 	kv_stop
 fi
 
@@ -39,6 +40,7 @@ out=$("$server" --port 0 2>&1)
 	fail "--port 0: $out"
 out=$("$server" --net tap=tap0 2>&1)
 [ $? = 1 ] && echo "$out" | grep -q "remove --net" || fail "--net on Linux: $out"
+pass "bad options are refused with a message naming the fix"
 
 if command -v valgrind >/dev/null; then
 	if kv_start valgrind valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
@@ -49,6 +51,5 @@ if command -v valgrind >/dev/null; then
 		kv_stop
 	fi
 else
-	say "valgrind is not installed: the leak check at exit is skipped"
+	skip "no leak at exit (valgrind)" "valgrind is not installed"
 fi
-exit $((fails != 0))

@@ -4,9 +4,8 @@
 # as root. vm.sh: the intel-mpk images in the test VM, with the tun.ko that
 # tests/lwip/vm.sh fetches (so it runs after it). The unit tests of resp.c
 # and store.c are tests/check_kvserver.c.
-TESTS += tests/kvserver/linux.sh tests/kvserver/lwip.sh tests/kvserver/vm.sh
+SH_TESTS += tests/kvserver/linux.sh tests/kvserver/lwip.sh tests/kvserver/vm.sh
 tests/kvserver/linux.log: examples/kvserver/kvserver-linux$(EXEEXT)
 tests/kvserver/lwip.log: $(KVSERVER_IMAGES)
 tests/kvserver/vm.log: $(KVSERVER_MPK_IMAGES) tests/lwip/mktap$(EXEEXT) tests/lwip/vm.log
-EXTRA_DIST += tests/await.sh tests/kvserver/local.mk tests/kvserver/lib.sh tests/kvserver/linux.sh \
-	tests/kvserver/lwip.sh tests/kvserver/vm.sh tests/kvserver/vm-inner.sh
+EXTRA_DIST += tests/kvserver/local.mk tests/kvserver/checks.sh tests/kvserver/vm-inner.sh

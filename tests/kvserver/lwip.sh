@@ -4,27 +4,24 @@
 # process (on pthreads and on the scheduler). The same checks as linux.sh;
 # the memory one on the first two images only, to stay within minutes.
 # Needs root and redis-tools.
-. "${top_srcdir:-.}/tests/kvserver/lib.sh"
-
-# A /24 of 10.0.0.0/8 per run, so that runs side by side do not collide.
-net=10.$(($$ % 250 + 1)).$(($$ / 250 % 250 + 1))
-ip tuntap add dev kvtap0 mode tap && ip addr add "$net.1/24" dev kvtap0 &&
-	ip link set kvtap0 up || { say "FAIL: cannot set up a TAP device"; exit 1; }
-host=$net.2
+. "${0%/*}/../lib/testlib.sh"
+. "$top_srcdir/tests/kvserver/checks.sh"
 # A static ARP entry: with 200 clients at once, lwIP may drop the host's
 # ARP probes (its input queue is full), and the kernel then fails connects
 # with "No route to host".
 mac=02:00:00:00:00:02
-ip neigh add "$host" lladdr $mac dev kvtap0 nud permanent
+kv_in_netns kvtap0 $mac
+host=$net.2
 spec=tap=kvtap0,addr=$host,netmask=255.255.255.0,gw=$net.1,mac=$mac
 
 for image in kvserver-one kvserver-lwip-process kvserver-sched-process kvserver-one-sched; do
-	server=$b/examples/kvserver/$image
-	[ -x "$server" ] || { fail "$server is missing: run make"; continue; }
+	server=$top_builddir/examples/kvserver/$image
+	[ -x "$server" ] || { fail "$server is missing: run make"; pass "$image is built"; continue; }
 	kv_start $image "$server" --port 6379 --net "$spec" || continue
 	# On pthreads, liblwip.so must use the image's mailboxes: its own hold
 	# 127 connections waiting for an accept, and reset the ones beyond.
 	! grep "the image's mailboxes" "$log" || fail "$image: lwIP runs on Debian's mailboxes"
+	pass "$image: lwIP runs on the image's mailboxes"
 	check_replies
 	check_malformed
 	# 200 redis-cli processes started at once (not ramped up as
@@ -36,4 +33,3 @@ for image in kvserver-one kvserver-lwip-process kvserver-sched-process kvserver-
 	esac
 	kv_stop
 done
-exit $((fails != 0))

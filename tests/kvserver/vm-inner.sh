@@ -1,25 +1,25 @@
 #!/bin/sh
-# Runs in the test VM (tests/kvserver/vm.sh): loads tun.ko, makes a TAP
+# Runs in the test VM (tests/kvserver/vm.sh, vm_inner): loads tun.ko, makes a TAP
 # device, and checks each kvserver image given with redis-cli and
 # redis-benchmark, as lwip.sh does in a namespace (fewer checks: busybox).
 # Usage: vm-inner.sh BUILDDIR TUN.KO IMAGE...
-b=$1 ko=$2
+top_builddir=$1 ko=$2
 shift 2
-. "${0%/*}/../lwip/vm-tap.sh"
+. "${0%/*}/../lib/testlib.sh"
+b=$top_builddir
 vm_make_tap kvtap0
-fail=0
 # expect WANT ARGS...: redis-cli ARGS prints exactly WANT.
 expect() {
 	want=$1
 	shift
 	got=$(redis-cli -h 10.0.0.2 --no-raw "$@" 2>&1)
-	[ "$got" = "$want" ] || { echo "vm-inner: redis-cli $*: expected '$want', got '$got'"; ok=0; }
+	[ "$got" = "$want" ] || { echo "redis-cli $*: expected '$want', got '$got'"; ok=0; }
 }
 for image in "$@"; do
 	"$b/examples/kvserver/$image" --net tap=kvtap0,addr=10.0.0.2,netmask=255.255.255.0 \
 		>/tmp/out 2>&1 &
 	pid=$!
-	wait_listening $pid /tmp/out
+	await_line /tmp/out listening $pid 30 || true
 	ok=1
 	expect "PONG" ping
 	expect "OK" set k v
@@ -33,18 +33,13 @@ for image in "$@"; do
 	out=$(redis-benchmark -h 10.0.0.2 -c 20 -n 2000 -t set,get,incr,mset -q 2>&1)
 	if [ $? != 0 ] || echo "$out" | grep -qi error ||
 		[ "$(echo "$out" | grep -c "requests per second")" != 4 ]; then
-		echo "vm-inner: redis-benchmark -c 20: $out"
+		echo "redis-benchmark -c 20: $out"
 		ok=0
 	fi
 	kill -TERM $pid
 	wait $pid
 	st=$?
 	cat /tmp/out
-	if [ $ok = 1 ] && [ $st = 0 ]; then
-		echo "vm-inner: ok: $image"
-	else
-		echo "vm-inner: FAIL: $image (replies ok: $ok, status $st)"
-		fail=1
-	fi
+	[ $ok = 1 ] && [ $st = 0 ] || fail "$image (replies ok: $ok, status $st)"
+	pass "$image"
 done
-exit $fail

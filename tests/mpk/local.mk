@@ -41,6 +41,6 @@ MPK_IMAGES = tests/mpk/attack tests/mpk/attack-shared tests/mpk/hello-mpk
 tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two
 tests/mpk/no-pku.log: tests/mpk/hello-mpk
 
-TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh
+SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh
 CLEANFILES += tests/mpk/attack.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
-EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/no-pku.sh tests/mpk/vm.sh
+EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c

@@ -1,25 +1,23 @@
 #!/bin/sh
 # Native test: on a host without protection keys, an intel-mpk image must
 # refuse to start (status 125), say why and name the alternatives.
+. "${0%/*}/../lib/testlib.sh"
 set -u
-img=${top_builddir:-.}/tests/mpk/hello-mpk
+img=$top_builddir/tests/mpk/hello-mpk
 
 if grep -qw pku /proc/cpuinfo 2>/dev/null; then
-	echo "no-pku: this host has PKU; the refusal is only testable without it: skipped"
-	exit 77
+	skip_all "this host has PKU; the refusal is only testable without it"
 fi
 out=$("$img" 2>&1)
 st=$?
 printf '%s\n' "$out"
-fail=0
-[ "$st" = 125 ] || { echo "no-pku: FAIL: status $st, expected 125"; fail=1; }
+[ "$st" = 125 ] || fail "status $st, expected 125"
 for want in "no memory protection keys" "never runs unprotected" "'none' or 'process'" \
 	"tests/vm/run"; do
 	case $out in
 	*"$want"*) ;;
-	*) echo "no-pku: FAIL: the message does not say: $want"; fail=1 ;;
+	*) fail "the message does not say: $want" ;;
 	esac
 done
-case $out in *"main: backend"*) echo "no-pku: FAIL: main ran"; fail=1 ;; esac
-[ $fail = 0 ] && echo "no-pku: ok (refused with status 125)"
-exit $fail
+case $out in *"main: backend"*) fail "main ran" ;; esac
+pass "an intel-mpk image refuses to start without PKU (status 125), says why and what to use"

@@ -7,7 +7,9 @@
 # newlib compartment runs without key 0: it cannot read glibc's globals,
 # stdout's buffer or the thread's TLS, which the glibc compartment can
 # (the extended attack matrix). Also: flexos-link's refusals.
-. "$top_srcdir/tests/newlib/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
+need_newlib
 
 cd "$WORK"
 nlcc() { $CC $NEWLIB_CFLAGS -O2 -fPIE -Wall -Wextra -Werror -c "$@"; }
@@ -21,7 +23,7 @@ for mech in none process intel-mpk; do
 	"$FLEXOS_LINK" -c "$mech.yaml" -o "app-$mech" app.o nllib.o nlprobe.o glprobe.o ||
 		fail "flexos-link refused the $mech image"
 done
-ok "images with a newlib compartment link under none, process and intel-mpk"
+pass "images with a newlib compartment link under none, process and intel-mpk"
 
 # Only the compartment's API and its glue instance are left of newlib's
 # symbols: nothing of it can clash with glibc.
@@ -32,7 +34,7 @@ done
 for s in _malloc_r _impure_ptr __sfp sbrk _write_r; do
 	! grep -qx "$s" globals || fail "newlib's $s is global in the image"
 done
-ok "newlib's symbols are local to the compartment; its API and glue instance are global"
+pass "newlib's symbols are local to the compartment; its API and glue instance are global"
 
 expected="glibc: checks passed
 newlib: held until exit"
@@ -42,7 +44,7 @@ for mech in none process; do
 		cat "check.$mech" >&2
 		fail "$mech: unexpected output"
 	}
-	ok "$mech: printf, errno, malloc, buffering and the exit-time flush of each C library"
+	pass "$mech: printf, errno, malloc, buffering and the exit-time flush of each C library"
 done
 
 for target in app-data nl-heap; do
@@ -51,7 +53,7 @@ for target in app-data nl-heap; do
 	[ "$target" = nl-heap ] && who=app-read
 	timeout 30 ./app-process "$who" "$target" >p.out 2>p.err || status=$?
 	[ "$status" -eq 123 ] || { cat p.out p.err >&2; fail "process: $who $target exited $status, expected 123"; }
-	ok "process: $who $target is stopped"
+	pass "process: $who $target is stopped"
 done
 
 # intel-mpk: the check and the extended attack matrix in the VM.
@@ -70,25 +72,23 @@ img="$WORK/app-intel-mpk"
 	echo "--expect-status=123 $img gl-read app-data"
 	echo "--expect-status=123 $img app-read nl-heap"
 } >script
-status=0
-"$top_srcdir/tests/vm/run" --timeout 300 --script script >vm.out 2>&1 || status=$?
-[ "$status" -ne 77 ] || exit 77
-[ "$status" -eq 0 ] || { cat vm.out >&2; fail "intel-mpk runs failed (status $status)"; }
+# (The current directory is WORK: vm.out is the VM's output.)
+vm_script 300 <script
 expect_output vm.out "^newlib: held until exit$"
-ok "intel-mpk: both C libraries work; newlib's streams are flushed at exit"
+pass "intel-mpk: both C libraries work; newlib's streams are flushed at exit"
 n=$(grep -c "compartment 'nl' tried to \(read\|write\)" vm.out)
 [ "$n" -eq 8 ] || { cat vm.out >&2; fail "intel-mpk: $n of 8 accesses from the newlib compartment reported"; }
 [ "$(grep -c "belongs to platform memory" vm.out)" -eq 6 ] ||
 	{ cat vm.out >&2; fail "intel-mpk: the key-0 targets were not all reported as platform memory"; }
-ok "intel-mpk: the newlib compartment can neither read nor write glibc's environ, stdout buffer or TLS, nor the app's data: 8/8 blocked"
+pass "intel-mpk: the newlib compartment can neither read nor write glibc's environ, stdout buffer or TLS, nor the app's data: 8/8 blocked"
 for t in environ stdout-buffer tls; do
 	[ "$(grep -c "^read $t: ok" vm.out)" -eq 1 ] || { cat vm.out >&2; fail "gl-read $t did not work"; }
 done
-ok "intel-mpk: the glibc compartment reaches the same key-0 memory (3/3), as docs/threat-model.md says"
+pass "intel-mpk: the glibc compartment reaches the same key-0 memory (3/3), as docs/threat-model.md says"
 expect_output vm.out "^read shared: ok"
 expect_output vm.out "^read nl-heap: ok"
 expect_output vm.out "compartment 'app' tried to read .*"
-ok "intel-mpk: shared memory and its own heap stay reachable; the app cannot read the newlib heap"
+pass "intel-mpk: shared memory and its own heap stay reachable; the app cannot read the newlib heap"
 
 # flexos-link's refusals.
 refuse() {
@@ -99,7 +99,7 @@ refuse() {
 	fi
 	expect_output "$name.err" "$pattern"
 	[ ! -e refused ] || fail "$name: an image was written"
-	ok "refused: $name: $(head -n 1 "$name.err" | cut -c1-150)"
+	pass "refused: $name: $(head -n 1 "$name.err" | cut -c1-150)"
 }
 $CC $NEWLIB_CFLAGS -O2 -fPIE -c -o missing.o "$SRC/missing.c"
 sed 's/inputs: \[nllib.o, nlprobe.o\]/inputs: [missing.o]/' "$SRC/comp.yaml" >missing.yaml
@@ -125,4 +125,3 @@ sed 's/^    libc: newlib$//; s/^    default: true$/    default: true\n    libc: 
 refuse "newlib in the default compartment" "the default compartment 'app' cannot have 'libc: newlib'" \
 	-c default.yaml app.o nllib.o nlprobe.o glprobe.o
 
-echo "$passed passed, 0 failed"

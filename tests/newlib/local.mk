@@ -1,12 +1,10 @@
 # The newlib component's test (included from src/newlib/local.mk): a
 # library compiled against newlib, partially linked with it and the glue,
 # in an ordinary glibc program. Skips when configured with --disable-newlib.
-TESTS += tests/newlib/newlib.sh tests/newlib/compartment.sh tests/newlib/zlib.sh
+SH_TESTS += tests/newlib/newlib.sh tests/newlib/compartment.sh tests/newlib/zlib.sh
 CLEANFILES += tests/newlib/config.sh
-EXTRA_DIST += tests/newlib/lib.sh tests/newlib/newlib.sh tests/newlib/host.c tests/newlib/nllib.c \
-	tests/newlib/nllib.h tests/newlib/missing.c tests/newlib/compartment.sh \
-	tests/newlib/comp-app.c tests/newlib/comp.yaml tests/newlib/nlprobe.c tests/newlib/glprobe.c \
-	tests/newlib/zlib.sh
+EXTRA_DIST += tests/newlib/host.c tests/newlib/nllib.c tests/newlib/nllib.h tests/newlib/missing.c \
+	tests/newlib/comp-app.c tests/newlib/comp.yaml tests/newlib/nlprobe.c tests/newlib/glprobe.c
 
 if ENABLE_NEWLIB
 TESTS_NEWLIB_DEPS = libflexos-newlib.a libflexos.a newlib.stamp

@@ -4,7 +4,9 @@
 # every global but its API, checked to leave nothing undefined, then
 # linked into an ordinary glibc program (host.c) that checks that both C
 # libraries work side by side with independent states.
-. "$top_srcdir/tests/newlib/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
+need_newlib
 
 API="nl_format nl_set_buffering nl_print nl_flush nl_stdout nl_malloc nl_realloc nl_aligned nl_free
 nl_strings nl_errno nl_set_errno nl_errno_location nl_errno_value nl_open nl_file_write
@@ -36,11 +38,11 @@ check_no_undefined() {
 
 # 1. The library, compiled against newlib with our warnings as errors.
 $CC $NEWLIB_CFLAGS -O2 -fPIE -Wall -Wextra -Werror -c -o "$WORK/nllib.o" "$SRC/nllib.c"
-ok "nllib.c compiles against newlib's headers"
+pass "nllib.c compiles against newlib's headers"
 
 newlib_blob "$WORK/nllib.blob.o" "$WORK/nllib.o" $KEEP
 check_no_undefined "$WORK/nllib.blob.o" || fail "the partial link leaves symbols undefined"
-ok "the partial link with newlib and the glue leaves nothing undefined"
+pass "the partial link with newlib and the glue leaves nothing undefined"
 
 globals=$(nm -g --defined-only "$WORK/nllib.blob.o" | awk '{print $3}' | sort | tr '\n' ' ')
 want=$(printf '%s\n' $KEEP | sort | tr '\n' ' ')
@@ -48,15 +50,15 @@ want=$(printf '%s\n' $KEEP | sort | tr '\n' ' ')
 for s in printf malloc sbrk write errno __errno _impure_ptr; do
 	nm "$WORK/nllib.blob.o" | grep -Eq " [A-Z] $s\$" && fail "$s is still global"
 done
-ok "only the API and the glue instance stay global (newlib's printf, malloc, sbrk are local)"
+pass "only the API and the glue instance stay global (newlib's printf, malloc, sbrk are local)"
 
 # 2. The glibc program.
 $CC $CFLAGS_TEST -I"$top_builddir" -I"$top_srcdir/src/runtime" -I"$top_srcdir/src/newlib" \
 	-I"$SRC" -c -o "$WORK/host.o" "$SRC/host.c"
 $CC -pie -o "$WORK/host" "$WORK/host.o" "$WORK/nllib.blob.o" "$top_builddir/libflexos.a"
-ok "an ordinary glibc program links the blob"
+pass "an ordinary glibc program links the blob"
 readelf -lW "$WORK/host" | grep -q 'GNU_STACK.* RW ' || fail "the image's stack is executable"
-ok "the stack stays non-executable (ld -r -z noexecstack)"
+pass "the stack stays non-executable (ld -r -z noexecstack)"
 
 # 3. Run it with each library's stdout buffered in turn.
 mkdir "$WORK/files"
@@ -78,15 +80,15 @@ run a "glibc: 2
 newlib: 1
 glibc: done
 newlib: last"
-ok "newlib fully buffered, glibc unbuffered: each keeps its own buffering; the glue's fini flushes newlib"
+pass "newlib fully buffered, glibc unbuffered: each keeps its own buffering; the glue's fini flushes newlib"
 run b "newlib: 2
 glibc: 1
 newlib: last
 glibc: done"
-ok "glibc fully buffered, newlib unbuffered"
+pass "glibc fully buffered, newlib unbuffered"
 
 "$WORK/host" s "$WORK/files" 2>&1 || fail "host s failed"
-ok "the glue works without a runtime (a heap of its own)"
+pass "the glue works without a runtime (a heap of its own)"
 
 # 4. A library that needs a system call the glue does not provide.
 $CC $NEWLIB_CFLAGS -O2 -fPIE -Wall -Wextra -Werror -c -o "$WORK/missing.o" "$SRC/missing.c"
@@ -95,11 +97,10 @@ if check_no_undefined "$WORK/missing.blob.o" 2>"$WORK/missing.err"; then
 	fail "the check accepted a partial link that leaves getuid undefined"
 fi
 expect_output "$WORK/missing.err" 'undefined.*: getuid$'
-ok "a missing system call is refused, by name: $(cat "$WORK/missing.err")"
+pass "a missing system call is refused, by name: $(cat "$WORK/missing.err")"
 # Why the check matters: the final link would not have said a word.
 printf 'int nl_uid(void);\nint main(void) { return nl_uid() < 0; }\n' >"$WORK/uid.c"
 $CC -o "$WORK/uid" "$WORK/uid.c" "$WORK/missing.blob.o" ||
 	fail "expected glibc to satisfy getuid silently"
-ok "(without the check, glibc's getuid would have been linked in silently)"
+pass "(without the check, glibc's getuid would have been linked in silently)"
 
-echo "$passed passed, 0 failed"

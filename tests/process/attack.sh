@@ -3,7 +3,8 @@
 # A reads and writes B's .data, .bss, a heap object and a stack variable.
 # Each attempt is its own image run and must fault with a report; shared
 # memory must work.
-. "$top_srcdir/tests/process/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
 build_tapp
 comps="ca cb cc"
 kinds=".data .bss heap stack"
@@ -35,10 +36,10 @@ for a in 0 1 2; do
 done
 echo "$blocked/$total blocked"
 [ "$blocked" -eq "$total" ] || fail "$((total - blocked)) of $total attacks were not blocked"
-ok "attack matrix: $blocked/$total blocked"
+pass "attack matrix: $blocked/$total blocked"
 no_orphans "the attacks"
 
 $RUN "$WORK/tapp" shared >"$WORK/shared.out" 2>&1 || { cat "$WORK/shared.out" >&2; fail "shared exited $?"; }
 expect_output "$WORK/shared.out" "^shared: section 1003 heap 35 stack 307: ok$"
-ok "FLEXOS_SHARED, flexos_shared_malloc and FLEXOS_SHARED_STACK work across compartments"
+pass "FLEXOS_SHARED, flexos_shared_malloc and FLEXOS_SHARED_STACK work across compartments"
 no_orphans "shared"

@@ -1,16 +1,17 @@
 #!/bin/sh
 # Callbacks and nested gates, concurrent threads, output order, and exit()
 # from a compartment.
-. "$top_srcdir/tests/process/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
 build_tapp
 
 $RUN "$WORK/tapp" nested 6 >"$WORK/nested.out" 2>&1 || { cat "$WORK/nested.out" >&2; fail "nested exited $?"; }
 expect_output "$WORK/nested.out" "^nested: depth 6, result 1111111 \(expected 1111111\), 0 wrong visits, main pid != tb's$"
-ok "callbacks and nested gates ca -> cb -> ca -> cb ... (depth 6)"
+pass "callbacks and nested gates ca -> cb -> ca -> cb ... (depth 6)"
 
 $RUN "$WORK/tapp" threads 4 100000 >"$WORK/threads.out" 2>&1 || { cat "$WORK/threads.out" >&2; fail "threads exited $?"; }
 expect_output "$WORK/threads.out" "^threads: 4 x 100000 gates, 0 wrong results"
-ok "4 threads x 100000 gates, every result checked ($(sed 's/.*results, //' "$WORK/threads.out"))"
+pass "4 threads x 100000 gates, every result checked ($(sed 's/.*results, //' "$WORK/threads.out"))"
 no_orphans "threads"
 
 $RUN "$WORK/tapp" print >"$WORK/print.out" 2>&1 || fail "print exited $?"
@@ -22,12 +23,12 @@ $RUN "$WORK/tapp" print >"$WORK/print.out" 2>&1 || fail "print exited $?"
 } >"$WORK/print.expected"
 cmp -s "$WORK/print.out" "$WORK/print.expected" ||
 	{ diff "$WORK/print.expected" "$WORK/print.out" >&2; fail "output of the compartments is out of order"; }
-ok "output of all compartments reaches stdout in order (through a pipe)"
+pass "output of all compartments reaches stdout in order (through a pipe)"
 
 status=0
 $RUN "$WORK/tapp" exit 7 >"$WORK/exit.out" 2>&1 || status=$?
 [ "$status" -eq 7 ] || { cat "$WORK/exit.out" >&2; fail "exit(7) in cb: the image exited $status"; }
 expect_output "$WORK/exit.out" '^\[cb\] exiting with 7$'
 ! grep -q "tb_exit returned" "$WORK/exit.out" || fail "main went on after cb's exit"
-ok "exit(7) in a compartment ends the image with status 7"
+pass "exit(7) in a compartment ends the image with status 7"
 no_orphans "exit in a compartment"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The hello example under the process backend: the same output as under
 # none, and the attack faults in the library's process with a report.
-. "$top_srcdir/tests/process/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
 hello="$top_builddir/examples/hello"
 
 with_mechanism "$top_srcdir/examples/hello/two.yaml" process >"$WORK/two.yaml"
@@ -14,7 +15,7 @@ sed 's/backend process/backend none/' "$WORK/process.out" >"$WORK/process.norm"
 cmp -s "$WORK/none.out" "$WORK/process.norm" ||
 	{ diff "$WORK/none.out" "$WORK/process.norm" >&2; fail "outputs differ"; }
 [ ! -s "$WORK/process.err" ] || fail "unexpected messages: $(cat "$WORK/process.err")"
-ok "hello prints the same under none and process"
+pass "hello prints the same under none and process"
 no_orphans "hello"
 
 status=0
@@ -23,9 +24,9 @@ $RUN "$WORK/hello-process" --attack >"$WORK/attack.out" 2>"$WORK/attack.err" || 
 expect_output "$WORK/attack.out" "reading the application's secret"
 ! grep -q "not isolated" "$WORK/attack.out" || fail "the library read the secret"
 expect_output "$WORK/attack.err" "^flexos: compartment 'comp2' \(pid [0-9]+\) crashed: signal 11 \(Segmentation fault\) at address 0x[0-9a-f]+, in the \.data of compartment 'comp1'"
-ok "hello --attack faults in comp2 and exits 123 with a report"
+pass "hello --attack faults in comp2 and exits 123 with a report"
 no_orphans "hello --attack"
 
 FLEXOS_CHECK_POINTERS=1 $RUN "$WORK/hello-process" --attack >/dev/null 2>"$WORK/check.err" || true
 expect_output "$WORK/check.err" "argument 6 \(0x[0-9a-f]+\) points into the \.data of compartment 'comp1', which 'comp2' cannot access"
-ok "FLEXOS_CHECK_POINTERS=1 names the private pointer"
+pass "FLEXOS_CHECK_POINTERS=1 names the private pointer"

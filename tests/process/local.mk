@@ -1,6 +1,6 @@
 # Tests of the process backend: real images, run natively. Included by
 # backends/process/local.mk.
-TESTS += \
+SH_TESTS += \
 	tests/process/hello.sh \
 	tests/process/attack.sh \
 	tests/process/gates.sh \
@@ -8,12 +8,6 @@ TESTS += \
 	tests/process/orphans.sh \
 	tests/process/policy.sh
 EXTRA_DIST += \
-	tests/process/lib.sh \
-	tests/process/hello.sh \
-	tests/process/attack.sh \
-	tests/process/gates.sh \
-	tests/process/crash.sh \
-	tests/process/orphans.sh \
 	tests/process/tlib.c \
 	tests/process/tlib.h \
 	tests/process/tapp.c \

@@ -4,7 +4,8 @@
 # the application and a sibling through the kernel. Under the default
 # policy every attempt ends the image with a report naming the call;
 # memory revoked at fork holds nothing; the calls a config allows work.
-. "$top_srcdir/tests/process/lib.sh"
+. "${0%/*}/../lib/testlib.sh"
+set -eu
 P="$top_srcdir/tests/process/policy"
 compile "$WORK/app.o" "$P/app.c" -I"$P"
 compile "$WORK/atk.o" "$P/atk.c" -I"$P" -I"$top_srcdir/backends/process"
@@ -47,42 +48,42 @@ result() {
 }
 
 result policy compute 5050
-ok "default policy: computing works"
+pass "default policy: computing works"
 
 for a in "vm_read process_vm_readv" "vm_write process_vm_writev" "ptrace ptrace" \
 	"proc_mem openat" "self_mem openat" "shadow openat" "socket socket" "exec clone" \
 	"kill kill"; do
 	denied policy $a
 done
-ok "default policy: process_vm_readv/writev, ptrace, /proc/<pid>/mem, /proc/self/mem, /etc/shadow, socket, fork+execve and kill of the application stopped with a report"
+pass "default policy: process_vm_readv/writev, ptrace, /proc/<pid>/mem, /proc/self/mem, /etc/shadow, socket, fork+execve and kill of the application stopped with a report"
 for a in "vm_read process_vm_readv" "ptrace ptrace" "kill kill" "proc_mem openat"; do
 	set -- $a
 	denied policy $1 sibling $2
 done
-ok "default policy: the same against a sibling compartment"
+pass "default policy: the same against a sibling compartment"
 grep -q "to allow it, add openat (or its group) to 'syscalls' of compartment 'atk'" "$WORK/err" ||
 	fail "the report does not say how to allow the call"
-ok "the report names the fix"
+pass "the report names the fix"
 
 # Memory revoked at fork is replaced: mprotect brings back zeros, not the secret.
 result policy mprotect 0
 result policy mprotect_ctor 0
-ok "mprotect on the application's revoked .data and constructor-written .bss reads zeros"
+pass "mprotect on the application's revoked .data and constructor-written .bss reads zeros"
 
 # What a config allows works; what reaches other processes never does.
 result allowed shadow "(0|-13)"
 result allowed socket 0
 result allowed exec 0
-ok "syscalls: [files, network, processes] allows openat, socket, fork+execve"
+pass "syscalls: [files, network, processes] allows openat, socket, fork+execve"
 result allowed self_mem "(0|-5)"
 result allowed self_mem_ctor "(0|-5)"
-ok "with files allowed, /proc/self/mem of revoked ranges holds nothing"
+pass "with files allowed, /proc/self/mem of revoked ranges holds nothing"
 result allowed proc_mem "-(1|13)"
 result allowed proc_mem sibling "-(1|13)"
-ok "with files allowed, /proc/<pid>/mem of the application and a sibling cannot be opened"
+pass "with files allowed, /proc/<pid>/mem of the application and a sibling cannot be opened"
 denied allowed vm_read process_vm_readv
 denied allowed ptrace ptrace
-ok "with files allowed, process_vm_readv and ptrace are still stopped"
+pass "with files allowed, process_vm_readv and ptrace are still stopped"
 
 # A forged request in the shared lanes: the application serves only entries
 # of its own, from the read-only table, that the claimed caller may call.
@@ -95,16 +96,16 @@ for forge in "forge=9999 for an entry the image does not have" \
 		grep -q "^flexos: compartment 'app' refused a request $*" "$WORK/err" ||
 		{ cat "$WORK/out" "$WORK/err" >&2; fail "a forged request ($forge) was not refused (status $status)"; }
 done
-ok "a forged RPC request (an index out of the table, another compartment's entry) is refused with a report"
+pass "a forged RPC request (an index out of the table, another compartment's entry) is refused with a report"
 
 # on_crash: restart: the gate fails, the image goes on. errno mode: EPERM.
 run restart shadow
 [ "$status" -eq 0 ] && grep -q "^result: -1 gate-error: 31" "$WORK/out" &&
 	grep -q "denies: openat(" "$WORK/err" && grep -q "^flexos: restarting it (on_crash: restart)" "$WORK/err" ||
 	{ cat "$WORK/out" "$WORK/err" >&2; fail "restart: a denied call did not restart the compartment"; }
-ok "on_crash: restart: a denied call restarts the compartment and fails the gate"
+pass "on_crash: restart: a denied call restarts the compartment and fails the gate"
 result errno shadow -1
-ok "syscalls_denied: errno: a denied call fails with EPERM"
+pass "syscalls_denied: errno: a denied call fails with EPERM"
 
 # The same as an ordinary user.
 if [ "$(id -u)" -eq 0 ]; then
@@ -114,6 +115,6 @@ if [ "$(id -u)" -eq 0 ]; then
 	denied policy ptrace ptrace
 	result policy mprotect 0
 	result allowed proc_mem "-(1|13)"
-	ok "as an ordinary user (uid 65534): the same attacks stopped"
+	pass "as an ordinary user (uid 65534): the same attacks stopped"
 fi
 no_orphans "the policy tests"

@@ -33,7 +33,7 @@ SCHED_IMAGES = tests/sched/sched-none tests/sched/sched-process tests/sched/sche
 tests/sched/images.log: tests/sched/sched-none tests/sched/sched-process
 tests/mpk/vm.log: tests/sched/sched-mpk
 
-TESTS += tests/sched/images.sh
+SH_TESTS += tests/sched/images.sh
 CLEANFILES += tests/sched/schedapp.o tests/sched/sched-process.yaml tests/sched/sched-mpk.yaml \
 	$(SCHED_IMAGES)
-EXTRA_DIST += tests/sched/images.sh tests/sched/sched.yaml tests/sched/schedapp.c
+EXTRA_DIST += tests/sched/sched.yaml tests/sched/schedapp.c

@@ -1,71 +1,40 @@
-# Helpers of the kvserver tests (linux.sh, lwip.sh); sourced, not run.
-#
-# The sourcing script runs twice: outside, it creates a network namespace
-# of its own and runs itself again inside it, bounded by timeout; the trap
-# then kills whatever is left in the namespace and deletes it. Inside
-# (KV_INSIDE=1), the checks below talk to a server started in the
-# namespace with redis-cli, redis-benchmark and bash's /dev/tcp.
-set -u
+# The kvserver checks of linux.sh and lwip.sh; sourced after
+# tests/lib/testlib.sh, not run. They talk to a server started in a
+# network namespace of the test's own with redis-cli, redis-benchmark and
+# bash's /dev/tcp, so the whole script runs in the namespace: kv_in_netns.
 name=$(basename "$0" .sh)
-b=$(cd "${top_builddir:-.}" && pwd)
-. "${top_srcdir:-.}/tests/await.sh"
+tpid= spid=
+at_exit '[ -z "$spid" ] || kill -9 "$spid" 2>/dev/null'
 
-say() { echo "$name: $*"; }
-skip() {
-	say "SKIP: $*"
-	exit 77
-}
-
-if [ "${KV_INSIDE:-}" != 1 ]; then
-	[ "$(id -u)" -eq 0 ] || skip "needs root to create a network namespace (run make check as root)"
+# kv_in_netns [TAP MAC]: outside (the first run), makes the namespace
+# (with TAP, a TAP device and a neighbour entry for lwIP at $net.2 with
+# MAC: netns_tap) and runs this script again inside it, bounded by
+# KV_TIMEOUT (170 s), its cases counted with this one's; then ends it.
+# Inside (KV_INSIDE=1) it returns.
+kv_in_netns() {
+	[ "${KV_INSIDE:-}" != 1 ] || return 0
 	for t in redis-cli redis-benchmark ip timeout; do
 		command -v $t >/dev/null ||
-			skip "$t is missing: install redis-tools and iproute2 (tools/install-deps --test)"
+			skip_all "$t is missing: install redis-tools and iproute2 (tools/install-deps --test)"
 	done
-	ns=flexos-kv-$name-$$
-	err=$(timeout 10 ip netns add "$ns" 2>&1) || skip "cannot create a network namespace: $err"
-	cleanup() {
-		for p in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -9 "$p" 2>/dev/null
-		done
-		timeout 10 ip netns del "$ns" 2>/dev/null
-	}
-	trap cleanup EXIT
-	trap 'exit 1' INT TERM
-	KV_INSIDE=1 KV_NS=$ns timeout "${KV_TIMEOUT:-170}" nsenter --net="/run/netns/$ns" bash "$0" "$@"
-	st=$?
-	[ $st = 124 ] && say "FAIL: did not finish within ${KV_TIMEOUT:-170} s"
-	exit $st
-fi
-
-# Inside the namespace from here on.
-work=$(mktemp -d "${TMPDIR:-/tmp}/flexos-kv.XXXXXX")
-fails=0
-tpid= spid=
-on_exit() {
-	[ -z "$spid" ] || kill -9 "$spid" 2>/dev/null
-	rm -rf "$work"
+	need_netns "kv-$name" "$@"
+	KV_INSIDE=1 net=$net in_ns "${KV_TIMEOUT:-170}" bash "$0" >&8
+	[ $? != 124 ] || fail "$name did not finish within ${KV_TIMEOUT:-170} s"
+	exit 0
 }
-trap on_exit EXIT
-ip link set lo up
-
-fail() {
-	say "FAIL: $*"
-	fails=$((fails + 1))
-}
-ok() { say "ok: $*"; }
 
 # kv_start LABEL COMMAND...: starts the server (bounded by timeout) and
-# waits until it listens; sets host, port (from --port), spid and tpid.
+# waits until it listens (a case); sets host, port (from --port), spid and tpid.
 kv_start() {
 	label=$1
 	shift
-	log=$work/$label.log
+	log=$WORK/$label.log
 	: >"$log"
 	timeout 150 "$@" >"$log" 2>&1 &
 	tpid=$!
 	if ! await_line "$log" "listening on port" $tpid; then
 		fail "$label did not start listening within 10 s"
+		pass "$label starts listening"
 		kill $tpid 2>/dev/null
 		tpid=
 		return 1
@@ -73,6 +42,7 @@ kv_start() {
 	spid=$(cat /proc/$tpid/task/$tpid/children)
 	spid=${spid%% *}
 	port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$log")
+	pass "$label starts listening on port $port"
 	return 0
 }
 
@@ -82,12 +52,11 @@ kv_stop() {
 	kill -TERM "$spid" 2>/dev/null
 	wait $tpid
 	st=$?
-	if [ $st = 0 ] && grep -q "stopped by signal" "$log"; then
-		ok "$label stopped cleanly on SIGTERM"
-	else
+	if [ $st != 0 ] || ! grep -q "stopped by signal" "$log"; then
 		cat "$log"
 		fail "$label: status $st after SIGTERM"
 	fi
+	pass "$label stopped cleanly on SIGTERM"
 	tpid= spid=
 }
 
@@ -103,7 +72,6 @@ expect() {
 
 # Every command's replies, as redis-cli shows them.
 check_replies() {
-	f0=$fails
 	expect "OK" flushall
 	expect "PONG" ping
 	expect '"hi there"' ping "hi there"
@@ -153,7 +121,7 @@ check_replies() {
 		printf '*2\r\n$3\r\nGET\r\n$4\r' >&3 && sleep 0.2 && printf '\npipe\r\nQUIT\r\n' >&3 &&
 		timeout 5 cat <&3 | tr -d '\r' | tail -n 3 | tr '\n' ' ')
 	[ "$got" = '$3 100 +OK ' ] || fail "pipelining: the last replies were '$got', expected \$3 100 +OK"
-	[ $fails = $f0 ] && ok "$label: every command's reply, inline commands, pipelining"
+	pass "$label: every command's reply, inline commands, pipelining"
 }
 
 # raw PAYLOAD-FILE: sends the file on a new connection, then prints what
@@ -176,39 +144,38 @@ bystander_ping() {
 }
 
 check_malformed() {
-	f0=$fails
-	exec 4<>/dev/tcp/$host/$port || { fail "cannot connect"; return; }
+	exec 4<>/dev/tcp/$host/$port || { fail "cannot connect"; pass "$label: malformed requests"; return; }
 	bystander_ping "before"
 	cli set victim ok >/dev/null
 	# Garbage: random bytes, then more than the inline limit without a newline.
-	head -c 20000 /dev/urandom >"$work/garbage"
-	head -c 70000 /dev/zero | tr '\0' 'x' >>"$work/garbage"
-	out=$(raw "$work/garbage")
+	head -c 20000 /dev/urandom >"$WORK/garbage"
+	head -c 70000 /dev/zero | tr '\0' 'x' >>"$WORK/garbage"
+	out=$(raw "$WORK/garbage")
 	case $out in
 	*"-ERR "*rc=0) ;;
 	*) fail "garbage: expected error replies and a closed connection, got '$(echo "$out" | tail -c 200)'" ;;
 	esac
 	bystander_ping "after garbage"
 	# A truncated command, then the client closes: nothing happens.
-	printf '*3\r\n$3\r\nSET\r\n$6\r\nvictim\r\n$5\r\nbr' >"$work/trunc"
-	(exec 3<>/dev/tcp/$host/$port && cat "$work/trunc" >&3) 2>/dev/null
+	printf '*3\r\n$3\r\nSET\r\n$6\r\nvictim\r\n$5\r\nbr' >"$WORK/trunc"
+	(exec 3<>/dev/tcp/$host/$port && cat "$WORK/trunc" >&3) 2>/dev/null
 	bystander_ping "after a truncated command"
 	expect '"ok"' get victim
 	# An oversized bulk length, and a huge array: refused from the header.
-	printf '*2\r\n$3\r\nGET\r\n$2000000000\r\n' >"$work/bulk"
-	out=$(raw "$work/bulk")
+	printf '*2\r\n$3\r\nGET\r\n$2000000000\r\n' >"$WORK/bulk"
+	out=$(raw "$WORK/bulk")
 	case $out in
 	*"-ERR Protocol error: bulk length 2000000000 exceeds the limit of"*rc=0) ;;
 	*) fail "oversized bulk: got '$out'" ;;
 	esac
-	printf '*100000000\r\n$3\r\nGET\r\n' >"$work/array"
-	out=$(raw "$work/array")
+	printf '*100000000\r\n$3\r\nGET\r\n' >"$WORK/array"
+	out=$(raw "$WORK/array")
 	case $out in
 	*"-ERR Protocol error: array of 100000000 arguments exceeds the limit of"*rc=0) ;;
 	*) fail "huge array: got '$out'" ;;
 	esac
-	printf '*1\r\n$4\r\nPING\r\nX\r\n*1\r\n+PING\r\n' >"$work/notbulk"
-	out=$(raw "$work/notbulk" | tr -d '\r' | tr '\n' ' ')
+	printf '*1\r\n$4\r\nPING\r\nX\r\n*1\r\n+PING\r\n' >"$WORK/notbulk"
+	out=$(raw "$WORK/notbulk" | tr -d '\r' | tr '\n' ' ')
 	case $out in
 	"+PONG -ERR unknown command 'X', with args beginning with:  -ERR Protocol error: expected '\$', got '+' rc=0 ") ;;
 	*) fail "a simple string in a request: got '$out'" ;;
@@ -216,13 +183,12 @@ check_malformed() {
 	bystander_ping "after the oversized requests"
 	exec 4<&-
 	expect "PONG" ping
-	[ $fails = $f0 ] && ok "$label: garbage, truncated, oversized and malformed requests, another client served throughout"
+	pass "$label: garbage, truncated, oversized and malformed requests, another client served throughout"
 }
 
 # KV_CLIENTS (200) clients at once with redis-benchmark, then KV_CLIS
 # (as many) redis-cli processes started at once, incrementing one counter.
 check_concurrent() {
-	f0=$fails
 	nc=${KV_CLIENTS:-200}
 	ncli=${KV_CLIS:-$nc}
 	out=$(timeout 60 redis-benchmark -h "$host" -p "$port" -c $nc -n ${KV_BENCH_N:-20000} \
@@ -233,19 +199,19 @@ check_concurrent() {
 		fail "redis-benchmark -c $nc: status $st: $(echo "$out" | tr '\r' '\n' | grep -v 'rps=' | tail -n 3)"
 	fi
 	cli del par >/dev/null
-	rm -f "$work"/par.*
+	rm -f "$WORK"/par.*
 	for i in $(seq $ncli); do
-		timeout 30 redis-cli -h "$host" -p "$port" incr par >"$work/par.$i" 2>&1 &
+		timeout 30 redis-cli -h "$host" -p "$port" incr par >"$WORK/par.$i" 2>&1 &
 	done
 	wait_jobs=$(jobs -p | grep -v "^$tpid\$")
 	for j in $wait_jobs; do
 		wait "$j" || fail "a redis-cli of the $ncli failed with status $?"
 	done
-	for f in $(grep -L '^[0-9][0-9]*$' "$work"/par.* | head -n 3); do
+	for f in $(grep -L '^[0-9][0-9]*$' "$WORK"/par.* | head -n 3); do
 		fail "a redis-cli of the $ncli printed: $(cat "$f")"
 	done
 	expect "\"$ncli\"" get par
-	[ $fails = $f0 ] && ok "$label: $nc concurrent clients (redis-benchmark -c $nc), $ncli redis-cli at once"
+	pass "$label: $nc concurrent clients (redis-benchmark -c $nc), $ncli redis-cli at once"
 }
 
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$spid/status; }
@@ -254,7 +220,6 @@ rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$spid/status; 
 # after a warm-up, the server's RSS may not grow by more than 2 MiB (a
 # leaked value per SET would be tens of MiB).
 check_memory() {
-	f0=$fails
 	rounds=$1 n=$2
 	val=$(head -c 1024 /dev/zero | tr '\0' 'v')
 	round() {
@@ -263,10 +228,10 @@ check_memory() {
 			# shellcheck disable=SC2046
 			timeout 30 redis-benchmark -h "$host" -p "$port" -c 10 -P 16 -n "$n" -r 1000 -q \
 				$cmd "key:__rand_int__" $([ $cmd = set ] && echo "$val") \
-				>"$work/round.out" 2>&1 </dev/null
+				>"$WORK/round.out" 2>&1 </dev/null
 			st=$?
-			if [ $st != 0 ] || grep -qi "error" "$work/round.out"; then
-				fail "redis-benchmark ${cmd^^} round: status $st$([ $st = 124 ] && echo ' (timed out after 30 s)'): $(tr '\r' '\n' <"$work/round.out" | grep -v 'rps=' | tail -n 3 | tr '\n' ' ')"
+			if [ $st != 0 ] || grep -qi "error" "$WORK/round.out"; then
+				fail "redis-benchmark ${cmd^^} round: status $st$([ $st = 124 ] && echo ' (timed out after 30 s)'): $(tr '\r' '\n' <"$WORK/round.out" | grep -v 'rps=' | tail -n 3 | tr '\n' ' ')"
 				return
 			fi
 		done
@@ -284,5 +249,5 @@ check_memory() {
 	if [ -z "$before" ] || [ -z "$after" ] || [ $((after - before)) -gt 2048 ]; then
 		fail "RSS grew from ${before:-?} kB to ${after:-?} kB over $rounds rounds of $n SETs and DELs"
 	fi
-	[ $fails = $f0 ] && ok "$label: RSS ${before} kB -> ${after} kB over $rounds rounds of $n SET + $n DEL"
+	pass "$label: RSS ${before} kB -> ${after} kB over $rounds rounds of $n SET + $n DEL"
 }
