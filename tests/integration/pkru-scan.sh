@@ -33,7 +33,7 @@ if link_with 5; then
 fi
 expect_output "$WORK/out" "section '.evil', outside the compartments' code, contains WRPKRU \(0f 01 ef\) at 0x[0-9a-f]+ \(flexos__evil\+0x[0-9a-f]+\)"
 [ ! -e "$WORK/img" ] || fail "the refused image was left behind"
-ok "WRPKRU in a compartment input's executable section outside .text* is refused"
+pass "WRPKRU in a compartment input's executable section outside .text* is refused"
 
 link_with 0 || { cat "$WORK/out" >&2; fail "an image with only LFENCE was refused"; }
 pass "LFENCE, which shares XRSTOR's opcode, is accepted"
@@ -44,7 +44,7 @@ pass "LFENCE, which shares XRSTOR's opcode, is accepted"
 readelf -d "$WORK/img" | grep -q "FLAGS.*BIND_NOW" || fail "an intel-mpk image binds lazily"
 readelf -lW "$WORK/img" | grep -q GNU_RELRO || fail "an intel-mpk image has no RELRO segment"
 ! readelf -SW "$WORK/img" | grep -q "\.got\.plt" || fail "an intel-mpk image has a writable .got.plt"
-ok "intel-mpk images are linked -z relro -z now: no writable .got.plt"
+pass "intel-mpk images are linked -z relro -z now: no writable .got.plt"
 
 # Under the other mechanisms WRPKRU cannot widen anything: no refusal.
 sed 's/intel-mpk/process/' "$DATA/pkru.yaml" >"$WORK/process.yaml"
