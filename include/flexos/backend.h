@@ -162,16 +162,16 @@ extern const struct flexos_backend flexos__backend;
  *                        8(%rsp) to where the callee finds them;
  *           bits 16..23  the size / 8 of a struct result returned through
  *                        the hidden pointer in %rdi (sret), 0 if none.
- *         A call with register arguments only has %r10 = id exactly, and
- *         the gates keep that case as fast as before.
+ *         A call with register arguments only has %r10 = id exactly: the
+ *         gates' fast path.
  *
  * The gate returns to the stub's caller what the callee returned: rax:rdx,
- * xmm0:xmm1 and st(0) (long double); with sret, the result written to the
- * caller's pointer (the callee writes into a buffer of its own side, the
- * gate copies it back) and that pointer in %rax. The callee-saved
- * registers (rbx, rbp, r12-r15, the x87 and MXCSR control words) are
- * preserved. At most FLEXOS_GATE_MAX_CARRY bytes of each kind cross; a
- * larger call is refused by flexos-link.
+ * xmm0:xmm1 and st(0) (long double; st(1) too for a complex one); with
+ * sret, the result written to the caller's pointer (the callee writes into
+ * a buffer of its own side, the gate copies it back) and that pointer in
+ * %rax. The callee-saved registers (rbx, rbp, r12-r15, the x87 and MXCSR
+ * control words) are preserved. At most FLEXOS_GATE_MAX_CARRY bytes of
+ * each kind cross; a larger call is refused by flexos-link.
  */
 void flexos__backend_gate(void);
 

@@ -320,9 +320,14 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
 	if (mprotect(t->map, page, PROT_NONE))
 		goto err_unmap;
 
-	/* The frame switch.S pops (see there); rsp is 16-aligned after its ret. */
+	/*
+	 * The frame switch.S pops (see there); rsp is 16-aligned after its ret.
+	 * 128 bytes above it stay mapped and unused: a gate without the
+	 * callee's prototype copies a window of stack arguments from above
+	 * its caller's frame (<flexos/backend.h>).
+	 */
 	char *stack = (char *)t->map + page;
-	uint64_t *top = (uint64_t *)(stack + stack_size);
+	uint64_t *top = (uint64_t *)(stack + stack_size) - 16;
 	uint64_t *sp = top - 8;
 	memset(sp, 0, 8 * sizeof(*sp));
 	sp[0] = 0x037f | (uint64_t)0x1f80 << 32; /* x87 and MXCSR defaults */
