@@ -1,4 +1,0 @@
-CC='gcc'
-NEWLIB_ENABLED='no'
-NEWLIB_CFLAGS=''
-NEWLIB_LIBDIR='/work/main/newlib/lib'
