@@ -1252,6 +1252,42 @@ static int check_carry(const struct flp_plan *plan, const struct flp_gate *g)
 	return 0;
 }
 
+/*
+ * Gates without a prototype carry a fixed window: say so once per library
+ * under an isolating mechanism, with the fix, since a call that passes
+ * more than the window on the stack would be carried wrong.
+ */
+static void note_assumed(const struct flp_plan *plan)
+{
+	const struct flc_config *cfg = plan->cfg;
+
+	if (!(flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_ISOLATES))
+		return;
+	for (size_t l = 0; l <= cfg->nlibraries; l++) {
+		size_t n = 0;
+		const char *first = NULL;
+		for (size_t g = 0; g < plan->ngates; g++) {
+			const struct flp_gate *gate = &plan->gates[g];
+			size_t lib = gate->library == FLP_NONE ? cfg->nlibraries : gate->library;
+			if (gate->direct || lib != l || gate->proto.source != FLX_PROTO_ASSUMED)
+				continue;
+			if (!n++)
+				first = gate->fn;
+		}
+		if (!n)
+			continue;
+		const char *name = l < cfg->nlibraries ? cfg->libraries[l].name : "(unclaimed inputs)";
+		fprintf(stderr,
+			"flexos-link: note: %zu gate%s into library '%s' (%s%s) %s no prototype (no "
+			"DWARF, no 'headers:'): each carries the argument registers and %d bytes of "
+			"stack arguments, and a call that passes more would arrive wrong; add "
+			"'headers: [...]' to library '%s' in %s or build it with -g (--explain lists "
+			"them)\n",
+			n, n == 1 ? "" : "s", name, first, n > 1 ? ", ..." : "", n == 1 ? "has" : "have",
+			FLX_PROTO_STACK_WINDOW, name, cfg->path);
+	}
+}
+
 int flx_find_protos(struct flp_plan *plan)
 {
 	struct strmap wanted = {0};
@@ -1290,5 +1326,6 @@ int flx_find_protos(struct flp_plan *plan)
 	for (size_t g = 0; g < plan->ngates; g++)
 		if (!plan->gates[g].direct && check_carry(plan, &plan->gates[g]))
 			err = -1;
+	note_assumed(plan);
 	return err;
 }
