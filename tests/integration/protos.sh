@@ -51,7 +51,8 @@ explain "headers" "$WORK/app.o" "$WORK/libproto-nodebug.a"
 expect_output "$WORK/explain" 'prototype: long int lib_sum8\(long int, long int, long int, long int, long int, long int, long int, long int\) +\[header proto-lib.h\]'
 expect_output "$WORK/explain" 'prototype: assumed \(header proto-lib.h does not declare it\)'
 expect_output "$WORK/explain" 'carries: all 6 integer and 8 vector argument registers, %al, and the first 64 bytes of stack arguments'
-pass "prototypes from the library's headers, the rest assumed"
+expect_output "$WORK/explain" "^flexos-link: note: [0-9]+ gates? into library 'lib' \\(.*\\) ha(s|ve) no prototype .* add 'headers: \\[...\\]' to library 'lib'"
+pass "prototypes from the library's headers, the rest assumed, with a note naming the fix"
 
 config process libproto-nodebug.a "headers: [proto-lib.h, nothere.h]" "cflags: [-I$DATA]" >"$WORK/f.yaml"
 "$FLEXOS_LINK" -c "$WORK/f.yaml" -o "$WORK/img" "$WORK/app.o" "$WORK/libproto-nodebug.a" >"$WORK/out" 2>&1 &&
