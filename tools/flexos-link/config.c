@@ -6,6 +6,7 @@
 #include "autoconfig.h"
 
 #include "config.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -104,9 +105,18 @@ struct parser {
 static void report(struct parser *p, struct flc_pos pos, const char *kind, const char *fmt,
 		   va_list ap)
 {
-	fprintf(p->err, "%s:%u:%u: %s: ", p->name, pos.line, pos.col, kind);
-	vfprintf(p->err, fmt, ap);
+	char *msg = NULL;
+
+	/* Scalars quoted in a message may hold newlines: one message, one line. */
+	fput_escaped(p->name, p->err);
+	fprintf(p->err, ":%u:%u: %s: ", pos.line, pos.col, kind);
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		fputs("out of memory\n", p->err);
+		return;
+	}
+	fput_escaped(msg, p->err);
 	fputc('\n', p->err);
+	free(msg);
 }
 
 static void error_at(struct parser *p, struct flc_pos pos, const char *fmt, ...)

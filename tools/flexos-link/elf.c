@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "util.h"
 
 struct mapped {
 	const unsigned char *data;
@@ -69,10 +70,13 @@ struct elf_view {
 
 static int bad(const struct elf_view *v, const char *what)
 {
-	if (v->member)
-		fprintf(stderr, "%s(%s): %s\n", v->path, v->member, what);
-	else
-		fprintf(stderr, "%s: %s\n", v->path, what);
+	/* A member's name is the archive's to choose: it may hold a newline. */
+	fput_escaped(v->path, stderr);
+	if (v->member) {
+		fputs(": ", stderr);
+		fput_escaped(v->member, stderr);
+	}
+	fprintf(stderr, ": %s\n", what);
 	return -1;
 }
 
