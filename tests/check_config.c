@@ -424,6 +424,13 @@ static const struct rejected rejected[] = {
 		.error = "flexos.yaml:2:1: error: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 1:15)",
 	},
 	{
+		/* One message, one line: the scalar's newline and CR come out escaped. */
+		.name = "rejects_name_with_newline_on_one_line",
+		.text = "compartments:\n- \"app\\nflexos.yaml:1:1 fake\\r\": {default: true}\n",
+		.error = "flexos.yaml:2:3: error: compartment name 'app\\nflexos.yaml:1:1 fake\\r' is not a C identifier",
+		.no_warning = true,
+	},
+	{
 		.name = "rejects_unknown_libc",
 		.text = "compartments:\n- app: {default: true}\n- lib: {libc: musl}\n",
 		.error = "flexos.yaml:3:15: error: unknown libc 'musl' (expected glibc or newlib)",
