@@ -14,7 +14,7 @@ printf '%s\n' "$out"
 fail=0
 [ "$st" = 125 ] || { echo "no-pku: FAIL: status $st, expected 125"; fail=1; }
 for want in "no memory protection keys" "never runs unprotected" "'none' or 'process'" \
-	"tests/vm/run"; do
+	"flexos-run -- IMAGE"; do
 	case $out in
 	*"$want"*) ;;
 	*) echo "no-pku: FAIL: the message does not say: $want"; fail=1 ;;
