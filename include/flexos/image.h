@@ -18,7 +18,7 @@
 /* "FLEXOS\0\1": the image descriptor's magic number. */
 #define FLEXOS_IMAGE_MAGIC 0x0100534f58454c46ULL
 /* Bumped whenever the layout of struct flexos_image changes. */
-#define FLEXOS_IMAGE_VERSION 3
+#define FLEXOS_IMAGE_VERSION 4
 
 /* The most compartments any backend handles; the table is that big. */
 #define FLEXOS_MAX_COMPARTMENTS 64
@@ -185,7 +185,17 @@ struct flexos_compartment {
 	uint32_t flags; /* FLEXOS_COMP_* */
 	struct flexos_region regions[FLEXOS_REGION_COUNT];
 	void *libc_glue; /* FLEXOS_COMP_NEWLIB: its struct flexos_newlib_glue; else NULL */
+	uint64_t heap_size; /* bytes of address space its heap reserves (heap_size) */
 };
+
+/*
+ * A heap's size unless the config says 'heap_size': address space,
+ * reserved at start-up and touched only as it is used. The shared heap
+ * gets the largest heap_size of the image's compartments.
+ */
+#define FLEXOS_DEFAULT_HEAP_SIZE (64ULL << 20)
+#define FLEXOS_MIN_HEAP_SIZE (1ULL << 20)
+#define FLEXOS_MAX_HEAP_SIZE (1ULL << 40)
 
 struct flexos_library {
 	const char *name;

@@ -18,3 +18,8 @@ EXTRA_DIST += tests/integration/local.mk tests/integration/auto-gates.sh \
 TESTS += tests/integration/shlib.sh
 tests/integration/shlib.log: $(UNMODIFIED_DEPS)
 EXTRA_DIST += tests/integration/shlib.sh
+
+# Address-space limits: images start under ulimit -v 1 GB (heap_size).
+TESTS += tests/integration/ulimit.sh
+tests/integration/ulimit.log: $(UNMODIFIED_DEPS) $(HELLO_IMAGES) $(SQLITE_IMAGES)
+EXTRA_DIST += tests/integration/ulimit.sh

@@ -32,6 +32,7 @@ enum compartment_key {
 	CKEY_ON_CRASH,
 	CKEY_SANDBOX_OF,
 	CKEY_LIBC,
+	CKEY_HEAP_SIZE,
 };
 
 static const char *const compartment_keys[] = {
@@ -42,6 +43,7 @@ static const char *const compartment_keys[] = {
 	[CKEY_ON_CRASH] = "on_crash",
 	[CKEY_SANDBOX_OF] = "sandbox_of",
 	[CKEY_LIBC] = "libc",
+	[CKEY_HEAP_SIZE] = "heap_size",
 	NULL,
 };
 
@@ -410,6 +412,49 @@ static void parse_hardening(struct parser *p, struct flc_compartment *comp, cons
 	}
 }
 
+/*
+ * heap_size: bytes, or a number with K, M or G (binary multiples). What is
+ * reserved is address space: it counts against 'ulimit -v', not memory.
+ */
+static void parse_heap_size(struct parser *p, struct flc_compartment *comp, const yaml_node_t *k,
+			    const yaml_node_t *v)
+{
+	const char *s = v->type == YAML_SCALAR_NODE && !is_null(v) ? str(v) : NULL;
+	unsigned long long n = 0, mult = 1;
+	char *end = NULL;
+
+	if (s && *s >= '0' && *s <= '9') {
+		errno = 0;
+		n = strtoull(s, &end, 10);
+		if (errno)
+			end = NULL;
+	}
+	if (end && *end) {
+		static const char units[] = "KMG";
+		const char *u = strchr(units, *end);
+		if (u && (!end[1] || !strcmp(end + 1, "iB") || !strcmp(end + 1, "B")))
+			mult = 1ULL << (10 * (u - units + 1));
+		else
+			end = NULL;
+	}
+	if (!end) {
+		error_at(p, is_null(v) ? pos_of(k) : pos_of(v),
+			 "'heap_size' of compartment '%s' must be a size such as 64M or 1G (bytes, or K, M, G), not %s",
+			 comp->name, kind_of(v));
+		return;
+	}
+	if (n > FLEXOS_MAX_HEAP_SIZE / mult || n * mult < FLEXOS_MIN_HEAP_SIZE ||
+	    n * mult > FLEXOS_MAX_HEAP_SIZE) {
+		error_at(p, pos_of(v),
+			 "'heap_size' of compartment '%s' is %s: it must be between 1M and 1024G",
+			 comp->name, s);
+		return;
+	}
+	/* Whole pages: the backends protect a heap page by page. */
+	comp->heap_size = (n * mult + 4095) & ~4095ULL;
+	comp->heap_size_pos = pos_of(v);
+}
+
 /* Reads the options of comp from the pairs of map, starting at pair first. */
 static void parse_compartment_options(struct parser *p, struct flc_compartment *comp,
 				      struct comp_extra *x, const yaml_node_t *map, size_t first)
@@ -475,6 +520,9 @@ static void parse_compartment_options(struct parser *p, struct flc_compartment *
 				comp->libc = (enum flc_libc)c;
 				comp->libc_pos = pos_of(v);
 			}
+			break;
+		case CKEY_HEAP_SIZE:
+			parse_heap_size(p, comp, k, v);
 			break;
 		default:
 			error_at(p, pos_of(k), "unknown key '%s' in compartment '%s' (expected: %s)", name,

@@ -52,6 +52,9 @@ struct flc_compartment {
 	char *sandbox_of;
 	struct flc_pos sandbox_of_pos;
 	size_t sandbox_of_index; /* index into config.compartments, or (size_t)-1 */
+	/* heap_size: bytes of address space its heap reserves; 0: the default. */
+	unsigned long long heap_size;
+	struct flc_pos heap_size_pos;
 };
 
 /* A list of symbol names from the config, each with its position. */
