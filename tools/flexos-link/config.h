@@ -11,6 +11,8 @@
 
 #include <flexos/image.h> /* the mechanism table */
 
+#include "util.h" /* struct strmap */
+
 /* Where a value came from, so that every message can say file:line:col. */
 struct flc_pos {
 	unsigned line; /* 1-based */
@@ -62,6 +64,7 @@ struct flc_names {
 	char **names;
 	struct flc_pos *pos;
 	size_t count;
+	struct strmap index; /* name -> position + 1: lookups stay linear in all */
 };
 
 struct flc_library {
@@ -87,6 +90,8 @@ struct flc_config {
 	size_t nlibraries;
 	size_t default_index; /* index of the default compartment */
 	enum flexos_mechanism mechanism; /* the one mechanism all compartments use */
+	/* name -> index + 1, so that a config of many names parses in linear time. */
+	struct strmap compartment_index, library_index;
 };
 
 /*
