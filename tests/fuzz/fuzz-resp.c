@@ -3,8 +3,9 @@
  * (examples/kvserver/resp.c). Feeds the input as a stream of requests, in
  * two chunkings, and checks what a parser owes its caller: it consumes
  * what it says, its arguments lie inside the buffer, a request parsed in
- * pieces equals the one parsed whole, and what the writer makes of the
- * arguments parses back to the same arguments.
+ * pieces equals the one parsed whole, what the writer makes of the
+ * arguments parses back to the same arguments, and is as long as
+ * resp_array_size and resp_bulk_size say.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -42,9 +43,15 @@ static void round_trip(const struct resp_cmd *cmd)
 	size_t used = 0;
 	const char *err = NULL;
 
+	size_t want = resp_array_size(cmd->argc);
+
 	REQUIRE(resp_write_array(&b, cmd->argc) == 0);
-	for (size_t i = 0; i < cmd->argc; i++)
+	for (size_t i = 0; i < cmd->argc; i++) {
 		REQUIRE(resp_write_bulk(&b, cmd->argv[i].p, cmd->argv[i].len) == 0);
+		want += resp_bulk_size(cmd->argv[i].len);
+	}
+	/* The server bounds replies by these sizes before writing them. */
+	REQUIRE(b.len == want);
 	enum resp_status s = resp_parse(b.data, b.len, &limits, &again, &used, &err);
 	if (cmd->argc == 0) {
 		/* "*0\r\n" is an empty request, which a server skips. */
