@@ -146,11 +146,12 @@ static const struct lfx_case cases[] = {
 	.yaml = TWO("intel-mpk") "- lib: sb\n  inputs: [libevil.a]\n",
 	.argv = {"evilapp.o", "libevil.a"},
 	.ret = -1,
-	.stderr_re = {"^evilapp.o: error: evilapp.o \\(compartment 'app'\\) calls "
-		      "\"evil\\\\n\\\\twrpkru\\\\n_\" of libevil.a \\(library 'lib', compartment 'sb'\\), "
-		      "but that name cannot be given a gate",
-		      "^evilapp.o: error: .* calls \"evil=eq\" of libevil.a .*only letters, "
-		      "digits, '_', '.' and '\\$'"},
+	.stderr_re =
+	    {"^evilapp.o: error: evilapp.o \\(compartment 'app'\\) calls "
+	     "\"evil\\\\n\\\\twrpkru\\\\n_\" of libevil.a \\(library 'lib', compartment 'sb'\\), "
+	     "but that name cannot be given a gate",
+	     "^evilapp.o: error: .* calls \"evil=eq\" of libevil.a .*only letters, "
+	     "digits, '_', '.' and '\\$'"},
     },
     {
 	.name = "under none a hostile name crosses nothing that is generated",

@@ -242,13 +242,14 @@ static int cmd_mget(struct server *s, struct client *c, const struct resp_arg *a
 	 */
 	for (size_t i = 1; i < argc && total <= s->max_reply; i++)
 		total += kv_store_get(s->store, argv[i].p, argv[i].len, &v, &n) ? resp_bulk_size(n)
-										 : 5; /* $-1 */
+										: 5; /* $-1 */
 	if (total > s->max_reply) {
 		char msg[160];
-		snprintf(msg, sizeof(msg),
-			 "ERR the reply would exceed %zu bytes (--max-reply): ask for fewer keys at "
-			 "a time",
-			 s->max_reply);
+		snprintf(
+		    msg, sizeof(msg),
+		    "ERR the reply would exceed %zu bytes (--max-reply): ask for fewer keys at "
+		    "a time",
+		    s->max_reply);
 		return resp_write_error(&c->out, msg);
 	}
 	if (resp_write_array(&c->out, argc - 1))

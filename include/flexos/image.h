@@ -194,8 +194,8 @@ struct flexos_compartment {
  * gets the largest heap_size of the image's compartments.
  */
 #define FLEXOS_DEFAULT_HEAP_SIZE (64ULL << 20)
-#define FLEXOS_MIN_HEAP_SIZE (1ULL << 20)
-#define FLEXOS_MAX_HEAP_SIZE (1ULL << 40)
+#define FLEXOS_MIN_HEAP_SIZE     (1ULL << 20)
+#define FLEXOS_MAX_HEAP_SIZE     (1ULL << 40)
 
 struct flexos_library {
 	const char *name;

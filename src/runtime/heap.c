@@ -169,10 +169,11 @@ void *flexos__heap_alloc(struct flexos__heap *h, size_t size)
 			heap_unlock(h);
 			/* heap_size is fixed at link time: say which key to raise, once. */
 			if (say && h->owner == FLEXOS__SHARED_HEAP)
-				flexos__say("the shared heap is full (%zu MiB): an allocation of %zu "
-					    "bytes fails with ENOMEM; raise the largest 'heap_size' "
-					    "in the config",
-					    (size_t)(h->end - h->start) >> 20, size);
+				flexos__say(
+				    "the shared heap is full (%zu MiB): an allocation of %zu "
+				    "bytes fails with ENOMEM; raise the largest 'heap_size' "
+				    "in the config",
+				    (size_t)(h->end - h->start) >> 20, size);
 			else if (say)
 				flexos__say("the heap of compartment %d is full (%zu MiB): an "
 					    "allocation of %zu bytes fails with ENOMEM; raise its "

@@ -13,7 +13,6 @@
 #include "../newlib/attach.h"
 #include "runtime.h"
 
-
 static struct flexos_runtime runtime;
 static struct flexos__heap *heaps[FLEXOS_MAX_COMPARTMENTS];
 static struct flexos__heap *shared_heap;
@@ -77,15 +76,17 @@ static void create_heaps(const struct flexos_image *img)
 		 * A sandbox's heap is mapped shared, so that its host sees it
 		 * even from another process (the process backend forks later).
 		 */
-		heaps[id] = flexos__heap_create(heap_size(&img->compartments[id]), (int)id,
-						img->compartments[id].flags & FLEXOS_COMP_SANDBOX ? 1 : 0);
+		heaps[id] =
+		    flexos__heap_create(heap_size(&img->compartments[id]), (int)id,
+					img->compartments[id].flags & FLEXOS_COMP_SANDBOX ? 1 : 0);
 		if (!heaps[id])
 			flexos__die(FLEXOS_EXIT_SETUP,
 				    "cannot reserve the heap of compartment '%s' (%zu MiB of "
 				    "address space): %s; lower its 'heap_size' in %s or raise "
 				    "'ulimit -v'",
-				    img->compartments[id].name, heap_size(&img->compartments[id]) >> 20,
-				    strerror(errno), img->config_path);
+				    img->compartments[id].name,
+				    heap_size(&img->compartments[id]) >> 20, strerror(errno),
+				    img->config_path);
 		flexos__heap_range(heaps[id], &runtime.heaps[id].start, &runtime.heaps[id].end);
 	}
 }
@@ -114,8 +115,10 @@ static void attach_newlib(const struct flexos_image *img)
 		struct flexos_newlib_glue *g = c->libc_glue;
 		if (!(c->flags & FLEXOS_COMP_NEWLIB))
 			continue;
-		/* sbrk hands out half of the compartment's heap; malloc of glibc's code the rest. */
-		int err = g ? flexos__newlib_attach(g, (int)id, heaps[id], heap_size(c) / 2) : -EPROTO;
+		/* sbrk hands out half of the compartment's heap; malloc of glibc's code the rest.
+		 */
+		int err =
+		    g ? flexos__newlib_attach(g, (int)id, heaps[id], heap_size(c) / 2) : -EPROTO;
 		if (err)
 			flexos__die(FLEXOS_EXIT_SETUP, "cannot give newlib compartment '%s' its heap "
 							"(%s): %s; relink the image with this "

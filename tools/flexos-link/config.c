@@ -482,7 +482,8 @@ static void parse_heap_size(struct parser *p, struct flc_compartment *comp, cons
 	}
 	if (!end) {
 		error_at(p, is_null(v) ? pos_of(k) : pos_of(v),
-			 "'heap_size' of compartment '%s' must be a size such as 64M or 1G (bytes, or K, M, G), not %s",
+			 "'heap_size' of compartment '%s' must be a size such as 64M or 1G (bytes, "
+			 "or K, M, G), not %s",
 			 comp->name, kind_of(v));
 		return;
 	}
@@ -1031,9 +1032,10 @@ static void check_compartments(struct parser *p, const yaml_node_t *seq)
 			strmap_put(&cfg->compartment_index, c->name, i + 1);
 			continue;
 		}
-		error_at(p, c->pos,
-			 "compartment '%s' is declared twice (first at %u:%u): rename or remove one",
-			 c->name, cfg->compartments[j - 1].pos.line, cfg->compartments[j - 1].pos.col);
+		error_at(
+		    p, c->pos,
+		    "compartment '%s' is declared twice (first at %u:%u): rename or remove one",
+		    c->name, cfg->compartments[j - 1].pos.line, cfg->compartments[j - 1].pos.col);
 	}
 	check_mechanisms(p);
 	check_stacks(p);
@@ -1055,8 +1057,10 @@ static void check_libraries(struct parser *p)
 			strmap_put(&cfg->library_index, lib->name, i + 1);
 		else
 			error_at(p, lib->pos,
-				 "library '%s' is declared twice (first at %u:%u): a library lives in one compartment, remove one",
-				 lib->name, cfg->libraries[j - 1].pos.line, cfg->libraries[j - 1].pos.col);
+				 "library '%s' is declared twice (first at %u:%u): a library lives "
+				 "in one compartment, remove one",
+				 lib->name, cfg->libraries[j - 1].pos.line,
+				 cfg->libraries[j - 1].pos.col);
 		if (!lib->compartment)
 			continue;
 		c = flc_find_compartment(cfg, lib->compartment);

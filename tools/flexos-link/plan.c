@@ -348,7 +348,8 @@ static int add_gate_use(struct scan *s, const struct fle_symbol *sym, bool callb
 
 	/* The name goes into generated assembly: a newline would add lines to it. */
 	if (g == FLP_NONE && !symbol_name_ok(sym->name)) {
-		char *name = xescape(sym->name), *member = sym->member ? xescape(sym->member) : NULL;
+		char *name = xescape(sym->name),
+		     *member = sym->member ? xescape(sym->member) : NULL;
 		fprintf(stderr,
 			"%s%s%s: error: gate symbol \"%s\" holds characters a gate's name cannot "
 			"hold (only letters, digits, '_', '.' and '$'); rebuild the input with "

@@ -83,7 +83,8 @@ char *xescape(const char *s)
 bool symbol_name_ok(const char *s)
 {
 	/* Not isalnum(): it follows the locale. */
-	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$";
+	static const char ok[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$";
 
 	return *s && !(*s >= '0' && *s <= '9') && strspn(s, ok) == strlen(s);
 }

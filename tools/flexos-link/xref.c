@@ -247,7 +247,8 @@ static void share_variable(struct xscan *s, const struct def *d, const struct fl
 	size_t n = strmap_get(&s->sec, key);
 	free(key);
 	if (n != 1 || !script_safe(d->section) || (d->member && !script_safe(d->member))) {
-		char *section = xescape(d->section), *member = d->member ? xescape(d->member) : NULL;
+		char *section = xescape(d->section),
+		     *member = d->member ? xescape(d->member) : NULL;
 		fprintf(stderr,
 			"%s:%u:%u: error: '%s' of library '%s' shares section '%s' of %s%s%s%s "
 			"with %zu other symbols, so it cannot be moved alone to the shared "
