@@ -1,5 +1,5 @@
 # Examples, built in the tree with the flexos-link just built. `make demo`
-# runs the hello example with one and with two compartments.
+# runs the hello example isolated and attacked (examples/hello/demo.sh).
 FLEXOS_LINK_INTREE = FLEXOS_LIBDIR=$(abs_top_builddir) $(abs_top_builddir)/flexos-link
 EXAMPLE_DEPS = flexos-link$(EXEEXT) libflexos.a $(lib_LIBRARIES)
 
@@ -18,15 +18,23 @@ examples/hello/hello-two: examples/hello/two.yaml examples/hello/app.o examples/
 	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c $(srcdir)/examples/hello/two.yaml -o $@ \
 		examples/hello/app.o examples/hello/libsecret.a
 
-HELLO_IMAGES = examples/hello/hello-one examples/hello/hello-two
-noinst_DATA = $(HELLO_IMAGES)
-CLEANFILES += examples/hello/app.o $(HELLO_IMAGES)
+# The same two compartments, isolated: for make demo.
+examples/hello/hello-process examples/hello/hello-mpk: examples/hello/two.yaml \
+		examples/hello/app.o examples/hello/libsecret.a $(EXAMPLE_DEPS)
+	$(AM_V_GEN)m=$(@:examples/hello/hello-%=%); [ $$m = mpk ] && m=intel-mpk; \
+	sed "s/mechanism: none/mechanism: $$m/" $(srcdir)/examples/hello/two.yaml >$@.yaml && \
+	$(FLEXOS_LINK_INTREE) -c $@.yaml -o $@ examples/hello/app.o examples/hello/libsecret.a
 
-demo: $(HELLO_IMAGES)
-	@echo "== hello, one compartment (examples/hello/one.yaml)"
-	examples/hello/hello-one --map
-	@echo "== hello, the library in its own compartment (examples/hello/two.yaml)"
-	examples/hello/hello-two --map
+HELLO_IMAGES = examples/hello/hello-one examples/hello/hello-two
+HELLO_DEMO_IMAGES = examples/hello/hello-process examples/hello/hello-mpk
+noinst_DATA = $(HELLO_IMAGES)
+CLEANFILES += examples/hello/app.o $(HELLO_IMAGES) $(HELLO_DEMO_IMAGES) \
+	examples/hello/hello-process.yaml examples/hello/hello-mpk.yaml
+EXTRA_DIST += examples/hello/demo.sh
+
+# The library isolated, then attacking the application: see demo.sh.
+demo: $(HELLO_DEMO_IMAGES)
+	@$(srcdir)/examples/hello/demo.sh $(abs_top_builddir) $(abs_top_srcdir)
 .PHONY: demo
 
 # Installed as a user gets them: build them with examples/hello/Makefile.

@@ -96,6 +96,17 @@ static void expect_ok(const char *text)
 	ck_assert_msg(count(": error: ") == 0, "unexpected error:\n%s", out);
 }
 
+START_TEST(accepts_heap_size)
+{
+	expect_ok("compartments:\n- app: {default: true, heap_size: 1G}\n"
+		  "- a: {heap_size: 1048577}\n- b: {heap_size: 64MiB}\n- c: {}\n");
+	ck_assert_uint_eq(cfg.compartments[0].heap_size, 1ULL << 30);
+	ck_assert_uint_eq(cfg.compartments[1].heap_size, (1ULL << 20) + 4096); /* whole pages */
+	ck_assert_uint_eq(cfg.compartments[2].heap_size, 64ULL << 20);
+	ck_assert_uint_eq(cfg.compartments[3].heap_size, 0); /* the default */
+}
+END_TEST
+
 START_TEST(accepts_tutorial)
 {
 	expect_ok(tutorial);
@@ -425,6 +436,33 @@ static const struct rejected rejected[] = {
 		.error = "flexos.yaml:2:1: error: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 1:15)",
 	},
 	{
+		/* One message, one line: the scalar's newline and CR come out escaped. */
+		.name = "rejects_name_with_newline_on_one_line",
+		.text = "compartments:\n- \"app\\nflexos.yaml:1:1 fake\\r\": {default: true}\n",
+		.error = "flexos.yaml:2:3: error: compartment name 'app\\nflexos.yaml:1:1 fake\\r' is not a C identifier",
+		.no_warning = true,
+	},
+	{
+		.name = "rejects_heap_size_with_unknown_unit",
+		.text = "compartments:\n- app: {default: true, heap_size: 64X}\n",
+		.error = "flexos.yaml:2:35: error: 'heap_size' of compartment 'app' must be a size such as 64M or 1G (bytes, or K, M, G), not",
+	},
+	{
+		.name = "rejects_heap_size_below_1M",
+		.text = "compartments:\n- app: {default: true, heap_size: 4096}\n",
+		.error = "flexos.yaml:2:35: error: 'heap_size' of compartment 'app' is 4096: it must be between 1M and 1024G",
+	},
+	{
+		.name = "rejects_heap_size_overflowing",
+		.text = "compartments:\n- app: {default: true, heap_size: 99999999999999999G}\n",
+		.error = "flexos.yaml:2:35: error: 'heap_size' of compartment 'app' is 99999999999999999G: it must be between 1M and 1024G",
+	},
+	{
+		.name = "rejects_heap_size_sequence",
+		.text = "compartments:\n- app: {default: true, heap_size: [1]}\n",
+		.error = "flexos.yaml:2:35: error: 'heap_size' of compartment 'app' must be a size",
+	},
+	{
 		.name = "rejects_unknown_libc",
 		.text = "compartments:\n- app: {default: true}\n- lib: {libc: musl}\n",
 		.error = "flexos.yaml:3:15: error: unknown libc 'musl' (expected glibc or newlib)",
@@ -540,7 +578,7 @@ static const struct rejected rejected[] = {
 	{
 		.name = "rejects_unknown_compartment_key",
 		.text = "compartments:\n- comp1:\n  mechansim: none\n",
-		.error = "flexos.yaml:3:3: error: unknown key 'mechansim' in compartment 'comp1' (expected: mechanism, default, hardening, stack, on_crash, sandbox_of, libc, syscalls or syscalls_denied)",
+		.error = "flexos.yaml:3:3: error: unknown key 'mechansim' in compartment 'comp1' (expected: mechanism, default, hardening, stack, on_crash, sandbox_of, libc, syscalls, syscalls_denied or heap_size)",
 	},
 	{
 		.name = "rejects_mechanism_not_scalar",
@@ -920,6 +958,7 @@ Suite *config_suite(void)
 
 	tcase_add_checked_fixture(ok, setup, teardown);
 	tcase_add_test(ok, accepts_tutorial);
+	tcase_add_test(ok, accepts_heap_size);
 	tcase_add_test(ok, accepts_sandbox_shared_data_callbacks);
 	tcase_add_test(ok, warns_hardening_ignored);
 	tcase_add_test(ok, accepts_nested_mapping);

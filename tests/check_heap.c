@@ -5,7 +5,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../src/runtime/heap.h"
 #include "suites.h"
@@ -101,6 +103,31 @@ START_TEST(test_exhaustion_is_enomem)
 }
 END_TEST
 
+/* A full heap says once which config key to raise. */
+START_TEST(test_full_heap_names_heap_size)
+{
+	FILE *tmp = tmpfile();
+	char out[1024] = "";
+	int saved = dup(2);
+
+	ck_assert_ptr_nonnull(tmp);
+	dup2(fileno(tmp), 2);
+	ck_assert_ptr_nonnull(flexos__heap_alloc(h, HEAP_SIZE / 2));
+	ck_assert_ptr_null(flexos__heap_alloc(h, HEAP_SIZE / 2));
+	ck_assert_ptr_null(flexos__heap_alloc(h, HEAP_SIZE / 2));
+	dup2(saved, 2);
+	rewind(tmp);
+	size_t n = fread(out, 1, sizeof(out) - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+	ck_assert_msg(strstr(out, "flexos: the heap of compartment 3 is full (64 MiB): an "
+				  "allocation of 33554432 bytes fails with ENOMEM; raise its "
+				  "'heap_size' in the config\n") == out &&
+			  !strchr(out, '\n')[1],
+		      "expected the message once, got: %s", out);
+}
+END_TEST
+
 START_TEST(test_double_free_aborts)
 {
 	void *p = flexos__heap_alloc(h, 32);
@@ -160,6 +187,7 @@ Suite *heap_suite(void)
 	tcase_add_test(tc, test_aligned);
 	tcase_add_test(tc, test_realloc_keeps_contents);
 	tcase_add_test(tc, test_exhaustion_is_enomem);
+	tcase_add_test(tc, test_full_heap_names_heap_size);
 	tcase_add_test_raise_signal(tc, test_double_free_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_foreign_pointer_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_interior_pointer_aborts, SIGABRT);

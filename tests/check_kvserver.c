@@ -187,6 +187,24 @@ START_TEST(test_writer)
 }
 END_TEST
 
+/* The server bounds an MGET reply by these sizes before writing it. */
+START_TEST(test_reply_sizes)
+{
+	static const size_t lens[] = {0, 1, 9, 10, 99, 100, 65535, 1048576, 10000000};
+	static char zeros[10000000];
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		struct resp_buf b = {0};
+		ck_assert(!resp_write_bulk(&b, zeros, lens[i]));
+		ck_assert_uint_eq(resp_bulk_size(lens[i]), b.len);
+		b.len = 0;
+		ck_assert(!resp_write_array(&b, lens[i]));
+		ck_assert_uint_eq(resp_array_size(lens[i]), b.len);
+		resp_buf_free(&b);
+	}
+}
+END_TEST
+
 /*
  * Bytes glibc's allocator counts as in use. Blocks in its per-thread cache
  * count too, so only compare figures taken after the same work.
@@ -307,6 +325,7 @@ Suite *kvserver_suite(void)
 	TCase *tc = tcase_create("resp");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_array);
+	tcase_add_test(tc, test_reply_sizes);
 	tcase_add_test(tc, test_binary_bulk);
 	tcase_add_test(tc, test_every_prefix_is_incomplete);
 	tcase_add_test(tc, test_inline);

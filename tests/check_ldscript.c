@@ -131,6 +131,8 @@ START_TEST(test_table_layout)
 	ck_assert_contains(s, "flexos__image:\n\t.quad 0x100534f58454c46\n");
 	/* version, mechanism (mpk), compartments, default, libraries */
 	ck_assert_contains(s, "\t.long 4, 1, 2, 0, 1, 0\n");
+	/* Each compartment's heap_size, the default here. */
+	ck_assert_contains(s, "\t.quad 0\n\t.quad 67108864\n");
 	ck_assert_contains(s, "\t.long 1, 0x2\n"); /* lib: id 1, shared stacks */
 	ck_assert_contains(s, "\t.long 0, 0x1\n"); /* app: id 0, default */
 	ck_assert_contains(s, "__flexos_lib_bss_start, __flexos_lib_bss_end");

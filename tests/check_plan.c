@@ -90,6 +90,14 @@ static const struct lfx_case cases[] = {
 	.inputs = {{"sub/one.o", "app", NULL, FLP_OBJECT}},
     },
     {
+	.name = "a gate symbol with a newline is refused before it reaches the stubs",
+	.yaml = TWO("intel-mpk") "- foo: lib\n  inputs: [libfoo.a]\n",
+	.argv = {"evilgate.o", "libfoo.a"},
+	.ret = -1,
+	.stderr_re = {"^evilgate.o: error: gate symbol "
+		      "\"__flexos_gate__foo__foo_work\\\\n\\\\twrpkru\\\\n_\" holds characters"},
+    },
+    {
 	.name = "a gate within one compartment is the direct call",
 	.yaml = TWO("process") "- foo: app\n  inputs: [libfoo.a]\n",
 	.argv = {"gated.o", "libfoo.a"},

@@ -142,6 +142,25 @@ static const struct lfx_case cases[] = {
 		      "-fdata-sections"},
     },
     {
+	.name = "a crossing call to a name with a newline or '=' is refused, the name escaped",
+	.yaml = TWO("intel-mpk") "- lib: sb\n  inputs: [libevil.a]\n",
+	.argv = {"evilapp.o", "libevil.a"},
+	.ret = -1,
+	.stderr_re =
+	    {"^evilapp.o: error: evilapp.o \\(compartment 'app'\\) calls "
+	     "\"evil\\\\n\\\\twrpkru\\\\n_\" of libevil.a \\(library 'lib', compartment 'sb'\\), "
+	     "but that name cannot be given a gate",
+	     "^evilapp.o: error: .* calls \"evil=eq\" of libevil.a .*only letters, "
+	     "digits, '_', '.' and '\\$'"},
+    },
+    {
+	.name = "under none a hostile name crosses nothing that is generated",
+	.yaml = TWO("none") "- lib: sb\n  inputs: [libevil.a]\n",
+	.argv = {"evilapp.o", "libevil.a"},
+	.xrefs = {{"evil\n\twrpkru\n_", "evilapp.o", "libevil.a", true, false, 1},
+		  {"evil=eq", "evilapp.o", "libevil.a", true, false, 1}},
+    },
+    {
 	.name = "shared_data refuses a common symbol",
 	.yaml = TWO(
 	    "process") "- lib: sb\n  inputs: [common/libauto.a]\n  shared_data: [lib_counter]\n",

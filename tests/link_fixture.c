@@ -98,6 +98,11 @@ static const struct source sources[] = {
 		  "int app_local(int x)\n{\n\treturn x;\n}\n"
 		  "int main(void)\n{\n\treturn shl_work(1) + shl_var\n"
 		  "#ifdef USE_SHLCB\n\t\t+ shlcb_work(2)\n#endif\n\t\t;\n}\n"},
+    /* Functions whose names the build below makes hostile. */
+    {"evil.c", "int evil_nl(void)\n{\n\treturn 1;\n}\n"
+	       "int evil_eq(void)\n{\n\treturn 2;\n}\n"},
+    {"evilapp.c", "int evil_nl(void);\nint evil_eq(void);\n"
+		  "int main(void)\n{\n\treturn evil_nl() + evil_eq();\n}\n"},
 };
 
 /* Run in the fixture directory by sh -e; $CC and $INC are set. */
@@ -127,7 +132,16 @@ static const char build[] = "$CC -c $INC gated.c foo.c util.c one.c two.c nolib.
 			    "$CC -c $INC -fcommon -o common/lib.o lib.c\n"
 			    "ar cr common/libauto.a common/lib.o\n"
 			    "$CC -shared -fPIC -o libshl.so shl.c\n"
-			    "$CC -shared -fPIC -o libshlcb.so shlcb.c\n";
+			    "$CC -shared -fPIC -o libshlcb.so shlcb.c\n"
+			    /* A newline in a name would inject lines into a stub; '=' splits objcopy's option. */
+			    "nl=$(printf '\\n\\twrpkru\\n_')\n"
+			    "$CC -c evil.c evilapp.c\n"
+			    "for o in evil.o evilapp.o; do objcopy --redefine-sym \"evil_nl=evil$nl\" "
+			    "--redefine-sym evil_eq=evil=eq $o; done\n"
+			    "ar cr libevil.a evil.o\n"
+			    "cp gated.o evilgate.o\n"
+			    "objcopy --redefine-sym \"__flexos_gate__foo__foo_work=__flexos_gate__foo__foo_work$nl\" "
+			    "evilgate.o\n";
 
 static char dir[64];
 static pid_t creator;

@@ -63,3 +63,6 @@ include tests/abi/local.mk
 
 # The kvserver example in a network namespace (examples/kvserver).
 include tests/kvserver/local.mk
+
+# Fuzz harnesses and a bounded fuzz pass (tests/fuzz/).
+include tests/fuzz/local.mk

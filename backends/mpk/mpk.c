@@ -282,7 +282,7 @@ static int mpk_init(const struct flexos_runtime *rt)
 			    "this CPU or kernel has no memory protection keys (pkey_alloc: %s), "
 			    "which the intel-mpk backend needs; the image never runs "
 			    "unprotected. Relink it with mechanism 'none' or 'process' in %s, "
-			    "or run it where PKU works, such as the test VM: tests/vm/run -- IMAGE",
+			    "or run it where PKU works, or under emulated PKU: flexos-run -- IMAGE",
 			    strerror(errno), img->config_path);
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		/* flexos-link enforces this; a hand-made table must not mix the modes. */
@@ -300,7 +300,7 @@ static int mpk_init(const struct flexos_runtime *rt)
 				    "(pkey_alloc: %s), which the intel-mpk backend needs; the "
 				    "image never runs unprotected. Relink it with mechanism "
 				    "'none' or 'process' in %s, or run it where PKU works, "
-				    "such as the test VM: tests/vm/run -- IMAGE",
+				    "or under emulated PKU: flexos-run -- IMAGE",
 				    strerror(errno), img->config_path);
 		if (key < 0)
 			flexos__die(FLEXOS_EXIT_SETUP,

@@ -62,3 +62,11 @@ CLEANFILES += $(KVSERVER_OBJS) $(KVSERVER_IMAGES) $(KVSERVER_MPK_IMAGES) \
 EXTRA_DIST += examples/kvserver/local.mk examples/kvserver/README.md \
 	examples/kvserver/net-lwip.c examples/kvserver/one.yaml examples/kvserver/lwip.yaml \
 	examples/kvserver/lwip-sched.yaml
+
+# Installed as a user gets it: built with examples/kvserver/Makefile.
+kvserverexdir = $(docdir)/examples/kvserver
+dist_kvserverex_DATA = examples/kvserver/Makefile examples/kvserver/README.md \
+	examples/kvserver/server.c examples/kvserver/resp.c examples/kvserver/resp.h \
+	examples/kvserver/store.c examples/kvserver/store.h examples/kvserver/net.h \
+	examples/kvserver/net-linux.c examples/kvserver/net-lwip.c examples/kvserver/one.yaml \
+	examples/kvserver/lwip.yaml examples/kvserver/lwip-sched.yaml

@@ -307,6 +307,27 @@ int resp_write_nil(struct resp_buf *b)
 	return write_line(b, '$', "-1", 2);
 }
 
+static size_t digits(size_t n)
+{
+	size_t d = 1;
+
+	while (n >= 10) {
+		n /= 10;
+		d++;
+	}
+	return d;
+}
+
+size_t resp_array_size(size_t n)
+{
+	return 1 + digits(n) + 2;
+}
+
+size_t resp_bulk_size(size_t n)
+{
+	return 1 + digits(n) + 2 + n + 2;
+}
+
 int resp_write_bulk(struct resp_buf *b, const void *p, size_t n)
 {
 	size_t old = b->len;

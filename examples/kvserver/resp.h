@@ -82,6 +82,13 @@ int resp_write_array(struct resp_buf *b, size_t n);               /* *n */
 int resp_write_raw(struct resp_buf *b, const void *p, size_t n);
 
 /*
+ * What resp_write_bulk writes for n bytes, and resp_write_array for n
+ * elements: a server bounds a reply by these before it writes it.
+ */
+size_t resp_bulk_size(size_t n);
+size_t resp_array_size(size_t n);
+
+/*
  * Parses a whole argument as a signed 64-bit decimal integer as Redis does
  * (no spaces, no '+', no leading zeros): 0, or -1 if it is not one.
  */

@@ -45,6 +45,7 @@ struct server {
 	struct resp_limits lim;
 	struct resp_cmd cmd;
 	size_t max_buf;
+	size_t max_reply; /* bytes one reply may take: MGET multiplies values */
 	size_t max_clients;
 	struct client **clients;
 	size_t nclients;
@@ -231,10 +232,26 @@ static int cmd_mset(struct server *s, struct client *c, const struct resp_arg *a
 
 static int cmd_mget(struct server *s, struct client *c, const struct resp_arg *argv, size_t argc)
 {
-	size_t old = c->out.len;
+	size_t old = c->out.len, total = resp_array_size(argc - 1);
 	const char *v;
 	size_t n;
 
+	/*
+	 * A short request naming one large value many times would ask for
+	 * gigabytes, built at once while other clients wait: refuse it first.
+	 */
+	for (size_t i = 1; i < argc && total <= s->max_reply; i++)
+		total += kv_store_get(s->store, argv[i].p, argv[i].len, &v, &n) ? resp_bulk_size(n)
+										: 5; /* $-1 */
+	if (total > s->max_reply) {
+		char msg[160];
+		snprintf(
+		    msg, sizeof(msg),
+		    "ERR the reply would exceed %zu bytes (--max-reply): ask for fewer keys at "
+		    "a time",
+		    s->max_reply);
+		return resp_write_error(&c->out, msg);
+	}
 	if (resp_write_array(&c->out, argc - 1))
 		return -ENOMEM;
 	for (size_t i = 1; i < argc; i++) {
@@ -640,7 +657,7 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: kvserver [--port N] [--net SPEC] [--max-clients N] [--max-bulk BYTES]\n"
-	    "                [--max-args N] [--max-buffer BYTES]\n"
+	    "                [--max-args N] [--max-buffer BYTES] [--max-reply BYTES]\n"
 	    "A key-value server speaking the Redis protocol (%s).\n"
 	    "  --port N          TCP port (default 6379)\n"
 	    "  --net SPEC        lwIP images: tap=NAME,addr=A.B.C.D,netmask=A.B.C.D,gw=A.B.C.D\n"
@@ -648,7 +665,8 @@ static void usage(FILE *f)
 	    "  --max-clients N   connections served at once (default 1024)\n"
 	    "  --max-bulk BYTES  longest argument (default %d)\n"
 	    "  --max-args N      most arguments of a request (default %d)\n"
-	    "  --max-buffer BYTES  largest pending request (default 4 MiB)\n",
+	    "  --max-buffer BYTES  largest pending request (default 4 MiB)\n"
+	    "  --max-reply BYTES   largest reply, e.g. of MGET (default 8 MiB)\n",
 	    kv_net_name, RESP_DEFAULT_MAX_BULK, RESP_DEFAULT_MAX_ARGS);
 }
 
@@ -677,12 +695,14 @@ int main(int argc, char **argv)
 	    {"max-bulk", required_argument, NULL, 'b'},
 	    {"max-args", required_argument, NULL, 'a'},
 	    {"max-buffer", required_argument, NULL, 'B'},
+	    {"max-reply", required_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	struct server s = {
 	    .lim = {RESP_DEFAULT_MAX_BULK, RESP_DEFAULT_MAX_ARGS, RESP_DEFAULT_MAX_INLINE},
 	    .max_buf = 4 * 1024 * 1024,
+	    .max_reply = 8 * 1024 * 1024,
 	    .max_clients = 1024,
 	    .port = 6379,
 	};
@@ -716,6 +736,10 @@ int main(int argc, char **argv)
 			if (parse_size("--max-buffer", optarg, 1024, SIZE_MAX / 4, &s.max_buf))
 				return 2;
 			break;
+		case 'R':
+			if (parse_size("--max-reply", optarg, 1024, SIZE_MAX / 4, &s.max_reply))
+				return 2;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -727,6 +751,13 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "kvserver: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
+		return 2;
+	}
+	if (s.max_reply < resp_bulk_size(s.lim.max_bulk)) {
+		fprintf(stderr,
+			"kvserver: --max-reply %zu cannot hold one value of --max-bulk %zu: "
+			"raise --max-reply or lower --max-bulk\n",
+			s.max_reply, s.lim.max_bulk);
 		return 2;
 	}
 	if (s.max_buf < s.lim.max_bulk + 64) {

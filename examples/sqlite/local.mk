@@ -23,3 +23,7 @@ SQLITE_IMAGES = examples/sqlite/sqlite-none examples/sqlite/sqlite-process \
 CLEANFILES += examples/sqlite/app.o $(SQLITE_IMAGES) examples/sqlite/sqlite-plain \
 	examples/sqlite/sqlite-none.yaml examples/sqlite/sqlite-process.yaml examples/sqlite/sqlite-mpk.yaml
 EXTRA_DIST += examples/sqlite/app.c examples/sqlite/sqlite.yaml examples/sqlite/local.mk
+
+# Installed as a user gets it: built with examples/sqlite/Makefile.
+sqliteexdir = $(docdir)/examples/sqlite
+dist_sqliteex_DATA = examples/sqlite/app.c examples/sqlite/sqlite.yaml examples/sqlite/Makefile

@@ -17,3 +17,7 @@ CLEANFILES += examples/zlib/app.o $(ZLIB_IMAGES) \
 	examples/zlib/zlib-none.yaml examples/zlib/zlib-process.yaml examples/zlib/zlib-mpk.yaml
 EXTRA_DIST += examples/zlib/app.c examples/zlib/zlib.yaml examples/zlib/local.mk \
 	examples/zlib/zlib-newlib.yaml examples/zlib/build-newlib.sh
+
+# Installed as a user gets it: built with examples/zlib/Makefile.
+zlibexdir = $(docdir)/examples/zlib
+dist_zlibex_DATA = examples/zlib/app.c examples/zlib/zlib.yaml examples/zlib/Makefile

@@ -209,9 +209,19 @@ struct flexos_compartment {
 	 * number, ending with FLEXOS_SYSCALLS_END; NULL if none.
 	 */
 	const uint32_t *syscalls;
+	uint64_t heap_size; /* bytes of address space its heap reserves (heap_size) */
 };
 
 #define FLEXOS_SYSCALLS_END UINT32_MAX
+
+/*
+ * A heap's size unless the config says 'heap_size': address space,
+ * reserved at start-up and touched only as it is used. The shared heap
+ * gets the largest heap_size of the image's compartments.
+ */
+#define FLEXOS_DEFAULT_HEAP_SIZE (64ULL << 20)
+#define FLEXOS_MIN_HEAP_SIZE     (1ULL << 20)
+#define FLEXOS_MAX_HEAP_SIZE     (1ULL << 40)
 
 struct flexos_library {
 	const char *name;

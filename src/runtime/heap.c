@@ -46,6 +46,7 @@ struct flexos__heap {
 	int lock; /* a spinlock: the shared heap is shared across processes */
 	uintptr_t start, end, brk;
 	size_t in_use;
+	int said_full; /* the "heap is full" hint is given once */
 	struct free_node *free_small[NCLASSES];
 	struct free_node *free_large;
 };
@@ -163,7 +164,21 @@ void *flexos__heap_alloc(struct flexos__heap *h, size_t size)
 	}
 	if (!p) {
 		if (h->end - h->brk < cap + sizeof(struct chunk)) {
+			int say = !h->said_full;
+			h->said_full = 1;
 			heap_unlock(h);
+			/* heap_size is fixed at link time: say which key to raise, once. */
+			if (say && h->owner == FLEXOS__SHARED_HEAP)
+				flexos__say(
+				    "the shared heap is full (%zu MiB): an allocation of %zu "
+				    "bytes fails with ENOMEM; raise the largest 'heap_size' "
+				    "in the config",
+				    (size_t)(h->end - h->start) >> 20, size);
+			else if (say)
+				flexos__say("the heap of compartment %d is full (%zu MiB): an "
+					    "allocation of %zu bytes fails with ENOMEM; raise its "
+					    "'heap_size' in the config",
+					    h->owner, (size_t)(h->end - h->start) >> 20, size);
 			errno = ENOMEM;
 			return NULL;
 		}

@@ -13,12 +13,6 @@
 #include "../newlib/attach.h"
 #include "runtime.h"
 
-/* Virtual space reserved per heap; pages are only used when touched. */
-#define COMPARTMENT_HEAP_SIZE (1ULL << 30)
-#define SHARED_HEAP_SIZE (1ULL << 30)
-/* What sbrk of a newlib compartment may hand out, from that compartment's heap. */
-#define NEWLIB_HEAP_SIZE (512ULL << 20)
-
 static struct flexos_runtime runtime;
 static struct flexos__heap *heaps[FLEXOS_MAX_COMPARTMENTS];
 static struct flexos__heap *shared_heap;
@@ -53,12 +47,28 @@ static void check_image(const struct flexos_image *img)
 			    img->ncompartments, img->default_id);
 }
 
+/*
+ * Address space reserved per heap (heap_size in the config); pages are
+ * only used when touched, but the reservation counts against 'ulimit -v'.
+ */
+static size_t heap_size(const struct flexos_compartment *c)
+{
+	return c->heap_size ? (size_t)c->heap_size : FLEXOS_DEFAULT_HEAP_SIZE;
+}
+
 static void create_heaps(const struct flexos_image *img)
 {
-	shared_heap = flexos__heap_create(SHARED_HEAP_SIZE, FLEXOS__SHARED_HEAP, 1);
+	size_t shared_size = FLEXOS_DEFAULT_HEAP_SIZE;
+
+	for (uint32_t id = 0; id < img->ncompartments; id++)
+		if (heap_size(&img->compartments[id]) > shared_size)
+			shared_size = heap_size(&img->compartments[id]);
+	shared_heap = flexos__heap_create(shared_size, FLEXOS__SHARED_HEAP, 1);
 	if (!shared_heap)
-		flexos__die(FLEXOS_EXIT_SETUP, "cannot reserve the shared heap: %s",
-			    strerror(errno));
+		flexos__die(FLEXOS_EXIT_SETUP,
+			    "cannot reserve the shared heap (%zu MiB of address space): %s; "
+			    "lower 'heap_size' in %s or raise 'ulimit -v'",
+			    shared_size >> 20, strerror(errno), img->config_path);
 	flexos__heap_range(shared_heap, &runtime.shared_heap.start, &runtime.shared_heap.end);
 
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
@@ -66,12 +76,17 @@ static void create_heaps(const struct flexos_image *img)
 		 * A sandbox's heap is mapped shared, so that its host sees it
 		 * even from another process (the process backend forks later).
 		 */
-		heaps[id] = flexos__heap_create(COMPARTMENT_HEAP_SIZE, (int)id,
-						img->compartments[id].flags & FLEXOS_COMP_SANDBOX ? 1 : 0);
+		heaps[id] =
+		    flexos__heap_create(heap_size(&img->compartments[id]), (int)id,
+					img->compartments[id].flags & FLEXOS_COMP_SANDBOX ? 1 : 0);
 		if (!heaps[id])
-			flexos__die(FLEXOS_EXIT_SETUP, "cannot reserve the heap of compartment "
-							"'%s': %s",
-				    img->compartments[id].name, strerror(errno));
+			flexos__die(FLEXOS_EXIT_SETUP,
+				    "cannot reserve the heap of compartment '%s' (%zu MiB of "
+				    "address space): %s; lower its 'heap_size' in %s or raise "
+				    "'ulimit -v'",
+				    img->compartments[id].name,
+				    heap_size(&img->compartments[id]) >> 20, strerror(errno),
+				    img->config_path);
 		flexos__heap_range(heaps[id], &runtime.heaps[id].start, &runtime.heaps[id].end);
 	}
 }
@@ -100,7 +115,10 @@ static void attach_newlib(const struct flexos_image *img)
 		struct flexos_newlib_glue *g = c->libc_glue;
 		if (!(c->flags & FLEXOS_COMP_NEWLIB))
 			continue;
-		int err = g ? flexos__newlib_attach(g, (int)id, heaps[id], NEWLIB_HEAP_SIZE) : -EPROTO;
+		/* sbrk hands out half of the compartment's heap; malloc of glibc's code the rest.
+		 */
+		int err =
+		    g ? flexos__newlib_attach(g, (int)id, heaps[id], heap_size(c) / 2) : -EPROTO;
 		if (err)
 			flexos__die(FLEXOS_EXIT_SETUP, "cannot give newlib compartment '%s' its heap "
 							"(%s): %s; relink the image with this "

@@ -70,3 +70,28 @@ for input in "$WORK/libworker.a" "-L$WORK -lworker"; do
 	"$WORK/implicit" || fail "the image exited $?"
 	pass "a library without inputs claims its archive ($input)"
 done
+
+# Malformed inputs: one line that names the file (and the member), status 1,
+# no crash. A member's name is the archive's to choose: a newline in it
+# comes out escaped.
+printf 'compartments:\n- app:\n  default: true\n' >"$WORK/one.yaml"
+head -c 200 "$WORK/worker.o" >"$WORK/trunc.o"
+ar crS "$WORK/libnoindex.a" "$WORK/worker.o"
+head -c 100 "$WORK/libnoindex.a" >"$WORK/libtrunc.a"
+cp "$WORK/libnoindex.a" "$WORK/libbad.a"
+# The first member's name (offset 8), then its ELF magic (offset 68 + 1).
+printf 'w\n.o/\001' | dd of="$WORK/libbad.a" bs=1 seek=8 conv=notrunc 2>/dev/null
+printf 'X' | dd of="$WORK/libbad.a" bs=1 seek=69 conv=notrunc 2>/dev/null
+# must_fail_one_line NAME PATTERN INPUT
+must_fail_one_line() {
+	st=0
+	"$FLEXOS_LINK" -c "$WORK/one.yaml" -o "$WORK/img" "$3" >"$WORK/out" 2>&1 || st=$?
+	[ "$st" -eq 1 ] || { cat "$WORK/out" >&2; fail "$1: status $st, expected 1"; }
+	[ "$(wc -l <"$WORK/out")" -eq 1 ] || { cat "$WORK/out" >&2; fail "$1: not one line"; }
+	expect_output "$WORK/out" "$2"
+	ok "$1"
+}
+must_fail_one_line "a truncated object" "^$WORK/trunc.o: truncated or misaligned section header table$" "$WORK/trunc.o"
+must_fail_one_line "a truncated archive" "^$WORK/libtrunc.a: truncated archive member at offset 68$" "$WORK/libtrunc.a"
+must_fail_one_line "a bad member with a newline in its name" \
+	"^$WORK/libbad.a: w\\\\n\\.o: not an ELF file$" "$WORK/libbad.a"

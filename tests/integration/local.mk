@@ -15,3 +15,9 @@ EXTRA_DIST += tests/integration/local.mk
 # intel-mpk in the VM).
 SH_TESTS += tests/integration/shlib.sh
 tests/integration/shlib.log: $(UNMODIFIED_DEPS)
+EXTRA_DIST += tests/integration/shlib.sh
+
+# Address-space limits: images start under ulimit -v 1 GB (heap_size).
+SH_TESTS += tests/integration/ulimit.sh
+tests/integration/ulimit.log: $(UNMODIFIED_DEPS) $(HELLO_IMAGES) $(SQLITE_IMAGES)
+EXTRA_DIST += tests/integration/ulimit.sh

@@ -34,6 +34,28 @@ if kv_start limit "$server" --port 6401 --max-clients 2; then
 	kv_stop
 fi
 
+# One short MGET naming a large value many times would make a reply of
+# gigabytes: past --max-reply it gets an error, the connection stays
+# usable and other clients are served.
+if kv_start maxreply "$server" --port 6403; then
+	f0=$fails
+	exec 4<>/dev/tcp/$host/$port || fail "cannot connect"
+	head -c 1000000 /dev/zero | tr '\0' 'v' | timeout 10 redis-cli -h "$host" -p "$port" -x set big >/dev/null
+	printf 'MGET big big big big big big big big big\r\nPING\r\n' >"$work/mget"
+	out=$(raw "$work/mget" | tr -d '\r' | head -c 300)
+	case $out in
+	"-ERR the reply would exceed 8388608 bytes (--max-reply): ask for fewer keys at a time"*"+PONG"*) ;;
+	*) fail "a 9 MB MGET: got '$(printf '%s' "$out" | head -c 200)'" ;;
+	esac
+	bystander_ping "after a huge MGET"
+	# *2, then twice $1000000 and the value: 4 + 2 * 1000012 bytes.
+	n=$(printf 'MGET big big\r\n' >&4 && timeout 10 head -c 2000028 <&4 | wc -c)
+	[ "$n" = 2000028 ] || fail "a 2 MB MGET within the limit got $n bytes of 2000028"
+	exec 4<&-
+	[ $fails = $f0 ] && ok "a reply beyond --max-reply is refused, others are served"
+	kv_stop
+fi
+
 # Bad options are refused with a message naming the fix.
 out=$("$server" --port 0 2>&1)
 [ $? = 2 ] && echo "$out" | grep -q "port must be a number from 1 to 65535, not '0'" ||

@@ -13,7 +13,7 @@ st=$?
 printf '%s\n' "$out"
 [ "$st" = 125 ] || fail "status $st, expected 125"
 for want in "no memory protection keys" "never runs unprotected" "'none' or 'process'" \
-	"tests/vm/run"; do
+	"flexos-run -- IMAGE"; do
 	case $out in
 	*"$want"*) ;;
 	*) fail "the message does not say: $want" ;;

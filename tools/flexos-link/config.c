@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "syscalls.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -34,6 +35,7 @@ enum compartment_key {
 	CKEY_LIBC,
 	CKEY_SYSCALLS,
 	CKEY_SYSCALLS_DENIED,
+	CKEY_HEAP_SIZE,
 };
 
 static const char *const compartment_keys[] = {
@@ -46,6 +48,7 @@ static const char *const compartment_keys[] = {
 	[CKEY_LIBC] = "libc",
 	[CKEY_SYSCALLS] = "syscalls",
 	[CKEY_SYSCALLS_DENIED] = "syscalls_denied",
+	[CKEY_HEAP_SIZE] = "heap_size",
 	NULL,
 };
 
@@ -96,7 +99,17 @@ struct comp_extra {
  * Errors are counted here rather than returned by the walk, so that the
  * walk goes on and reports every independent mistake in one run.
  */
+#define KEY_CACHE_SLOTS 4
+
+/* The keys of one large mapping: key -> index of its first pair + 1. */
+struct key_cache {
+	const yaml_node_t *map;
+	struct strmap index;
+};
+
 struct parser {
+	struct key_cache keys[KEY_CACHE_SLOTS];
+	unsigned next_key_slot;
 	const char *name;
 	const char *text;
 	size_t len;
@@ -111,9 +124,18 @@ struct parser {
 static void report(struct parser *p, struct flc_pos pos, const char *kind, const char *fmt,
 		   va_list ap)
 {
-	fprintf(p->err, "%s:%u:%u: %s: ", p->name, pos.line, pos.col, kind);
-	vfprintf(p->err, fmt, ap);
+	char *msg = NULL;
+
+	/* Scalars quoted in a message may hold newlines: one message, one line. */
+	fput_escaped(p->name, p->err);
+	fprintf(p->err, ":%u:%u: %s: ", pos.line, pos.col, kind);
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		fputs("out of memory\n", p->err);
+		return;
+	}
+	fput_escaped(msg, p->err);
 	fputc('\n', p->err);
+	free(msg);
 }
 
 static void error_at(struct parser *p, struct flc_pos pos, const char *fmt, ...)
@@ -289,6 +311,41 @@ static void *alloc_array(struct parser *p, size_t n, size_t size)
  * libyaml accepts any node as a key and keeps duplicate keys, and the
  * second of two equal keys would otherwise silently win.
  */
+/*
+ * The index of the first pair of map whose key equals key's. Small maps
+ * are scanned; a large one is indexed once, so that a mapping of many
+ * keys is not quadratic. Walks nest a few maps deep: a few slots do.
+ */
+static size_t first_key(struct parser *p, const yaml_node_t *map, const yaml_node_t *key)
+{
+	size_t n = npairs(map);
+
+	if (n <= 16) {
+		for (size_t j = 0; j < n; j++) {
+			const yaml_node_t *k = key_node(p, map, j);
+			if (k->type == YAML_SCALAR_NODE && strcmp(str(k), str(key)) == 0)
+				return j;
+		}
+		return n;
+	}
+	struct key_cache *slot = NULL;
+	for (size_t s = 0; s < KEY_CACHE_SLOTS && !slot; s++)
+		if (p->keys[s].map == map)
+			slot = &p->keys[s];
+	if (!slot) {
+		slot = &p->keys[p->next_key_slot++ % KEY_CACHE_SLOTS];
+		strmap_free(&slot->index);
+		slot->map = map;
+		for (size_t j = n; j-- > 0;) {
+			const yaml_node_t *k = key_node(p, map, j);
+			if (k->type == YAML_SCALAR_NODE)
+				strmap_put(&slot->index, str(k), j + 1);
+		}
+	}
+	size_t at = strmap_get(&slot->index, str(key));
+	return at ? at - 1 : n;
+}
+
 static const char *key_at(struct parser *p, const yaml_node_t *map, size_t i)
 {
 	const yaml_node_t *key = key_node(p, map, i);
@@ -297,14 +354,12 @@ static const char *key_at(struct parser *p, const yaml_node_t *map, size_t i)
 		error_at(p, pos_of(key), "a key must be a scalar, not %s", kind_of(key));
 		return NULL;
 	}
-	for (size_t j = 0; j < i; j++) {
-		const yaml_node_t *prev = key_node(p, map, j);
-
-		if (prev->type == YAML_SCALAR_NODE && strcmp(str(prev), str(key)) == 0) {
-			error_at(p, pos_of(key), "duplicate key '%s' (first at %u:%u): keep only one",
-				 str(key), pos_of(prev).line, pos_of(prev).col);
-			return NULL;
-		}
+	size_t first = first_key(p, map, key);
+	if (first < i) {
+		const yaml_node_t *prev = key_node(p, map, first);
+		error_at(p, pos_of(key), "duplicate key '%s' (first at %u:%u): keep only one",
+			 str(key), pos_of(prev).line, pos_of(prev).col);
+		return NULL;
 	}
 	return str(key);
 }
@@ -467,6 +522,50 @@ static void parse_syscalls(struct parser *p, struct flc_compartment *comp, const
 	}
 }
 
+/*
+ * heap_size: bytes, or a number with K, M or G (binary multiples). What is
+ * reserved is address space: it counts against 'ulimit -v', not memory.
+ */
+static void parse_heap_size(struct parser *p, struct flc_compartment *comp, const yaml_node_t *k,
+			    const yaml_node_t *v)
+{
+	const char *s = v->type == YAML_SCALAR_NODE && !is_null(v) ? str(v) : NULL;
+	unsigned long long n = 0, mult = 1;
+	char *end = NULL;
+
+	if (s && *s >= '0' && *s <= '9') {
+		errno = 0;
+		n = strtoull(s, &end, 10);
+		if (errno)
+			end = NULL;
+	}
+	if (end && *end) {
+		static const char units[] = "KMG";
+		const char *u = strchr(units, *end);
+		if (u && (!end[1] || !strcmp(end + 1, "iB") || !strcmp(end + 1, "B")))
+			mult = 1ULL << (10 * (u - units + 1));
+		else
+			end = NULL;
+	}
+	if (!end) {
+		error_at(p, is_null(v) ? pos_of(k) : pos_of(v),
+			 "'heap_size' of compartment '%s' must be a size such as 64M or 1G (bytes, "
+			 "or K, M, G), not %s",
+			 comp->name, kind_of(v));
+		return;
+	}
+	if (n > FLEXOS_MAX_HEAP_SIZE / mult || n * mult < FLEXOS_MIN_HEAP_SIZE ||
+	    n * mult > FLEXOS_MAX_HEAP_SIZE) {
+		error_at(p, pos_of(v),
+			 "'heap_size' of compartment '%s' is %s: it must be between 1M and 1024G",
+			 comp->name, s);
+		return;
+	}
+	/* Whole pages: the backends protect a heap page by page. */
+	comp->heap_size = (n * mult + 4095) & ~4095ULL;
+	comp->heap_size_pos = pos_of(v);
+}
+
 /* Reads the options of comp from the pairs of map, starting at pair first. */
 static void parse_compartment_options(struct parser *p, struct flc_compartment *comp,
 				      struct comp_extra *x, const yaml_node_t *map, size_t first)
@@ -542,6 +641,9 @@ static void parse_compartment_options(struct parser *p, struct flc_compartment *
 				comp->libc = (enum flc_libc)c;
 				comp->libc_pos = pos_of(v);
 			}
+			break;
+		case CKEY_HEAP_SIZE:
+			parse_heap_size(p, comp, k, v);
 			break;
 		default:
 			error_at(p, pos_of(k), "unknown key '%s' in compartment '%s' (expected: %s)", name,
@@ -716,6 +818,7 @@ static void parse_names(struct parser *p, const struct flc_library *lib, const y
 		if (!out->names[out->count])
 			return;
 		out->pos[out->count++] = pos_of(it);
+		strmap_put(&out->index, str(it), out->count);
 	}
 }
 
@@ -757,6 +860,12 @@ static void parse_strings(struct parser *p, const struct flc_library *lib, const
 
 bool flc_names_has(const struct flc_names *names, const char *name, size_t *at)
 {
+	if (names->index.count) {
+		size_t k = strmap_get(&names->index, name);
+		if (k && at)
+			*at = k - 1;
+		return k != 0;
+	}
 	for (size_t i = 0; i < names->count; i++)
 		if (strcmp(names->names[i], name) == 0) {
 			if (at)
@@ -1059,17 +1168,18 @@ static void check_compartments(struct parser *p, const yaml_node_t *seq)
 
 	if (cfg->ncompartments == 0)
 		return;
-	for (size_t i = 1; i < cfg->ncompartments; i++) {
+	for (size_t i = 0; i < cfg->ncompartments; i++) {
 		const struct flc_compartment *c = &cfg->compartments[i];
+		size_t j = strmap_get(&cfg->compartment_index, c->name);
 
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(cfg->compartments[j].name, c->name) != 0)
-				continue;
-			error_at(p, c->pos,
-				 "compartment '%s' is declared twice (first at %u:%u): rename or remove one",
-				 c->name, cfg->compartments[j].pos.line, cfg->compartments[j].pos.col);
-			break;
+		if (!j) {
+			strmap_put(&cfg->compartment_index, c->name, i + 1);
+			continue;
 		}
+		error_at(
+		    p, c->pos,
+		    "compartment '%s' is declared twice (first at %u:%u): rename or remove one",
+		    c->name, cfg->compartments[j - 1].pos.line, cfg->compartments[j - 1].pos.col);
 	}
 	check_mechanisms(p);
 	check_stacks(p);
@@ -1087,14 +1197,15 @@ static void check_libraries(struct parser *p)
 		struct flc_library *lib = &cfg->libraries[i];
 		size_t c;
 
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(cfg->libraries[j].name, lib->name) != 0)
-				continue;
+		size_t j = strmap_get(&cfg->library_index, lib->name);
+		if (!j)
+			strmap_put(&cfg->library_index, lib->name, i + 1);
+		else
 			error_at(p, lib->pos,
-				 "library '%s' is declared twice (first at %u:%u): a library lives in one compartment, remove one",
-				 lib->name, cfg->libraries[j].pos.line, cfg->libraries[j].pos.col);
-			break;
-		}
+				 "library '%s' is declared twice (first at %u:%u): a library lives "
+				 "in one compartment, remove one",
+				 lib->name, cfg->libraries[j - 1].pos.line,
+				 cfg->libraries[j - 1].pos.col);
 		if (!lib->compartment)
 			continue;
 		c = flc_find_compartment(cfg, lib->compartment);
@@ -1277,6 +1388,8 @@ int flc_parse_string(const char *name, const char *text, size_t len, struct flc_
 	yaml_document_delete(&p.doc);
 	yaml_parser_delete(&yp);
 	free(p.extra);
+	for (size_t i = 0; i < KEY_CACHE_SLOTS; i++)
+		strmap_free(&p.keys[i].index);
 	if (p.nerrors) {
 		flc_free(out);
 		return -1;
@@ -1360,13 +1473,19 @@ void flc_free(struct flc_config *cfg)
 		free(cfg->libraries[i].input_pos);
 		free_strings(cfg->libraries[i].shared_data.names, cfg->libraries[i].shared_data.count);
 		free(cfg->libraries[i].shared_data.pos);
+		strmap_free(&cfg->libraries[i].shared_data.index);
 		free_strings(cfg->libraries[i].callbacks.names, cfg->libraries[i].callbacks.count);
 		free(cfg->libraries[i].callbacks.pos);
 		free_strings(cfg->libraries[i].headers.names, cfg->libraries[i].headers.count);
 		free(cfg->libraries[i].headers.pos);
 		free_strings(cfg->libraries[i].cflags.names, cfg->libraries[i].cflags.count);
 		free(cfg->libraries[i].cflags.pos);
+		strmap_free(&cfg->libraries[i].callbacks.index);
+		strmap_free(&cfg->libraries[i].headers.index);
+		strmap_free(&cfg->libraries[i].cflags.index);
 	}
+	strmap_free(&cfg->compartment_index);
+	strmap_free(&cfg->library_index);
 	free(cfg->compartments);
 	free(cfg->libraries);
 	free(cfg->path);
@@ -1388,6 +1507,8 @@ size_t flc_count_newlib(const struct flc_config *cfg)
 
 size_t flc_find_compartment(const struct flc_config *cfg, const char *name)
 {
+	if (cfg->compartment_index.count)
+		return strmap_get(&cfg->compartment_index, name) - 1; /* 0 - 1: NOT_FOUND */
 	for (size_t i = 0; i < cfg->ncompartments; i++)
 		if (strcmp(cfg->compartments[i].name, name) == 0)
 			return i;
@@ -1396,6 +1517,8 @@ size_t flc_find_compartment(const struct flc_config *cfg, const char *name)
 
 size_t flc_find_library(const struct flc_config *cfg, const char *name)
 {
+	if (cfg->library_index.count)
+		return strmap_get(&cfg->library_index, name) - 1; /* 0 - 1: NOT_FOUND */
 	for (size_t i = 0; i < cfg->nlibraries; i++)
 		if (strcmp(cfg->libraries[i].name, name) == 0)
 			return i;

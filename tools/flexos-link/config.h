@@ -12,6 +12,8 @@
 
 #include <flexos/image.h> /* the mechanism table */
 
+#include "util.h" /* struct strmap */
+
 /* Where a value came from, so that every message can say file:line:col. */
 struct flc_pos {
 	unsigned line; /* 1-based */
@@ -38,6 +40,7 @@ struct flc_names {
 	char **names;
 	struct flc_pos *pos;
 	size_t count;
+	struct strmap index; /* name -> position + 1: lookups stay linear in all */
 };
 
 struct flc_compartment {
@@ -71,6 +74,9 @@ struct flc_compartment {
 	bool syscalls_all;
 	struct flc_pos syscalls_pos; /* of the key, when there is one */
 	bool syscalls_errno; /* syscalls_denied: errno */
+	/* heap_size: bytes of address space its heap reserves; 0: the default. */
+	unsigned long long heap_size;
+	struct flc_pos heap_size_pos;
 };
 
 struct flc_library {
@@ -100,6 +106,8 @@ struct flc_config {
 	size_t nlibraries;
 	size_t default_index; /* index of the default compartment */
 	enum flexos_mechanism mechanism; /* the one mechanism all compartments use */
+	/* name -> index + 1, so that a config of many names parses in linear time. */
+	struct strmap compartment_index, library_index;
 };
 
 /*

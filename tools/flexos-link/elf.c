@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "util.h"
 
 struct mapped {
 	const unsigned char *data;
@@ -55,6 +56,15 @@ static bool in_range(size_t size, uint64_t off, uint64_t len)
 	return off <= size && len <= size - off;
 }
 
+/*
+ * Tables are read in place as arrays of ELF structures, which need 8-byte
+ * alignment; a linker always aligns them, a hostile file may not.
+ */
+static bool table_at(size_t size, uint64_t off, uint64_t len)
+{
+	return in_range(size, off, len) && off % 8 == 0;
+}
+
 /* One ELF image inside the mapping (a whole file, or an archive member). */
 struct elf_view {
 	const char *path;
@@ -69,10 +79,13 @@ struct elf_view {
 
 static int bad(const struct elf_view *v, const char *what)
 {
-	if (v->member)
-		fprintf(stderr, "%s(%s): %s\n", v->path, v->member, what);
-	else
-		fprintf(stderr, "%s: %s\n", v->path, what);
+	/* A member's name is the archive's to choose: it may hold a newline. */
+	fput_escaped(v->path, stderr);
+	if (v->member) {
+		fputs(": ", stderr);
+		fput_escaped(v->member, stderr);
+	}
+	fprintf(stderr, ": %s\n", what);
 	return -1;
 }
 
@@ -85,8 +98,8 @@ static int open_view(struct elf_view *v)
 	    v->eh->e_machine != EM_X86_64)
 		return bad(v, "not an x86-64 ELF64 file");
 	if (v->eh->e_shentsize != sizeof(Elf64_Shdr) ||
-	    !in_range(v->size, v->eh->e_shoff, (uint64_t)v->eh->e_shnum * sizeof(Elf64_Shdr)))
-		return bad(v, "truncated section header table");
+	    !table_at(v->size, v->eh->e_shoff, (uint64_t)v->eh->e_shnum * sizeof(Elf64_Shdr)))
+		return bad(v, "truncated or misaligned section header table");
 	v->sh = (const Elf64_Shdr *)(v->data + v->eh->e_shoff);
 	if (v->eh->e_shstrndx >= v->eh->e_shnum)
 		return bad(v, "bad section name table index");
@@ -121,7 +134,7 @@ static int walk_view_symbols(struct elf_view *v, uint32_t table, fle_symbol_fn f
 		if (s->sh_type != table)
 			continue;
 		if (s->sh_link >= v->eh->e_shnum || s->sh_entsize != sizeof(Elf64_Sym) ||
-		    !in_range(v->size, s->sh_offset, s->sh_size))
+		    !table_at(v->size, s->sh_offset, s->sh_size))
 			return bad(v, "malformed symbol table");
 		const Elf64_Shdr *strs = &v->sh[s->sh_link];
 		if (!in_range(v->size, strs->sh_offset, strs->sh_size))
@@ -219,7 +232,19 @@ static int walk_archive(const char *path, const struct mapped *m, view_fn walk, 
 		if (h->name[0] != '/' || (h->name[1] >= '0' && h->name[1] <= '9')) {
 			struct elf_view v = {
 				.path = path, .member = name, .data = m->data + off, .size = size};
+			/* ar aligns members on 2 bytes only; the ELF structures need 8. */
+			unsigned char *copy = NULL;
+			if ((uintptr_t)v.data % 8) {
+				copy = malloc(size ? size : 1);
+				if (!copy) {
+					fprintf(stderr, "%s: out of memory\n", path);
+					return -1;
+				}
+				memcpy(copy, v.data, size);
+				v.data = copy;
+			}
 			int r = walk(&v, fn, ctx);
+			free(copy);
 			if (r)
 				return r;
 		}
@@ -288,12 +313,12 @@ static int view_relocations(struct elf_view *v, void *fnp, void *ctx)
 		if (s->sh_type != SHT_RELA)
 			continue;
 		if (s->sh_link >= v->eh->e_shnum || s->sh_entsize != sizeof(Elf64_Rela) ||
-		    !in_range(v->size, s->sh_offset, s->sh_size))
+		    !table_at(v->size, s->sh_offset, s->sh_size))
 			return bad(v, "malformed relocation section");
 		const Elf64_Shdr *symtab = &v->sh[s->sh_link];
 		if (symtab->sh_type != SHT_SYMTAB || symtab->sh_link >= v->eh->e_shnum ||
 		    symtab->sh_entsize != sizeof(Elf64_Sym) ||
-		    !in_range(v->size, symtab->sh_offset, symtab->sh_size))
+		    !table_at(v->size, symtab->sh_offset, symtab->sh_size))
 			return bad(v, "malformed symbol table");
 		const Elf64_Shdr *strs = &v->sh[symtab->sh_link];
 		if (!in_range(v->size, strs->sh_offset, strs->sh_size))

@@ -346,6 +346,20 @@ static int add_gate_use(struct scan *s, const struct fle_symbol *sym, bool callb
 	const struct flp_input *in = &plan->inputs[s->input];
 	size_t g = find_gate(plan, sym->name);
 
+	/* The name goes into generated assembly: a newline would add lines to it. */
+	if (g == FLP_NONE && !symbol_name_ok(sym->name)) {
+		char *name = xescape(sym->name),
+		     *member = sym->member ? xescape(sym->member) : NULL;
+		fprintf(stderr,
+			"%s%s%s: error: gate symbol \"%s\" holds characters a gate's name cannot "
+			"hold (only letters, digits, '_', '.' and '$'); rebuild the input with "
+			"flexos_gate() on C identifiers\n",
+			in->arg, member ? ": " : "", member ? member : "", name);
+		free(name);
+		free(member);
+		s->err = -1;
+		return 0;
+	}
 	if (g == FLP_NONE) {
 		const char *rest =
 		    sym->name + strlen(callback ? FLEXOS_CB_PREFIX : FLEXOS_GATE_PREFIX);

@@ -47,7 +47,8 @@ AT(struct flexos_compartment, flags, 12);
 AT(struct flexos_compartment, regions, 16);
 AT(struct flexos_compartment, libc_glue, 16 + 16 * FLEXOS_REGION_COUNT);
 AT(struct flexos_compartment, syscalls, 24 + 16 * FLEXOS_REGION_COUNT);
-_Static_assert(sizeof(struct flexos_compartment) == 32 + 16 * FLEXOS_REGION_COUNT,
+AT(struct flexos_compartment, heap_size, 32 + 16 * FLEXOS_REGION_COUNT);
+_Static_assert(sizeof(struct flexos_compartment) == 40 + 16 * FLEXOS_REGION_COUNT,
 	       "struct flexos_compartment");
 AT(struct flexos_library, name, 0);
 AT(struct flexos_library, compartment, 8);
@@ -104,6 +105,8 @@ static void write_compartments(FILE *f, const struct flc_config *cfg)
 			fprintf(f, "\t.quad .Lflexos_syscalls%zu\n", c);
 		else
 			fprintf(f, "\t.quad 0\n");
+		fprintf(f, "\t.quad %llu\n",
+			comp->heap_size ? comp->heap_size : FLEXOS_DEFAULT_HEAP_SIZE);
 	}
 	fprintf(f, ".Lflexos_libraries:\n");
 	for (size_t l = 0; l < cfg->nlibraries; l++)

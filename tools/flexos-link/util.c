@@ -47,6 +47,48 @@ char *xasprintf(const char *fmt, ...)
 	return check(n < 0 ? NULL : s);
 }
 
+void fput_escaped(const char *s, FILE *f)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c == '\\')
+			fputs("\\\\", f);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+char *xescape(const char *s)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return check(NULL);
+	fput_escaped(s, f);
+	if (fclose(f))
+		return check(NULL);
+	return out;
+}
+
+bool symbol_name_ok(const char *s)
+{
+	/* Not isalnum(): it follows the locale. */
+	static const char ok[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$";
+
+	return *s && !(*s >= '0' && *s <= '9') && strspn(s, ok) == strlen(s);
+}
+
 /* FNV-1a */
 static size_t hash(const char *s)
 {

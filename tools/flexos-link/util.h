@@ -5,12 +5,31 @@
 #ifndef FLEXOS_LINK_UTIL_H
 #define FLEXOS_LINK_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Writes s to f with every byte that could break a one-line message (control
+ * characters, DEL, bytes above 0x7f) and the backslash written as C escapes
+ * (\n, \r, \t, \\, \xNN), so that a name read from an input cannot split a
+ * message over lines or fake one.
+ */
+void fput_escaped(const char *s, FILE *f);
+
+/* s escaped as fput_escaped writes it, in a new string. */
+char *xescape(const char *s);
+
+/*
+ * Whether s may name a symbol in generated assembly and objcopy arguments:
+ * not empty, only letters, digits, '_', '.' and '$', not starting with a digit.
+ */
+bool symbol_name_ok(const char *s);
 
 /*
  * Runs args[0] (searched in PATH) with args and waits for it. Returns its

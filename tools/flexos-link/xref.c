@@ -247,14 +247,17 @@ static void share_variable(struct xscan *s, const struct def *d, const struct fl
 	size_t n = strmap_get(&s->sec, key);
 	free(key);
 	if (n != 1 || !script_safe(d->section) || (d->member && !script_safe(d->member))) {
+		char *section = xescape(d->section),
+		     *member = d->member ? xescape(d->member) : NULL;
 		fprintf(stderr,
 			"%s:%u:%u: error: '%s' of library '%s' shares section '%s' of %s%s%s%s "
 			"with %zu other symbols, so it cannot be moved alone to the shared "
 			"section; rebuild the library with -fdata-sections, or put the "
 			"libraries that use it in one compartment\n",
-			plan->cfg->path, pos.line, pos.col, d->name, lib->name, d->section, in->arg,
-			d->member ? "(" : "", d->member ? d->member : "", d->member ? ")" : "",
-			n ? n - 1 : 0);
+			plan->cfg->path, pos.line, pos.col, d->name, lib->name, section, in->arg,
+			member ? "(" : "", member ? member : "", member ? ")" : "", n ? n - 1 : 0);
+		free(section);
+		free(member);
 		s->err = -1;
 		return;
 	}
@@ -273,20 +276,44 @@ static void refuse_variable(struct xscan *s, size_t from, const struct def *d)
 	const struct flp_plan *plan = s->plan;
 	const struct flp_input *to = &plan->inputs[d->input];
 	char *a = describe(plan, from), *b = describe(plan, d->input);
+	char *name = xescape(d->name);
 
 	if (to->library != FLP_NONE)
 		fprintf(stderr,
 			"%s: error: %s uses variable '%s' of %s; a gate can carry calls across "
 			"compartments, not variables. Mark it shared (add 'shared_data: [%s]' to "
 			"library '%s' in %s) or put both libraries in one compartment\n",
-			plan->inputs[from].arg, a, d->name, b, d->name,
+			plan->inputs[from].arg, a, name, b, name,
 			plan->cfg->libraries[to->library].name, plan->cfg->path);
 	else
 		fprintf(stderr,
 			"%s: error: %s uses variable '%s' of %s; a gate can carry calls across "
 			"compartments, not variables. Mark it shared (declare a library for %s in "
 			"%s and add 'shared_data: [%s]' to it) or put both in one compartment\n",
-			plan->inputs[from].arg, a, d->name, b, to->arg, plan->cfg->path, d->name);
+			plan->inputs[from].arg, a, name, b, to->arg, plan->cfg->path, name);
+	free(name);
+	free(a);
+	free(b);
+	s->err = -1;
+}
+
+/*
+ * A crossing call becomes a gate stub in generated assembly and objcopy's
+ * --redefine-sym=OLD=NEW: a name with a newline would add lines of its own
+ * to the stub (a WRPKRU, say), one with '=' would split the option.
+ */
+static void refuse_name(struct xscan *s, size_t from, const struct def *d)
+{
+	const struct flp_plan *plan = s->plan;
+	char *a = describe(plan, from), *b = describe(plan, d->input);
+	char *name = xescape(d->name);
+
+	fprintf(stderr,
+		"%s: error: %s calls \"%s\" of %s, but that name cannot be given a gate: "
+		"the names of gated functions may hold only letters, digits, '_', '.' and '$'; "
+		"rename the function or put both in one compartment\n",
+		plan->inputs[from].arg, a, name, b);
+	free(name);
 	free(a);
 	free(b);
 	s->err = -1;
@@ -439,6 +466,10 @@ static void find_crossings(struct xscan *s)
 			};
 			if (!flp_isolates(plan) || (d->function && is_callback(cfg, d->name)))
 				continue;
+			if (d->function && !symbol_name_ok(d->name)) {
+				refuse_name(s, i, d);
+				continue;
+			}
 			if (d->function)
 				route_call(s, i, d);
 			else if (!shared)
