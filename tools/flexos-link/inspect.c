@@ -89,60 +89,57 @@ static const char *pkru_writer(const unsigned char *p, size_t left)
 /* SHF_EXECINSTR */
 #define EXECUTABLE 0x4
 
-/* Executable sections outside the compartments: only the runtime's gates may write PKRU. */
-static void scan_platform(struct scan *s, const struct fle_section *sec)
+/*
+ * Reports every PKRU writer of an executable section: compartment comp's
+ * code, or (comp < 0) code outside the compartments, where only the
+ * runtime's gates may hold one.
+ */
+static void scan_bytes(struct scan *s, const struct fle_section *sec, int comp)
 {
+	const struct flc_config *cfg = s->plan->cfg;
+
 	for (size_t off = 0; off < sec->size; off++) {
 		const char *what = pkru_writer(sec->data + off, sec->size - off);
-		if (!what || runtime_code(s, sec, sec->addr + off))
+		if (!what || (comp < 0 && runtime_code(s, sec, sec->addr + off)))
 			continue;
-		char where[256];
+		char where[256], whose[256];
 		describe(s, sec->addr + off, where, sizeof(where));
+		if (comp >= 0)
+			snprintf(whose, sizeof(whose), "the code of compartment '%s'",
+				 cfg->compartments[comp].name);
+		else
+			snprintf(whose, sizeof(whose), "section '%s', outside the compartments' code,",
+				 sec->name);
 		fprintf(stderr,
-			"flexos-link: error: %s: section '%s', outside the compartments' code, "
-			"contains %s at %#llx (%s); only gates may write PKRU under intel-mpk: an "
-			"executable section of an input that is not named .text* is not placed in "
-			"its compartment's code; rename or remove it, or link with another "
-			"mechanism\n",
-			s->image, sec->name, what, (unsigned long long)(sec->addr + off), where);
+			"flexos-link: error: %s: %s contains %s at %#llx (%s); only gates may write "
+			"PKRU under intel-mpk: %s, or link with another mechanism\n",
+			s->image, whose, what, (unsigned long long)(sec->addr + off), where,
+			comp >= 0 ? "remove it from the compartment's inputs"
+				  : "an executable section of an input that is not named .text* is "
+				    "not placed in its compartment's code; rename or remove it");
 		s->found++;
 	}
 }
+
+/* SHF_EXECINSTR */
+#define EXECUTABLE 0x4
 
 static int scan_section(void *ctx, const struct fle_section *sec)
 {
 	struct scan *s = ctx;
 	const struct flc_config *cfg = s->plan->cfg;
-	bool compartment = false;
+	int comp = -1;
 
 	if (!(sec->flags & EXECUTABLE) || !sec->data)
 		return 0;
-	for (size_t c = 0; c < cfg->ncompartments; c++) {
+	for (size_t c = 0; c < cfg->ncompartments && comp < 0; c++) {
 		char *name = xasprintf(FLEXOS_COMP_SECTION_FMT, cfg->compartments[c].name,
 				       flexos_region_kind(FLEXOS_REGION_TEXT)->name);
-		bool match = !strcmp(sec->name, name);
+		if (!strcmp(sec->name, name))
+			comp = (int)c;
 		free(name);
-		if (!match)
-			continue;
-		compartment = true;
-		for (size_t off = 0; off < sec->size; off++) {
-			const char *what = pkru_writer(sec->data + off, sec->size - off);
-			if (!what)
-				continue;
-			char where[256];
-			describe(s, sec->addr + off, where, sizeof(where));
-			fprintf(stderr,
-				"flexos-link: error: %s: the code of compartment '%s' contains %s "
-				"at %#llx (%s); only gates may write PKRU under intel-mpk: remove "
-				"it from the compartment's inputs, or link with another "
-				"mechanism\n",
-				s->image, cfg->compartments[c].name, what,
-				(unsigned long long)(sec->addr + off), where);
-			s->found++;
-		}
 	}
-	if (!compartment)
-		scan_platform(s, sec);
+	scan_bytes(s, sec, comp);
 	return 0;
 }
 
