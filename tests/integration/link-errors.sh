@@ -89,7 +89,7 @@ must_fail_one_line() {
 	[ "$st" -eq 1 ] || { cat "$WORK/out" >&2; fail "$1: status $st, expected 1"; }
 	[ "$(wc -l <"$WORK/out")" -eq 1 ] || { cat "$WORK/out" >&2; fail "$1: not one line"; }
 	expect_output "$WORK/out" "$2"
-	ok "$1"
+	pass "$1"
 }
 must_fail_one_line "a truncated object" "^$WORK/trunc.o: truncated or misaligned section header table$" "$WORK/trunc.o"
 must_fail_one_line "a truncated archive" "^$WORK/libtrunc.a: truncated archive member at offset 68$" "$WORK/libtrunc.a"
