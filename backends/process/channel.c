@@ -163,11 +163,18 @@ int flexos__proc_entry_init(const struct flexos_image *img)
 	return 0;
 }
 
+/* The runtime's own crossing: a newlib compartment's exit-time flush. */
+#define ENTRY_NEWLIB_FINI ((uint32_t)INT32_MAX)
+
 int32_t flexos__proc_entry_of(uintptr_t fn, uint32_t callee)
 {
 	struct entry_key key = {fn, callee, 0};
 	const struct entry_key *k = bsearch(&key, by_fn, nentries, sizeof(*by_fn), key_cmp);
-	return k ? (int32_t)k->index : -1;
+	if (k)
+		return (int32_t)k->index;
+	if (fn && fn == (uintptr_t)flexos__newlib_fini_of(callee))
+		return (int32_t)ENTRY_NEWLIB_FINI;
+	return -1;
 }
 
 /* A request this compartment must not serve: report it and end the image. */
@@ -187,6 +194,9 @@ static uintptr_t checked_target(uint32_t entry, int from, uint32_t sret_bytes,
 {
 	if (from < 0 || (uint32_t)from >= ncomp || from == flexos__proc_self)
 		refuse("from a compartment that does not exist", entry, from);
+	/* Known to this process from before any compartment ran. */
+	if (entry == ENTRY_NEWLIB_FINI && flexos__newlib_fini_of((uint32_t)flexos__proc_self))
+		return (uintptr_t)flexos__newlib_fini_of((uint32_t)flexos__proc_self);
 	if (entry >= nentries)
 		refuse("for an entry the image does not have", entry, from);
 	const struct flexos_entry *e = &entries[entry];

@@ -22,6 +22,14 @@ void flexos__start(int argc, char **argv, char **envp);
  */
 void flexos__before_exit(void);
 
+/*
+ * The exit-time flush of compartment id's newlib (the runtime's own
+ * crossing, flexos__call_in), read from its glue before the compartment
+ * ran; NULL if it has none. A backend that names crossings by entry
+ * accepts this one too.
+ */
+void (*flexos__newlib_fini_of(uint32_t id))(void);
+
 /* The heap of compartment id, or the shared heap for FLEXOS__SHARED_HEAP. */
 #define FLEXOS__SHARED_HEAP (-1)
 struct flexos__heap *flexos__heap_of(int id);

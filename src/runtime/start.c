@@ -20,6 +20,11 @@ static int started;
 /* Each newlib compartment's stream flush, read from its glue before it is protected. */
 static void (*newlib_fini[FLEXOS_MAX_COMPARTMENTS])(void);
 
+void (*flexos__newlib_fini_of(uint32_t id))(void)
+{
+	return id < FLEXOS_MAX_COMPARTMENTS ? newlib_fini[id] : NULL;
+}
+
 static void check_image(const struct flexos_image *img)
 {
 	if (!img)
