@@ -110,59 +110,54 @@ enum flexos_region_id {
 	    FLEXOS_REGION_COUNT
 };
 
+/* One line of FLEXOS_MECHANISMS. */
+struct flexos_mechanism_info {
+	const char *name;    /* spelling in flexos.yaml */
+	const char *archive; /* lib<archive>.a, <archive>.pc */
+	uint32_t max;        /* most compartments */
+	uint32_t props;      /* FLEXOS_MECH_* */
+	const char *libs;    /* what its images link besides the archive, or "" */
+};
+
+/* Mechanism m's line of the table, or NULL if there is no such mechanism. */
+static inline const struct flexos_mechanism_info *flexos_mechanism(uint32_t m)
+{
+	static const struct flexos_mechanism_info table[] = {
+#define FLEXOS__MECH_INFO(id, name, archive, max, props, libs) {name, archive, max, props, libs},
+		FLEXOS_MECHANISMS(FLEXOS__MECH_INFO)
+#undef FLEXOS__MECH_INFO
+	};
+	return m < FLEXOS_MECH_COUNT ? &table[m] : NULL;
+}
+
 /* The spelling of mechanism m in flexos.yaml, or NULL if there is none. */
 static inline const char *flexos_mechanism_name(uint32_t m)
 {
-	static const char *const names[] = {
-#define FLEXOS__MECH_NAME(id, name, archive, max, props, libs) name,
-	    FLEXOS_MECHANISMS(FLEXOS__MECH_NAME)
-#undef FLEXOS__MECH_NAME
-	};
-	return m < FLEXOS_MECH_COUNT ? names[m] : NULL;
+	return m < FLEXOS_MECH_COUNT ? flexos_mechanism(m)->name : NULL;
 }
 
 /* The backend archive of mechanism m (lib<archive>.a, <archive>.pc). */
 static inline const char *flexos_mechanism_archive(uint32_t m)
 {
-	static const char *const archives[] = {
-#define FLEXOS__MECH_ARCHIVE(id, name, archive, max, props, libs) archive,
-	    FLEXOS_MECHANISMS(FLEXOS__MECH_ARCHIVE)
-#undef FLEXOS__MECH_ARCHIVE
-	};
-	return m < FLEXOS_MECH_COUNT ? archives[m] : NULL;
+	return m < FLEXOS_MECH_COUNT ? flexos_mechanism(m)->archive : NULL;
 }
 
 /* The most compartments an image of mechanism m may have (0: no such mechanism). */
 static inline uint32_t flexos_mechanism_max(uint32_t m)
 {
-	static const uint32_t max[] = {
-#define FLEXOS__MECH_MAX(id, name, archive, max, props, libs) max,
-	    FLEXOS_MECHANISMS(FLEXOS__MECH_MAX)
-#undef FLEXOS__MECH_MAX
-	};
-	return m < FLEXOS_MECH_COUNT ? max[m] : 0;
+	return m < FLEXOS_MECH_COUNT ? flexos_mechanism(m)->max : 0;
 }
 
 /* The FLEXOS_MECH_* properties of mechanism m (0: no such mechanism). */
 static inline uint32_t flexos_mechanism_props(uint32_t m)
 {
-	static const uint32_t props[] = {
-#define FLEXOS__MECH_PROPS(id, name, archive, max, props, libs) props,
-		FLEXOS_MECHANISMS(FLEXOS__MECH_PROPS)
-#undef FLEXOS__MECH_PROPS
-	};
-	return m < FLEXOS_MECH_COUNT ? props[m] : 0;
+	return m < FLEXOS_MECH_COUNT ? flexos_mechanism(m)->props : 0;
 }
 
 /* The libraries images of mechanism m link besides its archive ("" if none). */
 static inline const char *flexos_mechanism_libs(uint32_t m)
 {
-	static const char *const libs[] = {
-#define FLEXOS__MECH_LIBS(id, name, archive, max, props, libs) libs,
-		FLEXOS_MECHANISMS(FLEXOS__MECH_LIBS)
-#undef FLEXOS__MECH_LIBS
-	};
-	return m < FLEXOS_MECH_COUNT ? libs[m] : "";
+	return m < FLEXOS_MECH_COUNT ? flexos_mechanism(m)->libs : "";
 }
 
 /* The mechanism spelled name in flexos.yaml, or -1. */
