@@ -200,8 +200,10 @@ int fxe_cache_collect(const char *dir, const char *from, FILE *err)
 	int copied = 0;
 
 	if (!d) {
-		fprintf(err, "flexos-explore: cannot read %s: %s\n", from, strerror(errno));
-		return -errno;
+		int e1 = errno;
+
+		fprintf(err, "flexos-explore: cannot read %s: %s\n", from, strerror(e1));
+		return -e1;
 	}
 	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
 		int e2 = -errno;

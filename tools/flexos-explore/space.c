@@ -352,7 +352,8 @@ void fxe_space_free(struct fxe_space *sp)
 	for (size_t i = 0; i < sp->n; i++) {
 		free(sp->configs[i].yaml);
 		free(sp->configs[i].label);
-		free(sp->results[i].why);
+		if (sp->results)
+			free(sp->results[i].why);
 	}
 	free(sp->configs);
 	free(sp->less);
