@@ -21,3 +21,9 @@ EXTRA_DIST += tests/integration/shlib.sh
 SH_TESTS += tests/integration/ulimit.sh
 tests/integration/ulimit.log: $(UNMODIFIED_DEPS) $(HELLO_IMAGES) $(SQLITE_IMAGES)
 EXTRA_DIST += tests/integration/ulimit.sh
+
+# flexos-explore end to end on a synthetic benchmark; GNU parallel runs
+# its jobs where it is installed.
+SH_TESTS += tests/integration/explore.sh
+tests/integration/explore.log: flexos-explore$(EXEEXT)
+EXTRA_DIST += tests/integration/explore.sh
