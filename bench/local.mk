@@ -31,3 +31,19 @@ bench-kvserver: examples/kvserver/kvserver-linux$(EXEEXT) $(KVSERVER_IMAGES)
 bench: bench-kvserver
 .PHONY: bench-kvserver
 EXTRA_DIST += bench/kvserver/run
+
+# bench/explore: flexos-explore on SQLite and the kvserver (the FlexOS
+# exploration, its fig. 8): every split under none and process, the table,
+# the candidates within a budget and the poset drawn. Results are kept in
+# bench/explore/*.results of the build tree, so a rerun reuses them.
+bench-explore: flexos-explore$(EXEEXT) $(EXAMPLE_DEPS) $(KVSERVER_OBJS) libflexos-lwip.a \
+		examples/sqlite/app.o
+	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/explore/run
+bench: bench-explore
+.PHONY: bench-explore
+EXTRA_DIST += bench/explore/run bench/explore/kvserver-bench bench/explore/kvserver.yaml \
+	bench/explore/sqlite.yaml
+clean-local: clean-bench-explore
+clean-bench-explore:
+	rm -rf bench/explore/kvserver.results bench/explore/sqlite.results
+.PHONY: clean-bench-explore
