@@ -412,7 +412,7 @@ static void usage(FILE *f)
 	    "      --emit-jobs D   write one job per configuration (GNU parallel, Slurm) into D\n"
 	    "      --measure ID    measure the one configuration ID (what a job runs)\n"
 	    "      --collect DIR   merge a results directory (repeatable), then report\n"
-	    "  -h, --help\n",
+	    "  -h, --help, -V, --version\n",
 	    f);
 }
 
@@ -429,6 +429,7 @@ int main(int argc, char **argv)
 	    {"measure", required_argument, NULL, 'm'},
 	    {"collect", required_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *cache = NULL, *budget = NULL, *dot = NULL, *emit = NULL, *only = NULL;
@@ -443,7 +444,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	int o, err;
 
-	while ((o = getopt_long(argc, argv, "C:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "C:hV", opts, NULL)) != -1) {
 		switch (o) {
 		case 'C':
 			cache = optarg;
@@ -484,6 +485,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("flexos-explore (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			return 0;
 		default:
 			usage(stderr);
