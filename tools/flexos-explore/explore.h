@@ -35,10 +35,9 @@ struct fxe_unit {
 };
 
 struct fxe_spec {
-	char *path;          /* of the exploration file */
-	char *dir;           /* its directory: the commands run there */
-	char *default_name;  /* the default compartment, which runs main */
-	char *default_extra; /* its keys besides mechanism and default */
+	char *path;         /* of the exploration file */
+	char *dir;          /* its directory: the commands run there */
+	char *default_name; /* the default compartment, which runs main */
 	struct fxe_lib *libs;
 	size_t nlibs;
 	struct fxe_unit *units;

@@ -167,7 +167,7 @@ static void progress(struct runner *rn, const struct fxe_space *sp, size_t i, un
 {
 	char what[32];
 	size_t left_runs = 0, pos = 0;
-	char eta[32] = "";
+	char eta[64] = "";
 	const struct fxe_config *c = &sp->configs[i];
 
 	for (size_t j = 0; j < sp->n; j++) {
@@ -184,7 +184,7 @@ static void progress(struct runner *rn, const struct fxe_space *sp, size_t i, un
 	if (rn->done_runs) {
 		double secs = rn->busy / rn->done_runs * (double)left_runs;
 
-		snprintf(eta, sizeof(eta), ", at most %um%02us left", (unsigned)secs / 60,
+		snprintf(eta, sizeof(eta), ", about %um%02us left at most", (unsigned)secs / 60,
 			 (unsigned)secs % 60);
 	}
 	if (rn->tty) {

@@ -8,12 +8,25 @@
 static const char *mech_column(const struct fxe_config *c, char *buf, size_t size)
 {
 	if (c->ncomps == 1)
-		return "-";
+		return "(baseline)";
 	snprintf(buf, size, "%s%s", fxe_mech_name(c->mech),
 		 c->mech == FLEXOS_MECH_MPK
 		     ? (c->stack == FXE_STACK_SHARED ? "/shared" : "/private")
 		     : "");
 	return buf;
+}
+
+/* A figure for a node: 449k rather than 4.494e+05. */
+static void short_figure(double v, char *buf, size_t size)
+{
+	double a = v < 0 ? -v : v;
+
+	if (a >= 1e7)
+		snprintf(buf, size, "%.1fM", v / 1e6);
+	else if (a >= 1e4)
+		snprintf(buf, size, "%.0fk", v / 1e3);
+	else
+		snprintf(buf, size, "%.4g", v);
 }
 
 static const char *status_column(const struct fxe_result *r)
@@ -138,10 +151,12 @@ void fxe_write_dot(const struct fxe_space *sp, FILE *out)
 		fprintf(out, "\\n%s", mech_column(c, mech, sizeof(mech)));
 		if (r->status == FXE_MEETS || r->status == FXE_FAILS) {
 			double good = hi > lo ? (r->median - lo) / (hi - lo) : 1;
+			char fig[32];
 
 			if (sp->spec->better == FXE_LOWER)
 				good = 1 - good;
-			fprintf(out, "\\n%.4g", r->median);
+			short_figure(r->median, fig, sizeof(fig));
+			fprintf(out, "\\n%s", fig);
 			if (sp->baseline != 0)
 				fprintf(out, " (%.2fx)", r->median / sp->baseline);
 			fprintf(out, "\", fillcolor=\"%.3f 0.45 1.0\"", 0.33 * good);

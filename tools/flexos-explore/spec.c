@@ -687,7 +687,6 @@ void fxe_spec_free(struct fxe_spec *s)
 	free(s->path);
 	free(s->dir);
 	free(s->default_name);
-	free(s->default_extra);
 	free(s->build);
 	free(s->bench);
 	free(s);
