@@ -449,6 +449,16 @@ START_TEST(cache_and_collect)
 	ck_assert_uint_eq(r.nruns, 3);
 	ck_assert(r.median == 2);
 	ck_assert_int_eq(fxe_cache_collect(a, b, stderr), 0);
+	/* Measured elsewhere, broken here: the measurement wins, the 'broken' goes. */
+	cmd = NULL;
+	ck_assert_int_gt(asprintf(&cmd, "%s/%s/broken", b, sp.configs[2].id), 0);
+	ck_assert_int_eq(unlink(cmd), 0); /* the first collect brought it */
+	free(cmd);
+	ck_assert_int_eq(fxe_cache_add_run(b, &sp.configs[2], 4), 0);
+	ck_assert_int_eq(fxe_cache_collect(a, b, stderr), 1);
+	ck_assert_int_eq(fxe_cache_load(a, &sp.configs[2], &r), 0);
+	ck_assert_int_eq(r.status, FXE_FAILS);
+	ck_assert(r.median == 4);
 	{
 		FILE *quiet = fopen("/dev/null", "w");
 

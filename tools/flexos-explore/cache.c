@@ -233,6 +233,13 @@ int fxe_cache_collect(const char *dir, const char *from, FILE *err)
 				fprintf(err, "flexos-explore: cannot create %s: %s\n", dst,
 					strerror(errno));
 			} else {
+				/* What dst had (a 'broken' above all) must not outlive the copy. */
+				for (size_t i = 0; files[i]; i++) {
+					char *b = xasprintf("%s/%s", dst, files[i]);
+
+					unlink(b);
+					free(b);
+				}
 				for (size_t i = 0; files[i]; i++) {
 					char *a = xasprintf("%s/%s", src, files[i]);
 					char *b = xasprintf("%s/%s", dst, files[i]);
