@@ -1,0 +1,81 @@
+#!/bin/sh
+# The intel-mpk system-call filter (backends/mpk/filter.c), in one boot of
+# the emulated-PKU VM (tests/vm/run; natively where the host has PKU): a
+# library in compartment 'evil' asks the kernel for the application's
+# memory, one PKU Pitfalls class a command (tests/mpk/syscalls.c). Each
+# call the filter denies must end the image with the SIGSYS report naming
+# the call and the compartment (status 123); each /proc mem file must be
+# refused with the secret intact; what a library may do with its own
+# memory (the control) must still work, from main's thread and from a
+# thread made after start-up.
+# If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
+. "${0%/*}/../lib/testlib.sh"
+set -u
+img=$top_builddir/tests/mpk/syscalls
+
+# mode, then what stops it: the name of the denied call, or "landlock".
+cases='pkey_alloc pkey_alloc
+pkey_free pkey_free
+pkey_mprotect pkey_mprotect
+mprotect mprotect
+mmap-fixed mmap
+mmap-fixed-below mmap
+mmap-fixed-long mmap
+munmap munmap
+mremap mremap
+mremap-fixed mremap
+madvise madvise
+proc-mem-read landlock
+proc-mem-write landlock
+task-mem-read landlock
+tid-mem-write landlock
+process_vm_readv process_vm_readv
+process_vm_writev process_vm_writev
+ptrace ptrace
+userfaultfd userfaultfd
+personality personality
+seccomp seccomp
+prctl-seccomp prctl
+prctl-dumpable prctl
+mmap-exec mmap
+mprotect-exec mprotect
+io_uring io_uring_setup'
+
+{
+	echo "$img control"
+	echo "$img control thread"
+	echo "$cases" | while read -r mode how; do
+		if [ "$how" = landlock ]; then
+			echo "$img $mode"
+		else
+			echo "--expect-status=123 $img $mode"
+		fi
+	done
+	echo "--expect-status=123 $img munmap thread"
+	echo "$img proc-mem-write thread"
+} | vm_script 600
+
+check_vm() {  # check_vm N TEXT WHAT: the output of command N holds TEXT
+	vm_output "$1" | grep -qF -- "$2" || fail "$3: no '$2' in the output of command $1"
+	pass "$3"
+}
+
+check_vm 1 "control: ok" "a library still maps, protects, advises, remaps and unmaps its own memory"
+check_vm 2 "control: ok" "the same from a thread made after start-up"
+n=3
+echo "$cases" | {
+	while read -r mode how; do
+		if [ "$how" = landlock ]; then
+			check_vm $n "$mode: refused (Permission denied); secret intact" \
+				"$mode: the mem file cannot be opened"
+		else
+			check_vm $n "compartment 'evil' made a system call the intel-mpk filter denies: $how(" \
+				"$mode: denied, with a report naming $how and the compartment"
+		fi
+		n=$((n + 1))
+	done
+	check_vm $n "compartment 'evil' made a system call the intel-mpk filter denies: munmap(" \
+		"munmap from a thread made after start-up: denied"
+	check_vm $((n + 1)) "proc-mem-write: refused (Permission denied); secret intact" \
+		"/proc/self/mem from a thread made after start-up: refused"
+}
