@@ -7,7 +7,8 @@
 # the call and the compartment (status 123); each /proc mem file must be
 # refused with the secret intact; what a library may do with its own
 # memory (the control) must still work, from main's thread and from a
-# thread made after start-up.
+# thread made after start-up. With the filter off (FLEXOS_MPK_SYSCALL_FILTER=off)
+# two of the attacks must go through, which shows the cases can fail.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -53,6 +54,9 @@ io_uring io_uring_setup'
 	done
 	echo "--expect-status=123 $img munmap thread"
 	echo "$img proc-mem-write thread"
+	# Without the filter the same attacks go through: the cases can fail.
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img process_vm_writev"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img proc-mem-write"
 } | vm_script 600
 
 check_vm() {  # check_vm N TEXT WHAT: the output of command N holds TEXT
@@ -78,4 +82,8 @@ echo "$cases" | {
 		"munmap from a thread made after start-up: denied"
 	check_vm $((n + 1)) "proc-mem-write: refused (Permission denied); secret intact" \
 		"/proc/self/mem from a thread made after start-up: refused"
+	check_vm $((n + 2)) "process_vm_writev: NOT STOPPED (secret now 0x29a)" \
+		"filter off: process_vm_writev writes the application's secret (the kernel ignores PKRU)"
+	check_vm $((n + 3)) "proc-mem-write: NOT STOPPED (secret now 0x29a)" \
+		"filter off: so does /proc/self/mem"
 }
