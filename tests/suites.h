@@ -13,5 +13,6 @@ Suite *sched_suite(void);
 Suite *kvserver_suite(void);
 Suite *plan_suite(void);
 Suite *xref_suite(void);
+Suite *seccomp_suite(void);
 
 #endif

@@ -69,18 +69,18 @@ struct flexos__range {
 };
 
 /*
- * Whether nr is a call no compartment may make under any backend (remote
- * memory access, pkeys, seccomp, io_uring...): the process backend never
- * allows it, the intel-mpk filter denies it.
+ * Whether nr reaches memory through the kernel's remote-access path
+ * (process_vm_readv/writev, ptrace...), which ignores protection keys: no
+ * compartment may make it under any backend.
  */
-int flexos__syscall_never_allowed(int nr);
+int flexos__syscall_remote(int nr);
 
 /* The name of the calls the filters deny, or NULL. Async-signal-safe. */
 const char *flexos__syscall_name(long nr);
 
 #ifdef SCMP_ACT_ALLOW
-/* Adds a rule with action for each call flexos__syscall_never_allowed names. */
-int flexos__seccomp_deny_never(scmp_filter_ctx f, uint32_t action);
+/* Adds a rule with action for each call flexos__syscall_remote names. */
+int flexos__seccomp_deny_remote(scmp_filter_ctx f, uint32_t action);
 
 /*
  * Adds rules with action for mprotect, pkey_mprotect, munmap, mremap,

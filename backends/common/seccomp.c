@@ -1,9 +1,9 @@
 /*
  * What the system-call filters of the isolating backends share: the calls
- * no compartment may ever make (the process backend's policy leaves them
- * out whatever 'syscalls:' says, the intel-mpk filter denies them), the
- * rules that keep the memory-management calls off protected address
- * ranges, and the names of the calls for reports.
+ * that reach memory through the kernel's remote-access path (the process
+ * backend's policy leaves them out whatever its table says, the intel-mpk
+ * filter denies them), the rules that keep the memory-management calls
+ * off protected address ranges, and the names of the calls for reports.
  */
 #include "autoconfig.h"
 
@@ -15,70 +15,76 @@
 #include "common.h"
 
 /*
- * Each reaches memory without the caller's rights: through the kernel's
- * remote-access path, which ignores protection keys even on the process
- * itself (process_vm_*, ptrace), by serving page faults (userfaultfd), by
- * kernel workers that do not run with the caller's PKRU (io_uring, whose
- * operations seccomp does not see either), or by changing the rules
- * themselves (pkey_*, seccomp, personality's READ_IMPLIES_EXEC).
+ * Each reaches another process's memory, or the caller's own, through the
+ * kernel's remote-access path, which ignores protection keys even on the
+ * process itself. flexos-link refuses them in 'syscalls:' by name
+ * (tools/flexos-link/syscalls.c); the process backend's policy skips them
+ * again, should a table say otherwise, and the intel-mpk filter denies
+ * them.
  */
 static const struct {
 	int nr;
 	const char *name;
-} never[] = {
+} remote[] = {
     {SCMP_SYS(process_vm_readv), "process_vm_readv"},
     {SCMP_SYS(process_vm_writev), "process_vm_writev"},
     {SCMP_SYS(ptrace), "ptrace"},
+    {SCMP_SYS(process_madvise), "process_madvise"},
+    {SCMP_SYS(pidfd_getfd), "pidfd_getfd"},
+};
+
+#define REMOTE_COUNT (sizeof(remote) / sizeof(remote[0]))
+
+/* The names of the calls the filters deny by argument or outright, for reports. */
+static const struct {
+	int nr;
+	const char *name;
+} memcalls[] = {
+    {SCMP_SYS(mprotect), "mprotect"},
+    {SCMP_SYS(pkey_mprotect), "pkey_mprotect"},
+    {SCMP_SYS(munmap), "munmap"},
+    {SCMP_SYS(mremap), "mremap"},
+    {SCMP_SYS(madvise), "madvise"},
+    {SCMP_SYS(mmap), "mmap"},
+    {SCMP_SYS(shmat), "shmat"},
+    {SCMP_SYS(prctl), "prctl"},
+    /* what the intel-mpk filter denies besides */
     {SCMP_SYS(userfaultfd), "userfaultfd"},
     {SCMP_SYS(personality), "personality"},
     {SCMP_SYS(pkey_alloc), "pkey_alloc"},
     {SCMP_SYS(pkey_free), "pkey_free"},
     {SCMP_SYS(seccomp), "seccomp"},
-    {SCMP_SYS(process_madvise), "process_madvise"},
     {SCMP_SYS(remap_file_pages), "remap_file_pages"},
     {SCMP_SYS(io_uring_setup), "io_uring_setup"},
     {SCMP_SYS(io_uring_enter), "io_uring_enter"},
     {SCMP_SYS(io_uring_register), "io_uring_register"},
 };
 
-#define NEVER_COUNT (sizeof(never) / sizeof(never[0]))
-
-/* The calls the range rules watch: the address is argument 0 of each. */
-static const struct {
-	int nr;
-	const char *name;
-} memcalls[] = {
-    {SCMP_SYS(mprotect), "mprotect"}, {SCMP_SYS(pkey_mprotect), "pkey_mprotect"},
-    {SCMP_SYS(munmap), "munmap"},     {SCMP_SYS(mremap), "mremap"},
-    {SCMP_SYS(madvise), "madvise"},   {SCMP_SYS(mmap), "mmap"},
-    {SCMP_SYS(shmat), "shmat"},       {SCMP_SYS(prctl), "prctl"},
-};
-
-int flexos__syscall_never_allowed(int nr)
+int flexos__syscall_remote(int nr)
 {
-	for (size_t i = 0; i < NEVER_COUNT; i++)
-		if (never[i].nr == nr)
+	for (size_t i = 0; i < REMOTE_COUNT; i++)
+		if (remote[i].nr == nr)
 			return 1;
 	return 0;
 }
 
 const char *flexos__syscall_name(long nr)
 {
-	for (size_t i = 0; i < NEVER_COUNT; i++)
-		if (never[i].nr == nr)
-			return never[i].name;
+	for (size_t i = 0; i < REMOTE_COUNT; i++)
+		if (remote[i].nr == nr)
+			return remote[i].name;
 	for (size_t i = 0; i < sizeof(memcalls) / sizeof(memcalls[0]); i++)
 		if (memcalls[i].nr == nr)
 			return memcalls[i].name;
 	return NULL;
 }
 
-int flexos__seccomp_deny_never(scmp_filter_ctx f, uint32_t action)
+int flexos__seccomp_deny_remote(scmp_filter_ctx f, uint32_t action)
 {
 	int err = 0;
 
-	for (size_t i = 0; i < NEVER_COUNT && !err; i++)
-		err = seccomp_rule_add(f, action, never[i].nr, 0);
+	for (size_t i = 0; i < REMOTE_COUNT && !err; i++)
+		err = seccomp_rule_add(f, action, remote[i].nr, 0);
 	return err;
 }
 

@@ -29,7 +29,9 @@
  *
  * A denied call raises SIGSYS (SECCOMP_RET_TRAP): the handler reports the
  * call, its arguments and the compartment, and ends the image with status
- * FLEXOS_EXIT_FAULT. docs/threat-model.md lists what this does not cover.
+ * FLEXOS_EXIT_FAULT (in images with newlib compartments the kernel kills
+ * the process instead: see build_filter). docs/threat-model.md lists what
+ * this does not cover.
  */
 #include "autoconfig.h"
 
@@ -316,7 +318,13 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc_)
 
 static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 {
-	const uint32_t deny = SCMP_ACT_TRAP;
+	/*
+	 * The SIGSYS handler runs with key 0 only; in images with newlib
+	 * compartments the signal stacks have the shared key, so it could not
+	 * even push its frame: there the kernel kills the process (status 159,
+	 * "Bad system call") without a report.
+	 */
+	const uint32_t deny = flexos__mpk_shared_key ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_TRAP;
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
 	int err;
 
@@ -326,8 +334,24 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	err = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (!err)
 		err = seccomp_attr_set(f, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	/* A call through another ABI (int $0x80, x32) would dodge every rule by its number. */
 	if (!err)
-		err = flexos__seccomp_deny_never(f, deny);
+		err = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (!err)
+		err = flexos__seccomp_deny_remote(f, deny);
+	/*
+	 * Serving page faults (userfaultfd), kernel workers that do not run
+	 * with the caller's PKRU and whose operations seccomp does not see
+	 * (io_uring), and changes to the rules themselves: keys, filters,
+	 * READ_IMPLIES_EXEC, file pages remapped under a mapping.
+	 */
+	static const int denied[] = {
+	    SCMP_SYS(userfaultfd),       SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
+	    SCMP_SYS(io_uring_register), SCMP_SYS(pkey_alloc),     SCMP_SYS(pkey_free),
+	    SCMP_SYS(seccomp),           SCMP_SYS(personality),    SCMP_SYS(remap_file_pages),
+	};
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]) && !err; i++)
+		err = seccomp_rule_add(f, deny, denied[i], 0);
 	if (!err)
 		err = flexos__seccomp_deny_ranges(f, deny, blocks, nblocks, MAXLEN);
 	/* No new executable memory: code is scanned for WRPKRU at link time only. */

@@ -205,6 +205,10 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 	case 26:
 		r = syscall(SYS_io_uring_setup, 8, calloc(1, 128));
 		break;
+	case 27: /* the i386 ABI, whose numbers differ: 20 is getpid there */
+		__asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+		r = r < 0 ? -1 : 0;
+		break;
 	}
 	return r == -1 ? 0 : 1;
 }

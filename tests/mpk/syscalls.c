@@ -59,6 +59,7 @@ static const struct {
     {"mmap-exec", DATA, "filter: PROT_EXEC"},
     {"mprotect-exec", DATA, "filter: PROT_EXEC"},
     {"io_uring", DATA, "filter"},
+    {"int80", DATA, "filter: another ABI kills the process"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

@@ -40,7 +40,8 @@ prctl-seccomp prctl
 prctl-dumpable prctl
 mmap-exec mmap
 mprotect-exec mprotect
-io_uring io_uring_setup'
+io_uring io_uring_setup
+int80 badarch'
 
 {
 	echo "$img control"
@@ -48,6 +49,8 @@ io_uring io_uring_setup'
 	echo "$cases" | while read -r mode how; do
 		if [ "$how" = landlock ]; then
 			echo "$img $mode"
+		elif [ "$how" = badarch ]; then  # killed by SIGSYS: 128 + 31
+			echo "--expect-status=159 $img $mode"
 		else
 			echo "--expect-status=123 $img $mode"
 		fi
@@ -72,6 +75,9 @@ echo "$cases" | {
 		if [ "$how" = landlock ]; then
 			check_vm $n "$mode: refused (Permission denied); secret intact" \
 				"$mode: the mem file cannot be opened"
+		elif [ "$how" = badarch ]; then
+			vm_output $n | grep -q "NOT STOPPED" && fail "$mode: went through"
+			pass "$mode: a call through the i386 ABI kills the process (status 159, checked by the VM run)"
 		else
 			check_vm $n "compartment 'evil' made a system call the intel-mpk filter denies: $how(" \
 				"$mode: denied, with a report naming $how and the compartment"
