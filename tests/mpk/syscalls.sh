@@ -13,6 +13,7 @@
 . "${0%/*}/../lib/testlib.sh"
 set -u
 img=$top_builddir/tests/mpk/syscalls
+setpriv="$(command -v setpriv) --reuid=65534 --regid=65534 --clear-groups"
 
 # mode, then what stops it: the name of the denied call, or "landlock".
 cases='pkey_alloc pkey_alloc
@@ -57,6 +58,9 @@ int80 badarch'
 	done
 	echo "--expect-status=123 $img munmap thread"
 	echo "$img proc-mem-write thread"
+	# As a user: non-dumpable alone closes the mem file there (root owns it).
+	echo "$setpriv $img control"
+	echo "$setpriv $img proc-mem-write"
 	# Without the filter the same attacks go through: the cases can fail.
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img process_vm_writev"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img proc-mem-write"
@@ -88,8 +92,11 @@ echo "$cases" | {
 		"munmap from a thread made after start-up: denied"
 	check_vm $((n + 1)) "proc-mem-write: refused (Permission denied); secret intact" \
 		"/proc/self/mem from a thread made after start-up: refused"
-	check_vm $((n + 2)) "process_vm_writev: NOT STOPPED (secret now 0x29a)" \
+	check_vm $((n + 2)) "control: ok" "as uid 65534: the control"
+	check_vm $((n + 3)) "proc-mem-write: refused (Permission denied); secret intact" \
+		"as uid 65534: /proc/self/mem refused"
+	check_vm $((n + 4)) "process_vm_writev: NOT STOPPED (secret now 0x29a)" \
 		"filter off: process_vm_writev writes the application's secret (the kernel ignores PKRU)"
-	check_vm $((n + 3)) "proc-mem-write: NOT STOPPED (secret now 0x29a)" \
+	check_vm $((n + 5)) "proc-mem-write: NOT STOPPED (secret now 0x29a)" \
 		"filter off: so does /proc/self/mem"
 }
