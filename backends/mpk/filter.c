@@ -78,6 +78,7 @@
 
 static struct flexos__range ranges[MAX_RANGES];
 static size_t nranges;
+static int too_many; /* a range did not fit: refuse rather than leave it out */
 
 static void add(uintptr_t lo, uintptr_t hi)
 {
@@ -85,8 +86,12 @@ static void add(uintptr_t lo, uintptr_t hi)
 
 	lo &= ~((uintptr_t)page - 1);
 	hi = (hi + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
-	if (hi > lo && nranges < MAX_RANGES)
+	if (hi <= lo)
+		return;
+	if (nranges < MAX_RANGES)
 		ranges[nranges++] = (struct flexos__range){lo, hi};
+	else
+		too_many = 1;
 }
 
 static int image_range(struct dl_phdr_info *info, size_t size, void *data)
@@ -397,14 +402,30 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	for (uint32_t id = 0; id < img->ncompartments; id++)
 		add(rt->heaps[id].start, rt->heaps[id].end);
 	add(rt->shared_heap.start, rt->shared_heap.end);
-	nranges += flexos__mpk_stack_ranges(ranges + nranges, MAX_RANGES - nranges);
+	nb = flexos__mpk_stack_ranges(ranges + nranges, MAX_RANGES - nranges);
+	nranges += nb;
+	if (too_many || nranges == MAX_RANGES) {
+		flexos__say(
+		    "more than %d memory ranges to protect; the filter would leave some out",
+		    MAX_RANGES - 1);
+		return -E2BIG;
+	}
 	qsort(ranges, nranges, sizeof(ranges[0]), by_lo);
+	/*
+	 * Coarser windows need fewer blocks; past 1 GiB the windows would deny
+	 * legitimate calls far from any compartment.
+	 */
 	for (;;) {
 		nw = windows(w, align);
 		nb = flexos__range_blocks(w, nw, blocks, MAX_BLOCKS);
 		if (nb <= MAX_BLOCKS)
 			break;
-		align <<= 1;
+		if ((align <<= 1) > ((uintptr_t)1 << 30)) {
+			flexos__say("the protected memory is too scattered for the filter's rules "
+				    "(%zu ranges)",
+				    nranges);
+			return -E2BIG;
+		}
 	}
 
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
