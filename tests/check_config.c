@@ -642,6 +642,13 @@ static const struct rejected rejected[] = {
 		.error = "flexos.yaml:3:13: error: unknown on_crash 'reboot' (expected abort or restart)",
 	},
 	{
+		.name = "rejects_restart_under_mpk",
+		.text = "compartments:\n- app: {mechanism: intel-mpk, default: true}\n- lib:\n"
+			"  mechanism: intel-mpk\n  on_crash: restart\n",
+		.error = "flexos.yaml:5:13: error: compartment 'lib' has 'on_crash: restart', which "
+			 "intel-mpk does not implement",
+	},
+	{
 		.name = "rejects_no_default",
 		.text = "compartments:\n- comp1:\n- comp2:\n",
 		.error = "flexos.yaml:2:1: error: no default compartment: mark one of the 2 compartments with 'default: true'",

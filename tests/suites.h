@@ -14,5 +14,6 @@ Suite *kvserver_suite(void);
 Suite *plan_suite(void);
 Suite *xref_suite(void);
 Suite *explore_suite(void);
+Suite *seccomp_suite(void);
 
 #endif

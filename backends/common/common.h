@@ -61,4 +61,44 @@ void flexos__out_signal(struct flexos__out *o, int sig);
 /* Writes what is buffered to stderr and empties the buffer. */
 void flexos__out_flush(struct flexos__out *o);
 
+/* ---- system-call filters (seccomp.c, libseccomp) ------------------------ */
+
+/* An address range [lo, hi). */
+struct flexos__range {
+	uintptr_t lo, hi;
+};
+
+/*
+ * Whether nr reaches memory through the kernel's remote-access path
+ * (process_vm_readv/writev, ptrace...), which ignores protection keys: no
+ * compartment may make it under any backend.
+ */
+int flexos__syscall_remote(int nr);
+
+/* The name of the calls the filters deny, or NULL. Async-signal-safe. */
+const char *flexos__syscall_name(long nr);
+
+#ifdef SCMP_ACT_ALLOW
+/* Adds a rule with action for each call flexos__syscall_remote names. */
+int flexos__seccomp_deny_remote(scmp_filter_ctx f, uint32_t action);
+
+/*
+ * Adds rules with action for mprotect, pkey_mprotect, munmap, mremap,
+ * madvise and mmap(MAP_FIXED) at an address in one of the n aligned
+ * blocks (flexos__range_blocks), for those calls with a length above
+ * maxlen, and for mremap(MREMAP_FIXED) and shmat(SHM_REMAP). The blocks
+ * must start maxlen below the bytes they protect: see seccomp.c.
+ */
+int flexos__seccomp_deny_ranges(scmp_filter_ctx f, uint32_t action,
+				const struct flexos__range *blocks, size_t n, uint64_t maxlen);
+#endif
+
+/*
+ * Splits each of the n ranges (page-aligned) into blocks of a power-of-two
+ * size aligned to it, written to out (at most max); returns how many the
+ * ranges need, which may exceed max.
+ */
+size_t flexos__range_blocks(const struct flexos__range *r, size_t n, struct flexos__range *out,
+			    size_t max);
+
 #endif

@@ -6,6 +6,7 @@ FLEXOS_BACKEND_COMMON = \
 	backends/common/common.h \
 	backends/common/malloc.c \
 	backends/common/owner.c \
-	backends/common/report.c
+	backends/common/report.c \
+	backends/common/seccomp.c
 FLEXOS_BACKEND_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/backends/common \
-	-I$(top_srcdir)/src/runtime
+	-I$(top_srcdir)/src/runtime $(SECCOMP_CFLAGS)

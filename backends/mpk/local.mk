@@ -6,6 +6,7 @@ libflexos_mpk_a_SOURCES = \
 	backends/mpk/mpk.c \
 	backends/mpk/fault.c \
 	backends/mpk/thread.c \
+	backends/mpk/filter.c \
 	backends/mpk/gate.S \
 	$(FLEXOS_BACKEND_COMMON)
 libflexos_mpk_a_CPPFLAGS = $(FLEXOS_BACKEND_CPPFLAGS)
@@ -15,6 +16,7 @@ libflexos_mpk_a_CCASFLAGS = $(AM_CCASFLAGS) -I$(top_srcdir)/backends/mpk
 pkgconfig_DATA += pkgconfig/flexos-mpk.pc
 CLEANFILES += pkgconfig/flexos-mpk.pc
 pkgconfig/flexos-mpk.pc: $(FLEXOS_BACKEND_PC_DEPS)
-	$(FLEXOS_BACKEND_PC) mpk 'Intel MPK protection keys'
+	$(FLEXOS_BACKEND_PC) mpk 'Intel MPK protection keys' \
+		'$(SECCOMP_LIBS)'
 
 include tests/mpk/local.mk

@@ -194,6 +194,20 @@ void flexos__mpk_gate_violation(uint64_t written, uint64_t id)
 		      (unsigned long)written, (unsigned long)id);
 }
 
+size_t flexos__mpk_stack_ranges(struct flexos__range *out, size_t max)
+{
+	unsigned n = __atomic_load_n(&nstacks, __ATOMIC_RELAXED);
+	size_t k = 0;
+
+	for (unsigned i = 0; i < n && i < MAX_STACKS && k < max; i++) {
+		uintptr_t hi = __atomic_load_n(&stacks[i].hi, __ATOMIC_ACQUIRE);
+		/* The guard page below belongs to the stack's mapping too. */
+		out[k++] =
+		    (struct flexos__range){stacks[i].lo - (uintptr_t)sysconf(_SC_PAGESIZE), hi};
+	}
+	return k;
+}
+
 int flexos__backend_stack_owner(uintptr_t a, const char **what)
 {
 	unsigned n = __atomic_load_n(&nstacks, __ATOMIC_RELAXED);
@@ -373,6 +387,29 @@ static int mpk_init(const struct flexos_runtime *rt)
 	return flexos__mpk_fault_init(rt);
 }
 
+static void install_filter(void)
+{
+	/*
+	 * For tools that trace the image from inside it (tests/mpk/attack
+	 * --count single-steps a gate from a forked child): a choice of who
+	 * starts the image, read before any compartment runs. A compartment
+	 * cannot turn the filter off later: filters survive execve.
+	 */
+	const char *off = secure_getenv("FLEXOS_MPK_SYSCALL_FILTER");
+	if (off && !strcmp(off, "off")) {
+		flexos__say("the intel-mpk system-call filter is off (FLEXOS_MPK_SYSCALL_FILTER=off): "
+			    "compartments can ask the kernel for each other's memory");
+		return;
+	}
+	int err = flexos__mpk_filter_install(runtime);
+
+	if (err)
+		flexos__die(FLEXOS_EXIT_SETUP,
+			    "the intel-mpk backend cannot confine system calls (%s), and the "
+			    "image never runs unprotected",
+			    strerror(-err));
+}
+
 static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **argv, char **envp)
 {
 	uint32_t def = runtime->image->default_id;
@@ -381,6 +418,7 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 	if (flexos__mpk_shared_stacks()) {
 		/* main stays on the process's stack, key 0 like every stack. */
 		t->cur = def;
+		install_filter();
 		flexos__mpk_enter(def);
 		return main_fn(argc, argv, envp);
 	}
@@ -394,6 +432,15 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 	t->stack_lo[def] = (uintptr_t)top - MPK_MAIN_STACK_SIZE;
 	t->stack_hi[def] = (uintptr_t)top;
 	t->cur = def;
+	/*
+	 * main's thread gets its stack in every compartment now rather than
+	 * at its first gate there, so that the filter's range rules cover
+	 * them: stacks made after start-up are outside its ranges.
+	 */
+	for (uint32_t id = 0; id < runtime->image->ncompartments; id++)
+		if (id != def)
+			flexos__mpk_gate_slow(id);
+	install_filter();
 	return flexos__mpk_run_on(main_fn, argc, argv, envp, top - MPK_STACK_HEADROOM, def);
 }
 

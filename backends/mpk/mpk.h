@@ -169,5 +169,15 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx);
 void flexos__mpk_segv_entry(int sig, siginfo_t *si, void *ctx);
 int flexos__mpk_altstack(struct mpk_thread *t);
 
+/*
+ * filter.c: the system-call filter, Landlock and mseal, installed once
+ * start-up is over; for good. Returns 0 or -errno (after saying why).
+ */
+int flexos__mpk_filter_install(const struct flexos_runtime *rt);
+
+/* mpk.c: the stacks made so far, as ranges (at most max); returns how many. */
+struct flexos__range;
+size_t flexos__mpk_stack_ranges(struct flexos__range *out, size_t max);
+
 #endif /* __ASSEMBLER__ */
 #endif /* FLEXOS_MPK_H */

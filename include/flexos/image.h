@@ -46,7 +46,8 @@
  */
 #define FLEXOS_MECHANISMS(X)                                                               \
 	X(NONE, "none", "flexos-none", FLEXOS_MAX_COMPARTMENTS, 0, "")                     \
-	X(MPK, "intel-mpk", "flexos-mpk", 15, FLEXOS_MECH_ISOLATES | FLEXOS_MECH_PKEYS, "") \
+	X(MPK, "intel-mpk", "flexos-mpk", 15, FLEXOS_MECH_ISOLATES | FLEXOS_MECH_PKEYS,    \
+	  "-lseccomp")                                                                     \
 	X(PROCESS, "process", "flexos-process", FLEXOS_MAX_COMPARTMENTS,                   \
 	  FLEXOS_MECH_ISOLATES | FLEXOS_MECH_SYSCALLS, "-lseccomp")
 

@@ -46,6 +46,15 @@ mkdir "$WORK/empty"
 must_fail "a backend that is not installed" \
 	"uses mechanism 'intel-mpk', but its backend .*/empty/libflexos-mpk.a is not there" \
 	-c "$DATA/errors-mpk.yaml" -o "$WORK/img" --flexos-libdir "$WORK/empty" "$WORK/gate.o" "$WORK/libworker.a"
+# on_crash: restart is the process backend's: intel-mpk refuses it where it is written.
+sed 's/^- other:$/- other:\n  on_crash: restart/' "$DATA/errors-mpk.yaml" >"$WORK/restart.yaml"
+must_fail "on_crash: restart under intel-mpk" \
+	"restart.yaml:6:13: error: compartment 'other' has 'on_crash: restart', which intel-mpk does not implement: .* use 'on_crash: abort', or mechanism 'process'" \
+	-c "$WORK/restart.yaml" -o "$WORK/img" "$WORK/gate.o" "$WORK/libworker.a"
+sed 's/intel-mpk/process/' "$WORK/restart.yaml" >"$WORK/restart-process.yaml"
+"$FLEXOS_LINK" -c "$WORK/restart-process.yaml" -o "$WORK/img-process" "$WORK/gate.o" \
+	"$WORK/libworker.a" || fail "on_crash: restart under process: the link failed"
+pass "on_crash: restart under process links"
 must_fail "a backend archive that contradicts the config" \
 	"-lflexos-process links the 'process' backend, but .* asks for mechanism 'none'" \
 	-c "$DATA/direct-two.yaml" -o "$WORK/img" "$WORK/gate.o" "$WORK/libworker.a" -lflexos-process

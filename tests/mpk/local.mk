@@ -1,13 +1,17 @@
 # MPK backend tests (included from backends/mpk/local.mk). The images are
 # linked with the flexos-link just built; vm.sh runs them in one boot of
 # the emulated-PKU VM (tests/vm/run), or natively on a host with PKU.
-check_LIBRARIES = tests/mpk/libmpkattack1.a tests/mpk/libmpkattack2.a
+check_LIBRARIES = tests/mpk/libmpkattack1.a tests/mpk/libmpkattack2.a tests/mpk/libmpksysattack.a
 tests_mpk_libmpkattack1_a_SOURCES = tests/mpk/attacklib.c tests/mpk/attacklib.h
 tests_mpk_libmpkattack1_a_CPPFLAGS = $(AM_CPPFLAGS) -DLIB=1
 tests_mpk_libmpkattack1_a_CFLAGS = $(AM_CFLAGS) -fPIE
 tests_mpk_libmpkattack2_a_SOURCES = tests/mpk/attacklib.c tests/mpk/attacklib.h
 tests_mpk_libmpkattack2_a_CPPFLAGS = $(AM_CPPFLAGS) -DLIB=2
 tests_mpk_libmpkattack2_a_CFLAGS = $(AM_CFLAGS) -fPIE
+
+# The system-call attacker (compartment 'evil' of tests/mpk/syscalls).
+tests_mpk_libmpksysattack_a_SOURCES = tests/mpk/sysattack.c tests/mpk/sysattack.h
+tests_mpk_libmpksysattack_a_CFLAGS = $(AM_CFLAGS) -fPIE
 
 MPK_LINK_DEPS = flexos-link$(EXEEXT) libflexos.a libflexos-mpk.a
 
@@ -37,10 +41,18 @@ tests/mpk/hello-mpk: tests/mpk/two-mpk.yaml examples/hello/app.o examples/hello/
 	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c tests/mpk/two-mpk.yaml -o $@ \
 		examples/hello/app.o examples/hello/libsecret.a
 
-MPK_IMAGES = tests/mpk/attack tests/mpk/attack-shared tests/mpk/hello-mpk
+tests/mpk/syscalls.o: tests/mpk/syscalls.c tests/mpk/sysattack.h
+	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/syscalls.c
+
+tests/mpk/syscalls: tests/mpk/syscalls.yaml tests/mpk/syscalls.o tests/mpk/libmpksysattack.a $(MPK_LINK_DEPS)
+	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c $(srcdir)/tests/mpk/syscalls.yaml -o $@ \
+		tests/mpk/syscalls.o tests/mpk/libmpksysattack.a -lpthread
+
+MPK_IMAGES = tests/mpk/attack tests/mpk/attack-shared tests/mpk/hello-mpk tests/mpk/syscalls
 tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two
 tests/mpk/no-pku.log: tests/mpk/hello-mpk
+tests/mpk/syscalls.log: tests/mpk/syscalls
 
-SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh
-CLEANFILES += tests/mpk/attack.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
-EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c
+SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh tests/mpk/syscalls.sh
+CLEANFILES += tests/mpk/attack.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
+EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/syscalls.yaml tests/mpk/syscalls.c

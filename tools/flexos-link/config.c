@@ -612,8 +612,10 @@ static void parse_compartment_options(struct parser *p, struct flc_compartment *
 			break;
 		case CKEY_ON_CRASH:
 			c = choose(p, comp, k, v, on_crash_names);
-			if (c != NOT_FOUND)
+			if (c != NOT_FOUND) {
 				comp->on_crash = (enum flc_on_crash)c;
+				comp->on_crash_pos = pos_of(v);
+			}
 			break;
 		case CKEY_SANDBOX_OF:
 			if (is_null(v) || v->type != YAML_SCALAR_NODE) {
@@ -1162,6 +1164,29 @@ static void check_syscalls(struct parser *p)
 	}
 }
 
+/*
+ * intel-mpk has no 'restart': a compartment that crashes shares the
+ * process with the others, and may stop holding a lock of glibc (malloc,
+ * stdio) or halfway through an update of key-0 memory every compartment
+ * uses; returning an error from its gate would let the others run on
+ * that state. The process backend restarts a compartment's own process.
+ */
+static void check_on_crash(struct parser *p)
+{
+	const struct flc_config *cfg = p->cfg;
+
+	if (cfg->mechanism != FLEXOS_MECH_MPK)
+		return;
+	for (size_t i = 0; i < cfg->ncompartments; i++) {
+		const struct flc_compartment *c = &cfg->compartments[i];
+
+		if (c->on_crash == FLC_CRASH_RESTART)
+			error_at(p, c->on_crash_pos,
+				 "compartment '%s' has 'on_crash: restart', which intel-mpk does not implement: a compartment that crashes shares the process (glibc's locks, key-0 memory) and cannot be unwound safely; use 'on_crash: abort', or mechanism 'process', whose compartments restart in a fresh process",
+				 c->name);
+	}
+}
+
 static void check_compartments(struct parser *p, const yaml_node_t *seq)
 {
 	struct flc_config *cfg = p->cfg;
@@ -1187,6 +1212,7 @@ static void check_compartments(struct parser *p, const yaml_node_t *seq)
 	check_sandboxes(p);
 	check_libcs(p);
 	check_syscalls(p);
+	check_on_crash(p);
 }
 
 static void check_libraries(struct parser *p)

@@ -53,6 +53,7 @@ struct flc_compartment {
 	size_t nhardening;
 	enum flc_stack_mode stack;
 	enum flc_on_crash on_crash;
+	struct flc_pos on_crash_pos; /* of the value, when there is one */
 	enum flc_libc libc;
 	struct flc_pos libc_pos; /* of the value, when there is one */
 	unsigned nlibraries; /* filled by the parser: libraries placed here */

@@ -1,0 +1,459 @@
+/*
+ * The intel-mpk backend's system-call filter. Protection keys guard loads
+ * and stores; a compartment that runs code can still ask the kernel to
+ * change the rules (pkey_mprotect, pkey_alloc), to replace or move another
+ * compartment's pages (mmap MAP_FIXED, munmap, mremap, madvise), or to
+ * access them along paths that ignore PKRU (/proc/self/mem,
+ * process_vm_readv/writev, ptrace). Once start-up is over (keys allocated,
+ * heaps and main's stacks mapped and tagged), just before main, this file
+ * seals the process:
+ *
+ * - no_new_privs and a seccomp filter (libseccomp) that denies those calls,
+ *   seccomp() and prctl(PR_SET_SECCOMP) themselves, and new executable
+ *   mappings, for every thread (TSYNC) and every thread made later. A
+ *   filter cannot be removed, only added to; adding one is denied.
+ * - the range rules: every protected range known at start-up (the image,
+ *   each compartment's heap, the shared heap, every stack made so far) is
+ *   covered by a window that starts MAXLEN below it; windows become
+ *   aligned power-of-two blocks, and a call whose address is in a block,
+ *   or whose length is above MAXLEN, is denied (backends/common/seccomp.c
+ *   says why the filter cannot simply compare addr + len). The free
+ *   address space inside the windows is reserved (PROT_NONE), so that no
+ *   legitimate mapping made later lands there and trips the rules.
+ * - /proc/self/mem: the process is made non-dumpable (its /proc files then
+ *   belong to root), and a Landlock ruleset denies opening, for reading or
+ *   writing, any file of this process's /proc/<pid> except a list of
+ *   harmless ones (maps, status...): the kernel lets a process open its
+ *   own mem file whatever its dumpability, and root owns it anyway.
+ * - mseal(2) on the protected ranges, where the kernel has it (6.10).
+ *
+ * A denied call raises SIGSYS (SECCOMP_RET_TRAP): the handler reports the
+ * call, its arguments and the compartment, and ends the image with status
+ * FLEXOS_EXIT_FAULT (in images with newlib compartments the kernel kills
+ * the process instead: see build_filter). docs/threat-model.md lists what
+ * this does not cover.
+ */
+#include "autoconfig.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <linux/landlock.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "mpk.h"
+
+/*
+ * The longest mprotect, munmap, mremap, madvise or mmap(MAP_FIXED) an
+ * image may make after start-up, and so how far below each protected
+ * range the filter's window starts. glibc's largest are its malloc arenas
+ * (HEAP_MAX_SIZE, 64 MiB on 64-bit) and thread stacks (8 MiB).
+ */
+#define MAXLEN ((uintptr_t)64 << 20)
+
+/* Windows are aligned to at least this below; more blocks than MAX_BLOCKS double it. */
+#define MIN_ALIGN  ((uintptr_t)1 << 20)
+#define MAX_BLOCKS 48
+
+#define MAX_RANGES 96
+
+#ifndef SYS_mseal
+#define SYS_mseal 462
+#endif
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1
+#endif
+
+static struct flexos__range ranges[MAX_RANGES];
+static size_t nranges;
+static int too_many; /* a range did not fit: refuse rather than leave it out */
+
+static void add(uintptr_t lo, uintptr_t hi)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	lo &= ~((uintptr_t)page - 1);
+	hi = (hi + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+	if (hi <= lo)
+		return;
+	if (nranges < MAX_RANGES)
+		ranges[nranges++] = (struct flexos__range){lo, hi};
+	else
+		too_many = 1;
+}
+
+static int image_range(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+
+	(void)size;
+	(void)data;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+		if (p->p_type != PT_LOAD)
+			continue;
+		if (info->dlpi_addr + p->p_vaddr < lo)
+			lo = info->dlpi_addr + p->p_vaddr;
+		if (info->dlpi_addr + p->p_vaddr + p->p_memsz > hi)
+			hi = info->dlpi_addr + p->p_vaddr + p->p_memsz;
+	}
+	add(lo, hi);
+	return 1; /* the first object is the image */
+}
+
+static int by_lo(const void *a, const void *b)
+{
+	const struct flexos__range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The windows: each range from MAXLEN below it, aligned down to align, merged. */
+static size_t windows(struct flexos__range *w, uintptr_t align)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nranges; i++) {
+		uintptr_t lo = ranges[i].lo > MAXLEN ? ranges[i].lo - MAXLEN : 0;
+		lo &= ~(align - 1);
+		if (n && lo <= w[n - 1].hi) {
+			if (ranges[i].hi > w[n - 1].hi)
+				w[n - 1].hi = ranges[i].hi;
+		} else {
+			w[n++] = (struct flexos__range){lo, ranges[i].hi};
+		}
+	}
+	return n;
+}
+
+/*
+ * Maps PROT_NONE over the free parts of the windows, from /proc/self/maps.
+ * The gap the program break grows into is left alone.
+ */
+static int reserve(const struct flexos__range *w, size_t n)
+{
+	static char buf[1 << 16];
+	static struct flexos__range used[4096];
+	size_t nused = 0, len = 0;
+	uintptr_t brk = (uintptr_t)sbrk(0);
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		r = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		buf[len] = 0;
+		char *line = buf, *nl;
+		while ((nl = strchr(line, '\n'))) {
+			char *end;
+			uintptr_t lo = strtoul(line, &end, 16);
+			uintptr_t hi = strtoul(end + 1, NULL, 16);
+			if (nused < sizeof(used) / sizeof(used[0]))
+				used[nused++] = (struct flexos__range){lo, hi};
+			line = nl + 1;
+		}
+		len = strlen(line);
+		memmove(buf, line, len);
+	}
+	close(fd);
+	if (r < 0)
+		return -EIO;
+
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t a = w[i].lo;
+		for (size_t k = 0; k <= nused && a < w[i].hi; k++) {
+			/* Mappings are listed in address order; the last gap runs to the window's
+			 * end. */
+			uintptr_t next = k < nused ? used[k].lo : w[i].hi;
+			if (k < nused && used[k].hi <= a)
+				continue;
+			if (next > w[i].hi)
+				next = w[i].hi;
+			if (next > a && !(brk >= a && brk <= next)) {
+				void *p = mmap((void *)a, next - a, PROT_NONE,
+					       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+						   MAP_FIXED_NOREPLACE,
+					       -1, 0);
+				if (p == MAP_FAILED)
+					return -errno;
+			}
+			if (k < nused && used[k].hi > a)
+				a = used[k].hi;
+		}
+	}
+	return 0;
+}
+
+/* ---- /proc/self/mem ------------------------------------------------------ */
+
+/* Files of /proc/<pid> a process may still open: none of them maps its memory. */
+static const char *const proc_allowed[] = {
+    "auxv",      "cgroup",   "cmdline", "comm",   "environ",   "fd",    "fdinfo",    "io",
+    "limits",    "loginuid", "maps",    "mounts", "mountinfo", "ns",    "oom_score", "sched",
+    "schedstat", "smaps",    "stat",    "statm",  "status",    "wchan",
+};
+
+static int landlock_allow(int ruleset, int dirfd, const char *name, unsigned long long access)
+{
+	struct landlock_path_beneath_attr pb = {.allowed_access = access};
+	int err = 0;
+
+	pb.parent_fd = openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	if (pb.parent_fd < 0)
+		return 0; /* gone, or a symbolic link: nothing to allow */
+	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0))
+		err = errno == EINVAL ? 0 : -errno; /* a link or a special file */
+	close(pb.parent_fd);
+	return err;
+}
+
+/* Allows every entry of dir except those skip() refuses. */
+static int landlock_allow_dir(int ruleset, const char *dir, int (*skip)(const char *),
+			      unsigned long long access)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int err = 0;
+
+	if (!d)
+		return -errno;
+	while (!err && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !skip(e->d_name))
+			err = landlock_allow(ruleset, dirfd(d), e->d_name, access);
+	closedir(d);
+	return err;
+}
+
+static int skip_proc(const char *name)
+{
+	return !strcmp(name, "proc");
+}
+
+/* Every process's directory, and the links to ours. */
+static int skip_pid(const char *name)
+{
+	return (name[0] >= '0' && name[0] <= '9') || !strcmp(name, "self") ||
+	       !strcmp(name, "thread-self");
+}
+
+/*
+ * Landlock allows only what a rule names, beneath it: every entry of /
+ * but /proc, every entry of /proc but the processes' directories, and in
+ * ours the harmless files. So mem, task/<tid>/mem and /proc/<tid>/mem (a
+ * thread's directory is reachable by its id) cannot be opened, for
+ * reading or writing; only file opening is restricted (the handled
+ * rights), and a Landlock domain also refuses mount(2), so procfs cannot
+ * be mounted again elsewhere. Returns 1 when the kernel has no Landlock.
+ */
+static int close_proc_mem(void)
+{
+	const unsigned long long rw = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE;
+	struct landlock_ruleset_attr attr = {.handled_access_fs = rw};
+	char self[64];
+	int err, dir;
+	int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+
+	if (ruleset < 0)
+		return errno == ENOSYS || errno == EOPNOTSUPP ? 1 : -errno;
+	snprintf(self, sizeof(self), "/proc/%d", (int)getpid());
+	err = landlock_allow_dir(ruleset, "/", skip_proc, rw);
+	if (!err)
+		err = landlock_allow_dir(ruleset, "/proc", skip_pid, rw);
+	if (!err && (dir = open(self, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		for (size_t i = 0; i < sizeof(proc_allowed) / sizeof(proc_allowed[0]) && !err; i++)
+			err = landlock_allow(ruleset, dir, proc_allowed[i], rw);
+		close(dir);
+	}
+	if (!err && syscall(SYS_landlock_restrict_self, ruleset, 0))
+		err = -errno;
+	close(ruleset);
+	return err;
+}
+
+/* ---- the report ------------------------------------------------------------ */
+
+static void on_sigsys(int sig, siginfo_t *si, void *uc_)
+{
+	static const int regs[6] = {REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9};
+	const ucontext_t *uc = uc_;
+	struct flexos__out o = {.n = 0};
+	const char *name = flexos__syscall_name(si->si_syscall);
+
+	(void)sig;
+	if (si->si_code != SYS_SECCOMP)
+		return;
+	flexos__out_str(&o, "flexos: ");
+	flexos__out_comp(&o, (int)(flexos__mpk_thread.cur & (MPK_SLOTS - 1)));
+	flexos__out_str(&o, " made a system call the intel-mpk filter denies: ");
+	if (name)
+		flexos__out_str(&o, name);
+	else
+		flexos__out_int(&o, si->si_syscall);
+	flexos__out_str(&o, "(");
+	for (int i = 0; i < 6; i++) {
+		flexos__out_str(&o, i ? ", " : "");
+		flexos__out_num(&o, (uint64_t)uc->uc_mcontext.gregs[regs[i]], 16);
+	}
+	flexos__out_str(&o, ") at ");
+	flexos__out_num(&o, (uint64_t)uc->uc_mcontext.gregs[REG_RIP], 16);
+	flexos__out_str(&o, "; it would change or reach memory or keys behind the backend "
+			    "(docs/threat-model.md)\nflexos: the image exits with status ");
+	flexos__out_int(&o, FLEXOS_EXIT_FAULT);
+	flexos__out_str(&o, "\n");
+	flexos__out_flush(&o);
+	_exit(FLEXOS_EXIT_FAULT);
+}
+
+/* ---- the filter ------------------------------------------------------------ */
+
+static int build_filter(const struct flexos__range *blocks, size_t nblocks)
+{
+	/*
+	 * The SIGSYS handler runs with key 0 only; in images with newlib
+	 * compartments the signal stacks have the shared key, so it could not
+	 * even push its frame: there the kernel kills the process (status 159,
+	 * "Bad system call") without a report.
+	 */
+	const uint32_t deny = flexos__mpk_shared_key ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_TRAP;
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	/* Every thread already made (a constructor's) gets it too. */
+	err = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (!err)
+		err = seccomp_attr_set(f, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	/* A call through another ABI (int $0x80, x32) would dodge every rule by its number. */
+	if (!err)
+		err = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (!err)
+		err = flexos__seccomp_deny_remote(f, deny);
+	/*
+	 * Serving page faults (userfaultfd), kernel workers that do not run
+	 * with the caller's PKRU and whose operations seccomp does not see
+	 * (io_uring), and changes to the rules themselves: keys, filters,
+	 * READ_IMPLIES_EXEC, file pages remapped under a mapping.
+	 */
+	static const int denied[] = {
+	    SCMP_SYS(userfaultfd),       SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
+	    SCMP_SYS(io_uring_register), SCMP_SYS(pkey_alloc),     SCMP_SYS(pkey_free),
+	    SCMP_SYS(seccomp),           SCMP_SYS(personality),    SCMP_SYS(remap_file_pages),
+	};
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]) && !err; i++)
+		err = seccomp_rule_add(f, deny, denied[i], 0);
+	if (!err)
+		err = flexos__seccomp_deny_ranges(f, deny, blocks, nblocks, MAXLEN);
+	/* No new executable memory: code is scanned for WRPKRU at link time only. */
+	const struct scmp_arg_cmp exec = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC);
+	if (!err)
+		err = seccomp_rule_add(f, deny, SCMP_SYS(mmap), 1, exec);
+	if (!err)
+		err = seccomp_rule_add(f, deny, SCMP_SYS(mprotect), 1, exec);
+	if (!err)
+		err = seccomp_rule_add(f, deny, SCMP_SYS(pkey_mprotect), 1, exec);
+	/*
+	 * Dumpable again would give /proc/<pid> back to the user; PR_SET_MM
+	 * rewrites the layout the kernel reports; PR_SET_SECCOMP adds filters.
+	 */
+	static const int prctls[] = {PR_SET_DUMPABLE, PR_SET_MM, PR_SET_SECCOMP};
+	for (size_t i = 0; i < sizeof(prctls) / sizeof(prctls[0]) && !err; i++)
+		err = seccomp_rule_add(f, deny, SCMP_SYS(prctl), 1,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctls[i]));
+	if (!err)
+		err = seccomp_load(f);
+	seccomp_release(f);
+	return err;
+}
+
+/* mseal(2): on kernels before 6.10 it does not exist (ENOSYS) and is not used. */
+static void seal(void)
+{
+	for (size_t i = 0; i < nranges; i++)
+		if (syscall(SYS_mseal, ranges[i].lo, ranges[i].hi - ranges[i].lo, 0) &&
+		    errno == ENOSYS)
+			return;
+}
+
+int flexos__mpk_filter_install(const struct flexos_runtime *rt)
+{
+	const struct flexos_image *img = rt->image;
+	static struct flexos__range w[MAX_RANGES], blocks[MAX_BLOCKS];
+	uintptr_t align = MIN_ALIGN;
+	size_t nw, nb;
+	int err;
+
+	dl_iterate_phdr(image_range, NULL);
+	for (uint32_t id = 0; id < img->ncompartments; id++)
+		add(rt->heaps[id].start, rt->heaps[id].end);
+	add(rt->shared_heap.start, rt->shared_heap.end);
+	nb = flexos__mpk_stack_ranges(ranges + nranges, MAX_RANGES - nranges);
+	nranges += nb;
+	if (too_many || nranges == MAX_RANGES) {
+		flexos__say(
+		    "more than %d memory ranges to protect; the filter would leave some out",
+		    MAX_RANGES - 1);
+		return -E2BIG;
+	}
+	qsort(ranges, nranges, sizeof(ranges[0]), by_lo);
+	/*
+	 * Coarser windows need fewer blocks; past 1 GiB the windows would deny
+	 * legitimate calls far from any compartment.
+	 */
+	for (;;) {
+		nw = windows(w, align);
+		nb = flexos__range_blocks(w, nw, blocks, MAX_BLOCKS);
+		if (nb <= MAX_BLOCKS)
+			break;
+		if ((align <<= 1) > ((uintptr_t)1 << 30)) {
+			flexos__say("the protected memory is too scattered for the filter's rules "
+				    "(%zu ranges)",
+				    nranges);
+			return -E2BIG;
+		}
+	}
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	if ((err = reserve(w, nw))) {
+		flexos__say("cannot reserve the address space around the compartments: %s",
+			    strerror(-err));
+		return err;
+	}
+	if ((err = close_proc_mem()) < 0) {
+		flexos__say("cannot close /proc/self/mem with Landlock: %s", strerror(-err));
+		return err;
+	}
+	if (err == 1)
+		flexos__say("this kernel has no Landlock: /proc/self/mem stays open to an image "
+			    "run as root (docs/threat-model.md)");
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL))
+		return -errno;
+	if ((err = build_filter(blocks, nb))) {
+		flexos__say("cannot install the system-call filter: %s", strerror(-err));
+		return err;
+	}
+	seal();
+	return 0;
+}

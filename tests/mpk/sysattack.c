@@ -1,0 +1,214 @@
+/*
+ * The attacker of the system-call attack image (tests/mpk/syscalls.c): a
+ * library in compartment 'evil' that runs code of its choosing and asks
+ * the kernel, rather than the CPU, for the application's memory. It knows
+ * nothing of compartments; its mode numbers are syscalls.c's.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <linux/filter.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "sysattack.h"
+
+/* Reads or writes the application's secret through a /proc mem file. */
+static long through_proc(const char *path, uintptr_t target, long secret, int write)
+{
+	long v = 0;
+	int fd = open(path, write ? O_RDWR : O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (write) {
+		long evil = 666;
+		v = pwrite(fd, &evil, sizeof(evil), (off_t)target) == sizeof(evil);
+	} else {
+		v = pread(fd, &v, sizeof(v), (off_t)target) == sizeof(v) && v == secret;
+	}
+	close(fd);
+	if (!v)
+		errno = EIO;
+	return v;
+}
+
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+/*
+ * What a library may still do with its own memory: every step must work.
+ * Returns 1, or prints the step that failed and returns 0.
+ */
+static long control(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, 64 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char buf[256];
+	const char *step = NULL;
+	pthread_t t;
+	int fd;
+	void *q;
+
+	if (p == MAP_FAILED)
+		step = "mmap";
+	else if (mprotect(p, page, PROT_NONE))
+		step = "mprotect";
+	else if (madvise(p + page, page, MADV_DONTNEED))
+		step = "madvise";
+	else if (mmap(p + 2 * page, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+		      0) == MAP_FAILED)
+		step = "mmap MAP_FIXED";
+	else if ((p = mremap(p + 3 * page, 61 * page, 128 * page, MREMAP_MAYMOVE)) == MAP_FAILED)
+		step = "mremap";
+	else if (munmap(p, 128 * page))
+		step = "munmap";
+	else if ((fd = open("/proc/self/maps", O_RDONLY)) < 0 || read(fd, buf, sizeof(buf)) <= 0)
+		step = "open /proc/self/maps";
+	else if (close(fd) || pthread_create(&t, NULL, nothing, NULL) || pthread_join(t, NULL))
+		step = "pthread_create";
+	else if (!(q = malloc(1 << 20)))
+		step = "malloc";
+	else
+		free(q);
+	if (step)
+		printf("control: %s: %s\n", step, strerror(errno));
+	return !step;
+}
+
+long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char path[96];
+	long r = -1;
+
+	switch (mode) {
+	case 0:
+		return control();
+	case 1: /* a fresh key: pkey_alloc opens it in the caller's PKRU */
+		r = syscall(SYS_pkey_alloc, 0, 0);
+		break;
+	case 2:
+		r = syscall(SYS_pkey_free, 1);
+		break;
+	case 3: /* re-key the application's page to key 0 */
+		r = syscall(SYS_pkey_mprotect, target, len, PROT_READ | PROT_WRITE, 0);
+		break;
+	case 4:
+		r = mprotect((void *)target, len, PROT_NONE);
+		break;
+	case 5: /* replace the application's page with a fresh one, key 0 */
+		r = mmap((void *)target, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED
+			? -1
+			: 0;
+		break;
+	case 6: /* the same, from 8 pages below it: starts outside, overlaps */
+		r = mmap((void *)(target - 8 * page), len + 8 * page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED
+			? -1
+			: 0;
+		break;
+	case 7: /* from 256 MiB below: outside every window, but long enough to reach it */
+		r = mmap((void *)(target - (256 << 20)), (256 << 20) + len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED
+			? -1
+			: 0;
+		break;
+	case 8:
+		r = munmap((void *)target, len);
+		break;
+	case 9: /* move the application's page where the library can reach it */
+		r = mremap((void *)target, len, len, MREMAP_MAYMOVE) == MAP_FAILED ? -1 : 0;
+		break;
+	case 10: { /* move a page of its own over the application's */
+		void *p =
+		    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		r = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)target) == MAP_FAILED
+			? -1
+			: 0;
+		break;
+	}
+	case 11: /* zero the application's data */
+		r = madvise((void *)target, len, MADV_DONTNEED);
+		break;
+	case 12:
+		return through_proc("/proc/self/mem", target, secret, 0);
+	case 13:
+		return through_proc("/proc/self/mem", target, secret, 1);
+	case 14:
+		snprintf(path, sizeof(path), "/proc/self/task/%d/mem", (int)syscall(SYS_gettid));
+		return through_proc(path, target, secret, 0);
+	case 15:
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)syscall(SYS_gettid));
+		return through_proc(path, target, secret, 1);
+	case 16: {
+		long v = 0;
+		struct iovec local = {&v, sizeof(v)}, remote = {(void *)target, sizeof(v)};
+		r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+		break;
+	}
+	case 17: {
+		long v = 666;
+		struct iovec local = {&v, sizeof(v)}, remote = {(void *)target, sizeof(v)};
+		r = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+		break;
+	}
+	case 18:
+		r = ptrace(PTRACE_TRACEME, 0, 0, 0);
+		break;
+	case 19:
+		r = syscall(SYS_userfaultfd, O_CLOEXEC);
+		break;
+	case 20: /* READ_IMPLIES_EXEC */
+		r = personality(0x0400000);
+		break;
+	case 21: { /* a filter of its own, which the kernel would run before the backend's */
+		struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		struct sock_fprog prog = {1, &allow};
+		r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+		break;
+	}
+	case 22: {
+		struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		struct sock_fprog prog = {1, &allow};
+		r = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+		break;
+	}
+	case 23:
+		r = prctl(PR_SET_DUMPABLE, 1);
+		break;
+	case 24: /* new code, which no link-time scan has seen */
+		r = mmap(NULL, page, PROT_READ | PROT_WRITE | PROT_EXEC,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED
+			? -1
+			: 0;
+		break;
+	case 25: {
+		void *p =
+		    mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		r = mprotect(p, page, PROT_READ | PROT_EXEC);
+		break;
+	}
+	case 26:
+		r = syscall(SYS_io_uring_setup, 8, calloc(1, 128));
+		break;
+	case 27: /* the i386 ABI, whose numbers differ: 20 is getpid there */
+		__asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+		r = r < 0 ? -1 : 0;
+		break;
+	}
+	return r == -1 ? 0 : 1;
+}

@@ -1,0 +1,15 @@
+/* The library of the system-call attack image (sysattack.c, compartment 'evil'). */
+#ifndef SYSATTACK_H
+#define SYSATTACK_H
+
+#include <stdint.h>
+
+/*
+ * Runs attack number mode (syscalls.c's table) against the application's
+ * memory at target (len bytes, page-aligned), holding secret: returns 0
+ * when the kernel refused it with an error (errno is set), 1 when it went
+ * through; a call the filter denies does not return.
+ */
+long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret);
+
+#endif

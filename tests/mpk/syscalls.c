@@ -1,0 +1,136 @@
+/*
+ * The application of the system-call attack image (compartment 'app'; the
+ * attacker is sysattack.c in compartment 'evil'). Under intel-mpk, each
+ * mode has the attacker ask the kernel for the application's memory, one
+ * PKU Pitfalls class at a time:
+ *
+ *   syscalls MODE [thread]   runs attack MODE (from a thread made after
+ *                            start-up with 'thread'); then checks the
+ *                            application's secret. The filter's SIGSYS
+ *                            report ends the image with status 123; a
+ *                            refused call prints "refused"; an attack that
+ *                            went through prints "NOT STOPPED", status 1
+ *   syscalls control         what a library may still do with its own
+ *                            memory (mmap, mprotect, madvise, MAP_FIXED,
+ *                            mremap and munmap of its pages, /proc/self/maps,
+ *                            a thread, a large malloc): "control: ok"
+ *   syscalls --list          the modes, and what stops each
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sysattack.h"
+
+enum target { DATA, HEAP, SECRET };
+
+static const struct {
+	const char *name;
+	enum target target;
+	const char *stopped_by;
+} modes[] = {
+    {"control", DATA, "nothing: it must work"},
+    {"pkey_alloc", DATA, "filter"},
+    {"pkey_free", DATA, "filter"},
+    {"pkey_mprotect", DATA, "filter: range"},
+    {"mprotect", HEAP, "filter: range"},
+    {"mmap-fixed", DATA, "filter: range"},
+    {"mmap-fixed-below", HEAP, "filter: range (window below)"},
+    {"mmap-fixed-long", DATA, "filter: length"},
+    {"munmap", HEAP, "filter: range"},
+    {"mremap", HEAP, "filter: range"},
+    {"mremap-fixed", DATA, "filter: MREMAP_FIXED"},
+    {"madvise", HEAP, "filter: range"},
+    {"proc-mem-read", SECRET, "Landlock"},
+    {"proc-mem-write", SECRET, "Landlock"},
+    {"task-mem-read", SECRET, "Landlock"},
+    {"tid-mem-write", SECRET, "Landlock"},
+    {"process_vm_readv", SECRET, "filter"},
+    {"process_vm_writev", SECRET, "filter"},
+    {"ptrace", DATA, "filter"},
+    {"userfaultfd", DATA, "filter"},
+    {"personality", DATA, "filter"},
+    {"seccomp", DATA, "filter"},
+    {"prctl-seccomp", DATA, "filter"},
+    {"prctl-dumpable", DATA, "filter"},
+    {"mmap-exec", DATA, "filter: PROT_EXEC"},
+    {"mprotect-exec", DATA, "filter: PROT_EXEC"},
+    {"io_uring", DATA, "filter"},
+    {"int80", DATA, "filter: another ABI kills the process"},
+};
+
+#define NMODES (sizeof(modes) / sizeof(modes[0]))
+
+/* Alone on its page, so that the page attacks aim at it and nothing else of app's. */
+static volatile long secret __attribute__((aligned(4096))) = 0x5ec2e7;
+static char pad[4096] __attribute__((used));
+
+struct job {
+	int mode;
+	uintptr_t target, len;
+	long result;
+	int err;
+};
+
+static void *run(void *arg)
+{
+	struct job *j = arg;
+
+	errno = 0;
+	j->result = evil_attack(j->mode, j->target, j->len, 0x5ec2e7);
+	j->err = errno;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct job j = {.mode = -1, .len = (uintptr_t)page};
+	pthread_t t;
+
+	if (argc == 2 && !strcmp(argv[1], "--list")) {
+		for (size_t i = 0; i < NMODES; i++)
+			printf("%-18s %s\n", modes[i].name, modes[i].stopped_by);
+		return 0;
+	}
+	for (size_t i = 0; argc >= 2 && i < NMODES; i++)
+		if (!strcmp(argv[1], modes[i].name))
+			j.mode = (int)i;
+	if (j.mode < 0 || argc > 3 || (argc == 3 && strcmp(argv[2], "thread"))) {
+		fprintf(stderr, "usage: syscalls MODE [thread] | --list\n");
+		return 2;
+	}
+	/* The application's heap: the page of a fresh allocation. */
+	char *heap = malloc(16);
+	switch (modes[j.mode].target) {
+	case DATA:
+		j.target = (uintptr_t)&secret;
+		break;
+	case HEAP:
+		j.target = (uintptr_t)heap & ~(uintptr_t)(page - 1);
+		break;
+	case SECRET:
+		j.target = (uintptr_t)&secret;
+		j.len = sizeof(secret);
+		break;
+	}
+	if (argc == 3) {
+		if (pthread_create(&t, NULL, run, &j) || pthread_join(t, NULL))
+			return 2;
+	} else {
+		run(&j);
+	}
+	if (j.mode == 0) {
+		printf("control: %s\n", j.result ? "ok" : "FAILED");
+		return j.result ? 0 : 1;
+	}
+	if (j.result || secret != 0x5ec2e7) {
+		printf("%s: NOT STOPPED (secret now %#lx)\n", argv[1], (long)secret);
+		return 1;
+	}
+	printf("%s: refused (%s); secret intact\n", argv[1], strerror(j.err));
+	return 0;
+}

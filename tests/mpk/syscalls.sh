@@ -1,0 +1,102 @@
+#!/bin/sh
+# The intel-mpk system-call filter (backends/mpk/filter.c), in one boot of
+# the emulated-PKU VM (tests/vm/run; natively where the host has PKU): a
+# library in compartment 'evil' asks the kernel for the application's
+# memory, one PKU Pitfalls class a command (tests/mpk/syscalls.c). Each
+# call the filter denies must end the image with the SIGSYS report naming
+# the call and the compartment (status 123); each /proc mem file must be
+# refused with the secret intact; what a library may do with its own
+# memory (the control) must still work, from main's thread and from a
+# thread made after start-up. With the filter off (FLEXOS_MPK_SYSCALL_FILTER=off)
+# two of the attacks must go through, which shows the cases can fail.
+# If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
+. "${0%/*}/../lib/testlib.sh"
+set -u
+img=$top_builddir/tests/mpk/syscalls
+setpriv="$(command -v setpriv) --reuid=65534 --regid=65534 --clear-groups"
+
+# mode, then what stops it: the name of the denied call, or "landlock".
+cases='pkey_alloc pkey_alloc
+pkey_free pkey_free
+pkey_mprotect pkey_mprotect
+mprotect mprotect
+mmap-fixed mmap
+mmap-fixed-below mmap
+mmap-fixed-long mmap
+munmap munmap
+mremap mremap
+mremap-fixed mremap
+madvise madvise
+proc-mem-read landlock
+proc-mem-write landlock
+task-mem-read landlock
+tid-mem-write landlock
+process_vm_readv process_vm_readv
+process_vm_writev process_vm_writev
+ptrace ptrace
+userfaultfd userfaultfd
+personality personality
+seccomp seccomp
+prctl-seccomp prctl
+prctl-dumpable prctl
+mmap-exec mmap
+mprotect-exec mprotect
+io_uring io_uring_setup
+int80 badarch'
+
+{
+	echo "$img control"
+	echo "$img control thread"
+	echo "$cases" | while read -r mode how; do
+		if [ "$how" = landlock ]; then
+			echo "$img $mode"
+		elif [ "$how" = badarch ]; then  # killed by SIGSYS: 128 + 31
+			echo "--expect-status=159 $img $mode"
+		else
+			echo "--expect-status=123 $img $mode"
+		fi
+	done
+	echo "--expect-status=123 $img munmap thread"
+	echo "$img proc-mem-write thread"
+	# As a user: non-dumpable alone closes the mem file there (root owns it).
+	echo "$setpriv $img control"
+	echo "$setpriv $img proc-mem-write"
+	# Without the filter the same attacks go through: the cases can fail.
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img process_vm_writev"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img proc-mem-write"
+} | vm_script 600
+
+check_vm() {  # check_vm N TEXT WHAT: the output of command N holds TEXT
+	vm_output "$1" | grep -qF -- "$2" || fail "$3: no '$2' in the output of command $1"
+	pass "$3"
+}
+
+check_vm 1 "control: ok" "a library still maps, protects, advises, remaps and unmaps its own memory"
+check_vm 2 "control: ok" "the same from a thread made after start-up"
+n=3
+echo "$cases" | {
+	while read -r mode how; do
+		if [ "$how" = landlock ]; then
+			check_vm $n "$mode: refused (Permission denied); secret intact" \
+				"$mode: the mem file cannot be opened"
+		elif [ "$how" = badarch ]; then
+			vm_output $n | grep -q "NOT STOPPED" && fail "$mode: went through"
+			pass "$mode: a call through the i386 ABI kills the process (status 159, checked by the VM run)"
+		else
+			check_vm $n "compartment 'evil' made a system call the intel-mpk filter denies: $how(" \
+				"$mode: denied, with a report naming $how and the compartment"
+		fi
+		n=$((n + 1))
+	done
+	check_vm $n "compartment 'evil' made a system call the intel-mpk filter denies: munmap(" \
+		"munmap from a thread made after start-up: denied"
+	check_vm $((n + 1)) "proc-mem-write: refused (Permission denied); secret intact" \
+		"/proc/self/mem from a thread made after start-up: refused"
+	check_vm $((n + 2)) "control: ok" "as uid 65534: the control"
+	check_vm $((n + 3)) "proc-mem-write: refused (Permission denied); secret intact" \
+		"as uid 65534: /proc/self/mem refused"
+	check_vm $((n + 4)) "process_vm_writev: NOT STOPPED (secret now 0x29a)" \
+		"filter off: process_vm_writev writes the application's secret (the kernel ignores PKRU)"
+	check_vm $((n + 5)) "proc-mem-write: NOT STOPPED (secret now 0x29a)" \
+		"filter off: so does /proc/self/mem"
+}
