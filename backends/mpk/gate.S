@@ -30,6 +30,8 @@
  * flexos__backend_gate_newlib the gate of images whose newlib
  * compartments run without key 0.
  */
+#include <sys/syscall.h>
+
 #include <flexos/backend.h>
 
 #include "mpk.h"
@@ -330,21 +332,17 @@ flexos__backend_gate_int:
 	jmp	flexos__backend_gate
 
 	/* The PKRU written is not the one of the compartment named: someone
-	 * jumped into the gate. Move to this thread's signal stack, with a
-	 * PKRU that reaches it (every key: it has the shared key in images
-	 * with newlib compartments), and report; nothing returns from there. */
+	 * jumped into the gate. The report path takes it from here with
+	 * nothing but registers: it never returns. */
 .Lviolation:
-	movl	%eax, %esi
-	xorl	%eax, %eax
-	xorl	%ecx, %ecx
-	xorl	%edx, %edx
-	WRPKRU
-	movq	%r10, %rdi
-	xchgq	%rdi, %rsi			/* (written, id) */
-	movq	T(MPK_T_ALTSTACK), %rsp
-	addq	$MPK_ALTSTACK_SIZE, %rsp
-	call	flexos__mpk_gate_violation
-	ud2
+	.globl	flexos__mpk_violation_entry
+	.hidden	flexos__mpk_violation_entry
+flexos__mpk_violation_entry:
+	movl	%eax, %ebx			/* the PKRU written */
+	movl	%eax, %r13d
+	movq	%r10, %r14
+	movl	$MPK_REPORT_VIOLATION, %r12d
+	jmp	.Lreport
 	.size	flexos__backend_gate, .-flexos__backend_gate
 	.size	flexos__backend_gate_int, .-flexos__backend_gate_int
 
@@ -549,27 +547,108 @@ flexos__backend_gate_newlib:
 	.size	flexos__backend_gate_newlib, .-flexos__backend_gate_newlib
 
 /*
- * The SIGSEGV handler's entry in images with newlib compartments. The
- * kernel writes the signal frame on the thread's signal stack with the
- * PKRU of the faulting code (so that stack has the shared key, which a
- * newlib compartment may use), then enters the handler with its default
- * PKRU, key 0 only: the stack is out of reach until PKRU is opened, which
- * this does before touching memory (0: every key), checked like a gate's.
- * The report then exits; %rdx (the ucontext) is kept in %r11.
+ * The SIGSEGV handler's entry, in every image. The kernel enters it with
+ * its default PKRU (every key but 0 access-disabled), which no
+ * compartment's PKRU is; a compartment that calls it (with a forged
+ * siginfo, say) arrives with its own. So the PKRU found, read before any
+ * memory is touched, says which it is; either way the report path takes
+ * over and nothing returns.
  */
 	.globl	flexos__mpk_segv_entry
 	.hidden	flexos__mpk_segv_entry
 	.type	flexos__mpk_segv_entry, @function
 flexos__mpk_segv_entry:
-	movq	%rdx, %r11
-	xorl	%eax, %eax
+	movq	%rdi, %r13			/* sig, si, ctx */
+	movq	%rsi, %r14
+	movq	%rdx, %r15
+	xorl	%ecx, %ecx
+	RDPKRU
+	movl	%eax, %ebx
+	andl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+	movl	$MPK_REPORT_FAULT, %r12d
+	cmpl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+	je	.Lreport
+	movl	$MPK_REPORT_FORGED, %r12d
+	/* fall through */
+
+/*
+ * The report path: %r12d the kind (MPK_REPORT_*), %r13-%r15 its
+ * arguments, %ebx the PKRU found on entry. Whatever jumped here, and
+ * with whatever PKRU:
+ *   1. PKRU = key 0 only, an immediate, checked after the WRPKRU (a jump
+ *      to it with another %eax writes it again);
+ *   2. the report's PKRU (key 0, the shared key, the gate key, and the
+ *      compartments' keys read-only, for the unwinder) from the read-only
+ *      page, checked the same way;
+ *   3. one report at a time: the first thread takes the lock word (gate
+ *      key) with its tid; another waits for the image to end; the same
+ *      thread again (a fault inside the report) ends the image at once;
+ *   4. the report stack, whose address is on the read-only page;
+ *   5. a delivered signal: a copy of the kernel's frame (pretcode, then
+ *      ucontext and siginfo) on that stack, and flexos__mpk_on_segv
+ *      entered as the kernel would enter a handler, so that its unwinder
+ *      walks through glibc's restorer into the code that faulted; a call
+ *      or a violation: flexos__mpk_report.
+ * No compartment can write the report stack, the page or the lock, and
+ * nothing here reads a stack pointer or a return address from memory a
+ * compartment can write.
+ */
+.Lreport:
+1:	movl	$MPK_PKRU_KEY0_ONLY, %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU
-	testl	%eax, %eax
-	jnz	.Lviolation
-	movq	%r11, %rdx
+	cmpl	$MPK_PKRU_KEY0_ONLY, %eax
+	jne	1b
+	movq	flexos__mpk_ro+MPK_RO_STACK(%rip), %rax
+	testq	%rax, %rax
+	jz	.Lreport_exit			/* before init: no report possible */
+	movl	flexos__mpk_ro+MPK_RO_PKRU(%rip), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	cmpl	flexos__mpk_ro+MPK_RO_PKRU(%rip), %eax
+	jne	1b
+	movl	$SYS_gettid, %eax
+	syscall
+	movl	%eax, %esi
+	movq	flexos__mpk_ro+MPK_RO_LOCK(%rip), %rdx
+	xorl	%eax, %eax
+	lock cmpxchgl %esi, (%rdx)
+	je	3f
+	cmpl	%eax, %esi
+	je	.Lreport_exit			/* this thread is reporting already */
+2:	movl	$SYS_sched_yield, %eax		/* another is: the image is ending */
+	syscall
+	jmp	2b
+3:	movq	flexos__mpk_ro+MPK_RO_STACK(%rip), %rsp
+	cmpl	$MPK_REPORT_FAULT, %r12d
+	jne	4f
+	subq	$MPK_FRAME_COPY, %rsp
+	leaq	8(%rsp), %rdi
+	movq	%r15, %rsi
+	movl	$(MPK_UC_COPY / 8), %ecx
+	rep movsq
+	movq	%r14, %rsi
+	movl	$(MPK_SI_COPY / 8), %ecx
+	rep movsq
+	movq	flexos__mpk_ro+MPK_RO_RESTORER(%rip), %rax
+	movq	%rax, (%rsp)
+	movl	%r13d, %edi
+	leaq	(8 + MPK_UC_COPY)(%rsp), %rsi
+	leaq	8(%rsp), %rdx
+	movl	%ebx, %ecx
 	jmp	flexos__mpk_on_segv
+4:	movl	%r12d, %edi
+	movq	%r13, %rsi
+	movq	%r14, %rdx
+	movl	%ebx, %ecx
+	call	flexos__mpk_report
+.Lreport_exit:
+	movl	$SYS_exit_group, %eax
+	movl	$MPK_EXIT_FAULT, %edi
+	syscall
+	ud2
 	.size	flexos__mpk_segv_entry, .-flexos__mpk_segv_entry
 
 /* void flexos__mpk_enter(uint64_t id): PKRU of compartment id, checked. */

@@ -26,6 +26,8 @@ __thread struct mpk_thread flexos__mpk_thread;
 
 /* Alone on its page: mprotect'ed read-only once the keys are known. */
 uint32_t flexos__mpk_pkru[1024] __attribute__((aligned(4096)));
+/* Alone on its page too: read-only once fault.c has filled it. */
+union mpk_ro_page flexos__mpk_ro __attribute__((aligned(4096)));
 int flexos__mpk_keys[MPK_SLOTS];
 int flexos__mpk_shared_key;
 uint32_t flexos__mpk_ncomp;
@@ -46,7 +48,8 @@ static unsigned nstacks;
 /* A compartment's PKRU: its key, the shared key, and key 0 unless it has newlib. */
 static uint32_t pkru_of(int key, uint32_t flags)
 {
-	uint32_t pkru = (flags & FLEXOS_COMP_NEWLIB ? ~0u : MPK_PKRU_KEY0_ONLY) & ~(3u << (2 * key));
+	uint32_t pkru =
+	    (flags & FLEXOS_COMP_NEWLIB ? ~0u : MPK_PKRU_KEY0_ONLY) & ~(3u << (2 * key));
 	return pkru & ~(3u << (2 * flexos__mpk_shared_key));
 }
 
@@ -312,9 +315,10 @@ static int mpk_init(const struct flexos_runtime *rt)
 		flexos__mpk_keys[id] = key;
 	}
 	for (uint32_t id = 0; id < 1024; id++)
-		flexos__mpk_pkru[id] = id < img->ncompartments
-					   ? pkru_of(flexos__mpk_keys[id], img->compartments[id].flags)
-					   : MPK_PKRU_KEY0_ONLY;
+		flexos__mpk_pkru[id] =
+		    id < img->ncompartments
+			? pkru_of(flexos__mpk_keys[id], img->compartments[id].flags)
+			: MPK_PKRU_KEY0_ONLY;
 	/* A host may also read and write its sandboxes' memory: their keys open too. */
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		uint32_t flags = img->compartments[id].flags;
@@ -346,7 +350,8 @@ static int mpk_init(const struct flexos_runtime *rt)
 		const struct flexos_shlib_region *r = &rt->shlib_regions[i];
 		if (r->kind != FLEXOS_SHLIB_DATA)
 			continue;
-		if ((err = tag(&r->range, PROT_READ | PROT_WRITE, flexos__mpk_keys[r->compartment]))) {
+		if ((err = tag(&r->range, PROT_READ | PROT_WRITE,
+			       flexos__mpk_keys[r->compartment]))) {
 			flexos__say("cannot tag a shared library's data (%#lx) for compartment "
 				    "'%s': %s",
 				    (unsigned long)r->range.start,

@@ -15,6 +15,10 @@
  *   attack --forge entry|exit|shared-entry|shared-exit  jumps into the gate
  *                        (private or shared stacks) right after a WRPKRU
  *                        with a PKRU value allowing every key
+ *   attack --segv-call entry|c CODE  app calls the SIGSEGV handler's entry
+ *                        (or its C part) with a forged siginfo (si_code
+ *                        CODE): a report and the end, never a return
+ *   attack --violation-call  app calls the gate's violation path with PKRU 0
  *   attack --stackptr    lib1 writes through a pointer to app's stack: works
  *                        with shared stacks, is a fault with private ones
  *   attack --threads     4 threads x 100000 gates, with nested callbacks
@@ -30,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -358,7 +363,8 @@ static int stdio_test(void)
 static volatile uint32_t wrpkru_bytes = 0xef010f;
 
 extern char flexos__backend_gate[], flexos__backend_gate_shared_stacks[], flexos__mpk_enter[];
-extern char flexos__backend_gate_newlib[], flexos__mpk_segv_entry[];
+extern char flexos__backend_gate_newlib[];
+extern void flexos__mpk_segv_entry(int, siginfo_t *, void *);
 extern long __flexos_gate__lib1__lib1_add(long, long);
 
 enum gate_kind { GATE_PRIVATE, GATE_SHARED, GATE_NEWLIB, GATE_CARRY };
@@ -448,7 +454,7 @@ static int count(enum gate_kind kind)
 	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 39, 2,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
 	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 52, 4, flexos__backend_gate_newlib,
-			     flexos__mpk_segv_entry},
+			     (const char *)flexos__mpk_segv_entry},
 	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 200, 2,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
@@ -535,6 +541,69 @@ static int forge(const char *where_to)
 	return 1;
 }
 
+/* ---- the report path, called instead of entered --------------------------- */
+
+extern char flexos__mpk_violation_entry[];
+extern void flexos__mpk_on_segv(int, siginfo_t *, void *, uint32_t);
+
+/*
+ * What app tries after a forged entry returned: reading lib1's data. It
+ * only works if the entry left app with lib1's key.
+ */
+static int after_forged_entry(const char *what, uintptr_t lib1_data)
+{
+	printf("%s: returned to its caller: FAIL\n", what);
+	fflush(stdout);
+	printf("%s: lib1's data reads %d: the entry handed out lib1's key: FAIL\n", what,
+	       *(volatile int *)lib1_data);
+	return 1;
+}
+
+/*
+ * app calls the SIGSEGV handler's entry (how: "entry"), or its C part
+ * ("c"), with a forged siginfo of si_code code and a zeroed ucontext, as
+ * a compromised compartment could: the handler must report and end the
+ * image, never return (with more keys, as it once did for a si_code that
+ * was not SEGV_PKUERR).
+ */
+static int segv_call(const char *how, int code)
+{
+	static siginfo_t si;
+	static ucontext_t uc;
+	uintptr_t lib1_data = where(1, KIND_DATA);
+
+	si.si_signo = SIGSEGV;
+	si.si_code = code;
+	printf("segv-call: app calls the SIGSEGV handler (%s) with si_code %d\n", how, code);
+	fflush(stdout);
+	if (!strcmp(how, "entry"))
+		flexos__mpk_segv_entry(SIGSEGV, &si, &uc);
+	else
+		flexos__mpk_on_segv(SIGSEGV, &si, &uc, 0);
+	return after_forged_entry("segv-call", lib1_data);
+}
+
+/*
+ * app jumps to the gate's violation path with eax = 0 (every key) and an
+ * id of lib1, with its own stack: the path must take none of that and end
+ * the image with the violation report.
+ */
+static int violation_call(void)
+{
+	uintptr_t lib1_data = where(1, KIND_DATA);
+
+	printf("violation-call: app calls the gate's violation path with PKRU 0\n");
+	fflush(stdout);
+	__asm__ volatile("movl $1, %%r10d\n\t"
+			 "xorl %%eax, %%eax\n\t"
+			 "call *%0"
+			 :
+			 : "r"(flexos__mpk_violation_entry)
+			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "rbx",
+			   "r12", "r13", "r14", "r15", "memory");
+	return after_forged_entry("violation-call", lib1_data);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -558,6 +627,10 @@ int main(int argc, char **argv)
 		return stdio_test();
 	if (argc == 3 && !strcmp(argv[1], "--forge"))
 		return forge(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "--segv-call"))
+		return segv_call(argv[2], atoi(argv[3]));
+	if (argc == 2 && !strcmp(argv[1], "--violation-call"))
+		return violation_call();
 	if (argc == 5) {
 		int w = !strcmp(argv[4], "write");
 		if (!w && strcmp(argv[4], "read"))
@@ -570,6 +643,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: attack --matrix [shared] | --threads | --nested | --printf | "
 			"--stackptr | --count [shared|newlib|carry] | "
 			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit | "
+			"--segv-call entry|c CODE | --violation-call | "
 			"A B KIND read|write\n");
 	return 2;
 }

@@ -33,6 +33,12 @@ $b/tests/mpk/attack-shared --threads
 --expect-status=134 $b/tests/mpk/attack-shared --forge shared-entry
 --expect-status=134 $b/tests/mpk/attack-shared --forge shared-exit
 $b/tests/mpk/attack-shared --count shared
+--expect-status=123 $b/tests/mpk/attack --segv-call entry 1
+--expect-status=123 $b/tests/mpk/attack --segv-call entry 4
+--expect-status=139 $b/tests/mpk/attack --segv-call c 1
+--expect-status=123 $b/tests/mpk/attack --segv-call c 4
+--expect-status=134 $b/tests/mpk/attack --violation-call
+--expect-status=123 $b/tests/mpk/attack-shared --segv-call entry 1
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -79,6 +85,27 @@ check_vm 18 "threads: ok" "shared stacks: 4 threads x 101000 gates"
 check_vm 19 "something jumped into the middle of a gate" "shared stacks: forged gate entry stopped"
 check_vm 20 "something jumped into the middle of a gate" "shared stacks: forged gate exit stopped"
 check_vm 21 "so 39 besides the WRPKRUs" "shared stacks: gate path length"
+
+# The report path, called by a compartment instead of entered (issue 17):
+# a report and the end of the image, never a return with more keys.
+# no_vm N TEXT WHAT: the output of command N lacks TEXT.
+no_vm() {
+	! vm_output "$1" | grep -qF -- "$2" || fail "'$2' in the output of command $1"
+	pass "$3"
+}
+check_vm 22 "not entered by the kernel: a compartment forged a fault" "handler entry called with si_code 1 (not SEGV_PKUERR): reported"
+no_vm 22 "FAIL" "handler entry called with si_code 1: never returns"
+check_vm 23 "not entered by the kernel: a compartment forged a fault" "handler entry called with a forged SEGV_PKUERR: reported"
+no_vm 23 "FAIL" "handler entry called with a forged SEGV_PKUERR: never returns"
+check_vm 24 "not a protection-key fault; the default action" "handler's C part called with si_code 1: the default action, no return"
+no_vm 24 "FAIL" "handler's C part called with si_code 1: never returns"
+no_vm 25 "FAIL" "handler's C part called with a forged SEGV_PKUERR: never returns"
+check_vm 26 "something jumped into the middle of a gate" "gate's violation path called with PKRU 0: reported"
+no_vm 26 "FAIL" "gate's violation path called with PKRU 0: never returns"
+check_vm 27 "not entered by the kernel: a compartment forged a fault" "shared stacks: handler entry called: reported"
+# The report's backtrace walks from the handler through the signal frame
+# into the code that faulted (the report runs on its own stack).
+check_vm 12 "hello-mpk(+0x" "hello --attack: the backtrace reaches the image's code"
 
 # The isolated hello prints what the unisolated one prints, backend aside.
 norm() { sed 's/backend [a-z-]*,/backend X,/'; }
