@@ -19,7 +19,6 @@
 
 #include "common.h"
 #include "mpk.h"
-#include "runtime.h"
 
 #ifndef SEGV_PKUERR
 #define SEGV_PKUERR 4
@@ -160,6 +159,11 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 
 	if (kind == MPK_REPORT_VIOLATION)
 		flexos__mpk_gate_violation(a, b);
+	if (kind == MPK_REPORT_ENTRY)
+		flexos__abort("gate: compartment %lu was asked for entry %lu, which is not one of "
+			      "its entries in the image's table (%u entries); a compartment forged "
+			      "a gate call",
+			      (unsigned long)b, (unsigned long)a, flexos__image.nentries);
 	/*
 	 * Not the kernel: the PKRU found (read before anything else, and
 	 * only a gate's checked WRPKRU writes one) names the caller.
@@ -234,8 +238,6 @@ static int report_init(void)
 	pkru &= ~(3u << (2 * flexos__mpk_shared_key));
 	pkru &= ~(3u << (2 * ro->gate_key));
 	ro->report_pkru = pkru;
-	for (uint32_t id = 0; id < flexos__mpk_ncomp && id < MPK_SLOTS; id++)
-		ro->newlib_fini[id] = flexos__newlib_fini_of(id);
 	return 0;
 }
 

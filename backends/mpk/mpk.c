@@ -21,6 +21,7 @@
 
 #include "common.h"
 #include "mpk.h"
+#include "runtime.h"
 
 __thread struct mpk_thread flexos__mpk_thread;
 
@@ -314,7 +315,7 @@ static int mpk_init(const struct flexos_runtime *rt)
 				    img->ncompartments);
 		flexos__mpk_keys[id] = key;
 	}
-	for (uint32_t id = 0; id < 1024; id++)
+	for (uint32_t id = 0; id < MPK_PKRU_FINI / 4; id++)
 		flexos__mpk_pkru[id] =
 		    id < img->ncompartments
 			? pkru_of(flexos__mpk_keys[id], img->compartments[id].flags)
@@ -361,7 +362,12 @@ static int mpk_init(const struct flexos_runtime *rt)
 	}
 	if (rt->nshlib_regions && atexit(release_shlib_data))
 		return -ENOMEM;
-	if (pkey_mprotect(flexos__mpk_pkru, sizeof(flexos__mpk_pkru), PROT_READ,
+	for (uint32_t id = 0; id < img->ncompartments && id < MPK_SLOTS; id++) {
+		void (*fini)(void) = flexos__newlib_fini_of(id);
+		memcpy((char *)flexos__mpk_pkru + MPK_PKRU_FINI + 8 * id, &fini, sizeof(fini));
+	}
+	/* Read-only once main's start is on it too (mpk_run_main). */
+	if (pkey_mprotect(flexos__mpk_pkru, sizeof(flexos__mpk_pkru), PROT_READ | PROT_WRITE,
 			  flexos__mpk_shared_key))
 		return -errno;
 	/* Newlib compartments deny key 0: what they share needs the shared key. */
@@ -382,24 +388,29 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 {
 	uint32_t def = runtime->image->default_id;
 	struct mpk_thread *t = flexos__mpk_self();
+	struct mpk_main m = {main_fn, argv, envp, 0, (uint32_t)argc, def};
 
 	if (flexos__mpk_shared_stacks()) {
 		/* main stays on the process's stack, key 0 like every stack. */
-		t->cur = def;
-		flexos__mpk_enter(def);
-		return main_fn(argc, argv, envp);
+		m.stack = ((uintptr_t)__builtin_frame_address(0) - 4096) & ~(uintptr_t)15;
+	} else {
+		char *top = map_stack(MPK_MAIN_STACK_SIZE, (int)def);
+		if (!top)
+			flexos__die(FLEXOS_EXIT_SETUP,
+				    "cannot allocate main's stack in compartment "
+				    "'%s': %s",
+				    runtime->image->compartments[def].name, strerror(errno));
+		t->stack_lo[def] = (uintptr_t)top - MPK_MAIN_STACK_SIZE;
+		t->stack_hi[def] = (uintptr_t)top;
+		m.stack = (uintptr_t)top - MPK_STACK_HEADROOM;
 	}
-	char *top = map_stack(MPK_MAIN_STACK_SIZE, (int)def);
-
-	if (!top)
-		flexos__die(FLEXOS_EXIT_SETUP,
-			    "cannot allocate main's stack in compartment "
-			    "'%s': %s",
-			    runtime->image->compartments[def].name, strerror(errno));
-	t->stack_lo[def] = (uintptr_t)top - MPK_MAIN_STACK_SIZE;
-	t->stack_hi[def] = (uintptr_t)top;
 	t->cur = def;
-	return flexos__mpk_run_on(main_fn, argc, argv, envp, top - MPK_STACK_HEADROOM, def);
+	memcpy((char *)flexos__mpk_pkru + MPK_PKRU_MAIN, &m, sizeof(m));
+	if (pkey_mprotect(flexos__mpk_pkru, sizeof(flexos__mpk_pkru), PROT_READ,
+			  flexos__mpk_shared_key))
+		flexos__die(FLEXOS_EXIT_SETUP, "cannot make the PKRU table read-only: %s",
+			    strerror(errno));
+	flexos__mpk_start_main();
 }
 
 static int mpk_current(void)
