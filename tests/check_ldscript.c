@@ -148,7 +148,7 @@ START_TEST(test_stub_only_for_crossing_gates)
 	/* No prototype: the conservative 64 bytes (8 eightbytes) of stack arguments. */
 	ck_assert_contains(s, "__flexos_gate__libz__deflate:\n"
 			      "\tmovq deflate@GOTPCREL(%rip), %r11\n"
-			      "\tmovl $0x801, %r10d\n"
+			      "\tmovabsq $0x801, %r10\n"
 			      "\tjmp flexos__backend_gate\n");
 	ck_assert_ptr_null(strstr(s, "__flexos_gate__libz__crc32"));
 	free(s);
@@ -162,7 +162,7 @@ START_TEST(test_shared_stack_images_use_the_shared_gate)
 	comps[1].stack = FLC_STACK_SHARED;
 	char *s = written(flx_write_table);
 	comps[0].stack = FLC_STACK_PRIVATE;
-	ck_assert_contains(s, "\tmovl $0x801, %r10d\n"
+	ck_assert_contains(s, "\tmovabsq $0x801, %r10\n"
 			      "\tjmp flexos__backend_gate_shared_stacks\n");
 	ck_assert_ptr_null(strstr(s, "jmp flexos__backend_gate\n"));
 	free(s);
@@ -182,21 +182,42 @@ START_TEST(test_stub_carries_what_the_prototype_says)
 {
 	/* Registers only: %r10 is the id alone, the gates' fast path. */
 	char *s = stub_with((struct flx_proto){.source = FLX_PROTO_DWARF});
-	ck_assert_contains(s, "\tmovl $0x1, %r10d\n\tjmp flexos__backend_gate\n");
+	ck_assert_contains(s, "\tmovabsq $0x1, %r10\n\tjmp flexos__backend_gate\n");
 	free(s);
 	/* 16 bytes of stack arguments (2 eightbytes), a 20-byte sret result (3). */
 	s = stub_with(
 	    (struct flx_proto){.source = FLX_PROTO_HEADER, .stack_bytes = 16, .sret_size = 20});
-	ck_assert_contains(s, "\tmovl $0x30201, %r10d\n");
+	ck_assert_contains(s, "\tmovabsq $0x30201, %r10\n");
 	free(s);
 	/* Variadic: proto.c counts the window beyond the named arguments. */
 	s = stub_with(
 	    (struct flx_proto){.source = FLX_PROTO_DWARF, .variadic = true, .stack_bytes = 72});
-	ck_assert_contains(s, "\tmovl $0x901, %r10d\n");
+	ck_assert_contains(s, "\tmovabsq $0x901, %r10\n");
 	free(s);
 	/* A prototype read as "assumed" but with numbers: taken as given. */
 	s = stub_with((struct flx_proto){.source = FLX_PROTO_ASSUMED, .stack_bytes = 128});
-	ck_assert_contains(s, "\tmovl $0x1001, %r10d\n");
+	ck_assert_contains(s, "\tmovabsq $0x1001, %r10\n");
+	free(s);
+}
+END_TEST
+
+START_TEST(test_stub_passes_its_entry_index)
+{
+	/* Every crossing gate is an entry, in plan order: crc32 crossing too is entry 1. */
+	gates[1].direct = false;
+	char *s = written(flx_write_table);
+	gates[1].direct = true;
+	ck_assert_contains(s, "__flexos_gate__libz__deflate:\n"
+			      "\tmovq deflate@GOTPCREL(%rip), %r11\n"
+			      "\tmovabsq $0x801, %r10\n");
+	ck_assert_contains(s, "__flexos_gate__libz__crc32:\n"
+			      "\tmovq crc32@GOTPCREL(%rip), %r11\n"
+			      "\tmovabsq $0x100000801, %r10\n");
+	/* The entry table in the same order: deflate, then crc32. */
+	const char *d = strstr(s, "\t.quad deflate\n"), *c = strstr(s, "\t.quad crc32\n");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(d < c);
 	free(s);
 }
 END_TEST
@@ -236,6 +257,7 @@ Suite *ldscript_suite(void)
 	tcase_add_test(tc, test_stub_only_for_crossing_gates);
 	tcase_add_test(tc, test_shared_stack_images_use_the_shared_gate);
 	tcase_add_test(tc, test_stub_carries_what_the_prototype_says);
+	tcase_add_test(tc, test_stub_passes_its_entry_index);
 	tcase_add_test(tc, test_gates_that_cannot_carry_are_refused);
 	suite_add_tcase(s, tc);
 	return s;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <execinfo.h>
 #include <signal.h>
+#include <stdnoreturn.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -53,23 +54,47 @@ static int64_t frame_pkru(const ucontext_t *uc)
 	return v;
 }
 
-void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx)
+/*
+ * A SIGSEGV that is not a protection-key fault (a NULL pointer, a signal
+ * sent with kill): the default action, a core dump and status 139, as
+ * without the backend. Never back to the code that faulted.
+ */
+static noreturn void default_action(int sig, const siginfo_t *si, int running)
+{
+	struct flexos__out o = {.n = 0};
+	sigset_t set;
+
+	flexos__out_str(&o, "flexos: ");
+	flexos__out_signal(&o, sig);
+	flexos__out_str(&o, " (si_code ");
+	flexos__out_int(&o, si->si_code);
+	flexos__out_str(&o, ", address ");
+	flexos__out_num(&o, (uintptr_t)si->si_addr, 16);
+	flexos__out_str(&o, ") in compartment '");
+	flexos__out_str(&o, flexos__comp_name(running));
+	flexos__out_str(&o, "': not a protection-key fault; the default action\n");
+	flexos__out_flush(&o);
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 {
 	ucontext_t *uc = ctx;
 	struct flexos__out o = {.n = 0};
-
-	if (si->si_code != SEGV_PKUERR) {
-		/* Not ours: the default action, on the same fault or signal. */
-		signal(SIGSEGV, SIG_DFL);
-		if (si->si_code <= 0)
-			raise(sig);
-		return;
-	}
-
 	struct mpk_thread *t = &flexos__mpk_thread;
+	int running = t->ready ? (int)(t->cur & (MPK_SLOTS - 1)) : -1;
+
+	(void)entry_pkru;
+	if (si->si_code != SEGV_PKUERR)
+		default_action(sig, si, running);
+
 	uintptr_t addr = (uintptr_t)si->si_addr;
 	int write_access = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
-	int running = t->ready ? (int)t->cur : -1;
 	const char *area;
 	int owner = flexos__owner(addr, &area);
 	int64_t pkru = frame_pkru(uc);
@@ -90,14 +115,14 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx)
 	flexos__out_str(&o, "' (id ");
 	flexos__out_num(&o, (uint64_t)(running < 0 ? 0 : running), 10);
 	flexos__out_str(&o, ", key ");
-	flexos__out_num(&o, (uint64_t)(running < 0 ? 0 : flexos__mpk_keys[running & 15]), 10);
+	flexos__out_num(&o, (uint64_t)(running < 0 ? 0 : flexos__mpk_keys[running]), 10);
 	flexos__out_str(&o, "), page key ");
 	flexos__out_num(&o, si->si_pkey, 10);
 	flexos__out_str(&o, ", PKRU ");
 	if (pkru >= 0)
 		flexos__out_num(&o, (uint64_t)pkru, 16);
 	else if (running >= 0) {
-		flexos__out_num(&o, flexos__mpk_pkru[running & 15], 16);
+		flexos__out_num(&o, flexos__mpk_pkru[running], 16);
 		flexos__out_str(&o, " (expected)");
 	}
 	flexos__out_str(
@@ -106,18 +131,53 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx)
 	flexos__out_flush(&o);
 
 	/*
-	 * The unwinder reads the faulting compartment's stack: take its
-	 * rights. In images with newlib compartments the handler already has
-	 * every key (flexos__mpk_segv_entry), and a newlib compartment's
-	 * rights would deny the unwinder's own key-0 data.
+	 * The report's PKRU reads every compartment's memory (gate.S), so the
+	 * unwinder can walk the faulting stack; it runs on the report stack,
+	 * which no compartment can write, and the code it walks is never
+	 * returned to.
 	 */
-	if (running >= 0 && !flexos__mpk_shared_key)
-		flexos__mpk_enter((uint64_t)running);
 	void *frames[BACKTRACE_MAX];
 	int n = backtrace(frames, BACKTRACE_MAX);
 	/* Frame 0 is this handler. */
 	if (n > 1)
 		backtrace_symbols_fd(frames + 1, n - 1, STDERR_FILENO);
+	_exit(FLEXOS_EXIT_FAULT);
+}
+
+/* The compartment whose PKRU is pkru, or -1. */
+static int compartment_of(uint32_t pkru)
+{
+	for (uint32_t id = 0; id < flexos__mpk_ncomp && id < MPK_SLOTS; id++)
+		if (flexos__mpk_pkru[id] == pkru)
+			return (int)id;
+	return -1;
+}
+
+void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pkru)
+{
+	struct flexos__out o = {.n = 0};
+
+	if (kind == MPK_REPORT_VIOLATION)
+		flexos__mpk_gate_violation(a, b);
+	if (kind == MPK_REPORT_ENTRY)
+		flexos__abort("gate: compartment %lu was asked for entry %lu, which is not one of "
+			      "its entries in the image's table (%u entries); a compartment forged "
+			      "a gate call",
+			      (unsigned long)b, (unsigned long)a, flexos__image.nentries);
+	/*
+	 * Not the kernel: the PKRU found (read before anything else, and
+	 * only a gate's checked WRPKRU writes one) names the caller.
+	 */
+	(void)b;
+	flexos__out_str(&o, "flexos: the SIGSEGV handler was called (signal ");
+	flexos__out_int(&o, (int64_t)a);
+	flexos__out_str(&o, ", PKRU ");
+	flexos__out_num(&o, entry_pkru, 16);
+	flexos__out_str(&o, ": compartment '");
+	flexos__out_str(&o, flexos__comp_name(compartment_of(entry_pkru)));
+	flexos__out_str(&o, "'), not entered by the kernel: a compartment forged a fault; "
+			    "the image ends\n");
+	flexos__out_flush(&o);
 	_exit(FLEXOS_EXIT_FAULT);
 }
 
@@ -148,6 +208,39 @@ int flexos__mpk_altstack(struct mpk_thread *t)
 	return 0;
 }
 
+/*
+ * The report path's stack and PKRU (gate.S: .Lreport): a key of its own
+ * that no compartment's PKRU opens, if one is left (else key 0, which
+ * every compartment but a newlib one can write: docs/threat-model.md).
+ */
+static int report_init(void)
+{
+	struct mpk_ro *ro = &flexos__mpk_ro.ro;
+	long page = sysconf(_SC_PAGESIZE);
+	int key = pkey_alloc(0, 0);
+
+	ro->gate_key = key > 0 ? (uint32_t)key : 0;
+	char *base = mmap(NULL, MPK_REPORT_STACK_SIZE + (size_t)page, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	if (mprotect(base, (size_t)page, PROT_NONE) ||
+	    pkey_mprotect(base + page, MPK_REPORT_STACK_SIZE, PROT_READ | PROT_WRITE,
+			  (int)ro->gate_key))
+		return -errno;
+	ro->lock = (uintptr_t)(base + page);
+	ro->report_stack = (uintptr_t)(base + page + MPK_REPORT_STACK_SIZE);
+	/* Every compartment's key read-only (the unwinder), key 0, the shared and gate keys. */
+	uint32_t pkru = MPK_PKRU_KEY0_ONLY;
+	for (uint32_t id = 0; id < flexos__mpk_ncomp && id < MPK_SLOTS; id++)
+		pkru = (pkru & ~(3u << (2 * flexos__mpk_keys[id]))) |
+		       (2u << (2 * flexos__mpk_keys[id]));
+	pkru &= ~(3u << (2 * flexos__mpk_shared_key));
+	pkru &= ~(3u << (2 * ro->gate_key));
+	ro->report_pkru = pkru;
+	return 0;
+}
+
 int flexos__mpk_fault_init(const struct flexos_runtime *rt)
 {
 	struct sigaction sa;
@@ -161,9 +254,16 @@ int flexos__mpk_fault_init(const struct flexos_runtime *rt)
 	/* The first backtrace() loads libgcc_s: do it now, not in the handler. */
 	backtrace(frames, 2);
 
+	int err = report_init();
+	if (err)
+		return err;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = flexos__mpk_shared_key ? flexos__mpk_segv_entry : flexos__mpk_on_segv;
+	sa.sa_sigaction = flexos__mpk_segv_entry;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGSEGV, &sa, NULL) ? -errno : 0;
+	if (sigaction(SIGSEGV, &sa, NULL) || sigaction(SIGSEGV, NULL, &sa))
+		return -errno;
+	/* The restorer glibc gave the kernel: the report's copy of the frame returns there. */
+	flexos__mpk_ro.ro.restorer = (uintptr_t)sa.sa_restorer;
+	return mprotect(&flexos__mpk_ro, sizeof(flexos__mpk_ro), PROT_READ) ? -errno : 0;
 }

@@ -1,6 +1,6 @@
 /*
  * The intel-mpk gate: the only code of the image that writes PKRU (with
- * flexos__mpk_enter and flexos__mpk_run_on below).
+ * the report path, flexos__mpk_enter and flexos__mpk_start_main below).
  *
  * Entry (from a stub of flexos-link, contract in <flexos/backend.h>):
  * %r11 = callee, %r10 = callee's compartment id (and, above bit 7, what
@@ -30,6 +30,8 @@
  * flexos__backend_gate_newlib the gate of images whose newlib
  * compartments run without key 0.
  */
+#include <sys/syscall.h>
+
 #include <flexos/backend.h>
 
 #include "mpk.h"
@@ -37,6 +39,31 @@
 #define WRPKRU .byte 0x0f, 0x01, 0xef
 #define RDPKRU .byte 0x0f, 0x01, 0xee
 #define T(off) %fs:flexos__mpk_thread@tpoff + (off)
+
+/*
+ * Unwind information across the stack switch (DWARF expressions, which
+ * .cfi has no directive for): the gate keeps the caller's stack pointer
+ * on the callee's side, so that backtrace(), the fault report and gdb
+ * walk from the callee through the gate into the caller.
+ * CFA_DEREF_RSP off: CFA = *(rsp + off) + 8 (the caller's return address
+ * sits at its saved stack pointer). CFA_DEREF_RBX off, add: CFA =
+ * *(rbx + off) + add. RBX_AT_RBX off: the caller's rbx is at rbx + off.
+ */
+#define DW_CFA_def_cfa_expression 0x0f
+#define DW_CFA_expression 0x10
+#define DW_OP_breg3 0x73
+#define DW_OP_breg7 0x77
+#define DW_OP_deref 0x06
+#define DW_OP_plus_uconst 0x23
+.macro CFA_DEREF_RSP off
+	.cfi_escape DW_CFA_def_cfa_expression, 5, DW_OP_breg7, \off, DW_OP_deref, DW_OP_plus_uconst, 8
+.endm
+.macro CFA_DEREF_RBX off, add
+	.cfi_escape DW_CFA_def_cfa_expression, 5, DW_OP_breg3, \off, DW_OP_deref, DW_OP_plus_uconst, \add
+.endm
+.macro RBX_AT_RBX off
+	.cfi_escape DW_CFA_expression, 3, 2, DW_OP_breg3, \off
+.endm
 
 /*
  * Writes the PKRU of compartment %r10 from this thread's copy of the table,
@@ -56,6 +83,39 @@
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	cmpl	(%rdx,%r10,4), %eax
 	jne	.Lviolation
+.endm
+
+/*
+ * Right after SWITCH_PKRU's check on the way into a compartment (%r10 its
+ * id, %rdx = flexos__mpk_pkru): %r11, the entry index the stub passed
+ * (<flexos/backend.h>), must name an entry of the image's read-only
+ * table whose compartment is %r10; %r11 becomes that entry's function.
+ * The stub's callee address is never called: a jump to the WRPKRU with a
+ * forged %r11 reaches only an entry of the compartment whose PKRU it
+ * got. Clobbers rdx.
+ */
+.macro CHECK_ENTRY bad_index
+	movl	%r11d, %r11d
+	cmpl	flexos__image+MPK_IMAGE_NENTRIES(%rip), %r11d
+	jae	\bad_index
+	leaq	(%r11,%r11,2), %rdx
+	shlq	$3, %rdx
+	addq	flexos__image+MPK_IMAGE_ENTRIES(%rip), %rdx
+	cmpl	8(%rdx), %r10d
+	jne	.Lbad_entry
+	movq	(%rdx), %r11
+.endm
+
+/* The entry index of the stub's %r10, in %r11. */
+.macro ENTRY_INDEX
+	movq	%r10, %r11
+	shrq	$FLEXOS_GATE_ENTRY_SHIFT, %r11
+.endm
+
+/* Back from ENTRY_INDEX on a slow path: %r10 as the stub made it. */
+.macro STUB_R10
+	shlq	$FLEXOS_GATE_ENTRY_SHIFT, %r11
+	orq	%r11, %r10
 .endm
 
 /*
@@ -82,6 +142,7 @@
 	movdqu	%xmm5, 80(%rsp)
 	movdqu	%xmm6, 96(%rsp)
 	movdqu	%xmm7, 112(%rsp)
+	.cfi_adjust_cfa_offset 200
 .endm
 
 .macro RESTORE_GATE_REGS
@@ -103,6 +164,7 @@
 	popq	%rdx
 	popq	%rsi
 	popq	%rdi
+	.cfi_adjust_cfa_offset -200
 .endm
 
 /*
@@ -184,15 +246,22 @@
 	movq	%xmm8, %rax
 	pushq	%rax				/* the caller's sret pointer */
 	pushq	%r9
+	.cfi_adjust_cfa_offset 16
 	movq	T(MPK_T_CUR), %rdi		/* the caller's id */
 	movq	%rsp, T(MPK_T_SP)(,%rdi,8)
+	movq	%rsp, %rsi			/* for unwinders */
 	movq	T(MPK_T_SP)(,%r10,8), %rsp
 	movq	%r10, T(MPK_T_CUR)
 	SWITCH_PKRU \entry_checked
+	CHECK_ENTRY .Lbad_entry
+	pushq	%rsi				/* (padding: a call needs rsp = 0 mod 16) */
+	pushq	%rsi
 	pushq	%rdi
 	pushq	%rbx
 	pushq	%r9
 	movq	%rsp, %rbx
+	CFA_DEREF_RBX 24, 24
+	RBX_AT_RBX 8
 	movl	%r9d, %ecx			/* the sret buffer, on the callee's side */
 	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
 	movzbl	%cl, %ecx
@@ -242,13 +311,18 @@
 	addq	$8, %rsp
 	popq	%rbx
 	popq	%r10				/* caller's id */
+	popq	%rsi
+	popq	%rsi
 	movq	T(MPK_T_CUR), %r11		/* callee's id */
 	movq	%rsp, T(MPK_T_SP)(,%r11,8)
 	movq	%r10, T(MPK_T_CUR)
 	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* back on the caller's stack */
+	.cfi_def_cfa %rsp, 24
+	.cfi_restore %rbx
 	SWITCH_PKRU \exit_checked
 	popq	%rcx				/* the carry */
 	popq	%rdi				/* the caller's sret pointer */
+	.cfi_adjust_cfa_offset -16
 	movq	%xmm14, %rax
 	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
 	movzbl	%cl, %ecx
@@ -286,8 +360,11 @@
 	.balign	64
 flexos__backend_gate:
 flexos__backend_gate_int:
-	cmpq	$FLEXOS_GATE_ID_MASK, %r10	/* stack arguments or sret: */
-	ja	.Lcarry				/* the carry path */
+	.cfi_startproc
+	ENTRY_INDEX
+	testl	$FLEXOS_GATE_CARRY_BITS, %r10d	/* stack arguments or sret: */
+	jnz	.Lcarry				/* the carry path */
+	movzbl	%r10b, %r10d			/* the callee's id */
 	movq	%rax, %xmm13			/* %al: vector registers of a variadic call */
 	movq	T(MPK_T_CUR), %rax		/* caller's id */
 	movq	%rsp, T(MPK_T_SP)(,%rax,8)	/* sp[caller] = caller's stack */
@@ -297,7 +374,12 @@ flexos__backend_gate_int:
 	movq	%rdx, %xmm14			/* WRPKRU needs ecx = edx = 0 */
 	movq	%rcx, %xmm15
 	SWITCH_PKRU flexos__mpk_gate_entry_checked		/* what the forged-gate test jumps to */
-	pushq	T(MPK_T_CUR)			/* the caller's id, for the way back */
+	CHECK_ENTRY .Lbad_entry
+	movq	T(MPK_T_CUR), %rax
+	pushq	T(MPK_T_SP)(,%rax,8)		/* the caller's stack pointer, for unwinders */
+	pushq	%rax				/* (padding: a call needs rsp = 0 mod 16) */
+	pushq	%rax				/* the caller's id, for the way back */
+	CFA_DEREF_RSP 16
 	movq	%r10, T(MPK_T_CUR)
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
@@ -307,11 +389,13 @@ flexos__backend_gate_int:
 	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
 	movq	%rdx, %xmm15
 	popq	%r10				/* caller's id */
+	addq	$16, %rsp
 	movq	T(MPK_T_CUR), %r11		/* callee's id */
 	movq	%rsp, T(MPK_T_SP)(,%r11,8)	/* its stack is back where it was */
 	SWITCH_PKRU flexos__mpk_gate_exit_checked
 	movq	%r10, T(MPK_T_CUR)
 	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* back on the caller's stack */
+	.cfi_def_cfa %rsp, 8
 	RETURN_RESULT
 
 .Lcarry:
@@ -322,6 +406,7 @@ flexos__backend_gate_int:
 .Lslow:
 	movq	T(MPK_T_SP)(,%rax,8), %rsp
 	movq	%xmm13, %rax
+	STUB_R10
 .Lslow_here:
 	SAVE_GATE_REGS
 	movzbl	%r10b, %edi
@@ -330,21 +415,26 @@ flexos__backend_gate_int:
 	jmp	flexos__backend_gate
 
 	/* The PKRU written is not the one of the compartment named: someone
-	 * jumped into the gate. Move to this thread's signal stack, with a
-	 * PKRU that reaches it (every key: it has the shared key in images
-	 * with newlib compartments), and report; nothing returns from there. */
+	 * jumped into the gate. The report path takes it from here with
+	 * nothing but registers: it never returns. */
+	/* A PKRU that the table says, but no entry of that compartment. */
+.Lbad_entry:
+	movl	%eax, %ebx
+	movq	%r11, %r13
+	movq	%r10, %r14
+	movl	$MPK_REPORT_ENTRY, %r12d
+	jmp	.Lreport
+
 .Lviolation:
-	movl	%eax, %esi
-	xorl	%eax, %eax
-	xorl	%ecx, %ecx
-	xorl	%edx, %edx
-	WRPKRU
-	movq	%r10, %rdi
-	xchgq	%rdi, %rsi			/* (written, id) */
-	movq	T(MPK_T_ALTSTACK), %rsp
-	addq	$MPK_ALTSTACK_SIZE, %rsp
-	call	flexos__mpk_gate_violation
-	ud2
+	.globl	flexos__mpk_violation_entry
+	.hidden	flexos__mpk_violation_entry
+flexos__mpk_violation_entry:
+	movl	%eax, %ebx			/* the PKRU written */
+	movl	%eax, %r13d
+	movq	%r10, %r14
+	movl	$MPK_REPORT_VIOLATION, %r12d
+	jmp	.Lreport
+	.cfi_endproc
 	.size	flexos__backend_gate, .-flexos__backend_gate
 	.size	flexos__backend_gate_int, .-flexos__backend_gate_int
 
@@ -369,15 +459,20 @@ flexos__backend_gate_int:
 	.type	flexos__backend_gate_shared_stacks, @function
 	.balign	64
 flexos__backend_gate_shared_stacks:
+	.cfi_startproc
 	cmpq	$0, T(MPK_T_READY)		/* a new thread: set it up first */
 	je	.Lshared_init
-	cmpq	$FLEXOS_GATE_ID_MASK, %r10	/* stack arguments or sret */
-	ja	.Lshared_carry
+	ENTRY_INDEX
+	testl	$FLEXOS_GATE_CARRY_BITS, %r10d	/* stack arguments or sret */
+	jnz	.Lshared_carry
+	movzbl	%r10b, %r10d
 	movq	%rdx, %xmm14			/* WRPKRU needs ecx = edx = 0 */
 	movq	%rcx, %xmm15
 	movq	%rax, %xmm13			/* and eax */
 	pushq	T(MPK_T_CUR)			/* the caller's id, for the way back */
+	.cfi_adjust_cfa_offset 8
 	SWITCH_PKRU flexos__mpk_gate_shared_entry_checked
+	CHECK_ENTRY .Lbad_entry
 	movq	%r10, T(MPK_T_CUR)
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
@@ -387,6 +482,7 @@ flexos__backend_gate_shared_stacks:
 	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
 	movq	%rdx, %xmm15
 	popq	%r10				/* caller's id */
+	.cfi_adjust_cfa_offset -8
 	SWITCH_PKRU flexos__mpk_gate_shared_exit_checked
 	movq	%r10, T(MPK_T_CUR)
 	xorl	%r11d, %r11d			/* r10 holds an id; r11 is cleared too */
@@ -409,6 +505,8 @@ flexos__backend_gate_shared_stacks:
 	pushq	T(MPK_T_CUR)
 	subq	$8, %rsp
 	movq	%rsp, %rbx
+	.cfi_def_cfa %rbx, 48
+	.cfi_offset %rbx, -16
 	movl	%r10d, %ecx			/* the sret buffer */
 	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
 	movzbl	%cl, %ecx
@@ -430,6 +528,7 @@ flexos__backend_gate_shared_stacks:
 	rep movsq
 	movzbl	%r10b, %r10d
 	SWITCH_PKRU flexos__mpk_gate_shared_carry_entry_checked
+	CHECK_ENTRY .Lbad_entry
 	movq	%r10, T(MPK_T_CUR)
 	movq	%xmm8, %rdi
 	movq	%xmm9, %rsi
@@ -458,6 +557,8 @@ flexos__backend_gate_shared_stacks:
 	rep movsq
 2:	leaq	40(%rbx), %rsp
 	movq	32(%rbx), %rbx
+	.cfi_def_cfa %rsp, 8
+	.cfi_restore %rbx
 	xorl	%r11d, %r11d
 	movq	%xmm15, %rdx
 	xorl	%esi, %esi
@@ -472,6 +573,7 @@ flexos__backend_gate_shared_stacks:
 	call	flexos__mpk_self
 	RESTORE_GATE_REGS
 	jmp	flexos__backend_gate_shared_stacks
+	.cfi_endproc
 	.size	flexos__backend_gate_shared_stacks, .-flexos__backend_gate_shared_stacks
 
 /*
@@ -498,22 +600,32 @@ flexos__backend_gate_shared_stacks:
 	.type	flexos__backend_gate_newlib, @function
 	.balign	64
 flexos__backend_gate_newlib:
-	cmpq	$FLEXOS_GATE_ID_MASK, %r10	/* stack arguments or sret */
-	ja	.Lnewlib_carry
+	.cfi_startproc
+	ENTRY_INDEX
+	testl	$FLEXOS_GATE_CARRY_BITS, %r10d	/* stack arguments or sret */
+	jnz	.Lnewlib_carry
+	movzbl	%r10b, %r10d
 	movq	%rdx, %xmm14			/* RDPKRU and WRPKRU need ecx, edx */
 	movq	%rcx, %xmm15
 	movq	%rax, %xmm12			/* and eax */
 	OPEN_KEY0
 	movq	T(MPK_T_CUR), %rax		/* caller's id */
 	movq	%rsp, T(MPK_T_SP)(,%rax,8)	/* sp[caller] = caller's stack */
+	movq	%rsp, %xmm11			/* and for unwinders, on the callee's side */
 	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* the callee's stack of this thread */
 	testq	%rsp, %rsp
 	jz	.Lnewlib_slow
 	movq	%rax, %xmm13			/* the caller's id, pushed once on the callee's side */
 	movq	%r10, T(MPK_T_CUR)
 	SWITCH_PKRU flexos__mpk_gate_newlib_entry_checked
-	movq	%xmm13, %rax
+	CHECK_ENTRY .Lnewlib_runtime
+.Lnewlib_call:
+	movq	%xmm11, %rax
 	pushq	%rax
+	movq	%xmm13, %rax
+	pushq	%rax				/* (padding: a call needs rsp = 0 mod 16) */
+	pushq	%rax
+	CFA_DEREF_RSP 16
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
 	movq	%xmm12, %rax
@@ -522,13 +634,28 @@ flexos__backend_gate_newlib:
 	movq	%rax, %xmm14			/* the result */
 	movq	%rdx, %xmm15
 	popq	%r10				/* caller's id, from the callee's stack */
+	addq	$16, %rsp
 	OPEN_KEY0
 	movq	T(MPK_T_CUR), %r11		/* callee's id */
 	movq	%rsp, T(MPK_T_SP)(,%r11,8)	/* its stack is back where it was */
 	movq	%r10, T(MPK_T_CUR)
 	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* back on the caller's stack */
+	.cfi_def_cfa %rsp, 8
 	SWITCH_PKRU flexos__mpk_gate_newlib_exit_checked
 	RETURN_RESULT
+
+	/*
+	 * No entry of the table: the runtime's own crossing (flexos__call_in),
+	 * whose function flexos__mpk_init copied next to the PKRU table (which
+	 * a newlib compartment may read), or a forged index.
+	 */
+.Lnewlib_runtime:
+	cmpl	$FLEXOS_GATE_ENTRY_RUNTIME, %r11d
+	jne	.Lbad_entry
+	movq	MPK_PKRU_FINI(%rdx,%r10,8), %r11
+	testq	%r11, %r11
+	jz	.Lbad_entry
+	jmp	.Lnewlib_call
 
 .Lnewlib_carry:
 	CARRY_PATH flexos__mpk_gate_newlib_carry_entry_checked, flexos__mpk_gate_newlib_carry_exit_checked, 1, .Lnewlib_slow_here
@@ -540,36 +667,119 @@ flexos__backend_gate_newlib:
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
 	movq	%xmm12, %rax
+	STUB_R10
 .Lnewlib_slow_here:
 	SAVE_GATE_REGS
 	movzbl	%r10b, %edi
 	call	flexos__mpk_gate_slow
 	RESTORE_GATE_REGS
 	jmp	flexos__backend_gate_newlib
+	.cfi_endproc
 	.size	flexos__backend_gate_newlib, .-flexos__backend_gate_newlib
 
 /*
- * The SIGSEGV handler's entry in images with newlib compartments. The
- * kernel writes the signal frame on the thread's signal stack with the
- * PKRU of the faulting code (so that stack has the shared key, which a
- * newlib compartment may use), then enters the handler with its default
- * PKRU, key 0 only: the stack is out of reach until PKRU is opened, which
- * this does before touching memory (0: every key), checked like a gate's.
- * The report then exits; %rdx (the ucontext) is kept in %r11.
+ * The SIGSEGV handler's entry, in every image. The kernel enters it with
+ * its default PKRU (every key but 0 access-disabled), which no
+ * compartment's PKRU is; a compartment that calls it (with a forged
+ * siginfo, say) arrives with its own. So the PKRU found, read before any
+ * memory is touched, says which it is; either way the report path takes
+ * over and nothing returns.
  */
 	.globl	flexos__mpk_segv_entry
 	.hidden	flexos__mpk_segv_entry
 	.type	flexos__mpk_segv_entry, @function
 flexos__mpk_segv_entry:
-	movq	%rdx, %r11
-	xorl	%eax, %eax
+	movq	%rdi, %r13			/* sig, si, ctx */
+	movq	%rsi, %r14
+	movq	%rdx, %r15
+	xorl	%ecx, %ecx
+	RDPKRU
+	movl	%eax, %ebx
+	andl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+	movl	$MPK_REPORT_FAULT, %r12d
+	cmpl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+	je	.Lreport
+	movl	$MPK_REPORT_FORGED, %r12d
+	/* fall through */
+
+/*
+ * The report path: %r12d the kind (MPK_REPORT_*), %r13-%r15 its
+ * arguments, %ebx the PKRU found on entry. Whatever jumped here, and
+ * with whatever PKRU:
+ *   1. PKRU = key 0 only, an immediate, checked after the WRPKRU (a jump
+ *      to it with another %eax writes it again);
+ *   2. the report's PKRU (key 0, the shared key, the gate key, and the
+ *      compartments' keys read-only, for the unwinder) from the read-only
+ *      page, checked the same way;
+ *   3. one report at a time: the first thread takes the lock word (gate
+ *      key) with its tid; another waits for the image to end; the same
+ *      thread again (a fault inside the report) ends the image at once;
+ *   4. the report stack, whose address is on the read-only page;
+ *   5. a delivered signal: a copy of the kernel's frame (pretcode, then
+ *      ucontext and siginfo) on that stack, and flexos__mpk_on_segv
+ *      entered as the kernel would enter a handler, so that its unwinder
+ *      walks through glibc's restorer into the code that faulted; a call
+ *      or a violation: flexos__mpk_report.
+ * No compartment can write the report stack, the page or the lock, and
+ * nothing here reads a stack pointer or a return address from memory a
+ * compartment can write.
+ */
+.Lreport:
+1:	movl	$MPK_PKRU_KEY0_ONLY, %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU
-	testl	%eax, %eax
-	jnz	.Lviolation
-	movq	%r11, %rdx
+	cmpl	$MPK_PKRU_KEY0_ONLY, %eax
+	jne	1b
+	movq	flexos__mpk_ro+MPK_RO_STACK(%rip), %rax
+	testq	%rax, %rax
+	jz	.Lreport_exit			/* before init: no report possible */
+	movl	flexos__mpk_ro+MPK_RO_PKRU(%rip), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	cmpl	flexos__mpk_ro+MPK_RO_PKRU(%rip), %eax
+	jne	1b
+	movl	$SYS_gettid, %eax
+	syscall
+	movl	%eax, %esi
+	movq	flexos__mpk_ro+MPK_RO_LOCK(%rip), %rdx
+	xorl	%eax, %eax
+	lock cmpxchgl %esi, (%rdx)
+	je	3f
+	cmpl	%eax, %esi
+	je	.Lreport_exit			/* this thread is reporting already */
+2:	movl	$SYS_sched_yield, %eax		/* another is: the image is ending */
+	syscall
+	jmp	2b
+3:	movq	flexos__mpk_ro+MPK_RO_STACK(%rip), %rsp
+	cmpl	$MPK_REPORT_FAULT, %r12d
+	jne	4f
+	subq	$MPK_FRAME_COPY, %rsp
+	leaq	8(%rsp), %rdi
+	movq	%r15, %rsi
+	movl	$(MPK_UC_COPY / 8), %ecx
+	rep movsq
+	movq	%r14, %rsi
+	movl	$(MPK_SI_COPY / 8), %ecx
+	rep movsq
+	movq	flexos__mpk_ro+MPK_RO_RESTORER(%rip), %rax
+	movq	%rax, (%rsp)
+	movl	%r13d, %edi
+	leaq	(8 + MPK_UC_COPY)(%rsp), %rsi
+	leaq	8(%rsp), %rdx
+	movl	%ebx, %ecx
 	jmp	flexos__mpk_on_segv
+4:	movl	%r12d, %edi
+	movq	%r13, %rsi
+	movq	%r14, %rdx
+	movl	%ebx, %ecx
+	call	flexos__mpk_report
+.Lreport_exit:
+	movl	$SYS_exit_group, %eax
+	movl	$MPK_EXIT_FAULT, %edi
+	syscall
+	ud2
 	.size	flexos__mpk_segv_entry, .-flexos__mpk_segv_entry
 
 /* void flexos__mpk_enter(uint64_t id): PKRU of compartment id, checked. */
@@ -602,49 +812,45 @@ flexos__mpk_rdpkru:
 	.size	flexos__mpk_rdpkru, .-flexos__mpk_rdpkru
 
 /*
- * int flexos__mpk_run_on(main, argc, argv, envp, stack, id): main on the
- * given stack with the PKRU of compartment id. The PKRU is not widened
- * again afterwards: exit-time code runs in the default compartment, as if
- * main had called exit().
+ * noreturn void flexos__mpk_start_main(void) (mpk.h): main's function,
+ * arguments, stack and compartment all from the read-only PKRU page,
+ * read again after the WRPKRU, so that any way into this code ends the
+ * same: main from the start in its compartment, then exit(). The PKRU is
+ * not widened again: exit-time code runs in the default compartment, as
+ * if main had called exit().
  */
-	.globl	flexos__mpk_run_on
-	.hidden	flexos__mpk_run_on
-	.type	flexos__mpk_run_on, @function
-flexos__mpk_run_on:
+	.globl	flexos__mpk_start_main
+	.hidden	flexos__mpk_start_main
+	.type	flexos__mpk_start_main, @function
+flexos__mpk_start_main:
 	.cfi_startproc
-	pushq	%rbp
-	.cfi_def_cfa_offset 16
-	.cfi_offset %rbp, -16
-	movq	%rsp, %rbp
-	.cfi_def_cfa_register %rbp
-	pushq	%rbx
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	.cfi_offset %rbx, -24
-	.cfi_offset %r12, -32
-	.cfi_offset %r13, -40
-	.cfi_offset %r14, -48
-	movq	%rdi, %rbx
-	movl	%esi, %r12d
-	movq	%rdx, %r13
-	movq	%rcx, %r14
-	movq	%r8, %rsp
-	movq	%r9, %rdi
-	call	flexos__mpk_enter
-	movl	%r12d, %edi
-	movq	%r13, %rsi
-	movq	%r14, %rdx
-	call	*%rbx
-	leaq	-32(%rbp), %rsp
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbx
-	popq	%rbp
-	.cfi_def_cfa %rsp, 8
-	ret
+	.cfi_undefined rip			/* main's caller: the outermost frame */
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movl	MPK_PKRU_MAIN_ID(%rdx), %r10d
+	andl	$(MPK_SLOTS - 1), %r10d
+	movl	(%rdx,%r10,4), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_start_main_checked
+	.hidden	flexos__mpk_start_main_checked
+flexos__mpk_start_main_checked:
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movl	MPK_PKRU_MAIN_ID(%rdx), %r10d
+	andl	$(MPK_SLOTS - 1), %r10d
+	cmpl	(%rdx,%r10,4), %eax
+	jne	.Lviolation
+	movq	MPK_PKRU_MAIN_STACK(%rdx), %rsp
+	movl	MPK_PKRU_MAIN_ARGC(%rdx), %edi
+	movq	MPK_PKRU_MAIN_ARGV(%rdx), %rsi
+	movq	MPK_PKRU_MAIN_FN(%rdx), %rax
+	movq	MPK_PKRU_MAIN_ENVP(%rdx), %rdx
+	xorl	%ebp, %ebp
+	call	*%rax
+	movl	%eax, %edi
+	call	exit@PLT
+	ud2
 	.cfi_endproc
-	.size	flexos__mpk_run_on, .-flexos__mpk_run_on
+	.size	flexos__mpk_start_main, .-flexos__mpk_start_main
 
 	.section .note.GNU-stack,"",@progbits

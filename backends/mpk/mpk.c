@@ -21,11 +21,14 @@
 
 #include "common.h"
 #include "mpk.h"
+#include "runtime.h"
 
 __thread struct mpk_thread flexos__mpk_thread;
 
 /* Alone on its page: mprotect'ed read-only once the keys are known. */
 uint32_t flexos__mpk_pkru[1024] __attribute__((aligned(4096)));
+/* Alone on its page too: read-only once fault.c has filled it. */
+union mpk_ro_page flexos__mpk_ro __attribute__((aligned(4096)));
 int flexos__mpk_keys[MPK_SLOTS];
 int flexos__mpk_shared_key;
 uint32_t flexos__mpk_ncomp;
@@ -46,7 +49,8 @@ static unsigned nstacks;
 /* A compartment's PKRU: its key, the shared key, and key 0 unless it has newlib. */
 static uint32_t pkru_of(int key, uint32_t flags)
 {
-	uint32_t pkru = (flags & FLEXOS_COMP_NEWLIB ? ~0u : MPK_PKRU_KEY0_ONLY) & ~(3u << (2 * key));
+	uint32_t pkru =
+	    (flags & FLEXOS_COMP_NEWLIB ? ~0u : MPK_PKRU_KEY0_ONLY) & ~(3u << (2 * key));
 	return pkru & ~(3u << (2 * flexos__mpk_shared_key));
 }
 
@@ -325,10 +329,11 @@ static int mpk_init(const struct flexos_runtime *rt)
 				    img->ncompartments);
 		flexos__mpk_keys[id] = key;
 	}
-	for (uint32_t id = 0; id < 1024; id++)
-		flexos__mpk_pkru[id] = id < img->ncompartments
-					   ? pkru_of(flexos__mpk_keys[id], img->compartments[id].flags)
-					   : MPK_PKRU_KEY0_ONLY;
+	for (uint32_t id = 0; id < MPK_PKRU_FINI / 4; id++)
+		flexos__mpk_pkru[id] =
+		    id < img->ncompartments
+			? pkru_of(flexos__mpk_keys[id], img->compartments[id].flags)
+			: MPK_PKRU_KEY0_ONLY;
 	/* A host may also read and write its sandboxes' memory: their keys open too. */
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		uint32_t flags = img->compartments[id].flags;
@@ -360,7 +365,8 @@ static int mpk_init(const struct flexos_runtime *rt)
 		const struct flexos_shlib_region *r = &rt->shlib_regions[i];
 		if (r->kind != FLEXOS_SHLIB_DATA)
 			continue;
-		if ((err = tag(&r->range, PROT_READ | PROT_WRITE, flexos__mpk_keys[r->compartment]))) {
+		if ((err = tag(&r->range, PROT_READ | PROT_WRITE,
+			       flexos__mpk_keys[r->compartment]))) {
 			flexos__say("cannot tag a shared library's data (%#lx) for compartment "
 				    "'%s': %s",
 				    (unsigned long)r->range.start,
@@ -370,7 +376,12 @@ static int mpk_init(const struct flexos_runtime *rt)
 	}
 	if (rt->nshlib_regions && atexit(release_shlib_data))
 		return -ENOMEM;
-	if (pkey_mprotect(flexos__mpk_pkru, sizeof(flexos__mpk_pkru), PROT_READ,
+	for (uint32_t id = 0; id < img->ncompartments && id < MPK_SLOTS; id++) {
+		void (*fini)(void) = flexos__newlib_fini_of(id);
+		memcpy((char *)flexos__mpk_pkru + MPK_PKRU_FINI + 8 * id, &fini, sizeof(fini));
+	}
+	/* Read-only once main's start is on it too (mpk_run_main). */
+	if (pkey_mprotect(flexos__mpk_pkru, sizeof(flexos__mpk_pkru), PROT_READ | PROT_WRITE,
 			  flexos__mpk_shared_key))
 		return -errno;
 	/* Newlib compartments deny key 0: what they share needs the shared key. */
@@ -414,34 +425,40 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 {
 	uint32_t def = runtime->image->default_id;
 	struct mpk_thread *t = flexos__mpk_self();
+	struct mpk_main m = {main_fn, argv, envp, 0, (uint32_t)argc, def};
 
 	if (flexos__mpk_shared_stacks()) {
 		/* main stays on the process's stack, key 0 like every stack. */
-		t->cur = def;
-		install_filter();
-		flexos__mpk_enter(def);
-		return main_fn(argc, argv, envp);
+		m.stack = ((uintptr_t)__builtin_frame_address(0) - 4096) & ~(uintptr_t)15;
+	} else {
+		char *top = map_stack(MPK_MAIN_STACK_SIZE, (int)def);
+		if (!top)
+			flexos__die(FLEXOS_EXIT_SETUP,
+				    "cannot allocate main's stack in compartment "
+				    "'%s': %s",
+				    runtime->image->compartments[def].name, strerror(errno));
+		t->stack_lo[def] = (uintptr_t)top - MPK_MAIN_STACK_SIZE;
+		t->stack_hi[def] = (uintptr_t)top;
+		m.stack = (uintptr_t)top - MPK_STACK_HEADROOM;
 	}
-	char *top = map_stack(MPK_MAIN_STACK_SIZE, (int)def);
-
-	if (!top)
-		flexos__die(FLEXOS_EXIT_SETUP,
-			    "cannot allocate main's stack in compartment "
-			    "'%s': %s",
-			    runtime->image->compartments[def].name, strerror(errno));
-	t->stack_lo[def] = (uintptr_t)top - MPK_MAIN_STACK_SIZE;
-	t->stack_hi[def] = (uintptr_t)top;
 	t->cur = def;
 	/*
 	 * main's thread gets its stack in every compartment now rather than
 	 * at its first gate there, so that the filter's range rules cover
 	 * them: stacks made after start-up are outside its ranges.
 	 */
-	for (uint32_t id = 0; id < runtime->image->ncompartments; id++)
-		if (id != def)
-			flexos__mpk_gate_slow(id);
+	if (!flexos__mpk_shared_stacks())
+		for (uint32_t id = 0; id < runtime->image->ncompartments; id++)
+			if (id != def)
+				flexos__mpk_gate_slow(id);
+	memcpy((char *)flexos__mpk_pkru + MPK_PKRU_MAIN, &m, sizeof(m));
+	if (pkey_mprotect(flexos__mpk_pkru, sizeof(flexos__mpk_pkru), PROT_READ,
+			  flexos__mpk_shared_key))
+		flexos__die(FLEXOS_EXIT_SETUP, "cannot make the PKRU table read-only: %s",
+			    strerror(errno));
+	/* Last: the filter denies pkey_mprotect over the image. */
 	install_filter();
-	return flexos__mpk_run_on(main_fn, argc, argv, envp, top - MPK_STACK_HEADROOM, def);
+	flexos__mpk_start_main();
 }
 
 static int mpk_current(void)

@@ -41,6 +41,64 @@
  */
 #define MPK_STACK_HEADROOM 128
 
+/*
+ * The report path (gate.S: .Lreport) that the SIGSEGV handler, a gate
+ * whose PKRU check failed and a forged entry all end in. It never
+ * returns, and it runs on one report stack of the process, tagged with a
+ * key no compartment's PKRU opens (the gate key), found through the
+ * read-only page below, never through memory a compartment can write.
+ * Kinds (its %r12d):
+ */
+#define MPK_REPORT_FAULT      0 /* a signal delivered by the kernel */
+#define MPK_REPORT_FORGED     1 /* the handler's entry called, not delivered */
+#define MPK_REPORT_VIOLATION  2 /* a WRPKRU wrote what the table does not say */
+#define MPK_REPORT_ENTRY      3 /* a gate asked for no entry of the compartment */
+#define MPK_REPORT_STACK_SIZE (256 * 1024)
+/* FLEXOS_EXIT_FAULT (<flexos/backend.h>), for gate.S. */
+#define MPK_EXIT_FAULT 123
+
+/*
+ * What a kernel-delivered signal's PKRU looks like: access disabled for
+ * every key but 0 (the kernel's default, 0x55555554; no compartment's
+ * PKRU is so, each opens its own key). Tested on the AD bits only.
+ */
+#define MPK_PKRU_AD_ALL_BUT_0 0x55555554u
+
+/* Offsets in struct mpk_ro (read-only once init is done). */
+#define MPK_RO_PKRU     0  /* uint32: the report's PKRU */
+#define MPK_RO_STACK    8  /* the report stack's top */
+#define MPK_RO_LOCK     16 /* the report's lock word (gate key): the tid reporting */
+#define MPK_RO_RESTORER 24 /* glibc's signal restorer (__restore_rt) */
+
+/*
+ * The PKRU table's page (read-only, readable by every compartment) also
+ * holds, from this byte on, each newlib compartment's fini: the function
+ * of the runtime's own crossing (flexos__call_in), copied at init.
+ */
+#define MPK_PKRU_FINI 2048
+
+/*
+ * And from this byte on, main's start (flexos__mpk_start_main): function,
+ * argv, envp, stack top (uint64 each), argc, compartment (uint32 each),
+ * written by mpk_run_main before the page becomes read-only.
+ */
+#define MPK_PKRU_MAIN       3072
+#define MPK_PKRU_MAIN_FN    (MPK_PKRU_MAIN + 0)
+#define MPK_PKRU_MAIN_ARGV  (MPK_PKRU_MAIN + 8)
+#define MPK_PKRU_MAIN_ENVP  (MPK_PKRU_MAIN + 16)
+#define MPK_PKRU_MAIN_STACK (MPK_PKRU_MAIN + 24)
+#define MPK_PKRU_MAIN_ARGC  (MPK_PKRU_MAIN + 32)
+#define MPK_PKRU_MAIN_ID    (MPK_PKRU_MAIN + 36)
+
+/* Offsets in struct flexos_image and struct flexos_entry (<flexos/image.h>), for gate.S. */
+#define MPK_IMAGE_NENTRIES 84
+#define MPK_IMAGE_ENTRIES  96
+
+/* A copy of the kernel's signal frame on the report stack: pretcode, ucontext, siginfo. */
+#define MPK_UC_COPY    304 /* the kernel's struct ucontext: flags, link, stack, mcontext, mask */
+#define MPK_SI_COPY    128
+#define MPK_FRAME_COPY (8 + MPK_UC_COPY + MPK_SI_COPY)
+
 /* Stack of each compartment for each thread (main's default stack: 8 MiB). */
 #define MPK_STACK_SIZE      (1024 * 1024)
 #define MPK_MAIN_STACK_SIZE (8 * 1024 * 1024)
@@ -51,6 +109,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
+#include <ucontext.h>
 
 #include <flexos/backend.h>
 
@@ -98,6 +157,40 @@ struct mpk_uthread {
 	uint64_t home; /* the compartment of the stack the scheduler mapped */
 };
 
+/*
+ * What the report path needs, on a page of its own that is read-only
+ * once init is done: a compartment cannot redirect the report's stack
+ * or widen its PKRU.
+ */
+struct mpk_ro {
+	uint32_t report_pkru;
+	uint32_t gate_key;
+	uintptr_t report_stack;
+	uintptr_t lock;
+	uintptr_t restorer;
+};
+
+_Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, report_stack) == MPK_RO_STACK, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, lock) == MPK_RO_LOCK, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, restorer) == MPK_RO_RESTORER, "gate.S layout");
+_Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
+_Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");
+_Static_assert(sizeof(struct flexos_entry) == 24 && offsetof(struct flexos_entry, compartment) == 8,
+	       "gate.S: CHECK_ENTRY");
+_Static_assert(MPK_UC_COPY == offsetof(ucontext_t, uc_sigmask) + 8,
+	       "gate.S: the kernel's ucontext is glibc's up to uc_sigmask's first word");
+_Static_assert(MPK_SI_COPY == sizeof(siginfo_t), "gate.S: siginfo");
+
+_Static_assert(MPK_EXIT_FAULT == FLEXOS_EXIT_FAULT, "gate.S: the report's exit status");
+
+/* struct mpk_ro alone on its page. */
+union mpk_ro_page {
+	struct mpk_ro ro;
+	char page[4096];
+};
+extern union mpk_ro_page flexos__mpk_ro __attribute__((visibility("hidden")));
+
 extern __thread struct mpk_thread flexos__mpk_thread
     __attribute__((tls_model("local-exec"), visibility("hidden")));
 
@@ -125,20 +218,51 @@ int flexos__mpk_shared_stacks(void);
 /* Called by the gate when this thread has no stack in callee yet. */
 void flexos__mpk_gate_slow(uint64_t callee);
 
-/* Called by the gate when the PKRU value it wrote is not the expected one. */
+/* The report of a PKRU value written that is not the expected one. */
 noreturn void flexos__mpk_gate_violation(uint64_t written, uint64_t id);
+
+/*
+ * The report path's C part, on the report stack with the report's PKRU
+ * (gate.S): kind MPK_REPORT_FORGED (a, b: sig, si of the call),
+ * MPK_REPORT_VIOLATION (a, b: written, id) or MPK_REPORT_ENTRY (a, b:
+ * what the gate made of the entry index, id); entry_pkru: the PKRU found on
+ * entry. Never returns.
+ */
+noreturn void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pkru);
 
 /* Initialises the calling thread's state if needed. */
 struct mpk_thread *flexos__mpk_self(void);
 
-/*
- * gate.S: runs main_fn(argc, argv, envp) on the stack whose top is stack
- * (16-byte aligned) with the PKRU of compartment id; PKRU stays so.
- */
-int flexos__mpk_run_on(int (*main_fn)(int, char **, char **), int argc, char **argv, char **envp,
-		       void *stack, uint64_t id);
+/* main's start, on the PKRU table's page (MPK_PKRU_MAIN). */
+struct mpk_main {
+	int (*fn)(int, char **, char **);
+	char **argv;
+	char **envp;
+	uintptr_t stack;
+	uint32_t argc;
+	uint32_t id;
+};
 
-/* gate.S: writes the PKRU of compartment id (checked); returns nothing. */
+_Static_assert(offsetof(struct mpk_main, argv) == MPK_PKRU_MAIN_ARGV - MPK_PKRU_MAIN, "gate.S");
+_Static_assert(offsetof(struct mpk_main, envp) == MPK_PKRU_MAIN_ENVP - MPK_PKRU_MAIN, "gate.S");
+_Static_assert(offsetof(struct mpk_main, stack) == MPK_PKRU_MAIN_STACK - MPK_PKRU_MAIN, "gate.S");
+_Static_assert(offsetof(struct mpk_main, argc) == MPK_PKRU_MAIN_ARGC - MPK_PKRU_MAIN, "gate.S");
+_Static_assert(offsetof(struct mpk_main, id) == MPK_PKRU_MAIN_ID - MPK_PKRU_MAIN, "gate.S");
+
+/*
+ * gate.S: main of the PKRU table's page (struct mpk_main), on its stack,
+ * with its compartment's PKRU (checked), then exit() with its result.
+ * Everything comes from that read-only page, so a jump to its WRPKRU
+ * gains nothing: it starts main over in the default compartment, on its
+ * own stack, and ends the image.
+ */
+noreturn void flexos__mpk_start_main(void);
+
+/*
+ * gate.S: writes the PKRU of compartment id (checked) and returns: the
+ * scheduler's switch, whose transitions it cannot verify yet
+ * (docs/threat-model.md).
+ */
 void flexos__mpk_enter(uint64_t id);
 
 /* gate.S: the current PKRU. */
@@ -164,9 +288,15 @@ extern int flexos__mpk_shared_key __attribute__((visibility("hidden")));
 
 int flexos__mpk_fault_init(const struct flexos_runtime *rt);
 
-/* The fault report (fault.c), and its entry in images with newlib compartments (gate.S). */
-void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx);
+/*
+ * The fault report (fault.c), entered by gate.S's report path on a copy of
+ * the kernel's signal frame, and the handler's entry (gate.S), which tells
+ * a delivered signal from a call by the PKRU it finds.
+ */
+noreturn void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru);
 void flexos__mpk_segv_entry(int sig, siginfo_t *si, void *ctx);
+/* The report path itself (gate.S), for the attack tests. */
+void flexos__mpk_violation_entry(void);
 int flexos__mpk_altstack(struct mpk_thread *t);
 
 /*

@@ -32,6 +32,16 @@
 #define FLEXOS_GATE_STACK_SHIFT 8 /* bytes of stack arguments / 8 */
 #define FLEXOS_GATE_SRET_SHIFT 16 /* size of the sret result / 8 */
 #define FLEXOS_GATE_FIELD_MASK 0xff
+/* What the call carries in memory: a call with none takes the gates' fast path. */
+#define FLEXOS_GATE_CARRY_BITS 0xffff00
+/*
+ * Bits 32..63: the callee's index in flexos__image.entries, which a
+ * backend may use instead of %r11 (the intel-mpk gate does: it enters a
+ * compartment only at an entry of the read-only table).
+ */
+#define FLEXOS_GATE_ENTRY_SHIFT 32
+/* The entry index of the runtime's own crossing (flexos__call_in): a newlib compartment's fini. */
+#define FLEXOS_GATE_ENTRY_RUNTIME 0xffffffff
 /* The most bytes of stack arguments, and of an sret result, a gate carries. */
 #define FLEXOS_GATE_MAX_CARRY 512
 
@@ -161,8 +171,11 @@ extern const struct flexos_backend flexos__backend;
  *           bits 8..15   bytes of stack arguments / 8, copied from
  *                        8(%rsp) to where the callee finds them;
  *           bits 16..23  the size / 8 of a struct result returned through
- *                        the hidden pointer in %rdi (sret), 0 if none.
- *         A call with register arguments only has %r10 = id exactly: the
+ *                        the hidden pointer in %rdi (sret), 0 if none;
+ *           bits 32..63  the callee's index in the image's read-only
+ *                        table of entries (flexos__image.entries), whose
+ *                        fn is %r11 and whose compartment is bits 0..7.
+ *         A call with register arguments only has bits 8..31 clear: the
  *         gates' fast path.
  *
  * The gate returns to the stub's caller what the callee returned: rax:rdx,

@@ -15,6 +15,15 @@
  *   attack --forge entry|exit|shared-entry|shared-exit  jumps into the gate
  *                        (private or shared stacks) right after a WRPKRU
  *                        with a PKRU value allowing every key
+ *   attack --segv-call entry|c CODE  app calls the SIGSEGV handler's entry
+ *                        (or its C part) with a forged siginfo (si_code
+ *                        CODE): a report and the end, never a return
+ *   attack --violation-call  app calls the gate's violation path with PKRU 0
+ *   attack --backtrace [fault]  backtrace() two gates deep (app -> lib1 ->
+ *                        app), or a fault report there
+ *   attack --start-main-from-lib1  lib1 jumps into main's start with app's PKRU
+ *   attack --forge-target private|shared|newlib HOW  a gate call with a
+ *                        forged %r10/%r11 (see forge_target)
  *   attack --stackptr    lib1 writes through a pointer to app's stack: works
  *                        with shared stacks, is a fault with private ones
  *   attack --threads     4 threads x 100000 gates, with nested callbacks
@@ -25,11 +34,13 @@
  *                        images with newlib compartments, or the private one's
  *                        path for stack arguments) and counts its instructions
  */
+#include <execinfo.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -358,39 +369,50 @@ static int stdio_test(void)
 static volatile uint32_t wrpkru_bytes = 0xef010f;
 
 extern char flexos__backend_gate[], flexos__backend_gate_shared_stacks[], flexos__mpk_enter[];
-extern char flexos__backend_gate_newlib[], flexos__mpk_segv_entry[];
+extern char flexos__backend_gate_newlib[];
+extern void flexos__mpk_segv_entry(int, siginfo_t *, void *);
 extern long __flexos_gate__lib1__lib1_add(long, long);
 
 enum gate_kind { GATE_PRIVATE, GATE_SHARED, GATE_NEWLIB, GATE_CARRY };
 
-/*
- * lib1_add(a, b) through the gate entry `gate`, as lib1_add's stub would
- * make it but with %r10 = the id alone (a call with register arguments
- * only; flexos-link's stub may say more: <flexos/backend.h>), or with
- * carry added (what a stub for stack arguments says). The callee and its
- * compartment are read from lib1_add's stub, "movq lib1_add@GOTPCREL(%rip),
- * %r11; movl $id, %r10d; jmp gate", and the call is made on a 16-byte
- * aligned stack below the red zone.
- */
-static long add_through_gate(const char *gate, unsigned long carry, long a, long b)
-{
-	const unsigned char *stub = (const unsigned char *)__flexos_gate__lib1__lib1_add;
-	int32_t disp;
-	uint32_t id;
+/* A stub of flexos-link, read: its callee (%r11) and its %r10. */
+struct stub {
+	void *callee;
+	unsigned long r10;
+};
 
-	/* The linker may have relaxed the movq from the GOT into a leaq (8d). */
+/*
+ * "movq fn@GOTPCREL(%rip), %r11" (or the leaq the linker may relax it
+ * into), "movabsq $r10, %r10", "jmp gate".
+ */
+static struct stub read_stub(const unsigned char *stub)
+{
+	struct stub st;
+	int32_t disp;
+
 	if (stub[0] != 0x4c || (stub[1] != 0x8b && stub[1] != 0x8d) || stub[2] != 0x1d ||
-	    stub[7] != 0x41 || stub[8] != 0xba) {
-		fprintf(stderr, "attack: lib1_add's stub is not what flexos-link writes\n");
+	    stub[7] != 0x49 || stub[8] != 0xba) {
+		fprintf(stderr, "attack: the stub at %p is not what flexos-link writes\n",
+			(const void *)stub);
 		exit(1);
 	}
 	memcpy(&disp, stub + 3, 4);
-	memcpy(&id, stub + 9, 4);
+	memcpy(&st.r10, stub + 9, 8);
 	const unsigned char *at = stub + 7 + disp;
+	st.callee = stub[1] == 0x8d ? (void *)at : *(void *const *)at;
+	return st;
+}
+
+/*
+ * fn(a, b) through the gate entry `gate` with the stub's registers r10
+ * and r11 as given, on a 16-byte aligned stack below the red zone.
+ */
+static long gate_call(const char *gate, unsigned long r10_value, void *r11_value, long a, long b)
+{
 	register long rdi __asm__("rdi") = a;
 	register long rsi __asm__("rsi") = b;
-	register void *r11 __asm__("r11") = stub[1] == 0x8d ? (void *)at : *(void *const *)at;
-	register unsigned long r10 __asm__("r10") = (id & 0xff) | carry;
+	register void *r11 __asm__("r11") = r11_value;
+	register unsigned long r10 __asm__("r10") = r10_value;
 	register const char *r12 __asm__("r12") = gate;
 	long ret;
 	__asm__ volatile("movq %%rsp, %%rbx\n\t"
@@ -404,6 +426,19 @@ static long add_through_gate(const char *gate, unsigned long carry, long a, long
 			   "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
 			   "xmm13", "xmm14", "xmm15", "memory", "cc");
 	return ret;
+}
+
+/*
+ * lib1_add(a, b) through the gate entry `gate`, as lib1_add's stub would
+ * make it but with its %r10 cleared of what the call carries in memory
+ * (a call with register arguments only), or with carry added (what a
+ * stub for stack arguments says).
+ */
+static long add_through_gate(const char *gate, unsigned long carry, long a, long b)
+{
+	struct stub st = read_stub((const unsigned char *)__flexos_gate__lib1__lib1_add);
+
+	return gate_call(gate, (st.r10 & ~0xffff00ul) | carry, st.callee, a, b);
 }
 
 /*
@@ -443,12 +478,12 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 44, 2, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 60, 2, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 39, 2,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 51, 2,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 52, 4, flexos__backend_gate_newlib,
-			     flexos__mpk_segv_entry},
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 69, 4, flexos__backend_gate_newlib,
+			     (const char *)flexos__mpk_segv_entry},
 	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 200, 2,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
@@ -473,7 +508,7 @@ static int count(enum gate_kind kind)
 				in_gate++;
 				wrpkru += (word & 0xffffff) == wrpkru_bytes;
 			}
-			if (regs.rip >= stub && regs.rip < stub + 16)
+			if (regs.rip >= stub && regs.rip < stub + 24)
 				in_stub++;
 		}
 		started = 1;
@@ -495,6 +530,48 @@ static int count(enum gate_kind kind)
 extern char flexos__mpk_gate_entry_checked[], flexos__mpk_gate_exit_checked[];
 extern char flexos__mpk_gate_shared_entry_checked[], flexos__mpk_gate_shared_exit_checked[];
 extern char flexos__mpk_gate_newlib_entry_checked[], flexos__mpk_gate_newlib_exit_checked[];
+extern char flexos__mpk_start_main_checked[];
+extern const uint32_t flexos__mpk_pkru[];
+
+/* How many times main started (start-main-from-lib1). */
+static int starts;
+
+/*
+ * Run by lib1 (lib1_call calls it as a plain function pointer, with
+ * lib1's PKRU): the WRPKRU of main's start with app's PKRU, which the
+ * check after it accepts. What follows must not come back here with
+ * app's rights: main starts over, in app, on app's stack.
+ */
+static long jump_to_start_main(long x)
+{
+	(void)x;
+	__asm__ volatile("movl %0, %%eax\n\t"
+			 "xorl %%r10d, %%r10d\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "jmp *%1"
+			 :
+			 : "r"(flexos__mpk_pkru[0]),
+			   "r"((uintptr_t)flexos__mpk_start_main_checked - 3)
+			 : "rax", "rcx", "rdx", "r10", "memory");
+	return 0;
+}
+
+static int start_main_from_lib1(void)
+{
+	long r = 0;
+
+	if (starts > 1) {
+		printf("start-main: main started over in compartment %s, no return to lib1: ok\n",
+		       flexos_compartment_name());
+		return strcmp(flexos_compartment_name(), "app") != 0;
+	}
+	printf("start-main: lib1 jumps to main's start's WRPKRU with app's PKRU\n");
+	fflush(stdout);
+	flexos_gate_r(lib1, r, lib1_call, jump_to_start_main, 0);
+	printf("start-main: back in lib1's caller (%ld): FAIL\n", r);
+	return 1;
+}
 
 static int forge(const char *where_to)
 {
@@ -512,6 +589,8 @@ static int forge(const char *where_to)
 		target = flexos__mpk_gate_newlib_entry_checked;
 	else if (!strcmp(where_to, "newlib-exit"))
 		target = flexos__mpk_gate_newlib_exit_checked;
+	else if (!strcmp(where_to, "start-main"))
+		target = flexos__mpk_start_main_checked;
 	else
 		return 2;
 	target -= 3;
@@ -535,9 +614,186 @@ static int forge(const char *where_to)
 	return 1;
 }
 
+/* ---- gate targets ---------------------------------------------------------- */
+
+extern long __flexos_gate__lib2__lib2_add(long, long);
+
+/* What app would like lib1's PKRU to run: app's own code. */
+__attribute__((noinline)) static long app_evil(long a, long b)
+{
+	(void)a;
+	(void)b;
+	return 666;
+}
+
+/*
+ * Gate calls a compromised app could forge with the stub's registers, on
+ * the gate entry `gate` (private, shared or newlib):
+ *   fake-callee   lib1_add's %r10 with %r11 = app_evil: the gate must
+ *                 call lib1_add, the table's entry, and return 2a + b
+ *   other-entry   lib1's id with lib2_add's entry index
+ *   out-of-range  lib1's id with an index beyond the table
+ *   unused-id     lib1_add's entry index with id 5, which has no
+ *                 compartment (its PKRU allows key 0 only)
+ *   runtime       lib1's id with the runtime's index (no newlib fini)
+ * All but fake-callee must end in a report (status 134).
+ */
+static int forge_target(const char *gate_name, const char *how)
+{
+	const char *gate = !strcmp(gate_name, "shared")   ? flexos__backend_gate_shared_stacks
+			   : !strcmp(gate_name, "newlib") ? flexos__backend_gate_newlib
+							  : flexos__backend_gate;
+	struct stub add1 = read_stub((const unsigned char *)__flexos_gate__lib1__lib1_add);
+	struct stub add2 = read_stub((const unsigned char *)__flexos_gate__lib2__lib2_add);
+	unsigned long id1 = add1.r10 & 0xff, index_mask = 0xffffffffUL << 32;
+	unsigned long r10;
+	void *r11 = add1.callee;
+
+	if (!strcmp(how, "fake-callee"))
+		r10 = add1.r10, r11 = (void *)app_evil;
+	else if (!strcmp(how, "other-entry"))
+		r10 = id1 | (add2.r10 & index_mask);
+	else if (!strcmp(how, "out-of-range"))
+		r10 = id1 | 0xfffffff0UL << 32;
+	else if (!strcmp(how, "unused-id"))
+		r10 = 5 | (add1.r10 & index_mask);
+	else if (!strcmp(how, "runtime"))
+		r10 = id1 | 0xffffffffUL << 32;
+	else
+		return 2;
+	printf("forge-target: %s gate, %s: %%r10 %#lx, %%r11 %p\n", gate_name, how, r10, r11);
+	fflush(stdout);
+	long r = gate_call(gate, r10, r11, 1, 2);
+	int ok = !strcmp(how, "fake-callee") && r == 4;
+	printf("forge-target: returned %ld: %s\n", r,
+	       ok ? "ok: the gate called lib1_add, the table's entry, not %r11"
+		  : "FAIL: the gate entered lib1 where the table does not say");
+	return ok ? 0 : 1;
+}
+
+/* ---- unwinding across gates ----------------------------------------------- */
+
+extern long __flexos_gate__lib1__lib1_call(long (*)(long), long);
+
+/* Code addresses that backtrace() found inside [lo, lo + len). */
+static int frames_in(void *const *frames, int n, const void *lo, uintptr_t len)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		k += (uintptr_t)frames[i] >= (uintptr_t)lo &&
+		     (uintptr_t)frames[i] < (uintptr_t)lo + len;
+	return k;
+}
+
+static const char *bt_outer_addr;
+static int bt_fault;
+
+/*
+ * Two gates deep (app -> lib1 -> app): backtrace() must walk from here
+ * through both gates into lib1_call and bt_outer. With shared stacks app
+ * can read every frame, so this is checked here; with private stacks
+ * lib1's frames are out of app's reach, so (bt_fault) app reads lib2's
+ * data instead and the fault report, which reads every stack, must walk
+ * the same way. vm.sh symbolizes both (addr2line -f on the host).
+ */
+static long bt_inner(long x)
+{
+	if (bt_fault) {
+		printf("backtrace: app reads lib2's data two gates deep\n");
+		fflush(stdout);
+		return *(volatile int *)where(2, KIND_DATA);
+	}
+	void *frames[32];
+	int n = backtrace(frames, 32);
+	struct stub call1 = read_stub((const unsigned char *)__flexos_gate__lib1__lib1_call);
+
+	fflush(stdout);
+	backtrace_symbols_fd(frames, n, STDOUT_FILENO);
+	int in_lib1 = frames_in(frames, n, call1.callee, 64);
+	int in_outer = frames_in(frames, n, bt_outer_addr, 256);
+	printf("backtrace: %d frames, %d in lib1_call, %d in bt_outer: %s\n", n, in_lib1, in_outer,
+	       in_lib1 == 1 && in_outer == 1 ? "ok" : "FAIL");
+	return in_lib1 == 1 && in_outer == 1 ? x : -1;
+}
+
+__attribute__((noinline)) static int bt_outer(void)
+{
+	long r = 0;
+
+	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, bt_inner), 41);
+	__asm__ volatile("" ::: "memory"); /* no tail call: this frame stays */
+	return r == 43 ? 0 : 1;
+}
+
+/* ---- the report path, called instead of entered --------------------------- */
+
+extern char flexos__mpk_violation_entry[];
+extern void flexos__mpk_on_segv(int, siginfo_t *, void *, uint32_t);
+
+/*
+ * What app tries after a forged entry returned: reading lib1's data. It
+ * only works if the entry left app with lib1's key.
+ */
+static int after_forged_entry(const char *what, uintptr_t lib1_data)
+{
+	printf("%s: returned to its caller: FAIL\n", what);
+	fflush(stdout);
+	printf("%s: lib1's data reads %d: the entry handed out lib1's key: FAIL\n", what,
+	       *(volatile int *)lib1_data);
+	return 1;
+}
+
+/*
+ * app calls the SIGSEGV handler's entry (how: "entry"), or its C part
+ * ("c"), with a forged siginfo of si_code code and a zeroed ucontext, as
+ * a compromised compartment could: the handler must report and end the
+ * image, never return (with more keys, as it once did for a si_code that
+ * was not SEGV_PKUERR).
+ */
+static int segv_call(const char *how, int code)
+{
+	static siginfo_t si;
+	static ucontext_t uc;
+	uintptr_t lib1_data = where(1, KIND_DATA);
+
+	si.si_signo = SIGSEGV;
+	si.si_code = code;
+	printf("segv-call: app calls the SIGSEGV handler (%s) with si_code %d\n", how, code);
+	fflush(stdout);
+	if (!strcmp(how, "entry"))
+		flexos__mpk_segv_entry(SIGSEGV, &si, &uc);
+	else
+		flexos__mpk_on_segv(SIGSEGV, &si, &uc, 0);
+	return after_forged_entry("segv-call", lib1_data);
+}
+
+/*
+ * app jumps to the gate's violation path with eax = 0 (every key) and an
+ * id of lib1, with its own stack: the path must take none of that and end
+ * the image with the violation report.
+ */
+static int violation_call(void)
+{
+	uintptr_t lib1_data = where(1, KIND_DATA);
+
+	printf("violation-call: app calls the gate's violation path with PKRU 0\n");
+	fflush(stdout);
+	__asm__ volatile("movl $1, %%r10d\n\t"
+			 "xorl %%eax, %%eax\n\t"
+			 "call *%0"
+			 :
+			 : "r"(flexos__mpk_violation_entry)
+			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "rbx",
+			   "r12", "r13", "r14", "r15", "memory");
+	return after_forged_entry("violation-call", lib1_data);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	starts++;
+	if (argc == 2 && !strcmp(argv[1], "--start-main-from-lib1"))
+		return start_main_from_lib1();
 	int shared = argc == 3 && !strcmp(argv[2], "shared");
 
 	if ((argc == 2 || shared) && !strcmp(argv[1], "--matrix"))
@@ -558,6 +814,17 @@ int main(int argc, char **argv)
 		return stdio_test();
 	if (argc == 3 && !strcmp(argv[1], "--forge"))
 		return forge(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "--segv-call"))
+		return segv_call(argv[2], atoi(argv[3]));
+	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--backtrace")) {
+		bt_fault = argc == 3 && !strcmp(argv[2], "fault");
+		bt_outer_addr = (const char *)bt_outer;
+		return bt_outer();
+	}
+	if (argc == 4 && !strcmp(argv[1], "--forge-target"))
+		return forge_target(argv[2], argv[3]);
+	if (argc == 2 && !strcmp(argv[1], "--violation-call"))
+		return violation_call();
 	if (argc == 5) {
 		int w = !strcmp(argv[4], "write");
 		if (!w && strcmp(argv[4], "read"))
@@ -570,6 +837,9 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: attack --matrix [shared] | --threads | --nested | --printf | "
 			"--stackptr | --count [shared|newlib|carry] | "
 			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit | "
+			"--segv-call entry|c CODE | --violation-call | "
+			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
+			"--backtrace [fault] | "
 			"A B KIND read|write\n");
 	return 2;
 }

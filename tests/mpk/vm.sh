@@ -35,6 +35,27 @@ $b/tests/mpk/attack-shared --threads
 --expect-status=134 $b/tests/mpk/attack-shared --forge shared-entry
 --expect-status=134 $b/tests/mpk/attack-shared --forge shared-exit
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack-shared --count shared
+--expect-status=123 $b/tests/mpk/attack --segv-call entry 1
+--expect-status=123 $b/tests/mpk/attack --segv-call entry 4
+--expect-status=139 $b/tests/mpk/attack --segv-call c 1
+--expect-status=123 $b/tests/mpk/attack --segv-call c 4
+--expect-status=134 $b/tests/mpk/attack --violation-call
+--expect-status=123 $b/tests/mpk/attack-shared --segv-call entry 1
+$b/tests/mpk/attack --forge-target private fake-callee
+--expect-status=134 $b/tests/mpk/attack --forge-target private other-entry
+--expect-status=134 $b/tests/mpk/attack --forge-target private out-of-range
+--expect-status=134 $b/tests/mpk/attack --forge-target private unused-id
+$b/tests/mpk/attack-shared --forge-target shared fake-callee
+--expect-status=134 $b/tests/mpk/attack-shared --forge-target shared other-entry
+--expect-status=134 $b/tests/mpk/attack-shared --forge-target shared unused-id
+$b/tests/mpk/attack --forge-target newlib fake-callee
+--expect-status=134 $b/tests/mpk/attack --forge-target newlib other-entry
+--expect-status=134 $b/tests/mpk/attack --forge-target newlib runtime
+$b/tests/mpk/attack --start-main-from-lib1
+--expect-status=134 $b/tests/mpk/attack --forge start-main
+$b/tests/mpk/attack-shared --start-main-from-lib1
+--expect-status=123 $b/tests/mpk/attack --backtrace fault
+$b/tests/mpk/attack-shared --backtrace
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -60,7 +81,7 @@ check_vm 3 "something jumped into the middle of a gate" "forged gate exit stoppe
 check_vm 4 "nested: 27 (expected 27): ok" "nested gates and callbacks"
 check_vm 5 "printf: ok" "stdio from every compartment"
 check_vm 6 "threads: ok" "4 threads x 101000 gates"
-check_vm 7 "so 44 besides the WRPKRUs" "gate path length"
+check_vm 7 "so 60 besides the WRPKRUs" "gate path length"
 check_vm 8 "something jumped into the middle of a gate" "newlib gate: forged entry stopped"
 check_vm 9 "something jumped into the middle of a gate" "newlib gate: forged exit stopped"
 check_vm 10 "(4 of them WRPKRU)" "newlib gate: path length"
@@ -80,7 +101,68 @@ check_vm 17 "nested: 27 (expected 27): ok" "shared stacks: nested gates and call
 check_vm 18 "threads: ok" "shared stacks: 4 threads x 101000 gates"
 check_vm 19 "something jumped into the middle of a gate" "shared stacks: forged gate entry stopped"
 check_vm 20 "something jumped into the middle of a gate" "shared stacks: forged gate exit stopped"
-check_vm 21 "so 39 besides the WRPKRUs" "shared stacks: gate path length"
+check_vm 21 "so 51 besides the WRPKRUs" "shared stacks: gate path length"
+
+# The report path, called by a compartment instead of entered (issue 17):
+# a report and the end of the image, never a return with more keys.
+# no_vm N TEXT WHAT: the output of command N lacks TEXT.
+no_vm() {
+	! vm_output "$1" | grep -qF -- "$2" || fail "'$2' in the output of command $1"
+	pass "$3"
+}
+check_vm 22 "not entered by the kernel: a compartment forged a fault" "handler entry called with si_code 1 (not SEGV_PKUERR): reported"
+no_vm 22 "FAIL" "handler entry called with si_code 1: never returns"
+check_vm 23 "not entered by the kernel: a compartment forged a fault" "handler entry called with a forged SEGV_PKUERR: reported"
+no_vm 23 "FAIL" "handler entry called with a forged SEGV_PKUERR: never returns"
+check_vm 24 "not a protection-key fault; the default action" "handler's C part called with si_code 1: the default action, no return"
+no_vm 24 "FAIL" "handler's C part called with si_code 1: never returns"
+no_vm 25 "FAIL" "handler's C part called with a forged SEGV_PKUERR: never returns"
+check_vm 26 "something jumped into the middle of a gate" "gate's violation path called with PKRU 0: reported"
+no_vm 26 "FAIL" "gate's violation path called with PKRU 0: never returns"
+check_vm 27 "not entered by the kernel: a compartment forged a fault" "shared stacks: handler entry called: reported"
+# Gate targets (issue 17): the gate enters a compartment only at an entry
+# of the image's read-only table, whatever %r11 says.
+check_vm 28 "ok: the gate called lib1_add, the table's entry, not %r11" "private gate: a forged %r11 is not called"
+check_vm 29 "which is not one of its entries" "private gate: another compartment's entry index stopped"
+check_vm 30 "which is not one of its entries" "private gate: an index beyond the table stopped"
+check_vm 31 "no compartment 5 in this image" "private gate: a compartment id without compartment stopped"
+check_vm 32 "ok: the gate called lib1_add, the table's entry, not %r11" "shared gate: a forged %r11 is not called"
+check_vm 33 "which is not one of its entries" "shared gate: another compartment's entry index stopped"
+check_vm 34 "which is not one of its entries" "shared gate: a compartment id without compartment stopped"
+check_vm 35 "ok: the gate called lib1_add, the table's entry, not %r11" "newlib gate: a forged %r11 is not called"
+check_vm 36 "which is not one of its entries" "newlib gate: another compartment's entry index stopped"
+check_vm 37 "which is not one of its entries" "newlib gate: the runtime's index without a newlib fini stopped"
+
+# Main's start (the one PKRU switch before main) takes everything from the
+# read-only PKRU page: a jump into it with app's PKRU starts main over in
+# app and never returns to lib1; with a forged PKRU it is a violation.
+check_vm 38 "main started over in compartment app, no return to lib1: ok" "main's start entered from lib1 with app's PKRU: no return to lib1"
+check_vm 39 "something jumped into the middle of a gate" "main's start with a forged PKRU stopped"
+check_vm 40 "main started over in compartment app, no return to lib1: ok" "shared stacks: main's start entered from lib1: no return to lib1"
+
+# Unwinding through the gates (issue 21 item 4): the frames printed two
+# gates deep, symbolized here, name the callback, the library function
+# between the gates and the application's function that called it, in
+# that order.
+# symbols N IMAGE: the function names of command N's backtrace frames of IMAGE.
+symbols() {
+	vm_output "$1" | sed -n "s|.*${2##*/}(+\(0x[0-9a-f]*\)).*|\1|p" |
+		addr2line -f -e "$2" | sed -n '1~2p' | tr '\n' ' '
+}
+through_gates() {  # through_gates N IMAGE WHAT
+	names=$(symbols "$1" "$2")
+	case " $names" in
+	*" bt_inner "*" lib1_call "*" bt_outer "*) pass "$3: $names" ;;
+	*) fail "$3: the frames are: $names" ;;
+	esac
+}
+through_gates 41 "$b/tests/mpk/attack" "private stacks: the fault report walks two gates deep into the caller"
+through_gates 42 "$b/tests/mpk/attack-shared" "shared stacks: backtrace() walks two gates deep into the caller"
+check_vm 42 "1 in lib1_call, 1 in bt_outer: ok" "shared stacks: backtrace() finds lib1_call and bt_outer"
+
+# The report's backtrace walks from the handler through the signal frame
+# into the code that faulted (the report runs on its own stack).
+check_vm 12 "hello-mpk(+0x" "hello --attack: the backtrace reaches the image's code"
 
 # The isolated hello prints what the unisolated one prints, backend aside.
 norm() { sed 's/backend [a-z-]*,/backend X,/'; }

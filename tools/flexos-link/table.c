@@ -83,8 +83,8 @@ static void write_compartments(FILE *f, const struct flc_config *cfg)
 				 (comp->stack == FLC_STACK_SHARED ? FLEXOS_COMP_SHARED_STACKS : 0) |
 				 (comp->on_crash == FLC_CRASH_RESTART ? FLEXOS_COMP_RESTART : 0);
 		if (comp->sandbox_of)
-			flags |= FLEXOS_COMP_SANDBOX |
-				 (unsigned)comp->sandbox_of_index << FLEXOS_COMP_HOST_SHIFT;
+			flags |= FLEXOS_COMP_SANDBOX | (unsigned)comp->sandbox_of_index
+							   << FLEXOS_COMP_HOST_SHIFT;
 		if (comp->libc == FLC_LIBC_NEWLIB)
 			flags |= FLEXOS_COMP_NEWLIB;
 		if (comp->syscalls_all)
@@ -163,8 +163,7 @@ static void write_entries(FILE *f, const struct flp_plan *plan)
 		bool callback = gate->callback;
 		/* A shared library's function: a dynamic relocation, like its GOT slot's. */
 		fprintf(f, "\t.quad %s\n\t.long %zu, %#x\n\t.quad %#llx\n", gate->target,
-			gate->compartment,
-			callback ? FLEXOS_ENTRY_CALLBACK : 0,
+			gate->compartment, callback ? FLEXOS_ENTRY_CALLBACK : 0,
 			callback ? ~0ULL : (unsigned long long)gate->callers);
 	}
 }
@@ -257,14 +256,15 @@ static bool int_regs_only(const struct flx_proto *p)
  * upper bits what the call passes in memory; exactly the id for calls
  * with register arguments only.
  */
-static unsigned long gate_r10(const struct flp_gate *gate)
+static unsigned long long gate_r10(const struct flp_gate *gate, size_t entry)
 {
-	unsigned long stack_q = carry_stack_bytes(&gate->proto) / 8;
-	unsigned long sret_q = (gate->proto.sret_size + 7) / 8;
+	unsigned long long stack_q = carry_stack_bytes(&gate->proto) / 8;
+	unsigned long long sret_q = (gate->proto.sret_size + 7) / 8;
 
-	return (unsigned long)gate->compartment |
+	return (unsigned long long)gate->compartment |
 	       (stack_q & FLEXOS_GATE_FIELD_MASK) << FLEXOS_GATE_STACK_SHIFT |
-	       (sret_q & FLEXOS_GATE_FIELD_MASK) << FLEXOS_GATE_SRET_SHIFT;
+	       (sret_q & FLEXOS_GATE_FIELD_MASK) << FLEXOS_GATE_SRET_SHIFT |
+	       (unsigned long long)entry << FLEXOS_GATE_ENTRY_SHIFT;
 }
 
 static void write_stubs(FILE *f, const struct flp_plan *plan)
@@ -281,6 +281,8 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 		entry = "flexos__backend_gate_shared_stacks";
 
 	fprintf(f, "\n\t.text\n");
+	/* The index of each crossing gate in the table write_entries writes. */
+	size_t next_entry = 0;
 	for (size_t g = 0; g < plan->ngates; g++) {
 		const struct flp_gate *gate = &plan->gates[g];
 		if (gate->direct && gate->in_shlib) {
@@ -307,13 +309,13 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 		fprintf(f,
 			"\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n\t.balign 16\n%s:\n"
 			"\t%s %s%s(%%rip), %%r11\n"
-			"\tmovl $%#lx, %%r10d\n"
+			"\tmovabsq $%#llx, %%r10\n"
 			"\tjmp %s\n"
 			"\t.size %s, .-%s\n",
 			gate->symbol, gate->symbol, gate->symbol, gate->symbol,
 			direct_address ? "leaq" : "movq", gate->target,
-			direct_address ? "" : "@GOTPCREL", gate_r10(gate), to, gate->symbol,
-			gate->symbol);
+			direct_address ? "" : "@GOTPCREL", gate_r10(gate, next_entry++), to,
+			gate->symbol, gate->symbol);
 	}
 }
 
