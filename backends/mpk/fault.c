@@ -102,7 +102,7 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx)
 	}
 	flexos__out_str(
 	    &o, "\nflexos:   (a system call handed such an address fails with EFAULT instead)\n"
-		"flexos:   backtrace (addr2line -f -e IMAGE +OFFSET):\n");
+		"flexos:   backtrace:\n");
 	flexos__out_flush(&o);
 
 	/*
@@ -113,11 +113,7 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx)
 	 */
 	if (running >= 0 && !flexos__mpk_shared_key)
 		flexos__mpk_enter((uint64_t)running);
-	void *frames[BACKTRACE_MAX];
-	int n = backtrace(frames, BACKTRACE_MAX);
-	/* Frame 0 is this handler. */
-	if (n > 1)
-		backtrace_symbols_fd(frames + 1, n - 1, STDERR_FILENO);
+	flexos__print_backtrace((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
 	_exit(FLEXOS_EXIT_FAULT);
 }
 

@@ -282,7 +282,8 @@ static int find_image_end(struct dl_phdr_info *info, size_t size, void *data)
 }
 
 /*
- * Where pc lies, as "IMAGE+OFFSET (compartment 'c')" for addr2line, or
+ * Where pc lies, as "fn+0x1c (file.c:42) (compartment 'c')" (or
+ * "IMAGE+OFFSET" for addr2line in an image without a symbol table), or
  * just the compartment whose code it is.
  */
 static void out_code(struct flexos__out *o, uintptr_t pc)
@@ -290,9 +291,9 @@ static void out_code(struct flexos__out *o, uintptr_t pc)
 	int cn = flexos__code_owner(pc);
 
 	if (image_info.dli_fname && pc >= (uintptr_t)image_info.dli_fbase && pc < image_end) {
-		flexos__out_str(o, image_info.dli_fname);
-		flexos__out_str(o, "+");
-		flexos__out_num(o, pc - (uintptr_t)image_info.dli_fbase, 16);
+		char where[200];
+		flexos__describe_pc(where, sizeof(where), pc);
+		flexos__out_str(o, where);
 		if (cn < 0)
 			return;
 		flexos__out_str(o, " (");
@@ -325,9 +326,28 @@ static void on_fault_record(int sig, siginfo_t *si, void *uc_)
 	__atomic_store_n(&cs->fault_sig, sig, __ATOMIC_RELEASE);
 }
 
-static void on_fault(int sig, siginfo_t *si, void *uc)
+static void on_fault(int sig, siginfo_t *si, void *uc_)
 {
+	ucontext_t *uc = uc_;
+	struct flexos__out o = {.n = 0};
+
 	on_fault_record(sig, si, uc);
+	/*
+	 * Only this process can unwind its stack: its part of the report
+	 * comes now, main's summary when the supervisor has seen it die.
+	 */
+	flexos__out_str(&o, "flexos: ");
+	flexos__out_comp(&o, flexos__proc_self);
+	flexos__out_str(&o, " (pid ");
+	flexos__out_int(&o, getpid());
+	flexos__out_str(&o, ") got signal ");
+	flexos__out_int(&o, sig);
+	flexos__out_str(&o, " (");
+	flexos__out_signal(&o, sig);
+	flexos__out_str(&o, "); backtrace:\n");
+	flexos__out_flush(&o);
+	flexos__print_backtrace((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
+	flexos__proc_out_callers();
 	/* Die of the same signal, so that the supervisor sees it. */
 	signal(sig, SIG_DFL);
 	sigset_t s;
@@ -354,6 +374,8 @@ static void on_main_fault(int sig, siginfo_t *si, void *uc)
 	ctl->comp[self].pid = getpid();
 	ctl->fault_status = sig;
 	report_fault(self);
+	flexos__say("backtrace of compartment '%s':", flexos__comp_name(self));
+	flexos__print_backtrace((uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]);
 	shutdown_children();
 	_exit(FLEXOS_EXIT_FAULT);
 }

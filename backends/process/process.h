@@ -233,6 +233,14 @@ void *flexos__proc_stack(size_t *size);
 /* In a compartment process, makes this thread die with the supervisor. */
 void flexos__proc_thread_init(void);
 
+/*
+ * For a fault report in a compartment: which compartment called this
+ * thread's compartment through which entry, and so on back to the
+ * thread that started the call chain, as the chain's lanes say. A line
+ * each, to stderr. Async-signal-safe.
+ */
+void flexos__proc_out_callers(void);
+
 /* Futex helpers on shared (not process-private) memory. */
 void flexos__futex_wait(uint32_t *word, uint32_t val, long timeout_ms);
 void flexos__futex_wake(uint32_t *word, int n);

@@ -152,6 +152,7 @@ void flexos__start(int argc, char **argv, char **envp)
 						"than %d segments; put fewer of them in compartments",
 			    FLEXOS_MAX_SHLIB_REGIONS);
 
+	flexos__symbols_init();
 	int err = flexos__backend.init(&runtime);
 	if (err)
 		flexos__die(FLEXOS_EXIT_SETUP, "the %s backend could not set up the "

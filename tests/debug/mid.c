@@ -1,0 +1,12 @@
+/* The middle library of tests/debug/backtrace.sh. */
+#include "bt.h"
+
+static int __attribute__((noinline)) mid_helper(int x)
+{
+	return leaf_call(x * 2) + 1; /* the call from mid_helper */
+}
+
+int mid_call(int x)
+{
+	return mid_helper(x) + 1;
+}
