@@ -376,6 +376,7 @@ static void on_main_fault(int sig, siginfo_t *si, void *uc)
 	report_fault(self);
 	flexos__say("backtrace of compartment '%s':", flexos__comp_name(self));
 	flexos__print_backtrace((uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]);
+	flexos__proc_out_callers();
 	shutdown_children();
 	_exit(FLEXOS_EXIT_FAULT);
 }

@@ -27,6 +27,9 @@ CRASH="leaf.c:$(line_of leaf.c 'the faulting store')"
 LEAF_CALL="leaf.c:$(line_of leaf.c 'return leaf_crash')"
 MID="mid.c:$(line_of mid.c 'the call from mid_helper')"
 APP="btapp.c:$(line_of btapp.c 'the call from app_helper')"
+CB="btapp.c:$(line_of btapp.c 'the faulting store of the callback')"
+APP_CB="btapp.c:$(line_of btapp.c "app_helper's callback")"
+MID_CB="mid.c:$(line_of mid.c 'the callback from mid_apply_helper')"
 
 status=0
 $RUN "$WORK/bt-none" 1 >/dev/null 2>"$WORK/none.err" || status=$?
@@ -52,6 +55,25 @@ expect_output "$WORK/process.err" "^flexos:   compartment 'mid' was called by co
 expect_output "$WORK/process.err" "^flexos: compartment 'leaf' \(pid [0-9]+\) crashed: .* the code at 0x[0-9a-f]+ was leaf_crash\+0x[0-9a-f]+ \($CRASH\) \(compartment 'leaf'\)$"
 pass "process: the faulting compartment's frames with lines, and the chain of callers across both gates"
 no_orphans "the process backend's fault"
+
+$RUN "$WORK/bt-none" cb >/dev/null 2>"$WORK/none-cb.err" || true
+frame "$WORK/none-cb.err" 0 app_cb "$CB" app
+frame "$WORK/none-cb.err" 1 mid_apply_helper "$MID_CB" mid
+frame "$WORK/none-cb.err" 3 app_helper "$APP_CB" app
+pass "none: a fault in a callback names the static callback, not flexos-link's alias"
+
+# The crash is in main's process with the gate on its stack: backtrace()
+# reaches the caller only through the gate's unwind information.
+status=0
+$RUN "$WORK/bt-process" cb >/dev/null 2>"$WORK/process-cb.err" || status=$?
+[ "$status" -eq 123 ] || fail "bt-process cb exited $status, expected 123"
+frame "$WORK/process-cb.err" 0 app_cb "$CB" app
+expect_output "$WORK/process-cb.err" "^flexos:   #4 0x[0-9a-f]+ flexos__backend_gate_int\+0x[0-9a-f]+ \(gate.S:[0-9]+\)$"
+frame "$WORK/process-cb.err" 5 app_helper "$APP_CB" app
+expect_output "$WORK/process-cb.err" "^flexos:   #6 0x[0-9a-f]+ main\+0x[0-9a-f]+ \(btapp.c:[0-9]+\) \[app\]$"
+expect_output "$WORK/process-cb.err" "^flexos:   compartment 'app' was called by compartment 'mid' through app_cb\+0x0 "
+pass "process: a fault in a callback unwinds through the gate into its caller"
+no_orphans "the callback's fault"
 
 strip -o "$WORK/bt-stripped" "$WORK/bt-none"
 $RUN "$WORK/bt-stripped" 1 >/dev/null 2>"$WORK/stripped.err" || true

@@ -4,6 +4,8 @@
 
 /* mid.c: calls leaf_call(x * 2) from a static function. */
 int mid_call(int x);
+/* mid.c: calls cb(x) from a static function. */
+int mid_apply(int (*cb)(int), int x);
 /* leaf.c: crashes in a static function unless x is 2. */
 int leaf_call(int x);
 

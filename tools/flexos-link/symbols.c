@@ -28,7 +28,7 @@ struct table {
 	char *str;
 	size_t strsize, capstr;
 	struct strmap strings; /* offset + 1 of each string */
-	/* Per function: whether its symbol is global, so that aliases keep the exported name. */
+	/* Per function: how much its name is preferred among aliases (add_func). */
 	unsigned char *global;
 };
 
@@ -55,7 +55,13 @@ static void add_func(struct table *t, uint64_t addr, uint64_t size, const char *
 		t->funcs = xrealloc(t->funcs, t->capfuncs * sizeof(*t->funcs));
 		t->global = xrealloc(t->global, t->capfuncs);
 	}
-	t->global[t->nfuncs] = (unsigned char)global;
+	/*
+	 * Among aliases the report shows the name the source gave: not
+	 * flexos-link's (a callback's __flexos_cbfn__ alias of a static
+	 * function), then a global one rather than a local.
+	 */
+	t->global[t->nfuncs] =
+	    (unsigned char)((strncmp(name, "__flexos_", 9) ? 2 : 0) + (global ? 1 : 0));
 	t->funcs[t->nfuncs++] =
 	    (struct flexos_symbol){(uint32_t)addr, (uint32_t)size, intern(t, name)};
 }
@@ -156,8 +162,8 @@ static int cmp_line(const void *a, const void *b)
 }
 
 /*
- * One function per address (the global name of aliases, the first of
- * equals), and lines only where they change: the table stays small.
+ * One function per address (the preferred name among aliases; any
+ * one of equals), and lines only where they change: the table stays small.
  */
 static void compact(struct table *t)
 {
@@ -173,9 +179,9 @@ static void compact(struct table *t)
 	qsort(tmp, t->nfuncs, sizeof(*tmp), cmp_func);
 	for (size_t i = 0; i < t->nfuncs; i++) {
 		if (n && t->funcs[n - 1].addr == tmp[i].s.addr) {
-			if (tmp[i].g && !t->global[n - 1]) {
+			if (tmp[i].g > t->global[n - 1]) {
 				t->funcs[n - 1] = tmp[i].s;
-				t->global[n - 1] = 1;
+				t->global[n - 1] = tmp[i].g;
 			}
 			continue;
 		}
