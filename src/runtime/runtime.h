@@ -11,6 +11,9 @@
 
 #include "heap.h"
 
+/* The runtime's state, for debuggers (tools/gdb/flexos.py reads it). */
+extern const struct flexos_runtime *const flexos__debug_runtime;
+
 /* Starts the runtime once; every public entry point may call it. */
 void flexos__start(int argc, char **argv, char **envp);
 

@@ -14,6 +14,11 @@
 #include "runtime.h"
 
 static struct flexos_runtime runtime;
+/*
+ * Where the heaps are, for debuggers: the gdb extension
+ * (tools/gdb/flexos.py) reads the runtime through this symbol.
+ */
+const struct flexos_runtime *const flexos__debug_runtime __attribute__((used)) = &runtime;
 static struct flexos__heap *heaps[FLEXOS_MAX_COMPARTMENTS];
 static struct flexos__heap *shared_heap;
 static int started;
