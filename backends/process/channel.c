@@ -608,7 +608,13 @@ void flexos__proc_dispatch(void)
 							__ATOMIC_RELAXED))
 				start_server(i);
 		}
-		flexos__futex_wait(&cs->spawn_seq, seq, -1);
+		/* main's dispatcher is also the one watcher of the supervisor. */
+		if (self == (int)flexos__runtime()->image->default_id) {
+			flexos__futex_wait(&cs->spawn_seq, seq, FLEXOS__PROC_WATCH_MS);
+			flexos__proc_watch();
+		} else {
+			flexos__futex_wait(&cs->spawn_seq, seq, -1);
+		}
 	}
 }
 

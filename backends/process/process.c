@@ -467,6 +467,13 @@ static void report_fault(int comp)
 		flexos__out_num(&o, cs->fault_pc, 16);
 		flexos__out_str(&o, " was ");
 		out_code(&o, cs->fault_pc);
+	} else if (sig == SIGKILL && cs->stopped_sig) {
+		flexos__out_str(&o, ") was stopped by signal ");
+		flexos__out_int(&o, cs->stopped_sig);
+		flexos__out_str(&o, " (");
+		flexos__out_signal(&o, cs->stopped_sig);
+		flexos__out_str(&o, ") for a second, and killed: a stopped compartment would hold "
+				   "its callers forever");
 	} else {
 		flexos__out_str(&o, ") was killed by signal ");
 		flexos__out_int(&o, sig);
@@ -484,6 +491,11 @@ static void report_fault(int comp)
 
 /* ---- life cycle --------------------------------------------------------- */
 
+static char proc_state(pid_t pid);
+static int stays_stopped(pid_t pid, unsigned ms);
+/* main is ending the image: the supervisor's death is expected (private memory). */
+static int main_ending;
+
 /*
  * Kills the compartments and waits until the supervisor has reaped them
  * and left, so that nothing of the image outlives main, not even a zombie.
@@ -492,8 +504,9 @@ static void shutdown_children(void)
 {
 	struct flexos__control *ctl = flexos__proc_ctl;
 
-	if (!ctl || !supervisor_pid || __atomic_exchange_n(&ctl->shutdown, 1, __ATOMIC_ACQ_REL))
+	if (!ctl || !supervisor_pid || __atomic_exchange_n(&main_ending, 1, __ATOMIC_ACQ_REL))
 		return;
+	__atomic_store_n(&ctl->shutdown, 1, __ATOMIC_RELEASE);
 	/* The supervisor kills its children; it leaves once it has none left: give it 2 s. */
 	kill(supervisor_pid, SIGUSR1);
 	for (int i = 0; i < 2000; i++) {
@@ -506,6 +519,57 @@ static void shutdown_children(void)
 	kill(supervisor_pid, SIGKILL);
 	while (waitpid(supervisor_pid, NULL, 0) < 0 && errno == EINTR)
 		;
+}
+
+/*
+ * The supervisor is gone (status st, as waitpid gave it) or was stopped
+ * and is now killed: its compartments die with it (PR_SET_PDEATHSIG), no
+ * crash can be reported any more and every gate would wait forever. End
+ * the image now, from whichever thread of main's process noticed.
+ */
+static void supervisor_lost(int st, int stopped) __attribute__((__noreturn__));
+static void supervisor_lost(int st, int stopped)
+{
+	/* Another thread may hold stdout's lock forever: flush only if it is free. */
+	if (!ftrylockfile(stdout)) {
+		fflush(stdout);
+		funlockfile(stdout);
+	}
+	if (stopped)
+		flexos__say("the supervisor (pid %d) was stopped for a second: without it no "
+			    "crash of a compartment can be reported, so it was killed",
+			    (int)supervisor_pid);
+	else if (WIFSIGNALED(st))
+		flexos__say("the supervisor (pid %d) was killed by signal %d (%s)",
+			    (int)supervisor_pid, WTERMSIG(st),
+			    sigdescr_np(WTERMSIG(st)) ? sigdescr_np(WTERMSIG(st)) : "?");
+	else
+		flexos__say("the supervisor (pid %d) is gone (exit status %d)", (int)supervisor_pid,
+			    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	flexos__say("the compartments ended with it; the image exits with status %d",
+		    FLEXOS_EXIT_FAULT);
+	_exit(FLEXOS_EXIT_FAULT);
+}
+
+void flexos__proc_watch(void)
+{
+	int st = 0;
+
+	if (!supervisor_pid || __atomic_load_n(&main_ending, __ATOMIC_ACQUIRE))
+		return;
+	pid_t r = waitpid(supervisor_pid, &st, WNOHANG);
+	if (__atomic_load_n(&main_ending, __ATOMIC_ACQUIRE))
+		return;
+	if (r == supervisor_pid || (r < 0 && errno == ECHILD))
+		supervisor_lost(st, 0);
+	/* Job control stops main too; then this thread does not run. */
+	if (proc_state(supervisor_pid) == 'T' && stays_stopped(supervisor_pid, 1000) &&
+	    !__atomic_load_n(&main_ending, __ATOMIC_ACQUIRE)) {
+		kill(supervisor_pid, SIGKILL);
+		while (waitpid(supervisor_pid, &st, 0) < 0 && errno == EINTR)
+			;
+		supervisor_lost(st, 1);
+	}
 }
 
 /*
@@ -718,11 +782,63 @@ static void restart(int c)
 	cs->restarts++;
 	poke_all();
 	__atomic_store_n(&cs->fault_sig, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&cs->stopped_sig, 0, __ATOMIC_RELEASE);
 	if (spawn(c) < 0) {
 		ctl->fault_comp = c;
 		__atomic_store_n(&ctl->end, END_FAULT, __ATOMIC_RELEASE);
 		poke_all();
 	}
+}
+
+/* The state letter of /proc/PID/stat ('T': stopped), or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold anything but ends at the last ')'. */
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Whether pid stays stopped for about ms milliseconds. */
+static int stays_stopped(pid_t pid, unsigned ms)
+{
+	for (unsigned i = 0; i < ms / 10; i++) {
+		char st = proc_state(pid);
+		if (st != 'T' && st != 't')
+			return 0;
+		usleep(10000);
+	}
+	return 1;
+}
+
+/*
+ * A stopped compartment would hold its callers forever: unless the whole
+ * image is stopped (job control: main too) or it continues within a
+ * second, it is killed, and its death is handled as a crash (a report,
+ * or a restart).
+ */
+static void stopped_child(pid_t pid, int sig, pid_t main_pid)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+	int c = -1;
+
+	for (uint32_t k = 0; k < rt->image->ncompartments; k++)
+		if (child_pid[k] == pid)
+			c = (int)k;
+	if (c < 0 || shutting_down || !stays_stopped(pid, 1000) || proc_state(main_pid) == 'T')
+		return;
+	__atomic_store_n(&ctl->comp[c].stopped_sig, sig, __ATOMIC_RELEASE);
+	kill(pid, SIGKILL);
 }
 
 /* The supervisor: forks the compartments and watches them. Never returns. */
@@ -735,7 +851,12 @@ static void supervise(pid_t main_pid)
 	set_death_signal(main_pid);
 	prctl(PR_SET_NAME, "fx:supervisor");
 	zygote_self = getpid();
-	signal(SIGUSR1, on_shutdown);
+	/* No SA_RESTART: waitpid returns, and the loop kills what a restart forked meanwhile. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_shutdown;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
 	for (uint32_t c = 0; c < img->ncompartments; c++)
 		if (!is_default((int)c) && spawn((int)c) < 0) {
 			ctl->fault_comp = (int)c;
@@ -744,7 +865,17 @@ static void supervise(pid_t main_pid)
 		}
 	for (;;) {
 		int st;
-		pid_t pid = waitpid(-1, &st, 0);
+		/*
+		 * SIGUSR1 may have come while a restart forked: that child
+		 * was not in child_pid yet. Killing twice is harmless.
+		 */
+		if (shutting_down)
+			on_shutdown(SIGUSR1);
+		pid_t pid = waitpid(-1, &st, WUNTRACED);
+		if (pid > 0 && WIFSTOPPED(st)) {
+			stopped_child(pid, WSTOPSIG(st), main_pid);
+			continue;
+		}
 		if (pid < 0) {
 			if (errno == ECHILD &&
 			    (shutting_down || __atomic_load_n(&ctl->shutdown, __ATOMIC_ACQUIRE)))
