@@ -211,6 +211,14 @@ static int protect_others(int self)
 		if (!err)
 			err = revoke_range(c->regions[FLEXOS_REGION_BSS].start,
 					   c->regions[FLEXOS_REGION_BSS].end);
+		/*
+		 * The ranges its heap grew by before the fork (its libraries'
+		 * constructors run in main), then the first, which holds the list.
+		 */
+		uintptr_t s, e;
+		struct flexos__heap *h = flexos__heap_of((int)j);
+		for (unsigned i = 0; !err && h && !flexos__heap_extra_range(h, i, &s, &e); i++)
+			err = revoke_range(s, e);
 		if (!err)
 			err = revoke_range(rt->heaps[j].start, rt->heaps[j].end);
 	}
@@ -473,7 +481,7 @@ static void report_fault(int comp)
 		flexos__out_str(&o, " (");
 		flexos__out_signal(&o, cs->stopped_sig);
 		flexos__out_str(&o, ") for a second, and killed: a stopped compartment would hold "
-				   "its callers forever");
+				    "its callers forever");
 	} else {
 		flexos__out_str(&o, ") was killed by signal ");
 		flexos__out_int(&o, sig);

@@ -7,6 +7,7 @@ SH_TESTS += \
 	tests/process/crash.sh \
 	tests/process/orphans.sh \
 	tests/process/robust.sh \
+	tests/process/heap.sh \
 	tests/process/policy.sh
 EXTRA_DIST += \
 	tests/process/tlib.c \

@@ -331,9 +331,19 @@ int main(int argc, char **argv)
 		printf("crashexit: tc_crash returned %ld, error %d\n", r, flexos_last_gate_error());
 		return 0;
 	}
+	if (!strcmp(mode, "grow")) {
+		/* cb allocates a1 MiB, a2 times: tests/process/heap.sh. */
+		flexos_print_map(stdout);
+		for (long i = 0; i < (a2 ? a2 : 1); i++) {
+			long r;
+			flexos_gate_r(tb, r, tb_bigalloc, a1);
+			printf("grow: tb_bigalloc(%ld) returned %ld\n", a1, r);
+		}
+		return 0;
+	}
 	if (!strcmp(mode, "bench"))
 		return bench(a1 ? a1 : 200000);
-	fprintf(stderr, "usage: tapp attack|shared|nested|threads|crash|exit|print|sleep|idle|crashexit|bench "
-			"...\n");
+	fprintf(stderr, "usage: tapp attack|shared|nested|threads|crash|exit|print|sleep|idle|"
+			"crashexit|grow|bench ...\n");
 	return 2;
 }
