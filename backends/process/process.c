@@ -875,7 +875,9 @@ static void supervise(pid_t main_pid)
 		int st;
 		/*
 		 * SIGUSR1 may have come while a restart forked: that child
-		 * was not in child_pid yet. Killing twice is harmless.
+		 * was not in child_pid yet. child_pid holds live children
+		 * only (a reaped one is cleared below), so killing again
+		 * never hits a recycled pid.
 		 */
 		if (shutting_down)
 			on_shutdown(SIGUSR1);
@@ -896,6 +898,8 @@ static void supervise(pid_t main_pid)
 		for (uint32_t k = 0; k < img->ncompartments; k++)
 			if (child_pid[k] == pid)
 				c = (int)k;
+		if (c >= 0)
+			child_pid[c] = 0;
 		if (c < 0 || shutting_down || __atomic_load_n(&ctl->shutdown, __ATOMIC_ACQUIRE) ||
 		    __atomic_load_n(&ctl->end, __ATOMIC_ACQUIRE))
 			continue;

@@ -77,8 +77,9 @@ hit cb-kill-idle idle 30000 tb KILL
 ends_with_report cb-kill-idle "^flexos: compartment 'cb' \(pid [0-9]+\) was killed by signal 9 \(Killed\)$"
 pass "compartment killed while idle: report and status 123"
 
-# Job control: every process of the image stopped for 2 s, then continued.
-$RUN "$WORK/tapp" sleep 1500 >"$WORK/group.out" 2>"$WORK/group.err" &
+# Job control: every process of the image stopped for 2 s, then continued,
+# in the middle of a 5 s call (long enough for a loaded machine).
+$RUN "$WORK/tapp" sleep 5000 >"$WORK/group.out" 2>"$WORK/group.err" &
 run=$!
 await_line "$WORK/group.out" '^pids:' $run 5 || true
 main=$(sed -n 's/^pids: main \([0-9]*\) .*/\1/p' "$WORK/group.out")
@@ -89,7 +90,7 @@ echo "job control: stopping $all" >&2
 kill -STOP $all || fail "cannot stop $all"
 sleep 2
 # shellcheck disable=SC2086
-kill -CONT $all || fail "cannot continue $all"
+kill -CONT $all || { ps -o pid,ppid,stat,args -p "$(echo $all | tr ' ' ,)" >&2; fail "cannot continue $all"; }
 status=0
 wait $run || status=$?
 [ "$status" -eq 0 ] || fail "an image stopped and continued as a whole exited $status: $(cat "$WORK/group.err")"
