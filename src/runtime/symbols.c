@@ -100,29 +100,36 @@ static int find_image(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
-/* The file range of the section called name in the ELF file fd, or 0. */
+/*
+ * The file range of the section called name in the ELF file fd, or 0.
+ * Two reads for the headers and their names: this runs in every image's
+ * start-up.
+ */
 static int find_section(int fd, const char *name, off_t *off, size_t *size)
 {
 	ElfW(Ehdr) eh;
-	ElfW(Shdr) strtab, sh;
-	char got[32];
+	ElfW(Shdr) sh[128];
+	char names[4096];
 	size_t len = strlen(name) + 1;
 
 	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_shentsize != sizeof(sh) || eh.e_shstrndx >= eh.e_shnum ||
-	    pread(fd, &strtab, sizeof(strtab),
-		  (off_t)(eh.e_shoff + (size_t)eh.e_shstrndx * sizeof(sh))) != sizeof(strtab))
+	    eh.e_shentsize != sizeof(sh[0]) || eh.e_shnum > sizeof(sh) / sizeof(sh[0]) ||
+	    eh.e_shstrndx >= eh.e_shnum)
+		return 0;
+	ssize_t want = (ssize_t)(eh.e_shnum * sizeof(sh[0]));
+	if (pread(fd, sh, (size_t)want, (off_t)eh.e_shoff) != want)
+		return 0;
+	const ElfW(Shdr) *strtab = &sh[eh.e_shstrndx];
+	size_t nnames = strtab->sh_size < sizeof(names) ? strtab->sh_size : sizeof(names);
+	ssize_t got = pread(fd, names, nnames, (off_t)strtab->sh_offset);
+	if (got <= 0)
 		return 0;
 	for (unsigned i = 1; i < eh.e_shnum; i++) {
-		if (pread(fd, &sh, sizeof(sh), (off_t)(eh.e_shoff + (size_t)i * sizeof(sh))) !=
-		    sizeof(sh))
-			return 0;
-		if (sh.sh_name >= strtab.sh_size || sh.sh_type != SHT_PROGBITS ||
-		    pread(fd, got, len, (off_t)(strtab.sh_offset + sh.sh_name)) != (ssize_t)len ||
-		    memcmp(got, name, len))
+		if (sh[i].sh_type != SHT_PROGBITS || sh[i].sh_name + len > (size_t)got ||
+		    memcmp(names + sh[i].sh_name, name, len))
 			continue;
-		*off = (off_t)sh.sh_offset;
-		*size = sh.sh_size;
+		*off = (off_t)sh[i].sh_offset;
+		*size = sh[i].sh_size;
 		return 1;
 	}
 	return 0;
