@@ -176,6 +176,48 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/*
+ * A growable heap maps more ranges as it needs, up to its limit: what they
+ * hold is allocated, freed and recycled like the first range's.
+ */
+START_TEST(test_growable_heap_grows_to_its_limit)
+{
+	struct flexos__heap *g = flexos__heap_create_growable(1u << 20, 8u << 20, 4, 0);
+	uintptr_t s0, e0, s, e;
+
+	ck_assert_ptr_nonnull(g);
+	flexos__heap_range(g, &s0, &e0);
+	ck_assert_uint_eq(e0 - s0, 1u << 20);
+	ck_assert_int_eq(flexos__heap_extra_range(g, 0, &s, &e), -1);
+	char *big = flexos__heap_alloc(g, 3u << 20);
+	ck_assert_ptr_nonnull(big);
+	ck_assert_int_eq(flexos__heap_extra_range(g, 0, &s, &e), 0);
+	ck_assert((uintptr_t)big >= s && (uintptr_t)big + (3u << 20) <= e);
+	ck_assert(flexos__heap_contains(g, big));
+	ck_assert(flexos__heap_contains(g, big + (3u << 20) - 1));
+	memset(big, 0x5a, 3u << 20);
+	ck_assert_uint_ge(flexos__heap_usable_size(g, big), 3u << 20);
+	flexos__heap_free(g, big);
+	ck_assert_ptr_eq(flexos__heap_alloc(g, 3u << 20), big);
+	/* 4 MiB of 8 are reserved now: 5 MiB more do not fit, 3 MiB do. */
+	ck_assert_ptr_null(flexos__heap_alloc(g, 5u << 20));
+	ck_assert_ptr_nonnull(flexos__heap_alloc(g, 3u << 20));
+	ck_assert_int_eq(flexos__heap_extra_range(g, 1, &s, &e), 0);
+	ck_assert_int_eq(flexos__heap_extra_range(g, 2, &s, &e), -1);
+}
+END_TEST
+
+/* A fixed heap never maps a second range. */
+START_TEST(test_fixed_heap_does_not_grow)
+{
+	uintptr_t s, e;
+
+	ck_assert_ptr_nonnull(flexos__heap_alloc(h, HEAP_SIZE / 2));
+	ck_assert_ptr_null(flexos__heap_alloc(h, HEAP_SIZE / 2));
+	ck_assert_int_eq(flexos__heap_extra_range(h, 0, &s, &e), -1);
+}
+END_TEST
+
 Suite *heap_suite(void)
 {
 	Suite *s = suite_create("heap");
@@ -192,6 +234,8 @@ Suite *heap_suite(void)
 	tcase_add_test_raise_signal(tc, test_foreign_pointer_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_interior_pointer_aborts, SIGABRT);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_growable_heap_grows_to_its_limit);
+	tcase_add_test(tc, test_fixed_heap_does_not_grow);
 	suite_add_tcase(s, tc);
 	return s;
 }

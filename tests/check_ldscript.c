@@ -145,11 +145,17 @@ END_TEST
 START_TEST(test_stub_only_for_crossing_gates)
 {
 	char *s = written(flx_write_table);
-	/* No prototype: the conservative 64 bytes (8 eightbytes) of stack arguments. */
+	/*
+	 * No prototype: the conservative 64 bytes (8 eightbytes) of stack
+	 * arguments. Unwind information, so that a backtrace from inside the
+	 * stub reaches its caller.
+	 */
 	ck_assert_contains(s, "__flexos_gate__libz__deflate:\n"
+			      "\t.cfi_startproc\n"
 			      "\tmovq deflate@GOTPCREL(%rip), %r11\n"
 			      "\tmovabsq $0x801, %r10\n"
-			      "\tjmp flexos__backend_gate\n");
+			      "\tjmp flexos__backend_gate\n"
+			      "\t.cfi_endproc\n");
 	ck_assert_ptr_null(strstr(s, "__flexos_gate__libz__crc32"));
 	free(s);
 }

@@ -70,3 +70,6 @@ include tests/kvserver/local.mk
 
 # Fuzz harnesses and a bounded fuzz pass (tests/fuzz/).
 include tests/fuzz/local.mk
+
+# Symbolized fault reports, unwinding through gates, gdb.
+include tests/debug/local.mk

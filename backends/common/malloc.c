@@ -59,6 +59,16 @@ static struct flexos__heap *heap_owning(const void *p, const char *what)
 				      rt->image->compartments[id].name, what);
 		return flexos__heap_of((int)id);
 	}
+	/*
+	 * The ranges a growable heap added later (never under protection
+	 * keys): only the running compartment's are mapped in this process.
+	 */
+	if (flexos_mechanism_props(rt->image->mechanism) & FLEXOS_MECH_PKEYS)
+		return NULL;
+	int running = flexos__backend.current();
+	struct flexos__heap *own = running >= 0 ? flexos__heap_of(running) : NULL;
+	if (own && flexos__heap_contains(own, p))
+		return own;
 	return NULL;
 }
 

@@ -127,7 +127,7 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 	}
 	flexos__out_str(
 	    &o, "\nflexos:   (a system call handed such an address fails with EFAULT instead)\n"
-		"flexos:   backtrace (addr2line -f -e IMAGE +OFFSET):\n");
+		"flexos:   backtrace:\n");
 	flexos__out_flush(&o);
 
 	/*
@@ -136,11 +136,7 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 	 * which no compartment can write, and the code it walks is never
 	 * returned to.
 	 */
-	void *frames[BACKTRACE_MAX];
-	int n = backtrace(frames, BACKTRACE_MAX);
-	/* Frame 0 is this handler. */
-	if (n > 1)
-		backtrace_symbols_fd(frames + 1, n - 1, STDERR_FILENO);
+	flexos__print_backtrace((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
 	_exit(FLEXOS_EXIT_FAULT);
 }
 

@@ -209,6 +209,50 @@ static uintptr_t checked_target(uint32_t entry, int from, uint32_t sret_bytes,
 	return e->fn;
 }
 
+/* How many requests this thread is serving, nested: a fault report walks their callers. */
+static __thread unsigned serving;
+
+void flexos__proc_out_callers(void)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+	struct flexos__out o = {.n = 0};
+	char fn[160];
+
+	if (!ctl || !my_chain || !serving)
+		return;
+	unsigned chain = my_chain - 1;
+	int origin = ctl->chains[chain].origin;
+	int cur = flexos__proc_self;
+	/*
+	 * The callers' frames are in other processes. Each compartment's lane
+	 * of this chain still holds the request it serves (a return writes
+	 * only the result): follow them back to the thread that started the
+	 * chain. Shared memory any compartment can write, so every index is
+	 * checked, and the report says whose word it is.
+	 */
+	for (unsigned depth = 0; depth < ncomp + 1; depth++) {
+		const struct flexos__lane *l = flexos__lane_of(chain, (unsigned)cur);
+		int from = __atomic_load_n(&l->from, __ATOMIC_RELAXED);
+		uint32_t entry = __atomic_load_n(&l->entry, __ATOMIC_RELAXED);
+		if (from < 0 || (uint32_t)from >= ncomp)
+			break;
+		flexos__out_str(&o, "flexos:   ");
+		flexos__out_comp(&o, cur);
+		flexos__out_str(&o, " was called by ");
+		flexos__out_comp(&o, from);
+		if (entry < nentries) {
+			flexos__describe_pc(fn, sizeof(fn), entries[entry].fn);
+			flexos__out_str(&o, " through ");
+			flexos__out_str(&o, fn);
+		}
+		flexos__out_str(&o, from == origin ? " (the chain's first caller)\n" : "\n");
+		flexos__out_flush(&o);
+		if (from == origin)
+			break;
+		cur = from;
+	}
+}
+
 /* Runs the request waiting in lane me, then posts its return to the caller. */
 static void serve(unsigned chain, struct flexos__lane *me)
 {
@@ -229,6 +273,7 @@ static void serve(unsigned chain, struct flexos__lane *me)
 	 * may call.
 	 */
 	uintptr_t fn = checked_target(entry, from, sret_bytes, stack_bytes);
+	serving++;
 
 	/*
 	 * The lane's stack window is read in place: until this call returns
@@ -250,6 +295,7 @@ static void serve(unsigned chain, struct flexos__lane *me)
 		__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
 		flexos__proc_call(fn, &regs, me->mem, stack_bytes, &res);
 	}
+	serving--;
 	flush_stdio();
 	/* A caller whose process died meanwhile is not waiting any more. */
 	if (__atomic_load_n(&ctl->comp[from].gen, __ATOMIC_ACQUIRE) != from_gen)
@@ -562,7 +608,13 @@ void flexos__proc_dispatch(void)
 							__ATOMIC_RELAXED))
 				start_server(i);
 		}
-		flexos__futex_wait(&cs->spawn_seq, seq, -1);
+		/* main's dispatcher is also the one watcher of the supervisor. */
+		if (self == (int)flexos__runtime()->image->default_id) {
+			flexos__futex_wait(&cs->spawn_seq, seq, FLEXOS__PROC_WATCH_MS);
+			flexos__proc_watch();
+		} else {
+			flexos__futex_wait(&cs->spawn_seq, seq, -1);
+		}
 	}
 }
 

@@ -33,12 +33,16 @@
 flexos__backend_gate:
 flexos__backend_gate_shared_stacks:
 flexos__backend_gate_newlib:
+	.cfi_startproc
 	cmpb	%r10b, flexos__proc_self(%rip)	/* ids are below 64: one byte */
 	jne	1f
 	jmp	*%r11
 1:
 	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset %rbp, -16
 	movq	%rsp, %rbp
+	.cfi_def_cfa_register %rbp
 	subq	$PROC_FRAME_SIZE, %rsp
 	movq	%rdi, PROC_R_GPR + 0(%rsp)
 	movq	%rsi, PROC_R_GPR + 8(%rsp)
@@ -67,14 +71,21 @@ flexos__backend_gate_newlib:
 	movl	PROC_REGS_SIZE + PROC_RES_NX87(%rsp), %ecx
 	testl	%ecx, %ecx
 	jnz	2f
+	.cfi_remember_state
 	leave
+	.cfi_def_cfa %rsp, 8
+	.cfi_restore %rbp
 	ret
+	.cfi_restore_state
 2:	cmpl	$1, %ecx			/* st(1) first, so that st(0) ends on top */
 	je	3f
 	fldt	PROC_REGS_SIZE + PROC_RES_X87 + 16(%rsp)
 3:	fldt	PROC_REGS_SIZE + PROC_RES_X87(%rsp)
 	leave
+	.cfi_def_cfa %rsp, 8
+	.cfi_restore %rbp
 	ret
+	.cfi_endproc
 	.size	flexos__backend_gate, .-flexos__backend_gate
 	.size	flexos__backend_gate_shared_stacks, .-flexos__backend_gate_shared_stacks
 	.size	flexos__backend_gate_newlib, .-flexos__backend_gate_newlib
@@ -83,12 +94,16 @@ flexos__backend_gate_newlib:
 	.type	flexos__backend_gate_int, @function
 	.balign	16
 flexos__backend_gate_int:
+	.cfi_startproc
 	cmpb	%r10b, flexos__proc_self(%rip)
 	jne	1f
 	jmp	*%r11
 1:
 	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset %rbp, -16
 	movq	%rsp, %rbp
+	.cfi_def_cfa_register %rbp
 	subq	$48, %rsp
 	movq	%rdi, 0(%rsp)
 	movq	%rsi, 8(%rsp)
@@ -101,7 +116,10 @@ flexos__backend_gate_int:
 	movzbl	%r10b, %edx
 	call	flexos__proc_gate_int		/* returns rax:rdx */
 	leave
+	.cfi_def_cfa %rsp, 8
+	.cfi_restore %rbp
 	ret
+	.cfi_endproc
 	.size	flexos__backend_gate_int, .-flexos__backend_gate_int
 
 /*
@@ -118,10 +136,16 @@ flexos__backend_gate_int:
 	.type	flexos__proc_call, @function
 	.balign	16
 flexos__proc_call:
+	.cfi_startproc
 	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset %rbp, -16
 	movq	%rsp, %rbp
+	.cfi_def_cfa_register %rbp
 	pushq	%rbx
+	.cfi_offset %rbx, -24
 	pushq	%r12
+	.cfi_offset %r12, -32
 	movq	%rsi, %rbx
 	movq	%r8, %r12
 	movq	%rdi, %r11
@@ -163,8 +187,13 @@ flexos__proc_call:
 	fstpt	PROC_RES_X87 + 16(%r12)
 2:	leaq	-16(%rbp), %rsp
 	popq	%r12
+	.cfi_restore %r12
 	popq	%rbx
+	.cfi_restore %rbx
 	popq	%rbp
+	.cfi_def_cfa %rsp, 8
+	.cfi_restore %rbp
 	ret
+	.cfi_endproc
 	.size	flexos__proc_call, .-flexos__proc_call
 	.section .note.GNU-stack,"",@progbits

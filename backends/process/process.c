@@ -211,6 +211,14 @@ static int protect_others(int self)
 		if (!err)
 			err = revoke_range(c->regions[FLEXOS_REGION_BSS].start,
 					   c->regions[FLEXOS_REGION_BSS].end);
+		/*
+		 * The ranges its heap grew by before the fork (its libraries'
+		 * constructors run in main), then the first, which holds the list.
+		 */
+		uintptr_t s, e;
+		struct flexos__heap *h = flexos__heap_of((int)j);
+		for (unsigned i = 0; !err && h && !flexos__heap_extra_range(h, i, &s, &e); i++)
+			err = revoke_range(s, e);
 		if (!err)
 			err = revoke_range(rt->heaps[j].start, rt->heaps[j].end);
 	}
@@ -282,7 +290,8 @@ static int find_image_end(struct dl_phdr_info *info, size_t size, void *data)
 }
 
 /*
- * Where pc lies, as "IMAGE+OFFSET (compartment 'c')" for addr2line, or
+ * Where pc lies, as "fn+0x1c (file.c:42) (compartment 'c')" (or
+ * "IMAGE+OFFSET" for addr2line in an image without a symbol table), or
  * just the compartment whose code it is.
  */
 static void out_code(struct flexos__out *o, uintptr_t pc)
@@ -290,9 +299,9 @@ static void out_code(struct flexos__out *o, uintptr_t pc)
 	int cn = flexos__code_owner(pc);
 
 	if (image_info.dli_fname && pc >= (uintptr_t)image_info.dli_fbase && pc < image_end) {
-		flexos__out_str(o, image_info.dli_fname);
-		flexos__out_str(o, "+");
-		flexos__out_num(o, pc - (uintptr_t)image_info.dli_fbase, 16);
+		char where[200];
+		flexos__describe_pc(where, sizeof(where), pc);
+		flexos__out_str(o, where);
 		if (cn < 0)
 			return;
 		flexos__out_str(o, " (");
@@ -325,9 +334,28 @@ static void on_fault_record(int sig, siginfo_t *si, void *uc_)
 	__atomic_store_n(&cs->fault_sig, sig, __ATOMIC_RELEASE);
 }
 
-static void on_fault(int sig, siginfo_t *si, void *uc)
+static void on_fault(int sig, siginfo_t *si, void *uc_)
 {
+	ucontext_t *uc = uc_;
+	struct flexos__out o = {.n = 0};
+
 	on_fault_record(sig, si, uc);
+	/*
+	 * Only this process can unwind its stack: its part of the report
+	 * comes now, main's summary when the supervisor has seen it die.
+	 */
+	flexos__out_str(&o, "flexos: ");
+	flexos__out_comp(&o, flexos__proc_self);
+	flexos__out_str(&o, " (pid ");
+	flexos__out_int(&o, getpid());
+	flexos__out_str(&o, ") got signal ");
+	flexos__out_int(&o, sig);
+	flexos__out_str(&o, " (");
+	flexos__out_signal(&o, sig);
+	flexos__out_str(&o, "); backtrace:\n");
+	flexos__out_flush(&o);
+	flexos__print_backtrace((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
+	flexos__proc_out_callers();
 	/* Die of the same signal, so that the supervisor sees it. */
 	signal(sig, SIG_DFL);
 	sigset_t s;
@@ -354,6 +382,9 @@ static void on_main_fault(int sig, siginfo_t *si, void *uc)
 	ctl->comp[self].pid = getpid();
 	ctl->fault_status = sig;
 	report_fault(self);
+	flexos__say("backtrace of compartment '%s':", flexos__comp_name(self));
+	flexos__print_backtrace((uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]);
+	flexos__proc_out_callers();
 	shutdown_children();
 	_exit(FLEXOS_EXIT_FAULT);
 }
@@ -444,6 +475,13 @@ static void report_fault(int comp)
 		flexos__out_num(&o, cs->fault_pc, 16);
 		flexos__out_str(&o, " was ");
 		out_code(&o, cs->fault_pc);
+	} else if (sig == SIGKILL && cs->stopped_sig) {
+		flexos__out_str(&o, ") was stopped by signal ");
+		flexos__out_int(&o, cs->stopped_sig);
+		flexos__out_str(&o, " (");
+		flexos__out_signal(&o, cs->stopped_sig);
+		flexos__out_str(&o, ") for a second, and killed: a stopped compartment would hold "
+				    "its callers forever");
 	} else {
 		flexos__out_str(&o, ") was killed by signal ");
 		flexos__out_int(&o, sig);
@@ -461,6 +499,11 @@ static void report_fault(int comp)
 
 /* ---- life cycle --------------------------------------------------------- */
 
+static char proc_state(pid_t pid);
+static int stays_stopped(pid_t pid, unsigned ms);
+/* main is ending the image: the supervisor's death is expected (private memory). */
+static int main_ending;
+
 /*
  * Kills the compartments and waits until the supervisor has reaped them
  * and left, so that nothing of the image outlives main, not even a zombie.
@@ -469,8 +512,9 @@ static void shutdown_children(void)
 {
 	struct flexos__control *ctl = flexos__proc_ctl;
 
-	if (!ctl || !supervisor_pid || __atomic_exchange_n(&ctl->shutdown, 1, __ATOMIC_ACQ_REL))
+	if (!ctl || !supervisor_pid || __atomic_exchange_n(&main_ending, 1, __ATOMIC_ACQ_REL))
 		return;
+	__atomic_store_n(&ctl->shutdown, 1, __ATOMIC_RELEASE);
 	/* The supervisor kills its children; it leaves once it has none left: give it 2 s. */
 	kill(supervisor_pid, SIGUSR1);
 	for (int i = 0; i < 2000; i++) {
@@ -483,6 +527,57 @@ static void shutdown_children(void)
 	kill(supervisor_pid, SIGKILL);
 	while (waitpid(supervisor_pid, NULL, 0) < 0 && errno == EINTR)
 		;
+}
+
+/*
+ * The supervisor is gone (status st, as waitpid gave it) or was stopped
+ * and is now killed: its compartments die with it (PR_SET_PDEATHSIG), no
+ * crash can be reported any more and every gate would wait forever. End
+ * the image now, from whichever thread of main's process noticed.
+ */
+static void supervisor_lost(int st, int stopped) __attribute__((__noreturn__));
+static void supervisor_lost(int st, int stopped)
+{
+	/* Another thread may hold stdout's lock forever: flush only if it is free. */
+	if (!ftrylockfile(stdout)) {
+		fflush(stdout);
+		funlockfile(stdout);
+	}
+	if (stopped)
+		flexos__say("the supervisor (pid %d) was stopped for a second: without it no "
+			    "crash of a compartment can be reported, so it was killed",
+			    (int)supervisor_pid);
+	else if (WIFSIGNALED(st))
+		flexos__say("the supervisor (pid %d) was killed by signal %d (%s)",
+			    (int)supervisor_pid, WTERMSIG(st),
+			    sigdescr_np(WTERMSIG(st)) ? sigdescr_np(WTERMSIG(st)) : "?");
+	else
+		flexos__say("the supervisor (pid %d) is gone (exit status %d)", (int)supervisor_pid,
+			    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	flexos__say("the compartments ended with it; the image exits with status %d",
+		    FLEXOS_EXIT_FAULT);
+	_exit(FLEXOS_EXIT_FAULT);
+}
+
+void flexos__proc_watch(void)
+{
+	int st = 0;
+
+	if (!supervisor_pid || __atomic_load_n(&main_ending, __ATOMIC_ACQUIRE))
+		return;
+	pid_t r = waitpid(supervisor_pid, &st, WNOHANG);
+	if (__atomic_load_n(&main_ending, __ATOMIC_ACQUIRE))
+		return;
+	if (r == supervisor_pid || (r < 0 && errno == ECHILD))
+		supervisor_lost(st, 0);
+	/* Job control stops main too; then this thread does not run. */
+	if (proc_state(supervisor_pid) == 'T' && stays_stopped(supervisor_pid, 1000) &&
+	    !__atomic_load_n(&main_ending, __ATOMIC_ACQUIRE)) {
+		kill(supervisor_pid, SIGKILL);
+		while (waitpid(supervisor_pid, &st, 0) < 0 && errno == EINTR)
+			;
+		supervisor_lost(st, 1);
+	}
 }
 
 /*
@@ -695,11 +790,63 @@ static void restart(int c)
 	cs->restarts++;
 	poke_all();
 	__atomic_store_n(&cs->fault_sig, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&cs->stopped_sig, 0, __ATOMIC_RELEASE);
 	if (spawn(c) < 0) {
 		ctl->fault_comp = c;
 		__atomic_store_n(&ctl->end, END_FAULT, __ATOMIC_RELEASE);
 		poke_all();
 	}
+}
+
+/* The state letter of /proc/PID/stat ('T': stopped), or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold anything but ends at the last ')'. */
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Whether pid stays stopped for about ms milliseconds. */
+static int stays_stopped(pid_t pid, unsigned ms)
+{
+	for (unsigned i = 0; i < ms / 10; i++) {
+		char st = proc_state(pid);
+		if (st != 'T' && st != 't')
+			return 0;
+		usleep(10000);
+	}
+	return 1;
+}
+
+/*
+ * A stopped compartment would hold its callers forever: unless the whole
+ * image is stopped (job control: main too) or it continues within a
+ * second, it is killed, and its death is handled as a crash (a report,
+ * or a restart).
+ */
+static void stopped_child(pid_t pid, int sig, pid_t main_pid)
+{
+	struct flexos__control *ctl = flexos__proc_ctl;
+	int c = -1;
+
+	for (uint32_t k = 0; k < rt->image->ncompartments; k++)
+		if (child_pid[k] == pid)
+			c = (int)k;
+	if (c < 0 || shutting_down || !stays_stopped(pid, 1000) || proc_state(main_pid) == 'T')
+		return;
+	__atomic_store_n(&ctl->comp[c].stopped_sig, sig, __ATOMIC_RELEASE);
+	kill(pid, SIGKILL);
 }
 
 /* The supervisor: forks the compartments and watches them. Never returns. */
@@ -712,7 +859,12 @@ static void supervise(pid_t main_pid)
 	set_death_signal(main_pid);
 	prctl(PR_SET_NAME, "fx:supervisor");
 	zygote_self = getpid();
-	signal(SIGUSR1, on_shutdown);
+	/* No SA_RESTART: waitpid returns, and the loop kills what a restart forked meanwhile. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_shutdown;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
 	for (uint32_t c = 0; c < img->ncompartments; c++)
 		if (!is_default((int)c) && spawn((int)c) < 0) {
 			ctl->fault_comp = (int)c;
@@ -721,7 +873,19 @@ static void supervise(pid_t main_pid)
 		}
 	for (;;) {
 		int st;
-		pid_t pid = waitpid(-1, &st, 0);
+		/*
+		 * SIGUSR1 may have come while a restart forked: that child
+		 * was not in child_pid yet. child_pid holds live children
+		 * only (a reaped one is cleared below), so killing again
+		 * never hits a recycled pid.
+		 */
+		if (shutting_down)
+			on_shutdown(SIGUSR1);
+		pid_t pid = waitpid(-1, &st, WUNTRACED);
+		if (pid > 0 && WIFSTOPPED(st)) {
+			stopped_child(pid, WSTOPSIG(st), main_pid);
+			continue;
+		}
 		if (pid < 0) {
 			if (errno == ECHILD &&
 			    (shutting_down || __atomic_load_n(&ctl->shutdown, __ATOMIC_ACQUIRE)))
@@ -734,6 +898,8 @@ static void supervise(pid_t main_pid)
 		for (uint32_t k = 0; k < img->ncompartments; k++)
 			if (child_pid[k] == pid)
 				c = (int)k;
+		if (c >= 0)
+			child_pid[c] = 0;
 		if (c < 0 || shutting_down || __atomic_load_n(&ctl->shutdown, __ATOMIC_ACQUIRE) ||
 		    __atomic_load_n(&ctl->end, __ATOMIC_ACQUIRE))
 			continue;

@@ -131,6 +131,7 @@ struct flexos__comp_state {
 	int32_t fault_syscall;
 	uint64_t fault_args[6];
 	int32_t exit_status; /* the supervisor's view of the last death */
+	int32_t stopped_sig; /* it was killed for being stopped by this signal */
 };
 
 struct flexos__control {
@@ -232,6 +233,21 @@ void *flexos__proc_stack(size_t *size);
 
 /* In a compartment process, makes this thread die with the supervisor. */
 void flexos__proc_thread_init(void);
+
+/*
+ * For a fault report in a compartment: which compartment called this
+ * thread's compartment through which entry, and so on back to the
+ * thread that started the call chain, as the chain's lanes say. A line
+ * each, to stderr. Async-signal-safe.
+ */
+void flexos__proc_out_callers(void);
+
+/*
+ * In main's process (its dispatcher, every FLEXOS__PROC_WATCH_MS): ends
+ * the image with a report if the supervisor died, or stays stopped.
+ */
+#define FLEXOS__PROC_WATCH_MS 250
+void flexos__proc_watch(void);
 
 /* Futex helpers on shared (not process-private) memory. */
 void flexos__futex_wait(uint32_t *word, uint32_t val, long timeout_ms);

@@ -1,11 +1,13 @@
 /*
- * The FlexOS allocator: segregated free lists over one reserved range.
+ * The FlexOS allocator: segregated free lists over one reserved range, and
+ * for a growable heap more ranges mapped on demand up to its limit.
  *
  * It is deliberately simple. Small requests are rounded to a size class and
  * recycled through a per-class free list; large ones are page multiples
- * kept on one first-fit list. Fresh memory comes from a bump pointer. The
- * bookkeeping sits in the first page of the range, so whoever may not touch
- * a heap's range cannot touch its free lists either.
+ * kept on one first-fit list. Fresh memory comes from a bump pointer, in
+ * the newest range. The bookkeeping sits in the first page of the first
+ * range, so whoever may not touch a heap's range cannot touch its free
+ * lists either.
  */
 #include "autoconfig.h"
 
@@ -40,13 +42,23 @@ struct free_node {
 	struct free_node *next;
 };
 
+/* The most ranges a growable heap maps after its first. */
+#define MAX_EXTRA 48
+
 struct flexos__heap {
 	uint64_t magic;
 	int owner;
 	int lock; /* a spinlock: the shared heap is shared across processes */
-	uintptr_t start, end, brk;
+	uintptr_t start, end; /* the first range, with this bookkeeping */
+	uintptr_t brk, top;   /* the bump pointer and the end of the range it is in */
+	size_t limit;         /* bytes all ranges may reach together */
+	size_t reserved;      /* bytes of all ranges */
 	size_t in_use;
 	int said_full; /* the "heap is full" hint is given once */
+	uint32_t nextra; /* published after its range is written: contains() takes no lock */
+	struct {
+		uintptr_t start, end;
+	} extra[MAX_EXTRA];
 	struct free_node *free_small[NCLASSES];
 	struct free_node *free_large;
 };
@@ -92,8 +104,15 @@ static uint32_t class_of(size_t n, size_t *cap)
 
 struct flexos__heap *flexos__heap_create(size_t len, int owner, int shared)
 {
+	return flexos__heap_create_growable(len, len, owner, shared);
+}
+
+struct flexos__heap *flexos__heap_create_growable(size_t first, size_t limit, int owner, int shared)
+{
 	int flags = (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_NORESERVE;
-	void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (first > limit)
+		first = limit;
+	void *base = mmap(NULL, first, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (base == MAP_FAILED)
 		return NULL;
 
@@ -101,9 +120,40 @@ struct flexos__heap *flexos__heap_create(size_t len, int owner, int shared)
 	h->magic = HEAP_MAGIC;
 	h->owner = owner;
 	h->start = (uintptr_t)base;
-	h->end = h->start + len;
+	h->end = h->start + first;
 	h->brk = h->start + round_up(sizeof(*h), ALIGNMENT);
+	h->top = h->end;
+	h->limit = limit;
+	h->reserved = first;
 	return h;
+}
+
+/*
+ * A new range for a bump allocation of need bytes: at least as large as
+ * what the heap has (so ranges double), within the limit. The rest of the
+ * current range is left unused. Called with the lock held; 0 or -ENOMEM.
+ */
+static int grow(struct flexos__heap *h, size_t need)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t room = h->limit - h->reserved;
+	size_t len = round_up(need, page);
+
+	if (h->nextra == MAX_EXTRA || len > room)
+		return -ENOMEM;
+	if (len < h->reserved)
+		len = h->reserved < room ? h->reserved : room;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	h->extra[h->nextra].start = (uintptr_t)p;
+	h->extra[h->nextra].end = (uintptr_t)p + len;
+	__atomic_store_n(&h->nextra, h->nextra + 1, __ATOMIC_RELEASE);
+	h->reserved += len;
+	h->brk = (uintptr_t)p;
+	h->top = (uintptr_t)p + len;
+	return 0;
 }
 
 void flexos__heap_range(const struct flexos__heap *h, uintptr_t *start, uintptr_t *end)
@@ -117,9 +167,31 @@ int flexos__heap_owner(const struct flexos__heap *h)
 	return h->owner;
 }
 
+/* The start of the range of h that holds a, or 0. */
+static uintptr_t range_of(const struct flexos__heap *h, uintptr_t a)
+{
+	if (a >= h->start && a < h->end)
+		return h->start;
+	uint32_t n = __atomic_load_n(&h->nextra, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < n; i++)
+		if (a >= h->extra[i].start && a < h->extra[i].end)
+			return h->extra[i].start;
+	return 0;
+}
+
+int flexos__heap_extra_range(const struct flexos__heap *h, unsigned i, uintptr_t *start,
+			     uintptr_t *end)
+{
+	if (i >= __atomic_load_n(&h->nextra, __ATOMIC_ACQUIRE))
+		return -1;
+	*start = h->extra[i].start;
+	*end = h->extra[i].end;
+	return 0;
+}
+
 int flexos__heap_contains(const struct flexos__heap *h, const void *p)
 {
-	return (uintptr_t)p >= h->start && (uintptr_t)p < h->end;
+	return range_of(h, (uintptr_t)p) != 0;
 }
 
 static struct chunk *chunk_of(const void *p)
@@ -142,16 +214,33 @@ static void *take_large(struct flexos__heap *h, size_t cap)
 	return NULL;
 }
 
+/* ENOMEM; heap_size is the limit: say once which key to raise. */
+static void *full(struct flexos__heap *h, size_t size)
+{
+	if (!__atomic_exchange_n(&h->said_full, 1, __ATOMIC_ACQ_REL)) {
+		if (h->owner == FLEXOS__SHARED_HEAP)
+			flexos__say(
+			    "the shared heap is full (%zu MiB): an allocation of %zu bytes "
+			    "fails with ENOMEM; raise the largest 'heap_size' in the config",
+			    h->limit >> 20, size);
+		else
+			flexos__say(
+			    "the heap of compartment %d is full (%zu MiB): an allocation of "
+			    "%zu bytes fails with ENOMEM; raise its 'heap_size' in the config",
+			    h->owner, h->limit >> 20, size);
+	}
+	errno = ENOMEM;
+	return NULL;
+}
+
 void *flexos__heap_alloc(struct flexos__heap *h, size_t size)
 {
 	size_t cap;
 	uint32_t cls;
 	void *p = NULL;
 
-	if (size > h->end - h->start) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (size > h->limit)
+		return full(h, size);
 	cls = class_of(size, &cap);
 
 	heap_lock(h);
@@ -163,24 +252,10 @@ void *flexos__heap_alloc(struct flexos__heap *h, size_t size)
 		p = take_large(h, cap);
 	}
 	if (!p) {
-		if (h->end - h->brk < cap + sizeof(struct chunk)) {
-			int say = !h->said_full;
-			h->said_full = 1;
+		if (h->top - h->brk < cap + sizeof(struct chunk) &&
+		    grow(h, cap + sizeof(struct chunk))) {
 			heap_unlock(h);
-			/* heap_size is fixed at link time: say which key to raise, once. */
-			if (say && h->owner == FLEXOS__SHARED_HEAP)
-				flexos__say(
-				    "the shared heap is full (%zu MiB): an allocation of %zu "
-				    "bytes fails with ENOMEM; raise the largest 'heap_size' "
-				    "in the config",
-				    (size_t)(h->end - h->start) >> 20, size);
-			else if (say)
-				flexos__say("the heap of compartment %d is full (%zu MiB): an "
-					    "allocation of %zu bytes fails with ENOMEM; raise its "
-					    "'heap_size' in the config",
-					    h->owner, (size_t)(h->end - h->start) >> 20, size);
-			errno = ENOMEM;
-			return NULL;
+			return full(h, size);
 		}
 		struct chunk *c = (struct chunk *)h->brk;
 		c->size = cap;
@@ -222,8 +297,9 @@ void *flexos__heap_alloc_aligned(struct flexos__heap *h, size_t align, size_t si
 /* The real chunk behind p, or abort with a message naming the problem. */
 static struct chunk *checked_chunk(struct flexos__heap *h, const void *p, const char *what)
 {
-	if (!flexos__heap_contains(h, p) || ((uintptr_t)p & (ALIGNMENT - 1)) ||
-	    (uintptr_t)p < h->start + sizeof(*h) + sizeof(struct chunk))
+	uintptr_t range = range_of(h, (uintptr_t)p);
+	if (!range || ((uintptr_t)p & (ALIGNMENT - 1)) ||
+	    (uintptr_t)p < range + (range == h->start ? sizeof(*h) : 0) + sizeof(struct chunk))
 		flexos__abort("%s(%p): pointer was not allocated from this heap", what, p);
 	struct chunk *c = chunk_of(p);
 	if (c->magic == CHUNK_ALIGNED) {

@@ -24,13 +24,30 @@ struct flexos__heap;
  */
 struct flexos__heap *flexos__heap_create(size_t len, int owner, int shared);
 
-/* The whole range the heap occupies, bookkeeping included. */
+/*
+ * A heap that reserves first bytes and maps more ranges (private, never
+ * shared) as allocations need them, up to limit bytes in all. Its first
+ * range holds the bookkeeping: protecting that range protects the
+ * allocator, but not the later ranges, which only the process that
+ * mapped them has. NULL and errno on failure.
+ */
+struct flexos__heap *flexos__heap_create_growable(size_t first, size_t limit, int owner,
+						  int shared);
+
+/* The first range of the heap, bookkeeping included; a growable heap has more. */
 void flexos__heap_range(const struct flexos__heap *h, uintptr_t *start, uintptr_t *end);
 
 /* The owner given to flexos__heap_create. */
 int flexos__heap_owner(const struct flexos__heap *h);
 
-/* Whether p lies inside the heap's range. */
+/*
+ * The i-th range a growable heap added to its first: 0, or -1 when it has
+ * no more. A backend that protects a heap protects these too.
+ */
+int flexos__heap_extra_range(const struct flexos__heap *h, unsigned i, uintptr_t *start,
+			     uintptr_t *end);
+
+/* Whether p lies inside one of the heap's ranges. Lock-free: async-signal-safe. */
 int flexos__heap_contains(const struct flexos__heap *h, const void *p);
 
 /* malloc, aligned allocation (align a power of two), free, realloc. */

@@ -112,10 +112,24 @@ const char *flexos_backend_name(void)
 	return flexos_mechanism_name(flexos__backend.mechanism);
 }
 
+static void print_limited(FILE *f, const char *name, const struct flexos_region *r, uint64_t limit)
+{
+	fprintf(f, "    %-8s %#14lx-%#14lx %8lu KiB", name, (unsigned long)r->start,
+		(unsigned long)r->end, (unsigned long)(r->end - r->start) / 1024);
+	/* A heap that reserved less than its heap_size grows on demand (start.c). */
+	if (limit > r->end - r->start)
+		fprintf(f, " (grows to %lu KiB)", (unsigned long)(limit / 1024));
+	fprintf(f, "\n");
+}
+
 static void print_region(FILE *f, const char *name, const struct flexos_region *r)
 {
-	fprintf(f, "    %-8s %#14lx-%#14lx %8lu KiB\n", name, (unsigned long)r->start,
-		(unsigned long)r->end, (unsigned long)(r->end - r->start) / 1024);
+	print_limited(f, name, r, 0);
+}
+
+static uint64_t heap_limit(const struct flexos_compartment *c)
+{
+	return c->heap_size ? c->heap_size : FLEXOS_DEFAULT_HEAP_SIZE;
 }
 
 int flexos_print_map(FILE *f)
@@ -137,7 +151,7 @@ int flexos_print_map(FILE *f)
 		fprintf(f, "\n");
 		for (int r = 0; r < FLEXOS_REGION_COUNT; r++)
 			print_region(f, flexos_region_kind((uint32_t)r)->name, &c->regions[r]);
-		print_region(f, "heap", &rt->heaps[id]);
+		print_limited(f, "heap", &rt->heaps[id], heap_limit(c));
 		for (uint32_t i = 0; i < rt->nshlib_regions; i++)
 			if (rt->shlib_regions[i].compartment == id)
 				print_region(f,
@@ -147,6 +161,10 @@ int flexos_print_map(FILE *f)
 	}
 	fprintf(f, "  shared\n");
 	print_region(f, "data", &img->shared);
-	print_region(f, "heap", &rt->shared_heap);
+	uint64_t shared_limit = FLEXOS_DEFAULT_HEAP_SIZE;
+	for (uint32_t id = 0; id < img->ncompartments; id++)
+		if (heap_limit(&img->compartments[id]) > shared_limit)
+			shared_limit = heap_limit(&img->compartments[id]);
+	print_limited(f, "heap", &rt->shared_heap, shared_limit);
 	return fflush(f) == 0 && !ferror(f) ? 0 : -errno;
 }

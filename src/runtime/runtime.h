@@ -11,6 +11,9 @@
 
 #include "heap.h"
 
+/* The runtime's state, for debuggers (tools/gdb/flexos.py reads it). */
+extern const struct flexos_runtime *const flexos__debug_runtime;
+
 /* Starts the runtime once; every public entry point may call it. */
 void flexos__start(int argc, char **argv, char **envp);
 
@@ -67,6 +70,27 @@ int flexos__compartment_of_code(uintptr_t addr);
  * are the backends' to add. Async-signal-safe after start-up.
  */
 int flexos__owner_of(uintptr_t addr, const char **what);
+
+/*
+ * symbols.c: maps the symbol table flexos-link added to the image (at
+ * start-up, before any system-call filter; a no-op for an image without
+ * one) and loads the unwinder.
+ */
+void flexos__symbols_init(void);
+
+/*
+ * Writes the calling thread's backtrace to stderr, a line per frame:
+ * "flexos:   #1 0x... fn+0x1c (file.c:42) [compartment]". With fault_pc
+ * (the pc a signal interrupted), it starts at that frame and leaves out
+ * the handler's own. Async-signal-safe after flexos__symbols_init.
+ */
+void flexos__print_backtrace(uintptr_t fault_pc);
+
+/*
+ * pc as the backtrace names it ("fn+0x1c (file.c:42)"), NUL-terminated in
+ * buf. Async-signal-safe after flexos__symbols_init.
+ */
+void flexos__describe_pc(char *buf, size_t size, uintptr_t pc);
 
 /*
  * Prints "flexos: " and the message to stderr without allocating (safe in

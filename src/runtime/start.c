@@ -14,6 +14,11 @@
 #include "runtime.h"
 
 static struct flexos_runtime runtime;
+/*
+ * Where the heaps are, for debuggers: the gdb extension
+ * (tools/gdb/flexos.py) reads the runtime through this symbol.
+ */
+const struct flexos_runtime *const flexos__debug_runtime __attribute__((used)) = &runtime;
 static struct flexos__heap *heaps[FLEXOS_MAX_COMPARTMENTS];
 static struct flexos__heap *shared_heap;
 static int started;
@@ -61,6 +66,39 @@ static size_t heap_size(const struct flexos_compartment *c)
 	return c->heap_size ? (size_t)c->heap_size : FLEXOS_DEFAULT_HEAP_SIZE;
 }
 
+/*
+ * What a growable heap reserves at start-up; it maps more as it needs,
+ * up to its heap_size. Only what the later ranges need is reserved.
+ */
+#define FIRST_RESERVATION (4UL << 20)
+
+/*
+ * Whether a heap may grow after start-up: not under protection keys (a new
+ * range would need pkey_mprotect, which the intel-mpk backend's filter
+ * denies after start-up), not a heap other processes map (the process
+ * backend forks after this: the shared heap, a sandbox's), and not a
+ * newlib compartment's (its sbrk wants one range).
+ */
+static int growable(const struct flexos_image *img, const struct flexos_compartment *c)
+{
+	uint32_t props = flexos_mechanism_props(img->mechanism);
+
+	if (props & FLEXOS_MECH_PKEYS)
+		return 0;
+	if (!c) /* the shared heap */
+		return !(props & FLEXOS_MECH_ISOLATES);
+	return !(c->flags & (FLEXOS_COMP_SANDBOX | FLEXOS_COMP_NEWLIB));
+}
+
+static struct flexos__heap *heap_create(const struct flexos_image *img,
+					const struct flexos_compartment *c, size_t size, int owner,
+					int shared)
+{
+	if (!growable(img, c))
+		return flexos__heap_create(size, owner, shared);
+	return flexos__heap_create_growable(FIRST_RESERVATION, size, owner, shared);
+}
+
 static void create_heaps(const struct flexos_image *img)
 {
 	size_t shared_size = FLEXOS_DEFAULT_HEAP_SIZE;
@@ -68,7 +106,7 @@ static void create_heaps(const struct flexos_image *img)
 	for (uint32_t id = 0; id < img->ncompartments; id++)
 		if (heap_size(&img->compartments[id]) > shared_size)
 			shared_size = heap_size(&img->compartments[id]);
-	shared_heap = flexos__heap_create(shared_size, FLEXOS__SHARED_HEAP, 1);
+	shared_heap = heap_create(img, NULL, shared_size, FLEXOS__SHARED_HEAP, 1);
 	if (!shared_heap)
 		flexos__die(FLEXOS_EXIT_SETUP,
 			    "cannot reserve the shared heap (%zu MiB of address space): %s; "
@@ -82,8 +120,8 @@ static void create_heaps(const struct flexos_image *img)
 		 * even from another process (the process backend forks later).
 		 */
 		heaps[id] =
-		    flexos__heap_create(heap_size(&img->compartments[id]), (int)id,
-					img->compartments[id].flags & FLEXOS_COMP_SANDBOX ? 1 : 0);
+		    heap_create(img, &img->compartments[id], heap_size(&img->compartments[id]),
+				(int)id, img->compartments[id].flags & FLEXOS_COMP_SANDBOX ? 1 : 0);
 		if (!heaps[id])
 			flexos__die(FLEXOS_EXIT_SETUP,
 				    "cannot reserve the heap of compartment '%s' (%zu MiB of "
@@ -152,6 +190,7 @@ void flexos__start(int argc, char **argv, char **envp)
 						"than %d segments; put fewer of them in compartments",
 			    FLEXOS_MAX_SHLIB_REGIONS);
 
+	flexos__symbols_init();
 	int err = flexos__backend.init(&runtime);
 	if (err)
 		flexos__die(FLEXOS_EXIT_SETUP, "the %s backend could not set up the "

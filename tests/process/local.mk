@@ -6,6 +6,8 @@ SH_TESTS += \
 	tests/process/gates.sh \
 	tests/process/crash.sh \
 	tests/process/orphans.sh \
+	tests/process/robust.sh \
+	tests/process/heap.sh \
 	tests/process/policy.sh
 EXTRA_DIST += \
 	tests/process/tlib.c \

@@ -313,8 +313,37 @@ int main(int argc, char **argv)
 		flexos_gate(tb, tb_sleep, a1);
 		return 0;
 	}
+	if (!strcmp(mode, "idle")) {
+		/* main sleeps outside any gate, then calls: tests/process/robust.sh. */
+		printf("pids: main %d tb %ld tc %ld\n", getpid(), g_pid(1), g_pid(2));
+		fflush(stdout);
+		struct timespec ts = {a1 / 1000, (a1 % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+		long r;
+		flexos_gate_r(tb, r, tb_add, 1, 2);
+		printf("idle: tb_add returned %ld, error %d\n", r, flexos_last_gate_error());
+		return 0;
+	}
+	if (!strcmp(mode, "crashexit")) {
+		/* Ends while the supervisor restarts cc (restart.yaml): no process, no stall. */
+		long r;
+		flexos_gate_r(tc, r, tc_crash, 1, 0);
+		printf("crashexit: tc_crash returned %ld, error %d\n", r, flexos_last_gate_error());
+		return 0;
+	}
+	if (!strcmp(mode, "grow")) {
+		/* cb allocates a1 MiB, a2 times: tests/process/heap.sh. */
+		flexos_print_map(stdout);
+		for (long i = 0; i < (a2 ? a2 : 1); i++) {
+			long r;
+			flexos_gate_r(tb, r, tb_bigalloc, a1);
+			printf("grow: tb_bigalloc(%ld) returned %ld\n", a1, r);
+		}
+		return 0;
+	}
 	if (!strcmp(mode, "bench"))
 		return bench(a1 ? a1 : 200000);
-	fprintf(stderr, "usage: tapp attack|shared|nested|threads|crash|exit|print|sleep|bench ...\n");
+	fprintf(stderr, "usage: tapp attack|shared|nested|threads|crash|exit|print|sleep|idle|"
+			"crashexit|grow|bench ...\n");
 	return 2;
 }

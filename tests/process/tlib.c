@@ -139,3 +139,24 @@ long F(sleep)(long ms)
 	nanosleep(&ts, NULL);
 	return ms;
 }
+
+/*
+ * mib MiB from this compartment's heap, every page written, read back and
+ * freed: the heap grows past its first reservation. 0 if it worked, -1
+ * if malloc failed, -2 if the memory did not hold.
+ */
+long F(bigalloc)(long mib)
+{
+	size_t n = (size_t)mib << 20;
+	unsigned char *p = malloc(n);
+	long bad = 0;
+
+	if (!p)
+		return -1;
+	for (size_t i = 0; i < n; i += 4096)
+		p[i] = (unsigned char)(i >> 12);
+	for (size_t i = 0; i < n; i += 4096)
+		bad |= p[i] != (unsigned char)(i >> 12);
+	free(p);
+	return bad ? -2 : 0;
+}

@@ -19,7 +19,8 @@
 	long l##_shared(long *heap_obj, long *stack_obj);                                  \
 	long l##_print(long n);                                                            \
 	long l##_set_spin(long n);                                                         \
-	long l##_sleep(long ms);
+	long l##_sleep(long ms);                                                           \
+	long l##_bigalloc(long mib);
 
 TLIB_DECLARE(ta)
 TLIB_DECLARE(tb)

@@ -23,6 +23,7 @@
 #include "map.h"
 #include "newlib.h"
 #include "plan.h"
+#include "symbols.h"
 #include "table.h"
 #include "util.h"
 #include "xref.h"
@@ -326,7 +327,8 @@ int main(int argc, char **argv)
 	if (!flx_make_copies(&plan, copies) && !flx_link_newlib(&plan, copies, o.libdir) &&
 	    !write_file(ldscript, flx_write_ldscript, &plan) &&
 	    !write_file(table, flx_write_table, &plan) &&
-	    !run_cc(&o, &plan, ldscript, table, nargs, argv) && !check_image(&plan, o.output))
+	    !run_cc(&o, &plan, ldscript, table, nargs, argv) && !check_image(&plan, o.output) &&
+	    !flx_add_symbols(o.output, copies))
 		status = o.print_map && flx_print_map(stdout, &plan, o.output) ? 1 : 0;
 	if (!o.save_temps) {
 		unlink(ldscript);

@@ -288,7 +288,7 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 		if (gate->direct && gate->in_shlib) {
 			fprintf(f,
 				"\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n%s:\n"
-				"\tjmp %s@PLT\n\t.size %s, .-%s\n",
+				"\t.cfi_startproc\n\tjmp %s@PLT\n\t.cfi_endproc\n\t.size %s, .-%s\n",
 				gate->symbol, gate->symbol, gate->symbol, gate->symbol,
 				gate->target, gate->symbol, gate->symbol);
 			continue;
@@ -308,9 +308,11 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 			to = "flexos__backend_gate_int";
 		fprintf(f,
 			"\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n\t.balign 16\n%s:\n"
+			"\t.cfi_startproc\n"
 			"\t%s %s%s(%%rip), %%r11\n"
 			"\tmovabsq $%#llx, %%r10\n"
 			"\tjmp %s\n"
+			"\t.cfi_endproc\n"
 			"\t.size %s, .-%s\n",
 			gate->symbol, gate->symbol, gate->symbol, gate->symbol,
 			direct_address ? "leaq" : "movq", gate->target,

@@ -1,0 +1,319 @@
+/*
+ * Symbolized backtraces for fault reports, from the table flexos-link
+ * adds to the image (<flexos/symbols.h>). The table is mapped at
+ * start-up, while open and mmap are still allowed (a compartment's
+ * system-call filter comes later, and the process backend's compartments
+ * inherit the mapping); a report then only reads memory: no allocation,
+ * no locks of ours, no system call but write(2), as a signal handler must.
+ */
+#include "autoconfig.h"
+
+#include <elf.h>
+#include <execinfo.h>
+#include <fcntl.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <flexos/symbols.h>
+
+#include "runtime.h"
+
+#define BACKTRACE_MAX 48
+
+static const struct flexos_symbols_header *table;
+static const struct flexos_symbol *funcs;
+static const struct flexos_line *lines;
+static const char *strings;
+static uintptr_t bias, image_lo, image_hi;
+static char image_path[256];
+
+/* A line of a report, as report.c's writer but private to the runtime. */
+struct line {
+	char buf[512];
+	size_t n;
+};
+
+static void put(struct line *l, const char *s)
+{
+	while (*s && l->n < sizeof(l->buf) - 1)
+		l->buf[l->n++] = *s++;
+}
+
+static void put_hex(struct line *l, uint64_t v)
+{
+	char tmp[17];
+	int i = 0;
+
+	put(l, "0x");
+	do {
+		tmp[i++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	while (i > 0 && l->n < sizeof(l->buf) - 1)
+		l->buf[l->n++] = tmp[--i];
+}
+
+static void put_dec(struct line *l, uint64_t v)
+{
+	char tmp[21];
+	int i = 0;
+
+	do {
+		tmp[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i > 0 && l->n < sizeof(l->buf) - 1)
+		l->buf[l->n++] = tmp[--i];
+}
+
+static void flush(struct line *l)
+{
+	size_t done = 0;
+
+	l->buf[l->n++] = '\n';
+	while (done < l->n) {
+		ssize_t w = write(STDERR_FILENO, l->buf + done, l->n - done);
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	l->n = 0;
+}
+
+static int find_image(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size, (void)data;
+	/* The first object is the executable. */
+	bias = info->dlpi_addr;
+	image_lo = UINTPTR_MAX;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (bias + ph->p_vaddr < image_lo)
+			image_lo = bias + ph->p_vaddr;
+		if (bias + ph->p_vaddr + ph->p_memsz > image_hi)
+			image_hi = bias + ph->p_vaddr + ph->p_memsz;
+	}
+	return 1;
+}
+
+/*
+ * The file range of the section called name in the ELF file fd, or 0.
+ * Two reads for the headers and their names: this runs in every image's
+ * start-up.
+ */
+static int find_section(int fd, const char *name, off_t *off, size_t *size)
+{
+	ElfW(Ehdr) eh;
+	ElfW(Shdr) sh[128];
+	char names[4096];
+	size_t len = strlen(name) + 1;
+
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_shentsize != sizeof(sh[0]) || eh.e_shnum > sizeof(sh) / sizeof(sh[0]) ||
+	    eh.e_shstrndx >= eh.e_shnum)
+		return 0;
+	ssize_t want = (ssize_t)(eh.e_shnum * sizeof(sh[0]));
+	if (pread(fd, sh, (size_t)want, (off_t)eh.e_shoff) != want)
+		return 0;
+	const ElfW(Shdr) *strtab = &sh[eh.e_shstrndx];
+	size_t nnames = strtab->sh_size < sizeof(names) ? strtab->sh_size : sizeof(names);
+	ssize_t got = pread(fd, names, nnames, (off_t)strtab->sh_offset);
+	if (got <= 0)
+		return 0;
+	for (unsigned i = 1; i < eh.e_shnum; i++) {
+		if (sh[i].sh_type != SHT_PROGBITS || sh[i].sh_name + len > (size_t)got ||
+		    memcmp(names + sh[i].sh_name, name, len))
+			continue;
+		*off = (off_t)sh[i].sh_offset;
+		*size = sh[i].sh_size;
+		return 1;
+	}
+	return 0;
+}
+
+void flexos__symbols_init(void)
+{
+	void *frames[2];
+	off_t off;
+	size_t size;
+
+	/* The first backtrace() loads libgcc_s: now, not in a fault handler. */
+	backtrace(frames, 2);
+	dl_iterate_phdr(find_image, NULL);
+	ssize_t n = readlink("/proc/self/exe", image_path, sizeof(image_path) - 1);
+	image_path[n > 0 ? n : 0] = '\0';
+
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (find_section(fd, FLEXOS_SYMBOLS_SECTION, &off, &size) &&
+	    size >= sizeof(struct flexos_symbols_header)) {
+		long page = sysconf(_SC_PAGESIZE);
+		off_t start = off & ~(off_t)(page - 1);
+		size_t skew = (size_t)(off - start);
+		char *p = mmap(NULL, size + skew, PROT_READ, MAP_PRIVATE, fd, start);
+		if (p != MAP_FAILED) {
+			const struct flexos_symbols_header *h = (const void *)(p + skew);
+			uint64_t need = sizeof(*h) + (uint64_t)h->nfuncs * sizeof(*funcs) +
+					(uint64_t)h->nlines * sizeof(*lines) + h->strsize;
+			if (h->magic == FLEXOS_SYMBOLS_MAGIC && need <= size && h->strsize &&
+			    (p + skew)[need - 1] == '\0') {
+				table = h;
+				funcs = (const void *)(h + 1);
+				lines = (const void *)(funcs + h->nfuncs);
+				strings = (const char *)(lines + h->nlines);
+			} else {
+				munmap(p, size + skew);
+			}
+		}
+	}
+	close(fd);
+}
+
+/* The function whose code holds a (link-time address), or NULL. */
+static const struct flexos_symbol *func_at(uint32_t a)
+{
+	uint32_t lo = 0, hi = table->nfuncs;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (funcs[mid].addr <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	const struct flexos_symbol *f = &funcs[lo - 1];
+	/* A symbol without a size (hand-written assembly) covers up to the next one. */
+	if (a - f->addr < f->size || (!f->size && (lo == table->nfuncs || a < funcs[lo].addr)))
+		return f;
+	return NULL;
+}
+
+static const struct flexos_line *line_at(uint32_t a)
+{
+	uint32_t lo = 0, hi = table->nlines;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (lines[mid].addr <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && lines[lo - 1].line && lines[lo - 1].file < table->strsize ? &lines[lo - 1]
+									       : NULL;
+}
+
+struct lib_hit {
+	uintptr_t pc;
+	const char *name;
+	uintptr_t base;
+};
+
+static int find_lib(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct lib_hit *h = data;
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && h->pc >= s && h->pc < s + ph->p_memsz) {
+			h->name = info->dlpi_name;
+			h->base = info->dlpi_addr;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * "fn+0x1c (file.c:42)", or "fn+0x1c" without DWARF, or "IMAGE+0xOFF"
+ * without a table, or "libc.so.6+0xOFF" in a shared library. A return
+ * address (ret) is looked up one byte back, in the call it returns from.
+ */
+static void put_pc(struct line *l, uintptr_t pc, int ret)
+{
+	if (pc < image_lo || pc >= image_hi) {
+		struct lib_hit h = {pc, NULL, 0};
+		dl_iterate_phdr(find_lib, &h);
+		if (h.name && *h.name) {
+			const char *base = strrchr(h.name, '/');
+			put(l, base ? base + 1 : h.name);
+			put(l, "+");
+			put_hex(l, pc - h.base);
+		} else {
+			put(l, "?");
+		}
+		return;
+	}
+	uintptr_t a = pc - bias;
+	const struct flexos_symbol *f = table && a <= UINT32_MAX ? func_at((uint32_t)a) : NULL;
+	const struct flexos_line *ln =
+	    table && a <= UINT32_MAX ? line_at((uint32_t)(ret ? a - 1 : a)) : NULL;
+	if (!f) {
+		put(l, image_path[0] ? image_path : "IMAGE");
+		put(l, "+");
+		put_hex(l, a);
+		return;
+	}
+	put(l, f->name < table->strsize ? strings + f->name : "?");
+	put(l, "+");
+	put_hex(l, a - f->addr);
+	if (ln) {
+		put(l, " (");
+		put(l, strings + ln->file);
+		put(l, ":");
+		put_dec(l, ln->line);
+		put(l, ")");
+	}
+}
+
+void flexos__describe_pc(char *buf, size_t size, uintptr_t pc)
+{
+	struct line l = {.n = 0};
+
+	if (!size)
+		return;
+	put_pc(&l, pc, 0);
+	if (l.n >= size)
+		l.n = size - 1;
+	memcpy(buf, l.buf, l.n);
+	buf[l.n] = '\0';
+}
+
+void flexos__print_backtrace(uintptr_t fault_pc)
+{
+	void *frames[BACKTRACE_MAX];
+	const struct flexos_image *img = flexos__runtime()->image;
+	int n = backtrace(frames, BACKTRACE_MAX), first = 1;
+	struct line l = {.n = 0};
+
+	/* Frames up to the signal trampoline are the handler's own. */
+	for (int i = 0; fault_pc && i < n; i++)
+		if ((uintptr_t)frames[i] == fault_pc) {
+			first = i;
+			break;
+		}
+	for (int i = first; i < n; i++) {
+		uintptr_t pc = (uintptr_t)frames[i];
+		int comp = flexos__code_owner(pc);
+		put(&l, "flexos:   #");
+		put_dec(&l, (uint64_t)(i - first));
+		put(&l, " ");
+		put_hex(&l, pc);
+		put(&l, " ");
+		put_pc(&l, pc, !(fault_pc && i == first));
+		if (comp >= 0) {
+			put(&l, " [");
+			put(&l, img->compartments[comp].name);
+			put(&l, "]");
+		}
+		flush(&l);
+	}
+}

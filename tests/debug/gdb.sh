@@ -1,0 +1,64 @@
+#!/bin/sh
+# The gdb extension (tools/gdb/flexos.py) in batch mode: info compartments,
+# flexos which, flexos bt, and gdb's own bt through a process-backend gate
+# (its unwind information). Skipped where gdb is missing or cannot run a
+# program (no ptrace).
+. "${0%/*}/../lib/testlib.sh"
+set -eu
+D="$top_srcdir/tests/debug"
+EXT="$top_srcdir/tools/gdb/flexos.py"
+
+command -v gdb >/dev/null || skip_all "gdb is not installed (tools/install-deps --test)"
+gdb -batch -nx -ex run --args /bin/true >"$WORK/probe.out" 2>&1 &&
+	grep -q "exited normally" "$WORK/probe.out" ||
+	skip_all "gdb cannot run a program here (ptrace denied)"
+
+for f in btapp mid leaf; do
+	compile "$WORK/$f.o" "$D/$f.c" -g -O0
+done
+ar rcs "$WORK/libmid.a" "$WORK/mid.o"
+ar rcs "$WORK/libleaf.a" "$WORK/leaf.o"
+for m in none process; do
+	with_mechanism "$D/bt.yaml" $m >"$WORK/bt-$m.yaml"
+	"$FLEXOS_LINK" -c "$WORK/bt-$m.yaml" -o "$WORK/bt-$m" "$WORK/btapp.o" "$WORK/libmid.a" \
+		"$WORK/libleaf.a" || fail "cannot link bt-$m"
+done
+
+# run_gdb OUT IMAGE ARG COMMAND...: gdb in batch mode with the extension,
+# running the commands (one a line of a command file) on IMAGE ARG.
+run_gdb() {
+	_out=$1 _img=$2 _arg=$3
+	shift 3
+	printf '%s\n' "$@" >"$_out.gdb"
+	timeout -k 2 60 gdb -batch -nx -x "$EXT" -x "$_out.gdb" --args "$_img" $_arg \
+		>"$_out" 2>&1 || true
+}
+
+run_gdb "$WORK/none.out" "$WORK/bt-none" 1 "break leaf_crash" run "info compartments" \
+	'flexos which $pc' "flexos which &bad_addr" "flexos which 8" "flexos bt" bt kill
+expect_output "$WORK/none.out" "^3 compartments, mechanism none, linked from $WORK/bt-none.yaml$"
+expect_output "$WORK/none.out" "^  0 app \(default\)$"
+expect_output "$WORK/none.out" "^  2 leaf$"
+expect_output "$WORK/none.out" "^      heap    0x[0-9a-f]+-0x[0-9a-f]+$"
+expect_output "$WORK/none.out" "^0x[0-9a-f]+ is in the \.text of compartment 'leaf'$"
+expect_output "$WORK/none.out" "^0x[0-9a-f]+ is in the \.data of compartment 'leaf'$"
+expect_output "$WORK/none.out" "^0x8 is in platform memory"
+expect_output "$WORK/none.out" "^#2  0x[0-9a-f]+ mid_helper at mid.c:[0-9]+ \[mid\]$"
+expect_output "$WORK/none.out" "^#4  0x[0-9a-f]+ app_helper at btapp.c:[0-9]+ \[app\]$"
+expect_output "$WORK/none.out" "^#5  0x[0-9a-f]+ in main \("
+pass "none: info compartments, flexos which (code, data, platform), flexos bt and bt"
+
+run_gdb "$WORK/process.out" "$WORK/bt-process" cb "break app_cb" run "info compartments" \
+	"flexos bt" bt kill
+expect_output "$WORK/process.out" "^3 compartments, mechanism process, "
+expect_output "$WORK/process.out" "^  0 app \(default\), runs in this process$"
+expect_output "$WORK/process.out" "^#4  0x[0-9a-f]+ in flexos__backend_gate_int \(\) at .*gate.S:[0-9]+$"
+expect_output "$WORK/process.out" "^#5  0x[0-9a-f]+ in app_helper \(mode=.*\) at .*btapp.c:[0-9]+$"
+expect_output "$WORK/process.out" "^#6  0x[0-9a-f]+ in main \("
+expect_output "$WORK/process.out" "^#4  0x[0-9a-f]+ flexos__backend_gate_int at gate.S:[0-9]+ \[platform\]$"
+pass "process: gdb's bt walks from a callback through the gate into its caller"
+no_orphans "gdb"
+
+run_gdb "$WORK/plain.out" /bin/true "" "info compartments"
+expect_output "$WORK/plain.out" "no flexos__image: it was not linked with flexos-link"
+pass "info compartments on a program without an image says so"

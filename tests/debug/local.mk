@@ -1,0 +1,9 @@
+# Debugging across gates: symbolized fault reports, unwinding through
+# gates, the gdb extension. Included by tests/local.mk.
+SH_TESTS += tests/debug/backtrace.sh tests/debug/gdb.sh
+EXTRA_DIST += \
+	tests/debug/bt.h \
+	tests/debug/bt.yaml \
+	tests/debug/btapp.c \
+	tests/debug/mid.c \
+	tests/debug/leaf.c
