@@ -214,9 +214,11 @@ START_TEST(test_stub_passes_its_entry_index)
 	char *s = written(flx_write_table);
 	gates[1].direct = true;
 	ck_assert_contains(s, "__flexos_gate__libz__deflate:\n"
+			      "\t.cfi_startproc\n"
 			      "\tmovq deflate@GOTPCREL(%rip), %r11\n"
 			      "\tmovabsq $0x801, %r10\n");
 	ck_assert_contains(s, "__flexos_gate__libz__crc32:\n"
+			      "\t.cfi_startproc\n"
 			      "\tmovq crc32@GOTPCREL(%rip), %r11\n"
 			      "\tmovabsq $0x100000801, %r10\n");
 	/* The entry table in the same order: deflate, then crc32. */
