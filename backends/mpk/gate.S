@@ -361,6 +361,11 @@
 flexos__backend_gate:
 flexos__backend_gate_int:
 	.cfi_startproc
+	/* Marked as a signal frame: its caller's frame is on another stack,
+	 * which may lie below the callee's, and gdb stops unwinding at a
+	 * normal frame whose caller looks "inner"; a signal frame is exempt.
+	 * The rows are the same at the call and at its return address. */
+	.cfi_signal_frame
 	ENTRY_INDEX
 	testl	$FLEXOS_GATE_CARRY_BITS, %r10d	/* stack arguments or sret: */
 	jnz	.Lcarry				/* the carry path */
@@ -601,6 +606,11 @@ flexos__backend_gate_shared_stacks:
 	.balign	64
 flexos__backend_gate_newlib:
 	.cfi_startproc
+	/* Marked as a signal frame: its caller's frame is on another stack,
+	 * which may lie below the callee's, and gdb stops unwinding at a
+	 * normal frame whose caller looks "inner"; a signal frame is exempt.
+	 * The rows are the same at the call and at its return address. */
+	.cfi_signal_frame
 	ENTRY_INDEX
 	testl	$FLEXOS_GATE_CARRY_BITS, %r10d	/* stack arguments or sret */
 	jnz	.Lnewlib_carry

@@ -1,8 +1,8 @@
 #!/bin/sh
 # The gdb extension (tools/gdb/flexos.py) in batch mode: info compartments,
 # flexos which, flexos bt, and gdb's own bt through a process-backend gate
-# (its unwind information). Skipped where gdb is missing or cannot run a
-# program (no ptrace).
+# (its unwind information) and through intel-mpk gates (in the VM).
+# Skipped where gdb is missing or cannot run a program (no ptrace).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
 D="$top_srcdir/tests/debug"
@@ -62,3 +62,25 @@ no_orphans "gdb"
 run_gdb "$WORK/plain.out" /bin/true "" "info compartments"
 expect_output "$WORK/plain.out" "no flexos__image: it was not linked with flexos-link"
 pass "info compartments on a program without an image says so"
+
+# intel-mpk: gdb's bt from a fault two gates deep (tests/mpk/attack
+# --backtrace fault) walks through both gates' stack switches into the
+# application's caller, in the emulated-PKU VM (natively where the host has
+# PKU). gdb, its Python and its data files go into the VM with it.
+A=$top_builddir/tests/mpk/attack
+py=$(gdb -batch -nx -ex 'python import os; print(os.path.dirname(os.__file__))' 2>/dev/null) || py=
+if [ ! -d "$py" ]; then
+	skip "gdb's Python library was not found: the intel-mpk case needs it in the VM"
+else
+	printf '%s\n' "set pagination off" run bt >"$WORK/mpk.gdb"
+	vm_script 300 --file "$(command -v gdb)" --file "$py" --file /usr/share/gdb --file "$A" \
+		--file "$WORK/mpk.gdb" <<-EOS
+	$(command -v gdb) -q -batch -nx -x $WORK/mpk.gdb --args $A --backtrace fault
+	EOS
+	frames=$(vm_output 1 | sed -n 's/^#[0-9]* .* in \([A-Za-z_][A-Za-z0-9_]*\) (.*/\1/p; s/^#[0-9]*  \([A-Za-z_][A-Za-z0-9_]*\) (.*/\1/p' | tr '\n' ' ')
+	case " $frames" in
+	*" bt_inner "*"lib1_call "*"bt_outer "*) pass "intel-mpk: gdb's bt walks two gates deep into the caller: $frames" ;;
+	*) fail "intel-mpk: gdb's bt stops early: frames '$frames'" ;;
+	esac
+fi
+
