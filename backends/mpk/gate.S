@@ -128,7 +128,7 @@
 .macro OPEN_GATE checked
 	xorl	%ecx, %ecx
 	RDPKRU					/* edx = 0 */
-	andl	flexos__mpk_ro+MPK_RO_OPEN(%rip), %eax
+	andl	flexos__mpk_pkru+MPK_PKRU_OPEN_MASK(%rip), %eax
 	WRPKRU
 	.globl	\checked
 	.hidden	\checked

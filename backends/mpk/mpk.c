@@ -427,10 +427,10 @@ static int mpk_init(const struct flexos_runtime *rt)
 				    host, img->compartments[id].name);
 		flexos__mpk_pkru[host] &= ~(3u << (2 * flexos__mpk_keys[id]));
 	}
-	flexos__mpk_ro.ro.open_mask = ~(3u | (2u << (2 * flexos__mpk_gate_key)));
+	uint32_t open_mask = ~(3u | (2u << (2 * flexos__mpk_gate_key)));
+	flexos__mpk_pkru[MPK_PKRU_OPEN_MASK / 4] = open_mask;
 	for (uint32_t id = 0; id < MPK_SLOTS; id++)
-		flexos__mpk_pkru[MPK_PKRU_OPEN / 4 + id] =
-		    flexos__mpk_pkru[id] & flexos__mpk_ro.ro.open_mask;
+		flexos__mpk_pkru[MPK_PKRU_OPEN / 4 + id] = flexos__mpk_pkru[id] & open_mask;
 
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		const struct flexos_compartment *c = &img->compartments[id];

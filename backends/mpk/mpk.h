@@ -85,8 +85,7 @@
 #define MPK_RO_RESTORER 24 /* glibc's signal restorer (__restore_rt) */
 #define MPK_RO_GP_LO    32 /* the gate pages' region */
 #define MPK_RO_GP_HI    40
-#define MPK_RO_OPEN     48 /* uint32: PKRU bits OPEN_GATE clears (gate key's WD, key 0) */
-#define MPK_RO_FSGSBASE 52 /* uint32: RDFSBASE works (AT_HWCAP2) */
+#define MPK_RO_FSGSBASE 48 /* uint32: RDFSBASE works (AT_HWCAP2) */
 
 /*
  * The PKRU table's page (read-only, readable by every compartment) also
@@ -100,6 +99,13 @@
  * (and key 0 open): what OPEN_GATE writes and checks.
  */
 #define MPK_PKRU_OPEN 1024
+/*
+ * uint32: the PKRU bits OPEN_GATE clears (the gate key's write-disable
+ * bit, key 0's bits). On this page, not the report's read-only page,
+ * because OPEN_GATE reads it before its WRPKRU, where a newlib
+ * compartment's PKRU denies key 0.
+ */
+#define MPK_PKRU_OPEN_MASK (MPK_PKRU_OPEN + 4 * MPK_SLOTS)
 
 /*
  * And from this byte on, main's start (flexos__mpk_start_main): function,
@@ -209,7 +215,6 @@ struct mpk_ro {
 	uintptr_t lock;
 	uintptr_t restorer;
 	uintptr_t gp_lo, gp_hi;
-	uint32_t open_mask;
 	uint32_t fsgsbase;
 };
 
@@ -219,7 +224,6 @@ _Static_assert(offsetof(struct mpk_ro, lock) == MPK_RO_LOCK, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, restorer) == MPK_RO_RESTORER, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, gp_lo) == MPK_RO_GP_LO, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, gp_hi) == MPK_RO_GP_HI, "gate.S layout");
-_Static_assert(offsetof(struct mpk_ro, open_mask) == MPK_RO_OPEN, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, fsgsbase) == MPK_RO_FSGSBASE, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");

@@ -536,6 +536,8 @@ extern char flexos__mpk_gate_newlib_entry_checked[], flexos__mpk_gate_newlib_exi
 extern char flexos__mpk_start_main_checked[];
 extern char flexos__mpk_gate_open_checked[], flexos__mpk_gate_reopen_checked[];
 extern char flexos__mpk_switch_checked[];
+extern char flexos__mpk_gate_shared_open_checked[], flexos__mpk_gate_newlib_open_checked[];
+extern char flexos__mpk_gate_carry_open_checked[];
 extern const uint32_t flexos__mpk_pkru[];
 
 /* How many times main started (start-main-from-lib1). */
@@ -600,6 +602,12 @@ static int forge(const char *where_to)
 		target = flexos__mpk_gate_open_checked;
 	else if (!strcmp(where_to, "reopen"))
 		target = flexos__mpk_gate_reopen_checked;
+	else if (!strcmp(where_to, "shared-open"))
+		target = flexos__mpk_gate_shared_open_checked;
+	else if (!strcmp(where_to, "newlib-open"))
+		target = flexos__mpk_gate_newlib_open_checked;
+	else if (!strcmp(where_to, "carry-open"))
+		target = flexos__mpk_gate_carry_open_checked;
 	else if (!strcmp(where_to, "switch"))
 		target = flexos__mpk_switch_checked;
 	else
@@ -933,7 +941,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: attack --matrix [shared] | --threads | --nested | --printf | "
 			"--stackptr | --count [shared|newlib|carry] | "
 			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
-			"open|reopen|switch | "
+			"open|reopen|shared-open|newlib-open|carry-open|switch | "
 			"--segv-call entry|c CODE | --violation-call | "
 			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "

@@ -65,6 +65,9 @@ $b/tests/mpk/attack --gate-state id
 --expect-status=134 $b/tests/mpk/attack --forge open
 --expect-status=134 $b/tests/mpk/attack --forge reopen
 --expect-status=134 $b/tests/mpk/attack --forge switch
+--expect-status=134 $b/tests/mpk/attack-shared --forge shared-open
+--expect-status=134 $b/tests/mpk/attack --forge newlib-open
+--expect-status=134 $b/tests/mpk/attack --forge carry-open
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -184,6 +187,9 @@ check_vm 48 "gate-state id: back in compartment app with 12 (expected app, 12): 
 check_vm 49 "something jumped into the middle of a gate" "the gate page's opening WRPKRU with a forged PKRU stopped"
 check_vm 50 "something jumped into the middle of a gate" "the gate page's opening WRPKRU on the way back with a forged PKRU stopped"
 check_vm 51 "something jumped into the middle of a gate" "the scheduler switch's WRPKRU with a forged PKRU stopped"
+check_vm 52 "something jumped into the middle of a gate" "shared stacks: the gate page's opening WRPKRU with a forged PKRU stopped"
+check_vm 53 "something jumped into the middle of a gate" "newlib gate: the gate page's opening WRPKRU with a forged PKRU stopped"
+check_vm 54 "something jumped into the middle of a gate" "carry path: the gate page's opening WRPKRU with a forged PKRU stopped"
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).
