@@ -293,6 +293,11 @@ int flexos__backend_stack_owner(uintptr_t a, const char **what)
 {
 	unsigned n = __atomic_load_n(&nstacks, __ATOMIC_RELAXED);
 
+	if (a >= flexos__mpk_ro.ro.gp_lo && a < flexos__mpk_ro.ro.gp_hi) {
+		*what = "the gate's per-thread state (gate key: no compartment may write it)";
+		return -1;
+	}
+
 	for (unsigned i = 0; i < n && i < MAX_STACKS; i++) {
 		uintptr_t hi = __atomic_load_n(&stacks[i].hi, __ATOMIC_ACQUIRE);
 		if (a >= stacks[i].lo && a < hi) {

@@ -182,6 +182,7 @@ check_vm 44 "is not its own gate page" "gate state: TLS pointer to another gate 
 no_vm 44 "back in compartment" "gate state: TLS pointer to another gate page: no return"
 check_vm 45 "gate-state tls-null: back in compartment app with 12 (expected app, 12): ok" "gate state: TLS pointer cleared: the same page again, harmless"
 check_vm 46 "compartment 'app' tried to write" "gate state: writing the current compartment is a fault"
+check_vm 46 "belongs to the gate's per-thread state" "gate state: the report names the gate's page"
 check_vm 47 "compartment 'app' tried to write" "gate state: writing a saved stack pointer is a fault"
 check_vm 48 "gate-state id: back in compartment app with 12 (expected app, 12): ok" "limit 3: the callee rewriting the word where the caller's id was: harmless"
 check_vm 49 "something jumped into the middle of a gate" "the gate page's opening WRPKRU with a forged PKRU stopped"
