@@ -555,6 +555,7 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 
 static int mpk_current(void)
 {
+	flexos__mpk_self(); /* a thread's first allocation sets up its signal stack */
 	return (int)flexos__mpk_cur();
 }
 
