@@ -14,7 +14,7 @@ int flexos__owner(uintptr_t addr, const char **what)
 	if (owner >= 0 || *what)
 		return owner;
 	owner = flexos__backend_stack_owner(addr, what);
-	if (owner >= 0)
+	if (owner >= 0 || *what)
 		return owner;
 	*what = "platform memory";
 	return -1;

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdnoreturn.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -86,8 +87,7 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 {
 	ucontext_t *uc = ctx;
 	struct flexos__out o = {.n = 0};
-	struct mpk_thread *t = &flexos__mpk_thread;
-	int running = t->ready ? (int)(t->cur & (MPK_SLOTS - 1)) : -1;
+	int running = flexos__mpk_thread.gp ? (int)flexos__mpk_cur() : -1;
 
 	(void)entry_pkru;
 	if (si->si_code != SEGV_PKUERR)
@@ -149,12 +149,25 @@ static int compartment_of(uint32_t pkru)
 	return -1;
 }
 
+int flexos__mpk_interrupted(const void *ctx)
+{
+	int64_t pkru = frame_pkru(ctx);
+
+	return pkru < 0 ? -1 : compartment_of((uint32_t)pkru);
+}
+
 void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pkru)
 {
 	struct flexos__out o = {.n = 0};
 
 	if (kind == MPK_REPORT_VIOLATION)
 		flexos__mpk_gate_violation(a, b);
+	if (kind == MPK_REPORT_GATE_PAGE)
+		flexos__abort("gate: this thread's gate state at %#lx is not its own gate page, or "
+			      "its gate calls nest deeper than %u (depth %lu); a compartment "
+			      "overwrote the thread's pointer to it, or returned through a gate "
+			      "it was not called by",
+			      (unsigned long)a, MPK_G_MAX_DEPTH, (unsigned long)b);
 	if (kind == MPK_REPORT_ENTRY)
 		flexos__abort("gate: compartment %lu was asked for entry %lu, which is not one of "
 			      "its entries in the image's table (%u entries); a compartment forged "
@@ -213,9 +226,8 @@ static int report_init(void)
 {
 	struct mpk_ro *ro = &flexos__mpk_ro.ro;
 	long page = sysconf(_SC_PAGESIZE);
-	int key = pkey_alloc(0, 0);
 
-	ro->gate_key = key > 0 ? (uint32_t)key : 0;
+	ro->gate_key = (uint32_t)flexos__mpk_gate_key;
 	char *base = mmap(NULL, MPK_REPORT_STACK_SIZE + (size_t)page, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (base == MAP_FAILED)
@@ -234,6 +246,29 @@ static int report_init(void)
 	pkru &= ~(3u << (2 * flexos__mpk_shared_key));
 	pkru &= ~(3u << (2 * ro->gate_key));
 	ro->report_pkru = pkru;
+	return flexos__mpk_gate_pages_init();
+}
+
+/*
+ * All threads' gate pages, in one region reserved now: the system-call
+ * filter denies pkey_mprotect over ranges known at start-up, and the gate
+ * trusts a page only inside this region (gate.S: LOAD_GP).
+ */
+int flexos__mpk_gate_pages_init(void)
+{
+	struct mpk_ro *ro = &flexos__mpk_ro.ro;
+	size_t size = (size_t)MPK_GATE_PAGES * 4096;
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, (int)ro->gate_key))
+		return -errno;
+	ro->gp_lo = (uintptr_t)p;
+	ro->gp_hi = (uintptr_t)p + size;
+	/* The kernel sets CR4.FSGSBASE where it reports this (5.9 and later). */
+	ro->fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;
 	return 0;
 }
 

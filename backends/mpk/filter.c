@@ -298,7 +298,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc_)
 	if (si->si_code != SYS_SECCOMP)
 		return;
 	flexos__out_str(&o, "flexos: ");
-	flexos__out_comp(&o, (int)(flexos__mpk_thread.cur & (MPK_SLOTS - 1)));
+	flexos__out_comp(&o, flexos__mpk_interrupted(uc_));
 	flexos__out_str(&o, " made a system call the intel-mpk filter denies: ");
 	if (name)
 		flexos__out_str(&o, name);
@@ -402,6 +402,8 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	for (uint32_t id = 0; id < img->ncompartments; id++)
 		add(rt->heaps[id].start, rt->heaps[id].end);
 	add(rt->shared_heap.start, rt->shared_heap.end);
+	/* The gate pages: pkey_mprotect or mmap over them would hand out the gate's state. */
+	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi);
 	nb = flexos__mpk_stack_ranges(ranges + nranges, MAX_RANGES - nranges);
 	nranges += nb;
 	if (too_many || nranges == MAX_RANGES) {

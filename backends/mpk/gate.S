@@ -1,29 +1,32 @@
 /*
  * The intel-mpk gate: the only code of the image that writes PKRU (with
- * the report path, flexos__mpk_enter and flexos__mpk_start_main below).
+ * the report path, flexos__mpk_thread_switch and flexos__mpk_start_main below).
  *
  * Entry (from a stub of flexos-link, contract in <flexos/backend.h>):
  * %r11 = callee, %r10 = callee's compartment id (and, above bit 7, what
  * the call passes in memory: see CARRY_PATH), arguments in rdi, rsi, rdx,
  * rcx, r8, r9, %rax and xmm0-7, the caller's return address at (%rsp).
- * For a call with register arguments only, the gate
- *   1. records the caller's stack pointer in sp[caller] and moves to
+ * For a call with register arguments only, the gate (PRIVATE_GATE)
+ *   1. opens this thread's gate page for writing (OPEN_GATE: one more
+ *      WRPKRU, checked), records the caller's stack pointer in sp[caller]
+ *      and the caller on the page's list of gate calls, and moves to
  *      sp[callee], this thread's stack in the callee (allocated on first
  *      entry by flexos__mpk_gate_slow);
  *   2. writes the callee's PKRU, then masks the id and compares the value
  *      written with the read-only table: a jump straight to the WRPKRU
  *      with a forged %eax ends in flexos__mpk_gate_violation (as ERIM);
- *   3. pushes the caller's id on the callee's stack and calls the callee;
- *   4. on return restores sp[callee], writes and checks the caller's PKRU
- *      the same way, goes back to sp[caller] and clears the scratch
- *      registers that are not return values.
+ *   3. calls the callee's entry, from the read-only entry table;
+ *   4. on return opens the gate page again, restores sp[callee], takes
+ *      the caller from the page's list (never from the callee's stack),
+ *      goes back to sp[caller], writes and checks the caller's PKRU the
+ *      same way, and clears the scratch registers that are not return
+ *      values.
  * Nested gates and callbacks (A -> B -> A -> B) work because sp[] always
  * says where each suspended compartment's stack continues.
  *
- * Fast path: 44 instructions besides the two WRPKRUs (see
- * docs/threat-model.md for how it was counted; 40 before the gate
- * carried %rax and sent calls with stack arguments down a path of their
- * own).
+ * Fast path: 127 instructions besides the four WRPKRUs (see
+ * docs/threat-model.md for how it was counted; 60 besides two before the
+ * gate page).
  *
  * flexos__backend_gate_shared_stacks, below, is the gate of images with
  * shared stacks: the same without the stack switch; and
@@ -66,13 +69,15 @@
 .endm
 
 /*
- * Writes the PKRU of compartment %r10 from this thread's copy of the table,
+ * Writes the PKRU of compartment %r10 from the read-only table,
  * then checks the value written against the read-only table: code that
  * jumps to the WRPKRU (at `checked`, a label the forged-gate tests use) with
  * a forged %eax ends in .Lviolation. Clobbers eax, ecx, edx.
  */
 .macro SWITCH_PKRU checked
-	movl	T(MPK_T_PKRU)(,%r10,4), %eax
+	andl	$(MPK_SLOTS - 1), %r10d
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movl	(%rdx,%r10,4), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU
@@ -83,6 +88,91 @@
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	cmpl	(%rdx,%r10,4), %eax
 	jne	.Lviolation
+.endm
+
+/*
+ * This thread's gate page in \reg (struct mpk_gate_page), from the TLS
+ * pointer, which any compartment can write, so validated: inside the
+ * region reserved at start-up, page-aligned, and owned by this thread
+ * (its FS base, read with RDFSBASE, where the kernel enables FSGSBASE).
+ * No pointer yet: \none. Anything else ends in the report. Clobbers
+ * \tmp.
+ */
+.macro LOAD_GP reg, tmp, none
+	movq	%fs:flexos__mpk_thread@tpoff + MPK_T_GP, \reg
+	testq	\reg, \reg
+	jz	\none
+	cmpq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), \reg
+	jb	.Lbad_gp
+	cmpq	flexos__mpk_ro+MPK_RO_GP_HI(%rip), \reg
+	jae	.Lbad_gp
+	testq	$4095, \reg
+	jnz	.Lbad_gp
+	cmpl	$0, flexos__mpk_ro+MPK_RO_FSGSBASE(%rip)
+	je	.Lgp_ok\@
+	rdfsbase \tmp
+	cmpq	\tmp, MPK_G_OWNER(\reg)
+	jne	.Lbad_gp
+.Lgp_ok\@:
+.endm
+
+/*
+ * Opens this thread's gate page for writing (and key 0, for newlib
+ * compartments) on top of the PKRU in force, then checks the value
+ * written: it must be the open PKRU (MPK_PKRU_OPEN) of the compartment
+ * the validated page says is running. A jump to the WRPKRU with a forged
+ * %eax ends in .Lviolation; a jump past it finds the page read-only.
+ * Out: %r11 = the page, %eax = the PKRU written. A thread without a page
+ * gets one (flexos__mpk_claim). Clobbers ecx, edx.
+ */
+.macro OPEN_GATE checked
+	xorl	%ecx, %ecx
+	RDPKRU					/* edx = 0 */
+	andl	flexos__mpk_pkru+MPK_PKRU_OPEN_MASK(%rip), %eax
+	WRPKRU
+	.globl	\checked
+	.hidden	\checked
+\checked:
+	LOAD_GP	%r11, %rcx, .Lclaim\@
+.Lclaimed\@:
+	movq	MPK_G_CUR(%r11), %rcx
+	andl	$(MPK_SLOTS - 1), %ecx
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	cmpl	MPK_PKRU_OPEN(%rdx,%rcx,4), %eax
+	jne	.Lviolation
+	jmp	.Lopen\@
+.Lclaim\@:					/* (any stack alignment: the carry paths) */
+	movq	%rsp, %rcx
+	andq	$-16, %rsp
+	pushq	%rcx
+	SAVE_GATE_REGS
+	movl	%eax, %edi
+	call	flexos__mpk_claim
+	RESTORE_GATE_REGS
+	popq	%rsp
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	jmp	.Lclaimed\@
+.Lopen\@:
+.endm
+
+/* Pushes %al, the caller's id, on the page's (%r11) list of gate calls. Clobbers rcx. */
+.macro PUSH_CALLER
+	movq	MPK_G_DEPTH(%r11), %rcx
+	cmpq	$MPK_G_MAX_DEPTH, %rcx
+	jae	.Lbad_depth
+	movb	%al, MPK_G_IDS(%r11,%rcx)
+	incq	%rcx
+	movq	%rcx, MPK_G_DEPTH(%r11)
+.endm
+
+/* The caller's id of the innermost gate call, popped, in %r10. Clobbers rcx. */
+.macro POP_CALLER
+	movq	MPK_G_DEPTH(%r11), %rcx
+	subq	$1, %rcx
+	jb	.Lbad_depth
+	movq	%rcx, MPK_G_DEPTH(%r11)
+	movzbl	MPK_G_IDS(%r11,%rcx), %r10d
+	andl	$(MPK_SLOTS - 1), %r10d
 .endm
 
 /*
@@ -190,27 +280,26 @@
  * and the caller's cannot write the callee's, so the arguments cross
  * through this thread's carry page (mpk.h), which both can reach:
  *   1. the register arguments and %rax wait in xmm8-14 (rep movsq and
- *      WRPKRU need rdi, rsi, rcx, eax, edx), %r10 is split into the id
- *      and the carry (in r9);
- *   2. under the caller's PKRU: stack arguments to the carry page; the
- *      caller's sret pointer and the carry pushed on the caller's stack,
- *      where the callee cannot change them;
- *   3. onto the callee's stack and PKRU (checked); there: the caller's id,
- *      the caller's rbx and the carry, then rbx = that frame (rbx is
- *      callee-saved: it survives the call), an sret buffer, the stack
- *      arguments copied from the carry page, 16-byte aligned, and the
- *      registers back; the call;
- *   4. on return, under the callee's PKRU: the sret result to the carry
- *      page; back onto the caller's stack and PKRU (checked), and from
- *      the carry page to the caller's pointer, which is returned in rax.
- * Between the checked WRPKRUs the gate reads no memory but the carry page
- * and the stack of the side whose PKRU is in force, and in images with
- * newlib compartments (newlib=1) it opens key 0 for its bookkeeping as
- * the register-only path does. slow: where to go when this thread has no
- * stack in the callee or no carry page yet, with the registers as at the
- * gate's entry.
+ *      WRPKRU need rdi, rsi, rcx, eax, edx), the entry index in xmm15;
+ *      the gate page is opened (OPEN_GATE), %r10 split into the id and
+ *      the carry (in r9);
+ *   2. stack arguments to the carry page; the caller's sret pointer and
+ *      the carry pushed on the caller's stack, where the callee cannot
+ *      change them;
+ *   3. the caller's id onto the gate page's list, onto the callee's
+ *      stack and PKRU (checked); there: the caller's stack pointer (for
+ *      unwinders), the caller's rbx and the carry, then rbx = that frame
+ *      (rbx is callee-saved: it survives the call), an sret buffer, the
+ *      stack arguments copied from the carry page, 16-byte aligned, and
+ *      the registers back; the call;
+ *   4. on return the gate page opened again: the sret result to the carry
+ *      page; the caller's id from the gate page, back onto the caller's
+ *      stack and PKRU (checked), and from the carry page to the caller's
+ *      pointer, which is returned in rax.
+ * slow: where to go when this thread has no stack in the callee or no
+ * carry page yet, with the registers as at the gate's entry.
  */
-.macro CARRY_PATH entry_checked, exit_checked, newlib, slow
+.macro CARRY_PATH entry_checked, exit_checked, open_checked, reopen_checked, slow
 	movq	%rdi, %xmm8
 	movq	%rsi, %xmm9
 	movq	%rdx, %xmm10
@@ -218,15 +307,15 @@
 	movq	%r8, %xmm12
 	movq	%r9, %xmm13
 	movq	%rax, %xmm14
-.if \newlib
-	OPEN_KEY0
-.endif
+	movq	%r11, %xmm15			/* the entry index */
+	OPEN_GATE \open_checked
 	movq	%r10, %r9			/* the carry */
 	movzbl	%r10b, %r10d			/* the id */
+	andl	$(MPK_SLOTS - 1), %r10d
 	movq	T(MPK_T_CARRY), %r8
 	testq	%r8, %r8
 	jz	1f
-	cmpq	$0, T(MPK_T_SP)(,%r10,8)
+	cmpq	$0, MPK_G_SP(%r11,%r10,8)
 	jne	2f
 1:	movq	%r9, %r10
 	movq	%xmm8, %rdi
@@ -247,16 +336,18 @@
 	pushq	%rax				/* the caller's sret pointer */
 	pushq	%r9
 	.cfi_adjust_cfa_offset 16
-	movq	T(MPK_T_CUR), %rdi		/* the caller's id */
-	movq	%rsp, T(MPK_T_SP)(,%rdi,8)
+	movq	MPK_G_CUR(%r11), %rax		/* the caller's id */
+	movq	%rsp, MPK_G_SP(%r11,%rax,8)
 	movq	%rsp, %rsi			/* for unwinders */
-	movq	T(MPK_T_SP)(,%r10,8), %rsp
-	movq	%r10, T(MPK_T_CUR)
+	movq	MPK_G_SP(%r11,%r10,8), %rsp
+	PUSH_CALLER
+	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU \entry_checked
+	movq	%xmm15, %r11
 	CHECK_ENTRY .Lbad_entry
 	pushq	%rsi				/* (padding: a call needs rsp = 0 mod 16) */
 	pushq	%rsi
-	pushq	%rdi
+	pushq	%rsi				/* (was the caller's id: the gate page has it) */
 	pushq	%rbx
 	pushq	%r9
 	movq	%rsp, %rbx
@@ -292,9 +383,7 @@
 
 	movq	%rax, %xmm14			/* the result */
 	movq	%rdx, %xmm15
-.if \newlib
-	OPEN_KEY0
-.endif
+	OPEN_GATE \reopen_checked
 	movq	T(MPK_T_CARRY), %r8
 	movl	(%rbx), %ecx			/* the sret result, to the carry page */
 	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
@@ -310,13 +399,13 @@
 4:	movq	%rbx, %rsp
 	addq	$8, %rsp
 	popq	%rbx
-	popq	%r10				/* caller's id */
-	popq	%rsi
-	popq	%rsi
-	movq	T(MPK_T_CUR), %r11		/* callee's id */
-	movq	%rsp, T(MPK_T_SP)(,%r11,8)
-	movq	%r10, T(MPK_T_CUR)
-	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* back on the caller's stack */
+	addq	$24, %rsp
+	movq	MPK_G_CUR(%r11), %rax		/* callee's id */
+	andl	$(MPK_SLOTS - 1), %eax
+	movq	%rsp, MPK_G_SP(%r11,%rax,8)
+	POP_CALLER
+	movq	%r10, MPK_G_CUR(%r11)
+	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* back on the caller's stack */
 	.cfi_def_cfa %rsp, 24
 	.cfi_restore %rbx
 	SWITCH_PKRU \exit_checked
@@ -335,21 +424,73 @@
 	xorl	%edi, %edi
 	xorl	%r8d, %r8d
 	xorl	%r9d, %r9d
+	xorl	%r11d, %r11d
 	ret
 .endm
 
+	.text
 /*
- * Opens key 0 on top of the PKRU in force (images with newlib
- * compartments): see flexos__backend_gate_newlib. Clobbers eax, ecx, edx.
+ * The private-stack gate's register path, for flexos__backend_gate and
+ * flexos__backend_gate_newlib (pfx: their labels' prefix; runtime: where a
+ * call that names no entry of the table goes, with %rdx =
+ * flexos__mpk_pkru):
+ *   1. OPEN_GATE: the gate page writable, checked;
+ *   2. sp[caller] = the caller's stack, the caller's id onto the page's
+ *      list, onto sp[callee], cur = callee;
+ *   3. the callee's PKRU, checked, the entry checked, the call;
+ *   4. on return OPEN_GATE again, sp[callee] = where its stack is back,
+ *      the caller's id from the page's list (never from the callee's
+ *      stack), cur = caller, onto sp[caller], its PKRU, checked.
  */
-.macro OPEN_KEY0
-	xorl	%ecx, %ecx
-	RDPKRU				/* eax = PKRU, edx = 0 */
-	andl	$~3, %eax
-	WRPKRU
+.macro PRIVATE_GATE pfx, entry_checked, exit_checked, open_checked, reopen_checked, runtime
+	ENTRY_INDEX
+	testl	$FLEXOS_GATE_CARRY_BITS, %r10d	/* stack arguments or sret: */
+	jnz	.L\pfx\()_carry			/* the carry path */
+	movzbl	%r10b, %r10d			/* the callee's id */
+	movq	%rax, %xmm13			/* %al: vector registers of a variadic call */
+	movq	%rdx, %xmm14			/* WRPKRU needs eax, ecx = edx = 0 */
+	movq	%rcx, %xmm15
+	movq	%r11, %xmm12			/* the entry index */
+	OPEN_GATE \open_checked
+	andl	$(MPK_SLOTS - 1), %r10d
+	movq	MPK_G_CUR(%r11), %rax		/* caller's id */
+	movq	%rsp, MPK_G_SP(%r11,%rax,8)	/* sp[caller] = caller's stack */
+	movq	%rsp, %xmm11			/* and for unwinders, on the callee's side */
+	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* the callee's stack of this thread */
+	testq	%rsp, %rsp
+	jz	.L\pfx\()_slow
+	PUSH_CALLER
+	movq	%r10, MPK_G_CUR(%r11)
+	SWITCH_PKRU \entry_checked
+	movq	%xmm12, %r11
+	CHECK_ENTRY \runtime
+.L\pfx\()_call:
+	movq	%xmm11, %rax
+	pushq	%rax				/* the caller's stack pointer, for unwinders */
+	pushq	%rax				/* (padding: a call needs rsp = 0 mod 16) */
+	pushq	%rax
+	CFA_DEREF_RSP 16
+	movq	%xmm14, %rdx
+	movq	%xmm15, %rcx
+	movq	%xmm13, %rax
+	call	*%r11
+
+	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
+	movq	%rdx, %xmm15
+	addq	$24, %rsp
+	OPEN_GATE \reopen_checked
+	movq	MPK_G_CUR(%r11), %rax		/* callee's id */
+	andl	$(MPK_SLOTS - 1), %eax
+	movq	%rsp, MPK_G_SP(%r11,%rax,8)	/* its stack is back where it was */
+	POP_CALLER				/* the caller's id, in r10 */
+	movq	%r10, MPK_G_CUR(%r11)
+	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* back on the caller's stack */
+	.cfi_def_cfa %rsp, 8
+	SWITCH_PKRU \exit_checked
+	xorl	%r11d, %r11d
+	RETURN_RESULT
 .endm
 
-	.text
 	.globl	flexos__backend_gate
 	.hidden	flexos__backend_gate
 	.type	flexos__backend_gate, @function
@@ -366,51 +507,19 @@ flexos__backend_gate_int:
 	 * normal frame whose caller looks "inner"; a signal frame is exempt.
 	 * The rows are the same at the call and at its return address. */
 	.cfi_signal_frame
-	ENTRY_INDEX
-	testl	$FLEXOS_GATE_CARRY_BITS, %r10d	/* stack arguments or sret: */
-	jnz	.Lcarry				/* the carry path */
-	movzbl	%r10b, %r10d			/* the callee's id */
-	movq	%rax, %xmm13			/* %al: vector registers of a variadic call */
-	movq	T(MPK_T_CUR), %rax		/* caller's id */
-	movq	%rsp, T(MPK_T_SP)(,%rax,8)	/* sp[caller] = caller's stack */
-	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* the callee's stack of this thread */
-	testq	%rsp, %rsp
-	jz	.Lslow
-	movq	%rdx, %xmm14			/* WRPKRU needs ecx = edx = 0 */
-	movq	%rcx, %xmm15
-	SWITCH_PKRU flexos__mpk_gate_entry_checked		/* what the forged-gate test jumps to */
-	CHECK_ENTRY .Lbad_entry
-	movq	T(MPK_T_CUR), %rax
-	pushq	T(MPK_T_SP)(,%rax,8)		/* the caller's stack pointer, for unwinders */
-	pushq	%rax				/* (padding: a call needs rsp = 0 mod 16) */
-	pushq	%rax				/* the caller's id, for the way back */
-	CFA_DEREF_RSP 16
-	movq	%r10, T(MPK_T_CUR)
-	movq	%xmm14, %rdx
-	movq	%xmm15, %rcx
-	movq	%xmm13, %rax
-	call	*%r11
+	PRIVATE_GATE priv, flexos__mpk_gate_entry_checked, flexos__mpk_gate_exit_checked, flexos__mpk_gate_open_checked, flexos__mpk_gate_reopen_checked, .Lbad_entry
 
-	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
-	movq	%rdx, %xmm15
-	popq	%r10				/* caller's id */
-	addq	$16, %rsp
-	movq	T(MPK_T_CUR), %r11		/* callee's id */
-	movq	%rsp, T(MPK_T_SP)(,%r11,8)	/* its stack is back where it was */
-	SWITCH_PKRU flexos__mpk_gate_exit_checked
-	movq	%r10, T(MPK_T_CUR)
-	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* back on the caller's stack */
-	.cfi_def_cfa %rsp, 8
-	RETURN_RESULT
-
-.Lcarry:
-	CARRY_PATH flexos__mpk_gate_carry_entry_checked, flexos__mpk_gate_carry_exit_checked, 0, .Lslow_here
+.Lpriv_carry:
+	CARRY_PATH flexos__mpk_gate_carry_entry_checked, flexos__mpk_gate_carry_exit_checked, flexos__mpk_gate_carry_open_checked, flexos__mpk_gate_carry_reopen_checked, .Lslow_here
 
 	/* No stack in the callee yet: back to the caller's stack, let C
-	 * allocate one (and set up this thread), then start over. */
-.Lslow:
-	movq	T(MPK_T_SP)(,%rax,8), %rsp
+	 * allocate one (the gate page is open), then start over. */
+.Lpriv_slow:
+	movq	%xmm11, %rsp
 	movq	%xmm13, %rax
+	movq	%xmm14, %rdx
+	movq	%xmm15, %rcx
+	movq	%xmm12, %r11
 	STUB_R10
 .Lslow_here:
 	SAVE_GATE_REGS
@@ -430,6 +539,20 @@ flexos__backend_gate_int:
 	movl	$MPK_REPORT_ENTRY, %r12d
 	jmp	.Lreport
 
+	/* A gate page that is not this thread's, or a list of calls over- or underflowing. */
+.Lbad_gp:
+	movq	%r11, %r13
+	xorl	%r14d, %r14d
+	jmp	1f
+.Lbad_depth:
+	movq	%r11, %r13
+	movq	%rcx, %r14
+1:	xorl	%ecx, %ecx
+	RDPKRU
+	movl	%eax, %ebx
+	movl	$MPK_REPORT_GATE_PAGE, %r12d
+	jmp	.Lreport
+
 .Lviolation:
 	.globl	flexos__mpk_violation_entry
 	.hidden	flexos__mpk_violation_entry
@@ -446,10 +569,8 @@ flexos__mpk_violation_entry:
 /*
  * The gate of an image with shared stacks (every stack is key 0): the
  * callee runs on the caller's stack, so only PKRU and the running
- * compartment change. The caller's id is pushed below the return address
- * as in the private gate, and each WRPKRU is checked the same way.
- * Fast path: 39 instructions besides the two WRPKRUs (attack --count
- * shared).
+ * compartment change. The caller's id goes on the gate page's list as
+ * in the private gate, and each WRPKRU is checked the same way.
  *
  * The gate's own pushes move the stack arguments away from where the
  * callee expects them (right above its return address), so a call with
@@ -465,8 +586,6 @@ flexos__mpk_violation_entry:
 	.balign	64
 flexos__backend_gate_shared_stacks:
 	.cfi_startproc
-	cmpq	$0, T(MPK_T_READY)		/* a new thread: set it up first */
-	je	.Lshared_init
 	ENTRY_INDEX
 	testl	$FLEXOS_GATE_CARRY_BITS, %r10d	/* stack arguments or sret */
 	jnz	.Lshared_carry
@@ -474,11 +593,17 @@ flexos__backend_gate_shared_stacks:
 	movq	%rdx, %xmm14			/* WRPKRU needs ecx = edx = 0 */
 	movq	%rcx, %xmm15
 	movq	%rax, %xmm13			/* and eax */
-	pushq	T(MPK_T_CUR)			/* the caller's id, for the way back */
+	movq	%r11, %xmm12			/* the entry index */
+	OPEN_GATE flexos__mpk_gate_shared_open_checked
+	andl	$(MPK_SLOTS - 1), %r10d
+	movq	MPK_G_CUR(%r11), %rax		/* the caller's id, for the way back */
+	PUSH_CALLER
+	movq	%r10, MPK_G_CUR(%r11)
+	subq	$8, %rsp			/* (a call needs rsp = 0 mod 16) */
 	.cfi_adjust_cfa_offset 8
 	SWITCH_PKRU flexos__mpk_gate_shared_entry_checked
+	movq	%xmm12, %r11
 	CHECK_ENTRY .Lbad_entry
-	movq	%r10, T(MPK_T_CUR)
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
 	movq	%xmm13, %rax
@@ -486,17 +611,19 @@ flexos__backend_gate_shared_stacks:
 
 	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
 	movq	%rdx, %xmm15
-	popq	%r10				/* caller's id */
+	addq	$8, %rsp
 	.cfi_adjust_cfa_offset -8
+	OPEN_GATE flexos__mpk_gate_shared_reopen_checked
+	POP_CALLER
+	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU flexos__mpk_gate_shared_exit_checked
-	movq	%r10, T(MPK_T_CUR)
 	xorl	%r11d, %r11d			/* r10 holds an id; r11 is cleared too */
 	RETURN_RESULT
 
 	/*
-	 * Frame (rbx): 0 padding, 8 the caller's id, 16 the carry, 24 the
-	 * caller's sret pointer (rdi), 32 the caller's rbx; below it the sret
-	 * buffer and the stack arguments.
+	 * Frame (rbx): 0 padding, 8 padding, 16 the carry, 24 the caller's
+	 * sret pointer (rdi), 32 the caller's rbx; below it the sret buffer
+	 * and the stack arguments.
 	 */
 .Lshared_carry:
 	movq	%rdx, %xmm10
@@ -504,10 +631,11 @@ flexos__backend_gate_shared_stacks:
 	movq	%rax, %xmm13
 	movq	%rsi, %xmm9
 	movq	%rdi, %xmm8
+	movq	%r11, %xmm12			/* the entry index */
 	pushq	%rbx
 	pushq	%rdi
 	pushq	%r10
-	pushq	T(MPK_T_CUR)
+	pushq	%r10
 	subq	$8, %rsp
 	movq	%rsp, %rbx
 	.cfi_def_cfa %rbx, 48
@@ -531,10 +659,15 @@ flexos__backend_gate_shared_stacks:
 	movq	%rsp, %rdi
 	leaq	48(%rbx), %rsi
 	rep movsq
+	OPEN_GATE flexos__mpk_gate_shared_carry_open_checked
 	movzbl	%r10b, %r10d
+	andl	$(MPK_SLOTS - 1), %r10d
+	movq	MPK_G_CUR(%r11), %rax
+	PUSH_CALLER
+	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU flexos__mpk_gate_shared_carry_entry_checked
+	movq	%xmm12, %r11
 	CHECK_ENTRY .Lbad_entry
-	movq	%r10, T(MPK_T_CUR)
 	movq	%xmm8, %rdi
 	movq	%xmm9, %rsi
 	movq	%xmm10, %rdx
@@ -544,9 +677,10 @@ flexos__backend_gate_shared_stacks:
 
 	movq	%rax, %xmm14			/* the result */
 	movq	%rdx, %xmm15
-	movq	8(%rbx), %r10			/* caller's id */
+	OPEN_GATE flexos__mpk_gate_shared_carry_reopen_checked
+	POP_CALLER
+	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU flexos__mpk_gate_shared_carry_exit_checked
-	movq	%r10, T(MPK_T_CUR)
 	movq	%xmm14, %rax
 	movl	16(%rbx), %ecx			/* the sret result, to the caller's pointer */
 	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
@@ -571,34 +705,15 @@ flexos__backend_gate_shared_stacks:
 	xorl	%r8d, %r8d
 	xorl	%r9d, %r9d
 	ret
-
-	/* This thread's state (pkru[], cur) does not exist yet. */
-.Lshared_init:
-	SAVE_GATE_REGS
-	call	flexos__mpk_self
-	RESTORE_GATE_REGS
-	jmp	flexos__backend_gate_shared_stacks
 	.cfi_endproc
 	.size	flexos__backend_gate_shared_stacks, .-flexos__backend_gate_shared_stacks
 
 /*
  * The gate of images with a compartment that has 'libc: newlib'
- * (private stacks). Such a compartment runs with key 0 denied, and key 0
- * holds this thread's gate state (TLS), so the gate first opens key 0 on
- * top of whatever PKRU is in force, does its bookkeeping, and touches no
- * key-0 memory after the checked WRPKRU of the other side:
- *   1. caller's PKRU + key 0 (RDPKRU, clear key 0's two bits, WRPKRU);
- *   2. sp[caller] = caller's stack, onto sp[callee], cur = callee;
- *   3. the callee's PKRU, checked as in flexos__backend_gate, then the
- *      caller's id is pushed on the callee's stack and the callee called;
- *   4. on return the same way back: callee's PKRU + key 0, bookkeeping,
- *      onto the caller's stack, the caller's PKRU, checked.
- * The WRPKRU of step 1 is not checked: it can only be reached on the way
- * to a checked one (step 3, or the C slow path and then step 3), and no
- * code but the gate's runs in between, so a jump to it with a forged %eax
- * gains nothing a gate call would not give. Calls with stack arguments or
- * an sret result take the carry path of flexos__backend_gate, with the
- * same two openings of key 0.
+ * (private stacks). Such a compartment runs with key 0 denied; OPEN_GATE
+ * opens key 0 with the gate page (the TLS pointer to the page is key 0),
+ * so this is flexos__backend_gate's path, plus the runtime's own crossing
+ * (flexos__call_in), which has no entry in the table.
  */
 	.globl	flexos__backend_gate_newlib
 	.hidden	flexos__backend_gate_newlib
@@ -611,48 +726,7 @@ flexos__backend_gate_newlib:
 	 * normal frame whose caller looks "inner"; a signal frame is exempt.
 	 * The rows are the same at the call and at its return address. */
 	.cfi_signal_frame
-	ENTRY_INDEX
-	testl	$FLEXOS_GATE_CARRY_BITS, %r10d	/* stack arguments or sret */
-	jnz	.Lnewlib_carry
-	movzbl	%r10b, %r10d
-	movq	%rdx, %xmm14			/* RDPKRU and WRPKRU need ecx, edx */
-	movq	%rcx, %xmm15
-	movq	%rax, %xmm12			/* and eax */
-	OPEN_KEY0
-	movq	T(MPK_T_CUR), %rax		/* caller's id */
-	movq	%rsp, T(MPK_T_SP)(,%rax,8)	/* sp[caller] = caller's stack */
-	movq	%rsp, %xmm11			/* and for unwinders, on the callee's side */
-	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* the callee's stack of this thread */
-	testq	%rsp, %rsp
-	jz	.Lnewlib_slow
-	movq	%rax, %xmm13			/* the caller's id, pushed once on the callee's side */
-	movq	%r10, T(MPK_T_CUR)
-	SWITCH_PKRU flexos__mpk_gate_newlib_entry_checked
-	CHECK_ENTRY .Lnewlib_runtime
-.Lnewlib_call:
-	movq	%xmm11, %rax
-	pushq	%rax
-	movq	%xmm13, %rax
-	pushq	%rax				/* (padding: a call needs rsp = 0 mod 16) */
-	pushq	%rax
-	CFA_DEREF_RSP 16
-	movq	%xmm14, %rdx
-	movq	%xmm15, %rcx
-	movq	%xmm12, %rax
-	call	*%r11
-
-	movq	%rax, %xmm14			/* the result */
-	movq	%rdx, %xmm15
-	popq	%r10				/* caller's id, from the callee's stack */
-	addq	$16, %rsp
-	OPEN_KEY0
-	movq	T(MPK_T_CUR), %r11		/* callee's id */
-	movq	%rsp, T(MPK_T_SP)(,%r11,8)	/* its stack is back where it was */
-	movq	%r10, T(MPK_T_CUR)
-	movq	T(MPK_T_SP)(,%r10,8), %rsp	/* back on the caller's stack */
-	.cfi_def_cfa %rsp, 8
-	SWITCH_PKRU flexos__mpk_gate_newlib_exit_checked
-	RETURN_RESULT
+	PRIVATE_GATE nl, flexos__mpk_gate_newlib_entry_checked, flexos__mpk_gate_newlib_exit_checked, flexos__mpk_gate_newlib_open_checked, flexos__mpk_gate_newlib_reopen_checked, .Lnewlib_runtime
 
 	/*
 	 * No entry of the table: the runtime's own crossing (flexos__call_in),
@@ -665,18 +739,18 @@ flexos__backend_gate_newlib:
 	movq	MPK_PKRU_FINI(%rdx,%r10,8), %r11
 	testq	%r11, %r11
 	jz	.Lbad_entry
-	jmp	.Lnewlib_call
+	jmp	.Lnl_call
 
-.Lnewlib_carry:
-	CARRY_PATH flexos__mpk_gate_newlib_carry_entry_checked, flexos__mpk_gate_newlib_carry_exit_checked, 1, .Lnewlib_slow_here
+.Lnl_carry:
+	CARRY_PATH flexos__mpk_gate_newlib_carry_entry_checked, flexos__mpk_gate_newlib_carry_exit_checked, flexos__mpk_gate_newlib_carry_open_checked, flexos__mpk_gate_newlib_carry_reopen_checked, .Lnewlib_slow_here
 
-	/* No stack in the callee yet: as in flexos__backend_gate, with key 0
-	 * open (the C code needs it), then start over. */
-.Lnewlib_slow:
-	movq	T(MPK_T_SP)(,%rax,8), %rsp
+	/* No stack in the callee yet: as in flexos__backend_gate. */
+.Lnl_slow:
+	movq	%xmm11, %rsp
+	movq	%xmm13, %rax
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
-	movq	%xmm12, %rax
+	movq	%xmm12, %r11
 	STUB_R10
 .Lnewlib_slow_here:
 	SAVE_GATE_REGS
@@ -792,24 +866,60 @@ flexos__mpk_segv_entry:
 	ud2
 	.size	flexos__mpk_segv_entry, .-flexos__mpk_segv_entry
 
-/* void flexos__mpk_enter(uint64_t id): PKRU of compartment id, checked. */
-	.globl	flexos__mpk_enter
-	.hidden	flexos__mpk_enter
-	.type	flexos__mpk_enter, @function
-flexos__mpk_enter:
-	movq	%rdi, %r10
+/*
+ * void flexos__mpk_thread_switch(void *save_to, const void *load_from):
+ * the scheduler's hook (<flexos/backend.h>). With the gate page open
+ * (checked), thread.c swaps the suspended thread's record in; then the
+ * PKRU of the compartment the page now names, checked against the table
+ * after the WRPKRU with the page's cur read again (a jump to the WRPKRU
+ * gets only the PKRU of the compartment this thread's page says it is
+ * in). What the record says is still taken as it is: see limit 4 of
+ * docs/threat-model.md.
+ */
+	.globl	flexos__mpk_thread_switch
+	.hidden	flexos__mpk_thread_switch
+	.type	flexos__mpk_thread_switch, @function
+flexos__mpk_thread_switch:
+	.cfi_startproc
+	pushq	%rbx
+	.cfi_adjust_cfa_offset 8
+	pushq	%r12
+	.cfi_adjust_cfa_offset 8
+	pushq	%r13
+	.cfi_adjust_cfa_offset 8
+	movq	%rdi, %r12
+	movq	%rsi, %r13
+	OPEN_GATE flexos__mpk_switch_open_checked
+	movq	%r11, %rdx
+	movq	%r12, %rdi
+	movq	%r13, %rsi
+	call	flexos__mpk_thread_copy
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	movq	MPK_G_CUR(%r11), %r10
 	andl	$(MPK_SLOTS - 1), %r10d
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	movl	(%rdx,%r10,4), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU
+	.globl	flexos__mpk_switch_checked
+	.hidden	flexos__mpk_switch_checked
+flexos__mpk_switch_checked:
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	movq	MPK_G_CUR(%r11), %r10
 	andl	$(MPK_SLOTS - 1), %r10d
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	cmpl	(%rdx,%r10,4), %eax
 	jne	.Lviolation
+	popq	%r13
+	.cfi_adjust_cfa_offset -8
+	popq	%r12
+	.cfi_adjust_cfa_offset -8
+	popq	%rbx
+	.cfi_adjust_cfa_offset -8
 	ret
-	.size	flexos__mpk_enter, .-flexos__mpk_enter
+	.cfi_endproc
+	.size	flexos__mpk_thread_switch, .-flexos__mpk_thread_switch
 
 /* uint32_t flexos__mpk_rdpkru(void) */
 	.globl	flexos__mpk_rdpkru

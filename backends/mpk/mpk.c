@@ -30,6 +30,7 @@ uint32_t flexos__mpk_pkru[1024] __attribute__((aligned(4096)));
 /* Alone on its page too: read-only once fault.c has filled it. */
 union mpk_ro_page flexos__mpk_ro __attribute__((aligned(4096)));
 int flexos__mpk_keys[MPK_SLOTS];
+int flexos__mpk_gate_key;
 int flexos__mpk_shared_key;
 uint32_t flexos__mpk_ncomp;
 
@@ -51,6 +52,9 @@ static uint32_t pkru_of(int key, uint32_t flags)
 {
 	uint32_t pkru =
 	    (flags & FLEXOS_COMP_NEWLIB ? ~0u : MPK_PKRU_KEY0_ONLY) & ~(3u << (2 * key));
+	/* The gate pages: readable (the malloc router reads cur), never writable. */
+	if (flexos__mpk_gate_key)
+		pkru &= ~(1u << (2 * flexos__mpk_gate_key));
 	return pkru & ~(3u << (2 * flexos__mpk_shared_key));
 }
 
@@ -140,19 +144,89 @@ struct mpk_thread *flexos__mpk_self(void)
 
 	if (t->ready)
 		return t;
-	memset(t, 0, sizeof(*t));
-	memcpy(t->pkru, flexos__mpk_pkru, sizeof(t->pkru));
-	/*
-	 * A thread starts with its creator's PKRU: that says which compartment
-	 * it runs in. Before main (all keys open) it is the default one.
-	 */
-	t->cur = compartment_of_pkru(flexos__mpk_rdpkru());
 	t->ready = 1;
 	flexos__mpk_altstack(t);
 	carry_page(t);
 	if (flexos__mpk_shared_key)
 		drop_rseq();
 	return t;
+}
+
+/* Handed out so far (a page is never handed to a second live thread). */
+static unsigned ngate_pages;
+
+static uint64_t thread_owner(void)
+{
+	uint64_t base;
+
+	if (!flexos__mpk_ro.ro.fsgsbase)
+		return (uint64_t)syscall(SYS_gettid);
+	__asm__ volatile("rdfsbase %0" : "=r"(base));
+	return base;
+}
+
+struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
+{
+	struct mpk_thread *t = &flexos__mpk_thread;
+	struct mpk_gate_page *pages = (struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
+	uint64_t owner = thread_owner();
+	int fresh = !t->ready;
+	uint64_t cur = MPK_SLOTS;
+	struct mpk_gate_page *gp = NULL;
+
+	for (uint32_t id = 0; id < flexos__image.ncompartments && id < MPK_SLOTS; id++)
+		if (flexos__mpk_pkru[MPK_PKRU_OPEN / 4 + id] == open)
+			cur = id;
+	if (cur == MPK_SLOTS)
+		flexos__mpk_gate_violation(open, MPK_SLOTS);
+	flexos__mpk_self();
+	/*
+	 * A thread that had a page and lost its TLS pointer (a compartment
+	 * wrote it) gets the same page back, as it was. A new thread whose
+	 * FS base (or tid) a finished thread had takes that page over.
+	 */
+	unsigned n = __atomic_load_n(&ngate_pages, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < n; i++)
+		if (pages[i].owner == owner)
+			gp = &pages[i];
+	if (gp && !fresh) {
+		t->gp = gp;
+		return gp;
+	}
+	if (!gp) {
+		unsigned i = __atomic_fetch_add(&ngate_pages, 1, __ATOMIC_ACQ_REL);
+		if (i >= MPK_GATE_PAGES)
+			flexos__abort("gate: more than %u threads crossed gates; each needs a gate "
+				      "page of the %u reserved at start-up",
+				      MPK_GATE_PAGES, MPK_GATE_PAGES);
+		gp = &pages[i];
+	}
+	memset(gp, 0, offsetof(struct mpk_gate_page, ids));
+	gp->owner = owner;
+	gp->cur = cur;
+	t->gp = gp;
+	return gp;
+}
+
+struct mpk_gate_page *flexos__mpk_gp(void)
+{
+	struct mpk_thread *t = flexos__mpk_self();
+
+	if (t->gp)
+		return t->gp;
+	uint64_t id = compartment_of_pkru(flexos__mpk_rdpkru());
+	return flexos__mpk_claim(flexos__mpk_pkru[MPK_PKRU_OPEN / 4 + id]);
+}
+
+uint64_t flexos__mpk_cur(void)
+{
+	struct mpk_gate_page *gp = flexos__mpk_thread.gp;
+	uintptr_t a = (uintptr_t)gp;
+
+	if (a >= flexos__mpk_ro.ro.gp_lo && a < flexos__mpk_ro.ro.gp_hi && !(a & 4095) &&
+	    (!flexos__mpk_ro.ro.fsgsbase || gp->owner == thread_owner()))
+		return gp->cur & (MPK_SLOTS - 1);
+	return compartment_of_pkru(flexos__mpk_rdpkru());
 }
 
 int flexos__mpk_shared_stacks(void)
@@ -165,6 +239,7 @@ int flexos__mpk_shared_stacks(void)
 void flexos__mpk_gate_slow(uint64_t callee)
 {
 	struct mpk_thread *t = flexos__mpk_self();
+	struct mpk_gate_page *gp = t->gp;
 
 	/* Only the private gate comes here: a keyed stack would break shared ones. */
 	if (flexos__mpk_shared_stacks())
@@ -177,7 +252,9 @@ void flexos__mpk_gate_slow(uint64_t callee)
 	if (!t->carry)
 		flexos__abort("gate: cannot map this thread's carry page for stack arguments: %s",
 			      strerror(errno));
-	if (t->sp[callee])
+	if (!gp)
+		flexos__abort("gate: this thread has no gate page");
+	if (gp->sp[callee])
 		return;
 	char *top = (char *)flexos__mpk_spare_stack(callee);
 	if (!top)
@@ -188,7 +265,7 @@ void flexos__mpk_gate_slow(uint64_t callee)
 	t->stack_lo[callee] = (uintptr_t)top - MPK_STACK_SIZE;
 	t->stack_hi[callee] = (uintptr_t)top;
 	/* A gate entry expects rsp = 8 (mod 16), as right after a call. */
-	t->sp[callee] = (uint64_t)(uintptr_t)top - MPK_STACK_HEADROOM - 8;
+	gp->sp[callee] = (uint64_t)(uintptr_t)top - MPK_STACK_HEADROOM - 8;
 }
 
 void flexos__mpk_gate_violation(uint64_t written, uint64_t id)
@@ -215,6 +292,11 @@ size_t flexos__mpk_stack_ranges(struct flexos__range *out, size_t max)
 int flexos__backend_stack_owner(uintptr_t a, const char **what)
 {
 	unsigned n = __atomic_load_n(&nstacks, __ATOMIC_RELAXED);
+
+	if (a >= flexos__mpk_ro.ro.gp_lo && a < flexos__mpk_ro.ro.gp_hi) {
+		*what = "the gate's per-thread state (gate key: no compartment may write it)";
+		return -1;
+	}
 
 	for (unsigned i = 0; i < n && i < MAX_STACKS; i++) {
 		uintptr_t hi = __atomic_load_n(&stacks[i].hi, __ATOMIC_ACQUIRE);
@@ -329,7 +411,10 @@ static int mpk_init(const struct flexos_runtime *rt)
 				    img->ncompartments);
 		flexos__mpk_keys[id] = key;
 	}
-	for (uint32_t id = 0; id < MPK_PKRU_FINI / 4; id++)
+	/* Before the PKRU table: every compartment's PKRU says what it may do with it. */
+	int gate_key = pkey_alloc(0, 0);
+	flexos__mpk_gate_key = gate_key > 0 ? gate_key : 0;
+	for (uint32_t id = 0; id < MPK_PKRU_OPEN / 4; id++)
 		flexos__mpk_pkru[id] =
 		    id < img->ncompartments
 			? pkru_of(flexos__mpk_keys[id], img->compartments[id].flags)
@@ -347,6 +432,10 @@ static int mpk_init(const struct flexos_runtime *rt)
 				    host, img->compartments[id].name);
 		flexos__mpk_pkru[host] &= ~(3u << (2 * flexos__mpk_keys[id]));
 	}
+	uint32_t open_mask = ~(3u | (2u << (2 * flexos__mpk_gate_key)));
+	flexos__mpk_pkru[MPK_PKRU_OPEN_MASK / 4] = open_mask;
+	for (uint32_t id = 0; id < MPK_SLOTS; id++)
+		flexos__mpk_pkru[MPK_PKRU_OPEN / 4 + id] = flexos__mpk_pkru[id] & open_mask;
 
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		const struct flexos_compartment *c = &img->compartments[id];
@@ -394,8 +483,10 @@ static int mpk_init(const struct flexos_runtime *rt)
 		return err;
 	}
 
-	flexos__mpk_self();
-	return flexos__mpk_fault_init(rt);
+	if ((err = flexos__mpk_fault_init(rt)))
+		return err;
+	flexos__mpk_gp();
+	return 0;
 }
 
 static void install_filter(void)
@@ -425,6 +516,7 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 {
 	uint32_t def = runtime->image->default_id;
 	struct mpk_thread *t = flexos__mpk_self();
+	struct mpk_gate_page *gp = flexos__mpk_gp();
 	struct mpk_main m = {main_fn, argv, envp, 0, (uint32_t)argc, def};
 
 	if (flexos__mpk_shared_stacks()) {
@@ -441,7 +533,7 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 		t->stack_hi[def] = (uintptr_t)top;
 		m.stack = (uintptr_t)top - MPK_STACK_HEADROOM;
 	}
-	t->cur = def;
+	gp->cur = def;
 	/*
 	 * main's thread gets its stack in every compartment now rather than
 	 * at its first gate there, so that the filter's range rules cover
@@ -463,7 +555,8 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 
 static int mpk_current(void)
 {
-	return (int)flexos__mpk_self()->cur;
+	flexos__mpk_self(); /* a thread's first allocation sets up its signal stack */
+	return (int)flexos__mpk_cur();
 }
 
 const struct flexos_backend flexos__backend = {

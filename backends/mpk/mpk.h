@@ -17,13 +17,26 @@
 #define MPK_PKRU_KEY0_ONLY 0xfffffffcu
 
 /* Offsets in struct mpk_thread (thread-local, key 0). */
-#define MPK_T_CUR         0                                  /* uint64: running compartment */
-#define MPK_T_SP          8                                  /* uint64[16]: suspended stacks */
-#define MPK_T_PKRU        (MPK_T_SP + 8 * MPK_SLOTS)         /* uint32[16]: PKRU per compartment */
-#define MPK_T_READY       (MPK_T_PKRU + 4 * MPK_SLOTS)       /* uint64: initialised */
+#define MPK_T_GP          0                                  /* this thread's gate page */
+#define MPK_T_READY       8                                  /* uint64: initialised */
 #define MPK_T_ALTSTACK    (MPK_T_READY + 8 + 16 * MPK_SLOTS) /* key-0 signal stack */
 #define MPK_ALTSTACK_SIZE (64 * 1024)
 #define MPK_T_CARRY       (MPK_T_ALTSTACK + 8) /* the carry page */
+
+/*
+ * Offsets in struct mpk_gate_page: the gate's state of one thread, on a
+ * page with the gate key, which every compartment's PKRU may read but not
+ * write. The gate opens it for writing between two WRPKRUs of its own
+ * (OPEN_GATE in gate.S), each checked against the read-only tables.
+ */
+#define MPK_G_CUR       0                          /* uint64: running compartment */
+#define MPK_G_SP        8                          /* uint64[16]: suspended stacks */
+#define MPK_G_OWNER     (MPK_G_SP + 8 * MPK_SLOTS) /* uint64: the thread's FS base, or tid */
+#define MPK_G_DEPTH     (MPK_G_OWNER + 8)          /* uint64: gate calls in progress */
+#define MPK_G_IDS       (MPK_G_DEPTH + 8)          /* uint8[]: each one's caller */
+#define MPK_G_MAX_DEPTH (4096 - MPK_G_IDS)
+/* Gate pages reserved at start-up (one a thread, never handed out twice to live threads). */
+#define MPK_GATE_PAGES 1024
 
 /*
  * The carry page of a thread: where a gate copies stack arguments and an
@@ -53,6 +66,7 @@
 #define MPK_REPORT_FORGED     1 /* the handler's entry called, not delivered */
 #define MPK_REPORT_VIOLATION  2 /* a WRPKRU wrote what the table does not say */
 #define MPK_REPORT_ENTRY      3 /* a gate asked for no entry of the compartment */
+#define MPK_REPORT_GATE_PAGE  4 /* this thread's gate page is not its own, or overflows */
 #define MPK_REPORT_STACK_SIZE (256 * 1024)
 /* FLEXOS_EXIT_FAULT (<flexos/backend.h>), for gate.S. */
 #define MPK_EXIT_FAULT 123
@@ -69,6 +83,9 @@
 #define MPK_RO_STACK    8  /* the report stack's top */
 #define MPK_RO_LOCK     16 /* the report's lock word (gate key): the tid reporting */
 #define MPK_RO_RESTORER 24 /* glibc's signal restorer (__restore_rt) */
+#define MPK_RO_GP_LO    32 /* the gate pages' region */
+#define MPK_RO_GP_HI    40
+#define MPK_RO_FSGSBASE 48 /* uint32: RDFSBASE works (AT_HWCAP2) */
 
 /*
  * The PKRU table's page (read-only, readable by every compartment) also
@@ -76,6 +93,19 @@
  * of the runtime's own crossing (flexos__call_in), copied at init.
  */
 #define MPK_PKRU_FINI 2048
+
+/*
+ * From this byte on, each compartment's PKRU with the gate key writable
+ * (and key 0 open): what OPEN_GATE writes and checks.
+ */
+#define MPK_PKRU_OPEN 1024
+/*
+ * uint32: the PKRU bits OPEN_GATE clears (the gate key's write-disable
+ * bit, key 0's bits). On this page, not the report's read-only page,
+ * because OPEN_GATE reads it before its WRPKRU, where a newlib
+ * compartment's PKRU denies key 0.
+ */
+#define MPK_PKRU_OPEN_MASK (MPK_PKRU_OPEN + 4 * MPK_SLOTS)
 
 /*
  * And from this byte on, main's start (flexos__mpk_start_main): function,
@@ -114,20 +144,35 @@
 #include <flexos/backend.h>
 
 /*
- * The state of one thread. sp[c] is where compartment c's stack of this
- * thread continues when a gate enters c: its stack pointer at its last
- * gate exit while it is suspended, its stack's top when it is not on the
- * call chain, 0 when this thread has no stack in c yet. pkru[] is a copy
- * of flexos__mpk_pkru: the gate loads from here and checks against the
- * read-only original after WRPKRU.
- *
- * It lives in TLS, key 0: every compartment can write it (see
- * docs/threat-model.md).
+ * The gate's state of one thread, on its gate page. sp[c] is where
+ * compartment c's stack of this thread continues when a gate enters c:
+ * its stack pointer at its last gate exit while it is suspended, its
+ * stack's top when it is not on the call chain, 0 when this thread has no
+ * stack in c yet. ids[] are the callers of the gate calls in progress:
+ * the way back reads its compartment there, not on the callee's stack.
  */
-struct mpk_thread {
+struct mpk_gate_page {
 	uint64_t cur;
 	uint64_t sp[MPK_SLOTS];
-	uint32_t pkru[MPK_SLOTS];
+	uint64_t owner;
+	uint64_t depth;
+	uint8_t ids[MPK_G_MAX_DEPTH];
+};
+
+_Static_assert(sizeof(struct mpk_gate_page) == 4096, "one page");
+_Static_assert(offsetof(struct mpk_gate_page, sp) == MPK_G_SP, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, owner) == MPK_G_OWNER, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, depth) == MPK_G_DEPTH, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, ids) == MPK_G_IDS, "gate.S layout");
+
+/*
+ * What else a thread keeps, in TLS (key 0, which every compartment can
+ * write): gp is only a hint, which the gate validates on every use
+ * (gate.S: LOAD_GP); the rest is for the fault report and the carry path
+ * (docs/threat-model.md).
+ */
+struct mpk_thread {
+	struct mpk_gate_page *gp;
 	uint64_t ready;
 	uintptr_t stack_lo[MPK_SLOTS]; /* mapping of each stack, for the fault report */
 	uintptr_t stack_hi[MPK_SLOTS];
@@ -135,9 +180,7 @@ struct mpk_thread {
 	void *carry; /* MPK_CARRY_SIZE bytes: see MPK_T_CARRY */
 };
 
-_Static_assert(offsetof(struct mpk_thread, cur) == MPK_T_CUR, "gate.S layout");
-_Static_assert(offsetof(struct mpk_thread, sp) == MPK_T_SP, "gate.S layout");
-_Static_assert(offsetof(struct mpk_thread, pkru) == MPK_T_PKRU, "gate.S layout");
+_Static_assert(offsetof(struct mpk_thread, gp) == MPK_T_GP, "gate.S layout");
 _Static_assert(offsetof(struct mpk_thread, ready) == MPK_T_READY, "gate.S layout");
 _Static_assert(offsetof(struct mpk_thread, altstack) == MPK_T_ALTSTACK, "gate.S layout");
 _Static_assert(offsetof(struct mpk_thread, carry) == MPK_T_CARRY, "gate.S layout");
@@ -155,6 +198,9 @@ struct mpk_uthread {
 	uintptr_t stack_lo[MPK_SLOTS];
 	uintptr_t stack_hi[MPK_SLOTS];
 	uint64_t home; /* the compartment of the stack the scheduler mapped */
+	/* The gate calls this thread has in progress (struct mpk_gate_page). */
+	uint64_t depth;
+	uint8_t ids[MPK_G_MAX_DEPTH];
 };
 
 /*
@@ -168,12 +214,17 @@ struct mpk_ro {
 	uintptr_t report_stack;
 	uintptr_t lock;
 	uintptr_t restorer;
+	uintptr_t gp_lo, gp_hi;
+	uint32_t fsgsbase;
 };
 
 _Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, report_stack) == MPK_RO_STACK, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, lock) == MPK_RO_LOCK, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, restorer) == MPK_RO_RESTORER, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, gp_lo) == MPK_RO_GP_LO, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, gp_hi) == MPK_RO_GP_HI, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, fsgsbase) == MPK_RO_FSGSBASE, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");
 _Static_assert(sizeof(struct flexos_entry) == 24 && offsetof(struct flexos_entry, compartment) == 8,
@@ -230,8 +281,38 @@ noreturn void flexos__mpk_gate_violation(uint64_t written, uint64_t id);
  */
 noreturn void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pkru);
 
-/* Initialises the calling thread's state if needed. */
+/* Initialises the calling thread's TLS state if needed. */
 struct mpk_thread *flexos__mpk_self(void);
+
+/*
+ * The gate key (0 if none was left: then the gate pages are key 0, as
+ * the TLS state was), allocated before the PKRU table is made.
+ */
+extern int flexos__mpk_gate_key __attribute__((visibility("hidden")));
+
+/*
+ * gate.S's OPEN_GATE, for a thread without a gate page, with the gate
+ * page writable: finds this thread's page or hands out a fresh one whose
+ * compartment is the one whose open PKRU is `open' (the PKRU OPEN_GATE
+ * wrote). Never returns NULL (it reports instead).
+ */
+struct mpk_gate_page *flexos__mpk_claim(uint32_t open);
+
+/* At start-up (every key open): the main thread's gate page. */
+struct mpk_gate_page *flexos__mpk_gp(void);
+
+/*
+ * fault.c: the compartment a signal interrupted, from the PKRU in its
+ * frame (a handler runs with key 0 only: the gate pages are out of its
+ * reach); -1 if that PKRU is no compartment's.
+ */
+int flexos__mpk_interrupted(const void *ctx);
+
+/* The running compartment: the validated gate page's, or the PKRU's. */
+uint64_t flexos__mpk_cur(void);
+
+/* fault.c: reserves the gate pages (gate key) and fills in their bounds. */
+int flexos__mpk_gate_pages_init(void);
 
 /* main's start, on the PKRU table's page (MPK_PKRU_MAIN). */
 struct mpk_main {
@@ -259,11 +340,10 @@ _Static_assert(offsetof(struct mpk_main, id) == MPK_PKRU_MAIN_ID - MPK_PKRU_MAIN
 noreturn void flexos__mpk_start_main(void);
 
 /*
- * gate.S: writes the PKRU of compartment id (checked) and returns: the
- * scheduler's switch, whose transitions it cannot verify yet
- * (docs/threat-model.md).
+ * thread.c: the copies of the scheduler's switch, called by gate.S's
+ * flexos__mpk_thread_switch with the gate page writable.
  */
-void flexos__mpk_enter(uint64_t id);
+void flexos__mpk_thread_copy(void *save_to, const void *load_from, struct mpk_gate_page *gp);
 
 /* gate.S: the current PKRU. */
 uint32_t flexos__mpk_rdpkru(void);

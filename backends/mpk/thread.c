@@ -62,10 +62,10 @@ static void put_spare(uint64_t comp, uintptr_t top)
 
 int flexos__mpk_thread_init(void *state, void *stack, size_t size)
 {
-	struct mpk_thread *t = flexos__mpk_self();
 	struct mpk_uthread *u = state;
-	uint64_t c = t->cur & (MPK_SLOTS - 1);
+	uint64_t c = flexos__mpk_cur();
 
+	flexos__mpk_self();
 	memset(u, 0, sizeof(*u));
 	/* A thread starts in its creator's compartment, on a stack of its key. */
 	if (!flexos__mpk_shared_stacks() &&
@@ -79,24 +79,30 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size)
 	return 0;
 }
 
-void flexos__mpk_thread_switch(void *save_to, const void *load_from)
+/*
+ * gate.S's flexos__mpk_thread_switch calls this with gp writable, then
+ * writes the PKRU of gp->cur (checked against the read-only table).
+ */
+void flexos__mpk_thread_copy(void *save_to, const void *load_from, struct mpk_gate_page *gp)
 {
-	struct mpk_thread *t = flexos__mpk_self();
+	struct mpk_thread *t = &flexos__mpk_thread;
 	struct mpk_uthread *s = save_to;
 	const struct mpk_uthread *l = load_from;
 
-	if (s != l) {
-		s->cur = t->cur;
-		memcpy(s->sp, t->sp, sizeof(s->sp));
-		memcpy(s->stack_lo, t->stack_lo, sizeof(s->stack_lo));
-		memcpy(s->stack_hi, t->stack_hi, sizeof(s->stack_hi));
-		t->cur = l->cur;
-		memcpy(t->sp, l->sp, sizeof(t->sp));
-		memcpy(t->stack_lo, l->stack_lo, sizeof(t->stack_lo));
-		memcpy(t->stack_hi, l->stack_hi, sizeof(t->stack_hi));
-	}
-	/* Checked like every WRPKRU: a forged cur ends in a report. */
-	flexos__mpk_enter(t->cur);
+	if (s == l)
+		return;
+	s->cur = gp->cur;
+	memcpy(s->sp, gp->sp, sizeof(s->sp));
+	s->depth = gp->depth < MPK_G_MAX_DEPTH ? gp->depth : MPK_G_MAX_DEPTH;
+	memcpy(s->ids, gp->ids, s->depth);
+	memcpy(s->stack_lo, t->stack_lo, sizeof(s->stack_lo));
+	memcpy(s->stack_hi, t->stack_hi, sizeof(s->stack_hi));
+	gp->cur = l->cur & (MPK_SLOTS - 1);
+	memcpy(gp->sp, l->sp, sizeof(gp->sp));
+	gp->depth = l->depth < MPK_G_MAX_DEPTH ? l->depth : MPK_G_MAX_DEPTH;
+	memcpy(gp->ids, l->ids, gp->depth);
+	memcpy(t->stack_lo, l->stack_lo, sizeof(t->stack_lo));
+	memcpy(t->stack_hi, l->stack_hi, sizeof(t->stack_hi));
 }
 
 void flexos__mpk_thread_fini(void *state)

@@ -15,6 +15,9 @@
  *   attack --forge entry|exit|shared-entry|shared-exit  jumps into the gate
  *                        (private or shared stacks) right after a WRPKRU
  *                        with a PKRU value allowing every key
+ *   attack --gate-state HOW  app, called back by lib1, changes the gate's
+ *                        per-thread state (HOW: see app_tamper), then
+ *                        returns through the gate: a report, or harmless
  *   attack --segv-call entry|c CODE  app calls the SIGSEGV handler's entry
  *                        (or its C part) with a forged siginfo (si_code
  *                        CODE): a report and the end, never a return
@@ -368,7 +371,7 @@ static int stdio_test(void)
  */
 static volatile uint32_t wrpkru_bytes = 0xef010f;
 
-extern char flexos__backend_gate[], flexos__backend_gate_shared_stacks[], flexos__mpk_enter[];
+extern char flexos__backend_gate[], flexos__backend_gate_shared_stacks[];
 extern char flexos__backend_gate_newlib[];
 extern void flexos__mpk_segv_entry(int, siginfo_t *, void *);
 extern long __flexos_gate__lib1__lib1_add(long, long);
@@ -478,13 +481,13 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 60, 2, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 127, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 51, 2,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 115, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 69, 4, flexos__backend_gate_newlib,
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 127, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 200, 2,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 200, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -531,6 +534,10 @@ extern char flexos__mpk_gate_entry_checked[], flexos__mpk_gate_exit_checked[];
 extern char flexos__mpk_gate_shared_entry_checked[], flexos__mpk_gate_shared_exit_checked[];
 extern char flexos__mpk_gate_newlib_entry_checked[], flexos__mpk_gate_newlib_exit_checked[];
 extern char flexos__mpk_start_main_checked[];
+extern char flexos__mpk_gate_open_checked[], flexos__mpk_gate_reopen_checked[];
+extern char flexos__mpk_switch_checked[];
+extern char flexos__mpk_gate_shared_open_checked[], flexos__mpk_gate_newlib_open_checked[];
+extern char flexos__mpk_gate_carry_open_checked[];
 extern const uint32_t flexos__mpk_pkru[];
 
 /* How many times main started (start-main-from-lib1). */
@@ -591,6 +598,18 @@ static int forge(const char *where_to)
 		target = flexos__mpk_gate_newlib_exit_checked;
 	else if (!strcmp(where_to, "start-main"))
 		target = flexos__mpk_start_main_checked;
+	else if (!strcmp(where_to, "open"))
+		target = flexos__mpk_gate_open_checked;
+	else if (!strcmp(where_to, "reopen"))
+		target = flexos__mpk_gate_reopen_checked;
+	else if (!strcmp(where_to, "shared-open"))
+		target = flexos__mpk_gate_shared_open_checked;
+	else if (!strcmp(where_to, "newlib-open"))
+		target = flexos__mpk_gate_newlib_open_checked;
+	else if (!strcmp(where_to, "carry-open"))
+		target = flexos__mpk_gate_carry_open_checked;
+	else if (!strcmp(where_to, "switch"))
+		target = flexos__mpk_switch_checked;
 	else
 		return 2;
 	target -= 3;
@@ -788,6 +807,89 @@ static int violation_call(void)
 	return after_forged_entry("violation-call", lib1_data);
 }
 
+/* ---- the gate's per-thread state (limits 2 and 3) ------------------------- */
+
+/* The head of backends/mpk/mpk.h's struct mpk_gate_page. */
+struct gate_page_head {
+	uint64_t cur, sp[16], owner, depth;
+	uint8_t ids[8];
+};
+
+/* The backend's TLS state: its first word points to this thread's gate page. */
+extern __thread struct {
+	struct gate_page_head *gp;
+} flexos__mpk_thread;
+
+static struct gate_page_head fake_page __attribute__((aligned(4096)));
+static const char *tamper_how;
+
+/*
+ * app, called back by lib1 through a gate, as a compromised compartment:
+ * changes the gate's state of this thread, then returns through the gate
+ * to lib1.
+ *   tls-fake   the TLS pointer to a page app made: lib1 running, app's
+ *              stack pointer as lib2's, one call whose caller is lib2
+ *   tls-other  the TLS pointer to the next gate page (no thread's)
+ *   tls-null   the TLS pointer cleared: the gate finds the same page again
+ *   cur        the page's current compartment written (lib2)
+ *   sp         the page's saved stack pointer of lib1 written
+ *   id         the word above the return address, where the gate once
+ *              pushed the caller's id, rewritten to lib2's (limit 3)
+ */
+__attribute__((noinline)) static long app_tamper(long x)
+{
+	volatile uint64_t *frame = __builtin_frame_address(0);
+	struct gate_page_head *gp = flexos__mpk_thread.gp;
+
+	if ((uintptr_t)frame[1] < (uintptr_t)flexos__backend_gate ||
+	    (uintptr_t)frame[1] >= (uintptr_t)flexos__backend_gate_shared_stacks) {
+		printf("gate-state: app_tamper was not called by flexos__backend_gate: FAIL\n");
+		exit(1);
+	}
+	printf("gate-state: app, called back by lib1, changes '%s' and returns through the "
+	       "gate\n",
+	       tamper_how);
+	fflush(stdout);
+	if (!strcmp(tamper_how, "tls-fake")) {
+		fake_page = *gp;
+		fake_page.cur = 1;
+		fake_page.sp[2] = (uint64_t)(uintptr_t)frame;
+		fake_page.ids[fake_page.depth ? fake_page.depth - 1 : 0] = 2;
+		flexos__mpk_thread.gp = &fake_page;
+	} else if (!strcmp(tamper_how, "tls-other")) {
+		flexos__mpk_thread.gp = (struct gate_page_head *)((char *)gp + 4096);
+	} else if (!strcmp(tamper_how, "tls-null")) {
+		flexos__mpk_thread.gp = NULL;
+	} else if (!strcmp(tamper_how, "cur")) {
+		gp->cur = 2;
+	} else if (!strcmp(tamper_how, "sp")) {
+		gp->sp[1] = (uint64_t)(uintptr_t)frame;
+	} else if (!strcmp(tamper_how, "id")) {
+		frame[2] = 2;
+	} else {
+		exit(2);
+	}
+	return x;
+}
+
+/*
+ * app -> lib1 -> app_tamper: where app comes back, and with what. The
+ * harmless cases (tls-null, id) must come back to app with lib1_call's
+ * result; the others must end in a report before anything runs with
+ * another compartment's PKRU.
+ */
+static int gate_state(const char *how)
+{
+	long r = 0;
+
+	tamper_how = how;
+	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, app_tamper), 10);
+	int ok = r == 12 && !strcmp(flexos_compartment_name(), "app");
+	printf("gate-state %s: back in compartment %s with %ld (expected app, 12): %s\n", how,
+	       flexos_compartment_name(), r, ok ? "ok, harmless" : "FAIL");
+	return !ok;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -823,6 +925,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && !strcmp(argv[1], "--forge-target"))
 		return forge_target(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "--gate-state"))
+		return gate_state(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "--violation-call"))
 		return violation_call();
 	if (argc == 5) {
@@ -836,8 +940,10 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: attack --matrix [shared] | --threads | --nested | --printf | "
 			"--stackptr | --count [shared|newlib|carry] | "
-			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit | "
+			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
+			"open|reopen|shared-open|newlib-open|carry-open|switch | "
 			"--segv-call entry|c CODE | --violation-call | "
+			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 			"--backtrace [fault] | "
 			"A B KIND read|write\n");

@@ -56,6 +56,18 @@ $b/tests/mpk/attack --start-main-from-lib1
 $b/tests/mpk/attack-shared --start-main-from-lib1
 --expect-status=123 $b/tests/mpk/attack --backtrace fault
 $b/tests/mpk/attack-shared --backtrace
+--expect-status=134 $b/tests/mpk/attack --gate-state tls-fake
+--expect-status=134 $b/tests/mpk/attack --gate-state tls-other
+$b/tests/mpk/attack --gate-state tls-null
+--expect-status=123 $b/tests/mpk/attack --gate-state cur
+--expect-status=123 $b/tests/mpk/attack --gate-state sp
+$b/tests/mpk/attack --gate-state id
+--expect-status=134 $b/tests/mpk/attack --forge open
+--expect-status=134 $b/tests/mpk/attack --forge reopen
+--expect-status=134 $b/tests/mpk/attack --forge switch
+--expect-status=134 $b/tests/mpk/attack-shared --forge shared-open
+--expect-status=134 $b/tests/mpk/attack --forge newlib-open
+--expect-status=134 $b/tests/mpk/attack --forge carry-open
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -81,7 +93,7 @@ check_vm 3 "something jumped into the middle of a gate" "forged gate exit stoppe
 check_vm 4 "nested: 27 (expected 27): ok" "nested gates and callbacks"
 check_vm 5 "printf: ok" "stdio from every compartment"
 check_vm 6 "threads: ok" "4 threads x 101000 gates"
-check_vm 7 "so 60 besides the WRPKRUs" "gate path length"
+check_vm 7 "so 127 besides the WRPKRUs" "gate path length"
 check_vm 8 "something jumped into the middle of a gate" "newlib gate: forged entry stopped"
 check_vm 9 "something jumped into the middle of a gate" "newlib gate: forged exit stopped"
 check_vm 10 "(4 of them WRPKRU)" "newlib gate: path length"
@@ -101,7 +113,7 @@ check_vm 17 "nested: 27 (expected 27): ok" "shared stacks: nested gates and call
 check_vm 18 "threads: ok" "shared stacks: 4 threads x 101000 gates"
 check_vm 19 "something jumped into the middle of a gate" "shared stacks: forged gate entry stopped"
 check_vm 20 "something jumped into the middle of a gate" "shared stacks: forged gate exit stopped"
-check_vm 21 "so 51 besides the WRPKRUs" "shared stacks: gate path length"
+check_vm 21 "so 115 besides the WRPKRUs" "shared stacks: gate path length"
 
 # The report path, called by a compartment instead of entered (issue 17):
 # a report and the end of the image, never a return with more keys.
@@ -163,6 +175,26 @@ through_gates() {  # through_gates N IMAGE WHAT
 through_gates 41 "$b/tests/mpk/attack" "private stacks: the fault report walks two gates deep into the caller"
 through_gates 42 "$b/tests/mpk/attack-shared" "shared stacks: backtrace() walks two gates deep into the caller"
 check_vm 42 "1 in lib1_call, 1 in bt_outer: ok" "shared stacks: backtrace() finds lib1_call and bt_outer"
+
+# The gate's per-thread state (issue 17, limits 2 and 3): on a page of its
+# own with the gate key, which compartments may read but not write, found
+# through a TLS pointer the gate validates; the way back takes the
+# caller's id from that page, not from the callee's stack.
+check_vm 43 "is not its own gate page" "gate state: TLS pointer to a page app made: reported"
+no_vm 43 "back in compartment" "gate state: TLS pointer to a page app made: no return"
+check_vm 44 "is not its own gate page" "gate state: TLS pointer to another gate page: reported"
+no_vm 44 "back in compartment" "gate state: TLS pointer to another gate page: no return"
+check_vm 45 "gate-state tls-null: back in compartment app with 12 (expected app, 12): ok" "gate state: TLS pointer cleared: the same page again, harmless"
+check_vm 46 "compartment 'app' tried to write" "gate state: writing the current compartment is a fault"
+check_vm 46 "belongs to the gate's per-thread state" "gate state: the report names the gate's page"
+check_vm 47 "compartment 'app' tried to write" "gate state: writing a saved stack pointer is a fault"
+check_vm 48 "gate-state id: back in compartment app with 12 (expected app, 12): ok" "limit 3: the callee rewriting the word where the caller's id was: harmless"
+check_vm 49 "something jumped into the middle of a gate" "the gate page's opening WRPKRU with a forged PKRU stopped"
+check_vm 50 "something jumped into the middle of a gate" "the gate page's opening WRPKRU on the way back with a forged PKRU stopped"
+check_vm 51 "something jumped into the middle of a gate" "the scheduler switch's WRPKRU with a forged PKRU stopped"
+check_vm 52 "something jumped into the middle of a gate" "shared stacks: the gate page's opening WRPKRU with a forged PKRU stopped"
+check_vm 53 "something jumped into the middle of a gate" "newlib gate: the gate page's opening WRPKRU with a forged PKRU stopped"
+check_vm 54 "something jumped into the middle of a gate" "carry path: the gate page's opening WRPKRU with a forged PKRU stopped"
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).
