@@ -225,7 +225,7 @@ static const struct lfx_case cases[] = {
 	.argv = {"app.o", "libauto.a"},
 	.ret = -1,
 	.stderr_re = {"^flexos.yaml:10:15: error: callback 'lib_counter' of library 'lib' is "
-		      "not a global function defined by an input of that library"},
+		      "not a function defined by an input of that library"},
     },
     {
 	.name = "a callback defined in an archive is refused",

@@ -42,6 +42,8 @@ struct xscan {
 	size_t input;
 	struct def *defs;
 	size_t ndefs;
+	struct def *locals; /* static functions of objects and archives, for callbacks */
+	size_t nlocals;
 	struct strmap first;  /* name -> defs index + 1 of its first definition */
 	struct strmap *comp;  /* per compartment: names its inputs define */
 	struct strmap sec;    /* "input/member/section" -> symbols defined there */
@@ -92,6 +94,18 @@ static int on_symbol(void *ctx, const struct fle_symbol *sym)
 		char *key = section_key(s->input, sym->member, sym->section);
 		strmap_put(&s->sec, key, strmap_get(&s->sec, key) + 1);
 		free(key);
+	}
+	if (!sym->global && sym->function && sym->section && in->kind != FLP_SHARED) {
+		s->locals = xrealloc(s->locals, (s->nlocals + 1) * sizeof(*s->locals));
+		s->locals[s->nlocals++] = (struct def){
+		    .name = xstrdup(sym->name),
+		    .input = s->input,
+		    .member = sym->member ? xstrdup(sym->member) : NULL,
+		    .section = xstrdup(sym->section),
+		    .value = sym->value,
+		    .function = true,
+		};
+		return 0;
 	}
 	if (!sym->global || (!sym->function && !sym->object))
 		return 0;
@@ -328,6 +342,53 @@ static const struct def *def_in_library(const struct xscan *s, const char *name,
 	return NULL;
 }
 
+/* "file" or "archive(member)", for messages. */
+static char *where(const struct xscan *s, const struct def *d)
+{
+	const char *arg = s->plan->inputs[d->input].arg;
+
+	return d->member ? xasprintf("%s(%s)", arg, d->member) : xstrdup(arg);
+}
+
+/*
+ * The one static function named name in the inputs of library l, or NULL
+ * after saying why (none, or several: the config cannot say which).
+ */
+static const struct def *static_in_library(struct xscan *s, const char *name, size_t l,
+					   struct flc_pos pos)
+{
+	const struct flc_library *lib = &s->plan->cfg->libraries[l];
+	const struct def *found = NULL;
+
+	for (size_t i = 0; i < s->nlocals; i++) {
+		const struct def *d = &s->locals[i];
+		if (s->plan->inputs[d->input].library != l || strcmp(d->name, name))
+			continue;
+		if (found) {
+			char *a = where(s, found), *b = where(s, d);
+			fprintf(stderr,
+				"%s:%u:%u: error: callback '%s' of library '%s' names two static "
+				"functions, in %s and in %s; rename one, or split the library so "
+				"that each is in a library of its own\n",
+				s->plan->cfg->path, pos.line, pos.col, name, lib->name, a, b);
+			free(a);
+			free(b);
+			s->err = -1;
+			return NULL;
+		}
+		found = d;
+	}
+	if (!found) {
+		fprintf(stderr,
+			"%s:%u:%u: error: callback '%s' of library '%s' is not a function defined "
+			"by an input of that library; list functions the library defines, global "
+			"or static\n",
+			s->plan->cfg->path, pos.line, pos.col, name, lib->name);
+		s->err = -1;
+	}
+	return found;
+}
+
 /* Whether name is a listed callback of any library. */
 static bool is_callback(const struct flc_config *cfg, const char *name)
 {
@@ -350,15 +411,13 @@ static void route_callback(struct xscan *s, size_t l, size_t at)
 	const char *fn = lib->callbacks.names[at];
 	struct flc_pos pos = lib->callbacks.pos[at];
 	const struct def *d = def_in_library(s, fn, l);
+	bool is_static = false;
 
 	if (!d || !d->function) {
-		fprintf(stderr,
-			"%s:%u:%u: error: callback '%s' of library '%s' is not a global function "
-			"defined by an input of that library; list functions the library defines "
-			"(static functions need flexos_callback() in the source)\n",
-			plan->cfg->path, pos.line, pos.col, fn, lib->name);
-		s->err = -1;
-		return;
+		d = static_in_library(s, fn, l, pos);
+		if (!d)
+			return;
+		is_static = true;
 	}
 	if (!flp_isolates(plan))
 		return; /* Under none, a callback is the function itself. */
@@ -376,8 +435,21 @@ static void route_callback(struct xscan *s, size_t l, size_t at)
 	char *target = xasprintf(FLEXOS_CBFN_PREFIX "%s" FLEXOS_NAME_SEP "%s", lib->name, fn);
 	add_gate(plan, xstrdup(stub), fn, xstrdup(target), l, lib->compartment_index, true,
 		 in->arg);
-	add_objcopy_arg(in, xasprintf("--redefine-sym=%s=%s", fn, stub));
-	add_objcopy_arg(in, xasprintf("--weaken-symbol=%s", stub));
+	if (is_static) {
+		/*
+		 * A weak symbol at the function for rewrite.c to point the
+		 * address-taking references at; the strong stub overrides it.
+		 */
+		add_objcopy_arg(in, xasprintf("--add-symbol=%s=%s:0x%llx,weak,function", stub,
+					      d->section, (unsigned long long)d->value));
+		in->static_cbs =
+		    xrealloc(in->static_cbs, (in->nstatic_cbs + 1) * sizeof(*in->static_cbs));
+		in->static_cbs[in->nstatic_cbs++] =
+		    (struct flx_static_callback){xstrdup(fn), xstrdup(stub)};
+	} else {
+		add_objcopy_arg(in, xasprintf("--redefine-sym=%s=%s", fn, stub));
+		add_objcopy_arg(in, xasprintf("--weaken-symbol=%s", stub));
+	}
 	add_objcopy_arg(in, xasprintf("--add-symbol=%s=%s:0x%llx,global,function", target,
 				      d->section, (unsigned long long)d->value));
 	/* Every other input that names the function reaches it through the stub. */
@@ -508,6 +580,12 @@ int flx_find_xrefs(struct flp_plan *plan)
 		free(s.defs[i].section);
 	}
 	free(s.defs);
+	for (size_t i = 0; i < s.nlocals; i++) {
+		free(s.locals[i].name);
+		free(s.locals[i].member);
+		free(s.locals[i].section);
+	}
+	free(s.locals);
 	for (size_t c = 0; c < cfg->ncompartments; c++)
 		strmap_free(&s.comp[c]);
 	free(s.comp);
@@ -632,7 +710,9 @@ int flx_make_copies(struct flp_plan *plan, const char *dir)
 				*p = '_';
 		in->link_path = xasprintf("%s/%zu-%s", dir, i, name);
 		free(name);
-		if (run_objcopy(in, in->link_path))
+		if (run_objcopy(in, in->link_path) ||
+		    (in->nstatic_cbs &&
+		     flx_rewrite_static_callbacks(in->link_path, in->static_cbs, in->nstatic_cbs)))
 			return -1;
 	}
 	return 0;
