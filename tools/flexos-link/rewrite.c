@@ -119,12 +119,13 @@ static bool keeps_function(const struct obj *o, size_t target)
 	return !(o->sh[target].sh_flags & SHF_ALLOC) || !strcmp(name, ".eh_frame");
 }
 
+/* With dry set, only counts the references; cb->stub may then be NULL. */
 static int rewrite_one(const char *path, struct obj *o, const struct flx_static_callback *cb,
-		       size_t *count)
+		       bool dry, size_t *count)
 {
-	size_t fn = find_sym(o, cb->fn, true), stub = find_sym(o, cb->stub, false);
+	size_t fn = find_sym(o, cb->fn, true), stub = dry ? 0 : find_sym(o, cb->stub, false);
 
-	if (!fn || !stub || ELF64_ST_TYPE(o->syms[fn].st_info) != STT_FUNC)
+	if (!fn || (!dry && !stub) || ELF64_ST_TYPE(o->syms[fn].st_info) != STT_FUNC)
 		return bad(path, "the static function or its stub symbol is missing");
 	size_t shndx = o->syms[fn].st_shndx;
 	uint64_t value = o->syms[fn].st_value;
@@ -156,16 +157,18 @@ static int rewrite_one(const char *path, struct obj *o, const struct flx_static_
 			else
 				continue;
 			/* PC-relative fields end 4 bytes after where they start. */
-			if (type == R_X86_64_PC32 && base + rel[k].r_addend + 4 == (int64_t)value)
-				rel[k].r_addend = -4;
-			else if ((type == R_X86_64_64 || type == R_X86_64_32 ||
-				  type == R_X86_64_32S) &&
-				 base + rel[k].r_addend == (int64_t)value)
-				rel[k].r_addend = 0;
-			else
+			bool pc =
+			    type == R_X86_64_PC32 && base + rel[k].r_addend + 4 == (int64_t)value;
+			bool abs =
+			    (type == R_X86_64_64 || type == R_X86_64_32 || type == R_X86_64_32S) &&
+			    base + rel[k].r_addend == (int64_t)value;
+			if (!pc && !abs)
 				continue;
-			rel[k].r_info = ELF64_R_INFO(stub, type);
 			(*count)++;
+			if (dry)
+				continue;
+			rel[k].r_addend = pc ? -4 : 0;
+			rel[k].r_info = ELF64_R_INFO(stub, type);
 		}
 	}
 
@@ -189,8 +192,11 @@ static int rewrite_one(const char *path, struct obj *o, const struct flx_static_
 		added = xrealloc(added, (nadded + 1) * sizeof(*added));
 		added[nadded++] = (Elf64_Rela){off + 3, ELF64_R_INFO(stub, R_X86_64_PC32), -4};
 	}
-	if (!nadded)
+	if (!nadded || dry) {
+		*count += nadded;
+		free(added);
 		return 0;
+	}
 	if (!rela_of_text) {
 		free(added);
 		return bad(path, "the section of a static callback has no relocation section to "
@@ -228,7 +234,7 @@ int flx_rewrite_static_callbacks(const char *path, const struct flx_static_callb
 
 	for (size_t i = 0; i < n && !err; i++) {
 		size_t count = 0;
-		err = rewrite_one(path, &o, &cbs[i], &count);
+		err = rewrite_one(path, &o, &cbs[i], false, &count);
 		if (!err && !count) {
 			fprintf(
 			    stderr,
@@ -244,6 +250,21 @@ int flx_rewrite_static_callbacks(const char *path, const struct flx_static_callb
 		bool ok = f && fwrite(o.data, 1, o.size, f) == o.size;
 		if ((f && fclose(f)) || !ok)
 			err = bad(path, strerror(errno));
+	}
+	free(o.data);
+	return err;
+}
+
+int flx_static_address_taken(const char *path, const char *const *fns, size_t n, bool *taken)
+{
+	struct obj o;
+	int err = load(path, &o);
+
+	for (size_t i = 0; i < n && !err; i++) {
+		struct flx_static_callback cb = {(char *)fns[i], NULL};
+		size_t count = 0;
+		err = rewrite_one(path, &o, &cb, true, &count);
+		taken[i] = count != 0;
 	}
 	free(o.data);
 	return err;

@@ -22,4 +22,11 @@ struct flx_static_callback {
  */
 int flx_rewrite_static_callbacks(const char *path, const struct flx_static_callback *cbs, size_t n);
 
+/*
+ * Sets taken[i] to whether the object at path takes the address of its
+ * static function fns[i] (what flx_rewrite_static_callbacks would route).
+ * Returns 0, or -1 after printing why.
+ */
+int flx_static_address_taken(const char *path, const char *const *fns, size_t n, bool *taken);
+
 #endif

@@ -8,6 +8,7 @@
  */
 #include "autoconfig.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ struct xscan {
 	struct strmap *comp;  /* per compartment: names its inputs define */
 	struct strmap sec;    /* "input/member/section" -> symbols defined there */
 	struct refs *refs;    /* per input */
+	struct strmap *taken; /* per input: its own global functions whose address it takes */
 	int err;
 };
 
@@ -132,6 +134,8 @@ static int on_reloc(void *ctx, const struct fle_reloc *rel)
 
 	if (rel->undefined && !ignored(rel->symbol))
 		add_ref(&s->refs[s->input], rel->symbol, 1);
+	else if (!rel->undefined && rel->type != R_X86_64_PLT32 && !ignored(rel->symbol))
+		strmap_put(&s->taken[s->input], rel->symbol, 1);
 	return 0;
 }
 
@@ -471,6 +475,86 @@ static void route_callback(struct xscan *s, size_t l, size_t at)
 	free(target);
 }
 
+/* The compartments the input calls into, as a bit set. */
+static uint64_t compartments_called(const struct flp_plan *plan, size_t input)
+{
+	uint64_t into = 0;
+
+	for (size_t x = 0; x < plan->nxrefs; x++) {
+		const struct flp_xref *r = &plan->xrefs[x];
+		size_t c = plan->inputs[r->to].compartment;
+		if (r->from == input && r->function && c != plan->inputs[input].compartment &&
+		    c < 64)
+			into |= 1ULL << c;
+	}
+	return into;
+}
+
+static void note_possible_callback(const struct flp_plan *plan, const char *fn, size_t input,
+				   uint64_t into)
+{
+	const struct flc_config *cfg = plan->cfg;
+	const struct flp_input *in = &plan->inputs[input];
+	char names[256] = "";
+	size_t len = 0;
+
+	for (size_t c = 0; c < cfg->ncompartments && c < 64; c++)
+		if (into & (1ULL << c) && len < sizeof(names))
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s'%s'",
+						len ? ", " : "", cfg->compartments[c].name);
+	fprintf(stderr,
+		"%s: note: function '%s' of %s '%s' has its address taken in %s, which calls "
+		"into compartment %s: if %s calls it through that pointer, list it under "
+		"'callbacks:' of %s\n",
+		cfg->path, fn, in->library != FLP_NONE ? "library" : "compartment",
+		gate_owner(plan, input), in->arg, names,
+		__builtin_popcountll(into) > 1 ? "one of them" : "it",
+		in->library != FLP_NONE ? "that library" : "a library that claims that input");
+}
+
+/*
+ * A function whose address its own input takes, in an input that calls
+ * into other compartments, may be handed to them as a callback: without a
+ * stub it would run there, with their keys or in their process. flexos-link
+ * cannot follow the pointer, so this is a note; the fault report says the
+ * same when it happens.
+ */
+static void note_possible_callbacks(struct xscan *s)
+{
+	const struct flp_plan *plan = s->plan;
+	const struct flc_config *cfg = plan->cfg;
+	uint64_t *into = xcalloc(plan->ninputs + 1, sizeof(*into));
+
+	for (size_t i = 0; i < plan->ninputs; i++)
+		into[i] = compartments_called(plan, i);
+	for (size_t d = 0; d < s->ndefs; d++) {
+		const struct def *def = &s->defs[d];
+		if (def->function && into[def->input] &&
+		    strmap_get(&s->taken[def->input], def->name) && !is_callback(cfg, def->name))
+			note_possible_callback(plan, def->name, def->input, into[def->input]);
+	}
+	/* Static functions, in objects: their references go through their section. */
+	for (size_t i = 0; i < plan->ninputs; i++) {
+		if (!into[i] || plan->inputs[i].kind != FLP_OBJECT)
+			continue;
+		const char **fns = NULL;
+		size_t n = 0;
+		for (size_t d = 0; d < s->nlocals; d++)
+			if (s->locals[d].input == i && !is_callback(cfg, s->locals[d].name)) {
+				fns = xrealloc(fns, (n + 1) * sizeof(*fns));
+				fns[n++] = s->locals[d].name;
+			}
+		bool *taken = xcalloc(n + 1, sizeof(*taken));
+		if (n && !flx_static_address_taken(plan->inputs[i].path, fns, n, taken))
+			for (size_t k = 0; k < n; k++)
+				if (taken[k])
+					note_possible_callback(plan, fns[k], i, into[i]);
+		free(taken);
+		free(fns);
+	}
+	free(into);
+}
+
 static void check_shared_data_names(struct xscan *s)
 {
 	const struct flc_config *cfg = s->plan->cfg;
@@ -557,6 +641,7 @@ int flx_find_xrefs(struct flp_plan *plan)
 
 	s.comp = xcalloc(cfg->ncompartments, sizeof(*s.comp));
 	s.refs = xcalloc(plan->ninputs + 1, sizeof(*s.refs));
+	s.taken = xcalloc(plan->ninputs + 1, sizeof(*s.taken));
 	for (s.input = 0; s.input < plan->ninputs; s.input++) {
 		const struct flp_input *in = &plan->inputs[s.input];
 		if (in->kind == FLP_RUNTIME || in->kind == FLP_UNFOUND)
@@ -571,6 +656,8 @@ int flx_find_xrefs(struct flp_plan *plan)
 		for (size_t l = 0; l < cfg->nlibraries; l++)
 			for (size_t k = 0; k < cfg->libraries[l].callbacks.count; k++)
 				route_callback(&s, l, k);
+		if (flp_isolates(plan))
+			note_possible_callbacks(&s);
 	}
 	plan->scanned = true;
 
@@ -595,8 +682,10 @@ int flx_find_xrefs(struct flp_plan *plan)
 		free(s.refs[i].names);
 		free(s.refs[i].counts);
 		strmap_free(&s.refs[i].index);
+		strmap_free(&s.taken[i]);
 	}
 	free(s.refs);
+	free(s.taken);
 	strmap_free(&s.first);
 	strmap_free(&s.sec);
 	return s.err;
