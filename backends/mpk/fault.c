@@ -103,8 +103,10 @@ static void hint(struct flexos__out *o, int running, int owner, const char *area
 		flexos__out_str(o, "': a function of '");
 		flexos__out_str(o, flexos__comp_name(code_owner));
 		flexos__out_str(o, "' was called through a pointer, not a gate; list it under "
-				   "'callbacks:' of its library in flexos.yaml (the backtrace's "
-				   "first frame names it)\n");
+				   "'callbacks:' of its library in ");
+		flexos__out_str(o, flexos__runtime()->image->config_path);
+		flexos__out_str(o, " (addr2line -f on the backtrace's frame at that address "
+				   "names it)\n");
 		return;
 	}
 	if (owner < 0 || owner == running || strcmp(area, ".rodata"))
