@@ -111,12 +111,29 @@ static size_t find_sym(const struct obj *o, const char *name, bool want_local)
 	return 0;
 }
 
-/* Unwind tables and debug info name the function's start too: they must keep it. */
+/*
+ * Unwind tables and debug info name the function's start too, and so do
+ * constructor tables, which the loader runs: they must keep it.
+ */
 static bool keeps_function(const struct obj *o, size_t target)
 {
-	const char *name = sec_name(o, target);
+	const Elf64_Shdr *t = &o->sh[target];
 
-	return !(o->sh[target].sh_flags & SHF_ALLOC) || !strcmp(name, ".eh_frame");
+	return !(t->sh_flags & SHF_ALLOC) || !strcmp(sec_name(o, target), ".eh_frame") ||
+	       t->sh_type == SHT_INIT_ARRAY || t->sh_type == SHT_FINI_ARRAY ||
+	       t->sh_type == SHT_PREINIT_ARRAY;
+}
+
+/* Whether the relocation section r (NULL: none) relocates the field at off. */
+static bool relocated(const struct obj *o, const Elf64_Shdr *r, uint64_t off)
+{
+	if (!r || !fits(o, r->sh_offset, r->sh_size))
+		return false;
+	const Elf64_Rela *rel = (const Elf64_Rela *)(o->data + r->sh_offset);
+	for (size_t k = 0; k < r->sh_size / sizeof(*rel); k++)
+		if (rel[k].r_offset == off)
+			return true;
+	return false;
 }
 
 /* With dry set, only counts the references; cb->stub may then be NULL. */
@@ -187,7 +204,8 @@ static int rewrite_one(const char *path, struct obj *o, const struct flx_static_
 			continue;
 		int32_t disp;
 		memcpy(&disp, b + off + 3, 4);
-		if ((int64_t)off + 7 + disp != (int64_t)value)
+		if ((int64_t)off + 7 + disp != (int64_t)value ||
+		    relocated(o, rela_of_text, off + 3))
 			continue;
 		added = xrealloc(added, (nadded + 1) * sizeof(*added));
 		added[nadded++] = (Elf64_Rela){off + 3, ELF64_R_INFO(stub, R_X86_64_PC32), -4};
