@@ -273,6 +273,16 @@ START_TEST(accepts_libc)
 }
 END_TEST
 
+START_TEST(accepts_constants)
+{
+	expect_ok("compartments:\n- app: {default: true, constants: private}\n"
+		  "- lib: {constants: shared}\n- other: {}\n");
+	ck_assert(cfg.compartments[0].constants_private);
+	ck_assert(!cfg.compartments[1].constants_private);
+	ck_assert(!cfg.compartments[2].constants_private);
+}
+END_TEST
+
 /* newlib compartments deny key 0, so their shared data takes a key: 14 left. */
 START_TEST(mpk_limit_with_newlib)
 {
@@ -463,6 +473,16 @@ static const struct rejected rejected[] = {
 		.error = "flexos.yaml:2:35: error: 'heap_size' of compartment 'app' must be a size",
 	},
 	{
+		.name = "rejects_unknown_constants",
+		.text = "compartments:\n- app: {default: true}\n- lib: {constants: secret}\n",
+		.error = "flexos.yaml:3:20: error: unknown constants 'secret' (expected shared or private)",
+	},
+	{
+		.name = "rejects_constants_sequence",
+		.text = "compartments:\n- app: {default: true}\n- lib: {constants: [private]}\n",
+		.error = "flexos.yaml:3:20: error: 'constants' of compartment 'lib' must be one of shared or private, not a sequence",
+	},
+	{
 		.name = "rejects_unknown_libc",
 		.text = "compartments:\n- app: {default: true}\n- lib: {libc: musl}\n",
 		.error = "flexos.yaml:3:15: error: unknown libc 'musl' (expected glibc or newlib)",
@@ -578,7 +598,7 @@ static const struct rejected rejected[] = {
 	{
 		.name = "rejects_unknown_compartment_key",
 		.text = "compartments:\n- comp1:\n  mechansim: none\n",
-		.error = "flexos.yaml:3:3: error: unknown key 'mechansim' in compartment 'comp1' (expected: mechanism, default, hardening, stack, on_crash, sandbox_of, libc, syscalls, syscalls_denied or heap_size)",
+		.error = "flexos.yaml:3:3: error: unknown key 'mechansim' in compartment 'comp1' (expected: mechanism, default, hardening, stack, on_crash, sandbox_of, libc, syscalls, syscalls_denied, heap_size or constants)",
 	},
 	{
 		.name = "rejects_mechanism_not_scalar",
@@ -976,6 +996,7 @@ Suite *config_suite(void)
 	tcase_add_test(ok, accepts_empty_libraries);
 	tcase_add_test(ok, accepts_mpk_limit);
 	tcase_add_test(ok, accepts_libc);
+	tcase_add_test(ok, accepts_constants);
 	tcase_add_test(ok, accepts_headers_cflags);
 	tcase_add_test(ok, accepts_syscalls);
 	tcase_add_test(ok, mpk_limit_with_newlib);

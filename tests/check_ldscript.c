@@ -110,8 +110,33 @@ START_TEST(test_shared_section_and_page_alignment)
 		starts++;
 	for (char *p = s; (p = strstr(p, ". = ALIGN(CONSTANT(MAXPAGESIZE));\n    HIDDEN(")); p++)
 		ends++;
-	ck_assert_int_eq(starts, 4 * 2 + 1);
-	ck_assert_int_eq(ends, 4 * 2 + 1);
+	/* Per kind, a section per compartment; the shared data and constants. */
+	ck_assert_int_eq(starts, 4 * 2 + 2);
+	ck_assert_int_eq(ends, 4 * 2 + 2);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_constants_are_shared_unless_private)
+{
+	char *s = written(flx_write_ldscript);
+	ck_assert_contains(s, ".flexos.constants : {\n    HIDDEN(__flexos_constants_start = .);\n"
+			      "    INPUT_SECTION_FLAGS(SHF_MERGE) main.o(.rodata .rodata.*)\n"
+			      "    INPUT_SECTION_FLAGS(SHF_MERGE) deps/libz.a:*(.rodata .rodata.*)\n"
+			      "    INPUT_SECTION_FLAGS(SHF_MERGE) */libm.a:*(.rodata .rodata.*)\n");
+	/* The fragment's statements match in order: it must come first. */
+	ck_assert_ptr_nonnull(strstr(strstr(s, ".flexos.constants :"), ".flexos.app.rodata :"));
+	free(s);
+
+	comps[0].constants_private = true;
+	s = written(flx_write_ldscript);
+	ck_assert_contains(s, "INPUT_SECTION_FLAGS(SHF_MERGE) deps/libz.a:*(.rodata .rodata.*)\n");
+	ck_assert_ptr_null(strstr(s, "INPUT_SECTION_FLAGS(SHF_MERGE) main.o"));
+	ck_assert_ptr_null(strstr(s, "INPUT_SECTION_FLAGS(SHF_MERGE) */libm.a"));
+	free(s);
+	s = written(flx_write_table);
+	ck_assert_contains(s, "\t.long 0, 0x81\n");
+	comps[0].constants_private = false;
 	free(s);
 }
 END_TEST
@@ -260,6 +285,7 @@ Suite *ldscript_suite(void)
 	tcase_add_test(tc, test_sections_per_compartment);
 	tcase_add_test(tc, test_inputs_are_named_as_ld_sees_them);
 	tcase_add_test(tc, test_shared_section_and_page_alignment);
+	tcase_add_test(tc, test_constants_are_shared_unless_private);
 	tcase_add_test(tc, test_direct_gate_is_provided);
 	tcase_add_test(tc, test_table_layout);
 	tcase_add_test(tc, test_stub_only_for_crossing_gates);

@@ -83,6 +83,54 @@ static noreturn void default_action(int sig, const siginfo_t *si, int running)
 	_exit(128 + sig);
 }
 
+/*
+ * The fix that applies, where the fault says which: code of another
+ * compartment running under this one's key was reached through a pointer
+ * without a gate (a callback not listed), and a constant of another
+ * compartment was passed across a gate.
+ */
+static void hint(struct flexos__out *o, int running, int owner, const char *area, uintptr_t ip)
+{
+	const char *code_area = NULL;
+	int code_owner = flexos__owner(ip, &code_area);
+
+	if (code_owner >= 0 && code_owner != running && !strcmp(code_area, ".text")) {
+		char fn[200];
+
+		flexos__describe_pc(fn, sizeof(fn), ip);
+		flexos__out_str(o, "flexos:   the faulting code at ");
+		flexos__out_num(o, ip, 16);
+		flexos__out_str(o, ", ");
+		flexos__out_str(o, fn);
+		flexos__out_str(o, ", is code of compartment '");
+		flexos__out_str(o, flexos__comp_name(code_owner));
+		flexos__out_str(o, "', running as compartment '");
+		flexos__out_str(o, flexos__comp_name(running));
+		flexos__out_str(o, "': a function of '");
+		flexos__out_str(o, flexos__comp_name(code_owner));
+		flexos__out_str(o, "' was called through a pointer, not a gate; list it under "
+				   "'callbacks:' of its library in ");
+		flexos__out_str(o, flexos__runtime()->image->config_path);
+		flexos__out_str(o, "\n");
+		return;
+	}
+	if (owner < 0 || owner == running || strcmp(area, ".rodata"))
+		return;
+	if (flexos__runtime()->image->compartments[owner].flags & FLEXOS_COMP_CONSTANTS_PRIVATE) {
+		flexos__out_str(o, "flexos:   compartment '");
+		flexos__out_str(o, flexos__comp_name(owner));
+		flexos__out_str(o, "' keeps its constants private (constants: private); if it "
+				   "passed a string literal across a gate, drop that key, or pass "
+				   "a copy in shared memory (flexos_shared_malloc)\n");
+	} else {
+		flexos__out_str(o, "flexos:   only string literals and merged constants are "
+				   "shared read-only; a const object of compartment '");
+		flexos__out_str(o, flexos__comp_name(owner));
+		flexos__out_str(o, "' is private: share it (FLEXOS_SHARED, or shared_data: in "
+				   "flexos.yaml)\n");
+	}
+}
+
 void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 {
 	ucontext_t *uc = ctx;
@@ -125,8 +173,10 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 		flexos__out_num(&o, flexos__mpk_pkru[running], 16);
 		flexos__out_str(&o, " (expected)");
 	}
+	flexos__out_str(&o, "\n");
+	hint(&o, running, owner, area, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
 	flexos__out_str(
-	    &o, "\nflexos:   (a system call handed such an address fails with EFAULT instead)\n"
+	    &o, "flexos:   (a system call handed such an address fails with EFAULT instead)\n"
 		"flexos:   backtrace:\n");
 	flexos__out_flush(&o);
 

@@ -370,6 +370,24 @@ static int tag_relro(void)
 	return tag(&relro, PROT_READ, flexos__mpk_shared_key);
 }
 
+/*
+ * The shared section of constants (string literals), from the symbols the
+ * fragment defines; weak, so that an image linked without it has none.
+ */
+extern const char flexos__constants_start[] __asm__(FLEXOS_CONSTANTS_START) __attribute__((weak));
+extern const char flexos__constants_end[] __asm__(FLEXOS_CONSTANTS_END) __attribute__((weak));
+
+/* Key 0 is denied to newlib compartments: the literals they share need the shared key. */
+static int tag_constants(void)
+{
+	struct flexos_region r = {(uintptr_t)flexos__constants_start,
+				  (uintptr_t)flexos__constants_end};
+
+	if (r.end <= r.start)
+		return 0;
+	return tag(&r, PROT_READ, flexos__mpk_shared_key);
+}
+
 static int mpk_init(const struct flexos_runtime *rt)
 {
 	const struct flexos_image *img = rt->image;
@@ -477,7 +495,7 @@ static int mpk_init(const struct flexos_runtime *rt)
 	if (flexos__mpk_shared_key &&
 	    ((err = tag(&img->shared, PROT_READ | PROT_WRITE, flexos__mpk_shared_key)) ||
 	     (err = tag(&rt->shared_heap, PROT_READ | PROT_WRITE, flexos__mpk_shared_key)) ||
-	     (err = tag_relro()))) {
+	     (err = tag_relro()) || (err = tag_constants()))) {
 		flexos__say("cannot tag the shared memory with key %d: %s", flexos__mpk_shared_key,
 			    strerror(-err));
 		return err;

@@ -439,6 +439,27 @@ static void out_denied_syscall(struct flexos__out *o, int comp,
 }
 
 /*
+ * Code of another compartment ran in this one's process: it was reached
+ * through a function pointer, which no gate turns into a call.
+ */
+static void out_callback_hint(struct flexos__out *o, int comp, uintptr_t pc)
+{
+	int cn = flexos__code_owner(pc);
+
+	if (cn < 0 || cn == comp)
+		return;
+	flexos__out_str(o, "\nflexos:   that is code of ");
+	flexos__out_comp(o, cn);
+	flexos__out_str(o, ", run in the process of ");
+	flexos__out_comp(o, comp);
+	flexos__out_str(o, ": a function of '");
+	flexos__out_str(o, flexos__comp_name(cn));
+	flexos__out_str(o, "' was called through a pointer, not a gate; list it under "
+			   "'callbacks:' of its library in ");
+	flexos__out_str(o, rt->image->config_path);
+}
+
+/*
  * Runs in main's process, in a signal handler (on_main_fault) or when a
  * waiter learns that the image ends: async-signal-safe, but for a denied
  * system call (out_denied_syscall).
@@ -475,6 +496,7 @@ static void report_fault(int comp)
 		flexos__out_num(&o, cs->fault_pc, 16);
 		flexos__out_str(&o, " was ");
 		out_code(&o, cs->fault_pc);
+		out_callback_hint(&o, comp, cs->fault_pc);
 	} else if (sig == SIGKILL && cs->stopped_sig) {
 		flexos__out_str(&o, ") was stopped by signal ");
 		flexos__out_int(&o, cs->stopped_sig);

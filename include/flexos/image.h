@@ -84,6 +84,11 @@
 #define FLEXOS_COMP_SYSCALLS_ALL 0x20u
 /* syscalls_denied: errno: a denied system call fails with EPERM instead of a report. */
 #define FLEXOS_COMP_SYSCALLS_ERRNO 0x40u
+/*
+ * constants: private: its string literals stay in its own .rodata, out of
+ * the shared read-only section of constants (FLEXOS_CONSTANTS_SECTION).
+ */
+#define FLEXOS_COMP_CONSTANTS_PRIVATE 0x80u
 #define FLEXOS_COMP_HOST_SHIFT  8
 #define FLEXOS_COMP_HOST(flags) (((flags) >> FLEXOS_COMP_HOST_SHIFT) & 0xffu)
 

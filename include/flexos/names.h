@@ -47,6 +47,16 @@
 #define FLEXOS_SHARED_END            "__flexos_shared_end"
 
 /*
+ * The shared read-only section of constants: the string literals and
+ * merged constants (SHF_MERGE input sections) of every compartment that
+ * does not say 'constants: private', so that a literal passed across a
+ * gate reads in the callee. Read-only for everyone.
+ */
+#define FLEXOS_CONSTANTS_SECTION ".flexos.constants"
+#define FLEXOS_CONSTANTS_START   "__flexos_constants_start"
+#define FLEXOS_CONSTANTS_END     "__flexos_constants_end"
+
+/*
  * A compartment's output sections and their bounds, by region name
  * (FLEXOS_REGIONS in <flexos/image.h>): .flexos.<comp>.<region>,
  * __flexos_<comp>_<region>_start and _end. printf formats: compartment,

@@ -27,3 +27,15 @@ EXTRA_DIST += tests/integration/ulimit.sh
 SH_TESTS += tests/integration/explore.sh
 tests/integration/explore.log: flexos-explore$(EXEEXT)
 EXTRA_DIST += tests/integration/explore.sh
+
+# Constants across gates (constants.sh: none and process natively,
+# intel-mpk in the VM).
+SH_TESTS += tests/integration/constants.sh
+tests/integration/constants.log: $(UNMODIFIED_DEPS)
+EXTRA_DIST += tests/integration/constants.sh
+
+# Static functions under 'callbacks:' (static-callbacks.sh: none and process
+# natively, intel-mpk in the VM).
+SH_TESTS += tests/integration/static-callbacks.sh
+tests/integration/static-callbacks.log: $(UNMODIFIED_DEPS)
+EXTRA_DIST += tests/integration/static-callbacks.sh

@@ -36,6 +36,7 @@ enum compartment_key {
 	CKEY_SYSCALLS,
 	CKEY_SYSCALLS_DENIED,
 	CKEY_HEAP_SIZE,
+	CKEY_CONSTANTS,
 };
 
 static const char *const compartment_keys[] = {
@@ -49,6 +50,7 @@ static const char *const compartment_keys[] = {
 	[CKEY_SYSCALLS] = "syscalls",
 	[CKEY_SYSCALLS_DENIED] = "syscalls_denied",
 	[CKEY_HEAP_SIZE] = "heap_size",
+	[CKEY_CONSTANTS] = "constants",
 	NULL,
 };
 
@@ -72,6 +74,8 @@ static const char *const on_crash_names[] = {
 	[FLC_CRASH_RESTART] = "restart",
 	NULL,
 };
+
+static const char *const constants_names[] = {"shared", "private", NULL};
 
 static const char *const libc_names[] = {
 	[FLC_LIBC_GLIBC] = "glibc",
@@ -646,6 +650,11 @@ static void parse_compartment_options(struct parser *p, struct flc_compartment *
 			break;
 		case CKEY_HEAP_SIZE:
 			parse_heap_size(p, comp, k, v);
+			break;
+		case CKEY_CONSTANTS:
+			c = choose(p, comp, k, v, constants_names);
+			if (c != NOT_FOUND)
+				comp->constants_private = c == 1;
 			break;
 		default:
 			error_at(p, pos_of(k), "unknown key '%s' in compartment '%s' (expected: %s)", name,

@@ -78,6 +78,11 @@ struct flc_compartment {
 	/* heap_size: bytes of address space its heap reserves; 0: the default. */
 	unsigned long long heap_size;
 	struct flc_pos heap_size_pos;
+	/*
+	 * constants: private: its string literals and merged constants stay
+	 * in its own .rodata instead of the shared read-only section.
+	 */
+	bool constants_private;
 };
 
 struct flc_library {

@@ -17,28 +17,67 @@
  * one member of an archive (NULL: all). A private copy is named by its
  * path, since flexos-link hands the linker the copy itself.
  */
-static void write_input_spec(FILE *f, const struct flp_input *in, const char *member,
-			     const char *sections)
+static void write_input_spec_flags(FILE *f, const struct flp_input *in, const char *member,
+				   const char *sections, const char *flags)
 {
+	char prefix[64] = "";
+
+	if (flags && (in->kind == FLP_OBJECT || in->kind == FLP_ARCHIVE))
+		snprintf(prefix, sizeof(prefix), "INPUT_SECTION_FLAGS(%s) ", flags);
 	switch (in->kind) {
 	case FLP_OBJECT:
-		fprintf(f, "    %s(%s)\n", flp_link_path(in), sections);
+		fprintf(f, "    %s%s(%s)\n", prefix, flp_link_path(in), sections);
 		break;
 	case FLP_ARCHIVE:
 		if (in->arg[0] == '-' && !in->link_path) {
 			/* ld names a searched archive by the directory it found it in. */
 			const char *base = strrchr(in->path, '/');
-			fprintf(f, "    */%s:%s(%s)\n", base ? base + 1 : in->path,
+			fprintf(f, "    %s*/%s:%s(%s)\n", prefix, base ? base + 1 : in->path,
 				member ? member : "*", sections);
 		} else {
-			fprintf(f, "    %s:%s(%s)\n", flp_link_path(in), member ? member : "*",
-				sections);
+			fprintf(f, "    %s%s:%s(%s)\n", prefix, flp_link_path(in),
+				member ? member : "*", sections);
 		}
 		break;
 	default:
 		/* Shared libraries are mapped by the loader; the runtime finds them. */
 		break;
 	}
+}
+
+static void write_input_spec(FILE *f, const struct flp_input *in, const char *member,
+			     const char *sections)
+{
+	write_input_spec_flags(f, in, member, sections, NULL);
+}
+
+/*
+ * String literals and merged constants (SHF_MERGE: .rodata.str*, .rodata.cst*)
+ * of the compartments that share them. A caller passes literals across
+ * gates without thinking of it (lua_setglobal(L, "arg")), and under
+ * intel-mpk a compartment's .rodata has its key. Statements of the
+ * fragment are matched before the default script's and in order, so this
+ * section, written before the compartments' own .rodata, takes them first.
+ * Its input specs are the compartments', so the default .rodata keeps what
+ * no compartment claims (the platform's objects), as before.
+ */
+static void write_constants(FILE *f, const struct flp_plan *plan)
+{
+	const struct flc_config *cfg = plan->cfg;
+	const struct flexos_region_kind *k = flexos_region_kind(FLEXOS_REGION_RODATA);
+
+	fprintf(f, "  . = ALIGN(CONSTANT(MAXPAGESIZE));\n"
+		   "  " FLEXOS_CONSTANTS_SECTION " : {\n"
+		   "    HIDDEN(" FLEXOS_CONSTANTS_START " = .);\n");
+	for (size_t i = 0; i < plan->ninputs; i++) {
+		const struct flp_input *in = &plan->inputs[i];
+		if (in->compartment < cfg->ncompartments && !in->merged &&
+		    !cfg->compartments[in->compartment].constants_private)
+			write_input_spec_flags(f, in, NULL, k->inputs, "SHF_MERGE");
+	}
+	fprintf(f, "    . = ALIGN(CONSTANT(MAXPAGESIZE));\n"
+		   "    HIDDEN(" FLEXOS_CONSTANTS_END " = .);\n"
+		   "  }\n");
 }
 
 static void write_kind(FILE *f, const struct flp_plan *plan, uint32_t region)
@@ -62,6 +101,8 @@ static void write_kind(FILE *f, const struct flp_plan *plan, uint32_t region)
 			   "    HIDDEN(" FLEXOS_SHARED_END " = .);\n"
 			   "  }\n");
 	}
+	if (region == FLEXOS_REGION_RODATA && flp_isolates(plan))
+		write_constants(f, plan);
 	for (size_t c = 0; c < cfg->ncompartments; c++) {
 		const char *name = cfg->compartments[c].name;
 		fprintf(f, "  . = ALIGN(CONSTANT(MAXPAGESIZE));\n");
@@ -91,8 +132,8 @@ int flx_write_ldscript(FILE *f, const struct flp_plan *plan)
 	for (size_t g = 0; g < plan->ngates; g++) {
 		const struct flp_gate *gate = &plan->gates[g];
 		if (gate->direct && !gate->in_shlib)
-			fprintf(f, "PROVIDE(%s = %s);\nEXTERN(%s);\n", gate->symbol,
-				gate->target, gate->target);
+			fprintf(f, "PROVIDE(%s = %s);\nEXTERN(%s);\n", gate->symbol, gate->target,
+				gate->target);
 	}
 	return fflush(f) || ferror(f) ? -EIO : 0;
 }

@@ -511,6 +511,11 @@ void flp_free(struct flp_plan *plan)
 		for (size_t k = 0; k < plan->inputs[i].nobjcopy_args; k++)
 			free(plan->inputs[i].objcopy_args[k]);
 		free(plan->inputs[i].objcopy_args);
+		for (size_t k = 0; k < plan->inputs[i].nstatic_cbs; k++) {
+			free(plan->inputs[i].static_cbs[k].fn);
+			free(plan->inputs[i].static_cbs[k].stub);
+		}
+		free(plan->inputs[i].static_cbs);
 	}
 	for (size_t x = 0; x < plan->nxrefs; x++)
 		free(plan->xrefs[x].symbol);

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "proto.h"
+#include "rewrite.h"
 
 #define FLP_NONE ((size_t)-1)
 
@@ -39,6 +40,9 @@ struct flp_input {
 	char **objcopy_args;
 	size_t nobjcopy_args;
 	char *link_path;
+	/* Static functions listed under 'callbacks:': rewrite.c edits the copy for them. */
+	struct flx_static_callback *static_cbs;
+	size_t nstatic_cbs;
 	/*
 	 * Part of a newlib compartment's partial link, which the first input
 	 * of that compartment stands for: not given to the linker itself.

@@ -81,7 +81,8 @@ static void write_compartments(FILE *f, const struct flc_config *cfg)
 		const struct flc_compartment *comp = &cfg->compartments[c];
 		unsigned flags = (c == cfg->default_index ? FLEXOS_COMP_DEFAULT : 0) |
 				 (comp->stack == FLC_STACK_SHARED ? FLEXOS_COMP_SHARED_STACKS : 0) |
-				 (comp->on_crash == FLC_CRASH_RESTART ? FLEXOS_COMP_RESTART : 0);
+				 (comp->on_crash == FLC_CRASH_RESTART ? FLEXOS_COMP_RESTART : 0) |
+				 (comp->constants_private ? FLEXOS_COMP_CONSTANTS_PRIVATE : 0);
 		if (comp->sandbox_of)
 			flags |= FLEXOS_COMP_SANDBOX | (unsigned)comp->sandbox_of_index
 							   << FLEXOS_COMP_HOST_SHIFT;

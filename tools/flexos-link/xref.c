@@ -8,6 +8,7 @@
  */
 #include "autoconfig.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,10 +43,13 @@ struct xscan {
 	size_t input;
 	struct def *defs;
 	size_t ndefs;
+	struct def *locals; /* static functions of objects and archives, for callbacks */
+	size_t nlocals;
 	struct strmap first;  /* name -> defs index + 1 of its first definition */
 	struct strmap *comp;  /* per compartment: names its inputs define */
 	struct strmap sec;    /* "input/member/section" -> symbols defined there */
 	struct refs *refs;    /* per input */
+	struct strmap *taken; /* per input: its own global functions whose address it takes */
 	int err;
 };
 
@@ -93,6 +97,18 @@ static int on_symbol(void *ctx, const struct fle_symbol *sym)
 		strmap_put(&s->sec, key, strmap_get(&s->sec, key) + 1);
 		free(key);
 	}
+	if (!sym->global && sym->function && sym->section && in->kind != FLP_SHARED) {
+		s->locals = xrealloc(s->locals, (s->nlocals + 1) * sizeof(*s->locals));
+		s->locals[s->nlocals++] = (struct def){
+		    .name = xstrdup(sym->name),
+		    .input = s->input,
+		    .member = sym->member ? xstrdup(sym->member) : NULL,
+		    .section = xstrdup(sym->section),
+		    .value = sym->value,
+		    .function = true,
+		};
+		return 0;
+	}
 	if (!sym->global || (!sym->function && !sym->object))
 		return 0;
 	strmap_put(&s->comp[in->compartment], sym->name, 1);
@@ -118,6 +134,8 @@ static int on_reloc(void *ctx, const struct fle_reloc *rel)
 
 	if (rel->undefined && !ignored(rel->symbol))
 		add_ref(&s->refs[s->input], rel->symbol, 1);
+	else if (!rel->undefined && rel->type != R_X86_64_PLT32 && !ignored(rel->symbol))
+		strmap_put(&s->taken[s->input], rel->symbol, 1);
 	return 0;
 }
 
@@ -328,6 +346,53 @@ static const struct def *def_in_library(const struct xscan *s, const char *name,
 	return NULL;
 }
 
+/* "file" or "archive(member)", for messages. */
+static char *where(const struct xscan *s, const struct def *d)
+{
+	const char *arg = s->plan->inputs[d->input].arg;
+
+	return d->member ? xasprintf("%s(%s)", arg, d->member) : xstrdup(arg);
+}
+
+/*
+ * The one static function named name in the inputs of library l, or NULL
+ * after saying why (none, or several: the config cannot say which).
+ */
+static const struct def *static_in_library(struct xscan *s, const char *name, size_t l,
+					   struct flc_pos pos)
+{
+	const struct flc_library *lib = &s->plan->cfg->libraries[l];
+	const struct def *found = NULL;
+
+	for (size_t i = 0; i < s->nlocals; i++) {
+		const struct def *d = &s->locals[i];
+		if (s->plan->inputs[d->input].library != l || strcmp(d->name, name))
+			continue;
+		if (found) {
+			char *a = where(s, found), *b = where(s, d);
+			fprintf(stderr,
+				"%s:%u:%u: error: callback '%s' of library '%s' names two static "
+				"functions, in %s and in %s; rename one, or split the library so "
+				"that each is in a library of its own\n",
+				s->plan->cfg->path, pos.line, pos.col, name, lib->name, a, b);
+			free(a);
+			free(b);
+			s->err = -1;
+			return NULL;
+		}
+		found = d;
+	}
+	if (!found) {
+		fprintf(stderr,
+			"%s:%u:%u: error: callback '%s' of library '%s' is not a function defined "
+			"by an input of that library; list functions the library defines, global "
+			"or static\n",
+			s->plan->cfg->path, pos.line, pos.col, name, lib->name);
+		s->err = -1;
+	}
+	return found;
+}
+
 /* Whether name is a listed callback of any library. */
 static bool is_callback(const struct flc_config *cfg, const char *name)
 {
@@ -350,15 +415,13 @@ static void route_callback(struct xscan *s, size_t l, size_t at)
 	const char *fn = lib->callbacks.names[at];
 	struct flc_pos pos = lib->callbacks.pos[at];
 	const struct def *d = def_in_library(s, fn, l);
+	bool is_static = false;
 
 	if (!d || !d->function) {
-		fprintf(stderr,
-			"%s:%u:%u: error: callback '%s' of library '%s' is not a global function "
-			"defined by an input of that library; list functions the library defines "
-			"(static functions need flexos_callback() in the source)\n",
-			plan->cfg->path, pos.line, pos.col, fn, lib->name);
-		s->err = -1;
-		return;
+		d = static_in_library(s, fn, l, pos);
+		if (!d)
+			return;
+		is_static = true;
 	}
 	if (!flp_isolates(plan))
 		return; /* Under none, a callback is the function itself. */
@@ -376,8 +439,21 @@ static void route_callback(struct xscan *s, size_t l, size_t at)
 	char *target = xasprintf(FLEXOS_CBFN_PREFIX "%s" FLEXOS_NAME_SEP "%s", lib->name, fn);
 	add_gate(plan, xstrdup(stub), fn, xstrdup(target), l, lib->compartment_index, true,
 		 in->arg);
-	add_objcopy_arg(in, xasprintf("--redefine-sym=%s=%s", fn, stub));
-	add_objcopy_arg(in, xasprintf("--weaken-symbol=%s", stub));
+	if (is_static) {
+		/*
+		 * A weak symbol at the function for rewrite.c to point the
+		 * address-taking references at; the strong stub overrides it.
+		 */
+		add_objcopy_arg(in, xasprintf("--add-symbol=%s=%s:0x%llx,weak,function", stub,
+					      d->section, (unsigned long long)d->value));
+		in->static_cbs =
+		    xrealloc(in->static_cbs, (in->nstatic_cbs + 1) * sizeof(*in->static_cbs));
+		in->static_cbs[in->nstatic_cbs++] =
+		    (struct flx_static_callback){xstrdup(fn), xstrdup(stub)};
+	} else {
+		add_objcopy_arg(in, xasprintf("--redefine-sym=%s=%s", fn, stub));
+		add_objcopy_arg(in, xasprintf("--weaken-symbol=%s", stub));
+	}
 	add_objcopy_arg(in, xasprintf("--add-symbol=%s=%s:0x%llx,global,function", target,
 				      d->section, (unsigned long long)d->value));
 	/* Every other input that names the function reaches it through the stub. */
@@ -397,6 +473,86 @@ static void route_callback(struct xscan *s, size_t l, size_t at)
 	}
 	free(stub);
 	free(target);
+}
+
+/* The compartments the input calls into, as a bit set. */
+static uint64_t compartments_called(const struct flp_plan *plan, size_t input)
+{
+	uint64_t into = 0;
+
+	for (size_t x = 0; x < plan->nxrefs; x++) {
+		const struct flp_xref *r = &plan->xrefs[x];
+		size_t c = plan->inputs[r->to].compartment;
+		if (r->from == input && r->function && c != plan->inputs[input].compartment &&
+		    c < 64)
+			into |= 1ULL << c;
+	}
+	return into;
+}
+
+static void note_possible_callback(const struct flp_plan *plan, const char *fn, size_t input,
+				   uint64_t into)
+{
+	const struct flc_config *cfg = plan->cfg;
+	const struct flp_input *in = &plan->inputs[input];
+	char names[256] = "";
+	size_t len = 0;
+
+	for (size_t c = 0; c < cfg->ncompartments && c < 64; c++)
+		if (into & (1ULL << c) && len < sizeof(names))
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s'%s'",
+						len ? ", " : "", cfg->compartments[c].name);
+	fprintf(stderr,
+		"%s: note: function '%s' of %s '%s' has its address taken in %s, which calls "
+		"into compartment %s: if %s calls it through that pointer, list it under "
+		"'callbacks:' of %s\n",
+		cfg->path, fn, in->library != FLP_NONE ? "library" : "compartment",
+		gate_owner(plan, input), in->arg, names,
+		__builtin_popcountll(into) > 1 ? "one of them" : "it",
+		in->library != FLP_NONE ? "that library" : "a library that claims that input");
+}
+
+/*
+ * A function whose address its own input takes, in an input that calls
+ * into other compartments, may be handed to them as a callback: without a
+ * stub it would run there, with their keys or in their process. flexos-link
+ * cannot follow the pointer, so this is a note; the fault report says the
+ * same when it happens.
+ */
+static void note_possible_callbacks(struct xscan *s)
+{
+	const struct flp_plan *plan = s->plan;
+	const struct flc_config *cfg = plan->cfg;
+	uint64_t *into = xcalloc(plan->ninputs + 1, sizeof(*into));
+
+	for (size_t i = 0; i < plan->ninputs; i++)
+		into[i] = compartments_called(plan, i);
+	for (size_t d = 0; d < s->ndefs; d++) {
+		const struct def *def = &s->defs[d];
+		if (def->function && into[def->input] &&
+		    strmap_get(&s->taken[def->input], def->name) && !is_callback(cfg, def->name))
+			note_possible_callback(plan, def->name, def->input, into[def->input]);
+	}
+	/* Static functions, in objects: their references go through their section. */
+	for (size_t i = 0; i < plan->ninputs; i++) {
+		if (!into[i] || plan->inputs[i].kind != FLP_OBJECT)
+			continue;
+		const char **fns = NULL;
+		size_t n = 0;
+		for (size_t d = 0; d < s->nlocals; d++)
+			if (s->locals[d].input == i && !is_callback(cfg, s->locals[d].name)) {
+				fns = xrealloc(fns, (n + 1) * sizeof(*fns));
+				fns[n++] = s->locals[d].name;
+			}
+		bool *taken = xcalloc(n + 1, sizeof(*taken));
+		if (n && !flx_static_address_taken(plan->inputs[i].path, fns, n, taken))
+			for (size_t k = 0; k < n; k++)
+				if (taken[k])
+					note_possible_callback(plan, fns[k], i, into[i]);
+		free(taken);
+		free(fns);
+	}
+	free(into);
 }
 
 static void check_shared_data_names(struct xscan *s)
@@ -485,6 +641,7 @@ int flx_find_xrefs(struct flp_plan *plan)
 
 	s.comp = xcalloc(cfg->ncompartments, sizeof(*s.comp));
 	s.refs = xcalloc(plan->ninputs + 1, sizeof(*s.refs));
+	s.taken = xcalloc(plan->ninputs + 1, sizeof(*s.taken));
 	for (s.input = 0; s.input < plan->ninputs; s.input++) {
 		const struct flp_input *in = &plan->inputs[s.input];
 		if (in->kind == FLP_RUNTIME || in->kind == FLP_UNFOUND)
@@ -499,6 +656,8 @@ int flx_find_xrefs(struct flp_plan *plan)
 		for (size_t l = 0; l < cfg->nlibraries; l++)
 			for (size_t k = 0; k < cfg->libraries[l].callbacks.count; k++)
 				route_callback(&s, l, k);
+		if (flp_isolates(plan))
+			note_possible_callbacks(&s);
 	}
 	plan->scanned = true;
 
@@ -508,6 +667,12 @@ int flx_find_xrefs(struct flp_plan *plan)
 		free(s.defs[i].section);
 	}
 	free(s.defs);
+	for (size_t i = 0; i < s.nlocals; i++) {
+		free(s.locals[i].name);
+		free(s.locals[i].member);
+		free(s.locals[i].section);
+	}
+	free(s.locals);
 	for (size_t c = 0; c < cfg->ncompartments; c++)
 		strmap_free(&s.comp[c]);
 	free(s.comp);
@@ -517,8 +682,10 @@ int flx_find_xrefs(struct flp_plan *plan)
 		free(s.refs[i].names);
 		free(s.refs[i].counts);
 		strmap_free(&s.refs[i].index);
+		strmap_free(&s.taken[i]);
 	}
 	free(s.refs);
+	free(s.taken);
 	strmap_free(&s.first);
 	strmap_free(&s.sec);
 	return s.err;
@@ -632,7 +799,9 @@ int flx_make_copies(struct flp_plan *plan, const char *dir)
 				*p = '_';
 		in->link_path = xasprintf("%s/%zu-%s", dir, i, name);
 		free(name);
-		if (run_objcopy(in, in->link_path))
+		if (run_objcopy(in, in->link_path) ||
+		    (in->nstatic_cbs &&
+		     flx_rewrite_static_callbacks(in->link_path, in->static_cbs, in->nstatic_cbs)))
 			return -1;
 	}
 	return 0;

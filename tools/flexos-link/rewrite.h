@@ -1,0 +1,32 @@
+/*
+ * This file is private to flexos-link: routing references to static
+ * functions listed under 'callbacks:' through their stubs, in the private
+ * copy of their object.
+ */
+#ifndef FLEXOS_LINK_REWRITE_H
+#define FLEXOS_LINK_REWRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct flx_static_callback {
+	char *fn;   /* the static function */
+	char *stub; /* the weak symbol objcopy added at its address, which the stub overrides */
+};
+
+/*
+ * Makes every reference of the object at path that takes the address of
+ * one of the n static functions name its stub instead. Returns 0, or -1
+ * after printing why (a malformed object, or a function whose address is
+ * never taken).
+ */
+int flx_rewrite_static_callbacks(const char *path, const struct flx_static_callback *cbs, size_t n);
+
+/*
+ * Sets taken[i] to whether the object at path takes the address of its
+ * static function fns[i] (what flx_rewrite_static_callbacks would route).
+ * Returns 0, or -1 after printing why.
+ */
+int flx_static_address_taken(const char *path, const char *const *fns, size_t n, bool *taken);
+
+#endif
