@@ -7,3 +7,5 @@ EXTRA_DIST += \
 	tests/debug/btapp.c \
 	tests/debug/mid.c \
 	tests/debug/leaf.c
+# gdb.sh runs gdb on the intel-mpk attack image in the VM.
+tests/debug/gdb.log: tests/mpk/attack
