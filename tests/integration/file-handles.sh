@@ -5,8 +5,9 @@
 # to a FILE the library opened; under process, where each compartment has
 # a glibc of its own, flexos-link refuses the link, naming the function,
 # the library, the argument or result and the fix, whether the prototype
-# comes from the library's DWARF, the caller's, or a header. Also without
-# -g: a FILE-typed argument is then unknown, and the note says so.
+# comes from the library's DWARF, the caller's, or a header (--explain
+# marks it). Without any of them the FILE * is not seen, and the note
+# asks for a prototype.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
@@ -62,10 +63,23 @@ link process app-log-process app-log.o
 expect_output "$WORK/link.err" "files-lib.c:13:[0-9]+: error: 'files_open_log' of library 'files' returns a FILE \*"
 pass "process: a FILE * result is refused at link time"
 
+"$FLEXOS_LINK" -c "$WORK/files-process.yaml" -o "$WORK/img" --explain "$WORK/app-log.o" \
+	"$WORK/libfiles.a" >"$WORK/explain" 2>&1 && fail "process: --explain linked it"
+expect_output "$WORK/explain" "carries: INTEGER \(FILE \*\), INTEGER; "
+expect_output "$WORK/explain" "carries: no arguments; .*result: rax \(and rdx\), a FILE \*"
+pass "--explain marks the FILE * argument and result"
+
 link process app-process app-g.o libfiles-nodebug.a
 [ "$st" = 1 ] || fail "process: a FILE * argument declared in the caller's DWARF was linked (status $st)"
 expect_output "$WORK/link.err" "files-app.c:7:[0-9]+: error: 'files_report' of library 'files' takes a FILE \* \(argument 1\)"
 pass "process: the caller's DWARF declaration is enough to refuse it"
+
+with_mechanism "$DATA/files.yaml" process >"$WORK/files-headers.yaml"
+printf '  headers: [files-lib.h]\n  cflags: [-I%s]\n' "$DATA" >>"$WORK/files-headers.yaml"
+link headers app-process app.o libfiles-nodebug.a
+[ "$st" = 1 ] || fail "process: a FILE * argument declared in the library's header was linked (status $st)"
+expect_output "$WORK/link.err" "files-lib.h:4:5: error: 'files_report' of library 'files' takes a FILE \* \(argument 1\)"
+pass "process: the library's header is enough to refuse it, and the error points into the header"
 
 link process app-process app.o libfiles-nodebug.a
 [ "$st" = 0 ] || { cat "$WORK/link.err" >&2; fail "process: no prototype, yet refused"; }

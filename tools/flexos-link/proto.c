@@ -1087,15 +1087,16 @@ void flx_proto_explain(FILE *f, const struct flx_proto *p)
 		fprintf(f, "      note: %s\n", p->note);
 	fprintf(f, "      carries:");
 	for (uint32_t i = 0; i < p->nargs; i++)
-		fprintf(f, "%s %s%s%s", i ? "," : "", flx_arg_class_name(p->args[i].cls),
-			p->args[i].stack ? "@stack" : "", p->args[i].va_list ? " (va_list)" : "");
+		fprintf(f, "%s %s%s%s%s", i ? "," : "", flx_arg_class_name(p->args[i].cls),
+			p->args[i].stack ? "@stack" : "", p->args[i].va_list ? " (va_list)" : "",
+			p->args[i].file ? " (FILE *)" : "");
 	fprintf(f, "%s%s; %u integer and %u vector registers, %u stack bytes%s",
 		p->variadic ? ", ... (%al and a variadic stack window)" : "",
 		p->nargs || p->variadic ? "" : " no arguments", p->int_regs, p->sse_regs,
 		p->stack_bytes, p->variadic ? " (64 of them for the variadic rest)" : "");
 	if (p->sret_size)
 		fprintf(f, "; sret: %u bytes", p->sret_size);
-	fprintf(f, "; result: %s\n", ret_name(p->ret));
+	fprintf(f, "; result: %s%s\n", ret_name(p->ret), p->ret_file ? ", a FILE *" : "");
 }
 
 /* ---- the plan's gates ------------------------------------------------------------ */
