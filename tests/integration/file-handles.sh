@@ -7,7 +7,8 @@
 # the library, the argument or result and the fix, whether the prototype
 # comes from the library's DWARF, the caller's, or a header (--explain
 # marks it). Without any of them the FILE * is not seen, and the note
-# asks for a prototype.
+# asks for a prototype. Descriptors are not translated: under process only
+# those opened before main mean the same file in the library's process.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
@@ -85,6 +86,26 @@ link process app-process app.o libfiles-nodebug.a
 [ "$st" = 0 ] || { cat "$WORK/link.err" >&2; fail "process: no prototype, yet refused"; }
 expect_output "$WORK/link.err" "note: .* gates? into library 'files' .* no prototype"
 pass "process: without a prototype the FILE * is not seen; the note asks for one (the limit docs/config.md states)"
+
+# Descriptors cross as plain numbers (the documented limit): under process
+# one from before main (stdout) names the same file in the library's
+# process, one opened in main names none there (EBADF).
+compile "$WORK/fd-lib.o" "$DATA/files-fd-lib.c" -g
+ar cr "$WORK/libfiles-fd.a" "$WORK/fd-lib.o"
+compile "$WORK/fd-app.o" "$DATA/files-fd-app.c"
+for m in none process; do
+	link "$m" "fd-$m" fd-app.o libfiles-fd.a
+	[ "$st" = 0 ] || { cat "$WORK/link.err" >&2; fail "$m: cannot link the descriptor case"; }
+	"$WORK/fd-$m" "$WORK/fd-$m.txt" >"$WORK/out" 2>&1 || { cat "$WORK/out" >&2; fail "$m: fd exited $?"; }
+	expect_output "$WORK/out" "^to stdout$"
+	expect_output "$WORK/out" "^stdout: 10$"
+done
+expect_output "$WORK/out" "^opened in main: -9$"
+[ ! -s "$WORK/fd-process.txt" ] || fail "process: a descriptor opened in main reached its file"
+"$WORK/fd-none" "$WORK/fd-none.txt" >"$WORK/out"
+expect_output "$WORK/out" "^opened in main: 12$"
+expect_output "$WORK/fd-none.txt" "^to the file$"
+pass "descriptors are not translated: under process only those from before main work (EBADF otherwise)"
 
 vm_script 300 --file "$WORK" <<EOS
 $WORK/app-intel-mpk
