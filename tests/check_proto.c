@@ -20,6 +20,7 @@
 static char dir[] = "/tmp/check-proto.XXXXXX";
 
 static const char types_h[] = "#include <stdarg.h>\n"
+			      "#include <stdio.h>\n"
 			      "struct s8i { int a, b; };\n"
 			      "struct s8f { float a, b; };\n"
 			      "struct s16i { long a, b; };\n"
@@ -83,11 +84,16 @@ static const char lib_c[] =
     "int lib_vlog(const char *fmt, va_list ap) { return fmt[0] + va_arg(ap, int); }\n"
     "void lib_ptrs(struct s24 *p, void *v, const int *i, struct opaque *o, void (*cb)(int))\n"
     "{ (void)p; (void)v; (void)i; (void)o; (void)cb; }\n"
-    "void lib_void(void) { }\n";
+    "void lib_void(void) { }\n"
+    "int lib_fput(FILE *f, const char *s) { return fputs(s, f); }\n"
+    "typedef FILE *my_file_p;\n"
+    "long lib_ftell(const my_file_p f) { return ftell(f); }\n"
+    "struct _IO_FILE *lib_fopen(const char *p) { return fopen(p, \"r\"); }\n";
 
 /*
  * One function: its arguments as tokens (class I, S, X for mixed, M; *N:
- * a data pointer to N bytes; V: a va_list; @N: on the stack at offset N),
+ * a data pointer to N bytes; F: a FILE *; V: a va_list; @N: on the stack
+ * at offset N),
  * then the carry.
  */
 struct row {
@@ -148,6 +154,11 @@ static const struct row rows[] = {
     {"lib_ptrs", "I*24 I*0 I*4 I*0 I", 0, 5, 0, FLX_RET_VOID, 0, 0, false,
      "void lib_ptrs(struct s24 *p, void *v, const int *i, struct opaque *o, void (*cb)(int))"},
     {"lib_void", "", 0, 0, 0, FLX_RET_VOID, 0, 0, false, "void lib_void(void)"},
+    /* A FILE *, also through a typedef of the pointer; struct _IO_FILE is 216 bytes. */
+    {"lib_fput", "I*216F I*1", 0, 2, 0, FLX_RET_INTEGER, 4, 0, false,
+     "int lib_fput(FILE *f, const char *s)"},
+    {"lib_ftell", "I*216F", 0, 1, 0, FLX_RET_INTEGER, 8, 0, false, NULL},
+    {"lib_fopen", "I*1", 0, 1, 0, FLX_RET_INTEGER, 8, 0, false, NULL},
 };
 
 static char *path_in(const char *name)
@@ -210,6 +221,8 @@ static void describe_args(const struct flx_proto *p, char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, "%s%c", i ? " " : "", cls[a->cls]);
 		if (a->pointer && n < len)
 			n += (size_t)snprintf(buf + n, len - n, "*%u", a->pointee_size);
+		if (a->file && n < len)
+			n += (size_t)snprintf(buf + n, len - n, "F");
 		if (a->va_list && n < len)
 			n += (size_t)snprintf(buf + n, len - n, "V");
 		if (a->stack && n < len)
@@ -251,6 +264,24 @@ START_TEST(classifies_definitions)
 	ck_assert_msg(p.origin && strstr(p.origin, "lib.o (definition)"), "origin %s", p.origin);
 	check_row(r, &p);
 	flx_proto_free(&p);
+	free(obj);
+}
+END_TEST
+
+/* A FILE * result is told apart from other pointers; the declaration's place is kept. */
+START_TEST(tells_file_results)
+{
+	static const char *const fns[] = {"lib_fopen", "lib_fput", "lib_ptrs", "lib_void"};
+	char *obj = path_in("lib.o");
+
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		struct flx_proto p = {0};
+		ck_assert_int_eq(flx_proto_read(obj, fns[i], true, &p), 1);
+		ck_assert_msg(p.ret_file == (i == 0), "%s: ret_file %d", fns[i], p.ret_file);
+		ck_assert_msg(p.where && strstr(p.where, "/lib.c:"), "%s: where %s", fns[i],
+			      p.where ? p.where : "(null)");
+		flx_proto_free(&p);
+	}
 	free(obj);
 }
 END_TEST
@@ -549,6 +580,50 @@ START_TEST(plan_refuses_va_list_across_private_stacks)
 }
 END_TEST
 
+/*
+ * A FILE * means something to one C library only: refused between
+ * processes, and between a 'libc: newlib' compartment and another, in
+ * either direction (a callback too); allowed where one glibc serves all.
+ */
+START_TEST(plan_refuses_file_across_libcs)
+{
+	static const char app_c[] = "#include \"types.h\"\n"
+				    "int lib_fput(FILE *f, const char *s);\n"
+				    "FILE *lib_fopen(const char *p);\n"
+				    "int app(void) { return lib_fput(stdout, \"x\"); }\n"
+				    "FILE *app2(void) { return lib_fopen(\"x\"); }\n";
+	static const char mpk_yaml[] = "compartments:\n- app:\n  mechanism: intel-mpk\n"
+				       "  default: True\n- sb:\n  mechanism: intel-mpk\n"
+				       "libraries:\n- lib: sb\n  inputs: [lib*.o]\n";
+	static const char newlib_yaml[] = "compartments:\n- app:\n  mechanism: intel-mpk\n"
+					  "  default: True\n- sb:\n  mechanism: intel-mpk\n"
+					  "  libc: newlib\nlibraries:\n- lib: sb\n"
+					  "  inputs: [lib*.o]\n";
+	static const char cb_yaml[] = "compartments:\n- app:\n  mechanism: process\n"
+				      "  default: True\n- sb:\n  mechanism: process\n"
+				      "libraries:\n- lib: sb\n  inputs: [lib*.o]\n"
+				      "  callbacks: [lib_fput]\n";
+	write_to("app.c", app_c);
+	compile("app.c", "app.o", "");
+	ck_assert_int_eq(plan_protos(process_yaml, "app.o", "lib.o"), -1);
+	ck_assert(gate_of("lib_fput")->proto.args[0].file);
+	ck_assert(gate_of("lib_fopen")->proto.ret_file);
+	plan_free();
+	ck_assert_int_eq(plan_protos(mpk_yaml, "app.o", "lib.o"), 0);
+	plan_free();
+	ck_assert_int_eq(plan_protos(newlib_yaml, "app.o", "lib.o"), -1);
+	plan_free();
+
+	write_to("app.c", "int app(void) { return 0; }\n");
+	compile("app.c", "app.o", "");
+	ck_assert_int_eq(plan_protos(process_yaml, "app.o", "lib.o"), 0);
+	plan_free();
+	ck_assert_int_eq(plan_protos(cb_yaml, "app.o", "lib.o"), -1);
+	ck_assert(gate_of("lib_fput")->callback);
+	plan_free();
+}
+END_TEST
+
 Suite *proto_suite(void)
 {
 	Suite *s = suite_create("proto");
@@ -558,6 +633,7 @@ Suite *proto_suite(void)
 	tcase_add_unchecked_fixture(dwarf, setup, teardown);
 	tcase_add_loop_test(dwarf, classifies_definitions, 0, sizeof(rows) / sizeof(rows[0]));
 	tcase_add_test(dwarf, tells_the_fast_path);
+	tcase_add_test(dwarf, tells_file_results);
 	tcase_add_test(dwarf, reads_archive_members);
 	tcase_add_test(dwarf, classifies_caller_declarations);
 	tcase_add_test(dwarf, no_dwarf_is_assumed);
@@ -571,6 +647,7 @@ Suite *proto_suite(void)
 	tcase_add_test(plans, plan_falls_back_to_caller_declaration);
 	tcase_add_test(plans, plan_falls_back_to_headers_then_assumed);
 	tcase_add_test(plans, plan_refuses_va_list_across_private_stacks);
+	tcase_add_test(plans, plan_refuses_file_across_libcs);
 	suite_add_tcase(s, plans);
 	return s;
 }

@@ -50,6 +50,7 @@ void flx_proto_free(struct flx_proto *p)
 	free(p->origin);
 	free(p->text);
 	free(p->note);
+	free(p->where);
 	for (uint32_t i = 0; i < p->nargs; i++)
 		free(p->args[i].name);
 	free(p->args);
@@ -374,6 +375,47 @@ static bool is_va_list(Dwarf_Die *t)
 	return false;
 }
 
+/*
+ * Whether t is a pointer to a C library's FILE: glibc's struct _IO_FILE
+ * (typedef FILE), newlib's struct __sFILE (typedef __FILE), also through
+ * a library's own typedef of the pointer (libpng's png_FILE_p).
+ */
+static bool is_file_ptr(Dwarf_Die *t)
+{
+	Dwarf_Die mem, pmem;
+	Dwarf_Die *pt = peel(t, &pmem);
+
+	if (!pt || dwarf_tag(pt) != DW_TAG_pointer_type)
+		return false;
+	t = type_of(pt, &mem);
+	for (int d = 0; t && d < MAX_DEPTH; d++) {
+		const char *name = dwarf_diename(t);
+		int tag = dwarf_tag(t);
+		if (name && ((tag == DW_TAG_typedef &&
+			      (!strcmp(name, "FILE") || !strcmp(name, "__FILE"))) ||
+			     (tag == DW_TAG_structure_type &&
+			      (!strcmp(name, "_IO_FILE") || !strcmp(name, "__sFILE")))))
+			return true;
+		if (!is_qualifier(tag))
+			return false;
+		t = type_of(t, &mem);
+	}
+	return false;
+}
+
+/* "file:line:col" of where die is declared, or NULL when the DWARF does not say. */
+static char *decl_where(Dwarf_Die *die)
+{
+	const char *file = dwarf_decl_file(die);
+	int line = 0, col = 0;
+
+	if (!file || dwarf_decl_line(die, &line) || line <= 0)
+		return NULL;
+	if (dwarf_decl_column(die, &col) || col <= 0)
+		return xasprintf("%s:%d", file, line);
+	return xasprintf("%s:%d:%d", file, line, col);
+}
+
 /* ---- C rendering, for --explain ---------------------------------------------- */
 
 struct buf {
@@ -568,6 +610,7 @@ static int proto_from_die(Dwarf_Die *fn, const char *name, struct flx_proto *p)
 			if (!t)
 				goto fail; /* a parameter of no type: not C we know */
 			a->va_list = is_va_list(t);
+			a->file = is_file_ptr(t);
 			Dwarf_Die *pt = peel(t, &pmem);
 			/* Parameters of array or function type are pointers. */
 			if (pt &&
@@ -613,6 +656,8 @@ static int proto_from_die(Dwarf_Die *fn, const char *name, struct flx_proto *p)
 	if (p->variadic)
 		p->stack_bytes += FLX_PROTO_STACK_WINDOW;
 
+	p->ret_file = p->ret == FLX_RET_INTEGER && is_file_ptr(type_of(fn, &mem));
+	p->where = decl_where(fn);
 	render(&text, type_of(fn, &mem), 0);
 	put(&text, "%s%s(", text.s[text.len - 1] == '*' ? "" : " ", name);
 	render_params(&text, fn, true);
@@ -1042,15 +1087,16 @@ void flx_proto_explain(FILE *f, const struct flx_proto *p)
 		fprintf(f, "      note: %s\n", p->note);
 	fprintf(f, "      carries:");
 	for (uint32_t i = 0; i < p->nargs; i++)
-		fprintf(f, "%s %s%s%s", i ? "," : "", flx_arg_class_name(p->args[i].cls),
-			p->args[i].stack ? "@stack" : "", p->args[i].va_list ? " (va_list)" : "");
+		fprintf(f, "%s %s%s%s%s", i ? "," : "", flx_arg_class_name(p->args[i].cls),
+			p->args[i].stack ? "@stack" : "", p->args[i].va_list ? " (va_list)" : "",
+			p->args[i].file ? " (FILE *)" : "");
 	fprintf(f, "%s%s; %u integer and %u vector registers, %u stack bytes%s",
 		p->variadic ? ", ... (%al and a variadic stack window)" : "",
 		p->nargs || p->variadic ? "" : " no arguments", p->int_regs, p->sse_regs,
 		p->stack_bytes, p->variadic ? " (64 of them for the variadic rest)" : "");
 	if (p->sret_size)
 		fprintf(f, "; sret: %u bytes", p->sret_size);
-	fprintf(f, "; result: %s\n", ret_name(p->ret));
+	fprintf(f, "; result: %s%s\n", ret_name(p->ret), p->ret_file ? ", a FILE *" : "");
 }
 
 /* ---- the plan's gates ------------------------------------------------------------ */
@@ -1106,6 +1152,7 @@ static void copy_proto(struct flx_proto *out, const struct flx_proto *in)
 	out->origin = in->origin ? xstrdup(in->origin) : NULL;
 	out->text = in->text ? xstrdup(in->text) : NULL;
 	out->note = in->note ? xstrdup(in->note) : NULL;
+	out->where = in->where ? xstrdup(in->where) : NULL;
 	out->args = in->nargs ? xcalloc(in->nargs, sizeof(*out->args)) : NULL;
 	for (uint32_t i = 0; i < in->nargs; i++) {
 		out->args[i] = in->args[i];
@@ -1244,12 +1291,92 @@ static int check_carry(const struct flp_plan *plan, const struct flp_gate *g)
 			plan->cfg->compartments[g->compartment].name,
 			flexos_mechanism_name(plan->cfg->mechanism), lib,
 			flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_PKEYS
-				? ", or give the compartments "
-							       "'stack: shared'"
-							     : "");
+			    ? ", or give the compartments "
+			      "'stack: shared'"
+			    : "");
 		return -1;
 	}
 	return 0;
+}
+
+/* Whether the mechanism gives each compartment a process, and so a glibc, of its own. */
+static bool own_processes(const struct flc_config *cfg)
+{
+	uint32_t props = flexos_mechanism_props(cfg->mechanism);
+
+	return (props & FLEXOS_MECH_ISOLATES) && !(props & FLEXOS_MECH_PKEYS);
+}
+
+/* Whether compartments a and b use one C library, whose FILEs both can use. */
+static bool one_libc(const struct flc_config *cfg, size_t a, size_t b)
+{
+	if (a == b)
+		return true;
+	if (own_processes(cfg))
+		return false;
+	return cfg->compartments[a].libc != FLC_LIBC_NEWLIB &&
+	       cfg->compartments[b].libc != FLC_LIBC_NEWLIB;
+}
+
+/*
+ * A FILE * points into one C library's state (its buffer, its lock, its
+ * descriptor number): another process's glibc, or a newlib, would crash
+ * on it or use a stranger's buffer. No gate can translate it, so it is
+ * refused at link time, where the fix can be named.
+ */
+static int check_handles(const struct flp_plan *plan, const struct flp_gate *g)
+{
+	const struct flc_config *cfg = plan->cfg;
+	const struct flx_proto *p = &g->proto;
+	size_t other = FLP_NONE;
+	char *what = NULL;
+
+	/* A callback's callers are not known: its address went to another compartment. */
+	uint64_t callers = g->callback ? ~0ULL : g->callers;
+
+	for (size_t c = 0; c < cfg->ncompartments && other == FLP_NONE; c++)
+		if ((callers >> c & 1) && !one_libc(cfg, c, g->compartment))
+			other = c;
+	if (other == FLP_NONE)
+		return 0;
+	for (uint32_t i = 0; i < p->nargs && !what; i++)
+		if (p->args[i].file)
+			what = xasprintf("takes a FILE * (argument %u%s%s%s)", i + 1,
+					 p->args[i].name ? ", '" : "",
+					 p->args[i].name ? p->args[i].name : "",
+					 p->args[i].name ? "'" : "");
+	if (!what && p->ret_file)
+		what = xstrdup("returns a FILE *");
+	if (!what)
+		return 0;
+
+	const char *lib = g->library != FLP_NONE ? cfg->libraries[g->library].name
+						 : cfg->compartments[g->compartment].name;
+	bool procs = own_processes(cfg);
+	char *apart =
+	    procs
+		? xasprintf("under mechanism '%s' compartments '%s' and '%s' are two "
+			    "processes, each with a glibc of its own",
+			    flexos_mechanism_name(cfg->mechanism), cfg->compartments[other].name,
+			    cfg->compartments[g->compartment].name)
+		: xasprintf("compartments '%s' and '%s' do not share a C library (libc: "
+			    "newlib)",
+			    cfg->compartments[other].name, cfg->compartments[g->compartment].name);
+	fprintf(stderr,
+		"%s: error: '%s' of library '%s' %s, called from %s: a FILE is the state of "
+		"one C library, and %s, so the pointer would mean nothing on the other side "
+		"and libc would crash on it; open the file in the compartment that uses it "
+		"(pass library '%s' a path, or a file descriptor%s), %s, or put the caller "
+		"and library '%s' in one compartment\n",
+		p->where ? p->where : g->first_user, g->fn, lib, what, g->first_user, apart, lib,
+		procs ? " opened before main, the only ones all processes share" : "",
+		procs ? "or link with mechanism none or intel-mpk (one glibc for all "
+			"compartments)"
+		      : "or give both compartments the same 'libc'",
+		lib);
+	free(apart);
+	free(what);
+	return -1;
 }
 
 /*
@@ -1276,15 +1403,17 @@ static void note_assumed(const struct flp_plan *plan)
 		}
 		if (!n)
 			continue;
-		const char *name = l < cfg->nlibraries ? cfg->libraries[l].name : "(unclaimed inputs)";
-		fprintf(stderr,
-			"flexos-link: note: %zu gate%s into library '%s' (%s%s) %s no prototype (no "
-			"DWARF, no 'headers:'): each carries the argument registers and %d bytes of "
-			"stack arguments, and a call that passes more would arrive wrong; add "
-			"'headers: [...]' to library '%s' in %s or build it with -g (--explain lists "
-			"them)\n",
-			n, n == 1 ? "" : "s", name, first, n > 1 ? ", ..." : "", n == 1 ? "has" : "have",
-			FLX_PROTO_STACK_WINDOW, name, cfg->path);
+		const char *name =
+		    l < cfg->nlibraries ? cfg->libraries[l].name : "(unclaimed inputs)";
+		fprintf(
+		    stderr,
+		    "flexos-link: note: %zu gate%s into library '%s' (%s%s) %s no prototype (no "
+		    "DWARF, no 'headers:'): each carries the argument registers and %d bytes of "
+		    "stack arguments, and a call that passes more would arrive wrong; add "
+		    "'headers: [...]' to library '%s' in %s or build it with -g (--explain lists "
+		    "them)\n",
+		    n, n == 1 ? "" : "s", name, first, n > 1 ? ", ..." : "",
+		    n == 1 ? "has" : "have", FLX_PROTO_STACK_WINDOW, name, cfg->path);
 	}
 }
 
@@ -1324,7 +1453,8 @@ int flx_find_protos(struct flp_plan *plan)
 		if (plan->cfg->libraries[l].headers.count && from_headers(plan, l))
 			err = -1;
 	for (size_t g = 0; g < plan->ngates; g++)
-		if (!plan->gates[g].direct && check_carry(plan, &plan->gates[g]))
+		if (!plan->gates[g].direct &&
+		    (check_carry(plan, &plan->gates[g]) || check_handles(plan, &plan->gates[g])))
 			err = -1;
 	note_assumed(plan);
 	return err;

@@ -32,6 +32,7 @@ struct flx_proto_arg {
 	bool pointer;          /* a data pointer (issue: lending pointer arguments) */
 	uint32_t pointee_size; /* sizeof *arg when known and complete, else 0 */
 	bool va_list;          /* a va_list: cannot cross an isolating gate */
+	bool file;             /* a FILE *: a handle that means something to one C library only */
 	/*
 	 * Where the caller put it: on the stack at stack_offset bytes above
 	 * the return address's slot (8(%rsp) at entry is offset 0), or in
@@ -72,6 +73,8 @@ struct flx_proto {
 	uint8_t int_regs;  /* integer argument registers used, the sret pointer's %rdi included */
 	uint8_t sse_regs;  /* vector argument registers used by named arguments */
 	char *note;        /* why a source was passed over, for --explain, or NULL */
+	bool ret_file;     /* the result is a FILE * */
+	char *where;       /* "file:line:col" of the declaration the DWARF names, or NULL */
 };
 
 /*
@@ -132,7 +135,9 @@ struct flp_plan;
 /*
  * Fills the prototype of every gate of the plan that is not a direct call,
  * from the sources in the order proto.c gives, and refuses what a gate
- * cannot carry (a va_list across private stacks). Direct gates keep a
+ * cannot carry (a va_list across private stacks; a FILE * between
+ * compartments that do not share one C library: processes, or a 'libc:
+ * newlib' compartment and any other). Direct gates keep a
  * zeroed prototype. A zeroed prototype (FLX_PROTO_ASSUMED, as in plans
  * built by hand) means the same as an assumed one: carry everything, with
  * FLX_PROTO_STACK_WINDOW bytes of stack. Returns 0, or -1 after printing
