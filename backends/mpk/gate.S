@@ -921,6 +921,85 @@ flexos__mpk_switch_checked:
 	.cfi_endproc
 	.size	flexos__mpk_thread_switch, .-flexos__mpk_thread_switch
 
+/*
+ * void flexos__mpk_sigreturn(void): the restorer of every handler the
+ * image registers (signal.c), entered by the handler's ret with %rsp at
+ * the kernel's ucontext. rt_sigreturn restores PKRU from the frame's
+ * XSAVE area, and the filter lets it come from the syscall below only,
+ * so this is where a frame is checked:
+ *   1. PKRU = key 0 and the gate key read-only (the gate page), from the
+ *      read-only page, checked after the WRPKRU;
+ *   2. this thread's gate page (validated as the gate does) names the
+ *      compartment that was running;
+ *   3. the XSAVE area is one the kernel restores in full (both magic
+ *      words, the size of the kernel's frames, PKRU among the features
+ *      and present in XSTATE_BV: otherwise the kernel would load PKRU's
+ *      init value, 0, every key open), and its PKRU is that
+ *      compartment's, or key 0 only (a signal that interrupted a handler)
+ *      in images without newlib compartments.
+ * Anything else ends in the report (MPK_REPORT_SIGRETURN, %r13 what
+ * failed, %r14 the compartment). Only registers and the frame are used:
+ * rt_sigreturn restores them all.
+ */
+	.globl	flexos__mpk_sigreturn
+	.hidden	flexos__mpk_sigreturn
+	.type	flexos__mpk_sigreturn, @function
+flexos__mpk_sigreturn:
+	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_sigreturn_checked
+	.hidden	flexos__mpk_sigreturn_checked
+flexos__mpk_sigreturn_checked:
+	cmpl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
+	jne	.Lviolation
+	movl	%eax, %ebx
+	movq	$-1, %r14
+	movl	$1, %r13d			/* 1: no gate page */
+	LOAD_GP	%r11, %rcx, .Lsig_bad
+	movq	MPK_G_CUR(%r11), %r14
+	andl	$(MPK_SLOTS - 1), %r14d
+	movl	$2, %r13d			/* 2: no XSAVE area */
+	movq	MPK_UC_FPREGS(%rsp), %r8
+	testq	%r8, %r8
+	jz	.Lsig_bad
+	movl	$3, %r13d			/* 3: not restored in full */
+	cmpl	$MPK_XSTATE_MAGIC1, MPK_FX_SW(%r8)
+	jne	.Lsig_bad
+	movl	MPK_FX_SW_SIZE(%r8), %ecx
+	cmpl	flexos__mpk_ro+MPK_RO_XSAVE_SIZE(%rip), %ecx
+	jne	.Lsig_bad
+	cmpl	MPK_FX_SW_EXT_SIZE(%r8), %ecx
+	ja	.Lsig_bad
+	cmpl	$MPK_XSTATE_MAGIC2, (%r8,%rcx)
+	jne	.Lsig_bad
+	btq	$MPK_XFEATURE_PKRU, MPK_FX_SW_FEATURES(%r8)
+	jnc	.Lsig_bad
+	btq	$MPK_XFEATURE_PKRU, MPK_XSTATE_BV(%r8)
+	jnc	.Lsig_bad
+	movl	$4, %r13d			/* 4: another PKRU */
+	movl	flexos__mpk_ro+MPK_RO_PKRU_OFF(%rip), %ecx
+	movl	(%r8,%rcx), %eax
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	cmpl	(%rdx,%r14,4), %eax
+	je	.Lsig_ok
+	cmpl	$0, flexos__mpk_ro+MPK_RO_KEY0_OK(%rip)
+	je	.Lsig_bad
+	cmpl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+	jne	.Lsig_bad
+.Lsig_ok:
+	movl	$SYS_rt_sigreturn, %eax
+	syscall
+	.globl	flexos__mpk_sigreturn_syscall
+	.hidden	flexos__mpk_sigreturn_syscall
+flexos__mpk_sigreturn_syscall:
+	ud2
+.Lsig_bad:
+	movl	$MPK_REPORT_SIGRETURN, %r12d
+	jmp	.Lreport
+	.size	flexos__mpk_sigreturn, .-flexos__mpk_sigreturn
+
 /* uint32_t flexos__mpk_rdpkru(void) */
 	.globl	flexos__mpk_rdpkru
 	.hidden	flexos__mpk_rdpkru
