@@ -364,6 +364,7 @@ int flexos__mpk_fault_init(const struct flexos_runtime *rt)
 		return -errno;
 	/* The restorer glibc gave the kernel: the report's copy of the frame returns there. */
 	flexos__mpk_ro.ro.restorer = (uintptr_t)sa.sa_restorer;
-	flexos__mpk_sigreturn_init(&flexos__mpk_ro.ro);
+	if ((err = flexos__mpk_sigreturn_init(&flexos__mpk_ro.ro)))
+		return err;
 	return mprotect(&flexos__mpk_ro, sizeof(flexos__mpk_ro), PROT_READ) ? -errno : 0;
 }

@@ -927,6 +927,12 @@ flexos__mpk_switch_checked:
  * the kernel's ucontext. rt_sigreturn restores PKRU from the frame's
  * XSAVE area, and the filter lets it come from the syscall below only,
  * so this is where a frame is checked:
+ *   0. every signal blocked (the frame's mask comes back with it); the
+ *      nonce into %rdi, from a page whose key only this code opens (a
+ *      WRPKRU checked as the others): the filter also wants it in the
+ *      first argument, so a jump straight to the syscall, skipping the
+ *      checks, is killed; with signals blocked no frame can catch it in
+ *      %rdi, and every later step keeps it there or reports;
  *   1. PKRU = key 0 and the gate key read-only (the gate page), from the
  *      read-only page, checked after the WRPKRU;
  *   2. this thread's gate page (validated as the gate does) names the
@@ -945,7 +951,28 @@ flexos__mpk_switch_checked:
 	.hidden	flexos__mpk_sigreturn
 	.type	flexos__mpk_sigreturn, @function
 flexos__mpk_sigreturn:
-	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
+	movl	$SYS_rt_sigprocmask, %eax	/* no signal while the nonce is in %rdi */
+	movl	$2, %edi			/* SIG_SETMASK */
+	leaq	.Lall_signals(%rip), %rsi
+	xorl	%edx, %edx
+	movl	$8, %r10d
+	syscall
+	xorl	%edi, %edi
+	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi
+	testq	%rsi, %rsi
+	jz	1f
+	movl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_sigreturn_nonce_checked
+	.hidden	flexos__mpk_sigreturn_nonce_checked
+flexos__mpk_sigreturn_nonce_checked:
+	cmpl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %eax
+	jne	.Lviolation
+	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi
+	movq	(%rsi), %rdi			/* kept to the syscall: the filter's token */
+1:	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU
@@ -990,15 +1017,25 @@ flexos__mpk_sigreturn_checked:
 	jne	.Lsig_bad
 .Lsig_ok:
 	movl	$SYS_rt_sigreturn, %eax
+	.globl	flexos__mpk_sigreturn_insn
+	.hidden	flexos__mpk_sigreturn_insn
+flexos__mpk_sigreturn_insn:
 	syscall
 	.globl	flexos__mpk_sigreturn_syscall
 	.hidden	flexos__mpk_sigreturn_syscall
 flexos__mpk_sigreturn_syscall:
 	ud2
 .Lsig_bad:
+	xorl	%edi, %edi
 	movl	$MPK_REPORT_SIGRETURN, %r12d
 	jmp	.Lreport
 	.size	flexos__mpk_sigreturn, .-flexos__mpk_sigreturn
+
+	.section .rodata
+	.balign	8
+.Lall_signals:
+	.quad	-1
+	.text
 
 /* uint32_t flexos__mpk_rdpkru(void) */
 	.globl	flexos__mpk_rdpkru

@@ -92,6 +92,8 @@
 #define MPK_RO_PKRU_OFF    56 /* uint32: PKRU's offset in the XSAVE area */
 #define MPK_RO_XSAVE_SIZE  60 /* uint32: the XSAVE area's size in the kernel's frames */
 #define MPK_RO_KEY0_OK     64 /* uint32: a frame may return to key 0 only (no newlib compartments) */
+#define MPK_RO_NONCE_PKRU  68 /* uint32: its PKRU with the nonce's page readable */
+#define MPK_RO_NONCE       72 /* the nonce's page (0: no key was left for it) */
 
 /* The kernel's signal frame (asm/sigcontext.h): where the trampoline looks. */
 #define MPK_UC_FPREGS       224        /* ucontext: uc_mcontext.fpregs */
@@ -237,6 +239,8 @@ struct mpk_ro {
 	uint32_t pkru_off;
 	uint32_t xsave_size;
 	uint32_t key0_ok;
+	uint32_t nonce_pkru;
+	const uint64_t *nonce;
 };
 
 _Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");
@@ -250,6 +254,8 @@ _Static_assert(offsetof(struct mpk_ro, sigret_pkru) == MPK_RO_SIGRET_PKRU, "gate
 _Static_assert(offsetof(struct mpk_ro, pkru_off) == MPK_RO_PKRU_OFF, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, xsave_size) == MPK_RO_XSAVE_SIZE, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, key0_ok) == MPK_RO_KEY0_OK, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, nonce_pkru) == MPK_RO_NONCE_PKRU, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, nonce) == MPK_RO_NONCE, "gate.S layout");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == MPK_UC_FPREGS, "gate.S: the frame");
 _Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");
@@ -315,6 +321,12 @@ struct mpk_thread *flexos__mpk_self(void);
  * the TLS state was), allocated before the PKRU table is made.
  */
 extern int flexos__mpk_gate_key __attribute__((visibility("hidden")));
+
+/*
+ * The key of the page holding the sigreturn nonce (signal.c), which no
+ * PKRU but flexos__mpk_sigreturn's opens; 0 if none was left.
+ */
+extern int flexos__mpk_nonce_key __attribute__((visibility("hidden")));
 
 /*
  * gate.S's OPEN_GATE, for a thread without a gate page, with the gate
@@ -436,7 +448,7 @@ extern const char flexos__mpk_sigreturn_syscall[];
  * filter is loaded before libseccomp's, which denies seccomp(); both apply.
  */
 int flexos__mpk_sigreturn_filter(void);
-void flexos__mpk_sigreturn_init(struct mpk_ro *ro);
+int flexos__mpk_sigreturn_init(struct mpk_ro *ro);
 
 /* mpk.c: the stacks made so far, as ranges (at most max); returns how many. */
 struct flexos__range;

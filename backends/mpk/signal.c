@@ -16,7 +16,9 @@
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -140,9 +142,10 @@ sighandler_t __wrap_signal(int sig, sighandler_t fn)
 	return old.sa_handler;
 }
 
-void flexos__mpk_sigreturn_init(struct mpk_ro *ro)
+int flexos__mpk_sigreturn_init(struct mpk_ro *ro)
 {
 	unsigned eax, ebx, ecx, edx;
+	uint64_t *nonce;
 
 	ro->sigret_pkru = MPK_PKRU_KEY0_ONLY;
 	if (ro->gate_key)
@@ -154,24 +157,44 @@ void flexos__mpk_sigreturn_init(struct mpk_ro *ro)
 		ro->xsave_size = ebx;
 	/* A newlib compartment's PKRU denies key 0: key 0 only would widen it. */
 	ro->key0_ok = flexos__mpk_shared_key == 0;
+	if (!flexos__mpk_nonce_key)
+		return 0;
+	nonce = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (nonce == MAP_FAILED)
+		return -errno;
+	if (getrandom(nonce, sizeof(*nonce), 0) != sizeof(*nonce))
+		return errno ? -errno : -EIO;
+	if (pkey_mprotect(nonce, 4096, PROT_READ, flexos__mpk_nonce_key))
+		return -errno;
+	ro->nonce = nonce;
+	ro->nonce_pkru = ro->sigret_pkru & ~(1u << (2 * flexos__mpk_nonce_key));
+	return 0;
 }
 
 int flexos__mpk_sigreturn_filter(void)
 {
 	uintptr_t ip = (uintptr_t)flexos__mpk_sigreturn_syscall;
+	/* Start-up: every key is still open. */
+	const uint64_t nonce = flexos__mpk_ro.ro.nonce ? *flexos__mpk_ro.ro.nonce : 0;
+	const uint32_t arg0 = offsetof(struct seccomp_data, args[0]);
 	struct sock_filter code[] = {
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 	    /* x32 numbers (the x32 rt_sigreturn): the other filter kills them too. */
-	    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 5, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigreturn, 0, 5),
+	    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 9, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigreturn, 0, 9),
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, 2),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, 6),
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 		     offsetof(struct seccomp_data, instruction_pointer) + 4),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip >> 32), 1, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip >> 32), 0, 4),
+	    /* The trampoline's %rdi (rt_sigreturn takes no argument): the nonce. */
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nonce, 0, 2),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0 + 4),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(nonce >> 32), 1, 0),
 	    /*
 	     * Killed, not trapped: the SIGSYS report's own return would be
 	     * the next rt_sigreturn, and a handler the attacker registered
@@ -181,8 +204,11 @@ int flexos__mpk_sigreturn_filter(void)
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+	int err = 0;
 
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog))
-		return -errno;
-	return 0;
+		err = -errno;
+	/* This stack is key 0: leave no copy of the nonce on it. */
+	explicit_bzero(code, sizeof(code));
+	return err;
 }

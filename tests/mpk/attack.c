@@ -36,7 +36,8 @@
  *                        (signal) run and return, through the checked restorer
  *   attack --sigreturn HOW  app copies a frame the kernel wrote, changes it
  *                        (HOW: direct: PKRU 0, its own rt_sigreturn; tramp:
- *                        PKRU 0 through the runtime's restorer; tramp-bv:
+ *                        PKRU 0 through the runtime's restorer; syscall:
+ *                        PKRU 0, a jump to the restorer's syscall; tramp-bv:
  *                        its own PKRU but marked absent (init: 0); own: the
  *                        control, its own PKRU, which must resume) and returns
  *                        with it
@@ -819,6 +820,7 @@ static int violation_call(void)
 /* ---- signal frames (limit 9) ---------------------------------------------- */
 
 extern void flexos__mpk_sigreturn(void);
+extern char flexos__mpk_sigreturn_insn[];
 extern uint32_t flexos__mpk_rdpkru(void);
 
 /* Handlers run with key 0 only: what they touch is shared. */
@@ -906,7 +908,7 @@ static int sigreturn_attack(const char *how)
 	gregs[15 /* REG_RSP */] = (greg_t)(uintptr_t)(resume_stack + sizeof(resume_stack) - 8);
 	uint32_t *pkru = (uint32_t *)(void *)(frame_copy + COPY_FP + ebx);
 	printf("sigreturn %s: the frame's PKRU was %#x (app's)\n", how, *pkru);
-	if (!strcmp(how, "direct") || !strcmp(how, "tramp"))
+	if (!strcmp(how, "direct") || !strcmp(how, "tramp") || !strcmp(how, "syscall"))
 		*pkru = 0;
 	else if (!strcmp(how, "tramp-bv"))
 		frame_copy[COPY_FP + 512 + 1] &= (unsigned char)~(1u << (9 - 8));
@@ -920,6 +922,14 @@ static int sigreturn_attack(const char *how)
 				 "ud2"
 				 :
 				 : "r"(uc)
+				 : "memory");
+	else if (!strcmp(how, "syscall"))
+		__asm__ volatile("movq %0, %%rsp\n\t"
+				 "movl $15, %%eax\n\t"
+				 "xorl %%edi, %%edi\n\t"
+				 "jmp *%1"
+				 :
+				 : "r"(uc), "r"(flexos__mpk_sigreturn_insn)
 				 : "memory");
 	else
 		__asm__ volatile("movq %0, %%rsp\n\t"
@@ -1070,7 +1080,7 @@ int main(int argc, char **argv)
 			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
 			"open|reopen|shared-open|newlib-open|carry-open|switch | "
 			"--segv-call entry|c CODE | --violation-call | --signal | "
-			"--sigreturn direct|tramp|tramp-bv|own | "
+			"--sigreturn direct|tramp|syscall|tramp-bv|own | "
 			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 			"--backtrace [fault] | "
