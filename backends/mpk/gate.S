@@ -1,6 +1,7 @@
 /*
  * The intel-mpk gate: the only code of the image that writes PKRU (with
- * the report path, flexos__mpk_thread_switch and flexos__mpk_start_main below).
+ * the report path, flexos__mpk_thread_switch, flexos__mpk_start_main and
+ * the signal restorer flexos__mpk_sigreturn below).
  *
  * Entry (from a stub of flexos-link, contract in <flexos/backend.h>):
  * %r11 = callee, %r10 = callee's compartment id (and, above bit 7, what
