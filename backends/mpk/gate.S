@@ -928,12 +928,13 @@ flexos__mpk_switch_checked:
  * the kernel's ucontext. rt_sigreturn restores PKRU from the frame's
  * XSAVE area, and the filter lets it come from the syscall below only,
  * so this is where a frame is checked:
- *   0. every signal blocked (the frame's mask comes back with it); the
- *      nonce into %rdi, from a page whose key only this code opens (a
- *      WRPKRU checked as the others): the filter also wants it in the
- *      first argument, so a jump straight to the syscall, skipping the
- *      checks, is killed; with signals blocked no frame can catch it in
- *      %rdi, and every later step keeps it there or reports;
+ *   0. the nonce into %rdi, from a page whose key only this code opens
+ *      (a WRPKRU checked as the others), with every signal blocked
+ *      after that WRPKRU (the frame's mask comes back with
+ *      rt_sigreturn): the filter also wants it in the first argument, so
+ *      a jump straight to the syscall, skipping the checks, is killed; no
+ *      signal frame can catch it in %rdi, and every later step keeps it
+ *      there or reports;
  *   1. PKRU = key 0 and the gate key read-only (the gate page), from the
  *      read-only page, checked after the WRPKRU;
  *   2. this thread's gate page (validated as the gate does) names the
@@ -948,20 +949,23 @@ flexos__mpk_switch_checked:
  * failed, %r14 the compartment). Only registers and the frame are used:
  * rt_sigreturn restores them all.
  */
-	.globl	flexos__mpk_sigreturn
-	.hidden	flexos__mpk_sigreturn
-	.type	flexos__mpk_sigreturn, @function
-flexos__mpk_sigreturn:
-	movl	$SYS_rt_sigprocmask, %eax	/* no signal while the nonce is in %rdi */
+/* rt_sigprocmask(SIG_SETMASK, all): clobbers rax, rcx, rdx, rsi, rdi, r10, r11. */
+.macro BLOCK_SIGNALS
+	movl	$SYS_rt_sigprocmask, %eax
 	movl	$2, %edi			/* SIG_SETMASK */
 	leaq	.Lall_signals(%rip), %rsi
 	xorl	%edx, %edx
 	movl	$8, %r10d
 	syscall
-	xorl	%edi, %edi
+.endm
+
+	.globl	flexos__mpk_sigreturn
+	.hidden	flexos__mpk_sigreturn
+	.type	flexos__mpk_sigreturn, @function
+flexos__mpk_sigreturn:
 	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi
 	testq	%rsi, %rsi
-	jz	1f
+	jz	2f
 	movl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
@@ -971,8 +975,17 @@ flexos__mpk_sigreturn:
 flexos__mpk_sigreturn_nonce_checked:
 	cmpl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %eax
 	jne	.Lviolation
+	/*
+	 * Between this WRPKRU and the load (the only way to a PKRU that reads
+	 * the nonce): no signal, so that no frame, which a compartment can
+	 * read, ever holds the nonce in %rdi.
+	 */
+	BLOCK_SIGNALS
 	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi
 	movq	(%rsi), %rdi			/* kept to the syscall: the filter's token */
+	jmp	1f
+2:	BLOCK_SIGNALS
+	xorl	%edi, %edi
 1:	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
