@@ -40,7 +40,8 @@
  *                        PKRU 0, a jump to the restorer's syscall; tramp-bv:
  *                        its own PKRU but marked absent (init: 0); own: the
  *                        control, its own PKRU, which must resume) and returns
- *                        with it
+ *                        with it; nonce-wrpkru: app jumps to the WRPKRU
+ *                        that opens the restorer's nonce, with PKRU 0
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
  *                        private-stack one, the shared-stack one, the one of
  *                        images with newlib compartments, or the private one's
@@ -820,7 +821,7 @@ static int violation_call(void)
 /* ---- signal frames (limit 9) ---------------------------------------------- */
 
 extern void flexos__mpk_sigreturn(void);
-extern char flexos__mpk_sigreturn_insn[];
+extern char flexos__mpk_sigreturn_insn[], flexos__mpk_sigreturn_nonce_checked[];
 extern uint32_t flexos__mpk_rdpkru(void);
 
 /* Handlers run with key 0 only: what they touch is shared. */
@@ -894,6 +895,18 @@ static int sigreturn_attack(const char *how)
 	unsigned eax, ebx, ecx, edx;
 
 	sigreturn_lib1_data = where(1, KIND_DATA);
+	if (!strcmp(how, "nonce-wrpkru")) {
+		/* The WRPKRU that opens the nonce, with PKRU 0. */
+		printf("sigreturn nonce-wrpkru: app jumps to the nonce's WRPKRU with PKRU 0\n");
+		fflush(stdout);
+		__asm__ volatile("xorl %%eax, %%eax\n\t"
+				 "xorl %%ecx, %%ecx\n\t"
+				 "xorl %%edx, %%edx\n\t"
+				 "jmp *%0"
+				 :
+				 : "r"((uintptr_t)flexos__mpk_sigreturn_nonce_checked - 3)
+				 : "rax", "rcx", "rdx", "memory");
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = capture;
 	sa.sa_flags = SA_SIGINFO;
@@ -922,7 +935,7 @@ static int sigreturn_attack(const char *how)
 				 "ud2"
 				 :
 				 : "r"(uc)
-				 : "memory");
+				 : "rax", "rcx", "r11", "memory");
 	else if (!strcmp(how, "syscall"))
 		__asm__ volatile("movq %0, %%rsp\n\t"
 				 "movl $15, %%eax\n\t"
@@ -930,7 +943,7 @@ static int sigreturn_attack(const char *how)
 				 "jmp *%1"
 				 :
 				 : "r"(uc), "r"(flexos__mpk_sigreturn_insn)
-				 : "memory");
+				 : "rax", "rdi", "memory");
 	else
 		__asm__ volatile("movq %0, %%rsp\n\t"
 				 "jmp *%1"
@@ -1080,7 +1093,7 @@ int main(int argc, char **argv)
 			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
 			"open|reopen|shared-open|newlib-open|carry-open|switch | "
 			"--segv-call entry|c CODE | --violation-call | --signal | "
-			"--sigreturn direct|tramp|syscall|tramp-bv|own | "
+			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru | "
 			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 			"--backtrace [fault] | "

@@ -76,6 +76,7 @@ $b/tests/mpk/attack --sigreturn own
 --expect-status=159 $b/tests/mpk/attack --sigreturn syscall
 --expect-status=134 $b/tests/mpk/attack --sigreturn tramp-bv
 --expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn syscall
+--expect-status=134 $b/tests/mpk/attack --sigreturn nonce-wrpkru
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -221,6 +222,7 @@ no_vm 59 "resumed" "sigreturn with PKRU 0 through the restorer: never resumes"
 no_vm 60 "resumed" "sigreturn: a jump to the restorer's syscall without the nonce: killed"
 check_vm 61 "would not be restored in full" "sigreturn with PKRU absent from XSTATE_BV: reported"
 check_vm 62 "lib1's data reads 7: FAIL" "sigreturn control: without the filter the forged frame gets every key"
+check_vm 63 "something jumped into the middle of a gate" "sigreturn: the nonce's WRPKRU with a forged PKRU stopped"
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).
