@@ -96,15 +96,15 @@
 #define MPK_RO_NONCE       72 /* the nonce's page (0: no key was left for it) */
 
 /* The kernel's signal frame (asm/sigcontext.h): where the trampoline looks. */
-#define MPK_UC_FPREGS       224        /* ucontext: uc_mcontext.fpregs */
-#define MPK_FX_SW           464        /* XSAVE area: struct _fpx_sw_bytes */
-#define MPK_FX_SW_EXT_SIZE  (MPK_FX_SW + 4)
-#define MPK_FX_SW_FEATURES  (MPK_FX_SW + 8)
-#define MPK_FX_SW_SIZE      (MPK_FX_SW + 16)
-#define MPK_XSTATE_BV       512        /* XSAVE header: the components present */
-#define MPK_XSTATE_MAGIC1   0x46505853 /* FP_XSTATE_MAGIC1 */
-#define MPK_XSTATE_MAGIC2   0x46505845 /* FP_XSTATE_MAGIC2 */
-#define MPK_XFEATURE_PKRU   9
+#define MPK_UC_FPREGS      224 /* ucontext: uc_mcontext.fpregs */
+#define MPK_FX_SW          464 /* XSAVE area: struct _fpx_sw_bytes */
+#define MPK_FX_SW_EXT_SIZE (MPK_FX_SW + 4)
+#define MPK_FX_SW_FEATURES (MPK_FX_SW + 8)
+#define MPK_FX_SW_SIZE     (MPK_FX_SW + 16)
+#define MPK_XSTATE_BV      512        /* XSAVE header: the components present */
+#define MPK_XSTATE_MAGIC1  0x46505853 /* FP_XSTATE_MAGIC1 */
+#define MPK_XSTATE_MAGIC2  0x46505845 /* FP_XSTATE_MAGIC2 */
+#define MPK_XFEATURE_PKRU  9
 
 /*
  * The PKRU table's page (read-only, readable by every compartment) also

@@ -4,8 +4,9 @@
  * frame would restore, and a filter denies rt_sigreturn from anywhere
  * else (docs/threat-model.md, limit 9).
  *
- * Images linked by flexos-link for intel-mpk wrap sigaction and signal
- * (-Wl,--wrap): glibc's would register its own restorer, __restore_rt.
+ * Images linked by flexos-link for intel-mpk wrap sigaction, signal,
+ * bsd_signal and (__)sysv_signal (-Wl,--wrap): glibc's would register its own
+ * restorer, __restore_rt. sigset is not wrapped.
  */
 #define _GNU_SOURCE
 #include <cpuid.h>
@@ -140,6 +141,37 @@ sighandler_t __wrap_signal(int sig, sighandler_t fn)
 	if (__wrap_sigaction(sig, &act, &old))
 		return SIG_ERR;
 	return old.sa_handler;
+}
+
+/* Its other name. */
+sighandler_t __wrap_bsd_signal(int sig, sighandler_t fn);
+sighandler_t __wrap_bsd_signal(int sig, sighandler_t fn)
+{
+	return __wrap_signal(sig, fn);
+}
+
+/*
+ * System V semantics: the handler runs once, unmasked (also what signal()
+ * is under strict ISO C: glibc's header redirects it to __sysv_signal).
+ */
+sighandler_t __wrap_sysv_signal(int sig, sighandler_t fn);
+sighandler_t __wrap_sysv_signal(int sig, sighandler_t fn)
+{
+	struct sigaction act, old;
+
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = fn;
+	act.sa_flags = SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&act.sa_mask);
+	if (__wrap_sigaction(sig, &act, &old))
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+sighandler_t __wrap___sysv_signal(int sig, sighandler_t fn);
+sighandler_t __wrap___sysv_signal(int sig, sighandler_t fn)
+{
+	return __wrap_sysv_signal(sig, fn);
 }
 
 int flexos__mpk_sigreturn_init(struct mpk_ro *ro)

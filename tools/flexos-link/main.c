@@ -217,7 +217,8 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 		args[n++] = "-Wl,-z,relro";
 		args[n++] = "-Wl,-z,now";
 		/* Handlers return through the backend's checked restorer (limit 9). */
-		args[n++] = "-Wl,--wrap=sigaction,--wrap=signal";
+		args[n++] = "-Wl,--wrap=sigaction,--wrap=signal,--wrap=bsd_signal,--wrap=sysv_signal,"
+			    "--wrap=__sysv_signal";
 	}
 	if (!plan->backend_archive) {
 		args[n++] = libdir_arg;
