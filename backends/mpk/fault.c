@@ -218,6 +218,16 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 			      "overwrote the thread's pointer to it, or returned through a gate "
 			      "it was not called by",
 			      (unsigned long)a, MPK_G_MAX_DEPTH, (unsigned long)b);
+	if (kind == MPK_REPORT_SIGRETURN) {
+		static const char *const why[] = {
+		    "?", "this thread has no gate page", "the frame has no XSAVE area",
+		    "its XSAVE area would not be restored in full (the kernel would load PKRU 0)",
+		    "its XSAVE area holds another PKRU"};
+		flexos__abort("signal return: a frame that would not restore the PKRU of "
+			      "compartment %ld, the one this thread was running: %s; a "
+			      "compartment forged a signal frame",
+			      (long)b, why[a < 5 ? a : 0]);
+	}
 	if (kind == MPK_REPORT_ENTRY)
 		flexos__abort("gate: compartment %lu was asked for entry %lu, which is not one of "
 			      "its entries in the image's table (%u entries); a compartment forged "
@@ -322,6 +332,9 @@ int flexos__mpk_gate_pages_init(void)
 	return 0;
 }
 
+/* glibc's sigaction under its other name, which images do not wrap. */
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
 int flexos__mpk_fault_init(const struct flexos_runtime *rt)
 {
 	struct sigaction sa;
@@ -342,9 +355,16 @@ int flexos__mpk_fault_init(const struct flexos_runtime *rt)
 	sa.sa_sigaction = flexos__mpk_segv_entry;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSEGV, &sa, NULL) || sigaction(SIGSEGV, NULL, &sa))
+	/*
+	 * glibc's own sigaction (images wrap the name): the handler never
+	 * returns, and the report's copy of the frame needs glibc's restorer,
+	 * which the unwinder recognizes.
+	 */
+	if (__sigaction(SIGSEGV, &sa, NULL) || __sigaction(SIGSEGV, NULL, &sa))
 		return -errno;
 	/* The restorer glibc gave the kernel: the report's copy of the frame returns there. */
 	flexos__mpk_ro.ro.restorer = (uintptr_t)sa.sa_restorer;
+	if ((err = flexos__mpk_sigreturn_init(&flexos__mpk_ro.ro)))
+		return err;
 	return mprotect(&flexos__mpk_ro, sizeof(flexos__mpk_ro), PROT_READ) ? -errno : 0;
 }

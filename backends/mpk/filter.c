@@ -450,8 +450,13 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	sa.sa_sigaction = on_sigsys;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSYS, &sa, NULL))
-		return -errno;
+	if ((err = flexos__mpk_sigaction(SIGSYS, &sa, NULL)))
+		return err;
+	/* First: the second filter denies seccomp(). */
+	if ((err = flexos__mpk_sigreturn_filter())) {
+		flexos__say("cannot install the rt_sigreturn filter: %s", strerror(-err));
+		return err;
+	}
 	if ((err = build_filter(blocks, nb))) {
 		flexos__say("cannot install the system-call filter: %s", strerror(-err));
 		return err;

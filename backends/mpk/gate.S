@@ -1,6 +1,7 @@
 /*
  * The intel-mpk gate: the only code of the image that writes PKRU (with
- * the report path, flexos__mpk_thread_switch and flexos__mpk_start_main below).
+ * the report path, flexos__mpk_thread_switch, flexos__mpk_start_main and
+ * the signal restorer flexos__mpk_sigreturn below).
  *
  * Entry (from a stub of flexos-link, contract in <flexos/backend.h>):
  * %r11 = callee, %r10 = callee's compartment id (and, above bit 7, what
@@ -920,6 +921,135 @@ flexos__mpk_switch_checked:
 	ret
 	.cfi_endproc
 	.size	flexos__mpk_thread_switch, .-flexos__mpk_thread_switch
+
+/*
+ * void flexos__mpk_sigreturn(void): the restorer of every handler the
+ * image registers (signal.c), entered by the handler's ret with %rsp at
+ * the kernel's ucontext. rt_sigreturn restores PKRU from the frame's
+ * XSAVE area, and the filter lets it come from the syscall below only,
+ * so this is where a frame is checked:
+ *   0. the nonce into %rdi, from a page whose key only this code opens
+ *      (a WRPKRU checked as the others), with every signal blocked
+ *      after that WRPKRU (the frame's mask comes back with
+ *      rt_sigreturn): the filter also wants it in the first argument, so
+ *      a jump straight to the syscall, skipping the checks, is killed; no
+ *      signal frame can catch it in %rdi, and every later step keeps it
+ *      there or reports;
+ *   1. PKRU = key 0 and the gate key read-only (the gate page), from the
+ *      read-only page, checked after the WRPKRU;
+ *   2. this thread's gate page (validated as the gate does) names the
+ *      compartment that was running;
+ *   3. the XSAVE area is one the kernel restores in full (both magic
+ *      words, the size of the kernel's frames, PKRU among the features
+ *      and present in XSTATE_BV: otherwise the kernel would load PKRU's
+ *      init value, 0, every key open), and its PKRU is that
+ *      compartment's, or key 0 only (a signal that interrupted a handler)
+ *      in images without newlib compartments.
+ * Anything else ends in the report (MPK_REPORT_SIGRETURN, %r13 what
+ * failed, %r14 the compartment). Only registers and the frame are used:
+ * rt_sigreturn restores them all.
+ */
+/* rt_sigprocmask(SIG_SETMASK, all): clobbers rax, rcx, rdx, rsi, rdi, r10, r11. */
+.macro BLOCK_SIGNALS
+	movl	$SYS_rt_sigprocmask, %eax
+	movl	$2, %edi			/* SIG_SETMASK */
+	leaq	.Lall_signals(%rip), %rsi
+	xorl	%edx, %edx
+	movl	$8, %r10d
+	syscall
+.endm
+
+	.globl	flexos__mpk_sigreturn
+	.hidden	flexos__mpk_sigreturn
+	.type	flexos__mpk_sigreturn, @function
+flexos__mpk_sigreturn:
+	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi
+	testq	%rsi, %rsi
+	jz	2f
+	movl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_sigreturn_nonce_checked
+	.hidden	flexos__mpk_sigreturn_nonce_checked
+flexos__mpk_sigreturn_nonce_checked:
+	cmpl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %eax
+	jne	.Lviolation
+	/*
+	 * Between this WRPKRU and the load (the only way to a PKRU that reads
+	 * the nonce): no signal, so that no frame, which a compartment can
+	 * read, ever holds the nonce in %rdi.
+	 */
+	BLOCK_SIGNALS
+	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi
+	movq	(%rsi), %rdi			/* kept to the syscall: the filter's token */
+	jmp	1f
+2:	BLOCK_SIGNALS
+	xorl	%edi, %edi
+1:	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_sigreturn_checked
+	.hidden	flexos__mpk_sigreturn_checked
+flexos__mpk_sigreturn_checked:
+	cmpl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
+	jne	.Lviolation
+	movl	%eax, %ebx
+	movq	$-1, %r14
+	movl	$1, %r13d			/* 1: no gate page */
+	LOAD_GP	%r11, %rcx, .Lsig_bad
+	movq	MPK_G_CUR(%r11), %r14
+	andl	$(MPK_SLOTS - 1), %r14d
+	movl	$2, %r13d			/* 2: no XSAVE area */
+	movq	MPK_UC_FPREGS(%rsp), %r8
+	testq	%r8, %r8
+	jz	.Lsig_bad
+	movl	$3, %r13d			/* 3: not restored in full */
+	cmpl	$MPK_XSTATE_MAGIC1, MPK_FX_SW(%r8)
+	jne	.Lsig_bad
+	movl	MPK_FX_SW_SIZE(%r8), %ecx
+	cmpl	flexos__mpk_ro+MPK_RO_XSAVE_SIZE(%rip), %ecx
+	jne	.Lsig_bad
+	cmpl	MPK_FX_SW_EXT_SIZE(%r8), %ecx
+	ja	.Lsig_bad
+	cmpl	$MPK_XSTATE_MAGIC2, (%r8,%rcx)
+	jne	.Lsig_bad
+	btq	$MPK_XFEATURE_PKRU, MPK_FX_SW_FEATURES(%r8)
+	jnc	.Lsig_bad
+	btq	$MPK_XFEATURE_PKRU, MPK_XSTATE_BV(%r8)
+	jnc	.Lsig_bad
+	movl	$4, %r13d			/* 4: another PKRU */
+	movl	flexos__mpk_ro+MPK_RO_PKRU_OFF(%rip), %ecx
+	movl	(%r8,%rcx), %eax
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	cmpl	(%rdx,%r14,4), %eax
+	je	.Lsig_ok
+	cmpl	$0, flexos__mpk_ro+MPK_RO_KEY0_OK(%rip)
+	je	.Lsig_bad
+	cmpl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+	jne	.Lsig_bad
+.Lsig_ok:
+	movl	$SYS_rt_sigreturn, %eax
+	.globl	flexos__mpk_sigreturn_insn
+	.hidden	flexos__mpk_sigreturn_insn
+flexos__mpk_sigreturn_insn:
+	syscall
+	.globl	flexos__mpk_sigreturn_syscall
+	.hidden	flexos__mpk_sigreturn_syscall
+flexos__mpk_sigreturn_syscall:
+	ud2
+.Lsig_bad:
+	xorl	%edi, %edi
+	movl	$MPK_REPORT_SIGRETURN, %r12d
+	jmp	.Lreport
+	.size	flexos__mpk_sigreturn, .-flexos__mpk_sigreturn
+
+	.section .rodata
+	.balign	8
+.Lall_signals:
+	.quad	-1
+	.text
 
 /* uint32_t flexos__mpk_rdpkru(void) */
 	.globl	flexos__mpk_rdpkru

@@ -31,6 +31,7 @@ uint32_t flexos__mpk_pkru[1024] __attribute__((aligned(4096)));
 union mpk_ro_page flexos__mpk_ro __attribute__((aligned(4096)));
 int flexos__mpk_keys[MPK_SLOTS];
 int flexos__mpk_gate_key;
+int flexos__mpk_nonce_key;
 int flexos__mpk_shared_key;
 uint32_t flexos__mpk_ncomp;
 
@@ -432,6 +433,9 @@ static int mpk_init(const struct flexos_runtime *rt)
 	/* Before the PKRU table: every compartment's PKRU says what it may do with it. */
 	int gate_key = pkey_alloc(0, 0);
 	flexos__mpk_gate_key = gate_key > 0 ? gate_key : 0;
+	/* And the key of the sigreturn nonce (signal.c), which no compartment opens. */
+	int nonce_key = pkey_alloc(0, 0);
+	flexos__mpk_nonce_key = nonce_key > 0 ? nonce_key : 0;
 	for (uint32_t id = 0; id < MPK_PKRU_OPEN / 4; id++)
 		flexos__mpk_pkru[id] =
 		    id < img->ncompartments

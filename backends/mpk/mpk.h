@@ -67,6 +67,7 @@
 #define MPK_REPORT_VIOLATION  2 /* a WRPKRU wrote what the table does not say */
 #define MPK_REPORT_ENTRY      3 /* a gate asked for no entry of the compartment */
 #define MPK_REPORT_GATE_PAGE  4 /* this thread's gate page is not its own, or overflows */
+#define MPK_REPORT_SIGRETURN  5 /* a signal frame that would not restore its compartment's PKRU */
 #define MPK_REPORT_STACK_SIZE (256 * 1024)
 /* FLEXOS_EXIT_FAULT (<flexos/backend.h>), for gate.S. */
 #define MPK_EXIT_FAULT 123
@@ -86,6 +87,24 @@
 #define MPK_RO_GP_LO    32 /* the gate pages' region */
 #define MPK_RO_GP_HI    40
 #define MPK_RO_FSGSBASE 48 /* uint32: RDFSBASE works (AT_HWCAP2) */
+/* What flexos__mpk_sigreturn checks a signal frame with (gate.S). */
+#define MPK_RO_SIGRET_PKRU 52 /* uint32: its PKRU (key 0, the gate key read-only) */
+#define MPK_RO_PKRU_OFF    56 /* uint32: PKRU's offset in the XSAVE area */
+#define MPK_RO_XSAVE_SIZE  60 /* uint32: the XSAVE area's size in the kernel's frames */
+#define MPK_RO_KEY0_OK     64 /* uint32: a frame may return to key 0 only (no newlib compartments) */
+#define MPK_RO_NONCE_PKRU  68 /* uint32: its PKRU with the nonce's page readable */
+#define MPK_RO_NONCE       72 /* the nonce's page (0: no key was left for it) */
+
+/* The kernel's signal frame (asm/sigcontext.h): where the trampoline looks. */
+#define MPK_UC_FPREGS      224 /* ucontext: uc_mcontext.fpregs */
+#define MPK_FX_SW          464 /* XSAVE area: struct _fpx_sw_bytes */
+#define MPK_FX_SW_EXT_SIZE (MPK_FX_SW + 4)
+#define MPK_FX_SW_FEATURES (MPK_FX_SW + 8)
+#define MPK_FX_SW_SIZE     (MPK_FX_SW + 16)
+#define MPK_XSTATE_BV      512        /* XSAVE header: the components present */
+#define MPK_XSTATE_MAGIC1  0x46505853 /* FP_XSTATE_MAGIC1 */
+#define MPK_XSTATE_MAGIC2  0x46505845 /* FP_XSTATE_MAGIC2 */
+#define MPK_XFEATURE_PKRU  9
 
 /*
  * The PKRU table's page (read-only, readable by every compartment) also
@@ -216,6 +235,12 @@ struct mpk_ro {
 	uintptr_t restorer;
 	uintptr_t gp_lo, gp_hi;
 	uint32_t fsgsbase;
+	uint32_t sigret_pkru;
+	uint32_t pkru_off;
+	uint32_t xsave_size;
+	uint32_t key0_ok;
+	uint32_t nonce_pkru;
+	const uint64_t *nonce;
 };
 
 _Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");
@@ -225,6 +250,13 @@ _Static_assert(offsetof(struct mpk_ro, restorer) == MPK_RO_RESTORER, "gate.S lay
 _Static_assert(offsetof(struct mpk_ro, gp_lo) == MPK_RO_GP_LO, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, gp_hi) == MPK_RO_GP_HI, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, fsgsbase) == MPK_RO_FSGSBASE, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, sigret_pkru) == MPK_RO_SIGRET_PKRU, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, pkru_off) == MPK_RO_PKRU_OFF, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, xsave_size) == MPK_RO_XSAVE_SIZE, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, key0_ok) == MPK_RO_KEY0_OK, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, nonce_pkru) == MPK_RO_NONCE_PKRU, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, nonce) == MPK_RO_NONCE, "gate.S layout");
+_Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == MPK_UC_FPREGS, "gate.S: the frame");
 _Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");
 _Static_assert(sizeof(struct flexos_entry) == 24 && offsetof(struct flexos_entry, compartment) == 8,
@@ -289,6 +321,12 @@ struct mpk_thread *flexos__mpk_self(void);
  * the TLS state was), allocated before the PKRU table is made.
  */
 extern int flexos__mpk_gate_key __attribute__((visibility("hidden")));
+
+/*
+ * The key of the page holding the sigreturn nonce (signal.c), which no
+ * PKRU but flexos__mpk_sigreturn's opens; 0 if none was left.
+ */
+extern int flexos__mpk_nonce_key __attribute__((visibility("hidden")));
 
 /*
  * gate.S's OPEN_GATE, for a thread without a gate page, with the gate
@@ -384,6 +422,33 @@ int flexos__mpk_altstack(struct mpk_thread *t);
  * start-up is over; for good. Returns 0 or -errno (after saying why).
  */
 int flexos__mpk_filter_install(const struct flexos_runtime *rt);
+
+/*
+ * signal.c: how every handler with a function is registered: with
+ * SA_RESTORER pointing at gate.S's flexos__mpk_sigreturn (glibc's
+ * sigaction would put its own restorer there, whose rt_sigreturn the
+ * filter denies). Returns 0 or -errno.
+ */
+int flexos__mpk_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
+/*
+ * gate.S: the only restorer of the image. Checks the frame at %rsp
+ * (its XSAVE area restores PKRU) against the compartment this thread's
+ * gate page says was running, then rt_sigreturn; anything else ends in
+ * the report. flexos__mpk_sigreturn_syscall: the address right after its
+ * syscall instruction, the only one the filter lets rt_sigreturn come from.
+ */
+void flexos__mpk_sigreturn(void);
+extern const char flexos__mpk_sigreturn_syscall[];
+
+/*
+ * signal.c: the filter that allows rt_sigreturn only from
+ * flexos__mpk_sigreturn (raw BPF: libseccomp cannot test the instruction
+ * pointer), and what the trampoline needs on the read-only page. The
+ * filter is loaded before libseccomp's, which denies seccomp(); both apply.
+ */
+int flexos__mpk_sigreturn_filter(void);
+int flexos__mpk_sigreturn_init(struct mpk_ro *ro);
 
 /* mpk.c: the stacks made so far, as ranges (at most max); returns how many. */
 struct flexos__range;

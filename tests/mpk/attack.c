@@ -32,11 +32,22 @@
  *   attack --threads     4 threads x 100000 gates, with nested callbacks
  *   attack --nested      app -> lib1 -> app -> lib2 -> app -> lib1
  *   attack --printf      stdio first used inside lib2, then everywhere
+ *   attack --signal      handlers installed by app (sigaction) and by lib1
+ *                        (signal) run and return, through the checked restorer
+ *   attack --sigreturn HOW  app copies a frame the kernel wrote, changes it
+ *                        (HOW: direct: PKRU 0, its own rt_sigreturn; tramp:
+ *                        PKRU 0 through the runtime's restorer; syscall:
+ *                        PKRU 0, a jump to the restorer's syscall; tramp-bv:
+ *                        its own PKRU but marked absent (init: 0); own: the
+ *                        control, its own PKRU, which must resume) and returns
+ *                        with it; nonce-wrpkru: app jumps to the WRPKRU
+ *                        that opens the restorer's nonce, with PKRU 0
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
  *                        private-stack one, the shared-stack one, the one of
  *                        images with newlib compartments, or the private one's
  *                        path for stack arguments) and counts its instructions
  */
+#include <cpuid.h>
 #include <execinfo.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -807,6 +818,141 @@ static int violation_call(void)
 	return after_forged_entry("violation-call", lib1_data);
 }
 
+/* ---- signal frames (limit 9) ---------------------------------------------- */
+
+extern void flexos__mpk_sigreturn(void);
+extern char flexos__mpk_sigreturn_insn[], flexos__mpk_sigreturn_nonce_checked[];
+extern uint32_t flexos__mpk_rdpkru(void);
+
+/* Handlers run with key 0 only: what they touch is shared. */
+static volatile int app_signals FLEXOS_SHARED;
+static unsigned char frame_copy[65536] __attribute__((aligned(64))) FLEXOS_SHARED;
+static unsigned char resume_stack[65536] __attribute__((aligned(16))) FLEXOS_SHARED;
+#define COPY_UC 64   /* the ucontext in frame_copy: the frame's %rsp */
+#define COPY_FP 4096 /* its XSAVE area */
+
+static void on_usr1(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	if (sig == SIGUSR1 && si->si_signo == SIGUSR1)
+		app_signals++;
+}
+
+static int signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_usr1;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL))
+		return 1;
+	raise(SIGUSR1);
+	raise(SIGUSR1);
+	printf("signal: app's SIGUSR1 handler ran %d times and returned\n", app_signals);
+	long n = lib1_signal(SIGUSR2);
+	printf("signal: lib1's SIGUSR2 handler ran %ld times and returned\n", n);
+	struct sigaction old;
+	if (sigaction(SIGUSR1, NULL, &old) || old.sa_sigaction != on_usr1) {
+		printf("signal: sigaction does not give app's handler back: FAIL\n");
+		return 1;
+	}
+	return app_signals == 2 && n == 2 ? 0 : 1;
+}
+
+/* In a handler (key 0 only): the kernel's frame, copied with its XSAVE area. */
+static void capture(int sig, siginfo_t *si, void *ctx)
+{
+	const unsigned char *uc = ctx;
+	const unsigned char *fp = *(unsigned char *const *)(const void *)(uc + 224);
+	uint32_t size = *(const uint32_t *)(const void *)(fp + 468); /* extended_size */
+
+	(void)sig;
+	(void)si;
+	memcpy(frame_copy + COPY_UC, uc, 304);
+	memcpy(frame_copy + COPY_FP, fp, size);
+	*(unsigned char **)(void *)(frame_copy + COPY_UC + 224) = frame_copy + COPY_FP;
+}
+
+static uintptr_t sigreturn_lib1_data;
+
+/* Where a forged frame resumes: with every key, lib1's data reads. */
+__attribute__((noreturn)) static void resumed(void)
+{
+	printf("sigreturn: resumed from the frame with PKRU %#x\n", flexos__mpk_rdpkru());
+	fflush(stdout);
+	if (flexos__mpk_rdpkru() == 0)
+		printf("sigreturn: lib1's data reads %d: FAIL\n",
+		       *(volatile int *)sigreturn_lib1_data);
+	fflush(stdout);
+	_exit(flexos__mpk_rdpkru() == 0 ? 1 : 0);
+}
+
+static int sigreturn_attack(const char *how)
+{
+	struct sigaction sa;
+	unsigned eax, ebx, ecx, edx;
+
+	sigreturn_lib1_data = where(1, KIND_DATA);
+	if (!strcmp(how, "nonce-wrpkru")) {
+		/* The WRPKRU that opens the nonce, with PKRU 0. */
+		printf("sigreturn nonce-wrpkru: app jumps to the nonce's WRPKRU with PKRU 0\n");
+		fflush(stdout);
+		__asm__ volatile("xorl %%eax, %%eax\n\t"
+				 "xorl %%ecx, %%ecx\n\t"
+				 "xorl %%edx, %%edx\n\t"
+				 "jmp *%0"
+				 :
+				 : "r"((uintptr_t)flexos__mpk_sigreturn_nonce_checked - 3)
+				 : "rax", "rcx", "rdx", "memory");
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = capture;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) || !__get_cpuid_count(0xd, 9, &eax, &ebx, &ecx, &edx))
+		return 2;
+	raise(SIGUSR1);
+
+	unsigned char *uc = frame_copy + COPY_UC;
+	greg_t *gregs = ((ucontext_t *)(void *)uc)->uc_mcontext.gregs;
+	gregs[16 /* REG_RIP */] = (greg_t)(uintptr_t)resumed;
+	gregs[15 /* REG_RSP */] = (greg_t)(uintptr_t)(resume_stack + sizeof(resume_stack) - 8);
+	uint32_t *pkru = (uint32_t *)(void *)(frame_copy + COPY_FP + ebx);
+	printf("sigreturn %s: the frame's PKRU was %#x (app's)\n", how, *pkru);
+	if (!strcmp(how, "direct") || !strcmp(how, "tramp") || !strcmp(how, "syscall"))
+		*pkru = 0;
+	else if (!strcmp(how, "tramp-bv"))
+		frame_copy[COPY_FP + 512 + 1] &= (unsigned char)~(1u << (9 - 8));
+	else if (strcmp(how, "own"))
+		return 2;
+	fflush(stdout);
+	if (!strcmp(how, "direct"))
+		__asm__ volatile("movq %0, %%rsp\n\t"
+				 "movl $15, %%eax\n\t"
+				 "syscall\n\t"
+				 "ud2"
+				 :
+				 : "r"(uc)
+				 : "rax", "rcx", "r11", "memory");
+	else if (!strcmp(how, "syscall"))
+		__asm__ volatile("movq %0, %%rsp\n\t"
+				 "movl $15, %%eax\n\t"
+				 "xorl %%edi, %%edi\n\t"
+				 "jmp *%1"
+				 :
+				 : "r"(uc), "r"(flexos__mpk_sigreturn_insn)
+				 : "rax", "rdi", "memory");
+	else
+		__asm__ volatile("movq %0, %%rsp\n\t"
+				 "jmp *%1"
+				 :
+				 : "r"(uc), "r"(flexos__mpk_sigreturn)
+				 : "memory");
+	__builtin_unreachable();
+}
+
 /* ---- the gate's per-thread state (limits 2 and 3) ------------------------- */
 
 /* The head of backends/mpk/mpk.h's struct mpk_gate_page. */
@@ -929,6 +1075,10 @@ int main(int argc, char **argv)
 		return gate_state(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "--violation-call"))
 		return violation_call();
+	if (argc == 2 && !strcmp(argv[1], "--signal"))
+		return signals();
+	if (argc == 3 && !strcmp(argv[1], "--sigreturn"))
+		return sigreturn_attack(argv[2]);
 	if (argc == 5) {
 		int w = !strcmp(argv[4], "write");
 		if (!w && strcmp(argv[4], "read"))
@@ -942,7 +1092,8 @@ int main(int argc, char **argv)
 			"--stackptr | --count [shared|newlib|carry] | "
 			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
 			"open|reopen|shared-open|newlib-open|carry-open|switch | "
-			"--segv-call entry|c CODE | --violation-call | "
+			"--segv-call entry|c CODE | --violation-call | --signal | "
+			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru | "
 			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 			"--backtrace [fault] | "

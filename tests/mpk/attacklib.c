@@ -3,8 +3,11 @@
  * (-DLIB=2). It knows nothing of compartments: it hands out the addresses
  * of its own memory and reads or writes whatever address it is given.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <flexos/flexos.h>
 
 #include "attacklib.h"
 
@@ -70,4 +73,25 @@ long NAME(print)(const char *who)
 	printf("lib%d: printf from compartment lib%d, asked by %s\n", LIB, LIB, who);
 	fflush(stdout);
 	return 0;
+}
+
+/*
+ * A handler the library installs with signal(): it runs with key 0 only
+ * (docs/threat-model.md, limit 9), so it counts in shared memory.
+ */
+static volatile int lib_signals FLEXOS_SHARED;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	lib_signals++;
+}
+
+long NAME(signal)(int sig)
+{
+	if (signal(sig, on_signal) == SIG_ERR)
+		return -1;
+	raise(sig);
+	raise(sig);
+	return lib_signals;
 }

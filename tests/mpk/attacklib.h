@@ -13,7 +13,8 @@ enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 	long lib##n##_add(long a, long b);              \
 	long lib##n##_call(long (*cb)(long), long x);   \
 	long lib##n##_fill(long *p, long x);            \
-	long lib##n##_print(const char *who);
+	long lib##n##_print(const char *who);           \
+	long lib##n##_signal(int sig);
 
 ATTACKLIB_API(1)
 ATTACKLIB_API(2)

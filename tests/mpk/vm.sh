@@ -68,6 +68,15 @@ $b/tests/mpk/attack --gate-state id
 --expect-status=134 $b/tests/mpk/attack-shared --forge shared-open
 --expect-status=134 $b/tests/mpk/attack --forge newlib-open
 --expect-status=134 $b/tests/mpk/attack --forge carry-open
+$b/tests/mpk/attack --signal
+$b/tests/mpk/attack-shared --signal
+$b/tests/mpk/attack --sigreturn own
+--expect-status=159 $b/tests/mpk/attack --sigreturn direct
+--expect-status=134 $b/tests/mpk/attack --sigreturn tramp
+--expect-status=159 $b/tests/mpk/attack --sigreturn syscall
+--expect-status=134 $b/tests/mpk/attack --sigreturn tramp-bv
+--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn syscall
+--expect-status=134 $b/tests/mpk/attack --sigreturn nonce-wrpkru
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -195,6 +204,25 @@ check_vm 51 "something jumped into the middle of a gate" "the scheduler switch's
 check_vm 52 "something jumped into the middle of a gate" "shared stacks: the gate page's opening WRPKRU with a forged PKRU stopped"
 check_vm 53 "something jumped into the middle of a gate" "newlib gate: the gate page's opening WRPKRU with a forged PKRU stopped"
 check_vm 54 "something jumped into the middle of a gate" "carry path: the gate page's opening WRPKRU with a forged PKRU stopped"
+
+# Signals (limit 9): handlers of the application and of a library run and
+# return through the checked restorer; a frame forged with PKRU 0 is
+# killed by the filter (its own rt_sigreturn, or a jump to the restorer's
+# syscall without the nonce) or reported by the restorer (PKRU 0, or PKRU
+# marked absent, which XRSTOR turns into 0); a copy of a real frame with
+# the compartment's own PKRU resumes (the checks pass what the kernel
+# writes); with the filter off the forged frame does hand out every key.
+check_vm 55 "app's SIGUSR1 handler ran 2 times" "signals: an application's handler runs and returns"
+check_vm 55 "lib1's SIGUSR2 handler ran 2 times" "signals: a library's handler (signal()) runs and returns"
+check_vm 56 "lib1's SIGUSR2 handler ran 2 times" "signals, shared stacks: handlers run and return"
+check_vm 57 "resumed from the frame with PKRU 0xfff" "sigreturn: a copy of a real frame with its own PKRU resumes"
+no_vm 58 "resumed" "sigreturn with PKRU 0 from the compartment's own syscall: killed"
+check_vm 59 "its XSAVE area holds another PKRU" "sigreturn with PKRU 0 through the restorer: reported"
+no_vm 59 "resumed" "sigreturn with PKRU 0 through the restorer: never resumes"
+no_vm 60 "resumed" "sigreturn: a jump to the restorer's syscall without the nonce: killed"
+check_vm 61 "would not be restored in full" "sigreturn with PKRU absent from XSTATE_BV: reported"
+check_vm 62 "lib1's data reads 7: FAIL" "sigreturn control: without the filter the forged frame gets every key"
+check_vm 63 "something jumped into the middle of a gate" "sigreturn: the nonce's WRPKRU with a forged PKRU stopped"
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).

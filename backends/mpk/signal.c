@@ -1,0 +1,246 @@
+/*
+ * Signals under intel-mpk: every handler returns through one trusted
+ * restorer (gate.S: flexos__mpk_sigreturn), which checks the PKRU the
+ * frame would restore, and a filter denies rt_sigreturn from anywhere
+ * else (docs/threat-model.md, limit 9).
+ *
+ * Images linked by flexos-link for intel-mpk wrap sigaction, signal,
+ * bsd_signal and (__)sysv_signal (-Wl,--wrap): glibc's would register its own
+ * restorer, __restore_rt. sigset is not wrapped.
+ */
+#define _GNU_SOURCE
+#include <cpuid.h>
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "mpk.h"
+
+/* The kernel's struct sigaction on x86-64 (not glibc's). */
+struct kernel_sigaction {
+	void *handler;
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
+
+int flexos__mpk_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	struct kernel_sigaction k, ko;
+
+	if (act) {
+		memset(&k, 0, sizeof(k));
+		k.handler = (act->sa_flags & SA_SIGINFO) ? (void *)act->sa_sigaction
+							 : (void *)act->sa_handler;
+		k.flags = (unsigned long)act->sa_flags | SA_RESTORER;
+		k.restorer = flexos__mpk_sigreturn;
+		memcpy(&k.mask, &act->sa_mask, sizeof(k.mask));
+	}
+	if (syscall(SYS_rt_sigaction, sig, act ? &k : NULL, old ? &ko : NULL, sizeof(k.mask)))
+		return -errno;
+	if (old) {
+		memset(old, 0, sizeof(*old));
+		old->sa_handler = (void (*)(int))ko.handler;
+		old->sa_flags = (int)ko.flags;
+		old->sa_restorer = ko.restorer;
+		memcpy(&old->sa_mask, &ko.mask, sizeof(ko.mask));
+	}
+	return 0;
+}
+
+/*
+ * The application's handlers, by signal. Key-0 memory: a compartment that
+ * rewrites an entry gains what registering its own handler gives, a
+ * handler running with key 0 only.
+ */
+static struct {
+	void *fn;
+	int flags;
+} handlers[_NSIG];
+
+/*
+ * The kernel enters every application handler here, on this thread's
+ * signal stack (key 0), with its default PKRU: key 0 only.
+ */
+static void deliver(int sig, siginfo_t *si, void *ctx)
+{
+	void *fn;
+
+	if (sig <= 0 || sig >= _NSIG || !(fn = handlers[sig].fn))
+		return;
+	if (handlers[sig].flags & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))fn)(sig, si, ctx);
+	else
+		((void (*)(int))fn)(sig);
+}
+
+int __wrap_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+int __wrap_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction k, ko;
+	int err;
+
+	if (sig <= 0 || sig >= _NSIG) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (act && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
+		k = *act;
+		k.sa_sigaction = deliver;
+		/* The handler cannot push its frame on a compartment's stack. */
+		k.sa_flags |= SA_SIGINFO | SA_ONSTACK;
+	}
+	/* SIG_DFL and SIG_IGN run nothing: the restorer does not matter. */
+	err = flexos__mpk_sigaction(
+	    sig, act ? (act->sa_handler == SIG_DFL || act->sa_handler == SIG_IGN ? act : &k) : NULL,
+	    old ? &ko : NULL);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	if (old) {
+		*old = ko;
+		if (ko.sa_sigaction == deliver) {
+			old->sa_handler = (void (*)(int))handlers[sig].fn;
+			old->sa_flags = handlers[sig].flags;
+		}
+	}
+	if (act && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
+		handlers[sig].fn = (act->sa_flags & SA_SIGINFO) ? (void *)act->sa_sigaction
+								: (void *)act->sa_handler;
+		handlers[sig].flags = act->sa_flags;
+	}
+	return 0;
+}
+
+/* glibc's signal(): BSD semantics (SA_RESTART, the handler stays). */
+sighandler_t __wrap_signal(int sig, sighandler_t fn);
+sighandler_t __wrap_signal(int sig, sighandler_t fn)
+{
+	struct sigaction act, old;
+
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = fn;
+	act.sa_flags = SA_RESTART;
+	sigemptyset(&act.sa_mask);
+	if (sig > 0 && sig < _NSIG)
+		sigaddset(&act.sa_mask, sig);
+	if (__wrap_sigaction(sig, &act, &old))
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+/* Its other name. */
+sighandler_t __wrap_bsd_signal(int sig, sighandler_t fn);
+sighandler_t __wrap_bsd_signal(int sig, sighandler_t fn)
+{
+	return __wrap_signal(sig, fn);
+}
+
+/*
+ * System V semantics: the handler runs once, unmasked (also what signal()
+ * is under strict ISO C: glibc's header redirects it to __sysv_signal).
+ */
+sighandler_t __wrap_sysv_signal(int sig, sighandler_t fn);
+sighandler_t __wrap_sysv_signal(int sig, sighandler_t fn)
+{
+	struct sigaction act, old;
+
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = fn;
+	act.sa_flags = SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&act.sa_mask);
+	if (__wrap_sigaction(sig, &act, &old))
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+sighandler_t __wrap___sysv_signal(int sig, sighandler_t fn);
+sighandler_t __wrap___sysv_signal(int sig, sighandler_t fn)
+{
+	return __wrap_sysv_signal(sig, fn);
+}
+
+int flexos__mpk_sigreturn_init(struct mpk_ro *ro)
+{
+	unsigned eax, ebx, ecx, edx;
+	uint64_t *nonce;
+
+	ro->sigret_pkru = MPK_PKRU_KEY0_ONLY;
+	if (ro->gate_key)
+		ro->sigret_pkru &= ~(1u << (2 * ro->gate_key));
+	/* The kernel writes the standard (non-compacted) format in frames: offsets from CPUID. */
+	if (__get_cpuid_count(0xd, 9, &eax, &ebx, &ecx, &edx) && eax >= 4)
+		ro->pkru_off = ebx;
+	if (__get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx))
+		ro->xsave_size = ebx;
+	/* A newlib compartment's PKRU denies key 0: key 0 only would widen it. */
+	ro->key0_ok = flexos__mpk_shared_key == 0;
+	if (!flexos__mpk_nonce_key)
+		return 0;
+	nonce = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (nonce == MAP_FAILED)
+		return -errno;
+	if (getrandom(nonce, sizeof(*nonce), 0) != sizeof(*nonce))
+		return errno ? -errno : -EIO;
+	if (pkey_mprotect(nonce, 4096, PROT_READ, flexos__mpk_nonce_key))
+		return -errno;
+	ro->nonce = nonce;
+	ro->nonce_pkru = ro->sigret_pkru & ~(1u << (2 * flexos__mpk_nonce_key));
+	return 0;
+}
+
+int flexos__mpk_sigreturn_filter(void)
+{
+	uintptr_t ip = (uintptr_t)flexos__mpk_sigreturn_syscall;
+	/* Start-up: every key is still open. */
+	const uint64_t nonce = flexos__mpk_ro.ro.nonce ? *flexos__mpk_ro.ro.nonce : 0;
+	const uint32_t arg0 = offsetof(struct seccomp_data, args[0]);
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    /* x32 numbers (the x32 rt_sigreturn): the other filter kills them too. */
+	    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 9, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigreturn, 0, 9),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, 6),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		     offsetof(struct seccomp_data, instruction_pointer) + 4),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip >> 32), 0, 4),
+	    /* The trampoline's %rdi (rt_sigreturn takes no argument): the nonce. */
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nonce, 0, 2),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0 + 4),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(nonce >> 32), 1, 0),
+	    /*
+	     * Killed, not trapped: the SIGSYS report's own return would be
+	     * the next rt_sigreturn, and a handler the attacker registered
+	     * could catch the signal.
+	     */
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+	int err = 0;
+
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog))
+		err = -errno;
+	/* This stack is key 0: leave no copy of the nonce on it. */
+	explicit_bzero(code, sizeof(code));
+	return err;
+}
