@@ -174,18 +174,32 @@ void flexos__symbols_init(void)
 	close(fd);
 }
 
-/* The function whose code holds a (link-time address), or NULL. */
-static const struct flexos_symbol *func_at(uint32_t a)
+/*
+ * How many of the n entries of a table sorted by address start at or
+ * below a; each entry is stride bytes and starts with its uint32_t address
+ * (struct flexos_symbol, struct flexos_line).
+ */
+static uint32_t count_at_or_below(const void *table_base, size_t stride, uint32_t n, uint32_t a)
 {
-	uint32_t lo = 0, hi = table->nfuncs;
+	uint32_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (funcs[mid].addr <= a)
+		uint32_t at;
+		memcpy(&at, (const char *)table_base + (size_t)mid * stride, sizeof(at));
+		if (at <= a)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* The function whose code holds a (link-time address), or NULL. */
+static const struct flexos_symbol *func_at(uint32_t a)
+{
+	uint32_t lo = count_at_or_below(funcs, sizeof(*funcs), table->nfuncs, a);
+
 	if (!lo)
 		return NULL;
 	const struct flexos_symbol *f = &funcs[lo - 1];
@@ -197,15 +211,8 @@ static const struct flexos_symbol *func_at(uint32_t a)
 
 static const struct flexos_line *line_at(uint32_t a)
 {
-	uint32_t lo = 0, hi = table->nlines;
+	uint32_t lo = count_at_or_below(lines, sizeof(*lines), table->nlines, a);
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (lines[mid].addr <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo && lines[lo - 1].line && lines[lo - 1].file < table->strsize ? &lines[lo - 1]
 									       : NULL;
 }

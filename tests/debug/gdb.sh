@@ -13,16 +13,7 @@ gdb -batch -nx -ex run --args /bin/true >"$WORK/probe.out" 2>&1 &&
 	grep -q "exited normally" "$WORK/probe.out" ||
 	skip_all "gdb cannot run a program here (ptrace denied)"
 
-for f in btapp mid leaf; do
-	compile "$WORK/$f.o" "$D/$f.c" -g -O0
-done
-ar rcs "$WORK/libmid.a" "$WORK/mid.o"
-ar rcs "$WORK/libleaf.a" "$WORK/leaf.o"
-for m in none process; do
-	with_mechanism "$D/bt.yaml" $m >"$WORK/bt-$m.yaml"
-	"$FLEXOS_LINK" -c "$WORK/bt-$m.yaml" -o "$WORK/bt-$m" "$WORK/btapp.o" "$WORK/libmid.a" \
-		"$WORK/libleaf.a" || fail "cannot link bt-$m"
-done
+. "$D/images.sh"
 
 # run_gdb OUT IMAGE ARG COMMAND...: gdb in batch mode with the extension,
 # running the commands (one a line of a command file) on IMAGE ARG.

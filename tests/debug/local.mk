@@ -3,6 +3,7 @@
 SH_TESTS += tests/debug/backtrace.sh tests/debug/gdb.sh
 EXTRA_DIST += \
 	tests/debug/bt.h \
+	tests/debug/images.sh \
 	tests/debug/bt.yaml \
 	tests/debug/btapp.c \
 	tests/debug/mid.c \
