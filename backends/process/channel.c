@@ -410,16 +410,16 @@ static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const lo
 {
 	if (!flexos__proc_started || callee == (uint32_t)flexos__proc_self)
 		return NULL;
-	if (flexos__proc_check_pointers)
-		flexos__proc_check_args(gpr, first, fn, callee);
-	if (!my_chain)
-		my_chain = chain_alloc();
-
 	int32_t entry = flexos__proc_entry_of(fn, callee);
 	if (entry < 0)
 		flexos__abort("gate: %#lx is not an entry point of compartment '%s' (not a gate "
 			      "target or callback flexos-link made); something jumped into the gate",
 			      (unsigned long)fn, flexos__comp_name((int)callee));
+	if (flexos__proc_check_pointers)
+		flexos__proc_check_args(gpr, first, fn, callee,
+					(uint32_t)entry < nentries ? entries[entry].flags : 0);
+	if (!my_chain)
+		my_chain = chain_alloc();
 	struct flexos__lane *to = flexos__lane_of(my_chain - 1, callee);
 	int self = flexos__proc_self;
 	flush_stdio();

@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,21 +250,45 @@ int flexos__backend_stack_owner(uintptr_t a, const char **what)
 	return -1;
 }
 
-void flexos__proc_check_args(const long *args, int first, uintptr_t fn, uint32_t callee)
+/* Whether integer argument register i may hold a data pointer. */
+static bool may_be_pointer(int i, uint32_t flags)
+{
+	if (!(flags & FLEXOS_ENTRY_PROTO))
+		return true;
+	if (flags & FLEXOS_ENTRY_PTR_REG(i))
+		return true;
+	return (flags & FLEXOS_ENTRY_VARIADIC) && (uint32_t)i >= FLEXOS_ENTRY_NAMED(flags);
+}
+
+void flexos__proc_check_args(const long *args, int first, uintptr_t fn, uint32_t callee,
+			     uint32_t entry_flags)
 {
 	for (int i = first; i < 6; i++) {
 		const char *what = NULL;
+		if (!may_be_pointer(i, entry_flags))
+			continue;
 		int owner = flexos__owner((uintptr_t)args[i], &what);
 		if (owner < 0 || (uint32_t)owner == callee || !strcmp(what, ".text") ||
 		    !strcmp(what, ".rodata"))
 			continue;
-		flexos__say("gate from '%s' to '%s' (function %#lx): argument %d (%#lx) points "
-			    "into the %s of compartment '%s', which '%s' cannot access; pass "
-			    "shared memory (FLEXOS_SHARED, flexos_shared_malloc, "
-			    "FLEXOS_SHARED_STACK)",
+		char where[200];
+		flexos__describe_pc(where, sizeof(where), fn);
+		flexos__say("gate from '%s' to '%s', calling %s: %s %d (%#lx) points into the %s "
+			    "of compartment '%s', which '%s' cannot access; pass shared memory "
+			    "(FLEXOS_SHARED, flexos_shared_malloc, FLEXOS_SHARED_STACK)%s",
 			    flexos__comp_name(flexos__proc_self), flexos__comp_name((int)callee),
-			    (unsigned long)fn, i + 1, (unsigned long)args[i], what,
-			    flexos__comp_name(owner), flexos__comp_name((int)callee));
+			    where,
+			    entry_flags & FLEXOS_ENTRY_PTR_REG(i) ? "pointer argument"
+			    : entry_flags & FLEXOS_ENTRY_PROTO    ? "variadic argument"
+								  : "argument",
+			    i + 1, (unsigned long)args[i], what, flexos__comp_name(owner),
+			    flexos__comp_name((int)callee),
+			    entry_flags & FLEXOS_ENTRY_PROTO
+				    ? ""
+				    : "; flexos-link had no prototype of this function, so this "
+				      "argument may be no pointer: build its callers or the library "
+				      "with -g, or name its header under 'headers:' in flexos.yaml, "
+				      "to check pointer arguments only");
 	}
 }
 

@@ -255,8 +255,13 @@ void flexos__futex_wake(uint32_t *word, int n);
 
 /* Pointer checks (FLEXOS_CHECK_POINTERS=1). */
 extern int flexos__proc_check_pointers;
-/* Checks the integer arguments args[first..5] (1 skips an sret pointer). */
-void flexos__proc_check_args(const long *args, int first, uintptr_t fn, uint32_t callee);
+/*
+ * Checks the integer arguments args[first..5] (1 skips an sret pointer)
+ * that may be data pointers: those the entry's flags mark when flexos-link
+ * knew fn's prototype (FLEXOS_ENTRY_PROTO), else all of them.
+ */
+void flexos__proc_check_args(const long *args, int first, uintptr_t fn, uint32_t callee,
+			     uint32_t entry_flags);
 
 /* Spin iterations before a waiter sleeps (FLEXOS_SPIN). */
 extern unsigned flexos__proc_spin;

@@ -251,6 +251,18 @@ struct flexos_entry {
 };
 
 #define FLEXOS_ENTRY_CALLBACK 0x1u /* reached through a function pointer, from anywhere */
+/*
+ * The prototype is known: bits FLEXOS_ENTRY_PTR_SHIFT.. mark the integer
+ * argument registers (rdi, rsi, rdx, rcx, r8, r9) that hold a data
+ * pointer, and only those are pointers; with FLEXOS_ENTRY_VARIADIC the
+ * registers from FLEXOS_ENTRY_NAMED(flags) on may hold anything.
+ */
+#define FLEXOS_ENTRY_PROTO 0x2u
+#define FLEXOS_ENTRY_VARIADIC 0x4u
+#define FLEXOS_ENTRY_PTR_SHIFT 8
+#define FLEXOS_ENTRY_PTR_REG(i) (1u << (FLEXOS_ENTRY_PTR_SHIFT + (i)))
+#define FLEXOS_ENTRY_NAMED_SHIFT 16
+#define FLEXOS_ENTRY_NAMED(flags) (((flags) >> FLEXOS_ENTRY_NAMED_SHIFT) & 0xfu)
 
 struct flexos_backend;
 

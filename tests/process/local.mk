@@ -8,12 +8,16 @@ SH_TESTS += \
 	tests/process/orphans.sh \
 	tests/process/robust.sh \
 	tests/process/heap.sh \
-	tests/process/policy.sh
+	tests/process/policy.sh \
+	tests/process/check-pointers.sh
 EXTRA_DIST += \
 	tests/process/tlib.c \
 	tests/process/tlib.h \
 	tests/process/tapp.c \
 	tests/process/three.yaml \
+	tests/process/ptrapp.c \
+	tests/process/ptrlib.c \
+	tests/process/pointers.yaml \
 	tests/process/restart.yaml \
 	tests/process/README.md \
 	tests/process/policy.sh \

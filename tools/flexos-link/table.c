@@ -150,6 +150,29 @@ static size_t count_entries(const struct flp_plan *plan)
 }
 
 /*
+ * What FLEXOS_CHECK_POINTERS may know of a target's arguments
+ * (FLEXOS_ENTRY_PROTO): which integer argument registers hold a data
+ * pointer. Without a prototype, nothing (the check then looks at all).
+ */
+static uint32_t pointer_flags(const struct flx_proto *p)
+{
+	if (p->source == FLX_PROTO_ASSUMED)
+		return 0;
+	uint32_t flags = FLEXOS_ENTRY_PROTO, reg = p->sret_size ? 1 : 0;
+	for (uint32_t i = 0; i < p->nargs; i++) {
+		const struct flx_proto_arg *a = &p->args[i];
+		if (a->stack)
+			continue;
+		if (a->pointer && a->int_regs == 1 && reg < 6)
+			flags |= FLEXOS_ENTRY_PTR_REG(reg);
+		reg += a->int_regs;
+	}
+	if (p->variadic)
+		flags |= FLEXOS_ENTRY_VARIADIC | (reg << FLEXOS_ENTRY_NAMED_SHIFT);
+	return flags;
+}
+
+/*
  * The gate targets (struct flexos_entry), in RELRO: read-only once the
  * loader has relocated them. Callbacks may be called through a pointer
  * from any compartment.
@@ -164,7 +187,8 @@ static void write_entries(FILE *f, const struct flp_plan *plan)
 		bool callback = gate->callback;
 		/* A shared library's function: a dynamic relocation, like its GOT slot's. */
 		fprintf(f, "\t.quad %s\n\t.long %zu, %#x\n\t.quad %#llx\n", gate->target,
-			gate->compartment, callback ? FLEXOS_ENTRY_CALLBACK : 0,
+			gate->compartment,
+			(callback ? FLEXOS_ENTRY_CALLBACK : 0) | pointer_flags(&gate->proto),
 			callback ? ~0ULL : (unsigned long long)gate->callers);
 	}
 }
