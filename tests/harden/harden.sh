@@ -9,58 +9,8 @@
 # heap, the unhardened one from its own (process) or glibc's (none).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
-H="$top_srcdir/tests/harden"
-
-# The flags of each option (the ones flexos-cc adds: docs/hardening.md).
-flags_plain=""
-flags_asan="-fsanitize=kernel-address --param asan-instrumentation-with-call-threshold=0 \
---param asan-stack=1 --param asan-globals=1 -fasan-shadow-offset=0x7fff8000"
-flags_ubsan="-fsanitize=undefined -fno-sanitize-recover=undefined -fno-sanitize=vptr"
-flags_stack_protector="-fstack-protector-all"
-flags_fortify="-D_FORTIFY_SOURCE=2 -O2"
-bit_plain=0
-bit_asan=FLEXOS_COMP_HARDEN_ASAN
-bit_ubsan=FLEXOS_COMP_HARDEN_UBSAN
-bit_stack_protector=FLEXOS_COMP_HARDEN_STACK_PROTECTOR
-bit_fortify=FLEXOS_COMP_HARDEN_FORTIFY
-
-# line_of BUG: the line of buggy.c that holds it.
-line_of() {
-	grep -n "BUG: $1 \*/" "$H/buggy.c" | cut -d: -f1
-}
-
-compile "$WORK/app.o" "$H/app.c" -I"$H"
-for opt in plain asan ubsan stack_protector fortify; do
-	mkdir "$WORK/$opt"
-	eval "f=\$flags_$opt bit=\$bit_$opt"
-	# shellcheck disable=SC2086  # f is a word list
-	compile "$WORK/$opt/buggy.o" "$H/buggy.c" -g -O1 -Wno-use-after-free -Wno-array-bounds \
-		-Wno-stringop-overflow $f || fail "cannot compile buggy.c with $f"
-	ar rcs "$WORK/$opt/libbuggy.a" "$WORK/$opt/buggy.o"
-	# Until flexos-link writes the options into the table (flexos.yaml's 'hardening:').
-	printf '#include <flexos/harden.h>\nconst struct flexos_harden_override flexos_harden_override[] = {{"lib", %s}, {0, 0}};\n' \
-		"$bit" >"$WORK/$opt/override.c"
-	compile "$WORK/$opt/override.o" "$WORK/$opt/override.c"
-	for mech in none process; do
-		cat >"$WORK/$opt/$mech.yaml" <<EOC
-compartments:
-- app:
-  mechanism: $mech
-  default: True
-- lib:
-  mechanism: $mech
-libraries:
-- buggy: lib
-  inputs: [libbuggy.a]
-EOC
-		extra=
-		[ "$mech" != none ] || extra=-lflexos-harden-none
-		"$FLEXOS_LINK" -c "$WORK/$opt/$mech.yaml" -o "$WORK/$opt/app-$mech" "$WORK/app.o" \
-			"$WORK/$opt/override.o" "$WORK/$opt/libbuggy.a" $extra -lflexos-harden \
-			>"$WORK/$opt/link-$mech.out" 2>&1 ||
-			{ cat "$WORK/$opt/link-$mech.out" >&2; fail "cannot link the $opt image under $mech"; }
-	done
-done
+. "$top_srcdir/tests/harden/images.sh"
+build_images none process
 pass "buggy.c compiles with each option's flags and links under none and process"
 
 # Unhardened: no call into a runtime in the object or in the compartment's code.
@@ -92,7 +42,7 @@ for mech in none process; do
 		expect_output "$WORK/$1/$2-$mech.err" "^flexos: compartment 'lib': $3: .*, at .*buggy\.c:$4([^0-9]|$)"
 	}
 	run asan heap-overflow heap-buffer-overflow "$(line_of heap-overflow)"
-	expect_output "$WORK/asan/heap-overflow-$mech.err" "write of 1 bytes at 0x[0-9a-f]+ .*in the heap of compartment lib"
+	expect_output "$WORK/asan/heap-overflow-$mech.err" "write of 1 bytes at 0x[0-9a-f]+ .*in the heap of compartment 'lib'"
 	run asan use-after-free heap-use-after-free "$(line_of use-after-free)"
 	run asan stack-overflow stack-buffer-overflow "$(line_of stack-overflow)"
 	run asan global-overflow global-buffer-overflow "$(line_of global-overflow)"
