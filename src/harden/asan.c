@@ -440,3 +440,45 @@ void *flexos__asan_realloc(struct flexos__heap *h, void *p, size_t size, uintptr
 	flexos__asan_free(h, p, pc);
 	return q;
 }
+
+/* ---- the shadow's key under intel-mpk ----------------------------------- */
+
+/* The shadow range keyed per compartment; lo == hi: none. */
+static struct {
+	uintptr_t lo, hi;
+} keyed[FLEXOS_MAX_COMPARTMENTS];
+
+/*
+ * Called by the intel-mpk backend while it tags each compartment's memory,
+ * before any constructor and the system-call filter. One shadow page
+ * covers 32 KiB: only the pages wholly inside the shadow of the heap's
+ * first range take its key, the others stay key 0 (the first and last 32
+ * KiB of the heap at most, and the shadow of its sections and stacks).
+ */
+int flexos__asan_key_shadow(uint32_t id, int key)
+{
+	const struct flexos_runtime *rt = flexos__runtime();
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	if (id >= FLEXOS_MAX_COMPARTMENTS ||
+	    !(flexos__harden_flags((int)id) & FLEXOS_COMP_HARDEN_ASAN))
+		return 0;
+	uintptr_t lo = ((uintptr_t)SHADOW(rt->heaps[id].start) + page - 1) & ~(page - 1);
+	uintptr_t hi = (uintptr_t)SHADOW(rt->heaps[id].end) & ~(page - 1);
+	if (hi <= lo)
+		return 0;
+	if (pkey_mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE, key))
+		return -errno;
+	keyed[id].lo = lo;
+	keyed[id].hi = hi;
+	return 0;
+}
+
+int flexos__asan_keyed_shadow(uint32_t id, uintptr_t *lo, uintptr_t *hi)
+{
+	if (id >= FLEXOS_MAX_COMPARTMENTS || keyed[id].lo == keyed[id].hi)
+		return -1;
+	*lo = keyed[id].lo;
+	*hi = keyed[id].hi;
+	return 0;
+}

@@ -44,4 +44,11 @@ void flexos__asan_free(struct flexos__heap *h, void *p, uintptr_t pc);
 void *flexos__asan_realloc(struct flexos__heap *h, void *p, size_t size, uintptr_t pc);
 size_t flexos__asan_usable_size(struct flexos__heap *h, const void *p, uintptr_t pc);
 
+/*
+ * Under intel-mpk (backends/mpk/mpk.h): the shadow of compartment id's
+ * heap takes its key; the range keyed, for the system-call filter.
+ */
+int flexos__asan_key_shadow(uint32_t id, int key);
+int flexos__asan_keyed_shadow(uint32_t id, uintptr_t *lo, uintptr_t *hi);
+
 #endif

@@ -2,9 +2,11 @@
  * tests/harden: the application beside the buggy library. "app BUG" calls
  * the library's planted bug and prints "survived BUG" if nothing stopped
  * it; "app ok" runs the library's correct code; "app heaps" says whose
- * heap the library's and the application's allocations come from.
+ * heap the library's and the application's allocations come from; "app
+ * poke-shadow-C" writes the ASan shadow of compartment C's heap.
  */
 #include <flexos/backend.h>
+#include <flexos/harden.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,10 +56,25 @@ int main(int argc, char **argv)
 		buggy_free(lib);
 		free(own);
 		return 0;
+	} else if (!strncmp(what, "poke-shadow-", 12)) {
+		/* Writes the shadow of the middle of a compartment's heap. */
+		const struct flexos_runtime *rt = flexos__runtime();
+		for (uint32_t id = 0; id < rt->image->ncompartments; id++) {
+			if (strcmp(rt->image->compartments[id].name, what + 12))
+				continue;
+			uintptr_t mid = (rt->heaps[id].start + rt->heaps[id].end) / 2;
+			volatile int8_t *s = (int8_t *)((mid >> 3) + FLEXOS_ASAN_SHADOW_OFFSET);
+			*s = 0;
+			printf("poked the shadow of %#lx, in the heap of %s\n", (unsigned long)mid,
+			       what + 12);
+			return 0;
+		}
+		return 2;
 	} else {
 		fprintf(stderr,
 			"usage: app heap-overflow|use-after-free|stack-overflow|"
-			"global-overflow|signed-overflow|oob-index|memcpy-overflow|ok|heaps\n");
+			"global-overflow|signed-overflow|oob-index|memcpy-overflow|ok|heaps|"
+			"poke-shadow-COMPARTMENT\n");
 		return 2;
 	}
 	printf("survived %s (%d)\n", what, r);

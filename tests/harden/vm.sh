@@ -5,7 +5,7 @@
 # with their kind, the compartment and the source line, and end the image
 # with status 123; the correct code runs clean with each option; the asan
 # compartment allocates from its own heap (its key), the unhardened 'app'
-# from its own. If the VM cannot run, this fails, unless
+# from its own; the shadow of the asan heap has the compartment's key. If the VM cannot run, this fails, unless
 # FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
@@ -29,6 +29,8 @@ $w/stack_protector/app-intel-mpk ok
 $w/fortify/app-intel-mpk ok
 $w/asan/app-intel-mpk heaps
 $w/plain/app-intel-mpk heap-overflow
+--expect-status=123 $w/asan/app-intel-mpk poke-shadow-lib
+$w/asan/app-intel-mpk poke-shadow-app
 EOS
 
 # report N KIND WHERE: command N's output has the report of KIND at WHERE, in 'lib'.
@@ -59,3 +61,8 @@ pass "intel-mpk: the asan compartment allocates from its own heap, the unhardene
 vm_output 14 >"$WORK/out.14"
 expect_output "$WORK/out.14" "^survived heap-overflow"
 pass "intel-mpk: unhardened, the same bug goes unnoticed"
+vm_output 15 >"$WORK/out.15"
+expect_output "$WORK/out.15" "compartment 'app' tried to write 0x[0-9a-f]+"
+vm_output 16 >"$WORK/out.16"
+expect_output "$WORK/out.16" "^poked the shadow of 0x[0-9a-f]+, in the heap of app$"
+pass "intel-mpk: the shadow of the asan compartment's heap has its key ('app' cannot write it; its own, unkeyed, it can)"
