@@ -35,6 +35,8 @@ int main(int argc, char **argv)
 		r = buggy_heap_overflow(16);
 	else if (!strcmp(what, "use-after-free"))
 		r = buggy_use_after_free(7);
+	else if (!strcmp(what, "double-free"))
+		r = buggy_double_free(7);
 	else if (!strcmp(what, "stack-overflow"))
 		r = buggy_stack_overflow(40);
 	else if (!strcmp(what, "global-overflow"))
@@ -72,7 +74,7 @@ int main(int argc, char **argv)
 		return 2;
 	} else {
 		fprintf(stderr,
-			"usage: app heap-overflow|use-after-free|stack-overflow|"
+			"usage: app heap-overflow|use-after-free|double-free|stack-overflow|"
 			"global-overflow|signed-overflow|oob-index|memcpy-overflow|ok|heaps|"
 			"poke-shadow-COMPARTMENT\n");
 		return 2;

@@ -30,6 +30,16 @@ int buggy_use_after_free(int v)
 	return p[0]; /* BUG: use-after-free */
 }
 
+int buggy_double_free(int v)
+{
+	/* volatile: gcc would drop an allocation nothing reads, frees and all. */
+	char *volatile p = malloc(8);
+	p[0] = (char)v;
+	free(p);
+	free(p); /* BUG: double-free */
+	return v;
+}
+
 int buggy_stack_overflow(int n)
 {
 	volatile char buf[16];

@@ -6,6 +6,7 @@
 
 int buggy_heap_overflow(int i);
 int buggy_use_after_free(int v);
+int buggy_double_free(int v);
 int buggy_stack_overflow(int n);
 int buggy_global_overflow(int i);
 int buggy_signed_overflow(int a);

@@ -31,6 +31,7 @@ $w/asan/app-intel-mpk heaps
 $w/plain/app-intel-mpk heap-overflow
 --expect-status=123 $w/asan/app-intel-mpk poke-shadow-lib
 $w/asan/app-intel-mpk poke-shadow-app
+--expect-status=123 $w/asan/app-intel-mpk double-free
 EOS
 
 # report N KIND WHERE: command N's output has the report of KIND at WHERE, in 'lib'.
@@ -66,3 +67,5 @@ expect_output "$WORK/out.15" "compartment 'app' tried to write 0x[0-9a-f]+"
 vm_output 16 >"$WORK/out.16"
 expect_output "$WORK/out.16" "^poked the shadow of 0x[0-9a-f]+, in the heap of app$"
 pass "intel-mpk: the shadow of the asan compartment's heap has its key ('app' cannot write it; its own, unkeyed, it can)"
+report 17 double-free ".*buggy\.c:$(line_of double-free)\)"
+pass "intel-mpk, asan: a double free reported at its line, in 'lib'"
