@@ -156,13 +156,13 @@ static noreturn void bad_access(uintptr_t a, size_t n, int write, uintptr_t pc)
 		bad++;
 	int owner = flexos__owner_of(bad, &what);
 	const struct flexos_image *img = &flexos__image;
-	flexos__harden_report(
-	    pc, kind_of(bad), NULL,
-	    "%s of size %zu at %#lx (byte %#lx is poisoned; it is in %s%s%s%s%s)",
-	    write ? "write" : "read", n, (unsigned long)a, (unsigned long)bad,
-	    owner >= 0 ? "the " : "", what ? what : "platform memory",
-	    owner >= 0 ? " of compartment '" : "",
-	    owner >= 0 && img ? img->compartments[owner].name : "", owner >= 0 ? "'" : "");
+	flexos__harden_report(pc, kind_of(bad), NULL,
+			      "%s of size %zu at %#lx (byte %#lx is poisoned; it is in %s%s%s%s%s)",
+			      write ? "write" : "read", n, (unsigned long)a, (unsigned long)bad,
+			      owner >= 0 ? "the " : "", what ? what : "platform memory",
+			      owner >= 0 ? " of compartment '" : "",
+			      owner >= 0 && img ? img->compartments[owner].name : "",
+			      owner >= 0 ? "'" : "");
 }
 
 static inline void check(uintptr_t a, size_t n, int write, uintptr_t pc)
