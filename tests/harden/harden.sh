@@ -87,5 +87,26 @@ for mech in none process; do
 done
 [ "$(grep -c "^flexos: compartment 'lib' (pid [0-9]*) crashed: signal 4" "$WORK/asan/heap-overflow-process.err")" -eq 1 ] ||
 	fail "under process the report did not end as a crash of lib's process"
-pass "under process a report ends as a crash of the compartment's process (on_crash applies)"
+pass "under process a report ends as a crash of the compartment's process"
+cat >"$WORK/asan/restart.yaml" <<EOC
+compartments:
+- app:
+  mechanism: process
+  default: True
+- lib:
+  mechanism: process
+  on_crash: restart
+libraries:
+- buggy: lib
+  inputs: [libbuggy.a]
+EOC
+"$FLEXOS_LINK" -c "$WORK/asan/restart.yaml" -o "$WORK/asan/app-restart" "$WORK/app.o" \
+	"$WORK/asan/override.o" "$WORK/asan/libbuggy.a" -lflexos-harden >/dev/null 2>&1 ||
+	fail "cannot link the asan image with on_crash: restart"
+"$WORK/asan/app-restart" use-after-free >"$WORK/asan/restart.out" 2>"$WORK/asan/restart.err" ||
+	{ cat "$WORK/asan/restart.err" >&2; fail "with on_crash: restart the image exited $?"; }
+expect_output "$WORK/asan/restart.err" "^flexos: compartment 'lib': heap-use-after-free: "
+expect_output "$WORK/asan/restart.err" "compartment 'lib' \(pid [0-9]+\) crashed: signal 4 .*restarting it \(on_crash: restart\)"
+expect_output "$WORK/asan/restart.out" "^survived use-after-free \(-1\)$"
+pass "under process with on_crash: restart, a report restarts the compartment and the gate fails"
 no_orphans "the reports"
