@@ -31,6 +31,28 @@ extern void *__libc_realloc(void *p, size_t size);
 extern void *__libc_memalign(size_t align, size_t size);
 extern void __libc_free(void *p);
 
+/*
+ * The allocator of compartments built with asan (red zones, a quarantine:
+ * src/harden/asan.c, declared in src/harden/harden_impl.h). Weak: an
+ * image without instrumented code does not link it, and pays one test of
+ * a constant per call.
+ */
+extern int flexos__asan_heap(struct flexos__heap *h) __attribute__((weak));
+extern void *flexos__asan_alloc(struct flexos__heap *h, size_t align, size_t size)
+    __attribute__((weak));
+extern void flexos__asan_free(struct flexos__heap *h, void *p, uintptr_t pc) __attribute__((weak));
+extern void *flexos__asan_realloc(struct flexos__heap *h, void *p, size_t size, uintptr_t pc)
+    __attribute__((weak));
+extern size_t flexos__asan_usable_size(struct flexos__heap *h, const void *p, uintptr_t pc)
+    __attribute__((weak));
+
+static int asan(struct flexos__heap *h)
+{
+	return flexos__asan_heap && flexos__asan_heap(h);
+}
+
+#define CALLER ((uintptr_t)__builtin_return_address(0))
+
 /* The heap serving a call from code at ret, or NULL for glibc's. */
 static struct flexos__heap *heap_for(void *ret)
 {
@@ -75,6 +97,8 @@ static struct flexos__heap *heap_owning(const void *p, const char *what)
 void *malloc(size_t size)
 {
 	struct flexos__heap *h = heap_for(__builtin_return_address(0));
+	if (h && asan(h))
+		return flexos__asan_alloc(h, 16, size);
 	return h ? flexos__heap_alloc(h, size) : __libc_malloc(size);
 }
 
@@ -89,7 +113,7 @@ void *calloc(size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	void *p = flexos__heap_alloc(h, total);
+	void *p = asan(h) ? flexos__asan_alloc(h, 16, total) : flexos__heap_alloc(h, total);
 	if (p)
 		memset(p, 0, total);
 	return p;
@@ -100,7 +124,9 @@ void free(void *p)
 	if (!p)
 		return;
 	struct flexos__heap *h = heap_owning(p, "free");
-	if (h)
+	if (h && asan(h))
+		flexos__asan_free(h, p, CALLER);
+	else if (h)
 		flexos__heap_free(h, p);
 	else
 		__libc_free(p);
@@ -112,15 +138,26 @@ void *realloc(void *p, size_t size)
 
 	if (!p) {
 		h = heap_for(__builtin_return_address(0));
+		if (h && asan(h))
+			return flexos__asan_alloc(h, 16, size);
 		return h ? flexos__heap_alloc(h, size) : __libc_malloc(size);
 	}
 	h = heap_owning(p, "realloc");
+	if (h && asan(h))
+		return flexos__asan_realloc(h, p, size, CALLER);
 	return h ? flexos__heap_realloc(h, p, size) : __libc_realloc(p, size);
 }
 
 static void *aligned(void *ret, size_t align, size_t size)
 {
 	struct flexos__heap *h = heap_for(ret);
+	if (h && asan(h)) {
+		if (!align || (align & (align - 1))) {
+			errno = EINVAL;
+			return NULL;
+		}
+		return flexos__asan_alloc(h, align, size);
+	}
 	return h ? flexos__heap_alloc_aligned(h, align, size) : __libc_memalign(align, size);
 }
 
@@ -156,6 +193,8 @@ size_t malloc_usable_size(void *p)
 	if (!p)
 		return 0;
 	struct flexos__heap *h = heap_owning(p, "malloc_usable_size");
+	if (h && asan(h))
+		return flexos__asan_usable_size(h, p, CALLER);
 	if (h)
 		return flexos__heap_usable_size(h, p);
 	/* glibc exports no __libc_ name for this one. */

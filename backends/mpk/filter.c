@@ -399,8 +399,13 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	int err;
 
 	dl_iterate_phdr(image_range, NULL);
-	for (uint32_t id = 0; id < img->ncompartments; id++)
+	for (uint32_t id = 0; id < img->ncompartments; id++) {
+		uintptr_t lo, hi;
 		add(rt->heaps[id].start, rt->heaps[id].end);
+		/* The keyed shadow of an asan compartment's heap. */
+		if (flexos__asan_keyed_shadow && !flexos__asan_keyed_shadow(id, &lo, &hi))
+			add(lo, hi);
+	}
 	add(rt->shared_heap.start, rt->shared_heap.end);
 	/* The gate pages: pkey_mprotect or mmap over them would hand out the gate's state. */
 	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi);

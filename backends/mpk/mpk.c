@@ -466,7 +466,8 @@ static int mpk_init(const struct flexos_runtime *rt)
 		if ((err = tag(&c->regions[FLEXOS_REGION_RODATA], PROT_READ, key)) ||
 		    (err = tag(&c->regions[FLEXOS_REGION_DATA], PROT_READ | PROT_WRITE, key)) ||
 		    (err = tag(&c->regions[FLEXOS_REGION_BSS], PROT_READ | PROT_WRITE, key)) ||
-		    (err = tag(&rt->heaps[id], PROT_READ | PROT_WRITE, key))) {
+		    (err = tag(&rt->heaps[id], PROT_READ | PROT_WRITE, key)) ||
+		    (flexos__asan_key_shadow && (err = flexos__asan_key_shadow(id, key)))) {
 			flexos__say("cannot tag the memory of compartment '%s' with key %d: %s",
 				    c->name, key, strerror(-err));
 			return err;

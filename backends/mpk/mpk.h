@@ -454,5 +454,14 @@ int flexos__mpk_sigreturn_init(struct mpk_ro *ro);
 struct flexos__range;
 size_t flexos__mpk_stack_ranges(struct flexos__range *out, size_t max);
 
+/*
+ * libflexos-harden.a (src/harden/asan.c), linked when a compartment is
+ * built with asan: gives the shadow of compartment id's heap its key
+ * (the pages wholly inside it), and says which range that was for the
+ * filter's range rules (0; -1 when it keyed none). Weak: NULL otherwise.
+ */
+int flexos__asan_key_shadow(uint32_t id, int key) __attribute__((weak));
+int flexos__asan_keyed_shadow(uint32_t id, uintptr_t *lo, uintptr_t *hi) __attribute__((weak));
+
 #endif /* __ASSEMBLER__ */
 #endif /* FLEXOS_MPK_H */

@@ -1,0 +1,54 @@
+/*
+ * This file is private to the hardening runtimes (src/harden/,
+ * libflexos-harden.a): what their parts share. It includes the runtime's
+ * private interface (src/runtime/runtime.h).
+ */
+#ifndef FLEXOS_HARDEN_IMPL_H
+#define FLEXOS_HARDEN_IMPL_H
+
+#include <flexos/harden.h>
+#include <stdint.h>
+#include <stdnoreturn.h>
+
+#include "runtime.h"
+
+/*
+ * The FLEXOS_COMP_HARDEN_* options of compartment id, from the compartment
+ * table and flexos_harden_override; 0 for an id of no compartment.
+ */
+uint32_t flexos__harden_flags(int id);
+
+/*
+ * Reports a bug found by a hardening runtime and ends the compartment:
+ * "flexos: compartment 'C': KIND: DETAIL, at WHERE". C is the compartment
+ * whose code is at pc (the instrumented code that found the bug), else
+ * the running one; WHERE is where, or pc symbolized ("fn+0x1c (file.c:42)")
+ * when where is NULL. Then, as a crash of the compartment would: under
+ * process the compartment's process dies of SIGILL and its on_crash
+ * applies; under the other backends the image exits with
+ * FLEXOS_EXIT_FAULT. Async-signal-safe: one write(2) per line, formatted
+ * on the stack, nothing allocated.
+ */
+noreturn void flexos__harden_report(uintptr_t pc, const char *kind, const char *where,
+				    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * asan.c: whether h is the heap of a compartment built with asan, whose
+ * allocations then go through the functions below (red zones, a
+ * quarantine). The allocator hooks of backends/common/malloc.c and
+ * heap_none.c call them.
+ */
+int flexos__asan_heap(struct flexos__heap *h);
+void *flexos__asan_alloc(struct flexos__heap *h, size_t align, size_t size);
+void flexos__asan_free(struct flexos__heap *h, void *p, uintptr_t pc);
+void *flexos__asan_realloc(struct flexos__heap *h, void *p, size_t size, uintptr_t pc);
+size_t flexos__asan_usable_size(struct flexos__heap *h, const void *p, uintptr_t pc);
+
+/*
+ * Under intel-mpk (backends/mpk/mpk.h): the shadow of compartment id's
+ * heap takes its key; the range keyed, for the system-call filter.
+ */
+int flexos__asan_key_shadow(uint32_t id, int key);
+int flexos__asan_keyed_shadow(uint32_t id, uintptr_t *lo, uintptr_t *hi);
+
+#endif

@@ -1,0 +1,321 @@
+/*
+ * The UBSan runtime of compartments built with ubsan: the handlers gcc 12
+ * calls from C compiled with -fsanitize=undefined
+ * -fno-sanitize-recover=undefined (the _abort names; the recoverable names
+ * are here too, and end the compartment as well). No libubsan is linked:
+ * it would bring its own reports, allocator and options. Each handler
+ * reads the source location gcc put in its data and reports through
+ * flexos__harden_report.
+ */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "harden_impl.h"
+
+/* The data gcc passes (libsanitizer's ubsan_handlers.h, ubsan_value.h). */
+struct source_location {
+	const char *file;
+	uint32_t line;
+	uint32_t column;
+};
+
+struct type_descriptor {
+	uint16_t kind; /* 0: integer, 1: float */
+	uint16_t info; /* integer: bit 0 signed, bits 1..: log2 of the width */
+	char name[];
+};
+
+struct overflow_data {
+	struct source_location loc;
+	const struct type_descriptor *type;
+};
+
+struct shift_data {
+	struct source_location loc;
+	const struct type_descriptor *lhs_type, *rhs_type;
+};
+
+struct out_of_bounds_data {
+	struct source_location loc;
+	const struct type_descriptor *array_type, *index_type;
+};
+
+struct type_mismatch_data {
+	struct source_location loc;
+	const struct type_descriptor *type;
+	unsigned char log_alignment;
+	unsigned char check_kind;
+};
+
+struct loc_data {
+	struct source_location loc;
+};
+
+struct nonnull_arg_data {
+	struct source_location loc, attr_loc;
+	int arg_index;
+};
+
+struct nonnull_return_data {
+	struct source_location attr_loc;
+};
+
+struct float_cast_data {
+	struct source_location loc;
+	const struct type_descriptor *from, *to;
+};
+
+struct invalid_builtin_data {
+	struct source_location loc;
+	unsigned char kind;
+};
+
+typedef uintptr_t value_handle;
+
+#define RET ((uintptr_t)__builtin_return_address(0))
+
+static noreturn void report(uintptr_t pc, const struct source_location *loc, const char *kind,
+			    const char *detail)
+{
+	char where[256];
+
+	if (loc && loc->file)
+		snprintf(where, sizeof(where), "%s:%u:%u", loc->file, loc->line, loc->column);
+	else
+		snprintf(where, sizeof(where), "an unknown line");
+	flexos__harden_report(pc, kind, where, "%s", detail);
+}
+
+/* An integer value of type t as text; wider than 64 bits the handle points at it. */
+static void value(char *buf, size_t size, const struct type_descriptor *t, value_handle v)
+{
+	unsigned width = t->kind == 0 ? 1u << (t->info >> 1) : 0;
+
+	if (t->kind != 0) {
+		snprintf(buf, size, "a value of type %s", t->name);
+	} else if (width > 64) {
+		const uint64_t *w = (const uint64_t *)v;
+		snprintf(buf, size, "0x%016llx%016llx", (unsigned long long)w[1],
+			 (unsigned long long)w[0]);
+	} else if (t->info & 1) {
+		int64_t s = (int64_t)(v << (64 - width)) >> (64 - width);
+		snprintf(buf, size, "%lld", (long long)s);
+	} else {
+		snprintf(buf, size, "%llu", (unsigned long long)v);
+	}
+}
+
+static noreturn void overflow(uintptr_t pc, const struct overflow_data *d, value_handle lhs,
+			      value_handle rhs, char op)
+{
+	char a[48], b[48], detail[200];
+
+	value(a, sizeof(a), d->type, lhs);
+	value(b, sizeof(b), d->type, rhs);
+	snprintf(detail, sizeof(detail), "%s %c %s cannot be represented in type %s", a, op, b,
+		 d->type->name);
+	report(pc, &d->loc,
+	       d->type->info & 1 ? "signed-integer-overflow" : "unsigned-integer-overflow", detail);
+}
+
+/* Each handler under its recoverable name and its _abort name. */
+#define BOTH(name, params, args)                   \
+	void __ubsan_handle_##name params;         \
+	void __ubsan_handle_##name##_abort params; \
+	void __ubsan_handle_##name params          \
+	{                                          \
+		name##_report args;                \
+	}                                          \
+	void __ubsan_handle_##name##_abort params  \
+	{                                          \
+		name##_report args;                \
+	}
+
+#define add_overflow_report(d, l, r, pc) overflow(pc, d, l, r, '+')
+#define sub_overflow_report(d, l, r, pc) overflow(pc, d, l, r, '-')
+#define mul_overflow_report(d, l, r, pc) overflow(pc, d, l, r, '*')
+BOTH(add_overflow, (struct overflow_data * d, value_handle l, value_handle r), (d, l, r, RET))
+BOTH(sub_overflow, (struct overflow_data * d, value_handle l, value_handle r), (d, l, r, RET))
+BOTH(mul_overflow, (struct overflow_data * d, value_handle l, value_handle r), (d, l, r, RET))
+
+static noreturn void negate_overflow_report(struct overflow_data *d, value_handle v, uintptr_t pc)
+{
+	char a[48], detail[200];
+
+	value(a, sizeof(a), d->type, v);
+	snprintf(detail, sizeof(detail), "negation of %s cannot be represented in type %s", a,
+		 d->type->name);
+	report(pc, &d->loc, "signed-integer-overflow", detail);
+}
+BOTH(negate_overflow, (struct overflow_data * d, value_handle v), (d, v, RET))
+
+static noreturn void divrem_overflow_report(struct overflow_data *d, value_handle l, value_handle r,
+					    uintptr_t pc)
+{
+	char a[48], b[48], detail[200];
+
+	value(a, sizeof(a), d->type, l);
+	value(b, sizeof(b), d->type, r);
+	if (d->type->kind == 0 && !strcmp(b, "0")) {
+		snprintf(detail, sizeof(detail), "division of %s by zero", a);
+		report(pc, &d->loc, "division-by-zero", detail);
+	}
+	snprintf(detail, sizeof(detail), "division of %s by %s cannot be represented in type %s", a,
+		 b, d->type->name);
+	report(pc, &d->loc, "signed-integer-overflow", detail);
+}
+BOTH(divrem_overflow, (struct overflow_data * d, value_handle l, value_handle r), (d, l, r, RET))
+
+static noreturn void shift_out_of_bounds_report(struct shift_data *d, value_handle l,
+						value_handle r, uintptr_t pc)
+{
+	char a[48], b[48], detail[200];
+
+	value(a, sizeof(a), d->lhs_type, l);
+	value(b, sizeof(b), d->rhs_type, r);
+	snprintf(detail, sizeof(detail), "shift of %s by %s in type %s", a, b, d->lhs_type->name);
+	report(pc, &d->loc, "shift-out-of-bounds", detail);
+}
+BOTH(shift_out_of_bounds, (struct shift_data * d, value_handle l, value_handle r), (d, l, r, RET))
+
+static noreturn void out_of_bounds_report(struct out_of_bounds_data *d, value_handle i,
+					  uintptr_t pc)
+{
+	char a[48], detail[200];
+
+	value(a, sizeof(a), d->index_type, i);
+	snprintf(detail, sizeof(detail), "index %s out of bounds for type %s", a,
+		 d->array_type->name);
+	report(pc, &d->loc, "index-out-of-bounds", detail);
+}
+BOTH(out_of_bounds, (struct out_of_bounds_data * d, value_handle i), (d, i, RET))
+
+static noreturn void type_mismatch_v1_report(struct type_mismatch_data *d, value_handle p,
+					     uintptr_t pc)
+{
+	static const char *const what[] = {"load of",
+					   "store to",
+					   "reference binding to",
+					   "member access within",
+					   "member call on",
+					   "constructor call on",
+					   "downcast of",
+					   "downcast of",
+					   "upcast of",
+					   "cast to virtual base of",
+					   "_Nonnull binding to",
+					   "dynamic operation on"};
+	const char *op =
+	    d->check_kind < sizeof(what) / sizeof(what[0]) ? what[d->check_kind] : "access to";
+	uintptr_t align = (uintptr_t)1 << d->log_alignment;
+	char detail[200];
+
+	if (!p) {
+		snprintf(detail, sizeof(detail), "%s null pointer of type %s", op, d->type->name);
+		report(pc, &d->loc, "null-pointer-dereference", detail);
+	}
+	if (d->log_alignment && (p & (align - 1))) {
+		snprintf(detail, sizeof(detail),
+			 "%s misaligned address %#lx for type %s, which requires %lu-byte "
+			 "alignment",
+			 op, (unsigned long)p, d->type->name, (unsigned long)align);
+		report(pc, &d->loc, "misaligned-access", detail);
+	}
+	snprintf(detail, sizeof(detail),
+		 "%s address %#lx with insufficient space for an object of "
+		 "type %s",
+		 op, (unsigned long)p, d->type->name);
+	report(pc, &d->loc, "object-size", detail);
+}
+BOTH(type_mismatch_v1, (struct type_mismatch_data * d, value_handle p), (d, p, RET))
+
+static noreturn void vla_bound_not_positive_report(struct overflow_data *d, value_handle v,
+						   uintptr_t pc)
+{
+	char a[48], detail[200];
+
+	value(a, sizeof(a), d->type, v);
+	snprintf(detail, sizeof(detail), "variable length array bound evaluates to %s", a);
+	report(pc, &d->loc, "vla-bound-not-positive", detail);
+}
+BOTH(vla_bound_not_positive, (struct overflow_data * d, value_handle v), (d, v, RET))
+
+static noreturn void load_invalid_value_report(struct overflow_data *d, value_handle v,
+					       uintptr_t pc)
+{
+	char a[48], detail[200];
+
+	value(a, sizeof(a), d->type, v);
+	snprintf(detail, sizeof(detail), "load of value %s, which is not valid for type %s", a,
+		 d->type->name);
+	report(pc, &d->loc, "invalid-value", detail);
+}
+BOTH(load_invalid_value, (struct overflow_data * d, value_handle v), (d, v, RET))
+
+static noreturn void pointer_overflow_report(struct loc_data *d, value_handle base,
+					     value_handle result, uintptr_t pc)
+{
+	char detail[200];
+
+	snprintf(detail, sizeof(detail), "pointer arithmetic on %#lx overflowed to %#lx",
+		 (unsigned long)base, (unsigned long)result);
+	report(pc, &d->loc, "pointer-overflow", detail);
+}
+BOTH(pointer_overflow, (struct loc_data * d, value_handle b, value_handle r), (d, b, r, RET))
+
+static noreturn void nonnull_arg_report(struct nonnull_arg_data *d, uintptr_t pc)
+{
+	char detail[200];
+
+	snprintf(detail, sizeof(detail),
+		 "null pointer passed as argument %d, which is declared never to be null",
+		 d->arg_index);
+	report(pc, &d->loc, "nonnull-attribute", detail);
+}
+BOTH(nonnull_arg, (struct nonnull_arg_data * d), (d, RET))
+
+static noreturn void nonnull_return_v1_report(struct nonnull_return_data *d,
+					      struct source_location *loc, uintptr_t pc)
+{
+	(void)d;
+	report(pc, loc, "returns-nonnull-attribute",
+	       "null pointer returned from a function declared never to return null");
+}
+BOTH(nonnull_return_v1, (struct nonnull_return_data * d, struct source_location *l), (d, l, RET))
+
+static noreturn void float_cast_overflow_report(struct float_cast_data *d, value_handle v,
+						uintptr_t pc)
+{
+	char detail[200];
+
+	(void)v;
+	snprintf(detail, sizeof(detail), "a value of type %s is outside the range of type %s",
+		 d->from->name, d->to->name);
+	report(pc, &d->loc, "float-cast-overflow", detail);
+}
+BOTH(float_cast_overflow, (struct float_cast_data * d, value_handle v), (d, v, RET))
+
+static noreturn void invalid_builtin_report(struct invalid_builtin_data *d, uintptr_t pc)
+{
+	report(pc, &d->loc, "invalid-builtin-use",
+	       d->kind ? "passing zero to clz(), which is not a valid argument"
+		       : "passing zero to ctz(), which is not a valid argument");
+}
+BOTH(invalid_builtin, (struct invalid_builtin_data * d), (d, RET))
+
+/* These two have no recoverable form. */
+void __ubsan_handle_builtin_unreachable(struct loc_data *d);
+void __ubsan_handle_builtin_unreachable(struct loc_data *d)
+{
+	report(RET, &d->loc, "unreachable", "execution reached an unreachable program point");
+}
+
+void __ubsan_handle_missing_return(struct loc_data *d);
+void __ubsan_handle_missing_return(struct loc_data *d)
+{
+	report(RET, &d->loc, "missing-return",
+	       "execution reached the end of a value-returning function without returning a "
+	       "value");
+}

@@ -1,0 +1,84 @@
+/*
+ * tests/harden: the application beside the buggy library. "app BUG" calls
+ * the library's planted bug and prints "survived BUG" if nothing stopped
+ * it; "app ok" runs the library's correct code; "app heaps" says whose
+ * heap the library's and the application's allocations come from; "app
+ * poke-shadow-C" writes the ASan shadow of compartment C's heap.
+ */
+#include <flexos/backend.h>
+#include <flexos/harden.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buggy.h"
+
+/* The name of the compartment whose heap holds p, or "no compartment". */
+static const char *heap_of(const void *p)
+{
+	const struct flexos_runtime *rt = flexos__runtime();
+
+	for (uint32_t id = 0; id < rt->image->ncompartments; id++)
+		if ((uintptr_t)p >= rt->heaps[id].start && (uintptr_t)p < rt->heaps[id].end)
+			return rt->image->compartments[id].name;
+	return "no compartment";
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	int r = 0;
+
+	if (!strcmp(what, "heap-overflow"))
+		r = buggy_heap_overflow(16);
+	else if (!strcmp(what, "use-after-free"))
+		r = buggy_use_after_free(7);
+	else if (!strcmp(what, "double-free"))
+		r = buggy_double_free(7);
+	else if (!strcmp(what, "stack-overflow"))
+		r = buggy_stack_overflow(40);
+	else if (!strcmp(what, "global-overflow"))
+		r = buggy_global_overflow(8);
+	else if (!strcmp(what, "signed-overflow"))
+		r = buggy_signed_overflow(INT_MAX);
+	else if (!strcmp(what, "oob-index"))
+		r = buggy_oob_index(8);
+	else if (!strcmp(what, "memcpy-overflow"))
+		r = buggy_memcpy_overflow(40);
+	else if (!strcmp(what, "ok")) {
+		r = buggy_ok(100);
+		printf("ok %d\n", r);
+		return r == 300 ? 0 : 1;
+	} else if (!strcmp(what, "heaps")) {
+		void *lib = buggy_alloc(32), *own = malloc(32);
+		printf("heaps: the library allocates from %s, the application from %s\n",
+		       heap_of(lib), heap_of(own));
+		buggy_free(lib);
+		free(own);
+		return 0;
+	} else if (!strncmp(what, "poke-shadow-", 12)) {
+		/* Writes the shadow of the middle of a compartment's heap. */
+		const struct flexos_runtime *rt = flexos__runtime();
+		for (uint32_t id = 0; id < rt->image->ncompartments; id++) {
+			if (strcmp(rt->image->compartments[id].name, what + 12))
+				continue;
+			uintptr_t mid = (rt->heaps[id].start + rt->heaps[id].end) / 2;
+			volatile int8_t *s = (int8_t *)((mid >> 3) + FLEXOS_ASAN_SHADOW_OFFSET);
+			*s = 0;
+			printf("poked the shadow of %#lx, in the heap of %s\n", (unsigned long)mid,
+			       what + 12);
+			return 0;
+		}
+		return 2;
+	} else {
+		fprintf(stderr,
+			"usage: app heap-overflow|use-after-free|double-free|stack-overflow|"
+			"global-overflow|signed-overflow|oob-index|memcpy-overflow|ok|heaps|"
+			"poke-shadow-COMPARTMENT\n");
+		return 2;
+	}
+	printf("survived %s (%d)\n", what, r);
+	return 0;
+}

@@ -1,0 +1,21 @@
+/* tests/harden: a library with planted bugs, one per function. */
+#ifndef BUGGY_H
+#define BUGGY_H
+
+#include <stddef.h>
+
+int buggy_heap_overflow(int i);
+int buggy_use_after_free(int v);
+int buggy_double_free(int v);
+int buggy_stack_overflow(int n);
+int buggy_global_overflow(int i);
+int buggy_signed_overflow(int a);
+int buggy_oob_index(int i);
+int buggy_memcpy_overflow(size_t n);
+/* No bug: allocates, reallocates, frees, indexes and copies within bounds. */
+int buggy_ok(int n);
+/* What the library's malloc returns (the heap it allocates from). */
+void *buggy_alloc(size_t n);
+void buggy_free(void *p);
+
+#endif
