@@ -430,6 +430,8 @@ static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const lo
 	return to;
 }
 
+static struct flexos__lane *exchange_wait(uint32_t callee, struct flexos__lane *to);
+
 /*
  * Posts the request written in `to` and waits for its return, serving the
  * calls back into this compartment meanwhile. Returns this compartment's
@@ -438,6 +440,20 @@ static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const lo
  * (flexos__gate_error says how).
  */
 static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
+{
+	struct flexos__lane *me;
+	struct flexos__proc_calls *calls = &flexos__proc_calls;
+
+	/* For longjmp (jump.c): what a jump from a callback would abandon. */
+	if (calls->depth < FLEXOS_PROC_CALLS_MAX)
+		calls->to[calls->depth] = (uint8_t)callee;
+	calls->depth++;
+	me = exchange_wait(callee, to);
+	calls->depth--;
+	return me;
+}
+
+static struct flexos__lane *exchange_wait(uint32_t callee, struct flexos__lane *to)
 {
 	struct flexos__control *ctl = flexos__proc_ctl;
 	unsigned chain = my_chain - 1;

@@ -1,0 +1,82 @@
+/*
+ * tests/integration/longjmp.sh: longjmp back across gates, in both
+ * directions. Argument: a (the error of a callback comes back to the
+ * library's setjmp through two gates, as in Lua), b (the library calls
+ * the application's error handler, which jumps to the application's
+ * setjmp, as libpng and libjpeg do), stale (a jump to a jmp_buf whose
+ * frame has returned).
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+int lib_protected(int (*fn)(int), int x);
+void lib_raise(int code);
+int lib_run(void (*on_error)(int), int x);
+int lib_apply(int (*fn)(int), int x);
+void *lib_save(void);
+
+static jmp_buf app_env;
+
+int cb_raise(int x)
+{
+	if (x > 0)
+		lib_raise(x + 1);
+	return x;
+}
+
+void cb_fail(int code)
+{
+	longjmp(app_env, code);
+}
+
+int cb_twice(int x)
+{
+	return 2 * x;
+}
+
+/* One more jump, each time, from deeper: the gate state must come back every time. */
+static int case_a(void)
+{
+	long sum = 0;
+	for (int i = 0; i < 1000; i++)
+		sum += lib_protected(cb_raise, i);
+	/* i = 0: the callback returns 0 * 1000; the others: i + 1 */
+	return printf("a: %d %ld %d %d\n", lib_protected(cb_raise, 41), sum,
+		      lib_apply(cb_twice, 20), lib_protected(cb_raise, 0));
+}
+
+static int case_b(void)
+{
+	volatile long sum = 0;
+	volatile int i = 0;
+	for (i = 0; i < 1000; i++) {
+		int v = setjmp(app_env);
+		if (v) {
+			sum += v;
+			continue;
+		}
+		sum += lib_run(cb_fail, -(i + 1)) * 1000;
+	}
+	int v = setjmp(app_env);
+	if (!v)
+		v = lib_run(cb_fail, 5);
+	return printf("b: %ld %d %d\n", (long)sum, v, lib_apply(cb_twice, 20));
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "a";
+	if (!strcmp(what, "a"))
+		case_a();
+	else if (!strcmp(what, "b"))
+		case_b();
+	else if (!strcmp(what, "stale")) {
+		jmp_buf *gone = lib_save();
+		printf("stale: jumping\n");
+		fflush(stdout);
+		longjmp(*gone, 1);
+	} else
+		return 2;
+	return 0;
+}

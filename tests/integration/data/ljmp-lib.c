@@ -1,0 +1,42 @@
+/* tests/integration/longjmp.sh: a library with setjmp/longjmp error handling. */
+#include <setjmp.h>
+
+static jmp_buf lib_env;
+static jmp_buf returned_env;
+
+/* Case (a), as lua_pcall: the callback's error comes back here through lib_raise. */
+int lib_protected(int (*fn)(int), int x)
+{
+	int v = setjmp(lib_env);
+	if (v)
+		return v;
+	return fn(x) * 1000;
+}
+
+/* As lua_error: called by the callback, from the application's compartment. */
+void lib_raise(int code)
+{
+	longjmp(lib_env, code);
+}
+
+/* Case (b), as libpng: the application's error handler does not return. */
+int lib_run(void (*on_error)(int), int x)
+{
+	if (x < 0)
+		on_error(-x);
+	return x + 1;
+}
+
+/* A plain callback call, to check the gate state after a jump. */
+int lib_apply(int (*fn)(int), int x)
+{
+	return fn(x) + 1;
+}
+
+/* A setjmp whose frame returns: its jmp_buf is stale afterwards. */
+__attribute__((noinline)) void *lib_save(void)
+{
+	if (setjmp(returned_env))
+		return 0;
+	return &returned_env;
+}
