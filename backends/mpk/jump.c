@@ -102,7 +102,7 @@ static noreturn void refuse(const struct mpk_jump *j, uint64_t cur, uint64_t dep
 	flexos__die(
 	    FLEXOS_EXIT_FAULT,
 	    "longjmp in compartment '%s' (%lu gate calls deep) to the setjmp of compartment "
-	    "'%s' before %s (%lu deep) cannot be honoured: %s",
+	    "'%s' at %s (%lu deep) cannot be honoured: %s",
 	    flexos__comp_name((int)cur), (unsigned long)depth, flexos__comp_name((int)j->comp),
 	    site, (unsigned long)j->depth, why);
 }

@@ -73,12 +73,12 @@ noreturn void flexos__backend_longjmp(void *env, int val, longjmp_fn real)
 	if (j->depth > depth)
 		flexos__die(
 		    FLEXOS_EXIT_FAULT,
-		    "longjmp in compartment '%s' to its setjmp before %s cannot be honoured: "
+		    "longjmp in compartment '%s' to its setjmp at %s cannot be honoured: "
 		    "the gate call it was made in has returned",
 		    flexos__comp_name(flexos__proc_self), site);
 	unsigned to = j->depth < FLEXOS_PROC_CALLS_MAX ? flexos__proc_calls.to[j->depth] : 0;
 	flexos__die(FLEXOS_EXIT_FAULT,
-		    "longjmp in compartment '%s' to its setjmp before %s cannot be honoured: it "
+		    "longjmp in compartment '%s' to its setjmp at %s cannot be honoured: it "
 		    "would abandon %u gate call(s) still running in other processes, the first "
 		    "into compartment '%s', whose process the jump cannot unwind (the process "
 		    "mechanism does not unwind across gates; intel-mpk and none do)",
