@@ -3,11 +3,13 @@
 # error of an application callback comes back to the library's setjmp
 # through two gates (lib_raise, as lua_error), (b) the library calls the
 # application's error handler, which jumps to the application's setjmp
-# (as libpng and libjpeg do), each 1000 times and then a plain call, and
+# (as libpng and libjpeg do), 1000 and 3000 times, then a plain call, and
 # Debian's unmodified liblua5.4.a, whose luaL_error in an application C
 # function unwinds to lua_pcall. none: plain jumps; intel-mpk (in the
-# emulated-PKU VM): the gate state is unwound; a jump to a setjmp whose
-# gate call has returned is reported. process: a jump that would abandon
+# emulated-PKU VM): the gate state is unwound, also when the library
+# jumps to the application's jmp_buf itself (as libpng's png_longjmp) or
+# rewrote it first (in shared memory: the jump lands at the setjmp all
+# the same); a jump to a setjmp whose gate call has returned is reported. process: a jump that would abandon
 # a call running in another process is refused with a report naming both
 # compartments. If the VM cannot run, this fails, unless
 # FLEXOS_VM_OPTIONAL=1 (then: skip).
@@ -28,6 +30,13 @@ for m in none process intel-mpk; do
 	with_mechanism "$DATA/ljmp.yaml" "$m" >"$WORK/ljmp-$m.yaml"
 	(cd "$WORK" && "$FLEXOS_LINK" -c "ljmp-$m.yaml" -o "ljmp-$m" ljmp-app.o libljmp.a) \
 		2>"$WORK/link.err" || { cat "$WORK/link.err" >&2; fail "cannot link under $m"; }
+	if [ "$m" = intel-mpk ]; then
+		awk '{ print } /mechanism: intel-mpk/ { print "  stack: shared" }' \
+			"$WORK/ljmp-$m.yaml" >"$WORK/ljmp-shared.yaml"
+		(cd "$WORK" && "$FLEXOS_LINK" -c ljmp-shared.yaml -o ljmp-shared ljmp-app.o \
+			libljmp.a) 2>"$WORK/link.err" ||
+			{ cat "$WORK/link.err" >&2; fail "cannot link with shared stacks"; }
+	fi
 	[ "$lua" = yes ] || continue
 	with_mechanism "$DATA/ljmp-lua.yaml" "$m" >"$WORK/lua-$m.yaml"
 	(cd "$WORK" && "$FLEXOS_LINK" -c "lua-$m.yaml" -o "lua-$m" ljmp-lua.o liblua5.4.a -lm) \
@@ -36,7 +45,8 @@ done
 pass "linked under none, process and intel-mpk"
 
 A_OUT='^a: 42 500499 41 0$'
-B_OUT='^b: 500500 6 41$'
+B_OUT='^b: 4501500 6 41$'
+PNG_OUT='^png: 5050 41$'
 LUA_OUT='^lua: 100 errors, sum 4950, 42, top 0$'
 
 # run IMAGE ARG...: its exit status in $st, its output in $WORK/out.
@@ -53,7 +63,10 @@ expect_output "$WORK/out" "$A_OUT"
 run "$WORK/ljmp-none" b
 [ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "none, b: exit $st"; }
 expect_output "$WORK/out" "$B_OUT"
-pass "none: both jumps, 1000 times each"
+run "$WORK/ljmp-none" png
+[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "none, png: exit $st"; }
+expect_output "$WORK/out" "$PNG_OUT"
+pass "none: both jumps, 1000 and 3000 times, and the library's jump to the application's jmp_buf"
 
 if [ "$lua" = yes ]; then
 	run "$WORK/lua-none"
@@ -85,18 +98,33 @@ vm_script 400 --file "$WORK" <<EOS
 $WORK/ljmp-intel-mpk a
 $WORK/ljmp-intel-mpk b
 --expect-status=123 $WORK/ljmp-intel-mpk stale
+$WORK/ljmp-intel-mpk png
+$WORK/ljmp-intel-mpk tamper
+$WORK/ljmp-shared a
+$WORK/ljmp-shared b
 $lua_cmd
 EOS
 vm_output 1 >"$WORK/out.1"
 expect_output "$WORK/out.1" "$A_OUT"
 vm_output 2 >"$WORK/out.2"
 expect_output "$WORK/out.2" "$B_OUT"
-pass "intel-mpk: both jumps, 1000 times each, then a gate call and a callback as before"
+pass "intel-mpk: both jumps, 1000 and 3000 times, then a gate call and a callback as before"
 vm_output 3 >"$WORK/out.3"
 expect_output "$WORK/out.3" "longjmp in compartment 'app' \(0 gate calls deep\) to the setjmp of compartment 'sandbox' at lib_save.* \(1 deep\) cannot be honoured: the gate call it was made in has returned"
 pass "intel-mpk: a jump to a setjmp whose gate call has returned is reported, naming both compartments"
+vm_output 4 >"$WORK/out.4"
+expect_output "$WORK/out.4" "$PNG_OUT"
+pass "intel-mpk: the library jumps to the application's jmp_buf itself (png_longjmp), 100 times"
+vm_output 5 >"$WORK/out.5"
+expect_output "$WORK/out.5" '^tamper: 9 41$'
+pass "intel-mpk: a jmp_buf the library rewrote still lands at the application's setjmp"
+vm_output 6 >"$WORK/out.6"
+expect_output "$WORK/out.6" "$A_OUT"
+vm_output 7 >"$WORK/out.7"
+expect_output "$WORK/out.7" "$B_OUT"
+pass "intel-mpk, shared stacks: both jumps, 1000 and 3000 times"
 if [ "$lua" = yes ]; then
-	vm_output 4 >"$WORK/out.4"
-	expect_output "$WORK/out.4" "$LUA_OUT"
+	vm_output 8 >"$WORK/out.8"
+	expect_output "$WORK/out.8" "$LUA_OUT"
 	pass "intel-mpk: Lua's errors raised in an application C function unwind to lua_pcall"
 fi

@@ -4,19 +4,26 @@
  * library's setjmp through two gates, as in Lua), b (the library calls
  * the application's error handler, which jumps to the application's
  * setjmp, as libpng and libjpeg do), stale (a jump to a jmp_buf whose
- * frame has returned).
+ * frame has returned), png (the library jumps to the application's
+ * jmp_buf itself, as libpng's png_longjmp), tamper (the library rewrites
+ * the jmp_buf, in shared memory, before the handler jumps with it).
  */
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <flexos/flexos.h>
 
 int lib_protected(int (*fn)(int), int x);
 void lib_raise(int code);
 int lib_run(void (*on_error)(int), int x);
 int lib_apply(int (*fn)(int), int x);
 void *lib_save(void);
+void lib_fail_to(jmp_buf *env, int code);
+int lib_tamper(void (*on_error)(int), jmp_buf *env);
 
 static jmp_buf app_env;
+static jmp_buf shared_env FLEXOS_SHARED;
 
 int cb_raise(int x)
 {
@@ -28,6 +35,11 @@ int cb_raise(int x)
 void cb_fail(int code)
 {
 	longjmp(app_env, code);
+}
+
+void cb_fail_shared(int code)
+{
+	longjmp(shared_env, code);
 }
 
 int cb_twice(int x)
@@ -50,7 +62,8 @@ static int case_b(void)
 {
 	volatile long sum = 0;
 	volatile int i = 0;
-	for (i = 0; i < 1000; i++) {
+	/* More than the gate page's 3944 calls deep, were each jump to leave two behind. */
+	for (i = 0; i < 3000; i++) {
 		int v = setjmp(app_env);
 		if (v) {
 			sum += v;
@@ -64,6 +77,28 @@ static int case_b(void)
 	return printf("b: %ld %d %d\n", (long)sum, v, lib_apply(cb_twice, 20));
 }
 
+static int case_png(void)
+{
+	volatile long sum = 0;
+	volatile int i;
+	for (i = 1; i <= 100; i++) {
+		int v = setjmp(app_env);
+		if (v)
+			sum += v;
+		else
+			lib_fail_to(&app_env, i);
+	}
+	return printf("png: %ld %d\n", (long)sum, lib_apply(cb_twice, 20));
+}
+
+static int case_tamper(void)
+{
+	int v = setjmp(shared_env);
+	if (!v)
+		v = lib_tamper(cb_fail_shared, &shared_env);
+	return printf("tamper: %d %d\n", v, lib_apply(cb_twice, 20));
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "a";
@@ -71,6 +106,10 @@ int main(int argc, char **argv)
 		case_a();
 	else if (!strcmp(what, "b"))
 		case_b();
+	else if (!strcmp(what, "png"))
+		case_png();
+	else if (!strcmp(what, "tamper"))
+		case_tamper();
 	else if (!strcmp(what, "stale")) {
 		jmp_buf *gone = lib_save();
 		printf("stale: jumping\n");

@@ -1,5 +1,6 @@
 /* tests/integration/longjmp.sh: a library with setjmp/longjmp error handling. */
 #include <setjmp.h>
+#include <string.h>
 
 static jmp_buf lib_env;
 static jmp_buf returned_env;
@@ -39,4 +40,21 @@ __attribute__((noinline)) void *lib_save(void)
 	if (setjmp(returned_env))
 		return 0;
 	return &returned_env;
+}
+
+/* As libpng's png_longjmp: the library jumps to the application's jmp_buf itself. */
+void lib_fail_to(jmp_buf *env, int code)
+{
+	longjmp(*env, code);
+}
+
+/*
+ * A compromised library rewrites the jmp_buf it can write (the application
+ * put it in shared memory) before it calls the error handler.
+ */
+int lib_tamper(void (*on_error)(int), jmp_buf *env)
+{
+	memset(env, 0x41, sizeof(*env));
+	on_error(9);
+	return 0;
 }
