@@ -49,5 +49,5 @@ EXTRA_DIST += tests/integration/file-handles.sh
 # longjmp back across gates (longjmp.sh: none and process natively,
 # intel-mpk in the VM; Debian's liblua5.4.a where it is installed).
 SH_TESTS += tests/integration/longjmp.sh
-tests/integration/longjmp.log: $(UNMODIFIED_DEPS)
+tests/integration/longjmp.log: $(UNMODIFIED_DEPS) tests/mpk/attack
 EXTRA_DIST += tests/integration/longjmp.sh

@@ -11,7 +11,8 @@
 # rewrote it first (in shared memory: the jump lands at the setjmp all
 # the same); a jump to a setjmp whose gate call has returned is reported. process: a jump that would abandon
 # a call running in another process is refused with a report naming both
-# compartments. If the VM cannot run, this fails, unless
+# compartments. tests/mpk/attack jumps to the WRPKRUs of the intel-mpk
+# setjmp and longjmp paths with PKRU 0. If the VM cannot run, this fails, unless
 # FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
@@ -92,6 +93,8 @@ if [ "$lua" = yes ]; then
 	pass "process: Lua's error across the gates is refused the same way"
 fi
 
+ATTACK=$top_builddir/tests/mpk/attack
+[ -x "$ATTACK" ] || fail "no $ATTACK: build it first (make check builds it)"
 lua_cmd=
 [ "$lua" = no ] || lua_cmd="$WORK/lua-intel-mpk"
 vm_script 400 --file "$WORK" <<EOS
@@ -102,6 +105,10 @@ $WORK/ljmp-intel-mpk png
 $WORK/ljmp-intel-mpk tamper
 $WORK/ljmp-shared a
 $WORK/ljmp-shared b
+--expect-status=134 $ATTACK --forge setjmp-open
+--expect-status=134 $ATTACK --forge setjmp
+--expect-status=134 $ATTACK --forge longjmp-open
+--expect-status=134 $ATTACK --forge longjmp
 $lua_cmd
 EOS
 vm_output 1 >"$WORK/out.1"
@@ -123,8 +130,13 @@ expect_output "$WORK/out.6" "$A_OUT"
 vm_output 7 >"$WORK/out.7"
 expect_output "$WORK/out.7" "$B_OUT"
 pass "intel-mpk, shared stacks: both jumps, 1000 and 3000 times"
+for n in 8 9 10 11; do
+	vm_output $n >"$WORK/out.$n"
+	expect_output "$WORK/out.$n" "something jumped into the middle of a gate"
+done
+pass "intel-mpk: jumps to the WRPKRUs of the setjmp record and of the longjmp path with PKRU 0 are stopped"
 if [ "$lua" = yes ]; then
-	vm_output 8 >"$WORK/out.8"
-	expect_output "$WORK/out.8" "$LUA_OUT"
+	vm_output 12 >"$WORK/out.12"
+	expect_output "$WORK/out.12" "$LUA_OUT"
 	pass "intel-mpk: Lua's errors raised in an application C function unwind to lua_pcall"
 fi
