@@ -48,6 +48,7 @@ pass "linked under none, process and intel-mpk"
 A_OUT='^a: 42 500499 41 0$'
 B_OUT='^b: 4501500 6 41$'
 PNG_OUT='^png: 5050 41$'
+MASK_OUT='^mask: 3 1 0$'
 LUA_OUT='^lua: 100 errors, sum 4950, 42, top 0$'
 
 # run IMAGE ARG...: its exit status in $st, its output in $WORK/out.
@@ -67,7 +68,10 @@ expect_output "$WORK/out" "$B_OUT"
 run "$WORK/ljmp-none" png
 [ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "none, png: exit $st"; }
 expect_output "$WORK/out" "$PNG_OUT"
-pass "none: both jumps, 1000 and 3000 times, and the library's jump to the application's jmp_buf"
+run "$WORK/ljmp-none" mask
+[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "none, mask: exit $st"; }
+expect_output "$WORK/out" "$MASK_OUT"
+pass "none: both jumps, 1000 and 3000 times, the library's jump to the application's jmp_buf, siglongjmp's mask"
 
 if [ "$lua" = yes ]; then
 	run "$WORK/lua-none"
@@ -103,6 +107,7 @@ $WORK/ljmp-intel-mpk b
 --expect-status=123 $WORK/ljmp-intel-mpk stale
 $WORK/ljmp-intel-mpk png
 $WORK/ljmp-intel-mpk tamper
+$WORK/ljmp-intel-mpk mask
 $WORK/ljmp-shared a
 $WORK/ljmp-shared b
 --expect-status=134 $ATTACK --forge setjmp-open
@@ -126,17 +131,20 @@ vm_output 5 >"$WORK/out.5"
 expect_output "$WORK/out.5" '^tamper: 9 41$'
 pass "intel-mpk: a jmp_buf the library rewrote still lands at the application's setjmp"
 vm_output 6 >"$WORK/out.6"
-expect_output "$WORK/out.6" "$A_OUT"
+expect_output "$WORK/out.6" "$MASK_OUT"
+pass "intel-mpk: siglongjmp across gates restores the mask sigsetjmp saved"
 vm_output 7 >"$WORK/out.7"
-expect_output "$WORK/out.7" "$B_OUT"
+expect_output "$WORK/out.7" "$A_OUT"
+vm_output 8 >"$WORK/out.8"
+expect_output "$WORK/out.8" "$B_OUT"
 pass "intel-mpk, shared stacks: both jumps, 1000 and 3000 times"
-for n in 8 9 10 11; do
+for n in 9 10 11 12; do
 	vm_output $n >"$WORK/out.$n"
 	expect_output "$WORK/out.$n" "something jumped into the middle of a gate"
 done
 pass "intel-mpk: jumps to the WRPKRUs of the setjmp record and of the longjmp path with PKRU 0 are stopped"
 if [ "$lua" = yes ]; then
-	vm_output 12 >"$WORK/out.12"
-	expect_output "$WORK/out.12" "$LUA_OUT"
+	vm_output 13 >"$WORK/out.13"
+	expect_output "$WORK/out.13" "$LUA_OUT"
 	pass "intel-mpk: Lua's errors raised in an application C function unwind to lua_pcall"
 fi

@@ -6,9 +6,12 @@
  * setjmp, as libpng and libjpeg do), stale (a jump to a jmp_buf whose
  * frame has returned), png (the library jumps to the application's
  * jmp_buf itself, as libpng's png_longjmp), tamper (the library rewrites
- * the jmp_buf, in shared memory, before the handler jumps with it).
+ * the jmp_buf, in shared memory, before the handler jumps with it), mask
+ * (sigsetjmp with the signal mask, changed by the handler before its
+ * siglongjmp).
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +27,7 @@ int lib_tamper(void (*on_error)(int), jmp_buf *env);
 
 static jmp_buf app_env;
 static jmp_buf shared_env FLEXOS_SHARED;
+static sigjmp_buf mask_env;
 
 int cb_raise(int x)
 {
@@ -40,6 +44,15 @@ void cb_fail(int code)
 void cb_fail_shared(int code)
 {
 	longjmp(shared_env, code);
+}
+
+void cb_mask_fail(int code)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+	siglongjmp(mask_env, code);
 }
 
 int cb_twice(int x)
@@ -99,6 +112,20 @@ static int case_tamper(void)
 	return printf("tamper: %d %d\n", v, lib_apply(cb_twice, 20));
 }
 
+/* SIGUSR1 blocked at the sigsetjmp, SIGUSR2 by the handler: the jump restores the first. */
+static int case_mask(void)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+	int v = sigsetjmp(mask_env, 1);
+	if (!v)
+		v = lib_run(cb_mask_fail, -3);
+	sigprocmask(SIG_BLOCK, NULL, &s);
+	return printf("mask: %d %d %d\n", v, sigismember(&s, SIGUSR1), sigismember(&s, SIGUSR2));
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "a";
@@ -110,6 +137,8 @@ int main(int argc, char **argv)
 		case_png();
 	else if (!strcmp(what, "tamper"))
 		case_tamper();
+	else if (!strcmp(what, "mask"))
+		case_mask();
 	else if (!strcmp(what, "stale")) {
 		jmp_buf *gone = lib_save();
 		printf("stale: jumping\n");
