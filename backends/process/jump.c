@@ -71,11 +71,10 @@ noreturn void flexos__backend_longjmp(void *env, int val, longjmp_fn real)
 		real(env, val);
 	flexos__describe_pc(site, sizeof(site), j->pc);
 	if (j->depth > depth)
-		flexos__die(
-		    FLEXOS_EXIT_FAULT,
-		    "longjmp in compartment '%s' to its setjmp at %s cannot be honoured: "
-		    "the gate call it was made in has returned",
-		    flexos__comp_name(flexos__proc_self), site);
+		flexos__die(FLEXOS_EXIT_FAULT,
+			    "longjmp in compartment '%s' to its setjmp at %s cannot be honoured: "
+			    "the gate call it was made in has returned",
+			    flexos__comp_name(flexos__proc_self), site);
 	unsigned to = j->depth < FLEXOS_PROC_CALLS_MAX ? flexos__proc_calls.to[j->depth] : 0;
 	flexos__die(FLEXOS_EXIT_FAULT,
 		    "longjmp in compartment '%s' to its setjmp at %s cannot be honoured: it "
