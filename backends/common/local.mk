@@ -4,6 +4,7 @@
 # $(FLEXOS_BACKEND_CPPFLAGS).
 FLEXOS_BACKEND_COMMON = \
 	backends/common/common.h \
+	backends/common/jump-wrap.S \
 	backends/common/malloc.c \
 	backends/common/owner.c \
 	backends/common/report.c \

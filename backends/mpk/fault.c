@@ -318,12 +318,13 @@ int flexos__mpk_gate_pages_init(void)
 {
 	struct mpk_ro *ro = &flexos__mpk_ro.ro;
 	size_t size = (size_t)MPK_GATE_PAGES * 4096;
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	/* Followed by as many jump pages (jump.c), with the same key. */
+	void *p = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED)
 		return -errno;
-	if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, (int)ro->gate_key))
+	if (pkey_mprotect(p, 2 * size, PROT_READ | PROT_WRITE, (int)ro->gate_key))
 		return -errno;
 	ro->gp_lo = (uintptr_t)p;
 	ro->gp_hi = (uintptr_t)p + size;

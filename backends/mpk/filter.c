@@ -407,8 +407,9 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 			add(lo, hi);
 	}
 	add(rt->shared_heap.start, rt->shared_heap.end);
-	/* The gate pages: pkey_mprotect or mmap over them would hand out the gate's state. */
-	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi);
+	/* The gate pages and the jump pages after them: pkey_mprotect or mmap
+	 * over them would hand out the gate's state. */
+	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi + MPK_JUMP_OFFSET);
 	nb = flexos__mpk_stack_ranges(ranges + nranges, MAX_RANGES - nranges);
 	nranges += nb;
 	if (too_many || nranges == MAX_RANGES) {

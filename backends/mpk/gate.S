@@ -1103,4 +1103,147 @@ flexos__mpk_start_main_checked:
 	.cfi_endproc
 	.size	flexos__mpk_start_main, .-flexos__mpk_start_main
 
+/*
+ * longjmp across gates (jump.c). The image's setjmps and longjmps are
+ * wrapped at link time (backends/common/jump-wrap.S). The wrapped setjmp
+ * calls flexos__backend_setjmp (rdi = jmp_buf, esi = savemask, rdx = its
+ * own stack pointer at entry, where the address its caller returns to
+ * is), which records, with the gate page open, what the jump must
+ * restore: the caller's callee-saved registers and return, the gate
+ * depth and compartment, the gate page's sp[]. The wrapped longjmp calls
+ * flexos__backend_longjmp (rdi = jmp_buf, esi = value, rdx = the C
+ * library's function): a jump that crosses no gate is the C library's;
+ * one that does unwinds the gate page (jump.c checks it first), then
+ * switches to the PKRU of the compartment the page then names (checked
+ * after the WRPKRU against the page, read again) and resumes from the
+ * armed record of the jump page, both on gate-key memory: the jmp_buf,
+ * in memory the target may share, is not read on that path.
+ */
+
+/* Writes the PKRU of the compartment this thread's gate page names, checked against the page read again. */
+.macro SWITCH_TO_CUR checked
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	movq	MPK_G_CUR(%r11), %r10
+	andl	$(MPK_SLOTS - 1), %r10d
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movl	(%rdx,%r10,4), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	\checked
+	.hidden	\checked
+\checked:
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	movq	MPK_G_CUR(%r11), %r10
+	andl	$(MPK_SLOTS - 1), %r10d
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	cmpl	(%rdx,%r10,4), %eax
+	jne	.Lviolation
+.endm
+
+	.text
+	.globl	flexos__backend_setjmp
+	.hidden	flexos__backend_setjmp
+	.type	flexos__backend_setjmp, @function
+flexos__backend_setjmp:
+	.cfi_startproc
+	movq	%rdx, %r8			/* OPEN_GATE keeps r8 */
+	OPEN_GATE flexos__mpk_setjmp_open_checked
+	movq	%rsp, %rax
+	andq	$-16, %rsp
+	subq	$96, %rsp
+	movq	%rax, 0(%rsp)
+	CFA_DEREF_RSP 0
+	movq	%rdi, 8(%rsp)
+	movq	%rsi, 16(%rsp)
+	/* at 32: struct mpk_jump's regs */
+	movq	%rbx, 32(%rsp)
+	movq	%rbp, 40(%rsp)
+	movq	%r12, 48(%rsp)
+	movq	%r13, 56(%rsp)
+	movq	%r14, 64(%rsp)
+	movq	%r15, 72(%rsp)
+	leaq	8(%r8), %rcx			/* the caller's stack once setjmp returns */
+	movq	%rcx, 80(%rsp)
+	movq	(%r8), %rcx			/* where it returns */
+	movq	%rcx, 88(%rsp)
+	movq	%r11, %rdi
+	movq	8(%rsp), %rsi
+	movl	16(%rsp), %edx
+	leaq	32(%rsp), %rcx
+	call	flexos__mpk_jump_record
+	movq	8(%rsp), %rdi
+	movq	16(%rsp), %rsi
+	movq	0(%rsp), %rsp
+	.cfi_def_cfa %rsp, 8
+	SWITCH_TO_CUR flexos__mpk_setjmp_checked
+	xorl	%r11d, %r11d
+	ret
+	.cfi_endproc
+	.size	flexos__backend_setjmp, .-flexos__backend_setjmp
+
+	.globl	flexos__backend_longjmp
+	.hidden	flexos__backend_longjmp
+	.type	flexos__backend_longjmp, @function
+flexos__backend_longjmp:
+	.cfi_startproc
+	movq	%rdx, %r8			/* the C library's longjmp */
+	OPEN_GATE flexos__mpk_longjmp_open_checked
+	movq	%rsp, %rax
+	andq	$-16, %rsp
+	subq	$32, %rsp
+	movq	%rax, 0(%rsp)
+	CFA_DEREF_RSP 0
+	movq	%rdi, 8(%rsp)
+	movq	%rsi, 16(%rsp)
+	movq	%r8, 24(%rsp)
+	movq	%rdi, %rsi
+	movq	%r11, %rdi
+	call	flexos__mpk_jump_unwind
+	movq	8(%rsp), %rdi
+	movq	16(%rsp), %rsi
+	movq	24(%rsp), %r8
+	movq	0(%rsp), %rsp
+	.cfi_def_cfa %rsp, 8
+	/* The record jump.c armed, if any, from the page, disarmed while the page is open. */
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	movq	$MPK_JUMP_OFFSET, %r9
+	addq	%r11, %r9
+	movq	MPK_J_ARMED(%r9), %rax
+	movq	$0, MPK_J_ARMED(%r9)
+	movq	%rax, %xmm8
+	SWITCH_TO_CUR flexos__mpk_longjmp_checked
+	movq	%xmm8, %rax
+	subq	$1, %rax
+	jb	1f				/* no gate crossed: the C library's */
+	/* r11: the validated page; r10: the compartment it names now */
+	andl	$(MPK_JUMPS - 1), %eax
+	imulq	$MPK_J_SIZE, %rax, %rax
+	leaq	MPK_JUMP_OFFSET + MPK_J_REC(%r11,%rax), %r9
+	cmpq	MPK_J_COMP(%r9), %r10
+	jne	.Lviolation
+	movl	%esi, %eax			/* longjmp(env, 0) returns 1 */
+	testl	%eax, %eax
+	jnz	2f
+	movl	$1, %eax
+2:	movq	MPK_J_REGS + 0(%r9), %rbx
+	movq	MPK_J_REGS + 8(%r9), %rbp
+	movq	MPK_J_REGS + 16(%r9), %r12
+	movq	MPK_J_REGS + 24(%r9), %r13
+	movq	MPK_J_REGS + 32(%r9), %r14
+	movq	MPK_J_REGS + 40(%r9), %r15
+	movq	MPK_J_REGS + 48(%r9), %rsp
+	movq	MPK_J_REGS + 56(%r9), %r11
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	xorl	%esi, %esi
+	xorl	%edi, %edi
+	xorl	%r8d, %r8d
+	xorl	%r9d, %r9d
+	jmp	*%r11
+1:	xorl	%r11d, %r11d
+	jmp	*%r8
+	.cfi_endproc
+	.size	flexos__backend_longjmp, .-flexos__backend_longjmp
+
 	.section .note.GNU-stack,"",@progbits

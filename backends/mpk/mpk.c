@@ -204,6 +204,7 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	}
 	memset(gp, 0, offsetof(struct mpk_gate_page, ids));
 	gp->owner = owner;
+	flexos__mpk_jump_reset(gp);
 	gp->cur = cur;
 	t->gp = gp;
 	return gp;

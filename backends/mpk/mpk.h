@@ -148,6 +148,21 @@
 #define MPK_SI_COPY    128
 #define MPK_FRAME_COPY (8 + MPK_UC_COPY + MPK_SI_COPY)
 
+/*
+ * longjmp across gates (jump.c): each thread's jump page, the page
+ * MPK_JUMP_OFFSET bytes after its gate page (same key, same rules: every
+ * compartment reads it, only the opened gate writes it), records the
+ * setjmps of the image's code: where the jump lands, the gate state to
+ * unwind to, and the record a checked jump chose (armed, index + 1).
+ */
+#define MPK_JUMP_OFFSET (MPK_GATE_PAGES * 4096)
+#define MPK_JUMPS       16
+#define MPK_J_ARMED     8  /* uint64 in struct mpk_jump_page */
+#define MPK_J_REC       64 /* the records */
+#define MPK_J_SIZE      232
+#define MPK_J_COMP      16 /* in struct mpk_jump */
+#define MPK_J_REGS      32 /* rbx, rbp, r12..r15, rsp, rip */
+
 /* Stack of each compartment for each thread (main's default stack: 8 MiB). */
 #define MPK_STACK_SIZE      (1024 * 1024)
 #define MPK_MAIN_STACK_SIZE (8 * 1024 * 1024)
@@ -449,6 +464,52 @@ extern const char flexos__mpk_sigreturn_syscall[];
  */
 int flexos__mpk_sigreturn_filter(void);
 int flexos__mpk_sigreturn_init(struct mpk_ro *ro);
+
+/*
+ * One setjmp: its jmp_buf's address, the gate depth and compartment it
+ * ran in, the registers the jump restores (regs: rbx, rbp, r12..r15, the
+ * stack pointer and address it returns to), the signal mask (sigsetjmp
+ * with savemask) and the gate page's sp[] then, which the jump restores
+ * for the compartments whose gate calls it unwinds.
+ */
+struct mpk_jump {
+	uint64_t env;
+	uint64_t depth;
+	uint64_t comp;
+	uint64_t savemask;
+	uint64_t regs[8];
+	uint64_t mask;
+	uint64_t sp[MPK_SLOTS];
+};
+
+struct mpk_jump_page {
+	uint64_t owner; /* the gate page's owner when the records were made */
+	uint64_t armed;
+	uint64_t n;
+	uint64_t pad[5];
+	struct mpk_jump j[MPK_JUMPS];
+};
+
+_Static_assert(sizeof(struct mpk_jump) == MPK_J_SIZE, "gate.S layout");
+_Static_assert(offsetof(struct mpk_jump, comp) == MPK_J_COMP, "gate.S layout");
+_Static_assert(offsetof(struct mpk_jump, regs) == MPK_J_REGS, "gate.S layout");
+_Static_assert(offsetof(struct mpk_jump_page, armed) == MPK_J_ARMED, "gate.S layout");
+_Static_assert(offsetof(struct mpk_jump_page, j) == MPK_J_REC, "gate.S layout");
+_Static_assert(sizeof(struct mpk_jump_page) <= 4096, "one page");
+_Static_assert((MPK_JUMPS & (MPK_JUMPS - 1)) == 0, "gate.S masks the index");
+
+/*
+ * jump.c, called by gate.S with the gate page open: records a setjmp
+ * (env, savemask; regs as in struct mpk_jump), and checks a longjmp to
+ * env: -1 when it crosses no gate (the C library's longjmp does it),
+ * else the gate state is unwound to the record's and the record armed
+ * for gate.S's jump. A jump that cannot be honoured ends in a report.
+ */
+void flexos__mpk_jump_record(struct mpk_gate_page *gp, uint64_t env, uint64_t savemask,
+			     const uint64_t *regs);
+int flexos__mpk_jump_unwind(struct mpk_gate_page *gp, uint64_t env);
+/* mpk.c's claim: a thread's fresh gate page starts with no records. */
+void flexos__mpk_jump_reset(struct mpk_gate_page *gp);
 
 /* mpk.c: the stacks made so far, as ranges (at most max); returns how many. */
 struct flexos__range;

@@ -440,16 +440,22 @@ static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const lo
 static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
 {
 	struct flexos__control *ctl = flexos__proc_ctl;
+	struct flexos__proc_calls *calls = &flexos__proc_calls;
 	unsigned chain = my_chain - 1;
 	struct flexos__lane *me = flexos__lane_of(chain, (unsigned)flexos__proc_self);
 	uint32_t gen = __atomic_load_n(&ctl->comp[callee].gen, __ATOMIC_ACQUIRE);
 
+	/* For longjmp (jump.c): what a jump from a callback would abandon. */
+	if (calls->depth < FLEXOS_PROC_CALLS_MAX)
+		calls->to[calls->depth] = (uint8_t)callee;
+	calls->depth++;
 	post(to, LANE_REQ);
 	ensure_server(chain, callee);
 	for (;;) {
 		uint32_t w = wait_lane(me, (int)callee, gen);
 		if (w == LANE_RET) {
 			flexos__gate_error = 0;
+			calls->depth--;
 			return me;
 		}
 		if (w == LANE_REQ) {
@@ -461,6 +467,7 @@ static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
 			/* The callee crashed and was restarted (on_crash: restart). */
 			int st = __atomic_load_n(&ctl->comp[callee].exit_status, __ATOMIC_ACQUIRE);
 			flexos__gate_error = WIFSIGNALED(st) ? WTERMSIG(st) : SIGKILL;
+			calls->depth--;
 			return NULL;
 		}
 	}

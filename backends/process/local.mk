@@ -7,6 +7,7 @@ libflexos_process_a_SOURCES = \
 	backends/process/channel.c \
 	backends/process/gate.S \
 	backends/process/policy.c \
+	backends/process/jump.c \
 	$(FLEXOS_BACKEND_COMMON)
 libflexos_process_a_CPPFLAGS = $(FLEXOS_BACKEND_CPPFLAGS) $(SECCOMP_CFLAGS)
 libflexos_process_a_CFLAGS = $(AM_CFLAGS) -fPIE

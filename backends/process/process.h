@@ -155,6 +155,18 @@ extern struct flexos__control *flexos__proc_ctl;
 extern struct flexos__lane *flexos__proc_lanes;
 /* The compartment of this process; gate.S reads it. */
 extern int flexos__proc_self;
+
+/*
+ * jump.c: the gate calls this thread has in progress into other
+ * processes (channel.c counts them around each exchange), and the
+ * callee of the first FLEXOS_PROC_CALLS_MAX, for longjmp's report.
+ */
+#define FLEXOS_PROC_CALLS_MAX 64
+struct flexos__proc_calls {
+	unsigned depth;
+	uint8_t to[FLEXOS_PROC_CALLS_MAX];
+};
+extern __thread struct flexos__proc_calls flexos__proc_calls;
 /* 0 until a compartment's first thread has revoked main's stack. */
 extern uint32_t flexos__proc_stack_revoked;
 /* Nonzero once the compartment processes exist. */

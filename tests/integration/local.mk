@@ -45,3 +45,9 @@ EXTRA_DIST += tests/integration/static-callbacks.sh
 SH_TESTS += tests/integration/file-handles.sh
 tests/integration/file-handles.log: $(UNMODIFIED_DEPS)
 EXTRA_DIST += tests/integration/file-handles.sh
+
+# longjmp back across gates (longjmp.sh: none and process natively,
+# intel-mpk in the VM; Debian's liblua5.4.a where it is installed).
+SH_TESTS += tests/integration/longjmp.sh
+tests/integration/longjmp.log: $(UNMODIFIED_DEPS) tests/mpk/attack
+EXTRA_DIST += tests/integration/longjmp.sh

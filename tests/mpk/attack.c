@@ -549,6 +549,8 @@ extern char flexos__mpk_gate_open_checked[], flexos__mpk_gate_reopen_checked[];
 extern char flexos__mpk_switch_checked[];
 extern char flexos__mpk_gate_shared_open_checked[], flexos__mpk_gate_newlib_open_checked[];
 extern char flexos__mpk_gate_carry_open_checked[];
+extern char flexos__mpk_setjmp_open_checked[], flexos__mpk_setjmp_checked[];
+extern char flexos__mpk_longjmp_open_checked[], flexos__mpk_longjmp_checked[];
 extern const uint32_t flexos__mpk_pkru[];
 
 /* How many times main started (start-main-from-lib1). */
@@ -621,6 +623,14 @@ static int forge(const char *where_to)
 		target = flexos__mpk_gate_carry_open_checked;
 	else if (!strcmp(where_to, "switch"))
 		target = flexos__mpk_switch_checked;
+	else if (!strcmp(where_to, "setjmp-open"))
+		target = flexos__mpk_setjmp_open_checked;
+	else if (!strcmp(where_to, "setjmp"))
+		target = flexos__mpk_setjmp_checked;
+	else if (!strcmp(where_to, "longjmp-open"))
+		target = flexos__mpk_longjmp_open_checked;
+	else if (!strcmp(where_to, "longjmp"))
+		target = flexos__mpk_longjmp_checked;
 	else
 		return 2;
 	target -= 3;
@@ -1091,7 +1101,8 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: attack --matrix [shared] | --threads | --nested | --printf | "
 			"--stackptr | --count [shared|newlib|carry] | "
 			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
-			"open|reopen|shared-open|newlib-open|carry-open|switch | "
+			"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
+			"longjmp-open|longjmp | "
 			"--segv-call entry|c CODE | --violation-call | --signal | "
 			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru | "
 			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "

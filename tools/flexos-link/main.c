@@ -220,6 +220,13 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 		args[n++] = "-Wl,--wrap=sigaction,--wrap=signal,--wrap=bsd_signal,--wrap=sysv_signal,"
 			    "--wrap=__sysv_signal";
 	}
+	/*
+	 * A longjmp back across gates must unwind them (backends/common/
+	 * jump-wrap.S): setjmps are recorded, longjmps checked.
+	 */
+	if (flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_ISOLATES)
+		args[n++] = "-Wl,--wrap=setjmp,--wrap=_setjmp,--wrap=__sigsetjmp,--wrap=longjmp,"
+			    "--wrap=_longjmp,--wrap=siglongjmp,--wrap=__longjmp_chk";
 	if (!plan->backend_archive) {
 		args[n++] = libdir_arg;
 		args[n++] = backend_arg;

@@ -1,0 +1,60 @@
+/* tests/integration/longjmp.sh: a library with setjmp/longjmp error handling. */
+#include <setjmp.h>
+#include <string.h>
+
+static jmp_buf lib_env;
+static jmp_buf returned_env;
+
+/* Case (a), as lua_pcall: the callback's error comes back here through lib_raise. */
+int lib_protected(int (*fn)(int), int x)
+{
+	int v = setjmp(lib_env);
+	if (v)
+		return v;
+	return fn(x) * 1000;
+}
+
+/* As lua_error: called by the callback, from the application's compartment. */
+void lib_raise(int code)
+{
+	longjmp(lib_env, code);
+}
+
+/* Case (b), as libpng: the application's error handler does not return. */
+int lib_run(void (*on_error)(int), int x)
+{
+	if (x < 0)
+		on_error(-x);
+	return x + 1;
+}
+
+/* A plain callback call, to check the gate state after a jump. */
+int lib_apply(int (*fn)(int), int x)
+{
+	return fn(x) + 1;
+}
+
+/* A setjmp whose frame returns: its jmp_buf is stale afterwards. */
+__attribute__((noinline)) void *lib_save(void)
+{
+	if (setjmp(returned_env))
+		return 0;
+	return &returned_env;
+}
+
+/* As libpng's png_longjmp: the library jumps to the application's jmp_buf itself. */
+void lib_fail_to(jmp_buf *env, int code)
+{
+	longjmp(*env, code);
+}
+
+/*
+ * A compromised library rewrites the jmp_buf it can write (the application
+ * put it in shared memory) before it calls the error handler.
+ */
+int lib_tamper(void (*on_error)(int), jmp_buf *env)
+{
+	memset(env, 0x41, sizeof(*env));
+	on_error(9);
+	return 0;
+}
