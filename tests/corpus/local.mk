@@ -8,7 +8,7 @@ corpus: all
 	@top_builddir=. $(srcdir)/tests/corpus/run $(CORPUS_FLAGS)
 .PHONY: corpus
 
-EXTRA_DIST += tests/corpus/run tests/corpus/local.mk tests/corpus/png.c \
+EXTRA_DIST += docs/corpus.md tests/corpus/run tests/corpus/local.mk tests/corpus/png.c \
 	tests/corpus/png.yaml tests/corpus/jpeg.c tests/corpus/jpeg.yaml \
 	tests/corpus/openjpeg.c tests/corpus/openjpeg.yaml \
 	tests/corpus/libxml2.c tests/corpus/libxml2.yaml tests/corpus/lua.c \
