@@ -8,6 +8,9 @@ corpus: all
 	@top_builddir=. $(srcdir)/tests/corpus/run $(CORPUS_FLAGS)
 .PHONY: corpus
 
+# One small case in make check: zlib, without the VM.
+SH_TESTS += tests/corpus/zlib.sh
+
 EXTRA_DIST += docs/corpus.md tests/corpus/run tests/corpus/local.mk tests/corpus/png.c \
 	tests/corpus/png.yaml tests/corpus/jpeg.c tests/corpus/jpeg.yaml \
 	tests/corpus/openjpeg.c tests/corpus/openjpeg.yaml \
@@ -15,4 +18,4 @@ EXTRA_DIST += docs/corpus.md tests/corpus/run tests/corpus/local.mk tests/corpus
 	tests/corpus/lua.yaml tests/corpus/pcre2.c tests/corpus/pcre2.yaml \
 	tests/corpus/archive.c tests/corpus/archive.yaml tests/corpus/expat.c \
 	tests/corpus/expat.yaml tests/corpus/sodium.c tests/corpus/sodium.yaml \
-	tests/corpus/zlib.c tests/corpus/zlib.yaml
+	tests/corpus/zlib.c tests/corpus/zlib.yaml tests/corpus/zlib.sh
