@@ -18,4 +18,6 @@ EXTRA_DIST += docs/corpus.md tests/corpus/run tests/corpus/local.mk tests/corpus
 	tests/corpus/lua.yaml tests/corpus/pcre2.c tests/corpus/pcre2.yaml \
 	tests/corpus/archive.c tests/corpus/archive.yaml tests/corpus/expat.c \
 	tests/corpus/expat.yaml tests/corpus/sodium.c tests/corpus/sodium.yaml \
-	tests/corpus/zlib.c tests/corpus/zlib.yaml tests/corpus/zlib.sh
+	tests/corpus/zlib.c tests/corpus/zlib.yaml tests/corpus/zlib.sh \
+	tests/corpus/lua-upstream.yaml tests/corpus/pngtest.yaml tests/corpus/minigzip.yaml \
+	tests/corpus/upstream
