@@ -73,3 +73,6 @@ include tests/fuzz/local.mk
 
 # Symbolized fault reports, unwinding through gates, gdb.
 include tests/debug/local.mk
+
+# The corpus of unmodified Debian libraries: make corpus (opt-in).
+include tests/corpus/local.mk
