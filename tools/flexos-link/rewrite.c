@@ -136,6 +136,22 @@ static bool relocated(const struct obj *o, const Elf64_Shdr *r, uint64_t off)
 	return false;
 }
 
+/*
+ * Whether the rel32 field at off of section sec is the operand of a
+ * direct call or jump (e8, e9, 0f 8x): gcc relocates those with PC32 too
+ * when they reach another section, and they call the function rather than
+ * take its address.
+ */
+static bool branch_operand(const struct obj *o, const Elf64_Shdr *sec, uint64_t off)
+{
+	if (sec->sh_type != SHT_PROGBITS || off < 1 || off > sec->sh_size ||
+	    !fits(o, sec->sh_offset, sec->sh_size))
+		return false;
+	const unsigned char *b = o->data + sec->sh_offset;
+	return b[off - 1] == 0xe8 || b[off - 1] == 0xe9 ||
+	       (off >= 2 && b[off - 2] == 0x0f && (b[off - 1] & 0xf0) == 0x80);
+}
+
 /* With dry set, only counts the references; cb->stub may then be NULL. */
 static int rewrite_one(const char *path, struct obj *o, const struct flx_static_callback *cb,
 		       bool dry, size_t *count)
@@ -180,6 +196,8 @@ static int rewrite_one(const char *path, struct obj *o, const struct flx_static_
 			    (type == R_X86_64_64 || type == R_X86_64_32 || type == R_X86_64_32S) &&
 			    base + rel[k].r_addend == (int64_t)value;
 			if (!pc && !abs)
+				continue;
+			if (pc && branch_operand(o, &o->sh[r->sh_info], rel[k].r_offset))
 				continue;
 			(*count)++;
 			if (dry)
