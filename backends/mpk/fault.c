@@ -228,6 +228,11 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 			      "compartment forged a signal frame",
 			      (long)b, why[a < 5 ? a : 0]);
 	}
+	if (kind == MPK_REPORT_DELIVERY)
+		flexos__abort("signal %lu: this thread has no gate page (it has neither crossed a "
+			      "gate nor allocated), so no compartment can be said to run it and "
+			      "the handler cannot be entered in its own",
+			      (unsigned long)a);
 	if (kind == MPK_REPORT_ENTRY)
 		flexos__abort("gate: compartment %lu was asked for entry %lu, which is not one of "
 			      "its entries in the image's table (%u entries); a compartment forged "

@@ -33,7 +33,12 @@
  *   attack --nested      app -> lib1 -> app -> lib2 -> app -> lib1
  *   attack --printf      stdio first used inside lib2, then everywhere
  *   attack --signal      handlers installed by app (sigaction) and by lib1
- *                        (signal) run and return, through the checked restorer
+ *                        (signal) run in their compartments and return,
+ *                        through the checked restorer
+ *   attack --signal-lib own|secret  a handler lib1 installs, for a signal
+ *                        app raises, reads lib1's data (own: works) and
+ *                        app's (secret: a fault report)
+ *   attack --signal-tamper app|lib1  writes the handler table: a fault
  *   attack --sigreturn HOW  app copies a frame the kernel wrote, changes it
  *                        (HOW: direct: PKRU 0, its own rt_sigreturn; tramp:
  *                        PKRU 0 through the runtime's restorer; syscall:
@@ -824,8 +829,8 @@ extern void flexos__mpk_sigreturn(void);
 extern char flexos__mpk_sigreturn_insn[], flexos__mpk_sigreturn_nonce_checked[];
 extern uint32_t flexos__mpk_rdpkru(void);
 
-/* Handlers run with key 0 only: what they touch is shared. */
-static volatile int app_signals FLEXOS_SHARED;
+/* Handlers run in the compartment that installed them: app's counts in app's memory. */
+static volatile int app_signals;
 static unsigned char frame_copy[65536] __attribute__((aligned(64))) FLEXOS_SHARED;
 static unsigned char resume_stack[65536] __attribute__((aligned(16))) FLEXOS_SHARED;
 #define COPY_UC 64   /* the ucontext in frame_copy: the frame's %rsp */
@@ -834,7 +839,7 @@ static unsigned char resume_stack[65536] __attribute__((aligned(16))) FLEXOS_SHA
 static void on_usr1(int sig, siginfo_t *si, void *ctx)
 {
 	(void)ctx;
-	if (sig == SIGUSR1 && si->si_signo == SIGUSR1)
+	if (sig == SIGUSR1 && si->si_signo == SIGUSR1 && app_data == 11)
 		app_signals++;
 }
 
@@ -851,6 +856,9 @@ static int signals(void)
 	raise(SIGUSR1);
 	raise(SIGUSR1);
 	printf("signal: app's SIGUSR1 handler ran %d times and returned\n", app_signals);
+	/* The signal interrupts lib1: the handler still runs in app. */
+	lib1_raise(SIGUSR1);
+	printf("signal: app's SIGUSR1 handler raised in lib1 ran in app (%d runs)\n", app_signals);
 	long n = lib1_signal(SIGUSR2);
 	printf("signal: lib1's SIGUSR2 handler ran %ld times and returned\n", n);
 	struct sigaction old;
@@ -858,7 +866,66 @@ static int signals(void)
 		printf("signal: sigaction does not give app's handler back: FAIL\n");
 		return 1;
 	}
-	return app_signals == 2 && n == 2 ? 0 : 1;
+	return app_signals == 3 && n == 2 ? 0 : 1;
+}
+
+/*
+ * A handler lib1 installs, for a signal that app raises (it interrupts
+ * app): own: it reads lib1's data on lib1's stack of this thread; secret:
+ * it also reads app's data, a fault report naming lib1.
+ */
+static long sig_seen[3] FLEXOS_SHARED;
+
+static int signal_lib(const char *how)
+{
+	int secret = !strcmp(how, "secret");
+
+	if (!secret && strcmp(how, "own"))
+		return 2;
+	if (lib1_sig_install(SIGUSR2, secret ? where(0, KIND_DATA) : 0))
+		return 1;
+	printf("signal-lib %s: app raises lib1's SIGUSR2\n", how);
+	fflush(stdout);
+	raise(SIGUSR2);
+	raise(SIGUSR2);
+	if (secret) {
+		printf("signal-lib secret: lib1's handler read app's data and returned: FAIL\n");
+		return 1;
+	}
+	lib1_sig_seen(sig_seen);
+	uintptr_t stack = where(1, KIND_STACK);
+	long d = sig_seen[2] - (long)stack;
+	printf("signal-lib own: lib1's handler ran %ld times and read lib1's data %ld\n",
+	       sig_seen[0], sig_seen[1]);
+	printf("signal-lib own: its local at %#lx, %s lib1's stack of this thread (near %#lx)\n",
+	       (unsigned long)sig_seen[2], d > -(1024L * 1024) && d < 4096 ? "on" : "not on",
+	       (unsigned long)stack);
+	return sig_seen[0] == 2 && sig_seen[1] == 7 ? 0 : 1;
+}
+
+/*
+ * app (or lib1) writes its own handler into app's entry of the handler
+ * table (gate key, read-only to compartments), found through the PKRU
+ * table's page (mpk.h: MPK_PKRU_SIGTAB): a fault report.
+ */
+static int signal_tamper(const char *writer)
+{
+	uintptr_t tab, entry;
+	uint64_t forged = (uint64_t)(uintptr_t)on_usr1 | (1ull << 56); /* lib1's */
+
+	memcpy(&tab, (const char *)flexos__mpk_pkru + 2048 + 8 * 16, sizeof(tab));
+	entry = tab + 16 * SIGUSR1;
+	printf("signal-tamper %s: writes the handler table's entry at %#lx\n", writer,
+	       (unsigned long)entry);
+	fflush(stdout);
+	if (!strcmp(writer, "app"))
+		*(volatile uint64_t *)entry = forged;
+	else if (!strcmp(writer, "lib1"))
+		lib1_probe(entry, 1);
+	else
+		return 2;
+	printf("signal-tamper %s: the write worked: FAIL\n", writer);
+	return 1;
 }
 
 /* In a handler (key 0 only): the kernel's frame, copied with its XSAVE area. */
@@ -1077,6 +1144,10 @@ int main(int argc, char **argv)
 		return violation_call();
 	if (argc == 2 && !strcmp(argv[1], "--signal"))
 		return signals();
+	if (argc == 3 && !strcmp(argv[1], "--signal-lib"))
+		return signal_lib(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--signal-tamper"))
+		return signal_tamper(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sigreturn"))
 		return sigreturn_attack(argv[2]);
 	if (argc == 5) {
@@ -1093,6 +1164,7 @@ int main(int argc, char **argv)
 			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
 			"open|reopen|shared-open|newlib-open|carry-open|switch | "
 			"--segv-call entry|c CODE | --violation-call | --signal | "
+			"--signal-lib own|secret | --signal-tamper app|lib1 | "
 			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru | "
 			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
