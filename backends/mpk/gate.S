@@ -56,6 +56,7 @@
 #define DW_CFA_def_cfa_expression 0x0f
 #define DW_CFA_expression 0x10
 #define DW_OP_breg3 0x73
+#define DW_OP_breg14 0x7e
 #define DW_OP_breg7 0x77
 #define DW_OP_deref 0x06
 #define DW_OP_plus_uconst 0x23
@@ -1196,9 +1197,25 @@ flexos__mpk_start_main_checked:
 	.type	flexos__mpk_sig_deliver, @function
 flexos__mpk_sig_deliver:
 	.cfi_startproc
-	movl	%edi, %r12d			/* sig, si, ctx */
+	movq	%rdx, %r14			/* ctx, si, sig */
+	/*
+	 * Unwinders go from here to the interrupted code, through the
+	 * kernel's ucontext at %r14 (kept to the end: the gate and the
+	 * handler preserve it), as glibc's restorer describes its frame:
+	 * CFA = the interrupted %rsp, and rip, rbp, rbx, r12-r15 saved in
+	 * uc_mcontext.gregs (sys/ucontext.h: REG_*).
+	 */
+	.cfi_signal_frame
+	.cfi_escape DW_CFA_def_cfa_expression, 4, DW_OP_breg14, 0xa0, 0x01, DW_OP_deref
+	.cfi_escape DW_CFA_expression, 16, 3, DW_OP_breg14, 0xa8, 0x01
+	.cfi_escape DW_CFA_expression, 6, 3, DW_OP_breg14, 0xf8, 0x00
+	.cfi_escape DW_CFA_expression, 3, 3, DW_OP_breg14, 0x80, 0x01
+	.cfi_escape DW_CFA_expression, 12, 3, DW_OP_breg14, 0xc8, 0x00
+	.cfi_escape DW_CFA_expression, 13, 3, DW_OP_breg14, 0xd0, 0x00
+	.cfi_escape DW_CFA_expression, 14, 3, DW_OP_breg14, 0xd8, 0x00
+	.cfi_escape DW_CFA_expression, 15, 3, DW_OP_breg14, 0xe0, 0x00
+	movl	%edi, %r12d
 	movq	%rsi, %r13
-	movq	%rdx, %r14
 	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
@@ -1246,10 +1263,8 @@ flexos__mpk_sig_deliver_cur_checked:
 	movq	%r14, %rdx
 	xorl	%eax, %eax
 	subq	$8, %rsp			/* the gate expects rsp = 8 (mod 16), as after a call */
-	.cfi_adjust_cfa_offset 8
 	call	*%r11
 	addq	$8, %rsp
-	.cfi_adjust_cfa_offset -8
 .Ldeliver_done:
 	ret
 .Ldeliver_no_gp:
