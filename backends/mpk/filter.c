@@ -404,6 +404,11 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	add(rt->shared_heap.start, rt->shared_heap.end);
 	/* The gate pages: pkey_mprotect or mmap over them would hand out the gate's state. */
 	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi);
+	/* The handler table: a page mapped over it would name any handler for any compartment. */
+	uintptr_t sigtab;
+	memcpy(&sigtab, (const char *)flexos__mpk_pkru + MPK_PKRU_SIGTAB, sizeof(sigtab));
+	if (sigtab)
+		add(sigtab, sigtab + 4096);
 	nb = flexos__mpk_stack_ranges(ranges + nranges, MAX_RANGES - nranges);
 	nranges += nb;
 	if (too_many || nranges == MAX_RANGES) {

@@ -38,7 +38,8 @@
  *   attack --signal-lib own|secret  a handler lib1 installs, for a signal
  *                        app raises, reads lib1's data (own: works) and
  *                        app's (secret: a fault report)
- *   attack --signal-tamper app|lib1  writes the handler table: a fault
+ *   attack --signal-tamper app|lib1|munmap  writes the handler table, or
+ *                        unmaps it: a fault report, or the filter's
  *   attack --sigreturn HOW  app copies a frame the kernel wrote, changes it
  *                        (HOW: direct: PKRU 0, its own rt_sigreturn; tramp:
  *                        PKRU 0 through the runtime's restorer; syscall:
@@ -53,6 +54,7 @@
  *                        path for stack arguments) and counts its instructions
  */
 #include <cpuid.h>
+#include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -60,6 +62,7 @@
 #include <string.h>
 #include <signal.h>
 #include <ucontext.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -922,7 +925,14 @@ static int signal_tamper(const char *writer)
 		*(volatile uint64_t *)entry = forged;
 	else if (!strcmp(writer, "lib1"))
 		lib1_probe(entry, 1);
-	else
+	else if (!strcmp(writer, "munmap")) {
+		/* Unmapped, a page of app's own could take its place. */
+		if (munmap((void *)(tab & ~(uintptr_t)4095), 4096))
+			printf("signal-tamper munmap: refused (%s)\n", strerror(errno));
+		else
+			printf("signal-tamper munmap: the table's page is unmapped: FAIL\n");
+		return 1;
+	} else
 		return 2;
 	printf("signal-tamper %s: the write worked: FAIL\n", writer);
 	return 1;
@@ -1164,7 +1174,7 @@ int main(int argc, char **argv)
 			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
 			"open|reopen|shared-open|newlib-open|carry-open|switch | "
 			"--segv-call entry|c CODE | --violation-call | --signal | "
-			"--signal-lib own|secret | --signal-tamper app|lib1 | "
+			"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
 			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru | "
 			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "

@@ -83,6 +83,7 @@ $b/tests/mpk/attack-shared --signal-lib own
 --expect-status=123 $b/tests/mpk/attack-shared --signal-lib secret
 --expect-status=123 $b/tests/mpk/attack --signal-tamper app
 --expect-status=123 $b/tests/mpk/attack --signal-tamper lib1
+--expect-status=123 $b/tests/mpk/attack --signal-tamper munmap
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -246,6 +247,8 @@ check_vm 68 "compartment 'app' tried to write" "signals: app cannot write the ha
 no_vm 68 "FAIL" "signals: app's write of the handler table never completes"
 check_vm 69 "compartment 'lib1' tried to write" "signals: a library cannot write the handler table"
 no_vm 69 "FAIL" "signals: the library's write of the handler table never completes"
+check_vm 70 "filter denies: munmap(" "signals: the handler table's page cannot be unmapped (and replaced)"
+no_vm 70 "FAIL" "signals: the handler table's page stays mapped"
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).
