@@ -996,6 +996,66 @@ flexos__mpk_switch_checked:
  * failed, %r14 the compartment). Only registers and the frame are used:
  * rt_sigreturn restores them all.
  */
+/*
+ * ---- The frame checked where no compartment can write it (limit 9) ----
+ *
+ * In flexos__mpk_sigreturn, once the gate page has named the compartment
+ * (%r11 the page, %rdi the nonce): the kernel's ucontext and XSAVE area
+ * (its size from the read-only page, and the magic word after it) are
+ * copied to this thread's copy area, on pages with the gate key, whose
+ * fpregs then points to the copied XSAVE area, and %rsp moves there: the
+ * checks and rt_sigreturn read the copy, which another thread cannot
+ * rewrite between the two. The area's pages are opened for writing by one
+ * WRPKRU (the restorer's PKRU with the gate key writable, from the PKRU
+ * table's page), checked; the area is then found from the gate page
+ * validated again, so a jump to that WRPKRU writes only this thread's
+ * area (where RDFSBASE proves the owner), and the restorer's PKRU is back
+ * (checked) before anything reads the copy. Clobbers every register but
+ * %rdi, %rbx, %r12-%r15.
+ */
+.macro SIGRETURN_COPY
+	movq	%rdi, %r9			/* the nonce: rep movs needs rdi */
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movl	MPK_PKRU_SIG_COPY_PKRU(%rdx), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_sigreturn_copy_checked
+	.hidden	flexos__mpk_sigreturn_copy_checked
+flexos__mpk_sigreturn_copy_checked:
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	cmpl	MPK_PKRU_SIG_COPY_PKRU(%rdx), %eax
+	jne	.Lviolation
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	movq	%r11, %rax
+	subq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %rax
+	shrq	$12, %rax
+	imulq	MPK_PKRU_SIG_COPY_STRIDE(%rdx), %rax
+	addq	MPK_PKRU_SIG_COPY(%rdx), %rax
+	movq	MPK_UC_FPREGS(%rsp), %r8	/* the kernel's XSAVE area */
+	leaq	MPK_SIG_COPY_UC(%rax), %rdi
+	movq	%rsp, %rsi
+	movl	$(MPK_UC_COPY / 8), %ecx
+	rep movsq
+	leaq	MPK_SIG_COPY_FP(%rax), %rdi
+	movq	%rdi, (MPK_SIG_COPY_UC + MPK_UC_FPREGS)(%rax)
+	movq	%r8, %rsi
+	movl	flexos__mpk_ro+MPK_RO_XSAVE_SIZE(%rip), %ecx
+	addl	$4, %ecx			/* and FP_XSTATE_MAGIC2 */
+	rep movsb
+	leaq	MPK_SIG_COPY_UC(%rax), %rsp
+	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_sigreturn_copied_checked
+	.hidden	flexos__mpk_sigreturn_copied_checked
+flexos__mpk_sigreturn_copied_checked:
+	cmpl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
+	jne	.Lviolation
+	movq	%r9, %rdi
+.endm
+
 /* rt_sigprocmask(SIG_SETMASK, all): clobbers rax, rcx, rdx, rsi, rdi, r10, r11. */
 .macro BLOCK_SIGNALS
 	movl	$SYS_rt_sigprocmask, %eax
@@ -1049,9 +1109,10 @@ flexos__mpk_sigreturn_checked:
 	movq	MPK_G_CUR(%r11), %r14
 	andl	$(MPK_SLOTS - 1), %r14d
 	movl	$2, %r13d			/* 2: no XSAVE area */
+	cmpq	$0, MPK_UC_FPREGS(%rsp)
+	je	.Lsig_bad
+	SIGRETURN_COPY
 	movq	MPK_UC_FPREGS(%rsp), %r8
-	testq	%r8, %r8
-	jz	.Lsig_bad
 	movl	$3, %r13d			/* 3: not restored in full */
 	cmpl	$MPK_XSTATE_MAGIC1, MPK_FX_SW(%r8)
 	jne	.Lsig_bad

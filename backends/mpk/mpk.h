@@ -167,6 +167,18 @@
 #define MPK_PKRU_SIG_GP_LO    (MPK_PKRU_SIGTAB + 16)
 #define MPK_PKRU_SIG_GP_HI    (MPK_PKRU_SIGTAB + 24)
 #define MPK_PKRU_SIG_FSGSBASE (MPK_PKRU_SIGTAB + 32)
+/*
+ * And for flexos__mpk_sigreturn's copy of a frame (gate.S: SIGRETURN_COPY):
+ * the copy areas (one for each gate page, MPK_PKRU_SIG_COPY_STRIDE bytes
+ * each, with the gate key) and uint32: the restorer's PKRU with the gate
+ * key writable. In an area: the ucontext at MPK_SIG_COPY_UC, the XSAVE
+ * area (64-byte aligned, as XRSTOR wants it) at MPK_SIG_COPY_FP.
+ */
+#define MPK_PKRU_SIG_COPY        (MPK_PKRU_SIGTAB + 40)
+#define MPK_PKRU_SIG_COPY_STRIDE (MPK_PKRU_SIGTAB + 48)
+#define MPK_PKRU_SIG_COPY_PKRU   (MPK_PKRU_SIGTAB + 56)
+#define MPK_SIG_COPY_UC          64
+#define MPK_SIG_COPY_FP          384
 /* The entry index (the gate's %r10 >> FLEXOS_GATE_ENTRY_SHIFT) of a handler's call. */
 #define MPK_GATE_ENTRY_SIGNAL 0xfffffffe
 /* A report kind: the delivery stub found no gate page (MPK_REPORT_*). */
@@ -493,7 +505,9 @@ struct mpk_sig_handler {
 _Static_assert(sizeof(struct mpk_sig_handler) == 1 << MPK_SIG_SHIFT, "gate.S layout");
 _Static_assert(offsetof(struct mpk_sig_handler, flags) == MPK_SIG_FLAGS, "gate.S layout");
 _Static_assert(MPK_SIG_SLOTS >= _NSIG && MPK_SIG_SLOTS * 16 <= 4096, "one page");
-_Static_assert(MPK_PKRU_SIG_FSGSBASE + 4 <= MPK_PKRU_MAIN, "the PKRU table's page");
+_Static_assert(MPK_PKRU_SIG_COPY_PKRU + 4 <= MPK_PKRU_MAIN, "the PKRU table's page");
+_Static_assert(MPK_SIG_COPY_UC + MPK_UC_COPY <= MPK_SIG_COPY_FP && MPK_SIG_COPY_FP % 64 == 0,
+	       "gate.S: SIGRETURN_COPY");
 
 /*
  * gate.S: the handler the kernel calls for every handler the wrapped

@@ -193,20 +193,27 @@ sighandler_t __wrap___sysv_signal(int sig, sighandler_t fn)
 }
 
 /*
- * The handler table, with the gate key, and what the delivery stub finds
- * on the PKRU table's page (still writable: mpk_run_main makes it
- * read-only): the table, the image's gate, the gate pages' bounds.
+ * The handler table and, after it, the restorer's copy areas (gate.S:
+ * SIGRETURN_COPY), one for each gate page, all with the gate key; and what
+ * the delivery stub and the restorer find on the PKRU table's page (still
+ * writable: mpk_run_main makes it read-only): the table, the image's gate,
+ * the gate pages' bounds, the copy areas and the PKRU that opens them.
  */
 static int sig_table_init(const struct mpk_ro *ro)
 {
 	char *page = (char *)flexos__mpk_pkru;
 	void (*gate)(void) = flexos__backend_gate;
-	void *tab = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t stride = (MPK_SIG_COPY_FP + ro->xsave_size + 4 + 4095) & ~(uint64_t)4095;
+	size_t size = 4096 + (size_t)MPK_GATE_PAGES * stride;
+	char *tab = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *copy = tab + 4096;
 	uint32_t fsgsbase = ro->fsgsbase;
+	uint32_t copy_pkru = ro->sigret_pkru & ~(2u << (2 * flexos__mpk_gate_key));
 
 	if (tab == MAP_FAILED)
 		return -errno;
-	if (pkey_mprotect(tab, 4096, PROT_READ | PROT_WRITE, flexos__mpk_gate_key))
+	if (pkey_mprotect(tab, size, PROT_READ | PROT_WRITE, flexos__mpk_gate_key))
 		return -errno;
 	if (flexos__mpk_shared_key)
 		gate = flexos__backend_gate_newlib;
@@ -217,6 +224,9 @@ static int sig_table_init(const struct mpk_ro *ro)
 	memcpy(page + MPK_PKRU_SIG_GP_LO, &ro->gp_lo, sizeof(ro->gp_lo));
 	memcpy(page + MPK_PKRU_SIG_GP_HI, &ro->gp_hi, sizeof(ro->gp_hi));
 	memcpy(page + MPK_PKRU_SIG_FSGSBASE, &fsgsbase, sizeof(fsgsbase));
+	memcpy(page + MPK_PKRU_SIG_COPY, &copy, sizeof(copy));
+	memcpy(page + MPK_PKRU_SIG_COPY_STRIDE, &stride, sizeof(stride));
+	memcpy(page + MPK_PKRU_SIG_COPY_PKRU, &copy_pkru, sizeof(copy_pkru));
 	return 0;
 }
 

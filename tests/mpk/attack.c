@@ -47,7 +47,9 @@
  *                        its own PKRU but marked absent (init: 0); own: the
  *                        control, its own PKRU, which must resume) and returns
  *                        with it; nonce-wrpkru: app jumps to the WRPKRU
- *                        that opens the restorer's nonce, with PKRU 0
+ *                        that opens the restorer's nonce, with PKRU 0;
+ *                        race: a tracer writes PKRU 0 into a real frame
+ *                        after the restorer's checks (sigreturn_race)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
  *                        private-stack one, the shared-stack one, the one of
  *                        images with newlib compartments, or the private one's
@@ -966,12 +968,97 @@ __attribute__((noreturn)) static void resumed(void)
 	_exit(flexos__mpk_rdpkru() == 0 ? 1 : 0);
 }
 
+/* Where the race's child notes its frame (MAP_SHARED: the parent reads it). */
+static void *volatile *race_uc;
+
+static void note_frame(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	(void)si;
+	*race_uc = ctx;
+}
+
+/*
+ * The race of limit 9: a child raises a signal; its tracer stops it at the
+ * restorer's syscall (after every check), writes PKRU 0 into the frame the
+ * kernel wrote on the signal stack, as another thread of the child could,
+ * and lets rt_sigreturn go. The restorer checked, and hands the kernel, a
+ * copy where no compartment can write: the child resumes with app's PKRU.
+ * (The tracer needs FLEXOS_MPK_SYSCALL_FILTER=off: the filter denies ptrace.)
+ */
+static int sigreturn_race(void)
+{
+	unsigned eax, ebx, ecx, edx;
+	int status;
+
+	race_uc = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (race_uc == MAP_FAILED || !__get_cpuid_count(0xd, 9, &eax, &ebx, &ecx, &edx))
+		return 2;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = note_frame;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGUSR1, &sa, NULL))
+			_exit(2);
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		raise(SIGSTOP);
+		raise(SIGUSR1);
+		uint32_t pkru = flexos__mpk_rdpkru();
+		printf("sigreturn race: resumed with PKRU %#x (app's: %#x)%s\n", pkru,
+		       flexos__mpk_pkru[0], pkru == flexos__mpk_pkru[0] ? "" : ": FAIL");
+		fflush(stdout);
+		_exit(pkru == flexos__mpk_pkru[0] ? 0 : 1);
+	}
+	uintptr_t insn = (uintptr_t)flexos__mpk_sigreturn_insn;
+	long code, poked = 0;
+
+	waitpid(pid, &status, 0); /* SIGSTOP */
+	code = ptrace(PTRACE_PEEKTEXT, pid, (void *)insn, NULL);
+	ptrace(PTRACE_POKETEXT, pid, (void *)insn, (void *)((code & ~0xffL) | 0xcc));
+	ptrace(PTRACE_CONT, pid, NULL, NULL);
+	while (waitpid(pid, &status, 0) == pid && WIFSTOPPED(status)) {
+		struct user_regs_struct regs;
+		int sig = WSTOPSIG(status);
+		ptrace(PTRACE_GETREGS, pid, NULL, &regs);
+		if (sig == SIGTRAP && regs.rip == insn + 1 && !poked) {
+			/* At the syscall: the frame on the signal stack gets PKRU 0. */
+			uintptr_t uc = (uintptr_t)*race_uc;
+			uintptr_t fp =
+			    (uintptr_t)ptrace(PTRACE_PEEKDATA, pid, (void *)(uc + 224), NULL);
+			long w = ptrace(PTRACE_PEEKDATA, pid, (void *)(fp + ebx), NULL);
+			ptrace(PTRACE_POKEDATA, pid, (void *)(fp + ebx),
+			       (void *)(w & ~0xffffffffL));
+			printf("sigreturn race: at the restorer's syscall, PKRU 0 written into the "
+			       "frame at %#lx\n",
+			       (unsigned long)uc);
+			fflush(stdout);
+			ptrace(PTRACE_POKETEXT, pid, (void *)insn, (void *)code);
+			regs.rip = insn;
+			ptrace(PTRACE_SETREGS, pid, NULL, &regs);
+			poked = 1;
+			sig = 0;
+		}
+		if (sig == SIGSTOP || sig == SIGTRAP)
+			sig = 0;
+		ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
+	}
+	if (!poked)
+		printf("sigreturn race: the child never reached the restorer's syscall: FAIL\n");
+	return poked && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
 static int sigreturn_attack(const char *how)
 {
 	struct sigaction sa;
 	unsigned eax, ebx, ecx, edx;
 
 	sigreturn_lib1_data = where(1, KIND_DATA);
+	if (!strcmp(how, "race"))
+		return sigreturn_race();
 	if (!strcmp(how, "nonce-wrpkru")) {
 		/* The WRPKRU that opens the nonce, with PKRU 0. */
 		printf("sigreturn nonce-wrpkru: app jumps to the nonce's WRPKRU with PKRU 0\n");
@@ -1175,7 +1262,7 @@ int main(int argc, char **argv)
 			"open|reopen|shared-open|newlib-open|carry-open|switch | "
 			"--segv-call entry|c CODE | --violation-call | --signal | "
 			"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
-			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru | "
+			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race | "
 			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 			"--backtrace [fault] | "

@@ -84,6 +84,7 @@ $b/tests/mpk/attack-shared --signal-lib own
 --expect-status=123 $b/tests/mpk/attack --signal-tamper app
 --expect-status=123 $b/tests/mpk/attack --signal-tamper lib1
 --expect-status=123 $b/tests/mpk/attack --signal-tamper munmap
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn race
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -249,6 +250,12 @@ check_vm 69 "compartment 'lib1' tried to write" "signals: a library cannot write
 no_vm 69 "FAIL" "signals: the library's write of the handler table never completes"
 check_vm 70 "filter denies: munmap(" "signals: the handler table's page cannot be unmapped (and replaced)"
 no_vm 70 "FAIL" "signals: the handler table's page stays mapped"
+# The race of the in-place check: a tracer (the filter off, as for
+# --count) writes PKRU 0 into the kernel's frame after the restorer's
+# checks; the kernel restores the restorer's checked copy instead.
+check_vm 71 "PKRU 0 written into the frame" "sigreturn race: the frame changed after the checks"
+check_vm 71 "resumed with PKRU 0xfff" "sigreturn race: the kernel restores the checked copy, not the changed frame"
+no_vm 71 "FAIL" "sigreturn race: never resumes with PKRU 0"
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).
