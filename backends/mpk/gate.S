@@ -1133,7 +1133,10 @@ flexos__mpk_sigreturn_checked:
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	cmpl	(%rdx,%r14,4), %eax
 	je	.Lsig_ok
-	cmpl	$0, flexos__mpk_ro+MPK_RO_KEY0_OK(%rip)
+	cmpl	MPK_PKRU_OPEN(%rdx,%r14,4), %eax
+	jne	1f
+	movl	$5, %r13d			/* 5: a gate had its page open */
+1:	cmpl	$0, flexos__mpk_ro+MPK_RO_KEY0_OK(%rip)
 	je	.Lsig_bad
 	cmpl	$MPK_PKRU_AD_ALL_BUT_0, %eax
 	jne	.Lsig_bad

@@ -49,7 +49,8 @@
  *                        with it; nonce-wrpkru: app jumps to the WRPKRU
  *                        that opens the restorer's nonce, with PKRU 0;
  *                        race: a tracer writes PKRU 0 into a real frame
- *                        after the restorer's checks (sigreturn_race)
+ *                        after the restorer's checks (sigreturn_race);
+ *                        window: a signal where a gate has its page open
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
  *                        private-stack one, the shared-stack one, the one of
  *                        images with newlib compartments, or the private one's
@@ -985,8 +986,12 @@ static void note_frame(int sig, siginfo_t *si, void *ctx)
  * and lets rt_sigreturn go. The restorer checked, and hands the kernel, a
  * copy where no compartment can write: the child resumes with app's PKRU.
  * (The tracer needs FLEXOS_MPK_SYSCALL_FILTER=off: the filter denies ptrace.)
+ * window: the tracer stops the child instead where a gate has just opened
+ * its gate page (flexos__mpk_gate_open_checked) and delivers the signal
+ * there: the frame's PKRU is the open one, which the restorer refuses (a
+ * report, status 134; docs/threat-model.md, limit 9).
  */
-static int sigreturn_race(void)
+static int sigreturn_race(int window)
 {
 	unsigned eax, ebx, ecx, edx;
 	int status;
@@ -1006,6 +1011,12 @@ static int sigreturn_race(void)
 			_exit(2);
 		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
 		raise(SIGSTOP);
+		if (window) {
+			where(1, KIND_DATA);
+			printf("sigreturn window: the gate call returned: FAIL\n");
+			fflush(stdout);
+			_exit(1);
+		}
 		raise(SIGUSR1);
 		uint32_t pkru = flexos__mpk_rdpkru();
 		printf("sigreturn race: resumed with PKRU %#x (app's: %#x)%s\n", pkru,
@@ -1013,7 +1024,8 @@ static int sigreturn_race(void)
 		fflush(stdout);
 		_exit(pkru == flexos__mpk_pkru[0] ? 0 : 1);
 	}
-	uintptr_t insn = (uintptr_t)flexos__mpk_sigreturn_insn;
+	uintptr_t insn =
+	    (uintptr_t)(window ? flexos__mpk_gate_open_checked : flexos__mpk_sigreturn_insn);
 	long code, poked = 0;
 
 	waitpid(pid, &status, 0); /* SIGSTOP */
@@ -1024,6 +1036,17 @@ static int sigreturn_race(void)
 		struct user_regs_struct regs;
 		int sig = WSTOPSIG(status);
 		ptrace(PTRACE_GETREGS, pid, NULL, &regs);
+		if (sig == SIGTRAP && regs.rip == insn + 1 && !poked && window) {
+			printf("sigreturn window: SIGUSR1 delivered right after the gate opened "
+			       "its page\n");
+			fflush(stdout);
+			ptrace(PTRACE_POKETEXT, pid, (void *)insn, (void *)code);
+			regs.rip = insn;
+			ptrace(PTRACE_SETREGS, pid, NULL, &regs);
+			poked = 1;
+			ptrace(PTRACE_CONT, pid, NULL, (void *)(long)SIGUSR1);
+			continue;
+		}
 		if (sig == SIGTRAP && regs.rip == insn + 1 && !poked) {
 			/* At the syscall: the frame on the signal stack gets PKRU 0. */
 			uintptr_t uc = (uintptr_t)*race_uc;
@@ -1047,7 +1070,15 @@ static int sigreturn_race(void)
 		ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
 	}
 	if (!poked)
-		printf("sigreturn race: the child never reached the restorer's syscall: FAIL\n");
+		printf("sigreturn race: the child never reached the breakpoint: FAIL\n");
+	if (window) {
+		/* flexos__abort's SIGABRT, or its _exit(134) where signals are blocked. */
+		int reported = (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
+			       (WIFEXITED(status) && WEXITSTATUS(status) == 134);
+		printf("sigreturn window: the child %s\n",
+		       reported ? "ended with a report (134)" : "did not end with a report: FAIL");
+		return poked && reported ? 0 : 1;
+	}
 	return poked && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
@@ -1057,8 +1088,8 @@ static int sigreturn_attack(const char *how)
 	unsigned eax, ebx, ecx, edx;
 
 	sigreturn_lib1_data = where(1, KIND_DATA);
-	if (!strcmp(how, "race"))
-		return sigreturn_race();
+	if (!strcmp(how, "race") || !strcmp(how, "window"))
+		return sigreturn_race(!strcmp(how, "window"));
 	if (!strcmp(how, "nonce-wrpkru")) {
 		/* The WRPKRU that opens the nonce, with PKRU 0. */
 		printf("sigreturn nonce-wrpkru: app jumps to the nonce's WRPKRU with PKRU 0\n");
@@ -1262,7 +1293,7 @@ int main(int argc, char **argv)
 			"open|reopen|shared-open|newlib-open|carry-open|switch | "
 			"--segv-call entry|c CODE | --violation-call | --signal | "
 			"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
-			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race | "
+			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
 			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 			"--backtrace [fault] | "

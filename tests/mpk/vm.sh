@@ -85,6 +85,7 @@ $b/tests/mpk/attack-shared --signal-lib own
 --expect-status=123 $b/tests/mpk/attack --signal-tamper lib1
 --expect-status=123 $b/tests/mpk/attack --signal-tamper munmap
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn race
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -256,6 +257,10 @@ no_vm 70 "FAIL" "signals: the handler table's page stays mapped"
 check_vm 71 "PKRU 0 written into the frame" "sigreturn race: the frame changed after the checks"
 check_vm 71 "resumed with PKRU 0xfff" "sigreturn race: the kernel restores the checked copy, not the changed frame"
 no_vm 71 "FAIL" "sigreturn race: never resumes with PKRU 0"
+# A signal delivered where a gate has its page open: the restorer refuses
+# the frame (its PKRU opens the gate page) and the image ends (limit 9).
+check_vm 72 "the signal arrived while a gate had this thread's gate page open" "a signal in a gate's open window: the frame is refused, and the report says why"
+check_vm 72 "the child ended with a report (134)" "a signal in a gate's open window ends the image with a report"
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).
