@@ -1,7 +1,9 @@
 /*
  * The intel-mpk gate: the only code of the image that writes PKRU (with
  * the report path, flexos__mpk_thread_switch, flexos__mpk_start_main and
- * the signal restorer flexos__mpk_sigreturn below).
+ * the signal restorer flexos__mpk_sigreturn below; and, in their own
+ * block at the end, the signal delivery stub and the handler table's
+ * writer).
  *
  * Entry (from a stub of flexos-link, contract in <flexos/backend.h>):
  * %r11 = callee, %r10 = callee's compartment id (and, above bit 7, what

@@ -1,8 +1,10 @@
 /*
- * Signals under intel-mpk: every handler returns through one trusted
- * restorer (gate.S: flexos__mpk_sigreturn), which checks the PKRU the
- * frame would restore, and a filter denies rt_sigreturn from anywhere
- * else (docs/threat-model.md, limit 9).
+ * Signals under intel-mpk: every handler runs in the compartment that
+ * installed it (recorded here, entered by gate.S's flexos__mpk_sig_deliver
+ * through the gate) and returns through one trusted restorer (gate.S:
+ * flexos__mpk_sigreturn), which checks a copy of the frame it would
+ * restore, and a filter denies rt_sigreturn from anywhere else
+ * (docs/threat-model.md, limit 9).
  *
  * Images linked by flexos-link for intel-mpk wrap sigaction, signal,
  * bsd_signal and (__)sysv_signal (-Wl,--wrap): glibc's would register its own
