@@ -218,6 +218,13 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 			      "overwrote the thread's pointer to it, or returned through a gate "
 			      "it was not called by",
 			      (unsigned long)a, MPK_G_MAX_DEPTH, (unsigned long)b);
+	if (kind == MPK_REPORT_SIGRETURN && a == 5)
+		flexos__abort(
+		    "signal return: the signal arrived while a gate had this thread's "
+		    "gate page open (compartment %ld), which the frame would restore; "
+		    "signals there are not supported (docs/threat-model.md, limit 9), or a "
+		    "compartment forged such a frame",
+		    (long)b);
 	if (kind == MPK_REPORT_SIGRETURN) {
 		static const char *const why[] = {
 		    "?", "this thread has no gate page", "the frame has no XSAVE area",
@@ -228,6 +235,11 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 			      "compartment forged a signal frame",
 			      (long)b, why[a < 5 ? a : 0]);
 	}
+	if (kind == MPK_REPORT_DELIVERY)
+		flexos__abort("signal %lu: this thread has no gate page (it has neither crossed a "
+			      "gate nor allocated), so no compartment can be said to run it and "
+			      "the handler cannot be entered in its own",
+			      (unsigned long)a);
 	if (kind == MPK_REPORT_ENTRY)
 		flexos__abort("gate: compartment %lu was asked for entry %lu, which is not one of "
 			      "its entries in the image's table (%u entries); a compartment forged "

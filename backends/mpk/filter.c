@@ -410,6 +410,18 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	/* The gate pages and the jump pages after them: pkey_mprotect or mmap
 	 * over them would hand out the gate's state. */
 	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi + MPK_JUMP_OFFSET);
+	/*
+	 * The handler table and the restorer's copy areas (signal.c): a page
+	 * mapped over them would name any handler for any compartment, or
+	 * let a frame change after its check.
+	 */
+	uintptr_t sigtab, copy;
+	uint64_t stride;
+	memcpy(&sigtab, (const char *)flexos__mpk_pkru + MPK_PKRU_SIGTAB, sizeof(sigtab));
+	memcpy(&copy, (const char *)flexos__mpk_pkru + MPK_PKRU_SIG_COPY, sizeof(copy));
+	memcpy(&stride, (const char *)flexos__mpk_pkru + MPK_PKRU_SIG_COPY_STRIDE, sizeof(stride));
+	if (sigtab)
+		add(sigtab, copy + (uintptr_t)MPK_GATE_PAGES * stride);
 	nb = flexos__mpk_stack_ranges(ranges + nranges, MAX_RANGES - nranges);
 	nranges += nb;
 	if (too_many || nranges == MAX_RANGES) {

@@ -1,7 +1,9 @@
 /*
  * The intel-mpk gate: the only code of the image that writes PKRU (with
  * the report path, flexos__mpk_thread_switch, flexos__mpk_start_main and
- * the signal restorer flexos__mpk_sigreturn below).
+ * the signal restorer flexos__mpk_sigreturn below; and, in their own
+ * block at the end, the signal delivery stub and the handler table's
+ * writer).
  *
  * Entry (from a stub of flexos-link, contract in <flexos/backend.h>):
  * %r11 = callee, %r10 = callee's compartment id (and, above bit 7, what
@@ -56,6 +58,7 @@
 #define DW_CFA_def_cfa_expression 0x0f
 #define DW_CFA_expression 0x10
 #define DW_OP_breg3 0x73
+#define DW_OP_breg14 0x7e
 #define DW_OP_breg7 0x77
 #define DW_OP_deref 0x06
 #define DW_OP_plus_uconst 0x23
@@ -429,6 +432,39 @@
 	ret
 .endm
 
+/*
+ * ---- Handlers in their compartments (signal.c, limit 9) ----
+ *
+ * A gate's entry index MPK_GATE_ENTRY_SIGNAL, from flexos__mpk_sig_deliver
+ * below: right after CHECK_ENTRY found no entry of the table (%r10 the
+ * callee's id, %rdx = flexos__mpk_pkru, %r11d the index), with the
+ * callee's PKRU. The handler of signal %edi, from one word of the handler
+ * table, if the callee is the compartment that installed it: then the
+ * call; a handler replaced since the stub read it (another thread's
+ * sigaction) gets nothing called (flexos__mpk_sig_nothing, in the callee);
+ * another index or signal is a forged entry. Clobbers rax.
+ */
+.macro SIGNAL_ENTRY call
+	cmpl	$MPK_GATE_ENTRY_SIGNAL, %r11d
+	jne	.Lbad_entry
+	cmpl	$MPK_SIG_SLOTS, %edi
+	jae	.Lbad_entry
+	movq	MPK_PKRU_SIGTAB(%rdx), %r11
+	movl	%edi, %eax
+	shlq	$MPK_SIG_SHIFT, %rax
+	movq	MPK_SIG_FN(%r11,%rax), %r11
+	movq	%r11, %rax
+	shrq	$MPK_SIG_COMP_SHIFT, %rax
+	cmpl	%eax, %r10d
+	jne	.Lsig_gone\@
+	shlq	$(64 - MPK_SIG_COMP_SHIFT), %r11
+	shrq	$(64 - MPK_SIG_COMP_SHIFT), %r11
+	jnz	\call
+.Lsig_gone\@:
+	leaq	flexos__mpk_sig_nothing(%rip), %r11
+	jmp	\call
+.endm
+
 	.text
 /*
  * The private-stack gate's register path, for flexos__backend_gate and
@@ -508,10 +544,14 @@ flexos__backend_gate_int:
 	 * normal frame whose caller looks "inner"; a signal frame is exempt.
 	 * The rows are the same at the call and at its return address. */
 	.cfi_signal_frame
-	PRIVATE_GATE priv, flexos__mpk_gate_entry_checked, flexos__mpk_gate_exit_checked, flexos__mpk_gate_open_checked, flexos__mpk_gate_reopen_checked, .Lbad_entry
+	PRIVATE_GATE priv, flexos__mpk_gate_entry_checked, flexos__mpk_gate_exit_checked, flexos__mpk_gate_open_checked, flexos__mpk_gate_reopen_checked, .Lpriv_signal
 
 .Lpriv_carry:
 	CARRY_PATH flexos__mpk_gate_carry_entry_checked, flexos__mpk_gate_carry_exit_checked, flexos__mpk_gate_carry_open_checked, flexos__mpk_gate_carry_reopen_checked, .Lslow_here
+
+	/* No entry of the table: a signal's handler (SIGNAL_ENTRY), or a forged index. */
+.Lpriv_signal:
+	SIGNAL_ENTRY .Lpriv_call
 
 	/* No stack in the callee yet: back to the caller's stack, let C
 	 * allocate one (the gate page is open), then start over. */
@@ -604,7 +644,8 @@ flexos__backend_gate_shared_stacks:
 	.cfi_adjust_cfa_offset 8
 	SWITCH_PKRU flexos__mpk_gate_shared_entry_checked
 	movq	%xmm12, %r11
-	CHECK_ENTRY .Lbad_entry
+	CHECK_ENTRY .Lshared_signal
+.Lshared_call:
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
 	movq	%xmm13, %rax
@@ -620,6 +661,12 @@ flexos__backend_gate_shared_stacks:
 	SWITCH_PKRU flexos__mpk_gate_shared_exit_checked
 	xorl	%r11d, %r11d			/* r10 holds an id; r11 is cleared too */
 	RETURN_RESULT
+
+	/* No entry of the table: a signal's handler, or a forged index. */
+	.cfi_adjust_cfa_offset 8
+.Lshared_signal:
+	SIGNAL_ENTRY .Lshared_call
+	.cfi_adjust_cfa_offset -8
 
 	/*
 	 * Frame (rbx): 0 padding, 8 padding, 16 the carry, 24 the caller's
@@ -736,11 +783,13 @@ flexos__backend_gate_newlib:
 	 */
 .Lnewlib_runtime:
 	cmpl	$FLEXOS_GATE_ENTRY_RUNTIME, %r11d
-	jne	.Lbad_entry
+	jne	.Lnewlib_signal
 	movq	MPK_PKRU_FINI(%rdx,%r10,8), %r11
 	testq	%r11, %r11
 	jz	.Lbad_entry
 	jmp	.Lnl_call
+.Lnewlib_signal:
+	SIGNAL_ENTRY .Lnl_call
 
 .Lnl_carry:
 	CARRY_PATH flexos__mpk_gate_newlib_carry_entry_checked, flexos__mpk_gate_newlib_carry_exit_checked, flexos__mpk_gate_newlib_carry_open_checked, flexos__mpk_gate_newlib_carry_reopen_checked, .Lnewlib_slow_here
@@ -949,6 +998,66 @@ flexos__mpk_switch_checked:
  * failed, %r14 the compartment). Only registers and the frame are used:
  * rt_sigreturn restores them all.
  */
+/*
+ * ---- The frame checked where no compartment can write it (limit 9) ----
+ *
+ * In flexos__mpk_sigreturn, once the gate page has named the compartment
+ * (%r11 the page, %rdi the nonce): the kernel's ucontext and XSAVE area
+ * (its size from the read-only page, and the magic word after it) are
+ * copied to this thread's copy area, on pages with the gate key, whose
+ * fpregs then points to the copied XSAVE area, and %rsp moves there: the
+ * checks and rt_sigreturn read the copy, which another thread cannot
+ * rewrite between the two. The area's pages are opened for writing by one
+ * WRPKRU (the restorer's PKRU with the gate key writable, from the PKRU
+ * table's page), checked; the area is then found from the gate page
+ * validated again, so a jump to that WRPKRU writes only this thread's
+ * area (where RDFSBASE proves the owner), and the restorer's PKRU is back
+ * (checked) before anything reads the copy. Clobbers every register but
+ * %rdi, %rbx, %r12-%r15.
+ */
+.macro SIGRETURN_COPY
+	movq	%rdi, %r9			/* the nonce: rep movs needs rdi */
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movl	MPK_PKRU_SIG_COPY_PKRU(%rdx), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_sigreturn_copy_checked
+	.hidden	flexos__mpk_sigreturn_copy_checked
+flexos__mpk_sigreturn_copy_checked:
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	cmpl	MPK_PKRU_SIG_COPY_PKRU(%rdx), %eax
+	jne	.Lviolation
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	movq	%r11, %rax
+	subq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %rax
+	shrq	$12, %rax
+	imulq	MPK_PKRU_SIG_COPY_STRIDE(%rdx), %rax
+	addq	MPK_PKRU_SIG_COPY(%rdx), %rax
+	movq	MPK_UC_FPREGS(%rsp), %r8	/* the kernel's XSAVE area */
+	leaq	MPK_SIG_COPY_UC(%rax), %rdi
+	movq	%rsp, %rsi
+	movl	$(MPK_UC_COPY / 8), %ecx
+	rep movsq
+	leaq	MPK_SIG_COPY_FP(%rax), %rdi
+	movq	%rdi, (MPK_SIG_COPY_UC + MPK_UC_FPREGS)(%rax)
+	movq	%r8, %rsi
+	movl	flexos__mpk_ro+MPK_RO_XSAVE_SIZE(%rip), %ecx
+	addl	$4, %ecx			/* and FP_XSTATE_MAGIC2 */
+	rep movsb
+	leaq	MPK_SIG_COPY_UC(%rax), %rsp
+	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_sigreturn_copied_checked
+	.hidden	flexos__mpk_sigreturn_copied_checked
+flexos__mpk_sigreturn_copied_checked:
+	cmpl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
+	jne	.Lviolation
+	movq	%r9, %rdi
+.endm
+
 /* rt_sigprocmask(SIG_SETMASK, all): clobbers rax, rcx, rdx, rsi, rdi, r10, r11. */
 .macro BLOCK_SIGNALS
 	movl	$SYS_rt_sigprocmask, %eax
@@ -1002,9 +1111,10 @@ flexos__mpk_sigreturn_checked:
 	movq	MPK_G_CUR(%r11), %r14
 	andl	$(MPK_SLOTS - 1), %r14d
 	movl	$2, %r13d			/* 2: no XSAVE area */
+	cmpq	$0, MPK_UC_FPREGS(%rsp)
+	je	.Lsig_bad
+	SIGRETURN_COPY
 	movq	MPK_UC_FPREGS(%rsp), %r8
-	testq	%r8, %r8
-	jz	.Lsig_bad
 	movl	$3, %r13d			/* 3: not restored in full */
 	cmpl	$MPK_XSTATE_MAGIC1, MPK_FX_SW(%r8)
 	jne	.Lsig_bad
@@ -1025,7 +1135,10 @@ flexos__mpk_sigreturn_checked:
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	cmpl	(%rdx,%r14,4), %eax
 	je	.Lsig_ok
-	cmpl	$0, flexos__mpk_ro+MPK_RO_KEY0_OK(%rip)
+	cmpl	MPK_PKRU_OPEN(%rdx,%r14,4), %eax
+	jne	1f
+	movl	$5, %r13d			/* 5: a gate had its page open */
+1:	cmpl	$0, flexos__mpk_ro+MPK_RO_KEY0_OK(%rip)
 	je	.Lsig_bad
 	cmpl	$MPK_PKRU_AD_ALL_BUT_0, %eax
 	jne	.Lsig_bad
@@ -1245,5 +1358,174 @@ flexos__backend_longjmp:
 	jmp	*%r8
 	.cfi_endproc
 	.size	flexos__backend_longjmp, .-flexos__backend_longjmp
+
+
+/*
+ * ---- Handlers in their compartments (signal.c, limit 9) ----
+ *
+ * void flexos__mpk_sig_deliver(int sig, siginfo_t *si, void *ctx): the
+ * handler the kernel calls for every handler a compartment installs, on
+ * this thread's signal stack, with its default PKRU (key 0 only), which
+ * can read neither the gate page nor the handler table. Like the
+ * scheduler's switch:
+ *   1. PKRU = key 0 and the gate key read-only (the restorer's, from the
+ *      read-only page), checked;
+ *   2. this thread's gate page (validated) names the compartment that was
+ *      running; its PKRU, checked after the WRPKRU against the page,
+ *      validated again from copies of the bounds on the PKRU table's page
+ *      (a newlib compartment may not read key 0): a jump to the WRPKRU
+ *      gets only the PKRU this thread's page says it runs;
+ *   3. from there the stub is that compartment calling the gate of the
+ *      image with entry MPK_GATE_ENTRY_SIGNAL: the gate's own path enters
+ *      the compartment that installed the handler (SIGNAL_ENTRY checks
+ *      it), on its stack of this thread, and comes back;
+ *   4. the ret goes to the frame's pretcode, flexos__mpk_sigreturn, with
+ *      the interrupted compartment's PKRU, which the frame must restore.
+ * Every register is the stub's: rt_sigreturn restores them all. A thread
+ * without a gate page (one that has neither crossed a gate nor
+ * allocated) cannot say what it runs: a report.
+ */
+/* \reg is a gate page of this thread: LOAD_GP's checks, from the PKRU table's page. Clobbers \tmp. */
+.macro SIG_CHECK_GP reg, tmp
+	leaq	flexos__mpk_pkru(%rip), \tmp
+	cmpq	MPK_PKRU_SIG_GP_LO(\tmp), \reg
+	jb	.Lbad_gp
+	cmpq	MPK_PKRU_SIG_GP_HI(\tmp), \reg
+	jae	.Lbad_gp
+	testq	$4095, \reg
+	jnz	.Lbad_gp
+	cmpl	$0, MPK_PKRU_SIG_FSGSBASE(\tmp)
+	je	.Lsig_gp_ok\@
+	rdfsbase \tmp
+	cmpq	\tmp, MPK_G_OWNER(\reg)
+	jne	.Lbad_gp
+.Lsig_gp_ok\@:
+.endm
+
+	.globl	flexos__mpk_sig_deliver
+	.hidden	flexos__mpk_sig_deliver
+	.type	flexos__mpk_sig_deliver, @function
+flexos__mpk_sig_deliver:
+	.cfi_startproc
+	movq	%rdx, %r14			/* ctx, si, sig */
+	/*
+	 * Unwinders go from here to the interrupted code, through the
+	 * kernel's ucontext at %r14 (kept to the end: the gate and the
+	 * handler preserve it), as glibc's restorer describes its frame:
+	 * CFA = the interrupted %rsp, and rip, rbp, rbx, r12-r15 saved in
+	 * uc_mcontext.gregs (sys/ucontext.h: REG_*).
+	 */
+	.cfi_signal_frame
+	.cfi_escape DW_CFA_def_cfa_expression, 4, DW_OP_breg14, 0xa0, 0x01, DW_OP_deref
+	.cfi_escape DW_CFA_expression, 16, 3, DW_OP_breg14, 0xa8, 0x01
+	.cfi_escape DW_CFA_expression, 6, 3, DW_OP_breg14, 0xf8, 0x00
+	.cfi_escape DW_CFA_expression, 3, 3, DW_OP_breg14, 0x80, 0x01
+	.cfi_escape DW_CFA_expression, 12, 3, DW_OP_breg14, 0xc8, 0x00
+	.cfi_escape DW_CFA_expression, 13, 3, DW_OP_breg14, 0xd0, 0x00
+	.cfi_escape DW_CFA_expression, 14, 3, DW_OP_breg14, 0xd8, 0x00
+	.cfi_escape DW_CFA_expression, 15, 3, DW_OP_breg14, 0xe0, 0x00
+	movl	%edi, %r12d
+	movq	%rsi, %r13
+	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_sig_deliver_checked
+	.hidden	flexos__mpk_sig_deliver_checked
+flexos__mpk_sig_deliver_checked:
+	cmpl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
+	jne	.Lviolation
+	LOAD_GP	%r11, %rcx, .Ldeliver_no_gp
+	movq	MPK_G_CUR(%r11), %r10
+	andl	$(MPK_SLOTS - 1), %r10d
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movl	(%rdx,%r10,4), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_sig_deliver_cur_checked
+	.hidden	flexos__mpk_sig_deliver_cur_checked
+flexos__mpk_sig_deliver_cur_checked:
+	SIG_CHECK_GP %r11, %rcx
+	movq	MPK_G_CUR(%r11), %r10
+	andl	$(MPK_SLOTS - 1), %r10d
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	cmpl	(%rdx,%r10,4), %eax
+	jne	.Lviolation
+	/* The handler's compartment, from the table (gate key: readable). */
+	cmpl	$MPK_SIG_SLOTS, %r12d
+	jae	.Ldeliver_done
+	movq	MPK_PKRU_SIGTAB(%rdx), %rax
+	movl	%r12d, %ecx
+	shlq	$MPK_SIG_SHIFT, %rcx
+	movq	MPK_SIG_FN(%rax,%rcx), %r10
+	testq	%r10, %r10
+	jz	.Ldeliver_done			/* none yet: sigaction is installing it */
+	shrq	$MPK_SIG_COMP_SHIFT, %r10
+	andl	$(MPK_SLOTS - 1), %r10d
+	movl	$MPK_GATE_ENTRY_SIGNAL, %r11d
+	shlq	$FLEXOS_GATE_ENTRY_SHIFT, %r11
+	orq	%r11, %r10
+	movq	MPK_PKRU_SIGGATE(%rdx), %rax
+	movq	%rax, %r11
+	movl	%r12d, %edi
+	movq	%r13, %rsi
+	movq	%r14, %rdx
+	xorl	%eax, %eax
+	subq	$8, %rsp			/* the gate expects rsp = 8 (mod 16), as after a call */
+	call	*%r11
+	addq	$8, %rsp
+.Ldeliver_done:
+	ret
+.Ldeliver_no_gp:
+	movl	%eax, %ebx
+	movl	%r12d, %r13d
+	xorl	%r14d, %r14d
+	movl	$MPK_REPORT_DELIVERY, %r12d
+	jmp	.Lreport
+	.cfi_endproc
+	.size	flexos__mpk_sig_deliver, .-flexos__mpk_sig_deliver
+
+/* What a gate calls for a handler replaced while its signal was on the way. */
+	.globl	flexos__mpk_sig_nothing
+	.hidden	flexos__mpk_sig_nothing
+	.type	flexos__mpk_sig_nothing, @function
+flexos__mpk_sig_nothing:
+	ret
+	.size	flexos__mpk_sig_nothing, .-flexos__mpk_sig_nothing
+
+/*
+ * int flexos__mpk_sig_record(int sig, void *fn, int flags) (mpk.h): with
+ * the gate page's key open (OPEN_GATE, checked), one store of fn and the
+ * compartment the gate page says is running into the handler table, then
+ * that compartment's PKRU again (checked). The signal number is masked
+ * into the table, so a jump past any check writes only an entry of it,
+ * and only for the compartment the page names.
+ */
+	.globl	flexos__mpk_sig_record
+	.hidden	flexos__mpk_sig_record
+	.type	flexos__mpk_sig_record, @function
+flexos__mpk_sig_record:
+	.cfi_startproc
+	movl	%edx, %r8d			/* flags: OPEN_GATE clobbers rdx */
+	OPEN_GATE flexos__mpk_sig_open_checked
+	andl	$(MPK_SIG_SLOTS - 1), %edi
+	shlq	$MPK_SIG_SHIFT, %rdi
+	movq	MPK_G_CUR(%r11), %r10
+	andl	$(MPK_SLOTS - 1), %r10d
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	addq	MPK_PKRU_SIGTAB(%rdx), %rdi
+	movq	%r10, %rcx
+	shlq	$MPK_SIG_COMP_SHIFT, %rcx
+	shlq	$(64 - MPK_SIG_COMP_SHIFT), %rsi
+	shrq	$(64 - MPK_SIG_COMP_SHIFT), %rsi
+	orq	%rcx, %rsi
+	movl	%r8d, MPK_SIG_FLAGS(%rdi)
+	movq	%rsi, MPK_SIG_FN(%rdi)
+	SWITCH_PKRU flexos__mpk_sig_close_checked
+	xorl	%eax, %eax
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_sig_record, .-flexos__mpk_sig_record
 
 	.section .note.GNU-stack,"",@progbits

@@ -139,6 +139,51 @@
 #define MPK_PKRU_MAIN_ARGC  (MPK_PKRU_MAIN + 32)
 #define MPK_PKRU_MAIN_ID    (MPK_PKRU_MAIN + 36)
 
+/*
+ * The handlers compartments install (signal.c; gate.S: flexos__mpk_sig_*).
+ * The table, by signal, is on a page with the gate key, which every
+ * compartment may read and only the gate's OPEN_GATE opens for writing;
+ * each entry names the compartment that installed it, taken from the gate
+ * page. Its address and the gate the delivery goes through are on the
+ * PKRU table's page (read-only, readable by every compartment).
+ */
+#define MPK_SIG_SLOTS 128 /* entries; a signal number is masked with MPK_SIG_SLOTS - 1 */
+#define MPK_SIG_SHIFT 4   /* 16 bytes an entry: */
+/*
+ * uint64: the handler (bits 0..55; 0: none) and the compartment that
+ * installed it (bits 56..63), in one word, so that one store sets both
+ * and one load reads a pair that belongs together.
+ */
+#define MPK_SIG_FN         0
+#define MPK_SIG_COMP_SHIFT 56
+#define MPK_SIG_FLAGS      8 /* int32: its sa_flags, for sigaction's old value */
+/*
+ * On the PKRU table's page: the table's address, the gate of the image,
+ * and copies of the gate pages' bounds and of MPK_RO_FSGSBASE, which the
+ * delivery stub validates the gate page with where key 0 may be denied.
+ */
+#define MPK_PKRU_SIGTAB       (MPK_PKRU_FINI + 8 * MPK_SLOTS)
+#define MPK_PKRU_SIGGATE      (MPK_PKRU_SIGTAB + 8)
+#define MPK_PKRU_SIG_GP_LO    (MPK_PKRU_SIGTAB + 16)
+#define MPK_PKRU_SIG_GP_HI    (MPK_PKRU_SIGTAB + 24)
+#define MPK_PKRU_SIG_FSGSBASE (MPK_PKRU_SIGTAB + 32)
+/*
+ * And for flexos__mpk_sigreturn's copy of a frame (gate.S: SIGRETURN_COPY):
+ * the copy areas (one for each gate page, MPK_PKRU_SIG_COPY_STRIDE bytes
+ * each, with the gate key) and uint32: the restorer's PKRU with the gate
+ * key writable. In an area: the ucontext at MPK_SIG_COPY_UC, the XSAVE
+ * area (64-byte aligned, as XRSTOR wants it) at MPK_SIG_COPY_FP.
+ */
+#define MPK_PKRU_SIG_COPY        (MPK_PKRU_SIGTAB + 40)
+#define MPK_PKRU_SIG_COPY_STRIDE (MPK_PKRU_SIGTAB + 48)
+#define MPK_PKRU_SIG_COPY_PKRU   (MPK_PKRU_SIGTAB + 56)
+#define MPK_SIG_COPY_UC          64
+#define MPK_SIG_COPY_FP          384
+/* The entry index (the gate's %r10 >> FLEXOS_GATE_ENTRY_SHIFT) of a handler's call. */
+#define MPK_GATE_ENTRY_SIGNAL 0xfffffffe
+/* A report kind: the delivery stub found no gate page (MPK_REPORT_*). */
+#define MPK_REPORT_DELIVERY 6
+
 /* Offsets in struct flexos_image and struct flexos_entry (<flexos/image.h>), for gate.S. */
 #define MPK_IMAGE_NENTRIES 84
 #define MPK_IMAGE_ENTRIES  96
@@ -510,6 +555,38 @@ void flexos__mpk_jump_record(struct mpk_gate_page *gp, uint64_t env, uint64_t sa
 int flexos__mpk_jump_unwind(struct mpk_gate_page *gp, uint64_t env);
 /* mpk.c's claim: a thread's fresh gate page starts with no records. */
 void flexos__mpk_jump_reset(struct mpk_gate_page *gp);
+
+/* An entry of the handler table (MPK_SIG_*). */
+struct mpk_sig_handler {
+	uint64_t fn_comp;
+	int32_t flags;
+	uint32_t unused;
+};
+
+_Static_assert(sizeof(struct mpk_sig_handler) == 1 << MPK_SIG_SHIFT, "gate.S layout");
+_Static_assert(offsetof(struct mpk_sig_handler, flags) == MPK_SIG_FLAGS, "gate.S layout");
+_Static_assert(MPK_SIG_SLOTS >= _NSIG && MPK_SIG_SLOTS * 16 <= 4096, "one page");
+_Static_assert(MPK_PKRU_SIG_COPY_PKRU + 4 <= MPK_PKRU_MAIN, "the PKRU table's page");
+_Static_assert(MPK_SIG_COPY_UC + MPK_UC_COPY <= MPK_SIG_COPY_FP && MPK_SIG_COPY_FP % 64 == 0,
+	       "gate.S: SIGRETURN_COPY");
+
+/*
+ * gate.S: the handler the kernel calls for every handler the wrapped
+ * sigaction registers. With the PKRU of the compartment this thread's gate
+ * page says is running (checked), it calls the gate of the image with
+ * entry MPK_GATE_ENTRY_SIGNAL: the gate enters the compartment that
+ * installed the handler of sig, on its stack of this thread, calls the
+ * handler and comes back; then its ret goes to the kernel's pretcode,
+ * flexos__mpk_sigreturn.
+ */
+void flexos__mpk_sig_deliver(int sig, siginfo_t *si, void *ctx);
+
+/*
+ * gate.S: records fn (flags) as the handler of sig, installed by the
+ * compartment this thread's gate page says is running, with the gate
+ * page's key open for the write (OPEN_GATE, checked). Returns 0.
+ */
+int flexos__mpk_sig_record(int sig, void *fn, int flags);
 
 /* mpk.c: the stacks made so far, as ranges (at most max); returns how many. */
 struct flexos__range;

@@ -1,8 +1,10 @@
 /*
- * Signals under intel-mpk: every handler returns through one trusted
- * restorer (gate.S: flexos__mpk_sigreturn), which checks the PKRU the
- * frame would restore, and a filter denies rt_sigreturn from anywhere
- * else (docs/threat-model.md, limit 9).
+ * Signals under intel-mpk: every handler runs in the compartment that
+ * installed it (recorded here, entered by gate.S's flexos__mpk_sig_deliver
+ * through the gate) and returns through one trusted restorer (gate.S:
+ * flexos__mpk_sigreturn), which checks a copy of the frame it would
+ * restore, and a filter denies rt_sigreturn from anywhere else
+ * (docs/threat-model.md, limit 9).
  *
  * Images linked by flexos-link for intel-mpk wrap sigaction, signal,
  * bsd_signal and (__)sysv_signal (-Wl,--wrap): glibc's would register its own
@@ -14,6 +16,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -62,66 +65,83 @@ int flexos__mpk_sigaction(int sig, const struct sigaction *act, struct sigaction
 }
 
 /*
- * The application's handlers, by signal. Key-0 memory: a compartment that
- * rewrites an entry gains what registering its own handler gives, a
- * handler running with key 0 only.
+ * The handler table (mpk.h: MPK_SIG_*), on a page with the gate key: every
+ * compartment may read it, only gate.S's flexos__mpk_sig_record writes
+ * it. NULL before the backend's init (a constructor's sigaction).
  */
-static struct {
-	void *fn;
-	int flags;
-} handlers[_NSIG];
+static struct mpk_sig_handler *sig_table(void)
+{
+	struct mpk_sig_handler *t;
+
+	memcpy(&t, (const char *)flexos__mpk_pkru + MPK_PKRU_SIGTAB, sizeof(t));
+	return t;
+}
 
 /*
- * The kernel enters every application handler here, on this thread's
- * signal stack (key 0), with its default PKRU: key 0 only.
+ * What a handler runs with blocked besides its own mask: every signal but
+ * the synchronous ones. While a handler runs on its compartment's stack,
+ * the kernel would write a second frame at the top of the signal stack,
+ * over the first one; a synchronous signal cannot be blocked (the kernel
+ * would kill the process instead), and the fault report never returns.
  */
-static void deliver(int sig, siginfo_t *si, void *ctx)
+static void handler_mask(sigset_t *set)
 {
-	void *fn;
+	static const int sync[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS};
 
-	if (sig <= 0 || sig >= _NSIG || !(fn = handlers[sig].fn))
-		return;
-	if (handlers[sig].flags & SA_SIGINFO)
-		((void (*)(int, siginfo_t *, void *))fn)(sig, si, ctx);
-	else
-		((void (*)(int))fn)(sig);
+	sigfillset(set);
+	for (size_t i = 0; i < sizeof(sync) / sizeof(sync[0]); i++)
+		sigdelset(set, sync[i]);
 }
 
 int __wrap_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 int __wrap_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
+	struct mpk_sig_handler *tab = sig_table();
+	struct mpk_sig_handler prev = {0, 0, 0};
 	struct sigaction k, ko;
+	sigset_t all, saved;
+	int fn = act && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN;
 	int err;
 
 	if (sig <= 0 || sig >= _NSIG) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (act && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
+	if (fn) {
 		k = *act;
-		k.sa_sigaction = deliver;
+		/* Before the backend's init there is no table: the handler runs as it is. */
+		if (tab) {
+			k.sa_sigaction = flexos__mpk_sig_deliver;
+			k.sa_flags = (act->sa_flags | SA_SIGINFO) & ~SA_NODEFER;
+			handler_mask(&k.sa_mask);
+		}
 		/* The handler cannot push its frame on a compartment's stack. */
-		k.sa_flags |= SA_SIGINFO | SA_ONSTACK;
+		k.sa_flags |= SA_ONSTACK;
 	}
+	/* No signal of this thread between the table's entry and the kernel's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
+	if (tab)
+		prev = tab[sig];
+	if (fn && tab)
+		flexos__mpk_sig_record(sig,
+				       (act->sa_flags & SA_SIGINFO) ? (void *)act->sa_sigaction
+								    : (void *)act->sa_handler,
+				       act->sa_flags);
 	/* SIG_DFL and SIG_IGN run nothing: the restorer does not matter. */
-	err = flexos__mpk_sigaction(
-	    sig, act ? (act->sa_handler == SIG_DFL || act->sa_handler == SIG_IGN ? act : &k) : NULL,
-	    old ? &ko : NULL);
+	err = flexos__mpk_sigaction(sig, act ? (fn ? &k : act) : NULL, old ? &ko : NULL);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (err) {
 		errno = -err;
 		return -1;
 	}
 	if (old) {
 		*old = ko;
-		if (ko.sa_sigaction == deliver) {
-			old->sa_handler = (void (*)(int))handlers[sig].fn;
-			old->sa_flags = handlers[sig].flags;
+		if (ko.sa_sigaction == flexos__mpk_sig_deliver) {
+			uint64_t mask = ((uint64_t)1 << MPK_SIG_COMP_SHIFT) - 1;
+			old->sa_handler = (void (*)(int))(uintptr_t)(prev.fn_comp & mask);
+			old->sa_flags = prev.flags;
 		}
-	}
-	if (act && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
-		handlers[sig].fn = (act->sa_flags & SA_SIGINFO) ? (void *)act->sa_sigaction
-								: (void *)act->sa_handler;
-		handlers[sig].flags = act->sa_flags;
 	}
 	return 0;
 }
@@ -174,10 +194,49 @@ sighandler_t __wrap___sysv_signal(int sig, sighandler_t fn)
 	return __wrap_sysv_signal(sig, fn);
 }
 
+/*
+ * The handler table and, after it, the restorer's copy areas (gate.S:
+ * SIGRETURN_COPY), one for each gate page, all with the gate key; and what
+ * the delivery stub and the restorer find on the PKRU table's page (still
+ * writable: mpk_run_main makes it read-only): the table, the image's gate,
+ * the gate pages' bounds, the copy areas and the PKRU that opens them.
+ */
+static int sig_table_init(const struct mpk_ro *ro)
+{
+	char *page = (char *)flexos__mpk_pkru;
+	void (*gate)(void) = flexos__backend_gate;
+	uint64_t stride = (MPK_SIG_COPY_FP + ro->xsave_size + 4 + 4095) & ~(uint64_t)4095;
+	size_t size = 4096 + (size_t)MPK_GATE_PAGES * stride;
+	char *tab = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *copy = tab + 4096;
+	uint32_t fsgsbase = ro->fsgsbase;
+	uint32_t copy_pkru = ro->sigret_pkru & ~(2u << (2 * flexos__mpk_gate_key));
+
+	if (tab == MAP_FAILED)
+		return -errno;
+	if (pkey_mprotect(tab, size, PROT_READ | PROT_WRITE, flexos__mpk_gate_key))
+		return -errno;
+	if (flexos__mpk_shared_key)
+		gate = flexos__backend_gate_newlib;
+	else if (flexos__mpk_shared_stacks())
+		gate = flexos__backend_gate_shared_stacks;
+	memcpy(page + MPK_PKRU_SIGTAB, &tab, sizeof(tab));
+	memcpy(page + MPK_PKRU_SIGGATE, &gate, sizeof(gate));
+	memcpy(page + MPK_PKRU_SIG_GP_LO, &ro->gp_lo, sizeof(ro->gp_lo));
+	memcpy(page + MPK_PKRU_SIG_GP_HI, &ro->gp_hi, sizeof(ro->gp_hi));
+	memcpy(page + MPK_PKRU_SIG_FSGSBASE, &fsgsbase, sizeof(fsgsbase));
+	memcpy(page + MPK_PKRU_SIG_COPY, &copy, sizeof(copy));
+	memcpy(page + MPK_PKRU_SIG_COPY_STRIDE, &stride, sizeof(stride));
+	memcpy(page + MPK_PKRU_SIG_COPY_PKRU, &copy_pkru, sizeof(copy_pkru));
+	return 0;
+}
+
 int flexos__mpk_sigreturn_init(struct mpk_ro *ro)
 {
 	unsigned eax, ebx, ecx, edx;
 	uint64_t *nonce;
+	int err;
 
 	ro->sigret_pkru = MPK_PKRU_KEY0_ONLY;
 	if (ro->gate_key)
@@ -187,6 +246,8 @@ int flexos__mpk_sigreturn_init(struct mpk_ro *ro)
 		ro->pkru_off = ebx;
 	if (__get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx))
 		ro->xsave_size = ebx;
+	if ((err = sig_table_init(ro)))
+		return err;
 	/* A newlib compartment's PKRU denies key 0: key 0 only would widen it. */
 	ro->key0_ok = flexos__mpk_shared_key == 0;
 	if (!flexos__mpk_nonce_key)

@@ -33,7 +33,13 @@
  *   attack --nested      app -> lib1 -> app -> lib2 -> app -> lib1
  *   attack --printf      stdio first used inside lib2, then everywhere
  *   attack --signal      handlers installed by app (sigaction) and by lib1
- *                        (signal) run and return, through the checked restorer
+ *                        (signal) run in their compartments and return,
+ *                        through the checked restorer
+ *   attack --signal-lib own|secret  a handler lib1 installs, for a signal
+ *                        app raises, reads lib1's data (own: works) and
+ *                        app's (secret: a fault report)
+ *   attack --signal-tamper app|lib1|munmap  writes the handler table, or
+ *                        unmaps it: a fault report, or the filter's
  *   attack --sigreturn HOW  app copies a frame the kernel wrote, changes it
  *                        (HOW: direct: PKRU 0, its own rt_sigreturn; tramp:
  *                        PKRU 0 through the runtime's restorer; syscall:
@@ -41,13 +47,17 @@
  *                        its own PKRU but marked absent (init: 0); own: the
  *                        control, its own PKRU, which must resume) and returns
  *                        with it; nonce-wrpkru: app jumps to the WRPKRU
- *                        that opens the restorer's nonce, with PKRU 0
+ *                        that opens the restorer's nonce, with PKRU 0;
+ *                        race: a tracer writes PKRU 0 into a real frame
+ *                        after the restorer's checks (sigreturn_race);
+ *                        window: a signal where a gate has its page open
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
  *                        private-stack one, the shared-stack one, the one of
  *                        images with newlib compartments, or the private one's
  *                        path for stack arguments) and counts its instructions
  */
 #include <cpuid.h>
+#include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -55,6 +65,7 @@
 #include <string.h>
 #include <signal.h>
 #include <ucontext.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -834,8 +845,8 @@ extern void flexos__mpk_sigreturn(void);
 extern char flexos__mpk_sigreturn_insn[], flexos__mpk_sigreturn_nonce_checked[];
 extern uint32_t flexos__mpk_rdpkru(void);
 
-/* Handlers run with key 0 only: what they touch is shared. */
-static volatile int app_signals FLEXOS_SHARED;
+/* Handlers run in the compartment that installed them: app's counts in app's memory. */
+static volatile int app_signals;
 static unsigned char frame_copy[65536] __attribute__((aligned(64))) FLEXOS_SHARED;
 static unsigned char resume_stack[65536] __attribute__((aligned(16))) FLEXOS_SHARED;
 #define COPY_UC 64   /* the ucontext in frame_copy: the frame's %rsp */
@@ -844,7 +855,7 @@ static unsigned char resume_stack[65536] __attribute__((aligned(16))) FLEXOS_SHA
 static void on_usr1(int sig, siginfo_t *si, void *ctx)
 {
 	(void)ctx;
-	if (sig == SIGUSR1 && si->si_signo == SIGUSR1)
+	if (sig == SIGUSR1 && si->si_signo == SIGUSR1 && app_data == 11)
 		app_signals++;
 }
 
@@ -861,6 +872,9 @@ static int signals(void)
 	raise(SIGUSR1);
 	raise(SIGUSR1);
 	printf("signal: app's SIGUSR1 handler ran %d times and returned\n", app_signals);
+	/* The signal interrupts lib1: the handler still runs in app. */
+	lib1_raise(SIGUSR1);
+	printf("signal: app's SIGUSR1 handler raised in lib1 ran in app (%d runs)\n", app_signals);
 	long n = lib1_signal(SIGUSR2);
 	printf("signal: lib1's SIGUSR2 handler ran %ld times and returned\n", n);
 	struct sigaction old;
@@ -868,7 +882,73 @@ static int signals(void)
 		printf("signal: sigaction does not give app's handler back: FAIL\n");
 		return 1;
 	}
-	return app_signals == 2 && n == 2 ? 0 : 1;
+	return app_signals == 3 && n == 2 ? 0 : 1;
+}
+
+/*
+ * A handler lib1 installs, for a signal that app raises (it interrupts
+ * app): own: it reads lib1's data on lib1's stack of this thread; secret:
+ * it also reads app's data, a fault report naming lib1.
+ */
+static long sig_seen[3] FLEXOS_SHARED;
+
+static int signal_lib(const char *how)
+{
+	int secret = !strcmp(how, "secret");
+
+	if (!secret && strcmp(how, "own"))
+		return 2;
+	if (lib1_sig_install(SIGUSR2, secret ? where(0, KIND_DATA) : 0))
+		return 1;
+	printf("signal-lib %s: app raises lib1's SIGUSR2\n", how);
+	fflush(stdout);
+	raise(SIGUSR2);
+	raise(SIGUSR2);
+	if (secret) {
+		printf("signal-lib secret: lib1's handler read app's data and returned: FAIL\n");
+		return 1;
+	}
+	lib1_sig_seen(sig_seen);
+	uintptr_t stack = where(1, KIND_STACK);
+	long d = sig_seen[2] - (long)stack;
+	printf("signal-lib own: lib1's handler ran %ld times and read lib1's data %ld\n",
+	       sig_seen[0], sig_seen[1]);
+	printf("signal-lib own: its local at %#lx, %s lib1's stack of this thread (near %#lx)\n",
+	       (unsigned long)sig_seen[2], d > -(1024L * 1024) && d < 4096 ? "on" : "not on",
+	       (unsigned long)stack);
+	return sig_seen[0] == 2 && sig_seen[1] == 7 ? 0 : 1;
+}
+
+/*
+ * app (or lib1) writes its own handler into app's entry of the handler
+ * table (gate key, read-only to compartments), found through the PKRU
+ * table's page (mpk.h: MPK_PKRU_SIGTAB): a fault report.
+ */
+static int signal_tamper(const char *writer)
+{
+	uintptr_t tab, entry;
+	uint64_t forged = (uint64_t)(uintptr_t)on_usr1 | (1ull << 56); /* lib1's */
+
+	memcpy(&tab, (const char *)flexos__mpk_pkru + 2048 + 8 * 16, sizeof(tab));
+	entry = tab + 16 * SIGUSR1;
+	printf("signal-tamper %s: writes the handler table's entry at %#lx\n", writer,
+	       (unsigned long)entry);
+	fflush(stdout);
+	if (!strcmp(writer, "app"))
+		*(volatile uint64_t *)entry = forged;
+	else if (!strcmp(writer, "lib1"))
+		lib1_probe(entry, 1);
+	else if (!strcmp(writer, "munmap")) {
+		/* Unmapped, a page of app's own could take its place. */
+		if (munmap((void *)(tab & ~(uintptr_t)4095), 4096))
+			printf("signal-tamper munmap: refused (%s)\n", strerror(errno));
+		else
+			printf("signal-tamper munmap: the table's page is unmapped: FAIL\n");
+		return 1;
+	} else
+		return 2;
+	printf("signal-tamper %s: the write worked: FAIL\n", writer);
+	return 1;
 }
 
 /* In a handler (key 0 only): the kernel's frame, copied with its XSAVE area. */
@@ -899,12 +979,127 @@ __attribute__((noreturn)) static void resumed(void)
 	_exit(flexos__mpk_rdpkru() == 0 ? 1 : 0);
 }
 
+/* Where the race's child notes its frame (MAP_SHARED: the parent reads it). */
+static void *volatile *race_uc;
+
+static void note_frame(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	(void)si;
+	*race_uc = ctx;
+}
+
+/*
+ * The race of limit 9: a child raises a signal; its tracer stops it at the
+ * restorer's syscall (after every check), writes PKRU 0 into the frame the
+ * kernel wrote on the signal stack, as another thread of the child could,
+ * and lets rt_sigreturn go. The restorer checked, and hands the kernel, a
+ * copy where no compartment can write: the child resumes with app's PKRU.
+ * (The tracer needs FLEXOS_MPK_SYSCALL_FILTER=off: the filter denies ptrace.)
+ * window: the tracer stops the child instead where a gate has just opened
+ * its gate page (flexos__mpk_gate_open_checked) and delivers the signal
+ * there: the frame's PKRU is the open one, which the restorer refuses (a
+ * report, status 134; docs/threat-model.md, limit 9).
+ */
+static int sigreturn_race(int window)
+{
+	unsigned eax, ebx, ecx, edx;
+	int status;
+
+	race_uc = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (race_uc == MAP_FAILED || !__get_cpuid_count(0xd, 9, &eax, &ebx, &ecx, &edx))
+		return 2;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = note_frame;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGUSR1, &sa, NULL))
+			_exit(2);
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		raise(SIGSTOP);
+		if (window) {
+			where(1, KIND_DATA);
+			printf("sigreturn window: the gate call returned: FAIL\n");
+			fflush(stdout);
+			_exit(1);
+		}
+		raise(SIGUSR1);
+		uint32_t pkru = flexos__mpk_rdpkru();
+		printf("sigreturn race: resumed with PKRU %#x (app's: %#x)%s\n", pkru,
+		       flexos__mpk_pkru[0], pkru == flexos__mpk_pkru[0] ? "" : ": FAIL");
+		fflush(stdout);
+		_exit(pkru == flexos__mpk_pkru[0] ? 0 : 1);
+	}
+	uintptr_t insn =
+	    (uintptr_t)(window ? flexos__mpk_gate_open_checked : flexos__mpk_sigreturn_insn);
+	long code, poked = 0;
+
+	waitpid(pid, &status, 0); /* SIGSTOP */
+	code = ptrace(PTRACE_PEEKTEXT, pid, (void *)insn, NULL);
+	ptrace(PTRACE_POKETEXT, pid, (void *)insn, (void *)((code & ~0xffL) | 0xcc));
+	ptrace(PTRACE_CONT, pid, NULL, NULL);
+	while (waitpid(pid, &status, 0) == pid && WIFSTOPPED(status)) {
+		struct user_regs_struct regs;
+		int sig = WSTOPSIG(status);
+		ptrace(PTRACE_GETREGS, pid, NULL, &regs);
+		if (sig == SIGTRAP && regs.rip == insn + 1 && !poked && window) {
+			printf("sigreturn window: SIGUSR1 delivered right after the gate opened "
+			       "its page\n");
+			fflush(stdout);
+			ptrace(PTRACE_POKETEXT, pid, (void *)insn, (void *)code);
+			regs.rip = insn;
+			ptrace(PTRACE_SETREGS, pid, NULL, &regs);
+			poked = 1;
+			ptrace(PTRACE_CONT, pid, NULL, (void *)(long)SIGUSR1);
+			continue;
+		}
+		if (sig == SIGTRAP && regs.rip == insn + 1 && !poked) {
+			/* At the syscall: the frame on the signal stack gets PKRU 0. */
+			uintptr_t uc = (uintptr_t)*race_uc;
+			uintptr_t fp =
+			    (uintptr_t)ptrace(PTRACE_PEEKDATA, pid, (void *)(uc + 224), NULL);
+			long w = ptrace(PTRACE_PEEKDATA, pid, (void *)(fp + ebx), NULL);
+			ptrace(PTRACE_POKEDATA, pid, (void *)(fp + ebx),
+			       (void *)(w & ~0xffffffffL));
+			printf("sigreturn race: at the restorer's syscall, PKRU 0 written into the "
+			       "frame at %#lx\n",
+			       (unsigned long)uc);
+			fflush(stdout);
+			ptrace(PTRACE_POKETEXT, pid, (void *)insn, (void *)code);
+			regs.rip = insn;
+			ptrace(PTRACE_SETREGS, pid, NULL, &regs);
+			poked = 1;
+			sig = 0;
+		}
+		if (sig == SIGSTOP || sig == SIGTRAP)
+			sig = 0;
+		ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
+	}
+	if (!poked)
+		printf("sigreturn race: the child never reached the breakpoint: FAIL\n");
+	if (window) {
+		/* flexos__abort's SIGABRT, or its _exit(134) where signals are blocked. */
+		int reported = (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
+			       (WIFEXITED(status) && WEXITSTATUS(status) == 134);
+		printf("sigreturn window: the child %s\n",
+		       reported ? "ended with a report (134)" : "did not end with a report: FAIL");
+		return poked && reported ? 0 : 1;
+	}
+	return poked && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
 static int sigreturn_attack(const char *how)
 {
 	struct sigaction sa;
 	unsigned eax, ebx, ecx, edx;
 
 	sigreturn_lib1_data = where(1, KIND_DATA);
+	if (!strcmp(how, "race") || !strcmp(how, "window"))
+		return sigreturn_race(!strcmp(how, "window"));
 	if (!strcmp(how, "nonce-wrpkru")) {
 		/* The WRPKRU that opens the nonce, with PKRU 0. */
 		printf("sigreturn nonce-wrpkru: app jumps to the nonce's WRPKRU with PKRU 0\n");
@@ -1087,6 +1282,10 @@ int main(int argc, char **argv)
 		return violation_call();
 	if (argc == 2 && !strcmp(argv[1], "--signal"))
 		return signals();
+	if (argc == 3 && !strcmp(argv[1], "--signal-lib"))
+		return signal_lib(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--signal-tamper"))
+		return signal_tamper(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sigreturn"))
 		return sigreturn_attack(argv[2]);
 	if (argc == 5) {
@@ -1104,7 +1303,8 @@ int main(int argc, char **argv)
 			"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
 			"longjmp-open|longjmp | "
 			"--segv-call entry|c CODE | --violation-call | --signal | "
-			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru | "
+			"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
+			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
 			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 			"--backtrace [fault] | "

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <flexos/flexos.h>
 
@@ -76,15 +77,16 @@ long NAME(print)(const char *who)
 }
 
 /*
- * A handler the library installs with signal(): it runs with key 0 only
- * (docs/threat-model.md, limit 9), so it counts in shared memory.
+ * A handler the library installs with signal(): it runs in the library's
+ * compartment (docs/threat-model.md, limit 9), so it counts in the
+ * library's own memory.
  */
-static volatile int lib_signals FLEXOS_SHARED;
+static volatile int lib_signals;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	lib_signals++;
+	lib_signals += lib_data == 7;
 }
 
 long NAME(signal)(int sig)
@@ -94,4 +96,60 @@ long NAME(signal)(int sig)
 	raise(sig);
 	raise(sig);
 	return lib_signals;
+}
+
+/*
+ * A handler the library installs with sigaction(), for signals another
+ * compartment raises: it reads the library's data, notes where its stack
+ * is, and reads the word at peek_at if one was given (another
+ * compartment's secret: a fault report).
+ */
+static volatile int peek_runs;
+static volatile int peek_data;
+static volatile uintptr_t peek_stack;
+static volatile uintptr_t peek_at;
+
+static void on_peek(int sig, siginfo_t *si, void *ctx)
+{
+	volatile int local = sig;
+	uintptr_t a;
+
+	(void)ctx;
+	if (si->si_signo != sig)
+		return;
+	__asm__("" : "=r"(a) : "0"(&local) : "memory");
+	peek_stack = a;
+	peek_data = lib_data;
+	if (peek_at) {
+		printf("lib%d: the handler reads %#lx\n", LIB, (unsigned long)peek_at);
+		fflush(stdout);
+		peek_data = *(volatile int *)peek_at;
+	}
+	peek_runs++;
+}
+
+long NAME(sig_install)(int sig, uintptr_t at)
+{
+	struct sigaction sa;
+
+	peek_at = at;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_peek;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL) ? -1 : 0;
+}
+
+/* What the handler saw: how often it ran (out[0]), the data it read, its stack. */
+long NAME(sig_seen)(long *out)
+{
+	out[0] = peek_runs;
+	out[1] = peek_data;
+	out[2] = (long)peek_stack;
+	return 0;
+}
+
+long NAME(raise)(int sig)
+{
+	return raise(sig);
 }

@@ -77,6 +77,15 @@ $b/tests/mpk/attack --sigreturn own
 --expect-status=134 $b/tests/mpk/attack --sigreturn tramp-bv
 --expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn syscall
 --expect-status=134 $b/tests/mpk/attack --sigreturn nonce-wrpkru
+$b/tests/mpk/attack --signal-lib own
+$b/tests/mpk/attack-shared --signal-lib own
+--expect-status=123 $b/tests/mpk/attack --signal-lib secret
+--expect-status=123 $b/tests/mpk/attack-shared --signal-lib secret
+--expect-status=123 $b/tests/mpk/attack --signal-tamper app
+--expect-status=123 $b/tests/mpk/attack --signal-tamper lib1
+--expect-status=123 $b/tests/mpk/attack --signal-tamper munmap
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn race
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -212,9 +221,10 @@ check_vm 54 "something jumped into the middle of a gate" "carry path: the gate p
 # marked absent, which XRSTOR turns into 0); a copy of a real frame with
 # the compartment's own PKRU resumes (the checks pass what the kernel
 # writes); with the filter off the forged frame does hand out every key.
-check_vm 55 "app's SIGUSR1 handler ran 2 times" "signals: an application's handler runs and returns"
-check_vm 55 "lib1's SIGUSR2 handler ran 2 times" "signals: a library's handler (signal()) runs and returns"
-check_vm 56 "lib1's SIGUSR2 handler ran 2 times" "signals, shared stacks: handlers run and return"
+check_vm 55 "app's SIGUSR1 handler ran 2 times" "signals: an application's handler runs in app and returns"
+check_vm 55 "raised in lib1 ran in app (3 runs)" "signals: app's handler runs in app when the signal interrupts lib1"
+check_vm 55 "lib1's SIGUSR2 handler ran 2 times" "signals: a library's handler (signal()) runs in the library and returns"
+check_vm 56 "lib1's SIGUSR2 handler ran 2 times" "signals, shared stacks: handlers run in their compartments and return"
 check_vm 57 "resumed from the frame with PKRU 0xfff" "sigreturn: a copy of a real frame with its own PKRU resumes"
 no_vm 58 "resumed" "sigreturn with PKRU 0 from the compartment's own syscall: killed"
 check_vm 59 "its XSAVE area holds another PKRU" "sigreturn with PKRU 0 through the restorer: reported"
@@ -223,6 +233,34 @@ no_vm 60 "resumed" "sigreturn: a jump to the restorer's syscall without the nonc
 check_vm 61 "would not be restored in full" "sigreturn with PKRU absent from XSTATE_BV: reported"
 check_vm 62 "lib1's data reads 7: FAIL" "sigreturn control: without the filter the forged frame gets every key"
 check_vm 63 "something jumped into the middle of a gate" "sigreturn: the nonce's WRPKRU with a forged PKRU stopped"
+
+# Handlers run in the compartment that installed them (limit 9): lib1's
+# handler of a signal app raises reads lib1's data, on lib1's stack of the
+# thread (private stacks); reading app's data there is a fault report
+# naming lib1; the handler table (gate key) is read-only to compartments.
+check_vm 64 "lib1's handler ran 2 times and read lib1's data 7" "signals: a library's handler, interrupting app, reads the library's data"
+check_vm 64 ", on lib1's stack of this thread" "signals: and runs on the library's stack of the thread"
+check_vm 65 "lib1's handler ran 2 times and read lib1's data 7" "signals, shared stacks: a library's handler reads the library's data"
+check_vm 66 "compartment 'lib1' tried to read" "signals: a library's handler interrupting app cannot read app's data"
+check_vm 66 "belongs to compartment 'app': .data" "signals: the report names app's data"
+no_vm 66 "FAIL" "signals: the library's handler never returns with app's data"
+check_vm 67 "compartment 'lib1' tried to read" "signals, shared stacks: a library's handler cannot read app's data"
+check_vm 68 "compartment 'app' tried to write" "signals: app cannot write the handler table"
+no_vm 68 "FAIL" "signals: app's write of the handler table never completes"
+check_vm 69 "compartment 'lib1' tried to write" "signals: a library cannot write the handler table"
+no_vm 69 "FAIL" "signals: the library's write of the handler table never completes"
+check_vm 70 "filter denies: munmap(" "signals: the handler table's page cannot be unmapped (and replaced)"
+no_vm 70 "FAIL" "signals: the handler table's page stays mapped"
+# The race of the in-place check: a tracer (the filter off, as for
+# --count) writes PKRU 0 into the kernel's frame after the restorer's
+# checks; the kernel restores the restorer's checked copy instead.
+check_vm 71 "PKRU 0 written into the frame" "sigreturn race: the frame changed after the checks"
+check_vm 71 "resumed with PKRU 0xfff" "sigreturn race: the kernel restores the checked copy, not the changed frame"
+no_vm 71 "FAIL" "sigreturn race: never resumes with PKRU 0"
+# A signal delivered where a gate has its page open: the restorer refuses
+# the frame (its PKRU opens the gate page) and the image ends (limit 9).
+check_vm 72 "the signal arrived while a gate had this thread's gate page open" "a signal in a gate's open window: the frame is refused, and the report says why"
+check_vm 72 "the child ended with a report (134)" "a signal in a gate's open window ends the image with a report"
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).
