@@ -402,8 +402,12 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	for (uint32_t id = 0; id < img->ncompartments; id++)
 		add(rt->heaps[id].start, rt->heaps[id].end);
 	add(rt->shared_heap.start, rt->shared_heap.end);
-	/* The gate pages: pkey_mprotect or mmap over them would hand out the gate's state. */
+	/*
+	 * The gate pages and the switch records: pkey_mprotect or mmap over
+	 * them would hand out the gate's state.
+	 */
 	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi);
+	add(flexos__mpk_ro.ro.rec_lo, flexos__mpk_ro.ro.rec_hi);
 	nb = flexos__mpk_stack_ranges(ranges + nranges, MAX_RANGES - nranges);
 	nranges += nb;
 	if (too_many || nranges == MAX_RANGES) {

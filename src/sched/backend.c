@@ -24,6 +24,8 @@ _Static_assert(offsetof(struct flexos__switch_hook, fn) == 0, "switch.S layout")
 _Static_assert(offsetof(struct flexos__switch_hook, prev) == 8, "switch.S layout");
 _Static_assert(offsetof(struct flexos__switch_hook, next) == 16, "switch.S layout");
 _Static_assert(offsetof(struct flexos__switch_hook, stack) == 24, "switch.S layout");
+_Static_assert(offsetof(struct flexos__switch_hook, resume) == 32, "switch.S layout");
+_Static_assert(offsetof(struct flexos__switch_hook, load_from) == 40, "switch.S layout");
 _Static_assert(offsetof(struct flexos_thread, sp) == 0, "switch.S layout");
 
 static void hook(struct flexos_thread *prev, struct flexos_thread *next)
@@ -40,7 +42,7 @@ int flexos__sched_backend_init(struct flexos__sched *s)
 {
 	const struct flexos_image *img = &flexos__image;
 
-	if (img && img->backend && img->backend->thread_switch) {
+	if (img && img->backend && (img->backend->thread_switch || img->backend->thread_resume)) {
 		s->backend = img->backend;
 		s->bstate_size = (img->backend->thread_state_size + 15) & ~(size_t)15;
 	}
@@ -53,6 +55,8 @@ int flexos__sched_backend_init(struct flexos__sched *s)
 		return -errno;
 	s->hook.fn = hook;
 	s->hook.stack = (char *)s->hook_stack + FLEXOS__HOOK_STACK_SIZE;
+	if (s->backend)
+		s->hook.resume = s->backend->thread_resume;
 	s->use_hook = 1;
 	return 0;
 }
@@ -61,7 +65,7 @@ int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thr
 				      size_t size)
 {
 	if (s->backend && s->backend->thread_init)
-		return s->backend->thread_init(t->bstate, stack, size);
+		return s->backend->thread_init(t->bstate, stack, size, t->sp);
 	return 0;
 }
 

@@ -67,11 +67,17 @@ struct flexos_thread {
 /* The hook only runs C code of the backend: a small stack is plenty. */
 #define FLEXOS__HOOK_STACK_SIZE (64 * 1024)
 
-/* What switch.S calls between saving one thread and loading the other. */
+/*
+ * What switch.S calls between saving one thread and loading the other;
+ * then, if resume is set, it jumps there (the backend's thread_resume,
+ * with load_sp and load_from) instead of loading the next thread itself.
+ */
 struct flexos__switch_hook {
 	void (*fn)(struct flexos_thread *prev, struct flexos_thread *next);
 	struct flexos_thread *prev, *next;
 	void *stack; /* top of a key-0 stack that no thread uses */
+	void (*resume)(void *load_sp, const void *load_from);
+	const void *load_from; /* next's backend state */
 };
 
 struct flexos__sched {

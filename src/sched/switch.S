@@ -38,11 +38,26 @@ flexos__sched_switch:
 	 * hook->fn(hook->prev, hook->next) on hook->stack.
 	 */
 	movq	%rsi, %r12
+	movq	%rdx, %r13
+	movq	%rsp, %r14
 	movq	24(%rdx), %rsp
 	movq	8(%rdx), %rdi
 	movq	16(%rdx), %rsi
 	call	*(%rdx)
 	movq	%r12, %rsi
+	/*
+	 * A backend that keeps its own records of suspended threads (intel-mpk:
+	 * stack pointer and compartment, in memory no compartment can write)
+	 * saves this thread and resumes the next from them: back on this
+	 * thread's stack, with the frame above, it never comes back here.
+	 */
+	movq	32(%r13), %rax
+	testq	%rax, %rax
+	jz	1f
+	movq	%r14, %rsp
+	movq	%r12, %rdi
+	movq	40(%r13), %rsi
+	jmp	*%rax
 1:	movq	%rsi, %rsp
 	fldcw	(%rsp)
 	ldmxcsr	4(%rsp)
