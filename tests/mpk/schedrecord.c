@@ -33,7 +33,8 @@
 #include "attacklib.h"
 #include "schedrecord.h"
 
-static volatile uintptr_t lib1_data;
+/* Shared: the forged frame reads it with lib1's rights. */
+static volatile uintptr_t lib1_data FLEXOS_SHARED;
 
 /* lib1 calls this as a plain function (lib1's PKRU, lib1's stack). */
 static long yield_in_lib1(long x)
