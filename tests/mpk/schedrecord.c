@@ -17,12 +17,21 @@
  *   rec-free  that handle, to a record no thread has.
  * Every change must end in the report (status 134), never in the forged
  * frame or a return.
+ *
+ * attack --sched-record count: single-steps (ptrace, in a child) one
+ * warm round trip between two scheduler threads in app (main yields to a
+ * thread that yields back: two switches) and prints the instructions
+ * executed in all, in switch.S and in the backend's resume (rep
+ * iterations count one each).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <flexos/flexos.h>
@@ -81,12 +90,77 @@ static void *forge_frame(void)
 	return f;
 }
 
+static void *yielder(void *arg)
+{
+	for (;;) {
+		flexos_sched_yield();
+		if (*(volatile int *)arg)
+			return NULL;
+	}
+}
+
+static int count(void)
+{
+	static int stop;
+	struct flexos_thread *t;
+	int status;
+
+	if (flexos_sched_create(&t, 0, yielder, &stop))
+		return 1;
+	flexos_sched_yield(); /* warm: both threads have run */
+	flexos_sched_yield();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		raise(SIGSTOP);
+		__asm__ volatile("int3"); /* start */
+		flexos_sched_yield();
+		__asm__ volatile("int3"); /* end */
+		_exit(0);
+	}
+	long total = 0, in_switch = 0, in_resume = 0;
+	int started = 0;
+	waitpid(pid, &status, 0); /* SIGSTOP */
+	ptrace(PTRACE_CONT, pid, NULL, NULL);
+	waitpid(pid, &status, 0); /* first int3 */
+	for (;;) {
+		struct user_regs_struct regs;
+		ptrace(PTRACE_GETREGS, pid, NULL, &regs);
+		if (started) {
+			unsigned long word =
+			    (unsigned long)ptrace(PTRACE_PEEKTEXT, pid, (void *)regs.rip, NULL);
+			if ((word & 0xff) == 0xcc)
+				break;
+			total++;
+			in_switch += regs.rip >= (uintptr_t)flexos__sched_switch &&
+				     regs.rip < (uintptr_t)flexos__sched_trampoline;
+			in_resume += regs.rip >= (uintptr_t)flexos__mpk_thread_resume &&
+				     regs.rip < (uintptr_t)flexos__mpk_urec_new;
+		}
+		started = 1;
+		if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) || waitpid(pid, &status, 0) < 0 ||
+		    !WIFSTOPPED(status))
+			break;
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	stop = 1;
+	flexos_sched_join(t, NULL);
+	printf("sched-record count: one round trip (two switches): %ld instructions, %ld in "
+	       "switch.S, %ld in flexos__mpk_thread_resume\n",
+	       total, in_switch, in_resume);
+	return total > 0 && in_resume > 0 ? 0 : 1;
+}
+
 int sched_record(const char *how)
 {
 	struct flexos_thread *t;
 	void *ret = NULL;
 	uintptr_t data = 0;
 
+	if (!strcmp(how, "count"))
+		return count();
 	flexos_gate_r(lib1, data, lib1_where, KIND_DATA);
 	lib1_data = data;
 	if (flexos_sched_create(&t, 0, victim, NULL)) {
