@@ -124,10 +124,10 @@ struct flexos_backend {
 	 *   stack [stack, stack + size) the scheduler mapped, whose first
 	 *   frame (see thread_resume) is at sp; returns 0 or -errno.
 	 * thread_switch(save_to, load_from): stores this OS thread's state in
-	 *   save_to and makes load_from current, compartment rights (PKRU)
-	 *   included. Called on a stack of the platform's (key 0) that neither
-	 *   thread uses, between saving one thread's registers and loading
-	 *   the other's. save_to may equal load_from.
+	 *   save_to and makes load_from current. Called on the running thread's
+	 *   stack, between saving its registers and loading the other's; it
+	 *   must not change rights (thread_resume does). save_to may equal
+	 *   load_from.
 	 * thread_resume(load_sp, load_from): optional; where set, the switch
 	 *   ends here instead of loading load_sp itself: entered by a jump
 	 *   (after thread_switch) on the running thread's stack, with %rsp at

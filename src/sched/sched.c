@@ -74,8 +74,6 @@ struct flexos__sched *flexos__sched_get(void)
 	return s;
 
 err_close:
-	if (s->hook_stack)
-		munmap(s->hook_stack, FLEXOS__HOOK_STACK_SIZE);
 	close(s->epfd);
 err_free:
 	free(s);

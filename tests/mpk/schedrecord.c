@@ -90,6 +90,12 @@ static void *forge_frame(void)
 	return f;
 }
 
+/*
+ * WRPKRU's encoding (0f 01 ef), read from data: as an immediate in code it
+ * would be a WRPKRU that flexos-link's inspection refuses.
+ */
+static volatile uint32_t wrpkru_bytes = 0xef010f;
+
 static void *yielder(void *arg)
 {
 	for (;;) {
@@ -119,7 +125,7 @@ static int count(void)
 		__asm__ volatile("int3"); /* end */
 		_exit(0);
 	}
-	long total = 0, in_switch = 0, in_resume = 0;
+	long total = 0, in_switch = 0, in_resume = 0, wrpkru = 0;
 	int started = 0;
 	waitpid(pid, &status, 0); /* SIGSTOP */
 	ptrace(PTRACE_CONT, pid, NULL, NULL);
@@ -133,6 +139,7 @@ static int count(void)
 			if ((word & 0xff) == 0xcc)
 				break;
 			total++;
+			wrpkru += (word & 0xffffff) == wrpkru_bytes;
 			in_switch += regs.rip >= (uintptr_t)flexos__sched_switch &&
 				     regs.rip < (uintptr_t)flexos__sched_trampoline;
 			in_resume += regs.rip >= (uintptr_t)flexos__mpk_thread_resume &&
@@ -147,9 +154,9 @@ static int count(void)
 	waitpid(pid, &status, 0);
 	stop = 1;
 	flexos_sched_join(t, NULL);
-	printf("sched-record count: one round trip (two switches): %ld instructions, %ld in "
-	       "switch.S, %ld in flexos__mpk_thread_resume\n",
-	       total, in_switch, in_resume);
+	printf("sched-record count: one round trip (two switches): %ld instructions (%ld of them "
+	       "WRPKRU), %ld in switch.S, %ld in flexos__mpk_thread_resume\n",
+	       total, wrpkru, in_switch, in_resume);
 	return total > 0 && in_resume > 0 ? 0 : 1;
 }
 
