@@ -7,7 +7,8 @@
 # run with lib1's rights), the scheduler's copy of its compartment, the
 # handle of its switch record (no record, a free one). Each ends in the
 # report, never in the forged frame; unchanged, the thread resumes. The
-# same with shared stacks (attack-shared).
+# same with shared stacks (attack-shared). Then the switch's path length,
+# single-stepped with ptrace (which the system-call filter denies: off).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -22,6 +23,7 @@ $b/tests/mpk/attack --sched-record none
 $b/tests/mpk/attack-shared --sched-record none
 --expect-status=134 $b/tests/mpk/attack-shared --sched-record sp
 --expect-status=134 $b/tests/mpk/attack-shared --sched-record comp
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sched-record count
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -47,3 +49,4 @@ check_vm 6 "the thread resumed in lib1 and returned 44 (in app)" "shared stacks:
 check_vm 7 "was suspended at another stack pointer than the scheduler's" "shared stacks: saved stack pointer to a forged frame: reported"
 no_vm 7 "forged frame runs" "shared stacks: the forged frame never runs"
 check_vm 8 "is in another compartment than the scheduler's copy says" "shared stacks: compartment changed: reported"
+check_vm 9 "310 in flexos__mpk_thread_resume" "the switch's path: 310 instructions in the resume per round trip, 4 WRPKRUs"
