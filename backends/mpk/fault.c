@@ -240,6 +240,19 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 			      "gate nor allocated), so no compartment can be said to run it and "
 			      "the handler cannot be entered in its own",
 			      (unsigned long)a);
+	if (kind == MPK_REPORT_SWITCH) {
+		static const char *const why[] = {
+		    "?",
+		    "names no record",
+		    "is another OS thread's, or free",
+		    "is not suspended (it runs, or was resumed already)",
+		    "was suspended at another stack pointer than the scheduler's",
+		    "is in another compartment than the scheduler's copy says",
+		    "holds more gate calls than a gate page"};
+		flexos__abort("scheduler switch: the next thread's switch record %lu %s; a "
+			      "compartment changed the scheduler's record of a suspended thread",
+			      (unsigned long)b, why[a < 7 ? a : 0]);
+	}
 	if (kind == MPK_REPORT_ENTRY)
 		flexos__abort("gate: compartment %lu was asked for entry %lu, which is not one of "
 			      "its entries in the image's table (%u entries); a compartment forged "
@@ -340,6 +353,16 @@ int flexos__mpk_gate_pages_init(void)
 		return -errno;
 	ro->gp_lo = (uintptr_t)p;
 	ro->gp_hi = (uintptr_t)p + size;
+	/* The scheduler's switch records, which the gate trusts only in theirs. */
+	size = (size_t)MPK_UREC_PAGES * 4096;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, (int)ro->gate_key))
+		return -errno;
+	ro->rec_lo = (uintptr_t)p;
+	ro->rec_hi = (uintptr_t)p + size;
 	/* The kernel sets CR4.FSGSBASE where it reports this (5.9 and later). */
 	ro->fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;
 	return 0;

@@ -407,9 +407,11 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 			add(lo, hi);
 	}
 	add(rt->shared_heap.start, rt->shared_heap.end);
-	/* The gate pages and the jump pages after them: pkey_mprotect or mmap
+	/* The gate pages, the jump pages after them,
+	 * and the switch records (rec_lo..rec_hi): pkey_mprotect or mmap
 	 * over them would hand out the gate's state. */
 	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi + MPK_JUMP_OFFSET);
+	add(flexos__mpk_ro.ro.rec_lo, flexos__mpk_ro.ro.rec_hi);
 	/*
 	 * The handler table and the restorer's copy areas (signal.c): a page
 	 * mapped over them would name any handler for any compartment, or

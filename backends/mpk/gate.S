@@ -1,8 +1,9 @@
 /*
  * The intel-mpk gate: the only code of the image that writes PKRU (with
- * the report path, flexos__mpk_thread_switch, flexos__mpk_start_main and
- * the signal restorer flexos__mpk_sigreturn below; and, in their own
- * block at the end, the signal delivery stub and the handler table's
+ * the report path, the scheduler's switch flexos__mpk_thread_resume and
+ * its records' helpers, flexos__mpk_start_main and the signal restorer
+ * flexos__mpk_sigreturn below; and, in their own blocks at the end,
+ * longjmp across gates, the signal delivery stub and the handler table's
  * writer).
  *
  * Entry (from a stub of flexos-link, contract in <flexos/backend.h>):
@@ -917,34 +918,39 @@ flexos__mpk_segv_entry:
 	.size	flexos__mpk_segv_entry, .-flexos__mpk_segv_entry
 
 /*
- * void flexos__mpk_thread_switch(void *save_to, const void *load_from):
- * the scheduler's hook (<flexos/backend.h>). With the gate page open
- * (checked), thread.c swaps the suspended thread's record in; then the
- * PKRU of the compartment the page now names, checked against the table
- * after the WRPKRU with the page's cur read again (a jump to the WRPKRU
- * gets only the PKRU of the compartment this thread's page says it is
- * in). What the record says is still taken as it is: see limit 4 of
- * docs/threat-model.md.
+ * The scheduler's switch (limit 4 of docs/threat-model.md). A suspended
+ * user-level thread is a switch record (mpk.h: MPK_UREC_MAX) with the
+ * gate key: its gate state and the stack pointer it stopped at. The
+ * scheduler's memory (key 0) only names the record, so what a resumed
+ * thread gets, stack pointer and PKRU, comes from memory no compartment
+ * can write, and each suspension is resumed at most once.
+ *
+ * This record's address from \h (0: the one of this OS thread's own
+ * context, paired with its gate page %r11), in \reg; \h not a handle:
+ * \bad.
  */
-	.globl	flexos__mpk_thread_switch
-	.hidden	flexos__mpk_thread_switch
-	.type	flexos__mpk_thread_switch, @function
-flexos__mpk_thread_switch:
-	.cfi_startproc
-	pushq	%rbx
-	.cfi_adjust_cfa_offset 8
-	pushq	%r12
-	.cfi_adjust_cfa_offset 8
-	pushq	%r13
-	.cfi_adjust_cfa_offset 8
-	movq	%rdi, %r12
-	movq	%rsi, %r13
-	OPEN_GATE flexos__mpk_switch_open_checked
-	movq	%r11, %rdx
-	movq	%r12, %rdi
-	movq	%r13, %rsi
-	call	flexos__mpk_thread_copy
-	LOAD_GP	%r11, %rcx, .Lbad_gp
+.macro REC_ADDR h, reg, bad
+	testq	\h, \h
+	jnz	.Lrec_thread\@
+	movq	%r11, \reg
+	subq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), \reg
+	jmp	.Lrec_base\@
+.Lrec_thread\@:
+	cmpq	$MPK_UREC_MAX, \h
+	ja	\bad
+	leaq	(MPK_GATE_PAGES - 1)(\h), \reg
+	shlq	$12, \reg
+.Lrec_base\@:
+	addq	flexos__mpk_ro+MPK_RO_REC_LO(%rip), \reg
+.endm
+
+/*
+ * Back to the PKRU of the compartment this thread's gate page (%r11,
+ * open) names, checked after the WRPKRU against the page, validated and
+ * read again: a jump to the WRPKRU gets the PKRU of the compartment the
+ * thread is in, nothing more. Clobbers eax, ecx, edx, r10, r11.
+ */
+.macro CLOSE_GATE checked
 	movq	MPK_G_CUR(%r11), %r10
 	andl	$(MPK_SLOTS - 1), %r10d
 	leaq	flexos__mpk_pkru(%rip), %rdx
@@ -952,24 +958,190 @@ flexos__mpk_thread_switch:
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU
-	.globl	flexos__mpk_switch_checked
-	.hidden	flexos__mpk_switch_checked
-flexos__mpk_switch_checked:
+	.globl	\checked
+	.hidden	\checked
+\checked:
 	LOAD_GP	%r11, %rcx, .Lbad_gp
 	movq	MPK_G_CUR(%r11), %r10
 	andl	$(MPK_SLOTS - 1), %r10d
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	cmpl	(%rdx,%r10,4), %eax
 	jne	.Lviolation
+.endm
+
+/*
+ * noreturn void flexos__mpk_thread_resume(void *load_sp, const void *load_from):
+ * the backend's thread_resume (<flexos/backend.h>), jumped to by the
+ * scheduler's switch.S with %rsp at the running thread's switch frame.
+ *   1. OPEN_GATE (checked);
+ *   2. the running thread, the one the gate page names (never what the
+ *      scheduler says), into its record: the page's compartment, stack
+ *      pointers and gate calls, and %rsp;
+ *   3. the next thread's record, from its handle (struct mpk_uthread,
+ *      key 0): a record of this OS thread, suspended, at the stack
+ *      pointer the scheduler saved (load_sp) and in the compartment its
+ *      copy says; else the report (MPK_REPORT_SWITCH, %r13 which check);
+ *   4. the record marked resumed and copied onto the gate page, %rsp
+ *      from it, then the PKRU of its compartment (CLOSE_GATE, checked),
+ *      and its switch frame popped.
+ * Registers only, no stack, while the page is open.
+ */
+	.globl	flexos__mpk_thread_resume
+	.hidden	flexos__mpk_thread_resume
+	.type	flexos__mpk_thread_resume, @function
+flexos__mpk_thread_resume:
+	.cfi_startproc
+	.cfi_undefined rip
+	cld
+	movq	%rdi, %r12			/* load_sp, the scheduler's copy */
+	movq	%rsi, %r13			/* next's struct mpk_uthread */
+	OPEN_GATE flexos__mpk_resume_open_checked
+	movq	MPK_G_UREC(%r11), %r14		/* the running thread's record */
+	REC_ADDR %r14, %r8, .Lbad_gp
+	movq	MPK_G_DEPTH(%r11), %rcx
+	cmpq	$MPK_G_MAX_DEPTH, %rcx
+	ja	.Lbad_depth
+	movq	%rcx, MPK_G_DEPTH(%r8)
+	leaq	MPK_G_IDS(%r11), %rsi
+	leaq	MPK_G_IDS(%r8), %rdi
+	rep movsb
+	movq	%r11, %rsi			/* cur and sp[] */
+	movq	%r8, %rdi
+	movl	$(1 + MPK_SLOTS), %ecx
+	rep movsq
+	movq	MPK_G_OWNER(%r11), %rax
+	movq	%rax, MPK_G_OWNER(%r8)
+	movq	%rsp, MPK_G_RSP(%r8)		/* suspended: resumable once */
+
+	movq	MPK_U_REC(%r13), %r15		/* the next thread: its handle */
+	movq	MPK_U_CUR(%r13), %rbx		/* and the scheduler's copy of its compartment */
+	movl	$1, %r13d			/* 1: no record */
+	REC_ADDR %r15, %r9, .Lbad_switch
+	movl	$2, %r13d			/* 2: not this OS thread's */
+	movq	MPK_G_OWNER(%r9), %rax
+	cmpq	MPK_G_OWNER(%r11), %rax
+	jne	.Lbad_switch
+	movl	$3, %r13d			/* 3: not suspended */
+	movq	MPK_G_RSP(%r9), %rax
+	testq	%rax, %rax
+	jz	.Lbad_switch
+	movl	$4, %r13d			/* 4: another stack pointer */
+	cmpq	%rax, %r12
+	jne	.Lbad_switch
+	movl	$5, %r13d			/* 5: another compartment */
+	cmpq	MPK_G_CUR(%r9), %rbx
+	jne	.Lbad_switch
+	movl	$6, %r13d			/* 6: too many gate calls */
+	movq	MPK_G_DEPTH(%r9), %rcx
+	cmpq	$MPK_G_MAX_DEPTH, %rcx
+	ja	.Lbad_switch
+	movq	$0, MPK_G_RSP(%r9)		/* resumed */
+	movq	%rcx, MPK_G_DEPTH(%r11)
+	leaq	MPK_G_IDS(%r9), %rsi
+	leaq	MPK_G_IDS(%r11), %rdi
+	rep movsb
+	movq	%r9, %rsi
+	movq	%r11, %rdi
+	movl	$(1 + MPK_SLOTS), %ecx
+	rep movsq
+	movq	%r15, MPK_G_UREC(%r11)
+	movq	%rax, %rsp			/* its stack, then its PKRU */
+	CLOSE_GATE flexos__mpk_switch_checked
+	fldcw	(%rsp)
+	ldmxcsr	4(%rsp)
+	addq	$8, %rsp
+	popq	%r15
+	popq	%r14
 	popq	%r13
-	.cfi_adjust_cfa_offset -8
 	popq	%r12
-	.cfi_adjust_cfa_offset -8
 	popq	%rbx
-	.cfi_adjust_cfa_offset -8
+	popq	%rbp
+	ret
+.Lbad_switch:
+	movq	%r15, %r14
+	xorl	%ecx, %ecx
+	RDPKRU
+	movl	%eax, %ebx
+	movl	$MPK_REPORT_SWITCH, %r12d
+	jmp	.Lreport
+	.cfi_endproc
+	.size	flexos__mpk_thread_resume, .-flexos__mpk_thread_resume
+
+/*
+ * uint64_t flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top) (mpk.h):
+ * the first free record above the OS threads' own, taken with this OS
+ * thread's owner; in it the compartment the gate page names (never one
+ * the caller says), no stack elsewhere, no gate call, suspended at rsp.
+ * Whatever the caller passes, the record is of its own compartment.
+ */
+	.globl	flexos__mpk_urec_new
+	.hidden	flexos__mpk_urec_new
+	.type	flexos__mpk_urec_new, @function
+flexos__mpk_urec_new:
+	.cfi_startproc
+	cld
+	movq	%rdi, %r8
+	movq	%rsi, %r9
+	OPEN_GATE flexos__mpk_urec_new_open_checked
+	movq	flexos__mpk_ro+MPK_RO_REC_LO(%rip), %rdi
+	addq	$(MPK_GATE_PAGES * 4096), %rdi
+	movl	$1, %esi			/* the handle */
+1:	xorl	%eax, %eax
+	movq	MPK_G_OWNER(%r11), %rdx
+	lock cmpxchgq %rdx, MPK_G_OWNER(%rdi)
+	je	2f
+	addq	$4096, %rdi
+	incq	%rsi
+	cmpq	$MPK_UREC_MAX, %rsi
+	jbe	1b
+	xorl	%esi, %esi			/* none left */
+	jmp	3f
+2:	movq	%rdi, %r10
+	movq	MPK_G_CUR(%r11), %rax
+	andl	$(MPK_SLOTS - 1), %eax
+	movq	%rax, MPK_G_CUR(%r10)
+	leaq	MPK_G_SP(%r10), %rdi
+	movl	$MPK_SLOTS, %ecx
+	xorl	%eax, %eax
+	rep stosq
+	movq	MPK_G_CUR(%r10), %rax
+	movq	%r9, MPK_G_SP(%r10,%rax,8)
+	movq	$0, MPK_G_DEPTH(%r10)
+	movq	$0, MPK_G_UREC(%r10)
+	movq	%r8, MPK_G_RSP(%r10)
+3:	movq	%rsi, %r8
+	CLOSE_GATE flexos__mpk_urec_new_checked
+	movq	%r8, %rax
 	ret
 	.cfi_endproc
-	.size	flexos__mpk_thread_switch, .-flexos__mpk_thread_switch
+	.size	flexos__mpk_urec_new, .-flexos__mpk_urec_new
+
+/*
+ * void flexos__mpk_urec_free(uint64_t handle) (mpk.h): a record of this
+ * OS thread that is not the one running is free again (the OS threads'
+ * own are never freed); any other handle changes nothing.
+ */
+	.globl	flexos__mpk_urec_free
+	.hidden	flexos__mpk_urec_free
+	.type	flexos__mpk_urec_free, @function
+flexos__mpk_urec_free:
+	.cfi_startproc
+	movq	%rdi, %r8
+	OPEN_GATE flexos__mpk_urec_free_open_checked
+	testq	%r8, %r8
+	jz	1f
+	cmpq	MPK_G_UREC(%r11), %r8
+	je	1f
+	REC_ADDR %r8, %rdi, 1f
+	movq	MPK_G_OWNER(%rdi), %rax
+	cmpq	MPK_G_OWNER(%r11), %rax
+	jne	1f
+	movq	$0, MPK_G_RSP(%rdi)
+	movq	$0, MPK_G_OWNER(%rdi)
+1:	CLOSE_GATE flexos__mpk_urec_free_checked
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_urec_free, .-flexos__mpk_urec_free
 
 /*
  * void flexos__mpk_sigreturn(void): the restorer of every handler the

@@ -207,6 +207,14 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	flexos__mpk_jump_reset(gp);
 	gp->cur = cur;
 	t->gp = gp;
+	/*
+	 * The switch record of this OS thread's own context (handle 0): a
+	 * thread that had this page before may have left it suspended.
+	 */
+	struct mpk_gate_page *home =
+	    (struct mpk_gate_page *)flexos__mpk_ro.ro.rec_lo + (gp - pages);
+	home->rsp = 0;
+	home->owner = 0;
 	return gp;
 }
 
@@ -297,6 +305,10 @@ int flexos__backend_stack_owner(uintptr_t a, const char **what)
 
 	if (a >= flexos__mpk_ro.ro.gp_lo && a < flexos__mpk_ro.ro.gp_hi) {
 		*what = "the gate's per-thread state (gate key: no compartment may write it)";
+		return -1;
+	}
+	if (a >= flexos__mpk_ro.ro.rec_lo && a < flexos__mpk_ro.ro.rec_hi) {
+		*what = "the scheduler's switch records (gate key: no compartment may write them)";
 		return -1;
 	}
 
@@ -591,6 +603,7 @@ const struct flexos_backend flexos__backend = {
     .thread_state_size = sizeof(struct mpk_uthread),
     .thread_init = flexos__mpk_thread_init,
     .thread_switch = flexos__mpk_thread_switch,
+    .thread_resume = flexos__mpk_thread_resume,
     .thread_fini = flexos__mpk_thread_fini,
     .gate_newlib = flexos__backend_gate_newlib,
 };

@@ -33,10 +33,30 @@
 #define MPK_G_SP        8                          /* uint64[16]: suspended stacks */
 #define MPK_G_OWNER     (MPK_G_SP + 8 * MPK_SLOTS) /* uint64: the thread's FS base, or tid */
 #define MPK_G_DEPTH     (MPK_G_OWNER + 8)          /* uint64: gate calls in progress */
-#define MPK_G_IDS       (MPK_G_DEPTH + 8)          /* uint8[]: each one's caller */
+#define MPK_G_UREC      (MPK_G_DEPTH + 8)          /* uint64: the scheduler thread's record */
+#define MPK_G_RSP       (MPK_G_UREC + 8)           /* uint64: a record's saved stack pointer */
+#define MPK_G_IDS       (MPK_G_RSP + 8)            /* uint8[]: each one's caller */
 #define MPK_G_MAX_DEPTH (4096 - MPK_G_IDS)
 /* Gate pages reserved at start-up (one a thread, never handed out twice to live threads). */
 #define MPK_GATE_PAGES 1024
+
+/*
+ * The scheduler's switch records (limit 4 of docs/threat-model.md): the
+ * gate state of each suspended user-level thread, with the stack pointer
+ * it was suspended at, in the layout of a gate page, on pages with the
+ * gate key after the gate pages: first one per gate page (the OS
+ * thread's own context, handle 0), then MPK_UREC_MAX for the threads the
+ * scheduler creates (handles 1..MPK_UREC_MAX). A record's owner is the
+ * owner of the gate page of the OS thread whose scheduler has it (0:
+ * free); its rsp is 0 unless the thread is suspended, and resuming it
+ * clears it, so each suspension is resumed at most once. The gate page's
+ * urec is the handle of the thread running.
+ */
+#define MPK_UREC_MAX   4096
+#define MPK_UREC_PAGES (MPK_GATE_PAGES + MPK_UREC_MAX)
+/* Offsets in struct mpk_uthread (the scheduler's, key 0). */
+#define MPK_U_REC 0 /* uint64: the thread's record */
+#define MPK_U_CUR 8 /* uint64: a copy of the record's compartment */
 
 /*
  * The carry page of a thread: where a gate copies stack arguments and an
@@ -68,6 +88,7 @@
 #define MPK_REPORT_ENTRY      3 /* a gate asked for no entry of the compartment */
 #define MPK_REPORT_GATE_PAGE  4 /* this thread's gate page is not its own, or overflows */
 #define MPK_REPORT_SIGRETURN  5 /* a signal frame that would not restore its compartment's PKRU */
+#define MPK_REPORT_SWITCH     6 /* the scheduler's switch to a thread whose record does not match */
 #define MPK_REPORT_STACK_SIZE (256 * 1024)
 /* FLEXOS_EXIT_FAULT (<flexos/backend.h>), for gate.S. */
 #define MPK_EXIT_FAULT 123
@@ -94,6 +115,9 @@
 #define MPK_RO_KEY0_OK     64 /* uint32: a frame may return to key 0 only (no newlib compartments) */
 #define MPK_RO_NONCE_PKRU  68 /* uint32: its PKRU with the nonce's page readable */
 #define MPK_RO_NONCE       72 /* the nonce's page (0: no key was left for it) */
+/* The scheduler's switch records (MPK_UREC_PAGES pages, gate key). */
+#define MPK_RO_REC_LO 80
+#define MPK_RO_REC_HI 88
 
 /* The kernel's signal frame (asm/sigcontext.h): where the trampoline looks. */
 #define MPK_UC_FPREGS      224 /* ucontext: uc_mcontext.fpregs */
@@ -235,6 +259,8 @@ struct mpk_gate_page {
 	uint64_t sp[MPK_SLOTS];
 	uint64_t owner;
 	uint64_t depth;
+	uint64_t urec; /* a gate page: the record of the thread running (MPK_UREC_MAX) */
+	uint64_t rsp;  /* a switch record: where its thread is suspended, or 0 */
 	uint8_t ids[MPK_G_MAX_DEPTH];
 };
 
@@ -242,6 +268,8 @@ _Static_assert(sizeof(struct mpk_gate_page) == 4096, "one page");
 _Static_assert(offsetof(struct mpk_gate_page, sp) == MPK_G_SP, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, owner) == MPK_G_OWNER, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, depth) == MPK_G_DEPTH, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, urec) == MPK_G_UREC, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, rsp) == MPK_G_RSP, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, ids) == MPK_G_IDS, "gate.S layout");
 
 /*
@@ -266,21 +294,24 @@ _Static_assert(offsetof(struct mpk_thread, carry) == MPK_T_CARRY, "gate.S layout
 _Static_assert(MPK_CARRY_SIZE >= 8 * FLEXOS_GATE_FIELD_MASK, "gate.S: what %r10 can encode");
 
 /*
- * The part of struct mpk_thread that belongs to a user-level thread of the
- * scheduler (backend.h: thread_state_size and friends): swapped in and out
- * of the TLS copy on every switch. pkru[], ready and altstack stay with
- * the OS thread.
+ * What the scheduler keeps of a user-level thread for this backend
+ * (backend.h: thread_state_size and friends), in its own memory (key 0):
+ * the handle of the thread's switch record (MPK_UREC_MAX), a copy of the
+ * compartment the record says (the switch refuses a record that differs),
+ * and the stack bounds of the fault report, swapped in and out of TLS.
+ * The gate state itself (compartment, stack pointers, gate calls) and the
+ * stack pointer the thread resumes at are only in the record.
  */
 struct mpk_uthread {
+	uint64_t rec;
 	uint64_t cur;
-	uint64_t sp[MPK_SLOTS];
 	uintptr_t stack_lo[MPK_SLOTS];
 	uintptr_t stack_hi[MPK_SLOTS];
 	uint64_t home; /* the compartment of the stack the scheduler mapped */
-	/* The gate calls this thread has in progress (struct mpk_gate_page). */
-	uint64_t depth;
-	uint8_t ids[MPK_G_MAX_DEPTH];
 };
+
+_Static_assert(offsetof(struct mpk_uthread, rec) == MPK_U_REC, "gate.S layout");
+_Static_assert(offsetof(struct mpk_uthread, cur) == MPK_U_CUR, "gate.S layout");
 
 /*
  * What the report path needs, on a page of its own that is read-only
@@ -301,6 +332,7 @@ struct mpk_ro {
 	uint32_t key0_ok;
 	uint32_t nonce_pkru;
 	const uint64_t *nonce;
+	uintptr_t rec_lo, rec_hi;
 };
 
 _Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");
@@ -316,6 +348,8 @@ _Static_assert(offsetof(struct mpk_ro, xsave_size) == MPK_RO_XSAVE_SIZE, "gate.S
 _Static_assert(offsetof(struct mpk_ro, key0_ok) == MPK_RO_KEY0_OK, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, nonce_pkru) == MPK_RO_NONCE_PKRU, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, nonce) == MPK_RO_NONCE, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, rec_lo) == MPK_RO_REC_LO, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, rec_hi) == MPK_RO_REC_HI, "gate.S layout");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == MPK_UC_FPREGS, "gate.S: the frame");
 _Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");
@@ -438,10 +472,16 @@ _Static_assert(offsetof(struct mpk_main, id) == MPK_PKRU_MAIN_ID - MPK_PKRU_MAIN
 noreturn void flexos__mpk_start_main(void);
 
 /*
- * thread.c: the copies of the scheduler's switch, called by gate.S's
- * flexos__mpk_thread_switch with the gate page writable.
+ * gate.S: the scheduler's switch records (MPK_UREC_MAX). urec_new: a
+ * record for a new thread of this OS thread's scheduler, in the running
+ * compartment, suspended at rsp, its stack there ending at top; returns
+ * its handle, or 0 if every record is taken. urec_free: the record of
+ * an ended thread of this OS thread (not the running one) is free again.
+ * thread_resume: the backend's thread_resume (backend.h).
  */
-void flexos__mpk_thread_copy(void *save_to, const void *load_from, struct mpk_gate_page *gp);
+uint64_t flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top);
+void flexos__mpk_urec_free(uint64_t handle);
+noreturn void flexos__mpk_thread_resume(void *load_sp, const void *load_from);
 
 /* gate.S: the current PKRU. */
 uint32_t flexos__mpk_rdpkru(void);
@@ -450,7 +490,7 @@ uint32_t flexos__mpk_rdpkru(void);
  * thread.c: the backend's user-level thread state (backend.h), and the
  * stacks ended threads left in compartment comp (0 if none), top first.
  */
-int flexos__mpk_thread_init(void *state, void *stack, size_t size);
+int flexos__mpk_thread_init(void *state, void *stack, size_t size, void *sp);
 void flexos__mpk_thread_switch(void *save_to, const void *load_from);
 void flexos__mpk_thread_fini(void *state);
 uintptr_t flexos__mpk_spare_stack(uint64_t comp);

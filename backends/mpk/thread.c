@@ -1,10 +1,14 @@
 /*
  * User-level threads (the scheduler component, src/sched/) on the intel-mpk
- * backend. Many threads share one OS thread and so one struct mpk_thread in
- * TLS; each keeps its own compartment, stacks and stack pointers in a
- * struct mpk_uthread that the scheduler swaps in on every switch, and the
- * switch loads the PKRU of the compartment the next thread is in. So each
- * thread has one stack per compartment it entered, as an OS thread does.
+ * backend. Many threads share one OS thread and so one gate page; each
+ * suspended thread's gate state (its compartment, its stack in each
+ * compartment, its gate calls in progress) and the stack pointer it was
+ * suspended at are in a switch record with the gate key (mpk.h:
+ * MPK_UREC_MAX), which gate.S's flexos__mpk_thread_resume saves and loads
+ * with the gate page open, so that the next thread's stack and PKRU come
+ * from memory no compartment can write. The scheduler's memory only
+ * names the record (struct mpk_uthread). So each thread has one stack
+ * per compartment it entered, as an OS thread does.
  *
  * The stacks a thread got in other compartments (from the gate's slow
  * path) outlive it as spares of their compartment: the next thread that
@@ -60,10 +64,11 @@ static void put_spare(uint64_t comp, uintptr_t top)
 	pthread_mutex_unlock(&spare_lock);
 }
 
-int flexos__mpk_thread_init(void *state, void *stack, size_t size)
+int flexos__mpk_thread_init(void *state, void *stack, size_t size, void *sp)
 {
 	struct mpk_uthread *u = state;
 	uint64_t c = flexos__mpk_cur();
+	uintptr_t top = (uintptr_t)stack + size - MPK_STACK_HEADROOM - 8;
 
 	flexos__mpk_self();
 	memset(u, 0, sizeof(*u));
@@ -71,19 +76,21 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size)
 	if (!flexos__mpk_shared_stacks() &&
 	    pkey_mprotect(stack, size, PROT_READ | PROT_WRITE, flexos__mpk_keys[c]))
 		return -errno;
+	u->rec = flexos__mpk_urec_new((uintptr_t)sp, top);
+	if (!u->rec)
+		return -EAGAIN;
 	u->cur = c;
 	u->home = c;
 	u->stack_lo[c] = (uintptr_t)stack;
 	u->stack_hi[c] = (uintptr_t)stack + size;
-	u->sp[c] = (uintptr_t)stack + size - MPK_STACK_HEADROOM - 8;
 	return 0;
 }
 
 /*
- * gate.S's flexos__mpk_thread_switch calls this with gp writable, then
- * writes the PKRU of gp->cur (checked against the read-only table).
+ * The scheduler's hook, before flexos__mpk_thread_resume: what the fault
+ * report and thread_fini need, which is not the gate's state.
  */
-void flexos__mpk_thread_copy(void *save_to, const void *load_from, struct mpk_gate_page *gp)
+void flexos__mpk_thread_switch(void *save_to, const void *load_from)
 {
 	struct mpk_thread *t = &flexos__mpk_thread;
 	struct mpk_uthread *s = save_to;
@@ -91,16 +98,9 @@ void flexos__mpk_thread_copy(void *save_to, const void *load_from, struct mpk_ga
 
 	if (s == l)
 		return;
-	s->cur = gp->cur;
-	memcpy(s->sp, gp->sp, sizeof(s->sp));
-	s->depth = gp->depth < MPK_G_MAX_DEPTH ? gp->depth : MPK_G_MAX_DEPTH;
-	memcpy(s->ids, gp->ids, s->depth);
+	s->cur = flexos__mpk_cur();
 	memcpy(s->stack_lo, t->stack_lo, sizeof(s->stack_lo));
 	memcpy(s->stack_hi, t->stack_hi, sizeof(s->stack_hi));
-	gp->cur = l->cur & (MPK_SLOTS - 1);
-	memcpy(gp->sp, l->sp, sizeof(gp->sp));
-	gp->depth = l->depth < MPK_G_MAX_DEPTH ? l->depth : MPK_G_MAX_DEPTH;
-	memcpy(gp->ids, l->ids, gp->depth);
 	memcpy(t->stack_lo, l->stack_lo, sizeof(t->stack_lo));
 	memcpy(t->stack_hi, l->stack_hi, sizeof(t->stack_hi));
 }
@@ -109,6 +109,7 @@ void flexos__mpk_thread_fini(void *state)
 {
 	struct mpk_uthread *u = state;
 
+	flexos__mpk_urec_free(u->rec);
 	for (uint64_t c = 0; c < flexos__mpk_ncomp && c < MPK_SLOTS; c++)
 		if (c != u->home && u->stack_hi[c])
 			put_spare(c, u->stack_hi[c]);

@@ -119,21 +119,33 @@ struct flexos_backend {
 	 *
 	 * thread_state_size: bytes of state per user-level thread (the
 	 *   scheduler aligns it to 16 bytes).
-	 * thread_init(state, stack, size): prepares the state of a new thread
-	 *   that will start in the calling thread's compartment, on the stack
-	 *   [stack, stack + size) the scheduler mapped; returns 0 or -errno.
+	 * thread_init(state, stack, size, sp): prepares the state of a new
+	 *   thread that will start in the calling thread's compartment, on the
+	 *   stack [stack, stack + size) the scheduler mapped, whose first
+	 *   frame (see thread_resume) is at sp; returns 0 or -errno.
 	 * thread_switch(save_to, load_from): stores this OS thread's state in
-	 *   save_to and makes load_from current, compartment rights (PKRU)
-	 *   included. Called on a stack of the platform's (key 0) that neither
-	 *   thread uses, between saving one thread's registers and loading
-	 *   the other's. save_to may equal load_from.
+	 *   save_to and makes load_from current. Called on the running thread's
+	 *   stack, between saving its registers and loading the other's; it
+	 *   must not change rights (thread_resume does). save_to may equal
+	 *   load_from.
+	 * thread_resume(load_sp, load_from): optional; where set, the switch
+	 *   ends here instead of loading load_sp itself: entered by a jump
+	 *   (after thread_switch) on the running thread's stack, with %rsp at
+	 *   its switch frame (from %rsp up: x87 control word (2 bytes), MXCSR
+	 *   at 4, r15, r14, r13, r12, rbx, rbp, the return address), it saves
+	 *   the running thread and resumes load_from, which the scheduler
+	 *   suspended at load_sp, popping that frame. Never returns. A backend
+	 *   whose switch changes rights uses it to take the next thread's stack
+	 *   pointer and rights from records of its own, which the scheduler's
+	 *   memory (load_sp, load_from) can only name, not change.
 	 * thread_fini(state): releases what the backend allocated for a
 	 *   thread that has ended (its stacks in other compartments). Never
 	 *   called for the OS thread's own context.
 	 */
 	size_t thread_state_size;
-	int (*thread_init)(void *state, void *stack, size_t size);
+	int (*thread_init)(void *state, void *stack, size_t size, void *sp);
 	void (*thread_switch)(void *save_to, const void *load_from);
+	void (*thread_resume)(void *load_sp, const void *load_from);
 	void (*thread_fini)(void *state);
 
 	/*

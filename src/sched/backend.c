@@ -7,12 +7,17 @@
  * which only images linked by flexos-link have; the data shadow stack only
  * exists if the image uses FLEXOS_SHARED_STACK (weak references pull
  * nothing into the link). Without either, a switch is registers only.
+ *
+ * The backend's functions are always read from the image descriptor,
+ * which is read-only (RELRO), never from the scheduler's memory (key 0
+ * under intel-mpk): a compartment that could replace them there would
+ * have them called with the rights of whichever thread switches or
+ * creates a thread next.
  */
 #include "autoconfig.h"
 
 #include <errno.h>
 #include <stddef.h>
-#include <sys/mman.h>
 
 #include "runtime.h"
 #include "sched_impl.h"
@@ -20,55 +25,59 @@
 #pragma weak flexos__dss_switch
 #pragma weak flexos__dss_free
 
-_Static_assert(offsetof(struct flexos__switch_hook, fn) == 0, "switch.S layout");
-_Static_assert(offsetof(struct flexos__switch_hook, prev) == 8, "switch.S layout");
-_Static_assert(offsetof(struct flexos__switch_hook, next) == 16, "switch.S layout");
-_Static_assert(offsetof(struct flexos__switch_hook, stack) == 24, "switch.S layout");
+_Static_assert(offsetof(struct flexos__switch_hook, prev) == 0, "switch.S layout");
+_Static_assert(offsetof(struct flexos__switch_hook, next) == 8, "switch.S layout");
+_Static_assert(offsetof(struct flexos__switch_hook, load_from) == 16, "switch.S layout");
 _Static_assert(offsetof(struct flexos_thread, sp) == 0, "switch.S layout");
 
-static void hook(struct flexos_thread *prev, struct flexos_thread *next)
+static const struct flexos_backend *backend(void)
 {
-	const struct flexos_backend *b = prev->sched->backend;
+	const struct flexos_image *img = &flexos__image;
+
+	return img ? img->backend : NULL;
+}
+
+flexos__sched_resume_fn flexos__sched_hook(struct flexos_thread *prev, struct flexos_thread *next)
+{
+	const struct flexos_backend *b = backend();
 
 	if (flexos__dss_switch)
 		flexos__dss_switch(prev->dss, next->dss);
-	if (b && b->thread_switch)
+	if (!b)
+		return NULL;
+	if (b->thread_switch)
 		b->thread_switch(prev->bstate, next->bstate);
+	return b->thread_resume;
 }
 
 int flexos__sched_backend_init(struct flexos__sched *s)
 {
-	const struct flexos_image *img = &flexos__image;
+	const struct flexos_backend *b = backend();
 
-	if (img && img->backend && img->backend->thread_switch) {
-		s->backend = img->backend;
-		s->bstate_size = (img->backend->thread_state_size + 15) & ~(size_t)15;
+	if (b && (b->thread_switch || b->thread_resume)) {
+		s->has_backend = 1;
+		s->bstate_size = (b->thread_state_size + 15) & ~(size_t)15;
 	}
-	if (!s->backend && !flexos__dss_switch)
-		return 0;
-	/* Key 0, like every mapping the scheduler makes. */
-	s->hook_stack = mmap(NULL, FLEXOS__HOOK_STACK_SIZE, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-	if (s->hook_stack == MAP_FAILED)
-		return -errno;
-	s->hook.fn = hook;
-	s->hook.stack = (char *)s->hook_stack + FLEXOS__HOOK_STACK_SIZE;
-	s->use_hook = 1;
+	s->use_hook = s->has_backend || flexos__dss_switch;
 	return 0;
 }
 
 int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thread *t, void *stack,
 				      size_t size)
 {
-	if (s->backend && s->backend->thread_init)
-		return s->backend->thread_init(t->bstate, stack, size);
+	const struct flexos_backend *b = backend();
+
+	if (s->has_backend && b->thread_init)
+		return b->thread_init(t->bstate, stack, size, t->sp);
 	return 0;
 }
 
 void flexos__sched_backend_thread_fini(struct flexos__sched *s, struct flexos_thread *t)
 {
-	if (s->backend && s->backend->thread_fini)
-		s->backend->thread_fini(t->bstate);
+	const struct flexos_backend *b = backend();
+
+	if (s->has_backend && b->thread_fini)
+		b->thread_fini(t->bstate);
 	if (flexos__dss_free)
 		flexos__dss_free(t->dss);
 }

@@ -74,8 +74,6 @@ struct flexos__sched *flexos__sched_get(void)
 	return s;
 
 err_close:
-	if (s->hook_stack)
-		munmap(s->hook_stack, FLEXOS__HOOK_STACK_SIZE);
 	close(s->epfd);
 err_free:
 	free(s);
@@ -236,6 +234,7 @@ static void schedule(struct flexos__sched *s)
 	if (s->use_hook) {
 		s->hook.prev = prev;
 		s->hook.next = next;
+		s->hook.load_from = next->bstate;
 		flexos__sched_switch(&prev->sp, next->sp, &s->hook);
 	} else {
 		flexos__sched_switch(&prev->sp, next->sp, NULL);
@@ -333,7 +332,7 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
 	sp[0] = 0x037f | (uint64_t)0x1f80 << 32; /* x87 and MXCSR defaults */
 	sp[5] = (uint64_t)(uintptr_t)t;          /* rbx */
 	sp[7] = (uint64_t)(uintptr_t)flexos__sched_trampoline;
-	t->sp = sp;
+	t->sp = sp; /* before the backend's thread_init, which records it */
 
 	err = flexos__sched_backend_thread_init(s, t, stack, stack_size);
 	if (err)

@@ -64,15 +64,18 @@ struct flexos_thread {
 	_Alignas(16) unsigned char bstate[]; /* the backend's thread state */
 };
 
-/* The hook only runs C code of the backend: a small stack is plenty. */
-#define FLEXOS__HOOK_STACK_SIZE (64 * 1024)
-
-/* What switch.S calls between saving one thread and loading the other. */
+/*
+ * What switch.S hands flexos__sched_hook between saving one thread and
+ * loading the other (data only: the functions it calls are found in the
+ * read-only image descriptor, never in the scheduler's memory).
+ */
 struct flexos__switch_hook {
-	void (*fn)(struct flexos_thread *prev, struct flexos_thread *next);
 	struct flexos_thread *prev, *next;
-	void *stack; /* top of a key-0 stack that no thread uses */
+	const void *load_from; /* next's backend state, for the backend's thread_resume */
 };
+
+/* The backend's thread_resume (<flexos/backend.h>). */
+typedef void (*flexos__sched_resume_fn)(void *load_sp, const void *load_from);
 
 struct flexos__sched {
 	struct flexos_thread *current, *main;
@@ -91,15 +94,24 @@ struct flexos__sched {
 	uint64_t last_poll;
 
 	/* The backend's per-thread state, and the hook switching it. */
-	const struct flexos_backend *backend;
+	int has_backend;
 	size_t bstate_size;
 	struct flexos__switch_hook hook;
 	int use_hook;
-	void *hook_stack; /* its mapping */
 };
 
-/* switch.S: saves the caller in *save_sp, runs hook (if any), resumes load_sp. */
+/*
+ * switch.S: saves the caller in *save_sp; with hook, calls
+ * flexos__sched_hook(hook->prev, hook->next) on the caller's stack, and if
+ * that returns the backend's thread_resume, jumps there (load_sp,
+ * hook->load_from); else resumes load_sp.
+ */
 void flexos__sched_switch(void **save_sp, void *load_sp, struct flexos__switch_hook *hook);
+/*
+ * backend.c: swaps the data shadow stack and the backend's thread state
+ * (thread_switch); returns the backend's thread_resume, or NULL.
+ */
+flexos__sched_resume_fn flexos__sched_hook(struct flexos_thread *prev, struct flexos_thread *next);
 /* switch.S: where a new thread starts; calls flexos__sched_thread_main(rbx). */
 void flexos__sched_trampoline(void);
 /* sched.c: the body of every created thread. */

@@ -32,17 +32,24 @@ flexos__sched_switch:
 	testq	%rdx, %rdx
 	jz	1f
 	/*
-	 * The hook changes compartment rights (PKRU): the previous thread's
-	 * stack may become inaccessible under it, the next one's accessible
-	 * only after it. So it runs on a key-0 stack of its own:
-	 * hook->fn(hook->prev, hook->next) on hook->stack.
+	 * The hook (backend.c) swaps the data shadow stack and the backend's
+	 * thread state, on this thread's stack: no rights change here. It
+	 * returns the backend's thread_resume, if it has one, from the
+	 * read-only image descriptor: a backend whose switch changes rights
+	 * (intel-mpk: PKRU) saves this thread and resumes the next from
+	 * records of its own, and pops the frame above; it never comes back.
 	 */
 	movq	%rsi, %r12
-	movq	24(%rdx), %rsp
-	movq	8(%rdx), %rdi
-	movq	16(%rdx), %rsi
-	call	*(%rdx)
+	movq	%rdx, %r13
+	movq	(%rdx), %rdi
+	movq	8(%rdx), %rsi
+	call	flexos__sched_hook
 	movq	%r12, %rsi
+	testq	%rax, %rax
+	jz	1f
+	movq	%r12, %rdi
+	movq	16(%r13), %rsi
+	jmp	*%rax
 1:	movq	%rsi, %rsp
 	fldcw	(%rsp)
 	ldmxcsr	4(%rsp)

@@ -51,6 +51,8 @@
  *                        race: a tracer writes PKRU 0 into a real frame
  *                        after the restorer's checks (sigreturn_race);
  *                        window: a signal where a gate has its page open
+ *   attack --sched-record HOW  app changes the scheduler's record of a
+ *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
  *                        private-stack one, the shared-stack one, the one of
  *                        images with newlib compartments, or the private one's
@@ -74,6 +76,7 @@
 #include <flexos/flexos.h>
 
 #include "attacklib.h"
+#include "schedrecord.h"
 
 #define NCOMP 3
 static const char *const comp_names[NCOMP] = {"app", "lib1", "lib2"};
@@ -1288,6 +1291,8 @@ int main(int argc, char **argv)
 		return signal_tamper(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sigreturn"))
 		return sigreturn_attack(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--sched-record"))
+		return sched_record(argv[2]);
 	if (argc == 5) {
 		int w = !strcmp(argv[4], "write");
 		if (!w && strcmp(argv[4], "read"))
@@ -1307,7 +1312,7 @@ int main(int argc, char **argv)
 			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
 			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-			"--backtrace [fault] | "
+			"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free | "
 			"A B KIND read|write\n");
 	return 2;
 }

@@ -18,9 +18,16 @@ MPK_LINK_DEPS = flexos-link$(EXEEXT) libflexos.a libflexos-mpk.a
 tests/mpk/attack.o: tests/mpk/attack.c tests/mpk/attacklib.h include/flexos/flexos.h
 	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/attack.c
 
-tests/mpk/attack: tests/mpk/attack.yaml tests/mpk/attack.o $(check_LIBRARIES) $(MPK_LINK_DEPS)
+# attack --sched-record (schedrecord.o): the application on the scheduler.
+tests/mpk/schedrecord.o: tests/mpk/schedrecord.c tests/mpk/schedrecord.h backends/mpk/mpk.h \
+		src/sched/sched_impl.h include/flexos/sched.h
+	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/schedrecord.c
+ATTACK_OBJS = tests/mpk/attack.o tests/mpk/schedrecord.o
+ATTACK_SCHED = libflexos-sched.a
+
+tests/mpk/attack: tests/mpk/attack.yaml $(ATTACK_OBJS) $(check_LIBRARIES) $(MPK_LINK_DEPS) $(ATTACK_SCHED)
 	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c $(srcdir)/tests/mpk/attack.yaml -o $@ \
-		tests/mpk/attack.o tests/mpk/libmpkattack1.a tests/mpk/libmpkattack2.a -lpthread
+		$(ATTACK_OBJS) tests/mpk/libmpkattack1.a tests/mpk/libmpkattack2.a $(ATTACK_SCHED) -lpthread
 
 # The same objects with shared stacks: every compartment says 'stack: shared'.
 tests/mpk/attack-shared.yaml: tests/mpk/attack.yaml
@@ -28,9 +35,9 @@ tests/mpk/attack-shared.yaml: tests/mpk/attack.yaml
 		awk '{ print } /mechanism: intel-mpk/ { print "  stack: shared" }' \
 		$(srcdir)/tests/mpk/attack.yaml >$@
 
-tests/mpk/attack-shared: tests/mpk/attack-shared.yaml tests/mpk/attack.o $(check_LIBRARIES) $(MPK_LINK_DEPS)
+tests/mpk/attack-shared: tests/mpk/attack-shared.yaml $(ATTACK_OBJS) $(check_LIBRARIES) $(MPK_LINK_DEPS) $(ATTACK_SCHED)
 	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c tests/mpk/attack-shared.yaml -o $@ \
-		tests/mpk/attack.o tests/mpk/libmpkattack1.a tests/mpk/libmpkattack2.a -lpthread
+		$(ATTACK_OBJS) tests/mpk/libmpkattack1.a tests/mpk/libmpkattack2.a $(ATTACK_SCHED) -lpthread
 
 # The hello example, isolated with intel-mpk.
 tests/mpk/two-mpk.yaml: examples/hello/two.yaml
@@ -54,5 +61,5 @@ tests/mpk/no-pku.log: tests/mpk/hello-mpk
 tests/mpk/syscalls.log: tests/mpk/syscalls
 
 SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh tests/mpk/syscalls.sh
-CLEANFILES += tests/mpk/attack.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
-EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/syscalls.yaml tests/mpk/syscalls.c
+CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
+EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c

@@ -34,6 +34,10 @@ tests/sched/images.log: tests/sched/sched-none tests/sched/sched-process
 tests/mpk/vm.log: tests/sched/sched-mpk
 
 SH_TESTS += tests/sched/images.sh
+
+# The switch's records under intel-mpk, attacked (tests/mpk/schedrecord.c), in the VM.
+tests/sched/vm-records.log: tests/mpk/attack tests/mpk/attack-shared
+SH_TESTS += tests/sched/vm-records.sh
 CLEANFILES += tests/sched/schedapp.o tests/sched/sched-process.yaml tests/sched/sched-mpk.yaml \
 	$(SCHED_IMAGES)
 EXTRA_DIST += tests/sched/sched.yaml tests/sched/schedapp.c

@@ -1,0 +1,209 @@
+/*
+ * attack --sched-record HOW (tests/mpk/attack.c, part of compartment app):
+ * the scheduler's record of a suspended thread (limit 4 of
+ * docs/threat-model.md). A scheduler thread calls lib1, which calls back
+ * into code that yields: the thread is suspended in lib1, on its stack
+ * there. app, running on, changes what the scheduler (key-0 memory, which
+ * every compartment can write) keeps of that thread, then joins it, so
+ * that the scheduler switches to it. HOW:
+ *   none      nothing changed (the control): the thread resumes in lib1
+ *             and returns 44 (lib1_call: cb(x + 1) + 1), status 0;
+ *   sp        its saved stack pointer, to a frame app forged in key-0
+ *             memory whose return address reads lib1's data: a switch
+ *             that loads that stack pointer with the thread's compartment
+ *             (lib1) hands app's code lib1's rights;
+ *   comp      the scheduler's copy of its compartment, to app's;
+ *   rec       the handle of its switch record, to no record's;
+ *   rec-free  that handle, to a record no thread has.
+ * Every change must end in the report (status 134), never in the forged
+ * frame or a return.
+ *
+ * attack --sched-record count: single-steps (ptrace, in a child) one
+ * warm round trip between two scheduler threads in app (main yields to a
+ * thread that yields back: two switches) and prints the instructions
+ * executed in all, in switch.S and in the backend's resume (rep
+ * iterations count one each); status 1 if the resume took more than its
+ * documented 310, or other than 4 WRPKRUs.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <flexos/flexos.h>
+#include <flexos/sched.h>
+
+#include "../../backends/mpk/mpk.h"
+#include "../../src/sched/sched_impl.h"
+#include "attacklib.h"
+#include "schedrecord.h"
+
+/* Shared: the forged frame reads it with lib1's rights. */
+static volatile uintptr_t lib1_data FLEXOS_SHARED;
+
+/* lib1 calls this as a plain function (lib1's PKRU, lib1's stack). */
+static long yield_in_lib1(long x)
+{
+	flexos_sched_yield();
+	return x + 1;
+}
+
+static void *victim(void *arg)
+{
+	long r = 0;
+
+	(void)arg;
+	flexos_gate_r(lib1, r, lib1_call, yield_in_lib1, 41);
+	return (void *)r;
+}
+
+/* Where the forged frame returns: only lib1's rights read lib1's data. */
+static void stolen(void)
+{
+	char msg[160];
+	int n = snprintf(msg, sizeof(msg),
+			 "sched-record: the forged frame runs with lib1's rights: lib1's data "
+			 "reads %d: FAIL\n",
+			 *(volatile int *)lib1_data);
+	ssize_t w = write(STDOUT_FILENO, msg, (size_t)n);
+	(void)w;
+	_exit(0);
+}
+
+/* A switch frame (src/sched/switch.S) in key-0 memory that returns to stolen(). */
+static void *forge_frame(void)
+{
+	size_t size = 64 * 1024;
+	char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		return NULL;
+	/* After the frame's ret, rsp = 8 (mod 16), as at a function's entry. */
+	uint64_t *f = (uint64_t *)(m + size - 256 + 8);
+	memset(f, 0, 8 * sizeof(*f));
+	f[0] = 0x037f | (uint64_t)0x1f80 << 32; /* x87 and MXCSR defaults */
+	f[7] = (uint64_t)(uintptr_t)stolen;
+	return f;
+}
+
+/*
+ * WRPKRU's encoding (0f 01 ef), read from data: as an immediate in code it
+ * would be a WRPKRU that flexos-link's inspection refuses.
+ */
+static volatile uint32_t wrpkru_bytes = 0xef010f;
+
+static void *yielder(void *arg)
+{
+	for (;;) {
+		flexos_sched_yield();
+		if (*(volatile int *)arg)
+			return NULL;
+	}
+}
+
+static int count(void)
+{
+	static int stop;
+	struct flexos_thread *t;
+	int status;
+
+	if (flexos_sched_create(&t, 0, yielder, &stop))
+		return 1;
+	flexos_sched_yield(); /* warm: both threads have run */
+	flexos_sched_yield();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		raise(SIGSTOP);
+		__asm__ volatile("int3"); /* start */
+		flexos_sched_yield();
+		__asm__ volatile("int3"); /* end */
+		_exit(0);
+	}
+	long total = 0, in_switch = 0, in_resume = 0, wrpkru = 0;
+	int started = 0;
+	waitpid(pid, &status, 0); /* SIGSTOP */
+	ptrace(PTRACE_CONT, pid, NULL, NULL);
+	waitpid(pid, &status, 0); /* first int3 */
+	for (;;) {
+		struct user_regs_struct regs;
+		ptrace(PTRACE_GETREGS, pid, NULL, &regs);
+		if (started) {
+			unsigned long word =
+			    (unsigned long)ptrace(PTRACE_PEEKTEXT, pid, (void *)regs.rip, NULL);
+			if ((word & 0xff) == 0xcc)
+				break;
+			total++;
+			wrpkru += (word & 0xffffff) == wrpkru_bytes;
+			in_switch += regs.rip >= (uintptr_t)flexos__sched_switch &&
+				     regs.rip < (uintptr_t)flexos__sched_trampoline;
+			in_resume += regs.rip >= (uintptr_t)flexos__mpk_thread_resume &&
+				     regs.rip < (uintptr_t)flexos__mpk_urec_new;
+		}
+		started = 1;
+		if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) || waitpid(pid, &status, 0) < 0 ||
+		    !WIFSTOPPED(status))
+			break;
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	stop = 1;
+	flexos_sched_join(t, NULL);
+	printf("sched-record count: one round trip (two switches): %ld instructions (%ld of them "
+	       "WRPKRU), %ld in switch.S, %ld in flexos__mpk_thread_resume\n",
+	       total, wrpkru, in_switch, in_resume);
+	/* The documented cost (docs/threat-model.md, limit 4): 310 and 4 WRPKRUs. */
+	return in_resume > 0 && in_resume <= 310 && wrpkru == 4 ? 0 : 1;
+}
+
+int sched_record(const char *how)
+{
+	struct flexos_thread *t;
+	void *ret = NULL;
+	uintptr_t data = 0;
+
+	if (!strcmp(how, "count"))
+		return count();
+	flexos_gate_r(lib1, data, lib1_where, KIND_DATA);
+	lib1_data = data;
+	if (flexos_sched_create(&t, 0, victim, NULL)) {
+		printf("sched-record: cannot create a thread\n");
+		return 1;
+	}
+	flexos_sched_yield(); /* it runs into lib1 and yields there */
+	struct mpk_uthread *u = (struct mpk_uthread *)t->bstate;
+	printf("sched-record %s: the thread is suspended in lib1 (record %lu, compartment "
+	       "%lu); app changes the scheduler's record of it and joins it\n",
+	       how, (unsigned long)u->rec, (unsigned long)u->cur);
+	if (!strcmp(how, "sp")) {
+		void *f = forge_frame();
+		if (!f)
+			return 1;
+		t->sp = f;
+	} else if (!strcmp(how, "comp")) {
+		u->cur = 0;
+	} else if (!strcmp(how, "rec")) {
+		u->rec = (uint64_t)1 << 40;
+	} else if (!strcmp(how, "rec-free")) {
+		u->rec = MPK_UREC_MAX;
+	} else if (strcmp(how, "none")) {
+		return 2;
+	}
+	if (flexos_sched_join(t, &ret)) {
+		printf("sched-record: join failed\n");
+		return 1;
+	}
+	printf("sched-record: the thread resumed in lib1 and returned %ld (in %s)\n", (long)ret,
+	       flexos_compartment_name());
+	if (strcmp(how, "none")) {
+		printf("sched-record: the changed record was used: FAIL\n");
+		return 1;
+	}
+	return ret == (void *)44 ? 0 : 1; /* lib1_call(cb, 41): cb(42) + 1 */
+}

@@ -1,0 +1,8 @@
+/* attack --sched-record (tests/mpk/schedrecord.c). */
+#ifndef SCHEDRECORD_H
+#define SCHEDRECORD_H
+
+/* Returns the image's status: 0 for the control (none), 1 if a change was used, 2: usage. */
+int sched_record(const char *how);
+
+#endif

@@ -1,0 +1,52 @@
+#!/bin/sh
+# The scheduler's switch under intel-mpk (limit 4 of docs/threat-model.md),
+# in one boot of the emulated-PKU VM (tests/vm/run; natively where the host
+# has PKU): a scheduler thread suspended in lib1 (tests/mpk/schedrecord.c)
+# whose record in the scheduler's key-0 memory app changes before the
+# switch to it: its saved stack pointer (to a frame app forged, which would
+# run with lib1's rights), the scheduler's copy of its compartment, the
+# handle of its switch record (no record, a free one). Each ends in the
+# report, never in the forged frame; unchanged, the thread resumes. The
+# same with shared stacks (attack-shared). Then the switch's path length,
+# single-stepped with ptrace (which the system-call filter denies: off).
+# If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
+. "${0%/*}/../lib/testlib.sh"
+set -u
+b=$top_builddir
+
+vm_script 300 <<EOS
+$b/tests/mpk/attack --sched-record none
+--expect-status=134 $b/tests/mpk/attack --sched-record sp
+--expect-status=134 $b/tests/mpk/attack --sched-record comp
+--expect-status=134 $b/tests/mpk/attack --sched-record rec
+--expect-status=134 $b/tests/mpk/attack --sched-record rec-free
+$b/tests/mpk/attack-shared --sched-record none
+--expect-status=134 $b/tests/mpk/attack-shared --sched-record sp
+--expect-status=134 $b/tests/mpk/attack-shared --sched-record comp
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sched-record count
+EOS
+
+# check_vm N TEXT WHAT: the output of command N holds TEXT.
+check_vm() {
+	vm_output "$1" | grep -qF -- "$2" || fail "no '$2' in the output of command $1"
+	pass "$3"
+}
+# no_vm N TEXT WHAT: the output of command N lacks TEXT.
+no_vm() {
+	! vm_output "$1" | grep -qF -- "$2" || fail "'$2' in the output of command $1"
+	pass "$3"
+}
+check_vm 1 "the thread resumed in lib1 and returned 44 (in app)" "unchanged record: the thread resumes in lib1"
+check_vm 2 "was suspended at another stack pointer than the scheduler's" "saved stack pointer to a forged frame: reported"
+no_vm 2 "forged frame runs" "saved stack pointer to a forged frame: never run with lib1's rights"
+check_vm 3 "is in another compartment than the scheduler's copy says" "compartment changed: reported"
+check_vm 4 "names no record" "record handle to no record: reported"
+check_vm 5 "is another OS thread's, or free" "record handle to a free record: reported"
+for n in 3 4 5; do
+	no_vm $n "resumed in lib1" "command $n: the thread never resumes"
+done
+check_vm 6 "the thread resumed in lib1 and returned 44 (in app)" "shared stacks: unchanged record: the thread resumes"
+check_vm 7 "was suspended at another stack pointer than the scheduler's" "shared stacks: saved stack pointer to a forged frame: reported"
+no_vm 7 "forged frame runs" "shared stacks: the forged frame never runs"
+check_vm 8 "is in another compartment than the scheduler's copy says" "shared stacks: compartment changed: reported"
+check_vm 9 "310 in flexos__mpk_thread_resume" "the switch's path: 310 instructions in the resume per round trip, 4 WRPKRUs"
