@@ -89,6 +89,7 @@
 #define MPK_REPORT_GATE_PAGE  4 /* this thread's gate page is not its own, or overflows */
 #define MPK_REPORT_SIGRETURN  5 /* a signal frame that would not restore its compartment's PKRU */
 #define MPK_REPORT_SWITCH     6 /* the scheduler's switch to a thread whose record does not match */
+#define MPK_REPORT_DELIVERY   7 /* the signal delivery stub found no gate page */
 #define MPK_REPORT_STACK_SIZE (256 * 1024)
 /* FLEXOS_EXIT_FAULT (<flexos/backend.h>), for gate.S. */
 #define MPK_EXIT_FAULT 123
@@ -205,8 +206,6 @@
 #define MPK_SIG_COPY_FP          384
 /* The entry index (the gate's %r10 >> FLEXOS_GATE_ENTRY_SHIFT) of a handler's call. */
 #define MPK_GATE_ENTRY_SIGNAL 0xfffffffe
-/* A report kind: the delivery stub found no gate page (MPK_REPORT_*). */
-#define MPK_REPORT_DELIVERY 6
 
 /* Offsets in struct flexos_image and struct flexos_entry (<flexos/image.h>), for gate.S. */
 #define MPK_IMAGE_NENTRIES 84
