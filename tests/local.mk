@@ -73,3 +73,6 @@ include tests/fuzz/local.mk
 
 # Symbolized fault reports, unwinding through gates, gdb.
 include tests/debug/local.mk
+
+# fork() of an image under every backend (tests/fork/).
+include tests/fork/local.mk

@@ -162,6 +162,12 @@ void flexos__heap_range(const struct flexos__heap *h, uintptr_t *start, uintptr_
 	*end = h->end;
 }
 
+uintptr_t flexos__heap_brk(const struct flexos__heap *h)
+{
+	uintptr_t b = __atomic_load_n(&h->brk, __ATOMIC_ACQUIRE);
+	return b > h->start && b <= h->end ? b : h->end;
+}
+
 int flexos__heap_owner(const struct flexos__heap *h)
 {
 	return h->owner;

@@ -37,6 +37,12 @@ struct flexos__heap *flexos__heap_create_growable(size_t first, size_t limit, in
 /* The first range of the heap, bookkeeping included; a growable heap has more. */
 void flexos__heap_range(const struct flexos__heap *h, uintptr_t *start, uintptr_t *end);
 
+/*
+ * The end of the part of the first range the bump allocator has handed
+ * out: what a copy of the heap must take (the process backend's fork).
+ */
+uintptr_t flexos__heap_brk(const struct flexos__heap *h);
+
 /* The owner given to flexos__heap_create. */
 int flexos__heap_owner(const struct flexos__heap *h);
 
