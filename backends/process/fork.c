@@ -113,7 +113,9 @@ int flexos__proc_fork_init(const struct flexos_runtime *runtime)
 	for (uint32_t id = 0; id < img->ncompartments; id++)
 		if (img->compartments[id].flags & FLEXOS_COMP_SANDBOX)
 			no_fork_why = "an image with a sandbox_of compartment cannot be forked yet";
-	if (no_fork_why || !nslots) {
+	if (!nslots)
+		no_fork_why = "FLEXOS_FORK_SLOTS=0 reserved no fork slot";
+	if (no_fork_why) {
 		nslots = 0;
 		return 0;
 	}

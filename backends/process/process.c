@@ -1021,8 +1021,6 @@ static int process_init(const struct flexos_runtime *runtime)
 			return err;
 		}
 	}
-	/* Before any fork: the slots must be shared with every process made later. */
-	flexos__proc_fork_init(runtime);
 	if ((err = flexos__proc_entry_init(img))) {
 		flexos__say("cannot index the gate targets: %s", strerror(-err));
 		return err;
@@ -1039,6 +1037,11 @@ static int process_init(const struct flexos_runtime *runtime)
 		return err;
 	}
 	stack_area = (uintptr_t)p;
+	/*
+	 * Before any fork, so that every process made later shares them;
+	 * last, so that under a tight ulimit -v only fork() goes without.
+	 */
+	flexos__proc_fork_init(runtime);
 	return 0;
 }
 

@@ -9,6 +9,8 @@
  *             the child returns through the gate and calls it again.
  *   denied    the child makes a system call the filter denies.
  *   killchild the child is killed with SIGKILL: its compartments end.
+ *   daemon    the parent exits at once; the child outlives it and then
+ *             calls the library (daemon(3), Redis's daemonize).
  *   bench N   N times fork + exit + wait, and N times with a gate in the
  *             child: the mean latency of each.
  * Prints "FAIL: ..." and exits 1 when something is not as it must be.
@@ -219,6 +221,25 @@ int main(int argc, char **argv)
 		int st = 0;
 		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid, "fork or waitpid failed");
 		printf("denied: the child ended with wait status %#x\n", st);
+	} else if (!strcmp(mode, "daemon")) {
+		pid_t parent = getpid();
+		flib_set(41);
+		fflush(stdout);
+		pid_t pid = fork();
+		CHECK(pid >= 0, "fork: %s", strerror(errno));
+		if (pid == 0) {
+			/* Until the parent, its compartments and its supervisor are gone. */
+			while (kill(parent, 0) == 0)
+				usleep(10000);
+			usleep(200000);
+			long v = flib_get(0);
+			flib_set(v + 1);
+			printf("daemon: the child outlived its parent; its library holds %ld, then "
+			       "%ld\n",
+			       v, flib_get(0));
+			return flib_get(0) == 42 ? 0 : 1;
+		}
+		printf("daemon: the parent exits, its child %d goes on\n", (int)pid);
 	} else if (!strcmp(mode, "killchild")) {
 		killchild();
 	} else if (!strcmp(mode, "bench")) {

@@ -45,6 +45,16 @@ for m in none process; do
 	run $m.kill 0 "$img" killchild
 	expect_output "$WORK/$m.kill" "^killchild: the child's library process [0-9]+ is gone"
 	pass "$m: a child killed with SIGKILL leaves no process behind; the parent goes on"
+	st=0
+	timeout 60 "$img" daemon >"$WORK/$m.daemon" 2>&1 || st=$?
+	[ $st = 0 ] || { cat "$WORK/$m.daemon" >&2; fail "$img daemon exited $st"; }
+	for _ in $(seq 100); do
+		grep -q '^daemon: the child outlived' "$WORK/$m.daemon" && break
+		sleep 0.1
+	done
+	expect_output "$WORK/$m.daemon" '^daemon: the child outlived its parent; its library holds 41, then 42$'
+	no_orphans "the child of daemon"
+	pass "$m: the child outlives its parent (daemon) and its gates still work; nothing is left after it"
 	run $m.bench 0 "$img" bench 20
 	grep '^bench' "$WORK/$m.bench" >>"$WORK/bench"
 	pass "$m: fork + exit + wait, 20 times"
@@ -57,6 +67,11 @@ run process.crash 0 "$WORK/fapp-process" crash
 expect_output "$WORK/process.crash" "^flexos: compartment 'lib' \(pid [0-9]+\) crashed: signal 11 .* in the \.data of compartment 'app'"
 expect_output "$WORK/process.crash" '^crash: the child ended with wait status 0x7b00$'
 pass "process: a crash in the child's library ends the child with a report (status 123); the parent goes on"
+
+FLEXOS_FORK_SLOTS=0 run process.noslot 1 "$WORK/fapp-process" snapshot
+expect_output "$WORK/process.noslot" '^flexos: fork: FLEXOS_FORK_SLOTS=0 reserved no fork slot; the child has no compartments'
+expect_output "$WORK/process.noslot" "^flexos: gate to compartment 'lib' in a child of fork\(\) that has no compartments"
+pass "process: without a fork slot the child is told so and ends at its first gate"
 
 run none.libfork 0 "$WORK/fapp-none" libfork
 expect_output "$WORK/none.libfork" '^libfork: the library.s fork returned wait status 0$'
