@@ -63,8 +63,8 @@ enum { SLOT_FREE, SLOT_SETUP, SLOT_LIVE };
 struct range {
 	uintptr_t addr;
 	size_t len;
-	size_t off;                      /* in the slot */
-	const struct flexos__heap *heap; /* copy only up to its bump pointer */
+	size_t off;                /* in the slot */
+	struct flexos__heap *heap; /* copy only up to its bump pointer */
 };
 
 int flexos__proc_forked;
@@ -215,8 +215,11 @@ static void slot_setup(int s)
 	pthread_mutexattr_destroy(&a);
 	for (unsigned i = 0; i < nranges; i++) {
 		const struct range *r = &ranges[i];
-		size_t n = r->heap ? flexos__heap_brk(r->heap) - r->addr : r->len;
-		memcpy((char *)slot_base + (size_t)s * slot_len + r->off, (const void *)r->addr, n);
+		void *dst = (char *)slot_base + (size_t)s * slot_len + r->off;
+		if (r->heap)
+			flexos__heap_copy_used(r->heap, dst);
+		else
+			memcpy(dst, (const void *)r->addr, r->len);
 	}
 }
 
@@ -296,16 +299,31 @@ long flexos__proc_fork_serve(long slot)
 	if (slot < 0 || (unsigned long)slot >= nslots ||
 	    __atomic_load_n(&slot_state[slot], __ATOMIC_ACQUIRE) != SLOT_SETUP)
 		return -EINVAL;
+	/*
+	 * A raw clone, unlike the C library's fork(), takes none of its
+	 * locks: hold those the copy needs first (stdio, this compartment's
+	 * heap) so that no other thread holds them at the clone.
+	 */
+	struct flexos__heap *heap = flexos__heap_of(flexos__proc_self);
+	flockfile(stdout);
+	flockfile(stderr);
 	fflush(stdout);
 	fflush(stderr);
+	if (heap)
+		flexos__heap_lock(heap);
 	/*
 	 * The copy is a sibling, not a child: whatever reaps this process
 	 * reaps it. The policy allows clone with CLONE_PARENT (policy.c);
 	 * the C library's fork() does not use it and stays denied.
 	 */
 	long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+	int err = errno;
+	if (heap)
+		flexos__heap_unlock(heap);
+	funlockfile(stderr);
+	funlockfile(stdout);
 	if (pid)
-		return pid < 0 ? -errno : pid;
+		return pid < 0 ? -err : pid;
 
 	sigset_t all;
 	sigfillset(&all);

@@ -162,10 +162,23 @@ void flexos__heap_range(const struct flexos__heap *h, uintptr_t *start, uintptr_
 	*end = h->end;
 }
 
-uintptr_t flexos__heap_brk(const struct flexos__heap *h)
+void flexos__heap_copy_used(struct flexos__heap *h, void *dst)
 {
-	uintptr_t b = __atomic_load_n(&h->brk, __ATOMIC_ACQUIRE);
-	return b > h->start && b <= h->end ? b : h->end;
+	heap_lock(h);
+	uintptr_t end = h->brk > h->start && h->brk <= h->end ? h->brk : h->end;
+	memcpy(dst, (const void *)h->start, end - h->start);
+	heap_unlock(h);
+	((struct flexos__heap *)dst)->lock = 0;
+}
+
+void flexos__heap_lock(struct flexos__heap *h)
+{
+	heap_lock(h);
+}
+
+void flexos__heap_unlock(struct flexos__heap *h)
+{
+	heap_unlock(h);
 }
 
 int flexos__heap_owner(const struct flexos__heap *h)

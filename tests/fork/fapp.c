@@ -11,6 +11,7 @@
  *   killchild the child is killed with SIGKILL: its compartments end.
  *   daemon    the parent exits at once; the child outlives it and then
  *             calls the library (daemon(3), Redis's daemonize).
+ *   busy      20 forks while two other threads keep calling the library.
  *   bench N   N times fork + exit + wait, and N times with a gate in the
  *             child: the mean latency of each.
  * Prints "FAIL: ..." and exits 1 when something is not as it must be.
@@ -146,6 +147,41 @@ static void bench(int n)
 	}
 }
 
+static volatile int busy_stop;
+
+static void *busy_thread(void *arg)
+{
+	(void)arg;
+	while (!busy_stop)
+		if (flib_get(0) != 41)
+			CHECK(0, "busy: a thread read %ld", flib_get(0));
+	return NULL;
+}
+
+/* Forks while other threads are inside the library's compartment, or about to be. */
+static void busy(void)
+{
+	pthread_t t[2];
+
+	flib_set(41);
+	for (int i = 0; i < 2; i++)
+		CHECK(!pthread_create(&t[i], NULL, busy_thread, NULL), "no thread");
+	for (int i = 0; i < 20; i++) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(flib_get(0) == 41 && flib_get(1) == 42 ? 0 : 1);
+		int st = 0;
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+			  WEXITSTATUS(st) == 0,
+		      "busy: fork %d: the child ended with wait status %#x", i, st);
+	}
+	busy_stop = 1;
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("busy: 20 children forked while two threads called the library\n");
+}
+
 /* The child's compartments end with it, even when it is killed. */
 static void killchild(void)
 {
@@ -242,6 +278,8 @@ int main(int argc, char **argv)
 		printf("daemon: the parent exits, its child %d goes on\n", (int)pid);
 	} else if (!strcmp(mode, "killchild")) {
 		killchild();
+	} else if (!strcmp(mode, "busy")) {
+		busy();
 	} else if (!strcmp(mode, "bench")) {
 		bench(argc > 2 ? atoi(argv[2]) : 100);
 	} else {

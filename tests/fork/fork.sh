@@ -4,7 +4,8 @@
 # says what each mode checks): the child sees the library's state and the
 # shared heap as of the fork, through gates, and changes them; the parent's
 # stay as they were; from main and from another thread; a crash in the
-# child's library; the child killed; a library calling fork() itself; the
+# child's library; the child killed; the parent exiting first; fork while
+# other threads call the library; a library calling fork() itself; the
 # child under the system-call filter; no process left behind. The latency
 # of fork + exit + wait is printed for each backend (bench lines; the VM's
 # mean nothing). If the VM cannot run, its part fails, unless
@@ -42,6 +43,9 @@ for m in none process; do
 	run $m.thread 0 "$img" thread
 	expect_output "$WORK/$m.thread" '^parent \(another thread\): two children saw the snapshot'
 	pass "$m: fork from a thread other than main's"
+	run $m.busy 0 "$img" busy
+	expect_output "$WORK/$m.busy" '^busy: 20 children forked while two threads called the library$'
+	pass "$m: fork while other threads call the library"
 	run $m.kill 0 "$img" killchild
 	expect_output "$WORK/$m.kill" "^killchild: the child's library process [0-9]+ is gone"
 	pass "$m: a child killed with SIGKILL leaves no process behind; the parent goes on"
@@ -88,6 +92,7 @@ $WORK/fapp-intel-mpk libfork
 $WORK/fapp-intel-mpk denied
 $WORK/fapp-intel-mpk killchild
 $WORK/fapp-intel-mpk bench 20
+$WORK/fapp-intel-mpk busy
 EOS
 vm_output 1 >"$WORK/mpk.1"
 expect_output "$WORK/mpk.1" '^parent \(main thread\): two children saw the snapshot'
@@ -111,5 +116,8 @@ expect_output "$WORK/mpk.6" "^killchild: the child's library process [0-9]+ is g
 pass "intel-mpk: a child killed with SIGKILL; the parent goes on"
 vm_output 7 | grep '^bench' >>"$WORK/bench" || fail "no bench line from the VM"
 pass "intel-mpk: fork + exit + wait, 20 times"
+vm_output 8 >"$WORK/mpk.8"
+expect_output "$WORK/mpk.8" '^busy: 20 children forked while two threads called the library$'
+pass "intel-mpk: fork while other threads call the library"
 echo "--- fork + exit + wait (mean; the VM's emulate PKU under TCG and mean little):" >&2
 cat "$WORK/bench" >&2
