@@ -76,3 +76,5 @@ include tests/debug/local.mk
 
 # The corpus of unmodified Debian libraries: make corpus (opt-in).
 include tests/corpus/local.mk
+# fork() of an image under every backend (tests/fork/).
+include tests/fork/local.mk

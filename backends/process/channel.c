@@ -194,6 +194,10 @@ static uintptr_t checked_target(uint32_t entry, int from, uint32_t sret_bytes,
 {
 	if (from < 0 || (uint32_t)from >= ncomp || from == flexos__proc_self)
 		refuse("from a compartment that does not exist", entry, from);
+	/* fork() of the image: only main's process asks for it (fork.c). */
+	if (entry == FLEXOS__PROC_ENTRY_FORK &&
+	    (uint32_t)from == flexos__runtime()->image->default_id)
+		return (uintptr_t)flexos__proc_fork_serve;
 	/* Known to this process from before any compartment ran. */
 	if (entry == ENTRY_NEWLIB_FINI && flexos__newlib_fini_of((uint32_t)flexos__proc_self))
 		return (uintptr_t)flexos__newlib_fini_of((uint32_t)flexos__proc_self);
@@ -410,6 +414,11 @@ static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const lo
 {
 	if (!flexos__proc_started || callee == (uint32_t)flexos__proc_self)
 		return NULL;
+	if (flexos__proc_fork_orphan)
+		flexos__die(FLEXOS_EXIT_FAULT,
+			    "gate to compartment '%s' in a child of fork() that has no compartments "
+			    "(fork said why above)",
+			    flexos__comp_name((int)callee));
 	int32_t entry = flexos__proc_entry_of(fn, callee);
 	if (entry < 0)
 		flexos__abort("gate: %#lx is not an entry point of compartment '%s' (not a gate "
@@ -476,6 +485,35 @@ static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
 static inline void idle(struct flexos__lane *me)
 {
 	__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
+}
+
+long flexos__proc_request_fork(uint32_t callee, long slot)
+{
+	if (!my_chain)
+		my_chain = chain_alloc();
+	struct flexos__lane *to = flexos__lane_of(my_chain - 1, callee);
+	int self = flexos__proc_self;
+	flush_stdio();
+	to->entry = FLEXOS__PROC_ENTRY_FORK;
+	to->int_only = 1;
+	to->from = self;
+	to->from_gen = __atomic_load_n(&flexos__proc_ctl->comp[self].gen, __ATOMIC_RELAXED);
+	memset(to->regs.gpr, 0, sizeof(to->regs.gpr));
+	to->regs.gpr[0] = slot;
+	struct flexos__lane *me = exchange(callee, to);
+	if (!me)
+		return -ECHILD;
+	long pid = me->res.rax;
+	idle(me);
+	return pid;
+}
+
+void flexos__proc_forget_chain(void)
+{
+	/* The chain's lanes are the parent image's: the child starts without one. */
+	my_chain = 0;
+	if (chain_key_once != PTHREAD_ONCE_INIT)
+		pthread_setspecific(chain_key, NULL);
 }
 
 void flexos__proc_gate(struct flexos__gate_frame *f, uintptr_t fn, uint64_t r10,
@@ -602,6 +640,8 @@ void flexos__proc_dispatch(void)
 	/* Serve nothing while main's stack is still readable here. */
 	while (!__atomic_load_n(&flexos__proc_stack_revoked, __ATOMIC_ACQUIRE))
 		syscall(SYS_futex, &flexos__proc_stack_revoked, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	if (flexos__proc_forked)
+		flexos__proc_fork_alive();
 	for (;;) {
 		uint32_t seq = __atomic_load_n(&cs->spawn_seq, __ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&ctl->end, __ATOMIC_ACQUIRE))
@@ -619,6 +659,10 @@ void flexos__proc_dispatch(void)
 		if (self == (int)flexos__runtime()->image->default_id) {
 			flexos__futex_wait(&cs->spawn_seq, seq, FLEXOS__PROC_WATCH_MS);
 			flexos__proc_watch();
+		} else if (flexos__proc_forked) {
+			/* No supervisor: this dispatcher watches main itself. */
+			flexos__futex_wait(&cs->spawn_seq, seq, FLEXOS__PROC_WATCH_MS);
+			flexos__proc_fork_watch();
 		} else {
 			flexos__futex_wait(&cs->spawn_seq, seq, -1);
 		}

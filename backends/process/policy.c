@@ -87,7 +87,14 @@ static int add_default_rules(scmp_filter_ctx f)
 	 * back to clone, whose flags a filter can see (clone3's are in memory).
 	 */
 	struct scmp_arg_cmp thread = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
+	/*
+	 * A copy of itself for a child of fork() (fork.c), made with
+	 * CLONE_PARENT, which the C library's fork() never uses: a library
+	 * calling fork() is still denied. The copy runs under this filter.
+	 */
+	struct scmp_arg_cmp sibling = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_PARENT, CLONE_PARENT);
 	if ((err = allow(f, SCMP_SYS(clone), 1, &thread)) ||
+	    (err = allow(f, SCMP_SYS(clone), 1, &sibling)) ||
 	    (err = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0)))
 		return err;
 	/* Signals to itself (raise, abort), never to another process. */

@@ -381,6 +381,14 @@ static void on_fault(int sig, siginfo_t *si, void *uc_)
 	flexos__out_flush(&o);
 	flexos__print_backtrace((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
 	flexos__proc_out_callers();
+	/*
+	 * A copy made for a child of fork() has no supervisor to see it die,
+	 * and its policy only lets it signal the process it was copied from
+	 * (the pid is in the filter): main learns of the death from its
+	 * robust mutex and of the signal from the record above.
+	 */
+	if (flexos__proc_forked)
+		_exit(128 + sig);
 	/* Die of the same signal, so that the supervisor sees it. */
 	signal(sig, SIG_DFL);
 	sigset_t s;
@@ -559,6 +567,10 @@ static void shutdown_children(void)
 {
 	struct flexos__control *ctl = flexos__proc_ctl;
 
+	if (ctl && flexos__proc_forked) {
+		flexos__proc_fork_shutdown();
+		return;
+	}
 	if (!ctl || !supervisor_pid || __atomic_exchange_n(&main_ending, 1, __ATOMIC_ACQ_REL))
 		return;
 	__atomic_store_n(&ctl->shutdown, 1, __ATOMIC_RELEASE);
@@ -610,6 +622,10 @@ void flexos__proc_watch(void)
 {
 	int st = 0;
 
+	if (flexos__proc_forked) {
+		flexos__proc_fork_watch();
+		return;
+	}
 	if (!supervisor_pid || __atomic_load_n(&main_ending, __ATOMIC_ACQUIRE))
 		return;
 	pid_t r = waitpid(supervisor_pid, &st, WNOHANG);
@@ -676,6 +692,17 @@ void flexos__proc_handle_end(void)
 
 static void poke_all(void);
 
+void flexos__proc_poke_all(void)
+{
+	poke_all();
+}
+
+void flexos__proc_forked_main(void)
+{
+	/* The supervisor is the parent image's: this image has none (fork.c). */
+	supervisor_pid = 0;
+}
+
 void flexos__proc_end_image(int status)
 {
 	struct flexos__control *ctl = flexos__proc_ctl;
@@ -718,8 +745,11 @@ static void set_death_signal(pid_t parent)
 
 void flexos__proc_thread_init(void)
 {
-	/* The death signal belongs to a thread: a new thread does not inherit it. */
-	if (!is_default(flexos__proc_self))
+	/*
+	 * The death signal belongs to a thread: a new thread does not inherit
+	 * it. A forked image's compartments watch main instead (fork.c).
+	 */
+	if (!is_default(flexos__proc_self) && !flexos__proc_forked)
 		set_death_signal(zygote_self);
 }
 
@@ -928,6 +958,15 @@ static void supervise(pid_t main_pid)
 		 */
 		if (shutting_down)
 			on_shutdown(SIGUSR1);
+		/*
+		 * The compartments of images forked from this one are children
+		 * too (fork.c): they live on with their own main, unwaited.
+		 */
+		int known = 0;
+		for (uint32_t k = 0; k < img->ncompartments; k++)
+			known |= child_pid[k] > 0;
+		if (!known && (shutting_down || __atomic_load_n(&ctl->shutdown, __ATOMIC_ACQUIRE)))
+			_exit(0);
 		pid_t pid = waitpid(-1, &st, WUNTRACED);
 		if (pid > 0 && WIFSTOPPED(st)) {
 			stopped_child(pid, WSTOPSIG(st), main_pid);
@@ -1023,6 +1062,11 @@ static int process_init(const struct flexos_runtime *runtime)
 		return err;
 	}
 	stack_area = (uintptr_t)p;
+	/*
+	 * Before any fork, so that every process made later shares them;
+	 * last, so that under a tight ulimit -v only fork() goes without.
+	 */
+	flexos__proc_fork_init(runtime);
 	return 0;
 }
 
@@ -1076,6 +1120,7 @@ static int process_run_main(int (*main_fn)(int, char **, char **), int argc, cha
 	supervisor_pid = pid;
 	ctl->comp[img->default_id].pid = ctl->main_pid;
 	atexit(at_exit);
+	flexos__proc_fork_register();
 	install_fault_handlers(1);
 	if (protect_others((int)img->default_id))
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot protect the compartments: %s",

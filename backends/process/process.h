@@ -31,6 +31,7 @@
 
 #ifndef __ASSEMBLER__
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -143,6 +144,15 @@ struct flexos__control {
 	int32_t fault_status; /* the wait status of the crashed process */
 	uint32_t shutdown;    /* main is exiting: deaths are expected */
 	uint32_t ncomp;
+	/*
+	 * An image made by fork() (fork.c): no supervisor; each process's
+	 * dispatcher holds its robust mutex alive[] for as long as the
+	 * process lives, and ready[] says it does.
+	 */
+	uint32_t forked;
+	uint32_t abandoned; /* the fork() failed: the compartments made for it end */
+	uint32_t ready[FLEXOS_MAX_COMPARTMENTS];
+	pthread_mutex_t alive[FLEXOS_MAX_COMPARTMENTS];
 	/* Waiters spinning now, in all processes; a cache line of its own. */
 	uint32_t spinners __attribute__((aligned(64)));
 	struct flexos__comp_state comp[FLEXOS_MAX_COMPARTMENTS] __attribute__((aligned(64)));
@@ -260,6 +270,35 @@ void flexos__proc_out_callers(void);
  */
 #define FLEXOS__PROC_WATCH_MS 250
 void flexos__proc_watch(void);
+
+/*
+ * fork() of an image (fork.c). fork_init, in init: reserves the memory the
+ * images forked later use (0, or -errno: fork then gives children without
+ * compartments). fork_register, in main once the compartments exist: the
+ * pthread_atfork handlers. fork_serve: a compartment's side of a fork
+ * request (entry FLEXOS__PROC_ENTRY_FORK): forks this process into the
+ * image of fork slot `slot`; returns the child's pid or -errno.
+ */
+#define FLEXOS__PROC_ENTRY_FORK ((uint32_t)INT32_MAX - 1)
+int flexos__proc_fork_init(const struct flexos_runtime *rt);
+void flexos__proc_fork_register(void);
+long flexos__proc_fork_serve(long slot);
+/* Nonzero in the processes of a forked image (none of them has a supervisor). */
+extern int flexos__proc_forked;
+/* Nonzero in a child fork() could not give compartments. */
+extern int flexos__proc_fork_orphan;
+/* A forked image: the watch of main's dispatcher, and main's end. */
+void flexos__proc_fork_watch(void);
+void flexos__proc_fork_shutdown(void);
+/* Main's dispatcher and a compartment's: holds this process's alive[] mutex. */
+void flexos__proc_fork_alive(void);
+/* channel.c: the fork request to callee; its pid or -errno. */
+long flexos__proc_request_fork(uint32_t callee, long slot);
+/* channel.c: this thread's chain belongs to the image it was forked from. */
+void flexos__proc_forget_chain(void);
+/* process.c: the supervisor's pid in main (0: none) and main's stack range. */
+void flexos__proc_forked_main(void);
+void flexos__proc_poke_all(void);
 
 /* Futex helpers on shared (not process-private) memory. */
 void flexos__futex_wait(uint32_t *word, uint32_t val, long timeout_ms);

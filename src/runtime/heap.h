@@ -37,6 +37,16 @@ struct flexos__heap *flexos__heap_create_growable(size_t first, size_t limit, in
 /* The first range of the heap, bookkeeping included; a growable heap has more. */
 void flexos__heap_range(const struct flexos__heap *h, uintptr_t *start, uintptr_t *end);
 
+/*
+ * For the process backend's fork: copies the part of the first range the
+ * bump allocator has handed out, bookkeeping included, to dst (room for
+ * the whole range), under the heap's lock, and leaves the copy unlocked.
+ * lock and unlock hold the heap still across a clone of the process.
+ */
+void flexos__heap_copy_used(struct flexos__heap *h, void *dst);
+void flexos__heap_lock(struct flexos__heap *h);
+void flexos__heap_unlock(struct flexos__heap *h);
+
 /* The owner given to flexos__heap_create. */
 int flexos__heap_owner(const struct flexos__heap *h);
 

@@ -106,7 +106,13 @@ static void create_heaps(const struct flexos_image *img)
 	for (uint32_t id = 0; id < img->ncompartments; id++)
 		if (heap_size(&img->compartments[id]) > shared_size)
 			shared_size = heap_size(&img->compartments[id]);
-	shared_heap = heap_create(img, NULL, shared_size, FLEXOS__SHARED_HEAP, 1);
+	/*
+	 * Mapped shared only where other processes need it (the process
+	 * backend forks after this): elsewhere a child of fork() must get
+	 * a copy of the shared heap, as of any other memory.
+	 */
+	int procs = img->mechanism == FLEXOS_MECH_PROCESS;
+	shared_heap = heap_create(img, NULL, shared_size, FLEXOS__SHARED_HEAP, procs);
 	if (!shared_heap)
 		flexos__die(FLEXOS_EXIT_SETUP,
 			    "cannot reserve the shared heap (%zu MiB of address space): %s; "
@@ -121,7 +127,7 @@ static void create_heaps(const struct flexos_image *img)
 		 */
 		heaps[id] =
 		    heap_create(img, &img->compartments[id], heap_size(&img->compartments[id]),
-				(int)id, img->compartments[id].flags & FLEXOS_COMP_SANDBOX ? 1 : 0);
+				(int)id, procs && (img->compartments[id].flags & FLEXOS_COMP_SANDBOX));
 		if (!heaps[id])
 			flexos__die(FLEXOS_EXIT_SETUP,
 				    "cannot reserve the heap of compartment '%s' (%zu MiB of "

@@ -1,0 +1,291 @@
+/*
+ * The application of the fork tests (fork.sh). Usage: fapp MODE [N]
+ *   snapshot  fork: the child sees the library's state and the shared
+ *             heap as of the fork, changes them, exits; the parent's are
+ *             unchanged. Twice: the second child ends with _exit.
+ *   thread    the same, forked from a thread other than main's.
+ *   crash     the child crashes in the library; the parent goes on.
+ *   libfork   the library calls fork() itself, inside its compartment;
+ *             the child returns through the gate and calls it again.
+ *   denied    the child makes a system call the filter denies.
+ *   killchild the child is killed with SIGKILL: its compartments end.
+ *   daemon    the parent exits at once; the child outlives it and then
+ *             calls the library (daemon(3), Redis's daemonize).
+ *   busy      20 forks while two other threads keep calling the library.
+ *   bench N   N times fork + exit + wait, and N times with a gate in the
+ *             child: the mean latency of each.
+ * Prints "FAIL: ..." and exits 1 when something is not as it must be.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <flexos/flexos.h>
+
+#include "flib.h"
+
+static int failed;
+static long app_secret = 1234;
+
+#define CHECK(cond, ...)                              \
+	do {                                          \
+		if (!(cond)) {                        \
+			printf("FAIL: " __VA_ARGS__); \
+			printf("\n");                 \
+			failed = 1;                   \
+		}                                     \
+	} while (0)
+
+static int is_process(void)
+{
+	return strcmp(flexos_backend_name(), "process") == 0;
+}
+
+/* The child's side: checks the snapshot, changes it, returns its exit status. */
+static int child(long *shared, long parent_lib_pid)
+{
+	long lib_pid = flib_get(2);
+
+	CHECK(flib_get(0) == 41, "child: the library's global is %ld, expected 41", flib_get(0));
+	CHECK(flib_get(1) == 42, "child: the library's heap object is %ld, expected 42",
+	      flib_get(1));
+	CHECK(flib_shared(shared, 0, 0) == 7, "child: the shared heap holds %ld, expected 7",
+	      flib_shared(shared, 0, 0));
+	if (is_process())
+		CHECK(lib_pid != parent_lib_pid && lib_pid != getpid(),
+		      "child: the library runs in process %ld (the parent's: %ld, the child's "
+		      "main: %d): not a process of its own",
+		      lib_pid, parent_lib_pid, (int)getpid());
+	else
+		CHECK(lib_pid == getpid(), "child: the library runs in %ld, not in %d", lib_pid,
+		      (int)getpid());
+	flib_set(99);
+	flib_shared(shared, 1, 8);
+	CHECK(flib_get(0) == 99 && flib_get(1) == 100 && *shared == 8,
+	      "child: its changes did not hold (%ld %ld %ld)", flib_get(0), flib_get(1), *shared);
+	printf("child %d: library in process %ld: saw 41 42 7, wrote 99 100 8\n", (int)getpid(),
+	       lib_pid);
+	fflush(stdout);
+	return failed ? 1 : 42;
+}
+
+static void check_parent(long *shared, long lib_pid, const char *after)
+{
+	CHECK(flib_get(0) == 41 && flib_get(1) == 42 && *shared == 7,
+	      "parent after %s: its state is %ld %ld %ld, expected 41 42 7", after, flib_get(0),
+	      flib_get(1), *shared);
+	CHECK(flib_get(2) == lib_pid, "parent after %s: the library moved from process %ld to %ld",
+	      after, lib_pid, flib_get(2));
+}
+
+static void *snapshot(void *arg)
+{
+	const char *how = arg;
+	long *shared = flexos_shared_malloc(sizeof(*shared));
+
+	flib_set(41);
+	*shared = 7;
+	long lib_pid = flib_get(2);
+	for (int round = 0; round < 2; round++) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid < 0) {
+			CHECK(0, "fork: %s", strerror(errno));
+			return NULL;
+		}
+		if (pid == 0) {
+			int st = child(shared, lib_pid);
+			if (round == 0)
+				exit(st);
+			_exit(st);
+		}
+		int st = 0;
+		CHECK(waitpid(pid, &st, 0) == pid, "waitpid: %s", strerror(errno));
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 42,
+		      "the child (%s) ended with wait status %#x, expected exit status 42",
+		      round ? "_exit" : "exit", st);
+		check_parent(shared, lib_pid, round ? "a child's _exit" : "a child's exit");
+	}
+	if (!failed)
+		printf("parent (%s): two children saw the snapshot; state unchanged: 41 42 7\n",
+		       how);
+	return NULL;
+}
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static void bench(int n)
+{
+	flib_set(41);
+	for (int gate = 0; gate < 2; gate++) {
+		double t0 = now_us();
+		for (int i = 0; i < n; i++) {
+			pid_t pid = fork();
+			if (pid == 0)
+				_exit(gate ? (int)flib_get(0) : 41);
+			int st = 0;
+			if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+			    WEXITSTATUS(st) != 41) {
+				CHECK(0, "bench: fork %d of %d ended with status %#x", i, n, st);
+				return;
+			}
+		}
+		printf("bench %s: fork+%sexit+wait: %.0f us (mean of %d)\n", flexos_backend_name(),
+		       gate ? "gate+" : "", (now_us() - t0) / n, n);
+	}
+}
+
+static volatile int busy_stop;
+
+static void *busy_thread(void *arg)
+{
+	(void)arg;
+	while (!busy_stop)
+		if (flib_get(0) != 41)
+			CHECK(0, "busy: a thread read %ld", flib_get(0));
+	return NULL;
+}
+
+/* Forks while other threads are inside the library's compartment, or about to be. */
+static void busy(void)
+{
+	pthread_t t[2];
+
+	flib_set(41);
+	for (int i = 0; i < 2; i++)
+		CHECK(!pthread_create(&t[i], NULL, busy_thread, NULL), "no thread");
+	for (int i = 0; i < 20; i++) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(flib_get(0) == 41 && flib_get(1) == 42 ? 0 : 1);
+		int st = 0;
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+			  WEXITSTATUS(st) == 0,
+		      "busy: fork %d: the child ended with wait status %#x", i, st);
+	}
+	busy_stop = 1;
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("busy: 20 children forked while two threads called the library\n");
+}
+
+/* The child's compartments end with it, even when it is killed. */
+static void killchild(void)
+{
+	int fd[2];
+	long lib_pid = 0;
+
+	flib_set(41);
+	CHECK(!pipe(fd), "pipe");
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		lib_pid = flib_get(2);
+		if (write(fd[1], &lib_pid, sizeof(lib_pid)) != sizeof(lib_pid))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	CHECK(read(fd[0], &lib_pid, sizeof(lib_pid)) == sizeof(lib_pid), "no pid from the child");
+	kill(pid, SIGKILL);
+	int st = 0;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	      "killchild: the child ended with wait status %#x", st);
+	int gone = 0;
+	for (int i = 0; i < 200 && !gone; i++) {
+		gone = kill((pid_t)lib_pid, 0) && errno == ESRCH;
+		usleep(10000);
+	}
+	CHECK(gone, "killchild: the child's library process %ld lives on", lib_pid);
+	CHECK(flib_get(0) == 41, "killchild: the parent's library state is %ld", flib_get(0));
+	printf("killchild: the child's library process %ld is gone\n", lib_pid);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "snapshot";
+
+	printf("fapp: backend %s, mode %s\n", flexos_backend_name(), mode);
+	if (!strcmp(mode, "snapshot")) {
+		snapshot("main thread");
+	} else if (!strcmp(mode, "thread")) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, snapshot, "another thread") || pthread_join(t, NULL))
+			CHECK(0, "no thread");
+	} else if (!strcmp(mode, "crash")) {
+		flib_set(41);
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			/* The application's memory where the library cannot reach it; none has no
+			 * such place. */
+			flib_crash(strcmp(flexos_backend_name(), "none") ? (long)&app_secret : 16);
+			_exit(0);
+		}
+		int st = 0;
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid, "fork or waitpid failed");
+		printf("crash: the child ended with wait status %#x\n", st);
+		CHECK(flib_get(0) == 41, "crash: the parent's library state is %ld", flib_get(0));
+	} else if (!strcmp(mode, "libfork")) {
+		flib_set(41);
+		fflush(stdout);
+		long st = flib_fork(0);
+		if (st == -100)
+			_exit(flib_get(0) == 41 ? 0 : 1);
+		printf("libfork: the library's fork returned wait status %#lx\n", st);
+	} else if (!strcmp(mode, "denied")) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			/* Denied by the intel-mpk filter; harmless elsewhere. */
+			syscall(SYS_process_vm_readv, getppid(), NULL, 0, NULL, 0, 0);
+			_exit(0);
+		}
+		int st = 0;
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid, "fork or waitpid failed");
+		printf("denied: the child ended with wait status %#x\n", st);
+	} else if (!strcmp(mode, "daemon")) {
+		pid_t parent = getpid();
+		flib_set(41);
+		fflush(stdout);
+		pid_t pid = fork();
+		CHECK(pid >= 0, "fork: %s", strerror(errno));
+		if (pid == 0) {
+			/* Until the parent, its compartments and its supervisor are gone. */
+			while (kill(parent, 0) == 0)
+				usleep(10000);
+			usleep(200000);
+			long v = flib_get(0);
+			flib_set(v + 1);
+			printf("daemon: the child outlived its parent; its library holds %ld, then "
+			       "%ld\n",
+			       v, flib_get(0));
+			return flib_get(0) == 42 ? 0 : 1;
+		}
+		printf("daemon: the parent exits, its child %d goes on\n", (int)pid);
+	} else if (!strcmp(mode, "killchild")) {
+		killchild();
+	} else if (!strcmp(mode, "busy")) {
+		busy();
+	} else if (!strcmp(mode, "bench")) {
+		bench(argc > 2 ? atoi(argv[2]) : 100);
+	} else {
+		fprintf(stderr, "fapp: unknown mode %s\n", mode);
+		return 2;
+	}
+	printf("%s\n", failed ? "fapp: FAILED" : "fapp: ok");
+	return failed;
+}
