@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "harden.h"
 #include "inspect.h"
 #include "ldscript.h"
 #include "map.h"
@@ -159,8 +160,14 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	char *script_arg = xasprintf("-Wl,-T,%s", ldscript);
 	char *libdir_arg = xasprintf("-L%s", o->libdir);
 	char *backend_arg = xasprintf("-l%s", flexos_mechanism_archive(plan->cfg->mechanism));
+	char *harden_arg = NULL;
 	size_t n = split_cc(args, cc);
 	int status;
+
+	if (flh_runtime_arg(plan, o->libdir, &harden_arg)) {
+		status = -1;
+		goto out;
+	}
 
 	args[n++] = "-o";
 	args[n++] = (char *)o->output;
@@ -224,6 +231,9 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 		args[n++] = libdir_arg;
 		args[n++] = backend_arg;
 	}
+	/* After the instrumented inputs it serves, before the runtime it uses. */
+	if (harden_arg)
+		args[n++] = harden_arg;
 	args[n++] = "-lflexos";
 	/* What the backend itself links (the process backend: libseccomp). */
 	if (*flexos_mechanism_libs(plan->cfg->mechanism))
@@ -244,6 +254,8 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 				"command\n",
 			args[0]);
 	status = status ? -1 : 0;
+out:
+	free(harden_arg);
 	free(script_arg);
 	free(libdir_arg);
 	free(backend_arg);
@@ -303,7 +315,7 @@ int main(int argc, char **argv)
 	/* --explain is the porter's feedback: most useful when the link is refused. */
 	if (o.explain && plan.scanned)
 		flx_explain(stdout, &plan);
-	if (built || check_backend(&o, &plan) || flx_check_gates(&plan))
+	if (built || check_backend(&o, &plan) || flx_check_gates(&plan) || flh_check_plan(&plan))
 		goto out_plan;
 
 	if (o.save_temps) {
