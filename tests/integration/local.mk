@@ -45,3 +45,9 @@ EXTRA_DIST += tests/integration/static-callbacks.sh
 SH_TESTS += tests/integration/file-handles.sh
 tests/integration/file-handles.log: $(UNMODIFIED_DEPS)
 EXTRA_DIST += tests/integration/file-handles.sh
+
+# Hardening, compile and link side: flexos-cc, the flexos-harden-*.pc
+# files, and flexos-link's check of hardened compartments (harden-link.sh).
+SH_TESTS += tests/integration/harden-link.sh
+tests/integration/harden-link.log: $(UNMODIFIED_DEPS) flexos-cc$(EXEEXT) $(FLEXOS_HARDEN_PCS)
+EXTRA_DIST += tests/integration/harden-link.sh
