@@ -146,3 +146,54 @@ expect_output "$WORK/out" '-fstack-protector-all .*-D_FORTIFY_SOURCE=2'
 "$FLEXOS_CC" -c "$WORK/pc.yaml" -C app --print-flags >"$WORK/out"
 [ "$(cat "$WORK/out")" = "" ] || fail "an unhardened compartment gets flags: $(cat "$WORK/out")"
 pass "flexos-cc finds a library by its input pattern; an unhardened compartment gets no flags"
+
+# 6. asan: checked before the runtime is looked for; the runtime is linked
+# from the library directory, and its absence refused. A library directory
+# with the backend and no runtime, then with a test double of the runtime
+# (the real one is src/harden/'s).
+mkdir "$WORK/lib"
+cp "$FLEXOS_LIBDIR/libflexos.a" "$FLEXOS_LIBDIR/libflexos-none.a" "$WORK/lib/"
+sed 's/\[stack-protector, fortify\]/[asan]/' "$WORK/flexos.yaml" >"$WORK/asan.yaml"
+printf 'int load(const int *p)\n{\n\treturn *p;\n}\n' >"$WORK/load.c"
+"$FLEXOS_CC" -c "$WORK/asan.yaml" -l libhard -- $CC $CFLAGS_TEST -c -o "$WORK/load.o" "$WORK/load.c"
+nm "$WORK/load.o" >"$WORK/load.nm"
+expect_output "$WORK/load.nm" ' U __asan_load4_noabort$'
+ar cr "$WORK/libhard-asan.a" "$WORK/load.o"
+sed 's/^- libhard: hard$/- libhard: hard\n  inputs: [libhard-asan.a]/' "$WORK/asan.yaml" >"$WORK/asan-lib.yaml"
+must_fail "an asan compartment without its runtime is refused" \
+	"asan-lib.yaml asks for asan, whose runtime .*/lib/libflexos-harden.a is not there" \
+	"$FLEXOS_LINK" -c "$WORK/asan-lib.yaml" -o "$WORK/img" --flexos-libdir "$WORK/lib" \
+	"$WORK/app.o" "$WORK/libhard-asan.a"
+cat >"$WORK/double.c" <<'C'
+/* A test double of the hardening runtime: what load.o calls. */
+void __asan_load4_noabort(unsigned long addr);
+void __asan_load4_noabort(unsigned long addr)
+{
+	(void)addr;
+}
+C
+compile "$WORK/double.o" "$WORK/double.c"
+ar cr "$WORK/lib/libflexos-harden.a" "$WORK/double.o"
+printf 'int load(const int *p);\nint main(void)\n{\n\tint x = 7;\n\treturn load(&x) == 7 ? 0 : 1;\n}\n' >"$WORK/app-asan.c"
+compile "$WORK/app-asan.o" "$WORK/app-asan.c"
+"$FLEXOS_LINK" -v -c "$WORK/asan-lib.yaml" -o "$WORK/img-asan" --flexos-libdir "$WORK/lib" \
+	"$WORK/app-asan.o" "$WORK/libhard-asan.a" 2>"$WORK/out" || fail "the asan link with a runtime failed"
+expect_output "$WORK/out" "libhard-asan.a .*$WORK/lib/libflexos-harden.a -lflexos"
+"$WORK/img-asan" || fail "the asan image exited $?"
+pass "an asan object links with the runtime from the library directory, refused without it"
+
+$CC $CFLAGS_TEST -frecord-gcc-switches -fsanitize=kernel-address -fasan-shadow-offset=0x1000 \
+	-c -o "$WORK/load.o" "$WORK/load.c"
+rm -f "$WORK/libhard-asan.a"
+ar cr "$WORK/libhard-asan.a" "$WORK/load.o"
+must_fail "an asan object with another shadow offset is refused" \
+	"asan-lib.yaml:7:17: error: .*libhard-asan.a\(load.o\) of compartment 'hard' was built with ASan shadow offset 0x1000, but the runtime's is 0x7fff8000" \
+	"$FLEXOS_LINK" -c "$WORK/asan-lib.yaml" -o "$WORK/img" --flexos-libdir "$WORK/lib" \
+	"$WORK/app-asan.o" "$WORK/libhard-asan.a"
+$CC $CFLAGS_TEST -fsanitize=address -c -o "$WORK/load.o" "$WORK/load.c"
+rm -f "$WORK/libhard-asan.a"
+ar cr "$WORK/libhard-asan.a" "$WORK/load.o"
+must_fail "a userspace-ASan object is refused" \
+	"asan-lib.yaml:7:17: error: .*libhard-asan.a\(load.o\) of compartment 'hard' was built with userspace ASan \(-fsanitize=address\)" \
+	"$FLEXOS_LINK" -c "$WORK/asan-lib.yaml" -o "$WORK/img" --flexos-libdir "$WORK/lib" \
+	"$WORK/app-asan.o" "$WORK/libhard-asan.a"

@@ -131,8 +131,7 @@ struct facts {
 /* The state of one recorded command line, switch after switch. */
 struct record {
 	bool sp, ubsan, kasan, uasan, O0;
-	const char *offset;
-	size_t offset_len;
+	char offset[32]; /* of -fasan-shadow-offset, "" if none */
 };
 
 static void sanitize_list(struct record *r, const char *list, bool on)
@@ -170,21 +169,21 @@ static void record_switch(struct record *r, const char *s, size_t n)
 	else if (!strncmp(buf, "-fno-sanitize=", 14))
 		sanitize_list(r, buf + 14, false);
 	else if (!strncmp(buf, "-fasan-shadow-offset=", 21)) {
-		r->offset = s + 21;
-		r->offset_len = n - 21;
+		const char *v = buf + 21;
+		/* Longer than any 64-bit number: not ours, whatever it says. */
+		if (strlen(v) >= sizeof(r->offset))
+			v = "(too long)";
+		memcpy(r->offset, v, strlen(v) + 1);
 	} else if (buf[0] == '-' && buf[1] == 'O')
 		r->O0 = !strcmp(buf, "-O0");
 }
 
 static bool offset_is_ours(const struct record *r)
 {
-	char buf[32];
+	char *end;
+	unsigned long long v = strtoull(r->offset, &end, 0);
 
-	if (!r->offset || r->offset_len >= sizeof(buf))
-		return false;
-	memcpy(buf, r->offset, r->offset_len);
-	buf[r->offset_len] = '\0';
-	return strtoull(buf, NULL, 0) == (unsigned long long)FLEXOS_ASAN_SHADOW_OFFSET;
+	return *r->offset && !*end && v == (unsigned long long)FLEXOS_ASAN_SHADOW_OFFSET;
 }
 
 static void end_record(struct facts *f, const struct record *r)
@@ -197,8 +196,8 @@ static void end_record(struct facts *f, const struct record *r)
 	f->record_O0 |= r->O0;
 	f->userspace_asan |= r->uasan;
 	if (r->kasan && !offset_is_ours(r) && !f->bad_offset)
-		f->bad_offset = r->offset ? xasprintf("%.*s", (int)r->offset_len, r->offset)
-					  : xstrdup("GCC's own (no -fasan-shadow-offset)");
+		f->bad_offset = *r->offset ? xescape(r->offset)
+					   : xstrdup("GCC's own (no -fasan-shadow-offset)");
 }
 
 /*
@@ -212,9 +211,11 @@ static void read_command_lines(struct facts *f, const char *data, size_t size)
 	bool open = false;
 
 	for (size_t off = 0; off < size;) {
-		const char *s = data + off;
-		size_t len = strnlen(s, size - off);
+		size_t len = strnlen(data + off, size - off);
+		/* A copy: the section's last string may lack its NUL. */
+		char *s = xcalloc(len + 1, 1);
 
+		memcpy(s, data + off, len);
 		if (!strncmp(s, "GNU ", 4)) {
 			if (open)
 				end_record(f, &r);
@@ -223,12 +224,11 @@ static void read_command_lines(struct facts *f, const char *data, size_t size)
 		open = true;
 		for (size_t i = 0; i < len;) {
 			size_t n = strcspn(s + i, " ");
-			if (n > len - i)
-				n = len - i;
 			if (n)
 				record_switch(&r, s + i, n);
 			i += n + 1;
 		}
+		free(s);
 		off += len + 1;
 	}
 	if (open)
