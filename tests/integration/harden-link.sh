@@ -197,3 +197,24 @@ must_fail "a userspace-ASan object is refused" \
 	"asan-lib.yaml:7:17: error: .*libhard-asan.a\(load.o\) of compartment 'hard' was built with userspace ASan \(-fsanitize=address\)" \
 	"$FLEXOS_LINK" -c "$WORK/asan-lib.yaml" -o "$WORK/img" --flexos-libdir "$WORK/lib" \
 	"$WORK/app-asan.o" "$WORK/libhard-asan.a"
+
+# 7. Without .GCC.command.line, the switches -g records (DW_AT_producer) show
+# the option: twice.c has no memory access, so no __asan_* call shows it.
+asan_flags=$("$FLEXOS_CC" --harden=asan --print-flags | sed 's/-frecord-gcc-switches//')
+# shellcheck disable=SC2086  # word lists
+$CC $CFLAGS_TEST $asan_flags -g -c -o "$WORK/twice-g.o" "$WORK/twice.c"
+! readelf -S "$WORK/twice-g.o" | grep -q GCC.command.line || fail "twice-g.o records .GCC.command.line"
+nm "$WORK/twice-g.o" >"$WORK/twice-g.nm"
+! grep -q __asan_ "$WORK/twice-g.nm" || fail "twice-g.o calls __asan_*: the producer is not what shows asan"
+rm -f "$WORK/libhard-asan.a"
+ar cr "$WORK/libhard-asan.a" "$WORK/twice-g.o"
+"$FLEXOS_LINK" -c "$WORK/asan-lib.yaml" -o "$WORK/img-g" --flexos-libdir "$WORK/lib" \
+	"$WORK/app.o" "$WORK/libhard-asan.a" "$WORK/copy.o" || fail "the DWARF producer was not read"
+# shellcheck disable=SC2086  # word lists
+$CC $CFLAGS_TEST $asan_flags -c -o "$WORK/twice-g.o" "$WORK/twice.c"
+rm -f "$WORK/libhard-asan.a"
+ar cr "$WORK/libhard-asan.a" "$WORK/twice-g.o"
+must_fail "DW_AT_producer shows an option; without -g nor -frecord-gcc-switches nothing does" \
+	"asan-lib.yaml:7:17: error: .*libhard-asan.a\(twice-g.o\) of compartment 'hard' was not built with asan \(it records no compiler switches" \
+	"$FLEXOS_LINK" -c "$WORK/asan-lib.yaml" -o "$WORK/img" --flexos-libdir "$WORK/lib" \
+	"$WORK/app.o" "$WORK/libhard-asan.a" "$WORK/copy.o"

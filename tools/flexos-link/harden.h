@@ -14,6 +14,12 @@
 
 struct flp_plan;
 
+/*
+ * The local absolute symbol the fortify flags define through the assembler:
+ * GCC records no preprocessor option, so _FORTIFY_SOURCE leaves no switch.
+ */
+#define FLH_FORTIFY_MARKER "__flexos_harden_fortify"
+
 /* The options flexos.yaml accepts; a compartment's set is a mask of their bits. */
 #define FLH_NOPTIONS 4
 
@@ -57,7 +63,7 @@ const char *flh_refused(const char *name);
 void flh_print_cflags(FILE *f, unsigned mask);
 
 /*
- * Checks every object and archive member the plan puts in a hardened
+ * harden-check.c: checks every object and archive member the plan puts in a hardened
  * compartment against the options of that compartment, from the switches
  * recorded in it (.GCC.command.line) or the instrumentation it calls; and
  * every object of any compartment for instrumentation its compartment does
