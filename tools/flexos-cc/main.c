@@ -157,7 +157,21 @@ static int mask_from_config(const struct options *o, unsigned *mask)
 	size_t c;
 	int err = 0;
 
-	if (flc_parse_file(o->config, &cfg, stderr))
+	/*
+	 * The config's warnings once per compile would drown a build's output;
+	 * flexos-link gives them at the link. Errors are shown.
+	 */
+	char *msgs = NULL;
+	size_t len = 0;
+	FILE *msgf = open_memstream(&msgs, &len);
+	int parsed = flc_parse_file(o->config, &cfg, msgf ? msgf : stderr);
+	if (msgf) {
+		fclose(msgf);
+		if (parsed)
+			fputs(msgs, stderr);
+		free(msgs);
+	}
+	if (parsed)
 		return -1;
 	if (o->compartment) {
 		c = flc_find_compartment(&cfg, o->compartment);
