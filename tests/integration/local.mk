@@ -51,3 +51,8 @@ EXTRA_DIST += tests/integration/file-handles.sh
 SH_TESTS += tests/integration/harden-link.sh
 tests/integration/harden-link.log: $(UNMODIFIED_DEPS) flexos-cc$(EXEEXT) $(FLEXOS_HARDEN_PCS)
 EXTRA_DIST += tests/integration/harden-link.sh
+# A hardened compartment beside an unhardened one under none, process and
+# intel-mpk (VM) (harden-backends.sh).
+SH_TESTS += tests/integration/harden-backends.sh
+tests/integration/harden-backends.log: $(UNMODIFIED_DEPS) flexos-cc$(EXEEXT)
+EXTRA_DIST += tests/integration/harden-backends.sh
