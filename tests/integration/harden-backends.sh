@@ -3,7 +3,7 @@
 # library, compiled by flexos-cc for a compartment with stack-protector and
 # fortify, links under none, process and intel-mpk (in one boot of the
 # emulated-PKU VM, tests/vm/run; natively where the host has PKU), runs,
-# and fortify stops its overflow there. The application, compiled by
+# and fortify and the stack protector stop its overflows there. The application, compiled by
 # flexos-cc for its unhardened compartment, carries no instrumentation.
 # The reports that name the compartment are the hardening runtime's
 # (docs/hardening.md, "Runtimes"): here glibc's abort reports, and under
@@ -32,15 +32,29 @@ int copy_len(const char *s, unsigned long n)
 	memcpy(buf, s, n); /* n > 8 overflows buf: fortify's check stops it */
 	return buf[0] + (int)n;
 }
+
+/* A loop fortify cannot see: the stack protector's canary catches it. */
+int fill(const char *s, unsigned long n)
+{
+	volatile char buf[8];
+	for (unsigned long i = 0; i < n; i++)
+		buf[i] = s[i];
+	return buf[0];
+}
 C
 cat >"$WORK/app.c" <<'C'
 #include <stdio.h>
+#include <string.h>
 int copy_len(const char *s, unsigned long n);
+int fill(const char *s, unsigned long n);
 int main(int argc, char **argv)
 {
-	(void)argv;
 	/* A literal: the constants every compartment may read. */
-	printf("copy_len %d\n", copy_len("hello, hardened world, and bytes to spare", argc > 1 ? 32 : 5));
+	const char *s = "hello, hardened world, and bytes to spare";
+
+	if (argc > 1 && !strcmp(argv[1], "smash"))
+		return fill(s, 32);
+	printf("copy_len %d fill %d\n", copy_len(s, argc > 1 ? 32 : 5), fill(s, 5));
 	return 0;
 }
 C
@@ -76,7 +90,7 @@ run() {
 for m in none process; do
 	run "$WORK/img-$m"
 	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "$m: the image exited $st"; }
-	expect_output "$WORK/out" '^copy_len 109$'
+	expect_output "$WORK/out" '^copy_len 109 fill 104$'
 done
 run "$WORK/img-none" overflow
 [ "$st" = 134 ] || fail "none: the overflow exited $st, not 134 (abort)"
@@ -85,14 +99,26 @@ run "$WORK/img-process" overflow
 [ "$st" = 123 ] || fail "process: the overflow exited $st, not 123 (on_crash: abort)"
 expect_output "$WORK/out" 'buffer overflow detected'
 expect_output "$WORK/out" "compartment 'hard' \(pid [0-9]+\) crashed: signal 6"
-pass "none, process: the library runs, and fortify stops its overflow in its compartment"
+run "$WORK/img-none" smash
+[ "$st" = 134 ] || fail "none: the stack smash exited $st, not 134 (abort)"
+expect_output "$WORK/out" 'stack smashing detected'
+run "$WORK/img-process" smash
+[ "$st" = 123 ] || fail "process: the stack smash exited $st, not 123 (on_crash: abort)"
+expect_output "$WORK/out" 'stack smashing detected'
+# Signal 6, or 11: the backend's backtrace, unwinding the smashed stack
+# from its SIGABRT handler, can fault there (then the report is of that).
+expect_output "$WORK/out" "compartment 'hard' \(pid [0-9]+\) crashed: signal (6|11)"
+pass "none, process: the library runs; fortify and the stack protector stop its overflows in its compartment"
 
 vm_script 300 --file "$WORK" <<EOS
 $WORK/img-intel-mpk
 --expect-status=134 $WORK/img-intel-mpk overflow
+--expect-status=134 $WORK/img-intel-mpk smash
 EOS
 vm_output 1 >"$WORK/out.1"
-expect_output "$WORK/out.1" '^copy_len 109$'
+expect_output "$WORK/out.1" '^copy_len 109 fill 104$'
 vm_output 2 >"$WORK/out.2"
 expect_output "$WORK/out.2" 'buffer overflow detected'
-pass "intel-mpk: the library runs, and fortify stops its overflow"
+vm_output 3 >"$WORK/out.3"
+expect_output "$WORK/out.3" 'stack smashing detected'
+pass "intel-mpk: the library runs; fortify and the stack protector stop its overflows"
