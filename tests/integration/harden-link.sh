@@ -218,3 +218,14 @@ must_fail "DW_AT_producer shows an option; without -g nor -frecord-gcc-switches 
 	"asan-lib.yaml:7:17: error: .*libhard-asan.a\(twice-g.o\) of compartment 'hard' was not built with asan \(it records no compiler switches" \
 	"$FLEXOS_LINK" -c "$WORK/asan-lib.yaml" -o "$WORK/img" --flexos-libdir "$WORK/lib" \
 	"$WORK/app.o" "$WORK/libhard-asan.a" "$WORK/copy.o"
+
+# 8. fortify's mark without optimisation (a build's -O0 after the flags): glibc
+# compiles no check, and the recorded switches say so.
+flags=$("$FLEXOS_CC" --harden=stack-protector,fortify --print-flags)
+# shellcheck disable=SC2086  # word lists
+$CC $CFLAGS_TEST $flags -O0 -c -o "$WORK/twice.o" "$WORK/twice.c"
+rm -f "$WORK/libhard.a"
+ar cr "$WORK/libhard.a" "$WORK/copy.o" "$WORK/twice.o"
+must_fail "fortify compiled without optimisation is refused" \
+	"flexos.yaml:7:34: error: .*libhard.a\(twice.o\) of compartment 'hard' was not built with fortify \(it was compiled without optimisation" \
+	"$FLEXOS_LINK" -c "$WORK/flexos.yaml" -o "$WORK/img" "$WORK/app.o" "$WORK/libhard.a"

@@ -41,11 +41,14 @@ struct facts {
 	bool record_O0;    /* some recorded command line compiles without optimisation */
 	bool fortify_mark; /* the fortify flags' assembler symbol */
 	bool userspace_asan;
-	char *bad_offset;            /* a recorded shadow offset that is not ours ("none": GCC's) */
+	char *bad_offset;            /* a recorded shadow offset that is not ours, in words */
 	char *example[FLH_NOPTIONS]; /* a call of the instrumentation of each option */
 };
 
-/* The state of one recorded command line, switch after switch. */
+/*
+ * The state of one recorded command line, switch after switch; O0 until an
+ * -O says otherwise, as GCC's default level is 0.
+ */
 struct record {
 	bool sp, ubsan, kasan, uasan, O0;
 	char offset[32]; /* of -fasan-shadow-offset, "" if none */
@@ -124,7 +127,7 @@ static void end_record(struct facts *f, const struct record *r)
  */
 static void read_command_lines(struct facts *f, const char *data, size_t size)
 {
-	struct record r = {0};
+	struct record r = {.O0 = true};
 	bool open = false;
 
 	for (size_t off = 0; off < size;) {
@@ -137,6 +140,7 @@ static void read_command_lines(struct facts *f, const char *data, size_t size)
 			if (open)
 				end_record(f, &r);
 			memset(&r, 0, sizeof(r));
+			r.O0 = true;
 		}
 		open = true;
 		for (size_t i = 0; i < len;) {

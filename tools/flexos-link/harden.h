@@ -63,13 +63,14 @@ const char *flh_refused(const char *name);
 void flh_print_cflags(FILE *f, unsigned mask);
 
 /*
- * harden-check.c: checks every object and archive member the plan puts in a hardened
- * compartment against the options of that compartment, from the switches
- * recorded in it (.GCC.command.line) or the instrumentation it calls; and
- * every object of any compartment for instrumentation its compartment does
- * not ask for and that would need the runtime. Prints each refusal as
- * "config:line:col: error: ..." with the command that fixes it. Returns 0,
- * or -1 if any object is refused or cannot be read.
+ * (harden-check.c) Checks every object and archive member the plan puts in
+ * a hardened compartment against the options of that compartment, from the
+ * switches recorded in it (.GCC.command.line, or DW_AT_producer under -g)
+ * or the instrumentation it calls; and every object of any compartment for
+ * instrumentation its compartment does not ask for and that would need the
+ * runtime. Prints each refusal as "config:line:col: error: ..." with the
+ * command that fixes it. Returns 0, or -1 if any object is refused or
+ * cannot be read.
  */
 int flh_check_plan(const struct flp_plan *plan);
 
