@@ -13,6 +13,15 @@
 set -eu
 
 FLEXOS_CC="$top_builddir/flexos-cc"
+
+# The library directory without the hardening runtime, wherever the build
+# has one: these images report through glibc (stack-protector, fortify).
+mkdir "$WORK/noruntime"
+for a in "$FLEXOS_LIBDIR"/libflexos*.a; do
+	[ "${a##*/}" = libflexos-harden.a ] || cp "$a" "$WORK/noruntime/"
+done
+FLEXOS_LIBDIR="$WORK/noruntime"
+export FLEXOS_LIBDIR
 cat >"$WORK/flexos.yaml" <<'YAML'
 compartments:
 - app:
