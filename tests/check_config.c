@@ -15,14 +15,17 @@
 /* Declared here as well as in the runner, which has no header to share. */
 Suite *config_suite(void);
 
-/* The config of the FlexOS tutorial, which must be accepted as it is. */
+/*
+ * The config of the FlexOS tutorial, but for its 'hardening: [cfi, asan]':
+ * cfi needs clang (refuses_tutorial_cfi), so comp2 asks for what gcc does.
+ */
 static const char tutorial[] = "compartments:\n"
 			       "- comp1:\n"
 			       "  mechanism: intel-mpk\n"
 			       "  default: True\n"
 			       "- comp2:\n"
 			       "  mechanism: intel-mpk\n"
-			       "  hardening: [cfi, asan]\n"
+			       "  hardening: [fortify, asan]\n"
 			       "libraries:\n"
 			       "- libredis: comp1\n"
 			       "- libopenjpeg: comp2\n"
@@ -123,8 +126,10 @@ START_TEST(accepts_tutorial)
 	ck_assert_int_eq(cfg.compartments[1].mechanism, FLEXOS_MECH_MPK);
 	ck_assert_uint_eq(cfg.default_index, 0);
 	ck_assert_uint_eq(cfg.compartments[1].nhardening, 2);
-	ck_assert_str_eq(cfg.compartments[1].hardening[0], "cfi");
+	ck_assert_str_eq(cfg.compartments[1].hardening[0], "fortify");
 	ck_assert_str_eq(cfg.compartments[1].hardening[1], "asan");
+	ck_assert_uint_eq(cfg.compartments[1].harden, FLEXOS_HARDEN_FORTIFY | FLEXOS_HARDEN_ASAN);
+	ck_assert_uint_eq(cfg.compartments[0].harden, 0);
 	ck_assert_int_eq(cfg.compartments[1].stack, FLC_STACK_PRIVATE);
 	ck_assert_int_eq(cfg.compartments[1].on_crash, FLC_CRASH_ABORT);
 	ck_assert_uint_eq(cfg.compartments[0].nlibraries, 1);
@@ -143,12 +148,43 @@ START_TEST(accepts_tutorial)
 }
 END_TEST
 
-START_TEST(warns_hardening_ignored)
+START_TEST(accepts_hardening)
 {
-	expect_ok(tutorial);
-	expect_output("flexos.yaml:7:15: warning: hardening 'cfi' is not implemented by this version and is ignored");
-	expect_output("flexos.yaml:7:20: warning: hardening 'asan' is not implemented");
-	ck_assert_uint_eq(count(": warning: "), 2);
+	expect_ok("compartments:\n- app: {default: true}\n- c:\n"
+		  "  hardening: [stack-protector, ubsan, asan, fortify]\n"
+		  "libraries:\n- lib: c\n");
+	ck_assert_uint_eq(count(": warning: "), 0);
+	const struct flc_compartment *c = &cfg.compartments[1];
+	ck_assert_uint_eq(c->harden, FLEXOS_HARDEN_STACK_PROTECTOR | FLEXOS_HARDEN_UBSAN |
+					     FLEXOS_HARDEN_ASAN | FLEXOS_HARDEN_FORTIFY);
+	/* Each option's position, for flexos-link's refusals of objects. */
+	const unsigned col[FLH_NOPTIONS] = {15, 32, 39, 45};
+	for (size_t i = 0; i < FLH_NOPTIONS; i++) {
+		ck_assert_str_eq(c->hardening[i], flh_options[i].name);
+		ck_assert_uint_eq(c->harden_pos[i].line, 4);
+		ck_assert_uint_eq(c->harden_pos[i].col, col[i]);
+	}
+}
+END_TEST
+
+START_TEST(refuses_tutorial_cfi)
+{
+	char *text = strdup(tutorial), *h = strstr(text, "[fortify, asan]");
+
+	memcpy(h, "[cfi,     asan]", 15);
+	expect_error(text, "flexos.yaml:7:15: error: hardening 'cfi' of compartment 'comp2' needs "
+			   "clang; this version builds with gcc only");
+	ck_assert_uint_eq(count(": warning: "), 0);
+	free(text);
+}
+END_TEST
+
+START_TEST(warns_hardening_twice)
+{
+	expect_ok("compartments:\n- c: {hardening: [ubsan, ubsan]}\n");
+	expect_output("flexos.yaml:2:26: warning: hardening 'ubsan' is listed twice");
+	ck_assert_uint_eq(cfg.compartments[0].harden, FLEXOS_HARDEN_UBSAN);
+	ck_assert_uint_eq(cfg.compartments[0].harden_pos[1].col, 19);
 }
 END_TEST
 
@@ -306,11 +342,15 @@ START_TEST(parses_file)
 	char path[] = "/tmp/check_config_XXXXXX";
 	int fd = mkstemp(path);
 	FILE *err = open_memstream(&out, &outlen);
+	/* With a warning, whose message must name the file. */
+	char *text = strdup(tutorial), *h = strstr(text, "[fortify, asan]");
 	int ret;
 
+	memcpy(h, "[asan,    asan]", 15);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, tutorial, strlen(tutorial)), (int)strlen(tutorial));
+	ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
 	close(fd);
+	free(text);
 	ret = flc_parse_file(path, &cfg, err);
 	fclose(err);
 	unlink(path);
@@ -647,9 +687,15 @@ static const struct rejected rejected[] = {
 	},
 	{
 		.name = "rejects_unknown_hardening",
-		.text = "compartments:\n- comp1:\n  hardening:\n  - safestack\n  - cet\n",
-		.error = "flexos.yaml:5:5: error: unknown hardening 'cet' (expected cfi, asan, safestack, stack-protector or ubsan)",
-		.also = "flexos.yaml:4:5: warning: hardening 'safestack' is not implemented",
+		.text = "compartments:\n- comp1:\n  hardening:\n  - ubsan\n  - cet\n",
+		.error = "flexos.yaml:5:5: error: unknown hardening 'cet' (expected stack-protector, ubsan, asan, fortify, cfi or safestack)",
+		.no_warning = true,
+	},
+	{
+		.name = "rejects_safestack",
+		.text = "compartments:\n- comp1:\n  hardening:\n  - asan\n  - safestack\n",
+		.error = "flexos.yaml:5:5: error: hardening 'safestack' of compartment 'comp1' needs clang; this version builds with gcc only",
+		.no_warning = true,
 	},
 	{
 		.name = "rejects_unknown_stack",
@@ -987,7 +1033,9 @@ Suite *config_suite(void)
 	tcase_add_test(ok, accepts_tutorial);
 	tcase_add_test(ok, accepts_heap_size);
 	tcase_add_test(ok, accepts_sandbox_shared_data_callbacks);
-	tcase_add_test(ok, warns_hardening_ignored);
+	tcase_add_test(ok, accepts_hardening);
+	tcase_add_test(ok, refuses_tutorial_cfi);
+	tcase_add_test(ok, warns_hardening_twice);
 	tcase_add_test(ok, accepts_nested_mapping);
 	tcase_add_test(ok, accepts_inputs_list);
 	tcase_add_test(ok, accepts_inputs_scalar);

@@ -20,24 +20,30 @@
  * 0x10007fff8000) for the rest of user space. The value is the one of
  * userspace ASan on x86-64, so the layout is the one tools know.
  */
-#define FLEXOS_ASAN_SHADOW_OFFSET 0x7fff8000ULL
+#define FLEXOS_ASAN_SHADOW_OFFSET 0x7fff8000
+
+/* One bit per hardening option of flexos.yaml, in the order of flexos-link's table. */
+#define FLEXOS_HARDEN_STACK_PROTECTOR 0x1u /* stack-protector */
+#define FLEXOS_HARDEN_UBSAN           0x2u /* ubsan */
+#define FLEXOS_HARDEN_ASAN            0x4u /* asan */
+#define FLEXOS_HARDEN_FORTIFY         0x8u /* fortify */
 
 /*
- * The hardening options of a compartment ('hardening:' in flexos.yaml),
- * as bits of flexos_compartment.flags (<flexos/image.h>), which keeps bits
- * 0..15 for itself.
+ * The same, as flexos-link writes them into flexos_compartment.flags
+ * (<flexos/image.h>), which keeps bits 0..15 for itself.
  */
-#define FLEXOS_COMP_HARDEN_STACK_PROTECTOR 0x10000u
-#define FLEXOS_COMP_HARDEN_UBSAN           0x20000u
-#define FLEXOS_COMP_HARDEN_ASAN            0x40000u
-#define FLEXOS_COMP_HARDEN_FORTIFY         0x80000u
-#define FLEXOS_COMP_HARDEN_MASK            0xf0000u
+#define FLEXOS_COMP_HARDEN_SHIFT           16
+#define FLEXOS_COMP_HARDEN_STACK_PROTECTOR (FLEXOS_HARDEN_STACK_PROTECTOR << FLEXOS_COMP_HARDEN_SHIFT)
+#define FLEXOS_COMP_HARDEN_UBSAN           (FLEXOS_HARDEN_UBSAN << FLEXOS_COMP_HARDEN_SHIFT)
+#define FLEXOS_COMP_HARDEN_ASAN            (FLEXOS_HARDEN_ASAN << FLEXOS_COMP_HARDEN_SHIFT)
+#define FLEXOS_COMP_HARDEN_FORTIFY         (FLEXOS_HARDEN_FORTIFY << FLEXOS_COMP_HARDEN_SHIFT)
+#define FLEXOS_COMP_HARDEN_MASK            (0xfu << FLEXOS_COMP_HARDEN_SHIFT)
 
 /*
- * Until flexos-link writes the bits above into the compartment table, an
- * image may name its hardened compartments here: an array ending with a
- * NULL name, read once before any constructor runs. The runtime takes the
- * union of both.
+ * Besides the bits flexos-link writes into the compartment table, an
+ * image may name hardened compartments here (the runtime's own tests do):
+ * an array ending with a NULL name, read once before any constructor runs.
+ * The runtime takes the union of both.
  */
 struct flexos_harden_override {
 	const char *compartment;

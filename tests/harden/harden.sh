@@ -96,12 +96,13 @@ compartments:
 - lib:
   mechanism: process
   on_crash: restart
+  hardening: [asan]
 libraries:
 - buggy: lib
   inputs: [libbuggy.a]
 EOC
 "$FLEXOS_LINK" -c "$WORK/asan/restart.yaml" -o "$WORK/asan/app-restart" "$WORK/app.o" \
-	"$WORK/asan/override.o" "$WORK/asan/libbuggy.a" -lflexos-harden >/dev/null 2>&1 ||
+	"$WORK/asan/libbuggy.a" >/dev/null 2>&1 ||
 	fail "cannot link the asan image with on_crash: restart"
 "$WORK/asan/app-restart" use-after-free >"$WORK/asan/restart.out" 2>"$WORK/asan/restart.err" ||
 	{ cat "$WORK/asan/restart.err" >&2; fail "with on_crash: restart the image exited $?"; }

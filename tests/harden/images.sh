@@ -5,18 +5,14 @@
 # app.c in compartment 'app', the library alone in compartment 'lib'.
 H="$top_srcdir/tests/harden"
 
-# The flags of each option (the ones flexos-cc adds: docs/hardening.md).
-flags_plain=""
-flags_asan="-fsanitize=kernel-address --param asan-instrumentation-with-call-threshold=0 \
---param asan-stack=1 --param asan-globals=1 -fasan-shadow-offset=0x7fff8000"
-flags_ubsan="-fsanitize=undefined -fno-sanitize-recover=undefined -fno-sanitize=vptr"
-flags_stack_protector="-fstack-protector-all"
-flags_fortify="-D_FORTIFY_SOURCE=2 -O2"
-bit_plain=0
-bit_asan=FLEXOS_COMP_HARDEN_ASAN
-bit_ubsan=FLEXOS_COMP_HARDEN_UBSAN
-bit_stack_protector=FLEXOS_COMP_HARDEN_STACK_PROTECTOR
-bit_fortify=FLEXOS_COMP_HARDEN_FORTIFY
+# Each option as flexos.yaml names it; the library is compiled by
+# flexos-cc with that compartment's flags (docs/hardening.md).
+FLEXOS_CC="$top_builddir/flexos-cc"
+name_plain=""
+name_asan=asan
+name_ubsan=ubsan
+name_stack_protector=stack-protector
+name_fortify=fortify
 HARDEN_OPTS="plain asan ubsan stack_protector fortify"
 
 # line_of BUG: the line of buggy.c that holds it.
@@ -24,40 +20,39 @@ line_of() {
 	grep -n "BUG: $1 \*/" "$H/buggy.c" | cut -d: -f1
 }
 
-build_images() {
-	compile "$WORK/app.o" "$H/app.c" -I"$H"
-	for opt in $HARDEN_OPTS; do
-		mkdir -p "$WORK/$opt"
-		eval "f=\$flags_$opt bit=\$bit_$opt"
-		# Planted bugs: the warnings that see some of them are not errors here.
-		# shellcheck disable=SC2086  # f is a word list
-		compile "$WORK/$opt/buggy.o" "$H/buggy.c" -g -O1 -Wno-use-after-free \
-			-Wno-array-bounds -Wno-stringop-overflow $f ||
-			fail "cannot compile buggy.c with $f"
-		ar rcs "$WORK/$opt/libbuggy.a" "$WORK/$opt/buggy.o"
-		# Until flexos-link writes the options into the table ('hardening:').
-		printf '#include <flexos/harden.h>\nconst struct flexos_harden_override %s[] = {{"lib", %s}, {0, 0}};\n' \
-			flexos_harden_override "$bit" >"$WORK/$opt/override.c"
-		compile "$WORK/$opt/override.o" "$WORK/$opt/override.c"
-		for mech in "$@"; do
-			cat >"$WORK/$opt/$mech.yaml" <<EOC
+# config OPT MECH: the image's flexos.yaml.
+config() {
+	eval "_n=\$name_$1"
+	cat <<EOC
 compartments:
 - app:
-  mechanism: $mech
+  mechanism: $2
   default: True
 - lib:
-  mechanism: $mech
+  mechanism: $2
+  hardening: [$_n]
 libraries:
 - buggy: lib
   inputs: [libbuggy.a]
 EOC
-			# Under none the allocations of an asan compartment need
-			# the runtime's hooks (src/harden/heap_none.c).
-			extra=
-			[ "$mech" != none ] || extra=-lflexos-harden-none
+}
+
+build_images() {
+	compile "$WORK/app.o" "$H/app.c" -I"$H"
+	for opt in $HARDEN_OPTS; do
+		mkdir -p "$WORK/$opt"
+		config "$opt" none >"$WORK/$opt/flexos.yaml"
+		# Planted bugs: the warnings that see some of them are not errors here.
+		# shellcheck disable=SC2086  # CFLAGS_TEST is a word list
+		"$FLEXOS_CC" -c "$WORK/$opt/flexos.yaml" -l buggy -- $CC $CFLAGS_TEST -g -O1 \
+			-Wno-use-after-free -Wno-array-bounds -Wno-stringop-overflow \
+			-c -o "$WORK/$opt/buggy.o" "$H/buggy.c" ||
+			fail "flexos-cc cannot compile buggy.c for $opt"
+		ar rcs "$WORK/$opt/libbuggy.a" "$WORK/$opt/buggy.o"
+		for mech in "$@"; do
+			config "$opt" "$mech" >"$WORK/$opt/$mech.yaml"
 			"$FLEXOS_LINK" -c "$WORK/$opt/$mech.yaml" -o "$WORK/$opt/app-$mech" \
-				"$WORK/app.o" "$WORK/$opt/override.o" "$WORK/$opt/libbuggy.a" $extra \
-				-lflexos-harden >"$WORK/$opt/link-$mech.out" 2>&1 || {
+				"$WORK/app.o" "$WORK/$opt/libbuggy.a" >"$WORK/$opt/link-$mech.out" 2>&1 || {
 				cat "$WORK/$opt/link-$mech.out" >&2
 				fail "cannot link the $opt image under $mech"
 			}

@@ -51,3 +51,13 @@ EXTRA_DIST += tests/integration/file-handles.sh
 SH_TESTS += tests/integration/longjmp.sh
 tests/integration/longjmp.log: $(UNMODIFIED_DEPS) tests/mpk/attack
 EXTRA_DIST += tests/integration/longjmp.sh
+# Hardening, compile and link side: flexos-cc, the flexos-harden-*.pc
+# files, and flexos-link's check of hardened compartments (harden-link.sh).
+SH_TESTS += tests/integration/harden-link.sh
+tests/integration/harden-link.log: $(UNMODIFIED_DEPS) flexos-cc$(EXEEXT) $(FLEXOS_HARDEN_PCS)
+EXTRA_DIST += tests/integration/harden-link.sh
+# A hardened compartment beside an unhardened one under none, process and
+# intel-mpk (VM) (harden-backends.sh).
+SH_TESTS += tests/integration/harden-backends.sh
+tests/integration/harden-backends.log: $(UNMODIFIED_DEPS) flexos-cc$(EXEEXT)
+EXTRA_DIST += tests/integration/harden-backends.sh

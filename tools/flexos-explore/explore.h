@@ -56,7 +56,8 @@ struct fxe_spec {
 /*
  * One configuration. blocks[0] is the default compartment; unit u is in
  * compartment block_of[u]. Hardening is one bit per unit, always 0 until
- * flexos-link can harden (issue 18): the order already compares it.
+ * the exploration rebuilds libraries with flexos-cc: the order already
+ * compares it.
  */
 struct fxe_config {
 	unsigned block_of[FXE_MAX_UNITS];

@@ -522,14 +522,18 @@ static void parse_top(struct parser *p, const yaml_node_t *root)
 		} else if (strcmp(key, "stack") == 0) {
 			parse_stack(p, v);
 		} else if (strcmp(key, "hardening") == 0) {
-			/* The dimension exists in the order; until flexos-link can harden, it is
-			 * empty. */
+			/*
+			 * The dimension exists in the order, but trying it means
+			 * rebuilding each configuration's libraries with flexos-cc,
+			 * which the build command does not know how to do yet.
+			 */
 			if (!is_empty(v))
-				error_at(p, v,
-					 "'hardening' must be empty: this version cannot harden a "
-					 "library (flexos-link ignores 'hardening', issue 18), so "
-					 "the dimension has nothing to try; remove the options or "
-					 "write 'hardening: {}'");
+				error_at(
+				    p, v,
+				    "'hardening' must be empty: flexos-explore does not vary "
+				    "hardening yet (each configuration would need its libraries "
+				    "rebuilt with flexos-cc; issue 18), so remove the options or "
+				    "write 'hardening: {}'");
 		} else if (strcmp(key, "build") == 0) {
 			if (want_scalar(p, v, key))
 				s->build = xstrdup(str(v));

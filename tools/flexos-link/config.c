@@ -6,6 +6,7 @@
 #include "autoconfig.h"
 
 #include "config.h"
+#include "harden.h"
 #include "syscalls.h"
 #include "util.h"
 
@@ -81,10 +82,6 @@ static const char *const libc_names[] = {
 	[FLC_LIBC_GLIBC] = "glibc",
 	[FLC_LIBC_NEWLIB] = "newlib",
 	NULL,
-};
-
-static const char *const hardening_names[] = {
-	"cfi", "asan", "safestack", "stack-protector", "ubsan", NULL,
 };
 
 /* What the checks need to know about a compartment beyond config.h. */
@@ -456,10 +453,23 @@ static void parse_hardening(struct parser *p, struct flc_compartment *comp, cons
 		const yaml_node_t *h = item(p, v, i);
 		char *s;
 
-		if (choose(p, comp, key, h, hardening_names) == NOT_FOUND)
+		const struct flh_option *o;
+		const char *why;
+
+		if (choose(p, comp, key, h, flh_config_names) == NOT_FOUND)
 			continue;
-		warning_at(p, pos_of(h), "hardening '%s' is not implemented by this version and is ignored",
-			   str(h));
+		if ((why = flh_refused(str(h)))) {
+			error_at(p, pos_of(h), "hardening '%s' of compartment '%s' %s", str(h),
+				 comp->name, why);
+			continue;
+		}
+		o = flh_find(str(h));
+		if (comp->harden & o->bit) {
+			warning_at(p, pos_of(h), "hardening '%s' is listed twice", str(h));
+			continue;
+		}
+		comp->harden |= o->bit;
+		comp->harden_pos[o - flh_options] = pos_of(h);
 		s = copy_scalar(p, h);
 		if (s)
 			comp->hardening[comp->nhardening++] = s;

@@ -12,7 +12,8 @@
 
 #include <flexos/image.h> /* the mechanism table */
 
-#include "util.h" /* struct strmap */
+#include "harden.h" /* FLH_NOPTIONS */
+#include "util.h"   /* struct strmap */
 
 /* Where a value came from, so that every message can say file:line:col. */
 struct flc_pos {
@@ -49,8 +50,10 @@ struct flc_compartment {
 	enum flexos_mechanism mechanism;
 	struct flc_pos mechanism_pos;
 	bool is_default;
-	char **hardening; /* as written, e.g. "cfi", "asan" */
+	char **hardening; /* as written, e.g. "asan", "ubsan" */
 	size_t nhardening;
+	unsigned harden;                         /* FLEXOS_HARDEN_* bits of the options asked for */
+	struct flc_pos harden_pos[FLH_NOPTIONS]; /* of each option, by flh_options index */
 	enum flc_stack_mode stack;
 	enum flc_on_crash on_crash;
 	struct flc_pos on_crash_pos; /* of the value, when there is one */

@@ -374,6 +374,30 @@ int fle_relocations(const char *path, fle_reloc_fn fn, void *ctx)
 	return r;
 }
 
+static int view_sections(struct elf_view *v, fle_section_fn fn, void *ctx)
+{
+	int r = open_view(v);
+
+	for (size_t i = 1; !r && i < v->eh->e_shnum; i++) {
+		struct fle_section s = {
+			.name = section_name(v, i),
+			.addr = v->sh[i].sh_addr,
+			.size = v->sh[i].sh_size,
+			.offset = v->sh[i].sh_offset,
+			.type = v->sh[i].sh_type,
+			.flags = v->sh[i].sh_flags,
+			.data = v->sh[i].sh_type != SHT_NOBITS &&
+					in_range(v->size, v->sh[i].sh_offset, v->sh[i].sh_size)
+					? v->data + v->sh[i].sh_offset
+					: NULL,
+		};
+		if (!s.name)
+			return bad(v, "section name out of bounds");
+		r = fn(ctx, &s);
+	}
+	return r;
+}
+
 int fle_sections(const char *path, fle_section_fn fn, void *ctx)
 {
 	struct mapped m;
@@ -382,26 +406,42 @@ int fle_sections(const char *path, fle_section_fn fn, void *ctx)
 	if (map_file(path, &m))
 		return -1;
 	struct elf_view v = {.path = path, .data = m.data, .size = m.size};
-	r = open_view(&v);
-	for (size_t i = 1; !r && i < v.eh->e_shnum; i++) {
-		struct fle_section s = {
-			.name = section_name(&v, i),
-			.addr = v.sh[i].sh_addr,
-			.size = v.sh[i].sh_size,
-			.offset = v.sh[i].sh_offset,
-			.type = v.sh[i].sh_type,
-			.flags = v.sh[i].sh_flags,
-			.data = v.sh[i].sh_type != SHT_NOBITS &&
-						in_range(v.size, v.sh[i].sh_offset, v.sh[i].sh_size)
-					? v.data + v.sh[i].sh_offset
-					: NULL,
-		};
-		if (!s.name) {
-			r = bad(&v, "section name out of bounds");
-			break;
-		}
-		r = fn(ctx, &s);
+	r = view_sections(&v, fn, ctx);
+	unmap_file(&m);
+	return r;
+}
+
+static int view_object(struct elf_view *v, void *fn, void *ctx)
+{
+	if (open_view(v))
+		return -1;
+	return ((fle_object_fn)fn)(ctx, v->member, (struct fle_object *)v);
+}
+
+int fle_objects(const char *path, fle_object_fn fn, void *ctx)
+{
+	struct mapped m;
+	int r;
+
+	if (map_file(path, &m))
+		return -1;
+	if (m.size >= SARMAG && !memcmp(m.data, ARMAG, SARMAG)) {
+		r = walk_archive(path, &m, view_object, (void *)fn, ctx);
+	} else {
+		struct elf_view v = {.path = path, .data = m.data, .size = m.size};
+		r = view_object(&v, (void *)fn, ctx);
 	}
 	unmap_file(&m);
 	return r;
+}
+
+int fle_object_symbols(struct fle_object *obj, fle_symbol_fn fn, void *ctx)
+{
+	struct elf_view *v = (struct elf_view *)obj;
+	return walk_view_symbols(v, v->eh->e_type == ET_DYN ? SHT_DYNSYM : SHT_SYMTAB, fn, ctx);
+}
+
+int fle_object_sections(struct fle_object *obj, fle_section_fn fn, void *ctx)
+{
+	return view_sections((struct elf_view *)obj, fn, ctx);
 }

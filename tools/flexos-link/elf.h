@@ -76,6 +76,21 @@ typedef int (*fle_reloc_fn)(void *ctx, const struct fle_reloc *rel);
  */
 int fle_relocations(const char *path, fle_reloc_fn fn, void *ctx);
 
+/* One ELF file, or one member of an archive, during an fle_objects walk. */
+struct fle_object;
+typedef int (*fle_object_fn)(void *ctx, const char *member, struct fle_object *obj);
+
+/*
+ * Calls fn once for an ELF file, or once per member of an ar archive, with
+ * the member's name (NULL for a file); obj is valid during the call only.
+ * Same return convention as fle_symbols.
+ */
+int fle_objects(const char *path, fle_object_fn fn, void *ctx);
+
+/* The symbols (.dynsym of a shared library) and the sections of obj. */
+int fle_object_symbols(struct fle_object *obj, fle_symbol_fn fn, void *ctx);
+int fle_object_sections(struct fle_object *obj, fle_section_fn fn, void *ctx);
+
 /* Whether the file starts like an ar archive ("!<arch>\n"). */
 bool fle_is_archive(const char *path);
 

@@ -14,7 +14,8 @@ libflexos_link_a_SOURCES = \
 	tools/flexos-link/proto.h tools/flexos-link/proto.c \
 	tools/flexos-link/syscalls.h tools/flexos-link/syscalls.c \
 	tools/flexos-link/symbols.h tools/flexos-link/symbols.c \
-	tools/flexos-link/rewrite.h tools/flexos-link/rewrite.c
+	tools/flexos-link/rewrite.h tools/flexos-link/rewrite.c \
+	tools/flexos-link/harden.h tools/flexos-link/harden.c tools/flexos-link/harden-check.c
 libflexos_link_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) $(SECCOMP_CFLAGS) $(DW_CFLAGS) \
 	-DFLEXOS_LIBDIR='"$(libdir)"'
 

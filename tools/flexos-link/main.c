@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "harden.h"
 #include "inspect.h"
 #include "ldscript.h"
 #include "map.h"
@@ -159,8 +160,26 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	char *script_arg = xasprintf("-Wl,-T,%s", ldscript);
 	char *libdir_arg = xasprintf("-L%s", o->libdir);
 	char *backend_arg = xasprintf("-l%s", flexos_mechanism_archive(plan->cfg->mechanism));
+	char *harden_arg = NULL, *harden_none_arg = NULL;
 	size_t n = split_cc(args, cc);
 	int status;
+
+	if (flh_runtime_arg(plan, o->libdir, &harden_arg)) {
+		status = -1;
+		goto out;
+	}
+	if (plan->cfg->mechanism == FLEXOS_MECH_NONE && (flh_plan_mask(plan) & FLEXOS_HARDEN_ASAN)) {
+		harden_none_arg = xasprintf("%s/libflexos-harden-none.a", o->libdir);
+		if (access(harden_none_arg, R_OK)) {
+			fprintf(stderr,
+				"flexos-link: error: %s asks for asan under mechanism none, whose "
+				"allocator hooks %s are not there; install them, or point "
+				"--flexos-libdir at the directory that holds them\n",
+				plan->cfg->path, harden_none_arg);
+			status = -1;
+			goto out;
+		}
+	}
 
 	args[n++] = "-o";
 	args[n++] = (char *)o->output;
@@ -227,6 +246,16 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	if (flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_ISOLATES)
 		args[n++] = "-Wl,--wrap=setjmp,--wrap=_setjmp,--wrap=__sigsetjmp,--wrap=longjmp,"
 			    "--wrap=_longjmp,--wrap=siglongjmp,--wrap=__longjmp_chk";
+	/*
+	 * After the instrumented inputs it serves, before the backend and the
+	 * runtime it uses. Under none, whose images keep glibc's allocator,
+	 * an asan compartment's allocations need the runtime's own hooks, an
+	 * archive of their own (it defines malloc).
+	 */
+	if (harden_none_arg)
+		args[n++] = harden_none_arg;
+	if (harden_arg)
+		args[n++] = harden_arg;
 	if (!plan->backend_archive) {
 		args[n++] = libdir_arg;
 		args[n++] = backend_arg;
@@ -251,6 +280,9 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 				"command\n",
 			args[0]);
 	status = status ? -1 : 0;
+out:
+	free(harden_arg);
+	free(harden_none_arg);
 	free(script_arg);
 	free(libdir_arg);
 	free(backend_arg);
@@ -310,7 +342,7 @@ int main(int argc, char **argv)
 	/* --explain is the porter's feedback: most useful when the link is refused. */
 	if (o.explain && plan.scanned)
 		flx_explain(stdout, &plan);
-	if (built || check_backend(&o, &plan) || flx_check_gates(&plan))
+	if (built || check_backend(&o, &plan) || flx_check_gates(&plan) || flh_check_plan(&plan))
 		goto out_plan;
 
 	if (o.save_temps) {

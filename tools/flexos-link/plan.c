@@ -230,6 +230,27 @@ static size_t library_patterns(const struct flc_library *lib, char *defaults[4],
 	return 4;
 }
 
+size_t flp_library_of(const struct flc_config *cfg, const char *name)
+{
+	size_t l = flc_find_library(cfg, name);
+	char *candidates[3] = {xstrdup(name), xasprintf("lib%s.a", name), xasprintf("%s.a", name)};
+
+	for (size_t i = 0; i < cfg->nlibraries && l == FLP_NONE; i++) {
+		char *defaults[4] = {0}, *const *patterns;
+		size_t npatterns = library_patterns(&cfg->libraries[i], defaults, &patterns);
+
+		for (size_t p = 0; p < npatterns && l == FLP_NONE; p++)
+			for (size_t k = 0; k < 3 && l == FLP_NONE; k++)
+				if (pattern_matches(patterns[p], candidates[k]))
+					l = i;
+		for (size_t d = 0; d < 4; d++)
+			free(defaults[d]);
+	}
+	for (size_t k = 0; k < 3; k++)
+		free(candidates[k]);
+	return l;
+}
+
 /* Where to point at in a message about pattern p of lib. */
 static struct flc_pos pattern_pos(const struct flc_library *lib, size_t p)
 {

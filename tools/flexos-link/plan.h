@@ -126,6 +126,14 @@ bool flp_claimed_shlib(const struct flp_input *in);
 /* How many inputs flp_claimed_shlib() holds for. */
 size_t flp_count_claimed_shlibs(const struct flp_plan *plan);
 
+/*
+ * The library of cfg that name stands for, as flexos-link would place it:
+ * the library called name, else the first whose input patterns match
+ * name, libNAME.a or NAME.a (its default patterns when it lists none).
+ * FLP_NONE if none.
+ */
+size_t flp_library_of(const struct flc_config *cfg, const char *name);
+
 /* Whether the argument is an input file or -l option (not a flag). */
 bool flp_is_input_arg(const char *arg);
 

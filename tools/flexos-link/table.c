@@ -15,6 +15,8 @@
 #include <flexos/image.h>
 
 #include "proto.h"
+
+#include <flexos/harden.h>
 #include "table.h"
 
 /* What flx_write_table emits, field by field: any layout change breaks the build. */
@@ -92,6 +94,8 @@ static void write_compartments(FILE *f, const struct flc_config *cfg)
 			flags |= FLEXOS_COMP_SYSCALLS_ALL;
 		if (comp->syscalls_errno)
 			flags |= FLEXOS_COMP_SYSCALLS_ERRNO;
+		/* The runtime of libflexos-harden.a acts on them (asan: the heap's red zones). */
+		flags |= (comp->harden << FLEXOS_COMP_HARDEN_SHIFT) & FLEXOS_COMP_HARDEN_MASK;
 		fprintf(f, "\t.quad .Lflexos_cname%zu\n\t.long %zu, %#x\n", c, c, flags);
 		for (uint32_t k = 0; k < FLEXOS_REGION_COUNT; k++) {
 			const char *kind = flexos_region_kind(k)->name;
