@@ -359,11 +359,23 @@ static void on_fault_record(int sig, siginfo_t *si, void *uc_)
 	__atomic_store_n(&cs->fault_sig, sig, __ATOMIC_RELEASE);
 }
 
+/*
+ * The first fault's signal while its report is being written: unwinding a
+ * smashed stack may fault again, and the handler (SA_NODEFER) would be
+ * entered again, each time recording the new fault over the first.
+ */
+static volatile sig_atomic_t reporting_fault;
+
 static void on_fault(int sig, siginfo_t *si, void *uc_)
 {
 	ucontext_t *uc = uc_;
 	struct flexos__out o = {.n = 0};
 
+	if (reporting_fault) {
+		sig = reporting_fault;
+		goto die;
+	}
+	reporting_fault = sig;
 	on_fault_record(sig, si, uc);
 	/*
 	 * Only this process can unwind its stack: its part of the report
@@ -389,6 +401,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc_)
 	 */
 	if (flexos__proc_forked)
 		_exit(128 + sig);
+die:
 	/* Die of the same signal, so that the supervisor sees it. */
 	signal(sig, SIG_DFL);
 	sigset_t s;
@@ -411,6 +424,12 @@ static void on_main_fault(int sig, siginfo_t *si, void *uc)
 	struct flexos__control *ctl = flexos__proc_ctl;
 	int self = flexos__proc_self;
 
+	if (reporting_fault) {
+		/* A fault in the report itself (a smashed stack unwound): end now. */
+		shutdown_children();
+		_exit(FLEXOS_EXIT_FAULT);
+	}
+	reporting_fault = sig;
 	on_fault_record(sig, si, uc);
 	ctl->comp[self].pid = getpid();
 	ctl->fault_status = sig;
