@@ -1,6 +1,7 @@
 #!/bin/sh
 # Under intel-mpk, flexos-link refuses an image whose compartment code holds
-# an instruction that writes PKRU (WRPKRU, XRSTOR, XRSTORS), even one only
+# an instruction that writes PKRU (WRPKRU, XRSTOR, XRSTORS), or the FS or
+# GS base the gates check (WRFSBASE, WRGSBASE), even one only
 # visible when decoding from the middle of another, and names where it is.
 . "${0%/*}/../lib/testlib.sh"
 set -eu
@@ -16,7 +17,7 @@ link_with() {
 		>"$WORK/out" 2>&1
 }
 
-for case in "1 WRPKRU" "2 WRPKRU" "3 XRSTOR" "4 XRSTORS"; do
+for case in "1 WRPKRU" "2 WRPKRU" "3 XRSTOR" "4 XRSTORS" "6 WRFSBASE" "7 WRGSBASE"; do
 	writer=${case%% *} what=${case#* }
 	if link_with "$writer"; then
 		cat "$WORK/out" >&2

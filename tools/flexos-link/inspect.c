@@ -70,7 +70,10 @@ static bool runtime_code(const struct scan *s, const struct fle_section *sec, ui
 	return !strcmp(sec->name, ".text") && f && !strncmp(f->name, "flexos__", 8);
 }
 
-/* The name of the PKRU-writing instruction starting at p, or NULL. */
+/*
+ * The name of the instruction starting at p that writes PKRU, or the FS or
+ * GS base the gates rely on, or NULL.
+ */
 static const char *pkru_writer(const unsigned char *p, size_t left)
 {
 	if (left < 3 || p[0] != 0x0f)
@@ -83,6 +86,14 @@ static const char *pkru_writer(const unsigned char *p, size_t left)
 		return "XRSTOR (0f ae /5)";
 	if (p[1] == 0xc7 && reg == 3 && mod != 3)
 		return "XRSTORS (0f c7 /3)";
+	/*
+	 * WRFSBASE, WRGSBASE (f3 [REX] 0f ae /2, /3, register operand): a
+	 * thread that sets its FS base to another thread's passes the gate
+	 * page's owner check (RDFSBASE) with that thread's page. Refused with
+	 * or without the prefix, which a jump may land before.
+	 */
+	if (p[1] == 0xae && mod == 3 && (reg == 2 || reg == 3))
+		return reg == 2 ? "WRFSBASE (0f ae /2)" : "WRGSBASE (0f ae /3)";
 	return NULL;
 }
 
@@ -112,7 +123,8 @@ static void scan_bytes(struct scan *s, const struct fle_section *sec, int comp)
 				 sec->name);
 		fprintf(stderr,
 			"flexos-link: error: %s: %s contains %s at %#llx (%s); only gates may write "
-			"PKRU under intel-mpk: %s, or link with another mechanism\n",
+			"PKRU (or the FS/GS base, which the gates check) under intel-mpk: %s, or "
+			"link with another mechanism\n",
 			s->image, whose, what, (unsigned long long)(sec->addr + off), where,
 			comp >= 0 ? "remove it from the compartment's inputs"
 				  : "an executable section of an input that is not named .text* is "

@@ -3,6 +3,8 @@
  * 1 WRPKRU, 2 WRPKRU hidden in an immediate, 3 XRSTOR, 4 XRSTORS;
  * 5 WRPKRU in an executable section not named .text (and a function
  * named like the runtime's, which gains it nothing);
+ * 6 WRFSBASE, 7 WRGSBASE (a thread could pass the gate page's owner
+ * check with another thread's FS base);
  * 0 only LFENCE, which shares XRSTOR's opcode but is harmless.
  */
 int lib_value(int x);
@@ -27,6 +29,10 @@ int lib_value(int x)
 	__asm__ volatile("xrstors (%0)" ::"r"(0), "a"(0), "d"(0));
 #elif WRITER == 5
 	flexos__evil();
+#elif WRITER == 6
+	__asm__ volatile("wrfsbase %0" ::"r"(0UL));
+#elif WRITER == 7
+	__asm__ volatile("wrgsbase %0" ::"r"(0UL));
 #else
 	__asm__ volatile("lfence");
 #endif
