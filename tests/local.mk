@@ -73,3 +73,7 @@ include tests/fuzz/local.mk
 
 # Symbolized fault reports, unwinding through gates, gdb.
 include tests/debug/local.mk
+
+# Real Redis (examples/redis): skipped unless its source was fetched.
+SH_TESTS += tests/redis/smoke.sh
+tests/redis/smoke.log: flexos-link$(EXEEXT) libflexos.a $(lib_LIBRARIES)
