@@ -47,3 +47,12 @@ clean-local: clean-bench-explore
 clean-bench-explore:
 	rm -rf bench/explore/kvserver.results bench/explore/sqlite.results
 .PHONY: clean-bench-explore
+
+# bench/redis: redis-benchmark against real Redis (examples/redis), plain
+# vs one vs Lua isolated. Opt-in, not part of `make bench`: it needs
+# Redis's source (make redis-fetch).
+bench-redis: redis
+	@echo "== bench/redis: real Redis, its Lua interpreter in one compartment and isolated"
+	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/redis/run
+.PHONY: bench-redis
+EXTRA_DIST += bench/redis/run

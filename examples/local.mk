@@ -48,3 +48,6 @@ include examples/zlib/local.mk
 
 # A Redis-protocol server on the kernel's sockets and on lwIP (issue 5).
 include examples/kvserver/local.mk
+
+# Real Redis, its Lua isolated (issue 20): opt-in, `make redis`.
+include examples/redis/local.mk

@@ -78,3 +78,9 @@ include tests/debug/local.mk
 include tests/corpus/local.mk
 # fork() of an image under every backend (tests/fork/).
 include tests/fork/local.mk
+# Real Redis (examples/redis): skipped unless its source was fetched.
+SH_TESTS += tests/redis/smoke.sh tests/redis/mpk-vm.sh
+tests/redis/smoke.log: flexos-link$(EXEEXT) libflexos.a $(lib_LIBRARIES)
+# After smoke.sh: both build the images (make redis), which must not run twice at once.
+tests/redis/mpk-vm.log: tests/redis/smoke.log
+EXTRA_DIST += tests/redis/in-vm.sh

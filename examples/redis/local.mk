@@ -1,0 +1,20 @@
+# Real Redis from Debian's source package, opt-in: it needs the source
+# (`make redis-fetch`, network to the Debian archive) and builds Redis
+# (a minute or two), so neither `make` nor `make check` builds it.
+# `make redis` links examples/redis/redis-{one,lua-process,lua-mpk} with the
+# flexos-link just built; tests/integration/redis.sh and bench/redis/run use
+# them.
+REDIS_SRC = $(abs_top_builddir)/examples/redis/src/redis
+REDIS_MAKE = $(MAKE) -C examples/redis -f $(abs_top_srcdir)/examples/redis/Makefile \
+	TOP=$(abs_top_srcdir) REDIS_SRC=$(REDIS_SRC) FLEXOS_LINK="$(FLEXOS_LINK_INTREE)" \
+	LINK_DEPS="$(abs_top_builddir)/flexos-link $(abs_top_builddir)/libflexos.a $(lib_LIBRARIES:%=$(abs_top_builddir)/%)"
+
+redis-fetch:
+	$(MKDIR_P) examples/redis && $(REDIS_MAKE) fetch
+redis: $(EXAMPLE_DEPS)
+	$(MKDIR_P) examples/redis && $(REDIS_MAKE) all
+.PHONY: redis redis-fetch
+
+EXTRA_DIST += examples/redis/Makefile examples/redis/objects.mk examples/redis/local.mk \
+	examples/redis/one.yaml examples/redis/lua-process.yaml examples/redis/lua-mpk.yaml \
+	examples/redis/README.md examples/redis/test-bin/pgrep
