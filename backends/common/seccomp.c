@@ -58,6 +58,7 @@ static const struct {
     {SCMP_SYS(io_uring_setup), "io_uring_setup"},
     {SCMP_SYS(io_uring_enter), "io_uring_enter"},
     {SCMP_SYS(io_uring_register), "io_uring_register"},
+    {SCMP_SYS(arch_prctl), "arch_prctl"},
 };
 
 int flexos__syscall_remote(int nr)

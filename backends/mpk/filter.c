@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <asm/prctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -375,6 +376,14 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	for (size_t i = 0; i < sizeof(prctls) / sizeof(prctls[0]) && !err; i++)
 		err = seccomp_rule_add(f, deny, SCMP_SYS(prctl), 1,
 				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctls[i]));
+	/*
+	 * A thread that sets its FS base to another thread's passes the gate
+	 * page's owner check (RDFSBASE) with that thread's page (limit 2).
+	 */
+	static const int arch_prctls[] = {ARCH_SET_FS, ARCH_SET_GS};
+	for (size_t i = 0; i < sizeof(arch_prctls) / sizeof(arch_prctls[0]) && !err; i++)
+		err = seccomp_rule_add(f, deny, SCMP_SYS(arch_prctl), 1,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)arch_prctls[i]));
 	if (!err)
 		err = seccomp_load(f);
 	seccomp_release(f);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <asm/prctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -209,6 +210,13 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		__asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
 		r = r < 0 ? -1 : 0;
 		break;
+	case 28: { /* the FS base the gate page's owner check reads: set to itself */
+		unsigned long fs = 0;
+		r = syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
+		if (r == 0)
+			r = syscall(SYS_arch_prctl, ARCH_SET_FS, fs);
+		break;
+	}
 	}
 	return r == -1 ? 0 : 1;
 }

@@ -60,6 +60,7 @@ static const struct {
     {"mprotect-exec", DATA, "filter: PROT_EXEC"},
     {"io_uring", DATA, "filter"},
     {"int80", DATA, "filter: another ABI kills the process"},
+    {"arch_prctl-fs", DATA, "filter"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

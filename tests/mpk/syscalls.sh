@@ -42,6 +42,7 @@ prctl-dumpable prctl
 mmap-exec mmap
 mprotect-exec mprotect
 io_uring io_uring_setup
+arch_prctl-fs arch_prctl
 int80 badarch'
 
 # The commands go to a file first: vm_script must not run in a pipeline,
