@@ -123,11 +123,10 @@ static void hint(struct flexos__out *o, int running, int owner, const char *area
 				   "passed a string literal across a gate, drop that key, or pass "
 				   "a copy in shared memory (flexos_shared_malloc)\n");
 	} else {
-		flexos__out_str(o, "flexos:   only string literals and merged constants are "
-				   "shared read-only; a const object of compartment '");
+		flexos__out_str(o, "flexos:   this read-only data of compartment '");
 		flexos__out_str(o, flexos__comp_name(owner));
-		flexos__out_str(o, "' is private: share it (FLEXOS_SHARED, or shared_data: in "
-				   "flexos.yaml)\n");
+		flexos__out_str(o, "' is not among the constants it shares: share it "
+				   "(FLEXOS_SHARED, or shared_data: in flexos.yaml)\n");
 	}
 }
 

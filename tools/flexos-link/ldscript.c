@@ -52,9 +52,10 @@ static void write_input_spec(FILE *f, const struct flp_input *in, const char *me
 }
 
 /*
- * String literals and merged constants (SHF_MERGE: .rodata.str*, .rodata.cst*)
- * of the compartments that share them. A caller passes literals across
- * gates without thinking of it (lua_setglobal(L, "arg")), and under
+ * The read-only constants (.rodata*: string literals, merged constants,
+ * const objects and tables) of the compartments that share them. A caller
+ * passes literals and const objects across gates without thinking of it
+ * (lua_setglobal(L, "arg"), a static const script or table), and under
  * intel-mpk a compartment's .rodata has its key. Statements of the
  * fragment are matched before the default script's and in order, so this
  * section, written before the compartments' own .rodata, takes them first.
@@ -73,7 +74,7 @@ static void write_constants(FILE *f, const struct flp_plan *plan)
 		const struct flp_input *in = &plan->inputs[i];
 		if (in->compartment < cfg->ncompartments && !in->merged &&
 		    !cfg->compartments[in->compartment].constants_private)
-			write_input_spec_flags(f, in, NULL, k->inputs, "SHF_MERGE");
+			write_input_spec(f, in, NULL, k->inputs);
 	}
 	fprintf(f, "    . = ALIGN(CONSTANT(MAXPAGESIZE));\n"
 		   "    HIDDEN(" FLEXOS_CONSTANTS_END " = .);\n"

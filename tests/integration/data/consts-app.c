@@ -10,7 +10,7 @@ size_t consts_strlen(const char *s);
 const char *consts_name(void);
 long consts_sum(const long *v, size_t n);
 
-/* Not a literal: a const object, which stays in the application's .rodata. */
+/* Not a literal: a const object, shared read-only with the literals. */
 static const long table[64] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 
 int main(int argc, char **argv)
