@@ -56,3 +56,17 @@ bench-redis: redis
 	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/redis/run
 .PHONY: bench-redis
 EXTRA_DIST += bench/redis/run
+
+# bench/harden: the cost of each hardening option, SQLite (Debian's
+# source, fetched and built on first use) and the kvserver's code, in one
+# run as ratios to the unhardened build.
+bench-harden: flexos-link$(EXEEXT) flexos-cc$(EXEEXT) $(EXAMPLE_DEPS) $(lib_LIBRARIES)
+	@echo "== bench/harden: per-option hardening overhead (SQLite, kvserver)"
+	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/harden/run
+bench: bench-harden
+.PHONY: bench-harden
+EXTRA_DIST += bench/harden/run
+clean-local: clean-bench-harden
+clean-bench-harden:
+	rm -rf bench/harden/src
+.PHONY: clean-bench-harden
