@@ -124,9 +124,11 @@ int main(int argc, char **argv)
 	printf("sqlite: %d rows read back, %d wrong; count(*) = %ld via %d callback(s)\n", rows, bad,
 	       *count, rows_seen);
 	printf("sqlite: a bad statement fails with: %s\n", rc != SQLITE_OK ? msg : "(no error!)");
+	/* Before sqlite3_close, which frees the message. */
+	int ok = rows == n && !bad && *count == n && rows_seen == 1 && rc != SQLITE_OK &&
+		 strstr(msg, "syntax error");
 	sqlite3_close(*db);
-	if (rows != n || bad || *count != n || rows_seen != 1 || rc == SQLITE_OK ||
-	    !strstr(msg, "syntax error")) {
+	if (!ok) {
 		printf("sqlite: FAILED\n");
 		return 1;
 	}
