@@ -1,0 +1,70 @@
+/* tests/integration/lend.sh: the library, in its own compartment. */
+#include <stddef.h>
+#include <string.h>
+
+struct point {
+	int x, y;
+	long tag;
+};
+
+struct handle {
+	int id;
+};
+
+static struct handle handles[1];
+
+size_t lib_strlen(const char *s)
+{
+	return strlen(s);
+}
+
+void lib_fill(struct point *out, int v)
+{
+	out->x = v;
+	out->y = v * 2;
+	out->tag = 77;
+}
+
+/* Like sqlite3_open: writes a handle of its own through an out-parameter. */
+int lib_open(const char *name, struct handle **h)
+{
+	handles[0].id = (int)strlen(name);
+	*h = &handles[0];
+	return 0;
+}
+
+/* The handle is the library's memory: it must reach it unchanged. */
+int lib_handle_id(struct handle *h)
+{
+	return h->id;
+}
+
+long lib_sum(const struct point *p)
+{
+	return p->x + p->y + p->tag;
+}
+
+/* Reads far past the struct it was given: must fault, not read junk. */
+long lib_overrun(const struct point *p)
+{
+	const volatile char *c = (const volatile char *)p;
+	long s = 0;
+	for (size_t i = 0; i < 8192; i++)
+		s += c[i];
+	return s;
+}
+
+const char *lib_strchr(const char *s, int c)
+{
+	while (*s && *s != c)
+		s++;
+	return s;
+}
+
+/* A (buffer, length) pair, written in place. */
+void lib_upper(char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] >= 'a' && buf[i] <= 'z')
+			buf[i] = (char)(buf[i] - 'a' + 'A');
+}
