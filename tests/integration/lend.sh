@@ -2,7 +2,8 @@
 # Pointer lending: the application passes pointers to its private memory
 # (a string in a static buffer, a stack struct out-parameter, a T **
 # out-parameter like sqlite3_open's, a heap struct, a (buffer, length)
-# pair) to a library in another compartment; the gate lends copies and
+# pair), with stack arguments and a struct result beside, to a library
+# in another compartment; the gate lends copies and
 # copies back what the library wrote. Under none (plain calls), process
 # (natively) and intel-mpk (in the emulated-PKU VM) the results are the
 # plain call's. A library reading past a lent struct faults, and the
@@ -36,6 +37,8 @@ expect_results() {
 	expect_output "$1" "^sum: 6$"
 	expect_output "$1" "^strchr: 5$"
 	expect_output "$1" "^upper: ABCDEF$"
+	expect_output "$1" "^many: 28 706$"
+	expect_output "$1" "^big: 13 2 3 4$"
 }
 
 run() {
@@ -57,7 +60,7 @@ for m in none process; do
 	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "$m: exit $st"; }
 	expect_results "$WORK/out"
 done
-pass "none, process: a static string, a stack out-parameter, a T ** out-parameter, a heap struct, a returned pointer into a string and a (buffer, length) pair cross as the plain call's"
+pass "none, process: a static string, a stack out-parameter, a T ** out-parameter, a heap struct, a returned pointer into a string, a (buffer, length) pair, stack arguments and a struct result cross as the plain call's"
 
 run "$WORK/lend-process" overrun
 [ "$st" = 123 ] || { cat "$WORK/out" >&2; fail "process: the overrun was not stopped (exit $st)"; }

@@ -17,6 +17,11 @@ long lib_sum(const struct point *p);
 long lib_overrun(const struct point *p);
 const char *lib_strchr(const char *s, int c);
 void lib_upper(char *buf, size_t n);
+long lib_many(struct point *p, long a, long b, long c, long d, long e, long f, long g);
+struct big {
+	long v[4];
+};
+struct big lib_big(const char *s);
 
 /* Private: in the application's .data, not a shared constant. */
 static char greeting[32] = "hello, lender";
@@ -46,5 +51,9 @@ int main(int argc, char **argv)
 	memcpy(buf, "abcdef", 7);
 	lib_upper(buf, 6);
 	printf("upper: %s\n", buf);
+	long r = lib_many(&out, 1, 2, 3, 4, 5, 6, 7);
+	printf("many: %d %ld\n", out.x, r);
+	struct big b = lib_big(greeting);
+	printf("big: %ld %ld %ld %ld\n", b.v[0], b.v[1], b.v[2], b.v[3]);
 	return 0;
 }

@@ -68,3 +68,21 @@ void lib_upper(char *buf, size_t n)
 		if (buf[i] >= 'a' && buf[i] <= 'z')
 			buf[i] = (char)(buf[i] - 'a' + 'A');
 }
+
+/* Two arguments on the stack beside a lent pointer: the gate copies them below its frame. */
+long lib_many(struct point *p, long a, long b, long c, long d, long e, long f, long g)
+{
+	p->x = (int)(a + b + c + d + e + f + g);
+	return g * 100 + f;
+}
+
+struct big {
+	long v[4];
+};
+
+/* A struct result through the hidden pointer in %rdi, and a lent string in %rsi. */
+struct big lib_big(const char *s)
+{
+	struct big b = {{(long)strlen(s), 2, 3, 4}};
+	return b;
+}
