@@ -18,6 +18,21 @@
 /* This thread's slot in the arena (-1: none yet) and its first free slot. */
 static __thread int lend_thread = -1;
 static __thread unsigned lend_top;
+
+/*
+ * The gate calls of this thread that hold slots, innermost last: where
+ * their frame is, on which compartment's stack, and the first free slot
+ * before them. A longjmp out of a lending gate skips its lend_out; the
+ * next lend from the same compartment at or above that frame's place on
+ * the stack proves it dead and gives its slots back.
+ */
+struct lend_call {
+	uintptr_t frame;
+	int self;
+	unsigned top;
+};
+static __thread struct lend_call lend_calls[FLEXOS__LEND_SLOTS];
+static __thread unsigned lend_ncalls;
 static pthread_key_t lend_key;
 static pthread_once_t lend_once = PTHREAD_ONCE_INIT;
 
@@ -76,6 +91,10 @@ static int lendable(uintptr_t p, int self, int *read_only)
 	if (!strcmp(what, ".text"))
 		return 0;
 	*read_only = !strcmp(what, ".rodata");
+	/* constants: private: the compartment chose to keep even these. */
+	if (*read_only &&
+	    (flexos__runtime()->image->compartments[self].flags & FLEXOS_COMP_CONSTANTS_PRIVATE))
+		return 0;
 	return 1;
 }
 
@@ -84,6 +103,9 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 	const struct flexos_lend *d = fr->desc;
 	int self = flexos__backend.current();
 
+	while (lend_ncalls && lend_calls[lend_ncalls - 1].self == self &&
+	       lend_calls[lend_ncalls - 1].frame <= (uintptr_t)fr)
+		lend_top = lend_calls[--lend_ncalls].top;
 	fr->top = lend_top;
 	fr->lent = 0;
 	for (uint32_t i = 0; i < d->nargs; i++) {
@@ -127,6 +149,8 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		fr->lent |= 1u << (8 + a->reg);
 		lend_top = s + 1;
 	}
+	if (lend_top != fr->top && lend_ncalls < FLEXOS__LEND_SLOTS)
+		lend_calls[lend_ncalls++] = (struct lend_call){(uintptr_t)fr, self, fr->top};
 }
 
 uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
@@ -146,6 +170,8 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 	if (lend_thread >= 0)
 		for (unsigned s = fr->top; s < lend_top; s++)
 			header()->meta[lend_thread][s].desc = NULL;
+	if (lend_ncalls && lend_calls[lend_ncalls - 1].frame == (uintptr_t)fr)
+		lend_ncalls--;
 	lend_top = fr->top;
 	return ret;
 }

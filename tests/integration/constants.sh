@@ -3,8 +3,9 @@
 # isolated library and gets one back, unchanged code, under none, process
 # and intel-mpk (in one boot of the emulated-PKU VM, tests/vm/run; natively
 # where the host has PKU). Under intel-mpk a const object that is not a
-# literal stays private, and 'constants: private' keeps the literals private
-# too: both reads end in the fault report, which names the fix.
+# literal stays private (with 'lend: none'; else the gate lends a copy),
+# and 'constants: private' keeps the literals private too: both reads end
+# in the fault report, which names the fix.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
@@ -12,9 +13,12 @@ set -eu
 compile "$WORK/app.o" "$DATA/consts-app.c"
 compile "$WORK/lib.o" "$DATA/consts-lib.c" -g
 ar cr "$WORK/libconsts.a" "$WORK/lib.o"
+sed 's/^  inputs: \[libconsts.a\]$/&\n  lend: none/' "$DATA/consts.yaml" >"$WORK/consts-unlent.yaml"
 for m in none process intel-mpk; do
-	for c in consts consts-private; do
-		with_mechanism "$DATA/$c.yaml" "$m" >"$WORK/$c-$m.yaml"
+	for c in consts consts-private consts-unlent; do
+		y=$DATA/$c.yaml
+		[ "$c" != consts-unlent ] || y=$WORK/$c.yaml
+		with_mechanism "$y" "$m" >"$WORK/$c-$m.yaml"
 		"$FLEXOS_LINK" -c "$WORK/$c-$m.yaml" -o "$WORK/$c-$m" "$WORK/app.o" \
 			"$WORK/libconsts.a" 2>"$WORK/link.err" ||
 			{ cat "$WORK/link.err" >&2; fail "cannot link $c under $m"; }
@@ -54,8 +58,9 @@ pass "none, process: literals cross gates both ways (process: .rodata is readabl
 
 vm_script 300 --file "$WORK" <<EOS
 $WORK/consts-intel-mpk literal
---expect-status=123 $WORK/consts-intel-mpk table
+--expect-status=123 $WORK/consts-unlent-intel-mpk table
 --expect-status=123 $WORK/consts-private-intel-mpk literal
+$WORK/consts-intel-mpk table
 EOS
 
 vm_output 1 >"$WORK/out.1"
@@ -66,8 +71,11 @@ vm_output 2 >"$WORK/out.2"
 expect_output "$WORK/out.2" "compartment 'lib' tried to read"
 expect_output "$WORK/out.2" "compartment 'app': .rodata"
 expect_output "$WORK/out.2" "a const object of compartment 'app' is private: share it"
-pass "intel-mpk: the application's const table (not a literal) stays private, and the report names the fix"
+pass "intel-mpk, lend: none: the application's const table (not a literal) stays private, and the report names the fix"
 vm_output 3 >"$WORK/out.3"
 expect_output "$WORK/out.3" "compartment 'lib' tried to read"
 expect_output "$WORK/out.3" "keeps its constants private \(constants: private\)"
 pass "intel-mpk: constants: private keeps the literal private; the report says so"
+vm_output 4 >"$WORK/out.4"
+expect_output "$WORK/out.4" "^table: 55$"
+pass "intel-mpk: the same const table, passed with its count, is lent (docs/config.md, Pointer lending)"

@@ -162,6 +162,21 @@ static uint8_t target_char(Dwarf_Die *t)
 	return !typedefed && name && !strcmp(name, "char") ? 2 : 1;
 }
 
+/*
+ * A jmp_buf (struct __jmp_buf_tag, or an array of them): the backends
+ * recognise a longjmp's target by where its jmp_buf is, so it is never
+ * lent (a copy would be nobody's).
+ */
+static bool target_jmp_buf(Dwarf_Die *t)
+{
+	Dwarf_Die mem, emem;
+	t = peel(t, &mem);
+	if (t && dwarf_tag(t) == DW_TAG_array_type)
+		t = peel(type_of(t, &emem), &mem);
+	const char *name = t ? dwarf_diename(t) : NULL;
+	return t && dwarf_tag(t) == DW_TAG_structure_type && name && !strcmp(name, "__jmp_buf_tag");
+}
+
 /* size_t and its kin: an 8-byte unsigned integer, which may count a buffer. */
 static bool size_like(Dwarf_Die *pt)
 {
@@ -668,6 +683,7 @@ static int proto_from_die(Dwarf_Die *fn, const char *name, struct flx_proto *p)
 					Dwarf_Die rmem;
 					a->pointee_const = target_const(type_of(pt, &rmem));
 					a->pointee_char = target_char(type_of(pt, &rmem));
+					a->no_lend = target_jmp_buf(type_of(pt, &rmem));
 				}
 			}
 			a->size_like = size_like(pt);

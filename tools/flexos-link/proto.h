@@ -34,6 +34,7 @@ struct flx_proto_arg {
 	bool pointee_const;    /* a pointer to const: the callee does not write through it */
 	uint8_t pointee_char;  /* *arg is plain char (2) or another 1-byte character type (1) */
 	bool size_like;        /* an 8-byte unsigned integer (size_t): may count a buffer */
+	bool no_lend;          /* *arg must keep its address (a jmp_buf) */
 	bool va_list;          /* a va_list: cannot cross an isolating gate */
 	bool file;             /* a FILE *: a handle that means something to one C library only */
 	/*

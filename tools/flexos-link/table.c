@@ -182,10 +182,11 @@ static uint32_t pointer_flags(const struct flx_proto *p)
  * newlib compartments (lend.c runs in the caller and uses glibc's TLS),
  * for known, non-variadic prototypes (the stub passes the descriptor in
  * %rax) whose result is not on the x87 stack (lend.c may use it):
- *   char-like * followed by a size_t: that many elements (a buffer);
+ *   T * followed by a size_t: that many elements (an array, a buffer);
  *   const char *: a string, strlen + 1 bytes;
  *   a pointer to another complete type: sizeof the pointee;
- * never void *, incomplete types, or a non-const char * without a length.
+ * never void *, incomplete types, a non-const char * without a length, or
+ * a jmp_buf.
  */
 #define LEND_MAX_SIZE (16 * 4096) /* the largest slot of the lend arena */
 
@@ -224,15 +225,15 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 		const struct flx_proto_arg *next = i + 1 < p->nargs ? &p->args[i + 1] : NULL;
 		if (a->stack)
 			continue;
-		if (a->pointer && a->int_regs == 1 && reg < 6) {
+		if (a->pointer && !a->no_lend && a->int_regs == 1 && reg < 6) {
 			struct flexos_lend_arg la = {
 			    .reg = (uint8_t)reg,
 			    .flags = a->pointee_const ? FLEXOS_LEND_IN_ONLY : 0,
 			};
-			if (a->pointee_char && next && !next->stack && next->size_like &&
-			    next->int_regs == 1 && reg + 1 < 6) {
+			if ((a->pointee_char || a->pointee_size) && next && !next->stack &&
+			    next->size_like && next->int_regs == 1 && reg + 1 < 6) {
 				la.kind = FLEXOS_LEND_BUFFER;
-				la.size = 1;
+				la.size = a->pointee_char ? 1 : a->pointee_size;
 				la.len_reg = (uint8_t)(reg + 1);
 			} else if (a->pointee_char == 2 && a->pointee_const) {
 				la.kind = FLEXOS_LEND_STRING;
@@ -249,6 +250,29 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 		reg += a->int_regs;
 	}
 	return lp->n;
+}
+
+void flx_explain_lends(FILE *f, const struct flp_plan *plan, const struct flp_gate *gate)
+{
+	static const char *const regs[] = {"rdi", "rsi", "rdx", "rcx", "r8", "r9"};
+	struct lend_plan lp;
+
+	if (!plan_lends(plan, gate, &lp))
+		return;
+	fprintf(f, "      lends:");
+	for (uint32_t i = 0; i < lp.n; i++) {
+		const struct flexos_lend_arg *a = &lp.args[i];
+		fprintf(f, "%s %s (%s", i ? "," : "", lp.names[i] ? lp.names[i] : "?",
+			regs[a->reg]);
+		if (a->kind == FLEXOS_LEND_STRING)
+			fprintf(f, ", a string");
+		else if (a->kind == FLEXOS_LEND_BUFFER)
+			fprintf(f, ", as many bytes as %s says", regs[a->len_reg]);
+		else
+			fprintf(f, ", %u bytes", a->size);
+		fprintf(f, a->flags & FLEXOS_LEND_IN_ONLY ? ", in)" : ", in and out)");
+	}
+	fprintf(f, "\n");
 }
 
 /*
