@@ -60,6 +60,8 @@ for m in none process; do
 	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "$m: exit $st"; }
 	expect_results "$WORK/out"
 done
+run "$WORK/lend-none" jumps
+expect_output "$WORK/out" "^jumps: 100$"
 pass "none, process: a static string, a stack out-parameter, a T ** out-parameter, a heap struct, a returned pointer into a string, a (buffer, length) pair, stack arguments and a struct result cross as the plain call's"
 
 run "$WORK/lend-process" overrun
@@ -76,6 +78,7 @@ vm_script 300 --file "$WORK" <<EOS
 $WORK/lend-intel-mpk
 --expect-status=123 $WORK/lend-intel-mpk overrun
 --expect-status=123 $WORK/unlent-intel-mpk
+$WORK/lend-intel-mpk jumps
 EOS
 vm_output 1 >"$WORK/out.1"
 expect_results "$WORK/out.1"
@@ -86,3 +89,6 @@ pass "intel-mpk: a callee reading past a lent struct faults, and the report name
 vm_output 3 >"$WORK/out.3"
 expect_output "$WORK/out.3" "compartment 'sandbox' tried to read"
 pass "intel-mpk, lend: none: the pointer to the application's .data faults as before"
+vm_output 4 >"$WORK/out.4"
+expect_output "$WORK/out.4" "^jumps: 100$"
+pass "intel-mpk: 100 longjmps out of a lending gate do not use up the lend arena"

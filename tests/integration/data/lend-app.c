@@ -1,4 +1,5 @@
 /* tests/integration/lend.sh: the application, passing pointers to its private memory. */
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,30 @@ struct big {
 	long v[4];
 };
 struct big lib_big(const char *s);
+void lib_throw(struct point *p, jmp_buf *env);
+
+static jmp_buf env;
+
+/* 100 longjmps out of a lending gate: more than the arena's slots, if they were not freed. */
+static int jumps(void)
+{
+	struct point p = {0, 0, 0};
+	volatile int n = 0;
+	while (n < 100)
+		if (setjmp(env))
+			n++;
+		else
+			lib_throw(&p, &env);
+	return printf("jumps: %d\n", n);
+}
 
 /* Private: in the application's .data, not a shared constant. */
 static char greeting[32] = "hello, lender";
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "jumps"))
+		return jumps() < 0;
 	if (argc > 1 && !strcmp(argv[1], "overrun")) {
 		struct point p = {1, 2, 3};
 		printf("overrun: %ld\n", lib_overrun(&p));
