@@ -70,3 +70,11 @@ clean-local: clean-bench-harden
 clean-bench-harden:
 	rm -rf bench/harden/src
 .PHONY: clean-bench-harden
+# bench/lend: the cost of pointer lending under process (a lent string, a
+# lent struct, vs an int argument and a pointer to shared memory).
+bench-lend: flexos-link$(EXEEXT) libflexos.a libflexos-process.a
+	@echo "== bench/lend: pointer lending through the process backend's gate"
+	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/lend/run
+bench: bench-lend
+.PHONY: bench-lend
+EXTRA_DIST += bench/lend/run bench/lend/lend.c bench/lend/callee.c bench/lend/lend.yaml

@@ -61,6 +61,13 @@ void flexos__out_signal(struct flexos__out *o, int sig);
 /* Writes what is buffered to stderr and empties the buffer. */
 void flexos__out_flush(struct flexos__out *o);
 
+/*
+ * If addr is in the lend arena, appends prefix and what was lent there (a guard
+ * page after a lent object: to which call, how many bytes, what to do)
+ * and returns 1; else 0. Async-signal-safe.
+ */
+int flexos__lend_describe(struct flexos__out *o, const char *prefix, uintptr_t addr);
+
 /* ---- system-call filters (seccomp.c, libseccomp) ------------------------ */
 
 /* An address range [lo, hi). */

@@ -5,6 +5,9 @@
 FLEXOS_BACKEND_COMMON = \
 	backends/common/common.h \
 	backends/common/jump-wrap.S \
+	backends/common/lend.h \
+	backends/common/lend.c \
+	backends/common/lend-gate.S \
 	backends/common/malloc.c \
 	backends/common/owner.c \
 	backends/common/report.c \

@@ -55,6 +55,8 @@ void flexos__out_owner(struct flexos__out *o, uintptr_t addr)
 	int owner = flexos__owner(addr, &what);
 
 	if (owner < 0) {
+		if (flexos__lend_describe(o, "", addr))
+			return;
 		flexos__out_str(o, what);
 		return;
 	}

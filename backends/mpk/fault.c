@@ -137,6 +137,21 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 	int running = flexos__mpk_thread.gp ? (int)flexos__mpk_cur() : -1;
 
 	(void)entry_pkru;
+	if (si->si_code == SEGV_ACCERR && sig == SIGSEGV) {
+		/* A guard page of the lend arena: a callee went past a lent object. */
+		uintptr_t addr = (uintptr_t)si->si_addr;
+		flexos__out_str(&o, "flexos: compartment '");
+		flexos__out_str(&o, flexos__comp_name(running));
+		flexos__out_str(&o, "' accessed ");
+		flexos__out_num(&o, addr, 16);
+		if (flexos__lend_describe(&o, ", in ", addr)) {
+			flexos__out_str(&o, "\nflexos:   backtrace:\n");
+			flexos__out_flush(&o);
+			flexos__print_backtrace((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
+			_exit(FLEXOS_EXIT_FAULT);
+		}
+		o.n = 0;
+	}
 	if (si->si_code != SEGV_PKUERR)
 		default_action(sig, si, running);
 

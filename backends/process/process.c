@@ -543,6 +543,8 @@ static void report_fault(int comp)
 		if (owner >= 0) {
 			flexos__out_str(&o, ", in ");
 			flexos__out_owner(&o, cs->fault_addr);
+		} else if (flexos__lend_describe(&o, ", in ", cs->fault_addr)) {
+			/* said: an overrun of a lent copy */
 		}
 		flexos__out_str(&o, "; the code at ");
 		flexos__out_num(&o, cs->fault_pc, 16);

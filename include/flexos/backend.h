@@ -83,6 +83,8 @@ struct flexos_runtime {
 	/* The loaded shared libraries that compartments claim, by segment. */
 	uint32_t nshlib_regions;
 	struct flexos_shlib_region shlib_regions[FLEXOS_MAX_SHLIB_REGIONS];
+	/* Where lent copies of pointer arguments live (empty if the image lends none). */
+	struct flexos_region lend_arena;
 };
 
 struct flexos_backend {

@@ -263,6 +263,41 @@ struct flexos_entry {
 #define FLEXOS_ENTRY_PTR_REG(i) (1u << (FLEXOS_ENTRY_PTR_SHIFT + (i)))
 #define FLEXOS_ENTRY_NAMED_SHIFT 16
 #define FLEXOS_ENTRY_NAMED(flags) (((flags) >> FLEXOS_ENTRY_NAMED_SHIFT) & 0xfu)
+/*
+ * Pointer lending: the stubs of this entry enter flexos__lend_gate with
+ * %rax pointing at a struct flexos_lend (the callee is not variadic, so
+ * %rax carries nothing). The runtime maps the lend arena only in images
+ * that have such an entry.
+ */
+#define FLEXOS_ENTRY_LEND 0x8u
+
+/* Kinds of flexos_lend_arg: how many bytes the pointer lends. */
+#define FLEXOS_LEND_OBJECT 1 /* size bytes: a complete object type */
+#define FLEXOS_LEND_STRING 2 /* strlen + 1: a const char * */
+#define FLEXOS_LEND_BUFFER 3 /* size times the value of integer register len_reg */
+/* Bits of flexos_lend_arg.flags. */
+#define FLEXOS_LEND_IN_ONLY 0x1u /* a pointer to const: nothing is copied back */
+
+/*
+ * What a gate with lendable pointer arguments lends (flexos-link writes
+ * one per such gate, read-only; backends/common/lend.c reads them).
+ */
+struct flexos_lend_arg {
+	uint8_t reg;      /* integer argument register: 0 rdi .. 5 r9 */
+	uint8_t kind;     /* FLEXOS_LEND_* */
+	uint8_t len_reg;  /* FLEXOS_LEND_BUFFER: the register that holds the count */
+	uint8_t flags;    /* FLEXOS_LEND_IN_ONLY */
+	uint32_t size;    /* bytes of the pointee (FLEXOS_LEND_BUFFER: of one element) */
+	const char *name; /* the parameter's name, or NULL */
+};
+
+struct flexos_lend {
+	void (*gate)(void); /* the backend's gate the plain stub would enter */
+	const char *fn;     /* the callee's name, for reports */
+	uint32_t nargs;
+	uint32_t reserved;
+	struct flexos_lend_arg args[];
+};
 
 struct flexos_backend;
 

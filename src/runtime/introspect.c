@@ -71,6 +71,8 @@ int flexos__owner_of(uintptr_t addr, const char **what)
 		*what = "shared data";
 	else if (in_region(addr, &rt->shared_heap))
 		*what = "shared heap";
+	else if (in_region(addr, &rt->lend_arena))
+		*what = "the lend arena (copies of lent pointer arguments)";
 	else
 		*what = NULL;
 	return -1;

@@ -7,6 +7,7 @@ libflexos_a_SOURCES = \
 	src/runtime/start.c \
 	src/runtime/call.S \
 	src/runtime/shared.c \
+	src/runtime/lend.c \
 	src/runtime/introspect.c \
 	src/runtime/shlib.c \
 	src/runtime/say.c \

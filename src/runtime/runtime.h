@@ -72,6 +72,39 @@ int flexos__compartment_of_code(uintptr_t addr);
 int flexos__owner_of(uintptr_t addr, const char **what);
 
 /*
+ * The lend arena (pointer lending, backends/common/lend.c): a header
+ * page run, then for each of FLEXOS__LEND_THREADS threads
+ * FLEXOS__LEND_SLOTS slots of flexos__lend_slot_pages[s] pages, each slot
+ * after a guard page, and one guard page at the very end. Its layout is
+ * made at start-up, before any compartment process exists, so that it is
+ * the same in every process. Lent objects end at their slot's end.
+ */
+#define FLEXOS__LEND_PAGE         4096
+#define FLEXOS__LEND_THREADS      64
+#define FLEXOS__LEND_SLOTS        8
+#define FLEXOS__LEND_HEADER_PAGES 4
+#define FLEXOS__LEND_THREAD_PAGES (FLEXOS__LEND_SLOTS + 34) /* guards + slot pages */
+extern const uint8_t flexos__lend_slot_pages[FLEXOS__LEND_SLOTS];
+
+struct flexos__lend_meta {
+	const struct flexos_lend *desc; /* NULL: the slot holds nothing now */
+	uint32_t arg;
+	uint32_t size;
+};
+
+struct flexos__lend_header {
+	uint64_t claimed; /* bit t: thread slot t is taken */
+	uint64_t reserved;
+	struct flexos__lend_meta meta[FLEXOS__LEND_THREADS][FLEXOS__LEND_SLOTS];
+};
+
+/* The end of slot s of thread t of the arena at base. */
+uintptr_t flexos__lend_slot_end(uintptr_t base, unsigned t, unsigned s);
+
+/* Maps the arena into *out if some entry of img lends; 0 or -errno. */
+int flexos__lend_arena_create(const struct flexos_image *img, struct flexos_region *out);
+
+/*
  * symbols.c: maps the symbol table flexos-link added to the image (at
  * start-up, before any system-call filter; a no-op for an image without
  * one) and loads the unwinder.

@@ -190,6 +190,11 @@ void flexos__start(int argc, char **argv, char **envp)
 	check_image(img);
 	runtime.image = img;
 	create_heaps(img);
+	int lend_err = flexos__lend_arena_create(img, &runtime.lend_arena);
+	if (lend_err)
+		flexos__die(FLEXOS_EXIT_SETUP, "cannot map the lend arena: %s; raise 'ulimit -v', "
+					       "or write 'lend: none' for the libraries in %s",
+			    strerror(-lend_err), img->config_path);
 	attach_newlib(img);
 	if (flexos__find_shlibs(&runtime))
 		flexos__die(FLEXOS_EXIT_SETUP, "the shared libraries of the compartments have more "

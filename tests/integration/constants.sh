@@ -13,9 +13,12 @@ set -eu
 compile "$WORK/app.o" "$DATA/consts-app.c"
 compile "$WORK/lib.o" "$DATA/consts-lib.c" -g
 ar cr "$WORK/libconsts.a" "$WORK/lib.o"
+sed 's/^  inputs: \[libconsts.a\]$/&\n  lend: none/' "$DATA/consts.yaml" >"$WORK/consts-unlent.yaml"
 for m in none process intel-mpk; do
-	for c in consts consts-private; do
-		with_mechanism "$DATA/$c.yaml" "$m" >"$WORK/$c-$m.yaml"
+	for c in consts consts-private consts-unlent; do
+		y=$DATA/$c.yaml
+		[ "$c" != consts-unlent ] || y=$WORK/$c.yaml
+		with_mechanism "$y" "$m" >"$WORK/$c-$m.yaml"
 		"$FLEXOS_LINK" -c "$WORK/$c-$m.yaml" -o "$WORK/$c-$m" "$WORK/app.o" \
 			"$WORK/libconsts.a" 2>"$WORK/link.err" ||
 			{ cat "$WORK/link.err" >&2; fail "cannot link $c under $m"; }
@@ -61,6 +64,7 @@ $WORK/consts-intel-mpk literal
 $WORK/consts-intel-mpk table
 --expect-status=123 $WORK/consts-private-intel-mpk literal
 --expect-status=123 $WORK/consts-private-intel-mpk table
+$WORK/consts-unlent-intel-mpk table
 EOS
 
 vm_output 1 >"$WORK/out.1"
@@ -78,3 +82,6 @@ vm_output 4 >"$WORK/out.4"
 expect_output "$WORK/out.4" "compartment 'lib' tried to read"
 expect_output "$WORK/out.4" "keeps its constants private \(constants: private\)"
 pass "intel-mpk: constants: private keeps the const table private too"
+vm_output 5 >"$WORK/out.5"
+expect_output "$WORK/out.5" "^table: 55$"
+pass "intel-mpk, lend: none: the const table is read in the shared constants, not from a lent copy"

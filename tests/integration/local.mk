@@ -61,3 +61,9 @@ EXTRA_DIST += tests/integration/harden-link.sh
 SH_TESTS += tests/integration/harden-backends.sh
 tests/integration/harden-backends.log: $(UNMODIFIED_DEPS) flexos-cc$(EXEEXT)
 EXTRA_DIST += tests/integration/harden-backends.sh
+
+# Pointer lending (lend.sh: none and process natively, intel-mpk in the VM).
+SH_TESTS += tests/integration/lend.sh
+tests/integration/lend.log: $(UNMODIFIED_DEPS)
+EXTRA_DIST += tests/integration/lend.sh tests/integration/data/lend-app.c \
+	tests/integration/data/lend-lib.c tests/integration/data/lend.yaml

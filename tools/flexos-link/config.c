@@ -897,8 +897,23 @@ bool flc_names_has(const struct flc_names *names, const char *name, size_t *at)
 }
 
 /*
+ * lend: copy (the default) or none: whether the gates into the library
+ * lend the caller's private objects their pointer arguments name.
+ */
+static void parse_lend(struct parser *p, struct flc_library *lib, const yaml_node_t *v)
+{
+	if (v && v->type == YAML_SCALAR_NODE && strcmp(str(v), "none") == 0)
+		lib->lend_none = true;
+	else if (!v || v->type != YAML_SCALAR_NODE || strcmp(str(v), "copy") != 0)
+		error_at(p, pos_of(v),
+			 "'lend' of library '%s' must be 'copy' (lend the caller's private "
+			 "objects to its functions, the default) or 'none'",
+			 lib->name);
+}
+
+/*
  * A library is one mapping "name: compartment", optionally with "inputs",
- * "shared_data", "callbacks", "headers" and "cflags".
+ * "shared_data", "callbacks", "headers", "cflags" and "lend".
  */
 static void parse_library(struct parser *p, const yaml_node_t *it)
 {
@@ -957,9 +972,11 @@ static void parse_library(struct parser *p, const yaml_node_t *it)
 		else if (strcmp(key, "cflags") == 0)
 			parse_strings(p, lib, key_node(p, it, i), value_node(p, it, i),
 				      &lib->cflags, "compiler option, e.g. [-I/opt/pcre2/include]");
+		else if (strcmp(key, "lend") == 0)
+			parse_lend(p, lib, value_node(p, it, i));
 		else
 			error_at(p, pos_of(key_node(p, it, i)),
-				 "unknown key '%s' in library '%s' (expected: inputs, shared_data, callbacks, headers or cflags)",
+				 "unknown key '%s' in library '%s' (expected: inputs, shared_data, callbacks, headers, cflags or lend)",
 				 key, lib->name);
 	}
 }

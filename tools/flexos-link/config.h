@@ -105,6 +105,8 @@ struct flc_library {
 	struct flc_names headers;
 	/* cflags: compiler options for those headers (-I, -D). */
 	struct flc_names cflags;
+	/* lend: none: its gates do not lend pointer arguments (table.c). */
+	bool lend_none;
 };
 
 struct flc_config {

@@ -128,6 +128,62 @@ static bool has_flag(Dwarf_Die *die, unsigned name)
 	return dwarf_attr_integrate(die, name, &a) && !dwarf_formflag(&a, &v) && v;
 }
 
+/*
+ * For pointer lending (table.c): whether a pointer's target type t (as
+ * written, qualifiers and typedefs included) is const, and whether it is
+ * a character: 2 for plain char (a string), 1 for another 1-byte
+ * character type (unsigned char, uint8_t: bytes), else 0.
+ */
+static bool target_const(Dwarf_Die *t)
+{
+	Dwarf_Die mem;
+	for (int d = 0; t && is_qualifier(dwarf_tag(t)) && d < MAX_DEPTH; d++) {
+		if (dwarf_tag(t) == DW_TAG_const_type)
+			return true;
+		t = type_of(t, &mem);
+	}
+	return false;
+}
+
+static uint8_t target_char(Dwarf_Die *t)
+{
+	Dwarf_Die mem;
+	bool typedefed = false;
+	for (int d = 0; t && is_qualifier(dwarf_tag(t)) && d < MAX_DEPTH; d++) {
+		typedefed |= dwarf_tag(t) == DW_TAG_typedef;
+		t = type_of(t, &mem);
+	}
+	if (!t || dwarf_tag(t) != DW_TAG_base_type || udata(t, DW_AT_byte_size, 0) != 1)
+		return 0;
+	uint64_t enc = udata(t, DW_AT_encoding, 0);
+	if (enc != DW_ATE_signed_char && enc != DW_ATE_unsigned_char)
+		return 0;
+	const char *name = dwarf_diename(t);
+	return !typedefed && name && !strcmp(name, "char") ? 2 : 1;
+}
+
+/*
+ * A jmp_buf (struct __jmp_buf_tag, or an array of them): the backends
+ * recognise a longjmp's target by where its jmp_buf is, so it is never
+ * lent (a copy would be nobody's).
+ */
+static bool target_jmp_buf(Dwarf_Die *t)
+{
+	Dwarf_Die mem, emem;
+	t = peel(t, &mem);
+	if (t && dwarf_tag(t) == DW_TAG_array_type)
+		t = peel(type_of(t, &emem), &mem);
+	const char *name = t ? dwarf_diename(t) : NULL;
+	return t && dwarf_tag(t) == DW_TAG_structure_type && name && !strcmp(name, "__jmp_buf_tag");
+}
+
+/* size_t and its kin: an 8-byte unsigned integer, which may count a buffer. */
+static bool size_like(Dwarf_Die *pt)
+{
+	return pt && dwarf_tag(pt) == DW_TAG_base_type && udata(pt, DW_AT_byte_size, 0) == 8 &&
+	       udata(pt, DW_AT_encoding, 0) == DW_ATE_unsigned;
+}
+
 static uint64_t type_size(Dwarf_Die *t)
 {
 	Dwarf_Word size;
@@ -623,7 +679,14 @@ static int proto_from_die(Dwarf_Die *fn, const char *name, struct flx_proto *p)
 				a->pointer = !target || dwarf_tag(target) != DW_TAG_subroutine_type;
 				if (target && a->pointer && !has_flag(target, DW_AT_declaration))
 					a->pointee_size = (uint32_t)type_size(target);
+				if (target && a->pointer) {
+					Dwarf_Die rmem;
+					a->pointee_const = target_const(type_of(pt, &rmem));
+					a->pointee_char = target_char(type_of(pt, &rmem));
+					a->no_lend = target_jmp_buf(type_of(pt, &rmem));
+				}
 			}
+			a->size_like = size_like(pt);
 			if (!pt) {
 				memset(&v, 0, sizeof(v));
 				v.eb[0] = EB_INTEGER;

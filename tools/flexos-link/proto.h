@@ -31,6 +31,10 @@ struct flx_proto_arg {
 	uint32_t size;         /* sizeof the argument */
 	bool pointer;          /* a data pointer (issue: lending pointer arguments) */
 	uint32_t pointee_size; /* sizeof *arg when known and complete, else 0 */
+	bool pointee_const;    /* a pointer to const: the callee does not write through it */
+	uint8_t pointee_char;  /* *arg is plain char (2) or another 1-byte character type (1) */
+	bool size_like;        /* an 8-byte unsigned integer (size_t): may count a buffer */
+	bool no_lend;          /* *arg must keep its address (a jmp_buf) */
 	bool va_list;          /* a va_list: cannot cross an isolating gate */
 	bool file;             /* a FILE *: a handle that means something to one C library only */
 	/*

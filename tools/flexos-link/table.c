@@ -177,6 +177,105 @@ static uint32_t pointer_flags(const struct flx_proto *p)
 }
 
 /*
+ * Pointer lending (backends/common/lend.c): the arguments a crossing
+ * gate lends, read from its prototype. Only in isolating images without
+ * newlib compartments (lend.c runs in the caller and uses glibc's TLS),
+ * for known, non-variadic prototypes (the stub passes the descriptor in
+ * %rax) whose result is not on the x87 stack (lend.c may use it):
+ *   T * followed by a size_t: that many elements (an array, a buffer);
+ *   const char *: a string, strlen + 1 bytes;
+ *   a pointer to another complete type: sizeof the pointee;
+ * never void *, incomplete types, a non-const char * without a length, or
+ * a jmp_buf.
+ */
+#define LEND_MAX_SIZE (16 * 4096) /* the largest slot of the lend arena */
+
+/* write_lend writes struct flexos_lend field by field. */
+_Static_assert(sizeof(struct flexos_lend_arg) == 16 &&
+		   offsetof(struct flexos_lend_arg, size) == 4 &&
+		   offsetof(struct flexos_lend_arg, name) == 8,
+	       "struct flexos_lend_arg's layout");
+_Static_assert(offsetof(struct flexos_lend, nargs) == 16 && offsetof(struct flexos_lend, args) == 24,
+	       "struct flexos_lend's layout");
+
+struct lend_plan {
+	uint32_t n;
+	struct flexos_lend_arg args[6];
+	const char *names[6];
+};
+
+static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *gate,
+			   struct lend_plan *lp)
+{
+	const struct flc_config *cfg = plan->cfg;
+	const struct flx_proto *p = &gate->proto;
+
+	lp->n = 0;
+	if (gate->direct || !(flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_ISOLATES) ||
+	    flc_count_newlib(cfg) > 0)
+		return 0;
+	if (gate->library < cfg->nlibraries && cfg->libraries[gate->library].lend_none)
+		return 0;
+	if (p->source == FLX_PROTO_ASSUMED || p->variadic || p->ret == FLX_RET_X87 ||
+	    p->ret == FLX_RET_ALL)
+		return 0;
+	uint32_t reg = p->sret_size ? 1 : 0;
+	for (uint32_t i = 0; i < p->nargs; i++) {
+		const struct flx_proto_arg *a = &p->args[i];
+		const struct flx_proto_arg *next = i + 1 < p->nargs ? &p->args[i + 1] : NULL;
+		if (a->stack)
+			continue;
+		if (a->pointer && !a->no_lend && a->int_regs == 1 && reg < 6) {
+			struct flexos_lend_arg la = {
+			    .reg = (uint8_t)reg,
+			    .flags = a->pointee_const ? FLEXOS_LEND_IN_ONLY : 0,
+			};
+			if ((a->pointee_char || a->pointee_size) && next && !next->stack &&
+			    next->size_like && next->int_regs == 1 && reg + 1 < 6) {
+				la.kind = FLEXOS_LEND_BUFFER;
+				la.size = a->pointee_char ? 1 : a->pointee_size;
+				la.len_reg = (uint8_t)(reg + 1);
+			} else if (a->pointee_char == 2 && a->pointee_const) {
+				la.kind = FLEXOS_LEND_STRING;
+			} else if (!a->pointee_char && a->pointee_size &&
+				   a->pointee_size <= LEND_MAX_SIZE) {
+				la.kind = FLEXOS_LEND_OBJECT;
+				la.size = a->pointee_size;
+			}
+			if (la.kind) {
+				lp->names[lp->n] = a->name;
+				lp->args[lp->n++] = la;
+			}
+		}
+		reg += a->int_regs;
+	}
+	return lp->n;
+}
+
+void flx_explain_lends(FILE *f, const struct flp_plan *plan, const struct flp_gate *gate)
+{
+	static const char *const regs[] = {"rdi", "rsi", "rdx", "rcx", "r8", "r9"};
+	struct lend_plan lp;
+
+	if (!plan_lends(plan, gate, &lp))
+		return;
+	fprintf(f, "      lends:");
+	for (uint32_t i = 0; i < lp.n; i++) {
+		const struct flexos_lend_arg *a = &lp.args[i];
+		fprintf(f, "%s %s (%s", i ? "," : "", lp.names[i] ? lp.names[i] : "?",
+			regs[a->reg]);
+		if (a->kind == FLEXOS_LEND_STRING)
+			fprintf(f, ", a string");
+		else if (a->kind == FLEXOS_LEND_BUFFER)
+			fprintf(f, ", as many bytes as %s says", regs[a->len_reg]);
+		else
+			fprintf(f, ", %u bytes", a->size);
+		fprintf(f, a->flags & FLEXOS_LEND_IN_ONLY ? ", in)" : ", in and out)");
+	}
+	fprintf(f, "\n");
+}
+
+/*
  * The gate targets (struct flexos_entry), in RELRO: read-only once the
  * loader has relocated them. Callbacks may be called through a pointer
  * from any compartment.
@@ -189,10 +288,12 @@ static void write_entries(FILE *f, const struct flp_plan *plan)
 		if (!is_entry(gate))
 			continue;
 		bool callback = gate->callback;
+		struct lend_plan lp;
 		/* A shared library's function: a dynamic relocation, like its GOT slot's. */
 		fprintf(f, "\t.quad %s\n\t.long %zu, %#x\n\t.quad %#llx\n", gate->target,
 			gate->compartment,
-			(callback ? FLEXOS_ENTRY_CALLBACK : 0) | pointer_flags(&gate->proto),
+			(callback ? FLEXOS_ENTRY_CALLBACK : 0) | pointer_flags(&gate->proto) |
+			    (plan_lends(plan, gate, &lp) ? FLEXOS_ENTRY_LEND : 0),
 			callback ? ~0ULL : (unsigned long long)gate->callers);
 	}
 }
@@ -296,6 +397,35 @@ static unsigned long long gate_r10(const struct flp_gate *gate, size_t entry)
 	       (unsigned long long)entry << FLEXOS_GATE_ENTRY_SHIFT;
 }
 
+/* The gate's struct flexos_lend, read-only, and the names it points at. */
+static void write_lend(FILE *f, const struct flp_gate *gate, size_t g, const char *to,
+		       const struct lend_plan *lp)
+{
+	fprintf(f, "\t.section " FLEXOS_STRINGS_SECTION ",\"a\"\n");
+	char label[64];
+	snprintf(label, sizeof(label), ".Lflexos_lendfn%zu", g);
+	write_string(f, label, gate->fn);
+	for (uint32_t i = 0; i < lp->n; i++)
+		if (lp->names[i]) {
+			snprintf(label, sizeof(label), ".Lflexos_lendarg%zu_%u", g, i);
+			write_string(f, label, lp->names[i]);
+		}
+	fprintf(f,
+		"\t.section " FLEXOS_IMAGE_SECTION ",\"aw\"\n\t.balign 8\n.Lflexos_lend%zu:\n"
+		"\t.quad %s, .Lflexos_lendfn%zu\n\t.long %u, 0\n",
+		g, to, g, lp->n);
+	for (uint32_t i = 0; i < lp->n; i++) {
+		const struct flexos_lend_arg *a = &lp->args[i];
+		fprintf(f, "\t.byte %u, %u, %u, %u\n\t.long %u\n", a->reg, a->kind, a->len_reg,
+			a->flags, a->size);
+		if (lp->names[i])
+			fprintf(f, "\t.quad .Lflexos_lendarg%zu_%u\n", g, i);
+		else
+			fprintf(f, "\t.quad 0\n");
+	}
+	fprintf(f, "\t.text\n");
+}
+
 static void write_stubs(FILE *f, const struct flp_plan *plan)
 {
 	/*
@@ -335,6 +465,23 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 		const char *to = entry;
 		if (!strcmp(entry, "flexos__backend_gate") && int_regs_only(&gate->proto))
 			to = "flexos__backend_gate_int";
+		struct lend_plan lp;
+		if (plan_lends(plan, gate, &lp)) {
+			write_lend(f, gate, g, to, &lp);
+			fprintf(
+			    f,
+			    "\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n\t.balign 16\n%s:\n"
+			    "\t.cfi_startproc\n"
+			    "\tmovq %s@GOTPCREL(%%rip), %%r11\n"
+			    "\tmovabsq $%#llx, %%r10\n"
+			    "\tleaq .Lflexos_lend%zu(%%rip), %%rax\n"
+			    "\tjmp flexos__lend_gate\n"
+			    "\t.cfi_endproc\n"
+			    "\t.size %s, .-%s\n",
+			    gate->symbol, gate->symbol, gate->symbol, gate->symbol, gate->target,
+			    gate_r10(gate, next_entry++), g, gate->symbol, gate->symbol);
+			continue;
+		}
 		fprintf(f,
 			"\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n\t.balign 16\n%s:\n"
 			"\t.cfi_startproc\n"

@@ -25,4 +25,10 @@ int flx_write_table(FILE *f, const struct flp_plan *plan);
  */
 int flx_check_gates(const struct flp_plan *plan);
 
+/*
+ * For --explain: what gate lends (docs/config.md, "Pointer lending"), one
+ * indented line, or nothing when it lends nothing.
+ */
+void flx_explain_lends(FILE *f, const struct flp_plan *plan, const struct flp_gate *gate);
+
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "table.h"
 #include "util.h"
 #include "xref.h"
 
@@ -756,6 +757,7 @@ int flx_explain(FILE *f, const struct flp_plan *plan)
 		fprintf(f, "%s %s -> %s [%s]\n", gate->callback ? "callback" : "gate", gate->fn,
 			gate->symbol, cfg->compartments[gate->compartment].name);
 		flx_proto_explain(f, &gate->proto);
+		flx_explain_lends(f, plan, gate);
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -1,0 +1,218 @@
+/*
+ * Pointer lending, the caller's side of a gate (lend-gate.S enters here): a
+ * pointer argument that names the caller's private memory is replaced,
+ * for the call, by a copy in the lend arena, which every compartment can
+ * reach; what the callee wrote is copied back after the call. Each copy
+ * ends at its slot's end, before a guard page, so that a callee reading
+ * past the lent size faults instead of reading what lies beyond.
+ */
+#include "autoconfig.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "common.h"
+#include "lend.h"
+
+/* This thread's slot in the arena (-1: none yet) and its first free slot. */
+static __thread int lend_thread = -1;
+static __thread unsigned lend_top;
+
+/*
+ * The gate calls of this thread that hold slots, innermost last: where
+ * their frame is, on which compartment's stack, and the first free slot
+ * before them. A longjmp out of a lending gate skips its lend_out; the
+ * next lend from the same compartment at or above that frame's place on
+ * the stack proves it dead and gives its slots back.
+ */
+struct lend_call {
+	uintptr_t frame;
+	int self;
+	unsigned top;
+};
+static __thread struct lend_call lend_calls[FLEXOS__LEND_SLOTS];
+static __thread unsigned lend_ncalls;
+static pthread_key_t lend_key;
+static pthread_once_t lend_once = PTHREAD_ONCE_INIT;
+
+static struct flexos__lend_header *header(void)
+{
+	return (struct flexos__lend_header *)flexos__runtime()->lend_arena.start;
+}
+
+/* A thread that ends gives its slot back, for the threads that follow. */
+static void release_thread(void *v)
+{
+	uint64_t bit = 1ULL << ((uintptr_t)v - 1);
+	__atomic_fetch_and(&header()->claimed, ~bit, __ATOMIC_RELEASE);
+}
+
+static void make_key(void)
+{
+	if (pthread_key_create(&lend_key, release_thread))
+		flexos__abort("pointer lending: cannot create a thread key");
+}
+
+static int claim_thread(const struct flexos_lend *d)
+{
+	struct flexos__lend_header *h = header();
+	uint64_t c = __atomic_load_n(&h->claimed, __ATOMIC_RELAXED);
+
+	for (;;) {
+		if (c == ~0ULL)
+			flexos__die(FLEXOS_EXIT_FAULT,
+				    "the call to %s lends a pointer argument, but %d threads "
+				    "already lend at once (the lend arena's limit); pass pointers "
+				    "to shared memory (flexos_shared_malloc) or write 'lend: none' "
+				    "for its library",
+				    d->fn, FLEXOS__LEND_THREADS);
+		int t = __builtin_ctzll(~c);
+		if (__atomic_compare_exchange_n(&h->claimed, &c, c | 1ULL << t, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			pthread_once(&lend_once, make_key);
+			pthread_setspecific(lend_key, (void *)(uintptr_t)(t + 1));
+			lend_thread = t;
+			return t;
+		}
+	}
+}
+
+/*
+ * Whether p names memory the caller must lend: its own compartment's,
+ * code aside. NULL, shared memory, the platform's and other compartments'
+ * memory (handles the callee gave out) pass unchanged.
+ */
+static int lendable(uintptr_t p, int self, int *read_only)
+{
+	const char *what = NULL;
+	if (!p || flexos__owner(p, &what) != self)
+		return 0;
+	if (!strcmp(what, ".text"))
+		return 0;
+	*read_only = !strcmp(what, ".rodata");
+	/* constants: private: the compartment chose to keep even these. */
+	if (*read_only &&
+	    (flexos__runtime()->image->compartments[self].flags & FLEXOS_COMP_CONSTANTS_PRIVATE))
+		return 0;
+	return 1;
+}
+
+void flexos__lend_in(struct flexos__lend_frame *fr)
+{
+	const struct flexos_lend *d = fr->desc;
+	int self = flexos__backend.current();
+
+	while (lend_ncalls && lend_calls[lend_ncalls - 1].self == self &&
+	       lend_calls[lend_ncalls - 1].frame <= (uintptr_t)fr)
+		lend_top = lend_calls[--lend_ncalls].top;
+	fr->top = lend_top;
+	fr->lent = 0;
+	for (uint32_t i = 0; i < d->nargs; i++) {
+		const struct flexos_lend_arg *a = &d->args[i];
+		uintptr_t p = fr->regs[a->reg];
+		int read_only = 0;
+		if (!lendable(p, self, &read_only))
+			continue;
+		uint64_t size = a->size;
+		if (a->kind == FLEXOS_LEND_STRING)
+			size = strlen((const char *)p) + 1;
+		else if (a->kind == FLEXOS_LEND_BUFFER &&
+			 __builtin_mul_overflow(fr->regs[a->len_reg], (uint64_t)a->size, &size))
+			size = UINT64_MAX;
+		int t = lend_thread >= 0 ? lend_thread : claim_thread(d);
+		unsigned s = lend_top;
+		while (s < FLEXOS__LEND_SLOTS &&
+		       size > (uint64_t)flexos__lend_slot_pages[s] * FLEXOS__LEND_PAGE)
+			s++;
+		if (s >= FLEXOS__LEND_SLOTS)
+			flexos__die(
+			    FLEXOS_EXIT_FAULT,
+			    "the call to %s lends argument %u (%s), %llu bytes of the private "
+			    "memory of compartment '%s', and the lend arena has no room for it "
+			    "(at most %d bytes, fewer in nested calls): put the object in "
+			    "shared memory (flexos_shared_malloc, shared_data) or write "
+			    "'lend: none' for its library",
+			    d->fn, a->reg + 1, a->name ? a->name : "unnamed",
+			    (unsigned long long)size, flexos__comp_name(self),
+			    flexos__lend_slot_pages[FLEXOS__LEND_SLOTS - 1] * FLEXOS__LEND_PAGE);
+		uintptr_t end =
+		    flexos__lend_slot_end(flexos__runtime()->lend_arena.start, (unsigned)t, s);
+		uintptr_t copy = end - size;
+		memcpy((void *)copy, (const void *)p, size);
+		header()->meta[t][s] = (struct flexos__lend_meta){d, i, (uint32_t)size};
+		fr->orig[a->reg] = p;
+		fr->size[a->reg] = (uint32_t)size;
+		fr->regs[a->reg] = copy;
+		if (!(a->flags & FLEXOS_LEND_IN_ONLY) && !read_only)
+			fr->lent |= 1u << a->reg;
+		fr->lent |= 1u << (8 + a->reg);
+		lend_top = s + 1;
+	}
+	if (lend_top != fr->top && lend_ncalls < FLEXOS__LEND_SLOTS)
+		lend_calls[lend_ncalls++] = (struct lend_call){(uintptr_t)fr, self, fr->top};
+}
+
+uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
+{
+	uint64_t ret = rax;
+
+	for (int r = 0; r < 6; r++) {
+		if (!(fr->lent & 1u << (8 + r)))
+			continue;
+		uintptr_t copy = fr->regs[r];
+		if (fr->lent & 1u << r)
+			memcpy((void *)fr->orig[r], (const void *)copy, fr->size[r]);
+		/* A result into the copy (strchr, strcpy) means the caller's object. */
+		if (rax >= copy && rax <= copy + fr->size[r])
+			ret = fr->orig[r] + (rax - copy);
+	}
+	if (lend_thread >= 0)
+		for (unsigned s = fr->top; s < lend_top; s++)
+			header()->meta[lend_thread][s].desc = NULL;
+	if (lend_ncalls && lend_calls[lend_ncalls - 1].frame == (uintptr_t)fr)
+		lend_ncalls--;
+	lend_top = fr->top;
+	return ret;
+}
+
+int flexos__lend_describe(struct flexos__out *o, const char *prefix, uintptr_t addr)
+{
+	const struct flexos_runtime *rt = flexos__runtime();
+	uintptr_t base = rt->lend_arena.start;
+
+	if (addr < base || addr >= rt->lend_arena.end)
+		return 0;
+	uintptr_t page = addr & ~(uintptr_t)(FLEXOS__LEND_PAGE - 1);
+
+	flexos__out_str(o, prefix);
+	for (unsigned t = 0; t < FLEXOS__LEND_THREADS; t++)
+		for (unsigned s = 0; s < FLEXOS__LEND_SLOTS; s++) {
+			uintptr_t end = flexos__lend_slot_end(base, t, s);
+			const struct flexos__lend_meta *m =
+			    &((struct flexos__lend_header *)base)->meta[t][s];
+			if (page != end || !m->desc)
+				continue;
+			const struct flexos_lend_arg *a = &m->desc->args[m->arg];
+			flexos__out_str(o, "the guard page after an object lent to ");
+			flexos__out_str(o, m->desc->fn);
+			flexos__out_str(o, " (argument ");
+			flexos__out_int(o, a->reg + 1);
+			if (a->name) {
+				flexos__out_str(o, ", '");
+				flexos__out_str(o, a->name);
+				flexos__out_str(o, "'");
+			}
+			flexos__out_str(o, "): a copy of the caller's private object, ");
+			flexos__out_int(o, m->size);
+			flexos__out_str(o, " bytes as the prototype says, in shared memory for the "
+					   "call; the callee accessed offset ");
+			flexos__out_int(o, (int64_t)(m->size + (addr - end)));
+			flexos__out_str(o, ", beyond it; if it may use more, put the object in "
+					   "shared memory (flexos_shared_malloc, shared_data) or "
+					   "write 'lend: none' for the library");
+			return 1;
+		}
+	flexos__out_str(o, "a guard page of the lend arena (copies of lent pointer arguments)");
+	return 1;
+}

@@ -1,0 +1,78 @@
+/* tests/integration/lend.sh: the application, passing pointers to its private memory. */
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct point {
+	int x, y;
+	long tag;
+};
+struct handle;
+
+size_t lib_strlen(const char *s);
+void lib_fill(struct point *out, int v);
+int lib_open(const char *name, struct handle **h);
+int lib_handle_id(struct handle *h);
+long lib_sum(const struct point *p);
+long lib_overrun(const struct point *p);
+const char *lib_strchr(const char *s, int c);
+void lib_upper(char *buf, size_t n);
+long lib_many(struct point *p, long a, long b, long c, long d, long e, long f, long g);
+struct big {
+	long v[4];
+};
+struct big lib_big(const char *s);
+void lib_throw(struct point *p, jmp_buf *env);
+
+static jmp_buf env;
+
+/* 100 longjmps out of a lending gate: more than the arena's slots, if they were not freed. */
+static int jumps(void)
+{
+	struct point p = {0, 0, 0};
+	volatile int n = 0;
+	while (n < 100)
+		if (setjmp(env))
+			n++;
+		else
+			lib_throw(&p, &env);
+	return printf("jumps: %d\n", n);
+}
+
+/* Private: in the application's .data, not a shared constant. */
+static char greeting[32] = "hello, lender";
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "jumps"))
+		return jumps() < 0;
+	if (argc > 1 && !strcmp(argv[1], "overrun")) {
+		struct point p = {1, 2, 3};
+		printf("overrun: %ld\n", lib_overrun(&p));
+		return 0;
+	}
+	printf("strlen: %zu\n", lib_strlen(greeting));
+	struct point out = {0, 0, 0};
+	lib_fill(&out, 21);
+	printf("fill: %d %d %ld\n", out.x, out.y, out.tag);
+	struct handle *h = NULL;
+	lib_open(greeting, &h);
+	printf("open: %d\n", lib_handle_id(h));
+	struct point *hp = malloc(sizeof(*hp));
+	if (!hp)
+		return 1;
+	*hp = (struct point){1, 2, 3};
+	printf("sum: %ld\n", lib_sum(hp));
+	free(hp);
+	printf("strchr: %td\n", lib_strchr(greeting, ',') - greeting);
+	char buf[16];
+	memcpy(buf, "abcdef", 7);
+	lib_upper(buf, 6);
+	printf("upper: %s\n", buf);
+	long r = lib_many(&out, 1, 2, 3, 4, 5, 6, 7);
+	printf("many: %d %ld\n", out.x, r);
+	struct big b = lib_big(greeting);
+	printf("big: %ld %ld %ld %ld\n", b.v[0], b.v[1], b.v[2], b.v[3]);
+	return 0;
+}

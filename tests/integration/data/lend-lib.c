@@ -1,0 +1,96 @@
+/* tests/integration/lend.sh: the library, in its own compartment. */
+#include <setjmp.h>
+#include <stddef.h>
+#include <string.h>
+
+struct point {
+	int x, y;
+	long tag;
+};
+
+struct handle {
+	int id;
+};
+
+static struct handle handles[1];
+
+size_t lib_strlen(const char *s)
+{
+	return strlen(s);
+}
+
+void lib_fill(struct point *out, int v)
+{
+	out->x = v;
+	out->y = v * 2;
+	out->tag = 77;
+}
+
+/* Like sqlite3_open: writes a handle of its own through an out-parameter. */
+int lib_open(const char *name, struct handle **h)
+{
+	handles[0].id = (int)strlen(name);
+	*h = &handles[0];
+	return 0;
+}
+
+/* The handle is the library's memory: it must reach it unchanged. */
+int lib_handle_id(struct handle *h)
+{
+	return h->id;
+}
+
+long lib_sum(const struct point *p)
+{
+	return p->x + p->y + p->tag;
+}
+
+/* Reads far past the struct it was given: must fault, not read junk. */
+long lib_overrun(const struct point *p)
+{
+	const volatile char *c = (const volatile char *)p;
+	long s = 0;
+	for (size_t i = 0; i < 8192; i++)
+		s += c[i];
+	return s;
+}
+
+const char *lib_strchr(const char *s, int c)
+{
+	while (*s && *s != c)
+		s++;
+	return s;
+}
+
+/* A (buffer, length) pair, written in place. */
+void lib_upper(char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] >= 'a' && buf[i] <= 'z')
+			buf[i] = (char)(buf[i] - 'a' + 'A');
+}
+
+/* Two arguments on the stack beside a lent pointer: the gate copies them below its frame. */
+long lib_many(struct point *p, long a, long b, long c, long d, long e, long f, long g)
+{
+	p->x = (int)(a + b + c + d + e + f + g);
+	return g * 100 + f;
+}
+
+struct big {
+	long v[4];
+};
+
+/* A struct result through the hidden pointer in %rdi, and a lent string in %rsi. */
+struct big lib_big(const char *s)
+{
+	struct big b = {{(long)strlen(s), 2, 3, 4}};
+	return b;
+}
+
+/* As png_longjmp: leaves the lending gate by a longjmp, never by its return. */
+void lib_throw(struct point *p, jmp_buf *env)
+{
+	p->x++;
+	longjmp(*env, 1);
+}
