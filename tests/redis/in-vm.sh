@@ -1,6 +1,6 @@
 #!/bin/sh
 # Run inside the test VM by tests/redis/mpk-vm.sh: starts IMAGE (a Redis
-# image) on a Unix socket, sends PING, SET, GET and one EVAL with CLI
+# image) on a Unix socket, sends PING, SET, GET, an EVAL and a failing one with CLI
 # (redis-cli), prints each reply, then the server's log; exits with the
 # server's exit status. Redis's own crash log is off: its SIGSEGV handler
 # would replace FlexOS's fault report (docs/threat-model.md, limit 9).
@@ -19,6 +19,9 @@ for c in PING "SET k hello" "GET k"; do
 	echo "reply to $c: $("$cli" -s "$d/sock" $c 2>&1)"
 done
 echo "reply to EVAL: $("$cli" -s "$d/sock" EVAL "return redis.call('get', KEYS[1])" 1 k 2>&1)"
+# A Lua error raised through redis.call: a longjmp back across the gates.
+echo "reply to EVAL error: $("$cli" -s "$d/sock" EVAL "return redis.call('nosuchcmd')" 0 2>&1)"
+echo "reply to PING after it: $("$cli" -s "$d/sock" PING 2>&1)"
 "$cli" -s "$d/sock" SHUTDOWN NOSAVE >/dev/null 2>&1
 wait "$pid"
 st=$?
