@@ -708,6 +708,7 @@ static int proto_from_die(Dwarf_Die *fn, const char *name, struct flx_proto *p)
 				add_stack_slot(p, a, v.align);
 			} else {
 				a->int_regs = (uint8_t)nint;
+				a->first_int_reg = p->int_regs;
 				a->sse_regs = (uint8_t)nsse;
 				int_left -= nint;
 				sse_left -= nsse;

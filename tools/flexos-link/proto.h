@@ -46,6 +46,7 @@ struct flx_proto_arg {
 	uint32_t stack_offset;
 	uint8_t int_regs;
 	uint8_t sse_regs;
+	uint8_t first_int_reg; /* with int_regs: the first one's index (rdi 0 .. r9 5) */
 	char *name; /* the parameter's name when the source had one, else NULL */
 };
 

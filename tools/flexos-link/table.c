@@ -162,17 +162,14 @@ static uint32_t pointer_flags(const struct flx_proto *p)
 {
 	if (p->source == FLX_PROTO_ASSUMED)
 		return 0;
-	uint32_t flags = FLEXOS_ENTRY_PROTO, reg = p->sret_size ? 1 : 0;
+	uint32_t flags = FLEXOS_ENTRY_PROTO;
 	for (uint32_t i = 0; i < p->nargs; i++) {
 		const struct flx_proto_arg *a = &p->args[i];
-		if (a->stack)
-			continue;
-		if (a->pointer && a->int_regs == 1 && reg < 6)
-			flags |= FLEXOS_ENTRY_PTR_REG(reg);
-		reg += a->int_regs;
+		if (!a->stack && a->pointer && a->int_regs == 1)
+			flags |= FLEXOS_ENTRY_PTR_REG(a->first_int_reg);
 	}
 	if (p->variadic)
-		flags |= FLEXOS_ENTRY_VARIADIC | (reg << FLEXOS_ENTRY_NAMED_SHIFT);
+		flags |= FLEXOS_ENTRY_VARIADIC | ((uint32_t)p->int_regs << FLEXOS_ENTRY_NAMED_SHIFT);
 	return flags;
 }
 
@@ -219,19 +216,19 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 	if (p->source == FLX_PROTO_ASSUMED || p->variadic || p->ret == FLX_RET_X87 ||
 	    p->ret == FLX_RET_ALL)
 		return 0;
-	uint32_t reg = p->sret_size ? 1 : 0;
 	for (uint32_t i = 0; i < p->nargs; i++) {
 		const struct flx_proto_arg *a = &p->args[i];
 		const struct flx_proto_arg *next = i + 1 < p->nargs ? &p->args[i + 1] : NULL;
+		uint32_t reg = a->first_int_reg;
 		if (a->stack)
 			continue;
-		if (a->pointer && !a->no_lend && a->int_regs == 1 && reg < 6) {
+		if (a->pointer && !a->no_lend && a->int_regs == 1) {
 			struct flexos_lend_arg la = {
 			    .reg = (uint8_t)reg,
 			    .flags = a->pointee_const ? FLEXOS_LEND_IN_ONLY : 0,
 			};
 			if ((a->pointee_char || a->pointee_size) && next && !next->stack &&
-			    next->size_like && next->int_regs == 1 && reg + 1 < 6) {
+			    next->size_like && next->int_regs == 1 && next->first_int_reg == reg + 1) {
 				la.kind = FLEXOS_LEND_BUFFER;
 				la.size = a->pointee_char ? 1 : a->pointee_size;
 				la.len_reg = (uint8_t)(reg + 1);
@@ -247,7 +244,6 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 				lp->args[lp->n++] = la;
 			}
 		}
-		reg += a->int_regs;
 	}
 	return lp->n;
 }
