@@ -189,8 +189,7 @@ static void refuse(const char *why, uint32_t entry, int from)
 	flexos__proc_handle_end();
 }
 
-static uintptr_t checked_target(uint32_t entry, int from, uint32_t sret_bytes,
-				uint32_t stack_bytes)
+static uintptr_t checked_target(uint32_t entry, int from, uint32_t sret_bytes, uint32_t stack_bytes)
 {
 	if (from < 0 || (uint32_t)from >= ncomp || from == flexos__proc_self)
 		refuse("from a compartment that does not exist", entry, from);
@@ -213,8 +212,41 @@ static uintptr_t checked_target(uint32_t entry, int from, uint32_t sret_bytes,
 	return e->fn;
 }
 
-/* How many requests this thread is serving, nested: a fault report walks their callers. */
-static __thread unsigned serving;
+/* Whether this thread serves a request now: a fault report walks the callers. */
+static int serving(void)
+{
+	const struct flexos__proc_calls *c = &flexos__proc_calls;
+	for (unsigned k = 0; k < c->n && k < FLEXOS__PROC_LEVELS; k++)
+		if (c->lv[k].serve)
+			return 1;
+	return 0;
+}
+
+/* The chain's gate calls in progress where this thread runs now. */
+static inline uint32_t chain_depth(void)
+{
+	const struct flexos__proc_calls *c = &flexos__proc_calls;
+	return c->n ? c->lv[c->n - 1].depth : 0;
+}
+
+static struct flexos__proc_level *push_level(uint32_t depth, int serve, int peer)
+{
+	struct flexos__proc_calls *c = &flexos__proc_calls;
+
+	if (c->n >= FLEXOS__PROC_LEVELS)
+		flexos__die(FLEXOS_EXIT_FAULT,
+			    "compartment '%s' has %d gate calls and callbacks in progress in one "
+			    "thread, nested, the most the process mechanism keeps track of; the "
+			    "recursion across gates goes too deep",
+			    flexos__comp_name(flexos__proc_self), FLEXOS__PROC_LEVELS);
+	struct flexos__proc_level *lv = &c->lv[c->n++];
+	lv->depth = depth;
+	lv->serve = (uint8_t)serve;
+	lv->peer = (uint8_t)peer;
+	lv->resumable = 0;
+	lv->serial = ++c->serial;
+	return lv;
+}
 
 void flexos__proc_out_callers(void)
 {
@@ -222,7 +254,7 @@ void flexos__proc_out_callers(void)
 	struct flexos__out o = {.n = 0};
 	char fn[160];
 
-	if (!ctl || !my_chain || !serving)
+	if (!ctl || !my_chain || !serving())
 		return;
 	unsigned chain = my_chain - 1;
 	int origin = ctl->chains[chain].origin;
@@ -270,6 +302,8 @@ static void serve(unsigned chain, struct flexos__lane *me)
 	uint32_t stack_bytes = me->stack_bytes;
 	int int_only = me->int_only;
 	uint32_t entry = me->entry;
+	uint32_t depth = me->depth;
+	unsigned at = flexos__proc_calls.n;
 	/*
 	 * Everything in the lane is shared memory any compartment can write:
 	 * take each field once, check it, and call only a target of the
@@ -277,7 +311,7 @@ static void serve(unsigned chain, struct flexos__lane *me)
 	 * may call.
 	 */
 	uintptr_t fn = checked_target(entry, from, sret_bytes, stack_bytes);
-	serving++;
+	push_level(depth, 1, from);
 
 	/*
 	 * The lane's stack window is read in place: until this call returns
@@ -299,7 +333,7 @@ static void serve(unsigned chain, struct flexos__lane *me)
 		__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
 		flexos__proc_call(fn, &regs, me->mem, stack_bytes, &res);
 	}
-	serving--;
+	flexos__proc_calls.n = at;
 	flush_stdio();
 	/* A caller whose process died meanwhile is not waiting any more. */
 	if (__atomic_load_n(&ctl->comp[from].gen, __ATOMIC_ACQUIRE) != from_gen)
@@ -313,6 +347,7 @@ static void serve(unsigned chain, struct flexos__lane *me)
 		if (sret_bytes)
 			memcpy(back->mem, sret, sret_bytes);
 	}
+	back->depth = depth;
 	post(back, LANE_RET);
 }
 
@@ -334,8 +369,8 @@ static void ensure_server(unsigned chain, uint32_t callee)
 
 	if (__atomic_load_n(&c->server[callee], __ATOMIC_ACQUIRE) != SRV_NONE)
 		return;
-	if (!__atomic_compare_exchange_n(&c->server[callee], &none, SRV_WANTED, 0,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	if (!__atomic_compare_exchange_n(&c->server[callee], &none, SRV_WANTED, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
 		return;
 	struct flexos__comp_state *cs = &flexos__proc_ctl->comp[callee];
 	__atomic_add_fetch(&cs->spawn_seq, 1, __ATOMIC_SEQ_CST);
@@ -379,7 +414,7 @@ static unsigned chain_alloc(void)
 				for (uint32_t k = 0; k < flexos__proc_ncomp; k++)
 					if ((int)k != c->origin &&
 					    __atomic_load_n(&c->server[k], __ATOMIC_ACQUIRE) !=
-						    SRV_NONE)
+						SRV_NONE)
 						busy = 1;
 				if (busy)
 					continue;
@@ -409,21 +444,23 @@ static unsigned chain_alloc(void)
  * call is to be made directly: before the compartments exist, or into
  * this very process.
  */
-static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const long *gpr,
-					 int first, uint32_t int_only)
+static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const long *gpr, int first,
+					 uint32_t int_only)
 {
 	if (!flexos__proc_started || callee == (uint32_t)flexos__proc_self)
 		return NULL;
 	if (flexos__proc_fork_orphan)
-		flexos__die(FLEXOS_EXIT_FAULT,
-			    "gate to compartment '%s' in a child of fork() that has no compartments "
-			    "(fork said why above)",
-			    flexos__comp_name((int)callee));
+		flexos__die(
+		    FLEXOS_EXIT_FAULT,
+		    "gate to compartment '%s' in a child of fork() that has no compartments "
+		    "(fork said why above)",
+		    flexos__comp_name((int)callee));
 	int32_t entry = flexos__proc_entry_of(fn, callee);
 	if (entry < 0)
-		flexos__abort("gate: %#lx is not an entry point of compartment '%s' (not a gate "
-			      "target or callback flexos-link made); something jumped into the gate",
-			      (unsigned long)fn, flexos__comp_name((int)callee));
+		flexos__abort(
+		    "gate: %#lx is not an entry point of compartment '%s' (not a gate "
+		    "target or callback flexos-link made); something jumped into the gate",
+		    (unsigned long)fn, flexos__comp_name((int)callee));
 	if (flexos__proc_check_pointers)
 		flexos__proc_check_args(gpr, first, fn, callee,
 					(uint32_t)entry < nentries ? entries[entry].flags : 0);
@@ -437,6 +474,73 @@ static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const lo
 	to->from = self;
 	to->from_gen = __atomic_load_n(&flexos__proc_ctl->comp[self].gen, __ATOMIC_RELAXED);
 	return to;
+}
+
+static inline void idle(struct flexos__lane *me)
+{
+	__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
+}
+
+/*
+ * A message came to this thread's lane that does not belong to the wait
+ * at level `at` (a gate call into waiting_for): a jump in another process
+ * abandoned that wait and the frames above it, as a longjmp over them
+ * would in one process. Resumes at the outer wait the message belongs to
+ * (a return: the wait for that call; a request: the innermost wait for a
+ * call older than it), or at the server thread's loop; returns only after
+ * dropping a stale return (its call's frames are gone already).
+ */
+static void resume_outer(struct flexos__lane *me, uint32_t w, uint32_t depth, unsigned at,
+			 int waiting_for)
+{
+	struct flexos__proc_calls *c = &flexos__proc_calls;
+
+	if (w == LANE_RET && depth > c->lv[at].depth) {
+		idle(me);
+		return;
+	}
+	for (unsigned k = at; k-- > 0;) {
+		struct flexos__proc_level *lv = &c->lv[k];
+		if (lv->serve)
+			continue;
+		if (w == LANE_RET ? lv->depth == depth : lv->depth < depth) {
+			if (!lv->resumable)
+				break;
+			c->n = k + 1;
+			__builtin_longjmp(lv->ctx, 1);
+		}
+		if (lv->depth < depth)
+			break;
+	}
+	if (w != LANE_RET && c->has_base) {
+		c->n = 0;
+		__builtin_longjmp(c->base, 1);
+	}
+	flexos__say("compartment '%s' received %s for the chain's gate call %u, which none of "
+		    "its frames waits for (it waits for its call %u, into compartment '%s'): a "
+		    "compartment forged the message, or lost track of its jumps; the image ends",
+		    flexos__comp_name(flexos__proc_self),
+		    w == LANE_RET ? "the return" : "a request", depth, c->lv[at].depth,
+		    flexos__comp_name(waiting_for));
+	flexos__proc_end_image(FLEXOS_EXIT_FAULT);
+	flexos__proc_handle_end();
+}
+
+/*
+ * Serves a request nested in the wait lv, which becomes a place to resume
+ * at (resume_outer): the frames above it are abandoned when a message for
+ * this wait comes while they run or wait.
+ */
+static __attribute__((noinline)) void serve_nested(unsigned chain, struct flexos__lane *me,
+						   struct flexos__proc_level *lv)
+{
+	if (__builtin_setjmp(lv->ctx)) {
+		lv->resumable = 0;
+		return;
+	}
+	lv->resumable = 1;
+	serve(chain, me);
+	lv->resumable = 0;
 }
 
 /*
@@ -453,22 +557,31 @@ static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
 	unsigned chain = my_chain - 1;
 	struct flexos__lane *me = flexos__lane_of(chain, (unsigned)flexos__proc_self);
 	uint32_t gen = __atomic_load_n(&ctl->comp[callee].gen, __ATOMIC_ACQUIRE);
+	unsigned at = calls->n;
+	uint32_t depth = chain_depth() + 1;
+	struct flexos__proc_level *lv = push_level(depth, 0, (int)callee);
 
-	/* For longjmp (jump.c): what a jump from a callback would abandon. */
-	if (calls->depth < FLEXOS_PROC_CALLS_MAX)
-		calls->to[calls->depth] = (uint8_t)callee;
-	calls->depth++;
+	to->depth = depth;
 	post(to, LANE_REQ);
 	ensure_server(chain, callee);
 	for (;;) {
 		uint32_t w = wait_lane(me, (int)callee, gen);
-		if (w == LANE_RET) {
-			flexos__gate_error = 0;
-			calls->depth--;
-			return me;
+		if (w == LANE_RET || w == LANE_REQ) {
+			uint32_t d = __atomic_load_n(&me->depth, __ATOMIC_RELAXED);
+			if (w == LANE_RET && d == depth) {
+				flexos__gate_error = 0;
+				calls->n = at;
+				return me;
+			}
+			if (w == LANE_REQ && d > depth)
+				serve_nested(chain, me, lv);
+			else
+				resume_outer(me, w, d, at, (int)callee);
+			continue;
 		}
-		if (w == LANE_REQ) {
-			serve(chain, me);
+		if (w == LANE_EXIT) {
+			/* The chain ended while this thread was in abandoned frames. */
+			resume_outer(me, w, 0, at, (int)callee);
 			continue;
 		}
 		consume_poke(me);
@@ -476,15 +589,10 @@ static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
 			/* The callee crashed and was restarted (on_crash: restart). */
 			int st = __atomic_load_n(&ctl->comp[callee].exit_status, __ATOMIC_ACQUIRE);
 			flexos__gate_error = WIFSIGNALED(st) ? WTERMSIG(st) : SIGKILL;
-			calls->depth--;
+			calls->n = at;
 			return NULL;
 		}
 	}
-}
-
-static inline void idle(struct flexos__lane *me)
-{
-	__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
 }
 
 long flexos__proc_request_fork(uint32_t callee, long slot)
@@ -512,6 +620,7 @@ void flexos__proc_forget_chain(void)
 {
 	/* The chain's lanes are the parent image's: the child starts without one. */
 	my_chain = 0;
+	flexos__proc_calls.n = 0;
 	if (chain_key_once != PTHREAD_ONCE_INIT)
 		pthread_setspecific(chain_key, NULL);
 }
@@ -572,6 +681,30 @@ struct flexos__proc_pair flexos__proc_gate_int(const long *args, uintptr_t fn, u
 
 /* ---- the server side ---------------------------------------------------- */
 
+/*
+ * The server thread's loop: also the place where a thread whose every
+ * frame a jump abandoned (resume_outer) takes up the next request.
+ */
+static __attribute__((noinline)) void serve_loop(unsigned chain, struct flexos__lane *me)
+{
+	struct flexos__proc_calls *c = &flexos__proc_calls;
+
+	__builtin_setjmp(c->base);
+	c->has_base = 1;
+	for (;;) {
+		uint32_t w = wait_lane(me, -1, 0);
+		if (w == LANE_REQ)
+			serve(chain, me);
+		else if (w == LANE_EXIT)
+			break;
+		else if (w == LANE_POKE)
+			consume_poke(me);
+		else /* A stale return: its caller is gone. */
+			idle(me);
+	}
+	c->has_base = 0;
+}
+
 static void *server_main(void *arg)
 {
 	unsigned chain = (unsigned)(uintptr_t)arg;
@@ -584,17 +717,7 @@ static void *server_main(void *arg)
 	pthread_sigmask(SIG_SETMASK, &none, NULL);
 	flexos__proc_thread_init();
 	my_chain = chain + 1;
-	for (;;) {
-		uint32_t w = wait_lane(me, -1, 0);
-		if (w == LANE_REQ)
-			serve(chain, me);
-		else if (w == LANE_EXIT)
-			break;
-		else if (w == LANE_POKE)
-			consume_poke(me);
-		else /* A stale return: its caller is gone. */
-			__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
-	}
+	serve_loop(chain, me);
 	__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
 	my_chain = 0;
 	__atomic_store_n(&c->server[flexos__proc_self], SRV_NONE, __ATOMIC_RELEASE);
@@ -639,7 +762,8 @@ void flexos__proc_dispatch(void)
 	flexos__proc_thread_init();
 	/* Serve nothing while main's stack is still readable here. */
 	while (!__atomic_load_n(&flexos__proc_stack_revoked, __ATOMIC_ACQUIRE))
-		syscall(SYS_futex, &flexos__proc_stack_revoked, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+		syscall(SYS_futex, &flexos__proc_stack_revoked, FUTEX_WAIT_PRIVATE, 0, NULL, NULL,
+			0);
 	if (flexos__proc_forked)
 		flexos__proc_fork_alive();
 	for (;;) {
@@ -649,7 +773,7 @@ void flexos__proc_dispatch(void)
 		for (unsigned i = 0; i < FLEXOS__PROC_MAX_LT; i++) {
 			uint32_t wanted = SRV_WANTED;
 			if (__atomic_load_n(&ctl->chains[i].server[self], __ATOMIC_ACQUIRE) ==
-				    SRV_WANTED &&
+				SRV_WANTED &&
 			    __atomic_compare_exchange_n(&ctl->chains[i].server[self], &wanted,
 							SRV_RUNNING, 0, __ATOMIC_ACQ_REL,
 							__ATOMIC_RELAXED))

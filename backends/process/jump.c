@@ -1,13 +1,19 @@
 /*
  * longjmp under the process mechanism (backends/common/jump-wrap.S wraps
- * the image's setjmps and longjmps). A jump inside one process that
- * leaves no gate call behind is the C library's. One that would unwind
- * gate calls still in progress cannot be honoured: each of those calls
- * runs in another process, on that process's stack, which this jump
- * cannot reach (the callee's server would stay in the middle of the
- * call, and the next call of this chain would run on top of it). So it
- * ends the image with a report naming this compartment and the one whose
- * call it would abandon, never with a hang.
+ * the image's setjmps and longjmps). A jump lands in the process that
+ * made the setjmp, on its own stack; what it abandons there is this
+ * thread's gate state above the setjmp's level (process.h), which the
+ * jump cuts back before the C library's longjmp runs. The gate calls it
+ * abandons in other processes are not touched here: each of those
+ * processes waits in a gate (or serves a request inside one), and the
+ * next message of the chain that reaches it belongs to an outer call,
+ * which makes it resume at that call's wait (channel.c, resume_outer),
+ * abandoning its frames in between as a longjmp over them would.
+ *
+ * A jump to a setjmp whose level has ended (its gate call returned, or
+ * the request it served did) cannot be honoured: it ends the image with
+ * a report naming this compartment and the one of that call, never with
+ * a hang.
  */
 #include <stdint.h>
 #include <stdnoreturn.h>
@@ -20,10 +26,16 @@
 
 __thread struct flexos__proc_calls flexos__proc_calls;
 
-/* A setjmp of this thread: its jmp_buf, the gate calls then in progress, its stack and return. */
+/*
+ * A setjmp of this thread: its jmp_buf, the level of the gate state then
+ * (n, and the serial and peer of its innermost level), its stack and
+ * return.
+ */
 struct jump {
 	uintptr_t env;
-	unsigned depth;
+	unsigned n;
+	int peer;
+	uint64_t serial;
 	uintptr_t sp;
 	uintptr_t pc;
 };
@@ -31,18 +43,33 @@ struct jump {
 static __thread struct jump jumps[JUMPS];
 static __thread unsigned njumps;
 
+/* Whether the levels j was made in are all still in progress. */
+static int live(const struct jump *j)
+{
+	const struct flexos__proc_calls *c = &flexos__proc_calls;
+
+	if (j->n > c->n)
+		return 0;
+	return j->n == 0 || c->lv[j->n - 1].serial == j->serial;
+}
+
 void flexos__backend_setjmp(void *env, int savemask, const uintptr_t *sp);
 void flexos__backend_setjmp(void *env, int savemask, const uintptr_t *sp)
 {
-	struct jump now = {(uintptr_t)env, flexos__proc_calls.depth, (uintptr_t)(sp + 1), *sp};
+	const struct flexos__proc_calls *c = &flexos__proc_calls;
+	struct jump now = {(uintptr_t)env, c->n, -1, 0, (uintptr_t)(sp + 1), *sp};
 	unsigned n = 0;
 
 	(void)savemask;
-	/* Stale now: the same jmp_buf, calls that returned, frames below this one. */
+	if (c->n) {
+		now.peer = c->lv[c->n - 1].peer;
+		now.serial = c->lv[c->n - 1].serial;
+	}
+	/* Stale now: the same jmp_buf, levels that ended, frames below this one. */
 	for (unsigned i = 0; i < njumps; i++) {
 		const struct jump *j = &jumps[i];
-		if (j->env == now.env || j->depth > now.depth ||
-		    (j->depth == now.depth && j->sp < now.sp))
+		if (j->env == now.env || !live(j) ||
+		    (j->n == now.n && j->serial == now.serial && j->sp < now.sp))
 			continue;
 		jumps[n++] = *j;
 	}
@@ -55,32 +82,52 @@ void flexos__backend_setjmp(void *env, int savemask, const uintptr_t *sp)
 	njumps = n;
 }
 
+/*
+ * Whether env still holds the stack pointer and return address of j's
+ * setjmp, as glibc's x86-64 __sigsetjmp stores them (slots 6 and 7,
+ * mangled with the thread's pointer guard): a compartment that could
+ * write the jmp_buf may have rewritten it, and the jump would land
+ * wherever it says.
+ */
+static int intact(const struct jump *j, const uintptr_t *env)
+{
+	uintptr_t guard;
+
+	__asm__("movq %%fs:0x30, %0" : "=r"(guard));
+	uintptr_t sp = ((env[6] >> 0x11) | (env[6] << (64 - 0x11))) ^ guard;
+	uintptr_t pc = ((env[7] >> 0x11) | (env[7] << (64 - 0x11))) ^ guard;
+	return sp == j->sp && pc == j->pc;
+}
+
 typedef void (*longjmp_fn)(void *, int) __attribute__((__noreturn__));
 
 noreturn void flexos__backend_longjmp(void *env, int val, longjmp_fn real);
 noreturn void flexos__backend_longjmp(void *env, int val, longjmp_fn real)
 {
+	struct flexos__proc_calls *c = &flexos__proc_calls;
 	const struct jump *j = NULL;
-	unsigned depth = flexos__proc_calls.depth;
 	char site[160];
 
 	for (unsigned i = 0; i < njumps; i++)
 		if (jumps[i].env == (uintptr_t)env)
 			j = &jumps[i];
-	if (!j || j->depth == depth)
+	if (!j)
 		real(env, val);
 	flexos__describe_pc(site, sizeof(site), j->pc);
-	if (j->depth > depth)
-		flexos__die(FLEXOS_EXIT_FAULT,
-			    "longjmp in compartment '%s' to its setjmp at %s cannot be honoured: "
-			    "the gate call it was made in has returned",
-			    flexos__comp_name(flexos__proc_self), site);
-	unsigned to = j->depth < FLEXOS_PROC_CALLS_MAX ? flexos__proc_calls.to[j->depth] : 0;
+	if (!intact(j, env))
+		flexos__die(
+		    FLEXOS_EXIT_FAULT,
+		    "longjmp in compartment '%s' to its setjmp at %s cannot be honoured: its "
+		    "jmp_buf no longer holds that setjmp's stack and return (something wrote "
+		    "to it; keep jmp_bufs out of memory other compartments can write)",
+		    flexos__comp_name(flexos__proc_self), site);
+	if (live(j)) {
+		c->n = j->n;
+		real(env, val);
+	}
+	/* A setjmp's innermost level is the request its code was serving. */
 	flexos__die(FLEXOS_EXIT_FAULT,
-		    "longjmp in compartment '%s' to its setjmp at %s cannot be honoured: it "
-		    "would abandon %u gate call(s) still running in other processes, the first "
-		    "into compartment '%s', whose process the jump cannot unwind (the process "
-		    "mechanism does not unwind across gates; intel-mpk and none do)",
-		    flexos__comp_name(flexos__proc_self), site, depth - j->depth,
-		    flexos__comp_name((int)to));
+		    "longjmp in compartment '%s' to its setjmp at %s cannot be honoured: the "
+		    "gate call from compartment '%s' it was made in has returned",
+		    flexos__comp_name(flexos__proc_self), site, flexos__comp_name(j->peer));
 }

@@ -73,8 +73,8 @@ _Static_assert(offsetof(struct flexos__gate_frame, res) == PROC_REGS_SIZE, "gate
 
 /* Words of a lane: what waits there for the thread of that compartment. */
 #define LANE_IDLE 0u
-#define LANE_REQ 1u  /* a call into this compartment */
-#define LANE_RET 2u  /* the return of this compartment's outstanding call */
+#define LANE_REQ  1u /* a call into this compartment */
+#define LANE_RET  2u /* the return of this compartment's outstanding call */
 #define LANE_POKE 3u /* the supervisor changed something: look again */
 #define LANE_EXIT 4u /* the server thread must end: its chain ended */
 
@@ -91,7 +91,13 @@ struct flexos__lane {
 	uint32_t from_gen; /* LANE_REQ: generation of that compartment's process */
 	/* LANE_REQ: the callee, by its index in the image's read-only entry table. */
 	uint32_t entry;
-	uint32_t reserved;
+	/*
+	 * The chain's crossing this message belongs to: LANE_REQ, the new
+	 * call's (one more than the gate calls then in progress on the
+	 * chain); LANE_RET, the call's that returns. A waiter sees from it
+	 * whether a jump elsewhere abandoned the frames it waits in.
+	 */
+	uint32_t depth;
 	uint32_t int_only;               /* LANE_REQ: integer registers in, rax:rdx out */
 	uint32_t stack_bytes;            /* LANE_REQ: bytes of stack arguments in mem */
 	uint32_t sret_bytes;             /* LANE_REQ: size of the sret result, returned in mem */
@@ -102,19 +108,19 @@ struct flexos__lane {
 } __attribute__((aligned(64)));
 
 /* Server-thread states of a chain in a compartment. */
-#define SRV_NONE 0u
-#define SRV_WANTED 1u
+#define SRV_NONE    0u
+#define SRV_WANTED  1u
 #define SRV_RUNNING 2u
 
 struct flexos__chain {
-	uint32_t used;   /* 0 free, 1 in use, 2 draining */
-	int32_t origin;  /* the compartment of the thread that started it */
+	uint32_t used;  /* 0 free, 1 in use, 2 draining */
+	int32_t origin; /* the compartment of the thread that started it */
 	uint32_t server[FLEXOS_MAX_COMPARTMENTS];
 };
 
 /* Values of control.end: why the image is ending. */
-#define END_NONE 0u
-#define END_EXIT 1u  /* a compartment called exit: exit_status */
+#define END_NONE  0u
+#define END_EXIT  1u /* a compartment called exit: exit_status */
 #define END_FAULT 2u /* a compartment crashed without on_crash: restart */
 
 struct flexos__comp_state {
@@ -167,14 +173,29 @@ extern struct flexos__lane *flexos__proc_lanes;
 extern int flexos__proc_self;
 
 /*
- * jump.c: the gate calls this thread has in progress into other
- * processes (channel.c counts them around each exchange), and the
- * callee of the first FLEXOS_PROC_CALLS_MAX, for longjmp's report.
+ * The gate state of this thread (jump.c keeps it, channel.c pushes and
+ * pops it): its gate calls waiting for a return and the requests it
+ * serves, nested, innermost last, each with the chain's crossing it
+ * belongs to. A longjmp (jump.c) cuts it back to its setjmp's level; a
+ * waiter that receives a message for an outer crossing resumes at the
+ * wait the message belongs to (ctx), abandoning the frames above.
  */
-#define FLEXOS_PROC_CALLS_MAX 64
+#define FLEXOS__PROC_LEVELS 128
+struct flexos__proc_level {
+	uint32_t depth;    /* the chain's crossing: lane depth */
+	uint8_t serve;     /* 1: serving its request; 0: waiting for its return */
+	uint8_t peer;      /* the caller (serve) or the callee (wait) */
+	uint8_t resumable; /* a wait that serves a nested request: ctx is live */
+	uint8_t reserved;
+	uint64_t serial; /* unique in this thread: a setjmp's level is still live */
+	void *ctx[5];    /* __builtin_setjmp's buffer */
+};
 struct flexos__proc_calls {
-	unsigned depth;
-	uint8_t to[FLEXOS_PROC_CALLS_MAX];
+	unsigned n;      /* levels in progress */
+	int has_base;    /* a server thread: base is its loop's place */
+	uint64_t serial; /* the last level's */
+	void *base[5];
+	struct flexos__proc_level lv[FLEXOS__PROC_LEVELS];
 };
 extern __thread struct flexos__proc_calls flexos__proc_calls;
 /* 0 until a compartment's first thread has revoked main's stack. */

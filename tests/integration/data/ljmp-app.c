@@ -4,7 +4,8 @@
  * library's setjmp through two gates, as in Lua), b (the library calls
  * the application's error handler, which jumps to the application's
  * setjmp, as libpng and libjpeg do), stale (a jump to a jmp_buf whose
- * frame has returned), png (the library jumps to the application's
+ * frame has returned), stale-lib (the library's own jump to its jmp_buf
+ * whose gate call has returned), png (the library jumps to the application's
  * jmp_buf itself, as libpng's png_longjmp), tamper (the library rewrites
  * the jmp_buf, in shared memory, before the handler jumps with it), mask
  * (sigsetjmp with the signal mask, changed by the handler before its
@@ -22,6 +23,7 @@ void lib_raise(int code);
 int lib_run(void (*on_error)(int), int x);
 int lib_apply(int (*fn)(int), int x);
 void *lib_save(void);
+void lib_jump_saved(void);
 void lib_fail_to(jmp_buf *env, int code);
 int lib_tamper(void (*on_error)(int), jmp_buf *env);
 
@@ -144,6 +146,11 @@ int main(int argc, char **argv)
 		printf("stale: jumping\n");
 		fflush(stdout);
 		longjmp(*gone, 1);
+	} else if (!strcmp(what, "stale-lib")) {
+		lib_save();
+		printf("stale-lib: jumping\n");
+		fflush(stdout);
+		lib_jump_saved();
 	} else
 		return 2;
 	return 0;

@@ -42,6 +42,12 @@ __attribute__((noinline)) void *lib_save(void)
 	return &returned_env;
 }
 
+/* The library's own jump to the setjmp of lib_save, whose call has returned. */
+void lib_jump_saved(void)
+{
+	longjmp(returned_env, 1);
+}
+
 /* As libpng's png_longjmp: the library jumps to the application's jmp_buf itself. */
 void lib_fail_to(jmp_buf *env, int code)
 {
