@@ -9,9 +9,12 @@
  * jmp_buf itself, as libpng's png_longjmp), tamper (the library rewrites
  * the jmp_buf, in shared memory, before the handler jumps with it), mask
  * (sigsetjmp with the signal mask, changed by the handler before its
- * siglongjmp).
+ * siglongjmp), threads (case b in 4 threads at once, then in 300 threads
+ * one after the other, each ending right after its jump).
  */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +33,7 @@ int lib_tamper(void (*on_error)(int), jmp_buf *env);
 static jmp_buf app_env;
 static jmp_buf shared_env FLEXOS_SHARED;
 static sigjmp_buf mask_env;
+static __thread jmp_buf thread_env;
 
 int cb_raise(int x)
 {
@@ -55,6 +59,11 @@ void cb_mask_fail(int code)
 	sigaddset(&s, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &s, NULL);
 	siglongjmp(mask_env, code);
+}
+
+void cb_fail_thread(int code)
+{
+	longjmp(thread_env, code);
 }
 
 int cb_twice(int x)
@@ -114,6 +123,50 @@ static int case_tamper(void)
 	return printf("tamper: %d %d\n", v, lib_apply(cb_twice, 20));
 }
 
+static void *thread_b(void *arg)
+{
+	volatile long sum = 0;
+	volatile int i;
+	for (i = 0; i < (int)(intptr_t)arg; i++) {
+		int v = setjmp(thread_env);
+		if (v) {
+			sum += v;
+			continue;
+		}
+		sum += lib_run(cb_fail_thread, -(i + 1)) * 1000;
+	}
+	return (void *)(intptr_t)sum;
+}
+
+static long join_sum(int n, pthread_t *t)
+{
+	long sum = 0;
+	for (int i = 0; i < n; i++) {
+		void *r;
+		if (pthread_join(t[i], &r))
+			return -1;
+		sum += (long)(intptr_t)r;
+	}
+	return sum;
+}
+
+static int case_threads(void)
+{
+	pthread_t t[4];
+	long together, one_by_one = 0;
+	for (int i = 0; i < 4; i++)
+		if (pthread_create(&t[i], NULL, thread_b, (void *)(intptr_t)500))
+			return printf("threads: cannot create\n");
+	together = join_sum(4, t);
+	/* Each thread's chain ends while the library sits in the frames its jump abandoned. */
+	for (int i = 0; i < 300; i++) {
+		if (pthread_create(&t[0], NULL, thread_b, (void *)(intptr_t)1))
+			return printf("threads: cannot create\n");
+		one_by_one += join_sum(1, t);
+	}
+	return printf("threads: %ld %ld %d\n", together, one_by_one, lib_apply(cb_twice, 20));
+}
+
 /* SIGUSR1 blocked at the sigsetjmp, SIGUSR2 by the handler: the jump restores the first. */
 static int case_mask(void)
 {
@@ -141,6 +194,8 @@ int main(int argc, char **argv)
 		case_tamper();
 	else if (!strcmp(what, "mask"))
 		case_mask();
+	else if (!strcmp(what, "threads"))
+		case_threads();
 	else if (!strcmp(what, "stale")) {
 		jmp_buf *gone = lib_save();
 		printf("stale: jumping\n");

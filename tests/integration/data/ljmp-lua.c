@@ -2,10 +2,14 @@
  * tests/integration/longjmp.sh: Debian's unmodified liblua5.4.a in its own
  * compartment. lua_pcall calls app_fail, a C function of the application,
  * whose luaL_error longjmps inside Lua back to lua_pcall's setjmp: two
- * gates back (app -> lua -> app -> lua).
+ * gates back (app -> lua -> app -> lua). Then a chunk whose own pcall
+ * catches app_fail's errors and calls app_fail again, each time while
+ * the application still sits in the frames of the call the error
+ * abandoned.
  */
 #include <lauxlib.h>
 #include <lua.h>
+#include <lualib.h>
 #include <stdio.h>
 
 int app_fail(lua_State *L)
@@ -33,8 +37,15 @@ int main(void)
 	}
 	if (luaL_loadstring(L, "return 6 * 7") || lua_pcall(L, 0, 1, 0))
 		return 1;
-	printf("lua: %ld errors, sum %ld, %d, top %d\n", errors, sum, (int)lua_tointeger(L, -1),
-	       lua_gettop(L) - 1);
+	luaL_requiref(L, "_G", luaopen_base, 1);
+	lua_pop(L, 1);
+	lua_register(L, "f", app_fail);
+	if (luaL_loadstring(L, "local n = 0 for i = 1, 50 do if not pcall(f, 2 * i + 1) then "
+			       "n = n + 1 end end return n + f(4)") ||
+	    lua_pcall(L, 0, 1, 0))
+		return printf("lua: %s\n", lua_tostring(L, -1));
+	printf("lua: %ld errors, sum %ld, %d, top %d, pcall %d\n", errors, sum,
+	       (int)lua_tointeger(L, -2), lua_gettop(L) - 2, (int)lua_tointeger(L, -1));
 	lua_close(L);
 	return 0;
 }
