@@ -54,7 +54,7 @@ B_OUT='^b: 4501500 6 41$'
 PNG_OUT='^png: 5050 41$'
 MASK_OUT='^mask: 3 1 0$'
 THREADS_OUT='^threads: 501000 300 41$'
-LUA_OUT='^lua: 100 errors, sum 4950, 42, top 0, pcall 52$'
+LUA_OUT='^lua: 100 errors, sum 4950, 42, top 0, pcall 102$'
 
 # run IMAGE ARG...: its exit status in $st, its output in $WORK/out.
 run() {

@@ -40,7 +40,7 @@ int main(void)
 	luaL_requiref(L, "_G", luaopen_base, 1);
 	lua_pop(L, 1);
 	lua_register(L, "f", app_fail);
-	if (luaL_loadstring(L, "local n = 0 for i = 1, 50 do if not pcall(f, 2 * i + 1) then "
+	if (luaL_loadstring(L, "local n = 0 for i = 1, 100 do if not pcall(f, 2 * i + 1) then "
 			       "n = n + 1 end end return n + f(4)") ||
 	    lua_pcall(L, 0, 1, 0))
 		return printf("lua: %s\n", lua_tostring(L, -1));
