@@ -289,8 +289,12 @@ void flexos__proc_out_callers(void)
 	}
 }
 
-/* Runs the request waiting in lane me, then posts its return to the caller. */
-static void serve(unsigned chain, struct flexos__lane *me)
+/*
+ * Runs the request waiting in lane me, the chain's crossing `depth` (read
+ * once from the lane by the caller, which checked it), then posts its
+ * return to the caller.
+ */
+static void serve(unsigned chain, struct flexos__lane *me, uint32_t depth)
 {
 	struct flexos__control *ctl = flexos__proc_ctl;
 	struct flexos__proc_results res;
@@ -302,7 +306,6 @@ static void serve(unsigned chain, struct flexos__lane *me)
 	uint32_t stack_bytes = me->stack_bytes;
 	int int_only = me->int_only;
 	uint32_t entry = me->entry;
-	uint32_t depth = me->depth;
 	unsigned at = flexos__proc_calls.n;
 	/*
 	 * Everything in the lane is shared memory any compartment can write:
@@ -532,14 +535,14 @@ static void resume_outer(struct flexos__lane *me, uint32_t w, uint32_t depth, un
  * this wait comes while they run or wait.
  */
 static __attribute__((noinline)) void serve_nested(unsigned chain, struct flexos__lane *me,
-						   struct flexos__proc_level *lv)
+						   struct flexos__proc_level *lv, uint32_t depth)
 {
 	if (__builtin_setjmp(lv->ctx)) {
 		lv->resumable = 0;
 		return;
 	}
 	lv->resumable = 1;
-	serve(chain, me);
+	serve(chain, me, depth);
 	lv->resumable = 0;
 }
 
@@ -574,7 +577,7 @@ static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
 				return me;
 			}
 			if (w == LANE_REQ && d > depth)
-				serve_nested(chain, me, lv);
+				serve_nested(chain, me, lv, d);
 			else
 				resume_outer(me, w, d, at, (int)callee);
 			continue;
@@ -694,7 +697,7 @@ static __attribute__((noinline)) void serve_loop(unsigned chain, struct flexos__
 	for (;;) {
 		uint32_t w = wait_lane(me, -1, 0);
 		if (w == LANE_REQ)
-			serve(chain, me);
+			serve(chain, me, __atomic_load_n(&me->depth, __ATOMIC_RELAXED));
 		else if (w == LANE_EXIT)
 			break;
 		else if (w == LANE_POKE)
