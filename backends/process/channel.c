@@ -189,7 +189,8 @@ static void refuse(const char *why, uint32_t entry, int from)
 	flexos__proc_handle_end();
 }
 
-static uintptr_t checked_target(uint32_t entry, int from, uint32_t sret_bytes, uint32_t stack_bytes)
+static uintptr_t checked_target(uint32_t entry, int from, uint32_t sret_bytes,
+				uint32_t stack_bytes)
 {
 	if (from < 0 || (uint32_t)from >= ncomp || from == flexos__proc_self)
 		refuse("from a compartment that does not exist", entry, from);
@@ -372,8 +373,8 @@ static void ensure_server(unsigned chain, uint32_t callee)
 
 	if (__atomic_load_n(&c->server[callee], __ATOMIC_ACQUIRE) != SRV_NONE)
 		return;
-	if (!__atomic_compare_exchange_n(&c->server[callee], &none, SRV_WANTED, 0, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE))
+	if (!__atomic_compare_exchange_n(&c->server[callee], &none, SRV_WANTED, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
 	struct flexos__comp_state *cs = &flexos__proc_ctl->comp[callee];
 	__atomic_add_fetch(&cs->spawn_seq, 1, __ATOMIC_SEQ_CST);
@@ -417,7 +418,7 @@ static unsigned chain_alloc(void)
 				for (uint32_t k = 0; k < flexos__proc_ncomp; k++)
 					if ((int)k != c->origin &&
 					    __atomic_load_n(&c->server[k], __ATOMIC_ACQUIRE) !=
-						SRV_NONE)
+						    SRV_NONE)
 						busy = 1;
 				if (busy)
 					continue;
@@ -447,23 +448,21 @@ static unsigned chain_alloc(void)
  * call is to be made directly: before the compartments exist, or into
  * this very process.
  */
-static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const long *gpr, int first,
-					 uint32_t int_only)
+static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const long *gpr,
+					 int first, uint32_t int_only)
 {
 	if (!flexos__proc_started || callee == (uint32_t)flexos__proc_self)
 		return NULL;
 	if (flexos__proc_fork_orphan)
-		flexos__die(
-		    FLEXOS_EXIT_FAULT,
-		    "gate to compartment '%s' in a child of fork() that has no compartments "
-		    "(fork said why above)",
-		    flexos__comp_name((int)callee));
+		flexos__die(FLEXOS_EXIT_FAULT,
+			    "gate to compartment '%s' in a child of fork() that has no compartments "
+			    "(fork said why above)",
+			    flexos__comp_name((int)callee));
 	int32_t entry = flexos__proc_entry_of(fn, callee);
 	if (entry < 0)
-		flexos__abort(
-		    "gate: %#lx is not an entry point of compartment '%s' (not a gate "
-		    "target or callback flexos-link made); something jumped into the gate",
-		    (unsigned long)fn, flexos__comp_name((int)callee));
+		flexos__abort("gate: %#lx is not an entry point of compartment '%s' (not a gate "
+			      "target or callback flexos-link made); something jumped into the gate",
+			      (unsigned long)fn, flexos__comp_name((int)callee));
 	if (flexos__proc_check_pointers)
 		flexos__proc_check_args(gpr, first, fn, callee,
 					(uint32_t)entry < nentries ? entries[entry].flags : 0);
@@ -765,8 +764,7 @@ void flexos__proc_dispatch(void)
 	flexos__proc_thread_init();
 	/* Serve nothing while main's stack is still readable here. */
 	while (!__atomic_load_n(&flexos__proc_stack_revoked, __ATOMIC_ACQUIRE))
-		syscall(SYS_futex, &flexos__proc_stack_revoked, FUTEX_WAIT_PRIVATE, 0, NULL, NULL,
-			0);
+		syscall(SYS_futex, &flexos__proc_stack_revoked, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
 	if (flexos__proc_forked)
 		flexos__proc_fork_alive();
 	for (;;) {
@@ -776,7 +774,7 @@ void flexos__proc_dispatch(void)
 		for (unsigned i = 0; i < FLEXOS__PROC_MAX_LT; i++) {
 			uint32_t wanted = SRV_WANTED;
 			if (__atomic_load_n(&ctl->chains[i].server[self], __ATOMIC_ACQUIRE) ==
-				SRV_WANTED &&
+				    SRV_WANTED &&
 			    __atomic_compare_exchange_n(&ctl->chains[i].server[self], &wanted,
 							SRV_RUNNING, 0, __ATOMIC_ACQ_REL,
 							__ATOMIC_RELAXED))

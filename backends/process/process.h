@@ -73,8 +73,8 @@ _Static_assert(offsetof(struct flexos__gate_frame, res) == PROC_REGS_SIZE, "gate
 
 /* Words of a lane: what waits there for the thread of that compartment. */
 #define LANE_IDLE 0u
-#define LANE_REQ  1u /* a call into this compartment */
-#define LANE_RET  2u /* the return of this compartment's outstanding call */
+#define LANE_REQ 1u  /* a call into this compartment */
+#define LANE_RET 2u  /* the return of this compartment's outstanding call */
 #define LANE_POKE 3u /* the supervisor changed something: look again */
 #define LANE_EXIT 4u /* the server thread must end: its chain ended */
 
@@ -108,19 +108,19 @@ struct flexos__lane {
 } __attribute__((aligned(64)));
 
 /* Server-thread states of a chain in a compartment. */
-#define SRV_NONE    0u
-#define SRV_WANTED  1u
+#define SRV_NONE 0u
+#define SRV_WANTED 1u
 #define SRV_RUNNING 2u
 
 struct flexos__chain {
-	uint32_t used;  /* 0 free, 1 in use, 2 draining */
-	int32_t origin; /* the compartment of the thread that started it */
+	uint32_t used;   /* 0 free, 1 in use, 2 draining */
+	int32_t origin;  /* the compartment of the thread that started it */
 	uint32_t server[FLEXOS_MAX_COMPARTMENTS];
 };
 
 /* Values of control.end: why the image is ending. */
-#define END_NONE  0u
-#define END_EXIT  1u /* a compartment called exit: exit_status */
+#define END_NONE 0u
+#define END_EXIT 1u  /* a compartment called exit: exit_status */
 #define END_FAULT 2u /* a compartment crashed without on_crash: restart */
 
 struct flexos__comp_state {
