@@ -518,11 +518,17 @@ static void resume_outer(struct flexos__lane *me, uint32_t w, uint32_t depth, un
 		c->n = 0;
 		__builtin_longjmp(c->base, 1);
 	}
-	flexos__say("compartment '%s' received %s for the chain's gate call %u, which none of "
-		    "its frames waits for (it waits for its call %u, into compartment '%s'): a "
-		    "compartment forged the message, or lost track of its jumps; the image ends",
-		    flexos__comp_name(flexos__proc_self),
-		    w == LANE_RET ? "the return" : "a request", depth, c->lv[at].depth,
+	if (w == LANE_REQ) {
+		int from = me->from;
+		uint32_t entry = me->entry;
+		/* A request that fails the usual checks is reported as they report it. */
+		checked_target(entry, from, me->sret_bytes, me->stack_bytes);
+		refuse("for a gate call older than any it waits in", entry, from);
+	}
+	flexos__say("compartment '%s' received the return of the chain's gate call %u, which "
+		    "none of its frames waits for (it waits for its call %u, into compartment "
+		    "'%s'): a compartment forged it, or lost track of its jumps; the image ends",
+		    flexos__comp_name(flexos__proc_self), depth, c->lv[at].depth,
 		    flexos__comp_name(waiting_for));
 	flexos__proc_end_image(FLEXOS_EXIT_FAULT);
 	flexos__proc_handle_end();

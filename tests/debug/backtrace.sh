@@ -59,9 +59,10 @@ status=0
 $RUN "$WORK/bt-process" cb >/dev/null 2>"$WORK/process-cb.err" || status=$?
 [ "$status" -eq 123 ] || fail "bt-process cb exited $status, expected 123"
 frame "$WORK/process-cb.err" 0 app_cb "$CB" app
-expect_output "$WORK/process-cb.err" "^flexos:   #4 0x[0-9a-f]+ flexos__backend_gate_int\+0x[0-9a-f]+ \(gate.S:[0-9]+\)$"
-frame "$WORK/process-cb.err" 5 app_helper "$APP_CB" app
-expect_output "$WORK/process-cb.err" "^flexos:   #6 0x[0-9a-f]+ main\+0x[0-9a-f]+ \(btapp.c:[0-9]+\) \[app\]$"
+# serve, serve_nested (where a longjmp elsewhere would resume this wait), exchange, the gate.
+expect_output "$WORK/process-cb.err" "^flexos:   #5 0x[0-9a-f]+ flexos__backend_gate_int\+0x[0-9a-f]+ \(gate.S:[0-9]+\)$"
+frame "$WORK/process-cb.err" 6 app_helper "$APP_CB" app
+expect_output "$WORK/process-cb.err" "^flexos:   #7 0x[0-9a-f]+ main\+0x[0-9a-f]+ \(btapp.c:[0-9]+\) \[app\]$"
 expect_output "$WORK/process-cb.err" "^flexos:   compartment 'app' was called by compartment 'mid' through app_cb\+0x0 "
 pass "process: a fault in a callback unwinds through the gate into its caller"
 no_orphans "the callback's fault"
