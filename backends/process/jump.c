@@ -113,19 +113,25 @@ noreturn void flexos__backend_longjmp(void *env, int val, longjmp_fn real)
 			j = &jumps[i];
 	if (!j)
 		real(env, val);
-	flexos__describe_pc(site, sizeof(site), j->pc);
-	if (!intact(j, env))
+	int crossing = j->n != c->n;
+	if (!intact(j, env)) {
+		/* Filled since by an unwrapped setjmp (a shared library's): the C library's. */
+		if (!crossing)
+			real(env, val);
+		flexos__describe_pc(site, sizeof(site), j->pc);
 		flexos__die(
 		    FLEXOS_EXIT_FAULT,
 		    "longjmp in compartment '%s' to its setjmp at %s cannot be honoured: its "
 		    "jmp_buf no longer holds that setjmp's stack and return (something wrote "
 		    "to it; keep jmp_bufs out of memory other compartments can write)",
 		    flexos__comp_name(flexos__proc_self), site);
+	}
 	if (live(j)) {
 		c->n = j->n;
 		real(env, val);
 	}
 	/* A setjmp's innermost level is the request its code was serving. */
+	flexos__describe_pc(site, sizeof(site), j->pc);
 	flexos__die(FLEXOS_EXIT_FAULT,
 		    "longjmp in compartment '%s' to its setjmp at %s cannot be honoured: the "
 		    "gate call from compartment '%s' it was made in has returned",
