@@ -51,6 +51,12 @@
  *                        race: a tracer writes PKRU 0 into a real frame
  *                        after the restorer's checks (sigreturn_race);
  *                        window: a signal where a gate has its page open
+ *   attack --thread-claim  a thread app starts past the pthread_create
+ *                        wrapper jumps to the gate page's opening WRPKRU
+ *                        with lib1's open PKRU: a report, never lib1's data
+ *   attack --sig-entry gate|stub  app runs lib1's signal handler without a
+ *                        signal: a gate call with the signal entry index,
+ *                        or a call of the delivery stub: a report
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -922,6 +928,124 @@ static int signal_lib(const char *how)
 	return sig_seen[0] == 2 && sig_seen[1] == 7 ? 0 : 1;
 }
 
+/* ---- a thread nobody registered; a handler's entry called (limits 2, 9) --- */
+
+extern char flexos__mpk_sig_open_checked[];
+extern void flexos__mpk_sig_deliver(int sig, siginfo_t *si, void *ctx);
+int __real_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
+			  void *arg);
+
+static uint32_t read_pkru(void)
+{
+	uint32_t pkru, edx;
+
+	__asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru), "=d"(edx) : "c"(0));
+	return pkru;
+}
+
+/*
+ * A thread app starts past the pthread_create wrapper (no gate page is
+ * registered for it), with app's PKRU: it jumps to the WRPKRU that opens
+ * the gate page in the handler table's writer (flexos__mpk_sig_record:
+ * it writes entry 0, which no signal uses, then the PKRU of the
+ * compartment the page names, and returns) with lib1's open PKRU. If the
+ * thread got a page of lib1's there, it comes back with lib1's PKRU and
+ * reads lib1's data.
+ */
+static void *unregistered_thread(void *arg)
+{
+	uint32_t open = flexos__mpk_pkru[1024 / 4 + 1]; /* mpk.h: MPK_PKRU_OPEN, lib1's */
+	uintptr_t target = (uintptr_t)flexos__mpk_sig_open_checked - 3;
+
+	__asm__ volatile("subq $128, %%rsp\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "movl %0, %%eax\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "xorl %%edi, %%edi\n\t"
+			 "xorl %%esi, %%esi\n\t"
+			 "jmp *%1\n"
+			 "1:\n\t"
+			 "addq $128, %%rsp"
+			 :
+			 : "r"(open), "r"(target)
+			 : "rax", "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");
+	uint32_t pkru = read_pkru();
+	int secret = *(volatile int *)arg;
+	printf("thread-claim: the unregistered thread runs with PKRU %#x and read lib1's data "
+	       "%d: FAIL\n",
+	       pkru, secret);
+	fflush(stdout);
+	exit(1);
+}
+
+static int thread_claim(void)
+{
+	uintptr_t lib1_data = where(1, KIND_DATA);
+	pthread_t t;
+
+	printf("thread-claim: app starts a thread past the pthread_create wrapper, which jumps "
+	       "to the gate page's opening WRPKRU with lib1's open PKRU\n");
+	fflush(stdout);
+	if (__real_pthread_create(&t, NULL, unregistered_thread, (void *)lib1_data))
+		return 1;
+	pthread_join(t, NULL);
+	printf("thread-claim: the thread ended without a report: FAIL\n");
+	return 1;
+}
+
+static void (*volatile sig_deliver)(int, siginfo_t *, void *) = flexos__mpk_sig_deliver;
+
+/*
+ * app runs lib1's SIGUSR2 handler (lib1_sig_install) with a siginfo of
+ * its own, no signal raised: through the gate with the signal entry
+ * index (gate), or by calling the delivery stub (stub). Either must be a
+ * report; a handler run is a FAIL.
+ */
+static int sig_entry(const char *how)
+{
+	static siginfo_t si;
+	static ucontext_t uc;
+
+	si.si_signo = SIGUSR2;
+	if (lib1_sig_install(SIGUSR2, 0))
+		return 1;
+	printf("sig-entry %s: app enters lib1's SIGUSR2 handler with a siginfo of its own\n", how);
+	fflush(stdout);
+	if (!strcmp(how, "gate")) {
+		struct stub add1 = read_stub((const unsigned char *)__flexos_gate__lib1__lib1_add);
+		/* mpk.h: MPK_GATE_ENTRY_SIGNAL, above <flexos/backend.h>'s FLEXOS_GATE_ENTRY_SHIFT */
+		unsigned long r10 = (add1.r10 & 0xff) | 0xfffffffeUL << 32;
+		gate_call(flexos__backend_gate, r10, add1.callee, SIGUSR2, (long)&si);
+	} else if (!strcmp(how, "stub")) {
+		register long rdi __asm__("rdi") = SIGUSR2;
+		register void *rsi __asm__("rsi") = &si;
+		register void *rdx __asm__("rdx") = &uc;
+		/* The stub keeps no register of its caller's: rt_sigreturn would restore them. */
+		__asm__ volatile("movq %%rsp, %%rax\n\t"
+				 "subq $128, %%rsp\n\t"
+				 "andq $-16, %%rsp\n\t"
+				 "pushq %%rax\n\t"
+				 "pushq %%rax\n\t"
+				 "call *sig_deliver(%%rip)\n\t"
+				 "popq %%rax\n\t"
+				 "popq %%rsp"
+				 : "+r"(rdi), "+r"(rsi), "+r"(rdx)
+				 :
+				 : "rax", "rbx", "rcx", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
+				   "r15", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
+				   "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14",
+				   "xmm15", "memory", "cc");
+	} else {
+		return 2;
+	}
+	lib1_sig_seen(sig_seen);
+	printf("sig-entry %s: lib1's handler ran %ld times without a signal: %s\n", how,
+	       sig_seen[0], sig_seen[0] ? "FAIL" : "ok");
+	return sig_seen[0] != 0;
+}
+
 /*
  * app (or lib1) writes its own handler into app's entry of the handler
  * table (gate key, read-only to compartments), found through the PKRU
@@ -1291,6 +1415,10 @@ int main(int argc, char **argv)
 		return signal_tamper(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sigreturn"))
 		return sigreturn_attack(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--thread-claim"))
+		return thread_claim();
+	if (argc == 3 && !strcmp(argv[1], "--sig-entry"))
+		return sig_entry(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sched-record"))
 		return sched_record(argv[2]);
 	if (argc == 5) {
@@ -1310,6 +1438,7 @@ int main(int argc, char **argv)
 			"--segv-call entry|c CODE | --violation-call | --signal | "
 			"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
 			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
+			"--thread-claim | --sig-entry gate|stub | "
 			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 			"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free | "
