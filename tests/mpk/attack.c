@@ -54,9 +54,11 @@
  *   attack --thread-claim  a thread app starts past the pthread_create
  *                        wrapper jumps to the gate page's opening WRPKRU
  *                        with lib1's open PKRU: a report, never lib1's data
- *   attack --sig-entry gate|stub  app runs lib1's signal handler without a
- *                        signal: a gate call with the signal entry index,
- *                        or a call of the delivery stub: a report
+ *   attack --sig-entry gate|stub|past-check  app runs lib1's signal handler
+ *                        without a signal: a gate call with the signal
+ *                        entry index, or a call of the delivery stub: a
+ *                        report; a jump past the stub's check: it runs
+ *                        (what remains of limit 9)
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -812,8 +814,9 @@ static int after_forged_entry(const char *what, uintptr_t lib1_data)
  */
 static int segv_call(const char *how, int code)
 {
-	static siginfo_t si;
-	static ucontext_t uc;
+	/* Where the handler, in lib1, can read them. */
+	static siginfo_t si FLEXOS_SHARED;
+	static ucontext_t uc FLEXOS_SHARED;
 	uintptr_t lib1_data = where(1, KIND_DATA);
 
 	si.si_signo = SIGSEGV;
@@ -997,6 +1000,54 @@ static int thread_claim(void)
 
 static void (*volatile sig_deliver)(int, siginfo_t *, void *) = flexos__mpk_sig_deliver;
 
+extern char flexos__mpk_sig_deliver_checked[];
+extern const char flexos__mpk_ro[];
+static volatile uintptr_t past_check_target;
+
+/*
+ * What remains of limit 9: app jumps into the delivery stub past its
+ * check of the kernel's PKRU, to the WRPKRU that follows it, with the
+ * value it writes (the restorer's, on the read-only page: mpk.h
+ * MPK_RO_SIGRET_PKRU) and the stub's registers for sig, si and ctx
+ * (r12-r14): the stub marks the gate page and lib1's handler runs, with
+ * app's siginfo. Returns 0 when it ran (the documented hole), 1 if not.
+ */
+static int sig_entry_past_check(siginfo_t *si, ucontext_t *uc)
+{
+	register long r12 __asm__("r12") = SIGUSR2;
+	register void *r13 __asm__("r13") = si;
+	register void *r14 __asm__("r14") = uc;
+	uint32_t pkru;
+
+	memcpy(&pkru, flexos__mpk_ro + 52, sizeof(pkru));
+	past_check_target = (uintptr_t)flexos__mpk_sig_deliver_checked - 3;
+	__asm__ volatile("movq %%rsp, %%rbx\n\t"
+			 "subq $128, %%rsp\n\t"
+			 "andq $-16, %%rsp\n\t"
+			 "pushq %%rbx\n\t"
+			 "pushq %%rbx\n\t"
+			 "leaq 1f(%%rip), %%rbx\n\t"
+			 "pushq %%rbx\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "jmp *past_check_target(%%rip)\n"
+			 "1:\n\t"
+			 "popq %%rbx\n\t"
+			 "popq %%rsp"
+			 : "+r"(r12), "+r"(r13), "+r"(r14), "+a"(pkru)
+			 :
+			 : "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r15",
+			   "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+			   "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "memory",
+			   "cc");
+	lib1_sig_seen(sig_seen);
+	printf("sig-entry past-check: lib1's handler ran %ld times without a signal%s\n",
+	       sig_seen[0],
+	       sig_seen[0] ? ": a jump past the stub's check still runs it (limit 9, what remains)"
+			   : "");
+	return sig_seen[0] != 1;
+}
+
 /*
  * app runs lib1's SIGUSR2 handler (lib1_sig_install) with a siginfo of
  * its own, no signal raised: through the gate with the signal entry
@@ -1005,8 +1056,9 @@ static void (*volatile sig_deliver)(int, siginfo_t *, void *) = flexos__mpk_sig_
  */
 static int sig_entry(const char *how)
 {
-	static siginfo_t si;
-	static ucontext_t uc;
+	/* Where the handler, in lib1, can read them. */
+	static siginfo_t si FLEXOS_SHARED;
+	static ucontext_t uc FLEXOS_SHARED;
 
 	si.si_signo = SIGUSR2;
 	if (lib1_sig_install(SIGUSR2, 0))
@@ -1037,6 +1089,8 @@ static int sig_entry(const char *how)
 				   "r15", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
 				   "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14",
 				   "xmm15", "memory", "cc");
+	} else if (!strcmp(how, "past-check")) {
+		return sig_entry_past_check(&si, &uc);
 	} else {
 		return 2;
 	}
@@ -1351,6 +1405,62 @@ __attribute__((noinline)) static long app_tamper(long x)
 }
 
 /*
+ * tls-live: another thread of app is parked in a callback app -> lib1 ->
+ * app (park_cb); this thread points its TLS at that thread's gate page,
+ * whose compartment is app as its own, and crosses a gate into lib2 and
+ * back. Where RDFSBASE proves the page's owner: reported ("is not its own
+ * gate page"). Without FSGSBASE (limit 2): the gate takes it, and this
+ * thread's crossing runs on the other thread's state.
+ */
+static volatile int parked, unpark;
+static struct gate_page_head *volatile parked_gp;
+
+static long park_cb(long x)
+{
+	parked_gp = flexos__mpk_thread.gp;
+	__atomic_store_n(&parked, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&unpark, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return x;
+}
+
+static void *park_thread(void *arg)
+{
+	long r = 0;
+
+	(void)arg;
+	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, park_cb), 1);
+	return (void *)r;
+}
+
+static int tls_live(void)
+{
+	struct gate_page_head *own = flexos__mpk_thread.gp;
+	pthread_t t;
+	void *back;
+	long r = 0;
+
+	if (pthread_create(&t, NULL, park_thread, NULL))
+		return 1;
+	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	printf("gate-state tls-live: app points its TLS at a thread's gate page (%p, its own "
+	       "%p), that thread parked in app, and calls lib2\n",
+	       (void *)parked_gp, (void *)own);
+	fflush(stdout);
+	flexos__mpk_thread.gp = parked_gp;
+	flexos_gate_r(lib2, r, lib2_add, 20, 2);
+	flexos__mpk_thread.gp = own;
+	printf("gate-state tls-live: the gate took another thread's page: into lib2 and back "
+	       "(%ld), no report\n",
+	       r);
+	__atomic_store_n(&unpark, 1, __ATOMIC_RELEASE);
+	pthread_join(t, &back);
+	printf("gate-state tls-live: the parked thread came back with %ld\n", (long)back);
+	return r != 42 || (long)back != 3;
+}
+
+/*
  * app -> lib1 -> app_tamper: where app comes back, and with what. The
  * harmless cases (tls-null, id) must come back to app with lib1_call's
  * result; the others must end in a report before anything runs with
@@ -1403,6 +1513,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && !strcmp(argv[1], "--forge-target"))
 		return forge_target(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "--gate-state") && !strcmp(argv[2], "tls-live"))
+		return tls_live();
 	if (argc == 3 && !strcmp(argv[1], "--gate-state"))
 		return gate_state(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "--violation-call"))
@@ -1438,8 +1550,8 @@ int main(int argc, char **argv)
 			"--segv-call entry|c CODE | --violation-call | --signal | "
 			"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
 			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
-			"--thread-claim | --sig-entry gate|stub | "
-			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
+			"--thread-claim | --sig-entry gate|stub|past-check | "
+			"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 			"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free | "
 			"A B KIND read|write\n");
