@@ -977,7 +977,8 @@ static void *unregistered_thread(void *arg)
 			 "addq $128, %%rsp"
 			 :
 			 : "r"(open), "r"(target)
-			 : "rax", "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");
+			 : "rax", "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory",
+			   "cc");
 	uint32_t pkru = read_pkru();
 	int secret = *(volatile int *)arg;
 	printf("thread-claim: the unregistered thread runs with PKRU %#x and read lib1's data "
@@ -1071,7 +1072,7 @@ static int sig_entry(const char *how)
 	fflush(stdout);
 	if (!strcmp(how, "gate")) {
 		struct stub add1 = read_stub((const unsigned char *)__flexos_gate__lib1__lib1_add);
-		/* mpk.h: MPK_GATE_ENTRY_SIGNAL, above <flexos/backend.h>'s FLEXOS_GATE_ENTRY_SHIFT */
+		/* mpk.h: MPK_GATE_ENTRY_SIGNAL, as the entry index */
 		unsigned long r10 = (add1.r10 & 0xff) | 0xfffffffeUL << 32;
 		gate_call(flexos__backend_gate, r10, add1.callee, SIGUSR2, (long)&si);
 	} else if (!strcmp(how, "stub")) {
@@ -1089,10 +1090,10 @@ static int sig_entry(const char *how)
 				 "popq %%rsp"
 				 : "+r"(rdi), "+r"(rsi), "+r"(rdx)
 				 :
-				 : "rax", "rbx", "rcx", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
-				   "r15", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
-				   "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14",
-				   "xmm15", "memory", "cc");
+				 : "rax", "rbx", "rcx", "r8", "r9", "r10", "r11", "r12", "r13",
+				   "r14", "r15", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",
+				   "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
+				   "xmm13", "xmm14", "xmm15", "memory", "cc");
 	} else if (!strcmp(how, "past-check")) {
 		return sig_entry_past_check(&si, &uc);
 	} else {
@@ -1496,7 +1497,8 @@ __attribute__((used, noinline)) static void settls_child(void)
 			 "1:"
 			 :
 			 : "r"(open), "r"(target)
-			 : "rax", "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");
+			 : "rax", "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory",
+			   "cc");
 	settls_read = *(volatile int *)&settls_secret;
 	__atomic_store_n(&settls_done, 1, __ATOMIC_RELEASE);
 	__asm__ volatile("syscall" : : "a"(SYS_exit), "D"(0) : "rcx", "r11", "memory");
@@ -1518,8 +1520,8 @@ static long settls_from_lib1(long x)
 			 "ud2\n"
 			 "1:"
 			 : "=a"(ret)
-			 : "0"((long)SYS_clone), "D"(flags), "S"(settls_stack + sizeof(settls_stack)),
-			   "d"(0), "r"(r10), "r"(r8)
+			 : "0"((long)SYS_clone), "D"(flags),
+			   "S"(settls_stack + sizeof(settls_stack)), "d"(0), "r"(r10), "r"(r8)
 			 : "rcx", "r11", "memory");
 	if (ret < 0)
 		return ret;
