@@ -254,6 +254,16 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 			      "gate nor allocated), so no compartment can be said to run it and "
 			      "the handler cannot be entered in its own",
 			      (unsigned long)a);
+	if (kind == MPK_REPORT_SIGNAL && b == (uint64_t)-1)
+		flexos__abort("signal %lu: the delivery stub was called (PKRU %#x), not entered by "
+			      "the kernel: a compartment tried to run a handler with a siginfo and "
+			      "context of its own",
+			      (unsigned long)a, entry_pkru);
+	if (kind == MPK_REPORT_SIGNAL)
+		flexos__abort("signal %lu: a gate call with the signal entry index that the "
+			      "delivery stub did not make (the gate page's mark is %lu): a "
+			      "compartment tried to run a handler as if the signal had arrived",
+			      (unsigned long)a, (unsigned long)b);
 	if (kind == MPK_REPORT_SWITCH) {
 		static const char *const why[] = {
 		    "?",

@@ -445,11 +445,21 @@
  * sigaction) gets nothing called (flexos__mpk_sig_nothing, in the callee);
  * another index or signal is a forged entry. Clobbers rax.
  */
-.macro SIGNAL_ENTRY call
+.macro SIGNAL_ENTRY call, open_checked, close_checked
 	cmpl	$MPK_GATE_ENTRY_SIGNAL, %r11d
 	jne	.Lbad_entry
 	cmpl	$MPK_SIG_SLOTS, %edi
 	jae	.Lbad_entry
+	/*
+	 * Only the delivery stub's call: it marked the gate page with the
+	 * signal's number, which is consumed here, with the page open.
+	 */
+	OPEN_GATE \open_checked
+	leal	1(%rdi), %ecx
+	cmpq	MPK_G_SIGMARK(%r11), %rcx
+	jne	.Lbad_signal_entry
+	movq	$0, MPK_G_SIGMARK(%r11)
+	SIG_TO_CUR \close_checked
 	movq	MPK_PKRU_SIGTAB(%rdx), %r11
 	movl	%edi, %eax
 	shlq	$MPK_SIG_SHIFT, %rax
@@ -464,6 +474,49 @@
 .Lsig_gone\@:
 	leaq	flexos__mpk_sig_nothing(%rip), %r11
 	jmp	\call
+.endm
+
+/* \reg is a gate page of this thread: LOAD_GP's checks, from the PKRU table's page. Clobbers \tmp. */
+.macro SIG_CHECK_GP reg, tmp
+	leaq	flexos__mpk_pkru(%rip), \tmp
+	cmpq	MPK_PKRU_SIG_GP_LO(\tmp), \reg
+	jb	.Lbad_gp
+	cmpq	MPK_PKRU_SIG_GP_HI(\tmp), \reg
+	jae	.Lbad_gp
+	testq	$4095, \reg
+	jnz	.Lbad_gp
+	cmpl	$0, MPK_PKRU_SIG_FSGSBASE(\tmp)
+	je	.Lsig_gp_ok\@
+	rdfsbase \tmp
+	cmpq	\tmp, MPK_G_OWNER(\reg)
+	jne	.Lbad_gp
+.Lsig_gp_ok\@:
+.endm
+
+/*
+ * Back to the PKRU of the compartment the gate page (%r11) names, checked
+ * after the WRPKRU against the page, validated again from the PKRU
+ * table's page (a newlib compartment may not read key 0, where the TLS
+ * pointer is). Out: %r10 that compartment, %rdx = flexos__mpk_pkru.
+ * Clobbers eax, ecx.
+ */
+.macro SIG_TO_CUR checked
+	movq	MPK_G_CUR(%r11), %r10
+	andl	$(MPK_SLOTS - 1), %r10d
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movl	(%rdx,%r10,4), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	\checked
+	.hidden	\checked
+\checked:
+	SIG_CHECK_GP %r11, %rcx
+	movq	MPK_G_CUR(%r11), %r10
+	andl	$(MPK_SLOTS - 1), %r10d
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	cmpl	(%rdx,%r10,4), %eax
+	jne	.Lviolation
 .endm
 
 	.text
@@ -552,7 +605,7 @@ flexos__backend_gate_int:
 
 	/* No entry of the table: a signal's handler (SIGNAL_ENTRY), or a forged index. */
 .Lpriv_signal:
-	SIGNAL_ENTRY .Lpriv_call
+	SIGNAL_ENTRY .Lpriv_call, flexos__mpk_gate_sig_open_checked, flexos__mpk_gate_sig_checked
 
 	/* No stack in the callee yet: back to the caller's stack, let C
 	 * allocate one (the gate page is open), then start over. */
@@ -579,6 +632,14 @@ flexos__backend_gate_int:
 	movq	%r11, %r13
 	movq	%r10, %r14
 	movl	$MPK_REPORT_ENTRY, %r12d
+	jmp	.Lreport
+
+	/* A handler's entry the delivery stub did not mark: %edi the signal. */
+.Lbad_signal_entry:
+	movl	%eax, %ebx
+	movl	%edi, %r13d
+	movq	MPK_G_SIGMARK(%r11), %r14
+	movl	$MPK_REPORT_SIGNAL, %r12d
 	jmp	.Lreport
 
 	/* A gate page that is not this thread's, or a list of calls over- or underflowing. */
@@ -666,7 +727,7 @@ flexos__backend_gate_shared_stacks:
 	/* No entry of the table: a signal's handler, or a forged index. */
 	.cfi_adjust_cfa_offset 8
 .Lshared_signal:
-	SIGNAL_ENTRY .Lshared_call
+	SIGNAL_ENTRY .Lshared_call, flexos__mpk_gate_shared_sig_open_checked, flexos__mpk_gate_shared_sig_checked
 	.cfi_adjust_cfa_offset -8
 
 	/*
@@ -790,7 +851,7 @@ flexos__backend_gate_newlib:
 	jz	.Lbad_entry
 	jmp	.Lnl_call
 .Lnewlib_signal:
-	SIGNAL_ENTRY .Lnl_call
+	SIGNAL_ENTRY .Lnl_call, flexos__mpk_gate_newlib_sig_open_checked, flexos__mpk_gate_newlib_sig_checked
 
 .Lnl_carry:
 	CARRY_PATH flexos__mpk_gate_newlib_carry_entry_checked, flexos__mpk_gate_newlib_carry_exit_checked, flexos__mpk_gate_newlib_carry_open_checked, flexos__mpk_gate_newlib_carry_reopen_checked, .Lnewlib_slow_here
@@ -1557,22 +1618,6 @@ flexos__backend_longjmp:
  * without a gate page (one that has neither crossed a gate nor
  * allocated) cannot say what it runs: a report.
  */
-/* \reg is a gate page of this thread: LOAD_GP's checks, from the PKRU table's page. Clobbers \tmp. */
-.macro SIG_CHECK_GP reg, tmp
-	leaq	flexos__mpk_pkru(%rip), \tmp
-	cmpq	MPK_PKRU_SIG_GP_LO(\tmp), \reg
-	jb	.Lbad_gp
-	cmpq	MPK_PKRU_SIG_GP_HI(\tmp), \reg
-	jae	.Lbad_gp
-	testq	$4095, \reg
-	jnz	.Lbad_gp
-	cmpl	$0, MPK_PKRU_SIG_FSGSBASE(\tmp)
-	je	.Lsig_gp_ok\@
-	rdfsbase \tmp
-	cmpq	\tmp, MPK_G_OWNER(\reg)
-	jne	.Lbad_gp
-.Lsig_gp_ok\@:
-.endm
 
 	.globl	flexos__mpk_sig_deliver
 	.hidden	flexos__mpk_sig_deliver
@@ -1598,6 +1643,18 @@ flexos__mpk_sig_deliver:
 	.cfi_escape DW_CFA_expression, 15, 3, DW_OP_breg14, 0xe0, 0x00
 	movl	%edi, %r12d
 	movq	%rsi, %r13
+	/*
+	 * Entered by the kernel, with its PKRU (every key but 0
+	 * access-disabled), which no compartment's is: a compartment that
+	 * calls the stub, to run a handler with a siginfo of its own, is
+	 * reported.
+	 */
+	xorl	%ecx, %ecx
+	RDPKRU
+	movl	%eax, %ebx
+	andl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+	cmpl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+	jne	.Ldeliver_called
 	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
@@ -1630,9 +1687,19 @@ flexos__mpk_sig_deliver_cur_checked:
 	movq	MPK_PKRU_SIGTAB(%rdx), %rax
 	movl	%r12d, %ecx
 	shlq	$MPK_SIG_SHIFT, %rcx
-	movq	MPK_SIG_FN(%rax,%rcx), %r10
-	testq	%r10, %r10
+	movq	MPK_SIG_FN(%rax,%rcx), %r15
+	testq	%r15, %r15
 	jz	.Ldeliver_done			/* none yet: sigaction is installing it */
+	/*
+	 * The mark that lets the gate take this one call with the signal
+	 * entry index (SIGNAL_ENTRY consumes it), written with the page
+	 * open, then this compartment's PKRU again, checked.
+	 */
+	OPEN_GATE flexos__mpk_sig_deliver_open_checked
+	leal	1(%r12), %ecx
+	movq	%rcx, MPK_G_SIGMARK(%r11)
+	SIG_TO_CUR flexos__mpk_sig_deliver_mark_checked
+	movq	%r15, %r10
 	shrq	$MPK_SIG_COMP_SHIFT, %r10
 	andl	$(MPK_SLOTS - 1), %r10d
 	movl	$MPK_GATE_ENTRY_SIGNAL, %r11d
@@ -1654,6 +1721,11 @@ flexos__mpk_sig_deliver_cur_checked:
 	movl	%r12d, %r13d
 	xorl	%r14d, %r14d
 	movl	$MPK_REPORT_DELIVERY, %r12d
+	jmp	.Lreport
+.Ldeliver_called:
+	movl	%r12d, %r13d
+	movq	$-1, %r14
+	movl	$MPK_REPORT_SIGNAL, %r12d
 	jmp	.Lreport
 	.cfi_endproc
 	.size	flexos__mpk_sig_deliver, .-flexos__mpk_sig_deliver
@@ -1699,5 +1771,57 @@ flexos__mpk_sig_record:
 	ret
 	.cfi_endproc
 	.size	flexos__mpk_sig_record, .-flexos__mpk_sig_record
+
+/*
+ * ---- Threads: a gate page made by the creator (pthread.c, limit 2) ----
+ *
+ * int flexos__mpk_thread_register(uint64_t fsbase) (mpk.h): with the gate
+ * page open (OPEN_GATE, checked: the PKRU in force is then the open PKRU
+ * of the compartment this thread's page names), flexos__mpk_register
+ * takes a page for the thread whose FS base is fsbase, in the compartment
+ * of that PKRU; then that compartment's PKRU again (CLOSE_GATE, checked
+ * against the page, validated again). Returns what it returned.
+ */
+	.globl	flexos__mpk_thread_register
+	.hidden	flexos__mpk_thread_register
+	.type	flexos__mpk_thread_register, @function
+flexos__mpk_thread_register:
+	.cfi_startproc
+	movq	%rdi, %r8			/* OPEN_GATE keeps r8 */
+	OPEN_GATE flexos__mpk_register_open_checked
+	movq	%rsp, %rax
+	andq	$-16, %rsp
+	subq	$16, %rsp
+	movq	%rax, 0(%rsp)
+	CFA_DEREF_RSP 0
+	movq	%r8, %rdi
+	call	flexos__mpk_register
+	movq	0(%rsp), %rsp
+	.cfi_def_cfa %rsp, 8
+	movq	%rax, %r8
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	CLOSE_GATE flexos__mpk_register_checked
+	movq	%r8, %rax
+	xorl	%r11d, %r11d
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_thread_register, .-flexos__mpk_thread_register
+
+/*
+ * void flexos__mpk_thread_bind(void) (mpk.h): the page opened and closed
+ * again: a thread without one claims, in OPEN_GATE, the page its creator
+ * registered for it.
+ */
+	.globl	flexos__mpk_thread_bind
+	.hidden	flexos__mpk_thread_bind
+	.type	flexos__mpk_thread_bind, @function
+flexos__mpk_thread_bind:
+	.cfi_startproc
+	OPEN_GATE flexos__mpk_bind_open_checked
+	CLOSE_GATE flexos__mpk_bind_checked
+	xorl	%r11d, %r11d
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_thread_bind, .-flexos__mpk_thread_bind
 
 	.section .note.GNU-stack,"",@progbits

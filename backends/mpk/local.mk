@@ -9,6 +9,7 @@ libflexos_mpk_a_SOURCES = \
 	backends/mpk/filter.c \
 	backends/mpk/signal.c \
 	backends/mpk/jump.c \
+	backends/mpk/pthread.c \
 	backends/mpk/gate.S \
 	$(FLEXOS_BACKEND_COMMON)
 libflexos_mpk_a_CPPFLAGS = $(FLEXOS_BACKEND_CPPFLAGS)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <asm/prctl.h>
 #include <sys/mman.h>
 #include <sys/rseq.h>
 #include <sys/syscall.h>
@@ -166,47 +167,53 @@ static uint64_t thread_owner(void)
 	return base;
 }
 
-struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
+/* This thread's FS base (its pthread_t), from the CPU or the kernel, never from TLS. */
+static uint64_t fs_base(void)
 {
-	struct mpk_thread *t = &flexos__mpk_thread;
-	struct mpk_gate_page *pages = (struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
-	uint64_t owner = thread_owner();
-	int fresh = !t->ready;
+	uint64_t base = 0;
+
+	if (flexos__mpk_ro.ro.fsgsbase)
+		__asm__ volatile("rdfsbase %0" : "=r"(base));
+	else if (syscall(SYS_arch_prctl, ARCH_GET_FS, &base))
+		flexos__abort("gate: cannot read this thread's FS base: %s", strerror(errno));
+	return base;
+}
+
+/*
+ * Start-up, before any compartment runs: the thread that runs the
+ * backend's init holds every key it allocated. No compartment's PKRU, open
+ * or not, opens every compartment's key and the nonce's.
+ */
+static bool starting_up(void)
+{
+	uint32_t pkru = flexos__mpk_rdpkru(), keys = 0;
+
+	for (uint32_t id = 0; id < flexos__mpk_ncomp && id < MPK_SLOTS; id++)
+		keys |= 3u << (2 * flexos__mpk_keys[id]);
+	if (flexos__mpk_nonce_key)
+		keys |= 3u << (2 * flexos__mpk_nonce_key);
+	return !(pkru & keys);
+}
+
+/* The compartment whose open PKRU (MPK_PKRU_OPEN) is open, or MPK_SLOTS. */
+static uint64_t compartment_of_open(uint32_t open)
+{
 	uint64_t cur = MPK_SLOTS;
-	struct mpk_gate_page *gp = NULL;
 
 	for (uint32_t id = 0; id < flexos__image.ncompartments && id < MPK_SLOTS; id++)
 		if (flexos__mpk_pkru[MPK_PKRU_OPEN / 4 + id] == open)
 			cur = id;
-	if (cur == MPK_SLOTS)
-		flexos__mpk_gate_violation(open, MPK_SLOTS);
-	flexos__mpk_self();
-	/*
-	 * A thread that had a page and lost its TLS pointer (a compartment
-	 * wrote it) gets the same page back, as it was. A new thread whose
-	 * FS base (or tid) a finished thread had takes that page over.
-	 */
-	unsigned n = __atomic_load_n(&ngate_pages, __ATOMIC_ACQUIRE);
-	for (unsigned i = 0; i < n; i++)
-		if (pages[i].owner == owner)
-			gp = &pages[i];
-	if (gp && !fresh) {
-		t->gp = gp;
-		return gp;
-	}
-	if (!gp) {
-		unsigned i = __atomic_fetch_add(&ngate_pages, 1, __ATOMIC_ACQ_REL);
-		if (i >= MPK_GATE_PAGES)
-			flexos__abort("gate: more than %u threads crossed gates; each needs a gate "
-				      "page of the %u reserved at start-up",
-				      MPK_GATE_PAGES, MPK_GATE_PAGES);
-		gp = &pages[i];
-	}
+	return cur;
+}
+
+/* A page nobody has, or a page of a thread gone, made gp's afresh (the gate page is open). */
+static void reset_page(struct mpk_gate_page *gp, uint64_t cur)
+{
+	struct mpk_gate_page *pages = (struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
+
 	memset(gp, 0, offsetof(struct mpk_gate_page, ids));
-	gp->owner = owner;
 	flexos__mpk_jump_reset(gp);
 	gp->cur = cur;
-	t->gp = gp;
 	/*
 	 * The switch record of this OS thread's own context (handle 0): a
 	 * thread that had this page before may have left it suspended.
@@ -215,6 +222,103 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	    (struct mpk_gate_page *)flexos__mpk_ro.ro.rec_lo + (gp - pages);
 	home->rsp = 0;
 	home->owner = 0;
+}
+
+static struct mpk_gate_page *new_page(void)
+{
+	struct mpk_gate_page *pages = (struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
+	unsigned i = __atomic_fetch_add(&ngate_pages, 1, __ATOMIC_ACQ_REL);
+
+	if (i >= MPK_GATE_PAGES)
+		flexos__abort("gate: more than %u threads crossed gates; each needs a gate "
+			      "page of the %u reserved at start-up",
+			      MPK_GATE_PAGES, MPK_GATE_PAGES);
+	return &pages[i];
+}
+
+int flexos__mpk_register(uint64_t fsbase)
+{
+	struct mpk_gate_page *pages = (struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
+	/*
+	 * The creator's compartment from the PKRU in force, which only
+	 * OPEN_GATE's checked WRPKRU, for the compartment of the creator's
+	 * own page, makes an open PKRU: whatever calls this gets a thread of
+	 * its own compartment, or (without the page open) a report.
+	 */
+	uint32_t open = flexos__mpk_rdpkru();
+	uint64_t cur = compartment_of_open(open);
+	struct mpk_gate_page *gp = NULL;
+
+	if (cur == MPK_SLOTS)
+		flexos__mpk_gate_violation(open, MPK_SLOTS);
+	if (!fsbase)
+		return -EINVAL;
+	/*
+	 * glibc hands a new thread the descriptor, so the FS base, of one
+	 * that ended: its page is free again (a live thread's page taken so,
+	 * by a compartment naming its FS base, only stops that thread).
+	 */
+	unsigned n = __atomic_load_n(&ngate_pages, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < n && !gp; i++)
+		if (__atomic_load_n(&pages[i].fsbase, __ATOMIC_ACQUIRE) == fsbase)
+			gp = &pages[i];
+	if (!gp)
+		gp = new_page();
+	reset_page(gp, cur);
+	__atomic_store_n(&gp->fsbase, fsbase, __ATOMIC_RELEASE);
+	return 0;
+}
+
+struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
+{
+	struct mpk_thread *t = &flexos__mpk_thread;
+	struct mpk_gate_page *pages = (struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
+	uint64_t owner = thread_owner();
+	int fresh = !t->ready;
+	uint64_t cur = compartment_of_open(open);
+	struct mpk_gate_page *gp = NULL;
+
+	if (cur == MPK_SLOTS)
+		flexos__mpk_gate_violation(open, MPK_SLOTS);
+	flexos__mpk_self();
+	/* A thread that had a page and lost its TLS pointer (a compartment wrote it) gets it back.
+	 */
+	unsigned n = __atomic_load_n(&ngate_pages, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < n && !fresh; i++)
+		if (pages[i].owner == owner)
+			gp = &pages[i];
+	if (gp) {
+		t->gp = gp;
+		return gp;
+	}
+	uint64_t fs = fs_base();
+	for (unsigned i = 0; i < n; i++)
+		if (!pages[i].owner && __atomic_load_n(&pages[i].fsbase, __ATOMIC_ACQUIRE) == fs)
+			gp = &pages[i];
+	if (!gp && starting_up()) {
+		gp = new_page();
+		reset_page(gp, cur);
+		gp->fsbase = fs;
+	}
+	if (!gp)
+		flexos__abort(
+		    "gate: this thread (FS base %#lx) has no gate page registered for it: "
+		    "it was not made by the image's pthread_create (a raw clone, a "
+		    "thread the C library made, or pthread_create called past "
+		    "flexos-link's wrapper), so no compartment is known to run it",
+		    (unsigned long)fs);
+	if ((gp->cur & (MPK_SLOTS - 1)) != cur)
+		flexos__abort(
+		    "gate: this thread was made by compartment '%s' and first crosses a "
+		    "gate as compartment '%s'; something jumped into the middle of a gate",
+		    flexos__comp_name((int)(gp->cur & (MPK_SLOTS - 1))),
+		    flexos__comp_name((int)cur));
+	/* A page of a thread gone that had this owner (tid) is nobody's now. */
+	for (unsigned i = 0; i < n; i++)
+		if (&pages[i] != gp && pages[i].owner == owner)
+			pages[i].owner = 0, pages[i].fsbase = 0;
+	gp->owner = owner;
+	t->gp = gp;
 	return gp;
 }
 
@@ -535,8 +639,9 @@ static void install_filter(void)
 	 */
 	const char *off = secure_getenv("FLEXOS_MPK_SYSCALL_FILTER");
 	if (off && !strcmp(off, "off")) {
-		flexos__say("the intel-mpk system-call filter is off (FLEXOS_MPK_SYSCALL_FILTER=off): "
-			    "compartments can ask the kernel for each other's memory");
+		flexos__say(
+		    "the intel-mpk system-call filter is off (FLEXOS_MPK_SYSCALL_FILTER=off): "
+		    "compartments can ask the kernel for each other's memory");
 		return;
 	}
 	int err = flexos__mpk_filter_install(runtime);

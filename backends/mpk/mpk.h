@@ -35,7 +35,9 @@
 #define MPK_G_DEPTH     (MPK_G_OWNER + 8)          /* uint64: gate calls in progress */
 #define MPK_G_UREC      (MPK_G_DEPTH + 8)          /* uint64: the scheduler thread's record */
 #define MPK_G_RSP       (MPK_G_UREC + 8)           /* uint64: a record's saved stack pointer */
-#define MPK_G_IDS       (MPK_G_RSP + 8)            /* uint8[]: each one's caller */
+#define MPK_G_FSBASE    (MPK_G_RSP + 8)            /* uint64: the FS base it was registered for */
+#define MPK_G_SIGMARK   (MPK_G_FSBASE + 8)  /* uint64: a delivery in progress: its signal + 1 */
+#define MPK_G_IDS       (MPK_G_SIGMARK + 8) /* uint8[]: each one's caller */
 #define MPK_G_MAX_DEPTH (4096 - MPK_G_IDS)
 /* Gate pages reserved at start-up (one a thread, never handed out twice to live threads). */
 #define MPK_GATE_PAGES 1024
@@ -90,6 +92,7 @@
 #define MPK_REPORT_SIGRETURN  5 /* a signal frame that would not restore its compartment's PKRU */
 #define MPK_REPORT_SWITCH     6 /* the scheduler's switch to a thread whose record does not match */
 #define MPK_REPORT_DELIVERY   7 /* the signal delivery stub found no gate page */
+#define MPK_REPORT_SIGNAL     8 /* a handler's entry not from the delivery of a signal */
 #define MPK_REPORT_STACK_SIZE (256 * 1024)
 /* FLEXOS_EXIT_FAULT (<flexos/backend.h>), for gate.S. */
 #define MPK_EXIT_FAULT 123
@@ -260,6 +263,17 @@ struct mpk_gate_page {
 	uint64_t depth;
 	uint64_t urec; /* a gate page: the record of the thread running (MPK_UREC_MAX) */
 	uint64_t rsp;  /* a switch record: where its thread is suspended, or 0 */
+	/*
+	 * The FS base (pthread_t) of the thread that pthread_create made
+	 * for this page; while owner is 0 the page waits for that thread.
+	 */
+	uint64_t fsbase;
+	/*
+	 * Set by the signal delivery stub (gate.S) for the one gate call
+	 * with MPK_GATE_ENTRY_SIGNAL it makes, which clears it: the signal's
+	 * number + 1, or 0.
+	 */
+	uint64_t sigmark;
 	uint8_t ids[MPK_G_MAX_DEPTH];
 };
 
@@ -269,6 +283,8 @@ _Static_assert(offsetof(struct mpk_gate_page, owner) == MPK_G_OWNER, "gate.S lay
 _Static_assert(offsetof(struct mpk_gate_page, depth) == MPK_G_DEPTH, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, urec) == MPK_G_UREC, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, rsp) == MPK_G_RSP, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, fsbase) == MPK_G_FSBASE, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, sigmark) == MPK_G_SIGMARK, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, ids) == MPK_G_IDS, "gate.S layout");
 
 /*
@@ -423,11 +439,28 @@ extern int flexos__mpk_nonce_key __attribute__((visibility("hidden")));
 
 /*
  * gate.S's OPEN_GATE, for a thread without a gate page, with the gate
- * page writable: finds this thread's page or hands out a fresh one whose
- * compartment is the one whose open PKRU is `open' (the PKRU OPEN_GATE
- * wrote). Never returns NULL (it reports instead).
+ * page writable: finds this thread's page (a thread that lost its TLS
+ * pointer), or binds the page pthread_create registered for it, whose
+ * compartment must be the one whose open PKRU is `open' (the PKRU
+ * OPEN_GATE wrote). A thread that nobody registered gets no page: the
+ * report. Never returns NULL.
  */
 struct mpk_gate_page *flexos__mpk_claim(uint32_t open);
+
+/*
+ * pthread.c: every pthread_create of an intel-mpk image (flexos-link
+ * links with --wrap=pthread_create) starts the thread in a trampoline,
+ * which waits until its creator has registered a gate page for it, then
+ * binds it and calls the start routine. thread_register (gate.S): with
+ * the gate page open (OPEN_GATE, checked), flexos__mpk_register (mpk.c)
+ * takes a page for the thread whose FS base is fsbase, in the
+ * compartment whose open PKRU is in force (the creator's, never one the
+ * caller names); returns 0. thread_bind (gate.S): OPEN_GATE and back, so
+ * that the trampoline's thread claims its page.
+ */
+int flexos__mpk_thread_register(uint64_t fsbase);
+int flexos__mpk_register(uint64_t fsbase);
+void flexos__mpk_thread_bind(void);
 
 /* At start-up (every key open): the main thread's gate page. */
 struct mpk_gate_page *flexos__mpk_gp(void);

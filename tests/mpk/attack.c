@@ -51,6 +51,16 @@
  *                        race: a tracer writes PKRU 0 into a real frame
  *                        after the restorer's checks (sigreturn_race);
  *                        window: a signal where a gate has its page open
+ *   attack --thread-claim  a thread app starts past the pthread_create
+ *                        wrapper jumps to the gate page's opening WRPKRU
+ *                        with lib1's open PKRU: a report, never lib1's data
+ *   attack --clone-settls  lib1 clones a thread with the TLS of an app
+ *                        thread: it gets app's rights (limit 2, what remains)
+ *   attack --sig-entry gate|stub|past-check  app runs lib1's signal handler
+ *                        without a signal: a gate call with the signal
+ *                        entry index, or a call of the delivery stub: a
+ *                        report; a jump past the stub's check: it runs
+ *                        (what remains of limit 9)
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -62,12 +72,14 @@
 #include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
+#include <linux/sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <ucontext.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -806,8 +818,9 @@ static int after_forged_entry(const char *what, uintptr_t lib1_data)
  */
 static int segv_call(const char *how, int code)
 {
-	static siginfo_t si;
-	static ucontext_t uc;
+	/* Where the handler, in lib1, can read them. */
+	static siginfo_t si FLEXOS_SHARED;
+	static ucontext_t uc FLEXOS_SHARED;
 	uintptr_t lib1_data = where(1, KIND_DATA);
 
 	si.si_signo = SIGSEGV;
@@ -920,6 +933,176 @@ static int signal_lib(const char *how)
 	       (unsigned long)sig_seen[2], d > -(1024L * 1024) && d < 4096 ? "on" : "not on",
 	       (unsigned long)stack);
 	return sig_seen[0] == 2 && sig_seen[1] == 7 ? 0 : 1;
+}
+
+/* ---- a thread nobody registered; a handler's entry called (limits 2, 9) --- */
+
+extern char flexos__mpk_sig_open_checked[];
+extern void flexos__mpk_sig_deliver(int sig, siginfo_t *si, void *ctx);
+int __real_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
+			  void *arg);
+
+static uint32_t read_pkru(void)
+{
+	uint32_t pkru, edx;
+
+	__asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru), "=d"(edx) : "c"(0));
+	return pkru;
+}
+
+/*
+ * A thread app starts past the pthread_create wrapper (no gate page is
+ * registered for it), with app's PKRU: it jumps to the WRPKRU that opens
+ * the gate page in the handler table's writer (flexos__mpk_sig_record:
+ * it writes entry 0, which no signal uses, then the PKRU of the
+ * compartment the page names, and returns) with lib1's open PKRU. If the
+ * thread got a page of lib1's there, it comes back with lib1's PKRU and
+ * reads lib1's data.
+ */
+static void *unregistered_thread(void *arg)
+{
+	uint32_t open = flexos__mpk_pkru[1024 / 4 + 1]; /* mpk.h: MPK_PKRU_OPEN, lib1's */
+	uintptr_t target = (uintptr_t)flexos__mpk_sig_open_checked - 3;
+
+	__asm__ volatile("subq $128, %%rsp\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "movl %0, %%eax\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "xorl %%edi, %%edi\n\t"
+			 "xorl %%esi, %%esi\n\t"
+			 "jmp *%1\n"
+			 "1:\n\t"
+			 "addq $128, %%rsp"
+			 :
+			 : "r"(open), "r"(target)
+			 : "rax", "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory",
+			   "cc");
+	uint32_t pkru = read_pkru();
+	int secret = *(volatile int *)arg;
+	printf("thread-claim: the unregistered thread runs with PKRU %#x and read lib1's data "
+	       "%d: FAIL\n",
+	       pkru, secret);
+	fflush(stdout);
+	exit(1);
+}
+
+static int thread_claim(void)
+{
+	uintptr_t lib1_data = where(1, KIND_DATA);
+	pthread_t t;
+
+	printf("thread-claim: app starts a thread past the pthread_create wrapper, which jumps "
+	       "to the gate page's opening WRPKRU with lib1's open PKRU\n");
+	fflush(stdout);
+	if (__real_pthread_create(&t, NULL, unregistered_thread, (void *)lib1_data))
+		return 1;
+	pthread_join(t, NULL);
+	printf("thread-claim: the thread ended without a report: FAIL\n");
+	return 1;
+}
+
+static void (*volatile sig_deliver)(int, siginfo_t *, void *) = flexos__mpk_sig_deliver;
+
+extern char flexos__mpk_sig_deliver_checked[];
+extern const char flexos__mpk_ro[];
+static volatile uintptr_t past_check_target;
+
+/*
+ * What remains of limit 9: app jumps into the delivery stub past its
+ * check of the kernel's PKRU, to the WRPKRU that follows it, with the
+ * value it writes (the restorer's, on the read-only page: mpk.h
+ * MPK_RO_SIGRET_PKRU) and the stub's registers for sig, si and ctx
+ * (r12-r14): the stub marks the gate page and lib1's handler runs, with
+ * app's siginfo. Returns 0 when it ran (the documented hole), 1 if not.
+ */
+static int sig_entry_past_check(siginfo_t *si, ucontext_t *uc)
+{
+	register long r12 __asm__("r12") = SIGUSR2;
+	register void *r13 __asm__("r13") = si;
+	register void *r14 __asm__("r14") = uc;
+	uint32_t pkru;
+
+	memcpy(&pkru, flexos__mpk_ro + 52, sizeof(pkru));
+	past_check_target = (uintptr_t)flexos__mpk_sig_deliver_checked - 3;
+	__asm__ volatile("movq %%rsp, %%rbx\n\t"
+			 "subq $128, %%rsp\n\t"
+			 "andq $-16, %%rsp\n\t"
+			 "pushq %%rbx\n\t"
+			 "pushq %%rbx\n\t"
+			 "leaq 1f(%%rip), %%rbx\n\t"
+			 "pushq %%rbx\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "jmp *past_check_target(%%rip)\n"
+			 "1:\n\t"
+			 "popq %%rbx\n\t"
+			 "popq %%rsp"
+			 : "+r"(r12), "+r"(r13), "+r"(r14), "+a"(pkru)
+			 :
+			 : "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r15",
+			   "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+			   "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "memory",
+			   "cc");
+	lib1_sig_seen(sig_seen);
+	printf("sig-entry past-check: lib1's handler ran %ld times without a signal%s\n",
+	       sig_seen[0],
+	       sig_seen[0] ? ": a jump past the stub's check still runs it (limit 9, what remains)"
+			   : "");
+	return sig_seen[0] != 1;
+}
+
+/*
+ * app runs lib1's SIGUSR2 handler (lib1_sig_install) with a siginfo of
+ * its own, no signal raised: through the gate with the signal entry
+ * index (gate), or by calling the delivery stub (stub). Either must be a
+ * report; a handler run is a FAIL.
+ */
+static int sig_entry(const char *how)
+{
+	/* Where the handler, in lib1, can read them. */
+	static siginfo_t si FLEXOS_SHARED;
+	static ucontext_t uc FLEXOS_SHARED;
+
+	si.si_signo = SIGUSR2;
+	if (lib1_sig_install(SIGUSR2, 0))
+		return 1;
+	printf("sig-entry %s: app enters lib1's SIGUSR2 handler with a siginfo of its own\n", how);
+	fflush(stdout);
+	if (!strcmp(how, "gate")) {
+		struct stub add1 = read_stub((const unsigned char *)__flexos_gate__lib1__lib1_add);
+		/* mpk.h: MPK_GATE_ENTRY_SIGNAL, as the entry index */
+		unsigned long r10 = (add1.r10 & 0xff) | 0xfffffffeUL << 32;
+		gate_call(flexos__backend_gate, r10, add1.callee, SIGUSR2, (long)&si);
+	} else if (!strcmp(how, "stub")) {
+		register long rdi __asm__("rdi") = SIGUSR2;
+		register void *rsi __asm__("rsi") = &si;
+		register void *rdx __asm__("rdx") = &uc;
+		/* The stub keeps no register of its caller's: rt_sigreturn would restore them. */
+		__asm__ volatile("movq %%rsp, %%rax\n\t"
+				 "subq $128, %%rsp\n\t"
+				 "andq $-16, %%rsp\n\t"
+				 "pushq %%rax\n\t"
+				 "pushq %%rax\n\t"
+				 "call *sig_deliver(%%rip)\n\t"
+				 "popq %%rax\n\t"
+				 "popq %%rsp"
+				 : "+r"(rdi), "+r"(rsi), "+r"(rdx)
+				 :
+				 : "rax", "rbx", "rcx", "r8", "r9", "r10", "r11", "r12", "r13",
+				   "r14", "r15", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",
+				   "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
+				   "xmm13", "xmm14", "xmm15", "memory", "cc");
+	} else if (!strcmp(how, "past-check")) {
+		return sig_entry_past_check(&si, &uc);
+	} else {
+		return 2;
+	}
+	lib1_sig_seen(sig_seen);
+	printf("sig-entry %s: lib1's handler ran %ld times without a signal: %s\n", how,
+	       sig_seen[0], sig_seen[0] ? "FAIL" : "ok");
+	return sig_seen[0] != 0;
 }
 
 /*
@@ -1227,6 +1410,167 @@ __attribute__((noinline)) static long app_tamper(long x)
 }
 
 /*
+ * tls-live: another thread of app is parked in a callback app -> lib1 ->
+ * app (park_cb); this thread points its TLS at that thread's gate page,
+ * whose compartment is app as its own, and crosses a gate into lib2 and
+ * back. Where RDFSBASE proves the page's owner: reported ("is not its own
+ * gate page"). Without FSGSBASE (limit 2): the gate takes it, and this
+ * thread's crossing runs on the other thread's state.
+ */
+static volatile int parked, unpark;
+static struct gate_page_head *volatile parked_gp;
+
+static long park_cb(long x)
+{
+	parked_gp = flexos__mpk_thread.gp;
+	__atomic_store_n(&parked, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&unpark, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return x;
+}
+
+static void *park_thread(void *arg)
+{
+	long r = 0;
+
+	(void)arg;
+	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, park_cb), 1);
+	return (void *)r;
+}
+
+static int tls_live(void)
+{
+	struct gate_page_head *own = flexos__mpk_thread.gp;
+	pthread_t t;
+	void *back;
+	long r = 0;
+
+	if (pthread_create(&t, NULL, park_thread, NULL))
+		return 1;
+	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	printf("gate-state tls-live: app points its TLS at a thread's gate page (%p, its own "
+	       "%p), that thread parked in app, and calls lib2\n",
+	       (void *)parked_gp, (void *)own);
+	fflush(stdout);
+	flexos__mpk_thread.gp = parked_gp;
+	flexos_gate_r(lib2, r, lib2_add, 20, 2);
+	flexos__mpk_thread.gp = own;
+	printf("gate-state tls-live: the gate took another thread's page: into lib2 and back "
+	       "(%ld), no report\n",
+	       r);
+	__atomic_store_n(&unpark, 1, __ATOMIC_RELEASE);
+	pthread_join(t, &back);
+	printf("gate-state tls-live: the parked thread came back with %ld\n", (long)back);
+	return r != 42 || (long)back != 3;
+}
+
+/*
+ * clone-settls: what remains of limit 2. lib1 (app's function run as a
+ * plain pointer by lib1_call, with lib1's PKRU) makes a thread with a raw
+ * clone(CLONE_SETTLS) whose TLS, so FS base, is app's parked thread's:
+ * the child finds that thread's gate page through the shared TLS, passes
+ * the owner check (RDFSBASE says the same), and jumps to the WRPKRU that
+ * opens the page in the handler table's writer with app's open PKRU. No
+ * registration helps: the page is the parked thread's, bound long ago.
+ * Returns 0 when the child read app's data (the documented hole).
+ */
+static int settls_secret = 4242;
+static volatile long settls_read FLEXOS_SHARED;
+static volatile int settls_done FLEXOS_SHARED;
+static volatile uintptr_t victim_fs FLEXOS_SHARED;
+static char settls_stack[65536] FLEXOS_SHARED __attribute__((aligned(16)));
+
+__attribute__((used, noinline)) static void settls_child(void)
+{
+	uint32_t open = flexos__mpk_pkru[1024 / 4 + 0]; /* app's open PKRU */
+	uintptr_t target = (uintptr_t)flexos__mpk_sig_open_checked - 3;
+
+	__asm__ volatile("leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "movl %0, %%eax\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "xorl %%edi, %%edi\n\t"
+			 "xorl %%esi, %%esi\n\t"
+			 "jmp *%1\n"
+			 "1:"
+			 :
+			 : "r"(open), "r"(target)
+			 : "rax", "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory",
+			   "cc");
+	settls_read = *(volatile int *)&settls_secret;
+	__atomic_store_n(&settls_done, 1, __ATOMIC_RELEASE);
+	__asm__ volatile("syscall" : : "a"(SYS_exit), "D"(0) : "rcx", "r11", "memory");
+	__builtin_unreachable();
+}
+
+static long settls_from_lib1(long x)
+{
+	register long r10 __asm__("r10") = 0;
+	register long r8 __asm__("r8") = (long)victim_fs;
+	unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			      CLONE_SYSVSEM | CLONE_SETTLS;
+	long ret;
+
+	__asm__ volatile("syscall\n\t"
+			 "testq %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "call settls_child\n\t"
+			 "ud2\n"
+			 "1:"
+			 : "=a"(ret)
+			 : "0"((long)SYS_clone), "D"(flags),
+			   "S"(settls_stack + sizeof(settls_stack)), "d"(0), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	if (ret < 0)
+		return ret;
+	while (!__atomic_load_n(&settls_done, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return x;
+}
+
+static long park_cb_fs(long x)
+{
+	victim_fs = (uintptr_t)pthread_self();
+	return park_cb(x);
+}
+
+static void *park_thread_fs(void *arg)
+{
+	long r = 0;
+
+	(void)arg;
+	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, park_cb_fs), 1);
+	return (void *)r;
+}
+
+static int clone_settls(void)
+{
+	pthread_t t;
+	long r = 0;
+
+	if (pthread_create(&t, NULL, park_thread_fs, NULL))
+		return 1;
+	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	printf("clone-settls: lib1 clones a thread with the TLS of app's thread parked in app "
+	       "(FS base %#lx)\n",
+	       (unsigned long)victim_fs);
+	fflush(stdout);
+	flexos_gate_r(lib1, r, lib1_call, settls_from_lib1, 5);
+	if (r != 7) { /* lib1_call: cb(x + 1) + 1 */
+		printf("clone-settls: clone failed (%ld)\n", r - 1);
+		return 1;
+	}
+	printf("clone-settls: lib1's thread read app's data %ld%s\n", (long)settls_read,
+	       settls_read == 4242 ? ": what remains (limit 2): it passes the owner check" : "");
+	__atomic_store_n(&unpark, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	return settls_read != 4242;
+}
+
+/*
  * app -> lib1 -> app_tamper: where app comes back, and with what. The
  * harmless cases (tls-null, id) must come back to app with lib1_call's
  * result; the others must end in a report before anything runs with
@@ -1279,6 +1623,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && !strcmp(argv[1], "--forge-target"))
 		return forge_target(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "--gate-state") && !strcmp(argv[2], "tls-live"))
+		return tls_live();
 	if (argc == 3 && !strcmp(argv[1], "--gate-state"))
 		return gate_state(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "--violation-call"))
@@ -1291,6 +1637,12 @@ int main(int argc, char **argv)
 		return signal_tamper(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sigreturn"))
 		return sigreturn_attack(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--clone-settls"))
+		return clone_settls();
+	if (argc == 2 && !strcmp(argv[1], "--thread-claim"))
+		return thread_claim();
+	if (argc == 3 && !strcmp(argv[1], "--sig-entry"))
+		return sig_entry(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sched-record"))
 		return sched_record(argv[2]);
 	if (argc == 5) {
@@ -1310,7 +1662,8 @@ int main(int argc, char **argv)
 			"--segv-call entry|c CODE | --violation-call | --signal | "
 			"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
 			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
-			"--gate-state tls-fake|tls-other|tls-null|cur|sp|id | "
+			"--thread-claim | --clone-settls | --sig-entry gate|stub|past-check | "
+			"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 			"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free | "
 			"A B KIND read|write\n");

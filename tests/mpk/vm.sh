@@ -86,6 +86,12 @@ $b/tests/mpk/attack-shared --signal-lib own
 --expect-status=123 $b/tests/mpk/attack --signal-tamper munmap
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn race
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window
+--expect-status=134 $b/tests/mpk/attack --thread-claim
+--expect-status=134 $b/tests/mpk/attack --sig-entry gate
+--expect-status=134 $b/tests/mpk/attack --sig-entry stub
+$b/tests/mpk/attack --sig-entry past-check
+--expect-status=134 $b/tests/mpk/attack --gate-state tls-live
+$b/tests/mpk/attack --clone-settls
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -261,6 +267,27 @@ no_vm 71 "FAIL" "sigreturn race: never resumes with PKRU 0"
 # the frame (its PKRU opens the gate page) and the image ends (limit 9).
 check_vm 72 "the signal arrived while a gate had this thread's gate page open" "a signal in a gate's open window: the frame is refused, and the report says why"
 check_vm 72 "the child ended with a report (134)" "a signal in a gate's open window ends the image with a report"
+
+# A thread's gate page is registered by its creator (limit 2): a thread
+# started past the pthread_create wrapper that jumps to the gate page's
+# opening WRPKRU with lib1's open PKRU gets no page (a report), never
+# lib1's data; threads made by pthread_create work (command 6, 18).
+check_vm 73 "has no gate page registered for it" "a thread nobody registered, with another compartment's open PKRU: reported"
+no_vm 73 "FAIL" "a thread nobody registered never reads the other compartment's data"
+# The signal entry index only from the delivery stub, and the stub only
+# from the kernel (limit 9): app running lib1's handler without a signal.
+check_vm 74 "that the delivery stub did not make" "a gate call with the signal entry index from a compartment: reported"
+no_vm 74 "FAIL" "a gate call with the signal entry index never runs the handler"
+check_vm 75 "the delivery stub was called" "the signal delivery stub called by a compartment: reported"
+no_vm 75 "FAIL" "the signal delivery stub called by a compartment never runs the handler"
+check_vm 76 "a jump past the stub's check still runs it" "what remains: a jump past the stub's check runs the handler (limit 9)"
+# With FSGSBASE (this VM): a TLS pointer to a live thread's page of the
+# same compartment fails the owner check (tests/mpk/vm-nofsgsbase.sh: without).
+check_vm 77 "is not its own gate page" "gate state: TLS pointer to a live thread's gate page: reported (RDFSBASE)"
+no_vm 77 "no report" "gate state: TLS pointer to a live thread's gate page: no crossing"
+# What remains of limit 2: a thread lib1 clones with the TLS (FS base) of
+# an app thread shares that thread's page and passes the owner check.
+check_vm 78 "lib1's thread read app's data 4242: what remains (limit 2)" "what remains: a raw clone with another thread's TLS gets that thread's compartment (limit 2)"
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).

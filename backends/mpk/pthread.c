@@ -1,0 +1,85 @@
+/*
+ * pthread_create in intel-mpk images (flexos-link links them with
+ * --wrap=pthread_create): the creator registers the new thread's gate
+ * page, in its own compartment, before the thread runs anything of a
+ * compartment (docs/threat-model.md, limit 2). Without it a thread would
+ * get its page at its first gate crossing, in the compartment whose open
+ * PKRU it wrote: a compartment could start a thread and jump to the
+ * gate's WRPKRU with another compartment's open PKRU.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "mpk.h"
+#include "runtime.h"
+
+int __real_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+			  void *arg);
+int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+			  void *arg);
+
+struct mpk_start {
+	void *(*fn)(void *);
+	void *arg;
+	uint32_t go; /* 1 once the creator has registered the thread's page */
+};
+
+/*
+ * The new thread, with its creator's PKRU: it waits for the creator's
+ * registration, binds its page (its first gate crossing) and only then
+ * runs the start routine. A compartment that sets go itself only makes
+ * its own thread claim too early: the claim finds no page and reports.
+ */
+static void *mpk_thread_start(void *p)
+{
+	struct mpk_start *s = p;
+
+	while (!__atomic_load_n(&s->go, __ATOMIC_ACQUIRE))
+		syscall(SYS_futex, &s->go, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	void *(*fn)(void *) = s->fn;
+	void *arg = s->arg;
+	free(s);
+	flexos__mpk_thread_bind();
+	return fn(arg);
+}
+
+int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+			  void *arg)
+{
+	/* Before the backend's start-up (constructors): no gate page exists yet. */
+	if (!flexos__mpk_ro.ro.gp_lo)
+		return __real_pthread_create(thread, attr, start, arg);
+	struct mpk_start *s = malloc(sizeof(*s));
+	pthread_t t;
+
+	if (!s)
+		return EAGAIN;
+	*s = (struct mpk_start){start, arg, 0};
+	int err = __real_pthread_create(&t, attr, mpk_thread_start, s);
+	if (err) {
+		free(s);
+		return err;
+	}
+	/*
+	 * pthread_t is the thread's descriptor, which glibc makes its FS
+	 * base; read from this function's own copy, not from *thread, which
+	 * may be memory another compartment writes.
+	 */
+	err = flexos__mpk_thread_register((uint64_t)t);
+	if (err)
+		flexos__abort("pthread_create: cannot register the new thread's gate page: %s",
+			      strerror(-err));
+	__atomic_store_n(&s->go, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &s->go, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	*thread = t;
+	return 0;
+}
