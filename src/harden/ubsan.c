@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "harden_impl.h"
+#include "trap.h"
 
 /* The data gcc passes (libsanitizer's ubsan_handlers.h, ubsan_value.h). */
 struct source_location {
@@ -305,17 +306,75 @@ static noreturn void invalid_builtin_report(struct invalid_builtin_data *d, uint
 }
 BOTH(invalid_builtin, (struct invalid_builtin_data * d), (d, RET))
 
+static noreturn void builtin_unreachable_report(struct loc_data *d, uintptr_t pc)
+{
+	report(pc, &d->loc, "unreachable", "execution reached an unreachable program point");
+}
+
+static noreturn void missing_return_report(struct loc_data *d, uintptr_t pc)
+{
+	report(pc, &d->loc, "missing-return",
+	       "execution reached the end of a value-returning function without returning a "
+	       "value");
+}
+
 /* These two have no recoverable form. */
 void __ubsan_handle_builtin_unreachable(struct loc_data *d);
 void __ubsan_handle_builtin_unreachable(struct loc_data *d)
 {
-	report(RET, &d->loc, "unreachable", "execution reached an unreachable program point");
+	builtin_unreachable_report(d, RET);
 }
 
 void __ubsan_handle_missing_return(struct loc_data *d);
 void __ubsan_handle_missing_return(struct loc_data *d)
 {
-	report(RET, &d->loc, "missing-return",
-	       "execution reached the end of a value-returning function without returning a "
-	       "value");
+	missing_return_report(d, RET);
+}
+
+/*
+ * The handlers of a newlib compartment's runtime (newlib.c) trap with
+ * their id and arguments (trap.h); trap.c hands them here, where the
+ * report is written as if the compartment had called the handler.
+ */
+void flexos__ubsan_trap(uint32_t id, uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t pc)
+{
+	switch (id) {
+	case FLEXOS__TRAP_UBSAN_add_overflow:
+		add_overflow_report((struct overflow_data *)a, b, c, pc);
+	case FLEXOS__TRAP_UBSAN_sub_overflow:
+		sub_overflow_report((struct overflow_data *)a, b, c, pc);
+	case FLEXOS__TRAP_UBSAN_mul_overflow:
+		mul_overflow_report((struct overflow_data *)a, b, c, pc);
+	case FLEXOS__TRAP_UBSAN_negate_overflow:
+		negate_overflow_report((struct overflow_data *)a, b, pc);
+	case FLEXOS__TRAP_UBSAN_divrem_overflow:
+		divrem_overflow_report((struct overflow_data *)a, b, c, pc);
+	case FLEXOS__TRAP_UBSAN_shift_out_of_bounds:
+		shift_out_of_bounds_report((struct shift_data *)a, b, c, pc);
+	case FLEXOS__TRAP_UBSAN_out_of_bounds:
+		out_of_bounds_report((struct out_of_bounds_data *)a, b, pc);
+	case FLEXOS__TRAP_UBSAN_type_mismatch_v1:
+		type_mismatch_v1_report((struct type_mismatch_data *)a, b, pc);
+	case FLEXOS__TRAP_UBSAN_vla_bound_not_positive:
+		vla_bound_not_positive_report((struct overflow_data *)a, b, pc);
+	case FLEXOS__TRAP_UBSAN_load_invalid_value:
+		load_invalid_value_report((struct overflow_data *)a, b, pc);
+	case FLEXOS__TRAP_UBSAN_pointer_overflow:
+		pointer_overflow_report((struct loc_data *)a, b, c, pc);
+	case FLEXOS__TRAP_UBSAN_nonnull_arg:
+		nonnull_arg_report((struct nonnull_arg_data *)a, pc);
+	case FLEXOS__TRAP_UBSAN_nonnull_return_v1:
+		nonnull_return_v1_report((struct nonnull_return_data *)a,
+					 (struct source_location *)b, pc);
+	case FLEXOS__TRAP_UBSAN_float_cast_overflow:
+		float_cast_overflow_report((struct float_cast_data *)a, b, pc);
+	case FLEXOS__TRAP_UBSAN_invalid_builtin:
+		invalid_builtin_report((struct invalid_builtin_data *)a, pc);
+	case FLEXOS__TRAP_UBSAN_builtin_unreachable:
+		builtin_unreachable_report((struct loc_data *)a, pc);
+	case FLEXOS__TRAP_UBSAN_missing_return:
+		missing_return_report((struct loc_data *)a, pc);
+	default:
+		return;
+	}
 }
