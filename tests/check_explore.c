@@ -118,9 +118,10 @@ START_TEST(hardening_dimension)
 	ck_assert_uint_eq(n, 7);
 	plain = (size_t)find(&sp, "app+b | a", "none");
 	hard = (size_t)find(&sp, "app+b | a[stack-protector, ubsan]", "none");
-	ck_assert_ptr_nonnull(strstr(sp.configs[hard].yaml, "- a:\n  mechanism: none\n"
-							    "  hardening: [stack-protector, ubsan]\n"
-							    "  syscalls: [network]\n"));
+	ck_assert_ptr_nonnull(strstr(sp.configs[hard].yaml,
+				     "- a:\n  mechanism: none\n"
+				     "  hardening: [stack-protector, ubsan]\n"
+				     "  syscalls: [network]\n"));
 	ck_assert_ptr_null(strstr(sp.configs[plain].yaml, "hardening"));
 	ck_assert_ptr_null(strstr(sp.configs[0].yaml, "hardening"));
 	ck_assert(sp.less[plain * n + hard] && sp.cover[plain * n + hard]);

@@ -61,11 +61,22 @@ enum flexos__ubsan_trap_id {
 #define FLEXOS__TRAP_STACK_PROTECT 32 /* no argument */
 #define FLEXOS__TRAP_FORTIFY       33 /* %rdi the function (below), %rsi the length, %rdx the room */
 
-/* The checked functions of newlib.c, by index (%rdi of FLEXOS__TRAP_FORTIFY). */
-#define FLEXOS__FORTIFY_FNS(X)                                                     \
-	X(memcpy, 0) X(memmove, 1) X(mempcpy, 2) X(memset, 3) X(strcpy, 4)        \
-	X(stpcpy, 5) X(strncpy, 6) X(stpncpy, 7) X(strcat, 8) X(strncat, 9)       \
-	X(sprintf, 10) X(vsprintf, 11) X(snprintf, 12) X(vsnprintf, 13)           \
+/* The checked functions of src/harden/newlib/fortify.c, by index (%rdi of FLEXOS__TRAP_FORTIFY). */
+#define FLEXOS__FORTIFY_FNS(X) \
+	X(memcpy, 0)           \
+	X(memmove, 1)          \
+	X(mempcpy, 2)          \
+	X(memset, 3)           \
+	X(strcpy, 4)           \
+	X(stpcpy, 5)           \
+	X(strncpy, 6)          \
+	X(stpncpy, 7)          \
+	X(strcat, 8)           \
+	X(strncat, 9)          \
+	X(sprintf, 10)         \
+	X(vsprintf, 11)        \
+	X(snprintf, 12)        \
+	X(vsnprintf, 13)       \
 	X(unknown, 14)
 #define FLEXOS__FORTIFY_NFNS 15
 

@@ -297,7 +297,8 @@ static int add_hardened(struct fxe_space *sp, size_t *cap, const unsigned *rgs, 
 	int err;
 
 	for (unsigned h = 0; h < 1u << s->nunits; h++)
-		if (hardening_fits(s, rgs, h) && (err = add_config(sp, cap, rgs, ncomps, mech, stack, h)))
+		if (hardening_fits(s, rgs, h) &&
+		    (err = add_config(sp, cap, rgs, ncomps, mech, stack, h)))
 			return err;
 	return 0;
 }

@@ -25,7 +25,7 @@ enum {
 };
 
 static __attribute__((__noreturn__, __noinline__)) void overflow(uintptr_t pc, int fn, size_t len,
-							 size_t room)
+								 size_t room)
 {
 	flexos__harden_trap_raise(FLEXOS__TRAP_FORTIFY, (uintptr_t)fn, len, room, pc);
 }
