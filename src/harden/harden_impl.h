@@ -39,9 +39,11 @@ noreturn void flexos__harden_report(uintptr_t pc, const char *kind, const char *
 
 /*
  * ubsan.c: the report of the UBSan handler with trap id id (trap.h) and
- * arguments a, b, c, found by the code at pc; returns for an unknown id.
+ * arguments a, b, c, found by the code at pc of compartment comp, which
+ * trapped; returns for an unknown id. It reads only comp's memory.
  */
-void flexos__ubsan_trap(uint32_t id, uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t pc);
+void flexos__ubsan_trap(uint32_t id, uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t pc,
+			int comp);
 
 /*
  * asan.c: whether h is the heap of a compartment built with asan, whose

@@ -36,6 +36,16 @@ void flexos__harden_trap(const void *ctx)
 	    memcmp((const void *)r[REG_RIP], FLEXOS__HARDEN_TRAP_INSN FLEXOS__HARDEN_TRAP_MAGIC,
 		   FLEXOS__HARDEN_TRAP_LEN))
 		return;
+	/*
+	 * The trap is in the code of the compartment that raised it; the
+	 * code it names must be that compartment's too, or the report would
+	 * blame another.
+	 */
+	int comp = flexos__code_owner((uintptr_t)r[REG_RIP]);
+	if (comp < 0)
+		return;
+	if (flexos__code_owner(pc - 1) != comp)
+		pc = (uintptr_t)r[REG_RIP] + 1;
 	if (id == FLEXOS__TRAP_STACK_PROTECT)
 		flexos__harden_report(pc, "stack-protector", NULL, "%s", FLEXOS__STACK_SMASHED);
 	if (id == FLEXOS__TRAP_FORTIFY) {
@@ -49,5 +59,5 @@ void flexos__harden_trap(const void *ctx)
 		    "%s of %zu bytes into a buffer of %zu bytes (buffer overflow)", fn, (size_t)b,
 		    (size_t)c);
 	}
-	flexos__ubsan_trap(id, a, b, c, pc);
+	flexos__ubsan_trap(id, a, b, c, pc, comp);
 }

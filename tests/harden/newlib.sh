@@ -6,7 +6,8 @@
 # their kind, the compartment and the source line, and end the image with
 # status 123, under none and process natively and under intel-mpk in one
 # boot of the emulated-PKU VM, where the compartment runs with key 0
-# denied: the report must not fault on its way. The stack protector's
+# denied: the report must not fault on its way, nor read another
+# compartment's memory for a forged trap. The stack protector's
 # canary is the compartment's; the library's correct code runs clean;
 # unhardened, its bugs go unnoticed; asan is refused in such a
 # compartment, at its position in the config.
@@ -66,6 +67,32 @@ for opt in $OPTS; do
 done
 pass "buggy.c compiles against newlib with each option's flags and links under none, process and intel-mpk"
 
+# A compromised newlib compartment forging the trap with the application's data.
+mkdir -p forge
+cat >forge/flexos.yaml <<EOC
+compartments:
+- app:
+  mechanism: none
+  default: True
+- lib:
+  mechanism: none
+  libc: newlib
+  hardening: [ubsan]
+libraries:
+- forge: lib
+  inputs: [libforge.a]
+EOC
+# shellcheck disable=SC2086  # NEWLIB_CFLAGS is a word list
+"$FLEXOS_CC" -c forge/flexos.yaml -l forge -- $CC $NEWLIB_CFLAGS -I"$top_srcdir/src/harden" -O2 \
+	-fPIE -Wall -Wextra -Werror -c -o forge/forge.o "$H/forge.c" || fail "cannot compile forge.c"
+ar rcs forge/libforge.a forge/forge.o
+compile forge/app.o "$H/forge-app.c"
+for mech in none process intel-mpk; do
+	with_mechanism forge/flexos.yaml "$mech" >"forge/$mech.yaml"
+	"$FLEXOS_LINK" -c "forge/$mech.yaml" -o "forge/app-$mech" forge/app.o forge/libforge.a ||
+		fail "cannot link the forged-trap image under $mech"
+done
+
 # The canary is the compartment's: in its data, and no read of glibc's (%fs:0x28).
 sect=$(objdump -t stack_protector/app-intel-mpk | awk '$NF == "__stack_chk_guard" {print $4}')
 [ "$sect" = .flexos.lib.data ] ||
@@ -118,6 +145,14 @@ for mech in none process; do
 	expect_output "plain/so-$mech.out" "^survived signed-overflow"
 	pass "newlib: unhardened, the same bug goes unnoticed ($mech)"
 done
+for mech in none process; do
+	st=0
+	timeout 30 "./forge/app-$mech" >"forge/$mech.out" 2>&1 || st=$?
+	[ "$st" -eq 123 ] || { cat "forge/$mech.out" >&2; fail "the forged trap under $mech exited $st, expected 123"; }
+	expect_output "forge/$mech.out" "^flexos: compartment 'lib': ubsan: a UBSan check trapped with data outside its compartment"
+	! grep -q SECRET "forge/$mech.out" || { cat "forge/$mech.out" >&2; fail "the forged trap printed the application's data ($mech)"; }
+done
+pass "a forged trap with another compartment's data is reported, and the data not read (none, process)"
 [ "$(grep -c "^flexos: compartment 'lib' (pid [0-9]*) crashed: signal 4" ubsan/signed-overflow-process.err)" -eq 1 ] ||
 	fail "under process the report did not end as a crash of lib's process"
 pass "newlib, process: a report ends as a crash of the compartment's process"
@@ -141,6 +176,7 @@ $w/ubsan/app-intel-mpk ok
 $w/stack_protector/app-intel-mpk ok
 $w/fortify/app-intel-mpk ok
 $w/plain/app-intel-mpk signed-overflow
+--expect-status=123 $w/forge/app-intel-mpk
 EOS
 # report N KIND WHERE: command N's output has the report of KIND at WHERE,
 # in 'lib', and no fault of the report path itself.
@@ -164,3 +200,7 @@ pass "intel-mpk, newlib: the library's correct code runs clean with each option"
 vm_output 8 >out.8
 expect_output out.8 "^survived signed-overflow"
 pass "intel-mpk, newlib: unhardened, the same bug goes unnoticed"
+vm_output 9 >out.9
+expect_output out.9 "^flexos: compartment 'lib': ubsan: a UBSan check trapped with data outside its compartment"
+! grep -q SECRET out.9 || { cat out.9 >&2; fail "intel-mpk: the forged trap printed the application's data"; }
+pass "intel-mpk: a forged trap with the application's data is reported, and the data not read"
