@@ -66,6 +66,14 @@ bench-harden: flexos-link$(EXEEXT) flexos-cc$(EXEEXT) $(EXAMPLE_DEPS) $(lib_LIBR
 bench: bench-harden
 .PHONY: bench-harden
 EXTRA_DIST += bench/harden/run
+# The same for a libc: newlib compartment: zlib against newlib, counted
+# in instructions (valgrind).
+bench-harden-newlib: flexos-link$(EXEEXT) flexos-cc$(EXEEXT) $(lib_LIBRARIES)
+	@echo "== bench/harden/newlib-zlib: hardening a newlib compartment (zlib)"
+	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/harden/newlib-zlib
+bench: bench-harden-newlib
+.PHONY: bench-harden-newlib
+EXTRA_DIST += bench/harden/newlib-zlib
 clean-local: clean-bench-harden
 clean-bench-harden:
 	rm -rf bench/harden/src

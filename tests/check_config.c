@@ -539,6 +539,12 @@ static const struct rejected rejected[] = {
 		.error = "flexos.yaml:3:15: error: compartment 'lib' has 'libc: newlib' but the image uses 'stack: shared'",
 	},
 	{
+		.name = "rejects_newlib_asan",
+		.text = "compartments:\n- app: {default: true}\n"
+			"- lib: {libc: newlib, hardening: [ubsan, asan]}\n",
+		.error = "flexos.yaml:3:42: error: hardening 'asan' of compartment 'lib' cannot be used with 'libc: newlib': newlib's malloc has no red zones or quarantine",
+	},
+	{
 		.name = "rejects_tab_indentation",
 		.text = "compartments:\n- comp1:\n\tdefault: true\n",
 		.error = "flexos.yaml:3:1: error: invalid YAML: found character that cannot start any token",

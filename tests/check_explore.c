@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <flexos/harden.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,9 +68,20 @@ static ssize_t find(const struct fxe_space *sp, const char *label, const char *m
 
 START_TEST(spec_errors)
 {
-	expect_error(TWO_LIBS "mechanisms: [none]\nbench: echo 1\nhardening: {a: [asan]}\n",
-		     "x.yaml:10:12: error: 'hardening' must be empty");
-	expect_error(TWO_LIBS "mechanisms: [none]\nbench: echo 1\nhardening: [asan]\n", "issue 18");
+	expect_error(TWO_LIBS "mechanisms: [none]\nbench: echo 1\nhardening: [asan]\n",
+		     "x.yaml:10:12: error: 'hardening' must be a mapping of libraries to the "
+		     "options to try");
+	expect_error(TWO_LIBS "mechanisms: [none]\nbench: echo 1\nhardening: {c: [asan]}\n",
+		     "x.yaml:10:13: error: 'c' is not a library of 'libraries'");
+	expect_error(TWO_LIBS "mechanisms: [none]\nbench: echo 1\nhardening: {a: [ubsan, cfi]}\n",
+		     "x.yaml:10:24: error: hardening 'cfi' needs clang");
+	expect_error(TWO_LIBS "mechanisms: [none]\nbench: echo 1\nhardening: {a: [msan]}\n",
+		     "x.yaml:10:17: error: unknown hardening 'msan'");
+	expect_error(TWO_LIBS "mechanisms: [none]\nbench: echo 1\nhardening: {a: []}\n",
+		     "x.yaml:10:16: error: the hardening of 'a' must be a sequence of options");
+	expect_error("libraries:\n- a:\n  inputs: [x]\n- c:\n  inputs: [y]\n  split: false\n"
+		     "mechanisms: [none]\nbench: echo 1\nhardening: {c: [ubsan]}\n",
+		     "x.yaml:9:13: error: library 'c' has 'split: false'");
 	expect_error(TWO_LIBS "mechanisms: [none, mpx]\nbench: echo 1\n",
 		     "x.yaml:8:20: error: unknown mechanism 'mpx'");
 	expect_error(TWO_LIBS "mechanisms: [none]\nbench: echo 1\nspeed: 3\n",
@@ -82,8 +94,50 @@ START_TEST(spec_errors)
 	expect_error("libraries:\n- a:\n  inputs: [x]\n  compartment: {mechanism: none}\n"
 		     "mechanisms: [none]\nbench: echo 1\n",
 		     "'mechanism' is what flexos-explore varies");
-	/* Empty hardening is the dimension as it is today. */
+	/* Empty hardening: the dimension is not explored. */
 	fxe_spec_free(parse_ok(TWO_LIBS "mechanisms: [none]\nbench: echo 1\nhardening: {}\n"));
+}
+END_TEST
+
+/*
+ * The hardening dimension: a library with options is tried hardened and
+ * not, only when split off and alone with libraries hardened alike.
+ */
+START_TEST(hardening_dimension)
+{
+	struct fxe_spec *s = parse_ok(TWO_LIBS "mechanisms: [none]\nbench: echo 1\n"
+					       "hardening: {a: [ubsan, stack-protector]}\n");
+	struct fxe_space sp;
+	size_t n, plain, hard, together = 0;
+
+	ck_assert_uint_eq(s->units[0].harden, FLEXOS_HARDEN_UBSAN | FLEXOS_HARDEN_STACK_PROTECTOR);
+	ck_assert_uint_eq(s->units[1].harden, 0);
+	ck_assert_int_eq(fxe_space_build(&sp, s), 0);
+	n = sp.n;
+	/* 1 + (app+a | b) + 2 x (app+b | a) + (app | a+b) + 2 x (app | a | b). */
+	ck_assert_uint_eq(n, 7);
+	plain = (size_t)find(&sp, "app+b | a", "none");
+	hard = (size_t)find(&sp, "app+b | a[stack-protector, ubsan]", "none");
+	ck_assert_ptr_nonnull(strstr(sp.configs[hard].yaml,
+				     "- a:\n  mechanism: none\n"
+				     "  hardening: [stack-protector, ubsan]\n"
+				     "  syscalls: [network]\n"));
+	ck_assert_ptr_null(strstr(sp.configs[plain].yaml, "hardening"));
+	ck_assert_ptr_null(strstr(sp.configs[0].yaml, "hardening"));
+	ck_assert(sp.less[plain * n + hard] && sp.cover[plain * n + hard]);
+	ck_assert(!sp.less[hard * n + plain]);
+	/* Hardened, a is above the hardened split with b too, and not below the unhardened one. */
+	size_t three = (size_t)find(&sp, "app | a[stack-protector, ubsan] | b", "none");
+	ck_assert(sp.less[hard * n + three]);
+	ck_assert(!sp.less[three * n + (size_t)find(&sp, "app | a | b", "none")]);
+	/* a beside b, which has no options, is never hardened; nor a in the default compartment. */
+	for (size_t i = 0; i < n; i++) {
+		together += strncmp(sp.configs[i].label, "app | a+b", 9) == 0;
+		ck_assert(strncmp(sp.configs[i].label, "app+a", 5) || !sp.configs[i].hardening);
+	}
+	ck_assert_uint_eq(together, 1);
+	fxe_space_free(&sp);
+	fxe_spec_free(s);
 }
 END_TEST
 
@@ -482,6 +536,7 @@ Suite *explore_suite(void)
 
 	tcase_add_test(tc, spec_errors);
 	tcase_add_test(tc, budget_syntax);
+	tcase_add_test(tc, hardening_dimension);
 	tcase_add_test(tc, enumeration);
 	tcase_add_test(tc, order_and_hasse);
 	tcase_add_test(tc, pruning_monotonic);

@@ -137,6 +137,8 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 	int running = flexos__mpk_thread.gp ? (int)flexos__mpk_cur() : -1;
 
 	(void)entry_pkru;
+	if (sig == SIGSEGV && flexos__harden_trap)
+		flexos__harden_trap(uc);
 	if (si->si_code == SEGV_ACCERR && sig == SIGSEGV) {
 		/* A guard page of the lend arena: a callee went past a lent object. */
 		uintptr_t addr = (uintptr_t)si->si_addr;

@@ -26,6 +26,8 @@ static void on_crash(int sig, siginfo_t *si, void *uc_)
 	int comp = flexos__compartment_of_code(pc);
 	char where[256];
 
+	if (sig == SIGSEGV && flexos__harden_trap)
+		flexos__harden_trap(uc);
 	if (si->si_code <= 0) {
 		/* Sent by kill(2): nothing crashed here. The handler was reset: die of it. */
 		raise(sig);

@@ -375,6 +375,9 @@ static void on_fault(int sig, siginfo_t *si, void *uc_)
 		sig = reporting_fault;
 		goto die;
 	}
+	/* Before the fault is recorded: its report ends in a SIGILL, recorded as the crash. */
+	if (sig == SIGSEGV && flexos__harden_trap)
+		flexos__harden_trap(uc);
 	reporting_fault = sig;
 	on_fault_record(sig, si, uc);
 	/*

@@ -32,6 +32,19 @@ uint32_t flexos__harden_flags(int id);
 noreturn void flexos__harden_report(uintptr_t pc, const char *kind, const char *where,
 				    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* The stack protector's report (stack.c, and trap.c for newlib compartments). */
+#define FLEXOS__STACK_SMASHED                                                    \
+	"stack smashing detected: a function's canary was overwritten (a stack " \
+	"buffer overflow); found when it returned"
+
+/*
+ * ubsan.c: the report of the UBSan handler with trap id id (trap.h) and
+ * arguments a, b, c, found by the code at pc of compartment comp, which
+ * trapped; returns for an unknown id. It reads only comp's memory.
+ */
+void flexos__ubsan_trap(uint32_t id, uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t pc,
+			int comp);
+
 /*
  * asan.c: whether h is the heap of a compartment built with asan, whose
  * allocations then go through the functions below (red zones, a

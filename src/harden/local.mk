@@ -9,7 +9,9 @@ libflexos_harden_a_SOURCES = \
 	src/harden/asan.c \
 	src/harden/ubsan.c \
 	src/harden/stack.c \
-	src/harden/fortify.c
+	src/harden/fortify.c \
+	src/harden/trap.h \
+	src/harden/trap.c
 libflexos_harden_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/runtime
 # Never instrumented itself, whatever CFLAGS say: it is what the
 # instrumentation calls. Without identical code folding: a check under
@@ -28,6 +30,23 @@ lib_LIBRARIES += libflexos-harden-none.a
 libflexos_harden_none_a_SOURCES = src/harden/heap_none.c
 libflexos_harden_none_a_CPPFLAGS = $(libflexos_harden_a_CPPFLAGS)
 libflexos_harden_none_a_CFLAGS = $(libflexos_harden_a_CFLAGS)
+
+# The runtime of hardened `libc: newlib` compartments: compiled against
+# newlib and linked into the compartment's partial link (flexos-link's
+# newlib.c), where it takes the calls of the instrumentation and traps to
+# trap.c. Never instrumented itself either.
+EXTRA_DIST += src/harden/newlib/ubsan.c src/harden/newlib/stack.c src/harden/newlib/fortify.c
+if ENABLE_NEWLIB
+lib_LIBRARIES += libflexos-harden-newlib.a
+libflexos_harden_newlib_a_SOURCES = src/harden/trap.h src/harden/newlib/ubsan.c \
+	src/harden/newlib/stack.c src/harden/newlib/fortify.c
+libflexos_harden_newlib_a_CPPFLAGS = $(NEWLIB_COMPILE_FLAGS)
+libflexos_harden_newlib_a_CFLAGS = $(AM_CFLAGS) -fPIE -fno-sanitize=all -fno-stack-protector \
+	-U_FORTIFY_SOURCE -fno-ipa-icf -fno-builtin
+$(libflexos_harden_newlib_a_OBJECTS): newlib.stamp
+TESTS_HARDEN_NEWLIB_DEPS = libflexos-harden-newlib.a libflexos-harden.a libflexos-newlib.a \
+	flexos-link flexos-cc
+endif
 
 # Its tests (tests/harden/).
 include tests/harden/local.mk

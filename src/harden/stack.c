@@ -13,7 +13,6 @@ void __stack_chk_fail(void);
 
 void __stack_chk_fail(void)
 {
-	flexos__harden_report((uintptr_t)__builtin_return_address(0), "stack-protector", NULL,
-			      "stack smashing detected: a function's canary was overwritten "
-			      "(a stack buffer overflow); found when it returned");
+	flexos__harden_report((uintptr_t)__builtin_return_address(0), "stack-protector", NULL, "%s",
+			      FLEXOS__STACK_SMASHED);
 }

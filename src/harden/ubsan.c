@@ -9,10 +9,14 @@
  */
 #include "autoconfig.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <flexos/names.h>
+
 #include "harden_impl.h"
+#include "trap.h"
 
 /* The data gcc passes (libsanitizer's ubsan_handlers.h, ubsan_value.h). */
 struct source_location {
@@ -305,17 +309,168 @@ static noreturn void invalid_builtin_report(struct invalid_builtin_data *d, uint
 }
 BOTH(invalid_builtin, (struct invalid_builtin_data * d), (d, RET))
 
+static noreturn void builtin_unreachable_report(struct loc_data *d, uintptr_t pc)
+{
+	report(pc, &d->loc, "unreachable", "execution reached an unreachable program point");
+}
+
+static noreturn void missing_return_report(struct loc_data *d, uintptr_t pc)
+{
+	report(pc, &d->loc, "missing-return",
+	       "execution reached the end of a value-returning function without returning a "
+	       "value");
+}
+
 /* These two have no recoverable form. */
 void __ubsan_handle_builtin_unreachable(struct loc_data *d);
 void __ubsan_handle_builtin_unreachable(struct loc_data *d)
 {
-	report(RET, &d->loc, "unreachable", "execution reached an unreachable program point");
+	builtin_unreachable_report(d, RET);
 }
 
 void __ubsan_handle_missing_return(struct loc_data *d);
 void __ubsan_handle_missing_return(struct loc_data *d)
 {
-	report(RET, &d->loc, "missing-return",
-	       "execution reached the end of a value-returning function without returning a "
-	       "value");
+	missing_return_report(d, RET);
+}
+
+extern const char flexos__constants_start[] __asm__(FLEXOS_CONSTANTS_START) __attribute__((weak));
+extern const char flexos__constants_end[] __asm__(FLEXOS_CONSTANTS_END) __attribute__((weak));
+
+/*
+ * Whether [p, p + len) is memory compartment comp may read itself: its
+ * sections or heap, or the constants every compartment shares (string
+ * literals, such as the file names of UBSan's data, are there unless
+ * the compartment keeps its constants private).
+ */
+static bool mine(const void *p, size_t len, int comp)
+{
+	const char *what;
+	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)flexos__constants_start,
+		  hi = (uintptr_t)flexos__constants_end;
+
+	if (!p)
+		return false;
+	if (lo && a >= lo && a + len <= hi)
+		return true;
+	return flexos__owner_of(a, &what) == comp && flexos__owner_of(a + len - 1, &what) == comp;
+}
+
+static bool loc_mine(const struct source_location *loc, int comp)
+{
+	return mine(loc, sizeof(*loc), comp) && (!loc->file || mine(loc->file, 1, comp));
+}
+
+/* A type descriptor's name is read up to its NUL: its start must be the compartment's. */
+static bool type_mine(const struct type_descriptor *t, int comp)
+{
+	return mine(t, sizeof(*t) + 1, comp);
+}
+
+/*
+ * The report reads the data the trap points at with the rights of the
+ * fault handler, which under intel-mpk reads every compartment: a
+ * compartment that forged a trap must not have it print another's memory.
+ * So everything read must be the trapping compartment's own.
+ */
+static bool trap_data_mine(uint32_t id, uintptr_t a, uintptr_t b, int comp)
+{
+	const struct overflow_data *o = (const void *)a;
+
+	switch (id) {
+	case FLEXOS__TRAP_UBSAN_add_overflow:
+	case FLEXOS__TRAP_UBSAN_sub_overflow:
+	case FLEXOS__TRAP_UBSAN_mul_overflow:
+	case FLEXOS__TRAP_UBSAN_negate_overflow:
+	case FLEXOS__TRAP_UBSAN_divrem_overflow:
+	case FLEXOS__TRAP_UBSAN_vla_bound_not_positive:
+	case FLEXOS__TRAP_UBSAN_load_invalid_value:
+		return mine(o, sizeof(*o), comp) && loc_mine(&o->loc, comp) &&
+		       type_mine(o->type, comp);
+	case FLEXOS__TRAP_UBSAN_shift_out_of_bounds: {
+		const struct shift_data *d = (const void *)a;
+		return mine(d, sizeof(*d), comp) && loc_mine(&d->loc, comp) &&
+		       type_mine(d->lhs_type, comp) && type_mine(d->rhs_type, comp);
+	}
+	case FLEXOS__TRAP_UBSAN_out_of_bounds: {
+		const struct out_of_bounds_data *d = (const void *)a;
+		return mine(d, sizeof(*d), comp) && loc_mine(&d->loc, comp) &&
+		       type_mine(d->array_type, comp) && type_mine(d->index_type, comp);
+	}
+	case FLEXOS__TRAP_UBSAN_type_mismatch_v1: {
+		const struct type_mismatch_data *d = (const void *)a;
+		return mine(d, sizeof(*d), comp) && loc_mine(&d->loc, comp) &&
+		       type_mine(d->type, comp);
+	}
+	case FLEXOS__TRAP_UBSAN_float_cast_overflow: {
+		const struct float_cast_data *d = (const void *)a;
+		return mine(d, sizeof(*d), comp) && loc_mine(&d->loc, comp) &&
+		       type_mine(d->from, comp) && type_mine(d->to, comp);
+	}
+	case FLEXOS__TRAP_UBSAN_nonnull_return_v1:
+		return mine((const void *)a, sizeof(struct nonnull_return_data), comp) &&
+		       loc_mine((const void *)b, comp);
+	case FLEXOS__TRAP_UBSAN_nonnull_arg:
+		return mine((const void *)a, sizeof(struct nonnull_arg_data), comp) &&
+		       loc_mine((const void *)a, comp);
+	case FLEXOS__TRAP_UBSAN_invalid_builtin:
+		return mine((const void *)a, sizeof(struct invalid_builtin_data), comp) &&
+		       loc_mine((const void *)a, comp);
+	default: /* pointer_overflow, builtin_unreachable, missing_return: a location only */
+		return loc_mine((const void *)a, comp);
+	}
+}
+
+/*
+ * The handlers of a newlib compartment's runtime (newlib/ubsan.c) trap
+ * with their id and arguments (trap.h); trap.c hands them here, where the
+ * report is written as if the compartment had called the handler.
+ */
+void flexos__ubsan_trap(uint32_t id, uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t pc, int comp)
+{
+	if (id < 1 || id > FLEXOS__TRAP_UBSAN_missing_return)
+		return;
+	if (!trap_data_mine(id, a, b, comp))
+		flexos__harden_report(pc, "ubsan", "an unknown line", "%s",
+				      "a UBSan check trapped with data outside its compartment "
+				      "(a forged trap?), which the report does not read");
+	switch (id) {
+	case FLEXOS__TRAP_UBSAN_add_overflow:
+		add_overflow_report((struct overflow_data *)a, b, c, pc);
+	case FLEXOS__TRAP_UBSAN_sub_overflow:
+		sub_overflow_report((struct overflow_data *)a, b, c, pc);
+	case FLEXOS__TRAP_UBSAN_mul_overflow:
+		mul_overflow_report((struct overflow_data *)a, b, c, pc);
+	case FLEXOS__TRAP_UBSAN_negate_overflow:
+		negate_overflow_report((struct overflow_data *)a, b, pc);
+	case FLEXOS__TRAP_UBSAN_divrem_overflow:
+		divrem_overflow_report((struct overflow_data *)a, b, c, pc);
+	case FLEXOS__TRAP_UBSAN_shift_out_of_bounds:
+		shift_out_of_bounds_report((struct shift_data *)a, b, c, pc);
+	case FLEXOS__TRAP_UBSAN_out_of_bounds:
+		out_of_bounds_report((struct out_of_bounds_data *)a, b, pc);
+	case FLEXOS__TRAP_UBSAN_type_mismatch_v1:
+		type_mismatch_v1_report((struct type_mismatch_data *)a, b, pc);
+	case FLEXOS__TRAP_UBSAN_vla_bound_not_positive:
+		vla_bound_not_positive_report((struct overflow_data *)a, b, pc);
+	case FLEXOS__TRAP_UBSAN_load_invalid_value:
+		load_invalid_value_report((struct overflow_data *)a, b, pc);
+	case FLEXOS__TRAP_UBSAN_pointer_overflow:
+		pointer_overflow_report((struct loc_data *)a, b, c, pc);
+	case FLEXOS__TRAP_UBSAN_nonnull_arg:
+		nonnull_arg_report((struct nonnull_arg_data *)a, pc);
+	case FLEXOS__TRAP_UBSAN_nonnull_return_v1:
+		nonnull_return_v1_report((struct nonnull_return_data *)a,
+					 (struct source_location *)b, pc);
+	case FLEXOS__TRAP_UBSAN_float_cast_overflow:
+		float_cast_overflow_report((struct float_cast_data *)a, b, pc);
+	case FLEXOS__TRAP_UBSAN_invalid_builtin:
+		invalid_builtin_report((struct invalid_builtin_data *)a, pc);
+	case FLEXOS__TRAP_UBSAN_builtin_unreachable:
+		builtin_unreachable_report((struct loc_data *)a, pc);
+	case FLEXOS__TRAP_UBSAN_missing_return:
+		missing_return_report((struct loc_data *)a, pc);
+	default:
+		return;
+	}
 }

@@ -126,6 +126,15 @@ void flexos__print_backtrace(uintptr_t fault_pc);
 void flexos__describe_pc(char *buf, size_t size, uintptr_t pc);
 
 /*
+ * src/harden/trap.c (libflexos-harden.a): if the SIGSEGV whose ucontext is
+ * uc is the trap of a newlib compartment's hardening runtime, reports the
+ * bug and ends as flexos__harden_report does; otherwise returns. Each
+ * backend's SIGSEGV handler calls it first. Weak: NULL unless flexos-link
+ * linked the runtime for a hardened newlib compartment.
+ */
+void flexos__harden_trap(const void *uc) __attribute__((weak));
+
+/*
  * Prints "flexos: " and the message to stderr without allocating (safe in
  * signal handlers and before the heaps exist), then exits or aborts.
  */

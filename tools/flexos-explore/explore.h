@@ -25,6 +25,7 @@ struct fxe_lib {
 	char *inputs;     /* the 'inputs' value, as YAML flow text */
 	char *lib_extra;  /* other keys of the library entry, as "k: v" lines */
 	char *comp_extra; /* keys its compartment gets when it is split off */
+	unsigned harden;  /* FLEXOS_HARDEN_x: the options to try on it ('hardening') */
 	unsigned line, col;
 };
 
@@ -32,6 +33,7 @@ struct fxe_lib {
 struct fxe_unit {
 	size_t *libs;
 	size_t nlibs;
+	unsigned harden; /* the union of its libraries' options; 0: never hardened */
 };
 
 struct fxe_spec {
@@ -55,9 +57,10 @@ struct fxe_spec {
 
 /*
  * One configuration. blocks[0] is the default compartment; unit u is in
- * compartment block_of[u]. Hardening is one bit per unit, always 0 until
- * the exploration rebuilds libraries with flexos-cc: the order already
- * compares it.
+ * compartment block_of[u]. Hardening is one bit per unit (bit u: unit u
+ * is hardened with its options). Hardening is per compartment in
+ * flexos.yaml: only a unit split off is hardened, and the units of one
+ * compartment are hardened together or not at all.
  */
 struct fxe_config {
 	unsigned block_of[FXE_MAX_UNITS];

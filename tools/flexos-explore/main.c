@@ -85,7 +85,7 @@ static int run_command(const struct fxe_spec *s, const struct fxe_config *c, con
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		char *split = NULL, buf[32];
+		char *split = NULL, *hardened = NULL, buf[32];
 		size_t len = 0;
 		FILE *f = open_memstream(&split, &len);
 		bool first = true;
@@ -110,6 +110,16 @@ static int run_command(const struct fxe_spec *s, const struct fxe_config *c, con
 		setenv("FLEXOS_EXPLORE_STACK", c->stack == FXE_STACK_SHARED ? "shared" : "private",
 		       1);
 		setenv("FLEXOS_EXPLORE_SPLIT", split ? split : "", 1);
+		f = open_memstream(&hardened, &len);
+		first = true;
+		for (size_t u = 0; u < s->nunits; u++)
+			for (size_t i = 0; (c->hardening & (1u << u)) && i < s->units[u].nlibs; i++) {
+				fprintf(f, "%s%s", first ? "" : " ",
+					s->libs[s->units[u].libs[i]].name);
+				first = false;
+			}
+		fclose(f);
+		setenv("FLEXOS_EXPLORE_HARDENED", hardened ? hardened : "", 1);
 		snprintf(buf, sizeof(buf), "%u", run);
 		setenv("FLEXOS_EXPLORE_RUN", buf, 1);
 		out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);

@@ -5,6 +5,7 @@
 #include "autoconfig.h"
 
 #include "explore.h"
+#include "harden.h"
 #include "util.h"
 
 #include <errno.h>
@@ -162,6 +163,27 @@ static void add_comp_extra(FILE *f, const char *extra, char **seen, size_t *seen
 	}
 }
 
+/* The options compartment k is hardened with ("asan, ubsan"), between pre and post; or nothing. */
+static void print_hardening(FILE *f, const struct fxe_spec *s, const struct fxe_config *c,
+			    unsigned k, const char *pre, const char *post)
+{
+	unsigned mask = 0;
+	const char *sep = "";
+
+	for (size_t u = 0; u < s->nunits; u++)
+		if (c->block_of[u] == k && (c->hardening & (1u << u)))
+			mask |= s->units[u].harden;
+	if (!mask)
+		return;
+	fputs(pre, f);
+	for (size_t i = 0; i < FLH_NOPTIONS; i++)
+		if (mask & flh_options[i].bit) {
+			fprintf(f, "%s%s", sep, flh_options[i].name);
+			sep = ", ";
+		}
+	fputs(post, f);
+}
+
 static void describe(const struct fxe_spec *s, struct fxe_config *c)
 {
 	char *y = NULL, *l = NULL;
@@ -191,6 +213,7 @@ static void describe(const struct fxe_spec *s, struct fxe_config *c)
 				first = false;
 			}
 		}
+		print_hardening(lf, s, c, k, "[", "]");
 	}
 	fclose(lf);
 	c->label = l;
@@ -205,6 +228,7 @@ static void describe(const struct fxe_spec *s, struct fxe_config *c)
 			fputs("  default: true\n", f);
 		if (c->mech == FLEXOS_MECH_MPK && c->stack == FXE_STACK_SHARED)
 			fputs("  stack: shared\n", f);
+		print_hardening(f, s, c, k, "  hardening: [", "]\n");
 		for (size_t lib = 0; k && lib < s->nlibs; lib++)
 			if (block_of_lib(s, c, lib) == k && s->libs[lib].comp_extra)
 				add_comp_extra(f, s->libs[lib].comp_extra, &seen, &seen_len);
@@ -226,7 +250,7 @@ static void describe(const struct fxe_spec *s, struct fxe_config *c)
 }
 
 static int add_config(struct fxe_space *sp, size_t *cap, const unsigned *rgs, unsigned ncomps,
-		      int mech, enum fxe_stack stack)
+		      int mech, enum fxe_stack stack, unsigned hardening)
 {
 	struct fxe_config *c;
 
@@ -242,15 +266,50 @@ static int add_config(struct fxe_space *sp, size_t *cap, const unsigned *rgs, un
 	c->ncomps = ncomps;
 	c->mech = mech;
 	c->stack = stack;
+	c->hardening = hardening;
+	return 0;
+}
+
+/*
+ * Whether hardening (a bit per unit) fits the partition rgs: only units
+ * with options to try, split off, and all the units of a compartment
+ * alike, since hardening is per compartment.
+ */
+static bool hardening_fits(const struct fxe_spec *s, const unsigned *rgs, unsigned hardening)
+{
+	for (size_t u = 0; u < s->nunits; u++) {
+		bool on = hardening & (1u << u);
+
+		if (on && (!s->units[u].harden || rgs[u] == 0))
+			return false;
+		for (size_t v = u + 1; v < s->nunits; v++)
+			if (rgs[v] == rgs[u] && on != !!(hardening & (1u << v)))
+				return false;
+	}
+	return true;
+}
+
+/* The configuration, once with each hardening that fits it. */
+static int add_hardened(struct fxe_space *sp, size_t *cap, const unsigned *rgs, unsigned ncomps,
+			int mech, enum fxe_stack stack)
+{
+	const struct fxe_spec *s = sp->spec;
+	int err;
+
+	for (unsigned h = 0; h < 1u << s->nunits; h++)
+		if (hardening_fits(s, rgs, h) &&
+		    (err = add_config(sp, cap, rgs, ncomps, mech, stack, h)))
+			return err;
 	return 0;
 }
 
 /*
  * Every set partition of {default, unit 0, ..., unit n-1} as a restricted
  * growth string (a unit's block is at most one more than any before it),
- * the default compartment always block 0; then each mechanism, and under
- * intel-mpk each stack mode. One compartment is one configuration: its
- * mechanism changes nothing, so it is the none baseline.
+ * the default compartment always block 0; then each mechanism, under
+ * intel-mpk each stack mode, and each hardening that fits. One
+ * compartment is one configuration: its mechanism changes nothing, so it
+ * is the none baseline (unhardened).
  */
 static int enumerate(struct fxe_space *sp)
 {
@@ -266,8 +325,8 @@ static int enumerate(struct fxe_space *sp)
 			if (rgs[u] + 1 > ncomps)
 				ncomps = rgs[u] + 1;
 		if (ncomps == 1) {
-			if ((err =
-				 add_config(sp, &cap, rgs, 1, FLEXOS_MECH_NONE, FXE_STACK_PRIVATE)))
+			if ((err = add_config(sp, &cap, rgs, 1, FLEXOS_MECH_NONE, FXE_STACK_PRIVATE,
+					      0)))
 				return err;
 		} else {
 			for (int m = 0; fxe_mech_name(m); m++) {
@@ -284,8 +343,8 @@ static int enumerate(struct fxe_space *sp)
 						sp->skipped_limit++;
 						continue;
 					}
-					if ((err = add_config(sp, &cap, rgs, ncomps, m,
-							      (enum fxe_stack)st)))
+					if ((err = add_hardened(sp, &cap, rgs, ncomps, m,
+								(enum fxe_stack)st)))
 						return err;
 				}
 			}

@@ -7,6 +7,7 @@
 #include "autoconfig.h"
 
 #include "explore.h"
+#include "harden.h"
 #include "util.h"
 
 #include <errno.h>
@@ -448,6 +449,68 @@ int fxe_parse_budget(const char *s, double *value, bool *ratio)
 	return 0;
 }
 
+/*
+ * hardening: {lib: [options]}: the options each library is tried with,
+ * besides unhardened (FlexOS's 2^n hardening choices). The build command
+ * compiles each library with flexos-cc, which reads its options from the
+ * configuration's flexos.yaml.
+ */
+static void parse_hardening(struct parser *p, const yaml_node_t *v, const bool *split)
+{
+	struct fxe_spec *s = p->spec;
+
+	if (is_empty(v))
+		return;
+	if (v->type != YAML_MAPPING_NODE) {
+		error_at(p, v,
+			 "'hardening' must be a mapping of libraries to the options to try, e.g. "
+			 "{lwip: [ubsan, stack-protector]}, not %s",
+			 kind_of(v));
+		return;
+	}
+	for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top;
+	     q++) {
+		const yaml_node_t *k = node(p, q->key), *opts = node(p, q->value);
+		size_t l;
+
+		if (!is_scalar(k) || (l = find_lib(s, str(k))) == (size_t)-1) {
+			error_at(p, k, "'%s' is not a library of 'libraries'",
+				 is_scalar(k) ? str(k) : "?");
+			continue;
+		}
+		if (!split[l]) {
+			error_at(p, k,
+				 "library '%s' has 'split: false': hardening is tried on libraries "
+				 "split off, in a compartment of their own",
+				 str(k));
+			continue;
+		}
+		if (opts->type != YAML_SEQUENCE_NODE || is_empty(opts)) {
+			error_at(p, opts,
+				 "the hardening of '%s' must be a sequence of options, e.g. "
+				 "[ubsan, stack-protector]",
+				 str(k));
+			continue;
+		}
+		for (yaml_node_item_t *i = opts->data.sequence.items.start;
+		     i < opts->data.sequence.items.top; i++) {
+			const yaml_node_t *o = node(p, *i);
+			const struct flh_option *opt = is_scalar(o) ? flh_find(str(o)) : NULL;
+			const char *why = is_scalar(o) ? flh_refused(str(o)) : NULL;
+
+			if (why)
+				error_at(p, o, "hardening '%s' %s", str(o), why);
+			else if (!opt)
+				error_at(p, o,
+					 "unknown hardening '%s' (expected stack-protector, ubsan, "
+					 "asan or fortify)",
+					 is_scalar(o) ? str(o) : "?");
+			else
+				s->libs[l].harden |= opt->bit;
+		}
+	}
+}
+
 /* Builds the units: a group, or a library alone, in the order of 'libraries'. */
 static void make_units(struct parser *p, const yaml_node_t *libs_node, const size_t *group_of,
 		       const bool *split)
@@ -466,6 +529,7 @@ static void make_units(struct parser *p, const yaml_node_t *libs_node, const siz
 		for (size_t m = l; m < s->nlibs; m++)
 			if (m == l || (group_of[l] && group_of[m] == group_of[l])) {
 				u->libs[u->nlibs++] = m;
+				u->harden |= s->libs[m].harden;
 				done[m] = true;
 			}
 	}
@@ -484,7 +548,7 @@ static void make_units(struct parser *p, const yaml_node_t *libs_node, const siz
 static void parse_top(struct parser *p, const yaml_node_t *root)
 {
 	struct fxe_spec *s = p->spec;
-	const yaml_node_t *libs = NULL, *groups = NULL;
+	const yaml_node_t *libs = NULL, *groups = NULL, *hardening = NULL;
 	size_t *group_of;
 	bool *split;
 
@@ -522,18 +586,7 @@ static void parse_top(struct parser *p, const yaml_node_t *root)
 		} else if (strcmp(key, "stack") == 0) {
 			parse_stack(p, v);
 		} else if (strcmp(key, "hardening") == 0) {
-			/*
-			 * The dimension exists in the order, but trying it means
-			 * rebuilding each configuration's libraries with flexos-cc,
-			 * which the build command does not know how to do yet.
-			 */
-			if (!is_empty(v))
-				error_at(
-				    p, v,
-				    "'hardening' must be empty: flexos-explore does not vary "
-				    "hardening yet (each configuration would need its libraries "
-				    "rebuilt with flexos-cc; issue 18), so remove the options or "
-				    "write 'hardening: {}'");
+			hardening = v;
 		} else if (strcmp(key, "build") == 0) {
 			if (want_scalar(p, v, key))
 				s->build = xstrdup(str(v));
@@ -595,6 +648,8 @@ static void parse_top(struct parser *p, const yaml_node_t *root)
 	group_of = xcalloc(s->nlibs + 1, sizeof(*group_of));
 	if (groups)
 		parse_groups(p, groups, group_of, split);
+	if (hardening)
+		parse_hardening(p, hardening, split);
 	make_units(p, libs, group_of, split);
 	free(group_of);
 	free(split);

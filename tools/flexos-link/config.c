@@ -1172,6 +1172,14 @@ static void check_libcs(struct parser *p)
 			error_at(p, c->libc_pos,
 				 "compartment '%s' has 'libc: newlib' but the image uses 'stack: shared': shared stacks are the process's (key 0), which a newlib compartment may not touch; use private stacks",
 				 c->name);
+		/*
+		 * newlib's malloc, over the glue's sbrk, has no red zones or
+		 * quarantine, and the shadow is the process's memory (key 0).
+		 */
+		if (c->harden & FLEXOS_HARDEN_ASAN)
+			error_at(p, c->harden_pos[flh_find("asan") - flh_options],
+				 "hardening 'asan' of compartment '%s' cannot be used with 'libc: newlib': newlib's malloc has no red zones or quarantine, and ASan's shadow is the process's memory (key 0), which a newlib compartment may not touch under intel-mpk; use ubsan, stack-protector and fortify there, or give the compartment glibc to use asan",
+				 c->name);
 	}
 }
 

@@ -111,6 +111,16 @@ unsigned flh_plan_mask(const struct flp_plan *plan)
 	return mask;
 }
 
+unsigned flh_newlib_mask(const struct flp_plan *plan)
+{
+	unsigned mask = 0;
+
+	for (size_t c = 0; c < plan->cfg->ncompartments; c++)
+		if (plan->cfg->compartments[c].libc == FLC_LIBC_NEWLIB)
+			mask |= plan->cfg->compartments[c].harden;
+	return mask;
+}
+
 int flh_runtime_arg(const struct flp_plan *plan, const char *libdir, char **arg)
 {
 	unsigned mask = flh_plan_mask(plan), needed = 0;
@@ -122,6 +132,7 @@ int flh_runtime_arg(const struct flp_plan *plan, const char *libdir, char **arg)
 	for (size_t i = 0; i < FLH_NOPTIONS; i++)
 		if ((mask & flh_options[i].bit) && flh_options[i].needs_runtime)
 			needed |= flh_options[i].bit;
+	needed |= flh_newlib_mask(plan);
 	path = xasprintf("%s/libflexos-harden.a", libdir);
 	if (!access(path, R_OK)) {
 		*arg = path;

@@ -77,14 +77,26 @@ int flh_check_plan(const struct flp_plan *plan);
 /* The union of the options of the plan's compartments. */
 unsigned flh_plan_mask(const struct flp_plan *plan);
 
+/* The same, of its 'libc: newlib' compartments only. */
+unsigned flh_newlib_mask(const struct flp_plan *plan);
+
+/*
+ * The hardening runtime of newlib compartments, linked into each hardened
+ * one's partial link (newlib.c), and the symbol of the platform's runtime
+ * that reports its traps, which the final link must pull (-u).
+ */
+#define FLH_NEWLIB_RUNTIME "libflexos-harden-newlib.a"
+#define FLH_NEWLIB_TRAP    "flexos__harden_trap"
+
 /*
  * The one place that decides how the hardening runtime is linked: sets
  * *arg to the linker argument for it (the path of libflexos-harden.a in
  * libdir, to free), or to NULL when the image needs none: no compartment
  * is hardened, or only with options whose failures glibc reports
- * (stack-protector, fortify) and libdir has no runtime. Returns 0, or -1
- * after saying what to do when an option needs the runtime and libdir
- * lacks it.
+ * (stack-protector, fortify) and libdir has no runtime. A hardened newlib
+ * compartment needs the runtime for every option: its failures trap to it.
+ * Returns 0, or -1 after saying what to do when an option needs the
+ * runtime and libdir lacks it.
  */
 int flh_runtime_arg(const struct flp_plan *plan, const char *libdir, char **arg);
 

@@ -256,6 +256,9 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	 */
 	if (harden_none_arg)
 		args[n++] = harden_none_arg;
+	/* Nothing in the image calls the reporter of newlib compartments' traps. */
+	if (harden_arg && flh_newlib_mask(plan))
+		args[n++] = "-Wl,-u," FLH_NEWLIB_TRAP;
 	if (harden_arg)
 		args[n++] = harden_arg;
 	if (!plan->backend_archive) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "harden.h"
 #include "newlib.h"
 #include "util.h"
 
@@ -257,7 +258,7 @@ static int run_ld(const struct nl_link *l, const char *out, const char *newlib_d
 		  const char *libdir)
 {
 	const struct flp_plan *plan = l->plan;
-	size_t cap = 16 + 2 * l->nkeep + plan->ninputs;
+	size_t cap = 20 + 2 * l->nkeep + plan->ninputs;
 	char **args = xcalloc(cap, sizeof(*args)), **own = xcalloc(cap, sizeof(*own));
 	size_t n = 0, nown = 0;
 
@@ -280,6 +281,13 @@ static int run_ld(const struct nl_link *l, const char *out, const char *newlib_d
 			args[n++] = (char *)flp_link_path(&plan->inputs[i]);
 	args[n++] = own[nown++] = xasprintf("-L%s", newlib_dir);
 	args[n++] = own[nown++] = xasprintf("-L%s", libdir);
+	/*
+	 * Before newlib's libc.a, whose __stack_chk_fail and __*_chk would
+	 * abort without naming the compartment, and whose __stack_chk_guard
+	 * comes with its __stack_chk_fail.
+	 */
+	if (plan->cfg->compartments[l->comp].harden)
+		args[n++] = own[nown++] = xasprintf("%s/%s", libdir, FLH_NEWLIB_RUNTIME);
 	args[n++] = "--start-group";
 	args[n++] = "-lc";
 	args[n++] = "-lm";
@@ -372,6 +380,19 @@ static int link_one(struct flp_plan *plan, size_t c, const char *dir, const char
 	size_t first;
 	int err = check_inputs(&l, &first);
 
+	if (!err && plan->cfg->compartments[c].harden) {
+		char *rt = xasprintf("%s/%s", libdir, FLH_NEWLIB_RUNTIME);
+		if (!is_file(rt)) {
+			fprintf(stderr,
+				"%s: error: compartment '%s' has 'libc: newlib' and 'hardening', "
+				"whose runtime %s is not there; install it (FlexOS built without "
+				"--disable-newlib), or point --flexos-libdir at the directory that "
+				"holds it\n",
+				plan->cfg->path, l.comp_name, rt);
+			err = -1;
+		}
+		free(rt);
+	}
 	if (!err) {
 		collect_entry_points(&l);
 		err = check_clashes(&l, newlib_dir) | check_shlib_calls(&l);

@@ -1,0 +1,206 @@
+#!/bin/sh
+# Hardened `libc: newlib` compartments (docs/hardening.md, "newlib
+# compartments"). The planted bugs of tests/harden/buggy.c, compiled by
+# flexos-cc against newlib with each option's flags into compartment
+# 'lib' (libc: newlib) beside an unhardened 'app', are each reported with
+# their kind, the compartment and the source line, and end the image with
+# status 123, under none and process natively and under intel-mpk in one
+# boot of the emulated-PKU VM, where the compartment runs with key 0
+# denied: the report must not fault on its way, nor read another
+# compartment's memory for a forged trap. The stack protector's
+# canary is the compartment's; the library's correct code runs clean;
+# unhardened, its bugs go unnoticed; asan is refused in such a
+# compartment, at its position in the config.
+. "${0%/*}/../lib/testlib.sh"
+set -eu
+need_newlib
+H="$top_srcdir/tests/harden"
+FLEXOS_CC="$top_builddir/flexos-cc"
+OPTS="plain ubsan stack_protector fortify"
+name_plain=""
+name_ubsan=ubsan
+name_stack_protector=stack-protector
+name_fortify=fortify
+
+line_of() {
+	grep -n "BUG: $1 \*/" "$H/buggy.c" | cut -d: -f1
+}
+
+# config OPTION-NAME MECH
+config() {
+	cat <<EOC
+compartments:
+- app:
+  mechanism: $2
+  default: True
+- lib:
+  mechanism: $2
+  libc: newlib
+  hardening: [$1]
+libraries:
+- buggy: lib
+  inputs: [libbuggy.a]
+EOC
+}
+
+cd "$WORK"
+compile app.o "$H/app.c" -I"$H"
+for opt in $OPTS; do
+	eval "name=\$name_$opt"
+	mkdir -p "$opt"
+	config "$name" none >"$opt/flexos.yaml"
+	# Planted bugs: the warnings that see some of them are not errors here.
+	# shellcheck disable=SC2086  # NEWLIB_CFLAGS is a word list
+	"$FLEXOS_CC" -c "$opt/flexos.yaml" -l buggy -- $CC $NEWLIB_CFLAGS -g -O1 -fPIE \
+		-Wall -Wextra -Werror -Wno-use-after-free -Wno-array-bounds -Wno-stringop-overflow \
+		-c -o "$opt/buggy.o" "$H/buggy.c" ||
+		fail "flexos-cc cannot compile buggy.c against newlib for $opt"
+	ar rcs "$opt/libbuggy.a" "$opt/buggy.o"
+	for mech in none process intel-mpk; do
+		config "$name" "$mech" >"$opt/$mech.yaml"
+		"$FLEXOS_LINK" -c "$opt/$mech.yaml" -o "$opt/app-$mech" app.o "$opt/libbuggy.a" \
+			>"$opt/link-$mech.out" 2>&1 || {
+			cat "$opt/link-$mech.out" >&2
+			fail "cannot link the newlib $opt image under $mech"
+		}
+	done
+done
+pass "buggy.c compiles against newlib with each option's flags and links under none, process and intel-mpk"
+
+# A compromised newlib compartment forging the trap with the application's data.
+mkdir -p forge
+cat >forge/flexos.yaml <<EOC
+compartments:
+- app:
+  mechanism: none
+  default: True
+- lib:
+  mechanism: none
+  libc: newlib
+  hardening: [ubsan]
+libraries:
+- forge: lib
+  inputs: [libforge.a]
+EOC
+# shellcheck disable=SC2086  # NEWLIB_CFLAGS is a word list
+"$FLEXOS_CC" -c forge/flexos.yaml -l forge -- $CC $NEWLIB_CFLAGS -I"$top_srcdir/src/harden" -O2 \
+	-fPIE -Wall -Wextra -Werror -c -o forge/forge.o "$H/forge.c" || fail "cannot compile forge.c"
+ar rcs forge/libforge.a forge/forge.o
+compile forge/app.o "$H/forge-app.c"
+for mech in none process intel-mpk; do
+	with_mechanism forge/flexos.yaml "$mech" >"forge/$mech.yaml"
+	"$FLEXOS_LINK" -c "forge/$mech.yaml" -o "forge/app-$mech" forge/app.o forge/libforge.a ||
+		fail "cannot link the forged-trap image under $mech"
+done
+
+# The canary is the compartment's: in its data, and no read of glibc's (%fs:0x28).
+sect=$(objdump -t stack_protector/app-intel-mpk | awk '$NF == "__stack_chk_guard" {print $4}')
+[ "$sect" = .flexos.lib.data ] ||
+	fail "__stack_chk_guard of the newlib compartment is in '$sect', not in its data (.flexos.lib.data)"
+objdump -d -j .flexos.lib.text stack_protector/app-intel-mpk >sp.dis
+grep -q '__stack_chk_guard' sp.dis || fail "the compartment's code does not read __stack_chk_guard"
+! grep -q '%fs:0x28' sp.dis || fail "the compartment's code reads glibc's canary (%fs:0x28)"
+pass "stack-protector: the canary is the compartment's __stack_chk_guard, in its data"
+undef=$(nm plain/buggy.o | grep -E '__ubsan_|__stack_chk|_chk$' || true)
+[ -z "$undef" ] || fail "the unhardened object refers to instrumentation: $undef"
+calls=$(objdump -d -j .flexos.lib.text plain/app-none | grep -c 'call.*<__ubsan_' || true)
+[ "$calls" -eq 0 ] || fail "the unhardened newlib compartment calls UBSan handlers"
+calls=$(objdump -d -j .flexos.lib.text ubsan/app-none | grep -c 'call.*<__ubsan_' || true)
+[ "$calls" -gt 0 ] || fail "the ubsan newlib compartment calls no UBSan handler: the check above proves nothing"
+pass "unhardened, the newlib library has no instrumentation"
+
+sl=$(line_of signed-overflow)
+ol=$(line_of oob-index)
+ml=$(line_of memcpy-overflow)
+for mech in none process; do
+	# run OPT BUG KIND WHERE: the image reports BUG with KIND at WHERE (an
+	# extended regex), in 'lib', and exits 123.
+	run() {
+		st=0
+		timeout 30 "./$1/app-$mech" "$2" >"$1/$2-$mech.out" 2>"$1/$2-$mech.err" || st=$?
+		if [ "$st" -ne 123 ]; then
+			cat "$1/$2-$mech.out" "$1/$2-$mech.err" >&2
+			fail "newlib $1, $2 under $mech: exit status $st, expected 123"
+		fi
+		expect_output "$1/$2-$mech.err" "^flexos: compartment 'lib': $3: .*, at $4"
+	}
+	run ubsan signed-overflow signed-integer-overflow ".*buggy\.c:$sl:"
+	expect_output "ubsan/signed-overflow-$mech.err" "2147483647 \+ 1 cannot be represented in type 'int'"
+	run ubsan oob-index index-out-of-bounds ".*buggy\.c:$ol:"
+	expect_output "ubsan/oob-index-$mech.err" "index 8 out of bounds for type 'int \[8\]'"
+	pass "newlib, ubsan: signed overflow and out-of-bounds index reported at their line, in 'lib' ($mech)"
+	run stack_protector stack-overflow stack-protector "buggy_stack_overflow\+0x[0-9a-f]+ \(.*buggy\.c:[0-9]+\)"
+	pass "newlib, stack-protector: the smashed stack reported in buggy_stack_overflow, in 'lib' ($mech)"
+	run fortify memcpy-overflow fortify "buggy_memcpy_overflow\+0x[0-9a-f]+ \(.*buggy\.c:$ml\)"
+	expect_output "fortify/memcpy-overflow-$mech.err" "memcpy of 40 bytes into a buffer of 8 bytes"
+	pass "newlib, fortify: the memcpy overflow reported at its line, in 'lib' ($mech)"
+	for opt in ubsan stack_protector fortify; do
+		timeout 30 "./$opt/app-$mech" ok >"$opt/ok-$mech.out" 2>&1 ||
+			{ cat "$opt/ok-$mech.out" >&2; fail "newlib $opt: the correct code failed under $mech"; }
+		expect_output "$opt/ok-$mech.out" "^ok 300$"
+	done
+	pass "newlib: the library's correct code runs clean with each option ($mech)"
+	timeout 30 "./plain/app-$mech" signed-overflow >"plain/so-$mech.out" 2>&1 ||
+		{ cat "plain/so-$mech.out" >&2; fail "newlib plain signed-overflow failed under $mech"; }
+	expect_output "plain/so-$mech.out" "^survived signed-overflow"
+	pass "newlib: unhardened, the same bug goes unnoticed ($mech)"
+done
+for mech in none process; do
+	st=0
+	timeout 30 "./forge/app-$mech" >"forge/$mech.out" 2>&1 || st=$?
+	[ "$st" -eq 123 ] || { cat "forge/$mech.out" >&2; fail "the forged trap under $mech exited $st, expected 123"; }
+	expect_output "forge/$mech.out" "^flexos: compartment 'lib': ubsan: a UBSan check trapped with data outside its compartment"
+	! grep -q SECRET "forge/$mech.out" || { cat "forge/$mech.out" >&2; fail "the forged trap printed the application's data ($mech)"; }
+done
+pass "a forged trap with another compartment's data is reported, and the data not read (none, process)"
+[ "$(grep -c "^flexos: compartment 'lib' (pid [0-9]*) crashed: signal 4" ubsan/signed-overflow-process.err)" -eq 1 ] ||
+	fail "under process the report did not end as a crash of lib's process"
+pass "newlib, process: a report ends as a crash of the compartment's process"
+
+# asan: refused at its position, under every mechanism (the reason is the same).
+config asan intel-mpk >asan.yaml
+st=0
+"$FLEXOS_LINK" -c asan.yaml -o app-asan app.o plain/libbuggy.a >asan.out 2>&1 || st=$?
+[ "$st" -ne 0 ] || fail "flexos-link linked asan in a newlib compartment"
+expect_output asan.out "^asan\.yaml:8:15: error: hardening 'asan' of compartment 'lib' cannot be used with 'libc: newlib': newlib's malloc has no red zones or quarantine, and ASan's shadow is the process's memory \(key 0\)"
+[ ! -e app-asan ] || fail "the refused link left an image"
+pass "intel-mpk: asan in a newlib compartment is refused at its position, with the reason"
+
+w=$WORK
+vm_script 600 --file "$WORK" <<EOS
+--expect-status=123 $w/ubsan/app-intel-mpk signed-overflow
+--expect-status=123 $w/ubsan/app-intel-mpk oob-index
+--expect-status=123 $w/stack_protector/app-intel-mpk stack-overflow
+--expect-status=123 $w/fortify/app-intel-mpk memcpy-overflow
+$w/ubsan/app-intel-mpk ok
+$w/stack_protector/app-intel-mpk ok
+$w/fortify/app-intel-mpk ok
+$w/plain/app-intel-mpk signed-overflow
+--expect-status=123 $w/forge/app-intel-mpk
+EOS
+# report N KIND WHERE: command N's output has the report of KIND at WHERE,
+# in 'lib', and no fault of the report path itself.
+report() {
+	vm_output "$1" >"out.$1"
+	expect_output "out.$1" "^flexos: compartment 'lib': $2: .*, at $3"
+	! grep -q "protection-key fault" "out.$1" || { cat "out.$1" >&2; fail "command $1: the report faulted"; }
+}
+report 1 signed-integer-overflow ".*buggy\.c:$sl:"
+report 2 index-out-of-bounds ".*buggy\.c:$ol:"
+pass "intel-mpk, newlib, ubsan: signed overflow and out-of-bounds index at their line, in 'lib'"
+report 3 stack-protector "buggy_stack_overflow\+0x[0-9a-f]+ \(.*buggy\.c:[0-9]+\)"
+pass "intel-mpk, newlib, stack-protector: the smashed stack in buggy_stack_overflow, in 'lib'"
+report 4 fortify "buggy_memcpy_overflow\+0x[0-9a-f]+ \(.*buggy\.c:$ml\)"
+pass "intel-mpk, newlib, fortify: the memcpy overflow at its line, in 'lib'"
+for n in 5 6 7; do
+	vm_output $n >"out.$n"
+	expect_output "out.$n" "^ok 300$"
+done
+pass "intel-mpk, newlib: the library's correct code runs clean with each option"
+vm_output 8 >out.8
+expect_output out.8 "^survived signed-overflow"
+pass "intel-mpk, newlib: unhardened, the same bug goes unnoticed"
+vm_output 9 >out.9
+expect_output out.9 "^flexos: compartment 'lib': ubsan: a UBSan check trapped with data outside its compartment"
+! grep -q SECRET out.9 || { cat out.9 >&2; fail "intel-mpk: the forged trap printed the application's data"; }
+pass "intel-mpk: a forged trap with the application's data is reported, and the data not read"
