@@ -933,7 +933,26 @@ static const struct rejected rejected[] = {
 		.name = "rejects_bad_lend",
 		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: sometimes\n",
 		.error = "flexos.yaml:5:9: error: 'lend' of library 'l' must be 'copy' (lend the "
-			 "caller's private objects to its functions, the default) or 'none'",
+			 "caller's private objects to its functions, the default), 'none', or a "
+			 "mapping of sizes such as '{z_stream.next_in: avail_in}'",
+	},
+	{
+		.name = "rejects_bad_lend/rule_key",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: {z_stream: avail_in}\n",
+		.error = "flexos.yaml:5:10: error: 'z_stream' in 'lend' of library 'l' must be "
+			 "FUNCTION.ARGUMENT or STRUCT.MEMBER, e.g. 'z_stream.next_in: avail_in'",
+	},
+	{
+		.name = "rejects_bad_lend/rule_size",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: {f.out: 0}\n",
+		.error = "flexos.yaml:5:17: error: 'f.out' in 'lend' of library 'l': '0' is not a "
+			 "size in bytes (1 to 1073741824) nor a name",
+	},
+	{
+		.name = "rejects_bad_lend/rule_count",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: {f.out: \"*len\"}\n",
+		.error = "flexos.yaml:5:17: error: 'f.out' in 'lend' of library 'l': '*len' must name "
+			 "the argument or member that counts the elements, or be a size in bytes",
 	},
 	{
 		.name = "rejects_bad_syscalls/unknown",

@@ -51,8 +51,13 @@ void flx_proto_free(struct flx_proto *p)
 	free(p->text);
 	free(p->note);
 	free(p->where);
-	for (uint32_t i = 0; i < p->nargs; i++)
+	for (uint32_t i = 0; i < p->nargs; i++) {
 		free(p->args[i].name);
+		free(p->args[i].pointee_names);
+		for (uint32_t m = 0; m < p->args[i].nmembers; m++)
+			free(p->args[i].members[m].name);
+		free(p->args[i].members);
+	}
 	free(p->args);
 	memset(p, 0, sizeof(*p));
 }
@@ -641,6 +646,95 @@ static int set_result(struct flx_proto *p, Dwarf_Die *fn)
 	return 0;
 }
 
+/* An integer or enum type (peeled): one that may count a buffer; *is_signed says which. */
+static bool integer_type(Dwarf_Die *t, bool *is_signed)
+{
+	if (!t)
+		return false;
+	if (dwarf_tag(t) == DW_TAG_enumeration_type) {
+		*is_signed = false;
+		return true;
+	}
+	if (dwarf_tag(t) != DW_TAG_base_type)
+		return false;
+	uint64_t enc = udata(t, DW_AT_encoding, 0);
+	*is_signed = enc == DW_ATE_signed || enc == DW_ATE_signed_char;
+	return enc == DW_ATE_signed || enc == DW_ATE_unsigned || enc == DW_ATE_signed_char ||
+	       enc == DW_ATE_unsigned_char || enc == DW_ATE_boolean;
+}
+
+/* Fills a pointer's lending facts from its (peeled) pointer type pt. */
+static void pointee_facts(Dwarf_Die *pt, bool *pointer, uint32_t *size, bool *is_const,
+			  uint8_t *is_char, bool *no_lend)
+{
+	Dwarf_Die tmem, target_mem, rmem;
+	Dwarf_Die *target = peel(type_of(pt, &tmem), &target_mem);
+	*pointer = !target || dwarf_tag(target) != DW_TAG_subroutine_type;
+	if (target && *pointer && !has_flag(target, DW_AT_declaration))
+		*size = (uint32_t)type_size(target);
+	if (target && *pointer) {
+		*is_const = target_const(type_of(pt, &rmem));
+		*is_char = target_char(type_of(pt, &rmem));
+		*no_lend = target_jmp_buf(type_of(pt, &rmem));
+	}
+}
+
+/* Appends " name" for each typedef and the tag that t (a pointee as written) goes by. */
+static char *pointee_names(Dwarf_Die *t)
+{
+	Dwarf_Die mem;
+	struct buf b = {0};
+	for (int d = 0; t && d < MAX_DEPTH; d++) {
+		const char *name = dwarf_diename(t);
+		int tag = dwarf_tag(t);
+		if (name && (tag == DW_TAG_typedef || tag == DW_TAG_structure_type))
+			put(&b, " %s", name);
+		if (!is_qualifier(tag))
+			break;
+		t = type_of(t, &mem);
+	}
+	if (b.s)
+		put(&b, " ");
+	return b.s;
+}
+
+/*
+ * The members of struct st (peeled, complete) that nested lending uses:
+ * the named, non-bit-field pointers and integers at known offsets.
+ */
+static void struct_members(Dwarf_Die *st, struct flx_proto_arg *a)
+{
+	Dwarf_Die child, mem, pmem;
+
+	if (dwarf_child(st, &child))
+		return;
+	do {
+		if (dwarf_tag(&child) != DW_TAG_member || !dwarf_diename(&child) ||
+		    dwarf_hasattr(&child, DW_AT_bit_size))
+			continue;
+		uint64_t off = udata(&child, DW_AT_data_member_location, UINT64_MAX);
+		Dwarf_Die *mt = peel(type_of(&child, &mem), &pmem);
+		if (off == UINT64_MAX || !mt)
+			continue;
+		struct flx_proto_member m = {.offset = (uint32_t)off};
+		if (dwarf_tag(mt) == DW_TAG_pointer_type) {
+			m.size = 8;
+			pointee_facts(mt, &m.pointer, &m.pointee_size, &m.pointee_const,
+				      &m.pointee_char, &m.no_lend);
+			if (!m.pointer)
+				continue;
+		} else if (integer_type(mt, &m.is_signed)) {
+			m.integer = true;
+			m.size = (uint32_t)type_size(mt);
+		} else {
+			continue;
+		}
+		m.name = xstrdup(dwarf_diename(&child));
+		a->members = xrealloc(a->members, (a->nmembers + 1) * sizeof(*a->members));
+		a->members[a->nmembers++] = m;
+	} while (!dwarf_siblingof(&child, &child));
+}
+
 /* Fills p from subprogram fn; -1 if a type is beyond classification. */
 static int proto_from_die(Dwarf_Die *fn, const char *name, struct flx_proto *p)
 {
@@ -675,18 +769,17 @@ static int proto_from_die(Dwarf_Die *fn, const char *name, struct flx_proto *p)
 			struct value_class v;
 			if (pt && dwarf_tag(pt) == DW_TAG_pointer_type) {
 				Dwarf_Die tmem, target_mem;
+				pointee_facts(pt, &a->pointer, &a->pointee_size, &a->pointee_const,
+					      &a->pointee_char, &a->no_lend);
 				Dwarf_Die *target = peel(type_of(pt, &tmem), &target_mem);
-				a->pointer = !target || dwarf_tag(target) != DW_TAG_subroutine_type;
-				if (target && a->pointer && !has_flag(target, DW_AT_declaration))
-					a->pointee_size = (uint32_t)type_size(target);
-				if (target && a->pointer) {
-					Dwarf_Die rmem;
-					a->pointee_const = target_const(type_of(pt, &rmem));
-					a->pointee_char = target_char(type_of(pt, &rmem));
-					a->no_lend = target_jmp_buf(type_of(pt, &rmem));
+				if (a->pointer && a->pointee_size && target &&
+				    dwarf_tag(target) == DW_TAG_structure_type) {
+					a->pointee_names = pointee_names(type_of(pt, &tmem));
+					struct_members(target, a);
 				}
 			}
 			a->size_like = size_like(pt);
+			a->integer = pt && integer_type(pt, &a->is_signed);
 			if (!pt) {
 				memset(&v, 0, sizeof(v));
 				v.eb[0] = EB_INTEGER;
@@ -1219,8 +1312,16 @@ static void copy_proto(struct flx_proto *out, const struct flx_proto *in)
 	out->where = in->where ? xstrdup(in->where) : NULL;
 	out->args = in->nargs ? xcalloc(in->nargs, sizeof(*out->args)) : NULL;
 	for (uint32_t i = 0; i < in->nargs; i++) {
-		out->args[i] = in->args[i];
-		out->args[i].name = in->args[i].name ? xstrdup(in->args[i].name) : NULL;
+		const struct flx_proto_arg *a = &in->args[i];
+		out->args[i] = *a;
+		out->args[i].name = a->name ? xstrdup(a->name) : NULL;
+		out->args[i].pointee_names = a->pointee_names ? xstrdup(a->pointee_names) : NULL;
+		out->args[i].members =
+		    a->nmembers ? xcalloc(a->nmembers, sizeof(*a->members)) : NULL;
+		for (uint32_t m = 0; m < a->nmembers; m++) {
+			out->args[i].members[m] = a->members[m];
+			out->args[i].members[m].name = xstrdup(a->members[m].name);
+		}
 	}
 }
 

@@ -15,6 +15,7 @@
 #include <flexos/image.h>
 
 #include "proto.h"
+#include "util.h"
 
 #include <flexos/harden.h>
 #include "table.h"
@@ -185,33 +186,140 @@ static uint32_t pointer_flags(const struct flx_proto *p)
  * never void *, incomplete types, a non-const char * without a length, or
  * a jmp_buf.
  */
-#define LEND_MAX_SIZE (16 * 4096) /* the largest slot of the lend arena */
+#define LEND_MAX_SIZE    (64 * 4096) /* the largest slot of the lend arena */
+#define LEND_MAX_MEMBERS 64          /* pointer members of one lent struct */
 
 /* write_lend writes struct flexos_lend field by field. */
-_Static_assert(sizeof(struct flexos_lend_arg) == 16 &&
+_Static_assert(sizeof(struct flexos_lend_arg) == 32 &&
 		   offsetof(struct flexos_lend_arg, size) == 4 &&
-		   offsetof(struct flexos_lend_arg, name) == 8,
+		   offsetof(struct flexos_lend_arg, name) == 8 &&
+		   offsetof(struct flexos_lend_arg, members) == 16 &&
+		   offsetof(struct flexos_lend_arg, nmembers) == 24 &&
+		   offsetof(struct flexos_lend_arg, count_size) == 26,
 	       "struct flexos_lend_arg's layout");
-_Static_assert(offsetof(struct flexos_lend, nargs) == 16 && offsetof(struct flexos_lend, args) == 24,
+_Static_assert(sizeof(struct flexos_lend_member) == 24 &&
+		   offsetof(struct flexos_lend_member, kind) == 4 &&
+		   offsetof(struct flexos_lend_member, size) == 8 &&
+		   offsetof(struct flexos_lend_member, count_offset) == 12 &&
+		   offsetof(struct flexos_lend_member, name) == 16,
+	       "struct flexos_lend_member's layout");
+_Static_assert(offsetof(struct flexos_lend, nargs) == 16 &&
+		   offsetof(struct flexos_lend, args) == 24,
 	       "struct flexos_lend's layout");
 
 struct lend_plan {
 	uint32_t n;
 	struct flexos_lend_arg args[6];
 	const char *names[6];
+	struct flexos_lend_member members[6][LEND_MAX_MEMBERS];
+	const char *count_names[6][LEND_MAX_MEMBERS]; /* for --explain */
 };
 
+/*
+ * The library's lend: rule for member (an argument or member) of type
+ * (the function, or one of the names in " a b " form), or NULL; marks it
+ * used in used[] when given.
+ */
+static const struct flc_lend_rule *find_rule(const struct flc_library *lib, const char *type,
+					     bool names, const char *member, bool *used)
+{
+	if (!lib || !member || !type)
+		return NULL;
+	for (size_t r = 0; r < lib->nlend_rules; r++) {
+		const struct flc_lend_rule *rule = &lib->lend_rules[r];
+		if (strcmp(rule->member, member))
+			continue;
+		if (names) {
+			size_t n = strlen(rule->type);
+			const char *at = type;
+			bool found = false;
+			while (!found && (at = strstr(at, rule->type)))
+				found = at > type && at[-1] == ' ' && at[n] == ' ', at += n;
+			if (!found)
+				continue;
+		} else if (strcmp(rule->type, type)) {
+			continue;
+		}
+		if (used)
+			used[r] = true;
+		return rule;
+	}
+	return NULL;
+}
+
+/*
+ * Nested lending: the pointer members of the struct argument a lends,
+ * with the sizes their types or the library's lend: rules give. Members
+ * that cannot be lent are listed too (FLEXOS_LEND_TRANSLATE), so that a
+ * copy's address the callee stores in them comes back as the caller's.
+ */
+static uint32_t plan_members(const struct flc_library *lib, const struct flx_proto_arg *a,
+			     struct flexos_lend_member *out, const char **count_names, bool *used)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < a->nmembers && n < LEND_MAX_MEMBERS; i++) {
+		const struct flx_proto_member *m = &a->members[i];
+		if (!m->pointer)
+			continue;
+		struct flexos_lend_member lm = {
+		    .offset = m->offset,
+		    .flags = m->pointee_const ? FLEXOS_LEND_IN_ONLY : 0,
+		    .name = m->name,
+		};
+		const struct flc_lend_rule *rule =
+		    find_rule(lib, a->pointee_names, true, m->name, used);
+		const struct flx_proto_member *c = NULL;
+		for (uint32_t k = 0; rule && rule->count && k < a->nmembers && !c; k++)
+			if (a->members[k].integer && !strcmp(a->members[k].name, rule->count))
+				c = &a->members[k];
+		count_names[n] = NULL;
+		if (m->no_lend) {
+			lm.kind = FLEXOS_LEND_TRANSLATE;
+		} else if (rule && rule->count && c && c->size <= 8) {
+			lm.kind = FLEXOS_LEND_BUFFER;
+			lm.size = m->pointee_size && !m->pointee_char ? m->pointee_size : 1;
+			lm.count_offset = c->offset;
+			lm.count_size = (uint8_t)c->size;
+			lm.flags |= c->is_signed ? FLEXOS_LEND_COUNT_SIGNED : 0;
+			count_names[n] = c->name;
+		} else if (rule && !rule->count && rule->bytes <= LEND_MAX_SIZE) {
+			lm.kind = FLEXOS_LEND_OBJECT;
+			lm.size = (uint32_t)rule->bytes;
+		} else if (rule) {
+			lm.kind = FLEXOS_LEND_TRANSLATE; /* flx_check_gates says why */
+		} else if (m->pointee_char == 2 && m->pointee_const) {
+			lm.kind = FLEXOS_LEND_STRING;
+		} else if (!m->pointee_char && m->pointee_size &&
+			   m->pointee_size <= LEND_MAX_SIZE) {
+			lm.kind = FLEXOS_LEND_OBJECT;
+			lm.size = m->pointee_size;
+		} else {
+			lm.kind = FLEXOS_LEND_TRANSLATE;
+		}
+		out[n++] = lm;
+	}
+	return n;
+}
+
+static const struct flc_library *gate_library(const struct flp_plan *plan,
+					      const struct flp_gate *gate)
+{
+	return gate->library < plan->cfg->nlibraries ? &plan->cfg->libraries[gate->library] : NULL;
+}
+
 static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *gate,
-			   struct lend_plan *lp)
+			   struct lend_plan *lp, bool *used)
 {
 	const struct flc_config *cfg = plan->cfg;
 	const struct flx_proto *p = &gate->proto;
+	const struct flc_library *lib = gate_library(plan, gate);
 
 	lp->n = 0;
 	if (gate->direct || !(flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_ISOLATES) ||
 	    flc_count_newlib(cfg) > 0)
 		return 0;
-	if (gate->library < cfg->nlibraries && cfg->libraries[gate->library].lend_none)
+	if (lib && lib->lend_none)
 		return 0;
 	if (p->source == FLX_PROTO_ASSUMED || p->variadic || p->ret == FLX_RET_X87 ||
 	    p->ret == FLX_RET_ALL)
@@ -222,27 +330,48 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 		uint32_t reg = a->first_int_reg;
 		if (a->stack)
 			continue;
-		if (a->pointer && !a->no_lend && a->int_regs == 1) {
-			struct flexos_lend_arg la = {
-			    .reg = (uint8_t)reg,
-			    .flags = a->pointee_const ? FLEXOS_LEND_IN_ONLY : 0,
-			};
-			if ((a->pointee_char || a->pointee_size) && next && !next->stack &&
-			    next->size_like && next->int_regs == 1 && next->first_int_reg == reg + 1) {
-				la.kind = FLEXOS_LEND_BUFFER;
-				la.size = a->pointee_char ? 1 : a->pointee_size;
-				la.len_reg = (uint8_t)(reg + 1);
-			} else if (a->pointee_char == 2 && a->pointee_const) {
-				la.kind = FLEXOS_LEND_STRING;
-			} else if (!a->pointee_char && a->pointee_size &&
-				   a->pointee_size <= LEND_MAX_SIZE) {
-				la.kind = FLEXOS_LEND_OBJECT;
-				la.size = a->pointee_size;
-			}
-			if (la.kind) {
-				lp->names[lp->n] = a->name;
-				lp->args[lp->n++] = la;
-			}
+		if (!a->pointer || a->no_lend || a->int_regs != 1)
+			continue;
+		struct flexos_lend_arg la = {
+		    .reg = (uint8_t)reg,
+		    .flags = a->pointee_const ? FLEXOS_LEND_IN_ONLY : 0,
+		};
+		const struct flc_lend_rule *rule = find_rule(lib, gate->fn, false, a->name, used);
+		const struct flx_proto_arg *c = NULL;
+		for (uint32_t k = 0; rule && rule->count && k < p->nargs && !c; k++)
+			if (p->args[k].name && !strcmp(p->args[k].name, rule->count) &&
+			    p->args[k].integer && !p->args[k].stack && p->args[k].int_regs == 1)
+				c = &p->args[k];
+		if (rule && c) {
+			la.kind = FLEXOS_LEND_BUFFER;
+			la.size = a->pointee_size && !a->pointee_char ? a->pointee_size : 1;
+			la.len_reg = c->first_int_reg;
+			la.count_size = (uint8_t)c->size;
+			la.flags |= c->is_signed ? FLEXOS_LEND_COUNT_SIGNED : 0;
+		} else if (rule && !rule->count && rule->bytes <= LEND_MAX_SIZE) {
+			la.kind = FLEXOS_LEND_OBJECT;
+			la.size = (uint32_t)rule->bytes;
+		} else if (rule) {
+			continue; /* flx_check_gates says why */
+		} else if ((a->pointee_char || a->pointee_size) && next && !next->stack &&
+			   next->size_like && next->int_regs == 1 &&
+			   next->first_int_reg == reg + 1) {
+			la.kind = FLEXOS_LEND_BUFFER;
+			la.size = a->pointee_char ? 1 : a->pointee_size;
+			la.len_reg = (uint8_t)(reg + 1);
+			la.count_size = 8;
+		} else if (a->pointee_char == 2 && a->pointee_const) {
+			la.kind = FLEXOS_LEND_STRING;
+		} else if (!a->pointee_char && a->pointee_size &&
+			   a->pointee_size <= LEND_MAX_SIZE) {
+			la.kind = FLEXOS_LEND_OBJECT;
+			la.size = a->pointee_size;
+			la.nmembers = (uint16_t)plan_members(lib, a, lp->members[lp->n],
+							     lp->count_names[lp->n], used);
+		}
+		if (la.kind) {
+			lp->names[lp->n] = a->name;
+			lp->args[lp->n++] = la;
 		}
 	}
 	return lp->n;
@@ -253,7 +382,7 @@ void flx_explain_lends(FILE *f, const struct flp_plan *plan, const struct flp_ga
 	static const char *const regs[] = {"rdi", "rsi", "rdx", "rcx", "r8", "r9"};
 	struct lend_plan lp;
 
-	if (!plan_lends(plan, gate, &lp))
+	if (!plan_lends(plan, gate, &lp, NULL))
 		return;
 	fprintf(f, "      lends:");
 	for (uint32_t i = 0; i < lp.n; i++) {
@@ -263,10 +392,27 @@ void flx_explain_lends(FILE *f, const struct flp_plan *plan, const struct flp_ga
 		if (a->kind == FLEXOS_LEND_STRING)
 			fprintf(f, ", a string");
 		else if (a->kind == FLEXOS_LEND_BUFFER)
-			fprintf(f, ", as many bytes as %s says", regs[a->len_reg]);
+			fprintf(f, ", as many %s as %s says", a->size == 1 ? "bytes" : "elements",
+				regs[a->len_reg]);
 		else
 			fprintf(f, ", %u bytes", a->size);
-		fprintf(f, a->flags & FLEXOS_LEND_IN_ONLY ? ", in)" : ", in and out)");
+		fprintf(f, a->flags & FLEXOS_LEND_IN_ONLY ? ", in" : ", in and out");
+		bool first = true;
+		for (uint32_t m = 0; m < a->nmembers; m++) {
+			const struct flexos_lend_member *lm = &lp.members[i][m];
+			if (lm->kind == FLEXOS_LEND_TRANSLATE)
+				continue;
+			fprintf(f, "%s%s", first ? "; members " : ", ", lm->name);
+			first = false;
+			if (lm->kind == FLEXOS_LEND_STRING)
+				fprintf(f, " (a string)");
+			else if (lm->kind == FLEXOS_LEND_BUFFER)
+				fprintf(f, " (%s %s)", lp.count_names[i][m],
+					lm->size == 1 ? "bytes" : "elements");
+			else
+				fprintf(f, " (%u bytes)", lm->size);
+		}
+		fprintf(f, ")");
 	}
 	fprintf(f, "\n");
 }
@@ -289,7 +435,7 @@ static void write_entries(FILE *f, const struct flp_plan *plan)
 		fprintf(f, "\t.quad %s\n\t.long %zu, %#x\n\t.quad %#llx\n", gate->target,
 			gate->compartment,
 			(callback ? FLEXOS_ENTRY_CALLBACK : 0) | pointer_flags(&gate->proto) |
-			    (plan_lends(plan, gate, &lp) ? FLEXOS_ENTRY_LEND : 0),
+			    (plan_lends(plan, gate, &lp, NULL) ? FLEXOS_ENTRY_LEND : 0),
 			callback ? ~0ULL : (unsigned long long)gate->callers);
 	}
 }
@@ -331,6 +477,108 @@ static bool crosses(const struct flp_gate *gate)
 	return !gate->direct;
 }
 
+/* Complains about a lend: rule; error or warning. */
+static void rule_message(const struct flc_config *cfg, const struct flc_lend_rule *r, bool error,
+			 const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "%s:%u:%u: %s: lend rule '%s.%s': ", cfg->path, r->pos.line, r->pos.col,
+		error ? "error" : "warning", r->type, r->member);
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+}
+
+/*
+ * The lend: rules of each library against the prototypes of the gates
+ * into it: a count that is not an integer argument (or member) of the
+ * same function (or struct), or a rule on something that is not a
+ * pointer, is an error; a rule that matches nothing, a warning.
+ */
+static int check_lend_rules(const struct flp_plan *plan)
+{
+	const struct flc_config *cfg = plan->cfg;
+	int err = 0;
+
+	if (!(flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_ISOLATES))
+		return 0; /* plain calls lend nothing: the rules wait for an isolating mechanism */
+	for (size_t l = 0; l < cfg->nlibraries; l++) {
+		const struct flc_library *lib = &cfg->libraries[l];
+		if (!lib->nlend_rules)
+			continue;
+		bool *used = xcalloc(lib->nlend_rules, sizeof(*used));
+		bool *bad = xcalloc(lib->nlend_rules, sizeof(*bad));
+		for (size_t g = 0; g < plan->ngates; g++) {
+			const struct flp_gate *gate = &plan->gates[g];
+			const struct flx_proto *p = &gate->proto;
+			if (!crosses(gate) || gate->library != l)
+				continue;
+			for (uint32_t i = 0; i < p->nargs; i++) {
+				const struct flx_proto_arg *a = &p->args[i];
+				const struct flc_lend_rule *r =
+				    find_rule(lib, gate->fn, false, a->name, used);
+				bool ok = true;
+				if (r && r->count) {
+					ok = false;
+					for (uint32_t k = 0; k < p->nargs; k++)
+						ok |= p->args[k].name &&
+						      !strcmp(p->args[k].name, r->count) &&
+						      p->args[k].integer && !p->args[k].stack;
+				}
+				if (r && !bad[r - lib->lend_rules] && (!ok || !a->pointer)) {
+					bad[r - lib->lend_rules] = true;
+					rule_message(cfg, r, true,
+						     !a->pointer
+							 ? "argument '%s' of %s is not a pointer"
+							 : "'%s' is not an integer argument "
+							   "of %s passed in a register",
+						     !a->pointer ? a->name : r->count, gate->fn);
+				}
+				for (uint32_t m = 0; m < a->nmembers; m++) {
+					const struct flx_proto_member *pm = &a->members[m];
+					r = find_rule(lib, a->pointee_names, true, pm->name, used);
+					if (!r || bad[r - lib->lend_rules])
+						continue;
+					ok = !r->count;
+					for (uint32_t k = 0; !ok && k < a->nmembers; k++)
+						ok = a->members[k].integer &&
+						     !strcmp(a->members[k].name, r->count);
+					if (!ok || !pm->pointer) {
+						bad[r - lib->lend_rules] = true;
+						rule_message(
+						    cfg, r, true,
+						    !pm->pointer
+							? "member '%s' of %s is not a pointer"
+							: "'%s' is not an integer member of %s",
+						    !pm->pointer ? pm->name : r->count, r->type);
+					}
+				}
+			}
+		}
+		for (size_t r = 0; r < lib->nlend_rules; r++) {
+			const struct flc_lend_rule *rule = &lib->lend_rules[r];
+			if (bad[r])
+				err = -EINVAL;
+			else if (rule->bytes > LEND_MAX_SIZE) {
+				rule_message(
+				    cfg, rule, true,
+				    "%s%s: more than the lend arena's largest slot; put the "
+				    "object in shared memory (flexos_shared_malloc) instead",
+				    "the size is over ", "262144 bytes");
+				err = -EINVAL;
+			} else if (!used[r])
+				rule_message(
+				    cfg, rule, false,
+				    "no call into library '%s' has an argument or a struct "
+				    "member that it names%s",
+				    lib->name,
+				    " (check the spelling; the prototypes come from "
+				    "DWARF or headers:)");
+		}
+		free(used);
+		free(bad);
+	}
+	return err;
+}
+
 int flx_check_gates(const struct flp_plan *plan)
 {
 	int err = 0;
@@ -362,6 +610,8 @@ int flx_check_gates(const struct flp_plan *plan)
 			err = -EINVAL;
 		}
 	}
+	if (check_lend_rules(plan))
+		err = -EINVAL;
 	return err;
 }
 
@@ -406,6 +656,27 @@ static void write_lend(FILE *f, const struct flp_gate *gate, size_t g, const cha
 			snprintf(label, sizeof(label), ".Lflexos_lendarg%zu_%u", g, i);
 			write_string(f, label, lp->names[i]);
 		}
+	for (uint32_t i = 0; i < lp->n; i++) {
+		if (!lp->args[i].nmembers)
+			continue;
+		fprintf(f, "\t.section " FLEXOS_STRINGS_SECTION ",\"a\"\n");
+		for (uint32_t m = 0; m < lp->args[i].nmembers; m++) {
+			snprintf(label, sizeof(label), ".Lflexos_lendmn%zu_%u_%u", g, i, m);
+			write_string(f, label, lp->members[i][m].name);
+		}
+		fprintf(f,
+			"\t.section " FLEXOS_IMAGE_SECTION ",\"aw\"\n\t.balign 8\n"
+			".Lflexos_lendm%zu_%u:\n",
+			g, i);
+		for (uint32_t m = 0; m < lp->args[i].nmembers; m++) {
+			const struct flexos_lend_member *lm = &lp->members[i][m];
+			fprintf(f,
+				"\t.long %u\n\t.byte %u, %u, %u, 0\n\t.long %u, %u\n"
+				"\t.quad .Lflexos_lendmn%zu_%u_%u\n",
+				lm->offset, lm->kind, lm->flags, lm->count_size, lm->size,
+				lm->count_offset, g, i, m);
+		}
+	}
 	fprintf(f,
 		"\t.section " FLEXOS_IMAGE_SECTION ",\"aw\"\n\t.balign 8\n.Lflexos_lend%zu:\n"
 		"\t.quad %s, .Lflexos_lendfn%zu\n\t.long %u, 0\n",
@@ -418,6 +689,11 @@ static void write_lend(FILE *f, const struct flp_gate *gate, size_t g, const cha
 			fprintf(f, "\t.quad .Lflexos_lendarg%zu_%u\n", g, i);
 		else
 			fprintf(f, "\t.quad 0\n");
+		if (a->nmembers)
+			fprintf(f, "\t.quad .Lflexos_lendm%zu_%u\n", g, i);
+		else
+			fprintf(f, "\t.quad 0\n");
+		fprintf(f, "\t.short %u\n\t.byte %u, 0, 0, 0, 0, 0\n", a->nmembers, a->count_size);
 	}
 	fprintf(f, "\t.text\n");
 }
@@ -462,7 +738,7 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 		if (!strcmp(entry, "flexos__backend_gate") && int_regs_only(&gate->proto))
 			to = "flexos__backend_gate_int";
 		struct lend_plan lp;
-		if (plan_lends(plan, gate, &lp)) {
+		if (plan_lends(plan, gate, &lp, NULL)) {
 			write_lend(f, gate, g, to, &lp);
 			fprintf(
 			    f,
