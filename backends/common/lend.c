@@ -129,6 +129,14 @@ static uint64_t count_of(uint64_t v, unsigned count_size, bool is_signed)
 	}
 }
 
+/* size plus a lend: rule's extra bytes ("mlen + 16"), never below 0 nor wrapping. */
+static uint64_t add_extra(uint64_t size, int32_t extra)
+{
+	if (extra < 0)
+		return size > (uint64_t)-(int64_t)extra ? size + (uint64_t)(int64_t)extra : 0;
+	return size > UINT64_MAX - (uint64_t)extra ? UINT64_MAX : size + (uint64_t)extra;
+}
+
 /*
  * The first slot from base (the call's first) that is free and holds
  * size bytes, or FLEXOS__LEND_SLOTS: a small member lent after a large
@@ -192,6 +200,7 @@ static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend
 			v = count_of(v, m->count_size, m->flags & FLEXOS_LEND_COUNT_SIGNED);
 			if (__builtin_mul_overflow(v, (uint64_t)m->size, &size))
 				continue;
+			size = add_extra(size, m->extra);
 		}
 		const char *what;
 		if (!size || size > LEND_MAX_BYTES || (p < hi && p + size > lo) ||
@@ -226,14 +235,26 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		int read_only = 0;
 		if (!lendable(p, self, &read_only))
 			continue;
-		uint64_t size = a->size;
+		uint64_t size = a->size, count = fr->regs[a->len_reg];
+		/* "*bufflen": read where the caller's own pointer (or its copy) says. */
+		if (a->kind == FLEXOS_LEND_BUFFER && (a->flags & FLEXOS_LEND_COUNT_DEREF)) {
+			const char *what;
+			uintptr_t at = count;
+			const struct flexos_region *arena = &flexos__runtime()->lend_arena;
+			count = 0;
+			if (at && (flexos__owner(at, &what) == self ||
+				   (at >= arena->start && at + a->count_size <= arena->end)))
+				memcpy(&count, (const void *)at, a->count_size <= 8 ? a->count_size : 8);
+		}
 		if (a->kind == FLEXOS_LEND_STRING)
 			size = strlen((const char *)p) + 1;
 		else if (a->kind == FLEXOS_LEND_BUFFER &&
-			 __builtin_mul_overflow(count_of(fr->regs[a->len_reg], a->count_size,
+			 __builtin_mul_overflow(count_of(count, a->count_size,
 							 a->flags & FLEXOS_LEND_COUNT_SIGNED),
 						(uint64_t)a->size, &size))
 			size = UINT64_MAX;
+		else if (a->kind == FLEXOS_LEND_BUFFER)
+			size = add_extra(size, a->extra);
 		int t = lend_thread >= 0 ? lend_thread : claim_thread(d);
 		unsigned s = fit(fr->top, size);
 		if (s >= FLEXOS__LEND_SLOTS)

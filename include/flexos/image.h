@@ -279,6 +279,7 @@ struct flexos_entry {
 /* Bits of flexos_lend_arg.flags and flexos_lend_member.flags. */
 #define FLEXOS_LEND_IN_ONLY 0x1u      /* a pointer to const: nothing is copied back */
 #define FLEXOS_LEND_COUNT_SIGNED 0x2u /* the count is a signed integer (negative: nothing lent) */
+#define FLEXOS_LEND_COUNT_DEREF 0x4u  /* argument only: len_reg points at the count */
 
 /*
  * A pointer member of a struct an argument lends (nested lending): lent
@@ -293,6 +294,8 @@ struct flexos_lend_member {
 	uint32_t size;         /* bytes of the pointee (FLEXOS_LEND_BUFFER: of one element) */
 	uint32_t count_offset; /* FLEXOS_LEND_BUFFER: the count member's offset in the struct */
 	const char *name;      /* the member's name */
+	int32_t extra;         /* FLEXOS_LEND_BUFFER: bytes added to count times size */
+	uint32_t reserved2;
 };
 
 /*
@@ -309,7 +312,8 @@ struct flexos_lend_arg {
 	const struct flexos_lend_member *members; /* a lent struct's pointer members, or NULL */
 	uint16_t nmembers;
 	uint8_t count_size; /* FLEXOS_LEND_BUFFER: bytes of the count register's type */
-	uint8_t reserved[5];
+	uint8_t reserved;
+	int32_t extra; /* FLEXOS_LEND_BUFFER: bytes added to count times size */
 };
 
 struct flexos_lend {

@@ -941,14 +941,41 @@ static void parse_lend_rule(struct parser *p, struct flc_library *lib, const yam
 			return;
 		}
 		r->bytes = n;
-	} else if (!is_identifier(v)) {
-		error_at(p, pos_of(v),
-			 "'%s' in 'lend' of library '%s': '%s' must name the argument or "
-			 "member that counts the elements, or be a size in bytes",
-			 key, lib->name, val);
-		return;
 	} else {
-		r->count = copy_scalar(p, v);
+		/* COUNT, or COUNT + N / COUNT - N bytes (crypto_secretbox_easy's mlen + 16). */
+		bool deref = *val == '*';
+		val += deref;
+		size_t n = 0;
+		while (val[n] == '_' || (val[n] >= 'a' && val[n] <= 'z') ||
+		       (val[n] >= 'A' && val[n] <= 'Z') || (val[n] >= '0' && val[n] <= '9'))
+			n++;
+		const char *q = val + n;
+		while (*q == ' ')
+			q++;
+		char *end = (char *)q;
+		long extra = 0;
+		if (*q == '+' || *q == '-') {
+			errno = 0;
+			extra = strtol(q + 1, &end, 10);
+			if (end == q + 1 || errno || extra > 1 << 20)
+				end = (char *)q;
+			else if (*q == '-')
+				extra = -extra;
+		}
+		if (!n || *end || (*val >= '0' && *val <= '9')) {
+			error_at(p, pos_of(v),
+				 "'%s' in 'lend' of library '%s': '%s' must name the argument or "
+				 "member that counts the elements (optionally + or - a number of "
+				 "bytes, as 'mlen + 16'; '*bufflen': an argument that points at "
+				 "the count), or be a size in bytes",
+				 key, lib->name, str(v));
+			return;
+		}
+		r->count = strndup(val, n);
+		if (!r->count)
+			nomem(p);
+		r->extra = extra;
+		r->deref = deref;
 	}
 	r->type = strndup(key, (size_t)(dot - key));
 	r->member = strdup(dot + 1);

@@ -97,6 +97,8 @@ struct flc_lend_rule {
 	char *member; /* one of its arguments or members */
 	char *count;  /* the argument or member that counts its elements, or NULL */
 	unsigned long long bytes; /* without count: a fixed size in bytes */
+	long extra;               /* with count: bytes added ("mlen + 16") */
+	bool deref;               /* "*bufflen": the count argument points at the count */
 	struct flc_pos pos;
 };
 

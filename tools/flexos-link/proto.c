@@ -672,7 +672,7 @@ static void pointee_facts(Dwarf_Die *pt, bool *pointer, uint32_t *size, bool *is
 	*pointer = !target || dwarf_tag(target) != DW_TAG_subroutine_type;
 	if (target && *pointer && !has_flag(target, DW_AT_declaration))
 		*size = (uint32_t)type_size(target);
-	if (target && *pointer) {
+	if (*pointer) { /* const void * too */
 		*is_const = target_const(type_of(pt, &rmem));
 		*is_char = target_char(type_of(pt, &rmem));
 		*no_lend = target_jmp_buf(type_of(pt, &rmem));
@@ -1116,6 +1116,132 @@ static bool said_undeclared(const char *errors, const char *fn)
 	return yes;
 }
 
+/* ---- parameter names from a header's text ------------------------------------- */
+
+static bool ident_char(char c)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/*
+ * The name one parameter declaration [b, e) gives, or NULL: the last
+ * identifier, when something precedes it and it is not a type's keyword
+ * ("unsigned len" names len; "unsigned int", "gzFile" and "char *" name
+ * nothing); for a function pointer, the identifier after "(*".
+ */
+static char *param_name(const char *b, const char *e)
+{
+	static const char *const keywords[] = {"int",    "char",     "long",  "short", "unsigned",
+					       "signed", "double",   "float", "void",  "const",
+					       "volatile", "restrict", "_Bool", "struct", "union",
+					       "enum",   "__restrict", NULL};
+	for (const char *q = b; q + 1 < e; q++)
+		if (q[0] == '(' && q[1] == '*') {
+			q += 2;
+			while (q < e && *q == ' ')
+				q++;
+			const char *n = q;
+			while (q < e && ident_char(*q))
+				q++;
+			return q > n ? xasprintf("%.*s", (int)(q - n), n) : NULL;
+		}
+	while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == ']')) {
+		if (e[-1] == ']')
+			while (e > b && e[-1] != '[')
+				e--;
+		e--;
+	}
+	const char *n = e;
+	while (n > b && ident_char(n[-1]))
+		n--;
+	if (n == e || (*n >= '0' && *n <= '9'))
+		return NULL;
+	const char *before = n;
+	while (before > b && (before[-1] == ' ' || before[-1] == '\t' || before[-1] == '\n'))
+		before--;
+	if (before == b)
+		return NULL; /* a type alone */
+	for (int k = 0; keywords[k]; k++)
+		if ((size_t)(e - n) == strlen(keywords[k]) && !strncmp(n, keywords[k], (size_t)(e - n)))
+			return NULL;
+	return xasprintf("%.*s", (int)(e - n), n);
+}
+
+/*
+ * GCC's DWARF names no parameters of a declaration, so the prototypes a
+ * header gives have none; lend: rules and --explain want them. Read
+ * them from the declaration's text, where p->where points: the
+ * parameter list after fn's name (through one K&R-compatibility macro
+ * such as zlib's OF((...))). Only when it yields one name or none for
+ * each argument; otherwise p keeps its unnamed arguments.
+ */
+static void names_from_source(struct flx_proto *p, const char *fn)
+{
+	if (!p->where || !p->nargs)
+		return;
+	char *path = xstrdup(p->where);
+	char *colon = strchr(path, ':');
+	long line = colon ? strtol(colon + 1, NULL, 10) : 0;
+	if (colon)
+		*colon = '\0';
+	FILE *f = line > 0 ? fopen(path, "r") : NULL;
+	free(path);
+	if (!f)
+		return;
+	char text[4096];
+	size_t len = 0;
+	char buf[1024];
+	for (long l = 1; fgets(buf, sizeof(buf), f) && len < sizeof(text) - 1;)
+		if (strchr(buf, '\n') ? l++ >= line : l >= line) {
+			size_t k = strlen(buf);
+			if (k > sizeof(text) - 1 - len)
+				k = sizeof(text) - 1 - len;
+			memcpy(text + len, buf, k);
+			len += k;
+		}
+	fclose(f);
+	text[len] = '\0';
+	size_t fl = strlen(fn);
+	const char *q = text;
+	while ((q = strstr(q, fn)) && ((q > text && ident_char(q[-1])) || ident_char(q[fl])))
+		q += fl;
+	if (!q)
+		return;
+	q += fl;
+	while (*q == ' ' || *q == '\t' || *q == '\n' || ident_char(*q))
+		q++;
+	if (*q != '(')
+		return;
+	q++;
+	while (*q == ' ' || *q == '\t' || *q == '\n')
+		q++;
+	if (*q == '(') /* OF((int a, ...)) */
+		q++;
+	char *names[64];
+	uint32_t n = 0;
+	int depth = 0;
+	const char *b = q;
+	for (; *q && n < 64; q++) {
+		if (*q == '(' || *q == '[')
+			depth++;
+		else if ((*q == ')' || *q == ']') && depth)
+			depth--;
+		else if ((*q == ',' || *q == ')') && !depth) {
+			names[n++] = param_name(b, q);
+			b = q + 1;
+			if (*q == ')')
+				break;
+		}
+	}
+	bool ok = *q == ')' && (n == p->nargs || (p->variadic && n == p->nargs + 1));
+	for (uint32_t i = 0; i < n; i++) {
+		if (ok && i < p->nargs && !p->args[i].name)
+			p->args[i].name = names[i];
+		else
+			free(names[i]);
+	}
+}
+
 int flx_proto_from_headers(char *const *headers, size_t nheaders, char *const *cflags,
 			   size_t ncflags, char *const *fns, size_t n, struct flx_proto *out,
 			   size_t *bad, char **message)
@@ -1180,6 +1306,7 @@ int flx_proto_from_headers(char *const *headers, size_t nheaders, char *const *c
 			int found = flx_proto_read(obj, fns[i], false, &out[i]);
 			if (found > 0) {
 				out[i].source = FLX_PROTO_HEADER;
+				names_from_source(&out[i], fns[i]);
 				free(out[i].origin);
 				out[i].origin = NULL;
 				continue;

@@ -195,9 +195,11 @@ _Static_assert(sizeof(struct flexos_lend_arg) == 32 &&
 		   offsetof(struct flexos_lend_arg, name) == 8 &&
 		   offsetof(struct flexos_lend_arg, members) == 16 &&
 		   offsetof(struct flexos_lend_arg, nmembers) == 24 &&
-		   offsetof(struct flexos_lend_arg, count_size) == 26,
+		   offsetof(struct flexos_lend_arg, count_size) == 26 &&
+		   offsetof(struct flexos_lend_arg, extra) == 28,
 	       "struct flexos_lend_arg's layout");
-_Static_assert(sizeof(struct flexos_lend_member) == 24 &&
+_Static_assert(sizeof(struct flexos_lend_member) == 32 &&
+		   offsetof(struct flexos_lend_member, extra) == 24 &&
 		   offsetof(struct flexos_lend_member, kind) == 4 &&
 		   offsetof(struct flexos_lend_member, size) == 8 &&
 		   offsetof(struct flexos_lend_member, count_offset) == 12 &&
@@ -248,6 +250,31 @@ static const struct flc_lend_rule *find_rule(const struct flc_library *lib, cons
 }
 
 /*
+ * Whether argument k of p is the one a rule calls want: by its name, or
+ * as argN (1-based), for prototypes whose header names no parameters
+ * (pcre2.h).
+ */
+static bool arg_is(const struct flx_proto *p, uint32_t k, const char *want)
+{
+	char pos[16];
+	snprintf(pos, sizeof(pos), "arg%u", k + 1);
+	return (p->args[k].name && !strcmp(p->args[k].name, want)) || !strcmp(pos, want);
+}
+
+/* The library's lend: rule for argument i of fn, or NULL; marks it used. */
+static const struct flc_lend_rule *find_arg_rule(const struct flc_library *lib, const char *fn,
+						 const struct flx_proto *p, uint32_t i, bool *used)
+{
+	for (size_t r = 0; lib && r < lib->nlend_rules; r++)
+		if (!strcmp(lib->lend_rules[r].type, fn) && arg_is(p, i, lib->lend_rules[r].member)) {
+			if (used)
+				used[r] = true;
+			return &lib->lend_rules[r];
+		}
+	return NULL;
+}
+
+/*
  * Nested lending: the pointer members of the struct argument a lends,
  * with the sizes their types or the library's lend: rules give. Members
  * that cannot be lent are listed too (FLEXOS_LEND_TRANSLATE), so that a
@@ -282,6 +309,7 @@ static uint32_t plan_members(const struct flc_library *lib, const struct flx_pro
 			lm.count_offset = c->offset;
 			lm.count_size = (uint8_t)c->size;
 			lm.flags |= c->is_signed ? FLEXOS_LEND_COUNT_SIGNED : 0;
+			lm.extra = (int32_t)rule->extra;
 			count_names[n] = c->name;
 		} else if (rule && !rule->count && rule->bytes <= LEND_MAX_SIZE) {
 			lm.kind = FLEXOS_LEND_OBJECT;
@@ -336,18 +364,23 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 		    .reg = (uint8_t)reg,
 		    .flags = a->pointee_const ? FLEXOS_LEND_IN_ONLY : 0,
 		};
-		const struct flc_lend_rule *rule = find_rule(lib, gate->fn, false, a->name, used);
+		const struct flc_lend_rule *rule = find_arg_rule(lib, gate->fn, p, i, used);
 		const struct flx_proto_arg *c = NULL;
 		for (uint32_t k = 0; rule && rule->count && k < p->nargs && !c; k++)
-			if (p->args[k].name && !strcmp(p->args[k].name, rule->count) &&
-			    p->args[k].integer && !p->args[k].stack && p->args[k].int_regs == 1)
+			if (arg_is(p, k, rule->count) &&
+			    !p->args[k].stack && p->args[k].int_regs == 1 &&
+			    (rule->deref ? p->args[k].pointer && p->args[k].pointee_size &&
+					       p->args[k].pointee_size <= 8
+					 : p->args[k].integer))
 				c = &p->args[k];
 		if (rule && c) {
 			la.kind = FLEXOS_LEND_BUFFER;
 			la.size = a->pointee_size && !a->pointee_char ? a->pointee_size : 1;
 			la.len_reg = c->first_int_reg;
-			la.count_size = (uint8_t)c->size;
+			la.count_size = (uint8_t)(rule->deref ? c->pointee_size : c->size);
+			la.flags |= rule->deref ? FLEXOS_LEND_COUNT_DEREF : 0;
 			la.flags |= c->is_signed ? FLEXOS_LEND_COUNT_SIGNED : 0;
+			la.extra = (int32_t)rule->extra;
 		} else if (rule && !rule->count && rule->bytes <= LEND_MAX_SIZE) {
 			la.kind = FLEXOS_LEND_OBJECT;
 			la.size = (uint32_t)rule->bytes;
@@ -513,15 +546,17 @@ static int check_lend_rules(const struct flp_plan *plan)
 				continue;
 			for (uint32_t i = 0; i < p->nargs; i++) {
 				const struct flx_proto_arg *a = &p->args[i];
-				const struct flc_lend_rule *r =
-				    find_rule(lib, gate->fn, false, a->name, used);
+				const struct flc_lend_rule *r = find_arg_rule(lib, gate->fn, p, i, used);
 				bool ok = true;
 				if (r && r->count) {
 					ok = false;
 					for (uint32_t k = 0; k < p->nargs; k++)
-						ok |= p->args[k].name &&
-						      !strcmp(p->args[k].name, r->count) &&
-						      p->args[k].integer && !p->args[k].stack;
+						ok |= arg_is(p, k, r->count) &&
+						      !p->args[k].stack &&
+						      (r->deref ? p->args[k].pointer &&
+								      p->args[k].pointee_size &&
+								      p->args[k].pointee_size <= 8
+								: p->args[k].integer);
 				}
 				if (r && !bad[r - lib->lend_rules] && (!ok || !a->pointer)) {
 					bad[r - lib->lend_rules] = true;
@@ -529,8 +564,9 @@ static int check_lend_rules(const struct flp_plan *plan)
 						     !a->pointer
 							 ? "argument '%s' of %s is not a pointer"
 							 : "'%s' is not an integer argument "
-							   "of %s passed in a register",
-						     !a->pointer ? a->name : r->count, gate->fn);
+							   "of %s passed in a register (with '*', a "
+							   "pointer to one)",
+						     !a->pointer ? r->member : r->count, gate->fn);
 				}
 				for (uint32_t m = 0; m < a->nmembers; m++) {
 					const struct flx_proto_member *pm = &a->members[m];
@@ -541,6 +577,7 @@ static int check_lend_rules(const struct flp_plan *plan)
 					for (uint32_t k = 0; !ok && k < a->nmembers; k++)
 						ok = a->members[k].integer &&
 						     !strcmp(a->members[k].name, r->count);
+					ok = ok && !r->deref;
 					if (!ok || !pm->pointer) {
 						bad[r - lib->lend_rules] = true;
 						rule_message(
@@ -672,9 +709,9 @@ static void write_lend(FILE *f, const struct flp_gate *gate, size_t g, const cha
 			const struct flexos_lend_member *lm = &lp->members[i][m];
 			fprintf(f,
 				"\t.long %u\n\t.byte %u, %u, %u, 0\n\t.long %u, %u\n"
-				"\t.quad .Lflexos_lendmn%zu_%u_%u\n",
+				"\t.quad .Lflexos_lendmn%zu_%u_%u\n\t.long %d, 0\n",
 				lm->offset, lm->kind, lm->flags, lm->count_size, lm->size,
-				lm->count_offset, g, i, m);
+				lm->count_offset, g, i, m, lm->extra);
 		}
 	}
 	fprintf(f,
@@ -693,7 +730,8 @@ static void write_lend(FILE *f, const struct flp_gate *gate, size_t g, const cha
 			fprintf(f, "\t.quad .Lflexos_lendm%zu_%u\n", g, i);
 		else
 			fprintf(f, "\t.quad 0\n");
-		fprintf(f, "\t.short %u\n\t.byte %u, 0, 0, 0, 0, 0\n", a->nmembers, a->count_size);
+		fprintf(f, "\t.short %u\n\t.byte %u, 0\n\t.long %d\n", a->nmembers, a->count_size,
+			a->extra);
 	}
 	fprintf(f, "\t.text\n");
 }
