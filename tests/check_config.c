@@ -847,7 +847,7 @@ static const struct rejected rejected[] = {
 	{
 		.name = "rejects_unknown_library_key",
 		.text = "compartments:\n- comp1:\nlibraries:\n- lwip: comp1\n  input: liblwip.a\n",
-		.error = "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs, shared_data, callbacks, headers, cflags or lend)",
+		.error = "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs, shared_data, callbacks, headers, cflags, lend or prototypes)",
 	},
 	{
 		.name = "rejects_empty_inputs",
@@ -927,7 +927,7 @@ static const struct rejected rejected[] = {
 		.name = "rejects_bad_headers_cflags/4",
 		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  header: [a.h]\n",
 		.error = "flexos.yaml:5:3: error: unknown key 'header' in library 'l' (expected: inputs, "
-			 "shared_data, callbacks, headers, cflags or lend)",
+			 "shared_data, callbacks, headers, cflags, lend or prototypes)",
 	},
 	{
 		.name = "rejects_bad_lend",

@@ -99,12 +99,21 @@ static int claim_thread(const struct flexos_lend *d)
  * code aside. NULL, shared memory, the platform's and other compartments'
  * memory (handles the callee gave out) pass unchanged.
  */
-static int lendable(uintptr_t p, int self, int *read_only)
+static int lendable(uintptr_t p, int self, bool to_host, int *read_only)
 {
 	const char *what = NULL;
 	if (!p || flexos__owner(p, &what) != self)
 		return 0;
 	if (!strcmp(what, ".text"))
+		return 0;
+	/*
+	 * A sandbox calling its host (a callback): the host reaches the
+	 * sandbox's statics and heap itself, and a copy sized by the
+	 * prototype could be too small (expat's NULL-terminated attribute
+	 * array is a const char **); only its stacks, which are no other
+	 * process's under the process mechanism, are lent.
+	 */
+	if (to_host && strncmp(what, "stack", 5))
 		return 0;
 	*read_only = !strcmp(what, ".rodata");
 	/* constants: private: the compartment chose to keep even these. */
@@ -175,7 +184,7 @@ static uintptr_t lend_copy(int t, unsigned s, uintptr_t p, uint64_t size, bool o
  * left as it is: the callee faults if it uses it, as without lending.
  */
 static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend *d, uint32_t i,
-			 uintptr_t copy, int self, int t)
+			 uintptr_t copy, int self, bool to_host, int t)
 {
 	const struct flexos_lend_arg *a = &d->args[i];
 	uintptr_t lo = (uintptr_t)__builtin_frame_address(0) - 65536;
@@ -188,7 +197,7 @@ static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend
 		if (m->kind == FLEXOS_LEND_TRANSLATE)
 			continue;
 		memcpy(&p, (const void *)(copy + m->offset), sizeof(p));
-		if (!lendable(p, self, &read_only))
+		if (!lendable(p, self, to_host, &read_only))
 			continue;
 		uint64_t size = m->size;
 		if (m->kind == FLEXOS_LEND_STRING) {
@@ -220,6 +229,9 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 {
 	const struct flexos_lend *d = fr->desc;
 	int self = flexos__backend.current();
+	uint32_t flags = flexos__runtime()->image->compartments[self].flags;
+	bool to_host = (flags & FLEXOS_COMP_SANDBOX) &&
+		       FLEXOS_COMP_HOST(flags) == (fr->r10 & FLEXOS_GATE_ID_MASK);
 
 	while (lend_ncalls && lend_calls[lend_ncalls - 1].self == self &&
 	       lend_calls[lend_ncalls - 1].frame <= (uintptr_t)fr)
@@ -233,7 +245,7 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		const struct flexos_lend_arg *a = &d->args[i];
 		uintptr_t p = fr->regs[a->reg];
 		int read_only = 0;
-		if (!lendable(p, self, &read_only))
+		if (!lendable(p, self, to_host, &read_only))
 			continue;
 		uint64_t size = a->size, count = fr->regs[a->len_reg];
 		/* "*bufflen": read where the caller's own pointer (or its copy) says. */
@@ -276,7 +288,7 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 			fr->lent |= 1u << a->reg;
 		fr->lent |= 1u << (8 + a->reg);
 		if (a->nmembers)
-			lend_members(fr, d, i, copy, self, t);
+			lend_members(fr, d, i, copy, self, to_host, t);
 	}
 	if (lend_top != fr->top && lend_ncalls < FLEXOS__LEND_SLOTS)
 		lend_calls[lend_ncalls++] = (struct lend_call){(uintptr_t)fr, self, fr->top};

@@ -1005,6 +1005,41 @@ static void parse_lend(struct parser *p, struct flc_library *lib, const yaml_nod
 }
 
 /*
+ * prototypes: {FUNCTION: TYPE}: the prototype of a function of the
+ * library that no header declares (a static callback), as a
+ * function-pointer type its headers: declare (expat's
+ * XML_CharacterDataHandler), so that its gate knows its pointer arguments.
+ */
+static void parse_prototypes(struct parser *p, struct flc_library *lib, const yaml_node_t *v)
+{
+	if (!v || v->type != YAML_MAPPING_NODE || !npairs(v)) {
+		error_at(p, pos_of(v),
+			 "'prototypes' of library '%s' must be a mapping of functions to "
+			 "function-pointer types its headers declare, e.g. '{on_text: "
+			 "XML_CharacterDataHandler}'",
+			 lib->name);
+		return;
+	}
+	lib->prototypes = alloc_array(p, npairs(v), sizeof(*lib->prototypes));
+	for (size_t i = 0; i < npairs(v) && lib->prototypes; i++) {
+		if (!key_at(p, v, i))
+			continue;
+		const yaml_node_t *k = key_node(p, v, i), *t = value_node(p, v, i);
+		if (!is_identifier(k) || !t || t->type != YAML_SCALAR_NODE || !is_identifier(t)) {
+			error_at(p, pos_of(k),
+				 "'%s' in 'prototypes' of library '%s' must be 'FUNCTION: TYPE', "
+				 "both C identifiers",
+				 str(k), lib->name);
+			continue;
+		}
+		struct flc_prototype *pr = &lib->prototypes[lib->nprototypes++];
+		pr->fn = copy_scalar(p, k);
+		pr->type = copy_scalar(p, t);
+		pr->pos = pos_of(k);
+	}
+}
+
+/*
  * A library is one mapping "name: compartment", optionally with "inputs",
  * "shared_data", "callbacks", "headers", "cflags" and "lend".
  */
@@ -1067,9 +1102,11 @@ static void parse_library(struct parser *p, const yaml_node_t *it)
 				      &lib->cflags, "compiler option, e.g. [-I/opt/pcre2/include]");
 		else if (strcmp(key, "lend") == 0)
 			parse_lend(p, lib, value_node(p, it, i));
+		else if (strcmp(key, "prototypes") == 0)
+			parse_prototypes(p, lib, value_node(p, it, i));
 		else
 			error_at(p, pos_of(key_node(p, it, i)),
-				 "unknown key '%s' in library '%s' (expected: inputs, shared_data, callbacks, headers, cflags or lend)",
+				 "unknown key '%s' in library '%s' (expected: inputs, shared_data, callbacks, headers, cflags, lend or prototypes)",
 				 key, lib->name);
 	}
 }
@@ -1644,6 +1681,11 @@ void flc_free(struct flc_config *cfg)
 			free(cfg->libraries[i].lend_rules[r].count);
 		}
 		free(cfg->libraries[i].lend_rules);
+		for (size_t r = 0; r < cfg->libraries[i].nprototypes; r++) {
+			free(cfg->libraries[i].prototypes[r].fn);
+			free(cfg->libraries[i].prototypes[r].type);
+		}
+		free(cfg->libraries[i].prototypes);
 	}
 	strmap_free(&cfg->compartment_index);
 	strmap_free(&cfg->library_index);

@@ -102,6 +102,13 @@ struct flc_lend_rule {
 	struct flc_pos pos;
 };
 
+/* A prototypes: entry: function fn has the type a function-pointer typedef names. */
+struct flc_prototype {
+	char *fn;
+	char *type;
+	struct flc_pos pos;
+};
+
 struct flc_library {
 	char *name;
 	struct flc_pos pos;
@@ -124,6 +131,9 @@ struct flc_library {
 	/* lend: {TYPE.MEMBER: COUNT or BYTES, ...}: sizes the prototypes do not give. */
 	struct flc_lend_rule *lend_rules;
 	size_t nlend_rules;
+	/* prototypes: {fn: TYPE}: static callbacks' prototypes, from its headers' typedefs. */
+	struct flc_prototype *prototypes;
+	size_t nprototypes;
 };
 
 struct flc_config {

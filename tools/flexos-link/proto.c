@@ -1069,10 +1069,15 @@ static int write_stub(const char *path, char *const *headers, size_t nheaders, c
 		return -1;
 	for (size_t h = 0; h < nheaders; h++)
 		fprintf(f, "#include \"%s\"\n", headers[h]);
+	/* "name:type": a function the headers do not declare, of a function-pointer type they do. */
+	for (size_t i = 0; i < n; i++)
+		if ((!use || use[i]) && strchr(fns[i], ':'))
+			fprintf(f, "extern __typeof__(*(%s)0) %.*s;\n", strchr(fns[i], ':') + 1,
+				(int)(strchr(fns[i], ':') - fns[i]), fns[i]);
 	fprintf(f, "void (*const flexos__proto_refs[])(void) = {\n");
 	for (size_t i = 0; i < n; i++)
 		if (!use || use[i])
-			fprintf(f, "\t(void (*)(void))&%s,\n", fns[i]);
+			fprintf(f, "\t(void (*)(void))&%.*s,\n", (int)strcspn(fns[i], ":"), fns[i]);
 	fprintf(f, "\t0,\n};\n");
 	return fclose(f) ? -1 : 0;
 }
@@ -1303,10 +1308,13 @@ int flx_proto_from_headers(char *const *headers, size_t nheaders, char *const *c
 	for (size_t i = 0; i < n; i++) {
 		char *note = NULL;
 		if (use[i]) {
-			int found = flx_proto_read(obj, fns[i], false, &out[i]);
+			char *name = xasprintf("%.*s", (int)strcspn(fns[i], ":"), fns[i]);
+			int found = flx_proto_read(obj, name, false, &out[i]);
+			free(name);
 			if (found > 0) {
 				out[i].source = FLX_PROTO_HEADER;
-				names_from_source(&out[i], fns[i]);
+				if (!strchr(fns[i], ':'))
+					names_from_source(&out[i], fns[i]);
 				free(out[i].origin);
 				out[i].origin = NULL;
 				continue;
@@ -1487,8 +1495,13 @@ static int from_headers(struct flp_plan *plan, size_t l)
 		bool dup = false;
 		for (size_t k = 0; k < n; k++)
 			dup |= !strcmp(fns[k], gate->fn);
-		if (!dup)
-			fns[n++] = gate->fn;
+		if (dup)
+			continue;
+		fns[n++] = gate->fn;
+		/* prototypes: {fn: TYPE}, for a static callback no header declares. */
+		for (size_t t = 0; t < lib->nprototypes; t++)
+			if (!strcmp(lib->prototypes[t].fn, gate->fn))
+				fns[n - 1] = xasprintf("%s:%s", gate->fn, lib->prototypes[t].type);
 	}
 	if (!n)
 		goto out;
@@ -1533,7 +1546,8 @@ static int from_headers(struct flp_plan *plan, size_t l)
 				struct flp_gate *gate = &plan->gates[g];
 				if (!gate->direct && gate->library == l &&
 				    gate->proto.source == FLX_PROTO_ASSUMED &&
-				    !strcmp(gate->fn, fns[k]))
+				    !strncmp(gate->fn, fns[k], strcspn(fns[k], ":")) &&
+				    !gate->fn[strcspn(fns[k], ":")])
 					copy_proto(&gate->proto, &protos[k]);
 			}
 		}
@@ -1542,6 +1556,9 @@ static int from_headers(struct flp_plan *plan, size_t l)
 		flx_proto_free(&protos[k]);
 	free(protos);
 out:
+	for (size_t k = 0; k < n; k++)
+		if (strchr(fns[k], ':'))
+			free(fns[k]);
 	free(fns);
 	return err;
 }
