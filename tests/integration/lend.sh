@@ -15,20 +15,26 @@
 set -eu
 
 compile "$WORK/lend-app.o" "$DATA/lend-app.c" -g
+# No DWARF: the callback's prototype must come from prototypes:.
+compile "$WORK/lend-cb.o" "$DATA/lend-cb.c"
 compile "$WORK/lend-lib.o" "$DATA/lend-lib.c" -g
 ar cr "$WORK/liblend.a" "$WORK/lend-lib.o"
-# unlent: 'lend: none' instead of the lend: rules; norules: neither.
-sed '/^  lend:/,$d' "$DATA/lend.yaml" >"$WORK/norules.yaml"
-{ cat "$WORK/norules.yaml"; echo "  lend: none"; } >"$WORK/unlent.yaml"
-grep -q 'stream.next_in' "$DATA/lend.yaml" && ! grep -q 'stream.next_in' "$WORK/norules.yaml" ||
+sed "s|^  headers: \[lend-cb.h\].*|&\n  cflags: [-I$DATA]|" "$DATA/lend.yaml" >"$WORK/lend.yaml"
+# unlent: 'lend: none' instead of the lend: rules; norules: neither;
+# noproto: no prototypes: for the callback.
+sed '/^  lend:/,$d' "$WORK/lend.yaml" >"$WORK/norules.yaml"
+sed '/^  prototypes:/d' "$WORK/lend.yaml" >"$WORK/noproto.yaml"
+# (Without prototypes: too, so that the callback's gate, into app, lends nothing either.)
+{ sed '/^  prototypes:/d' "$WORK/norules.yaml"; echo "  lend: none"; } >"$WORK/unlent.yaml"
+grep -q "cflags: \[-I$DATA\]" "$WORK/lend.yaml" && grep -q 'stream.next_in' "$WORK/lend.yaml" &&
+	! grep -q 'stream.next_in' "$WORK/norules.yaml" && ! grep -q 'prototypes' "$WORK/noproto.yaml" ||
 	fail "the test's own config edit did not apply"
 for m in none process intel-mpk; do
-	for c in lend unlent norules; do
-		y=$DATA/lend.yaml
-		[ "$c" = lend ] || y=$WORK/$c.yaml
+	for c in lend unlent norules noproto; do
+		y=$WORK/$c.yaml
 		with_mechanism "$y" "$m" >"$WORK/$c-$m.yaml"
 		"$FLEXOS_LINK" -c "$WORK/$c-$m.yaml" -o "$WORK/$c-$m" "$WORK/lend-app.o" \
-			"$WORK/liblend.a" 2>"$WORK/link.err" ||
+			"$WORK/lend-cb.o" "$WORK/liblend.a" 2>"$WORK/link.err" ||
 			{ cat "$WORK/link.err" >&2; fail "cannot link $c under $m"; }
 	done
 done
@@ -38,14 +44,16 @@ pass "the lending images link under none, process and intel-mpk, with and withou
 # their types (pt, label) and by the config's rules (next_in, next_out),
 # and a void * the rule pairs with an unsigned count.
 "$FLEXOS_LINK" --explain -c "$WORK/lend-process.yaml" -o "$WORK/explain" "$WORK/lend-app.o" \
-	"$WORK/liblend.a" >"$WORK/explain.out" 2>&1 || { cat "$WORK/explain.out" >&2; fail "--explain"; }
+	"$WORK/lend-cb.o" "$WORK/liblend.a" >"$WORK/explain.out" 2>&1 || { cat "$WORK/explain.out" >&2; fail "--explain"; }
 expect_output "$WORK/explain.out" "lends: s \(rdi, 56 bytes, in and out; members next_in \(avail_in bytes\), next_out \(avail_out bytes\), pt \(16 bytes\), label \(a string\)\)"
 expect_output "$WORK/explain.out" "lends: buf \(rdi, as many bytes as rsi says, in and out\)"
-pass "--explain: nested lending's members and the lend: rules' counts"
+expect_output "$WORK/explain.out" "callback on_word .*"
+expect_output "$WORK/explain.out" "prototype: void on_word\(void \*, const char \*, int\) +\[header lend-cb.h\]"
+pass "--explain: nested lending's members, the lend: rules' counts, a static callback's prototype from prototypes:"
 
 # A rule whose count is not an integer member, and one that names nothing.
 { cat "$WORK/norules-process.yaml"; printf '  lend:\n    stream.next_in: label\n    stream.nxt_in: avail_in\n'; } >"$WORK/badrule.yaml"
-! "$FLEXOS_LINK" -c "$WORK/badrule.yaml" -o "$WORK/badrule" "$WORK/lend-app.o" "$WORK/liblend.a" \
+! "$FLEXOS_LINK" -c "$WORK/badrule.yaml" -o "$WORK/badrule" "$WORK/lend-app.o" "$WORK/lend-cb.o" "$WORK/liblend.a" \
 	2>"$WORK/badrule.err" || fail "a lend: rule with a pointer as its count was accepted"
 expect_output "$WORK/badrule.err" "badrule.yaml:[0-9]*:5: error: lend rule 'stream.next_in': 'label' is not an integer member of stream"
 expect_output "$WORK/badrule.err" "badrule.yaml:[0-9]*:5: warning: lend rule 'stream.nxt_in': no call into library 'lib' has an argument or a struct member that it names"
@@ -99,6 +107,18 @@ for m in none process; do
 done
 pass "none, process: nested lending: a stack struct's .bss buffers (64 KiB each, counted by members), its struct and string members, moved pointers translated back, a void * counted by a rule"
 
+for m in none process; do
+	run "$WORK/lend-$m" words
+	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "$m: words: exit $st"; }
+	expect_output "$WORK/out" "^words: 3 alpha\.beta\.gamma\.$"
+done
+pass "none, process: the library hands the callback (no DWARF; prototypes:) a string on its stack, which is lent back"
+run "$WORK/noproto-process" words
+[ "$st" = 123 ] || { cat "$WORK/out" >&2; fail "process, no prototypes: words: exit $st"; }
+expect_output "$WORK/out" "crashed: signal 11 .* in the stack of compartment 'sandbox'"
+expect_output "$WORK/out" "#[0-9]+ 0x[0-9a-f]+ on_word\+0x[0-9a-f]+ \[app\]"
+pass "process, without prototypes: the callback faults on the library's stack"
+
 run "$WORK/norules-process" pump
 [ "$st" = 123 ] || { cat "$WORK/out" >&2; fail "process, no lend: rules: pump: exit $st"; }
 expect_output "$WORK/out" "crashed: signal 11 .* in the \.bss of compartment 'app'; the code at .* was lib_pump"
@@ -127,6 +147,7 @@ $WORK/lend-intel-mpk jumps
 $WORK/lend-intel-mpk pump
 --expect-status=123 $WORK/norules-intel-mpk pump
 --expect-status=123 $WORK/lend-intel-mpk pumpover
+$WORK/lend-intel-mpk words
 EOS
 vm_output 1 >"$WORK/out.1"
 expect_results "$WORK/out.1"
@@ -150,3 +171,6 @@ pass "intel-mpk, without the lend: rules: the library faults on the .bss buffer"
 vm_output 7 >"$WORK/out.7"
 expect_output "$WORK/out.7" "guard page after an object lent to lib_pump_over \(member 'next_in' of the struct argument 1, 's'\)"
 pass "intel-mpk: a callee reading past a lent member faults, and the report names the member"
+vm_output 8 >"$WORK/out.8"
+expect_output "$WORK/out.8" "^words: 3 alpha\.beta\.gamma\.$"
+pass "intel-mpk: the callback reads the lent string"

@@ -34,6 +34,7 @@ struct stream {
 	unsigned char *spare;
 };
 size_t lib_pump(struct stream *s);
+int words(void); /* lend-cb.c */
 int lib_pump_over(const struct stream *s);
 unsigned lib_read(void *buf, unsigned len);
 
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "pump"))
 		return pump();
+	if (argc > 1 && !strcmp(argv[1], "words"))
+		return words();
 	if (argc > 1 && !strcmp(argv[1], "pumpover"))
 		return pump_over();
 	if (argc > 1 && !strcmp(argv[1], "jumps"))

@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "lend-cb.h"
+
 struct point {
 	int x, y;
 	long tag;
@@ -138,4 +140,23 @@ unsigned lib_read(void *buf, unsigned len)
 	for (unsigned i = 0; i < len; i++)
 		((unsigned char *)buf)[i] = (unsigned char)('a' + i % 26);
 	return len;
+}
+
+/* Hands the callback a word in a buffer on this library's stack. */
+int lib_words(const char *text, lend_word_fn fn, void *ud)
+{
+	int n = 0;
+	while (*text) {
+		char w[32];
+		size_t len = strcspn(text, " ");
+		if (len >= sizeof(w))
+			len = sizeof(w) - 1;
+		memcpy(w, text, len);
+		w[len] = '\0';
+		fn(ud, w, (int)len);
+		n++;
+		text += len;
+		text += *text == ' ';
+	}
+	return n;
 }
