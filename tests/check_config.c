@@ -937,6 +937,12 @@ static const struct rejected rejected[] = {
 			 "mapping of sizes such as '{z_stream.next_in: avail_in}'",
 	},
 	{
+		.name = "rejects_bad_prototypes",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  prototypes: {on_text: \"void (*)(int)\"}\n",
+		.error = "flexos.yaml:5:16: error: 'on_text' in 'prototypes' of library 'l' must be "
+			 "'FUNCTION: TYPE', both C identifiers",
+	},
+	{
 		.name = "rejects_bad_lend/rule_key",
 		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: {z_stream: avail_in}\n",
 		.error = "flexos.yaml:5:10: error: 'z_stream' in 'lend' of library 'l' must be "
@@ -950,9 +956,11 @@ static const struct rejected rejected[] = {
 	},
 	{
 		.name = "rejects_bad_lend/rule_count",
-		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: {f.out: \"*len\"}\n",
-		.error = "flexos.yaml:5:17: error: 'f.out' in 'lend' of library 'l': '*len' must name "
-			 "the argument or member that counts the elements, or be a size in bytes",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: {f.out: \"len * 2\"}\n",
+		.error = "flexos.yaml:5:17: error: 'f.out' in 'lend' of library 'l': 'len * 2' must "
+			 "name the argument or member that counts the elements (optionally + or - "
+			 "a number of bytes, as 'mlen + 16'; '*bufflen': an argument that points "
+			 "at the count), or be a size in bytes",
 	},
 	{
 		.name = "rejects_bad_syscalls/unknown",

@@ -141,8 +141,9 @@ static uint64_t count_of(uint64_t v, unsigned count_size, bool is_signed)
 /* size plus a lend: rule's extra bytes ("mlen + 16"), never below 0 nor wrapping. */
 static uint64_t add_extra(uint64_t size, int32_t extra)
 {
+	uint64_t less = extra < 0 ? (uint64_t)(-(int64_t)extra) : 0;
 	if (extra < 0)
-		return size > (uint64_t)-(int64_t)extra ? size + (uint64_t)(int64_t)extra : 0;
+		return size > less ? size - less : 0;
 	return size > UINT64_MAX - (uint64_t)extra ? UINT64_MAX : size + (uint64_t)extra;
 }
 
@@ -256,14 +257,15 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 			count = 0;
 			if (at && (flexos__owner(at, &what) == self ||
 				   (at >= arena->start && at + a->count_size <= arena->end)))
-				memcpy(&count, (const void *)at, a->count_size <= 8 ? a->count_size : 8);
+				memcpy(&count, (const void *)at,
+				       a->count_size <= 8 ? a->count_size : 8);
 		}
 		if (a->kind == FLEXOS_LEND_STRING)
 			size = strlen((const char *)p) + 1;
 		else if (a->kind == FLEXOS_LEND_BUFFER &&
-			 __builtin_mul_overflow(count_of(count, a->count_size,
-							 a->flags & FLEXOS_LEND_COUNT_SIGNED),
-						(uint64_t)a->size, &size))
+			 __builtin_mul_overflow(
+			     count_of(count, a->count_size, a->flags & FLEXOS_LEND_COUNT_SIGNED),
+			     (uint64_t)a->size, &size))
 			size = UINT64_MAX;
 		else if (a->kind == FLEXOS_LEND_BUFFER)
 			size = add_extra(size, a->extra);

@@ -1106,7 +1106,8 @@ static void parse_library(struct parser *p, const yaml_node_t *it)
 			parse_prototypes(p, lib, value_node(p, it, i));
 		else
 			error_at(p, pos_of(key_node(p, it, i)),
-				 "unknown key '%s' in library '%s' (expected: inputs, shared_data, callbacks, headers, cflags, lend or prototypes)",
+				 "unknown key '%s' in library '%s' (expected: inputs, shared_data, "
+				 "callbacks, headers, cflags, lend or prototypes)",
 				 key, lib->name);
 	}
 }

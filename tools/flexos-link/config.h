@@ -93,9 +93,9 @@ struct flc_compartment {
  * bytes argument or member "member" of function or struct "type" lends.
  */
 struct flc_lend_rule {
-	char *type;   /* a function, or a struct's tag or typedef name */
-	char *member; /* one of its arguments or members */
-	char *count;  /* the argument or member that counts its elements, or NULL */
+	char *type;               /* a function, or a struct's tag or typedef name */
+	char *member;             /* one of its arguments or members */
+	char *count;              /* the argument or member that counts its elements, or NULL */
 	unsigned long long bytes; /* without count: a fixed size in bytes */
 	long extra;               /* with count: bytes added ("mlen + 16") */
 	bool deref;               /* "*bufflen": the count argument points at the count */

@@ -1069,7 +1069,8 @@ static int write_stub(const char *path, char *const *headers, size_t nheaders, c
 		return -1;
 	for (size_t h = 0; h < nheaders; h++)
 		fprintf(f, "#include \"%s\"\n", headers[h]);
-	/* "name:type": a function the headers do not declare, of a function-pointer type they do. */
+	/* "name:type": a function the headers do not declare, of a function-pointer type they do.
+	 */
 	for (size_t i = 0; i < n; i++)
 		if ((!use || use[i]) && strchr(fns[i], ':'))
 			fprintf(f, "extern __typeof__(*(%s)0) %.*s;\n", strchr(fns[i], ':') + 1,
@@ -1125,7 +1126,8 @@ static bool said_undeclared(const char *errors, const char *fn)
 
 static bool ident_char(char c)
 {
-	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
 }
 
 /*
@@ -1136,10 +1138,10 @@ static bool ident_char(char c)
  */
 static char *param_name(const char *b, const char *e)
 {
-	static const char *const keywords[] = {"int",    "char",     "long",  "short", "unsigned",
-					       "signed", "double",   "float", "void",  "const",
-					       "volatile", "restrict", "_Bool", "struct", "union",
-					       "enum",   "__restrict", NULL};
+	static const char *const keywords[] = {
+	    "int",    "char",   "long",  "short", "unsigned",   "signed",
+	    "double", "float",  "void",  "const", "volatile",   "restrict",
+	    "_Bool",  "struct", "union", "enum",  "__restrict", NULL};
 	for (const char *q = b; q + 1 < e; q++)
 		if (q[0] == '(' && q[1] == '*') {
 			q += 2;
@@ -1167,7 +1169,8 @@ static char *param_name(const char *b, const char *e)
 	if (before == b)
 		return NULL; /* a type alone */
 	for (int k = 0; keywords[k]; k++)
-		if ((size_t)(e - n) == strlen(keywords[k]) && !strncmp(n, keywords[k], (size_t)(e - n)))
+		if ((size_t)(e - n) == strlen(keywords[k]) &&
+		    !strncmp(n, keywords[k], (size_t)(e - n)))
 			return NULL;
 	return xasprintf("%.*s", (int)(e - n), n);
 }

@@ -266,7 +266,8 @@ static const struct flc_lend_rule *find_arg_rule(const struct flc_library *lib, 
 						 const struct flx_proto *p, uint32_t i, bool *used)
 {
 	for (size_t r = 0; lib && r < lib->nlend_rules; r++)
-		if (!strcmp(lib->lend_rules[r].type, fn) && arg_is(p, i, lib->lend_rules[r].member)) {
+		if (!strcmp(lib->lend_rules[r].type, fn) &&
+		    arg_is(p, i, lib->lend_rules[r].member)) {
 			if (used)
 				used[r] = true;
 			return &lib->lend_rules[r];
@@ -367,8 +368,8 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 		const struct flc_lend_rule *rule = find_arg_rule(lib, gate->fn, p, i, used);
 		const struct flx_proto_arg *c = NULL;
 		for (uint32_t k = 0; rule && rule->count && k < p->nargs && !c; k++)
-			if (arg_is(p, k, rule->count) &&
-			    !p->args[k].stack && p->args[k].int_regs == 1 &&
+			if (arg_is(p, k, rule->count) && !p->args[k].stack &&
+			    p->args[k].int_regs == 1 &&
 			    (rule->deref ? p->args[k].pointer && p->args[k].pointee_size &&
 					       p->args[k].pointee_size <= 8
 					 : p->args[k].integer))
@@ -546,13 +547,13 @@ static int check_lend_rules(const struct flp_plan *plan)
 				continue;
 			for (uint32_t i = 0; i < p->nargs; i++) {
 				const struct flx_proto_arg *a = &p->args[i];
-				const struct flc_lend_rule *r = find_arg_rule(lib, gate->fn, p, i, used);
+				const struct flc_lend_rule *r =
+				    find_arg_rule(lib, gate->fn, p, i, used);
 				bool ok = true;
 				if (r && r->count) {
 					ok = false;
 					for (uint32_t k = 0; k < p->nargs; k++)
-						ok |= arg_is(p, k, r->count) &&
-						      !p->args[k].stack &&
+						ok |= arg_is(p, k, r->count) && !p->args[k].stack &&
 						      (r->deref ? p->args[k].pointer &&
 								      p->args[k].pointee_size &&
 								      p->args[k].pointee_size <= 8
@@ -560,13 +561,13 @@ static int check_lend_rules(const struct flp_plan *plan)
 				}
 				if (r && !bad[r - lib->lend_rules] && (!ok || !a->pointer)) {
 					bad[r - lib->lend_rules] = true;
-					rule_message(cfg, r, true,
-						     !a->pointer
-							 ? "argument '%s' of %s is not a pointer"
-							 : "'%s' is not an integer argument "
-							   "of %s passed in a register (with '*', a "
-							   "pointer to one)",
-						     !a->pointer ? r->member : r->count, gate->fn);
+					rule_message(
+					    cfg, r, true,
+					    !a->pointer ? "argument '%s' of %s is not a pointer"
+							: "'%s' is not an integer argument "
+							  "of %s passed in a register (with '*', a "
+							  "pointer to one)",
+					    !a->pointer ? r->member : r->count, gate->fn);
 				}
 				for (uint32_t m = 0; m < a->nmembers; m++) {
 					const struct flx_proto_member *pm = &a->members[m];

@@ -80,8 +80,8 @@ static int pump(void)
 	       s.next_out - out, s.avail_out, pt.x, s.spare - out, (const char *)out);
 	s.avail_out = sizeof(out) - 40000;
 	lib_pump(&s);
-	printf("pump again: %td %u %td %d %d\n", s.next_in - in, s.avail_in, s.next_out - out,
-	       pt.x, memcmp(out + 65520, "NESTED LENDING N", 16) == 0 ? 0 : 1);
+	printf("pump again: %td %u %td %d %d\n", s.next_in - in, s.avail_in, s.next_out - out, pt.x,
+	       memcmp(out + 65520, "NESTED LENDING N", 16) == 0 ? 0 : 1);
 	unsigned char small[40];
 	printf("read: %u %.5s\n", lib_read(small, 30), (const char *)small + 25);
 	return 0;
