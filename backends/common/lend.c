@@ -9,6 +9,7 @@
 #include "autoconfig.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -42,7 +43,7 @@ static __thread struct lend_call lend_calls[FLEXOS__LEND_SLOTS];
 struct lend_rec {
 	uintptr_t orig, copy;
 	uint32_t size;
-	bool out, member;
+	bool out, member; /* member: lend_out copies it back first (members, stack arguments) */
 };
 static __thread struct lend_rec lend_recs[FLEXOS__LEND_SLOTS];
 static __thread unsigned lend_ncalls;
@@ -226,6 +227,18 @@ static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend
 	}
 }
 
+/*
+ * Where argument place (flexos_lend_arg.reg, len_reg) is: a register
+ * of the frame, or from 6 on an eightbyte of the caller's stack
+ * arguments, just above the lend gate's return address.
+ */
+static uint64_t *arg_at(struct flexos__lend_frame *fr, unsigned place)
+{
+	if (place < 6)
+		return &fr->regs[place];
+	return (uint64_t *)((uintptr_t)fr + LEND_FRAME + 16) + (place - 6);
+}
+
 void flexos__lend_in(struct flexos__lend_frame *fr)
 {
 	const struct flexos_lend *d = fr->desc;
@@ -244,11 +257,12 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		lend_recs[s].copy = 0;
 	for (uint32_t i = 0; i < d->nargs; i++) {
 		const struct flexos_lend_arg *a = &d->args[i];
-		uintptr_t p = fr->regs[a->reg];
+		uint64_t *at_arg = arg_at(fr, a->reg);
+		uintptr_t p = *at_arg;
 		int read_only = 0;
 		if (!lendable(p, self, to_host, &read_only))
 			continue;
-		uint64_t size = a->size, count = fr->regs[a->len_reg];
+		uint64_t size = a->size, count = *arg_at(fr, a->len_reg);
 		/* "*bufflen": read where the caller's own pointer (or its copy) says. */
 		if (a->kind == FLEXOS_LEND_BUFFER && (a->flags & FLEXOS_LEND_COUNT_DEREF)) {
 			const char *what;
@@ -271,18 +285,27 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 			size = add_extra(size, a->extra);
 		int t = lend_thread >= 0 ? lend_thread : claim_thread(d);
 		unsigned s = fit(fr->top, size);
-		if (s >= FLEXOS__LEND_SLOTS)
+		if (s >= FLEXOS__LEND_SLOTS) {
+			char which[32] = "a stack argument";
+			if (a->reg < 6)
+				snprintf(which, sizeof(which), "argument %u", a->reg + 1u);
 			flexos__die(
 			    FLEXOS_EXIT_FAULT,
-			    "the call to %s lends argument %u (%s), %llu bytes of the private "
+			    "the call to %s lends %s (%s), %llu bytes of the private "
 			    "memory of compartment '%s', and the lend arena has no room for it "
 			    "(at most %d bytes, fewer in nested calls): put the object in "
 			    "shared memory (flexos_shared_malloc, shared_data) or write "
 			    "'lend: none' for its library",
-			    d->fn, a->reg + 1, a->name ? a->name : "unnamed",
-			    (unsigned long long)size, flexos__comp_name(self), LEND_MAX_BYTES);
+			    d->fn, which, a->name ? a->name : "unnamed", (unsigned long long)size,
+			    flexos__comp_name(self), LEND_MAX_BYTES);
+		}
 		bool out = !(a->flags & FLEXOS_LEND_IN_ONLY) && !read_only;
-		uintptr_t copy = lend_copy(t, s, p, size, out, false, d, i);
+		/* The frame has room for the registers; a stack argument's record does all. */
+		uintptr_t copy = lend_copy(t, s, p, size, out, a->reg >= 6, d, i);
+		if (a->reg >= 6) {
+			*at_arg = copy;
+			continue;
+		}
 		fr->orig[a->reg] = p;
 		fr->size[a->reg] = (uint32_t)size;
 		fr->regs[a->reg] = copy;
@@ -324,7 +347,7 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 			       lend_recs[s].size);
 	for (uint32_t i = 0; i < d->nargs; i++) {
 		const struct flexos_lend_arg *a = &d->args[i];
-		if (!a->nmembers || !(fr->lent & 1u << a->reg))
+		if (a->reg >= 6 || !a->nmembers || !(fr->lent & 1u << a->reg))
 			continue;
 		for (uint32_t k = 0; k < a->nmembers; k++) {
 			uintptr_t at = fr->regs[a->reg] + a->members[k].offset, v;
@@ -380,8 +403,12 @@ int flexos__lend_describe(struct flexos__out *o, const char *prefix, uintptr_t a
 				flexos__out_str(o, a->members[member - 1].name);
 				flexos__out_str(o, "' of the struct ");
 			}
-			flexos__out_str(o, "argument ");
-			flexos__out_int(o, a->reg + 1);
+			if (a->reg < 6) {
+				flexos__out_str(o, "argument ");
+				flexos__out_int(o, a->reg + 1);
+			} else {
+				flexos__out_str(o, "a stack argument");
+			}
 			if (a->name) {
 				flexos__out_str(o, ", '");
 				flexos__out_str(o, a->name);

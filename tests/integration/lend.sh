@@ -47,6 +47,7 @@ pass "the lending images link under none, process and intel-mpk, with and withou
 	"$WORK/lend-cb.o" "$WORK/liblend.a" >"$WORK/explain.out" 2>&1 || { cat "$WORK/explain.out" >&2; fail "--explain"; }
 expect_output "$WORK/explain.out" "lends: s \(rdi, 56 bytes, in and out; members next_in \(avail_in bytes\), next_out \(avail_out bytes\), pt \(16 bytes\), label \(a string\)\)"
 expect_output "$WORK/explain.out" "lends: buf \(rdi, as many bytes as rsi says, in and out\)"
+expect_output "$WORK/explain.out" "lends: a \(rdi, 4 bytes, in and out\), .*, g \(stack, 4 bytes, in and out\)"
 expect_output "$WORK/explain.out" "callback on_word .*"
 expect_output "$WORK/explain.out" "prototype: void on_word\(void \*, const char \*, int\) +\[header lend-cb.h\]"
 pass "--explain: nested lending's members, the lend: rules' counts, a static callback's prototype from prototypes:"
@@ -69,6 +70,7 @@ expect_results() {
 	expect_output "$1" "^upper: ABCDEF$"
 	expect_output "$1" "^many: 28 706$"
 	expect_output "$1" "^big: 13 2 3 4$"
+	expect_output "$1" "^seven: 21 70$"
 }
 
 run() {
@@ -92,7 +94,7 @@ for m in none process; do
 done
 run "$WORK/lend-none" jumps
 expect_output "$WORK/out" "^jumps: 100$"
-pass "none, process: a static string, a stack out-parameter, a T ** out-parameter, a heap struct, a returned pointer into a string, a (buffer, length) pair, stack arguments and a struct result cross as the plain call's"
+pass "none, process: a static string, a stack out-parameter, a T ** out-parameter, a heap struct, a returned pointer into a string, a (buffer, length) pair, stack arguments, a pointer passed on the stack (7th argument) and a struct result cross as the plain call's"
 
 # expect_pump FILE: the plain call's results of "pump".
 expect_pump() {

@@ -209,12 +209,14 @@ _Static_assert(offsetof(struct flexos_lend, nargs) == 16 &&
 		   offsetof(struct flexos_lend, args) == 24,
 	       "struct flexos_lend's layout");
 
+#define LEND_MAX_ARGS 16 /* lent arguments of one gate: the six registers, then the stack's */
+
 struct lend_plan {
 	uint32_t n;
-	struct flexos_lend_arg args[6];
-	const char *names[6];
-	struct flexos_lend_member members[6][LEND_MAX_MEMBERS];
-	const char *count_names[6][LEND_MAX_MEMBERS]; /* for --explain */
+	struct flexos_lend_arg args[LEND_MAX_ARGS];
+	const char *names[LEND_MAX_ARGS];
+	struct flexos_lend_member members[LEND_MAX_ARGS][LEND_MAX_MEMBERS];
+	const char *count_names[LEND_MAX_ARGS][LEND_MAX_MEMBERS]; /* for --explain */
 };
 
 /*
@@ -337,6 +339,21 @@ static const struct flc_library *gate_library(const struct flp_plan *plan,
 	return gate->library < plan->cfg->nlibraries ? &plan->cfg->libraries[gate->library] : NULL;
 }
 
+/*
+ * The descriptor's place of an argument that fits one eightbyte: its
+ * integer register (0 rdi .. 5 r9), or 6 + its stack slot (the 7th
+ * argument and later: the lend gate lends them in the caller's argument
+ * area, which the callee owns by the calling convention); -1 otherwise.
+ */
+static int lend_place(const struct flx_proto_arg *a)
+{
+	if (!a->stack)
+		return a->int_regs == 1 && !a->sse_regs ? a->first_int_reg : -1;
+	if (a->cls != FLX_ARG_INTEGER || a->size > 8 || a->stack_offset / 8 > 200)
+		return -1;
+	return 6 + (int)(a->stack_offset / 8);
+}
+
 static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *gate,
 			   struct lend_plan *lp, bool *used)
 {
@@ -353,14 +370,13 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 	if (p->source == FLX_PROTO_ASSUMED || p->variadic || p->ret == FLX_RET_X87 ||
 	    p->ret == FLX_RET_ALL)
 		return 0;
-	for (uint32_t i = 0; i < p->nargs; i++) {
+	for (uint32_t i = 0; i < p->nargs && lp->n < LEND_MAX_ARGS; i++) {
 		const struct flx_proto_arg *a = &p->args[i];
 		const struct flx_proto_arg *next = i + 1 < p->nargs ? &p->args[i + 1] : NULL;
-		uint32_t reg = a->first_int_reg;
-		if (a->stack)
+		int place = lend_place(a);
+		if (!a->pointer || a->no_lend || place < 0)
 			continue;
-		if (!a->pointer || a->no_lend || a->int_regs != 1)
-			continue;
+		uint32_t reg = (uint32_t)place;
 		struct flexos_lend_arg la = {
 		    .reg = (uint8_t)reg,
 		    .flags = a->pointee_const ? FLEXOS_LEND_IN_ONLY : 0,
@@ -368,8 +384,7 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 		const struct flc_lend_rule *rule = find_arg_rule(lib, gate->fn, p, i, used);
 		const struct flx_proto_arg *c = NULL;
 		for (uint32_t k = 0; rule && rule->count && k < p->nargs && !c; k++)
-			if (arg_is(p, k, rule->count) && !p->args[k].stack &&
-			    p->args[k].int_regs == 1 &&
+			if (arg_is(p, k, rule->count) && lend_place(&p->args[k]) >= 0 &&
 			    (rule->deref ? p->args[k].pointer && p->args[k].pointee_size &&
 					       p->args[k].pointee_size <= 8
 					 : p->args[k].integer))
@@ -377,7 +392,7 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 		if (rule && c) {
 			la.kind = FLEXOS_LEND_BUFFER;
 			la.size = a->pointee_size && !a->pointee_char ? a->pointee_size : 1;
-			la.len_reg = c->first_int_reg;
+			la.len_reg = (uint8_t)lend_place(c);
 			la.count_size = (uint8_t)(rule->deref ? c->pointee_size : c->size);
 			la.flags |= rule->deref ? FLEXOS_LEND_COUNT_DEREF : 0;
 			la.flags |= c->is_signed ? FLEXOS_LEND_COUNT_SIGNED : 0;
@@ -387,9 +402,8 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 			la.size = (uint32_t)rule->bytes;
 		} else if (rule) {
 			continue; /* flx_check_gates says why */
-		} else if ((a->pointee_char || a->pointee_size) && next && !next->stack &&
-			   next->size_like && next->int_regs == 1 &&
-			   next->first_int_reg == reg + 1) {
+		} else if ((a->pointee_char || a->pointee_size) && next && next->size_like &&
+			   lend_place(next) == (int)reg + 1) {
 			la.kind = FLEXOS_LEND_BUFFER;
 			la.size = a->pointee_char ? 1 : a->pointee_size;
 			la.len_reg = (uint8_t)(reg + 1);
@@ -400,8 +414,11 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 			   a->pointee_size <= LEND_MAX_SIZE) {
 			la.kind = FLEXOS_LEND_OBJECT;
 			la.size = a->pointee_size;
-			la.nmembers = (uint16_t)plan_members(lib, a, lp->members[lp->n],
-							     lp->count_names[lp->n], used);
+			/* A stack argument's struct is lent alone (lend.c keeps no frame for it).
+			 */
+			if (reg < 6)
+				la.nmembers = (uint16_t)plan_members(lib, a, lp->members[lp->n],
+								     lp->count_names[lp->n], used);
 		}
 		if (la.kind) {
 			lp->names[lp->n] = a->name;
@@ -421,13 +438,14 @@ void flx_explain_lends(FILE *f, const struct flp_plan *plan, const struct flp_ga
 	fprintf(f, "      lends:");
 	for (uint32_t i = 0; i < lp.n; i++) {
 		const struct flexos_lend_arg *a = &lp.args[i];
-		fprintf(f, "%s %s (%s", i ? "," : "", lp.names[i] ? lp.names[i] : "?",
-			regs[a->reg]);
+		const char *where = a->reg < 6 ? regs[a->reg] : "stack";
+		const char *count = a->len_reg < 6 ? regs[a->len_reg] : "a stack argument";
+		fprintf(f, "%s %s (%s", i ? "," : "", lp.names[i] ? lp.names[i] : "?", where);
 		if (a->kind == FLEXOS_LEND_STRING)
 			fprintf(f, ", a string");
 		else if (a->kind == FLEXOS_LEND_BUFFER)
 			fprintf(f, ", as many %s as %s says", a->size == 1 ? "bytes" : "elements",
-				regs[a->len_reg]);
+				count);
 		else
 			fprintf(f, ", %u bytes", a->size);
 		fprintf(f, a->flags & FLEXOS_LEND_IN_ONLY ? ", in" : ", in and out");
@@ -553,7 +571,8 @@ static int check_lend_rules(const struct flp_plan *plan)
 				if (r && r->count) {
 					ok = false;
 					for (uint32_t k = 0; k < p->nargs; k++)
-						ok |= arg_is(p, k, r->count) && !p->args[k].stack &&
+						ok |= arg_is(p, k, r->count) &&
+						      lend_place(&p->args[k]) >= 0 &&
 						      (r->deref ? p->args[k].pointer &&
 								      p->args[k].pointee_size &&
 								      p->args[k].pointee_size <= 8

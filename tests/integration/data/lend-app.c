@@ -35,6 +35,7 @@ struct stream {
 };
 size_t lib_pump(struct stream *s);
 int words(void); /* lend-cb.c */
+void lib_seven(int *a, int *b, int *c, int *d, int *e, int *f, int *g);
 int lib_pump_over(const struct stream *s);
 unsigned lib_read(void *buf, unsigned len);
 
@@ -130,5 +131,8 @@ int main(int argc, char **argv)
 	printf("many: %d %ld\n", out.x, r);
 	struct big b = lib_big(greeting);
 	printf("big: %ld %ld %ld %ld\n", b.v[0], b.v[1], b.v[2], b.v[3]);
+	int v[7] = {0};
+	lib_seven(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]);
+	printf("seven: %d %d\n", v[0] + v[1] + v[2] + v[3] + v[4] + v[5], v[6]);
 	return 0;
 }

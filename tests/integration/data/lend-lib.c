@@ -160,3 +160,9 @@ int lib_words(const char *text, lend_word_fn fn, void *ud)
 	}
 	return n;
 }
+
+/* Seven out-parameters: the 7th is passed on the stack, and is lent there. */
+void lib_seven(int *a, int *b, int *c, int *d, int *e, int *f, int *g)
+{
+	*a = 1, *b = 2, *c = 3, *d = 4, *e = 5, *f = 6, *g = 70;
+}
