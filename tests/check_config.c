@@ -853,7 +853,7 @@ static const struct rejected rejected[] = {
 	{
 		.name = "rejects_unknown_library_key",
 		.text = "compartments:\n- comp1:\nlibraries:\n- lwip: comp1\n  input: liblwip.a\n",
-		.error = "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs, shared_data, callbacks, headers, cflags or lend)",
+		.error = "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs, shared_data, callbacks, headers, cflags, lend or prototypes)",
 	},
 	{
 		.name = "rejects_empty_inputs",
@@ -933,13 +933,40 @@ static const struct rejected rejected[] = {
 		.name = "rejects_bad_headers_cflags/4",
 		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  header: [a.h]\n",
 		.error = "flexos.yaml:5:3: error: unknown key 'header' in library 'l' (expected: inputs, "
-			 "shared_data, callbacks, headers, cflags or lend)",
+			 "shared_data, callbacks, headers, cflags, lend or prototypes)",
 	},
 	{
 		.name = "rejects_bad_lend",
 		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: sometimes\n",
 		.error = "flexos.yaml:5:9: error: 'lend' of library 'l' must be 'copy' (lend the "
-			 "caller's private objects to its functions, the default) or 'none'",
+			 "caller's private objects to its functions, the default), 'none', or a "
+			 "mapping of sizes such as '{z_stream.next_in: avail_in}'",
+	},
+	{
+		.name = "rejects_bad_prototypes",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  prototypes: {on_text: \"void (*)(int)\"}\n",
+		.error = "flexos.yaml:5:16: error: 'on_text' in 'prototypes' of library 'l' must be "
+			 "'FUNCTION: TYPE', both C identifiers",
+	},
+	{
+		.name = "rejects_bad_lend/rule_key",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: {z_stream: avail_in}\n",
+		.error = "flexos.yaml:5:10: error: 'z_stream' in 'lend' of library 'l' must be "
+			 "FUNCTION.ARGUMENT or STRUCT.MEMBER, e.g. 'z_stream.next_in: avail_in'",
+	},
+	{
+		.name = "rejects_bad_lend/rule_size",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: {f.out: 0}\n",
+		.error = "flexos.yaml:5:17: error: 'f.out' in 'lend' of library 'l': '0' is not a "
+			 "size in bytes (1 to 1073741824) nor a name",
+	},
+	{
+		.name = "rejects_bad_lend/rule_count",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: {f.out: \"len * 2\"}\n",
+		.error = "flexos.yaml:5:17: error: 'f.out' in 'lend' of library 'l': 'len * 2' must "
+			 "name the argument or member that counts the elements (optionally + or - "
+			 "a number of bytes, as 'mlen + 16'; '*bufflen': an argument that points "
+			 "at the count), or be a size in bytes",
 	},
 	{
 		.name = "rejects_bad_syscalls/unknown",

@@ -9,6 +9,7 @@
 #include "autoconfig.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -32,9 +33,25 @@ struct lend_call {
 	unsigned top;
 };
 static __thread struct lend_call lend_calls[FLEXOS__LEND_SLOTS];
+
+/*
+ * What each slot of this thread holds, kept here, in the caller's
+ * private memory, rather than in the arena, where the callee could
+ * redirect a copy-back. member: a struct's pointer member (nested
+ * lending), which flexos__lend_out copies back itself.
+ */
+struct lend_rec {
+	uintptr_t orig, copy;
+	uint32_t size;
+	bool out, member; /* member: lend_out copies it back first (members, stack arguments) */
+};
+static __thread struct lend_rec lend_recs[FLEXOS__LEND_SLOTS];
 static __thread unsigned lend_ncalls;
 static pthread_key_t lend_key;
 static pthread_once_t lend_once = PTHREAD_ONCE_INIT;
+
+/* The largest object one slot holds. */
+#define LEND_MAX_BYTES (FLEXOS__LEND_MAX_PAGES * FLEXOS__LEND_PAGE)
 
 static struct flexos__lend_header *header(void)
 {
@@ -83,12 +100,21 @@ static int claim_thread(const struct flexos_lend *d)
  * code aside. NULL, shared memory, the platform's and other compartments'
  * memory (handles the callee gave out) pass unchanged.
  */
-static int lendable(uintptr_t p, int self, int *read_only)
+static int lendable(uintptr_t p, int self, bool to_host, int *read_only)
 {
 	const char *what = NULL;
 	if (!p || flexos__owner(p, &what) != self)
 		return 0;
 	if (!strcmp(what, ".text"))
+		return 0;
+	/*
+	 * A sandbox calling its host (a callback): the host reaches the
+	 * sandbox's statics and heap itself, and a copy sized by the
+	 * prototype could be too small (expat's NULL-terminated attribute
+	 * array is a const char **); only its stacks, which are no other
+	 * process's under the process mechanism, are lent.
+	 */
+	if (to_host && strncmp(what, "stack", 5))
 		return 0;
 	*read_only = !strcmp(what, ".rodata");
 	/* constants: private: the compartment chose to keep even these. */
@@ -98,78 +124,252 @@ static int lendable(uintptr_t p, int self, int *read_only)
 	return 1;
 }
 
+/* A count of count_size bytes (1, 2, 4 or 8; 0 means 8) read from v; negative signed ones are 0. */
+static uint64_t count_of(uint64_t v, unsigned count_size, bool is_signed)
+{
+	switch (count_size) {
+	case 1:
+		return is_signed ? ((int8_t)v < 0 ? 0 : (uint64_t)(int8_t)v) : (uint8_t)v;
+	case 2:
+		return is_signed ? ((int16_t)v < 0 ? 0 : (uint64_t)(int16_t)v) : (uint16_t)v;
+	case 4:
+		return is_signed ? ((int32_t)v < 0 ? 0 : (uint64_t)(int32_t)v) : (uint32_t)v;
+	default:
+		return is_signed && (int64_t)v < 0 ? 0 : v;
+	}
+}
+
+/* size plus a lend: rule's extra bytes ("mlen + 16"), never below 0 nor wrapping. */
+static uint64_t add_extra(uint64_t size, int32_t extra)
+{
+	uint64_t less = extra < 0 ? (uint64_t)(-(int64_t)extra) : 0;
+	if (extra < 0)
+		return size > less ? size - less : 0;
+	return size > UINT64_MAX - (uint64_t)extra ? UINT64_MAX : size + (uint64_t)extra;
+}
+
+/*
+ * The first slot from base (the call's first) that is free and holds
+ * size bytes, or FLEXOS__LEND_SLOTS: a small member lent after a large
+ * one takes a small slot the large one skipped.
+ */
+static unsigned fit(unsigned base, uint64_t size)
+{
+	unsigned s = base;
+	while (
+	    s < FLEXOS__LEND_SLOTS &&
+	    (lend_recs[s].copy || size > (uint64_t)flexos__lend_slot_pages[s] * FLEXOS__LEND_PAGE))
+		s++;
+	return s;
+}
+
+/* Copies size bytes at p into slot s of thread t; returns the copy's address. */
+static uintptr_t lend_copy(int t, unsigned s, uintptr_t p, uint64_t size, bool out, bool member,
+			   const struct flexos_lend *d, uint32_t arg)
+{
+	uintptr_t copy =
+	    flexos__lend_slot_end(flexos__runtime()->lend_arena.start, (unsigned)t, s) - size;
+	memcpy((void *)copy, (const void *)p, size);
+	header()->meta[t][s] = (struct flexos__lend_meta){d, arg, (uint32_t)size};
+	lend_recs[s] = (struct lend_rec){p, copy, (uint32_t)size, out, member};
+	if (lend_top < s + 1)
+		lend_top = s + 1;
+	return copy;
+}
+
+/*
+ * Nested lending: the pointer members of the struct just lent at copy
+ * that name the caller's private memory are lent too, where the arena
+ * has room, and the copy's members point at their copies. A member that
+ * cannot be lent (no room, a size beyond its object, an address inside
+ * this gate's own frames, where an uninitialised member may point) is
+ * left as it is: the callee faults if it uses it, as without lending.
+ */
+static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend *d, uint32_t i,
+			 uintptr_t copy, int self, bool to_host, int t)
+{
+	const struct flexos_lend_arg *a = &d->args[i];
+	uintptr_t lo = (uintptr_t)__builtin_frame_address(0) - 65536;
+	uintptr_t hi = (uintptr_t)fr + LEND_FRAME;
+
+	for (uint32_t k = 0; k < a->nmembers; k++) {
+		const struct flexos_lend_member *m = &a->members[k];
+		uintptr_t p;
+		int read_only = 0;
+		if (m->kind == FLEXOS_LEND_TRANSLATE)
+			continue;
+		memcpy(&p, (const void *)(copy + m->offset), sizeof(p));
+		if (!lendable(p, self, to_host, &read_only))
+			continue;
+		uint64_t size = m->size;
+		if (m->kind == FLEXOS_LEND_STRING) {
+			size = strnlen((const char *)p, LEND_MAX_BYTES) + 1;
+		} else if (m->kind == FLEXOS_LEND_BUFFER) {
+			uint64_t v = 0;
+			memcpy(&v, (const void *)(copy + m->count_offset),
+			       m->count_size <= 8 ? m->count_size : 8);
+			v = count_of(v, m->count_size, m->flags & FLEXOS_LEND_COUNT_SIGNED);
+			if (__builtin_mul_overflow(v, (uint64_t)m->size, &size))
+				continue;
+			size = add_extra(size, m->extra);
+		}
+		const char *what;
+		if (!size || size > LEND_MAX_BYTES || (p < hi && p + size > lo) ||
+		    flexos__owner(p + size - 1, &what) != self)
+			continue;
+		unsigned s = fit(fr->top, size);
+		if (s >= FLEXOS__LEND_SLOTS)
+			continue;
+		uintptr_t mcopy =
+		    lend_copy(t, s, p, size, !(m->flags & FLEXOS_LEND_IN_ONLY) && !read_only, true,
+			      d, i | (k + 1) << 16);
+		memcpy((void *)(copy + m->offset), &mcopy, sizeof(mcopy));
+	}
+}
+
+/*
+ * Where argument place (flexos_lend_arg.reg, len_reg) is: a register
+ * of the frame, or from 6 on an eightbyte of the caller's stack
+ * arguments, just above the lend gate's return address.
+ */
+static uint64_t *arg_at(struct flexos__lend_frame *fr, unsigned place)
+{
+	if (place < 6)
+		return &fr->regs[place];
+	return (uint64_t *)((uintptr_t)fr + LEND_FRAME + 16) + (place - 6);
+}
+
 void flexos__lend_in(struct flexos__lend_frame *fr)
 {
 	const struct flexos_lend *d = fr->desc;
 	int self = flexos__backend.current();
+	uint32_t flags = flexos__runtime()->image->compartments[self].flags;
+	bool to_host = (flags & FLEXOS_COMP_SANDBOX) &&
+		       FLEXOS_COMP_HOST(flags) == (fr->r10 & FLEXOS_GATE_ID_MASK);
 
 	while (lend_ncalls && lend_calls[lend_ncalls - 1].self == self &&
 	       lend_calls[lend_ncalls - 1].frame <= (uintptr_t)fr)
 		lend_top = lend_calls[--lend_ncalls].top;
 	fr->top = lend_top;
 	fr->lent = 0;
+	/* A longjmp past a lend_out leaves records that translate() must not see. */
+	for (unsigned s = lend_top; s < FLEXOS__LEND_SLOTS; s++)
+		lend_recs[s].copy = 0;
 	for (uint32_t i = 0; i < d->nargs; i++) {
 		const struct flexos_lend_arg *a = &d->args[i];
-		uintptr_t p = fr->regs[a->reg];
+		uint64_t *at_arg = arg_at(fr, a->reg);
+		uintptr_t p = *at_arg;
 		int read_only = 0;
-		if (!lendable(p, self, &read_only))
+		if (!lendable(p, self, to_host, &read_only))
 			continue;
-		uint64_t size = a->size;
+		uint64_t size = a->size, count = *arg_at(fr, a->len_reg);
+		/* "*bufflen": read where the caller's own pointer (or its copy) says. */
+		if (a->kind == FLEXOS_LEND_BUFFER && (a->flags & FLEXOS_LEND_COUNT_DEREF)) {
+			const char *what;
+			uintptr_t at = count;
+			const struct flexos_region *arena = &flexos__runtime()->lend_arena;
+			count = 0;
+			if (at && (flexos__owner(at, &what) == self ||
+				   (at >= arena->start && at + a->count_size <= arena->end)))
+				memcpy(&count, (const void *)at,
+				       a->count_size <= 8 ? a->count_size : 8);
+		}
 		if (a->kind == FLEXOS_LEND_STRING)
 			size = strlen((const char *)p) + 1;
 		else if (a->kind == FLEXOS_LEND_BUFFER &&
-			 __builtin_mul_overflow(fr->regs[a->len_reg], (uint64_t)a->size, &size))
+			 __builtin_mul_overflow(
+			     count_of(count, a->count_size, a->flags & FLEXOS_LEND_COUNT_SIGNED),
+			     (uint64_t)a->size, &size))
 			size = UINT64_MAX;
+		else if (a->kind == FLEXOS_LEND_BUFFER)
+			size = add_extra(size, a->extra);
 		int t = lend_thread >= 0 ? lend_thread : claim_thread(d);
-		unsigned s = lend_top;
-		while (s < FLEXOS__LEND_SLOTS &&
-		       size > (uint64_t)flexos__lend_slot_pages[s] * FLEXOS__LEND_PAGE)
-			s++;
-		if (s >= FLEXOS__LEND_SLOTS)
+		unsigned s = fit(fr->top, size);
+		if (s >= FLEXOS__LEND_SLOTS) {
+			char which[32] = "a stack argument";
+			if (a->reg < 6)
+				snprintf(which, sizeof(which), "argument %u", a->reg + 1u);
 			flexos__die(
 			    FLEXOS_EXIT_FAULT,
-			    "the call to %s lends argument %u (%s), %llu bytes of the private "
+			    "the call to %s lends %s (%s), %llu bytes of the private "
 			    "memory of compartment '%s', and the lend arena has no room for it "
 			    "(at most %d bytes, fewer in nested calls): put the object in "
 			    "shared memory (flexos_shared_malloc, shared_data) or write "
 			    "'lend: none' for its library",
-			    d->fn, a->reg + 1, a->name ? a->name : "unnamed",
-			    (unsigned long long)size, flexos__comp_name(self),
-			    flexos__lend_slot_pages[FLEXOS__LEND_SLOTS - 1] * FLEXOS__LEND_PAGE);
-		uintptr_t end =
-		    flexos__lend_slot_end(flexos__runtime()->lend_arena.start, (unsigned)t, s);
-		uintptr_t copy = end - size;
-		memcpy((void *)copy, (const void *)p, size);
-		header()->meta[t][s] = (struct flexos__lend_meta){d, i, (uint32_t)size};
+			    d->fn, which, a->name ? a->name : "unnamed", (unsigned long long)size,
+			    flexos__comp_name(self), LEND_MAX_BYTES);
+		}
+		bool out = !(a->flags & FLEXOS_LEND_IN_ONLY) && !read_only;
+		/* The frame has room for the registers; a stack argument's record does all. */
+		uintptr_t copy = lend_copy(t, s, p, size, out, a->reg >= 6, d, i);
+		if (a->reg >= 6) {
+			*at_arg = copy;
+			continue;
+		}
 		fr->orig[a->reg] = p;
 		fr->size[a->reg] = (uint32_t)size;
 		fr->regs[a->reg] = copy;
-		if (!(a->flags & FLEXOS_LEND_IN_ONLY) && !read_only)
+		if (out)
 			fr->lent |= 1u << a->reg;
 		fr->lent |= 1u << (8 + a->reg);
-		lend_top = s + 1;
+		if (a->nmembers)
+			lend_members(fr, d, i, copy, self, to_host, t);
 	}
 	if (lend_top != fr->top && lend_ncalls < FLEXOS__LEND_SLOTS)
 		lend_calls[lend_ncalls++] = (struct lend_call){(uintptr_t)fr, self, fr->top};
 }
 
+/* v, or the caller's address it stands for when it points into a copy of this call. */
+static uintptr_t translate(const struct flexos__lend_frame *fr, uintptr_t v)
+{
+	for (unsigned s = fr->top; s < lend_top; s++) {
+		const struct lend_rec *r = &lend_recs[s];
+		if (r->copy && v >= r->copy && v <= r->copy + r->size)
+			return r->orig + (v - r->copy);
+	}
+	return v;
+}
+
 uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 {
+	const struct flexos_lend *d = fr->desc;
 	uint64_t ret = rax;
 
+	/*
+	 * Members first: what the callee wrote through them, then their
+	 * values in the struct's copy, which point into the arena if the
+	 * callee left them there (or moved them: zlib's next_out), and must
+	 * mean the caller's objects once the struct is copied back.
+	 */
+	for (unsigned s = fr->top; s < lend_top; s++)
+		if (lend_recs[s].member && lend_recs[s].out)
+			memcpy((void *)lend_recs[s].orig, (const void *)lend_recs[s].copy,
+			       lend_recs[s].size);
+	for (uint32_t i = 0; i < d->nargs; i++) {
+		const struct flexos_lend_arg *a = &d->args[i];
+		if (a->reg >= 6 || !a->nmembers || !(fr->lent & 1u << a->reg))
+			continue;
+		for (uint32_t k = 0; k < a->nmembers; k++) {
+			uintptr_t at = fr->regs[a->reg] + a->members[k].offset, v;
+			memcpy(&v, (const void *)at, sizeof(v));
+			v = translate(fr, v);
+			memcpy((void *)at, &v, sizeof(v));
+		}
+	}
 	for (int r = 0; r < 6; r++) {
 		if (!(fr->lent & 1u << (8 + r)))
 			continue;
 		uintptr_t copy = fr->regs[r];
 		if (fr->lent & 1u << r)
 			memcpy((void *)fr->orig[r], (const void *)copy, fr->size[r]);
-		/* A result into the copy (strchr, strcpy) means the caller's object. */
-		if (rax >= copy && rax <= copy + fr->size[r])
-			ret = fr->orig[r] + (rax - copy);
 	}
+	/* A result into a copy (strchr, strcpy) means the caller's object. */
+	ret = translate(fr, rax);
 	if (lend_thread >= 0)
-		for (unsigned s = fr->top; s < lend_top; s++)
+		for (unsigned s = fr->top; s < lend_top; s++) {
 			header()->meta[lend_thread][s].desc = NULL;
+			lend_recs[s].copy = 0;
+		}
 	if (lend_ncalls && lend_calls[lend_ncalls - 1].frame == (uintptr_t)fr)
 		lend_ncalls--;
 	lend_top = fr->top;
@@ -193,11 +393,22 @@ int flexos__lend_describe(struct flexos__out *o, const char *prefix, uintptr_t a
 			    &((struct flexos__lend_header *)base)->meta[t][s];
 			if (page != end || !m->desc)
 				continue;
-			const struct flexos_lend_arg *a = &m->desc->args[m->arg];
+			const struct flexos_lend_arg *a = &m->desc->args[m->arg & 0xffff];
+			uint32_t member = m->arg >> 16;
 			flexos__out_str(o, "the guard page after an object lent to ");
 			flexos__out_str(o, m->desc->fn);
-			flexos__out_str(o, " (argument ");
-			flexos__out_int(o, a->reg + 1);
+			flexos__out_str(o, " (");
+			if (member) {
+				flexos__out_str(o, "member '");
+				flexos__out_str(o, a->members[member - 1].name);
+				flexos__out_str(o, "' of the struct ");
+			}
+			if (a->reg < 6) {
+				flexos__out_str(o, "argument ");
+				flexos__out_int(o, a->reg + 1);
+			} else {
+				flexos__out_str(o, "a stack argument");
+			}
 			if (a->name) {
 				flexos__out_str(o, ", '");
 				flexos__out_str(o, a->name);
@@ -205,12 +416,19 @@ int flexos__lend_describe(struct flexos__out *o, const char *prefix, uintptr_t a
 			}
 			flexos__out_str(o, "): a copy of the caller's private object, ");
 			flexos__out_int(o, m->size);
-			flexos__out_str(o, " bytes as the prototype says, in shared memory for the "
-					   "call; the callee accessed offset ");
+			flexos__out_str(
+			    o, member ? " bytes as its type or the library's lend: rule "
+					"says, in shared memory for the call; the callee "
+					"accessed offset "
+				      : " bytes as the prototype says, in shared memory for the "
+					"call; the callee accessed offset ");
 			flexos__out_int(o, (int64_t)(m->size + (addr - end)));
-			flexos__out_str(o, ", beyond it; if it may use more, put the object in "
-					   "shared memory (flexos_shared_malloc, shared_data) or "
-					   "write 'lend: none' for the library");
+			flexos__out_str(
+			    o, ", beyond it; if it may use more, give its size in a "
+			       "lend: rule (FUNCTION.ARGUMENT or STRUCT.MEMBER: COUNT or "
+			       "BYTES), put the object in shared memory "
+			       "(flexos_shared_malloc, shared_data), or write 'lend: none' "
+			       "for the library");
 			return 1;
 		}
 	flexos__out_str(o, "a guard page of the lend arena (copies of lent pointer arguments)");

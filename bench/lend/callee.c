@@ -21,3 +21,16 @@ void lend_struct(struct lend_obj *o)
 {
 	o->a++;
 }
+
+struct lend_pair {
+	const unsigned char *in;
+	unsigned in_len;
+	unsigned char *out;
+	unsigned out_len;
+};
+
+/* Nested lending: the struct (24 bytes) and its two 4 KiB buffers. */
+void lend_pair(struct lend_pair *p)
+{
+	p->out[0] = (unsigned char)(p->in[0] + 1);
+}

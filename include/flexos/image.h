@@ -18,7 +18,7 @@
 /* "FLEXOS\0\1": the image descriptor's magic number. */
 #define FLEXOS_IMAGE_MAGIC 0x0100534f58454c46ULL
 /* Bumped whenever the layout of struct flexos_image changes. */
-#define FLEXOS_IMAGE_VERSION 4
+#define FLEXOS_IMAGE_VERSION 5
 
 /* The most compartments any backend handles; the table is that big. */
 #define FLEXOS_MAX_COMPARTMENTS 64
@@ -271,12 +271,32 @@ struct flexos_entry {
  */
 #define FLEXOS_ENTRY_LEND 0x8u
 
-/* Kinds of flexos_lend_arg: how many bytes the pointer lends. */
-#define FLEXOS_LEND_OBJECT 1 /* size bytes: a complete object type */
+/* Kinds of flexos_lend_arg and flexos_lend_member: how many bytes the pointer lends. */
+#define FLEXOS_LEND_OBJECT 1 /* size bytes: a complete object type, or a size the config gives */
 #define FLEXOS_LEND_STRING 2 /* strlen + 1: a const char * */
-#define FLEXOS_LEND_BUFFER 3 /* size times the value of integer register len_reg */
-/* Bits of flexos_lend_arg.flags. */
-#define FLEXOS_LEND_IN_ONLY 0x1u /* a pointer to const: nothing is copied back */
+#define FLEXOS_LEND_BUFFER 3 /* size times a count: register len_reg, or a member */
+#define FLEXOS_LEND_TRANSLATE 4 /* member only: not lent, but translated back if it points into a copy */
+/* Bits of flexos_lend_arg.flags and flexos_lend_member.flags. */
+#define FLEXOS_LEND_IN_ONLY 0x1u      /* a pointer to const: nothing is copied back */
+#define FLEXOS_LEND_COUNT_SIGNED 0x2u /* the count is a signed integer (negative: nothing lent) */
+#define FLEXOS_LEND_COUNT_DEREF 0x4u  /* argument only: len_reg points at the count */
+
+/*
+ * A pointer member of a struct an argument lends (nested lending): lent
+ * too, for the same call, when it names the caller's private memory.
+ */
+struct flexos_lend_member {
+	uint32_t offset;       /* of the pointer in the struct */
+	uint8_t kind;          /* FLEXOS_LEND_* */
+	uint8_t flags;         /* FLEXOS_LEND_IN_ONLY, FLEXOS_LEND_COUNT_SIGNED */
+	uint8_t count_size;    /* FLEXOS_LEND_BUFFER: bytes of the count member (1, 2, 4, 8) */
+	uint8_t reserved;
+	uint32_t size;         /* bytes of the pointee (FLEXOS_LEND_BUFFER: of one element) */
+	uint32_t count_offset; /* FLEXOS_LEND_BUFFER: the count member's offset in the struct */
+	const char *name;      /* the member's name */
+	int32_t extra;         /* FLEXOS_LEND_BUFFER: bytes added to count times size */
+	uint32_t reserved2;
+};
 
 /*
  * What a gate with lendable pointer arguments lends (flexos-link writes
@@ -286,9 +306,14 @@ struct flexos_lend_arg {
 	uint8_t reg;      /* integer argument register: 0 rdi .. 5 r9 */
 	uint8_t kind;     /* FLEXOS_LEND_* */
 	uint8_t len_reg;  /* FLEXOS_LEND_BUFFER: the register that holds the count */
-	uint8_t flags;    /* FLEXOS_LEND_IN_ONLY */
+	uint8_t flags;    /* FLEXOS_LEND_IN_ONLY, FLEXOS_LEND_COUNT_SIGNED */
 	uint32_t size;    /* bytes of the pointee (FLEXOS_LEND_BUFFER: of one element) */
 	const char *name; /* the parameter's name, or NULL */
+	const struct flexos_lend_member *members; /* a lent struct's pointer members, or NULL */
+	uint16_t nmembers;
+	uint8_t count_size; /* FLEXOS_LEND_BUFFER: bytes of the count register's type */
+	uint8_t reserved;
+	int32_t extra; /* FLEXOS_LEND_BUFFER: bytes added to count times size */
 };
 
 struct flexos_lend {

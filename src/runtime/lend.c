@@ -14,7 +14,9 @@
 #include "runtime.h"
 
 /* Small slots first: nested gates take them in order, most lend strings. */
-const uint8_t flexos__lend_slot_pages[FLEXOS__LEND_SLOTS] = {1, 1, 1, 1, 2, 4, 8, 16};
+/* Two large ones: nested lending's buffer pairs (zlib's next_in, next_out). */
+const uint8_t flexos__lend_slot_pages[FLEXOS__LEND_SLOTS] = {1, 1,  1,  1,
+							     4, 16, 32, FLEXOS__LEND_MAX_PAGES};
 
 _Static_assert(sizeof(struct flexos__lend_header) <= FLEXOS__LEND_HEADER_PAGES * FLEXOS__LEND_PAGE,
 	       "the lend header fits its pages");

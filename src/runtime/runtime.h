@@ -83,7 +83,8 @@ int flexos__owner_of(uintptr_t addr, const char **what);
 #define FLEXOS__LEND_THREADS      64
 #define FLEXOS__LEND_SLOTS        8
 #define FLEXOS__LEND_HEADER_PAGES 4
-#define FLEXOS__LEND_THREAD_PAGES (FLEXOS__LEND_SLOTS + 34) /* guards + slot pages */
+#define FLEXOS__LEND_THREAD_PAGES (FLEXOS__LEND_SLOTS + 120) /* guards + slot pages */
+#define FLEXOS__LEND_MAX_PAGES    64 /* the last, largest slot */
 extern const uint8_t flexos__lend_slot_pages[FLEXOS__LEND_SLOTS];
 
 struct flexos__lend_meta {

@@ -79,7 +79,7 @@ with_mechanism "$DATA/files.yaml" process >"$WORK/files-headers.yaml"
 printf '  headers: [files-lib.h]\n  cflags: [-I%s]\n' "$DATA" >>"$WORK/files-headers.yaml"
 link headers app-process app.o libfiles-nodebug.a
 [ "$st" = 1 ] || fail "process: a FILE * argument declared in the library's header was linked (status $st)"
-expect_output "$WORK/link.err" "files-lib.h:4:5: error: 'files_report' of library 'files' takes a FILE \* \(argument 1\)"
+expect_output "$WORK/link.err" "files-lib.h:4:5: error: 'files_report' of library 'files' takes a FILE \* \(argument 1, 'out'\)"
 pass "process: the library's header is enough to refuse it, and the error points into the header"
 
 link process app-process app.o libfiles-nodebug.a

@@ -66,4 +66,5 @@ EXTRA_DIST += tests/integration/harden-backends.sh
 SH_TESTS += tests/integration/lend.sh
 tests/integration/lend.log: $(UNMODIFIED_DEPS)
 EXTRA_DIST += tests/integration/lend.sh tests/integration/data/lend-app.c \
-	tests/integration/data/lend-lib.c tests/integration/data/lend.yaml
+	tests/integration/data/lend-lib.c tests/integration/data/lend.yaml \
+	tests/integration/data/lend-cb.c tests/integration/data/lend-cb.h

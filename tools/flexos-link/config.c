@@ -898,17 +898,145 @@ bool flc_names_has(const struct flc_names *names, const char *name, size_t *at)
 
 /*
  * lend: copy (the default) or none: whether the gates into the library
- * lend the caller's private objects their pointer arguments name.
+ * lend the caller's private objects their pointer arguments name. A
+ * mapping means copy, with rules "TYPE.MEMBER: COUNT" (the argument or
+ * member COUNT of the same function or struct counts MEMBER's elements)
+ * or "TYPE.MEMBER: BYTES".
  */
+static void parse_lend_rule(struct parser *p, struct flc_library *lib, const yaml_node_t *k,
+			    const yaml_node_t *v)
+{
+	const char *key = str(k);
+	const char *dot = strchr(key, '.');
+	struct flc_lend_rule *r = &lib->lend_rules[lib->nlend_rules];
+	bool ok = dot && dot != key && dot[1];
+
+	for (const char *c = key; ok && *c; c++)
+		ok = c == dot || *c == '_' || (*c >= '0' && *c <= '9') ||
+		     (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z');
+	if (!ok) {
+		error_at(p, pos_of(k),
+			 "'%s' in 'lend' of library '%s' must be FUNCTION.ARGUMENT or "
+			 "STRUCT.MEMBER, e.g. 'z_stream.next_in: avail_in'",
+			 key, lib->name);
+		return;
+	}
+	if (!v || v->type != YAML_SCALAR_NODE || !*str(v)) {
+		error_at(p, pos_of(v ? v : k),
+			 "'%s' in 'lend' of library '%s' needs the argument or member that "
+			 "counts its elements, or a size in bytes, e.g. '%s: 32'",
+			 key, lib->name, key);
+		return;
+	}
+	const char *val = str(v);
+	if (*val >= '0' && *val <= '9') {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(val, &end, 10);
+		if (*end || errno || n == 0 || n > 1ULL << 30) {
+			error_at(p, pos_of(v),
+				 "'%s' in 'lend' of library '%s': '%s' is not a size in bytes "
+				 "(1 to 1073741824) nor a name",
+				 key, lib->name, val);
+			return;
+		}
+		r->bytes = n;
+	} else {
+		/* COUNT, or COUNT + N / COUNT - N bytes (crypto_secretbox_easy's mlen + 16). */
+		bool deref = *val == '*';
+		val += deref;
+		size_t n = 0;
+		while (val[n] == '_' || (val[n] >= 'a' && val[n] <= 'z') ||
+		       (val[n] >= 'A' && val[n] <= 'Z') || (val[n] >= '0' && val[n] <= '9'))
+			n++;
+		const char *q = val + n;
+		while (*q == ' ')
+			q++;
+		char *end = (char *)q;
+		long extra = 0;
+		if (*q == '+' || *q == '-') {
+			errno = 0;
+			extra = strtol(q + 1, &end, 10);
+			if (end == q + 1 || errno || extra > 1 << 20)
+				end = (char *)q;
+			else if (*q == '-')
+				extra = -extra;
+		}
+		if (!n || *end || (*val >= '0' && *val <= '9')) {
+			error_at(p, pos_of(v),
+				 "'%s' in 'lend' of library '%s': '%s' must name the argument or "
+				 "member that counts the elements (optionally + or - a number of "
+				 "bytes, as 'mlen + 16'; '*bufflen': an argument that points at "
+				 "the count), or be a size in bytes",
+				 key, lib->name, str(v));
+			return;
+		}
+		r->count = strndup(val, n);
+		if (!r->count)
+			nomem(p);
+		r->extra = extra;
+		r->deref = deref;
+	}
+	r->type = strndup(key, (size_t)(dot - key));
+	r->member = strdup(dot + 1);
+	if (!r->type || !r->member)
+		nomem(p);
+	r->pos = pos_of(k);
+	lib->nlend_rules++;
+}
+
 static void parse_lend(struct parser *p, struct flc_library *lib, const yaml_node_t *v)
 {
-	if (v && v->type == YAML_SCALAR_NODE && strcmp(str(v), "none") == 0)
+	if (v && v->type == YAML_MAPPING_NODE) {
+		lib->lend_rules =
+		    alloc_array(p, npairs(v) ? npairs(v) : 1, sizeof(*lib->lend_rules));
+		for (size_t i = 0; i < npairs(v) && lib->lend_rules; i++)
+			if (key_at(p, v, i))
+				parse_lend_rule(p, lib, key_node(p, v, i), value_node(p, v, i));
+	} else if (v && v->type == YAML_SCALAR_NODE && strcmp(str(v), "none") == 0) {
 		lib->lend_none = true;
-	else if (!v || v->type != YAML_SCALAR_NODE || strcmp(str(v), "copy") != 0)
+	} else if (!v || v->type != YAML_SCALAR_NODE || strcmp(str(v), "copy") != 0) {
 		error_at(p, pos_of(v),
 			 "'lend' of library '%s' must be 'copy' (lend the caller's private "
-			 "objects to its functions, the default) or 'none'",
+			 "objects to its functions, the default), 'none', or a mapping of "
+			 "sizes such as '{z_stream.next_in: avail_in}'",
 			 lib->name);
+	}
+}
+
+/*
+ * prototypes: {FUNCTION: TYPE}: the prototype of a function of the
+ * library that no header declares (a static callback), as a
+ * function-pointer type its headers: declare (expat's
+ * XML_CharacterDataHandler), so that its gate knows its pointer arguments.
+ */
+static void parse_prototypes(struct parser *p, struct flc_library *lib, const yaml_node_t *v)
+{
+	if (!v || v->type != YAML_MAPPING_NODE || !npairs(v)) {
+		error_at(p, pos_of(v),
+			 "'prototypes' of library '%s' must be a mapping of functions to "
+			 "function-pointer types its headers declare, e.g. '{on_text: "
+			 "XML_CharacterDataHandler}'",
+			 lib->name);
+		return;
+	}
+	lib->prototypes = alloc_array(p, npairs(v), sizeof(*lib->prototypes));
+	for (size_t i = 0; i < npairs(v) && lib->prototypes; i++) {
+		if (!key_at(p, v, i))
+			continue;
+		const yaml_node_t *k = key_node(p, v, i), *t = value_node(p, v, i);
+		if (!is_identifier(k) || !t || t->type != YAML_SCALAR_NODE || !is_identifier(t)) {
+			error_at(p, pos_of(k),
+				 "'%s' in 'prototypes' of library '%s' must be 'FUNCTION: TYPE', "
+				 "both C identifiers",
+				 str(k), lib->name);
+			continue;
+		}
+		struct flc_prototype *pr = &lib->prototypes[lib->nprototypes++];
+		pr->fn = copy_scalar(p, k);
+		pr->type = copy_scalar(p, t);
+		pr->pos = pos_of(k);
+	}
 }
 
 /*
@@ -974,9 +1102,12 @@ static void parse_library(struct parser *p, const yaml_node_t *it)
 				      &lib->cflags, "compiler option, e.g. [-I/opt/pcre2/include]");
 		else if (strcmp(key, "lend") == 0)
 			parse_lend(p, lib, value_node(p, it, i));
+		else if (strcmp(key, "prototypes") == 0)
+			parse_prototypes(p, lib, value_node(p, it, i));
 		else
 			error_at(p, pos_of(key_node(p, it, i)),
-				 "unknown key '%s' in library '%s' (expected: inputs, shared_data, callbacks, headers, cflags or lend)",
+				 "unknown key '%s' in library '%s' (expected: inputs, shared_data, "
+				 "callbacks, headers, cflags, lend or prototypes)",
 				 key, lib->name);
 	}
 }
@@ -1553,6 +1684,17 @@ void flc_free(struct flc_config *cfg)
 		strmap_free(&cfg->libraries[i].callbacks.index);
 		strmap_free(&cfg->libraries[i].headers.index);
 		strmap_free(&cfg->libraries[i].cflags.index);
+		for (size_t r = 0; r < cfg->libraries[i].nlend_rules; r++) {
+			free(cfg->libraries[i].lend_rules[r].type);
+			free(cfg->libraries[i].lend_rules[r].member);
+			free(cfg->libraries[i].lend_rules[r].count);
+		}
+		free(cfg->libraries[i].lend_rules);
+		for (size_t r = 0; r < cfg->libraries[i].nprototypes; r++) {
+			free(cfg->libraries[i].prototypes[r].fn);
+			free(cfg->libraries[i].prototypes[r].type);
+		}
+		free(cfg->libraries[i].prototypes);
 	}
 	strmap_free(&cfg->compartment_index);
 	strmap_free(&cfg->library_index);

@@ -88,6 +88,27 @@ struct flc_compartment {
 	bool constants_private;
 };
 
+/*
+ * A lend: rule of a library (docs/config.md, "Pointer lending"): how many
+ * bytes argument or member "member" of function or struct "type" lends.
+ */
+struct flc_lend_rule {
+	char *type;               /* a function, or a struct's tag or typedef name */
+	char *member;             /* one of its arguments or members */
+	char *count;              /* the argument or member that counts its elements, or NULL */
+	unsigned long long bytes; /* without count: a fixed size in bytes */
+	long extra;               /* with count: bytes added ("mlen + 16") */
+	bool deref;               /* "*bufflen": the count argument points at the count */
+	struct flc_pos pos;
+};
+
+/* A prototypes: entry: function fn has the type a function-pointer typedef names. */
+struct flc_prototype {
+	char *fn;
+	char *type;
+	struct flc_pos pos;
+};
+
 struct flc_library {
 	char *name;
 	struct flc_pos pos;
@@ -107,6 +128,12 @@ struct flc_library {
 	struct flc_names cflags;
 	/* lend: none: its gates do not lend pointer arguments (table.c). */
 	bool lend_none;
+	/* lend: {TYPE.MEMBER: COUNT or BYTES, ...}: sizes the prototypes do not give. */
+	struct flc_lend_rule *lend_rules;
+	size_t nlend_rules;
+	/* prototypes: {fn: TYPE}: static callbacks' prototypes, from its headers' typedefs. */
+	struct flc_prototype *prototypes;
+	size_t nprototypes;
 };
 
 struct flc_config {

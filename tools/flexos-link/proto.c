@@ -51,8 +51,13 @@ void flx_proto_free(struct flx_proto *p)
 	free(p->text);
 	free(p->note);
 	free(p->where);
-	for (uint32_t i = 0; i < p->nargs; i++)
+	for (uint32_t i = 0; i < p->nargs; i++) {
 		free(p->args[i].name);
+		free(p->args[i].pointee_names);
+		for (uint32_t m = 0; m < p->args[i].nmembers; m++)
+			free(p->args[i].members[m].name);
+		free(p->args[i].members);
+	}
 	free(p->args);
 	memset(p, 0, sizeof(*p));
 }
@@ -641,6 +646,95 @@ static int set_result(struct flx_proto *p, Dwarf_Die *fn)
 	return 0;
 }
 
+/* An integer or enum type (peeled): one that may count a buffer; *is_signed says which. */
+static bool integer_type(Dwarf_Die *t, bool *is_signed)
+{
+	if (!t)
+		return false;
+	if (dwarf_tag(t) == DW_TAG_enumeration_type) {
+		*is_signed = false;
+		return true;
+	}
+	if (dwarf_tag(t) != DW_TAG_base_type)
+		return false;
+	uint64_t enc = udata(t, DW_AT_encoding, 0);
+	*is_signed = enc == DW_ATE_signed || enc == DW_ATE_signed_char;
+	return enc == DW_ATE_signed || enc == DW_ATE_unsigned || enc == DW_ATE_signed_char ||
+	       enc == DW_ATE_unsigned_char || enc == DW_ATE_boolean;
+}
+
+/* Fills a pointer's lending facts from its (peeled) pointer type pt. */
+static void pointee_facts(Dwarf_Die *pt, bool *pointer, uint32_t *size, bool *is_const,
+			  uint8_t *is_char, bool *no_lend)
+{
+	Dwarf_Die tmem, target_mem, rmem;
+	Dwarf_Die *target = peel(type_of(pt, &tmem), &target_mem);
+	*pointer = !target || dwarf_tag(target) != DW_TAG_subroutine_type;
+	if (target && *pointer && !has_flag(target, DW_AT_declaration))
+		*size = (uint32_t)type_size(target);
+	if (*pointer) { /* const void * too */
+		*is_const = target_const(type_of(pt, &rmem));
+		*is_char = target_char(type_of(pt, &rmem));
+		*no_lend = target_jmp_buf(type_of(pt, &rmem));
+	}
+}
+
+/* Appends " name" for each typedef and the tag that t (a pointee as written) goes by. */
+static char *pointee_names(Dwarf_Die *t)
+{
+	Dwarf_Die mem;
+	struct buf b = {0};
+	for (int d = 0; t && d < MAX_DEPTH; d++) {
+		const char *name = dwarf_diename(t);
+		int tag = dwarf_tag(t);
+		if (name && (tag == DW_TAG_typedef || tag == DW_TAG_structure_type))
+			put(&b, " %s", name);
+		if (!is_qualifier(tag))
+			break;
+		t = type_of(t, &mem);
+	}
+	if (b.s)
+		put(&b, " ");
+	return b.s;
+}
+
+/*
+ * The members of struct st (peeled, complete) that nested lending uses:
+ * the named, non-bit-field pointers and integers at known offsets.
+ */
+static void struct_members(Dwarf_Die *st, struct flx_proto_arg *a)
+{
+	Dwarf_Die child, mem, pmem;
+
+	if (dwarf_child(st, &child))
+		return;
+	do {
+		if (dwarf_tag(&child) != DW_TAG_member || !dwarf_diename(&child) ||
+		    dwarf_hasattr(&child, DW_AT_bit_size))
+			continue;
+		uint64_t off = udata(&child, DW_AT_data_member_location, UINT64_MAX);
+		Dwarf_Die *mt = peel(type_of(&child, &mem), &pmem);
+		if (off == UINT64_MAX || !mt)
+			continue;
+		struct flx_proto_member m = {.offset = (uint32_t)off};
+		if (dwarf_tag(mt) == DW_TAG_pointer_type) {
+			m.size = 8;
+			pointee_facts(mt, &m.pointer, &m.pointee_size, &m.pointee_const,
+				      &m.pointee_char, &m.no_lend);
+			if (!m.pointer)
+				continue;
+		} else if (integer_type(mt, &m.is_signed)) {
+			m.integer = true;
+			m.size = (uint32_t)type_size(mt);
+		} else {
+			continue;
+		}
+		m.name = xstrdup(dwarf_diename(&child));
+		a->members = xrealloc(a->members, (a->nmembers + 1) * sizeof(*a->members));
+		a->members[a->nmembers++] = m;
+	} while (!dwarf_siblingof(&child, &child));
+}
+
 /* Fills p from subprogram fn; -1 if a type is beyond classification. */
 static int proto_from_die(Dwarf_Die *fn, const char *name, struct flx_proto *p)
 {
@@ -675,18 +769,17 @@ static int proto_from_die(Dwarf_Die *fn, const char *name, struct flx_proto *p)
 			struct value_class v;
 			if (pt && dwarf_tag(pt) == DW_TAG_pointer_type) {
 				Dwarf_Die tmem, target_mem;
+				pointee_facts(pt, &a->pointer, &a->pointee_size, &a->pointee_const,
+					      &a->pointee_char, &a->no_lend);
 				Dwarf_Die *target = peel(type_of(pt, &tmem), &target_mem);
-				a->pointer = !target || dwarf_tag(target) != DW_TAG_subroutine_type;
-				if (target && a->pointer && !has_flag(target, DW_AT_declaration))
-					a->pointee_size = (uint32_t)type_size(target);
-				if (target && a->pointer) {
-					Dwarf_Die rmem;
-					a->pointee_const = target_const(type_of(pt, &rmem));
-					a->pointee_char = target_char(type_of(pt, &rmem));
-					a->no_lend = target_jmp_buf(type_of(pt, &rmem));
+				if (a->pointer && a->pointee_size && target &&
+				    dwarf_tag(target) == DW_TAG_structure_type) {
+					a->pointee_names = pointee_names(type_of(pt, &tmem));
+					struct_members(target, a);
 				}
 			}
 			a->size_like = size_like(pt);
+			a->integer = pt && integer_type(pt, &a->is_signed);
 			if (!pt) {
 				memset(&v, 0, sizeof(v));
 				v.eb[0] = EB_INTEGER;
@@ -976,10 +1069,16 @@ static int write_stub(const char *path, char *const *headers, size_t nheaders, c
 		return -1;
 	for (size_t h = 0; h < nheaders; h++)
 		fprintf(f, "#include \"%s\"\n", headers[h]);
+	/* "name:type": a function the headers do not declare, of a function-pointer type they do.
+	 */
+	for (size_t i = 0; i < n; i++)
+		if ((!use || use[i]) && strchr(fns[i], ':'))
+			fprintf(f, "extern __typeof__(*(%s)0) %.*s;\n", strchr(fns[i], ':') + 1,
+				(int)(strchr(fns[i], ':') - fns[i]), fns[i]);
 	fprintf(f, "void (*const flexos__proto_refs[])(void) = {\n");
 	for (size_t i = 0; i < n; i++)
 		if (!use || use[i])
-			fprintf(f, "\t(void (*)(void))&%s,\n", fns[i]);
+			fprintf(f, "\t(void (*)(void))&%.*s,\n", (int)strcspn(fns[i], ":"), fns[i]);
 	fprintf(f, "\t0,\n};\n");
 	return fclose(f) ? -1 : 0;
 }
@@ -1021,6 +1120,134 @@ static bool said_undeclared(const char *errors, const char *fn)
 	free(needle);
 	free(needle2);
 	return yes;
+}
+
+/* ---- parameter names from a header's text ------------------------------------- */
+
+static bool ident_char(char c)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+/*
+ * The name one parameter declaration [b, e) gives, or NULL: the last
+ * identifier, when something precedes it and it is not a type's keyword
+ * ("unsigned len" names len; "unsigned int", "gzFile" and "char *" name
+ * nothing); for a function pointer, the identifier after "(*".
+ */
+static char *param_name(const char *b, const char *e)
+{
+	static const char *const keywords[] = {
+	    "int",    "char",   "long",  "short", "unsigned",   "signed",
+	    "double", "float",  "void",  "const", "volatile",   "restrict",
+	    "_Bool",  "struct", "union", "enum",  "__restrict", NULL};
+	for (const char *q = b; q + 1 < e; q++)
+		if (q[0] == '(' && q[1] == '*') {
+			q += 2;
+			while (q < e && *q == ' ')
+				q++;
+			const char *n = q;
+			while (q < e && ident_char(*q))
+				q++;
+			return q > n ? xasprintf("%.*s", (int)(q - n), n) : NULL;
+		}
+	while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == ']')) {
+		if (e[-1] == ']')
+			while (e > b && e[-1] != '[')
+				e--;
+		e--;
+	}
+	const char *n = e;
+	while (n > b && ident_char(n[-1]))
+		n--;
+	if (n == e || (*n >= '0' && *n <= '9'))
+		return NULL;
+	const char *before = n;
+	while (before > b && (before[-1] == ' ' || before[-1] == '\t' || before[-1] == '\n'))
+		before--;
+	if (before == b)
+		return NULL; /* a type alone */
+	for (int k = 0; keywords[k]; k++)
+		if ((size_t)(e - n) == strlen(keywords[k]) &&
+		    !strncmp(n, keywords[k], (size_t)(e - n)))
+			return NULL;
+	return xasprintf("%.*s", (int)(e - n), n);
+}
+
+/*
+ * GCC's DWARF names no parameters of a declaration, so the prototypes a
+ * header gives have none; lend: rules and --explain want them. Read
+ * them from the declaration's text, where p->where points: the
+ * parameter list after fn's name (through one K&R-compatibility macro
+ * such as zlib's OF((...))). Only when it yields one name or none for
+ * each argument; otherwise p keeps its unnamed arguments.
+ */
+static void names_from_source(struct flx_proto *p, const char *fn)
+{
+	if (!p->where || !p->nargs)
+		return;
+	char *path = xstrdup(p->where);
+	char *colon = strchr(path, ':');
+	long line = colon ? strtol(colon + 1, NULL, 10) : 0;
+	if (colon)
+		*colon = '\0';
+	FILE *f = line > 0 ? fopen(path, "r") : NULL;
+	free(path);
+	if (!f)
+		return;
+	char text[4096];
+	size_t len = 0;
+	char buf[1024];
+	for (long l = 1; fgets(buf, sizeof(buf), f) && len < sizeof(text) - 1;)
+		if (strchr(buf, '\n') ? l++ >= line : l >= line) {
+			size_t k = strlen(buf);
+			if (k > sizeof(text) - 1 - len)
+				k = sizeof(text) - 1 - len;
+			memcpy(text + len, buf, k);
+			len += k;
+		}
+	fclose(f);
+	text[len] = '\0';
+	size_t fl = strlen(fn);
+	const char *q = text;
+	while ((q = strstr(q, fn)) && ((q > text && ident_char(q[-1])) || ident_char(q[fl])))
+		q += fl;
+	if (!q)
+		return;
+	q += fl;
+	while (*q == ' ' || *q == '\t' || *q == '\n' || ident_char(*q))
+		q++;
+	if (*q != '(')
+		return;
+	q++;
+	while (*q == ' ' || *q == '\t' || *q == '\n')
+		q++;
+	if (*q == '(') /* OF((int a, ...)) */
+		q++;
+	char *names[64];
+	uint32_t n = 0;
+	int depth = 0;
+	const char *b = q;
+	for (; *q && n < 64; q++) {
+		if (*q == '(' || *q == '[')
+			depth++;
+		else if ((*q == ')' || *q == ']') && depth)
+			depth--;
+		else if ((*q == ',' || *q == ')') && !depth) {
+			names[n++] = param_name(b, q);
+			b = q + 1;
+			if (*q == ')')
+				break;
+		}
+	}
+	bool ok = *q == ')' && (n == p->nargs || (p->variadic && n == p->nargs + 1));
+	for (uint32_t i = 0; i < n; i++) {
+		if (ok && i < p->nargs && !p->args[i].name)
+			p->args[i].name = names[i];
+		else
+			free(names[i]);
+	}
 }
 
 int flx_proto_from_headers(char *const *headers, size_t nheaders, char *const *cflags,
@@ -1084,9 +1311,13 @@ int flx_proto_from_headers(char *const *headers, size_t nheaders, char *const *c
 	for (size_t i = 0; i < n; i++) {
 		char *note = NULL;
 		if (use[i]) {
-			int found = flx_proto_read(obj, fns[i], false, &out[i]);
+			char *name = xasprintf("%.*s", (int)strcspn(fns[i], ":"), fns[i]);
+			int found = flx_proto_read(obj, name, false, &out[i]);
+			free(name);
 			if (found > 0) {
 				out[i].source = FLX_PROTO_HEADER;
+				if (!strchr(fns[i], ':'))
+					names_from_source(&out[i], fns[i]);
 				free(out[i].origin);
 				out[i].origin = NULL;
 				continue;
@@ -1219,8 +1450,16 @@ static void copy_proto(struct flx_proto *out, const struct flx_proto *in)
 	out->where = in->where ? xstrdup(in->where) : NULL;
 	out->args = in->nargs ? xcalloc(in->nargs, sizeof(*out->args)) : NULL;
 	for (uint32_t i = 0; i < in->nargs; i++) {
-		out->args[i] = in->args[i];
-		out->args[i].name = in->args[i].name ? xstrdup(in->args[i].name) : NULL;
+		const struct flx_proto_arg *a = &in->args[i];
+		out->args[i] = *a;
+		out->args[i].name = a->name ? xstrdup(a->name) : NULL;
+		out->args[i].pointee_names = a->pointee_names ? xstrdup(a->pointee_names) : NULL;
+		out->args[i].members =
+		    a->nmembers ? xcalloc(a->nmembers, sizeof(*a->members)) : NULL;
+		for (uint32_t m = 0; m < a->nmembers; m++) {
+			out->args[i].members[m] = a->members[m];
+			out->args[i].members[m].name = xstrdup(a->members[m].name);
+		}
 	}
 }
 
@@ -1259,8 +1498,13 @@ static int from_headers(struct flp_plan *plan, size_t l)
 		bool dup = false;
 		for (size_t k = 0; k < n; k++)
 			dup |= !strcmp(fns[k], gate->fn);
-		if (!dup)
-			fns[n++] = gate->fn;
+		if (dup)
+			continue;
+		fns[n++] = gate->fn;
+		/* prototypes: {fn: TYPE}, for a static callback no header declares. */
+		for (size_t t = 0; t < lib->nprototypes; t++)
+			if (!strcmp(lib->prototypes[t].fn, gate->fn))
+				fns[n - 1] = xasprintf("%s:%s", gate->fn, lib->prototypes[t].type);
 	}
 	if (!n)
 		goto out;
@@ -1305,7 +1549,8 @@ static int from_headers(struct flp_plan *plan, size_t l)
 				struct flp_gate *gate = &plan->gates[g];
 				if (!gate->direct && gate->library == l &&
 				    gate->proto.source == FLX_PROTO_ASSUMED &&
-				    !strcmp(gate->fn, fns[k]))
+				    !strncmp(gate->fn, fns[k], strcspn(fns[k], ":")) &&
+				    !gate->fn[strcspn(fns[k], ":")])
 					copy_proto(&gate->proto, &protos[k]);
 			}
 		}
@@ -1314,6 +1559,9 @@ static int from_headers(struct flp_plan *plan, size_t l)
 		flx_proto_free(&protos[k]);
 	free(protos);
 out:
+	for (size_t k = 0; k < n; k++)
+		if (strchr(fns[k], ':'))
+			free(fns[k]);
 	free(fns);
 	return err;
 }

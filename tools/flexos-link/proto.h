@@ -26,6 +26,24 @@ enum flx_arg_class {
 	FLX_ARG_MEMORY,  /* always on the stack (big or unaligned structs, long double) */
 };
 
+/*
+ * A member of the struct a pointer argument points to, for nested
+ * lending (table.c): its pointer members are lent with the struct, their
+ * counts may be other members (the config's lend: rules).
+ */
+struct flx_proto_member {
+	char *name;
+	uint32_t offset;
+	uint32_t size;         /* sizeof the member */
+	bool pointer;          /* a data pointer */
+	uint32_t pointee_size; /* as for arguments */
+	bool pointee_const;
+	uint8_t pointee_char;
+	bool no_lend;
+	bool integer; /* an integer or enum: may count a buffer */
+	bool is_signed;
+};
+
 struct flx_proto_arg {
 	enum flx_arg_class cls;
 	uint32_t size;         /* sizeof the argument */
@@ -48,6 +66,16 @@ struct flx_proto_arg {
 	uint8_t sse_regs;
 	uint8_t first_int_reg; /* with int_regs: the first one's index (rdi 0 .. r9 5) */
 	char *name; /* the parameter's name when the source had one, else NULL */
+	bool integer;   /* an integer or enum in one register: may count a buffer */
+	bool is_signed; /* ... a signed one */
+	/*
+	 * A pointer to a complete struct: the names it goes by (its tag and
+	 * typedefs, " z_stream_s z_stream ", spaces around each) and its
+	 * members, for nested lending.
+	 */
+	char *pointee_names;
+	struct flx_proto_member *members;
+	uint32_t nmembers;
 };
 
 /* Where the result comes back. */

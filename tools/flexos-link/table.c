@@ -15,6 +15,7 @@
 #include <flexos/image.h>
 
 #include "proto.h"
+#include "util.h"
 
 #include <flexos/harden.h>
 #include "table.h"
@@ -185,64 +186,243 @@ static uint32_t pointer_flags(const struct flx_proto *p)
  * never void *, incomplete types, a non-const char * without a length, or
  * a jmp_buf.
  */
-#define LEND_MAX_SIZE (16 * 4096) /* the largest slot of the lend arena */
+#define LEND_MAX_SIZE    (64 * 4096) /* the largest slot of the lend arena */
+#define LEND_MAX_MEMBERS 64          /* pointer members of one lent struct */
 
 /* write_lend writes struct flexos_lend field by field. */
-_Static_assert(sizeof(struct flexos_lend_arg) == 16 &&
+_Static_assert(sizeof(struct flexos_lend_arg) == 32 &&
 		   offsetof(struct flexos_lend_arg, size) == 4 &&
-		   offsetof(struct flexos_lend_arg, name) == 8,
+		   offsetof(struct flexos_lend_arg, name) == 8 &&
+		   offsetof(struct flexos_lend_arg, members) == 16 &&
+		   offsetof(struct flexos_lend_arg, nmembers) == 24 &&
+		   offsetof(struct flexos_lend_arg, count_size) == 26 &&
+		   offsetof(struct flexos_lend_arg, extra) == 28,
 	       "struct flexos_lend_arg's layout");
-_Static_assert(offsetof(struct flexos_lend, nargs) == 16 && offsetof(struct flexos_lend, args) == 24,
+_Static_assert(sizeof(struct flexos_lend_member) == 32 &&
+		   offsetof(struct flexos_lend_member, extra) == 24 &&
+		   offsetof(struct flexos_lend_member, kind) == 4 &&
+		   offsetof(struct flexos_lend_member, size) == 8 &&
+		   offsetof(struct flexos_lend_member, count_offset) == 12 &&
+		   offsetof(struct flexos_lend_member, name) == 16,
+	       "struct flexos_lend_member's layout");
+_Static_assert(offsetof(struct flexos_lend, nargs) == 16 &&
+		   offsetof(struct flexos_lend, args) == 24,
 	       "struct flexos_lend's layout");
+
+#define LEND_MAX_ARGS 16 /* lent arguments of one gate: the six registers, then the stack's */
 
 struct lend_plan {
 	uint32_t n;
-	struct flexos_lend_arg args[6];
-	const char *names[6];
+	struct flexos_lend_arg args[LEND_MAX_ARGS];
+	const char *names[LEND_MAX_ARGS];
+	struct flexos_lend_member members[LEND_MAX_ARGS][LEND_MAX_MEMBERS];
+	const char *count_names[LEND_MAX_ARGS][LEND_MAX_MEMBERS]; /* for --explain */
 };
 
+/*
+ * The library's lend: rule for member (an argument or member) of type
+ * (the function, or one of the names in " a b " form), or NULL; marks it
+ * used in used[] when given.
+ */
+static const struct flc_lend_rule *find_rule(const struct flc_library *lib, const char *type,
+					     bool names, const char *member, bool *used)
+{
+	if (!lib || !member || !type)
+		return NULL;
+	for (size_t r = 0; r < lib->nlend_rules; r++) {
+		const struct flc_lend_rule *rule = &lib->lend_rules[r];
+		if (strcmp(rule->member, member))
+			continue;
+		if (names) {
+			size_t n = strlen(rule->type);
+			const char *at = type;
+			bool found = false;
+			while (!found && (at = strstr(at, rule->type)))
+				found = at > type && at[-1] == ' ' && at[n] == ' ', at += n;
+			if (!found)
+				continue;
+		} else if (strcmp(rule->type, type)) {
+			continue;
+		}
+		if (used)
+			used[r] = true;
+		return rule;
+	}
+	return NULL;
+}
+
+/*
+ * Whether argument k of p is the one a rule calls want: by its name, or
+ * as argN (1-based), for prototypes whose header names no parameters
+ * (pcre2.h).
+ */
+static bool arg_is(const struct flx_proto *p, uint32_t k, const char *want)
+{
+	char pos[16];
+	snprintf(pos, sizeof(pos), "arg%u", k + 1);
+	return (p->args[k].name && !strcmp(p->args[k].name, want)) || !strcmp(pos, want);
+}
+
+/* The library's lend: rule for argument i of fn, or NULL; marks it used. */
+static const struct flc_lend_rule *find_arg_rule(const struct flc_library *lib, const char *fn,
+						 const struct flx_proto *p, uint32_t i, bool *used)
+{
+	for (size_t r = 0; lib && r < lib->nlend_rules; r++)
+		if (!strcmp(lib->lend_rules[r].type, fn) &&
+		    arg_is(p, i, lib->lend_rules[r].member)) {
+			if (used)
+				used[r] = true;
+			return &lib->lend_rules[r];
+		}
+	return NULL;
+}
+
+/*
+ * Nested lending: the pointer members of the struct argument a lends,
+ * with the sizes their types or the library's lend: rules give. Members
+ * that cannot be lent are listed too (FLEXOS_LEND_TRANSLATE), so that a
+ * copy's address the callee stores in them comes back as the caller's.
+ */
+static uint32_t plan_members(const struct flc_library *lib, const struct flx_proto_arg *a,
+			     struct flexos_lend_member *out, const char **count_names, bool *used)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < a->nmembers && n < LEND_MAX_MEMBERS; i++) {
+		const struct flx_proto_member *m = &a->members[i];
+		if (!m->pointer)
+			continue;
+		struct flexos_lend_member lm = {
+		    .offset = m->offset,
+		    .flags = m->pointee_const ? FLEXOS_LEND_IN_ONLY : 0,
+		    .name = m->name,
+		};
+		const struct flc_lend_rule *rule =
+		    find_rule(lib, a->pointee_names, true, m->name, used);
+		const struct flx_proto_member *c = NULL;
+		for (uint32_t k = 0; rule && rule->count && k < a->nmembers && !c; k++)
+			if (a->members[k].integer && !strcmp(a->members[k].name, rule->count))
+				c = &a->members[k];
+		count_names[n] = NULL;
+		if (m->no_lend) {
+			lm.kind = FLEXOS_LEND_TRANSLATE;
+		} else if (rule && rule->count && c && c->size <= 8) {
+			lm.kind = FLEXOS_LEND_BUFFER;
+			lm.size = m->pointee_size && !m->pointee_char ? m->pointee_size : 1;
+			lm.count_offset = c->offset;
+			lm.count_size = (uint8_t)c->size;
+			lm.flags |= c->is_signed ? FLEXOS_LEND_COUNT_SIGNED : 0;
+			lm.extra = (int32_t)rule->extra;
+			count_names[n] = c->name;
+		} else if (rule && !rule->count && rule->bytes <= LEND_MAX_SIZE) {
+			lm.kind = FLEXOS_LEND_OBJECT;
+			lm.size = (uint32_t)rule->bytes;
+		} else if (rule) {
+			lm.kind = FLEXOS_LEND_TRANSLATE; /* flx_check_gates says why */
+		} else if (m->pointee_char == 2 && m->pointee_const) {
+			lm.kind = FLEXOS_LEND_STRING;
+		} else if (!m->pointee_char && m->pointee_size &&
+			   m->pointee_size <= LEND_MAX_SIZE) {
+			lm.kind = FLEXOS_LEND_OBJECT;
+			lm.size = m->pointee_size;
+		} else {
+			lm.kind = FLEXOS_LEND_TRANSLATE;
+		}
+		out[n++] = lm;
+	}
+	return n;
+}
+
+static const struct flc_library *gate_library(const struct flp_plan *plan,
+					      const struct flp_gate *gate)
+{
+	return gate->library < plan->cfg->nlibraries ? &plan->cfg->libraries[gate->library] : NULL;
+}
+
+/*
+ * The descriptor's place of an argument that fits one eightbyte: its
+ * integer register (0 rdi .. 5 r9), or 6 + its stack slot (the 7th
+ * argument and later: the lend gate lends them in the caller's argument
+ * area, which the callee owns by the calling convention); -1 otherwise.
+ */
+static int lend_place(const struct flx_proto_arg *a)
+{
+	if (!a->stack)
+		return a->int_regs == 1 && !a->sse_regs ? a->first_int_reg : -1;
+	if (a->cls != FLX_ARG_INTEGER || a->size > 8 || a->stack_offset / 8 > 200)
+		return -1;
+	return 6 + (int)(a->stack_offset / 8);
+}
+
 static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *gate,
-			   struct lend_plan *lp)
+			   struct lend_plan *lp, bool *used)
 {
 	const struct flc_config *cfg = plan->cfg;
 	const struct flx_proto *p = &gate->proto;
+	const struct flc_library *lib = gate_library(plan, gate);
 
 	lp->n = 0;
 	if (gate->direct || !(flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_ISOLATES) ||
 	    flc_count_newlib(cfg) > 0)
 		return 0;
-	if (gate->library < cfg->nlibraries && cfg->libraries[gate->library].lend_none)
+	if (lib && lib->lend_none)
 		return 0;
 	if (p->source == FLX_PROTO_ASSUMED || p->variadic || p->ret == FLX_RET_X87 ||
 	    p->ret == FLX_RET_ALL)
 		return 0;
-	for (uint32_t i = 0; i < p->nargs; i++) {
+	for (uint32_t i = 0; i < p->nargs && lp->n < LEND_MAX_ARGS; i++) {
 		const struct flx_proto_arg *a = &p->args[i];
 		const struct flx_proto_arg *next = i + 1 < p->nargs ? &p->args[i + 1] : NULL;
-		uint32_t reg = a->first_int_reg;
-		if (a->stack)
+		int place = lend_place(a);
+		if (!a->pointer || a->no_lend || place < 0)
 			continue;
-		if (a->pointer && !a->no_lend && a->int_regs == 1) {
-			struct flexos_lend_arg la = {
-			    .reg = (uint8_t)reg,
-			    .flags = a->pointee_const ? FLEXOS_LEND_IN_ONLY : 0,
-			};
-			if ((a->pointee_char || a->pointee_size) && next && !next->stack &&
-			    next->size_like && next->int_regs == 1 && next->first_int_reg == reg + 1) {
-				la.kind = FLEXOS_LEND_BUFFER;
-				la.size = a->pointee_char ? 1 : a->pointee_size;
-				la.len_reg = (uint8_t)(reg + 1);
-			} else if (a->pointee_char == 2 && a->pointee_const) {
-				la.kind = FLEXOS_LEND_STRING;
-			} else if (!a->pointee_char && a->pointee_size &&
-				   a->pointee_size <= LEND_MAX_SIZE) {
-				la.kind = FLEXOS_LEND_OBJECT;
-				la.size = a->pointee_size;
-			}
-			if (la.kind) {
-				lp->names[lp->n] = a->name;
-				lp->args[lp->n++] = la;
-			}
+		uint32_t reg = (uint32_t)place;
+		struct flexos_lend_arg la = {
+		    .reg = (uint8_t)reg,
+		    .flags = a->pointee_const ? FLEXOS_LEND_IN_ONLY : 0,
+		};
+		const struct flc_lend_rule *rule = find_arg_rule(lib, gate->fn, p, i, used);
+		const struct flx_proto_arg *c = NULL;
+		for (uint32_t k = 0; rule && rule->count && k < p->nargs && !c; k++)
+			if (arg_is(p, k, rule->count) && lend_place(&p->args[k]) >= 0 &&
+			    (rule->deref ? p->args[k].pointer && p->args[k].pointee_size &&
+					       p->args[k].pointee_size <= 8
+					 : p->args[k].integer))
+				c = &p->args[k];
+		if (rule && c) {
+			la.kind = FLEXOS_LEND_BUFFER;
+			la.size = a->pointee_size && !a->pointee_char ? a->pointee_size : 1;
+			la.len_reg = (uint8_t)lend_place(c);
+			la.count_size = (uint8_t)(rule->deref ? c->pointee_size : c->size);
+			la.flags |= rule->deref ? FLEXOS_LEND_COUNT_DEREF : 0;
+			la.flags |= c->is_signed ? FLEXOS_LEND_COUNT_SIGNED : 0;
+			la.extra = (int32_t)rule->extra;
+		} else if (rule && !rule->count && rule->bytes <= LEND_MAX_SIZE) {
+			la.kind = FLEXOS_LEND_OBJECT;
+			la.size = (uint32_t)rule->bytes;
+		} else if (rule) {
+			continue; /* flx_check_gates says why */
+		} else if ((a->pointee_char || a->pointee_size) && next && next->size_like &&
+			   lend_place(next) == (int)reg + 1) {
+			la.kind = FLEXOS_LEND_BUFFER;
+			la.size = a->pointee_char ? 1 : a->pointee_size;
+			la.len_reg = (uint8_t)(reg + 1);
+			la.count_size = 8;
+		} else if (a->pointee_char == 2 && a->pointee_const) {
+			la.kind = FLEXOS_LEND_STRING;
+		} else if (!a->pointee_char && a->pointee_size &&
+			   a->pointee_size <= LEND_MAX_SIZE) {
+			la.kind = FLEXOS_LEND_OBJECT;
+			la.size = a->pointee_size;
+			/* A stack argument's struct is lent alone (lend.c keeps no frame for it).
+			 */
+			if (reg < 6)
+				la.nmembers = (uint16_t)plan_members(lib, a, lp->members[lp->n],
+								     lp->count_names[lp->n], used);
+		}
+		if (la.kind) {
+			lp->names[lp->n] = a->name;
+			lp->args[lp->n++] = la;
 		}
 	}
 	return lp->n;
@@ -253,20 +433,38 @@ void flx_explain_lends(FILE *f, const struct flp_plan *plan, const struct flp_ga
 	static const char *const regs[] = {"rdi", "rsi", "rdx", "rcx", "r8", "r9"};
 	struct lend_plan lp;
 
-	if (!plan_lends(plan, gate, &lp))
+	if (!plan_lends(plan, gate, &lp, NULL))
 		return;
 	fprintf(f, "      lends:");
 	for (uint32_t i = 0; i < lp.n; i++) {
 		const struct flexos_lend_arg *a = &lp.args[i];
-		fprintf(f, "%s %s (%s", i ? "," : "", lp.names[i] ? lp.names[i] : "?",
-			regs[a->reg]);
+		const char *where = a->reg < 6 ? regs[a->reg] : "stack";
+		const char *count = a->len_reg < 6 ? regs[a->len_reg] : "a stack argument";
+		fprintf(f, "%s %s (%s", i ? "," : "", lp.names[i] ? lp.names[i] : "?", where);
 		if (a->kind == FLEXOS_LEND_STRING)
 			fprintf(f, ", a string");
 		else if (a->kind == FLEXOS_LEND_BUFFER)
-			fprintf(f, ", as many bytes as %s says", regs[a->len_reg]);
+			fprintf(f, ", as many %s as %s says", a->size == 1 ? "bytes" : "elements",
+				count);
 		else
 			fprintf(f, ", %u bytes", a->size);
-		fprintf(f, a->flags & FLEXOS_LEND_IN_ONLY ? ", in)" : ", in and out)");
+		fprintf(f, a->flags & FLEXOS_LEND_IN_ONLY ? ", in" : ", in and out");
+		bool first = true;
+		for (uint32_t m = 0; m < a->nmembers; m++) {
+			const struct flexos_lend_member *lm = &lp.members[i][m];
+			if (lm->kind == FLEXOS_LEND_TRANSLATE)
+				continue;
+			fprintf(f, "%s%s", first ? "; members " : ", ", lm->name);
+			first = false;
+			if (lm->kind == FLEXOS_LEND_STRING)
+				fprintf(f, " (a string)");
+			else if (lm->kind == FLEXOS_LEND_BUFFER)
+				fprintf(f, " (%s %s)", lp.count_names[i][m],
+					lm->size == 1 ? "bytes" : "elements");
+			else
+				fprintf(f, " (%u bytes)", lm->size);
+		}
+		fprintf(f, ")");
 	}
 	fprintf(f, "\n");
 }
@@ -289,7 +487,7 @@ static void write_entries(FILE *f, const struct flp_plan *plan)
 		fprintf(f, "\t.quad %s\n\t.long %zu, %#x\n\t.quad %#llx\n", gate->target,
 			gate->compartment,
 			(callback ? FLEXOS_ENTRY_CALLBACK : 0) | pointer_flags(&gate->proto) |
-			    (plan_lends(plan, gate, &lp) ? FLEXOS_ENTRY_LEND : 0),
+			    (plan_lends(plan, gate, &lp, NULL) ? FLEXOS_ENTRY_LEND : 0),
 			callback ? ~0ULL : (unsigned long long)gate->callers);
 	}
 }
@@ -331,6 +529,113 @@ static bool crosses(const struct flp_gate *gate)
 	return !gate->direct;
 }
 
+/* Complains about a lend: rule; error or warning. */
+static void rule_message(const struct flc_config *cfg, const struct flc_lend_rule *r, bool error,
+			 const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "%s:%u:%u: %s: lend rule '%s.%s': ", cfg->path, r->pos.line, r->pos.col,
+		error ? "error" : "warning", r->type, r->member);
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+}
+
+/*
+ * The lend: rules of each library against the prototypes of the gates
+ * into it: a count that is not an integer argument (or member) of the
+ * same function (or struct), or a rule on something that is not a
+ * pointer, is an error; a rule that matches nothing, a warning.
+ */
+static int check_lend_rules(const struct flp_plan *plan)
+{
+	const struct flc_config *cfg = plan->cfg;
+	int err = 0;
+
+	if (!(flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_ISOLATES))
+		return 0; /* plain calls lend nothing: the rules wait for an isolating mechanism */
+	for (size_t l = 0; l < cfg->nlibraries; l++) {
+		const struct flc_library *lib = &cfg->libraries[l];
+		if (!lib->nlend_rules)
+			continue;
+		bool *used = xcalloc(lib->nlend_rules, sizeof(*used));
+		bool *bad = xcalloc(lib->nlend_rules, sizeof(*bad));
+		for (size_t g = 0; g < plan->ngates; g++) {
+			const struct flp_gate *gate = &plan->gates[g];
+			const struct flx_proto *p = &gate->proto;
+			if (!crosses(gate) || gate->library != l)
+				continue;
+			for (uint32_t i = 0; i < p->nargs; i++) {
+				const struct flx_proto_arg *a = &p->args[i];
+				const struct flc_lend_rule *r =
+				    find_arg_rule(lib, gate->fn, p, i, used);
+				bool ok = true;
+				if (r && r->count) {
+					ok = false;
+					for (uint32_t k = 0; k < p->nargs; k++)
+						ok |= arg_is(p, k, r->count) &&
+						      lend_place(&p->args[k]) >= 0 &&
+						      (r->deref ? p->args[k].pointer &&
+								      p->args[k].pointee_size &&
+								      p->args[k].pointee_size <= 8
+								: p->args[k].integer);
+				}
+				if (r && !bad[r - lib->lend_rules] && (!ok || !a->pointer)) {
+					bad[r - lib->lend_rules] = true;
+					rule_message(
+					    cfg, r, true,
+					    !a->pointer ? "argument '%s' of %s is not a pointer"
+							: "'%s' is not an integer argument "
+							  "of %s passed in a register (with '*', a "
+							  "pointer to one)",
+					    !a->pointer ? r->member : r->count, gate->fn);
+				}
+				for (uint32_t m = 0; m < a->nmembers; m++) {
+					const struct flx_proto_member *pm = &a->members[m];
+					r = find_rule(lib, a->pointee_names, true, pm->name, used);
+					if (!r || bad[r - lib->lend_rules])
+						continue;
+					ok = !r->count;
+					for (uint32_t k = 0; !ok && k < a->nmembers; k++)
+						ok = a->members[k].integer &&
+						     !strcmp(a->members[k].name, r->count);
+					ok = ok && !r->deref;
+					if (!ok || !pm->pointer) {
+						bad[r - lib->lend_rules] = true;
+						rule_message(
+						    cfg, r, true,
+						    !pm->pointer
+							? "member '%s' of %s is not a pointer"
+							: "'%s' is not an integer member of %s",
+						    !pm->pointer ? pm->name : r->count, r->type);
+					}
+				}
+			}
+		}
+		for (size_t r = 0; r < lib->nlend_rules; r++) {
+			const struct flc_lend_rule *rule = &lib->lend_rules[r];
+			if (bad[r])
+				err = -EINVAL;
+			else if (rule->bytes > LEND_MAX_SIZE) {
+				rule_message(
+				    cfg, rule, true,
+				    "%s%s: more than the lend arena's largest slot; put the "
+				    "object in shared memory (flexos_shared_malloc) instead",
+				    "the size is over ", "262144 bytes");
+				err = -EINVAL;
+			} else if (!used[r])
+				rule_message(
+				    cfg, rule, false,
+				    "no call into library '%s' has an argument or a struct "
+				    "member that it names%s",
+				    lib->name,
+				    " (check the spelling; the prototypes come from "
+				    "DWARF or headers:)");
+		}
+		free(used);
+		free(bad);
+	}
+	return err;
+}
+
 int flx_check_gates(const struct flp_plan *plan)
 {
 	int err = 0;
@@ -362,6 +667,8 @@ int flx_check_gates(const struct flp_plan *plan)
 			err = -EINVAL;
 		}
 	}
+	if (check_lend_rules(plan))
+		err = -EINVAL;
 	return err;
 }
 
@@ -406,6 +713,27 @@ static void write_lend(FILE *f, const struct flp_gate *gate, size_t g, const cha
 			snprintf(label, sizeof(label), ".Lflexos_lendarg%zu_%u", g, i);
 			write_string(f, label, lp->names[i]);
 		}
+	for (uint32_t i = 0; i < lp->n; i++) {
+		if (!lp->args[i].nmembers)
+			continue;
+		fprintf(f, "\t.section " FLEXOS_STRINGS_SECTION ",\"a\"\n");
+		for (uint32_t m = 0; m < lp->args[i].nmembers; m++) {
+			snprintf(label, sizeof(label), ".Lflexos_lendmn%zu_%u_%u", g, i, m);
+			write_string(f, label, lp->members[i][m].name);
+		}
+		fprintf(f,
+			"\t.section " FLEXOS_IMAGE_SECTION ",\"aw\"\n\t.balign 8\n"
+			".Lflexos_lendm%zu_%u:\n",
+			g, i);
+		for (uint32_t m = 0; m < lp->args[i].nmembers; m++) {
+			const struct flexos_lend_member *lm = &lp->members[i][m];
+			fprintf(f,
+				"\t.long %u\n\t.byte %u, %u, %u, 0\n\t.long %u, %u\n"
+				"\t.quad .Lflexos_lendmn%zu_%u_%u\n\t.long %d, 0\n",
+				lm->offset, lm->kind, lm->flags, lm->count_size, lm->size,
+				lm->count_offset, g, i, m, lm->extra);
+		}
+	}
 	fprintf(f,
 		"\t.section " FLEXOS_IMAGE_SECTION ",\"aw\"\n\t.balign 8\n.Lflexos_lend%zu:\n"
 		"\t.quad %s, .Lflexos_lendfn%zu\n\t.long %u, 0\n",
@@ -418,6 +746,12 @@ static void write_lend(FILE *f, const struct flp_gate *gate, size_t g, const cha
 			fprintf(f, "\t.quad .Lflexos_lendarg%zu_%u\n", g, i);
 		else
 			fprintf(f, "\t.quad 0\n");
+		if (a->nmembers)
+			fprintf(f, "\t.quad .Lflexos_lendm%zu_%u\n", g, i);
+		else
+			fprintf(f, "\t.quad 0\n");
+		fprintf(f, "\t.short %u\n\t.byte %u, 0\n\t.long %d\n", a->nmembers, a->count_size,
+			a->extra);
 	}
 	fprintf(f, "\t.text\n");
 }
@@ -462,7 +796,7 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 		if (!strcmp(entry, "flexos__backend_gate") && int_regs_only(&gate->proto))
 			to = "flexos__backend_gate_int";
 		struct lend_plan lp;
-		if (plan_lends(plan, gate, &lp)) {
+		if (plan_lends(plan, gate, &lp, NULL)) {
 			write_lend(f, gate, g, to, &lp);
 			fprintf(
 			    f,

@@ -24,6 +24,20 @@ struct big {
 };
 struct big lib_big(const char *s);
 void lib_throw(struct point *p, jmp_buf *env);
+struct stream {
+	const unsigned char *next_in;
+	unsigned avail_in;
+	unsigned char *next_out;
+	unsigned avail_out;
+	struct point *pt;
+	const char *label;
+	unsigned char *spare;
+};
+size_t lib_pump(struct stream *s);
+int words(void); /* lend-cb.c */
+void lib_seven(int *a, int *b, int *c, int *d, int *e, int *f, int *g);
+int lib_pump_over(const struct stream *s);
+unsigned lib_read(void *buf, unsigned len);
 
 static jmp_buf env;
 
@@ -43,8 +57,51 @@ static int jumps(void)
 /* Private: in the application's .data, not a shared constant. */
 static char greeting[32] = "hello, lender";
 
+static const char *greeting_ptr(void)
+{
+	return greeting;
+}
+
+/* In the application's .bss: 64 KiB each, as zlib's corpus program has. */
+static unsigned char in[65536], out[65536];
+
+/*
+ * Nested lending: a stack struct whose members point at .bss buffers,
+ * a stack struct and a .data string; the library moves next_in and
+ * next_out, and stores a pointer into the output.
+ */
+static int pump(void)
+{
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)"nested lending "[i % 15];
+	struct point pt = {0, 0, 0};
+	struct stream s = {in, sizeof(in), out, 40000, &pt, greeting_ptr(), NULL};
+	size_t len = lib_pump(&s);
+	printf("pump: %zu %td %u %td %u %d %td %.15s\n", len, s.next_in - in, s.avail_in,
+	       s.next_out - out, s.avail_out, pt.x, s.spare - out, (const char *)out);
+	s.avail_out = sizeof(out) - 40000;
+	lib_pump(&s);
+	printf("pump again: %td %u %td %d %d\n", s.next_in - in, s.avail_in, s.next_out - out, pt.x,
+	       memcmp(out + 65520, "NESTED LENDING N", 16) == 0 ? 0 : 1);
+	unsigned char small[40];
+	printf("read: %u %.5s\n", lib_read(small, 30), (const char *)small + 25);
+	return 0;
+}
+
+static int pump_over(void)
+{
+	struct stream s = {in, 100, out, 100, NULL, NULL, NULL};
+	return printf("pump over: %d\n", lib_pump_over(&s)) < 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "pump"))
+		return pump();
+	if (argc > 1 && !strcmp(argv[1], "words"))
+		return words();
+	if (argc > 1 && !strcmp(argv[1], "pumpover"))
+		return pump_over();
 	if (argc > 1 && !strcmp(argv[1], "jumps"))
 		return jumps() < 0;
 	if (argc > 1 && !strcmp(argv[1], "overrun")) {
@@ -74,5 +131,8 @@ int main(int argc, char **argv)
 	printf("many: %d %ld\n", out.x, r);
 	struct big b = lib_big(greeting);
 	printf("big: %ld %ld %ld %ld\n", b.v[0], b.v[1], b.v[2], b.v[3]);
+	int v[7] = {0};
+	lib_seven(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]);
+	printf("seven: %d %d\n", v[0] + v[1] + v[2] + v[3] + v[4] + v[5], v[6]);
 	return 0;
 }

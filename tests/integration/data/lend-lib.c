@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "lend-cb.h"
+
 struct point {
 	int x, y;
 	long tag;
@@ -93,4 +95,74 @@ void lib_throw(struct point *p, jmp_buf *env)
 {
 	p->x++;
 	longjmp(*env, 1);
+}
+
+/*
+ * Nested lending: like zlib's z_stream, pointer + count pairs the
+ * config's lend: rules size, a struct pointer and a string the types
+ * size; moves next_in and next_out as deflate does.
+ */
+struct stream {
+	const unsigned char *next_in;
+	unsigned avail_in;
+	unsigned char *next_out;
+	unsigned avail_out;
+	struct point *pt;
+	const char *label;
+	unsigned char *spare; /* not lent: no rule sizes it; the callee only stores it */
+};
+
+size_t lib_pump(struct stream *s)
+{
+	unsigned n = s->avail_in < s->avail_out ? s->avail_in : s->avail_out;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned char c = s->next_in[i];
+		s->next_out[i] = c >= 'a' && c <= 'z' ? (unsigned char)(c - 'a' + 'A') : c;
+	}
+	s->next_in += n;
+	s->avail_in -= n;
+	s->next_out += n;
+	s->avail_out -= n;
+	s->pt->x += (int)n;
+	s->spare = s->next_out; /* a copy's address, stored: must come back as the caller's */
+	return strlen(s->label);
+}
+
+/* Reads one byte past what avail_in lends: must fault at the member's guard page. */
+int lib_pump_over(const struct stream *s)
+{
+	return ((const volatile unsigned char *)s->next_in)[s->avail_in];
+}
+
+/* A void * and an unsigned count that only the config's lend: rule pairs. */
+unsigned lib_read(void *buf, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++)
+		((unsigned char *)buf)[i] = (unsigned char)('a' + i % 26);
+	return len;
+}
+
+/* Hands the callback a word in a buffer on this library's stack. */
+int lib_words(const char *text, lend_word_fn fn, void *ud)
+{
+	int n = 0;
+	while (*text) {
+		char w[32];
+		size_t len = strcspn(text, " ");
+		if (len >= sizeof(w))
+			len = sizeof(w) - 1;
+		memcpy(w, text, len);
+		w[len] = '\0';
+		fn(ud, w, (int)len);
+		n++;
+		text += len;
+		text += *text == ' ';
+	}
+	return n;
+}
+
+/* Seven out-parameters: the 7th is passed on the stack, and is lent there. */
+void lib_seven(int *a, int *b, int *c, int *d, int *e, int *f, int *g)
+{
+	*a = 1, *b = 2, *c = 3, *d = 4, *e = 5, *f = 6, *g = 70;
 }
