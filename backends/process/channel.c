@@ -453,6 +453,8 @@ static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
 	unsigned chain = my_chain - 1;
 	struct flexos__lane *me = flexos__lane_of(chain, (unsigned)flexos__proc_self);
 	uint32_t gen = __atomic_load_n(&ctl->comp[callee].gen, __ATOMIC_ACQUIRE);
+	uint32_t e = to->entry;
+	int checkpointed = e < nentries && flexos__proc_checkpoint_begin(callee, entries[e].flags);
 
 	/* For longjmp (jump.c): what a jump from a callback would abandon. */
 	if (calls->depth < FLEXOS_PROC_CALLS_MAX)
@@ -465,6 +467,8 @@ static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
 		if (w == LANE_RET) {
 			flexos__gate_error = 0;
 			calls->depth--;
+			if (checkpointed)
+				flexos__proc_checkpoint_end(callee);
 			return me;
 		}
 		if (w == LANE_REQ) {
@@ -477,6 +481,8 @@ static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
 			int st = __atomic_load_n(&ctl->comp[callee].exit_status, __ATOMIC_ACQUIRE);
 			flexos__gate_error = WIFSIGNALED(st) ? WTERMSIG(st) : SIGKILL;
 			calls->depth--;
+			if (checkpointed)
+				flexos__proc_checkpoint_end(callee);
 			return NULL;
 		}
 	}

@@ -300,6 +300,22 @@ void flexos__proc_forget_chain(void);
 void flexos__proc_forked_main(void);
 void flexos__proc_poke_all(void);
 
+/*
+ * checkpoint.c: the sandboxes' checkpoints (FLEXOS_ENTRY_CHECKPOINT).
+ * init, before the supervisor is forked: reserves them (0 or -errno).
+ * keep, in each process once it knows its compartment: unmaps those of
+ * sandboxes it does not host. begin, on the caller's side of a gate
+ * before it posts the request: saves the callee's memory if the entry
+ * asks for it and this is the outermost such call of this thread; returns
+ * whether end must follow the call. restore, in the supervisor when c
+ * died: puts back a saved state; returns whether there was one.
+ */
+int flexos__proc_checkpoint_init(const struct flexos_runtime *rt);
+void flexos__proc_checkpoint_keep(int self);
+int flexos__proc_checkpoint_begin(uint32_t callee, uint32_t entry_flags);
+void flexos__proc_checkpoint_end(uint32_t callee);
+int flexos__proc_checkpoint_restore(int c);
+
 /* Futex helpers on shared (not process-private) memory. */
 void flexos__futex_wait(uint32_t *word, uint32_t val, long timeout_ms);
 void flexos__futex_wake(uint32_t *word, int n);

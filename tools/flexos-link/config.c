@@ -913,7 +913,7 @@ static void parse_lend(struct parser *p, struct flc_library *lib, const yaml_nod
 
 /*
  * A library is one mapping "name: compartment", optionally with "inputs",
- * "shared_data", "callbacks", "headers", "cflags" and "lend".
+ * "shared_data", "callbacks", "headers", "cflags", "lend" and "checkpoint".
  */
 static void parse_library(struct parser *p, const yaml_node_t *it)
 {
@@ -974,9 +974,12 @@ static void parse_library(struct parser *p, const yaml_node_t *it)
 				      &lib->cflags, "compiler option, e.g. [-I/opt/pcre2/include]");
 		else if (strcmp(key, "lend") == 0)
 			parse_lend(p, lib, value_node(p, it, i));
+		else if (strcmp(key, "checkpoint") == 0)
+			parse_names(p, lib, key_node(p, it, i), value_node(p, it, i),
+				    &lib->checkpoint);
 		else
 			error_at(p, pos_of(key_node(p, it, i)),
-				 "unknown key '%s' in library '%s' (expected: inputs, shared_data, callbacks, headers, cflags or lend)",
+				 "unknown key '%s' in library '%s' (expected: inputs, shared_data, callbacks, headers, cflags, lend or checkpoint)",
 				 key, lib->name);
 	}
 }
@@ -1251,6 +1254,26 @@ static void check_compartments(struct parser *p, const yaml_node_t *seq)
 	check_on_crash(p);
 }
 
+/*
+ * A checkpoint is the sandbox's memory, saved by its host (which may
+ * write it) and put back when the sandbox restarts: it needs both.
+ */
+static void check_checkpoint(struct parser *p, const struct flc_library *lib)
+{
+	const struct flc_compartment *c = &p->cfg->compartments[lib->compartment_index];
+
+	if (!lib->checkpoint.count)
+		return;
+	if (!c->sandbox_of)
+		error_at(p, lib->checkpoint.pos[0],
+			 "library '%s' has 'checkpoint' but its compartment '%s' is no sandbox: add 'sandbox_of: HOST' to '%s' (the host saves and restores the sandbox's memory), or remove 'checkpoint'",
+			 lib->name, c->name, c->name);
+	else if (c->on_crash != FLC_CRASH_RESTART)
+		error_at(p, lib->checkpoint.pos[0],
+			 "library '%s' has 'checkpoint' but its compartment '%s' has 'on_crash: abort': a checkpoint is restored when the compartment restarts; add 'on_crash: restart' to '%s', or remove 'checkpoint'",
+			 lib->name, c->name, c->name);
+}
+
 static void check_libraries(struct parser *p)
 {
 	struct flc_config *cfg = p->cfg;
@@ -1279,6 +1302,7 @@ static void check_libraries(struct parser *p)
 		}
 		lib->compartment_index = c;
 		cfg->compartments[c].nlibraries++;
+		check_checkpoint(p, lib);
 	}
 }
 
@@ -1538,6 +1562,9 @@ void flc_free(struct flc_config *cfg)
 		strmap_free(&cfg->libraries[i].shared_data.index);
 		free_strings(cfg->libraries[i].callbacks.names, cfg->libraries[i].callbacks.count);
 		free(cfg->libraries[i].callbacks.pos);
+		free_strings(cfg->libraries[i].checkpoint.names, cfg->libraries[i].checkpoint.count);
+		free(cfg->libraries[i].checkpoint.pos);
+		strmap_free(&cfg->libraries[i].checkpoint.index);
 		free_strings(cfg->libraries[i].headers.names, cfg->libraries[i].headers.count);
 		free(cfg->libraries[i].headers.pos);
 		free_strings(cfg->libraries[i].cflags.names, cfg->libraries[i].cflags.count);

@@ -107,6 +107,11 @@ struct flc_library {
 	struct flc_names cflags;
 	/* lend: none: its gates do not lend pointer arguments (table.c). */
 	bool lend_none;
+	/*
+	 * checkpoint: functions of this library whose calls from the host save
+	 * the sandbox's memory, restored if the sandbox crashes during the call.
+	 */
+	struct flc_names checkpoint;
 };
 
 struct flc_config {
