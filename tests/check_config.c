@@ -847,7 +847,7 @@ static const struct rejected rejected[] = {
 	{
 		.name = "rejects_unknown_library_key",
 		.text = "compartments:\n- comp1:\nlibraries:\n- lwip: comp1\n  input: liblwip.a\n",
-		.error = "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs, shared_data, callbacks, headers, cflags or lend)",
+		.error = "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs, shared_data, callbacks, headers, cflags, lend or checkpoint)",
 	},
 	{
 		.name = "rejects_empty_inputs",
@@ -927,13 +927,29 @@ static const struct rejected rejected[] = {
 		.name = "rejects_bad_headers_cflags/4",
 		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  header: [a.h]\n",
 		.error = "flexos.yaml:5:3: error: unknown key 'header' in library 'l' (expected: inputs, "
-			 "shared_data, callbacks, headers, cflags or lend)",
+			 "shared_data, callbacks, headers, cflags, lend or checkpoint)",
 	},
 	{
 		.name = "rejects_bad_lend",
 		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: sometimes\n",
 		.error = "flexos.yaml:5:9: error: 'lend' of library 'l' must be 'copy' (lend the "
 			 "caller's private objects to its functions, the default) or 'none'",
+	},
+	{
+		.name = "rejects_checkpoint/no_sandbox",
+		.text = "compartments:\n- a:\n  mechanism: process\n  default: true\n- b:\n"
+			"  mechanism: process\n  on_crash: restart\nlibraries:\n- l: b\n"
+			"  checkpoint: [f]\n",
+		.error = "flexos.yaml:10:16: error: library 'l' has 'checkpoint' but its compartment "
+			 "'b' is no sandbox: add 'sandbox_of: HOST' to 'b'",
+	},
+	{
+		.name = "rejects_checkpoint/no_restart",
+		.text = "compartments:\n- a:\n  mechanism: process\n  default: true\n- b:\n"
+			"  mechanism: process\n  sandbox_of: a\nlibraries:\n- l: b\n"
+			"  checkpoint: [f]\n",
+		.error = "flexos.yaml:10:16: error: library 'l' has 'checkpoint' but its compartment "
+			 "'b' has 'on_crash: abort'",
 	},
 	{
 		.name = "rejects_bad_syscalls/unknown",
