@@ -84,3 +84,7 @@ tests/redis/smoke.log: flexos-link$(EXEEXT) libflexos.a $(lib_LIBRARIES)
 # After smoke.sh: both build the images (make redis), which must not run twice at once.
 tests/redis/mpk-vm.log: tests/redis/smoke.log
 EXTRA_DIST += tests/redis/in-vm.sh
+# Containment of a faulty Lua (a test build: lua-fault.c), after mpk-vm.sh.
+SH_TESTS += tests/redis/contain.sh
+tests/redis/contain.log: tests/redis/mpk-vm.log
+EXTRA_DIST += tests/redis/contain-vm.sh tests/redis/lua-fault.c

@@ -17,4 +17,5 @@ redis: $(EXAMPLE_DEPS)
 
 EXTRA_DIST += examples/redis/Makefile examples/redis/objects.mk examples/redis/local.mk \
 	examples/redis/one.yaml examples/redis/lua-process.yaml examples/redis/lua-mpk.yaml \
+	examples/redis/lua-process-restart.yaml \
 	examples/redis/README.md examples/redis/test-bin/pgrep
