@@ -19,3 +19,18 @@ EXTRA_DIST += examples/redis/Makefile examples/redis/objects.mk examples/redis/l
 	examples/redis/one.yaml examples/redis/lua-process.yaml examples/redis/lua-mpk.yaml \
 	examples/redis/lua-process-restart.yaml \
 	examples/redis/README.md examples/redis/test-bin/pgrep
+
+# What `make redis` and the tests make in the build tree; the fetched and
+# built source goes with distclean only, as newlib's build does (and so
+# that make distcheck, which fetches it under CI, leaves nothing behind).
+clean-local: clean-redis
+clean-redis:
+	-rm -rf examples/redis/redis-one examples/redis/redis-lua-process \
+		examples/redis/redis-lua-process-restart examples/redis/redis-lua-mpk \
+		examples/redis/run-one examples/redis/run-lua-process \
+		examples/redis/run-lua-process-restart examples/redis/run-lua-mpk \
+		examples/redis/inputs.txt examples/redis/inputs.txt.tmp
+distclean-local: distclean-redis
+distclean-redis:
+	-rm -rf examples/redis/src
+.PHONY: clean-redis distclean-redis
