@@ -1,7 +1,7 @@
 # Real Redis from Debian's source package, opt-in: it needs the source
 # (`make redis-fetch`, network to the Debian archive) and builds Redis
 # (a minute or two), so neither `make` nor `make check` builds it.
-# `make redis` links examples/redis/redis-{one,lua-process,lua-mpk} with the
+# `make redis` links examples/redis/redis-{one,lua-process,lua-process-restart,lua-mpk} with the
 # flexos-link just built; tests/integration/redis.sh and bench/redis/run use
 # them.
 REDIS_SRC = $(abs_top_builddir)/examples/redis/src/redis
