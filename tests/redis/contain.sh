@@ -45,6 +45,7 @@ ar rs "$WORK/lib/liblua.a" "$WORK/lib/lua-fault.o"
 sed "s#\\.\\./deps/lua/src/liblua\\.a#$WORK/lib/liblua.a#" "$ex/inputs.txt" >"$WORK/inputs.txt"
 grep -q "$WORK/lib/liblua.a" "$WORK/inputs.txt" || fail "no liblua.a in $ex/inputs.txt to replace"
 for cfg in one lua-process lua-process-restart lua-mpk; do
+	# shellcheck disable=SC2046  # inputs.txt is a word list
 	(cd "$REDIS_SRC/src" && "$FLEXOS_LINK" -c "$top_srcdir/examples/redis/$cfg.yaml" \
 		-o "$WORK/fault-$cfg" $(cat "$WORK/inputs.txt")) >"$WORK/link-$cfg.log" 2>&1 || {
 		tail -n 20 "$WORK/link-$cfg.log" >&2
