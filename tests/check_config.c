@@ -853,7 +853,7 @@ static const struct rejected rejected[] = {
 	{
 		.name = "rejects_unknown_library_key",
 		.text = "compartments:\n- comp1:\nlibraries:\n- lwip: comp1\n  input: liblwip.a\n",
-		.error = "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs, shared_data, callbacks, headers, cflags, lend or prototypes)",
+		.error = "flexos.yaml:5:3: error: unknown key 'input' in library 'lwip' (expected: inputs, shared_data, callbacks, headers, cflags, lend, prototypes or checkpoint)",
 	},
 	{
 		.name = "rejects_empty_inputs",
@@ -933,7 +933,7 @@ static const struct rejected rejected[] = {
 		.name = "rejects_bad_headers_cflags/4",
 		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  header: [a.h]\n",
 		.error = "flexos.yaml:5:3: error: unknown key 'header' in library 'l' (expected: inputs, "
-			 "shared_data, callbacks, headers, cflags, lend or prototypes)",
+			 "shared_data, callbacks, headers, cflags, lend, prototypes or checkpoint)",
 	},
 	{
 		.name = "rejects_bad_lend",
@@ -967,6 +967,22 @@ static const struct rejected rejected[] = {
 			 "name the argument or member that counts the elements (optionally + or - "
 			 "a number of bytes, as 'mlen + 16'; '*bufflen': an argument that points "
 			 "at the count), or be a size in bytes",
+	},
+	{
+		.name = "rejects_checkpoint/no_sandbox",
+		.text = "compartments:\n- a:\n  mechanism: process\n  default: true\n- b:\n"
+			"  mechanism: process\n  on_crash: restart\nlibraries:\n- l: b\n"
+			"  checkpoint: [f]\n",
+		.error = "flexos.yaml:10:16: error: library 'l' has 'checkpoint' but its compartment "
+			 "'b' is no sandbox: add 'sandbox_of: HOST' to 'b'",
+	},
+	{
+		.name = "rejects_checkpoint/no_restart",
+		.text = "compartments:\n- a:\n  mechanism: process\n  default: true\n- b:\n"
+			"  mechanism: process\n  sandbox_of: a\nlibraries:\n- l: b\n"
+			"  checkpoint: [f]\n",
+		.error = "flexos.yaml:10:16: error: library 'l' has 'checkpoint' but its compartment "
+			 "'b' has 'on_crash: abort'",
 	},
 	{
 		.name = "rejects_bad_syscalls/unknown",

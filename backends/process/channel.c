@@ -245,8 +245,25 @@ static struct flexos__proc_level *push_level(uint32_t depth, int serve, int peer
 	lv->serve = (uint8_t)serve;
 	lv->peer = (uint8_t)peer;
 	lv->resumable = 0;
+	lv->checkpoint = 0;
 	lv->serial = ++c->serial;
 	return lv;
+}
+
+/*
+ * Ends the levels from `to` on: returned, or abandoned by a jump. A wait
+ * that saved its callee's memory (checkpoint.c) ends its checkpoint here,
+ * so that an abandoned call does not keep it open.
+ */
+void flexos__proc_cut_levels(unsigned to)
+{
+	struct flexos__proc_calls *c = &flexos__proc_calls;
+
+	while (c->n > to) {
+		struct flexos__proc_level *lv = &c->lv[--c->n];
+		if (!lv->serve && lv->checkpoint)
+			flexos__proc_checkpoint_end(lv->peer);
+	}
 }
 
 void flexos__proc_out_callers(void)
@@ -508,14 +525,14 @@ static void resume_outer(struct flexos__lane *me, uint32_t w, uint32_t depth, un
 		if (w == LANE_RET ? lv->depth == depth : lv->depth < depth) {
 			if (!lv->resumable)
 				break;
-			c->n = k + 1;
+			flexos__proc_cut_levels(k + 1);
 			__builtin_longjmp(lv->ctx, 1);
 		}
 		if (lv->depth < depth)
 			break;
 	}
 	if (w != LANE_RET && c->has_base) {
-		c->n = 0;
+		flexos__proc_cut_levels(0);
 		__builtin_longjmp(c->base, 1);
 	}
 	if (w == LANE_REQ) {
@@ -568,6 +585,9 @@ static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
 	unsigned at = calls->n;
 	uint32_t depth = chain_depth() + 1;
 	struct flexos__proc_level *lv = push_level(depth, 0, (int)callee);
+	uint32_t e = to->entry;
+	lv->checkpoint =
+	    (uint8_t)(e < nentries && flexos__proc_checkpoint_begin(callee, entries[e].flags));
 
 	to->depth = depth;
 	post(to, LANE_REQ);
@@ -578,7 +598,7 @@ static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
 			uint32_t d = __atomic_load_n(&me->depth, __ATOMIC_RELAXED);
 			if (w == LANE_RET && d == depth) {
 				flexos__gate_error = 0;
-				calls->n = at;
+				flexos__proc_cut_levels(at);
 				return me;
 			}
 			if (w == LANE_REQ && d > depth)
@@ -597,7 +617,7 @@ static struct flexos__lane *exchange(uint32_t callee, struct flexos__lane *to)
 			/* The callee crashed and was restarted (on_crash: restart). */
 			int st = __atomic_load_n(&ctl->comp[callee].exit_status, __ATOMIC_ACQUIRE);
 			flexos__gate_error = WIFSIGNALED(st) ? WTERMSIG(st) : SIGKILL;
-			calls->n = at;
+			flexos__proc_cut_levels(at);
 			return NULL;
 		}
 	}

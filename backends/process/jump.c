@@ -127,7 +127,7 @@ noreturn void flexos__backend_longjmp(void *env, int val, longjmp_fn real)
 		    flexos__comp_name(flexos__proc_self), site);
 	}
 	if (live(j)) {
-		c->n = j->n;
+		flexos__proc_cut_levels(j->n);
 		real(env, val);
 	}
 	/* A setjmp's innermost level is the request its code was serving. */

@@ -5,6 +5,7 @@ libflexos_process_a_SOURCES = \
 	backends/process/process.h \
 	backends/process/process.c \
 	backends/process/channel.c \
+	backends/process/checkpoint.c \
 	backends/process/fork.c \
 	backends/process/gate.S \
 	backends/process/policy.c \

@@ -790,6 +790,7 @@ static void become(int c)
 	prctl(PR_SET_NAME, name);
 	install_fault_handlers(0);
 	replace_others = 1;
+	flexos__proc_checkpoint_keep(c);
 	if (protect_others(c))
 		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot protect the others: %s",
 			    flexos__comp_name(c), strerror(errno));
@@ -882,6 +883,11 @@ static void restart(int c)
 			    flexos__comp_name(c), cs->pid, WTERMSIG(cs->exit_status),
 			    (unsigned long)cs->fault_addr);
 	}
+	/* Before the gen bump: the caller's gate returns only after it. */
+	if (flexos__proc_checkpoint_restore(c))
+		flexos__say("compartment '%s': its memory is put back as it was before the "
+			    "checkpointed call the crash interrupted",
+			    flexos__comp_name(c));
 	__atomic_add_fetch(&cs->gen, 1, __ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < FLEXOS__PROC_MAX_LT; i++) {
 		__atomic_store_n(&flexos__lane_of(i, (unsigned)c)->word, LANE_IDLE,
@@ -1091,6 +1097,10 @@ static int process_init(const struct flexos_runtime *runtime)
 	 * last, so that under a tight ulimit -v only fork() goes without.
 	 */
 	flexos__proc_fork_init(runtime);
+	if ((err = flexos__proc_checkpoint_init(runtime))) {
+		flexos__say("cannot reserve the checkpoints of the sandboxes: %s", strerror(-err));
+		return err;
+	}
 	return 0;
 }
 
@@ -1146,6 +1156,7 @@ static int process_run_main(int (*main_fn)(int, char **, char **), int argc, cha
 	atexit(at_exit);
 	flexos__proc_fork_register();
 	install_fault_handlers(1);
+	flexos__proc_checkpoint_keep((int)img->default_id);
 	if (protect_others((int)img->default_id))
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot protect the compartments: %s",
 			    strerror(errno));

@@ -186,7 +186,7 @@ struct flexos__proc_level {
 	uint8_t serve;     /* 1: serving its request; 0: waiting for its return */
 	uint8_t peer;      /* the caller (serve) or the callee (wait) */
 	uint8_t resumable; /* a wait that serves a nested request: ctx is live */
-	uint8_t reserved;
+	uint8_t checkpoint; /* a wait that saved its callee's memory (checkpoint.c) */
 	uint64_t serial; /* unique in this thread: a setjmp's level is still live */
 	void *ctx[5];    /* __builtin_setjmp's buffer */
 };
@@ -198,6 +198,7 @@ struct flexos__proc_calls {
 	struct flexos__proc_level lv[FLEXOS__PROC_LEVELS];
 };
 extern __thread struct flexos__proc_calls flexos__proc_calls;
+void flexos__proc_cut_levels(unsigned to);
 /* 0 until a compartment's first thread has revoked main's stack. */
 extern uint32_t flexos__proc_stack_revoked;
 /* Nonzero once the compartment processes exist. */
@@ -320,6 +321,22 @@ void flexos__proc_forget_chain(void);
 /* process.c: the supervisor's pid in main (0: none) and main's stack range. */
 void flexos__proc_forked_main(void);
 void flexos__proc_poke_all(void);
+
+/*
+ * checkpoint.c: the sandboxes' checkpoints (FLEXOS_ENTRY_CHECKPOINT).
+ * init, before the supervisor is forked: reserves them (0 or -errno).
+ * keep, in each process once it knows its compartment: unmaps those of
+ * sandboxes it does not host. begin, on the caller's side of a gate
+ * before it posts the request: saves the callee's memory if the entry
+ * asks for it and this is the outermost such call of this thread; returns
+ * whether end must follow the call. restore, in the supervisor when c
+ * died: puts back a saved state; returns whether there was one.
+ */
+int flexos__proc_checkpoint_init(const struct flexos_runtime *rt);
+void flexos__proc_checkpoint_keep(int self);
+int flexos__proc_checkpoint_begin(uint32_t callee, uint32_t entry_flags);
+void flexos__proc_checkpoint_end(uint32_t callee);
+int flexos__proc_checkpoint_restore(int c);
 
 /* Futex helpers on shared (not process-private) memory. */
 void flexos__futex_wait(uint32_t *word, uint32_t val, long timeout_ms);

@@ -1,7 +1,7 @@
 # Real Redis from Debian's source package, opt-in: it needs the source
 # (`make redis-fetch`, network to the Debian archive) and builds Redis
 # (a minute or two), so neither `make` nor `make check` builds it.
-# `make redis` links examples/redis/redis-{one,lua-process,lua-mpk} with the
+# `make redis` links examples/redis/redis-{one,lua-process,lua-process-restart,lua-mpk} with the
 # flexos-link just built; tests/integration/redis.sh and bench/redis/run use
 # them.
 REDIS_SRC = $(abs_top_builddir)/examples/redis/src/redis
@@ -17,4 +17,20 @@ redis: $(EXAMPLE_DEPS)
 
 EXTRA_DIST += examples/redis/Makefile examples/redis/objects.mk examples/redis/local.mk \
 	examples/redis/one.yaml examples/redis/lua-process.yaml examples/redis/lua-mpk.yaml \
+	examples/redis/lua-process-restart.yaml \
 	examples/redis/README.md examples/redis/test-bin/pgrep
+
+# What `make redis` and the tests make in the build tree; the fetched and
+# built source goes with distclean only, as newlib's build does (and so
+# that make distcheck, which fetches it under CI, leaves nothing behind).
+clean-local: clean-redis
+clean-redis:
+	-rm -rf examples/redis/redis-one examples/redis/redis-lua-process \
+		examples/redis/redis-lua-process-restart examples/redis/redis-lua-mpk \
+		examples/redis/run-one examples/redis/run-lua-process \
+		examples/redis/run-lua-process-restart examples/redis/run-lua-mpk \
+		examples/redis/inputs.txt examples/redis/inputs.txt.tmp
+distclean-local: distclean-redis
+distclean-redis:
+	-rm -rf examples/redis/src
+.PHONY: clean-redis distclean-redis

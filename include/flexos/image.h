@@ -270,6 +270,12 @@ struct flexos_entry {
  * that have such an entry.
  */
 #define FLEXOS_ENTRY_LEND 0x8u
+/*
+ * A function under 'checkpoint:' of its library: a call to it from the
+ * sandbox's host saves the sandbox's memory first, and a crash of the
+ * sandbox during the call (on_crash: restart) puts that memory back.
+ */
+#define FLEXOS_ENTRY_CHECKPOINT 0x10u
 
 /* Kinds of flexos_lend_arg and flexos_lend_member: how many bytes the pointer lends. */
 #define FLEXOS_LEND_OBJECT 1 /* size bytes: a complete object type, or a size the config gives */

@@ -162,13 +162,14 @@ void flexos__heap_range(const struct flexos__heap *h, uintptr_t *start, uintptr_
 	*end = h->end;
 }
 
-void flexos__heap_copy_used(struct flexos__heap *h, void *dst)
+size_t flexos__heap_copy_used(struct flexos__heap *h, void *dst)
 {
 	heap_lock(h);
 	uintptr_t end = h->brk > h->start && h->brk <= h->end ? h->brk : h->end;
 	memcpy(dst, (const void *)h->start, end - h->start);
 	heap_unlock(h);
 	((struct flexos__heap *)dst)->lock = 0;
+	return end - h->start;
 }
 
 void flexos__heap_lock(struct flexos__heap *h)

@@ -38,12 +38,13 @@ struct flexos__heap *flexos__heap_create_growable(size_t first, size_t limit, in
 void flexos__heap_range(const struct flexos__heap *h, uintptr_t *start, uintptr_t *end);
 
 /*
- * For the process backend's fork: copies the part of the first range the
- * bump allocator has handed out, bookkeeping included, to dst (room for
- * the whole range), under the heap's lock, and leaves the copy unlocked.
- * lock and unlock hold the heap still across a clone of the process.
+ * For the process backend's fork and checkpoints: copies the part of the
+ * first range the bump allocator has handed out, bookkeeping included, to
+ * dst (room for the whole range), under the heap's lock, and leaves the
+ * copy unlocked; returns how many bytes it copied. lock and unlock hold
+ * the heap still across a clone of the process.
  */
-void flexos__heap_copy_used(struct flexos__heap *h, void *dst);
+size_t flexos__heap_copy_used(struct flexos__heap *h, void *dst);
 void flexos__heap_lock(struct flexos__heap *h);
 void flexos__heap_unlock(struct flexos__heap *h);
 

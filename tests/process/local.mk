@@ -9,7 +9,8 @@ SH_TESTS += \
 	tests/process/robust.sh \
 	tests/process/heap.sh \
 	tests/process/policy.sh \
-	tests/process/check-pointers.sh
+	tests/process/check-pointers.sh \
+	tests/process/checkpoint.sh
 EXTRA_DIST += \
 	tests/process/tlib.c \
 	tests/process/tlib.h \
@@ -19,6 +20,10 @@ EXTRA_DIST += \
 	tests/process/ptrlib.c \
 	tests/process/pointers.yaml \
 	tests/process/restart.yaml \
+	tests/process/checkpoint.yaml \
+	tests/process/ckapp.c \
+	tests/process/cklib.c \
+	tests/process/cklib.h \
 	tests/process/README.md \
 	tests/process/policy.sh \
 	tests/process/policy

@@ -1041,7 +1041,7 @@ static void parse_prototypes(struct parser *p, struct flc_library *lib, const ya
 
 /*
  * A library is one mapping "name: compartment", optionally with "inputs",
- * "shared_data", "callbacks", "headers", "cflags" and "lend".
+ * "shared_data", "callbacks", "headers", "cflags", "lend" and "checkpoint".
  */
 static void parse_library(struct parser *p, const yaml_node_t *it)
 {
@@ -1104,10 +1104,13 @@ static void parse_library(struct parser *p, const yaml_node_t *it)
 			parse_lend(p, lib, value_node(p, it, i));
 		else if (strcmp(key, "prototypes") == 0)
 			parse_prototypes(p, lib, value_node(p, it, i));
+		else if (strcmp(key, "checkpoint") == 0)
+			parse_names(p, lib, key_node(p, it, i), value_node(p, it, i),
+				    &lib->checkpoint);
 		else
 			error_at(p, pos_of(key_node(p, it, i)),
 				 "unknown key '%s' in library '%s' (expected: inputs, shared_data, "
-				 "callbacks, headers, cflags, lend or prototypes)",
+				 "callbacks, headers, cflags, lend, prototypes or checkpoint)",
 				 key, lib->name);
 	}
 }
@@ -1390,6 +1393,26 @@ static void check_compartments(struct parser *p, const yaml_node_t *seq)
 	check_on_crash(p);
 }
 
+/*
+ * A checkpoint is the sandbox's memory, saved by its host (which may
+ * write it) and put back when the sandbox restarts: it needs both.
+ */
+static void check_checkpoint(struct parser *p, const struct flc_library *lib)
+{
+	const struct flc_compartment *c = &p->cfg->compartments[lib->compartment_index];
+
+	if (!lib->checkpoint.count)
+		return;
+	if (!c->sandbox_of)
+		error_at(p, lib->checkpoint.pos[0],
+			 "library '%s' has 'checkpoint' but its compartment '%s' is no sandbox: add 'sandbox_of: HOST' to '%s' (the host saves and restores the sandbox's memory), or remove 'checkpoint'",
+			 lib->name, c->name, c->name);
+	else if (c->on_crash != FLC_CRASH_RESTART)
+		error_at(p, lib->checkpoint.pos[0],
+			 "library '%s' has 'checkpoint' but its compartment '%s' has 'on_crash: abort': a checkpoint is restored when the compartment restarts; add 'on_crash: restart' to '%s', or remove 'checkpoint'",
+			 lib->name, c->name, c->name);
+}
+
 static void check_libraries(struct parser *p)
 {
 	struct flc_config *cfg = p->cfg;
@@ -1418,6 +1441,7 @@ static void check_libraries(struct parser *p)
 		}
 		lib->compartment_index = c;
 		cfg->compartments[c].nlibraries++;
+		check_checkpoint(p, lib);
 	}
 }
 
@@ -1677,6 +1701,9 @@ void flc_free(struct flc_config *cfg)
 		strmap_free(&cfg->libraries[i].shared_data.index);
 		free_strings(cfg->libraries[i].callbacks.names, cfg->libraries[i].callbacks.count);
 		free(cfg->libraries[i].callbacks.pos);
+		free_strings(cfg->libraries[i].checkpoint.names, cfg->libraries[i].checkpoint.count);
+		free(cfg->libraries[i].checkpoint.pos);
+		strmap_free(&cfg->libraries[i].checkpoint.index);
 		free_strings(cfg->libraries[i].headers.names, cfg->libraries[i].headers.count);
 		free(cfg->libraries[i].headers.pos);
 		free_strings(cfg->libraries[i].cflags.names, cfg->libraries[i].cflags.count);

@@ -134,6 +134,11 @@ struct flc_library {
 	/* prototypes: {fn: TYPE}: static callbacks' prototypes, from its headers' typedefs. */
 	struct flc_prototype *prototypes;
 	size_t nprototypes;
+	/*
+	 * checkpoint: functions of this library whose calls from the host save
+	 * the sandbox's memory, restored if the sandbox crashes during the call.
+	 */
+	struct flc_names checkpoint;
 };
 
 struct flc_config {

@@ -474,6 +474,39 @@ void flx_explain_lends(FILE *f, const struct flp_plan *plan, const struct flp_ga
  * loader has relocated them. Callbacks may be called through a pointer
  * from any compartment.
  */
+/* Whether the gate's target is listed under 'checkpoint:' of its library. */
+static bool checkpointed(const struct flp_plan *plan, const struct flp_gate *g)
+{
+	return !g->callback && g->library < plan->cfg->nlibraries &&
+	       flc_names_has(&plan->cfg->libraries[g->library].checkpoint, g->fn, NULL);
+}
+
+/*
+ * A function under 'checkpoint:' that no other compartment calls is most
+ * likely misspelt: say so, since nothing would be saved for it.
+ */
+static void warn_unused_checkpoints(const struct flp_plan *plan)
+{
+	const struct flc_config *cfg = plan->cfg;
+
+	for (size_t l = 0; l < cfg->nlibraries; l++) {
+		const struct flc_names *names = &cfg->libraries[l].checkpoint;
+		for (size_t i = 0; i < names->count; i++) {
+			bool found = false;
+			for (size_t g = 0; g < plan->ngates && !found; g++)
+				found = is_entry(&plan->gates[g]) && plan->gates[g].library == l &&
+					!strcmp(plan->gates[g].fn, names->names[i]);
+			if (!found && flp_isolates(plan))
+				fprintf(stderr,
+					"%s:%u:%u: warning: '%s' under 'checkpoint' of library '%s' "
+					"is no function of it that another compartment calls: nothing "
+					"is saved for it\n",
+					cfg->path, names->pos[i].line, names->pos[i].col,
+					names->names[i], cfg->libraries[l].name);
+		}
+	}
+}
+
 static void write_entries(FILE *f, const struct flp_plan *plan)
 {
 	fprintf(f, "\t.balign 8\n.Lflexos_entries:\n");
@@ -487,7 +520,8 @@ static void write_entries(FILE *f, const struct flp_plan *plan)
 		fprintf(f, "\t.quad %s\n\t.long %zu, %#x\n\t.quad %#llx\n", gate->target,
 			gate->compartment,
 			(callback ? FLEXOS_ENTRY_CALLBACK : 0) | pointer_flags(&gate->proto) |
-			    (plan_lends(plan, gate, &lp, NULL) ? FLEXOS_ENTRY_LEND : 0),
+			    (plan_lends(plan, gate, &lp, NULL) ? FLEXOS_ENTRY_LEND : 0) |
+			    (checkpointed(plan, gate) ? FLEXOS_ENTRY_CHECKPOINT : 0),
 			callback ? ~0ULL : (unsigned long long)gate->callers);
 	}
 }
@@ -850,6 +884,7 @@ int flx_write_table(FILE *f, const struct flp_plan *plan)
 	fprintf(f, "\t.size " FLEXOS_IMAGE_SYMBOL ", .-" FLEXOS_IMAGE_SYMBOL "\n");
 	write_compartments(f, cfg);
 	write_shlibs(f, plan);
+	warn_unused_checkpoints(plan);
 	write_entries(f, plan);
 	write_syscalls(f, cfg);
 
