@@ -43,10 +43,10 @@ run_gdb "$WORK/process.out" "$WORK/bt-process" cb "break app_cb" run "info compa
 	"flexos bt" bt kill
 expect_output "$WORK/process.out" "^3 compartments, mechanism process, "
 expect_output "$WORK/process.out" "^  0 app \(default\), runs in this process$"
-expect_output "$WORK/process.out" "^#4  0x[0-9a-f]+ in flexos__backend_gate_int \(\) at .*gate.S:[0-9]+$"
-expect_output "$WORK/process.out" "^#5  0x[0-9a-f]+ in app_helper \(mode=.*\) at .*btapp.c:[0-9]+$"
-expect_output "$WORK/process.out" "^#6  0x[0-9a-f]+ in main \("
-expect_output "$WORK/process.out" "^#4  0x[0-9a-f]+ flexos__backend_gate_int at gate.S:[0-9]+ \[platform\]$"
+expect_output "$WORK/process.out" "^#5  0x[0-9a-f]+ in flexos__backend_gate_int \(\) at .*gate.S:[0-9]+$"
+expect_output "$WORK/process.out" "^#6  0x[0-9a-f]+ in app_helper \(mode=.*\) at .*btapp.c:[0-9]+$"
+expect_output "$WORK/process.out" "^#7  0x[0-9a-f]+ in main \("
+expect_output "$WORK/process.out" "^#5  0x[0-9a-f]+ flexos__backend_gate_int at gate.S:[0-9]+ \[platform\]$"
 pass "process: gdb's bt walks from a callback through the gate into its caller"
 no_orphans "gdb"
 

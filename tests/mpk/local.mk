@@ -57,6 +57,7 @@ tests/mpk/syscalls: tests/mpk/syscalls.yaml tests/mpk/syscalls.o tests/mpk/libmp
 
 MPK_IMAGES = tests/mpk/attack tests/mpk/attack-shared tests/mpk/hello-mpk tests/mpk/syscalls
 tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two
+tests/mpk/vm-nofsgsbase.log: tests/mpk/attack tests/sched/sched-mpk
 tests/mpk/no-pku.log: tests/mpk/hello-mpk
 tests/mpk/syscalls.log: tests/mpk/syscalls
 
