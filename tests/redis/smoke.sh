@@ -75,6 +75,15 @@ for cfg in one lua-process; do
 	q 0 EVAL "local n = 0 for i = 1, 100 do if not pcall(redis.call, 'nosuchcmd') then n = n + 1 end end return n - redis.call('incr', KEYS[1]) + 1 - 100" 1 m
 	q 2 EVAL "return redis.call('incr', KEYS[1])" 1 m
 	pass "$cfg: Lua errors raised through redis.call come back as error replies (100 caught by Lua's pcall), and the server goes on"
+	# 100000 keys grow Redis's heap past its first range; 30 clients
+	# pipelining EVAL then hand Lua a script body allocated in a range the
+	# heap added (it was not lent, and Lua's process crashed reading it).
+	bench="$REDIS_SRC/src/redis-benchmark"
+	timeout 120 "$bench" -s "$WORK/sock" -P 16 -c 30 -n 200000 -r 100000 -q -t set >/dev/null 2>&1
+	timeout 120 "$bench" -s "$WORK/sock" -P 16 -c 30 -n 20000 -q EVAL "return 7" 0 >/dev/null 2>&1
+	q PONG PING
+	q 7 EVAL "return 7" 0
+	pass "$cfg: EVAL from 30 pipelining clients after 100000 SETs (a script body in a range the heap grew)"
 	q "" SHUTDOWN NOSAVE
 	st=0
 	wait "$pid" || st=$?
