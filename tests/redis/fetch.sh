@@ -1,6 +1,6 @@
 #!/bin/sh
 # The source of real Redis for the tests under tests/redis, fetched only
-# when asked: FLEXOS_FETCH=1, or CI=true (.ci/run sets FLEXOS_FETCH), so
+# when asked: FLEXOS_FETCH=1, or CI=true (the README's test command sets FLEXOS_FETCH), so
 # that a developer's `make check` downloads nothing by itself (the tests
 # that need the source are then skipped); never with FLEXOS_FETCH_DISABLE=1
 # (the package build: no network). It lands in the build tree
