@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
+#include "heap_fast.h"
 #include "runtime.h"
 
 /* glibc's allocator under its other, always exported, names. */
@@ -53,50 +55,86 @@ static int asan(struct flexos__heap *h)
 
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
+int flexos__process_compartment = -1;
+
+/*
+ * The fast paths: that compartment's heap and text (a call from that text
+ * gets that heap), and the owner whose pointers free and
+ * malloc_usable_size handle without a call: that compartment, unless its
+ * heap is asan's (then -2, no owner: everything takes the general path).
+ */
+static struct flexos__heap *process_heap;
+static uintptr_t process_text_start, process_text_end;
+static int fast_owner = -2;
+
+void flexos__set_process_compartment(int id)
+{
+	const struct flexos_region *text =
+	    &flexos__runtime()->image->compartments[id].regions[FLEXOS_REGION_TEXT];
+
+	flexos__process_compartment = id;
+	process_heap = flexos__heap_of(id);
+	if (asan(process_heap))
+		return;
+	process_text_start = text->start;
+	process_text_end = text->end;
+	fast_owner = id;
+}
+
 /* The heap serving a call from code at ret, or NULL for glibc's. */
 static struct flexos__heap *heap_for(void *ret)
 {
 	if (flexos__code_owner((uintptr_t)ret) < 0)
 		return NULL;
-	return flexos__heap_of(flexos__backend.current());
+	int running = flexos__process_compartment;
+	return flexos__heap_of(running >= 0 ? running : flexos__backend.current());
 }
 
-/* The heap p was allocated from, or NULL for glibc's; diagnoses a foreign one. */
-static struct flexos__heap *heap_owning(const void *p, const char *what)
+/*
+ * The range of the heap p was allocated from (r, as flexos__heap_find
+ * found it), or NULL for glibc's; diagnoses a foreign one. Only the
+ * ranges this process maps are searched: under the process mechanism the
+ * ranges another compartment's heap grew by are not mapped here, and a
+ * pointer into them is glibc's business (it was never ours).
+ */
+static const struct flexos__heap_range *heap_owning(const struct flexos__heap_range *r,
+						     const void *p, const char *what)
 {
-	const struct flexos_runtime *rt = flexos__runtime();
-	uintptr_t a = (uintptr_t)p;
-
-	if (a >= rt->shared_heap.start && a < rt->shared_heap.end)
-		return flexos__heap_of(FLEXOS__SHARED_HEAP);
-	for (uint32_t id = 0; id < rt->image->ncompartments; id++) {
-		if (a < rt->heaps[id].start || a >= rt->heaps[id].end)
-			continue;
-		int running = flexos__backend.current();
-		if ((uint32_t)running != id)
-			flexos__abort("%s(%p): compartment '%s' passed a pointer of compartment "
-				      "'%s''s heap; only the compartment that allocated it may "
-				      "%s it",
-				      what, p, rt->image->compartments[running].name,
-				      rt->image->compartments[id].name, what);
-		return flexos__heap_of((int)id);
-	}
-	/*
-	 * The ranges a growable heap added later (never under protection
-	 * keys): only the running compartment's are mapped in this process.
-	 */
-	if (flexos_mechanism_props(rt->image->mechanism) & FLEXOS_MECH_PKEYS)
-		return NULL;
-	int running = flexos__backend.current();
-	struct flexos__heap *own = running >= 0 ? flexos__heap_of(running) : NULL;
-	if (own && flexos__heap_contains(own, p))
-		return own;
-	return NULL;
+	if (!r || r->owner == FLEXOS__SHARED_HEAP)
+		return r;
+	int running = flexos__process_compartment;
+	if (running < 0)
+		running = flexos__backend.current();
+	if (r->owner != running)
+		flexos__abort("%s(%p): compartment '%s' passed a pointer of compartment "
+			      "'%s''s heap; only the compartment that allocated it may "
+			      "%s it",
+			      what, p, flexos__comp_name(running), flexos__comp_name(r->owner),
+			      what);
+	return r;
 }
+
+/* p's range when free and malloc_usable_size may take their fast path for it, or NULL. */
+static inline const struct flexos__heap_range *fast_range(const void *p)
+{
+	const struct flexos__heap_range *r = flexos__heap_slot(p);
+	return flexos__heap_range_holds(r, p) && r->owner == fast_owner ? r : NULL;
+}
+
+static void *malloc_slow(void *ret, size_t size) __attribute__((noinline));
 
 void *malloc(size_t size)
 {
-	struct flexos__heap *h = heap_for(__builtin_return_address(0));
+	uintptr_t ret = CALLER;
+
+	if (__builtin_expect(ret - process_text_start < process_text_end - process_text_start, 1))
+		return flexos__heap_alloc(process_heap, size);
+	return malloc_slow(__builtin_return_address(0), size);
+}
+
+static void *malloc_slow(void *ret, size_t size)
+{
+	struct flexos__heap *h = heap_for(ret);
 	if (h && asan(h))
 		return flexos__asan_alloc(h, 16, size);
 	return h ? flexos__heap_alloc(h, size) : __libc_malloc(size);
@@ -119,15 +157,26 @@ void *calloc(size_t nmemb, size_t size)
 	return p;
 }
 
+static void free_slow(void *p) __attribute__((noinline));
+
 void free(void *p)
+{
+	const struct flexos__heap_range *r = fast_range(p);
+	if (r)
+		flexos__heap_free_in(r, p);
+	else
+		free_slow(p);
+}
+
+static void free_slow(void *p)
 {
 	if (!p)
 		return;
-	struct flexos__heap *h = heap_owning(p, "free");
-	if (h && asan(h))
-		flexos__asan_free(h, p, CALLER);
-	else if (h)
-		flexos__heap_free(h, p);
+	const struct flexos__heap_range *r = heap_owning(flexos__heap_find(p), p, "free");
+	if (r && asan(r->heap))
+		flexos__asan_free(r->heap, p, CALLER);
+	else if (r)
+		flexos__heap_free_in(r, p);
 	else
 		__libc_free(p);
 }
@@ -142,10 +191,10 @@ void *realloc(void *p, size_t size)
 			return flexos__asan_alloc(h, 16, size);
 		return h ? flexos__heap_alloc(h, size) : __libc_malloc(size);
 	}
-	h = heap_owning(p, "realloc");
-	if (h && asan(h))
-		return flexos__asan_realloc(h, p, size, CALLER);
-	return h ? flexos__heap_realloc(h, p, size) : __libc_realloc(p, size);
+	const struct flexos__heap_range *r = heap_owning(flexos__heap_find(p), p, "realloc");
+	if (r && asan(r->heap))
+		return flexos__asan_realloc(r->heap, p, size, CALLER);
+	return r ? flexos__heap_realloc_in(r, p, size) : __libc_realloc(p, size);
 }
 
 static void *aligned(void *ret, size_t align, size_t size)
@@ -186,17 +235,27 @@ void *memalign(size_t align, size_t size)
 
 size_t malloc_usable_size(void *p);
 
+static size_t usable_size_slow(void *p) __attribute__((noinline));
+
 size_t malloc_usable_size(void *p)
+{
+	const struct flexos__heap_range *r = fast_range(p);
+	if (r)
+		return flexos__heap_usable_size_in(r, p);
+	return usable_size_slow(p);
+}
+
+static size_t usable_size_slow(void *p)
 {
 	static size_t (*libc_usable_size)(void *);
 
 	if (!p)
 		return 0;
-	struct flexos__heap *h = heap_owning(p, "malloc_usable_size");
-	if (h && asan(h))
-		return flexos__asan_usable_size(h, p, CALLER);
-	if (h)
-		return flexos__heap_usable_size(h, p);
+	const struct flexos__heap_range *r = heap_owning(flexos__heap_find(p), p, "malloc_usable_size");
+	if (r && asan(r->heap))
+		return flexos__asan_usable_size(r->heap, p, CALLER);
+	if (r)
+		return flexos__heap_usable_size_in(r, p);
 	/* glibc exports no __libc_ name for this one. */
 	if (!libc_usable_size)
 		libc_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");

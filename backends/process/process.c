@@ -786,6 +786,7 @@ static void become(int c)
 
 	set_death_signal(zygote_self);
 	flexos__proc_self = c;
+	flexos__set_process_compartment(c);
 	snprintf(name, sizeof(name), "fx:%s", flexos__comp_name(c));
 	prctl(PR_SET_NAME, name);
 	install_fault_handlers(0);
@@ -1051,6 +1052,7 @@ static int process_init(const struct flexos_runtime *runtime)
 		memset(&image_info, 0, sizeof(image_info));
 	dl_iterate_phdr(find_image_end, NULL);
 	flexos__proc_self = (int)img->default_id;
+	flexos__set_process_compartment(flexos__proc_self);
 	flexos__proc_ncpu = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if ((s = getenv("FLEXOS_SPIN")) && *s)
 		flexos__proc_spin = (unsigned)strtoul(s, NULL, 0);

@@ -17,26 +17,21 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "heap_fast.h"
 #include "runtime.h"
 
-#define ALIGNMENT 16u
-#define SMALL_STEP 16u
-#define SMALL_LIMIT 256u   /* classes 0..15: 16, 32, ... 256 bytes */
-#define MEDIUM_LIMIT 65536u /* classes 16..23: 512, 1 KiB, ... 64 KiB */
-#define NCLASSES 24
-#define CLASS_LARGE 0xffffffffu
+#define ALIGNMENT FLEXOS__HEAP_ALIGNMENT
+#define MIN_STRIDE 32u
+#define SMALL_LIMIT 512u    /* classes 0..30: strides 32, 48, ... 512 bytes */
+#define MEDIUM_LIMIT 65536u /* classes 31..58: four strides per doubling, up to 64 KiB */
+#define NCLASSES 59
+#define CLASS_LARGE 0xffffu
 
 #define HEAP_MAGIC 0x70616568534f5846ULL /* "FXOSheap" */
-#define CHUNK_LIVE 0x4c495645u
-#define CHUNK_FREE 0x46524545u
-#define CHUNK_ALIGNED 0x414c4e44u
-
-/* Sits right before every payload, keeping it 16-byte aligned. */
-struct chunk {
-	uint32_t magic;
-	uint32_t cls;
-	size_t size; /* capacity; for CHUNK_ALIGNED, the distance back to the real payload */
-};
+#define CHUNK_LIVE FLEXOS__CHUNK_LIVE
+#define CHUNK_FREE FLEXOS__CHUNK_FREE
+#define CHUNK_ALIGNED FLEXOS__CHUNK_ALIGNED
+#define HDR FLEXOS__CHUNK_HDR
 
 struct free_node {
 	struct free_node *next;
@@ -50,7 +45,7 @@ struct flexos__heap {
 	int owner;
 	int lock; /* a spinlock: the shared heap is shared across processes */
 	uintptr_t start, end; /* the first range, with this bookkeeping */
-	uintptr_t brk, top;   /* the bump pointer and the end of the range it is in */
+	uintptr_t brk, top;   /* where the next chunk's header goes; the end of its range */
 	size_t limit;         /* bytes all ranges may reach together */
 	size_t reserved;      /* bytes of all ranges */
 	size_t in_use;
@@ -63,16 +58,73 @@ struct flexos__heap {
 	struct free_node *free_large;
 };
 
+struct flexos__heap_range flexos__heap_ranges[FLEXOS__HEAP_MAX_RANGES];
+uint32_t flexos__heap_nranges;
+__thread uint16_t flexos__heap_found[FLEXOS__HEAP_FOUND_SLOTS];
+static int range_lock;
+
+static void spin_lock(int *lock) __attribute__((noinline));
+static void spin_lock(int *lock)
+{
+	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(lock, __ATOMIC_RELAXED))
+			sched_yield();
+}
+
+static void spin_unlock(int *lock)
+{
+	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * Records a range of h whose chunks' payloads start at lowest or above;
+ * -ENOMEM when the table is full.
+ */
+static int add_range(struct flexos__heap *h, uintptr_t start, uintptr_t end, uintptr_t lowest)
+{
+	int err = 0;
+
+	spin_lock(&range_lock);
+	uint32_t n = flexos__heap_nranges;
+	if (n == FLEXOS__HEAP_MAX_RANGES) {
+		err = -ENOMEM;
+	} else {
+		flexos__heap_ranges[n] = (struct flexos__heap_range){start, end, lowest, h, h->owner};
+		__atomic_store_n(&flexos__heap_nranges, n + 1, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&range_lock);
+	return err;
+}
+
+const struct flexos__heap_range *flexos__heap_search(uintptr_t a, uint16_t *slot)
+{
+	uint32_t n = __atomic_load_n(&flexos__heap_nranges, __ATOMIC_ACQUIRE);
+	struct flexos__heap_range *ranges = flexos__heap_ranges;
+
+	/* Newest first: the ranges a heap grows by double, the last is the largest. */
+	for (uint32_t i = n; i-- > 0;)
+		if (a - ranges[i].start < ranges[i].end - ranges[i].start) {
+			*slot = (uint16_t)i;
+			return &ranges[i];
+		}
+	return NULL;
+}
+
+void flexos__heap_bad(const char *what, const void *p, const char *problem)
+{
+	flexos__abort("%s(%p): %s", what, p, problem);
+}
+
 static void heap_lock(struct flexos__heap *h)
 {
-	while (__atomic_exchange_n(&h->lock, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&h->lock, __ATOMIC_RELAXED))
-			sched_yield();
+	/* Uncontended, one exchange: spin_lock's loop stays out of the fast paths. */
+	if (__builtin_expect(__atomic_exchange_n(&h->lock, 1, __ATOMIC_ACQUIRE), 0))
+		spin_lock(&h->lock);
 }
 
 static void heap_unlock(struct flexos__heap *h)
 {
-	__atomic_store_n(&h->lock, 0, __ATOMIC_RELEASE);
+	spin_unlock(&h->lock);
 }
 
 static size_t round_up(size_t n, size_t to)
@@ -80,25 +132,33 @@ static size_t round_up(size_t n, size_t to)
 	return (n + to - 1) & ~(to - 1);
 }
 
-/* The class of a request and the capacity of its chunks. */
-static uint32_t class_of(size_t n, size_t *cap)
+/*
+ * The class of a request and the stride of its chunks; 0 stride when the
+ * request cannot be a chunk at all.
+ */
+static uint32_t class_of(size_t n, size_t *stride)
 {
-	if (n <= SMALL_LIMIT) {
-		*cap = n ? round_up(n, SMALL_STEP) : SMALL_STEP;
-		return (uint32_t)(*cap / SMALL_STEP - 1);
+	if (n > SIZE_MAX / 2) {
+		*stride = 0;
+		return CLASS_LARGE;
 	}
-	if (n <= MEDIUM_LIMIT) {
-		uint32_t cls = 16;
-		size_t c = 512;
-		while (c < n) {
-			c <<= 1;
-			cls++;
-		}
-		*cap = c;
-		return cls;
+	size_t s = round_up(n + HDR, ALIGNMENT);
+	if (s < MIN_STRIDE)
+		s = MIN_STRIDE;
+	if (s <= SMALL_LIMIT) {
+		*stride = s;
+		return (uint32_t)(s / ALIGNMENT - 2);
 	}
-	*cap = round_up(n + sizeof(struct chunk), (size_t)sysconf(_SC_PAGESIZE)) -
-	       sizeof(struct chunk);
+	if (s <= MEDIUM_LIMIT) {
+		/* 2^e < s <= 2^(e+1): strides 5/4, 6/4, 7/4, 8/4 of 2^e. */
+		unsigned e = 63u - (unsigned)__builtin_clzll((unsigned long long)(s - 1));
+		size_t quarter = (size_t)1 << (e - 2);
+		*stride = round_up(s, quarter);
+		return 31u + (e - 9u) * 4u + (uint32_t)(*stride >> (e - 2)) - 5u;
+	}
+	*stride = round_up(s, (size_t)sysconf(_SC_PAGESIZE));
+	if (*stride / ALIGNMENT > UINT32_MAX)
+		*stride = 0;
 	return CLASS_LARGE;
 }
 
@@ -121,23 +181,30 @@ struct flexos__heap *flexos__heap_create_growable(size_t first, size_t limit, in
 	h->owner = owner;
 	h->start = (uintptr_t)base;
 	h->end = h->start + first;
-	h->brk = h->start + round_up(sizeof(*h), ALIGNMENT);
+	/* The first payload is 16-byte aligned, its header right before it. */
+	h->brk = h->start + round_up(sizeof(*h) + HDR, ALIGNMENT) - HDR;
 	h->top = h->end;
 	h->limit = limit;
 	h->reserved = first;
+	int err = add_range(h, h->start, h->end, h->brk + HDR);
+	if (err) {
+		munmap(base, first);
+		errno = -err;
+		return NULL;
+	}
 	return h;
 }
 
 /*
- * A new range for a bump allocation of need bytes: at least as large as
- * what the heap has (so ranges double), within the limit. The rest of the
- * current range is left unused. Called with the lock held; 0 or -ENOMEM.
+ * A new range for a chunk of stride bytes: at least as large as what the
+ * heap has (so ranges double), within the limit. The rest of the current
+ * range is left unused. Called with the lock held; 0 or -ENOMEM.
  */
-static int grow(struct flexos__heap *h, size_t need)
+static int grow(struct flexos__heap *h, size_t stride)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t room = h->limit - h->reserved;
-	size_t len = round_up(need, page);
+	size_t len = round_up(stride + ALIGNMENT - HDR, page);
 
 	if (h->nextra == MAX_EXTRA || len > room)
 		return -ENOMEM;
@@ -147,11 +214,15 @@ static int grow(struct flexos__heap *h, size_t need)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
+	if (add_range(h, (uintptr_t)p, (uintptr_t)p + len, (uintptr_t)p + ALIGNMENT)) {
+		munmap(p, len);
+		return -ENOMEM;
+	}
 	h->extra[h->nextra].start = (uintptr_t)p;
 	h->extra[h->nextra].end = (uintptr_t)p + len;
 	__atomic_store_n(&h->nextra, h->nextra + 1, __ATOMIC_RELEASE);
 	h->reserved += len;
-	h->brk = (uintptr_t)p;
+	h->brk = (uintptr_t)p + ALIGNMENT - HDR;
 	h->top = (uintptr_t)p + len;
 	return 0;
 }
@@ -187,18 +258,6 @@ int flexos__heap_owner(const struct flexos__heap *h)
 	return h->owner;
 }
 
-/* The start of the range of h that holds a, or 0. */
-static uintptr_t range_of(const struct flexos__heap *h, uintptr_t a)
-{
-	if (a >= h->start && a < h->end)
-		return h->start;
-	uint32_t n = __atomic_load_n(&h->nextra, __ATOMIC_ACQUIRE);
-	for (uint32_t i = 0; i < n; i++)
-		if (a >= h->extra[i].start && a < h->extra[i].end)
-			return h->extra[i].start;
-	return 0;
-}
-
 int flexos__heap_extra_range(const struct flexos__heap *h, unsigned i, uintptr_t *start,
 			     uintptr_t *end)
 {
@@ -209,24 +268,42 @@ int flexos__heap_extra_range(const struct flexos__heap *h, unsigned i, uintptr_t
 	return 0;
 }
 
+/*
+ * Reads only the heap's bookkeeping, not the table of ranges: fault
+ * reports and the sanitizers' runtimes ask from compartments that may
+ * only reach their own memory.
+ */
 int flexos__heap_contains(const struct flexos__heap *h, const void *p)
 {
-	return range_of(h, (uintptr_t)p) != 0;
+	uintptr_t a = (uintptr_t)p;
+
+	if (a >= h->start && a < h->end)
+		return 1;
+	uint32_t n = __atomic_load_n(&h->nextra, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < n; i++)
+		if (a >= h->extra[i].start && a < h->extra[i].end)
+			return 1;
+	return 0;
 }
 
-static struct chunk *chunk_of(const void *p)
+static struct flexos__chunk *chunk_of(const void *p)
 {
-	return (struct chunk *)((uintptr_t)p - sizeof(struct chunk));
+	return (struct flexos__chunk *)((uintptr_t)p - HDR);
 }
 
-static void *take_large(struct flexos__heap *h, size_t cap)
+static size_t stride_of(const struct flexos__chunk *c)
+{
+	return (size_t)c->units * ALIGNMENT;
+}
+
+static void *take_large(struct flexos__heap *h, size_t stride)
 {
 	struct free_node **link = &h->free_large;
 
 	/* First fit, but do not waste more than half of a recycled chunk. */
 	for (struct free_node *n = *link; n; link = &n->next, n = n->next) {
-		struct chunk *c = chunk_of(n);
-		if (c->size >= cap && c->size / 2 <= cap) {
+		size_t have = stride_of(chunk_of(n));
+		if (have >= stride && have / 2 <= stride) {
 			*link = n->next;
 			return n;
 		}
@@ -253,15 +330,19 @@ static void *full(struct flexos__heap *h, size_t size)
 	return NULL;
 }
 
-void *flexos__heap_alloc(struct flexos__heap *h, size_t size)
+/* flexos__heap_alloc beyond a recycled small chunk. */
+static void *alloc_slow(struct flexos__heap *h, size_t size) __attribute__((noinline));
+static void *alloc_slow(struct flexos__heap *h, size_t size)
 {
-	size_t cap;
+	size_t stride;
 	uint32_t cls;
 	void *p = NULL;
 
 	if (size > h->limit)
 		return full(h, size);
-	cls = class_of(size, &cap);
+	cls = class_of(size, &stride);
+	if (!stride)
+		return full(h, size);
 
 	heap_lock(h);
 	if (cls != CLASS_LARGE && h->free_small[cls]) {
@@ -269,25 +350,45 @@ void *flexos__heap_alloc(struct flexos__heap *h, size_t size)
 		h->free_small[cls] = n->next;
 		p = n;
 	} else if (cls == CLASS_LARGE) {
-		p = take_large(h, cap);
+		p = take_large(h, stride);
 	}
 	if (!p) {
-		if (h->top - h->brk < cap + sizeof(struct chunk) &&
-		    grow(h, cap + sizeof(struct chunk))) {
+		if (h->top - h->brk < stride && grow(h, stride)) {
 			heap_unlock(h);
 			return full(h, size);
 		}
-		struct chunk *c = (struct chunk *)h->brk;
-		c->size = cap;
-		c->cls = cls;
-		h->brk += sizeof(struct chunk) + cap;
-		p = c + 1;
+		struct flexos__chunk *c = (struct flexos__chunk *)h->brk;
+		c->units = (uint32_t)(stride / ALIGNMENT);
+		c->cls = (uint16_t)cls;
+		h->brk += stride;
+		p = (char *)c + HDR;
 	}
-	struct chunk *c = chunk_of(p);
+	struct flexos__chunk *c = chunk_of(p);
 	c->magic = CHUNK_LIVE;
-	h->in_use += c->size;
+	h->in_use += stride_of(c) - HDR;
 	heap_unlock(h);
 	return p;
+}
+
+void *flexos__heap_alloc(struct flexos__heap *h, size_t size)
+{
+	/* The fast path: a small request and a recycled chunk of its class. */
+	if (__builtin_expect(size <= SMALL_LIMIT - HDR, 1)) {
+		size_t stride = size + HDR <= MIN_STRIDE ? MIN_STRIDE : round_up(size + HDR, ALIGNMENT);
+		uint32_t cls = (uint32_t)(stride / ALIGNMENT - 2);
+
+		heap_lock(h);
+		struct free_node *n = h->free_small[cls];
+		if (n) {
+			h->free_small[cls] = n->next;
+			chunk_of(n)->magic = CHUNK_LIVE;
+			h->in_use += stride - HDR;
+			heap_unlock(h);
+			return n;
+		}
+		heap_unlock(h);
+	}
+	return alloc_slow(h, size);
 }
 
 void *flexos__heap_alloc_aligned(struct flexos__heap *h, size_t align, size_t size)
@@ -298,51 +399,42 @@ void *flexos__heap_alloc_aligned(struct flexos__heap *h, size_t align, size_t si
 	}
 	if (align <= ALIGNMENT)
 		return flexos__heap_alloc(h, size);
-	if (size > SIZE_MAX - align - sizeof(struct chunk)) {
+	if (size > SIZE_MAX - align) {
 		errno = ENOMEM;
 		return NULL;
 	}
 
-	char *raw = flexos__heap_alloc(h, size + align + sizeof(struct chunk));
-	if (!raw)
-		return NULL;
-	uintptr_t p = round_up((uintptr_t)raw + sizeof(struct chunk), align);
-	struct chunk *c = chunk_of((void *)p);
+	char *raw = flexos__heap_alloc(h, size + align);
+	if (!raw || !((uintptr_t)raw & (align - 1)))
+		return raw;
+	/* At least 16 bytes past raw: room for the header that leads back to it. */
+	uintptr_t p = round_up((uintptr_t)raw + 1, align);
+	struct flexos__chunk *c = chunk_of((void *)p);
 	c->magic = CHUNK_ALIGNED;
 	c->cls = 0;
-	c->size = p - (uintptr_t)raw;
+	c->units = (uint32_t)((p - (uintptr_t)raw) / ALIGNMENT);
 	return (void *)p;
 }
 
-/* The real chunk behind p, or abort with a message naming the problem. */
-static struct chunk *checked_chunk(struct flexos__heap *h, const void *p, const char *what)
+/* p's range in h, or abort. */
+static const struct flexos__heap_range *range_in(struct flexos__heap *h, const void *p,
+						 const char *what)
 {
-	uintptr_t range = range_of(h, (uintptr_t)p);
-	if (!range || ((uintptr_t)p & (ALIGNMENT - 1)) ||
-	    (uintptr_t)p < range + (range == h->start ? sizeof(*h) : 0) + sizeof(struct chunk))
+	const struct flexos__heap_range *r = flexos__heap_find(p);
+	if (!r || r->heap != h)
 		flexos__abort("%s(%p): pointer was not allocated from this heap", what, p);
-	struct chunk *c = chunk_of(p);
-	if (c->magic == CHUNK_ALIGNED) {
-		p = (const char *)p - c->size;
-		c = chunk_of(p);
-	}
-	if (c->magic == CHUNK_FREE)
-		flexos__abort("%s(%p): double free", what, p);
-	if (c->magic != CHUNK_LIVE)
-		flexos__abort("%s(%p): invalid pointer (heap corrupted?)", what, p);
-	return c;
+	return r;
 }
 
-void flexos__heap_free(struct flexos__heap *h, void *p)
+void flexos__heap_free_in(const struct flexos__heap_range *r, void *p)
 {
-	if (!p)
-		return;
-	struct chunk *c = checked_chunk(h, p, "free");
-	struct free_node *n = (struct free_node *)(c + 1);
+	struct flexos__heap *h = r->heap;
+	struct flexos__chunk *c = flexos__heap_chunk(r, p, "free");
+	struct free_node *n = (struct free_node *)((char *)c + HDR);
 
 	heap_lock(h);
 	c->magic = CHUNK_FREE;
-	h->in_use -= c->size;
+	h->in_use -= stride_of(c) - HDR;
 	if (c->cls == CLASS_LARGE) {
 		n->next = h->free_large;
 		h->free_large = n;
@@ -353,31 +445,41 @@ void flexos__heap_free(struct flexos__heap *h, void *p)
 	heap_unlock(h);
 }
 
+void flexos__heap_free(struct flexos__heap *h, void *p)
+{
+	if (p)
+		flexos__heap_free_in(range_in(h, p, "free"), p);
+}
+
 size_t flexos__heap_usable_size(struct flexos__heap *h, const void *p)
 {
 	if (!p)
 		return 0;
-	struct chunk *c = checked_chunk(h, p, "malloc_usable_size");
-	return c->size - ((uintptr_t)p - (uintptr_t)(c + 1));
+	return flexos__heap_usable_size_in(range_in(h, p, "malloc_usable_size"), p);
+}
+
+void *flexos__heap_realloc_in(const struct flexos__heap_range *r, void *p, size_t size)
+{
+	if (size == 0) {
+		flexos__heap_free_in(r, p);
+		return NULL;
+	}
+	size_t usable = flexos__heap_usable_size_in(r, p);
+	if (size <= usable)
+		return p;
+	void *q = flexos__heap_alloc(r->heap, size);
+	if (!q)
+		return NULL;
+	memcpy(q, p, usable);
+	flexos__heap_free_in(r, p);
+	return q;
 }
 
 void *flexos__heap_realloc(struct flexos__heap *h, void *p, size_t size)
 {
 	if (!p)
 		return flexos__heap_alloc(h, size);
-	if (size == 0) {
-		flexos__heap_free(h, p);
-		return NULL;
-	}
-	size_t usable = flexos__heap_usable_size(h, p);
-	if (size <= usable)
-		return p;
-	void *q = flexos__heap_alloc(h, size);
-	if (!q)
-		return NULL;
-	memcpy(q, p, usable);
-	flexos__heap_free(h, p);
-	return q;
+	return flexos__heap_realloc_in(range_in(h, p, "realloc"), p, size);
 }
 
 size_t flexos__heap_in_use(struct flexos__heap *h)

@@ -61,6 +61,20 @@ int flexos__heap_extra_range(const struct flexos__heap *h, unsigned i, uintptr_t
 /* Whether p lies inside one of the heap's ranges. Lock-free: async-signal-safe. */
 int flexos__heap_contains(const struct flexos__heap *h, const void *p);
 
+/* One range of a heap, as flexos__heap_find finds it. */
+struct flexos__heap_range {
+	uintptr_t start, end;
+	uintptr_t lowest; /* no payload starts below: the bookkeeping is below */
+	struct flexos__heap *heap;
+	int owner; /* the heap's, kept here: the caller may not read the heap's bookkeeping */
+};
+
+/*
+ * flexos__heap_find(p) (heap_fast.h, inline): the range, among those of
+ * all heaps this process maps, that p lies in; NULL when p is in none.
+ * Lock-free: async-signal-safe.
+ */
+
 /* malloc, aligned allocation (align a power of two), free, realloc. */
 void *flexos__heap_alloc(struct flexos__heap *h, size_t size);
 void *flexos__heap_alloc_aligned(struct flexos__heap *h, size_t align, size_t size);
@@ -70,7 +84,15 @@ void *flexos__heap_realloc(struct flexos__heap *h, void *p, size_t size);
 /* The usable size of an allocation of this heap. */
 size_t flexos__heap_usable_size(struct flexos__heap *h, const void *p);
 
-/* Bytes currently allocated (payload, as requested rounded up). */
+/*
+ * free and realloc of a non-null p that flexos__heap_find found in r
+ * (malloc_usable_size: heap_fast.h): malloc's hot path, one search per
+ * call.
+ */
+void flexos__heap_free_in(const struct flexos__heap_range *r, void *p);
+void *flexos__heap_realloc_in(const struct flexos__heap_range *r, void *p, size_t size);
+
+/* Bytes currently allocated (the usable sizes of the live allocations). */
 size_t flexos__heap_in_use(struct flexos__heap *h);
 
 #endif

@@ -3,6 +3,7 @@ lib_LIBRARIES += libflexos.a
 libflexos_a_SOURCES = \
 	src/runtime/runtime.h \
 	src/runtime/heap.h \
+	src/runtime/heap_fast.h \
 	src/runtime/heap.c \
 	src/runtime/start.c \
 	src/runtime/call.S \

@@ -27,4 +27,21 @@ $RUN "$WORK/tapp" grow 100 >"$WORK/full.out" 2>"$WORK/full.err" ||
 expect_output "$WORK/full.out" '^grow: tb_bigalloc\(100\) returned -1$'
 expect_output "$WORK/full.err" "^flexos: the heap of compartment 1 is full \(64 MiB\): an allocation of 104857600 bytes fails with ENOMEM; raise its 'heap_size' in the config$"
 pass "beyond heap_size malloc fails, naming the key"
+# A pointer of another compartment's heap is refused by free and
+# malloc_usable_size, on the allocator's general path (the fast path takes
+# only the running compartment's own pointers); the running compartment's
+# own small object has glibc's layout: 24 bytes usable of 32.
+for call in free malloc_usable_size; do
+	arg=0
+	[ "$call" = free ] || arg=1
+	set +e
+	$RUN "$WORK/tapp" foreign $arg >"$WORK/foreign.out" 2>"$WORK/foreign.err"
+	status=$?
+	set -e
+	[ "$status" -ne 0 ] || fail "tapp foreign $arg exited 0: $(cat "$WORK/foreign.out")"
+	expect_output "$WORK/foreign.out" '^foreign: own object usable size 24$'
+	! grep -q 'not stopped' "$WORK/foreign.out" || fail "$call of cb's object was not stopped"
+	expect_output "$WORK/foreign.err" "^flexos: $call\\(0x[0-9a-f]+\\): compartment 'ca' passed a pointer of compartment 'cb''s heap; only the compartment that allocated it may $call it$"
+	pass "$call of another compartment's heap object is reported"
+done
 no_orphans "heap growth"

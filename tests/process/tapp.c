@@ -2,6 +2,7 @@
  * The application of the process backend's tests (the scripts in tests/process).
  * Usage: tapp MODE [ARGS]; see main() for the modes.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -341,9 +342,27 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (!strcmp(mode, "foreign")) {
+		/*
+		 * main hands an object of cb's heap to free (a1 = 0) or
+		 * malloc_usable_size (a1 = 1): reported, never served from
+		 * main's heap (tests/process/heap.sh).
+		 */
+		long obj;
+		void *mine = malloc(24);
+		flexos_gate_r(tb, obj, tb_addr, KIND_HEAP);
+		printf("foreign: own object usable size %zu\n", malloc_usable_size(mine));
+		fflush(stdout);
+		if (a1)
+			printf("foreign: usable size %zu\n", malloc_usable_size((void *)obj));
+		else
+			free((void *)obj);
+		printf("foreign: not stopped\n");
+		return 0;
+	}
 	if (!strcmp(mode, "bench"))
 		return bench(a1 ? a1 : 200000);
 	fprintf(stderr, "usage: tapp attack|shared|nested|threads|crash|exit|print|sleep|idle|"
-			"crashexit|grow|bench ...\n");
+			"crashexit|grow|foreign|bench ...\n");
 	return 2;
 }
