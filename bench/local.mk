@@ -54,8 +54,10 @@ clean-bench-explore:
 bench-redis: redis
 	@echo "== bench/redis: real Redis, its Lua interpreter in one compartment and isolated"
 	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/redis/run
+	@echo "== bench/redis/cachegrind: the same SETs and GETs counted (instructions, cache misses)"
+	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/redis/cachegrind
 .PHONY: bench-redis
-EXTRA_DIST += bench/redis/run
+EXTRA_DIST += bench/redis/run bench/redis/cachegrind
 
 # bench/harden: the cost of each hardening option, SQLite (Debian's
 # source, fetched and built on first use) and the kvserver's code, in one
