@@ -156,13 +156,14 @@ void flexos__asan_trap_access(uintptr_t a, size_t n, int write, uintptr_t pc)
 
 	/*
 	 * The arguments come from the trapping compartment's registers: only
-	 * shadow that is mapped is read, and for a bounded length.
+	 * shadow that is mapped is read (kind_of reads a granule past the
+	 * access), and for a bounded length.
 	 */
 	if (!n)
 		n = 1;
 	if (n > (1u << 20))
 		n = 1u << 20;
-	if (__builtin_add_overflow(a, n, &end) ||
+	if (__builtin_add_overflow(a, n + 8, &end) ||
 	    !(end <= FLEXOS__LOW_END || (a >= FLEXOS__HIGH_BEGIN && end <= FLEXOS__USER_END)))
 		flexos__harden_report(pc, "unknown-crash", NULL,
 				      "an ASan check trapped for %#lx, which has no shadow",
