@@ -309,6 +309,24 @@ START_TEST(accepts_libc)
 }
 END_TEST
 
+/* Its own ASan runtime serves a newlib compartment where it may write the shadow. */
+START_TEST(accepts_newlib_asan)
+{
+	static const char *const mechs[] = {"none", "process"};
+
+	for (size_t i = 0; i < 2; i++) {
+		char text[256];
+		snprintf(text, sizeof(text),
+			 "compartments:\n- app: {default: true, mechanism: %s}\n"
+			 "- lib: {mechanism: %s, libc: newlib, hardening: [ubsan, asan]}\n",
+			 mechs[i], mechs[i]);
+		expect_ok(text);
+		ck_assert_uint_eq(cfg.compartments[1].harden, FLEXOS_HARDEN_UBSAN | FLEXOS_HARDEN_ASAN);
+		ck_assert_int_eq(cfg.compartments[1].libc, FLC_LIBC_NEWLIB);
+	}
+}
+END_TEST
+
 START_TEST(accepts_constants)
 {
 	expect_ok("compartments:\n- app: {default: true, constants: private}\n"
@@ -540,9 +558,9 @@ static const struct rejected rejected[] = {
 	},
 	{
 		.name = "rejects_newlib_asan",
-		.text = "compartments:\n- app: {default: true}\n"
-			"- lib: {libc: newlib, hardening: [ubsan, asan]}\n",
-		.error = "flexos.yaml:3:42: error: hardening 'asan' of compartment 'lib' cannot be used with 'libc: newlib': newlib's malloc has no red zones or quarantine",
+		.text = "compartments:\n- app: {default: true, mechanism: intel-mpk}\n"
+			"- lib: {mechanism: intel-mpk, libc: newlib, hardening: [ubsan, asan]}\n",
+		.error = "flexos.yaml:3:64: error: hardening 'asan' of compartment 'lib' cannot be used with 'libc: newlib' under intel-mpk: its ASan runtime writes the shadow, which is the process's memory (key 0), and a newlib compartment runs with key 0 denied",
 	},
 	{
 		.name = "rejects_tab_indentation",
@@ -1099,6 +1117,7 @@ Suite *config_suite(void)
 	tcase_add_test(ok, accepts_empty_libraries);
 	tcase_add_test(ok, accepts_mpk_limit);
 	tcase_add_test(ok, accepts_libc);
+	tcase_add_test(ok, accepts_newlib_asan);
 	tcase_add_test(ok, accepts_constants);
 	tcase_add_test(ok, accepts_headers_cflags);
 	tcase_add_test(ok, accepts_syscalls);

@@ -25,27 +25,11 @@
 #include <unistd.h>
 
 #include "harden_impl.h"
+#include "shadow.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
-
-/* Shadow values: gcc writes the stack's (asan.h in gcc), this file the rest. */
-#define SH_STACK_LEFT  0xf1
-#define SH_STACK_MID   0xf2
-#define SH_STACK_RIGHT 0xf3
-#define SH_STACK_RET   0xf5
-#define SH_STACK_SCOPE 0xf8
-#define SH_GLOBAL      0xf9
-#define SH_HEAP        0xfa
-#define SH_FREED       0xfd
-
-#define SHADOW(a) ((int8_t *)(((uintptr_t)(a) >> 3) + FLEXOS_ASAN_SHADOW_OFFSET))
-
-/* User space on x86-64 with 4-level page tables, and the two parts of its shadow. */
-#define USER_END   0x800000000000ULL
-#define LOW_END    0x7fff8000ULL
-#define HIGH_BEGIN 0x10007fff8000ULL
 
 static int shadow_ready;
 
@@ -73,8 +57,9 @@ static void shadow_init(int argc, char **argv, char **envp)
 	if (__atomic_exchange_n(&shadow_ready, 1, __ATOMIC_ACQ_REL))
 		return;
 	/* The shadow of the shadow (the gap between the two) stays unmapped. */
-	map_shadow((uintptr_t)SHADOW(0), (uintptr_t)SHADOW(LOW_END));
-	map_shadow((uintptr_t)SHADOW(HIGH_BEGIN), (uintptr_t)SHADOW(USER_END));
+	map_shadow((uintptr_t)FLEXOS__SHADOW(0), (uintptr_t)FLEXOS__SHADOW(FLEXOS__LOW_END));
+	map_shadow((uintptr_t)FLEXOS__SHADOW(FLEXOS__HIGH_BEGIN),
+		   (uintptr_t)FLEXOS__SHADOW(FLEXOS__USER_END));
 }
 
 __attribute__((used, section(".preinit_array"))) static void (*const shadow_init_entry)(
@@ -85,21 +70,21 @@ __attribute__((used, section(".preinit_array"))) static void (*const shadow_init
 /* Marks [a, a + n) with value; a and n multiples of 8. */
 static void poison(uintptr_t a, size_t n, uint8_t value)
 {
-	memset(SHADOW(a), value, n >> 3);
+	memset(FLEXOS__SHADOW(a), value, n >> 3);
 }
 
 /* Makes [a, a + n) accessible, a a multiple of 8, the last granule partly. */
 static void unpoison(uintptr_t a, size_t n)
 {
-	memset(SHADOW(a), 0, n >> 3);
+	memset(FLEXOS__SHADOW(a), 0, n >> 3);
 	if (n & 7)
-		*SHADOW(a + (n & ~(size_t)7)) = (int8_t)(n & 7);
+		*FLEXOS__SHADOW(a + (n & ~(size_t)7)) = (int8_t)(n & 7);
 }
 
 /* Whether byte a may be accessed: a granule's shadow s > 0 opens its first s bytes. */
 static int byte_ok(uintptr_t a)
 {
-	int8_t s = *SHADOW(a);
+	int8_t s = *FLEXOS__SHADOW(a);
 	return !s || (int8_t)(a & 7) < s;
 }
 
@@ -108,7 +93,7 @@ static int range_ok(uintptr_t a, size_t n)
 	uintptr_t end = a + n;
 
 	for (uintptr_t g = a & ~(uintptr_t)7; g < end; g += 8) {
-		int8_t s = *SHADOW(g);
+		int8_t s = *FLEXOS__SHADOW(g);
 		if (!s)
 			continue;
 		uintptr_t hi = g + 8 < end ? g + 8 : end;
@@ -121,26 +106,26 @@ static int range_ok(uintptr_t a, size_t n)
 /* The kind of bad access at a, by what its shadow holds (ASan's names). */
 static const char *kind_of(uintptr_t a)
 {
-	uint8_t s = (uint8_t)*SHADOW(a);
+	uint8_t s = (uint8_t)*FLEXOS__SHADOW(a);
 
 	/* A partly open granule: the bytes past its end are those of the next one. */
 	if (s > 0 && s < 8)
-		s = (uint8_t)*SHADOW(a + 8);
+		s = (uint8_t)*FLEXOS__SHADOW(a + 8);
 	switch (s) {
-	case SH_HEAP:
+	case FLEXOS__SH_HEAP:
 		return "heap-buffer-overflow";
-	case SH_FREED:
+	case FLEXOS__SH_FREED:
 		return "heap-use-after-free";
-	case SH_STACK_LEFT:
+	case FLEXOS__SH_STACK_LEFT:
 		return "stack-buffer-underflow";
-	case SH_STACK_MID:
-	case SH_STACK_RIGHT:
+	case FLEXOS__SH_STACK_MID:
+	case FLEXOS__SH_STACK_RIGHT:
 		return "stack-buffer-overflow";
-	case SH_STACK_RET:
+	case FLEXOS__SH_STACK_RET:
 		return "stack-use-after-return";
-	case SH_STACK_SCOPE:
+	case FLEXOS__SH_STACK_SCOPE:
 		return "stack-use-after-scope";
-	case SH_GLOBAL:
+	case FLEXOS__SH_GLOBAL:
 		return "global-buffer-overflow";
 	default:
 		return "unknown-crash";
@@ -165,10 +150,31 @@ static noreturn void bad_access(uintptr_t a, size_t n, int write, uintptr_t pc)
 			      owner >= 0 ? "'" : "");
 }
 
+void flexos__asan_trap_access(uintptr_t a, size_t n, int write, uintptr_t pc)
+{
+	uintptr_t end;
+
+	/*
+	 * The arguments come from the trapping compartment's registers: only
+	 * shadow that is mapped is read (kind_of reads a granule past the
+	 * access), and for a bounded length.
+	 */
+	if (!n)
+		n = 1;
+	if (n > (1u << 20))
+		n = 1u << 20;
+	if (__builtin_add_overflow(a, n + 8, &end) ||
+	    !(end <= FLEXOS__LOW_END || (a >= FLEXOS__HIGH_BEGIN && end <= FLEXOS__USER_END)))
+		flexos__harden_report(pc, "unknown-crash", NULL,
+				      "an ASan check trapped for %#lx, which has no shadow",
+				      (unsigned long)a);
+	bad_access(a, n, write, pc);
+}
+
 static inline void check(uintptr_t a, size_t n, int write, uintptr_t pc)
 {
 	if (n <= 8 && (a & 7) + n <= 8) {
-		int8_t s = *SHADOW(a);
+		int8_t s = *FLEXOS__SHADOW(a);
 		if (__builtin_expect(!s || (int8_t)((a & 7) + n - 1) < s, 1))
 			return;
 	} else if (!n || range_ok(a, n)) {
@@ -234,28 +240,16 @@ void __asan_storeN_noabort(uintptr_t a, size_t n)
 
 /* ---- globals ------------------------------------------------------------ */
 
-/* What gcc emits per instrumented global (gcc's asan.c, asan_global_struct). */
-struct asan_global {
-	uintptr_t beg;
-	size_t size;
-	size_t size_with_redzone;
-	const char *name;
-	const char *module_name;
-	size_t has_dynamic_init;
-	void *location;
-	uintptr_t odr_indicator;
-};
+void __asan_register_globals(struct flexos__asan_global *g, size_t n);
+void __asan_unregister_globals(struct flexos__asan_global *g, size_t n);
 
-void __asan_register_globals(struct asan_global *g, size_t n);
-void __asan_unregister_globals(struct asan_global *g, size_t n);
-
-void __asan_register_globals(struct asan_global *g, size_t n)
+void __asan_register_globals(struct flexos__asan_global *g, size_t n)
 {
 	shadow_init(0, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
 		size_t open = (g[i].size + 7) & ~(size_t)7;
 		unpoison(g[i].beg, g[i].size);
-		poison(g[i].beg + open, g[i].size_with_redzone - open, SH_GLOBAL);
+		poison(g[i].beg + open, g[i].size_with_redzone - open, FLEXOS__SH_GLOBAL);
 	}
 }
 
@@ -265,7 +259,7 @@ void __asan_register_globals(struct asan_global *g, size_t n)
  * in main's process, which may not read the descriptors in the
  * compartment's data: nothing to do.
  */
-void __asan_unregister_globals(struct asan_global *g, size_t n)
+void __asan_unregister_globals(struct flexos__asan_global *g, size_t n)
 {
 	(void)g, (void)n;
 }
@@ -282,12 +276,13 @@ void __asan_handle_no_return(void);
 void __asan_handle_no_return(void)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0) & ~(uintptr_t)7;
-	int8_t *s = SHADOW(sp), *end = SHADOW(sp + (64u << 10));
+	int8_t *s = FLEXOS__SHADOW(sp), *end = FLEXOS__SHADOW(sp + (64u << 10));
 
 	for (; s < end; s++) {
 		uint8_t v = (uint8_t)*s;
-		if (v == SH_STACK_LEFT || v == SH_STACK_MID || v == SH_STACK_RIGHT ||
-		    v == SH_STACK_RET || v == SH_STACK_SCOPE)
+		if (v == FLEXOS__SH_STACK_LEFT || v == FLEXOS__SH_STACK_MID ||
+		    v == FLEXOS__SH_STACK_RIGHT || v == FLEXOS__SH_STACK_RET ||
+		    v == FLEXOS__SH_STACK_SCOPE)
 			*s = 0;
 	}
 }
@@ -359,10 +354,10 @@ void *flexos__asan_alloc(struct flexos__heap *h, size_t align, size_t size)
 	hd->size = size;
 	hd->cap = flexos__heap_usable_size(h, raw);
 	/* The heap's own chunk header (16 bytes) before raw is poisoned too. */
-	poison((uintptr_t)raw - 16, user - (uintptr_t)raw + 16, SH_HEAP);
+	poison((uintptr_t)raw - 16, user - (uintptr_t)raw + 16, FLEXOS__SH_HEAP);
 	unpoison(user, size);
 	uintptr_t open = user + ((size + 7) & ~(size_t)7);
-	poison(open, (uintptr_t)raw + hd->cap - open, SH_HEAP);
+	poison(open, (uintptr_t)raw + hd->cap - open, FLEXOS__SH_HEAP);
 	return (void *)user;
 }
 
@@ -392,7 +387,7 @@ void flexos__asan_free(struct flexos__heap *h, void *p, uintptr_t pc)
 	struct hdr *evict = NULL;
 
 	hd->magic = HDR_FREED;
-	poison((uintptr_t)p, (hd->size + 7) & ~(size_t)7, SH_FREED);
+	poison((uintptr_t)p, (hd->size + 7) & ~(size_t)7, FLEXOS__SH_FREED);
 	q_lock(q);
 	if (q->tail)
 		q->tail->next = hd;
@@ -463,8 +458,8 @@ int flexos__asan_key_shadow(uint32_t id, int key)
 	if (id >= FLEXOS_MAX_COMPARTMENTS ||
 	    !(flexos__harden_flags((int)id) & FLEXOS_COMP_HARDEN_ASAN))
 		return 0;
-	uintptr_t lo = ((uintptr_t)SHADOW(rt->heaps[id].start) + page - 1) & ~(page - 1);
-	uintptr_t hi = (uintptr_t)SHADOW(rt->heaps[id].end) & ~(page - 1);
+	uintptr_t lo = ((uintptr_t)FLEXOS__SHADOW(rt->heaps[id].start) + page - 1) & ~(page - 1);
+	uintptr_t hi = (uintptr_t)FLEXOS__SHADOW(rt->heaps[id].end) & ~(page - 1);
 	if (hi <= lo)
 		return 0;
 	if (pkey_mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE, key))

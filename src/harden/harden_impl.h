@@ -58,6 +58,13 @@ void *flexos__asan_realloc(struct flexos__heap *h, void *p, size_t size, uintptr
 size_t flexos__asan_usable_size(struct flexos__heap *h, const void *p, uintptr_t pc);
 
 /*
+ * asan.c: the report of a bad access of n bytes at a (a write if write)
+ * that the ASan checks of a `libc: newlib` compartment found in the code at
+ * pc, and trapped to report (trap.c, newlib/asan.c). Reads only the shadow.
+ */
+noreturn void flexos__asan_trap_access(uintptr_t a, size_t n, int write, uintptr_t pc);
+
+/*
  * Under intel-mpk (backends/mpk/mpk.h): the shadow of compartment id's
  * heap takes its key; the range keyed, for the system-call filter.
  */

@@ -5,6 +5,7 @@
 lib_LIBRARIES += libflexos-harden.a
 libflexos_harden_a_SOURCES = \
 	src/harden/harden_impl.h \
+	src/harden/shadow.h \
 	src/harden/report.c \
 	src/harden/asan.c \
 	src/harden/ubsan.c \
@@ -35,12 +36,15 @@ libflexos_harden_none_a_CFLAGS = $(libflexos_harden_a_CFLAGS)
 # newlib and linked into the compartment's partial link (flexos-link's
 # newlib.c), where it takes the calls of the instrumentation and traps to
 # trap.c. Never instrumented itself either.
-EXTRA_DIST += src/harden/newlib/ubsan.c src/harden/newlib/stack.c src/harden/newlib/fortify.c
+EXTRA_DIST += src/harden/newlib/ubsan.c src/harden/newlib/stack.c src/harden/newlib/fortify.c \
+	src/harden/newlib/asan.c
 if ENABLE_NEWLIB
 lib_LIBRARIES += libflexos-harden-newlib.a
-libflexos_harden_newlib_a_SOURCES = src/harden/trap.h src/harden/newlib/ubsan.c \
-	src/harden/newlib/stack.c src/harden/newlib/fortify.c
-libflexos_harden_newlib_a_CPPFLAGS = $(NEWLIB_COMPILE_FLAGS)
+libflexos_harden_newlib_a_SOURCES = src/harden/trap.h src/harden/shadow.h \
+	src/harden/newlib/ubsan.c src/harden/newlib/stack.c src/harden/newlib/fortify.c \
+	src/harden/newlib/asan.c
+libflexos_harden_newlib_a_CPPFLAGS = $(NEWLIB_COMPILE_FLAGS) -I$(top_srcdir)/include \
+	-I$(top_srcdir)/src/newlib
 libflexos_harden_newlib_a_CFLAGS = $(AM_CFLAGS) -fPIE -fno-sanitize=all -fno-stack-protector \
 	-U_FORTIFY_SOURCE -fno-ipa-icf -fno-builtin
 $(libflexos_harden_newlib_a_OBJECTS): newlib.stamp

@@ -20,6 +20,35 @@ static const char *const fortify_fns[FLEXOS__FORTIFY_NFNS] = {
 #undef FN
 };
 
+static const char *const asan_fns[FLEXOS__ASAN_NFNS] = {
+#define FN(name, i) [i] = #name,
+    FLEXOS__ASAN_FNS(FN)
+#undef FN
+};
+
+/*
+ * asan.o maps the shadow before any constructor: only images with an
+ * asan newlib compartment link it (flexos-link's -u), the others would
+ * pay 16 TiB of address space for nothing.
+ */
+#pragma weak flexos__asan_trap_access
+
+static noreturn void asan_free_trap(uintptr_t p, uintptr_t what, uintptr_t fn, uintptr_t pc)
+{
+	const char *name = fn < FLEXOS__ASAN_NFNS ? asan_fns[fn] : "free";
+
+	if (what == FLEXOS__ASAN_FREED)
+		flexos__harden_report(pc, "double-free", NULL, "%s(%#lx): freed already", name,
+				      (unsigned long)p);
+	if (what == FLEXOS__ASAN_NOT_START)
+		flexos__harden_report(pc, "bad-free", NULL,
+				      "%s(%#lx): not the start of an allocation (or its header was "
+				      "overwritten)",
+				      name, (unsigned long)p);
+	flexos__harden_report(pc, "bad-free", NULL, "%s(%#lx): not an allocation of this heap",
+			      name, (unsigned long)p);
+}
+
 void flexos__harden_trap(const void *ctx)
 {
 	const ucontext_t *uc = ctx;
@@ -59,5 +88,14 @@ void flexos__harden_trap(const void *ctx)
 		    "%s of %zu bytes into a buffer of %zu bytes (buffer overflow)", fn, (size_t)b,
 		    (size_t)c);
 	}
+	if (id == FLEXOS__TRAP_ASAN_ACCESS) {
+		if (flexos__asan_trap_access)
+			flexos__asan_trap_access(a, (size_t)b, c != 0, pc);
+		flexos__harden_report(pc, "asan", NULL,
+				      "an ASan check trapped, but the image has no ASan runtime "
+				      "(link it with this version of flexos-link)");
+	}
+	if (id == FLEXOS__TRAP_ASAN_FREE)
+		asan_free_trap(a, b, c, pc);
 	flexos__ubsan_trap(id, a, b, c, pc, comp);
 }

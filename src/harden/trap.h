@@ -60,6 +60,19 @@ enum flexos__ubsan_trap_id {
 
 #define FLEXOS__TRAP_STACK_PROTECT 32 /* no argument */
 #define FLEXOS__TRAP_FORTIFY       33 /* %rdi the function (below), %rsi the length, %rdx the room */
+#define FLEXOS__TRAP_ASAN_ACCESS   34 /* %rdi the address, %rsi the size, %rdx 1 for a write */
+#define FLEXOS__TRAP_ASAN_FREE     35 /* %rdi the pointer, %rsi what, %rdx the function: */
+
+/* What was wrong with a pointer given to the allocator (%rsi of FLEXOS__TRAP_ASAN_FREE). */
+#define FLEXOS__ASAN_NOT_HEAP  0 /* not in the compartment's heap */
+#define FLEXOS__ASAN_FREED     1 /* freed already */
+#define FLEXOS__ASAN_NOT_START 2 /* not the start of an allocation */
+/* Which function was given it (%rdx of FLEXOS__TRAP_ASAN_FREE). */
+#define FLEXOS__ASAN_FNS(X) \
+	X(free, 0)          \
+	X(realloc, 1)       \
+	X(malloc_usable_size, 2)
+#define FLEXOS__ASAN_NFNS 3
 
 /* The checked functions of src/harden/newlib/fortify.c, by index (%rdi of FLEXOS__TRAP_FORTIFY). */
 #define FLEXOS__FORTIFY_FNS(X) \

@@ -32,12 +32,21 @@
 static void glue_fini(void);
 static int *glue_errno_location(void);
 
+/*
+ * Weak: the definition of newlib's stack_protector.o or of the hardening
+ * runtime wins, and this one serves a compartment without either, so that
+ * stack_guard always points at the canary the compartment's code reads.
+ * The terminator canary until the runtime writes a random one.
+ */
+__attribute__((weak)) uintptr_t __stack_chk_guard = 0xff0a0000u;
+
 struct flexos_newlib_glue flexos__newlib_glue = {
     .magic = FLEXOS_NEWLIB_GLUE_MAGIC,
     .version = FLEXOS_NEWLIB_GLUE_VERSION,
     .compartment = -1,
     .fini = glue_fini,
     .errno_location = glue_errno_location,
+    .stack_guard = &__stack_chk_guard,
 };
 
 /* What newlib's exit() does before _exit: flush every stream, if stdio ran. */

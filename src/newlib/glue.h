@@ -29,7 +29,7 @@
 /* "FXNLglue": the glue instance's magic number. */
 #define FLEXOS_NEWLIB_GLUE_MAGIC 0x65756c674c4e5846ULL
 /* Bumped whenever the layout of struct flexos_newlib_glue changes. */
-#define FLEXOS_NEWLIB_GLUE_VERSION 1
+#define FLEXOS_NEWLIB_GLUE_VERSION 2
 
 /*
  * The break sbrk starts from when no heap was given: the glue then maps
@@ -65,6 +65,15 @@ struct flexos_newlib_glue {
 	 */
 	void (*fini)(void);
 	int *(*errno_location)(void);
+
+	/*
+	 * The compartment's stack-protector canary (__stack_chk_guard, read
+	 * by code compiled with -mstack-protector-guard=global), in its own
+	 * data: the runtime writes a random value there before the
+	 * compartment runs, so that it differs from one process start to the
+	 * next and from glibc's (which every compartment may read).
+	 */
+	uintptr_t *stack_guard;
 };
 
 #endif

@@ -3,6 +3,7 @@
 #define BUGGY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 int buggy_heap_overflow(int i);
 int buggy_use_after_free(int v);
@@ -17,5 +18,7 @@ int buggy_ok(int n);
 /* What the library's malloc returns (the heap it allocates from). */
 void *buggy_alloc(size_t n);
 void buggy_free(void *p);
+/* canary.c, in newlib compartments only: the compartment's stack-protector canary. */
+uintptr_t canary_value(void);
 
 #endif

@@ -8,16 +8,19 @@
 # boot of the emulated-PKU VM, where the compartment runs with key 0
 # denied: the report must not fault on its way, nor read another
 # compartment's memory for a forged trap. The stack protector's
-# canary is the compartment's; the library's correct code runs clean;
-# unhardened, its bugs go unnoticed; asan is refused in such a
-# compartment, at its position in the config.
+# canary is the compartment's, and random per process start; the
+# library's correct code runs clean; unhardened, its bugs go unnoticed.
+# asan works in such a compartment under none and process (its own
+# runtime, red zones around newlib's malloc) and is refused under
+# intel-mpk, at its position in the config.
 . "${0%/*}/../lib/testlib.sh"
 set -eu
 need_newlib
 H="$top_srcdir/tests/harden"
 FLEXOS_CC="$top_builddir/flexos-cc"
-OPTS="plain ubsan stack_protector fortify"
+OPTS="plain ubsan stack_protector fortify asan"
 name_plain=""
+name_asan=asan
 name_ubsan=ubsan
 name_stack_protector=stack-protector
 name_fortify=fortify
@@ -56,7 +59,9 @@ for opt in $OPTS; do
 		-c -o "$opt/buggy.o" "$H/buggy.c" ||
 		fail "flexos-cc cannot compile buggy.c against newlib for $opt"
 	ar rcs "$opt/libbuggy.a" "$opt/buggy.o"
-	for mech in none process intel-mpk; do
+	mechs="none process intel-mpk"
+	[ "$opt" != asan ] || mechs="none process"
+	for mech in $mechs; do
 		config "$name" "$mech" >"$opt/$mech.yaml"
 		"$FLEXOS_LINK" -c "$opt/$mech.yaml" -o "$opt/app-$mech" app.o "$opt/libbuggy.a" \
 			>"$opt/link-$mech.out" 2>&1 || {
@@ -65,7 +70,19 @@ for opt in $OPTS; do
 		}
 	done
 done
-pass "buggy.c compiles against newlib with each option's flags and links under none, process and intel-mpk"
+pass "buggy.c compiles against newlib with each option's flags and links under none, process and intel-mpk (asan: none, process)"
+
+# The canary, read by the compartment itself (canary.c) beside the planted bugs.
+# shellcheck disable=SC2086  # NEWLIB_CFLAGS is a word list
+"$FLEXOS_CC" -c stack_protector/flexos.yaml -l buggy -- $CC $NEWLIB_CFLAGS -g -O1 -fPIE \
+	-Wall -Wextra -Werror -I"$H" -c -o stack_protector/canary.o "$H/canary.c" ||
+	fail "flexos-cc cannot compile canary.c against newlib"
+ar rcs stack_protector/libbuggy.a stack_protector/canary.o
+compile canary-app.o "$H/canary-app.c" -I"$H"
+for mech in none process intel-mpk; do
+	"$FLEXOS_LINK" -c "stack_protector/$mech.yaml" -o "stack_protector/canary-$mech" canary-app.o \
+		stack_protector/libbuggy.a || fail "cannot link the canary image under $mech"
+done
 
 # A compromised newlib compartment forging the trap with the application's data.
 mkdir -p forge
@@ -144,7 +161,44 @@ for mech in none process; do
 		{ cat "plain/so-$mech.out" >&2; fail "newlib plain signed-overflow failed under $mech"; }
 	expect_output "plain/so-$mech.out" "^survived signed-overflow"
 	pass "newlib: unhardened, the same bug goes unnoticed ($mech)"
+
+	# canary: two starts of the same image, two canaries, low byte zero.
+	for k in 1 2; do
+		timeout 30 "./stack_protector/canary-$mech" >"canary-$mech.$k" 2>&1 ||
+			{ cat "canary-$mech.$k" >&2; fail "the canary image failed under $mech"; }
+		expect_output "canary-$mech.$k" "^canary 0x[0-9a-f]{14}00$"
+	done
+	c1=$(cat "canary-$mech.1") c2=$(cat "canary-$mech.2")
+	[ "$c1" != "$c2" ] || fail "two starts under $mech had the same canary ($c1)"
+	[ "$c1" != "canary 0x00000000ff0a0000" ] || fail "the canary is newlib's constant under $mech"
+	pass "newlib, stack-protector: the canary is random per start, its low byte zero ($c1, $c2; $mech)"
+
+	# asan: each planted memory bug at its line, in 'lib'.
+	for bug in heap-overflow:heap-buffer-overflow:buggy_heap_overflow \
+		use-after-free:heap-use-after-free:buggy_use_after_free \
+		double-free:double-free:buggy_double_free \
+		stack-overflow:stack-buffer-overflow:buggy_stack_overflow \
+		global-overflow:global-buffer-overflow:buggy_global_overflow; do
+		b=${bug%%:*} k=${bug#*:}
+		f=${k#*:} k=${k%%:*}
+		run asan "$b" "$k" "$f\+0x[0-9a-f]+ \(.*buggy\.c:$(line_of "$b")\)"
+	done
+	expect_output "asan/heap-overflow-$mech.err" "write of size 1 at 0x[0-9a-f]+ .*in the heap of compartment 'lib'"
+	expect_output "asan/global-overflow-$mech.err" "read of size 4 at 0x[0-9a-f]+ .*in the \.bss of compartment 'lib'"
+	pass "newlib, asan: heap overflow, use after free, double free, stack and global overflows at their line, in 'lib' ($mech)"
+	timeout 30 "./asan/app-$mech" ok >"asan/ok-$mech.out" 2>&1 ||
+		{ cat "asan/ok-$mech.out" >&2; fail "newlib asan: the correct code failed under $mech"; }
+	expect_output "asan/ok-$mech.out" "^ok 300$"
+	timeout 30 "./asan/app-$mech" heaps >"asan/heaps-$mech.out" 2>&1 ||
+		{ cat "asan/heaps-$mech.out" >&2; fail "newlib asan: heaps failed under $mech"; }
+	expect_output "asan/heaps-$mech.out" "^heaps: the library allocates from lib,"
+	pass "newlib, asan: the correct code runs clean, allocating from the compartment's heap ($mech)"
 done
+# Its allocations go through the runtime's wrappers, its accesses through the checks.
+objdump -d -j .flexos.lib.text asan/app-none >asan.dis
+grep -q 'call.*<__wrap_malloc>' asan.dis || fail "the asan newlib compartment's malloc is not the runtime's"
+grep -q 'call.*<__asan_store1_noabort>' asan.dis || fail "the asan newlib compartment calls no check"
+pass "newlib, asan: malloc is the runtime's (red zones), accesses are checked, in the compartment's own code"
 for mech in none process; do
 	st=0
 	timeout 30 "./forge/app-$mech" >"forge/$mech.out" 2>&1 || st=$?
@@ -157,12 +211,12 @@ pass "a forged trap with another compartment's data is reported, and the data no
 	fail "under process the report did not end as a crash of lib's process"
 pass "newlib, process: a report ends as a crash of the compartment's process"
 
-# asan: refused at its position, under every mechanism (the reason is the same).
+# asan: refused at its position under intel-mpk.
 config asan intel-mpk >asan.yaml
 st=0
 "$FLEXOS_LINK" -c asan.yaml -o app-asan app.o plain/libbuggy.a >asan.out 2>&1 || st=$?
 [ "$st" -ne 0 ] || fail "flexos-link linked asan in a newlib compartment"
-expect_output asan.out "^asan\.yaml:8:15: error: hardening 'asan' of compartment 'lib' cannot be used with 'libc: newlib': newlib's malloc has no red zones or quarantine, and ASan's shadow is the process's memory \(key 0\)"
+expect_output asan.out "^asan\.yaml:8:15: error: hardening 'asan' of compartment 'lib' cannot be used with 'libc: newlib' under intel-mpk: its ASan runtime writes the shadow, which is the process's memory \(key 0\), and a newlib compartment runs with key 0 denied; use asan in it under none or process"
 [ ! -e app-asan ] || fail "the refused link left an image"
 pass "intel-mpk: asan in a newlib compartment is refused at its position, with the reason"
 
@@ -177,6 +231,8 @@ $w/stack_protector/app-intel-mpk ok
 $w/fortify/app-intel-mpk ok
 $w/plain/app-intel-mpk signed-overflow
 --expect-status=123 $w/forge/app-intel-mpk
+$w/stack_protector/canary-intel-mpk
+$w/stack_protector/canary-intel-mpk
 EOS
 # report N KIND WHERE: command N's output has the report of KIND at WHERE,
 # in 'lib', and no fault of the report path itself.
@@ -204,3 +260,9 @@ vm_output 9 >out.9
 expect_output out.9 "^flexos: compartment 'lib': ubsan: a UBSan check trapped with data outside its compartment"
 ! grep -q SECRET out.9 || { cat out.9 >&2; fail "intel-mpk: the forged trap printed the application's data"; }
 pass "intel-mpk: a forged trap with the application's data is reported, and the data not read"
+vm_output 10 >out.10
+vm_output 11 >out.11
+expect_output out.10 "^canary 0x[0-9a-f]{14}00$"
+expect_output out.11 "^canary 0x[0-9a-f]{14}00$"
+[ "$(cat out.10)" != "$(cat out.11)" ] || fail "intel-mpk: two starts had the same canary ($(cat out.10))"
+pass "intel-mpk, newlib, stack-protector: the canary is random per start, its low byte zero"

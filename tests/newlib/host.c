@@ -189,6 +189,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	uintptr_t guard = *flexos__newlib_glue.stack_guard;
+	check(guard && !(guard & 0xff) && guard != 0xff0a0000u,
+	      "attach writes a random canary, its low byte zero, to the glue's stack_guard");
+
 	/* Each library sets its own stdout's buffering, before any output. */
 	setvbuf(stdout, NULL, mode_a ? _IONBF : _IOFBF, BUFSIZ);
 	check(nl_set_buffering(mode_a ? NL_FULLY_BUFFERED : NL_UNBUFFERED) == 0,

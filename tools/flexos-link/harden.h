@@ -87,6 +87,8 @@ unsigned flh_newlib_mask(const struct flp_plan *plan);
  */
 #define FLH_NEWLIB_RUNTIME "libflexos-harden-newlib.a"
 #define FLH_NEWLIB_TRAP    "flexos__harden_trap"
+/* What pulls the platform's ASan runtime (and its shadow) for an asan newlib compartment. */
+#define FLH_NEWLIB_ASAN_TRAP "flexos__asan_trap_access"
 
 /*
  * The one place that decides how the hardening runtime is linked: sets

@@ -259,6 +259,9 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	/* Nothing in the image calls the reporter of newlib compartments' traps. */
 	if (harden_arg && flh_newlib_mask(plan))
 		args[n++] = "-Wl,-u," FLH_NEWLIB_TRAP;
+	/* Its shadow, which an asan newlib compartment's own runtime writes. */
+	if (harden_arg && (flh_newlib_mask(plan) & FLEXOS_HARDEN_ASAN))
+		args[n++] = "-Wl,-u," FLH_NEWLIB_ASAN_TRAP;
 	if (harden_arg)
 		args[n++] = harden_arg;
 	if (!plan->backend_archive) {

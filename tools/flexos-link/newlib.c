@@ -254,11 +254,19 @@ static void collect_entry_points(struct nl_link *l)
 	}
 }
 
+/* newlib's allocation functions, public and reentrant, as the asan runtime wraps them. */
+static const char *const asan_wraps[] = {
+    "--wrap=malloc",     "--wrap=free",        "--wrap=calloc",
+    "--wrap=realloc",    "--wrap=memalign",    "--wrap=malloc_usable_size",
+    "--wrap=_malloc_r",  "--wrap=_free_r",     "--wrap=_calloc_r",
+    "--wrap=_realloc_r", "--wrap=_memalign_r", "--wrap=_malloc_usable_size_r",
+};
+
 static int run_ld(const struct nl_link *l, const char *out, const char *newlib_dir,
 		  const char *libdir)
 {
 	const struct flp_plan *plan = l->plan;
-	size_t cap = 20 + 2 * l->nkeep + plan->ninputs;
+	size_t cap = 40 + 2 * l->nkeep + plan->ninputs;
 	char **args = xcalloc(cap, sizeof(*args)), **own = xcalloc(cap, sizeof(*own));
 	size_t n = 0, nown = 0;
 
@@ -286,6 +294,18 @@ static int run_ld(const struct nl_link *l, const char *out, const char *newlib_d
 	 * abort without naming the compartment, and whose __stack_chk_guard
 	 * comes with its __stack_chk_fail.
 	 */
+	if (plan->cfg->compartments[l->comp].harden & FLEXOS_HARDEN_ASAN) {
+		/*
+		 * The runtime's asan.o puts red zones and a quarantine around
+		 * newlib's allocator: its callers, the compartment's and
+		 * newlib's own, reach it through --wrap; -u pulls it in even if
+		 * only newlib allocates.
+		 */
+		for (size_t w = 0; w < sizeof(asan_wraps) / sizeof(asan_wraps[0]); w++)
+			args[n++] = (char *)asan_wraps[w];
+		args[n++] = "-u";
+		args[n++] = "__wrap__malloc_r";
+	}
 	if (plan->cfg->compartments[l->comp].harden)
 		args[n++] = own[nown++] = xasprintf("%s/%s", libdir, FLH_NEWLIB_RUNTIME);
 	args[n++] = "--start-group";

@@ -14,8 +14,9 @@
  * The canary of code compiled with -mstack-protector-guard=global (newlib's
  * flags): this compartment's, in its own data. Defined here, so that
  * newlib's member, which defines it with __stack_chk_fail, is not pulled.
- * The terminator canary newlib itself uses without getentropy: it stops
- * string copies; it is not random (docs/newlib.md, "Still missing").
+ * The terminator canary newlib itself uses without getentropy until the
+ * runtime, before the compartment runs, writes a random one through the
+ * glue's stack_guard (src/newlib/attach.c).
  */
 uintptr_t __stack_chk_guard = 0xff0a0000u;
 
