@@ -361,6 +361,31 @@ size_t flexos__heap_usable_size(struct flexos__heap *h, const void *p)
 	return c->size - ((uintptr_t)p - (uintptr_t)(c + 1));
 }
 
+size_t flexos__heap_object_size(const struct flexos__heap *h, const void *p)
+{
+	uintptr_t a = (uintptr_t)p, range = range_of(h, a);
+	uintptr_t end = range == h->start ? h->end : range;
+
+	if (!range || (a & (ALIGNMENT - 1)) ||
+	    a < range + (range == h->start ? sizeof(*h) : 0) + sizeof(struct chunk))
+		return 0;
+	for (uint32_t i = 0; range != h->start && i < MAX_EXTRA; i++)
+		if (h->extra[i].start == range)
+			end = h->extra[i].end;
+	const struct chunk *c = chunk_of(p);
+	/* An aligned allocation's header counts from the real payload. */
+	size_t skip = 0;
+	if (c->magic == CHUNK_ALIGNED) {
+		skip = c->size;
+		if (skip > a - range)
+			return 0;
+		c = chunk_of((const char *)p - skip);
+	}
+	if (c->magic != CHUNK_LIVE || c->size < skip || c->size - skip > end - a)
+		return 0;
+	return c->size - skip;
+}
+
 void *flexos__heap_realloc(struct flexos__heap *h, void *p, size_t size)
 {
 	if (!p)

@@ -70,6 +70,13 @@ void *flexos__heap_realloc(struct flexos__heap *h, void *p, size_t size);
 /* The usable size of an allocation of this heap. */
 size_t flexos__heap_usable_size(struct flexos__heap *h, const void *p);
 
+/*
+ * The usable size of the live allocation that starts at p, or 0 when p
+ * is not the start of one (an interior pointer, freed memory, another
+ * heap's): never aborts, for callers that only guess p is one.
+ */
+size_t flexos__heap_object_size(const struct flexos__heap *h, const void *p);
+
 /* Bytes currently allocated (payload, as requested rounded up). */
 size_t flexos__heap_in_use(struct flexos__heap *h);
 
