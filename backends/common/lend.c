@@ -352,20 +352,23 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 	struct flexos__heap *h = flexos__heap_of(self);
 	struct lend_elem *e = &lend_elems[lend_nelems];
 	uint64_t total = 0;
+	uintptr_t highest = 0;
 	for (uint64_t j = 0; j < n; j++) {
 		uintptr_t q = el[j];
 		int ro = 0;
 		e[j] = (struct lend_elem){q, 0, 0, 0, false};
-		if (!lendable(q, self, to_host, &ro))
+		/* The caller's own heap, the common case (image rows), without the owner lookup. */
+		bool heap = !to_host && h && flexos__heap_contains(h, (const void *)q);
+		if (!heap && !lendable(q, self, to_host, &ro))
 			continue;
-		for (uint64_t k = 0; k < j && !e[j].dup; k++)
+		/* Rows allocated in order rise: only a pointer not above them all can repeat one. */
+		for (uint64_t k = 0; q <= highest && k < j && !e[j].dup; k++)
 			if (e[k].orig == q && e[k].size)
 				e[j].dup = (uint32_t)k + 1;
+		highest = q > highest ? q : highest;
 		if (e[j].dup)
 			continue;
-		uint64_t sz = h && flexos__heap_contains(h, (const void *)q)
-				  ? flexos__heap_object_size(h, (const void *)q)
-				  : 0;
+		uint64_t sz = heap ? flexos__heap_object_size(h, (const void *)q) : 0;
 		if (!sz && a->size && !(q < hi && q + a->size > lo) &&
 		    flexos__owner(q + a->size - 1, &what) == self)
 			sz = a->size;
