@@ -361,7 +361,7 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 		bool heap = !to_host && h && flexos__heap_contains(h, (const void *)q);
 		if (!heap && !lendable(q, self, to_host, &ro))
 			continue;
-		/* Rows allocated in order rise: only a pointer not above them all can repeat one. */
+		/* Rows allocated in order rise: only one not above them all can repeat. */
 		for (uint64_t k = 0; q <= highest && k < j && !e[j].dup; k++)
 			if (e[k].orig == q && e[k].size)
 				e[j].dup = (uint32_t)k + 1;
