@@ -63,8 +63,11 @@ for mode in heap stack null fixed; do
 	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "none: $mode: exit $st"; }
 	cp "$WORK/out" "$WORK/ref-$mode"
 done
-expect_output "$WORK/ref-heap" "^heap: [0-9]+ [0-9]+ same$"
+expect_output "$WORK/ref-heap" "^heap: [0-9]+ [0-9]+ same kept$"
 expect_output "$WORK/ref-heap" "^one: [0-9]+ [0-9]+ same$"
+expect_output "$WORK/ref-stack" "^stack: [0-9]+ [0-9]+ kept$"
+expect_output "$WORK/ref-null" "^null: [0-9]+ [0-9]+ kept$"
+expect_output "$WORK/ref-fixed" "^fixed: [0-9]+ [0-9]+ kept$"
 for mode in heap stack null fixed; do
 	run "$WORK/lend-process" $mode
 	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "process: $mode: exit $st"; }

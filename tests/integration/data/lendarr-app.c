@@ -23,6 +23,12 @@ static unsigned long check(unsigned char **rows, unsigned n, unsigned w)
 	return c;
 }
 
+/* Whether the array holds the pointers saved before the call: no arena address came back. */
+static const char *kept(unsigned char **rows, unsigned char **saved, unsigned n)
+{
+	return memcmp(rows, saved, n * sizeof(*rows)) ? "moved" : "kept";
+}
+
 static unsigned char **heap_rows(unsigned n, unsigned w)
 {
 	unsigned char **rows = malloc(n * sizeof(*rows));
@@ -40,11 +46,12 @@ int main(int argc, char **argv)
 	struct img im = {W};
 
 	if (!strcmp(mode, "heap")) {
-		unsigned char **rows = heap_rows(5, W);
+		unsigned char **rows = heap_rows(5, W), *saved[5];
 		rows[3] = rows[1]; /* inverted twice: as it was */
+		memcpy(saved, rows, sizeof(saved));
 		long s = lib_rows(&im, rows, 5);
-		printf("heap: %ld %lu %s\n", s, check(rows, 5, W),
-		       rows[3] == rows[1] ? "same" : "moved");
+		printf("heap: %ld %lu %s %s\n", s, check(rows, 5, W),
+		       rows[3] == rows[1] ? "same" : "moved", kept(rows, saved, 5));
 		/* A stack array of the heap rows, as jpeg_write_scanlines(&cinfo, &row, 1). */
 		unsigned char *one = rows[2];
 		s = lib_rows(&im, &one, 1);
@@ -52,24 +59,26 @@ int main(int argc, char **argv)
 		       one == rows[2] ? "same" : "moved");
 	} else if (!strcmp(mode, "stack")) {
 		unsigned char pix[4][24];
-		unsigned char *rows[4];
+		unsigned char *rows[4], *saved[4];
 		struct img small = {24};
 		for (unsigned y = 0; y < 4; y++) {
 			rows[y] = pix[y];
 			for (unsigned x = 0; x < 24; x++)
 				pix[y][x] = (unsigned char)(x + 50 * y);
 		}
+		memcpy(saved, rows, sizeof(saved));
 		long s = lib_rows(&small, rows, 4);
-		printf("stack: %ld %lu\n", s, check(rows, 4, 24));
+		printf("stack: %ld %lu %s\n", s, check(rows, 4, 24), kept(rows, saved, 4));
 	} else if (!strcmp(mode, "null")) {
 		unsigned char **heap = heap_rows(3, W);
 		unsigned char *rows[4] = {heap[0], heap[1], heap[2], NULL};
 		long s = lib_rows_null(&im, rows);
-		printf("null: %ld %lu\n", s, check(rows, 3, W));
+		printf("null: %ld %lu %s\n", s, check(rows, 3, W), kept(rows, heap, 3));
 	} else if (!strcmp(mode, "fixed")) {
-		unsigned char **rows = heap_rows(4, W);
+		unsigned char **rows = heap_rows(4, W), *saved[4];
+		memcpy(saved, rows, sizeof(saved));
 		long s = lib_rows4(&im, rows);
-		printf("fixed: %ld %lu\n", s, check(rows, 4, W));
+		printf("fixed: %ld %lu %s\n", s, check(rows, 4, W), kept(rows, saved, 4));
 	} else if (!strcmp(mode, "bare")) {
 		unsigned char **rows = heap_rows(2, W);
 		printf("bare: %ld\n", lib_rows_bare(&im, rows, 2));
