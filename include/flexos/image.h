@@ -295,7 +295,7 @@ struct flexos_entry {
 #define FLEXOS_LEND_IN_ONLY 0x1u      /* a pointer to const: nothing is copied back */
 #define FLEXOS_LEND_COUNT_SIGNED 0x2u /* the count is a signed integer (negative: nothing lent) */
 #define FLEXOS_LEND_COUNT_DEREF 0x4u  /* argument only: len_reg points at the count */
-#define FLEXOS_LEND_NULL_TERMINATED 0x8u /* FLEXOS_LEND_ARRAY: up to and with its NULL */
+#define FLEXOS_LEND_NULL_TERMINATED 0x8u  /* FLEXOS_LEND_ARRAY: up to and with its NULL */
 
 /*
  * A pointer member of a struct an argument lends (nested lending): lent
