@@ -289,7 +289,9 @@ static uint64_t count_arg(struct flexos__lend_frame *fr, const struct flexos_len
 	return count_of(count, a->count_size, a->flags & FLEXOS_LEND_COUNT_SIGNED);
 }
 
-/* How many pointers the array at p holds up to and with its NULL; 0: none in the caller's memory.
+/*
+ * How many pointers the array at p holds, up to and with its NULL; 0 when
+ * there is none in the caller's memory.
  */
 static uint64_t null_terminated(uintptr_t p, int self)
 {
@@ -311,9 +313,9 @@ static uint64_t null_terminated(uintptr_t p, int self)
  * an object, then each element that names the caller's private memory:
  * a heap object by its allocation (the heap knows its size), another by
  * the rule's size, all copies packed into one slot, the last against the
- * guard page, the others at 16-byte boundaries before it. The array's copy points at
- * the copies; an element that cannot be lent keeps the caller's pointer,
- * and the callee faults on it as without lending.
+ * guard page, the others at 16-byte boundaries before it. The array's
+ * copy points at the copies; an element that cannot be lent keeps the
+ * caller's pointer, and the callee faults on it as without lending.
  */
 static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *d, uint32_t i,
 		       uintptr_t p, int self, bool to_host, int t, int read_only)
