@@ -309,6 +309,23 @@ static uint64_t null_terminated(uintptr_t p, int self)
 }
 
 /*
+ * Whether an array of pointers that is not the caller's private memory
+ * may still have its elements lent in place: it is in shared memory
+ * (flexos_shared_malloc, shared_data), or in the caller's own frames
+ * above this gate on a stack it shares (stack: shared), which the caller
+ * may write and every compartment already reads.
+ */
+static bool writable_array(struct flexos__lend_frame *fr, uintptr_t p)
+{
+	const char *what = NULL;
+	if (!p || (p & 7) || flexos__owner(p, &what) >= 0 || !what)
+		return false;
+	if (!strcmp(what, "shared heap") || !strcmp(what, "shared data"))
+		return true;
+	return p >= (uintptr_t)fr + LEND_FRAME && p - (uintptr_t)fr < (8u << 20);
+}
+
+/*
  * An array of pointers (a lend: rule "FN.ARG[]"): the array is lent like
  * an object, then each element that names the caller's private memory:
  * a heap object by its allocation (the heap knows its size), another by
@@ -318,7 +335,7 @@ static uint64_t null_terminated(uintptr_t p, int self)
  * caller's pointer, and the callee faults on it as without lending.
  */
 static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *d, uint32_t i,
-		       uintptr_t p, int self, bool to_host, int t, int read_only)
+		       uintptr_t p, int self, bool to_host, int t, int read_only, bool in_place)
 {
 	const struct flexos_lend_arg *a = &d->args[i];
 	const char *what;
@@ -336,17 +353,22 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 			    d->fn, (unsigned long long)n, a->reg + 1u,
 			    a->name ? a->name : "unnamed", LEND_ELEMS);
 	uint64_t size = n * 8;
-	if (flexos__owner(p + size - 1, &what) != self)
+	uintptr_t copy = p;
+	if (in_place && !writable_array(fr, p + size - 8))
 		return;
-	unsigned s = fit(fr->top, size);
-	if (s >= FLEXOS__LEND_SLOTS)
-		no_room(d, a, "the array of pointers, ", size, self);
-	bool out = !(a->flags & FLEXOS_LEND_IN_ONLY) && !read_only;
-	uintptr_t copy = lend_copy(t, s, p, size, out, false, d, i);
+	if (!in_place) {
+		if (flexos__owner(p + size - 1, &what) != self)
+			return;
+		unsigned s = fit(fr->top, size);
+		if (s >= FLEXOS__LEND_SLOTS)
+			no_room(d, a, "the array of pointers, ", size, self);
+		bool out = !(a->flags & FLEXOS_LEND_IN_ONLY) && !read_only;
+		copy = lend_copy(t, s, p, size, out, false, d, i);
+		fr->regs[a->reg] = copy;
+		fr->lent |= (out ? 1u << a->reg : 0) | 1u << (8 + a->reg);
+	}
 	fr->orig[a->reg] = p;
 	fr->size[a->reg] = (uint32_t)size;
-	fr->regs[a->reg] = copy;
-	fr->lent |= (out ? 1u << a->reg : 0) | 1u << (8 + a->reg);
 
 	uintptr_t *el = (uintptr_t *)copy;
 	uintptr_t lo = (uintptr_t)__builtin_frame_address(0) - 65536;
@@ -380,7 +402,12 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 		e[j].out = !ro;
 		total += (sz + 15) & ~(uint64_t)15;
 	}
+	if (in_place && !total)
+		return;
 	lend_nelems += (unsigned)n;
+	/* An array lent in place stays where it is: lend_out puts the caller's pointers back. */
+	if (in_place)
+		fr->lent |= 1u << (8 + a->reg) | 1u << (16 + a->reg);
 	if (!total)
 		return;
 	unsigned s2 = fit(fr->top, total);
@@ -431,12 +458,18 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		uint64_t *at_arg = arg_at(fr, a->reg);
 		uintptr_t p = *at_arg;
 		int read_only = 0;
+		if (a->kind == FLEXOS_LEND_ARRAY && a->reg < 6 && !to_host &&
+		    !lendable(p, self, to_host, &read_only) && writable_array(fr, p)) {
+			int t = lend_thread >= 0 ? lend_thread : claim_thread(d);
+			lend_array(fr, d, i, p, self, to_host, t, 0, true);
+			continue;
+		}
 		if (!lendable(p, self, to_host, &read_only))
 			continue;
 		int t = lend_thread >= 0 ? lend_thread : claim_thread(d);
 		if (a->kind == FLEXOS_LEND_ARRAY) {
 			if (a->reg < 6)
-				lend_array(fr, d, i, p, self, to_host, t, read_only);
+				lend_array(fr, d, i, p, self, to_host, t, read_only, false);
 			continue;
 		}
 		uint64_t size = a->size;
@@ -520,7 +553,8 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 			continue;
 		uint32_t n = fr->size[a->reg] / 8;
 		uintptr_t *el = (uintptr_t *)fr->regs[a->reg];
-		for (uint32_t j = 0; j < n && (fr->lent & 1u << a->reg); j++) {
+		bool back = fr->lent & (1u << a->reg | 1u << (16 + a->reg));
+		for (uint32_t j = 0; j < n && back; j++) {
 			const struct lend_elem *e = &lend_elems[base + j];
 			uintptr_t copy = e->size  ? e->copy
 					 : e->dup ? lend_elems[base + e->dup - 1].copy

@@ -13,7 +13,7 @@
 . "${0%/*}/../lib/testlib.sh"
 set -eu
 
-compile "$WORK/lendarr-app.o" "$DATA/lendarr-app.c" -g -I"$DATA"
+compile "$WORK/lendarr-app.o" "$DATA/lendarr-app.c" -g -fdata-sections -I"$DATA"
 compile "$WORK/lendarr-lib.o" "$DATA/lendarr-lib.c" -g -I"$DATA"
 ar cr "$WORK/liblendarr.a" "$WORK/lendarr-lib.o"
 cp "$DATA/lendarr.yaml" "$WORK/lend.yaml"
@@ -58,7 +58,7 @@ run() {
 }
 
 # The plain calls' results are the reference.
-for mode in heap stack null fixed; do
+for mode in heap stack null fixed shared; do
 	run "$WORK/lend-none" $mode
 	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "none: $mode: exit $st"; }
 	cp "$WORK/out" "$WORK/ref-$mode"
@@ -68,13 +68,14 @@ expect_output "$WORK/ref-heap" "^one: [0-9]+ [0-9]+ same$"
 expect_output "$WORK/ref-stack" "^stack: [0-9]+ [0-9]+ kept$"
 expect_output "$WORK/ref-null" "^null: [0-9]+ [0-9]+ kept$"
 expect_output "$WORK/ref-fixed" "^fixed: [0-9]+ [0-9]+ kept$"
-for mode in heap stack null fixed; do
+expect_output "$WORK/ref-shared" "^shared: [0-9]+ [0-9]+ kept$"
+for mode in heap stack null fixed shared; do
 	run "$WORK/lend-process" $mode
 	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "process: $mode: exit $st"; }
 	cmp -s "$WORK/out" "$WORK/ref-$mode" ||
 		fail "process: $mode: $(cat "$WORK/out") instead of $(cat "$WORK/ref-$mode")"
 done
-pass "process: heap rows (one twice), stack rows, a NULL-terminated array and a fixed count give the plain calls' results and pointers"
+pass "process: heap rows (one twice), stack rows, a NULL-terminated array, a fixed count and an array in shared memory give the plain calls' results and pointers"
 
 run "$WORK/norules-process" heap
 [ "$st" = 123 ] || { cat "$WORK/out" >&2; fail "process, no array rules: exit $st"; }
@@ -100,27 +101,28 @@ $WORK/lend-intel-mpk heap
 $WORK/lend-intel-mpk stack
 $WORK/lend-intel-mpk null
 $WORK/lend-intel-mpk fixed
+$WORK/lend-intel-mpk shared
 --expect-status=123 $WORK/norules-intel-mpk heap
 --expect-status=123 $WORK/unlent-intel-mpk heap
 --expect-status=123 $WORK/lend-intel-mpk over
 --expect-status=123 $WORK/lend-intel-mpk big
 EOS
 i=1
-for mode in heap stack null fixed; do
-	vm_output $i | tr -d '\r' | grep -E "^(heap|one|stack|null|fixed): " >"$WORK/vm-$mode" || true
+for mode in heap stack null fixed shared; do
+	vm_output $i | tr -d '\r' | grep -E "^(heap|one|stack|null|fixed|shared): " >"$WORK/vm-$mode" || true
 	cmp -s "$WORK/vm-$mode" "$WORK/ref-$mode" ||
 		fail "intel-mpk: $mode: $(cat "$WORK/vm-$mode") instead of $(cat "$WORK/ref-$mode")"
 	i=$((i + 1))
 done
 pass "intel-mpk: the same arrays give the plain calls' results and pointers"
-vm_output 5 >"$WORK/out.5"
-expect_output "$WORK/out.5" "compartment 'sandbox' tried to (read|write)"
-expect_output "$WORK/out.5" "compartment 'app': heap"
 vm_output 6 >"$WORK/out.6"
 expect_output "$WORK/out.6" "compartment 'sandbox' tried to (read|write)"
-pass "intel-mpk: without an array rule, or with 'lend: none', the rows fault, reported"
+expect_output "$WORK/out.6" "compartment 'app': heap"
 vm_output 7 >"$WORK/out.7"
-expect_output "$WORK/out.7" "guard page after an object lent to lib_rows \(the objects the array of pointers of argument 2, 'rows'\)"
+expect_output "$WORK/out.7" "compartment 'sandbox' tried to (read|write)"
+pass "intel-mpk: without an array rule, or with 'lend: none', the rows fault, reported"
 vm_output 8 >"$WORK/out.8"
-expect_output "$WORK/out.8" "the call to lib_rows lends the objects of the array of pointers, argument 2 \(rows\), 327680 bytes"
+expect_output "$WORK/out.8" "guard page after an object lent to lib_rows \(the objects the array of pointers of argument 2, 'rows'\)"
+vm_output 9 >"$WORK/out.9"
+expect_output "$WORK/out.9" "the call to lib_rows lends the objects of the array of pointers, argument 2 \(rows\), 327680 bytes"
 pass "intel-mpk: reading past a lent row and rows beyond the arena are reported"

@@ -2,7 +2,8 @@
  * tests/integration/lend-array.sh: hands the library arrays of pointers to
  * its private rows, unchanged code of the kind libjpeg's and libpng's
  * users write: heap rows (one of them twice in the array), rows of a
- * stack array, a NULL-terminated array, a fixed count; then rows the
+ * stack array, a NULL-terminated array, a fixed count, an array in
+ * shared memory (its elements lent in place); then rows the
  * config does not lend (bare), a callee reading past a row (over), and
  * more bytes of rows than the lend arena holds (big).
  */
@@ -13,6 +14,9 @@
 #include "lendarr.h"
 
 #define W 40
+
+/* In shared memory (shared_data in the config): its rows are lent in place. */
+unsigned char *shared_rows[3];
 
 static unsigned long check(unsigned char **rows, unsigned n, unsigned w)
 {
@@ -79,6 +83,12 @@ int main(int argc, char **argv)
 		memcpy(saved, rows, sizeof(saved));
 		long s = lib_rows4(&im, rows);
 		printf("fixed: %ld %lu %s\n", s, check(rows, 4, W), kept(rows, saved, 4));
+	} else if (!strcmp(mode, "shared")) {
+		unsigned char **heap = heap_rows(3, W);
+		memcpy(shared_rows, heap, sizeof(shared_rows));
+		long s = lib_rows(&im, shared_rows, 3);
+		printf("shared: %ld %lu %s\n", s, check(shared_rows, 3, W),
+		       kept(shared_rows, heap, 3));
 	} else if (!strcmp(mode, "bare")) {
 		unsigned char **rows = heap_rows(2, W);
 		printf("bare: %ld\n", lib_rows_bare(&im, rows, 2));
