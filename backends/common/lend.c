@@ -458,14 +458,14 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		uint64_t *at_arg = arg_at(fr, a->reg);
 		uintptr_t p = *at_arg;
 		int read_only = 0;
-		if (a->kind == FLEXOS_LEND_ARRAY && a->reg < 6 && !to_host &&
-		    !lendable(p, self, to_host, &read_only) && writable_array(fr, p)) {
-			int t = lend_thread >= 0 ? lend_thread : claim_thread(d);
-			lend_array(fr, d, i, p, self, to_host, t, 0, true);
+		if (!lendable(p, self, to_host, &read_only)) {
+			if (a->kind == FLEXOS_LEND_ARRAY && a->reg < 6 && !to_host &&
+			    writable_array(fr, p))
+				lend_array(fr, d, i, p, self, to_host,
+					   lend_thread >= 0 ? lend_thread : claim_thread(d), 0,
+					   true);
 			continue;
 		}
-		if (!lendable(p, self, to_host, &read_only))
-			continue;
 		int t = lend_thread >= 0 ? lend_thread : claim_thread(d);
 		if (a->kind == FLEXOS_LEND_ARRAY) {
 			if (a->reg < 6)
