@@ -88,3 +88,11 @@ bench-lend: flexos-link$(EXEEXT) libflexos.a libflexos-process.a
 bench: bench-lend
 .PHONY: bench-lend
 EXTRA_DIST += bench/lend/run bench/lend/lend.c bench/lend/callee.c bench/lend/lend.yaml
+
+# bench/lend/callgrind: the same in instructions (valgrind), with three lent
+# arguments and arrays of pointers; deterministic on a shared machine.
+bench-lend-callgrind: flexos-link$(EXEEXT) libflexos.a libflexos-process.a
+	@echo "== bench/lend/callgrind: instructions of lending per gate call (process, caller side)"
+	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/lend/callgrind
+.PHONY: bench-lend-callgrind
+EXTRA_DIST += bench/lend/callgrind bench/lend/cost.c bench/lend/costlib.c bench/lend/cost.yaml

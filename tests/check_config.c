@@ -970,7 +970,24 @@ static const struct rejected rejected[] = {
 		.name = "rejects_bad_lend/rule_key",
 		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: {z_stream: avail_in}\n",
 		.error = "flexos.yaml:5:10: error: 'z_stream' in 'lend' of library 'l' must be "
-			 "FUNCTION.ARGUMENT or STRUCT.MEMBER, e.g. 'z_stream.next_in: avail_in'",
+			 "FUNCTION.ARGUMENT or STRUCT.MEMBER, e.g. 'z_stream.next_in: avail_in', "
+			 "or FUNCTION.ARGUMENT[] for an array of pointers",
+	},
+	{
+		.name = "rejects_bad_lend/array_rule",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: {\"f.rows[]\": \"n, x\"}\n",
+		.error = "flexos.yaml:5:22: error: 'f.rows[]' in 'lend' of library 'l' is an array "
+			 "of pointers: give its length (an integer argument, a number of elements "
+			 "up to 65536, or NULL when a NULL element ends it) and, after a comma, the "
+			 "bytes each element lends when it is not a heap allocation, e.g. "
+			 "'f.rows[]: num_lines, 96'",
+	},
+	{
+		.name = "rejects_bad_lend/array_key",
+		.text = "compartments:\n- c:\nlibraries:\n- l: c\n  lend: {\"f.[]\": n}\n",
+		.error = "flexos.yaml:5:10: error: 'f.[]' in 'lend' of library 'l' must be "
+			 "FUNCTION.ARGUMENT or STRUCT.MEMBER, e.g. 'z_stream.next_in: avail_in', "
+			 "or FUNCTION.ARGUMENT[] for an array of pointers",
 	},
 	{
 		.name = "rejects_bad_lend/rule_size",

@@ -264,6 +264,41 @@ START_TEST(test_fixed_heap_does_not_grow)
 }
 END_TEST
 
+/*
+ * The size lending uses for a heap row (backends/common/lend.c): the
+ * usable size at an allocation's start, 0 for anything else, and never
+ * an abort on what is no allocation.
+ */
+START_TEST(test_object_size)
+{
+	char *a = flexos__heap_alloc(h, 40);
+	char *b = flexos__heap_alloc(h, 300);
+	char *c = flexos__heap_alloc_aligned(h, 64, 100);
+	struct flexos__heap *g = flexos__heap_create_growable(1u << 20, 8u << 20, 5, 0);
+	char *big = flexos__heap_alloc(g, 3u << 20);
+	static char outside[64] __attribute__((aligned(16)));
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(big);
+	memset(b, 0x5a, 300);
+	ck_assert_uint_eq(flexos__heap_object_size(h, a), flexos__heap_usable_size(h, a));
+	ck_assert_uint_ge(flexos__heap_object_size(h, a), 40);
+	ck_assert_uint_ge(flexos__heap_object_size(h, b), 300);
+	ck_assert_uint_eq(flexos__heap_object_size(h, c), flexos__heap_usable_size(h, c));
+	ck_assert_uint_ge(flexos__heap_object_size(h, c), 100);
+	ck_assert_uint_ge(flexos__heap_object_size(g, big), 3u << 20);
+	/* Inside an allocation, unaligned, outside the heap, another heap's, freed. */
+	ck_assert_uint_eq(flexos__heap_object_size(h, b + 16), 0);
+	ck_assert_uint_eq(flexos__heap_object_size(h, a + 1), 0);
+	ck_assert_uint_eq(flexos__heap_object_size(h, outside), 0);
+	ck_assert_uint_eq(flexos__heap_object_size(g, a), 0);
+	flexos__heap_free(h, a);
+	ck_assert_uint_eq(flexos__heap_object_size(h, a), 0);
+}
+END_TEST
+
 Suite *heap_suite(void)
 {
 	Suite *s = suite_create("heap");
@@ -284,6 +319,7 @@ Suite *heap_suite(void)
 	tcase_add_test(tc, test_fixed_heap_does_not_grow);
 	tcase_add_test(tc, test_small_chunks_pack_like_glibc);
 	tcase_add_test(tc, test_find_names_range_and_owner);
+	tcase_add_test(tc, test_object_size);
 	suite_add_tcase(s, tc);
 	return s;
 }

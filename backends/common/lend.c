@@ -30,7 +30,7 @@ static __thread unsigned lend_top;
 struct lend_call {
 	uintptr_t frame;
 	int self;
-	unsigned top;
+	unsigned top, elems;
 };
 static __thread struct lend_call lend_calls[FLEXOS__LEND_SLOTS];
 
@@ -41,12 +41,28 @@ static __thread struct lend_call lend_calls[FLEXOS__LEND_SLOTS];
  * lending), which flexos__lend_out copies back itself.
  */
 struct lend_rec {
-	uintptr_t orig, copy;
+	uintptr_t orig, copy; /* orig 0: a slot packed with an array's objects (lend_elems) */
 	uint32_t size;
 	bool out, member; /* member: lend_out copies it back first (members, stack arguments) */
 };
 static __thread struct lend_rec lend_recs[FLEXOS__LEND_SLOTS];
 static __thread unsigned lend_ncalls;
+
+/*
+ * The objects the elements of lent arrays of pointers name
+ * (FLEXOS_LEND_ARRAY), one record per element, innermost call last: their
+ * copies share one slot, so the slot's record cannot say where each came
+ * from. size 0: the element was not lent.
+ */
+#define LEND_ELEMS 1024
+struct lend_elem {
+	uintptr_t orig, copy;
+	uint32_t size;
+	uint32_t dup; /* with size 0: 1 + the index of the element it repeats */
+	bool out;
+};
+static __thread struct lend_elem lend_elems[LEND_ELEMS];
+static __thread unsigned lend_nelems;
 static pthread_key_t lend_key;
 static pthread_once_t lend_once = PTHREAD_ONCE_INIT;
 
@@ -227,6 +243,23 @@ static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend
 	}
 }
 
+/* An argument the arena has no room for ends the image, naming it. */
+static void no_room(const struct flexos_lend *d, const struct flexos_lend_arg *a, const char *what,
+		    uint64_t size, int self)
+{
+	char which[32] = "a stack argument";
+	if (a->reg < 6)
+		snprintf(which, sizeof(which), "argument %u", a->reg + 1u);
+	flexos__die(FLEXOS_EXIT_FAULT,
+		    "the call to %s lends %s%s (%s), %llu bytes of the private "
+		    "memory of compartment '%s', and the lend arena has no room for it "
+		    "(at most %d bytes, fewer in nested calls): put the object in "
+		    "shared memory (flexos_shared_malloc, shared_data) or write "
+		    "'lend: none' for its library",
+		    d->fn, what, which, a->name ? a->name : "unnamed", (unsigned long long)size,
+		    flexos__comp_name(self), LEND_MAX_BYTES);
+}
+
 /*
  * Where argument place (flexos_lend_arg.reg, len_reg) is: a register
  * of the frame, or from 6 on an eightbyte of the caller's stack
@@ -239,6 +272,167 @@ static uint64_t *arg_at(struct flexos__lend_frame *fr, unsigned place)
 	return (uint64_t *)((uintptr_t)fr + LEND_FRAME + 16) + (place - 6);
 }
 
+/* The count a->len_reg gives: the register's value, or the integer it points at. */
+static uint64_t count_arg(struct flexos__lend_frame *fr, const struct flexos_lend_arg *a, int self)
+{
+	uint64_t count = *arg_at(fr, a->len_reg);
+	/* "*bufflen": read where the caller's own pointer (or its copy) says. */
+	if (a->flags & FLEXOS_LEND_COUNT_DEREF) {
+		const char *what;
+		uintptr_t at = count;
+		const struct flexos_region *arena = &flexos__runtime()->lend_arena;
+		count = 0;
+		if (at && (flexos__owner(at, &what) == self ||
+			   (at >= arena->start && at + a->count_size <= arena->end)))
+			memcpy(&count, (const void *)at, a->count_size <= 8 ? a->count_size : 8);
+	}
+	return count_of(count, a->count_size, a->flags & FLEXOS_LEND_COUNT_SIGNED);
+}
+
+/*
+ * How many pointers the array at p holds, up to and with its NULL; 0 when
+ * there is none in the caller's memory.
+ */
+static uint64_t null_terminated(uintptr_t p, int self)
+{
+	const char *what;
+	for (uint64_t n = 0; n < LEND_ELEMS; n++) {
+		uintptr_t at = p + n * 8;
+		/* The first element, and each that reaches into a new page. */
+		if ((!n || ((at + 7) & (FLEXOS__LEND_PAGE - 1)) < 8) &&
+		    flexos__owner(at + 7, &what) != self)
+			return 0;
+		if (!*(const uintptr_t *)at)
+			return n + 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether an array of pointers that is not the caller's private memory
+ * may still have its elements lent in place: it is in shared memory
+ * (flexos_shared_malloc, shared_data), or in the caller's own frames
+ * above this gate on a stack it shares (stack: shared), which the caller
+ * may write and every compartment already reads.
+ */
+static bool writable_array(struct flexos__lend_frame *fr, uintptr_t p)
+{
+	const char *what = NULL;
+	if (!p || (p & 7) || flexos__owner(p, &what) >= 0 || !what)
+		return false;
+	if (!strcmp(what, "shared heap") || !strcmp(what, "shared data"))
+		return true;
+	return p >= (uintptr_t)fr + LEND_FRAME && p - (uintptr_t)fr < (8u << 20);
+}
+
+/*
+ * An array of pointers (a lend: rule "FN.ARG[]"): the array is lent like
+ * an object, then each element that names the caller's private memory:
+ * a heap object by its allocation (the heap knows its size), another by
+ * the rule's size, all copies packed into one slot, the last against the
+ * guard page, the others at 16-byte boundaries before it. The array's
+ * copy points at the copies; an element that cannot be lent keeps the
+ * caller's pointer, and the callee faults on it as without lending.
+ */
+static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *d, uint32_t i,
+		       uintptr_t p, int self, bool to_host, int t, int read_only, bool in_place)
+{
+	const struct flexos_lend_arg *a = &d->args[i];
+	const char *what;
+	uint64_t n = a->flags & FLEXOS_LEND_NULL_TERMINATED ? null_terminated(p, self)
+		     : a->len_reg == FLEXOS_LEND_NO_COUNT   ? (uint64_t)(uint32_t)a->extra
+							    : count_arg(fr, a, self);
+	if (!n)
+		return;
+	if (n > LEND_ELEMS - lend_nelems)
+		flexos__die(FLEXOS_EXIT_FAULT,
+			    "the call to %s lends an array of %llu pointers (argument %u, %s), and "
+			    "at most %d elements of arrays are lent at once: put the objects in "
+			    "shared memory (flexos_shared_malloc) or write 'lend: none' for its "
+			    "library",
+			    d->fn, (unsigned long long)n, a->reg + 1u,
+			    a->name ? a->name : "unnamed", LEND_ELEMS);
+	uint64_t size = n * 8;
+	uintptr_t copy = p;
+	if (in_place && !writable_array(fr, p + size - 8))
+		return;
+	if (!in_place) {
+		if (flexos__owner(p + size - 1, &what) != self)
+			return;
+		unsigned s = fit(fr->top, size);
+		if (s >= FLEXOS__LEND_SLOTS)
+			no_room(d, a, "the array of pointers, ", size, self);
+		bool out = !(a->flags & FLEXOS_LEND_IN_ONLY) && !read_only;
+		copy = lend_copy(t, s, p, size, out, false, d, i);
+		fr->regs[a->reg] = copy;
+		fr->lent |= (out ? 1u << a->reg : 0) | 1u << (8 + a->reg);
+	}
+	fr->orig[a->reg] = p;
+	fr->size[a->reg] = (uint32_t)size;
+
+	uintptr_t *el = (uintptr_t *)copy;
+	uintptr_t lo = (uintptr_t)__builtin_frame_address(0) - 65536;
+	uintptr_t hi = (uintptr_t)fr + LEND_FRAME;
+	struct flexos__heap *h = flexos__heap_of(self);
+	struct lend_elem *e = &lend_elems[lend_nelems];
+	uint64_t total = 0;
+	uintptr_t highest = 0;
+	for (uint64_t j = 0; j < n; j++) {
+		uintptr_t q = el[j];
+		int ro = 0;
+		e[j] = (struct lend_elem){q, 0, 0, 0, false};
+		/* The caller's own heap, the common case (image rows), without the owner lookup. */
+		bool heap = !to_host && h && flexos__heap_contains(h, (const void *)q);
+		if (!heap && !lendable(q, self, to_host, &ro))
+			continue;
+		/* Rows allocated in order rise: only one not above them all can repeat. */
+		for (uint64_t k = 0; q <= highest && k < j && !e[j].dup; k++)
+			if (e[k].orig == q && e[k].size)
+				e[j].dup = (uint32_t)k + 1;
+		highest = q > highest ? q : highest;
+		if (e[j].dup)
+			continue;
+		uint64_t sz = heap ? flexos__heap_object_size(h, (const void *)q) : 0;
+		if (!sz && a->size && !(q < hi && q + a->size > lo) &&
+		    flexos__owner(q + a->size - 1, &what) == self)
+			sz = a->size;
+		if (!sz || sz > LEND_MAX_BYTES)
+			continue;
+		e[j].size = (uint32_t)sz;
+		e[j].out = !ro;
+		total += (sz + 15) & ~(uint64_t)15;
+	}
+	if (in_place && !total)
+		return;
+	lend_nelems += (unsigned)n;
+	/* An array lent in place stays where it is: lend_out puts the caller's pointers back. */
+	if (in_place)
+		fr->lent |= 1u << (8 + a->reg) | 1u << (16 + a->reg);
+	if (!total)
+		return;
+	unsigned s2 = fit(fr->top, total);
+	if (s2 >= FLEXOS__LEND_SLOTS)
+		no_room(d, a, "the objects of the array of pointers, ", total, self);
+	uintptr_t end = flexos__lend_slot_end(flexos__runtime()->lend_arena.start, (unsigned)t, s2);
+	uintptr_t at = end;
+	for (uint64_t j = n; j-- > 0;)
+		if (e[j].size) {
+			/* The last flush with the guard page, the others 16-byte aligned. */
+			at -= e[j].size;
+			at &= at + e[j].size == end ? ~(uintptr_t)0 : ~(uintptr_t)15;
+			memcpy((void *)at, (const void *)e[j].orig, e[j].size);
+			e[j].copy = el[j] = at;
+		}
+	for (uint64_t j = 0; j < n; j++)
+		if (e[j].dup)
+			el[j] = e[e[j].dup - 1].copy;
+	header()->meta[t][s2] =
+	    (struct flexos__lend_meta){d, i | 0xffffu << 16, (uint32_t)(end - at)};
+	lend_recs[s2] = (struct lend_rec){0, at, (uint32_t)(end - at), false, false};
+	if (lend_top < s2 + 1)
+		lend_top = s2 + 1;
+}
+
 void flexos__lend_in(struct flexos__lend_frame *fr)
 {
 	const struct flexos_lend *d = fr->desc;
@@ -248,9 +442,13 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		       FLEXOS_COMP_HOST(flags) == (fr->r10 & FLEXOS_GATE_ID_MASK);
 
 	while (lend_ncalls && lend_calls[lend_ncalls - 1].self == self &&
-	       lend_calls[lend_ncalls - 1].frame <= (uintptr_t)fr)
-		lend_top = lend_calls[--lend_ncalls].top;
+	       lend_calls[lend_ncalls - 1].frame <= (uintptr_t)fr) {
+		lend_ncalls--;
+		lend_top = lend_calls[lend_ncalls].top;
+		lend_nelems = lend_calls[lend_ncalls].elems;
+	}
 	fr->top = lend_top;
+	fr->elems = lend_nelems;
 	fr->lent = 0;
 	/* A longjmp past a lend_out leaves records that translate() must not see. */
 	for (unsigned s = lend_top; s < FLEXOS__LEND_SLOTS; s++)
@@ -260,45 +458,31 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		uint64_t *at_arg = arg_at(fr, a->reg);
 		uintptr_t p = *at_arg;
 		int read_only = 0;
-		if (!lendable(p, self, to_host, &read_only))
+		if (!lendable(p, self, to_host, &read_only)) {
+			if (a->kind == FLEXOS_LEND_ARRAY && a->reg < 6 && !to_host &&
+			    writable_array(fr, p))
+				lend_array(fr, d, i, p, self, to_host,
+					   lend_thread >= 0 ? lend_thread : claim_thread(d), 0,
+					   true);
 			continue;
-		uint64_t size = a->size, count = *arg_at(fr, a->len_reg);
-		/* "*bufflen": read where the caller's own pointer (or its copy) says. */
-		if (a->kind == FLEXOS_LEND_BUFFER && (a->flags & FLEXOS_LEND_COUNT_DEREF)) {
-			const char *what;
-			uintptr_t at = count;
-			const struct flexos_region *arena = &flexos__runtime()->lend_arena;
-			count = 0;
-			if (at && (flexos__owner(at, &what) == self ||
-				   (at >= arena->start && at + a->count_size <= arena->end)))
-				memcpy(&count, (const void *)at,
-				       a->count_size <= 8 ? a->count_size : 8);
 		}
+		int t = lend_thread >= 0 ? lend_thread : claim_thread(d);
+		if (a->kind == FLEXOS_LEND_ARRAY) {
+			if (a->reg < 6)
+				lend_array(fr, d, i, p, self, to_host, t, read_only, false);
+			continue;
+		}
+		uint64_t size = a->size;
 		if (a->kind == FLEXOS_LEND_STRING)
 			size = strlen((const char *)p) + 1;
 		else if (a->kind == FLEXOS_LEND_BUFFER &&
-			 __builtin_mul_overflow(
-			     count_of(count, a->count_size, a->flags & FLEXOS_LEND_COUNT_SIGNED),
-			     (uint64_t)a->size, &size))
+			 __builtin_mul_overflow(count_arg(fr, a, self), (uint64_t)a->size, &size))
 			size = UINT64_MAX;
 		else if (a->kind == FLEXOS_LEND_BUFFER)
 			size = add_extra(size, a->extra);
-		int t = lend_thread >= 0 ? lend_thread : claim_thread(d);
 		unsigned s = fit(fr->top, size);
-		if (s >= FLEXOS__LEND_SLOTS) {
-			char which[32] = "a stack argument";
-			if (a->reg < 6)
-				snprintf(which, sizeof(which), "argument %u", a->reg + 1u);
-			flexos__die(
-			    FLEXOS_EXIT_FAULT,
-			    "the call to %s lends %s (%s), %llu bytes of the private "
-			    "memory of compartment '%s', and the lend arena has no room for it "
-			    "(at most %d bytes, fewer in nested calls): put the object in "
-			    "shared memory (flexos_shared_malloc, shared_data) or write "
-			    "'lend: none' for its library",
-			    d->fn, which, a->name ? a->name : "unnamed", (unsigned long long)size,
-			    flexos__comp_name(self), LEND_MAX_BYTES);
-		}
+		if (s >= FLEXOS__LEND_SLOTS)
+			no_room(d, a, "", size, self);
 		bool out = !(a->flags & FLEXOS_LEND_IN_ONLY) && !read_only;
 		/* The frame has room for the registers; a stack argument's record does all. */
 		uintptr_t copy = lend_copy(t, s, p, size, out, a->reg >= 6, d, i);
@@ -316,15 +500,27 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 			lend_members(fr, d, i, copy, self, to_host, t);
 	}
 	if (lend_top != fr->top && lend_ncalls < FLEXOS__LEND_SLOTS)
-		lend_calls[lend_ncalls++] = (struct lend_call){(uintptr_t)fr, self, fr->top};
+		lend_calls[lend_ncalls++] =
+		    (struct lend_call){(uintptr_t)fr, self, fr->top, fr->elems};
 }
 
 /* v, or the caller's address it stands for when it points into a copy of this call. */
 static uintptr_t translate(const struct flexos__lend_frame *fr, uintptr_t v)
 {
+	/* Packed copies: one's end is the next one's start, which wins. */
+	for (unsigned k = fr->elems; k < lend_nelems; k++) {
+		const struct lend_elem *e = &lend_elems[k];
+		if (e->size && v >= e->copy && v < e->copy + e->size)
+			return e->orig + (v - e->copy);
+	}
+	for (unsigned k = fr->elems; k < lend_nelems; k++) {
+		const struct lend_elem *e = &lend_elems[k];
+		if (e->size && v == e->copy + e->size)
+			return e->orig + e->size;
+	}
 	for (unsigned s = fr->top; s < lend_top; s++) {
 		const struct lend_rec *r = &lend_recs[s];
-		if (r->copy && v >= r->copy && v <= r->copy + r->size)
+		if (r->copy && r->orig && v >= r->copy && v <= r->copy + r->size)
 			return r->orig + (v - r->copy);
 	}
 	return v;
@@ -345,6 +541,29 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 		if (lend_recs[s].member && lend_recs[s].out)
 			memcpy((void *)lend_recs[s].orig, (const void *)lend_recs[s].copy,
 			       lend_recs[s].size);
+	/* Arrays of pointers: their objects, then the elements as the caller's addresses. */
+	for (unsigned k = fr->elems; k < lend_nelems; k++)
+		if (lend_elems[k].size && lend_elems[k].out)
+			memcpy((void *)lend_elems[k].orig, (const void *)lend_elems[k].copy,
+			       lend_elems[k].size);
+	unsigned base = fr->elems;
+	for (uint32_t i = 0; i < d->nargs && lend_nelems != fr->elems; i++) {
+		const struct flexos_lend_arg *a = &d->args[i];
+		if (a->kind != FLEXOS_LEND_ARRAY || a->reg >= 6 || !(fr->lent & 1u << (8 + a->reg)))
+			continue;
+		uint32_t n = fr->size[a->reg] / 8;
+		uintptr_t *el = (uintptr_t *)fr->regs[a->reg];
+		bool back = fr->lent & (1u << a->reg | 1u << (16 + a->reg));
+		for (uint32_t j = 0; j < n && back; j++) {
+			const struct lend_elem *e = &lend_elems[base + j];
+			uintptr_t copy = e->size  ? e->copy
+					 : e->dup ? lend_elems[base + e->dup - 1].copy
+						  : 0;
+			/* Where lend_in put it: this element's object, whatever else ends there. */
+			el[j] = copy && el[j] == copy ? e->orig : translate(fr, el[j]);
+		}
+		base += n;
+	}
 	for (uint32_t i = 0; i < d->nargs; i++) {
 		const struct flexos_lend_arg *a = &d->args[i];
 		if (a->reg >= 6 || !a->nmembers || !(fr->lent & 1u << a->reg))
@@ -373,6 +592,7 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 	if (lend_ncalls && lend_calls[lend_ncalls - 1].frame == (uintptr_t)fr)
 		lend_ncalls--;
 	lend_top = fr->top;
+	lend_nelems = fr->elems;
 	return ret;
 }
 
@@ -398,7 +618,9 @@ int flexos__lend_describe(struct flexos__out *o, const char *prefix, uintptr_t a
 			flexos__out_str(o, "the guard page after an object lent to ");
 			flexos__out_str(o, m->desc->fn);
 			flexos__out_str(o, " (");
-			if (member) {
+			if (member == 0xffff) {
+				flexos__out_str(o, "the objects the array of pointers of ");
+			} else if (member) {
 				flexos__out_str(o, "member '");
 				flexos__out_str(o, a->members[member - 1].name);
 				flexos__out_str(o, "' of the struct ");
@@ -414,14 +636,20 @@ int flexos__lend_describe(struct flexos__out *o, const char *prefix, uintptr_t a
 				flexos__out_str(o, a->name);
 				flexos__out_str(o, "'");
 			}
-			flexos__out_str(o, "): a copy of the caller's private object, ");
+			flexos__out_str(o, member == 0xffff
+					       ? "): copies of the caller's private objects, "
+					       : "): a copy of the caller's private object, ");
 			flexos__out_int(o, m->size);
 			flexos__out_str(
-			    o, member ? " bytes as its type or the library's lend: rule "
-					"says, in shared memory for the call; the callee "
-					"accessed offset "
-				      : " bytes as the prototype says, in shared memory for the "
-					"call; the callee accessed offset ");
+			    o, member == 0xffff
+				   ? " bytes in all, each a heap allocation or the size the "
+				     "library's lend: rule says, in shared memory for the call; "
+				     "the callee accessed offset "
+			       : member ? " bytes as its type or the library's lend: rule "
+					  "says, in shared memory for the call; the callee "
+					  "accessed offset "
+					: " bytes as the prototype says, in shared memory for the "
+					  "call; the callee accessed offset ");
 			flexos__out_int(o, (int64_t)(m->size + (addr - end)));
 			flexos__out_str(
 			    o, ", beyond it; if it may use more, give its size in a "

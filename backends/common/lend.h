@@ -6,19 +6,20 @@
 #ifndef FLEXOS_BACKENDS_LEND_H
 #define FLEXOS_BACKENDS_LEND_H
 
-#define LEND_FR_REGS 0   /* rdi, rsi, rdx, rcx, r8, r9: what the callee gets */
-#define LEND_FR_DESC 48  /* the gate's struct flexos_lend */
-#define LEND_FR_TOP  56  /* the thread's first free slot before this call (4 bytes) */
-#define LEND_FR_LENT 60  /* bit i: register i was lent (4 bytes) */
-#define LEND_FR_ORIG 64  /* the caller's pointers, by register */
-#define LEND_FR_SIZE 112 /* bytes lent, by register (4 bytes each) */
-#define LEND_FR_R10  136
-#define LEND_FR_R11  144
-#define LEND_FR_XMM  160 /* xmm0-7 */
-#define LEND_FR_RAX  288 /* the results, while lend_out runs */
-#define LEND_FR_RDX  296
-#define LEND_FR_XRET 304 /* xmm0, xmm1 */
-#define LEND_FRAME   336
+#define LEND_FR_REGS  0   /* rdi, rsi, rdx, rcx, r8, r9: what the callee gets */
+#define LEND_FR_DESC  48  /* the gate's struct flexos_lend */
+#define LEND_FR_TOP   56  /* the thread's first free slot before this call (4 bytes) */
+#define LEND_FR_LENT  60  /* bit i: register i was lent (4 bytes) */
+#define LEND_FR_ORIG  64  /* the caller's pointers, by register */
+#define LEND_FR_SIZE  112 /* bytes lent, by register (4 bytes each) */
+#define LEND_FR_R10   136
+#define LEND_FR_R11   144
+#define LEND_FR_ELEMS 152 /* the thread's first free element record before this call (4 bytes) */
+#define LEND_FR_XMM   160 /* xmm0-7 */
+#define LEND_FR_RAX   288 /* the results, while lend_out runs */
+#define LEND_FR_RDX   296
+#define LEND_FR_XRET  304 /* xmm0, xmm1 */
+#define LEND_FRAME    336
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>
@@ -34,6 +35,7 @@ struct flexos__lend_frame {
 	uint64_t orig[6];
 	uint32_t size[6];
 	uint64_t r10, r11;
+	uint32_t elems;
 };
 
 _Static_assert(offsetof(struct flexos__lend_frame, desc) == LEND_FR_DESC, "lend frame");
@@ -42,6 +44,9 @@ _Static_assert(offsetof(struct flexos__lend_frame, lent) == LEND_FR_LENT, "lend 
 _Static_assert(offsetof(struct flexos__lend_frame, orig) == LEND_FR_ORIG, "lend frame");
 _Static_assert(offsetof(struct flexos__lend_frame, size) == LEND_FR_SIZE, "lend frame");
 _Static_assert(offsetof(struct flexos__lend_frame, r10) == LEND_FR_R10, "lend frame");
+_Static_assert(offsetof(struct flexos__lend_frame, elems) == LEND_FR_ELEMS &&
+		   sizeof(struct flexos__lend_frame) <= LEND_FR_XMM,
+	       "lend frame");
 
 void flexos__lend_in(struct flexos__lend_frame *fr);
 uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax);

@@ -260,6 +260,13 @@ static bool may_be_pointer(int i, uint32_t flags)
 	return (flags & FLEXOS_ENTRY_VARIADIC) && (uint32_t)i >= FLEXOS_ENTRY_NAMED(flags);
 }
 
+/* Whether compartment owner is a sandbox_of callee, whose memory the host may use. */
+static bool host_reads(int owner, uint32_t callee)
+{
+	uint32_t flags = flexos__runtime()->image->compartments[owner].flags;
+	return (flags & FLEXOS_COMP_SANDBOX) && FLEXOS_COMP_HOST(flags) == callee;
+}
+
 void flexos__proc_check_args(const long *args, int first, uintptr_t fn, uint32_t callee,
 			     uint32_t entry_flags)
 {
@@ -269,7 +276,7 @@ void flexos__proc_check_args(const long *args, int first, uintptr_t fn, uint32_t
 			continue;
 		int owner = flexos__owner((uintptr_t)args[i], &what);
 		if (owner < 0 || (uint32_t)owner == callee || !strcmp(what, ".text") ||
-		    !strcmp(what, ".rodata"))
+		    !strcmp(what, ".rodata") || host_reads(owner, callee))
 			continue;
 		char where[200];
 		flexos__describe_pc(where, sizeof(where), fn);

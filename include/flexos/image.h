@@ -282,10 +282,20 @@ struct flexos_entry {
 #define FLEXOS_LEND_STRING 2 /* strlen + 1: a const char * */
 #define FLEXOS_LEND_BUFFER 3 /* size times a count: register len_reg, or a member */
 #define FLEXOS_LEND_TRANSLATE 4 /* member only: not lent, but translated back if it points into a copy */
+/*
+ * Argument only: an array of pointers (a lend: rule "FN.ARG[]"), counted by
+ * register len_reg, or by extra when len_reg is FLEXOS_LEND_NO_COUNT, or
+ * up to its NULL (FLEXOS_LEND_NULL_TERMINATED). Each element that names
+ * the caller's private memory is lent too: a heap object by its
+ * allocation, another by size bytes (0: not lent).
+ */
+#define FLEXOS_LEND_ARRAY    5
+#define FLEXOS_LEND_NO_COUNT 0xffu
 /* Bits of flexos_lend_arg.flags and flexos_lend_member.flags. */
 #define FLEXOS_LEND_IN_ONLY 0x1u      /* a pointer to const: nothing is copied back */
 #define FLEXOS_LEND_COUNT_SIGNED 0x2u /* the count is a signed integer (negative: nothing lent) */
 #define FLEXOS_LEND_COUNT_DEREF 0x4u  /* argument only: len_reg points at the count */
+#define FLEXOS_LEND_NULL_TERMINATED 0x8u  /* FLEXOS_LEND_ARRAY: up to and with its NULL */
 
 /*
  * A pointer member of a struct an argument lends (nested lending): lent

@@ -475,6 +475,39 @@ void *flexos__heap_realloc_in(const struct flexos__heap_range *r, void *p, size_
 	return q;
 }
 
+size_t flexos__heap_object_size(const struct flexos__heap *h, const void *p)
+{
+	uintptr_t a = (uintptr_t)p, lowest = 0, end = 0;
+
+	/* The heap's own bookkeeping, not the table: see flexos__heap_contains. */
+	if (a >= h->start && a < h->end) {
+		lowest = h->start + round_up(sizeof(*h) + HDR, ALIGNMENT);
+		end = h->end;
+	} else {
+		uint32_t n = __atomic_load_n(&h->nextra, __ATOMIC_ACQUIRE);
+		for (uint32_t i = 0; i < n; i++)
+			if (a >= h->extra[i].start && a < h->extra[i].end) {
+				lowest = h->extra[i].start + ALIGNMENT;
+				end = h->extra[i].end;
+			}
+	}
+	if (!lowest || (a & (ALIGNMENT - 1)) || a < lowest)
+		return 0;
+	const struct flexos__chunk *c = chunk_of(p);
+	/* An aligned allocation's header counts from the real payload. */
+	size_t skip = 0;
+	if (c->magic == CHUNK_ALIGNED) {
+		skip = stride_of(c);
+		if (skip > a - lowest)
+			return 0;
+		c = chunk_of((const char *)p - skip);
+	}
+	size_t usable = stride_of(c) - HDR;
+	if (c->magic != CHUNK_LIVE || usable < skip || usable - skip > end - a)
+		return 0;
+	return usable - skip;
+}
+
 void *flexos__heap_realloc(struct flexos__heap *h, void *p, size_t size)
 {
 	if (!p)

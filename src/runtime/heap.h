@@ -92,6 +92,13 @@ size_t flexos__heap_usable_size(struct flexos__heap *h, const void *p);
 void flexos__heap_free_in(const struct flexos__heap_range *r, void *p);
 void *flexos__heap_realloc_in(const struct flexos__heap_range *r, void *p, size_t size);
 
+/*
+ * The usable size of the live allocation that starts at p, or 0 when p
+ * is not the start of one (an interior pointer, freed memory, another
+ * heap's): never aborts, for callers that only guess p is one.
+ */
+size_t flexos__heap_object_size(const struct flexos__heap *h, const void *p);
+
 /* Bytes currently allocated (the usable sizes of the live allocations). */
 size_t flexos__heap_in_use(struct flexos__heap *h);
 

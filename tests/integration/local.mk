@@ -68,3 +68,10 @@ tests/integration/lend.log: $(UNMODIFIED_DEPS)
 EXTRA_DIST += tests/integration/lend.sh tests/integration/data/lend-app.c \
 	tests/integration/data/lend-lib.c tests/integration/data/lend.yaml \
 	tests/integration/data/lend-cb.c tests/integration/data/lend-cb.h
+
+# Arrays of pointers lent (lend-array.sh: none and process natively, intel-mpk in the VM).
+SH_TESTS += tests/integration/lend-array.sh
+tests/integration/lend-array.log: $(UNMODIFIED_DEPS)
+EXTRA_DIST += tests/integration/lend-array.sh tests/integration/data/lendarr-app.c \
+	tests/integration/data/lendarr-lib.c tests/integration/data/lendarr.h \
+	tests/integration/data/lendarr.yaml

@@ -19,6 +19,7 @@ EXTRA_DIST += \
 	tests/process/ptrapp.c \
 	tests/process/ptrlib.c \
 	tests/process/pointers.yaml \
+	tests/process/pointers-sandbox.yaml \
 	tests/process/restart.yaml \
 	tests/process/checkpoint.yaml \
 	tests/process/ckapp.c \

@@ -1,4 +1,4 @@
-/* tests/process/check-pointers.sh: functions that never dereference. */
+/* tests/process/check-pointers.sh: functions that never dereference what they are given. */
 #include <stdarg.h>
 
 int lib_keep(const void *p)
@@ -20,4 +20,14 @@ int lib_count(int n, ...)
 		k += va_arg(ap, void *) != 0;
 	va_end(ap);
 	return k;
+}
+
+long app_read(const char *s);
+
+static char lib_private[32] = "the library's own";
+
+/* A sandbox passing its host a pointer to its own memory, which the host may read. */
+long lib_give(void)
+{
+	return app_read(lib_private);
 }

@@ -903,22 +903,90 @@ bool flc_names_has(const struct flc_names *names, const char *name, size_t *at)
  * member COUNT of the same function or struct counts MEMBER's elements)
  * or "TYPE.MEMBER: BYTES".
  */
+/*
+ * "FN.ARG[]: COUNT[, BYTES]": ARG is an array of pointers of COUNT
+ * elements (an integer argument, a number, or NULL: up to a NULL
+ * element), each lent with the call; BYTES sizes the elements that are
+ * not heap allocations (the heap's are lent whole).
+ */
+static void parse_array_rule(struct parser *p, struct flc_library *lib, const yaml_node_t *k,
+			     const yaml_node_t *v, struct flc_lend_rule *r)
+{
+	const char *key = str(k);
+	const char *val = v && v->type == YAML_SCALAR_NODE ? str(v) : "";
+	const char *comma = strchr(val, ',');
+	size_t n = comma ? (size_t)(comma - val) : strlen(val);
+	bool ok = n > 0;
+
+	while (n && val[n - 1] == ' ')
+		n--;
+	for (size_t i = 0; i < n && ok; i++)
+		ok = val[i] == '_' || (val[i] >= '0' && val[i] <= '9') ||
+		     (val[i] >= 'a' && val[i] <= 'z') || (val[i] >= 'A' && val[i] <= 'Z');
+	if (ok && comma) {
+		char *end;
+		errno = 0;
+		r->each = strtoull(comma + 1, &end, 10);
+		while (*end == ' ')
+			end++;
+		ok = !*end && !errno && r->each > 0 && r->each <= 1ULL << 30;
+	}
+	if (ok && (n == 4 && (!strncmp(val, "NULL", 4) || !strncmp(val, "null", 4)))) {
+		r->null_terminated = true;
+	} else if (ok && val[0] >= '0' && val[0] <= '9') {
+		char *end;
+		errno = 0;
+		r->bytes = strtoull(val, &end, 10);
+		ok = end == val + n && !errno && r->bytes > 0 && r->bytes <= 65536;
+	} else if (ok) {
+		r->count = strndup(val, n);
+		if (!r->count)
+			nomem(p);
+	}
+	if (!ok) {
+		error_at(p, pos_of(v ? v : k),
+			 "'%s' in 'lend' of library '%s' is an array of pointers: give its "
+			 "length (an integer argument, a number of elements up to 65536, or "
+			 "NULL when a NULL element ends it) and, after a comma, the bytes "
+			 "each element lends when it is not a heap allocation, e.g. "
+			 "'%s: num_lines, 96'",
+			 key, lib->name, key);
+		return;
+	}
+	r->array = true;
+}
+
 static void parse_lend_rule(struct parser *p, struct flc_library *lib, const yaml_node_t *k,
 			    const yaml_node_t *v)
 {
 	const char *key = str(k);
 	const char *dot = strchr(key, '.');
 	struct flc_lend_rule *r = &lib->lend_rules[lib->nlend_rules];
-	bool ok = dot && dot != key && dot[1];
+	size_t len = strlen(key);
+	bool array = len > 2 && !strcmp(key + len - 2, "[]");
+	bool ok = dot && dot != key && dot[1] && dot + 1 != key + len - 2 * array;
 
-	for (const char *c = key; ok && *c; c++)
+	for (const char *c = key; ok && c < key + len - 2 * array; c++)
 		ok = c == dot || *c == '_' || (*c >= '0' && *c <= '9') ||
 		     (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z');
 	if (!ok) {
 		error_at(p, pos_of(k),
 			 "'%s' in 'lend' of library '%s' must be FUNCTION.ARGUMENT or "
-			 "STRUCT.MEMBER, e.g. 'z_stream.next_in: avail_in'",
+			 "STRUCT.MEMBER, e.g. 'z_stream.next_in: avail_in', or "
+			 "FUNCTION.ARGUMENT[] for an array of pointers",
 			 key, lib->name);
+		return;
+	}
+	if (array) {
+		parse_array_rule(p, lib, k, v, r);
+		if (!r->array)
+			return;
+		r->type = strndup(key, (size_t)(dot - key));
+		r->member = strndup(dot + 1, (size_t)(key + len - 2 - (dot + 1)));
+		if (!r->type || !r->member)
+			nomem(p);
+		r->pos = pos_of(k);
+		lib->nlend_rules++;
 		return;
 	}
 	if (!v || v->type != YAML_SCALAR_NODE || !*str(v)) {

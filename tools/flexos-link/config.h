@@ -99,6 +99,14 @@ struct flc_lend_rule {
 	unsigned long long bytes; /* without count: a fixed size in bytes */
 	long extra;               /* with count: bytes added ("mlen + 16") */
 	bool deref;               /* "*bufflen": the count argument points at the count */
+	/*
+	 * "FN.ARG[]": an array of pointers whose elements are lent too. Its
+	 * length is count, or bytes (a fixed number of elements), or up to a
+	 * NULL; each element not on the heap lends each bytes (0: none).
+	 */
+	bool array;
+	bool null_terminated;
+	unsigned long long each;
 	struct flc_pos pos;
 };
 

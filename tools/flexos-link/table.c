@@ -231,7 +231,7 @@ static const struct flc_lend_rule *find_rule(const struct flc_library *lib, cons
 		return NULL;
 	for (size_t r = 0; r < lib->nlend_rules; r++) {
 		const struct flc_lend_rule *rule = &lib->lend_rules[r];
-		if (strcmp(rule->member, member))
+		if (strcmp(rule->member, member) || rule->array)
 			continue;
 		if (names) {
 			size_t n = strlen(rule->type);
@@ -354,6 +354,12 @@ static int lend_place(const struct flx_proto_arg *a)
 	return 6 + (int)(a->stack_offset / 8);
 }
 
+/* What a "FN.ARG[]" rule needs: a pointer to pointers (T **). */
+static bool is_pointer_array(const struct flx_proto_arg *a)
+{
+	return a->pointer && a->pointee_size == 8 && !a->pointee_char;
+}
+
 static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *gate,
 			   struct lend_plan *lp, bool *used)
 {
@@ -389,7 +395,24 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 					       p->args[k].pointee_size <= 8
 					 : p->args[k].integer))
 				c = &p->args[k];
-		if (rule && c) {
+		if (rule && rule->array) {
+			/* In a register: lend.c keeps the array's frame record there. */
+			if (!is_pointer_array(a) || (rule->count && !c) ||
+			    rule->each > LEND_MAX_SIZE || reg >= 6)
+				continue; /* flx_check_gates says why */
+			la.kind = FLEXOS_LEND_ARRAY;
+			la.size = (uint32_t)rule->each;
+			la.len_reg = FLEXOS_LEND_NO_COUNT;
+			la.flags |= rule->null_terminated ? FLEXOS_LEND_NULL_TERMINATED : 0;
+			la.extra = (int32_t)rule->bytes;
+			if (c) {
+				la.len_reg = (uint8_t)lend_place(c);
+				la.count_size = (uint8_t)(rule->deref ? c->pointee_size : c->size);
+				la.flags |= rule->deref ? FLEXOS_LEND_COUNT_DEREF : 0;
+				la.flags |= c->is_signed ? FLEXOS_LEND_COUNT_SIGNED : 0;
+				la.extra = 0;
+			}
+		} else if (rule && c) {
 			la.kind = FLEXOS_LEND_BUFFER;
 			la.size = a->pointee_size && !a->pointee_char ? a->pointee_size : 1;
 			la.len_reg = (uint8_t)lend_place(c);
@@ -441,7 +464,19 @@ void flx_explain_lends(FILE *f, const struct flp_plan *plan, const struct flp_ga
 		const char *where = a->reg < 6 ? regs[a->reg] : "stack";
 		const char *count = a->len_reg < 6 ? regs[a->len_reg] : "a stack argument";
 		fprintf(f, "%s %s (%s", i ? "," : "", lp.names[i] ? lp.names[i] : "?", where);
-		if (a->kind == FLEXOS_LEND_STRING)
+		if (a->kind == FLEXOS_LEND_ARRAY) {
+			if (a->flags & FLEXOS_LEND_NULL_TERMINATED)
+				fprintf(f, ", pointers up to a NULL");
+			else if (a->len_reg == FLEXOS_LEND_NO_COUNT)
+				fprintf(f, ", %d pointers", a->extra);
+			else
+				fprintf(f, ", as many pointers as %s says", count);
+			fprintf(f, ", each object lent: a heap allocation whole");
+			if (a->size)
+				fprintf(f, ", another %u bytes", a->size);
+			else
+				fprintf(f, ", no other");
+		} else if (a->kind == FLEXOS_LEND_STRING)
 			fprintf(f, ", a string");
 		else if (a->kind == FLEXOS_LEND_BUFFER)
 			fprintf(f, ", as many %s as %s says", a->size == 1 ? "bytes" : "elements",
@@ -621,6 +656,14 @@ static int check_lend_rules(const struct flp_plan *plan)
 							  "of %s passed in a register (with '*', a "
 							  "pointer to one)",
 					    !a->pointer ? r->member : r->count, gate->fn);
+				} else if (r && !bad[r - lib->lend_rules] && r->array &&
+					   !is_pointer_array(a)) {
+					bad[r - lib->lend_rules] = true;
+					rule_message(cfg, r, true,
+						     "argument '%s' of %s is not an array of "
+						     "pointers (a T **); write the rule without "
+						     "'[]'",
+						     r->member, gate->fn);
 				}
 				for (uint32_t m = 0; m < a->nmembers; m++) {
 					const struct flx_proto_member *pm = &a->members[m];
@@ -648,7 +691,8 @@ static int check_lend_rules(const struct flp_plan *plan)
 			const struct flc_lend_rule *rule = &lib->lend_rules[r];
 			if (bad[r])
 				err = -EINVAL;
-			else if (rule->bytes > LEND_MAX_SIZE) {
+			else if (rule->each > LEND_MAX_SIZE ||
+				 (!rule->array && rule->bytes > LEND_MAX_SIZE)) {
 				rule_message(
 				    cfg, rule, true,
 				    "%s%s: more than the lend arena's largest slot; put the "
