@@ -73,6 +73,7 @@
 #include <execinfo.h>
 #include <pthread.h>
 #include <linux/sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -959,9 +960,14 @@ static uint32_t read_pkru(void)
  * thread got a page of lib1's there, it comes back with lib1's PKRU and
  * reads lib1's data.
  */
-static void *unregistered_thread(void *arg)
+/*
+ * Jumps to the WRPKRU that opens the gate page in the handler table's
+ * writer (flexos__mpk_sig_record) with PKRU open, as a thread that holds
+ * no gate page of its own would: it comes back here if the writer lets it.
+ * The red zone is stepped over: the return address is pushed below it.
+ */
+static inline __attribute__((always_inline)) void jump_to_page_open(uint32_t open)
 {
-	uint32_t open = flexos__mpk_pkru[1024 / 4 + 1]; /* mpk.h: MPK_PKRU_OPEN, lib1's */
 	uintptr_t target = (uintptr_t)flexos__mpk_sig_open_checked - 3;
 
 	__asm__ volatile("subq $128, %%rsp\n\t"
@@ -979,6 +985,11 @@ static void *unregistered_thread(void *arg)
 			 : "r"(open), "r"(target)
 			 : "rax", "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory",
 			   "cc");
+}
+
+static void *unregistered_thread(void *arg)
+{
+	jump_to_page_open(flexos__mpk_pkru[1024 / 4 + 1]); /* mpk.h: MPK_PKRU_OPEN, lib1's */
 	uint32_t pkru = read_pkru();
 	int secret = *(volatile int *)arg;
 	printf("thread-claim: the unregistered thread runs with PKRU %#x and read lib1's data "
@@ -1429,26 +1440,49 @@ static long park_cb(long x)
 	return x;
 }
 
-static void *park_thread(void *arg)
+static long park_cb_fs(long x);
+
+/* Parks in app inside app -> lib1 -> app; with_fs: noting its FS base first. */
+static void *park_thread(void *with_fs)
 {
 	long r = 0;
 
-	(void)arg;
-	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, park_cb), 1);
+	if (with_fs)
+		flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, park_cb_fs), 1);
+	else
+		flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, park_cb), 1);
 	return (void *)r;
+}
+
+/* Starts a thread of app that parks (park_thread) and waits until it has. */
+static int park_app_thread(pthread_t *t, bool with_fs)
+{
+	if (pthread_create(t, NULL, park_thread, with_fs ? (void *)1 : NULL))
+		return 1;
+	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return 0;
+}
+
+/* Lets the parked thread go on; returns what its gate returned. */
+static long unpark_app_thread(pthread_t t)
+{
+	void *back;
+
+	__atomic_store_n(&unpark, 1, __ATOMIC_RELEASE);
+	pthread_join(t, &back);
+	return (long)back;
 }
 
 static int tls_live(void)
 {
 	struct gate_page_head *own = flexos__mpk_thread.gp;
 	pthread_t t;
-	void *back;
+	long back;
 	long r = 0;
 
-	if (pthread_create(&t, NULL, park_thread, NULL))
+	if (park_app_thread(&t, false))
 		return 1;
-	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
-		usleep(1000);
 	printf("gate-state tls-live: app points its TLS at a thread's gate page (%p, its own "
 	       "%p), that thread parked in app, and calls lib2\n",
 	       (void *)parked_gp, (void *)own);
@@ -1459,10 +1493,9 @@ static int tls_live(void)
 	printf("gate-state tls-live: the gate took another thread's page: into lib2 and back "
 	       "(%ld), no report\n",
 	       r);
-	__atomic_store_n(&unpark, 1, __ATOMIC_RELEASE);
-	pthread_join(t, &back);
-	printf("gate-state tls-live: the parked thread came back with %ld\n", (long)back);
-	return r != 42 || (long)back != 3;
+	back = unpark_app_thread(t);
+	printf("gate-state tls-live: the parked thread came back with %ld\n", back);
+	return r != 42 || back != 3;
 }
 
 /*
@@ -1483,22 +1516,7 @@ static char settls_stack[65536] FLEXOS_SHARED __attribute__((aligned(16)));
 
 __attribute__((used, noinline)) static void settls_child(void)
 {
-	uint32_t open = flexos__mpk_pkru[1024 / 4 + 0]; /* app's open PKRU */
-	uintptr_t target = (uintptr_t)flexos__mpk_sig_open_checked - 3;
-
-	__asm__ volatile("leaq 1f(%%rip), %%rax\n\t"
-			 "pushq %%rax\n\t"
-			 "movl %0, %%eax\n\t"
-			 "xorl %%ecx, %%ecx\n\t"
-			 "xorl %%edx, %%edx\n\t"
-			 "xorl %%edi, %%edi\n\t"
-			 "xorl %%esi, %%esi\n\t"
-			 "jmp *%1\n"
-			 "1:"
-			 :
-			 : "r"(open), "r"(target)
-			 : "rax", "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory",
-			   "cc");
+	jump_to_page_open(flexos__mpk_pkru[1024 / 4 + 0]); /* app's open PKRU */
 	settls_read = *(volatile int *)&settls_secret;
 	__atomic_store_n(&settls_done, 1, __ATOMIC_RELEASE);
 	__asm__ volatile("syscall" : : "a"(SYS_exit), "D"(0) : "rcx", "r11", "memory");
@@ -1536,24 +1554,13 @@ static long park_cb_fs(long x)
 	return park_cb(x);
 }
 
-static void *park_thread_fs(void *arg)
-{
-	long r = 0;
-
-	(void)arg;
-	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, park_cb_fs), 1);
-	return (void *)r;
-}
-
 static int clone_settls(void)
 {
 	pthread_t t;
 	long r = 0;
 
-	if (pthread_create(&t, NULL, park_thread_fs, NULL))
+	if (park_app_thread(&t, true))
 		return 1;
-	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
-		usleep(1000);
 	printf("clone-settls: lib1 clones a thread with the TLS of app's thread parked in app "
 	       "(FS base %#lx)\n",
 	       (unsigned long)victim_fs);
@@ -1565,8 +1572,7 @@ static int clone_settls(void)
 	}
 	printf("clone-settls: lib1's thread read app's data %ld%s\n", (long)settls_read,
 	       settls_read == 4242 ? ": what remains (limit 2): it passes the owner check" : "");
-	__atomic_store_n(&unpark, 1, __ATOMIC_RELEASE);
-	pthread_join(t, NULL);
+	unpark_app_thread(t);
 	return settls_read != 4242;
 }
 
