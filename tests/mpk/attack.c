@@ -90,6 +90,7 @@
 
 #include "attacklib.h"
 #include "schedrecord.h"
+#include "singlestep.h"
 
 #define NCOMP 3
 static const char *const comp_names[NCOMP] = {"app", "lib1", "lib2"};
@@ -403,12 +404,6 @@ static int stdio_test(void)
 
 /* ---- gate path length ------------------------------------------------------ */
 
-/*
- * WRPKRU's encoding, read from data: as an immediate in this file's code it
- * would be a WRPKRU that flexos-link's inspection rightly refuses.
- */
-static volatile uint32_t wrpkru_bytes = 0xef010f;
-
 extern char flexos__backend_gate[], flexos__backend_gate_shared_stacks[];
 extern char flexos__backend_gate_newlib[];
 extern void flexos__mpk_segv_entry(int, siginfo_t *, void *);
@@ -482,6 +477,25 @@ static long add_through_gate(const char *gate, unsigned long carry, long a, long
 	return gate_call(gate, (st.r10 & ~0xffff00ul) | carry, st.callee, a, b);
 }
 
+/* What count() counts of the instructions between the child's int3s. */
+struct gate_steps {
+	uintptr_t lo, hi, stub; /* the gate's code; the stub's first byte */
+	long in_gate, in_stub, total, wrpkru;
+};
+
+static void count_step(uintptr_t rip, bool wrpkru, void *arg)
+{
+	struct gate_steps *n = arg;
+
+	n->total++;
+	if (rip >= n->lo && rip < n->hi) {
+		n->in_gate++;
+		n->wrpkru += wrpkru;
+	}
+	if (rip >= n->stub && rip < n->stub + 24)
+		n->in_stub++;
+}
+
 /*
  * Counts the instructions one warm gate executes, by single-stepping a
  * child through lib1_add(1, 2) made through the gate's entry with
@@ -494,7 +508,6 @@ static long add_through_gate(const char *gate, unsigned long carry, long a, long
 static int count(enum gate_kind kind)
 {
 	long r = 0;
-	int status;
 
 	flexos_gate_r(lib1, r, lib1_add, 0, 0); /* this thread's lib1 stack exists now */
 	fflush(NULL);
@@ -513,7 +526,6 @@ static int count(enum gate_kind kind)
 		__asm__ volatile("int3"); /* end */
 		_exit(r == 4 ? 0 : 1);
 	}
-	uintptr_t stub = (uintptr_t)__flexos_gate__lib1__lib1_add;
 	static const struct {
 		const char *name;
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
@@ -529,41 +541,16 @@ static int count(enum gate_kind kind)
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
-	uintptr_t lo = (uintptr_t)gates[kind].lo, hi = (uintptr_t)gates[kind].hi;
-	long in_gate = 0, in_stub = 0, total = 0, wrpkru = 0;
-	int started = 0;
+	struct gate_steps n = {.lo = (uintptr_t)gates[kind].lo,
+			       .hi = (uintptr_t)gates[kind].hi,
+			       .stub = (uintptr_t)__flexos_gate__lib1__lib1_add};
 
-	waitpid(pid, &status, 0); /* SIGSTOP */
-	ptrace(PTRACE_CONT, pid, NULL, NULL);
-	waitpid(pid, &status, 0); /* first int3 */
-	for (;;) {
-		struct user_regs_struct regs;
-		ptrace(PTRACE_GETREGS, pid, NULL, &regs);
-		if (started) {
-			unsigned long word =
-			    (unsigned long)ptrace(PTRACE_PEEKTEXT, pid, (void *)regs.rip, NULL);
-			if ((word & 0xff) == 0xcc)
-				break; /* the second int3 */
-			total++;
-			if (regs.rip >= lo && regs.rip < hi) {
-				in_gate++;
-				wrpkru += (word & 0xffffff) == wrpkru_bytes;
-			}
-			if (regs.rip >= stub && regs.rip < stub + 24)
-				in_stub++;
-		}
-		started = 1;
-		if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) || waitpid(pid, &status, 0) < 0 ||
-		    !WIFSTOPPED(status))
-			break;
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
+	step_child(pid, count_step, &n);
 	printf("gate path: %ld instructions in %s (%ld of them WRPKRU), "
 	       "so %ld besides the WRPKRUs; %ld in the stub; %ld for the whole call "
 	       "(caller's argument set-up, stub, gate, callee)\n",
-	       in_gate, gate, wrpkru, in_gate - wrpkru, in_stub, total);
-	return in_gate - wrpkru <= gates[kind].limit && wrpkru == gates[kind].wrpkru ? 0 : 1;
+	       n.in_gate, gate, n.wrpkru, n.in_gate - n.wrpkru, n.in_stub, n.total);
+	return n.in_gate - n.wrpkru <= gates[kind].limit && n.wrpkru == gates[kind].wrpkru ? 0 : 1;
 }
 
 /* ---- forged gate --------------------------------------------------------- */
