@@ -510,11 +510,8 @@ static int count(enum gate_kind kind)
 	long r = 0;
 
 	flexos_gate_r(lib1, r, lib1_add, 0, 0); /* this thread's lib1 stack exists now */
-	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = step_fork();
 	if (pid == 0) {
-		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
-		raise(SIGSTOP);
 		__asm__ volatile("int3"); /* start */
 		static const char *const entry[] = {
 		    [GATE_PRIVATE] = flexos__backend_gate,

@@ -127,11 +127,8 @@ static int count(void)
 		return 1;
 	flexos_sched_yield(); /* warm: both threads have run */
 	flexos_sched_yield();
-	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = step_fork();
 	if (pid == 0) {
-		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
-		raise(SIGSTOP);
 		__asm__ volatile("int3"); /* start */
 		flexos_sched_yield();
 		__asm__ volatile("int3"); /* end */

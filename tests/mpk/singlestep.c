@@ -1,8 +1,10 @@
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "singlestep.h"
 
@@ -11,6 +13,17 @@
  * would be a WRPKRU that flexos-link's inspection refuses.
  */
 static volatile uint32_t wrpkru_bytes = 0xef010f;
+
+pid_t step_fork(void)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		raise(SIGSTOP);
+	}
+	return pid;
+}
 
 void step_child(pid_t pid, void (*each)(uintptr_t rip, bool wrpkru, void *arg), void *arg)
 {

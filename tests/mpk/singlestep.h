@@ -7,9 +7,15 @@
 #include <sys/types.h>
 
 /*
- * Single-steps child pid from its first int3 to its second: the child
- * called ptrace(PTRACE_TRACEME), raise(SIGSTOP), then runs what is
- * counted between two int3s. each(rip, wrpkru, arg) is called for every
+ * fork() for step_child: in the child (0 returned) traced by its parent
+ * and stopped once, so that the parent's step_child sees it from its
+ * first int3; output flushed first, not written twice.
+ */
+pid_t step_fork(void);
+
+/*
+ * Single-steps child pid (of step_fork) from its first int3 to its
+ * second, which enclose what is counted. each(rip, wrpkru, arg) is called for every
  * instruction executed, wrpkru telling whether it is a WRPKRU. The child
  * is killed and reaped after.
  */
