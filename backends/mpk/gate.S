@@ -1461,22 +1461,7 @@ flexos__mpk_start_main_checked:
 /* Writes the PKRU of the compartment this thread's gate page names, checked against the page read again. */
 .macro SWITCH_TO_CUR checked
 	LOAD_GP	%r11, %rcx, .Lbad_gp
-	movq	MPK_G_CUR(%r11), %r10
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	movl	(%rdx,%r10,4), %eax
-	xorl	%ecx, %ecx
-	xorl	%edx, %edx
-	WRPKRU
-	.globl	\checked
-	.hidden	\checked
-\checked:
-	LOAD_GP	%r11, %rcx, .Lbad_gp
-	movq	MPK_G_CUR(%r11), %r10
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	cmpl	(%rdx,%r10,4), %eax
-	jne	.Lviolation
+	CLOSE_GATE \checked
 .endm
 
 	.text
