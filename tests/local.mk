@@ -92,4 +92,4 @@ SH_TESTS += tests/redis/contain.sh tests/redis/units.sh
 tests/redis/contain.log: tests/redis/mpk-vm.log
 # Redis's own tests (a bounded subset), after the others: one Redis build at a time.
 tests/redis/units.log: tests/redis/contain.log
-EXTRA_DIST += tests/redis/contain-vm.sh tests/redis/lua-fault.c
+EXTRA_DIST += tests/redis/lua-fault.c

@@ -149,8 +149,8 @@ if start lua-process-restart; then
 fi
 
 img="$WORK/fault-lua-mpk"
-vm_script 600 --file "$img" --file "$cli" --file "$top_srcdir/tests/redis/contain-vm.sh" <<EOS
---expect-status=123 $top_srcdir/tests/redis/contain-vm.sh $img $cli
+vm_script 600 --file "$img" --file "$cli" --file "$top_srcdir/tests/redis/in-vm.sh" <<EOS
+--expect-status=123 $top_srcdir/tests/redis/in-vm.sh $img $cli peek
 EOS
 vm_output 1 >"$WORK/out"
 expect_output "$WORK/out" "^reply to SET: OK$"
