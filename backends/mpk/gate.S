@@ -77,9 +77,11 @@
  * Writes the PKRU of compartment %r10 from the read-only table,
  * then checks the value written against the read-only table: code that
  * jumps to the WRPKRU (at `checked`, a label the forged-gate tests use) with
- * a forged %eax ends in .Lviolation. Clobbers eax, ecx, edx.
+ * a forged %eax ends in .Lviolation. \reload, if given, sets %r10 again
+ * between the two, from what such a jump cannot forge. Clobbers eax, ecx,
+ * edx.
  */
-.macro SWITCH_PKRU checked
+.macro SWITCH_PKRU checked, reload:vararg
 	andl	$(MPK_SLOTS - 1), %r10d
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	movl	(%rdx,%r10,4), %eax
@@ -89,6 +91,7 @@
 	.globl	\checked
 	.hidden	\checked
 \checked:
+	\reload
 	andl	$(MPK_SLOTS - 1), %r10d
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	cmpl	(%rdx,%r10,4), %eax
@@ -503,21 +506,13 @@
  */
 .macro TO_CUR checked, check_gp:vararg
 	movq	MPK_G_CUR(%r11), %r10
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	movl	(%rdx,%r10,4), %eax
-	xorl	%ecx, %ecx
-	xorl	%edx, %edx
-	WRPKRU
-	.globl	\checked
-	.hidden	\checked
-\checked:
+	SWITCH_PKRU \checked, CUR_AGAIN \check_gp
+.endm
+
+/* TO_CUR's reload: the page checked by \check_gp, then its compartment. */
+.macro CUR_AGAIN check_gp:vararg
 	\check_gp
 	movq	MPK_G_CUR(%r11), %r10
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	cmpl	(%rdx,%r10,4), %eax
-	jne	.Lviolation
 .endm
 
 /*
