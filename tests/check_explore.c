@@ -94,6 +94,11 @@ START_TEST(spec_errors)
 	expect_error("libraries:\n- a:\n  inputs: [x]\n  compartment: {mechanism: none}\n"
 		     "mechanisms: [none]\nbench: echo 1\n",
 		     "'mechanism' is what flexos-explore varies");
+	/* A NUL in a name is refused, not cut there ("a"), as flexos-link does. */
+	expect_error("libraries:\n- \"a\\0b\":\n  inputs: [x]\nmechanisms: [none]\nbench: echo 1\n",
+		     "x.yaml:2:3: error: a library entry starts with its name, a C identifier");
+	expect_error(TWO_LIBS "mechanisms: [none]\nbench: echo 1\ndefault: \"a\\0b\"\n",
+		     "x.yaml:10:10: error: 'default' must be a C identifier");
 	/* Empty hardening: the dimension is not explored. */
 	fxe_spec_free(parse_ok(TWO_LIBS "mechanisms: [none]\nbench: echo 1\nhardening: {}\n"));
 }

@@ -86,10 +86,10 @@ tests/redis/smoke.log: tests/redis/fetch.log
 tests/redis/smoke.log: flexos-link$(EXEEXT) libflexos.a $(lib_LIBRARIES)
 # After smoke.sh: both build the images (make redis), which must not run twice at once.
 tests/redis/mpk-vm.log: tests/redis/smoke.log
-EXTRA_DIST += tests/redis/in-vm.sh
+EXTRA_DIST += tests/redis/in-vm.sh tests/redis/lib.sh
 # Containment of a faulty Lua (a test build: lua-fault.c), after mpk-vm.sh.
 SH_TESTS += tests/redis/contain.sh tests/redis/units.sh
 tests/redis/contain.log: tests/redis/mpk-vm.log
 # Redis's own tests (a bounded subset), after the others: one Redis build at a time.
 tests/redis/units.log: tests/redis/contain.log
-EXTRA_DIST += tests/redis/contain-vm.sh tests/redis/lua-fault.c
+EXTRA_DIST += tests/redis/lua-fault.c

@@ -77,9 +77,11 @@
  * Writes the PKRU of compartment %r10 from the read-only table,
  * then checks the value written against the read-only table: code that
  * jumps to the WRPKRU (at `checked`, a label the forged-gate tests use) with
- * a forged %eax ends in .Lviolation. Clobbers eax, ecx, edx.
+ * a forged %eax ends in .Lviolation. \reload, if given, sets %r10 again
+ * between the two, from what such a jump cannot forge. Clobbers eax, ecx,
+ * edx.
  */
-.macro SWITCH_PKRU checked
+.macro SWITCH_PKRU checked, reload:vararg
 	andl	$(MPK_SLOTS - 1), %r10d
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	movl	(%rdx,%r10,4), %eax
@@ -89,6 +91,7 @@
 	.globl	\checked
 	.hidden	\checked
 \checked:
+	\reload
 	andl	$(MPK_SLOTS - 1), %r10d
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	cmpl	(%rdx,%r10,4), %eax
@@ -494,29 +497,30 @@
 .endm
 
 /*
- * Back to the PKRU of the compartment the gate page (%r11) names, checked
- * after the WRPKRU against the page, validated again from the PKRU
- * table's page (a newlib compartment may not read key 0, where the TLS
- * pointer is). Out: %r10 that compartment, %rdx = flexos__mpk_pkru.
- * Clobbers eax, ecx.
+ * Back to the PKRU of the compartment the gate page (%r11) names; after
+ * the WRPKRU (at `checked`), the page validated by \check_gp (a jump to
+ * the WRPKRU comes with any %r11), read again and the value written
+ * checked against it: such a jump gets the PKRU of the compartment the
+ * thread is in, nothing more. Out: %r10 that compartment, %rdx =
+ * flexos__mpk_pkru. Clobbers eax, ecx, and what \check_gp does.
+ */
+.macro TO_CUR checked, check_gp:vararg
+	movq	MPK_G_CUR(%r11), %r10
+	SWITCH_PKRU \checked, CUR_AGAIN \check_gp
+.endm
+
+/* TO_CUR's reload: the page checked by \check_gp, then its compartment. */
+.macro CUR_AGAIN check_gp:vararg
+	\check_gp
+	movq	MPK_G_CUR(%r11), %r10
+.endm
+
+/*
+ * TO_CUR in a handler's entry: the page validated from the PKRU table's
+ * page (a newlib compartment may not read key 0, where the TLS pointer is).
  */
 .macro SIG_TO_CUR checked
-	movq	MPK_G_CUR(%r11), %r10
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	movl	(%rdx,%r10,4), %eax
-	xorl	%ecx, %ecx
-	xorl	%edx, %edx
-	WRPKRU
-	.globl	\checked
-	.hidden	\checked
-\checked:
-	SIG_CHECK_GP %r11, %rcx
-	movq	MPK_G_CUR(%r11), %r10
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	cmpl	(%rdx,%r10,4), %eax
-	jne	.Lviolation
+	TO_CUR	\checked, SIG_CHECK_GP %r11, %rcx
 .endm
 
 	.text
@@ -1006,28 +1010,11 @@ flexos__mpk_segv_entry:
 .endm
 
 /*
- * Back to the PKRU of the compartment this thread's gate page (%r11,
- * open) names, checked after the WRPKRU against the page, validated and
- * read again: a jump to the WRPKRU gets the PKRU of the compartment the
- * thread is in, nothing more. Clobbers eax, ecx, edx, r10, r11.
+ * TO_CUR from this thread's gate page (%r11, open), the page validated and
+ * read again from the TLS pointer. Clobbers eax, ecx, edx, r10, r11.
  */
 .macro CLOSE_GATE checked
-	movq	MPK_G_CUR(%r11), %r10
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	movl	(%rdx,%r10,4), %eax
-	xorl	%ecx, %ecx
-	xorl	%edx, %edx
-	WRPKRU
-	.globl	\checked
-	.hidden	\checked
-\checked:
-	LOAD_GP	%r11, %rcx, .Lbad_gp
-	movq	MPK_G_CUR(%r11), %r10
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	cmpl	(%rdx,%r10,4), %eax
-	jne	.Lviolation
+	TO_CUR	\checked, LOAD_GP %r11, %rcx, .Lbad_gp
 .endm
 
 /*
@@ -1469,22 +1456,7 @@ flexos__mpk_start_main_checked:
 /* Writes the PKRU of the compartment this thread's gate page names, checked against the page read again. */
 .macro SWITCH_TO_CUR checked
 	LOAD_GP	%r11, %rcx, .Lbad_gp
-	movq	MPK_G_CUR(%r11), %r10
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	movl	(%rdx,%r10,4), %eax
-	xorl	%ecx, %ecx
-	xorl	%edx, %edx
-	WRPKRU
-	.globl	\checked
-	.hidden	\checked
-\checked:
-	LOAD_GP	%r11, %rcx, .Lbad_gp
-	movq	MPK_G_CUR(%r11), %r10
-	andl	$(MPK_SLOTS - 1), %r10d
-	leaq	flexos__mpk_pkru(%rip), %rdx
-	cmpl	(%rdx,%r10,4), %eax
-	jne	.Lviolation
+	CLOSE_GATE \checked
 .endm
 
 	.text

@@ -8,12 +8,14 @@ FUZZ_HARNESSES = tests/fuzz/fuzz-config tests/fuzz/fuzz-elf tests/fuzz/fuzz-resp
 
 tests/fuzz/fuzz-config: tests/fuzz/fuzz-config.c tools/flexos-link/config.c \
 		tools/flexos-link/config.h tools/flexos-link/util.c tools/flexos-link/syscalls.c \
-		tools/flexos-link/harden.c $(FUZZ_COMMON) autoconfig.h
+		tools/flexos-link/harden.c tools/common/yaml-node.c tools/common/yaml-node.h \
+		$(FUZZ_COMMON) autoconfig.h
 	$(AM_V_CCLD)$(MKDIR_P) tests/fuzz && $(FUZZ_CC) $(FUZZ_FLAGS) \
-		-iquote $(top_srcdir)/tools/flexos-link $(YAML_CFLAGS) $(SECCOMP_CFLAGS) -o $@ \
+		-iquote $(top_srcdir)/tools/flexos-link -iquote $(top_srcdir)/tools/common \
+		$(YAML_CFLAGS) $(SECCOMP_CFLAGS) -o $@ \
 		$(srcdir)/tests/fuzz/fuzz-config.c $(srcdir)/tools/flexos-link/config.c \
 		$(srcdir)/tools/flexos-link/util.c $(srcdir)/tools/flexos-link/syscalls.c \
-		$(srcdir)/tools/flexos-link/harden.c \
+		$(srcdir)/tools/flexos-link/harden.c $(srcdir)/tools/common/yaml-node.c \
 		$(srcdir)/tests/fuzz/stderr.c $(YAML_LIBS) $(SECCOMP_LIBS)
 tests/fuzz/fuzz-elf: tests/fuzz/fuzz-elf.c tools/flexos-link/elf.c tools/flexos-link/elf.h \
 		tools/flexos-link/util.c $(FUZZ_COMMON) autoconfig.h

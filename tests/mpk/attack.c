@@ -73,6 +73,7 @@
 #include <execinfo.h>
 #include <pthread.h>
 #include <linux/sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,7 @@
 
 #include "attacklib.h"
 #include "schedrecord.h"
+#include "singlestep.h"
 
 #define NCOMP 3
 static const char *const comp_names[NCOMP] = {"app", "lib1", "lib2"};
@@ -402,12 +404,6 @@ static int stdio_test(void)
 
 /* ---- gate path length ------------------------------------------------------ */
 
-/*
- * WRPKRU's encoding, read from data: as an immediate in this file's code it
- * would be a WRPKRU that flexos-link's inspection rightly refuses.
- */
-static volatile uint32_t wrpkru_bytes = 0xef010f;
-
 extern char flexos__backend_gate[], flexos__backend_gate_shared_stacks[];
 extern char flexos__backend_gate_newlib[];
 extern void flexos__mpk_segv_entry(int, siginfo_t *, void *);
@@ -481,6 +477,25 @@ static long add_through_gate(const char *gate, unsigned long carry, long a, long
 	return gate_call(gate, (st.r10 & ~0xffff00ul) | carry, st.callee, a, b);
 }
 
+/* What count() counts of the instructions between the child's int3s. */
+struct gate_steps {
+	uintptr_t lo, hi, stub; /* the gate's code; the stub's first byte */
+	long in_gate, in_stub, total, wrpkru;
+};
+
+static void count_step(uintptr_t rip, bool wrpkru, void *arg)
+{
+	struct gate_steps *n = arg;
+
+	n->total++;
+	if (rip >= n->lo && rip < n->hi) {
+		n->in_gate++;
+		n->wrpkru += wrpkru;
+	}
+	if (rip >= n->stub && rip < n->stub + 24)
+		n->in_stub++;
+}
+
 /*
  * Counts the instructions one warm gate executes, by single-stepping a
  * child through lib1_add(1, 2) made through the gate's entry with
@@ -493,14 +508,10 @@ static long add_through_gate(const char *gate, unsigned long carry, long a, long
 static int count(enum gate_kind kind)
 {
 	long r = 0;
-	int status;
 
 	flexos_gate_r(lib1, r, lib1_add, 0, 0); /* this thread's lib1 stack exists now */
-	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = step_fork();
 	if (pid == 0) {
-		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
-		raise(SIGSTOP);
 		__asm__ volatile("int3"); /* start */
 		static const char *const entry[] = {
 		    [GATE_PRIVATE] = flexos__backend_gate,
@@ -512,7 +523,6 @@ static int count(enum gate_kind kind)
 		__asm__ volatile("int3"); /* end */
 		_exit(r == 4 ? 0 : 1);
 	}
-	uintptr_t stub = (uintptr_t)__flexos_gate__lib1__lib1_add;
 	static const struct {
 		const char *name;
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
@@ -528,41 +538,16 @@ static int count(enum gate_kind kind)
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
-	uintptr_t lo = (uintptr_t)gates[kind].lo, hi = (uintptr_t)gates[kind].hi;
-	long in_gate = 0, in_stub = 0, total = 0, wrpkru = 0;
-	int started = 0;
+	struct gate_steps n = {.lo = (uintptr_t)gates[kind].lo,
+			       .hi = (uintptr_t)gates[kind].hi,
+			       .stub = (uintptr_t)__flexos_gate__lib1__lib1_add};
 
-	waitpid(pid, &status, 0); /* SIGSTOP */
-	ptrace(PTRACE_CONT, pid, NULL, NULL);
-	waitpid(pid, &status, 0); /* first int3 */
-	for (;;) {
-		struct user_regs_struct regs;
-		ptrace(PTRACE_GETREGS, pid, NULL, &regs);
-		if (started) {
-			unsigned long word =
-			    (unsigned long)ptrace(PTRACE_PEEKTEXT, pid, (void *)regs.rip, NULL);
-			if ((word & 0xff) == 0xcc)
-				break; /* the second int3 */
-			total++;
-			if (regs.rip >= lo && regs.rip < hi) {
-				in_gate++;
-				wrpkru += (word & 0xffffff) == wrpkru_bytes;
-			}
-			if (regs.rip >= stub && regs.rip < stub + 24)
-				in_stub++;
-		}
-		started = 1;
-		if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) || waitpid(pid, &status, 0) < 0 ||
-		    !WIFSTOPPED(status))
-			break;
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
+	step_child(pid, count_step, &n);
 	printf("gate path: %ld instructions in %s (%ld of them WRPKRU), "
 	       "so %ld besides the WRPKRUs; %ld in the stub; %ld for the whole call "
 	       "(caller's argument set-up, stub, gate, callee)\n",
-	       in_gate, gate, wrpkru, in_gate - wrpkru, in_stub, total);
-	return in_gate - wrpkru <= gates[kind].limit && wrpkru == gates[kind].wrpkru ? 0 : 1;
+	       n.in_gate, gate, n.wrpkru, n.in_gate - n.wrpkru, n.in_stub, n.total);
+	return n.in_gate - n.wrpkru <= gates[kind].limit && n.wrpkru == gates[kind].wrpkru ? 0 : 1;
 }
 
 /* ---- forged gate --------------------------------------------------------- */
@@ -959,9 +944,14 @@ static uint32_t read_pkru(void)
  * thread got a page of lib1's there, it comes back with lib1's PKRU and
  * reads lib1's data.
  */
-static void *unregistered_thread(void *arg)
+/*
+ * Jumps to the WRPKRU that opens the gate page in the handler table's
+ * writer (flexos__mpk_sig_record) with PKRU open, as a thread that holds
+ * no gate page of its own would: it comes back here if the writer lets it.
+ * The red zone is stepped over: the return address is pushed below it.
+ */
+static inline __attribute__((always_inline)) void jump_to_page_open(uint32_t open)
 {
-	uint32_t open = flexos__mpk_pkru[1024 / 4 + 1]; /* mpk.h: MPK_PKRU_OPEN, lib1's */
 	uintptr_t target = (uintptr_t)flexos__mpk_sig_open_checked - 3;
 
 	__asm__ volatile("subq $128, %%rsp\n\t"
@@ -979,6 +969,11 @@ static void *unregistered_thread(void *arg)
 			 : "r"(open), "r"(target)
 			 : "rax", "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory",
 			   "cc");
+}
+
+static void *unregistered_thread(void *arg)
+{
+	jump_to_page_open(flexos__mpk_pkru[1024 / 4 + 1]); /* mpk.h: MPK_PKRU_OPEN, lib1's */
 	uint32_t pkru = read_pkru();
 	int secret = *(volatile int *)arg;
 	printf("thread-claim: the unregistered thread runs with PKRU %#x and read lib1's data "
@@ -1429,26 +1424,49 @@ static long park_cb(long x)
 	return x;
 }
 
-static void *park_thread(void *arg)
+static long park_cb_fs(long x);
+
+/* Parks in app inside app -> lib1 -> app; with_fs: noting its FS base first. */
+static void *park_thread(void *with_fs)
 {
 	long r = 0;
 
-	(void)arg;
-	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, park_cb), 1);
+	if (with_fs)
+		flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, park_cb_fs), 1);
+	else
+		flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, park_cb), 1);
 	return (void *)r;
+}
+
+/* Starts a thread of app that parks (park_thread) and waits until it has. */
+static int park_app_thread(pthread_t *t, bool with_fs)
+{
+	if (pthread_create(t, NULL, park_thread, with_fs ? (void *)1 : NULL))
+		return 1;
+	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return 0;
+}
+
+/* Lets the parked thread go on; returns what its gate returned. */
+static long unpark_app_thread(pthread_t t)
+{
+	void *back;
+
+	__atomic_store_n(&unpark, 1, __ATOMIC_RELEASE);
+	pthread_join(t, &back);
+	return (long)back;
 }
 
 static int tls_live(void)
 {
 	struct gate_page_head *own = flexos__mpk_thread.gp;
 	pthread_t t;
-	void *back;
+	long back;
 	long r = 0;
 
-	if (pthread_create(&t, NULL, park_thread, NULL))
+	if (park_app_thread(&t, false))
 		return 1;
-	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
-		usleep(1000);
 	printf("gate-state tls-live: app points its TLS at a thread's gate page (%p, its own "
 	       "%p), that thread parked in app, and calls lib2\n",
 	       (void *)parked_gp, (void *)own);
@@ -1459,10 +1477,9 @@ static int tls_live(void)
 	printf("gate-state tls-live: the gate took another thread's page: into lib2 and back "
 	       "(%ld), no report\n",
 	       r);
-	__atomic_store_n(&unpark, 1, __ATOMIC_RELEASE);
-	pthread_join(t, &back);
-	printf("gate-state tls-live: the parked thread came back with %ld\n", (long)back);
-	return r != 42 || (long)back != 3;
+	back = unpark_app_thread(t);
+	printf("gate-state tls-live: the parked thread came back with %ld\n", back);
+	return r != 42 || back != 3;
 }
 
 /*
@@ -1483,22 +1500,7 @@ static char settls_stack[65536] FLEXOS_SHARED __attribute__((aligned(16)));
 
 __attribute__((used, noinline)) static void settls_child(void)
 {
-	uint32_t open = flexos__mpk_pkru[1024 / 4 + 0]; /* app's open PKRU */
-	uintptr_t target = (uintptr_t)flexos__mpk_sig_open_checked - 3;
-
-	__asm__ volatile("leaq 1f(%%rip), %%rax\n\t"
-			 "pushq %%rax\n\t"
-			 "movl %0, %%eax\n\t"
-			 "xorl %%ecx, %%ecx\n\t"
-			 "xorl %%edx, %%edx\n\t"
-			 "xorl %%edi, %%edi\n\t"
-			 "xorl %%esi, %%esi\n\t"
-			 "jmp *%1\n"
-			 "1:"
-			 :
-			 : "r"(open), "r"(target)
-			 : "rax", "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory",
-			   "cc");
+	jump_to_page_open(flexos__mpk_pkru[1024 / 4 + 0]); /* app's open PKRU */
 	settls_read = *(volatile int *)&settls_secret;
 	__atomic_store_n(&settls_done, 1, __ATOMIC_RELEASE);
 	__asm__ volatile("syscall" : : "a"(SYS_exit), "D"(0) : "rcx", "r11", "memory");
@@ -1536,24 +1538,13 @@ static long park_cb_fs(long x)
 	return park_cb(x);
 }
 
-static void *park_thread_fs(void *arg)
-{
-	long r = 0;
-
-	(void)arg;
-	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, park_cb_fs), 1);
-	return (void *)r;
-}
-
 static int clone_settls(void)
 {
 	pthread_t t;
 	long r = 0;
 
-	if (pthread_create(&t, NULL, park_thread_fs, NULL))
+	if (park_app_thread(&t, true))
 		return 1;
-	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
-		usleep(1000);
 	printf("clone-settls: lib1 clones a thread with the TLS of app's thread parked in app "
 	       "(FS base %#lx)\n",
 	       (unsigned long)victim_fs);
@@ -1565,8 +1556,7 @@ static int clone_settls(void)
 	}
 	printf("clone-settls: lib1's thread read app's data %ld%s\n", (long)settls_read,
 	       settls_read == 4242 ? ": what remains (limit 2): it passes the owner check" : "");
-	__atomic_store_n(&unpark, 1, __ATOMIC_RELEASE);
-	pthread_join(t, NULL);
+	unpark_app_thread(t);
 	return settls_read != 4242;
 }
 

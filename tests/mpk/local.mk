@@ -15,14 +15,17 @@ tests_mpk_libmpksysattack_a_CFLAGS = $(AM_CFLAGS) -fPIE
 
 MPK_LINK_DEPS = flexos-link$(EXEEXT) libflexos.a libflexos-mpk.a
 
-tests/mpk/attack.o: tests/mpk/attack.c tests/mpk/attacklib.h include/flexos/flexos.h
+tests/mpk/attack.o: tests/mpk/attack.c tests/mpk/attacklib.h tests/mpk/singlestep.h include/flexos/flexos.h
 	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/attack.c
 
 # attack --sched-record (schedrecord.o): the application on the scheduler.
-tests/mpk/schedrecord.o: tests/mpk/schedrecord.c tests/mpk/schedrecord.h backends/mpk/mpk.h \
+tests/mpk/schedrecord.o: tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.h backends/mpk/mpk.h \
 		src/sched/sched_impl.h include/flexos/sched.h
 	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/schedrecord.c
-ATTACK_OBJS = tests/mpk/attack.o tests/mpk/schedrecord.o
+# The instruction counts' tracer (singlestep.o), which both count.
+tests/mpk/singlestep.o: tests/mpk/singlestep.c tests/mpk/singlestep.h
+	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/singlestep.c
+ATTACK_OBJS = tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o
 ATTACK_SCHED = libflexos-sched.a
 
 tests/mpk/attack: tests/mpk/attack.yaml $(ATTACK_OBJS) $(check_LIBRARIES) $(MPK_LINK_DEPS) $(ATTACK_SCHED)
@@ -62,5 +65,5 @@ tests/mpk/no-pku.log: tests/mpk/hello-mpk
 tests/mpk/syscalls.log: tests/mpk/syscalls
 
 SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh tests/mpk/syscalls.sh tests/mpk/vm-nofsgsbase.sh
-CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
-EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c
+CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
+EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c

@@ -42,6 +42,7 @@
 #include "../../src/sched/sched_impl.h"
 #include "attacklib.h"
 #include "schedrecord.h"
+#include "singlestep.h"
 
 /* Shared: the forged frame reads it with lib1's rights. */
 static volatile uintptr_t lib1_data FLEXOS_SHARED;
@@ -91,12 +92,6 @@ static void *forge_frame(void)
 	return f;
 }
 
-/*
- * WRPKRU's encoding (0f 01 ef), read from data: as an immediate in code it
- * would be a WRPKRU that flexos-link's inspection refuses.
- */
-static volatile uint32_t wrpkru_bytes = 0xef010f;
-
 static void *yielder(void *arg)
 {
 	for (;;) {
@@ -106,60 +101,49 @@ static void *yielder(void *arg)
 	}
 }
 
+/* What count() counts of the instructions between the child's int3s. */
+struct switch_steps {
+	long total, wrpkru, in_switch, in_resume;
+};
+
+static void count_step(uintptr_t rip, bool wrpkru, void *arg)
+{
+	struct switch_steps *n = arg;
+
+	n->total++;
+	n->wrpkru += wrpkru;
+	n->in_switch +=
+	    rip >= (uintptr_t)flexos__sched_switch && rip < (uintptr_t)flexos__sched_trampoline;
+	n->in_resume +=
+	    rip >= (uintptr_t)flexos__mpk_thread_resume && rip < (uintptr_t)flexos__mpk_urec_new;
+}
+
 static int count(void)
 {
 	static int stop;
 	struct flexos_thread *t;
-	int status;
 
 	if (flexos_sched_create(&t, 0, yielder, &stop))
 		return 1;
 	flexos_sched_yield(); /* warm: both threads have run */
 	flexos_sched_yield();
-	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = step_fork();
 	if (pid == 0) {
-		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
-		raise(SIGSTOP);
 		__asm__ volatile("int3"); /* start */
 		flexos_sched_yield();
 		__asm__ volatile("int3"); /* end */
 		_exit(0);
 	}
-	long total = 0, in_switch = 0, in_resume = 0, wrpkru = 0;
-	int started = 0;
-	waitpid(pid, &status, 0); /* SIGSTOP */
-	ptrace(PTRACE_CONT, pid, NULL, NULL);
-	waitpid(pid, &status, 0); /* first int3 */
-	for (;;) {
-		struct user_regs_struct regs;
-		ptrace(PTRACE_GETREGS, pid, NULL, &regs);
-		if (started) {
-			unsigned long word =
-			    (unsigned long)ptrace(PTRACE_PEEKTEXT, pid, (void *)regs.rip, NULL);
-			if ((word & 0xff) == 0xcc)
-				break;
-			total++;
-			wrpkru += (word & 0xffffff) == wrpkru_bytes;
-			in_switch += regs.rip >= (uintptr_t)flexos__sched_switch &&
-				     regs.rip < (uintptr_t)flexos__sched_trampoline;
-			in_resume += regs.rip >= (uintptr_t)flexos__mpk_thread_resume &&
-				     regs.rip < (uintptr_t)flexos__mpk_urec_new;
-		}
-		started = 1;
-		if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) || waitpid(pid, &status, 0) < 0 ||
-		    !WIFSTOPPED(status))
-			break;
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
+	struct switch_steps n = {0};
+
+	step_child(pid, count_step, &n);
 	stop = 1;
 	flexos_sched_join(t, NULL);
 	printf("sched-record count: one round trip (two switches): %ld instructions (%ld of them "
 	       "WRPKRU), %ld in switch.S, %ld in flexos__mpk_thread_resume\n",
-	       total, wrpkru, in_switch, in_resume);
+	       n.total, n.wrpkru, n.in_switch, n.in_resume);
 	/* The documented cost (docs/threat-model.md, limit 4): 310 and 4 WRPKRUs. */
-	return in_resume > 0 && in_resume <= 310 && wrpkru == 4 ? 0 : 1;
+	return n.in_resume > 0 && n.in_resume <= 310 && n.wrpkru == 4 ? 0 : 1;
 }
 
 int sched_record(const char *how)

@@ -19,21 +19,11 @@
 #   compartment ends in a fault report naming Redis's heap (intel-mpk has
 #   no restart). If the VM cannot run, this part fails, unless
 #   FLEXOS_VM_OPTIONAL=1 (then: skipped).
-. "${0%/*}/../lib/testlib.sh"
+. "${0%/*}/lib.sh"
 set -eu
 
-REDIS_SRC=${REDIS_SRC:-$top_builddir/examples/redis/src/redis}
-[ -f "$REDIS_SRC/src/Makefile" ] ||
-	skip_all "no Redis source in $REDIS_SRC: run 'make redis-fetch' (network to the Debian archive), or set REDIS_SRC"
-REDIS_SRC=$(cd "$REDIS_SRC" && pwd)
-ex="$top_builddir/examples/redis"
-mkdir -p "$ex"
-make -s -C "$top_builddir" redis REDIS_SRC="$REDIS_SRC" >"$WORK/build.log" 2>&1 || {
-	tail -n 30 "$WORK/build.log" >&2
-	fail "make redis failed"
-	skip_all "the Redis images could not be built"
-}
-cli="$REDIS_SRC/src/redis-cli"
+redis_source
+redis_build
 
 # The test build: Redis's own liblua.a, its luaopen_bit renamed for ours.
 lua="$REDIS_SRC/deps/lua/src"
@@ -159,8 +149,8 @@ if start lua-process-restart; then
 fi
 
 img="$WORK/fault-lua-mpk"
-vm_script 600 --file "$img" --file "$cli" --file "$top_srcdir/tests/redis/contain-vm.sh" <<EOS
---expect-status=123 $top_srcdir/tests/redis/contain-vm.sh $img $cli
+vm_script 600 --file "$img" --file "$cli" --file "$top_srcdir/tests/redis/in-vm.sh" <<EOS
+--expect-status=123 $top_srcdir/tests/redis/in-vm.sh $img $cli peek
 EOS
 vm_output 1 >"$WORK/out"
 expect_output "$WORK/out" "^reply to SET: OK$"

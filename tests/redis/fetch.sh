@@ -8,10 +8,9 @@
 # Debian archive with tools/fetch-source), which make distclean removes,
 # and is built there (`make redis`: Redis's own Makefile, then
 # flexos-link). Prints how long each step took.
-. "${0%/*}/../lib/testlib.sh"
+. "${0%/*}/lib.sh"
 set -eu
 
-REDIS_SRC=${REDIS_SRC:-$top_builddir/examples/redis/src/redis}
 [ ! -f "$REDIS_SRC/src/Makefile" ] || skip_all "Redis's source is already in $REDIS_SRC"
 [ "${FLEXOS_FETCH_DISABLE:-0}" != 1 ] || skip_all "FLEXOS_FETCH_DISABLE=1: Redis's source cannot be fetched"
 [ "${FLEXOS_FETCH:-}" = 1 ] || [ "${CI:-}" = true ] ||

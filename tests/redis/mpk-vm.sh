@@ -6,20 +6,12 @@
 # raised through redis.call, a longjmp back across the gates, is unwound:
 # the client gets the error and the server runs on.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
-. "${0%/*}/../lib/testlib.sh"
+. "${0%/*}/lib.sh"
 set -eu
 
-REDIS_SRC=${REDIS_SRC:-$top_builddir/examples/redis/src/redis}
-[ -f "$REDIS_SRC/src/Makefile" ] ||
-	skip_all "no Redis source in $REDIS_SRC: run 'make redis-fetch' (network to the Debian archive), or set REDIS_SRC"
-REDIS_SRC=$(cd "$REDIS_SRC" && pwd)
-make -s -C "$top_builddir" redis REDIS_SRC="$REDIS_SRC" >"$WORK/build.log" 2>&1 || {
-	tail -n 30 "$WORK/build.log" >&2
-	fail "make redis failed"
-	skip_all "the Redis images could not be built"
-}
-img="$top_builddir/examples/redis/redis-lua-mpk"
-cli="$REDIS_SRC/src/redis-cli"
+redis_source
+redis_build
+img="$ex/redis-lua-mpk"
 
 vm_script 600 --file "$img" --file "$cli" --file "$top_srcdir/tests/redis/in-vm.sh" <<EOS
 $top_srcdir/tests/redis/in-vm.sh $img $cli

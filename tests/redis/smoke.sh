@@ -9,21 +9,11 @@
 # a longjmp across the processes) comes back as the error reply. Without the source
 # the script is skipped:
 # Redis's build takes minutes and the source needs the network.
-. "${0%/*}/../lib/testlib.sh"
+. "${0%/*}/lib.sh"
 set -eu
 
-REDIS_SRC=${REDIS_SRC:-$top_builddir/examples/redis/src/redis}
-[ -f "$REDIS_SRC/src/Makefile" ] ||
-	skip_all "no Redis source in $REDIS_SRC: run 'make redis-fetch' (network to the Debian archive), or set REDIS_SRC"
-REDIS_SRC=$(cd "$REDIS_SRC" && pwd)
-ex="$top_builddir/examples/redis"
-mkdir -p "$ex"
-make -s -C "$top_builddir" redis REDIS_SRC="$REDIS_SRC" >"$WORK/build.log" 2>&1 || {
-	tail -n 30 "$WORK/build.log" >&2
-	fail "make redis failed"
-	skip_all "the Redis images could not be built"
-}
-cli="$REDIS_SRC/src/redis-cli"
+redis_source
+redis_build
 pass "Redis built by its own Makefile and linked by flexos-link (one, lua-process, lua-mpk)"
 
 # q EXPECTED ARGS...: redis-cli ARGS prints EXPECTED (one line).

@@ -4,14 +4,11 @@
 # `make check` and CI, the units unit/type/incr and unit/expire (REDIS_UNITS
 # to change them; about 25 s here). Opt-in like smoke.sh (skipped without
 # Redis's source), and skipped without tclsh (Debian's tcl package).
-. "${0%/*}/../lib/testlib.sh"
+. "${0%/*}/lib.sh"
 set -eu
 
-REDIS_SRC=${REDIS_SRC:-$top_builddir/examples/redis/src/redis}
-[ -f "$REDIS_SRC/src/Makefile" ] ||
-	skip_all "no Redis source in $REDIS_SRC: run 'make redis-fetch' (network to the Debian archive), or set REDIS_SRC"
+redis_source
 command -v tclsh >/dev/null || skip_all "no tclsh, which Redis's test suite needs: apt-get install tcl"
-REDIS_SRC=$(cd "$REDIS_SRC" && pwd)
 units=${REDIS_UNITS:-unit/type/incr unit/expire}
 mkdir -p "$top_builddir/examples/redis"
 # Redis's test servers listen on a Unix socket in tests/tmp/server.PID.N,

@@ -7,10 +7,12 @@ libflexos_explore_a_SOURCES = \
 	tools/flexos-explore/space.c \
 	tools/flexos-explore/cache.c \
 	tools/flexos-explore/report.c
-libflexos_explore_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/flexos-link $(YAML_CFLAGS)
+libflexos_explore_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/flexos-link \
+	-I$(top_srcdir)/tools/common $(YAML_CFLAGS)
 
 bin_PROGRAMS += flexos-explore
 flexos_explore_SOURCES = tools/flexos-explore/main.c
 flexos_explore_CPPFLAGS = $(libflexos_explore_a_CPPFLAGS)
-# util.o of libflexos-link.a: allocation, escaping and run_program.
+# util.o and yaml-node.o of libflexos-link.a: allocation, escaping,
+# run_program and the YAML node questions both parsers ask.
 flexos_explore_LDADD = libflexos-explore.a libflexos-link.a $(YAML_LIBS)

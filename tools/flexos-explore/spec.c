@@ -9,6 +9,7 @@
 #include "explore.h"
 #include "harden.h"
 #include "util.h"
+#include "yaml-node.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -50,31 +51,14 @@ static yaml_node_t *node(struct parser *p, int id)
 	return yaml_document_get_node(&p->doc, id);
 }
 
-static const char *str(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
 static bool is_scalar(const yaml_node_t *n)
 {
 	return n->type == YAML_SCALAR_NODE;
 }
 
-static bool is_null(const yaml_node_t *n)
-{
-	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
-
-	if (!is_scalar(n) || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-		if (strcmp(str(n), nulls[i]) == 0)
-			return true;
-	return false;
-}
-
 static bool is_empty(const yaml_node_t *n)
 {
-	if (is_null(n))
+	if (ynode_is_null(n))
 		return true;
 	if (n->type == YAML_SEQUENCE_NODE)
 		return n->data.sequence.items.top == n->data.sequence.items.start;
@@ -83,30 +67,16 @@ static bool is_empty(const yaml_node_t *n)
 	return false;
 }
 
-static const char *kind_of(const yaml_node_t *n)
-{
-	if (is_null(n))
-		return "nothing";
-	switch (n->type) {
-	case YAML_SEQUENCE_NODE:
-		return "a sequence";
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	default:
-		return "a scalar";
-	}
-}
-
 /* Writes n as YAML flow text: the generated flexos.yaml gets it unchanged. */
 static void emit_flow(struct parser *p, const yaml_node_t *n, FILE *f)
 {
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
 		if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-			fputs(str(n), f);
+			fputs(ynode_str(n), f);
 		} else {
 			fputc('"', f);
-			for (const char *s = str(n); *s; s++) {
+			for (const char *s = ynode_str(n); *s; s++) {
 				if (*s == '"' || *s == '\\')
 					fputc('\\', f);
 				if (*s == '\n')
@@ -159,23 +129,11 @@ static char *flow_text(struct parser *p, const yaml_node_t *n)
 	return s;
 }
 
-/* Names become compartment names, which end up in symbol names. */
-static bool is_identifier(const char *s)
-{
-	if (!*s || (*s >= '0' && *s <= '9'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_'))
-			return false;
-	return true;
-}
-
 static bool want_scalar(struct parser *p, const yaml_node_t *v, const char *key)
 {
-	if (is_scalar(v) && !is_null(v))
+	if (is_scalar(v) && !ynode_is_null(v))
 		return true;
-	error_at(p, v, "'%s' must be a scalar, not %s", key, kind_of(v));
+	error_at(p, v, "'%s' must be a scalar, not %s", key, ynode_kind(v));
 	return false;
 }
 
@@ -198,17 +156,18 @@ static void parse_library(struct parser *p, const yaml_node_t *e, bool *pinned)
 	size_t elen = 0;
 	FILE *ef;
 
-	if (!is_scalar(name) || !is_null(node(p, first->value)) || !is_identifier(str(name))) {
+	if (!is_scalar(name) || !ynode_is_null(node(p, first->value)) ||
+	    !ynode_is_identifier(name)) {
 		error_at(p, name,
 			 "a library entry starts with its name, a C identifier, alone on its line: "
 			 "'- lwip:'");
 		return;
 	}
-	if (find_lib(s, str(name)) != (size_t)-1) {
-		error_at(p, name, "library '%s' is listed twice: remove one", str(name));
+	if (find_lib(s, ynode_str(name)) != (size_t)-1) {
+		error_at(p, name, "library '%s' is listed twice: remove one", ynode_str(name));
 		return;
 	}
-	lib->name = xstrdup(str(name));
+	lib->name = xstrdup(ynode_str(name));
 	lib->line = (unsigned)name->start_mark.line + 1;
 	lib->col = (unsigned)name->start_mark.column + 1;
 	*pinned = false;
@@ -224,15 +183,16 @@ static void parse_library(struct parser *p, const yaml_node_t *e, bool *pinned)
 			error_at(p, k, "a key of library '%s' must be a scalar", lib->name);
 			continue;
 		}
-		if (strcmp(str(k), "inputs") == 0) {
+		if (strcmp(ynode_str(k), "inputs") == 0) {
 			lib->inputs = flow_text(p, v);
-		} else if (strcmp(str(k), "split") == 0) {
-			if (!is_scalar(v) || (strcmp(str(v), "true") && strcmp(str(v), "false")))
+		} else if (strcmp(ynode_str(k), "split") == 0) {
+			if (!is_scalar(v) ||
+			    (strcmp(ynode_str(v), "true") && strcmp(ynode_str(v), "false")))
 				error_at(p, v, "'split' of library '%s' must be true or false",
 					 lib->name);
 			else
-				*pinned = strcmp(str(v), "false") == 0;
-		} else if (strcmp(str(k), "compartment") == 0) {
+				*pinned = strcmp(ynode_str(v), "false") == 0;
+		} else if (strcmp(ynode_str(k), "compartment") == 0) {
 			char *c = NULL;
 			size_t clen = 0;
 			FILE *cf;
@@ -242,7 +202,7 @@ static void parse_library(struct parser *p, const yaml_node_t *e, bool *pinned)
 					 "'compartment' of library '%s' must be a mapping of "
 					 "flexos.yaml compartment keys, e.g. {syscalls: "
 					 "[network]}, not %s",
-					 lib->name, kind_of(v));
+					 lib->name, ynode_kind(v));
 				continue;
 			}
 			cf = open_memstream(&c, &clen);
@@ -251,7 +211,7 @@ static void parse_library(struct parser *p, const yaml_node_t *e, bool *pinned)
 			for (yaml_node_pair_t *r = v->data.mapping.pairs.start;
 			     r < v->data.mapping.pairs.top; r++) {
 				const char *ck =
-				    is_scalar(node(p, r->key)) ? str(node(p, r->key)) : "";
+				    is_scalar(node(p, r->key)) ? ynode_str(node(p, r->key)) : "";
 
 				if (!strcmp(ck, "mechanism") || !strcmp(ck, "default") ||
 				    !strcmp(ck, "stack") || !strcmp(ck, "hardening")) {
@@ -271,7 +231,7 @@ static void parse_library(struct parser *p, const yaml_node_t *e, bool *pinned)
 			lib->comp_extra = c;
 		} else {
 			/* headers, callbacks, shared_data...: flexos-link checks them. */
-			fprintf(ef, "  %s: ", str(k));
+			fprintf(ef, "  %s: ", ynode_str(k));
 			emit_flow(p, v, ef);
 			fputc('\n', ef);
 		}
@@ -291,7 +251,7 @@ static void parse_libraries(struct parser *p, const yaml_node_t *v, bool *split)
 
 	if (v->type != YAML_SEQUENCE_NODE) {
 		error_at(p, v, "'libraries' must be a sequence of library entries, not %s",
-			 kind_of(v));
+			 ynode_kind(v));
 		return;
 	}
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
@@ -305,7 +265,7 @@ static void parse_libraries(struct parser *p, const yaml_node_t *v, bool *split)
 			error_at(
 			    p, e,
 			    "a library entry must be a mapping ('- lwip:' then its keys), not %s",
-			    kind_of(e));
+			    ynode_kind(e));
 			continue;
 		}
 		parse_library(p, e, &pinned);
@@ -320,11 +280,11 @@ static void parse_groups(struct parser *p, const yaml_node_t *v, size_t *group_o
 	struct fxe_spec *s = p->spec;
 	size_t g = 0;
 
-	if (is_null(v))
+	if (ynode_is_null(v))
 		return;
 	if (v->type != YAML_SEQUENCE_NODE) {
 		error_at(p, v, "'groups' must be a sequence of sequences of library names, not %s",
-			 kind_of(v));
+			 ynode_kind(v));
 		return;
 	}
 	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
@@ -342,20 +302,20 @@ static void parse_groups(struct parser *p, const yaml_node_t *v, size_t *group_o
 			const yaml_node_t *ln = node(p, *j);
 			size_t l;
 
-			if (!is_scalar(ln) || (l = find_lib(s, str(ln))) == (size_t)-1) {
+			if (!is_scalar(ln) || (l = find_lib(s, ynode_str(ln))) == (size_t)-1) {
 				error_at(p, ln, "'%s' is not a library of 'libraries'",
-					 is_scalar(ln) ? str(ln) : "?");
+					 is_scalar(ln) ? ynode_str(ln) : "?");
 				continue;
 			}
 			if (!split[l]) {
 				error_at(p, ln,
 					 "library '%s' has 'split: false': it cannot be in a group",
-					 str(ln));
+					 ynode_str(ln));
 				continue;
 			}
 			if (group_of[l]) {
 				error_at(p, ln, "library '%s' is in two groups: merge them",
-					 str(ln));
+					 ynode_str(ln));
 				continue;
 			}
 			group_of[l] = g + 1;
@@ -367,7 +327,7 @@ static void parse_mechanisms(struct parser *p, const yaml_node_t *v)
 {
 	if (v->type != YAML_SEQUENCE_NODE || is_empty(v)) {
 		error_at(p, v, "'mechanisms' must be a sequence, e.g. [none, process], not %s",
-			 kind_of(v));
+			 ynode_kind(v));
 		return;
 	}
 	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
@@ -376,12 +336,12 @@ static void parse_mechanisms(struct parser *p, const yaml_node_t *v)
 		int found = -1;
 
 		for (int k = 0; fxe_mech_name(k); k++)
-			if (is_scalar(m) && strcmp(fxe_mech_name(k), str(m)) == 0)
+			if (is_scalar(m) && strcmp(fxe_mech_name(k), ynode_str(m)) == 0)
 				found = k;
 		if (found < 0)
 			error_at(p, m,
 				 "unknown mechanism '%s' (expected none, intel-mpk or process)",
-				 is_scalar(m) ? str(m) : "?");
+				 is_scalar(m) ? ynode_str(m) : "?");
 		else
 			p->spec->mechs |= 1u << found;
 	}
@@ -403,13 +363,13 @@ static void parse_stack(struct parser *p, const yaml_node_t *v)
 	do {
 		if (i)
 			one = node(p, *i);
-		if (is_scalar(one) && strcmp(str(one), "private") == 0)
+		if (is_scalar(one) && strcmp(ynode_str(one), "private") == 0)
 			p->spec->stacks |= 1u << FXE_STACK_PRIVATE;
-		else if (is_scalar(one) && strcmp(str(one), "shared") == 0)
+		else if (is_scalar(one) && strcmp(ynode_str(one), "shared") == 0)
 			p->spec->stacks |= 1u << FXE_STACK_SHARED;
 		else
 			error_at(p, one, "unknown stack mode '%s' (expected private or shared)",
-				 is_scalar(one) ? str(one) : "?");
+				 is_scalar(one) ? ynode_str(one) : "?");
 	} while (i && ++i < end);
 }
 
@@ -422,10 +382,10 @@ static void parse_number(struct parser *p, const yaml_node_t *v, const char *key
 	if (!want_scalar(p, v, key))
 		return;
 	errno = 0;
-	n = strtoul(str(v), &end, 10);
-	if (errno || *end || end == str(v) || n < min || n > max) {
+	n = strtoul(ynode_str(v), &end, 10);
+	if (errno || *end || end == ynode_str(v) || n < min || n > max) {
 		error_at(p, v, "'%s' must be a whole number from %u to %u, not '%s'", key, min, max,
-			 str(v));
+			 ynode_str(v));
 		return;
 	}
 	*out = (unsigned)n;
@@ -465,7 +425,7 @@ static void parse_hardening(struct parser *p, const yaml_node_t *v, const bool *
 		error_at(p, v,
 			 "'hardening' must be a mapping of libraries to the options to try, e.g. "
 			 "{lwip: [ubsan, stack-protector]}, not %s",
-			 kind_of(v));
+			 ynode_kind(v));
 		return;
 	}
 	for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top;
@@ -473,38 +433,38 @@ static void parse_hardening(struct parser *p, const yaml_node_t *v, const bool *
 		const yaml_node_t *k = node(p, q->key), *opts = node(p, q->value);
 		size_t l;
 
-		if (!is_scalar(k) || (l = find_lib(s, str(k))) == (size_t)-1) {
+		if (!is_scalar(k) || (l = find_lib(s, ynode_str(k))) == (size_t)-1) {
 			error_at(p, k, "'%s' is not a library of 'libraries'",
-				 is_scalar(k) ? str(k) : "?");
+				 is_scalar(k) ? ynode_str(k) : "?");
 			continue;
 		}
 		if (!split[l]) {
 			error_at(p, k,
 				 "library '%s' has 'split: false': hardening is tried on libraries "
 				 "split off, in a compartment of their own",
-				 str(k));
+				 ynode_str(k));
 			continue;
 		}
 		if (opts->type != YAML_SEQUENCE_NODE || is_empty(opts)) {
 			error_at(p, opts,
 				 "the hardening of '%s' must be a sequence of options, e.g. "
 				 "[ubsan, stack-protector]",
-				 str(k));
+				 ynode_str(k));
 			continue;
 		}
 		for (yaml_node_item_t *i = opts->data.sequence.items.start;
 		     i < opts->data.sequence.items.top; i++) {
 			const yaml_node_t *o = node(p, *i);
-			const struct flh_option *opt = is_scalar(o) ? flh_find(str(o)) : NULL;
-			const char *why = is_scalar(o) ? flh_refused(str(o)) : NULL;
+			const struct flh_option *opt = is_scalar(o) ? flh_find(ynode_str(o)) : NULL;
+			const char *why = is_scalar(o) ? flh_refused(ynode_str(o)) : NULL;
 
 			if (why)
-				error_at(p, o, "hardening '%s' %s", str(o), why);
+				error_at(p, o, "hardening '%s' %s", ynode_str(o), why);
 			else if (!opt)
 				error_at(p, o,
 					 "unknown hardening '%s' (expected stack-protector, ubsan, "
 					 "asan or fortify)",
-					 is_scalar(o) ? str(o) : "?");
+					 is_scalar(o) ? ynode_str(o) : "?");
 			else
 				s->libs[l].harden |= opt->bit;
 		}
@@ -556,26 +516,27 @@ static void parse_top(struct parser *p, const yaml_node_t *root)
 		error_at(p, root,
 			 "an exploration file is a mapping (libraries, mechanisms, build, "
 			 "bench...), not %s",
-			 kind_of(root));
+			 ynode_kind(root));
 		return;
 	}
 	for (yaml_node_pair_t *q = root->data.mapping.pairs.start; q < root->data.mapping.pairs.top;
 	     q++) {
 		const yaml_node_t *k = node(p, q->key), *v = node(p, q->value);
-		const char *key = is_scalar(k) ? str(k) : "";
+		const char *key = is_scalar(k) ? ynode_str(k) : "";
 
 		for (yaml_node_pair_t *r = root->data.mapping.pairs.start; r < q; r++)
-			if (is_scalar(node(p, r->key)) && strcmp(str(node(p, r->key)), key) == 0)
+			if (is_scalar(node(p, r->key)) &&
+			    strcmp(ynode_str(node(p, r->key)), key) == 0)
 				error_at(p, k, "'%s' is given twice: remove one", key);
 		if (strcmp(key, "default") == 0) {
 			if (want_scalar(p, v, key)) {
-				if (!is_identifier(str(v)))
+				if (!ynode_is_identifier(v))
 					error_at(p, v,
 						 "'default' must be a C identifier (a compartment "
 						 "name), not '%s'",
-						 str(v));
+						 ynode_str(v));
 				else
-					s->default_name = xstrdup(str(v));
+					s->default_name = xstrdup(ynode_str(v));
 			}
 		} else if (strcmp(key, "libraries") == 0) {
 			libs = v;
@@ -589,19 +550,19 @@ static void parse_top(struct parser *p, const yaml_node_t *root)
 			hardening = v;
 		} else if (strcmp(key, "build") == 0) {
 			if (want_scalar(p, v, key))
-				s->build = xstrdup(str(v));
+				s->build = xstrdup(ynode_str(v));
 		} else if (strcmp(key, "bench") == 0) {
 			if (want_scalar(p, v, key))
-				s->bench = xstrdup(str(v));
+				s->bench = xstrdup(ynode_str(v));
 		} else if (strcmp(key, "better") == 0) {
 			if (want_scalar(p, v, key)) {
-				if (strcmp(str(v), "higher") == 0)
+				if (strcmp(ynode_str(v), "higher") == 0)
 					s->better = FXE_HIGHER;
-				else if (strcmp(str(v), "lower") == 0)
+				else if (strcmp(ynode_str(v), "lower") == 0)
 					s->better = FXE_LOWER;
 				else
 					error_at(p, v, "'better' must be higher or lower, not '%s'",
-						 str(v));
+						 ynode_str(v));
 			}
 		} else if (strcmp(key, "runs") == 0) {
 			parse_number(p, v, key, &s->runs, 1, 1000);
@@ -609,12 +570,12 @@ static void parse_top(struct parser *p, const yaml_node_t *root)
 			parse_number(p, v, key, &s->max_comps, 1, FLEXOS_MAX_COMPARTMENTS);
 		} else if (strcmp(key, "budget") == 0) {
 			if (want_scalar(p, v, key) &&
-			    fxe_parse_budget(str(v), &s->budget, &s->budget_ratio) < 0)
+			    fxe_parse_budget(ynode_str(v), &s->budget, &s->budget_ratio) < 0)
 				error_at(p, v,
 					 "'budget' must be a positive number in the benchmark's "
 					 "unit, or a ratio to the one-compartment baseline such as "
 					 "0.8x, not '%s'",
-					 str(v));
+					 ynode_str(v));
 		} else {
 			error_at(p, k,
 				 "unknown key '%s' (expected default, libraries, groups, "

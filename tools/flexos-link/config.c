@@ -9,6 +9,7 @@
 #include "harden.h"
 #include "syscalls.h"
 #include "util.h"
+#include "yaml-node.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -182,11 +183,6 @@ static struct flc_pos pos_of(const yaml_node_t *n)
 	return mark_pos(n->start_mark);
 }
 
-static const char *str(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
 static yaml_node_t *node(struct parser *p, int id)
 {
 	return yaml_document_get_node(&p->doc, id);
@@ -217,33 +213,6 @@ static yaml_node_t *value_node(struct parser *p, const yaml_node_t *map, size_t 
 	return node(p, map->data.mapping.pairs.start[i].value);
 }
 
-/* libyaml tags every untagged scalar as a string; YAML 1.1 says these are null. */
-static bool is_null(const yaml_node_t *n)
-{
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
-
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-		if (strcmp(str(n), nulls[i]) == 0)
-			return true;
-	return false;
-}
-
-static const char *kind_of(const yaml_node_t *n)
-{
-	if (is_null(n))
-		return "nothing";
-	switch (n->type) {
-	case YAML_SEQUENCE_NODE:
-		return "a sequence";
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	default:
-		return "a scalar";
-	}
-}
-
 static size_t find_name(const char *const *names, const char *s)
 {
 	for (size_t i = 0; names[i]; i++)
@@ -266,33 +235,15 @@ static const char *join_names(char *buf, size_t size, const char *const *names)
 	return buf;
 }
 
-/* Names end up in symbol names such as __flexos_comp1_data_start. */
-static bool is_identifier(const yaml_node_t *n)
-{
-	const unsigned char *s = n->data.scalar.value;
-	size_t len = n->data.scalar.length;
-
-	if (len == 0 || (s[0] >= '0' && s[0] <= '9'))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_'))
-			return false;
-	}
-	return true;
-}
-
 static char *copy_scalar(struct parser *p, const yaml_node_t *n)
 {
 	char *s;
 
-	if (strlen(str(n)) != n->data.scalar.length) {
-		error_at(p, pos_of(n), "'%s' contains a NUL character: remove it", str(n));
+	if (strlen(ynode_str(n)) != n->data.scalar.length) {
+		error_at(p, pos_of(n), "'%s' contains a NUL character: remove it", ynode_str(n));
 		return NULL;
 	}
-	s = strdup(str(n));
+	s = strdup(ynode_str(n));
 	if (!s)
 		nomem(p);
 	return s;
@@ -324,7 +275,8 @@ static size_t first_key(struct parser *p, const yaml_node_t *map, const yaml_nod
 	if (n <= 16) {
 		for (size_t j = 0; j < n; j++) {
 			const yaml_node_t *k = key_node(p, map, j);
-			if (k->type == YAML_SCALAR_NODE && strcmp(str(k), str(key)) == 0)
+			if (k->type == YAML_SCALAR_NODE &&
+			    strcmp(ynode_str(k), ynode_str(key)) == 0)
 				return j;
 		}
 		return n;
@@ -340,10 +292,10 @@ static size_t first_key(struct parser *p, const yaml_node_t *map, const yaml_nod
 		for (size_t j = n; j-- > 0;) {
 			const yaml_node_t *k = key_node(p, map, j);
 			if (k->type == YAML_SCALAR_NODE)
-				strmap_put(&slot->index, str(k), j + 1);
+				strmap_put(&slot->index, ynode_str(k), j + 1);
 		}
 	}
-	size_t at = strmap_get(&slot->index, str(key));
+	size_t at = strmap_get(&slot->index, ynode_str(key));
 	return at ? at - 1 : n;
 }
 
@@ -352,17 +304,17 @@ static const char *key_at(struct parser *p, const yaml_node_t *map, size_t i)
 	const yaml_node_t *key = key_node(p, map, i);
 
 	if (key->type != YAML_SCALAR_NODE) {
-		error_at(p, pos_of(key), "a key must be a scalar, not %s", kind_of(key));
+		error_at(p, pos_of(key), "a key must be a scalar, not %s", ynode_kind(key));
 		return NULL;
 	}
 	size_t first = first_key(p, map, key);
 	if (first < i) {
 		const yaml_node_t *prev = key_node(p, map, first);
 		error_at(p, pos_of(key), "duplicate key '%s' (first at %u:%u): keep only one",
-			 str(key), pos_of(prev).line, pos_of(prev).col);
+			 ynode_str(key), pos_of(prev).line, pos_of(prev).col);
 		return NULL;
 	}
-	return str(key);
+	return ynode_str(key);
 }
 
 /*
@@ -376,19 +328,20 @@ static size_t choose(struct parser *p, const struct flc_compartment *comp, const
 	size_t i;
 
 	join_names(expected, sizeof(expected), names);
-	if (is_null(v)) {
-		error_at(p, pos_of(key), "'%s' of compartment '%s' has no value (expected %s)", str(key),
-			 comp->name, expected);
+	if (ynode_is_null(v)) {
+		error_at(p, pos_of(key), "'%s' of compartment '%s' has no value (expected %s)",
+			 ynode_str(key), comp->name, expected);
 		return NOT_FOUND;
 	}
 	if (v->type != YAML_SCALAR_NODE) {
-		error_at(p, pos_of(v), "'%s' of compartment '%s' must be one of %s, not %s", str(key),
-			 comp->name, expected, kind_of(v));
+		error_at(p, pos_of(v), "'%s' of compartment '%s' must be one of %s, not %s",
+			 ynode_str(key), comp->name, expected, ynode_kind(v));
 		return NOT_FOUND;
 	}
-	i = find_name(names, str(v));
+	i = find_name(names, ynode_str(v));
 	if (i == NOT_FOUND)
-		error_at(p, pos_of(v), "unknown %s '%s' (expected %s)", str(key), str(v), expected);
+		error_at(p, pos_of(v), "unknown %s '%s' (expected %s)", ynode_str(key),
+			 ynode_str(v), expected);
 	return i;
 }
 
@@ -401,32 +354,34 @@ static int get_bool(struct parser *p, const struct flc_compartment *comp, const 
 	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "NO",
 					  "off",   "Off",   "OFF",   NULL };
 
-	if (is_null(v)) {
-		error_at(p, pos_of(key), "'%s' of compartment '%s' has no value (expected true or false)",
-			 str(key), comp->name);
+	if (ynode_is_null(v)) {
+		error_at(p, pos_of(key),
+			 "'%s' of compartment '%s' has no value (expected true or false)",
+			 ynode_str(key), comp->name);
 		return -1;
 	}
 	if (v->type != YAML_SCALAR_NODE) {
-		error_at(p, pos_of(v), "'%s' of compartment '%s' must be true or false, not %s", str(key),
-			 comp->name, kind_of(v));
+		error_at(p, pos_of(v), "'%s' of compartment '%s' must be true or false, not %s",
+			 ynode_str(key), comp->name, ynode_kind(v));
 		return -1;
 	}
 	if (v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
 		error_at(p, pos_of(v),
-			 "'%s' of compartment '%s' must be true or false, not the string '%s': remove the quotes",
-			 str(key), comp->name, str(v));
+			 "'%s' of compartment '%s' must be true or false, not the string '%s': "
+			 "remove the quotes",
+			 ynode_str(key), comp->name, ynode_str(v));
 		return -1;
 	}
-	if (find_name(yes, str(v)) != NOT_FOUND) {
+	if (find_name(yes, ynode_str(v)) != NOT_FOUND) {
 		*out = true;
 		return 0;
 	}
-	if (find_name(no, str(v)) != NOT_FOUND) {
+	if (find_name(no, ynode_str(v)) != NOT_FOUND) {
 		*out = false;
 		return 0;
 	}
-	error_at(p, pos_of(v), "'%s' of compartment '%s' must be true or false, not '%s'", str(key),
-		 comp->name, str(v));
+	error_at(p, pos_of(v), "'%s' of compartment '%s' must be true or false, not '%s'",
+		 ynode_str(key), comp->name, ynode_str(v));
 	return -1;
 }
 
@@ -435,12 +390,13 @@ static void parse_hardening(struct parser *p, struct flc_compartment *comp, cons
 {
 	size_t n;
 
-	if (is_null(v))
+	if (ynode_is_null(v))
 		return;
 	if (v->type != YAML_SEQUENCE_NODE) {
-		error_at(p, pos_of(v),
-			 "'hardening' of compartment '%s' must be a sequence, e.g. [cfi, asan], not %s",
-			 comp->name, kind_of(v));
+		error_at(
+		    p, pos_of(v),
+		    "'hardening' of compartment '%s' must be a sequence, e.g. [cfi, asan], not %s",
+		    comp->name, ynode_kind(v));
 		return;
 	}
 	n = nitems(v);
@@ -458,14 +414,14 @@ static void parse_hardening(struct parser *p, struct flc_compartment *comp, cons
 
 		if (choose(p, comp, key, h, flh_config_names) == NOT_FOUND)
 			continue;
-		if ((why = flh_refused(str(h)))) {
-			error_at(p, pos_of(h), "hardening '%s' of compartment '%s' %s", str(h),
-				 comp->name, why);
+		if ((why = flh_refused(ynode_str(h)))) {
+			error_at(p, pos_of(h), "hardening '%s' of compartment '%s' %s",
+				 ynode_str(h), comp->name, why);
 			continue;
 		}
-		o = flh_find(str(h));
+		o = flh_find(ynode_str(h));
 		if (comp->harden & o->bit) {
-			warning_at(p, pos_of(h), "hardening '%s' is listed twice", str(h));
+			warning_at(p, pos_of(h), "hardening '%s' is listed twice", ynode_str(h));
 			continue;
 		}
 		comp->harden |= o->bit;
@@ -487,14 +443,14 @@ static void parse_syscalls(struct parser *p, struct flc_compartment *comp, const
 	size_t n = v->type == YAML_SEQUENCE_NODE ? nitems(v) : 1;
 
 	comp->syscalls_pos = pos_of(key);
-	if (v->type == YAML_SCALAR_NODE && !is_null(v) && !strcmp(str(v), "all")) {
+	if (v->type == YAML_SCALAR_NODE && !ynode_is_null(v) && !strcmp(ynode_str(v), "all")) {
 		comp->syscalls_all = true;
 		warning_at(p, pos_of(v),
 			   "'syscalls: all' lifts the system-call policy of compartment '%s': code running there may call anything the process may, other processes included",
 			   comp->name);
 		return;
 	}
-	if (is_null(v) || n == 0) {
+	if (ynode_is_null(v) || n == 0) {
 		error_at(p, pos_of(key),
 			 "'syscalls' of compartment '%s' is empty: list system calls or groups (%s), e.g. [files], or 'all', or remove the key",
 			 comp->name, flx_syscall_groups());
@@ -509,24 +465,30 @@ static void parse_syscalls(struct parser *p, struct flc_compartment *comp, const
 		const char *why = NULL;
 		int err;
 
-		if (it->type != YAML_SCALAR_NODE || is_null(it) || !is_identifier(it)) {
+		if (it->type != YAML_SCALAR_NODE || ynode_is_null(it) || !ynode_is_identifier(it)) {
 			error_at(p, pos_of(it),
-				 "an item of 'syscalls' of compartment '%s' must be a system call or a group (%s), not %s",
+				 "an item of 'syscalls' of compartment '%s' must be a system call "
+				 "or a group (%s), not %s",
 				 comp->name, flx_syscall_groups(),
-				 it->type == YAML_SCALAR_NODE && !is_null(it) ? "this" : kind_of(it));
+				 it->type == YAML_SCALAR_NODE && !ynode_is_null(it)
+				     ? "this"
+				     : ynode_kind(it));
 			continue;
 		}
-		err = flx_syscalls_resolve(str(it), &comp->syscall_nrs, &comp->nsyscall_nrs, &why);
+		err = flx_syscalls_resolve(ynode_str(it), &comp->syscall_nrs, &comp->nsyscall_nrs,
+					   &why);
 		if (err == -ENOENT) {
 			error_at(p, pos_of(it),
-				 "unknown system call or group '%s' in 'syscalls' of compartment '%s' (groups: %s; system calls by their Linux name, e.g. openat)",
-				 str(it), comp->name, flx_syscall_groups());
+				 "unknown system call or group '%s' in 'syscalls' of compartment "
+				 "'%s' (groups: %s; system calls by their Linux name, e.g. openat)",
+				 ynode_str(it), comp->name, flx_syscall_groups());
 			continue;
 		}
 		if (err == -EPERM) {
 			error_at(p, pos_of(it),
-				 "'%s' cannot be allowed to compartment '%s': %s; only 'syscalls: all' lifts the policy",
-				 str(it), comp->name, why);
+				 "'%s' cannot be allowed to compartment '%s': %s; only 'syscalls: "
+				 "all' lifts the policy",
+				 ynode_str(it), comp->name, why);
 			continue;
 		}
 		comp->syscalls.names[comp->syscalls.count] = copy_scalar(p, it);
@@ -543,7 +505,7 @@ static void parse_syscalls(struct parser *p, struct flc_compartment *comp, const
 static void parse_heap_size(struct parser *p, struct flc_compartment *comp, const yaml_node_t *k,
 			    const yaml_node_t *v)
 {
-	const char *s = v->type == YAML_SCALAR_NODE && !is_null(v) ? str(v) : NULL;
+	const char *s = v->type == YAML_SCALAR_NODE && !ynode_is_null(v) ? ynode_str(v) : NULL;
 	unsigned long long n = 0, mult = 1;
 	char *end = NULL;
 
@@ -562,10 +524,10 @@ static void parse_heap_size(struct parser *p, struct flc_compartment *comp, cons
 			end = NULL;
 	}
 	if (!end) {
-		error_at(p, is_null(v) ? pos_of(k) : pos_of(v),
+		error_at(p, ynode_is_null(v) ? pos_of(k) : pos_of(v),
 			 "'heap_size' of compartment '%s' must be a size such as 64M or 1G (bytes, "
 			 "or K, M, G), not %s",
-			 comp->name, kind_of(v));
+			 comp->name, ynode_kind(v));
 		return;
 	}
 	if (n > FLEXOS_MAX_HEAP_SIZE / mult || n * mult < FLEXOS_MIN_HEAP_SIZE ||
@@ -632,10 +594,11 @@ static void parse_compartment_options(struct parser *p, struct flc_compartment *
 			}
 			break;
 		case CKEY_SANDBOX_OF:
-			if (is_null(v) || v->type != YAML_SCALAR_NODE) {
-				error_at(p, is_null(v) ? pos_of(k) : pos_of(v),
-					 "'sandbox_of' of compartment '%s' must name the host compartment, e.g. 'sandbox_of: app', not %s",
-					 comp->name, kind_of(v));
+			if (ynode_is_null(v) || v->type != YAML_SCALAR_NODE) {
+				error_at(p, ynode_is_null(v) ? pos_of(k) : pos_of(v),
+					 "'sandbox_of' of compartment '%s' must name the host "
+					 "compartment, e.g. 'sandbox_of: app', not %s",
+					 comp->name, ynode_kind(v));
 				break;
 			}
 			comp->sandbox_of = copy_scalar(p, v);
@@ -688,25 +651,28 @@ static void parse_compartment(struct parser *p, const yaml_node_t *it)
 
 	if (it->type != YAML_MAPPING_NODE || npairs(it) == 0) {
 		error_at(p, pos_of(it),
-			 "each compartment must be a mapping whose first key is its name, e.g. '- comp1:', not %s",
-			 kind_of(it));
+			 "each compartment must be a mapping whose first key is its name, e.g. '- "
+			 "comp1:', not %s",
+			 ynode_kind(it));
 		return;
 	}
 	if (!key_at(p, it, 0))
 		return;
 	name = key_node(p, it, 0);
 	v = value_node(p, it, 0);
-	if (find_name(compartment_keys, str(name)) != NOT_FOUND && !is_null(v) &&
+	if (find_name(compartment_keys, ynode_str(name)) != NOT_FOUND && !ynode_is_null(v) &&
 	    v->type != YAML_MAPPING_NODE) {
 		error_at(p, pos_of(name),
-			 "this compartment has no name: it starts with '%s'; start it with its name, e.g. '- comp1:'",
-			 str(name));
+			 "this compartment has no name: it starts with '%s'; start it with its "
+			 "name, e.g. '- comp1:'",
+			 ynode_str(name));
 		return;
 	}
-	if (!is_identifier(name))
+	if (!ynode_is_identifier(name))
 		error_at(p, pos_of(name),
-			 "compartment name '%s' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*): rename it, it is used in symbol names",
-			 str(name));
+			 "compartment name '%s' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*): "
+			 "rename it, it is used in symbol names",
+			 ynode_str(name));
 	comp->name = copy_scalar(p, name);
 	if (!comp->name)
 		return;
@@ -722,10 +688,11 @@ static void parse_compartment(struct parser *p, const yaml_node_t *it)
 				 comp->name);
 		return;
 	}
-	if (v->type == YAML_SCALAR_NODE && !is_null(v))
+	if (v->type == YAML_SCALAR_NODE && !ynode_is_null(v))
 		error_at(p, pos_of(v),
-			 "the name of compartment '%s' must be followed by ':' alone, not by '%s': write each option on its own line below the name, e.g. 'mechanism: %s'",
-			 comp->name, str(v), str(v));
+			 "the name of compartment '%s' must be followed by ':' alone, not by '%s': "
+			 "write each option on its own line below the name, e.g. 'mechanism: %s'",
+			 comp->name, ynode_str(v), ynode_str(v));
 	else if (v->type == YAML_SEQUENCE_NODE)
 		error_at(p, pos_of(v),
 			 "the name of compartment '%s' must be followed by ':' alone or by a mapping of options, not by a sequence",
@@ -737,14 +704,15 @@ static void parse_compartments(struct parser *p, const yaml_node_t *key, const y
 {
 	size_t n;
 
-	if (is_null(seq) || (seq->type == YAML_SEQUENCE_NODE && nitems(seq) == 0)) {
+	if (ynode_is_null(seq) || (seq->type == YAML_SEQUENCE_NODE && nitems(seq) == 0)) {
 		error_at(p, pos_of(key),
 			 "'compartments' is empty: declare at least one compartment, e.g. '- comp1:'");
 		return;
 	}
 	if (seq->type != YAML_SEQUENCE_NODE) {
 		error_at(p, pos_of(seq),
-			 "'compartments' must be a sequence of '- name:' items, not %s", kind_of(seq));
+			 "'compartments' must be a sequence of '- name:' items, not %s",
+			 ynode_kind(seq));
 		return;
 	}
 	n = nitems(seq);
@@ -760,9 +728,10 @@ static void add_input(struct parser *p, struct flc_library *lib, const yaml_node
 {
 	char *s;
 
-	if (in->type != YAML_SCALAR_NODE || is_null(in)) {
-		error_at(p, pos_of(in), "an input of library '%s' must be a file name or pattern, not %s",
-			 lib->name, kind_of(in));
+	if (in->type != YAML_SCALAR_NODE || ynode_is_null(in)) {
+		error_at(p, pos_of(in),
+			 "an input of library '%s' must be a file name or pattern, not %s",
+			 lib->name, ynode_kind(in));
 		return;
 	}
 	if (in->data.scalar.length == 0) {
@@ -783,7 +752,7 @@ static void parse_inputs(struct parser *p, struct flc_library *lib, const yaml_n
 {
 	size_t n = v->type == YAML_SEQUENCE_NODE ? nitems(v) : 1;
 
-	if (is_null(v) || n == 0) {
+	if (ynode_is_null(v) || n == 0) {
 		error_at(p, pos_of(key),
 			 "'inputs' of library '%s' is empty: list at least one file or pattern, or remove the key",
 			 lib->name);
@@ -810,10 +779,11 @@ static void parse_names(struct parser *p, const struct flc_library *lib, const y
 {
 	size_t n = v->type == YAML_SEQUENCE_NODE ? nitems(v) : 1;
 
-	if (is_null(v) || n == 0) {
+	if (ynode_is_null(v) || n == 0) {
 		error_at(p, pos_of(key),
-			 "'%s' of library '%s' is empty: list at least one symbol, e.g. [name], or remove the key",
-			 str(key), lib->name);
+			 "'%s' of library '%s' is empty: list at least one symbol, e.g. [name], or "
+			 "remove the key",
+			 ynode_str(key), lib->name);
 		return;
 	}
 	out->names = alloc_array(p, n, sizeof(*out->names));
@@ -823,23 +793,27 @@ static void parse_names(struct parser *p, const struct flc_library *lib, const y
 	for (size_t i = 0; i < n; i++) {
 		const yaml_node_t *it = v->type == YAML_SEQUENCE_NODE ? item(p, v, i) : v;
 
-		if (it->type != YAML_SCALAR_NODE || is_null(it) || !is_identifier(it)) {
+		if (it->type != YAML_SCALAR_NODE || ynode_is_null(it) || !ynode_is_identifier(it)) {
 			error_at(p, pos_of(it),
-				 "an item of '%s' of library '%s' must be a symbol name (a C identifier), not %s",
-				 str(key), lib->name,
-				 it->type == YAML_SCALAR_NODE && !is_null(it) ? "this" : kind_of(it));
+				 "an item of '%s' of library '%s' must be a symbol name (a C "
+				 "identifier), not %s",
+				 ynode_str(key), lib->name,
+				 it->type == YAML_SCALAR_NODE && !ynode_is_null(it)
+				     ? "this"
+				     : ynode_kind(it));
 			continue;
 		}
-		if (flc_names_has(out, str(it), NULL)) {
-			error_at(p, pos_of(it), "'%s' is listed twice in '%s' of library '%s': keep one",
-				 str(it), str(key), lib->name);
+		if (flc_names_has(out, ynode_str(it), NULL)) {
+			error_at(p, pos_of(it),
+				 "'%s' is listed twice in '%s' of library '%s': keep one",
+				 ynode_str(it), ynode_str(key), lib->name);
 			continue;
 		}
 		out->names[out->count] = copy_scalar(p, it);
 		if (!out->names[out->count])
 			return;
 		out->pos[out->count++] = pos_of(it);
-		strmap_put(&out->index, str(it), out->count);
+		strmap_put(&out->index, ynode_str(it), out->count);
 	}
 }
 
@@ -852,10 +826,10 @@ static void parse_strings(struct parser *p, const struct flc_library *lib, const
 {
 	size_t n = v->type == YAML_SEQUENCE_NODE ? nitems(v) : 1;
 
-	if (is_null(v) || n == 0) {
+	if (ynode_is_null(v) || n == 0) {
 		error_at(p, pos_of(key),
 			 "'%s' of library '%s' is empty: list at least one %s, or remove the key",
-			 str(key), lib->name, what);
+			 ynode_str(key), lib->name, what);
 		return;
 	}
 	out->names = alloc_array(p, n, sizeof(*out->names));
@@ -865,11 +839,13 @@ static void parse_strings(struct parser *p, const struct flc_library *lib, const
 	for (size_t i = 0; i < n; i++) {
 		const yaml_node_t *it = v->type == YAML_SEQUENCE_NODE ? item(p, v, i) : v;
 
-		if (it->type != YAML_SCALAR_NODE || is_null(it) || it->data.scalar.length == 0) {
-			error_at(p, pos_of(it), "an item of '%s' of library '%s' must be a %s, not %s",
-				 str(key), lib->name, what,
-				 it->type == YAML_SCALAR_NODE && !is_null(it) ? "an empty string"
-									      : kind_of(it));
+		if (it->type != YAML_SCALAR_NODE || ynode_is_null(it) ||
+		    it->data.scalar.length == 0) {
+			error_at(
+			    p, pos_of(it), "an item of '%s' of library '%s' must be a %s, not %s",
+			    ynode_str(key), lib->name, what,
+			    it->type == YAML_SCALAR_NODE && !ynode_is_null(it) ? "an empty string"
+									       : ynode_kind(it));
 			continue;
 		}
 		out->names[out->count] = copy_scalar(p, it);
@@ -912,8 +888,8 @@ bool flc_names_has(const struct flc_names *names, const char *name, size_t *at)
 static void parse_array_rule(struct parser *p, struct flc_library *lib, const yaml_node_t *k,
 			     const yaml_node_t *v, struct flc_lend_rule *r)
 {
-	const char *key = str(k);
-	const char *val = v && v->type == YAML_SCALAR_NODE ? str(v) : "";
+	const char *key = ynode_str(k);
+	const char *val = v && v->type == YAML_SCALAR_NODE ? ynode_str(v) : "";
 	const char *comma = strchr(val, ',');
 	size_t n = comma ? (size_t)(comma - val) : strlen(val);
 	bool ok = n > 0;
@@ -959,7 +935,7 @@ static void parse_array_rule(struct parser *p, struct flc_library *lib, const ya
 static void parse_lend_rule(struct parser *p, struct flc_library *lib, const yaml_node_t *k,
 			    const yaml_node_t *v)
 {
-	const char *key = str(k);
+	const char *key = ynode_str(k);
 	const char *dot = strchr(key, '.');
 	struct flc_lend_rule *r = &lib->lend_rules[lib->nlend_rules];
 	size_t len = strlen(key);
@@ -989,14 +965,14 @@ static void parse_lend_rule(struct parser *p, struct flc_library *lib, const yam
 		lib->nlend_rules++;
 		return;
 	}
-	if (!v || v->type != YAML_SCALAR_NODE || !*str(v)) {
+	if (!v || v->type != YAML_SCALAR_NODE || !*ynode_str(v)) {
 		error_at(p, pos_of(v ? v : k),
 			 "'%s' in 'lend' of library '%s' needs the argument or member that "
 			 "counts its elements, or a size in bytes, e.g. '%s: 32'",
 			 key, lib->name, key);
 		return;
 	}
-	const char *val = str(v);
+	const char *val = ynode_str(v);
 	if (*val >= '0' && *val <= '9') {
 		char *end;
 		errno = 0;
@@ -1036,7 +1012,7 @@ static void parse_lend_rule(struct parser *p, struct flc_library *lib, const yam
 				 "member that counts the elements (optionally + or - a number of "
 				 "bytes, as 'mlen + 16'; '*bufflen': an argument that points at "
 				 "the count), or be a size in bytes",
-				 key, lib->name, str(v));
+				 key, lib->name, ynode_str(v));
 			return;
 		}
 		r->count = strndup(val, n);
@@ -1061,9 +1037,9 @@ static void parse_lend(struct parser *p, struct flc_library *lib, const yaml_nod
 		for (size_t i = 0; i < npairs(v) && lib->lend_rules; i++)
 			if (key_at(p, v, i))
 				parse_lend_rule(p, lib, key_node(p, v, i), value_node(p, v, i));
-	} else if (v && v->type == YAML_SCALAR_NODE && strcmp(str(v), "none") == 0) {
+	} else if (v && v->type == YAML_SCALAR_NODE && strcmp(ynode_str(v), "none") == 0) {
 		lib->lend_none = true;
-	} else if (!v || v->type != YAML_SCALAR_NODE || strcmp(str(v), "copy") != 0) {
+	} else if (!v || v->type != YAML_SCALAR_NODE || strcmp(ynode_str(v), "copy") != 0) {
 		error_at(p, pos_of(v),
 			 "'lend' of library '%s' must be 'copy' (lend the caller's private "
 			 "objects to its functions, the default), 'none', or a mapping of "
@@ -1093,11 +1069,12 @@ static void parse_prototypes(struct parser *p, struct flc_library *lib, const ya
 		if (!key_at(p, v, i))
 			continue;
 		const yaml_node_t *k = key_node(p, v, i), *t = value_node(p, v, i);
-		if (!is_identifier(k) || !t || t->type != YAML_SCALAR_NODE || !is_identifier(t)) {
+		if (!ynode_is_identifier(k) || !t || t->type != YAML_SCALAR_NODE ||
+		    !ynode_is_identifier(t)) {
 			error_at(p, pos_of(k),
 				 "'%s' in 'prototypes' of library '%s' must be 'FUNCTION: TYPE', "
 				 "both C identifiers",
-				 str(k), lib->name);
+				 ynode_str(k), lib->name);
 			continue;
 		}
 		struct flc_prototype *pr = &lib->prototypes[lib->nprototypes++];
@@ -1119,18 +1096,20 @@ static void parse_library(struct parser *p, const yaml_node_t *it)
 
 	if (it->type != YAML_MAPPING_NODE || npairs(it) == 0) {
 		error_at(p, pos_of(it),
-			 "each library must be a mapping 'name: compartment', e.g. '- lwip: comp1', not %s",
-			 kind_of(it));
+			 "each library must be a mapping 'name: compartment', e.g. '- lwip: "
+			 "comp1', not %s",
+			 ynode_kind(it));
 		return;
 	}
 	if (!key_at(p, it, 0))
 		return;
 	name = key_node(p, it, 0);
 	v = value_node(p, it, 0);
-	if (!is_identifier(name))
+	if (!ynode_is_identifier(name))
 		error_at(p, pos_of(name),
-			 "library name '%s' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*): rename it, it is used in symbol names",
-			 str(name));
+			 "library name '%s' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*): rename "
+			 "it, it is used in symbol names",
+			 ynode_str(name));
 	lib->name = copy_scalar(p, name);
 	if (!lib->name)
 		return;
@@ -1138,12 +1117,12 @@ static void parse_library(struct parser *p, const yaml_node_t *it)
 	lib->pos = pos_of(name);
 	lib->compartment_index = NOT_FOUND;
 
-	if (is_null(v)) {
+	if (ynode_is_null(v)) {
 		error_at(p, pos_of(name), "library '%s' has no compartment: write '- %s: COMPARTMENT'",
 			 lib->name, lib->name);
 	} else if (v->type != YAML_SCALAR_NODE) {
-		error_at(p, pos_of(v), "the compartment of library '%s' must be a name, not %s", lib->name,
-			 kind_of(v));
+		error_at(p, pos_of(v), "the compartment of library '%s' must be a name, not %s",
+			 lib->name, ynode_kind(v));
 	} else {
 		lib->compartment = copy_scalar(p, v);
 		lib->compartment_pos = pos_of(v);
@@ -1187,12 +1166,12 @@ static void parse_libraries(struct parser *p, const yaml_node_t *seq)
 {
 	size_t n;
 
-	if (is_null(seq))
+	if (ynode_is_null(seq))
 		return;
 	if (seq->type != YAML_SEQUENCE_NODE) {
 		error_at(p, pos_of(seq),
 			 "'libraries' must be a sequence of '- name: compartment' items, not %s",
-			 kind_of(seq));
+			 ynode_kind(seq));
 		return;
 	}
 	n = nitems(seq);
@@ -1546,15 +1525,16 @@ static void walk(struct parser *p)
 			 "the file is empty: declare at least one compartment under 'compartments:'");
 		return;
 	}
-	if (is_null(root)) {
+	if (ynode_is_null(root)) {
 		error_at(p, pos_of(root),
 			 "the document is empty: declare at least one compartment under 'compartments:'");
 		return;
 	}
 	if (root->type != YAML_MAPPING_NODE) {
 		error_at(p, pos_of(root),
-			 "the top level must be a mapping with the keys 'compartments' and 'libraries', not %s",
-			 kind_of(root));
+			 "the top level must be a mapping with the keys 'compartments' and "
+			 "'libraries', not %s",
+			 ynode_kind(root));
 		return;
 	}
 	for (size_t i = 0; i < npairs(root); i++) {

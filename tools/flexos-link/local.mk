@@ -16,7 +16,9 @@ libflexos_link_a_SOURCES = \
 	tools/flexos-link/symbols.h tools/flexos-link/symbols.c \
 	tools/flexos-link/rewrite.h tools/flexos-link/rewrite.c \
 	tools/flexos-link/harden.h tools/flexos-link/harden.c tools/flexos-link/harden-check.c
-libflexos_link_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAML_CFLAGS) $(SECCOMP_CFLAGS) $(DW_CFLAGS) \
+# What the tools share (flexos-explore links this archive too).
+libflexos_link_a_SOURCES += tools/common/yaml-node.h tools/common/yaml-node.c
+libflexos_link_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common $(YAML_CFLAGS) $(SECCOMP_CFLAGS) $(DW_CFLAGS) \
 	-DFLEXOS_LIBDIR='"$(libdir)"'
 
 bin_PROGRAMS += flexos-link
