@@ -44,7 +44,7 @@ struct flexos__chunk {
  * thread keeps, per 4 MiB of address space (hashed), the entry it found
  * there last: one comparison finds most.
  */
-#define FLEXOS__HEAP_MAX_RANGES 1024
+#define FLEXOS__HEAP_MAX_RANGES 1024 /* a power of two */
 #define FLEXOS__HEAP_FOUND_SHIFT 22
 #define FLEXOS__HEAP_FOUND_SLOTS 64
 extern struct flexos__heap_range flexos__heap_ranges[FLEXOS__HEAP_MAX_RANGES];
@@ -64,8 +64,10 @@ const struct flexos__heap_range *flexos__heap_search(uintptr_t a, uint16_t *slot
 static inline const struct flexos__heap_range *flexos__heap_slot(const void *p)
 {
 	uintptr_t a = (uintptr_t)p;
+	/* Masked: a slot a compartment overwrote still names an entry of the table. */
 	return &flexos__heap_ranges[flexos__heap_found[(a >> FLEXOS__HEAP_FOUND_SHIFT) %
-						       FLEXOS__HEAP_FOUND_SLOTS]];
+						       FLEXOS__HEAP_FOUND_SLOTS] &
+				    (FLEXOS__HEAP_MAX_RANGES - 1)];
 }
 
 static inline int flexos__heap_range_holds(const struct flexos__heap_range *r, const void *p)
