@@ -44,6 +44,12 @@
 #include "mpk.h"
 
 #define WRPKRU .byte 0x0f, 0x01, 0xef
+/* <linux/sched.h> and <errno.h> are not for the assembler. */
+#define MPK_CLONE_VFORK  0x00004000
+#define MPK_CLONE_THREAD 0x00010000
+#define MPK_CLONE_SETTLS 0x00080000
+#define MPK_EPERM        1
+#define MPK_ESRCH        3
 #define RDPKRU .byte 0x0f, 0x01, 0xee
 #define T(off) %fs:flexos__mpk_thread@tpoff + (off)
 
@@ -1395,6 +1401,8 @@ flexos__mpk_sigreturn_syscall:
 	.balign	8
 .Lall_signals:
 	.quad	-1
+.Lclone_wait:
+	.quad	0, 1000000
 	.text
 
 /* uint32_t flexos__mpk_rdpkru(void) */
@@ -1823,5 +1831,197 @@ flexos__mpk_thread_bind:
 	ret
 	.cfi_endproc
 	.size	flexos__mpk_thread_bind, .-flexos__mpk_thread_bind
+
+/*
+ * void flexos__mpk_clone(void) (mpk.h): the one place a thread is made
+ * after start-up (limit 2 of docs/threat-model.md). The gate's owner check
+ * trusts the FS base, which clone sets (CLONE_SETTLS) or copies from the
+ * creator; so a new thread must get an FS base that no thread with a gate
+ * page has. The filter lets clone with CLONE_VM through only from the
+ * syscall below with the nonce in %r9, which only the checked WRPKRU
+ * below opens: a jump past the checks has no nonce, a jump before them
+ * runs them. Between that WRPKRU and the syscall only registers hold what
+ * is checked, and every signal is blocked, so that no frame (key 0) ever
+ * holds the nonce. The scan reads every gate page (they are all mapped),
+ * not the count of pages handed out, which is key-0 memory; a page
+ * registered and not yet claimed counts as a live thread, a claimed one
+ * while the kernel still knows its tid (tgkill with signal 0: glibc
+ * reuses the descriptor, so the FS base, of a thread that ended, which the
+ * kernel may not have released yet: a few yields are allowed for that).
+ */
+	.globl	flexos__mpk_clone
+	.hidden	flexos__mpk_clone
+	.type	flexos__mpk_clone, @function
+flexos__mpk_clone:
+	pushq	%rbx
+	pushq	%rbp
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	subq	$8, %rsp			/* the signal mask before */
+	movq	%rdi, %rbx			/* flags */
+	movq	%rsi, %rbp			/* stack */
+	movq	%rdx, %r12			/* parent_tid */
+	movq	%r10, %r13			/* child_tid */
+	movq	%r8, %r14			/* tls */
+	movq	%r11, %r15			/* where both threads resume */
+	movl	$SYS_rt_sigprocmask, %eax
+	movl	$2, %edi			/* SIG_SETMASK */
+	leaq	.Lall_signals(%rip), %rsi
+	movq	%rsp, %rdx
+	movl	$8, %r10d
+	syscall
+	/*
+	 * posix_spawn's vfork-like clone (CLONE_VM | CLONE_VFORK, the
+	 * creator's FS base): refused with EPERM rather than reported, so
+	 * that posix_spawn and system() fail and the image goes on.
+	 */
+	movq	$-MPK_EPERM, %rax
+	testl	$(MPK_CLONE_SETTLS | MPK_CLONE_THREAD), %ebx
+	jnz	1f
+	testl	$MPK_CLONE_VFORK, %ebx
+	jnz	.Lclone_parent
+1:	cmpq	$0, flexos__mpk_ro+MPK_RO_NONCE(%rip)
+	je	.Lclone_no_nonce
+	movl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	.globl	flexos__mpk_clone_nonce_checked
+	.hidden	flexos__mpk_clone_nonce_checked
+flexos__mpk_clone_nonce_checked:
+	cmpl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %eax
+	jne	.Lviolation
+	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi
+	movq	(%rsi), %r9			/* kept to the syscall: the filter's token */
+	testl	$MPK_CLONE_SETTLS, %ebx
+	jz	.Lclone_no_settls
+	movq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %r8
+.Lclone_scan:
+	cmpq	flexos__mpk_ro+MPK_RO_GP_HI(%rip), %r8
+	jae	.Lclone_fresh
+	cmpq	%r14, MPK_G_FSBASE(%r8)
+	jne	.Lclone_next
+	cmpq	$0, MPK_G_OWNER(%r8)
+	je	.Lclone_waiting			/* registered: its thread waits for it */
+	movl	$1000, %r10d
+1:	movl	$SYS_getpid, %eax
+	syscall
+	movl	%eax, %edi
+	movq	MPK_G_TID(%r8), %rsi
+	xorl	%edx, %edx
+	movl	$SYS_tgkill, %eax
+	syscall
+	cmpq	$-MPK_ESRCH, %rax
+	je	.Lclone_next
+	decl	%r10d
+	jz	.Lclone_live
+	leaq	.Lclone_wait(%rip), %rdi	/* 1 ms, for the kernel to release an ended thread */
+	xorl	%esi, %esi
+	movl	$SYS_nanosleep, %eax
+	syscall
+	jmp	1b
+.Lclone_next:
+	addq	$4096, %r8
+	jmp	.Lclone_scan
+.Lclone_fresh:
+	LOAD_GP	%r11, %rcx, .Lclone_no_page
+	CLOSE_GATE flexos__mpk_clone_checked
+	movq	%rbx, %rdi
+	movq	%rbp, %rsi
+	movq	%r12, %rdx
+	movq	%r13, %r10
+	movq	%r14, %r8
+	movl	$SYS_clone, %eax
+	syscall
+	.globl	flexos__mpk_clone_syscall
+	.hidden	flexos__mpk_clone_syscall
+flexos__mpk_clone_syscall:
+	xorl	%r9d, %r9d
+	testq	%rax, %rax
+	jnz	2f
+	jmp	*%r15				/* the new thread, on the stack clone gave it */
+2:
+.Lclone_parent:
+	movq	%rax, %r14
+	movl	$SYS_rt_sigprocmask, %eax
+	movl	$2, %edi
+	movq	%rsp, %rsi
+	xorl	%edx, %edx
+	movl	$8, %r10d
+	syscall
+	movq	%r14, %rax
+	movq	%r15, %r11
+	addq	$8, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbp
+	popq	%rbx
+	jmp	*%r11
+.Lclone_no_settls:
+	movq	%rbx, %r14			/* the flags */
+	movl	$1, %r13d
+	jmp	.Lclone_bad
+.Lclone_live:
+	movl	$2, %r13d			/* (%r14: the FS base) */
+	jmp	.Lclone_bad
+.Lclone_waiting:
+	movl	$5, %r13d
+	jmp	.Lclone_bad
+.Lclone_no_page:
+	movl	$3, %r13d
+	jmp	.Lclone_bad
+.Lclone_no_nonce:
+	movl	$4, %r13d
+.Lclone_bad:
+	xorl	%r9d, %r9d
+	xorl	%ecx, %ecx
+	RDPKRU
+	movl	%eax, %ebx
+	movl	$MPK_REPORT_CLONE, %r12d
+	jmp	.Lreport
+	.size	flexos__mpk_clone, .-flexos__mpk_clone
+
+/*
+ * glibc's __clone (int clone(fn, stack, flags, arg, parent_tid, tls,
+ * child_tid)), whose first bytes filter.c replaces at start-up with a
+ * jump here: pthread_create, posix_spawn and a compartment's clone() all
+ * come to flexos__mpk_clone. Does what glibc's does before its syscall
+ * (fn and arg onto the new stack), then resumes in glibc's right after
+ * it (flexos__mpk_clone_resume), where glibc's parent returns and its
+ * child calls fn.
+ */
+	.globl	flexos__mpk_clone_glibc
+	.hidden	flexos__mpk_clone_glibc
+	.type	flexos__mpk_clone_glibc, @function
+flexos__mpk_clone_glibc:
+	movq	flexos__mpk_clone_resume(%rip), %r11
+	movq	$-22, %rax			/* -EINVAL */
+	testq	%rdi, %rdi
+	jz	1f
+	andq	$-16, %rsi
+	jz	1f
+	movq	%rcx, -8(%rsi)
+	subq	$16, %rsi
+	movq	%rdi, (%rsi)
+	movq	%rdx, %rdi
+	movq	%r8, %rdx
+	movq	%r9, %r8
+	movq	8(%rsp), %r10
+	jmp	flexos__mpk_clone
+1:	jmp	*%r11
+	.size	flexos__mpk_clone_glibc, .-flexos__mpk_clone_glibc
+
+	.bss
+	.balign	8
+	.globl	flexos__mpk_clone_resume
+	.hidden	flexos__mpk_clone_resume
+/* Any value is harmless: only the site's checks decide what clone makes. */
+flexos__mpk_clone_resume:
+	.quad	0
+	.text
 
 	.section .note.GNU-stack,"",@progbits

@@ -318,6 +318,7 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 		if (&pages[i] != gp && pages[i].owner == owner)
 			pages[i].owner = 0, pages[i].fsbase = 0;
 	gp->owner = owner;
+	gp->tid = (uint64_t)syscall(SYS_gettid);
 	t->gp = gp;
 	return gp;
 }

@@ -35,6 +35,10 @@ $b/tests/mpk/attack --gate-state tls-null
 --expect-status=134 $b/tests/mpk/attack --forge switch
 $b/tests/mpk/attack --gate-state tls-live
 $b/tests/mpk/attack --matrix
+--expect-status=134 $b/tests/mpk/attack --clone-settls
+--expect-status=123 $b/tests/mpk/attack --fs-switch
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --fs-switch
+$b/tests/mpk/attack --thread-reuse
 EOS
 
 check_vm() {  # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -61,3 +65,7 @@ m=$(vm_output 16 | sed -n 's/^\([0-9]*\)\/\([0-9]*\) blocked$/\1 \2/p')
 set -- $m
 [ $# = 2 ] && [ "$1" = "$2" ] && [ "$1" -gt 0 ] || fail "the matrix says '$m' blocked"
 pass "no FSGSBASE: attack matrix, every attack blocked ($m)"
+check_vm 17 "of a thread that has a gate page and still runs" "no FSGSBASE: clone with a live thread's FS base: reported"
+check_vm 18 "the intel-mpk filter denies: arch_prctl" "no FSGSBASE: arch_prctl(ARCH_SET_FS) to another thread's FS base: reported"
+check_vm 19 "into lib2 and back on that thread's gate page (42)" "no FSGSBASE, the control: with the filter off, the FS base switch crosses on the other thread's page"
+check_vm 20 "thread-reuse: 40 threads" "no FSGSBASE: threads reusing FS bases of threads gone"
