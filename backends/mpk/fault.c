@@ -264,6 +264,15 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 		    "that has not started yet"};
 		char what[160];
 		snprintf(what, sizeof(what), why[a < 6 ? a : 0], (unsigned long)b);
+		/* The pages that name that FS base: whose thread, in which compartment. */
+		const struct mpk_gate_page *p = (const void *)flexos__mpk_ro.ro.gp_lo;
+		for (; (a == 2 || a == 5) && (uintptr_t)p < flexos__mpk_ro.ro.gp_hi; p++)
+			if (p->fsbase == b)
+				flexos__say("clone: gate page %p names FS base %#lx: bound to %#lx "
+					    "(tid %lu), compartment '%s'",
+					    (const void *)p, (unsigned long)b,
+					    (unsigned long)p->owner, (unsigned long)p->tid,
+					    flexos__comp_name((int)(p->cur & (MPK_SLOTS - 1))));
 		flexos__abort("clone: a thread made %s; it would pass the gate's owner check "
 			      "with another thread's gate page (docs/threat-model.md, limit 2)",
 			      what);

@@ -291,6 +291,7 @@ static int close_proc_mem(void)
 
 /* The clone filter is in force (signal.c: not without a nonce, nor with newlib compartments). */
 static int clone_filtered;
+int flexos__mpk_clone_active;
 
 /*
  * glibc 2.36's __clone up to its parent's ret (Debian 12's libc6 2.36-9):
@@ -566,6 +567,7 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 			return err;
 		}
 		clone_filtered = 1;
+		flexos__mpk_clone_active = 1;
 	}
 	if ((err = build_filter(blocks, nb))) {
 		flexos__say("cannot install the system-call filter: %s", strerror(-err));

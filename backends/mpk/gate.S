@@ -1816,6 +1816,36 @@ flexos__mpk_thread_register:
 	.size	flexos__mpk_thread_register, .-flexos__mpk_thread_register
 
 /*
+ * int flexos__mpk_thread_unregister(uint64_t fsbase) (mpk.h): the same
+ * path for flexos__mpk_unregister: a page registered for fsbase and not
+ * bound is free again (the clone site's, for a clone that failed).
+ */
+	.globl	flexos__mpk_thread_unregister
+	.hidden	flexos__mpk_thread_unregister
+	.type	flexos__mpk_thread_unregister, @function
+flexos__mpk_thread_unregister:
+	.cfi_startproc
+	movq	%rdi, %r8
+	OPEN_GATE flexos__mpk_unregister_open_checked
+	movq	%rsp, %rax
+	andq	$-16, %rsp
+	subq	$16, %rsp
+	movq	%rax, 0(%rsp)
+	CFA_DEREF_RSP 0
+	movq	%r8, %rdi
+	call	flexos__mpk_unregister
+	movq	0(%rsp), %rsp
+	.cfi_def_cfa %rsp, 8
+	movq	%rax, %r8
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	CLOSE_GATE flexos__mpk_unregister_checked
+	movq	%r8, %rax
+	xorl	%r11d, %r11d
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_thread_unregister, .-flexos__mpk_thread_unregister
+
+/*
  * void flexos__mpk_thread_bind(void) (mpk.h): the page opened and closed
  * again: a thread without one claims, in OPEN_GATE, the page its creator
  * registered for it.
@@ -1836,24 +1866,48 @@ flexos__mpk_thread_bind:
  * void flexos__mpk_clone(void) (mpk.h): the one place a thread is made
  * after start-up (limit 2 of docs/threat-model.md). The gate's owner check
  * trusts the FS base, which clone sets (CLONE_SETTLS) or copies from the
- * creator; so a new thread must get an FS base that no thread with a gate
- * page has. The filter lets clone with CLONE_VM through only from the
- * syscall below with the nonce in %r9, which only the checked WRPKRU
- * below opens: a jump past the checks has no nonce, a jump before them
- * runs them. Between that WRPKRU and the syscall only registers hold what
- * is checked, and every signal is blocked, so that no frame (key 0) ever
- * holds the nonce. The scan reads every gate page (they are all mapped),
- * not the count of pages handed out, which is key-0 memory; a page
- * registered and not yet claimed counts as a live thread, a claimed one
- * while the kernel still knows its tid (tgkill with signal 0: glibc
- * reuses the descriptor, so the FS base, of a thread that ended, which the
- * kernel may not have released yet: a few yields are allowed for that).
+ * creator; so a new thread must get an FS base that no other live thread
+ * has, and keep it to itself. The filter lets clone with CLONE_VM through
+ * only from the syscall below with the nonce in %r9, which only the
+ * checked WRPKRU below makes readable: a jump past that WRPKRU cannot read
+ * it, a jump to it runs every step after it:
+ *   1. PKRU: the open PKRU of the compartment this thread's page names,
+ *      with the nonce's page readable too, checked against the page;
+ *   2. every signal blocked (no frame, which compartments can read, ever
+ *      holds the nonce, and no handler runs in the window);
+ *   3. CLONE_SETTLS, and a tls that no gate page names for a live thread:
+ *      every page is read (not the count of pages handed out, which is
+ *      key-0 memory); a page registered and not yet bound counts as live,
+ *      a bound one while the kernel knows its tid (tgkill, signal 0:
+ *      glibc reuses the descriptor, so the FS base, of a thread that
+ *      ended, which the kernel may not have released yet: it is waited
+ *      for, up to a second);
+ *   4. a page registered for the tls, in this compartment
+ *      (flexos__mpk_register), so that no later thread can take that FS
+ *      base while this one runs, even if it never crosses a gate;
+ *   5. the nonce into %r9, this compartment's PKRU (CLOSE_GATE, checked),
+ *      the syscall; the child binds its page (flexos__mpk_thread_bind)
+ *      before anything else runs in it; a clone that failed gives its
+ *      page back (flexos__mpk_thread_unregister).
+ * Both threads resume at %r11 with %rax = clone's result. Anything else
+ * ends in the report (MPK_REPORT_CLONE, %r13 which check).
  */
 	.globl	flexos__mpk_clone
 	.hidden	flexos__mpk_clone
 	.type	flexos__mpk_clone, @function
 flexos__mpk_clone:
-	pushq	%rbx
+	/*
+	 * posix_spawn's vfork-like clone (CLONE_VM | CLONE_VFORK, the
+	 * creator's FS base): refused with EPERM rather than reported, so
+	 * that posix_spawn and system() fail and the image goes on.
+	 */
+	testl	$(MPK_CLONE_SETTLS | MPK_CLONE_THREAD), %edi
+	jnz	1f
+	testl	$MPK_CLONE_VFORK, %edi
+	jz	1f
+	movq	$-MPK_EPERM, %rax
+	jmp	*%r11
+1:	pushq	%rbx
 	pushq	%rbp
 	pushq	%r12
 	pushq	%r13
@@ -1866,35 +1920,37 @@ flexos__mpk_clone:
 	movq	%r10, %r13			/* child_tid */
 	movq	%r8, %r14			/* tls */
 	movq	%r11, %r15			/* where both threads resume */
+	cmpq	$0, flexos__mpk_ro+MPK_RO_NONCE(%rip)
+	je	.Lclone_no_nonce
+	xorl	%ecx, %ecx
+	RDPKRU					/* edx = 0 */
+	andl	flexos__mpk_pkru+MPK_PKRU_OPEN_MASK(%rip), %eax
+	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %ecx
+	xorl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %ecx
+	notl	%ecx				/* all but the nonce key's access-disable bit */
+	andl	%ecx, %eax
+	xorl	%ecx, %ecx
+	WRPKRU
+	.globl	flexos__mpk_clone_open_checked
+	.hidden	flexos__mpk_clone_open_checked
+flexos__mpk_clone_open_checked:
+	LOAD_GP	%r11, %rcx, .Lclone_no_page
+	movq	MPK_G_CUR(%r11), %rcx
+	andl	$(MPK_SLOTS - 1), %ecx
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movl	MPK_PKRU_OPEN(%rdx,%rcx,4), %edx
+	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %ecx
+	xorl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %ecx
+	notl	%ecx
+	andl	%ecx, %edx
+	cmpl	%edx, %eax
+	jne	.Lviolation
 	movl	$SYS_rt_sigprocmask, %eax
 	movl	$2, %edi			/* SIG_SETMASK */
 	leaq	.Lall_signals(%rip), %rsi
 	movq	%rsp, %rdx
 	movl	$8, %r10d
 	syscall
-	/*
-	 * posix_spawn's vfork-like clone (CLONE_VM | CLONE_VFORK, the
-	 * creator's FS base): refused with EPERM rather than reported, so
-	 * that posix_spawn and system() fail and the image goes on.
-	 */
-	movq	$-MPK_EPERM, %rax
-	testl	$(MPK_CLONE_SETTLS | MPK_CLONE_THREAD), %ebx
-	jnz	1f
-	testl	$MPK_CLONE_VFORK, %ebx
-	jnz	.Lclone_parent
-1:	cmpq	$0, flexos__mpk_ro+MPK_RO_NONCE(%rip)
-	je	.Lclone_no_nonce
-	movl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %eax
-	xorl	%ecx, %ecx
-	xorl	%edx, %edx
-	WRPKRU
-	.globl	flexos__mpk_clone_nonce_checked
-	.hidden	flexos__mpk_clone_nonce_checked
-flexos__mpk_clone_nonce_checked:
-	cmpl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %eax
-	jne	.Lviolation
-	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi
-	movq	(%rsi), %r9			/* kept to the syscall: the filter's token */
 	testl	$MPK_CLONE_SETTLS, %ebx
 	jz	.Lclone_no_settls
 	movq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %r8
@@ -1904,7 +1960,7 @@ flexos__mpk_clone_nonce_checked:
 	cmpq	%r14, MPK_G_FSBASE(%r8)
 	jne	.Lclone_next
 	cmpq	$0, MPK_G_OWNER(%r8)
-	je	.Lclone_waiting			/* registered: its thread waits for it */
+	je	.Lclone_waiting			/* registered: its thread is on its way */
 	movl	$1000, %r10d
 1:	movl	$SYS_getpid, %eax
 	syscall
@@ -1926,6 +1982,17 @@ flexos__mpk_clone_nonce_checked:
 	addq	$4096, %r8
 	jmp	.Lclone_scan
 .Lclone_fresh:
+	movq	%rsp, %rax
+	andq	$-16, %rsp
+	subq	$16, %rsp
+	movq	%rax, 0(%rsp)
+	movq	%r14, %rdi
+	call	flexos__mpk_register
+	movq	0(%rsp), %rsp
+	testl	%eax, %eax
+	jnz	.Lclone_no_settls
+	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi
+	movq	(%rsi), %r9			/* kept to the syscall: the filter's token */
 	LOAD_GP	%r11, %rcx, .Lclone_no_page
 	CLOSE_GATE flexos__mpk_clone_checked
 	movq	%rbx, %rdi
@@ -1941,17 +2008,25 @@ flexos__mpk_clone_syscall:
 	xorl	%r9d, %r9d
 	testq	%rax, %rax
 	jnz	2f
-	jmp	*%r15				/* the new thread, on the stack clone gave it */
-2:
-.Lclone_parent:
-	movq	%rax, %r14
-	movl	$SYS_rt_sigprocmask, %eax
+	/*
+	 * The new thread, on the stack clone gave it: its TLS may be a thread's
+	 * gone (or made up), so its page is found again, by its FS base.
+	 */
+	movq	$0, %fs:flexos__mpk_thread@tpoff + MPK_T_GP
+	call	flexos__mpk_thread_bind
+	xorl	%eax, %eax
+	jmp	*%r15
+2:	movq	%rax, %r13
+	jg	3f
+	movq	%r14, %rdi
+	call	flexos__mpk_thread_unregister
+3:	movl	$SYS_rt_sigprocmask, %eax
 	movl	$2, %edi
 	movq	%rsp, %rsi
 	xorl	%edx, %edx
 	movl	$8, %r10d
 	syscall
-	movq	%r14, %rax
+	movq	%r13, %rax
 	movq	%r15, %r11
 	addq	$8, %rsp
 	popq	%r15

@@ -469,6 +469,9 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open);
  */
 int flexos__mpk_thread_register(uint64_t fsbase);
 int flexos__mpk_register(uint64_t fsbase);
+/* The same path: a page registered for fsbase and not bound is free again. */
+int flexos__mpk_thread_unregister(uint64_t fsbase);
+int flexos__mpk_unregister(uint64_t fsbase);
 void flexos__mpk_thread_bind(void);
 
 /* At start-up (every key open): the main thread's gate page. */
@@ -607,14 +610,14 @@ int flexos__mpk_sigreturn_init(struct mpk_ro *ro);
  * flexos__mpk_clone (gate.S), entered with clone's registers (%rdi flags,
  * %rsi stack, %rdx parent_tid, %r10 child_tid, %r8 tls) and in %r11 the
  * address to resume at (glibc's, after its syscall): with every signal
- * blocked and the nonce loaded (a WRPKRU checked as the others), requires
- * CLONE_SETTLS and a tls that no gate page names for a thread the kernel
- * still runs (or that pthread_create registered and no thread has
- * claimed yet), then the PKRU of the compartment this thread's page names
- * (checked), the syscall, and a jump to %r11 in both threads with
- * %rax = clone's result; anything else ends in the report
- * (MPK_REPORT_CLONE). flexos__mpk_clone_syscall: the address right after
- * its syscall instruction.
+ * blocked and the nonce readable (a WRPKRU checked as the others),
+ * requires CLONE_SETTLS and a tls that no gate page names for a thread the
+ * kernel still runs (or registered and not bound yet), registers a page
+ * for it in this compartment, loads the nonce, writes the PKRU of the
+ * compartment (checked), makes the syscall; the child binds its page;
+ * both threads jump to %r11 with %rax = clone's result; anything else ends
+ * in the report (MPK_REPORT_CLONE). flexos__mpk_clone_syscall: the address
+ * right after its syscall instruction.
  */
 int flexos__mpk_clone_filter(void);
 void flexos__mpk_clone(void);
@@ -627,6 +630,12 @@ extern const char flexos__mpk_clone_syscall[];
  */
 void flexos__mpk_clone_glibc(void);
 extern uintptr_t flexos__mpk_clone_resume;
+/*
+ * The clone site is in force (filter.c): it registers and binds each new
+ * thread's page itself, and pthread_create's wrapper must not register it
+ * again (which would take the page from the thread that bound it).
+ */
+extern int flexos__mpk_clone_active;
 
 /*
  * One setjmp: its jmp_buf's address, the gate depth and compartment it

@@ -54,18 +54,21 @@
  *   attack --thread-claim  a thread app starts past the pthread_create
  *                        wrapper jumps to the gate page's opening WRPKRU
  *                        with lib1's open PKRU: a report, never lib1's data
- *   attack --clone-settls [raw|site|creator]  lib1 makes a thread with a
+ *                        (its page is app's, from the clone site)
+ *   attack --clone-settls [raw|site|creator|future]  lib1 makes a thread with a
  *                        raw clone and the TLS of an app thread parked in
  *                        app (raw), the same by a jump to the syscall of the
  *                        runtime's clone site (site), or with CLONE_VM and
  *                        no CLONE_SETTLS, so its own FS base (creator): a
- *                        report (limit 2); with the filter off, app's data
+ *                        report (limit 2); with the filter off, app's data;
+ *                        future: with the FS base glibc gives app's next
+ *                        thread: app's pthread_create is reported
  *   attack --thread-reuse  threads made and joined one after the other
  *                        (glibc reuses their descriptors, so FS bases), each
  *                        crossing gates
  *   attack --spawn       posix_spawn (a vfork-like clone): refused, EPERM
  *   attack --timer-thread  a SIGEV_THREAD timer: glibc's helper thread makes
- *                        a thread per expiry without a gate page: a report
+ *                        a thread per expiry; the notify function runs
  *   attack --fs-switch   app sets its FS base to that of an app thread
  *                        parked in a callback (arch_prctl) and crosses a
  *                        gate on its page: the filter's report
@@ -969,13 +972,14 @@ static uint32_t read_pkru(void)
 }
 
 /*
- * A thread app starts past the pthread_create wrapper (no gate page is
- * registered for it), with app's PKRU: it jumps to the WRPKRU that opens
- * the gate page in the handler table's writer (flexos__mpk_sig_record:
- * it writes entry 0, which no signal uses, then the PKRU of the
- * compartment the page names, and returns) with lib1's open PKRU. If the
- * thread got a page of lib1's there, it comes back with lib1's PKRU and
- * reads lib1's data.
+ * A thread app starts past the pthread_create wrapper, with app's PKRU
+ * (the clone site registers it a page in app, which it binds; where the
+ * site is not in force, no page is registered for it): it jumps to the
+ * WRPKRU that opens the gate page in the handler table's writer
+ * (flexos__mpk_sig_record: it writes entry 0, which no signal uses, then
+ * the PKRU of the compartment the page names, and returns) with lib1's
+ * open PKRU. If the thread got a page of lib1's there, it comes back with
+ * lib1's PKRU and reads lib1's data.
  */
 static void *unregistered_thread(void *arg)
 {
@@ -1533,10 +1537,19 @@ static volatile int settls_done FLEXOS_SHARED;
 static volatile uintptr_t victim_fs FLEXOS_SHARED;
 static char settls_stack[65536] FLEXOS_SHARED __attribute__((aligned(16)));
 
+static volatile int future_go FLEXOS_SHARED;
+
 __attribute__((used, noinline)) static void settls_child(void)
 {
 	uint32_t open = flexos__mpk_pkru[1024 / 4 + 0]; /* app's open PKRU */
 	uintptr_t target = (uintptr_t)flexos__mpk_sig_open_checked - 3;
+
+	if (settls_how == 3) { /* future: keep the FS base while app makes a thread */
+		__atomic_store_n(&settls_done, 1, __ATOMIC_RELEASE);
+		while (!__atomic_load_n(&future_go, __ATOMIC_ACQUIRE))
+			__asm__ volatile("pause");
+		__asm__ volatile("syscall" : : "a"(SYS_exit), "D"(0) : "rcx", "r11", "memory");
+	}
 
 	__asm__ volatile("leaq 1f(%%rip), %%rax\n\t"
 			 "pushq %%rax\n\t"
@@ -1606,6 +1619,45 @@ static void *park_thread_fs(void *arg)
 	return (void *)r;
 }
 
+/*
+ * future: the FS base of a thread to come. app makes a thread and joins
+ * it (glibc keeps its stack, so its descriptor, for the next thread);
+ * lib1 clones a thread with that descriptor as its TLS, which no live
+ * thread has: allowed, and the clone site registers a page for it, in
+ * lib1, which the clone binds. app then makes a thread: glibc hands it
+ * the same descriptor, which the clone site finds bound to lib1's live
+ * thread: reported, never two threads with one FS base.
+ */
+static void *reuse_fn(void *arg);
+
+static int clone_future(void)
+{
+	pthread_t t0, t1;
+	long r = 0;
+	int err;
+
+	if (pthread_create(&t0, NULL, reuse_fn, NULL) || pthread_join(t0, NULL))
+		return 1;
+	victim_fs = (uintptr_t)t0;
+	flexos_gate_r(lib1, r, lib1_call, settls_from_lib1, 5);
+	if (r != 7) {
+		printf("clone-settls future: clone failed (%ld)\n", r - 1);
+		return 1;
+	}
+	printf("clone-settls future: lib1's thread runs with the FS base %#lx of app's thread "
+	       "gone; app makes a thread\n",
+	       (unsigned long)victim_fs);
+	fflush(stdout);
+	err = pthread_create(&t1, NULL, reuse_fn, (void *)1);
+	printf("clone-settls future: pthread_create: %d, FS base %#lx%s\n", err,
+	       err ? 0ul : (unsigned long)t1,
+	       !err && (uintptr_t)t1 == victim_fs ? ", lib1's thread's too: FAIL" : "");
+	__atomic_store_n(&future_go, 1, __ATOMIC_RELEASE);
+	if (!err)
+		pthread_join(t1, NULL);
+	return 1;
+}
+
 static int clone_settls(const char *how)
 {
 	pthread_t t;
@@ -1615,6 +1667,8 @@ static int clone_settls(const char *how)
 		settls_how = 1;
 	else if (!strcmp(how, "creator"))
 		settls_how = 2;
+	else if (!strcmp(how, "future"))
+		return settls_how = 3, clone_future();
 	else if (strcmp(how, "raw"))
 		return 2;
 
@@ -1716,19 +1770,23 @@ static int spawn(void)
 
 /*
  * timer-thread: timer_create(SIGEV_THREAD) has glibc make a helper
- * thread (not through the image's pthread_create: no gate page), which
- * makes a thread per expiry: that clone is reported.
+ * thread (not through the image's pthread_create), which makes a thread
+ * per expiry: each gets a gate page from the clone site, in its creator's
+ * compartment (app), so the notify function runs in app. Three expiries:
+ * the later threads reuse the FS base of the ones gone.
  */
+static volatile int notified;
 static void timer_notify(union sigval v)
 {
 	(void)v;
-	printf("timer-thread: the notify function ran\n");
+	notified++;
 }
 
 static int timer_thread(void)
 {
 	struct sigevent ev;
-	struct itimerspec its = {.it_value = {0, 10 * 1000 * 1000}};
+	struct itimerspec its = {.it_value = {0, 10 * 1000 * 1000},
+				 .it_interval = {0, 300 * 1000 * 1000}};
 	timer_t tm;
 
 	memset(&ev, 0, sizeof(ev));
@@ -1741,9 +1799,11 @@ static int timer_thread(void)
 	printf("timer-thread: timer_create made glibc's helper thread\n");
 	fflush(stdout);
 	timer_settime(tm, 0, &its, NULL);
-	sleep(5);
-	printf("timer-thread: no report\n");
-	return 0;
+	for (int i = 0; i < 100 && notified < 3; i++)
+		usleep(100 * 1000);
+	timer_delete(tm);
+	printf("timer-thread: the notify function ran %d times in app\n", notified);
+	return notified < 3;
 }
 
 /*
@@ -1855,20 +1915,20 @@ int main(int argc, char **argv)
 		printf("access allowed\n");
 		return 0;
 	}
-	fprintf(stderr,
-		"usage: attack --matrix [shared] | --threads | --nested | --printf | "
-		"--stackptr | --count [shared|newlib|carry] | "
-		"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
-		"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
-		"longjmp-open|longjmp | "
-		"--segv-call entry|c CODE | --violation-call | --signal | "
-		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
-		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
-		"--thread-claim | --clone-settls [raw|site|creator] | --thread-reuse | --spawn | "
-		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue | "
-		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
-		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free | "
-		"A B KIND read|write\n");
+	fprintf(stderr, "usage: attack --matrix [shared] | --threads | --nested | --printf | "
+			"--stackptr | --count [shared|newlib|carry] | "
+			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
+			"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
+			"longjmp-open|longjmp | "
+			"--segv-call entry|c CODE | --violation-call | --signal | "
+			"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
+			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
+			"--thread-claim | --clone-settls [raw|site|creator|future] | "
+			"--thread-reuse | --spawn | "
+			"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue | "
+			"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
+			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
+			"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free | "
+			"A B KIND read|write\n");
 	return 2;
 }
