@@ -602,7 +602,7 @@ int flexos__mpk_sigreturn_init(struct mpk_ro *ro);
  * (signal.c, raw BPF: libseccomp cannot test the instruction pointer)
  * answers clone3 ENOSYS (glibc then uses clone, whose arguments are
  * registers), lets clone without CLONE_VM, CLONE_THREAD or CLONE_SETTLS
- * (fork) through, refuses a vfork-like clone (EPERM), and lets every other
+ * (fork) through, refuses vfork and a vfork-like clone (EPERM), and lets every other
  * clone through only from the syscall of flexos__mpk_clone with the
  * nonce in %r9; anything else raises SIGSYS, whose handler (filter.c)
  * moves the thread to flexos__mpk_clone with the call's registers.

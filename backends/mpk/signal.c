@@ -323,6 +323,9 @@ int flexos__mpk_clone_filter(void)
 	    /* glibc falls back to clone, whose arguments the filter can read. */
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	    /* vfork(2): the child shares the memory and its creator's FS base. */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_vfork, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 15),
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, flags),
 	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, shared, 0, 13), /* fork */

@@ -66,7 +66,7 @@
  *   attack --thread-reuse  threads made and joined one after the other
  *                        (glibc reuses their descriptors, so FS bases), each
  *                        crossing gates
- *   attack --spawn       posix_spawn (a vfork-like clone): refused, EPERM
+ *   attack --spawn       posix_spawn (a vfork-like clone) and vfork: EPERM
  *   attack --timer-thread  a SIGEV_THREAD timer: glibc's helper thread makes
  *                        a thread per expiry; the notify function runs
  *   attack --fs-switch   app sets its FS base to that of an app thread
@@ -1754,7 +1754,7 @@ static int thread_reuse(void)
 	return same > 1 ? 0 : 1;
 }
 
-/* spawn: posix_spawn's clone (CLONE_VM | CLONE_VFORK) is refused with EPERM. */
+/* spawn: posix_spawn's clone (CLONE_VM | CLONE_VFORK) and vfork are refused with EPERM. */
 extern char **environ;
 static int spawn(void)
 {
@@ -1765,7 +1765,14 @@ static int spawn(void)
 	printf("spawn: posix_spawn: %s\n", err ? strerror(err) : "ok");
 	if (!err)
 		waitpid(pid, NULL, 0);
-	return err != EPERM;
+	pid = vfork();
+	if (!pid)
+		_exit(0);
+	int verr = pid < 0 ? errno : 0;
+	printf("spawn: vfork: %s\n", verr ? strerror(verr) : "ok");
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return err != EPERM || verr != EPERM;
 }
 
 /*

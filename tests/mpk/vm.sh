@@ -316,6 +316,7 @@ check_vm 88 "of a thread that has a gate page and still runs" "clone with the FS
 no_vm 88 "lib1's thread's too: FAIL" "clone with the FS base of a thread to come: never two live threads with one FS base"
 check_vm 82 "thread-reuse: 40 threads" "threads made one after another reuse FS bases of threads gone"
 check_vm 83 "spawn: posix_spawn: Operation not permitted" "posix_spawn's vfork-like clone: EPERM"
+check_vm 83 "spawn: vfork: Operation not permitted" "vfork: EPERM"
 check_vm 84 "the notify function ran 3 times in app" "SIGEV_THREAD: the threads glibc makes get pages in their creator's compartment"
 check_vm 85 "the intel-mpk filter denies: arch_prctl" "arch_prctl(ARCH_SET_FS) to another thread's FS base: reported"
 check_vm 86 "into lib2 and back on that thread's gate page (42)" "the control: with the filter off the thread crosses on the other thread's page"
