@@ -304,13 +304,12 @@ static const unsigned char glibc_clone[] = {
     0x89, 0xd7, 0x4c, 0x89, 0xc2, 0x4d, 0x89, 0xc8, 0x4c, 0x8b, 0x54, 0x24, 0x08, 0xb8, 0x38,
     0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0x85, 0xc0, 0x7c, 0x13, 0x74, 0x01, 0xc3,
 };
-#define GLIBC_CLONE_RESUME 0x32 /* right after its syscall */
 
 /*
  * glibc's pthread_create blocks every signal around its clone, so the
  * filter cannot send that call anywhere with a SIGSYS (a blocked SIGSYS
- * from seccomp kills the process): instead glibc's __clone itself jumps
- * to the runtime's (movabs $flexos__mpk_clone_glibc, %r11; jmp *%r11),
+ * from seccomp kills the process): instead glibc's __clone itself calls
+ * the runtime's (movabs $flexos__mpk_clone_glibc, %r11; call *%r11),
  * written before the filter forbids new executable memory. Returns 0, or
  * 1 when the C library is not the one expected.
  */
@@ -318,18 +317,17 @@ static int take_glibc_clone(void)
 {
 	unsigned char *f = dlsym(RTLD_DEFAULT, "clone");
 	uint64_t to = (uint64_t)(uintptr_t)flexos__mpk_clone_glibc;
-	unsigned char jump[13] = {0x49, 0xbb};
+	unsigned char jump[MPK_GLIBC_CLONE_CALL] = {0x49, 0xbb};
 	long page = sysconf(_SC_PAGESIZE);
 
 	if (!f || memcmp(f, glibc_clone, sizeof(glibc_clone)))
 		return 1;
 	memcpy(jump + 2, &to, sizeof(to));
-	jump[10] = 0x41, jump[11] = 0xff, jump[12] = 0xe3;
+	jump[10] = 0x41, jump[11] = 0xff, jump[12] = 0xd3;
 	uintptr_t lo = (uintptr_t)f & ~((uintptr_t)page - 1);
 	size_t len = ((uintptr_t)f + sizeof(jump) - lo + (size_t)page - 1) & ~((size_t)page - 1);
 	if (mprotect((void *)lo, len, PROT_READ | PROT_WRITE | PROT_EXEC))
 		return -errno;
-	flexos__mpk_clone_resume = (uintptr_t)f + GLIBC_CLONE_RESUME;
 	memcpy(f, jump, sizeof(jump));
 	if (mprotect((void *)lo, len, PROT_READ | PROT_EXEC))
 		return -errno;

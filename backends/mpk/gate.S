@@ -2063,17 +2063,23 @@ flexos__mpk_clone_syscall:
 /*
  * glibc's __clone (int clone(fn, stack, flags, arg, parent_tid, tls,
  * child_tid)), whose first bytes filter.c replaces at start-up with a
- * jump here: pthread_create, posix_spawn and a compartment's clone() all
- * come to flexos__mpk_clone. Does what glibc's does before its syscall
- * (fn and arg onto the new stack), then resumes in glibc's right after
- * it (flexos__mpk_clone_resume), where glibc's parent returns and its
- * child calls fn.
+ * call here: pthread_create, posix_spawn and a compartment's clone() all
+ * come to flexos__mpk_clone. The return address that call pushed, in
+ * glibc's code, which no compartment can write, says where glibc's goes on
+ * after its syscall (MPK_GLIBC_CLONE_RESUME bytes later): both threads
+ * resume there, where glibc's parent returns and its child calls fn.
+ * (Memory would not do: a compartment that wrote it would send every
+ * other compartment's pthread_create to its code.) A compartment that
+ * calls this with a return address of its own only sends its own threads
+ * there. Then does what glibc's does before its syscall (fn and arg onto
+ * the new stack).
  */
 	.globl	flexos__mpk_clone_glibc
 	.hidden	flexos__mpk_clone_glibc
 	.type	flexos__mpk_clone_glibc, @function
 flexos__mpk_clone_glibc:
-	movq	flexos__mpk_clone_resume(%rip), %r11
+	popq	%r11
+	addq	$MPK_GLIBC_CLONE_RESUME, %r11
 	movq	$-22, %rax			/* -EINVAL */
 	testq	%rdi, %rdi
 	jz	1f
@@ -2089,14 +2095,5 @@ flexos__mpk_clone_glibc:
 	jmp	flexos__mpk_clone
 1:	jmp	*%r11
 	.size	flexos__mpk_clone_glibc, .-flexos__mpk_clone_glibc
-
-	.bss
-	.balign	8
-	.globl	flexos__mpk_clone_resume
-	.hidden	flexos__mpk_clone_resume
-/* Any value is harmless: only the site's checks decide what clone makes. */
-flexos__mpk_clone_resume:
-	.quad	0
-	.text
 
 	.section .note.GNU-stack,"",@progbits

@@ -240,6 +240,15 @@
 #define MPK_STACK_SIZE      (1024 * 1024)
 #define MPK_MAIN_STACK_SIZE (8 * 1024 * 1024)
 
+/*
+ * glibc 2.36's __clone as filter.c changes it at start-up: its first
+ * MPK_GLIBC_CLONE_CALL bytes call flexos__mpk_clone_glibc (gate.S), and
+ * its code after the syscall is MPK_GLIBC_CLONE_RESUME bytes after that
+ * call's return address.
+ */
+#define MPK_GLIBC_CLONE_CALL   13
+#define MPK_GLIBC_CLONE_RESUME (0x32 - MPK_GLIBC_CLONE_CALL)
+
 #ifndef __ASSEMBLER__
 
 #include <signal.h>
@@ -624,12 +633,13 @@ void flexos__mpk_clone(void);
 extern const char flexos__mpk_clone_syscall[];
 /*
  * glibc 2.36's __clone, which pthread_create calls with every signal
- * blocked (so a SIGSYS would kill the process): filter.c makes it jump to
- * flexos__mpk_clone_glibc (gate.S), which goes on at flexos__mpk_clone
- * and resumes in glibc's at flexos__mpk_clone_resume.
+ * blocked (so a SIGSYS would kill the process): filter.c makes it call
+ * flexos__mpk_clone_glibc (gate.S: movabs $it, %r11; call *%r11, 13
+ * bytes), which goes on at flexos__mpk_clone and resumes in glibc's right
+ * after its syscall, MPK_GLIBC_CLONE_RESUME bytes after that call's
+ * return address.
  */
 void flexos__mpk_clone_glibc(void);
-extern uintptr_t flexos__mpk_clone_resume;
 /*
  * The clone site is in force (filter.c): it registers and binds each new
  * thread's page itself, and pthread_create's wrapper must not register it
