@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <execinfo.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdnoreturn.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -250,6 +251,31 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 			      "compartment %ld, the one this thread was running: %s; a "
 			      "compartment forged a signal frame",
 			      (long)b, why[a < 5 ? a : 0]);
+	}
+	if (kind == MPK_REPORT_CLONE) {
+		static const char *const why[] = {
+		    "?",
+		    "without CLONE_SETTLS, so with its creator's FS base (clone flags %#lx)",
+		    "with the FS base %#lx of a thread that has a gate page and still runs",
+		    "by a thread that has no gate page (it was not made by the image's "
+		    "pthread_create) (%#lx)",
+		    "with no key left for the nonce that marks the runtime's clone (%#lx)",
+		    "with the FS base %#lx that pthread_create registered for a thread "
+		    "that has not started yet"};
+		char what[160];
+		snprintf(what, sizeof(what), why[a < 6 ? a : 0], (unsigned long)b);
+		/* The pages that name that FS base: whose thread, in which compartment. */
+		const struct mpk_gate_page *p = (const void *)flexos__mpk_ro.ro.gp_lo;
+		for (; (a == 2 || a == 5) && (uintptr_t)p < flexos__mpk_ro.ro.gp_hi; p++)
+			if (p->fsbase == b)
+				flexos__say("clone: gate page %p names FS base %#lx: bound to %#lx "
+					    "(tid %lu), compartment '%s'",
+					    (const void *)p, (unsigned long)b,
+					    (unsigned long)p->owner, (unsigned long)p->tid,
+					    flexos__comp_name((int)(p->cur & (MPK_SLOTS - 1))));
+		flexos__abort("clone: a thread made %s; it would pass the gate's owner check "
+			      "with another thread's gate page (docs/threat-model.md, limit 2)",
+			      what);
 	}
 	if (kind == MPK_REPORT_DELIVERY)
 		flexos__abort("signal %lu: this thread has no gate page (it has neither crossed a "

@@ -36,6 +36,7 @@
 #include "autoconfig.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -288,16 +289,73 @@ static int close_proc_mem(void)
 
 /* ---- the report ------------------------------------------------------------ */
 
+/* The clone filter is in force (signal.c: not without a nonce, nor with newlib compartments). */
+static int clone_filtered;
+int flexos__mpk_clone_active;
+
+/*
+ * glibc 2.36's __clone up to its parent's ret (Debian 12's libc6 2.36-9):
+ * the code the jump replaces and the code it resumes in. Another C library
+ * is left alone, and the clone filter is not installed.
+ */
+static const unsigned char glibc_clone[] = {
+    0x48, 0xc7, 0xc0, 0xea, 0xff, 0xff, 0xff, 0x48, 0x85, 0xff, 0x74, 0x3e, 0x48, 0x83, 0xe6,
+    0xf0, 0x74, 0x38, 0x48, 0x89, 0x4e, 0xf8, 0x48, 0x83, 0xee, 0x10, 0x48, 0x89, 0x3e, 0x48,
+    0x89, 0xd7, 0x4c, 0x89, 0xc2, 0x4d, 0x89, 0xc8, 0x4c, 0x8b, 0x54, 0x24, 0x08, 0xb8, 0x38,
+    0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0x85, 0xc0, 0x7c, 0x13, 0x74, 0x01, 0xc3,
+};
+
+/*
+ * glibc's pthread_create blocks every signal around its clone, so the
+ * filter cannot send that call anywhere with a SIGSYS (a blocked SIGSYS
+ * from seccomp kills the process): instead glibc's __clone itself calls
+ * the runtime's (movabs $flexos__mpk_clone_glibc, %r11; call *%r11),
+ * written before the filter forbids new executable memory. Returns 0, or
+ * 1 when the C library is not the one expected.
+ */
+static int take_glibc_clone(void)
+{
+	unsigned char *f = dlsym(RTLD_DEFAULT, "clone");
+	uint64_t to = (uint64_t)(uintptr_t)flexos__mpk_clone_glibc;
+	unsigned char jump[MPK_GLIBC_CLONE_CALL] = {0x49, 0xbb};
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (!f || memcmp(f, glibc_clone, sizeof(glibc_clone)))
+		return 1;
+	memcpy(jump + 2, &to, sizeof(to));
+	jump[10] = 0x41, jump[11] = 0xff, jump[12] = 0xd3;
+	uintptr_t lo = (uintptr_t)f & ~((uintptr_t)page - 1);
+	size_t len = ((uintptr_t)f + sizeof(jump) - lo + (size_t)page - 1) & ~((size_t)page - 1);
+	if (mprotect((void *)lo, len, PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -errno;
+	memcpy(f, jump, sizeof(jump));
+	if (mprotect((void *)lo, len, PROT_READ | PROT_EXEC))
+		return -errno;
+	return 0;
+}
+
 static void on_sigsys(int sig, siginfo_t *si, void *uc_)
 {
 	static const int regs[6] = {REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9};
-	const ucontext_t *uc = uc_;
+	ucontext_t *uc = uc_;
 	struct flexos__out o = {.n = 0};
 	const char *name = flexos__syscall_name(si->si_syscall);
 
 	(void)sig;
 	if (si->si_code != SYS_SECCOMP)
 		return;
+	/*
+	 * A clone that makes a thread, from anywhere but the runtime's site
+	 * (glibc's pthread_create among them): it goes on at the site, which
+	 * makes the thread or reports. Nothing here is trusted: a compartment
+	 * that calls this handler itself only reaches the site's checks.
+	 */
+	if (si->si_syscall == SYS_clone && clone_filtered) {
+		ucontext_t *u = uc_;
+		u->uc_mcontext.gregs[REG_R11] = u->uc_mcontext.gregs[REG_RIP];
+		u->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)flexos__mpk_clone;
+		return;
+	}
 	flexos__out_str(&o, "flexos: ");
 	flexos__out_comp(&o, flexos__mpk_interrupted(uc_));
 	flexos__out_str(&o, " made a system call the intel-mpk filter denies: ");
@@ -485,6 +543,29 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	if ((err = flexos__mpk_sigreturn_filter())) {
 		flexos__say("cannot install the rt_sigreturn filter: %s", strerror(-err));
 		return err;
+	}
+	/*
+	 * Threads only from the runtime's clone site. Not in images with
+	 * newlib compartments (the SIGSYS handler that moves glibc's clone
+	 * there could not run: see build_filter) nor without a key for the
+	 * nonce: there a thread can still be made with another's FS base
+	 * (docs/threat-model.md, limit 2).
+	 */
+	if (flexos__mpk_ro.ro.nonce && !flexos__mpk_shared_key && (err = take_glibc_clone())) {
+		if (err < 0) {
+			flexos__say("cannot redirect the C library's clone: %s", strerror(-err));
+			return err;
+		}
+		flexos__say(
+		    "this C library's clone is not glibc 2.36's: threads are not "
+		    "restricted to the runtime's clone site (docs/threat-model.md, limit 2)");
+	} else if (flexos__mpk_ro.ro.nonce && !flexos__mpk_shared_key) {
+		if ((err = flexos__mpk_clone_filter())) {
+			flexos__say("cannot install the clone filter: %s", strerror(-err));
+			return err;
+		}
+		clone_filtered = 1;
+		flexos__mpk_clone_active = 1;
 	}
 	if ((err = build_filter(blocks, nb))) {
 		flexos__say("cannot install the system-call filter: %s", strerror(-err));

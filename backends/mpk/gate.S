@@ -44,6 +44,12 @@
 #include "mpk.h"
 
 #define WRPKRU .byte 0x0f, 0x01, 0xef
+/* <linux/sched.h> and <errno.h> are not for the assembler. */
+#define MPK_CLONE_VFORK  0x00004000
+#define MPK_CLONE_THREAD 0x00010000
+#define MPK_CLONE_SETTLS 0x00080000
+#define MPK_EPERM        1
+#define MPK_ESRCH        3
 #define RDPKRU .byte 0x0f, 0x01, 0xee
 #define T(off) %fs:flexos__mpk_thread@tpoff + (off)
 
@@ -1382,6 +1388,8 @@ flexos__mpk_sigreturn_syscall:
 	.balign	8
 .Lall_signals:
 	.quad	-1
+.Lclone_wait:
+	.quad	0, 1000000
 	.text
 
 /* uint32_t flexos__mpk_rdpkru(void) */
@@ -1780,6 +1788,36 @@ flexos__mpk_thread_register:
 	.size	flexos__mpk_thread_register, .-flexos__mpk_thread_register
 
 /*
+ * int flexos__mpk_thread_unregister(uint64_t fsbase) (mpk.h): the same
+ * path for flexos__mpk_unregister: a page registered for fsbase and not
+ * bound is free again (the clone site's, for a clone that failed).
+ */
+	.globl	flexos__mpk_thread_unregister
+	.hidden	flexos__mpk_thread_unregister
+	.type	flexos__mpk_thread_unregister, @function
+flexos__mpk_thread_unregister:
+	.cfi_startproc
+	movq	%rdi, %r8
+	OPEN_GATE flexos__mpk_unregister_open_checked
+	movq	%rsp, %rax
+	andq	$-16, %rsp
+	subq	$16, %rsp
+	movq	%rax, 0(%rsp)
+	CFA_DEREF_RSP 0
+	movq	%r8, %rdi
+	call	flexos__mpk_unregister
+	movq	0(%rsp), %rsp
+	.cfi_def_cfa %rsp, 8
+	movq	%rax, %r8
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	CLOSE_GATE flexos__mpk_unregister_checked
+	movq	%r8, %rax
+	xorl	%r11d, %r11d
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_thread_unregister, .-flexos__mpk_thread_unregister
+
+/*
  * void flexos__mpk_thread_bind(void) (mpk.h): the page opened and closed
  * again: a thread without one claims, in OPEN_GATE, the page its creator
  * registered for it.
@@ -1795,5 +1833,239 @@ flexos__mpk_thread_bind:
 	ret
 	.cfi_endproc
 	.size	flexos__mpk_thread_bind, .-flexos__mpk_thread_bind
+
+/*
+ * void flexos__mpk_clone(void) (mpk.h): the one place a thread is made
+ * after start-up (limit 2 of docs/threat-model.md). The gate's owner check
+ * trusts the FS base, which clone sets (CLONE_SETTLS) or copies from the
+ * creator; so a new thread must get an FS base that no other live thread
+ * has, and keep it to itself. The filter lets clone with CLONE_VM through
+ * only from the syscall below with the nonce in %r9, which only the
+ * checked WRPKRU below makes readable: a jump past that WRPKRU cannot read
+ * it, a jump to it runs every step after it:
+ *   1. PKRU: the open PKRU of the compartment this thread's page names,
+ *      with the nonce's page readable too, checked against the page;
+ *   2. every signal blocked (no frame, which compartments can read, ever
+ *      holds the nonce, and no handler runs in the window);
+ *   3. CLONE_SETTLS, and a tls that no gate page names for a live thread:
+ *      every page is read (not the count of pages handed out, which is
+ *      key-0 memory); a page registered and not yet bound counts as live,
+ *      a bound one while the kernel knows its tid (tgkill, signal 0:
+ *      glibc reuses the descriptor, so the FS base, of a thread that
+ *      ended, which the kernel may not have released yet: it is waited
+ *      for, up to a second);
+ *   4. a page registered for the tls, in this compartment
+ *      (flexos__mpk_register), so that no later thread can take that FS
+ *      base while this one runs, even if it never crosses a gate;
+ *   5. the nonce into %r9, this compartment's PKRU (CLOSE_GATE, checked),
+ *      the syscall; the child binds its page (flexos__mpk_thread_bind)
+ *      before anything else runs in it; a clone that failed gives its
+ *      page back (flexos__mpk_thread_unregister).
+ * Both threads resume at %r11 with %rax = clone's result. Anything else
+ * ends in the report (MPK_REPORT_CLONE, %r13 which check).
+ */
+	.globl	flexos__mpk_clone
+	.hidden	flexos__mpk_clone
+	.type	flexos__mpk_clone, @function
+flexos__mpk_clone:
+	/*
+	 * posix_spawn's vfork-like clone (CLONE_VM | CLONE_VFORK, the
+	 * creator's FS base): refused with EPERM rather than reported, so
+	 * that posix_spawn and system() fail and the image goes on.
+	 */
+	testl	$(MPK_CLONE_SETTLS | MPK_CLONE_THREAD), %edi
+	jnz	1f
+	testl	$MPK_CLONE_VFORK, %edi
+	jz	1f
+	movq	$-MPK_EPERM, %rax
+	jmp	*%r11
+1:	pushq	%rbx
+	pushq	%rbp
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	subq	$8, %rsp			/* the signal mask before */
+	movq	%rdi, %rbx			/* flags */
+	movq	%rsi, %rbp			/* stack */
+	movq	%rdx, %r12			/* parent_tid */
+	movq	%r10, %r13			/* child_tid */
+	movq	%r8, %r14			/* tls */
+	movq	%r11, %r15			/* where both threads resume */
+	cmpq	$0, flexos__mpk_ro+MPK_RO_NONCE(%rip)
+	je	.Lclone_no_nonce
+	xorl	%ecx, %ecx
+	RDPKRU					/* edx = 0 */
+	andl	flexos__mpk_pkru+MPK_PKRU_OPEN_MASK(%rip), %eax
+	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %ecx
+	xorl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %ecx
+	notl	%ecx				/* all but the nonce key's access-disable bit */
+	andl	%ecx, %eax
+	xorl	%ecx, %ecx
+	WRPKRU
+	.globl	flexos__mpk_clone_open_checked
+	.hidden	flexos__mpk_clone_open_checked
+flexos__mpk_clone_open_checked:
+	LOAD_GP	%r11, %rcx, .Lclone_no_page
+	movq	MPK_G_CUR(%r11), %rcx
+	andl	$(MPK_SLOTS - 1), %ecx
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movl	MPK_PKRU_OPEN(%rdx,%rcx,4), %edx
+	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %ecx
+	xorl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %ecx
+	notl	%ecx
+	andl	%ecx, %edx
+	cmpl	%edx, %eax
+	jne	.Lviolation
+	movl	$SYS_rt_sigprocmask, %eax
+	movl	$2, %edi			/* SIG_SETMASK */
+	leaq	.Lall_signals(%rip), %rsi
+	movq	%rsp, %rdx
+	movl	$8, %r10d
+	syscall
+	testl	$MPK_CLONE_SETTLS, %ebx
+	jz	.Lclone_no_settls
+	movq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %r8
+.Lclone_scan:
+	cmpq	flexos__mpk_ro+MPK_RO_GP_HI(%rip), %r8
+	jae	.Lclone_fresh
+	cmpq	%r14, MPK_G_FSBASE(%r8)
+	jne	.Lclone_next
+	cmpq	$0, MPK_G_OWNER(%r8)
+	je	.Lclone_waiting			/* registered: its thread is on its way */
+	movl	$1000, %r10d
+1:	movl	$SYS_getpid, %eax
+	syscall
+	movl	%eax, %edi
+	movq	MPK_G_TID(%r8), %rsi
+	xorl	%edx, %edx
+	movl	$SYS_tgkill, %eax
+	syscall
+	cmpq	$-MPK_ESRCH, %rax
+	je	.Lclone_next
+	decl	%r10d
+	jz	.Lclone_live
+	leaq	.Lclone_wait(%rip), %rdi	/* 1 ms, for the kernel to release an ended thread */
+	xorl	%esi, %esi
+	movl	$SYS_nanosleep, %eax
+	syscall
+	jmp	1b
+.Lclone_next:
+	addq	$4096, %r8
+	jmp	.Lclone_scan
+.Lclone_fresh:
+	movq	%rsp, %rax
+	andq	$-16, %rsp
+	subq	$16, %rsp
+	movq	%rax, 0(%rsp)
+	movq	%r14, %rdi
+	call	flexos__mpk_register
+	movq	0(%rsp), %rsp
+	testl	%eax, %eax
+	jnz	.Lclone_no_settls
+	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi
+	movq	(%rsi), %r9			/* kept to the syscall: the filter's token */
+	LOAD_GP	%r11, %rcx, .Lclone_no_page
+	CLOSE_GATE flexos__mpk_clone_checked
+	movq	%rbx, %rdi
+	movq	%rbp, %rsi
+	movq	%r12, %rdx
+	movq	%r13, %r10
+	movq	%r14, %r8
+	movl	$SYS_clone, %eax
+	syscall
+	.globl	flexos__mpk_clone_syscall
+	.hidden	flexos__mpk_clone_syscall
+flexos__mpk_clone_syscall:
+	xorl	%r9d, %r9d
+	testq	%rax, %rax
+	jnz	2f
+	/*
+	 * The new thread, on the stack clone gave it: its TLS may be a thread's
+	 * gone (or made up), so its page is found again, by its FS base.
+	 */
+	movq	$0, %fs:flexos__mpk_thread@tpoff + MPK_T_GP
+	call	flexos__mpk_thread_bind
+	xorl	%eax, %eax
+	jmp	*%r15
+2:	movq	%rax, %r13
+	jg	3f
+	movq	%r14, %rdi
+	call	flexos__mpk_thread_unregister
+3:	movl	$SYS_rt_sigprocmask, %eax
+	movl	$2, %edi
+	movq	%rsp, %rsi
+	xorl	%edx, %edx
+	movl	$8, %r10d
+	syscall
+	movq	%r13, %rax
+	movq	%r15, %r11
+	addq	$8, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbp
+	popq	%rbx
+	jmp	*%r11
+.Lclone_no_settls:
+	movq	%rbx, %r14			/* the flags */
+	movl	$1, %r13d
+	jmp	.Lclone_bad
+.Lclone_live:
+	movl	$2, %r13d			/* (%r14: the FS base) */
+	jmp	.Lclone_bad
+.Lclone_waiting:
+	movl	$5, %r13d
+	jmp	.Lclone_bad
+.Lclone_no_page:
+	movl	$3, %r13d
+	jmp	.Lclone_bad
+.Lclone_no_nonce:
+	movl	$4, %r13d
+.Lclone_bad:
+	xorl	%r9d, %r9d
+	xorl	%ecx, %ecx
+	RDPKRU
+	movl	%eax, %ebx
+	movl	$MPK_REPORT_CLONE, %r12d
+	jmp	.Lreport
+	.size	flexos__mpk_clone, .-flexos__mpk_clone
+
+/*
+ * glibc's __clone (int clone(fn, stack, flags, arg, parent_tid, tls,
+ * child_tid)), whose first bytes filter.c replaces at start-up with a
+ * call here: pthread_create, posix_spawn and a compartment's clone() all
+ * come to flexos__mpk_clone. The return address that call pushed, in
+ * glibc's code, which no compartment can write, says where glibc's goes on
+ * after its syscall (MPK_GLIBC_CLONE_RESUME bytes later): both threads
+ * resume there, where glibc's parent returns and its child calls fn.
+ * (Memory would not do: a compartment that wrote it would send every
+ * other compartment's pthread_create to its code.) A compartment that
+ * calls this with a return address of its own only sends its own threads
+ * there. Then does what glibc's does before its syscall (fn and arg onto
+ * the new stack).
+ */
+	.globl	flexos__mpk_clone_glibc
+	.hidden	flexos__mpk_clone_glibc
+	.type	flexos__mpk_clone_glibc, @function
+flexos__mpk_clone_glibc:
+	popq	%r11
+	addq	$MPK_GLIBC_CLONE_RESUME, %r11
+	movq	$-22, %rax			/* -EINVAL */
+	testq	%rdi, %rdi
+	jz	1f
+	andq	$-16, %rsi
+	jz	1f
+	movq	%rcx, -8(%rsi)
+	subq	$16, %rsi
+	movq	%rdi, (%rsi)
+	movq	%rdx, %rdi
+	movq	%r8, %rdx
+	movq	%r9, %r8
+	movq	8(%rsp), %r10
+	jmp	flexos__mpk_clone
+1:	jmp	*%r11
+	.size	flexos__mpk_clone_glibc, .-flexos__mpk_clone_glibc
 
 	.section .note.GNU-stack,"",@progbits

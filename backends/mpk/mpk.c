@@ -246,6 +246,9 @@ int flexos__mpk_register(uint64_t fsbase)
 	 * its own compartment, or (without the page open) a report.
 	 */
 	uint32_t open = flexos__mpk_rdpkru();
+	/* The clone site's PKRU also reads the nonce (gate.S: flexos__mpk_clone). */
+	if (flexos__mpk_ro.ro.nonce)
+		open |= flexos__mpk_ro.ro.sigret_pkru ^ flexos__mpk_ro.ro.nonce_pkru;
 	uint64_t cur = compartment_of_open(open);
 	struct mpk_gate_page *gp = NULL;
 
@@ -266,6 +269,18 @@ int flexos__mpk_register(uint64_t fsbase)
 		gp = new_page();
 	reset_page(gp, cur);
 	__atomic_store_n(&gp->fsbase, fsbase, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int flexos__mpk_unregister(uint64_t fsbase)
+{
+	struct mpk_gate_page *pages = (struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
+	unsigned n = __atomic_load_n(&ngate_pages, __ATOMIC_ACQUIRE);
+
+	for (unsigned i = 0; i < n && i < MPK_GATE_PAGES; i++)
+		if (fsbase && !pages[i].owner &&
+		    __atomic_load_n(&pages[i].fsbase, __ATOMIC_ACQUIRE) == fsbase)
+			__atomic_store_n(&pages[i].fsbase, 0, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -318,6 +333,7 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 		if (&pages[i] != gp && pages[i].owner == owner)
 			pages[i].owner = 0, pages[i].fsbase = 0;
 	gp->owner = owner;
+	gp->tid = (uint64_t)syscall(SYS_gettid);
 	t->gp = gp;
 	return gp;
 }

@@ -37,7 +37,8 @@
 #define MPK_G_RSP       (MPK_G_UREC + 8)           /* uint64: a record's saved stack pointer */
 #define MPK_G_FSBASE    (MPK_G_RSP + 8)            /* uint64: the FS base it was registered for */
 #define MPK_G_SIGMARK   (MPK_G_FSBASE + 8)  /* uint64: a delivery in progress: its signal + 1 */
-#define MPK_G_IDS       (MPK_G_SIGMARK + 8) /* uint8[]: each one's caller */
+#define MPK_G_TID       (MPK_G_SIGMARK + 8) /* uint64: the bound thread's tid (gettid) */
+#define MPK_G_IDS       (MPK_G_TID + 8)     /* uint8[]: each one's caller */
 #define MPK_G_MAX_DEPTH (4096 - MPK_G_IDS)
 /* Gate pages reserved at start-up (one a thread, never handed out twice to live threads). */
 #define MPK_GATE_PAGES 1024
@@ -93,6 +94,7 @@
 #define MPK_REPORT_SWITCH     6 /* the scheduler's switch to a thread whose record does not match */
 #define MPK_REPORT_DELIVERY   7 /* the signal delivery stub found no gate page */
 #define MPK_REPORT_SIGNAL     8 /* a handler's entry not from the delivery of a signal */
+#define MPK_REPORT_CLONE      9 /* a thread made with another's FS base, or without one */
 #define MPK_REPORT_STACK_SIZE (256 * 1024)
 /* FLEXOS_EXIT_FAULT (<flexos/backend.h>), for gate.S. */
 #define MPK_EXIT_FAULT 123
@@ -238,6 +240,15 @@
 #define MPK_STACK_SIZE      (1024 * 1024)
 #define MPK_MAIN_STACK_SIZE (8 * 1024 * 1024)
 
+/*
+ * glibc 2.36's __clone as filter.c changes it at start-up: its first
+ * MPK_GLIBC_CLONE_CALL bytes call flexos__mpk_clone_glibc (gate.S), and
+ * its code after the syscall is MPK_GLIBC_CLONE_RESUME bytes after that
+ * call's return address.
+ */
+#define MPK_GLIBC_CLONE_CALL   13
+#define MPK_GLIBC_CLONE_RESUME (0x32 - MPK_GLIBC_CLONE_CALL)
+
 #ifndef __ASSEMBLER__
 
 #include <signal.h>
@@ -274,6 +285,12 @@ struct mpk_gate_page {
 	 * number + 1, or 0.
 	 */
 	uint64_t sigmark;
+	/*
+	 * The thread that bound the page, from the kernel (gettid at the
+	 * claim): the clone site (gate.S) asks the kernel whether it still
+	 * runs before it lets a new thread take this page's FS base.
+	 */
+	uint64_t tid;
 	uint8_t ids[MPK_G_MAX_DEPTH];
 };
 
@@ -285,6 +302,7 @@ _Static_assert(offsetof(struct mpk_gate_page, urec) == MPK_G_UREC, "gate.S layou
 _Static_assert(offsetof(struct mpk_gate_page, rsp) == MPK_G_RSP, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, fsbase) == MPK_G_FSBASE, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, sigmark) == MPK_G_SIGMARK, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, tid) == MPK_G_TID, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, ids) == MPK_G_IDS, "gate.S layout");
 
 /*
@@ -460,6 +478,9 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open);
  */
 int flexos__mpk_thread_register(uint64_t fsbase);
 int flexos__mpk_register(uint64_t fsbase);
+/* The same path: a page registered for fsbase and not bound is free again. */
+int flexos__mpk_thread_unregister(uint64_t fsbase);
+int flexos__mpk_unregister(uint64_t fsbase);
 void flexos__mpk_thread_bind(void);
 
 /* At start-up (every key open): the main thread's gate page. */
@@ -581,6 +602,50 @@ extern const char flexos__mpk_sigreturn_syscall[];
  */
 int flexos__mpk_sigreturn_filter(void);
 int flexos__mpk_sigreturn_init(struct mpk_ro *ro);
+
+/*
+ * Threads made after start-up (limit 2 of docs/threat-model.md). A thread
+ * made with a live thread's FS base (clone with CLONE_SETTLS), or with its
+ * creator's (clone with CLONE_VM and no CLONE_SETTLS), would pass the gate
+ * page's owner check with that thread's page. flexos__mpk_clone_filter
+ * (signal.c, raw BPF: libseccomp cannot test the instruction pointer)
+ * answers clone3 ENOSYS (glibc then uses clone, whose arguments are
+ * registers), lets clone without CLONE_VM, CLONE_THREAD or CLONE_SETTLS
+ * (fork) through, refuses vfork and a vfork-like clone (EPERM), and lets every other
+ * clone through only from the syscall of flexos__mpk_clone with the
+ * nonce in %r9; anything else raises SIGSYS, whose handler (filter.c)
+ * moves the thread to flexos__mpk_clone with the call's registers.
+ *
+ * flexos__mpk_clone (gate.S), entered with clone's registers (%rdi flags,
+ * %rsi stack, %rdx parent_tid, %r10 child_tid, %r8 tls) and in %r11 the
+ * address to resume at (glibc's, after its syscall): with every signal
+ * blocked and the nonce readable (a WRPKRU checked as the others),
+ * requires CLONE_SETTLS and a tls that no gate page names for a thread the
+ * kernel still runs (or registered and not bound yet), registers a page
+ * for it in this compartment, loads the nonce, writes the PKRU of the
+ * compartment (checked), makes the syscall; the child binds its page;
+ * both threads jump to %r11 with %rax = clone's result; anything else ends
+ * in the report (MPK_REPORT_CLONE). flexos__mpk_clone_syscall: the address
+ * right after its syscall instruction.
+ */
+int flexos__mpk_clone_filter(void);
+void flexos__mpk_clone(void);
+extern const char flexos__mpk_clone_syscall[];
+/*
+ * glibc 2.36's __clone, which pthread_create calls with every signal
+ * blocked (so a SIGSYS would kill the process): filter.c makes it call
+ * flexos__mpk_clone_glibc (gate.S: movabs $it, %r11; call *%r11, 13
+ * bytes), which goes on at flexos__mpk_clone and resumes in glibc's right
+ * after its syscall, MPK_GLIBC_CLONE_RESUME bytes after that call's
+ * return address.
+ */
+void flexos__mpk_clone_glibc(void);
+/*
+ * The clone site is in force (filter.c): it registers and binds each new
+ * thread's page itself, and pthread_create's wrapper must not register it
+ * again (which would take the page from the thread that bound it).
+ */
+extern int flexos__mpk_clone_active;
 
 /*
  * One setjmp: its jmp_buf's address, the gate depth and compartment it

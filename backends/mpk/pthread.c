@@ -74,7 +74,12 @@ int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(
 	 * base; read from this function's own copy, not from *thread, which
 	 * may be memory another compartment writes.
 	 */
-	err = flexos__mpk_thread_register((uint64_t)t);
+	/*
+	 * Where the clone site is in force it registered the page and the
+	 * thread bound it already (mpk.h: flexos__mpk_clone_active).
+	 */
+	if (!flexos__mpk_clone_active)
+		err = flexos__mpk_thread_register((uint64_t)t);
 	if (err)
 		flexos__abort("pthread_create: cannot register the new thread's gate page: %s",
 			      strerror(-err));

@@ -17,6 +17,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -302,6 +303,59 @@ int flexos__mpk_sigreturn_filter(void)
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog))
 		err = -errno;
 	/* This stack is key 0: leave no copy of the nonce on it. */
+	explicit_bzero(code, sizeof(code));
+	return err;
+}
+
+int flexos__mpk_clone_filter(void)
+{
+	uintptr_t ip = (uintptr_t)flexos__mpk_clone_syscall;
+	const uint64_t nonce = *flexos__mpk_ro.ro.nonce; /* start-up: every key is still open */
+	const uint32_t flags = offsetof(struct seccomp_data, args[0]);
+	const uint32_t r9 = offsetof(struct seccomp_data, args[5]);
+	/* Of these, any one makes a thread-like child that shares the memory and the FS base. */
+	const uint32_t shared = CLONE_VM | CLONE_THREAD | CLONE_SETTLS;
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    /* glibc falls back to clone, whose arguments the filter can read. */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	    /* vfork(2): the child shares the memory and its creator's FS base. */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_vfork, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 15),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, flags),
+	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, shared, 0, 13), /* fork */
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, 6),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		     offsetof(struct seccomp_data, instruction_pointer) + 4),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip >> 32), 0, 4),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, r9),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nonce, 0, 2),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, r9 + 4),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(nonce >> 32), 5, 0),
+	    /*
+	     * posix_spawn's vfork-like clone (CLONE_VM | CLONE_VFORK, the
+	     * creator's FS base): refused, not reported, so that system()
+	     * and posix_spawn fail with EPERM rather than end the image.
+	     */
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, flags),
+	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD | CLONE_SETTLS, 2, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_VFORK, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	    /* The SIGSYS handler (filter.c) moves the call to flexos__mpk_clone. */
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+	int err = 0;
+
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog))
+		err = -errno;
 	explicit_bzero(code, sizeof(code));
 	return err;
 }

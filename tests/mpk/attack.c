@@ -54,13 +54,31 @@
  *   attack --thread-claim  a thread app starts past the pthread_create
  *                        wrapper jumps to the gate page's opening WRPKRU
  *                        with lib1's open PKRU: a report, never lib1's data
- *   attack --clone-settls  lib1 clones a thread with the TLS of an app
- *                        thread: it gets app's rights (limit 2, what remains)
- *   attack --sig-entry gate|stub|past-check  app runs lib1's signal handler
- *                        without a signal: a gate call with the signal
- *                        entry index, or a call of the delivery stub: a
- *                        report; a jump past the stub's check: it runs
- *                        (what remains of limit 9)
+ *                        (its page is app's, from the clone site)
+ *   attack --clone-settls [raw|site|creator|future]  lib1 makes a thread with a
+ *                        raw clone and the TLS of an app thread parked in
+ *                        app (raw), the same by a jump to the syscall of the
+ *                        runtime's clone site (site), or with CLONE_VM and
+ *                        no CLONE_SETTLS, so its own FS base (creator): a
+ *                        report (limit 2); with the filter off, app's data;
+ *                        future: with the FS base glibc gives app's next
+ *                        thread: app's pthread_create is reported
+ *   attack --thread-reuse  threads made and joined one after the other
+ *                        (glibc reuses their descriptors, so FS bases), each
+ *                        crossing gates
+ *   attack --spawn       posix_spawn (a vfork-like clone) and vfork: EPERM
+ *   attack --timer-thread  a SIGEV_THREAD timer: glibc's helper thread makes
+ *                        a thread per expiry; the notify function runs
+ *   attack --fs-switch   app sets its FS base to that of an app thread
+ *                        parked in a callback (arch_prctl) and crosses a
+ *                        gate on its page: the filter's report
+ *   attack --sig-entry gate|stub|past-check|queue  app runs lib1's signal
+ *                        handler without a signal: a gate call with the
+ *                        signal entry index, or a call of the delivery stub:
+ *                        a report; a jump past the stub's check: it runs
+ *                        (what remains of limit 9); queue: a real signal
+ *                        app sends itself with a kernel-like siginfo of its
+ *                        making: it runs, with that siginfo
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -72,6 +90,9 @@
 #include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
+#include <spawn.h>
+#include <time.h>
+#include <asm/prctl.h>
 #include <linux/sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -891,7 +912,7 @@ static int signals(void)
  * app): own: it reads lib1's data on lib1's stack of this thread; secret:
  * it also reads app's data, a fault report naming lib1.
  */
-static long sig_seen[3] FLEXOS_SHARED;
+static long sig_seen[5] FLEXOS_SHARED;
 
 static int signal_lib(const char *how)
 {
@@ -936,15 +957,6 @@ static uint32_t read_pkru(void)
 }
 
 /*
- * A thread app starts past the pthread_create wrapper (no gate page is
- * registered for it), with app's PKRU: it jumps to the WRPKRU that opens
- * the gate page in the handler table's writer (flexos__mpk_sig_record:
- * it writes entry 0, which no signal uses, then the PKRU of the
- * compartment the page names, and returns) with lib1's open PKRU. If the
- * thread got a page of lib1's there, it comes back with lib1's PKRU and
- * reads lib1's data.
- */
-/*
  * Jumps to the WRPKRU that opens the gate page in the handler table's
  * writer (flexos__mpk_sig_record) with PKRU open, as a thread that holds
  * no gate page of its own would: it comes back here if the writer lets it.
@@ -971,6 +983,16 @@ static inline __attribute__((always_inline)) void jump_to_page_open(uint32_t ope
 			   "cc");
 }
 
+/*
+ * A thread app starts past the pthread_create wrapper, with app's PKRU
+ * (the clone site registers it a page in app, which it binds; where the
+ * site is not in force, no page is registered for it): it jumps to the
+ * WRPKRU that opens the gate page in the handler table's writer
+ * (flexos__mpk_sig_record: it writes entry 0, which no signal uses, then
+ * the PKRU of the compartment the page names, and returns) with lib1's
+ * open PKRU. If the thread got a page of lib1's there, it comes back with
+ * lib1's PKRU and reads lib1's data.
+ */
 static void *unregistered_thread(void *arg)
 {
 	jump_to_page_open(flexos__mpk_pkru[1024 / 4 + 1]); /* mpk.h: MPK_PKRU_OPEN, lib1's */
@@ -1049,6 +1071,32 @@ static int sig_entry_past_check(siginfo_t *si, ucontext_t *uc)
 }
 
 /*
+ * queue: what a jump past the stub's check adds to what a compartment can
+ * do anyway (limit 9). app sends its own thread SIGUSR2 with
+ * rt_tgsigqueueinfo and a siginfo of its making that looks like the
+ * kernel's (si_code SI_KERNEL, an address): the kernel lets a thread send
+ * itself any si_code, the signal is delivered for real, and lib1's
+ * handler runs, in lib1, with that siginfo. Returns 0 when it did.
+ */
+static int sig_entry_queue(void)
+{
+	siginfo_t q;
+
+	memset(&q, 0, sizeof(q));
+	q.si_signo = SIGUSR2;
+	q.si_code = SI_KERNEL;
+	q.si_addr = (void *)0xdead0000;
+	if (syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid), SIGUSR2, &q)) {
+		printf("sig-entry queue: rt_tgsigqueueinfo: %s\n", strerror(errno));
+		return 1;
+	}
+	lib1_sig_seen(sig_seen);
+	printf("sig-entry queue: lib1's handler ran %ld times with si_code %#lx and si_addr %#lx\n",
+	       sig_seen[0], (unsigned long)sig_seen[3], (unsigned long)sig_seen[4]);
+	return !(sig_seen[0] == 1 && sig_seen[3] == SI_KERNEL && sig_seen[4] == 0xdead0000);
+}
+
+/*
  * app runs lib1's SIGUSR2 handler (lib1_sig_install) with a siginfo of
  * its own, no signal raised: through the gate with the signal entry
  * index (gate), or by calling the delivery stub (stub). Either must be a
@@ -1091,6 +1139,8 @@ static int sig_entry(const char *how)
 				   "xmm13", "xmm14", "xmm15", "memory", "cc");
 	} else if (!strcmp(how, "past-check")) {
 		return sig_entry_past_check(&si, &uc);
+	} else if (!strcmp(how, "queue")) {
+		return sig_entry_queue();
 	} else {
 		return 2;
 	}
@@ -1483,23 +1533,37 @@ static int tls_live(void)
 }
 
 /*
- * clone-settls: what remains of limit 2. lib1 (app's function run as a
- * plain pointer by lib1_call, with lib1's PKRU) makes a thread with a raw
+ * clone-settls (limit 2). lib1 (app's function run as a plain pointer by
+ * lib1_call, with lib1's PKRU) makes a thread with a raw
  * clone(CLONE_SETTLS) whose TLS, so FS base, is app's parked thread's:
- * the child finds that thread's gate page through the shared TLS, passes
- * the owner check (RDFSBASE says the same), and jumps to the WRPKRU that
- * opens the page in the handler table's writer with app's open PKRU. No
- * registration helps: the page is the parked thread's, bound long ago.
- * Returns 0 when the child read app's data (the documented hole).
+ * the child would find that thread's gate page through the shared TLS,
+ * pass the owner check (RDFSBASE says the same), and jump to the WRPKRU
+ * that opens the page in the handler table's writer with app's open PKRU.
+ * The clone filter sends the call to the runtime's clone site, which
+ * finds the FS base a live thread's and reports (status 134). HOW: raw;
+ * site: a jump straight to the site's syscall instruction (no nonce in
+ * %r9); creator: CLONE_VM without CLONE_SETTLS, the child keeping lib1's
+ * thread's own FS base. Returns 0 when the child read app's data (with
+ * the filter off: the hole the filter closes).
  */
+extern const char flexos__mpk_clone_syscall[];
+static int settls_how FLEXOS_SHARED; /* 0 raw, 1 site, 2 creator */
 static int settls_secret = 4242;
 static volatile long settls_read FLEXOS_SHARED;
 static volatile int settls_done FLEXOS_SHARED;
 static volatile uintptr_t victim_fs FLEXOS_SHARED;
 static char settls_stack[65536] FLEXOS_SHARED __attribute__((aligned(16)));
 
+static volatile int future_go FLEXOS_SHARED;
+
 __attribute__((used, noinline)) static void settls_child(void)
 {
+	if (settls_how == 3) { /* future: keep the FS base while app makes a thread */
+		__atomic_store_n(&settls_done, 1, __ATOMIC_RELEASE);
+		while (!__atomic_load_n(&future_go, __ATOMIC_ACQUIRE))
+			__asm__ volatile("pause");
+		__asm__ volatile("syscall" : : "a"(SYS_exit), "D"(0) : "rcx", "r11", "memory");
+	}
 	jump_to_page_open(flexos__mpk_pkru[1024 / 4 + 0]); /* app's open PKRU */
 	settls_read = *(volatile int *)&settls_secret;
 	__atomic_store_n(&settls_done, 1, __ATOMIC_RELEASE);
@@ -1511,10 +1575,19 @@ static long settls_from_lib1(long x)
 {
 	register long r10 __asm__("r10") = 0;
 	register long r8 __asm__("r8") = (long)victim_fs;
+	register long r9 __asm__("r9") = 0;
 	unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
-			      CLONE_SYSVSEM | CLONE_SETTLS;
+			      CLONE_SYSVSEM | (settls_how == 2 ? 0 : CLONE_SETTLS);
+	uintptr_t site = (uintptr_t)flexos__mpk_clone_syscall - 2; /* its syscall instruction */
 	long ret;
 
+	if (settls_how == 1) /* only the report can follow */
+		__asm__ volatile("jmp *%[site]"
+				 :
+				 : "a"((long)SYS_clone), "D"(flags),
+				   "S"(settls_stack + sizeof(settls_stack)), "d"(0), "r"(r10),
+				   "r"(r8), "r"(r9), [site] "r"(site)
+				 : "rcx", "r11", "memory");
 	__asm__ volatile("syscall\n\t"
 			 "testq %%rax, %%rax\n\t"
 			 "jnz 1f\n\t"
@@ -1538,10 +1611,58 @@ static long park_cb_fs(long x)
 	return park_cb(x);
 }
 
-static int clone_settls(void)
+/*
+ * future: the FS base of a thread to come. app makes a thread and joins
+ * it (glibc keeps its stack, so its descriptor, for the next thread);
+ * lib1 clones a thread with that descriptor as its TLS, which no live
+ * thread has: allowed, and the clone site registers a page for it, in
+ * lib1, which the clone binds. app then makes a thread: glibc hands it
+ * the same descriptor, which the clone site finds bound to lib1's live
+ * thread: reported, never two threads with one FS base.
+ */
+static void *reuse_fn(void *arg);
+
+static int clone_future(void)
+{
+	pthread_t t0, t1;
+	long r = 0;
+	int err;
+
+	if (pthread_create(&t0, NULL, reuse_fn, NULL) || pthread_join(t0, NULL))
+		return 1;
+	victim_fs = (uintptr_t)t0;
+	flexos_gate_r(lib1, r, lib1_call, settls_from_lib1, 5);
+	if (r != 7) {
+		printf("clone-settls future: clone failed (%ld)\n", r - 1);
+		return 1;
+	}
+	printf("clone-settls future: lib1's thread runs with the FS base %#lx of app's thread "
+	       "gone; app makes a thread\n",
+	       (unsigned long)victim_fs);
+	fflush(stdout);
+	err = pthread_create(&t1, NULL, reuse_fn, (void *)1);
+	printf("clone-settls future: pthread_create: %d, FS base %#lx%s\n", err,
+	       err ? 0ul : (unsigned long)t1,
+	       !err && (uintptr_t)t1 == victim_fs ? ", lib1's thread's too: FAIL" : "");
+	__atomic_store_n(&future_go, 1, __ATOMIC_RELEASE);
+	if (!err)
+		pthread_join(t1, NULL);
+	return 1;
+}
+
+static int clone_settls(const char *how)
 {
 	pthread_t t;
 	long r = 0;
+
+	if (!strcmp(how, "site"))
+		settls_how = 1;
+	else if (!strcmp(how, "creator"))
+		settls_how = 2;
+	else if (!strcmp(how, "future"))
+		return settls_how = 3, clone_future();
+	else if (strcmp(how, "raw"))
+		return 2;
 
 	if (park_app_thread(&t, true))
 		return 1;
@@ -1576,6 +1697,141 @@ static int gate_state(const char *how)
 	printf("gate-state %s: back in compartment %s with %ld (expected app, 12): %s\n", how,
 	       flexos_compartment_name(), r, ok ? "ok, harmless" : "FAIL");
 	return !ok;
+}
+
+/*
+ * thread-reuse: threads made and joined one after the other. glibc hands
+ * each the descriptor, so the FS base, of the one before, whose gate page
+ * still names it: the clone site must let it through once the kernel no
+ * longer runs that thread. Each crosses app -> lib1 -> app.
+ */
+static long reuse_cb(long x)
+{
+	return x * 2;
+}
+
+static void *reuse_fn(void *arg)
+{
+	long r = 0;
+
+	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, reuse_cb), (long)arg);
+	return (void *)r;
+}
+
+static int thread_reuse(void)
+{
+	uintptr_t first = 0;
+	int same = 0;
+
+	for (long i = 0; i < 40; i++) {
+		pthread_t t;
+		void *back;
+		if (pthread_create(&t, NULL, reuse_fn, (void *)i)) {
+			printf("thread-reuse: pthread_create failed at thread %ld\n", i);
+			return 1;
+		}
+		if (!first)
+			first = (uintptr_t)t;
+		same += (uintptr_t)t == first;
+		pthread_join(t, &back);
+		if ((long)back != (i + 1) * 2 + 1) {
+			printf("thread-reuse: thread %ld came back with %ld\n", i, (long)back);
+			return 1;
+		}
+	}
+	printf("thread-reuse: 40 threads, %d of them with the first one's FS base: ok\n", same);
+	return same > 1 ? 0 : 1;
+}
+
+/* spawn: posix_spawn's clone (CLONE_VM | CLONE_VFORK) and vfork are refused with EPERM. */
+extern char **environ;
+static int spawn(void)
+{
+	char *args[] = {"true", NULL};
+	pid_t pid;
+	int err = posix_spawnp(&pid, "true", NULL, NULL, args, environ);
+
+	printf("spawn: posix_spawn: %s\n", err ? strerror(err) : "ok");
+	if (!err)
+		waitpid(pid, NULL, 0);
+	pid = vfork();
+	if (!pid)
+		_exit(0);
+	int verr = pid < 0 ? errno : 0;
+	printf("spawn: vfork: %s\n", verr ? strerror(verr) : "ok");
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return err != EPERM || verr != EPERM;
+}
+
+/*
+ * timer-thread: timer_create(SIGEV_THREAD) has glibc make a helper
+ * thread (not through the image's pthread_create), which makes a thread
+ * per expiry: each gets a gate page from the clone site, in its creator's
+ * compartment (app), so the notify function runs in app. Three expiries:
+ * the later threads reuse the FS base of the ones gone.
+ */
+static volatile int notified;
+static void timer_notify(union sigval v)
+{
+	(void)v;
+	notified++;
+}
+
+static int timer_thread(void)
+{
+	struct sigevent ev;
+	struct itimerspec its = {.it_value = {0, 10 * 1000 * 1000},
+				 .it_interval = {0, 300 * 1000 * 1000}};
+	timer_t tm;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD;
+	ev.sigev_notify_function = timer_notify;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &tm)) {
+		printf("timer-thread: timer_create: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("timer-thread: timer_create made glibc's helper thread\n");
+	fflush(stdout);
+	timer_settime(tm, 0, &its, NULL);
+	for (int i = 0; i < 100 && notified < 3; i++)
+		usleep(100 * 1000);
+	timer_delete(tm);
+	printf("timer-thread: the notify function ran %d times in app\n", notified);
+	return notified < 3;
+}
+
+/*
+ * fs-switch (limit 2): app sets its FS base to that of an app thread
+ * parked in a callback (app -> lib1 -> app) and calls lib2: the gate
+ * would find that thread's page through its TLS and, RDFSBASE agreeing,
+ * run on its state. The filter denies arch_prctl(ARCH_SET_FS) after
+ * start-up: status 123 and the filter's report. With the filter off:
+ * into lib2 and back, no report (returns 0).
+ */
+static int fs_switch(void)
+{
+	uintptr_t own = (uintptr_t)pthread_self();
+	pthread_t t;
+	long r = 0, err;
+
+	if (park_app_thread(&t, true))
+		return 1;
+	printf("fs-switch: app sets its FS base to that of its thread parked in app (%#lx) "
+	       "and calls lib2\n",
+	       (unsigned long)victim_fs);
+	fflush(stdout);
+	err = syscall(SYS_arch_prctl, ARCH_SET_FS, victim_fs);
+	if (!err) {
+		flexos_gate_r(lib2, r, lib2_add, 20, 2);
+		syscall(SYS_arch_prctl, ARCH_SET_FS, own);
+	}
+	printf("fs-switch: arch_prctl: %ld; into lib2 and back on that thread's gate page "
+	       "(%ld), no report\n",
+	       err, r);
+	unpark_app_thread(t);
+	return r != 42;
 }
 
 int main(int argc, char **argv)
@@ -1627,8 +1883,16 @@ int main(int argc, char **argv)
 		return signal_tamper(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sigreturn"))
 		return sigreturn_attack(argv[2]);
-	if (argc == 2 && !strcmp(argv[1], "--clone-settls"))
-		return clone_settls();
+	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--clone-settls"))
+		return clone_settls(argc == 3 ? argv[2] : "raw");
+	if (argc == 2 && !strcmp(argv[1], "--thread-reuse"))
+		return thread_reuse();
+	if (argc == 2 && !strcmp(argv[1], "--spawn"))
+		return spawn();
+	if (argc == 2 && !strcmp(argv[1], "--timer-thread"))
+		return timer_thread();
+	if (argc == 2 && !strcmp(argv[1], "--fs-switch"))
+		return fs_switch();
 	if (argc == 2 && !strcmp(argv[1], "--thread-claim"))
 		return thread_claim();
 	if (argc == 3 && !strcmp(argv[1], "--sig-entry"))
@@ -1652,7 +1916,9 @@ int main(int argc, char **argv)
 			"--segv-call entry|c CODE | --violation-call | --signal | "
 			"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
 			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
-			"--thread-claim | --clone-settls | --sig-entry gate|stub|past-check | "
+			"--thread-claim | --clone-settls [raw|site|creator|future] | "
+			"--thread-reuse | --spawn | "
+			"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue | "
 			"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 			"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free | "

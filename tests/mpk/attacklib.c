@@ -108,6 +108,8 @@ static volatile int peek_runs;
 static volatile int peek_data;
 static volatile uintptr_t peek_stack;
 static volatile uintptr_t peek_at;
+static volatile long peek_code;
+static volatile uintptr_t peek_addr;
 
 static void on_peek(int sig, siginfo_t *si, void *ctx)
 {
@@ -120,6 +122,8 @@ static void on_peek(int sig, siginfo_t *si, void *ctx)
 	__asm__("" : "=r"(a) : "0"(&local) : "memory");
 	peek_stack = a;
 	peek_data = lib_data;
+	peek_code = si->si_code;
+	peek_addr = (uintptr_t)si->si_addr;
 	if (peek_at) {
 		printf("lib%d: the handler reads %#lx\n", LIB, (unsigned long)peek_at);
 		fflush(stdout);
@@ -140,12 +144,17 @@ long NAME(sig_install)(int sig, uintptr_t at)
 	return sigaction(sig, &sa, NULL) ? -1 : 0;
 }
 
-/* What the handler saw: how often it ran (out[0]), the data it read, its stack. */
+/*
+ * What the handler saw: how often it ran (out[0]), the data it read, its
+ * stack, and the last siginfo's si_code and si_addr.
+ */
 long NAME(sig_seen)(long *out)
 {
 	out[0] = peek_runs;
 	out[1] = peek_data;
 	out[2] = (long)peek_stack;
+	out[3] = peek_code;
+	out[4] = (long)peek_addr;
 	return 0;
 }
 

@@ -6,7 +6,9 @@
 # The gate then does not compare a gate page's owner with the thread on
 # each crossing. What still holds: threads, signals, the registration of a
 # new thread's page (by its FS base from arch_prctl), the region and
-# alignment checks of the TLS pointer, every checked WRPKRU. What passes:
+# alignment checks of the TLS pointer, every checked WRPKRU, the clone
+# site (threads get an FS base no live thread has; arch_prctl(ARCH_SET_FS)
+# is denied). What passes:
 # a thread pointing its TLS at another thread's gate page whose
 # compartment is its own (gate-state tls-live), which tests/mpk/vm.sh shows
 # reported where FSGSBASE is on.
@@ -35,6 +37,10 @@ $b/tests/mpk/attack --gate-state tls-null
 --expect-status=134 $b/tests/mpk/attack --forge switch
 $b/tests/mpk/attack --gate-state tls-live
 $b/tests/mpk/attack --matrix
+--expect-status=134 $b/tests/mpk/attack --clone-settls
+--expect-status=123 $b/tests/mpk/attack --fs-switch
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --fs-switch
+$b/tests/mpk/attack --thread-reuse
 EOS
 
 check_vm() {  # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -46,7 +52,7 @@ check_vm 2 "threads: ok" "no FSGSBASE: 4 threads x 101000 gates (owners by tid)"
 check_vm 3 "lib1's SIGUSR2 handler ran 2 times" "no FSGSBASE: handlers run in their compartments"
 check_vm 4 "lib1's handler ran 2 times and read lib1's data 7" "no FSGSBASE: a library's handler reads the library's data"
 check_vm 5 "sched-image: ok" "no FSGSBASE: scheduler threads"
-check_vm 6 "has no gate page registered for it" "no FSGSBASE: a thread nobody registered is reported (FS base from arch_prctl)"
+check_vm 6 "something jumped into the middle of a gate" "no FSGSBASE: a thread made past the wrapper, with another compartment's open PKRU: reported"
 check_vm 7 "that the delivery stub did not make" "no FSGSBASE: the signal entry index from a compartment is reported"
 check_vm 8 "the delivery stub was called" "no FSGSBASE: the delivery stub called by a compartment is reported"
 check_vm 9 "is not its own gate page" "no FSGSBASE: a TLS pointer to a page outside the gate pages is reported"
@@ -61,3 +67,7 @@ m=$(vm_output 16 | sed -n 's/^\([0-9]*\)\/\([0-9]*\) blocked$/\1 \2/p')
 set -- $m
 [ $# = 2 ] && [ "$1" = "$2" ] && [ "$1" -gt 0 ] || fail "the matrix says '$m' blocked"
 pass "no FSGSBASE: attack matrix, every attack blocked ($m)"
+check_vm 17 "of a thread that has a gate page and still runs" "no FSGSBASE: clone with a live thread's FS base: reported"
+check_vm 18 "the intel-mpk filter denies: arch_prctl" "no FSGSBASE: arch_prctl(ARCH_SET_FS) to another thread's FS base: reported"
+check_vm 19 "into lib2 and back on that thread's gate page (42)" "no FSGSBASE, the control: with the filter off, the FS base switch crosses on the other thread's page"
+check_vm 20 "thread-reuse: 40 threads" "no FSGSBASE: threads reusing FS bases of threads gone"

@@ -91,7 +91,18 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window
 --expect-status=134 $b/tests/mpk/attack --sig-entry stub
 $b/tests/mpk/attack --sig-entry past-check
 --expect-status=134 $b/tests/mpk/attack --gate-state tls-live
-$b/tests/mpk/attack --clone-settls
+--expect-status=134 $b/tests/mpk/attack --clone-settls
+--expect-status=134 $b/tests/mpk/attack --clone-settls site
+--expect-status=134 $b/tests/mpk/attack --clone-settls creator
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --clone-settls
+$b/tests/mpk/attack --thread-reuse
+$b/tests/mpk/attack --spawn
+$b/tests/mpk/attack --timer-thread
+--expect-status=123 $b/tests/mpk/attack --fs-switch
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --fs-switch
+$b/tests/mpk/attack --sig-entry queue
+--expect-status=134 $b/tests/mpk/attack --clone-settls future
+--expect-status=134 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --thread-claim
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -268,12 +279,16 @@ no_vm 71 "FAIL" "sigreturn race: never resumes with PKRU 0"
 check_vm 72 "the signal arrived while a gate had this thread's gate page open" "a signal in a gate's open window: the frame is refused, and the report says why"
 check_vm 72 "the child ended with a report (134)" "a signal in a gate's open window ends the image with a report"
 
-# A thread's gate page is registered by its creator (limit 2): a thread
-# started past the pthread_create wrapper that jumps to the gate page's
-# opening WRPKRU with lib1's open PKRU gets no page (a report), never
-# lib1's data; threads made by pthread_create work (command 6, 18).
-check_vm 73 "has no gate page registered for it" "a thread nobody registered, with another compartment's open PKRU: reported"
-no_vm 73 "FAIL" "a thread nobody registered never reads the other compartment's data"
+# A thread's gate page is registered in its creator's compartment (limit
+# 2), by the clone site even for a thread started past the pthread_create
+# wrapper: one that jumps to the gate page's opening WRPKRU with lib1's
+# open PKRU is reported, never gets lib1's data; threads made by
+# pthread_create work (command 6, 18).
+check_vm 73 "something jumped into the middle of a gate" "a thread made past the wrapper, with another compartment's open PKRU: reported"
+no_vm 73 "FAIL" "a thread made past the wrapper never reads the other compartment's data"
+# Without the clone site (the filter off) such a thread has no page: reported.
+check_vm 89 "has no gate page registered for it" "a thread nobody registered (no clone site): reported"
+no_vm 89 "FAIL" "a thread nobody registered never reads the other compartment's data"
 # The signal entry index only from the delivery stub, and the stub only
 # from the kernel (limit 9): app running lib1's handler without a signal.
 check_vm 74 "that the delivery stub did not make" "a gate call with the signal entry index from a compartment: reported"
@@ -285,9 +300,30 @@ check_vm 76 "a jump past the stub's check still runs it" "what remains: a jump p
 # same compartment fails the owner check (tests/mpk/vm-nofsgsbase.sh: without).
 check_vm 77 "is not its own gate page" "gate state: TLS pointer to a live thread's gate page: reported (RDFSBASE)"
 no_vm 77 "no report" "gate state: TLS pointer to a live thread's gate page: no crossing"
-# What remains of limit 2: a thread lib1 clones with the TLS (FS base) of
-# an app thread shares that thread's page and passes the owner check.
-check_vm 78 "lib1's thread read app's data 4242: what remains (limit 2)" "what remains: a raw clone with another thread's TLS gets that thread's compartment (limit 2)"
+# Threads only from the runtime's clone site (limit 2): a thread lib1
+# clones with the TLS (FS base) of an app thread parked in app, by a raw
+# clone or by a jump to the site's syscall, or sharing its creator's FS
+# base, is reported; with the filter off the same clone reads app's data.
+check_vm 78 "of a thread that has a gate page and still runs" "clone with a live thread's FS base: reported (limit 2)"
+no_vm 78 "read app's data 4242" "clone with a live thread's FS base: never app's data"
+check_vm 79 "of a thread that has a gate page and still runs" "a jump to the clone site's syscall (no nonce): reported"
+check_vm 80 "without CLONE_SETTLS, so with its creator's FS base" "clone sharing its creator's FS base: reported"
+check_vm 81 "lib1's thread read app's data 4242" "the control: with the filter off the clone gets app's data (the filter is what stops it)"
+# A clone with the FS base glibc will give app's next thread (a thread
+# gone): its page, registered by the clone site and bound, makes app's
+# pthread_create with that FS base a report, never a second thread with it.
+check_vm 88 "of a thread that has a gate page and still runs" "clone with the FS base of a thread to come: that thread's creation is reported"
+no_vm 88 "lib1's thread's too: FAIL" "clone with the FS base of a thread to come: never two live threads with one FS base"
+check_vm 82 "thread-reuse: 40 threads" "threads made one after another reuse FS bases of threads gone"
+check_vm 83 "spawn: posix_spawn: Operation not permitted" "posix_spawn's vfork-like clone: EPERM"
+check_vm 83 "spawn: vfork: Operation not permitted" "vfork: EPERM"
+check_vm 84 "the notify function ran 3 times in app" "SIGEV_THREAD: the threads glibc makes get pages in their creator's compartment"
+check_vm 85 "the intel-mpk filter denies: arch_prctl" "arch_prctl(ARCH_SET_FS) to another thread's FS base: reported"
+check_vm 86 "into lib2 and back on that thread's gate page (42)" "the control: with the filter off the thread crosses on the other thread's page"
+# What remains of limit 9: a signal a compartment sends itself carries any
+# siginfo, to another compartment's handler (what a jump past the delivery
+# stub's check adds is only where si and uc point).
+check_vm 87 "lib1's handler ran 1 times with si_code 0x80 and si_addr 0xdead0000" "a real signal with a kernel-like siginfo of app's making runs lib1's handler (limit 9)"
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).
