@@ -34,18 +34,6 @@
 unsigned flexos__proc_spin = 4000;
 unsigned flexos__proc_ncpu = 1;
 
-/*
- * How long this thread spins before it sleeps, learnt from its last waits
- * (as glibc's adaptive mutexes do): twice what the last wait that spinning
- * served needed, halved by each wait it did not serve, between SPIN_MIN
- * and flexos__proc_spin; 0 until the first wait. On a loaded machine the
- * process that answers needs the CPU a spinner keeps: a fixed 4000 pauses
- * (some 200 us) per wait made EVAL under lua-process ten times slower
- * than no spinning at all (bench/redis, load average 10).
- */
-#define SPIN_MIN 64u
-static __thread unsigned spin_limit;
-
 /* The chain of this thread, plus one so that 0 means none. */
 static __thread unsigned my_chain;
 static pthread_key_t chain_key;
@@ -107,20 +95,16 @@ static uint32_t wait_lane(struct flexos__lane *l, int callee, uint32_t gen)
 
 	/* Spinning only pays while every spinner has a CPU to itself. */
 	if (__atomic_add_fetch(spinners, 1, __ATOMIC_RELAXED) <= flexos__proc_ncpu) {
-		unsigned limit = spin_limit ? spin_limit : flexos__proc_spin;
-		for (unsigned i = 0; i < limit; i++) {
+		for (unsigned i = 0; i < flexos__proc_spin; i++) {
 			w = __atomic_load_n(&l->word, __ATOMIC_ACQUIRE);
 			if (w != LANE_IDLE) {
 				__atomic_sub_fetch(spinners, 1, __ATOMIC_RELAXED);
-				i = 2 * i + SPIN_MIN;
-				spin_limit = i < flexos__proc_spin ? i : flexos__proc_spin;
 				return w;
 			}
 			if ((i & 63) == 63 && disturbed(callee, gen))
 				break;
 			cpu_relax();
 		}
-		spin_limit = limit / 2 > SPIN_MIN ? limit / 2 : SPIN_MIN;
 	}
 	__atomic_sub_fetch(spinners, 1, __ATOMIC_RELAXED);
 	for (;;) {
