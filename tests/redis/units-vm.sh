@@ -32,6 +32,13 @@ logs=${REDIS_VM_LOGS:-$rundir.logs}
 mkdir -p "$logs"
 export FLEXOS_VM_MEM="${FLEXOS_VM_MEM:-2048}"
 lg=$(gcc -print-file-name=libgcc_s.so.1 2>/dev/null) && [ -f "$lg" ] || lg=
+# What the harness runs that busybox lacks or does otherwise: pgrep
+# (get_child_pid, else ps --ppid), ps -p/ps j (process_is_paused),
+# getconf PAGESIZE (integration/rdb).
+tools=
+for t in pgrep ps getconf; do
+	p=$(command -v $t) && tools="$tools --file $p"
+done
 script=$(mktemp)
 trap 'rm -f "$script"' EXIT
 bad=0
@@ -45,7 +52,7 @@ for unit in "$@"; do
 	st=0
 	"$top/tests/vm/run" --timeout "${REDIS_VM_TIMEOUT:-3600}" --file "$rundir" \
 		--file "$img" --file "$cli" --file "$tclsh" --file /usr/share/tcltk/tcl8.6 \
-		--file /etc/hosts --file /etc/nsswitch.conf ${lg:+--file "$lg"} \
+		--file /etc/hosts --file /etc/nsswitch.conf ${lg:+--file "$lg"} $tools \
 		--file "$top/tests/redis/units-in-vm.sh" --script "$script" >"$log" 2>&1 || st=$?
 	t=$(($(date +%s) - t0))
 	# runtest's summary: from its first "[ok]" or "[err]" line on, the
