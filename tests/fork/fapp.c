@@ -17,6 +17,7 @@
  *             intel-mpk, where the forking thread cannot reach it) the
  *             library's: the child must find them unlocked (it allocates
  *             in each, or hangs).
+ *   procself  three children each open a file of their /proc/self.
  *   bench N   N times fork + exit + wait, and N times with a gate in the
  *             child: the mean latency of each.
  * Prints "FAIL: ..." and exits 1 when something is not as it must be.
@@ -350,6 +351,24 @@ int main(int argc, char **argv)
 		killchild();
 	} else if (!strcmp(mode, "busy")) {
 		busy();
+	} else if (!strcmp(mode, "procself")) {
+		/* A child of fork() opens its own /proc/self files (Redis's reads smaps). */
+		const char *files[] = {"/proc/self/status", "/proc/self/smaps", "/proc/self/stat"};
+		for (int i = 0; i < 3; i++) {
+			fflush(stdout);
+			pid_t pid = fork();
+			if (pid == 0) {
+				FILE *f = fopen(files[i], "r");
+				printf("procself: the child opens %s: %s\n", files[i],
+				       f ? "ok" : strerror(errno));
+				fflush(stdout);
+				_exit(f ? 0 : 1);
+			}
+			int st = 0;
+			CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+				  WEXITSTATUS(st) == 0,
+			      "procself: the child could not open %s", files[i]);
+		}
 	} else if (!strcmp(mode, "heapfork")) {
 		heapfork();
 	} else if (!strcmp(mode, "bench")) {

@@ -50,6 +50,9 @@ for m in none process; do
 	run $m.heap 0 "$img" heapfork
 	expect_output "$WORK/$m.heap" '^heapfork: 20 children forked while 3 threads allocated; 0 of them'
 	pass "$m: fork while threads allocate: the child finds the heaps unlocked"
+	run $m.procself 0 "$img" procself
+	expect_output "$WORK/$m.procself" '^procself: the child opens /proc/self/smaps: ok$'
+	pass "$m: a child opens its own /proc/self files"
 	run $m.kill 0 "$img" killchild
 	expect_output "$WORK/$m.kill" "^killchild: the child's library process [0-9]+ is gone"
 	pass "$m: a child killed with SIGKILL leaves no process behind; the parent goes on"
@@ -98,6 +101,7 @@ $WORK/fapp-intel-mpk killchild
 $WORK/fapp-intel-mpk bench 20
 $WORK/fapp-intel-mpk busy
 $WORK/fapp-intel-mpk heapfork
+--expect-status=1 $WORK/fapp-intel-mpk procself
 EOS
 vm_output 1 >"$WORK/mpk.1"
 expect_output "$WORK/mpk.1" '^parent \(main thread\): two children saw the snapshot'
@@ -127,5 +131,11 @@ pass "intel-mpk: fork while other threads call the library"
 vm_output 9 >"$WORK/mpk.9"
 expect_output "$WORK/mpk.9" '^heapfork: 20 children forked while 2 threads allocated; 0 of them'
 pass "intel-mpk: fork while threads allocate in the forking compartment's heap and the shared heap"
+# A limit (docs/threat-model.md): the filter's Landlock rules name the
+# parent's /proc/<pid>; a child's is not among them. This fails, and is to
+# be changed, when a child can open them.
+vm_output 10 >"$WORK/mpk.10"
+expect_output "$WORK/mpk.10" '^procself: the child opens /proc/self/smaps: Permission denied$'
+pass "intel-mpk: a child cannot open its own /proc/self files (Landlock names the parent's; a known limit)"
 echo "--- fork + exit + wait (mean; the VM's emulate PKU under TCG and mean little):" >&2
 cat "$WORK/bench" >&2
