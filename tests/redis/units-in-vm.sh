@@ -16,6 +16,7 @@ mkdir -p tests/tmp
 # copy of the harness only. Redis's own crash log is off: its SIGSEGV
 # handler would replace FlexOS's fault report (docs/threat-model.md,
 # limit 9).
+# shellcheck disable=SC2016  # Tcl's $, not the shell's
 sed -i 's/set retrynum 100}/set retrynum 1000}/; s/expr {120\*1000\/\$checkperiod}/expr {1200*1000\/$checkperiod}/' \
 	tests/support/server.tcl
 printf "\ncrash-log-enabled no\n" >>tests/assets/default.conf

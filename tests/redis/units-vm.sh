@@ -50,6 +50,7 @@ for unit in "$@"; do
 		"${RUNTEST_FLAGS:-} --single $unit" >"$script"
 	t0=$(date +%s)
 	st=0
+	# shellcheck disable=SC2086  # tools is a list of options
 	"$top/tests/vm/run" --timeout "${REDIS_VM_TIMEOUT:-3600}" --file "$rundir" \
 		--file "$img" --file "$cli" --file "$tclsh" --file /usr/share/tcltk/tcl8.6 \
 		--file /etc/hosts --file /etc/nsswitch.conf ${lg:+--file "$lg"} $tools \
