@@ -93,3 +93,4 @@ tests/redis/contain.log: tests/redis/mpk-vm.log
 # Redis's own tests (a bounded subset), after the others: one Redis build at a time.
 tests/redis/units.log: tests/redis/contain.log
 EXTRA_DIST += tests/redis/lua-fault.c
+EXTRA_DIST += tests/redis/units-vm.sh tests/redis/units-in-vm.sh

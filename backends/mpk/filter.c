@@ -218,7 +218,14 @@ static int landlock_allow(int ruleset, int dirfd, const char *name, unsigned lon
 	pb.parent_fd = openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
 	if (pb.parent_fd < 0)
 		return 0; /* gone, or a symbolic link: nothing to allow */
-	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0))
+	int r = (int)syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+	/* A file takes no directory right (REFER): its own rights only. */
+	if (r && errno == EINVAL && (access & LANDLOCK_ACCESS_FS_REFER)) {
+		pb.allowed_access = access & ~LANDLOCK_ACCESS_FS_REFER;
+		r = (int)syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb,
+				 0);
+	}
+	if (r)
 		err = errno == EINVAL ? 0 : -errno; /* a link or a special file */
 	close(pb.parent_fd);
 	return err;
@@ -261,19 +268,33 @@ static int skip_pid(const char *name)
  * reading or writing; only file opening is restricted (the handled
  * rights), and a Landlock domain also refuses mount(2), so procfs cannot
  * be mounted again elsewhere. Returns 1 when the kernel has no Landlock.
+ *
+ * Moving a file to another directory (rename, link: "refer") is the one
+ * right every Landlock domain denies, with EXDEV, unless a rule grants it
+ * (ABI 2, Linux 5.19): Redis's AOF rewrite, which renames its temporary
+ * file into appendonlydir/, failed so. The entries of / grant it; on
+ * ABI 1 no rule can, and such moves fail (docs/threat-model.md).
  */
 static int close_proc_mem(void)
 {
 	const unsigned long long rw = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE;
 	struct landlock_ruleset_attr attr = {.handled_access_fs = rw};
+	unsigned long long all = rw;
 	char self[64];
 	int err, dir;
+	int abi =
+	    (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+
+	if (abi >= 2) {
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
+		all |= LANDLOCK_ACCESS_FS_REFER;
+	}
 	int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
 
 	if (ruleset < 0)
 		return errno == ENOSYS || errno == EOPNOTSUPP ? 1 : -errno;
 	snprintf(self, sizeof(self), "/proc/%d", (int)getpid());
-	err = landlock_allow_dir(ruleset, "/", skip_proc, rw);
+	err = landlock_allow_dir(ruleset, "/", skip_proc, all);
 	if (!err)
 		err = landlock_allow_dir(ruleset, "/proc", skip_pid, rw);
 	if (!err && (dir = open(self, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {

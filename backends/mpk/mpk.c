@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,6 +523,33 @@ static int tag_constants(void)
 	return tag(&r, PROT_READ, flexos__mpk_shared_key);
 }
 
+/*
+ * The heap of the forking thread's compartment, locked from fork()'s
+ * prepare to its parent and child handlers: a thread that held its lock
+ * at the fork does not exist in the child, whose next allocation there
+ * would spin forever (Redis forks for BGSAVE while its bio threads
+ * free). The runtime does the same for the shared heap. Another
+ * compartment's heap is out of this thread's reach (its key): a thread
+ * allocating there at the fork can still leave it locked in the child
+ * (docs/threat-model.md).
+ */
+static __thread struct flexos__heap *fork_heap;
+
+static void fork_prepare(void)
+{
+	flexos__mpk_self(); /* a thread's first call sets up its state */
+	fork_heap = flexos__heap_of((int)flexos__mpk_cur());
+	if (fork_heap)
+		flexos__heap_lock(fork_heap);
+}
+
+static void fork_release(void)
+{
+	if (fork_heap)
+		flexos__heap_unlock(fork_heap);
+	fork_heap = NULL;
+}
+
 static int mpk_init(const struct flexos_runtime *rt)
 {
 	const struct flexos_image *img = rt->image;
@@ -641,6 +669,8 @@ static int mpk_init(const struct flexos_runtime *rt)
 
 	if ((err = flexos__mpk_fault_init(rt)))
 		return err;
+	if ((err = pthread_atfork(fork_prepare, fork_release, fork_release)))
+		return -err;
 	flexos__mpk_gp();
 	return 0;
 }

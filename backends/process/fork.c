@@ -345,7 +345,32 @@ static void end_slot(int s)
 	flexos__futex_wake((uint32_t *)&c->alive[default_id()].__data.__lock, INT_MAX);
 }
 
+/*
+ * This process's heap, locked from prepare to the parent's and the
+ * child's handlers: a thread of this process that held its lock at the
+ * fork does not exist in the child, whose first allocation would then
+ * spin forever (Redis forks with its bio threads freeing).
+ */
+static __thread struct flexos__heap *fork_heap;
+
+static void prepare_slot(void);
+
 static void on_prepare(void)
+{
+	prepare_slot();
+	fork_heap = flexos__proc_started ? flexos__heap_of(flexos__proc_self) : NULL;
+	if (fork_heap)
+		flexos__heap_lock(fork_heap);
+}
+
+static void unlock_heap(void)
+{
+	if (fork_heap)
+		flexos__heap_unlock(fork_heap);
+	fork_heap = NULL;
+}
+
+static void prepare_slot(void)
 {
 	const struct flexos_image *img = rt->image;
 
@@ -387,6 +412,7 @@ static void on_prepare(void)
 
 static void on_parent(void)
 {
+	unlock_heap();
 	if (!fork_prepared)
 		return;
 	fork_prepared = 0;
@@ -403,6 +429,7 @@ static void on_parent(void)
 
 static void on_child(void)
 {
+	unlock_heap();
 	if (!fork_prepared)
 		return;
 	fork_prepared = 0;

@@ -13,7 +13,13 @@ redis-fetch:
 	$(MKDIR_P) examples/redis && $(REDIS_MAKE) fetch
 redis: $(EXAMPLE_DEPS)
 	$(MKDIR_P) examples/redis && $(REDIS_MAKE) all
-.PHONY: redis redis-fetch
+# Redis's own units against redis-lua-mpk in the emulated-PKU VM, one
+# boot per unit (tests/redis/units-vm.sh; long: not part of make check):
+#   make redis-units-vm UNITS="unit/expire unit/other"
+redis-units-vm: redis
+	$(REDIS_MAKE) run-lua-mpk
+	$(abs_top_srcdir)/tests/redis/units-vm.sh examples/redis/run-lua-mpk $(UNITS)
+.PHONY: redis redis-fetch redis-units-vm
 
 EXTRA_DIST += examples/redis/Makefile examples/redis/objects.mk examples/redis/local.mk \
 	examples/redis/one.yaml examples/redis/lua-process.yaml examples/redis/lua-mpk.yaml \
@@ -29,6 +35,7 @@ clean-redis:
 		examples/redis/redis-lua-process-restart examples/redis/redis-lua-mpk \
 		examples/redis/run-one examples/redis/run-lua-process \
 		examples/redis/run-lua-process-restart examples/redis/run-lua-mpk \
+		examples/redis/run-lua-mpk.logs \
 		examples/redis/inputs.txt examples/redis/inputs.txt.tmp
 distclean-local: distclean-redis
 distclean-redis:

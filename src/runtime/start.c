@@ -7,6 +7,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,26 +35,30 @@ static void check_image(const struct flexos_image *img)
 {
 	if (!img)
 		flexos__die(FLEXOS_EXIT_SETUP, "this program uses libflexos but was not linked "
-						"with flexos-link; link it with "
-						"'flexos-link -c flexos.yaml -o IMAGE ...'");
+					       "with flexos-link; link it with "
+					       "'flexos-link -c flexos.yaml -o IMAGE ...'");
 	if (img->magic != FLEXOS_IMAGE_MAGIC || img->version != FLEXOS_IMAGE_VERSION)
-		flexos__die(FLEXOS_EXIT_SETUP, "the compartment table was written by another "
-						"version of flexos-link (version %u, runtime "
-						"expects %u); relink the image",
+		flexos__die(FLEXOS_EXIT_SETUP,
+			    "the compartment table was written by another "
+			    "version of flexos-link (version %u, runtime "
+			    "expects %u); relink the image",
 			    img->version, FLEXOS_IMAGE_VERSION);
 	if (img->backend != &flexos__backend || img->mechanism != flexos__backend.mechanism)
-		flexos__die(FLEXOS_EXIT_SETUP, "%s asks for mechanism '%s' but the image was "
-						"linked with the '%s' backend; relink it with "
-						"flexos-link",
+		flexos__die(FLEXOS_EXIT_SETUP,
+			    "%s asks for mechanism '%s' but the image was "
+			    "linked with the '%s' backend; relink it with "
+			    "flexos-link",
 			    img->config_path,
-			    flexos_mechanism_name(img->mechanism) ? flexos_mechanism_name(img->mechanism)
-								   : "unknown",
+			    flexos_mechanism_name(img->mechanism)
+				? flexos_mechanism_name(img->mechanism)
+				: "unknown",
 			    flexos_mechanism_name(flexos__backend.mechanism));
 	if (img->ncompartments == 0 ||
 	    img->ncompartments > flexos_mechanism_max(flexos__backend.mechanism) ||
 	    img->default_id >= img->ncompartments)
-		flexos__die(FLEXOS_EXIT_SETUP, "the compartment table is inconsistent (%u "
-						"compartments, default %u); relink the image",
+		flexos__die(FLEXOS_EXIT_SETUP,
+			    "the compartment table is inconsistent (%u "
+			    "compartments, default %u); relink the image",
 			    img->ncompartments, img->default_id);
 }
 
@@ -99,6 +104,23 @@ static struct flexos__heap *heap_create(const struct flexos_image *img,
 	return flexos__heap_create_growable(FIRST_RESERVATION, size, owner, shared);
 }
 
+/*
+ * fork() copies a lock held by a thread the child does not have: its next
+ * allocation there would spin forever. So the shared heap is locked from
+ * fork()'s prepare to its parent and child handlers, where it is private
+ * to the process; the process backend copies it for its child under the
+ * lock instead (backends/process/fork.c). The backends lock their own.
+ */
+static void fork_lock_shared(void)
+{
+	flexos__heap_lock(shared_heap);
+}
+
+static void fork_unlock_shared(void)
+{
+	flexos__heap_unlock(shared_heap);
+}
+
 static void create_heaps(const struct flexos_image *img)
 {
 	size_t shared_size = FLEXOS_DEFAULT_HEAP_SIZE;
@@ -119,15 +141,21 @@ static void create_heaps(const struct flexos_image *img)
 			    "lower 'heap_size' in %s or raise 'ulimit -v'",
 			    shared_size >> 20, strerror(errno), img->config_path);
 	flexos__heap_range(shared_heap, &runtime.shared_heap.start, &runtime.shared_heap.end);
+	if (!procs) {
+		int err = pthread_atfork(fork_lock_shared, fork_unlock_shared, fork_unlock_shared);
+		if (err)
+			flexos__die(FLEXOS_EXIT_SETUP, "cannot register the fork handlers: %s",
+				    strerror(err));
+	}
 
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		/*
 		 * A sandbox's heap is mapped shared, so that its host sees it
 		 * even from another process (the process backend forks later).
 		 */
-		heaps[id] =
-		    heap_create(img, &img->compartments[id], heap_size(&img->compartments[id]),
-				(int)id, procs && (img->compartments[id].flags & FLEXOS_COMP_SANDBOX));
+		heaps[id] = heap_create(
+		    img, &img->compartments[id], heap_size(&img->compartments[id]), (int)id,
+		    procs && (img->compartments[id].flags & FLEXOS_COMP_SANDBOX));
 		if (!heaps[id])
 			flexos__die(FLEXOS_EXIT_SETUP,
 				    "cannot reserve the heap of compartment '%s' (%zu MiB of "
@@ -169,11 +197,13 @@ static void attach_newlib(const struct flexos_image *img)
 		int err =
 		    g ? flexos__newlib_attach(g, (int)id, heaps[id], heap_size(c) / 2) : -EPROTO;
 		if (err)
-			flexos__die(FLEXOS_EXIT_SETUP, "cannot give newlib compartment '%s' its heap "
-							"(%s): %s; relink the image with this "
-							"version of flexos-link",
+			flexos__die(FLEXOS_EXIT_SETUP,
+				    "cannot give newlib compartment '%s' its heap "
+				    "(%s): %s; relink the image with this "
+				    "version of flexos-link",
 				    c->name, strerror(-err),
-				    err == -EPROTO ? "its system-call glue is not the runtime's version"
+				    err == -EPROTO
+					? "its system-call glue is not the runtime's version"
 				    : err == -EBUSY ? "its code ran before the runtime"
 						    : "the compartment's heap is too small");
 		newlib_fini[id] = g->fini;
@@ -192,21 +222,24 @@ void flexos__start(int argc, char **argv, char **envp)
 	create_heaps(img);
 	int lend_err = flexos__lend_arena_create(img, &runtime.lend_arena);
 	if (lend_err)
-		flexos__die(FLEXOS_EXIT_SETUP, "cannot map the lend arena: %s; raise 'ulimit -v', "
-					       "or write 'lend: none' for the libraries in %s",
+		flexos__die(FLEXOS_EXIT_SETUP,
+			    "cannot map the lend arena: %s; raise 'ulimit -v', "
+			    "or write 'lend: none' for the libraries in %s",
 			    strerror(-lend_err), img->config_path);
 	attach_newlib(img);
 	if (flexos__find_shlibs(&runtime))
-		flexos__die(FLEXOS_EXIT_SETUP, "the shared libraries of the compartments have more "
-						"than %d segments; put fewer of them in compartments",
+		flexos__die(FLEXOS_EXIT_SETUP,
+			    "the shared libraries of the compartments have more "
+			    "than %d segments; put fewer of them in compartments",
 			    FLEXOS_MAX_SHLIB_REGIONS);
 
 	flexos__symbols_init();
 	int err = flexos__backend.init(&runtime);
 	if (err)
-		flexos__die(FLEXOS_EXIT_SETUP, "the %s backend could not set up the "
-						"compartments (%s); the image does not run "
-						"unprotected",
+		flexos__die(FLEXOS_EXIT_SETUP,
+			    "the %s backend could not set up the "
+			    "compartments (%s); the image does not run "
+			    "unprotected",
 			    flexos_mechanism_name(flexos__backend.mechanism), strerror(-err));
 	if (atexit(flexos__before_exit))
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot register the runtime's exit handler");

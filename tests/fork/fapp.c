@@ -12,6 +12,12 @@
  *   daemon    the parent exits at once; the child outlives it and then
  *             calls the library (daemon(3), Redis's daemonize).
  *   busy      20 forks while two other threads keep calling the library.
+ *   heapfork  20 forks while threads allocate and free in the
+ *             application's heap, the shared heap and (not under
+ *             intel-mpk, where the forking thread cannot reach it) the
+ *             library's: the child must find them unlocked (it allocates
+ *             in each, or hangs).
+ *   procself  three children each open a file of their /proc/self.
  *   bench N   N times fork + exit + wait, and N times with a gate in the
  *             child: the mean latency of each.
  * Prints "FAIL: ..." and exits 1 when something is not as it must be.
@@ -182,6 +188,71 @@ static void busy(void)
 	printf("busy: 20 children forked while two threads called the library\n");
 }
 
+static void *churn_app(void *arg)
+{
+	(void)arg;
+	while (!busy_stop)
+		free(*(void *volatile *)&(void *){malloc(64)});
+	return NULL;
+}
+
+static void *churn_shared(void *arg)
+{
+	(void)arg;
+	while (!busy_stop)
+		flexos_shared_free(*(void *volatile *)&(void *){flexos_shared_malloc(64)});
+	return NULL;
+}
+
+static void *churn_lib(void *arg)
+{
+	(void)arg;
+	while (!busy_stop)
+		flib_churn(100);
+	return NULL;
+}
+
+/*
+ * Forks while other threads hold a heap's lock, or are about to: fork()
+ * copies a lock held by a thread the child does not have, so the heaps
+ * must be locked around it, or the child's first allocation spins
+ * forever (the alarm ends it: wait status 0xe).
+ */
+static void heapfork(void)
+{
+	void *(*churn[3])(void *) = {churn_app, churn_shared, churn_lib};
+	/* Under intel-mpk, fork() cannot lock a heap out of its caller's reach. */
+	int nt = strcmp(flexos_backend_name(), "intel-mpk") ? 3 : 2;
+	pthread_t t[3];
+
+	for (int i = 0; i < nt; i++)
+		CHECK(!pthread_create(&t[i], NULL, churn[i], NULL), "no thread");
+	int hung = 0;
+	for (int i = 0; i < 20; i++) {
+		usleep(2000);
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			alarm(20);
+			free(*(void *volatile *)&(void *){malloc(64)});
+			flexos_shared_free(*(void *volatile *)&(void *){flexos_shared_malloc(64)});
+			_exit(flib_churn(10) == 10 ? 0 : 1);
+		}
+		int st = 0;
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid, "heapfork: fork or waitpid failed");
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			CHECK(0, "heapfork: fork %d: the child ended with wait status %#x", i, st);
+			hung++;
+		}
+	}
+	busy_stop = 1;
+	for (int i = 0; i < nt; i++)
+		pthread_join(t[i], NULL);
+	printf("heapfork: 20 children forked while %d threads allocated; %d of them did not "
+	       "end well\n",
+	       nt, hung);
+}
+
 /* The child's compartments end with it, even when it is killed. */
 static void killchild(void)
 {
@@ -280,6 +351,26 @@ int main(int argc, char **argv)
 		killchild();
 	} else if (!strcmp(mode, "busy")) {
 		busy();
+	} else if (!strcmp(mode, "procself")) {
+		/* A child of fork() opens its own /proc/self files (Redis's reads smaps). */
+		const char *files[] = {"/proc/self/status", "/proc/self/smaps", "/proc/self/stat"};
+		for (int i = 0; i < 3; i++) {
+			fflush(stdout);
+			pid_t pid = fork();
+			if (pid == 0) {
+				FILE *f = fopen(files[i], "r");
+				printf("procself: the child opens %s: %s\n", files[i],
+				       f ? "ok" : strerror(errno));
+				fflush(stdout);
+				_exit(f ? 0 : 1);
+			}
+			int st = 0;
+			CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+				  WEXITSTATUS(st) == 0,
+			      "procself: the child could not open %s", files[i]);
+		}
+	} else if (!strcmp(mode, "heapfork")) {
+		heapfork();
 	} else if (!strcmp(mode, "bench")) {
 		bench(argc > 2 ? atoi(argv[2]) : 100);
 	} else {

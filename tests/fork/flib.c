@@ -53,3 +53,10 @@ long flib_fork(long unused)
 		return -2;
 	return st;
 }
+
+long flib_churn(long n)
+{
+	for (long i = 0; i < n; i++)
+		free(*(void *volatile *)&(void *){malloc(64 + (size_t)(i & 255))});
+	return n;
+}

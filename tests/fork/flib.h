@@ -15,5 +15,7 @@ long flib_crash(long addr);
  * parent the child's wait status (or -1, -2 when fork, waitpid fail).
  */
 long flib_fork(long unused);
+/* n times malloc and free in the library's heap; returns n. */
+long flib_churn(long n);
 
 #endif

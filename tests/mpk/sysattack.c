@@ -18,6 +18,7 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -47,6 +48,47 @@ static long through_proc(const char *path, uintptr_t target, long secret, int wr
 static void *nothing(void *arg)
 {
 	return arg;
+}
+
+/*
+ * Files moved to another directory, as Redis's AOF rewrite does
+ * (rename into appendonlydir/): the filter's Landlock domain must not
+ * refuse it (EXDEV). Returns NULL, or the step that failed.
+ */
+static const char *files(void)
+{
+	char dir[64], a[80], b[80], c[80];
+	const char *step = NULL;
+	int fd;
+
+	/* The VM's /tmp is root's alone: as another user, /dev/shm. */
+	strcpy(dir, "/tmp/flexos-control-XXXXXX");
+	if (!mkdtemp(dir)) {
+		strcpy(dir, "/dev/shm/flexos-control-XXXXXX");
+		if (!mkdtemp(dir))
+			return "mkdtemp in /tmp and /dev/shm";
+	}
+	snprintf(a, sizeof(a), "%s/f", dir);
+	snprintf(b, sizeof(b), "%s/sub", dir);
+	snprintf(c, sizeof(c), "%s/sub/g", dir);
+	if ((fd = open(a, O_CREAT | O_WRONLY | O_EXCL, 0600)) < 0 || write(fd, "x", 1) != 1 ||
+	    close(fd))
+		step = "create a file";
+	else if (mkdir(b, 0700))
+		step = "mkdir";
+	else if (rename(a, c))
+		step = "rename a file into a subdirectory";
+	else if (link(c, a))
+		step = "link a file into another directory";
+	else if (rename(c, a))
+		step = "rename a file into its parent directory";
+	int err = errno;
+	unlink(c);
+	unlink(a);
+	rmdir(b);
+	rmdir(dir);
+	errno = err;
+	return step;
 }
 
 /*
@@ -84,6 +126,8 @@ static long control(void)
 		step = "malloc";
 	else
 		free(q);
+	if (!step)
+		step = files();
 	if (step)
 		printf("control: %s: %s\n", step, strerror(errno));
 	return !step;

@@ -13,7 +13,10 @@
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
- *                            a thread, a large malloc): "control: ok"
+ *                            a thread, a large malloc) and with files (a
+ *                            rename and a link into another directory,
+ *                            which Landlock refuses unless a rule grants
+ *                            it): "control: ok"
  *   syscalls --list          the modes, and what stops each
  */
 #include <errno.h>
