@@ -253,6 +253,29 @@ START_TEST(test_find_names_range_and_owner)
 }
 END_TEST
 
+/*
+ * The thread's slots are platform memory a compartment can write: an
+ * overwritten slot still names an entry of the table, and find still
+ * finds the right range (or none).
+ */
+START_TEST(test_overwritten_slot_stays_in_the_table)
+{
+	static char not_from_heap[64];
+	char *p = flexos__heap_alloc(h, 32);
+	const uint16_t forged[] = {0xffff, 0x8000, FLEXOS__HEAP_MAX_RANGES - 1, 0};
+
+	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+		*flexos__heap_slot_of(p) = forged[i];
+		const struct flexos__heap_range *s = flexos__heap_slot(p);
+		ck_assert(s >= flexos__heap_ranges && s < flexos__heap_ranges + FLEXOS__HEAP_MAX_RANGES);
+		const struct flexos__heap_range *r = flexos__heap_find(p);
+		ck_assert(r && r->heap == h && r->owner == 3);
+		*flexos__heap_slot_of(not_from_heap) = forged[i];
+		ck_assert_ptr_null(flexos__heap_find(not_from_heap));
+	}
+}
+END_TEST
+
 /* A fixed heap never maps a second range. */
 START_TEST(test_fixed_heap_does_not_grow)
 {
@@ -320,6 +343,7 @@ Suite *heap_suite(void)
 	tcase_add_test(tc, test_small_chunks_pack_like_glibc);
 	tcase_add_test(tc, test_find_names_range_and_owner);
 	tcase_add_test(tc, test_object_size);
+	tcase_add_test(tc, test_overwritten_slot_stays_in_the_table);
 	suite_add_tcase(s, tc);
 	return s;
 }

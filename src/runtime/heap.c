@@ -273,17 +273,29 @@ int flexos__heap_extra_range(const struct flexos__heap *h, unsigned i, uintptr_t
  * reports and the sanitizers' runtimes ask from compartments that may
  * only reach their own memory.
  */
-int flexos__heap_contains(const struct flexos__heap *h, const void *p)
+/*
+ * The range of h's own bookkeeping that holds a: its end, and in *lowest
+ * the lowest payload address in it; 0 when none holds a.
+ */
+static uintptr_t own_range(const struct flexos__heap *h, uintptr_t a, uintptr_t *lowest)
 {
-	uintptr_t a = (uintptr_t)p;
-
-	if (a >= h->start && a < h->end)
-		return 1;
+	if (a >= h->start && a < h->end) {
+		*lowest = h->start + round_up(sizeof(*h) + HDR, ALIGNMENT);
+		return h->end;
+	}
 	uint32_t n = __atomic_load_n(&h->nextra, __ATOMIC_ACQUIRE);
 	for (uint32_t i = 0; i < n; i++)
-		if (a >= h->extra[i].start && a < h->extra[i].end)
-			return 1;
+		if (a >= h->extra[i].start && a < h->extra[i].end) {
+			*lowest = h->extra[i].start + ALIGNMENT;
+			return h->extra[i].end;
+		}
 	return 0;
+}
+
+int flexos__heap_contains(const struct flexos__heap *h, const void *p)
+{
+	uintptr_t lowest;
+	return own_range(h, (uintptr_t)p, &lowest) != 0;
 }
 
 static struct flexos__chunk *chunk_of(const void *p)
@@ -477,21 +489,11 @@ void *flexos__heap_realloc_in(const struct flexos__heap_range *r, void *p, size_
 
 size_t flexos__heap_object_size(const struct flexos__heap *h, const void *p)
 {
-	uintptr_t a = (uintptr_t)p, lowest = 0, end = 0;
-
+	uintptr_t a = (uintptr_t)p, lowest;
 	/* The heap's own bookkeeping, not the table: see flexos__heap_contains. */
-	if (a >= h->start && a < h->end) {
-		lowest = h->start + round_up(sizeof(*h) + HDR, ALIGNMENT);
-		end = h->end;
-	} else {
-		uint32_t n = __atomic_load_n(&h->nextra, __ATOMIC_ACQUIRE);
-		for (uint32_t i = 0; i < n; i++)
-			if (a >= h->extra[i].start && a < h->extra[i].end) {
-				lowest = h->extra[i].start + ALIGNMENT;
-				end = h->extra[i].end;
-			}
-	}
-	if (!lowest || (a & (ALIGNMENT - 1)) || a < lowest)
+	uintptr_t end = own_range(h, a, &lowest);
+
+	if (!end || (a & (ALIGNMENT - 1)) || a < lowest)
 		return 0;
 	const struct flexos__chunk *c = chunk_of(p);
 	/* An aligned allocation's header counts from the real payload. */

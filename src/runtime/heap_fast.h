@@ -57,17 +57,21 @@ noreturn void flexos__heap_bad(const char *what, const void *p, const char *prob
 /* The search behind flexos__heap_find when the thread's slot misses. */
 const struct flexos__heap_range *flexos__heap_search(uintptr_t a, uint16_t *slot);
 
+/* The thread's slot for the 4 MiB of address space that hold p. */
+static inline uint16_t *flexos__heap_slot_of(const void *p)
+{
+	return &flexos__heap_found[((uintptr_t)p >> FLEXOS__HEAP_FOUND_SHIFT) %
+				   FLEXOS__HEAP_FOUND_SLOTS];
+}
+
 /*
  * The range the thread's slot for p names: p's range if it holds p (a
- * slot not yet filled names entry 0, which exists or has end 0).
+ * slot not yet filled names entry 0, which exists or has end 0). Masked:
+ * a slot a compartment overwrote still names an entry of the table.
  */
 static inline const struct flexos__heap_range *flexos__heap_slot(const void *p)
 {
-	uintptr_t a = (uintptr_t)p;
-	/* Masked: a slot a compartment overwrote still names an entry of the table. */
-	return &flexos__heap_ranges[flexos__heap_found[(a >> FLEXOS__HEAP_FOUND_SHIFT) %
-						       FLEXOS__HEAP_FOUND_SLOTS] &
-				    (FLEXOS__HEAP_MAX_RANGES - 1)];
+	return &flexos__heap_ranges[*flexos__heap_slot_of(p) & (FLEXOS__HEAP_MAX_RANGES - 1)];
 }
 
 static inline int flexos__heap_range_holds(const struct flexos__heap_range *r, const void *p)
@@ -75,22 +79,13 @@ static inline int flexos__heap_range_holds(const struct flexos__heap_range *r, c
 	return (uintptr_t)p - r->start < r->end - r->start;
 }
 
-/* The range of p when the thread's slot for it holds it, or NULL: no call. */
-static inline const struct flexos__heap_range *flexos__heap_find_cached(const void *p)
-{
-	const struct flexos__heap_range *r = flexos__heap_slot(p);
-	return flexos__heap_range_holds(r, p) ? r : NULL;
-}
-
 static inline const struct flexos__heap_range *flexos__heap_find(const void *p)
 {
-	const struct flexos__heap_range *r = flexos__heap_find_cached(p);
-	uintptr_t a = (uintptr_t)p;
+	const struct flexos__heap_range *r = flexos__heap_slot(p);
 
-	if (r)
+	if (flexos__heap_range_holds(r, p))
 		return r;
-	return flexos__heap_search(
-	    a, &flexos__heap_found[(a >> FLEXOS__HEAP_FOUND_SHIFT) % FLEXOS__HEAP_FOUND_SLOTS]);
+	return flexos__heap_search((uintptr_t)p, flexos__heap_slot_of(p));
 }
 
 /* The real chunk behind p, in range r, or abort with a message naming the problem. */
