@@ -194,6 +194,9 @@ no_orphans() {
 	done
 	ps -o pid,ppid,stat,args -p "$(pgrep -d, -f "$WORK/")" >&2 || true
 	fail "processes of the image are left behind${1:+ after $1}"
+	# Reported; killed so that they hold no pipe of the test harness,
+	# which would wait on them instead of going on.
+	pkill -KILL -f "$WORK/" || true
 }
 
 # need_netns NAME [TAP [MAC]]: netns_tap (tests/lib/tools.sh), removed at
