@@ -733,6 +733,63 @@ static __attribute__((noinline)) void serve_loop(unsigned chain, struct flexos__
 	c->has_base = 0;
 }
 
+/*
+ * The starts and ends of this process's threads, held off while
+ * flexos__proc_fork_serve clones the process. A raw clone copies the C
+ * library's locks as they are (its fork() resets them, a raw clone does
+ * not): one that a thread held in pthread_create or in its exit (the TLS
+ * and stack lists') would stay held in the copy, and its dispatcher would
+ * never start.
+ */
+static pthread_mutex_t lifecycle = PTHREAD_MUTEX_INITIALIZER;
+/* Threads past thread_ends, still in the C library's exit path. */
+#define MAX_ENDING 64
+static pid_t ending[MAX_ENDING];
+static unsigned nending;
+
+/* Drops the ending threads the kernel no longer has; lifecycle held. */
+static void forget_ended(int wait)
+{
+	pid_t pid = getpid();
+
+	for (unsigned i = 0; i < nending;) {
+		if (syscall(SYS_tgkill, pid, ending[i], 0) && errno == ESRCH)
+			ending[i] = ending[--nending];
+		else if (wait)
+			sched_yield();
+		else
+			i++;
+	}
+}
+
+/* The calling thread is about to return into the C library's thread exit. */
+static void thread_ends(void)
+{
+	pthread_mutex_lock(&lifecycle);
+	forget_ended(0);
+	while (nending == MAX_ENDING) {
+		pthread_mutex_unlock(&lifecycle);
+		sched_yield();
+		pthread_mutex_lock(&lifecycle);
+		forget_ended(0);
+	}
+	ending[nending++] = (pid_t)syscall(SYS_gettid);
+	pthread_mutex_unlock(&lifecycle);
+}
+
+void flexos__proc_threads_hold(void)
+{
+	pthread_mutex_lock(&lifecycle);
+	forget_ended(1);
+}
+
+void flexos__proc_threads_release(int in_copy)
+{
+	if (in_copy)
+		nending = 0;
+	pthread_mutex_unlock(&lifecycle);
+}
+
 static void *server_main(void *arg)
 {
 	unsigned chain = (unsigned)(uintptr_t)arg;
@@ -749,6 +806,7 @@ static void *server_main(void *arg)
 	__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
 	my_chain = 0;
 	__atomic_store_n(&c->server[flexos__proc_self], SRV_NONE, __ATOMIC_RELEASE);
+	thread_ends();
 	return NULL;
 }
 
@@ -767,7 +825,9 @@ static int spawn_detached(void *(*fn)(void *), void *arg)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (stack)
 		pthread_attr_setstack(&attr, stack, size);
+	pthread_mutex_lock(&lifecycle);
 	int err = pthread_create(&t, &attr, fn, arg);
+	pthread_mutex_unlock(&lifecycle);
 	pthread_attr_destroy(&attr);
 	return err;
 }

@@ -305,6 +305,7 @@ long flexos__proc_fork_serve(long slot)
 	 * heap) so that no other thread holds them at the clone.
 	 */
 	struct flexos__heap *heap = flexos__heap_of(flexos__proc_self);
+	flexos__proc_threads_hold();
 	flockfile(stdout);
 	flockfile(stderr);
 	fflush(stdout);
@@ -322,6 +323,7 @@ long flexos__proc_fork_serve(long slot)
 		flexos__heap_unlock(heap);
 	funlockfile(stderr);
 	funlockfile(stdout);
+	flexos__proc_threads_release(pid == 0);
 	if (pid)
 		return pid < 0 ? -err : pid;
 
@@ -358,16 +360,19 @@ static void prepare_slot(void);
 static void on_prepare(void)
 {
 	prepare_slot();
+	/* Ours, as the C library's: no thread holds it in the child. */
+	flexos__proc_threads_hold();
 	fork_heap = flexos__proc_started ? flexos__heap_of(flexos__proc_self) : NULL;
 	if (fork_heap)
 		flexos__heap_lock(fork_heap);
 }
 
-static void unlock_heap(void)
+static void unlock_heap(int in_child)
 {
 	if (fork_heap)
 		flexos__heap_unlock(fork_heap);
 	fork_heap = NULL;
+	flexos__proc_threads_release(in_child);
 }
 
 static void prepare_slot(void)
@@ -412,7 +417,7 @@ static void prepare_slot(void)
 
 static void on_parent(void)
 {
-	unlock_heap();
+	unlock_heap(0);
 	if (!fork_prepared)
 		return;
 	fork_prepared = 0;
@@ -429,7 +434,7 @@ static void on_parent(void)
 
 static void on_child(void)
 {
-	unlock_heap();
+	unlock_heap(1);
 	if (!fork_prepared)
 		return;
 	fork_prepared = 0;

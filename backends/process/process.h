@@ -268,6 +268,13 @@ void flexos__proc_end_image(int status);
 void flexos__proc_dispatch(void) __attribute__((__noreturn__));
 /* Starts the dispatcher of this process in a thread of its own. */
 int flexos__proc_start_dispatcher(void);
+/*
+ * Holds off the starts and ends of this process's threads (and waits
+ * for those ending to be gone), for a clone of the process; release
+ * after it, in the parent and (in_copy set) in the copy.
+ */
+void flexos__proc_threads_hold(void);
+void flexos__proc_threads_release(int in_copy);
 
 /* Ends this process as the image's end (control.end) requires. */
 void flexos__proc_handle_end(void) __attribute__((__noreturn__));

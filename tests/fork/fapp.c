@@ -17,6 +17,11 @@
  *             intel-mpk, where the forking thread cannot reach it) the
  *             library's: the child must find them unlocked (it allocates
  *             in each, or hangs).
+ *   spawnfork 20 forks while threads that call the library once start
+ *             and end: the library's process starts and ends a server
+ *             thread for each, so the copy of it that fork() makes must
+ *             not inherit the C library's thread locks held (its
+ *             dispatcher would never start).
  *   procself  three children each open a file of their /proc/self.
  *   bench N   N times fork + exit + wait, and N times with a gate in the
  *             child: the mean latency of each.
@@ -188,6 +193,50 @@ static void busy(void)
 	printf("busy: 20 children forked while two threads called the library\n");
 }
 
+static void *call_once(void *arg)
+{
+	(void)arg;
+	if (flib_get(0) != 41)
+		CHECK(0, "spawnfork: a thread read %ld", flib_get(0));
+	return NULL;
+}
+
+static void *spawn_callers(void *arg)
+{
+	(void)arg;
+	while (!busy_stop) {
+		pthread_t t;
+		if (!pthread_create(&t, NULL, call_once, NULL))
+			pthread_join(t, NULL);
+	}
+	return NULL;
+}
+
+/* Forks while the library's process starts and ends threads. */
+static void spawnfork(void)
+{
+	pthread_t t[2];
+
+	flib_set(41);
+	for (int i = 0; i < 2; i++)
+		CHECK(!pthread_create(&t[i], NULL, spawn_callers, NULL), "no thread");
+	for (int i = 0; i < 20; i++) {
+		usleep(1000);
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(flib_get(0) == 41 ? 0 : 1);
+		int st = 0;
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+			  WEXITSTATUS(st) == 0,
+		      "spawnfork: fork %d: the child ended with wait status %#x", i, st);
+	}
+	busy_stop = 1;
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("spawnfork: 20 children forked while threads started and ended\n");
+}
+
 static void *churn_app(void *arg)
 {
 	(void)arg;
@@ -351,6 +400,8 @@ int main(int argc, char **argv)
 		killchild();
 	} else if (!strcmp(mode, "busy")) {
 		busy();
+	} else if (!strcmp(mode, "spawnfork")) {
+		spawnfork();
 	} else if (!strcmp(mode, "procself")) {
 		/* A child of fork() opens its own /proc/self files (Redis's reads smaps). */
 		const char *files[] = {"/proc/self/status", "/proc/self/smaps", "/proc/self/stat"};

@@ -47,6 +47,9 @@ for m in none process; do
 	run $m.busy 0 "$img" busy
 	expect_output "$WORK/$m.busy" '^busy: 20 children forked while two threads called the library$'
 	pass "$m: fork while other threads call the library"
+	run $m.spawn 0 "$img" spawnfork
+	expect_output "$WORK/$m.spawn" '^spawnfork: 20 children forked while threads started and ended$'
+	pass "$m: fork while the library's threads start and end: its copy starts"
 	run $m.heap 0 "$img" heapfork
 	expect_output "$WORK/$m.heap" '^heapfork: 20 children forked while 3 threads allocated; 0 of them'
 	pass "$m: fork while threads allocate: the child finds the heaps unlocked"
