@@ -203,13 +203,6 @@ static int reserve(const struct flexos__range *w, size_t n)
 
 /* ---- /proc/self/mem ------------------------------------------------------ */
 
-/* Files of /proc/<pid> a process may still open: none of them maps its memory. */
-static const char *const proc_allowed[] = {
-    "auxv",      "cgroup",   "cmdline", "comm",   "environ",   "fd",    "fdinfo",    "io",
-    "limits",    "loginuid", "maps",    "mounts", "mountinfo", "ns",    "oom_score", "sched",
-    "schedstat", "smaps",    "stat",    "statm",  "status",    "wchan",
-};
-
 static int landlock_allow(int ruleset, int dirfd, const char *name, unsigned long long access)
 {
 	struct landlock_path_beneath_attr pb = {.allowed_access = access};
@@ -298,8 +291,8 @@ static int close_proc_mem(void)
 	if (!err)
 		err = landlock_allow_dir(ruleset, "/proc", skip_pid, rw);
 	if (!err && (dir = open(self, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		for (size_t i = 0; i < sizeof(proc_allowed) / sizeof(proc_allowed[0]) && !err; i++)
-			err = landlock_allow(ruleset, dir, proc_allowed[i], rw);
+		for (size_t i = 0; i < flexos__mpk_nproc_files && !err; i++)
+			err = landlock_allow(ruleset, dir, flexos__mpk_proc_files[i], rw);
 		close(dir);
 	}
 	if (!err && syscall(SYS_landlock_restrict_self, ruleset, 0))
@@ -542,6 +535,12 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 		return -errno;
 	if ((err = reserve(w, nw))) {
 		flexos__say("cannot reserve the address space around the compartments: %s",
+			    strerror(-err));
+		return err;
+	}
+	/* Before the layer, which it must not have (procfiles.c). */
+	if ((err = flexos__mpk_proc_files_start())) {
+		flexos__say("cannot start the helper that opens a child's /proc/self files: %s",
 			    strerror(-err));
 		return err;
 	}

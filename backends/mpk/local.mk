@@ -10,6 +10,7 @@ libflexos_mpk_a_SOURCES = \
 	backends/mpk/signal.c \
 	backends/mpk/jump.c \
 	backends/mpk/pthread.c \
+	backends/mpk/procfiles.c \
 	backends/mpk/gate.S \
 	$(FLEXOS_BACKEND_COMMON)
 libflexos_mpk_a_CPPFLAGS = $(FLEXOS_BACKEND_CPPFLAGS)

@@ -575,6 +575,14 @@ int flexos__mpk_altstack(struct mpk_thread *t);
  * start-up is over; for good. Returns 0 or -errno (after saying why).
  */
 int flexos__mpk_filter_install(const struct flexos_runtime *rt);
+/*
+ * The files of /proc/<pid> a process may open under the filter (none maps
+ * its memory), and the helper that opens them for a child of fork()
+ * (procfiles.c): started before the Landlock layer, 0 or -errno.
+ */
+extern const char *const flexos__mpk_proc_files[] __attribute__((visibility("hidden")));
+extern const size_t flexos__mpk_nproc_files __attribute__((visibility("hidden")));
+int flexos__mpk_proc_files_start(void);
 
 /*
  * signal.c: how every handler with a function is registered: with

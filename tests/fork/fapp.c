@@ -23,6 +23,10 @@
  *             not inherit the C library's thread locks held (its
  *             dispatcher would never start).
  *   procself  three children each open a file of their /proc/self.
+ *   procmem   (intel-mpk) the parent and a child try to open their
+ *             /proc/self/mem, and ask every unix socket they hold (the
+ *             helper that opens a child's /proc/self files among them)
+ *             for "mem" and "../1/mem": all refused.
  *   bench N   N times fork + exit + wait, and N times with a gate in the
  *             child: the mean latency of each.
  * Prints "FAIL: ..." and exits 1 when something is not as it must be.
@@ -32,7 +36,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -237,6 +244,84 @@ static void spawnfork(void)
 	printf("spawnfork: 20 children forked while threads started and ended\n");
 }
 
+/* Sends NAME and a reply socket to sock; the descriptor it answers with, or -1. */
+static int ask_socket(int sock, const char *name)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv))
+		return -1;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct iovec iov = {(void *)name, strlen(name)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &sv[1], sizeof(int));
+	int fd = -1, err = 0;
+	if (sendmsg(sock, &m, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) {
+		close(sv[1]);
+		sv[1] = -1;
+		iov = (struct iovec){&err, sizeof(err)};
+		m = (struct msghdr){.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+				    .msg_controllen = sizeof(u.buf)};
+		struct timeval tv = {2, 0};
+		setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (recvmsg(sv[0], &m, 0) > 0 && (c = CMSG_FIRSTHDR(&m)) &&
+		    c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	}
+	close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	return fd;
+}
+
+/* Tries every way this process has to its own memory file; returns how many worked. */
+static int try_mem(const char *who)
+{
+	char path[64];
+	int opened = 0, asked = 0;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)getpid());
+	const char *paths[] = {"/proc/self/mem", path};
+	for (int i = 0; i < 2; i++) {
+		int fd = open(paths[i], O_RDONLY);
+		if (fd >= 0) {
+			printf("procmem: %s opened %s\n", who, paths[i]);
+			close(fd);
+			opened++;
+		}
+	}
+	for (int fd = 0; fd < 64; fd++) {
+		struct stat st;
+		int type = 0;
+		socklen_t len = sizeof(type);
+		if (fstat(fd, &st) || !S_ISSOCK(st.st_mode) ||
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_SEQPACKET)
+			continue;
+		asked++;
+		const char *names[] = {"mem", "../1/mem", "task/../mem"};
+		for (int k = 0; k < 3; k++) {
+			int got = ask_socket(fd, names[k]);
+			if (got >= 0) {
+				printf("procmem: %s got a descriptor for %s from socket %d\n", who,
+				       names[k], fd);
+				close(got);
+				opened++;
+			}
+		}
+	}
+	printf("procmem: %s: %d of its memory files opened, %d sockets asked\n", who, opened,
+	       asked);
+	fflush(stdout);
+	return opened + (asked ? 0 : 100);
+}
+
 static void *churn_app(void *arg)
 {
 	(void)arg;
@@ -420,6 +505,15 @@ int main(int argc, char **argv)
 				  WEXITSTATUS(st) == 0,
 			      "procself: the child could not open %s", files[i]);
 		}
+	} else if (!strcmp(mode, "procmem")) {
+		CHECK(try_mem("the parent") == 0, "procmem: the parent reached its memory file");
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(try_mem("a child") == 0 ? 0 : 1);
+		int st = 0;
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+			  WEXITSTATUS(st) == 0,
+		      "procmem: the child reached its memory file (wait status %#x)", st);
 	} else if (!strcmp(mode, "heapfork")) {
 		heapfork();
 	} else if (!strcmp(mode, "bench")) {

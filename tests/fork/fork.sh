@@ -104,7 +104,8 @@ $WORK/fapp-intel-mpk killchild
 $WORK/fapp-intel-mpk bench 20
 $WORK/fapp-intel-mpk busy
 $WORK/fapp-intel-mpk heapfork
---expect-status=1 $WORK/fapp-intel-mpk procself
+$WORK/fapp-intel-mpk procself
+$WORK/fapp-intel-mpk procmem
 EOS
 vm_output 1 >"$WORK/mpk.1"
 expect_output "$WORK/mpk.1" '^parent \(main thread\): two children saw the snapshot'
@@ -134,11 +135,15 @@ pass "intel-mpk: fork while other threads call the library"
 vm_output 9 >"$WORK/mpk.9"
 expect_output "$WORK/mpk.9" '^heapfork: 20 children forked while 2 threads allocated; 0 of them'
 pass "intel-mpk: fork while threads allocate in the forking compartment's heap and the shared heap"
-# A limit (docs/threat-model.md): the filter's Landlock rules name the
-# parent's /proc/<pid>; a child's is not among them. This fails, and is to
-# be changed, when a child can open them.
+# The filter's Landlock rules name the parent's /proc/<pid>: a child's
+# files come from the helper (backends/mpk/procfiles.c), never mem.
 vm_output 10 >"$WORK/mpk.10"
-expect_output "$WORK/mpk.10" '^procself: the child opens /proc/self/smaps: Permission denied$'
-pass "intel-mpk: a child cannot open its own /proc/self files (Landlock names the parent's; a known limit)"
+expect_output "$WORK/mpk.10" '^procself: the child opens /proc/self/smaps: ok$'
+expect_output "$WORK/mpk.10" '^procself: the child opens /proc/self/status: ok$'
+pass "intel-mpk: a child opens its own /proc/self files (through the helper)"
+vm_output 11 >"$WORK/mpk.11"
+expect_output "$WORK/mpk.11" '^procmem: the parent: 0 of its memory files opened, 1 sockets asked$'
+expect_output "$WORK/mpk.11" '^procmem: a child: 0 of its memory files opened, 1 sockets asked$'
+pass "intel-mpk: /proc/self/mem stays closed to the parent and a child, by path and by asking the helper's socket"
 echo "--- fork + exit + wait (mean; the VM's emulate PKU under TCG and mean little):" >&2
 cat "$WORK/bench" >&2

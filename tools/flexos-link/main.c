@@ -156,7 +156,7 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 		  const char *table, int argc, char **argv)
 {
 	char *cc = xstrdup(getenv("CC") && *getenv("CC") ? getenv("CC") : "cc");
-	char **args = xcalloc((size_t)argc + strlen(cc) + 32, sizeof(*args));
+	char **args = xcalloc((size_t)argc + strlen(cc) + 48, sizeof(*args));
 	char *script_arg = xasprintf("-Wl,-T,%s", ldscript);
 	char *libdir_arg = xasprintf("-L%s", o->libdir);
 	char *backend_arg = xasprintf("-l%s", flexos_mechanism_archive(plan->cfg->mechanism));
@@ -240,6 +240,9 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 			    "--wrap=__sysv_signal";
 		/* A new thread's gate page is its creator's to register (limit 2). */
 		args[n++] = "-Wl,--wrap=pthread_create";
+		/* A child of fork() opens its /proc/self files (backends/mpk/procfiles.c). */
+		args[n++] = "-Wl,--wrap=open,--wrap=open64,--wrap=openat,--wrap=openat64,"
+			    "--wrap=fopen,--wrap=fopen64";
 	}
 	/*
 	 * A longjmp back across gates must unwind them (backends/common/
