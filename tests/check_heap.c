@@ -322,6 +322,27 @@ START_TEST(test_object_size)
 }
 END_TEST
 
+/* fork() under intel-mpk: a lock a thread the child does not have held at the fork. */
+START_TEST(test_lock_held_at_fork_is_reported)
+{
+	flexos__heap_lock(h);
+	flexos__heap_forked(); /* the child's handler: this holder is of the parent */
+	flexos__heap_alloc(h, 32);
+}
+END_TEST
+
+/* The control: the forking thread's own lock, released in the child, is free. */
+START_TEST(test_lock_released_at_fork_is_free)
+{
+	flexos__heap_lock(h);
+	flexos__heap_forked();
+	flexos__heap_unlock(h);
+	void *p = flexos__heap_alloc(h, 32);
+	ck_assert_ptr_nonnull(p);
+	flexos__heap_free(h, p);
+}
+END_TEST
+
 Suite *heap_suite(void)
 {
 	Suite *s = suite_create("heap");
@@ -338,6 +359,8 @@ Suite *heap_suite(void)
 	tcase_add_test_raise_signal(tc, test_foreign_pointer_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_interior_pointer_aborts, SIGABRT);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test_raise_signal(tc, test_lock_held_at_fork_is_reported, SIGABRT);
+	tcase_add_test(tc, test_lock_released_at_fork_is_free);
 	tcase_add_test(tc, test_growable_heap_grows_to_its_limit);
 	tcase_add_test(tc, test_fixed_heap_does_not_grow);
 	tcase_add_test(tc, test_small_chunks_pack_like_glibc);

@@ -530,8 +530,9 @@ static int tag_constants(void)
  * would spin forever (Redis forks for BGSAVE while its bio threads
  * free). The runtime does the same for the shared heap. Another
  * compartment's heap is out of this thread's reach (its key): a thread
- * allocating there at the fork can still leave it locked in the child
- * (docs/threat-model.md).
+ * allocating there at the fork can still leave it locked in the child,
+ * which then ends with a report at its first allocation there
+ * (flexos__heap_forked; docs/threat-model.md).
  */
 static __thread struct flexos__heap *fork_heap;
 
@@ -548,6 +549,12 @@ static void fork_release(void)
 	if (fork_heap)
 		flexos__heap_unlock(fork_heap);
 	fork_heap = NULL;
+}
+
+static void fork_child(void)
+{
+	fork_release();
+	flexos__heap_forked();
 }
 
 static int mpk_init(const struct flexos_runtime *rt)
@@ -669,7 +676,7 @@ static int mpk_init(const struct flexos_runtime *rt)
 
 	if ((err = flexos__mpk_fault_init(rt)))
 		return err;
-	if ((err = pthread_atfork(fork_prepare, fork_release, fork_release)))
+	if ((err = pthread_atfork(fork_prepare, fork_release, fork_child)))
 		return -err;
 	flexos__mpk_gp();
 	return 0;

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -63,12 +64,68 @@ uint32_t flexos__heap_nranges;
 __thread uint16_t flexos__heap_found[FLEXOS__HEAP_FOUND_SLOTS];
 static int range_lock;
 
+/*
+ * What a held lock holds: 1, plus one for each fork() the process's
+ * ancestry made where a lock out of the forking thread's reach could be
+ * held (flexos__heap_forked: intel-mpk, whose forking thread cannot take
+ * another compartment's heap lock). A child that finds a lock holding an
+ * older value finds it held by a thread it does not have: the heap may
+ * be half-changed, so the child ends with a report, not a hang.
+ */
+int flexos__heap_held = 1;
+
+void flexos__heap_forked(void)
+{
+	int next = __atomic_load_n(&flexos__heap_held, __ATOMIC_RELAXED) + 1;
+	__atomic_store_n(&flexos__heap_held, next > 0 ? next : 1, __ATOMIC_RELAXED);
+}
+
+static noreturn __attribute__((cold)) void held_at_fork(const int *lock)
+{
+	const struct flexos_runtime *rt =
+	    flexos__runtime_if_started ? flexos__runtime_if_started() : NULL;
+	const struct flexos_image *img = rt ? rt->image : NULL;
+	const char *whose = "the heaps' range table";
+	char name[160];
+
+	for (uint32_t i = 0; i < flexos__heap_nranges; i++) {
+		const struct flexos__heap *h = flexos__heap_ranges[i].heap;
+		if (&h->lock != lock)
+			continue;
+		if (h->owner >= 0 && img && (uint32_t)h->owner < img->ncompartments)
+			snprintf(name, sizeof(name), "the heap of compartment '%s'",
+				 img->compartments[h->owner].name);
+		else if (h->owner >= 0)
+			snprintf(name, sizeof(name), "the heap of compartment %d", h->owner);
+		else
+			snprintf(name, sizeof(name), "the shared heap");
+		whose = name;
+		break;
+	}
+	flexos__abort("this child of fork() cannot allocate: %s was locked at the fork by "
+		      "another thread of the parent, which the child does not have, and may be "
+		      "half-changed (under intel-mpk, fork() cannot lock another compartment's "
+		      "heap: fork while no other thread allocates there; docs/threat-model.md)",
+		      whose);
+}
+
 static void spin_lock(int *lock) __attribute__((noinline));
 static void spin_lock(int *lock)
 {
-	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(lock, __ATOMIC_RELAXED))
-			sched_yield();
+	int held = __atomic_load_n(&flexos__heap_held, __ATOMIC_RELAXED);
+
+	for (;;) {
+		int v = __atomic_load_n(lock, __ATOMIC_RELAXED);
+		if (!v) {
+			if (__atomic_compare_exchange_n(lock, &v, held, 0, __ATOMIC_ACQUIRE,
+							__ATOMIC_RELAXED))
+				return;
+			continue;
+		}
+		if (v != held)
+			held_at_fork(lock);
+		sched_yield();
+	}
 }
 
 static void spin_unlock(int *lock)
@@ -117,8 +174,13 @@ void flexos__heap_bad(const char *what, const void *p, const char *problem)
 
 static void heap_lock(struct flexos__heap *h)
 {
-	/* Uncontended, one exchange: spin_lock's loop stays out of the fast paths. */
-	if (__builtin_expect(__atomic_exchange_n(&h->lock, 1, __ATOMIC_ACQUIRE), 0))
+	/* Uncontended, one compare-exchange: spin_lock's loop stays out of the fast paths. */
+	int free_ = 0;
+	if (__builtin_expect(!__atomic_compare_exchange_n(&h->lock, &free_,
+							  __atomic_load_n(&flexos__heap_held,
+									  __ATOMIC_RELAXED),
+							  0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED),
+			     0))
 		spin_lock(&h->lock);
 }
 

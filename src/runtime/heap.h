@@ -47,6 +47,12 @@ void flexos__heap_range(const struct flexos__heap *h, uintptr_t *start, uintptr_
 size_t flexos__heap_copy_used(struct flexos__heap *h, void *dst);
 void flexos__heap_lock(struct flexos__heap *h);
 void flexos__heap_unlock(struct flexos__heap *h);
+/*
+ * In a child of fork() whose parent may have held a heap's lock in a
+ * thread the child does not have (intel-mpk): such a lock then ends the
+ * child with a report instead of a hang.
+ */
+void flexos__heap_forked(void);
 
 /* The owner given to flexos__heap_create. */
 int flexos__heap_owner(const struct flexos__heap *h);

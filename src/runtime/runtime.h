@@ -103,6 +103,12 @@ struct flexos__lend_header {
 uintptr_t flexos__lend_slot_end(uintptr_t base, unsigned t, unsigned s);
 
 /* Maps the arena into *out if some entry of img lends; 0 or -errno. */
+/*
+ * The runtime's view once started, else NULL (flexos__runtime starts it).
+ * Weak: the heap's unit tests link the heap without the runtime.
+ */
+const struct flexos_runtime *flexos__runtime_if_started(void) __attribute__((weak));
+
 int flexos__lend_arena_create(const struct flexos_image *img, struct flexos_region *out);
 
 /*

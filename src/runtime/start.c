@@ -245,6 +245,11 @@ void flexos__start(int argc, char **argv, char **envp)
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot register the runtime's exit handler");
 }
 
+const struct flexos_runtime *flexos__runtime_if_started(void)
+{
+	return __atomic_load_n(&started, __ATOMIC_ACQUIRE) ? &runtime : NULL;
+}
+
 const struct flexos_runtime *flexos__runtime(void)
 {
 	if (!started)
