@@ -343,6 +343,37 @@ START_TEST(test_lock_released_at_fork_is_free)
 }
 END_TEST
 
+extern int flexos__heap_held;
+static volatile int forged_allocated;
+
+static void *alloc_once(void *arg)
+{
+	(void)arg;
+	void *p = flexos__heap_alloc(h, 32);
+	forged_allocated = 1;
+	flexos__heap_free(h, p);
+	return NULL;
+}
+
+/*
+ * The held value is memory a compartment can write (key 0 under
+ * intel-mpk): 0 written there must not make a held lock look free.
+ */
+START_TEST(test_forged_held_value_keeps_exclusion)
+{
+	pthread_t t;
+
+	flexos__heap_held = 0;
+	flexos__heap_lock(h);
+	ck_assert_int_eq(pthread_create(&t, NULL, alloc_once, NULL), 0);
+	usleep(100 * 1000);
+	ck_assert_msg(!forged_allocated, "another thread allocated while the heap was locked");
+	flexos__heap_unlock(h);
+	pthread_join(t, NULL);
+	ck_assert(forged_allocated);
+}
+END_TEST
+
 Suite *heap_suite(void)
 {
 	Suite *s = suite_create("heap");
@@ -361,6 +392,7 @@ Suite *heap_suite(void)
 	tcase_add_test(tc, test_threads);
 	tcase_add_test_raise_signal(tc, test_lock_held_at_fork_is_reported, SIGABRT);
 	tcase_add_test(tc, test_lock_released_at_fork_is_free);
+	tcase_add_test(tc, test_forged_held_value_keeps_exclusion);
 	tcase_add_test(tc, test_growable_heap_grows_to_its_limit);
 	tcase_add_test(tc, test_fixed_heap_does_not_grow);
 	tcase_add_test(tc, test_small_chunks_pack_like_glibc);

@@ -74,10 +74,19 @@ static int range_lock;
  */
 int flexos__heap_held = 1;
 
+/*
+ * Always odd, so never 0 (free), whatever was written there: under
+ * intel-mpk the word is key-0 memory every compartment can write, and a
+ * 0 would make every lock look free to the threads of the others.
+ */
+static inline int held_value(void)
+{
+	return __atomic_load_n(&flexos__heap_held, __ATOMIC_RELAXED) | 1;
+}
+
 void flexos__heap_forked(void)
 {
-	int next = __atomic_load_n(&flexos__heap_held, __ATOMIC_RELAXED) + 1;
-	__atomic_store_n(&flexos__heap_held, next > 0 ? next : 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&flexos__heap_held, (int)((unsigned)held_value() + 2u), __ATOMIC_RELAXED);
 }
 
 static noreturn __attribute__((cold)) void held_at_fork(const int *lock)
@@ -112,7 +121,7 @@ static noreturn __attribute__((cold)) void held_at_fork(const int *lock)
 static void spin_lock(int *lock) __attribute__((noinline));
 static void spin_lock(int *lock)
 {
-	int held = __atomic_load_n(&flexos__heap_held, __ATOMIC_RELAXED);
+	int held = held_value();
 
 	for (;;) {
 		int v = __atomic_load_n(lock, __ATOMIC_RELAXED);
@@ -176,10 +185,8 @@ static void heap_lock(struct flexos__heap *h)
 {
 	/* Uncontended, one compare-exchange: spin_lock's loop stays out of the fast paths. */
 	int free_ = 0;
-	if (__builtin_expect(!__atomic_compare_exchange_n(&h->lock, &free_,
-							  __atomic_load_n(&flexos__heap_held,
-									  __ATOMIC_RELAXED),
-							  0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED),
+	if (__builtin_expect(!__atomic_compare_exchange_n(&h->lock, &free_, held_value(), 0,
+							  __ATOMIC_ACQUIRE, __ATOMIC_RELAXED),
 			     0))
 		spin_lock(&h->lock);
 }
