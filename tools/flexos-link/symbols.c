@@ -6,10 +6,12 @@
  */
 #include "autoconfig.h"
 
+#include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,23 +109,99 @@ static int read_functions(Elf *elf, struct table *t)
 	return found ? 0 : 1;
 }
 
+/* A header of the C library or the compiler, whose inlined code a report should not name. */
+static bool system_header(const char *file)
+{
+	return !strncmp(file, "/usr/include/", 13) || !strncmp(file, "/usr/lib/gcc/", 13) ||
+	       !strncmp(file, "/usr/local/include/", 19);
+}
+
+/* Code inlined from a system header, and the line of the source that called it. */
+struct call_site {
+	uint64_t lo, hi;
+	const char *file;
+	int line;
+};
+
+struct call_sites {
+	struct call_site *v;
+	size_t n, cap;
+};
+
+/*
+ * Every inlined subroutine of die's subtree that is called from a file
+ * other than a system header: deeper ones come later, so the last range
+ * that covers an address is its innermost such call.
+ */
+static void collect_calls(Dwarf_Die *die, Dwarf_Files *files, size_t nfiles,
+			  struct call_sites *cs, int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > 64 || dwarf_child(die, &child) != 0)
+		return;
+	do {
+		int tag = dwarf_tag(&child);
+		if (tag == DW_TAG_inlined_subroutine) {
+			Dwarf_Attribute a;
+			Dwarf_Word fidx = 0, line = 0;
+			const char *file = NULL;
+			if (dwarf_attr(&child, DW_AT_call_file, &a) && !dwarf_formudata(&a, &fidx) &&
+			    fidx < nfiles && dwarf_attr(&child, DW_AT_call_line, &a) &&
+			    !dwarf_formudata(&a, &line) && line > 0)
+				file = dwarf_filesrc(files, fidx, NULL, NULL);
+			if (file && !system_header(file)) {
+				Dwarf_Addr base, lo, hi;
+				ptrdiff_t off = 0;
+				while ((off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0) {
+					if (cs->n == cs->cap) {
+						cs->cap = cs->cap ? cs->cap * 2 : 64;
+						cs->v = xrealloc(cs->v, cs->cap * sizeof(*cs->v));
+					}
+					cs->v[cs->n++] = (struct call_site){lo, hi, file, (int)line};
+				}
+			}
+		}
+		if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+		    tag == DW_TAG_lexical_block)
+			collect_calls(&child, files, nfiles, cs, depth + 1);
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+/* The innermost call from a source file that covers a, or NULL. */
+static const struct call_site *call_at(const struct call_sites *cs, uint64_t a)
+{
+	for (size_t i = cs->n; i-- > 0;)
+		if (a >= cs->v[i].lo && a < cs->v[i].hi)
+			return &cs->v[i];
+	return NULL;
+}
+
 /*
  * The line table of every compilation unit; files by their last path
- * component, which is what a report line has room for.
+ * component, which is what a report line has room for. Code inlined
+ * from a system header (glibc's fortify wrappers, say) is given the
+ * line of the source that called it, as addr2line's outer frame would
+ * show: a report names the caller's line, not string_fortified.h's.
  */
 static void read_lines(Elf *elf, struct table *t)
 {
 	Dwarf *dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	Dwarf_Off off = 0, next;
 	size_t hsize;
+	struct call_sites cs = {0};
 
 	if (!dw)
 		return;
 	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
 		Dwarf_Die cu;
 		Dwarf_Lines *lines;
-		size_t n;
+		Dwarf_Files *files;
+		size_t n, nfiles;
+		cs.n = 0;
 		if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_getsrclines(&cu, &lines, &n) == 0) {
+			if (dwarf_getsrcfiles(&cu, &files, &nfiles) == 0)
+				collect_calls(&cu, files, nfiles, &cs, 0);
 			for (size_t i = 0; i < n; i++) {
 				Dwarf_Line *l = dwarf_onesrcline(lines, i);
 				Dwarf_Addr a;
@@ -138,12 +216,18 @@ static void read_lines(Elf *elf, struct table *t)
 					add_line(t, a, NULL, 0);
 					continue;
 				}
+				const struct call_site *c = system_header(file) ? call_at(&cs, a) : NULL;
+				if (c) {
+					file = c->file;
+					lineno = c->line;
+				}
 				const char *base = strrchr(file, '/');
 				add_line(t, a, base ? base + 1 : file, lineno);
 			}
 		}
 		off = next;
 	}
+	free(cs.v);
 	dwarf_end(dw);
 }
 
