@@ -71,54 +71,27 @@ static inline void check(uintptr_t a, size_t n, int write, uintptr_t pc)
  * default of kernel-address: the _noabort names), but a report always ends
  * the compartment: both names do the same.
  */
-#define ASAN_CHECKS(n)                               \
-	void __asan_load##n(uintptr_t a);            \
-	void __asan_load##n(uintptr_t a)             \
-	{                                            \
-		check(a, n, 0, RET);                 \
-	}                                            \
-	void __asan_load##n##_noabort(uintptr_t a);  \
-	void __asan_load##n##_noabort(uintptr_t a)   \
-	{                                            \
-		check(a, n, 0, RET);                 \
-	}                                            \
-	void __asan_store##n(uintptr_t a);           \
-	void __asan_store##n(uintptr_t a)            \
-	{                                            \
-		check(a, n, 1, RET);                 \
-	}                                            \
-	void __asan_store##n##_noabort(uintptr_t a); \
-	void __asan_store##n##_noabort(uintptr_t a)  \
-	{                                            \
-		check(a, n, 1, RET);                 \
+#define ASAN_CHECK(name, params, n, write) \
+	void name params;                  \
+	void name params                   \
+	{                                  \
+		check(a, n, write, RET);   \
 	}
+#define ASAN_CHECKS(n)                                            \
+	ASAN_CHECK(__asan_load##n, (uintptr_t a), n, 0)           \
+	ASAN_CHECK(__asan_load##n##_noabort, (uintptr_t a), n, 0) \
+	ASAN_CHECK(__asan_store##n, (uintptr_t a), n, 1)          \
+	ASAN_CHECK(__asan_store##n##_noabort, (uintptr_t a), n, 1)
 
 ASAN_CHECKS(1)
 ASAN_CHECKS(2)
 ASAN_CHECKS(4)
 ASAN_CHECKS(8)
 ASAN_CHECKS(16)
-
-void __asan_loadN(uintptr_t a, size_t n);
-void __asan_loadN(uintptr_t a, size_t n)
-{
-	check(a, n, 0, RET);
-}
-void __asan_loadN_noabort(uintptr_t a, size_t n);
-void __asan_loadN_noabort(uintptr_t a, size_t n)
-{
-	check(a, n, 0, RET);
-}
-void __asan_storeN(uintptr_t a, size_t n);
-void __asan_storeN(uintptr_t a, size_t n)
-{
-	check(a, n, 1, RET);
-}
-void __asan_storeN_noabort(uintptr_t a, size_t n);
-void __asan_storeN_noabort(uintptr_t a, size_t n)
-{
-	check(a, n, 1, RET);
-}
+ASAN_CHECK(__asan_loadN, (uintptr_t a, size_t n), n, 0)
+ASAN_CHECK(__asan_loadN_noabort, (uintptr_t a, size_t n), n, 0)
+ASAN_CHECK(__asan_storeN, (uintptr_t a, size_t n), n, 1)
+ASAN_CHECK(__asan_storeN_noabort, (uintptr_t a, size_t n), n, 1)
 
 /* ---- globals and the stack ---------------------------------------------- */
 
