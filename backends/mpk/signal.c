@@ -265,6 +265,39 @@ int flexos__mpk_sigreturn_init(struct mpk_ro *ro)
 	return 0;
 }
 
+/*
+ * Whether the system call is the runtime's own: made by the instruction
+ * at ip, with the nonce in the argument at offset arg of seccomp_data.
+ * If so, the filter jumps over the next skip instructions after these
+ * eight; if not, it goes on with the next one.
+ */
+#define BPF_IP_LO offsetof(struct seccomp_data, instruction_pointer)
+#define BPF_RUNTIME_CALL(ip, arg, nonce, skip)                                 \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, BPF_IP_LO),                         \
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip), 0, 6),         \
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, BPF_IP_LO + 4),                 \
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)((ip) >> 32), 0, 4), \
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (arg)),                         \
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(nonce), 0, 2),      \
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (arg) + 4),                     \
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)((nonce) >> 32), (skip), 0)
+
+/*
+ * Installs the n instructions of code as a filter of every thread, then
+ * wipes them: the callers' stacks are key 0, and their code holds the
+ * nonce.
+ */
+static int install_filter(struct sock_filter *code, unsigned short n)
+{
+	struct sock_fprog prog = {.len = n, .filter = code};
+	int err = 0;
+
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog))
+		err = -errno;
+	explicit_bzero(code, n * sizeof(*code));
+	return err;
+}
+
 int flexos__mpk_sigreturn_filter(void)
 {
 	uintptr_t ip = (uintptr_t)flexos__mpk_sigreturn_syscall;
@@ -279,16 +312,8 @@ int flexos__mpk_sigreturn_filter(void)
 	    /* x32 numbers (the x32 rt_sigreturn): the other filter kills them too. */
 	    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 9, 0),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigreturn, 0, 9),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, 6),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		     offsetof(struct seccomp_data, instruction_pointer) + 4),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip >> 32), 0, 4),
 	    /* The trampoline's %rdi (rt_sigreturn takes no argument): the nonce. */
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nonce, 0, 2),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0 + 4),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(nonce >> 32), 1, 0),
+	    BPF_RUNTIME_CALL(ip, arg0, nonce, 1),
 	    /*
 	     * Killed, not trapped: the SIGSYS report's own return would be
 	     * the next rt_sigreturn, and a handler the attacker registered
@@ -297,14 +322,7 @@ int flexos__mpk_sigreturn_filter(void)
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
-	int err = 0;
-
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog))
-		err = -errno;
-	/* This stack is key 0: leave no copy of the nonce on it. */
-	explicit_bzero(code, sizeof(code));
-	return err;
+	return install_filter(code, sizeof(code) / sizeof(code[0]));
 }
 
 int flexos__mpk_clone_filter(void)
@@ -329,15 +347,7 @@ int flexos__mpk_clone_filter(void)
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 15),
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, flags),
 	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, shared, 0, 13), /* fork */
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, 6),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		     offsetof(struct seccomp_data, instruction_pointer) + 4),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip >> 32), 0, 4),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, r9),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nonce, 0, 2),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, r9 + 4),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(nonce >> 32), 5, 0),
+	    BPF_RUNTIME_CALL(ip, r9, nonce, 5),
 	    /*
 	     * posix_spawn's vfork-like clone (CLONE_VM | CLONE_VFORK, the
 	     * creator's FS base): refused, not reported, so that system()
@@ -351,11 +361,5 @@ int flexos__mpk_clone_filter(void)
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
-	int err = 0;
-
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog))
-		err = -errno;
-	explicit_bzero(code, sizeof(code));
-	return err;
+	return install_filter(code, sizeof(code) / sizeof(code[0]));
 }

@@ -4,7 +4,9 @@
  * __asan_load and __asan_store functions before every access, poisons the red zones of
  * stack frames itself, and registers the red zones of globals; this file
  * keeps the shadow those read, the red zones and quarantine of the
- * compartment's heap, and the reports.
+ * compartment's heap, and the reports. The shadow's upkeep and the checks
+ * are those of the runtime of `libc: newlib` compartments too
+ * (asan_checks.h).
  *
  * Only compartments built with asan pay: their heap's allocations carry
  * red zones (the hooks of backends/common/malloc.c, or heap_none.c under
@@ -65,42 +67,13 @@ static void shadow_init(int argc, char **argv, char **envp)
 __attribute__((used, section(".preinit_array"))) static void (*const shadow_init_entry)(
     int, char **, char **) = shadow_init;
 
-/* ---- shadow ------------------------------------------------------------- */
-
-/* Marks [a, a + n) with value; a and n multiples of 8. */
-static void poison(uintptr_t a, size_t n, uint8_t value)
-{
-	memset(FLEXOS__SHADOW(a), value, n >> 3);
-}
-
-/* Makes [a, a + n) accessible, a a multiple of 8, the last granule partly. */
-static void unpoison(uintptr_t a, size_t n)
-{
-	memset(FLEXOS__SHADOW(a), 0, n >> 3);
-	if (n & 7)
-		*FLEXOS__SHADOW(a + (n & ~(size_t)7)) = (int8_t)(n & 7);
-}
+/* ---- reports ------------------------------------------------------------ */
 
 /* Whether byte a may be accessed: a granule's shadow s > 0 opens its first s bytes. */
 static int byte_ok(uintptr_t a)
 {
 	int8_t s = *FLEXOS__SHADOW(a);
 	return !s || (int8_t)(a & 7) < s;
-}
-
-static int range_ok(uintptr_t a, size_t n)
-{
-	uintptr_t end = a + n;
-
-	for (uintptr_t g = a & ~(uintptr_t)7; g < end; g += 8) {
-		int8_t s = *FLEXOS__SHADOW(g);
-		if (!s)
-			continue;
-		uintptr_t hi = g + 8 < end ? g + 8 : end;
-		if (s < 0 || hi > g + (uintptr_t)s)
-			return 0;
-	}
-	return 1;
 }
 
 /* The kind of bad access at a, by what its shadow holds (ASan's names). */
@@ -171,150 +144,20 @@ void flexos__asan_trap_access(uintptr_t a, size_t n, int write, uintptr_t pc)
 	bad_access(a, n, write, pc);
 }
 
-static inline void check(uintptr_t a, size_t n, int write, uintptr_t pc)
-{
-	if (n <= 8 && (a & 7) + n <= 8) {
-		int8_t s = *FLEXOS__SHADOW(a);
-		if (__builtin_expect(!s || (int8_t)((a & 7) + n - 1) < s, 1))
-			return;
-	} else if (!n || range_ok(a, n)) {
-		return;
-	}
-	bad_access(a, n, write, pc);
-}
-
-/*
- * The checks gcc calls. Compartments are compiled with recovery (the
- * default of kernel-address: the _noabort names), but a report always ends
- * the compartment: both names do the same.
- */
-#define RET ((uintptr_t)__builtin_return_address(0))
-#define ASAN_CHECKS(n)                               \
-	void __asan_load##n(uintptr_t a);            \
-	void __asan_load##n(uintptr_t a)             \
-	{                                            \
-		check(a, n, 0, RET);                 \
-	}                                            \
-	void __asan_load##n##_noabort(uintptr_t a);  \
-	void __asan_load##n##_noabort(uintptr_t a)   \
-	{                                            \
-		check(a, n, 0, RET);                 \
-	}                                            \
-	void __asan_store##n(uintptr_t a);           \
-	void __asan_store##n(uintptr_t a)            \
-	{                                            \
-		check(a, n, 1, RET);                 \
-	}                                            \
-	void __asan_store##n##_noabort(uintptr_t a); \
-	void __asan_store##n##_noabort(uintptr_t a)  \
-	{                                            \
-		check(a, n, 1, RET);                 \
-	}
-
-ASAN_CHECKS(1)
-ASAN_CHECKS(2)
-ASAN_CHECKS(4)
-ASAN_CHECKS(8)
-ASAN_CHECKS(16)
-
-void __asan_loadN(uintptr_t a, size_t n);
-void __asan_loadN(uintptr_t a, size_t n)
-{
-	check(a, n, 0, RET);
-}
-void __asan_loadN_noabort(uintptr_t a, size_t n);
-void __asan_loadN_noabort(uintptr_t a, size_t n)
-{
-	check(a, n, 0, RET);
-}
-void __asan_storeN(uintptr_t a, size_t n);
-void __asan_storeN(uintptr_t a, size_t n)
-{
-	check(a, n, 1, RET);
-}
-void __asan_storeN_noabort(uintptr_t a, size_t n);
-void __asan_storeN_noabort(uintptr_t a, size_t n)
-{
-	check(a, n, 1, RET);
-}
-
-/* ---- globals ------------------------------------------------------------ */
-
-void __asan_register_globals(struct flexos__asan_global *g, size_t n);
-void __asan_unregister_globals(struct flexos__asan_global *g, size_t n);
-
-void __asan_register_globals(struct flexos__asan_global *g, size_t n)
+/* Globals of shared libraries may be registered before .preinit_array runs. */
+static inline void shadow_before_globals(void)
 {
 	shadow_init(0, NULL, NULL);
-	for (size_t i = 0; i < n; i++) {
-		size_t open = (g[i].size + 7) & ~(size_t)7;
-		unpoison(g[i].beg, g[i].size);
-		poison(g[i].beg + open, g[i].size_with_redzone - open, FLEXOS__SH_GLOBAL);
-	}
 }
 
-/*
- * Called by the destructors of instrumented objects at exit. An image's
- * globals live as long as it does, and under process the destructors run
- * in main's process, which may not read the descriptors in the
- * compartment's data: nothing to do.
- */
-void __asan_unregister_globals(struct flexos__asan_global *g, size_t n)
-{
-	(void)g, (void)n;
-}
-
-/*
- * Before a call that does not return (exit, longjmp, a throw): the frames
- * it leaves will not unpoison their red zones, and the stack below will be
- * used again. Stack red zones above this frame, up to 64 KiB, are opened;
- * heap and global poison is left alone, so an overrun into another
- * mapping costs nothing but a missed report there.
- */
-void __asan_handle_no_return(void);
-
-void __asan_handle_no_return(void)
-{
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0) & ~(uintptr_t)7;
-	int8_t *s = FLEXOS__SHADOW(sp), *end = FLEXOS__SHADOW(sp + (64u << 10));
-
-	for (; s < end; s++) {
-		uint8_t v = (uint8_t)*s;
-		if (v == FLEXOS__SH_STACK_LEFT || v == FLEXOS__SH_STACK_MID ||
-		    v == FLEXOS__SH_STACK_RIGHT || v == FLEXOS__SH_STACK_RET ||
-		    v == FLEXOS__SH_STACK_SCOPE)
-			*s = 0;
-	}
-}
+#include "asan_checks.h"
 
 /* ---- the heap of an asan compartment ------------------------------------ */
 
-#define HDR_LIVE  0x4e415341u /* "ASAN" */
-#define HDR_FREED 0x45455246u /* "FREE" */
-/* Red zone after every allocation, at least. */
-#define RIGHT_RZ 32u
-/* Bytes of freed allocations a compartment's quarantine holds before reuse. */
-#define QUARANTINE_BYTES (4u << 20)
-
-/* Sits right before every allocation, in its left red zone. */
-struct hdr {
-	struct hdr *next; /* in the quarantine */
-	uint32_t magic;
-	uint32_t left; /* from the heap's chunk to the allocation */
-	size_t size;
-	size_t cap; /* of the heap's chunk */
-};
-
-/*
- * Freed allocations wait here, poisoned, before the heap may hand their
- * memory out again, so that a use after free finds them poisoned. One
- * FIFO per compartment; the list runs through the allocations' headers,
- * in the compartment's own heap.
- */
+/* One quarantine per compartment, in the compartment's own heap. */
 static struct quarantine {
 	int lock;
-	struct hdr *head, *tail;
-	size_t bytes;
+	struct fifo fifo;
 } quarantine[FLEXOS_MAX_COMPARTMENTS];
 
 static void q_lock(struct quarantine *q)
@@ -342,23 +185,10 @@ void *flexos__asan_alloc(struct flexos__heap *h, size_t align, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	size_t total = sizeof(struct hdr) + align + ((size + 15) & ~(size_t)15) + RIGHT_RZ;
-	char *raw = flexos__heap_alloc(h, total);
+	char *raw = flexos__heap_alloc(h, chunk_bytes(align, size));
 	if (!raw)
 		return NULL;
-	uintptr_t user = ((uintptr_t)raw + sizeof(struct hdr) + align - 1) & ~(align - 1);
-	struct hdr *hd = (struct hdr *)user - 1;
-	hd->next = NULL;
-	hd->magic = HDR_LIVE;
-	hd->left = (uint32_t)(user - (uintptr_t)raw);
-	hd->size = size;
-	hd->cap = flexos__heap_usable_size(h, raw);
-	/* The heap's own chunk header (16 bytes) before raw is poisoned too. */
-	poison((uintptr_t)raw - 16, user - (uintptr_t)raw + 16, FLEXOS__SH_HEAP);
-	unpoison(user, size);
-	uintptr_t open = user + ((size + 7) & ~(size_t)7);
-	poison(open, (uintptr_t)raw + hd->cap - open, FLEXOS__SH_HEAP);
-	return (void *)user;
+	return place(raw, flexos__heap_usable_size(h, raw), align, size);
 }
 
 /* The header of p, or a report naming the bad free. */
@@ -384,31 +214,20 @@ void flexos__asan_free(struct flexos__heap *h, void *p, uintptr_t pc)
 	struct hdr *hd = live_hdr(h, p, "free", pc);
 	int owner = flexos__heap_owner(h);
 	struct quarantine *q = &quarantine[owner];
-	struct hdr *evict = NULL;
+	struct hdr *evict = NULL, *old;
 
-	hd->magic = HDR_FREED;
-	poison((uintptr_t)p, (hd->size + 7) & ~(size_t)7, FLEXOS__SH_FREED);
+	mark_freed(hd);
 	q_lock(q);
-	if (q->tail)
-		q->tail->next = hd;
-	else
-		q->head = hd;
-	q->tail = hd;
-	q->bytes += hd->cap;
+	fifo_put(&q->fifo, hd);
 	/* The oldest leave once the quarantine is over its size; the heap reuses them. */
-	while (q->bytes > QUARANTINE_BYTES && q->head) {
-		struct hdr *old = q->head;
-		q->head = old->next;
-		if (!q->head)
-			q->tail = NULL;
-		q->bytes -= old->cap;
+	while ((old = fifo_evict(&q->fifo))) {
 		old->next = evict;
 		evict = old;
 	}
 	q_unlock(q);
 	while (evict) {
 		struct hdr *next = evict->next;
-		flexos__heap_free(h, (char *)(evict + 1) - evict->left);
+		flexos__heap_free(h, chunk_of(evict));
 		evict = next;
 	}
 }

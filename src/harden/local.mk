@@ -8,6 +8,7 @@ libflexos_harden_a_SOURCES = \
 	src/harden/shadow.h \
 	src/harden/report.c \
 	src/harden/asan.c \
+	src/harden/asan_checks.h \
 	src/harden/ubsan.c \
 	src/harden/stack.c \
 	src/harden/fortify.c \
@@ -43,7 +44,7 @@ if ENABLE_NEWLIB
 lib_LIBRARIES += libflexos-harden-newlib.a
 libflexos_harden_newlib_a_SOURCES = src/harden/trap.h src/harden/shadow.h \
 	src/harden/newlib/ubsan.c src/harden/newlib/stack.c src/harden/newlib/fortify.c \
-	src/harden/fortify_checks.h src/harden/newlib/asan.c
+	src/harden/fortify_checks.h src/harden/asan_checks.h src/harden/newlib/asan.c
 libflexos_harden_newlib_a_CPPFLAGS = $(NEWLIB_COMPILE_FLAGS) -I$(top_srcdir)/include \
 	-I$(top_srcdir)/src/newlib
 libflexos_harden_newlib_a_CFLAGS = $(AM_CFLAGS) -fPIE -fno-sanitize=all -fno-stack-protector \
