@@ -207,6 +207,31 @@ for mech in none process; do
 	! grep -q SECRET "forge/$mech.out" || { cat "forge/$mech.out" >&2; fail "the forged trap printed the application's data ($mech)"; }
 done
 pass "a forged trap with another compartment's data is reported, and the data not read (none, process)"
+# The ASan traps forged (asan: none and process only), naming the
+# application's secret, no memory at all with a length of 1 TiB, and a
+# free with a reason and a function out of range; main as the culprit.
+sed 's/hardening: \[ubsan\]/hardening: [asan]/' forge/flexos.yaml >forge/asan.yaml
+# shellcheck disable=SC2086  # NEWLIB_CFLAGS is a word list
+"$FLEXOS_CC" -c forge/asan.yaml -l forge -- $CC $NEWLIB_CFLAGS -I"$top_srcdir/src/harden" -O2 \
+	-fPIE -Wall -Wextra -Werror -c -o forge/forge-asan.o "$H/forge.c" || fail "cannot compile forge.c with asan"
+ar rcs forge/libforge-asan.a forge/forge-asan.o
+for mech in none process; do
+	with_mechanism forge/asan.yaml "$mech" | sed 's/libforge\.a/libforge-asan.a/' >"forge/asan-$mech.yaml"
+	"$FLEXOS_LINK" -c "forge/asan-$mech.yaml" -o "forge/asan-app-$mech" forge/app.o \
+		forge/libforge-asan.a || fail "cannot link the forged asan trap image under $mech"
+	for m in asan-app asan-noshadow asan-free; do
+		st=0
+		timeout 30 "./forge/asan-app-$mech" $m >"forge/$m-$mech.out" 2>&1 || st=$?
+		head -n 1 "forge/$m-$mech.out" >&2
+		[ "$st" -eq 123 ] || { cat "forge/$m-$mech.out" >&2; fail "the forged $m trap under $mech exited $st, expected 123"; }
+		! grep -q SECRET "forge/$m-$mech.out" || { cat "forge/$m-$mech.out" >&2; fail "the forged $m trap printed the application's data ($mech)"; }
+		! grep -q "at main+" "forge/$m-$mech.out" || { cat "forge/$m-$mech.out" >&2; fail "the forged $m trap blamed the application's main ($mech)"; }
+	done
+	expect_output "forge/asan-app-$mech.out" "^flexos: compartment 'lib': [a-z-]+: read of size 26 at 0x[0-9a-f]+ \(byte 0x[0-9a-f]+ is poisoned; it is in "
+	expect_output "forge/asan-noshadow-$mech.out" "^flexos: compartment 'lib': unknown-crash: an ASan check trapped for 0xffff800000001000, which has no shadow"
+	expect_output "forge/asan-free-$mech.out" "^flexos: compartment 'lib': bad-free: free\(0x[0-9a-f]+\): not an allocation of this heap"
+done
+pass "forged ASan traps (another compartment's address, no shadow and 1 TiB, a free out of range) are reported in 'lib', main not blamed, no data read (none, process)"
 [ "$(grep -c "^flexos: compartment 'lib' (pid [0-9]*) crashed: signal 4" ubsan/signed-overflow-process.err)" -eq 1 ] ||
 	fail "under process the report did not end as a crash of lib's process"
 pass "newlib, process: a report ends as a crash of the compartment's process"
