@@ -483,9 +483,13 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		uintptr_t lo, hi;
 		add(rt->heaps[id].start, rt->heaps[id].end);
-		/* The keyed shadow of an asan compartment's heap. */
-		if (flexos__asan_keyed_shadow && !flexos__asan_keyed_shadow(id, &lo, &hi))
-			add(lo, hi);
+		/* The keyed shadow of an asan compartment's heap and sections. */
+		int r;
+		for (unsigned i = 0;
+		     flexos__asan_keyed_shadow && (r = flexos__asan_keyed_shadow(id, i, &lo, &hi)) >= 0;
+		     i++)
+			if (!r)
+				add(lo, hi);
 	}
 	add(rt->shared_heap.start, rt->shared_heap.end);
 	/* The gate pages, the jump pages after them,

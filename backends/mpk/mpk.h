@@ -739,12 +739,13 @@ size_t flexos__mpk_stack_ranges(struct flexos__range *out, size_t max);
 
 /*
  * libflexos-harden.a (src/harden/asan.c), linked when a compartment is
- * built with asan: gives the shadow of compartment id's heap its key
- * (the pages wholly inside it), and says which range that was for the
- * filter's range rules (0; -1 when it keyed none). Weak: NULL otherwise.
+ * built with asan: gives the shadow of compartment id's heap and sections
+ * its key (the pages wholly inside it), and says which ranges those were
+ * for the filter's range rules (range i: 0; 1 if that slot is empty; -1
+ * past the last). Weak: NULL otherwise.
  */
 int flexos__asan_key_shadow(uint32_t id, int key) __attribute__((weak));
-int flexos__asan_keyed_shadow(uint32_t id, uintptr_t *lo, uintptr_t *hi) __attribute__((weak));
+int flexos__asan_keyed_shadow(uint32_t id, unsigned i, uintptr_t *lo, uintptr_t *hi) __attribute__((weak));
 
 #endif /* __ASSEMBLER__ */
 #endif /* FLEXOS_MPK_H */

@@ -257,42 +257,65 @@ void *flexos__asan_realloc(struct flexos__heap *h, void *p, size_t size, uintptr
 
 /* ---- the shadow's key under intel-mpk ----------------------------------- */
 
-/* The shadow range keyed per compartment; lo == hi: none. */
+/* The shadow ranges keyed per compartment: its heap's, its sections'. */
+#define KEYED_RANGES 4
 static struct {
 	uintptr_t lo, hi;
-} keyed[FLEXOS_MAX_COMPARTMENTS];
+} keyed[FLEXOS_MAX_COMPARTMENTS][KEYED_RANGES];
+
+/* Keys the shadow pages wholly inside the shadow of [start, end): 0 or -errno. */
+static int key_range(uint32_t id, unsigned slot, uintptr_t start, uintptr_t end, int key)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)FLEXOS__SHADOW(start) + page - 1) & ~(page - 1);
+	uintptr_t hi = (uintptr_t)FLEXOS__SHADOW(end) & ~(page - 1);
+
+	if (hi <= lo)
+		return 0;
+	if (pkey_mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE, key))
+		return -errno;
+	keyed[id][slot].lo = lo;
+	keyed[id][slot].hi = hi;
+	return 0;
+}
 
 /*
  * Called by the intel-mpk backend while it tags each compartment's memory,
  * before any constructor and the system-call filter. One shadow page
  * covers 32 KiB: only the pages wholly inside the shadow of the heap's
- * first range take its key, the others stay key 0 (the first and last 32
- * KiB of the heap at most, and the shadow of its sections and stacks).
+ * first range and of the compartment's .rodata, .data and .bss take its
+ * key (flexos-link aligns an asan compartment's sections to 32 KiB
+ * under intel-mpk, so that no other compartment's shadow shares a page
+ * with theirs); the others stay key 0 (the first and last 32 KiB of the
+ * heap at most, and the shadow of its stacks).
  */
 int flexos__asan_key_shadow(uint32_t id, int key)
 {
 	const struct flexos_runtime *rt = flexos__runtime();
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	static const uint32_t sections[] = {FLEXOS_REGION_RODATA, FLEXOS_REGION_DATA,
+					    FLEXOS_REGION_BSS};
+	int err;
 
 	if (id >= FLEXOS_MAX_COMPARTMENTS ||
 	    !(flexos__harden_flags((int)id) & FLEXOS_COMP_HARDEN_ASAN))
 		return 0;
-	uintptr_t lo = ((uintptr_t)FLEXOS__SHADOW(rt->heaps[id].start) + page - 1) & ~(page - 1);
-	uintptr_t hi = (uintptr_t)FLEXOS__SHADOW(rt->heaps[id].end) & ~(page - 1);
-	if (hi <= lo)
-		return 0;
-	if (pkey_mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE, key))
-		return -errno;
-	keyed[id].lo = lo;
-	keyed[id].hi = hi;
+	if ((err = key_range(id, 0, rt->heaps[id].start, rt->heaps[id].end, key)))
+		return err;
+	for (unsigned i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		const struct flexos_region *r = &rt->image->compartments[id].regions[sections[i]];
+		if ((err = key_range(id, 1 + i, r->start, r->end, key)))
+			return err;
+	}
 	return 0;
 }
 
-int flexos__asan_keyed_shadow(uint32_t id, uintptr_t *lo, uintptr_t *hi)
+int flexos__asan_keyed_shadow(uint32_t id, unsigned i, uintptr_t *lo, uintptr_t *hi)
 {
-	if (id >= FLEXOS_MAX_COMPARTMENTS || keyed[id].lo == keyed[id].hi)
+	if (id >= FLEXOS_MAX_COMPARTMENTS || i >= KEYED_RANGES)
 		return -1;
-	*lo = keyed[id].lo;
-	*hi = keyed[id].hi;
+	if (keyed[id][i].lo == keyed[id][i].hi)
+		return 1;
+	*lo = keyed[id][i].lo;
+	*hi = keyed[id][i].hi;
 	return 0;
 }

@@ -66,9 +66,10 @@ noreturn void flexos__asan_trap_access(uintptr_t a, size_t n, int write, uintptr
 
 /*
  * Under intel-mpk (backends/mpk/mpk.h): the shadow of compartment id's
- * heap takes its key; the range keyed, for the system-call filter.
+ * heap and sections takes its key; the ranges keyed, for the system-call
+ * filter: range i, 0, 1 if that slot is empty, -1 past the last.
  */
 int flexos__asan_key_shadow(uint32_t id, int key);
-int flexos__asan_keyed_shadow(uint32_t id, uintptr_t *lo, uintptr_t *hi);
+int flexos__asan_keyed_shadow(uint32_t id, unsigned i, uintptr_t *lo, uintptr_t *hi);
 
 #endif

@@ -3,7 +3,8 @@
  * the library's planted bug and prints "survived BUG" if nothing stopped
  * it; "app ok" runs the library's correct code; "app heaps" says whose
  * heap the library's and the application's allocations come from; "app
- * poke-shadow-C" writes the ASan shadow of compartment C's heap.
+ * poke-shadow-C" writes the ASan shadow of compartment C's heap,
+ * "poke-bss-shadow-C" that of its .bss.
  */
 #include <flexos/backend.h>
 #include <flexos/harden.h>
@@ -58,17 +59,22 @@ int main(int argc, char **argv)
 		buggy_free(lib);
 		free(own);
 		return 0;
-	} else if (!strncmp(what, "poke-shadow-", 12)) {
-		/* Writes the shadow of the middle of a compartment's heap. */
+	} else if (!strncmp(what, "poke-shadow-", 12) || !strncmp(what, "poke-bss-shadow-", 16)) {
+		/* Writes the shadow of the middle of a compartment's heap, or of its .bss. */
 		const struct flexos_runtime *rt = flexos__runtime();
+		int bss = what[5] == 'b';
+		const char *name = what + (bss ? 16 : 12);
 		for (uint32_t id = 0; id < rt->image->ncompartments; id++) {
-			if (strcmp(rt->image->compartments[id].name, what + 12))
+			if (strcmp(rt->image->compartments[id].name, name))
 				continue;
-			uintptr_t mid = (rt->heaps[id].start + rt->heaps[id].end) / 2;
+			const struct flexos_region *r =
+			    bss ? &rt->image->compartments[id].regions[FLEXOS_REGION_BSS]
+				: &rt->heaps[id];
+			uintptr_t mid = (r->start + r->end) / 2;
 			volatile int8_t *s = (int8_t *)((mid >> 3) + FLEXOS_ASAN_SHADOW_OFFSET);
 			*s = 0;
-			printf("poked the shadow of %#lx, in the heap of %s\n", (unsigned long)mid,
-			       what + 12);
+			printf("poked the shadow of %#lx, in the %s of %s\n", (unsigned long)mid,
+			       bss ? ".bss" : "heap", name);
 			return 0;
 		}
 		return 2;
@@ -76,7 +82,7 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"usage: app heap-overflow|use-after-free|double-free|stack-overflow|"
 			"global-overflow|signed-overflow|oob-index|memcpy-overflow|ok|heaps|"
-			"poke-shadow-COMPARTMENT\n");
+			"poke-shadow-COMPARTMENT|poke-bss-shadow-COMPARTMENT\n");
 		return 2;
 	}
 	printf("survived %s (%d)\n", what, r);

@@ -32,6 +32,8 @@ $w/plain/app-intel-mpk heap-overflow
 --expect-status=123 $w/asan/app-intel-mpk poke-shadow-lib
 $w/asan/app-intel-mpk poke-shadow-app
 --expect-status=123 $w/asan/app-intel-mpk double-free
+--expect-status=123 $w/asan/app-intel-mpk poke-bss-shadow-lib
+$w/asan/app-intel-mpk poke-bss-shadow-app
 EOS
 
 # report N KIND WHERE: command N's output has the report of KIND at WHERE, in 'lib'.
@@ -69,3 +71,8 @@ expect_output "$WORK/out.16" "^poked the shadow of 0x[0-9a-f]+, in the heap of a
 pass "intel-mpk: the shadow of the asan compartment's heap has its key ('app' cannot write it; its own, unkeyed, it can)"
 report 17 double-free ".*buggy\.c:$(line_of double-free)\)"
 pass "intel-mpk, asan: a double free reported at its line, in 'lib'"
+vm_output 18 >"$WORK/out.18"
+expect_output "$WORK/out.18" "compartment 'app' tried to write 0x[0-9a-f]+"
+vm_output 19 >"$WORK/out.19"
+expect_output "$WORK/out.19" "^poked the shadow of 0x[0-9a-f]+, in the .bss of app$"
+pass "intel-mpk: the shadow of the asan compartment's .bss has its key ('app' cannot write it; its own, unkeyed, it can)"

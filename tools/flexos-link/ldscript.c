@@ -6,6 +6,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <flexos/image.h>
@@ -106,13 +107,25 @@ static void write_kind(FILE *f, const struct flp_plan *plan, uint32_t region)
 		write_constants(f, plan);
 	for (size_t c = 0; c < cfg->ncompartments; c++) {
 		const char *name = cfg->compartments[c].name;
-		fprintf(f, "  . = ALIGN(CONSTANT(MAXPAGESIZE));\n");
-		fprintf(f, "  " FLEXOS_COMP_SECTION_FMT " : {\n", name, k->name);
+		/*
+		 * One page of ASan shadow covers 32 KiB: an asan compartment's
+		 * data under protection keys starts and ends on such a boundary,
+		 * so that its shadow pages are its own and take its key
+		 * (src/harden/asan.c, flexos__asan_key_shadow).
+		 */
+		bool shadow_pages = region != FLEXOS_REGION_TEXT &&
+				    (cfg->compartments[c].harden & FLEXOS_HARDEN_ASAN) &&
+				    (flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_PKEYS);
+		const char *align = shadow_pages ? "0x8000" : "CONSTANT(MAXPAGESIZE)";
+		fprintf(f, "  . = ALIGN(%s);\n", align);
+		/* Also the section's own: it sets its segment's, which the loader keeps. */
+		fprintf(f, "  " FLEXOS_COMP_SECTION_FMT " :%s {\n", name, k->name,
+			shadow_pages ? " ALIGN(0x8000)" : "");
 		fprintf(f, "    HIDDEN(" FLEXOS_COMP_START_FMT " = .);\n", name, k->name);
 		for (size_t i = 0; i < plan->ninputs; i++)
 			if (plan->inputs[i].compartment == c && !plan->inputs[i].merged)
 				write_input_spec(f, &plan->inputs[i], NULL, k->inputs);
-		fprintf(f, "    . = ALIGN(CONSTANT(MAXPAGESIZE));\n");
+		fprintf(f, "    . = ALIGN(%s);\n", align);
 		fprintf(f, "    HIDDEN(" FLEXOS_COMP_END_FMT " = .);\n", name, k->name);
 		fprintf(f, "  }\n");
 	}
