@@ -485,8 +485,8 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 		add(rt->heaps[id].start, rt->heaps[id].end);
 		/* The keyed shadow of an asan compartment's heap and sections. */
 		int r;
-		for (unsigned i = 0;
-		     flexos__asan_keyed_shadow && (r = flexos__asan_keyed_shadow(id, i, &lo, &hi)) >= 0;
+		for (unsigned i = 0; flexos__asan_keyed_shadow &&
+				     (r = flexos__asan_keyed_shadow(id, i, &lo, &hi)) >= 0;
 		     i++)
 			if (!r)
 				add(lo, hi);

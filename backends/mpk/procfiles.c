@@ -40,9 +40,9 @@
 #include "mpk.h"
 
 const char *const flexos__mpk_proc_files[] = {
-    "auxv",      "cgroup",   "cmdline", "comm",   "environ",   "fd",    "fdinfo",    "io",
-    "limits",    "loginuid", "maps",    "mounts", "mountinfo", "ns",    "oom_score", "sched",
-    "schedstat", "smaps",    "smaps_rollup", "stat",  "statm",     "status", "wchan",
+    "auxv",      "cgroup",   "cmdline",      "comm",   "environ",   "fd",     "fdinfo",    "io",
+    "limits",    "loginuid", "maps",         "mounts", "mountinfo", "ns",     "oom_score", "sched",
+    "schedstat", "smaps",    "smaps_rollup", "stat",   "statm",     "status", "wchan",
 };
 const size_t flexos__mpk_nproc_files =
     sizeof(flexos__mpk_proc_files) / sizeof(flexos__mpk_proc_files[0]);
@@ -58,15 +58,16 @@ static int listed(const char *name)
 	return 0;
 }
 
-/* Sends err and, where fd >= 0, the descriptor. */
-static void reply(int sock, int err, int fd)
+/* Sends len bytes of buf and, where fd >= 0, the descriptor; sendmsg's result. */
+static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
 {
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} u;
-	struct iovec iov = {&err, sizeof(err)};
+	struct iovec iov = {(void *)buf, len};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
 
 	memset(&u, 0, sizeof(u));
 	if (fd >= 0) {
@@ -78,8 +79,9 @@ static void reply(int sock, int err, int fd)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
-	while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+	while ((n = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
 		;
+	return n;
 }
 
 static noreturn void serve(int sock)
@@ -126,7 +128,7 @@ static noreturn void serve(int sock)
 			fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 			err = fd < 0 ? errno : 0;
 		}
-		reply(back, err, fd);
+		send_with_fd(back, &err, sizeof(err), fd);
 		if (fd >= 0)
 			close(fd);
 		close(back);
@@ -203,35 +205,22 @@ static int ask(const char *name)
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return -1;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct iovec iov = {(void *)name, strlen(name)};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = u.buf,
-			   .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &sv[1], sizeof(int));
-	ssize_t n;
-	while ((n = sendmsg(helper, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-		;
+	ssize_t n = send_with_fd(helper, name, strlen(name), sv[1]);
 	close(sv[1]);
 	int err = EACCES, fd = -1;
 	if (n >= 0) {
-		iov = (struct iovec){&err, sizeof(err)};
-		m = (struct msghdr){.msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = u.buf,
-				    .msg_controllen = sizeof(u.buf)};
+		union {
+			struct cmsghdr h;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} u;
+		struct iovec iov = {&err, sizeof(err)};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = u.buf,
+				   .msg_controllen = sizeof(u.buf)};
 		while ((n = recvmsg(sv[0], &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
 			;
-		c = CMSG_FIRSTHDR(&m);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 		if (n == (ssize_t)sizeof(err) && c && c->cmsg_level == SOL_SOCKET &&
 		    c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
 			memcpy(&fd, CMSG_DATA(c), sizeof(int));
@@ -276,13 +265,13 @@ int __wrap_openat64(int dirfd, const char *path, int flags, ...);
 FILE *__wrap_fopen(const char *path, const char *mode);
 FILE *__wrap_fopen64(const char *path, const char *mode);
 
-#define MODE_ARG(flags, last)                                     \
-	mode_t mode = 0;                                          \
-	if ((flags) & (O_CREAT | O_TMPFILE)) {                    \
-		va_list ap;                                       \
-		va_start(ap, last);                               \
-		mode = (mode_t)va_arg(ap, int);                   \
-		va_end(ap);                                       \
+#define MODE_ARG(flags, last)                   \
+	mode_t mode = 0;                        \
+	if ((flags) & (O_CREAT | O_TMPFILE)) {  \
+		va_list ap;                     \
+		va_start(ap, last);             \
+		mode = (mode_t)va_arg(ap, int); \
+		va_end(ap);                     \
 	}
 
 int __wrap_open(const char *path, int flags, ...)

@@ -256,7 +256,9 @@ static int ask_socket(int sock, const char *name)
 	} u;
 	memset(&u, 0, sizeof(u));
 	struct iovec iov = {(void *)name, strlen(name)};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = u.buf,
 			   .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 	c->cmsg_level = SOL_SOCKET;
@@ -268,7 +270,9 @@ static int ask_socket(int sock, const char *name)
 		close(sv[1]);
 		sv[1] = -1;
 		iov = (struct iovec){&err, sizeof(err)};
-		m = (struct msghdr){.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+		m = (struct msghdr){.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = u.buf,
 				    .msg_controllen = sizeof(u.buf)};
 		struct timeval tv = {2, 0};
 		setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

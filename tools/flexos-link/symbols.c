@@ -133,8 +133,8 @@ struct call_sites {
  * other than a system header: deeper ones come later, so the last range
  * that covers an address is its innermost such call.
  */
-static void collect_calls(Dwarf_Die *die, Dwarf_Files *files, size_t nfiles,
-			  struct call_sites *cs, int depth)
+static void collect_calls(Dwarf_Die *die, Dwarf_Files *files, size_t nfiles, struct call_sites *cs,
+			  int depth)
 {
 	Dwarf_Die child;
 
@@ -146,8 +146,9 @@ static void collect_calls(Dwarf_Die *die, Dwarf_Files *files, size_t nfiles,
 			Dwarf_Attribute a;
 			Dwarf_Word fidx = 0, line = 0;
 			const char *file = NULL;
-			if (dwarf_attr(&child, DW_AT_call_file, &a) && !dwarf_formudata(&a, &fidx) &&
-			    fidx < nfiles && dwarf_attr(&child, DW_AT_call_line, &a) &&
+			if (dwarf_attr(&child, DW_AT_call_file, &a) &&
+			    !dwarf_formudata(&a, &fidx) && fidx < nfiles &&
+			    dwarf_attr(&child, DW_AT_call_line, &a) &&
 			    !dwarf_formudata(&a, &line) && line > 0)
 				file = dwarf_filesrc(files, fidx, NULL, NULL);
 			if (file && !system_header(file)) {
@@ -158,7 +159,8 @@ static void collect_calls(Dwarf_Die *die, Dwarf_Files *files, size_t nfiles,
 						cs->cap = cs->cap ? cs->cap * 2 : 64;
 						cs->v = xrealloc(cs->v, cs->cap * sizeof(*cs->v));
 					}
-					cs->v[cs->n++] = (struct call_site){lo, hi, file, (int)line};
+					cs->v[cs->n++] =
+					    (struct call_site){lo, hi, file, (int)line};
 				}
 			}
 		}
@@ -216,7 +218,8 @@ static void read_lines(Elf *elf, struct table *t)
 					add_line(t, a, NULL, 0);
 					continue;
 				}
-				const struct call_site *c = system_header(file) ? call_at(&cs, a) : NULL;
+				const struct call_site *c =
+				    system_header(file) ? call_at(&cs, a) : NULL;
 				if (c) {
 					file = c->file;
 					lineno = c->line;
