@@ -79,17 +79,41 @@ static uint64_t compartment_of_pkru(uint32_t pkru)
 	return runtime->image->default_id;
 }
 
+/*
+ * In an image with an asan compartment, stacks start on a 32 KiB boundary
+ * (their sizes are multiples of it): the shadow of such a compartment's
+ * stack is then whole pages of its own, which take its key.
+ */
+#define ASAN_STACK_ALIGN ((size_t)32768)
+
 static void *map_stack(size_t size, int owner)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	char *base = mmap(NULL, size + (size_t)page, PROT_READ | PROT_WRITE,
+	size_t slack = flexos__asan_key_stack_shadow ? ASAN_STACK_ALIGN : 0;
+	size_t len = size + (size_t)page + slack;
+	char *base = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 	if (base == MAP_FAILED)
 		return NULL;
+	if (slack) {
+		/* The stack on the boundary; what is around it goes back. */
+		char *lo = (char *)(((uintptr_t)base + (uintptr_t)page + slack - 1) & ~(slack - 1));
+		char *start = lo - page, *end = lo + size;
+		if (start > base)
+			munmap(base, (size_t)(start - base));
+		if (end < base + len)
+			munmap(end, (size_t)(base + len - end));
+		base = start;
+		len = size + (size_t)page;
+	}
 	/* A guard page below: an overflow faults instead of running into a neighbour. */
 	if (mprotect(base, (size_t)page, PROT_NONE) ||
-	    pkey_mprotect(base + page, size, PROT_READ | PROT_WRITE, flexos__mpk_keys[owner])) {
-		munmap(base, size + (size_t)page);
+	    pkey_mprotect(base + page, size, PROT_READ | PROT_WRITE, flexos__mpk_keys[owner]) ||
+	    (flexos__asan_key_stack_shadow &&
+	     flexos__asan_key_stack_shadow((uint32_t)owner, (uintptr_t)base + (uintptr_t)page,
+					   (uintptr_t)base + page + size,
+					   flexos__mpk_keys[owner]))) {
+		munmap(base, len);
 		return NULL;
 	}
 	unsigned i = __atomic_fetch_add(&nstacks, 1, __ATOMIC_RELAXED);

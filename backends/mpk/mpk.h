@@ -745,6 +745,9 @@ size_t flexos__mpk_stack_ranges(struct flexos__range *out, size_t max);
  * past the last). Weak: NULL otherwise.
  */
 int flexos__asan_key_shadow(uint32_t id, int key) __attribute__((weak));
+/* The same for a stack of compartment id, [lo, hi): 0 or -errno. Weak. */
+int flexos__asan_key_stack_shadow(uint32_t id, uintptr_t lo, uintptr_t hi, int key)
+    __attribute__((weak));
 int flexos__asan_keyed_shadow(uint32_t id, unsigned i, uintptr_t *lo, uintptr_t *hi) __attribute__((weak));
 
 #endif /* __ASSEMBLER__ */

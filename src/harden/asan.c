@@ -309,6 +309,18 @@ int flexos__asan_key_shadow(uint32_t id, int key)
 	return 0;
 }
 
+int flexos__asan_key_stack_shadow(uint32_t id, uintptr_t lo, uintptr_t hi, int key)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t slo = ((uintptr_t)FLEXOS__SHADOW(lo) + page - 1) & ~(page - 1);
+	uintptr_t shi = (uintptr_t)FLEXOS__SHADOW(hi) & ~(page - 1);
+
+	if (id >= FLEXOS_MAX_COMPARTMENTS ||
+	    !(flexos__harden_flags((int)id) & FLEXOS_COMP_HARDEN_ASAN) || shi <= slo)
+		return 0;
+	return pkey_mprotect((void *)slo, shi - slo, PROT_READ | PROT_WRITE, key) ? -errno : 0;
+}
+
 int flexos__asan_keyed_shadow(uint32_t id, unsigned i, uintptr_t *lo, uintptr_t *hi)
 {
 	if (id >= FLEXOS_MAX_COMPARTMENTS || i >= KEYED_RANGES)

@@ -70,6 +70,8 @@ noreturn void flexos__asan_trap_access(uintptr_t a, size_t n, int write, uintptr
  * filter: range i, 0, 1 if that slot is empty, -1 past the last.
  */
 int flexos__asan_key_shadow(uint32_t id, int key);
+/* A stack of compartment id, [lo, hi), made by the intel-mpk backend: its shadow takes key. */
+int flexos__asan_key_stack_shadow(uint32_t id, uintptr_t lo, uintptr_t hi, int key);
 int flexos__asan_keyed_shadow(uint32_t id, unsigned i, uintptr_t *lo, uintptr_t *hi);
 
 #endif

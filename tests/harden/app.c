@@ -4,7 +4,8 @@
  * it; "app ok" runs the library's correct code; "app heaps" says whose
  * heap the library's and the application's allocations come from; "app
  * poke-shadow-C" writes the ASan shadow of compartment C's heap,
- * "poke-bss-shadow-C" that of its .bss.
+ * "poke-bss-shadow-C" that of its .bss, "poke-stack-shadow-lib" (or -app)
+ * that of a local on the library's (or the application's) stack.
  */
 #include <flexos/backend.h>
 #include <flexos/harden.h>
@@ -59,6 +60,14 @@ int main(int argc, char **argv)
 		buggy_free(lib);
 		free(own);
 		return 0;
+	} else if (!strcmp(what, "poke-stack-shadow-lib") || !strcmp(what, "poke-stack-shadow-app")) {
+		/* Writes the shadow of a local of the library's, or of the application's. */
+		volatile char own = 0;
+		uintptr_t a = what[18] == 'l' ? buggy_stack_addr() : (uintptr_t)&own;
+		volatile int8_t *s = (int8_t *)((a >> 3) + FLEXOS_ASAN_SHADOW_OFFSET);
+		*s = 0;
+		printf("poked the shadow of %#lx, on the stack of %s\n", (unsigned long)a, what + 18);
+		return 0;
 	} else if (!strncmp(what, "poke-shadow-", 12) || !strncmp(what, "poke-bss-shadow-", 16)) {
 		/* Writes the shadow of the middle of a compartment's heap, or of its .bss. */
 		const struct flexos_runtime *rt = flexos__runtime();
@@ -82,7 +91,8 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"usage: app heap-overflow|use-after-free|double-free|stack-overflow|"
 			"global-overflow|signed-overflow|oob-index|memcpy-overflow|ok|heaps|"
-			"poke-shadow-COMPARTMENT|poke-bss-shadow-COMPARTMENT\n");
+			"poke-shadow-COMPARTMENT|poke-bss-shadow-COMPARTMENT|poke-stack-shadow-lib|"
+			"poke-stack-shadow-app\n");
 		return 2;
 	}
 	printf("survived %s (%d)\n", what, r);

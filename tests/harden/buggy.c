@@ -108,3 +108,9 @@ void buggy_free(void *p)
 {
 	free(p);
 }
+
+uintptr_t buggy_stack_addr(void)
+{
+	volatile char local = 0;
+	return (uintptr_t)&local;
+}

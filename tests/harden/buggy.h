@@ -18,6 +18,8 @@ int buggy_ok(int n);
 /* What the library's malloc returns (the heap it allocates from). */
 void *buggy_alloc(size_t n);
 void buggy_free(void *p);
+/* The address of a local of the library's, on its stack. */
+uintptr_t buggy_stack_addr(void);
 /* canary.c, in newlib compartments only: the compartment's stack-protector canary. */
 uintptr_t canary_value(void);
 

@@ -34,6 +34,8 @@ $w/asan/app-intel-mpk poke-shadow-app
 --expect-status=123 $w/asan/app-intel-mpk double-free
 --expect-status=123 $w/asan/app-intel-mpk poke-bss-shadow-lib
 $w/asan/app-intel-mpk poke-bss-shadow-app
+--expect-status=123 $w/asan/app-intel-mpk poke-stack-shadow-lib
+$w/asan/app-intel-mpk poke-stack-shadow-app
 EOS
 
 # report N KIND WHERE: command N's output has the report of KIND at WHERE, in 'lib'.
@@ -76,3 +78,8 @@ expect_output "$WORK/out.18" "compartment 'app' tried to write 0x[0-9a-f]+"
 vm_output 19 >"$WORK/out.19"
 expect_output "$WORK/out.19" "^poked the shadow of 0x[0-9a-f]+, in the .bss of app$"
 pass "intel-mpk: the shadow of the asan compartment's .bss has its key ('app' cannot write it; its own, unkeyed, it can)"
+vm_output 20 >"$WORK/out.20"
+expect_output "$WORK/out.20" "compartment 'app' tried to write 0x[0-9a-f]+"
+vm_output 21 >"$WORK/out.21"
+expect_output "$WORK/out.21" "^poked the shadow of 0x[0-9a-f]+, on the stack of app$"
+pass "intel-mpk: the shadow of the asan compartment's stack has its key ('app' cannot write it; its own, unkeyed, it can)"
