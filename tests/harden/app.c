@@ -60,13 +60,15 @@ int main(int argc, char **argv)
 		buggy_free(lib);
 		free(own);
 		return 0;
-	} else if (!strcmp(what, "poke-stack-shadow-lib") || !strcmp(what, "poke-stack-shadow-app")) {
+	} else if (!strcmp(what, "poke-stack-shadow-lib") ||
+		   !strcmp(what, "poke-stack-shadow-app")) {
 		/* Writes the shadow of a local of the library's, or of the application's. */
 		volatile char own = 0;
 		uintptr_t a = what[18] == 'l' ? buggy_stack_addr() : (uintptr_t)&own;
 		volatile int8_t *s = (int8_t *)((a >> 3) + FLEXOS_ASAN_SHADOW_OFFSET);
 		*s = 0;
-		printf("poked the shadow of %#lx, on the stack of %s\n", (unsigned long)a, what + 18);
+		printf("poked the shadow of %#lx, on the stack of %s\n", (unsigned long)a,
+		       what + 18);
 		return 0;
 	} else if (!strncmp(what, "poke-shadow-", 12) || !strncmp(what, "poke-bss-shadow-", 16)) {
 		/* Writes the shadow of the middle of a compartment's heap, or of its .bss. */
