@@ -367,7 +367,7 @@ static void on_prepare(void)
 		flexos__heap_lock(fork_heap);
 }
 
-static void unlock_heap(int in_child)
+static void release_locks(int in_child)
 {
 	if (fork_heap)
 		flexos__heap_unlock(fork_heap);
@@ -417,7 +417,7 @@ static void prepare_slot(void)
 
 static void on_parent(void)
 {
-	unlock_heap(0);
+	release_locks(0);
 	if (!fork_prepared)
 		return;
 	fork_prepared = 0;
@@ -434,7 +434,7 @@ static void on_parent(void)
 
 static void on_child(void)
 {
-	unlock_heap(1);
+	release_locks(1);
 	if (!fork_prepared)
 		return;
 	fork_prepared = 0;

@@ -264,19 +264,34 @@ static struct {
 } keyed[FLEXOS_MAX_COMPARTMENTS][KEYED_RANGES];
 
 /* Keys the shadow pages wholly inside the shadow of [start, end): 0 or -errno. */
-static int key_range(uint32_t id, unsigned slot, uintptr_t start, uintptr_t end, int key)
+/*
+ * Keys the shadow pages wholly inside the shadow of [start, end); the
+ * range keyed in *lo, *hi (equal: none). 0 or -errno.
+ */
+static int key_pages(uintptr_t start, uintptr_t end, int key, uintptr_t *lo, uintptr_t *hi)
 {
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t lo = ((uintptr_t)FLEXOS__SHADOW(start) + page - 1) & ~(page - 1);
-	uintptr_t hi = (uintptr_t)FLEXOS__SHADOW(end) & ~(page - 1);
 
-	if (hi <= lo)
+	*lo = ((uintptr_t)FLEXOS__SHADOW(start) + page - 1) & ~(page - 1);
+	*hi = (uintptr_t)FLEXOS__SHADOW(end) & ~(page - 1);
+	if (*hi <= *lo) {
+		*hi = *lo;
 		return 0;
-	if (pkey_mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE, key))
-		return -errno;
-	keyed[id][slot].lo = lo;
-	keyed[id][slot].hi = hi;
-	return 0;
+	}
+	return pkey_mprotect((void *)*lo, *hi - *lo, PROT_READ | PROT_WRITE, key) ? -errno : 0;
+}
+
+/* The same, recorded as keyed range slot of compartment id, for the filter. */
+static int key_range(uint32_t id, unsigned slot, uintptr_t start, uintptr_t end, int key)
+{
+	uintptr_t lo, hi;
+	int err = key_pages(start, end, key, &lo, &hi);
+
+	if (!err) {
+		keyed[id][slot].lo = lo;
+		keyed[id][slot].hi = hi;
+	}
+	return err;
 }
 
 /*
@@ -311,14 +326,12 @@ int flexos__asan_key_shadow(uint32_t id, int key)
 
 int flexos__asan_key_stack_shadow(uint32_t id, uintptr_t lo, uintptr_t hi, int key)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t slo = ((uintptr_t)FLEXOS__SHADOW(lo) + page - 1) & ~(page - 1);
-	uintptr_t shi = (uintptr_t)FLEXOS__SHADOW(hi) & ~(page - 1);
+	uintptr_t slo, shi;
 
 	if (id >= FLEXOS_MAX_COMPARTMENTS ||
-	    !(flexos__harden_flags((int)id) & FLEXOS_COMP_HARDEN_ASAN) || shi <= slo)
+	    !(flexos__harden_flags((int)id) & FLEXOS_COMP_HARDEN_ASAN))
 		return 0;
-	return pkey_mprotect((void *)slo, shi - slo, PROT_READ | PROT_WRITE, key) ? -errno : 0;
+	return key_pages(lo, hi, key, &slo, &shi);
 }
 
 int flexos__asan_keyed_shadow(uint32_t id, unsigned i, uintptr_t *lo, uintptr_t *hi)

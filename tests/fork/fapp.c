@@ -176,15 +176,20 @@ static void *busy_thread(void *arg)
 	return NULL;
 }
 
-/* Forks while other threads are inside the library's compartment, or about to be. */
-static void busy(void)
+/*
+ * 20 forks, PAUSE microseconds apart, while two threads run THREAD: each
+ * child reads the library's state through gates and must find it as set.
+ */
+static void fork_beside(const char *mode, void *(*thread)(void *), useconds_t pause)
 {
 	pthread_t t[2];
 
 	flib_set(41);
 	for (int i = 0; i < 2; i++)
-		CHECK(!pthread_create(&t[i], NULL, busy_thread, NULL), "no thread");
+		CHECK(!pthread_create(&t[i], NULL, thread, NULL), "no thread");
 	for (int i = 0; i < 20; i++) {
+		if (pause)
+			usleep(pause);
 		fflush(stdout);
 		pid_t pid = fork();
 		if (pid == 0)
@@ -192,11 +197,17 @@ static void busy(void)
 		int st = 0;
 		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
 			  WEXITSTATUS(st) == 0,
-		      "busy: fork %d: the child ended with wait status %#x", i, st);
+		      "%s: fork %d: the child ended with wait status %#x", mode, i, st);
 	}
 	busy_stop = 1;
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
+}
+
+/* Forks while other threads are inside the library's compartment, or about to be. */
+static void busy(void)
+{
+	fork_beside("busy", busy_thread, 0);
 	printf("busy: 20 children forked while two threads called the library\n");
 }
 
@@ -222,25 +233,7 @@ static void *spawn_callers(void *arg)
 /* Forks while the library's process starts and ends threads. */
 static void spawnfork(void)
 {
-	pthread_t t[2];
-
-	flib_set(41);
-	for (int i = 0; i < 2; i++)
-		CHECK(!pthread_create(&t[i], NULL, spawn_callers, NULL), "no thread");
-	for (int i = 0; i < 20; i++) {
-		usleep(1000);
-		fflush(stdout);
-		pid_t pid = fork();
-		if (pid == 0)
-			_exit(flib_get(0) == 41 ? 0 : 1);
-		int st = 0;
-		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
-			  WEXITSTATUS(st) == 0,
-		      "spawnfork: fork %d: the child ended with wait status %#x", i, st);
-	}
-	busy_stop = 1;
-	for (int i = 0; i < 2; i++)
-		pthread_join(t[i], NULL);
+	fork_beside("spawnfork", spawn_callers, 1000);
 	printf("spawnfork: 20 children forked while threads started and ended\n");
 }
 
