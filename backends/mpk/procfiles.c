@@ -10,8 +10,8 @@
  *
  * So, just before the layer, the image starts a helper process: a
  * grandchild, so that it is nobody's child that wait() would wait for.
- * It keeps one socket and no other descriptor, runs none of the image's
- * code after that, and answers one request: open the file NAME, one of
+ * It keeps one socket and no other descriptor, runs only its request
+ * loop (serve) after that, and answers one request: open the file NAME, one of
  * the list, read-only, in the requester's own /proc/<pid>, the pid the
  * kernel attaches to the request (SO_PASSCRED), and pass the descriptor
  * back over the socket the request carried (each request has its own,
