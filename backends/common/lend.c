@@ -11,7 +11,10 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <flexos/flexos.h>
 
 #include "common.h"
 #include "lend.h"
@@ -63,6 +66,33 @@ struct lend_elem {
 };
 static __thread struct lend_elem lend_elems[LEND_ELEMS];
 static __thread unsigned lend_nelems;
+/*
+ * Objects lent past their call (FLEXOS_LEND_KEPT, a lend: rule "..., kept
+ * until FN"): a library that keeps a pointer for its later calls
+ * (jpeg_mem_dest's outbuffer, archive_write_open_memory's buffer). The
+ * copy lives in the shared heap until this thread calls the callee's FN
+ * with the call's first argument (the handle). Every call of this thread
+ * from self into callee merges both ways: in lend_in, the bytes the
+ * caller changed since the last merge go into the copy; in lend_out, the
+ * bytes the callee changed go into the object. snap, the copy as last
+ * merged, is in the caller's private memory, like these records: the
+ * callee cannot redirect a merge, and only bytes it wrote reach the
+ * caller's object.
+ */
+#define LEND_KEPT           16
+#define LEND_KEPT_MAX_BYTES (64u << 20)
+struct lend_kept {
+	uintptr_t orig, copy, handle;
+	unsigned char *snap;
+	uint32_t size;
+	uint8_t until;
+	bool out;
+	int self, callee;
+	const struct flexos_lend *desc;
+};
+static __thread struct lend_kept lend_kept[LEND_KEPT];
+static __thread unsigned lend_nkept;
+
 static pthread_key_t lend_key;
 static pthread_once_t lend_once = PTHREAD_ONCE_INIT;
 
@@ -193,6 +223,95 @@ static uintptr_t lend_copy(int t, unsigned s, uintptr_t p, uint64_t size, bool o
 	return copy;
 }
 
+/* The kept object of self's calls into callee that holds p, or NULL. */
+static struct lend_kept *kept_at(uintptr_t p, int self, int callee)
+{
+	for (unsigned k = 0; k < lend_nkept; k++) {
+		struct lend_kept *e = &lend_kept[k];
+		if (e->self == self && e->callee == callee && p >= e->orig && p - e->orig < e->size)
+			return e;
+	}
+	return NULL;
+}
+
+/* Copies the bytes of from that differ from snap into to and snap. */
+static void merge(unsigned char *to, const unsigned char *from, unsigned char *snap, uint32_t size)
+{
+	for (uint32_t at = 0; at < size; at += 64) {
+		uint32_t n = size - at < 64 ? size - at : 64;
+		if (!memcmp(from + at, snap + at, n))
+			continue;
+		for (uint32_t j = at; j < at + n; j++)
+			if (from[j] != snap[j])
+				to[j] = snap[j] = from[j];
+	}
+}
+
+/* Both directions of the merge, for self's calls into callee. */
+static void kept_merge(int self, int callee, bool in)
+{
+	for (unsigned k = 0; k < lend_nkept; k++) {
+		struct lend_kept *e = &lend_kept[k];
+		if (e->self != self || e->callee != callee)
+			continue;
+		if (in)
+			merge((unsigned char *)e->copy, (const unsigned char *)e->orig, e->snap,
+			      e->size);
+		else if (e->out)
+			merge((unsigned char *)e->orig, (const unsigned char *)e->copy, e->snap,
+			      e->size);
+	}
+}
+
+/* Starts keeping size bytes at p lent; returns the copy's address. */
+static uintptr_t kept_lend(const struct flexos_lend *d, const struct flexos_lend_arg *a,
+			   uintptr_t p, uint64_t size, bool out, int self, int callee,
+			   uint64_t handle)
+{
+	const char *what;
+	if (size > LEND_KEPT_MAX_BYTES || lend_nkept == LEND_KEPT ||
+	    flexos__owner(p + size - 1, &what) != self)
+		flexos__die(FLEXOS_EXIT_FAULT,
+			    "the call to %s keeps argument %u (%s), %llu bytes of the private "
+			    "memory of compartment '%s', lent past the call, and %s: put the "
+			    "object in shared memory (flexos_shared_malloc) or check its size "
+			    "in the lend: rule",
+			    d->fn, a->reg + 1u, a->name ? a->name : "unnamed",
+			    (unsigned long long)size, flexos__comp_name(self),
+			    lend_nkept == LEND_KEPT ? "this thread keeps 16 objects lent already "
+						      "(does the call that ends them come?)"
+			    : size > LEND_KEPT_MAX_BYTES ? "at most 64 MiB are kept"
+							 : "the object ends before that size");
+	void *copy = flexos_shared_malloc(size ? size : 1);
+	unsigned char *snap = malloc(size ? size : 1);
+	if (!copy || !snap)
+		flexos__die(FLEXOS_EXIT_FAULT,
+			    "the call to %s keeps argument %u (%s), %llu bytes, lent past the "
+			    "call, and the shared heap or the heap of compartment '%s' has no "
+			    "room for its copy",
+			    d->fn, a->reg + 1u, a->name ? a->name : "unnamed",
+			    (unsigned long long)size, flexos__comp_name(self));
+	memcpy(copy, (const void *)p, size);
+	memcpy(snap, (const void *)p, size);
+	lend_kept[lend_nkept++] = (struct lend_kept){
+	    p, (uintptr_t)copy, handle, snap, (uint32_t)size, a->until, out, self, callee, d};
+	return (uintptr_t)copy;
+}
+
+/* The objects kept until d's function whose handle the call's first argument is. */
+static void kept_end(const struct flexos_lend *d, uint64_t handle, int self, int callee)
+{
+	for (unsigned k = lend_nkept; k-- > 0;) {
+		struct lend_kept *e = &lend_kept[k];
+		if (e->self != self || e->callee != callee || e->until != d->ends ||
+		    e->handle != handle)
+			continue;
+		flexos_shared_free((void *)e->copy);
+		free(e->snap);
+		lend_kept[k] = lend_kept[--lend_nkept];
+	}
+}
+
 /*
  * Nested lending: the pointer members of the struct just lent at copy
  * that name the caller's private memory are lent too, where the arena
@@ -215,6 +334,13 @@ static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend
 		if (m->kind == FLEXOS_LEND_TRANSLATE)
 			continue;
 		memcpy(&p, (const void *)(copy + m->offset), sizeof(p));
+		const struct lend_kept *kept =
+		    lend_nkept ? kept_at(p, self, (int)(fr->r10 & FLEXOS_GATE_ID_MASK)) : NULL;
+		if (kept) {
+			uintptr_t at = kept->copy + (p - kept->orig);
+			memcpy((void *)(copy + m->offset), &at, sizeof(at));
+			continue;
+		}
 		if (!lendable(p, self, to_host, &read_only))
 			continue;
 		uint64_t size = m->size;
@@ -437,9 +563,13 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 {
 	const struct flexos_lend *d = fr->desc;
 	int self = flexos__backend.current();
+	int callee = (int)(fr->r10 & FLEXOS_GATE_ID_MASK);
 	uint32_t flags = flexos__runtime()->image->compartments[self].flags;
-	bool to_host = (flags & FLEXOS_COMP_SANDBOX) &&
-		       FLEXOS_COMP_HOST(flags) == (fr->r10 & FLEXOS_GATE_ID_MASK);
+	bool to_host = (flags & FLEXOS_COMP_SANDBOX) && (int)FLEXOS_COMP_HOST(flags) == callee;
+	uint64_t handle = fr->regs[0];
+
+	if (lend_nkept)
+		kept_merge(self, callee, true);
 
 	while (lend_ncalls && lend_calls[lend_ncalls - 1].self == self &&
 	       lend_calls[lend_ncalls - 1].frame <= (uintptr_t)fr) {
@@ -458,6 +588,12 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		uint64_t *at_arg = arg_at(fr, a->reg);
 		uintptr_t p = *at_arg;
 		int read_only = 0;
+		const struct lend_kept *kept = lend_nkept ? kept_at(p, self, callee) : NULL;
+		if (kept) {
+			/* Already kept lent (the library's buffer handed back to it): that copy. */
+			*at_arg = kept->copy + (p - kept->orig);
+			continue;
+		}
 		if (!lendable(p, self, to_host, &read_only)) {
 			if (a->kind == FLEXOS_LEND_ARRAY && a->reg < 6 && !to_host &&
 			    writable_array(fr, p))
@@ -480,10 +616,14 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 			size = UINT64_MAX;
 		else if (a->kind == FLEXOS_LEND_BUFFER)
 			size = add_extra(size, a->extra);
+		bool out = !(a->flags & FLEXOS_LEND_IN_ONLY) && !read_only;
+		if (a->flags & FLEXOS_LEND_KEPT) {
+			*at_arg = kept_lend(d, a, p, size, out, self, callee, handle);
+			continue;
+		}
 		unsigned s = fit(fr->top, size);
 		if (s >= FLEXOS__LEND_SLOTS)
 			no_room(d, a, "", size, self);
-		bool out = !(a->flags & FLEXOS_LEND_IN_ONLY) && !read_only;
 		/* The frame has room for the registers; a stack argument's record does all. */
 		uintptr_t copy = lend_copy(t, s, p, size, out, a->reg >= 6, d, i);
 		if (a->reg >= 6) {
@@ -523,6 +663,11 @@ static uintptr_t translate(const struct flexos__lend_frame *fr, uintptr_t v)
 		if (r->copy && r->orig && v >= r->copy && v <= r->copy + r->size)
 			return r->orig + (v - r->copy);
 	}
+	for (unsigned k = 0; k < lend_nkept; k++) {
+		const struct lend_kept *e = &lend_kept[k];
+		if (v >= e->copy && v <= e->copy + e->size)
+			return e->orig + (v - e->copy);
+	}
 	return v;
 }
 
@@ -530,6 +675,16 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 {
 	const struct flexos_lend *d = fr->desc;
 	uint64_t ret = rax;
+	int self = flexos__backend.current();
+	int callee = (int)(fr->r10 & FLEXOS_GATE_ID_MASK);
+	/* The call's first argument as the caller passed it: a kept object's handle. */
+	uint64_t handle = fr->lent & 1u << 8 ? fr->orig[0] : translate(fr, fr->regs[0]);
+
+	if (lend_nkept) {
+		kept_merge(self, callee, false);
+		if (d->ends)
+			kept_end(d, handle, self, callee);
+	}
 
 	/*
 	 * Members first: what the callee wrote through them, then their

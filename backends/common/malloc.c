@@ -105,10 +105,17 @@ static const struct flexos__heap_range *heap_owning(const struct flexos__heap_ra
 	int running = flexos__process_compartment;
 	if (running < 0)
 		running = flexos__backend.current();
-	if (r->owner != running)
+	/*
+	 * A sandbox's host, which may write its memory anyway (sandbox_of),
+	 * may free what the sandbox allocated and handed back (libjpeg's
+	 * output buffer). Its heap is shared memory under process.
+	 */
+	uint32_t flags = flexos__runtime()->image->compartments[r->owner].flags;
+	if (r->owner != running &&
+	    !((flags & FLEXOS_COMP_SANDBOX) && (int)FLEXOS_COMP_HOST(flags) == running))
 		flexos__abort("%s(%p): compartment '%s' passed a pointer of compartment "
-			      "'%s''s heap; only the compartment that allocated it may "
-			      "%s it",
+			      "'%s''s heap; only the compartment that allocated it (or "
+			      "the host of that sandbox) may %s it",
 			      what, p, flexos__comp_name(running), flexos__comp_name(r->owner),
 			      what);
 	return r;

@@ -296,6 +296,15 @@ struct flexos_entry {
 #define FLEXOS_LEND_COUNT_SIGNED 0x2u /* the count is a signed integer (negative: nothing lent) */
 #define FLEXOS_LEND_COUNT_DEREF 0x4u  /* argument only: len_reg points at the count */
 #define FLEXOS_LEND_NULL_TERMINATED 0x8u  /* FLEXOS_LEND_ARRAY: up to and with its NULL */
+/*
+ * Argument only: the library keeps the pointer past the call (a lend:
+ * rule "..., kept until FN"): the object stays lent, its copy in the
+ * shared heap, until the caller calls the function whose
+ * flexos_lend.ends is this argument's until, with the same first
+ * argument; each call from the caller into the callee's compartment
+ * brings the copy and the object up to date in between.
+ */
+#define FLEXOS_LEND_KEPT 0x10u
 
 /*
  * A pointer member of a struct an argument lends (nested lending): lent
@@ -328,15 +337,19 @@ struct flexos_lend_arg {
 	const struct flexos_lend_member *members; /* a lent struct's pointer members, or NULL */
 	uint16_t nmembers;
 	uint8_t count_size; /* FLEXOS_LEND_BUFFER: bytes of the count register's type */
-	uint8_t reserved;
+	uint8_t until;      /* FLEXOS_LEND_KEPT: which call ends the keeping (flexos_lend.ends) */
 	int32_t extra; /* FLEXOS_LEND_BUFFER: bytes added to count times size */
 };
 
+/*
+ * A gate into a library with kept objects (FLEXOS_LEND_KEPT) has one even
+ * without lendable arguments: its calls bring the kept objects up to date.
+ */
 struct flexos_lend {
 	void (*gate)(void); /* the backend's gate the plain stub would enter */
 	const char *fn;     /* the callee's name, for reports */
 	uint32_t nargs;
-	uint32_t reserved;
+	uint32_t ends; /* non-zero: this call ends the keeping of the objects whose until it is */
 	struct flexos_lend_arg args[];
 };
 

@@ -69,6 +69,13 @@ EXTRA_DIST += tests/integration/lend.sh tests/integration/data/lend-app.c \
 	tests/integration/data/lend-lib.c tests/integration/data/lend.yaml \
 	tests/integration/data/lend-cb.c tests/integration/data/lend-cb.h
 
+# Objects kept lent past the call, a static callback of an archive member (lend-kept.sh).
+SH_TESTS += tests/integration/lend-kept.sh
+tests/integration/lend-kept.log: $(UNMODIFIED_DEPS)
+EXTRA_DIST += tests/integration/lend-kept.sh tests/integration/data/keep.h \
+	tests/integration/data/keep-lib.c tests/integration/data/keep-app.c \
+	tests/integration/data/keep.yaml
+
 # Arrays of pointers lent (lend-array.sh: none and process natively, intel-mpk in the VM).
 SH_TESTS += tests/integration/lend-array.sh
 tests/integration/lend-array.log: $(UNMODIFIED_DEPS)

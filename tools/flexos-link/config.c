@@ -932,6 +932,50 @@ static void parse_array_rule(struct parser *p, struct flc_library *lib, const ya
 	r->array = true;
 }
 
+/*
+ * A rule's value may end in "kept until FN" (after a comma when a size
+ * comes first): the library keeps the pointer past the call, until FN.
+ * Returns the value without it (in *buf when it had it), or NULL after
+ * an error.
+ */
+static const char *parse_kept(struct parser *p, struct flc_library *lib, const yaml_node_t *k,
+			      const yaml_node_t *v, struct flc_lend_rule *r, char **buf)
+{
+	const char *val = ynode_str(v);
+	const char *at = strstr(val, "kept");
+	size_t n;
+
+	*buf = NULL;
+	if (!at || (at > val && at[-1] != ' ' && at[-1] != ','))
+		return val;
+	const char *fn = at + 4;
+	bool ok = !strncmp(fn, " until ", 7);
+	fn += ok ? 7 : 0;
+	while (*fn == ' ')
+		fn++;
+	for (n = 0; ok && fn[n] && fn[n] != ' '; n++)
+		ok = fn[n] == '_' || (fn[n] >= '0' && fn[n] <= '9') ||
+		     (fn[n] >= 'a' && fn[n] <= 'z') || (fn[n] >= 'A' && fn[n] <= 'Z');
+	ok = ok && n && (fn[0] < '0' || fn[0] > '9') && !fn[n + strspn(fn + n, " ")];
+	if (!ok) {
+		error_at(p, pos_of(v),
+			 "'%s' in 'lend' of library '%s': 'kept' must be followed by 'until' "
+			 "and the function of the library that ends the keeping, e.g. '%s: "
+			 "kept until jpeg_destroy_compress' (after a comma when a size comes "
+			 "first)",
+			 ynode_str(k), lib->name, ynode_str(k));
+		return NULL;
+	}
+	r->kept_until = strndup(fn, n);
+	size_t len = (size_t)(at - val);
+	while (len && (val[len - 1] == ' ' || val[len - 1] == ','))
+		len--;
+	*buf = strndup(val, len);
+	if (!r->kept_until || !*buf)
+		nomem(p);
+	return *buf;
+}
+
 static void parse_lend_rule(struct parser *p, struct flc_library *lib, const yaml_node_t *k,
 			    const yaml_node_t *v)
 {
@@ -972,8 +1016,13 @@ static void parse_lend_rule(struct parser *p, struct flc_library *lib, const yam
 			 key, lib->name, key);
 		return;
 	}
-	const char *val = ynode_str(v);
-	if (*val >= '0' && *val <= '9') {
+	char *val_buf = NULL;
+	const char *val = parse_kept(p, lib, k, v, r, &val_buf);
+	if (!val)
+		return;
+	if (!*val) {
+		/* "kept until FN" alone: the size the prototype gives. */
+	} else if (*val >= '0' && *val <= '9') {
 		char *end;
 		errno = 0;
 		unsigned long long n = strtoull(val, &end, 10);
@@ -982,6 +1031,9 @@ static void parse_lend_rule(struct parser *p, struct flc_library *lib, const yam
 				 "'%s' in 'lend' of library '%s': '%s' is not a size in bytes "
 				 "(1 to 1073741824) nor a name",
 				 key, lib->name, val);
+			free(val_buf);
+			free(r->kept_until);
+			r->kept_until = NULL;
 			return;
 		}
 		r->bytes = n;
@@ -1013,6 +1065,9 @@ static void parse_lend_rule(struct parser *p, struct flc_library *lib, const yam
 				 "bytes, as 'mlen + 16'; '*bufflen': an argument that points at "
 				 "the count), or be a size in bytes",
 				 key, lib->name, ynode_str(v));
+			free(val_buf);
+			free(r->kept_until);
+			r->kept_until = NULL;
 			return;
 		}
 		r->count = strndup(val, n);
@@ -1021,6 +1076,7 @@ static void parse_lend_rule(struct parser *p, struct flc_library *lib, const yam
 		r->extra = extra;
 		r->deref = deref;
 	}
+	free(val_buf);
 	r->type = strndup(key, (size_t)(dot - key));
 	r->member = strdup(dot + 1);
 	if (!r->type || !r->member)
@@ -1060,7 +1116,8 @@ static void parse_prototypes(struct parser *p, struct flc_library *lib, const ya
 		error_at(p, pos_of(v),
 			 "'prototypes' of library '%s' must be a mapping of functions to "
 			 "function-pointer types its headers declare, e.g. '{on_text: "
-			 "XML_CharacterDataHandler}'",
+			 "XML_CharacterDataHandler}', or to a function-pointer member of a "
+			 "struct, '{alloc_sarray: jpeg_memory_mgr.alloc_sarray}'",
 			 lib->name);
 		return;
 	}
@@ -1069,11 +1126,19 @@ static void parse_prototypes(struct parser *p, struct flc_library *lib, const ya
 		if (!key_at(p, v, i))
 			continue;
 		const yaml_node_t *k = key_node(p, v, i), *t = value_node(p, v, i);
+		/* TYPE, or STRUCT.MEMBER: a function-pointer member of struct STRUCT. */
+		const char *dot =
+		    t && t->type == YAML_SCALAR_NODE ? strchr(ynode_str(t), '.') : NULL;
+		bool member = dot && dot != ynode_str(t) && dot[1] && !strchr(dot + 1, '.');
+		for (const char *c = member ? ynode_str(t) : ""; *c && member; c++)
+			member = c == dot || *c == '_' || (*c >= '0' && *c <= '9') ||
+				 (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z');
 		if (!ynode_is_identifier(k) || !t || t->type != YAML_SCALAR_NODE ||
-		    !ynode_is_identifier(t)) {
+		    (!ynode_is_identifier(t) && !member)) {
 			error_at(p, pos_of(k),
 				 "'%s' in 'prototypes' of library '%s' must be 'FUNCTION: TYPE', "
-				 "both C identifiers",
+				 "both C identifiers, or 'FUNCTION: STRUCT.MEMBER' (a "
+				 "function-pointer member of struct STRUCT)",
 				 ynode_str(k), lib->name);
 			continue;
 		}
@@ -1765,6 +1830,7 @@ void flc_free(struct flc_config *cfg)
 			free(cfg->libraries[i].lend_rules[r].type);
 			free(cfg->libraries[i].lend_rules[r].member);
 			free(cfg->libraries[i].lend_rules[r].count);
+			free(cfg->libraries[i].lend_rules[r].kept_until);
 		}
 		free(cfg->libraries[i].lend_rules);
 		for (size_t r = 0; r < cfg->libraries[i].nprototypes; r++) {

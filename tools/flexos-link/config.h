@@ -107,6 +107,13 @@ struct flc_lend_rule {
 	bool array;
 	bool null_terminated;
 	unsigned long long each;
+	/*
+	 * "..., kept until FN": the library keeps the pointer past the call;
+	 * the object stays lent until the caller's call of FN (a function of
+	 * the same library) with the same first argument. Neither count nor
+	 * bytes: the size the prototype gives.
+	 */
+	char *kept_until;
 	struct flc_pos pos;
 };
 

@@ -535,6 +535,9 @@ void flp_free(struct flp_plan *plan)
 		for (size_t k = 0; k < plan->inputs[i].nstatic_cbs; k++) {
 			free(plan->inputs[i].static_cbs[k].fn);
 			free(plan->inputs[i].static_cbs[k].stub);
+			free(plan->inputs[i].static_cbs[k].member);
+			free(plan->inputs[i].static_cbs[k].add[0]);
+			free(plan->inputs[i].static_cbs[k].add[1]);
 		}
 		free(plan->inputs[i].static_cbs);
 	}

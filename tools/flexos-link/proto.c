@@ -1503,8 +1503,14 @@ static int from_headers(struct flp_plan *plan, size_t l)
 		fns[n++] = gate->fn;
 		/* prototypes: {fn: TYPE}, for a static callback no header declares. */
 		for (size_t t = 0; t < lib->nprototypes; t++)
-			if (!strcmp(lib->prototypes[t].fn, gate->fn))
-				fns[n - 1] = xasprintf("%s:%s", gate->fn, lib->prototypes[t].type);
+			if (!strcmp(lib->prototypes[t].fn, gate->fn)) {
+				const char *type = lib->prototypes[t].type;
+				const char *dot = strchr(type, '.');
+				fns[n - 1] =
+				    dot ? xasprintf("%s:__typeof__(((struct %.*s *)0)->%s)",
+						    gate->fn, (int)(dot - type), type, dot + 1)
+					: xasprintf("%s:%s", gate->fn, type);
+			}
 	}
 	if (!n)
 		goto out;

@@ -297,7 +297,7 @@ int flx_static_address_taken(const char *path, const char *const *fns, size_t n,
 	int err = load(path, &o);
 
 	for (size_t i = 0; i < n && !err; i++) {
-		struct flx_static_callback cb = {(char *)fns[i], NULL};
+		struct flx_static_callback cb = {.fn = (char *)fns[i]};
 		size_t count = 0;
 		err = rewrite_one(path, &o, &cb, true, &count);
 		taken[i] = count != 0;

@@ -10,8 +10,16 @@
 #include <stddef.h>
 
 struct flx_static_callback {
-	char *fn;   /* the static function */
+	char *fn;   /* the static function (or a global one, in an archive) */
 	char *stub; /* the weak symbol objcopy added at its address, which the stub overrides */
+	/*
+	 * In an archive: the member that defines it, and the objcopy
+	 * arguments that add symbols at its address, which must reach that
+	 * member only. Global callbacks of an archive have no stub to rewrite
+	 * (stub NULL): only the symbols.
+	 */
+	char *member;
+	char *add[2];
 };
 
 /*

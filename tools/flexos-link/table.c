@@ -213,6 +213,8 @@ _Static_assert(offsetof(struct flexos_lend, nargs) == 16 &&
 
 struct lend_plan {
 	uint32_t n;
+	uint32_t ends; /* flexos_lend.ends */
+	bool sync;     /* the library keeps objects lent: a descriptor even without arguments */
 	struct flexos_lend_arg args[LEND_MAX_ARGS];
 	const char *names[LEND_MAX_ARGS];
 	struct flexos_lend_member members[LEND_MAX_ARGS][LEND_MAX_MEMBERS];
@@ -360,22 +362,53 @@ static bool is_pointer_array(const struct flx_proto_arg *a)
 	return a->pointer && a->pointee_size == 8 && !a->pointee_char;
 }
 
-static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *gate,
-			   struct lend_plan *lp, bool *used)
+/*
+ * The id of the keeping that a call of fn ends (flexos_lend.ends): 1 + the
+ * index of the library's first rule kept until fn; 0 when none is.
+ */
+static uint32_t kept_id(const struct flc_library *lib, const char *fn)
+{
+	for (size_t r = 0; lib && r < lib->nlend_rules && r < 255; r++)
+		if (lib->lend_rules[r].kept_until && !strcmp(lib->lend_rules[r].kept_until, fn))
+			return (uint32_t)r + 1;
+	return 0;
+}
+
+static bool keeps_objects(const struct flc_library *lib)
+{
+	for (size_t r = 0; lib && r < lib->nlend_rules; r++)
+		if (lib->lend_rules[r].kept_until)
+			return true;
+	return false;
+}
+
+/*
+ * Fills lp with what the gate lends; returns whether it needs a
+ * descriptor (it lends, or its library keeps objects lent).
+ */
+static bool plan_lends(const struct flp_plan *plan, const struct flp_gate *gate,
+		       struct lend_plan *lp, bool *used)
 {
 	const struct flc_config *cfg = plan->cfg;
 	const struct flx_proto *p = &gate->proto;
 	const struct flc_library *lib = gate_library(plan, gate);
 
 	lp->n = 0;
+	lp->ends = 0;
+	lp->sync = false;
 	if (gate->direct || !(flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_ISOLATES) ||
 	    flc_count_newlib(cfg) > 0)
-		return 0;
+		return false;
 	if (lib && lib->lend_none)
-		return 0;
-	if (p->source == FLX_PROTO_ASSUMED || p->variadic || p->ret == FLX_RET_X87 ||
-	    p->ret == FLX_RET_ALL)
-		return 0;
+		return false;
+	if (p->variadic || p->ret == FLX_RET_X87 || p->ret == FLX_RET_ALL)
+		return false;
+	if (!gate->callback && keeps_objects(lib)) {
+		lp->sync = true;
+		lp->ends = kept_id(lib, gate->fn);
+	}
+	if (p->source == FLX_PROTO_ASSUMED)
+		return lp->sync;
 	for (uint32_t i = 0; i < p->nargs && lp->n < LEND_MAX_ARGS; i++) {
 		const struct flx_proto_arg *a = &p->args[i];
 		const struct flx_proto_arg *next = i + 1 < p->nargs ? &p->args[i + 1] : NULL;
@@ -387,7 +420,10 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 		    .reg = (uint8_t)reg,
 		    .flags = a->pointee_const ? FLEXOS_LEND_IN_ONLY : 0,
 		};
-		const struct flc_lend_rule *rule = find_arg_rule(lib, gate->fn, p, i, used);
+		const struct flc_lend_rule *kept = find_arg_rule(lib, gate->fn, p, i, used);
+		/* A rule that only says "kept until FN" sizes the object as if there were none. */
+		const struct flc_lend_rule *rule =
+		    kept && !kept->count && !kept->bytes && !kept->array ? NULL : kept;
 		const struct flx_proto_arg *c = NULL;
 		for (uint32_t k = 0; rule && rule->count && k < p->nargs && !c; k++)
 			if (arg_is(p, k, rule->count) && lend_place(&p->args[k]) >= 0 &&
@@ -443,12 +479,17 @@ static uint32_t plan_lends(const struct flp_plan *plan, const struct flp_gate *g
 				la.nmembers = (uint16_t)plan_members(lib, a, lp->members[lp->n],
 								     lp->count_names[lp->n], used);
 		}
+		if (la.kind && kept && kept->kept_until && !kept->array && reg < 6) {
+			la.flags |= FLEXOS_LEND_KEPT;
+			la.until = (uint8_t)kept_id(lib, kept->kept_until);
+			la.nmembers = 0; /* a kept struct is kept whole, its members as they are */
+		}
 		if (la.kind) {
 			lp->names[lp->n] = a->name;
 			lp->args[lp->n++] = la;
 		}
 	}
-	return lp->n;
+	return lp->n || lp->sync;
 }
 
 void flx_explain_lends(FILE *f, const struct flp_plan *plan, const struct flp_gate *gate)
@@ -457,6 +498,14 @@ void flx_explain_lends(FILE *f, const struct flp_plan *plan, const struct flp_ga
 	struct lend_plan lp;
 
 	if (!plan_lends(plan, gate, &lp, NULL))
+		return;
+	if (lp.sync)
+		fprintf(f, "      keeps: %s\n",
+			lp.ends
+			    ? "brings the objects kept lent to its library up to date, then ends "
+			      "those kept until it"
+			    : "brings the objects kept lent to its library up to date");
+	if (!lp.n)
 		return;
 	fprintf(f, "      lends:");
 	for (uint32_t i = 0; i < lp.n; i++) {
@@ -484,6 +533,9 @@ void flx_explain_lends(FILE *f, const struct flp_plan *plan, const struct flp_ga
 		else
 			fprintf(f, ", %u bytes", a->size);
 		fprintf(f, a->flags & FLEXOS_LEND_IN_ONLY ? ", in" : ", in and out");
+		if (a->flags & FLEXOS_LEND_KEPT)
+			fprintf(f, ", kept until %s",
+				gate_library(plan, gate)->lend_rules[a->until - 1].kept_until);
 		bool first = true;
 		for (uint32_t m = 0; m < a->nmembers; m++) {
 			const struct flexos_lend_member *lm = &lp.members[i][m];
@@ -656,6 +708,15 @@ static int check_lend_rules(const struct flp_plan *plan)
 							  "of %s passed in a register (with '*', a "
 							  "pointer to one)",
 					    !a->pointer ? r->member : r->count, gate->fn);
+				} else if (r && !bad[r - lib->lend_rules] && r->kept_until &&
+					   lend_place(a) >= 6) {
+					bad[r - lib->lend_rules] = true;
+					rule_message(cfg, r, true,
+						     "argument '%s' of %s is passed on the stack, "
+						     "and only arguments in registers are kept "
+						     "lent; put the object in shared memory "
+						     "(flexos_shared_malloc) instead",
+						     r->member, gate->fn);
 				} else if (r && !bad[r - lib->lend_rules] && r->array &&
 					   !is_pointer_array(a)) {
 					bad[r - lib->lend_rules] = true;
@@ -675,7 +736,14 @@ static int check_lend_rules(const struct flp_plan *plan)
 						ok = a->members[k].integer &&
 						     !strcmp(a->members[k].name, r->count);
 					ok = ok && !r->deref;
-					if (!ok || !pm->pointer) {
+					if (r->kept_until) {
+						bad[r - lib->lend_rules] = true;
+						rule_message(cfg, r, true,
+							     "'kept until' applies to arguments "
+							     "of functions, and %s is a struct; "
+							     "keep the %s argument that holds it",
+							     r->type, "function's");
+					} else if (!ok || !pm->pointer) {
 						bad[r - lib->lend_rules] = true;
 						rule_message(
 						    cfg, r, true,
@@ -689,10 +757,34 @@ static int check_lend_rules(const struct flp_plan *plan)
 		}
 		for (size_t r = 0; r < lib->nlend_rules; r++) {
 			const struct flc_lend_rule *rule = &lib->lend_rules[r];
-			if (bad[r])
+			bool ends = !rule->kept_until, is_fn = !rule->kept_until;
+			for (size_t g = 0; g < plan->ngates && rule->kept_until; g++) {
+				const struct flp_gate *gate = &plan->gates[g];
+				if (!crosses(gate) || gate->library != l || gate->callback)
+					continue;
+				ends |= !strcmp(gate->fn, rule->kept_until);
+				is_fn |= !strcmp(gate->fn, rule->type);
+			}
+			if (bad[r]) {
 				err = -EINVAL;
-			else if (rule->each > LEND_MAX_SIZE ||
-				 (!rule->array && rule->bytes > LEND_MAX_SIZE)) {
+			} else if (!is_fn) {
+				rule_message(
+				    cfg, rule, true,
+				    "'kept until' applies to arguments of the functions of "
+				    "library '%s' that another compartment calls, and '%s' is "
+				    "none",
+				    lib->name, rule->type);
+				err = -EINVAL;
+			} else if (!ends) {
+				rule_message(cfg, rule, true,
+					     "'%s' is no function of library '%s' that another "
+					     "compartment calls, so the object would be kept lent "
+					     "for ever; name the call that ends the library's use "
+					     "of it",
+					     rule->kept_until, lib->name);
+				err = -EINVAL;
+			} else if (rule->each > LEND_MAX_SIZE ||
+				   (!rule->array && rule->bytes > LEND_MAX_SIZE)) {
 				rule_message(
 				    cfg, rule, true,
 				    "%s%s: more than the lend arena's largest slot; put the "
@@ -814,8 +906,8 @@ static void write_lend(FILE *f, const struct flp_gate *gate, size_t g, const cha
 	}
 	fprintf(f,
 		"\t.section " FLEXOS_IMAGE_SECTION ",\"aw\"\n\t.balign 8\n.Lflexos_lend%zu:\n"
-		"\t.quad %s, .Lflexos_lendfn%zu\n\t.long %u, 0\n",
-		g, to, g, lp->n);
+		"\t.quad %s, .Lflexos_lendfn%zu\n\t.long %u, %u\n",
+		g, to, g, lp->n, lp->ends);
 	for (uint32_t i = 0; i < lp->n; i++) {
 		const struct flexos_lend_arg *a = &lp->args[i];
 		fprintf(f, "\t.byte %u, %u, %u, %u\n\t.long %u\n", a->reg, a->kind, a->len_reg,
@@ -828,8 +920,8 @@ static void write_lend(FILE *f, const struct flp_gate *gate, size_t g, const cha
 			fprintf(f, "\t.quad .Lflexos_lendm%zu_%u\n", g, i);
 		else
 			fprintf(f, "\t.quad 0\n");
-		fprintf(f, "\t.short %u\n\t.byte %u, 0\n\t.long %d\n", a->nmembers, a->count_size,
-			a->extra);
+		fprintf(f, "\t.short %u\n\t.byte %u, %u\n\t.long %d\n", a->nmembers, a->count_size,
+			a->until, a->extra);
 	}
 	fprintf(f, "\t.text\n");
 }

@@ -11,7 +11,9 @@
 #include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elf.h"
@@ -427,11 +429,14 @@ static void route_callback(struct xscan *s, size_t l, size_t at)
 	if (!flp_isolates(plan))
 		return; /* Under none, a callback is the function itself. */
 	struct flp_input *in = &plan->inputs[d->input];
-	if (in->kind != FLP_OBJECT || !script_safe(d->section)) {
+	bool member = in->kind == FLP_ARCHIVE && d->member && script_safe(d->member) &&
+		      !strchr(d->member, '/');
+	if ((in->kind != FLP_OBJECT && !member) || !script_safe(d->section)) {
 		fprintf(stderr,
 			"%s:%u:%u: error: callback '%s' of library '%s' is defined in %s, which is "
-			"not an object file; flexos-link can only turn functions of objects into "
-			"callbacks: pass the object itself, or use flexos_callback() in the source\n",
+			"not an object file nor a member of a static archive with a plain name; "
+			"flexos-link can only turn functions of objects into callbacks: pass the "
+			"object itself, or use flexos_callback() in the source\n",
 			plan->cfg->path, pos.line, pos.col, fn, lib->name, in->arg);
 		s->err = -1;
 		return;
@@ -440,23 +445,38 @@ static void route_callback(struct xscan *s, size_t l, size_t at)
 	char *target = xasprintf(FLEXOS_CBFN_PREFIX "%s" FLEXOS_NAME_SEP "%s", lib->name, fn);
 	add_gate(plan, xstrdup(stub), fn, xstrdup(target), l, lib->compartment_index, true,
 		 in->arg);
-	if (is_static) {
-		/*
-		 * A weak symbol at the function for rewrite.c to point the
-		 * address-taking references at; the strong stub overrides it.
-		 */
-		add_objcopy_arg(in, xasprintf("--add-symbol=%s=%s:0x%llx,weak,function", stub,
-					      d->section, (unsigned long long)d->value));
+	/*
+	 * A weak symbol at a static function for rewrite.c to point the
+	 * address-taking references at (the strong stub overrides it), and
+	 * the target's global one. objcopy applies its arguments to every
+	 * member of an archive: there, these two go to the member alone.
+	 */
+	char *weak = is_static ? xasprintf("--add-symbol=%s=%s:0x%llx,weak,function", stub,
+					   d->section, (unsigned long long)d->value)
+			       : NULL;
+	char *global = xasprintf("--add-symbol=%s=%s:0x%llx,global,function", target, d->section,
+				 (unsigned long long)d->value);
+	if (is_static || member) {
 		in->static_cbs =
 		    xrealloc(in->static_cbs, (in->nstatic_cbs + 1) * sizeof(*in->static_cbs));
 		in->static_cbs[in->nstatic_cbs++] =
-		    (struct flx_static_callback){xstrdup(fn), xstrdup(stub)};
-	} else {
+		    (struct flx_static_callback){xstrdup(fn),
+						 is_static ? xstrdup(stub) : NULL,
+						 member ? xstrdup(d->member) : NULL,
+						 {member ? weak : NULL, member ? global : NULL}};
+	}
+	if (!is_static) {
 		add_objcopy_arg(in, xasprintf("--redefine-sym=%s=%s", fn, stub));
 		add_objcopy_arg(in, xasprintf("--weaken-symbol=%s", stub));
 	}
-	add_objcopy_arg(in, xasprintf("--add-symbol=%s=%s:0x%llx,global,function", target,
-				      d->section, (unsigned long long)d->value));
+	if (!member) {
+		if (weak)
+			add_objcopy_arg(in, weak);
+		add_objcopy_arg(in, global);
+	} else if (!in->nobjcopy_args) {
+		/* A private copy is made only for inputs with objcopy arguments. */
+		add_objcopy_arg(in, xstrdup("--preserve-dates"));
+	}
 	/* Every other input that names the function reaches it through the stub. */
 	for (size_t i = 0; i < plan->ninputs; i++) {
 		if (i == d->input || !strmap_get(&s->refs[i].index, fn))
@@ -788,6 +808,101 @@ static int run_objcopy(const struct flp_input *in, const char *out)
 	return status ? -1 : 0;
 }
 
+/* Counts the members of an archive named name (fle_objects' callback). */
+struct member_count {
+	const char *name;
+	size_t n;
+};
+
+static int count_member(void *ctx, const char *member, struct fle_object *obj)
+{
+	struct member_count *c = ctx;
+	(void)obj;
+	c->n += member && !strcmp(member, c->name);
+	return 0;
+}
+
+/* Runs a tool; returns 0, or -1 after saying what failed. */
+static int run_tool(char **args, const char *why, const char *arg)
+{
+	int status = run_program(args);
+	if (status)
+		fprintf(stderr, "flexos-link: %s %s on %s: %s, so %s\n", args[0],
+			status < 0 ? "could not run" : "failed", arg,
+			status < 0 ? strerror(errno) : "see its message above", why);
+	return status ? -1 : 0;
+}
+
+/*
+ * The callbacks of archive members (struct flx_static_callback.member):
+ * each member is taken out of the private copy of the archive, given its
+ * symbols, rewritten, and put back in its place.
+ */
+static int route_member_callbacks(struct flp_input *in, const char *dir, size_t i)
+{
+	const char *ar = tool_from_env("AR", "ar");
+	const char *objcopy = tool_from_env("OBJCOPY", "objcopy");
+	const char *why = "its static callbacks cannot be routed through their stubs";
+
+	for (size_t k = 0; k < in->nstatic_cbs; k++) {
+		const char *member = in->static_cbs[k].member;
+		bool first = true;
+		for (size_t j = 0; j < k && first; j++)
+			first =
+			    !in->static_cbs[j].member || strcmp(in->static_cbs[j].member, member);
+		if (!member || !first)
+			continue;
+		struct member_count count = {member, 0};
+		if (fle_objects(in->link_path, count_member, &count) < 0)
+			return -1;
+		if (count.n != 1) {
+			fprintf(stderr,
+				"flexos-link: %s holds %zu members named %s, so the callback '%s' "
+				"defined there cannot be routed through its stub; list callbacks "
+				"of archives whose member names are unique, or pass the object "
+				"itself\n",
+				in->arg, count.n, member, in->static_cbs[k].fn);
+			return -1;
+		}
+		char *mdir = xasprintf("%s/%zu-members", dir, i);
+		char *path = xasprintf("%s/%s", mdir, member);
+		char *out = xasprintf("--output=%s", mdir);
+		char *xargs[] = {(char *)ar, out, (char *)"x", in->link_path, (char *)member, NULL};
+		char **oargs = xcalloc(2 * in->nstatic_cbs + 3, sizeof(*oargs));
+		struct flx_static_callback *cbs = xcalloc(in->nstatic_cbs, sizeof(*cbs));
+		size_t n = 0, ncbs = 0;
+		oargs[n++] = (char *)objcopy;
+		for (size_t j = k; j < in->nstatic_cbs; j++) {
+			if (!in->static_cbs[j].member || strcmp(in->static_cbs[j].member, member))
+				continue;
+			for (int a = 0; a < 2; a++)
+				if (in->static_cbs[j].add[a])
+					oargs[n++] = in->static_cbs[j].add[a];
+			if (in->static_cbs[j].stub)
+				cbs[ncbs++] = in->static_cbs[j];
+		}
+		oargs[n++] = path;
+		char *rargs[] = {(char *)ar, (char *)"r", in->link_path, path, NULL};
+		int err = (mkdir(mdir, 0700) && errno != EEXIST) ? -1 : 0;
+		if (err)
+			fprintf(stderr, "flexos-link: cannot create %s: %s\n", mdir,
+				strerror(errno));
+		err = err || run_tool(xargs, why, in->arg) || run_tool(oargs, why, in->arg) ||
+		      (ncbs && flx_rewrite_static_callbacks(path, cbs, ncbs)) ||
+		      run_tool(rargs, why, in->arg);
+		unlink(path);
+		rmdir(mdir);
+		free(cbs);
+		free(oargs);
+		free(out);
+		free(path);
+		free(mdir);
+		if (err)
+			return -1;
+	}
+	return 0;
+}
+
 int flx_make_copies(struct flp_plan *plan, const char *dir)
 {
 	for (size_t i = 0; i < plan->ninputs; i++) {
@@ -801,9 +916,12 @@ int flx_make_copies(struct flp_plan *plan, const char *dir)
 				*p = '_';
 		in->link_path = xasprintf("%s/%zu-%s", dir, i, name);
 		free(name);
-		if (run_objcopy(in, in->link_path) ||
-		    (in->nstatic_cbs &&
-		     flx_rewrite_static_callbacks(in->link_path, in->static_cbs, in->nstatic_cbs)))
+		if (run_objcopy(in, in->link_path))
+			return -1;
+		if (in->kind == FLP_ARCHIVE ? route_member_callbacks(in, dir, i)
+		    : in->nstatic_cbs ? flx_rewrite_static_callbacks(in->link_path, in->static_cbs,
+								     in->nstatic_cbs)
+				      : 0)
 			return -1;
 	}
 	return 0;
