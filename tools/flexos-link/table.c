@@ -736,14 +736,8 @@ static int check_lend_rules(const struct flp_plan *plan)
 						ok = a->members[k].integer &&
 						     !strcmp(a->members[k].name, r->count);
 					ok = ok && !r->deref;
-					if (r->kept_until) {
-						bad[r - lib->lend_rules] = true;
-						rule_message(cfg, r, true,
-							     "'kept until' applies to arguments "
-							     "of functions, and %s is a struct; "
-							     "keep the %s argument that holds it",
-							     r->type, "function's");
-					} else if (!ok || !pm->pointer) {
+					/* A kept rule on a member: refused below (no such function). */
+					if (!r->kept_until && (!ok || !pm->pointer)) {
 						bad[r - lib->lend_rules] = true;
 						rule_message(
 						    cfg, r, true,
