@@ -282,8 +282,8 @@ static uintptr_t kept_lend(const struct flexos_lend *d, const struct flexos_lend
 						      "(does the call that ends them come?)"
 			    : size > LEND_KEPT_MAX_BYTES ? "at most 64 MiB are kept"
 							 : "the object ends before that size");
-	void *copy = flexos_shared_malloc(size ? size : 1);
-	unsigned char *snap = malloc(size ? size : 1);
+	void *copy = flexos_shared_malloc(size);
+	unsigned char *snap = malloc(size);
 	if (!copy || !snap)
 		flexos__die(FLEXOS_EXIT_FAULT,
 			    "the call to %s keeps argument %u (%s), %llu bytes, lent past the "
@@ -618,7 +618,9 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 			size = add_extra(size, a->extra);
 		bool out = !(a->flags & FLEXOS_LEND_IN_ONLY) && !read_only;
 		if (a->flags & FLEXOS_LEND_KEPT) {
-			*at_arg = kept_lend(d, a, p, size, out, self, callee, handle);
+			/* Nothing to keep (a count of 0): the pointer crosses as it is. */
+			if (size)
+				*at_arg = kept_lend(d, a, p, size, out, self, callee, handle);
 			continue;
 		}
 		unsigned s = fit(fr->top, size);
