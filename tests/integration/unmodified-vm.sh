@@ -15,6 +15,9 @@ for c in sandbox sandbox-not; do
 	"$FLEXOS_LINK" -c "$WORK/$c.yaml" -o "$WORK/$c" "$WORK/app.o" "$WORK/libsb.a" ||
 		fail "cannot link $c"
 done
+compile "$WORK/vars.o" "$DATA/sandbox-vars.c"
+"$FLEXOS_LINK" -c "$WORK/sandbox.yaml" -o "$WORK/sandbox-vars" "$WORK/app.o" "$WORK/vars.o" \
+	"$WORK/libsb.a" || fail "cannot link the host's use of its sandbox's variables"
 
 vm_script 600 --file "$WORK" --file "$b/examples/zlib/zlib-none" <<EOS
 $b/examples/sqlite/sqlite-mpk
@@ -22,6 +25,7 @@ $b/examples/zlib/zlib-mpk $b/examples/zlib/zlib-none
 $WORK/sandbox read
 --expect-status=123 $WORK/sandbox poke
 --expect-status=123 $WORK/sandbox-not read
+$WORK/sandbox-vars vars
 EOS
 
 vm_output 1 >"$WORK/out.1"
@@ -41,3 +45,6 @@ pass "intel-mpk: the sandbox writing the host's memory is stopped with a fault r
 vm_output 5 >"$WORK/out.5"
 expect_output "$WORK/out.5" "compartment 'app' tried to read"
 pass "intel-mpk: without sandbox_of the host cannot read the library's memory"
+vm_output 6 >"$WORK/out.6"
+expect_output "$WORK/out.6" "^vars: 1 then 41, freed"
+pass "intel-mpk: the host reads and writes its sandbox's variables by name and frees its allocation through one"

@@ -607,6 +607,17 @@ static bool in_shared_section(const struct def *d)
 		!strcmp(d->section, FLEXOS_SHARED_SECTION_LEGACY));
 }
 
+/*
+ * Whether compartment host is the host of compartment c (sandbox_of),
+ * which may read and write c's data and bss (docs/config.md, "Sandboxes"):
+ * its references to c's variables need no gate.
+ */
+static bool hosts(const struct flc_config *cfg, size_t host, size_t c)
+{
+	return host != FLP_NONE && c != FLP_NONE && c < cfg->ncompartments &&
+	       cfg->compartments[c].sandbox_of_index == host;
+}
+
 static void find_crossings(struct xscan *s)
 {
 	struct flp_plan *plan = s->plan;
@@ -649,7 +660,7 @@ static void find_crossings(struct xscan *s)
 			}
 			if (d->function)
 				route_call(s, i, d);
-			else if (!shared)
+			else if (!shared && !hosts(cfg, in->compartment, to->compartment))
 				refuse_variable(s, i, d);
 		}
 	}

@@ -4,6 +4,10 @@
 
 static char sb_data[64] = "sandbox data";
 
+/* Variables the host uses by name, as libxml2's programs use xmlFree. */
+int sb_calls;
+void (*sb_free)(void *) = free;
+
 /* Hands back pointers into its own memory, as SQLite and zlib do. */
 char *sb_static(void)
 {
@@ -21,6 +25,7 @@ char *sb_heap(void)
 /* Reads its own data: sees what the host wrote there. */
 int sb_first(void)
 {
+	sb_calls++;
 	return sb_data[0];
 }
 
