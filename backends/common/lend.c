@@ -435,13 +435,14 @@ static uint64_t null_terminated(uintptr_t p, int self)
 }
 
 /*
- * Whether an array of pointers that is not the caller's private memory
- * may still have its elements lent in place: it is in shared memory
- * (flexos_shared_malloc, shared_data), or in the caller's own frames
- * above this gate on a stack it shares (stack: shared), which the caller
- * may write and every compartment already reads.
+ * Whether an array of pointers (or a struct) that is not the caller's
+ * private memory may still have its elements (members) lent in place: it
+ * is in shared memory (flexos_shared_malloc, shared_data), or in the
+ * caller's own frames above this gate on a stack it shares (stack:
+ * shared), which the caller may write and every compartment already
+ * reads.
  */
-static bool writable_array(struct flexos__lend_frame *fr, uintptr_t p)
+static bool writable_in_place(struct flexos__lend_frame *fr, uintptr_t p)
 {
 	const char *what = NULL;
 	if (!p || (p & 7) || flexos__owner(p, &what) >= 0 || !what)
@@ -480,7 +481,7 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 			    a->name ? a->name : "unnamed", LEND_ELEMS);
 	uint64_t size = n * 8;
 	uintptr_t copy = p;
-	if (in_place && !writable_array(fr, p + size - 8))
+	if (in_place && !writable_in_place(fr, p + size - 8))
 		return;
 	if (!in_place) {
 		if (flexos__owner(p + size - 1, &what) != self)
@@ -596,10 +597,24 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		}
 		if (!lendable(p, self, to_host, &read_only)) {
 			if (a->kind == FLEXOS_LEND_ARRAY && a->reg < 6 && !to_host &&
-			    writable_array(fr, p))
+			    writable_in_place(fr, p))
 				lend_array(fr, d, i, p, self, to_host,
 					   lend_thread >= 0 ? lend_thread : claim_thread(d), 0,
 					   true);
+			/*
+			 * A struct the callee reaches already (zlib's z_stream on a
+			 * shared stack): its members lent in place, the caller's
+			 * pointers put back after the call.
+			 */
+			if (a->kind == FLEXOS_LEND_OBJECT && a->nmembers && a->reg < 6 &&
+			    !to_host && !(p & 7) && writable_in_place(fr, p) &&
+			    writable_in_place(fr, (p + a->size - 1) & ~(uintptr_t)7)) {
+				unsigned before = lend_top;
+				lend_members(fr, d, i, p, self, to_host,
+					     lend_thread >= 0 ? lend_thread : claim_thread(d));
+				if (lend_top != before)
+					fr->lent |= 1u << (16 + a->reg);
+			}
 			continue;
 		}
 		int t = lend_thread >= 0 ? lend_thread : claim_thread(d);
@@ -694,8 +709,9 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 	 * callee left them there (or moved them: zlib's next_out), and must
 	 * mean the caller's objects once the struct is copied back.
 	 */
+	/* Slots a small object skipped, below a larger one's, hold no copy (copy 0). */
 	for (unsigned s = fr->top; s < lend_top; s++)
-		if (lend_recs[s].member && lend_recs[s].out)
+		if (lend_recs[s].copy && lend_recs[s].member && lend_recs[s].out)
 			memcpy((void *)lend_recs[s].orig, (const void *)lend_recs[s].copy,
 			       lend_recs[s].size);
 	/* Arrays of pointers: their objects, then the elements as the caller's addresses. */
@@ -723,7 +739,10 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 	}
 	for (uint32_t i = 0; i < d->nargs; i++) {
 		const struct flexos_lend_arg *a = &d->args[i];
-		if (a->reg >= 6 || !a->nmembers || !(fr->lent & 1u << a->reg))
+		/* A struct lent by copy (copied back below), or whose members were lent in place.
+		 */
+		if (a->reg >= 6 || !a->nmembers ||
+		    !(fr->lent & (1u << a->reg | 1u << (16 + a->reg))))
 			continue;
 		for (uint32_t k = 0; k < a->nmembers; k++) {
 			uintptr_t at = fr->regs[a->reg] + a->members[k].offset, v;

@@ -109,6 +109,18 @@ for m in none process; do
 done
 pass "none, process: nested lending: a stack struct's .bss buffers (64 KiB each, counted by members), its struct and string members, moved pointers translated back, a void * counted by a rule"
 
+# expect_pump_shared FILE: the plain call's results of "pumpshared".
+expect_pump_shared() {
+	expect_output "$1" "^pump shared: 13 100 100 100 100 IN PLACE $"
+	expect_output "$1" "^pump shared again: 6 30000 30000 30000 30000$"
+}
+for m in none process; do
+	run "$WORK/lend-$m" pumpshared
+	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "$m: pumpshared: exit $st"; }
+	expect_pump_shared "$WORK/out"
+done
+pass "none, process: a struct in shared memory has its members lent in place, and a call lending only large members after one that lent small ones"
+
 for m in none process; do
 	run "$WORK/lend-$m" words
 	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "$m: words: exit $st"; }
@@ -150,6 +162,7 @@ $WORK/lend-intel-mpk pump
 --expect-status=123 $WORK/norules-intel-mpk pump
 --expect-status=123 $WORK/lend-intel-mpk pumpover
 $WORK/lend-intel-mpk words
+$WORK/lend-intel-mpk pumpshared
 EOS
 vm_output 1 >"$WORK/out.1"
 expect_results "$WORK/out.1"
@@ -176,3 +189,6 @@ pass "intel-mpk: a callee reading past a lent member faults, and the report name
 vm_output 8 >"$WORK/out.8"
 expect_output "$WORK/out.8" "^words: 3 alpha\.beta\.gamma\.$"
 pass "intel-mpk: the callback reads the lent string"
+vm_output 9 >"$WORK/out.9"
+expect_pump_shared "$WORK/out.9"
+pass "intel-mpk: members of a struct in shared memory lent in place give the plain call's results"

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <flexos/flexos.h>
+
 struct point {
 	int x, y;
 	long tag;
@@ -88,6 +90,31 @@ static int pump(void)
 	return 0;
 }
 
+/*
+ * A struct the callee reaches already (in shared memory): its members are
+ * lent in place. The second call lends only the large buffers, above the
+ * small slots the first call's members used.
+ */
+static int pump_shared(void)
+{
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)"in place "[i % 9];
+	struct stream *s = flexos_shared_malloc(sizeof(*s));
+	struct point pt = {0, 0, 0}, *spt = flexos_shared_malloc(sizeof(*spt));
+	if (!s || !spt)
+		return 1;
+	*s = (struct stream){in, 100, out, 100, &pt, greeting_ptr(), NULL};
+	size_t len = lib_pump(s);
+	printf("pump shared: %zu %td %td %d %td %.9s\n", len, s->next_in - in, s->next_out - out,
+	       pt.x, s->spare - out, (const char *)out);
+	*spt = (struct point){0, 0, 0};
+	*s = (struct stream){in, 30000, out, 30000, spt, "shared", NULL};
+	len = lib_pump(s);
+	printf("pump shared again: %zu %td %td %d %td\n", len, s->next_in - in, s->next_out - out,
+	       spt->x, s->spare - out);
+	return 0;
+}
+
 static int pump_over(void)
 {
 	struct stream s = {in, 100, out, 100, NULL, NULL, NULL};
@@ -100,6 +127,8 @@ int main(int argc, char **argv)
 		return pump();
 	if (argc > 1 && !strcmp(argv[1], "words"))
 		return words();
+	if (argc > 1 && !strcmp(argv[1], "pumpshared"))
+		return pump_shared();
 	if (argc > 1 && !strcmp(argv[1], "pumpover"))
 		return pump_over();
 	if (argc > 1 && !strcmp(argv[1], "jumps"))
