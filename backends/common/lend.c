@@ -584,7 +584,8 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 	/* A longjmp past a lend_out leaves records that translate() must not see. */
 	for (unsigned s = lend_top; s < FLEXOS__LEND_SLOTS; s++)
 		lend_recs[s].copy = 0;
-	for (uint32_t i = 0; i < d->nargs; i++) {
+	/* A compartment calling itself (a callback stub used inside its library) lends nothing. */
+	for (uint32_t i = 0; i < d->nargs && callee != self; i++) {
 		const struct flexos_lend_arg *a = &d->args[i];
 		uint64_t *at_arg = arg_at(fr, a->reg);
 		uintptr_t p = *at_arg;
