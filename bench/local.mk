@@ -96,3 +96,12 @@ bench-lend-callgrind: flexos-link$(EXEEXT) libflexos.a libflexos-process.a
 	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/lend/callgrind
 .PHONY: bench-lend-callgrind
 EXTRA_DIST += bench/lend/callgrind bench/lend/cost.c bench/lend/costlib.c bench/lend/cost.yaml
+
+# bench/corpus: the corpus's programs timed, plain vs none vs process
+# (ratios). Opt-in, not part of `make bench`: it needs the corpus's packages
+# (tools/install-deps --corpus). RUNS: runs per image (15).
+bench-corpus: all
+	@echo "== bench/corpus: unmodified Debian libraries isolated, whole-program time"
+	@top_srcdir=$(srcdir) top_builddir=. $(srcdir)/bench/corpus/run
+.PHONY: bench-corpus
+EXTRA_DIST += bench/corpus/run
