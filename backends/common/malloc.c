@@ -81,13 +81,60 @@ void flexos__set_process_compartment(int id)
 	fast_owner = id;
 }
 
+/*
+ * Code of compartment code allocating while compartment running runs: a
+ * function of code was called through a pointer, not a gate (one its
+ * library handed back, as libjpeg's cinfo.mem->alloc_sarray), and gets
+ * running's heap, which code's compartment will fault on later. Said once
+ * per pair, naming the function and its caller, with the fix.
+ */
+static void pointer_call(int code, int running)
+{
+	static uint64_t said[FLEXOS_MAX_COMPARTMENTS];
+	uintptr_t callee, caller;
+	char fn[200], from[200];
+
+	if (code >= 64 || running >= FLEXOS_MAX_COMPARTMENTS ||
+	    __atomic_fetch_or(&said[running], 1ULL << code, __ATOMIC_RELAXED) & 1ULL << code)
+		return;
+	if (!flexos__pointer_call(code, running, &callee, &caller))
+		return;
+	flexos__describe_pc(fn, sizeof(fn), callee);
+	flexos__describe_pc(from, sizeof(from), caller);
+	fn[strcspn(fn, "+ ")] = '\0';
+	struct flexos__out o = {.n = 0};
+	flexos__out_str(&o, "flexos: warning: ");
+	flexos__out_str(&o, fn);
+	flexos__out_str(&o, ", code of ");
+	flexos__out_comp(&o, code);
+	flexos__out_str(&o, ", allocates memory while ");
+	flexos__out_comp(&o, running);
+	flexos__out_str(&o, " runs: ");
+	flexos__out_str(&o, from);
+	flexos__out_str(&o, " called it through a pointer, not a gate, so it gets the heap of '");
+	flexos__out_str(&o, flexos__comp_name(running));
+	flexos__out_str(&o, "', which '");
+	flexos__out_str(&o, flexos__comp_name(code));
+	flexos__out_str(&o, "' cannot use; list ");
+	flexos__out_str(&o, fn);
+	flexos__out_str(&o, " under 'callbacks:' of its library in ");
+	flexos__out_str(&o, flexos__runtime()->image->config_path);
+	flexos__out_str(&o, "\n");
+	flexos__out_flush(&o);
+}
+
 /* The heap serving a call from code at ret, or NULL for glibc's. */
 static struct flexos__heap *heap_for(void *ret)
 {
-	if (flexos__code_owner((uintptr_t)ret) < 0)
+	int code = flexos__code_owner((uintptr_t)ret);
+	if (code < 0)
 		return NULL;
 	int running = flexos__process_compartment;
-	return flexos__heap_of(running >= 0 ? running : flexos__backend.current());
+	if (running < 0)
+		running = flexos__backend.current();
+	if (__builtin_expect(code != running, 0))
+		pointer_call(code, running);
+	return flexos__heap_of(running);
 }
 
 /*

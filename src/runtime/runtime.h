@@ -131,6 +131,14 @@ void flexos__print_backtrace(uintptr_t fault_pc);
  * buf. Async-signal-safe after flexos__symbols_init.
  */
 void flexos__describe_pc(char *buf, size_t size, uintptr_t pc);
+/*
+ * Code of compartment code runs as compartment running, with no gate
+ * between: finds, on this thread's stack, the outermost of code's frames
+ * (in *callee: a return address inside the function called through a
+ * pointer) and running's frame that called it (*caller). Returns 1 if both
+ * were found.
+ */
+int flexos__pointer_call(int code, int running, uintptr_t *callee, uintptr_t *caller);
 
 /*
  * src/harden/trap.c (libflexos-harden.a): if the SIGSEGV whose ucontext is

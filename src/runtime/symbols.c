@@ -294,6 +294,24 @@ void flexos__describe_pc(char *buf, size_t size, uintptr_t pc)
 	buf[l.n] = '\0';
 }
 
+int flexos__pointer_call(int code, int running, uintptr_t *callee, uintptr_t *caller)
+{
+	void *frames[BACKTRACE_MAX];
+	int n = backtrace(frames, BACKTRACE_MAX);
+
+	*callee = *caller = 0;
+	for (int i = 0; i < n; i++) {
+		int c = flexos__code_owner((uintptr_t)frames[i]);
+		if (c == code) {
+			*callee = (uintptr_t)frames[i];
+		} else if (c == running && *callee) {
+			*caller = (uintptr_t)frames[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
 void flexos__print_backtrace(uintptr_t fault_pc)
 {
 	void *frames[BACKTRACE_MAX];

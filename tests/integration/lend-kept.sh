@@ -8,7 +8,9 @@
 # and calls the library's sink_alloc through the struct the library hands
 # back. Under none, process and intel-mpk (the emulated-PKU VM) its output
 # is the plain build's. Rules that cannot hold are refused with
-# file:line:col. If the VM cannot run, this fails, unless
+# file:line:col. Without the callbacks: line, the call through the
+# pointer runs the library's function as the application: the warning
+# names it, its caller and the fix. If the VM cannot run, this fails, unless
 # FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
@@ -26,6 +28,14 @@ for m in none process intel-mpk; do
 		"$WORK/libkeep.a" 2>"$WORK/link.err" || { cat "$WORK/link.err" >&2; fail "cannot link under $m"; }
 done
 pass "the program links under none, process and intel-mpk with kept rules and a static callback of an archive member"
+# nocb: without 'callbacks: [sink_alloc]', the program's call through the
+# pointer runs the library's function as the application.
+grep -v 'sink_alloc' "$WORK/keep.yaml" >"$WORK/nocb.yaml"
+for m in process intel-mpk; do
+	with_mechanism "$WORK/nocb.yaml" "$m" >"$WORK/nocb-$m.yaml"
+	"$FLEXOS_LINK" -c "$WORK/nocb-$m.yaml" -o "$WORK/nocb-$m" "$WORK/keep-app.o" \
+		"$WORK/libkeep.a" 2>"$WORK/link.err" || { cat "$WORK/link.err" >&2; fail "cannot link nocb under $m"; }
+done
 
 "$FLEXOS_LINK" --explain -c "$WORK/keep-process.yaml" -o "$WORK/explain" "$WORK/keep-app.o" \
 	"$WORK/libkeep.a" >"$WORK/explain.out" 2>&1 || { cat "$WORK/explain.out" >&2; fail "--explain"; }
@@ -60,9 +70,20 @@ for m in none process; do
 done
 pass "none and process: the plain build's output (kept buffer and count, a change between calls, the library's static function, a host freeing its sandbox's copy)"
 
+# The warning: the function called through a pointer and its caller named, with the fix.
+st=0
+"$WORK/nocb-process" >"$WORK/nocb.out" 2>&1 || st=$?
+[ "$st" != 0 ] || fail "process, without the callback: the program ended well"
+expect_output "$WORK/nocb.out" "^flexos: warning: sink_alloc, code of compartment 'sandbox', allocates memory while compartment 'app' runs: main\\+0x[0-9a-f]+ called it through a pointer, not a gate, so it gets the heap of 'app', which 'sandbox' cannot use; list sink_alloc under 'callbacks:' of its library in .*nocb-process.yaml$"
+pass "process: a library's function called through a pointer, not a gate, is named when it allocates, with the fix"
+
 vm_script 300 --file "$WORK" <<EOS
 $WORK/keep-intel-mpk twice
+--expect-status=134 $WORK/nocb-intel-mpk
 EOS
 vm_output 1 | tr -d '\r' | grep -E "^(after|dup|again)" >"$WORK/vm-out" || true
 cmp -s "$WORK/vm-out" "$WORK/ref" || { vm_output 1 >&2; fail "intel-mpk: not the plain build's output"; }
 pass "intel-mpk: the plain build's output"
+vm_output 2 >"$WORK/vm-nocb"
+expect_output "$WORK/vm-nocb" "flexos: warning: sink_alloc, code of compartment 'sandbox', allocates memory while compartment 'app' runs: main\\+0x[0-9a-f]+ called it through a pointer"
+pass "intel-mpk: the same warning"
