@@ -138,6 +138,18 @@ START_TEST(test_double_free_aborts)
 }
 END_TEST
 
+/*
+ * A header the heap's compartment forged (a sandbox, for a block its host
+ * frees): a class past the free lists must stop the free, not index past them.
+ */
+START_TEST(test_forged_class_aborts)
+{
+	void *p = flexos__heap_alloc(h, 32);
+	((struct flexos__chunk *)((uintptr_t)p - FLEXOS__CHUNK_HDR))->cls = 0x7fff;
+	flexos__heap_free(h, p);
+}
+END_TEST
+
 START_TEST(test_foreign_pointer_aborts)
 {
 	static char not_from_heap[64];
@@ -387,6 +399,7 @@ Suite *heap_suite(void)
 	tcase_add_test(tc, test_exhaustion_is_enomem);
 	tcase_add_test(tc, test_full_heap_names_heap_size);
 	tcase_add_test_raise_signal(tc, test_double_free_aborts, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_forged_class_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_foreign_pointer_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_interior_pointer_aborts, SIGABRT);
 	tcase_add_test(tc, test_threads);

@@ -155,14 +155,17 @@ static const struct flexos__heap_range *heap_owning(const struct flexos__heap_ra
 	/*
 	 * A sandbox's host, which may write its memory anyway (sandbox_of),
 	 * may free what the sandbox allocated and handed back (libjpeg's
-	 * output buffer). Its heap is shared memory under process.
+	 * output buffer; its heap is shared memory under process). Only free:
+	 * it writes the chunk and the heap's lists, in the sandbox's heap;
+	 * realloc would copy as many bytes as the sandbox's header says.
 	 */
 	uint32_t flags = flexos__runtime()->image->compartments[r->owner].flags;
 	if (r->owner != running &&
-	    !((flags & FLEXOS_COMP_SANDBOX) && (int)FLEXOS_COMP_HOST(flags) == running))
+	    !((flags & FLEXOS_COMP_SANDBOX) && (int)FLEXOS_COMP_HOST(flags) == running &&
+	      !strcmp(what, "free")))
 		flexos__abort("%s(%p): compartment '%s' passed a pointer of compartment "
-			      "'%s''s heap; only the compartment that allocated it (or "
-			      "the host of that sandbox) may %s it",
+			      "'%s''s heap; only the compartment that allocated it may "
+			      "%s it (and the host of a sandbox free it)",
 			      what, p, flexos__comp_name(running), flexos__comp_name(r->owner),
 			      what);
 	return r;

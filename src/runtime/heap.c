@@ -513,6 +513,13 @@ void flexos__heap_free_in(const struct flexos__heap_range *r, void *p)
 	struct flexos__chunk *c = flexos__heap_chunk(r, p, "free");
 	struct free_node *n = (struct free_node *)((char *)c + HDR);
 
+	/*
+	 * The header is the heap's compartment's to write: a class past the
+	 * lists would make this free write beyond the heap's bookkeeping,
+	 * with the rights of whoever frees (a sandbox's host may).
+	 */
+	if (c->cls != CLASS_LARGE && c->cls >= NCLASSES)
+		flexos__heap_bad("free", p, "invalid pointer (heap corrupted?)");
 	heap_lock(h);
 	c->magic = CHUNK_FREE;
 	h->in_use -= stride_of(c) - HDR;

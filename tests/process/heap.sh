@@ -41,7 +41,7 @@ for call in free malloc_usable_size; do
 	[ "$status" -ne 0 ] || fail "tapp foreign $arg exited 0: $(cat "$WORK/foreign.out")"
 	expect_output "$WORK/foreign.out" '^foreign: own object usable size 24$'
 	! grep -q 'not stopped' "$WORK/foreign.out" || fail "$call of cb's object was not stopped"
-	expect_output "$WORK/foreign.err" "^flexos: $call\\(0x[0-9a-f]+\\): compartment 'ca' passed a pointer of compartment 'cb''s heap; only the compartment that allocated it \(or the host of that sandbox\) may $call it$"
+	expect_output "$WORK/foreign.err" "^flexos: $call\\(0x[0-9a-f]+\\): compartment 'ca' passed a pointer of compartment 'cb''s heap; only the compartment that allocated it may $call it \(and the host of a sandbox free it\)$"
 	pass "$call of another compartment's heap object is reported"
 done
 no_orphans "heap growth"
