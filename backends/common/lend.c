@@ -610,11 +610,10 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 			if (a->kind == FLEXOS_LEND_OBJECT && a->nmembers && a->reg < 6 &&
 			    !to_host && !(p & 7) && writable_in_place(fr, p) &&
 			    writable_in_place(fr, (p + a->size - 1) & ~(uintptr_t)7)) {
-				unsigned before = lend_top;
+				/* lend_out puts back what lend_members changed: a copy's or a kept copy's address. */
 				lend_members(fr, d, i, p, self, to_host,
 					     lend_thread >= 0 ? lend_thread : claim_thread(d));
-				if (lend_top != before)
-					fr->lent |= 1u << (16 + a->reg);
+				fr->lent |= 1u << (16 + a->reg);
 			}
 			continue;
 		}
