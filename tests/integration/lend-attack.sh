@@ -4,7 +4,8 @@
 # thread's TLS by the copy's address and points them at a private target
 # of the host ("kept": an object kept past the call; "fill": a register
 # argument; "member": a member of a struct in shared memory lent in
-# place), or points its own entry in the table of heap ranges at the
+# place), names its host's variable ("steal", refused by flexos-link),
+# or points its own entry in the table of heap ranges at the
 # host's heap before the host frees its allocation ("forge"). Under
 # process every attack finds nothing of the host's and the target is
 # intact. Under intel-mpk, "fill" is stopped (a register argument's copy
@@ -25,6 +26,15 @@ for m in none process intel-mpk; do
 		"$WORK/libattack8.a" 2>"$WORK/link.err" || { cat "$WORK/link.err" >&2; fail "cannot link under $m"; }
 done
 pass "the attacking library links under none, process and intel-mpk"
+
+# steal: the sandbox names its host's variable; a host may use its sandbox's, not the reverse.
+compile "$WORK/attack8-steal.o" "$DATA/attack8-steal.c"
+sed 's|inputs: \[libattack8.a\]|inputs: [libattack8.a, attack8-steal.o]|' "$WORK/attack8-process.yaml" >"$WORK/steal.yaml"
+grep -q "attack8-steal.o" "$WORK/steal.yaml" || fail "steal.yaml names no attack8-steal.o"
+! "$FLEXOS_LINK" -c "$WORK/steal.yaml" -o "$WORK/steal" "$WORK/attack8-app.o" "$WORK/libattack8.a" \
+	"$WORK/attack8-steal.o" 2>"$WORK/steal.err" || fail "the sandbox's use of its host's variable was linked"
+expect_output "$WORK/steal.err" "attack8-steal.o \\(library 'lib', compartment 'sandbox'\\) uses variable 'attack8_host_counter' of .*attack8-app.o \\(library 'app', compartment 'app'\\); a gate can carry calls across compartments, not variables"
+pass "a sandbox that names its host's variable is refused at link time"
 
 # none isolates nothing: the forged range does move the chunk (the attack works as written).
 "$WORK/attack8-none" forge >"$WORK/none.out" 2>&1 || { cat "$WORK/none.out" >&2; fail "none: forge"; }

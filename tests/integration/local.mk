@@ -81,7 +81,7 @@ SH_TESTS += tests/integration/lend-attack.sh
 tests/integration/lend-attack.log: $(UNMODIFIED_DEPS)
 EXTRA_DIST += tests/integration/lend-attack.sh tests/integration/data/attack8.h \
 	tests/integration/data/attack8-lib.c tests/integration/data/attack8-app.c \
-	tests/integration/data/attack8.yaml
+	tests/integration/data/attack8-steal.c tests/integration/data/attack8.yaml
 
 # Arrays of pointers lent (lend-array.sh: none and process natively, intel-mpk in the VM).
 SH_TESTS += tests/integration/lend-array.sh

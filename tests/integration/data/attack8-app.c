@@ -14,6 +14,8 @@
 
 static char buf[64] = "kept buffer";
 static char target[64] = "target untouched";
+/* Named by data/attack8-steal.c, which must not link. */
+int attack8_host_counter = 7;
 
 int main(int argc, char **argv)
 {
