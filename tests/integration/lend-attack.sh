@@ -4,14 +4,14 @@
 # thread's TLS by the copy's address and points them at a private target
 # of the host ("kept": an object kept past the call; "fill": a register
 # argument; "member": a member of a struct in shared memory lent in
-# place), names its host's variable ("steal", refused by flexos-link),
+# place; "membercopy": a member of a private struct lent by copy), names its host's variable ("steal", refused by flexos-link),
 # or points its own entry in the table of heap ranges at the
 # host's heap before the host frees its allocation ("forge"). Under
 # process every attack finds nothing of the host's and the target is
 # intact. Under intel-mpk, "fill" is stopped (a register argument's copy
 # goes back through the gate's frame, not the record) and "forge" aborts
-# (the heap's own bookkeeping must hold the pointer); "kept" and "member"
-# are not run there: they reach the target (docs/threat-model.md). If the
+# (the heap's own bookkeeping must hold the pointer); "kept", "member"
+# and "membercopy" are not run there: they reach the target (docs/threat-model.md). If the
 # VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
@@ -41,7 +41,7 @@ pass "a sandbox that names its host's variable is refused at link time"
 expect_output "$WORK/none.out" "^forge: the host's next allocation is the sandbox's chunk$"
 pass "none: the forged range moves the freed chunk (nothing isolates)"
 
-for x in kept fill member; do
+for x in kept fill member membercopy; do
 	st=0
 	"$WORK/attack8-process" "$x" >"$WORK/process-$x.out" 2>&1 || st=$?
 	[ "$st" = 0 ] || { cat "$WORK/process-$x.out" >&2; fail "process, $x: exit $st"; }

@@ -43,6 +43,12 @@ int main(int argc, char **argv)
 		*io = (struct ev_io){data, sizeof(data)};
 		int n = ev_member((unsigned long)(uintptr_t)target, io);
 		printf("member: %d records found; data '%.5s', target '%s'\n", n, data, target);
+	} else if (!strcmp(mode, "membercopy")) {
+		/* The record of a member of a private struct, lent by copy. */
+		char data[16] = "data";
+		struct ev_io io = {data, sizeof(data)};
+		int n = ev_member((unsigned long)(uintptr_t)target, &io);
+		printf("membercopy: %d records found; data '%.5s', target '%s'\n", n, data, target);
 	} else if (!strcmp(mode, "forge")) {
 		/* The table of heap ranges, rewritten before the host frees. */
 		char *mine = malloc(24);
