@@ -150,6 +150,24 @@ START_TEST(test_forged_class_aborts)
 }
 END_TEST
 
+/*
+ * An entry of the table of ranges a compartment rewrote (platform memory
+ * under intel-mpk) to name another heap: a free through it must stop, not
+ * put the chunk on that heap's lists, which would hand it out there
+ * (tests/integration/lend-attack.sh "forge" is the attack).
+ */
+START_TEST(test_forged_range_heap_aborts)
+{
+	struct flexos__heap *other = flexos__heap_create(HEAP_SIZE, 4, 0);
+	void *p = flexos__heap_alloc(other, 24);
+	struct flexos__heap_range forged = *flexos__heap_find(p);
+
+	forged.heap = h;
+	flexos__heap_free_in(&forged, p);
+	ck_assert_ptr_ne(flexos__heap_alloc(h, 24), p);
+}
+END_TEST
+
 START_TEST(test_foreign_pointer_aborts)
 {
 	static char not_from_heap[64];
@@ -400,6 +418,7 @@ Suite *heap_suite(void)
 	tcase_add_test(tc, test_full_heap_names_heap_size);
 	tcase_add_test_raise_signal(tc, test_double_free_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_forged_class_aborts, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_forged_range_heap_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_foreign_pointer_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_interior_pointer_aborts, SIGABRT);
 	tcase_add_test(tc, test_threads);

@@ -512,7 +512,17 @@ void flexos__heap_free_in(const struct flexos__heap_range *r, void *p)
 	struct flexos__heap *h = r->heap;
 	struct flexos__chunk *c = flexos__heap_chunk(r, p, "free");
 	struct free_node *n = (struct free_node *)((char *)c + HDR);
+	uintptr_t lowest;
 
+	/*
+	 * r is in the table of ranges, platform memory any compartment may
+	 * write: a range pointed at another compartment's heap would put this
+	 * chunk on that heap's lists, and hand it out there. The heap's own
+	 * bookkeeping, which only its compartment (and a sandbox's host)
+	 * writes, must hold p.
+	 */
+	if (!own_range(h, (uintptr_t)p, &lowest))
+		flexos__heap_bad("free", p, "pointer was not allocated from this heap");
 	/*
 	 * The header is the heap's compartment's to write: a class past the
 	 * lists would make this free write beyond the heap's bookkeeping,

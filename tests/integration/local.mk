@@ -76,6 +76,13 @@ EXTRA_DIST += tests/integration/lend-kept.sh tests/integration/data/keep.h \
 	tests/integration/data/keep-lib.c tests/integration/data/keep-app.c \
 	tests/integration/data/keep.yaml
 
+# A sandbox attacking its host through lending and the heap ranges (lend-attack.sh).
+SH_TESTS += tests/integration/lend-attack.sh
+tests/integration/lend-attack.log: $(UNMODIFIED_DEPS)
+EXTRA_DIST += tests/integration/lend-attack.sh tests/integration/data/attack8.h \
+	tests/integration/data/attack8-lib.c tests/integration/data/attack8-app.c \
+	tests/integration/data/attack8-steal.c tests/integration/data/attack8.yaml
+
 # Arrays of pointers lent (lend-array.sh: none and process natively, intel-mpk in the VM).
 SH_TESTS += tests/integration/lend-array.sh
 tests/integration/lend-array.log: $(UNMODIFIED_DEPS)

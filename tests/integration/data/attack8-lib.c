@@ -1,0 +1,117 @@
+/*
+ * tests/integration/lend-attack.sh: the attacking library (attack8.h). It
+ * finds the caller's lending records in this thread's static TLS, which
+ * the platform owns, by the address of the copy it was given, and points
+ * them at the host's target.
+ */
+#define _GNU_SOURCE
+#include <link.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attack8.h"
+
+struct ev {
+	char *buf;
+	size_t size;
+};
+
+/* The image's PT_TLS: the first object dl_iterate_phdr reports. */
+static int tls_of(struct dl_phdr_info *info, size_t size, void *data)
+{
+	size_t *tls = data;
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_TLS) {
+			tls[0] = info->dlpi_phdr[i].p_memsz;
+			tls[1] = info->dlpi_phdr[i].p_align ? info->dlpi_phdr[i].p_align : 1;
+		}
+	return 1;
+}
+
+/*
+ * x86-64 puts the image's TLS block right below the thread pointer:
+ * every record {orig, copy, ...} there whose copy is copy gets orig target.
+ */
+static int redirect(uintptr_t copy, uintptr_t target)
+{
+	size_t tls[2] = {0, 1};
+	uintptr_t tp;
+	int n = 0;
+
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	dl_iterate_phdr(tls_of, tls);
+	uintptr_t lo = tp - ((tls[0] + tls[1] - 1) / tls[1] * tls[1]);
+	for (uintptr_t *w = (uintptr_t *)lo + 1; (uintptr_t)(w + 1) <= tp; w++)
+		if (*w == copy) {
+			w[-1] = target;
+			n++;
+		}
+	return n;
+}
+
+struct ev *ev_new(void)
+{
+	return calloc(1, sizeof(struct ev));
+}
+
+int ev_open(struct ev *e, char *buf, size_t size)
+{
+	e->buf = buf;
+	e->size = size;
+	return 0;
+}
+
+int ev_poke(struct ev *e, unsigned long target)
+{
+	int n = redirect((uintptr_t)e->buf, target);
+	memcpy(e->buf, "PWNED", 5);
+	return n;
+}
+
+int ev_fill(char *out, size_t n, unsigned long target)
+{
+	int found = redirect((uintptr_t)out, target);
+	memcpy(out, "PWNED", n < 5 ? n : 5);
+	return found;
+}
+
+int ev_member(unsigned long target, struct ev_io *io)
+{
+	int found = redirect((uintptr_t)io->data, target);
+	memcpy(io->data, "PWNED", io->n < 5 ? io->n : 5);
+	return found;
+}
+
+/* struct flexos__heap_range (src/runtime/heap.h), as the attacker knows it. */
+struct range {
+	uintptr_t start, end, lowest;
+	void *heap;
+	int owner;
+};
+extern struct range flexos__heap_ranges[];
+extern uint32_t flexos__heap_nranges;
+
+static struct range *range_of(uintptr_t a)
+{
+	for (uint32_t i = flexos__heap_nranges; i-- > 0;)
+		if (a - flexos__heap_ranges[i].start <
+		    flexos__heap_ranges[i].end - flexos__heap_ranges[i].start)
+			return &flexos__heap_ranges[i];
+	return NULL;
+}
+
+char *ev_forge(unsigned long host)
+{
+	char *p = malloc(24);
+	struct range *mine = range_of((uintptr_t)p), *theirs = range_of(host);
+	if (p && mine && theirs)
+		mine->heap = theirs->heap;
+	return p;
+}
+
+void ev_free(struct ev *e)
+{
+	free(e);
+}

@@ -1,0 +1,66 @@
+#!/bin/sh
+# A sandboxed library attacks its host as a compromised one would
+# (data/attack8-lib.c): it finds its host's lending records in the
+# thread's TLS by the copy's address and points them at a private target
+# of the host ("kept": an object kept past the call; "fill": a register
+# argument; "member": a member of a struct in shared memory lent in
+# place; "membercopy": a member of a private struct lent by copy), names its host's variable ("steal", refused by flexos-link),
+# or points its own entry in the table of heap ranges at the
+# host's heap before the host frees its allocation ("forge"). Under
+# process every attack finds nothing of the host's and the target is
+# intact. Under intel-mpk, "fill" is stopped (a register argument's copy
+# goes back through the gate's frame, not the record) and "forge" aborts
+# (the heap's own bookkeeping must hold the pointer); "kept", "member"
+# and "membercopy" are not run there: they reach the target (docs/threat-model.md). If the
+# VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
+. "${0%/*}/../lib/testlib.sh"
+set -eu
+
+compile "$WORK/attack8-app.o" "$DATA/attack8-app.c" -I"$DATA"
+compile "$WORK/attack8-lib.o" "$DATA/attack8-lib.c" -I"$DATA"
+ar cr "$WORK/libattack8.a" "$WORK/attack8-lib.o"
+sed "s|\[attack8.h\]|[$DATA/attack8.h]|" "$DATA/attack8.yaml" >"$WORK/attack8.yaml"
+for m in none process intel-mpk; do
+	with_mechanism "$WORK/attack8.yaml" "$m" >"$WORK/attack8-$m.yaml"
+	"$FLEXOS_LINK" -c "$WORK/attack8-$m.yaml" -o "$WORK/attack8-$m" "$WORK/attack8-app.o" \
+		"$WORK/libattack8.a" 2>"$WORK/link.err" || { cat "$WORK/link.err" >&2; fail "cannot link under $m"; }
+done
+pass "the attacking library links under none, process and intel-mpk"
+
+# steal: the sandbox names its host's variable; a host may use its sandbox's, not the reverse.
+compile "$WORK/attack8-steal.o" "$DATA/attack8-steal.c"
+sed 's|inputs: \[libattack8.a\]|inputs: [libattack8.a, attack8-steal.o]|' "$WORK/attack8-process.yaml" >"$WORK/steal.yaml"
+grep -q "attack8-steal.o" "$WORK/steal.yaml" || fail "steal.yaml names no attack8-steal.o"
+! "$FLEXOS_LINK" -c "$WORK/steal.yaml" -o "$WORK/steal" "$WORK/attack8-app.o" "$WORK/libattack8.a" \
+	"$WORK/attack8-steal.o" 2>"$WORK/steal.err" || fail "the sandbox's use of its host's variable was linked"
+expect_output "$WORK/steal.err" "attack8-steal.o \\(library 'lib', compartment 'sandbox'\\) uses variable 'attack8_host_counter' of .*attack8-app.o \\(library 'app', compartment 'app'\\); a gate can carry calls across compartments, not variables"
+pass "a sandbox that names its host's variable is refused at link time"
+
+# none isolates nothing: the forged range does move the chunk (the attack works as written).
+"$WORK/attack8-none" forge >"$WORK/none.out" 2>&1 || { cat "$WORK/none.out" >&2; fail "none: forge"; }
+expect_output "$WORK/none.out" "^forge: the host's next allocation is the sandbox's chunk$"
+pass "none: the forged range moves the freed chunk (nothing isolates)"
+
+for x in kept fill member membercopy; do
+	st=0
+	"$WORK/attack8-process" "$x" >"$WORK/process-$x.out" 2>&1 || st=$?
+	[ "$st" = 0 ] || { cat "$WORK/process-$x.out" >&2; fail "process, $x: exit $st"; }
+	expect_output "$WORK/process-$x.out" "^$x: 0 records found; [a-z]+ 'PWNED[a-z]*', target 'target untouched'$"
+done
+st=0
+"$WORK/attack8-process" forge >"$WORK/process-forge.out" 2>&1 || st=$?
+[ "$st" = 0 ] || { cat "$WORK/process-forge.out" >&2; fail "process, forge: exit $st"; }
+expect_output "$WORK/process-forge.out" "^forge: the host's next allocation is its own$"
+pass "process: the host's records and its table of ranges are out of the sandbox's reach"
+
+vm_script 300 --file "$WORK" <<EOS
+$WORK/attack8-intel-mpk fill
+--expect-status=134 $WORK/attack8-intel-mpk forge
+EOS
+vm_output 1 | tr -d '\r' >"$WORK/vm-fill"
+expect_output "$WORK/vm-fill" "^fill: 1 records found; out 'PWNED', target 'target untouched'"
+pass "intel-mpk: a lent register argument comes back to the caller's object, whatever its record says"
+vm_output 2 | tr -d '\r' >"$WORK/vm-forge"
+expect_output "$WORK/vm-forge" "^flexos: free\\(0x[0-9a-f]+\\): pointer was not allocated from this heap"
+! grep -q "^forge:" "$WORK/vm-forge" || fail "intel-mpk: the host's free went on after the forged range"
+pass "intel-mpk: a host's free through a range the sandbox pointed at the host's heap aborts"
