@@ -17,7 +17,11 @@
 #include <flexos/flexos.h>
 
 #include "common.h"
+#include "heap_fast.h"
 #include "lend.h"
+
+/* A call lends at most one object a slot: the frame's records hold them all. */
+_Static_assert(LEND_OBJS >= FLEXOS__LEND_SLOTS, "lend frame's records");
 
 /* This thread's slot in the arena (-1: none yet) and its first free slot. */
 static __thread int lend_thread = -1;
@@ -38,10 +42,14 @@ struct lend_call {
 static __thread struct lend_call lend_calls[FLEXOS__LEND_SLOTS];
 
 /*
- * What each slot of this thread holds, kept here, in the caller's
- * private memory, rather than in the arena, where the callee could
- * redirect a copy-back. member: a struct's pointer member (nested
- * lending), which flexos__lend_out copies back itself.
+ * What each slot of this thread holds, kept here rather than in the
+ * arena. In static TLS: out of the callee's reach under process, not
+ * under intel-mpk (key 0), so no copy-back takes where to write from
+ * here: registers go back through the lend frame, members and stack
+ * arguments through the frame's objs, array elements are checked
+ * against the caller's array. These records serve slot allocation and
+ * translate() (a pointer value the callee could write anyway). member:
+ * a struct's pointer member or a stack argument.
  */
 struct lend_rec {
 	uintptr_t orig, copy; /* orig 0: a slot packed with an array's objects (lend_elems) */
@@ -74,10 +82,13 @@ static __thread unsigned lend_nelems;
  * with the call's first argument (the handle). Every call of this thread
  * from self into callee merges both ways: in lend_in, the bytes the
  * caller changed since the last merge go into the copy; in lend_out, the
- * bytes the callee changed go into the object. snap, the copy as last
- * merged, is in the caller's private memory, like these records: the
- * callee cannot redirect a merge, and only bytes it wrote reach the
- * caller's object.
+ * bytes the callee changed go into the object. snap is the copy as last
+ * merged: only bytes the callee wrote reach the caller's object. These
+ * records are in static TLS and snap in glibc's heap: out of the
+ * callee's reach under process, not under intel-mpk (key 0), where a
+ * compromised callee can point a record at another object of the caller
+ * and have the merge write there (docs/threat-model.md; an open limit of
+ * kept rules, which a library opts into).
  */
 #define LEND_KEPT           16
 #define LEND_KEPT_MAX_BYTES (64u << 20)
@@ -362,9 +373,9 @@ static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend
 		unsigned s = fit(fr->top, size);
 		if (s >= FLEXOS__LEND_SLOTS)
 			continue;
-		uintptr_t mcopy =
-		    lend_copy(t, s, p, size, !(m->flags & FLEXOS_LEND_IN_ONLY) && !read_only, true,
-			      d, i | (k + 1) << 16);
+		bool out = !(m->flags & FLEXOS_LEND_IN_ONLY) && !read_only;
+		uintptr_t mcopy = lend_copy(t, s, p, size, out, true, d, i | (k + 1) << 16);
+		fr->objs[fr->nobjs++] = (struct flexos__lend_obj){p, mcopy, (uint32_t)size, out};
 		memcpy((void *)(copy + m->offset), &mcopy, sizeof(mcopy));
 	}
 }
@@ -581,6 +592,7 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 	fr->top = lend_top;
 	fr->elems = lend_nelems;
 	fr->lent = 0;
+	fr->nobjs = 0;
 	/* A longjmp past a lend_out leaves records that translate() must not see. */
 	for (unsigned s = lend_top; s < FLEXOS__LEND_SLOTS; s++)
 		lend_recs[s].copy = 0;
@@ -641,9 +653,10 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		unsigned s = fit(fr->top, size);
 		if (s >= FLEXOS__LEND_SLOTS)
 			no_room(d, a, "", size, self);
-		/* The frame has room for the registers; a stack argument's record does all. */
+		/* The frame has room for the registers; a stack argument's goes with the members'. */
 		uintptr_t copy = lend_copy(t, s, p, size, out, a->reg >= 6, d, i);
 		if (a->reg >= 6) {
+			fr->objs[fr->nobjs++] = (struct flexos__lend_obj){p, copy, (uint32_t)size, out};
 			*at_arg = copy;
 			continue;
 		}
@@ -659,6 +672,29 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 	if (lend_top != fr->top && lend_ncalls < FLEXOS__LEND_SLOTS)
 		lend_calls[lend_ncalls++] =
 		    (struct lend_call){(uintptr_t)fr, self, fr->top, fr->elems};
+}
+
+/*
+ * Whether element record e still says what lend_array wrote for the caller's element want: the thread's
+ * records are in static TLS, which a callee reaches under intel-mpk. Its
+ * object must be want, no larger than a heap allocation's usable size
+ * (from the chunk's header, in the caller's memory) or the rule's bytes,
+ * and its copy in the arena.
+ */
+static bool element_ok(const struct flexos_lend_arg *a, const struct lend_elem *e, uintptr_t want)
+{
+	const struct flexos_region *arena = &flexos__runtime()->lend_arena;
+	uint64_t bound = a->size;
+
+	if (e->orig != want || e->copy < arena->start || e->copy > arena->end ||
+	    e->size > arena->end - e->copy)
+		return false;
+	if (e->size <= bound)
+		return true;
+	const struct flexos__chunk *c = (const struct flexos__chunk *)(want - FLEXOS__CHUNK_HDR);
+	if ((want & (FLEXOS__HEAP_ALIGNMENT - 1)) || c->magic != FLEXOS__CHUNK_LIVE)
+		return false;
+	return e->size <= (uint64_t)c->units * FLEXOS__HEAP_ALIGNMENT - FLEXOS__CHUNK_HDR;
 }
 
 /* v, or the caller's address it stands for when it points into a copy of this call. */
@@ -709,17 +745,43 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 	 * callee left them there (or moved them: zlib's next_out), and must
 	 * mean the caller's objects once the struct is copied back.
 	 */
-	/* Slots a small object skipped, below a larger one's, hold no copy (copy 0). */
-	for (unsigned s = fr->top; s < lend_top; s++)
-		if (lend_recs[s].copy && lend_recs[s].member && lend_recs[s].out)
-			memcpy((void *)lend_recs[s].orig, (const void *)lend_recs[s].copy,
-			       lend_recs[s].size);
+	/*
+	 * From the frame's records, not the thread's: static TLS is key 0
+	 * under intel-mpk, and a callee that pointed a record at another
+	 * object of the caller would have this write there
+	 * (tests/integration/lend-attack.sh "member", "membercopy").
+	 */
+	for (unsigned k = 0; k < fr->nobjs; k++)
+		if (fr->objs[k].out)
+			memcpy((void *)fr->objs[k].orig, (const void *)fr->objs[k].copy,
+			       fr->objs[k].size);
 	/* Arrays of pointers: their objects, then the elements as the caller's addresses. */
-	for (unsigned k = fr->elems; k < lend_nelems; k++)
-		if (lend_elems[k].size && lend_elems[k].out)
-			memcpy((void *)lend_elems[k].orig, (const void *)lend_elems[k].copy,
-			       lend_elems[k].size);
 	unsigned base = fr->elems;
+	for (uint32_t i = 0; i < d->nargs && lend_nelems != fr->elems; i++) {
+		const struct flexos_lend_arg *a = &d->args[i];
+		if (a->kind != FLEXOS_LEND_ARRAY || a->reg >= 6 || !(fr->lent & 1u << (8 + a->reg)))
+			continue;
+		uint32_t n = fr->size[a->reg] / 8;
+		/* Lent by copy: the caller's own array, which the callee never saw, says where. */
+		const uintptr_t *mine =
+		    fr->lent & 1u << (16 + a->reg) ? NULL : (const uintptr_t *)fr->orig[a->reg];
+		for (uint32_t j = 0; j < n; j++) {
+			const struct lend_elem *e = &lend_elems[base + j];
+			if (!e->size || !e->out)
+				continue;
+			if (mine && !element_ok(a, e, mine[j]))
+				flexos__die(FLEXOS_EXIT_FAULT,
+					    "after the call to %s, the record of element %u of the "
+					    "array of pointers it was lent (argument %u) no longer "
+					    "names the caller's object: a compartment wrote the "
+					    "runtime's thread-local memory during the call; the "
+					    "copy is not copied back",
+					    d->fn, j, a->reg + 1u);
+			memcpy((void *)e->orig, (const void *)e->copy, e->size);
+		}
+		base += n;
+	}
+	base = fr->elems;
 	for (uint32_t i = 0; i < d->nargs && lend_nelems != fr->elems; i++) {
 		const struct flexos_lend_arg *a = &d->args[i];
 		if (a->kind != FLEXOS_LEND_ARRAY || a->reg >= 6 || !(fr->lent & 1u << (8 + a->reg)))

@@ -19,13 +19,27 @@
 #define LEND_FR_RAX   288 /* the results, while lend_out runs */
 #define LEND_FR_RDX   296
 #define LEND_FR_XRET  304 /* xmm0, xmm1 */
-#define LEND_FRAME    336
+#define LEND_FR_NOBJS 156 /* records in LEND_FR_OBJS (4 bytes) */
+/*
+ * The members and stack arguments this call lent, where each copy goes
+ * back: on the caller's stack, where the callee cannot point a copy-back
+ * elsewhere (the thread's records are in static TLS, key 0 under
+ * intel-mpk). At most one a slot.
+ */
+#define LEND_FR_OBJS  336
+#define LEND_OBJS     8
+#define LEND_FRAME    528
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>
 #include <stdint.h>
 
 #include <flexos/image.h>
+
+struct flexos__lend_obj {
+	uint64_t orig, copy;
+	uint32_t size, out;
+};
 
 struct flexos__lend_frame {
 	uint64_t regs[6];
@@ -36,6 +50,9 @@ struct flexos__lend_frame {
 	uint32_t size[6];
 	uint64_t r10, r11;
 	uint32_t elems;
+	uint32_t nobjs;
+	unsigned char xmm_and_results[LEND_FR_OBJS - LEND_FR_XMM];
+	struct flexos__lend_obj objs[LEND_OBJS];
 };
 
 _Static_assert(offsetof(struct flexos__lend_frame, desc) == LEND_FR_DESC, "lend frame");
@@ -45,7 +62,11 @@ _Static_assert(offsetof(struct flexos__lend_frame, orig) == LEND_FR_ORIG, "lend 
 _Static_assert(offsetof(struct flexos__lend_frame, size) == LEND_FR_SIZE, "lend frame");
 _Static_assert(offsetof(struct flexos__lend_frame, r10) == LEND_FR_R10, "lend frame");
 _Static_assert(offsetof(struct flexos__lend_frame, elems) == LEND_FR_ELEMS &&
-		   sizeof(struct flexos__lend_frame) <= LEND_FR_XMM,
+		   offsetof(struct flexos__lend_frame, nobjs) == LEND_FR_NOBJS &&
+		   offsetof(struct flexos__lend_frame, xmm_and_results) == LEND_FR_XMM,
+	       "lend frame");
+_Static_assert(offsetof(struct flexos__lend_frame, objs) == LEND_FR_OBJS &&
+		   sizeof(struct flexos__lend_frame) == LEND_FRAME && LEND_FRAME % 16 == 0,
 	       "lend frame");
 
 void flexos__lend_in(struct flexos__lend_frame *fr);

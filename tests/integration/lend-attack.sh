@@ -8,11 +8,14 @@
 # or points its own entry in the table of heap ranges at the
 # host's heap before the host frees its allocation ("forge"). Under
 # process every attack finds nothing of the host's and the target is
-# intact. Under intel-mpk, "fill" is stopped (a register argument's copy
-# goes back through the gate's frame, not the record) and "forge" aborts
-# (the heap's own bookkeeping must hold the pointer); "kept", "member"
-# and "membercopy" are not run there: they reach the target (docs/threat-model.md). If the
-# VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
+# intact. Under intel-mpk, "fill", "member" and "membercopy" are stopped
+# (a register argument's copy goes back through the gate's frame, a
+# member's through the frame's records, not the thread's), "rows" (a row
+# of an array of pointers lent by copy) is reported (its record must still name the
+# caller's element) and "forge" aborts (the heap's own bookkeeping must
+# hold the pointer); "kept" is not run there: it reaches the target, an
+# open limit of kept rules (docs/threat-model.md). If the VM cannot run,
+# this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
 
@@ -41,7 +44,7 @@ pass "a sandbox that names its host's variable is refused at link time"
 expect_output "$WORK/none.out" "^forge: the host's next allocation is the sandbox's chunk$"
 pass "none: the forged range moves the freed chunk (nothing isolates)"
 
-for x in kept fill member membercopy; do
+for x in kept fill member membercopy rows; do
 	st=0
 	"$WORK/attack8-process" "$x" >"$WORK/process-$x.out" 2>&1 || st=$?
 	[ "$st" = 0 ] || { cat "$WORK/process-$x.out" >&2; fail "process, $x: exit $st"; }
@@ -56,6 +59,9 @@ pass "process: the host's records and its table of ranges are out of the sandbox
 vm_script 300 --file "$WORK" <<EOS
 $WORK/attack8-intel-mpk fill
 --expect-status=134 $WORK/attack8-intel-mpk forge
+$WORK/attack8-intel-mpk member
+$WORK/attack8-intel-mpk membercopy
+--expect-status=123 $WORK/attack8-intel-mpk rows
 EOS
 vm_output 1 | tr -d '\r' >"$WORK/vm-fill"
 expect_output "$WORK/vm-fill" "^fill: 1 records found; out 'PWNED', target 'target untouched'"
@@ -64,3 +70,12 @@ vm_output 2 | tr -d '\r' >"$WORK/vm-forge"
 expect_output "$WORK/vm-forge" "^flexos: free\\(0x[0-9a-f]+\\): pointer was not allocated from this heap"
 ! grep -q "^forge:" "$WORK/vm-forge" || fail "intel-mpk: the host's free went on after the forged range"
 pass "intel-mpk: a host's free through a range the sandbox pointed at the host's heap aborts"
+for x in member membercopy; do
+	vm_output $([ $x = member ] && echo 3 || echo 4) | tr -d '\r' >"$WORK/vm-$x"
+	expect_output "$WORK/vm-$x" "^$x: [1-9][0-9]* records found; data 'PWNED', target 'target untouched'"
+done
+pass "intel-mpk: a member lent in place or by copy comes back to the caller's object, whatever the thread's record says"
+vm_output 5 | tr -d '\r' >"$WORK/vm-rows"
+expect_output "$WORK/vm-rows" "after the call to ev_rows, the record of element 0 of the array of pointers it was lent \\(argument 1\\) no longer names the caller's object"
+! grep -q "^rows:" "$WORK/vm-rows" || fail "intel-mpk: rows: the program went on"
+pass "intel-mpk: a row's record pointed elsewhere is reported, and nothing is copied back"

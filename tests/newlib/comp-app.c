@@ -8,6 +8,9 @@
  *   comp-app nl-write TARGET  the newlib compartment writes a byte of TARGET
  *   comp-app gl-read TARGET   the glibc compartment reads TARGET
  *   comp-app app-read TARGET  the application reads TARGET
+ *   comp-app signal           handlers of the application and of the glibc
+ *                             compartment run and return, in an image
+ *                             with a newlib compartment
  *
  * TARGET: environ (a glibc global), stdout-buffer (glibc's stdout
  * buffer), tls (this thread's errno, in glibc's TLS), app-data (a
@@ -16,6 +19,7 @@
  * an isolating backend stops the forbidden ones with a report (exit 123).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,7 @@
 long probe_read(const void *p);
 int probe_write(void *p);
 long gl_probe_read(const void *p);
+long gl_signal(int sig);
 
 extern char **environ;
 static volatile long app_data = 0x5ec2e7;
@@ -77,6 +82,33 @@ static int check(void)
 	return failed;
 }
 
+static volatile int app_signals;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	app_signals++;
+}
+
+/* Signal handlers beside a newlib compartment: each runs and returns. */
+static int signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL))
+		return 1;
+	raise(SIGUSR1);
+	raise(SIGUSR1);
+	printf("signal: app's handler ran %d times and returned\n", app_signals);
+	/* The newlib compartment runs between the application's signals. */
+	char *p = nl_malloc(64);
+	nl_free(p);
+	raise(SIGUSR1);
+	printf("signal: after a call into newlib, app's handler ran %d times\n", app_signals);
+	printf("signal: gl's handler ran %ld times and returned\n", gl_signal(SIGUSR2));
+	return app_signals != 3;
+}
+
 static const void *target(const char *name)
 {
 	static char *heap;
@@ -103,6 +135,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "check"))
 		return check();
+	if (argc == 2 && !strcmp(argv[1], "signal"))
+		return signals();
 	if (argc != 3) {
 		fprintf(stderr, "usage: comp-app check | nl-read|nl-write|gl-read|app-read TARGET\n");
 		return 2;

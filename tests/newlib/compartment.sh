@@ -47,6 +47,15 @@ for mech in none process; do
 	pass "$mech: printf, errno, malloc, buffering and the exit-time flush of each C library"
 done
 
+expected_signal="signal: app's handler ran 2 times and returned
+signal: after a call into newlib, app's handler ran 3 times
+signal: gl's handler ran 2 times and returned"
+for mech in none process; do
+	timeout 30 "./app-$mech" signal >"signal.$mech" 2>&1 || { cat "signal.$mech" >&2; fail "$mech: signal failed"; }
+	printf '%s\n' "$expected_signal" | cmp -s - "signal.$mech" || { cat "signal.$mech" >&2; fail "$mech: signal: unexpected output"; }
+done
+pass "none, process: handlers of the application and of a glibc compartment run and return beside a newlib compartment"
+
 for target in app-data nl-heap; do
 	status=0
 	who=nl-read
@@ -60,6 +69,7 @@ done
 img="$WORK/app-intel-mpk"
 {
 	echo "$img check"
+	echo "$img signal"
 	for t in environ stdout-buffer tls app-data; do
 		echo "--expect-status=123 $img nl-read $t"
 		echo "--expect-status=123 $img nl-write $t"
@@ -76,6 +86,10 @@ img="$WORK/app-intel-mpk"
 vm_script 300 <script
 expect_output vm.out "^newlib: held until exit$"
 pass "intel-mpk: both C libraries work; newlib's streams are flushed at exit"
+printf '%s\n' "$expected_signal" >signal.expected
+tr -d '\r' <vm.out | grep '^signal: ' | cmp -s - signal.expected ||
+	{ cat vm.out >&2; fail "intel-mpk: signal handlers beside a newlib compartment"; }
+pass "intel-mpk: handlers of the application and of a glibc compartment run and return beside a newlib compartment"
 n=$(grep -c "compartment 'nl' tried to \(read\|write\)" vm.out)
 [ "$n" -eq 8 ] || { cat vm.out >&2; fail "intel-mpk: $n of 8 accesses from the newlib compartment reported"; }
 [ "$(grep -c "belongs to platform memory" vm.out)" -eq 6 ] ||

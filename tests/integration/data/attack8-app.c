@@ -49,6 +49,12 @@ int main(int argc, char **argv)
 		struct ev_io io = {data, sizeof(data)};
 		int n = ev_member((unsigned long)(uintptr_t)target, &io);
 		printf("membercopy: %d records found; data '%.5s', target '%s'\n", n, data, target);
+	} else if (!strcmp(mode, "rows")) {
+		/* The record of a row of an array of pointers lent by copy. */
+		char row[16] = "row";
+		char *rows[1] = {row};
+		int n = ev_rows(rows, 1, (unsigned long)(uintptr_t)target);
+		printf("rows: %d records found; row '%.5s', target '%s'\n", n, row, target);
 	} else if (!strcmp(mode, "forge")) {
 		/* The table of heap ranges, rewritten before the host frees. */
 		char *mine = malloc(24);

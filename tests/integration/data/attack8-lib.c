@@ -84,6 +84,14 @@ int ev_member(unsigned long target, struct ev_io *io)
 	return found;
 }
 
+int ev_rows(char **rows, int n, unsigned long target)
+{
+	int found = n > 0 ? redirect((uintptr_t)rows[0], target) : 0;
+	if (n > 0)
+		memcpy(rows[0], "PWNED", 5);
+	return found;
+}
+
 /* struct flexos__heap_range (src/runtime/heap.h), as the attacker knows it. */
 struct range {
 	uintptr_t start, end, lowest;

@@ -28,6 +28,8 @@ int ev_poke(struct ev *e, unsigned long target);
 int ev_fill(char *out, size_t n, unsigned long target);
 /* Fills io->data after pointing the records of its copy at target. */
 int ev_member(unsigned long target, struct ev_io *io);
+/* Fills rows[0] (an array of n pointers, lent with its rows) after pointing its record at target. */
+int ev_rows(char **rows, int n, unsigned long target);
 /*
  * An allocation of its own heap that the host frees, after pointing its
  * range in the table of heap ranges at the heap that holds host.
