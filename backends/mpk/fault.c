@@ -454,5 +454,15 @@ int flexos__mpk_fault_init(const struct flexos_runtime *rt)
 	flexos__mpk_ro.ro.restorer = (uintptr_t)sa.sa_restorer;
 	if ((err = flexos__mpk_sigreturn_init(&flexos__mpk_ro.ro)))
 		return err;
+	struct mpk_ro_entry *e = &flexos__mpk_ro_entry.e;
+	e->nonce = flexos__mpk_ro.ro.nonce;
+	e->nonce_pkru = flexos__mpk_ro.ro.nonce_pkru;
+	e->sigret_pkru = flexos__mpk_ro.ro.sigret_pkru;
+	e->all_signals = ~0ULL;
+	if (flexos__mpk_shared_key
+		? pkey_mprotect(&flexos__mpk_ro_entry, sizeof(flexos__mpk_ro_entry), PROT_READ,
+				flexos__mpk_shared_key)
+		: mprotect(&flexos__mpk_ro_entry, sizeof(flexos__mpk_ro_entry), PROT_READ))
+		return -errno;
 	return mprotect(&flexos__mpk_ro, sizeof(flexos__mpk_ro), PROT_READ) ? -errno : 0;
 }

@@ -1285,10 +1285,10 @@ flexos__mpk_sigreturn_copied_checked:
 .endm
 
 /* rt_sigprocmask(SIG_SETMASK, all): clobbers rax, rcx, rdx, rsi, rdi, r10, r11. */
-.macro BLOCK_SIGNALS
+.macro BLOCK_SIGNALS mask=.Lall_signals
 	movl	$SYS_rt_sigprocmask, %eax
 	movl	$2, %edi			/* SIG_SETMASK */
-	leaq	.Lall_signals(%rip), %rsi
+	leaq	\mask(%rip), %rsi
 	xorl	%edx, %edx
 	movl	$8, %r10d
 	syscall
@@ -1298,10 +1298,15 @@ flexos__mpk_sigreturn_copied_checked:
 	.hidden	flexos__mpk_sigreturn
 	.type	flexos__mpk_sigreturn, @function
 flexos__mpk_sigreturn:
-	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi
+	/*
+	 * Entered with the interrupted compartment's PKRU, which may deny key
+	 * 0 (a newlib compartment's): until the first WRPKRU, only the entry
+	 * page (the shared key in such images, read-only).
+	 */
+	movq	flexos__mpk_ro_entry+MPK_ROE_NONCE(%rip), %rsi
 	testq	%rsi, %rsi
 	jz	2f
-	movl	flexos__mpk_ro+MPK_RO_NONCE_PKRU(%rip), %eax
+	movl	flexos__mpk_ro_entry+MPK_ROE_NONCE_PKRU(%rip), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU
@@ -1319,9 +1324,9 @@ flexos__mpk_sigreturn_nonce_checked:
 	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi
 	movq	(%rsi), %rdi			/* kept to the syscall: the filter's token */
 	jmp	1f
-2:	BLOCK_SIGNALS
+2:	BLOCK_SIGNALS flexos__mpk_ro_entry+MPK_ROE_ALL_SIGNALS
 	xorl	%edi, %edi
-1:	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
+1:	movl	flexos__mpk_ro_entry+MPK_ROE_SIGRET_PKRU(%rip), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU

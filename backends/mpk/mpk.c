@@ -31,6 +31,7 @@ __thread struct mpk_thread flexos__mpk_thread;
 uint32_t flexos__mpk_pkru[1024] __attribute__((aligned(4096)));
 /* Alone on its page too: read-only once fault.c has filled it. */
 union mpk_ro_page flexos__mpk_ro __attribute__((aligned(4096)));
+union mpk_ro_entry_page flexos__mpk_ro_entry __attribute__((aligned(4096)));
 int flexos__mpk_keys[MPK_SLOTS];
 int flexos__mpk_gate_key;
 int flexos__mpk_nonce_key;

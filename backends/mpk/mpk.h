@@ -124,6 +124,11 @@
 /* The scheduler's switch records (MPK_UREC_PAGES pages, gate key). */
 #define MPK_RO_REC_LO 80
 #define MPK_RO_REC_HI 88
+/* struct mpk_ro_entry (flexos__mpk_ro_entry), below. */
+#define MPK_ROE_NONCE       0  /* flexos__mpk_ro's nonce */
+#define MPK_ROE_NONCE_PKRU  8  /* uint32 */
+#define MPK_ROE_SIGRET_PKRU 12 /* uint32 */
+#define MPK_ROE_ALL_SIGNALS 16 /* a signal mask with every signal: rt_sigprocmask reads it */
 
 /* The kernel's signal frame (asm/sigcontext.h): where the trampoline looks. */
 #define MPK_UC_FPREGS      224 /* ucontext: uc_mcontext.fpregs */
@@ -400,6 +405,28 @@ union mpk_ro_page {
 	char page[4096];
 };
 extern union mpk_ro_page flexos__mpk_ro __attribute__((visibility("hidden")));
+
+/*
+ * What the signal restorer reads before its first WRPKRU, while the PKRU
+ * is the interrupted compartment's: a newlib compartment's denies key 0,
+ * where flexos__mpk_ro is, so this page has the shared key in images with
+ * newlib compartments (key 0 in others), read-only. The checks after the
+ * WRPKRUs compare against flexos__mpk_ro.
+ */
+struct mpk_ro_entry {
+	const uint64_t *nonce;
+	uint32_t nonce_pkru, sigret_pkru;
+	uint64_t all_signals;
+};
+_Static_assert(offsetof(struct mpk_ro_entry, nonce_pkru) == MPK_ROE_NONCE_PKRU &&
+		   offsetof(struct mpk_ro_entry, sigret_pkru) == MPK_ROE_SIGRET_PKRU &&
+		   offsetof(struct mpk_ro_entry, all_signals) == MPK_ROE_ALL_SIGNALS,
+	       "gate.S layout");
+union mpk_ro_entry_page {
+	struct mpk_ro_entry e;
+	char page[4096];
+};
+extern union mpk_ro_entry_page flexos__mpk_ro_entry __attribute__((visibility("hidden")));
 
 extern __thread struct mpk_thread flexos__mpk_thread
     __attribute__((tls_model("local-exec"), visibility("hidden")));

@@ -242,6 +242,15 @@ int flexos__mpk_sigreturn_init(struct mpk_ro *ro)
 	ro->sigret_pkru = MPK_PKRU_KEY0_ONLY;
 	if (ro->gate_key)
 		ro->sigret_pkru &= ~(1u << (2 * ro->gate_key));
+	/*
+	 * With newlib compartments the signal stacks have the shared key (the
+	 * kernel writes a frame with the interrupted PKRU, and a newlib
+	 * compartment's denies key 0): the restorer reads the frame there.
+	 * Every compartment may write that key, as key 0 in other images: the
+	 * checks read the copy in the gate-keyed area all the same.
+	 */
+	if (flexos__mpk_shared_key)
+		ro->sigret_pkru &= ~(3u << (2 * flexos__mpk_shared_key));
 	/* The kernel writes the standard (non-compacted) format in frames: offsets from CPUID. */
 	if (__get_cpuid_count(0xd, 9, &eax, &ebx, &ecx, &edx) && eax >= 4)
 		ro->pkru_off = ebx;

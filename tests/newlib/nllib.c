@@ -60,6 +60,14 @@ void *nl_aligned(size_t align, size_t n)
 	return aligned_alloc(align, n);
 }
 
+long nl_spin(long n)
+{
+	volatile long sum = 0;
+	for (long i = 0; i < n; i++)
+		sum += i;
+	return sum;
+}
+
 void nl_free(void *p)
 {
 	free(p);

@@ -27,6 +27,8 @@ void *nl_realloc(void *p, size_t n);
 void *nl_aligned(size_t align, size_t n);
 void nl_free(void *p);
 int nl_strings(void);
+/* Spins for n iterations (a signal may interrupt it): returns a sum. */
+long nl_spin(long n);
 
 int nl_errno(void);
 void nl_set_errno(int e);
