@@ -96,30 +96,27 @@ run "$WORK/lend-none" jumps
 expect_output "$WORK/out" "^jumps: 100$"
 pass "none, process: a static string, a stack out-parameter, a T ** out-parameter, a heap struct, a returned pointer into a string, a (buffer, length) pair, stack arguments, a pointer passed on the stack (7th argument) and a struct result cross as the plain call's"
 
-# expect_pump FILE: the plain call's results of "pump".
+# expect_pump FILE, expect_pumpshared FILE: the plain calls' results.
 expect_pump() {
 	expect_output "$1" "^pump: 13 40000 25536 40000 0 40000 40000 NESTED LENDING $"
 	expect_output "$1" "^pump again: 65536 0 65536 65536 0$"
 	expect_output "$1" "^read: 30 zabcd$"
 }
-for m in none process; do
-	run "$WORK/lend-$m" pump
-	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "$m: pump: exit $st"; }
-	expect_pump "$WORK/out"
-done
-pass "none, process: nested lending: a stack struct's .bss buffers (64 KiB each, counted by members), its struct and string members, moved pointers translated back, a void * counted by a rule"
-
-# expect_pump_shared FILE: the plain call's results of "pumpshared".
-expect_pump_shared() {
+expect_pumpshared() {
 	expect_output "$1" "^pump shared: 13 100 100 100 100 IN PLACE $"
 	expect_output "$1" "^pump shared again: 6 30000 30000 30000 30000$"
 }
-for m in none process; do
-	run "$WORK/lend-$m" pumpshared
-	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "$m: pumpshared: exit $st"; }
-	expect_pump_shared "$WORK/out"
-done
-pass "none, process: a struct in shared memory has its members lent in place, and a call lending only large members after one that lent small ones"
+# natively MODE DESCRIPTION: MODE under none and process gives the plain calls' results.
+natively() {
+	for m in none process; do
+		run "$WORK/lend-$m" "$1"
+		[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "$m: $1: exit $st"; }
+		"expect_$1" "$WORK/out"
+	done
+	pass "none, process: $2"
+}
+natively pump "nested lending: a stack struct's .bss buffers (64 KiB each, counted by members), its struct and string members, moved pointers translated back, a void * counted by a rule"
+natively pumpshared "a struct in shared memory has its members lent in place, and a call lending only large members after one that lent small ones"
 
 for m in none process; do
 	run "$WORK/lend-$m" words
@@ -190,5 +187,5 @@ vm_output 8 >"$WORK/out.8"
 expect_output "$WORK/out.8" "^words: 3 alpha\.beta\.gamma\.$"
 pass "intel-mpk: the callback reads the lent string"
 vm_output 9 >"$WORK/out.9"
-expect_pump_shared "$WORK/out.9"
+expect_pumpshared "$WORK/out.9"
 pass "intel-mpk: members of a struct in shared memory lent in place give the plain call's results"
