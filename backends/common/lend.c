@@ -48,13 +48,11 @@ static __thread struct lend_call lend_calls[FLEXOS__LEND_SLOTS];
  * here: registers go back through the lend frame, members and stack
  * arguments through the frame's objs, array elements are checked
  * against the caller's array. These records serve slot allocation and
- * translate() (a pointer value the callee could write anyway). member:
- * a struct's pointer member or a stack argument.
+ * translate() (a pointer value the callee could write anyway).
  */
 struct lend_rec {
 	uintptr_t orig, copy; /* orig 0: a slot packed with an array's objects (lend_elems) */
 	uint32_t size;
-	bool out, member; /* member: lend_out copies it back first (members, stack arguments) */
 };
 static __thread struct lend_rec lend_recs[FLEXOS__LEND_SLOTS];
 static __thread unsigned lend_ncalls;
@@ -99,7 +97,6 @@ struct lend_kept {
 	uint8_t until;
 	bool out;
 	int self, callee;
-	const struct flexos_lend *desc;
 };
 static __thread struct lend_kept lend_kept[LEND_KEPT];
 static __thread unsigned lend_nkept;
@@ -150,6 +147,12 @@ static int claim_thread(const struct flexos_lend *d)
 			return t;
 		}
 	}
+}
+
+/* This thread's slot in the arena, claimed on its first lend. */
+static int thread_slot(const struct flexos_lend *d)
+{
+	return lend_thread >= 0 ? lend_thread : claim_thread(d);
 }
 
 /*
@@ -221,14 +224,14 @@ static unsigned fit(unsigned base, uint64_t size)
 }
 
 /* Copies size bytes at p into slot s of thread t; returns the copy's address. */
-static uintptr_t lend_copy(int t, unsigned s, uintptr_t p, uint64_t size, bool out, bool member,
+static uintptr_t lend_copy(int t, unsigned s, uintptr_t p, uint64_t size,
 			   const struct flexos_lend *d, uint32_t arg)
 {
 	uintptr_t copy =
 	    flexos__lend_slot_end(flexos__runtime()->lend_arena.start, (unsigned)t, s) - size;
 	memcpy((void *)copy, (const void *)p, size);
 	header()->meta[t][s] = (struct flexos__lend_meta){d, arg, (uint32_t)size};
-	lend_recs[s] = (struct lend_rec){p, copy, (uint32_t)size, out, member};
+	lend_recs[s] = (struct lend_rec){p, copy, (uint32_t)size};
 	if (lend_top < s + 1)
 		lend_top = s + 1;
 	return copy;
@@ -305,7 +308,7 @@ static uintptr_t kept_lend(const struct flexos_lend *d, const struct flexos_lend
 	memcpy(copy, (const void *)p, size);
 	memcpy(snap, (const void *)p, size);
 	lend_kept[lend_nkept++] = (struct lend_kept){
-	    p, (uintptr_t)copy, handle, snap, (uint32_t)size, a->until, out, self, callee, d};
+	    p, (uintptr_t)copy, handle, snap, (uint32_t)size, a->until, out, self, callee};
 	return (uintptr_t)copy;
 }
 
@@ -374,7 +377,7 @@ static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend
 		if (s >= FLEXOS__LEND_SLOTS)
 			continue;
 		bool out = !(m->flags & FLEXOS_LEND_IN_ONLY) && !read_only;
-		uintptr_t mcopy = lend_copy(t, s, p, size, out, true, d, i | (k + 1) << 16);
+		uintptr_t mcopy = lend_copy(t, s, p, size, d, i | (k + 1) << 16);
 		fr->objs[fr->nobjs++] = (struct flexos__lend_obj){p, mcopy, (uint32_t)size, out};
 		memcpy((void *)(copy + m->offset), &mcopy, sizeof(mcopy));
 	}
@@ -501,7 +504,7 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 		if (s >= FLEXOS__LEND_SLOTS)
 			no_room(d, a, "the array of pointers, ", size, self);
 		bool out = !(a->flags & FLEXOS_LEND_IN_ONLY) && !read_only;
-		copy = lend_copy(t, s, p, size, out, false, d, i);
+		copy = lend_copy(t, s, p, size, d, i);
 		fr->regs[a->reg] = copy;
 		fr->lent |= (out ? 1u << a->reg : 0) | 1u << (8 + a->reg);
 	}
@@ -566,7 +569,7 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 			el[j] = e[e[j].dup - 1].copy;
 	header()->meta[t][s2] =
 	    (struct flexos__lend_meta){d, i | 0xffffu << 16, (uint32_t)(end - at)};
-	lend_recs[s2] = (struct lend_rec){0, at, (uint32_t)(end - at), false, false};
+	lend_recs[s2] = (struct lend_rec){0, at, (uint32_t)(end - at)};
 	if (lend_top < s2 + 1)
 		lend_top = s2 + 1;
 }
@@ -611,9 +614,7 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		if (!lendable(p, self, to_host, &read_only)) {
 			if (a->kind == FLEXOS_LEND_ARRAY && a->reg < 6 && !to_host &&
 			    writable_in_place(fr, p))
-				lend_array(fr, d, i, p, self, to_host,
-					   lend_thread >= 0 ? lend_thread : claim_thread(d), 0,
-					   true);
+				lend_array(fr, d, i, p, self, to_host, thread_slot(d), 0, true);
 			/*
 			 * A struct the callee reaches already (zlib's z_stream on a
 			 * shared stack): its members lent in place, the caller's
@@ -623,13 +624,12 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 			    !to_host && !(p & 7) && writable_in_place(fr, p) &&
 			    writable_in_place(fr, (p + a->size - 1) & ~(uintptr_t)7)) {
 				/* lend_out puts back what lend_members changed: a copy's or a kept copy's address. */
-				lend_members(fr, d, i, p, self, to_host,
-					     lend_thread >= 0 ? lend_thread : claim_thread(d));
+				lend_members(fr, d, i, p, self, to_host, thread_slot(d));
 				fr->lent |= 1u << (16 + a->reg);
 			}
 			continue;
 		}
-		int t = lend_thread >= 0 ? lend_thread : claim_thread(d);
+		int t = thread_slot(d);
 		if (a->kind == FLEXOS_LEND_ARRAY) {
 			if (a->reg < 6)
 				lend_array(fr, d, i, p, self, to_host, t, read_only, false);
@@ -654,7 +654,7 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		if (s >= FLEXOS__LEND_SLOTS)
 			no_room(d, a, "", size, self);
 		/* The frame has room for the registers; a stack argument's goes with the members'. */
-		uintptr_t copy = lend_copy(t, s, p, size, out, a->reg >= 6, d, i);
+		uintptr_t copy = lend_copy(t, s, p, size, d, i);
 		if (a->reg >= 6) {
 			fr->objs[fr->nobjs++] = (struct flexos__lend_obj){p, copy, (uint32_t)size, out};
 			*at_arg = copy;
@@ -675,11 +675,11 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 }
 
 /*
- * Whether element record e still says what lend_array wrote for the caller's element want: the thread's
- * records are in static TLS, which a callee reaches under intel-mpk. Its
- * object must be want, no larger than a heap allocation's usable size
- * (from the chunk's header, in the caller's memory) or the rule's bytes,
- * and its copy in the arena.
+ * Whether element record e still says what lend_array wrote for the
+ * caller's element want: the thread's records are in static TLS, which a
+ * callee reaches under intel-mpk. Its object must be want, no larger than
+ * a heap allocation's usable size (from the chunk's header, in the
+ * caller's memory) or the rule's bytes, and its copy in the arena.
  */
 static bool element_ok(const struct flexos_lend_arg *a, const struct lend_elem *e, uintptr_t want)
 {
