@@ -15,7 +15,10 @@
  * TARGET: environ (a glibc global), stdout-buffer (glibc's stdout
  * buffer), tls (this thread's errno, in glibc's TLS), app-data (a
  * variable of the application), shared (flexos_shared_malloc), nl-heap
- * (newlib's malloc in nl). A read that works prints "read TARGET: ok";
+ * (newlib's malloc in nl), ro-entry (intel-mpk: the read-only page with
+ * the shared key that the signal restorer reads first, whose PKRUs a
+ * compartment would rewrite to return from a signal with more rights).
+ * A read that works prints "read TARGET: ok";
  * an isolating backend stops the forbidden ones with a report (exit 123).
  */
 #include <errno.h>
@@ -35,6 +38,8 @@ long gl_probe_read(const void *p);
 long gl_signal(int sig);
 
 extern char **environ;
+/* backends/mpk (intel-mpk images only). */
+extern char flexos__mpk_ro_entry[] __attribute__((weak));
 static volatile long app_data = 0x5ec2e7;
 
 static int check(void)
@@ -144,6 +149,8 @@ static const void *target(const char *name)
 		return (const void *)&app_data;
 	if (!strcmp(name, "shared"))
 		return flexos_shared_calloc(1, 64);
+	if (!strcmp(name, "ro-entry") && flexos__mpk_ro_entry)
+		return flexos__mpk_ro_entry + 12; /* the restorer's PKRU (MPK_ROE_SIGRET_PKRU) */
 	if (!strcmp(name, "nl-heap"))
 		return heap = nl_malloc(64);
 	fprintf(stderr, "comp-app: unknown target '%s'\n", name);

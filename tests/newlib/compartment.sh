@@ -75,6 +75,8 @@ img="$WORK/app-intel-mpk"
 		echo "--expect-status=123 $img nl-read $t"
 		echo "--expect-status=123 $img nl-write $t"
 	done
+	echo "$img nl-read ro-entry"
+	echo "--expect-status=139 $img nl-write ro-entry"
 	echo "$img nl-read shared"
 	echo "$img nl-read nl-heap"
 	for t in environ stdout-buffer tls; do
@@ -100,6 +102,9 @@ for t in environ stdout-buffer tls; do
 	[ "$(grep -c "^read $t: ok" vm.out)" -eq 1 ] || { cat vm.out >&2; fail "gl-read $t did not work"; }
 done
 pass "intel-mpk: the glibc compartment reaches the same key-0 memory (3/3), as docs/threat-model.md says"
+expect_output vm.out "^read ro-entry: ok"
+! grep -q "^write ro-entry: ok" vm.out || fail "intel-mpk: the newlib compartment rewrote the signal restorer's entry page"
+pass "intel-mpk: the newlib compartment reads the signal restorer's entry page (the shared key) and cannot write it"
 expect_output vm.out "^read shared: ok"
 expect_output vm.out "^read nl-heap: ok"
 expect_output vm.out "compartment 'app' tried to read .*"
