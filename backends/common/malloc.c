@@ -159,7 +159,11 @@ static const struct flexos__heap_range *heap_owning(const struct flexos__heap_ra
 	 * it writes the chunk and the heap's lists, in the sandbox's heap;
 	 * realloc would copy as many bytes as the sandbox's header says.
 	 */
-	uint32_t flags = flexos__runtime()->image->compartments[r->owner].flags;
+	/* r->owner is from the table of ranges (platform memory): bounded before use. */
+	const struct flexos_image *img = flexos__runtime()->image;
+	uint32_t flags = r->owner >= 0 && (uint32_t)r->owner < img->ncompartments
+			     ? img->compartments[r->owner].flags
+			     : 0;
 	if (r->owner != running &&
 	    !((flags & FLEXOS_COMP_SANDBOX) && (int)FLEXOS_COMP_HOST(flags) == running &&
 	      !strcmp(what, "free")))

@@ -54,7 +54,11 @@ st=0
 "$WORK/attack8-process" forge >"$WORK/process-forge.out" 2>&1 || st=$?
 [ "$st" = 0 ] || { cat "$WORK/process-forge.out" >&2; fail "process, forge: exit $st"; }
 expect_output "$WORK/process-forge.out" "^forge: the host's next allocation is its own$"
-pass "process: the host's records and its table of ranges are out of the sandbox's reach"
+st=0
+"$WORK/attack8-process" owner >"$WORK/process-owner.out" 2>&1 || st=$?
+[ "$st" = 0 ] || { cat "$WORK/process-owner.out" >&2; fail "process, owner: exit $st"; }
+expect_output "$WORK/process-owner.out" "^owner: the host freed it$"
+pass "process: the host's records and its table of ranges are out of the sandbox's reach (a range the sandbox gave no compartment's owner is its own copy: the host frees as usual)"
 
 vm_script 300 --file "$WORK" <<EOS
 $WORK/attack8-intel-mpk fill
@@ -62,6 +66,7 @@ $WORK/attack8-intel-mpk fill
 $WORK/attack8-intel-mpk member
 $WORK/attack8-intel-mpk membercopy
 --expect-status=123 $WORK/attack8-intel-mpk rows
+--expect-status=134 $WORK/attack8-intel-mpk owner
 EOS
 vm_output 1 | tr -d '\r' >"$WORK/vm-fill"
 expect_output "$WORK/vm-fill" "^fill: 1 records found; out 'PWNED', target 'target untouched'"
@@ -79,3 +84,6 @@ vm_output 5 | tr -d '\r' >"$WORK/vm-rows"
 expect_output "$WORK/vm-rows" "after the call to ev_rows, the record of element 0 of the array of pointers it was lent \\(argument 1\\) no longer names the caller's object"
 ! grep -q "^rows:" "$WORK/vm-rows" || fail "intel-mpk: rows: the program went on"
 pass "intel-mpk: a row's record pointed elsewhere is reported, and nothing is copied back"
+vm_output 6 | tr -d '\r' >"$WORK/vm-owner"
+expect_output "$WORK/vm-owner" "^flexos: free\\(0x[0-9a-f]+\\): compartment 'app' passed a pointer of compartment '\\?''s heap"
+pass "intel-mpk: a range whose owner the sandbox set past the compartments stops the host's free, naming no compartment"

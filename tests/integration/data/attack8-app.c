@@ -55,6 +55,13 @@ int main(int argc, char **argv)
 		char *rows[1] = {row};
 		int n = ev_rows(rows, 1, (unsigned long)(uintptr_t)target);
 		printf("rows: %d records found; row '%.5s', target '%s'\n", n, row, target);
+	} else if (!strcmp(mode, "owner")) {
+		/* A range whose owner is no compartment: the host's free must not index by it. */
+		char *theirs = ev_forge_owner();
+		if (!theirs)
+			return 1;
+		free(theirs);
+		printf("owner: the host freed it\n");
 	} else if (!strcmp(mode, "forge")) {
 		/* The table of heap ranges, rewritten before the host frees. */
 		char *mine = malloc(24);

@@ -119,6 +119,15 @@ char *ev_forge(unsigned long host)
 	return p;
 }
 
+char *ev_forge_owner(void)
+{
+	char *p = malloc(24);
+	struct range *mine = range_of((uintptr_t)p);
+	if (p && mine)
+		mine->owner = 0x7fffffff;
+	return p;
+}
+
 void ev_free(struct ev *e)
 {
 	free(e);

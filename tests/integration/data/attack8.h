@@ -35,6 +35,8 @@ int ev_rows(char **rows, int n, unsigned long target);
  * range in the table of heap ranges at the heap that holds host.
  */
 char *ev_forge(unsigned long host);
+/* An allocation of its own heap whose range it gave an owner past the compartments. */
+char *ev_forge_owner(void);
 void ev_free(struct ev *e);
 
 #endif
