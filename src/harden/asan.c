@@ -297,12 +297,13 @@ static int key_range(uint32_t id, unsigned slot, uintptr_t start, uintptr_t end,
 /*
  * Called by the intel-mpk backend while it tags each compartment's memory,
  * before any constructor and the system-call filter. One shadow page
- * covers 32 KiB: only the pages wholly inside the shadow of the heap's
- * first range and of the compartment's .rodata, .data and .bss take its
- * key (flexos-link aligns an asan compartment's sections to 32 KiB
- * under intel-mpk, so that no other compartment's shadow shares a page
- * with theirs); the others stay key 0 (the first and last 32 KiB of the
- * heap at most, and the shadow of its stacks).
+ * covers 32 KiB: the pages of the shadow of the heap's first range (the
+ * heap maps it on 32 KiB boundaries, src/runtime/heap.c) and of the
+ * compartment's .rodata, .data and .bss take its key (flexos-link aligns
+ * an asan compartment's sections to 32 KiB under intel-mpk), so that no
+ * other compartment's shadow shares a page with theirs. Its stacks'
+ * shadow is keyed as the backend makes them
+ * (flexos__asan_key_stack_shadow).
  */
 int flexos__asan_key_shadow(uint32_t id, int key)
 {

@@ -236,12 +236,39 @@ struct flexos__heap *flexos__heap_create(size_t len, int owner, int shared)
 	return flexos__heap_create_growable(len, len, owner, shared);
 }
 
+/*
+ * A heap's first range starts and ends on FIRST_ALIGN: one page of ASan
+ * shadow covers 32 KiB, so the shadow of the whole range is whole pages,
+ * which the intel-mpk backend gives the heap's key (src/harden/asan.c)
+ * without sharing one with another compartment's memory.
+ */
+#define FIRST_ALIGN ((size_t)32 << 10)
+
+/* len bytes mapped at a FIRST_ALIGN boundary, or MAP_FAILED. */
+static void *map_aligned(size_t len, int flags)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t slack = FIRST_ALIGN > page ? FIRST_ALIGN - page : 0;
+	char *raw = mmap(NULL, len + slack, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (raw == MAP_FAILED)
+		return MAP_FAILED;
+	char *base = (char *)round_up((uintptr_t)raw, FIRST_ALIGN);
+	if (base > raw)
+		munmap(raw, (size_t)(base - raw));
+	if (raw + len + slack > base + len)
+		munmap(base + len, (size_t)(raw + len + slack - (base + len)));
+	return base;
+}
+
 struct flexos__heap *flexos__heap_create_growable(size_t first, size_t limit, int owner, int shared)
 {
 	int flags = (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_NORESERVE;
 	if (first > limit)
 		first = limit;
-	void *base = mmap(NULL, first, PROT_READ | PROT_WRITE, flags, -1, 0);
+	first = round_up(first, FIRST_ALIGN);
+	if (limit < first)
+		limit = first;
+	void *base = map_aligned(first, flags);
 	if (base == MAP_FAILED)
 		return NULL;
 

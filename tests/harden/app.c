@@ -4,7 +4,8 @@
  * it; "app ok" runs the library's correct code; "app heaps" says whose
  * heap the library's and the application's allocations come from; "app
  * poke-shadow-C" writes the ASan shadow of compartment C's heap,
- * "poke-bss-shadow-C" that of its .bss, "poke-stack-shadow-lib" (or -app)
+ * "poke-first-shadow-C" ("poke-last-shadow-C") that of its heap's first
+ * (last) byte, "poke-bss-shadow-C" that of its .bss, "poke-stack-shadow-lib" (or -app)
  * that of a local on the library's (or the application's) stack.
  */
 #include <flexos/backend.h>
@@ -70,22 +71,29 @@ int main(int argc, char **argv)
 		printf("poked the shadow of %#lx, on the stack of %s\n", (unsigned long)a,
 		       what + 18);
 		return 0;
-	} else if (!strncmp(what, "poke-shadow-", 12) || !strncmp(what, "poke-bss-shadow-", 16)) {
-		/* Writes the shadow of the middle of a compartment's heap, or of its .bss. */
+	} else if (!strncmp(what, "poke-shadow-", 12) || !strncmp(what, "poke-bss-shadow-", 16) ||
+		   !strncmp(what, "poke-first-shadow-", 18) ||
+		   !strncmp(what, "poke-last-shadow-", 17)) {
+		/*
+		 * Writes the shadow of the middle of a compartment's heap, of its
+		 * .bss, or of the heap's first or last byte.
+		 */
 		const struct flexos_runtime *rt = flexos__runtime();
-		int bss = what[5] == 'b';
-		const char *name = what + (bss ? 16 : 12);
+		char where = what[5]; /* s(hadow), b(ss), f(irst), l(ast) */
+		const char *name = strstr(what, "shadow-") + strlen("shadow-");
 		for (uint32_t id = 0; id < rt->image->ncompartments; id++) {
 			if (strcmp(rt->image->compartments[id].name, name))
 				continue;
 			const struct flexos_region *r =
-			    bss ? &rt->image->compartments[id].regions[FLEXOS_REGION_BSS]
-				: &rt->heaps[id];
-			uintptr_t mid = (r->start + r->end) / 2;
-			volatile int8_t *s = (int8_t *)((mid >> 3) + FLEXOS_ASAN_SHADOW_OFFSET);
+			    where == 'b' ? &rt->image->compartments[id].regions[FLEXOS_REGION_BSS]
+					 : &rt->heaps[id];
+			uintptr_t a = where == 'f'   ? r->start
+				      : where == 'l' ? r->end - 1
+						     : (r->start + r->end) / 2;
+			volatile int8_t *s = (int8_t *)((a >> 3) + FLEXOS_ASAN_SHADOW_OFFSET);
 			*s = 0;
-			printf("poked the shadow of %#lx, in the %s of %s\n", (unsigned long)mid,
-			       bss ? ".bss" : "heap", name);
+			printf("poked the shadow of %#lx, in the %s of %s\n", (unsigned long)a,
+			       where == 'b' ? ".bss" : "heap", name);
 			return 0;
 		}
 		return 2;
@@ -93,7 +101,9 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"usage: app heap-overflow|use-after-free|double-free|stack-overflow|"
 			"global-overflow|signed-overflow|oob-index|memcpy-overflow|ok|heaps|"
-			"poke-shadow-COMPARTMENT|poke-bss-shadow-COMPARTMENT|poke-stack-shadow-lib|"
+			"poke-shadow-COMPARTMENT|poke-first-shadow-COMPARTMENT|"
+			"poke-last-shadow-COMPARTMENT|poke-bss-shadow-COMPARTMENT|poke-stack-"
+			"shadow-lib|"
 			"poke-stack-shadow-app\n");
 		return 2;
 	}

@@ -5,7 +5,8 @@
 # with their kind, the compartment and the source line, and end the image
 # with status 123; the correct code runs clean with each option; the asan
 # compartment allocates from its own heap (its key), the unhardened 'app'
-# from its own; the shadow of the asan heap has the compartment's key. If the VM cannot run, this fails, unless
+# from its own; the shadow of the asan heap (from its first to its last
+# byte), sections and stacks has the compartment's key. If the VM cannot run, this fails, unless
 # FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
@@ -36,6 +37,10 @@ $w/asan/app-intel-mpk poke-shadow-app
 $w/asan/app-intel-mpk poke-bss-shadow-app
 --expect-status=123 $w/asan/app-intel-mpk poke-stack-shadow-lib
 $w/asan/app-intel-mpk poke-stack-shadow-app
+--expect-status=123 $w/asan/app-intel-mpk poke-first-shadow-lib
+--expect-status=123 $w/asan/app-intel-mpk poke-last-shadow-lib
+$w/asan/app-intel-mpk poke-first-shadow-app
+$w/asan/app-intel-mpk poke-last-shadow-app
 EOS
 
 # report N KIND WHERE: command N's output has the report of KIND at WHERE, in 'lib'.
@@ -83,3 +88,12 @@ expect_output "$WORK/out.20" "compartment 'app' tried to write 0x[0-9a-f]+"
 vm_output 21 >"$WORK/out.21"
 expect_output "$WORK/out.21" "^poked the shadow of 0x[0-9a-f]+, on the stack of app$"
 pass "intel-mpk: the shadow of the asan compartment's stack has its key ('app' cannot write it; its own, unkeyed, it can)"
+for n in 22 23; do
+	vm_output $n >"$WORK/out.$n"
+	expect_output "$WORK/out.$n" "compartment 'app' tried to write 0x[0-9a-f]+"
+done
+for n in 24 25; do
+	vm_output $n >"$WORK/out.$n"
+	expect_output "$WORK/out.$n" "^poked the shadow of 0x[0-9a-f]+, in the heap of app$"
+done
+pass "intel-mpk: the shadow of the asan heap's first and last byte has its key too (the heap starts and ends on 32 KiB)"
