@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <asm/prctl.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/rseq.h>
 #include <sys/syscall.h>
@@ -582,6 +583,37 @@ static void fork_child(void)
 	flexos__heap_forked();
 }
 
+/*
+ * Without FSGSBASE (Linux before 5.9, or booted with 'nofsgsbase') the
+ * gate cannot compare a gate page's owner with the running thread on
+ * each crossing without a system call, so a compromised compartment can
+ * point its TLS at another thread's gate page and cross gates on that
+ * thread's state (docs/threat-model.md, limit 2). The image refuses to
+ * run with that hole unless whoever starts it accepts it, read before
+ * any compartment runs.
+ */
+static void refuse_without_fsgsbase(const struct flexos_image *img)
+{
+	if (getauxval(AT_HWCAP2) & 2)
+		return;
+	const char *accept = secure_getenv("FLEXOS_MPK_NO_FSGSBASE");
+	if (accept && !strcmp(accept, "accept")) {
+		flexos__say("this kernel does not enable FSGSBASE; running as asked "
+			    "(FLEXOS_MPK_NO_FSGSBASE=accept): a compartment can cross gates "
+			    "on another thread's gate state (docs/threat-model.md, limit 2)");
+		return;
+	}
+	flexos__die(FLEXOS_EXIT_SETUP,
+		    "this kernel does not enable FSGSBASE (Linux before 5.9, or booted with "
+		    "'nofsgsbase'), without which the intel-mpk gate cannot check on each "
+		    "crossing that a thread's gate state is its own: a compromised compartment "
+		    "could cross gates on another thread's saved stacks (docs/threat-model.md, "
+		    "limit 2). Run the image on Linux 5.9 or later without 'nofsgsbase', relink "
+		    "it with mechanism 'process' in %s, or accept that hole with "
+		    "FLEXOS_MPK_NO_FSGSBASE=accept in its environment",
+		    img->config_path);
+}
+
 static int mpk_init(const struct flexos_runtime *rt)
 {
 	const struct flexos_image *img = rt->image;
@@ -623,6 +655,7 @@ static int mpk_init(const struct flexos_runtime *rt)
 				    img->ncompartments);
 		flexos__mpk_keys[id] = key;
 	}
+	refuse_without_fsgsbase(img);
 	/* Before the PKRU table: every compartment's PKRU says what it may do with it. */
 	int gate_key = pkey_alloc(0, 0);
 	flexos__mpk_gate_key = gate_key > 0 ? gate_key : 0;

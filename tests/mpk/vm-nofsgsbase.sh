@@ -8,7 +8,9 @@
 # new thread's page (by its FS base from arch_prctl), the region and
 # alignment checks of the TLS pointer, every checked WRPKRU, the clone
 # site (threads get an FS base no live thread has; arch_prctl(ARCH_SET_FS)
-# is denied). What passes:
+# is denied). An image refuses to start there (status 125, with the
+# reason) unless FLEXOS_MPK_NO_FSGSBASE=accept is in its environment, which
+# every command but the last two here sets. What passes then:
 # a thread pointing its TLS at another thread's gate page whose
 # compartment is its own (gate-state tls-live), which tests/mpk/vm.sh shows
 # reported where FSGSBASE is on.
@@ -22,25 +24,27 @@ export FLEXOS_VM_FORCE FLEXOS_VM_APPEND
 
 vm_script 600 <<EOS
 --expect-status=1 grep -qw fsgsbase /proc/cpuinfo
-$b/tests/mpk/attack --threads
-$b/tests/mpk/attack --signal
-$b/tests/mpk/attack --signal-lib own
-$b/tests/sched/sched-mpk
---expect-status=134 $b/tests/mpk/attack --thread-claim
---expect-status=134 $b/tests/mpk/attack --sig-entry gate
---expect-status=134 $b/tests/mpk/attack --sig-entry stub
---expect-status=134 $b/tests/mpk/attack --gate-state tls-fake
---expect-status=134 $b/tests/mpk/attack --gate-state tls-other
-$b/tests/mpk/attack --gate-state tls-null
---expect-status=123 $b/tests/mpk/attack --gate-state cur
---expect-status=134 $b/tests/mpk/attack --forge open
---expect-status=134 $b/tests/mpk/attack --forge switch
-$b/tests/mpk/attack --gate-state tls-live
-$b/tests/mpk/attack --matrix
---expect-status=134 $b/tests/mpk/attack --clone-settls
---expect-status=123 $b/tests/mpk/attack --fs-switch
-env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --fs-switch
-$b/tests/mpk/attack --thread-reuse
+env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --threads
+env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --signal
+env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --signal-lib own
+env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/sched/sched-mpk
+--expect-status=134 env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --thread-claim
+--expect-status=134 env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --sig-entry gate
+--expect-status=134 env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --sig-entry stub
+--expect-status=134 env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --gate-state tls-fake
+--expect-status=134 env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --gate-state tls-other
+env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --gate-state tls-null
+--expect-status=123 env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --gate-state cur
+--expect-status=134 env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --forge open
+--expect-status=134 env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --forge switch
+env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --gate-state tls-live
+env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --matrix
+--expect-status=134 env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --clone-settls
+--expect-status=123 env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --fs-switch
+env FLEXOS_MPK_NO_FSGSBASE=accept FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --fs-switch
+env FLEXOS_MPK_NO_FSGSBASE=accept $b/tests/mpk/attack --thread-reuse
+--expect-status=125 $b/tests/mpk/attack --matrix
+--expect-status=125 env FLEXOS_MPK_NO_FSGSBASE=yes $b/tests/mpk/attack --gate-state tls-live
 EOS
 
 check_vm() {  # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -71,3 +75,6 @@ check_vm 17 "of a thread that has a gate page and still runs" "no FSGSBASE: clon
 check_vm 18 "the intel-mpk filter denies: arch_prctl" "no FSGSBASE: arch_prctl(ARCH_SET_FS) to another thread's FS base: reported"
 check_vm 19 "into lib2 and back on that thread's gate page (42)" "no FSGSBASE, the control: with the filter off, the FS base switch crosses on the other thread's page"
 check_vm 20 "thread-reuse: 40 threads" "no FSGSBASE: threads reusing FS bases of threads gone"
+check_vm 21 "this kernel does not enable FSGSBASE" "no FSGSBASE: an image refuses to run (status 125) and says why"
+check_vm 22 "FLEXOS_MPK_NO_FSGSBASE=accept in its environment" "no FSGSBASE: only FLEXOS_MPK_NO_FSGSBASE=accept runs it (the hole above); another value is refused"
+check_vm 2 "FLEXOS_MPK_NO_FSGSBASE=accept): a compartment can cross gates" "no FSGSBASE, accepted: the image says so when it starts"
