@@ -229,6 +229,8 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 
 	if (kind == MPK_REPORT_VIOLATION)
 		flexos__mpk_gate_violation(a, b);
+	if (kind == MPK_REPORT_SYSCALL)
+		flexos__mpk_report_denied((const siginfo_t *)a, (const void *)b);
 	if (kind == MPK_REPORT_GATE_PAGE)
 		flexos__abort("gate: this thread's gate state at %#lx is not its own gate page, or "
 			      "its gate calls nest deeper than %u (depth %lu); a compartment "

@@ -29,9 +29,9 @@
  *
  * A denied call raises SIGSYS (SECCOMP_RET_TRAP): the handler reports the
  * call, its arguments and the compartment, and ends the image with status
- * FLEXOS_EXIT_FAULT (in images with newlib compartments the kernel kills
- * the process instead: see build_filter). docs/threat-model.md lists what
- * this does not cover.
+ * FLEXOS_EXIT_FAULT (in images with newlib compartments from the report
+ * stack: gate.S's flexos__mpk_sigsys_entry). docs/threat-model.md lists
+ * what this does not cover.
  */
 #include "autoconfig.h"
 
@@ -303,7 +303,7 @@ static int close_proc_mem(void)
 
 /* ---- the report ------------------------------------------------------------ */
 
-/* The clone filter is in force (signal.c: not without a nonce, nor with newlib compartments). */
+/* The clone filter is in force (not without a nonce). */
 static int clone_filtered;
 int flexos__mpk_clone_active;
 
@@ -348,13 +348,44 @@ static int take_glibc_clone(void)
 	return 0;
 }
 
-static void on_sigsys(int sig, siginfo_t *si, void *uc_)
+void flexos__mpk_report_denied(const siginfo_t *si, const void *uc_)
 {
 	static const int regs[6] = {REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9};
-	ucontext_t *uc = uc_;
+	const ucontext_t *uc = uc_;
 	struct flexos__out o = {.n = 0};
-	const char *name = flexos__syscall_name(si->si_syscall);
+	const char *name = si->si_syscall == SYS_clone    ? "clone"
+			   : si->si_syscall == SYS_clone3 ? "clone3"
+							  : flexos__syscall_name(si->si_syscall);
 
+	flexos__out_str(&o, "flexos: ");
+	flexos__out_comp(&o, flexos__mpk_interrupted(uc_));
+	flexos__out_str(&o, " made a system call the intel-mpk filter denies: ");
+	if (name)
+		flexos__out_str(&o, name);
+	else
+		flexos__out_int(&o, si->si_syscall);
+	flexos__out_str(&o, "(");
+	for (int i = 0; i < 6; i++) {
+		flexos__out_str(&o, i ? ", " : "");
+		flexos__out_num(&o, (uint64_t)uc->uc_mcontext.gregs[regs[i]], 16);
+	}
+	flexos__out_str(&o, ") at ");
+	flexos__out_num(&o, (uint64_t)uc->uc_mcontext.gregs[REG_RIP], 16);
+	flexos__out_str(&o,
+			si->si_syscall == SYS_clone
+			    ? "; a thread is made only by the runtime's clone site "
+			      "(pthread_create), which checks its FS base (docs/threat-model.md, "
+			      "limit 2)\nflexos: the image exits with status "
+			    : "; it would change or reach memory or keys behind the backend "
+			      "(docs/threat-model.md)\nflexos: the image exits with status ");
+	flexos__out_int(&o, FLEXOS_EXIT_FAULT);
+	flexos__out_str(&o, "\n");
+	flexos__out_flush(&o);
+	_exit(FLEXOS_EXIT_FAULT);
+}
+
+static void on_sigsys(int sig, siginfo_t *si, void *uc_)
+{
 	(void)sig;
 	if (si->si_code != SYS_SECCOMP)
 		return;
@@ -370,39 +401,15 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc_)
 		u->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)flexos__mpk_clone;
 		return;
 	}
-	flexos__out_str(&o, "flexos: ");
-	flexos__out_comp(&o, flexos__mpk_interrupted(uc_));
-	flexos__out_str(&o, " made a system call the intel-mpk filter denies: ");
-	if (name)
-		flexos__out_str(&o, name);
-	else
-		flexos__out_int(&o, si->si_syscall);
-	flexos__out_str(&o, "(");
-	for (int i = 0; i < 6; i++) {
-		flexos__out_str(&o, i ? ", " : "");
-		flexos__out_num(&o, (uint64_t)uc->uc_mcontext.gregs[regs[i]], 16);
-	}
-	flexos__out_str(&o, ") at ");
-	flexos__out_num(&o, (uint64_t)uc->uc_mcontext.gregs[REG_RIP], 16);
-	flexos__out_str(&o, "; it would change or reach memory or keys behind the backend "
-			    "(docs/threat-model.md)\nflexos: the image exits with status ");
-	flexos__out_int(&o, FLEXOS_EXIT_FAULT);
-	flexos__out_str(&o, "\n");
-	flexos__out_flush(&o);
-	_exit(FLEXOS_EXIT_FAULT);
+	flexos__mpk_report_denied(si, uc_);
 }
 
 /* ---- the filter ------------------------------------------------------------ */
 
 static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 {
-	/*
-	 * The SIGSYS handler runs with key 0 only; in images with newlib
-	 * compartments the signal stacks have the shared key, so it could not
-	 * even push its frame: there the kernel kills the process (status 159,
-	 * "Bad system call") without a report.
-	 */
-	const uint32_t deny = flexos__mpk_shared_key ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_TRAP;
+	/* A denied call raises SIGSYS, whose handler reports it (flexos__mpk_filter_install). */
+	const uint32_t deny = SCMP_ACT_TRAP;
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
 	int err;
 
@@ -558,7 +565,14 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_sigsys;
+	/*
+	 * In images with newlib compartments the signal stacks have the
+	 * shared key, out of the kernel's default PKRU's reach: the entry in
+	 * gate.S reports from the report stack and never returns, so a clone
+	 * from anywhere but the site is reported there, not moved to it
+	 * (glibc's own __clone goes to the site directly: take_glibc_clone).
+	 */
+	sa.sa_sigaction = flexos__mpk_shared_key ? flexos__mpk_sigsys_entry : on_sigsys;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
 	if ((err = flexos__mpk_sigaction(SIGSYS, &sa, NULL)))
@@ -569,13 +583,11 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 		return err;
 	}
 	/*
-	 * Threads only from the runtime's clone site. Not in images with
-	 * newlib compartments (the SIGSYS handler that moves glibc's clone
-	 * there could not run: see build_filter) nor without a key for the
-	 * nonce: there a thread can still be made with another's FS base
+	 * Threads only from the runtime's clone site. Not without a key for
+	 * the nonce: there a thread can still be made with another's FS base
 	 * (docs/threat-model.md, limit 2).
 	 */
-	if (flexos__mpk_ro.ro.nonce && !flexos__mpk_shared_key && (err = take_glibc_clone())) {
+	if (flexos__mpk_ro.ro.nonce && (err = take_glibc_clone())) {
 		if (err < 0) {
 			flexos__say("cannot redirect the C library's clone: %s", strerror(-err));
 			return err;
@@ -583,7 +595,7 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 		flexos__say(
 		    "this C library's clone is not glibc 2.36's: threads are not "
 		    "restricted to the runtime's clone site (docs/threat-model.md, limit 2)");
-	} else if (flexos__mpk_ro.ro.nonce && !flexos__mpk_shared_key) {
+	} else if (flexos__mpk_ro.ro.nonce) {
 		if ((err = flexos__mpk_clone_filter())) {
 			flexos__say("cannot install the clone filter: %s", strerror(-err));
 			return err;

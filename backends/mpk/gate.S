@@ -989,6 +989,35 @@ flexos__mpk_segv_entry:
 	.size	flexos__mpk_segv_entry, .-flexos__mpk_segv_entry
 
 /*
+ * The SIGSYS handler's entry in images with newlib compartments. The
+ * kernel enters it with its default PKRU, under which the signal stack
+ * (the shared key there) is out of reach, so no C handler could run. As
+ * the SIGSEGV entry above: the PKRU found, read before any memory is
+ * touched, says whether the kernel delivered the signal (then the report
+ * of the denied call, with si and ctx) or a compartment called this (a
+ * forged signal); the report path takes over and nothing returns.
+ */
+	.globl	flexos__mpk_sigsys_entry
+	.hidden	flexos__mpk_sigsys_entry
+	.type	flexos__mpk_sigsys_entry, @function
+flexos__mpk_sigsys_entry:
+	movq	%rdi, %r13			/* forged: sig, si */
+	movq	%rsi, %r14
+	movq	%rdx, %r15
+	xorl	%ecx, %ecx
+	RDPKRU
+	movl	%eax, %ebx
+	andl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+	movl	$MPK_REPORT_FORGED, %r12d
+	cmpl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+	jne	.Lreport
+	movl	$MPK_REPORT_SYSCALL, %r12d
+	movq	%r14, %r13			/* delivered: si, ctx */
+	movq	%r15, %r14
+	jmp	.Lreport
+	.size	flexos__mpk_sigsys_entry, .-flexos__mpk_sigsys_entry
+
+/*
  * The scheduler's switch (limit 4 of docs/threat-model.md). A suspended
  * user-level thread is a switch record (mpk.h: MPK_UREC_MAX) with the
  * gate key: its gate state and the stack pointer it stopped at. The

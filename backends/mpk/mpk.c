@@ -140,9 +140,18 @@ static void drop_rseq(void)
 	if (!__rseq_size)
 		return;
 	struct rseq *area = (struct rseq *)((char *)__builtin_thread_pointer() + __rseq_offset);
+	unsigned len = (unsigned)sizeof(*area);
 	/* glibc registers sizeof(struct rseq) bytes, which __rseq_size may not say. */
-	if (syscall(SYS_rseq, area, (unsigned)sizeof(*area), RSEQ_FLAG_UNREGISTER, RSEQ_SIG) &&
-	    syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
+	if (syscall(SYS_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) &&
+	    syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) &&
+	    /*
+	     * Nothing registered: a thread glibc does not register, since its
+	     * creator's area says unregistered (this function's doing), or
+	     * not yet (the clone site's child claims its gate page first).
+	     * Proved by registering this area, which only then succeeds.
+	     */
+	    (errno != EINVAL || syscall(SYS_rseq, area, len, 0, RSEQ_SIG) ||
+	     syscall(SYS_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG)))
 		flexos__die(FLEXOS_EXIT_SETUP,
 			    "cannot unregister glibc's restartable sequences (rseq: %s), which "
 			    "the kernel would fail to update while a newlib compartment runs; "

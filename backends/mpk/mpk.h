@@ -95,6 +95,8 @@
 #define MPK_REPORT_DELIVERY   7 /* the signal delivery stub found no gate page */
 #define MPK_REPORT_SIGNAL     8 /* a handler's entry not from the delivery of a signal */
 #define MPK_REPORT_CLONE      9 /* a thread made with another's FS base, or without one */
+#define MPK_REPORT_SYSCALL \
+	10 /* a system call the filter denies (images with newlib compartments) */
 #define MPK_REPORT_STACK_SIZE (256 * 1024)
 /* FLEXOS_EXIT_FAULT (<flexos/backend.h>), for gate.S. */
 #define MPK_EXIT_FAULT 123
@@ -593,6 +595,12 @@ int flexos__mpk_fault_init(const struct flexos_runtime *rt);
  */
 noreturn void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru);
 void flexos__mpk_segv_entry(int sig, siginfo_t *si, void *ctx);
+/*
+ * The SIGSYS handler's entry in images with newlib compartments (gate.S),
+ * and the report of a denied system call (filter.c) it ends in.
+ */
+void flexos__mpk_sigsys_entry(int sig, siginfo_t *si, void *ctx);
+noreturn void flexos__mpk_report_denied(const siginfo_t *si, const void *ctx);
 /* The report path itself (gate.S), for the attack tests. */
 void flexos__mpk_violation_entry(void);
 int flexos__mpk_altstack(struct mpk_thread *t);

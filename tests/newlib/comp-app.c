@@ -11,6 +11,14 @@
  *   comp-app signal           handlers of the application and of the glibc
  *                             compartment run and return, in an image
  *                             with a newlib compartment
+ *   comp-app threads          4 threads each call into both compartments
+ *   comp-app denied           the application makes a system call the
+ *                             intel-mpk filter denies (pkey_alloc)
+ *   comp-app nl-denied        the newlib compartment makes one
+ *   comp-app clone-raw        the application makes a thread with a raw
+ *                             clone and its own, live, thread's TLS,
+ *                             which intel-mpk's filter reports (threads
+ *                             come only from the runtime's clone site)
  *
  * TARGET: environ (a glibc global), stdout-buffer (glibc's stdout
  * buffer), tls (this thread's errno, in glibc's TLS), app-data (a
@@ -21,12 +29,18 @@
  * A read that works prints "read TARGET: ok";
  * an isolating backend stops the forbidden ones with a report (exit 123).
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <asm/prctl.h>
+#include <sys/syscall.h>
 
 #include <flexos/flexos.h>
 
@@ -36,6 +50,7 @@ long probe_read(const void *p);
 int probe_write(void *p);
 long gl_probe_read(const void *p);
 long gl_signal(int sig);
+long probe_pkey_alloc(void);
 
 extern char **environ;
 /* backends/mpk (intel-mpk images only). */
@@ -157,14 +172,82 @@ static const void *target(const char *name)
 	exit(2);
 }
 
+static void *thread_main(void *arg)
+{
+	long i = (long)arg, sum = nl_spin(1000 + i);
+	char *buf = flexos_shared_malloc(256);
+	int ok = buf && nl_format(buf, 256) > 0 && gl_probe_read(&sum) == sum;
+	flexos_shared_free(buf);
+	return (void *)(long)ok;
+}
+
+static int threads(void)
+{
+	pthread_t t[4];
+	int ok = 0;
+
+	for (long i = 0; i < 4; i++)
+		if (pthread_create(&t[i], NULL, thread_main, (void *)i))
+			return 1;
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		ok += (int)(long)r;
+	}
+	printf("threads: %d of 4 called both compartments\n", ok);
+	return ok != 4;
+}
+
+/*
+ * A thread made with a raw clone and the FS base of this (live) thread:
+ * it would pass the gate's owner check with this thread's gate page. The
+ * child, if made, exits at once (in assembly: it has no stack frame).
+ */
+static int clone_raw(void)
+{
+	static char stack[16384] __attribute__((aligned(16)));
+	unsigned long fs = 0;
+	long r;
+
+	if (syscall(SYS_arch_prctl, ARCH_GET_FS, &fs))
+		return 1;
+	register long tid __asm__("r10") = 0;
+	register long tls __asm__("r8") = (long)fs;
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "mov $60, %%eax\n\t"
+			 "xor %%edi, %%edi\n\t"
+			 "syscall\n"
+			 "1:"
+			 : "=a"(r)
+			 : "0"((long)SYS_clone),
+			   "D"((long)(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+				      CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS)),
+			   "S"(stack + sizeof(stack)), "d"(0L), "r"(tid), "r"(tls)
+			 : "rcx", "r11", "memory");
+	printf("clone-raw: the clone returned %ld: a thread with this thread's FS base\n", r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "check"))
 		return check();
 	if (argc == 2 && !strcmp(argv[1], "signal"))
 		return signals();
+	if (argc == 2 && !strcmp(argv[1], "threads"))
+		return threads();
+	if (argc == 2 && !strcmp(argv[1], "clone-raw"))
+		return clone_raw();
+	if (argc == 2 && (!strcmp(argv[1], "denied") || !strcmp(argv[1], "nl-denied"))) {
+		long r = argv[1][0] == 'n' ? probe_pkey_alloc() : syscall(SYS_pkey_alloc, 0, 0);
+		printf("%s: pkey_alloc returned %ld\n", argv[1], r);
+		return 0;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: comp-app check | nl-read|nl-write|gl-read|app-read TARGET\n");
+		fprintf(stderr, "usage: comp-app check|signal|threads|denied|nl-denied|clone-raw | "
+				"nl-read|nl-write|gl-read|app-read TARGET\n");
 		return 2;
 	}
 	const void *t = target(argv[2]);

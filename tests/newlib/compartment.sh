@@ -84,6 +84,10 @@ img="$WORK/app-intel-mpk"
 	done
 	echo "--expect-status=123 $img gl-read app-data"
 	echo "--expect-status=123 $img app-read nl-heap"
+	echo "$img threads"
+	echo "--expect-status=123 $img denied"
+	echo "--expect-status=123 $img nl-denied"
+	echo "--expect-status=123 $img clone-raw"
 } >script
 # (The current directory is WORK: vm.out is the VM's output.)
 vm_script 300 <script
@@ -109,6 +113,14 @@ expect_output vm.out "^read shared: ok"
 expect_output vm.out "^read nl-heap: ok"
 expect_output vm.out "compartment 'app' tried to read .*"
 pass "intel-mpk: shared memory and its own heap stay reachable; the app cannot read the newlib heap"
+expect_output vm.out "^threads: 4 of 4 called both compartments$"
+pass "intel-mpk: threads made by pthread_create (through the runtime's clone site; glibc's rseq given up) call both compartments"
+expect_output vm.out "^flexos: compartment 'app' made a system call the intel-mpk filter denies: pkey_alloc"
+expect_output vm.out "^flexos: compartment 'nl' made a system call the intel-mpk filter denies: pkey_alloc"
+pass "intel-mpk: a denied system call is reported (status 123) and names its compartment, the newlib one's too"
+expect_output vm.out "^flexos: compartment 'app' made a system call the intel-mpk filter denies: clone\(.*a thread is made only by the runtime's clone site"
+! grep -q "^clone-raw: the clone returned" vm.out || fail "intel-mpk: a raw clone with a live thread's FS base was made"
+pass "intel-mpk: a raw clone with a live thread's FS base, not from the runtime's clone site, is reported (status 123)"
 
 # flexos-link's refusals.
 refuse() {
