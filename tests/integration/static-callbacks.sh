@@ -6,7 +6,9 @@
 # -ffunction-sections. Under none, process (natively) and intel-mpk (in the
 # emulated-PKU VM) it runs in the application's compartment. Without the
 # listing, the call is stopped, and the intel-mpk report says to list it.
-# Two static functions of the listed name are refused, naming both files.
+# Two static functions of the listed name are refused, naming both files;
+# so is an archive that holds the callback in a member whose name another
+# member has.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
@@ -75,6 +77,29 @@ if "$FLEXOS_LINK" -c "$WORK/two.yaml" -o "$WORK/two" "$WORK/static-app.o" "$WORK
 fi
 expect_output "$WORK/two.err" "error: callback 'app_cb' of library 'app' names two static functions, in .*static-app.o and in .*other.o"
 pass "two static functions of the listed name are refused, naming both files"
+
+# The static callback in a member of a static archive: routed through the
+# member (flexos-link rewrites its copy); two members of that name are
+# refused, since which one holds it cannot be told.
+ar cr "$WORK/libone.a" "$WORK/static-app.o"
+sed 's/inputs: \[static-app.o\]/inputs: [libone.a]/' "$WORK/cb-process.yaml" >"$WORK/one.yaml"
+"$FLEXOS_LINK" -c "$WORK/one.yaml" -o "$WORK/one" "$WORK/libone.a" "$WORK/libauto.a" \
+	2>"$WORK/one.err" || { cat "$WORK/one.err" >&2; fail "cannot link the callback from an archive"; }
+run "$WORK/one" lea
+[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "process: the archive's static callback exited $st"; }
+expect_output "$WORK/out" "^lib_apply: 106 "
+mkdir "$WORK/dup"
+printf 'int unrelated(void) { return 1; }\n' >"$WORK/dup/static-app.c"
+compile "$WORK/dup/static-app.o" "$WORK/dup/static-app.c"
+ar q "$WORK/libdup.a" "$WORK/static-app.o" "$WORK/dup/static-app.o"
+sed 's/inputs: \[static-app.o\]/inputs: [libdup.a]/' "$WORK/cb-process.yaml" >"$WORK/dup.yaml"
+if "$FLEXOS_LINK" -c "$WORK/dup.yaml" -o "$WORK/dup-img" "$WORK/libdup.a" "$WORK/libauto.a" \
+	2>"$WORK/dup.err"; then
+	fail "an archive with two members named static-app.o was accepted"
+fi
+expect_output "$WORK/dup.err" "libdup.a holds 2 members named static-app.o, so the callback 'app_cb' defined there cannot be routed through its stub"
+[ ! -e "$WORK/dup-img" ] || fail "an image was written for the archive with two members of one name"
+pass "process: a static callback in an archive's member runs in the application's compartment; two members of that name are refused"
 
 vm_script 300 --file "$WORK" <<EOS
 $WORK/plain-intel-mpk lea
