@@ -623,6 +623,38 @@ static void refuse_without_fsgsbase(const struct flexos_image *img)
 		    img->config_path);
 }
 
+/*
+ * The gate key (gate pages, report stack, signal copy areas) and the
+ * nonce's key (signal returns, the clone site) come after the
+ * compartments' keys: an image with too many compartments leaves none,
+ * and those would be key 0 or missing (docs/threat-model.md, limits 2
+ * and 9). It refuses to run so unless whoever starts it accepts that.
+ */
+static void refuse_without_runtime_keys(const struct flexos_image *img, bool have)
+{
+	if (have)
+		return;
+	const char *accept = secure_getenv("FLEXOS_MPK_FEWER_KEYS");
+	if (accept && !strcmp(accept, "accept")) {
+		flexos__say("no protection key is left for the gate's state or the signal-return "
+			    "nonce; running as asked (FLEXOS_MPK_FEWER_KEYS=accept): they are "
+			    "unprotected (docs/threat-model.md, limits 2 and 9)");
+		return;
+	}
+	unsigned shared = flexos__mpk_shared_key ? 1 : 0;
+	flexos__die(FLEXOS_EXIT_SETUP,
+		    "%u compartments%s leave no protection key for the gate's own state and the "
+		    "signal-return nonce (the CPU has 15 keys; this image needs %u: one per "
+		    "compartment, %stwo for the runtime), which would then be unprotected "
+		    "(docs/threat-model.md, limits 2 and 9). Put compartments together in %s "
+		    "(intel-mpk takes at most %u here), or accept that with "
+		    "FLEXOS_MPK_FEWER_KEYS=accept in the image's environment",
+		    img->ncompartments, shared ? " and the shared key" : "",
+		    img->ncompartments + shared + 2,
+		    shared ? "one shared by newlib compartments, " : "", img->config_path,
+		    13 - shared);
+}
+
 static int mpk_init(const struct flexos_runtime *rt)
 {
 	const struct flexos_image *img = rt->image;
@@ -671,6 +703,7 @@ static int mpk_init(const struct flexos_runtime *rt)
 	/* And the key of the sigreturn nonce (signal.c), which no compartment opens. */
 	int nonce_key = pkey_alloc(0, 0);
 	flexos__mpk_nonce_key = nonce_key > 0 ? nonce_key : 0;
+	refuse_without_runtime_keys(img, gate_key > 0 && nonce_key > 0);
 	for (uint32_t id = 0; id < MPK_PKRU_OPEN / 4; id++)
 		flexos__mpk_pkru[id] =
 		    id < img->ncompartments
