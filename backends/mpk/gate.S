@@ -884,6 +884,23 @@ flexos__backend_gate_newlib:
 	.size	flexos__backend_gate_newlib, .-flexos__backend_gate_newlib
 
 /*
+ * A signal handler entry's first step, before any memory is touched: sig,
+ * si, ctx into %r13-%r15, the PKRU found into %ebx, and ZF set if it is
+ * the kernel's default (a signal the kernel delivered). The movs after
+ * it keep the flags.
+ */
+.macro DELIVERED_CHECK
+	movq	%rdi, %r13
+	movq	%rsi, %r14
+	movq	%rdx, %r15
+	xorl	%ecx, %ecx
+	RDPKRU
+	movl	%eax, %ebx
+	andl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+	cmpl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+.endm
+
+/*
  * The SIGSEGV handler's entry, in every image. The kernel enters it with
  * its default PKRU (every key but 0 access-disabled), which no
  * compartment's PKRU is; a compartment that calls it (with a forged
@@ -895,15 +912,8 @@ flexos__backend_gate_newlib:
 	.hidden	flexos__mpk_segv_entry
 	.type	flexos__mpk_segv_entry, @function
 flexos__mpk_segv_entry:
-	movq	%rdi, %r13			/* sig, si, ctx */
-	movq	%rsi, %r14
-	movq	%rdx, %r15
-	xorl	%ecx, %ecx
-	RDPKRU
-	movl	%eax, %ebx
-	andl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+	DELIVERED_CHECK
 	movl	$MPK_REPORT_FAULT, %r12d
-	cmpl	$MPK_PKRU_AD_ALL_BUT_0, %eax
 	je	.Lreport
 	movl	$MPK_REPORT_FORGED, %r12d
 	/* fall through */
@@ -1001,15 +1011,8 @@ flexos__mpk_segv_entry:
 	.hidden	flexos__mpk_sigsys_entry
 	.type	flexos__mpk_sigsys_entry, @function
 flexos__mpk_sigsys_entry:
-	movq	%rdi, %r13			/* forged: sig, si */
-	movq	%rsi, %r14
-	movq	%rdx, %r15
-	xorl	%ecx, %ecx
-	RDPKRU
-	movl	%eax, %ebx
-	andl	$MPK_PKRU_AD_ALL_BUT_0, %eax
-	movl	$MPK_REPORT_FORGED, %r12d
-	cmpl	$MPK_PKRU_AD_ALL_BUT_0, %eax
+	DELIVERED_CHECK
+	movl	$MPK_REPORT_FORGED, %r12d	/* forged: sig, si */
 	jne	.Lreport
 	movl	$MPK_REPORT_SYSCALL, %r12d
 	movq	%r14, %r13			/* delivered: si, ctx */

@@ -601,17 +601,28 @@ static void fork_child(void)
  * run with that hole unless whoever starts it accepts it, read before
  * any compartment runs.
  */
+/*
+ * Whether whoever starts the image accepted a known hole, with VAR=accept
+ * in its environment (read before any compartment runs); if so, says so:
+ * "WHY; running as asked (VAR=accept): WHAT".
+ */
+static bool hole_accepted(const char *var, const char *why, const char *what)
+{
+	const char *v = secure_getenv(var);
+
+	if (!v || strcmp(v, "accept"))
+		return false;
+	flexos__say("%s; running as asked (%s=accept): %s", why, var, what);
+	return true;
+}
+
 static void refuse_without_fsgsbase(const struct flexos_image *img)
 {
-	if (getauxval(AT_HWCAP2) & 2)
+	if ((getauxval(AT_HWCAP2) & 2) ||
+	    hole_accepted("FLEXOS_MPK_NO_FSGSBASE", "this kernel does not enable FSGSBASE",
+			  "a compartment can cross gates on another thread's gate state "
+			  "(docs/threat-model.md, limit 2)"))
 		return;
-	const char *accept = secure_getenv("FLEXOS_MPK_NO_FSGSBASE");
-	if (accept && !strcmp(accept, "accept")) {
-		flexos__say("this kernel does not enable FSGSBASE; running as asked "
-			    "(FLEXOS_MPK_NO_FSGSBASE=accept): a compartment can cross gates "
-			    "on another thread's gate state (docs/threat-model.md, limit 2)");
-		return;
-	}
 	flexos__die(FLEXOS_EXIT_SETUP,
 		    "this kernel does not enable FSGSBASE (Linux before 5.9, or booted with "
 		    "'nofsgsbase'), without which the intel-mpk gate cannot check on each "
@@ -632,15 +643,11 @@ static void refuse_without_fsgsbase(const struct flexos_image *img)
  */
 static void refuse_without_runtime_keys(const struct flexos_image *img, bool have)
 {
-	if (have)
+	if (have || hole_accepted("FLEXOS_MPK_FEWER_KEYS",
+				  "no protection key is left for the gate's state or the "
+				  "signal-return nonce",
+				  "they are unprotected (docs/threat-model.md, limits 2 and 9)"))
 		return;
-	const char *accept = secure_getenv("FLEXOS_MPK_FEWER_KEYS");
-	if (accept && !strcmp(accept, "accept")) {
-		flexos__say("no protection key is left for the gate's state or the signal-return "
-			    "nonce; running as asked (FLEXOS_MPK_FEWER_KEYS=accept): they are "
-			    "unprotected (docs/threat-model.md, limits 2 and 9)");
-		return;
-	}
 	unsigned shared = flexos__mpk_shared_key ? 1 : 0;
 	flexos__die(FLEXOS_EXIT_SETUP,
 		    "%u compartments%s leave no protection key for the gate's own state and the "
