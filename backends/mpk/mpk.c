@@ -411,9 +411,13 @@ void flexos__mpk_gate_slow(uint64_t callee)
 		flexos__abort("gate: cannot map this thread's carry page for stack arguments: %s",
 			      strerror(errno));
 	uintptr_t a = (uintptr_t)gp;
-	/* The gate validated the page; TLS may have changed since: the holder must be ours. */
+	/*
+	 * The gate validated the page; TLS may have changed since: the holder
+	 * must be this thread's page, as far as the gate can tell (without
+	 * FSGSBASE it cannot: limit 2).
+	 */
 	if (!gp || a < flexos__mpk_ro.ro.gp_lo || a >= flexos__mpk_ro.ro.gp_hi || (a & 4095) ||
-	    gp->owner != thread_owner())
+	    (flexos__mpk_ro.ro.fsgsbase && gp->owner != thread_owner()))
 		flexos__abort("gate: this thread has no gate page of its own (%#lx)",
 			      (unsigned long)a);
 	if (gp->sp[callee])
