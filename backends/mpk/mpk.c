@@ -41,8 +41,9 @@ uint32_t flexos__mpk_ncomp;
 static const struct flexos_runtime *runtime;
 
 /*
- * Every compartment stack made, for the fault report: a reader may see an
- * entry half written, which costs at most a less precise report.
+ * The stacks map_stack made (main's, before the filter; threads' come from
+ * the pools of stacks.c), for the fault report and the filter: a reader
+ * may see an entry half written, which costs at most a less precise report.
  */
 #define MAX_STACKS 4096
 static struct {
