@@ -16,8 +16,11 @@
 # pool each went through); 'evil' writing the pool's holders (to mark the
 # waiting thread's stack free) is a fault; threads made one after another
 # (pthreads, and the scheduler's) give their stacks back, a pool of 2 is
-# enough (without the giving back each ends at its third thread); an
-# exhausted or mis-sized pool is said, naming FLEXOS_MPK_STACKS.
+# enough (without the giving back each ends at its third thread), but
+# the stacks of a live thread whose page was taken by a forged
+# registration stay out of the pool (attack --stack-steal; given back,
+# the next thread got the parked thread's stack); an exhausted or
+# mis-sized pool is said, naming FLEXOS_MPK_STACKS.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -94,6 +97,7 @@ madvise madvise'
 	echo "env FLEXOS_MPK_STACKS=2 $sched --churn"
 	echo "--expect-status=134 env FLEXOS_MPK_STACKS=1 $img munmap stack"
 	echo "--expect-status=125 env FLEXOS_MPK_STACKS=0 $img control"
+	echo "--expect-status=134 env FLEXOS_MPK_STACKS=2 $attack --stack-steal"
 } >"$WORK/commands"
 vm_script 600 --file "$attack" --file "$sched" <"$WORK/commands"
 
@@ -148,5 +152,7 @@ echo "$cases" | {
 			"an exhausted pool ends the thread's entry, naming FLEXOS_MPK_STACKS"
 		check_vm $((n + 5)) "FLEXOS_MPK_STACKS='0' in the environment" \
 			"a pool size out of range is refused at start-up"
+		check_vm $((n + 6)) "compartment 'lib1' has no thread stack left" \
+			"a live thread's page taken by a forged registration: its stacks stay out of the pool"
 	}
 }
