@@ -20,7 +20,6 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 
