@@ -13,7 +13,8 @@
  *   mappings, for every thread (TSYNC) and every thread made later. A
  *   filter cannot be removed, only added to; adding one is denied.
  * - the range rules: every protected range known at start-up (the image,
- *   each compartment's heap, the shared heap, every stack made so far) is
+ *   each compartment's heap, the shared heap, main's stacks, each
+ *   compartment's pool of thread stacks and their holders, stacks.c) is
  *   covered by a window that starts MAXLEN below it; windows become
  *   aligned power-of-two blocks, and a call whose address is in a block,
  *   or whose length is above MAXLEN, is denied (backends/common/seccomp.c

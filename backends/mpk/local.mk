@@ -6,6 +6,7 @@ libflexos_mpk_a_SOURCES = \
 	backends/mpk/mpk.c \
 	backends/mpk/fault.c \
 	backends/mpk/thread.c \
+	backends/mpk/stacks.c \
 	backends/mpk/filter.c \
 	backends/mpk/signal.c \
 	backends/mpk/jump.c \

@@ -42,8 +42,9 @@ uint32_t flexos__mpk_ncomp;
 static const struct flexos_runtime *runtime;
 
 /*
- * Every compartment stack made, for the fault report: a reader may see an
- * entry half written, which costs at most a less precise report.
+ * The stacks map_stack made (main's, before the filter; threads' come from
+ * the pools of stacks.c), for the fault report and the filter: a reader
+ * may see an entry half written, which costs at most a less precise report.
  */
 #define MAX_STACKS 4096
 static struct {
@@ -247,6 +248,8 @@ static void reset_page(struct mpk_gate_page *gp, uint64_t cur)
 {
 	struct mpk_gate_page *pages = (struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
 
+	/* The stacks of the thread that had it go back to the pool (stacks.c). */
+	flexos__mpk_stacks_release_page(gp);
 	memset(gp, 0, offsetof(struct mpk_gate_page, ids));
 	flexos__mpk_jump_reset(gp);
 	gp->cur = cur;
@@ -418,16 +421,27 @@ void flexos__mpk_gate_slow(uint64_t callee)
 	if (!t->carry)
 		flexos__abort("gate: cannot map this thread's carry page for stack arguments: %s",
 			      strerror(errno));
-	if (!gp)
-		flexos__abort("gate: this thread has no gate page");
+	uintptr_t a = (uintptr_t)gp;
+	/*
+	 * The gate validated the page; TLS may have changed since: the holder
+	 * must be this thread's page, as far as the gate can tell (without
+	 * FSGSBASE it cannot: limit 2).
+	 */
+	if (!gp || a < flexos__mpk_ro.ro.gp_lo || a >= flexos__mpk_ro.ro.gp_hi || (a & 4095) ||
+	    (flexos__mpk_ro.ro.fsgsbase && gp->owner != thread_owner()))
+		flexos__abort("gate: this thread has no gate page of its own (%#lx)",
+			      (unsigned long)a);
 	if (gp->sp[callee])
 		return;
-	char *top = (char *)flexos__mpk_spare_stack(callee);
+	/* The stack is held by the thread running: a user-level thread's record, or the page. */
+	uint64_t urec = gp->urec;
+	uint64_t holder = urec && urec <= MPK_UREC_MAX
+			      ? flexos__mpk_ro.ro.rec_lo + ((MPK_GATE_PAGES - 1 + urec) << 12)
+			      : (uint64_t)a;
+	char *top = (char *)flexos__mpk_stack_take(callee, holder);
 	if (!top)
-		top = map_stack(MPK_STACK_SIZE, (int)callee);
-	if (!top)
-		flexos__abort("gate: cannot allocate this thread's stack in compartment '%s': %s",
-			      runtime->image->compartments[callee].name, strerror(errno));
+		flexos__abort("gate: no stack pool in compartment '%s'",
+			      runtime->image->compartments[callee].name);
 	t->stack_lo[callee] = (uintptr_t)top - MPK_STACK_SIZE;
 	t->stack_hi[callee] = (uintptr_t)top;
 	/* A gate entry expects rsp = 8 (mod 16), as right after a call. */
@@ -452,7 +466,7 @@ size_t flexos__mpk_stack_ranges(struct flexos__range *out, size_t max)
 		out[k++] =
 		    (struct flexos__range){stacks[i].lo - (uintptr_t)sysconf(_SC_PAGESIZE), hi};
 	}
-	return k;
+	return k + flexos__mpk_pool_ranges(out + k, max - k);
 }
 
 int flexos__backend_stack_owner(uintptr_t a, const char **what)
@@ -475,7 +489,7 @@ int flexos__backend_stack_owner(uintptr_t a, const char **what)
 			return stacks[i].owner;
 		}
 	}
-	return -1;
+	return flexos__mpk_pool_owner(a, what);
 }
 
 static int tag(const struct flexos_region *r, int prot, int key)
@@ -783,6 +797,9 @@ static int mpk_init(const struct flexos_runtime *rt)
 
 	if ((err = flexos__mpk_fault_init(rt)))
 		return err;
+	/* After the gate key (fault.c), before the filter: the thread stacks' pool. */
+	if (!flexos__mpk_shared_stacks() && (err = flexos__mpk_stacks_init(img->ncompartments)))
+		return err;
 	if ((err = pthread_atfork(fork_prepare, fork_release, fork_child)))
 		return -err;
 	flexos__mpk_gp();
@@ -837,8 +854,8 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 	gp->cur = def;
 	/*
 	 * main's thread gets its stack in every compartment now rather than
-	 * at its first gate there, so that the filter's range rules cover
-	 * them: stacks made after start-up are outside its ranges.
+	 * at its first gate there (from the pool, which the filter's range
+	 * rules cover, as every thread's).
 	 */
 	if (!flexos__mpk_shared_stacks())
 		for (uint32_t id = 0; id < runtime->image->ncompartments; id++)

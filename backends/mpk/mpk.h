@@ -568,14 +568,10 @@ noreturn void flexos__mpk_thread_resume(void *load_sp, const void *load_from);
 /* gate.S: the current PKRU. */
 uint32_t flexos__mpk_rdpkru(void);
 
-/*
- * thread.c: the backend's user-level thread state (backend.h), and the
- * stacks ended threads left in compartment comp (0 if none), top first.
- */
+/* thread.c: the backend's user-level thread state (backend.h). */
 int flexos__mpk_thread_init(void *state, void *stack, size_t size, void *sp);
 void flexos__mpk_thread_switch(void *save_to, const void *load_from);
 void flexos__mpk_thread_fini(void *state);
-uintptr_t flexos__mpk_spare_stack(uint64_t comp);
 
 /* fault.c: installs the fault reporter; sigaltstack for the calling thread. */
 /*
@@ -768,6 +764,29 @@ void flexos__mpk_sig_deliver(int sig, siginfo_t *si, void *ctx);
  */
 int flexos__mpk_sig_record(int sig, void *fn, int flags);
 
+/*
+ * stacks.c: the pool of thread stacks (limit 14 of docs/threat-model.md).
+ * stacks_init, at start-up before the filter: reserves, guards and keys
+ * each compartment's pool and its holders' table (gate key); 0 or -errno.
+ * stack_take, with the gate page open: a free stack of comp, now
+ * holder's (a gate page or switch record address); its top. Ends in a
+ * report naming FLEXOS_MPK_STACKS when none is left. stacks_release,
+ * with the gate page open: holder's stacks are free again;
+ * stacks_release_page: the same for a gate page handed to a new thread,
+ * unless its old thread still runs. pool_ranges: the pools and the
+ * table, for the filter (at most max; how many). pool_owner: the
+ * compartment of a pool's address, for the fault report, or -1.
+ * pool_holders: comp's table and its length, for the attack tests.
+ */
+int flexos__mpk_stacks_init(uint32_t ncomp);
+uintptr_t flexos__mpk_stack_take(uint64_t comp, uint64_t holder);
+void flexos__mpk_stacks_release(uint64_t holder);
+void flexos__mpk_stacks_release_page(const struct mpk_gate_page *gp);
+struct flexos__range;
+size_t flexos__mpk_pool_ranges(struct flexos__range *out, size_t max);
+int flexos__mpk_pool_owner(uintptr_t a, const char **what);
+const uint64_t *flexos__mpk_pool_holders(uint64_t comp, size_t *n);
+
 /* mpk.c: the stacks made so far, as ranges (at most max); returns how many. */
 struct flexos__range;
 size_t flexos__mpk_stack_ranges(struct flexos__range *out, size_t max);
@@ -780,7 +799,11 @@ size_t flexos__mpk_stack_ranges(struct flexos__range *out, size_t max);
  * past the last). Weak: NULL otherwise.
  */
 int flexos__asan_key_shadow(uint32_t id, int key) __attribute__((weak));
-/* The same for a stack of compartment id, [lo, hi): 0 or -errno. Weak. */
+/*
+ * The same for a stack of compartment id, [lo, hi), recorded for the
+ * filter (main's stack and the pool of thread stacks: twice a
+ * compartment at most): 0 or -errno. Weak.
+ */
 int flexos__asan_key_stack_shadow(uint32_t id, uintptr_t lo, uintptr_t hi, int key)
     __attribute__((weak));
 int flexos__asan_keyed_shadow(uint32_t id, unsigned i, uintptr_t *lo, uintptr_t *hi) __attribute__((weak));

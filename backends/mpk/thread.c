@@ -11,9 +11,8 @@
  * per compartment it entered, as an OS thread does.
  *
  * The stacks a thread got in other compartments (from the gate's slow
- * path) outlive it as spares of their compartment: the next thread that
- * enters that compartment reuses one. They keep their key and their entry
- * in the fault report's table, which never shrinks.
+ * path) come from the pool (stacks.c), held by the thread's switch
+ * record: gate.S's urec_free gives them back when the record is freed.
  *
  * With shared stacks a thread has one stack, the scheduler's, left at key 0
  * so that every compartment the thread enters can use it.
@@ -21,48 +20,11 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "common.h"
 #include "mpk.h"
-
-static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	uintptr_t *top;
-	size_t n, cap;
-} spare[MPK_SLOTS];
-
-uintptr_t flexos__mpk_spare_stack(uint64_t comp)
-{
-	uintptr_t top = 0;
-
-	pthread_mutex_lock(&spare_lock);
-	if (spare[comp].n)
-		top = spare[comp].top[--spare[comp].n];
-	pthread_mutex_unlock(&spare_lock);
-	return top;
-}
-
-static void put_spare(uint64_t comp, uintptr_t top)
-{
-	pthread_mutex_lock(&spare_lock);
-	if (spare[comp].n == spare[comp].cap) {
-		size_t cap = spare[comp].cap ? 2 * spare[comp].cap : 16;
-		uintptr_t *p = realloc(spare[comp].top, cap * sizeof(*p));
-		if (!p) {
-			/* Lose the stack rather than fail: it stays mapped, unused. */
-			pthread_mutex_unlock(&spare_lock);
-			return;
-		}
-		spare[comp].top = p;
-		spare[comp].cap = cap;
-	}
-	spare[comp].top[spare[comp].n++] = top;
-	pthread_mutex_unlock(&spare_lock);
-}
 
 int flexos__mpk_thread_init(void *state, void *stack, size_t size, void *sp)
 {
@@ -109,8 +71,6 @@ void flexos__mpk_thread_fini(void *state)
 {
 	struct mpk_uthread *u = state;
 
+	/* And its stacks in other compartments go back to the pool (stacks.c). */
 	flexos__mpk_urec_free(u->rec);
-	for (uint64_t c = 0; c < flexos__mpk_ncomp && c < MPK_SLOTS; c++)
-		if (c != u->home && u->stack_hi[c])
-			put_spare(c, u->stack_hi[c]);
 }

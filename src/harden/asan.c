@@ -257,8 +257,12 @@ void *flexos__asan_realloc(struct flexos__heap *h, void *p, size_t size, uintptr
 
 /* ---- the shadow's key under intel-mpk ----------------------------------- */
 
-/* The shadow ranges keyed per compartment: its heap's, its sections'. */
-#define KEYED_RANGES 4
+/*
+ * The shadow ranges keyed per compartment: its heap's, its sections', and
+ * its stacks' (main's stack, the pool of thread stacks: KEYED_STACKS).
+ */
+#define KEYED_STACKS 2
+#define KEYED_RANGES (4 + KEYED_STACKS)
 static struct {
 	uintptr_t lo, hi;
 } keyed[FLEXOS_MAX_COMPARTMENTS][KEYED_RANGES];
@@ -302,8 +306,9 @@ static int key_range(uint32_t id, unsigned slot, uintptr_t start, uintptr_t end,
  * compartment's .rodata, .data and .bss take its key (flexos-link aligns
  * an asan compartment's sections to 32 KiB under intel-mpk), so that no
  * other compartment's shadow shares a page with theirs. Its stacks'
- * shadow is keyed as the backend makes them
- * (flexos__asan_key_stack_shadow).
+ * shadow is keyed as the backend makes them, at start-up too
+ * (flexos__asan_key_stack_shadow: main's stack, the pool of thread
+ * stacks), and recorded for the filter's range rules.
  */
 int flexos__asan_key_shadow(uint32_t id, int key)
 {
@@ -327,12 +332,13 @@ int flexos__asan_key_shadow(uint32_t id, int key)
 
 int flexos__asan_key_stack_shadow(uint32_t id, uintptr_t lo, uintptr_t hi, int key)
 {
-	uintptr_t slo, shi;
-
 	if (id >= FLEXOS_MAX_COMPARTMENTS ||
 	    !(flexos__harden_flags((int)id) & FLEXOS_COMP_HARDEN_ASAN))
 		return 0;
-	return key_pages(lo, hi, key, &slo, &shi);
+	for (unsigned slot = 4; slot < KEYED_RANGES; slot++)
+		if (keyed[id][slot].lo == keyed[id][slot].hi)
+			return key_range(id, slot, lo, hi, key);
+	return -ENOSPC; /* the backend keys a compartment's stacks twice at most */
 }
 
 int flexos__asan_keyed_shadow(uint32_t id, unsigned i, uintptr_t *lo, uintptr_t *hi)

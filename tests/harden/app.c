@@ -6,17 +6,32 @@
  * poke-shadow-C" writes the ASan shadow of compartment C's heap,
  * "poke-first-shadow-C" ("poke-last-shadow-C") that of its heap's first
  * (last) byte, "poke-bss-shadow-C" that of its .bss, "poke-stack-shadow-lib" (or -app)
- * that of a local on the library's (or the application's) stack.
+ * that of a local on the library's (or the application's) stack;
+ * "rekey-stack-shadow-lib" re-keys (pkey_mprotect, to key 0) and writes
+ * the shadow of a local on the library's stack of a thread made after
+ * start-up: under intel-mpk the filter must deny it.
  */
 #include <flexos/backend.h>
 #include <flexos/harden.h>
+#include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "buggy.h"
+
+/* A thread's stack in the library: the address of a local there. */
+static void *lib_local(void *arg)
+{
+	*(uintptr_t *)arg = buggy_stack_addr();
+	return NULL;
+}
 
 /* The name of the compartment whose heap holds p, or "no compartment". */
 static const char *heap_of(const void *p)
@@ -71,6 +86,21 @@ int main(int argc, char **argv)
 		printf("poked the shadow of %#lx, on the stack of %s\n", (unsigned long)a,
 		       what + 18);
 		return 0;
+	} else if (!strcmp(what, "rekey-stack-shadow-lib")) {
+		pthread_t t;
+		uintptr_t a = 0;
+		if (pthread_create(&t, NULL, lib_local, &a) || pthread_join(t, NULL) || !a)
+			return 2;
+		uintptr_t s = (a >> 3) + FLEXOS_ASAN_SHADOW_OFFSET;
+		if (syscall(SYS_pkey_mprotect, s & ~(uintptr_t)4095, 4096, PROT_READ | PROT_WRITE,
+			    0)) {
+			printf("rekey-stack-shadow-lib: refused (%s)\n", strerror(errno));
+			return 1;
+		}
+		*(volatile int8_t *)s = 0;
+		printf("re-keyed and poked the shadow of %#lx, on a thread's stack of lib\n",
+		       (unsigned long)a);
+		return 1;
 	} else if (!strncmp(what, "poke-shadow-", 12) || !strncmp(what, "poke-bss-shadow-", 16) ||
 		   !strncmp(what, "poke-first-shadow-", 18) ||
 		   !strncmp(what, "poke-last-shadow-", 17)) {
@@ -104,7 +134,7 @@ int main(int argc, char **argv)
 			"poke-shadow-COMPARTMENT|poke-first-shadow-COMPARTMENT|"
 			"poke-last-shadow-COMPARTMENT|poke-bss-shadow-COMPARTMENT|poke-stack-"
 			"shadow-lib|"
-			"poke-stack-shadow-app\n");
+			"poke-stack-shadow-app|rekey-stack-shadow-lib\n");
 		return 2;
 	}
 	printf("survived %s (%d)\n", what, r);

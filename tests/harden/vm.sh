@@ -6,7 +6,9 @@
 # with status 123; the correct code runs clean with each option; the asan
 # compartment allocates from its own heap (its key), the unhardened 'app'
 # from its own; the shadow of the asan heap (from its first to its last
-# byte), sections and stacks has the compartment's key. If the VM cannot run, this fails, unless
+# byte), sections and stacks has the compartment's key, and the shadow of
+# a thread's stack (from the pool reserved at start-up) is inside the
+# filter's range rules. If the VM cannot run, this fails, unless
 # FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
@@ -41,6 +43,7 @@ $w/asan/app-intel-mpk poke-stack-shadow-app
 --expect-status=123 $w/asan/app-intel-mpk poke-last-shadow-lib
 $w/asan/app-intel-mpk poke-first-shadow-app
 $w/asan/app-intel-mpk poke-last-shadow-app
+--expect-status=123 $w/asan/app-intel-mpk rekey-stack-shadow-lib
 EOS
 
 # report N KIND WHERE: command N's output has the report of KIND at WHERE, in 'lib'.
@@ -97,3 +100,6 @@ for n in 24 25; do
 	expect_output "$WORK/out.$n" "^poked the shadow of 0x[0-9a-f]+, in the heap of app$"
 done
 pass "intel-mpk: the shadow of the asan heap's first and last byte has its key too (the heap starts and ends on 32 KiB)"
+vm_output 26 >"$WORK/out.26"
+expect_output "$WORK/out.26" "compartment 'app' made a system call the intel-mpk filter denies: pkey_mprotect\\("
+pass "intel-mpk: the shadow of the asan compartment's stack of a thread made after start-up is in the filter's range rules (app cannot re-key it)"

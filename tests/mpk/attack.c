@@ -66,6 +66,11 @@
  *   attack --thread-reuse  threads made and joined one after the other
  *                        (glibc reuses their descriptors, so FS bases), each
  *                        crossing gates
+ *   attack --stack-steal  app takes the gate page of its thread parked in
+ *                        app -> lib1 -> app (registering its FS base), then
+ *                        a new thread enters lib1: it must not get the
+ *                        parked thread's stack there (run with
+ *                        FLEXOS_MPK_STACKS=2: the pool is exhausted, 134)
  *   attack --spawn       posix_spawn (a vfork-like clone) and vfork: EPERM
  *   attack --timer-thread  a SIGEV_THREAD timer: glibc's helper thread makes
  *                        a thread per expiry; the notify function runs
@@ -1743,6 +1748,57 @@ static int thread_reuse(void)
 	return same > 1 ? 0 : 1;
 }
 
+/*
+ * stack-steal (limit 8): app registers a gate page for the FS base of its
+ * thread parked in app -> lib1 -> app, which takes that live thread's
+ * page (mpk.c: flexos__mpk_register). The stacks the page held must not
+ * go back to the pool while their thread may still run on them: a new
+ * thread that enters lib1 must not get the parked thread's stack there.
+ * With FLEXOS_MPK_STACKS=2 (main's stack in lib1, the parked thread's)
+ * the new thread finds the pool exhausted (134); returns 1 when it got a
+ * stack, the parked thread's.
+ */
+int flexos__mpk_thread_register(uint64_t fsbase);
+static volatile uintptr_t steal_parked_lib1;
+
+static void *steal_park(void *arg)
+{
+	long r = 0;
+
+	(void)arg;
+	steal_parked_lib1 = where(1, KIND_STACK);
+	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, park_cb), 1);
+	return (void *)r;
+}
+
+static void *steal_new(void *arg)
+{
+	*(uintptr_t *)arg = where(1, KIND_STACK);
+	return NULL;
+}
+
+static int stack_steal(void)
+{
+	pthread_t t, n;
+	uintptr_t a = 0;
+
+	if (pthread_create(&t, NULL, steal_park, NULL))
+		return 1;
+	while (!__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	printf("stack-steal: app registers its parked thread's FS base (stack in lib1 near %#lx), "
+	       "then a new thread enters lib1\n",
+	       (unsigned long)steal_parked_lib1);
+	fflush(stdout);
+	flexos__mpk_thread_register((uint64_t)t);
+	if (pthread_create(&n, NULL, steal_new, &a) || pthread_join(n, NULL))
+		return 1;
+	uintptr_t d = a > steal_parked_lib1 ? a - steal_parked_lib1 : steal_parked_lib1 - a;
+	printf("stack-steal: the new thread got a stack in lib1 near %#lx%s\n", (unsigned long)a,
+	       d < (1 << 20) ? ": the parked thread's, FAIL" : "");
+	return 1;
+}
+
 /* spawn: posix_spawn's clone (CLONE_VM | CLONE_VFORK) and vfork are refused with EPERM. */
 extern char **environ;
 static int spawn(void)
@@ -1889,6 +1945,8 @@ int main(int argc, char **argv)
 		return thread_reuse();
 	if (argc == 2 && !strcmp(argv[1], "--spawn"))
 		return spawn();
+	if (argc == 2 && !strcmp(argv[1], "--stack-steal"))
+		return stack_steal();
 	if (argc == 2 && !strcmp(argv[1], "--timer-thread"))
 		return timer_thread();
 	if (argc == 2 && !strcmp(argv[1], "--fs-switch"))

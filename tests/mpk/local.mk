@@ -62,7 +62,7 @@ MPK_IMAGES = tests/mpk/attack tests/mpk/attack-shared tests/mpk/hello-mpk tests/
 tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two
 tests/mpk/vm-nofsgsbase.log: tests/mpk/attack tests/sched/sched-mpk
 tests/mpk/no-pku.log: tests/mpk/hello-mpk
-tests/mpk/syscalls.log: tests/mpk/syscalls
+tests/mpk/syscalls.log: tests/mpk/syscalls tests/mpk/attack tests/sched/sched-mpk
 
 SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh tests/mpk/syscalls.sh tests/mpk/vm-nofsgsbase.sh \
 	tests/mpk/keys.sh

@@ -133,6 +133,23 @@ static long control(void)
 	return !step;
 }
 
+static void *relay(void *arg)
+{
+	app_hold((int)(intptr_t)arg);
+	return NULL;
+}
+
+int evil_spawn(int which)
+{
+	pthread_t t;
+	int err = pthread_create(&t, NULL, relay, (void *)(intptr_t)which);
+
+	return err ? err : pthread_detach(t);
+}
+
+/* The intel-mpk backend's holders of each compartment's pool of thread stacks (stacks.c). */
+const uint64_t *flexos__mpk_pool_holders(uint64_t comp, size_t *n) __attribute__((weak));
+
 long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -261,6 +278,16 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 			r = syscall(SYS_arch_prctl, ARCH_SET_FS, fs);
 		break;
 	}
+	case 29: /* every stack of every pool free: the next thread gets one in use */
+		for (uint64_t c = 0; c < 16; c++) {
+			size_t n = 0;
+			uint64_t *h = flexos__mpk_pool_holders
+					  ? (uint64_t *)flexos__mpk_pool_holders(c, &n)
+					  : NULL;
+			for (size_t i = 0; h && i < n; i++)
+				__atomic_store_n(&h[i], 0, __ATOMIC_RELAXED);
+		}
+		return 0;
 	}
 	return r == -1 ? 0 : 1;
 }

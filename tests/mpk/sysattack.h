@@ -12,4 +12,11 @@
  */
 long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret);
 
+/*
+ * Makes a thread (detached) in 'evil' that calls app_hold(which), the
+ * application's (syscalls.c): a gate from 'evil' into 'app'. 0 or an error.
+ */
+int evil_spawn(int which);
+void app_hold(int which);
+
 #endif

@@ -10,6 +10,14 @@
  *                            report ends the image with status 123; a
  *                            refused call prints "refused"; an attack that
  *                            went through prints "NOT STOPPED", status 1
+ *   syscalls MODE stack      the same from a thread made after start-up,
+ *                            against a page of the application's stack
+ *                            of another thread (one that entered 'app'
+ *                            from 'evil' after start-up, and waits there)
+ *   syscalls pool-forge      'evil' marks every stack of the pools free
+ *                            (writes their holders), then a new thread
+ *                            enters 'app': it must not get the stack of
+ *                            the thread that waits there
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
@@ -28,7 +36,7 @@
 
 #include "sysattack.h"
 
-enum target { DATA, HEAP, SECRET };
+enum target { DATA, HEAP, SECRET, STACK };
 
 static const struct {
 	const char *name;
@@ -64,6 +72,7 @@ static const struct {
     {"io_uring", DATA, "filter"},
     {"int80", DATA, "filter: another ABI kills the process"},
     {"arch_prctl-fs", DATA, "filter"},
+    {"pool-forge", STACK, "the holders' key (gate key)"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
@@ -78,6 +87,24 @@ struct job {
 	long result;
 	int err;
 };
+
+/*
+ * The frames of the threads 'evil' makes, which enter 'app' (app_hold):
+ * the first waits there, on its stack in 'app' (a thread's stack in its
+ * own compartment is glibc's, key 0: limit 8), until `hold_done'.
+ */
+static volatile uintptr_t held[3];
+static volatile int hold_done;
+
+void app_hold(int which)
+{
+	volatile char frame[64];
+
+	frame[0] = 1;
+	held[which] = (uintptr_t)frame;
+	while (which == 1 && !hold_done)
+		usleep(1000);
+}
 
 static void *run(void *arg)
 {
@@ -103,9 +130,17 @@ int main(int argc, char **argv)
 	for (size_t i = 0; argc >= 2 && i < NMODES; i++)
 		if (!strcmp(argv[1], modes[i].name))
 			j.mode = (int)i;
-	if (j.mode < 0 || argc > 3 || (argc == 3 && strcmp(argv[2], "thread"))) {
-		fprintf(stderr, "usage: syscalls MODE [thread] | --list\n");
+	int stack = argc == 3 && !strcmp(argv[2], "stack");
+	if (j.mode < 0 || argc > 3 || (argc == 3 && !stack && strcmp(argv[2], "thread"))) {
+		fprintf(stderr, "usage: syscalls MODE [thread|stack] | --list\n");
 		return 2;
+	}
+	if (stack || modes[j.mode].target == STACK) {
+		/* A thread with a stack in 'app' made after start-up, waiting on it. */
+		if (evil_spawn(1))
+			return 2;
+		while (!held[1])
+			usleep(1000);
 	}
 	/* The application's heap: the page of a fresh allocation. */
 	char *heap = malloc(16);
@@ -120,13 +155,33 @@ int main(int argc, char **argv)
 		j.target = (uintptr_t)&secret;
 		j.len = sizeof(secret);
 		break;
+	case STACK:
+		break;
 	}
-	if (argc == 3) {
+	/* 64 KiB below the waiting thread's frame: its stack, which it does not use now. */
+	if (stack)
+		j.target = (held[1] & ~(uintptr_t)(page - 1)) - 16 * (uintptr_t)page;
+	if (argc == 3 || modes[j.mode].target == STACK) {
 		if (pthread_create(&t, NULL, run, &j) || pthread_join(t, NULL))
 			return 2;
 	} else {
 		run(&j);
 	}
+	if (modes[j.mode].target == STACK) {
+		/* A new thread enters 'app': where does its stack there start? */
+		if (evil_spawn(2))
+			return 2;
+		while (!held[2])
+			usleep(1000);
+		uintptr_t d = held[2] > held[1] ? held[2] - held[1] : held[1] - held[2];
+		if (d < (1 << 20)) {
+			printf("%s: NOT STOPPED (a new thread got the stack in 'app' of a thread "
+			       "still on it: %#lx, %#lx)\n",
+			       argv[1], (unsigned long)held[1], (unsigned long)held[2]);
+			return 1;
+		}
+	}
+	hold_done = 1;
 	if (j.mode == 0) {
 		printf("control: %s\n", j.result ? "ok" : "FAILED");
 		return j.result ? 0 : 1;

@@ -9,10 +9,24 @@
 # memory (the control) must still work, from main's thread and from a
 # thread made after start-up. With the filter off (FLEXOS_MPK_SYSCALL_FILTER=off)
 # two of the attacks must go through, which shows the cases can fail.
+# The thread stacks' pool (backends/mpk/stacks.c, limit 14): from a thread
+# made after start-up, 'evil' unmaps, re-protects, re-keys, maps over and
+# zeroes a page of the application's stack of another thread (made after
+# start-up too, waiting in 'app'): each denied by the filter (before the
+# pool each went through); 'evil' writing the pool's holders (to mark the
+# waiting thread's stack free) is a fault; threads made one after another
+# (pthreads, and the scheduler's) give their stacks back, a pool of 2 is
+# enough (without the giving back each ends at its third thread), but
+# the stacks of a live thread whose page was taken by a forged
+# registration stay out of the pool (attack --stack-steal; given back,
+# the next thread got the parked thread's stack); an exhausted or
+# mis-sized pool is said, naming FLEXOS_MPK_STACKS.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
 img=$top_builddir/tests/mpk/syscalls
+attack=$top_builddir/tests/mpk/attack
+sched=$top_builddir/tests/sched/sched-mpk
 setpriv="$(command -v setpriv) --reuid=65534 --regid=65534 --clear-groups"
 
 # mode, then what stops it: the name of the denied call, or "landlock".
@@ -45,6 +59,13 @@ io_uring io_uring_setup
 arch_prctl-fs arch_prctl
 int80 badarch'
 
+# Against the application's stack of another thread (the pool's range).
+stack_cases='munmap munmap
+mprotect mprotect
+pkey_mprotect pkey_mprotect
+mmap-fixed mmap
+madvise madvise'
+
 # The commands go to a file first: vm_script must not run in a pipeline,
 # where its skip (no VM) could not end this script.
 {
@@ -67,8 +88,18 @@ int80 badarch'
 	# Without the filter the same attacks go through: the cases can fail.
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img process_vm_writev"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img proc-mem-write"
+	echo "$stack_cases" | while read -r mode how; do
+		echo "--expect-status=123 $img $mode stack"
+	done
+	echo "$img control stack"
+	echo "--expect-status=123 $img pool-forge"
+	echo "env FLEXOS_MPK_STACKS=2 $attack --thread-reuse"
+	echo "env FLEXOS_MPK_STACKS=2 $sched --churn"
+	echo "--expect-status=134 env FLEXOS_MPK_STACKS=1 $img munmap stack"
+	echo "--expect-status=125 env FLEXOS_MPK_STACKS=0 $img control"
+	echo "--expect-status=134 env FLEXOS_MPK_STACKS=2 $attack --stack-steal"
 } >"$WORK/commands"
-vm_script 600 <"$WORK/commands"
+vm_script 600 --file "$attack" --file "$sched" <"$WORK/commands"
 
 check_vm() {  # check_vm N TEXT WHAT: the output of command N holds TEXT
 	vm_output "$1" | grep -qF -- "$2" || fail "$3: no '$2' in the output of command $1"
@@ -103,4 +134,25 @@ echo "$cases" | {
 		"filter off: process_vm_writev writes the application's secret (the kernel ignores PKRU)"
 	check_vm $((n + 5)) "proc-mem-write: NOT STOPPED (secret now 0x29a)" \
 		"filter off: so does /proc/self/mem"
+	n=$((n + 6))
+	echo "$stack_cases" | {
+		while read -r mode how; do
+			check_vm $n "compartment 'evil' made a system call the intel-mpk filter denies: $how(" \
+				"$mode of app's stack of another thread, from a thread made after start-up: denied"
+			n=$((n + 1))
+		done
+		check_vm $n "control: ok" "the control, with a thread waiting on its stack in app"
+		check_vm $((n + 1)) "the address belongs to the thread stacks' holders" \
+			"pool-forge: marking a stack in use free is a fault (gate key)"
+		check_vm $((n + 2)) "thread-reuse: 40 threads" \
+			"40 threads one after another with 2 stacks a compartment: stacks come back"
+		check_vm $((n + 3)) "sched-image: churn ok" \
+			"40 scheduler threads one after another with 2 stacks a compartment: stacks come back"
+		check_vm $((n + 4)) "has no thread stack left for this thread: all 1 of its pool are in use (set FLEXOS_MPK_STACKS" \
+			"an exhausted pool ends the thread's entry, naming FLEXOS_MPK_STACKS"
+		check_vm $((n + 5)) "FLEXOS_MPK_STACKS='0' in the environment" \
+			"a pool size out of range is refused at start-up"
+		check_vm $((n + 6)) "compartment 'lib1' has no thread stack left" \
+			"a live thread's page taken by a forged registration: its stacks stay out of the pool"
+	}
 }

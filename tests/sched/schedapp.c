@@ -7,6 +7,10 @@
  * restored, or the next access faults. Each thread also keeps values on
  * the data shadow stack (FLEXOS_SHARED_STACK) across switches.
  * Prints "sched-image: ok" and exits 0, or says what went wrong.
+ * With --churn: 40 threads made and joined one after the other, each
+ * calling into the library once (under intel-mpk each takes a stack of
+ * the library's pool and gives it back when it ends: run with a small
+ * FLEXOS_MPK_STACKS); prints "sched-image: churn ok".
  */
 #include <flexos/flexos.h>
 #include <flexos/sched.h>
@@ -81,12 +85,39 @@ static void *local_worker(void *arg)
 	return NULL;
 }
 
-int main(void)
+static void *churn_worker(void *arg)
+{
+	FLEXOS_SHARED_STACK(int, out);
+	int bad = 1;
+
+	flexos_gate_r(schedlib, bad, schedlib_work, (int)(intptr_t)arg, 1, out);
+	return (void *)(intptr_t)(bad || *out != (int)(intptr_t)arg);
+}
+
+static int churn(void)
+{
+	for (int i = 1; i <= 40; i++) {
+		struct flexos_thread *t;
+		void *ret = (void *)1;
+		if (flexos_sched_create(&t, 0, churn_worker, (void *)(intptr_t)i) ||
+		    flexos_sched_join(t, &ret) || ret) {
+			printf("sched-image: churn: thread %d failed\n", i);
+			return 1;
+		}
+	}
+	printf("sched-image: churn ok\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct flexos_thread *t[THREADS], *local;
 	static int local_turns;
 	int lib_rounds;
 	void *ret;
+
+	if (argc == 2 && !strcmp(argv[1], "--churn"))
+		return churn();
 
 	for (int i = 0; i < THREADS; i++)
 		if (flexos_sched_create(&t[i], 0, worker, (void *)(intptr_t)(i + 1))) {
