@@ -785,10 +785,11 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 
 /*
  * Whether element record e still says what lend_array wrote for the
- * caller's element want: the thread's records are in static TLS, which a
- * callee reaches under intel-mpk. Its object must be want, no larger than
- * a heap allocation's usable size (from the chunk's header, in the
- * caller's memory) or the rule's bytes, and its copy in the arena.
+ * caller's element want (a second check: the book is in the caller's
+ * heap, found through the runtime's table of heaps). Its object must be
+ * want, no larger than a heap allocation's usable size (from the chunk's
+ * header, in the caller's memory) or the rule's bytes, and its copy in
+ * the arena.
  */
 static bool element_ok(const struct flexos_lend_arg *a, const struct lend_elem *e, uintptr_t want)
 {
@@ -895,9 +896,9 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 				flexos__die(FLEXOS_EXIT_FAULT,
 					    "after the call to %s, the record of element %u of the "
 					    "array of pointers it was lent (argument %u) no longer "
-					    "names the caller's object: a compartment wrote the "
-					    "runtime's thread-local memory during the call; the "
-					    "copy is not copied back",
+					    "names the caller's object: a compartment changed the "
+					    "caller's lending records during the call; the copy "
+					    "is not copied back",
 					    d->fn, j, a->reg + 1u);
 			memcpy((void *)e->orig, (const void *)e->copy, e->size);
 		}
