@@ -306,6 +306,43 @@ START_TEST(test_overwritten_slot_stays_in_the_table)
 }
 END_TEST
 
+/*
+ * The words a heap keeps for lending threads (backends/common/lend.c
+ * finds its records there): in the first range's bookkeeping, so with
+ * the heap's protection, below every payload, none shared between
+ * threads' slots or heaps, and none past FLEXOS__HEAP_THREAD_WORDS.
+ */
+START_TEST(test_thread_words)
+{
+	struct flexos__heap *g = flexos__heap_create_growable(1u << 20, 8u << 20, 5, 0);
+	struct flexos__heap *heaps[] = {h, g};
+
+	for (size_t k = 0; k < 2; k++) {
+		uintptr_t start, end;
+		flexos__heap_range(heaps[k], &start, &end);
+		const struct flexos__heap_range *r = flexos__heap_find((void *)start);
+		ck_assert(r && r->heap == heaps[k]);
+		for (unsigned i = 0; i < FLEXOS__HEAP_THREAD_WORDS; i++) {
+			void **w = flexos__heap_thread_word(heaps[k], i);
+			ck_assert_ptr_nonnull(w);
+			ck_assert((uintptr_t)w >= start && (uintptr_t)w + sizeof(*w) <= r->lowest);
+			ck_assert_ptr_null(*w);
+			*w = (void *)(uintptr_t)(k << 8 | i);
+		}
+		ck_assert_ptr_null(flexos__heap_thread_word(heaps[k], FLEXOS__HEAP_THREAD_WORDS));
+		ck_assert_ptr_null(flexos__heap_thread_word(heaps[k], ~0u));
+	}
+	/* Allocations, first range or grown, leave them as written. */
+	ck_assert_ptr_nonnull(flexos__heap_alloc(g, 3u << 20));
+	for (size_t n = 16; n < 70000; n *= 2)
+		ck_assert_ptr_nonnull(flexos__heap_alloc(h, n));
+	for (size_t k = 0; k < 2; k++)
+		for (unsigned i = 0; i < FLEXOS__HEAP_THREAD_WORDS; i++)
+			ck_assert_ptr_eq(*flexos__heap_thread_word(heaps[k], i),
+					 (void *)(uintptr_t)(k << 8 | i));
+}
+END_TEST
+
 /* A fixed heap never maps a second range. */
 START_TEST(test_fixed_heap_does_not_grow)
 {
@@ -431,6 +468,7 @@ Suite *heap_suite(void)
 	tcase_add_test(tc, test_find_names_range_and_owner);
 	tcase_add_test(tc, test_object_size);
 	tcase_add_test(tc, test_overwritten_slot_stays_in_the_table);
+	tcase_add_test(tc, test_thread_words);
 	suite_add_tcase(s, tc);
 	return s;
 }

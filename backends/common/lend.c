@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <flexos/flexos.h>
 
@@ -22,6 +23,11 @@
 
 /* A call lends at most one object a slot: the frame's records hold them all. */
 _Static_assert(LEND_OBJS >= FLEXOS__LEND_SLOTS, "lend frame's records");
+/* Each lending thread has a word in each compartment's heap (struct lend_book). */
+_Static_assert(FLEXOS__HEAP_THREAD_WORDS >= FLEXOS__LEND_THREADS, "heap's thread words");
+
+/* fr->lent: this call's element records are in its book, from fr->elems. */
+#define LENT_ELEMS (1u << 30)
 
 /* This thread's slot in the arena (-1: none yet) and its first free slot. */
 static __thread int lend_thread = -1;
@@ -37,7 +43,7 @@ static __thread unsigned lend_top;
 struct lend_call {
 	uintptr_t frame;
 	int self;
-	unsigned top, elems;
+	unsigned top;
 };
 static __thread struct lend_call lend_calls[FLEXOS__LEND_SLOTS];
 
@@ -46,12 +52,12 @@ static __thread struct lend_call lend_calls[FLEXOS__LEND_SLOTS];
  * arena. In static TLS: out of the callee's reach under process, not
  * under intel-mpk (key 0), so no copy-back takes where to write from
  * here: registers go back through the lend frame, members and stack
- * arguments through the frame's objs, array elements are checked
- * against the caller's array. These records serve slot allocation and
+ * arguments through the frame's objs, array elements and kept objects
+ * through the caller's book. These records serve slot allocation and
  * translate() (a pointer value the callee could write anyway).
  */
 struct lend_rec {
-	uintptr_t orig, copy; /* orig 0: a slot packed with an array's objects (lend_elems) */
+	uintptr_t orig, copy; /* orig 0: a slot packed with an array's objects (the book's elems) */
 	uint32_t size;
 };
 static __thread struct lend_rec lend_recs[FLEXOS__LEND_SLOTS];
@@ -70,23 +76,17 @@ struct lend_elem {
 	uint32_t dup; /* with size 0: 1 + the index of the element it repeats */
 	bool out;
 };
-static __thread struct lend_elem lend_elems[LEND_ELEMS];
-static __thread unsigned lend_nelems;
 /*
  * Objects lent past their call (FLEXOS_LEND_KEPT, a lend: rule "..., kept
  * until FN"): a library that keeps a pointer for its later calls
  * (jpeg_mem_dest's outbuffer, archive_write_open_memory's buffer). The
  * copy lives in the shared heap until this thread calls the callee's FN
  * with the call's first argument (the handle). Every call of this thread
- * from self into callee merges both ways: in lend_in, the bytes the
- * caller changed since the last merge go into the copy; in lend_out, the
- * bytes the callee changed go into the object. snap is the copy as last
- * merged: only bytes the callee wrote reach the caller's object. These
- * records are in static TLS and snap in glibc's heap: out of the
- * callee's reach under process, not under intel-mpk (key 0), where a
- * compromised callee can point a record at another object of the caller
- * and have the merge write there (docs/threat-model.md; an open limit of
- * kept rules, which a library opts into).
+ * from the book's compartment into callee merges both ways: in lend_in,
+ * the bytes the caller changed since the last merge go into the copy; in
+ * lend_out, the bytes the callee changed go into the object. snap is the
+ * copy as last merged, in the caller's heap: only bytes the callee wrote
+ * reach the caller's object.
  */
 #define LEND_KEPT           16
 #define LEND_KEPT_MAX_BYTES (64u << 20)
@@ -96,10 +96,38 @@ struct lend_kept {
 	uint32_t size;
 	uint8_t until;
 	bool out;
-	int self, callee;
+	int callee;
 };
-static __thread struct lend_kept lend_kept[LEND_KEPT];
+/*
+ * The records that say where a copy-back writes and that outlive the
+ * lend frame (kept objects) or do not fit in it (array elements): one
+ * book per compartment and lending thread, allocated from that
+ * compartment's heap and found through the heap's bookkeeping (its
+ * thread word for the thread's lend slot), never through TLS or glibc's
+ * heap, which are key 0 under intel-mpk: a callee cannot point them at
+ * another object of its caller (tests/integration/lend-attack.sh "kept",
+ * "rowsinplace"). calls: the calls with element records, innermost last
+ * (the longjmp recovery of lend_calls, for nelems).
+ */
+struct lend_book {
+	pid_t tid; /* the thread the records are of: a book left by an ended thread is emptied */
+	unsigned nelems, nkept, ncalls;
+	struct {
+		uintptr_t frame;
+		unsigned elems;
+	} calls[FLEXOS__LEND_SLOTS];
+	struct lend_kept kept[LEND_KEPT];
+	struct lend_elem elems[LEND_ELEMS];
+};
+/*
+ * Hints, in TLS, that spare the calls of images without kept rules a
+ * look at the book: how many objects this thread keeps lent (all
+ * compartments), and which compartments' books this thread has checked
+ * are its own. A callee that changes them can stop merges, not redirect
+ * them.
+ */
 static __thread unsigned lend_nkept;
+static __thread uint64_t lend_books_checked;
 
 static pthread_key_t lend_key;
 static pthread_once_t lend_once = PTHREAD_ONCE_INIT;
@@ -149,10 +177,57 @@ static int claim_thread(const struct flexos_lend *d)
 	}
 }
 
-/* This thread's slot in the arena, claimed on its first lend. */
+/*
+ * This thread's slot in the arena, claimed on its first lend (and again
+ * if a callee wrote a slot past the arena's into the TLS).
+ */
 static int thread_slot(const struct flexos_lend *d)
 {
-	return lend_thread >= 0 ? lend_thread : claim_thread(d);
+	return (unsigned)lend_thread < FLEXOS__LEND_THREADS ? lend_thread : claim_thread(d);
+}
+
+/*
+ * The book of self's calls on this thread (lend slot t), made first when
+ * make is set; NULL when there is none. A book a thread that ended left
+ * on its slot is emptied for the next: the objects it kept stay in the
+ * shared heap, as their libraries may hold them.
+ */
+static struct lend_book *book_of(int self, int t, bool make, const struct flexos_lend *d)
+{
+	struct flexos__heap *h = flexos__heap_of(self);
+	void **word = h && t >= 0 ? flexos__heap_thread_word(h, (unsigned)t) : NULL;
+	uint64_t bit = self < 64 ? 1ULL << self : 0;
+
+	if (!word) {
+		if (make)
+			flexos__abort("pointer lending: compartment %d has no heap for "
+				      "the records of lend slot %d",
+				      self, t);
+		return NULL;
+	}
+	struct lend_book *b = *word;
+	if (b && !(lend_books_checked & bit)) {
+		pid_t tid = gettid();
+		if (b->tid != tid) {
+			b->tid = tid;
+			b->nelems = b->nkept = b->ncalls = 0;
+		}
+		lend_books_checked |= bit;
+	}
+	if (b || !make)
+		return b;
+	b = flexos__heap_alloc(h, sizeof(*b));
+	if (!b)
+		flexos__die(FLEXOS_EXIT_FAULT,
+			    "the call to %s lends an array of pointers or an object kept past "
+			    "the call, and the heap of compartment '%s' has no room for the "
+			    "lending records of this thread (%zu bytes): raise its 'heap_size'",
+			    d->fn, flexos__comp_name(self), sizeof(*b));
+	b->tid = gettid();
+	b->nelems = b->nkept = b->ncalls = 0;
+	*word = b;
+	lend_books_checked |= bit;
+	return b;
 }
 
 /*
@@ -237,12 +312,12 @@ static uintptr_t lend_copy(int t, unsigned s, uintptr_t p, uint64_t size,
 	return copy;
 }
 
-/* The kept object of self's calls into callee that holds p, or NULL. */
-static struct lend_kept *kept_at(uintptr_t p, int self, int callee)
+/* The kept object of the book's calls into callee that holds p, or NULL. */
+static struct lend_kept *kept_at(struct lend_book *b, uintptr_t p, int callee)
 {
-	for (unsigned k = 0; k < lend_nkept; k++) {
-		struct lend_kept *e = &lend_kept[k];
-		if (e->self == self && e->callee == callee && p >= e->orig && p - e->orig < e->size)
+	for (unsigned k = 0; b && k < b->nkept; k++) {
+		struct lend_kept *e = &b->kept[k];
+		if (e->callee == callee && p >= e->orig && p - e->orig < e->size)
 			return e;
 	}
 	return NULL;
@@ -261,12 +336,12 @@ static void merge(unsigned char *to, const unsigned char *from, unsigned char *s
 	}
 }
 
-/* Both directions of the merge, for self's calls into callee. */
-static void kept_merge(int self, int callee, bool in)
+/* Both directions of the merge, for the book's calls into callee. */
+static void kept_merge(struct lend_book *b, int callee, bool in)
 {
-	for (unsigned k = 0; k < lend_nkept; k++) {
-		struct lend_kept *e = &lend_kept[k];
-		if (e->self != self || e->callee != callee)
+	for (unsigned k = 0; k < b->nkept; k++) {
+		struct lend_kept *e = &b->kept[k];
+		if (e->callee != callee)
 			continue;
 		if (in)
 			merge((unsigned char *)e->copy, (const unsigned char *)e->orig, e->snap,
@@ -278,12 +353,12 @@ static void kept_merge(int self, int callee, bool in)
 }
 
 /* Starts keeping size bytes at p lent; returns the copy's address. */
-static uintptr_t kept_lend(const struct flexos_lend *d, const struct flexos_lend_arg *a,
-			   uintptr_t p, uint64_t size, bool out, int self, int callee,
-			   uint64_t handle)
+static uintptr_t kept_lend(struct lend_book *b, const struct flexos_lend *d,
+			   const struct flexos_lend_arg *a, uintptr_t p, uint64_t size, bool out,
+			   int self, int callee, uint64_t handle)
 {
 	const char *what;
-	if (size > LEND_KEPT_MAX_BYTES || lend_nkept == LEND_KEPT ||
+	if (size > LEND_KEPT_MAX_BYTES || b->nkept == LEND_KEPT ||
 	    flexos__owner(p + size - 1, &what) != self)
 		flexos__die(FLEXOS_EXIT_FAULT,
 			    "the call to %s keeps argument %u (%s), %llu bytes of the private "
@@ -292,12 +367,12 @@ static uintptr_t kept_lend(const struct flexos_lend *d, const struct flexos_lend
 			    "in the lend: rule",
 			    d->fn, a->reg + 1u, a->name ? a->name : "unnamed",
 			    (unsigned long long)size, flexos__comp_name(self),
-			    lend_nkept == LEND_KEPT ? "this thread keeps 16 objects lent already "
-						      "(does the call that ends them come?)"
+			    b->nkept == LEND_KEPT ? "this thread keeps 16 objects lent already "
+						    "(does the call that ends them come?)"
 			    : size > LEND_KEPT_MAX_BYTES ? "at most 64 MiB are kept"
 							 : "the object ends before that size");
 	void *copy = flexos_shared_malloc(size);
-	unsigned char *snap = malloc(size);
+	unsigned char *snap = flexos__heap_alloc(flexos__heap_of(self), size);
 	if (!copy || !snap)
 		flexos__die(FLEXOS_EXIT_FAULT,
 			    "the call to %s keeps argument %u (%s), %llu bytes, lent past the "
@@ -307,22 +382,25 @@ static uintptr_t kept_lend(const struct flexos_lend *d, const struct flexos_lend
 			    (unsigned long long)size, flexos__comp_name(self));
 	memcpy(copy, (const void *)p, size);
 	memcpy(snap, (const void *)p, size);
-	lend_kept[lend_nkept++] = (struct lend_kept){
-	    p, (uintptr_t)copy, handle, snap, (uint32_t)size, a->until, out, self, callee};
+	b->kept[b->nkept++] = (struct lend_kept){
+	    p, (uintptr_t)copy, handle, snap, (uint32_t)size, a->until, out, callee};
+	lend_nkept++;
 	return (uintptr_t)copy;
 }
 
 /* The objects kept until d's function whose handle the call's first argument is. */
-static void kept_end(const struct flexos_lend *d, uint64_t handle, int self, int callee)
+static void kept_end(struct lend_book *b, const struct flexos_lend *d, uint64_t handle, int self,
+		     int callee)
 {
-	for (unsigned k = lend_nkept; k-- > 0;) {
-		struct lend_kept *e = &lend_kept[k];
-		if (e->self != self || e->callee != callee || e->until != d->ends ||
-		    e->handle != handle)
+	for (unsigned k = b->nkept; k-- > 0;) {
+		struct lend_kept *e = &b->kept[k];
+		if (e->callee != callee || e->until != d->ends || e->handle != handle)
 			continue;
 		flexos_shared_free((void *)e->copy);
-		free(e->snap);
-		lend_kept[k] = lend_kept[--lend_nkept];
+		flexos__heap_free(flexos__heap_of(self), e->snap);
+		b->kept[k] = b->kept[--b->nkept];
+		if (lend_nkept)
+			lend_nkept--;
 	}
 }
 
@@ -335,7 +413,7 @@ static void kept_end(const struct flexos_lend *d, uint64_t handle, int self, int
  * left as it is: the callee faults if it uses it, as without lending.
  */
 static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend *d, uint32_t i,
-			 uintptr_t copy, int self, bool to_host, int t)
+			 uintptr_t copy, int self, bool to_host, int t, struct lend_book *kb)
 {
 	const struct flexos_lend_arg *a = &d->args[i];
 	uintptr_t lo = (uintptr_t)__builtin_frame_address(0) - 65536;
@@ -348,8 +426,7 @@ static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend
 		if (m->kind == FLEXOS_LEND_TRANSLATE)
 			continue;
 		memcpy(&p, (const void *)(copy + m->offset), sizeof(p));
-		const struct lend_kept *kept =
-		    lend_nkept ? kept_at(p, self, (int)(fr->r10 & FLEXOS_GATE_ID_MASK)) : NULL;
+		const struct lend_kept *kept = kept_at(kb, p, (int)(fr->r10 & FLEXOS_GATE_ID_MASK));
 		if (kept) {
 			uintptr_t at = kept->copy + (p - kept->orig);
 			memcpy((void *)(copy + m->offset), &at, sizeof(at));
@@ -467,6 +544,29 @@ static bool writable_in_place(struct flexos__lend_frame *fr, uintptr_t p)
 }
 
 /*
+ * The book that holds the element records of this call, from fr->elems
+ * on: a dead call (a longjmp skipped its lend_out) at or below the frame
+ * gives its records back first.
+ */
+static struct lend_book *elems_book(struct flexos__lend_frame *fr, const struct flexos_lend *d,
+				    int self, int t)
+{
+	struct lend_book *b = book_of(self, t, true, d);
+	if (fr->lent & LENT_ELEMS)
+		return b;
+	while (b->ncalls && b->calls[b->ncalls - 1].frame <= (uintptr_t)fr)
+		b->nelems = b->calls[--b->ncalls].elems;
+	fr->elems = (uint16_t)b->nelems;
+	fr->book = (uint16_t)(t + 1);
+	fr->lent |= LENT_ELEMS;
+	if (b->ncalls < FLEXOS__LEND_SLOTS) {
+		b->calls[b->ncalls].frame = (uintptr_t)fr;
+		b->calls[b->ncalls++].elems = b->nelems;
+	}
+	return b;
+}
+
+/*
  * An array of pointers (a lend: rule "FN.ARG[]"): the array is lent like
  * an object, then each element that names the caller's private memory:
  * a heap object by its allocation (the heap knows its size), another by
@@ -485,7 +585,8 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 							    : count_arg(fr, a, self);
 	if (!n)
 		return;
-	if (n > LEND_ELEMS - lend_nelems)
+	struct lend_book *b = elems_book(fr, d, self, t);
+	if (n > LEND_ELEMS - b->nelems)
 		flexos__die(FLEXOS_EXIT_FAULT,
 			    "the call to %s lends an array of %llu pointers (argument %u, %s), and "
 			    "at most %d elements of arrays are lent at once: put the objects in "
@@ -515,7 +616,7 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 	uintptr_t lo = (uintptr_t)__builtin_frame_address(0) - 65536;
 	uintptr_t hi = (uintptr_t)fr + LEND_FRAME;
 	struct flexos__heap *h = flexos__heap_of(self);
-	struct lend_elem *e = &lend_elems[lend_nelems];
+	struct lend_elem *e = &b->elems[b->nelems];
 	uint64_t total = 0;
 	uintptr_t highest = 0;
 	for (uint64_t j = 0; j < n; j++) {
@@ -545,7 +646,7 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 	}
 	if (in_place && !total)
 		return;
-	lend_nelems += (unsigned)n;
+	b->nelems += (unsigned)n;
 	/* An array lent in place stays where it is: lend_out puts the caller's pointers back. */
 	if (in_place)
 		fr->lent |= 1u << (8 + a->reg) | 1u << (16 + a->reg);
@@ -583,19 +684,23 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 	bool to_host = (flags & FLEXOS_COMP_SANDBOX) && (int)FLEXOS_COMP_HOST(flags) == callee;
 	uint64_t handle = fr->regs[0];
 
-	if (lend_nkept)
-		kept_merge(self, callee, true);
+	fr->lent = 0;
+	fr->nobjs = 0;
+	fr->elems = 0;
+	fr->book = 0;
+	/* Images without kept rules skip the book here. */
+	struct lend_book *kb = lend_nkept ? book_of(self, lend_thread, false, d) : NULL;
+	if (kb) {
+		fr->book = (uint16_t)(lend_thread + 1);
+		kept_merge(kb, callee, true);
+	}
 
 	while (lend_ncalls && lend_calls[lend_ncalls - 1].self == self &&
 	       lend_calls[lend_ncalls - 1].frame <= (uintptr_t)fr) {
 		lend_ncalls--;
 		lend_top = lend_calls[lend_ncalls].top;
-		lend_nelems = lend_calls[lend_ncalls].elems;
 	}
 	fr->top = lend_top;
-	fr->elems = lend_nelems;
-	fr->lent = 0;
-	fr->nobjs = 0;
 	/* A longjmp past a lend_out leaves records that translate() must not see. */
 	for (unsigned s = lend_top; s < FLEXOS__LEND_SLOTS; s++)
 		lend_recs[s].copy = 0;
@@ -605,7 +710,7 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		uint64_t *at_arg = arg_at(fr, a->reg);
 		uintptr_t p = *at_arg;
 		int read_only = 0;
-		const struct lend_kept *kept = lend_nkept ? kept_at(p, self, callee) : NULL;
+		const struct lend_kept *kept = kept_at(kb, p, callee);
 		if (kept) {
 			/* Already kept lent (the library's buffer handed back to it): that copy. */
 			*at_arg = kept->copy + (p - kept->orig);
@@ -624,7 +729,7 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 			    !to_host && !(p & 7) && writable_in_place(fr, p) &&
 			    writable_in_place(fr, (p + a->size - 1) & ~(uintptr_t)7)) {
 				/* lend_out puts back what lend_members changed: a copy's or a kept copy's address. */
-				lend_members(fr, d, i, p, self, to_host, thread_slot(d));
+				lend_members(fr, d, i, p, self, to_host, thread_slot(d), kb);
 				fr->lent |= 1u << (16 + a->reg);
 			}
 			continue;
@@ -646,8 +751,13 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 		bool out = !(a->flags & FLEXOS_LEND_IN_ONLY) && !read_only;
 		if (a->flags & FLEXOS_LEND_KEPT) {
 			/* Nothing to keep (a count of 0): the pointer crosses as it is. */
-			if (size)
-				*at_arg = kept_lend(d, a, p, size, out, self, callee, handle);
+			if (!size)
+				continue;
+			if (!kb) {
+				kb = book_of(self, t, true, d);
+				fr->book = (uint16_t)(t + 1);
+			}
+			*at_arg = kept_lend(kb, d, a, p, size, out, self, callee, handle);
 			continue;
 		}
 		unsigned s = fit(fr->top, size);
@@ -667,19 +777,19 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 			fr->lent |= 1u << a->reg;
 		fr->lent |= 1u << (8 + a->reg);
 		if (a->nmembers)
-			lend_members(fr, d, i, copy, self, to_host, t);
+			lend_members(fr, d, i, copy, self, to_host, t, kb);
 	}
 	if (lend_top != fr->top && lend_ncalls < FLEXOS__LEND_SLOTS)
-		lend_calls[lend_ncalls++] =
-		    (struct lend_call){(uintptr_t)fr, self, fr->top, fr->elems};
+		lend_calls[lend_ncalls++] = (struct lend_call){(uintptr_t)fr, self, fr->top};
 }
 
 /*
  * Whether element record e still says what lend_array wrote for the
- * caller's element want: the thread's records are in static TLS, which a
- * callee reaches under intel-mpk. Its object must be want, no larger than
- * a heap allocation's usable size (from the chunk's header, in the
- * caller's memory) or the rule's bytes, and its copy in the arena.
+ * caller's element want (a second check: the book is in the caller's
+ * heap, found through the runtime's table of heaps). Its object must be
+ * want, no larger than a heap allocation's usable size (from the chunk's
+ * header, in the caller's memory) or the rule's bytes, and its copy in
+ * the arena.
  */
 static bool element_ok(const struct flexos_lend_arg *a, const struct lend_elem *e, uintptr_t want)
 {
@@ -697,17 +807,22 @@ static bool element_ok(const struct flexos_lend_arg *a, const struct lend_elem *
 	return e->size <= (uint64_t)c->units * FLEXOS__HEAP_ALIGNMENT - FLEXOS__CHUNK_HDR;
 }
 
-/* v, or the caller's address it stands for when it points into a copy of this call. */
-static uintptr_t translate(const struct flexos__lend_frame *fr, uintptr_t v)
+/*
+ * v, or the caller's address it stands for when it points into a copy of
+ * this call (b: the call's book, or NULL).
+ */
+static uintptr_t translate(const struct flexos__lend_frame *fr, const struct lend_book *b,
+			   uintptr_t v)
 {
+	unsigned nelems = b && fr->lent & LENT_ELEMS ? b->nelems : 0;
 	/* Packed copies: one's end is the next one's start, which wins. */
-	for (unsigned k = fr->elems; k < lend_nelems; k++) {
-		const struct lend_elem *e = &lend_elems[k];
+	for (unsigned k = fr->elems; k < nelems; k++) {
+		const struct lend_elem *e = &b->elems[k];
 		if (e->size && v >= e->copy && v < e->copy + e->size)
 			return e->orig + (v - e->copy);
 	}
-	for (unsigned k = fr->elems; k < lend_nelems; k++) {
-		const struct lend_elem *e = &lend_elems[k];
+	for (unsigned k = fr->elems; k < nelems; k++) {
+		const struct lend_elem *e = &b->elems[k];
 		if (e->size && v == e->copy + e->size)
 			return e->orig + e->size;
 	}
@@ -716,8 +831,8 @@ static uintptr_t translate(const struct flexos__lend_frame *fr, uintptr_t v)
 		if (r->copy && r->orig && v >= r->copy && v <= r->copy + r->size)
 			return r->orig + (v - r->copy);
 	}
-	for (unsigned k = 0; k < lend_nkept; k++) {
-		const struct lend_kept *e = &lend_kept[k];
+	for (unsigned k = 0; b && k < b->nkept; k++) {
+		const struct lend_kept *e = &b->kept[k];
 		if (v >= e->copy && v <= e->copy + e->size)
 			return e->orig + (v - e->copy);
 	}
@@ -730,13 +845,21 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 	uint64_t ret = rax;
 	int self = flexos__backend.current();
 	int callee = (int)(fr->r10 & FLEXOS_GATE_ID_MASK);
+	/*
+	 * The book lend_in used, by the frame's word; one made during the call
+	 * (a callback kept an object lent to this callee) by the thread's slot.
+	 */
+	struct lend_book *b = fr->book     ? book_of(self, fr->book - 1, false, d)
+			      : lend_nkept ? book_of(self, lend_thread, false, d)
+					   : NULL;
+	bool elems = fr->lent & LENT_ELEMS && b && b->nelems != fr->elems;
 	/* The call's first argument as the caller passed it: a kept object's handle. */
-	uint64_t handle = fr->lent & 1u << 8 ? fr->orig[0] : translate(fr, fr->regs[0]);
+	uint64_t handle = fr->lent & 1u << 8 ? fr->orig[0] : translate(fr, b, fr->regs[0]);
 
-	if (lend_nkept) {
-		kept_merge(self, callee, false);
+	if (b && b->nkept) {
+		kept_merge(b, callee, false);
 		if (d->ends)
-			kept_end(d, handle, self, callee);
+			kept_end(b, d, handle, self, callee);
 	}
 
 	/*
@@ -757,7 +880,7 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 			       fr->objs[k].size);
 	/* Arrays of pointers: their objects, then the elements as the caller's addresses. */
 	unsigned base = fr->elems;
-	for (uint32_t i = 0; i < d->nargs && lend_nelems != fr->elems; i++) {
+	for (uint32_t i = 0; i < d->nargs && elems; i++) {
 		const struct flexos_lend_arg *a = &d->args[i];
 		if (a->kind != FLEXOS_LEND_ARRAY || a->reg >= 6 || !(fr->lent & 1u << (8 + a->reg)))
 			continue;
@@ -766,23 +889,23 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 		const uintptr_t *mine =
 		    fr->lent & 1u << (16 + a->reg) ? NULL : (const uintptr_t *)fr->orig[a->reg];
 		for (uint32_t j = 0; j < n; j++) {
-			const struct lend_elem *e = &lend_elems[base + j];
+			const struct lend_elem *e = &b->elems[base + j];
 			if (!e->size || !e->out)
 				continue;
 			if (mine && !element_ok(a, e, mine[j]))
 				flexos__die(FLEXOS_EXIT_FAULT,
 					    "after the call to %s, the record of element %u of the "
 					    "array of pointers it was lent (argument %u) no longer "
-					    "names the caller's object: a compartment wrote the "
-					    "runtime's thread-local memory during the call; the "
-					    "copy is not copied back",
+					    "names the caller's object: a compartment changed the "
+					    "caller's lending records during the call; the copy "
+					    "is not copied back",
 					    d->fn, j, a->reg + 1u);
 			memcpy((void *)e->orig, (const void *)e->copy, e->size);
 		}
 		base += n;
 	}
 	base = fr->elems;
-	for (uint32_t i = 0; i < d->nargs && lend_nelems != fr->elems; i++) {
+	for (uint32_t i = 0; i < d->nargs && elems; i++) {
 		const struct flexos_lend_arg *a = &d->args[i];
 		if (a->kind != FLEXOS_LEND_ARRAY || a->reg >= 6 || !(fr->lent & 1u << (8 + a->reg)))
 			continue;
@@ -790,12 +913,12 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 		uintptr_t *el = (uintptr_t *)fr->regs[a->reg];
 		bool back = fr->lent & (1u << a->reg | 1u << (16 + a->reg));
 		for (uint32_t j = 0; j < n && back; j++) {
-			const struct lend_elem *e = &lend_elems[base + j];
+			const struct lend_elem *e = &b->elems[base + j];
 			uintptr_t copy = e->size  ? e->copy
-					 : e->dup ? lend_elems[base + e->dup - 1].copy
+					 : e->dup ? b->elems[base + e->dup - 1].copy
 						  : 0;
 			/* Where lend_in put it: this element's object, whatever else ends there. */
-			el[j] = copy && el[j] == copy ? e->orig : translate(fr, el[j]);
+			el[j] = copy && el[j] == copy ? e->orig : translate(fr, b, el[j]);
 		}
 		base += n;
 	}
@@ -809,7 +932,7 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 		for (uint32_t k = 0; k < a->nmembers; k++) {
 			uintptr_t at = fr->regs[a->reg] + a->members[k].offset, v;
 			memcpy(&v, (const void *)at, sizeof(v));
-			v = translate(fr, v);
+			v = translate(fr, b, v);
 			memcpy((void *)at, &v, sizeof(v));
 		}
 	}
@@ -821,8 +944,8 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 			memcpy((void *)fr->orig[r], (const void *)copy, fr->size[r]);
 	}
 	/* A result into a copy (strchr, strcpy) means the caller's object. */
-	ret = translate(fr, rax);
-	if (lend_thread >= 0)
+	ret = translate(fr, b, rax);
+	if ((unsigned)lend_thread < FLEXOS__LEND_THREADS)
 		for (unsigned s = fr->top; s < lend_top; s++) {
 			header()->meta[lend_thread][s].desc = NULL;
 			lend_recs[s].copy = 0;
@@ -830,7 +953,11 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 	if (lend_ncalls && lend_calls[lend_ncalls - 1].frame == (uintptr_t)fr)
 		lend_ncalls--;
 	lend_top = fr->top;
-	lend_nelems = fr->elems;
+	if (fr->lent & LENT_ELEMS && b) {
+		if (b->ncalls && b->calls[b->ncalls - 1].frame == (uintptr_t)fr)
+			b->ncalls--;
+		b->nelems = fr->elems;
+	}
 	return ret;
 }
 

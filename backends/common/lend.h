@@ -14,7 +14,9 @@
 #define LEND_FR_SIZE  112 /* bytes lent, by register (4 bytes each) */
 #define LEND_FR_R10   136
 #define LEND_FR_R11   144
-#define LEND_FR_ELEMS 152 /* the thread's first free element record before this call (4 bytes) */
+#define LEND_FR_ELEMS 152 /* the book's first free element record before this call (2 bytes) */
+#define LEND_FR_BOOK  154 /* 1 + the lend slot of the caller's book this call uses, or 0 (2 bytes) \
+			   */
 #define LEND_FR_XMM   160 /* xmm0-7 */
 #define LEND_FR_RAX   288 /* the results, while lend_out runs */
 #define LEND_FR_RDX   296
@@ -49,7 +51,8 @@ struct flexos__lend_frame {
 	uint64_t orig[6];
 	uint32_t size[6];
 	uint64_t r10, r11;
-	uint32_t elems;
+	uint16_t elems;
+	uint16_t book;
 	uint32_t nobjs;
 	unsigned char xmm_and_results[LEND_FR_OBJS - LEND_FR_XMM];
 	struct flexos__lend_obj objs[LEND_OBJS];
@@ -62,6 +65,7 @@ _Static_assert(offsetof(struct flexos__lend_frame, orig) == LEND_FR_ORIG, "lend 
 _Static_assert(offsetof(struct flexos__lend_frame, size) == LEND_FR_SIZE, "lend frame");
 _Static_assert(offsetof(struct flexos__lend_frame, r10) == LEND_FR_R10, "lend frame");
 _Static_assert(offsetof(struct flexos__lend_frame, elems) == LEND_FR_ELEMS &&
+		   offsetof(struct flexos__lend_frame, book) == LEND_FR_BOOK &&
 		   offsetof(struct flexos__lend_frame, nobjs) == LEND_FR_NOBJS &&
 		   offsetof(struct flexos__lend_frame, xmm_and_results) == LEND_FR_XMM,
 	       "lend frame");

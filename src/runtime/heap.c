@@ -57,6 +57,7 @@ struct flexos__heap {
 	} extra[MAX_EXTRA];
 	struct free_node *free_small[NCLASSES];
 	struct free_node *free_large;
+	void *thread_word[FLEXOS__HEAP_THREAD_WORDS];
 };
 
 struct flexos__heap_range flexos__heap_ranges[FLEXOS__HEAP_MAX_RANGES];
@@ -352,6 +353,11 @@ void flexos__heap_unlock(struct flexos__heap *h)
 int flexos__heap_owner(const struct flexos__heap *h)
 {
 	return h->owner;
+}
+
+void **flexos__heap_thread_word(struct flexos__heap *h, unsigned i)
+{
+	return i < FLEXOS__HEAP_THREAD_WORDS ? &h->thread_word[i] : NULL;
 }
 
 int flexos__heap_extra_range(const struct flexos__heap *h, unsigned i, uintptr_t *start,

@@ -58,6 +58,17 @@ void flexos__heap_forked(void);
 int flexos__heap_owner(const struct flexos__heap *h);
 
 /*
+ * Word i (below FLEXOS__HEAP_THREAD_WORDS) of those the heap's
+ * bookkeeping keeps for the runtime, one per lending thread (pointer
+ * lending's records, backends/common/lend.c), or NULL past them: they
+ * have the heap's protection, and no other compartment can make its
+ * owner look elsewhere for them, as it could through TLS or glibc's
+ * heap (key 0 under intel-mpk). Only the heap's owner uses them.
+ */
+#define FLEXOS__HEAP_THREAD_WORDS 64
+void **flexos__heap_thread_word(struct flexos__heap *h, unsigned i);
+
+/*
  * The i-th range a growable heap added to its first: 0, or -1 when it has
  * no more. A backend that protects a heap protects these too.
  */

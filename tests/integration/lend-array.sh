@@ -5,7 +5,8 @@
 # allocation, one row twice in the array), rows of a stack array (the
 # rule's bytes), a NULL-terminated array, a fixed count. Under none,
 # process and intel-mpk (the emulated-PKU VM) the results are the plain
-# calls'. Reported, never silently wrong: a function without an array
+# calls', also after 100 longjmps out of a lending gate (intel-mpk).
+# Reported, never silently wrong: a function without an array
 # rule (its rows fault in the callee), a callee reading past a lent row
 # (the guard page), more bytes of rows than the lend arena holds, and
 # 'lend: none'. If the VM cannot run, this fails, unless
@@ -58,7 +59,7 @@ run() {
 }
 
 # The plain calls' results are the reference.
-for mode in heap stack null fixed shared; do
+for mode in heap stack null fixed shared jumps; do
 	run "$WORK/lend-none" $mode
 	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "none: $mode: exit $st"; }
 	cp "$WORK/out" "$WORK/ref-$mode"
@@ -69,6 +70,7 @@ expect_output "$WORK/ref-stack" "^stack: [0-9]+ [0-9]+ kept$"
 expect_output "$WORK/ref-null" "^null: [0-9]+ [0-9]+ kept$"
 expect_output "$WORK/ref-fixed" "^fixed: [0-9]+ [0-9]+ kept$"
 expect_output "$WORK/ref-shared" "^shared: [0-9]+ [0-9]+ kept$"
+expect_output "$WORK/ref-jumps" "^jumps: 100 [0-9]+ [0-9]+$"
 for mode in heap stack null fixed shared; do
 	run "$WORK/lend-process" $mode
 	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "process: $mode: exit $st"; }
@@ -106,6 +108,7 @@ $WORK/lend-intel-mpk shared
 --expect-status=123 $WORK/unlent-intel-mpk heap
 --expect-status=123 $WORK/lend-intel-mpk over
 --expect-status=123 $WORK/lend-intel-mpk big
+$WORK/lend-intel-mpk jumps
 EOS
 i=1
 for mode in heap stack null fixed shared; do
@@ -126,3 +129,7 @@ expect_output "$WORK/out.8" "guard page after an object lent to lib_rows \(the o
 vm_output 9 >"$WORK/out.9"
 expect_output "$WORK/out.9" "the call to lib_rows lends the objects of the array of pointers, argument 2 \(rows\), 327680 bytes"
 pass "intel-mpk: reading past a lent row and rows beyond the arena are reported"
+vm_output 10 | tr -d '\r' | grep -E "^jumps: " >"$WORK/vm-jumps" || true
+cmp -s "$WORK/vm-jumps" "$WORK/ref-jumps" ||
+	fail "intel-mpk: jumps: $(cat "$WORK/vm-jumps") instead of $(cat "$WORK/ref-jumps")"
+pass "intel-mpk: 100 longjmps out of a gate lending 16 rows give their element records back (the plain calls' results)"

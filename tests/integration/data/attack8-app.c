@@ -55,6 +55,15 @@ int main(int argc, char **argv)
 		char *rows[1] = {row};
 		int n = ev_rows(rows, 1, (unsigned long)(uintptr_t)target);
 		printf("rows: %d records found; row '%.5s', target '%s'\n", n, row, target);
+	} else if (!strcmp(mode, "inplace")) {
+		/* The record of a row of an array of pointers in shared memory, lent in place. */
+		char row[16] = "row";
+		char **rows = flexos_shared_malloc(sizeof(*rows));
+		if (!rows)
+			return 1;
+		rows[0] = row;
+		int n = ev_rows(rows, 1, (unsigned long)(uintptr_t)target);
+		printf("inplace: %d records found; row '%.5s', target '%s'\n", n, row, target);
 	} else if (!strcmp(mode, "owner")) {
 		/* A range whose owner is no compartment: the host's free must not index by it. */
 		char *theirs = ev_forge_owner();

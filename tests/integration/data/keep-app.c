@@ -5,6 +5,7 @@
  * library called through a pointer; a copy from the library's heap is
  * freed here. Prints what it reads back.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,36 @@
 #include "keep.h"
 
 static char buf[8192];
+
+/*
+ * "thread": one thread keeps tbuf and tused lent and ends; the next keeps
+ * an object of its own, then writes to the first thread's sink.
+ */
+static char tbuf[64];
+static size_t tused;
+static struct sink *ts;
+
+static void *keeper(void *arg)
+{
+	(void)arg;
+	ts = sink_new();
+	if (!ts || sink_open(ts, tbuf, sizeof(tbuf), &tused) || sink_write(ts, "first", 5))
+		ts = NULL;
+	return NULL;
+}
+
+/* Keeps an object of its own first, then writes to the first thread's sink. */
+static void *writer(void *arg)
+{
+	static char wbuf[16];
+	(void)arg;
+	size_t wused = 0;
+	struct sink *ws = sink_new();
+	if (!ws || sink_open(ws, wbuf, sizeof(wbuf), &wused) || sink_write(ts, "second", 6))
+		return wbuf;
+	sink_free(ws);
+	return NULL;
+}
 
 int main(int argc, char **argv)
 {
@@ -37,6 +68,14 @@ int main(int argc, char **argv)
 		return 4;
 	sink_free(s);
 	printf("after free: used %zu, tail '%.*s'\n", used, 5, buf + used - 5);
+	if (argc > 1 && !strcmp(argv[1], "thread")) {
+		pthread_t t;
+		void *r = NULL;
+		if (pthread_create(&t, NULL, keeper, NULL) || pthread_join(t, NULL) || !ts ||
+		    pthread_create(&t, NULL, writer, NULL) || pthread_join(t, &r) || r)
+			return 6;
+		printf("thread: used %zu, buf '%.*s'\n", tused, (int)tused, tbuf);
+	}
 	if (argc > 1 && !strcmp(argv[1], "twice")) {
 		/* A second sink on the same objects, after the first was freed. */
 		s = sink_new();

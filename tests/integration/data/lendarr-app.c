@@ -3,10 +3,12 @@
  * its private rows, unchanged code of the kind libjpeg's and libpng's
  * users write: heap rows (one of them twice in the array), rows of a
  * stack array, a NULL-terminated array, a fixed count, an array in
- * shared memory (its elements lent in place); then rows the
+ * shared memory (its elements lent in place), 100 longjmps out of a
+ * lending gate (jumps); then rows the
  * config does not lend (bare), a callee reading past a row (over), and
  * more bytes of rows than the lend arena holds (big).
  */
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +91,21 @@ int main(int argc, char **argv)
 		long s = lib_rows(&im, shared_rows, 3);
 		printf("shared: %ld %lu %s\n", s, check(shared_rows, 3, W),
 		       kept(shared_rows, heap, 3));
+	} else if (!strcmp(mode, "jumps")) {
+		/*
+		 * 100 longjmps out of a gate that lends 16 rows (1600 element
+		 * records, of 1024): each call's records are given back.
+		 */
+		unsigned char **rows = heap_rows(16, W);
+		volatile int n = 0;
+		jmp_buf env;
+		for (int i = 0; i < 100; i++)
+			if (setjmp(env))
+				n++;
+			else
+				lib_rows_throw(&im, rows, 16, &env);
+		long s = lib_rows(&im, rows, 16);
+		printf("jumps: %d %ld %lu\n", n, s, check(rows, 16, W));
 	} else if (!strcmp(mode, "bare")) {
 		unsigned char **rows = heap_rows(2, W);
 		printf("bare: %ld\n", lib_rows_bare(&im, rows, 2));
