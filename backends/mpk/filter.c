@@ -402,7 +402,7 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	 * even push its frame: there the kernel kills the process (status 159,
 	 * "Bad system call") without a report.
 	 */
-	const uint32_t deny = flexos__mpk_shared_key ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_TRAP;
+	const uint32_t deny = flexos__mpk_ro.ro.shared_key ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_TRAP;
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
 	int err;
 
@@ -575,7 +575,8 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	 * nonce: there a thread can still be made with another's FS base
 	 * (docs/threat-model.md, limit 2).
 	 */
-	if (flexos__mpk_ro.ro.nonce && !flexos__mpk_shared_key && (err = take_glibc_clone())) {
+	if (flexos__mpk_ro.ro.nonce && !flexos__mpk_ro.ro.shared_key &&
+	    (err = take_glibc_clone())) {
 		if (err < 0) {
 			flexos__say("cannot redirect the C library's clone: %s", strerror(-err));
 			return err;
@@ -583,7 +584,7 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 		flexos__say(
 		    "this C library's clone is not glibc 2.36's: threads are not "
 		    "restricted to the runtime's clone site (docs/threat-model.md, limit 2)");
-	} else if (flexos__mpk_ro.ro.nonce && !flexos__mpk_shared_key) {
+	} else if (flexos__mpk_ro.ro.nonce && !flexos__mpk_ro.ro.shared_key) {
 		if ((err = flexos__mpk_clone_filter())) {
 			flexos__say("cannot install the clone filter: %s", strerror(-err));
 			return err;

@@ -74,7 +74,7 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void *sp)
 	memset(u, 0, sizeof(*u));
 	/* A thread starts in its creator's compartment, on a stack of its key. */
 	if (!flexos__mpk_shared_stacks() &&
-	    pkey_mprotect(stack, size, PROT_READ | PROT_WRITE, flexos__mpk_keys[c]))
+	    pkey_mprotect(stack, size, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.keys[c]))
 		return -errno;
 	u->rec = flexos__mpk_urec_new((uintptr_t)sp, top);
 	if (!u->rec)
@@ -110,7 +110,7 @@ void flexos__mpk_thread_fini(void *state)
 	struct mpk_uthread *u = state;
 
 	flexos__mpk_urec_free(u->rec);
-	for (uint64_t c = 0; c < flexos__mpk_ncomp && c < MPK_SLOTS; c++)
+	for (uint64_t c = 0; c < flexos__mpk_ro.ro.ncomp && c < MPK_SLOTS; c++)
 		if (c != u->home && u->stack_hi[c])
 			put_spare(c, u->stack_hi[c]);
 }

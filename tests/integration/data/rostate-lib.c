@@ -14,6 +14,7 @@
 #include <flexos/image.h>
 
 #include "rostate.h"
+#include "runtime.h" /* the layout of the runtime's state, as the attacker knows it */
 
 /* struct flexos__heap_range (src/runtime/heap.h), as the attacker knows it. */
 struct range {
@@ -23,8 +24,30 @@ struct range {
 };
 extern struct range flexos__heap_ranges[];
 extern uint32_t flexos__heap_nranges;
-extern int flexos__process_compartment;
+/*
+ * Where the attacked words are: before the runtime's state was made
+ * read-only, in variables of their own; since, in the pages flexos__ro
+ * (runtime.h) and flexos__mpk_ro (backends/mpk/mpk.h: MPK_RO_KEYS).
+ */
+extern int flexos__process_compartment __attribute__((weak));
 extern int flexos__mpk_keys[] __attribute__((weak));
+extern char flexos__mpk_ro[] __attribute__((weak));
+
+static int *process_compartment(void)
+{
+#ifdef FLEXOS__RO_PAGE
+	return &flexos__ro.s.malloc.process_compartment;
+#else
+	return &flexos__process_compartment;
+#endif
+}
+
+static int *mpk_keys(void)
+{
+	if (flexos__mpk_keys)
+		return flexos__mpk_keys;
+	return flexos__mpk_ro ? (int *)(flexos__mpk_ro + 96) : NULL;
+}
 extern void *__libc_malloc(size_t size);
 
 /* The heap of compartment owner (-1: the shared heap), from the table of ranges. */
@@ -120,17 +143,18 @@ long rs_forge_process(void)
 	       "shared heap\n",
 	       (unsigned long)n);
 	fflush(stdout);
-	flexos__process_compartment = (int)n;
+	*process_compartment() = (int)n;
 	return (long)n;
 }
 
 int rs_forge_key(void)
 {
-	if (!flexos__mpk_keys)
+	int *keys = mpk_keys();
+	if (!keys)
 		return -1;
 	printf("keys: setting the application's protection key to 0\n");
 	fflush(stdout);
-	flexos__mpk_keys[flexos__image.default_id] = 0;
+	keys[flexos__image.default_id] = 0;
 	return 0;
 }
 
