@@ -66,6 +66,9 @@ struct flexos__malloc_route {
  * (intel-mpk: docs/threat-model.md, limit 1); the process backend's
  * processes each have their own copy.
  */
+struct flexos_symbols_header;
+struct flexos_symbol;
+struct flexos_line;
 struct flexos__ro_state {
 	struct flexos_runtime runtime;
 	struct flexos__heap *heaps[FLEXOS_MAX_COMPARTMENTS];
@@ -74,6 +77,19 @@ struct flexos__ro_state {
 	void (*newlib_fini[FLEXOS_MAX_COMPARTMENTS])(void);
 	int started;
 	struct flexos__malloc_route malloc;
+	/*
+	 * symbols.c: the image's symbol table, which the fault report reads
+	 * with a PKRU that reads every compartment (a forged pointer would
+	 * have it print another compartment's memory).
+	 */
+	struct {
+		const struct flexos_symbols_header *table;
+		const struct flexos_symbol *funcs;
+		const struct flexos_line *lines;
+		const char *strings;
+		uintptr_t bias, image_lo, image_hi;
+		char image_path[256];
+	} symbols;
 };
 
 #define FLEXOS__RO_PAGE 4096
