@@ -9,9 +9,11 @@
 # stores a secret, and the library searches the shared heap for it. That
 # state is read-only once the runtime has started: each write must end in
 # a fault report (status 123) naming the runtime's read-only state, and the
-# secret must not leak. "control": the library only searches (nothing
-# found). If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1
-# (then: skip).
+# secret must not leak. "mprotect": the library first makes the table's
+# page writable again, which the system-call filter denies (its range
+# rule over the image); with the filter off (a control) it leaks.
+# "control": the library only searches (nothing found). If the VM cannot
+# run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
 
@@ -28,6 +30,8 @@ $WORK/rostate control
 --expect-status=123 $WORK/rostate heaps
 --expect-status=123 $WORK/rostate process
 --expect-status=123 $WORK/rostate keys
+--expect-status=123 $WORK/rostate mprotect
+env FLEXOS_MPK_SYSCALL_FILTER=off $WORK/rostate mprotect
 EOS
 vm_output 1 | tr -d '\r' >"$WORK/vm-control"
 expect_output "$WORK/vm-control" "^control: the application's secret stayed in its heap$"
@@ -42,3 +46,10 @@ for x in heaps process keys; do
 	! grep -q "app-secret" "$WORK/vm-$x" || fail "$x: the secret leaked"
 	pass "$x: the library's write to the read-only state is reported, and the secret stays the application's"
 done
+vm_output 5 | tr -d '\r' >"$WORK/vm-mprotect"
+expect_output "$WORK/vm-mprotect" "^flexos: compartment 'lib' made a system call the intel-mpk filter denies: mprotect\\("
+! grep -q "app-secret" "$WORK/vm-mprotect" || fail "mprotect: the secret leaked"
+pass "mprotect: making the runtime's state writable again is denied by the filter"
+vm_output 6 | tr -d '\r' >"$WORK/vm-mprotect-off"
+expect_output "$WORK/vm-mprotect-off" "^mprotect: the application's secret leaked$"
+pass "mprotect, filter off (control): the page is made writable and the secret leaks"

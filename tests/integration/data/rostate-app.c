@@ -21,6 +21,8 @@ int main(int argc, char **argv)
 		r = rs_forge_heaps();
 	else if (!strcmp(mode, "process"))
 		r = rs_forge_process();
+	else if (!strcmp(mode, "mprotect"))
+		r = rs_unprotect_heaps();
 	else if (!strcmp(mode, "keys"))
 		r = rs_forge_key();
 	else if (!strcmp(mode, "control"))

@@ -5,11 +5,13 @@
  * PKRU allows: key 0.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <link.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <flexos/image.h>
 
@@ -123,6 +125,23 @@ long rs_forge_heaps(void)
 	       "shared heap\n",
 	       (void *)heaps);
 	fflush(stdout);
+	heaps[flexos__image.default_id] = shared;
+	return 1;
+}
+
+long rs_unprotect_heaps(void)
+{
+	void **heaps = heaps_table();
+	void *shared = heap_of(-1);
+	if (!heaps || !shared)
+		return -1;
+	uintptr_t page = (uintptr_t)heaps & ~(uintptr_t)4095;
+	printf("mprotect: making the table of heaps writable\n");
+	fflush(stdout);
+	if (mprotect((void *)page, 8192, PROT_READ | PROT_WRITE)) {
+		printf("mprotect: %s\n", strerror(errno));
+		return -1;
+	}
 	heaps[flexos__image.default_id] = shared;
 	return 1;
 }

@@ -18,6 +18,11 @@ long rs_forge_heaps(void);
  * the index it wrote, or -1.
  */
 long rs_forge_process(void);
+/*
+ * Makes the page of the table of heaps writable again (mprotect), then
+ * does what rs_forge_heaps does. Returns 1, or -1.
+ */
+long rs_unprotect_heaps(void);
 /* Points the application's protection key at key 0. Returns 0, or -1. */
 int rs_forge_key(void);
 /* Searches the shared heap for the application's secret: 1 if found (and prints it). */
