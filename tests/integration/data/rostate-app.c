@@ -39,7 +39,6 @@ int main(int argc, char **argv)
 	strcpy(secret, "app-secret-4242");
 	rs_secret = secret;
 	int leaked = rs_leak();
-	printf("%s: the application's secret %s\n", mode,
-	       leaked ? "leaked" : "stayed in its heap");
+	printf("%s: the application's secret %s\n", mode, leaked ? "leaked" : "stayed in its heap");
 	return 0;
 }
