@@ -554,21 +554,26 @@ static int tag_constants(void)
  * which then ends with a report at its first allocation there
  * (flexos__heap_forked; docs/threat-model.md).
  */
-static __thread struct flexos__heap *fork_heap;
+static struct flexos__heap *fork_heap(void)
+{
+	/*
+	 * Found again by each handler, from the gate page (gate key): a
+	 * pointer kept between them in TLS (key 0) could be rewritten by
+	 * another compartment's thread into one to any word, which the
+	 * unlock would then write.
+	 */
+	return flexos__heap_of((int)flexos__mpk_cur());
+}
 
 static void fork_prepare(void)
 {
 	flexos__mpk_self(); /* a thread's first call sets up its state */
-	fork_heap = flexos__heap_of((int)flexos__mpk_cur());
-	if (fork_heap)
-		flexos__heap_lock(fork_heap);
+	flexos__heap_lock(fork_heap());
 }
 
 static void fork_release(void)
 {
-	if (fork_heap)
-		flexos__heap_unlock(fork_heap);
-	fork_heap = NULL;
+	flexos__heap_unlock(fork_heap());
 }
 
 static void fork_child(void)
