@@ -33,13 +33,13 @@ int flexos__backend_stack_owner(uintptr_t addr, const char **what);
 const char *flexos__comp_name(int id);
 
 /*
- * The compartment every thread of this process runs in, where the backend
- * gives each compartment a process of its own; -1 where a thread crosses
- * compartments (ask flexos__backend.current()). Set by the backend with
- * flexos__set_process_compartment once the runtime has started: malloc's
- * hot path then needs no call to know whose heap serves it.
+ * Sets the compartment every thread of this process runs in, where the
+ * backend gives each compartment a process of its own (malloc's route,
+ * runtime.h); the route says -1 where a thread crosses compartments (ask
+ * flexos__backend.current()). Called by the backend once the runtime has
+ * started: malloc's hot path then needs no call to know whose heap
+ * serves it.
  */
-extern int flexos__process_compartment;
 void flexos__set_process_compartment(int id);
 
 /* ---- async-signal-safe reports ------------------------------------------ */

@@ -55,30 +55,37 @@ static int asan(struct flexos__heap *h)
 
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
-int flexos__process_compartment = -1;
-
 /*
+ * The route (runtime.h: read-only after start-up under intel-mpk, where
+ * a compartment could otherwise point the fast path at a heap it reads).
  * The fast paths: that compartment's heap and text (a call from that text
  * gets that heap), and the owner whose pointers free and
  * malloc_usable_size handle without a call: that compartment, unless its
  * heap is asan's (then -2, no owner: everything takes the general path).
  */
-static struct flexos__heap *process_heap;
-static uintptr_t process_text_start, process_text_end;
-static int fast_owner = -2;
+#define ROUTE (flexos__ro.s.malloc)
 
 void flexos__set_process_compartment(int id)
 {
 	const struct flexos_region *text =
 	    &flexos__runtime()->image->compartments[id].regions[FLEXOS_REGION_TEXT];
 
-	flexos__process_compartment = id;
-	process_heap = flexos__heap_of(id);
-	if (asan(process_heap))
+	ROUTE.process_compartment = id;
+	ROUTE.process_heap = flexos__heap_of(id);
+	if (asan(ROUTE.process_heap))
 		return;
-	process_text_start = text->start;
-	process_text_end = text->end;
-	fast_owner = id;
+	ROUTE.process_text_start = text->start;
+	ROUTE.process_text_end = text->end;
+	ROUTE.fast_owner = id;
+}
+
+/*
+ * glibc exports no __libc_ name for malloc_usable_size: its address is
+ * found before main, while the route can still be written.
+ */
+__attribute__((constructor)) static void find_libc_usable_size(void)
+{
+	ROUTE.libc_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
 }
 
 /*
@@ -129,7 +136,7 @@ static struct flexos__heap *heap_for(void *ret)
 	int code = flexos__code_owner((uintptr_t)ret);
 	if (code < 0)
 		return NULL;
-	int running = flexos__process_compartment;
+	int running = ROUTE.process_compartment;
 	if (running < 0)
 		running = flexos__backend.current();
 	if (__builtin_expect(code != running, 0))
@@ -149,7 +156,7 @@ static const struct flexos__heap_range *heap_owning(const struct flexos__heap_ra
 {
 	if (!r || r->owner == FLEXOS__SHARED_HEAP)
 		return r;
-	int running = flexos__process_compartment;
+	int running = ROUTE.process_compartment;
 	if (running < 0)
 		running = flexos__backend.current();
 	/*
@@ -179,7 +186,7 @@ static const struct flexos__heap_range *heap_owning(const struct flexos__heap_ra
 static inline const struct flexos__heap_range *fast_range(const void *p)
 {
 	const struct flexos__heap_range *r = flexos__heap_slot(p);
-	return flexos__heap_range_holds(r, p) && r->owner == fast_owner ? r : NULL;
+	return flexos__heap_range_holds(r, p) && r->owner == ROUTE.fast_owner ? r : NULL;
 }
 
 static void *malloc_slow(void *ret, size_t size) __attribute__((noinline));
@@ -188,8 +195,10 @@ void *malloc(size_t size)
 {
 	uintptr_t ret = CALLER;
 
-	if (__builtin_expect(ret - process_text_start < process_text_end - process_text_start, 1))
-		return flexos__heap_alloc(process_heap, size);
+	if (__builtin_expect(ret - ROUTE.process_text_start <
+				 ROUTE.process_text_end - ROUTE.process_text_start,
+			     1))
+		return flexos__heap_alloc(ROUTE.process_heap, size);
 	return malloc_slow(__builtin_return_address(0), size);
 }
 
@@ -308,8 +317,6 @@ size_t malloc_usable_size(void *p)
 
 static size_t usable_size_slow(void *p)
 {
-	static size_t (*libc_usable_size)(void *);
-
 	if (!p)
 		return 0;
 	const struct flexos__heap_range *r = heap_owning(flexos__heap_find(p), p, "malloc_usable_size");
@@ -317,8 +324,7 @@ static size_t usable_size_slow(void *p)
 		return flexos__asan_usable_size(r->heap, p, CALLER);
 	if (r)
 		return flexos__heap_usable_size_in(r, p);
-	/* glibc exports no __libc_ name for this one. */
-	if (!libc_usable_size)
-		libc_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
-	return libc_usable_size(p);
+	if (!ROUTE.libc_usable_size) /* a constructor that ran before find_libc_usable_size */
+		find_libc_usable_size();
+	return ROUTE.libc_usable_size(p);
 }

@@ -28,10 +28,6 @@
 
 #define BACKTRACE_MAX 32
 
-static const struct flexos_runtime *runtime;
-/* Offset of PKRU in the XSAVE area of a signal frame (0: unknown). */
-static unsigned pkru_offset;
-
 /* ---- the handler ---------------------------------------------------------- */
 
 /* The PKRU saved in the signal frame, or -1 if the frame has none. */
@@ -41,18 +37,19 @@ static int64_t frame_pkru(const ucontext_t *uc)
 	uint32_t magic1, xstate_size;
 	uint64_t xstate_bv;
 
-	if (!x || !pkru_offset)
+	if (!x || !flexos__mpk_ro.ro.report_pkru_off)
 		return -1;
 	/* struct _fpx_sw_bytes sits at byte 464 of the legacy area. */
 	memcpy(&magic1, x + 464, 4);
 	memcpy(&xstate_size, x + 464 + 16, 4);
-	if (magic1 != 0x46505853u /* FP_XSTATE_MAGIC1 */ || pkru_offset + 4 > xstate_size)
+	if (magic1 != 0x46505853u /* FP_XSTATE_MAGIC1 */ ||
+	    flexos__mpk_ro.ro.report_pkru_off + 4 > xstate_size)
 		return -1;
 	memcpy(&xstate_bv, x + 512, 8);
 	if (!(xstate_bv & (1u << 9)))
 		return 0; /* PKRU in its initial state */
 	uint32_t v;
-	memcpy(&v, x + pkru_offset, 4);
+	memcpy(&v, x + flexos__mpk_ro.ro.report_pkru_off, 4);
 	return v;
 }
 
@@ -131,6 +128,22 @@ static void hint(struct flexos__out *o, int running, int owner, const char *area
 	}
 }
 
+/*
+ * Whose state, read-only once the runtime has started, lies at addr: the
+ * runtime's (runtime.h: the heaps, malloc's route) or this backend's (the
+ * keys, the PKRU table, the report's page); NULL for other memory.
+ */
+static const char *ro_state(uintptr_t addr)
+{
+	if (addr - (uintptr_t)&flexos__ro < sizeof(flexos__ro))
+		return "the runtime's state (the heaps, malloc's route)";
+	if (addr - (uintptr_t)&flexos__mpk_ro < sizeof(flexos__mpk_ro) ||
+	    addr - (uintptr_t)&flexos__mpk_ro_entry < sizeof(flexos__mpk_ro_entry) ||
+	    addr - (uintptr_t)flexos__mpk_pkru < sizeof(flexos__mpk_pkru))
+		return "the intel-mpk backend's state (the keys, the PKRU table)";
+	return NULL;
+}
+
 void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 {
 	ucontext_t *uc = ctx;
@@ -154,6 +167,22 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 			_exit(FLEXOS_EXIT_FAULT);
 		}
 		o.n = 0;
+		/* Control data of the runtime or the backend: a compromised compartment. */
+		const char *state = ro_state(addr);
+		if (state && (uc->uc_mcontext.gregs[REG_ERR] & 2)) {
+			flexos__out_str(&o, "flexos: compartment '");
+			flexos__out_str(&o, flexos__comp_name(running));
+			flexos__out_str(&o, "' tried to write ");
+			flexos__out_num(&o, addr, 16);
+			flexos__out_str(&o, ", ");
+			flexos__out_str(&o, state);
+			flexos__out_str(&o, ", which is read-only once the runtime has started; "
+					    "no compartment may change it (docs/threat-model.md, "
+					    "limit 1)\nflexos:   backtrace:\n");
+			flexos__out_flush(&o);
+			flexos__print_backtrace((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
+			_exit(FLEXOS_EXIT_FAULT);
+		}
 	}
 	if (si->si_code != SEGV_PKUERR)
 		default_action(sig, si, running);
@@ -180,7 +209,7 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 	flexos__out_str(&o, "' (id ");
 	flexos__out_num(&o, (uint64_t)(running < 0 ? 0 : running), 10);
 	flexos__out_str(&o, ", key ");
-	flexos__out_num(&o, (uint64_t)(running < 0 ? 0 : flexos__mpk_keys[running]), 10);
+	flexos__out_num(&o, (uint64_t)(running < 0 ? 0 : flexos__mpk_ro.ro.keys[running]), 10);
 	flexos__out_str(&o, "), page key ");
 	flexos__out_num(&o, si->si_pkey, 10);
 	flexos__out_str(&o, ", PKRU ");
@@ -210,7 +239,7 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 /* The compartment whose PKRU is pkru, or -1. */
 static int compartment_of(uint32_t pkru)
 {
-	for (uint32_t id = 0; id < flexos__mpk_ncomp && id < MPK_SLOTS; id++)
+	for (uint32_t id = 0; id < flexos__mpk_ro.ro.ncomp && id < MPK_SLOTS; id++)
 		if (flexos__mpk_pkru[id] == pkru)
 			return (int)id;
 	return -1;
@@ -340,9 +369,9 @@ int flexos__mpk_altstack(struct mpk_thread *t)
 	if (ss.ss_sp == MAP_FAILED)
 		return -errno;
 	/* The kernel writes the frame with the faulting code's PKRU: see mpk.h. */
-	if (flexos__mpk_shared_key &&
+	if (flexos__mpk_ro.ro.shared_key &&
 	    pkey_mprotect(ss.ss_sp, MPK_ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
-			  flexos__mpk_shared_key)) {
+			  flexos__mpk_ro.ro.shared_key)) {
 		int err = -errno;
 		munmap(ss.ss_sp, MPK_ALTSTACK_SIZE);
 		return err;
@@ -366,7 +395,6 @@ static int report_init(void)
 	struct mpk_ro *ro = &flexos__mpk_ro.ro;
 	long page = sysconf(_SC_PAGESIZE);
 
-	ro->gate_key = (uint32_t)flexos__mpk_gate_key;
 	char *base = mmap(NULL, MPK_REPORT_STACK_SIZE + (size_t)page, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (base == MAP_FAILED)
@@ -379,10 +407,10 @@ static int report_init(void)
 	ro->report_stack = (uintptr_t)(base + page + MPK_REPORT_STACK_SIZE);
 	/* Every compartment's key read-only (the unwinder), key 0, the shared and gate keys. */
 	uint32_t pkru = MPK_PKRU_KEY0_ONLY;
-	for (uint32_t id = 0; id < flexos__mpk_ncomp && id < MPK_SLOTS; id++)
-		pkru = (pkru & ~(3u << (2 * flexos__mpk_keys[id]))) |
-		       (2u << (2 * flexos__mpk_keys[id]));
-	pkru &= ~(3u << (2 * flexos__mpk_shared_key));
+	for (uint32_t id = 0; id < flexos__mpk_ro.ro.ncomp && id < MPK_SLOTS; id++)
+		pkru = (pkru & ~(3u << (2 * flexos__mpk_ro.ro.keys[id]))) |
+		       (2u << (2 * flexos__mpk_ro.ro.keys[id]));
+	pkru &= ~(3u << (2 * flexos__mpk_ro.ro.shared_key));
 	pkru &= ~(3u << (2 * ro->gate_key));
 	ro->report_pkru = pkru;
 	return flexos__mpk_gate_pages_init();
@@ -431,10 +459,10 @@ int flexos__mpk_fault_init(const struct flexos_runtime *rt)
 	unsigned eax, ebx, ecx, edx;
 	void *frames[2];
 
-	runtime = rt;
+	(void)rt; /* the backend's init stored it in flexos__mpk_ro */
 	/* CPUID leaf 0xd, sub-leaf 9: size and offset of the PKRU state. */
 	if (__get_cpuid_count(0xd, 9, &eax, &ebx, &ecx, &edx) && eax >= 4)
-		pkru_offset = ebx;
+		flexos__mpk_ro.ro.report_pkru_off = ebx;
 	/* The first backtrace() loads libgcc_s: do it now, not in the handler. */
 	backtrace(frames, 2);
 
@@ -461,9 +489,9 @@ int flexos__mpk_fault_init(const struct flexos_runtime *rt)
 	e->nonce_pkru = flexos__mpk_ro.ro.nonce_pkru;
 	e->sigret_pkru = flexos__mpk_ro.ro.sigret_pkru;
 	e->all_signals = ~0ULL;
-	if (flexos__mpk_shared_key
+	if (flexos__mpk_ro.ro.shared_key
 		? pkey_mprotect(&flexos__mpk_ro_entry, sizeof(flexos__mpk_ro_entry), PROT_READ,
-				flexos__mpk_shared_key)
+				flexos__mpk_ro.ro.shared_key)
 		: mprotect(&flexos__mpk_ro_entry, sizeof(flexos__mpk_ro_entry), PROT_READ))
 		return -errno;
 	return mprotect(&flexos__mpk_ro, sizeof(flexos__mpk_ro), PROT_READ) ? -errno : 0;

@@ -573,7 +573,7 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	 * from anywhere but the site is reported there, not moved to it
 	 * (glibc's own __clone goes to the site directly: take_glibc_clone).
 	 */
-	sa.sa_sigaction = flexos__mpk_shared_key ? flexos__mpk_sigsys_entry : on_sigsys;
+	sa.sa_sigaction = flexos__mpk_ro.ro.shared_key ? flexos__mpk_sigsys_entry : on_sigsys;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
 	if ((err = flexos__mpk_sigaction(SIGSYS, &sa, NULL)))

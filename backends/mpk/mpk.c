@@ -33,13 +33,6 @@ uint32_t flexos__mpk_pkru[1024] __attribute__((aligned(4096)));
 /* Alone on its page too: read-only once fault.c has filled it. */
 union mpk_ro_page flexos__mpk_ro __attribute__((aligned(4096)));
 union mpk_ro_entry_page flexos__mpk_ro_entry __attribute__((aligned(4096)));
-int flexos__mpk_keys[MPK_SLOTS];
-int flexos__mpk_gate_key;
-int flexos__mpk_nonce_key;
-int flexos__mpk_shared_key;
-uint32_t flexos__mpk_ncomp;
-
-static const struct flexos_runtime *runtime;
 
 /*
  * The stacks map_stack made (main's, before the filter; threads' come from
@@ -59,9 +52,9 @@ static uint32_t pkru_of(int key, uint32_t flags)
 	uint32_t pkru =
 	    (flags & FLEXOS_COMP_NEWLIB ? ~0u : MPK_PKRU_KEY0_ONLY) & ~(3u << (2 * key));
 	/* The gate pages: readable (the malloc router reads cur), never writable. */
-	if (flexos__mpk_gate_key)
-		pkru &= ~(1u << (2 * flexos__mpk_gate_key));
-	return pkru & ~(3u << (2 * flexos__mpk_shared_key));
+	if (flexos__mpk_ro.ro.gate_key)
+		pkru &= ~(1u << (2 * flexos__mpk_ro.ro.gate_key));
+	return pkru & ~(3u << (2 * flexos__mpk_ro.ro.shared_key));
 }
 
 /* The key of what everyone reaches, in images with newlib compartments. */
@@ -76,10 +69,10 @@ static bool has_newlib(const struct flexos_image *img)
 /* The compartment whose PKRU is pkru, or the default one. */
 static uint64_t compartment_of_pkru(uint32_t pkru)
 {
-	for (uint32_t id = 0; id < flexos__mpk_ncomp; id++)
+	for (uint32_t id = 0; id < flexos__mpk_ro.ro.ncomp; id++)
 		if (flexos__mpk_pkru[id] == pkru)
 			return id;
-	return runtime->image->default_id;
+	return flexos__mpk_ro.ro.runtime->image->default_id;
 }
 
 /*
@@ -111,11 +104,12 @@ static void *map_stack(size_t size, int owner)
 	}
 	/* A guard page below: an overflow faults instead of running into a neighbour. */
 	if (mprotect(base, (size_t)page, PROT_NONE) ||
-	    pkey_mprotect(base + page, size, PROT_READ | PROT_WRITE, flexos__mpk_keys[owner]) ||
+	    pkey_mprotect(base + page, size, PROT_READ | PROT_WRITE,
+			  flexos__mpk_ro.ro.keys[owner]) ||
 	    (flexos__asan_key_stack_shadow &&
 	     flexos__asan_key_stack_shadow((uint32_t)owner, (uintptr_t)base + (uintptr_t)page,
 					   (uintptr_t)base + page + size,
-					   flexos__mpk_keys[owner]))) {
+					   flexos__mpk_ro.ro.keys[owner]))) {
 		munmap(base, len);
 		return NULL;
 	}
@@ -169,8 +163,8 @@ static void carry_page(struct mpk_thread *t)
 
 	if (p == MAP_FAILED)
 		return;
-	if (flexos__mpk_shared_key &&
-	    pkey_mprotect(p, MPK_CARRY_SIZE, PROT_READ | PROT_WRITE, flexos__mpk_shared_key)) {
+	if (flexos__mpk_ro.ro.shared_key && pkey_mprotect(p, MPK_CARRY_SIZE, PROT_READ | PROT_WRITE,
+							  flexos__mpk_ro.ro.shared_key)) {
 		munmap(p, MPK_CARRY_SIZE);
 		return;
 	}
@@ -186,7 +180,7 @@ struct mpk_thread *flexos__mpk_self(void)
 	t->ready = 1;
 	flexos__mpk_altstack(t);
 	carry_page(t);
-	if (flexos__mpk_shared_key)
+	if (flexos__mpk_ro.ro.shared_key)
 		drop_rseq();
 	return t;
 }
@@ -225,10 +219,10 @@ static bool starting_up(void)
 {
 	uint32_t pkru = flexos__mpk_rdpkru(), keys = 0;
 
-	for (uint32_t id = 0; id < flexos__mpk_ncomp && id < MPK_SLOTS; id++)
-		keys |= 3u << (2 * flexos__mpk_keys[id]);
-	if (flexos__mpk_nonce_key)
-		keys |= 3u << (2 * flexos__mpk_nonce_key);
+	for (uint32_t id = 0; id < flexos__mpk_ro.ro.ncomp && id < MPK_SLOTS; id++)
+		keys |= 3u << (2 * flexos__mpk_ro.ro.keys[id]);
+	if (flexos__mpk_ro.ro.nonce_key)
+		keys |= 3u << (2 * flexos__mpk_ro.ro.nonce_key);
 	return !(pkru & keys);
 }
 
@@ -400,7 +394,7 @@ uint64_t flexos__mpk_cur(void)
 
 int flexos__mpk_shared_stacks(void)
 {
-	const struct flexos_image *img = runtime->image;
+	const struct flexos_image *img = flexos__mpk_ro.ro.runtime->image;
 
 	return img->ncompartments && (img->compartments[0].flags & FLEXOS_COMP_SHARED_STACKS);
 }
@@ -415,9 +409,9 @@ void flexos__mpk_gate_slow(uint64_t callee)
 		flexos__abort("gate: the private-stack gate was entered in an image with "
 			      "shared stacks");
 	callee &= MPK_SLOTS - 1;
-	if (callee >= flexos__mpk_ncomp)
+	if (callee >= flexos__mpk_ro.ro.ncomp)
 		flexos__abort("gate: no compartment %lu in this image (%u compartments)",
-			      (unsigned long)callee, flexos__mpk_ncomp);
+			      (unsigned long)callee, flexos__mpk_ro.ro.ncomp);
 	if (!t->carry)
 		flexos__abort("gate: cannot map this thread's carry page for stack arguments: %s",
 			      strerror(errno));
@@ -441,7 +435,7 @@ void flexos__mpk_gate_slow(uint64_t callee)
 	char *top = (char *)flexos__mpk_stack_take(callee, holder);
 	if (!top)
 		flexos__abort("gate: no stack pool in compartment '%s'",
-			      runtime->image->compartments[callee].name);
+			      flexos__mpk_ro.ro.runtime->image->compartments[callee].name);
 	t->stack_lo[callee] = (uintptr_t)top - MPK_STACK_SIZE;
 	t->stack_hi[callee] = (uintptr_t)top;
 	/* A gate entry expects rsp = 8 (mod 16), as right after a call. */
@@ -507,8 +501,8 @@ static int tag(const struct flexos_region *r, int prot, int key)
  */
 static void release_shlib_data(void)
 {
-	for (uint32_t i = 0; i < runtime->nshlib_regions; i++) {
-		const struct flexos_shlib_region *r = &runtime->shlib_regions[i];
+	for (uint32_t i = 0; i < flexos__mpk_ro.ro.runtime->nshlib_regions; i++) {
+		const struct flexos_shlib_region *r = &flexos__mpk_ro.ro.runtime->shlib_regions[i];
 		if (r->kind == FLEXOS_SHLIB_DATA)
 			tag(&r->range, PROT_READ | PROT_WRITE, 0);
 	}
@@ -551,7 +545,7 @@ static int tag_relro(void)
 			    "compartments need; relink it with flexos-link");
 		return -ENOEXEC;
 	}
-	return tag(&relro, PROT_READ, flexos__mpk_shared_key);
+	return tag(&relro, PROT_READ, flexos__mpk_ro.ro.shared_key);
 }
 
 /*
@@ -569,7 +563,7 @@ static int tag_constants(void)
 
 	if (r.end <= r.start)
 		return 0;
-	return tag(&r, PROT_READ, flexos__mpk_shared_key);
+	return tag(&r, PROT_READ, flexos__mpk_ro.ro.shared_key);
 }
 
 /*
@@ -583,21 +577,26 @@ static int tag_constants(void)
  * which then ends with a report at its first allocation there
  * (flexos__heap_forked; docs/threat-model.md).
  */
-static __thread struct flexos__heap *fork_heap;
+static struct flexos__heap *fork_heap(void)
+{
+	/*
+	 * Found again by each handler, from the gate page (gate key): a
+	 * pointer kept between them in TLS (key 0) could be rewritten by
+	 * another compartment's thread into one to any word, which the
+	 * unlock would then write.
+	 */
+	return flexos__heap_of((int)flexos__mpk_cur());
+}
 
 static void fork_prepare(void)
 {
 	flexos__mpk_self(); /* a thread's first call sets up its state */
-	fork_heap = flexos__heap_of((int)flexos__mpk_cur());
-	if (fork_heap)
-		flexos__heap_lock(fork_heap);
+	flexos__heap_lock(fork_heap());
 }
 
 static void fork_release(void)
 {
-	if (fork_heap)
-		flexos__heap_unlock(fork_heap);
-	fork_heap = NULL;
+	flexos__heap_unlock(fork_heap());
 }
 
 static void fork_child(void)
@@ -662,7 +661,7 @@ static void refuse_without_runtime_keys(const struct flexos_image *img, bool hav
 				  "signal-return nonce",
 				  "they are unprotected (docs/threat-model.md, limits 2 and 9)"))
 		return;
-	unsigned shared = flexos__mpk_shared_key ? 1 : 0;
+	unsigned shared = flexos__mpk_ro.ro.shared_key ? 1 : 0;
 	flexos__die(FLEXOS_EXIT_SETUP,
 		    "%u compartments%s leave no protection key for the gate's own state and the "
 		    "signal-return nonce (the CPU has 15 keys; this image needs %u: one per "
@@ -681,9 +680,9 @@ static int mpk_init(const struct flexos_runtime *rt)
 	const struct flexos_image *img = rt->image;
 	int err;
 
-	runtime = rt;
-	flexos__mpk_ncomp = img->ncompartments;
-	if (has_newlib(img) && (flexos__mpk_shared_key = pkey_alloc(0, 0)) < 0)
+	flexos__mpk_ro.ro.runtime = rt;
+	flexos__mpk_ro.ro.ncomp = img->ncompartments;
+	if (has_newlib(img) && (flexos__mpk_ro.ro.shared_key = pkey_alloc(0, 0)) < 0)
 		flexos__die(FLEXOS_EXIT_SETUP,
 			    "this CPU or kernel has no memory protection keys (pkey_alloc: %s), "
 			    "which the intel-mpk backend needs; the image never runs "
@@ -715,20 +714,20 @@ static int mpk_init(const struct flexos_runtime *rt)
 				    "the CPU has, and something else took some",
 				    img->compartments[id].name, strerror(errno), img->ncompartments,
 				    img->ncompartments);
-		flexos__mpk_keys[id] = key;
+		flexos__mpk_ro.ro.keys[id] = key;
 	}
 	refuse_without_fsgsbase(img);
 	/* Before the PKRU table: every compartment's PKRU says what it may do with it. */
 	int gate_key = pkey_alloc(0, 0);
-	flexos__mpk_gate_key = gate_key > 0 ? gate_key : 0;
+	flexos__mpk_ro.ro.gate_key = gate_key > 0 ? (uint32_t)gate_key : 0;
 	/* And the key of the sigreturn nonce (signal.c), which no compartment opens. */
 	int nonce_key = pkey_alloc(0, 0);
-	flexos__mpk_nonce_key = nonce_key > 0 ? nonce_key : 0;
+	flexos__mpk_ro.ro.nonce_key = nonce_key > 0 ? nonce_key : 0;
 	refuse_without_runtime_keys(img, gate_key > 0 && nonce_key > 0);
 	for (uint32_t id = 0; id < MPK_PKRU_OPEN / 4; id++)
 		flexos__mpk_pkru[id] =
 		    id < img->ncompartments
-			? pkru_of(flexos__mpk_keys[id], img->compartments[id].flags)
+			? pkru_of(flexos__mpk_ro.ro.keys[id], img->compartments[id].flags)
 			: MPK_PKRU_KEY0_ONLY;
 	/* A host may also read and write its sandboxes' memory: their keys open too. */
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
@@ -741,16 +740,16 @@ static int mpk_init(const struct flexos_runtime *rt)
 				    "the compartment table names host %u for sandbox '%s'; relink "
 				    "the image with flexos-link",
 				    host, img->compartments[id].name);
-		flexos__mpk_pkru[host] &= ~(3u << (2 * flexos__mpk_keys[id]));
+		flexos__mpk_pkru[host] &= ~(3u << (2 * flexos__mpk_ro.ro.keys[id]));
 	}
-	uint32_t open_mask = ~(3u | (2u << (2 * flexos__mpk_gate_key)));
+	uint32_t open_mask = ~(3u | (2u << (2 * flexos__mpk_ro.ro.gate_key)));
 	flexos__mpk_pkru[MPK_PKRU_OPEN_MASK / 4] = open_mask;
 	for (uint32_t id = 0; id < MPK_SLOTS; id++)
 		flexos__mpk_pkru[MPK_PKRU_OPEN / 4 + id] = flexos__mpk_pkru[id] & open_mask;
 
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		const struct flexos_compartment *c = &img->compartments[id];
-		int key = flexos__mpk_keys[id];
+		int key = flexos__mpk_ro.ro.keys[id];
 		/* .text needs no key: MPK does not guard instruction fetch. */
 		if ((err = tag(&c->regions[FLEXOS_REGION_RODATA], PROT_READ, key)) ||
 		    (err = tag(&c->regions[FLEXOS_REGION_DATA], PROT_READ | PROT_WRITE, key)) ||
@@ -767,7 +766,7 @@ static int mpk_init(const struct flexos_runtime *rt)
 		if (r->kind != FLEXOS_SHLIB_DATA)
 			continue;
 		if ((err = tag(&r->range, PROT_READ | PROT_WRITE,
-			       flexos__mpk_keys[r->compartment]))) {
+			       flexos__mpk_ro.ro.keys[r->compartment]))) {
 			flexos__say("cannot tag a shared library's data (%#lx) for compartment "
 				    "'%s': %s",
 				    (unsigned long)r->range.start,
@@ -783,15 +782,15 @@ static int mpk_init(const struct flexos_runtime *rt)
 	}
 	/* Read-only once main's start is on it too (mpk_run_main). */
 	if (pkey_mprotect(flexos__mpk_pkru, sizeof(flexos__mpk_pkru), PROT_READ | PROT_WRITE,
-			  flexos__mpk_shared_key))
+			  flexos__mpk_ro.ro.shared_key))
 		return -errno;
 	/* Newlib compartments deny key 0: what they share needs the shared key. */
-	if (flexos__mpk_shared_key &&
-	    ((err = tag(&img->shared, PROT_READ | PROT_WRITE, flexos__mpk_shared_key)) ||
-	     (err = tag(&rt->shared_heap, PROT_READ | PROT_WRITE, flexos__mpk_shared_key)) ||
+	if (flexos__mpk_ro.ro.shared_key &&
+	    ((err = tag(&img->shared, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.shared_key)) ||
+	     (err = tag(&rt->shared_heap, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.shared_key)) ||
 	     (err = tag_relro()) || (err = tag_constants()))) {
-		flexos__say("cannot tag the shared memory with key %d: %s", flexos__mpk_shared_key,
-			    strerror(-err));
+		flexos__say("cannot tag the shared memory with key %d: %s",
+			    flexos__mpk_ro.ro.shared_key, strerror(-err));
 		return err;
 	}
 
@@ -821,7 +820,7 @@ static void install_filter(void)
 		    "compartments can ask the kernel for each other's memory");
 		return;
 	}
-	int err = flexos__mpk_filter_install(runtime);
+	int err = flexos__mpk_filter_install(flexos__mpk_ro.ro.runtime);
 
 	if (err)
 		flexos__die(FLEXOS_EXIT_SETUP,
@@ -832,7 +831,7 @@ static void install_filter(void)
 
 static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **argv, char **envp)
 {
-	uint32_t def = runtime->image->default_id;
+	uint32_t def = flexos__mpk_ro.ro.runtime->image->default_id;
 	struct mpk_thread *t = flexos__mpk_self();
 	struct mpk_gate_page *gp = flexos__mpk_gp();
 	struct mpk_main m = {main_fn, argv, envp, 0, (uint32_t)argc, def};
@@ -846,7 +845,8 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 			flexos__die(FLEXOS_EXIT_SETUP,
 				    "cannot allocate main's stack in compartment "
 				    "'%s': %s",
-				    runtime->image->compartments[def].name, strerror(errno));
+				    flexos__mpk_ro.ro.runtime->image->compartments[def].name,
+				    strerror(errno));
 		t->stack_lo[def] = (uintptr_t)top - MPK_MAIN_STACK_SIZE;
 		t->stack_hi[def] = (uintptr_t)top;
 		m.stack = (uintptr_t)top - MPK_STACK_HEADROOM;
@@ -858,13 +858,22 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 	 * rules cover, as every thread's).
 	 */
 	if (!flexos__mpk_shared_stacks())
-		for (uint32_t id = 0; id < runtime->image->ncompartments; id++)
+		for (uint32_t id = 0; id < flexos__mpk_ro.ro.runtime->image->ncompartments; id++)
 			if (id != def)
 				flexos__mpk_gate_slow(id);
 	memcpy((char *)flexos__mpk_pkru + MPK_PKRU_MAIN, &m, sizeof(m));
 	if (pkey_mprotect(flexos__mpk_pkru, sizeof(flexos__mpk_pkru), PROT_READ,
-			  flexos__mpk_shared_key))
+			  flexos__mpk_ro.ro.shared_key))
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot make the PKRU table read-only: %s",
+			    strerror(errno));
+	/*
+	 * The runtime's state that start-up wrote (runtime.h: the heaps,
+	 * malloc's route), read-only from now on, with the key it has (0):
+	 * every compartment reads it, none writes it, and the filter's range
+	 * rule over the image keeps it so. A write is reported (fault.c).
+	 */
+	if (mprotect(&flexos__ro, sizeof(flexos__ro), PROT_READ))
+		flexos__die(FLEXOS_EXIT_SETUP, "cannot make the runtime's state read-only: %s",
 			    strerror(errno));
 	/* Last: the filter denies pkey_mprotect over the image. */
 	install_filter();

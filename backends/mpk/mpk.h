@@ -126,6 +126,7 @@
 /* The scheduler's switch records (MPK_UREC_PAGES pages, gate key). */
 #define MPK_RO_REC_LO 80
 #define MPK_RO_REC_HI 88
+#define MPK_RO_KEYS   96 /* int32_t[MPK_SLOTS]: each compartment's key */
 /* struct mpk_ro_entry (flexos__mpk_ro_entry), below. */
 #define MPK_ROE_NONCE       0  /* flexos__mpk_ro's nonce */
 #define MPK_ROE_NONCE_PKRU  8  /* uint32 */
@@ -373,6 +374,26 @@ struct mpk_ro {
 	uint32_t nonce_pkru;
 	const uint64_t *nonce;
 	uintptr_t rec_lo, rec_hi;
+	/*
+	 * What start-up decides once and the backend uses after it: a
+	 * compartment that rewrote a key would have the next stack made for
+	 * a compartment tagged with the key it chose (key 0, which it reads).
+	 * The key of each compartment (0 for unused ids), the key of the
+	 * sigreturn nonce (signal.c; 0 if none was left) and the shared key
+	 * (images with newlib compartments: what every compartment may
+	 * reach, since newlib compartments run with key 0 denied; 0 in
+	 * others), the number of compartments, the runtime's view, and the
+	 * offset of PKRU in a signal frame's XSAVE area (0: unknown). The
+	 * gate key is gate_key above (0 if none was left: then the gate
+	 * pages are key 0, as the TLS state was), allocated before the PKRU
+	 * table is made. tools/gdb/flexos.py reads keys at MPK_RO_KEYS.
+	 */
+	int32_t keys[MPK_SLOTS];
+	int32_t nonce_key;
+	int32_t shared_key;
+	uint32_t ncomp;
+	uint32_t report_pkru_off;
+	const struct flexos_runtime *runtime;
 };
 
 _Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");
@@ -390,6 +411,7 @@ _Static_assert(offsetof(struct mpk_ro, nonce_pkru) == MPK_RO_NONCE_PKRU, "gate.S
 _Static_assert(offsetof(struct mpk_ro, nonce) == MPK_RO_NONCE, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, rec_lo) == MPK_RO_REC_LO, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, rec_hi) == MPK_RO_REC_HI, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, keys) == MPK_RO_KEYS, "tools/gdb/flexos.py layout");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == MPK_UC_FPREGS, "gate.S: the frame");
 _Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");
@@ -439,12 +461,6 @@ extern __thread struct mpk_thread flexos__mpk_thread
  */
 extern uint32_t flexos__mpk_pkru[1024] __attribute__((visibility("hidden")));
 
-/* The key of each compartment (0 for unused ids). */
-extern int flexos__mpk_keys[MPK_SLOTS] __attribute__((visibility("hidden")));
-
-/* Number of compartments of the image. */
-extern uint32_t flexos__mpk_ncomp __attribute__((visibility("hidden")));
-
 /*
  * Whether the image uses shared stacks (every compartment says 'stack:
  * shared'): then every stack is key 0, main and the scheduler's threads
@@ -471,18 +487,6 @@ noreturn void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t
 
 /* Initialises the calling thread's TLS state if needed. */
 struct mpk_thread *flexos__mpk_self(void);
-
-/*
- * The gate key (0 if none was left: then the gate pages are key 0, as
- * the TLS state was), allocated before the PKRU table is made.
- */
-extern int flexos__mpk_gate_key __attribute__((visibility("hidden")));
-
-/*
- * The key of the page holding the sigreturn nonce (signal.c), which no
- * PKRU but flexos__mpk_sigreturn's opens; 0 if none was left.
- */
-extern int flexos__mpk_nonce_key __attribute__((visibility("hidden")));
 
 /*
  * gate.S's OPEN_GATE, for a thread without a gate page, with the gate
@@ -574,14 +578,6 @@ void flexos__mpk_thread_switch(void *save_to, const void *load_from);
 void flexos__mpk_thread_fini(void *state);
 
 /* fault.c: installs the fault reporter; sigaltstack for the calling thread. */
-/*
- * Images with newlib compartments: the key of what every compartment may
- * reach (the shared section and heap, the signal stacks, the read-only
- * PKRU table), since newlib compartments run with key 0 denied. 0 in
- * other images, where all of that is key 0.
- */
-extern int flexos__mpk_shared_key __attribute__((visibility("hidden")));
-
 int flexos__mpk_fault_init(const struct flexos_runtime *rt);
 
 /*

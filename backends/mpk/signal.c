@@ -212,13 +212,13 @@ static int sig_table_init(const struct mpk_ro *ro)
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	char *copy = tab + 4096;
 	uint32_t fsgsbase = ro->fsgsbase;
-	uint32_t copy_pkru = ro->sigret_pkru & ~(2u << (2 * flexos__mpk_gate_key));
+	uint32_t copy_pkru = ro->sigret_pkru & ~(2u << (2 * flexos__mpk_ro.ro.gate_key));
 
 	if (tab == MAP_FAILED)
 		return -errno;
-	if (pkey_mprotect(tab, size, PROT_READ | PROT_WRITE, flexos__mpk_gate_key))
+	if (pkey_mprotect(tab, size, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.gate_key))
 		return -errno;
-	if (flexos__mpk_shared_key)
+	if (flexos__mpk_ro.ro.shared_key)
 		gate = flexos__backend_gate_newlib;
 	else if (flexos__mpk_shared_stacks())
 		gate = flexos__backend_gate_shared_stacks;
@@ -249,8 +249,8 @@ int flexos__mpk_sigreturn_init(struct mpk_ro *ro)
 	 * Every compartment may write that key, as key 0 in other images: the
 	 * checks read the copy in the gate-keyed area all the same.
 	 */
-	if (flexos__mpk_shared_key)
-		ro->sigret_pkru &= ~(3u << (2 * flexos__mpk_shared_key));
+	if (flexos__mpk_ro.ro.shared_key)
+		ro->sigret_pkru &= ~(3u << (2 * flexos__mpk_ro.ro.shared_key));
 	/* The kernel writes the standard (non-compacted) format in frames: offsets from CPUID. */
 	if (__get_cpuid_count(0xd, 9, &eax, &ebx, &ecx, &edx) && eax >= 4)
 		ro->pkru_off = ebx;
@@ -259,18 +259,18 @@ int flexos__mpk_sigreturn_init(struct mpk_ro *ro)
 	if ((err = sig_table_init(ro)))
 		return err;
 	/* A newlib compartment's PKRU denies key 0: key 0 only would widen it. */
-	ro->key0_ok = flexos__mpk_shared_key == 0;
-	if (!flexos__mpk_nonce_key)
+	ro->key0_ok = flexos__mpk_ro.ro.shared_key == 0;
+	if (!flexos__mpk_ro.ro.nonce_key)
 		return 0;
 	nonce = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (nonce == MAP_FAILED)
 		return -errno;
 	if (getrandom(nonce, sizeof(*nonce), 0) != sizeof(*nonce))
 		return errno ? -errno : -EIO;
-	if (pkey_mprotect(nonce, 4096, PROT_READ, flexos__mpk_nonce_key))
+	if (pkey_mprotect(nonce, 4096, PROT_READ, flexos__mpk_ro.ro.nonce_key))
 		return -errno;
 	ro->nonce = nonce;
-	ro->nonce_pkru = ro->sigret_pkru & ~(1u << (2 * flexos__mpk_nonce_key));
+	ro->nonce_pkru = ro->sigret_pkru & ~(1u << (2 * flexos__mpk_ro.ro.nonce_key));
 	return 0;
 }
 

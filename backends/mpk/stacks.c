@@ -108,8 +108,8 @@ int flexos__mpk_stacks_init(uint32_t ncomp)
 	if (t == MAP_FAILED)
 		return -errno;
 	/* Readable by every compartment (the gate key's access bit is clear in each PKRU). */
-	if (flexos__mpk_gate_key &&
-	    pkey_mprotect(t, table, PROT_READ | PROT_WRITE, flexos__mpk_gate_key))
+	if (flexos__mpk_ro.ro.gate_key &&
+	    pkey_mprotect(t, table, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.gate_key))
 		return -errno;
 	P.table_lo = (uintptr_t)t;
 	P.table_hi = (uintptr_t)t + table;
@@ -134,14 +134,14 @@ int flexos__mpk_stacks_init(uint32_t ncomp)
 		for (size_t i = 0; i < n; i++) {
 			char *s = lo + i * stride + guard;
 			if (pkey_mprotect(s, MPK_STACK_SIZE, PROT_READ | PROT_WRITE,
-					  flexos__mpk_keys[c]))
+					  flexos__mpk_ro.ro.keys[c]))
 				return -errno;
 		}
 		/* The stacks' shadow: one range, which asan.c records for the filter. */
 		if (flexos__asan_key_stack_shadow &&
 		    (err = flexos__asan_key_stack_shadow(c, (uintptr_t)lo + guard,
 							 (uintptr_t)lo + n * stride,
-							 flexos__mpk_keys[c])))
+							 flexos__mpk_ro.ro.keys[c])))
 			return err;
 		P.pool[c] = (struct mpk_pool){(uintptr_t)lo, (uintptr_t)lo + n * stride,
 					      (uint64_t *)(t + c * n * sizeof(uint64_t))};

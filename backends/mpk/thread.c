@@ -36,7 +36,7 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void *sp)
 	memset(u, 0, sizeof(*u));
 	/* A thread starts in its creator's compartment, on a stack of its key. */
 	if (!flexos__mpk_shared_stacks() &&
-	    pkey_mprotect(stack, size, PROT_READ | PROT_WRITE, flexos__mpk_keys[c]))
+	    pkey_mprotect(stack, size, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.keys[c]))
 		return -errno;
 	u->rec = flexos__mpk_urec_new((uintptr_t)sp, top);
 	if (!u->rec)

@@ -33,9 +33,72 @@ void flexos__before_exit(void);
  */
 void (*flexos__newlib_fini_of(uint32_t id))(void);
 
-/* The heap of compartment id, or the shared heap for FLEXOS__SHARED_HEAP. */
+/*
+ * The heap of compartment id, or the shared heap for FLEXOS__SHARED_HEAP.
+ * Any other id aborts with a report: it came from state a compartment
+ * overwrote.
+ */
 #define FLEXOS__SHARED_HEAP (-1)
 struct flexos__heap *flexos__heap_of(int id);
+
+/*
+ * How malloc (backends/common/malloc.c) routes a call: set once per
+ * process, by flexos__set_process_compartment (the process backend's
+ * processes) and before main (glibc's malloc_usable_size).
+ */
+struct flexos__malloc_route {
+	int process_compartment; /* this process's compartment, or -1: the running one */
+	/* The owner whose pointers free takes without a search, or -2: none. */
+	int fast_owner;
+	/* process_compartment's heap and text: a call from that text gets that heap. */
+	struct flexos__heap *process_heap;
+	uintptr_t process_text_start, process_text_end;
+	size_t (*libc_usable_size)(void *);
+};
+
+/*
+ * The runtime's state that start-up writes and nothing writes after, in
+ * platform memory: which heap serves each compartment and how malloc
+ * routes, the image, the heaps' ranges, the newlib flushes. A compartment
+ * that rewrote it would have another compartment's allocations served
+ * from memory it reads. It sits alone on whole pages, so that a backend
+ * that isolates inside one process makes them read-only before main
+ * (intel-mpk: docs/threat-model.md, limit 1); the process backend's
+ * processes each have their own copy.
+ */
+struct flexos_symbols_header;
+struct flexos_symbol;
+struct flexos_line;
+struct flexos__ro_state {
+	struct flexos_runtime runtime;
+	struct flexos__heap *heaps[FLEXOS_MAX_COMPARTMENTS];
+	struct flexos__heap *shared_heap;
+	/* Each newlib compartment's stream flush, read from its glue before it is protected. */
+	void (*newlib_fini[FLEXOS_MAX_COMPARTMENTS])(void);
+	int started;
+	struct flexos__malloc_route malloc;
+	/*
+	 * symbols.c: the image's symbol table, which the fault report reads
+	 * with a PKRU that reads every compartment (a forged pointer would
+	 * have it print another compartment's memory).
+	 */
+	struct {
+		const struct flexos_symbols_header *table;
+		const struct flexos_symbol *funcs;
+		const struct flexos_line *lines;
+		const char *strings;
+		uintptr_t bias, image_lo, image_hi;
+		char image_path[256];
+	} symbols;
+};
+
+#define FLEXOS__RO_PAGE 4096
+union flexos__ro_page {
+	struct flexos__ro_state s;
+	char pages[(sizeof(struct flexos__ro_state) + FLEXOS__RO_PAGE - 1) / FLEXOS__RO_PAGE *
+		   FLEXOS__RO_PAGE];
+};
+extern union flexos__ro_page flexos__ro;
 
 /*
  * What flexos_last_gate_error() reports for this thread: a backend that can

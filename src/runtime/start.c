@@ -14,21 +14,19 @@
 #include "../newlib/attach.h"
 #include "runtime.h"
 
-static struct flexos_runtime runtime;
+/* The state start-up writes (runtime.h), alone on its pages. */
+union flexos__ro_page flexos__ro __attribute__((aligned(FLEXOS__RO_PAGE))) = {
+    .s.malloc = {.process_compartment = -1, .fast_owner = -2}};
 /*
  * Where the heaps are, for debuggers: the gdb extension
  * (tools/gdb/flexos.py) reads the runtime through this symbol.
  */
-const struct flexos_runtime *const flexos__debug_runtime __attribute__((used)) = &runtime;
-static struct flexos__heap *heaps[FLEXOS_MAX_COMPARTMENTS];
-static struct flexos__heap *shared_heap;
-static int started;
-/* Each newlib compartment's stream flush, read from its glue before it is protected. */
-static void (*newlib_fini[FLEXOS_MAX_COMPARTMENTS])(void);
+const struct flexos_runtime *const flexos__debug_runtime __attribute__((used)) =
+    &flexos__ro.s.runtime;
 
 void (*flexos__newlib_fini_of(uint32_t id))(void)
 {
-	return id < FLEXOS_MAX_COMPARTMENTS ? newlib_fini[id] : NULL;
+	return id < FLEXOS_MAX_COMPARTMENTS ? flexos__ro.s.newlib_fini[id] : NULL;
 }
 
 static void check_image(const struct flexos_image *img)
@@ -113,12 +111,12 @@ static struct flexos__heap *heap_create(const struct flexos_image *img,
  */
 static void fork_lock_shared(void)
 {
-	flexos__heap_lock(shared_heap);
+	flexos__heap_lock(flexos__ro.s.shared_heap);
 }
 
 static void fork_unlock_shared(void)
 {
-	flexos__heap_unlock(shared_heap);
+	flexos__heap_unlock(flexos__ro.s.shared_heap);
 }
 
 static void create_heaps(const struct flexos_image *img)
@@ -134,13 +132,14 @@ static void create_heaps(const struct flexos_image *img)
 	 * a copy of the shared heap, as of any other memory.
 	 */
 	int procs = img->mechanism == FLEXOS_MECH_PROCESS;
-	shared_heap = heap_create(img, NULL, shared_size, FLEXOS__SHARED_HEAP, procs);
-	if (!shared_heap)
+	flexos__ro.s.shared_heap = heap_create(img, NULL, shared_size, FLEXOS__SHARED_HEAP, procs);
+	if (!flexos__ro.s.shared_heap)
 		flexos__die(FLEXOS_EXIT_SETUP,
 			    "cannot reserve the shared heap (%zu MiB of address space): %s; "
 			    "lower 'heap_size' in %s or raise 'ulimit -v'",
 			    shared_size >> 20, strerror(errno), img->config_path);
-	flexos__heap_range(shared_heap, &runtime.shared_heap.start, &runtime.shared_heap.end);
+	flexos__heap_range(flexos__ro.s.shared_heap, &flexos__ro.s.runtime.shared_heap.start,
+			   &flexos__ro.s.runtime.shared_heap.end);
 	if (!procs) {
 		int err = pthread_atfork(fork_lock_shared, fork_unlock_shared, fork_unlock_shared);
 		if (err)
@@ -153,10 +152,10 @@ static void create_heaps(const struct flexos_image *img)
 		 * A sandbox's heap is mapped shared, so that its host sees it
 		 * even from another process (the process backend forks later).
 		 */
-		heaps[id] = heap_create(
+		flexos__ro.s.heaps[id] = heap_create(
 		    img, &img->compartments[id], heap_size(&img->compartments[id]), (int)id,
 		    procs && (img->compartments[id].flags & FLEXOS_COMP_SANDBOX));
-		if (!heaps[id])
+		if (!flexos__ro.s.heaps[id])
 			flexos__die(FLEXOS_EXIT_SETUP,
 				    "cannot reserve the heap of compartment '%s' (%zu MiB of "
 				    "address space): %s; lower its 'heap_size' in %s or raise "
@@ -164,7 +163,8 @@ static void create_heaps(const struct flexos_image *img)
 				    img->compartments[id].name,
 				    heap_size(&img->compartments[id]) >> 20, strerror(errno),
 				    img->config_path);
-		flexos__heap_range(heaps[id], &runtime.heaps[id].start, &runtime.heaps[id].end);
+		flexos__heap_range(flexos__ro.s.heaps[id], &flexos__ro.s.runtime.heaps[id].start,
+				   &flexos__ro.s.runtime.heaps[id].end);
 	}
 }
 
@@ -172,13 +172,13 @@ static void create_heaps(const struct flexos_image *img)
 void flexos__before_exit(void)
 {
 	static int done;
-	const struct flexos_image *img = runtime.image;
+	const struct flexos_image *img = flexos__ro.s.runtime.image;
 
 	if (!img || __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
 		return;
 	for (uint32_t id = 0; id < img->ncompartments; id++)
-		if (newlib_fini[id])
-			flexos__call_in(id, newlib_fini[id]);
+		if (flexos__ro.s.newlib_fini[id])
+			flexos__call_in(id, flexos__ro.s.newlib_fini[id]);
 }
 
 /*
@@ -195,7 +195,8 @@ static void attach_newlib(const struct flexos_image *img)
 		/* sbrk hands out half of the compartment's heap; malloc of glibc's code the rest.
 		 */
 		int err =
-		    g ? flexos__newlib_attach(g, (int)id, heaps[id], heap_size(c) / 2) : -EPROTO;
+		    g ? flexos__newlib_attach(g, (int)id, flexos__ro.s.heaps[id], heap_size(c) / 2)
+		      : -EPROTO;
 		if (err)
 			flexos__die(FLEXOS_EXIT_SETUP,
 				    "cannot give newlib compartment '%s' its heap "
@@ -206,35 +207,35 @@ static void attach_newlib(const struct flexos_image *img)
 					? "its system-call glue is not the runtime's version"
 				    : err == -EBUSY ? "its code ran before the runtime"
 						    : "the compartment's heap is too small");
-		newlib_fini[id] = g->fini;
+		flexos__ro.s.newlib_fini[id] = g->fini;
 	}
 }
 
 void flexos__start(int argc, char **argv, char **envp)
 {
 	(void)argc, (void)argv, (void)envp;
-	if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+	if (__atomic_exchange_n(&flexos__ro.s.started, 1, __ATOMIC_ACQ_REL))
 		return;
 
 	const struct flexos_image *img = &flexos__image;
 	check_image(img);
-	runtime.image = img;
+	flexos__ro.s.runtime.image = img;
 	create_heaps(img);
-	int lend_err = flexos__lend_arena_create(img, &runtime.lend_arena);
+	int lend_err = flexos__lend_arena_create(img, &flexos__ro.s.runtime.lend_arena);
 	if (lend_err)
 		flexos__die(FLEXOS_EXIT_SETUP,
 			    "cannot map the lend arena: %s; raise 'ulimit -v', "
 			    "or write 'lend: none' for the libraries in %s",
 			    strerror(-lend_err), img->config_path);
 	attach_newlib(img);
-	if (flexos__find_shlibs(&runtime))
+	if (flexos__find_shlibs(&flexos__ro.s.runtime))
 		flexos__die(FLEXOS_EXIT_SETUP,
 			    "the shared libraries of the compartments have more "
 			    "than %d segments; put fewer of them in compartments",
 			    FLEXOS_MAX_SHLIB_REGIONS);
 
 	flexos__symbols_init();
-	int err = flexos__backend.init(&runtime);
+	int err = flexos__backend.init(&flexos__ro.s.runtime);
 	if (err)
 		flexos__die(FLEXOS_EXIT_SETUP,
 			    "the %s backend could not set up the "
@@ -247,22 +248,31 @@ void flexos__start(int argc, char **argv, char **envp)
 
 const struct flexos_runtime *flexos__runtime_if_started(void)
 {
-	return __atomic_load_n(&started, __ATOMIC_ACQUIRE) ? &runtime : NULL;
+	return __atomic_load_n(&flexos__ro.s.started, __ATOMIC_ACQUIRE) ? &flexos__ro.s.runtime
+									: NULL;
 }
 
 const struct flexos_runtime *flexos__runtime(void)
 {
-	if (!started)
+	if (!flexos__ro.s.started)
 		flexos__start(0, NULL, NULL);
-	return &runtime;
+	return &flexos__ro.s.runtime;
 }
 
 struct flexos__heap *flexos__heap_of(int id)
 {
-	flexos__runtime();
+	const struct flexos_image *img = flexos__runtime()->image;
+
 	if (id == FLEXOS__SHARED_HEAP)
-		return shared_heap;
-	return heaps[id];
+		return flexos__ro.s.shared_heap;
+	/* Ids come from memory a compartment may write (malloc's route, the running compartment).
+	 */
+	if (id < 0 || (uint32_t)id >= img->ncompartments)
+		flexos__abort("no compartment %d in this image (%u compartments) whose heap could "
+			      "serve this allocation: the runtime's state was overwritten "
+			      "(docs/threat-model.md, limit 1)",
+			      id, img->ncompartments);
+	return flexos__ro.s.heaps[id];
 }
 
 /* flexos-link links with --wrap=main: the backend decides where main runs. */

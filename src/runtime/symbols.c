@@ -22,12 +22,8 @@
 
 #define BACKTRACE_MAX 48
 
-static const struct flexos_symbols_header *table;
-static const struct flexos_symbol *funcs;
-static const struct flexos_line *lines;
-static const char *strings;
-static uintptr_t bias, image_lo, image_hi;
-static char image_path[256];
+/* The image's symbol table, found at start-up: flexos__ro.s.symbols (runtime.h). */
+#define SYM (flexos__ro.s.symbols)
 
 /* A line of a report, as report.c's writer but private to the runtime. */
 struct line {
@@ -86,16 +82,16 @@ static int find_image(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size, (void)data;
 	/* The first object is the executable. */
-	bias = info->dlpi_addr;
-	image_lo = UINTPTR_MAX;
+	SYM.bias = info->dlpi_addr;
+	SYM.image_lo = UINTPTR_MAX;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_LOAD)
 			continue;
-		if (bias + ph->p_vaddr < image_lo)
-			image_lo = bias + ph->p_vaddr;
-		if (bias + ph->p_vaddr + ph->p_memsz > image_hi)
-			image_hi = bias + ph->p_vaddr + ph->p_memsz;
+		if (SYM.bias + ph->p_vaddr < SYM.image_lo)
+			SYM.image_lo = SYM.bias + ph->p_vaddr;
+		if (SYM.bias + ph->p_vaddr + ph->p_memsz > SYM.image_hi)
+			SYM.image_hi = SYM.bias + ph->p_vaddr + ph->p_memsz;
 	}
 	return 1;
 }
@@ -144,8 +140,8 @@ void flexos__symbols_init(void)
 	/* The first backtrace() loads libgcc_s: now, not in a fault handler. */
 	backtrace(frames, 2);
 	dl_iterate_phdr(find_image, NULL);
-	ssize_t n = readlink("/proc/self/exe", image_path, sizeof(image_path) - 1);
-	image_path[n > 0 ? n : 0] = '\0';
+	ssize_t n = readlink("/proc/self/exe", SYM.image_path, sizeof(SYM.image_path) - 1);
+	SYM.image_path[n > 0 ? n : 0] = '\0';
 
 	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -158,14 +154,14 @@ void flexos__symbols_init(void)
 		char *p = mmap(NULL, size + skew, PROT_READ, MAP_PRIVATE, fd, start);
 		if (p != MAP_FAILED) {
 			const struct flexos_symbols_header *h = (const void *)(p + skew);
-			uint64_t need = sizeof(*h) + (uint64_t)h->nfuncs * sizeof(*funcs) +
-					(uint64_t)h->nlines * sizeof(*lines) + h->strsize;
+			uint64_t need = sizeof(*h) + (uint64_t)h->nfuncs * sizeof(*SYM.funcs) +
+					(uint64_t)h->nlines * sizeof(*SYM.lines) + h->strsize;
 			if (h->magic == FLEXOS_SYMBOLS_MAGIC && need <= size && h->strsize &&
 			    (p + skew)[need - 1] == '\0') {
-				table = h;
-				funcs = (const void *)(h + 1);
-				lines = (const void *)(funcs + h->nfuncs);
-				strings = (const char *)(lines + h->nlines);
+				SYM.table = h;
+				SYM.funcs = (const void *)(h + 1);
+				SYM.lines = (const void *)(SYM.funcs + h->nfuncs);
+				SYM.strings = (const char *)(SYM.lines + h->nlines);
 			} else {
 				munmap(p, size + skew);
 			}
@@ -198,23 +194,25 @@ static uint32_t count_at_or_below(const void *table_base, size_t stride, uint32_
 /* The function whose code holds a (link-time address), or NULL. */
 static const struct flexos_symbol *func_at(uint32_t a)
 {
-	uint32_t lo = count_at_or_below(funcs, sizeof(*funcs), table->nfuncs, a);
+	uint32_t lo = count_at_or_below(SYM.funcs, sizeof(*SYM.funcs), SYM.table->nfuncs, a);
 
 	if (!lo)
 		return NULL;
-	const struct flexos_symbol *f = &funcs[lo - 1];
+	const struct flexos_symbol *f = &SYM.funcs[lo - 1];
 	/* A symbol without a size (hand-written assembly) covers up to the next one. */
-	if (a - f->addr < f->size || (!f->size && (lo == table->nfuncs || a < funcs[lo].addr)))
+	if (a - f->addr < f->size ||
+	    (!f->size && (lo == SYM.table->nfuncs || a < SYM.funcs[lo].addr)))
 		return f;
 	return NULL;
 }
 
 static const struct flexos_line *line_at(uint32_t a)
 {
-	uint32_t lo = count_at_or_below(lines, sizeof(*lines), table->nlines, a);
+	uint32_t lo = count_at_or_below(SYM.lines, sizeof(*SYM.lines), SYM.table->nlines, a);
 
-	return lo && lines[lo - 1].line && lines[lo - 1].file < table->strsize ? &lines[lo - 1]
-									       : NULL;
+	return lo && SYM.lines[lo - 1].line && SYM.lines[lo - 1].file < SYM.table->strsize
+		   ? &SYM.lines[lo - 1]
+		   : NULL;
 }
 
 struct lib_hit {
@@ -246,7 +244,7 @@ static int find_lib(struct dl_phdr_info *info, size_t size, void *data)
  */
 static void put_pc(struct line *l, uintptr_t pc, int ret)
 {
-	if (pc < image_lo || pc >= image_hi) {
+	if (pc < SYM.image_lo || pc >= SYM.image_hi) {
 		struct lib_hit h = {pc, NULL, 0};
 		dl_iterate_phdr(find_lib, &h);
 		if (h.name && *h.name) {
@@ -259,22 +257,22 @@ static void put_pc(struct line *l, uintptr_t pc, int ret)
 		}
 		return;
 	}
-	uintptr_t a = pc - bias;
-	const struct flexos_symbol *f = table && a <= UINT32_MAX ? func_at((uint32_t)a) : NULL;
+	uintptr_t a = pc - SYM.bias;
+	const struct flexos_symbol *f = SYM.table && a <= UINT32_MAX ? func_at((uint32_t)a) : NULL;
 	const struct flexos_line *ln =
-	    table && a <= UINT32_MAX ? line_at((uint32_t)(ret ? a - 1 : a)) : NULL;
+	    SYM.table && a <= UINT32_MAX ? line_at((uint32_t)(ret ? a - 1 : a)) : NULL;
 	if (!f) {
-		put(l, image_path[0] ? image_path : "IMAGE");
+		put(l, SYM.image_path[0] ? SYM.image_path : "IMAGE");
 		put(l, "+");
 		put_hex(l, a);
 		return;
 	}
-	put(l, f->name < table->strsize ? strings + f->name : "?");
+	put(l, f->name < SYM.table->strsize ? SYM.strings + f->name : "?");
 	put(l, "+");
 	put_hex(l, a - f->addr);
 	if (ln) {
 		put(l, " (");
-		put(l, strings + ln->file);
+		put(l, SYM.strings + ln->file);
 		put(l, ":");
 		put_dec(l, ln->line);
 		put(l, ")");

@@ -89,3 +89,10 @@ tests/integration/lend-array.log: $(UNMODIFIED_DEPS)
 EXTRA_DIST += tests/integration/lend-array.sh tests/integration/data/lendarr-app.c \
 	tests/integration/data/lendarr-lib.c tests/integration/data/lendarr.h \
 	tests/integration/data/lendarr.yaml
+
+# A library rewriting the runtime's control data in key-0 memory (ro-state.sh: intel-mpk in the VM).
+SH_TESTS += tests/integration/ro-state.sh
+tests/integration/ro-state.log: $(UNMODIFIED_DEPS)
+EXTRA_DIST += tests/integration/ro-state.sh tests/integration/data/rostate.h \
+	tests/integration/data/rostate-lib.c tests/integration/data/rostate-app.c \
+	tests/integration/data/rostate.yaml

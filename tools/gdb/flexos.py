@@ -113,11 +113,12 @@ class Image:
 
 
 def _mpk_key(comp_id):
-    keys = _symbol_address("flexos__mpk_keys")
-    if keys is None:
+    ro = _symbol_address("flexos__mpk_ro")
+    if ro is None:
         return None
-    # int flexos__mpk_keys[MPK_SLOTS], indexed by compartment id.
-    return struct.unpack("<i", _read(keys + 4 * comp_id, 4))[0]
+    # struct mpk_ro (backends/mpk/mpk.h): int32_t keys[MPK_SLOTS] at
+    # MPK_RO_KEYS, indexed by compartment id.
+    return struct.unpack("<i", _read(ro + 96 + 4 * comp_id, 4))[0]
 
 
 def _process_self():
