@@ -87,12 +87,21 @@ static uint64_t compartment_of_pkru(uint32_t pkru)
  * stack is then whole pages of its own, which take its key.
  */
 #define ASAN_STACK_ALIGN ((size_t)32768)
+/*
+ * And above each such stack, 64 KiB of nothing (PROT_NONE) whose shadow
+ * takes the stack's key too: __asan_handle_no_return (before exit,
+ * longjmp) reads and clears the shadow of the 64 KiB above its frame,
+ * which past the stack's top would be another mapping's (key 0, which a
+ * newlib compartment may not read, or another compartment's key).
+ */
+#define ASAN_STACK_ABOVE ((size_t)65536)
 
 static void *map_stack(size_t size, int owner)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	size_t slack = flexos__asan_key_stack_shadow ? ASAN_STACK_ALIGN : 0;
-	size_t len = size + (size_t)page + slack;
+	size_t above = slack ? ASAN_STACK_ABOVE : 0;
+	size_t len = size + (size_t)page + slack + above;
 	char *base = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 	if (base == MAP_FAILED)
@@ -100,20 +109,21 @@ static void *map_stack(size_t size, int owner)
 	if (slack) {
 		/* The stack on the boundary; what is around it goes back. */
 		char *lo = (char *)(((uintptr_t)base + (uintptr_t)page + slack - 1) & ~(slack - 1));
-		char *start = lo - page, *end = lo + size;
+		char *start = lo - page, *end = lo + size + above;
 		if (start > base)
 			munmap(base, (size_t)(start - base));
 		if (end < base + len)
 			munmap(end, (size_t)(base + len - end));
 		base = start;
-		len = size + (size_t)page;
+		len = size + (size_t)page + above;
 	}
 	/* A guard page below: an overflow faults instead of running into a neighbour. */
 	if (mprotect(base, (size_t)page, PROT_NONE) ||
 	    pkey_mprotect(base + page, size, PROT_READ | PROT_WRITE, flexos__mpk_keys[owner]) ||
+	    (above && mprotect(base + page + size, above, PROT_NONE)) ||
 	    (flexos__asan_key_stack_shadow &&
 	     flexos__asan_key_stack_shadow((uint32_t)owner, (uintptr_t)base + (uintptr_t)page,
-					   (uintptr_t)base + page + size,
+					   (uintptr_t)base + page + size + above,
 					   flexos__mpk_keys[owner]))) {
 		munmap(base, len);
 		return NULL;
@@ -448,9 +458,10 @@ size_t flexos__mpk_stack_ranges(struct flexos__range *out, size_t max)
 
 	for (unsigned i = 0; i < n && i < MAX_STACKS && k < max; i++) {
 		uintptr_t hi = __atomic_load_n(&stacks[i].hi, __ATOMIC_ACQUIRE);
-		/* The guard page below belongs to the stack's mapping too. */
-		out[k++] =
-		    (struct flexos__range){stacks[i].lo - (uintptr_t)sysconf(_SC_PAGESIZE), hi};
+		/* The guard page below belongs to the stack's mapping too, and what is above. */
+		out[k++] = (struct flexos__range){
+		    stacks[i].lo - (uintptr_t)sysconf(_SC_PAGESIZE),
+		    hi + (flexos__asan_key_stack_shadow ? ASAN_STACK_ABOVE : 0)};
 	}
 	return k;
 }
@@ -556,6 +567,20 @@ static int tag_constants(void)
 	if (r.end <= r.start)
 		return 0;
 	return tag(&r, PROT_READ, flexos__mpk_shared_key);
+}
+
+/* Their ASan shadow, which a newlib compartment built with asan reads. */
+static int key_shared_shadow(const struct flexos_runtime *rt)
+{
+	const struct flexos_region r[] = {
+	    rt->image->shared,
+	    rt->shared_heap,
+	    {(uintptr_t)flexos__constants_start, (uintptr_t)flexos__constants_end},
+	};
+
+	if (!flexos__asan_key_shared_shadow)
+		return 0;
+	return flexos__asan_key_shared_shadow(r, sizeof(r) / sizeof(r[0]), flexos__mpk_shared_key);
 }
 
 /*
@@ -735,7 +760,7 @@ static int mpk_init(const struct flexos_runtime *rt)
 	if (flexos__mpk_shared_key &&
 	    ((err = tag(&img->shared, PROT_READ | PROT_WRITE, flexos__mpk_shared_key)) ||
 	     (err = tag(&rt->shared_heap, PROT_READ | PROT_WRITE, flexos__mpk_shared_key)) ||
-	     (err = tag_relro()) || (err = tag_constants()))) {
+	     (err = tag_relro()) || (err = tag_constants()) || (err = key_shared_shadow(rt)))) {
 		flexos__say("cannot tag the shared memory with key %d: %s", flexos__mpk_shared_key,
 			    strerror(-err));
 		return err;

@@ -784,6 +784,16 @@ int flexos__asan_key_shadow(uint32_t id, int key) __attribute__((weak));
 int flexos__asan_key_stack_shadow(uint32_t id, uintptr_t lo, uintptr_t hi, int key)
     __attribute__((weak));
 int flexos__asan_keyed_shadow(uint32_t id, unsigned i, uintptr_t *lo, uintptr_t *hi) __attribute__((weak));
+/*
+ * In an image with a `libc: newlib` compartment built with asan: the
+ * shadow of the n shared regions r takes the shared key (nothing
+ * otherwise); their ranges are flexos__asan_keyed_shadow's for id
+ * MPK_ASAN_SHARED. 0 or -errno. Weak.
+ */
+struct flexos_region;
+int flexos__asan_key_shared_shadow(const struct flexos_region *r, unsigned n, int key)
+    __attribute__((weak));
+#define MPK_ASAN_SHARED FLEXOS_MAX_COMPARTMENTS
 
 #endif /* __ASSEMBLER__ */
 #endif /* FLEXOS_MPK_H */
