@@ -2,15 +2,18 @@
  * tests/harden: the application beside the buggy library. "app BUG" calls
  * the library's planted bug and prints "survived BUG" if nothing stopped
  * it; "app ok" runs the library's correct code ("app longjmp" a longjmp
- * out of a frame); "app shared-sum" has it
- * read shared memory and stack arguments; "app lib-pokes-shadow-C" has
- * it write the shadow of compartment C's heap; "app heaps" says whose
- * heap the library's and the application's allocations come from; "app
+ * out of a frame); "app shared-sum" has it read shared memory and stack
+ * arguments; "app lib-pokes-shadow-C" has it write the shadow of
+ * compartment C's heap; "app rekey-shadow-C" asks the kernel for key 0 on
+ * that shadow ("-shared": the shared heap's); "app heaps" says whose heap
+ * the library's and the application's allocations come from; "app
  * poke-shadow-C" writes the ASan shadow of compartment C's heap,
  * "poke-first-shadow-C" ("poke-last-shadow-C") that of its heap's first
- * (last) byte, "poke-bss-shadow-C" that of its .bss, "poke-stack-shadow-lib" (or -app)
- * that of a local on the library's (or the application's) stack.
+ * (last) byte, "poke-bss-shadow-C" that of its .bss,
+ * "poke-stack-shadow-lib" (or -app) that of a local on the library's (or
+ * the application's) stack.
  */
+#define _GNU_SOURCE /* pkey_mprotect */
 #include <flexos/backend.h>
 #include <flexos/flexos.h>
 #include <flexos/harden.h>
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "buggy.h"
 
@@ -93,6 +97,28 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		return 2;
+	} else if (!strncmp(what, "rekey-shadow-", 13)) {
+		/*
+		 * Asks the kernel to give key 0 to the shadow page of the middle
+		 * of compartment C's heap ("shared": the shared heap), which
+		 * the intel-mpk filter must deny.
+		 */
+		const struct flexos_runtime *rt = flexos__runtime();
+		const char *name = what + 13;
+		const struct flexos_region *r = strcmp(name, "shared") ? NULL : &rt->shared_heap;
+		for (uint32_t id = 0; id < rt->image->ncompartments && !r; id++)
+			if (!strcmp(rt->image->compartments[id].name, name))
+				r = &rt->heaps[id];
+		if (!r)
+			return 2;
+		uintptr_t a = (r->start + r->end) / 2;
+		uintptr_t s = ((a >> 3) + FLEXOS_ASAN_SHADOW_OFFSET) & ~(uintptr_t)4095;
+		if (pkey_mprotect((void *)s, 4096, PROT_READ | PROT_WRITE, 0)) {
+			perror("pkey_mprotect");
+			return 1;
+		}
+		printf("rekeyed the shadow of %#lx, in the heap of %s\n", (unsigned long)a, name);
+		return 0;
 	} else if (!strcmp(what, "heaps")) {
 		void *lib = buggy_alloc(32), *own = malloc(32);
 		printf("heaps: the library allocates from %s, the application from %s\n",
@@ -137,14 +163,14 @@ int main(int argc, char **argv)
 		}
 		return 2;
 	} else {
-		fprintf(
-		    stderr,
-		    "usage: app heap-overflow|use-after-free|double-free|stack-overflow|"
-		    "global-overflow|signed-overflow|oob-index|memcpy-overflow|ok|shared-sum|heaps|"
-		    "poke-shadow-COMPARTMENT|poke-first-shadow-COMPARTMENT|"
-		    "poke-last-shadow-COMPARTMENT|poke-bss-shadow-COMPARTMENT|poke-stack-"
-		    "shadow-lib|"
-		    "poke-stack-shadow-app\n");
+		fprintf(stderr,
+			"usage: app heap-overflow|use-after-free|double-free|stack-overflow|"
+			"global-overflow|signed-overflow|oob-index|memcpy-overflow|ok|longjmp|"
+			"shared-sum|heaps|lib-pokes-shadow-COMPARTMENT|rekey-shadow-COMPARTMENT|"
+			"rekey-shadow-shared|poke-shadow-COMPARTMENT|poke-first-shadow-COMPARTMENT|"
+			"poke-last-shadow-COMPARTMENT|poke-bss-shadow-COMPARTMENT|poke-stack-"
+			"shadow-lib|"
+			"poke-stack-shadow-app\n");
 		return 2;
 	}
 	printf("survived %s (%d)\n", what, r);

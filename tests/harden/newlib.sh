@@ -283,6 +283,9 @@ $w/asan/app-intel-mpk poke-shadow-app
 --expect-status=123 $w/asan/app-intel-mpk lib-pokes-shadow-app
 $w/asan/app-intel-mpk lib-pokes-shadow-lib
 $w/asan/app-intel-mpk longjmp
+--expect-status=123 $w/asan/app-intel-mpk rekey-shadow-shared
+--expect-status=123 $w/asan/app-intel-mpk rekey-shadow-lib
+env FLEXOS_MPK_SYSCALL_FILTER=off $w/asan/app-intel-mpk rekey-shadow-shared
 EOS
 # report N KIND WHERE: command N's output has the report of KIND at WHERE,
 # in 'lib', and no fault of the report path itself.
@@ -352,3 +355,10 @@ pass "intel-mpk, newlib, asan: the compartment cannot write the shadow of app's 
 vm_output 28 >out.28
 expect_output out.28 "^longjmp 7$"
 pass "intel-mpk, newlib, asan: a longjmp out of a frame runs clean (__asan_handle_no_return reads the shadow above its frame, keyed with the stack's)"
+for n in 29 30; do
+	vm_output $n >"out.$n"
+	expect_output "out.$n" "compartment 'app' made a system call the intel-mpk filter denies: pkey_mprotect\("
+done
+vm_output 31 >out.31
+expect_output out.31 "^rekeyed the shadow of 0x[0-9a-f]+, in the heap of shared$"
+pass "intel-mpk, newlib, asan: the filter denies pkey_mprotect over the keyed shadow of the shared heap and of the compartment's heap (without the filter it goes through)"
