@@ -500,6 +500,15 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 				add(lo, hi);
 	}
 	add(rt->shared_heap.start, rt->shared_heap.end);
+	/* The shadow of the shared memory, keyed where a newlib compartment has asan. */
+	for (unsigned i = 0; flexos__asan_keyed_shadow; i++) {
+		uintptr_t lo, hi;
+		int r = flexos__asan_keyed_shadow(MPK_ASAN_SHARED, i, &lo, &hi);
+		if (r < 0)
+			break;
+		if (!r)
+			add(lo, hi);
+	}
 	/* The gate pages, the jump pages after them,
 	 * and the switch records (rec_lo..rec_hi): pkey_mprotect or mmap
 	 * over them would hand out the gate's state. */

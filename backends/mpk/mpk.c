@@ -75,18 +75,13 @@ static uint64_t compartment_of_pkru(uint32_t pkru)
 	return flexos__mpk_ro.ro.runtime->image->default_id;
 }
 
-/*
- * In an image with an asan compartment, stacks start on a 32 KiB boundary
- * (their sizes are multiples of it): the shadow of such a compartment's
- * stack is then whole pages of its own, which take its key.
- */
-#define ASAN_STACK_ALIGN ((size_t)32768)
 
 static void *map_stack(size_t size, int owner)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	size_t slack = flexos__asan_key_stack_shadow ? ASAN_STACK_ALIGN : 0;
-	size_t len = size + (size_t)page + slack;
+	size_t above = slack ? ASAN_STACK_ABOVE : 0;
+	size_t len = size + (size_t)page + slack + above;
 	char *base = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 	if (base == MAP_FAILED)
@@ -94,21 +89,21 @@ static void *map_stack(size_t size, int owner)
 	if (slack) {
 		/* The stack on the boundary; what is around it goes back. */
 		char *lo = (char *)(((uintptr_t)base + (uintptr_t)page + slack - 1) & ~(slack - 1));
-		char *start = lo - page, *end = lo + size;
+		char *start = lo - page, *end = lo + size + above;
 		if (start > base)
 			munmap(base, (size_t)(start - base));
 		if (end < base + len)
 			munmap(end, (size_t)(base + len - end));
 		base = start;
-		len = size + (size_t)page;
+		len = size + (size_t)page + above;
 	}
 	/* A guard page below: an overflow faults instead of running into a neighbour. */
 	if (mprotect(base, (size_t)page, PROT_NONE) ||
-	    pkey_mprotect(base + page, size, PROT_READ | PROT_WRITE,
-			  flexos__mpk_ro.ro.keys[owner]) ||
+	    pkey_mprotect(base + page, size, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.keys[owner]) ||
+	    (above && mprotect(base + page + size, above, PROT_NONE)) ||
 	    (flexos__asan_key_stack_shadow &&
 	     flexos__asan_key_stack_shadow((uint32_t)owner, (uintptr_t)base + (uintptr_t)page,
-					   (uintptr_t)base + page + size,
+					   (uintptr_t)base + page + size + above,
 					   flexos__mpk_ro.ro.keys[owner]))) {
 		munmap(base, len);
 		return NULL;
@@ -456,9 +451,10 @@ size_t flexos__mpk_stack_ranges(struct flexos__range *out, size_t max)
 
 	for (unsigned i = 0; i < n && i < MAX_STACKS && k < max; i++) {
 		uintptr_t hi = __atomic_load_n(&stacks[i].hi, __ATOMIC_ACQUIRE);
-		/* The guard page below belongs to the stack's mapping too. */
-		out[k++] =
-		    (struct flexos__range){stacks[i].lo - (uintptr_t)sysconf(_SC_PAGESIZE), hi};
+		/* The guard page below belongs to the stack's mapping too, and what is above. */
+		out[k++] = (struct flexos__range){
+		    stacks[i].lo - (uintptr_t)sysconf(_SC_PAGESIZE),
+		    hi + (flexos__asan_key_stack_shadow ? ASAN_STACK_ABOVE : 0)};
 	}
 	return k + flexos__mpk_pool_ranges(out + k, max - k);
 }
@@ -564,6 +560,20 @@ static int tag_constants(void)
 	if (r.end <= r.start)
 		return 0;
 	return tag(&r, PROT_READ, flexos__mpk_ro.ro.shared_key);
+}
+
+/* Their ASan shadow, which a newlib compartment built with asan reads. */
+static int key_shared_shadow(const struct flexos_runtime *rt)
+{
+	const struct flexos_region r[] = {
+	    rt->image->shared,
+	    rt->shared_heap,
+	    {(uintptr_t)flexos__constants_start, (uintptr_t)flexos__constants_end},
+	};
+
+	if (!flexos__asan_key_shared_shadow)
+		return 0;
+	return flexos__asan_key_shared_shadow(r, sizeof(r) / sizeof(r[0]), flexos__mpk_ro.ro.shared_key);
 }
 
 /*
@@ -788,9 +798,9 @@ static int mpk_init(const struct flexos_runtime *rt)
 	if (flexos__mpk_ro.ro.shared_key &&
 	    ((err = tag(&img->shared, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.shared_key)) ||
 	     (err = tag(&rt->shared_heap, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.shared_key)) ||
-	     (err = tag_relro()) || (err = tag_constants()))) {
-		flexos__say("cannot tag the shared memory with key %d: %s",
-			    flexos__mpk_ro.ro.shared_key, strerror(-err));
+	     (err = tag_relro()) || (err = tag_constants()) || (err = key_shared_shadow(rt)))) {
+		flexos__say("cannot tag the shared memory with key %d: %s", flexos__mpk_ro.ro.shared_key,
+			    strerror(-err));
 		return err;
 	}
 

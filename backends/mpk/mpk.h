@@ -245,6 +245,20 @@
 #define MPK_J_REGS      32 /* rbx, rbp, r12..r15, rsp, rip */
 
 /* Stack of each compartment for each thread (main's default stack: 8 MiB). */
+/*
+ * In an image with an asan compartment, stacks start on a 32 KiB boundary
+ * (their sizes are multiples of it): the shadow of such a compartment's
+ * stack is then whole pages of its own, which take its key.
+ */
+#define ASAN_STACK_ALIGN ((size_t)32768)
+/*
+ * And above each such stack, 64 KiB of nothing (PROT_NONE) whose shadow
+ * takes the stack's key too: __asan_handle_no_return (before exit,
+ * longjmp) reads and clears the shadow of the 64 KiB above its frame,
+ * which past the stack's top would be another mapping's (key 0, which a
+ * newlib compartment may not read, or another compartment's key).
+ */
+#define ASAN_STACK_ABOVE ((size_t)65536)
 #define MPK_STACK_SIZE      (1024 * 1024)
 #define MPK_MAIN_STACK_SIZE (8 * 1024 * 1024)
 
@@ -803,6 +817,16 @@ int flexos__asan_key_shadow(uint32_t id, int key) __attribute__((weak));
 int flexos__asan_key_stack_shadow(uint32_t id, uintptr_t lo, uintptr_t hi, int key)
     __attribute__((weak));
 int flexos__asan_keyed_shadow(uint32_t id, unsigned i, uintptr_t *lo, uintptr_t *hi) __attribute__((weak));
+/*
+ * In an image with a `libc: newlib` compartment built with asan: the
+ * shadow of the n shared regions r takes the shared key (nothing
+ * otherwise); their ranges are flexos__asan_keyed_shadow's for id
+ * MPK_ASAN_SHARED. 0 or -errno. Weak.
+ */
+struct flexos_region;
+int flexos__asan_key_shared_shadow(const struct flexos_region *r, unsigned n, int key)
+    __attribute__((weak));
+#define MPK_ASAN_SHARED FLEXOS_MAX_COMPARTMENTS
 
 #endif /* __ASSEMBLER__ */
 #endif /* FLEXOS_MPK_H */

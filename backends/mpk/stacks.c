@@ -49,8 +49,6 @@
 /* Stacks a compartment by default: 64 MiB of address space, MAP_NORESERVE. */
 #define MPK_POOL_STACKS 64
 #define MPK_POOL_MAX    4096
-/* In images with an asan compartment, stacks and their guards are 32 KiB each (asan.c). */
-#define ASAN_STACK_ALIGN ((size_t)32768)
 
 /* A holder for stacks whose thread may still run on them: never free again. */
 #define HOLDER_LOST 1
@@ -114,8 +112,13 @@ int flexos__mpk_stacks_init(uint32_t ncomp)
 	P.table_lo = (uintptr_t)t;
 	P.table_hi = (uintptr_t)t + table;
 	for (uint32_t c = 0; c < ncomp; c++) {
-		/* One stride more, so that the first guard can start on a 32 KiB boundary. */
-		size_t len = n * stride + guard;
+		/*
+		 * One stride more, so that the first guard can start on a 32 KiB
+		 * boundary, and in asan images ASAN_STACK_ABOVE after the last
+		 * stack (mpk.h), whose shadow has the stacks' key.
+		 */
+		size_t above = flexos__asan_key_stack_shadow ? ASAN_STACK_ABOVE : 0;
+		size_t len = n * stride + above + guard;
 		char *m = mmap(NULL, len, PROT_NONE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 		if (m == MAP_FAILED) {
@@ -129,8 +132,9 @@ int flexos__mpk_stacks_init(uint32_t ncomp)
 		char *lo = (char *)(((uintptr_t)m + guard - 1) & ~(uintptr_t)(guard - 1));
 		if (lo > m)
 			munmap(m, (size_t)(lo - m));
-		if (lo + n * stride < m + len)
-			munmap(lo + n * stride, (size_t)(m + len - (lo + n * stride)));
+		char *end = lo + n * stride + above;
+		if (end < m + len)
+			munmap(end, (size_t)(m + len - end));
 		for (size_t i = 0; i < n; i++) {
 			char *s = lo + i * stride + guard;
 			if (pkey_mprotect(s, MPK_STACK_SIZE, PROT_READ | PROT_WRITE,
@@ -139,11 +143,10 @@ int flexos__mpk_stacks_init(uint32_t ncomp)
 		}
 		/* The stacks' shadow: one range, which asan.c records for the filter. */
 		if (flexos__asan_key_stack_shadow &&
-		    (err = flexos__asan_key_stack_shadow(c, (uintptr_t)lo + guard,
-							 (uintptr_t)lo + n * stride,
+		    (err = flexos__asan_key_stack_shadow(c, (uintptr_t)lo + guard, (uintptr_t)end,
 							 flexos__mpk_ro.ro.keys[c])))
 			return err;
-		P.pool[c] = (struct mpk_pool){(uintptr_t)lo, (uintptr_t)lo + n * stride,
+		P.pool[c] = (struct mpk_pool){(uintptr_t)lo, (uintptr_t)end,
 					      (uint64_t *)(t + c * n * sizeof(uint64_t))};
 	}
 	P.ready = 1;

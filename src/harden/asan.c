@@ -259,15 +259,15 @@ void *flexos__asan_realloc(struct flexos__heap *h, void *p, size_t size, uintptr
 
 /*
  * The shadow ranges keyed per compartment: its heap's, its sections', and
- * its stacks' (main's stack, the pool of thread stacks: KEYED_STACKS).
+ * its stacks' (main's stack, the pool of thread stacks: KEYED_STACKS);
+ * under FLEXOS__ASAN_SHARED those of the shared memory.
  */
 #define KEYED_STACKS 2
 #define KEYED_RANGES (4 + KEYED_STACKS)
 static struct {
 	uintptr_t lo, hi;
-} keyed[FLEXOS_MAX_COMPARTMENTS][KEYED_RANGES];
+} keyed[FLEXOS__ASAN_SHARED + 1][KEYED_RANGES];
 
-/* Keys the shadow pages wholly inside the shadow of [start, end): 0 or -errno. */
 /*
  * Keys the shadow pages wholly inside the shadow of [start, end); the
  * range keyed in *lo, *hi (equal: none). 0 or -errno.
@@ -330,6 +330,38 @@ int flexos__asan_key_shadow(uint32_t id, int key)
 	return 0;
 }
 
+/*
+ * A `libc: newlib` compartment runs with key 0 denied, and its checks read
+ * the shadow of every byte its code touches: also of the memory every
+ * compartment shares (the shared heap, the shared data, the constants),
+ * whose shadow therefore takes the shared key, which it may read and
+ * write. Only in images with such a compartment built with asan: there
+ * flexos-link aligns the shared sections to 32 KiB (the heaps are), so
+ * that those shadow pages are the shared memory's alone. Another
+ * compartment that writes them can at worst poison shared memory for the
+ * newlib compartment's checks: it can write that memory itself.
+ */
+int flexos__asan_key_shared_shadow(const struct flexos_region *r, unsigned n, int key)
+{
+	const struct flexos_image *img = flexos__runtime()->image;
+	uint32_t id;
+	int err;
+
+	for (id = 0; id < img->ncompartments; id++)
+		if ((img->compartments[id].flags & FLEXOS_COMP_NEWLIB) &&
+		    (flexos__harden_flags((int)id) & FLEXOS_COMP_HARDEN_ASAN))
+			break;
+	if (id == img->ncompartments)
+		return 0;
+	if (n > KEYED_RANGES)
+		return -E2BIG;
+	for (unsigned i = 0; i < n; i++)
+		if (r[i].end > r[i].start &&
+		    (err = key_range(FLEXOS__ASAN_SHARED, i, r[i].start, r[i].end, key)))
+			return err;
+	return 0;
+}
+
 int flexos__asan_key_stack_shadow(uint32_t id, uintptr_t lo, uintptr_t hi, int key)
 {
 	if (id >= FLEXOS_MAX_COMPARTMENTS ||
@@ -343,7 +375,7 @@ int flexos__asan_key_stack_shadow(uint32_t id, uintptr_t lo, uintptr_t hi, int k
 
 int flexos__asan_keyed_shadow(uint32_t id, unsigned i, uintptr_t *lo, uintptr_t *hi)
 {
-	if (id >= FLEXOS_MAX_COMPARTMENTS || i >= KEYED_RANGES)
+	if (id > FLEXOS__ASAN_SHARED || i >= KEYED_RANGES)
 		return -1;
 	if (keyed[id][i].lo == keyed[id][i].hi)
 		return 1;

@@ -72,6 +72,14 @@ noreturn void flexos__asan_trap_access(uintptr_t a, size_t n, int write, uintptr
 int flexos__asan_key_shadow(uint32_t id, int key);
 /* A stack of compartment id, [lo, hi), made by the intel-mpk backend: its shadow takes key. */
 int flexos__asan_key_stack_shadow(uint32_t id, uintptr_t lo, uintptr_t hi, int key);
+/*
+ * In an image with a `libc: newlib` compartment built with asan: the
+ * shadow of the n shared regions r (shared data, heap, constants) takes
+ * the shared key; 0 or -errno. Their ranges are those of
+ * flexos__asan_keyed_shadow(FLEXOS__ASAN_SHARED, ...).
+ */
+int flexos__asan_key_shared_shadow(const struct flexos_region *r, unsigned n, int key);
+#define FLEXOS__ASAN_SHARED FLEXOS_MAX_COMPARTMENTS
 int flexos__asan_keyed_shadow(uint32_t id, unsigned i, uintptr_t *lo, uintptr_t *hi);
 
 #endif

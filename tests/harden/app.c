@@ -1,8 +1,12 @@
 /*
  * tests/harden: the application beside the buggy library. "app BUG" calls
  * the library's planted bug and prints "survived BUG" if nothing stopped
- * it; "app ok" runs the library's correct code; "app heaps" says whose
- * heap the library's and the application's allocations come from; "app
+ * it; "app ok" runs the library's correct code ("app longjmp" a longjmp
+ * out of a frame); "app shared-sum" has it read shared memory and stack
+ * arguments; "app lib-pokes-shadow-C" has it write the shadow of
+ * compartment C's heap; "app rekey-shadow-C" asks the kernel for key 0 on
+ * that shadow ("-shared": the shared heap's); "app heaps" says whose heap
+ * the library's and the application's allocations come from; "app
  * poke-shadow-C" writes the ASan shadow of compartment C's heap,
  * "poke-first-shadow-C" ("poke-last-shadow-C") that of its heap's first
  * (last) byte, "poke-bss-shadow-C" that of its .bss, "poke-stack-shadow-lib" (or -app)
@@ -11,7 +15,9 @@
  * the shadow of a local on the library's stack of a thread made after
  * start-up: under intel-mpk the filter must deny it.
  */
+#define _GNU_SOURCE /* pkey_mprotect */
 #include <flexos/backend.h>
+#include <flexos/flexos.h>
 #include <flexos/harden.h>
 #include <errno.h>
 #include <limits.h>
@@ -69,6 +75,63 @@ int main(int argc, char **argv)
 		r = buggy_ok(100);
 		printf("ok %d\n", r);
 		return r == 300 ? 0 : 1;
+	} else if (!strcmp(what, "longjmp")) {
+		r = buggy_longjmp(7);
+		printf("longjmp %d\n", r);
+		return r == 7 ? 0 : 1;
+	} else if (!strcmp(what, "shared-sum")) {
+		/*
+		 * The library reads shared memory: the shared heap and shared
+		 * data, each from its first to its last byte, and two
+		 * arguments on the stack.
+		 */
+		static unsigned char data[64] FLEXOS_SHARED;
+		unsigned char *heap = flexos_shared_malloc(100);
+		if (!heap)
+			return 1;
+		memset(heap, 1, 100);
+		memset(data, 2, sizeof(data));
+		long s = buggy_sum(heap, 100, 1, 2, 3, 4, 5, 6) +
+			 buggy_sum(data, sizeof(data), 10, 20, 30, 40, 50, 60);
+		printf("shared-sum %ld\n", s);
+		flexos_shared_free(heap);
+		return s == 100 + 21 + 128 + 210 ? 0 : 1;
+	} else if (!strcmp(what, "lib-pokes-shadow-app") || !strcmp(what, "lib-pokes-shadow-lib")) {
+		/* The library writes the shadow of the middle of app's heap, or of its own. */
+		const struct flexos_runtime *rt = flexos__runtime();
+		const char *name = what + strlen("lib-pokes-shadow-");
+		for (uint32_t id = 0; id < rt->image->ncompartments; id++) {
+			if (strcmp(rt->image->compartments[id].name, name))
+				continue;
+			uintptr_t a = (rt->heaps[id].start + rt->heaps[id].end) / 2;
+			buggy_poke((a >> 3) + FLEXOS_ASAN_SHADOW_OFFSET);
+			printf("lib poked the shadow of %#lx, in the heap of %s\n",
+			       (unsigned long)a, name);
+			return 0;
+		}
+		return 2;
+	} else if (!strncmp(what, "rekey-shadow-", 13)) {
+		/*
+		 * Asks the kernel to give key 0 to the shadow page of the middle
+		 * of compartment C's heap ("shared": the shared heap), which
+		 * the intel-mpk filter must deny.
+		 */
+		const struct flexos_runtime *rt = flexos__runtime();
+		const char *name = what + 13;
+		const struct flexos_region *r = strcmp(name, "shared") ? NULL : &rt->shared_heap;
+		for (uint32_t id = 0; id < rt->image->ncompartments && !r; id++)
+			if (!strcmp(rt->image->compartments[id].name, name))
+				r = &rt->heaps[id];
+		if (!r)
+			return 2;
+		uintptr_t a = (r->start + r->end) / 2;
+		uintptr_t s = ((a >> 3) + FLEXOS_ASAN_SHADOW_OFFSET) & ~(uintptr_t)4095;
+		if (pkey_mprotect((void *)s, 4096, PROT_READ | PROT_WRITE, 0)) {
+			perror("pkey_mprotect");
+			return 1;
+		}
+		printf("rekeyed the shadow of %#lx, in the heap of %s\n", (unsigned long)a, name);
+		return 0;
 	} else if (!strcmp(what, "heaps")) {
 		void *lib = buggy_alloc(32), *own = malloc(32);
 		printf("heaps: the library allocates from %s, the application from %s\n",
@@ -130,8 +193,9 @@ int main(int argc, char **argv)
 	} else {
 		fprintf(stderr,
 			"usage: app heap-overflow|use-after-free|double-free|stack-overflow|"
-			"global-overflow|signed-overflow|oob-index|memcpy-overflow|ok|heaps|"
-			"poke-shadow-COMPARTMENT|poke-first-shadow-COMPARTMENT|"
+			"global-overflow|signed-overflow|oob-index|memcpy-overflow|ok|longjmp|"
+			"shared-sum|heaps|lib-pokes-shadow-COMPARTMENT|rekey-shadow-COMPARTMENT|"
+			"rekey-shadow-shared|poke-shadow-COMPARTMENT|poke-first-shadow-COMPARTMENT|"
 			"poke-last-shadow-COMPARTMENT|poke-bss-shadow-COMPARTMENT|poke-stack-"
 			"shadow-lib|"
 			"poke-stack-shadow-app|rekey-stack-shadow-lib\n");

@@ -5,6 +5,7 @@
  * report must name it. The arguments come from the caller, so that the
  * compiler cannot see the bug.
  */
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,42 @@ int buggy_ok(int n)
 		free(q);
 	}
 	return sum;
+}
+
+long buggy_sum(const unsigned char *p, size_t n, long a, long b, long c, long d, long e, long f)
+{
+	/* Arguments in memory the library's checks read: its own stack. */
+	volatile long args[6] = {a, b, c, d, e, f};
+	long sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += p[i];
+	for (int i = 0; i < 6; i++)
+		sum += args[i];
+	return sum;
+}
+
+static jmp_buf jump_back;
+
+static __attribute__((noinline)) void jump(volatile char *frame)
+{
+	frame[0] = 1;
+	longjmp(jump_back, 1);
+}
+
+int buggy_longjmp(int v)
+{
+	volatile char frame[16];
+
+	if (setjmp(jump_back))
+		return v;
+	jump(frame);
+	return 0;
+}
+
+__attribute__((no_sanitize_address)) void buggy_poke(uintptr_t a)
+{
+	*(volatile char *)a = 0;
 }
 
 void *buggy_alloc(size_t n)

@@ -10,9 +10,11 @@
 # compartment's memory for a forged trap. The stack protector's
 # canary is the compartment's, and random per process start; the
 # library's correct code runs clean; unhardened, its bugs go unnoticed.
-# asan works in such a compartment under none and process (its own
-# runtime, red zones around newlib's malloc) and is refused under
-# intel-mpk, at its position in the config.
+# asan works in such a compartment under every backend (its own runtime,
+# red zones around newlib's malloc): under intel-mpk its shadow has its
+# key, that of the shared memory the shared key, so that the compartment
+# reads both with key 0 denied and another compartment cannot write its
+# own.
 . "${0%/*}/../lib/testlib.sh"
 set -eu
 need_newlib
@@ -59,9 +61,7 @@ for opt in $OPTS; do
 		-c -o "$opt/buggy.o" "$H/buggy.c" ||
 		fail "flexos-cc cannot compile buggy.c against newlib for $opt"
 	ar rcs "$opt/libbuggy.a" "$opt/buggy.o"
-	mechs="none process intel-mpk"
-	[ "$opt" != asan ] || mechs="none process"
-	for mech in $mechs; do
+	for mech in none process intel-mpk; do
 		config "$name" "$mech" >"$opt/$mech.yaml"
 		"$FLEXOS_LINK" -c "$opt/$mech.yaml" -o "$opt/app-$mech" app.o "$opt/libbuggy.a" \
 			>"$opt/link-$mech.out" 2>&1 || {
@@ -70,7 +70,7 @@ for opt in $OPTS; do
 		}
 	done
 done
-pass "buggy.c compiles against newlib with each option's flags and links under none, process and intel-mpk (asan: none, process)"
+pass "buggy.c compiles against newlib with each option's flags and links under none, process and intel-mpk"
 
 # The canary, read by the compartment itself (canary.c) beside the planted bugs.
 # shellcheck disable=SC2086  # NEWLIB_CFLAGS is a word list
@@ -192,12 +192,20 @@ for mech in none process; do
 	timeout 30 "./asan/app-$mech" heaps >"asan/heaps-$mech.out" 2>&1 ||
 		{ cat "asan/heaps-$mech.out" >&2; fail "newlib asan: heaps failed under $mech"; }
 	expect_output "asan/heaps-$mech.out" "^heaps: the library allocates from lib,"
+	timeout 30 "./asan/app-$mech" shared-sum >"asan/shared-sum-$mech.out" 2>&1 ||
+		{ cat "asan/shared-sum-$mech.out" >&2; fail "newlib asan: shared-sum failed under $mech"; }
+	expect_output "asan/shared-sum-$mech.out" "^shared-sum 459$"
+	timeout 30 "./asan/app-$mech" longjmp >"asan/longjmp-$mech.out" 2>&1 ||
+		{ cat "asan/longjmp-$mech.out" >&2; fail "newlib asan: longjmp failed under $mech"; }
+	expect_output "asan/longjmp-$mech.out" "^longjmp 7$"
 	pass "newlib, asan: the correct code runs clean, allocating from the compartment's heap ($mech)"
 done
 # Its allocations go through the runtime's wrappers, its accesses through the checks.
 objdump -d -j .flexos.lib.text asan/app-none >asan.dis
 grep -q 'call.*<__wrap_malloc>' asan.dis || fail "the asan newlib compartment's malloc is not the runtime's"
 grep -q 'call.*<__asan_store1_noabort>' asan.dis || fail "the asan newlib compartment calls no check"
+grep -q 'call.*<__asan_handle_no_return>' asan.dis ||
+	fail "the asan newlib compartment calls no __asan_handle_no_return (before longjmp): 'longjmp' proves nothing"
 pass "newlib, asan: malloc is the runtime's (red zones), accesses are checked, in the compartment's own code"
 for mech in none process; do
 	st=0
@@ -236,14 +244,14 @@ pass "forged ASan traps (another compartment's address, no shadow and 1 TiB, a f
 	fail "under process the report did not end as a crash of lib's process"
 pass "newlib, process: a report ends as a crash of the compartment's process"
 
-# asan: refused at its position under intel-mpk.
-config asan intel-mpk >asan.yaml
-st=0
-"$FLEXOS_LINK" -c asan.yaml -o app-asan app.o plain/libbuggy.a >asan.out 2>&1 || st=$?
-[ "$st" -ne 0 ] || fail "flexos-link linked asan in a newlib compartment"
-expect_output asan.out "^asan\.yaml:8:15: error: hardening 'asan' of compartment 'lib' cannot be used with 'libc: newlib' under intel-mpk: its ASan runtime writes the shadow, which is the process's memory \(key 0\), and a newlib compartment runs with key 0 denied; use asan in it under none or process"
-[ ! -e app-asan ] || fail "the refused link left an image"
-pass "intel-mpk: asan in a newlib compartment is refused at its position, with the reason"
+# intel-mpk: the shared sections, whose shadow takes the shared key, start
+# and end on 32 KiB (one shadow page), as the asan compartment's own.
+for sym in $(nm asan/app-intel-mpk | awk '$3 ~ /^__flexos_(shared|constants)_(start|end)$|^__flexos_lib_(rodata|data|bss)_(start|end)$/ {print $1 ":" $3}'); do
+	[ $((0x${sym%%:*} % 32768)) -eq 0 ] || fail "${sym#*:} is at 0x${sym%%:*}, not on a 32 KiB boundary"
+	n=$((${n:-0} + 1))
+done
+[ "${n:-0}" -eq 10 ] || fail "found $n of the 10 section bounds in the asan image"
+pass "intel-mpk, asan: the shared data and constants start and end on 32 KiB, as the compartment's sections"
 
 w=$WORK
 vm_script 600 --file "$WORK" <<EOS
@@ -258,6 +266,26 @@ $w/plain/app-intel-mpk signed-overflow
 --expect-status=123 $w/forge/app-intel-mpk
 $w/stack_protector/canary-intel-mpk
 $w/stack_protector/canary-intel-mpk
+--expect-status=123 $w/asan/app-intel-mpk heap-overflow
+--expect-status=123 $w/asan/app-intel-mpk use-after-free
+--expect-status=123 $w/asan/app-intel-mpk double-free
+--expect-status=123 $w/asan/app-intel-mpk stack-overflow
+--expect-status=123 $w/asan/app-intel-mpk global-overflow
+$w/asan/app-intel-mpk ok
+$w/asan/app-intel-mpk heaps
+$w/asan/app-intel-mpk shared-sum
+--expect-status=123 $w/asan/app-intel-mpk poke-shadow-lib
+--expect-status=123 $w/asan/app-intel-mpk poke-first-shadow-lib
+--expect-status=123 $w/asan/app-intel-mpk poke-last-shadow-lib
+--expect-status=123 $w/asan/app-intel-mpk poke-bss-shadow-lib
+--expect-status=123 $w/asan/app-intel-mpk poke-stack-shadow-lib
+$w/asan/app-intel-mpk poke-shadow-app
+--expect-status=123 $w/asan/app-intel-mpk lib-pokes-shadow-app
+$w/asan/app-intel-mpk lib-pokes-shadow-lib
+$w/asan/app-intel-mpk longjmp
+--expect-status=123 $w/asan/app-intel-mpk rekey-shadow-shared
+--expect-status=123 $w/asan/app-intel-mpk rekey-shadow-lib
+env FLEXOS_MPK_SYSCALL_FILTER=off $w/asan/app-intel-mpk rekey-shadow-shared
 EOS
 # report N KIND WHERE: command N's output has the report of KIND at WHERE,
 # in 'lib', and no fault of the report path itself.
@@ -291,3 +319,46 @@ expect_output out.10 "^canary 0x[0-9a-f]{14}00$"
 expect_output out.11 "^canary 0x[0-9a-f]{14}00$"
 [ "$(cat out.10)" != "$(cat out.11)" ] || fail "intel-mpk: two starts had the same canary ($(cat out.10))"
 pass "intel-mpk, newlib, stack-protector: the canary is random per start, its low byte zero"
+n=12
+for bug in heap-overflow:heap-buffer-overflow:buggy_heap_overflow \
+	use-after-free:heap-use-after-free:buggy_use_after_free \
+	double-free:double-free:buggy_double_free \
+	stack-overflow:stack-buffer-overflow:buggy_stack_overflow \
+	global-overflow:global-buffer-overflow:buggy_global_overflow; do
+	b=${bug%%:*} k=${bug#*:}
+	f=${k#*:} k=${k%%:*}
+	report $n "$k" "$f\+0x[0-9a-f]+ \(.*buggy\.c:$(line_of "$b")\)"
+	n=$((n + 1))
+done
+expect_output out.12 "write of size 1 at 0x[0-9a-f]+ .*in the heap of compartment 'lib'"
+expect_output out.16 "read of size 4 at 0x[0-9a-f]+ .*in the \.bss of compartment 'lib'"
+pass "intel-mpk, newlib, asan: heap overflow, use after free, double free, stack and global overflows at their line, in 'lib'"
+vm_output 17 >out.17
+expect_output out.17 "^ok 300$"
+vm_output 18 >out.18
+expect_output out.18 "^heaps: the library allocates from lib, the application from app$"
+vm_output 19 >out.19
+expect_output out.19 "^shared-sum 459$"
+pass "intel-mpk, newlib, asan: the correct code runs clean, from its own heap, and reads the shared heap, shared data and stack arguments"
+for n in 20 21 22 23 24; do
+	vm_output $n >"out.$n"
+	expect_output "out.$n" "compartment 'app' tried to write 0x[0-9a-f]+"
+done
+vm_output 25 >out.25
+expect_output out.25 "^poked the shadow of 0x[0-9a-f]+, in the heap of app$"
+pass "intel-mpk, newlib, asan: the shadow of the compartment's heap (middle, first and last byte), .bss and stack has its key ('app' cannot write it; its own, unkeyed, it can)"
+vm_output 26 >out.26
+expect_output out.26 "compartment 'lib' tried to write 0x[0-9a-f]+"
+vm_output 27 >out.27
+expect_output out.27 "^lib poked the shadow of 0x[0-9a-f]+, in the heap of lib$"
+pass "intel-mpk, newlib, asan: the compartment cannot write the shadow of app's heap (key 0); its own it can"
+vm_output 28 >out.28
+expect_output out.28 "^longjmp 7$"
+pass "intel-mpk, newlib, asan: a longjmp out of a frame runs clean (__asan_handle_no_return reads the shadow above its frame, keyed with the stack's)"
+for n in 29 30; do
+	vm_output $n >"out.$n"
+	expect_output "out.$n" "compartment 'app' made a system call the intel-mpk filter denies: pkey_mprotect\("
+done
+vm_output 31 >out.31
+expect_output out.31 "^rekeyed the shadow of 0x[0-9a-f]+, in the heap of shared$"
+pass "intel-mpk, newlib, asan: the filter denies pkey_mprotect over the keyed shadow of the shared heap and of the compartment's heap (without the filter it goes through)"

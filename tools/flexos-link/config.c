@@ -1416,18 +1416,10 @@ static void check_libcs(struct parser *p)
 				 c->name);
 		else if (c->stack == FLC_STACK_SHARED)
 			error_at(p, c->libc_pos,
-				 "compartment '%s' has 'libc: newlib' but the image uses 'stack: shared': shared stacks are the process's (key 0), which a newlib compartment may not touch; use private stacks",
+				 "compartment '%s' has 'libc: newlib' but the image uses 'stack: "
+				 "shared': shared stacks are the process's (key 0), which a newlib "
+				 "compartment may not touch; use private stacks",
 				 c->name);
-		/*
-		 * Its ASan runtime writes the shadow, one mapping of the whole
-		 * process (key 0), which it may not touch under MPK.
-		 */
-		if ((c->harden & FLEXOS_HARDEN_ASAN) &&
-		    (flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_PKEYS))
-			error_at(p, c->harden_pos[flh_find("asan") - flh_options],
-				 "hardening 'asan' of compartment '%s' cannot be used with 'libc: newlib' under %s: its ASan runtime writes the shadow, which is the process's memory (key 0), and a newlib compartment runs with key 0 denied; use asan in it under none or process, ubsan, stack-protector and fortify under %s, or give the compartment glibc",
-				 c->name, flexos_mechanism_name(cfg->mechanism),
-				 flexos_mechanism_name(cfg->mechanism));
 	}
 }
 

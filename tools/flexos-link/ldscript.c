@@ -53,6 +53,37 @@ static void write_input_spec(FILE *f, const struct flp_input *in, const char *me
 }
 
 /*
+ * A `libc: newlib` compartment with asan under protection keys reads the
+ * ASan shadow of the memory every compartment shares (the shared data and
+ * constants), which takes the shared key (src/harden/asan.c,
+ * flexos__asan_key_shared_shadow): one shadow page covers 32 KiB, so those
+ * sections start and end on such a boundary, and no shadow page of theirs
+ * is also that of another compartment's private memory.
+ */
+static bool newlib_asan(const struct flc_config *cfg)
+{
+	if (!(flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_PKEYS))
+		return false;
+	for (size_t c = 0; c < cfg->ncompartments; c++)
+		if (cfg->compartments[c].libc == FLC_LIBC_NEWLIB &&
+		    (cfg->compartments[c].harden & FLEXOS_HARDEN_ASAN))
+			return true;
+	return false;
+}
+
+/* The alignment of the shared sections' start and end. */
+static const char *shared_align(const struct flc_config *cfg)
+{
+	return newlib_asan(cfg) ? "0x8000" : "CONSTANT(MAXPAGESIZE)";
+}
+
+/* Their sections' own, which sets their segment's (the loader keeps it). */
+static const char *shared_section_align(const struct flc_config *cfg)
+{
+	return newlib_asan(cfg) ? " ALIGN(0x8000)" : "";
+}
+
+/*
  * The read-only constants (.rodata*: string literals, merged constants,
  * const objects and tables) of the compartments that share them. A caller
  * passes literals and const objects across gates without thinking of it
@@ -68,18 +99,24 @@ static void write_constants(FILE *f, const struct flp_plan *plan)
 	const struct flc_config *cfg = plan->cfg;
 	const struct flexos_region_kind *k = flexos_region_kind(FLEXOS_REGION_RODATA);
 
-	fprintf(f, "  . = ALIGN(CONSTANT(MAXPAGESIZE));\n"
-		   "  " FLEXOS_CONSTANTS_SECTION " : {\n"
-		   "    HIDDEN(" FLEXOS_CONSTANTS_START " = .);\n");
+	const char *align = shared_align(cfg);
+
+	fprintf(f,
+		"  . = ALIGN(%s);\n"
+		"  " FLEXOS_CONSTANTS_SECTION " :%s {\n"
+		"    HIDDEN(" FLEXOS_CONSTANTS_START " = .);\n",
+		align, shared_section_align(cfg));
 	for (size_t i = 0; i < plan->ninputs; i++) {
 		const struct flp_input *in = &plan->inputs[i];
 		if (in->compartment < cfg->ncompartments && !in->merged &&
 		    !cfg->compartments[in->compartment].constants_private)
 			write_input_spec(f, in, NULL, k->inputs);
 	}
-	fprintf(f, "    . = ALIGN(CONSTANT(MAXPAGESIZE));\n"
-		   "    HIDDEN(" FLEXOS_CONSTANTS_END " = .);\n"
-		   "  }\n");
+	fprintf(f,
+		"    . = ALIGN(%s);\n"
+		"    HIDDEN(" FLEXOS_CONSTANTS_END " = .);\n"
+		"  }\n",
+		align);
 }
 
 static void write_kind(FILE *f, const struct flp_plan *plan, uint32_t region)
@@ -89,19 +126,23 @@ static void write_kind(FILE *f, const struct flp_plan *plan, uint32_t region)
 
 	fprintf(f, "SECTIONS\n{\n");
 	if (region == FLEXOS_REGION_DATA) {
-		fprintf(f, "  . = ALIGN(CONSTANT(MAXPAGESIZE));\n"
-			   "  " FLEXOS_SHARED_SECTION " : {\n"
-			   "    HIDDEN(" FLEXOS_SHARED_START " = .);\n"
-			   "    *(" FLEXOS_SHARED_SECTION " " FLEXOS_SHARED_SECTION
-			   ".* " FLEXOS_SHARED_SECTION_LEGACY ")\n");
+		fprintf(f,
+			"  . = ALIGN(%s);\n"
+			"  " FLEXOS_SHARED_SECTION " :%s {\n"
+			"    HIDDEN(" FLEXOS_SHARED_START " = .);\n"
+			"    *(" FLEXOS_SHARED_SECTION " " FLEXOS_SHARED_SECTION
+			".* " FLEXOS_SHARED_SECTION_LEGACY ")\n",
+			shared_align(cfg), shared_section_align(cfg));
 		/* Variables listed in shared_data, each alone in its section. */
 		for (size_t j = 0; j < plan->nshared_sections; j++) {
 			const struct flp_shared_section *sh = &plan->shared_sections[j];
 			write_input_spec(f, &plan->inputs[sh->input], sh->member, sh->section);
 		}
-		fprintf(f, "    . = ALIGN(CONSTANT(MAXPAGESIZE));\n"
-			   "    HIDDEN(" FLEXOS_SHARED_END " = .);\n"
-			   "  }\n");
+		fprintf(f,
+			"    . = ALIGN(%s);\n"
+			"    HIDDEN(" FLEXOS_SHARED_END " = .);\n"
+			"  }\n",
+			shared_align(cfg));
 	}
 	if (region == FLEXOS_REGION_RODATA && flp_isolates(plan))
 		write_constants(f, plan);
