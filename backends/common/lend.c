@@ -72,6 +72,7 @@ static __thread unsigned lend_ncalls;
 #define LEND_ELEMS 1024
 struct lend_elem {
 	uintptr_t orig, copy;
+	uintptr_t frame; /* the lend frame of the call that lent it: copy-backs check it */
 	uint32_t size;
 	uint32_t dup; /* with size 0: 1 + the index of the element it repeats */
 	bool out;
@@ -120,14 +121,12 @@ struct lend_book {
 	struct lend_elem elems[LEND_ELEMS];
 };
 /*
- * Hints, in TLS, that spare the calls of images without kept rules a
+ * A hint, in TLS, that spares the calls of images without kept rules a
  * look at the book: how many objects this thread keeps lent (all
- * compartments), and which compartments' books this thread has checked
- * are its own. A callee that changes them can stop merges, not redirect
+ * compartments). A callee that changes it can stop merges, not redirect
  * them.
  */
 static __thread unsigned lend_nkept;
-static __thread uint64_t lend_books_checked;
 
 static pthread_key_t lend_key;
 static pthread_once_t lend_once = PTHREAD_ONCE_INIT;
@@ -196,7 +195,6 @@ static struct lend_book *book_of(int self, int t, bool make, const struct flexos
 {
 	struct flexos__heap *h = flexos__heap_of(self);
 	void **word = h && t >= 0 ? flexos__heap_thread_word(h, (unsigned)t) : NULL;
-	uint64_t bit = self < 64 ? 1ULL << self : 0;
 
 	if (!word) {
 		if (make)
@@ -206,13 +204,17 @@ static struct lend_book *book_of(int self, int t, bool make, const struct flexos
 		return NULL;
 	}
 	struct lend_book *b = *word;
-	if (b && !(lend_books_checked & bit)) {
+	/*
+	 * Whose records these are, from the kernel on every use: the slot
+	 * number and any hint are in TLS, which a callee may rewrite to
+	 * have this thread share another thread's book.
+	 */
+	if (b) {
 		pid_t tid = gettid();
 		if (b->tid != tid) {
 			b->tid = tid;
 			b->nelems = b->nkept = b->ncalls = 0;
 		}
-		lend_books_checked |= bit;
 	}
 	if (b || !make)
 		return b;
@@ -226,7 +228,6 @@ static struct lend_book *book_of(int self, int t, bool make, const struct flexos
 	b->tid = gettid();
 	b->nelems = b->nkept = b->ncalls = 0;
 	*word = b;
-	lend_books_checked |= bit;
 	return b;
 }
 
@@ -622,7 +623,7 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 	for (uint64_t j = 0; j < n; j++) {
 		uintptr_t q = el[j];
 		int ro = 0;
-		e[j] = (struct lend_elem){q, 0, 0, 0, false};
+		e[j] = (struct lend_elem){q, 0, (uintptr_t)fr, 0, 0, false};
 		/* The caller's own heap, the common case (image rows), without the owner lookup. */
 		bool heap = !to_host && h && flexos__heap_contains(h, (const void *)q);
 		if (!heap && !lendable(q, self, to_host, &ro))
@@ -791,6 +792,21 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
  * header, in the caller's memory) or the rule's bytes, and its copy in
  * the arena.
  */
+/*
+ * The record of element j is not this call's: another call or thread
+ * wrote that part of the book (a callee that rewrote this thread's lend
+ * slot in TLS). Nothing is copied back.
+ */
+static noreturn void elements_lost(const struct flexos_lend *d, uint32_t j,
+				   const struct flexos_lend_arg *a)
+{
+	flexos__die(FLEXOS_EXIT_FAULT,
+		    "after the call to %s, the record of element %u of the array of pointers "
+		    "it was lent (argument %u) is another call's: a compartment changed this "
+		    "thread's lending slot during the call; nothing is copied back",
+		    d->fn, j, a->reg + 1u);
+}
+
 static bool element_ok(const struct flexos_lend_arg *a, const struct lend_elem *e, uintptr_t want)
 {
 	const struct flexos_region *arena = &flexos__runtime()->lend_arena;
@@ -890,6 +906,8 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 		    fr->lent & 1u << (16 + a->reg) ? NULL : (const uintptr_t *)fr->orig[a->reg];
 		for (uint32_t j = 0; j < n; j++) {
 			const struct lend_elem *e = &b->elems[base + j];
+			if (e->frame != (uintptr_t)fr)
+				elements_lost(d, j, a);
 			if (!e->size || !e->out)
 				continue;
 			if (mine && !element_ok(a, e, mine[j]))
@@ -914,6 +932,8 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 		bool back = fr->lent & (1u << a->reg | 1u << (16 + a->reg));
 		for (uint32_t j = 0; j < n && back; j++) {
 			const struct lend_elem *e = &b->elems[base + j];
+			if (e->frame != (uintptr_t)fr)
+				elements_lost(d, j, a);
 			uintptr_t copy = e->size  ? e->copy
 					 : e->dup ? b->elems[base + e->dup - 1].copy
 						  : 0;

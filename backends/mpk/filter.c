@@ -358,6 +358,15 @@ void flexos__mpk_report_denied(const siginfo_t *si, const void *uc_)
 			   : si->si_syscall == SYS_clone3 ? "clone3"
 							  : flexos__syscall_name(si->si_syscall);
 
+	if (si->si_code != SYS_SECCOMP) {
+		/* A SIGSYS sent with kill or sigqueue: as without a handler. */
+		flexos__out_str(&o,
+				"flexos: a SIGSYS the system-call filter did not raise (si_code ");
+		flexos__out_int(&o, si->si_code);
+		flexos__out_str(&o, "): the image ends as without a handler\n");
+		flexos__out_flush(&o);
+		_exit(128 + SIGSYS);
+	}
 	flexos__out_str(&o, "flexos: ");
 	flexos__out_comp(&o, flexos__mpk_interrupted(uc_));
 	flexos__out_str(&o, " made a system call the intel-mpk filter denies: ");

@@ -1205,9 +1205,9 @@ flexos__mpk_urec_new:
 /*
  * void flexos__mpk_urec_free(uint64_t handle) (mpk.h): a record of this
  * OS thread that is not the one running is free again (the OS threads'
- * own are never freed), and the pool's stacks it held too (stacks.c:
- * flexos__mpk_stacks_release, with the page open, before the record can
- * be taken again); any other handle changes nothing.
+ * own are never freed), and the pool's stacks it held too (with the page
+ * open, before the record can be taken again); any other handle changes
+ * nothing.
  */
 	.globl	flexos__mpk_urec_free
 	.hidden	flexos__mpk_urec_free
@@ -1224,17 +1224,22 @@ flexos__mpk_urec_free:
 	movq	MPK_G_OWNER(%rdi), %rax
 	cmpq	MPK_G_OWNER(%r11), %rax
 	jne	1f
-	/* The record in a callee-saved register, not on the (writable) stack. */
-	pushq	%rbx
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset rbx, 0
-	movq	%rdi, %rbx
-	call	flexos__mpk_stacks_release
-	movq	%rbx, %rdi
-	popq	%rbx
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore rbx
-	LOAD_GP	%r11, %rcx, .Lbad_gp
+	/*
+	 * Its stacks back to the pools: every holder word (gate key) that
+	 * names the record becomes 0. Registers only: no C code, no return
+	 * address on the caller's stack, which another thread of the
+	 * compartment could write while the page is open.
+	 */
+	movq	flexos__mpk_pools+MPK_POOLS_TABLE(%rip), %rcx
+	movq	flexos__mpk_pools+MPK_POOLS_TABLE+8(%rip), %rdx
+	xorl	%r9d, %r9d
+2:	cmpq	%rdx, %rcx
+	jae	3f
+	movq	%rdi, %rax
+	lock cmpxchgq %r9, (%rcx)
+	addq	$8, %rcx
+	jmp	2b
+3:
 	movq	$0, MPK_G_RSP(%rdi)
 	movq	$0, MPK_G_OWNER(%rdi)
 1:	CLOSE_GATE flexos__mpk_urec_free_checked

@@ -356,10 +356,15 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 		    "gate as compartment '%s'; something jumped into the middle of a gate",
 		    flexos__comp_name((int)(gp->cur & (MPK_SLOTS - 1))),
 		    flexos__comp_name((int)cur));
-	/* A page of a thread gone that had this owner (tid) is nobody's now. */
+	/*
+	 * A page of a thread gone that had this owner (tid) is nobody's now,
+	 * and its stacks go back to the pools (unless its thread still runs).
+	 */
 	for (unsigned i = 0; i < n; i++)
-		if (&pages[i] != gp && pages[i].owner == owner)
+		if (&pages[i] != gp && pages[i].owner == owner) {
+			flexos__mpk_stacks_release_page(&pages[i]);
 			pages[i].owner = 0, pages[i].fsbase = 0;
+		}
 	gp->owner = owner;
 	gp->tid = (uint64_t)syscall(SYS_gettid);
 	t->gp = gp;
@@ -669,7 +674,8 @@ static void refuse_without_runtime_keys(const struct flexos_image *img, bool hav
 	if (have || hole_accepted("FLEXOS_MPK_FEWER_KEYS",
 				  "no protection key is left for the gate's state or the "
 				  "signal-return nonce",
-				  "they are unprotected (docs/threat-model.md, limits 2 and 9)"))
+				  "they are unprotected, and so is the table of who holds which "
+				  "thread stack (docs/threat-model.md, limits 2, 9 and 14)"))
 		return;
 	unsigned shared = flexos__mpk_ro.ro.shared_key ? 1 : 0;
 	flexos__die(FLEXOS_EXIT_SETUP,

@@ -271,6 +271,9 @@
 #define MPK_GLIBC_CLONE_CALL   13
 #define MPK_GLIBC_CLONE_RESUME (0x32 - MPK_GLIBC_CLONE_CALL)
 
+/* Where stacks.c's flexos__mpk_pools holds its table_lo, table_hi (gate.S). */
+#define MPK_POOLS_TABLE (MPK_SLOTS * 24)
+
 #ifndef __ASSEMBLER__
 
 #include <signal.h>
@@ -780,17 +783,18 @@ int flexos__mpk_sig_record(int sig, void *fn, int flags);
  * each compartment's pool and its holders' table (gate key); 0 or -errno.
  * stack_take, with the gate page open: a free stack of comp, now
  * holder's (a gate page or switch record address); its top. Ends in a
- * report naming FLEXOS_MPK_STACKS when none is left. stacks_release,
- * with the gate page open: holder's stacks are free again;
- * stacks_release_page: the same for a gate page handed to a new thread,
- * unless its old thread still runs. pool_ranges: the pools and the
+ * report naming FLEXOS_MPK_STACKS when none is left. (A switch record's
+ * stacks go back in gate.S's flexos__mpk_urec_free, with registers only:
+ * every holder word naming it in [table_lo, table_hi) of
+ * flexos__mpk_pools, at MPK_POOLS_TABLE, becomes 0.)
+ * stacks_release_page: a gate page's stacks back to the pools when it is
+ * handed to a new thread, unless its old thread still runs. pool_ranges: the pools and the
  * table, for the filter (at most max; how many). pool_owner: the
  * compartment of a pool's address, for the fault report, or -1.
  * pool_holders: comp's table and its length, for the attack tests.
  */
 int flexos__mpk_stacks_init(uint32_t ncomp);
 uintptr_t flexos__mpk_stack_take(uint64_t comp, uint64_t holder);
-void flexos__mpk_stacks_release(uint64_t holder);
 void flexos__mpk_stacks_release_page(const struct mpk_gate_page *gp);
 struct flexos__range;
 size_t flexos__mpk_pool_ranges(struct flexos__range *out, size_t max);

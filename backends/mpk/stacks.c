@@ -35,6 +35,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +59,11 @@ struct mpk_pool {
 	uint64_t *holder; /* nstacks words, gate key */
 };
 
-/* Read-only once made (before the filter, which covers the image). */
-static union {
+/*
+ * Read-only once made (before the filter, which covers the image). gate.S
+ * (flexos__mpk_urec_free) reads table_lo and table_hi (MPK_POOLS_TABLE).
+ */
+union mpk_pools {
 	struct {
 		struct mpk_pool pool[MPK_SLOTS];
 		uintptr_t table_lo, table_hi; /* every holder table, one mapping */
@@ -67,7 +71,11 @@ static union {
 		int ready;
 	} p;
 	char page[4096];
-} pools __attribute__((aligned(4096)));
+};
+union mpk_pools flexos__mpk_pools __attribute__((aligned(4096), visibility("hidden")));
+#define pools flexos__mpk_pools
+_Static_assert(offsetof(union mpk_pools, p.table_lo) == MPK_POOLS_TABLE, "gate.S layout");
+_Static_assert(offsetof(union mpk_pools, p.table_hi) == MPK_POOLS_TABLE + 8, "gate.S layout");
 
 #define P pools.p
 
@@ -183,11 +191,6 @@ static void hand_over(uint64_t holder, uint64_t to)
 			__atomic_compare_exchange_n(&P.pool[c].holder[i], &h, to, false,
 						    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 		}
-}
-
-void flexos__mpk_stacks_release(uint64_t holder)
-{
-	hand_over(holder, 0);
 }
 
 void flexos__mpk_stacks_release_page(const struct mpk_gate_page *gp)

@@ -87,6 +87,8 @@ struct flexos__ro_state {
 		const struct flexos_symbol *funcs;
 		const struct flexos_line *lines;
 		const char *strings;
+		/* The table's counts as checked at start-up: its mapping is key 0. */
+		uint32_t nfuncs, nlines, strsize;
 		uintptr_t bias, image_lo, image_hi;
 		char image_path[256];
 	} symbols;

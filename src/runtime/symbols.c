@@ -37,6 +37,21 @@ static void put(struct line *l, const char *s)
 		l->buf[l->n++] = *s++;
 }
 
+/*
+ * The string at offset at of the table's strings, never past their end
+ * (the mapping is key 0: a compartment may have rewritten it).
+ */
+static void put_string(struct line *l, uint32_t at)
+{
+	if (at >= SYM.strsize) {
+		put(l, "?");
+		return;
+	}
+	for (const char *s = SYM.strings + at;
+	     s < SYM.strings + SYM.strsize && *s && l->n < sizeof(l->buf) - 1; s++)
+		l->buf[l->n++] = *s;
+}
+
 static void put_hex(struct line *l, uint64_t v)
 {
 	char tmp[17];
@@ -162,6 +177,9 @@ void flexos__symbols_init(void)
 				SYM.funcs = (const void *)(h + 1);
 				SYM.lines = (const void *)(SYM.funcs + h->nfuncs);
 				SYM.strings = (const char *)(SYM.lines + h->nlines);
+				SYM.nfuncs = h->nfuncs;
+				SYM.nlines = h->nlines;
+				SYM.strsize = h->strsize;
 			} else {
 				munmap(p, size + skew);
 			}
@@ -194,23 +212,22 @@ static uint32_t count_at_or_below(const void *table_base, size_t stride, uint32_
 /* The function whose code holds a (link-time address), or NULL. */
 static const struct flexos_symbol *func_at(uint32_t a)
 {
-	uint32_t lo = count_at_or_below(SYM.funcs, sizeof(*SYM.funcs), SYM.table->nfuncs, a);
+	uint32_t lo = count_at_or_below(SYM.funcs, sizeof(*SYM.funcs), SYM.nfuncs, a);
 
 	if (!lo)
 		return NULL;
 	const struct flexos_symbol *f = &SYM.funcs[lo - 1];
 	/* A symbol without a size (hand-written assembly) covers up to the next one. */
-	if (a - f->addr < f->size ||
-	    (!f->size && (lo == SYM.table->nfuncs || a < SYM.funcs[lo].addr)))
+	if (a - f->addr < f->size || (!f->size && (lo == SYM.nfuncs || a < SYM.funcs[lo].addr)))
 		return f;
 	return NULL;
 }
 
 static const struct flexos_line *line_at(uint32_t a)
 {
-	uint32_t lo = count_at_or_below(SYM.lines, sizeof(*SYM.lines), SYM.table->nlines, a);
+	uint32_t lo = count_at_or_below(SYM.lines, sizeof(*SYM.lines), SYM.nlines, a);
 
-	return lo && SYM.lines[lo - 1].line && SYM.lines[lo - 1].file < SYM.table->strsize
+	return lo && SYM.lines[lo - 1].line && SYM.lines[lo - 1].file < SYM.strsize
 		   ? &SYM.lines[lo - 1]
 		   : NULL;
 }
@@ -267,12 +284,12 @@ static void put_pc(struct line *l, uintptr_t pc, int ret)
 		put_hex(l, a);
 		return;
 	}
-	put(l, f->name < SYM.table->strsize ? SYM.strings + f->name : "?");
+	put_string(l, f->name);
 	put(l, "+");
 	put_hex(l, a - f->addr);
 	if (ln) {
 		put(l, " (");
-		put(l, SYM.strings + ln->file);
+		put_string(l, ln->file);
 		put(l, ":");
 		put_dec(l, ln->line);
 		put(l, ")");

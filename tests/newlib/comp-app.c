@@ -15,6 +15,7 @@
  *   comp-app denied           the application makes a system call the
  *                             intel-mpk filter denies (pkey_alloc)
  *   comp-app nl-denied        the newlib compartment makes one
+ *   comp-app sigsys           the application raises SIGSYS itself
  *   comp-app clone-raw        the application makes a thread with a raw
  *                             clone and its own, live, thread's TLS,
  *                             which intel-mpk's filter reports (threads
@@ -250,14 +251,21 @@ int main(int argc, char **argv)
 		return threads();
 	if (argc == 2 && !strcmp(argv[1], "clone-raw"))
 		return clone_raw();
+	if (argc == 2 && !strcmp(argv[1], "sigsys")) {
+		/* A SIGSYS the filter did not raise: the default action, no report. */
+		raise(SIGSYS);
+		printf("sigsys: survived\n");
+		return 0;
+	}
 	if (argc == 2 && (!strcmp(argv[1], "denied") || !strcmp(argv[1], "nl-denied"))) {
 		long r = argv[1][0] == 'n' ? probe_pkey_alloc() : syscall(SYS_pkey_alloc, 0, 0);
 		printf("%s: pkey_alloc returned %ld\n", argv[1], r);
 		return 0;
 	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: comp-app check|signal|threads|denied|nl-denied|clone-raw | "
-				"nl-read|nl-write|gl-read|app-read TARGET\n");
+		fprintf(stderr,
+			"usage: comp-app check|signal|threads|denied|nl-denied|clone-raw|sigsys | "
+			"nl-read|nl-write|gl-read|app-read TARGET\n");
 		return 2;
 	}
 	const void *t = target(argv[2]);
