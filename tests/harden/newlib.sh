@@ -17,6 +17,12 @@
 # own.
 . "${0%/*}/../lib/testlib.sh"
 set -eu
+# The planted memory bugs asan reports: BUG:KIND:FUNCTION.
+ASAN_BUGS="heap-overflow:heap-buffer-overflow:buggy_heap_overflow
+use-after-free:heap-use-after-free:buggy_use_after_free
+double-free:double-free:buggy_double_free
+stack-overflow:stack-buffer-overflow:buggy_stack_overflow
+global-overflow:global-buffer-overflow:buggy_global_overflow"
 need_newlib
 H="$top_srcdir/tests/harden"
 FLEXOS_CC="$top_builddir/flexos-cc"
@@ -174,11 +180,7 @@ for mech in none process; do
 	pass "newlib, stack-protector: the canary is random per start, its low byte zero ($c1, $c2; $mech)"
 
 	# asan: each planted memory bug at its line, in 'lib'.
-	for bug in heap-overflow:heap-buffer-overflow:buggy_heap_overflow \
-		use-after-free:heap-use-after-free:buggy_use_after_free \
-		double-free:double-free:buggy_double_free \
-		stack-overflow:stack-buffer-overflow:buggy_stack_overflow \
-		global-overflow:global-buffer-overflow:buggy_global_overflow; do
+	for bug in $ASAN_BUGS; do
 		b=${bug%%:*} k=${bug#*:}
 		f=${k#*:} k=${k%%:*}
 		run asan "$b" "$k" "$f\+0x[0-9a-f]+ \(.*buggy\.c:$(line_of "$b")\)"
@@ -320,11 +322,7 @@ expect_output out.11 "^canary 0x[0-9a-f]{14}00$"
 [ "$(cat out.10)" != "$(cat out.11)" ] || fail "intel-mpk: two starts had the same canary ($(cat out.10))"
 pass "intel-mpk, newlib, stack-protector: the canary is random per start, its low byte zero"
 n=12
-for bug in heap-overflow:heap-buffer-overflow:buggy_heap_overflow \
-	use-after-free:heap-use-after-free:buggy_use_after_free \
-	double-free:double-free:buggy_double_free \
-	stack-overflow:stack-buffer-overflow:buggy_stack_overflow \
-	global-overflow:global-buffer-overflow:buggy_global_overflow; do
+for bug in $ASAN_BUGS; do
 	b=${bug%%:*} k=${bug#*:}
 	f=${k#*:} k=${k%%:*}
 	report $n "$k" "$f\+0x[0-9a-f]+ \(.*buggy\.c:$(line_of "$b")\)"

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "attack8.h"
+#include "heap-ranges.h"
 
 struct ev {
 	char *buf;
@@ -91,15 +92,6 @@ int ev_rows(char **rows, int n, unsigned long target)
 		memcpy(rows[0], "PWNED", 5);
 	return found;
 }
-
-/* struct flexos__heap_range (src/runtime/heap.h), as the attacker knows it. */
-struct range {
-	uintptr_t start, end, lowest;
-	void *heap;
-	int owner;
-};
-extern struct range flexos__heap_ranges[];
-extern uint32_t flexos__heap_nranges;
 
 static struct range *range_of(uintptr_t a)
 {

@@ -15,17 +15,10 @@
 
 #include <flexos/image.h>
 
+#include "heap-ranges.h"
 #include "rostate.h"
 #include "runtime.h" /* the layout of the runtime's state, as the attacker knows it */
 
-/* struct flexos__heap_range (src/runtime/heap.h), as the attacker knows it. */
-struct range {
-	uintptr_t start, end, lowest;
-	void *heap;
-	int owner;
-};
-extern struct range flexos__heap_ranges[];
-extern uint32_t flexos__heap_nranges;
 /*
  * Where the attacked words are: before the runtime's state was made
  * read-only, in variables of their own; since, in the pages flexos__ro
