@@ -324,7 +324,12 @@ static size_t usable_size_slow(void *p)
 		return flexos__asan_usable_size(r->heap, p, CALLER);
 	if (r)
 		return flexos__heap_usable_size_in(r, p);
-	if (!ROUTE.libc_usable_size) /* a constructor that ran before find_libc_usable_size */
-		find_libc_usable_size();
-	return ROUTE.libc_usable_size(p);
+	size_t (*libc_usable_size)(void *) = ROUTE.libc_usable_size;
+	/* A constructor that ran before find_libc_usable_size: looked up, not kept (the route may
+	 * be read-only). */
+	if (!libc_usable_size)
+		libc_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+	if (!libc_usable_size)
+		flexos__abort("malloc_usable_size: the C library's is not found (dlsym)");
+	return libc_usable_size(p);
 }
