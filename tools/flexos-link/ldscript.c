@@ -71,16 +71,20 @@ static bool newlib_asan(const struct flc_config *cfg)
 	return false;
 }
 
-/* The alignment of the shared sections' start and end. */
-static const char *shared_align(const struct flc_config *cfg)
+/*
+ * The alignment of a section's start and end: 32 KiB where its ASan
+ * shadow takes a key of its own (one shadow page covers 32 KiB), else a
+ * page; and the section's own, which sets its segment's (the loader
+ * keeps it).
+ */
+static const char *boundary(bool shadow_pages)
 {
-	return newlib_asan(cfg) ? "0x8000" : "CONSTANT(MAXPAGESIZE)";
+	return shadow_pages ? "0x8000" : "CONSTANT(MAXPAGESIZE)";
 }
 
-/* Their sections' own, which sets their segment's (the loader keeps it). */
-static const char *shared_section_align(const struct flc_config *cfg)
+static const char *own_align(bool shadow_pages)
 {
-	return newlib_asan(cfg) ? " ALIGN(0x8000)" : "";
+	return shadow_pages ? " ALIGN(0x8000)" : "";
 }
 
 /*
@@ -99,13 +103,13 @@ static void write_constants(FILE *f, const struct flp_plan *plan)
 	const struct flc_config *cfg = plan->cfg;
 	const struct flexos_region_kind *k = flexos_region_kind(FLEXOS_REGION_RODATA);
 
-	const char *align = shared_align(cfg);
+	const char *align = boundary(newlib_asan(cfg));
 
 	fprintf(f,
 		"  . = ALIGN(%s);\n"
 		"  " FLEXOS_CONSTANTS_SECTION " :%s {\n"
 		"    HIDDEN(" FLEXOS_CONSTANTS_START " = .);\n",
-		align, shared_section_align(cfg));
+		align, own_align(newlib_asan(cfg)));
 	for (size_t i = 0; i < plan->ninputs; i++) {
 		const struct flp_input *in = &plan->inputs[i];
 		if (in->compartment < cfg->ncompartments && !in->merged &&
@@ -132,7 +136,7 @@ static void write_kind(FILE *f, const struct flp_plan *plan, uint32_t region)
 			"    HIDDEN(" FLEXOS_SHARED_START " = .);\n"
 			"    *(" FLEXOS_SHARED_SECTION " " FLEXOS_SHARED_SECTION
 			".* " FLEXOS_SHARED_SECTION_LEGACY ")\n",
-			shared_align(cfg), shared_section_align(cfg));
+			boundary(newlib_asan(cfg)), own_align(newlib_asan(cfg)));
 		/* Variables listed in shared_data, each alone in its section. */
 		for (size_t j = 0; j < plan->nshared_sections; j++) {
 			const struct flp_shared_section *sh = &plan->shared_sections[j];
@@ -142,7 +146,7 @@ static void write_kind(FILE *f, const struct flp_plan *plan, uint32_t region)
 			"    . = ALIGN(%s);\n"
 			"    HIDDEN(" FLEXOS_SHARED_END " = .);\n"
 			"  }\n",
-			shared_align(cfg));
+			boundary(newlib_asan(cfg)));
 	}
 	if (region == FLEXOS_REGION_RODATA && flp_isolates(plan))
 		write_constants(f, plan);
@@ -157,11 +161,10 @@ static void write_kind(FILE *f, const struct flp_plan *plan, uint32_t region)
 		bool shadow_pages = region != FLEXOS_REGION_TEXT &&
 				    (cfg->compartments[c].harden & FLEXOS_HARDEN_ASAN) &&
 				    (flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_PKEYS);
-		const char *align = shadow_pages ? "0x8000" : "CONSTANT(MAXPAGESIZE)";
+		const char *align = boundary(shadow_pages);
 		fprintf(f, "  . = ALIGN(%s);\n", align);
-		/* Also the section's own: it sets its segment's, which the loader keeps. */
 		fprintf(f, "  " FLEXOS_COMP_SECTION_FMT " :%s {\n", name, k->name,
-			shadow_pages ? " ALIGN(0x8000)" : "");
+			own_align(shadow_pages));
 		fprintf(f, "    HIDDEN(" FLEXOS_COMP_START_FMT " = .);\n", name, k->name);
 		for (size_t i = 0; i < plan->ninputs; i++)
 			if (plan->inputs[i].compartment == c && !plan->inputs[i].merged)
