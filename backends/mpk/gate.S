@@ -1154,11 +1154,19 @@ flexos__mpk_thread_resume:
 	.size	flexos__mpk_thread_resume, .-flexos__mpk_thread_resume
 
 /*
- * uint64_t flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top) (mpk.h):
- * the first free record above the OS threads' own, taken with this OS
- * thread's owner; in it the compartment the gate page names (never one
- * the caller says), no stack elsewhere, no gate call, suspended at rsp.
- * Whatever the caller passes, the record is of its own compartment.
+ * struct mpk_urec_made flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top,
+ * uint64_t frame) (mpk.h): the first free record above the OS threads'
+ * own, taken with this OS thread's owner; in it the compartment the gate
+ * page names (never one the caller says), no gate call. With frame 0
+ * (shared stacks) the thread's stack is the caller's: suspended at rsp,
+ * its stack there ending at top. Else its stack is one of that
+ * compartment's pool (stacks.c), held by the record from here on (so
+ * urec_free gives it back): the record is suspended at the stack's top
+ * less frame bytes (at most a page), where the caller copies the
+ * thread's first switch frame; rsp and top are not used. Out: %rax the
+ * handle (0: none), %rdx the pool stack's top (0 if no record was free,
+ * 1 if no stack was). Registers only while the page is open. Whatever
+ * the caller passes, the record and the stack are of its own compartment.
  */
 	.globl	flexos__mpk_urec_new
 	.hidden	flexos__mpk_urec_new
@@ -1168,7 +1176,12 @@ flexos__mpk_urec_new:
 	cld
 	movq	%rdi, %r8
 	movq	%rsi, %r9
+	movq	%rdx, %r10
 	OPEN_GATE flexos__mpk_urec_new_open_checked
+	movq	%r10, %rsi
+	cmpq	$4096, %rsi
+	ja	.Lurec_none
+	movq	%rsi, %xmm8			/* frame */
 	movq	flexos__mpk_ro+MPK_RO_REC_LO(%rip), %rdi
 	addq	$(MPK_GATE_PAGES * 4096), %rdi
 	movl	$1, %esi			/* the handle */
@@ -1180,7 +1193,9 @@ flexos__mpk_urec_new:
 	incq	%rsi
 	cmpq	$MPK_UREC_MAX, %rsi
 	jbe	1b
+.Lurec_none:
 	xorl	%esi, %esi			/* none left */
+	xorl	%r9d, %r9d
 	jmp	3f
 2:	movq	%rdi, %r10
 	movq	MPK_G_CUR(%r11), %rax
@@ -1190,14 +1205,52 @@ flexos__mpk_urec_new:
 	movl	$MPK_SLOTS, %ecx
 	xorl	%eax, %eax
 	rep stosq
-	movq	MPK_G_CUR(%r10), %rax
-	movq	%r9, MPK_G_SP(%r10,%rax,8)
 	movq	$0, MPK_G_DEPTH(%r10)
 	movq	$0, MPK_G_UREC(%r10)
+	movq	%xmm8, %rcx
+	testq	%rcx, %rcx
+	jnz	4f
+	movq	MPK_G_CUR(%r10), %rax
+	movq	%r9, MPK_G_SP(%r10,%rax,8)
 	movq	%r8, MPK_G_RSP(%r10)
+	xorl	%r9d, %r9d
+	jmp	3f
+	/* A stack of the record's compartment's pool: a holder word 0 -> the record. */
+4:	movq	MPK_G_CUR(%r10), %rax
+	leaq	(%rax,%rax,2), %rax
+	leaq	flexos__mpk_pools(%rip), %rdx
+	leaq	(%rdx,%rax,8), %rdx		/* &pool[cur]: lo, hi, holder */
+	movq	16(%rdx), %rdi
+	testq	%rdi, %rdi
+	jz	6f
+	xorl	%ecx, %ecx
+5:	cmpq	flexos__mpk_pools+MPK_POOLS_NSTACKS(%rip), %rcx
+	jae	6f
+	xorl	%eax, %eax
+	lock cmpxchgq %r10, (%rdi,%rcx,8)
+	je	7f
+	incq	%rcx
+	jmp	5b
+	/* None free: the record is free again. */
+6:	movq	$0, MPK_G_OWNER(%r10)
+	xorl	%esi, %esi
+	movl	$1, %r9d
+	jmp	3f
+	/* Its top: lo + (i + 1) * stride. */
+7:	incq	%rcx
+	imulq	flexos__mpk_pools+MPK_POOLS_STRIDE(%rip), %rcx
+	addq	(%rdx), %rcx
+	movq	%rcx, %r9
+	movq	MPK_G_CUR(%r10), %rax
+	leaq	-(MPK_STACK_HEADROOM + 8)(%rcx), %rdx
+	movq	%rdx, MPK_G_SP(%r10,%rax,8)
+	movq	%xmm8, %rdx
+	subq	%rdx, %rcx
+	movq	%rcx, MPK_G_RSP(%r10)
 3:	movq	%rsi, %r8
 	CLOSE_GATE flexos__mpk_urec_new_checked
 	movq	%r8, %rax
+	movq	%r9, %rdx
 	ret
 	.cfi_endproc
 	.size	flexos__mpk_urec_new, .-flexos__mpk_urec_new

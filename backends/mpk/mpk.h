@@ -271,8 +271,13 @@
 #define MPK_GLIBC_CLONE_CALL   13
 #define MPK_GLIBC_CLONE_RESUME (0x32 - MPK_GLIBC_CLONE_CALL)
 
-/* Where stacks.c's flexos__mpk_pools holds its table_lo, table_hi (gate.S). */
-#define MPK_POOLS_TABLE (MPK_SLOTS * 24)
+/*
+ * Where stacks.c's flexos__mpk_pools holds its pools (lo, hi, holder: 24
+ * bytes each, from offset 0), table_lo and table_hi, nstacks and stride (gate.S).
+ */
+#define MPK_POOLS_TABLE   (MPK_SLOTS * 24)
+#define MPK_POOLS_NSTACKS (MPK_POOLS_TABLE + 16)
+#define MPK_POOLS_STRIDE  (MPK_POOLS_TABLE + 24)
 
 #ifndef __ASSEMBLER__
 
@@ -577,12 +582,18 @@ noreturn void flexos__mpk_start_main(void);
 /*
  * gate.S: the scheduler's switch records (MPK_UREC_MAX). urec_new: a
  * record for a new thread of this OS thread's scheduler, in the running
- * compartment, suspended at rsp, its stack there ending at top; returns
- * its handle, or 0 if every record is taken. urec_free: the record of
- * an ended thread of this OS thread (not the running one) is free again.
+ * compartment: with frame 0 (shared stacks) suspended at rsp, its stack
+ * there ending at top; else on a stack of that compartment's pool, top
+ * returned, suspended frame bytes below it (the caller copies the first
+ * switch frame there). urec_free: the record of an ended thread of this
+ * OS thread (not the running one) is free again, and its pool stacks.
  * thread_resume: the backend's thread_resume (backend.h).
  */
-uint64_t flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top);
+struct mpk_urec_made {
+	uint64_t handle; /* 0: none */
+	uintptr_t top;   /* the pool stack's; with no handle, 1 if no stack was free */
+};
+struct mpk_urec_made flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top, uint64_t frame);
 void flexos__mpk_urec_free(uint64_t handle);
 noreturn void flexos__mpk_thread_resume(void *load_sp, const void *load_from);
 
@@ -590,7 +601,7 @@ noreturn void flexos__mpk_thread_resume(void *load_sp, const void *load_from);
 uint32_t flexos__mpk_rdpkru(void);
 
 /* thread.c: the backend's user-level thread state (backend.h). */
-int flexos__mpk_thread_init(void *state, void *stack, size_t size, void *sp);
+int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp);
 void flexos__mpk_thread_switch(void *save_to, const void *load_from);
 void flexos__mpk_thread_fini(void *state);
 

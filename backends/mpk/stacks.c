@@ -76,6 +76,10 @@ union mpk_pools flexos__mpk_pools __attribute__((aligned(4096), visibility("hidd
 #define pools flexos__mpk_pools
 _Static_assert(offsetof(union mpk_pools, p.table_lo) == MPK_POOLS_TABLE, "gate.S layout");
 _Static_assert(offsetof(union mpk_pools, p.table_hi) == MPK_POOLS_TABLE + 8, "gate.S layout");
+_Static_assert(offsetof(union mpk_pools, p.nstacks) == MPK_POOLS_NSTACKS, "gate.S layout");
+_Static_assert(offsetof(union mpk_pools, p.stride) == MPK_POOLS_STRIDE, "gate.S layout");
+_Static_assert(sizeof(struct mpk_pool) == 24 && offsetof(struct mpk_pool, holder) == 16,
+	       "gate.S layout");
 
 #define P pools.p
 

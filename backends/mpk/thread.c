@@ -21,26 +21,57 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "common.h"
 #include "mpk.h"
 
-int flexos__mpk_thread_init(void *state, void *stack, size_t size, void *sp)
+int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 {
 	struct mpk_uthread *u = state;
 	uint64_t c = flexos__mpk_cur();
 	uintptr_t top = (uintptr_t)stack + size - MPK_STACK_HEADROOM - 8;
+	uintptr_t end = (uintptr_t)stack + size;
+	int shared = flexos__mpk_shared_stacks();
+	struct mpk_urec_made made;
 
 	flexos__mpk_self();
 	memset(u, 0, sizeof(*u));
-	/* A thread starts in its creator's compartment, on a stack of its key. */
-	if (!flexos__mpk_shared_stacks() &&
-	    pkey_mprotect(stack, size, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.keys[c]))
-		return -errno;
-	u->rec = flexos__mpk_urec_new((uintptr_t)sp, top);
-	if (!u->rec)
-		return -EAGAIN;
+	if (shared) {
+		made = flexos__mpk_urec_new((uintptr_t)*sp, top, 0);
+		if (!made.handle)
+			return -EAGAIN;
+	} else {
+		/*
+		 * A thread starts in its creator's compartment, on a stack of
+		 * that compartment's pool, inside the system-call filter's
+		 * ranges (a stack keyed here, after start-up, could be re-keyed
+		 * to key 0 by any compartment); the scheduler's stack only
+		 * held the first switch frame, copied to the pool stack's top.
+		 */
+		size_t frame = end - (uintptr_t)*sp;
+		if (size > MPK_STACK_SIZE) {
+			flexos__say("a scheduler thread's stack of %zu KiB is larger than the "
+				    "intel-mpk backend's thread stacks (%d KiB); ask for at "
+				    "most that much",
+				    size >> 10, MPK_STACK_SIZE >> 10);
+			return -E2BIG;
+		}
+		made = flexos__mpk_urec_new(0, 0, frame);
+		if (!made.handle) {
+			if (made.top == 1)
+				flexos__say("compartment '%s' has no thread stack left for a "
+					    "new scheduler thread: all of its pool are in use "
+					    "(set FLEXOS_MPK_STACKS in the image's environment "
+					    "to reserve more at start-up)",
+					    flexos__comp_name((int)c));
+			return -EAGAIN;
+		}
+		memcpy((void *)(made.top - frame), *sp, frame);
+		*sp = (void *)(made.top - frame);
+		stack = (void *)(made.top - MPK_STACK_SIZE);
+		size = MPK_STACK_SIZE;
+	}
+	u->rec = made.handle;
 	u->cur = c;
 	u->home = c;
 	u->stack_lo[c] = (uintptr_t)stack;

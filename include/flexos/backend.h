@@ -124,7 +124,10 @@ struct flexos_backend {
 	 * thread_init(state, stack, size, sp): prepares the state of a new
 	 *   thread that will start in the calling thread's compartment, on the
 	 *   stack [stack, stack + size) the scheduler mapped, whose first
-	 *   frame (see thread_resume) is at sp; returns 0 or -errno.
+	 *   frame (see thread_resume) is at *sp, from there to the stack's
+	 *   end; returns 0 or -errno. A backend may start the thread on a
+	 *   stack of its own instead: it copies that frame there and sets *sp
+	 *   to the copy (the scheduler's stack is then never run on).
 	 * thread_switch(save_to, load_from): stores this OS thread's state in
 	 *   save_to and makes load_from current. Called on the running thread's
 	 *   stack, between saving its registers and loading the other's; it
@@ -145,7 +148,7 @@ struct flexos_backend {
 	 *   called for the OS thread's own context.
 	 */
 	size_t thread_state_size;
-	int (*thread_init)(void *state, void *stack, size_t size, void *sp);
+	int (*thread_init)(void *state, void *stack, size_t size, void **sp);
 	void (*thread_switch)(void *save_to, const void *load_from);
 	void (*thread_resume)(void *load_sp, const void *load_from);
 	void (*thread_fini)(void *state);

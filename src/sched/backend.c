@@ -68,7 +68,7 @@ int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thr
 	const struct flexos_backend *b = backend();
 
 	if (s->has_backend && b->thread_init)
-		return b->thread_init(t->bstate, stack, size, t->sp);
+		return b->thread_init(t->bstate, stack, size, &t->sp);
 	return 0;
 }
 

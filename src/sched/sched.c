@@ -332,7 +332,7 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
 	sp[0] = 0x037f | (uint64_t)0x1f80 << 32; /* x87 and MXCSR defaults */
 	sp[5] = (uint64_t)(uintptr_t)t;          /* rbx */
 	sp[7] = (uint64_t)(uintptr_t)flexos__sched_trampoline;
-	t->sp = sp; /* before the backend's thread_init, which records it */
+	t->sp = sp; /* before the backend's thread_init, which records or moves it */
 
 	err = flexos__sched_backend_thread_init(s, t, stack, stack_size);
 	if (err)

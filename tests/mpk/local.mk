@@ -54,9 +54,9 @@ tests/mpk/hello-mpk: tests/mpk/two-mpk.yaml examples/hello/app.o examples/hello/
 tests/mpk/syscalls.o: tests/mpk/syscalls.c tests/mpk/sysattack.h
 	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/syscalls.c
 
-tests/mpk/syscalls: tests/mpk/syscalls.yaml tests/mpk/syscalls.o tests/mpk/libmpksysattack.a $(MPK_LINK_DEPS)
+tests/mpk/syscalls: tests/mpk/syscalls.yaml tests/mpk/syscalls.o tests/mpk/libmpksysattack.a libflexos-sched.a $(MPK_LINK_DEPS)
 	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c $(srcdir)/tests/mpk/syscalls.yaml -o $@ \
-		tests/mpk/syscalls.o tests/mpk/libmpksysattack.a -lpthread
+		tests/mpk/syscalls.o tests/mpk/libmpksysattack.a libflexos-sched.a -lpthread
 
 MPK_IMAGES = tests/mpk/attack tests/mpk/attack-shared tests/mpk/hello-mpk tests/mpk/syscalls
 tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two

@@ -14,6 +14,10 @@
  *                            against a page of the application's stack
  *                            of another thread (one that entered 'app'
  *                            from 'evil' after start-up, and waits there)
+ *   syscalls MODE sched      the same against the page of a scheduler
+ *                            thread's frame (one of 'app', made after
+ *                            start-up, suspended in 'app'), whose stack
+ *                            the backend keys for 'app'
  *   syscalls pool-forge      'evil' marks every stack of the pools free
  *                            (writes their holders), then a new thread
  *                            enters 'app': it must not get the stack of
@@ -33,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <flexos/sched.h>
 
 #include "sysattack.h"
 
@@ -106,6 +112,22 @@ void app_hold(int which)
 		usleep(1000);
 }
 
+/* A scheduler thread of 'app', suspended there with its frame on its stack in 'app'. */
+static volatile uintptr_t sched_frame;
+static volatile int sched_done;
+
+static void *sched_hold(void *arg)
+{
+	volatile long frame[8];
+
+	(void)arg;
+	frame[0] = 0x5ec2e7;
+	sched_frame = (uintptr_t)frame;
+	while (!sched_done)
+		flexos_sched_yield();
+	return frame[0] == 0x5ec2e7 ? NULL : (void *)1;
+}
+
 static void *run(void *arg)
 {
 	struct job *j = arg;
@@ -131,9 +153,18 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], modes[i].name))
 			j.mode = (int)i;
 	int stack = argc == 3 && !strcmp(argv[2], "stack");
-	if (j.mode < 0 || argc > 3 || (argc == 3 && !stack && strcmp(argv[2], "thread"))) {
-		fprintf(stderr, "usage: syscalls MODE [thread|stack] | --list\n");
+	int sched = argc == 3 && !strcmp(argv[2], "sched");
+	struct flexos_thread *st = NULL;
+	if (j.mode < 0 || argc > 3 ||
+	    (argc == 3 && !stack && !sched && strcmp(argv[2], "thread"))) {
+		fprintf(stderr, "usage: syscalls MODE [thread|stack|sched] | --list\n");
 		return 2;
+	}
+	if (sched) {
+		if (flexos_sched_create(&st, 0, sched_hold, NULL))
+			return 2;
+		while (!sched_frame)
+			flexos_sched_yield();
 	}
 	if (stack || modes[j.mode].target == STACK) {
 		/* A thread with a stack in 'app' made after start-up, waiting on it. */
@@ -161,6 +192,8 @@ int main(int argc, char **argv)
 	/* 64 KiB below the waiting thread's frame: its stack, which it does not use now. */
 	if (stack)
 		j.target = (held[1] & ~(uintptr_t)(page - 1)) - 16 * (uintptr_t)page;
+	if (sched)
+		j.target = sched_frame & ~(uintptr_t)(page - 1);
 	if (argc == 3 || modes[j.mode].target == STACK) {
 		if (pthread_create(&t, NULL, run, &j) || pthread_join(t, NULL))
 			return 2;
@@ -182,6 +215,12 @@ int main(int argc, char **argv)
 		}
 	}
 	hold_done = 1;
+	sched_done = 1;
+	void *sched_ret = NULL;
+	if (st && (flexos_sched_join(st, &sched_ret) || sched_ret)) {
+		printf("%s: the scheduler thread's frame changed\n", argv[1]);
+		return 1;
+	}
 	if (j.mode == 0) {
 		printf("control: %s\n", j.result ? "ok" : "FAILED");
 		return j.result ? 0 : 1;

@@ -20,7 +20,11 @@
 # the stacks of a live thread whose page was taken by a forged
 # registration stay out of the pool (attack --stack-steal; given back,
 # the next thread got the parked thread's stack); an exhausted or
-# mis-sized pool is said, naming FLEXOS_MPK_STACKS.
+# mis-sized pool is said, naming FLEXOS_MPK_STACKS. The same five calls
+# against the frame of a scheduler thread of 'app' made after start-up
+# (its stack comes from app's pool: before, the backend keyed the
+# scheduler's own mapping after start-up, and 'evil' re-keyed it to key 0;
+# with the filter off it still does, the control of that case).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -98,6 +102,11 @@ madvise madvise'
 	echo "--expect-status=134 env FLEXOS_MPK_STACKS=1 $img munmap stack"
 	echo "--expect-status=125 env FLEXOS_MPK_STACKS=0 $img control"
 	echo "--expect-status=134 env FLEXOS_MPK_STACKS=2 $attack --stack-steal"
+	echo "$stack_cases" | while read -r mode how; do
+		echo "--expect-status=123 $img $mode sched"
+	done
+	echo "$img control sched"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img pkey_mprotect sched"
 } >"$WORK/commands"
 vm_script 600 --file "$attack" --file "$sched" <"$WORK/commands"
 
@@ -154,5 +163,16 @@ echo "$cases" | {
 			"a pool size out of range is refused at start-up"
 		check_vm $((n + 6)) "compartment 'lib1' has no thread stack left" \
 			"a live thread's page taken by a forged registration: its stacks stay out of the pool"
+		n=$((n + 7))
+		echo "$stack_cases" | {
+			while read -r mode how; do
+				check_vm $n "compartment 'evil' made a system call the intel-mpk filter denies: $how(" \
+					"$mode of the stack of a scheduler thread of app made after start-up: denied"
+				n=$((n + 1))
+			done
+			check_vm $n "control: ok" "the control, with a scheduler thread suspended in app"
+			check_vm $((n + 1)) "pkey_mprotect: NOT STOPPED" \
+				"filter off: the scheduler thread's stack is re-keyed to key 0 (the case can fail)"
+		}
 	}
 }
