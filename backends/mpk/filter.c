@@ -524,6 +524,16 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi + MPK_JUMP_OFFSET);
 	add(flexos__mpk_ro.ro.rec_lo, flexos__mpk_ro.ro.rec_hi);
 	/*
+	 * The report stack with its guard (gate key: the report reads every
+	 * compartment's key on it) and the signal-return nonce's page (its
+	 * own key): re-keyed to key 0, a compartment would write the
+	 * report's return addresses, or read the nonce that the filter's
+	 * rt_sigreturn and clone rules want.
+	 */
+	add(flexos__mpk_ro.ro.lock - (uintptr_t)sysconf(_SC_PAGESIZE), flexos__mpk_ro.ro.report_stack);
+	if (flexos__mpk_ro.ro.nonce)
+		add((uintptr_t)flexos__mpk_ro.ro.nonce, (uintptr_t)flexos__mpk_ro.ro.nonce + 4096);
+	/*
 	 * The handler table and the restorer's copy areas (signal.c): a page
 	 * mapped over them would name any handler for any compartment, or
 	 * let a frame change after its check.

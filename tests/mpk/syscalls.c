@@ -18,6 +18,14 @@
  *                            thread's frame (one of 'app', made after
  *                            start-up, suspended in 'app'), whose stack
  *                            the backend keys for 'app'
+ *   syscalls MODE nonce      the same against the page of the signal-return
+ *                            nonce (its own key, which only the restorer
+ *                            and the clone site open: docs/threat-model.md,
+ *                            limit 9): re-keyed, any compartment would read
+ *                            it and pass the filter's nonce checks
+ *   syscalls MODE report     the same against the report stack (gate key),
+ *                            on which the fault report runs with every
+ *                            compartment's key readable
  *   syscalls pool-forge      'evil' marks every stack of the pools free
  *                            (writes their holders), then a new thread
  *                            enters 'app': it must not get the stack of
@@ -40,6 +48,7 @@
 
 #include <flexos/sched.h>
 
+#include "../../backends/mpk/mpk.h"
 #include "sysattack.h"
 
 enum target { DATA, HEAP, SECRET, STACK };
@@ -154,10 +163,12 @@ int main(int argc, char **argv)
 			j.mode = (int)i;
 	int stack = argc == 3 && !strcmp(argv[2], "stack");
 	int sched = argc == 3 && !strcmp(argv[2], "sched");
+	int nonce = argc == 3 && !strcmp(argv[2], "nonce");
+	int report = argc == 3 && !strcmp(argv[2], "report");
 	struct flexos_thread *st = NULL;
 	if (j.mode < 0 || argc > 3 ||
-	    (argc == 3 && !stack && !sched && strcmp(argv[2], "thread"))) {
-		fprintf(stderr, "usage: syscalls MODE [thread|stack|sched] | --list\n");
+	    (argc == 3 && !stack && !sched && !nonce && !report && strcmp(argv[2], "thread"))) {
+		fprintf(stderr, "usage: syscalls MODE [thread|stack|sched|nonce|report] | --list\n");
 		return 2;
 	}
 	if (sched) {
@@ -194,6 +205,15 @@ int main(int argc, char **argv)
 		j.target = (held[1] & ~(uintptr_t)(page - 1)) - 16 * (uintptr_t)page;
 	if (sched)
 		j.target = sched_frame & ~(uintptr_t)(page - 1);
+	/* Where they are is no secret: the backend's read-only state says. */
+	if (nonce)
+		j.target = (uintptr_t)flexos__mpk_ro.ro.nonce;
+	if (report)
+		j.target = flexos__mpk_ro.ro.report_stack - (uintptr_t)page;
+	if ((nonce || report) && !j.target) {
+		printf("%s: this image has no %s\n", argv[1], nonce ? "nonce" : "report stack");
+		return 2;
+	}
 	if (argc == 3 || modes[j.mode].target == STACK) {
 		if (pthread_create(&t, NULL, run, &j) || pthread_join(t, NULL))
 			return 2;

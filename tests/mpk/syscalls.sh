@@ -24,7 +24,11 @@
 # against the frame of a scheduler thread of 'app' made after start-up
 # (its stack comes from app's pool: before, the backend keyed the
 # scheduler's own mapping after start-up, and 'evil' re-keyed it to key 0;
-# with the filter off it still does, the control of that case).
+# with the filter off it still does, the control of that case). And the
+# signal-return nonce's page and the report stack: re-keyed, unmapped or
+# re-protected, denied (before, the nonce's page was outside the ranges:
+# re-keyed to key 0, any compartment read the nonce; with the filter off
+# it still is, the control).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -70,6 +74,11 @@ pkey_mprotect pkey_mprotect
 mmap-fixed mmap
 madvise madvise'
 
+# Against the backend's own memory: the nonce's page, the report stack.
+control_cases='pkey_mprotect pkey_mprotect
+mprotect mprotect
+munmap munmap'
+
 # The commands go to a file first: vm_script must not run in a pipeline,
 # where its skip (no VM) could not end this script.
 {
@@ -107,6 +116,12 @@ madvise madvise'
 	done
 	echo "$img control sched"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img pkey_mprotect sched"
+	for what in nonce report; do
+		echo "$control_cases" | while read -r mode how; do
+			echo "--expect-status=123 $img $mode $what"
+		done
+	done
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img pkey_mprotect nonce"
 } >"$WORK/commands"
 vm_script 600 --file "$attack" --file "$sched" <"$WORK/commands"
 
@@ -173,6 +188,19 @@ echo "$cases" | {
 			check_vm $n "control: ok" "the control, with a scheduler thread suspended in app"
 			check_vm $((n + 1)) "pkey_mprotect: NOT STOPPED" \
 				"filter off: the scheduler thread's stack is re-keyed to key 0 (the case can fail)"
+			n=$((n + 2))
+			for what in "nonce:the signal-return nonce's page" "report:the report stack"; do
+				echo "$control_cases" | {
+					while read -r mode how; do
+						check_vm $n "compartment 'evil' made a system call the intel-mpk filter denies: $how(" \
+							"$mode of ${what#*:}: denied"
+						n=$((n + 1))
+					done
+				}
+				n=$((n + 3))
+			done
+			check_vm $n "pkey_mprotect: NOT STOPPED" \
+				"filter off: the nonce's page is re-keyed to key 0 (the case can fail)"
 		}
 	}
 }
