@@ -445,6 +445,17 @@ int flexos__mpk_gate_pages_init(void)
 		return -errno;
 	ro->rec_lo = (uintptr_t)p;
 	ro->rec_hi = (uintptr_t)p + size;
+	/* Each page's gate stack, then the claim's lock page and stack (mpk.h). */
+	size = ((size_t)MPK_GATE_PAGES << MPK_GATE_STACK_SHIFT) + 4096 +
+	       ((size_t)1 << MPK_GATE_STACK_SHIFT);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, (int)ro->gate_key))
+		return -errno;
+	ro->gs_lo = (uintptr_t)p;
+	ro->claim = (uintptr_t)p + ((size_t)MPK_GATE_PAGES << MPK_GATE_STACK_SHIFT);
 	/* The kernel sets CR4.FSGSBASE where it reports this (5.9 and later). */
 	ro->fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;
 	return 0;

@@ -523,6 +523,9 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	 * over them would hand out the gate's state. */
 	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi + MPK_JUMP_OFFSET);
 	add(flexos__mpk_ro.ro.rec_lo, flexos__mpk_ro.ro.rec_hi);
+	/* The gate stacks and the claim's lock and stack (mpk.h: MPK_GATE_STACK_SHIFT). */
+	add(flexos__mpk_ro.ro.gs_lo,
+	    flexos__mpk_ro.ro.claim + 4096 + ((uintptr_t)1 << MPK_GATE_STACK_SHIFT));
 	/*
 	 * The report stack with its guard (gate key: the report reads every
 	 * compartment's key on it) and the signal-return nonce's page (its

@@ -155,18 +155,73 @@
 	cmpl	MPK_PKRU_OPEN(%rdx,%rcx,4), %eax
 	jne	.Lviolation
 	jmp	.Lopen\@
-.Lclaim\@:					/* (any stack alignment: the carry paths) */
+	/* On the claim's stack (gate key), under its lock: mpk.h, MPK_RO_CLAIM. */
+.Lclaim\@:
+	movl	%eax, %edx			/* the PKRU written */
+	movq	flexos__mpk_ro+MPK_RO_CLAIM(%rip), %r11
+.Lclaim_wait\@:
+	xorl	%eax, %eax
+	movl	$1, %ecx
+	lock cmpxchgl %ecx, (%r11)
+	je	.Lclaim_locked\@
+	pause
+	jmp	.Lclaim_wait\@
+.Lclaim_locked\@:
 	movq	%rsp, %rcx
-	andq	$-16, %rsp
+	leaq	(4096 + (1 << MPK_GATE_STACK_SHIFT))(%r11), %rsp
 	pushq	%rcx
+	movl	%edx, %eax
 	SAVE_GATE_REGS
 	movl	%eax, %edi
 	call	flexos__mpk_claim
 	RESTORE_GATE_REGS
 	popq	%rsp
+	movq	flexos__mpk_ro+MPK_RO_CLAIM(%rip), %rcx
+	movl	$0, (%rcx)
 	LOAD_GP	%r11, %rcx, .Lbad_gp
 	jmp	.Lclaimed\@
 .Lopen\@:
+.endm
+
+/*
+ * From the caller's stack to the gate stack of this thread's page (%r11,
+ * validated, open: mpk.h, MPK_GATE_STACK_SHIFT), for C code run with the
+ * page open: \room bytes (a multiple of 16) at %rsp, 16-byte aligned, the
+ * caller's %rsp at 0(%rsp); back with `movq 0(%rsp), %rsp'. Clobbers rax, rcx.
+ */
+.macro ON_GATE_STACK room
+	movq	%rsp, %rax
+	movq	%r11, %rcx
+	subq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %rcx
+	shlq	$(MPK_GATE_STACK_SHIFT - 12), %rcx
+	addq	flexos__mpk_ro+MPK_RO_GS_LO(%rip), %rcx
+	leaq	((1 << MPK_GATE_STACK_SHIFT) - \room)(%rcx), %rsp
+	movq	%rax, 0(%rsp)
+.endm
+
+/*
+ * A gate's slow path: flexos__mpk_gate_slow(%r10b) on this thread's gate
+ * stack, every register the gate took kept, then the gate again (\gate).
+ */
+.macro SLOW_PATH gate
+	movq	%rax, %xmm13
+	movq	%rcx, %xmm14
+	LOAD_GP	%rax, %rcx, .Lbad_gp
+	subq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %rax
+	shlq	$(MPK_GATE_STACK_SHIFT - 12), %rax
+	addq	flexos__mpk_ro+MPK_RO_GS_LO(%rip), %rax
+	addq	$(1 << MPK_GATE_STACK_SHIFT), %rax
+	movq	%rsp, %rcx
+	movq	%rax, %rsp
+	pushq	%rcx
+	movq	%xmm13, %rax
+	movq	%xmm14, %rcx
+	SAVE_GATE_REGS
+	movzbl	%r10b, %edi
+	call	flexos__mpk_gate_slow
+	RESTORE_GATE_REGS
+	popq	%rsp
+	jmp	\gate
 .endm
 
 /* Pushes %al, the caller's id, on the page's (%r11) list of gate calls. Clobbers rcx. */
@@ -627,11 +682,7 @@ flexos__backend_gate_int:
 	movq	%xmm12, %r11
 	STUB_R10
 .Lslow_here:
-	SAVE_GATE_REGS
-	movzbl	%r10b, %edi
-	call	flexos__mpk_gate_slow
-	RESTORE_GATE_REGS
-	jmp	flexos__backend_gate
+	SLOW_PATH flexos__backend_gate
 
 	/* The PKRU written is not the one of the compartment named: someone
 	 * jumped into the gate. The report path takes it from here with
@@ -875,11 +926,7 @@ flexos__backend_gate_newlib:
 	movq	%xmm12, %r11
 	STUB_R10
 .Lnewlib_slow_here:
-	SAVE_GATE_REGS
-	movzbl	%r10b, %edi
-	call	flexos__mpk_gate_slow
-	RESTORE_GATE_REGS
-	jmp	flexos__backend_gate_newlib
+	SLOW_PATH flexos__backend_gate_newlib
 	.cfi_endproc
 	.size	flexos__backend_gate_newlib, .-flexos__backend_gate_newlib
 
@@ -1583,10 +1630,7 @@ flexos__backend_setjmp:
 	.cfi_startproc
 	movq	%rdx, %r8			/* OPEN_GATE keeps r8 */
 	OPEN_GATE flexos__mpk_setjmp_open_checked
-	movq	%rsp, %rax
-	andq	$-16, %rsp
-	subq	$96, %rsp
-	movq	%rax, 0(%rsp)
+	ON_GATE_STACK 96
 	CFA_DEREF_RSP 0
 	movq	%rdi, 8(%rsp)
 	movq	%rsi, 16(%rsp)
@@ -1623,10 +1667,7 @@ flexos__backend_longjmp:
 	.cfi_startproc
 	movq	%rdx, %r8			/* the C library's longjmp */
 	OPEN_GATE flexos__mpk_longjmp_open_checked
-	movq	%rsp, %rax
-	andq	$-16, %rsp
-	subq	$32, %rsp
-	movq	%rax, 0(%rsp)
+	ON_GATE_STACK 32
 	CFA_DEREF_RSP 0
 	movq	%rdi, 8(%rsp)
 	movq	%rsi, 16(%rsp)
@@ -1877,10 +1918,7 @@ flexos__mpk_thread_register:
 	.cfi_startproc
 	movq	%rdi, %r8			/* OPEN_GATE keeps r8 */
 	OPEN_GATE flexos__mpk_register_open_checked
-	movq	%rsp, %rax
-	andq	$-16, %rsp
-	subq	$16, %rsp
-	movq	%rax, 0(%rsp)
+	ON_GATE_STACK 16
 	CFA_DEREF_RSP 0
 	movq	%r8, %rdi
 	call	flexos__mpk_register
@@ -1907,10 +1945,7 @@ flexos__mpk_thread_unregister:
 	.cfi_startproc
 	movq	%rdi, %r8
 	OPEN_GATE flexos__mpk_unregister_open_checked
-	movq	%rsp, %rax
-	andq	$-16, %rsp
-	subq	$16, %rsp
-	movq	%rax, 0(%rsp)
+	ON_GATE_STACK 16
 	CFA_DEREF_RSP 0
 	movq	%r8, %rdi
 	call	flexos__mpk_unregister
@@ -2062,10 +2097,8 @@ flexos__mpk_clone_open_checked:
 	addq	$4096, %r8
 	jmp	.Lclone_scan
 .Lclone_fresh:
-	movq	%rsp, %rax
-	andq	$-16, %rsp
-	subq	$16, %rsp
-	movq	%rax, 0(%rsp)
+	LOAD_GP	%r11, %rcx, .Lclone_no_page	/* (the system calls above clobber r11) */
+	ON_GATE_STACK 16
 	movq	%r14, %rdi
 	call	flexos__mpk_register
 	movq	0(%rsp), %rsp

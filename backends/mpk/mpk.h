@@ -127,6 +127,21 @@
 #define MPK_RO_REC_LO 80
 #define MPK_RO_REC_HI 88
 #define MPK_RO_KEYS   96 /* int32_t[MPK_SLOTS]: each compartment's key */
+#define MPK_RO_GS_LO  184 /* the gate stacks (MPK_GATE_STACK_SHIFT) */
+#define MPK_RO_CLAIM  192 /* the claim's lock word, its stack above it */
+
+/*
+ * The C code the gate runs with a gate page open (its slow path, the
+ * registration of threads, setjmp's record and longjmp's unwind, the
+ * claim of a page) runs on a stack with the gate key, never on the
+ * caller's: another thread of the caller's compartment could write a
+ * return address there while the page is open, and get the open PKRU.
+ * Each gate page has one (1 << MPK_GATE_STACK_SHIFT bytes, in a region
+ * reserved at start-up, in the filter's range rules, at the page's index);
+ * a thread that has no page yet claims one on the claim's stack, under
+ * its lock (one page with the lock word, then a stack of that size).
+ */
+#define MPK_GATE_STACK_SHIFT 15
 /* struct mpk_ro_entry (flexos__mpk_ro_entry), below. */
 #define MPK_ROE_NONCE       0  /* flexos__mpk_ro's nonce */
 #define MPK_ROE_NONCE_PKRU  8  /* uint32 */
@@ -416,6 +431,8 @@ struct mpk_ro {
 	uint32_t ncomp;
 	uint32_t report_pkru_off;
 	const struct flexos_runtime *runtime;
+	uintptr_t gs_lo; /* MPK_GATE_STACK_SHIFT */
+	uintptr_t claim;
 };
 
 _Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");
@@ -434,6 +451,8 @@ _Static_assert(offsetof(struct mpk_ro, nonce) == MPK_RO_NONCE, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, rec_lo) == MPK_RO_REC_LO, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, rec_hi) == MPK_RO_REC_HI, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, keys) == MPK_RO_KEYS, "tools/gdb/flexos.py layout");
+_Static_assert(offsetof(struct mpk_ro, gs_lo) == MPK_RO_GS_LO, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, claim) == MPK_RO_CLAIM, "gate.S layout");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == MPK_UC_FPREGS, "gate.S: the frame");
 _Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");

@@ -71,6 +71,13 @@
  *                        a new thread enters lib1: it must not get the
  *                        parked thread's stack there (run with
  *                        FLEXOS_MPK_STACKS=2: the pool is exhausted, 134)
+ *   attack --slow-race N  N new threads of app each enter lib1 for the first
+ *                        time (the gate's slow path, which runs C with the
+ *                        gate page open), while another thread of app
+ *                        writes the address of slow_hijack over the stack
+ *                        of each below where it called the gate: that C
+ *                        code must never return into it (status 0); run in
+ *                        a VM with two CPUs (tests/mpk/vm-race.sh)
  *   attack --spawn       posix_spawn (a vfork-like clone) and vfork: EPERM
  *   attack --timer-thread  a SIGEV_THREAD timer: glibc's helper thread makes
  *                        a thread per expiry; the notify function runs
@@ -1799,6 +1806,82 @@ static int stack_steal(void)
 	return 1;
 }
 
+/*
+ * slow-race (the gate's C code runs on the gate stack, mpk.h): the C code
+ * a gate runs with the gate page open once ran on the caller's stack,
+ * where another thread of the caller's compartment can write: a return
+ * address replaced there while the page was open ran app's code with the
+ * gate key writable. Here a sprayer thread of app writes slow_hijack's
+ * address over the 4 KiB below the stack pointer at which each new
+ * thread calls lib1 for the first time (the slow path: it has no stack in
+ * lib1 yet), as long as that thread is in the gate.
+ */
+static volatile uintptr_t race_sp;
+static volatile int race_stop;
+
+__attribute__((noinline, aligned(16))) static void slow_hijack(void)
+{
+	char msg[200];
+	int n = snprintf(msg, sizeof(msg),
+			 "slow-race: app's code runs from inside the gate with PKRU %#x (app's is "
+			 "%#x): FAIL\n",
+			 flexos__mpk_rdpkru(), flexos__mpk_pkru[0]);
+	ssize_t w = write(STDOUT_FILENO, msg, (size_t)n);
+	(void)w;
+	_exit(1);
+}
+
+static void *race_spray(void *arg)
+{
+	(void)arg;
+	while (!race_stop) {
+		uintptr_t sp = race_sp;
+		if (!sp)
+			continue;
+		for (uintptr_t *p = (uintptr_t *)(sp - 4096);
+		     p < (uintptr_t *)(sp - 16) && race_sp == sp; p++)
+			*(volatile uintptr_t *)p = (uintptr_t)slow_hijack;
+	}
+	return NULL;
+}
+
+static void *race_enter(void *arg)
+{
+	uintptr_t sp;
+	long r = 0;
+
+	__asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+	race_sp = sp;
+	flexos_gate_r(lib1, r, lib1_add, 2, 3);
+	race_sp = 0;
+	*(long *)arg = r;
+	return NULL;
+}
+
+static int slow_race(int n)
+{
+	pthread_t s, t;
+	long r = 0;
+
+	if (pthread_create(&s, NULL, race_spray, NULL))
+		return 2;
+	for (int i = 0; i < n; i++) {
+		r = 0;
+		if (pthread_create(&t, NULL, race_enter, &r) || pthread_join(t, NULL))
+			return 2;
+		if (r != 7) { /* 2 * a + b */
+			printf("slow-race: thread %d: lib1_add(2, 3) returned %ld\n", i, r);
+			return 1;
+		}
+	}
+	race_stop = 1;
+	pthread_join(s, NULL);
+	printf("slow-race: %d threads entered lib1 by the slow path while app wrote their "
+	       "stacks: the gate's C code never returned into app's writes\n",
+	       n);
+	return 0;
+}
+
 /* spawn: posix_spawn's clone (CLONE_VM | CLONE_VFORK) and vfork are refused with EPERM. */
 extern char **environ;
 static int spawn(void)
@@ -1945,6 +2028,8 @@ int main(int argc, char **argv)
 		return thread_reuse();
 	if (argc == 2 && !strcmp(argv[1], "--spawn"))
 		return spawn();
+	if (argc == 3 && !strcmp(argv[1], "--slow-race"))
+		return slow_race(atoi(argv[2]));
 	if (argc == 2 && !strcmp(argv[1], "--stack-steal"))
 		return stack_steal();
 	if (argc == 2 && !strcmp(argv[1], "--timer-thread"))

@@ -63,8 +63,9 @@ tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two
 tests/mpk/vm-nofsgsbase.log: tests/mpk/attack tests/sched/sched-mpk
 tests/mpk/no-pku.log: tests/mpk/hello-mpk
 tests/mpk/syscalls.log: tests/mpk/syscalls tests/mpk/attack tests/sched/sched-mpk
+tests/mpk/vm-race.log: tests/mpk/attack
 
 SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh tests/mpk/syscalls.sh tests/mpk/vm-nofsgsbase.sh \
-	tests/mpk/keys.sh
+	tests/mpk/keys.sh tests/mpk/vm-race.sh
 CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
 EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c
