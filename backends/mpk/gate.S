@@ -60,7 +60,10 @@
  * walk from the callee through the gate into the caller.
  * CFA_DEREF_RSP off: CFA = *(rsp + off) + 8 (the caller's return address
  * sits at its saved stack pointer). CFA_DEREF_RBX off, add: CFA =
- * *(rbx + off) + add. RBX_AT_RBX off: the caller's rbx is at rbx + off.
+ * *(rbx + off) + add. SAVED_BELOW_DEREF_RSP / SAVED_ABOVE_DEREF_RBX: where
+ * SAVE_CALLEE_SAVED put the caller's callee-saved registers, which the
+ * callee gets cleared: below the stack pointer kept at rsp + off (private
+ * path), above the one kept at rbx + off (carry path).
  */
 #define DW_CFA_def_cfa_expression 0x0f
 #define DW_CFA_expression 0x10
@@ -69,14 +72,29 @@
 #define DW_OP_breg7 0x77
 #define DW_OP_deref 0x06
 #define DW_OP_plus_uconst 0x23
+#define DW_OP_constu 0x10
+#define DW_OP_minus 0x1c
 .macro CFA_DEREF_RSP off
 	.cfi_escape DW_CFA_def_cfa_expression, 5, DW_OP_breg7, \off, DW_OP_deref, DW_OP_plus_uconst, 8
 .endm
 .macro CFA_DEREF_RBX off, add
 	.cfi_escape DW_CFA_def_cfa_expression, 5, DW_OP_breg3, \off, DW_OP_deref, DW_OP_plus_uconst, \add
 .endm
-.macro RBX_AT_RBX off
-	.cfi_escape DW_CFA_expression, 3, 2, DW_OP_breg3, \off
+.macro SAVED_BELOW_DEREF_RSP off
+	.cfi_escape DW_CFA_expression, 3, 6, DW_OP_breg7, \off, DW_OP_deref, DW_OP_constu, 8, DW_OP_minus
+	.cfi_escape DW_CFA_expression, 6, 6, DW_OP_breg7, \off, DW_OP_deref, DW_OP_constu, 16, DW_OP_minus
+	.cfi_escape DW_CFA_expression, 12, 6, DW_OP_breg7, \off, DW_OP_deref, DW_OP_constu, 24, DW_OP_minus
+	.cfi_escape DW_CFA_expression, 13, 6, DW_OP_breg7, \off, DW_OP_deref, DW_OP_constu, 32, DW_OP_minus
+	.cfi_escape DW_CFA_expression, 14, 6, DW_OP_breg7, \off, DW_OP_deref, DW_OP_constu, 40, DW_OP_minus
+	.cfi_escape DW_CFA_expression, 15, 6, DW_OP_breg7, \off, DW_OP_deref, DW_OP_constu, 48, DW_OP_minus
+.endm
+.macro SAVED_ABOVE_DEREF_RBX off
+	.cfi_escape DW_CFA_expression, 3, 5, DW_OP_breg3, \off, DW_OP_deref, DW_OP_plus_uconst, 40
+	.cfi_escape DW_CFA_expression, 6, 5, DW_OP_breg3, \off, DW_OP_deref, DW_OP_plus_uconst, 32
+	.cfi_escape DW_CFA_expression, 12, 5, DW_OP_breg3, \off, DW_OP_deref, DW_OP_plus_uconst, 24
+	.cfi_escape DW_CFA_expression, 13, 5, DW_OP_breg3, \off, DW_OP_deref, DW_OP_plus_uconst, 16
+	.cfi_escape DW_CFA_expression, 14, 5, DW_OP_breg3, \off, DW_OP_deref, DW_OP_plus_uconst, 8
+	.cfi_escape DW_CFA_expression, 15, 4, DW_OP_breg3, \off, DW_OP_deref
 .endm
 
 /*
@@ -327,11 +345,96 @@
 .endm
 
 /*
+ * The caller's callee-saved registers go on its own stack, which the
+ * callee cannot write (private stacks), and come back from there once the
+ * caller's PKRU is back: whatever the callee leaves in them changes
+ * nothing of its caller's, and the callee gets them cleared (limit 6 of
+ * docs/threat-model.md).
+ */
+.macro SAVE_CALLEE_SAVED
+	pushq	%rbx
+	pushq	%rbp
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	.cfi_adjust_cfa_offset 48
+.endm
+
+/*
+ * %rsp at SAVE_CALLEE_SAVED's block, \above bytes of the gate's below the
+ * caller's return address; the CFA must be %rsp + 56 + \above.
+ */
+.macro RESTORE_CALLEE_SAVED above
+	.cfi_offset %rbx, -16 - \above
+	.cfi_offset %rbp, -24 - \above
+	.cfi_offset %r12, -32 - \above
+	.cfi_offset %r13, -40 - \above
+	.cfi_offset %r14, -48 - \above
+	.cfi_offset %r15, -56 - \above
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbp
+	popq	%rbx
+	.cfi_adjust_cfa_offset -48
+	.cfi_restore %rbx
+	.cfi_restore %rbp
+	.cfi_restore %r12
+	.cfi_restore %r13
+	.cfi_restore %r14
+	.cfi_restore %r15
+.endm
+
+/*
+ * Right before the call: of the caller's registers the callee gets only
+ * its arguments; its callee-saved ones (but rbx, the carry path's frame,
+ * with rbx=0) and the gate's vector temporaries are cleared.
+ */
+.macro CLEAR_FOR_CALLEE rbx=1
+	.if \rbx
+	xorl	%ebx, %ebx
+	.endif
+	xorl	%ebp, %ebp
+	xorl	%r12d, %r12d
+	xorl	%r13d, %r13d
+	xorl	%r14d, %r14d
+	xorl	%r15d, %r15d
+	pxor	%xmm8, %xmm8
+	pxor	%xmm9, %xmm9
+	pxor	%xmm10, %xmm10
+	pxor	%xmm11, %xmm11
+	pxor	%xmm12, %xmm12
+	pxor	%xmm13, %xmm13
+	pxor	%xmm14, %xmm14
+	pxor	%xmm15, %xmm15
+.endm
+
+/* On the way back: the vector registers that carry no result (xmm0 and xmm1 may). */
+.macro CLEAR_VECTORS
+	pxor	%xmm2, %xmm2
+	pxor	%xmm3, %xmm3
+	pxor	%xmm4, %xmm4
+	pxor	%xmm5, %xmm5
+	pxor	%xmm6, %xmm6
+	pxor	%xmm7, %xmm7
+	pxor	%xmm8, %xmm8
+	pxor	%xmm9, %xmm9
+	pxor	%xmm10, %xmm10
+	pxor	%xmm11, %xmm11
+	pxor	%xmm12, %xmm12
+	pxor	%xmm13, %xmm13
+	pxor	%xmm14, %xmm14
+	pxor	%xmm15, %xmm15
+.endm
+
+/*
  * The way out of every gate: the callee's result (kept in xmm14/xmm15
  * across the PKRU switch) back in rax/rdx, and nothing else of the
- * callee's: the argument registers are cleared, rcx is 0 after WRPKRU,
- * r10 and r11 hold compartment ids. xmm0, xmm1 and st(0) are results
- * the gate never touches.
+ * callee's: the argument registers and the vector registers but xmm0 and
+ * xmm1 are cleared, rcx is 0 after WRPKRU, r10 and r11 hold compartment
+ * ids. xmm0, xmm1 and st(0) are results the gate never touches.
  */
 .macro RETURN_RESULT
 	movq	%xmm14, %rax
@@ -340,6 +443,7 @@
 	xorl	%edi, %edi
 	xorl	%r8d, %r8d
 	xorl	%r9d, %r9d
+	CLEAR_VECTORS
 	ret
 .endm
 
@@ -405,6 +509,7 @@
 	pushq	%rax				/* the caller's sret pointer */
 	pushq	%r9
 	.cfi_adjust_cfa_offset 16
+	SAVE_CALLEE_SAVED
 	movq	MPK_G_CUR(%r11), %rax		/* the caller's id */
 	movq	%rsp, MPK_G_SP(%r11,%rax,8)
 	movq	%rsp, %rsi			/* for unwinders */
@@ -417,11 +522,11 @@
 	pushq	%rsi				/* (padding: a call needs rsp = 0 mod 16) */
 	pushq	%rsi
 	pushq	%rsi				/* (was the caller's id: the gate page has it) */
-	pushq	%rbx
+	pushq	$0				/* (was the caller's rbx: its stack has it) */
 	pushq	%r9
 	movq	%rsp, %rbx
-	CFA_DEREF_RBX 24, 24
-	RBX_AT_RBX 8
+	CFA_DEREF_RBX 24, 72
+	SAVED_ABOVE_DEREF_RBX 24
 	movl	%r9d, %ecx			/* the sret buffer, on the callee's side */
 	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
 	movzbl	%cl, %ecx
@@ -448,6 +553,7 @@
 	movq	%xmm12, %r8
 	movq	%xmm13, %r9
 	movq	%xmm14, %rax
+	CLEAR_FOR_CALLEE 0
 	call	*%r11
 
 	movq	%rax, %xmm14			/* the result */
@@ -475,9 +581,9 @@
 	POP_CALLER
 	movq	%r10, MPK_G_CUR(%r11)
 	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* back on the caller's stack */
-	.cfi_def_cfa %rsp, 24
-	.cfi_restore %rbx
+	.cfi_def_cfa %rsp, 72
 	SWITCH_PKRU \exit_checked
+	RESTORE_CALLEE_SAVED 16
 	popq	%rcx				/* the carry */
 	popq	%rdi				/* the caller's sret pointer */
 	.cfi_adjust_cfa_offset -16
@@ -494,6 +600,7 @@
 	xorl	%r8d, %r8d
 	xorl	%r9d, %r9d
 	xorl	%r11d, %r11d
+	CLEAR_VECTORS
 	ret
 .endm
 
@@ -609,9 +716,10 @@
 	movq	%r11, %xmm12			/* the entry index */
 	OPEN_GATE \open_checked
 	andl	$(MPK_SLOTS - 1), %r10d
+	movq	%rsp, %xmm11			/* for unwinders, on the callee's side */
+	SAVE_CALLEE_SAVED
 	movq	MPK_G_CUR(%r11), %rax		/* caller's id */
 	movq	%rsp, MPK_G_SP(%r11,%rax,8)	/* sp[caller] = caller's stack */
-	movq	%rsp, %xmm11			/* and for unwinders, on the callee's side */
 	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* the callee's stack of this thread */
 	testq	%rsp, %rsp
 	jz	.L\pfx\()_slow
@@ -626,9 +734,11 @@
 	pushq	%rax				/* (padding: a call needs rsp = 0 mod 16) */
 	pushq	%rax
 	CFA_DEREF_RSP 16
+	SAVED_BELOW_DEREF_RSP 16
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
 	movq	%xmm13, %rax
+	CLEAR_FOR_CALLEE
 	call	*%r11
 
 	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
@@ -641,8 +751,9 @@
 	POP_CALLER				/* the caller's id, in r10 */
 	movq	%r10, MPK_G_CUR(%r11)
 	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* back on the caller's stack */
-	.cfi_def_cfa %rsp, 8
+	.cfi_def_cfa %rsp, 56
 	SWITCH_PKRU \exit_checked
+	RESTORE_CALLEE_SAVED 0
 	xorl	%r11d, %r11d
 	RETURN_RESULT
 .endm

@@ -78,6 +78,10 @@
  *                        of each below where it called the gate: that C
  *                        code must never return into it (status 0); run in
  *                        a VM with two CPUs (tests/mpk/vm-race.sh)
+ *   attack --callee-saved  app calls lib1_clobber with known values in rbx,
+ *                        rbp and r12-r15, which lib1 records and returns
+ *                        with changed (limit 6): app must find its own
+ *                        values back and lib1 must have seen none of them
  *   attack --spawn       posix_spawn (a vfork-like clone) and vfork: EPERM
  *   attack --timer-thread  a SIGEV_THREAD timer: glibc's helper thread makes
  *                        a thread per expiry; the notify function runs
@@ -561,13 +565,13 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 127, 4, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 167, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 115, 4,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 129, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 127, 4, flexos__backend_gate_newlib,
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 167, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 200, 4,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 234, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -1882,6 +1886,84 @@ static int slow_race(int n)
 	return 0;
 }
 
+/*
+ * callee-saved (limit 6): through_clobber(stub, after) calls the gate stub
+ * with rbx, rbp, r12-r15 = CALLER_REG(0..5), then stores what they hold
+ * after the call into after[0..5].
+ */
+#define CALLER_REG(i) (0x0c0ffee000000000l + (i))
+long through_clobber(const void *stub, long *after);
+__asm__(".text\n"
+	"	.type	through_clobber, @function\n"
+	"through_clobber:\n"
+	"	pushq	%rbx\n"
+	"	pushq	%rbp\n"
+	"	pushq	%r12\n"
+	"	pushq	%r13\n"
+	"	pushq	%r14\n"
+	"	pushq	%r15\n"
+	"	pushq	%rsi\n"
+	"	movabsq	$0x0c0ffee000000000, %rbx\n"
+	"	leaq	1(%rbx), %rbp\n"
+	"	leaq	2(%rbx), %r12\n"
+	"	leaq	3(%rbx), %r13\n"
+	"	leaq	4(%rbx), %r14\n"
+	"	leaq	5(%rbx), %r15\n"
+	"	call	*%rdi\n"
+	"	popq	%rsi\n"
+	"	movq	%rbx, 0(%rsi)\n"
+	"	movq	%rbp, 8(%rsi)\n"
+	"	movq	%r12, 16(%rsi)\n"
+	"	movq	%r13, 24(%rsi)\n"
+	"	movq	%r14, 32(%rsi)\n"
+	"	movq	%r15, 40(%rsi)\n"
+	"	popq	%r15\n"
+	"	popq	%r14\n"
+	"	popq	%r13\n"
+	"	popq	%r12\n"
+	"	popq	%rbp\n"
+	"	popq	%rbx\n"
+	"	ret\n"
+	"	.size	through_clobber, .-through_clobber\n");
+
+extern long __flexos_gate__lib1__lib1_clobber(void);
+extern long __flexos_gate__lib1__lib1_clobber8(long, long, long, long, long, long, long, long);
+
+static int callee_saved(void)
+{
+	static const char *const names[6] = {"rbx", "rbp", "r12", "r13", "r14", "r15"};
+	long after[6];
+	int changed = 0, seen = 0;
+
+	/* lib1_clobber's stub (register arguments only), then lib1_clobber8's (the carry path). */
+	for (int k = 0; k < 2; k++) {
+		through_clobber(k ? (const void *)__flexos_gate__lib1__lib1_clobber8
+				  : (const void *)__flexos_gate__lib1__lib1_clobber,
+				after);
+		for (int i = 0; i < 6; i++) {
+			long v = 0;
+			flexos_gate_r(lib1, v, lib1_seen, i);
+			if (after[i] != CALLER_REG(i)) {
+				printf("callee-saved: app's %s is %#lx after the call, not %#lx: "
+				       "FAIL\n",
+				       names[i], (unsigned long)after[i],
+				       (unsigned long)CALLER_REG(i));
+				changed++;
+			}
+			if (v == CALLER_REG(i)) {
+				printf("callee-saved: lib1 saw app's %s (%#lx): FAIL\n", names[i],
+				       (unsigned long)v);
+				seen++;
+			}
+		}
+	}
+	printf("callee-saved: %d of app's callee-saved registers (6, on 2 paths) changed by lib1, "
+	       "%d seen by "
+	       "it, through its register and stack-argument paths\n",
+	       changed, seen);
+	return changed || seen;
+}
+
 /* spawn: posix_spawn's clone (CLONE_VM | CLONE_VFORK) and vfork are refused with EPERM. */
 extern char **environ;
 static int spawn(void)
@@ -2028,6 +2110,8 @@ int main(int argc, char **argv)
 		return thread_reuse();
 	if (argc == 2 && !strcmp(argv[1], "--spawn"))
 		return spawn();
+	if (argc == 2 && !strcmp(argv[1], "--callee-saved"))
+		return callee_saved();
 	if (argc == 3 && !strcmp(argv[1], "--slow-race"))
 		return slow_race(atoi(argv[2]));
 	if (argc == 2 && !strcmp(argv[1], "--stack-steal"))

@@ -51,6 +51,47 @@ long NAME(probe)(uintptr_t addr, int write)
 	return *(volatile int *)addr;
 }
 
+/*
+ * clobber: what a compromised library can do with the registers its caller
+ * keeps across a call (rbx, rbp, r12-r15): record what they hold on entry
+ * (seen(0..5) returns it), and return with each changed, as no C function
+ * may. clobber8, the same through the gate's path for stack arguments (two,
+ * ignored), leaves rbx: that path keeps its frame there (a callee that
+ * changes it ends the image with a fault in its own compartment).
+ */
+static volatile long seen_regs[6] __attribute__((used));
+long NAME(seen)(int i)
+{
+	return i >= 0 && i < 6 ? seen_regs[i] : -1;
+}
+
+#define CLOBBER(rbx)                                                                     \
+	__asm__("leaq	seen_regs(%rip), %rax\n\t"                                         \
+		"movq	%rbx, 0(%rax)\n\t"                                                 \
+		"movq	%rbp, 8(%rax)\n\t"                                                 \
+		"movq	%r12, 16(%rax)\n\t"                                                \
+		"movq	%r13, 24(%rax)\n\t"                                                \
+		"movq	%r14, 32(%rax)\n\t"                                                \
+		"movq	%r15, 40(%rax)\n\t"                                                \
+		"movabsq	$0x6666666666666666, %rax\n\t" rbx "movq	%rax, %rbp\n\t" \
+		"movq	%rax, %r12\n\t"                                                    \
+		"movq	%rax, %r13\n\t"                                                    \
+		"movq	%rax, %r14\n\t"                                                    \
+		"movq	%rax, %r15\n\t"                                                    \
+		"xorl	%eax, %eax\n\t"                                                    \
+		"ret")
+
+__attribute__((naked)) long NAME(clobber)(void)
+{
+	CLOBBER("movq	%rax, %rbx\n\t");
+}
+
+__attribute__((naked)) long NAME(clobber8)(long a, long b, long c, long d, long e, long f, long g,
+					   long h)
+{
+	CLOBBER("");
+}
+
 long NAME(add)(long a, long b)
 {
 	lib_data++;

@@ -7,17 +7,20 @@
 /* What where() returns the address of. */
 enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 
-#define ATTACKLIB_API(n)                                  \
-	uintptr_t lib##n##_where(int kind);               \
-	long lib##n##_probe(uintptr_t addr, int write);   \
-	long lib##n##_add(long a, long b);                \
-	long lib##n##_call(long (*cb)(long), long x);     \
-	long lib##n##_fill(long *p, long x);              \
-	long lib##n##_print(const char *who);             \
-	long lib##n##_signal(int sig);                    \
-	long lib##n##_sig_install(int sig, uintptr_t at); \
-	long lib##n##_sig_seen(long *out);                \
-	long lib##n##_raise(int sig);
+#define ATTACKLIB_API(n)                                                        \
+	uintptr_t lib##n##_where(int kind);                                     \
+	long lib##n##_probe(uintptr_t addr, int write);                         \
+	long lib##n##_add(long a, long b);                                      \
+	long lib##n##_call(long (*cb)(long), long x);                           \
+	long lib##n##_fill(long *p, long x);                                    \
+	long lib##n##_print(const char *who);                                   \
+	long lib##n##_signal(int sig);                                          \
+	long lib##n##_sig_install(int sig, uintptr_t at);                       \
+	long lib##n##_sig_seen(long *out);                                      \
+	long lib##n##_raise(int sig);                                           \
+	long lib##n##_clobber(void);                                            \
+	long lib##n##_clobber8(long, long, long, long, long, long, long, long); \
+	long lib##n##_seen(int i);
 
 ATTACKLIB_API(1)
 ATTACKLIB_API(2)

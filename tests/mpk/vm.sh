@@ -103,6 +103,7 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --fs-switch
 $b/tests/mpk/attack --sig-entry queue
 --expect-status=134 $b/tests/mpk/attack --clone-settls future
 --expect-status=134 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --thread-claim
+$b/tests/mpk/attack --callee-saved
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -128,7 +129,7 @@ check_vm 3 "something jumped into the middle of a gate" "forged gate exit stoppe
 check_vm 4 "nested: 27 (expected 27): ok" "nested gates and callbacks"
 check_vm 5 "printf: ok" "stdio from every compartment"
 check_vm 6 "threads: ok" "4 threads x 101000 gates"
-check_vm 7 "so 127 besides the WRPKRUs" "gate path length"
+check_vm 7 "so 167 besides the WRPKRUs" "gate path length"
 check_vm 8 "something jumped into the middle of a gate" "newlib gate: forged entry stopped"
 check_vm 9 "something jumped into the middle of a gate" "newlib gate: forged exit stopped"
 check_vm 10 "(4 of them WRPKRU)" "newlib gate: path length"
@@ -148,7 +149,7 @@ check_vm 17 "nested: 27 (expected 27): ok" "shared stacks: nested gates and call
 check_vm 18 "threads: ok" "shared stacks: 4 threads x 101000 gates"
 check_vm 19 "something jumped into the middle of a gate" "shared stacks: forged gate entry stopped"
 check_vm 20 "something jumped into the middle of a gate" "shared stacks: forged gate exit stopped"
-check_vm 21 "so 115 besides the WRPKRUs" "shared stacks: gate path length"
+check_vm 21 "so 129 besides the WRPKRUs" "shared stacks: gate path length"
 
 # The report path, called by a compartment instead of entered (issue 17):
 # a report and the end of the image, never a return with more keys.
@@ -324,6 +325,10 @@ check_vm 86 "into lib2 and back on that thread's gate page (42)" "the control: w
 # siginfo, to another compartment's handler (what a jump past the delivery
 # stub's check adds is only where si and uc point).
 check_vm 87 "lib1's handler ran 1 times with si_code 0x80 and si_addr 0xdead0000" "a real signal with a kernel-like siginfo of app's making runs lib1's handler (limit 9)"
+# Limit 6: a callee that returns with its caller's callee-saved registers
+# changed changes nothing of the caller's, and sees none of them.
+check_vm 90 "callee-saved: 0 of app's callee-saved registers (6, on 2 paths) changed by lib1, 0 seen by it" \
+	"a callee's changes to rbx, rbp, r12-r15 do not reach its caller, which it does not see (register and stack-argument paths)"
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).
