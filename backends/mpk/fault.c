@@ -456,6 +456,15 @@ int flexos__mpk_gate_pages_init(void)
 		return -errno;
 	ro->gs_lo = (uintptr_t)p;
 	ro->claim = (uintptr_t)p + ((size_t)MPK_GATE_PAGES << MPK_GATE_STACK_SHIFT);
+	/* The scheduler's callback records (mpk.h: MPK_CB_SLOTS). */
+	size = (size_t)MPK_CB_SLOTS * MPK_CB_SIZE;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, (int)ro->gate_key))
+		return -errno;
+	ro->cb = (uintptr_t)p;
 	/* The kernel sets CR4.FSGSBASE where it reports this (5.9 and later). */
 	ro->fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;
 	return 0;

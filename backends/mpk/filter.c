@@ -523,6 +523,8 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	 * over them would hand out the gate's state. */
 	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi + MPK_JUMP_OFFSET);
 	add(flexos__mpk_ro.ro.rec_lo, flexos__mpk_ro.ro.rec_hi);
+	/* The scheduler's callback records (mpk.h: MPK_CB_SLOTS). */
+	add(flexos__mpk_ro.ro.cb, flexos__mpk_ro.ro.cb + (uintptr_t)MPK_CB_SLOTS * MPK_CB_SIZE);
 	/* The gate stacks and the claim's lock and stack (mpk.h: MPK_GATE_STACK_SHIFT). */
 	add(flexos__mpk_ro.ro.gs_lo,
 	    flexos__mpk_ro.ro.claim + 4096 + ((uintptr_t)1 << MPK_GATE_STACK_SHIFT));

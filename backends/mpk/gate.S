@@ -50,6 +50,7 @@
 #define MPK_CLONE_SETTLS 0x00080000
 #define MPK_EPERM        1
 #define MPK_ESRCH        3
+#define MPK_ENOSPC       28
 #define RDPKRU .byte 0x0f, 0x01, 0xee
 #define T(off) %fs:flexos__mpk_thread@tpoff + (off)
 
@@ -2011,6 +2012,80 @@ flexos__mpk_sig_record:
 	ret
 	.cfi_endproc
 	.size	flexos__mpk_sig_record, .-flexos__mpk_sig_record
+
+/*
+ * int flexos__mpk_cb_bind(void (*fn)(void), void *arg) (mpk.h): with the
+ * gate page open (checked), the first free callback record takes the
+ * compartment the page names, fn and arg; then that compartment's PKRU
+ * again (checked). Returns the handle (the record's index + 1), or
+ * -ENOSPC when every record is taken. Registers only while open.
+ */
+	.globl	flexos__mpk_cb_bind
+	.hidden	flexos__mpk_cb_bind
+	.type	flexos__mpk_cb_bind, @function
+flexos__mpk_cb_bind:
+	.cfi_startproc
+	movq	%rdi, %r8
+	movq	%rsi, %r9
+	OPEN_GATE flexos__mpk_cb_bind_open_checked
+	movq	MPK_G_CUR(%r11), %rdx
+	andl	$(MPK_SLOTS - 1), %edx
+	incq	%rdx				/* the owner: its id + 1 */
+	movq	flexos__mpk_ro+MPK_RO_CB(%rip), %rdi
+	testq	%rdi, %rdi
+	jz	2f
+	xorl	%esi, %esi
+1:	xorl	%eax, %eax
+	lock cmpxchgq %rdx, (%rdi)
+	je	3f
+	addq	$MPK_CB_SIZE, %rdi
+	incl	%esi
+	cmpl	$MPK_CB_SLOTS, %esi
+	jb	1b
+2:	movq	$-MPK_ENOSPC, %r8
+	jmp	4f
+3:	movq	%r8, 8(%rdi)
+	movq	%r9, 16(%rdi)
+	leal	1(%rsi), %r8d
+4:	CLOSE_GATE flexos__mpk_cb_bind_checked
+	movq	%r8, %rax
+	xorl	%r11d, %r11d
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_cb_bind, .-flexos__mpk_cb_bind
+
+/*
+ * void flexos__mpk_cb_unbind(int handle) (mpk.h): the record is free
+ * again if the compartment the gate page names bound it; else nothing.
+ */
+	.globl	flexos__mpk_cb_unbind
+	.hidden	flexos__mpk_cb_unbind
+	.type	flexos__mpk_cb_unbind, @function
+flexos__mpk_cb_unbind:
+	.cfi_startproc
+	movslq	%edi, %r8
+	OPEN_GATE flexos__mpk_cb_unbind_open_checked
+	decq	%r8
+	cmpq	$MPK_CB_SLOTS, %r8
+	jae	1f
+	movq	flexos__mpk_ro+MPK_RO_CB(%rip), %rdi
+	testq	%rdi, %rdi
+	jz	1f
+	imulq	$MPK_CB_SIZE, %r8, %r8
+	addq	%rdi, %r8
+	movq	MPK_G_CUR(%r11), %rdx
+	andl	$(MPK_SLOTS - 1), %edx
+	incq	%rdx
+	cmpq	%rdx, (%r8)
+	jne	1f
+	movq	$0, 8(%r8)
+	movq	$0, 16(%r8)
+	movq	$0, (%r8)
+1:	CLOSE_GATE flexos__mpk_cb_unbind_checked
+	xorl	%r11d, %r11d
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_cb_unbind, .-flexos__mpk_cb_unbind
 
 /*
  * ---- Threads: a gate page made by the creator (pthread.c, limit 2) ----

@@ -912,5 +912,8 @@ const struct flexos_backend flexos__backend = {
     .thread_switch = flexos__mpk_thread_switch,
     .thread_resume = flexos__mpk_thread_resume,
     .thread_fini = flexos__mpk_thread_fini,
+    .callback_bind = flexos__mpk_cb_bind,
+    .callback_take = flexos__mpk_cb_take,
+    .callback_unbind = flexos__mpk_cb_unbind,
     .gate_newlib = flexos__backend_gate_newlib,
 };

@@ -129,6 +129,17 @@
 #define MPK_RO_KEYS   96 /* int32_t[MPK_SLOTS]: each compartment's key */
 #define MPK_RO_GS_LO  184 /* the gate stacks (MPK_GATE_STACK_SHIFT) */
 #define MPK_RO_CLAIM  192 /* the claim's lock word, its stack above it */
+#define MPK_RO_CB     200 /* the scheduler's callback records (MPK_CB_SLOTS) */
+
+/*
+ * The scheduler's callbacks (timers, descriptor watches: backend.h,
+ * callback_bind), each in a record with the gate key: the compartment that
+ * bound it + 1 (0: free), the function, its argument, padding. Written
+ * only by gate.S's flexos__mpk_cb_bind and _unbind, with the gate page
+ * open; the region is reserved at start-up, in the filter's ranges.
+ */
+#define MPK_CB_SLOTS 4096
+#define MPK_CB_SIZE  32
 
 /*
  * The C code the gate runs with a gate page open (its slow path, the
@@ -433,6 +444,7 @@ struct mpk_ro {
 	const struct flexos_runtime *runtime;
 	uintptr_t gs_lo; /* MPK_GATE_STACK_SHIFT */
 	uintptr_t claim;
+	uintptr_t cb; /* MPK_CB_SLOTS records of MPK_CB_SIZE bytes */
 };
 
 _Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");
@@ -453,6 +465,7 @@ _Static_assert(offsetof(struct mpk_ro, rec_hi) == MPK_RO_REC_HI, "gate.S layout"
 _Static_assert(offsetof(struct mpk_ro, keys) == MPK_RO_KEYS, "tools/gdb/flexos.py layout");
 _Static_assert(offsetof(struct mpk_ro, gs_lo) == MPK_RO_GS_LO, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, claim) == MPK_RO_CLAIM, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, cb) == MPK_RO_CB, "gate.S layout");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == MPK_UC_FPREGS, "gate.S: the frame");
 _Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");
@@ -806,6 +819,18 @@ void flexos__mpk_sig_deliver(int sig, siginfo_t *si, void *ctx);
  * page's key open for the write (OPEN_GATE, checked). Returns 0.
  */
 int flexos__mpk_sig_record(int sig, void *fn, int flags);
+
+/* A scheduler callback's record (MPK_CB_SIZE), and the backend's callback_* (backend.h). */
+struct mpk_cb {
+	uint64_t owner; /* the compartment that bound it + 1; 0: free */
+	void (*fn)(void);
+	void *arg;
+	uint64_t pad;
+};
+_Static_assert(sizeof(struct mpk_cb) == MPK_CB_SIZE, "gate.S layout");
+int flexos__mpk_cb_bind(void (*fn)(void), void *arg);               /* gate.S */
+void flexos__mpk_cb_unbind(int handle);                             /* gate.S */
+int flexos__mpk_cb_take(int handle, void (**fn)(void), void **arg); /* thread.c */
 
 /*
  * stacks.c: the pool of thread stacks (limit 14 of docs/threat-model.md).

@@ -105,3 +105,20 @@ void flexos__mpk_thread_fini(void *state)
 	/* And its stacks in other compartments go back to the pool (stacks.c). */
 	flexos__mpk_urec_free(u->rec);
 }
+
+/*
+ * The scheduler's callback_take (backend.h): the record is read, never
+ * written, here (gate key: readable by every compartment); it is the
+ * running compartment's, as the validated gate page says, or nothing.
+ */
+int flexos__mpk_cb_take(int handle, void (**fn)(void), void **arg)
+{
+	if (handle <= 0 || handle > MPK_CB_SLOTS || !flexos__mpk_ro.ro.cb)
+		return -EPERM;
+	const struct mpk_cb *r = (const struct mpk_cb *)flexos__mpk_ro.ro.cb + (handle - 1);
+	if (__atomic_load_n(&r->owner, __ATOMIC_ACQUIRE) != flexos__mpk_cur() + 1)
+		return -EPERM;
+	*fn = r->fn;
+	*arg = r->arg;
+	return 0;
+}

@@ -154,6 +154,25 @@ struct flexos_backend {
 	void (*thread_fini)(void *state);
 
 	/*
+	 * Callbacks the scheduler runs later (timers, descriptor watches), on
+	 * whichever thread runs its loop. A backend whose compartments share
+	 * the scheduler's memory keeps them where no compartment can change
+	 * them, bound to the compartment that registered them. All NULL: the
+	 * scheduler keeps fn and arg itself (none, process).
+	 *
+	 * callback_bind(fn, arg): records fn and arg for the calling
+	 *   compartment; returns a handle (> 0) or -errno.
+	 * callback_take(handle, fn, arg): the record's fn and arg, if the
+	 *   calling compartment bound it; -EPERM otherwise (another
+	 *   compartment's, or no record).
+	 * callback_unbind(handle): the record is free again, if the calling
+	 *   compartment bound it.
+	 */
+	int (*callback_bind)(void (*fn)(void), void *arg);
+	int (*callback_take)(int handle, void (**fn)(void), void **arg);
+	void (*callback_unbind)(int handle);
+
+	/*
 	 * flexos__backend_gate_newlib: referring to it from here pulls the
 	 * gate into every link, for the runtime's own crossings
 	 * (flexos__call_in), whatever the order of the archives.

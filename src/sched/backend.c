@@ -50,6 +50,33 @@ flexos__sched_resume_fn flexos__sched_hook(struct flexos_thread *prev, struct fl
 	return b->thread_resume;
 }
 
+int flexos__sched_cb_bind(void (*fn)(void), void *arg)
+{
+	const struct flexos_backend *b = backend();
+
+	return b && b->callback_bind ? b->callback_bind(fn, arg) : 0;
+}
+
+void flexos__sched_cb_take(int handle, void (**fn)(void), void **arg)
+{
+	const struct flexos_backend *b = backend();
+
+	if (handle && (!b || !b->callback_take || b->callback_take(handle, fn, arg)))
+		flexos__sched_die("a timer or descriptor callback registered by another "
+				  "compartment (or a forged one) was about to run in this "
+				  "thread's compartment; under intel-mpk a scheduler callback "
+				  "runs only in the compartment that registered it: let a thread "
+				  "of that compartment run the scheduler (docs/sched.md)");
+}
+
+void flexos__sched_cb_unbind(int handle)
+{
+	const struct flexos_backend *b = backend();
+
+	if (handle && b && b->callback_unbind)
+		b->callback_unbind(handle);
+}
+
 int flexos__sched_backend_init(struct flexos__sched *s)
 {
 	const struct flexos_backend *b = backend();

@@ -57,8 +57,11 @@ void flexos__io_poll(struct flexos__sched *s, uint64_t deadline)
 		if (w->waiter) {
 			flexos__sched_wake(s, w->waiter, (int)ev[i].events);
 		} else {
+			void (*cb)(void) = (void (*)(void))w->cb;
+			void *arg = w->arg;
+			flexos__sched_cb_take(w->bound, &cb, &arg);
 			s->in_callback++;
-			w->cb(w->fd, ev[i].events, w->arg);
+			((void (*)(int, uint32_t, void *))cb)(w->fd, ev[i].events, arg);
 			s->in_callback--;
 		}
 	}
@@ -79,11 +82,20 @@ int flexos_sched_watch_fd(int fd, uint32_t events, void (*cb)(int fd, uint32_t r
 	if (!s || !(w = calloc(1, sizeof(*w))))
 		return -ENOMEM;
 	w->fd = fd;
-	w->cb = cb;
-	w->arg = arg;
+	w->bound = flexos__sched_cb_bind((void (*)(void))cb, arg);
+	if (w->bound < 0) {
+		int err = w->bound;
+		free(w);
+		return err;
+	}
+	if (!w->bound) {
+		w->cb = cb;
+		w->arg = arg;
+	}
 	struct epoll_event ev = {.events = events, .data.ptr = w};
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		int err = -errno;
+		flexos__sched_cb_unbind(w->bound);
 		free(w);
 		return err;
 	}
@@ -107,6 +119,8 @@ int flexos_sched_unwatch_fd(int fd)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
 		s->nwaiting--;
 		w->fd = -1;
+		flexos__sched_cb_unbind(w->bound);
+		w->bound = 0;
 		if (polling) {
 			w->next = graveyard;
 			graveyard = w;

@@ -28,7 +28,7 @@ uint64_t flexos_sched_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static noreturn void die(const char *msg)
+noreturn void flexos__sched_die(const char *msg)
 {
 	/* No stdio: the stack or the heap may be what went wrong. */
 	static const char prefix[] = "flexos: scheduler: ";
@@ -221,7 +221,8 @@ static void schedule(struct flexos__sched *s)
 			 */
 			struct flexos_thread *victim = prev->state == T_BLOCKED ? prev : s->main;
 			if (victim->state != T_BLOCKED)
-				die("every thread is blocked and nothing can wake one");
+				flexos__sched_die(
+				    "every thread is blocked and nothing can wake one");
 			flexos__sched_wake(s, victim, -EDEADLK);
 			continue;
 		}
@@ -355,10 +356,11 @@ noreturn void flexos_sched_exit(void *retval)
 	struct flexos_thread *t = s ? s->current : NULL;
 
 	if (!t || t == s->main)
-		die("flexos_sched_exit: the scheduler's first thread (the OS thread's own "
+		flexos__sched_die(
+		    "flexos_sched_exit: the scheduler's first thread (the OS thread's own "
 		    "context) cannot exit; return from it instead");
 	if (s->in_callback)
-		die("flexos_sched_exit: called from a timer or descriptor callback");
+		flexos__sched_die("flexos_sched_exit: called from a timer or descriptor callback");
 	t->retval = retval;
 	t->state = T_EXITED;
 	if (t->joiner)
@@ -368,7 +370,7 @@ noreturn void flexos_sched_exit(void *retval)
 		s->dead = t;
 	}
 	schedule(s);
-	die("an exited thread was scheduled again");
+	flexos__sched_die("an exited thread was scheduled again");
 }
 
 int flexos_sched_join(struct flexos_thread *t, void **retval)

@@ -32,6 +32,7 @@ struct flexos__timeout {
 /* A registered descriptor: watched with a callback, or waited on by a thread. */
 struct flexos__watch {
 	int fd;
+	int bound; /* the backend's record of cb and arg (then both NULL here), or 0 */
 	void (*cb)(int fd, uint32_t revents, void *arg);
 	void *arg;
 	struct flexos_thread *waiter;
@@ -39,6 +40,19 @@ struct flexos__watch {
 };
 
 struct flexos__sched;
+
+/* A timer (timer.c): fn and arg, or (bound) the backend's record of them. */
+struct flexos_timer {
+	struct flexos__timeout tmo;
+	struct flexos__sched *sched;
+	int bound;
+	void (*fn)(void *arg);
+	void *arg;
+	uint64_t period;
+	uint64_t fired;
+	int running;   /* its callback is running */
+	int destroyed; /* destroyed by its own callback: free it after */
+};
 
 struct flexos_thread {
 	void *sp; /* saved stack pointer: switch.S */
@@ -149,6 +163,20 @@ void flexos__timer_fire(struct flexos__sched *s, struct flexos_timer *timer, uin
 
 /* io.c: waits at most until deadline (UINT64_MAX: no limit; 0: do not wait). */
 void flexos__io_poll(struct flexos__sched *s, uint64_t deadline);
+
+/* sched.c: says msg on stderr (no stdio) and aborts. */
+noreturn void flexos__sched_die(const char *msg);
+
+/*
+ * backend.c: a timer's or watch's callback, with the backend's
+ * callback_bind (<flexos/backend.h>): the handle (> 0), 0 if the
+ * scheduler keeps fn and arg itself, or -errno. cb_take: fn and arg from
+ * the handle's record (none: *fn and *arg stay), or the image ends if the
+ * running compartment did not bind it.
+ */
+int flexos__sched_cb_bind(void (*fn)(void), void *arg);
+void flexos__sched_cb_take(int handle, void (**fn)(void), void **arg);
+void flexos__sched_cb_unbind(int handle);
 
 /* backend.c: sets up the backend's thread state for s; -errno. */
 int flexos__sched_backend_init(struct flexos__sched *s);

@@ -9,17 +9,6 @@
 
 #include "sched_impl.h"
 
-struct flexos_timer {
-	struct flexos__timeout tmo;
-	struct flexos__sched *sched;
-	void (*fn)(void *arg);
-	void *arg;
-	uint64_t period;
-	uint64_t fired;
-	int running;   /* its callback is running */
-	int destroyed; /* destroyed by its own callback: free it after */
-};
-
 int flexos_timer_create(struct flexos_timer **timer, void (*fn)(void *arg), void *arg)
 {
 	struct flexos__sched *s = flexos__sched_get();
@@ -29,8 +18,16 @@ int flexos_timer_create(struct flexos_timer **timer, void (*fn)(void *arg), void
 		return -ENOMEM;
 	t->tmo.timer = t;
 	t->sched = s;
-	t->fn = fn;
-	t->arg = arg;
+	t->bound = flexos__sched_cb_bind((void (*)(void))fn, arg);
+	if (t->bound < 0) {
+		int err = t->bound;
+		free(t);
+		return err;
+	}
+	if (!t->bound) {
+		t->fn = fn;
+		t->arg = arg;
+	}
 	*timer = t;
 	return 0;
 }
@@ -61,6 +58,8 @@ void flexos_timer_destroy(struct flexos_timer *t)
 	if (!t)
 		return;
 	flexos__timeout_disarm(t->sched, &t->tmo);
+	flexos__sched_cb_unbind(t->bound);
+	t->bound = 0;
 	if (t->running)
 		t->destroyed = 1;
 	else
@@ -77,10 +76,13 @@ void flexos__timer_fire(struct flexos__sched *s, struct flexos_timer *t, uint64_
 		/* Without memory to re-arm, it stops rather than fire late forever. */
 		(void)flexos__timeout_arm(s, &t->tmo, d);
 	}
+	void (*fn)(void) = (void (*)(void))t->fn;
+	void *arg = t->arg;
+	flexos__sched_cb_take(t->bound, &fn, &arg);
 	t->fired++;
 	t->running = 1;
 	s->in_callback++;
-	t->fn(t->arg);
+	((void (*)(void *))fn)(arg);
 	s->in_callback--;
 	t->running = 0;
 	if (t->destroyed)

@@ -95,6 +95,8 @@
  *                        (what remains of limit 9); queue: a real signal
  *                        app sends itself with a kernel-like siginfo of its
  *                        making: it runs, with that siginfo
+ *   attack --sched-timer none|fn|handle  lib1 changes a timer of app's
+ *                        (schedrecord.c)
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -2126,6 +2128,8 @@ int main(int argc, char **argv)
 		return sig_entry(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sched-record"))
 		return sched_record(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--sched-timer"))
+		return sched_timer(argv[2]);
 	if (argc == 5) {
 		int w = !strcmp(argv[4], "write");
 		if (!w && strcmp(argv[4], "read"))

@@ -18,6 +18,17 @@
  * Every change must end in the report (status 134), never in the forged
  * frame or a return.
  *
+ * attack --sched-timer HOW: app makes a timer that calls app_tick; lib1
+ * (any compartment may write the scheduler's memory, key 0: limit 13)
+ * changes it, then app sleeps, so that its thread fires the timer:
+ *   none    nothing changed: app_tick runs once, status 0;
+ *   fn      its function and argument, to stolen_tick, an app function
+ *           the attacker chose: with the callback bound in the backend's
+ *           record (gate key) they are not used, app_tick runs (0); before,
+ *           stolen_tick ran in app (status 1);
+ *   handle  its record, to one app did not bind (a forged handle): the
+ *           image ends with the scheduler's message (134).
+ *
  * attack --sched-record count: single-steps (ptrace, in a child) one
  * warm round trip between two scheduler threads in app (main yields to a
  * thread that yields back: two switches) and prints the instructions
@@ -190,4 +201,47 @@ int sched_record(const char *how)
 		return 1;
 	}
 	return ret == (void *)44 ? 0 : 1; /* lib1_call(cb, 41): cb(42) + 1 */
+}
+
+static volatile int ticks;
+
+static void app_tick(void *arg)
+{
+	(void)arg;
+	ticks++;
+}
+
+static void stolen_tick(void *arg)
+{
+	printf("sched-timer: stolen_tick, the function lib1 chose, ran in app with argument %p: "
+	       "FAIL\n",
+	       arg);
+	fflush(stdout);
+	_exit(1);
+}
+
+int sched_timer(const char *how)
+{
+	struct flexos_timer *t;
+	long r = 0;
+
+	if (flexos_timer_create(&t, app_tick, NULL) || flexos_timer_start(t, 1000 * 1000, 0))
+		return 2;
+	printf("sched-timer %s: app's timer (bound: %d) fires in 1 ms; lib1 changes it\n", how,
+	       t->bound);
+	fflush(stdout);
+	if (!strcmp(how, "fn")) {
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->fn, (long)(uintptr_t)stolen_tick);
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->arg, 0x5e1f);
+	} else if (!strcmp(how, "handle")) {
+		/* 4000 with 4096 records: one nobody bound. */
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->bound, 4000);
+	} else if (strcmp(how, "none")) {
+		return 2;
+	}
+	(void)r;
+	flexos_sched_sleep_ms(20);
+	printf("sched-timer %s: app's callback ran %d time(s)\n", how, ticks);
+	flexos_timer_destroy(t);
+	return ticks == 1 ? 0 : 1;
 }

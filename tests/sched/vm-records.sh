@@ -9,6 +9,9 @@
 # report, never in the forged frame; unchanged, the thread resumes. The
 # same with shared stacks (attack-shared). Then the switch's path length,
 # single-stepped with ptrace (which the system-call filter denies: off).
+# Then a timer of app's whose function and argument lib1 rewrites (limit
+# 13): app's own callback runs from the backend's record; a forged record
+# handle ends the image (before the records, lib1's choice ran in app).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -24,6 +27,9 @@ $b/tests/mpk/attack-shared --sched-record none
 --expect-status=134 $b/tests/mpk/attack-shared --sched-record sp
 --expect-status=134 $b/tests/mpk/attack-shared --sched-record comp
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sched-record count
+$b/tests/mpk/attack --sched-timer none
+$b/tests/mpk/attack --sched-timer fn
+--expect-status=134 $b/tests/mpk/attack --sched-timer handle
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -50,3 +56,11 @@ check_vm 7 "was suspended at another stack pointer than the scheduler's" "shared
 no_vm 7 "forged frame runs" "shared stacks: the forged frame never runs"
 check_vm 8 "is in another compartment than the scheduler's copy says" "shared stacks: compartment changed: reported"
 check_vm 9 "310 in flexos__mpk_thread_resume" "the switch's path: 310 instructions in the resume per round trip, 4 WRPKRUs"
+# Timers (limit 13): a callback runs only from the backend's record, in
+# the compartment that bound it.
+check_vm 10 "sched-timer none: app's callback ran 1 time(s)" "a timer's callback runs in its compartment"
+check_vm 11 "sched-timer fn: app's callback ran 1 time(s)" \
+	"lib1 rewrites the function and argument of app's timer: app's own callback runs"
+no_vm 11 "stolen_tick" "lib1 rewrites the function and argument of app's timer: its choice never runs"
+check_vm 12 "a timer or descriptor callback registered by another compartment (or a forged one)" \
+	"lib1 points app's timer at a record app did not bind: the image ends with the reason"
