@@ -266,6 +266,13 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 			      "overwrote the thread's pointer to it, or returned through a gate "
 			      "it was not called by",
 			      (unsigned long)a, MPK_G_MAX_DEPTH, (unsigned long)b);
+	if (kind == MPK_REPORT_SIGRETURN && a == 6)
+		flexos__abort(
+		    "signal delivery: more than %d signal frames in handling on this "
+		    "thread (nested handlers, or handlers left with siglongjmp from "
+		    "nested frames); the backend keeps a copy of each (docs/threat-model.md, "
+		    "limit 9)",
+		    MPK_SIG_FRAMES);
 	if (kind == MPK_REPORT_SIGRETURN && a == 5)
 		flexos__abort(
 		    "signal return: the signal arrived while a gate had this thread's "

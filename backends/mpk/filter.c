@@ -549,7 +549,7 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	memcpy(&copy, (const char *)flexos__mpk_pkru + MPK_PKRU_SIG_COPY, sizeof(copy));
 	memcpy(&stride, (const char *)flexos__mpk_pkru + MPK_PKRU_SIG_COPY_STRIDE, sizeof(stride));
 	if (sigtab)
-		add(sigtab, copy + (uintptr_t)MPK_GATE_PAGES * stride);
+		add(sigtab, copy + (uintptr_t)MPK_GATE_PAGES * MPK_SIG_AREAS * stride);
 	nb = flexos__mpk_stack_ranges(ranges + nranges, MAX_RANGES - nranges);
 	nranges += nb;
 	if (too_many || nranges == MAX_RANGES) {

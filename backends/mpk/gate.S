@@ -631,6 +631,13 @@
 	cmpq	MPK_G_SIGMARK(%r11), %rcx
 	jne	.Lbad_signal_entry
 	movq	$0, MPK_G_SIGMARK(%r11)
+	/*
+	 * The caller's id on the list marked: the way back goes to the stub
+	 * by a jump, not by a return address on the signal stack (which every
+	 * compartment may write): PRIVATE_GATE, MPK_G_SIGNAL_CALLER.
+	 */
+	movq	MPK_G_DEPTH(%r11), %rcx
+	orb	$MPK_G_SIGNAL_CALLER, (MPK_G_IDS - 1)(%r11,%rcx)
 	SIG_TO_CUR \close_checked
 	movq	MPK_PKRU_SIGTAB(%rdx), %r11
 	movl	%edi, %eax
@@ -750,13 +757,31 @@
 	andl	$(MPK_SLOTS - 1), %eax
 	movq	%rsp, MPK_G_SP(%r11,%rax,8)	/* its stack is back where it was */
 	POP_CALLER				/* the caller's id, in r10 */
+	movzbl	MPK_G_IDS(%r11,%rcx), %ecx	/* and its mark (SIGNAL_ENTRY) */
+	movq	%rcx, %xmm13
 	movq	%r10, MPK_G_CUR(%r11)
 	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* back on the caller's stack */
 	.cfi_def_cfa %rsp, 56
 	SWITCH_PKRU \exit_checked
 	RESTORE_CALLEE_SAVED 0
 	xorl	%r11d, %r11d
+	movq	%xmm13, %rcx
+	testb	$MPK_G_SIGNAL_CALLER, %cl
+	jnz	.L\pfx\()_signal_back
 	RETURN_RESULT
+	/*
+	 * Back to the delivery stub, past the return address its call left
+	 * on the signal stack, without reading it.
+	 */
+.L\pfx\()_signal_back:
+	xorl	%ecx, %ecx
+	xorl	%esi, %esi
+	xorl	%edi, %edi
+	xorl	%r8d, %r8d
+	xorl	%r9d, %r9d
+	CLEAR_VECTORS
+	addq	$8, %rsp
+	jmp	flexos__mpk_sig_deliver_back
 .endm
 
 	.globl	flexos__backend_gate
@@ -1489,30 +1514,38 @@ flexos__mpk_urec_free:
 /*
  * ---- The frame checked where no compartment can write it (limit 9) ----
  *
- * In flexos__mpk_sigreturn, once the gate page has named the compartment
- * (%r11 the page, %rdi the nonce): the kernel's ucontext and XSAVE area
- * (its size from the read-only page, and the magic word after it) are
- * copied to this thread's copy area, on pages with the gate key, whose
- * fpregs then points to the copied XSAVE area, and %rsp moves there: the
- * checks and rt_sigreturn read the copy, which another thread cannot
- * rewrite between the two. The area's pages are opened for writing by one
- * WRPKRU (the restorer's PKRU with the gate key writable, from the PKRU
- * table's page), checked; the area is then found from the gate page
- * validated again, so a jump to that WRPKRU writes only this thread's
- * area (where RDFSBASE proves the owner), and the restorer's PKRU is back
- * (checked) before anything reads the copy. Clobbers every register but
- * %rdi, %rbx, %r12-%r15.
+ * The kernel writes a signal frame on the thread's signal stack, which
+ * every compartment may write (key 0, or the shared key): a handler of
+ * another compartment, or another thread, could change the registers the
+ * interrupted compartment resumes with. So the delivery stub snapshots
+ * the frame at once (SIG_SNAPSHOT), into a free one of this thread's
+ * MPK_SIG_FRAMES copy areas (gate key), which records the frame's address;
+ * and the restorer (SIGRETURN_COPY) resumes from the snapshot of the frame
+ * at %rsp, never from the frame: what a handler changes in the context is
+ * not used. A frame no delivery snapshotted (one the runtime's own
+ * handlers made, or one a compartment forged and jumps to the restorer
+ * with) is copied to the first area as before: it resumes, at most, the
+ * compartment the gate page names with its own PKRU (checked below).
+ *
+ * The areas' pages are opened for writing by one WRPKRU (the restorer's
+ * PKRU with the gate key writable, from the PKRU table's page), checked;
+ * the areas are then found from the gate page validated again, so a jump
+ * to that WRPKRU writes only this thread's areas (where RDFSBASE proves
+ * the owner), and the restorer's PKRU is back (checked) before anything
+ * reads a copy.
+ *
+ * SIG_AREAS: with the areas open, %rax = this thread's first area, %r8 =
+ * the stride. Clobbers rcx, rdx.
  */
-.macro SIGRETURN_COPY
-	movq	%rdi, %r9			/* the nonce: rep movs needs rdi */
+.macro SIG_AREAS checked
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	movl	MPK_PKRU_SIG_COPY_PKRU(%rdx), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU
-	.globl	flexos__mpk_sigreturn_copy_checked
-	.hidden	flexos__mpk_sigreturn_copy_checked
-flexos__mpk_sigreturn_copy_checked:
+	.globl	\checked
+	.hidden	\checked
+\checked:
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	cmpl	MPK_PKRU_SIG_COPY_PKRU(%rdx), %eax
 	jne	.Lviolation
@@ -1520,30 +1553,103 @@ flexos__mpk_sigreturn_copy_checked:
 	movq	%r11, %rax
 	subq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %rax
 	shrq	$12, %rax
-	imulq	MPK_PKRU_SIG_COPY_STRIDE(%rdx), %rax
+	imulq	$MPK_SIG_AREAS, %rax, %rax
+	movq	MPK_PKRU_SIG_COPY_STRIDE(%rdx), %r8
+	imulq	%r8, %rax
 	addq	MPK_PKRU_SIG_COPY(%rdx), %rax
-	movq	MPK_UC_FPREGS(%rsp), %r8	/* the kernel's XSAVE area */
-	leaq	MPK_SIG_COPY_UC(%rax), %rdi
-	movq	%rsp, %rsi
-	movl	$(MPK_UC_COPY / 8), %ecx
-	rep movsq
-	leaq	MPK_SIG_COPY_FP(%rax), %rdi
-	movq	%rdi, (MPK_SIG_COPY_UC + MPK_UC_FPREGS)(%rax)
-	movq	%r8, %rsi
-	movl	flexos__mpk_ro+MPK_RO_XSAVE_SIZE(%rip), %ecx
-	addl	$4, %ecx			/* and FP_XSTATE_MAGIC2 */
-	rep movsb
-	leaq	MPK_SIG_COPY_UC(%rax), %rsp
+.endm
+
+/* The restorer's PKRU again, checked. Clobbers eax, ecx, edx. */
+.macro SIG_AREAS_CLOSE checked
 	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU
-	.globl	flexos__mpk_sigreturn_copied_checked
-	.hidden	flexos__mpk_sigreturn_copied_checked
-flexos__mpk_sigreturn_copied_checked:
+	.globl	\checked
+	.hidden	\checked
+\checked:
 	cmpl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
 	jne	.Lviolation
-	movq	%r9, %rdi
+.endm
+
+/*
+ * Copies the kernel's ucontext at \uc (a register other than rax, rcx,
+ * rdx, rsi, rdi, r8) and its XSAVE area (its size from the read-only
+ * page, and the magic word after it) into the area at %rax, whose fpregs
+ * then points to the copied XSAVE area. Clobbers rcx, rsi, rdi, r9.
+ */
+.macro SIG_COPY_FRAME uc
+	movq	MPK_UC_FPREGS(\uc), %r9	/* the kernel's XSAVE area */
+	leaq	MPK_SIG_COPY_UC(%rax), %rdi
+	movq	\uc, %rsi
+	movl	$(MPK_UC_COPY / 8), %ecx
+	rep movsq
+	testq	%r9, %r9			/* none: the restorer reports it */
+	jz	.Lcopied\@
+	leaq	MPK_SIG_COPY_FP(%rax), %rdi
+	movq	%rdi, (MPK_SIG_COPY_UC + MPK_UC_FPREGS)(%rax)
+	movq	%r9, %rsi
+	movl	flexos__mpk_ro+MPK_RO_XSAVE_SIZE(%rip), %ecx
+	addl	$4, %ecx			/* and FP_XSTATE_MAGIC2 */
+	rep movsb
+.Lcopied\@:
+.endm
+
+/*
+ * The delivery stub's snapshot of the frame at %r14 (its ucontext), %r11
+ * the validated gate page, the restorer's PKRU in force: into the area
+ * that already records this frame's address (a handler left with
+ * siglongjmp), else a free one; none free ends in the report. Clobbers
+ * rax, rcx, rdx, rsi, rdi, r8, r9.
+ */
+.macro SIG_SNAPSHOT
+	cld
+	SIG_AREAS flexos__mpk_sig_snapshot_checked
+	xorl	%esi, %esi			/* a free area */
+	movl	$MPK_SIG_FRAMES, %ecx
+1:	cmpq	%r14, MPK_SIG_COPY_FRAME(%rax)
+	je	3f
+	testq	%rsi, %rsi
+	jnz	2f
+	cmpq	$0, MPK_SIG_COPY_FRAME(%rax)
+	jne	2f
+	movq	%rax, %rsi
+2:	addq	%r8, %rax
+	decl	%ecx
+	jnz	1b
+	movq	%rsi, %rax
+	testq	%rax, %rax
+	jz	.Lsig_frames_full
+3:	movq	%r14, MPK_SIG_COPY_FRAME(%rax)
+	SIG_COPY_FRAME %r14
+	SIG_AREAS_CLOSE flexos__mpk_sig_snapshotted_checked
+.endm
+
+/*
+ * In flexos__mpk_sigreturn, once the gate page has named the compartment
+ * (%r11 the page, %rdi the nonce, %rsp the frame's ucontext): %rsp moves
+ * to the snapshot of that frame, whose area is free again (signals are
+ * blocked until rt_sigreturn), or to a copy of the frame in the last area
+ * if no delivery snapshotted it. Clobbers every register but %rdi, %rbx,
+ * %r12-%r15.
+ */
+.macro SIGRETURN_COPY
+	movq	%rdi, %r10			/* the nonce: rep movs needs rdi */
+	cld
+	SIG_AREAS flexos__mpk_sigreturn_copy_checked
+	movl	$MPK_SIG_FRAMES, %ecx
+1:	cmpq	%rsp, MPK_SIG_COPY_FRAME(%rax)
+	je	2f
+	addq	%r8, %rax
+	decl	%ecx
+	jnz	1b
+	movq	%rsp, %rdx			/* none: a copy of the frame, in the last area */
+	SIG_COPY_FRAME %rdx
+	jmp	3f
+2:	movq	$0, MPK_SIG_COPY_FRAME(%rax)
+3:	leaq	MPK_SIG_COPY_UC(%rax), %rsp
+	SIG_AREAS_CLOSE flexos__mpk_sigreturn_copied_checked
+	movq	%r10, %rdi
 .endm
 
 /* rt_sigprocmask(SIG_SETMASK, all): clobbers rax, rcx, rdx, rsi, rdi, r10, r11. */
@@ -1647,6 +1753,12 @@ flexos__mpk_sigreturn_syscall:
 	ud2
 .Lsig_bad:
 	xorl	%edi, %edi
+	movl	$MPK_REPORT_SIGRETURN, %r12d
+	jmp	.Lreport
+	/* More frames in handling on this thread than it has copy areas. */
+.Lsig_frames_full:
+	xorl	%edi, %edi
+	movl	$6, %r13d
 	movl	$MPK_REPORT_SIGRETURN, %r12d
 	jmp	.Lreport
 	.size	flexos__mpk_sigreturn, .-flexos__mpk_sigreturn
@@ -1906,6 +2018,7 @@ flexos__mpk_sig_deliver_checked:
 	cmpl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
 	jne	.Lviolation
 	LOAD_GP	%r11, %rcx, .Ldeliver_no_gp
+	SIG_SNAPSHOT
 	movq	MPK_G_CUR(%r11), %r10
 	andl	$(MPK_SLOTS - 1), %r10d
 	leaq	flexos__mpk_pkru(%rip), %rdx
@@ -1954,9 +2067,18 @@ flexos__mpk_sig_deliver_cur_checked:
 	xorl	%eax, %eax
 	subq	$8, %rsp			/* the gate expects rsp = 8 (mod 16), as after a call */
 	call	*%r11
+	/* Where the private-stack gates come back to (PRIVATE_GATE), by a jump. */
+	.globl	flexos__mpk_sig_deliver_back
+	.hidden	flexos__mpk_sig_deliver_back
+flexos__mpk_sig_deliver_back:
 	addq	$8, %rsp
+	/*
+	 * To the restorer without the kernel's return address (on the signal
+	 * stack, which every compartment may write): %rsp at the ucontext.
+	 */
 .Ldeliver_done:
-	ret
+	addq	$8, %rsp
+	jmp	flexos__mpk_sigreturn
 .Ldeliver_no_gp:
 	movl	%eax, %ebx
 	movl	%r12d, %r13d
@@ -2014,9 +2136,10 @@ flexos__mpk_sig_record:
 	.size	flexos__mpk_sig_record, .-flexos__mpk_sig_record
 
 /*
- * int flexos__mpk_cb_bind(void (*fn)(void), void *arg) (mpk.h): with the
- * gate page open (checked), the first free callback record takes the
- * compartment the page names, fn and arg; then that compartment's PKRU
+ * int flexos__mpk_cb_bind(void (*fn)(void), void *arg, const void *obj)
+ * (mpk.h): with the gate page open (checked), the first free callback
+ * record takes the compartment the page names, fn, arg and obj; then
+ * that compartment's PKRU
  * again (checked). Returns the handle (the record's index + 1), or
  * -ENOSPC when every record is taken. Registers only while open.
  */
@@ -2027,6 +2150,7 @@ flexos__mpk_cb_bind:
 	.cfi_startproc
 	movq	%rdi, %r8
 	movq	%rsi, %r9
+	movq	%rdx, %r10
 	OPEN_GATE flexos__mpk_cb_bind_open_checked
 	movq	MPK_G_CUR(%r11), %rdx
 	andl	$(MPK_SLOTS - 1), %edx
@@ -2046,6 +2170,7 @@ flexos__mpk_cb_bind:
 	jmp	4f
 3:	movq	%r8, 8(%rdi)
 	movq	%r9, 16(%rdi)
+	movq	%r10, 24(%rdi)
 	leal	1(%rsi), %r8d
 4:	CLOSE_GATE flexos__mpk_cb_bind_checked
 	movq	%r8, %rax
@@ -2080,6 +2205,7 @@ flexos__mpk_cb_unbind:
 	jne	1f
 	movq	$0, 8(%r8)
 	movq	$0, 16(%r8)
+	movq	$0, 24(%r8)
 	movq	$0, (%r8)
 1:	CLOSE_GATE flexos__mpk_cb_unbind_checked
 	xorl	%r11d, %r11d

@@ -39,6 +39,7 @@
 #define MPK_G_SIGMARK   (MPK_G_FSBASE + 8)  /* uint64: a delivery in progress: its signal + 1 */
 #define MPK_G_TID       (MPK_G_SIGMARK + 8) /* uint64: the bound thread's tid (gettid) */
 #define MPK_G_IDS       (MPK_G_TID + 8)     /* uint8[]: each one's caller */
+#define MPK_G_SIGNAL_CALLER 0x80 /* in an id of MPK_G_IDS: the delivery stub (gate.S) */
 #define MPK_G_MAX_DEPTH (4096 - MPK_G_IDS)
 /* Gate pages reserved at start-up (one a thread, never handed out twice to live threads). */
 #define MPK_GATE_PAGES 1024
@@ -134,7 +135,8 @@
 /*
  * The scheduler's callbacks (timers, descriptor watches: backend.h,
  * callback_bind), each in a record with the gate key: the compartment that
- * bound it + 1 (0: free), the function, its argument, padding. Written
+ * bound it + 1 (0: free), the function, its argument, the scheduler's
+ * object that names the record (a timer or a watch). Written
  * only by gate.S's flexos__mpk_cb_bind and _unbind, with the gate page
  * open; the region is reserved at start-up, in the filter's ranges.
  */
@@ -243,6 +245,15 @@
 #define MPK_PKRU_SIG_COPY_PKRU   (MPK_PKRU_SIGTAB + 56)
 #define MPK_SIG_COPY_UC          64
 #define MPK_SIG_COPY_FP          384
+/*
+ * Each gate page has MPK_SIG_FRAMES such areas (nested signals), each
+ * the snapshot of one frame the delivery stub took (gate.S: SIG_SNAPSHOT),
+ * with the frame's address at MPK_SIG_COPY_FRAME (0: free), and one more
+ * for the copy of a frame no delivery took (MPK_SIG_AREAS in all).
+ */
+#define MPK_SIG_FRAMES     4
+#define MPK_SIG_AREAS      (MPK_SIG_FRAMES + 1)
+#define MPK_SIG_COPY_FRAME 0
 /* The entry index (the gate's %r10 >> FLEXOS_GATE_ENTRY_SHIFT) of a handler's call. */
 #define MPK_GATE_ENTRY_SIGNAL 0xfffffffe
 
@@ -825,12 +836,12 @@ struct mpk_cb {
 	uint64_t owner; /* the compartment that bound it + 1; 0: free */
 	void (*fn)(void);
 	void *arg;
-	uint64_t pad;
+	const void *obj; /* the scheduler's timer or watch that names it */
 };
 _Static_assert(sizeof(struct mpk_cb) == MPK_CB_SIZE, "gate.S layout");
-int flexos__mpk_cb_bind(void (*fn)(void), void *arg);               /* gate.S */
-void flexos__mpk_cb_unbind(int handle);                             /* gate.S */
-int flexos__mpk_cb_take(int handle, void (**fn)(void), void **arg); /* thread.c */
+int flexos__mpk_cb_bind(void (*fn)(void), void *arg, const void *obj);               /* gate.S */
+void flexos__mpk_cb_unbind(int handle);                                              /* gate.S */
+int flexos__mpk_cb_take(int handle, const void *obj, void (**fn)(void), void **arg); /* thread.c */
 
 /*
  * stacks.c: the pool of thread stacks (limit 14 of docs/threat-model.md).

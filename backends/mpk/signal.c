@@ -207,7 +207,7 @@ static int sig_table_init(const struct mpk_ro *ro)
 	char *page = (char *)flexos__mpk_pkru;
 	void (*gate)(void) = flexos__backend_gate;
 	uint64_t stride = (MPK_SIG_COPY_FP + ro->xsave_size + 4 + 4095) & ~(uint64_t)4095;
-	size_t size = 4096 + (size_t)MPK_GATE_PAGES * stride;
+	size_t size = 4096 + (size_t)MPK_GATE_PAGES * MPK_SIG_AREAS * stride;
 	char *tab = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	char *copy = tab + 4096;

@@ -111,12 +111,13 @@ void flexos__mpk_thread_fini(void *state)
  * written, here (gate key: readable by every compartment); it is the
  * running compartment's, as the validated gate page says, or nothing.
  */
-int flexos__mpk_cb_take(int handle, void (**fn)(void), void **arg)
+int flexos__mpk_cb_take(int handle, const void *obj, void (**fn)(void), void **arg)
 {
 	if (handle <= 0 || handle > MPK_CB_SLOTS || !flexos__mpk_ro.ro.cb)
 		return -EPERM;
 	const struct mpk_cb *r = (const struct mpk_cb *)flexos__mpk_ro.ro.cb + (handle - 1);
-	if (__atomic_load_n(&r->owner, __ATOMIC_ACQUIRE) != flexos__mpk_cur() + 1)
+	/* Its compartment's, and the object's it was bound for: not another callback of it. */
+	if (__atomic_load_n(&r->owner, __ATOMIC_ACQUIRE) != flexos__mpk_cur() + 1 || r->obj != obj)
 		return -EPERM;
 	*fn = r->fn;
 	*arg = r->arg;

@@ -160,16 +160,17 @@ struct flexos_backend {
 	 * them, bound to the compartment that registered them. All NULL: the
 	 * scheduler keeps fn and arg itself (none, process).
 	 *
-	 * callback_bind(fn, arg): records fn and arg for the calling
-	 *   compartment; returns a handle (> 0) or -errno.
-	 * callback_take(handle, fn, arg): the record's fn and arg, if the
-	 *   calling compartment bound it; -EPERM otherwise (another
-	 *   compartment's, or no record).
+	 * callback_bind(fn, arg, obj): records fn and arg for the calling
+	 *   compartment and the scheduler's object obj (the timer or watch
+	 *   that names the record); returns a handle (> 0) or -errno.
+	 * callback_take(handle, obj, fn, arg): the record's fn and arg, if the
+	 *   calling compartment bound it for obj; -EPERM otherwise (another
+	 *   compartment's, another object's, or no record: handle 0 too).
 	 * callback_unbind(handle): the record is free again, if the calling
 	 *   compartment bound it.
 	 */
-	int (*callback_bind)(void (*fn)(void), void *arg);
-	int (*callback_take)(int handle, void (**fn)(void), void **arg);
+	int (*callback_bind)(void (*fn)(void), void *arg, const void *obj);
+	int (*callback_take)(int handle, const void *obj, void (**fn)(void), void **arg);
 	void (*callback_unbind)(int handle);
 
 	/*

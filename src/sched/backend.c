@@ -50,23 +50,28 @@ flexos__sched_resume_fn flexos__sched_hook(struct flexos_thread *prev, struct fl
 	return b->thread_resume;
 }
 
-int flexos__sched_cb_bind(void (*fn)(void), void *arg)
+int flexos__sched_cb_bind(void (*fn)(void), void *arg, const void *obj)
 {
 	const struct flexos_backend *b = backend();
 
-	return b && b->callback_bind ? b->callback_bind(fn, arg) : 0;
+	return b && b->callback_bind ? b->callback_bind(fn, arg, obj) : 0;
 }
 
-void flexos__sched_cb_take(int handle, void (**fn)(void), void **arg)
+void flexos__sched_cb_take(int handle, const void *obj, void (**fn)(void), void **arg)
 {
 	const struct flexos_backend *b = backend();
 
-	if (handle && (!b || !b->callback_take || b->callback_take(handle, fn, arg)))
+	/*
+	 * With the backend's records, every callback comes from one (a handle
+	 * of 0 in the scheduler's memory is a forged one, not "none").
+	 */
+	if (b && b->callback_take ? b->callback_take(handle, obj, fn, arg) != 0 : handle != 0)
 		flexos__sched_die("a timer or descriptor callback registered by another "
-				  "compartment (or a forged one) was about to run in this "
-				  "thread's compartment; under intel-mpk a scheduler callback "
-				  "runs only in the compartment that registered it: let a thread "
-				  "of that compartment run the scheduler (docs/sched.md)");
+				  "compartment, for another timer or watch, or forged, was about "
+				  "to run in this thread's compartment; under intel-mpk a "
+				  "scheduler callback runs only in the compartment that "
+				  "registered it: let a thread of that compartment run the "
+				  "scheduler (docs/sched.md)");
 }
 
 void flexos__sched_cb_unbind(int handle)

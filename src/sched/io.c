@@ -59,7 +59,7 @@ void flexos__io_poll(struct flexos__sched *s, uint64_t deadline)
 		} else {
 			void (*cb)(void) = (void (*)(void))w->cb;
 			void *arg = w->arg;
-			flexos__sched_cb_take(w->bound, &cb, &arg);
+			flexos__sched_cb_take(w->bound, w, &cb, &arg);
 			s->in_callback++;
 			((void (*)(int, uint32_t, void *))cb)(w->fd, ev[i].events, arg);
 			s->in_callback--;
@@ -82,7 +82,7 @@ int flexos_sched_watch_fd(int fd, uint32_t events, void (*cb)(int fd, uint32_t r
 	if (!s || !(w = calloc(1, sizeof(*w))))
 		return -ENOMEM;
 	w->fd = fd;
-	w->bound = flexos__sched_cb_bind((void (*)(void))cb, arg);
+	w->bound = flexos__sched_cb_bind((void (*)(void))cb, arg, w);
 	if (w->bound < 0) {
 		int err = w->bound;
 		free(w);

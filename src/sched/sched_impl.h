@@ -168,14 +168,14 @@ void flexos__io_poll(struct flexos__sched *s, uint64_t deadline);
 noreturn void flexos__sched_die(const char *msg);
 
 /*
- * backend.c: a timer's or watch's callback, with the backend's
+ * backend.c: a timer's or watch's (obj) callback, with the backend's
  * callback_bind (<flexos/backend.h>): the handle (> 0), 0 if the
  * scheduler keeps fn and arg itself, or -errno. cb_take: fn and arg from
- * the handle's record (none: *fn and *arg stay), or the image ends if the
- * running compartment did not bind it.
+ * the handle's record (a backend without records: *fn and *arg stay), or
+ * the image ends if the running compartment did not bind it for obj.
  */
-int flexos__sched_cb_bind(void (*fn)(void), void *arg);
-void flexos__sched_cb_take(int handle, void (**fn)(void), void **arg);
+int flexos__sched_cb_bind(void (*fn)(void), void *arg, const void *obj);
+void flexos__sched_cb_take(int handle, const void *obj, void (**fn)(void), void **arg);
 void flexos__sched_cb_unbind(int handle);
 
 /* backend.c: sets up the backend's thread state for s; -errno. */

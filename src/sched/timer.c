@@ -18,7 +18,7 @@ int flexos_timer_create(struct flexos_timer **timer, void (*fn)(void *arg), void
 		return -ENOMEM;
 	t->tmo.timer = t;
 	t->sched = s;
-	t->bound = flexos__sched_cb_bind((void (*)(void))fn, arg);
+	t->bound = flexos__sched_cb_bind((void (*)(void))fn, arg, t);
 	if (t->bound < 0) {
 		int err = t->bound;
 		free(t);
@@ -78,7 +78,7 @@ void flexos__timer_fire(struct flexos__sched *s, struct flexos_timer *t, uint64_
 	}
 	void (*fn)(void) = (void (*)(void))t->fn;
 	void *arg = t->arg;
-	flexos__sched_cb_take(t->bound, &fn, &arg);
+	flexos__sched_cb_take(t->bound, t, &fn, &arg);
 	t->fired++;
 	t->running = 1;
 	s->in_callback++;

@@ -78,6 +78,13 @@
  *                        of each below where it called the gate: that C
  *                        code must never return into it (status 0); run in
  *                        a VM with two CPUs (tests/mpk/vm-race.sh)
+ *   attack --signal-frame rip|ret|gate-ret  lib1 installs a handler for
+ *                        SIGUSR2 that makes the interrupted code resume in
+ *                        lib1's code (the context's rip, the return address
+ *                        the kernel pushed, the one of the delivery stub's
+ *                        gate call); app raises SIGUSR2: app must resume
+ *                        where it was, never lib1's code with app's rights
+ *                        (limit 9)
  *   attack --callee-saved  app calls lib1_clobber with known values in rbx,
  *                        rbp and r12-r15, which lib1 records and returns
  *                        with changed (limit 6): app must find its own
@@ -567,11 +574,11 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 167, 4, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 172, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
 	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 129, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 167, 4, flexos__backend_gate_newlib,
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 172, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
 	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 234, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
@@ -1050,42 +1057,34 @@ static volatile uintptr_t past_check_target;
  * value it writes (the restorer's, on the read-only page: mpk.h
  * MPK_RO_SIGRET_PKRU) and the stub's registers for sig, si and ctx
  * (r12-r14): the stub marks the gate page and lib1's handler runs, with
- * app's siginfo. Returns 0 when it ran (the documented hole), 1 if not.
+ * app's siginfo (it prints the word of lib1's data it reads). The stub
+ * then goes to the restorer, never back to its caller: app's made-up
+ * frame (right above the stack it gave the stub, with no XSAVE area) is
+ * reported there, status 134.
  */
-static int sig_entry_past_check(siginfo_t *si, ucontext_t *uc)
+static struct {
+	char stack[16384];
+	uint64_t ret; /* the "kernel's" return address: never read */
+	ucontext_t uc;
+} past_check FLEXOS_SHARED __attribute__((aligned(16)));
+
+static int sig_entry_past_check(siginfo_t *si)
 {
 	register long r12 __asm__("r12") = SIGUSR2;
 	register void *r13 __asm__("r13") = si;
-	register void *r14 __asm__("r14") = uc;
+	register void *r14 __asm__("r14") = &past_check.uc;
 	uint32_t pkru;
 
 	memcpy(&pkru, flexos__mpk_ro + 52, sizeof(pkru));
 	past_check_target = (uintptr_t)flexos__mpk_sig_deliver_checked - 3;
-	__asm__ volatile("movq %%rsp, %%rbx\n\t"
-			 "subq $128, %%rsp\n\t"
-			 "andq $-16, %%rsp\n\t"
-			 "pushq %%rbx\n\t"
-			 "pushq %%rbx\n\t"
-			 "leaq 1f(%%rip), %%rbx\n\t"
-			 "pushq %%rbx\n\t"
+	__asm__ volatile("movq %0, %%rsp\n\t"
 			 "xorl %%ecx, %%ecx\n\t"
 			 "xorl %%edx, %%edx\n\t"
-			 "jmp *past_check_target(%%rip)\n"
-			 "1:\n\t"
-			 "popq %%rbx\n\t"
-			 "popq %%rsp"
-			 : "+r"(r12), "+r"(r13), "+r"(r14), "+a"(pkru)
+			 "jmp *past_check_target(%%rip)"
 			 :
-			 : "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r15",
-			   "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
-			   "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "memory",
-			   "cc");
-	lib1_sig_seen(sig_seen);
-	printf("sig-entry past-check: lib1's handler ran %ld times without a signal%s\n",
-	       sig_seen[0],
-	       sig_seen[0] ? ": a jump past the stub's check still runs it (limit 9, what remains)"
-			   : "");
-	return sig_seen[0] != 1;
+			 : "r"(&past_check.ret), "r"(r12), "r"(r13), "r"(r14), "a"(pkru)
+			 : "memory");
+	__builtin_unreachable();
 }
 
 /*
@@ -1127,7 +1126,7 @@ static int sig_entry(const char *how)
 	static ucontext_t uc FLEXOS_SHARED;
 
 	si.si_signo = SIGUSR2;
-	if (lib1_sig_install(SIGUSR2, 0))
+	if (lib1_sig_install(SIGUSR2, !strcmp(how, "past-check") ? where(1, KIND_DATA) : 0))
 		return 1;
 	printf("sig-entry %s: app enters lib1's SIGUSR2 handler with a siginfo of its own\n", how);
 	fflush(stdout);
@@ -1156,7 +1155,7 @@ static int sig_entry(const char *how)
 				   "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
 				   "xmm13", "xmm14", "xmm15", "memory", "cc");
 	} else if (!strcmp(how, "past-check")) {
-		return sig_entry_past_check(&si, &uc);
+		return sig_entry_past_check(&si);
 	} else if (!strcmp(how, "queue")) {
 		return sig_entry_queue();
 	} else {
@@ -1889,6 +1888,34 @@ static int slow_race(int n)
 }
 
 /*
+ * signal-frame (limit 9): a handler runs in the compartment that installed
+ * it, but the context it gets is the interrupted compartment's, and the
+ * restorer resumes that compartment from it with its PKRU: a handler of
+ * lib1 that rewrites the saved rip makes app run lib1's code with app's
+ * rights.
+ */
+static volatile int frame_secret = 0x5ec2e7;
+
+static int signal_frame(const char *how)
+{
+	static const char *const hows[] = {"rip", "ret", "gate-ret"};
+	long r = -1;
+	int h = 0;
+
+	while (h < 3 && strcmp(how, hows[h]))
+		h++;
+	if (h == 3)
+		return 2;
+	flexos_gate_r(lib1, r, lib1_sig_hijack, SIGUSR2, (uintptr_t)&frame_secret, h);
+	if (r)
+		return 2;
+	raise(SIGUSR2);
+	printf("signal-frame %s: app resumed where SIGUSR2 interrupted it, not in lib1's code\n",
+	       how);
+	return 0;
+}
+
+/*
  * callee-saved (limit 6): through_clobber(stub, after) calls the gate stub
  * with rbx, rbp, r12-r15 = CALLER_REG(0..5), then stores what they hold
  * after the call into after[0..5].
@@ -2114,6 +2141,8 @@ int main(int argc, char **argv)
 		return spawn();
 	if (argc == 2 && !strcmp(argv[1], "--callee-saved"))
 		return callee_saved();
+	if (argc == 3 && !strcmp(argv[1], "--signal-frame"))
+		return signal_frame(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--slow-race"))
 		return slow_race(atoi(argv[2]));
 	if (argc == 2 && !strcmp(argv[1], "--stack-steal"))

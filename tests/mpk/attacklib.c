@@ -3,10 +3,15 @@
  * (-DLIB=2). It knows nothing of compartments: it hands out the addresses
  * of its own memory and reads or writes whatever address it is given.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* REG_RIP */
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
+#include <unistd.h>
 
 #include <flexos/flexos.h>
 
@@ -180,6 +185,65 @@ long NAME(sig_install)(int sig, uintptr_t at)
 	peek_at = at;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_peek;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL) ? -1 : 0;
+}
+
+/*
+ * sig_hijack(sig, at, how): a handler for sig that makes the interrupted
+ * code resume in steal(), the library's code, which reads the word at
+ * `at' with the rights the thread resumes with (another compartment's, if
+ * the signal interrupted it) and ends the image. how: 0, the saved rip in
+ * the context; 1, the return address the kernel pushed above the
+ * context (the delivery stub's); 2, the return address of the stub's call
+ * of the gate, 16 bytes below that (backends/mpk/gate.S: the signal stack
+ * is every compartment's).
+ */
+static volatile uintptr_t steal_at FLEXOS_SHARED; /* shared: steal() reads it with any rights */
+static volatile int hijack_how;
+
+__attribute__((noinline)) static void steal(void)
+{
+	printf("lib%d: the library's code runs with the interrupted compartment's rights and "
+	       "reads %#x at %#lx: FAIL\n",
+	       LIB, *(volatile int *)steal_at, (unsigned long)steal_at);
+	fflush(stdout);
+	_exit(1);
+}
+
+/* Entered by a ret, with rsp = 0 (mod 16): as right after a call, for steal(). */
+__attribute__((naked)) static void steal_ret(void)
+{
+	__asm__("subq	$8, %rsp\n\t"
+		"jmp	steal");
+}
+
+static void on_hijack(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+
+	(void)sig;
+	(void)si;
+	if (hijack_how == 0) {
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)steal;
+		/* As right after a call: rsp = 8 (mod 16). */
+		uc->uc_mcontext.gregs[REG_RSP] =
+		    ((uc->uc_mcontext.gregs[REG_RSP] - 256) & ~(greg_t)15) - 8;
+	} else {
+		uintptr_t *slot = (uintptr_t *)(void *)((char *)ctx - (hijack_how == 1 ? 8 : 24));
+		*slot = (uintptr_t)steal_ret;
+	}
+}
+
+long NAME(sig_hijack)(int sig, uintptr_t at, int how)
+{
+	struct sigaction sa;
+
+	steal_at = at;
+	hijack_how = how;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_hijack;
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	return sigaction(sig, &sa, NULL) ? -1 : 0;

@@ -16,6 +16,7 @@ enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 	long lib##n##_print(const char *who);                                   \
 	long lib##n##_signal(int sig);                                          \
 	long lib##n##_sig_install(int sig, uintptr_t at);                       \
+	long lib##n##_sig_hijack(int sig, uintptr_t at, int how);               \
 	long lib##n##_sig_seen(long *out);                                      \
 	long lib##n##_raise(int sig);                                           \
 	long lib##n##_clobber(void);                                            \

@@ -27,7 +27,11 @@
  *           record (gate key) they are not used, app_tick runs (0); before,
  *           stolen_tick ran in app (status 1);
  *   handle  its record, to one app did not bind (a forged handle): the
- *           image ends with the scheduler's message (134).
+ *           image ends with the scheduler's message (134);
+ *   zero    its record to 0 ("none") and its function and argument to
+ *           stolen_tick's: the same message (134); before, stolen_tick ran;
+ *   swap    its record to the one of another timer of app's (app_other):
+ *           the same message (134); before, app_other ran for it.
  *
  * attack --sched-record count: single-steps (ptrace, in a child) one
  * warm round trip between two scheduler threads in app (main yields to a
@@ -204,11 +208,22 @@ int sched_record(const char *how)
 }
 
 static volatile int ticks;
+_Static_assert(offsetof(struct flexos_timer, fn) - offsetof(struct flexos_timer, bound) == 8,
+	       "lib1_fill writes a long at bound: its padding, not fn");
 
 static void app_tick(void *arg)
 {
 	(void)arg;
 	ticks++;
+}
+
+static volatile int others;
+
+static void app_other(void *arg)
+{
+	(void)arg;
+	others++;
+	printf("sched-timer: app_other, another timer's callback, ran for the first: FAIL\n");
 }
 
 static void stolen_tick(void *arg)
@@ -222,10 +237,11 @@ static void stolen_tick(void *arg)
 
 int sched_timer(const char *how)
 {
-	struct flexos_timer *t;
+	struct flexos_timer *t, *other;
 	long r = 0;
 
-	if (flexos_timer_create(&t, app_tick, NULL) || flexos_timer_start(t, 1000 * 1000, 0))
+	if (flexos_timer_create(&t, app_tick, NULL) || flexos_timer_start(t, 1000 * 1000, 0) ||
+	    flexos_timer_create(&other, app_other, NULL))
 		return 2;
 	printf("sched-timer %s: app's timer (bound: %d) fires in 1 ms; lib1 changes it\n", how,
 	       t->bound);
@@ -236,6 +252,13 @@ int sched_timer(const char *how)
 	} else if (!strcmp(how, "handle")) {
 		/* 4000 with 4096 records: one nobody bound. */
 		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->bound, 4000);
+	} else if (!strcmp(how, "zero")) {
+		/* (bound is an int followed by padding: the long lib1 writes covers both) */
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->bound, 0);
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->fn, (long)(uintptr_t)stolen_tick);
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->arg, 0x5e1f);
+	} else if (!strcmp(how, "swap")) {
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->bound, other->bound);
 	} else if (strcmp(how, "none")) {
 		return 2;
 	}
@@ -243,5 +266,6 @@ int sched_timer(const char *how)
 	flexos_sched_sleep_ms(20);
 	printf("sched-timer %s: app's callback ran %d time(s)\n", how, ticks);
 	flexos_timer_destroy(t);
-	return ticks == 1 ? 0 : 1;
+	flexos_timer_destroy(other);
+	return ticks == 1 && !others ? 0 : 1;
 }

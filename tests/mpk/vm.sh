@@ -89,7 +89,7 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window
 --expect-status=134 $b/tests/mpk/attack --thread-claim
 --expect-status=134 $b/tests/mpk/attack --sig-entry gate
 --expect-status=134 $b/tests/mpk/attack --sig-entry stub
-$b/tests/mpk/attack --sig-entry past-check
+--expect-status=134 $b/tests/mpk/attack --sig-entry past-check
 --expect-status=134 $b/tests/mpk/attack --gate-state tls-live
 --expect-status=134 $b/tests/mpk/attack --clone-settls
 --expect-status=134 $b/tests/mpk/attack --clone-settls site
@@ -104,6 +104,9 @@ $b/tests/mpk/attack --sig-entry queue
 --expect-status=134 $b/tests/mpk/attack --clone-settls future
 --expect-status=134 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --thread-claim
 $b/tests/mpk/attack --callee-saved
+$b/tests/mpk/attack --signal-frame rip
+$b/tests/mpk/attack --signal-frame ret
+$b/tests/mpk/attack --signal-frame gate-ret
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -129,7 +132,7 @@ check_vm 3 "something jumped into the middle of a gate" "forged gate exit stoppe
 check_vm 4 "nested: 27 (expected 27): ok" "nested gates and callbacks"
 check_vm 5 "printf: ok" "stdio from every compartment"
 check_vm 6 "threads: ok" "4 threads x 101000 gates"
-check_vm 7 "so 167 besides the WRPKRUs" "gate path length"
+check_vm 7 "so 172 besides the WRPKRUs" "gate path length"
 check_vm 8 "something jumped into the middle of a gate" "newlib gate: forged entry stopped"
 check_vm 9 "something jumped into the middle of a gate" "newlib gate: forged exit stopped"
 check_vm 10 "(4 of them WRPKRU)" "newlib gate: path length"
@@ -296,7 +299,8 @@ check_vm 74 "that the delivery stub did not make" "a gate call with the signal e
 no_vm 74 "FAIL" "a gate call with the signal entry index never runs the handler"
 check_vm 75 "the delivery stub was called" "the signal delivery stub called by a compartment: reported"
 no_vm 75 "FAIL" "the signal delivery stub called by a compartment never runs the handler"
-check_vm 76 "a jump past the stub's check still runs it" "what remains: a jump past the stub's check runs the handler (limit 9)"
+check_vm 76 "lib1: the handler reads" "what remains: a jump past the stub's check runs the handler (limit 9)"
+check_vm 76 "the frame has no XSAVE area" "after it, the stub goes to the restorer, which reports the made-up frame"
 # With FSGSBASE (this VM): a TLS pointer to a live thread's page of the
 # same compartment fails the owner check (tests/mpk/vm-nofsgsbase.sh: without).
 check_vm 77 "is not its own gate page" "gate state: TLS pointer to a live thread's gate page: reported (RDFSBASE)"
@@ -329,6 +333,17 @@ check_vm 87 "lib1's handler ran 1 times with si_code 0x80 and si_addr 0xdead0000
 # changed changes nothing of the caller's, and sees none of them.
 check_vm 90 "callee-saved: 0 of app's callee-saved registers (6, on 2 paths) changed by lib1, 0 seen by it" \
 	"a callee's changes to rbx, rbp, r12-r15 do not reach its caller, which it does not see (register and stack-argument paths)"
+# Limit 9: a handler of lib1 makes app's interrupted code resume in lib1's
+# code (the context's rip; the return address the kernel pushed for the
+# delivery stub; the one of the stub's call of the gate, both on the
+# signal stack): app resumes where it was.
+n=91
+for how in rip ret gate-ret; do
+	check_vm $n "signal-frame $how: app resumed where SIGUSR2 interrupted it" \
+		"lib1's handler redirects app's return ($how): app resumes where it was"
+	no_vm $n "FAIL" "lib1's handler redirects app's return ($how): lib1's code never runs with app's rights"
+	n=$((n + 1))
+done
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).

@@ -11,7 +11,10 @@
 # single-stepped with ptrace (which the system-call filter denies: off).
 # Then a timer of app's whose function and argument lib1 rewrites (limit
 # 13): app's own callback runs from the backend's record; a forged record
-# handle ends the image (before the records, lib1's choice ran in app).
+# handle, one set to none with the function rewritten, or another timer's
+# record of app's ends the image (before the records, lib1's choice ran in
+# app; before the records named their timer, the other timer's callback
+# ran; before "none" was refused with records, lib1's choice ran).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -30,6 +33,8 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sched-record count
 $b/tests/mpk/attack --sched-timer none
 $b/tests/mpk/attack --sched-timer fn
 --expect-status=134 $b/tests/mpk/attack --sched-timer handle
+--expect-status=134 $b/tests/mpk/attack --sched-timer zero
+--expect-status=134 $b/tests/mpk/attack --sched-timer swap
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -62,5 +67,11 @@ check_vm 10 "sched-timer none: app's callback ran 1 time(s)" "a timer's callback
 check_vm 11 "sched-timer fn: app's callback ran 1 time(s)" \
 	"lib1 rewrites the function and argument of app's timer: app's own callback runs"
 no_vm 11 "stolen_tick" "lib1 rewrites the function and argument of app's timer: its choice never runs"
-check_vm 12 "a timer or descriptor callback registered by another compartment (or a forged one)" \
+check_vm 12 "a timer or descriptor callback registered by another compartment, for another timer or watch, or forged" \
 	"lib1 points app's timer at a record app did not bind: the image ends with the reason"
+check_vm 13 "a timer or descriptor callback registered by another compartment, for another timer or watch, or forged" \
+	"lib1 sets app's timer's record to none and its function to its choice: the image ends with the reason"
+no_vm 13 "stolen_tick" "lib1 sets app's timer's record to none: its choice never runs"
+check_vm 14 "a timer or descriptor callback registered by another compartment, for another timer or watch, or forged" \
+	"lib1 points app's timer at another timer's record of app's: the image ends with the reason"
+no_vm 14 "app_other" "lib1 points app's timer at another timer's record of app's: that callback never runs for it"
