@@ -174,29 +174,11 @@
 	cmpl	MPK_PKRU_OPEN(%rdx,%rcx,4), %eax
 	jne	.Lviolation
 	jmp	.Lopen\@
-	/* On the claim's stack (gate key), under its lock: mpk.h, MPK_RO_CLAIM. */
+	/* flexos__mpk_claim_path: back here by a jump, never a return address. */
 .Lclaim\@:
-	movl	%eax, %edx			/* the PKRU written */
-	movq	flexos__mpk_ro+MPK_RO_CLAIM(%rip), %r11
-.Lclaim_wait\@:
-	xorl	%eax, %eax
-	movl	$1, %ecx
-	lock cmpxchgl %ecx, (%r11)
-	je	.Lclaim_locked\@
-	pause
-	jmp	.Lclaim_wait\@
-.Lclaim_locked\@:
-	movq	%rsp, %rcx
-	leaq	(4096 + (1 << MPK_GATE_STACK_SHIFT))(%r11), %rsp
-	pushq	%rcx
-	movl	%edx, %eax
-	SAVE_GATE_REGS
-	movl	%eax, %edi
-	call	flexos__mpk_claim
-	RESTORE_GATE_REGS
-	popq	%rsp
-	movq	flexos__mpk_ro+MPK_RO_CLAIM(%rip), %rcx
-	movl	$0, (%rcx)
+	leaq	.Lclaim_back\@(%rip), %rcx
+	jmp	flexos__mpk_claim_path
+.Lclaim_back\@:
 	LOAD_GP	%r11, %rcx, .Lbad_gp
 	jmp	.Lclaimed\@
 .Lopen\@:
@@ -219,6 +201,23 @@
 .endm
 
 /*
+ * Back from ON_GATE_STACK: the C code's frames below %rsp and the \room
+ * bytes above the caller's %rsp slot wiped (what is left on a gate stack
+ * every compartment may read), then %rsp = the caller's. Clobbers rcx.
+ */
+.macro OFF_GATE_STACK room
+	WIPE_BELOW 4096
+	.if \room > 8
+	movl	$((\room - 8) / 8), %ecx
+.Loff\@:
+	movq	$0, 0(%rsp,%rcx,8)
+	decl	%ecx
+	jnz	.Loff\@
+	.endif
+	movq	0(%rsp), %rsp
+.endm
+
+/*
  * A gate's slow path: flexos__mpk_gate_slow(%r10b) on this thread's gate
  * stack, every register the gate took kept, then the gate again (\gate).
  */
@@ -233,13 +232,20 @@
 	movq	%rsp, %rcx
 	movq	%rax, %rsp
 	pushq	%rcx
+	CFA_DEREF_RSP 0
 	movq	%xmm13, %rax
 	movq	%xmm14, %rcx
-	SAVE_GATE_REGS
+	SAVE_GATE_REGS 0
+	CFA_DEREF_RSP 200
 	movzbl	%r10b, %edi
 	call	flexos__mpk_gate_slow
-	RESTORE_GATE_REGS
+	RESTORE_GATE_REGS 0
+	CFA_DEREF_RSP 0
+	movq	%rcx, %xmm8			/* (the gate starts over: xmm8-15 are free) */
+	WIPE_BELOW 4096
+	movq	%xmm8, %rcx
 	popq	%rsp
+	.cfi_def_cfa %rsp, 8
 	jmp	\gate
 .endm
 
@@ -301,7 +307,7 @@
  * (the argument registers, %rax, xmm0-7) and the stub's %r10/%r11 survive
  * it, and the stack stays 16-byte aligned.
  */
-.macro SAVE_GATE_REGS
+.macro SAVE_GATE_REGS cfi=1
 	pushq	%rdi
 	pushq	%rsi
 	pushq	%rdx
@@ -320,10 +326,12 @@
 	movdqu	%xmm5, 80(%rsp)
 	movdqu	%xmm6, 96(%rsp)
 	movdqu	%xmm7, 112(%rsp)
+	.if \cfi
 	.cfi_adjust_cfa_offset 200
+	.endif
 .endm
 
-.macro RESTORE_GATE_REGS
+.macro RESTORE_GATE_REGS cfi=1
 	movdqu	0(%rsp), %xmm0
 	movdqu	16(%rsp), %xmm1
 	movdqu	32(%rsp), %xmm2
@@ -342,7 +350,48 @@
 	popq	%rdx
 	popq	%rsi
 	popq	%rdi
+	.if \cfi
 	.cfi_adjust_cfa_offset -200
+	.endif
+.endm
+
+/* xmm8-15 too, which the gate's paths keep values in across OPEN_GATE's claim. */
+.macro SAVE_VECTORS_HI
+	subq	$128, %rsp
+	movdqu	%xmm8, 0(%rsp)
+	movdqu	%xmm9, 16(%rsp)
+	movdqu	%xmm10, 32(%rsp)
+	movdqu	%xmm11, 48(%rsp)
+	movdqu	%xmm12, 64(%rsp)
+	movdqu	%xmm13, 80(%rsp)
+	movdqu	%xmm14, 96(%rsp)
+	movdqu	%xmm15, 112(%rsp)
+.endm
+
+.macro RESTORE_VECTORS_HI
+	movdqu	0(%rsp), %xmm8
+	movdqu	16(%rsp), %xmm9
+	movdqu	32(%rsp), %xmm10
+	movdqu	48(%rsp), %xmm11
+	movdqu	64(%rsp), %xmm12
+	movdqu	80(%rsp), %xmm13
+	movdqu	96(%rsp), %xmm14
+	movdqu	112(%rsp), %xmm15
+	addq	$128, %rsp
+.endm
+
+/*
+ * The \size bytes below %rsp zeroed (a multiple of 8): what C code left on
+ * a gate stack or the claim's (gate key, which every compartment may
+ * read), the caller's saved registers among it. Clobbers rcx.
+ */
+.macro WIPE_BELOW size
+	leaq	-\size(%rsp), %rcx
+.Lwipe\@:
+	movq	$0, (%rcx)
+	addq	$8, %rcx
+	cmpq	%rsp, %rcx
+	jb	.Lwipe\@
 .endm
 
 /*
@@ -486,7 +535,7 @@
 	movq	%r10, %r9			/* the carry */
 	movzbl	%r10b, %r10d			/* the id */
 	andl	$(MPK_SLOTS - 1), %r10d
-	movq	T(MPK_T_CARRY), %r8
+	movq	MPK_G_CARRY(%r11), %r8		/* (not TLS: the page is open) */
 	testq	%r8, %r8
 	jz	1f
 	cmpq	$0, MPK_G_SP(%r11,%r10,8)
@@ -560,7 +609,7 @@
 	movq	%rax, %xmm14			/* the result */
 	movq	%rdx, %xmm15
 	OPEN_GATE \reopen_checked
-	movq	T(MPK_T_CARRY), %r8
+	movq	MPK_G_CARRY(%r11), %r8		/* (not TLS: the page is open) */
 	movl	(%rbx), %ecx			/* the sret result, to the carry page */
 	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
 	movzbl	%cl, %ecx
@@ -1012,6 +1061,7 @@ flexos__backend_gate_shared_stacks:
 	xorl	%edi, %edi
 	xorl	%r8d, %r8d
 	xorl	%r9d, %r9d
+	CLEAR_VECTORS
 	ret
 	.cfi_endproc
 	.size	flexos__backend_gate_shared_stacks, .-flexos__backend_gate_shared_stacks
@@ -1485,6 +1535,47 @@ flexos__mpk_urec_free:
 	.size	flexos__mpk_urec_free, .-flexos__mpk_urec_free
 
 /*
+ * OPEN_GATE's claim of a gate page for a thread that has none (or lost its
+ * TLS pointer to it), jumped to with the gate page's key open, %eax the
+ * PKRU written and %rcx where to jump back: flexos__mpk_claim(%eax) on the
+ * claim's stack (gate key: no compartment may write the return address
+ * there), under its lock (mpk.h: MPK_RO_CLAIM), every register OPEN_GATE
+ * does not clobber kept (the gate's paths keep values in xmm8-15 too);
+ * what the C code left on that stack is wiped. Clobbers ecx, edx, r11.
+ */
+	.globl	flexos__mpk_claim_path
+	.hidden	flexos__mpk_claim_path
+	.type	flexos__mpk_claim_path, @function
+flexos__mpk_claim_path:
+	.cfi_startproc
+	.cfi_undefined %rip			/* (jumped to: unwinders stop here) */
+	movq	flexos__mpk_ro+MPK_RO_CLAIM(%rip), %r11
+1:	lock btsl $0, (%r11)
+	jnc	2f
+	pause
+	jmp	1b
+2:	movq	%rsp, %rdx
+	leaq	(4096 + (1 << MPK_GATE_STACK_SHIFT))(%r11), %rsp
+	pushq	%rdx				/* the caller's stack pointer */
+	pushq	%rcx				/* where to go back */
+	subq	$8, %rsp			/* (a call needs rsp = 0 mod 16) */
+	SAVE_GATE_REGS 0
+	SAVE_VECTORS_HI
+	movl	%eax, %edi
+	call	flexos__mpk_claim
+	RESTORE_VECTORS_HI
+	RESTORE_GATE_REGS 0
+	WIPE_BELOW 4096
+	addq	$8, %rsp
+	popq	%rdx
+	popq	%rsp
+	movq	flexos__mpk_ro+MPK_RO_CLAIM(%rip), %r11
+	movl	$0, (%r11)
+	jmp	*%rdx
+	.cfi_endproc
+	.size	flexos__mpk_claim_path, .-flexos__mpk_claim_path
+
+/*
  * void flexos__mpk_sigreturn(void): the restorer of every handler the
  * image registers (signal.c), entered by the handler's ret with %rsp at
  * the kernel's ucontext. rt_sigreturn restores PKRU from the frame's
@@ -1876,7 +1967,7 @@ flexos__backend_setjmp:
 	call	flexos__mpk_jump_record
 	movq	8(%rsp), %rdi
 	movq	16(%rsp), %rsi
-	movq	0(%rsp), %rsp
+	OFF_GATE_STACK 96
 	.cfi_def_cfa %rsp, 8
 	SWITCH_TO_CUR flexos__mpk_setjmp_checked
 	xorl	%r11d, %r11d
@@ -1902,7 +1993,7 @@ flexos__backend_longjmp:
 	movq	8(%rsp), %rdi
 	movq	16(%rsp), %rsi
 	movq	24(%rsp), %r8
-	movq	0(%rsp), %rsp
+	OFF_GATE_STACK 32
 	.cfi_def_cfa %rsp, 8
 	/* The record jump.c armed, if any, from the page, disarmed while the page is open. */
 	LOAD_GP	%r11, %rcx, .Lbad_gp
@@ -2234,7 +2325,7 @@ flexos__mpk_thread_register:
 	CFA_DEREF_RSP 0
 	movq	%r8, %rdi
 	call	flexos__mpk_register
-	movq	0(%rsp), %rsp
+	OFF_GATE_STACK 16
 	.cfi_def_cfa %rsp, 8
 	movq	%rax, %r8
 	LOAD_GP	%r11, %rcx, .Lbad_gp
@@ -2261,7 +2352,7 @@ flexos__mpk_thread_unregister:
 	CFA_DEREF_RSP 0
 	movq	%r8, %rdi
 	call	flexos__mpk_unregister
-	movq	0(%rsp), %rsp
+	OFF_GATE_STACK 16
 	.cfi_def_cfa %rsp, 8
 	movq	%rax, %r8
 	LOAD_GP	%r11, %rcx, .Lbad_gp
@@ -2413,7 +2504,7 @@ flexos__mpk_clone_open_checked:
 	ON_GATE_STACK 16
 	movq	%r14, %rdi
 	call	flexos__mpk_register
-	movq	0(%rsp), %rsp
+	OFF_GATE_STACK 16
 	testl	%eax, %eax
 	jnz	.Lclone_no_settls
 	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi

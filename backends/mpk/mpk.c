@@ -331,6 +331,7 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 		if (pages[i].owner == owner)
 			gp = &pages[i];
 	if (gp) {
+		gp->carry = (uint64_t)(uintptr_t)t->carry;
 		t->gp = gp;
 		return gp;
 	}
@@ -367,6 +368,7 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 		}
 	gp->owner = owner;
 	gp->tid = (uint64_t)syscall(SYS_gettid);
+	gp->carry = (uint64_t)(uintptr_t)t->carry;
 	t->gp = gp;
 	return gp;
 }
@@ -674,8 +676,9 @@ static void refuse_without_runtime_keys(const struct flexos_image *img, bool hav
 	if (have || hole_accepted("FLEXOS_MPK_FEWER_KEYS",
 				  "no protection key is left for the gate's state or the "
 				  "signal-return nonce",
-				  "they are unprotected, and so is the table of who holds which "
-				  "thread stack (docs/threat-model.md, limits 2, 9 and 14)"))
+				  "they are unprotected, and so are the table of who holds which "
+				  "thread stack, the gate stacks and the scheduler's callback "
+				  "records (docs/threat-model.md, limits 2, 9, 13 and 14)"))
 		return;
 	unsigned shared = flexos__mpk_ro.ro.shared_key ? 1 : 0;
 	flexos__die(FLEXOS_EXIT_SETUP,

@@ -38,7 +38,8 @@
 #define MPK_G_FSBASE    (MPK_G_RSP + 8)            /* uint64: the FS base it was registered for */
 #define MPK_G_SIGMARK   (MPK_G_FSBASE + 8)  /* uint64: a delivery in progress: its signal + 1 */
 #define MPK_G_TID       (MPK_G_SIGMARK + 8) /* uint64: the bound thread's tid (gettid) */
-#define MPK_G_IDS       (MPK_G_TID + 8)     /* uint8[]: each one's caller */
+#define MPK_G_CARRY         (MPK_G_TID + 8)     /* uint64: the thread's carry page */
+#define MPK_G_IDS           (MPK_G_CARRY + 8)   /* uint8[]: each one's caller */
 #define MPK_G_SIGNAL_CALLER 0x80 /* in an id of MPK_G_IDS: the delivery stub (gate.S) */
 #define MPK_G_MAX_DEPTH (4096 - MPK_G_IDS)
 /* Gate pages reserved at start-up (one a thread, never handed out twice to live threads). */
@@ -358,6 +359,12 @@ struct mpk_gate_page {
 	 * runs before it lets a new thread take this page's FS base.
 	 */
 	uint64_t tid;
+	/*
+	 * The thread's carry page (MPK_T_CARRY), set at the claim: the carry
+	 * path copies there with the page open, so never to an address from
+	 * TLS, which every compartment may write.
+	 */
+	uint64_t carry;
 	uint8_t ids[MPK_G_MAX_DEPTH];
 };
 
@@ -370,6 +377,7 @@ _Static_assert(offsetof(struct mpk_gate_page, rsp) == MPK_G_RSP, "gate.S layout"
 _Static_assert(offsetof(struct mpk_gate_page, fsbase) == MPK_G_FSBASE, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, sigmark) == MPK_G_SIGMARK, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, tid) == MPK_G_TID, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, carry) == MPK_G_CARRY, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, ids) == MPK_G_IDS, "gate.S layout");
 
 /*

@@ -85,6 +85,10 @@
  *                        gate call); app raises SIGUSR2: app must resume
  *                        where it was, never lib1's code with app's rights
  *                        (limit 9)
+ *   attack --carry-write  app points its TLS pointer to the carry page at a
+ *                        callback record (gate key) and calls lib1 with
+ *                        stack arguments: the gate must copy them to the
+ *                        thread's carry page, never there (limit 3)
  *   attack --callee-saved  app calls lib1_clobber with known values in rbx,
  *                        rbp and r12-r15, which lib1 records and returns
  *                        with changed (limit 6): app must find its own
@@ -1888,6 +1892,39 @@ static int slow_race(int n)
 }
 
 /*
+ * carry-write (limit 3): the carry path copies stack arguments with the
+ * gate page open, so with the gate key writable; it once took the carry
+ * page from TLS (key 0), where a compartment could point it at any
+ * gate-key memory: here the last of the scheduler's callback records
+ * (mpk.h: MPK_RO_CB in the read-only state, 4096 records of 32 bytes).
+ */
+static int carry_write(void)
+{
+	uintptr_t records, saved, tls;
+	long r = 0;
+
+	/* backends/mpk/mpk.h: MPK_RO_CB, the records; MPK_T_CARRY, the TLS word (280). */
+	memcpy(&records, flexos__mpk_ro + 200, sizeof(records));
+	__asm__("" : "=r"(tls) : "0"((uintptr_t)&flexos__mpk_thread));
+	volatile uintptr_t *carry = (volatile uintptr_t *)(tls + 280);
+	volatile uint64_t *target = (volatile uint64_t *)(records + 4095 * 32);
+	flexos_gate_r(lib1, r, lib1_add, 1, 2); /* this thread's lib1 stack exists */
+	printf("carry-write: app points its carry page at a callback record (%p: %#lx) and calls "
+	       "lib1 with stack arguments\n",
+	       (void *)target, (unsigned long)*target);
+	fflush(stdout);
+	saved = *carry;
+	*carry = (uintptr_t)target;
+	flexos_gate_r(lib1, r, lib1_clobber8, 1, 2, 3, 4, 5, 6, 0x6666, 0x7777);
+	*carry = saved;
+	(void)r;
+	printf("carry-write: the record holds %#lx: %s\n", (unsigned long)*target,
+	       *target == 0x6666 ? "app wrote gate-key memory through the gate: FAIL"
+				 : "the gate copied to the thread's carry page");
+	return *target == 0x6666;
+}
+
+/*
  * signal-frame (limit 9): a handler runs in the compartment that installed
  * it, but the context it gets is the interrupted compartment's, and the
  * restorer resumes that compartment from it with its PKRU: a handler of
@@ -2141,6 +2178,8 @@ int main(int argc, char **argv)
 		return spawn();
 	if (argc == 2 && !strcmp(argv[1], "--callee-saved"))
 		return callee_saved();
+	if (argc == 2 && !strcmp(argv[1], "--carry-write"))
+		return carry_write();
 	if (argc == 3 && !strcmp(argv[1], "--signal-frame"))
 		return signal_frame(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--slow-race"))

@@ -107,6 +107,7 @@ $b/tests/mpk/attack --callee-saved
 $b/tests/mpk/attack --signal-frame rip
 $b/tests/mpk/attack --signal-frame ret
 $b/tests/mpk/attack --signal-frame gate-ret
+$b/tests/mpk/attack --carry-write
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -344,6 +345,10 @@ for how in rip ret gate-ret; do
 	no_vm $n "FAIL" "lib1's handler redirects app's return ($how): lib1's code never runs with app's rights"
 	n=$((n + 1))
 done
+# Limit 3: the carry path copies to the carry page its gate page names,
+# never to the address in TLS (which app pointed at gate-key memory).
+check_vm 94 "the gate copied to the thread's carry page" \
+	"the carry path ignores a TLS carry pointer to gate-key memory"
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).
