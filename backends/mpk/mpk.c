@@ -496,10 +496,19 @@ static int tag(const struct flexos_region *r, int prot, int key)
 
 /*
  * The shared libraries of compartments have destructors (crtstuff's, at
- * least) that _dl_fini runs after main, in the default compartment. This
- * handler runs before it (it was registered later): isolation of those
- * libraries' data ends with main.
+ * least) that _dl_fini runs after main, in the compartment that called
+ * exit. With private stacks the runtime takes them from the loader and
+ * runs them in their compartment (flexos__shlib_take_fini), and the data
+ * stays keyed, inside the filter's range rules. The shared-stack gate has
+ * no runtime crossing: in such images this handler, which runs before
+ * _dl_fini (it was registered later), ends the isolation of those
+ * libraries' data with main (docs/threat-model.md, limit 14).
  */
+int flexos__mpk_shlib_data_kept(void)
+{
+	return !flexos__mpk_shared_stacks();
+}
+
 static void release_shlib_data(void)
 {
 	for (uint32_t i = 0; i < flexos__mpk_ro.ro.runtime->nshlib_regions; i++) {
@@ -790,10 +799,13 @@ static int mpk_init(const struct flexos_runtime *rt)
 			return err;
 		}
 	}
-	if (rt->nshlib_regions && atexit(release_shlib_data))
+	if (rt->nshlib_regions && !flexos__mpk_shlib_data_kept() && atexit(release_shlib_data))
 		return -ENOMEM;
+	if (rt->nshlib_regions && flexos__mpk_shlib_data_kept() &&
+	    (err = flexos__shlib_take_fini()))
+		return err;
 	for (uint32_t id = 0; id < img->ncompartments && id < MPK_SLOTS; id++) {
-		void (*fini)(void) = flexos__newlib_fini_of(id);
+		void (*fini)(void) = flexos__fini_of(id);
 		memcpy((char *)flexos__mpk_pkru + MPK_PKRU_FINI + 8 * id, &fini, sizeof(fini));
 	}
 	/* Read-only once main's start is on it too (mpk_run_main). */

@@ -492,6 +492,14 @@ extern uint32_t flexos__mpk_pkru[1024] __attribute__((visibility("hidden")));
  */
 int flexos__mpk_shared_stacks(void);
 
+/*
+ * Whether the compartments' shared libraries' data keeps its keys
+ * through exit, inside the filter's range rules, their destructors run
+ * in their compartments (private stacks: the runtime's crossing), or is
+ * given back to key 0 at exit (shared stacks). mpk.c.
+ */
+int flexos__mpk_shlib_data_kept(void);
+
 /* Called by the gate when this thread has no stack in callee yet. */
 void flexos__mpk_gate_slow(uint64_t callee);
 
