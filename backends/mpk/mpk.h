@@ -146,8 +146,9 @@
 
 /*
  * The PKRU table's page (read-only, readable by every compartment) also
- * holds, from this byte on, each newlib compartment's fini: the function
- * of the runtime's own crossing (flexos__call_in), copied at init.
+ * holds, from this byte on, each compartment's fini (flexos__fini_of: its
+ * newlib's flush, or its shared libraries' destructors): the function of
+ * the runtime's own crossing (flexos__call_in), copied at init.
  */
 #define MPK_PKRU_FINI 2048
 
@@ -491,14 +492,6 @@ extern uint32_t flexos__mpk_pkru[1024] __attribute__((visibility("hidden")));
  * overwrite.
  */
 int flexos__mpk_shared_stacks(void);
-
-/*
- * Whether the compartments' shared libraries' data keeps its keys
- * through exit, inside the filter's range rules, their destructors run
- * in their compartments (private stacks: the runtime's crossing), or is
- * given back to key 0 at exit (shared stacks). mpk.c.
- */
-int flexos__mpk_shlib_data_kept(void);
 
 /* Called by the gate when this thread has no stack in callee yet. */
 void flexos__mpk_gate_slow(uint64_t callee);

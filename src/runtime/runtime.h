@@ -35,6 +35,9 @@ void flexos__before_exit(void);
  */
 void (*flexos__fini_of(uint32_t id))(void);
 
+/* call.S: flexos__call_in through gate (the image's, for its stack mode). */
+void flexos__call_in_gate(uint32_t id, void (*fn)(void), void (*gate)(void));
+
 /*
  * The heap of compartment id, or the shared heap for FLEXOS__SHARED_HEAP.
  * Any other id aborts with a report: it came from state a compartment

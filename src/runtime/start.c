@@ -197,6 +197,17 @@ static void create_heaps(const struct flexos_image *img)
 	}
 }
 
+void flexos__call_in(uint32_t id, void (*fn)(void))
+{
+	const struct flexos_image *img = flexos__ro.s.runtime.image;
+
+	/* The image's stack mode (per image, read-only) says which gate its stubs take. */
+	if (img && img->ncompartments && (img->compartments[0].flags & FLEXOS_COMP_SHARED_STACKS))
+		flexos__call_in_gate(id, fn, flexos__backend_gate_shared_stacks);
+	else
+		flexos__call_in_gate(id, fn, flexos__backend_gate_newlib);
+}
+
 /*
  * glibc's exit() knows nothing of newlib's buffered streams, and would run
  * the shared libraries' destructors in the compartment that calls exit.

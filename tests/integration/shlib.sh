@@ -19,6 +19,12 @@ link() {
 for mech in none process intel-mpk; do
 	link "$mech"
 done
+# And with shared stacks (the gate of such images crosses for the runtime too).
+awk '{ print } /mechanism: intel-mpk/ { print "  stack: shared" }' "$WORK/intel-mpk.yaml" \
+	>"$WORK/mpk-shared.yaml"
+"$FLEXOS_LINK" -c "$WORK/mpk-shared.yaml" -o "$WORK/shl-mpk-shared" "$WORK/app.o" \
+	-L"$WORK" -lshl -Wl,-rpath,"$WORK" 2>"$WORK/link.err" ||
+	{ cat "$WORK/link.err" >&2; fail "cannot link with shared stacks"; }
 
 # The library's destructor writes its data and prints this.
 dtor="^shl destructor: calls 102, secret 42$"
@@ -60,6 +66,9 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $WORK/shl-intel-mpk rekey
 $WORK/shl-intel-mpk fini-twice
 $WORK/shl-intel-mpk fini-direct
 $WORK/shl-intel-mpk pkru
+$WORK/shl-mpk-shared pkru
+--expect-status=123 $WORK/shl-mpk-shared rekey
+$WORK/shl-mpk-shared fini-twice
 EOS
 expect_output "$WORK/vm.out" "^shl_touch: 44$"
 { vm_output 2; vm_output 3; } >"$WORK/mpk-reads.out"
@@ -107,3 +116,16 @@ expect_output "$WORK/mpk-direct.out" "$dtor"
 [ "$(grep -n "shl destructor\|fini-direct: back" "$WORK/mpk-direct.out" | head -1 | grep -c back)" -eq 1 ] ||
 	fail "intel-mpk: called from 'app', the exit-time function ran the library's destructor there"
 pass "intel-mpk: the library's destructors run once, in its compartment only"
+
+# The same with shared stacks.
+vm_output 11 >"$WORK/shared-pkru.out"
+call=$(sed -n "s/^lib's PKRU in a call: //p" "$WORK/shared-pkru.out")
+[ -n "$call" ] || fail "intel-mpk, shared stacks: no PKRU of the library's code in a call"
+expect_output "$WORK/shared-pkru.out" "^shl destructor: PKRU $call$"
+expect_output "$WORK/shared-pkru.out" "$dtor"
+vm_output 12 >"$WORK/shared-rekey.out"
+expect_output "$WORK/shared-rekey.out" "compartment 'app' made a system call the intel-mpk filter denies: pkey_mprotect\\("
+vm_output 13 >"$WORK/shared-twice.out"
+[ "$(grep -c "^shl destructor:" "$WORK/shared-twice.out")" -eq 1 ] ||
+	fail "intel-mpk, shared stacks: the library's destructor did not run exactly once"
+pass "intel-mpk, shared stacks: the destructor runs once in its compartment ($call), pkey_mprotect of the data is denied"
