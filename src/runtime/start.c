@@ -28,7 +28,8 @@ const struct flexos_runtime *const flexos__debug_runtime __attribute__((used)) =
  * The shared libraries' destructors of the compartment running, as the
  * backend says (through the runtime's crossing: the compartment it
  * entered), once: the word in its heap that says so only it may write.
- * Called from any other compartment it faults on that word.
+ * Called directly, it runs the caller's own, in the caller: never
+ * another compartment's.
  */
 static void run_shlib_fini(void)
 {
@@ -51,8 +52,7 @@ void (*flexos__fini_of(uint32_t id))(void)
 {
 	if (id >= FLEXOS_MAX_COMPARTMENTS)
 		return NULL;
-	/* A newlib compartment cannot read the runtime's state (key 0): it has no shared library.
-	 */
+	/* A newlib compartment, which has no shared library, cannot read flexos__ro (key 0). */
 	if (flexos__ro.s.newlib_fini[id])
 		return flexos__ro.s.newlib_fini[id];
 	return flexos__ro.s.shlib_fini.once[id] ? run_shlib_fini : NULL;
