@@ -88,6 +88,10 @@ vm_output 10 >"$WORK/mpk-pkru.out"
 call=$(sed -n "s/^lib's PKRU in a call: //p" "$WORK/mpk-pkru.out")
 [ -n "$call" ] || fail "intel-mpk: no PKRU of the library's code in a call"
 expect_output "$WORK/mpk-pkru.out" "^shl destructor: PKRU $call$"
+# And what its constructor registered with atexit, once.
+[ "$(grep -c "^shl atexit:" "$WORK/mpk-pkru.out")" -eq 1 ] ||
+	fail "intel-mpk: the library's atexit handler did not run exactly once"
+expect_output "$WORK/mpk-pkru.out" "^shl atexit: PKRU $call, runs 1$"
 pass "intel-mpk: the library's destructor runs at exit, in its compartment (its PKRU, $call)"
 
 # The application asks the kernel for the library's data: key 0, readable, unmapped.
@@ -123,6 +127,7 @@ call=$(sed -n "s/^lib's PKRU in a call: //p" "$WORK/shared-pkru.out")
 [ -n "$call" ] || fail "intel-mpk, shared stacks: no PKRU of the library's code in a call"
 expect_output "$WORK/shared-pkru.out" "^shl destructor: PKRU $call$"
 expect_output "$WORK/shared-pkru.out" "$dtor"
+expect_output "$WORK/shared-pkru.out" "^shl atexit: PKRU $call, runs 1$"
 vm_output 12 >"$WORK/shared-rekey.out"
 expect_output "$WORK/shared-rekey.out" "compartment 'app' made a system call the intel-mpk filter denies: pkey_mprotect\\("
 vm_output 13 >"$WORK/shared-twice.out"

@@ -41,6 +41,26 @@ char *shl_heap_addr(void)
 }
 
 /*
+ * Registered by the library's constructor: glibc's atexit in a shared
+ * library registers it for the library (__cxa_atexit with its
+ * __dso_handle), which crtstuff's destructor runs (__cxa_finalize) if exit
+ * has not yet. Writes the library's data too.
+ */
+static int shl_exits;
+static void shl_atexit(void)
+{
+	shl_exits++;
+	if (getenv("SHL_PKRU"))
+		printf("shl atexit: PKRU %#x, runs %d\n", shl_pkru(), shl_exits);
+	fflush(stdout);
+}
+
+__attribute__((constructor)) static void shl_init(void)
+{
+	atexit(shl_atexit);
+}
+
+/*
  * Runs at exit (from _dl_fini, or under intel-mpk from the runtime's exit
  * handler, in the library's compartment): writes the library's data, which
  * faults in any other compartment.
