@@ -509,6 +509,10 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 				add(lo, hi);
 	}
 	add(rt->shared_heap.start, rt->shared_heap.end);
+	/* The data of the compartments' shared libraries, keyed through exit (mpk.c). */
+	for (uint32_t i = 0; i < rt->nshlib_regions; i++)
+		if (rt->shlib_regions[i].kind == FLEXOS_SHLIB_DATA)
+			add(rt->shlib_regions[i].range.start, rt->shlib_regions[i].range.end);
 	/* The shadow of the shared memory, keyed where a newlib compartment has asan. */
 	for (unsigned i = 0; flexos__asan_keyed_shadow; i++) {
 		uintptr_t lo, hi;

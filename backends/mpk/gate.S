@@ -971,9 +971,20 @@ flexos__backend_gate_shared_stacks:
 	xorl	%r11d, %r11d			/* r10 holds an id; r11 is cleared too */
 	RETURN_RESULT
 
-	/* No entry of the table: a signal's handler, or a forged index. */
+	/*
+	 * No entry of the table: the runtime's own crossing (flexos__call_in,
+	 * its function from the PKRU table's page, as .Lnewlib_runtime), a
+	 * signal's handler, or a forged index.
+	 */
 	.cfi_adjust_cfa_offset 8
 .Lshared_signal:
+	cmpl	$FLEXOS_GATE_ENTRY_RUNTIME, %r11d
+	jne	.Lshared_handler
+	movq	MPK_PKRU_FINI(%rdx,%r10,8), %r11
+	testq	%r11, %r11
+	jz	.Lbad_entry
+	jmp	.Lshared_call
+.Lshared_handler:
 	SIGNAL_ENTRY .Lshared_call, flexos__mpk_gate_shared_sig_open_checked, flexos__mpk_gate_shared_sig_checked
 	.cfi_adjust_cfa_offset -8
 

@@ -496,21 +496,6 @@ static int tag(const struct flexos_region *r, int prot, int key)
 	return pkey_mprotect((void *)r->start, r->end - r->start, prot, key) ? -errno : 0;
 }
 
-/*
- * The shared libraries of compartments have destructors (crtstuff's, at
- * least) that _dl_fini runs after main, in the default compartment. This
- * handler runs before it (it was registered later): isolation of those
- * libraries' data ends with main.
- */
-static void release_shlib_data(void)
-{
-	for (uint32_t i = 0; i < flexos__mpk_ro.ro.runtime->nshlib_regions; i++) {
-		const struct flexos_shlib_region *r = &flexos__mpk_ro.ro.runtime->shlib_regions[i];
-		if (r->kind == FLEXOS_SHLIB_DATA)
-			tag(&r->range, PROT_READ | PROT_WRITE, 0);
-	}
-}
-
 static int on_object(struct dl_phdr_info *info, size_t size, void *data)
 {
 	struct flexos_region *relro = data;
@@ -793,10 +778,18 @@ static int mpk_init(const struct flexos_runtime *rt)
 			return err;
 		}
 	}
-	if (rt->nshlib_regions && atexit(release_shlib_data))
-		return -ENOMEM;
+	/*
+	 * The shared libraries of compartments have destructors (crtstuff's,
+	 * at least) that _dl_fini would run after main, in the compartment
+	 * that called exit: the runtime takes them and runs them in their
+	 * compartments (the gate's runtime crossing, from the PKRU table's
+	 * page below), so that their data keeps its key, inside the
+	 * filter's range rules, until the process ends.
+	 */
+	if (rt->nshlib_regions && (err = flexos__shlib_take_fini()))
+		return err;
 	for (uint32_t id = 0; id < img->ncompartments && id < MPK_SLOTS; id++) {
-		void (*fini)(void) = flexos__newlib_fini_of(id);
+		void (*fini)(void) = flexos__fini_of(id);
 		memcpy((char *)flexos__mpk_pkru + MPK_PKRU_FINI + 8 * id, &fini, sizeof(fini));
 	}
 	/* Read-only once main's start is on it too (mpk_run_main). */

@@ -175,8 +175,9 @@
 
 /*
  * The PKRU table's page (read-only, readable by every compartment) also
- * holds, from this byte on, each newlib compartment's fini: the function
- * of the runtime's own crossing (flexos__call_in), copied at init.
+ * holds, from this byte on, each compartment's fini (flexos__fini_of: its
+ * newlib's flush, or its shared libraries' destructors): the function of
+ * the runtime's own crossing (flexos__call_in), copied at init.
  */
 #define MPK_PKRU_FINI 2048
 

@@ -163,7 +163,7 @@ int flexos__proc_entry_init(const struct flexos_image *img)
 	return 0;
 }
 
-/* The runtime's own crossing: a newlib compartment's exit-time flush. */
+/* The runtime's own crossing: what a compartment runs at exit (flexos__fini_of). */
 #define ENTRY_NEWLIB_FINI ((uint32_t)INT32_MAX)
 
 int32_t flexos__proc_entry_of(uintptr_t fn, uint32_t callee)
@@ -172,7 +172,7 @@ int32_t flexos__proc_entry_of(uintptr_t fn, uint32_t callee)
 	const struct entry_key *k = bsearch(&key, by_fn, nentries, sizeof(*by_fn), key_cmp);
 	if (k)
 		return (int32_t)k->index;
-	if (fn && fn == (uintptr_t)flexos__newlib_fini_of(callee))
+	if (fn && fn == (uintptr_t)flexos__fini_of(callee))
 		return (int32_t)ENTRY_NEWLIB_FINI;
 	return -1;
 }
@@ -199,8 +199,8 @@ static uintptr_t checked_target(uint32_t entry, int from, uint32_t sret_bytes,
 	    (uint32_t)from == flexos__runtime()->image->default_id)
 		return (uintptr_t)flexos__proc_fork_serve;
 	/* Known to this process from before any compartment ran. */
-	if (entry == ENTRY_NEWLIB_FINI && flexos__newlib_fini_of((uint32_t)flexos__proc_self))
-		return (uintptr_t)flexos__newlib_fini_of((uint32_t)flexos__proc_self);
+	if (entry == ENTRY_NEWLIB_FINI && flexos__fini_of((uint32_t)flexos__proc_self))
+		return (uintptr_t)flexos__fini_of((uint32_t)flexos__proc_self);
 	if (entry >= nentries)
 		refuse("for an entry the image does not have", entry, from);
 	const struct flexos_entry *e = &entries[entry];

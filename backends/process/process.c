@@ -675,9 +675,10 @@ void flexos__proc_watch(void)
 }
 
 /*
- * The shared libraries of compartments have destructors (crtstuff's, at
- * least) that _dl_fini runs in this process after the atexit handlers.
- * Once the compartments are gone their stale copies here can be opened.
+ * The shared libraries of compartments have their destructors run in
+ * their processes (flexos__shlib_take_fini); what _dl_fini still runs in
+ * this process after the atexit handlers (a library loaded later) finds
+ * the stale copies here opened once the compartments are gone.
  */
 static void reopen_shlib_data(void)
 {
@@ -1089,6 +1090,14 @@ static int process_init(const struct flexos_runtime *runtime)
 		flexos__say("cannot index the gate targets: %s", strerror(-err));
 		return err;
 	}
+	/*
+	 * Before any fork: the shared libraries' destructors run at exit in
+	 * their compartments' processes (flexos__before_exit), on the data
+	 * the compartment wrote, not by _dl_fini here on this process's
+	 * stale copy of it.
+	 */
+	if ((err = flexos__shlib_take_fini()))
+		return err;
 	if ((err = map_control(img->ncompartments))) {
 		flexos__say("cannot map the control block: %s", strerror(-err));
 		return err;

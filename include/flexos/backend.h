@@ -40,7 +40,7 @@
  * compartment only at an entry of the read-only table).
  */
 #define FLEXOS_GATE_ENTRY_SHIFT 32
-/* The entry index of the runtime's own crossing (flexos__call_in): a newlib compartment's fini. */
+/* The entry index of the runtime's own crossing (flexos__call_in): a compartment's fini. */
 #define FLEXOS_GATE_ENTRY_RUNTIME 0xffffffff
 /* The most bytes of stack arguments, and of an sret result, a gate carries. */
 #define FLEXOS_GATE_MAX_CARRY 512
@@ -256,8 +256,13 @@ void flexos__backend_gate_shared_stacks(void);
 void flexos__backend_gate_newlib(void);
 
 /*
- * Calls fn() in compartment id through flexos__backend_gate_newlib (the
- * runtime's own crossing: the exit-time flush of newlib compartments).
+ * Calls fn() in compartment id through flexos__backend_gate_newlib, or
+ * flexos__backend_gate_shared_stacks in an image with shared stacks (the
+ * runtime's own crossing: what each compartment runs at exit, its
+ * newlib's flush or its shared libraries' destructors). A backend's gate
+ * that names crossings by entry accepts the entry index
+ * FLEXOS_GATE_ENTRY_RUNTIME and takes the function from what the runtime
+ * said before any compartment ran (flexos__fini_of), never from %r11.
  */
 void flexos__call_in(uint32_t id, void (*fn)(void));
 

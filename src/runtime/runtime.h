@@ -26,12 +26,17 @@ void flexos__start(int argc, char **argv, char **envp);
 void flexos__before_exit(void);
 
 /*
- * The exit-time flush of compartment id's newlib (the runtime's own
- * crossing, flexos__call_in), read from its glue before the compartment
- * ran; NULL if it has none. A backend that names crossings by entry
+ * What compartment id runs at exit through the runtime's own crossing
+ * (flexos__call_in), fixed before the compartment ran: its newlib's
+ * stream flush, or the destructors of its shared libraries that
+ * flexos__shlib_take_fini took from the loader (run in reverse order,
+ * once); NULL if it has neither. A backend that names crossings by entry
  * accepts this one too.
  */
-void (*flexos__newlib_fini_of(uint32_t id))(void);
+void (*flexos__fini_of(uint32_t id))(void);
+
+/* call.S: flexos__call_in through gate (the image's, for its stack mode). */
+void flexos__call_in_gate(uint32_t id, void (*fn)(void), void (*gate)(void));
 
 /*
  * The heap of compartment id, or the shared heap for FLEXOS__SHARED_HEAP.
@@ -66,6 +71,8 @@ struct flexos__malloc_route {
  * (intel-mpk: docs/threat-model.md, limit 1); the process backend's
  * processes each have their own copy.
  */
+#define FLEXOS__MAX_SHLIB_FINI_LIBS 32
+#define FLEXOS__MAX_SHLIB_FINI      256
 struct flexos_symbols_header;
 struct flexos_symbol;
 struct flexos_line;
@@ -75,6 +82,21 @@ struct flexos__ro_state {
 	struct flexos__heap *shared_heap;
 	/* Each newlib compartment's stream flush, read from its glue before it is protected. */
 	void (*newlib_fini[FLEXOS_MAX_COMPARTMENTS])(void);
+	/*
+	 * shlib.c: the destructors of the compartments' shared libraries,
+	 * taken from the loader (flexos__shlib_take_fini), each library's in
+	 * the order _dl_fini would call them; run at exit in their
+	 * compartment. once[id]: a word in compartment id's heap, set by the
+	 * first run (only that compartment may write it).
+	 */
+	struct {
+		uint32_t nlibs, nfns;
+		struct {
+			uint32_t compartment, first, count;
+		} libs[FLEXOS__MAX_SHLIB_FINI_LIBS];
+		void (*fns[FLEXOS__MAX_SHLIB_FINI])(void);
+		int *once[FLEXOS_MAX_COMPARTMENTS];
+	} shlib_fini;
 	int started;
 	struct flexos__malloc_route malloc;
 	/*
@@ -121,6 +143,18 @@ void flexos__dss_free(uintptr_t state[2]);
  * loaded. Returns 0, or -1 if there are too many segments.
  */
 int flexos__find_shlibs(struct flexos_runtime *rt);
+
+/*
+ * For a backend that keeps the compartments' shared libraries' data
+ * under their keys until the process ends (intel-mpk): takes each such
+ * library's destructors (DT_FINI_ARRAY, DT_FINI) from the loader, so
+ * that _dl_fini, which runs them after main in whatever compartment
+ * calls exit, finds a function that does nothing in their place; the
+ * runtime's exit handler runs them in their compartment instead
+ * (flexos__fini_of). At start-up, before any compartment runs and while
+ * flexos__ro is writable. Returns 0 or -errno (with a message).
+ */
+int flexos__shlib_take_fini(void);
 
 /* The compartment whose .text holds addr, or -1 outside every compartment. */
 int flexos__code_owner(uintptr_t addr);

@@ -24,9 +24,38 @@ union flexos__ro_page flexos__ro __attribute__((aligned(FLEXOS__RO_PAGE))) = {
 const struct flexos_runtime *const flexos__debug_runtime __attribute__((used)) =
     &flexos__ro.s.runtime;
 
-void (*flexos__newlib_fini_of(uint32_t id))(void)
+/*
+ * The shared libraries' destructors of the compartment running, as the
+ * backend says (through the runtime's crossing: the compartment it
+ * entered), once: the word in its heap that says so only it may write.
+ * Called directly, it runs the caller's own, in the caller: never
+ * another compartment's.
+ */
+static void run_shlib_fini(void)
 {
-	return id < FLEXOS_MAX_COMPARTMENTS ? flexos__ro.s.newlib_fini[id] : NULL;
+	int id = flexos__backend.current();
+
+	if (id < 0 || id >= FLEXOS_MAX_COMPARTMENTS || !flexos__ro.s.shlib_fini.once[id] ||
+	    __atomic_exchange_n(flexos__ro.s.shlib_fini.once[id], 1, __ATOMIC_ACQ_REL))
+		return;
+	for (uint32_t l = flexos__ro.s.shlib_fini.nlibs; l-- > 0;) {
+		uint32_t first = flexos__ro.s.shlib_fini.libs[l].first;
+		uint32_t n = flexos__ro.s.shlib_fini.libs[l].count;
+		if (flexos__ro.s.shlib_fini.libs[l].compartment != (uint32_t)id)
+			continue;
+		for (uint32_t k = first; k < first + n && k < FLEXOS__MAX_SHLIB_FINI; k++)
+			flexos__ro.s.shlib_fini.fns[k]();
+	}
+}
+
+void (*flexos__fini_of(uint32_t id))(void)
+{
+	if (id >= FLEXOS_MAX_COMPARTMENTS)
+		return NULL;
+	/* A newlib compartment, which has no shared library, cannot read flexos__ro (key 0). */
+	if (flexos__ro.s.newlib_fini[id])
+		return flexos__ro.s.newlib_fini[id];
+	return flexos__ro.s.shlib_fini.once[id] ? run_shlib_fini : NULL;
 }
 
 static void check_image(const struct flexos_image *img)
@@ -168,7 +197,21 @@ static void create_heaps(const struct flexos_image *img)
 	}
 }
 
-/* glibc's exit() knows nothing of newlib's buffered streams. */
+void flexos__call_in(uint32_t id, void (*fn)(void))
+{
+	const struct flexos_image *img = flexos__ro.s.runtime.image;
+
+	/* The image's stack mode (per image, read-only) says which gate its stubs take. */
+	if (img && img->ncompartments && (img->compartments[0].flags & FLEXOS_COMP_SHARED_STACKS))
+		flexos__call_in_gate(id, fn, flexos__backend_gate_shared_stacks);
+	else
+		flexos__call_in_gate(id, fn, flexos__backend_gate_newlib);
+}
+
+/*
+ * glibc's exit() knows nothing of newlib's buffered streams, and would run
+ * the shared libraries' destructors in the compartment that calls exit.
+ */
 void flexos__before_exit(void)
 {
 	static int done;
@@ -177,8 +220,8 @@ void flexos__before_exit(void)
 	if (!img || __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
 		return;
 	for (uint32_t id = 0; id < img->ncompartments; id++)
-		if (flexos__ro.s.newlib_fini[id])
-			flexos__call_in(id, flexos__ro.s.newlib_fini[id]);
+		if (flexos__fini_of(id))
+			flexos__call_in(id, flexos__fini_of(id));
 }
 
 /*

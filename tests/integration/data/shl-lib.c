@@ -1,4 +1,5 @@
 /* A shared library placed in a compartment: its data and heap are that compartment's. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@ static int shl_calls;
 static char *shl_note;
 
 int shl_touch(void);
+unsigned shl_pkru(void);
 int *shl_secret_addr(void);
 char *shl_heap_addr(void);
 
@@ -19,6 +21,15 @@ int shl_touch(void)
 	return shl_secret + shl_calls;
 }
 
+/* The PKRU this code runs with (the caller must know the CPU has PKU: RDPKRU faults otherwise). */
+unsigned shl_pkru(void)
+{
+	unsigned eax, edx;
+
+	__asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(eax), "=d"(edx) : "c"(0));
+	return eax;
+}
+
 int *shl_secret_addr(void)
 {
 	return &shl_secret;
@@ -27,4 +38,38 @@ int *shl_secret_addr(void)
 char *shl_heap_addr(void)
 {
 	return shl_note;
+}
+
+/*
+ * Registered by the library's constructor: glibc's atexit in a shared
+ * library registers it for the library (__cxa_atexit with its
+ * __dso_handle), which crtstuff's destructor runs (__cxa_finalize) if exit
+ * has not yet. Writes the library's data too.
+ */
+static int shl_exits;
+static void shl_atexit(void)
+{
+	shl_exits++;
+	if (getenv("SHL_PKRU"))
+		printf("shl atexit: PKRU %#x, runs %d\n", shl_pkru(), shl_exits);
+	fflush(stdout);
+}
+
+__attribute__((constructor)) static void shl_init(void)
+{
+	atexit(shl_atexit);
+}
+
+/*
+ * Runs at exit (from _dl_fini, or under intel-mpk from the runtime's exit
+ * handler, in the library's compartment): writes the library's data, which
+ * faults in any other compartment.
+ */
+__attribute__((destructor)) static void shl_fini(void)
+{
+	shl_calls += 100;
+	printf("shl destructor: calls %d, secret %d\n", shl_calls, shl_secret);
+	if (getenv("SHL_PKRU"))
+		printf("shl destructor: PKRU %#x\n", shl_pkru());
+	fflush(stdout);
 }
