@@ -423,55 +423,52 @@ static int report_init(void)
 	return flexos__mpk_gate_pages_init();
 }
 
+/* size bytes of address space with the gate key (MAP_NORESERVE), or NULL with errno set. */
+static char *map_gate_keyed(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, (int)flexos__mpk_ro.ro.gate_key)) {
+		int err = errno;
+		munmap(p, size);
+		errno = err;
+		return NULL;
+	}
+	return p;
+}
+
 /*
  * All threads' gate pages, in one region reserved now: the system-call
  * filter denies pkey_mprotect over ranges known at start-up, and the gate
- * trusts a page only inside this region (gate.S: LOAD_GP).
+ * trusts a page only inside this region (gate.S: LOAD_GP). The other
+ * gate-key state threads get after start-up is reserved here too.
  */
 int flexos__mpk_gate_pages_init(void)
 {
 	struct mpk_ro *ro = &flexos__mpk_ro.ro;
-	size_t size = (size_t)MPK_GATE_PAGES * 4096;
-	/* Followed by as many jump pages (jump.c), with the same key. */
-	void *p = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	if (p == MAP_FAILED)
-		return -errno;
-	if (pkey_mprotect(p, 2 * size, PROT_READ | PROT_WRITE, (int)ro->gate_key))
-		return -errno;
-	ro->gp_lo = (uintptr_t)p;
-	ro->gp_hi = (uintptr_t)p + size;
+	size_t pages = (size_t)MPK_GATE_PAGES * 4096;
+	size_t stacks = (size_t)MPK_GATE_PAGES << MPK_GATE_STACK_SHIFT;
+	/* The gate pages, followed by as many jump pages (jump.c). */
+	char *gp = map_gate_keyed(2 * pages);
 	/* The scheduler's switch records, which the gate trusts only in theirs. */
-	size = (size_t)MPK_UREC_PAGES * 4096;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		 -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, (int)ro->gate_key))
-		return -errno;
-	ro->rec_lo = (uintptr_t)p;
-	ro->rec_hi = (uintptr_t)p + size;
+	char *rec = map_gate_keyed((size_t)MPK_UREC_PAGES * 4096);
 	/* Each page's gate stack, then the claim's lock page and stack (mpk.h). */
-	size = ((size_t)MPK_GATE_PAGES << MPK_GATE_STACK_SHIFT) + 4096 +
-	       ((size_t)1 << MPK_GATE_STACK_SHIFT);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		 -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, (int)ro->gate_key))
-		return -errno;
-	ro->gs_lo = (uintptr_t)p;
-	ro->claim = (uintptr_t)p + ((size_t)MPK_GATE_PAGES << MPK_GATE_STACK_SHIFT);
+	char *gs = map_gate_keyed(stacks + 4096 + ((size_t)1 << MPK_GATE_STACK_SHIFT));
 	/* The scheduler's callback records (mpk.h: MPK_CB_SLOTS). */
-	size = (size_t)MPK_CB_SLOTS * MPK_CB_SIZE;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		 -1, 0);
-	if (p == MAP_FAILED)
+	char *cb = map_gate_keyed((size_t)MPK_CB_SLOTS * MPK_CB_SIZE);
+
+	if (!gp || !rec || !gs || !cb)
 		return -errno;
-	if (pkey_mprotect(p, size, PROT_READ | PROT_WRITE, (int)ro->gate_key))
-		return -errno;
-	ro->cb = (uintptr_t)p;
+	ro->gp_lo = (uintptr_t)gp;
+	ro->gp_hi = (uintptr_t)gp + pages;
+	ro->rec_lo = (uintptr_t)rec;
+	ro->rec_hi = (uintptr_t)rec + (size_t)MPK_UREC_PAGES * 4096;
+	ro->gs_lo = (uintptr_t)gs;
+	ro->claim = (uintptr_t)gs + stacks;
+	ro->cb = (uintptr_t)cb;
 	/* The kernel sets CR4.FSGSBASE where it reports this (5.9 and later). */
 	ro->fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;
 	return 0;

@@ -437,6 +437,13 @@
 	.cfi_restore %r15
 .endm
 
+/* pxor of each xmm register named (by number) with itself. */
+.macro CLEAR_XMMS regs:vararg
+	.irp r, \regs
+	pxor	%xmm\r, %xmm\r
+	.endr
+.endm
+
 /*
  * Right before the call: of the caller's registers the callee gets only
  * its arguments; its callee-saved ones (but rbx, the carry path's frame,
@@ -451,32 +458,12 @@
 	xorl	%r13d, %r13d
 	xorl	%r14d, %r14d
 	xorl	%r15d, %r15d
-	pxor	%xmm8, %xmm8
-	pxor	%xmm9, %xmm9
-	pxor	%xmm10, %xmm10
-	pxor	%xmm11, %xmm11
-	pxor	%xmm12, %xmm12
-	pxor	%xmm13, %xmm13
-	pxor	%xmm14, %xmm14
-	pxor	%xmm15, %xmm15
+	CLEAR_XMMS	8, 9, 10, 11, 12, 13, 14, 15
 .endm
 
 /* On the way back: the vector registers that carry no result (xmm0 and xmm1 may). */
 .macro CLEAR_VECTORS
-	pxor	%xmm2, %xmm2
-	pxor	%xmm3, %xmm3
-	pxor	%xmm4, %xmm4
-	pxor	%xmm5, %xmm5
-	pxor	%xmm6, %xmm6
-	pxor	%xmm7, %xmm7
-	pxor	%xmm8, %xmm8
-	pxor	%xmm9, %xmm9
-	pxor	%xmm10, %xmm10
-	pxor	%xmm11, %xmm11
-	pxor	%xmm12, %xmm12
-	pxor	%xmm13, %xmm13
-	pxor	%xmm14, %xmm14
-	pxor	%xmm15, %xmm15
+	CLEAR_XMMS	2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
 .endm
 
 /*
