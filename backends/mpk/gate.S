@@ -303,6 +303,21 @@
 .endm
 
 /*
+ * 128 bytes at (%rsp) to or from the 8 vector registers named, in order:
+ * xmm\first at 0, the next at 16...
+ */
+.macro STORE_XMMS first, regs:vararg
+	.irp r, \regs
+	movdqu	%xmm\r, ((\r - \first) * 16)(%rsp)
+	.endr
+.endm
+.macro LOAD_XMMS first, regs:vararg
+	.irp r, \regs
+	movdqu	((\r - \first) * 16)(%rsp), %xmm\r
+	.endr
+.endm
+
+/*
  * Around a C call on a gate's slow path: everything the callee may receive
  * (the argument registers, %rax, xmm0-7) and the stub's %r10/%r11 survive
  * it, and the stack stays 16-byte aligned.
@@ -318,28 +333,14 @@
 	pushq	%r11
 	pushq	%rax
 	subq	$128, %rsp
-	movdqu	%xmm0, 0(%rsp)
-	movdqu	%xmm1, 16(%rsp)
-	movdqu	%xmm2, 32(%rsp)
-	movdqu	%xmm3, 48(%rsp)
-	movdqu	%xmm4, 64(%rsp)
-	movdqu	%xmm5, 80(%rsp)
-	movdqu	%xmm6, 96(%rsp)
-	movdqu	%xmm7, 112(%rsp)
+	STORE_XMMS 0, 0, 1, 2, 3, 4, 5, 6, 7
 	.if \cfi
 	.cfi_adjust_cfa_offset 200
 	.endif
 .endm
 
 .macro RESTORE_GATE_REGS cfi=1
-	movdqu	0(%rsp), %xmm0
-	movdqu	16(%rsp), %xmm1
-	movdqu	32(%rsp), %xmm2
-	movdqu	48(%rsp), %xmm3
-	movdqu	64(%rsp), %xmm4
-	movdqu	80(%rsp), %xmm5
-	movdqu	96(%rsp), %xmm6
-	movdqu	112(%rsp), %xmm7
+	LOAD_XMMS 0, 0, 1, 2, 3, 4, 5, 6, 7
 	addq	$128, %rsp
 	popq	%rax
 	popq	%r11
@@ -358,25 +359,11 @@
 /* xmm8-15 too, which the gate's paths keep values in across OPEN_GATE's claim. */
 .macro SAVE_VECTORS_HI
 	subq	$128, %rsp
-	movdqu	%xmm8, 0(%rsp)
-	movdqu	%xmm9, 16(%rsp)
-	movdqu	%xmm10, 32(%rsp)
-	movdqu	%xmm11, 48(%rsp)
-	movdqu	%xmm12, 64(%rsp)
-	movdqu	%xmm13, 80(%rsp)
-	movdqu	%xmm14, 96(%rsp)
-	movdqu	%xmm15, 112(%rsp)
+	STORE_XMMS 8, 8, 9, 10, 11, 12, 13, 14, 15
 .endm
 
 .macro RESTORE_VECTORS_HI
-	movdqu	0(%rsp), %xmm8
-	movdqu	16(%rsp), %xmm9
-	movdqu	32(%rsp), %xmm10
-	movdqu	48(%rsp), %xmm11
-	movdqu	64(%rsp), %xmm12
-	movdqu	80(%rsp), %xmm13
-	movdqu	96(%rsp), %xmm14
-	movdqu	112(%rsp), %xmm15
+	LOAD_XMMS 8, 8, 9, 10, 11, 12, 13, 14, 15
 	addq	$128, %rsp
 .endm
 

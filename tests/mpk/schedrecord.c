@@ -31,7 +31,10 @@
  *   zero    its record to 0 ("none") and its function and argument to
  *           stolen_tick's: the same message (134); before, stolen_tick ran;
  *   swap    its record to the one of another timer of app's (app_other):
- *           the same message (134); before, app_other ran for it.
+ *           the same message (134); before, app_other ran for it;
+ *   watch   a descriptor watch instead (a pipe app watches, then writes):
+ *           lib1 rewrites its callback and argument to stolen_watch's,
+ *           app's own callback runs (0); before, stolen_watch ran.
  *
  * attack --sched-record count: single-steps (ptrace, in a child) one
  * warm round trip between two scheduler threads in app (main yields to a
@@ -44,6 +47,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
@@ -235,11 +239,60 @@ static void stolen_tick(void *arg)
 	_exit(1);
 }
 
+static volatile int readable;
+
+static void app_readable(int fd, uint32_t revents, void *arg)
+{
+	char c;
+
+	(void)revents;
+	(void)arg;
+	if (read(fd, &c, 1) == 1)
+		readable++;
+}
+
+static void stolen_watch(int fd, uint32_t revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	printf("sched-timer: stolen_watch, the function lib1 chose, ran in app with argument %p: "
+	       "FAIL\n",
+	       arg);
+	fflush(stdout);
+	_exit(1);
+}
+
+static int sched_watch(void)
+{
+	struct flexos__sched *s;
+	int fds[2];
+	long r = 0;
+
+	if (pipe(fds) || flexos_sched_watch_fd(fds[0], EPOLLIN, app_readable, NULL) ||
+	    !(s = flexos__sched_get()) || !s->watches)
+		return 2;
+	struct flexos__watch *w = s->watches;
+	printf("sched-timer watch: app watches a pipe (bound: %d); lib1 changes the watch\n",
+	       w->bound);
+	fflush(stdout);
+	flexos_gate_r(lib1, r, lib1_fill, (long *)&w->cb, (long)(uintptr_t)stolen_watch);
+	flexos_gate_r(lib1, r, lib1_fill, (long *)&w->arg, 0x5e1f);
+	(void)r;
+	if (write(fds[1], "x", 1) != 1)
+		return 2;
+	flexos_sched_sleep_ms(20);
+	printf("sched-timer watch: app's callback ran %d time(s)\n", readable);
+	flexos_sched_unwatch_fd(fds[0]);
+	return readable == 1 ? 0 : 1;
+}
+
 int sched_timer(const char *how)
 {
 	struct flexos_timer *t, *other;
 	long r = 0;
 
+	if (!strcmp(how, "watch"))
+		return sched_watch();
 	if (flexos_timer_create(&t, app_tick, NULL) || flexos_timer_start(t, 1000 * 1000, 0) ||
 	    flexos_timer_create(&other, app_other, NULL))
 		return 2;

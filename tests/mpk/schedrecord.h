@@ -5,7 +5,7 @@
 /* Returns the image's status: 0 for the control (none), 1 if a change was used, 2: usage. */
 int sched_record(const char *how);
 
-/* attack --sched-timer none|fn|handle: 0 if the timer ran app's callback only. */
+/* attack --sched-timer none|fn|handle|zero|swap|watch: 0 if app's callback ran, and only it. */
 int sched_timer(const char *how);
 
 #endif

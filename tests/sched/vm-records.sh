@@ -35,6 +35,7 @@ $b/tests/mpk/attack --sched-timer fn
 --expect-status=134 $b/tests/mpk/attack --sched-timer handle
 --expect-status=134 $b/tests/mpk/attack --sched-timer zero
 --expect-status=134 $b/tests/mpk/attack --sched-timer swap
+$b/tests/mpk/attack --sched-timer watch
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -75,3 +76,6 @@ no_vm 13 "stolen_tick" "lib1 sets app's timer's record to none: its choice never
 check_vm 14 "a timer or descriptor callback registered by another compartment, for another timer or watch, or forged" \
 	"lib1 points app's timer at another timer's record of app's: the image ends with the reason"
 no_vm 14 "app_other" "lib1 points app's timer at another timer's record of app's: that callback never runs for it"
+check_vm 15 "sched-timer watch: app's callback ran 1 time(s)" \
+	"lib1 rewrites the callback and argument of app's descriptor watch: app's own callback runs"
+no_vm 15 "stolen_watch" "lib1 rewrites app's descriptor watch: its choice never runs"
