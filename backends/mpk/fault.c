@@ -338,10 +338,11 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 		    "is not suspended (it runs, or was resumed already)",
 		    "was suspended at another stack pointer than the scheduler's",
 		    "is in another compartment than the scheduler's copy says",
-		    "holds more gate calls than a gate page"};
+		    "holds more gate calls than a gate page",
+		    "is of a thread that has ended"};
 		flexos__abort("scheduler switch: the next thread's switch record %lu %s; a "
 			      "compartment changed the scheduler's record of a suspended thread",
-			      (unsigned long)b, why[a < 7 ? a : 0]);
+			      (unsigned long)b, why[a < 8 ? a : 0]);
 	}
 	if (kind == MPK_REPORT_ENTRY)
 		flexos__abort("gate: compartment %lu was asked for entry %lu, which is not one of "

@@ -1336,6 +1336,9 @@ flexos__mpk_thread_resume:
 	movl	$5, %r13d			/* 5: another compartment */
 	cmpq	MPK_G_CUR(%r9), %rbx
 	jne	.Lbad_switch
+	movl	$7, %r13d			/* 7: its thread has ended */
+	cmpq	$0, MPK_G_ENDED(%r9)
+	jne	.Lbad_switch
 	movl	$6, %r13d			/* 6: too many gate calls */
 	movq	MPK_G_DEPTH(%r9), %rcx
 	cmpq	$MPK_G_MAX_DEPTH, %rcx
@@ -1426,6 +1429,7 @@ flexos__mpk_urec_new:
 	rep stosq
 	movq	$0, MPK_G_DEPTH(%r10)
 	movq	$0, MPK_G_UREC(%r10)
+	movq	$0, MPK_G_ENDED(%r10)
 	movq	%xmm8, %rcx
 	testq	%rcx, %rcx
 	jnz	4f
@@ -1475,11 +1479,42 @@ flexos__mpk_urec_new:
 	.size	flexos__mpk_urec_new, .-flexos__mpk_urec_new
 
 /*
+ * int flexos__mpk_urec_end(void) (mpk.h): the running thread's record,
+ * the one the gate page names, is marked ended, 0; nothing, -1, for the
+ * OS thread's own context (never freed) or inside a gate call: only the
+ * thread itself ends its record, in the compartment it runs in with no
+ * caller of another compartment waiting on its stacks. Registers only
+ * while the page is open.
+ */
+	.globl	flexos__mpk_urec_end
+	.hidden	flexos__mpk_urec_end
+	.type	flexos__mpk_urec_end, @function
+flexos__mpk_urec_end:
+	.cfi_startproc
+	movl	$-1, %r8d
+	OPEN_GATE flexos__mpk_urec_end_open_checked
+	movq	MPK_G_UREC(%r11), %rdi
+	testq	%rdi, %rdi
+	jz	1f
+	cmpq	$0, MPK_G_DEPTH(%r11)
+	jne	1f
+	REC_ADDR %rdi, %rdi, 1f
+	movq	$1, MPK_G_ENDED(%rdi)
+	xorl	%r8d, %r8d
+1:	CLOSE_GATE flexos__mpk_urec_end_checked
+	movl	%r8d, %eax
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_urec_end, .-flexos__mpk_urec_end
+
+/*
  * void flexos__mpk_urec_free(uint64_t handle) (mpk.h): a record of this
- * OS thread that is not the one running is free again (the OS threads'
- * own are never freed), and the pool's stacks it held too (with the page
- * open, before the record can be taken again); any other handle changes
- * nothing.
+ * OS thread that is not the one running and whose thread has ended
+ * (urec_end) is free again (the OS threads' own are never freed), and the
+ * pool's stacks it held too (with the page open, before the record can be
+ * taken again); any other handle changes nothing: a compartment cannot
+ * free the record of a thread suspended in another (whose frames are on
+ * the stacks it holds).
  */
 	.globl	flexos__mpk_urec_free
 	.hidden	flexos__mpk_urec_free
@@ -1495,6 +1530,8 @@ flexos__mpk_urec_free:
 	REC_ADDR %r8, %rdi, 1f
 	movq	MPK_G_OWNER(%rdi), %rax
 	cmpq	MPK_G_OWNER(%r11), %rax
+	jne	1f
+	cmpq	$1, MPK_G_ENDED(%rdi)
 	jne	1f
 	/*
 	 * Its stacks back to the pools: every holder word (gate key) that
@@ -1513,6 +1550,7 @@ flexos__mpk_urec_free:
 	jmp	2b
 3:
 	movq	$0, MPK_G_RSP(%rdi)
+	movq	$0, MPK_G_ENDED(%rdi)
 	movq	$0, MPK_G_OWNER(%rdi)
 1:	CLOSE_GATE flexos__mpk_urec_free_checked
 	ret

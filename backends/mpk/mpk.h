@@ -39,7 +39,8 @@
 #define MPK_G_SIGMARK   (MPK_G_FSBASE + 8)  /* uint64: a delivery in progress: its signal + 1 */
 #define MPK_G_TID       (MPK_G_SIGMARK + 8) /* uint64: the bound thread's tid (gettid) */
 #define MPK_G_CARRY         (MPK_G_TID + 8)     /* uint64: the thread's carry page */
-#define MPK_G_IDS           (MPK_G_CARRY + 8)   /* uint8[]: each one's caller */
+#define MPK_G_ENDED         (MPK_G_CARRY + 8)   /* uint64: a record: its thread has ended */
+#define MPK_G_IDS           (MPK_G_ENDED + 8)   /* uint8[]: each one's caller */
 #define MPK_G_SIGNAL_CALLER 0x80 /* in an id of MPK_G_IDS: the delivery stub (gate.S) */
 #define MPK_G_MAX_DEPTH (4096 - MPK_G_IDS)
 /* Gate pages reserved at start-up (one a thread, never handed out twice to live threads). */
@@ -366,6 +367,12 @@ struct mpk_gate_page {
 	 * TLS, which every compartment may write.
 	 */
 	uint64_t carry;
+	/*
+	 * A switch record: 1 once its thread has ended (urec_end, by the
+	 * thread itself, outside any gate call); only such a record is freed
+	 * (urec_free), and it is never resumed.
+	 */
+	uint64_t ended;
 	uint8_t ids[MPK_G_MAX_DEPTH];
 };
 
@@ -379,6 +386,7 @@ _Static_assert(offsetof(struct mpk_gate_page, fsbase) == MPK_G_FSBASE, "gate.S l
 _Static_assert(offsetof(struct mpk_gate_page, sigmark) == MPK_G_SIGMARK, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, tid) == MPK_G_TID, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, carry) == MPK_G_CARRY, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, ended) == MPK_G_ENDED, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, ids) == MPK_G_IDS, "gate.S layout");
 
 /*
@@ -637,8 +645,10 @@ noreturn void flexos__mpk_start_main(void);
  * compartment: with frame 0 (shared stacks) suspended at rsp, its stack
  * there ending at top; else on a stack of that compartment's pool, top
  * returned, suspended frame bytes below it (the caller copies the first
- * switch frame there). urec_free: the record of an ended thread of this
- * OS thread (not the running one) is free again, and its pool stacks.
+ * switch frame there). urec_end: the running thread's record is marked
+ * ended, 0; -1 (nothing marked) for the OS thread's own context or inside
+ * a gate call. urec_free: the record of an ended thread of this OS thread
+ * (not the running one) is free again, and its pool stacks.
  * thread_resume: the backend's thread_resume (backend.h).
  */
 struct mpk_urec_made {
@@ -646,6 +656,7 @@ struct mpk_urec_made {
 	uintptr_t top;   /* the pool stack's; with no handle, 1 if no stack was free */
 };
 struct mpk_urec_made flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top, uint64_t frame);
+int flexos__mpk_urec_end(void);
 void flexos__mpk_urec_free(uint64_t handle);
 noreturn void flexos__mpk_thread_resume(void *load_sp, const void *load_from);
 
@@ -655,6 +666,7 @@ uint32_t flexos__mpk_rdpkru(void);
 /* thread.c: the backend's user-level thread state (backend.h). */
 int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp);
 void flexos__mpk_thread_switch(void *save_to, const void *load_from);
+int flexos__mpk_thread_exit(void *state);
 void flexos__mpk_thread_fini(void *state);
 
 /* fault.c: installs the fault reporter; sigaltstack for the calling thread. */

@@ -98,11 +98,27 @@ void flexos__mpk_thread_switch(void *save_to, const void *load_from)
 	memcpy(t->stack_hi, l->stack_hi, sizeof(t->stack_hi));
 }
 
+/*
+ * The scheduler's thread_exit (backend.h): the running thread's switch
+ * record, the one the gate page names (never the scheduler's handle), is
+ * marked ended, so that thread_fini may free it; refused inside a gate
+ * call, where a caller of another compartment waits on the thread's
+ * stacks.
+ */
+int flexos__mpk_thread_exit(void *state)
+{
+	(void)state;
+	return flexos__mpk_urec_end() ? -EPERM : 0;
+}
+
 void flexos__mpk_thread_fini(void *state)
 {
 	struct mpk_uthread *u = state;
 
-	/* And its stacks in other compartments go back to the pool (stacks.c). */
+	/*
+	 * And its stacks in other compartments go back to the pool
+	 * (stacks.c): only if its thread ended its record itself.
+	 */
 	flexos__mpk_urec_free(u->rec);
 }
 

@@ -143,6 +143,12 @@ struct flexos_backend {
 	 *   whose switch changes rights uses it to take the next thread's stack
 	 *   pointer and rights from records of its own, which the scheduler's
 	 *   memory (load_sp, load_from) can only name, not change.
+	 * thread_exit(state): optional; the running thread (state) ends,
+	 *   called by the thread itself before its last switch; 0, or -errno
+	 *   where it may not end here (the scheduler then ends the process
+	 *   with the reason). A backend frees a thread's state in thread_fini
+	 *   only once the thread said so here, so that no other thread can
+	 *   free the state of one that is only suspended.
 	 * thread_fini(state): releases what the backend allocated for a
 	 *   thread that has ended (its stacks in other compartments). Never
 	 *   called for the OS thread's own context.
@@ -151,6 +157,7 @@ struct flexos_backend {
 	int (*thread_init)(void *state, void *stack, size_t size, void **sp);
 	void (*thread_switch)(void *save_to, const void *load_from);
 	void (*thread_resume)(void *load_sp, const void *load_from);
+	int (*thread_exit)(void *state);
 	void (*thread_fini)(void *state);
 
 	/*

@@ -104,6 +104,15 @@ int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thr
 	return 0;
 }
 
+int flexos__sched_backend_thread_exit(struct flexos__sched *s, struct flexos_thread *t)
+{
+	const struct flexos_backend *b = backend();
+
+	if (s->has_backend && b->thread_exit)
+		return b->thread_exit(t->bstate);
+	return 0;
+}
+
 void flexos__sched_backend_thread_fini(struct flexos__sched *s, struct flexos_thread *t)
 {
 	const struct flexos_backend *b = backend();

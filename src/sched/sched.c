@@ -361,6 +361,10 @@ noreturn void flexos_sched_exit(void *retval)
 		    "context) cannot exit; return from it instead");
 	if (s->in_callback)
 		flexos__sched_die("flexos_sched_exit: called from a timer or descriptor callback");
+	if (flexos__sched_backend_thread_exit(s, t))
+		flexos__sched_die("flexos_sched_exit: called inside a gate call, with a caller in "
+				  "another compartment waiting on the thread; return to the "
+				  "thread's function (or call flexos_sched_exit there) instead");
 	t->retval = retval;
 	t->state = T_EXITED;
 	if (t->joiner)

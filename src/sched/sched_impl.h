@@ -182,6 +182,8 @@ void flexos__sched_cb_unbind(int handle);
 int flexos__sched_backend_init(struct flexos__sched *s);
 int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thread *t, void *stack,
 				      size_t size);
+/* The running thread t ends (the backend's thread_exit): 0 or -errno. */
+int flexos__sched_backend_thread_exit(struct flexos__sched *s, struct flexos_thread *t);
 void flexos__sched_backend_thread_fini(struct flexos__sched *s, struct flexos_thread *t);
 
 #endif

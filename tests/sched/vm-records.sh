@@ -15,6 +15,10 @@
 # record of app's ends the image (before the records, lib1's choice ran in
 # app; before the records named their timer, the other timer's callback
 # ran; before "none" was refused with records, lib1's choice ran).
+# app frees the switch record of a thread suspended in lib1: nothing is
+# freed, the thread resumes (before, the switch to it was reported, its
+# stacks back in the pools); a thread that exits inside a gate call ends
+# the image with the reason.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -36,6 +40,8 @@ $b/tests/mpk/attack --sched-timer fn
 --expect-status=134 $b/tests/mpk/attack --sched-timer zero
 --expect-status=134 $b/tests/mpk/attack --sched-timer swap
 $b/tests/mpk/attack --sched-timer watch
+$b/tests/mpk/attack --sched-record free
+--expect-status=134 $b/tests/mpk/attack --sched-record exit
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -61,7 +67,14 @@ check_vm 6 "the thread resumed in lib1 and returned 44 (in app)" "shared stacks:
 check_vm 7 "was suspended at another stack pointer than the scheduler's" "shared stacks: saved stack pointer to a forged frame: reported"
 no_vm 7 "forged frame runs" "shared stacks: the forged frame never runs"
 check_vm 8 "is in another compartment than the scheduler's copy says" "shared stacks: compartment changed: reported"
-check_vm 9 "310 in flexos__mpk_thread_resume" "the switch's path: 310 instructions in the resume per round trip, 4 WRPKRUs"
+check_vm 9 "316 in flexos__mpk_thread_resume" "the switch's path: 316 instructions in the resume per round trip, 4 WRPKRUs"
+# Only a thread ends its own switch record (limit 14, "Scheduler threads").
+check_vm 16 "the thread resumed in lib1 and returned 44 (in app)" \
+	"app frees the record of a thread suspended in lib1: not freed, the thread resumes"
+no_vm 16 "flexos: " "app frees the record of a thread suspended in lib1: no report"
+check_vm 17 "flexos_sched_exit: called inside a gate call" \
+	"a thread exits inside a gate call: the image ends with the reason"
+no_vm 17 "returned" "a thread exits inside a gate call: its caller never resumes"
 # Timers (limit 13): a callback runs only from the backend's record, in
 # the compartment that bound it.
 check_vm 10 "sched-timer none: app's callback ran 1 time(s)" "a timer's callback runs in its compartment"
