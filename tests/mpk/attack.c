@@ -93,6 +93,12 @@
  *                        rbp and r12-r15, which lib1 records and returns
  *                        with changed (limit 6): app must find its own
  *                        values back and lib1 must have seen none of them
+ *   attack --gate-stack-wipe  a new thread of app calls lib1 with two
+ *                        secret words (the claim of its gate page and the
+ *                        gate's slow path, which run C code on gate-key
+ *                        stacks every compartment may read); then lib2
+ *                        looks for them on every gate stack and the
+ *                        claim's: none may be left (limit 3)
  *   attack --spawn       posix_spawn (a vfork-like clone) and vfork: EPERM
  *   attack --timer-thread  a SIGEV_THREAD timer: glibc's helper thread makes
  *                        a thread per expiry; the notify function runs
@@ -2030,6 +2036,53 @@ static int callee_saved(void)
 	return changed || seen;
 }
 
+/*
+ * gate-stack-wipe (limit 3): the claim of a gate page and the gate's slow
+ * path save the caller's registers (its arguments among them) and run C
+ * code on stacks with the gate key, which every compartment may read, and
+ * wipe what they leave there before the gate goes on. A new thread of app
+ * clears its TLS pointer to its gate page and calls lib1_add with two
+ * secret words: the claim finds its page again, then the slow path gives
+ * it a stack in lib1 (its first crossing). Then lib2, which was no party
+ * to that call, reads every gate stack and the claim's for them.
+ */
+#define WIPE_SECRET(i) (0x5ec7e7000000l + (i))
+static void *wipe_enter(void *arg)
+{
+	long r = 0;
+
+	/* (The page was registered at the thread's creation: the claim finds it again.) */
+	flexos__mpk_thread.gp = NULL;
+	flexos_gate_r(lib1, r, lib1_add, WIPE_SECRET(0), WIPE_SECRET(1));
+	*(long *)arg = r;
+	return NULL;
+}
+
+static int gate_stack_wipe(void)
+{
+	uintptr_t gs, claim;
+	pthread_t t;
+	long r = 0, found = 0;
+
+	/* backends/mpk/mpk.h: MPK_RO_GS_LO and MPK_RO_CLAIM, MPK_GATE_PAGES stacks of 32 KiB. */
+	memcpy(&gs, flexos__mpk_ro + 184, sizeof(gs));
+	memcpy(&claim, flexos__mpk_ro + 192, sizeof(claim));
+	if (!gs || !claim || pthread_create(&t, NULL, wipe_enter, &r) || pthread_join(t, NULL))
+		return 2;
+	if (r != 2 * WIPE_SECRET(0) + WIPE_SECRET(1))
+		return 2;
+	for (int i = 0; i < 2; i++) {
+		long n = 0, m = 0;
+		flexos_gate_r(lib2, n, lib2_find, gs, gs + ((uintptr_t)1024 << 15), WIPE_SECRET(i));
+		flexos_gate_r(lib2, m, lib2_find, claim, claim + 4096 + (1 << 15), WIPE_SECRET(i));
+		printf("gate-stack-wipe: app's argument %d to lib1 (%#lx): %ld time(s) on the gate "
+		       "stacks, %ld on the claim's, read by lib2%s\n",
+		       i, (unsigned long)WIPE_SECRET(i), n, m, n + m ? ": FAIL" : "");
+		found += n + m;
+	}
+	return found ? 1 : 0;
+}
+
 /* spawn: posix_spawn's clone (CLONE_VM | CLONE_VFORK) and vfork are refused with EPERM. */
 extern char **environ;
 static int spawn(void)
@@ -2176,6 +2229,8 @@ int main(int argc, char **argv)
 		return thread_reuse();
 	if (argc == 2 && !strcmp(argv[1], "--spawn"))
 		return spawn();
+	if (argc == 2 && !strcmp(argv[1], "--gate-stack-wipe"))
+		return gate_stack_wipe();
 	if (argc == 2 && !strcmp(argv[1], "--callee-saved"))
 		return callee_saved();
 	if (argc == 2 && !strcmp(argv[1], "--carry-write"))
@@ -2207,20 +2262,23 @@ int main(int argc, char **argv)
 		printf("access allowed\n");
 		return 0;
 	}
-	fprintf(stderr, "usage: attack --matrix [shared] | --threads | --nested | --printf | "
-			"--stackptr | --count [shared|newlib|carry] | "
-			"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
-			"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
-			"longjmp-open|longjmp | "
-			"--segv-call entry|c CODE | --violation-call | --signal | "
-			"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
-			"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
-			"--thread-claim | --clone-settls [raw|site|creator|future] | "
-			"--thread-reuse | --spawn | "
-			"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue | "
-			"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
-			"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-			"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free | "
-			"A B KIND read|write\n");
+	fprintf(stderr,
+		"usage: attack --matrix [shared] | --threads | --nested | --printf | "
+		"--stackptr | --count [shared|newlib|carry] | "
+		"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
+		"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
+		"longjmp-open|longjmp | "
+		"--segv-call entry|c CODE | --violation-call | --signal | "
+		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
+		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
+		"--thread-claim | --clone-settls [raw|site|creator|future] | "
+		"--thread-reuse | --spawn | "
+		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue | "
+		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
+		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
+		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
+		"--sched-timer none|fn|handle|zero|swap|watch | --slow-race N | "
+		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
+		"--stack-steal | --gate-stack-wipe | A B KIND read|write\n");
 	return 2;
 }

@@ -103,6 +103,16 @@ long NAME(add)(long a, long b)
 	return 2 * a + b;
 }
 
+/* How many aligned words of [lo, hi) hold v: what it can read of others' memory. */
+long NAME(find)(uintptr_t lo, uintptr_t hi, long v)
+{
+	long n = 0;
+
+	for (const volatile long *p = (const long *)lo; p < (const long *)hi; p++)
+		n += *p == v;
+	return n;
+}
+
 /* Writes through a pointer its caller hands it, to its stack say. */
 long NAME(fill)(long *p, long x)
 {

@@ -108,6 +108,7 @@ $b/tests/mpk/attack --signal-frame rip
 $b/tests/mpk/attack --signal-frame ret
 $b/tests/mpk/attack --signal-frame gate-ret
 $b/tests/mpk/attack --carry-write
+$b/tests/mpk/attack --gate-stack-wipe
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -349,6 +350,12 @@ done
 # never to the address in TLS (which app pointed at gate-key memory).
 check_vm 94 "the gate copied to the thread's carry page" \
 	"the carry path ignores a TLS carry pointer to gate-key memory"
+# Limit 3: what the claim and the slow path leave on the gate-key stacks
+# (app's arguments to lib1 among it) is wiped: lib2 finds none of it.
+for i in 0 1; do
+	check_vm 95 "gate-stack-wipe: app's argument $i to lib1 (0x5ec7e700000$i): 0 time(s) on the gate stacks, 0 on the claim's" \
+		"app's argument $i to lib1, saved by the claim and the slow path on gate-key stacks: wiped, lib2 does not find it"
+done
 
 # The report's backtrace walks from the handler through the signal frame
 # into the code that faulted (the report runs on its own stack).
