@@ -276,9 +276,12 @@
  * table whose compartment is %r10; %r11 becomes that entry's function.
  * The stub's callee address is never called: a jump to the WRPKRU with a
  * forged %r11 reaches only an entry of the compartment whose PKRU it
- * got. Clobbers rdx.
+ * got. The entry's flags (FLEXOS_ENTRY_*: the registers of the call) in
+ * \flags, an xmm register (0 where the index names no entry). Clobbers
+ * rdx.
  */
-.macro CHECK_ENTRY bad_index
+.macro CHECK_ENTRY bad_index, flags
+	pxor	\flags, \flags
 	movl	%r11d, %r11d
 	cmpl	flexos__image+MPK_IMAGE_NENTRIES(%rip), %r11d
 	jae	\bad_index
@@ -288,6 +291,8 @@
 	cmpl	8(%rdx), %r10d
 	jne	.Lbad_entry
 	movq	(%rdx), %r11
+	movl	MPK_ENTRY_FLAGS(%rdx), %edx
+	movq	%rdx, \flags
 .endm
 
 /* The entry index of the stub's %r10, in %r11. */
@@ -448,6 +453,122 @@
 	CLEAR_XMMS	8, 9, 10, 11, 12, 13, 14, 15
 .endm
 
+/* VZEROUPPER where the host has AVX (MPK_PKRU_AVX): the ymm registers' upper halves cleared. */
+.macro ZERO_UPPER_HALVES
+	cmpl	$0, flexos__mpk_pkru+MPK_PKRU_AVX(%rip)
+	je	.Lno_avx\@
+	vzeroupper
+.Lno_avx\@:
+.endm
+
+/*
+ * Right before the call, the entry's flags in \flags (CHECK_ENTRY): where
+ * the table knows the call's registers (FLEXOS_ENTRY_REGS,
+ * <flexos/image.h>), the integer and vector argument registers past those
+ * its arguments take, %rax (%al means nothing to a call that is not
+ * variadic) and the upper halves of the vector registers are cleared:
+ * the callee gets nothing of its caller's but its arguments. Else
+ * nothing. Clobbers r10 (and rax then).
+ */
+.macro CLEAR_ARGS flags
+	movq	\flags, %r10
+	testl	$FLEXOS_ENTRY_REGS, %r10d
+	jz	.Lca_done\@
+	shrl	$FLEXOS_ENTRY_NINT_SHIFT, %r10d
+	movl	%r10d, %eax
+	andl	$7, %eax
+	cmpl	$1, %eax
+	jb	.Lca_i0\@
+	je	.Lca_i1\@
+	cmpl	$3, %eax
+	jb	.Lca_i2\@
+	je	.Lca_i3\@
+	cmpl	$5, %eax
+	jb	.Lca_i4\@
+	je	.Lca_i5\@
+	jmp	.Lca_i6\@
+.Lca_i0\@:
+	xorl	%edi, %edi
+.Lca_i1\@:
+	xorl	%esi, %esi
+.Lca_i2\@:
+	xorl	%edx, %edx
+.Lca_i3\@:
+	xorl	%ecx, %ecx
+.Lca_i4\@:
+	xorl	%r8d, %r8d
+.Lca_i5\@:
+	xorl	%r9d, %r9d
+.Lca_i6\@:
+	shrl	$(FLEXOS_ENTRY_NSSE_SHIFT - FLEXOS_ENTRY_NINT_SHIFT), %r10d
+	andl	$15, %r10d
+	cmpl	$1, %r10d
+	jb	.Lca_x0\@
+	je	.Lca_x1\@
+	cmpl	$3, %r10d
+	jb	.Lca_x2\@
+	je	.Lca_x3\@
+	cmpl	$5, %r10d
+	jb	.Lca_x4\@
+	je	.Lca_x5\@
+	cmpl	$7, %r10d
+	jb	.Lca_x6\@
+	je	.Lca_x7\@
+	jmp	.Lca_x8\@
+.Lca_x0\@:
+	pxor	%xmm0, %xmm0
+.Lca_x1\@:
+	pxor	%xmm1, %xmm1
+.Lca_x2\@:
+	pxor	%xmm2, %xmm2
+.Lca_x3\@:
+	pxor	%xmm3, %xmm3
+.Lca_x4\@:
+	pxor	%xmm4, %xmm4
+.Lca_x5\@:
+	pxor	%xmm5, %xmm5
+.Lca_x6\@:
+	pxor	%xmm6, %xmm6
+.Lca_x7\@:
+	pxor	%xmm7, %xmm7
+.Lca_x8\@:
+	xorl	%eax, %eax
+	ZERO_UPPER_HALVES
+.Lca_done\@:
+.endm
+
+/*
+ * On the way back, the entry's flags in \flags: where the table knows the
+ * call's registers, the result registers the callee's result does not
+ * take (rax, rdx, xmm0, xmm1) and the upper halves of the vector
+ * registers are cleared: the caller gets nothing of the callee's but its
+ * result. Clobbers rcx (0 after).
+ */
+.macro CLEAR_RESULTS flags
+	movq	\flags, %rcx
+	testl	$FLEXOS_ENTRY_REGS, %ecx
+	jz	.Lcr_done\@
+	testl	$FLEXOS_ENTRY_RET_RAX, %ecx
+	jnz	.Lcr_rax\@
+	xorl	%eax, %eax
+.Lcr_rax\@:
+	testl	$FLEXOS_ENTRY_RET_RDX, %ecx
+	jnz	.Lcr_rdx\@
+	xorl	%edx, %edx
+.Lcr_rdx\@:
+	testl	$FLEXOS_ENTRY_RET_XMM0, %ecx
+	jnz	.Lcr_xmm0\@
+	pxor	%xmm0, %xmm0
+.Lcr_xmm0\@:
+	testl	$FLEXOS_ENTRY_RET_XMM1, %ecx
+	jnz	.Lcr_xmm1\@
+	pxor	%xmm1, %xmm1
+.Lcr_xmm1\@:
+	ZERO_UPPER_HALVES
+.Lcr_done\@:
+	xorl	%ecx, %ecx
+.endm
+
 /* On the way back: the vector registers that carry no result (xmm0 and xmm1 may). */
 .macro CLEAR_VECTORS
 	CLEAR_XMMS	2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
@@ -457,12 +578,14 @@
  * The way out of every gate: the callee's result (kept in xmm14/xmm15
  * across the PKRU switch) back in rax/rdx, and nothing else of the
  * callee's: the argument registers and the vector registers but xmm0 and
- * xmm1 are cleared, rcx is 0 after WRPKRU, r10 and r11 hold compartment
- * ids. xmm0, xmm1 and st(0) are results the gate never touches.
+ * xmm1 are cleared (and those of the results the entry's flags, in
+ * \flags, say the callee does not return: CLEAR_RESULTS), rcx is 0, r10
+ * and r11 hold compartment ids. st(0) is a result the gate never touches.
  */
-.macro RETURN_RESULT
+.macro RETURN_RESULT flags
 	movq	%xmm14, %rax
 	movq	%xmm15, %rdx
+	CLEAR_RESULTS \flags
 	xorl	%esi, %esi
 	xorl	%edi, %edi
 	xorl	%r8d, %r8d
@@ -542,10 +665,11 @@
 	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU \entry_checked
 	movq	%xmm15, %r11
-	CHECK_ENTRY .Lbad_entry
+	CHECK_ENTRY .Lbad_entry, %xmm15
 	pushq	%rsi				/* (padding: a call needs rsp = 0 mod 16) */
 	pushq	%rsi
-	pushq	%rsi				/* (was the caller's id: the gate page has it) */
+	movq	%xmm15, %rax
+	pushq	%rax				/* the entry's flags, for the way back */
 	pushq	$0				/* (was the caller's rbx: its stack has it) */
 	pushq	%r9
 	movq	%rsp, %rbx
@@ -577,11 +701,13 @@
 	movq	%xmm12, %r8
 	movq	%xmm13, %r9
 	movq	%xmm14, %rax
+	CLEAR_ARGS %xmm15
 	CLEAR_FOR_CALLEE 0
 	call	*%r11
 
 	movq	%rax, %xmm14			/* the result */
 	movq	%rdx, %xmm15
+	movq	16(%rbx), %xmm12		/* the entry's flags */
 	OPEN_GATE \reopen_checked
 	movq	MPK_G_CARRY(%r11), %r8		/* (not TLS: the page is open) */
 	movl	(%rbx), %ecx			/* the sret result, to the carry page */
@@ -619,6 +745,7 @@
 	movq	%r8, %rsi
 	rep movsq
 5:	movq	%xmm15, %rdx
+	CLEAR_RESULTS %xmm12
 	xorl	%esi, %esi
 	xorl	%edi, %edi
 	xorl	%r8d, %r8d
@@ -758,22 +885,25 @@
 	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU \entry_checked
 	movq	%xmm12, %r11
-	CHECK_ENTRY \runtime
+	CHECK_ENTRY \runtime, %xmm12
 .L\pfx\()_call:
 	movq	%xmm11, %rax
 	pushq	%rax				/* the caller's stack pointer, for unwinders */
+	movq	%xmm12, %rax
+	pushq	%rax				/* the entry's flags, for the way back */
 	pushq	%rax				/* (padding: a call needs rsp = 0 mod 16) */
-	pushq	%rax
 	CFA_DEREF_RSP 16
 	SAVED_BELOW_DEREF_RSP 16
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
 	movq	%xmm13, %rax
+	CLEAR_ARGS %xmm12
 	CLEAR_FOR_CALLEE
 	call	*%r11
 
 	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
 	movq	%rdx, %xmm15
+	movq	8(%rsp), %xmm12			/* the entry's flags */
 	addq	$24, %rsp
 	OPEN_GATE \reopen_checked
 	movq	MPK_G_CUR(%r11), %rax		/* callee's id */
@@ -791,7 +921,7 @@
 	movq	%xmm13, %rcx
 	testb	$MPK_G_SIGNAL_CALLER, %cl
 	jnz	.L\pfx\()_signal_back
-	RETURN_RESULT
+	RETURN_RESULT %xmm12
 	/*
 	 * Back to the delivery stub, past the return address its call left
 	 * on the signal stack, without reading it.
@@ -927,15 +1057,18 @@ flexos__backend_gate_shared_stacks:
 	.cfi_adjust_cfa_offset 8
 	SWITCH_PKRU flexos__mpk_gate_shared_entry_checked
 	movq	%xmm12, %r11
-	CHECK_ENTRY .Lshared_signal
+	CHECK_ENTRY .Lshared_signal, %xmm12
 .Lshared_call:
+	movq	%xmm12, 0(%rsp)			/* the entry's flags, for the way back */
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
 	movq	%xmm13, %rax
+	CLEAR_ARGS %xmm12
 	call	*%r11
 
 	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
 	movq	%rdx, %xmm15
+	movq	0(%rsp), %xmm12
 	addq	$8, %rsp
 	.cfi_adjust_cfa_offset -8
 	OPEN_GATE flexos__mpk_gate_shared_reopen_checked
@@ -943,7 +1076,7 @@ flexos__backend_gate_shared_stacks:
 	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU flexos__mpk_gate_shared_exit_checked
 	xorl	%r11d, %r11d			/* r10 holds an id; r11 is cleared too */
-	RETURN_RESULT
+	RETURN_RESULT %xmm12
 
 	/*
 	 * No entry of the table: the runtime's own crossing (flexos__call_in,
@@ -963,7 +1096,7 @@ flexos__backend_gate_shared_stacks:
 	.cfi_adjust_cfa_offset -8
 
 	/*
-	 * Frame (rbx): 0 padding, 8 padding, 16 the carry, 24 the caller's
+	 * Frame (rbx): 0 the entry's flags, 8 padding, 16 the carry, 24 the caller's
 	 * sret pointer (rdi), 32 the caller's rbx; below it the sret buffer
 	 * and the stack arguments.
 	 */
@@ -1009,16 +1142,19 @@ flexos__backend_gate_shared_stacks:
 	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU flexos__mpk_gate_shared_carry_entry_checked
 	movq	%xmm12, %r11
-	CHECK_ENTRY .Lbad_entry
+	CHECK_ENTRY .Lbad_entry, %xmm12
+	movq	%xmm12, 0(%rbx)			/* the entry's flags, for the way back */
 	movq	%xmm8, %rdi
 	movq	%xmm9, %rsi
 	movq	%xmm10, %rdx
 	movq	%xmm11, %rcx
 	movq	%xmm13, %rax
+	CLEAR_ARGS %xmm12
 	call	*%r11
 
 	movq	%rax, %xmm14			/* the result */
 	movq	%rdx, %xmm15
+	movq	0(%rbx), %xmm12
 	OPEN_GATE flexos__mpk_gate_shared_carry_reopen_checked
 	POP_CALLER
 	movq	%r10, MPK_G_CUR(%r11)
@@ -1042,6 +1178,7 @@ flexos__backend_gate_shared_stacks:
 	.cfi_restore %rbx
 	xorl	%r11d, %r11d
 	movq	%xmm15, %rdx
+	CLEAR_RESULTS %xmm12
 	xorl	%esi, %esi
 	xorl	%edi, %edi
 	xorl	%r8d, %r8d

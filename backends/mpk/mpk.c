@@ -748,6 +748,8 @@ static int mpk_init(const struct flexos_runtime *rt)
 	}
 	uint32_t open_mask = ~(3u | (2u << (2 * flexos__mpk_ro.ro.gate_key)));
 	flexos__mpk_pkru[MPK_PKRU_OPEN_MASK / 4] = open_mask;
+	__builtin_cpu_init(); /* (this may run before libgcc's constructor) */
+	flexos__mpk_pkru[MPK_PKRU_AVX / 4] = __builtin_cpu_supports("avx") ? 1 : 0;
 	for (uint32_t id = 0; id < MPK_SLOTS; id++)
 		flexos__mpk_pkru[MPK_PKRU_OPEN / 4 + id] = flexos__mpk_pkru[id] & open_mask;
 

@@ -194,6 +194,11 @@
  * compartment's PKRU denies key 0.
  */
 #define MPK_PKRU_OPEN_MASK (MPK_PKRU_OPEN + 4 * MPK_SLOTS)
+/*
+ * uint32: 1 where the host runs AVX (VZEROUPPER), which the gates use to
+ * clear the upper halves of the vector registers (CLEAR_ARGS, gate.S).
+ */
+#define MPK_PKRU_AVX (MPK_PKRU_OPEN_MASK + 4)
 
 /*
  * And from this byte on, main's start (flexos__mpk_start_main): function,
@@ -263,6 +268,7 @@
 /* Offsets in struct flexos_image and struct flexos_entry (<flexos/image.h>), for gate.S. */
 #define MPK_IMAGE_NENTRIES 84
 #define MPK_IMAGE_ENTRIES  96
+#define MPK_ENTRY_FLAGS    12
 
 /* A copy of the kernel's signal frame on the report stack: pretcode, ucontext, siginfo. */
 #define MPK_UC_COPY    304 /* the kernel's struct ucontext: flags, link, stack, mcontext, mask */
@@ -497,7 +503,9 @@ _Static_assert(offsetof(struct mpk_ro, cb) == MPK_RO_CB, "gate.S layout");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == MPK_UC_FPREGS, "gate.S: the frame");
 _Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");
-_Static_assert(sizeof(struct flexos_entry) == 24 && offsetof(struct flexos_entry, compartment) == 8,
+_Static_assert(sizeof(struct flexos_entry) == 24 &&
+		   offsetof(struct flexos_entry, compartment) == 8 &&
+		   offsetof(struct flexos_entry, flags) == MPK_ENTRY_FLAGS,
 	       "gate.S: CHECK_ENTRY");
 _Static_assert(MPK_UC_COPY == offsetof(ucontext_t, uc_sigmask) + 8,
 	       "gate.S: the kernel's ucontext is glibc's up to uc_sigmask's first word");

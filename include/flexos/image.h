@@ -92,6 +92,27 @@
 #define FLEXOS_COMP_HOST_SHIFT  8
 #define FLEXOS_COMP_HOST(flags) (((flags) >> FLEXOS_COMP_HOST_SHIFT) & 0xffu)
 
+/*
+ * Bits of flexos_entry.flags (below) that the gates read. The registers
+ * of the call are known (a prototype, not variadic, no
+ * vector argument or result wider than 16 bytes): it passes its arguments
+ * in the first FLEXOS_ENTRY_NINT(flags) integer argument registers (rdi,
+ * rsi, rdx, rcx, r8, r9; an sret pointer's rdi included) and the first
+ * FLEXOS_ENTRY_NSSE(flags) vector ones (xmm0-xmm7), and its result in the
+ * FLEXOS_ENTRY_RET_* registers (st(0) aside). An isolating gate clears the
+ * caller's other registers before the call and the callee's other result
+ * registers after it. Without FLEXOS_ENTRY_REGS: none of these bits.
+ */
+#define FLEXOS_ENTRY_REGS        0x20 /* (no suffixes: gate.S reads these) */
+#define FLEXOS_ENTRY_RET_RAX     0x40
+#define FLEXOS_ENTRY_RET_RDX     0x80
+#define FLEXOS_ENTRY_RET_XMM0    0x4000
+#define FLEXOS_ENTRY_RET_XMM1    0x8000
+#define FLEXOS_ENTRY_NINT_SHIFT  20 /* 3 bits */
+#define FLEXOS_ENTRY_NSSE_SHIFT  24 /* 4 bits */
+#define FLEXOS_ENTRY_NINT(flags) (((flags) >> FLEXOS_ENTRY_NINT_SHIFT) & 0x7u)
+#define FLEXOS_ENTRY_NSSE(flags) (((flags) >> FLEXOS_ENTRY_NSSE_SHIFT) & 0xfu)
+
 #ifndef __ASSEMBLER__
 
 #include <stddef.h>

@@ -99,6 +99,11 @@
  *                        stacks every compartment may read); then lib2
  *                        looks for them on every gate stack and the
  *                        claim's: none may be left (limit 3)
+ *   attack --arg-regs    app calls lib1_regs(long) with its own words in the
+ *                        registers that call does not use, and lib1_leave()
+ *                        returns a long with lib1's in rdx, xmm0 and xmm1
+ *                        (and the upper halves of the vector registers,
+ *                        with AVX): neither may see the other's (limit 6)
  *   attack --spawn       posix_spawn (a vfork-like clone) and vfork: EPERM
  *   attack --timer-thread  a SIGEV_THREAD timer: glibc's helper thread makes
  *                        a thread per expiry; the notify function runs
@@ -584,13 +589,13 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 172, 4, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 226, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 129, 4,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 183, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 172, 4, flexos__backend_gate_newlib,
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 226, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 234, 4,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 288, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -2083,6 +2088,127 @@ static int gate_stack_wipe(void)
 	return found ? 1 : 0;
 }
 
+/*
+ * arg-regs (limit 6): with the callee's prototype in the image's table,
+ * the gate clears what a call does not pass and what a result does not
+ * take. through_marked(stub, avx) calls the gate stub of lib1_regs(41)
+ * with rsi, rdx, rcx, r8, r9, rax = ARG_MARK(0..5), xmm0-xmm7 =
+ * ARG_MARK(6..13) and, with avx, the upper halves of ymm0-ymm7 =
+ * ARG_MARK(14..21): none is an argument of lib1_regs(long), and but the
+ * first five none of lib1_regs7 (six integer registers and a stack word:
+ * the gate's carry path). through_leave
+ * (stub, out, avx) calls lib1_leave's and stores what rdx, xmm0, xmm1 and,
+ * with avx, the upper halves of ymm0 and ymm1 hold after it in out[0..4]:
+ * lib1_leave returns a long, in rax.
+ */
+#define ARG_MARK(i)   (0x0a5c000000000000l + (i))
+#define LEAVE_WORD(i) (0x1eaf000000000000l + (i))
+long through_marked(const void *stub, int avx);
+long through_leave(const void *stub, long *out, int avx);
+__asm__(".text\n"
+	"	.type	through_marked, @function\n"
+	"through_marked:\n"
+	"	subq	$8, %rsp\n"
+	"	movq	%rdi, %r11\n"
+	"	movl	%esi, %r10d\n"
+	"	movabsq	$0x0a5c000000000000, %rax\n"
+	"	leaq	0(%rax), %rsi\n"
+	"	leaq	1(%rax), %rdx\n"
+	"	leaq	2(%rax), %rcx\n"
+	"	leaq	3(%rax), %r8\n"
+	"	leaq	4(%rax), %r9\n"
+	"	.irp	k, 0, 1, 2, 3, 4, 5, 6, 7\n"
+	"	leaq	6+\\k(%rax), %rdi\n"
+	"	movq	%rdi, %xmm\\k\n"
+	"	.endr\n"
+	"	testl	%r10d, %r10d\n"
+	"	jz	1f\n"
+	"	.irp	k, 0, 1, 2, 3, 4, 5, 6, 7\n"
+	"	leaq	14+\\k(%rax), %rdi\n"
+	"	movq	%rdi, %xmm8\n"
+	"	vinsertf128 $1, %xmm8, %ymm\\k, %ymm\\k\n"
+	"	.endr\n"
+	"1:	leaq	5(%rax), %rax\n"
+	"	movl	$41, %edi\n"
+	"	call	*%r11\n"
+	"	addq	$8, %rsp\n"
+	"	ret\n"
+	"	.size	through_marked, .-through_marked\n"
+	"	.type	through_leave, @function\n"
+	"through_leave:\n"
+	"	pushq	%rsi\n"
+	"	pushq	%rdx\n"
+	"	subq	$8, %rsp\n"
+	"	call	*%rdi\n"
+	"	addq	$8, %rsp\n"
+	"	popq	%r10\n"
+	"	popq	%rsi\n"
+	"	movq	%rdx, 0(%rsi)\n"
+	"	movq	%xmm0, 8(%rsi)\n"
+	"	movq	%xmm1, 16(%rsi)\n"
+	"	testl	%r10d, %r10d\n"
+	"	jz	1f\n"
+	"	vextractf128 $1, %ymm0, %xmm2\n"
+	"	vmovq	%xmm2, 24(%rsi)\n"
+	"	vextractf128 $1, %ymm1, %xmm2\n"
+	"	vmovq	%xmm2, 32(%rsi)\n"
+	"	vzeroupper\n"
+	"1:	ret\n"
+	"	.size	through_leave, .-through_leave\n");
+
+extern long __flexos_gate__lib1__lib1_regs(long);
+extern long __flexos_gate__lib1__lib1_regs7(long, long, long, long, long, long, long);
+extern long __flexos_gate__lib1__lib1_leave(void);
+
+static int arg_regs(void)
+{
+	static const char *const names[22] = {
+	    "rsi",        "rdx",        "rcx",        "r8",         "r9",         "rax",
+	    "xmm0",       "xmm1",       "xmm2",       "xmm3",       "xmm4",       "xmm5",
+	    "xmm6",       "xmm7",       "ymm0 upper", "ymm1 upper", "ymm2 upper", "ymm3 upper",
+	    "ymm4 upper", "ymm5 upper", "ymm6 upper", "ymm7 upper"};
+	static const char *const back[5] = {"rdx", "xmm0", "xmm1", "ymm0 upper", "ymm1 upper"};
+	static const int word[5] = {0, 1, 2, 1, 2};
+	__builtin_cpu_init();
+	int avx = __builtin_cpu_supports("avx");
+	int n = avx ? 22 : 14, nback = avx ? 5 : 3, seen = 0, got = 0;
+	long out[5] = {0};
+
+	long r = through_marked((const void *)__flexos_gate__lib1__lib1_regs, avx);
+	for (int i = 0; i < n; i++) {
+		long v = 0;
+		flexos_gate_r(lib1, v, lib1_seen_arg, i);
+		if (v == ARG_MARK(i)) {
+			printf("arg-regs: lib1 saw app's %s (%#lx): FAIL\n", names[i],
+			       (unsigned long)v);
+			seen++;
+		}
+	}
+	/* lib1_regs7 takes all six integer registers and a stack word: the carry path. */
+	long r7 = through_marked((const void *)__flexos_gate__lib1__lib1_regs7, avx);
+	for (int i = 5; i < n; i++) {
+		long v = 0;
+		flexos_gate_r(lib1, v, lib1_seen_arg, i);
+		if (v == ARG_MARK(i)) {
+			printf("arg-regs: lib1 saw app's %s (%#lx) through the carry path: FAIL\n",
+			       names[i], (unsigned long)v);
+			seen++;
+		}
+	}
+	long r2 = through_leave((const void *)__flexos_gate__lib1__lib1_leave, out, avx);
+	for (int i = 0; i < nback; i++)
+		if (out[i] == LEAVE_WORD(word[i])) {
+			printf("arg-regs: app got lib1's %s (%#lx) back: FAIL\n", back[i],
+			       (unsigned long)out[i]);
+			got++;
+		}
+	printf("arg-regs: lib1_regs(41) returned %ld, lib1_regs7(41, ...) %ld, lib1_leave() %ld; "
+	       "lib1 saw %d of the %d registers of app's that their prototypes do not use, app "
+	       "got %d of the %d of lib1's that its result does not use (AVX: %s)\n",
+	       r, r7, r2, seen, n + n - 5, got, nback, avx ? "yes" : "no");
+	return r == 42 && r7 == 42 && r2 == 7 && !seen && !got ? 0 : 1;
+}
+
 /* spawn: posix_spawn's clone (CLONE_VM | CLONE_VFORK) and vfork are refused with EPERM. */
 extern char **environ;
 static int spawn(void)
@@ -2229,6 +2355,8 @@ int main(int argc, char **argv)
 		return thread_reuse();
 	if (argc == 2 && !strcmp(argv[1], "--spawn"))
 		return spawn();
+	if (argc == 2 && !strcmp(argv[1], "--arg-regs"))
+		return arg_regs();
 	if (argc == 2 && !strcmp(argv[1], "--gate-stack-wipe"))
 		return gate_stack_wipe();
 	if (argc == 2 && !strcmp(argv[1], "--callee-saved"))
@@ -2279,6 +2407,6 @@ int main(int argc, char **argv)
 		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
 		"--sched-timer none|fn|handle|zero|swap|watch | --slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-		"--stack-steal | --gate-stack-wipe | A B KIND read|write\n");
+		"--stack-steal | --gate-stack-wipe | --arg-regs | A B KIND read|write\n");
 	return 2;
 }

@@ -97,6 +97,99 @@ __attribute__((naked)) long NAME(clobber8)(long a, long b, long c, long d, long 
 	CLOBBER("");
 }
 
+/*
+ * regs, leave (limit 6): what a compromised library sees of its caller's
+ * registers, and leaves in its own. regs(a) records at its entry the
+ * registers its prototype does not use (rsi, rdx, rcx, r8, r9, rax,
+ * xmm0-xmm7, and with AVX the upper halves of ymm0-ymm7: a word of each),
+ * then returns a + 1; seen_arg(i) reads them back. leave() returns 7 with
+ * its own words in rdx, xmm0 and xmm1 (LEAVE_WORD(0..2)), and with AVX in
+ * the upper halves of ymm0 and ymm1 too.
+ */
+static volatile long seen_args[22] __attribute__((used));
+static volatile int lib_avx __attribute__((used));
+
+__attribute__((constructor)) static void avx_init(void)
+{
+	__builtin_cpu_init();
+	lib_avx = __builtin_cpu_supports("avx");
+}
+
+long NAME(seen_arg)(int i)
+{
+	return i >= 0 && i < 22 ? seen_args[i] : -1;
+}
+
+/* regs: its record of the registers, then a + 1. */
+#define RECORD_REGS                                 \
+	__asm__("pushq	%rdi\n\t"                    \
+		"leaq	seen_args(%rip), %rdi\n\t"    \
+		"movq	%rsi, 0(%rdi)\n\t"            \
+		"movq	%rdx, 8(%rdi)\n\t"            \
+		"movq	%rcx, 16(%rdi)\n\t"           \
+		"movq	%r8, 24(%rdi)\n\t"            \
+		"movq	%r9, 32(%rdi)\n\t"            \
+		"movq	%rax, 40(%rdi)\n\t"           \
+		"movq	%xmm0, 48(%rdi)\n\t"          \
+		"movq	%xmm1, 56(%rdi)\n\t"          \
+		"movq	%xmm2, 64(%rdi)\n\t"          \
+		"movq	%xmm3, 72(%rdi)\n\t"          \
+		"movq	%xmm4, 80(%rdi)\n\t"          \
+		"movq	%xmm5, 88(%rdi)\n\t"          \
+		"movq	%xmm6, 96(%rdi)\n\t"          \
+		"movq	%xmm7, 104(%rdi)\n\t"         \
+		"cmpl	$0, lib_avx(%rip)\n\t"        \
+		"je	1f\n\t"                         \
+		"vextractf128 $1, %ymm0, %xmm8\n\t" \
+		"vmovq	%xmm8, 112(%rdi)\n\t"        \
+		"vextractf128 $1, %ymm1, %xmm8\n\t" \
+		"vmovq	%xmm8, 120(%rdi)\n\t"        \
+		"vextractf128 $1, %ymm2, %xmm8\n\t" \
+		"vmovq	%xmm8, 128(%rdi)\n\t"        \
+		"vextractf128 $1, %ymm3, %xmm8\n\t" \
+		"vmovq	%xmm8, 136(%rdi)\n\t"        \
+		"vextractf128 $1, %ymm4, %xmm8\n\t" \
+		"vmovq	%xmm8, 144(%rdi)\n\t"        \
+		"vextractf128 $1, %ymm5, %xmm8\n\t" \
+		"vmovq	%xmm8, 152(%rdi)\n\t"        \
+		"vextractf128 $1, %ymm6, %xmm8\n\t" \
+		"vmovq	%xmm8, 160(%rdi)\n\t"        \
+		"vextractf128 $1, %ymm7, %xmm8\n\t" \
+		"vmovq	%xmm8, 168(%rdi)\n\t"        \
+		"vzeroupper\n"                      \
+		"1:\n\t"                            \
+		"popq	%rax\n\t"                     \
+		"incq	%rax\n\t"                     \
+		"ret")
+
+__attribute__((naked)) long NAME(regs)(long a)
+{
+	RECORD_REGS;
+}
+
+/* The same through the gate's path for stack arguments (g is on the stack). */
+__attribute__((naked)) long NAME(regs7)(long a, long b, long c, long d, long e, long f, long g)
+{
+	RECORD_REGS;
+}
+
+__attribute__((naked)) long NAME(leave)(void)
+{
+	__asm__("movabsq	$0x1eaf000000000000, %rax\n\t"
+		"movq	%rax, %rdx\n\t"
+		"incq	%rax\n\t"
+		"movq	%rax, %xmm0\n\t"
+		"incq	%rax\n\t"
+		"movq	%rax, %xmm1\n\t"
+		"cmpl	$0, lib_avx(%rip)\n\t"
+		"je	1f\n\t"
+		"vinsertf128 $1, %xmm0, %ymm0, %ymm0\n\t"
+		"vinsertf128 $1, %xmm1, %ymm1, %ymm1\n"
+		"1:\n\t"
+		"movl	$7, %eax\n\t"
+		"ret");
+}
+
 long NAME(add)(long a, long b)
 {
 	lib_data++;

@@ -22,7 +22,11 @@ enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 	long lib##n##_clobber(void);                                            \
 	long lib##n##_clobber8(long, long, long, long, long, long, long, long); \
 	long lib##n##_seen(int i);                                              \
-	long lib##n##_find(uintptr_t lo, uintptr_t hi, long v);
+	long lib##n##_find(uintptr_t lo, uintptr_t hi, long v);                 \
+	long lib##n##_seen_arg(int i);                                          \
+	long lib##n##_regs(long a);                                             \
+	long lib##n##_regs7(long, long, long, long, long, long, long);          \
+	long lib##n##_leave(void);
 
 ATTACKLIB_API(1)
 ATTACKLIB_API(2)

@@ -109,6 +109,8 @@ $b/tests/mpk/attack --signal-frame ret
 $b/tests/mpk/attack --signal-frame gate-ret
 $b/tests/mpk/attack --carry-write
 $b/tests/mpk/attack --gate-stack-wipe
+$b/tests/mpk/attack --arg-regs
+$b/tests/mpk/attack-shared --arg-regs
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -134,7 +136,7 @@ check_vm 3 "something jumped into the middle of a gate" "forged gate exit stoppe
 check_vm 4 "nested: 27 (expected 27): ok" "nested gates and callbacks"
 check_vm 5 "printf: ok" "stdio from every compartment"
 check_vm 6 "threads: ok" "4 threads x 101000 gates"
-check_vm 7 "so 172 besides the WRPKRUs" "gate path length"
+check_vm 7 "so 226 besides the WRPKRUs" "gate path length"
 check_vm 8 "something jumped into the middle of a gate" "newlib gate: forged entry stopped"
 check_vm 9 "something jumped into the middle of a gate" "newlib gate: forged exit stopped"
 check_vm 10 "(4 of them WRPKRU)" "newlib gate: path length"
@@ -154,7 +156,7 @@ check_vm 17 "nested: 27 (expected 27): ok" "shared stacks: nested gates and call
 check_vm 18 "threads: ok" "shared stacks: 4 threads x 101000 gates"
 check_vm 19 "something jumped into the middle of a gate" "shared stacks: forged gate entry stopped"
 check_vm 20 "something jumped into the middle of a gate" "shared stacks: forged gate exit stopped"
-check_vm 21 "so 129 besides the WRPKRUs" "shared stacks: gate path length"
+check_vm 21 "so 183 besides the WRPKRUs" "shared stacks: gate path length"
 
 # The report path, called by a compartment instead of entered (issue 17):
 # a report and the end of the image, never a return with more keys.
@@ -350,6 +352,13 @@ done
 # never to the address in TLS (which app pointed at gate-key memory).
 check_vm 94 "the gate copied to the thread's carry page" \
 	"the carry path ignores a TLS carry pointer to gate-key memory"
+# Limit 6: with the prototype in the table, the callee gets none of the
+# caller's registers but its arguments, the caller none of the callee's
+# but its result (private stacks, register and carry paths; shared stacks).
+check_vm 96 "lib1 saw 0 of the 39 registers of app's that their prototypes do not use, app got 0 of the" \
+	"the registers a call does not pass or return are cleared both ways (private stacks)"
+check_vm 97 "lib1 saw 0 of the 39 registers of app's that their prototypes do not use, app got 0 of the" \
+	"the registers a call does not pass or return are cleared both ways (shared stacks)"
 # Limit 3: what the claim and the slow path leave on the gate-key stacks
 # (app's arguments to lib1 among it) is wiped: lib2 finds none of it.
 for i in 0 1; do

@@ -594,6 +594,43 @@ static void warn_unused_checkpoints(const struct flp_plan *plan)
 	}
 }
 
+/*
+ * The registers a call of prototype p uses (FLEXOS_ENTRY_REGS,
+ * <flexos/image.h>): the gate clears the others. Nothing for a prototype
+ * that is assumed or variadic, or passes or returns a vector wider than
+ * 16 bytes (its upper half is in a ymm register).
+ */
+static uint32_t register_flags(const struct flx_proto *p)
+{
+	if (p->source == FLX_PROTO_ASSUMED || p->variadic || p->int_regs > 6 || p->sse_regs > 8)
+		return 0;
+	for (uint32_t i = 0; i < p->nargs; i++)
+		if (p->args[i].cls == FLX_ARG_SSE && p->args[i].size > 16)
+			return 0;
+	uint32_t f = FLEXOS_ENTRY_REGS | (uint32_t)p->int_regs << FLEXOS_ENTRY_NINT_SHIFT |
+		     (uint32_t)p->sse_regs << FLEXOS_ENTRY_NSSE_SHIFT;
+	/* A size of 0 (unknown) keeps the second register. */
+	bool one = p->ret_size && p->ret_size <= 8;
+	switch (p->ret) {
+	case FLX_RET_VOID:
+	case FLX_RET_X87: /* st(0) and st(1): the gate never touches the x87 stack */
+		return f;
+	case FLX_RET_INTEGER:
+		return f | FLEXOS_ENTRY_RET_RAX | (one ? 0 : FLEXOS_ENTRY_RET_RDX);
+	case FLX_RET_SSE:
+		if (p->ret_size > 16)
+			return 0;
+		return f | FLEXOS_ENTRY_RET_XMM0 | (one ? 0 : FLEXOS_ENTRY_RET_XMM1);
+	case FLX_RET_MIXED:
+		return f | FLEXOS_ENTRY_RET_RAX | FLEXOS_ENTRY_RET_XMM0;
+	case FLX_RET_MEMORY: /* rax returns the sret pointer */
+		return f | FLEXOS_ENTRY_RET_RAX;
+	case FLX_RET_ALL:
+		break;
+	}
+	return 0;
+}
+
 static void write_entries(FILE *f, const struct flp_plan *plan)
 {
 	fprintf(f, "\t.balign 8\n.Lflexos_entries:\n");
@@ -608,7 +645,8 @@ static void write_entries(FILE *f, const struct flp_plan *plan)
 			gate->compartment,
 			(callback ? FLEXOS_ENTRY_CALLBACK : 0) | pointer_flags(&gate->proto) |
 			    (plan_lends(plan, gate, &lp, NULL) ? FLEXOS_ENTRY_LEND : 0) |
-			    (checkpointed(plan, gate) ? FLEXOS_ENTRY_CHECKPOINT : 0),
+			    (checkpointed(plan, gate) ? FLEXOS_ENTRY_CHECKPOINT : 0) |
+			    register_flags(&gate->proto),
 			callback ? ~0ULL : (unsigned long long)gate->callers);
 	}
 }
