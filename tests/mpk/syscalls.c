@@ -26,6 +26,11 @@
  *   syscalls MODE report     the same against the report stack (gate key),
  *                            on which the fault report runs with every
  *                            compartment's key readable
+ *   syscalls MODE records|gatestacks|callbacks  the same against the
+ *                            scheduler's switch records, the gate stacks,
+ *                            the scheduler's callback records (gate key,
+ *                            reserved at start-up: re-keyed to key 0, a
+ *                            compartment would write them)
  *   syscalls pool-forge      'evil' marks every stack of the pools free
  *                            (writes their holders), then a new thread
  *                            enters 'app': it must not get the stack of
@@ -165,10 +170,21 @@ int main(int argc, char **argv)
 	int sched = argc == 3 && !strcmp(argv[2], "sched");
 	int nonce = argc == 3 && !strcmp(argv[2], "nonce");
 	int report = argc == 3 && !strcmp(argv[2], "report");
+	/* The gate-key regions reserved at start-up (mpk.h): where they are is no secret. */
+	uintptr_t gate_keyed = 0;
+	if (argc == 3 && !strcmp(argv[2], "records"))
+		gate_keyed = flexos__mpk_ro.ro.rec_lo;
+	if (argc == 3 && !strcmp(argv[2], "gatestacks"))
+		gate_keyed = flexos__mpk_ro.ro.gs_lo;
+	if (argc == 3 && !strcmp(argv[2], "callbacks"))
+		gate_keyed = flexos__mpk_ro.ro.cb;
 	struct flexos_thread *st = NULL;
 	if (j.mode < 0 || argc > 3 ||
-	    (argc == 3 && !stack && !sched && !nonce && !report && strcmp(argv[2], "thread"))) {
-		fprintf(stderr, "usage: syscalls MODE [thread|stack|sched|nonce|report] | --list\n");
+	    (argc == 3 && !stack && !sched && !nonce && !report && !gate_keyed &&
+	     strcmp(argv[2], "thread"))) {
+		fprintf(stderr, "usage: syscalls MODE "
+				"[thread|stack|sched|nonce|report|records|gatestacks|callbacks] | "
+				"--list\n");
 		return 2;
 	}
 	if (sched) {
@@ -210,6 +226,8 @@ int main(int argc, char **argv)
 		j.target = (uintptr_t)flexos__mpk_ro.ro.nonce;
 	if (report)
 		j.target = flexos__mpk_ro.ro.report_stack - (uintptr_t)page;
+	if (gate_keyed)
+		j.target = gate_keyed;
 	if ((nonce || report) && !j.target) {
 		printf("%s: this image has no %s\n", argv[1], nonce ? "nonce" : "report stack");
 		return 2;

@@ -25,7 +25,8 @@
 # (its stack comes from app's pool: before, the backend keyed the
 # scheduler's own mapping after start-up, and 'evil' re-keyed it to key 0;
 # with the filter off it still does, the control of that case). And the
-# signal-return nonce's page and the report stack: re-keyed, unmapped or
+# signal-return nonce's page, the report stack, the scheduler's switch and
+# callback records and the gate stacks: re-keyed, unmapped or
 # re-protected, denied (before, the nonce's page was outside the ranges:
 # re-keyed to key 0, any compartment read the nonce; with the filter off
 # it still is, the control).
@@ -116,12 +117,13 @@ munmap munmap'
 	done
 	echo "$img control sched"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img pkey_mprotect sched"
-	for what in nonce report; do
+	for what in nonce report records gatestacks callbacks; do
 		echo "$control_cases" | while read -r mode how; do
 			echo "--expect-status=123 $img $mode $what"
 		done
 	done
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img pkey_mprotect nonce"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img pkey_mprotect records"
 } >"$WORK/commands"
 vm_script 600 --file "$attack" --file "$sched" <"$WORK/commands"
 
@@ -189,7 +191,9 @@ echo "$cases" | {
 			check_vm $((n + 1)) "pkey_mprotect: NOT STOPPED" \
 				"filter off: the scheduler thread's stack is re-keyed to key 0 (the case can fail)"
 			n=$((n + 2))
-			for what in "nonce:the signal-return nonce's page" "report:the report stack"; do
+			for what in "nonce:the signal-return nonce's page" "report:the report stack" \
+				"records:the scheduler's switch records" "gatestacks:the gate stacks" \
+				"callbacks:the scheduler's callback records"; do
 				echo "$control_cases" | {
 					while read -r mode how; do
 						check_vm $n "compartment 'evil' made a system call the intel-mpk filter denies: $how(" \
@@ -201,6 +205,8 @@ echo "$cases" | {
 			done
 			check_vm $n "pkey_mprotect: NOT STOPPED" \
 				"filter off: the nonce's page is re-keyed to key 0 (the case can fail)"
+			check_vm $((n + 1)) "pkey_mprotect: NOT STOPPED" \
+				"filter off: the switch records are re-keyed to key 0 (the case can fail)"
 		}
 	}
 }
