@@ -2497,6 +2497,62 @@ flexos__mpk_thread_register:
 	.size	flexos__mpk_thread_register, .-flexos__mpk_thread_register
 
 /*
+ * uintptr_t flexos__mpk_home_stack(void) (mpk.h): with the gate page open
+ * (checked), flexos__mpk_home_take, on the gate stack, gives this thread a
+ * stack of the pool of the compartment its page names (held by the page:
+ * written only with the page open), then that compartment's PKRU again.
+ * Returns the stack's top.
+ */
+	.globl	flexos__mpk_home_stack
+	.hidden	flexos__mpk_home_stack
+	.type	flexos__mpk_home_stack, @function
+flexos__mpk_home_stack:
+	.cfi_startproc
+	OPEN_GATE flexos__mpk_home_open_checked
+	ON_GATE_STACK 16
+	CFA_DEREF_RSP 0
+	call	flexos__mpk_home_take
+	OFF_GATE_STACK 16
+	.cfi_def_cfa %rsp, 8
+	movq	%rax, %r8
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	CLOSE_GATE flexos__mpk_home_checked
+	movq	%r8, %rax
+	xorl	%r11d, %r11d
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_home_stack, .-flexos__mpk_home_stack
+
+/*
+ * void *flexos__mpk_run_on(void *(*fn)(void *), void *arg, uintptr_t top)
+ * (mpk.h): fn(arg) on the stack that ends at top (16-aligned), then back
+ * on the caller's stack. No rights change; unwinders walk through it
+ * (rbp keeps the caller's stack pointer).
+ */
+	.globl	flexos__mpk_run_on
+	.hidden	flexos__mpk_run_on
+	.type	flexos__mpk_run_on, @function
+flexos__mpk_run_on:
+	.cfi_startproc
+	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbp, 0
+	movq	%rsp, %rbp
+	.cfi_def_cfa_register %rbp
+	movq	%rdx, %rsp
+	movq	%rdi, %rax
+	movq	%rsi, %rdi
+	call	*%rax
+	movq	%rbp, %rsp
+	.cfi_def_cfa_register %rsp
+	popq	%rbp
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbp
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_run_on, .-flexos__mpk_run_on
+
+/*
  * int flexos__mpk_thread_unregister(uint64_t fsbase) (mpk.h): the same
  * path for flexos__mpk_unregister: a page registered for fsbase and not
  * bound is free again (the clone site's, for a clone that failed).

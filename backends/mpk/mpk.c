@@ -444,6 +444,40 @@ void flexos__mpk_gate_slow(uint64_t callee)
 	gp->sp[callee] = (uint64_t)(uintptr_t)top - MPK_STACK_HEADROOM - 8;
 }
 
+/*
+ * gate.S's flexos__mpk_home_stack, on the gate stack with the page open:
+ * a stack of the pool of the compartment this thread's page names, held
+ * by the page (given back with it, stacks.c), for its start routine
+ * (pthread.c), so that its frames are not on glibc's stack, key 0. Only at
+ * a thread's start: the OS thread's own context, no gate call in
+ * progress; 0 in images with shared stacks (every stack is key 0 there).
+ */
+uintptr_t flexos__mpk_home_take(void)
+{
+	struct mpk_thread *t = flexos__mpk_self();
+	struct mpk_gate_page *gp = t->gp;
+	uintptr_t a = (uintptr_t)gp;
+
+	if (flexos__mpk_shared_stacks())
+		return 0;
+	if (!gp || a < flexos__mpk_ro.ro.gp_lo || a >= flexos__mpk_ro.ro.gp_hi || (a & 4095) ||
+	    (flexos__mpk_ro.ro.fsgsbase && gp->owner != thread_owner()))
+		flexos__abort("pthread_create: this thread has no gate page of its own (%#lx)",
+			      (unsigned long)a);
+	if (gp->depth || gp->urec)
+		flexos__abort("pthread_create: a thread's start stack was asked for inside a gate "
+			      "call or a scheduler thread (%lu gate calls, record %lu)",
+			      (unsigned long)gp->depth, (unsigned long)gp->urec);
+	uint64_t cur = gp->cur & (MPK_SLOTS - 1);
+	char *top = (char *)flexos__mpk_stack_take(cur, (uint64_t)a);
+	if (!top)
+		flexos__abort("pthread_create: no stack pool in compartment '%s'",
+			      flexos__comp_name((int)cur));
+	t->stack_lo[cur] = (uintptr_t)top - MPK_STACK_SIZE;
+	t->stack_hi[cur] = (uintptr_t)top;
+	return (uintptr_t)top - MPK_STACK_HEADROOM;
+}
+
 void flexos__mpk_gate_violation(uint64_t written, uint64_t id)
 {
 	flexos__abort("gate: PKRU %#lx written for compartment %lu is not that "

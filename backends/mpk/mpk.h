@@ -605,6 +605,17 @@ int flexos__mpk_register(uint64_t fsbase);
 int flexos__mpk_thread_unregister(uint64_t fsbase);
 int flexos__mpk_unregister(uint64_t fsbase);
 void flexos__mpk_thread_bind(void);
+/*
+ * home_stack (gate.S): with the gate page open, flexos__mpk_home_take
+ * (mpk.c) gives the thread a stack of the pool of the compartment its
+ * page names, held by the page, and returns its top (16-aligned; 0 in
+ * images with shared stacks), for the trampoline to run the start routine
+ * on (run_on: fn(arg) on the stack ending at top, then back): a
+ * thread's first stack is glibc's, key 0.
+ */
+uintptr_t flexos__mpk_home_stack(void);
+uintptr_t flexos__mpk_home_take(void);
+void *flexos__mpk_run_on(void *(*fn)(void *), void *arg, uintptr_t top);
 
 /* At start-up (every key open): the main thread's gate page. */
 struct mpk_gate_page *flexos__mpk_gp(void);

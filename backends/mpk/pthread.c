@@ -36,8 +36,8 @@ struct mpk_start {
 /*
  * The new thread, with its creator's PKRU: it waits for the creator's
  * registration, binds its page (its first gate crossing) and only then
- * runs the start routine. A compartment that sets go itself only makes
- * its own thread claim too early: the claim finds no page and reports.
+ * runs the start routine, on a stack of its compartment's pool. A compartment that sets go itself
+ * only makes its own thread claim too early: the claim finds no page and reports.
  */
 static void *mpk_thread_start(void *p)
 {
@@ -49,7 +49,16 @@ static void *mpk_thread_start(void *p)
 	void *arg = s->arg;
 	free(s);
 	flexos__mpk_thread_bind();
-	return fn(arg);
+	/*
+	 * The start routine runs on a stack of its compartment's pool
+	 * (private, inside the filter's ranges), not on glibc's, which is
+	 * key 0: every compartment could read and write its frames. Only
+	 * this trampoline's frame stays there, and glibc's own.
+	 */
+	uintptr_t top = flexos__mpk_home_stack();
+	if (!top)
+		return fn(arg); /* shared stacks: every stack is key 0 */
+	return flexos__mpk_run_on(fn, arg, top);
 }
 
 int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),

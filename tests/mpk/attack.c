@@ -99,6 +99,9 @@
  *                        stacks every compartment may read); then lib2
  *                        looks for them on every gate stack and the
  *                        claim's: none may be left (limit 3)
+ *   attack --thread-stack read|write  lib1 reads or writes a local of the
+ *                        start routine of a thread of app's made after
+ *                        start-up: a protection-key fault (limit 8)
  *   attack --arg-regs    app calls lib1_regs(long) with its own words in the
  *                        registers that call does not use, and lib1_leave()
  *                        returns a long with lib1's in rdx, xmm0 and xmm1
@@ -1834,7 +1837,11 @@ static int stack_steal(void)
  * gate key writable. Here a sprayer thread of app writes slow_hijack's
  * address over the 4 KiB below the stack pointer at which each new
  * thread calls lib1 for the first time (the slow path: it has no stack in
- * lib1 yet), as long as that thread is in the gate.
+ * lib1 yet), as long as that thread is in the gate, but the 64 bytes
+ * right below it: the stub's return address and the caller's
+ * callee-saved registers, which the gate keeps there for app (limit 6)
+ * and which app's own threads may write (the thread then returns with
+ * them changed: app's business, not the gate's).
  */
 static volatile uintptr_t race_sp;
 static volatile int race_stop;
@@ -1859,7 +1866,7 @@ static void *race_spray(void *arg)
 		if (!sp)
 			continue;
 		for (uintptr_t *p = (uintptr_t *)(sp - 4096);
-		     p < (uintptr_t *)(sp - 16) && race_sp == sp; p++)
+		     p < (uintptr_t *)(sp - 64) && race_sp == sp; p++)
 			*(volatile uintptr_t *)p = (uintptr_t)slow_hijack;
 	}
 	return NULL;
@@ -2209,6 +2216,50 @@ static int arg_regs(void)
 	return r == 42 && r7 == 42 && r2 == 7 && !seen && !got ? 0 : 1;
 }
 
+/*
+ * thread-stack (limit 8): a thread of app's, made after start-up, keeps a
+ * secret in a local of its start routine; lib1, called by main, reads
+ * it (read) or writes it (write). The start routine runs on a stack of
+ * app's pool, so each is a protection-key fault (123); on glibc's thread
+ * stack (key 0), lib1 read the secret, or changed it.
+ */
+static volatile uintptr_t thread_local_at;
+static volatile int thread_local_done;
+
+static void *thread_stack_start(void *arg)
+{
+	volatile long secret = 0x5ec2e7;
+
+	(void)arg;
+	thread_local_at = (uintptr_t)&secret;
+	while (!thread_local_done)
+		usleep(1000);
+	return (void *)(uintptr_t)secret;
+}
+
+static int thread_stack(const char *how)
+{
+	pthread_t t;
+	void *ret = NULL;
+	long r = 0;
+	int write = !strcmp(how, "write");
+
+	if ((!write && strcmp(how, "read")) || pthread_create(&t, NULL, thread_stack_start, NULL))
+		return 2;
+	while (!thread_local_at)
+		usleep(1000);
+	printf("thread-stack %s: lib1 %s a local of the start routine of a thread of app's "
+	       "(%#lx)\n",
+	       how, write ? "writes" : "reads", (unsigned long)thread_local_at);
+	fflush(stdout);
+	flexos_gate_r(lib1, r, lib1_probe, thread_local_at, write);
+	thread_local_done = 1;
+	pthread_join(t, &ret);
+	printf("thread-stack %s: lib1 read %#lx; the local is %#lx: FAIL\n", how, (unsigned long)r,
+	       (unsigned long)(uintptr_t)ret);
+	return 1;
+}
+
 /* spawn: posix_spawn's clone (CLONE_VM | CLONE_VFORK) and vfork are refused with EPERM. */
 extern char **environ;
 static int spawn(void)
@@ -2355,6 +2406,8 @@ int main(int argc, char **argv)
 		return thread_reuse();
 	if (argc == 2 && !strcmp(argv[1], "--spawn"))
 		return spawn();
+	if (argc == 3 && !strcmp(argv[1], "--thread-stack"))
+		return thread_stack(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "--arg-regs"))
 		return arg_regs();
 	if (argc == 2 && !strcmp(argv[1], "--gate-stack-wipe"))
@@ -2407,6 +2460,7 @@ int main(int argc, char **argv)
 		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
 		"--sched-timer none|fn|handle|zero|swap|watch | --slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-		"--stack-steal | --gate-stack-wipe | --arg-regs | A B KIND read|write\n");
+		"--stack-steal | --gate-stack-wipe | --arg-regs | --thread-stack read|write | A B "
+		"KIND read|write\n");
 	return 2;
 }

@@ -111,6 +111,8 @@ $b/tests/mpk/attack --carry-write
 $b/tests/mpk/attack --gate-stack-wipe
 $b/tests/mpk/attack --arg-regs
 $b/tests/mpk/attack-shared --arg-regs
+--expect-status=123 $b/tests/mpk/attack --thread-stack read
+--expect-status=123 $b/tests/mpk/attack --thread-stack write
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -359,6 +361,14 @@ check_vm 96 "lib1 saw 0 of the 39 registers of app's that their prototypes do no
 	"the registers a call does not pass or return are cleared both ways (private stacks)"
 check_vm 97 "lib1 saw 0 of the 39 registers of app's that their prototypes do not use, app got 0 of the" \
 	"the registers a call does not pass or return are cleared both ways (shared stacks)"
+# Limit 8: a thread's start routine runs on a stack of its compartment's
+# pool, not on glibc's (key 0): lib1 can neither read nor write its locals.
+for n in 98 99; do
+	check_vm $n "protection-key fault: compartment 'lib1' tried to" \
+		"lib1 and a local of the start routine of a thread of app's (command $n): a protection-key fault"
+	check_vm $n "the address belongs to compartment 'app': stack" \
+		"the report names app's stack (command $n)"
+done
 # Limit 3: what the claim and the slow path leave on the gate-key stacks
 # (app's arguments to lib1 among it) is wiped: lib2 finds none of it.
 for i in 0 1; do
