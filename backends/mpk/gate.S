@@ -1649,9 +1649,11 @@ flexos__mpk_urec_end:
  * OS thread that is not the one running and whose thread has ended
  * (urec_end) is free again (the OS threads' own are never freed), and the
  * pool's stacks it held too (with the page open, before the record can be
- * taken again); any other handle changes nothing: a compartment cannot
- * free the record of a thread suspended in another (whose frames are on
- * the stacks it holds).
+ * taken again), unless it was suspended inside a gate call (a thread that
+ * ended its record and went on: it is never resumed, and keeps its
+ * stacks); any other handle changes nothing: a compartment cannot free
+ * the record of a thread suspended in another (whose frames are on the
+ * stacks it holds).
  */
 	.globl	flexos__mpk_urec_free
 	.hidden	flexos__mpk_urec_free
@@ -1669,6 +1671,8 @@ flexos__mpk_urec_free:
 	cmpq	MPK_G_OWNER(%r11), %rax
 	jne	1f
 	cmpq	$1, MPK_G_ENDED(%rdi)
+	jne	1f
+	cmpq	$0, MPK_G_DEPTH(%rdi)		/* (ended, then suspended inside a gate call) */
 	jne	1f
 	/*
 	 * Its stacks back to the pools: every holder word (gate key) that

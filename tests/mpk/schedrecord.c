@@ -24,6 +24,12 @@
  *             and returns 44 (status 0); before, lib1's stack went back to
  *             the pool under the thread's frames and the switch to it
  *             ended the image (134: "is another OS thread's, or free");
+ *   end-free  the thread, in app, marks its own record ended itself
+ *             (gate.S's urec_end), then calls lib1 and is suspended there;
+ *             app frees its record: lib1's stack under its frames stays
+ *             the record's (the holders of lib1's pool still name it), and
+ *             the switch to it is reported (134: it has ended); before,
+ *             that stack went back to lib1's pool;
  *   exit      the thread, called back by lib1, exits there, inside the
  *             gate call: the scheduler ends the image saying so (134);
  *             before, its record and stacks were freed with app's caller
@@ -82,6 +88,29 @@ static long yield_in_lib1(long x)
 {
 	flexos_sched_yield();
 	return x + 1;
+}
+
+/* The same, but the thread has marked its own record ended first (end-free). */
+static void *victim_ended(void *arg)
+{
+	long r = 0;
+
+	(void)arg;
+	if (flexos__mpk_urec_end())
+		return (void *)-1;
+	flexos_gate_r(lib1, r, lib1_call, yield_in_lib1, 41);
+	return (void *)r;
+}
+
+/* How many stacks of compartment c's pool the holder holds. */
+static size_t held_by(uint64_t c, uint64_t holder)
+{
+	size_t n = 0, k = 0;
+	const uint64_t *h = flexos__mpk_pool_holders(c, &n);
+
+	for (size_t i = 0; h && i < n; i++)
+		k += h[i] == holder;
+	return k;
 }
 
 /* The same, but the thread exits there, inside app's gate call to lib1. */
@@ -192,7 +221,8 @@ int sched_record(const char *how)
 		return count();
 	flexos_gate_r(lib1, data, lib1_where, KIND_DATA);
 	lib1_data = data;
-	if (flexos_sched_create(&t, 0, victim, strcmp(how, "exit") ? NULL : (void *)1)) {
+	if (flexos_sched_create(&t, 0, strcmp(how, "end-free") ? victim : victim_ended,
+				strcmp(how, "exit") ? NULL : (void *)1)) {
 		printf("sched-record: cannot create a thread\n");
 		return 1;
 	}
@@ -214,6 +244,18 @@ int sched_record(const char *how)
 		u->rec = MPK_UREC_MAX;
 	} else if (!strcmp(how, "free")) {
 		flexos__mpk_urec_free(u->rec);
+	} else if (!strcmp(how, "end-free")) {
+		/* The record's address, as the holders name it (mpk.c: flexos__mpk_gate_slow). */
+		uint64_t holder = flexos__mpk_ro.ro.rec_lo + ((MPK_GATE_PAGES - 1 + u->rec) << 12);
+		size_t before = held_by(1, holder);
+		flexos__mpk_urec_free(u->rec);
+		size_t after = held_by(1, holder);
+		printf("sched-record end-free: the record held %zu stack(s) of lib1's pool, %zu after "
+		       "app freed it%s\n",
+		       before, after, after < before ? ": FAIL" : "");
+		fflush(stdout);
+		if (!before || after < before)
+			return 1;
 	} else if (strcmp(how, "none") && strcmp(how, "exit")) {
 		return 2;
 	}

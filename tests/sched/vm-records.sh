@@ -42,6 +42,7 @@ $b/tests/mpk/attack --sched-timer fn
 $b/tests/mpk/attack --sched-timer watch
 $b/tests/mpk/attack --sched-record free
 --expect-status=134 $b/tests/mpk/attack --sched-record exit
+--expect-status=134 $b/tests/mpk/attack --sched-record end-free
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -75,6 +76,9 @@ no_vm 16 "flexos: " "app frees the record of a thread suspended in lib1: no repo
 check_vm 17 "flexos_sched_exit: called inside a gate call" \
 	"a thread exits inside a gate call: the image ends with the reason"
 no_vm 17 "returned" "a thread exits inside a gate call: its caller never resumes"
+check_vm 18 "the record held 1 stack(s) of lib1's pool, 1 after app freed it" \
+	"a thread that ended its own record, then was suspended in lib1, is freed by app: lib1's stack stays its record's"
+check_vm 18 "is of a thread that has ended" "and the switch to that thread is reported"
 # Timers (limit 13): a callback runs only from the backend's record, in
 # the compartment that bound it.
 check_vm 10 "sched-timer none: app's callback ran 1 time(s)" "a timer's callback runs in its compartment"
