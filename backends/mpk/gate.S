@@ -474,6 +474,7 @@
 	movq	\flags, %r10
 	testl	$FLEXOS_ENTRY_REGS, %r10d
 	jz	.Lca_done\@
+	ZERO_UPPER_HALVES			/* (first: the pxors below are then no AVX-SSE transition) */
 	shrl	$FLEXOS_ENTRY_NINT_SHIFT, %r10d
 	movl	%r10d, %eax
 	andl	$7, %eax
@@ -533,7 +534,6 @@
 	pxor	%xmm7, %xmm7
 .Lca_x8\@:
 	xorl	%eax, %eax
-	ZERO_UPPER_HALVES
 .Lca_done\@:
 .endm
 
@@ -548,6 +548,7 @@
 	movq	\flags, %rcx
 	testl	$FLEXOS_ENTRY_REGS, %ecx
 	jz	.Lcr_done\@
+	ZERO_UPPER_HALVES
 	testl	$FLEXOS_ENTRY_RET_RAX, %ecx
 	jnz	.Lcr_rax\@
 	xorl	%eax, %eax
@@ -564,7 +565,6 @@
 	jnz	.Lcr_xmm1\@
 	pxor	%xmm1, %xmm1
 .Lcr_xmm1\@:
-	ZERO_UPPER_HALVES
 .Lcr_done\@:
 	xorl	%ecx, %ecx
 .endm
@@ -1064,6 +1064,7 @@ flexos__backend_gate_shared_stacks:
 	movq	%xmm15, %rcx
 	movq	%xmm13, %rax
 	CLEAR_ARGS %xmm12
+	CLEAR_XMMS 8, 9, 10, 11, 12, 13, 14, 15	/* (the caller's, and the gate's copies of rdx, rcx, rax) */
 	call	*%r11
 
 	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
@@ -1150,6 +1151,7 @@ flexos__backend_gate_shared_stacks:
 	movq	%xmm11, %rcx
 	movq	%xmm13, %rax
 	CLEAR_ARGS %xmm12
+	CLEAR_XMMS 8, 9, 10, 11, 12, 13, 14, 15	/* (the caller's, and the gate's copies of its registers) */
 	call	*%r11
 
 	movq	%rax, %xmm14			/* the result */

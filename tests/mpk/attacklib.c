@@ -101,12 +101,13 @@ __attribute__((naked)) long NAME(clobber8)(long a, long b, long c, long d, long 
  * regs, leave (limit 6): what a compromised library sees of its caller's
  * registers, and leaves in its own. regs(a) records at its entry the
  * registers its prototype does not use (rsi, rdx, rcx, r8, r9, rax,
- * xmm0-xmm7, and with AVX the upper halves of ymm0-ymm7: a word of each),
- * then returns a + 1; seen_arg(i) reads them back. leave() returns 7 with
+ * xmm0-xmm7, and with AVX the upper halves of ymm0-ymm7: a word of each;
+ * then xmm8-xmm15, where a gate could keep copies), then returns a + 1;
+ * seen_arg(i) reads them back (0..21, then 22..29 for xmm8-xmm15). leave() returns 7 with
  * its own words in rdx, xmm0 and xmm1 (LEAVE_WORD(0..2)), and with AVX in
  * the upper halves of ymm0 and ymm1 too.
  */
-static volatile long seen_args[22] __attribute__((used));
+static volatile long seen_args[30] __attribute__((used));
 static volatile int lib_avx __attribute__((used));
 
 __attribute__((constructor)) static void avx_init(void)
@@ -117,7 +118,7 @@ __attribute__((constructor)) static void avx_init(void)
 
 long NAME(seen_arg)(int i)
 {
-	return i >= 0 && i < 22 ? seen_args[i] : -1;
+	return i >= 0 && i < 30 ? seen_args[i] : -1;
 }
 
 /* regs: its record of the registers, then a + 1. */
@@ -138,6 +139,14 @@ long NAME(seen_arg)(int i)
 		"movq	%xmm5, 88(%rdi)\n\t"          \
 		"movq	%xmm6, 96(%rdi)\n\t"          \
 		"movq	%xmm7, 104(%rdi)\n\t"         \
+		"movq	%xmm8, 176(%rdi)\n\t"         \
+		"movq	%xmm9, 184(%rdi)\n\t"         \
+		"movq	%xmm10, 192(%rdi)\n\t"        \
+		"movq	%xmm11, 200(%rdi)\n\t"        \
+		"movq	%xmm12, 208(%rdi)\n\t"        \
+		"movq	%xmm13, 216(%rdi)\n\t"        \
+		"movq	%xmm14, 224(%rdi)\n\t"        \
+		"movq	%xmm15, 232(%rdi)\n\t"        \
 		"cmpl	$0, lib_avx(%rip)\n\t"        \
 		"je	1f\n\t"                         \
 		"vextractf128 $1, %ymm0, %xmm8\n\t" \
