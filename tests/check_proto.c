@@ -37,6 +37,9 @@ static const char types_h[] = "#include <stdarg.h>\n"
 			      "struct snest { struct s8f in; double d; };\n"
 			      "union ud { double d; long l; };\n"
 			      "struct sld { long double x; };\n"
+			      "typedef float v4f __attribute__((vector_size(16)));\n"
+			      "typedef float v8f __attribute__((vector_size(32)));\n"
+			      "struct sw { v8f v; };\n"
 			      "struct opaque;\n";
 
 /* The functions of the fixture library: the definitions, each returning something. */
@@ -80,6 +83,11 @@ static const char lib_c[] =
     "struct sld r_sld(void) { struct sld s = {1}; return s; }\n"
     "_Complex double lib_cplx(_Complex float a, _Complex double b) { return a + b; }\n"
     "__int128 lib_i128(__int128 a, long b) { return a + b; }\n"
+    "_Complex long double r_cld(void) { return 1; }\n"
+    "v4f r_v4f(v4f a) { return a; }\n"
+    "double lib_sw(struct sw s) { return s.v[0]; }\n"
+    "v8f lib_v8(v8f x) { return x; }\n"
+    "_Decimal64 lib_dec(_Decimal64 x) { return x; }\n"
     "int lib_log(const char *fmt, ...) { return fmt[0]; }\n"
     "int lib_vlog(const char *fmt, va_list ap) { return fmt[0] + va_arg(ap, int); }\n"
     "void lib_ptrs(struct s24 *p, void *v, const int *i, struct opaque *o, void (*cb)(int))\n"
@@ -159,6 +167,9 @@ static const struct row rows[] = {
      "int lib_fput(FILE *f, const char *s)"},
     {"lib_ftell", "I*216F", 0, 1, 0, FLX_RET_INTEGER, 8, 0, false, NULL},
     {"lib_fopen", "I*1", 0, 1, 0, FLX_RET_INTEGER, 8, 0, false, NULL},
+    /* COMPLEX_X87: st(0) and st(1), no hidden pointer (it was one before a review). */
+    {"r_cld", "", 0, 0, 0, FLX_RET_X87, 32, 0, false, NULL},
+    {"r_v4f", "S", 0, 0, 1, FLX_RET_SSE, 16, 0, false, NULL},
 };
 
 static char *path_in(const char *name)
@@ -264,6 +275,54 @@ START_TEST(classifies_definitions)
 	ck_assert_msg(p.origin && strstr(p.origin, "lib.o (definition)"), "origin %s", p.origin);
 	check_row(r, &p);
 	flx_proto_free(&p);
+	free(obj);
+}
+END_TEST
+
+/*
+ * The registers a result takes (the gate clears the others under intel-mpk:
+ * FLEXOS_ENTRY_RET_*): by the eightbytes' classes, not the size (a 16-byte
+ * vector takes xmm0 alone).
+ */
+START_TEST(counts_result_registers)
+{
+	static const struct {
+		const char *fn;
+		unsigned nint, nsse;
+	} rets[] = {{"lib_i128", 2, 0}, {"r_s16d", 0, 2},    {"r_v4f", 0, 1},
+		    {"r_s16m", 1, 1},   {"lib_scale", 0, 1}, {"lib_s8i", 1, 0}};
+	char *obj = path_in("lib.o");
+
+	for (size_t i = 0; i < sizeof(rets) / sizeof(rets[0]); i++) {
+		struct flx_proto p = {0};
+		ck_assert_int_eq(flx_proto_read(obj, rets[i].fn, true, &p), 1);
+		ck_assert_msg(
+		    p.ret_int_regs == rets[i].nint && p.ret_sse_regs == rets[i].nsse,
+		    "%s: result in %u integer and %u vector registers, expected %u and %u",
+		    rets[i].fn, p.ret_int_regs, p.ret_sse_regs, rets[i].nint, rets[i].nsse);
+		flx_proto_free(&p);
+	}
+	free(obj);
+}
+END_TEST
+
+/*
+ * Types whose registers the DWARF does not tell: a vector wider than 16
+ * bytes (ymm, or memory without -mavx), alone or in a struct, and
+ * _Decimal64 (a vector register, not an integer one): the prototype is
+ * assumed (-1), never classified wrongly.
+ */
+START_TEST(unclassified_types_are_assumed)
+{
+	static const char *const fns[] = {"lib_sw", "lib_v8", "lib_dec"};
+	char *obj = path_in("lib.o");
+
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		struct flx_proto p = {0};
+		ck_assert_msg(flx_proto_read(obj, fns[i], true, &p) == -1, "%s classified", fns[i]);
+		ck_assert_int_eq(p.source, FLX_PROTO_ASSUMED);
+		flx_proto_free(&p);
+	}
 	free(obj);
 }
 END_TEST
@@ -633,6 +692,8 @@ Suite *proto_suite(void)
 	tcase_add_unchecked_fixture(dwarf, setup, teardown);
 	tcase_add_loop_test(dwarf, classifies_definitions, 0, sizeof(rows) / sizeof(rows[0]));
 	tcase_add_test(dwarf, tells_the_fast_path);
+	tcase_add_test(dwarf, counts_result_registers);
+	tcase_add_test(dwarf, unclassified_types_are_assumed);
 	tcase_add_test(dwarf, tells_file_results);
 	tcase_add_test(dwarf, reads_archive_members);
 	tcase_add_test(dwarf, classifies_caller_declarations);

@@ -303,6 +303,9 @@ static int classify_at(struct value_class *v, Dwarf_Die *t, uint64_t off, int de
 				return -1;
 			}
 			return 0;
+		case DW_ATE_decimal_float:
+			return -1; /* _Decimal32/64/128 travel in vector registers: not classified
+				    */
 		default:
 			mark(v, off, size, EB_INTEGER);
 			return 0;
@@ -369,6 +372,39 @@ static int classify_at(struct value_class *v, Dwarf_Die *t, uint64_t off, int de
 	}
 }
 
+/*
+ * Whether a value of type t (peeled) holds a vector wider than 16 bytes
+ * (__m256, __m512, alone or in a struct, union or array): passed in ymm or
+ * zmm registers or in memory, as the caller's -mavx says, which the DWARF
+ * does not.
+ */
+static bool has_wide_vector(Dwarf_Die *t, int depth)
+{
+	Dwarf_Die tmem, pmem, child;
+
+	if (!t || depth > MAX_DEPTH)
+		return false;
+	switch (dwarf_tag(t)) {
+	case DW_TAG_array_type:
+		if (has_flag(t, DW_AT_GNU_vector))
+			return type_size(t) > 16;
+		return has_wide_vector(peel(type_of(t, &tmem), &pmem), depth + 1);
+	case DW_TAG_structure_type:
+	case DW_TAG_union_type:
+	case DW_TAG_class_type:
+		if (dwarf_child(t, &child))
+			return false;
+		do {
+			if (dwarf_tag(&child) == DW_TAG_member &&
+			    has_wide_vector(peel(type_of(&child, &tmem), &pmem), depth + 1))
+				return true;
+		} while (!dwarf_siblingof(&child, &child));
+		return false;
+	default:
+		return false;
+	}
+}
+
 /* The class of a value of type t; as_result keeps x87 classes, which results return in st(0). */
 static int classify(Dwarf_Die *t, struct value_class *v)
 {
@@ -381,7 +417,16 @@ static int classify(Dwarf_Die *t, struct value_class *v)
 	if (p && dwarf_tag(p) != DW_TAG_base_type && dwarf_tag(p) != DW_TAG_pointer_type &&
 	    !v->size && !dwarf_hasattr(p, DW_AT_byte_size) && dwarf_tag(p) != DW_TAG_array_type)
 		return -1; /* An incomplete type cannot be passed by value. */
+	/* A C++ class that is not trivially copyable goes by a hidden reference: not classified. */
+	if (p && udata(p, DW_AT_calling_convention, 0) == DW_CC_pass_by_reference)
+		return -1;
+	if (has_wide_vector(p, 0))
+		return -1;
 	if (v->size > 16) {
+		/* long double _Complex: COMPLEX_X87 (st(0) and st(1) as a result, memory as an
+		 * argument). */
+		if (p && dwarf_tag(p) == DW_TAG_base_type)
+			return classify_at(v, p, 0, 0);
 		v->memory = true;
 		return 0;
 	}
@@ -633,6 +678,8 @@ static int set_result(struct flx_proto *p, Dwarf_Die *fn)
 		return -1;
 	p->ret_size = (uint32_t)v.size;
 	count_regs(&v, &nint, &nsse);
+	p->ret_int_regs = (uint8_t)nint;
+	p->ret_sse_regs = (uint8_t)nsse;
 	if (!v.memory && has_x87(&v))
 		p->ret = FLX_RET_X87;
 	else if (v.memory && v.eb[0] == EB_CX87)

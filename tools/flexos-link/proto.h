@@ -103,6 +103,7 @@ struct flx_proto {
 	/* Added for the gate writers: the result, and the registers the named arguments take. */
 	enum flx_ret_class ret;
 	uint32_t ret_size; /* sizeof the result, 0 for void or unknown */
+	uint8_t ret_int_regs, ret_sse_regs; /* registers the result takes (rax, rdx; xmm0, xmm1) */
 	uint8_t int_regs;  /* integer argument registers used, the sret pointer's %rdi included */
 	uint8_t sse_regs;  /* vector argument registers used by named arguments */
 	char *note;        /* why a source was passed over, for --explain, or NULL */

@@ -609,18 +609,17 @@ static uint32_t register_flags(const struct flx_proto *p)
 			return 0;
 	uint32_t f = FLEXOS_ENTRY_REGS | (uint32_t)p->int_regs << FLEXOS_ENTRY_NINT_SHIFT |
 		     (uint32_t)p->sse_regs << FLEXOS_ENTRY_NSSE_SHIFT;
-	/* A size of 0 (unknown) keeps the second register. */
-	bool one = p->ret_size && p->ret_size <= 8;
 	switch (p->ret) {
 	case FLX_RET_VOID:
 	case FLX_RET_X87: /* st(0) and st(1): the gate never touches the x87 stack */
 		return f;
 	case FLX_RET_INTEGER:
-		return f | FLEXOS_ENTRY_RET_RAX | (one ? 0 : FLEXOS_ENTRY_RET_RDX);
+		return f | FLEXOS_ENTRY_RET_RAX | (p->ret_int_regs > 1 ? FLEXOS_ENTRY_RET_RDX : 0);
 	case FLX_RET_SSE:
 		if (p->ret_size > 16)
 			return 0;
-		return f | FLEXOS_ENTRY_RET_XMM0 | (one ? 0 : FLEXOS_ENTRY_RET_XMM1);
+		return f | FLEXOS_ENTRY_RET_XMM0 |
+		       (p->ret_sse_regs > 1 ? FLEXOS_ENTRY_RET_XMM1 : 0);
 	case FLX_RET_MIXED:
 		return f | FLEXOS_ENTRY_RET_RAX | FLEXOS_ENTRY_RET_XMM0;
 	case FLX_RET_MEMORY: /* rax returns the sret pointer */
