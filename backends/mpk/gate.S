@@ -2196,6 +2196,9 @@ flexos__backend_longjmp:
 	xorl	%edi, %edi
 	xorl	%r8d, %r8d
 	xorl	%r9d, %r9d
+	/* Nothing of the jumper's compartment in the vector registers either. */
+	ZERO_UPPER_HALVES
+	CLEAR_XMMS 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
 	jmp	*%r11
 1:	xorl	%r11d, %r11d
 	jmp	*%r8

@@ -141,6 +141,7 @@ $WORK/ljmp-shared b
 --expect-status=134 $ATTACK --forge setjmp
 --expect-status=134 $ATTACK --forge longjmp-open
 --expect-status=134 $ATTACK --forge longjmp
+$WORK/ljmp-intel-mpk vec
 $lua_cmd
 EOS
 vm_output 1 >"$WORK/out.1"
@@ -170,8 +171,11 @@ for n in 9 10 11 12; do
 	expect_output "$WORK/out.$n" "something jumped into the middle of a gate"
 done
 pass "intel-mpk: jumps to the WRPKRUs of the setjmp record and of the longjmp path with PKRU 0 are stopped"
+vm_output 13 >"$WORK/out.13"
+expect_output "$WORK/out.13" '^vec: the application found 0 and 0 in xmm2 and xmm3$'
+pass "intel-mpk: a jump across gates leaves nothing of the jumper's in the vector registers"
 if [ "$lua" = yes ]; then
-	vm_output 13 >"$WORK/out.13"
-	expect_output "$WORK/out.13" "$LUA_OUT"
+	vm_output 14 >"$WORK/out.14"
+	expect_output "$WORK/out.14" "$LUA_OUT"
 	pass "intel-mpk: Lua's errors raised in an application C function unwind to lua_pcall"
 fi

@@ -10,7 +10,9 @@
  * the jmp_buf, in shared memory, before the handler jumps with it), mask
  * (sigsetjmp with the signal mask, changed by the handler before its
  * siglongjmp), threads (case b in 4 threads at once, then in 300 threads
- * one after the other, each ending right after its jump).
+ * one after the other, each ending right after its jump), vec (the
+ * library jumps to the application's jmp_buf with its words in vector
+ * registers).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -28,6 +30,7 @@ int lib_apply(int (*fn)(int), int x);
 void *lib_save(void);
 void lib_jump_saved(void);
 void lib_fail_to(jmp_buf *env, int code);
+void lib_fail_to_vec(jmp_buf *env, int code);
 int lib_tamper(void (*on_error)(int), jmp_buf *env);
 
 static jmp_buf app_env;
@@ -115,6 +118,21 @@ static int case_png(void)
 	return printf("png: %ld %d\n", (long)sum, lib_apply(cb_twice, 20));
 }
 
+/* The library jumps to the application's jmp_buf with its words in xmm2 and xmm3. */
+static int case_vec(void)
+{
+	long x2 = 0, x3 = 0;
+
+	if (setjmp(app_env)) {
+		__asm__ volatile("movq %%xmm2, %0\n\tmovq %%xmm3, %1" : "=r"(x2), "=r"(x3));
+		return printf("vec: the application found %#lx and %#lx in xmm2 and xmm3%s\n",
+			      (unsigned long)x2, (unsigned long)x3,
+			      x2 == 0x5ec7e7beefL || x3 == 0x5ec7e7beefL ? ": the library's" : "");
+	}
+	lib_fail_to_vec(&app_env, 1);
+	return 0;
+}
+
 static int case_tamper(void)
 {
 	int v = setjmp(shared_env);
@@ -192,6 +210,8 @@ int main(int argc, char **argv)
 		case_png();
 	else if (!strcmp(what, "tamper"))
 		case_tamper();
+	else if (!strcmp(what, "vec"))
+		case_vec();
 	else if (!strcmp(what, "mask"))
 		case_mask();
 	else if (!strcmp(what, "threads"))

@@ -55,6 +55,16 @@ void lib_fail_to(jmp_buf *env, int code)
 }
 
 /*
+ * The same, with words of the library's in xmm2 and xmm3 when it jumps:
+ * the application must not find them there (vec).
+ */
+void lib_fail_to_vec(jmp_buf *env, int code)
+{
+	__asm__ volatile("movq %0, %%xmm2\n\tmovq %0, %%xmm3" : : "r"(0x5ec7e7beefL) : "xmm2", "xmm3");
+	longjmp(*env, code);
+}
+
+/*
  * A compromised library rewrites the jmp_buf it can write (the application
  * put it in shared memory) before it calls the error handler.
  */
