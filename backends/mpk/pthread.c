@@ -69,20 +69,9 @@ int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(
 		return __real_pthread_create(thread, attr, start, arg);
 	struct mpk_start *s = malloc(sizeof(*s));
 	pthread_t t;
-	size_t asked = 0;
-	static int said;
 
 	if (!s)
 		return EAGAIN;
-	/* The start routine runs on a pool stack (mpk_thread_start): say so where more was asked.
-	 */
-	if (attr && !pthread_attr_getstacksize(attr, &asked) && asked > MPK_STACK_SIZE &&
-	    !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED) && !flexos__mpk_shared_stacks())
-		flexos__say(
-		    "pthread_create: a thread asks for a stack of %zu KiB; under intel-mpk "
-		    "its start routine runs on a stack of %d KiB of its compartment's pool, "
-		    "as in every compartment it enters (said once)",
-		    asked >> 10, MPK_STACK_SIZE >> 10);
 	*s = (struct mpk_start){start, arg, 0};
 	int err = __real_pthread_create(&t, attr, mpk_thread_start, s);
 	if (err) {

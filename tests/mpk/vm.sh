@@ -369,8 +369,6 @@ for n in 98 99; do
 	check_vm $n "the address belongs to compartment 'app': stack" \
 		"the report names app's stack (command $n)"
 done
-check_vm 98 "a thread asks for a stack of 2048 KiB; under intel-mpk its start routine runs on a stack of 1024 KiB" \
-	"a thread that asks for more than a pool stack is told what it gets"
 # Limit 3: what the claim and the slow path leave on the gate-key stacks
 # (app's arguments to lib1 among it) is wiped: lib2 finds none of it.
 for i in 0 1; do
