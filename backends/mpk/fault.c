@@ -72,6 +72,17 @@ static noreturn void default_action(int sig, const siginfo_t *si, int running)
 	flexos__out_str(&o, ") in compartment '");
 	flexos__out_str(&o, flexos__comp_name(running));
 	flexos__out_str(&o, "': not a protection-key fault; the default action\n");
+	/* A thread stack's guard page: the thread ran past its 1 MiB (mpk.h: MPK_STACK_SIZE). */
+	const char *what = NULL;
+	int owner = flexos__mpk_pool_owner((uintptr_t)si->si_addr, &what);
+	if (owner >= 0 && what && !strcmp(what, "stack guard page")) {
+		flexos__out_str(&o,
+				"flexos:   the address is the guard page below a thread stack of "
+				"compartment '");
+		flexos__out_str(&o, flexos__comp_name(owner));
+		flexos__out_str(&o, "' (1 MiB each, the one a thread starts on included): the "
+				    "thread's stack overflowed\n");
+	}
 	flexos__out_flush(&o);
 	signal(sig, SIG_DFL);
 	sigemptyset(&set);

@@ -101,7 +101,9 @@
  *                        claim's: none may be left (limit 3)
  *   attack --thread-stack read|write  lib1 reads or writes a local of the
  *                        start routine of a thread of app's made after
- *                        start-up: a protection-key fault (limit 8)
+ *                        start-up: a protection-key fault (limit 8);
+ *                        deep: that thread uses 1.5 MiB of stack, past its
+ *                        pool stack: the report says it overflowed (139)
  *   attack --arg-regs    app calls lib1_regs(long) with its own words in the
  *                        registers that call does not use, and lib1_leave()
  *                        returns a long with lib1's in rdx, xmm0 and xmm1
@@ -2249,11 +2251,24 @@ static int arg_regs(void)
 static volatile uintptr_t thread_local_at;
 static volatile int thread_local_done;
 
+/* About n * 4 KiB of stack. */
+__attribute__((noinline)) static long deep_frames(int n)
+{
+	volatile char buf[4000];
+
+	buf[0] = (char)n;
+	return n ? deep_frames(n - 1) + buf[0] : 0;
+}
+
 static void *thread_stack_start(void *arg)
 {
 	volatile long secret = 0x5ec2e7;
 
-	(void)arg;
+	if (arg) {
+		printf("thread-stack deep: a thread of app's uses about 1.5 MiB of stack\n");
+		fflush(stdout);
+		return (void *)deep_frames(400);
+	}
 	thread_local_at = (uintptr_t)&secret;
 	while (!thread_local_done)
 		usleep(1000);
@@ -2266,6 +2281,14 @@ static int thread_stack(const char *how)
 	void *ret = NULL;
 	long r = 0;
 	int write = !strcmp(how, "write");
+
+	if (!strcmp(how, "deep")) {
+		if (pthread_create(&t, NULL, thread_stack_start, (void *)1) ||
+		    pthread_join(t, &ret))
+			return 2;
+		printf("thread-stack deep: it returned, on more than its pool stack: FAIL\n");
+		return 1;
+	}
 
 	if ((!write && strcmp(how, "read")) || pthread_create(&t, NULL, thread_stack_start, NULL))
 		return 2;

@@ -113,6 +113,7 @@ $b/tests/mpk/attack --arg-regs
 $b/tests/mpk/attack-shared --arg-regs
 --expect-status=123 $b/tests/mpk/attack --thread-stack read
 --expect-status=123 $b/tests/mpk/attack --thread-stack write
+--expect-status=139 $b/tests/mpk/attack --thread-stack deep
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -369,6 +370,8 @@ for n in 98 99; do
 	check_vm $n "the address belongs to compartment 'app': stack" \
 		"the report names app's stack (command $n)"
 done
+check_vm 100 "the address is the guard page below a thread stack of compartment 'app' (1 MiB each" \
+	"a thread that runs past its 1 MiB start stack: the report says its stack overflowed"
 # Limit 3: what the claim and the slow path leave on the gate-key stacks
 # (app's arguments to lib1 among it) is wiped: lib2 finds none of it.
 for i in 0 1; do
