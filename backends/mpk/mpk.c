@@ -401,6 +401,21 @@ int flexos__mpk_shared_stacks(void)
 	return img->ncompartments && (img->compartments[0].flags & FLEXOS_COMP_SHARED_STACKS);
 }
 
+/*
+ * For C code the gate runs with the page open: the gate validated the
+ * page, TLS may have changed since; it must be this thread's page, as far
+ * as the gate can tell (without FSGSBASE it cannot: limit 2).
+ */
+static void own_page_or_abort(const struct mpk_gate_page *gp, const char *who)
+{
+	uintptr_t a = (uintptr_t)gp;
+
+	if (!gp || a < flexos__mpk_ro.ro.gp_lo || a >= flexos__mpk_ro.ro.gp_hi || (a & 4095) ||
+	    (flexos__mpk_ro.ro.fsgsbase && gp->owner != thread_owner()))
+		flexos__abort("%s: this thread has no gate page of its own (%#lx)", who,
+			      (unsigned long)a);
+}
+
 void flexos__mpk_gate_slow(uint64_t callee)
 {
 	struct mpk_thread *t = flexos__mpk_self();
@@ -418,15 +433,7 @@ void flexos__mpk_gate_slow(uint64_t callee)
 		flexos__abort("gate: cannot map this thread's carry page for stack arguments: %s",
 			      strerror(errno));
 	uintptr_t a = (uintptr_t)gp;
-	/*
-	 * The gate validated the page; TLS may have changed since: the holder
-	 * must be this thread's page, as far as the gate can tell (without
-	 * FSGSBASE it cannot: limit 2).
-	 */
-	if (!gp || a < flexos__mpk_ro.ro.gp_lo || a >= flexos__mpk_ro.ro.gp_hi || (a & 4095) ||
-	    (flexos__mpk_ro.ro.fsgsbase && gp->owner != thread_owner()))
-		flexos__abort("gate: this thread has no gate page of its own (%#lx)",
-			      (unsigned long)a);
+	own_page_or_abort(gp, "gate");
 	if (gp->sp[callee])
 		return;
 	/* The stack is held by the thread running: a user-level thread's record, or the page. */
@@ -460,10 +467,7 @@ uintptr_t flexos__mpk_home_take(void)
 
 	if (flexos__mpk_shared_stacks())
 		return 0;
-	if (!gp || a < flexos__mpk_ro.ro.gp_lo || a >= flexos__mpk_ro.ro.gp_hi || (a & 4095) ||
-	    (flexos__mpk_ro.ro.fsgsbase && gp->owner != thread_owner()))
-		flexos__abort("pthread_create: this thread has no gate page of its own (%#lx)",
-			      (unsigned long)a);
+	own_page_or_abort(gp, "pthread_create");
 	if (gp->depth || gp->urec)
 		flexos__abort("pthread_create: a thread's start stack was asked for inside a gate "
 			      "call or a scheduler thread (%lu gate calls, record %lu)",
