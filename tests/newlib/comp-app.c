@@ -187,7 +187,13 @@ static void *thread_main(void *arg)
 {
 	long i = (long)arg, sum = nl_spin(1000 + i);
 	char *buf = flexos_shared_malloc(256);
-	int ok = buf && nl_format(buf, 256) > 0 && gl_probe_read(&sum) == sum;
+	/*
+	 * gl reads the sum from shared memory: the thread's stack is app's
+	 * (a stack of its pool, as main's), not glibc's key-0 one.
+	 */
+	long *shared_sum = buf ? (long *)(buf + 128) : NULL;
+	int ok =
+	    buf && nl_format(buf, 128) > 0 && (*shared_sum = sum, gl_probe_read(shared_sum) == sum);
 	flexos_shared_free(buf);
 	return (void *)(long)ok;
 }
