@@ -565,6 +565,19 @@
 	jnz	.Lcr_xmm1\@
 	pxor	%xmm1, %xmm1
 .Lcr_xmm1\@:
+	/* And the part of a result's register the result does not take. */
+	testl	$FLEXOS_ENTRY_RET_EAX, %ecx
+	jz	.Lcr_eax\@
+	movl	%eax, %eax
+.Lcr_eax\@:
+	testl	$FLEXOS_ENTRY_RET_XMM0_Q, %ecx
+	jz	.Lcr_q\@
+	movq	%xmm0, %xmm0
+.Lcr_q\@:
+	testl	$FLEXOS_ENTRY_RET_XMM0_D, %ecx
+	jz	.Lcr_d\@
+	insertps $0x0e, %xmm0, %xmm0		/* (SSE4.1: every CPU with protection keys has it) */
+.Lcr_d\@:
 .Lcr_done\@:
 	xorl	%ecx, %ecx
 .endm

@@ -108,6 +108,14 @@
 #define FLEXOS_ENTRY_RET_RDX     0x80
 #define FLEXOS_ENTRY_RET_XMM0    0x4000
 #define FLEXOS_ENTRY_RET_XMM1    0x8000
+/*
+ * A result narrower than its register (the gate clears the rest): an
+ * integer of at most 4 bytes in %eax; a vector-class result of at most 8
+ * bytes in xmm0's low quadword, of at most 4 in its low doubleword.
+ */
+#define FLEXOS_ENTRY_RET_EAX     0x10000000
+#define FLEXOS_ENTRY_RET_XMM0_Q  0x20000000
+#define FLEXOS_ENTRY_RET_XMM0_D  0x40000000
 #define FLEXOS_ENTRY_NINT_SHIFT  20 /* 3 bits */
 #define FLEXOS_ENTRY_NSSE_SHIFT  24 /* 4 bits */
 #define FLEXOS_ENTRY_NINT(flags) (((flags) >> FLEXOS_ENTRY_NINT_SHIFT) & 0x7u)

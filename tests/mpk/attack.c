@@ -594,13 +594,13 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 226, 4, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 232, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 191, 4,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 197, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 226, 4, flexos__backend_gate_newlib,
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 232, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 288, 4,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 294, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -2114,6 +2114,9 @@ static int gate_stack_wipe(void)
 #define LEAVE_WORD(i) (0x1eaf000000000000l + (i))
 long through_marked(const void *stub, int avx);
 long through_leave(const void *stub, long *out, int avx);
+extern long __flexos_gate__lib1__lib1_leave_int(void);
+extern long __flexos_gate__lib1__lib1_leave_float(void);
+extern long __flexos_gate__lib1__lib1_leave_double(void);
 __asm__(".text\n"
 	"	.type	through_marked, @function\n"
 	"through_marked:\n"
@@ -2155,6 +2158,9 @@ __asm__(".text\n"
 	"	movq	%rdx, 0(%rsi)\n"
 	"	movq	%xmm0, 8(%rsi)\n"
 	"	movq	%xmm1, 16(%rsi)\n"
+	"	movq	%rax, 40(%rsi)\n"
+	"	movhlps	%xmm0, %xmm2\n"
+	"	movq	%xmm2, 48(%rsi)\n"
 	"	testl	%r10d, %r10d\n"
 	"	jz	1f\n"
 	"	vextractf128 $1, %ymm0, %xmm2\n"
@@ -2202,7 +2208,7 @@ static int arg_regs(void)
 	__builtin_cpu_init();
 	int avx = __builtin_cpu_supports("avx");
 	int n = avx ? 22 : 14, nback = avx ? 5 : 3, seen = 0, got = 0;
-	long out[5] = {0};
+	long out[7] = {0};
 
 	long r = through_marked((const void *)__flexos_gate__lib1__lib1_regs, avx);
 	for (int i = 0; i < n; i++) {
@@ -2234,10 +2240,35 @@ static int arg_regs(void)
 			       (unsigned long)out[i]);
 			got++;
 		}
+	/*
+	 * Narrow results (out[5]: all of rax; out[1]: xmm0's low quadword,
+	 * out[6] its high one): the rest of their register is cleared.
+	 */
+	memset(out, 0, sizeof(out));
+	through_leave((const void *)__flexos_gate__lib1__lib1_leave_int, out, 0);
+	if ((unsigned long)out[5] >> 32) {
+		printf("arg-regs: app got lib1's %#lx in the upper half of rax with an int: FAIL\n",
+		       (unsigned long)out[5] >> 32);
+		got++;
+	}
+	memset(out, 0, sizeof(out));
+	through_leave((const void *)__flexos_gate__lib1__lib1_leave_float, out, 0);
+	if ((unsigned long)out[1] >> 32 || out[6]) {
+		printf("arg-regs: app got lib1's %#lx and %#lx beside a float in xmm0: FAIL\n",
+		       (unsigned long)out[1] >> 32, (unsigned long)out[6]);
+		got++;
+	}
+	memset(out, 0, sizeof(out));
+	through_leave((const void *)__flexos_gate__lib1__lib1_leave_double, out, 0);
+	if (out[6]) {
+		printf("arg-regs: app got lib1's %#lx beside a double in xmm0: FAIL\n",
+		       (unsigned long)out[6]);
+		got++;
+	}
 	printf("arg-regs: lib1_regs(41) returned %ld, lib1_regs7(41, ...) %ld, lib1_leave() %ld; "
 	       "lib1 saw %d of the %d registers of app's that their prototypes do not use, app "
-	       "got %d of the %d of lib1's that its result does not use (AVX: %s)\n",
-	       r, r7, r2, seen, n + n - 5, got, nback, avx ? "yes" : "no");
+	       "got %d of the %d of lib1's words that its results do not take (AVX: %s)\n",
+	       r, r7, r2, seen, n + n - 5, got, nback + 3, avx ? "yes" : "no");
 	return r == 42 && r7 == 42 && r2 == 7 && !seen && !got ? 0 : 1;
 }
 

@@ -199,6 +199,36 @@ __attribute__((naked)) long NAME(leave)(void)
 		"ret");
 }
 
+/*
+ * leave_int, leave_float, leave_double: results narrower than their
+ * register, with lib's words in the rest: rax's upper half (int 7),
+ * xmm0's lanes 1-3 (float 1.0), xmm0's upper quadword (double 1.0).
+ */
+__attribute__((naked)) int NAME(leave_int)(void)
+{
+	__asm__("movabsq	$0x1eaf000000000007, %rax\n\t"
+		"ret");
+}
+
+__attribute__((naked)) float NAME(leave_float)(void)
+{
+	__asm__("movabsq	$0x1eaf00003f800000, %rax\n\t"
+		"movq	%rax, %xmm0\n\t"
+		"movq	%rax, %xmm1\n\t"
+		"punpcklqdq	%xmm1, %xmm0\n\t"
+		"ret");
+}
+
+__attribute__((naked)) double NAME(leave_double)(void)
+{
+	__asm__("movabsq	$0x3ff0000000000000, %rax\n\t"
+		"movq	%rax, %xmm0\n\t"
+		"movabsq	$0x1eaf000000000009, %rax\n\t"
+		"movq	%rax, %xmm1\n\t"
+		"punpcklqdq	%xmm1, %xmm0\n\t"
+		"ret");
+}
+
 long NAME(add)(long a, long b)
 {
 	lib_data++;

@@ -26,7 +26,10 @@ enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 	long lib##n##_seen_arg(int i);                                          \
 	long lib##n##_regs(long a);                                             \
 	long lib##n##_regs7(long, long, long, long, long, long, long);          \
-	long lib##n##_leave(void);
+	long lib##n##_leave(void);                                              \
+	int lib##n##_leave_int(void);                                           \
+	float lib##n##_leave_float(void);                                       \
+	double lib##n##_leave_double(void);
 
 ATTACKLIB_API(1)
 ATTACKLIB_API(2)

@@ -614,12 +614,20 @@ static uint32_t register_flags(const struct flx_proto *p)
 	case FLX_RET_X87: /* st(0) and st(1): the gate never touches the x87 stack */
 		return f;
 	case FLX_RET_INTEGER:
-		return f | FLEXOS_ENTRY_RET_RAX | (p->ret_int_regs > 1 ? FLEXOS_ENTRY_RET_RDX : 0);
+		if (p->ret_int_regs > 1)
+			return f | FLEXOS_ENTRY_RET_RAX | FLEXOS_ENTRY_RET_RDX;
+		return f | FLEXOS_ENTRY_RET_RAX |
+		       (p->ret_size && p->ret_size <= 4 ? FLEXOS_ENTRY_RET_EAX : 0);
 	case FLX_RET_SSE:
 		if (p->ret_size > 16)
 			return 0;
+		if (p->ret_sse_regs > 1)
+			return f | FLEXOS_ENTRY_RET_XMM0 | FLEXOS_ENTRY_RET_XMM1;
+		/* One register: its low doubleword, its low quadword, or all of it (__m128). */
+		if (!p->ret_size || p->ret_size > 8)
+			return f | FLEXOS_ENTRY_RET_XMM0;
 		return f | FLEXOS_ENTRY_RET_XMM0 |
-		       (p->ret_sse_regs > 1 ? FLEXOS_ENTRY_RET_XMM1 : 0);
+		       (p->ret_size <= 4 ? FLEXOS_ENTRY_RET_XMM0_D : FLEXOS_ENTRY_RET_XMM0_Q);
 	case FLX_RET_MIXED:
 		return f | FLEXOS_ENTRY_RET_RAX | FLEXOS_ENTRY_RET_XMM0;
 	case FLX_RET_MEMORY: /* rax returns the sret pointer */
