@@ -159,6 +159,7 @@
  * gets one (flexos__mpk_claim). Clobbers ecx, edx.
  */
 .macro OPEN_GATE checked
+	cld					/* (a compartment may leave DF set: every rep below copies up) */
 	xorl	%ecx, %ecx
 	RDPKRU					/* edx = 0 */
 	andl	flexos__mpk_pkru+MPK_PKRU_OPEN_MASK(%rip), %eax

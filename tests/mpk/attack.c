@@ -594,13 +594,13 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 232, 4, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 234, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 197, 4,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 199, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 232, 4, flexos__backend_gate_newlib,
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 234, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 294, 4,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 296, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -2337,6 +2337,44 @@ static int thread_stack(const char *how)
 	return 1;
 }
 
+/*
+ * direction-flag (limit 6): lib1_std and lib1_std8 (stack arguments: the
+ * carry path) return with DF set. through_std(stub, a) calls the stub
+ * with eight arguments a.. (two on the stack) and returns rflags after
+ * it (then clears DF itself). DF must be clear after the gate, as the ABI
+ * wants at every return: with it set, app's own string copies (and the
+ * gate's copies of stack arguments and sret results) would run downwards.
+ */
+long through_std(const void *stub, long a);
+__asm__(".text\n"
+	"	.type	through_std, @function\n"
+	"through_std:\n"
+	"	movq	%rdi, %rax\n"
+	"	movq	%rsi, %rdi\n"
+	"	pushq	%rsi\n"
+	"	pushq	%rsi\n"
+	"	call	*%rax\n"
+	"	addq	$16, %rsp\n"
+	"	pushfq\n"
+	"	popq	%rax\n"
+	"	cld\n"
+	"	ret\n"
+	"	.size	through_std, .-through_std\n");
+
+extern long __flexos_gate__lib1__lib1_std(void);
+extern long __flexos_gate__lib1__lib1_std8(long, long, long, long, long, long, long, long);
+
+static int direction_flag(void)
+{
+	long f1 = through_std((const void *)__flexos_gate__lib1__lib1_std, 1);
+	long f8 = through_std((const void *)__flexos_gate__lib1__lib1_std8, 1);
+	int set1 = (f1 & 0x400) != 0, set8 = (f8 & 0x400) != 0;
+
+	printf("direction-flag: after lib1_std, DF is %d; after lib1_std8 (the carry path), %d%s\n",
+	       set1, set8, set1 || set8 ? ": FAIL" : "");
+	return set1 || set8;
+}
+
 /* spawn: posix_spawn's clone (CLONE_VM | CLONE_VFORK) and vfork are refused with EPERM. */
 extern char **environ;
 static int spawn(void)
@@ -2485,6 +2523,8 @@ int main(int argc, char **argv)
 		return spawn();
 	if (argc == 3 && !strcmp(argv[1], "--thread-stack"))
 		return thread_stack(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--direction-flag"))
+		return direction_flag();
 	if (argc == 2 && !strcmp(argv[1], "--arg-regs"))
 		return arg_regs();
 	if (argc == 2 && !strcmp(argv[1], "--gate-stack-wipe"))
@@ -2537,7 +2577,8 @@ int main(int argc, char **argv)
 		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
 		"--sched-timer none|fn|handle|zero|swap|watch | --slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-		"--stack-steal | --gate-stack-wipe | --arg-regs | --thread-stack read|write | A B "
+		"--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | "
+		"--thread-stack read|write | A B "
 		"KIND read|write\n");
 	return 2;
 }

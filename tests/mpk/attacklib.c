@@ -229,6 +229,27 @@ __attribute__((naked)) double NAME(leave_double)(void)
 		"ret");
 }
 
+/*
+ * std, std8: return 5 with the direction flag set, which no C function may
+ * (the ABI wants it clear at calls and returns): a caller's rep movs or
+ * the gate's own copies would then run downwards. std8 takes stack
+ * arguments: the gate's carry path, which copies with rep movsq.
+ */
+__attribute__((naked)) long NAME(std)(void)
+{
+	__asm__("std\n\t"
+		"movl	$5, %eax\n\t"
+		"ret");
+}
+
+__attribute__((naked)) long NAME(std8)(long a, long b, long c, long d, long e, long f, long g,
+				       long h)
+{
+	__asm__("std\n\t"
+		"movl	$5, %eax\n\t"
+		"ret");
+}
+
 long NAME(add)(long a, long b)
 {
 	lib_data++;

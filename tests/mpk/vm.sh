@@ -114,6 +114,8 @@ $b/tests/mpk/attack-shared --arg-regs
 --expect-status=123 $b/tests/mpk/attack --thread-stack read
 --expect-status=123 $b/tests/mpk/attack --thread-stack write
 --expect-status=139 $b/tests/mpk/attack --thread-stack deep
+$b/tests/mpk/attack --direction-flag
+$b/tests/mpk/attack-shared --direction-flag
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -139,7 +141,7 @@ check_vm 3 "something jumped into the middle of a gate" "forged gate exit stoppe
 check_vm 4 "nested: 27 (expected 27): ok" "nested gates and callbacks"
 check_vm 5 "printf: ok" "stdio from every compartment"
 check_vm 6 "threads: ok" "4 threads x 101000 gates"
-check_vm 7 "so 232 besides the WRPKRUs" "gate path length"
+check_vm 7 "so 234 besides the WRPKRUs" "gate path length"
 check_vm 8 "something jumped into the middle of a gate" "newlib gate: forged entry stopped"
 check_vm 9 "something jumped into the middle of a gate" "newlib gate: forged exit stopped"
 check_vm 10 "(4 of them WRPKRU)" "newlib gate: path length"
@@ -159,7 +161,7 @@ check_vm 17 "nested: 27 (expected 27): ok" "shared stacks: nested gates and call
 check_vm 18 "threads: ok" "shared stacks: 4 threads x 101000 gates"
 check_vm 19 "something jumped into the middle of a gate" "shared stacks: forged gate entry stopped"
 check_vm 20 "something jumped into the middle of a gate" "shared stacks: forged gate exit stopped"
-check_vm 21 "so 197 besides the WRPKRUs" "shared stacks: gate path length"
+check_vm 21 "so 199 besides the WRPKRUs" "shared stacks: gate path length"
 
 # The report path, called by a compartment instead of entered (issue 17):
 # a report and the end of the image, never a return with more keys.
@@ -372,6 +374,12 @@ for n in 98 99; do
 done
 check_vm 100 "the address is the guard page below a thread stack of compartment 'app' (1 MiB each" \
 	"a thread that runs past its 1 MiB start stack: the report says its stack overflowed"
+# Limit 6: a callee that returns with the direction flag set: clear after
+# the gate (private stacks, register and carry paths; shared stacks).
+for n in 101 102; do
+	check_vm $n "direction-flag: after lib1_std, DF is 0; after lib1_std8 (the carry path), 0" \
+		"a callee returning with DF set: the caller finds it clear (command $n)"
+done
 # Limit 3: what the claim and the slow path leave on the gate-key stacks
 # (app's arguments to lib1 among it) is wiped: lib2 finds none of it.
 for i in 0 1; do

@@ -294,7 +294,7 @@ static int classify_at(struct value_class *v, Dwarf_Die *t, uint64_t off, int de
 			}
 			return 0;
 		case DW_ATE_complex_float:
-			if (size == 32) {
+			if (size == 32 && is_long_double(t)) {
 				v->memory = true;
 				mark(v, off, 16, EB_CX87);
 			} else if (size <= 16) {
@@ -425,7 +425,8 @@ static int classify(Dwarf_Die *t, struct value_class *v)
 	if (v->size > 16) {
 		/* long double _Complex: COMPLEX_X87 (st(0) and st(1) as a result, memory as an
 		 * argument). */
-		if (p && dwarf_tag(p) == DW_TAG_base_type)
+		if (p && dwarf_tag(p) == DW_TAG_base_type &&
+		    udata(p, DW_AT_encoding, 0) == DW_ATE_complex_float && is_long_double(p))
 			return classify_at(v, p, 0, 0);
 		v->memory = true;
 		return 0;
