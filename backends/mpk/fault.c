@@ -320,7 +320,8 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 				flexos__say("clone: gate page %p names FS base %#lx: bound to %#lx "
 					    "(tid %lu), compartment '%s'",
 					    (const void *)p, (unsigned long)b,
-					    (unsigned long)p->owner, (unsigned long)p->tid,
+					    (unsigned long)p->owner,
+					    (unsigned long)(uint32_t)p->tid,
 					    flexos__comp_name((int)(p->cur & (MPK_SLOTS - 1))));
 		flexos__abort("clone: a thread made %s; it would pass the gate's owner check "
 			      "with another thread's gate page (docs/threat-model.md, limit 2)",

@@ -2722,7 +2722,7 @@ flexos__mpk_clone_open_checked:
 1:	movl	$SYS_getpid, %eax
 	syscall
 	movl	%eax, %edi
-	movq	MPK_G_TID(%r8), %rsi
+	movl	MPK_G_TID(%r8), %esi		/* (its low half: the high one is the pid) */
 	xorl	%edx, %edx
 	movl	$SYS_tgkill, %eax
 	syscall

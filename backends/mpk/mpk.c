@@ -367,7 +367,8 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 			pages[i].owner = 0, pages[i].fsbase = 0;
 		}
 	gp->owner = owner;
-	gp->tid = (uint64_t)syscall(SYS_gettid);
+	/* The process too: in a child of fork() the tid is the parent's thread's (stacks.c). */
+	gp->tid = (uint64_t)getpid() << 32 | (uint32_t)syscall(SYS_gettid);
 	gp->carry = (uint64_t)(uintptr_t)t->carry;
 	t->gp = gp;
 	return gp;

@@ -37,7 +37,7 @@
 #define MPK_G_RSP       (MPK_G_UREC + 8)           /* uint64: a record's saved stack pointer */
 #define MPK_G_FSBASE    (MPK_G_RSP + 8)            /* uint64: the FS base it was registered for */
 #define MPK_G_SIGMARK   (MPK_G_FSBASE + 8)  /* uint64: a delivery in progress: its signal + 1 */
-#define MPK_G_TID       (MPK_G_SIGMARK + 8) /* uint64: the bound thread's tid (gettid) */
+#define MPK_G_TID           (MPK_G_SIGMARK + 8) /* uint64: the bound thread's pid << 32 | tid */
 #define MPK_G_CARRY         (MPK_G_TID + 8)     /* uint64: the thread's carry page */
 #define MPK_G_ENDED         (MPK_G_CARRY + 8)   /* uint64: a record: its thread has ended */
 #define MPK_G_IDS           (MPK_G_ENDED + 8)   /* uint8[]: each one's caller */
@@ -363,8 +363,10 @@ struct mpk_gate_page {
 	uint64_t sigmark;
 	/*
 	 * The thread that bound the page, from the kernel (gettid at the
-	 * claim): the clone site (gate.S) asks the kernel whether it still
-	 * runs before it lets a new thread take this page's FS base.
+	 * claim, in the low half; getpid in the high one): the clone site
+	 * (gate.S) asks the kernel whether it still runs before it lets a new
+	 * thread take this page's FS base; a page bound in another process
+	 * (a child of fork()) keeps its stacks out of the pools for good.
 	 */
 	uint64_t tid;
 	/*

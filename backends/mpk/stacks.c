@@ -201,9 +201,14 @@ void flexos__mpk_stacks_release_page(const struct mpk_gate_page *gp)
 {
 	/*
 	 * Unless the kernel says the thread that had the page is gone, it
-	 * may still run on them: they are nobody's ever again.
+	 * may still run on them: they are nobody's ever again. A page bound
+	 * in another process (this is a child of fork()) may be the forking
+	 * thread's, which runs here under another tid: the same.
 	 */
-	if (gp->tid && (syscall(SYS_tgkill, getpid(), (pid_t)gp->tid, 0) == 0 || errno != ESRCH))
+	pid_t pid = (pid_t)(gp->tid >> 32);
+	if (gp->tid &&
+	    (pid != getpid() || syscall(SYS_tgkill, getpid(), (pid_t)(uint32_t)gp->tid, 0) == 0 ||
+	     errno != ESRCH))
 		hand_over((uint64_t)(uintptr_t)gp, HOLDER_LOST);
 	else
 		hand_over((uint64_t)(uintptr_t)gp, 0);

@@ -2375,6 +2375,65 @@ static int direction_flag(void)
 	return set1 || set8;
 }
 
+/*
+ * fork-steal (limits 2 and 8): in a child of fork(), the forking thread's
+ * gate page still names the parent's thread (its tid), which the kernel
+ * says is gone there. A thread of the child registers the forking
+ * thread's FS base (a forged registration): the stacks its page holds
+ * (its start stack among them, in app's pool) must not go back to the
+ * pool while it runs on them. Status 0, or 1 when one did.
+ */
+const uint64_t *flexos__mpk_pool_holders(uint64_t comp, size_t *n);
+static uint64_t fork_forker_fs;
+
+static void *fork_forge(void *arg)
+{
+	(void)arg;
+	flexos__mpk_thread_register(fork_forker_fs);
+	return NULL;
+}
+
+static void *fork_forker(void *arg)
+{
+	(void)arg;
+	pid_t pid = fork();
+	if (pid == 0) {
+		uint64_t page = (uint64_t)(uintptr_t)flexos__mpk_thread.gp;
+		size_t n = 0, held[8], k = 0, freed = 0;
+		const uint64_t *h = flexos__mpk_pool_holders(0, &n);
+		pthread_t g;
+
+		for (size_t i = 0; h && i < n && k < 8; i++)
+			if (h[i] == page)
+				held[k++] = i;
+		fork_forker_fs = (uint64_t)pthread_self();
+		if (!k || pthread_create(&g, NULL, fork_forge, NULL) || pthread_join(g, NULL))
+			_exit(2);
+		for (size_t i = 0; i < k; i++)
+			freed += h[held[i]] == 0;
+		printf("fork-steal: in the child, the forking thread's page held %zu stack(s) of "
+		       "app's "
+		       "pool; after a thread registered its FS base, %zu of them free%s\n",
+		       k, freed, freed ? ": FAIL" : "");
+		fflush(stdout);
+		_exit(freed ? 1 : 0);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return (void *)2;
+	return (void *)(intptr_t)(WIFEXITED(st) ? WEXITSTATUS(st) : 3);
+}
+
+static int fork_steal(void)
+{
+	pthread_t t;
+	void *r = NULL;
+
+	if (pthread_create(&t, NULL, fork_forker, NULL) || pthread_join(t, &r))
+		return 2;
+	return (int)(intptr_t)r;
+}
+
 /* spawn: posix_spawn's clone (CLONE_VM | CLONE_VFORK) and vfork are refused with EPERM. */
 extern char **environ;
 static int spawn(void)
@@ -2523,6 +2582,8 @@ int main(int argc, char **argv)
 		return spawn();
 	if (argc == 3 && !strcmp(argv[1], "--thread-stack"))
 		return thread_stack(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--fork-steal"))
+		return fork_steal();
 	if (argc == 2 && !strcmp(argv[1], "--direction-flag"))
 		return direction_flag();
 	if (argc == 2 && !strcmp(argv[1], "--arg-regs"))
@@ -2560,25 +2621,26 @@ int main(int argc, char **argv)
 		printf("access allowed\n");
 		return 0;
 	}
-	fprintf(stderr,
-		"usage: attack --matrix [shared] | --threads | --nested | --printf | "
-		"--stackptr | --count [shared|newlib|carry] | "
-		"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
-		"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
-		"longjmp-open|longjmp | "
-		"--segv-call entry|c CODE | --violation-call | --signal | "
-		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
-		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
-		"--thread-claim | --clone-settls [raw|site|creator|future] | "
-		"--thread-reuse | --spawn | "
-		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue | "
-		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
-		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
-		"--sched-timer none|fn|handle|zero|swap|watch | --slow-race N | "
-		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-		"--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | "
-		"--thread-stack read|write | A B "
-		"KIND read|write\n");
+	fprintf(
+	    stderr,
+	    "usage: attack --matrix [shared] | --threads | --nested | --printf | "
+	    "--stackptr | --count [shared|newlib|carry] | "
+	    "--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
+	    "open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
+	    "longjmp-open|longjmp | "
+	    "--segv-call entry|c CODE | --violation-call | --signal | "
+	    "--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
+	    "--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
+	    "--thread-claim | --clone-settls [raw|site|creator|future] | "
+	    "--thread-reuse | --spawn | "
+	    "--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue | "
+	    "--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
+	    "--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
+	    "--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
+	    "--sched-timer none|fn|handle|zero|swap|watch | --slow-race N | "
+	    "--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
+	    "--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | --fork-steal | "
+	    "--thread-stack read|write | A B "
+	    "KIND read|write\n");
 	return 2;
 }

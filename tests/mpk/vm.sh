@@ -116,6 +116,7 @@ $b/tests/mpk/attack-shared --arg-regs
 --expect-status=139 $b/tests/mpk/attack --thread-stack deep
 $b/tests/mpk/attack --direction-flag
 $b/tests/mpk/attack-shared --direction-flag
+$b/tests/mpk/attack --fork-steal
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -380,6 +381,10 @@ for n in 101 102; do
 	check_vm $n "direction-flag: after lib1_std, DF is 0; after lib1_std8 (the carry path), 0" \
 		"a callee returning with DF set: the caller finds it clear (command $n)"
 done
+# Limits 2 and 8: in a child of fork(), a forged registration of the
+# forking thread's FS base does not give its stacks back to the pool.
+check_vm 103 "after a thread registered its FS base, 0 of them free" \
+	"fork child: the forking thread's stacks stay out of the pool after a forged registration"
 # Limit 3: what the claim and the slow path leave on the gate-key stacks
 # (app's arguments to lib1 among it) is wiped: lib2 finds none of it.
 for i in 0 1; do
