@@ -250,24 +250,64 @@
 	jmp	\gate
 .endm
 
-/* Pushes %al, the caller's id, on the page's (%r11) list of gate calls. Clobbers rcx. */
+/*
+ * Pushes %al, the caller's id, on the page's (%r11) list of gate calls,
+ * with the caller's MXCSR control bits and x87 control word (MPK_G_FPCTL:
+ * stmxcsr writes 4 bytes, whose upper half, reserved and 0, the control
+ * word then takes; the status flags are not kept, every compartment may
+ * read the page). Clobbers rcx.
+ */
 .macro PUSH_CALLER
 	movq	MPK_G_DEPTH(%r11), %rcx
 	cmpq	$MPK_G_MAX_DEPTH, %rcx
 	jae	.Lbad_depth
 	movb	%al, MPK_G_IDS(%r11,%rcx)
+	stmxcsr	MPK_G_FPCTL(%r11,%rcx,4)
+	andb	$~MPK_MXCSR_FLAGS, MPK_G_FPCTL(%r11,%rcx,4)
+	fnstcw	MPK_G_FPCTL+2(%r11,%rcx,4)
 	incq	%rcx
 	movq	%rcx, MPK_G_DEPTH(%r11)
 .endm
 
-/* The caller's id of the innermost gate call, popped, in %r10. Clobbers rcx. */
+/*
+ * The caller's id of the innermost gate call, popped, in %r10, and its
+ * floating-point control (PUSH_CALLER) in %r9d, for FP_CONTROL_BACK.
+ * Clobbers rcx.
+ */
 .macro POP_CALLER
 	movq	MPK_G_DEPTH(%r11), %rcx
 	subq	$1, %rcx
-	jb	.Lbad_depth
+	cmpq	$MPK_G_MAX_DEPTH, %rcx		/* (0 - 1 too) */
+	jae	.Lbad_depth
 	movq	%rcx, MPK_G_DEPTH(%r11)
+	movl	MPK_G_FPCTL(%r11,%rcx,4), %r9d
 	movzbl	MPK_G_IDS(%r11,%rcx), %r10d
 	andl	$(MPK_SLOTS - 1), %r10d
+.endm
+
+/*
+ * Right after the way back's SWITCH_PKRU, on the caller's side (its stack,
+ * its PKRU, the page closed): the caller's MXCSR control bits and x87
+ * control word (%r9d, from POP_CALLER) back, which the ABI makes
+ * callee-saved, so that a callee cannot change its caller's rounding,
+ * exception masks, flush-to-zero or precision (limit 6 of
+ * docs/threat-model.md). The MXCSR's status flags stay the callee's, as
+ * after a plain call. Here, not with the page open: FLDCW raises an x87
+ * exception the callee left pending, which then reaches the caller's
+ * handler as it would at its next x87 instruction. Uses the 8 bytes below
+ * %rsp. Clobbers eax, edx, r9.
+ */
+.macro FP_CONTROL_BACK
+	stmxcsr	-8(%rsp)
+	movl	-8(%rsp), %eax
+	andl	$MPK_MXCSR_FLAGS, %eax
+	movzwl	%r9w, %edx
+	orl	%edx, %eax
+	movl	%eax, -8(%rsp)
+	ldmxcsr	-8(%rsp)
+	shrl	$16, %r9d
+	movw	%r9w, -8(%rsp)
+	fldcw	-8(%rsp)
 .endm
 
 /*
@@ -747,6 +787,7 @@
 	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* back on the caller's stack */
 	.cfi_def_cfa %rsp, 72
 	SWITCH_PKRU \exit_checked
+	FP_CONTROL_BACK
 	RESTORE_CALLEE_SAVED 16
 	popq	%rcx				/* the carry */
 	popq	%rdi				/* the caller's sret pointer */
@@ -930,6 +971,7 @@
 	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* back on the caller's stack */
 	.cfi_def_cfa %rsp, 56
 	SWITCH_PKRU \exit_checked
+	FP_CONTROL_BACK
 	RESTORE_CALLEE_SAVED 0
 	xorl	%r11d, %r11d
 	movq	%xmm13, %rcx
@@ -1090,6 +1132,7 @@ flexos__backend_gate_shared_stacks:
 	POP_CALLER
 	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU flexos__mpk_gate_shared_exit_checked
+	FP_CONTROL_BACK
 	xorl	%r11d, %r11d			/* r10 holds an id; r11 is cleared too */
 	RETURN_RESULT %xmm12
 
@@ -1175,6 +1218,7 @@ flexos__backend_gate_shared_stacks:
 	POP_CALLER
 	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU flexos__mpk_gate_shared_carry_exit_checked
+	FP_CONTROL_BACK
 	movq	%xmm14, %rax
 	movl	16(%rbx), %ecx			/* the sret result, to the caller's pointer */
 	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
@@ -1428,6 +1472,22 @@ flexos__mpk_sigsys_entry:
 .endm
 
 /*
+ * The list of gate calls (%rcx of them, checked) from page \from to page
+ * \to: their callers' ids and floating-point control (PUSH_CALLER).
+ * Registers only. Clobbers rcx, rdx, rsi, rdi.
+ */
+.macro COPY_CALLS from, to
+	leaq	MPK_G_IDS(\from), %rsi
+	leaq	MPK_G_IDS(\to), %rdi
+	movq	%rcx, %rdx
+	rep movsb
+	movq	%rdx, %rcx
+	leaq	MPK_G_FPCTL(\from), %rsi
+	leaq	MPK_G_FPCTL(\to), %rdi
+	rep movsl
+.endm
+
+/*
  * noreturn void flexos__mpk_thread_resume(void *load_sp, const void *load_from):
  * the backend's thread_resume (<flexos/backend.h>), jumped to by the
  * scheduler's switch.S with %rsp at the running thread's switch frame.
@@ -1460,9 +1520,7 @@ flexos__mpk_thread_resume:
 	cmpq	$MPK_G_MAX_DEPTH, %rcx
 	ja	.Lbad_depth
 	movq	%rcx, MPK_G_DEPTH(%r8)
-	leaq	MPK_G_IDS(%r11), %rsi
-	leaq	MPK_G_IDS(%r8), %rdi
-	rep movsb
+	COPY_CALLS %r11, %r8
 	movq	%r11, %rsi			/* cur and sp[] */
 	movq	%r8, %rdi
 	movl	$(1 + MPK_SLOTS), %ecx
@@ -1498,9 +1556,7 @@ flexos__mpk_thread_resume:
 	ja	.Lbad_switch
 	movq	$0, MPK_G_RSP(%r9)		/* resumed */
 	movq	%rcx, MPK_G_DEPTH(%r11)
-	leaq	MPK_G_IDS(%r9), %rsi
-	leaq	MPK_G_IDS(%r11), %rdi
-	rep movsb
+	COPY_CALLS %r9, %r11
 	movq	%r9, %rsi
 	movq	%r11, %rdi
 	movl	$(1 + MPK_SLOTS), %ecx

@@ -107,6 +107,29 @@ static noreturn void refuse(const struct mpk_jump *j, uint64_t cur, uint64_t dep
 	    site, (unsigned long)j->depth, why);
 }
 
+/*
+ * The MXCSR's control bits and the x87 control word of the gate call a
+ * jump abandons (PUSH_CALLER's copy, on the gate page), as that gate's
+ * way back puts them back (FP_CONTROL_BACK): the compartment jumped out
+ * of cannot leave its choice there. The MXCSR's status flags stay. An
+ * x87 exception the jumper left pending (unmasked) is cleared first:
+ * FLDCW would raise it here, with the gate page open (after a plain
+ * longjmp it would reach the target's next x87 instruction).
+ */
+static void fp_control_back(uint32_t saved)
+{
+	uint32_t mxcsr;
+	uint16_t cw = (uint16_t)(saved >> 16), sw;
+
+	__asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+	mxcsr = (mxcsr & MPK_MXCSR_FLAGS) | (saved & 0xffff & ~(uint32_t)MPK_MXCSR_FLAGS);
+	__asm__ volatile("ldmxcsr %0" : : "m"(mxcsr));
+	__asm__ volatile("fnstsw %0" : "=m"(sw));
+	if (sw & 0x80) /* ES: an unmasked exception pending */
+		__asm__ volatile("fnclex");
+	__asm__ volatile("fldcw %0" : : "m"(cw));
+}
+
 int flexos__mpk_jump_unwind(struct mpk_gate_page *gp, uint64_t env)
 {
 	struct mpk_jump_page *jp = jump_page(gp);
@@ -156,6 +179,7 @@ int flexos__mpk_jump_unwind(struct mpk_gate_page *gp, uint64_t env)
 		}
 	gp->depth = j->depth;
 	gp->cur = j->comp;
+	fp_control_back(gp->fpctl[j->depth]);
 	if (j->savemask) {
 		sigset_t set;
 		sigemptyset(&set);

@@ -42,7 +42,14 @@
 #define MPK_G_ENDED         (MPK_G_CARRY + 8)   /* uint64: a record: its thread has ended */
 #define MPK_G_IDS           (MPK_G_ENDED + 8)   /* uint8[]: each one's caller */
 #define MPK_G_SIGNAL_CALLER 0x80 /* in an id of MPK_G_IDS: the delivery stub (gate.S) */
-#define MPK_G_MAX_DEPTH (4096 - MPK_G_IDS)
+/* Each gate call: its caller's id (1 byte) and floating-point control (4 bytes). */
+#define MPK_G_MAX_DEPTH ((4096 - MPK_G_IDS) / 5)
+/*
+ * uint32[]: each one's caller's MXCSR (low 16 bits) and x87 control word
+ * (high 16), for the way back (gate.S PUSH_CALLER, POP_CALLER)
+ */
+#define MPK_G_FPCTL     (4096 - 4 * MPK_G_MAX_DEPTH)
+#define MPK_MXCSR_FLAGS 0x3f /* the MXCSR's status bits: the callee's are kept */
 /* Gate pages reserved at start-up (one a thread, never handed out twice to live threads). */
 #define MPK_GATE_PAGES 1024
 
@@ -382,6 +389,13 @@ struct mpk_gate_page {
 	 */
 	uint64_t ended;
 	uint8_t ids[MPK_G_MAX_DEPTH];
+	uint8_t pad[MPK_G_FPCTL - MPK_G_IDS - MPK_G_MAX_DEPTH];
+	/*
+	 * Each gate call's caller's MXCSR and x87 control word, which the ABI
+	 * makes callee-saved: put back on the way back, whatever the callee
+	 * left (limit 6 of docs/threat-model.md).
+	 */
+	uint32_t fpctl[MPK_G_MAX_DEPTH];
 };
 
 _Static_assert(sizeof(struct mpk_gate_page) == 4096, "one page");
@@ -396,6 +410,7 @@ _Static_assert(offsetof(struct mpk_gate_page, tid) == MPK_G_TID, "gate.S layout"
 _Static_assert(offsetof(struct mpk_gate_page, carry) == MPK_G_CARRY, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, ended) == MPK_G_ENDED, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, ids) == MPK_G_IDS, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, fpctl) == MPK_G_FPCTL, "gate.S layout");
 
 /*
  * What else a thread keeps, in TLS (key 0, which every compartment can

@@ -594,13 +594,13 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 234, 4, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 249, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 199, 4,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 214, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 234, 4, flexos__backend_gate_newlib,
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 249, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 296, 4,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 311, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -2376,6 +2376,73 @@ static int direction_flag(void)
 }
 
 /*
+ * fp-control (limit 6): lib1_fpctl and lib1_fpctl8 (the carry path)
+ * return with the MXCSR's rounding, flush-to-zero and denormals-are-zero
+ * changed and the x87 control word too, which the ABI makes callee-saved:
+ * app, which rounds upwards in both (0x5f80 and 0x0b7f, not the
+ * defaults, which a gate that reset them would give), must find its own
+ * after the gate; with a callee's it would round, or flush, as the callee
+ * chose.
+ * The division by zero lib1 made must still show (a status flag, which a
+ * callee may leave, as after a plain call).
+ */
+extern long __flexos_gate__lib1__lib1_fpctl(void);
+extern long __flexos_gate__lib1__lib1_fpctl8(long, long, long, long, long, long, long, long);
+
+static void fp_control_read(unsigned *mxcsr, unsigned short *cw)
+{
+	__asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(*mxcsr), "=m"(*cw));
+}
+
+static void fp_control_set(unsigned mxcsr, unsigned short cw)
+{
+	__asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(cw));
+}
+
+/* The same through the gate of images with newlib compartments (PRIVATE_GATE too). */
+static int fp_control_newlib(void)
+{
+	struct stub st = read_stub((const unsigned char *)__flexos_gate__lib1__lib1_fpctl);
+	unsigned mx;
+	unsigned short cw;
+
+	fp_control_set(0x5f80, 0x0b7f);
+	gate_call((const char *)flexos__backend_gate_newlib, st.r10, st.callee, 0, 0);
+	fp_control_read(&mx, &cw);
+	fp_control_set(0x1f80, 0x037f);
+	int bad = (mx & ~0x3fu) != 0x5f80 || cw != 0x0b7f || !(mx & 0x4);
+	printf(
+	    "fp-control newlib: after lib1_fpctl through flexos__backend_gate_newlib, MXCSR %#x, "
+	    "x87 control word %#x%s\n",
+	    mx, cw, bad ? ": FAIL" : "");
+	return bad;
+}
+
+static int fp_control(const char *how)
+{
+	unsigned mx[2];
+	unsigned short cw[2];
+	int bad = 0;
+
+	if (how)
+		return strcmp(how, "newlib") ? 2 : fp_control_newlib();
+	for (int i = 0; i < 2; i++) {
+		fp_control_set(0x5f80, 0x0b7f);
+		if (i == 0)
+			__flexos_gate__lib1__lib1_fpctl();
+		else
+			__flexos_gate__lib1__lib1_fpctl8(1, 2, 3, 4, 5, 6, 7, 8);
+		fp_control_read(&mx[i], &cw[i]);
+		fp_control_set(0x1f80, 0x037f);
+		bad |= (mx[i] & ~0x3fu) != 0x5f80 || cw[i] != 0x0b7f || !(mx[i] & 0x4);
+	}
+	printf("fp-control: after lib1_fpctl, MXCSR %#x, x87 control word %#x; after lib1_fpctl8 "
+	       "(the carry path), %#x, %#x%s\n",
+	       mx[0], cw[0], mx[1], cw[1], bad ? ": FAIL" : "");
+	return bad;
+}
+
+/*
  * fork-steal (limits 2 and 8): in a child of fork(), the forking thread's
  * gate page still names the parent's thread (its tid), which the kernel
  * says is gone there. A thread of the child registers the forking
@@ -2586,6 +2653,8 @@ int main(int argc, char **argv)
 		return fork_steal();
 	if (argc == 2 && !strcmp(argv[1], "--direction-flag"))
 		return direction_flag();
+	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--fp-control"))
+		return fp_control(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "--arg-regs"))
 		return arg_regs();
 	if (argc == 2 && !strcmp(argv[1], "--gate-stack-wipe"))
@@ -2621,26 +2690,26 @@ int main(int argc, char **argv)
 		printf("access allowed\n");
 		return 0;
 	}
-	fprintf(
-	    stderr,
-	    "usage: attack --matrix [shared] | --threads | --nested | --printf | "
-	    "--stackptr | --count [shared|newlib|carry] | "
-	    "--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
-	    "open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
-	    "longjmp-open|longjmp | "
-	    "--segv-call entry|c CODE | --violation-call | --signal | "
-	    "--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
-	    "--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
-	    "--thread-claim | --clone-settls [raw|site|creator|future] | "
-	    "--thread-reuse | --spawn | "
-	    "--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue | "
-	    "--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
-	    "--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-	    "--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
-	    "--sched-timer none|fn|handle|zero|swap|watch | --slow-race N | "
-	    "--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-	    "--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | --fork-steal | "
-	    "--thread-stack read|write | A B "
-	    "KIND read|write\n");
+	fprintf(stderr,
+		"usage: attack --matrix [shared] | --threads | --nested | --printf | "
+		"--stackptr | --count [shared|newlib|carry] | "
+		"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
+		"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
+		"longjmp-open|longjmp | "
+		"--segv-call entry|c CODE | --violation-call | --signal | "
+		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
+		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
+		"--thread-claim | --clone-settls [raw|site|creator|future] | "
+		"--thread-reuse | --spawn | "
+		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue | "
+		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
+		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
+		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
+		"--sched-timer none|fn|handle|zero|swap|watch | --slow-race N | "
+		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
+		"--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | --fp-control "
+		"| --fork-steal | "
+		"--thread-stack read|write | A B "
+		"KIND read|write\n");
 	return 2;
 }

@@ -250,6 +250,38 @@ __attribute__((naked)) long NAME(std8)(long a, long b, long c, long d, long e, l
 		"ret");
 }
 
+/*
+ * fpctl, fpctl8: return 5 with the MXCSR's rounding set to toward zero,
+ * flush-to-zero and denormals-are-zero on, the x87's rounding toward zero
+ * and its precision to single (control bits the ABI makes callee-saved),
+ * after a division by zero (a status flag, which a callee may leave).
+ * fpctl8 takes stack arguments: the gate's carry path.
+ */
+#define FPCTL_BODY                  \
+	"subq	$8, %rsp\n\t"         \
+	"movl	$0xffc0, (%rsp)\n\t"  \
+	"ldmxcsr	(%rsp)\n\t"        \
+	"movw	$0x0c7f, 4(%rsp)\n\t" \
+	"fldcw	4(%rsp)\n\t"         \
+	"movl	$1, %eax\n\t"         \
+	"cvtsi2sd	%eax, %xmm1\n\t"  \
+	"pxor	%xmm0, %xmm0\n\t"     \
+	"divsd	%xmm0, %xmm1\n\t"    \
+	"addq	$8, %rsp\n\t"         \
+	"movl	$5, %eax\n\t"         \
+	"ret"
+
+__attribute__((naked)) long NAME(fpctl)(void)
+{
+	__asm__(FPCTL_BODY);
+}
+
+__attribute__((naked)) long NAME(fpctl8)(long a, long b, long c, long d, long e, long f, long g,
+					 long h)
+{
+	__asm__(FPCTL_BODY);
+}
+
 long NAME(add)(long a, long b)
 {
 	lib_data++;

@@ -31,7 +31,9 @@ enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 	float lib##n##_leave_float(void);                                       \
 	double lib##n##_leave_double(void);                                     \
 	long lib##n##_std(void);                                                \
-	long lib##n##_std8(long, long, long, long, long, long, long, long);
+	long lib##n##_std8(long, long, long, long, long, long, long, long);     \
+	long lib##n##_fpctl(void);                                              \
+	long lib##n##_fpctl8(long, long, long, long, long, long, long, long);
 
 ATTACKLIB_API(1)
 ATTACKLIB_API(2)

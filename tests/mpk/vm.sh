@@ -117,6 +117,9 @@ $b/tests/mpk/attack-shared --arg-regs
 $b/tests/mpk/attack --direction-flag
 $b/tests/mpk/attack-shared --direction-flag
 $b/tests/mpk/attack --fork-steal
+$b/tests/mpk/attack --fp-control
+$b/tests/mpk/attack-shared --fp-control
+$b/tests/mpk/attack --fp-control newlib
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -142,7 +145,7 @@ check_vm 3 "something jumped into the middle of a gate" "forged gate exit stoppe
 check_vm 4 "nested: 27 (expected 27): ok" "nested gates and callbacks"
 check_vm 5 "printf: ok" "stdio from every compartment"
 check_vm 6 "threads: ok" "4 threads x 101000 gates"
-check_vm 7 "so 234 besides the WRPKRUs" "gate path length"
+check_vm 7 "so 249 besides the WRPKRUs" "gate path length"
 check_vm 8 "something jumped into the middle of a gate" "newlib gate: forged entry stopped"
 check_vm 9 "something jumped into the middle of a gate" "newlib gate: forged exit stopped"
 check_vm 10 "(4 of them WRPKRU)" "newlib gate: path length"
@@ -162,7 +165,7 @@ check_vm 17 "nested: 27 (expected 27): ok" "shared stacks: nested gates and call
 check_vm 18 "threads: ok" "shared stacks: 4 threads x 101000 gates"
 check_vm 19 "something jumped into the middle of a gate" "shared stacks: forged gate entry stopped"
 check_vm 20 "something jumped into the middle of a gate" "shared stacks: forged gate exit stopped"
-check_vm 21 "so 199 besides the WRPKRUs" "shared stacks: gate path length"
+check_vm 21 "so 214 besides the WRPKRUs" "shared stacks: gate path length"
 
 # The report path, called by a compartment instead of entered (issue 17):
 # a report and the end of the image, never a return with more keys.
@@ -381,6 +384,15 @@ for n in 101 102; do
 	check_vm $n "direction-flag: after lib1_std, DF is 0; after lib1_std8 (the carry path), 0" \
 		"a callee returning with DF set: the caller finds it clear (command $n)"
 done
+# Limit 6: a callee that returns with the MXCSR's and the x87's control
+# changed: the caller's back after the gate, the callee's status flag kept
+# (private stacks, register and carry paths; shared stacks).
+for n in 104 105; do
+	check_vm $n "fp-control: after lib1_fpctl, MXCSR 0x5f84, x87 control word 0xb7f; after lib1_fpctl8 (the carry path), 0x5f84, 0xb7f" \
+		"a callee returning with its rounding and flush-to-zero: the caller finds its own (command $n)"
+done
+check_vm 106 "through flexos__backend_gate_newlib, MXCSR 0x5f84, x87 control word 0xb7f" \
+	"the same through the gate of images with newlib compartments"
 # Limits 2 and 8: in a child of fork(), a forged registration of the
 # forking thread's FS base does not give its stacks back to the pool.
 check_vm 103 "after a thread registered its FS base, 0 of them free" \

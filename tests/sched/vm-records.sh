@@ -19,6 +19,9 @@
 # freed, the thread resumes (before, the switch to it was reported, its
 # stacks back in the pools); a thread that exits inside a gate call ends
 # the image with the reason.
+# A thread suspended in lib1 with its own rounding gets it back after app
+# made a gate call on the same OS thread (limit 6: the switch carries the
+# gate calls' MXCSR and x87 control words; without, it got app's).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -43,6 +46,7 @@ $b/tests/mpk/attack --sched-timer watch
 $b/tests/mpk/attack --sched-record free
 --expect-status=134 $b/tests/mpk/attack --sched-record exit
 --expect-status=134 $b/tests/mpk/attack --sched-record end-free
+$b/tests/mpk/attack --sched-record fpctl
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -68,7 +72,7 @@ check_vm 6 "the thread resumed in lib1 and returned 44 (in app)" "shared stacks:
 check_vm 7 "was suspended at another stack pointer than the scheduler's" "shared stacks: saved stack pointer to a forged frame: reported"
 no_vm 7 "forged frame runs" "shared stacks: the forged frame never runs"
 check_vm 8 "is in another compartment than the scheduler's copy says" "shared stacks: compartment changed: reported"
-check_vm 9 "318 in flexos__mpk_thread_resume" "the switch's path: 318 instructions in the resume per round trip, 4 WRPKRUs"
+check_vm 9 "338 in flexos__mpk_thread_resume" "the switch's path: 338 instructions in the resume per round trip, 4 WRPKRUs"
 # Only a thread ends its own switch record (limit 14, "Scheduler threads").
 check_vm 16 "the thread resumed in lib1 and returned 44 (in app)" \
 	"app frees the record of a thread suspended in lib1: not freed, the thread resumes"
@@ -79,6 +83,9 @@ no_vm 17 "returned" "a thread exits inside a gate call: its caller never resumes
 check_vm 18 "the record held 1 stack(s) of lib1's pool, 1 after app freed it" \
 	"a thread that ended its own record, then was suspended in lib1, is freed by app: lib1's stack stays its record's"
 check_vm 18 "is of a thread that has ended" "and the switch to that thread is reported"
+# Limit 6: the switch carries a suspended gate call's floating-point control.
+check_vm 19 "has MXCSR control 0x5f80 and x87 control word 0xb7f" \
+	"a thread suspended in lib1, back after app's own gate call on its OS thread: its own rounding"
 # Timers (limit 13): a callback runs only from the backend's record, in
 # the compartment that bound it.
 check_vm 10 "sched-timer none: app's callback ran 1 time(s)" "a timer's callback runs in its compartment"

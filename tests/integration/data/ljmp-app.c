@@ -12,7 +12,7 @@
  * siglongjmp), threads (case b in 4 threads at once, then in 300 threads
  * one after the other, each ending right after its jump), vec (the
  * library jumps to the application's jmp_buf with its words in vector
- * registers).
+ * registers and its rounding in the MXCSR and the x87 control word).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -122,12 +122,18 @@ static int case_png(void)
 static int case_vec(void)
 {
 	long x2 = 0, x3 = 0;
+	unsigned mxcsr = 0x5f80; /* upwards, in both: not the defaults */
+	unsigned short cw = 0x0b7f;
 
+	__asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(cw));
 	if (setjmp(app_env)) {
 		__asm__ volatile("movq %%xmm2, %0\n\tmovq %%xmm3, %1" : "=r"(x2), "=r"(x3));
-		return printf("vec: the application found %#lx and %#lx in xmm2 and xmm3%s\n",
+		__asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(cw));
+		return printf("vec: the application found %#lx and %#lx in xmm2 and xmm3%s; MXCSR "
+			      "control %#x, x87 control word %#x\n",
 			      (unsigned long)x2, (unsigned long)x3,
-			      x2 == 0x5ec7e7beefL || x3 == 0x5ec7e7beefL ? ": the library's" : "");
+			      x2 == 0x5ec7e7beefL || x3 == 0x5ec7e7beefL ? ": the library's" : "",
+			      mxcsr & ~0x3fu, cw);
 	}
 	lib_fail_to_vec(&app_env, 1);
 	return 0;

@@ -55,11 +55,16 @@ void lib_fail_to(jmp_buf *env, int code)
 }
 
 /*
- * The same, with words of the library's in xmm2 and xmm3 when it jumps:
- * the application must not find them there (vec).
+ * The same, with words of the library's in xmm2 and xmm3 and its own
+ * rounding (toward zero) and flush-to-zero in the MXCSR and the x87
+ * control word when it jumps: the application must find neither (vec).
  */
 void lib_fail_to_vec(jmp_buf *env, int code)
 {
+	unsigned mxcsr = 0xffc0;
+	unsigned short cw = 0x0c7f;
+
+	__asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(cw));
 	__asm__ volatile("movq %0, %%xmm2\n\tmovq %0, %%xmm3" : : "r"(0x5ec7e7beefL) : "xmm2", "xmm3");
 	longjmp(*env, code);
 }
