@@ -95,7 +95,7 @@
 	.cfi_escape DW_CFA_expression, 12, 5, DW_OP_breg3, \off, DW_OP_deref, DW_OP_plus_uconst, 24
 	.cfi_escape DW_CFA_expression, 13, 5, DW_OP_breg3, \off, DW_OP_deref, DW_OP_plus_uconst, 16
 	.cfi_escape DW_CFA_expression, 14, 5, DW_OP_breg3, \off, DW_OP_deref, DW_OP_plus_uconst, 8
-	.cfi_escape DW_CFA_expression, 15, 4, DW_OP_breg3, \off, DW_OP_deref
+	.cfi_escape DW_CFA_expression, 15, 3, DW_OP_breg3, \off, DW_OP_deref
 .endm
 
 /*
@@ -492,6 +492,7 @@
 	xorl	%r14d, %r14d
 	xorl	%r15d, %r15d
 	CLEAR_XMMS	8, 9, 10, 11, 12, 13, 14, 15
+	CLEAR_EVEX
 .endm
 
 /* VZEROUPPER where the host has AVX (MPK_PKRU_AVX): the ymm registers' upper halves cleared. */
@@ -626,6 +627,46 @@
 /* On the way back: the vector registers that carry no result (xmm0 and xmm1 may). */
 .macro CLEAR_VECTORS
 	CLEAR_XMMS	2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	CLEAR_EVEX
+.endm
+
+/*
+ * Where the host has AVX-512 (MPK_PKRU_AVX512): xmm16-xmm31 (their zmm
+ * whole: an EVEX write zeroes the rest) and the mask registers k0-k7,
+ * which no argument or result takes (the ABI passes masks in integer
+ * registers) and which glibc's EVEX string functions leave holding the
+ * bytes they copied, compared or searched (memcpy's ymm16 and up,
+ * strlen's k0): cleared on the way into a compartment and on the way
+ * back (limit 6 of docs/threat-model.md).
+ */
+.macro CLEAR_EVEX
+	cmpl	$0, flexos__mpk_pkru+MPK_PKRU_AVX512(%rip)
+	je	.Lno_evex\@
+	vpxord	%xmm16, %xmm16, %xmm16
+	vpxord	%xmm17, %xmm17, %xmm17
+	vpxord	%xmm18, %xmm18, %xmm18
+	vpxord	%xmm19, %xmm19, %xmm19
+	vpxord	%xmm20, %xmm20, %xmm20
+	vpxord	%xmm21, %xmm21, %xmm21
+	vpxord	%xmm22, %xmm22, %xmm22
+	vpxord	%xmm23, %xmm23, %xmm23
+	vpxord	%xmm24, %xmm24, %xmm24
+	vpxord	%xmm25, %xmm25, %xmm25
+	vpxord	%xmm26, %xmm26, %xmm26
+	vpxord	%xmm27, %xmm27, %xmm27
+	vpxord	%xmm28, %xmm28, %xmm28
+	vpxord	%xmm29, %xmm29, %xmm29
+	vpxord	%xmm30, %xmm30, %xmm30
+	vpxord	%xmm31, %xmm31, %xmm31
+	kxorw	%k0, %k0, %k0
+	kxorw	%k1, %k1, %k1
+	kxorw	%k2, %k2, %k2
+	kxorw	%k3, %k3, %k3
+	kxorw	%k4, %k4, %k4
+	kxorw	%k5, %k5, %k5
+	kxorw	%k6, %k6, %k6
+	kxorw	%k7, %k7, %k7
+.Lno_evex\@:
 .endm
 
 /*
@@ -1121,6 +1162,7 @@ flexos__backend_gate_shared_stacks:
 	movq	%xmm13, %rax
 	CLEAR_ARGS %xmm12
 	CLEAR_XMMS 8, 9, 10, 11, 12, 13, 14, 15	/* (the caller's, and the gate's copies of rdx, rcx, rax) */
+	CLEAR_EVEX
 	call	*%r11
 
 	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
@@ -1209,6 +1251,7 @@ flexos__backend_gate_shared_stacks:
 	movq	%xmm13, %rax
 	CLEAR_ARGS %xmm12
 	CLEAR_XMMS 8, 9, 10, 11, 12, 13, 14, 15	/* (the caller's, and the gate's copies of its registers) */
+	CLEAR_EVEX
 	call	*%r11
 
 	movq	%rax, %xmm14			/* the result */
@@ -2269,6 +2312,7 @@ flexos__backend_longjmp:
 	/* Nothing of the jumper's compartment in the vector registers either. */
 	ZERO_UPPER_HALVES
 	CLEAR_XMMS 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	CLEAR_EVEX
 	jmp	*%r11
 1:	xorl	%r11d, %r11d
 	jmp	*%r8

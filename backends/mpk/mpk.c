@@ -789,6 +789,8 @@ static int mpk_init(const struct flexos_runtime *rt)
 	flexos__mpk_pkru[MPK_PKRU_OPEN_MASK / 4] = open_mask;
 	__builtin_cpu_init(); /* (this may run before libgcc's constructor) */
 	flexos__mpk_pkru[MPK_PKRU_AVX / 4] = __builtin_cpu_supports("avx") ? 1 : 0;
+	/* (libgcc's check includes the kernel's: XCR0's opmask and ZMM bits) */
+	flexos__mpk_pkru[MPK_PKRU_AVX512 / 4] = __builtin_cpu_supports("avx512vl") ? 1 : 0;
 	for (uint32_t id = 0; id < MPK_SLOTS; id++)
 		flexos__mpk_pkru[MPK_PKRU_OPEN / 4 + id] = flexos__mpk_pkru[id] & open_mask;
 

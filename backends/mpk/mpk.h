@@ -206,6 +206,11 @@
  * clear the upper halves of the vector registers (CLEAR_ARGS, gate.S).
  */
 #define MPK_PKRU_AVX (MPK_PKRU_OPEN_MASK + 4)
+/*
+ * uint32: 1 where the host runs AVX-512 with its VL forms (and the kernel
+ * saves its state): the gates clear xmm16-31 and k0-k7 (CLEAR_EVEX).
+ */
+#define MPK_PKRU_AVX512 (MPK_PKRU_AVX + 4)
 
 /*
  * And from this byte on, main's start (flexos__mpk_start_main): function,

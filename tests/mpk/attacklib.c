@@ -282,6 +282,37 @@ __attribute__((naked)) long NAME(fpctl8)(long a, long b, long c, long d, long e,
 	__asm__(FPCTL_BODY);
 }
 
+/*
+ * evex (AVX-512 hosts only): how many of xmm16-xmm31 hold w, and of the
+ * mask registers k0-k7 its low 16 bits, at entry; then leaves mine in
+ * all of them (the caller must get none).
+ */
+__attribute__((naked)) long NAME(evex)(long w, long mine)
+{
+	__asm__("xorl	%eax, %eax\n\t"
+		".irp r, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31\n\t"
+		"vmovq	%xmm\\r, %rcx\n\t"
+		"cmpq	%rdi, %rcx\n\t"
+		"sete	%cl\n\t"
+		"movzbl	%cl, %ecx\n\t"
+		"addq	%rcx, %rax\n\t"
+		".endr\n\t"
+		".irp k, 0, 1, 2, 3, 4, 5, 6, 7\n\t"
+		"kmovw	%k\\k, %ecx\n\t"
+		"cmpw	%di, %cx\n\t"
+		"sete	%cl\n\t"
+		"movzbl	%cl, %ecx\n\t"
+		"addq	%rcx, %rax\n\t"
+		".endr\n\t"
+		".irp r, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31\n\t"
+		"vmovq	%rsi, %xmm\\r\n\t"
+		".endr\n\t"
+		".irp k, 0, 1, 2, 3, 4, 5, 6, 7\n\t"
+		"kmovw	%esi, %k\\k\n\t"
+		".endr\n\t"
+		"ret");
+}
+
 long NAME(add)(long a, long b)
 {
 	lib_data++;

@@ -33,7 +33,8 @@ enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 	long lib##n##_std(void);                                                \
 	long lib##n##_std8(long, long, long, long, long, long, long, long);     \
 	long lib##n##_fpctl(void);                                              \
-	long lib##n##_fpctl8(long, long, long, long, long, long, long, long);
+	long lib##n##_fpctl8(long, long, long, long, long, long, long, long);   \
+	long lib##n##_evex(long w, long mine);
 
 ATTACKLIB_API(1)
 ATTACKLIB_API(2)
