@@ -504,6 +504,23 @@
 .endm
 
 /*
+ * The x87 registers (st/mm, which FXSAVE shows whatever their tags say):
+ * \n zeros pushed, which overwrite the \n physical registers below the
+ * stack's top; EMMS after 8 (the top is back where it was) marks them
+ * empty again, POP_X87 pops fewer (limit 6 of docs/threat-model.md).
+ */
+.macro CLEAR_X87 n
+	.rept \n
+	fldz
+	.endr
+.endm
+.macro POP_X87 n
+	.rept \n
+	fstp	%st(0)
+	.endr
+.endm
+
+/*
  * Right before the call, the entry's flags in \flags (CHECK_ENTRY): where
  * the table knows the call's registers (FLEXOS_ENTRY_REGS,
  * <flexos/image.h>), the integer and vector argument registers past those
@@ -517,6 +534,8 @@
 	testl	$FLEXOS_ENTRY_REGS, %r10d
 	jz	.Lca_done\@
 	ZERO_UPPER_HALVES			/* (first: the pxors below are then no AVX-SSE transition) */
+	CLEAR_X87 8				/* (the ABI: the x87 stack is empty at a call) */
+	emms
 	shrl	$FLEXOS_ENTRY_NINT_SHIFT, %r10d
 	movl	%r10d, %eax
 	andl	$7, %eax
@@ -591,6 +610,22 @@
 	testl	$FLEXOS_ENTRY_REGS, %ecx
 	jz	.Lcr_done\@
 	ZERO_UPPER_HALVES
+	/* The x87 registers but the result's: zeros pushed into them, then popped. */
+	testl	$(FLEXOS_ENTRY_RET_ST0 | FLEXOS_ENTRY_RET_ST1), %ecx
+	jnz	.Lcr_st\@
+	CLEAR_X87 8
+	emms
+	jmp	.Lcr_x87\@
+.Lcr_st\@:
+	testl	$FLEXOS_ENTRY_RET_ST1, %ecx
+	jnz	.Lcr_st1\@
+	CLEAR_X87 7
+	POP_X87 7
+	jmp	.Lcr_x87\@
+.Lcr_st1\@:
+	CLEAR_X87 6
+	POP_X87 6
+.Lcr_x87\@:
 	testl	$FLEXOS_ENTRY_RET_RAX, %ecx
 	jnz	.Lcr_rax\@
 	xorl	%eax, %eax
@@ -675,7 +710,8 @@
  * callee's: the argument registers and the vector registers but xmm0 and
  * xmm1 are cleared (and those of the results the entry's flags, in
  * \flags, say the callee does not return: CLEAR_RESULTS), rcx is 0, r10
- * and r11 hold compartment ids. st(0) is a result the gate never touches.
+ * and r11 hold compartment ids. An x87 result (st(0), st(1)) stays;
+ * the other x87 registers are overwritten where the flags know it.
  */
 .macro RETURN_RESULT flags
 	movq	%xmm14, %rax

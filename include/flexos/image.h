@@ -99,9 +99,10 @@
  * in the first FLEXOS_ENTRY_NINT(flags) integer argument registers (rdi,
  * rsi, rdx, rcx, r8, r9; an sret pointer's rdi included) and the first
  * FLEXOS_ENTRY_NSSE(flags) vector ones (xmm0-xmm7), and its result in the
- * FLEXOS_ENTRY_RET_* registers (st(0) aside). An isolating gate clears the
- * caller's other registers before the call and the callee's other result
- * registers after it. Without FLEXOS_ENTRY_REGS: none of these bits.
+ * FLEXOS_ENTRY_RET_* registers. An isolating gate clears the caller's
+ * other registers before the call and the callee's other result registers
+ * after it, the x87 ones included. Without FLEXOS_ENTRY_REGS: none of
+ * these bits.
  */
 #define FLEXOS_ENTRY_REGS        0x20 /* (no suffixes: gate.S reads these) */
 #define FLEXOS_ENTRY_RET_RAX     0x40
@@ -116,6 +117,9 @@
 #define FLEXOS_ENTRY_RET_EAX     0x10000000
 #define FLEXOS_ENTRY_RET_XMM0_Q  0x20000000
 #define FLEXOS_ENTRY_RET_XMM0_D  0x40000000
+/* An x87 result: in st(0) (long double), or st(0) and st(1) (its _Complex). */
+#define FLEXOS_ENTRY_RET_ST0     0x800000
+#define FLEXOS_ENTRY_RET_ST1     0x80000000
 #define FLEXOS_ENTRY_NINT_SHIFT  20 /* 3 bits */
 #define FLEXOS_ENTRY_NSSE_SHIFT  24 /* 4 bits */
 #define FLEXOS_ENTRY_NINT(flags) (((flags) >> FLEXOS_ENTRY_NINT_SHIFT) & 0x7u)

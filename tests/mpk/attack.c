@@ -594,13 +594,13 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 253, 4, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 274, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 218, 4,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 239, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 253, 4, flexos__backend_gate_newlib,
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 274, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 315, 4,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 336, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -2514,6 +2514,40 @@ static int evex_regs(void)
 }
 
 /*
+ * x87-regs (limit 6): app leaves a value in an x87 register (as its long
+ * double code would: FXSAVE shows it after it was popped) and calls
+ * lib1_x87, which counts the registers that hold it and leaves one of its
+ * own; app counts those after it, after lib1_x87_ld (a long double result
+ * in st(0)) and after lib1_x87_cld (a long double _Complex in st(0) and
+ * st(1)), which must come back whole. Every count must be 0.
+ */
+extern long __flexos_gate__lib1__lib1_x87(long, long);
+extern long double __flexos_gate__lib1__lib1_x87_ld(void);
+extern long double _Complex __flexos_gate__lib1__lib1_x87_cld(void);
+
+static int x87_regs(void)
+{
+	struct x87_pat app = x87_pat(X87_APP_MANT, X87_APP_EXP);
+	struct x87_pat lib = x87_pat(X87_LIB_MANT, X87_LIB_EXP);
+
+	X87_LEAVE(&app, 1);
+	long seen = __flexos_gate__lib1__lib1_x87((long)X87_APP_MANT, X87_APP_EXP);
+	long got = x87_count(&lib);
+	long double r = __flexos_gate__lib1__lib1_x87_ld();
+	long got_ld = x87_count(&lib);
+	long double _Complex c = __flexos_gate__lib1__lib1_x87_cld();
+	long got_cld = x87_count(&lib);
+	int bad = seen || got || got_ld || got_cld || r != 1.5L || __real__ c != 1.5L ||
+		  __imag__ c != 2.5L;
+
+	printf("x87-regs: lib1 saw %ld of app's values in the x87 registers; app got %ld of "
+	       "lib1's after lib1_x87, %ld after lib1_x87_ld (result %Lg), %ld after "
+	       "lib1_x87_cld (result %Lg%+Lgi)%s\n",
+	       seen, got, got_ld, r, got_cld, __real__ c, __imag__ c, bad ? ": FAIL" : "");
+	return bad;
+}
+
+/*
  * fork-steal (limits 2 and 8): in a child of fork(), the forking thread's
  * gate page still names the parent's thread (its tid), which the kernel
  * says is gone there. A thread of the child registers the forking
@@ -2724,6 +2758,8 @@ int main(int argc, char **argv)
 		return fork_steal();
 	if (argc == 2 && !strcmp(argv[1], "--direction-flag"))
 		return direction_flag();
+	if (argc == 2 && !strcmp(argv[1], "--x87-regs"))
+		return x87_regs();
 	if (argc == 2 && !strcmp(argv[1], "--evex-regs"))
 		return evex_regs();
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--fp-control"))

@@ -313,6 +313,37 @@ __attribute__((naked)) long NAME(evex)(long w, long mine)
 		"ret");
 }
 
+/*
+ * x87 (limit 6): how many x87 registers hold the caller's value (mant,
+ * exp) at entry; then leaves its own in one. x87_ld and x87_cld leave
+ * theirs below their results (st(0); st(0) and st(1)).
+ */
+long NAME(x87)(long mant, long exp)
+{
+	struct x87_pat theirs = x87_pat((uint64_t)mant, (uint16_t)exp);
+	struct x87_pat mine = x87_pat(X87_LIB_MANT, X87_LIB_EXP);
+	long n = x87_count(&theirs);
+
+	X87_LEAVE(&mine, 1);
+	return n;
+}
+
+long double NAME(x87_ld)(void)
+{
+	struct x87_pat mine = x87_pat(X87_LIB_MANT, X87_LIB_EXP);
+
+	X87_LEAVE(&mine, 2);
+	return 1.5L;
+}
+
+long double _Complex NAME(x87_cld)(void)
+{
+	struct x87_pat mine = x87_pat(X87_LIB_MANT, X87_LIB_EXP);
+
+	X87_LEAVE(&mine, 3);
+	return 1.5L + 2.5Li;
+}
+
 long NAME(add)(long a, long b)
 {
 	lib_data++;

@@ -34,9 +34,53 @@ enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 	long lib##n##_std8(long, long, long, long, long, long, long, long);     \
 	long lib##n##_fpctl(void);                                              \
 	long lib##n##_fpctl8(long, long, long, long, long, long, long, long);   \
-	long lib##n##_evex(long w, long mine);
+	long lib##n##_evex(long w, long mine);                                  \
+	long lib##n##_x87(long mant, long exp);                                 \
+	long double lib##n##_x87_ld(void);                                      \
+	long double _Complex lib##n##_x87_cld(void);
 
 ATTACKLIB_API(1)
 ATTACKLIB_API(2)
+
+/*
+ * x87-regs (limit 6): a long double as FXSAVE shows an x87 register (its
+ * 10 bytes: the mantissa, then the sign and exponent), whatever its tag.
+ * X87_LEAVE(p, n) pushes it n times and pops it again: it stays in the n
+ * physical registers below the stack's top, as values a function's long
+ * double code used do. x87_count(p): how many of the 8 registers hold it.
+ */
+#define X87_APP_MANT 0xdec2e75ec2e75ec2ull
+#define X87_APP_EXP  0x4001
+#define X87_LIB_MANT 0x9eaf1eaf1eaf1eafull
+#define X87_LIB_EXP  0x4002
+
+struct x87_pat {
+	_Alignas(16) unsigned char b[16];
+};
+
+static inline struct x87_pat x87_pat(uint64_t mant, uint16_t exp)
+{
+	struct x87_pat p = {{0}};
+
+	__builtin_memcpy(p.b, &mant, 8);
+	__builtin_memcpy(p.b + 8, &exp, 2);
+	return p;
+}
+
+#define X87_LEAVE(p, n)                                                                        \
+	__asm__ volatile(".rept %c1\n\tfldt %0\n\t.endr\n\t.rept %c1\n\tfstp %%st(0)\n\t.endr" \
+			 :                                                                     \
+			 : "m"(*(p)), "i"(n))
+
+static inline long x87_count(const struct x87_pat *p)
+{
+	_Alignas(16) unsigned char area[512];
+	long n = 0;
+
+	__asm__ volatile("fxsave %0" : "=m"(area));
+	for (int i = 0; i < 8; i++)
+		n += !__builtin_memcmp(area + 32 + 16 * i, p->b, 10);
+	return n;
+}
 
 #endif

@@ -611,8 +611,9 @@ static uint32_t register_flags(const struct flx_proto *p)
 		     (uint32_t)p->sse_regs << FLEXOS_ENTRY_NSSE_SHIFT;
 	switch (p->ret) {
 	case FLX_RET_VOID:
-	case FLX_RET_X87: /* st(0) and st(1): the gate never touches the x87 stack */
 		return f;
+	case FLX_RET_X87: /* long double: st(0); its _Complex: st(0) and st(1) */
+		return f | FLEXOS_ENTRY_RET_ST0 | (p->ret_size > 16 ? FLEXOS_ENTRY_RET_ST1 : 0);
 	case FLX_RET_INTEGER:
 		if (p->ret_int_regs > 1)
 			return f | FLEXOS_ENTRY_RET_RAX | FLEXOS_ENTRY_RET_RDX;
