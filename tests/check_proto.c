@@ -84,6 +84,7 @@ static const char lib_c[] =
     "_Complex double lib_cplx(_Complex float a, _Complex double b) { return a + b; }\n"
     "__int128 lib_i128(__int128 a, long b) { return a + b; }\n"
     "_Complex long double r_cld(void) { return 1; }\n"
+    "_Float64x r_f64x(_Float64x x) { return x; }\n"
     "_Complex _Float128 r_cf128(void) { return 1; }\n"
     "v4f r_v4f(v4f a) { return a; }\n"
     "double lib_sw(struct sw s) { return s.v[0]; }\n"
@@ -170,6 +171,8 @@ static const struct row rows[] = {
     {"lib_fopen", "I*1", 0, 1, 0, FLX_RET_INTEGER, 8, 0, false, NULL},
     /* COMPLEX_X87: st(0) and st(1), no hidden pointer (it was one before a review). */
     {"r_cld", "", 0, 0, 0, FLX_RET_X87, 32, 0, false, NULL},
+    /* _Float64x is long double's format, named apart: memory, st(0) (review). */
+    {"r_f64x", "M@0", 16, 0, 0, FLX_RET_X87, 16, 0, false, NULL},
     {"r_v4f", "S", 0, 0, 1, FLX_RET_SSE, 16, 0, false, NULL},
     /* 32 bytes but no long double: memory, through a hidden pointer (review). */
     {"r_cf128", "", 0, 1, 0, FLX_RET_MEMORY, 32, 32, false, NULL},

@@ -292,10 +292,9 @@
  * callee-saved, so that a callee cannot change its caller's rounding,
  * exception masks, flush-to-zero or precision (limit 6 of
  * docs/threat-model.md). The MXCSR's status flags stay the callee's, as
- * after a plain call. Here, not with the page open: FLDCW raises an x87
- * exception the callee left pending, which then reaches the caller's
- * handler as it would at its next x87 instruction. Uses the 8 bytes below
- * %rsp. Clobbers eax, edx, r9.
+ * after a plain call. An x87 exception the callee left pending was
+ * raised by the FWAIT after its call, on its side, so FLDCW raises none
+ * here. Uses the 8 bytes below %rsp. Clobbers eax, edx, r9.
  */
 .macro FP_CONTROL_BACK
 	stmxcsr	-8(%rsp)
@@ -507,10 +506,14 @@
  * The x87 registers (st/mm, which FXSAVE shows whatever their tags say):
  * \n zeros pushed, which overwrite the \n physical registers below the
  * stack's top; EMMS after 8 (the top is back where it was) marks them
- * empty again, POP_X87 pops fewer (limit 6 of docs/threat-model.md).
+ * empty again, POP_X87 pops fewer (limit 6 of docs/threat-model.md). The
+ * first is loaded from the PKRU table's page, which every compartment
+ * reads, so that the last x87 data pointer FXSAVE shows is that word's,
+ * not the other side's last operand's address.
  */
 .macro CLEAR_X87 n
-	.rept \n
+	flds	flexos__mpk_pkru+MPK_PKRU_X87_ZERO(%rip)
+	.rept \n - 1
 	fldz
 	.endr
 .endm
@@ -530,12 +533,12 @@
  * nothing. Clobbers r10 (and rax then).
  */
 .macro CLEAR_ARGS flags
+	CLEAR_X87 8				/* (the ABI: the x87 stack is empty at every call) */
+	emms
 	movq	\flags, %r10
 	testl	$FLEXOS_ENTRY_REGS, %r10d
 	jz	.Lca_done\@
 	ZERO_UPPER_HALVES			/* (first: the pxors below are then no AVX-SSE transition) */
-	CLEAR_X87 8				/* (the ABI: the x87 stack is empty at a call) */
-	emms
 	shrl	$FLEXOS_ENTRY_NINT_SHIFT, %r10d
 	movl	%r10d, %eax
 	andl	$7, %eax
@@ -835,6 +838,7 @@
 	CLEAR_ARGS %xmm15
 	CLEAR_FOR_CALLEE 0
 	call	*%r11
+	fwait					/* (an x87 exception the callee left pending: raised on its side) */
 
 	movq	%rax, %xmm14			/* the result */
 	movq	%rdx, %xmm15
@@ -996,6 +1000,7 @@
  *      stack), cur = caller, onto sp[caller], its PKRU, checked.
  */
 .macro PRIVATE_GATE pfx, entry_checked, exit_checked, open_checked, reopen_checked, runtime
+	fwait					/* (an x87 exception pending: raised on this side) */
 	ENTRY_INDEX
 	testl	$FLEXOS_GATE_CARRY_BITS, %r10d	/* stack arguments or sret: */
 	jnz	.L\pfx\()_carry			/* the carry path */
@@ -1032,6 +1037,7 @@
 	CLEAR_ARGS %xmm12
 	CLEAR_FOR_CALLEE
 	call	*%r11
+	fwait					/* (an x87 exception the callee left pending: raised on its side) */
 
 	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
 	movq	%rdx, %xmm15
@@ -1173,6 +1179,7 @@ flexos__mpk_violation_entry:
 	.balign	64
 flexos__backend_gate_shared_stacks:
 	.cfi_startproc
+	fwait					/* (an x87 exception pending: raised on this side) */
 	ENTRY_INDEX
 	testl	$FLEXOS_GATE_CARRY_BITS, %r10d	/* stack arguments or sret */
 	jnz	.Lshared_carry
@@ -1200,6 +1207,7 @@ flexos__backend_gate_shared_stacks:
 	CLEAR_XMMS 8, 9, 10, 11, 12, 13, 14, 15	/* (the caller's, and the gate's copies of rdx, rcx, rax) */
 	CLEAR_EVEX
 	call	*%r11
+	fwait					/* (an x87 exception the callee left pending: raised on its side) */
 
 	movq	%rax, %xmm14			/* the result: WRPKRU needs eax */
 	movq	%rdx, %xmm15
@@ -1289,6 +1297,7 @@ flexos__backend_gate_shared_stacks:
 	CLEAR_XMMS 8, 9, 10, 11, 12, 13, 14, 15	/* (the caller's, and the gate's copies of its registers) */
 	CLEAR_EVEX
 	call	*%r11
+	fwait					/* (an x87 exception the callee left pending: raised on its side) */
 
 	movq	%rax, %xmm14			/* the result */
 	movq	%rdx, %xmm15
@@ -2349,6 +2358,8 @@ flexos__backend_longjmp:
 	ZERO_UPPER_HALVES
 	CLEAR_XMMS 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
 	CLEAR_EVEX
+	CLEAR_X87 8				/* (jump.c cleared a pending exception) */
+	emms
 	jmp	*%r11
 1:	xorl	%r11d, %r11d
 	jmp	*%r8

@@ -790,7 +790,9 @@ static int mpk_init(const struct flexos_runtime *rt)
 	__builtin_cpu_init(); /* (this may run before libgcc's constructor) */
 	flexos__mpk_pkru[MPK_PKRU_AVX / 4] = __builtin_cpu_supports("avx") ? 1 : 0;
 	/* (libgcc's check includes the kernel's: XCR0's opmask and ZMM bits) */
-	flexos__mpk_pkru[MPK_PKRU_AVX512 / 4] = __builtin_cpu_supports("avx512vl") ? 1 : 0;
+	flexos__mpk_pkru[MPK_PKRU_AVX512 / 4] =
+	    __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 1 : 0;
+	flexos__mpk_pkru[MPK_PKRU_X87_ZERO / 4] = 0;
 	for (uint32_t id = 0; id < MPK_SLOTS; id++)
 		flexos__mpk_pkru[MPK_PKRU_OPEN / 4 + id] = flexos__mpk_pkru[id] & open_mask;
 

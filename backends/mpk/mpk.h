@@ -211,6 +211,8 @@
  * saves its state): the gates clear xmm16-31 and k0-k7 (CLEAR_EVEX).
  */
 #define MPK_PKRU_AVX512 (MPK_PKRU_AVX + 4)
+/* uint32: 0, the first of the zeros the gates push into the x87 registers (CLEAR_X87). */
+#define MPK_PKRU_X87_ZERO (MPK_PKRU_AVX512 + 4)
 
 /*
  * And from this byte on, main's start (flexos__mpk_start_main): function,

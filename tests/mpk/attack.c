@@ -594,13 +594,13 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 274, 4, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 276, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 239, 4,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 241, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 274, 4, flexos__backend_gate_newlib,
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 276, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 336, 4,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 338, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -2514,36 +2514,64 @@ static int evex_regs(void)
 }
 
 /*
- * x87-regs (limit 6): app leaves a value in an x87 register (as its long
- * double code would: FXSAVE shows it after it was popped) and calls
- * lib1_x87, which counts the registers that hold it and leaves one of its
- * own; app counts those after it, after lib1_x87_ld (a long double result
- * in st(0)) and after lib1_x87_cld (a long double _Complex in st(0) and
- * st(1)), which must come back whole. Every count must be 0.
+ * x87-regs (limit 6): app leaves a value in all eight x87 registers (as
+ * its long double code would: FXSAVE shows them after they were popped)
+ * and calls lib1_x87, which counts the registers that hold it and leaves
+ * its own in all eight; app counts those after it, after lib1_x87_ld (a
+ * long double result in st(0)), lib1_x87_ld8 (the same through the carry
+ * path) and lib1_x87_cld (a long double _Complex in st(0) and st(1)),
+ * whose results must come back whole. Every count must be 0, and after
+ * lib1_x87 the stack's top and tags as before the call (what a plain call
+ * leaves).
  */
 extern long __flexos_gate__lib1__lib1_x87(long, long);
 extern long double __flexos_gate__lib1__lib1_x87_ld(void);
+extern long double __flexos_gate__lib1__lib1_x87_ld8(long, long, long, long, long, long, long,
+						     long);
 extern long double _Complex __flexos_gate__lib1__lib1_x87_cld(void);
+
+/* lib1_x87 through the gate of images with newlib compartments. */
+static int x87_regs_newlib(void)
+{
+	struct stub st = read_stub((const unsigned char *)__flexos_gate__lib1__lib1_x87);
+	struct x87_pat app = x87_pat(X87_APP_MANT, X87_APP_EXP);
+	struct x87_pat lib = x87_pat(X87_LIB_MANT, X87_LIB_EXP);
+
+	X87_LEAVE(&app, 8);
+	long seen = gate_call((const char *)flexos__backend_gate_newlib, st.r10, st.callee,
+			      (long)X87_APP_MANT, X87_APP_EXP);
+	long got = x87_count(&lib);
+	printf("x87-regs newlib: through flexos__backend_gate_newlib, lib1 saw %ld of app's 8, app "
+	       "got %ld of lib1's 8%s\n",
+	       seen, got, seen || got ? ": FAIL" : "");
+	return seen || got;
+}
 
 static int x87_regs(void)
 {
 	struct x87_pat app = x87_pat(X87_APP_MANT, X87_APP_EXP);
 	struct x87_pat lib = x87_pat(X87_LIB_MANT, X87_LIB_EXP);
 
-	X87_LEAVE(&app, 1);
+	X87_LEAVE(&app, 8);
+	unsigned before = x87_top_tags();
 	long seen = __flexos_gate__lib1__lib1_x87((long)X87_APP_MANT, X87_APP_EXP);
+	unsigned after = x87_top_tags();
 	long got = x87_count(&lib);
 	long double r = __flexos_gate__lib1__lib1_x87_ld();
 	long got_ld = x87_count(&lib);
+	long double r8 = __flexos_gate__lib1__lib1_x87_ld8(1, 2, 3, 4, 5, 6, 7, 8);
+	long got_ld8 = x87_count(&lib);
 	long double _Complex c = __flexos_gate__lib1__lib1_x87_cld();
 	long got_cld = x87_count(&lib);
-	int bad = seen || got || got_ld || got_cld || r != 1.5L || __real__ c != 1.5L ||
-		  __imag__ c != 2.5L;
+	int bad = seen || got || got_ld || got_ld8 || got_cld || after != before || r != 1.5L ||
+		  r8 != 1.5L || __real__ c != 1.5L || __imag__ c != 2.5L;
 
-	printf("x87-regs: lib1 saw %ld of app's values in the x87 registers; app got %ld of "
-	       "lib1's after lib1_x87, %ld after lib1_x87_ld (result %Lg), %ld after "
-	       "lib1_x87_cld (result %Lg%+Lgi)%s\n",
-	       seen, got, got_ld, r, got_cld, __real__ c, __imag__ c, bad ? ": FAIL" : "");
+	printf("x87-regs: lib1 saw %ld of app's 8 values in the x87 registers; app got %ld of "
+	       "lib1's 8 after lib1_x87 (top and tags %#x, before %#x), %ld after lib1_x87_ld "
+	       "(result %Lg), %ld after lib1_x87_ld8 (the carry path, %Lg), %ld after "
+	       "lib1_x87_cld (%Lg%+Lgi)%s\n",
+	       seen, got, after, before, got_ld, r, got_ld8, r8, got_cld, __real__ c, __imag__ c,
+	       bad ? ": FAIL" : "");
 	return bad;
 }
 
@@ -2760,6 +2788,8 @@ int main(int argc, char **argv)
 		return direction_flag();
 	if (argc == 2 && !strcmp(argv[1], "--x87-regs"))
 		return x87_regs();
+	if (argc == 3 && !strcmp(argv[1], "--x87-regs") && !strcmp(argv[2], "newlib"))
+		return x87_regs_newlib();
 	if (argc == 2 && !strcmp(argv[1], "--evex-regs"))
 		return evex_regs();
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--fp-control"))

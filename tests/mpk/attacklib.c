@@ -315,8 +315,9 @@ __attribute__((naked)) long NAME(evex)(long w, long mine)
 
 /*
  * x87 (limit 6): how many x87 registers hold the caller's value (mant,
- * exp) at entry; then leaves its own in one. x87_ld and x87_cld leave
- * theirs below their results (st(0); st(0) and st(1)).
+ * exp) at entry; then leaves its own in all eight. x87_ld, x87_ld8 (the
+ * carry path) and x87_cld leave theirs in the eight, then their results
+ * take one or two (st(0); st(0) and st(1)).
  */
 long NAME(x87)(long mant, long exp)
 {
@@ -324,7 +325,7 @@ long NAME(x87)(long mant, long exp)
 	struct x87_pat mine = x87_pat(X87_LIB_MANT, X87_LIB_EXP);
 	long n = x87_count(&theirs);
 
-	X87_LEAVE(&mine, 1);
+	X87_LEAVE(&mine, 8);
 	return n;
 }
 
@@ -332,15 +333,23 @@ long double NAME(x87_ld)(void)
 {
 	struct x87_pat mine = x87_pat(X87_LIB_MANT, X87_LIB_EXP);
 
-	X87_LEAVE(&mine, 2);
+	X87_LEAVE(&mine, 8);
 	return 1.5L;
+}
+
+long double NAME(x87_ld8)(long a, long b, long c, long d, long e, long f, long g, long h)
+{
+	struct x87_pat mine = x87_pat(X87_LIB_MANT, X87_LIB_EXP);
+
+	X87_LEAVE(&mine, 8);
+	return 1.5L + (long double)(a + b + c + d + e + f + g + h - 36);
 }
 
 long double _Complex NAME(x87_cld)(void)
 {
 	struct x87_pat mine = x87_pat(X87_LIB_MANT, X87_LIB_EXP);
 
-	X87_LEAVE(&mine, 3);
+	X87_LEAVE(&mine, 8);
 	return 1.5L + 2.5Li;
 }
 

@@ -7,36 +7,37 @@
 /* What where() returns the address of. */
 enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 
-#define ATTACKLIB_API(n)                                                        \
-	uintptr_t lib##n##_where(int kind);                                     \
-	long lib##n##_probe(uintptr_t addr, int write);                         \
-	long lib##n##_add(long a, long b);                                      \
-	long lib##n##_call(long (*cb)(long), long x);                           \
-	long lib##n##_fill(long *p, long x);                                    \
-	long lib##n##_print(const char *who);                                   \
-	long lib##n##_signal(int sig);                                          \
-	long lib##n##_sig_install(int sig, uintptr_t at);                       \
-	long lib##n##_sig_hijack(int sig, uintptr_t at, int how);               \
-	long lib##n##_sig_seen(long *out);                                      \
-	long lib##n##_raise(int sig);                                           \
-	long lib##n##_clobber(void);                                            \
-	long lib##n##_clobber8(long, long, long, long, long, long, long, long); \
-	long lib##n##_seen(int i);                                              \
-	long lib##n##_find(uintptr_t lo, uintptr_t hi, long v);                 \
-	long lib##n##_seen_arg(int i);                                          \
-	long lib##n##_regs(long a);                                             \
-	long lib##n##_regs7(long, long, long, long, long, long, long);          \
-	long lib##n##_leave(void);                                              \
-	int lib##n##_leave_int(void);                                           \
-	float lib##n##_leave_float(void);                                       \
-	double lib##n##_leave_double(void);                                     \
-	long lib##n##_std(void);                                                \
-	long lib##n##_std8(long, long, long, long, long, long, long, long);     \
-	long lib##n##_fpctl(void);                                              \
-	long lib##n##_fpctl8(long, long, long, long, long, long, long, long);   \
-	long lib##n##_evex(long w, long mine);                                  \
-	long lib##n##_x87(long mant, long exp);                                 \
-	long double lib##n##_x87_ld(void);                                      \
+#define ATTACKLIB_API(n)                                                              \
+	uintptr_t lib##n##_where(int kind);                                           \
+	long lib##n##_probe(uintptr_t addr, int write);                               \
+	long lib##n##_add(long a, long b);                                            \
+	long lib##n##_call(long (*cb)(long), long x);                                 \
+	long lib##n##_fill(long *p, long x);                                          \
+	long lib##n##_print(const char *who);                                         \
+	long lib##n##_signal(int sig);                                                \
+	long lib##n##_sig_install(int sig, uintptr_t at);                             \
+	long lib##n##_sig_hijack(int sig, uintptr_t at, int how);                     \
+	long lib##n##_sig_seen(long *out);                                            \
+	long lib##n##_raise(int sig);                                                 \
+	long lib##n##_clobber(void);                                                  \
+	long lib##n##_clobber8(long, long, long, long, long, long, long, long);       \
+	long lib##n##_seen(int i);                                                    \
+	long lib##n##_find(uintptr_t lo, uintptr_t hi, long v);                       \
+	long lib##n##_seen_arg(int i);                                                \
+	long lib##n##_regs(long a);                                                   \
+	long lib##n##_regs7(long, long, long, long, long, long, long);                \
+	long lib##n##_leave(void);                                                    \
+	int lib##n##_leave_int(void);                                                 \
+	float lib##n##_leave_float(void);                                             \
+	double lib##n##_leave_double(void);                                           \
+	long lib##n##_std(void);                                                      \
+	long lib##n##_std8(long, long, long, long, long, long, long, long);           \
+	long lib##n##_fpctl(void);                                                    \
+	long lib##n##_fpctl8(long, long, long, long, long, long, long, long);         \
+	long lib##n##_evex(long w, long mine);                                        \
+	long lib##n##_x87(long mant, long exp);                                       \
+	long double lib##n##_x87_ld(void);                                            \
+	long double lib##n##_x87_ld8(long, long, long, long, long, long, long, long); \
 	long double _Complex lib##n##_x87_cld(void);
 
 ATTACKLIB_API(1)
@@ -46,8 +47,8 @@ ATTACKLIB_API(2)
  * x87-regs (limit 6): a long double as FXSAVE shows an x87 register (its
  * 10 bytes: the mantissa, then the sign and exponent), whatever its tag.
  * X87_LEAVE(p, n) pushes it n times and pops it again: it stays in the n
- * physical registers below the stack's top, as values a function's long
- * double code used do. x87_count(p): how many of the 8 registers hold it.
+ * physical registers below the stack's top (all of them for 8), as values
+ * a function's long double code used do. x87_count(p): how many of the 8 registers hold it.
  */
 #define X87_APP_MANT 0xdec2e75ec2e75ec2ull
 #define X87_APP_EXP  0x4001
@@ -81,6 +82,15 @@ static inline long x87_count(const struct x87_pat *p)
 	for (int i = 0; i < 8; i++)
 		n += !__builtin_memcmp(area + 32 + 16 * i, p->b, 10);
 	return n;
+}
+
+/* The x87 stack's top (status word bits 11-13) and FXSAVE's abridged tags (1: in use). */
+static inline unsigned x87_top_tags(void)
+{
+	_Alignas(16) unsigned char area[512];
+
+	__asm__ volatile("fxsave %0" : "=m"(area));
+	return ((unsigned)(area[3] >> 3) & 7) << 8 | area[4];
 }
 
 #endif

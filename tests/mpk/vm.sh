@@ -123,6 +123,7 @@ $b/tests/mpk/attack --fp-control newlib
 $b/tests/mpk/attack --evex-regs
 $b/tests/mpk/attack --x87-regs
 $b/tests/mpk/attack-shared --x87-regs
+$b/tests/mpk/attack --x87-regs newlib
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -148,7 +149,7 @@ check_vm 3 "something jumped into the middle of a gate" "forged gate exit stoppe
 check_vm 4 "nested: 27 (expected 27): ok" "nested gates and callbacks"
 check_vm 5 "printf: ok" "stdio from every compartment"
 check_vm 6 "threads: ok" "4 threads x 101000 gates"
-check_vm 7 "so 274 besides the WRPKRUs" "gate path length"
+check_vm 7 "so 276 besides the WRPKRUs" "gate path length"
 check_vm 8 "something jumped into the middle of a gate" "newlib gate: forged entry stopped"
 check_vm 9 "something jumped into the middle of a gate" "newlib gate: forged exit stopped"
 check_vm 10 "(4 of them WRPKRU)" "newlib gate: path length"
@@ -168,7 +169,7 @@ check_vm 17 "nested: 27 (expected 27): ok" "shared stacks: nested gates and call
 check_vm 18 "threads: ok" "shared stacks: 4 threads x 101000 gates"
 check_vm 19 "something jumped into the middle of a gate" "shared stacks: forged gate entry stopped"
 check_vm 20 "something jumped into the middle of a gate" "shared stacks: forged gate exit stopped"
-check_vm 21 "so 239 besides the WRPKRUs" "shared stacks: gate path length"
+check_vm 21 "so 241 besides the WRPKRUs" "shared stacks: gate path length"
 
 # The report path, called by a compartment instead of entered (issue 17):
 # a report and the end of the image, never a return with more keys.
@@ -399,9 +400,13 @@ check_vm 106 "through flexos__backend_gate_newlib, MXCSR 0x5f84, x87 control wor
 # Limit 6: the x87 registers (which FXSAVE shows, popped or not): neither
 # side finds the other's values there, and x87 results come back whole.
 for n in 108 109; do
-	check_vm $n "x87-regs: lib1 saw 0 of app's values in the x87 registers; app got 0 of lib1's after lib1_x87, 0 after lib1_x87_ld (result 1.5), 0 after lib1_x87_cld (result 1.5+2.5i)" \
-		"the x87 registers across a gate (command $n)"
+	check_vm $n "x87-regs: lib1 saw 0 of app's 8 values in the x87 registers; app got 0 of lib1's 8 after lib1_x87 (top and tags" \
+		"the x87 registers across a gate, way in (command $n)"
+	check_vm $n "0 after lib1_x87_ld (result 1.5), 0 after lib1_x87_ld8 (the carry path, 1.5), 0 after lib1_x87_cld (1.5+2.5i)" \
+		"the x87 registers across a gate, way back, x87 results whole (command $n)"
 done
+check_vm 110 "x87-regs newlib: through flexos__backend_gate_newlib, lib1 saw 0 of app's 8, app got 0 of lib1's 8" \
+	"the x87 registers across the gate of images with newlib compartments"
 # Limit 6: xmm16-31 and k0-7 on AVX-512 hosts (the VM's CPU has none: there
 # the test says so, and is not counted as run).
 if vm_output 107 | grep -qF "evex-regs: no AVX-512 on this CPU: not run"; then

@@ -204,8 +204,13 @@ static uint64_t type_size(Dwarf_Die *t)
 static bool is_long_double(Dwarf_Die *t)
 {
 	const char *name = dwarf_diename(t);
-	/* __float128 and _Float128 are 16-byte floats too, but SSE class. */
-	return name && strstr(name, "long double");
+	/*
+	 * GCC names _Float64x (x87's format, as long double) apart; __float80
+	 * is long double. __float128 and _Float128 are 16-byte floats too, but
+	 * SSE class.
+	 */
+	return name && (strstr(name, "long double") || !strcmp(name, "_Float64x") ||
+			!strcmp(name, "__float80"));
 }
 
 static uint64_t type_align(Dwarf_Die *t, int depth)

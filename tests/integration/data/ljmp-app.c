@@ -127,13 +127,21 @@ static int case_vec(void)
 
 	__asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(cw));
 	if (setjmp(app_env)) {
+		_Alignas(16) unsigned char area[512];
+		int x87 = 0;
+
 		__asm__ volatile("movq %%xmm2, %0\n\tmovq %%xmm3, %1" : "=r"(x2), "=r"(x3));
 		__asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(cw));
+		__asm__ volatile("fxsave %0" : "=m"(area));
+		for (int i = 0; i < 8; i++) /* the library's long double (ljmp-lib.c) */
+			x87 += !memcmp(area + 32 + 16 * i,
+				       "\xaf\x1e\xaf\x1e\xaf\x1e\xaf\x9e\x02\x40", 10);
 		return printf("vec: the application found %#lx and %#lx in xmm2 and xmm3%s; MXCSR "
-			      "control %#x, x87 control word %#x\n",
+			      "control %#x, x87 control word %#x; %d of the library's values in the "
+			      "x87 registers\n",
 			      (unsigned long)x2, (unsigned long)x3,
 			      x2 == 0x5ec7e7beefL || x3 == 0x5ec7e7beefL ? ": the library's" : "",
-			      mxcsr & ~0x3fu, cw);
+			      mxcsr & ~0x3fu, cw, x87);
 	}
 	lib_fail_to_vec(&app_env, 1);
 	return 0;

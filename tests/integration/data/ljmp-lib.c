@@ -55,15 +55,19 @@ void lib_fail_to(jmp_buf *env, int code)
 }
 
 /*
- * The same, with words of the library's in xmm2 and xmm3 and its own
- * rounding (toward zero) and flush-to-zero in the MXCSR and the x87
- * control word when it jumps: the application must find neither (vec).
+ * The same, with words of the library's in xmm2 and xmm3 and the x87
+ * registers, and its own rounding (toward zero) and flush-to-zero in the
+ * MXCSR and the x87 control word when it jumps: the application must
+ * find none of them (vec).
  */
 void lib_fail_to_vec(jmp_buf *env, int code)
 {
 	unsigned mxcsr = 0xffc0;
 	unsigned short cw = 0x0c7f;
+	/* A long double of its own (mantissa 0x9eaf..., exponent 0x4002) in all eight x87 registers. */
+	_Alignas(16) unsigned char ld[16] = {0xaf, 0x1e, 0xaf, 0x1e, 0xaf, 0x1e, 0xaf, 0x9e, 0x02, 0x40};
 
+	__asm__ volatile(".rept 8\n\tfldt %0\n\t.endr\n\t.rept 8\n\tfstp %%st(0)\n\t.endr" : : "m"(ld));
 	__asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(cw));
 	__asm__ volatile("movq %0, %%xmm2\n\tmovq %0, %%xmm3" : : "r"(0x5ec7e7beefL) : "xmm2", "xmm3");
 	longjmp(*env, code);
