@@ -2011,6 +2011,39 @@ flexos__mpk_claim_path:
 .endm
 
 /*
+ * The registers of the interrupted compartment in the frame at \uc (its
+ * ucontext), zeroed once the snapshot holds them, for a handler of
+ * another compartment (limit 6 of docs/threat-model.md): the general
+ * registers but rsp, rip and the flags (and the fault's err, trapno,
+ * cr2), the x87 registers' last instruction and data pointers, the
+ * x87 and xmm registers, and every XSAVE component after the legacy
+ * area and its header (the upper halves, AVX-512, PKRU: nothing reads
+ * them back, the restorer resumes from the snapshot). Clobbers rax, rcx,
+ * rdi.
+ */
+.macro SIG_SCRUB_FRAME uc
+	xorl	%eax, %eax
+	leaq	MPK_UC_GREGS(\uc), %rdi
+	movl	$MPK_UC_GREGS_DATA, %ecx
+	rep stosq
+	movq	MPK_UC_FPREGS(\uc), %rdi
+	testq	%rdi, %rdi
+	jz	.Lscrubbed\@
+	movq	%rax, 8(%rdi)			/* the last x87 instruction's address */
+	movq	%rax, 16(%rdi)			/* and its operand's */
+	addq	$32, %rdi			/* st0-st7, xmm0-xmm15 */
+	movl	$((416 - 32) / 8), %ecx
+	rep stosq
+	addq	$(576 - 416), %rdi		/* past the header: the extended components */
+	movl	flexos__mpk_ro+MPK_RO_XSAVE_SIZE(%rip), %ecx
+	subl	$576, %ecx
+	jbe	.Lscrubbed\@
+	shrl	$3, %ecx
+	rep stosq
+.Lscrubbed\@:
+.endm
+
+/*
  * The delivery stub's snapshot of the frame at %r14 (its ucontext), %r11
  * the validated gate page, the restorer's PKRU in force: into the area
  * that already records this frame's address (a handler left with
@@ -2440,7 +2473,32 @@ flexos__mpk_sig_deliver_checked:
 	jne	.Lviolation
 	LOAD_GP	%r11, %rcx, .Ldeliver_no_gp
 	SIG_SNAPSHOT
-	movq	MPK_G_CUR(%r11), %r10
+	/*
+	 * The handler and its compartment, from the table (gate key:
+	 * readable), read once. A handler of another compartment than the
+	 * one interrupted gets a frame without its registers: the restorer
+	 * resumes from the snapshot. Still the restorer's PKRU: whatever the
+	 * frame's fpregs points at, the scrub writes no compartment's memory.
+	 */
+	xorl	%r15d, %r15d
+	cmpl	$MPK_SIG_SLOTS, %r12d
+	jae	1f
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movq	MPK_PKRU_SIGTAB(%rdx), %rax
+	movl	%r12d, %ecx
+	shlq	$MPK_SIG_SHIFT, %rcx
+	movq	MPK_SIG_FN(%rax,%rcx), %r15
+	testq	%r15, %r15
+	jz	1f
+	movq	%r15, %rax
+	shrq	$MPK_SIG_COMP_SHIFT, %rax
+	andl	$(MPK_SLOTS - 1), %eax
+	movq	MPK_G_CUR(%r11), %rcx
+	andl	$(MPK_SLOTS - 1), %ecx
+	cmpl	%eax, %ecx
+	je	1f
+	SIG_SCRUB_FRAME %r14
+1:	movq	MPK_G_CUR(%r11), %r10
 	andl	$(MPK_SLOTS - 1), %r10d
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	movl	(%rdx,%r10,4), %eax
@@ -2456,13 +2514,6 @@ flexos__mpk_sig_deliver_cur_checked:
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	cmpl	(%rdx,%r10,4), %eax
 	jne	.Lviolation
-	/* The handler's compartment, from the table (gate key: readable). */
-	cmpl	$MPK_SIG_SLOTS, %r12d
-	jae	.Ldeliver_done
-	movq	MPK_PKRU_SIGTAB(%rdx), %rax
-	movl	%r12d, %ecx
-	shlq	$MPK_SIG_SHIFT, %rcx
-	movq	MPK_SIG_FN(%rax,%rcx), %r15
 	testq	%r15, %r15
 	jz	.Ldeliver_done			/* none yet: sigaction is installing it */
 	/*

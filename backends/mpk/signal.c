@@ -29,6 +29,12 @@
 
 #include "mpk.h"
 
+/* The frame's fields gate.S's SIG_SCRUB_FRAME zeroes (glibc's ucontext_t is the kernel's there). */
+_Static_assert(offsetof(ucontext_t, uc_mcontext.gregs) == MPK_UC_GREGS, "gate.S layout");
+_Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == MPK_UC_FPREGS, "gate.S layout");
+_Static_assert(REG_R8 == 0 && REG_RCX == MPK_UC_GREGS_DATA - 1 && REG_RSP == MPK_UC_GREGS_DATA,
+	       "gate.S layout: the general registers before rsp");
+
 /* The kernel's struct sigaction on x86-64 (not glibc's). */
 struct kernel_sigaction {
 	void *handler;

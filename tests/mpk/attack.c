@@ -2576,6 +2576,46 @@ static int x87_regs(void)
 }
 
 /*
+ * signal-regs (limits 6 and 9): lib1_sig_regs fills 26 registers with its
+ * word and sends the process SIGUSR2, whose handler is app's: the frame
+ * the handler gets (on the signal stack, which every compartment reads)
+ * must not hold lib1's registers, and lib1 must resume with all of them.
+ */
+static volatile long sig_regs_found = -1;
+
+static void sig_regs_handler(int sig, siginfo_t *si, void *ctx)
+{
+	const ucontext_t *uc = ctx;
+	long n = 0;
+
+	(void)sig;
+	(void)si;
+	for (int i = 0; i < NGREG; i++)
+		n += (unsigned long long)uc->uc_mcontext.gregs[i] == SIG_REGS_SECRET;
+	for (int i = 0; uc->uc_mcontext.fpregs && i < 16; i++) {
+		uint64_t lo;
+		memcpy(&lo, uc->uc_mcontext.fpregs->_xmm[i].element, 8);
+		n += lo == SIG_REGS_SECRET;
+	}
+	sig_regs_found = n;
+}
+
+extern long __flexos_gate__lib1__lib1_sig_regs(void);
+
+static int signal_regs(void)
+{
+	struct sigaction sa = {.sa_sigaction = sig_regs_handler, .sa_flags = SA_SIGINFO};
+
+	if (sigaction(SIGUSR2, &sa, NULL))
+		return 2;
+	long changed = __flexos_gate__lib1__lib1_sig_regs();
+	printf("signal-regs: app's handler found %ld of lib1's 26 registers in the frame; lib1 "
+	       "resumed with %ld of them changed%s\n",
+	       sig_regs_found, changed, sig_regs_found || changed ? ": FAIL" : "");
+	return sig_regs_found != 0 || changed != 0;
+}
+
+/*
  * fork-steal (limits 2 and 8): in a child of fork(), the forking thread's
  * gate page still names the parent's thread (its tid), which the kernel
  * says is gone there. A thread of the child registers the forking
@@ -2786,6 +2826,8 @@ int main(int argc, char **argv)
 		return fork_steal();
 	if (argc == 2 && !strcmp(argv[1], "--direction-flag"))
 		return direction_flag();
+	if (argc == 2 && !strcmp(argv[1], "--signal-regs"))
+		return signal_regs();
 	if (argc == 2 && !strcmp(argv[1], "--x87-regs"))
 		return x87_regs();
 	if (argc == 3 && !strcmp(argv[1], "--x87-regs") && !strcmp(argv[2], "newlib"))
@@ -2846,8 +2888,9 @@ int main(int argc, char **argv)
 		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
 		"--sched-timer none|fn|handle|zero|swap|watch | --slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-		"--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | --fp-control "
-		"| --fork-steal | "
+		"--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | "
+		"--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs | "
+		"--fork-steal | --sched-record fpctl | "
 		"--thread-stack read|write | A B "
 		"KIND read|write\n");
 	return 2;

@@ -35,6 +35,7 @@ enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 	long lib##n##_fpctl(void);                                                    \
 	long lib##n##_fpctl8(long, long, long, long, long, long, long, long);         \
 	long lib##n##_evex(long w, long mine);                                        \
+	long lib##n##_sig_regs(void);                                                 \
 	long lib##n##_x87(long mant, long exp);                                       \
 	long double lib##n##_x87_ld(void);                                            \
 	long double lib##n##_x87_ld8(long, long, long, long, long, long, long, long); \
@@ -50,6 +51,9 @@ ATTACKLIB_API(2)
  * physical registers below the stack's top (all of them for 8), as values
  * a function's long double code used do. x87_count(p): how many of the 8 registers hold it.
  */
+/* signal-regs: the word lib_sig_regs leaves in its registers. */
+#define SIG_REGS_SECRET 0x5ec2e75ec2e70001ull
+
 #define X87_APP_MANT 0xdec2e75ec2e75ec2ull
 #define X87_APP_EXP  0x4001
 #define X87_LIB_MANT 0x9eaf1eaf1eaf1eafull

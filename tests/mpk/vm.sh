@@ -124,6 +124,8 @@ $b/tests/mpk/attack --evex-regs
 $b/tests/mpk/attack --x87-regs
 $b/tests/mpk/attack-shared --x87-regs
 $b/tests/mpk/attack --x87-regs newlib
+$b/tests/mpk/attack --signal-regs
+$b/tests/mpk/attack-shared --signal-regs
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -407,6 +409,12 @@ for n in 108 109; do
 done
 check_vm 110 "x87-regs newlib: through flexos__backend_gate_newlib, lib1 saw 0 of app's 8, app got 0 of lib1's 8" \
 	"the x87 registers across the gate of images with newlib compartments"
+# Limits 6 and 9: a handler of app's for a signal that interrupted lib1
+# finds none of lib1's registers in the frame; lib1 resumes with all.
+for n in 111 112; do
+	check_vm $n "signal-regs: app's handler found 0 of lib1's 26 registers in the frame; lib1 resumed with 0 of them changed" \
+		"a handler of another compartment gets a frame without the interrupted one's registers (command $n)"
+done
 # Limit 6: xmm16-31 and k0-7 on AVX-512 hosts (the VM's CPU has none: there
 # the test says so, and is not counted as run).
 if vm_output 107 | grep -qF "evex-regs: no AVX-512 on this CPU: not run"; then
