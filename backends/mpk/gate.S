@@ -986,6 +986,10 @@
 .endm
 
 	.text
+	/* The gate's code, from here to flexos__mpk_gate_text_hi (the signal stub's scrub). */
+	.globl	flexos__mpk_gate_text_lo
+	.hidden	flexos__mpk_gate_text_lo
+flexos__mpk_gate_text_lo:
 /*
  * The private-stack gate's register path, for flexos__backend_gate and
  * flexos__backend_gate_newlib (pfx: their labels' prefix; runtime: where a
@@ -2014,28 +2018,35 @@ flexos__mpk_claim_path:
  * The registers of the interrupted compartment in the frame at \uc (its
  * ucontext), zeroed once the snapshot holds them, for a handler of
  * another compartment (limit 6 of docs/threat-model.md): the general
- * registers but rsp, rip and the flags (and the fault's err, trapno,
- * cr2), the x87 registers' last instruction and data pointers, the
- * x87 and xmm registers, and every XSAVE component after the legacy
- * area and its header (the upper halves, AVX-512, PKRU: nothing reads
- * them back, the restorer resumes from the snapshot). Clobbers rax, rcx,
- * rdi.
+ * registers but rsp and rip (and the fault's err, trapno, cr2), the
+ * flags' arithmetic bits, the x87 registers' last instruction and data
+ * pointers, the x87 and xmm registers, and every XSAVE component after
+ * the legacy area and its header (the upper halves, AVX-512, PKRU:
+ * nothing reads them back, the restorer resumes from the snapshot). The
+ * XSAVE area at %rbp (the one the snapshot copied, not the frame's
+ * pointer read again), %ebx bytes at most (the read-only size; the
+ * frame's own if smaller). With the interrupted compartment's
+ * PKRU, the one the kernel wrote the frame with: whatever \uc and %rbp
+ * point at (a forged call of the stub), this writes only what that
+ * compartment may write itself. Clobbers rax, rcx, rdi.
  */
 .macro SIG_SCRUB_FRAME uc
 	xorl	%eax, %eax
 	leaq	MPK_UC_GREGS(\uc), %rdi
 	movl	$MPK_UC_GREGS_DATA, %ecx
 	rep stosq
-	movq	MPK_UC_FPREGS(\uc), %rdi
-	testq	%rdi, %rdi
+	andq	$~MPK_EFLAGS_ARITH, MPK_UC_EFL(\uc)
+	testq	%rbp, %rbp
 	jz	.Lscrubbed\@
-	movq	%rax, 8(%rdi)			/* the last x87 instruction's address */
-	movq	%rax, 16(%rdi)			/* and its operand's */
-	addq	$32, %rdi			/* st0-st7, xmm0-xmm15 */
+	movq	%rax, 8(%rbp)			/* the last x87 instruction's address */
+	movq	%rax, 16(%rbp)			/* and its operand's */
+	leaq	32(%rbp), %rdi			/* st0-st7, xmm0-xmm15 */
 	movl	$((416 - 32) / 8), %ecx
 	rep stosq
-	addq	$(576 - 416), %rdi		/* past the header: the extended components */
-	movl	flexos__mpk_ro+MPK_RO_XSAVE_SIZE(%rip), %ecx
+	leaq	576(%rbp), %rdi			/* past the header: the extended components */
+	movl	MPK_FX_SW_SIZE(%rbp), %ecx	/* the frame's size, if smaller (AMX hosts) */
+	cmpl	%ebx, %ecx
+	cmoval	%ebx, %ecx
 	subl	$576, %ecx
 	jbe	.Lscrubbed\@
 	shrl	$3, %ecx
@@ -2476,10 +2487,14 @@ flexos__mpk_sig_deliver_checked:
 	/*
 	 * The handler and its compartment, from the table (gate key:
 	 * readable), read once. A handler of another compartment than the
-	 * one interrupted gets a frame without its registers: the restorer
-	 * resumes from the snapshot. Still the restorer's PKRU: whatever the
-	 * frame's fpregs points at, the scrub writes no compartment's memory.
+	 * one interrupted, or any handler of a signal that interrupted the
+	 * gate's code (where the other side's registers may not be cleared
+	 * yet), gets a frame without the interrupted registers: the restorer
+	 * resumes from the snapshot. Decided here (the XSAVE size is key 0),
+	 * done with the interrupted compartment's PKRU (SIG_SCRUB_FRAME).
 	 */
+	movq	%r9, %rbp			/* the kernel's XSAVE area, as the snapshot read it */
+	xorl	%ebx, %ebx			/* 0: no scrub, else the XSAVE size */
 	xorl	%r15d, %r15d
 	cmpl	$MPK_SIG_SLOTS, %r12d
 	jae	1f
@@ -2490,14 +2505,22 @@ flexos__mpk_sig_deliver_checked:
 	movq	MPK_SIG_FN(%rax,%rcx), %r15
 	testq	%r15, %r15
 	jz	1f
-	movq	%r15, %rax
+	movl	flexos__mpk_ro+MPK_RO_XSAVE_SIZE(%rip), %ebx
+	movq	MPK_UC_RIP(%r14), %rax
+	leaq	flexos__mpk_gate_text_lo(%rip), %rcx
+	cmpq	%rcx, %rax
+	jb	2f
+	leaq	flexos__mpk_gate_text_hi(%rip), %rcx
+	cmpq	%rcx, %rax
+	jb	1f				/* in the gate: scrub */
+2:	movq	%r15, %rax
 	shrq	$MPK_SIG_COMP_SHIFT, %rax
 	andl	$(MPK_SLOTS - 1), %eax
 	movq	MPK_G_CUR(%r11), %rcx
 	andl	$(MPK_SLOTS - 1), %ecx
 	cmpl	%eax, %ecx
-	je	1f
-	SIG_SCRUB_FRAME %r14
+	jne	1f
+	xorl	%ebx, %ebx			/* its own compartment's handler */
 1:	movq	MPK_G_CUR(%r11), %r10
 	andl	$(MPK_SLOTS - 1), %r10d
 	leaq	flexos__mpk_pkru(%rip), %rdx
@@ -2514,7 +2537,10 @@ flexos__mpk_sig_deliver_cur_checked:
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	cmpl	(%rdx,%r10,4), %eax
 	jne	.Lviolation
-	testq	%r15, %r15
+	testl	%ebx, %ebx
+	jz	1f
+	SIG_SCRUB_FRAME %r14
+1:	testq	%r15, %r15
 	jz	.Ldeliver_done			/* none yet: sigaction is installing it */
 	/*
 	 * The mark that lets the gate take this one call with the signal
@@ -3048,5 +3074,10 @@ flexos__mpk_clone_glibc:
 	jmp	flexos__mpk_clone
 1:	jmp	*%r11
 	.size	flexos__mpk_clone_glibc, .-flexos__mpk_clone_glibc
+
+	.text
+	.globl	flexos__mpk_gate_text_hi
+	.hidden	flexos__mpk_gate_text_hi
+flexos__mpk_gate_text_hi:
 
 	.section .note.GNU-stack,"",@progbits

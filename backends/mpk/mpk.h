@@ -174,6 +174,9 @@
 #define MPK_UC_FPREGS      224 /* ucontext: uc_mcontext.fpregs */
 #define MPK_UC_GREGS       40  /* ucontext: uc_mcontext.gregs, REG_R8 first */
 #define MPK_UC_GREGS_DATA  15  /* REG_R8 .. REG_RCX: then REG_RSP, REG_RIP, ... */
+#define MPK_UC_RIP         (MPK_UC_GREGS + 8 * 16) /* gregs[REG_RIP] */
+#define MPK_UC_EFL         (MPK_UC_GREGS + 8 * 17) /* gregs[REG_EFL] */
+#define MPK_EFLAGS_ARITH   0x8d5                   /* CF, PF, AF, ZF, SF, OF */
 #define MPK_FX_SW          464 /* XSAVE area: struct _fpx_sw_bytes */
 #define MPK_FX_SW_EXT_SIZE (MPK_FX_SW + 4)
 #define MPK_FX_SW_FEATURES (MPK_FX_SW + 8)

@@ -34,6 +34,7 @@ _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs) == MPK_UC_GREGS, "gate.S 
 _Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == MPK_UC_FPREGS, "gate.S layout");
 _Static_assert(REG_R8 == 0 && REG_RCX == MPK_UC_GREGS_DATA - 1 && REG_RSP == MPK_UC_GREGS_DATA,
 	       "gate.S layout: the general registers before rsp");
+_Static_assert(REG_RIP == 16 && REG_EFL == 17, "gate.S layout: MPK_UC_RIP, MPK_UC_EFL");
 
 /* The kernel's struct sigaction on x86-64 (not glibc's). */
 struct kernel_sigaction {

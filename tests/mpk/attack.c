@@ -2585,27 +2585,27 @@ static volatile long sig_regs_found = -1;
 
 static void sig_regs_handler(int sig, siginfo_t *si, void *ctx)
 {
-	const ucontext_t *uc = ctx;
-	long n = 0;
-
 	(void)sig;
 	(void)si;
-	for (int i = 0; i < NGREG; i++)
-		n += (unsigned long long)uc->uc_mcontext.gregs[i] == SIG_REGS_SECRET;
-	for (int i = 0; uc->uc_mcontext.fpregs && i < 16; i++) {
-		uint64_t lo;
-		memcpy(&lo, uc->uc_mcontext.fpregs->_xmm[i].element, 8);
-		n += lo == SIG_REGS_SECRET;
-	}
-	sig_regs_found = n;
+	sig_regs_found = sig_regs_count(ctx);
 }
 
 extern long __flexos_gate__lib1__lib1_sig_regs(void);
+extern long __flexos_gate__lib1__lib1_sig_regs_own(void);
 
-static int signal_regs(void)
+static int signal_regs(const char *how)
 {
 	struct sigaction sa = {.sa_sigaction = sig_regs_handler, .sa_flags = SA_SIGINFO};
 
+	if (how) {
+		if (strcmp(how, "own"))
+			return 2;
+		long r = __flexos_gate__lib1__lib1_sig_regs_own();
+		printf("signal-regs own: lib1's own handler found %ld of its 26 registers in the "
+		       "frame; lib1 resumed with %ld of them changed%s\n",
+		       r / 100, r % 100, r == 2600 ? "" : ": FAIL");
+		return r != 2600;
+	}
 	if (sigaction(SIGUSR2, &sa, NULL))
 		return 2;
 	long changed = __flexos_gate__lib1__lib1_sig_regs();
@@ -2826,8 +2826,8 @@ int main(int argc, char **argv)
 		return fork_steal();
 	if (argc == 2 && !strcmp(argv[1], "--direction-flag"))
 		return direction_flag();
-	if (argc == 2 && !strcmp(argv[1], "--signal-regs"))
-		return signal_regs();
+	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--signal-regs"))
+		return signal_regs(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "--x87-regs"))
 		return x87_regs();
 	if (argc == 3 && !strcmp(argv[1], "--x87-regs") && !strcmp(argv[2], "newlib"))
@@ -2889,7 +2889,7 @@ int main(int argc, char **argv)
 		"--sched-timer none|fn|handle|zero|swap|watch | --slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
 		"--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | "
-		"--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs | "
+		"--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "
 		"--fork-steal | --sched-record fpctl | "
 		"--thread-stack read|write | A B "
 		"KIND read|write\n");

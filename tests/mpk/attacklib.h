@@ -3,6 +3,7 @@
 #define ATTACKLIB_H
 
 #include <stdint.h>
+#include <ucontext.h>
 
 /* What where() returns the address of. */
 enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
@@ -36,6 +37,7 @@ enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 	long lib##n##_fpctl8(long, long, long, long, long, long, long, long);         \
 	long lib##n##_evex(long w, long mine);                                        \
 	long lib##n##_sig_regs(void);                                                 \
+	long lib##n##_sig_regs_own(void);                                             \
 	long lib##n##_x87(long mant, long exp);                                       \
 	long double lib##n##_x87_ld(void);                                            \
 	long double lib##n##_x87_ld8(long, long, long, long, long, long, long, long); \
@@ -53,6 +55,23 @@ ATTACKLIB_API(2)
  */
 /* signal-regs: the word lib_sig_regs leaves in its registers. */
 #define SIG_REGS_SECRET 0x5ec2e75ec2e70001ull
+
+/* How many of a signal frame's general and xmm registers hold it; -1: no XSAVE area. */
+static inline long sig_regs_count(const ucontext_t *uc)
+{
+	long n = 0;
+
+	if (!uc->uc_mcontext.fpregs)
+		return -1;
+	for (int i = 0; i < NGREG; i++)
+		n += (unsigned long long)uc->uc_mcontext.gregs[i] == SIG_REGS_SECRET;
+	for (int i = 0; i < 16; i++) {
+		uint64_t lo;
+		__builtin_memcpy(&lo, uc->uc_mcontext.fpregs->_xmm[i].element, 8);
+		n += lo == SIG_REGS_SECRET;
+	}
+	return n;
+}
 
 #define X87_APP_MANT 0xdec2e75ec2e75ec2ull
 #define X87_APP_EXP  0x4001

@@ -126,6 +126,7 @@ $b/tests/mpk/attack-shared --x87-regs
 $b/tests/mpk/attack --x87-regs newlib
 $b/tests/mpk/attack --signal-regs
 $b/tests/mpk/attack-shared --signal-regs
+$b/tests/mpk/attack --signal-regs own
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -415,6 +416,8 @@ for n in 111 112; do
 	check_vm $n "signal-regs: app's handler found 0 of lib1's 26 registers in the frame; lib1 resumed with 0 of them changed" \
 		"a handler of another compartment gets a frame without the interrupted one's registers (command $n)"
 done
+check_vm 113 "signal-regs own: lib1's own handler found 26 of its 26 registers in the frame; lib1 resumed with 0 of them changed" \
+	"the interrupted compartment's own handler still sees its registers"
 # Limit 6: xmm16-31 and k0-7 on AVX-512 hosts (the VM's CPU has none: there
 # the test says so, and is not counted as run).
 if vm_output 107 | grep -qF "evex-regs: no AVX-512 on this CPU: not run"; then
