@@ -71,11 +71,34 @@ static bool runtime_code(const struct scan *s, const struct fle_section *sec, ui
 }
 
 /*
- * The name of the instruction starting at p that writes PKRU, or the FS or
- * GS base the gates rely on, or NULL.
+ * Whether the opcode at code + off can be reached with an F3 prefix: the
+ * bytes right before it, legacy prefixes and REX bytes (at most 14: an
+ * instruction has 15), hold one. WRFSBASE and WRGSBASE need it: without,
+ * their bytes are an invalid instruction, and a jump can only land on
+ * bytes the code holds.
  */
-static const char *pkru_writer(const unsigned char *p, size_t left)
+static bool f3_before(const unsigned char *code, size_t off)
 {
+	for (size_t k = 1; k <= 14 && k <= off; k++) {
+		unsigned char b = code[off - k];
+		if (b == 0xf3)
+			return true;
+		bool legacy = b == 0xf0 || b == 0xf2 || b == 0x2e || b == 0x36 || b == 0x3e ||
+			      b == 0x26 || b == 0x64 || b == 0x65 || b == 0x66 || b == 0x67;
+		if (!legacy && (b & 0xf0) != 0x40)
+			return false;
+	}
+	return false;
+}
+
+/*
+ * The name of the instruction at code + off (left bytes on) that writes
+ * PKRU, or the FS or GS base the gates rely on, or NULL.
+ */
+static const char *pkru_writer(const unsigned char *code, size_t off, size_t left)
+{
+	const unsigned char *p = code + off;
+
 	if (left < 3 || p[0] != 0x0f)
 		return NULL;
 	unsigned mod = p[2] >> 6, reg = (p[2] >> 3) & 7;
@@ -89,10 +112,12 @@ static const char *pkru_writer(const unsigned char *p, size_t left)
 	/*
 	 * WRFSBASE, WRGSBASE (f3 [REX] 0f ae /2, /3, register operand): a
 	 * thread that sets its FS base to another thread's passes the gate
-	 * page's owner check (RDFSBASE) with that thread's page. Refused with
-	 * or without the prefix, which a jump may land before.
+	 * page's owner check (RDFSBASE) with that thread's page. Refused where
+	 * an F3 prefix can precede them, other prefixes or REX bytes between;
+	 * the same bytes after any other (a call's displacement that happens
+	 * to hold them) decode as nothing that runs.
 	 */
-	if (p[1] == 0xae && mod == 3 && (reg == 2 || reg == 3))
+	if (p[1] == 0xae && mod == 3 && (reg == 2 || reg == 3) && f3_before(code, off))
 		return reg == 2 ? "WRFSBASE (0f ae /2)" : "WRGSBASE (0f ae /3)";
 	return NULL;
 }
@@ -110,7 +135,7 @@ static void scan_bytes(struct scan *s, const struct fle_section *sec, int comp)
 	const struct flc_config *cfg = s->plan->cfg;
 
 	for (size_t off = 0; off < sec->size; off++) {
-		const char *what = pkru_writer(sec->data + off, sec->size - off);
+		const char *what = pkru_writer(sec->data, off, sec->size - off);
 		if (!what || (comp < 0 && runtime_code(s, sec, sec->addr + off)))
 			continue;
 		char where[256], whose[256];

@@ -5,6 +5,9 @@
  * named like the runtime's, which gains it nothing);
  * 6 WRFSBASE, 7 WRGSBASE (a thread could pass the gate page's owner
  * check with another thread's FS base);
+ * 8 WRGSBASE hidden in an immediate (f3 0f ae d8), 9 the same with a
+ * segment prefix between (f3 2e 0f ae d8); 10 0f ae d8 in an immediate
+ * right after a mov's opcode, which no prefix can precede: no WRGSBASE;
  * 0 only LFENCE, which shares XRSTOR's opcode but is harmless.
  */
 int lib_value(int x);
@@ -33,6 +36,15 @@ int lib_value(int x)
 	__asm__ volatile("wrfsbase %0" ::"r"(0UL));
 #elif WRITER == 7
 	__asm__ volatile("wrgsbase %0" ::"r"(0UL));
+#elif WRITER == 8
+	/* f3 0f ae d8 in an immediate: WRGSBASE %eax from its second byte. */
+	__asm__ volatile("movl $0xd8ae0ff3, %%eax" ::: "eax");
+#elif WRITER == 9
+	/* f3 2e 0f ae d8: a segment prefix between changes nothing. */
+	__asm__ volatile("movabsq $0xd8ae0f2ef3, %%rax" ::: "rax");
+#elif WRITER == 10
+	/* 0f ae d8 after a mov's opcode: no prefix can come before it, it runs as nothing. */
+	__asm__ volatile("movl $0x00d8ae0f, %%eax" ::: "eax");
 #else
 	__asm__ volatile("lfence");
 #endif
