@@ -1946,31 +1946,41 @@ flexos__mpk_claim_path:
  * with) is copied to the first area as before: it resumes, at most, the
  * compartment the gate page names with its own PKRU (checked below).
  *
- * The areas' pages are opened for writing by one WRPKRU (the restorer's
- * PKRU with the gate key writable, from the PKRU table's page), checked;
- * the areas are then found from the gate page validated again, so a jump
- * to that WRPKRU writes only this thread's areas (where RDFSBASE proves
- * the owner), and the restorer's PKRU is back (checked) before anything
- * reads a copy.
+ * The areas' pages are opened for writing by one WRPKRU: the PKRU of the
+ * compartment the validated gate page (%r11) names, with the gate key
+ * writable (MPK_PKRU_SIG_COPY_PKRU, from the PKRU table's page), checked
+ * against the page validated again (SIG_CHECK_GP: key 0 may be denied),
+ * and the areas are found from that page: a jump to that WRPKRU writes
+ * only this thread's areas (where RDFSBASE proves the owner). So the frame
+ * is read with the rights of the compartment that was interrupted, the
+ * one the kernel wrote it with: a frame or an XSAVE pointer a compartment
+ * forges (a jump to the WRPKRU, a call of the restorer) copies only what
+ * that compartment may read itself; with key 0 open, a newlib compartment
+ * had key-0 memory copied where it may read it. The restorer's PKRU is
+ * back (checked) before anything reads a copy.
  *
  * SIG_AREAS: with the areas open, %rax = this thread's first area, %r8 =
  * the stride. Clobbers rcx, rdx.
  */
 .macro SIG_AREAS checked
 	leaq	flexos__mpk_pkru(%rip), %rdx
-	movl	MPK_PKRU_SIG_COPY_PKRU(%rdx), %eax
+	movq	MPK_G_CUR(%r11), %rax
+	andl	$(MPK_SLOTS - 1), %eax
+	movl	MPK_PKRU_SIG_COPY_PKRU(%rdx,%rax,4), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU
 	.globl	\checked
 	.hidden	\checked
 \checked:
+	SIG_CHECK_GP %r11, %rdx
 	leaq	flexos__mpk_pkru(%rip), %rdx
-	cmpl	MPK_PKRU_SIG_COPY_PKRU(%rdx), %eax
+	movq	MPK_G_CUR(%r11), %rcx
+	andl	$(MPK_SLOTS - 1), %ecx
+	cmpl	MPK_PKRU_SIG_COPY_PKRU(%rdx,%rcx,4), %eax
 	jne	.Lviolation
-	LOAD_GP	%r11, %rcx, .Lbad_gp
 	movq	%r11, %rax
-	subq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %rax
+	subq	MPK_PKRU_SIG_GP_LO(%rdx), %rax
 	shrq	$12, %rax
 	imulq	$MPK_SIG_AREAS, %rax, %rax
 	movq	MPK_PKRU_SIG_COPY_STRIDE(%rdx), %r8
@@ -1978,9 +1988,12 @@ flexos__mpk_claim_path:
 	addq	MPK_PKRU_SIG_COPY(%rdx), %rax
 .endm
 
-/* The restorer's PKRU again, checked. Clobbers eax, ecx, edx. */
+/*
+ * The restorer's PKRU again (read from the entry page: key 0 may be
+ * denied until this WRPKRU), checked. Clobbers eax, ecx, edx.
+ */
 .macro SIG_AREAS_CLOSE checked
-	movl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
+	movl	flexos__mpk_ro_entry+MPK_ROE_SIGRET_PKRU(%rip), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU
@@ -2008,7 +2021,8 @@ flexos__mpk_claim_path:
 	leaq	MPK_SIG_COPY_FP(%rax), %rdi
 	movq	%rdi, (MPK_SIG_COPY_UC + MPK_UC_FPREGS)(%rax)
 	movq	%r9, %rsi
-	movl	flexos__mpk_ro+MPK_RO_XSAVE_SIZE(%rip), %ecx
+	leaq	flexos__mpk_pkru(%rip), %rcx	/* (key 0 may be denied) */
+	movl	MPK_PKRU_SIG_XSAVE_SIZE(%rcx), %ecx
 	addl	$4, %ecx			/* and FP_XSTATE_MAGIC2 */
 	rep movsb
 .Lcopied\@:
@@ -2168,11 +2182,11 @@ flexos__mpk_sigreturn_checked:
 	LOAD_GP	%r11, %rcx, .Lsig_bad
 	movq	MPK_G_CUR(%r11), %r14
 	andl	$(MPK_SLOTS - 1), %r14d
-	movl	$2, %r13d			/* 2: no XSAVE area */
-	cmpq	$0, MPK_UC_FPREGS(%rsp)
-	je	.Lsig_bad
 	SIGRETURN_COPY
+	movl	$2, %r13d			/* 2: no XSAVE area (in the copy) */
 	movq	MPK_UC_FPREGS(%rsp), %r8
+	testq	%r8, %r8
+	jz	.Lsig_bad
 	movl	$3, %r13d			/* 3: not restored in full */
 	cmpl	$MPK_XSTATE_MAGIC1, MPK_FX_SW(%r8)
 	jne	.Lsig_bad

@@ -261,15 +261,19 @@
 #define MPK_PKRU_SIG_GP_HI    (MPK_PKRU_SIGTAB + 24)
 #define MPK_PKRU_SIG_FSGSBASE (MPK_PKRU_SIGTAB + 32)
 /*
- * And for flexos__mpk_sigreturn's copy of a frame (gate.S: SIGRETURN_COPY):
+ * And for the copies of a frame (gate.S: SIG_SNAPSHOT, SIGRETURN_COPY):
  * the copy areas (one for each gate page, MPK_PKRU_SIG_COPY_STRIDE bytes
- * each, with the gate key) and uint32: the restorer's PKRU with the gate
- * key writable. In an area: the ucontext at MPK_SIG_COPY_UC, the XSAVE
- * area (64-byte aligned, as XRSTOR wants it) at MPK_SIG_COPY_FP.
+ * each, with the gate key), uint32: a copy of MPK_RO_XSAVE_SIZE, and
+ * uint32[MPK_SLOTS]: each compartment's PKRU with the gate key writable
+ * (key 0 as the compartment's PKRU has it), which the frame is copied
+ * with: the frame a compartment can write is all it can have copied. In
+ * an area: the ucontext at MPK_SIG_COPY_UC, the XSAVE area (64-byte
+ * aligned, as XRSTOR wants it) at MPK_SIG_COPY_FP.
  */
 #define MPK_PKRU_SIG_COPY        (MPK_PKRU_SIGTAB + 40)
 #define MPK_PKRU_SIG_COPY_STRIDE (MPK_PKRU_SIGTAB + 48)
-#define MPK_PKRU_SIG_COPY_PKRU   (MPK_PKRU_SIGTAB + 56)
+#define MPK_PKRU_SIG_XSAVE_SIZE  (MPK_PKRU_SIGTAB + 56)
+#define MPK_PKRU_SIG_COPY_PKRU   (MPK_PKRU_SIGTAB + 64)
 #define MPK_SIG_COPY_UC          64
 #define MPK_SIG_COPY_FP          384
 /*
@@ -411,6 +415,7 @@ struct mpk_gate_page {
 };
 
 _Static_assert(sizeof(struct mpk_gate_page) == 4096, "one page");
+_Static_assert(MPK_PKRU_SIG_COPY_PKRU + 4 * MPK_SLOTS <= MPK_PKRU_MAIN, "the PKRU page's layout");
 _Static_assert(offsetof(struct mpk_gate_page, sp) == MPK_G_SP, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, owner) == MPK_G_OWNER, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, depth) == MPK_G_DEPTH, "gate.S layout");

@@ -207,7 +207,8 @@ sighandler_t __wrap___sysv_signal(int sig, sighandler_t fn)
  * SIGRETURN_COPY), one for each gate page, all with the gate key; and what
  * the delivery stub and the restorer find on the PKRU table's page (still
  * writable: mpk_run_main makes it read-only): the table, the image's gate,
- * the gate pages' bounds, the copy areas and the PKRU that opens them.
+ * the gate pages' bounds, the copy areas, the XSAVE size and each
+ * compartment's PKRU that opens them (after the PKRU table: mpk.c).
  */
 static int sig_table_init(const struct mpk_ro *ro)
 {
@@ -219,7 +220,7 @@ static int sig_table_init(const struct mpk_ro *ro)
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	char *copy = tab + 4096;
 	uint32_t fsgsbase = ro->fsgsbase;
-	uint32_t copy_pkru = ro->sigret_pkru & ~(2u << (2 * flexos__mpk_ro.ro.gate_key));
+	uint32_t gate_writable = ~(2u << (2 * flexos__mpk_ro.ro.gate_key));
 
 	if (tab == MAP_FAILED)
 		return -errno;
@@ -236,7 +237,11 @@ static int sig_table_init(const struct mpk_ro *ro)
 	memcpy(page + MPK_PKRU_SIG_FSGSBASE, &fsgsbase, sizeof(fsgsbase));
 	memcpy(page + MPK_PKRU_SIG_COPY, &copy, sizeof(copy));
 	memcpy(page + MPK_PKRU_SIG_COPY_STRIDE, &stride, sizeof(stride));
-	memcpy(page + MPK_PKRU_SIG_COPY_PKRU, &copy_pkru, sizeof(copy_pkru));
+	memcpy(page + MPK_PKRU_SIG_XSAVE_SIZE, &ro->xsave_size, sizeof(ro->xsave_size));
+	for (uint32_t id = 0; id < MPK_SLOTS; id++) {
+		uint32_t copy_pkru = flexos__mpk_pkru[id] & gate_writable;
+		memcpy(page + MPK_PKRU_SIG_COPY_PKRU + 4 * id, &copy_pkru, sizeof(copy_pkru));
+	}
 	return 0;
 }
 

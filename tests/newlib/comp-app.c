@@ -16,6 +16,12 @@
  *                             intel-mpk filter denies (pkey_alloc)
  *   comp-app nl-denied        the newlib compartment makes one
  *   comp-app sigsys           the application raises SIGSYS itself
+ *   comp-app nl-sigcopy stub|restorer
+ *                             intel-mpk: the newlib compartment jumps to
+ *                             the WRPKRU that opens its thread's signal
+ *                             copy areas (the delivery stub's snapshot,
+ *                             the restorer's copy) with a frame whose
+ *                             XSAVE area is stdout's buffer (key 0)
  *   comp-app clone-raw        the application makes a thread with a raw
  *                             clone and its own, live, thread's TLS,
  *                             which intel-mpk's filter reports (threads
@@ -35,6 +41,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/time.h>
 #include <stdlib.h>
@@ -52,10 +59,15 @@ int probe_write(void *p);
 long gl_probe_read(const void *p);
 long gl_signal(int sig);
 long probe_pkey_alloc(void);
+void probe_sig_copy(void *wrpkru, unsigned pkru, void *gate_page, const void *xsave, int stub,
+		    char *frame);
 
 extern char **environ;
 /* backends/mpk (intel-mpk images only). */
 extern char flexos__mpk_ro_entry[] __attribute__((weak));
+extern char flexos__mpk_pkru[] __attribute__((weak));
+extern char flexos__mpk_sig_snapshot_checked[] __attribute__((weak));
+extern char flexos__mpk_sigreturn_copy_checked[] __attribute__((weak));
 static volatile long app_data = 0x5ec2e7;
 
 static int check(void)
@@ -247,6 +259,42 @@ static int clone_raw(void)
 	return 0;
 }
 
+/*
+ * nl-sigcopy: what the newlib compartment needs for its jump, found here
+ * (glibc, key 0 readable) from the PKRU table's page (backends/mpk/mpk.h:
+ * MPK_PKRU_SIG_GP_LO, _HI and MPK_PKRU_SIG_COPY_PKRU), and this thread's
+ * gate page, the one whose owner (MPK_G_OWNER) is this thread's FS base.
+ */
+static int sig_copy(const char *how)
+{
+	const char *page = flexos__mpk_pkru;
+	uint64_t lo, hi, fs = 0;
+	uint32_t pkru;
+	int nl = -1;
+
+	if (!page || !flexos__mpk_sig_snapshot_checked || !flexos__mpk_sigreturn_copy_checked)
+		return 2;
+	for (int id = 0; id < flexos_compartment_count(); id++)
+		if (!strcmp(flexos_compartment_name_of(id), "nl"))
+			nl = id;
+	if (nl < 0 || nl_spin(1) < 0 || syscall(SYS_arch_prctl, ARCH_GET_FS, &fs))
+		return 2;
+	memcpy(&lo, page + 2048 + 8 * 16 + 16, sizeof(lo));
+	memcpy(&hi, page + 2048 + 8 * 16 + 24, sizeof(hi));
+	memcpy(&pkru, page + 2048 + 8 * 16 + 64 + 4 * nl, sizeof(pkru));
+	for (uint64_t gp = lo; gp < hi; gp += 4096)
+		if (*(const uint64_t *)(uintptr_t)(gp + 8 * 17) == fs) {
+			char *wrpkru = (!strcmp(how, "stub") ? flexos__mpk_sig_snapshot_checked
+							     : flexos__mpk_sigreturn_copy_checked) -
+				       3;
+			printf("nl-sigcopy %s: the copy of stdout's buffer\n", how);
+			fflush(stdout);
+			probe_sig_copy(wrpkru, pkru, (void *)(uintptr_t)gp, stdout->_IO_buf_base,
+				       !strcmp(how, "stub"), flexos_shared_calloc(1, 1024));
+		}
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "check"))
@@ -268,10 +316,12 @@ int main(int argc, char **argv)
 		printf("%s: pkey_alloc returned %ld\n", argv[1], r);
 		return 0;
 	}
+	if (argc == 3 && !strcmp(argv[1], "nl-sigcopy"))
+		return sig_copy(argv[2]);
 	if (argc != 3) {
 		fprintf(stderr,
 			"usage: comp-app check|signal|threads|denied|nl-denied|clone-raw|sigsys | "
-			"nl-read|nl-write|gl-read|app-read TARGET\n");
+			"nl-read|nl-write|gl-read|app-read TARGET | nl-sigcopy stub|restorer\n");
 		return 2;
 	}
 	const void *t = target(argv[2]);

@@ -89,6 +89,8 @@ img="$WORK/app-intel-mpk"
 	echo "--expect-status=123 $img nl-denied"
 	echo "--expect-status=123 $img clone-raw"
 	echo "--expect-status=159 $img sigsys"
+	echo "--expect-status=123 $img nl-sigcopy stub"
+	echo "--expect-status=123 $img nl-sigcopy restorer"
 } >script
 # (The current directory is WORK: vm.out is the VM's output.)
 vm_script 300 <script
@@ -98,9 +100,11 @@ printf '%s\n' "$expected_signal" >signal.expected
 tr -d '\r' <vm.out | grep '^signal: ' | cmp -s - signal.expected ||
 	{ cat vm.out >&2; fail "intel-mpk: signal handlers beside a newlib compartment"; }
 pass "intel-mpk: handlers of the application and of a glibc compartment run and return beside a newlib compartment, timer signals during its calls included"
-n=$(grep "compartment 'nl' tried to \(read\|write\)" vm.out | grep -vc "read-only once the runtime has started")
+# (The matrix's counts without the last two commands, nl-sigcopy's.)
+sed "/^=== \[$(($(grep -c . script) - 1))\//,\$d" vm.out >vm.matrix
+n=$(grep "compartment 'nl' tried to \(read\|write\)" vm.matrix | grep -vc "read-only once the runtime has started")
 [ "$n" -eq 8 ] || { cat vm.out >&2; fail "intel-mpk: $n of 8 accesses from the newlib compartment reported"; }
-[ "$(grep -c "belongs to platform memory" vm.out)" -eq 6 ] ||
+[ "$(grep -c "belongs to platform memory" vm.matrix)" -eq 6 ] ||
 	{ cat vm.out >&2; fail "intel-mpk: the key-0 targets were not all reported as platform memory"; }
 pass "intel-mpk: the newlib compartment can neither read nor write glibc's environ, stdout buffer or TLS, nor the app's data: 8/8 blocked"
 for t in environ stdout-buffer tls; do
@@ -126,6 +130,15 @@ pass "intel-mpk: a raw clone with a live thread's FS base, not from the runtime'
 expect_output vm.out "^flexos: a SIGSYS the system-call filter did not raise \(si_code -6\): the image ends as without a handler"
 ! grep -q "^sigsys: survived" vm.out || fail "intel-mpk: the image survived a SIGSYS it raised"
 pass "intel-mpk: a SIGSYS the filter did not raise ends the image as without a handler (159), not as a denied call"
+n=$(grep -c . script)
+for how in stub restorer; do
+	[ "$how" = stub ] && i=$((n - 1)) || i=$n
+	vm_output "$i" | tr -d '\r' >"sigcopy.$how"
+	expect_output "sigcopy.$how" "^nl-sigcopy $how: the copy of stdout's buffer$"
+	expect_output "sigcopy.$how" "^flexos: protection-key fault: compartment 'nl' tried to read 0x[0-9a-f]+$"
+	expect_output "sigcopy.$how" "^flexos:   the address belongs to platform memory$"
+	pass "intel-mpk: a newlib compartment's forged copy of a signal frame ($how) reads with its own rights: the XSAVE area it names in key 0 is not copied where it may read it"
+done
 
 # flexos-link's refusals.
 refuse() {
