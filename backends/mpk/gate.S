@@ -325,13 +325,13 @@
 	movl	%r11d, %r11d
 	cmpl	flexos__image+MPK_IMAGE_NENTRIES(%rip), %r11d
 	jae	\bad_index
-	leaq	(%r11,%r11,2), %rdx
-	shlq	$3, %rdx
+	movq	%r11, %rdx
+	shlq	$MPK_ENTRY_SHIFT, %rdx
 	addq	flexos__image+MPK_IMAGE_ENTRIES(%rip), %rdx
 	cmpl	8(%rdx), %r10d
 	jne	.Lbad_entry
 	movq	(%rdx), %r11
-	movl	MPK_ENTRY_FLAGS(%rdx), %edx
+	movq	MPK_ENTRY_FLAGS(%rdx), %rdx	/* and the narrow arguments' bits (32-63) */
 	movq	%rdx, \flags
 .endm
 
@@ -524,6 +524,60 @@
 .endm
 
 /*
+ * In CLEAR_ARGS: the bits of the argument registers that a narrow
+ * argument does not use (FLEXOS_NARROW_*, <flexos/image.h>: the entry's
+ * narrow word, bits 32-63 of \flags) are cleared: an int's upper half, a
+ * double's or a float's register past its quadword or doubleword, which
+ * the callee would otherwise get as its caller left them. Three
+ * instructions where no argument is narrow. Clobbers rax, r10.
+ */
+.macro NARROW_ARGS flags
+	movq	\flags, %r10
+	shrq	$32, %r10
+	jz	.Lna_done\@
+	testb	$0x3f, %r10b
+	jz	.Lna_sse\@
+	NARROW_INT 0, %edi
+	NARROW_INT 1, %esi
+	NARROW_INT 2, %edx
+	NARROW_INT 3, %ecx
+	NARROW_INT 4, %r8d
+	NARROW_INT 5, %r9d
+.Lna_sse\@:
+	testl	$0xffff00, %r10d
+	jz	.Lna_done\@
+	NARROW_SSE 0
+	NARROW_SSE 1
+	NARROW_SSE 2
+	NARROW_SSE 3
+	NARROW_SSE 4
+	NARROW_SSE 5
+	NARROW_SSE 6
+	NARROW_SSE 7
+.Lna_done\@:
+.endm
+
+/* Integer register \i (its 32-bit name \reg32): its upper half cleared if narrow. */
+.macro NARROW_INT i, reg32
+	testb	$(1 << \i), %r10b
+	jz	.Lni\@
+	movl	\reg32, \reg32
+.Lni\@:
+.endm
+
+/* xmm\i: bits 64-127 cleared (NARROW_Q), or bits 32-127 (NARROW_D). */
+.macro NARROW_SSE i
+	testl	$(0x10100 << \i), %r10d
+	jz	.Lns\@
+	movq	%xmm\i, %xmm\i
+	testl	$(0x10000 << \i), %r10d
+	jz	.Lns\@
+	pslldq	$12, %xmm\i
+	psrldq	$12, %xmm\i
+.Lns\@:
+.endm
+
+/*
  * Right before the call, the entry's flags in \flags (CHECK_ENTRY): where
  * the table knows the call's registers (FLEXOS_ENTRY_REGS,
  * <flexos/image.h>), the integer and vector argument registers past those
@@ -597,6 +651,7 @@
 .Lca_x7\@:
 	pxor	%xmm7, %xmm7
 .Lca_x8\@:
+	NARROW_ARGS \flags
 	xorl	%eax, %eax
 .Lca_done\@:
 .endm

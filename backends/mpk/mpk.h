@@ -291,7 +291,8 @@
 /* Offsets in struct flexos_image and struct flexos_entry (<flexos/image.h>), for gate.S. */
 #define MPK_IMAGE_NENTRIES 84
 #define MPK_IMAGE_ENTRIES  96
-#define MPK_ENTRY_FLAGS    12
+#define MPK_ENTRY_FLAGS    12 /* and the narrow word after it */
+#define MPK_ENTRY_SHIFT    5  /* an entry's size, 32 bytes */
 
 /* A copy of the kernel's signal frame on the report stack: pretcode, ucontext, siginfo. */
 #define MPK_UC_COPY    304 /* the kernel's struct ucontext: flags, link, stack, mcontext, mask */
@@ -537,9 +538,10 @@ _Static_assert(offsetof(struct mpk_ro, cb) == MPK_RO_CB, "gate.S layout");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == MPK_UC_FPREGS, "gate.S: the frame");
 _Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");
-_Static_assert(sizeof(struct flexos_entry) == 24 &&
+_Static_assert(sizeof(struct flexos_entry) == 1 << MPK_ENTRY_SHIFT &&
 		   offsetof(struct flexos_entry, compartment) == 8 &&
-		   offsetof(struct flexos_entry, flags) == MPK_ENTRY_FLAGS,
+		   offsetof(struct flexos_entry, flags) == MPK_ENTRY_FLAGS &&
+		   offsetof(struct flexos_entry, narrow) == MPK_ENTRY_FLAGS + 4,
 	       "gate.S: CHECK_ENTRY");
 _Static_assert(MPK_UC_COPY == offsetof(ucontext_t, uc_sigmask) + 8,
 	       "gate.S: the kernel's ucontext is glibc's up to uc_sigmask's first word");

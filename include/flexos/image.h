@@ -17,8 +17,8 @@
 
 /* "FLEXOS\0\1": the image descriptor's magic number. */
 #define FLEXOS_IMAGE_MAGIC 0x0100534f58454c46ULL
-/* Bumped whenever the layout of struct flexos_image changes. */
-#define FLEXOS_IMAGE_VERSION 5
+/* Bumped whenever the layout of struct flexos_image (or of its tables) changes. */
+#define FLEXOS_IMAGE_VERSION 6
 
 /* The most compartments any backend handles; the table is that big. */
 #define FLEXOS_MAX_COMPARTMENTS 64
@@ -124,6 +124,18 @@
 #define FLEXOS_ENTRY_NSSE_SHIFT  24 /* 4 bits */
 #define FLEXOS_ENTRY_NINT(flags) (((flags) >> FLEXOS_ENTRY_NINT_SHIFT) & 0x7u)
 #define FLEXOS_ENTRY_NSSE(flags) (((flags) >> FLEXOS_ENTRY_NSSE_SHIFT) & 0xfu)
+/*
+ * Bits of flexos_entry.narrow, with FLEXOS_ENTRY_REGS: the argument
+ * registers whose argument is narrower than the register. The gate
+ * clears the rest: the upper half of an integer register that holds an
+ * argument of at most 4 bytes (the ABI leaves it undefined; a narrower
+ * one stays extended to 32 bits, as compilers pass it), bits 64-127 of a
+ * vector register that holds at most 8 bytes (a double), bits 32-127 of
+ * one that holds at most 4 (a float).
+ */
+#define FLEXOS_NARROW_INT(i) (1u << (i))        /* rdi 0 .. r9 5 */
+#define FLEXOS_NARROW_Q(i)   (1u << (8 + (i)))  /* xmm0 .. xmm7 */
+#define FLEXOS_NARROW_D(i)   (1u << (16 + (i))) /* xmm0 .. xmm7 */
 
 #ifndef __ASSEMBLER__
 
@@ -280,6 +292,8 @@ struct flexos_entry {
 	uintptr_t fn;
 	uint32_t compartment;
 	uint32_t flags;   /* FLEXOS_ENTRY_* */
+	uint32_t narrow;  /* FLEXOS_NARROW_* (gate.S reads it with flags, one quadword) */
+	uint32_t reserved;
 	uint64_t callers; /* bit i: compartment i may call it; all ones for callbacks */
 };
 

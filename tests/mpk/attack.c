@@ -108,7 +108,10 @@
  *                        registers that call does not use, and lib1_leave()
  *                        returns a long with lib1's in rdx, xmm0 and xmm1
  *                        (and the upper halves of the vector registers,
- *                        with AVX): neither may see the other's (limit 6)
+ *                        with AVX): neither may see the other's (limit 6);
+ *                        lib1_narrow(int, unsigned char, float, double)
+ *                        gets app's words in the bits of its registers
+ *                        those arguments do not use: it may not see them
  *   attack --spawn       posix_spawn (a vfork-like clone) and vfork: EPERM
  *   attack --timer-thread  a SIGEV_THREAD timer: glibc's helper thread makes
  *                        a thread per expiry; the notify function runs
@@ -594,13 +597,13 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 276, 4, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 279, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 241, 4,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 244, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 276, 4, flexos__backend_gate_newlib,
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 279, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 338, 4,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 341, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -2198,6 +2201,67 @@ extern long __flexos_gate__lib1__lib1_regs(long);
 extern long __flexos_gate__lib1__lib1_regs7(long, long, long, long, long, long, long);
 extern long __flexos_gate__lib1__lib1_leave(void);
 
+/*
+ * The narrow arguments of lib1_narrow(int 41, unsigned char 2, float 1.5,
+ * double 2.5), with app's words (NARROW_MARK(0..4)) in the bits of their
+ * registers they do not use: rdi's and rsi's upper halves, xmm0's bits
+ * 32-63 and 64-127, xmm1's 64-127. lib1 records the registers whole.
+ */
+#define NARROW_MARK(i) (0x0a5c0016l + (i))
+long through_narrow(const void *stub);
+__asm__(".text\n"
+	"	.type	through_narrow, @function\n"
+	"through_narrow:\n"
+	"	subq	$8, %rsp\n"
+	"	movq	%rdi, %r11\n"
+	"	movabsq	$0x0a5c001600000029, %rdi\n"
+	"	movabsq	$0x0a5c001700000002, %rsi\n"
+	"	movabsq	$0x0a5c00183fc00000, %rax\n"
+	"	movq	%rax, %xmm0\n"
+	"	movabsq	$0x0a5c0019, %rax\n"
+	"	movq	%rax, %xmm2\n"
+	"	punpcklqdq %xmm2, %xmm0\n"
+	"	movabsq	$0x4004000000000000, %rax\n"
+	"	movq	%rax, %xmm1\n"
+	"	movabsq	$0x0a5c001a, %rax\n"
+	"	movq	%rax, %xmm2\n"
+	"	punpcklqdq %xmm2, %xmm1\n"
+	"	call	*%r11\n"
+	"	addq	$8, %rsp\n"
+	"	ret\n"
+	"	.size	through_narrow, .-through_narrow\n");
+extern long __flexos_gate__lib1__lib1_narrow(int, unsigned char, float, double);
+
+/* How many of app's words lib1_narrow saw; *intact: its arguments' own bits arrived. */
+static int narrow_args(int *intact)
+{
+	static const char *const where[5] = {
+	    "rdi's upper half (an int)", "rsi's upper half (an unsigned char)",
+	    "xmm0's bits 32-63 (a float)", "xmm0's bits 64-127 (a float)",
+	    "xmm1's bits 64-127 (a double)"};
+	long v[6] = {0};
+	int seen = 0;
+
+	long r = through_narrow((const void *)__flexos_gate__lib1__lib1_narrow);
+	for (int i = 0; i < 6; i++)
+		flexos_gate_r(lib1, v[i], lib1_seen_narrow, i);
+	unsigned long word[5] = {(unsigned long)v[0] >> 32, (unsigned long)v[1] >> 32,
+				 (unsigned long)v[2] >> 32, (unsigned long)v[3],
+				 (unsigned long)v[5]};
+	for (int i = 0; i < 5; i++)
+		if (word[i] == (unsigned long)NARROW_MARK(i)) {
+			printf("arg-regs: lib1 saw app's %#lx in %s: FAIL\n", word[i], where[i]);
+			seen++;
+		}
+	*intact = r == 1 && (uint32_t)v[0] == 41 && (uint32_t)v[1] == 2 &&
+		  (uint32_t)v[2] == 0x3fc00000u && v[4] == 0x4004000000000000l;
+	printf(
+	    "arg-regs: lib1_narrow(41, 2, 1.5, 2.5): lib1 saw %d of app's 5 words in the bits its "
+	    "narrow arguments do not use; the arguments %s\n",
+	    seen, *intact ? "arrived whole" : "did not arrive: FAIL");
+	return seen;
+}
+
 static int arg_regs(void)
 {
 	static const char *const names[22] = {
@@ -2271,7 +2335,9 @@ static int arg_regs(void)
 	       "lib1 saw %d of the %d registers of app's that their prototypes do not use, app "
 	       "got %d of the %d of lib1's words that its results do not take (AVX: %s)\n",
 	       r, r7, r2, seen, n + n - 5, got, nback + 3, avx ? "yes" : "no");
-	return r == 42 && r7 == 42 && r2 == 7 && !seen && !got ? 0 : 1;
+	int intact = 0;
+	seen += narrow_args(&intact);
+	return r == 42 && r7 == 42 && r2 == 7 && !seen && !got && intact ? 0 : 1;
 }
 
 /*

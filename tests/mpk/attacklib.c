@@ -182,6 +182,31 @@ __attribute__((naked)) long NAME(regs7)(long a, long b, long c, long d, long e, 
 	RECORD_REGS;
 }
 
+/*
+ * narrow (limit 6): the whole of the registers its four narrow arguments
+ * take, as it finds them at entry: rdi, rsi, xmm0 and xmm1, each vector
+ * register's two quadwords; seen_narrow(i) reads them back (0..5).
+ */
+static volatile long seen_narrow[6] __attribute__((used));
+
+long NAME(seen_narrow)(int i)
+{
+	return i >= 0 && i < 6 ? seen_narrow[i] : -1;
+}
+
+__attribute__((naked)) long NAME(narrow)(int a, unsigned char b, float x, double y)
+{
+	__asm__("leaq	seen_narrow(%rip), %r11\n\t"
+		"movq	%rdi, 0(%r11)\n\t"
+		"movq	%rsi, 8(%r11)\n\t"
+		"movq	%xmm0, 16(%r11)\n\t"
+		"movhps	%xmm0, 24(%r11)\n\t"
+		"movq	%xmm1, 32(%r11)\n\t"
+		"movhps	%xmm1, 40(%r11)\n\t"
+		"movl	$1, %eax\n\t"
+		"ret");
+}
+
 __attribute__((naked)) long NAME(leave)(void)
 {
 	__asm__("movabsq	$0x1eaf000000000000, %rax\n\t"

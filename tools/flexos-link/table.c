@@ -42,8 +42,9 @@ _Static_assert(sizeof(struct flexos_image) == 104, "struct flexos_image");
 AT(struct flexos_entry, fn, 0);
 AT(struct flexos_entry, compartment, 8);
 AT(struct flexos_entry, flags, 12);
-AT(struct flexos_entry, callers, 16);
-_Static_assert(sizeof(struct flexos_entry) == 24, "struct flexos_entry");
+AT(struct flexos_entry, narrow, 16);
+AT(struct flexos_entry, callers, 24);
+_Static_assert(sizeof(struct flexos_entry) == 32, "struct flexos_entry");
 AT(struct flexos_compartment, name, 0);
 AT(struct flexos_compartment, id, 8);
 AT(struct flexos_compartment, flags, 12);
@@ -639,6 +640,31 @@ static uint32_t register_flags(const struct flx_proto *p)
 	return 0;
 }
 
+/*
+ * With register_flags: the argument registers a narrow argument takes
+ * (FLEXOS_NARROW_*, <flexos/image.h>), whose other bits the gate clears.
+ * An integer or pointer of at most 4 bytes in one register; a vector
+ * argument of at most 8 bytes in one (float, double, a struct of two
+ * floats): its register's count from the arguments before it.
+ */
+static uint32_t narrow_flags(const struct flx_proto *p)
+{
+	if (!register_flags(p))
+		return 0;
+	uint32_t narrow = 0, sse = 0;
+	for (uint32_t i = 0; i < p->nargs; i++) {
+		const struct flx_proto_arg *a = &p->args[i];
+		if (a->stack)
+			continue;
+		if (a->cls == FLX_ARG_INTEGER && a->int_regs == 1 && a->size && a->size <= 4)
+			narrow |= FLEXOS_NARROW_INT(a->first_int_reg);
+		if (a->cls == FLX_ARG_SSE && a->sse_regs == 1 && a->size && a->size <= 8)
+			narrow |= a->size <= 4 ? FLEXOS_NARROW_D(sse) : FLEXOS_NARROW_Q(sse);
+		sse += a->sse_regs;
+	}
+	return narrow;
+}
+
 static void write_entries(FILE *f, const struct flp_plan *plan)
 {
 	fprintf(f, "\t.balign 8\n.Lflexos_entries:\n");
@@ -649,12 +675,13 @@ static void write_entries(FILE *f, const struct flp_plan *plan)
 		bool callback = gate->callback;
 		struct lend_plan lp;
 		/* A shared library's function: a dynamic relocation, like its GOT slot's. */
-		fprintf(f, "\t.quad %s\n\t.long %zu, %#x\n\t.quad %#llx\n", gate->target,
+		fprintf(f, "\t.quad %s\n\t.long %zu, %#x, %#x, 0\n\t.quad %#llx\n", gate->target,
 			gate->compartment,
 			(callback ? FLEXOS_ENTRY_CALLBACK : 0) | pointer_flags(&gate->proto) |
 			    (plan_lends(plan, gate, &lp, NULL) ? FLEXOS_ENTRY_LEND : 0) |
 			    (checkpointed(plan, gate) ? FLEXOS_ENTRY_CHECKPOINT : 0) |
 			    register_flags(&gate->proto),
+			narrow_flags(&gate->proto),
 			callback ? ~0ULL : (unsigned long long)gate->callers);
 	}
 }
