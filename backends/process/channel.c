@@ -213,6 +213,64 @@ static uintptr_t checked_target(uint32_t entry, int from, uint32_t sret_bytes,
 	return e->fn;
 }
 
+/*
+ * The registers a request and a reply carry through the lanes, which every
+ * compartment's process maps: where the image's table knows the call's
+ * registers (FLEXOS_ENTRY_REGS, <flexos/image.h>), only those the call
+ * uses, as intel-mpk's gate clears the others (docs/threat-model.md,
+ * limit 6): the caller's side zeroes the argument registers past the
+ * arguments, %rax (not variadic) and the bits narrow arguments leave
+ * unused (FLEXOS_NARROW_*); the callee's side the result registers the
+ * result does not take and the rest of a narrow result's.
+ */
+static void narrow_xmm(unsigned char *x, int dword, int qword)
+{
+	if (dword)
+		memset(x + 4, 0, 12);
+	else if (qword)
+		memset(x + 8, 0, 8);
+}
+
+static void clear_unused_args(struct flexos__proc_regs *r, uint32_t entry)
+{
+	if (entry >= nentries || !(entries[entry].flags & FLEXOS_ENTRY_REGS))
+		return;
+	uint32_t flags = entries[entry].flags, narrow = entries[entry].narrow;
+	for (unsigned i = FLEXOS_ENTRY_NINT(flags); i < 6; i++)
+		r->gpr[i] = 0;
+	for (unsigned i = FLEXOS_ENTRY_NSSE(flags); i < 8; i++)
+		memset(r->xmm[i], 0, sizeof(r->xmm[i]));
+	r->rax = 0;
+	for (unsigned i = 0; i < 6; i++)
+		if (narrow & FLEXOS_NARROW_INT(i))
+			r->gpr[i] = (long)(uint32_t)r->gpr[i];
+	for (unsigned i = 0; i < 8; i++)
+		narrow_xmm(r->xmm[i], narrow & FLEXOS_NARROW_D(i), narrow & FLEXOS_NARROW_Q(i));
+}
+
+static void clear_unused_results(struct flexos__proc_results *res, uint32_t entry)
+{
+	if (entry >= nentries || !(entries[entry].flags & FLEXOS_ENTRY_REGS))
+		return;
+	uint32_t flags = entries[entry].flags;
+	if (!(flags & FLEXOS_ENTRY_RET_RAX))
+		res->rax = 0;
+	else if (flags & FLEXOS_ENTRY_RET_EAX)
+		res->rax = (long)(uint32_t)res->rax;
+	if (!(flags & FLEXOS_ENTRY_RET_RDX))
+		res->rdx = 0;
+	if (!(flags & FLEXOS_ENTRY_RET_XMM0))
+		memset(res->xmm[0], 0, sizeof(res->xmm[0]));
+	narrow_xmm(res->xmm[0], flags & FLEXOS_ENTRY_RET_XMM0_D, flags & FLEXOS_ENTRY_RET_XMM0_Q);
+	if (!(flags & FLEXOS_ENTRY_RET_XMM1))
+		memset(res->xmm[1], 0, sizeof(res->xmm[1]));
+	uint32_t nx87 = flags & FLEXOS_ENTRY_RET_ST1 ? 2 : flags & FLEXOS_ENTRY_RET_ST0 ? 1 : 0;
+	if (res->nx87 > nx87)
+		res->nx87 = nx87;
+	for (uint32_t i = res->nx87; i < 2; i++)
+		memset(res->x87[i], 0, sizeof(res->x87[i]));
+}
+
 /* Whether this thread serves a request now: a fault report walks the callers. */
 static int serving(void)
 {
@@ -354,6 +412,7 @@ static void serve(unsigned chain, struct flexos__lane *me, uint32_t depth)
 		__atomic_store_n(&me->word, LANE_IDLE, __ATOMIC_RELEASE);
 		flexos__proc_call(fn, &regs, me->mem, stack_bytes, &res);
 	}
+	clear_unused_results(&res, entry);
 	flexos__proc_calls.n = at;
 	flush_stdio();
 	/* A caller whose process died meanwhile is not waiting any more. */
@@ -673,6 +732,7 @@ void flexos__proc_gate(struct flexos__gate_frame *f, uintptr_t fn, uint64_t r10,
 	to->stack_bytes = stack_bytes;
 	to->sret_bytes = sret_bytes;
 	to->regs = f->regs;
+	clear_unused_args(&to->regs, to->entry);
 	if (stack_bytes)
 		memcpy(to->mem, stack_args, stack_bytes);
 	struct flexos__lane *me = exchange(callee, to);
@@ -698,6 +758,7 @@ struct flexos__proc_pair flexos__proc_gate_int(const long *args, uintptr_t fn, u
 	if (!to)
 		return ((int_fn)fn)(args[0], args[1], args[2], args[3], args[4], args[5]);
 	memcpy(to->regs.gpr, args, sizeof(to->regs.gpr));
+	clear_unused_args(&to->regs, to->entry);
 	struct flexos__lane *me = exchange(callee, to);
 	if (me) {
 		r.rax = me->res.rax;

@@ -334,7 +334,8 @@ RUN="timeout -k 2 60"
 build_tapp() {
 	PDIR="$top_srcdir/tests/process"
 	for l in ta tb tc; do
-		compile "$WORK/$l.o" "$PDIR/tlib.c" -DLIB=$l
+		# (-g: flexos-link reads the prototypes, as it would of a library built with them)
+		compile "$WORK/$l.o" "$PDIR/tlib.c" -DLIB=$l -g
 		ar rcs "$WORK/lib$l.a" "$WORK/$l.o"
 	done
 	compile "$WORK/tapp.o" "$PDIR/tapp.c"

@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,6 +277,81 @@ static int bench(long n)
 	return 0;
 }
 
+/*
+ * regs: app calls tb_regs(int 41, float 1.5) through its gate with its
+ * words (REG_MARK) in every argument register those arguments do not
+ * use and in the bits of rdi and xmm0 they leave unused; tb records the
+ * registers whole. Then tb_leave() returns an int, 7, with tb's words in
+ * the rest of rax, in rdx, xmm0 and xmm1. The request and the reply
+ * cross shared memory that every compartment maps: each should carry
+ * only what the call passes and returns.
+ */
+#define REG_MARK 0x0a5c0000l
+long through_regs(const void *stub);
+long through_leave(const void *stub, long *out);
+__asm__(".text\n"
+	"	.type	through_regs, @function\n"
+	"through_regs:\n"
+	"	subq	$8, %rsp\n"
+	"	movq	%rdi, %r11\n"
+	"	movabsq	$0x0a5c000000000029, %rdi\n"
+	"	movl	$0x0a5c0000, %eax\n"
+	"	movq	%rax, %rsi\n"
+	"	movq	%rax, %rdx\n"
+	"	movq	%rax, %rcx\n"
+	"	movq	%rax, %r8\n"
+	"	movq	%rax, %r9\n"
+	"	movq	%rax, %xmm8\n"
+	"	.irp	k, 1, 2, 3, 4, 5, 6, 7\n"
+	"	movq	%rax, %xmm\\k\n"
+	"	punpcklqdq %xmm8, %xmm\\k\n"
+	"	.endr\n"
+	"	movabsq	$0x0a5c00003fc00000, %rax\n"
+	"	movq	%rax, %xmm0\n"
+	"	punpcklqdq %xmm8, %xmm0\n"
+	"	movl	$0x0a5c0000, %eax\n"
+	"	call	*%r11\n"
+	"	addq	$8, %rsp\n"
+	"	ret\n"
+	"	.size	through_regs, .-through_regs\n"
+	"	.type	through_leave, @function\n"
+	"through_leave:\n"
+	"	pushq	%rsi\n"
+	"	movq	%rdi, %r11\n"
+	"	call	*%r11\n"
+	"	popq	%rsi\n"
+	"	movq	%rax, 0(%rsi)\n"
+	"	movq	%rdx, 8(%rsi)\n"
+	"	movq	%xmm0, 16(%rsi)\n"
+	"	movq	%xmm1, 24(%rsi)\n"
+	"	ret\n"
+	"	.size	through_leave, .-through_leave\n");
+extern long __flexos_gate__tb__tb_regs(int, float);
+extern int __flexos_gate__tb__tb_leave(long);
+
+static int regs(void)
+{
+	static const long want[23] = {41, [7] = 0x3fc00000};
+	long seen[23], out[4];
+	int marks = 0, wrong = 0, back = 0;
+
+	long r = through_regs((const void *)__flexos_gate__tb__tb_regs);
+	for (long i = 0; i < 23; i++) {
+		flexos_gate_r(tb, seen[i], tb_seen_reg, i);
+		/* app's word, in either half of the register */
+		marks += (unsigned long)seen[i] >> 32 == REG_MARK || (uint32_t)seen[i] == REG_MARK;
+		wrong += i == 0 || i == 7 ? (uint32_t)seen[i] != (uint32_t)want[i] : 0;
+	}
+	through_leave((const void *)__flexos_gate__tb__tb_leave, out);
+	for (int i = 0; i < 4; i++)
+		back += (unsigned long)out[i] >> 48 == 0x1eaf; /* tb's word */
+	printf("regs: tb saw app's word in %d of the 23 quadwords of its argument registers, %d "
+	       "arguments arrived wrong; app got tb's words in %d of 4 result registers; "
+	       "tb_regs returned %ld, tb_leave %d\n",
+	       marks, wrong, back, r, (int)out[0]);
+	return marks || wrong || back || r != 1 || (int)out[0] != 7;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -286,6 +362,8 @@ int main(int argc, char **argv)
 		return attack((int)a1, (int)a2, (int)a3, (int)a4);
 	if (!strcmp(mode, "shared"))
 		return shared();
+	if (!strcmp(mode, "regs"))
+		return regs();
 	if (!strcmp(mode, "nested"))
 		return nested((int)a1);
 	if (!strcmp(mode, "threads"))
