@@ -28,6 +28,7 @@ struct func {
 struct scan {
 	const struct flp_plan *plan;
 	const char *image;
+	bool report;
 	struct func *funcs;
 	size_t nfuncs;
 	int found;
@@ -138,6 +139,9 @@ static void scan_bytes(struct scan *s, const struct fle_section *sec, int comp)
 		const char *what = pkru_writer(sec->data, off, sec->size - off);
 		if (!what || (comp < 0 && runtime_code(s, sec, sec->addr + off)))
 			continue;
+		s->found++;
+		if (!s->report)
+			continue;
 		char where[256], whose[256];
 		describe(s, sec->addr + off, where, sizeof(where));
 		if (comp >= 0)
@@ -146,15 +150,15 @@ static void scan_bytes(struct scan *s, const struct fle_section *sec, int comp)
 		else
 			snprintf(whose, sizeof(whose), "section '%s', outside the compartments' code,",
 				 sec->name);
-		fprintf(stderr,
-			"flexos-link: error: %s: %s contains %s at %#llx (%s); only gates may write "
-			"PKRU (or the FS/GS base, which the gates check) under intel-mpk: %s, or "
-			"link with another mechanism\n",
-			s->image, whose, what, (unsigned long long)(sec->addr + off), where,
-			comp >= 0 ? "remove it from the compartment's inputs"
-				  : "an executable section of an input that is not named .text* is "
-				    "not placed in its compartment's code; rename or remove it");
-		s->found++;
+		fprintf(
+		    stderr,
+		    "flexos-link: error: %s: %s contains %s at %#llx (%s); only gates may write "
+		    "PKRU (or the FS/GS base, which the gates check) under intel-mpk: %s, or "
+		    "link with another mechanism\n",
+		    s->image, whose, what, (unsigned long long)(sec->addr + off), where,
+		    comp >= 0 ? "remove it from the compartment's inputs"
+			      : "an executable section of an input that is not named .text* is "
+				"not placed in its compartment's code; rename or remove it");
 	}
 }
 
@@ -180,9 +184,9 @@ static int scan_section(void *ctx, const struct fle_section *sec)
 	return 0;
 }
 
-int flx_find_pkru_writers(const struct flp_plan *plan, const char *image)
+int flx_find_pkru_writers(const struct flp_plan *plan, const char *image, bool report)
 {
-	struct scan s = {.plan = plan, .image = image};
+	struct scan s = {.plan = plan, .image = image, .report = report};
 	int err = fle_image_symbols(image, collect_func, &s);
 
 	if (!err)

@@ -166,6 +166,8 @@ static void write_kind(FILE *f, const struct flp_plan *plan, uint32_t region)
 		fprintf(f, "  " FLEXOS_COMP_SECTION_FMT " :%s {\n", name, k->name,
 			own_align(shadow_pages));
 		fprintf(f, "    HIDDEN(" FLEXOS_COMP_START_FMT " = .);\n", name, k->name);
+		if (region == FLEXOS_REGION_TEXT && plan->text_pad)
+			fprintf(f, "    . += %#x;\n", plan->text_pad);
 		for (size_t i = 0; i < plan->ninputs; i++)
 			if (plan->inputs[i].compartment == c && !plan->inputs[i].merged)
 				write_input_spec(f, &plan->inputs[i], NULL, k->inputs);

@@ -320,13 +320,49 @@ static int check_backend(const struct options *o, const struct flp_plan *plan)
 	return err ? -1 : 0;
 }
 
-/* An image that fails inspection is removed: nobody runs it by mistake. */
-static int check_image(const struct flp_plan *plan, const char *image)
+/*
+ * Under intel-mpk, bytes that decode as a PKRU writer can appear by
+ * chance in an address the linker wrote (a RIP-relative displacement to
+ * data, a call's to another section): another layout changes them. The
+ * image is relinked with these many bytes before each compartment's code
+ * (plan->text_pad), which changes the low bytes, then the second and the
+ * third, of every such displacement, until the scan finds none; bytes
+ * that stay (an instruction, a constant) are refused after the last. An
+ * image that fails inspection is removed: nobody runs it by mistake.
+ */
+static const uint32_t text_pads[] = {0, 0x10, 0x1030, 0x10050};
+
+static int link_image(const struct options *o, struct flp_plan *plan, const char *ldscript,
+		      const char *table, int nargs, char **argv)
 {
-	if (!(flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_PKEYS) ||
-	    flx_find_pkru_writers(plan, image) == 0)
-		return 0;
-	unlink(image);
+	bool pkeys = flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_PKEYS;
+	size_t layouts = pkeys ? sizeof(text_pads) / sizeof(text_pads[0]) : 1;
+
+	for (size_t i = 0; i < layouts; i++) {
+		plan->text_pad = text_pads[i];
+		if (write_file(ldscript, flx_write_ldscript, plan) ||
+		    run_cc(o, plan, ldscript, table, nargs, argv))
+			return -1;
+		int found = pkeys ? flx_find_pkru_writers(plan, o->output, i + 1 == layouts) : 0;
+		if (found == 0)
+			return 0;
+		if (found < 0)
+			break;
+		if (i + 1 < layouts)
+			fprintf(stderr,
+				"flexos-link: note: %s: %d byte sequence%s in the code decode%s as "
+				"a PKRU writer; relinking with %#x bytes before each compartment's "
+				"code, which changes the addresses in it\n",
+				o->output, found, found == 1 ? "" : "s", found == 1 ? "s" : "",
+				text_pads[i + 1]);
+		else if (layouts > 1)
+			fprintf(stderr,
+				"flexos-link: error: %s: the same bytes were found in %zu layouts "
+				"(up to %#x bytes before each compartment's code): they are not in "
+				"an address another layout changes\n",
+				o->output, layouts, text_pads[layouts - 1]);
+	}
+	unlink(o->output);
 	return -1;
 }
 
@@ -378,9 +414,8 @@ int main(int argc, char **argv)
 		copies = xstrdup(tmpdir);
 	}
 	if (!flx_make_copies(&plan, copies) && !flx_link_newlib(&plan, copies, o.libdir) &&
-	    !write_file(ldscript, flx_write_ldscript, &plan) &&
 	    !write_file(table, flx_write_table, &plan) &&
-	    !run_cc(&o, &plan, ldscript, table, nargs, argv) && !check_image(&plan, o.output) &&
+	    !link_image(&o, &plan, ldscript, table, nargs, argv) &&
 	    !flx_add_symbols(o.output, copies))
 		status = o.print_map && flx_print_map(stdout, &plan, o.output) ? 1 : 0;
 	if (!o.save_temps) {

@@ -95,6 +95,12 @@ struct flp_plan {
 	struct flp_shared_section *shared_sections;
 	size_t nshared_sections;
 	bool scanned; /* xrefs holds every cross-compartment reference */
+	/*
+	 * Bytes the linker script puts before each compartment's code: 0,
+	 * unless an intel-mpk image held PKRU-writer bytes by chance in an
+	 * address (main.c relinks it with another layout).
+	 */
+	uint32_t text_pad;
 };
 
 /* Whether the plan's mechanism isolates its compartments from each other. */

@@ -8,9 +8,18 @@
  * 8 WRGSBASE hidden in an immediate (f3 0f ae d8), 9 the same with a
  * segment prefix between (f3 2e 0f ae d8); 10 0f ae d8 in an immediate
  * right after a mov's opcode, which no prefix can precede: no WRGSBASE;
- * 0 only LFENCE, which shares XRSTOR's opcode but is harmless.
+ * 11 a RIP-relative address of lib_data + ADDEND, which the test picks so
+ * that the default layout writes WRPKRU's bytes into its displacement
+ * (lib_disp_end: right after it); 0 only LFENCE, which shares XRSTOR's
+ * opcode but is harmless.
  */
 int lib_value(int x);
+
+#if WRITER == 11
+static int lib_data __attribute__((used));
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+#endif
 
 #if WRITER == 5
 __attribute__((section(".evil"), noinline)) void flexos__evil(void);
@@ -45,6 +54,11 @@ int lib_value(int x)
 #elif WRITER == 10
 	/* 0f ae d8 after a mov's opcode: no prefix can come before it, it runs as nothing. */
 	__asm__ volatile("movl $0x00d8ae0f, %%eax" ::: "eax");
+#elif WRITER == 11
+	__asm__ volatile("leaq	lib_data+" STR(ADDEND) "(%%rip), %%rax\n"
+						       ".globl	lib_disp_end\n"
+						       "lib_disp_end:" ::
+							   : "rax");
 #else
 	__asm__ volatile("lfence");
 #endif
