@@ -578,6 +578,28 @@
 .endm
 
 /*
+ * In CARRY_PATH, after CHECK_ENTRY (%rdi the entry index it checked, %r8
+ * the carry page with the stack arguments): the upper half of each stack
+ * argument of at most 4 bytes (the entry's narrow_stack,
+ * <flexos/image.h>) is cleared there, before the copy to the callee's
+ * stack. Clobbers eax, ecx, edx, rdi.
+ */
+.macro NARROW_STACK
+	shlq	$MPK_ENTRY_SHIFT, %rdi
+	addq	flexos__image+MPK_IMAGE_ENTRIES(%rip), %rdi
+	movl	MPK_ENTRY_NARROW_STACK(%rdi), %eax
+	testl	%eax, %eax
+	jz	.Lns_done\@
+.Lns_next\@:
+	bsfl	%eax, %ecx
+	movl	$0, 4(%r8,%rcx,8)
+	leal	-1(%rax), %edx
+	andl	%edx, %eax
+	jnz	.Lns_next\@
+.Lns_done\@:
+.endm
+
+/*
  * Right before the call, the entry's flags in \flags (CHECK_ENTRY): where
  * the table knows the call's registers (FLEXOS_ENTRY_REGS,
  * <flexos/image.h>), the integer and vector argument registers past those
@@ -854,7 +876,9 @@
 	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU \entry_checked
 	movq	%xmm15, %r11
+	movq	%xmm15, %rdi			/* (CHECK_ENTRY checks it) */
 	CHECK_ENTRY .Lbad_entry, %xmm15
+	NARROW_STACK
 	pushq	%rsi				/* (padding: a call needs rsp = 0 mod 16) */
 	pushq	%rsi
 	movq	%xmm15, %rax

@@ -293,6 +293,7 @@
 #define MPK_IMAGE_ENTRIES  96
 #define MPK_ENTRY_FLAGS    12 /* and the narrow word after it */
 #define MPK_ENTRY_SHIFT    5  /* an entry's size, 32 bytes */
+#define MPK_ENTRY_NARROW_STACK 20
 
 /* A copy of the kernel's signal frame on the report stack: pretcode, ucontext, siginfo. */
 #define MPK_UC_COPY    304 /* the kernel's struct ucontext: flags, link, stack, mcontext, mask */
@@ -541,7 +542,8 @@ _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gat
 _Static_assert(sizeof(struct flexos_entry) == 1 << MPK_ENTRY_SHIFT &&
 		   offsetof(struct flexos_entry, compartment) == 8 &&
 		   offsetof(struct flexos_entry, flags) == MPK_ENTRY_FLAGS &&
-		   offsetof(struct flexos_entry, narrow) == MPK_ENTRY_FLAGS + 4,
+		   offsetof(struct flexos_entry, narrow) == MPK_ENTRY_FLAGS + 4 &&
+		   offsetof(struct flexos_entry, narrow_stack) == MPK_ENTRY_NARROW_STACK,
 	       "gate.S: CHECK_ENTRY");
 _Static_assert(MPK_UC_COPY == offsetof(ucontext_t, uc_sigmask) + 8,
 	       "gate.S: the kernel's ucontext is glibc's up to uc_sigmask's first word");

@@ -248,6 +248,16 @@ static void clear_unused_args(struct flexos__proc_regs *r, uint32_t entry)
 		narrow_xmm(r->xmm[i], narrow & FLEXOS_NARROW_D(i), narrow & FLEXOS_NARROW_Q(i));
 }
 
+/* The upper half of each stack argument of at most 4 bytes (narrow_stack), of the bytes carried. */
+static void clear_narrow_stack(unsigned char *mem, uint32_t bytes, uint32_t entry)
+{
+	if (entry >= nentries || !(entries[entry].flags & FLEXOS_ENTRY_REGS))
+		return;
+	for (uint32_t i = 0; i < 32 && 8 * i + 8 <= bytes; i++)
+		if (entries[entry].narrow_stack & (1u << i))
+			memset(mem + 8 * i + 4, 0, 4);
+}
+
 static void clear_unused_results(struct flexos__proc_results *res, uint32_t entry)
 {
 	if (entry >= nentries || !(entries[entry].flags & FLEXOS_ENTRY_REGS))
@@ -733,8 +743,10 @@ void flexos__proc_gate(struct flexos__gate_frame *f, uintptr_t fn, uint64_t r10,
 	to->sret_bytes = sret_bytes;
 	to->regs = f->regs;
 	clear_unused_args(&to->regs, to->entry);
-	if (stack_bytes)
+	if (stack_bytes) {
 		memcpy(to->mem, stack_args, stack_bytes);
+		clear_narrow_stack(to->mem, stack_bytes, to->entry);
+	}
 	struct flexos__lane *me = exchange(callee, to);
 	if (!me) {
 		memset(&f->res, 0, sizeof(f->res));

@@ -133,6 +133,11 @@
  * vector register that holds at most 8 bytes (a double), bits 32-127 of
  * one that holds at most 4 (a float).
  */
+/*
+ * flexos_entry.narrow_stack, with FLEXOS_ENTRY_REGS: bit i, the stack
+ * argument in eightbyte i (8(%rsp) at the call is eightbyte 0) is at most
+ * 4 bytes: a gate that copies the stack arguments clears its upper half.
+ */
 #define FLEXOS_NARROW_INT(i) (1u << (i))        /* rdi 0 .. r9 5 */
 #define FLEXOS_NARROW_Q(i)   (1u << (8 + (i)))  /* xmm0 .. xmm7 */
 #define FLEXOS_NARROW_D(i)   (1u << (16 + (i))) /* xmm0 .. xmm7 */
@@ -293,7 +298,7 @@ struct flexos_entry {
 	uint32_t compartment;
 	uint32_t flags;   /* FLEXOS_ENTRY_* */
 	uint32_t narrow;  /* FLEXOS_NARROW_* (gate.S reads it with flags, one quadword) */
-	uint32_t reserved;
+	uint32_t narrow_stack;
 	uint64_t callers; /* bit i: compartment i may call it; all ones for callbacks */
 };
 

@@ -603,7 +603,7 @@ static int count(enum gate_kind kind)
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
 	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 279, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 341, 4,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 347, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -2232,6 +2232,34 @@ __asm__(".text\n"
 	"	.size	through_narrow, .-through_narrow\n");
 extern long __flexos_gate__lib1__lib1_narrow(int, unsigned char, float, double);
 
+/*
+ * lib1_narrow_stack(1, ..., 6, int 7, int 8): its two int arguments on
+ * the stack (the carry path), with app's words (NARROW_MARK(5, 6)) in
+ * the upper halves of their eightbytes.
+ */
+long through_narrow_stack(const void *stub);
+__asm__(".text\n"
+	"	.type	through_narrow_stack, @function\n"
+	"through_narrow_stack:\n"
+	"	subq	$8, %rsp\n"
+	"	movq	%rdi, %r11\n"
+	"	movabsq	$0x0a5c001c00000008, %rax\n"
+	"	pushq	%rax\n"
+	"	movabsq	$0x0a5c001b00000007, %rax\n"
+	"	pushq	%rax\n"
+	"	movl	$1, %edi\n"
+	"	movl	$2, %esi\n"
+	"	movl	$3, %edx\n"
+	"	movl	$4, %ecx\n"
+	"	movl	$5, %r8d\n"
+	"	movl	$6, %r9d\n"
+	"	call	*%r11\n"
+	"	addq	$24, %rsp\n"
+	"	ret\n"
+	"	.size	through_narrow_stack, .-through_narrow_stack\n");
+extern long __flexos_gate__lib1__lib1_narrow_stack(long, long, long, long, long, long, int, int);
+int flexos__mpk_shared_stacks(void);
+
 /* How many of app's words lib1_narrow saw; *intact: its arguments' own bits arrived. */
 static int narrow_args(int *intact)
 {
@@ -2259,7 +2287,25 @@ static int narrow_args(int *intact)
 	    "arg-regs: lib1_narrow(41, 2, 1.5, 2.5): lib1 saw %d of app's 5 words in the bits its "
 	    "narrow arguments do not use; the arguments %s\n",
 	    seen, *intact ? "arrived whole" : "did not arrive: FAIL");
-	return seen;
+	/* Narrow stack arguments (private stacks: the carry path copies them). */
+	int shared_stacks = flexos__mpk_shared_stacks(), stack_seen = 0;
+	long rs = through_narrow_stack((const void *)__flexos_gate__lib1__lib1_narrow_stack);
+	for (int i = 6; i < 8; i++) {
+		flexos_gate_r(lib1, v[i - 6], lib1_seen_narrow, i);
+		if ((unsigned long)v[i - 6] >> 32 == (unsigned long)NARROW_MARK(i - 1)) {
+			printf("arg-regs: lib1 saw app's %#lx in the upper half of stack argument "
+			       "%d%s\n",
+			       (unsigned long)v[i - 6] >> 32, i + 1,
+			       shared_stacks ? " (shared stacks: it reads app's stack)" : ": FAIL");
+			stack_seen++;
+		}
+	}
+	bool stack_intact = rs == 1 && (uint32_t)v[0] == 7 && (uint32_t)v[1] == 8;
+	printf("arg-regs: lib1_narrow_stack(1, ..., 6, 7, 8): lib1 saw %d of app's 2 words in the "
+	       "upper halves of its int stack arguments; the arguments %s\n",
+	       stack_seen, stack_intact ? "arrived whole" : "did not arrive: FAIL");
+	*intact = *intact && stack_intact;
+	return seen + (shared_stacks ? 0 : stack_seen);
 }
 
 static int arg_regs(void)

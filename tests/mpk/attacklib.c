@@ -186,12 +186,26 @@ __attribute__((naked)) long NAME(regs7)(long a, long b, long c, long d, long e, 
  * narrow (limit 6): the whole of the registers its four narrow arguments
  * take, as it finds them at entry: rdi, rsi, xmm0 and xmm1, each vector
  * register's two quadwords; seen_narrow(i) reads them back (0..5).
+ * narrow_stack: the two eightbytes its stack arguments g and h (ints)
+ * take, whole (6, 7).
  */
-static volatile long seen_narrow[6] __attribute__((used));
+static volatile long seen_narrow[8] __attribute__((used));
 
 long NAME(seen_narrow)(int i)
 {
-	return i >= 0 && i < 6 ? seen_narrow[i] : -1;
+	return i >= 0 && i < 8 ? seen_narrow[i] : -1;
+}
+
+__attribute__((naked)) long NAME(narrow_stack)(long a, long b, long c, long d, long e, long f,
+					       int g, int h)
+{
+	__asm__("leaq	seen_narrow(%rip), %r11\n\t"
+		"movq	8(%rsp), %rax\n\t"
+		"movq	%rax, 48(%r11)\n\t"
+		"movq	16(%rsp), %rax\n\t"
+		"movq	%rax, 56(%r11)\n\t"
+		"movl	$1, %eax\n\t"
+		"ret");
 }
 
 __attribute__((naked)) long NAME(narrow)(int a, unsigned char b, float x, double y)

@@ -8,8 +8,8 @@ build_tapp
 status=0
 $RUN "$WORK/tapp" regs >"$WORK/regs.out" 2>&1 || status=$?
 [ "$status" -eq 0 ] || { cat "$WORK/regs.out" >&2; fail "regs exited $status"; }
-expect_output "$WORK/regs.out" "^regs: tb saw app's word in 0 of the 23 quadwords of its argument registers, 0 arguments arrived wrong; app got tb's words in 0 of 4 result registers; tb_regs returned 1, tb_leave 7$"
-pass "a request carries only the registers its call passes (no unused argument register, no bits a narrow argument leaves), a reply only its result's"
+expect_output "$WORK/regs.out" "^regs: tb saw app's word in 0 of the 25 quadwords of its argument registers and int stack arguments, 0 arguments arrived wrong; app got tb's words in 0 of 4 result registers; tb_regs returned 1, tb_regs8 1, tb_leave 7$"
+pass "a request carries only the registers its call passes (no unused argument register, no bits a narrow argument leaves, in registers or on the stack), a reply only its result's"
 
 $RUN "$WORK/tapp" nested 6 >"$WORK/nested.out" 2>&1 || { cat "$WORK/nested.out" >&2; fail "nested exited $?"; }
 expect_output "$WORK/nested.out" "^nested: depth 6, result 1111111 \(expected 1111111\), 0 wrong visits, main pid != tb's$"

@@ -325,7 +325,27 @@ __asm__(".text\n"
 	"	movq	%xmm0, 16(%rsi)\n"
 	"	movq	%xmm1, 24(%rsi)\n"
 	"	ret\n"
-	"	.size	through_leave, .-through_leave\n");
+	"	.size	through_leave, .-through_leave\n"
+	"	.type	through_regs8, @function\n"
+	"through_regs8:\n"
+	"	subq	$8, %rsp\n"
+	"	movq	%rdi, %r11\n"
+	"	movabsq	$0x0a5c000000000008, %rax\n"
+	"	pushq	%rax\n"
+	"	movabsq	$0x0a5c000000000007, %rax\n"
+	"	pushq	%rax\n"
+	"	movl	$1, %edi\n"
+	"	movl	$2, %esi\n"
+	"	movl	$3, %edx\n"
+	"	movl	$4, %ecx\n"
+	"	movl	$5, %r8d\n"
+	"	movl	$6, %r9d\n"
+	"	call	*%r11\n"
+	"	addq	$24, %rsp\n"
+	"	ret\n"
+	"	.size	through_regs8, .-through_regs8\n");
+long through_regs8(const void *stub);
+extern long __flexos_gate__tb__tb_regs8(long, long, long, long, long, long, int, int);
 extern long __flexos_gate__tb__tb_regs(int, float);
 extern int __flexos_gate__tb__tb_leave(long);
 
@@ -342,14 +362,22 @@ static int regs(void)
 		marks += (unsigned long)seen[i] >> 32 == REG_MARK || (uint32_t)seen[i] == REG_MARK;
 		wrong += i == 0 || i == 7 ? (uint32_t)seen[i] != (uint32_t)want[i] : 0;
 	}
+	/* Two int stack arguments, app's word in the upper half of each eightbyte. */
+	long r8 = through_regs8((const void *)__flexos_gate__tb__tb_regs8);
+	for (long i = 23; i < 25; i++) {
+		flexos_gate_r(tb, seen[i - 23], tb_seen_reg, i);
+		marks += (unsigned long)seen[i - 23] >> 32 == REG_MARK;
+		wrong += (uint32_t)seen[i - 23] != (uint32_t)(i - 16);
+	}
 	through_leave((const void *)__flexos_gate__tb__tb_leave, out);
 	for (int i = 0; i < 4; i++)
 		back += (unsigned long)out[i] >> 48 == 0x1eaf; /* tb's word */
-	printf("regs: tb saw app's word in %d of the 23 quadwords of its argument registers, %d "
-	       "arguments arrived wrong; app got tb's words in %d of 4 result registers; "
-	       "tb_regs returned %ld, tb_leave %d\n",
-	       marks, wrong, back, r, (int)out[0]);
-	return marks || wrong || back || r != 1 || (int)out[0] != 7;
+	printf(
+	    "regs: tb saw app's word in %d of the 25 quadwords of its argument registers and int "
+	    "stack arguments, %d arguments arrived wrong; app got tb's words in %d of 4 result "
+	    "registers; tb_regs returned %ld, tb_regs8 %ld, tb_leave %d\n",
+	    marks, wrong, back, r, r8, (int)out[0]);
+	return marks || wrong || back || r != 1 || r8 != 1 || (int)out[0] != 7;
 }
 
 int main(int argc, char **argv)

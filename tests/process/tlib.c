@@ -168,11 +168,11 @@ long F(bigalloc)(long mib)
  * returns 7 (an int) with its own words in the rest of rax, in rdx,
  * xmm0 and xmm1.
  */
-static volatile long seen_regs[23] __attribute__((used));
+static volatile long seen_regs[25] __attribute__((used));
 
 long F(seen_reg)(long i)
 {
-	return i >= 0 && i < 23 ? seen_regs[i] : -1;
+	return i >= 0 && i < 25 ? seen_regs[i] : -1;
 }
 
 __attribute__((naked)) long F(regs)(int a __attribute__((unused)), float x __attribute__((unused)))
@@ -189,6 +189,21 @@ __attribute__((naked)) long F(regs)(int a __attribute__((unused)), float x __att
 		"movq	%xmm\\k, 56+16*\\k(%r11)\n\t"
 		"movhps	%xmm\\k, 64+16*\\k(%r11)\n\t"
 		".endr\n\t"
+		"movl	$1, %eax\n\t"
+		"ret");
+}
+
+/* regs8: the two eightbytes its int stack arguments take, whole (seen_reg(23, 24)). */
+__attribute__((naked)) long F(regs8)(long a __attribute__((unused)), long b __attribute__((unused)),
+				     long c __attribute__((unused)), long d __attribute__((unused)),
+				     long e __attribute__((unused)), long f __attribute__((unused)),
+				     int g __attribute__((unused)), int h __attribute__((unused)))
+{
+	__asm__("leaq	seen_regs(%rip), %r11\n\t"
+		"movq	8(%rsp), %rax\n\t"
+		"movq	%rax, 184(%r11)\n\t"
+		"movq	16(%rsp), %rax\n\t"
+		"movq	%rax, 192(%r11)\n\t"
 		"movl	$1, %eax\n\t"
 		"ret");
 }

@@ -43,6 +43,7 @@ AT(struct flexos_entry, fn, 0);
 AT(struct flexos_entry, compartment, 8);
 AT(struct flexos_entry, flags, 12);
 AT(struct flexos_entry, narrow, 16);
+AT(struct flexos_entry, narrow_stack, 20);
 AT(struct flexos_entry, callers, 24);
 _Static_assert(sizeof(struct flexos_entry) == 32, "struct flexos_entry");
 AT(struct flexos_compartment, name, 0);
@@ -665,6 +666,21 @@ static uint32_t narrow_flags(const struct flx_proto *p)
 	return narrow;
 }
 
+/* The stack arguments of at most 4 bytes, by eightbyte (flexos_entry.narrow_stack). */
+static uint32_t narrow_stack_flags(const struct flx_proto *p)
+{
+	if (!register_flags(p))
+		return 0;
+	uint32_t narrow = 0;
+	for (uint32_t i = 0; i < p->nargs; i++) {
+		const struct flx_proto_arg *a = &p->args[i];
+		if (a->stack && (a->cls == FLX_ARG_INTEGER || a->cls == FLX_ARG_SSE) && a->size &&
+		    a->size <= 4 && a->stack_offset / 8 < 32)
+			narrow |= 1u << (a->stack_offset / 8);
+	}
+	return narrow;
+}
+
 static void write_entries(FILE *f, const struct flp_plan *plan)
 {
 	fprintf(f, "\t.balign 8\n.Lflexos_entries:\n");
@@ -675,13 +691,13 @@ static void write_entries(FILE *f, const struct flp_plan *plan)
 		bool callback = gate->callback;
 		struct lend_plan lp;
 		/* A shared library's function: a dynamic relocation, like its GOT slot's. */
-		fprintf(f, "\t.quad %s\n\t.long %zu, %#x, %#x, 0\n\t.quad %#llx\n", gate->target,
+		fprintf(f, "\t.quad %s\n\t.long %zu, %#x, %#x, %#x\n\t.quad %#llx\n", gate->target,
 			gate->compartment,
 			(callback ? FLEXOS_ENTRY_CALLBACK : 0) | pointer_flags(&gate->proto) |
 			    (plan_lends(plan, gate, &lp, NULL) ? FLEXOS_ENTRY_LEND : 0) |
 			    (checkpointed(plan, gate) ? FLEXOS_ENTRY_CHECKPOINT : 0) |
 			    register_flags(&gate->proto),
-			narrow_flags(&gate->proto),
+			narrow_flags(&gate->proto), narrow_stack_flags(&gate->proto),
 			callback ? ~0ULL : (unsigned long long)gate->callers);
 	}
 }
