@@ -102,9 +102,14 @@
  * Writes the PKRU of compartment %r10 from the read-only table,
  * then checks the value written against the read-only table: code that
  * jumps to the WRPKRU (at `checked`, a label the forged-gate tests use) with
- * a forged %eax ends in .Lviolation. \reload, if given, sets %r10 again
- * between the two, from what such a jump cannot forge. Clobbers eax, ecx,
- * edx.
+ * a forged %eax ends in .Lviolation. \reload sets %r10 again between the
+ * two, from what such a jump cannot forge: every switch but main's start
+ * (which reads its own from the read-only page) reloads it from the gate
+ * page, validated (CUR_AGAIN), which the gate wrote with the page open
+ * right before; checked against %r10 alone, a jump with another
+ * compartment's PKRU and id got that compartment's rights and the gate's
+ * ret (attack --forge-pkru, docs/threat-model.md limit 2). Clobbers eax,
+ * ecx, edx.
  */
 .macro SWITCH_PKRU checked, reload:vararg
 	andl	$(MPK_SLOTS - 1), %r10d
@@ -874,9 +879,9 @@
 	movq	MPK_G_SP(%r11,%r10,8), %rsp
 	PUSH_CALLER
 	movq	%r10, MPK_G_CUR(%r11)
-	SWITCH_PKRU \entry_checked
+	SWITCH_PKRU \entry_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
 	movq	%xmm15, %r11
-	movq	%xmm15, %rdi			/* (CHECK_ENTRY checks it) */
+	movd	%xmm15, %edi			/* (CHECK_ENTRY checks these 32 bits) */
 	CHECK_ENTRY .Lbad_entry, %xmm15
 	NARROW_STACK
 	pushq	%rsi				/* (padding: a call needs rsp = 0 mod 16) */
@@ -946,7 +951,7 @@
 	movq	%r10, MPK_G_CUR(%r11)
 	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* back on the caller's stack */
 	.cfi_def_cfa %rsp, 72
-	SWITCH_PKRU \exit_checked
+	SWITCH_PKRU \exit_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
 	FP_CONTROL_BACK
 	RESTORE_CALLEE_SAVED 16
 	popq	%rcx				/* the carry */
@@ -1103,7 +1108,7 @@ flexos__mpk_gate_text_lo:
 	jz	.L\pfx\()_slow
 	PUSH_CALLER
 	movq	%r10, MPK_G_CUR(%r11)
-	SWITCH_PKRU \entry_checked
+	SWITCH_PKRU \entry_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
 	movq	%xmm12, %r11
 	CHECK_ENTRY \runtime, %xmm12
 .L\pfx\()_call:
@@ -1136,7 +1141,7 @@ flexos__mpk_gate_text_lo:
 	movq	%r10, MPK_G_CUR(%r11)
 	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* back on the caller's stack */
 	.cfi_def_cfa %rsp, 56
-	SWITCH_PKRU \exit_checked
+	SWITCH_PKRU \exit_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
 	FP_CONTROL_BACK
 	RESTORE_CALLEE_SAVED 0
 	xorl	%r11d, %r11d
@@ -1278,7 +1283,7 @@ flexos__backend_gate_shared_stacks:
 	movq	%r10, MPK_G_CUR(%r11)
 	subq	$8, %rsp			/* (a call needs rsp = 0 mod 16) */
 	.cfi_adjust_cfa_offset 8
-	SWITCH_PKRU flexos__mpk_gate_shared_entry_checked
+	SWITCH_PKRU flexos__mpk_gate_shared_entry_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
 	movq	%xmm12, %r11
 	CHECK_ENTRY .Lshared_signal, %xmm12
 .Lshared_call:
@@ -1300,7 +1305,7 @@ flexos__backend_gate_shared_stacks:
 	OPEN_GATE flexos__mpk_gate_shared_reopen_checked
 	POP_CALLER
 	movq	%r10, MPK_G_CUR(%r11)
-	SWITCH_PKRU flexos__mpk_gate_shared_exit_checked
+	SWITCH_PKRU flexos__mpk_gate_shared_exit_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
 	FP_CONTROL_BACK
 	xorl	%r11d, %r11d			/* r10 holds an id; r11 is cleared too */
 	RETURN_RESULT %xmm12
@@ -1367,7 +1372,7 @@ flexos__backend_gate_shared_stacks:
 	movq	MPK_G_CUR(%r11), %rax
 	PUSH_CALLER
 	movq	%r10, MPK_G_CUR(%r11)
-	SWITCH_PKRU flexos__mpk_gate_shared_carry_entry_checked
+	SWITCH_PKRU flexos__mpk_gate_shared_carry_entry_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
 	movq	%xmm12, %r11
 	CHECK_ENTRY .Lbad_entry, %xmm12
 	movq	%xmm12, 0(%rbx)			/* the entry's flags, for the way back */
@@ -1388,7 +1393,7 @@ flexos__backend_gate_shared_stacks:
 	OPEN_GATE flexos__mpk_gate_shared_carry_reopen_checked
 	POP_CALLER
 	movq	%r10, MPK_G_CUR(%r11)
-	SWITCH_PKRU flexos__mpk_gate_shared_carry_exit_checked
+	SWITCH_PKRU flexos__mpk_gate_shared_carry_exit_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
 	FP_CONTROL_BACK
 	movq	%xmm14, %rax
 	movl	16(%rbx), %ecx			/* the sret result, to the caller's pointer */
@@ -2720,7 +2725,7 @@ flexos__mpk_sig_record:
 	orq	%rcx, %rsi
 	movl	%r8d, MPK_SIG_FLAGS(%rdi)
 	movq	%rsi, MPK_SIG_FN(%rdi)
-	SWITCH_PKRU flexos__mpk_sig_close_checked
+	SWITCH_PKRU flexos__mpk_sig_close_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
 	xorl	%eax, %eax
 	ret
 	.cfi_endproc

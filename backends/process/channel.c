@@ -383,7 +383,7 @@ void flexos__proc_out_callers(void)
 static void serve(unsigned chain, struct flexos__lane *me, uint32_t depth)
 {
 	struct flexos__control *ctl = flexos__proc_ctl;
-	struct flexos__proc_results res;
+	struct flexos__proc_results res = {0};
 	struct flexos__proc_regs regs;
 	unsigned char sret[FLEXOS_GATE_MAX_CARRY] __attribute__((aligned(16)));
 	int from = me->from;
@@ -534,8 +534,8 @@ static unsigned chain_alloc(void)
  * call is to be made directly: before the compartments exist, or into
  * this very process.
  */
-static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const long *gpr,
-					 int first, uint32_t int_only)
+static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const long *gpr, int first,
+					 uint32_t int_only, uint32_t *entry_out)
 {
 	if (!flexos__proc_started || callee == (uint32_t)flexos__proc_self)
 		return NULL;
@@ -558,6 +558,7 @@ static struct flexos__lane *request_lane(uint32_t callee, uintptr_t fn, const lo
 	int self = flexos__proc_self;
 	flush_stdio();
 	to->entry = (uint32_t)entry;
+	*entry_out = (uint32_t)entry; /* (not read back from the lane, which others map) */
 	to->int_only = int_only;
 	to->from = self;
 	to->from_gen = __atomic_load_n(&flexos__proc_ctl->comp[self].gen, __ATOMIC_RELAXED);
@@ -733,7 +734,9 @@ void flexos__proc_gate(struct flexos__gate_frame *f, uintptr_t fn, uint64_t r10,
 		flexos__abort("gate: a stub asks to carry %u bytes of stack arguments and %u of "
 			      "result, more than the %d flexos-link allows",
 			      stack_bytes, sret_bytes, FLEXOS_GATE_MAX_CARRY);
-	struct flexos__lane *to = request_lane(callee, fn, f->regs.gpr, sret_bytes ? 1 : 0, 0);
+	uint32_t entry = 0;
+	struct flexos__lane *to =
+	    request_lane(callee, fn, f->regs.gpr, sret_bytes ? 1 : 0, 0, &entry);
 	if (!to) {
 		/* In this process the callee writes the caller's sret pointer itself. */
 		flexos__proc_call(fn, &f->regs, stack_args, stack_bytes, &f->res);
@@ -741,11 +744,15 @@ void flexos__proc_gate(struct flexos__gate_frame *f, uintptr_t fn, uint64_t r10,
 	}
 	to->stack_bytes = stack_bytes;
 	to->sret_bytes = sret_bytes;
-	to->regs = f->regs;
-	clear_unused_args(&to->regs, to->entry);
+	/* Cleared here, then written: the lane never holds what the call does not pass. */
+	struct flexos__proc_regs regs = f->regs;
+	clear_unused_args(&regs, entry);
+	to->regs = regs;
 	if (stack_bytes) {
-		memcpy(to->mem, stack_args, stack_bytes);
-		clear_narrow_stack(to->mem, stack_bytes, to->entry);
+		unsigned char mem[FLEXOS_GATE_MAX_CARRY] __attribute__((aligned(16)));
+		memcpy(mem, stack_args, stack_bytes);
+		clear_narrow_stack(mem, stack_bytes, entry);
+		memcpy(to->mem, mem, stack_bytes);
 	}
 	struct flexos__lane *me = exchange(callee, to);
 	if (!me) {
@@ -764,13 +771,16 @@ void flexos__proc_gate(struct flexos__gate_frame *f, uintptr_t fn, uint64_t r10,
 
 struct flexos__proc_pair flexos__proc_gate_int(const long *args, uintptr_t fn, uint32_t callee)
 {
-	struct flexos__lane *to = request_lane(callee, fn, args, 0, 1);
+	uint32_t entry = 0;
+	struct flexos__lane *to = request_lane(callee, fn, args, 0, 1, &entry);
 	struct flexos__proc_pair r = {-1, 0};
 
 	if (!to)
 		return ((int_fn)fn)(args[0], args[1], args[2], args[3], args[4], args[5]);
-	memcpy(to->regs.gpr, args, sizeof(to->regs.gpr));
-	clear_unused_args(&to->regs, to->entry);
+	struct flexos__proc_regs regs;
+	memcpy(regs.gpr, args, sizeof(regs.gpr));
+	clear_unused_args(&regs, entry);
+	memcpy(to->regs.gpr, regs.gpr, sizeof(regs.gpr));
 	struct flexos__lane *me = exchange(callee, to);
 	if (me) {
 		r.rax = me->res.rax;

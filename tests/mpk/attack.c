@@ -15,6 +15,12 @@
  *   attack --forge entry|exit|shared-entry|shared-exit  jumps into the gate
  *                        (private or shared stacks) right after a WRPKRU
  *                        with a PKRU value allowing every key
+ *   attack --forge-pkru exit|shared-exit|sig-record  jumps to a WRPKRU
+ *                        of the gate's way back (or of the signal table's
+ *                        record) with lib1's own PKRU and %r10 = lib1, its
+ *                        stack a frame of its making in shared memory whose
+ *                        return address is app's code: a report, never
+ *                        app's code with lib1's rights
  *   attack --gate-state HOW  app, called back by lib1, changes the gate's
  *                        per-thread state (HOW: see app_tamper), then
  *                        returns through the gate: a report, or harmless
@@ -597,13 +603,13 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 279, 4, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 305, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 244, 4,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 270, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 279, 4, flexos__backend_gate_newlib,
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 305, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 347, 4,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 373, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -634,6 +640,9 @@ extern char flexos__mpk_gate_carry_open_checked[];
 extern char flexos__mpk_setjmp_open_checked[], flexos__mpk_setjmp_checked[];
 extern char flexos__mpk_longjmp_open_checked[], flexos__mpk_longjmp_checked[];
 extern const uint32_t flexos__mpk_pkru[];
+
+/* This thread's gate page (the TLS pointer, below). */
+static uintptr_t own_gate_page(void);
 
 /* How many times main started (start-main-from-lib1). */
 static int starts;
@@ -722,18 +731,85 @@ static int forge(const char *where_to)
 	fflush(stdout);
 	/*
 	 * The 3-byte WRPKRU right before the label, with a forged value: the
-	 * gate writes it, then its check must refuse it.
+	 * gate writes it, then its check must refuse it. %r11: this thread's
+	 * own gate page, which the switches validate, so that the check of
+	 * the value is what stops the jump.
 	 */
+	register uint64_t r11 __asm__("r11") = own_gate_page();
 	__asm__ volatile("movl $1, %%r10d\n\t"
 			 "xorl %%eax, %%eax\n\t"
 			 "xorl %%ecx, %%ecx\n\t"
 			 "xorl %%edx, %%edx\n\t"
 			 "jmp *%0"
 			 :
-			 : "r"(target)
+			 : "r"(target), "r"(r11)
 			 : "rax", "rcx", "rdx", "r10", "memory");
 	printf("forge: the gate let it through: FAIL\n");
 	return 1;
+}
+
+/*
+ * forge-pkru (limit 2): the gate's switches to the compartment it enters
+ * or returns to check the PKRU written against the compartment the
+ * validated gate page names, not against %r10, a register a jump sets:
+ * app jumps to the WRPKRU with lib1's PKRU (the read-only table every
+ * compartment reads) in %eax and lib1's id in %r10, its own gate page in
+ * %r11, and %rsp at a frame of its making in shared memory (which lib1's
+ * PKRU reads), whose return address is steal_as_lib1. Checked against
+ * %r10, that ran app's code with lib1's rights and read lib1's data.
+ */
+extern char flexos__mpk_sig_close_checked[];
+static char forged_stack[65536] FLEXOS_SHARED __attribute__((aligned(16)));
+static volatile uintptr_t steal_from FLEXOS_SHARED; /* (read with lib1's PKRU) */
+
+static void steal_as_lib1(void)
+{
+	char msg[128];
+	int n = snprintf(msg, sizeof(msg),
+			 "forge-pkru: app's code read lib1's %#x with lib1's rights: FAIL\n",
+			 *(volatile int *)steal_from);
+	if (write(1, msg, (size_t)n) < 0)
+		syscall(SYS_exit_group, 2);
+	syscall(SYS_exit_group, 1);
+}
+
+static int forge_pkru(const char *where_to)
+{
+	uint64_t *frame = (uint64_t *)(forged_stack + sizeof(forged_stack) - 256);
+	char *target;
+	int words; /* the callee-saved registers the path pops before its ret */
+
+	if (!strcmp(where_to, "exit"))
+		target = flexos__mpk_gate_exit_checked, words = 6;
+	else if (!strcmp(where_to, "shared-exit"))
+		target = flexos__mpk_gate_shared_exit_checked, words = 0;
+	else if (!strcmp(where_to, "sig-record"))
+		target = flexos__mpk_sig_close_checked, words = 0;
+	else
+		return 2;
+	steal_from = where(1, KIND_DATA);
+	for (int i = 0; i < words; i++)
+		frame[i] = 0;
+	frame[words] = (uint64_t)(uintptr_t)steal_as_lib1;
+	uint32_t mxcsr, cw = 0;
+	__asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(cw));
+	printf("forge-pkru: jumping to the gate's WRPKRU (%s) with lib1's PKRU %#x and %%r10 = 1\n",
+	       where_to, flexos__mpk_pkru[1]);
+	fflush(stdout);
+	register uint64_t r9 __asm__("r9") = (uint64_t)(mxcsr & 0xffc0) | (uint64_t)(cw & 0xffff)
+									      << 16;
+	register uint64_t r11 __asm__("r11") = own_gate_page();
+	__asm__ volatile("pxor	%%xmm12, %%xmm12\n\t"
+			 "pxor	%%xmm13, %%xmm13\n\t"
+			 "movq	%%rsi, %%rsp\n\t"
+			 "movl	$1, %%r10d\n\t"
+			 "xorl	%%ecx, %%ecx\n\t"
+			 "xorl	%%edx, %%edx\n\t"
+			 "jmp	*%%rdi"
+			 :
+			 : "D"(target - 3), "S"(frame), "a"(flexos__mpk_pkru[1]), "r"(r9), "r"(r11)
+			 : "rcx", "rdx", "r10", "memory");
+	__builtin_unreachable();
 }
 
 /* ---- gate targets ---------------------------------------------------------- */
@@ -1443,6 +1519,11 @@ struct gate_page_head {
 extern __thread struct {
 	struct gate_page_head *gp;
 } flexos__mpk_thread;
+
+static uintptr_t own_gate_page(void)
+{
+	return (uintptr_t)flexos__mpk_thread.gp;
+}
 
 static struct gate_page_head fake_page __attribute__((aligned(4096)));
 static const char *tamper_how;
@@ -2903,6 +2984,8 @@ int main(int argc, char **argv)
 		return stdio_test();
 	if (argc == 3 && !strcmp(argv[1], "--forge"))
 		return forge(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--forge-pkru"))
+		return forge_pkru(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "--segv-call"))
 		return segv_call(argv[2], atoi(argv[3]));
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--backtrace")) {

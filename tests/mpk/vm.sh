@@ -47,7 +47,7 @@ $b/tests/mpk/attack --forge-target private fake-callee
 --expect-status=134 $b/tests/mpk/attack --forge-target private unused-id
 $b/tests/mpk/attack-shared --forge-target shared fake-callee
 --expect-status=134 $b/tests/mpk/attack-shared --forge-target shared other-entry
---expect-status=134 $b/tests/mpk/attack-shared --forge-target shared unused-id
+--expect-status=123 $b/tests/mpk/attack-shared --forge-target shared unused-id
 $b/tests/mpk/attack --forge-target newlib fake-callee
 --expect-status=134 $b/tests/mpk/attack --forge-target newlib other-entry
 --expect-status=134 $b/tests/mpk/attack --forge-target newlib runtime
@@ -127,6 +127,9 @@ $b/tests/mpk/attack --x87-regs newlib
 $b/tests/mpk/attack --signal-regs
 $b/tests/mpk/attack-shared --signal-regs
 $b/tests/mpk/attack --signal-regs own
+--expect-status=134 $b/tests/mpk/attack --forge-pkru exit
+--expect-status=134 $b/tests/mpk/attack --forge-pkru sig-record
+--expect-status=134 $b/tests/mpk/attack-shared --forge-pkru shared-exit
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -152,7 +155,7 @@ check_vm 3 "something jumped into the middle of a gate" "forged gate exit stoppe
 check_vm 4 "nested: 27 (expected 27): ok" "nested gates and callbacks"
 check_vm 5 "printf: ok" "stdio from every compartment"
 check_vm 6 "threads: ok" "4 threads x 101000 gates"
-check_vm 7 "so 279 besides the WRPKRUs" "gate path length"
+check_vm 7 "so 305 besides the WRPKRUs" "gate path length"
 check_vm 8 "something jumped into the middle of a gate" "newlib gate: forged entry stopped"
 check_vm 9 "something jumped into the middle of a gate" "newlib gate: forged exit stopped"
 check_vm 10 "(4 of them WRPKRU)" "newlib gate: path length"
@@ -172,7 +175,7 @@ check_vm 17 "nested: 27 (expected 27): ok" "shared stacks: nested gates and call
 check_vm 18 "threads: ok" "shared stacks: 4 threads x 101000 gates"
 check_vm 19 "something jumped into the middle of a gate" "shared stacks: forged gate entry stopped"
 check_vm 20 "something jumped into the middle of a gate" "shared stacks: forged gate exit stopped"
-check_vm 21 "so 244 besides the WRPKRUs" "shared stacks: gate path length"
+check_vm 21 "so 270 besides the WRPKRUs" "shared stacks: gate path length"
 
 # The report path, called by a compartment instead of entered (issue 17):
 # a report and the end of the image, never a return with more keys.
@@ -199,7 +202,8 @@ check_vm 30 "which is not one of its entries" "private gate: an index beyond the
 check_vm 31 "no compartment 5 in this image" "private gate: a compartment id without compartment stopped"
 check_vm 32 "ok: the gate called lib1_add, the table's entry, not %r11" "shared gate: a forged %r11 is not called"
 check_vm 33 "which is not one of its entries" "shared gate: another compartment's entry index stopped"
-check_vm 34 "which is not one of its entries" "shared gate: a compartment id without compartment stopped"
+# (The PKRU of an unused id reads no gate page: the switch's check of the page faults.)
+check_vm 34 "running compartment '?' (id 5, key 0)" "shared gate: a compartment id without compartment stopped"
 check_vm 35 "ok: the gate called lib1_add, the table's entry, not %r11" "newlib gate: a forged %r11 is not called"
 check_vm 36 "which is not one of its entries" "newlib gate: another compartment's entry index stopped"
 check_vm 37 "which is not one of its entries" "newlib gate: the runtime's index without a newlib fini stopped"
@@ -418,6 +422,13 @@ for n in 111 112; do
 done
 check_vm 113 "signal-regs own: lib1's own handler found 26 of its 26 registers in the frame; lib1 resumed with 0 of them changed" \
 	"the interrupted compartment's own handler still sees its registers"
+# Limit 2: a jump to a switch's WRPKRU with another compartment's PKRU
+# and id (the check used to compare with the id in %r10).
+for n in 114 115 116; do
+	check_vm $n "is not that compartment's; something jumped into the middle of a gate" \
+		"a jump to a gate switch's WRPKRU with lib1's PKRU and id is reported (command $n)"
+	! vm_output $n | grep -q "with lib1's rights" || fail "command $n: app's code ran with lib1's rights"
+done
 # Limit 6: xmm16-31 and k0-7 on AVX-512 hosts (the VM's CPU has none: there
 # the test says so, and is not counted as run).
 if vm_output 107 | grep -qF "evex-regs: no AVX-512 on this CPU: not run"; then

@@ -342,7 +342,7 @@ static int link_image(const struct options *o, struct flp_plan *plan, const char
 		plan->text_pad = text_pads[i];
 		if (write_file(ldscript, flx_write_ldscript, plan) ||
 		    run_cc(o, plan, ldscript, table, nargs, argv))
-			return -1;
+			break; /* (a refused earlier layout is not left behind) */
 		int found = pkeys ? flx_find_pkru_writers(plan, o->output, i + 1 == layouts) : 0;
 		if (found == 0)
 			return 0;
@@ -357,9 +357,9 @@ static int link_image(const struct options *o, struct flp_plan *plan, const char
 				text_pads[i + 1]);
 		else if (layouts > 1)
 			fprintf(stderr,
-				"flexos-link: error: %s: the same bytes were found in %zu layouts "
-				"(up to %#x bytes before each compartment's code): they are not in "
-				"an address another layout changes\n",
+				"flexos-link: error: %s: such bytes were found in each of %zu "
+				"layouts (up to %#x bytes before each compartment's code): not "
+				"only in addresses another layout changes\n",
 				o->output, layouts, text_pads[layouts - 1]);
 	}
 	unlink(o->output);

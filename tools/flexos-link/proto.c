@@ -941,6 +941,7 @@ static void take_subprogram(struct reader *r, Dwarf_Die *die)
 	} else {
 		hit->proto.origin =
 		    xasprintf("%s (%s)", r->origin, definition ? "definition" : "declaration");
+		hit->proto.unprototyped = !has_flag(die, DW_AT_prototyped);
 	}
 }
 

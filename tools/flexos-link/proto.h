@@ -94,6 +94,11 @@ struct flx_proto {
 	char *origin; /* the file (and member) it was read from, or NULL */
 	char *text;   /* C rendering for --explain, e.g. "double lib_scale(double, int)" */
 	bool variadic;
+	/*
+	 * A definition without a prototype (K&R): its callers pass float
+	 * arguments promoted to double, whatever the DWARF says.
+	 */
+	bool unprototyped;
 	uint32_t nargs; /* named arguments */
 	struct flx_proto_arg *args;
 	/* Bytes of arguments the caller passes on the stack (a multiple of 8). */

@@ -659,8 +659,10 @@ static uint32_t narrow_flags(const struct flx_proto *p)
 			continue;
 		if (a->cls == FLX_ARG_INTEGER && a->int_regs == 1 && a->size && a->size <= 4)
 			narrow |= FLEXOS_NARROW_INT(a->first_int_reg);
+		/* (A K&R definition's float comes as a double: its 8 bytes at most.) */
 		if (a->cls == FLX_ARG_SSE && a->sse_regs == 1 && a->size && a->size <= 8)
-			narrow |= a->size <= 4 ? FLEXOS_NARROW_D(sse) : FLEXOS_NARROW_Q(sse);
+			narrow |= a->size <= 4 && !p->unprototyped ? FLEXOS_NARROW_D(sse)
+								   : FLEXOS_NARROW_Q(sse);
 		sse += a->sse_regs;
 	}
 	return narrow;
@@ -674,8 +676,9 @@ static uint32_t narrow_stack_flags(const struct flx_proto *p)
 	uint32_t narrow = 0;
 	for (uint32_t i = 0; i < p->nargs; i++) {
 		const struct flx_proto_arg *a = &p->args[i];
-		if (a->stack && (a->cls == FLX_ARG_INTEGER || a->cls == FLX_ARG_SSE) && a->size &&
-		    a->size <= 4 && a->stack_offset / 8 < 32)
+		if (a->stack &&
+		    (a->cls == FLX_ARG_INTEGER || (a->cls == FLX_ARG_SSE && !p->unprototyped)) &&
+		    a->size && a->size <= 4 && a->stack_offset / 8 < 32)
 			narrow |= 1u << (a->stack_offset / 8);
 	}
 	return narrow;
