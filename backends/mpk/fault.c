@@ -473,8 +473,18 @@ int flexos__mpk_gate_pages_init(void)
 	/* The scheduler's callback records (mpk.h: MPK_CB_SLOTS). */
 	char *cb = map_gate_keyed((size_t)MPK_CB_SLOTS * MPK_CB_SIZE);
 
+	/* The carry pages (mpk.h: carry_lo), with the signal stacks' key. */
+	size_t carry_size = (size_t)MPK_GATE_PAGES * MPK_CARRY_SIZE;
+	char *carry = mmap(NULL, carry_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (carry == MAP_FAILED || (flexos__mpk_ro.ro.shared_key &&
+				    pkey_mprotect(carry, carry_size, PROT_READ | PROT_WRITE,
+						  flexos__mpk_ro.ro.shared_key)))
+		return -errno;
 	if (!gp || !rec || !gs || !cb)
 		return -errno;
+	ro->carry_lo = (uintptr_t)carry;
 	ro->gp_lo = (uintptr_t)gp;
 	ro->gp_hi = (uintptr_t)gp + pages;
 	ro->rec_lo = (uintptr_t)rec;

@@ -527,6 +527,9 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	 * over them would hand out the gate's state. */
 	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi + MPK_JUMP_OFFSET);
 	add(flexos__mpk_ro.ro.rec_lo, flexos__mpk_ro.ro.rec_hi);
+	/* The carry pages (mpk.h: carry_lo), which the gate writes with its page open. */
+	add(flexos__mpk_ro.ro.carry_lo,
+	    flexos__mpk_ro.ro.carry_lo + (uintptr_t)MPK_GATE_PAGES * MPK_CARRY_SIZE);
 	/* The scheduler's callback records (mpk.h: MPK_CB_SLOTS). */
 	add(flexos__mpk_ro.ro.cb, flexos__mpk_ro.ro.cb + (uintptr_t)MPK_CB_SLOTS * MPK_CB_SIZE);
 	/* The gate stacks and the claim's lock and stack (mpk.h: MPK_GATE_STACK_SHIFT). */

@@ -997,7 +997,9 @@
 	 * signal's number, which is consumed here, with the page open.
 	 */
 	OPEN_GATE \open_checked
-	leal	1(%rdi), %ecx
+	cmpl	$MPK_SIG_SLOTS, %edi		/* (again: a jump past the first check) */
+	jae	.Lbad_entry
+	leal	1(%rdi), %ecx			/* (never 0, the page's idle mark) */
 	cmpq	MPK_G_SIGMARK(%r11), %rcx
 	jne	.Lbad_signal_entry
 	movq	$0, MPK_G_SIGMARK(%r11)
@@ -1011,6 +1013,7 @@
 	SIG_TO_CUR \close_checked
 	movq	MPK_PKRU_SIGTAB(%rdx), %r11
 	movl	%edi, %eax
+	andl	$(MPK_SIG_SLOTS - 1), %eax
 	shlq	$MPK_SIG_SHIFT, %rax
 	movq	MPK_SIG_FN(%r11,%rax), %r11
 	movq	%r11, %rax
@@ -2155,22 +2158,32 @@ flexos__mpk_claim_path:
 /*
  * The delivery stub's snapshot of the frame at %r14 (its ucontext), %r11
  * the validated gate page, the restorer's PKRU in force: into the area
- * that already records this frame's address (a handler left with
- * siglongjmp), else a free one; none free ends in the report. Clobbers
- * rax, rcx, rdx, rsi, rdi, r8, r9.
+ * that already records this frame's address at this depth (a handler
+ * left with siglongjmp), else a free one, or one recorded deeper than
+ * the thread is now (left the same way); none ends in the report. An
+ * area recorded less deep is a delivery in progress (this is a signal in
+ * its handler, or a handler that jumped here with the frame's address):
+ * never overwritten (a review found a nested signal's snapshot, at the
+ * same address, replacing the interrupted compartment's). Clobbers rax,
+ * rcx, rdx, rsi, rdi, r8, r9.
  */
 .macro SIG_SNAPSHOT
 	cld
 	SIG_AREAS flexos__mpk_sig_snapshot_checked
+	movq	MPK_G_DEPTH(%r11), %r9
 	xorl	%esi, %esi			/* a free area */
 	movl	$MPK_SIG_FRAMES, %ecx
 1:	cmpq	%r14, MPK_SIG_COPY_FRAME(%rax)
+	jne	4f
+	cmpq	%r9, MPK_SIG_COPY_DEPTH(%rax)
 	je	3f
-	testq	%rsi, %rsi
+4:	testq	%rsi, %rsi
 	jnz	2f
 	cmpq	$0, MPK_SIG_COPY_FRAME(%rax)
-	jne	2f
-	movq	%rax, %rsi
+	je	5f
+	cmpq	%r9, MPK_SIG_COPY_DEPTH(%rax)
+	jbe	2f
+5:	movq	%rax, %rsi
 2:	addq	%r8, %rax
 	decl	%ecx
 	jnz	1b
@@ -2178,6 +2191,7 @@ flexos__mpk_claim_path:
 	testq	%rax, %rax
 	jz	.Lsig_frames_full
 3:	movq	%r14, MPK_SIG_COPY_FRAME(%rax)
+	movq	%r9, MPK_SIG_COPY_DEPTH(%rax)
 	SIG_COPY_FRAME %r14
 	SIG_AREAS_CLOSE flexos__mpk_sig_snapshotted_checked
 .endm
@@ -2194,10 +2208,13 @@ flexos__mpk_claim_path:
 	movq	%rdi, %r10			/* the nonce: rep movs needs rdi */
 	cld
 	SIG_AREAS flexos__mpk_sigreturn_copy_checked
+	movq	MPK_G_DEPTH(%r11), %r9
 	movl	$MPK_SIG_FRAMES, %ecx
 1:	cmpq	%rsp, MPK_SIG_COPY_FRAME(%rax)
+	jne	4f
+	cmpq	%r9, MPK_SIG_COPY_DEPTH(%rax)	/* (the snapshot this depth took) */
 	je	2f
-	addq	%r8, %rax
+4:	addq	%r8, %rax
 	decl	%ecx
 	jnz	1b
 	movq	%rsp, %rdx			/* none: a copy of the frame, in the last area */
@@ -2999,6 +3016,19 @@ flexos__mpk_clone:
 	movq	%r10, %r13			/* child_tid */
 	movq	%r8, %r14			/* tls */
 	movq	%r11, %r15			/* where both threads resume */
+	/*
+	 * The mask before, read with the caller's PKRU: no system call
+	 * writes through a pointer a caller chose while the PKRU below, with
+	 * the gate key writable, is in force (with %rsp at a gate page, the
+	 * kernel wrote the old mask there: a review found a page's current
+	 * compartment rewritten so).
+	 */
+	movl	$SYS_rt_sigprocmask, %eax
+	xorl	%edi, %edi			/* (SIG_BLOCK of nothing: the mask is read) */
+	xorl	%esi, %esi
+	movq	%rsp, %rdx
+	movl	$8, %r10d
+	syscall
 	cmpq	$0, flexos__mpk_ro+MPK_RO_NONCE(%rip)
 	je	.Lclone_no_nonce
 	xorl	%ecx, %ecx
@@ -3027,7 +3057,7 @@ flexos__mpk_clone_open_checked:
 	movl	$SYS_rt_sigprocmask, %eax
 	movl	$2, %edi			/* SIG_SETMASK */
 	leaq	.Lall_signals(%rip), %rsi
-	movq	%rsp, %rdx
+	xorl	%edx, %edx			/* (read above) */
 	movl	$8, %r10d
 	syscall
 	testl	$MPK_CLONE_SETTLS, %ebx

@@ -150,22 +150,6 @@ static void drop_rseq(void)
 	__atomic_store_n(&area->cpu_id, RSEQ_CPU_ID_UNINITIALIZED, __ATOMIC_RELAXED);
 }
 
-/* The thread's carry page (mpk.h), with the signal stack's key; NULL if none could be made. */
-static void carry_page(struct mpk_thread *t)
-{
-	void *p =
-	    mmap(NULL, MPK_CARRY_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return;
-	if (flexos__mpk_ro.ro.shared_key && pkey_mprotect(p, MPK_CARRY_SIZE, PROT_READ | PROT_WRITE,
-							  flexos__mpk_ro.ro.shared_key)) {
-		munmap(p, MPK_CARRY_SIZE);
-		return;
-	}
-	t->carry = p;
-}
-
 struct mpk_thread *flexos__mpk_self(void)
 {
 	struct mpk_thread *t = &flexos__mpk_thread;
@@ -174,7 +158,6 @@ struct mpk_thread *flexos__mpk_self(void)
 		return t;
 	t->ready = 1;
 	flexos__mpk_altstack(t);
-	carry_page(t);
 	if (flexos__mpk_ro.ro.shared_key)
 		drop_rseq();
 	return t;
@@ -312,6 +295,19 @@ int flexos__mpk_unregister(uint64_t fsbase)
 	return 0;
 }
 
+/*
+ * A gate page's carry page (mpk.h: carry_lo), from the page's index: the
+ * carry path writes it with the page open, so it never comes from the
+ * thread's TLS (t->carry), which a compartment can point at gate-key
+ * memory (a review found the page's current compartment rewritten so).
+ */
+static uint64_t carry_of(const struct mpk_gate_page *gp)
+{
+	const struct mpk_gate_page *pages = (const struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
+
+	return flexos__mpk_ro.ro.carry_lo + (uint64_t)(gp - pages) * MPK_CARRY_SIZE;
+}
+
 struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 {
 	struct mpk_thread *t = &flexos__mpk_thread;
@@ -331,7 +327,7 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 		if (pages[i].owner == owner)
 			gp = &pages[i];
 	if (gp) {
-		gp->carry = (uint64_t)(uintptr_t)t->carry;
+		gp->carry = carry_of(gp);
 		t->gp = gp;
 		return gp;
 	}
@@ -369,7 +365,7 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	gp->owner = owner;
 	/* The process too: in a child of fork() the tid is the parent's thread's (stacks.c). */
 	gp->tid = (uint64_t)getpid() << 32 | (uint32_t)syscall(SYS_gettid);
-	gp->carry = (uint64_t)(uintptr_t)t->carry;
+	gp->carry = carry_of(gp);
 	t->gp = gp;
 	return gp;
 }
@@ -430,9 +426,6 @@ void flexos__mpk_gate_slow(uint64_t callee)
 	if (callee >= flexos__mpk_ro.ro.ncomp)
 		flexos__abort("gate: no compartment %lu in this image (%u compartments)",
 			      (unsigned long)callee, flexos__mpk_ro.ro.ncomp);
-	if (!t->carry)
-		flexos__abort("gate: cannot map this thread's carry page for stack arguments: %s",
-			      strerror(errno));
 	uintptr_t a = (uintptr_t)gp;
 	own_page_or_abort(gp, "gate");
 	if (gp->sp[callee])

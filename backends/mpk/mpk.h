@@ -285,6 +285,14 @@
 #define MPK_SIG_FRAMES     4
 #define MPK_SIG_AREAS      (MPK_SIG_FRAMES + 1)
 #define MPK_SIG_COPY_FRAME 0
+/*
+ * uint64: the gate page's depth when the snapshot was taken. A delivery
+ * in progress has a depth no deeper than the thread's; a frame at the
+ * same address at a deeper level (a nested signal in a handler, which the
+ * kernel writes at the top of the signal stack again, the handler running
+ * on its compartment's stack) is another delivery, with another area.
+ */
+#define MPK_SIG_COPY_DEPTH 8
 /* The entry index (the gate's %r10 >> FLEXOS_GATE_ENTRY_SHIFT) of a handler's call. */
 #define MPK_GATE_ENTRY_SIGNAL 0xfffffffe
 
@@ -443,7 +451,7 @@ struct mpk_thread {
 	uintptr_t stack_lo[MPK_SLOTS]; /* mapping of each stack, for the fault report */
 	uintptr_t stack_hi[MPK_SLOTS];
 	void *altstack;
-	void *carry; /* MPK_CARRY_SIZE bytes: see MPK_T_CARRY */
+	void *carry; /* unused: the carry pages are mpk_ro.carry_lo's (MPK_G_CARRY) */
 };
 
 _Static_assert(offsetof(struct mpk_thread, gp) == MPK_T_GP, "gate.S layout");
@@ -515,6 +523,14 @@ struct mpk_ro {
 	uintptr_t gs_lo; /* MPK_GATE_STACK_SHIFT */
 	uintptr_t claim;
 	uintptr_t cb; /* MPK_CB_SLOTS records of MPK_CB_SIZE bytes */
+	/*
+	 * The carry pages, one for each gate page (MPK_CARRY_SIZE bytes at
+	 * carry_lo + its index), with the signal stacks' key: a page's carry
+	 * pointer (MPK_G_CARRY) is set from here, never from the thread's
+	 * TLS, which a compartment can point at gate-key memory that the
+	 * carry path writes with the page open.
+	 */
+	uintptr_t carry_lo;
 };
 
 _Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");

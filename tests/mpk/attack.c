@@ -21,6 +21,9 @@
  *                        stack a frame of its making in shared memory whose
  *                        return address is app's code: a report, never
  *                        app's code with lib1's rights
+ *   attack --sig-nested  a handler of app's for a signal that interrupted
+ *                        lib1 takes a SIGTRAP (int3), handled by app too:
+ *                        lib1 resumes from its own snapshot
  *   attack --gate-state HOW  app, called back by lib1, changes the gate's
  *                        per-thread state (HOW: see app_tamper), then
  *                        returns through the gate: a report, or harmless
@@ -91,7 +94,7 @@
  *                        gate call); app raises SIGUSR2: app must resume
  *                        where it was, never lib1's code with app's rights
  *                        (limit 9)
- *   attack --carry-write  app points its TLS pointer to the carry page at a
+ *   attack --carry-write [reclaim]  app points its TLS pointer to the carry page at a
  *                        callback record (gate key) and calls lib1 with
  *                        stack arguments: the gate must copy them to the
  *                        thread's carry page, never there (limit 3)
@@ -810,6 +813,51 @@ static int forge_pkru(const char *where_to)
 			 : "D"(target - 3), "S"(frame), "a"(flexos__mpk_pkru[1]), "r"(r9), "r"(r11)
 			 : "rcx", "rdx", "r10", "memory");
 	__builtin_unreachable();
+}
+
+/*
+ * sig-nested (limit 9): SIGUSR1 interrupts lib1 and runs app's handler
+ * (another compartment's: the stub snapshots lib1's frame, the handler
+ * runs on app's stack), which executes int3: the kernel cannot block a
+ * SIGTRAP, and writes its frame at the top of the signal stack again, at
+ * the address of lib1's. app's SIGTRAP handler counts it; both return,
+ * and lib1 must resume from its own snapshot. The nested delivery took
+ * over the area recorded for that address (a review found it), so lib1's
+ * return copied the signal stack, by then app's frame (which app could
+ * also have written as it chose): reported as another PKRU (134).
+ */
+static volatile int nested_outer, nested_traps;
+
+static void on_nested_trap(int sig)
+{
+	(void)sig;
+	nested_traps++;
+}
+
+static void on_nested_outer(int sig)
+{
+	(void)sig;
+	nested_outer++;
+	__asm__ volatile("int3");
+}
+
+static int sig_nested(void)
+{
+	struct sigaction sa;
+	long r = -1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_nested_trap;
+	if (sigaction(SIGTRAP, &sa, NULL))
+		return 2;
+	sa.sa_handler = on_nested_outer;
+	if (sigaction(SIGUSR1, &sa, NULL))
+		return 2;
+	flexos_gate_r(lib1, r, lib1_raise, SIGUSR1);
+	printf("sig-nested: lib1_raise returned %ld; app's SIGUSR1 handler ran %d time(s), its "
+	       "SIGTRAP handler, nested, %d\n",
+	       r, nested_outer, nested_traps);
+	return r == 0 && nested_outer == 1 && nested_traps == 1 ? 0 : 1;
 }
 
 /* ---- gate targets ---------------------------------------------------------- */
@@ -2004,7 +2052,7 @@ static int slow_race(int n)
  * gate-key memory: here the last of the scheduler's callback records
  * (mpk.h: MPK_RO_CB in the read-only state, 4096 records of 32 bytes).
  */
-static int carry_write(void)
+static int carry_write(int reclaim)
 {
 	uintptr_t records, saved, tls;
 	long r = 0;
@@ -2021,6 +2069,13 @@ static int carry_write(void)
 	fflush(stdout);
 	saved = *carry;
 	*carry = (uintptr_t)target;
+	/*
+	 * reclaim: the TLS pointer to the gate page cleared too, so that the
+	 * gate claims the page again (a review found the claim taking the
+	 * page's carry pointer from TLS then).
+	 */
+	if (reclaim)
+		flexos__mpk_thread.gp = NULL;
 	flexos_gate_r(lib1, r, lib1_clobber8, 1, 2, 3, 4, 5, 6, 0x6666, 0x7777);
 	*carry = saved;
 	(void)r;
@@ -2986,6 +3041,8 @@ int main(int argc, char **argv)
 		return forge(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--forge-pkru"))
 		return forge_pkru(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--sig-nested"))
+		return sig_nested();
 	if (argc == 4 && !strcmp(argv[1], "--segv-call"))
 		return segv_call(argv[2], atoi(argv[3]));
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--backtrace")) {
@@ -3038,7 +3095,9 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "--callee-saved"))
 		return callee_saved();
 	if (argc == 2 && !strcmp(argv[1], "--carry-write"))
-		return carry_write();
+		return carry_write(0);
+	if (argc == 3 && !strcmp(argv[1], "--carry-write") && !strcmp(argv[2], "reclaim"))
+		return carry_write(1);
 	if (argc == 3 && !strcmp(argv[1], "--signal-frame"))
 		return signal_frame(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--slow-race"))

@@ -130,6 +130,9 @@ $b/tests/mpk/attack --signal-regs own
 --expect-status=134 $b/tests/mpk/attack --forge-pkru exit
 --expect-status=134 $b/tests/mpk/attack --forge-pkru sig-record
 --expect-status=134 $b/tests/mpk/attack-shared --forge-pkru shared-exit
+$b/tests/mpk/attack --carry-write reclaim
+$b/tests/mpk/attack --sig-nested
+$b/tests/mpk/attack-shared --sig-nested
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -428,6 +431,12 @@ for n in 114 115 116; do
 	check_vm $n "is not that compartment's; something jumped into the middle of a gate" \
 		"a jump to a gate switch's WRPKRU with lib1's PKRU and id is reported (command $n)"
 	! vm_output $n | grep -q "with lib1's rights" || fail "command $n: app's code ran with lib1's rights"
+done
+check_vm 117 "carry-write: the record holds 0: the gate copied to the thread's carry page" \
+	"a gate page claimed again takes its carry page from the read-only state, not from TLS"
+for n in 118 119; do
+	check_vm $n "sig-nested: lib1_raise returned 0; app's SIGUSR1 handler ran 1 time(s), its SIGTRAP handler, nested, 1" \
+		"a SIGTRAP nested in a handler of another compartment leaves the interrupted one's snapshot alone (command $n)"
 done
 # Limit 6: xmm16-31 and k0-7 on AVX-512 hosts (the VM's CPU has none: there
 # the test says so, and is not counted as run).
