@@ -1000,16 +1000,23 @@
 	cmpl	$MPK_SIG_SLOTS, %edi		/* (again: a jump past the first check) */
 	jae	.Lbad_entry
 	leal	1(%rdi), %ecx			/* (never 0, the page's idle mark) */
-	cmpq	MPK_G_SIGMARK(%r11), %rcx
+	movq	MPK_G_SIGMARK(%r11), %rax
+	cmpl	%ecx, %eax
 	jne	.Lbad_signal_entry
 	movq	$0, MPK_G_SIGMARK(%r11)
 	/*
 	 * The caller's id on the list marked: the way back goes to the stub
 	 * by a jump, not by a return address on the signal stack (which every
-	 * compartment may write): PRIVATE_GATE, MPK_G_SIGNAL_CALLER.
+	 * compartment may write): PRIVATE_GATE, MPK_G_SIGNAL_CALLER; and
+	 * whether the stub called from the interrupted compartment's stack
+	 * (bit 32 of the mark: MPK_G_SIGNAL_OWN_STACK).
 	 */
+	shrq	$32, %rax
+	andl	$1, %eax
+	shll	$6, %eax
+	orb	$MPK_G_SIGNAL_CALLER, %al
 	movq	MPK_G_DEPTH(%r11), %rcx
-	orb	$MPK_G_SIGNAL_CALLER, (MPK_G_IDS - 1)(%r11,%rcx)
+	orb	%al, (MPK_G_IDS - 1)(%r11,%rcx)
 	SIG_TO_CUR \close_checked
 	movq	MPK_PKRU_SIGTAB(%rdx), %r11
 	movl	%edi, %eax
@@ -1157,6 +1164,7 @@ flexos__mpk_gate_text_lo:
 	 * on the signal stack, without reading it.
 	 */
 .L\pfx\()_signal_back:
+	movl	%ecx, %eax			/* the mark (a handler's result means nothing) */
 	xorl	%ecx, %ecx
 	xorl	%esi, %esi
 	xorl	%edi, %edi
@@ -1164,6 +1172,8 @@ flexos__mpk_gate_text_lo:
 	xorl	%r9d, %r9d
 	CLEAR_VECTORS
 	addq	$8, %rsp
+	testb	$MPK_G_SIGNAL_OWN_STACK, %al
+	jnz	flexos__mpk_sig_deliver_back_own
 	jmp	flexos__mpk_sig_deliver_back
 .endm
 
@@ -2193,6 +2203,7 @@ flexos__mpk_claim_path:
 3:	movq	%r14, MPK_SIG_COPY_FRAME(%rax)
 	movq	%r9, MPK_SIG_COPY_DEPTH(%rax)
 	SIG_COPY_FRAME %r14
+	movq	%rax, %r8			/* (out: the snapshot's area) */
 	SIG_AREAS_CLOSE flexos__mpk_sig_snapshotted_checked
 .endm
 
@@ -2658,13 +2669,44 @@ flexos__mpk_sig_deliver_cur_checked:
 1:	testq	%r15, %r15
 	jz	.Ldeliver_done			/* none yet: sigaction is installing it */
 	/*
+	 * Where the call to the handler's gate is made from: in images with
+	 * private stacks, for a signal that did not interrupt the gate's
+	 * code, the interrupted compartment's own stack below its red zone
+	 * (its stack pointer from the snapshot, %r8), so that what the gate
+	 * keeps for it (its stack pointer, its callee-saved registers) and
+	 * any call the handler makes into it are on memory of its key, not
+	 * on the signal stack, which every compartment may write (a review
+	 * found a handler's call into the interrupted compartment running it
+	 * there); else the signal stack, as the kernel left it (%rbp = 0).
+	 */
+	xorl	%ebp, %ebp
+	leaq	flexos__backend_gate_shared_stacks(%rip), %rax
+	leaq	flexos__mpk_pkru(%rip), %rcx
+	cmpq	%rax, MPK_PKRU_SIGGATE(%rcx)
+	je	3f
+	movq	(MPK_SIG_COPY_UC + MPK_UC_RIP)(%r8), %rax
+	leaq	flexos__mpk_gate_text_lo(%rip), %rcx
+	cmpq	%rcx, %rax
+	jb	2f
+	leaq	flexos__mpk_gate_text_hi(%rip), %rcx
+	cmpq	%rcx, %rax
+	jb	3f
+2:	movq	(MPK_SIG_COPY_UC + MPK_UC_RSP)(%r8), %rbp
+	subq	$128, %rbp
+	andq	$-16, %rbp
+	subq	$8, %rbp			/* (as the kernel leaves the stub's: 8 mod 16) */
+3:
+	/*
 	 * The mark that lets the gate take this one call with the signal
 	 * entry index (SIGNAL_ENTRY consumes it), written with the page
 	 * open, then this compartment's PKRU again, checked.
 	 */
 	OPEN_GATE flexos__mpk_sig_deliver_open_checked
 	leal	1(%r12), %ecx
-	movq	%rcx, MPK_G_SIGMARK(%r11)
+	testq	%rbp, %rbp
+	jz	4f
+	btsq	$32, %rcx			/* (the own stack: MPK_G_SIGNAL_OWN_STACK) */
+4:	movq	%rcx, MPK_G_SIGMARK(%r11)
 	SIG_TO_CUR flexos__mpk_sig_deliver_mark_checked
 	movq	%r15, %r10
 	shrq	$MPK_SIG_COMP_SHIFT, %r10
@@ -2678,7 +2720,10 @@ flexos__mpk_sig_deliver_cur_checked:
 	movq	%r13, %rsi
 	movq	%r14, %rdx
 	xorl	%eax, %eax
-	subq	$8, %rsp			/* the gate expects rsp = 8 (mod 16), as after a call */
+	testq	%rbp, %rbp
+	jz	5f
+	movq	%rbp, %rsp			/* the interrupted compartment's stack */
+5:	subq	$8, %rsp			/* the gate expects rsp = 8 (mod 16), as after a call */
 	call	*%r11
 	/* Where the private-stack gates come back to (PRIVATE_GATE), by a jump. */
 	.globl	flexos__mpk_sig_deliver_back
@@ -2691,6 +2736,16 @@ flexos__mpk_sig_deliver_back:
 	 */
 .Ldeliver_done:
 	addq	$8, %rsp
+	jmp	flexos__mpk_sigreturn
+	/*
+	 * The same for a call made from the interrupted compartment's stack
+	 * (MPK_G_SIGNAL_OWN_STACK): %r14, the frame, as the gate took it back
+	 * from that stack, which only that compartment writes.
+	 */
+	.globl	flexos__mpk_sig_deliver_back_own
+	.hidden	flexos__mpk_sig_deliver_back_own
+flexos__mpk_sig_deliver_back_own:
+	movq	%r14, %rsp
 	jmp	flexos__mpk_sigreturn
 .Ldeliver_no_gp:
 	movl	%eax, %ebx

@@ -42,6 +42,8 @@
 #define MPK_G_ENDED         (MPK_G_CARRY + 8)   /* uint64: a record: its thread has ended */
 #define MPK_G_IDS           (MPK_G_ENDED + 8)   /* uint8[]: each one's caller */
 #define MPK_G_SIGNAL_CALLER 0x80 /* in an id of MPK_G_IDS: the delivery stub (gate.S) */
+/* With it: the stub called from the interrupted compartment's stack (bit 32 of MPK_G_SIGMARK). */
+#define MPK_G_SIGNAL_OWN_STACK 0x40
 /* Each gate call: its caller's id (1 byte) and floating-point control (4 bytes). */
 #define MPK_G_MAX_DEPTH ((4096 - MPK_G_IDS) / 5)
 /*
@@ -174,6 +176,7 @@
 #define MPK_UC_FPREGS      224 /* ucontext: uc_mcontext.fpregs */
 #define MPK_UC_GREGS       40  /* ucontext: uc_mcontext.gregs, REG_R8 first */
 #define MPK_UC_GREGS_DATA  15  /* REG_R8 .. REG_RCX: then REG_RSP, REG_RIP, ... */
+#define MPK_UC_RSP         (MPK_UC_GREGS + 8 * 15) /* gregs[REG_RSP] */
 #define MPK_UC_RIP         (MPK_UC_GREGS + 8 * 16) /* gregs[REG_RIP] */
 #define MPK_UC_EFL         (MPK_UC_GREGS + 8 * 17) /* gregs[REG_EFL] */
 #define MPK_EFLAGS_ARITH   0x8d5                   /* CF, PF, AF, ZF, SF, OF */

@@ -24,6 +24,9 @@
  *   attack --sig-nested  a handler of app's for a signal that interrupted
  *                        lib1 takes a SIGTRAP (int3), handled by app too:
  *                        lib1 resumes from its own snapshot
+ *   attack --sig-own-stack  app's handler for a signal that interrupted
+ *                        lib1 calls lib1 back: that call runs on lib1's
+ *                        stack, not on the signal stack
  *   attack --gate-state HOW  app, called back by lib1, changes the gate's
  *                        per-thread state (HOW: see app_tamper), then
  *                        returns through the gate: a report, or harmless
@@ -860,6 +863,50 @@ static int sig_nested(void)
 	return r == 0 && nested_outer == 1 && nested_traps == 1 ? 0 : 1;
 }
 
+/*
+ * sig-own-stack (limit 9): SIGUSR1 interrupts lib1 and runs app's
+ * handler, which calls lib1 back: that call must run on lib1's own stack
+ * of the thread, not on the signal stack (which every compartment may
+ * write), where the stub's call of the handler's gate used to leave
+ * lib1's saved stack pointer (a review found it).
+ */
+static volatile long own_stack_rsp;
+int flexos__mpk_shared_stacks(void);
+
+static void on_own_stack(int sig)
+{
+	long r = 0;
+
+	(void)sig;
+	flexos_gate_r(lib1, r, lib1_stack_pointer);
+	own_stack_rsp = r;
+}
+
+static int sig_own_stack(void)
+{
+	struct sigaction sa;
+	stack_t ss;
+	long r = -1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_own_stack;
+	if (sigaction(SIGUSR1, &sa, NULL))
+		return 2;
+	flexos_gate_r(lib1, r, lib1_raise, SIGUSR1);
+	if (sigaltstack(NULL, &ss) || (ss.ss_flags & SS_DISABLE))
+		return 2;
+	uintptr_t lo = (uintptr_t)ss.ss_sp, hi = lo + ss.ss_size, at = (uintptr_t)own_stack_rsp;
+	int on_signal_stack = at >= lo && at < hi, shared = flexos__mpk_shared_stacks();
+	printf("sig-own-stack: lib1's call from app's handler ran at %#lx, %s the signal stack "
+	       "[%#lx, %#lx)%s\n",
+	       (unsigned long)at, on_signal_stack ? "on" : "off", (unsigned long)lo,
+	       (unsigned long)hi,
+	       !on_signal_stack ? ""
+	       : shared         ? " (shared stacks: every stack is everyone's)"
+				: ": FAIL");
+	return r == 0 && at && (shared || !on_signal_stack) ? 0 : 1;
+}
+
 /* ---- gate targets ---------------------------------------------------------- */
 
 extern long __flexos_gate__lib2__lib2_add(long, long);
@@ -1225,6 +1272,9 @@ static int sig_entry_past_check(siginfo_t *si)
 	uint32_t pkru;
 
 	memcpy(&pkru, flexos__mpk_ro + 52, sizeof(pkru));
+	/* The interrupted stack the stub calls the handler's gate from: app's own, shared. */
+	past_check.uc.uc_mcontext.gregs[15 /* REG_RSP */] =
+	    (greg_t)(uintptr_t)(past_check.stack + 8192);
 	past_check_target = (uintptr_t)flexos__mpk_sig_deliver_checked - 3;
 	__asm__ volatile("movq %0, %%rsp\n\t"
 			 "xorl %%ecx, %%ecx\n\t"
@@ -2394,7 +2444,6 @@ __asm__(".text\n"
 	"	ret\n"
 	"	.size	through_narrow_stack, .-through_narrow_stack\n");
 extern long __flexos_gate__lib1__lib1_narrow_stack(long, long, long, long, long, long, int, int);
-int flexos__mpk_shared_stacks(void);
 
 /* How many of app's words lib1_narrow saw; *intact: its arguments' own bits arrived. */
 static int narrow_args(int *intact)
@@ -3043,6 +3092,8 @@ int main(int argc, char **argv)
 		return forge_pkru(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "--sig-nested"))
 		return sig_nested();
+	if (argc == 2 && !strcmp(argv[1], "--sig-own-stack"))
+		return sig_own_stack();
 	if (argc == 4 && !strcmp(argv[1], "--segv-call"))
 		return segv_call(argv[2], atoi(argv[3]));
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--backtrace")) {

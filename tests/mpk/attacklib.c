@@ -221,6 +221,13 @@ __attribute__((naked)) long NAME(narrow)(int a, unsigned char b, float x, double
 		"ret");
 }
 
+/* stack_pointer (sig-own-stack): where this call runs. */
+__attribute__((naked)) long NAME(stack_pointer)(void)
+{
+	__asm__("movq	%rsp, %rax\n\t"
+		"ret");
+}
+
 __attribute__((naked)) long NAME(leave)(void)
 {
 	__asm__("movabsq	$0x1eaf000000000000, %rax\n\t"

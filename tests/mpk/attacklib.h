@@ -29,6 +29,7 @@ enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 	long lib##n##_regs7(long, long, long, long, long, long, long);                \
 	long lib##n##_narrow(int a, unsigned char b, float x, double y);              \
 	long lib##n##_seen_narrow(int i);                                             \
+	long lib##n##_stack_pointer(void);                                            \
 	long lib##n##_narrow_stack(long, long, long, long, long, long, int g, int h); \
 	long lib##n##_leave(void);                                                    \
 	int lib##n##_leave_int(void);                                                 \

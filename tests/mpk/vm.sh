@@ -133,6 +133,8 @@ $b/tests/mpk/attack --signal-regs own
 $b/tests/mpk/attack --carry-write reclaim
 $b/tests/mpk/attack --sig-nested
 $b/tests/mpk/attack-shared --sig-nested
+$b/tests/mpk/attack --sig-own-stack
+$b/tests/mpk/attack-shared --sig-own-stack
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -438,6 +440,9 @@ for n in 118 119; do
 	check_vm $n "sig-nested: lib1_raise returned 0; app's SIGUSR1 handler ran 1 time(s), its SIGTRAP handler, nested, 1" \
 		"a SIGTRAP nested in a handler of another compartment leaves the interrupted one's snapshot alone (command $n)"
 done
+check_vm 120 "off the signal stack" \
+	"a handler's call back into the compartment its signal interrupted runs on that compartment's stack"
+check_vm 121 "on the signal stack" "shared stacks: the same call runs on the signal stack, as documented"
 # Limit 6: xmm16-31 and k0-7 on AVX-512 hosts (the VM's CPU has none: there
 # the test says so, and is not counted as run).
 if vm_output 107 | grep -qF "evex-regs: no AVX-512 on this CPU: not run"; then
