@@ -406,9 +406,10 @@ struct mpk_gate_page {
 	 */
 	uint64_t tid;
 	/*
-	 * The thread's carry page (MPK_T_CARRY), set at the claim: the carry
-	 * path copies there with the page open, so never to an address from
-	 * TLS, which every compartment may write.
+	 * The thread's carry page, set at the claim from the pages reserved
+	 * at start-up (mpk_ro.carry_lo): the carry path copies there with the
+	 * page open, so never to an address from TLS, which every compartment
+	 * may write.
 	 */
 	uint64_t carry;
 	/*
@@ -454,7 +455,12 @@ struct mpk_thread {
 	uintptr_t stack_lo[MPK_SLOTS]; /* mapping of each stack, for the fault report */
 	uintptr_t stack_hi[MPK_SLOTS];
 	void *altstack;
-	void *carry; /* unused: the carry pages are mpk_ro.carry_lo's (MPK_G_CARRY) */
+	/*
+	 * Unused since the carry pages are mpk_ro.carry_lo's (MPK_G_CARRY);
+	 * kept at MPK_T_CARRY, where tests/mpk/attack --carry-write points it
+	 * at gate-key memory to show that no claim reads it.
+	 */
+	void *carry;
 };
 
 _Static_assert(offsetof(struct mpk_thread, gp) == MPK_T_GP, "gate.S layout");
