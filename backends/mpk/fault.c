@@ -277,6 +277,13 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 			      "overwrote the thread's pointer to it, or returned through a gate "
 			      "it was not called by",
 			      (unsigned long)a, MPK_G_MAX_DEPTH, (unsigned long)b);
+	if (kind == MPK_REPORT_START_MAIN)
+		flexos__abort(
+		    "main's start: reached again by a thread running compartment '%s' at "
+		    "gate depth %lu, with main's PKRU; main starts once, from start-up, in "
+		    "the default compartment: a compartment jumped into the backend's "
+		    "start-up code (docs/threat-model.md)",
+		    flexos__comp_name((int)(a & (MPK_SLOTS - 1))), (unsigned long)b);
 	if (kind == MPK_REPORT_SIGRETURN && a == 6)
 		flexos__abort(
 		    "signal delivery: more than %d signal frames in handling on this "

@@ -2395,6 +2395,18 @@ flexos__mpk_start_main_checked:
 	andl	$(MPK_SLOTS - 1), %r10d
 	cmpl	(%rdx,%r10,4), %eax
 	jne	.Lviolation
+	/*
+	 * Only the thread that runs the default compartment, outside any
+	 * gate call, may come here: at start-up, main's thread. A thread of
+	 * another compartment, or one inside a gate call, that jumps here
+	 * with main's legitimate PKRU would run main over with main's
+	 * rights on main's live stack.
+	 */
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	cmpq	MPK_G_CUR(%r11), %r10
+	jne	.Lstart_main_again
+	cmpq	$0, MPK_G_DEPTH(%r11)
+	jne	.Lstart_main_again
 	movq	MPK_PKRU_MAIN_STACK(%rdx), %rsp
 	movl	MPK_PKRU_MAIN_ARGC(%rdx), %edi
 	movq	MPK_PKRU_MAIN_ARGV(%rdx), %rsi
@@ -2405,6 +2417,12 @@ flexos__mpk_start_main_checked:
 	movl	%eax, %edi
 	call	exit@PLT
 	ud2
+.Lstart_main_again:
+	movq	MPK_G_CUR(%r11), %r13
+	movq	MPK_G_DEPTH(%r11), %r14
+	movl	%eax, %ebx
+	movl	$MPK_REPORT_START_MAIN, %r12d
+	jmp	.Lreport
 	.cfi_endproc
 	.size	flexos__mpk_start_main, .-flexos__mpk_start_main
 

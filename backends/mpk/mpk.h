@@ -109,6 +109,7 @@
 #define MPK_REPORT_CLONE      9 /* a thread made with another's FS base, or without one */
 #define MPK_REPORT_SYSCALL \
 	10 /* a system call the filter denies (images with newlib compartments) */
+#define MPK_REPORT_START_MAIN 11 /* main's start reached again, not from start-up */
 #define MPK_REPORT_STACK_SIZE (256 * 1024)
 /* FLEXOS_EXIT_FAULT (<flexos/backend.h>), for gate.S. */
 #define MPK_EXIT_FAULT 123
@@ -715,9 +716,10 @@ _Static_assert(offsetof(struct mpk_main, id) == MPK_PKRU_MAIN_ID - MPK_PKRU_MAIN
 /*
  * gate.S: main of the PKRU table's page (struct mpk_main), on its stack,
  * with its compartment's PKRU (checked), then exit() with its result.
- * Everything comes from that read-only page, so a jump to its WRPKRU
- * gains nothing: it starts main over in the default compartment, on its
- * own stack, and ends the image.
+ * Everything comes from that read-only page, and it runs only for a
+ * thread whose gate page names the default compartment at depth 0 (else
+ * MPK_REPORT_START_MAIN): a jump to its WRPKRU from another compartment
+ * ends the image.
  */
 noreturn void flexos__mpk_start_main(void);
 
