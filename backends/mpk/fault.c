@@ -330,9 +330,12 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 					    (unsigned long)p->owner,
 					    (unsigned long)(uint32_t)p->tid,
 					    flexos__comp_name((int)(p->cur & (MPK_SLOTS - 1))));
-		flexos__abort("clone: a thread made %s; it would pass the gate's owner check "
-			      "with another thread's gate page (docs/threat-model.md, limit 2)",
-			      what);
+		flexos__abort("clone: a thread made %s, by a thread running compartment '%s'; "
+			      "it would pass the gate's owner check with another thread's gate "
+			      "page (docs/threat-model.md, limit 2)",
+			      what,
+			      flexos__mpk_thread.gp ? flexos__comp_name((int)flexos__mpk_cur())
+						    : "(no gate page)");
 	}
 	if (kind == MPK_REPORT_DELIVERY)
 		flexos__abort("signal %lu: this thread has no gate page (it has neither crossed a "

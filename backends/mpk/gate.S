@@ -998,7 +998,7 @@
 	 */
 	OPEN_GATE \open_checked
 	cmpl	$MPK_SIG_SLOTS, %edi		/* (again: a jump past the first check) */
-	jae	.Lbad_entry
+	jae	.Lbad_signal_entry
 	leal	1(%rdi), %ecx			/* (never 0, the page's idle mark) */
 	movq	MPK_G_SIGMARK(%r11), %rax
 	cmpl	%ecx, %eax
@@ -3094,8 +3094,11 @@ flexos__mpk_clone:
 	 * writes through a pointer a caller chose while the PKRU below, with
 	 * the gate key writable, is in force (with %rsp at a gate page, the
 	 * kernel wrote the old mask there: a review found a page's current
-	 * compartment rewritten so).
+	 * compartment rewritten so; attack --clone-settls mask).
 	 */
+	.globl	flexos__mpk_clone_mask_read
+	.hidden	flexos__mpk_clone_mask_read
+flexos__mpk_clone_mask_read:
 	movl	$SYS_rt_sigprocmask, %eax
 	xorl	%edi, %edi			/* (SIG_BLOCK of nothing: the mask is read) */
 	xorl	%esi, %esi

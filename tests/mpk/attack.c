@@ -67,14 +67,16 @@
  *                        wrapper jumps to the gate page's opening WRPKRU
  *                        with lib1's open PKRU: a report, never lib1's data
  *                        (its page is app's, from the clone site)
- *   attack --clone-settls [raw|site|creator|future]  lib1 makes a thread with a
+ *   attack --clone-settls [raw|site|creator|future|mask]  lib1 makes a thread with a
  *                        raw clone and the TLS of an app thread parked in
  *                        app (raw), the same by a jump to the syscall of the
  *                        runtime's clone site (site), or with CLONE_VM and
  *                        no CLONE_SETTLS, so its own FS base (creator): a
  *                        report (limit 2); with the filter off, app's data;
  *                        future: with the FS base glibc gives app's next
- *                        thread: app's pthread_create is reported
+ *                        thread: app's pthread_create is reported; mask:
+ *                        a jump to the site's mask read with %rsp at lib1's
+ *                        gate page: reported, the page still naming lib1
  *   attack --thread-reuse  threads made and joined one after the other
  *                        (glibc reuses their descriptors, so FS bases), each
  *                        crossing gates
@@ -130,13 +132,15 @@
  *   attack --fs-switch   app sets its FS base to that of an app thread
  *                        parked in a callback (arch_prctl) and crosses a
  *                        gate on its page: the filter's report
- *   attack --sig-entry gate|stub|past-check|queue  app runs lib1's signal
+ *   attack --sig-entry gate|stub|past-check|queue|range  app runs lib1's signal
  *                        handler without a signal: a gate call with the
  *                        signal entry index, or a call of the delivery stub:
  *                        a report; a jump past the stub's check: it runs
  *                        (what remains of limit 9); queue: a real signal
  *                        app sends itself with a kernel-like siginfo of its
- *                        making: it runs, with that siginfo
+ *                        making: it runs, with that siginfo; range: lib1
+ *                        jumps past the entry's first range check with
+ *                        signal -1: the report
  *   attack --sched-timer none|fn|handle  lib1 changes a timer of app's
  *                        (schedrecord.c)
  *   attack --sched-record HOW  app changes the scheduler's record of a
@@ -1320,6 +1324,32 @@ static int sig_entry_queue(void)
  * index (gate), or by calling the delivery stub (stub). Either must be a
  * report; a handler run is a FAIL.
  */
+/*
+ * range: lib1 jumps past the signal entry's range check, to the WRPKRU
+ * that opens its gate page (with its own open PKRU, which the check
+ * after it accepts), with signal -1: %edi + 1 is 0, the idle page's mark,
+ * so only the second range check, with the page open, stops it (before:
+ * the gate went on to the handler table's slot 127 and called what it
+ * found there, without a signal). Runs as lib1 (lib1_call).
+ */
+extern char flexos__mpk_gate_sig_open_checked[];
+
+static long sig_range_from_lib1(long x)
+{
+	(void)x;
+	__asm__ volatile("movl %0, %%eax\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "movl $-1, %%edi\n\t"
+			 "movl $1, %%r10d\n\t"
+			 "jmp *%1"
+			 :
+			 : "r"(flexos__mpk_pkru[1024 / 4 + 1]), /* mpk.h: MPK_PKRU_OPEN, lib1's */
+			   "r"((uintptr_t)flexos__mpk_gate_sig_open_checked - 3)
+			 : "rax", "rcx", "rdx", "rdi", "r10", "memory");
+	return -1;
+}
+
 static int sig_entry(const char *how)
 {
 	/* Where the handler, in lib1, can read them. */
@@ -1359,6 +1389,12 @@ static int sig_entry(const char *how)
 		return sig_entry_past_check(&si);
 	} else if (!strcmp(how, "queue")) {
 		return sig_entry_queue();
+	} else if (!strcmp(how, "range")) {
+		long r = 0;
+
+		flexos_gate_r(lib1, r, lib1_call, sig_range_from_lib1, 0);
+		printf("sig-entry range: back in app (%ld): FAIL\n", r);
+		return 1;
 	} else {
 		return 2;
 	}
@@ -1697,6 +1733,40 @@ static long park_cb(long x)
 	return x;
 }
 
+/*
+ * mask: lib1 jumps into the clone site past its pushes, to the read of
+ * the signal mask before, with %rsp at its own gate page (the word the
+ * kernel writes there would be the page's running compartment), its
+ * signal mask empty (so that word 0: app's id) and no flags (the site
+ * then reports a clone without CLONE_SETTLS, naming the compartment the
+ * page names). The site reads the mask with lib1's PKRU, which may not
+ * write the page: the report names lib1. Before (the read made with the
+ * gate page open), the kernel rewrote the page to name app, whose PKRU
+ * the gate's next switch would write.
+ */
+extern const char flexos__mpk_clone_mask_read[];
+
+static long mask_from_lib1(long x)
+{
+	sigset_t none;
+
+	(void)x;
+	sigemptyset(&none);
+	if (pthread_sigmask(SIG_SETMASK, &none, NULL))
+		return -1;
+	printf("clone-settls mask: lib1 runs the clone site's mask read with %%rsp at its "
+	       "gate page %#lx\n",
+	       (unsigned long)own_gate_page());
+	fflush(stdout);
+	__asm__ volatile("movq %0, %%rsp\n\t"
+			 "xorl %%ebx, %%ebx\n\t"
+			 "jmp *%1"
+			 :
+			 : "r"(own_gate_page()), "r"((uintptr_t)flexos__mpk_clone_mask_read)
+			 : "rbx", "memory");
+	__builtin_unreachable();
+}
+
 static long park_cb_fs(long x);
 
 /* Parks in app inside app -> lib1 -> app; with_fs: noting its FS base first. */
@@ -1884,7 +1954,11 @@ static int clone_settls(const char *how)
 		settls_how = 2;
 	else if (!strcmp(how, "future"))
 		return settls_how = 3, clone_future();
-	else if (strcmp(how, "raw"))
+	else if (!strcmp(how, "mask")) {
+		flexos_gate_r(lib1, r, lib1_call, mask_from_lib1, 0);
+		printf("clone-settls mask: back in app (%ld): FAIL\n", r);
+		return 1;
+	} else if (strcmp(how, "raw"))
 		return 2;
 
 	if (park_app_thread(&t, true))
@@ -3187,9 +3261,9 @@ int main(int argc, char **argv)
 		"--segv-call entry|c CODE | --violation-call | --signal | "
 		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
 		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
-		"--thread-claim | --clone-settls [raw|site|creator|future] | "
+		"--thread-claim | --clone-settls [raw|site|creator|future|mask] | "
 		"--thread-reuse | --spawn | "
-		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue | "
+		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "

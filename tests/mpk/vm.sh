@@ -135,6 +135,8 @@ $b/tests/mpk/attack --sig-nested
 $b/tests/mpk/attack-shared --sig-nested
 $b/tests/mpk/attack --sig-own-stack
 $b/tests/mpk/attack-shared --sig-own-stack
+--expect-status=134 $b/tests/mpk/attack --clone-settls mask
+--expect-status=134 $b/tests/mpk/attack --sig-entry range
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -444,6 +446,10 @@ done
 check_vm 120 "off the signal stack" \
 	"a handler's call back into the compartment its signal interrupted runs on that compartment's stack"
 check_vm 121 "on the signal stack" "shared stacks: the same call runs on the signal stack, as documented"
+check_vm 122 "without CLONE_SETTLS, so with its creator's FS base (clone flags 0), by a thread running compartment 'lib1'" \
+	"the clone site reads the old signal mask with the caller's PKRU: a jump to it with %rsp at a gate page leaves the page naming lib1"
+check_vm 123 "signal 4294967295: a gate call with the signal entry index that the delivery stub did not make" \
+	"the signal entry's second range check, with the page open: a jump past the first with signal -1 reported"
 # Limit 6: xmm16-31 and k0-7 on AVX-512 hosts (the VM's CPU has none: there
 # the test says so, and is not counted as run).
 if vm_output 107 | grep -qF "evex-regs: no AVX-512 on this CPU: not run"; then
