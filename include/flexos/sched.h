@@ -64,7 +64,10 @@ struct flexos_sched_waitq {
  * guard page below it, and stores it in *thread. It is queued behind the
  * runnable threads; the caller keeps running. Returning from fn is
  * flexos_sched_exit(its result). Every thread must be joined or detached.
- * Returns -ENOMEM if the thread or its stack cannot be allocated.
+ * Returns -ENOMEM if the thread or its stack cannot be allocated; under
+ * intel-mpk, -ENOSPC if the backend's 4096 callback records (timers,
+ * descriptor watches and threads not started yet) are all taken, and
+ * -EAGAIN with more than 4096 live threads.
  */
 int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *(*fn)(void *),
 			void *arg);

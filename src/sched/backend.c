@@ -66,12 +66,12 @@ void flexos__sched_cb_take(int handle, const void *obj, void (**fn)(void), void 
 	 * of 0 in the scheduler's memory is a forged one, not "none").
 	 */
 	if (b && b->callback_take ? b->callback_take(handle, obj, fn, arg) != 0 : handle != 0)
-		flexos__sched_die("a timer or descriptor callback registered by another "
-				  "compartment, for another timer or watch, or forged, was about "
-				  "to run in this thread's compartment; under intel-mpk a "
-				  "scheduler callback runs only in the compartment that "
-				  "registered it: let a thread of that compartment run the "
-				  "scheduler (docs/sched.md)");
+		flexos__sched_die("a timer or descriptor callback (or a new thread's function) "
+				  "registered by another compartment, for another timer, watch "
+				  "or thread, or forged, was about to run in this thread's "
+				  "compartment; under intel-mpk a scheduler callback runs only in "
+				  "the compartment that registered it: let a thread of that "
+				  "compartment run the scheduler (docs/sched.md)");
 }
 
 void flexos__sched_cb_unbind(int handle)

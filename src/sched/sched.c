@@ -280,10 +280,22 @@ int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, 
 noreturn void flexos__sched_thread_main(struct flexos_thread *t)
 {
 	struct flexos__sched *s = t->sched;
+	void (*fn)(void) = (void (*)(void))t->fn;
+	void *arg = t->arg;
 
 	if (s->dead)
 		reap(s);
-	flexos_sched_exit(t->fn(t->arg));
+	/*
+	 * Under intel-mpk the function and argument come from the record
+	 * bound when the thread was made, in the creator's compartment (which
+	 * this thread runs): a compartment that rewrote them here (key 0)
+	 * before the thread started would have its choice run with the
+	 * creator's rights.
+	 */
+	flexos__sched_cb_take(t->bound, t, &fn, &arg);
+	flexos__sched_cb_unbind(t->bound);
+	t->bound = 0;
+	flexos_sched_exit(((void *(*)(void *))fn)(arg));
 }
 
 int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *(*fn)(void *),
@@ -307,8 +319,16 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
 	t = thread_alloc(s);
 	if (!t)
 		return -ENOMEM;
-	t->fn = fn;
-	t->arg = arg;
+	t->bound = flexos__sched_cb_bind((void (*)(void))fn, arg, t);
+	if (t->bound < 0) {
+		err = t->bound;
+		t->bound = 0;
+		goto err_free;
+	}
+	if (!t->bound) {
+		t->fn = fn;
+		t->arg = arg;
+	}
 	t->map_size = stack_size + page;
 	t->map = mmap(NULL, t->map_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
@@ -346,6 +366,7 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
 err_unmap:
 	munmap(t->map, t->map_size);
 err_free:
+	flexos__sched_cb_unbind(t->bound);
 	free(t);
 	return err;
 }

@@ -65,6 +65,8 @@ struct flexos_thread {
 	struct flexos__timeout tmo;
 	struct flexos__watch io; /* flexos_sched_wait_fd */
 	struct flexos_thread *joiner;
+	int bound; /* the backend's record of fn and arg until it starts (then both NULL here), or 0
+		    */
 	int detached;
 	uint64_t id;
 	void *(*fn)(void *);

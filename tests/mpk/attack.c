@@ -143,6 +143,8 @@
  *                        signal -1: the report
  *   attack --sched-timer none|fn|handle  lib1 changes a timer of app's
  *                        (schedrecord.c)
+ *   attack --sched-thread none|fn|handle  lib1 changes a scheduler thread
+ *                        of app's before it starts (schedrecord.c)
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -3243,6 +3245,8 @@ int main(int argc, char **argv)
 		return sched_record(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sched-timer"))
 		return sched_timer(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--sched-thread"))
+		return sched_thread(argv[2]);
 	if (argc == 5) {
 		int w = !strcmp(argv[4], "write");
 		if (!w && strcmp(argv[4], "read"))
@@ -3267,7 +3271,8 @@ int main(int argc, char **argv)
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
-		"--sched-timer none|fn|handle|zero|swap|watch | --slow-race N | "
+		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle | "
+		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
 		"--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | "
 		"--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "

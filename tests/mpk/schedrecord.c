@@ -61,6 +61,17 @@
  *           lib1 rewrites its callback and argument to stolen_watch's,
  *           app's own callback runs (0); before, stolen_watch ran.
  *
+ * attack --sched-thread HOW: app makes a scheduler thread that would run
+ * app_start(7); lib1 changes what the scheduler keeps of it (key 0)
+ * before it starts, then app joins it:
+ *   none    nothing changed: app_start runs, in app, status 0;
+ *   fn      its function and argument, to stolen_start, an app function
+ *           the attacker chose: from the backend's record (gate key) they
+ *           are not used, app_start runs (0); before, stolen_start ran in
+ *           app (status 1);
+ *   handle  its record, to one app did not bind: the image ends with the
+ *           scheduler's message (134).
+ *
  * attack --sched-record count: single-steps (ptrace, in a child) one
  * warm round trip between two scheduler threads in app (main yields to a
  * thread that yields back: two switches) and prints the instructions
@@ -429,4 +440,54 @@ int sched_timer(const char *how)
 	flexos_timer_destroy(t);
 	flexos_timer_destroy(other);
 	return ticks == 1 && !others ? 0 : 1;
+}
+
+_Static_assert(offsetof(struct flexos_thread, detached) - offsetof(struct flexos_thread, bound) ==
+		   4,
+	       "lib1_fill writes a long at bound: bound and detached (0 here)");
+
+static volatile int started;
+
+static void *app_start(void *arg)
+{
+	printf("sched-thread: app's thread ran app_start(%p) in %s\n", arg,
+	       flexos_compartment_name());
+	started++;
+	return arg;
+}
+
+static void *stolen_start(void *arg)
+{
+	printf("sched-thread: stolen_start, the function lib1 chose, ran in %s with argument %p: "
+	       "FAIL\n",
+	       flexos_compartment_name(), arg);
+	fflush(stdout);
+	_exit(1);
+}
+
+int sched_thread(const char *how)
+{
+	struct flexos_thread *t;
+	void *ret = NULL;
+	long r = 0;
+
+	if (flexos_sched_create(&t, 0, app_start, (void *)7))
+		return 2;
+	printf("sched-thread %s: app made a thread (bound: %d); lib1 changes it before it starts\n",
+	       how, t->bound);
+	fflush(stdout);
+	if (!strcmp(how, "fn")) {
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->fn, (long)(uintptr_t)stolen_start);
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->arg, 0x5e1f);
+	} else if (!strcmp(how, "handle")) {
+		/* 4000 with 4096 records: one nobody bound. */
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->bound, 4000);
+	} else if (strcmp(how, "none")) {
+		return 2;
+	}
+	(void)r;
+	if (flexos_sched_join(t, &ret))
+		return 1;
+	printf("sched-thread %s: app's thread ran app_start(%p) in app\n", how, ret);
+	return started == 1 && ret == (void *)7 ? 0 : 1;
 }

@@ -47,6 +47,9 @@ $b/tests/mpk/attack --sched-record free
 --expect-status=134 $b/tests/mpk/attack --sched-record exit
 --expect-status=134 $b/tests/mpk/attack --sched-record end-free
 $b/tests/mpk/attack --sched-record fpctl
+$b/tests/mpk/attack --sched-thread none
+$b/tests/mpk/attack --sched-thread fn
+--expect-status=134 $b/tests/mpk/attack --sched-thread handle
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -92,14 +95,22 @@ check_vm 10 "sched-timer none: app's callback ran 1 time(s)" "a timer's callback
 check_vm 11 "sched-timer fn: app's callback ran 1 time(s)" \
 	"lib1 rewrites the function and argument of app's timer: app's own callback runs"
 no_vm 11 "stolen_tick" "lib1 rewrites the function and argument of app's timer: its choice never runs"
-check_vm 12 "a timer or descriptor callback registered by another compartment, for another timer or watch, or forged" \
+check_vm 12 "a timer or descriptor callback (or a new thread's function) registered by another compartment, for another timer, watch or thread, or forged" \
 	"lib1 points app's timer at a record app did not bind: the image ends with the reason"
-check_vm 13 "a timer or descriptor callback registered by another compartment, for another timer or watch, or forged" \
+check_vm 13 "a timer or descriptor callback (or a new thread's function) registered by another compartment, for another timer, watch or thread, or forged" \
 	"lib1 sets app's timer's record to none and its function to its choice: the image ends with the reason"
 no_vm 13 "stolen_tick" "lib1 sets app's timer's record to none: its choice never runs"
-check_vm 14 "a timer or descriptor callback registered by another compartment, for another timer or watch, or forged" \
+check_vm 14 "a timer or descriptor callback (or a new thread's function) registered by another compartment, for another timer, watch or thread, or forged" \
 	"lib1 points app's timer at another timer's record of app's: the image ends with the reason"
 no_vm 14 "app_other" "lib1 points app's timer at another timer's record of app's: that callback never runs for it"
 check_vm 15 "sched-timer watch: app's callback ran 1 time(s)" \
 	"lib1 rewrites the callback and argument of app's descriptor watch: app's own callback runs"
 no_vm 15 "stolen_watch" "lib1 rewrites app's descriptor watch: its choice never runs"
+# A new scheduler thread's function and argument (limit 13): from the
+# record bound when it was made, in its creator's compartment.
+check_vm 20 "sched-thread none: app's thread ran app_start(0x7) in app" "a new scheduler thread runs its creator's function"
+check_vm 21 "sched-thread fn: app's thread ran app_start(0x7) in app" \
+	"lib1 rewrites the function and argument of app's thread before it starts: app's own function runs"
+no_vm 21 "stolen_start" "lib1 rewrites app's new thread's function: its choice never runs"
+check_vm 22 "a timer or descriptor callback (or a new thread's function) registered by another compartment, for another timer, watch or thread, or forged" \
+	"lib1 points app's new thread at a record app did not bind: the image ends with the reason"
