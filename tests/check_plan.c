@@ -249,6 +249,22 @@ static const struct lfx_case cases[] = {
 		   {"-lflexos-lwip", "lib", "lwip", FLP_UNFOUND, ""}},
     },
     {
+	.name = "lwIP's sys_arch on the scheduler goes where lwIP's driver goes",
+	.yaml = TWO("intel-mpk") "- lwip: lib\n  inputs: [libflexos-lwip.a]\n",
+	.argv = {"util.o", "libflexos-lwip.a", "libflexos-lwip-sched.a"},
+	.inputs = {{"util.o", "app", NULL, FLP_OBJECT},
+		   {"libflexos-lwip.a", "lib", "lwip", FLP_ARCHIVE},
+		   {"libflexos-lwip-sched.a", "lib", "lwip", FLP_ARCHIVE}},
+    },
+    {
+	.name = "a library that claims lwIP's sys_arch keeps it",
+	.yaml = TWO("intel-mpk") "- lwip: lib\n  inputs: [libflexos-lwip.a]\n"
+				 "- glue: app\n  inputs: [libflexos-lwip-sched.a]\n",
+	.argv = {"libflexos-lwip.a", "libflexos-lwip-sched.a"},
+	.inputs = {{"libflexos-lwip.a", "lib", "lwip", FLP_ARCHIVE},
+		   {"libflexos-lwip-sched.a", "app", "glue", FLP_ARCHIVE}},
+    },
+    {
 	.name = "-lflexos-process is the process backend",
 	.yaml = TWO("process") "- foo: lib\n  inputs: [libfoo.a]\n",
 	.argv = {"libfoo.a", "-lflexos-process"},

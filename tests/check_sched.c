@@ -593,6 +593,62 @@ START_TEST(test_mbox_timeout)
 }
 END_TEST
 
+/*
+ * A message promised to a woken reader stays its own until it runs, and
+ * a slot promised to a woken writer the same; the promises keep the order
+ * of messages and block destroy.
+ */
+START_TEST(test_mbox_promises)
+{
+	struct flexos_thread *t;
+	void *m, *r;
+	int x, y, z;
+
+	ck_assert_int_eq(flexos_mbox_init(&mb, 1), 0);
+	flexos_sched_create(&t, 0, mbox_reader, NULL);
+	flexos_sched_yield(); /* the reader blocks on the empty box */
+	ck_assert_int_eq(flexos_mbox_post(&mb, &x, 0), 0);
+	ck_assert_uint_eq(flexos_mbox_count(&mb), 0);
+	ck_assert_int_eq(flexos_mbox_tryfetch(&mb, &m), -EAGAIN); /* x is the reader's */
+	ck_assert_int_eq(flexos_mbox_trypost(&mb, &y), -EAGAIN);  /* the only slot holds x */
+	ck_assert_int_eq(flexos_mbox_destroy(&mb), -EBUSY);
+	flexos_sched_join(t, &r);
+	ck_assert_ptr_eq(r, &x);
+
+	ck_assert_int_eq(flexos_mbox_trypost(&mb, &y), 0);
+	flexos_sched_create(&t, 0, mbox_writer, &z);
+	flexos_sched_yield(); /* the writer blocks on the full box */
+	ck_assert_int_eq(flexos_mbox_fetch(&mb, &m, 0), 0);
+	ck_assert_ptr_eq(m, &y);
+	ck_assert_uint_eq(flexos_mbox_count(&mb), 1);            /* z, promised */
+	ck_assert_int_eq(flexos_mbox_trypost(&mb, &x), -EAGAIN); /* the slot is z's */
+	ck_assert_int_eq(flexos_mbox_tryfetch(&mb, &m), -EAGAIN);
+	ck_assert_int_eq(flexos_mbox_destroy(&mb), -EBUSY);
+	flexos_sched_join(t, &r);
+	ck_assert_ptr_eq(r, NULL);
+	ck_assert_int_eq(flexos_mbox_fetch(&mb, &m, 0), 0);
+	ck_assert_ptr_eq(m, &z);
+	ck_assert_int_eq(flexos_mbox_destroy(&mb), 0);
+}
+END_TEST
+
+/* A ring the caller gives holds the messages, and destroy leaves it. */
+START_TEST(test_mbox_init_ring)
+{
+	void *ring[2] = {NULL, NULL}, *m;
+	int x;
+
+	ck_assert_int_eq(flexos_mbox_init_ring(&mb, ring, 0), -EINVAL);
+	ck_assert_int_eq(flexos_mbox_init_ring(&mb, NULL, 2), -EINVAL);
+	ck_assert_int_eq(flexos_mbox_init_ring(&mb, ring, 2), 0);
+	ck_assert_int_eq(flexos_mbox_trypost(&mb, &x), 0);
+	ck_assert_ptr_eq(ring[0], &x);
+	ck_assert_int_eq(flexos_mbox_tryfetch(&mb, &m), 0);
+	ck_assert_ptr_eq(m, &x);
+	ck_assert_int_eq(flexos_mbox_destroy(&mb), 0); /* (free(ring) would abort: a stack array) */
+}
+END_TEST
+
 /* ---- timers ---------------------------------------------------------- */
 
 struct shot {
@@ -788,6 +844,8 @@ Suite *sched_suite(void)
 	tcase_add_test(tc, test_cond_timeout);
 	tcase_add_test(tc, test_mbox_full_empty);
 	tcase_add_test(tc, test_mbox_timeout);
+	tcase_add_test(tc, test_mbox_promises);
+	tcase_add_test(tc, test_mbox_init_ring);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("timers and descriptors");

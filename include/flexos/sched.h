@@ -242,16 +242,32 @@ int flexos_cond_broadcast(struct flexos_cond *c);
 struct flexos_mbox {
 	void **ring;
 	size_t size, head, count;
+	size_t handed;   /* messages in the ring promised to woken readers */
+	size_t promised; /* slots promised to woken writers */
+	int ring_given;  /* the ring is the caller's (flexos_mbox_init_ring) */
 	struct flexos_sched_waitq readers, writers;
 };
 
 /*
  * Initialises mb with room for size messages (size >= 1); the ring comes
- * from the platform's allocator. -EINVAL, -ENOMEM.
+ * from the platform's allocator (under intel-mpk: key 0, which every
+ * compartment writes). -EINVAL, -ENOMEM.
  */
 int flexos_mbox_init(struct flexos_mbox *mb, size_t size);
 
-/* Frees the ring: -EBUSY if threads wait on mb. Pending messages are dropped. */
+/*
+ * The same with ring, the caller's storage for size pointers, which
+ * flexos_mbox_destroy leaves to the caller: with mb and ring in one
+ * compartment's memory, no other compartment can change the messages
+ * (docs/sched.md). -EINVAL.
+ */
+int flexos_mbox_init_ring(struct flexos_mbox *mb, void **ring, size_t size);
+
+/*
+ * Frees the ring (unless it is the caller's): -EBUSY if threads wait on
+ * mb, or were woken for it and have not run yet. Pending messages are
+ * dropped.
+ */
 int flexos_mbox_destroy(struct flexos_mbox *mb);
 
 /*

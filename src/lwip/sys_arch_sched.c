@@ -4,7 +4,11 @@
  * liblwip.so calls its sys_* functions through its PLT, so these
  * definitions, exported by the executable, replace its pthread-based
  * ones: lwIP's threads become user-level threads, its semaphores,
- * mutexes and mailboxes the scheduler's. Everything then runs on the OS
+ * mutexes and mailboxes the scheduler's. flexos-link places this archive
+ * in lwIP's compartment (docs/lwip.md): what it allocates is in lwIP's
+ * heap, its statics in lwIP's data, and a mailbox's ring is its own
+ * (flexos_mbox_init_ring), so that no other compartment can post to
+ * lwIP's mailboxes by writing memory. Everything then runs on the OS
  * thread that started lwIP (one scheduler per OS thread), so nothing here
  * takes a lock, and a critical section (sys_arch_protect) needs nothing:
  * no other thread runs until this one blocks.
@@ -34,8 +38,14 @@ struct sys_mutex {
 	struct flexos_mutex mutex;
 };
 
+/*
+ * With its ring: both in lwIP's heap when this archive is in lwIP's
+ * compartment (flexos-link puts it there), so that no other compartment
+ * can post to lwIP's mailboxes by writing memory (limit 13).
+ */
 struct sys_mbox {
 	struct flexos_mbox mbox;
+	void *ring[];
 };
 
 static struct flexos_thread *tcpip_thread;
@@ -140,14 +150,12 @@ void sys_mutex_unlock(sys_mutex_t *mutex)
 
 err_t sys_mbox_new(sys_mbox_t *mbox, int size)
 {
-	*mbox = malloc(sizeof(**mbox));
+	size_t capacity = flexos__lwip_mbox_capacity(size);
+
+	*mbox = malloc(sizeof(**mbox) + capacity * sizeof((*mbox)->ring[0]));
 	if (!*mbox)
 		return ERR_MEM;
-	if (flexos_mbox_init(&(*mbox)->mbox, flexos__lwip_mbox_capacity(size))) {
-		free(*mbox);
-		*mbox = NULL;
-		return ERR_MEM;
-	}
+	flexos_mbox_init_ring(&(*mbox)->mbox, (*mbox)->ring, capacity);
 	return ERR_OK;
 }
 

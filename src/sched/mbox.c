@@ -1,8 +1,8 @@
 /*
  * Mailboxes: a ring of pointers with a queue of readers (waiting while it
  * is empty) and one of writers (waiting while it is full). A message is
- * handed straight to a waiting reader, and a slot to a waiting writer, so
- * order is kept and nobody retries.
+ * promised to a waiting reader, and a slot to a waiting writer, so order
+ * is kept and nobody retries.
  */
 #include "autoconfig.h"
 
@@ -11,25 +11,55 @@
 
 #include "sched_impl.h"
 
-int flexos_mbox_init(struct flexos_mbox *mb, size_t size)
+/*
+ * A message handed to a waiting reader, or a slot to a waiting writer,
+ * is a promise counted in the mailbox (handed, promised), which the woken
+ * thread redeems when it runs: the message itself stays in the ring, and
+ * a woken writer's stays on its own stack until it puts it there. Nothing
+ * passes through the threads' control blocks, which under intel-mpk are
+ * memory every compartment writes (docs/threat-model.md, limit 13), so
+ * a mailbox whose ring and structure are in one compartment's memory
+ * (lwIP's, sys_arch_sched.c) carries only what that compartment posted.
+ */
+
+static int init(struct flexos_mbox *mb, void **ring, size_t size, int ring_given)
 {
-	if (!size || size > SIZE_MAX / sizeof(void *))
-		return -EINVAL;
-	mb->ring = calloc(size, sizeof(void *));
-	if (!mb->ring)
-		return -ENOMEM;
+	mb->ring = ring;
 	mb->size = size;
 	mb->head = mb->count = 0;
+	mb->handed = mb->promised = 0;
+	mb->ring_given = ring_given;
 	mb->readers.head = mb->readers.tail = NULL;
 	mb->writers.head = mb->writers.tail = NULL;
 	return 0;
 }
 
+int flexos_mbox_init(struct flexos_mbox *mb, size_t size)
+{
+	void **ring;
+
+	if (!size || size > SIZE_MAX / sizeof(void *))
+		return -EINVAL;
+	ring = calloc(size, sizeof(void *));
+	if (!ring)
+		return -ENOMEM;
+	return init(mb, ring, size, 0);
+}
+
+int flexos_mbox_init_ring(struct flexos_mbox *mb, void **ring, size_t size)
+{
+	if (!size || !ring)
+		return -EINVAL;
+	return init(mb, ring, size, 1);
+}
+
 int flexos_mbox_destroy(struct flexos_mbox *mb)
 {
-	if (flexos__waitq_has_waiters(&mb->readers) || flexos__waitq_has_waiters(&mb->writers))
+	if (flexos__waitq_has_waiters(&mb->readers) || flexos__waitq_has_waiters(&mb->writers) ||
+	    mb->handed || mb->promised)
 		return -EBUSY;
-	free(mb->ring);
+	if (!mb->ring_given)
+		free(mb->ring);
 	mb->ring = NULL;
 	mb->size = mb->count = 0;
 	return 0;
@@ -37,7 +67,7 @@ int flexos_mbox_destroy(struct flexos_mbox *mb)
 
 size_t flexos_mbox_count(const struct flexos_mbox *mb)
 {
-	return mb->count;
+	return mb->count - mb->handed + mb->promised;
 }
 
 static void push(struct flexos_mbox *mb, void *msg)
@@ -54,32 +84,41 @@ static void *pop(struct flexos_mbox *mb)
 	return msg;
 }
 
+/* msg goes into the ring; the first blocked reader, if any, is woken for it. */
+static void deliver(struct flexos__sched *s, struct flexos_mbox *mb, void *msg)
+{
+	push(mb, msg);
+	if (flexos__sched_wake_one(s, &mb->readers, 0))
+		mb->handed++;
+}
+
+/* The oldest message leaves; its slot goes to the first blocked writer, if any. */
+static void *take(struct flexos__sched *s, struct flexos_mbox *mb)
+{
+	void *msg = pop(mb);
+
+	if (flexos__sched_wake_one(s, &mb->writers, 0))
+		mb->promised++;
+	return msg;
+}
+
 int flexos_mbox_post(struct flexos_mbox *mb, void *msg, int64_t timeout_ns)
 {
 	struct flexos__sched *s = flexos__sched_get();
-	struct flexos_thread *r;
 	int err;
 
 	if (!s)
 		return -ENOMEM;
-	if (mb->count == mb->size) {
+	/* Readers wait only while every message is promised: then deliver wakes one. */
+	if (mb->count + mb->promised >= mb->size) {
 		if (!timeout_ns)
 			return -EAGAIN;
-		/* A reader that makes room stores our message for us: see fetch. */
-		s->current->msg = msg;
 		err = flexos__sched_block(s, &mb->writers, timeout_ns);
-		return err;
+		if (err)
+			return err;
+		mb->promised--; /* a reader made room for this message */
 	}
-	/* Readers only wait while the ring is empty. */
-	r = mb->readers.head;
-	while (r && r->state != T_BLOCKED)
-		r = r->wq_next;
-	if (r) {
-		r->msg = msg;
-		flexos__sched_wake_one(s, &mb->readers, 0);
-		return 0;
-	}
-	push(mb, msg);
+	deliver(s, mb, msg);
 	return 0;
 }
 
@@ -91,31 +130,20 @@ int flexos_mbox_trypost(struct flexos_mbox *mb, void *msg)
 int flexos_mbox_fetch(struct flexos_mbox *mb, void **msg, int64_t timeout_ns)
 {
 	struct flexos__sched *s = flexos__sched_get();
-	struct flexos_thread *w;
 	void *m;
 	int err;
 
 	if (!s)
 		return -ENOMEM;
-	if (!mb->count) {
+	if (mb->count == mb->handed) {
 		if (!timeout_ns)
 			return -EAGAIN;
 		err = flexos__sched_block(s, &mb->readers, timeout_ns);
 		if (err)
 			return err;
-		if (msg)
-			*msg = s->current->msg;
-		return 0;
+		mb->handed--; /* a writer put a message in for this reader */
 	}
-	m = pop(mb);
-	/* Room again: the first waiting writer's message goes in. */
-	w = mb->writers.head;
-	while (w && w->state != T_BLOCKED)
-		w = w->wq_next;
-	if (w) {
-		push(mb, w->msg);
-		flexos__sched_wake_one(s, &mb->writers, 0);
-	}
+	m = take(s, mb);
 	if (msg)
 		*msg = m;
 	return 0;

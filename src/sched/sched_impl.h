@@ -72,7 +72,6 @@ struct flexos_thread {
 	void *(*fn)(void *);
 	void *arg;
 	void *retval;
-	void *msg; /* a mailbox message handed over while blocked */
 	void *map; /* the stack's mapping (guard page included); NULL for main */
 	size_t map_size;
 	struct flexos_thread *dead_next;

@@ -52,3 +52,20 @@ SH_TESTS += tests/lwip/echo.sh tests/lwip/vm.sh
 CLEANFILES += tests/lwip/echo.o tests/lwip/net-none.yaml tests/lwip/net-process.yaml \
 	tests/lwip/net-mpk.yaml $(LWIP_IMAGES) $(LWIP_MPK_IMAGES)
 EXTRA_DIST += tests/lwip/echo.c tests/lwip/one.yaml tests/lwip/net.yaml tests/lwip/vm-inner.sh
+
+# The mailbox attack image (mboxapp.c, limit 13): app against a mailbox
+# of lwIP's sys_arch on the scheduler, in compartment net. Run in the VM
+# by tests/sched/vm-records.sh.
+tests/lwip/mboxapp.o: tests/lwip/mboxapp.c tests/lwip/mboxnet.h include/flexos/flexos.h \
+		include/flexos/sched.h
+	$(AM_V_CC)$(MKDIR_P) tests/lwip && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/lwip/mboxapp.c
+tests/lwip/mboxnet.o: tests/lwip/mboxnet.c tests/lwip/mboxnet.h
+	$(AM_V_CC)$(MKDIR_P) tests/lwip && $(COMPILE) $(LWIP_CFLAGS) -fPIE -c -o $@ \
+		$(srcdir)/tests/lwip/mboxnet.c
+tests/lwip/mbox-mpk: tests/lwip/mbox.yaml tests/lwip/mboxapp.o tests/lwip/mboxnet.o \
+		flexos-link$(EXEEXT) libflexos.a libflexos-lwip-sched.a libflexos-sched.a libflexos-mpk.a
+	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -o $@ tests/lwip/mboxapp.o tests/lwip/mboxnet.o \
+		-L$(abs_top_builddir) -lflexos-lwip-sched -lflexos-sched -c $(srcdir)/tests/lwip/mbox.yaml
+tests/sched/vm-records.log: tests/lwip/mbox-mpk
+CLEANFILES += tests/lwip/mboxapp.o tests/lwip/mboxnet.o tests/lwip/mbox-mpk
+EXTRA_DIST += tests/lwip/mboxapp.c tests/lwip/mboxnet.c tests/lwip/mboxnet.h tests/lwip/mbox.yaml

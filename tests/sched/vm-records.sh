@@ -50,6 +50,9 @@ $b/tests/mpk/attack --sched-record fpctl
 $b/tests/mpk/attack --sched-thread none
 $b/tests/mpk/attack --sched-thread fn
 --expect-status=134 $b/tests/mpk/attack --sched-thread handle
+$b/tests/lwip/mbox-mpk none
+--expect-status=123 $b/tests/lwip/mbox-mpk ring
+--expect-status=123 $b/tests/lwip/mbox-mpk struct
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -114,3 +117,10 @@ check_vm 21 "sched-thread fn: app's thread ran app_start(0x7) in app" \
 no_vm 21 "stolen_start" "lib1 rewrites app's new thread's function: its choice never runs"
 check_vm 22 "a timer or descriptor callback (or a new thread's function) registered by another compartment, for another timer, watch or thread, or forged" \
 	"lib1 points app's new thread at a record app did not bind: the image ends with the reason"
+# lwIP's mailboxes on the scheduler (limit 13): the sys_arch and the ring
+# it gives are in lwIP's compartment (net), its heap.
+check_vm 23 "mbox none: net fetched 0x1234" "net's mailbox of lwIP's sys_arch carries what net posted"
+check_vm 24 "the address belongs to compartment 'net': heap" "app rewriting the message in net's mailbox ring: a protection-key fault"
+no_vm 24 "net fetched" "app rewriting the message in net's mailbox ring: net never fetches it"
+check_vm 25 "the address belongs to compartment 'net': heap" "app pointing net's mailbox at a ring of its own: a protection-key fault"
+no_vm 25 "net fetched" "app pointing net's mailbox at a ring of its own: net never fetches from it"

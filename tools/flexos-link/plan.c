@@ -41,11 +41,43 @@ bool flp_is_input_arg(const char *arg)
 /*
  * Component archives that hold a library's code rather than the
  * platform's: like any archive, they go to a compartment. The driver of
- * lwIP must share lwIP's compartment, which calls it back (docs/lwip.md).
+ * lwIP must share lwIP's compartment, which calls it back (docs/lwip.md),
+ * and so does lwIP's sys_arch on the scheduler, which only lwIP calls:
+ * its semaphores, mutexes, mailboxes and thread start data are then in
+ * lwIP's heap and data, not in memory every compartment writes
+ * (docs/threat-model.md, limit 13). Unless a library claims it, the
+ * sys_arch goes where the driver goes (follow_lwip_driver).
  */
 static bool is_component_lib(const char *name)
 {
-	return !strcmp(name, "flexos-lwip");
+	return !strcmp(name, "flexos-lwip") || !strcmp(name, "flexos-lwip-sched");
+}
+
+/* Whether in is the archive lib<name>.a. */
+static bool is_archive_named(const struct flp_input *in, const char *name)
+{
+	const char *base = in->path ? strrchr(in->path, '/') : NULL;
+
+	base = base ? base + 1 : in->path;
+	return in->kind == FLP_ARCHIVE && base && !strncmp(base, "lib", 3) &&
+	       !strncmp(base + 3, name, strlen(name)) && !strcmp(base + 3 + strlen(name), ".a");
+}
+
+/* An unclaimed libflexos-lwip-sched.a goes to the compartment of libflexos-lwip.a. */
+static void follow_lwip_driver(struct flp_plan *plan)
+{
+	const struct flp_input *driver = NULL;
+
+	for (size_t i = 0; i < plan->ninputs; i++)
+		if (is_archive_named(&plan->inputs[i], "flexos-lwip"))
+			driver = &plan->inputs[i];
+	for (size_t i = 0; driver && i < plan->ninputs; i++) {
+		struct flp_input *in = &plan->inputs[i];
+		if (in->library == FLP_NONE && is_archive_named(in, "flexos-lwip-sched")) {
+			in->library = driver->library;
+			in->compartment = driver->compartment;
+		}
+	}
 }
 
 static bool is_runtime_lib(const char *name)
@@ -323,6 +355,7 @@ static int assign_inputs(struct flp_plan *plan)
 		}
 	}
 	free(matched);
+	follow_lwip_driver(plan);
 	return err;
 }
 
