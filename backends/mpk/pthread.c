@@ -27,28 +27,54 @@ int __real_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(
 int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
 			  void *arg);
 
+/*
+ * What the new thread starts with, in glibc's heap (key 0): the start
+ * routine and its argument are not kept here but in a callback record
+ * (gate key, mpk.h: MPK_CB_SLOTS) bound by the creator, in its
+ * compartment, for this object: a compartment that rewrote them here
+ * before the thread read them would have its choice run with the
+ * creator's PKRU (docs/threat-model.md, limit 8).
+ */
 struct mpk_start {
-	void *(*fn)(void *);
-	void *arg;
+	int handle;  /* the record of the start routine and its argument */
 	uint32_t go; /* 1 once the creator has registered the thread's page */
 };
 
 /*
+ * A test's hook (tests/mpk/attack.c --thread-start): the creator calls it
+ * with the new thread's start data between making the thread and letting
+ * it start, where another compartment could write that data. Weak:
+ * images define none.
+ */
+extern void flexos__mpk_test_thread_made(void *start_data) __attribute__((weak));
+
+/*
  * The new thread, with its creator's PKRU: it waits for the creator's
- * registration, binds its page (its first gate crossing) and only then
- * runs the start routine, on a stack of its compartment's pool. A compartment that sets go itself
- * only makes its own thread claim too early: the claim finds no page and reports.
+ * registration, binds its page (its first gate crossing), takes the
+ * start routine and its argument from the creator's record (which the
+ * bound page's compartment, its creator's, must own, for this object)
+ * and only then runs the start routine, on a stack of its compartment's
+ * pool. A compartment that sets go itself only makes its own thread
+ * claim too early: the claim finds no page and reports.
  */
 static void *mpk_thread_start(void *p)
 {
 	struct mpk_start *s = p;
+	void (*fn)(void) = NULL;
+	void *arg = NULL;
 
 	while (!__atomic_load_n(&s->go, __ATOMIC_ACQUIRE))
 		syscall(SYS_futex, &s->go, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-	void *(*fn)(void *) = s->fn;
-	void *arg = s->arg;
-	free(s);
+	int handle = s->handle;
 	flexos__mpk_thread_bind();
+	if (flexos__mpk_cb_take(handle, s, &fn, &arg))
+		flexos__abort("pthread_create: the new thread's start routine is not the one its "
+			      "creator gave (its record %d was changed, or is another "
+			      "compartment's or object's); a compartment rewrote the thread's "
+			      "start data in glibc's heap (docs/threat-model.md, limit 8)",
+			      handle);
+	flexos__mpk_cb_unbind(handle);
+	free(s);
 	/*
 	 * The start routine runs on a stack of its compartment's pool
 	 * (private, inside the filter's ranges), not on glibc's, which is
@@ -57,8 +83,8 @@ static void *mpk_thread_start(void *p)
 	 */
 	uintptr_t top = flexos__mpk_home_stack();
 	if (!top)
-		return fn(arg); /* shared stacks: every stack is key 0 */
-	return flexos__mpk_run_on(fn, arg, top);
+		return ((void *(*)(void *))fn)(arg); /* shared stacks: every stack is key 0 */
+	return flexos__mpk_run_on((void *(*)(void *))fn, arg, top);
 }
 
 int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
@@ -72,9 +98,15 @@ int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(
 
 	if (!s)
 		return EAGAIN;
-	*s = (struct mpk_start){start, arg, 0};
+	s->go = 0;
+	s->handle = flexos__mpk_cb_bind((void (*)(void))start, arg, s);
+	if (s->handle <= 0) { /* every record taken */
+		free(s);
+		return EAGAIN;
+	}
 	int err = __real_pthread_create(&t, attr, mpk_thread_start, s);
 	if (err) {
+		flexos__mpk_cb_unbind(s->handle);
 		free(s);
 		return err;
 	}
@@ -92,6 +124,8 @@ int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(
 	if (err)
 		flexos__abort("pthread_create: cannot register the new thread's gate page: %s",
 			      strerror(-err));
+	if (flexos__mpk_test_thread_made)
+		flexos__mpk_test_thread_made(s);
 	__atomic_store_n(&s->go, 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &s->go, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	*thread = t;

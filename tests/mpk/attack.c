@@ -143,6 +143,8 @@
  *                        signal -1: the report
  *   attack --sched-timer none|fn|handle  lib1 changes a timer of app's
  *                        (schedrecord.c)
+ *   attack --thread-start none|fn|handle  lib1 changes the start data of a
+ *                        thread app makes with pthread_create (limit 8)
  *   attack --sched-thread none|fn|handle  lib1 changes a scheduler thread
  *                        of app's before it starts (schedrecord.c)
  *   attack --sched-record HOW  app changes the scheduler's record of a
@@ -2715,6 +2717,93 @@ static int thread_stack(const char *how)
 }
 
 /*
+ * thread-start (limit 8): the start data of a thread app makes with
+ * pthread_create is in glibc's heap (key 0), where lib1 can write it
+ * between the thread's making and its start (the backend's test hook,
+ * flexos__mpk_test_thread_made, hands this test that moment and the
+ * data's address):
+ *   none    nothing changed: app_thread_start runs, in app (status 0);
+ *   fn      lib1 writes the start routine and argument where they were
+ *           kept (the data's first two words) as stolen_thread_start and
+ *           0x5e1f: the thread takes them from the creator's record
+ *           (gate key) and the changed handle ends the image with the
+ *           report (134); before, stolen_thread_start ran with app's
+ *           PKRU (status 1);
+ *   handle  lib1 binds a record of its own (stolen_thread_start, for
+ *           this data) and puts its handle there: not app's record, the
+ *           report (134).
+ */
+static const char *thread_start_how FLEXOS_SHARED;
+static int thread_start_handle FLEXOS_SHARED;
+static void *thread_start_data FLEXOS_SHARED;
+
+static void *app_thread_start(void *arg)
+{
+	printf("thread-start: app_thread_start(%p) runs in %s\n", arg, flexos_compartment_name());
+	return arg;
+}
+
+static void *stolen_thread_start(void *arg)
+{
+	printf("thread-start: stolen_thread_start, lib1's choice, runs in %s with argument %p "
+	       "(PKRU %#x): FAIL\n",
+	       flexos_compartment_name(), arg, read_pkru());
+	fflush(stdout);
+	_exit(1);
+}
+
+int flexos__mpk_cb_bind(void (*fn)(void), void *arg, const void *obj); /* backends/mpk/mpk.h */
+void flexos__mpk_test_thread_made(void *start_data);                   /* backends/mpk/pthread.c */
+
+/* Run by lib1 (lib1_call): a callback record of lib1's for the start data. */
+static long bind_as_lib1(long x)
+{
+	(void)x;
+	thread_start_handle = flexos__mpk_cb_bind((void (*)(void))stolen_thread_start,
+						  (void *)0x5e1f, thread_start_data);
+	return 0;
+}
+
+void flexos__mpk_test_thread_made(void *start_data)
+{
+	long r = 0;
+
+	if (!thread_start_how || !strcmp(thread_start_how, "none"))
+		return;
+	thread_start_data = start_data;
+	if (!strcmp(thread_start_how, "fn")) {
+		flexos_gate_r(lib1, r, lib1_fill, (long *)start_data,
+			      (long)(uintptr_t)stolen_thread_start);
+		flexos_gate_r(lib1, r, lib1_fill, (long *)start_data + 1, 0x5e1f);
+	} else if (!strcmp(thread_start_how, "handle")) {
+		flexos_gate_r(lib1, r, lib1_call, bind_as_lib1, 0);
+		printf("thread-start handle: lib1 bound record %d for the thread's start data\n",
+		       thread_start_handle);
+		fflush(stdout);
+		flexos_gate_r(lib1, r, lib1_fill, (long *)start_data, thread_start_handle);
+	}
+	(void)r;
+}
+
+static int thread_start(const char *how)
+{
+	pthread_t t;
+	void *ret = NULL;
+
+	if (strcmp(how, "none") && strcmp(how, "fn") && strcmp(how, "handle"))
+		return 2;
+	thread_start_how = how;
+	printf("thread-start %s: app makes a thread; lib1 changes its start data before it "
+	       "starts\n",
+	       how);
+	fflush(stdout);
+	if (pthread_create(&t, NULL, app_thread_start, (void *)7) || pthread_join(t, &ret))
+		return 2;
+	printf("thread-start %s: the thread returned %p\n", how, ret);
+	return ret == (void *)7 && !strcmp(how, "none") ? 0 : 1;
+}
+
+/*
  * direction-flag (limit 6): lib1_std and lib1_std8 (stack arguments: the
  * carry path) return with DF set. through_std(stub, a) calls the stub
  * with eight arguments a.. (two on the stack) and returns rflags after
@@ -3245,6 +3334,8 @@ int main(int argc, char **argv)
 		return sched_record(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sched-timer"))
 		return sched_timer(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--thread-start"))
+		return thread_start(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sched-thread"))
 		return sched_thread(argv[2]);
 	if (argc == 5) {
@@ -3272,6 +3363,7 @@ int main(int argc, char **argv)
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
 		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle | "
+		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
 		"--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | "

@@ -137,6 +137,10 @@ $b/tests/mpk/attack --sig-own-stack
 $b/tests/mpk/attack-shared --sig-own-stack
 --expect-status=134 $b/tests/mpk/attack --clone-settls mask
 --expect-status=134 $b/tests/mpk/attack --sig-entry range
+$b/tests/mpk/attack --thread-start none
+--expect-status=134 $b/tests/mpk/attack --thread-start fn
+--expect-status=134 $b/tests/mpk/attack --thread-start handle
+--expect-status=134 $b/tests/mpk/attack-shared --thread-start fn
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -450,6 +454,16 @@ check_vm 122 "without CLONE_SETTLS, so with its creator's FS base (clone flags 0
 	"the clone site reads the old signal mask with the caller's PKRU: a jump to it with %rsp at a gate page leaves the page naming lib1"
 check_vm 123 "signal 4294967295: a gate call with the signal entry index that the delivery stub did not make" \
 	"the signal entry's second range check, with the page open: a jump past the first with signal -1 reported"
+# Limit 8: a pthread's start routine and argument from the creator's record.
+check_vm 124 "thread-start: app_thread_start(0x7) runs in app" "a thread app makes starts app's routine, in app"
+for n in 125 127; do
+	check_vm $n "pthread_create: the new thread's start routine is not the one its creator gave" \
+		"lib1 rewrites a new thread's start routine and argument in glibc's heap: reported (command $n)"
+	no_vm $n "stolen_thread_start" "lib1's choice never runs with app's PKRU (command $n)"
+done
+check_vm 126 "pthread_create: the new thread's start routine is not the one its creator gave (its record" \
+	"lib1 points a new thread's start data at a record of its own: reported"
+no_vm 126 "stolen_thread_start" "lib1's record never runs with app's PKRU"
 # Limit 6: xmm16-31 and k0-7 on AVX-512 hosts (the VM's CPU has none: there
 # the test says so, and is not counted as run).
 if vm_output 107 | grep -qF "evex-regs: no AVX-512 on this CPU: not run"; then
