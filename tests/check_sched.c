@@ -17,6 +17,8 @@
 
 #include <flexos/sched.h>
 
+#include "sched_impl.h" /* flexos__sched_wake: a wake-up nobody promised */
+
 #include "suites.h"
 
 #define MS       1000000LL
@@ -632,6 +634,31 @@ START_TEST(test_mbox_promises)
 }
 END_TEST
 
+/*
+ * A reader woken without a promise (under intel-mpk, by a thread's
+ * record changed in the scheduler's key-0 memory) waits again: it takes
+ * nothing from an empty ring and the mailbox's counts stay whole.
+ */
+START_TEST(test_mbox_spurious_wake)
+{
+	struct flexos_thread *t;
+	void *r;
+	int x;
+
+	ck_assert_int_eq(flexos_mbox_init(&mb, 2), 0);
+	flexos_sched_create(&t, 0, mbox_reader, NULL);
+	flexos_sched_yield(); /* the reader blocks on the empty box */
+	flexos__sched_wake(flexos__sched_get(), t, 0);
+	flexos_sched_yield(); /* it runs, finds no promise, and blocks again */
+	ck_assert_uint_eq(flexos_mbox_count(&mb), 0);
+	ck_assert_int_eq(flexos_mbox_post(&mb, &x, 0), 0);
+	flexos_sched_join(t, &r);
+	ck_assert_ptr_eq(r, &x);
+	ck_assert_uint_eq(flexos_mbox_count(&mb), 0);
+	ck_assert_int_eq(flexos_mbox_destroy(&mb), 0);
+}
+END_TEST
+
 /* A ring the caller gives holds the messages, and destroy leaves it. */
 START_TEST(test_mbox_init_ring)
 {
@@ -846,6 +873,7 @@ Suite *sched_suite(void)
 	tcase_add_test(tc, test_mbox_timeout);
 	tcase_add_test(tc, test_mbox_promises);
 	tcase_add_test(tc, test_mbox_init_ring);
+	tcase_add_test(tc, test_mbox_spurious_wake);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("timers and descriptors");

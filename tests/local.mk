@@ -31,7 +31,7 @@ tests_check_flexos_SOURCES = \
 	tests/check_explore.c \
 	tests/check_seccomp.c backends/common/seccomp.c
 tests_check_flexos_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/flexos-link \
-	-I$(top_srcdir)/tools/flexos-explore \
+	-I$(top_srcdir)/tools/flexos-explore -I$(top_srcdir)/src/sched \
 	-I$(top_srcdir)/backends/common -I$(top_srcdir)/src/runtime $(SECCOMP_CFLAGS) \
 	-DBUILDDIR='"$(abs_top_builddir)"' -DSRCDIR='"$(abs_top_srcdir)"' $(CHECK_CFLAGS) $(YAML_CFLAGS) \
 	$(DW_CFLAGS)

@@ -334,8 +334,9 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 			      "it would pass the gate's owner check with another thread's gate "
 			      "page (docs/threat-model.md, limit 2)",
 			      what,
-			      flexos__mpk_thread.gp ? flexos__comp_name((int)flexos__mpk_cur())
-						    : "(no gate page)");
+			      flexos__mpk_page_cur() >= 0
+				  ? flexos__comp_name(flexos__mpk_page_cur())
+				  : "(no valid gate page)");
 	}
 	if (kind == MPK_REPORT_DELIVERY)
 		flexos__abort("signal %lu: this thread has no gate page (it has neither crossed a "

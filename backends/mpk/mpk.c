@@ -380,15 +380,22 @@ struct mpk_gate_page *flexos__mpk_gp(void)
 	return flexos__mpk_claim(flexos__mpk_pkru[MPK_PKRU_OPEN / 4 + id]);
 }
 
-uint64_t flexos__mpk_cur(void)
+int flexos__mpk_page_cur(void)
 {
 	struct mpk_gate_page *gp = flexos__mpk_thread.gp;
 	uintptr_t a = (uintptr_t)gp;
 
 	if (a >= flexos__mpk_ro.ro.gp_lo && a < flexos__mpk_ro.ro.gp_hi && !(a & 4095) &&
 	    (!flexos__mpk_ro.ro.fsgsbase || gp->owner == thread_owner()))
-		return gp->cur & (MPK_SLOTS - 1);
-	return compartment_of_pkru(flexos__mpk_rdpkru());
+		return (int)(gp->cur & (MPK_SLOTS - 1));
+	return -1;
+}
+
+uint64_t flexos__mpk_cur(void)
+{
+	int cur = flexos__mpk_page_cur();
+
+	return cur >= 0 ? (uint64_t)cur : compartment_of_pkru(flexos__mpk_rdpkru());
 }
 
 int flexos__mpk_shared_stacks(void)

@@ -693,6 +693,8 @@ int flexos__mpk_interrupted(const void *ctx);
 
 /* The running compartment: the validated gate page's, or the PKRU's. */
 uint64_t flexos__mpk_cur(void);
+/* The running compartment the validated gate page names, or -1: no valid page. */
+int flexos__mpk_page_cur(void);
 
 /* fault.c: reserves the gate pages (gate key) and fills in their bounds. */
 int flexos__mpk_gate_pages_init(void);

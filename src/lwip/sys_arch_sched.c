@@ -152,7 +152,7 @@ err_t sys_mbox_new(sys_mbox_t *mbox, int size)
 {
 	size_t capacity = flexos__lwip_mbox_capacity(size);
 
-	*mbox = malloc(sizeof(**mbox) + capacity * sizeof((*mbox)->ring[0]));
+	*mbox = calloc(1, sizeof(**mbox) + capacity * sizeof((*mbox)->ring[0]));
 	if (!*mbox)
 		return ERR_MEM;
 	flexos_mbox_init_ring(&(*mbox)->mbox, (*mbox)->ring, capacity);
@@ -161,7 +161,12 @@ err_t sys_mbox_new(sys_mbox_t *mbox, int size)
 
 void sys_mbox_free(sys_mbox_t *mbox)
 {
-	flexos_mbox_destroy(&(*mbox)->mbox);
+	if (flexos_mbox_destroy(&(*mbox)->mbox)) {
+		/* Freed, a thread still to take from it would use freed memory. */
+		fprintf(stderr, "flexos-lwip: lwIP frees a mailbox that threads wait on or were "
+				"woken for; lwIP should have emptied it first\n");
+		abort();
+	}
 	free(*mbox);
 	*mbox = NULL;
 }

@@ -79,6 +79,7 @@ static void push(struct flexos_mbox *mb, void *msg)
 static void *pop(struct flexos_mbox *mb)
 {
 	void *msg = mb->ring[mb->head];
+	mb->ring[mb->head] = NULL; /* (no stale message stays behind) */
 	mb->head = (mb->head + 1) % mb->size;
 	mb->count--;
 	return msg;
@@ -113,9 +114,16 @@ int flexos_mbox_post(struct flexos_mbox *mb, void *msg, int64_t timeout_ns)
 	if (mb->count + mb->promised >= mb->size) {
 		if (!timeout_ns)
 			return -EAGAIN;
-		err = flexos__sched_block(s, &mb->writers, timeout_ns);
-		if (err)
-			return err;
+		/*
+		 * Woken without a promise (by a thread's record changed in the
+		 * scheduler's memory, key 0: limit 13), it waits again; a
+		 * promise it takes is another writer's, which then waits again.
+		 */
+		do {
+			err = flexos__sched_block(s, &mb->writers, timeout_ns);
+			if (err)
+				return err;
+		} while (!mb->promised);
 		mb->promised--; /* a reader made room for this message */
 	}
 	deliver(s, mb, msg);
@@ -138,9 +146,11 @@ int flexos_mbox_fetch(struct flexos_mbox *mb, void **msg, int64_t timeout_ns)
 	if (mb->count == mb->handed) {
 		if (!timeout_ns)
 			return -EAGAIN;
-		err = flexos__sched_block(s, &mb->readers, timeout_ns);
-		if (err)
-			return err;
+		do { /* (as in post) */
+			err = flexos__sched_block(s, &mb->readers, timeout_ns);
+			if (err)
+				return err;
+		} while (!mb->handed);
 		mb->handed--; /* a writer put a message in for this reader */
 	}
 	m = take(s, mb);

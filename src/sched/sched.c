@@ -292,8 +292,10 @@ noreturn void flexos__sched_thread_main(struct flexos_thread *t)
 	 * before the thread started would have its choice run with the
 	 * creator's rights.
 	 */
-	flexos__sched_cb_take(t->bound, t, &fn, &arg);
-	flexos__sched_cb_unbind(t->bound);
+	int bound = t->bound; /* (read once: key 0) */
+
+	flexos__sched_cb_take(bound, t, &fn, &arg);
+	flexos__sched_cb_unbind(bound);
 	t->bound = 0;
 	flexos_sched_exit(((void *(*)(void *))fn)(arg));
 }

@@ -63,3 +63,15 @@ bad "tap=tap0,addr=$net.2,netmask=255.0.255.0" echo-none-sched \
 	"flexos-lwip: bad interface spec .*netmask= is not contiguous.*write it as" "a bad netmask"
 bad "tap=nosuch0,addr=$net.2,netmask=255.255.255.0" echo-none-pthread \
 	"flexos-lwip: there is no network device nosuch0.*ip tuntap add dev nosuch0 mode tap" "a missing TAP device"
+
+# lwIP's sys_arch on the scheduler goes with lwIP's driver into compartment
+# net (flexos-link; limit 13): its functions in net's text, its core lock
+# in net's data.
+for sym in sys_mbox_new sys_sem_new sys_thread_new core_lock; do
+	sect=$(objdump -t "$b/tests/lwip/echo-net-none-sched" | awk -v s="$sym" '$NF == s { print $(NF - 2) }')
+	case $sect in
+	.flexos.net.*) ;;
+	*) fail "echo-net-none-sched: $sym is in '$sect', not in net's sections" ;;
+	esac
+done
+pass "lwIP's sys_arch on the scheduler is placed in lwIP's compartment"

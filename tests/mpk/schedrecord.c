@@ -70,7 +70,9 @@
  *           are not used, app_start runs (0); before, stolen_start ran in
  *           app (status 1);
  *   handle  its record, to one app did not bind: the image ends with the
- *           scheduler's message (134).
+ *           scheduler's message (134);
+ *   zero    its record to 0 ("none") and its function and argument to
+ *           stolen_start's: the same message (134).
  *
  * attack --sched-record count: single-steps (ptrace, in a child) one
  * warm round trip between two scheduler threads in app (main yields to a
@@ -482,6 +484,11 @@ int sched_thread(const char *how)
 	} else if (!strcmp(how, "handle")) {
 		/* 4000 with 4096 records: one nobody bound. */
 		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->bound, 4000);
+	} else if (!strcmp(how, "zero")) {
+		/* "no record", as where the backend keeps none, and lib1's choice */
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->bound, 0);
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->fn, (long)(uintptr_t)stolen_start);
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->arg, 0x5e1f);
 	} else if (strcmp(how, "none")) {
 		return 2;
 	}

@@ -8,7 +8,7 @@ int sched_record(const char *how);
 /* attack --sched-timer none|fn|handle|zero|swap|watch: 0 if app's callback ran, and only it. */
 int sched_timer(const char *how);
 
-/* attack --sched-thread none|fn|handle: 0 if app's thread ran app's own function. */
+/* attack --sched-thread none|fn|handle|zero: 0 if app's thread ran app's own function. */
 int sched_thread(const char *how);
 
 #endif

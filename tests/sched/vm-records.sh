@@ -53,6 +53,7 @@ $b/tests/mpk/attack --sched-thread fn
 $b/tests/lwip/mbox-mpk none
 --expect-status=123 $b/tests/lwip/mbox-mpk ring
 --expect-status=123 $b/tests/lwip/mbox-mpk struct
+--expect-status=134 $b/tests/mpk/attack --sched-thread zero
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -124,3 +125,6 @@ check_vm 24 "the address belongs to compartment 'net': heap" "app rewriting the 
 no_vm 24 "net fetched" "app rewriting the message in net's mailbox ring: net never fetches it"
 check_vm 25 "the address belongs to compartment 'net': heap" "app pointing net's mailbox at a ring of its own: a protection-key fault"
 no_vm 25 "net fetched" "app pointing net's mailbox at a ring of its own: net never fetches from it"
+check_vm 26 "a timer or descriptor callback (or a new thread's function) registered by another compartment, for another timer, watch or thread, or forged" \
+	"lib1 sets app's new thread's record to none and its function to its choice: the image ends with the reason"
+no_vm 26 "stolen_start" "lib1 sets app's new thread's record to none: its choice never runs"
