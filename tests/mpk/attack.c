@@ -147,6 +147,8 @@
  *                        thread app makes with pthread_create (limit 8)
  *   attack --sched-thread none|fn|handle|zero  lib1 changes a scheduler thread
  *                        of app's before it starts (schedrecord.c)
+ *   attack --sched-many  scheduler threads until the pool or the switch
+ *                        records run out: -EAGAIN, the image goes on
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -3336,6 +3338,8 @@ int main(int argc, char **argv)
 		return sched_timer(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--thread-start"))
 		return thread_start(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--sched-many"))
+		return sched_many();
 	if (argc == 3 && !strcmp(argv[1], "--sched-thread"))
 		return sched_thread(argv[2]);
 	if (argc == 5) {
@@ -3347,30 +3351,30 @@ int main(int argc, char **argv)
 		printf("access allowed\n");
 		return 0;
 	}
-	fprintf(
-	    stderr,
-	    "usage: attack --matrix [shared] | --threads | --nested | --printf | "
-	    "--stackptr | --count [shared|newlib|carry] | "
-	    "--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
-	    "open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
-	    "longjmp-open|longjmp | "
-	    "--segv-call entry|c CODE | --violation-call | --signal | "
-	    "--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
-	    "--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
-	    "--thread-claim | --clone-settls [raw|site|creator|future|mask] | "
-	    "--thread-reuse | --spawn | "
-	    "--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
-	    "--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
-	    "--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-	    "--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
-	    "--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero | "
-	    "--thread-start none|fn|handle | "
-	    "--slow-race N | "
-	    "--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-	    "--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | "
-	    "--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "
-	    "--fork-steal | --sched-record fpctl | "
-	    "--thread-stack read|write | A B "
-	    "KIND read|write\n");
+	fprintf(stderr,
+		"usage: attack --matrix [shared] | --threads | --nested | --printf | "
+		"--stackptr | --count [shared|newlib|carry] | "
+		"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
+		"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
+		"longjmp-open|longjmp | "
+		"--segv-call entry|c CODE | --violation-call | --signal | "
+		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
+		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
+		"--thread-claim | --clone-settls [raw|site|creator|future|mask] | "
+		"--thread-reuse | --spawn | "
+		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
+		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
+		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
+		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
+		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
+		"| --sched-many | "
+		"--thread-start none|fn|handle | "
+		"--slow-race N | "
+		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
+		"--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | "
+		"--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "
+		"--fork-steal | --sched-record fpctl | "
+		"--thread-stack read|write | A B "
+		"KIND read|write\n");
 	return 2;
 }

@@ -74,6 +74,13 @@
  *   zero    its record to 0 ("none") and its function and argument to
  *           stolen_start's: the same message (134).
  *
+ * attack --sched-many: app makes scheduler threads, each blocking on a
+ * semaphore once it starts, until flexos_sched_create fails: it must
+ * fail with -EAGAIN, at the first thread past app's pool of stacks
+ * (private stacks: FLEXOS_MPK_STACKS, 64 by default, main's included) or
+ * past the backend's MPK_UREC_MAX switch records (shared stacks: 4096),
+ * and the image goes on: every thread made is woken and joined (0).
+ *
  * attack --sched-record count: single-steps (ptrace, in a child) one
  * warm round trip between two scheduler threads in app (main yields to a
  * thread that yields back: two switches) and prints the instructions
@@ -81,6 +88,7 @@
  * iterations count one each); status 1 if the resume took more than its
  * documented 338, or other than 4 WRPKRUs.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -497,4 +505,37 @@ int sched_thread(const char *how)
 		return 1;
 	printf("sched-thread %s: app's thread ran app_start(%p) in app\n", how, ret);
 	return started == 1 && ret == (void *)7 ? 0 : 1;
+}
+
+static struct flexos_sem many_sem = FLEXOS_SEM_INITIALIZER(0);
+
+static void *many_wait(void *arg)
+{
+	return flexos_sem_wait(&many_sem, FLEXOS_FOREVER) ? NULL : arg;
+}
+
+int sched_many(void)
+{
+	enum { MAX = MPK_UREC_MAX + 8 };
+	static struct flexos_thread *threads[MAX];
+	size_t n = 0, joined = 0;
+	int err = 0;
+
+	while (n < MAX) {
+		err = flexos_sched_create(&threads[n], FLEXOS_SCHED_STACK_MIN, many_wait, threads);
+		if (err)
+			break;
+		n++;
+		flexos_sched_yield(); /* it starts (its callback record goes back) and waits */
+	}
+	printf("sched-many: %zu threads made, then %d (%s)\n", n, err, strerror(-err));
+	fflush(stdout);
+	for (size_t i = 0; i < n; i++)
+		flexos_sem_post(&many_sem);
+	for (size_t i = 0; i < n; i++) {
+		void *ret = NULL;
+		joined += !flexos_sched_join(threads[i], &ret) && ret == threads;
+	}
+	printf("sched-many: %zu of %zu joined\n", joined, n);
+	return err == -EAGAIN && joined == n && n > 0 ? 0 : 1;
 }

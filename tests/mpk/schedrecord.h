@@ -11,4 +11,7 @@ int sched_timer(const char *how);
 /* attack --sched-thread none|fn|handle|zero: 0 if app's thread ran app's own function. */
 int sched_thread(const char *how);
 
+/* attack --sched-many: 0 if threads are made until -EAGAIN, then all joined. */
+int sched_many(void);
+
 #endif

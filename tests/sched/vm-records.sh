@@ -54,6 +54,8 @@ $b/tests/lwip/mbox-mpk none
 --expect-status=123 $b/tests/lwip/mbox-mpk ring
 --expect-status=123 $b/tests/lwip/mbox-mpk struct
 --expect-status=134 $b/tests/mpk/attack --sched-thread zero
+$b/tests/mpk/attack --sched-many
+$b/tests/mpk/attack-shared --sched-many
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -128,3 +130,12 @@ no_vm 25 "net fetched" "app pointing net's mailbox at a ring of its own: net nev
 check_vm 26 "a timer or descriptor callback (or a new thread's function) registered by another compartment, for another timer, watch or thread, or forged" \
 	"lib1 sets app's new thread's record to none and its function to its choice: the image ends with the reason"
 no_vm 26 "stolen_start" "lib1 sets app's new thread's record to none: its choice never runs"
+# Running out: app's pool of stacks (private stacks), the switch records
+# (shared stacks): -EAGAIN, and the image goes on.
+check_vm 27 "has no thread stack left for a new scheduler thread" \
+	"scheduler threads past app's pool of stacks: the reason on stderr"
+check_vm 27 "threads made, then -11 (Resource temporarily unavailable)" \
+	"scheduler threads past app's pool of stacks: -EAGAIN"
+check_vm 28 "sched-many: 4096 threads made, then -11 (Resource temporarily unavailable)" \
+	"shared stacks: the 4097th live scheduler thread gets -EAGAIN (MPK_UREC_MAX)"
+check_vm 28 "sched-many: 4096 of 4096 joined" "shared stacks: the 4096 threads made all run and are joined"
