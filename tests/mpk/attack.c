@@ -149,6 +149,8 @@
  *                        of app's before it starts (schedrecord.c)
  *   attack --sched-many  scheduler threads until the pool or the switch
  *                        records run out: -EAGAIN, the image goes on
+ *   attack --sched-deputy  lib1 points the run queue's tail into app's
+ *                        data; app's yield writes there (limit 13 remains)
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -3340,6 +3342,8 @@ int main(int argc, char **argv)
 		return thread_start(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "--sched-many"))
 		return sched_many();
+	if (argc == 2 && !strcmp(argv[1], "--sched-deputy"))
+		return sched_deputy();
 	if (argc == 3 && !strcmp(argv[1], "--sched-thread"))
 		return sched_thread(argv[2]);
 	if (argc == 5) {
@@ -3367,7 +3371,7 @@ int main(int argc, char **argv)
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
 		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
-		"| --sched-many | "
+		"| --sched-many | --sched-deputy | "
 		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "

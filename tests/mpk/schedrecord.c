@@ -81,6 +81,15 @@
  * past the backend's MPK_UREC_MAX switch records (shared stacks: 4096),
  * and the image goes on: every thread made is woken and joined (0).
  *
+ * attack --sched-deputy: what remains of limit 13. lib1 points the tail
+ * of the scheduler's run queue (key 0) into app's private data, at
+ * deputy_secret; app's thread then yields, and the scheduler, running
+ * with app's rights, links app's thread behind that "thread": it writes
+ * the thread's address over deputy_secret. A second app thread, run
+ * next, says what it finds there and ends the image: 0 while the hole
+ * is there (the secret changed), 1 if it did not change; a scheduler
+ * that checked the pointer would end the image with its own report.
+ *
  * attack --sched-record count: single-steps (ptrace, in a child) one
  * warm round trip between two scheduler threads in app (main yields to a
  * thread that yields back: two switches) and prints the instructions
@@ -538,4 +547,38 @@ int sched_many(void)
 	}
 	printf("sched-many: %zu of %zu joined\n", joined, n);
 	return err == -EAGAIN && joined == n && n > 0 ? 0 : 1;
+}
+
+static long deputy_secret = 4242; /* app's private data */
+
+static void *deputy_check(void *arg)
+{
+	long now = *(volatile long *)&deputy_secret;
+
+	(void)arg;
+	printf("sched-deputy: app's secret is %#lx%s\n", (unsigned long)now,
+	       now == 4242 ? ""
+			   : ": the scheduler, run by app's thread, wrote it where lib1 chose "
+			     "(what remains of limit 13)");
+	fflush(stdout);
+	_exit(now == 4242);
+}
+
+int sched_deputy(void)
+{
+	struct flexos__sched *s = flexos__sched_get();
+	struct flexos_thread *t;
+	long r = 0;
+
+	if (!s || flexos_sched_create(&t, 0, deputy_check, NULL))
+		return 2;
+	printf("sched-deputy: lib1 points the run queue's tail at app's secret (%#lx)\n",
+	       (unsigned long)deputy_secret);
+	fflush(stdout);
+	flexos_gate_r(lib1, r, lib1_fill, (long *)&s->runq.tail,
+		      (long)((uintptr_t)&deputy_secret - offsetof(struct flexos_thread, rq_next)));
+	(void)r;
+	flexos_sched_yield();
+	printf("sched-deputy: back in main: FAIL\n");
+	return 1;
 }

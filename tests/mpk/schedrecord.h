@@ -14,4 +14,7 @@ int sched_thread(const char *how);
 /* attack --sched-many: 0 if threads are made until -EAGAIN, then all joined. */
 int sched_many(void);
 
+/* attack --sched-deputy: 0 while the scheduler writes where lib1 chose (limit 13 remains). */
+int sched_deputy(void);
+
 #endif

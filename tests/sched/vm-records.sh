@@ -56,6 +56,7 @@ $b/tests/lwip/mbox-mpk none
 --expect-status=134 $b/tests/mpk/attack --sched-thread zero
 $b/tests/mpk/attack --sched-many
 $b/tests/mpk/attack-shared --sched-many
+$b/tests/mpk/attack --sched-deputy
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -139,3 +140,7 @@ check_vm 27 "threads made, then -11 (Resource temporarily unavailable)" \
 check_vm 28 "sched-many: 4096 threads made, then -11 (Resource temporarily unavailable)" \
 	"shared stacks: the 4097th live scheduler thread gets -EAGAIN (MPK_UREC_MAX)"
 check_vm 28 "sched-many: 4096 of 4096 joined" "shared stacks: the 4096 threads made all run and are joined"
+# What remains of limit 13: the scheduler's key-0 state names where it
+# writes, with the rights of the thread that runs it.
+check_vm 29 "wrote it where lib1 chose (what remains of limit 13)" \
+	"lib1 points the run queue's tail into app's data: app's yield writes there (remains, limit 13)"
