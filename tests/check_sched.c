@@ -676,6 +676,34 @@ START_TEST(test_mbox_init_ring)
 }
 END_TEST
 
+/* ---- the scheduler's own memory (arena.c) ---------------------------- */
+
+START_TEST(test_arena_alloc)
+{
+	unsigned char *p = flexos__sched_alloc(100), *q;
+
+	ck_assert_ptr_nonnull(p);
+	for (int i = 0; i < 100; i++)
+		ck_assert_uint_eq(p[i], 0);
+	memset(p, 0xab, 100);
+	ck_assert_ptr_eq(flexos__sched_own(p, 100), p);
+	q = flexos__sched_realloc(p, 5000);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_eq(q[99], 0xab);
+	flexos__sched_free(q);
+	ck_assert_ptr_null(flexos__sched_alloc((size_t)2 << 20)); /* past the largest block */
+}
+END_TEST
+
+/* A pointer outside the scheduler's memory ends the image (limit 13). */
+START_TEST(test_arena_own_refuses_outside)
+{
+	long local = 0;
+
+	flexos__sched_own(&local, sizeof(local));
+}
+END_TEST
+
 /* ---- timers ---------------------------------------------------------- */
 
 struct shot {
@@ -874,6 +902,8 @@ Suite *sched_suite(void)
 	tcase_add_test(tc, test_mbox_promises);
 	tcase_add_test(tc, test_mbox_init_ring);
 	tcase_add_test(tc, test_mbox_spurious_wake);
+	tcase_add_test(tc, test_arena_alloc);
+	tcase_add_test_raise_signal(tc, test_arena_own_refuses_outside, SIGABRT);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("timers and descriptors");

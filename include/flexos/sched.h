@@ -249,9 +249,9 @@ struct flexos_mbox {
 };
 
 /*
- * Initialises mb with room for size messages (size >= 1); the ring comes
- * from the platform's allocator (under intel-mpk: key 0, which every
- * compartment writes). -EINVAL, -ENOMEM.
+ * Initialises mb with room for size messages (1 to 131070); the ring
+ * comes from the scheduler's own memory (under intel-mpk: key 0, which
+ * every compartment writes). -EINVAL, -ENOMEM.
  */
 int flexos_mbox_init(struct flexos_mbox *mb, size_t size);
 

@@ -51,11 +51,13 @@ void flexos__io_poll(struct flexos__sched *s, uint64_t deadline)
 	s->last_poll = flexos_sched_now_ns();
 	polling = 1;
 	for (int i = 0; i < n; i++) {
-		struct flexos__watch *w = ev[i].data.ptr;
+		/* (what the scheduler registered, or what another caller of epoll_ctl did) */
+		struct flexos__watch *w = OWN((struct flexos__watch *)ev[i].data.ptr);
 		if (w->fd < 0)
 			continue;
-		if (w->waiter) {
-			flexos__sched_wake(s, w->waiter, (int)ev[i].events);
+		struct flexos_thread *waiter = w->waiter; /* (wake checks it) */
+		if (waiter) {
+			flexos__sched_wake(s, waiter, (int)ev[i].events);
 		} else {
 			void (*cb)(void) = (void (*)(void))w->cb;
 			void *arg = w->arg;
@@ -67,9 +69,9 @@ void flexos__io_poll(struct flexos__sched *s, uint64_t deadline)
 	}
 	polling = 0;
 	while (graveyard) {
-		struct flexos__watch *w = graveyard;
+		struct flexos__watch *w = OWN(graveyard);
 		graveyard = w->next;
-		free(w);
+		flexos__sched_free(w);
 	}
 }
 
@@ -79,13 +81,13 @@ int flexos_sched_watch_fd(int fd, uint32_t events, void (*cb)(int fd, uint32_t r
 	struct flexos__sched *s = flexos__sched_get();
 	struct flexos__watch *w;
 
-	if (!s || !(w = calloc(1, sizeof(*w))))
+	if (!s || !(w = flexos__sched_alloc(sizeof(*w))))
 		return -ENOMEM;
 	w->fd = fd;
 	w->bound = flexos__sched_cb_bind((void (*)(void))cb, arg, w);
 	if (w->bound < 0) {
 		int err = w->bound;
-		free(w);
+		flexos__sched_free(w);
 		return err;
 	}
 	if (!w->bound) {
@@ -96,7 +98,7 @@ int flexos_sched_watch_fd(int fd, uint32_t events, void (*cb)(int fd, uint32_t r
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		int err = -errno;
 		flexos__sched_cb_unbind(w->bound);
-		free(w);
+		flexos__sched_free(w);
 		return err;
 	}
 	w->next = s->watches;
@@ -111,8 +113,7 @@ int flexos_sched_unwatch_fd(int fd)
 
 	if (!s)
 		return -ENOMEM;
-	for (struct flexos__watch **pp = &s->watches; *pp; pp = &(*pp)->next) {
-		struct flexos__watch *w = *pp;
+	for (struct flexos__watch **pp = &s->watches, *w; (w = OWN(*pp)); pp = &w->next) {
 		if (w->fd != fd)
 			continue;
 		*pp = w->next;
@@ -125,7 +126,7 @@ int flexos_sched_unwatch_fd(int fd)
 			w->next = graveyard;
 			graveyard = w;
 		} else {
-			free(w);
+			flexos__sched_free(w);
 		}
 		return 0;
 	}
@@ -146,7 +147,7 @@ int flexos_sched_wait_fd(int fd, uint32_t events, int64_t timeout_ns)
 		int n = poll(&p, 1, 0);
 		return n < 0 ? -errno : n ? p.revents : -ETIMEDOUT;
 	}
-	struct flexos_thread *t = s->current;
+	struct flexos_thread *t = OWN(s->current);
 	struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.ptr = &t->io};
 	t->io.fd = fd;
 	t->io.waiter = t;

@@ -5,6 +5,7 @@ lib_LIBRARIES += libflexos-sched.a
 libflexos_sched_a_SOURCES = \
 	src/sched/sched_impl.h \
 	src/sched/sched.c \
+	src/sched/arena.c \
 	src/sched/switch.S \
 	src/sched/timeout.c \
 	src/sched/timer.c \

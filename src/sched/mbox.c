@@ -40,7 +40,8 @@ int flexos_mbox_init(struct flexos_mbox *mb, size_t size)
 
 	if (!size || size > SIZE_MAX / sizeof(void *))
 		return -EINVAL;
-	ring = calloc(size, sizeof(void *));
+	ring = size > SIZE_MAX / sizeof(void *) - 64 ? NULL
+						     : flexos__sched_alloc(size * sizeof(void *));
 	if (!ring)
 		return -ENOMEM;
 	return init(mb, ring, size, 0);
@@ -59,7 +60,7 @@ int flexos_mbox_destroy(struct flexos_mbox *mb)
 	    mb->handed || mb->promised)
 		return -EBUSY;
 	if (!mb->ring_given)
-		free(mb->ring);
+		flexos__sched_free(mb->ring);
 	mb->ring = NULL;
 	mb->size = mb->count = 0;
 	return 0;

@@ -41,7 +41,7 @@ noreturn void flexos__sched_die(const char *msg)
 
 static struct flexos_thread *thread_alloc(struct flexos__sched *s)
 {
-	struct flexos_thread *t = calloc(1, sizeof(*t) + s->bstate_size);
+	struct flexos_thread *t = flexos__sched_alloc(sizeof(*t) + s->bstate_size);
 	if (!t)
 		return NULL;
 	t->sched = s;
@@ -52,11 +52,11 @@ static struct flexos_thread *thread_alloc(struct flexos__sched *s)
 
 struct flexos__sched *flexos__sched_get(void)
 {
-	struct flexos__sched *s = tls_sched;
+	struct flexos__sched *s = OWN(tls_sched); /* (TLS: key 0) */
 
 	if (s)
 		return s;
-	s = calloc(1, sizeof(*s));
+	s = flexos__sched_alloc(sizeof(*s));
 	if (!s)
 		return NULL;
 	s->next_id = 1;
@@ -76,7 +76,7 @@ struct flexos__sched *flexos__sched_get(void)
 err_close:
 	close(s->epfd);
 err_free:
-	free(s);
+	flexos__sched_free(s);
 	return NULL;
 }
 
@@ -86,7 +86,7 @@ static void runq_push(struct flexos__sched *s, struct flexos_thread *t)
 {
 	t->rq_next = NULL;
 	if (s->runq.tail)
-		s->runq.tail->rq_next = t;
+		OWN(s->runq.tail)->rq_next = t;
 	else
 		s->runq.head = t;
 	s->runq.tail = t;
@@ -94,7 +94,7 @@ static void runq_push(struct flexos__sched *s, struct flexos_thread *t)
 
 static struct flexos_thread *runq_pop(struct flexos__sched *s)
 {
-	struct flexos_thread *t = s->runq.head;
+	struct flexos_thread *t = OWN(s->runq.head);
 	if (t) {
 		s->runq.head = t->rq_next;
 		if (!s->runq.head)
@@ -108,7 +108,7 @@ static void waitq_push(struct flexos_sched_waitq *wq, struct flexos_thread *t)
 	t->wq = wq;
 	t->wq_next = NULL;
 	if (wq->tail)
-		wq->tail->wq_next = t;
+		OWN(wq->tail)->wq_next = t;
 	else
 		wq->head = t;
 	wq->tail = t;
@@ -117,7 +117,7 @@ static void waitq_push(struct flexos_sched_waitq *wq, struct flexos_thread *t)
 static void waitq_remove(struct flexos_sched_waitq *wq, struct flexos_thread *t)
 {
 	struct flexos_thread *prev = NULL;
-	for (struct flexos_thread *p = wq->head; p; prev = p, p = p->wq_next) {
+	for (struct flexos_thread *p = OWN(wq->head); p; prev = p, p = OWN(p->wq_next)) {
 		if (p != t)
 			continue;
 		if (prev)
@@ -133,7 +133,7 @@ static void waitq_remove(struct flexos_sched_waitq *wq, struct flexos_thread *t)
 
 int flexos__waitq_has_waiters(const struct flexos_sched_waitq *wq)
 {
-	for (const struct flexos_thread *p = wq->head; p; p = p->wq_next)
+	for (const struct flexos_thread *p = OWN(wq->head); p; p = OWN(p->wq_next))
 		if (p->state == T_BLOCKED)
 			return 1;
 	return 0;
@@ -141,6 +141,7 @@ int flexos__waitq_has_waiters(const struct flexos_sched_waitq *wq)
 
 void flexos__sched_wake(struct flexos__sched *s, struct flexos_thread *t, int result)
 {
+	OWN(t);
 	if (t->state != T_BLOCKED)
 		return;
 	t->state = T_RUNNABLE;
@@ -154,7 +155,7 @@ struct flexos_thread *flexos__sched_wake_one(struct flexos__sched *s, struct fle
 	struct flexos_thread *t;
 
 	/* Threads that timed out but have not run yet are dropped on the way. */
-	while ((t = wq->head)) {
+	while ((t = OWN(wq->head))) {
 		wq->head = t->wq_next;
 		if (!wq->head)
 			wq->tail = NULL;
@@ -174,7 +175,7 @@ static void reap(struct flexos__sched *s)
 {
 	struct flexos_thread **pp = &s->dead;
 	while (*pp) {
-		struct flexos_thread *t = *pp;
+		struct flexos_thread *t = OWN(*pp);
 		if (t == s->current) {
 			pp = &t->dead_next;
 			continue;
@@ -182,7 +183,7 @@ static void reap(struct flexos__sched *s)
 		*pp = t->dead_next;
 		flexos__sched_backend_thread_fini(s, t);
 		munmap(t->map, t->map_size);
-		free(t);
+		flexos__sched_free(t);
 	}
 }
 
@@ -191,7 +192,7 @@ static void release(struct flexos__sched *s, struct flexos_thread *t)
 	flexos__sched_backend_thread_fini(s, t);
 	if (t->map)
 		munmap(t->map, t->map_size);
-	free(t);
+	flexos__sched_free(t);
 }
 
 /*
@@ -201,7 +202,7 @@ static void release(struct flexos__sched *s, struct flexos_thread *t)
  */
 static void schedule(struct flexos__sched *s)
 {
-	struct flexos_thread *prev = s->current, *next;
+	struct flexos_thread *prev = OWN(s->current), *next;
 
 	for (;;) {
 		/* The clock only matters with deadlines or descriptors pending. */
@@ -219,7 +220,8 @@ static void schedule(struct flexos__sched *s)
 			 * Nothing can ever wake a thread: tell the one that
 			 * blocked last, or main if that one is exiting.
 			 */
-			struct flexos_thread *victim = prev->state == T_BLOCKED ? prev : s->main;
+			struct flexos_thread *victim =
+			    prev->state == T_BLOCKED ? prev : OWN(s->main);
 			if (victim->state != T_BLOCKED)
 				flexos__sched_die(
 				    "every thread is blocked and nothing can wake one");
@@ -247,7 +249,7 @@ static void schedule(struct flexos__sched *s)
 
 int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, int64_t timeout_ns)
 {
-	struct flexos_thread *t = s->current;
+	struct flexos_thread *t = OWN(s->current);
 
 	if (s->in_callback)
 		return -EPERM;
@@ -269,9 +271,13 @@ int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, 
 	}
 	schedule(s);
 	flexos__timeout_disarm(s, &t->tmo);
-	/* Woken by a timeout (or a deadlock): still in the queue. */
-	if (t->wq)
-		waitq_remove(t->wq, t);
+	/*
+	 * Woken by a timeout (or a deadlock): still in the queue, the one
+	 * this call was given (the control block's copy is key 0).
+	 */
+	if (t->wq && wq)
+		waitq_remove(wq, t);
+	t->wq = NULL;
 	return t->wake;
 }
 
@@ -279,7 +285,7 @@ int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, 
 
 noreturn void flexos__sched_thread_main(struct flexos_thread *t)
 {
-	struct flexos__sched *s = t->sched;
+	struct flexos__sched *s = OWN(OWN(t)->sched);
 	void (*fn)(void) = (void (*)(void))t->fn;
 	void *arg = t->arg;
 
@@ -369,14 +375,14 @@ err_unmap:
 	munmap(t->map, t->map_size);
 err_free:
 	flexos__sched_cb_unbind(t->bound);
-	free(t);
+	flexos__sched_free(t);
 	return err;
 }
 
 noreturn void flexos_sched_exit(void *retval)
 {
 	struct flexos__sched *s = flexos__sched_get();
-	struct flexos_thread *t = s ? s->current : NULL;
+	struct flexos_thread *t = s ? OWN(s->current) : NULL;
 
 	if (!t || t == s->main)
 		flexos__sched_die(
@@ -391,7 +397,7 @@ noreturn void flexos_sched_exit(void *retval)
 	t->retval = retval;
 	t->state = T_EXITED;
 	if (t->joiner)
-		flexos__sched_wake(s, t->joiner, 0);
+		flexos__sched_wake(s, OWN(t->joiner), 0);
 	if (t->detached) {
 		t->dead_next = s->dead;
 		s->dead = t;
@@ -406,6 +412,7 @@ int flexos_sched_join(struct flexos_thread *t, void **retval)
 
 	if (!s)
 		return -ENOMEM;
+	OWN(t); /* (a handle the caller passes: its own, but checked all the same) */
 	if (t == s->current)
 		return -EDEADLK;
 	if (t == s->main || t->detached || t->joiner)
@@ -429,6 +436,7 @@ int flexos_sched_detach(struct flexos_thread *t)
 
 	if (!s)
 		return -ENOMEM;
+	OWN(t);
 	if (t == s->main || t->detached || t->joiner)
 		return -EINVAL;
 	if (t->state == T_EXITED) {
@@ -458,8 +466,9 @@ int flexos_sched_yield(void)
 		return -ENOMEM;
 	if (s->in_callback)
 		return -EPERM;
-	s->current->state = T_RUNNABLE;
-	runq_push(s, s->current);
+	struct flexos_thread *t = OWN(s->current); /* (read once: key 0) */
+	t->state = T_RUNNABLE;
+	runq_push(s, t);
 	schedule(s);
 	return 0;
 }

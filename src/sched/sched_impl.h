@@ -2,12 +2,14 @@
  * This file is private to the scheduler component (libflexos-sched.a).
  * Applications use <flexos/sched.h>.
  *
- * Every structure here is allocated by the scheduler from the platform's
- * memory (glibc's heap, anonymous mappings: protection key 0), so that the
- * scheduler can touch it from whichever compartment the switching thread
- * runs in. Objects the application embeds (semaphores, mutexes, ...) are
- * only ever modified by threads that operate on them: a thread woken by a
- * timeout unlinks itself from their queue once it runs again.
+ * Every structure here is allocated by the scheduler from its own region
+ * of platform memory (arena.c; protection key 0), so that the scheduler
+ * can touch it from whichever compartment the switching thread runs in;
+ * every pointer read from there is checked to lie inside it (OWN) before
+ * anything is written through it. Objects the application embeds
+ * (semaphores, mutexes, ...) are only ever modified by threads that
+ * operate on them: a thread woken by a timeout unlinks itself from their
+ * queue once it runs again.
  */
 #ifndef FLEXOS_SCHED_IMPL_H
 #define FLEXOS_SCHED_IMPL_H
@@ -167,6 +169,38 @@ void flexos__io_poll(struct flexos__sched *s, uint64_t deadline);
 
 /* sched.c: says msg on stderr (no stdio) and aborts. */
 noreturn void flexos__sched_die(const char *msg);
+
+/*
+ * arena.c: the scheduler's own memory (zeroed), and the check of a
+ * pointer read from it: p if NULL or size bytes inside it, else the
+ * image ends (docs/threat-model.md, limit 13).
+ */
+void *flexos__sched_alloc(size_t size);
+void flexos__sched_free(void *p);
+void *flexos__sched_realloc(void *p, size_t size);
+
+#define FLEXOS__SCHED_ARENA_SIZE ((size_t)64 << 20) /* address space: the pages used are touched \
+						     */
+extern unsigned char flexos__sched_arena[FLEXOS__SCHED_ARENA_SIZE]
+    __attribute__((visibility("hidden")));
+noreturn void flexos__sched_not_own(void);
+
+static inline void *flexos__sched_own(const void *p, size_t size)
+{
+	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)flexos__sched_arena;
+
+	/*
+	 * The bounds are the linker's constants, never read from memory. (The
+	 * empty asm keeps the compiler from taking p for a pointer into the
+	 * arena array, whose object size it would then apply to p's accesses.)
+	 */
+	__asm__("" : "+r"(lo));
+	if (p &&
+	    (a < lo || size > FLEXOS__SCHED_ARENA_SIZE || a - lo > FLEXOS__SCHED_ARENA_SIZE - size))
+		flexos__sched_not_own();
+	return (void *)p;
+}
+#define OWN(p) ((__typeof__(p))flexos__sched_own((p), sizeof(*(p))))
 
 /*
  * backend.c: a timer's or watch's (obj) callback, with the backend's

@@ -103,9 +103,9 @@ int flexos_mutex_unlock(struct flexos_mutex *m)
 	if (m->owner != s->current)
 		return -EPERM;
 	/* Pick the heir first: waking it must not see a free mutex. */
-	next = m->waiters.head;
+	next = OWN(m->waiters.head);
 	while (next && next->state != T_BLOCKED)
-		next = next->wq_next;
+		next = OWN(next->wq_next);
 	m->owner = next;
 	if (next)
 		flexos__sched_wake_one(s, &m->waiters, 0);

@@ -5,21 +5,41 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "sched_impl.h"
 
+/*
+ * The heap's slot i, and the timeout in it: the heap, its indices and
+ * its entries are the scheduler's memory (key 0), so each is checked
+ * (arena.c) before it is written through.
+ */
+static struct flexos__timeout **slot(const struct flexos__sched *s, size_t i)
+{
+	struct flexos__timeout **h = s->heap; /* (read once) */
+
+	if (i > SIZE_MAX / sizeof(*h) - 1)
+		flexos__sched_own((void *)-1, 1);
+	return flexos__sched_own(h + i, sizeof(*h));
+}
+
+static struct flexos__timeout *at(const struct flexos__sched *s, size_t i)
+{
+	return OWN(*slot(s, i));
+}
+
 static void place(struct flexos__sched *s, size_t i, struct flexos__timeout *t)
 {
-	s->heap[i] = t;
-	t->idx = i;
+	*slot(s, i) = t;
+	OWN(t)->idx = i;
 }
 
 static void sift_up(struct flexos__sched *s, size_t i)
 {
-	struct flexos__timeout *t = s->heap[i];
-	while (i > 1 && s->heap[i / 2]->deadline > t->deadline) {
-		place(s, i, s->heap[i / 2]);
+	struct flexos__timeout *t = at(s, i);
+	while (i > 1 && at(s, i / 2)->deadline > t->deadline) {
+		place(s, i, at(s, i / 2));
 		i /= 2;
 	}
 	place(s, i, t);
@@ -27,16 +47,16 @@ static void sift_up(struct flexos__sched *s, size_t i)
 
 static void sift_down(struct flexos__sched *s, size_t i)
 {
-	struct flexos__timeout *t = s->heap[i];
+	struct flexos__timeout *t = at(s, i);
 	for (;;) {
 		size_t c = 2 * i;
 		if (c > s->nheap)
 			break;
-		if (c < s->nheap && s->heap[c + 1]->deadline < s->heap[c]->deadline)
+		if (c < s->nheap && at(s, c + 1)->deadline < at(s, c)->deadline)
 			c++;
-		if (s->heap[c]->deadline >= t->deadline)
+		if (at(s, c)->deadline >= t->deadline)
 			break;
-		place(s, i, s->heap[c]);
+		place(s, i, at(s, c));
 		i = c;
 	}
 	place(s, i, t);
@@ -47,7 +67,7 @@ int flexos__timeout_arm(struct flexos__sched *s, struct flexos__timeout *t, uint
 	flexos__timeout_disarm(s, t);
 	if (s->nheap + 1 >= s->heap_cap) {
 		size_t cap = s->heap_cap ? 2 * s->heap_cap : 64;
-		struct flexos__timeout **h = realloc(s->heap, cap * sizeof(*h));
+		struct flexos__timeout **h = flexos__sched_realloc(s->heap, cap * sizeof(*h));
 		if (!h)
 			return -ENOMEM;
 		s->heap = h;
@@ -66,11 +86,11 @@ void flexos__timeout_disarm(struct flexos__sched *s, struct flexos__timeout *t)
 	if (!i)
 		return;
 	t->idx = 0;
-	struct flexos__timeout *last = s->heap[s->nheap--];
+	struct flexos__timeout *last = at(s, s->nheap--);
 	if (last == t)
 		return;
 	place(s, i, last);
-	if (i > 1 && s->heap[i / 2]->deadline > last->deadline)
+	if (i > 1 && at(s, i / 2)->deadline > last->deadline)
 		sift_up(s, i);
 	else
 		sift_down(s, i);
@@ -78,16 +98,17 @@ void flexos__timeout_disarm(struct flexos__sched *s, struct flexos__timeout *t)
 
 uint64_t flexos__timeout_next(const struct flexos__sched *s)
 {
-	return s->nheap ? s->heap[1]->deadline : UINT64_MAX;
+	return s->nheap ? at(s, 1)->deadline : UINT64_MAX;
 }
 
 void flexos__timeout_expire(struct flexos__sched *s, uint64_t now)
 {
-	while (s->nheap && s->heap[1]->deadline <= now) {
-		struct flexos__timeout *t = s->heap[1];
+	while (s->nheap && at(s, 1)->deadline <= now) {
+		struct flexos__timeout *t = at(s, 1);
 		flexos__timeout_disarm(s, t);
-		if (t->timer) {
-			flexos__timer_fire(s, t->timer, now);
+		struct flexos_timer *timer = OWN(t->timer);
+		if (timer) {
+			flexos__timer_fire(s, timer, now);
 		} else {
 			struct flexos_thread *th =
 			    (struct flexos_thread *)((char *)t -

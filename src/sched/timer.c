@@ -14,14 +14,14 @@ int flexos_timer_create(struct flexos_timer **timer, void (*fn)(void *arg), void
 	struct flexos__sched *s = flexos__sched_get();
 	struct flexos_timer *t;
 
-	if (!s || !(t = calloc(1, sizeof(*t))))
+	if (!s || !(t = flexos__sched_alloc(sizeof(*t))))
 		return -ENOMEM;
 	t->tmo.timer = t;
 	t->sched = s;
 	t->bound = flexos__sched_cb_bind((void (*)(void))fn, arg, t);
 	if (t->bound < 0) {
 		int err = t->bound;
-		free(t);
+		flexos__sched_free(t);
 		return err;
 	}
 	if (!t->bound) {
@@ -36,15 +36,17 @@ int flexos_timer_start(struct flexos_timer *t, uint64_t delay_ns, uint64_t perio
 {
 	uint64_t now = flexos_sched_now_ns();
 
+	OWN(t); /* (the caller's handle: checked all the same) */
 	t->period = period_ns;
 	t->fired = 0;
-	return flexos__timeout_arm(
-	    t->sched, &t->tmo, delay_ns > UINT64_MAX - 1 - now ? UINT64_MAX - 1 : now + delay_ns);
+	return flexos__timeout_arm(OWN(t->sched), &t->tmo,
+				   delay_ns > UINT64_MAX - 1 - now ? UINT64_MAX - 1
+								   : now + delay_ns);
 }
 
 int flexos_timer_stop(struct flexos_timer *t)
 {
-	flexos__timeout_disarm(t->sched, &t->tmo);
+	flexos__timeout_disarm(OWN(OWN(t)->sched), &t->tmo);
 	return 0;
 }
 
@@ -57,13 +59,13 @@ void flexos_timer_destroy(struct flexos_timer *t)
 {
 	if (!t)
 		return;
-	flexos__timeout_disarm(t->sched, &t->tmo);
+	flexos__timeout_disarm(OWN(OWN(t)->sched), &t->tmo);
 	flexos__sched_cb_unbind(t->bound);
 	t->bound = 0;
 	if (t->running)
 		t->destroyed = 1;
 	else
-		free(t);
+		flexos__sched_free(t);
 }
 
 void flexos__timer_fire(struct flexos__sched *s, struct flexos_timer *t, uint64_t now)
@@ -86,5 +88,5 @@ void flexos__timer_fire(struct flexos__sched *s, struct flexos_timer *t, uint64_
 	s->in_callback--;
 	t->running = 0;
 	if (t->destroyed)
-		free(t);
+		flexos__sched_free(t);
 }

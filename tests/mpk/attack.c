@@ -149,8 +149,9 @@
  *                        of app's before it starts (schedrecord.c)
  *   attack --sched-many  scheduler threads until the pool or the switch
  *                        records run out: -EAGAIN, the image goes on
- *   attack --sched-deputy  lib1 points the run queue's tail into app's
- *                        data; app's yield writes there (limit 13 remains)
+ *   attack --sched-deputy runq|heap  lib1 points the run queue's tail or
+ *                        the deadline heap into app's data: the scheduler's
+ *                        report when app's thread runs it (limit 13)
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -3342,8 +3343,8 @@ int main(int argc, char **argv)
 		return thread_start(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "--sched-many"))
 		return sched_many();
-	if (argc == 2 && !strcmp(argv[1], "--sched-deputy"))
-		return sched_deputy();
+	if (argc == 3 && !strcmp(argv[1], "--sched-deputy"))
+		return sched_deputy(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sched-thread"))
 		return sched_thread(argv[2]);
 	if (argc == 5) {
@@ -3371,7 +3372,7 @@ int main(int argc, char **argv)
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
 		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
-		"| --sched-many | --sched-deputy | "
+		"| --sched-many | --sched-deputy runq|heap | "
 		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "

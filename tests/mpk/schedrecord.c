@@ -81,14 +81,17 @@
  * past the backend's MPK_UREC_MAX switch records (shared stacks: 4096),
  * and the image goes on: every thread made is woken and joined (0).
  *
- * attack --sched-deputy: what remains of limit 13. lib1 points the tail
- * of the scheduler's run queue (key 0) into app's private data, at
- * deputy_secret; app's thread then yields, and the scheduler, running
- * with app's rights, links app's thread behind that "thread": it writes
- * the thread's address over deputy_secret. A second app thread, run
- * next, says what it finds there and ends the image: 0 while the hole
- * is there (the secret changed), 1 if it did not change; a scheduler
- * that checked the pointer would end the image with its own report.
+ * attack --sched-deputy runq|heap (limit 13): lib1 points a pointer of
+ * the scheduler's memory (key 0) into app's private data, at
+ * deputy_secret: the tail of the run queue (runq; app's thread then
+ * yields, and the scheduler, running with app's rights, would link app's
+ * thread behind that "thread", writing its address over deputy_secret),
+ * or the deadline heap (heap; app's thread then sleeps, and the
+ * scheduler would write its timeout's address there). The scheduler
+ * checks every pointer it reads from its memory against its own region
+ * (arena.c) before writing through it: the image ends with its message
+ * (134). Before, the write happened: a second app thread, run next, says
+ * what it finds at deputy_secret and ends the image (1 if it changed).
  *
  * attack --sched-record count: single-steps (ptrace, in a child) one
  * warm round trip between two scheduler threads in app (main yields to a
@@ -557,14 +560,14 @@ static void *deputy_check(void *arg)
 
 	(void)arg;
 	printf("sched-deputy: app's secret is %#lx%s\n", (unsigned long)now,
-	       now == 4242 ? ""
-			   : ": the scheduler, run by app's thread, wrote it where lib1 chose "
-			     "(what remains of limit 13)");
+	       now == 4242
+		   ? ""
+		   : ": the scheduler, run by app's thread, wrote it where lib1 chose: FAIL");
 	fflush(stdout);
-	_exit(now == 4242);
+	_exit(now != 4242);
 }
 
-int sched_deputy(void)
+int sched_deputy(const char *how)
 {
 	struct flexos__sched *s = flexos__sched_get();
 	struct flexos_thread *t;
@@ -572,13 +575,25 @@ int sched_deputy(void)
 
 	if (!s || flexos_sched_create(&t, 0, deputy_check, NULL))
 		return 2;
-	printf("sched-deputy: lib1 points the run queue's tail at app's secret (%#lx)\n",
+	printf("sched-deputy %s: lib1 points the scheduler's %s at app's secret (%#lx)\n", how,
+	       !strcmp(how, "runq") ? "run queue's tail" : "deadline heap",
 	       (unsigned long)deputy_secret);
 	fflush(stdout);
-	flexos_gate_r(lib1, r, lib1_fill, (long *)&s->runq.tail,
-		      (long)((uintptr_t)&deputy_secret - offsetof(struct flexos_thread, rq_next)));
+	if (!strcmp(how, "runq")) {
+		flexos_gate_r(
+		    lib1, r, lib1_fill, (long *)&s->runq.tail,
+		    (long)((uintptr_t)&deputy_secret - offsetof(struct flexos_thread, rq_next)));
+		flexos_sched_yield();
+	} else if (!strcmp(how, "heap")) {
+		/* Slot 1 (the first timeout armed) is deputy_secret. */
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&s->heap,
+			      (long)((uintptr_t)&deputy_secret - sizeof(void *)));
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&s->heap_cap, 1L << 20);
+		flexos_sched_sleep_ms(1);
+	} else {
+		return 2;
+	}
 	(void)r;
-	flexos_sched_yield();
 	printf("sched-deputy: back in main: FAIL\n");
 	return 1;
 }

@@ -14,7 +14,7 @@ int sched_thread(const char *how);
 /* attack --sched-many: 0 if threads are made until -EAGAIN, then all joined. */
 int sched_many(void);
 
-/* attack --sched-deputy: 0 while the scheduler writes where lib1 chose (limit 13 remains). */
-int sched_deputy(void);
+/* attack --sched-deputy runq|heap: the scheduler's report (abort), or 1 if it wrote app's data. */
+int sched_deputy(const char *how);
 
 #endif

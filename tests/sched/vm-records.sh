@@ -56,7 +56,8 @@ $b/tests/lwip/mbox-mpk none
 --expect-status=134 $b/tests/mpk/attack --sched-thread zero
 $b/tests/mpk/attack --sched-many
 $b/tests/mpk/attack-shared --sched-many
-$b/tests/mpk/attack --sched-deputy
+--expect-status=134 $b/tests/mpk/attack --sched-deputy runq
+--expect-status=134 $b/tests/mpk/attack --sched-deputy heap
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -140,7 +141,10 @@ check_vm 27 "threads made, then -11 (Resource temporarily unavailable)" \
 check_vm 28 "sched-many: 4096 threads made, then -11 (Resource temporarily unavailable)" \
 	"shared stacks: the 4097th live scheduler thread gets -EAGAIN (MPK_UREC_MAX)"
 check_vm 28 "sched-many: 4096 of 4096 joined" "shared stacks: the 4096 threads made all run and are joined"
-# What remains of limit 13: the scheduler's key-0 state names where it
-# writes, with the rights of the thread that runs it.
-check_vm 29 "wrote it where lib1 chose (what remains of limit 13)" \
-	"lib1 points the run queue's tail into app's data: app's yield writes there (remains, limit 13)"
+# Limit 13: the scheduler writes through no pointer of its key-0 state that
+# names memory outside its own region.
+for n in 29 30; do
+	check_vm $n "a pointer in the scheduler's memory names memory outside it" \
+		"lib1 points the scheduler's state into app's data: the scheduler's report (command $n)"
+	no_vm $n "app's secret is" "app's data is never written by the scheduler (command $n)"
+done
