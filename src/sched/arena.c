@@ -32,11 +32,37 @@
 #define NCLASS     15 /* 64 B .. 1 MiB */
 #define HEADER     16
 
-_Alignas(4096) unsigned char flexos__sched_arena[ARENA_SIZE];
+/*
+ * FLEXOS__SCHED_ARENA_SLACK more bytes, never handed out, behind what
+ * OWN checks against: an access a little past a checked object (a
+ * thread's backend state behind its control block) stays in the array.
+ */
+_Alignas(4096) unsigned char flexos__sched_arena[ARENA_SIZE + FLEXOS__SCHED_ARENA_SLACK];
 #define arena flexos__sched_arena
 static size_t bump;
 static unsigned char *free_list[NCLASS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A fork while another thread allocates leaves the child a usable lock. */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static void fork_child(void)
+{
+	pthread_mutex_init(&lock, NULL);
+}
+
+__attribute__((constructor)) static void arena_atfork(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
 
 noreturn void flexos__sched_not_own(void)
 {
@@ -60,13 +86,17 @@ void *flexos__sched_alloc(size_t size)
 	while (class_size(c) < size + HEADER)
 		c++;
 	pthread_mutex_lock(&lock);
-	b = free_list[c];
+	b = __atomic_load_n(&free_list[c], __ATOMIC_RELAXED);
 	if (b) {
 		flexos__sched_own(b, class_size(c));
 		free_list[c] = *(unsigned char **)b;
-	} else if (bump <= ARENA_SIZE - class_size(c)) {
-		b = arena + bump;
-		bump += class_size(c);
+	} else {
+		/* (read once: key 0, which other threads may write without the lock) */
+		size_t at = __atomic_load_n(&bump, __ATOMIC_RELAXED);
+		if (at <= ARENA_SIZE - class_size(c)) {
+			b = arena + at;
+			__atomic_store_n(&bump, at + class_size(c), __ATOMIC_RELAXED);
+		}
 	}
 	pthread_mutex_unlock(&lock);
 	if (!b)

@@ -42,8 +42,8 @@ flexos__sched_resume_fn flexos__sched_hook(struct flexos_thread *prev, struct fl
 	const struct flexos_backend *b = backend();
 
 	/* switch.S read them back from the scheduler's memory (key 0). */
-	OWN(prev);
-	OWN(next);
+	OWN_THREAD(prev);
+	OWN_THREAD(next);
 
 	if (flexos__dss_switch)
 		flexos__dss_switch(prev->dss, next->dss);
@@ -86,16 +86,21 @@ void flexos__sched_cb_unbind(int handle)
 		b->callback_unbind(handle);
 }
 
-int flexos__sched_backend_init(struct flexos__sched *s)
+static int has_backend(const struct flexos_backend *b)
+{
+	return b && (b->thread_switch || b->thread_resume);
+}
+
+int flexos__sched_hooked(void)
+{
+	return has_backend(backend()) || flexos__dss_switch;
+}
+
+size_t flexos__sched_bstate_size(void)
 {
 	const struct flexos_backend *b = backend();
 
-	if (b && (b->thread_switch || b->thread_resume)) {
-		s->has_backend = 1;
-		s->bstate_size = (b->thread_state_size + 15) & ~(size_t)15;
-	}
-	s->use_hook = s->has_backend || flexos__dss_switch;
-	return 0;
+	return has_backend(b) ? (b->thread_state_size + 15) & ~(size_t)15 : 0;
 }
 
 int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thread *t, void *stack,
@@ -103,7 +108,7 @@ int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thr
 {
 	const struct flexos_backend *b = backend();
 
-	if (s->has_backend && b->thread_init)
+	if (has_backend(b) && b->thread_init)
 		return b->thread_init(t->bstate, stack, size, &t->sp);
 	return 0;
 }
@@ -112,7 +117,7 @@ int flexos__sched_backend_thread_exit(struct flexos__sched *s, struct flexos_thr
 {
 	const struct flexos_backend *b = backend();
 
-	if (s->has_backend && b->thread_exit)
+	if (has_backend(b) && b->thread_exit)
 		return b->thread_exit(t->bstate);
 	return 0;
 }
@@ -121,7 +126,7 @@ void flexos__sched_backend_thread_fini(struct flexos__sched *s, struct flexos_th
 {
 	const struct flexos_backend *b = backend();
 
-	if (s->has_backend && b->thread_fini)
+	if (has_backend(b) && b->thread_fini)
 		b->thread_fini(t->bstate);
 	if (flexos__dss_free)
 		flexos__dss_free(t->dss);

@@ -41,7 +41,14 @@ noreturn void flexos__sched_die(const char *msg)
 
 static struct flexos_thread *thread_alloc(struct flexos__sched *s)
 {
-	struct flexos_thread *t = flexos__sched_alloc(sizeof(*t) + s->bstate_size);
+	size_t state = flexos__sched_bstate_size();
+	struct flexos_thread *t;
+
+	/* (read-only data: arena.c's slack covers it behind any checked block) */
+	if (state > FLEXOS__SCHED_ARENA_SLACK)
+		flexos__sched_die("the backend's per-thread state is larger than the scheduler's "
+				  "arena allows for (FLEXOS__SCHED_ARENA_SLACK)");
+	t = flexos__sched_alloc(sizeof(*t) + state);
 	if (!t)
 		return NULL;
 	t->sched = s;
@@ -63,8 +70,6 @@ struct flexos__sched *flexos__sched_get(void)
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0)
 		goto err_free;
-	if (flexos__sched_backend_init(s))
-		goto err_close;
 	s->main = thread_alloc(s);
 	if (!s->main)
 		goto err_close;
@@ -84,9 +89,11 @@ err_free:
 
 static void runq_push(struct flexos__sched *s, struct flexos_thread *t)
 {
+	struct flexos_thread *tail = OWN(s->runq.tail); /* (read once: key 0) */
+
 	t->rq_next = NULL;
-	if (s->runq.tail)
-		OWN(s->runq.tail)->rq_next = t;
+	if (tail)
+		tail->rq_next = t;
 	else
 		s->runq.head = t;
 	s->runq.tail = t;
@@ -105,10 +112,12 @@ static struct flexos_thread *runq_pop(struct flexos__sched *s)
 
 static void waitq_push(struct flexos_sched_waitq *wq, struct flexos_thread *t)
 {
+	struct flexos_thread *tail = OWN(wq->tail); /* (read once) */
+
 	t->wq = wq;
 	t->wq_next = NULL;
-	if (wq->tail)
-		OWN(wq->tail)->wq_next = t;
+	if (tail)
+		tail->wq_next = t;
 	else
 		wq->head = t;
 	wq->tail = t;
@@ -141,7 +150,7 @@ int flexos__waitq_has_waiters(const struct flexos_sched_waitq *wq)
 
 void flexos__sched_wake(struct flexos__sched *s, struct flexos_thread *t, int result)
 {
-	OWN(t);
+	OWN_THREAD(t);
 	if (t->state != T_BLOCKED)
 		return;
 	t->state = T_RUNNABLE;
@@ -174,8 +183,9 @@ struct flexos_thread *flexos__sched_wake_one(struct flexos__sched *s, struct fle
 static void reap(struct flexos__sched *s)
 {
 	struct flexos_thread **pp = &s->dead;
-	while (*pp) {
-		struct flexos_thread *t = OWN(*pp);
+	struct flexos_thread *t;
+
+	while ((t = OWN_THREAD(*pp))) {
 		if (t == s->current) {
 			pp = &t->dead_next;
 			continue;
@@ -234,7 +244,7 @@ static void schedule(struct flexos__sched *s)
 	if (next == prev)
 		return;
 	s->current = next;
-	if (s->use_hook) {
+	if (flexos__sched_hooked()) {
 		s->hook.prev = prev;
 		s->hook.next = next;
 		s->hook.load_from = next->bstate;
@@ -285,7 +295,7 @@ int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, 
 
 noreturn void flexos__sched_thread_main(struct flexos_thread *t)
 {
-	struct flexos__sched *s = OWN(OWN(t)->sched);
+	struct flexos__sched *s = OWN(OWN_THREAD(t)->sched);
 	void (*fn)(void) = (void (*)(void))t->fn;
 	void *arg = t->arg;
 
@@ -396,8 +406,9 @@ noreturn void flexos_sched_exit(void *retval)
 				  "thread's function (or call flexos_sched_exit there) instead");
 	t->retval = retval;
 	t->state = T_EXITED;
-	if (t->joiner)
-		flexos__sched_wake(s, OWN(t->joiner), 0);
+	struct flexos_thread *joiner = t->joiner; /* (read once; wake checks it) */
+	if (joiner)
+		flexos__sched_wake(s, joiner, 0);
 	if (t->detached) {
 		t->dead_next = s->dead;
 		s->dead = t;
@@ -412,7 +423,7 @@ int flexos_sched_join(struct flexos_thread *t, void **retval)
 
 	if (!s)
 		return -ENOMEM;
-	OWN(t); /* (a handle the caller passes: its own, but checked all the same) */
+	OWN_THREAD(t); /* (a handle the caller passes: its own, but checked all the same) */
 	if (t == s->current)
 		return -EDEADLK;
 	if (t == s->main || t->detached || t->joiner)
@@ -436,7 +447,7 @@ int flexos_sched_detach(struct flexos_thread *t)
 
 	if (!s)
 		return -ENOMEM;
-	OWN(t);
+	OWN_THREAD(t);
 	if (t == s->main || t->detached || t->joiner)
 		return -EINVAL;
 	if (t->state == T_EXITED) {

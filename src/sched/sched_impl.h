@@ -110,11 +110,14 @@ struct flexos__sched {
 	struct flexos__watch *watches; /* callback watches */
 	uint64_t last_poll;
 
-	/* The backend's per-thread state, and the hook switching it. */
-	int has_backend;
-	size_t bstate_size;
+	/*
+	 * What the hook gets. Whether a switch uses it, and how large the
+	 * backend's per-thread state is, are never kept here (key 0): a
+	 * compartment that cleared such a flag would have the switch load a
+	 * stack pointer of its choosing without the backend's checks
+	 * (backend.c: flexos__sched_hooked).
+	 */
 	struct flexos__switch_hook hook;
-	int use_hook;
 };
 
 /*
@@ -179,9 +182,10 @@ void *flexos__sched_alloc(size_t size);
 void flexos__sched_free(void *p);
 void *flexos__sched_realloc(void *p, size_t size);
 
-#define FLEXOS__SCHED_ARENA_SIZE ((size_t)64 << 20) /* address space: the pages used are touched \
-						     */
-extern unsigned char flexos__sched_arena[FLEXOS__SCHED_ARENA_SIZE]
+/* Address space (only the pages used are touched), and what follows it unused (arena.c). */
+#define FLEXOS__SCHED_ARENA_SIZE  ((size_t)64 << 20)
+#define FLEXOS__SCHED_ARENA_SLACK ((size_t)64 << 10)
+extern unsigned char flexos__sched_arena[FLEXOS__SCHED_ARENA_SIZE + FLEXOS__SCHED_ARENA_SLACK]
     __attribute__((visibility("hidden")));
 noreturn void flexos__sched_not_own(void);
 
@@ -201,6 +205,12 @@ static inline void *flexos__sched_own(const void *p, size_t size)
 	return (void *)p;
 }
 #define OWN(p) ((__typeof__(p))flexos__sched_own((p), sizeof(*(p))))
+/*
+ * A thread's control block: the backend's state behind it (at most
+ * FLEXOS__SCHED_ARENA_SLACK bytes: thread_alloc) stays in the arena's
+ * array past a checked block.
+ */
+#define OWN_THREAD(t) OWN(t)
 
 /*
  * backend.c: a timer's or watch's (obj) callback, with the backend's
@@ -213,8 +223,13 @@ int flexos__sched_cb_bind(void (*fn)(void), void *arg, const void *obj);
 void flexos__sched_cb_take(int handle, const void *obj, void (**fn)(void), void **arg);
 void flexos__sched_cb_unbind(int handle);
 
-/* backend.c: sets up the backend's thread state for s; -errno. */
-int flexos__sched_backend_init(struct flexos__sched *s);
+/*
+ * backend.c, from the read-only image descriptor and the link: whether a
+ * switch goes through the hook (the backend's thread state, or the data
+ * shadow stack), and the size of the backend's per-thread state.
+ */
+int flexos__sched_hooked(void);
+size_t flexos__sched_bstate_size(void);
 int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thread *t, void *stack,
 				      size_t size);
 /* The running thread t ends (the backend's thread_exit): 0 or -errno. */

@@ -19,8 +19,8 @@ static struct flexos__timeout **slot(const struct flexos__sched *s, size_t i)
 {
 	struct flexos__timeout **h = s->heap; /* (read once) */
 
-	if (i > SIZE_MAX / sizeof(*h) - 1)
-		flexos__sched_own((void *)-1, 1);
+	if (!h || i > SIZE_MAX / sizeof(*h) - 1)
+		flexos__sched_not_own();
 	return flexos__sched_own(h + i, sizeof(*h));
 }
 

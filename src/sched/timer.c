@@ -70,11 +70,13 @@ void flexos_timer_destroy(struct flexos_timer *t)
 
 void flexos__timer_fire(struct flexos__sched *s, struct flexos_timer *t, uint64_t now)
 {
-	if (t->period) {
+	uint64_t period = t->period; /* (read once: key 0) */
+
+	if (period) {
 		/* Next period after now: a late timer skips, it does not burst. */
-		uint64_t d = t->tmo.deadline + t->period;
+		uint64_t d = t->tmo.deadline + period;
 		if (d <= now)
-			d += (now - d) / t->period * t->period + t->period;
+			d += (now - d) / period * period + period;
 		/* Without memory to re-arm, it stops rather than fire late forever. */
 		(void)flexos__timeout_arm(s, &t->tmo, d);
 	}
