@@ -42,8 +42,8 @@ flexos__sched_resume_fn flexos__sched_hook(struct flexos_thread *prev, struct fl
 	const struct flexos_backend *b = backend();
 
 	/* switch.S read them back from the scheduler's memory (key 0). */
-	OWN_THREAD(prev);
-	OWN_THREAD(next);
+	OWN(prev);
+	OWN(next);
 
 	if (flexos__dss_switch)
 		flexos__dss_switch(prev->dss, next->dss);

@@ -150,7 +150,7 @@ int flexos__waitq_has_waiters(const struct flexos_sched_waitq *wq)
 
 void flexos__sched_wake(struct flexos__sched *s, struct flexos_thread *t, int result)
 {
-	OWN_THREAD(t);
+	OWN(t);
 	if (t->state != T_BLOCKED)
 		return;
 	t->state = T_RUNNABLE;
@@ -185,7 +185,7 @@ static void reap(struct flexos__sched *s)
 	struct flexos_thread **pp = &s->dead;
 	struct flexos_thread *t;
 
-	while ((t = OWN_THREAD(*pp))) {
+	while ((t = OWN(*pp))) {
 		if (t == s->current) {
 			pp = &t->dead_next;
 			continue;
@@ -295,7 +295,7 @@ int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, 
 
 noreturn void flexos__sched_thread_main(struct flexos_thread *t)
 {
-	struct flexos__sched *s = OWN(OWN_THREAD(t)->sched);
+	struct flexos__sched *s = OWN(OWN(t)->sched);
 	void (*fn)(void) = (void (*)(void))t->fn;
 	void *arg = t->arg;
 
@@ -423,7 +423,7 @@ int flexos_sched_join(struct flexos_thread *t, void **retval)
 
 	if (!s)
 		return -ENOMEM;
-	OWN_THREAD(t); /* (a handle the caller passes: its own, but checked all the same) */
+	OWN(t); /* (a handle the caller passes: its own, but checked all the same) */
 	if (t == s->current)
 		return -EDEADLK;
 	if (t == s->main || t->detached || t->joiner)
@@ -447,7 +447,7 @@ int flexos_sched_detach(struct flexos_thread *t)
 
 	if (!s)
 		return -ENOMEM;
-	OWN_THREAD(t);
+	OWN(t);
 	if (t == s->main || t->detached || t->joiner)
 		return -EINVAL;
 	if (t->state == T_EXITED) {

@@ -67,8 +67,7 @@ struct flexos_thread {
 	struct flexos__timeout tmo;
 	struct flexos__watch io; /* flexos_sched_wait_fd */
 	struct flexos_thread *joiner;
-	int bound; /* the backend's record of fn and arg until it starts (then both NULL here), or 0
-		    */
+	int bound; /* the backend's record of fn and arg until it starts, or 0 */
 	int detached;
 	uint64_t id;
 	void *(*fn)(void *);
@@ -204,13 +203,12 @@ static inline void *flexos__sched_own(const void *p, size_t size)
 		flexos__sched_not_own();
 	return (void *)p;
 }
-#define OWN(p) ((__typeof__(p))flexos__sched_own((p), sizeof(*(p))))
 /*
- * A thread's control block: the backend's state behind it (at most
- * FLEXOS__SCHED_ARENA_SLACK bytes: thread_alloc) stays in the arena's
- * array past a checked block.
+ * For a thread's control block too: the backend's state behind it (at
+ * most FLEXOS__SCHED_ARENA_SLACK bytes: thread_alloc) stays in the
+ * arena's array past a checked block.
  */
-#define OWN_THREAD(t) OWN(t)
+#define OWN(p) ((__typeof__(p))flexos__sched_own((p), sizeof(*(p))))
 
 /*
  * backend.c: a timer's or watch's (obj) callback, with the backend's
