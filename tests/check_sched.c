@@ -659,6 +659,99 @@ START_TEST(test_mbox_spurious_wake)
 }
 END_TEST
 
+/*
+ * A wake-up the waiter's object does not account for (under intel-mpk,
+ * another compartment writing the thread's control block, key 0: limit
+ * 13) gives nothing: a semaphore's waiter gets no unit, a mutex's no
+ * lock, and a timed wait or a sleep no early timeout. Each waits again
+ * and gets what a real post, unlock or deadline gives it.
+ */
+static void *forged_sem_waiter(void *arg)
+{
+	int r = flexos_sem_wait(&sem, (int64_t)(intptr_t)arg);
+	note('w');
+	return (void *)(intptr_t)r;
+}
+
+static void forged_wake_sem(int64_t timeout_ns, int forged)
+{
+	struct flexos_thread *t;
+	void *r;
+
+	setup();
+	flexos_sem_init(&sem, 0);
+	flexos_sched_create(&t, 0, forged_sem_waiter, (void *)(intptr_t)timeout_ns);
+	flexos_sched_yield(); /* it blocks */
+	flexos__sched_wake(flexos__sched_get(), t, forged);
+	flexos_sched_yield(); /* it runs, finds no unit handed, and waits again */
+	ck_assert_str_eq(order, "");
+	ck_assert_int_eq(flexos_sem_destroy(&sem), -EBUSY);
+	flexos_sem_post(&sem);
+	flexos_sched_join(t, &r);
+	ck_assert_ptr_eq(r, NULL);
+	ck_assert_str_eq(order, "w");
+	ck_assert_uint_eq(sem.count, 0);
+	ck_assert_int_eq(flexos_sem_destroy(&sem), 0);
+}
+
+START_TEST(test_forged_wake_sem)
+{
+	forged_wake_sem(FLEXOS_FOREVER, 0);
+	forged_wake_sem(10000 * MS, 0);
+	forged_wake_sem(10000 * MS, -ETIMEDOUT);
+}
+END_TEST
+
+static void *forged_mutex_waiter(void *arg)
+{
+	int r = flexos_mutex_lock(&mtx);
+	note('m');
+	flexos_mutex_unlock(&mtx);
+	return (void *)(intptr_t)r;
+}
+
+START_TEST(test_forged_wake_mutex)
+{
+	struct flexos_thread *t;
+	void *r;
+
+	ck_assert_int_eq(flexos_mutex_lock(&mtx), 0);
+	flexos_sched_create(&t, 0, forged_mutex_waiter, NULL);
+	flexos_sched_yield(); /* it blocks */
+	flexos__sched_wake(flexos__sched_get(), t, 0);
+	flexos_sched_yield(); /* it runs, is not the owner, and waits again */
+	ck_assert_str_eq(order, "");
+	ck_assert_ptr_eq(mtx.owner, flexos_sched_self());
+	ck_assert_int_eq(flexos_mutex_unlock(&mtx), 0);
+	flexos_sched_join(t, &r);
+	ck_assert_ptr_eq(r, NULL);
+	ck_assert_str_eq(order, "m");
+	ck_assert_ptr_null(mtx.owner);
+}
+END_TEST
+
+static void *forged_sleeper(void *arg)
+{
+	uint64_t t0 = flexos_sched_now_ns();
+
+	(void)arg;
+	flexos_sched_sleep_ms(50);
+	return (void *)(uintptr_t)ms_since(t0);
+}
+
+START_TEST(test_forged_wake_sleep)
+{
+	struct flexos_thread *t;
+	void *r;
+
+	flexos_sched_create(&t, 0, forged_sleeper, NULL);
+	flexos_sched_yield(); /* it sleeps */
+	flexos__sched_wake(flexos__sched_get(), t, -ETIMEDOUT);
+	flexos_sched_join(t, &r);
+	ck_assert_uint_ge((uintptr_t)r, 50);
+}
+END_TEST
+
 /* A ring the caller gives holds the messages, and destroy leaves it. */
 START_TEST(test_mbox_init_ring)
 {
@@ -902,6 +995,9 @@ Suite *sched_suite(void)
 	tcase_add_test(tc, test_mbox_promises);
 	tcase_add_test(tc, test_mbox_init_ring);
 	tcase_add_test(tc, test_mbox_spurious_wake);
+	tcase_add_test(tc, test_forged_wake_sem);
+	tcase_add_test(tc, test_forged_wake_mutex);
+	tcase_add_test(tc, test_forged_wake_sleep);
 	tcase_add_test(tc, test_arena_alloc);
 	tcase_add_test_raise_signal(tc, test_arena_own_refuses_outside, SIGABRT);
 	suite_add_tcase(s, tc);

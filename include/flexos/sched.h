@@ -147,6 +147,7 @@ int flexos_sched_wait_fd(int fd, uint32_t events, int64_t timeout_ns);
 struct flexos_sem {
 	unsigned long count;
 	struct flexos_sched_waitq waiters;
+	unsigned long handed; /* units posted to waiters that have not taken them yet */
 };
 
 /* Static initializer: struct flexos_sem s = FLEXOS_SEM_INITIALIZER(1); */
@@ -155,7 +156,8 @@ struct flexos_sem {
 		(n),               \
 		{                  \
 			NULL, NULL \
-		}                  \
+		},                 \
+		0                  \
 	}
 
 /* Initialises sem with count. Returns 0. */
@@ -227,7 +229,11 @@ int flexos_cond_destroy(struct flexos_cond *c);
 /*
  * Unlocks m (which the caller must hold: -EPERM otherwise), waits until
  * c is signalled or timeout_ns passed, and locks m again before it
- * returns, in every case: 0, -ETIMEDOUT, or -EDEADLK.
+ * returns, in every case: 0, -ETIMEDOUT, or -EDEADLK. As with POSIX
+ * condition variables, 0 may come without a signal: check the predicate
+ * (under intel-mpk, another compartment can wake the thread, but never
+ * fake a timeout, a semaphore's unit, a mutex or a mailbox's message:
+ * docs/threat-model.md, limit 13).
  */
 int flexos_cond_wait(struct flexos_cond *c, struct flexos_mutex *m, int64_t timeout_ns);
 

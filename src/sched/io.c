@@ -158,7 +158,12 @@ int flexos_sched_wait_fd(int fd, uint32_t events, int64_t timeout_ns)
 	s->nwaiting++;
 	/* A descriptor already ready is seen at the next switch, not after a period. */
 	s->last_poll = 0;
-	int r = flexos__sched_block(s, NULL, timeout_ns);
+	uint64_t deadline = flexos__sched_deadline(timeout_ns);
+	int r;
+
+	/* Only the descriptor's events or the clock end the wait (0: a wake-up without either). */
+	while (!(r = flexos__sched_block(s, NULL, deadline)))
+		;
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
 	s->nwaiting--;
 	t->io.fd = -1;

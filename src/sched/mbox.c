@@ -107,6 +107,7 @@ static void *take(struct flexos__sched *s, struct flexos_mbox *mb)
 int flexos_mbox_post(struct flexos_mbox *mb, void *msg, int64_t timeout_ns)
 {
 	struct flexos__sched *s = flexos__sched_get();
+	uint64_t deadline;
 	int err;
 
 	if (!s)
@@ -120,8 +121,9 @@ int flexos_mbox_post(struct flexos_mbox *mb, void *msg, int64_t timeout_ns)
 		 * scheduler's memory, key 0: limit 13), it waits again; a
 		 * promise it takes is another writer's, which then waits again.
 		 */
+		deadline = flexos__sched_deadline(timeout_ns);
 		do {
-			err = flexos__sched_block(s, &mb->writers, timeout_ns);
+			err = flexos__sched_block(s, &mb->writers, deadline);
 			if (err)
 				return err;
 		} while (!mb->promised);
@@ -139,6 +141,7 @@ int flexos_mbox_trypost(struct flexos_mbox *mb, void *msg)
 int flexos_mbox_fetch(struct flexos_mbox *mb, void **msg, int64_t timeout_ns)
 {
 	struct flexos__sched *s = flexos__sched_get();
+	uint64_t deadline;
 	void *m;
 	int err;
 
@@ -147,8 +150,9 @@ int flexos_mbox_fetch(struct flexos_mbox *mb, void **msg, int64_t timeout_ns)
 	if (mb->count == mb->handed) {
 		if (!timeout_ns)
 			return -EAGAIN;
+		deadline = flexos__sched_deadline(timeout_ns);
 		do { /* (as in post) */
-			err = flexos__sched_block(s, &mb->readers, timeout_ns);
+			err = flexos__sched_block(s, &mb->readers, deadline);
 			if (err)
 				return err;
 		} while (!mb->handed);

@@ -257,7 +257,15 @@ static void schedule(struct flexos__sched *s)
 		reap(s);
 }
 
-int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, int64_t timeout_ns)
+uint64_t flexos__sched_deadline(int64_t timeout_ns)
+{
+	if (timeout_ns < 0)
+		return UINT64_MAX;
+	uint64_t now = flexos_sched_now_ns(), d = (uint64_t)timeout_ns;
+	return d >= UINT64_MAX - 1 - now ? UINT64_MAX - 1 : now + d;
+}
+
+int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, uint64_t deadline)
 {
 	struct flexos_thread *t = OWN(s->current);
 
@@ -267,11 +275,8 @@ int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, 
 	t->wake = 0;
 	if (wq)
 		waitq_push(wq, t);
-	if (timeout_ns >= 0) {
-		uint64_t now = flexos_sched_now_ns();
-		uint64_t d = (uint64_t)timeout_ns;
-		int err = flexos__timeout_arm(s, &t->tmo,
-					      d > UINT64_MAX - now ? UINT64_MAX - 1 : now + d);
+	if (deadline != UINT64_MAX) {
+		int err = flexos__timeout_arm(s, &t->tmo, deadline);
 		if (err) {
 			t->state = T_RUNNING;
 			if (wq)
@@ -288,7 +293,16 @@ int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, 
 	if (t->wq && wq)
 		waitq_remove(wq, t);
 	t->wq = NULL;
-	return t->wake;
+	int wake = t->wake; /* (read once) */
+	/*
+	 * What woke the thread is in its control block, which every
+	 * compartment can write under intel-mpk (docs/threat-model.md, limit
+	 * 13): a timeout is believed only from the clock, and any other
+	 * wake-up the caller checks against its own object.
+	 */
+	if (wake == -ETIMEDOUT && (deadline == UINT64_MAX || flexos_sched_now_ns() < deadline))
+		return 0;
+	return wake;
 }
 
 /* ---- threads ----------------------------------------------------------- */
@@ -430,7 +444,7 @@ int flexos_sched_join(struct flexos_thread *t, void **retval)
 		return -EINVAL;
 	while (t->state != T_EXITED) {
 		t->joiner = s->current;
-		int err = flexos__sched_block(s, NULL, FLEXOS_FOREVER);
+		int err = flexos__sched_block(s, NULL, UINT64_MAX);
 		t->joiner = NULL;
 		if (err)
 			return err;
@@ -492,8 +506,12 @@ int flexos_sched_sleep_ns(uint64_t ns)
 		return -ENOMEM;
 	if (!ns)
 		return flexos_sched_yield();
-	int64_t t = ns > INT64_MAX ? INT64_MAX : (int64_t)ns;
-	int err = flexos__sched_block(s, NULL, t);
+	uint64_t deadline = flexos__sched_deadline(ns > INT64_MAX ? INT64_MAX : (int64_t)ns);
+	int err;
+
+	/* Only the clock ends a sleep (flexos__sched_block: 0 is a wake-up). */
+	while (!(err = flexos__sched_block(s, NULL, deadline)))
+		;
 	return err == -ETIMEDOUT ? 0 : err;
 }
 

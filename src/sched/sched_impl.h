@@ -139,12 +139,19 @@ noreturn void flexos__sched_thread_main(struct flexos_thread *t);
 /* sched.c: the calling OS thread's scheduler, created on first use (NULL: no memory). */
 struct flexos__sched *flexos__sched_get(void);
 
+/* The clock's value timeout_ns from now (FLEXOS_FOREVER: UINT64_MAX, no deadline). */
+uint64_t flexos__sched_deadline(int64_t timeout_ns);
+
 /*
- * Blocks the current thread, in wq if not NULL, for at most timeout_ns
- * (FLEXOS_FOREVER: no limit; must not be 0). Returns what woke it: the
- * waker's value, -ETIMEDOUT, -EDEADLK, or -EPERM inside a callback.
+ * Blocks the current thread, in wq if not NULL, until it is woken or the
+ * clock reaches deadline (UINT64_MAX: no limit). Returns what woke it:
+ * the waker's value, -ETIMEDOUT (only once the clock has passed
+ * deadline), -EDEADLK, or -EPERM inside a callback. A wake-up can be
+ * forged under intel-mpk (limit 13): a caller that waits for something
+ * (a unit, a lock, a message) checks its own object for it, and waits
+ * again until deadline if it is not there.
  */
-int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, int64_t timeout_ns);
+int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, uint64_t deadline);
 
 /* Makes t runnable with result if it is blocked. */
 void flexos__sched_wake(struct flexos__sched *s, struct flexos_thread *t, int result);

@@ -1,7 +1,11 @@
 /*
  * Semaphores, mutexes and condition variables. A unit or a lock is handed
  * straight to the first waiter rather than left for whoever runs first,
- * which keeps them fair and a woken waiter never has to retry.
+ * which keeps them fair. The hand-over is recorded in the object (a
+ * semaphore's handed units, a mutex's owner), which is in its users'
+ * memory, never in the woken thread's control block, which under
+ * intel-mpk every compartment can write (docs/threat-model.md, limit 13):
+ * a waiter woken without one waits again.
  */
 #include "autoconfig.h"
 
@@ -14,18 +18,21 @@
 int flexos_sem_init(struct flexos_sem *sem, unsigned long count)
 {
 	sem->count = count;
+	sem->handed = 0;
 	sem->waiters.head = sem->waiters.tail = NULL;
 	return 0;
 }
 
 int flexos_sem_destroy(struct flexos_sem *sem)
 {
-	return flexos__waitq_has_waiters(&sem->waiters) ? -EBUSY : 0;
+	return flexos__waitq_has_waiters(&sem->waiters) || sem->handed ? -EBUSY : 0;
 }
 
 int flexos_sem_wait(struct flexos_sem *sem, int64_t timeout_ns)
 {
 	struct flexos__sched *s = flexos__sched_get();
+	uint64_t deadline;
+	int err;
 
 	if (!s)
 		return -ENOMEM;
@@ -35,8 +42,15 @@ int flexos_sem_wait(struct flexos_sem *sem, int64_t timeout_ns)
 	}
 	if (!timeout_ns)
 		return -EAGAIN;
-	/* 0 means flexos_sem_post handed us its unit. */
-	return flexos__sched_block(s, &sem->waiters, timeout_ns);
+	/* A unit flexos_sem_post handed to a waiter; whoever takes it, one was handed. */
+	deadline = flexos__sched_deadline(timeout_ns);
+	do {
+		err = flexos__sched_block(s, &sem->waiters, deadline);
+		if (err)
+			return err;
+	} while (!sem->handed);
+	sem->handed--;
+	return 0;
 }
 
 int flexos_sem_trywait(struct flexos_sem *sem)
@@ -50,7 +64,9 @@ int flexos_sem_post(struct flexos_sem *sem)
 
 	if (!s)
 		return -ENOMEM;
-	if (!flexos__sched_wake_one(s, &sem->waiters, 0))
+	if (flexos__sched_wake_one(s, &sem->waiters, 0))
+		sem->handed++;
+	else
 		sem->count++;
 	return 0;
 }
@@ -86,11 +102,19 @@ int flexos_mutex_trylock(struct flexos_mutex *m)
 int flexos_mutex_lock(struct flexos_mutex *m)
 {
 	int err = flexos_mutex_trylock(m);
+	struct flexos__sched *s = flexos__sched_get();
+	struct flexos_thread *self;
 
 	if (err != -EBUSY)
 		return err;
-	/* 0 means flexos_mutex_unlock made us the owner. */
-	return flexos__sched_block(flexos__sched_get(), &m->waiters, FLEXOS_FOREVER);
+	self = OWN(s->current);
+	/* Until flexos_mutex_unlock makes this thread the owner. */
+	do {
+		err = flexos__sched_block(s, &m->waiters, UINT64_MAX);
+		if (err)
+			return err;
+	} while (m->owner != self);
+	return 0;
 }
 
 int flexos_mutex_unlock(struct flexos_mutex *m)
@@ -139,7 +163,7 @@ int flexos_cond_wait(struct flexos_cond *c, struct flexos_mutex *m, int64_t time
 	if (!timeout_ns)
 		return -ETIMEDOUT;
 	flexos_mutex_unlock(m);
-	err = flexos__sched_block(s, &c->waiters, timeout_ns);
+	err = flexos__sched_block(s, &c->waiters, flexos__sched_deadline(timeout_ns));
 	lerr = flexos_mutex_lock(m);
 	return err ? err : lerr;
 }

@@ -152,6 +152,9 @@
  *   attack --sched-deputy runq|heap  lib1 points the run queue's tail or
  *                        the deadline heap into app's data: the scheduler's
  *                        report when app's thread runs it (limit 13)
+ *   attack --sched-wake none|sem|timeout|mutex  lib1 marks an app thread
+ *                        waiting on app's semaphore or mutex woken: it waits
+ *                        again (limit 13)
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -3345,6 +3348,8 @@ int main(int argc, char **argv)
 		return sched_many();
 	if (argc == 3 && !strcmp(argv[1], "--sched-deputy"))
 		return sched_deputy(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--sched-wake"))
+		return sched_wake(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sched-thread"))
 		return sched_thread(argv[2]);
 	if (argc == 5) {
@@ -3372,7 +3377,7 @@ int main(int argc, char **argv)
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
 		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
-		"| --sched-many | --sched-deputy runq|heap | "
+		"| --sched-many | --sched-deputy runq|heap | --sched-wake none|sem|timeout|mutex | "
 		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "

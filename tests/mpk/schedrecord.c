@@ -93,6 +93,16 @@
  * (134). Before, the write happened: a second app thread, run next, says
  * what it finds at deputy_secret and ends the image (1 if it changed).
  *
+ * attack --sched-wake none|sem|timeout|mutex (limit 13): an app thread
+ * waits on app's semaphore (sem: for ever; timeout: at most 10 s) or for
+ * app's mutex, which main holds (mutex). lib1 then makes the scheduler
+ * (key 0) take it for woken: its state runnable, its wake value 0 (or
+ * -ETIMEDOUT), itself at the run queue's head; app yields to it. The
+ * wake-up is checked against the object: the thread waits again, and
+ * returns 0 only after app posts (or unlocks): status 0. Before, it
+ * returned at once with a unit never posted, with a timeout 10 s early,
+ * or owning the mutex main held (status 1). none: nothing changed.
+ *
  * attack --sched-record count: single-steps (ptrace, in a child) one
  * warm round trip between two scheduler threads in app (main yields to a
  * thread that yields back: two switches) and prints the instructions
@@ -550,6 +560,70 @@ int sched_many(void)
 	}
 	printf("sched-many: %zu of %zu joined\n", joined, n);
 	return err == -EAGAIN && joined == n && n > 0 ? 0 : 1;
+}
+
+static struct flexos_sem wake_sem = FLEXOS_SEM_INITIALIZER(0);
+static struct flexos_mutex wake_mutex = FLEXOS_MUTEX_INITIALIZER;
+static int wake_given; /* app posted or unlocked */
+
+static void *wake_waiter(void *arg)
+{
+	const char *how = arg;
+	int mutex = !strcmp(how, "mutex");
+	int err =
+	    mutex ? flexos_mutex_lock(&wake_mutex)
+		  : flexos_sem_wait(&wake_sem, !strcmp(how, "timeout") ? (int64_t)10000 * 1000000
+								       : FLEXOS_FOREVER);
+
+	printf("sched-wake %s: app's waiter: %s returned %d %s app %s\n", how,
+	       mutex ? "flexos_mutex_lock" : "flexos_sem_wait", err,
+	       wake_given ? "after" : "before", mutex ? "unlocked" : "posted");
+	fflush(stdout);
+	if (mutex && !err)
+		flexos_mutex_unlock(&wake_mutex);
+	return (void *)(intptr_t)(err || !wake_given);
+}
+
+int sched_wake(const char *how)
+{
+	struct flexos__sched *s = flexos__sched_get();
+	struct flexos_thread *t;
+	void *failed = (void *)1;
+	long r = 0;
+	int mutex = !strcmp(how, "mutex"), wake;
+
+	if (strcmp(how, "none") && strcmp(how, "sem") && strcmp(how, "timeout") && !mutex)
+		return 2;
+	wake = !strcmp(how, "timeout") ? -ETIMEDOUT : 0;
+	if (!s || (mutex && flexos_mutex_lock(&wake_mutex)) ||
+	    flexos_sched_create(&t, 0, wake_waiter, (void *)how))
+		return 2;
+	flexos_sched_yield(); /* it blocks */
+	if (strcmp(how, "none")) {
+		printf("sched-wake %s: lib1 marks app's waiting thread woken (%d)\n", how, wake);
+		fflush(stdout);
+		/* state (T_RUNNABLE) and wake, one word; the run queue is empty. */
+		_Static_assert(offsetof(struct flexos_thread, wake) ==
+				   offsetof(struct flexos_thread, state) + sizeof(int),
+			       "state, wake");
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->state,
+			      (long)((uint64_t)(uint32_t)wake << 32 | T_RUNNABLE));
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->rq_next, 0);
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&s->runq.head, (long)t);
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&s->runq.tail, (long)t);
+	}
+	(void)r;
+	flexos_sched_yield(); /* it runs */
+	wake_given = 1;
+	if (mutex)
+		flexos_mutex_unlock(&wake_mutex);
+	else
+		flexos_sem_post(&wake_sem);
+	flexos_sched_join(t, &failed);
+	printf("sched-wake %s: %s\n", how,
+	       failed ? "app's thread got what app never gave: FAIL"
+		      : "app's thread got only what app gave");
+	return failed != NULL;
 }
 
 static long deputy_secret = 4242; /* app's private data */

@@ -17,4 +17,7 @@ int sched_many(void);
 /* attack --sched-deputy runq|heap: the scheduler's report (abort), or 1 if it wrote app's data. */
 int sched_deputy(const char *how);
 
+/* attack --sched-wake none|sem|timeout|mutex: 0 if app's waiter got only what app gave. */
+int sched_wake(const char *how);
+
 #endif

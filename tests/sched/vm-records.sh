@@ -22,6 +22,10 @@
 # A thread suspended in lib1 with its own rounding gets it back after app
 # made a gate call on the same OS thread (limit 6: the switch carries the
 # gate calls' MXCSR and x87 control words; without, it got app's).
+# A thread of app's waiting on app's semaphore or mutex that lib1 marks
+# woken in the scheduler's memory (limit 13) waits again: it gets a unit,
+# the mutex or a timeout only from app's post, unlock or the clock (before,
+# it returned at once with what app never gave).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -58,6 +62,11 @@ $b/tests/mpk/attack --sched-many
 $b/tests/mpk/attack-shared --sched-many
 --expect-status=134 $b/tests/mpk/attack --sched-deputy runq
 --expect-status=134 $b/tests/mpk/attack --sched-deputy heap
+$b/tests/mpk/attack --sched-wake none
+$b/tests/mpk/attack --sched-wake sem
+$b/tests/mpk/attack --sched-wake timeout
+$b/tests/mpk/attack --sched-wake mutex
+$b/tests/mpk/attack-shared --sched-wake sem
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -148,3 +157,13 @@ for n in 29 30; do
 		"lib1 points the scheduler's state into app's data: the scheduler's report (command $n)"
 	no_vm $n "app's secret is" "app's data is never written by the scheduler (command $n)"
 done
+# Limit 13: a wake-up lib1 forges in the scheduler's state gives app's
+# waiter nothing app did not give (a unit, an early timeout, the mutex).
+check_vm 31 "sched-wake none: app's waiter: flexos_sem_wait returned 0 after app posted" \
+	"an app thread waiting on app's semaphore gets the unit app posts"
+for n in 32 33 35; do
+	check_vm $n "flexos_sem_wait returned 0 after app posted" \
+		"lib1 marks app's thread waiting on app's semaphore woken: it waits for app's post (command $n)"
+done
+check_vm 34 "flexos_mutex_lock returned 0 after app unlocked" \
+	"lib1 marks app's thread waiting for app's mutex woken: it waits until main unlocks"
