@@ -2,11 +2,13 @@
  * Tests of the allocator behind every compartment heap (src/runtime/heap.c).
  */
 #include <check.h>
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../src/runtime/heap_fast.h"
@@ -240,6 +242,57 @@ START_TEST(test_growable_heap_grows_to_its_limit)
 END_TEST
 
 /*
+ * A growable heap whose next range cannot be mapped (the address-space
+ * limit, not heap_size) says so once, naming the limit, and fails with
+ * ENOMEM.
+ */
+START_TEST(test_heap_that_cannot_map_says_why)
+{
+	struct flexos__heap *g = flexos__heap_create_growable(1u << 20, 64u << 20, 4, 0);
+	struct rlimit saved, tight;
+	unsigned long vm_kib = 0;
+	char line[256], out[1024] = "";
+	FILE *st = fopen("/proc/self/status", "r"), *tmp = tmpfile();
+	int saved_err = dup(2);
+
+	ck_assert_ptr_nonnull(g);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_ptr_nonnull(tmp);
+	while (fgets(line, sizeof(line), st))
+		sscanf(line, "VmSize: %lu kB", &vm_kib);
+	fclose(st);
+	ck_assert_uint_gt(vm_kib, 0);
+	ck_assert_int_eq(getrlimit(RLIMIT_AS, &saved), 0);
+	tight = saved;
+	tight.rlim_cur = (vm_kib + 2048) << 10; /* 2 MiB of room: not the 8 asked for */
+	ck_assert_int_eq(setrlimit(RLIMIT_AS, &tight), 0);
+	dup2(fileno(tmp), 2);
+	errno = 0;
+	void *p = flexos__heap_alloc(g, 8u << 20);
+	int err = errno;
+	void *q = flexos__heap_alloc(g, 8u << 20);
+	dup2(saved_err, 2);
+	setrlimit(RLIMIT_AS, &saved);
+	ck_assert_ptr_null(p);
+	ck_assert_ptr_null(q);
+	ck_assert_int_eq(err, ENOMEM);
+	rewind(tmp);
+	size_t n = fread(out, 1, sizeof(out) - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+	ck_assert_msg(strstr(out,
+			     "flexos: the heap of compartment 4 cannot grow by 8200 KiB (it has "
+			     "1 of its 64 MiB): mmap: Cannot allocate memory; allocations "
+			     "fail with ENOMEM: check the process's address-space limit "
+			     "(ulimit -v)\n") == out &&
+			  !strchr(out, '\n')[1],
+		      "expected the message once, got: %s", out);
+	/* With room again, it grows. */
+	ck_assert_ptr_nonnull(flexos__heap_alloc(g, 8u << 20));
+}
+END_TEST
+
+/*
  * glibc's layout: an 8-byte header in a 16-byte multiple, so small objects
  * pack as densely as under glibc (Redis's keyspace: tests/redis, bench/redis).
  */
@@ -463,6 +516,7 @@ Suite *heap_suite(void)
 	tcase_add_test(tc, test_lock_released_at_fork_is_free);
 	tcase_add_test(tc, test_forged_held_value_keeps_exclusion);
 	tcase_add_test(tc, test_growable_heap_grows_to_its_limit);
+	tcase_add_test(tc, test_heap_that_cannot_map_says_why);
 	tcase_add_test(tc, test_fixed_heap_does_not_grow);
 	tcase_add_test(tc, test_small_chunks_pack_like_glibc);
 	tcase_add_test(tc, test_find_names_range_and_owner);

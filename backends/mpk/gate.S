@@ -1775,9 +1775,11 @@ flexos__mpk_thread_resume:
 
 /*
  * struct mpk_urec_made flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top,
- * uint64_t frame) (mpk.h): the first free record above the OS threads'
- * own, taken with this OS thread's owner; in it the compartment the gate
- * page names (never one the caller says), no gate call. With frame 0
+ * uint64_t frame, const void *thread) (mpk.h): the first free record above
+ * the OS threads' own, taken with this OS thread's owner; in it the
+ * compartment the gate page names (never one the caller says), no gate
+ * call, the scheduler's state of its thread (thread, which only names the
+ * record's thread for a join: thread_result). With frame 0
  * (shared stacks) the thread's stack is the caller's: suspended at rsp,
  * its stack there ending at top. Else its stack is one of that
  * compartment's pool (stacks.c), held by the record from here on (so
@@ -1797,6 +1799,7 @@ flexos__mpk_urec_new:
 	movq	%rdi, %r8
 	movq	%rsi, %r9
 	movq	%rdx, %r10
+	movq	%rcx, %xmm9			/* thread */
 	OPEN_GATE flexos__mpk_urec_new_open_checked
 	movq	%r10, %rsi
 	cmpq	$4096, %rsi
@@ -1828,6 +1831,8 @@ flexos__mpk_urec_new:
 	movq	$0, MPK_G_DEPTH(%r10)
 	movq	$0, MPK_G_UREC(%r10)
 	movq	$0, MPK_G_ENDED(%r10)
+	movq	%xmm9, MPK_G_THREAD(%r10)
+	movq	$0, MPK_G_RETVAL(%r10)
 	movq	%xmm8, %rcx
 	testq	%rcx, %rcx
 	jnz	4f
@@ -1877,8 +1882,9 @@ flexos__mpk_urec_new:
 	.size	flexos__mpk_urec_new, .-flexos__mpk_urec_new
 
 /*
- * int flexos__mpk_urec_end(void) (mpk.h): the running thread's record,
- * the one the gate page names, is marked ended, 0; nothing, -1, for the
+ * int flexos__mpk_urec_end(void *retval) (mpk.h): the running thread's
+ * record, the one the gate page names, is marked ended with retval, 0
+ * (a join takes the result from there: thread_result); nothing, -1, for the
  * OS thread's own context (never freed) or inside a gate call: only the
  * thread itself ends its record, in the compartment it runs in with no
  * caller of another compartment waiting on its stacks. Registers only
@@ -1890,6 +1896,7 @@ flexos__mpk_urec_new:
 flexos__mpk_urec_end:
 	.cfi_startproc
 	movl	$-1, %r8d
+	movq	%rdi, %r9
 	OPEN_GATE flexos__mpk_urec_end_open_checked
 	movq	MPK_G_UREC(%r11), %rdi
 	testq	%rdi, %rdi
@@ -1897,6 +1904,7 @@ flexos__mpk_urec_end:
 	cmpq	$0, MPK_G_DEPTH(%r11)
 	jne	1f
 	REC_ADDR %rdi, %rdi, 1f
+	movq	%r9, MPK_G_RETVAL(%rdi)
 	movq	$1, MPK_G_ENDED(%rdi)
 	xorl	%r8d, %r8d
 1:	CLOSE_GATE flexos__mpk_urec_end_checked

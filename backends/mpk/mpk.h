@@ -40,7 +40,9 @@
 #define MPK_G_TID           (MPK_G_SIGMARK + 8) /* uint64: the bound thread's pid << 32 | tid */
 #define MPK_G_CARRY         (MPK_G_TID + 8)     /* uint64: the thread's carry page */
 #define MPK_G_ENDED         (MPK_G_CARRY + 8)   /* uint64: a record: its thread has ended */
-#define MPK_G_IDS           (MPK_G_ENDED + 8)   /* uint8[]: each one's caller */
+#define MPK_G_THREAD        (MPK_G_ENDED + 8)   /* uint64: a record: its thread's state */
+#define MPK_G_RETVAL        (MPK_G_THREAD + 8)  /* uint64: a record: what its thread ended with */
+#define MPK_G_IDS           (MPK_G_RETVAL + 8)  /* uint8[]: each one's caller */
 #define MPK_G_SIGNAL_CALLER 0x80 /* in an id of MPK_G_IDS: the delivery stub (gate.S) */
 /* With it: the stub called from the interrupted compartment's stack (bit 32 of MPK_G_SIGMARK). */
 #define MPK_G_SIGNAL_OWN_STACK 0x40
@@ -419,6 +421,15 @@ struct mpk_gate_page {
 	 * (urec_free), and it is never resumed.
 	 */
 	uint64_t ended;
+	/*
+	 * A switch record: the scheduler's state of its thread (the backend's
+	 * part of the thread's control block, urec_new's caller), which a
+	 * join names, and the value the thread ended with (urec_end): the
+	 * thread's result comes from here, never from the scheduler's key-0
+	 * memory (thread_result).
+	 */
+	uint64_t thread;
+	uint64_t retval;
 	uint8_t ids[MPK_G_MAX_DEPTH];
 	uint8_t pad[MPK_G_FPCTL - MPK_G_IDS - MPK_G_MAX_DEPTH];
 	/*
@@ -437,6 +448,8 @@ _Static_assert(offsetof(struct mpk_gate_page, depth) == MPK_G_DEPTH, "gate.S lay
 _Static_assert(offsetof(struct mpk_gate_page, urec) == MPK_G_UREC, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, rsp) == MPK_G_RSP, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, fsbase) == MPK_G_FSBASE, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, thread) == MPK_G_THREAD, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, retval) == MPK_G_RETVAL, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, sigmark) == MPK_G_SIGMARK, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, tid) == MPK_G_TID, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, carry) == MPK_G_CARRY, "gate.S layout");
@@ -741,8 +754,9 @@ struct mpk_urec_made {
 	uint64_t handle; /* 0: none */
 	uintptr_t top;   /* the pool stack's; with no handle, 1 if no stack was free */
 };
-struct mpk_urec_made flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top, uint64_t frame);
-int flexos__mpk_urec_end(void);
+struct mpk_urec_made flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top, uint64_t frame,
+					  const void *thread);
+int flexos__mpk_urec_end(void *retval);
 void flexos__mpk_urec_free(uint64_t handle);
 noreturn void flexos__mpk_thread_resume(void *load_sp, const void *load_from);
 
@@ -752,7 +766,8 @@ uint32_t flexos__mpk_rdpkru(void);
 /* thread.c: the backend's user-level thread state (backend.h). */
 int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp);
 void flexos__mpk_thread_switch(void *save_to, const void *load_from);
-int flexos__mpk_thread_exit(void *state);
+int flexos__mpk_thread_exit(void *state, void *retval);
+int flexos__mpk_thread_result(const void *state, void **retval);
 void flexos__mpk_thread_fini(void *state);
 
 /* fault.c: installs the fault reporter; sigaltstack for the calling thread. */

@@ -37,7 +37,7 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 	flexos__mpk_self();
 	memset(u, 0, sizeof(*u));
 	if (shared) {
-		made = flexos__mpk_urec_new((uintptr_t)*sp, top, 0);
+		made = flexos__mpk_urec_new((uintptr_t)*sp, top, 0, u);
 		if (!made.handle)
 			return -EAGAIN;
 	} else {
@@ -56,7 +56,7 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 				    size >> 10, MPK_STACK_SIZE >> 10);
 			return -E2BIG;
 		}
-		made = flexos__mpk_urec_new(0, 0, frame);
+		made = flexos__mpk_urec_new(0, 0, frame, u);
 		if (!made.handle) {
 			if (made.top == 1)
 				flexos__say("compartment '%s' has no thread stack left for a "
@@ -101,14 +101,36 @@ void flexos__mpk_thread_switch(void *save_to, const void *load_from)
 /*
  * The scheduler's thread_exit (backend.h): the running thread's switch
  * record, the one the gate page names (never the scheduler's handle), is
- * marked ended, so that thread_fini may free it; refused inside a gate
- * call, where a caller of another compartment waits on the thread's
- * stacks.
+ * marked ended with retval, so that thread_fini may free it and a join
+ * take its result; refused inside a gate call, where a caller of another
+ * compartment waits on the thread's stacks.
  */
-int flexos__mpk_thread_exit(void *state)
+int flexos__mpk_thread_exit(void *state, void *retval)
 {
 	(void)state;
-	return flexos__mpk_urec_end() ? -EPERM : 0;
+	return flexos__mpk_urec_end(retval) ? -EPERM : 0;
+}
+
+/*
+ * The scheduler's thread_result (backend.h): read, never written, here
+ * (gate key: readable by every compartment). The handle is the
+ * scheduler's (key 0), so the record must name state as its thread,
+ * which only the thread's own does.
+ */
+int flexos__mpk_thread_result(const void *state, void **retval)
+{
+	const struct mpk_uthread *u = state;
+	uint64_t h = u->rec; /* (read once) */
+
+	if (!h || h > MPK_UREC_MAX || !flexos__mpk_ro.ro.rec_lo)
+		return -ESRCH;
+	const struct mpk_gate_page *r =
+	    (const struct mpk_gate_page *)(flexos__mpk_ro.ro.rec_lo +
+					   ((MPK_GATE_PAGES - 1 + h) << 12));
+	if (r->thread != (uintptr_t)state || __atomic_load_n(&r->ended, __ATOMIC_ACQUIRE) != 1)
+		return -ESRCH;
+	*retval = (void *)r->retval;
+	return 0;
 }
 
 void flexos__mpk_thread_fini(void *state)

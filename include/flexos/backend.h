@@ -143,12 +143,19 @@ struct flexos_backend {
 	 *   whose switch changes rights uses it to take the next thread's stack
 	 *   pointer and rights from records of its own, which the scheduler's
 	 *   memory (load_sp, load_from) can only name, not change.
-	 * thread_exit(state): optional; the running thread (state) ends,
-	 *   called by the thread itself before its last switch; 0, or -errno
+	 * thread_exit(state, retval): optional; the running thread (state)
+	 *   ends with retval, called by the thread itself before its last
+	 *   switch; 0, or -errno
 	 *   where it may not end here (the scheduler then ends the process
 	 *   with the reason). A backend frees a thread's state in thread_fini
 	 *   only once the thread said so here, so that no other thread can
 	 *   free the state of one that is only suspended.
+	 * thread_result(state, retval): optional (with thread_exit); 0 and
+	 *   the retval the thread state gave thread_exit if it has ended,
+	 *   else -ESRCH. A backend whose compartments share the scheduler's
+	 *   memory keeps both where no compartment can change them, so that
+	 *   a join neither returns a forged result nor frees a thread that
+	 *   has not ended. NULL: the scheduler's own record of them.
 	 * thread_fini(state): releases what the backend allocated for a
 	 *   thread that has ended (its stacks in other compartments). Never
 	 *   called for the OS thread's own context.
@@ -157,7 +164,8 @@ struct flexos_backend {
 	int (*thread_init)(void *state, void *stack, size_t size, void **sp);
 	void (*thread_switch)(void *save_to, const void *load_from);
 	void (*thread_resume)(void *load_sp, const void *load_from);
-	int (*thread_exit)(void *state);
+	int (*thread_exit)(void *state, void *retval);
+	int (*thread_result)(const void *state, void **retval);
 	void (*thread_fini)(void *state);
 
 	/*

@@ -309,8 +309,20 @@ static int grow(struct flexos__heap *h, size_t stride)
 		len = h->reserved < room ? h->reserved : room;
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -ENOMEM;
+	if (p == MAP_FAILED) {
+		/* Not heap_size: the process's address space (ulimit -v) or the system's. */
+		int err = errno;
+		char whose[48] = "the shared heap";
+		if (h->owner != FLEXOS__SHARED_HEAP)
+			snprintf(whose, sizeof(whose), "the heap of compartment %d", h->owner);
+		if (!__atomic_exchange_n(&h->said_full, 1, __ATOMIC_ACQ_REL))
+			flexos__say("%s cannot grow by %zu KiB (it has %zu of its %zu MiB): mmap: "
+				    "%s; allocations fail with ENOMEM: check the process's "
+				    "address-space limit (ulimit -v)",
+				    whose, len >> 10, h->reserved >> 20, h->limit >> 20,
+				    strerror(err));
+		return -EAGAIN;
+	}
 	if (add_range(h, (uintptr_t)p, (uintptr_t)p + len, (uintptr_t)p + ALIGNMENT)) {
 		munmap(p, len);
 		return -ENOMEM;
@@ -467,9 +479,13 @@ static void *alloc_slow(struct flexos__heap *h, size_t size)
 		p = take_large(h, stride);
 	}
 	if (!p) {
-		if (h->top - h->brk < stride && grow(h, stride)) {
+		int err = h->top - h->brk < stride ? grow(h, stride) : 0;
+		if (err) {
 			heap_unlock(h);
-			return full(h, size);
+			if (err == -ENOMEM)
+				return full(h, size);
+			errno = ENOMEM; /* (said by grow) */
+			return NULL;
 		}
 		struct flexos__chunk *c = (struct flexos__chunk *)h->brk;
 		c->units = (uint32_t)(stride / ALIGNMENT);

@@ -113,13 +113,31 @@ int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thr
 	return 0;
 }
 
-int flexos__sched_backend_thread_exit(struct flexos__sched *s, struct flexos_thread *t)
+int flexos__sched_backend_thread_exit(struct flexos__sched *s, struct flexos_thread *t,
+				      void *retval)
 {
 	const struct flexos_backend *b = backend();
 
 	if (has_backend(b) && b->thread_exit)
-		return b->thread_exit(t->bstate);
+		return b->thread_exit(t->bstate, retval);
 	return 0;
+}
+
+int flexos__sched_thread_ended(struct flexos_thread *t, void **retval)
+{
+	const struct flexos_backend *b = backend();
+
+	/*
+	 * Both: a thread may mark its backend record ended and go on
+	 * (thread_exit succeeds once), and it is not released before it has
+	 * exited (or while it is suspended).
+	 */
+	if (t->state != T_EXITED)
+		return 0;
+	if (has_backend(b) && b->thread_result)
+		return b->thread_result(t->bstate, retval) == 0;
+	*retval = t->retval;
+	return 1;
 }
 
 void flexos__sched_backend_thread_fini(struct flexos__sched *s, struct flexos_thread *t)

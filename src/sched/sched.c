@@ -191,6 +191,9 @@ static void reap(struct flexos__sched *s)
 			continue;
 		}
 		*pp = t->dead_next;
+		void *result;
+		if (!flexos__sched_thread_ended(t, &result))
+			continue; /* (linked here by a forged list: limit 13) */
 		flexos__sched_backend_thread_fini(s, t);
 		munmap(t->map, t->map_size);
 		flexos__sched_free(t);
@@ -414,7 +417,7 @@ noreturn void flexos_sched_exit(void *retval)
 		    "context) cannot exit; return from it instead");
 	if (s->in_callback)
 		flexos__sched_die("flexos_sched_exit: called from a timer or descriptor callback");
-	if (flexos__sched_backend_thread_exit(s, t))
+	if (flexos__sched_backend_thread_exit(s, t, retval))
 		flexos__sched_die("flexos_sched_exit: called inside a gate call, with a caller in "
 				  "another compartment waiting on the thread; return to the "
 				  "thread's function (or call flexos_sched_exit there) instead");
@@ -442,7 +445,8 @@ int flexos_sched_join(struct flexos_thread *t, void **retval)
 		return -EDEADLK;
 	if (t == s->main || t->detached || t->joiner)
 		return -EINVAL;
-	while (t->state != T_EXITED) {
+	void *result;
+	while (!flexos__sched_thread_ended(t, &result)) {
 		t->joiner = s->current;
 		int err = flexos__sched_block(s, NULL, UINT64_MAX);
 		t->joiner = NULL;
@@ -450,7 +454,7 @@ int flexos_sched_join(struct flexos_thread *t, void **retval)
 			return err;
 	}
 	if (retval)
-		*retval = t->retval;
+		*retval = result;
 	release(s, t);
 	return 0;
 }
@@ -464,7 +468,8 @@ int flexos_sched_detach(struct flexos_thread *t)
 	OWN(t);
 	if (t == s->main || t->detached || t->joiner)
 		return -EINVAL;
-	if (t->state == T_EXITED) {
+	void *result;
+	if (flexos__sched_thread_ended(t, &result)) {
 		release(s, t);
 		return 0;
 	}

@@ -237,8 +237,16 @@ int flexos__sched_hooked(void);
 size_t flexos__sched_bstate_size(void);
 int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thread *t, void *stack,
 				      size_t size);
-/* The running thread t ends (the backend's thread_exit): 0 or -errno. */
-int flexos__sched_backend_thread_exit(struct flexos__sched *s, struct flexos_thread *t);
+/* The running thread t ends with retval (the backend's thread_exit): 0 or -errno. */
+int flexos__sched_backend_thread_exit(struct flexos__sched *s, struct flexos_thread *t,
+				      void *retval);
+/*
+ * Whether t has exited, and then what with: its state says so, and where
+ * the backend keeps them (thread_result; intel-mpk: the thread's state
+ * and result in its control block are key 0, limit 13) the backend's
+ * record says so too and gives the result; else t's.
+ */
+int flexos__sched_thread_ended(struct flexos_thread *t, void **retval);
 void flexos__sched_backend_thread_fini(struct flexos__sched *s, struct flexos_thread *t);
 
 #endif

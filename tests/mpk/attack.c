@@ -155,6 +155,9 @@
  *   attack --sched-wake none|sem|timeout|mutex  lib1 marks an app thread
  *                        waiting on app's semaphore or mutex woken: it waits
  *                        again (limit 13)
+ *   attack --sched-join none|state|rec  lib1 marks a running thread of app's
+ *                        exited with a result: app's join waits for its real
+ *                        one (limit 13)
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -3350,6 +3353,8 @@ int main(int argc, char **argv)
 		return sched_deputy(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sched-wake"))
 		return sched_wake(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--sched-join"))
+		return sched_join(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sched-thread"))
 		return sched_thread(argv[2]);
 	if (argc == 5) {
@@ -3378,6 +3383,7 @@ int main(int argc, char **argv)
 		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
 		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
 		"| --sched-many | --sched-deputy runq|heap | --sched-wake none|sem|timeout|mutex | "
+		"--sched-join none|state|rec | "
 		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "

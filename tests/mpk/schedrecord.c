@@ -103,6 +103,17 @@
  * returned at once with a unit never posted, with a timeout 10 s early,
  * or owning the mutex main held (status 1). none: nothing changed.
  *
+ * attack --sched-join none|state|rec (limit 13): app's thread runs until
+ * app lets it return 7; before that, lib1 marks it exited in the
+ * scheduler's memory (key 0) with the result 0xbad (state), and also
+ * points its switch record's handle at the record of another thread of
+ * app's that has really exited with 0xbad (rec); then app joins it. A
+ * thread's end and result come from its switch record (gate key), which
+ * names its thread: the join waits, and returns 7 (state), or never
+ * takes the other thread's result (rec: it waits until the scheduler
+ * finds every thread blocked, -EDEADLK); status 0. Before, the join
+ * returned 0xbad at once and released a thread still running (status 1).
+ *
  * attack --sched-record count: single-steps (ptrace, in a child) one
  * warm round trip between two scheduler threads in app (main yields to a
  * thread that yields back: two switches) and prints the instructions
@@ -147,7 +158,7 @@ static void *victim_ended(void *arg)
 	long r = 0;
 
 	(void)arg;
-	if (flexos__mpk_urec_end())
+	if (flexos__mpk_urec_end(NULL))
 		return (void *)-1;
 	flexos_gate_r(lib1, r, lib1_call, yield_in_lib1, 41);
 	return (void *)r;
@@ -624,6 +635,58 @@ int sched_wake(const char *how)
 	       failed ? "app's thread got what app never gave: FAIL"
 		      : "app's thread got only what app gave");
 	return failed != NULL;
+}
+
+static volatile int join_go;
+
+static void *join_worker(void *arg)
+{
+	while (!join_go)
+		flexos_sched_yield();
+	return arg;
+}
+
+int sched_join(const char *how)
+{
+	struct flexos__sched *s = flexos__sched_get();
+	struct flexos_thread *t, *other = NULL;
+	void *ret = NULL;
+	long r = 0;
+	int err;
+
+	if (strcmp(how, "none") && strcmp(how, "state") && strcmp(how, "rec"))
+		return 2;
+	if (!s || flexos_sched_create(&t, 0, join_worker, (void *)7))
+		return 2;
+	if (!strcmp(how, "rec")) {
+		join_go = 1; /* the other thread exits with 0xbad at once */
+		if (flexos_sched_create(&other, 0, join_worker, (void *)0xbad))
+			return 2;
+	}
+	flexos_sched_yield(); /* t yields back; other, if made, has exited */
+	join_go = 0;
+	if (strcmp(how, "none")) {
+		printf("sched-join %s: lib1 marks app's running thread exited with 0xbad%s\n", how,
+		       other ? ", its record the handle of an exited thread's" : "");
+		fflush(stdout);
+		_Static_assert(offsetof(struct flexos_thread, wake) ==
+				   offsetof(struct flexos_thread, state) + sizeof(int),
+			       "state, wake");
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->state, T_EXITED);
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->retval, 0xbad);
+		if (other)
+			flexos_gate_r(lib1, r, lib1_fill, (long *)t->bstate,
+				      (long)((struct mpk_uthread *)other->bstate)->rec);
+	}
+	(void)r;
+	join_go = 1;
+	err = flexos_sched_join(t, &ret);
+	printf("sched-join %s: app's join returned %d, result %#lx: %s\n", how, err,
+	       (unsigned long)ret,
+	       ret == (void *)0xbad ? "a result the thread never gave: FAIL"
+				    : "never a result the thread did not give");
+	return ret == (void *)0xbad ||
+	       (!strcmp(how, "rec") ? err != -EDEADLK : err || ret != (void *)7);
 }
 
 static long deputy_secret = 4242; /* app's private data */

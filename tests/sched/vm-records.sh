@@ -26,6 +26,9 @@
 # woken in the scheduler's memory (limit 13) waits again: it gets a unit,
 # the mutex or a timeout only from app's post, unlock or the clock (before,
 # it returned at once with what app never gave).
+# A thread of app's that lib1 marks exited with a result of its choice,
+# or points at another exited thread's switch record, is joined with its
+# own result only (before, the join returned lib1's at once).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -67,6 +70,10 @@ $b/tests/mpk/attack --sched-wake sem
 $b/tests/mpk/attack --sched-wake timeout
 $b/tests/mpk/attack --sched-wake mutex
 $b/tests/mpk/attack-shared --sched-wake sem
+$b/tests/mpk/attack --sched-join none
+$b/tests/mpk/attack --sched-join state
+$b/tests/mpk/attack --sched-join rec
+$b/tests/mpk/attack-shared --sched-join state
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -167,3 +174,12 @@ for n in 32 33 35; do
 done
 check_vm 34 "flexos_mutex_lock returned 0 after app unlocked" \
 	"lib1 marks app's thread waiting for app's mutex woken: it waits until main unlocks"
+# Limit 13: a thread's end and result come from its switch record, which
+# names its thread, never from the scheduler's memory.
+check_vm 36 "sched-join none: app's join returned 0, result 0x7" "app's join gets its thread's result"
+for n in 37 39; do
+	check_vm $n "sched-join state: app's join returned 0, result 0x7" \
+		"lib1 marks app's running thread exited with a result: app's join waits for the real one (command $n)"
+done
+check_vm 38 "sched-join rec: app's join returned -35, result 0" \
+	"lib1 also points the thread at another exited thread's record: app's join never takes that result"
