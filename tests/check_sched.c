@@ -699,6 +699,7 @@ START_TEST(test_forged_wake_sem)
 	forged_wake_sem(FLEXOS_FOREVER, 0);
 	forged_wake_sem(10000 * MS, 0);
 	forged_wake_sem(10000 * MS, -ETIMEDOUT);
+	forged_wake_sem(FLEXOS_FOREVER, 1); /* (a value no waker of a queue gives) */
 }
 END_TEST
 
@@ -735,20 +736,24 @@ static void *forged_sleeper(void *arg)
 	uint64_t t0 = flexos_sched_now_ns();
 
 	(void)arg;
-	flexos_sched_sleep_ms(50);
+	if (flexos_sched_sleep_ms(50))
+		return NULL; /* (it returns 0) */
 	return (void *)(uintptr_t)ms_since(t0);
 }
 
 START_TEST(test_forged_wake_sleep)
 {
+	static const int forged[] = {-ETIMEDOUT, 0, 1};
 	struct flexos_thread *t;
 	void *r;
 
-	flexos_sched_create(&t, 0, forged_sleeper, NULL);
-	flexos_sched_yield(); /* it sleeps */
-	flexos__sched_wake(flexos__sched_get(), t, -ETIMEDOUT);
-	flexos_sched_join(t, &r);
-	ck_assert_uint_ge((uintptr_t)r, 50);
+	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+		flexos_sched_create(&t, 0, forged_sleeper, NULL);
+		flexos_sched_yield(); /* it sleeps */
+		flexos__sched_wake(flexos__sched_get(), t, forged[i]);
+		flexos_sched_join(t, &r);
+		ck_assert_uint_ge((uintptr_t)r, 50);
+	}
 }
 END_TEST
 

@@ -1779,7 +1779,8 @@ flexos__mpk_thread_resume:
  * the OS threads' own, taken with this OS thread's owner; in it the
  * compartment the gate page names (never one the caller says), no gate
  * call, the scheduler's state of its thread (thread, which only names the
- * record's thread for a join: thread_result). With frame 0
+ * record's thread for a join: thread_result), and that compartment as the
+ * record's home (a join trusts a record only from its own compartment). With frame 0
  * (shared stacks) the thread's stack is the caller's: suspended at rsp,
  * its stack there ending at top. Else its stack is one of that
  * compartment's pool (stacks.c), held by the record from here on (so
@@ -1824,6 +1825,7 @@ flexos__mpk_urec_new:
 	movq	MPK_G_CUR(%r11), %rax
 	andl	$(MPK_SLOTS - 1), %eax
 	movq	%rax, MPK_G_CUR(%r10)
+	movq	%rax, MPK_G_HOME(%r10)
 	leaq	MPK_G_SP(%r10), %rdi
 	movl	$MPK_SLOTS, %ecx
 	xorl	%eax, %eax

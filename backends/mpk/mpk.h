@@ -42,7 +42,8 @@
 #define MPK_G_ENDED         (MPK_G_CARRY + 8)   /* uint64: a record: its thread has ended */
 #define MPK_G_THREAD        (MPK_G_ENDED + 8)   /* uint64: a record: its thread's state */
 #define MPK_G_RETVAL        (MPK_G_THREAD + 8)  /* uint64: a record: what its thread ended with */
-#define MPK_G_IDS           (MPK_G_RETVAL + 8)  /* uint8[]: each one's caller */
+#define MPK_G_HOME          (MPK_G_RETVAL + 8)  /* uint64: a record: the compartment that made it */
+#define MPK_G_IDS           (MPK_G_HOME + 8)    /* uint8[]: each one's caller */
 #define MPK_G_SIGNAL_CALLER 0x80 /* in an id of MPK_G_IDS: the delivery stub (gate.S) */
 /* With it: the stub called from the interrupted compartment's stack (bit 32 of MPK_G_SIGMARK). */
 #define MPK_G_SIGNAL_OWN_STACK 0x40
@@ -423,13 +424,17 @@ struct mpk_gate_page {
 	uint64_t ended;
 	/*
 	 * A switch record: the scheduler's state of its thread (the backend's
-	 * part of the thread's control block, urec_new's caller), which a
-	 * join names, and the value the thread ended with (urec_end): the
-	 * thread's result comes from here, never from the scheduler's key-0
-	 * memory (thread_result).
+	 * part of the thread's control block, as urec_new's caller says),
+	 * which a join names, the value the thread ended with (urec_end),
+	 * and the compartment that made the record (the gate page's, at
+	 * urec_new): the thread's result comes from here, never from the
+	 * scheduler's key-0 memory, and only for that compartment, since
+	 * any compartment can make a record that names any thread
+	 * (thread_result).
 	 */
 	uint64_t thread;
 	uint64_t retval;
+	uint64_t home;
 	uint8_t ids[MPK_G_MAX_DEPTH];
 	uint8_t pad[MPK_G_FPCTL - MPK_G_IDS - MPK_G_MAX_DEPTH];
 	/*
@@ -450,6 +455,7 @@ _Static_assert(offsetof(struct mpk_gate_page, rsp) == MPK_G_RSP, "gate.S layout"
 _Static_assert(offsetof(struct mpk_gate_page, fsbase) == MPK_G_FSBASE, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, thread) == MPK_G_THREAD, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, retval) == MPK_G_RETVAL, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, home) == MPK_G_HOME, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, sigmark) == MPK_G_SIGMARK, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, tid) == MPK_G_TID, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, carry) == MPK_G_CARRY, "gate.S layout");

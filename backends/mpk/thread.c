@@ -114,8 +114,11 @@ int flexos__mpk_thread_exit(void *state, void *retval)
 /*
  * The scheduler's thread_result (backend.h): read, never written, here
  * (gate key: readable by every compartment). The handle is the
- * scheduler's (key 0), so the record must name state as its thread,
- * which only the thread's own does.
+ * scheduler's (key 0), so the record must name state as its thread; and
+ * since any compartment can make a record naming any thread (urec_new's
+ * argument), it must have been made by the running compartment, the one
+ * that made the thread (a thread of another compartment: -EPERM), and
+ * have ended outside any gate call (as urec_free requires).
  */
 int flexos__mpk_thread_result(const void *state, void **retval)
 {
@@ -127,7 +130,11 @@ int flexos__mpk_thread_result(const void *state, void **retval)
 	const struct mpk_gate_page *r =
 	    (const struct mpk_gate_page *)(flexos__mpk_ro.ro.rec_lo +
 					   ((MPK_GATE_PAGES - 1 + h) << 12));
-	if (r->thread != (uintptr_t)state || __atomic_load_n(&r->ended, __ATOMIC_ACQUIRE) != 1)
+	if (r->thread != (uintptr_t)state)
+		return -ESRCH;
+	if (r->home != flexos__mpk_cur())
+		return -EPERM;
+	if (__atomic_load_n(&r->ended, __ATOMIC_ACQUIRE) != 1 || r->depth)
 		return -ESRCH;
 	*retval = (void *)r->retval;
 	return 0;

@@ -152,8 +152,9 @@ struct flexos_backend {
 	 *   free the state of one that is only suspended.
 	 * thread_result(state, retval): optional (with thread_exit); 0 and
 	 *   the retval the thread state gave thread_exit if it has ended,
-	 *   else -ESRCH. A backend whose compartments share the scheduler's
-	 *   memory keeps both where no compartment can change them, so that
+	 *   -ESRCH if not, -EPERM if another compartment than the calling
+	 *   one made it. A backend whose compartments share the scheduler's
+	 *   memory keeps these where no compartment can change them, so that
 	 *   a join neither returns a forged result nor frees a thread that
 	 *   has not ended. NULL: the scheduler's own record of them.
 	 * thread_fini(state): releases what the backend allocated for a

@@ -76,13 +76,16 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
  * Waits until thread has exited, stores its result in *retval (if retval
  * is not NULL) and releases it. -EDEADLK if thread is the caller, or if
  * every thread is blocked and nothing (timer, descriptor) can wake one;
- * -EINVAL if thread is detached or another thread already joins it.
+ * -EINVAL if thread is detached or another thread already joins it;
+ * -EPERM under intel-mpk if another compartment made thread (only the
+ * compartment that made a thread joins or detaches it).
  */
 int flexos_sched_join(struct flexos_thread *thread, void **retval);
 
 /*
  * Makes thread release itself when it exits; it can no longer be joined.
- * -EINVAL if it is already detached or being joined.
+ * -EINVAL if it is already detached or being joined; -EPERM under
+ * intel-mpk if another compartment made it.
  */
 int flexos_sched_detach(struct flexos_thread *thread);
 

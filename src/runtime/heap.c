@@ -51,6 +51,7 @@ struct flexos__heap {
 	size_t reserved;      /* bytes of all ranges */
 	size_t in_use;
 	int said_full; /* the "heap is full" hint is given once */
+	int said_map;  /* and the "cannot grow" one */
 	uint32_t nextra; /* published after its range is written: contains() takes no lock */
 	struct {
 		uintptr_t start, end;
@@ -295,7 +296,9 @@ struct flexos__heap *flexos__heap_create_growable(size_t first, size_t limit, in
 /*
  * A new range for a chunk of stride bytes: at least as large as what the
  * heap has (so ranges double), within the limit. The rest of the current
- * range is left unused. Called with the lock held; 0 or -ENOMEM.
+ * range is left unused. Called with the lock held; 0, -ENOMEM (past the
+ * limit: the caller says which key to raise), or -EAGAIN (the system
+ * refused the range: said here).
  */
 static int grow(struct flexos__heap *h, size_t stride)
 {
@@ -315,7 +318,7 @@ static int grow(struct flexos__heap *h, size_t stride)
 		char whose[48] = "the shared heap";
 		if (h->owner != FLEXOS__SHARED_HEAP)
 			snprintf(whose, sizeof(whose), "the heap of compartment %d", h->owner);
-		if (!__atomic_exchange_n(&h->said_full, 1, __ATOMIC_ACQ_REL))
+		if (!__atomic_exchange_n(&h->said_map, 1, __ATOMIC_ACQ_REL))
 			flexos__say("%s cannot grow by %zu KiB (it has %zu of its %zu MiB): mmap: "
 				    "%s; allocations fail with ENOMEM: check the process's "
 				    "address-space limit (ulimit -v)",

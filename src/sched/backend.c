@@ -132,10 +132,12 @@ int flexos__sched_thread_ended(struct flexos_thread *t, void **retval)
 	 * (thread_exit succeeds once), and it is not released before it has
 	 * exited (or while it is suspended).
 	 */
+	if (has_backend(b) && b->thread_result) {
+		int r = b->thread_result(t->bstate, retval);
+		return r == -EPERM ? -EPERM : r == 0 && t->state == T_EXITED;
+	}
 	if (t->state != T_EXITED)
 		return 0;
-	if (has_backend(b) && b->thread_result)
-		return b->thread_result(t->bstate, retval) == 0;
 	*retval = t->retval;
 	return 1;
 }

@@ -161,9 +161,15 @@ int flexos_sched_wait_fd(int fd, uint32_t events, int64_t timeout_ns)
 	uint64_t deadline = flexos__sched_deadline(timeout_ns);
 	int r;
 
-	/* Only the descriptor's events or the clock end the wait (0: a wake-up without either). */
-	while (!(r = flexos__sched_block(s, NULL, deadline)))
-		;
+	/*
+	 * Only the descriptor's events or the clock end the wait. 0 is a
+	 * wake-up with neither (forged: limit 13), during which an event
+	 * may have come and gone (one-shot): armed again before it waits.
+	 */
+	while (!(r = flexos__sched_block(s, NULL, deadline))) {
+		s->last_poll = 0;
+		epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev);
+	}
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
 	s->nwaiting--;
 	t->io.fd = -1;

@@ -122,11 +122,16 @@ int flexos_mbox_post(struct flexos_mbox *mb, void *msg, int64_t timeout_ns)
 		 * promise it takes is another writer's, which then waits again.
 		 */
 		deadline = flexos__sched_deadline(timeout_ns);
-		do {
+		for (;;) {
 			err = flexos__sched_block(s, &mb->writers, deadline);
+			if (err == -EPERM || err == -ENOMEM)
+				return err; /* (it did not wait) */
+			/* The object first, whatever the control block says. */
+			if (mb->promised)
+				break;
 			if (err)
 				return err;
-		} while (!mb->promised);
+		}
 		mb->promised--; /* a reader made room for this message */
 	}
 	deliver(s, mb, msg);
@@ -151,11 +156,15 @@ int flexos_mbox_fetch(struct flexos_mbox *mb, void **msg, int64_t timeout_ns)
 		if (!timeout_ns)
 			return -EAGAIN;
 		deadline = flexos__sched_deadline(timeout_ns);
-		do { /* (as in post) */
+		for (;;) { /* (as in post) */
 			err = flexos__sched_block(s, &mb->readers, deadline);
+			if (err == -EPERM || err == -ENOMEM)
+				return err;
+			if (mb->handed)
+				break;
 			if (err)
 				return err;
-		} while (!mb->handed);
+		}
 		mb->handed--; /* a writer put a message in for this reader */
 	}
 	m = take(s, mb);

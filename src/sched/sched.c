@@ -190,9 +190,14 @@ static void reap(struct flexos__sched *s)
 			pp = &t->dead_next;
 			continue;
 		}
-		*pp = t->dead_next;
 		void *result;
-		if (!flexos__sched_thread_ended(t, &result))
+		int ended = flexos__sched_thread_ended(t, &result);
+		if (ended < 0) { /* another compartment's: a thread of it releases it */
+			pp = &t->dead_next;
+			continue;
+		}
+		*pp = t->dead_next;
+		if (!ended)
 			continue; /* (linked here by a forged list: limit 13) */
 		flexos__sched_backend_thread_fini(s, t);
 		munmap(t->map, t->map_size);
@@ -300,10 +305,13 @@ int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, 
 	/*
 	 * What woke the thread is in its control block, which every
 	 * compartment can write under intel-mpk (docs/threat-model.md, limit
-	 * 13): a timeout is believed only from the clock, and any other
-	 * wake-up the caller checks against its own object.
+	 * 13): a timeout is believed only from the clock, a thread in a wait
+	 * queue is woken with 0 (or a deadlock), and any other wake-up the
+	 * caller checks against its own object.
 	 */
 	if (wake == -ETIMEDOUT && (deadline == UINT64_MAX || flexos_sched_now_ns() < deadline))
+		return 0;
+	if (wq && wake != -ETIMEDOUT && wake != -EDEADLK)
 		return 0;
 	return wake;
 }
@@ -446,13 +454,16 @@ int flexos_sched_join(struct flexos_thread *t, void **retval)
 	if (t == s->main || t->detached || t->joiner)
 		return -EINVAL;
 	void *result;
-	while (!flexos__sched_thread_ended(t, &result)) {
+	int ended;
+	while (!(ended = flexos__sched_thread_ended(t, &result))) {
 		t->joiner = s->current;
 		int err = flexos__sched_block(s, NULL, UINT64_MAX);
 		t->joiner = NULL;
 		if (err)
 			return err;
 	}
+	if (ended < 0)
+		return ended;
 	if (retval)
 		*retval = result;
 	release(s, t);
@@ -469,7 +480,10 @@ int flexos_sched_detach(struct flexos_thread *t)
 	if (t == s->main || t->detached || t->joiner)
 		return -EINVAL;
 	void *result;
-	if (flexos__sched_thread_ended(t, &result)) {
+	int ended = flexos__sched_thread_ended(t, &result);
+	if (ended < 0)
+		return ended;
+	if (ended) {
 		release(s, t);
 		return 0;
 	}
@@ -514,9 +528,14 @@ int flexos_sched_sleep_ns(uint64_t ns)
 	uint64_t deadline = flexos__sched_deadline(ns > INT64_MAX ? INT64_MAX : (int64_t)ns);
 	int err;
 
-	/* Only the clock ends a sleep (flexos__sched_block: 0 is a wake-up). */
-	while (!(err = flexos__sched_block(s, NULL, deadline)))
-		;
+	/*
+	 * Only the clock ends a sleep: nothing wakes a sleeping thread (a
+	 * deadline is pending: no deadlock either), so any other value is
+	 * forged (limit 13), except the failure to arm the deadline.
+	 */
+	do
+		err = flexos__sched_block(s, NULL, deadline);
+	while (err != -ETIMEDOUT && err != -ENOMEM && err != -EPERM);
 	return err == -ETIMEDOUT ? 0 : err;
 }
 

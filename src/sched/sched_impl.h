@@ -145,8 +145,9 @@ uint64_t flexos__sched_deadline(int64_t timeout_ns);
 /*
  * Blocks the current thread, in wq if not NULL, until it is woken or the
  * clock reaches deadline (UINT64_MAX: no limit). Returns what woke it:
- * the waker's value, -ETIMEDOUT (only once the clock has passed
- * deadline), -EDEADLK, or -EPERM inside a callback. A wake-up can be
+ * the waker's value (0 in a wait queue), -ETIMEDOUT (only once the clock
+ * has passed deadline), -EDEADLK; or, without waiting, -EPERM inside a
+ * callback or -ENOMEM (no room for the deadline). A wake-up can be
  * forged under intel-mpk (limit 13): a caller that waits for something
  * (a unit, a lock, a message) checks its own object for it, and waits
  * again until deadline if it is not there.
@@ -241,10 +242,11 @@ int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thr
 int flexos__sched_backend_thread_exit(struct flexos__sched *s, struct flexos_thread *t,
 				      void *retval);
 /*
- * Whether t has exited, and then what with: its state says so, and where
- * the backend keeps them (thread_result; intel-mpk: the thread's state
- * and result in its control block are key 0, limit 13) the backend's
- * record says so too and gives the result; else t's.
+ * Whether t has exited (1, and then what with; 0 if not): its state says
+ * so, and where the backend keeps them (thread_result; intel-mpk: the
+ * thread's state and result in its control block are key 0, limit 13)
+ * the backend's record says so too and gives the result, else t's;
+ * -EPERM: another compartment made t (the backend's records).
  */
 int flexos__sched_thread_ended(struct flexos_thread *t, void **retval);
 void flexos__sched_backend_thread_fini(struct flexos__sched *s, struct flexos_thread *t);

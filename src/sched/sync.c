@@ -44,13 +44,18 @@ int flexos_sem_wait(struct flexos_sem *sem, int64_t timeout_ns)
 		return -EAGAIN;
 	/* A unit flexos_sem_post handed to a waiter; whoever takes it, one was handed. */
 	deadline = flexos__sched_deadline(timeout_ns);
-	do {
+	for (;;) {
 		err = flexos__sched_block(s, &sem->waiters, deadline);
+		if (err == -EPERM || err == -ENOMEM)
+			return err; /* (it did not wait) */
+		/* The object first, whatever the control block says. */
+		if (sem->handed) {
+			sem->handed--;
+			return 0;
+		}
 		if (err)
 			return err;
-	} while (!sem->handed);
-	sem->handed--;
-	return 0;
+	}
 }
 
 int flexos_sem_trywait(struct flexos_sem *sem)
@@ -109,12 +114,16 @@ int flexos_mutex_lock(struct flexos_mutex *m)
 		return err;
 	self = OWN(s->current);
 	/* Until flexos_mutex_unlock makes this thread the owner. */
-	do {
+	for (;;) {
 		err = flexos__sched_block(s, &m->waiters, UINT64_MAX);
+		if (err == -EPERM || err == -ENOMEM)
+			return err; /* (it did not wait) */
+		/* The object first, whatever the control block says. */
+		if (m->owner == self)
+			return 0;
 		if (err)
 			return err;
-	} while (m->owner != self);
-	return 0;
+	}
 }
 
 int flexos_mutex_unlock(struct flexos_mutex *m)

@@ -103,16 +103,27 @@
  * returned at once with a unit never posted, with a timeout 10 s early,
  * or owning the mutex main held (status 1). none: nothing changed.
  *
- * attack --sched-join none|state|rec (limit 13): app's thread runs until
- * app lets it return 7; before that, lib1 marks it exited in the
- * scheduler's memory (key 0) with the result 0xbad (state), and also
- * points its switch record's handle at the record of another thread of
- * app's that has really exited with 0xbad (rec); then app joins it. A
- * thread's end and result come from its switch record (gate key), which
- * names its thread: the join waits, and returns 7 (state), or never
- * takes the other thread's result (rec: it waits until the scheduler
- * finds every thread blocked, -EDEADLK); status 0. Before, the join
- * returned 0xbad at once and released a thread still running (status 1).
+ * attack --sched-join HOW (limit 13): app's thread t runs until app lets
+ * it return 7, then app joins it:
+ *   none    nothing changed: the join returns 7 (status 0);
+ *   state   lib1 marks t exited with 0xbad (key 0) while it still runs:
+ *           the join waits for t's end and returns 7 (before, it
+ *           returned 0xbad at once and released t while it ran);
+ *   result  t has exited with 7; lib1 then rewrites its result (key 0)
+ *           to 0xbad: the join returns 7, from t's switch record (gate
+ *           key; before, 0xbad);
+ *   rec     lib1 marks t exited with 0xbad and points its record handle
+ *           at the record of another thread of app's that really exited
+ *           with 0xbad: that record names its own thread, not t, and
+ *           the join waits until the scheduler finds every thread
+ *           blocked (-EDEADLK), never taking the other's result;
+ *   hijack  lib1 makes a record of its own that names t
+ *           (flexos__mpk_thread_init with t's state: any compartment can),
+ *           on a frame of its choice, so that t, resumed, runs lib1's
+ *           code in lib1 and exits with 0xbad, its record ended: the
+ *           record was made by lib1, not by app, so app's join refuses
+ *           t (-EPERM); without that check it returned 0xbad.
+ * Status 0 if the join never returned 0xbad, 1 if it did.
  *
  * attack --sched-record count: single-steps (ptrace, in a child) one
  * warm round trip between two scheduler threads in app (main yields to a
@@ -646,35 +657,69 @@ static void *join_worker(void *arg)
 	return arg;
 }
 
+/* t resumed on lib1's frame (hijack): in lib1, with t's identity. */
+static noreturn void join_hijacked(void)
+{
+	flexos_sched_exit((void *)0xbad);
+}
+
+/* lib1 calls this as a plain function (lib1's PKRU, lib1's stack), with t. */
+static long join_hijack_in_lib1(long x)
+{
+	struct flexos_thread *t = (struct flexos_thread *)x;
+	/* A switch frame (switch.S): control words, six registers, return address, padding. */
+	uint64_t frame[9] = {0};
+
+	frame[0] = 0x037f | (uint64_t)0x1f80 << 32;
+	frame[7] = (uintptr_t)join_hijacked;
+	t->sp = frame;
+	return flexos__mpk_thread_init(t->bstate, frame, sizeof(frame), &t->sp);
+}
+
 int sched_join(const char *how)
 {
 	struct flexos__sched *s = flexos__sched_get();
 	struct flexos_thread *t, *other = NULL;
 	void *ret = NULL;
 	long r = 0;
-	int err;
+	int err, rec = !strcmp(how, "rec"), result = !strcmp(how, "result");
 
-	if (strcmp(how, "none") && strcmp(how, "state") && strcmp(how, "rec"))
+	if (strcmp(how, "none") && strcmp(how, "state") && !rec && !result && strcmp(how, "hijack"))
 		return 2;
 	if (!s || flexos_sched_create(&t, 0, join_worker, (void *)7))
 		return 2;
-	if (!strcmp(how, "rec")) {
+	if (rec) {
 		join_go = 1; /* the other thread exits with 0xbad at once */
 		if (flexos_sched_create(&other, 0, join_worker, (void *)0xbad))
 			return 2;
 	}
 	flexos_sched_yield(); /* t yields back; other, if made, has exited */
-	join_go = 0;
-	if (strcmp(how, "none")) {
-		printf("sched-join %s: lib1 marks app's running thread exited with 0xbad%s\n", how,
-		       other ? ", its record the handle of an exited thread's" : "");
+	/* result: t exits with 7 at the next yield. */
+	join_go = result;
+	if (result)
+		flexos_sched_yield();
+	if (!strcmp(how, "hijack")) {
+		printf("sched-join hijack: lib1 makes a record naming app's thread, on its own "
+		       "frame\n");
+		fflush(stdout);
+		/* lib1_call(x): cb(x + 1) + 1; cb: thread_init's 0 */
+		flexos_gate_r(lib1, r, lib1_call, join_hijack_in_lib1, (long)t - 1);
+		if (r != 1) {
+			printf("sched-join hijack: lib1 could not make the record (%ld)\n", r);
+			return 2;
+		}
+	} else if (strcmp(how, "none")) {
+		printf("sched-join %s: lib1 marks app's %s thread exited with 0xbad%s\n", how,
+		       result ? "exited" : "running",
+		       rec ? ", its record the handle of another that exited with 0xbad" : "");
 		fflush(stdout);
 		_Static_assert(offsetof(struct flexos_thread, wake) ==
 				   offsetof(struct flexos_thread, state) + sizeof(int),
 			       "state, wake");
-		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->state, T_EXITED);
+		if (!result)
+			flexos_gate_r(lib1, r, lib1_fill, (long *)&t->state, T_EXITED);
 		flexos_gate_r(lib1, r, lib1_fill, (long *)&t->retval, 0xbad);
-		if (other)
+		if (rec)
 			flexos_gate_r(lib1, r, lib1_fill, (long *)t->bstate,
 				      (long)((struct mpk_uthread *)other->bstate)->rec);
 	}
@@ -685,8 +730,11 @@ int sched_join(const char *how)
 	       (unsigned long)ret,
 	       ret == (void *)0xbad ? "a result the thread never gave: FAIL"
 				    : "never a result the thread did not give");
-	return ret == (void *)0xbad ||
-	       (!strcmp(how, "rec") ? err != -EDEADLK : err || ret != (void *)7);
+	if (ret == (void *)0xbad)
+		return 1;
+	return rec                      ? err != -EDEADLK
+	       : !strcmp(how, "hijack") ? err != -EPERM
+					: err || ret != (void *)7;
 }
 
 static long deputy_secret = 4242; /* app's private data */

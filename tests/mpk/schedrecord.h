@@ -20,7 +20,8 @@ int sched_deputy(const char *how);
 /* attack --sched-wake none|sem|timeout|mutex: 0 if app's waiter got only what app gave. */
 int sched_wake(const char *how);
 
-/* attack --sched-join none|state|rec: 0 if app's join got only what the thread returned. */
+/* attack --sched-join none|state|result|rec|hijack: 0 if app's join got only what the thread
+ * returned. */
 int sched_join(const char *how);
 
 #endif

@@ -27,8 +27,11 @@
 # the mutex or a timeout only from app's post, unlock or the clock (before,
 # it returned at once with what app never gave).
 # A thread of app's that lib1 marks exited with a result of its choice,
-# or points at another exited thread's switch record, is joined with its
-# own result only (before, the join returned lib1's at once).
+# whose result it rewrites once it exited, or that it points at another
+# exited thread's switch record, is joined with its own result only; one
+# lib1 gives a record of its own making (on lib1's frame, so that it exits
+# in lib1 with lib1's result) is refused to app's join (before, the join
+# returned lib1's result each time).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -74,6 +77,8 @@ $b/tests/mpk/attack --sched-join none
 $b/tests/mpk/attack --sched-join state
 $b/tests/mpk/attack --sched-join rec
 $b/tests/mpk/attack-shared --sched-join state
+$b/tests/mpk/attack --sched-join result
+$b/tests/mpk/attack --sched-join hijack
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -183,3 +188,7 @@ for n in 37 39; do
 done
 check_vm 38 "sched-join rec: app's join returned -35, result 0" \
 	"lib1 also points the thread at another exited thread's record: app's join never takes that result"
+check_vm 40 "sched-join result: app's join returned 0, result 0x7" \
+	"lib1 rewrites the result of app's exited thread: app's join gets the thread's own, from its record"
+check_vm 41 "sched-join hijack: app's join returned -1, result 0" \
+	"lib1 makes a record naming app's thread and has it exit there with its result: app's join refuses it"
