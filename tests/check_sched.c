@@ -703,6 +703,24 @@ START_TEST(test_forged_wake_sem)
 }
 END_TEST
 
+/* A unit handed to a waiter is taken whatever error its control block then says. */
+START_TEST(test_forged_error_after_post)
+{
+	struct flexos_thread *t;
+	void *r;
+
+	flexos_sem_init(&sem, 0);
+	flexos_sched_create(&t, 0, forged_sem_waiter, (void *)(intptr_t)FLEXOS_FOREVER);
+	flexos_sched_yield();  /* it blocks */
+	flexos_sem_post(&sem); /* its unit, handed */
+	t->wake = -EDEADLK;    /* (the control block, key 0 under intel-mpk) */
+	flexos_sched_join(t, &r);
+	ck_assert_ptr_eq(r, NULL);
+	ck_assert_uint_eq(sem.count, 0);
+	ck_assert_int_eq(flexos_sem_destroy(&sem), 0); /* no unit left handed */
+}
+END_TEST
+
 static void *forged_mutex_waiter(void *arg)
 {
 	int r = flexos_mutex_lock(&mtx);
@@ -743,7 +761,7 @@ static void *forged_sleeper(void *arg)
 
 START_TEST(test_forged_wake_sleep)
 {
-	static const int forged[] = {-ETIMEDOUT, 0, 1};
+	static const int forged[] = {-ETIMEDOUT, 0, 1, -EPERM, -ENOMEM};
 	struct flexos_thread *t;
 	void *r;
 
@@ -1001,6 +1019,7 @@ Suite *sched_suite(void)
 	tcase_add_test(tc, test_mbox_init_ring);
 	tcase_add_test(tc, test_mbox_spurious_wake);
 	tcase_add_test(tc, test_forged_wake_sem);
+	tcase_add_test(tc, test_forged_error_after_post);
 	tcase_add_test(tc, test_forged_wake_mutex);
 	tcase_add_test(tc, test_forged_wake_sleep);
 	tcase_add_test(tc, test_arena_alloc);

@@ -111,6 +111,15 @@ int flexos__mpk_thread_exit(void *state, void *retval)
 	return flexos__mpk_urec_end(retval) ? -EPERM : 0;
 }
 
+/* The switch record of handle h (gate key, read only here), or NULL. */
+static const struct mpk_gate_page *record(uint64_t h)
+{
+	if (!h || h > MPK_UREC_MAX || !flexos__mpk_ro.ro.rec_lo)
+		return NULL;
+	return (const struct mpk_gate_page *)(flexos__mpk_ro.ro.rec_lo +
+					      ((MPK_GATE_PAGES - 1 + h) << 12));
+}
+
 /*
  * The scheduler's thread_result (backend.h): read, never written, here
  * (gate key: readable by every compartment). The handle is the
@@ -123,14 +132,9 @@ int flexos__mpk_thread_exit(void *state, void *retval)
 int flexos__mpk_thread_result(const void *state, void **retval)
 {
 	const struct mpk_uthread *u = state;
-	uint64_t h = u->rec; /* (read once) */
+	const struct mpk_gate_page *r = record(u->rec); /* (read once) */
 
-	if (!h || h > MPK_UREC_MAX || !flexos__mpk_ro.ro.rec_lo)
-		return -ESRCH;
-	const struct mpk_gate_page *r =
-	    (const struct mpk_gate_page *)(flexos__mpk_ro.ro.rec_lo +
-					   ((MPK_GATE_PAGES - 1 + h) << 12));
-	if (r->thread != (uintptr_t)state)
+	if (!r || r->thread != (uintptr_t)state)
 		return -ESRCH;
 	if (r->home != flexos__mpk_cur())
 		return -EPERM;
@@ -143,12 +147,17 @@ int flexos__mpk_thread_result(const void *state, void **retval)
 void flexos__mpk_thread_fini(void *state)
 {
 	struct mpk_uthread *u = state;
+	uint64_t h = u->rec; /* (read once: key 0) */
+	const struct mpk_gate_page *r = record(h);
 
 	/*
 	 * And its stacks in other compartments go back to the pool
-	 * (stacks.c): only if its thread ended its record itself.
+	 * (stacks.c): only if its thread ended its record itself, and only
+	 * the record thread_result took the thread's end from (the handle
+	 * read again here could name another thread's).
 	 */
-	flexos__mpk_urec_free(u->rec);
+	if (r && r->thread == (uintptr_t)state && r->home == flexos__mpk_cur())
+		flexos__mpk_urec_free(h);
 }
 
 /*

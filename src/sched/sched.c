@@ -306,12 +306,13 @@ int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, 
 	 * What woke the thread is in its control block, which every
 	 * compartment can write under intel-mpk (docs/threat-model.md, limit
 	 * 13): a timeout is believed only from the clock, a thread in a wait
-	 * queue is woken with 0 (or a deadlock), and any other wake-up the
-	 * caller checks against its own object.
+	 * queue is woken with 0 (or a deadlock), no waker gives another
+	 * error (those are this function's, before it waits), and any other
+	 * wake-up the caller checks against its own object.
 	 */
 	if (wake == -ETIMEDOUT && (deadline == UINT64_MAX || flexos_sched_now_ns() < deadline))
 		return 0;
-	if (wq && wake != -ETIMEDOUT && wake != -EDEADLK)
+	if ((wq || wake < 0) && wake != -ETIMEDOUT && wake != -EDEADLK)
 		return 0;
 	return wake;
 }

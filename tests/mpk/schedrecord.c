@@ -121,8 +121,9 @@
  *           (flexos__mpk_thread_init with t's state: any compartment can),
  *           on a frame of its choice, so that t, resumed, runs lib1's
  *           code in lib1 and exits with 0xbad, its record ended: the
- *           record was made by lib1, not by app, so app's join refuses
- *           t (-EPERM); without that check it returned 0xbad.
+ *           record was made by lib1, not by app, so app's detach and
+ *           join refuse t (-EPERM); without that check the join
+ *           returned 0xbad.
  * Status 0 if the join never returned 0xbad, 1 if it did.
  *
  * attack --sched-record count: single-steps (ptrace, in a child) one
@@ -725,6 +726,12 @@ int sched_join(const char *how)
 	}
 	(void)r;
 	join_go = 1;
+	if (!strcmp(how, "hijack")) {
+		err = flexos_sched_detach(t);
+		printf("sched-join hijack: app's detach returned %d\n", err);
+		if (err != -EPERM)
+			return 1;
+	}
 	err = flexos_sched_join(t, &ret);
 	printf("sched-join %s: app's join returned %d, result %#lx: %s\n", how, err,
 	       (unsigned long)ret,

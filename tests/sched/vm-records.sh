@@ -192,3 +192,4 @@ check_vm 40 "sched-join result: app's join returned 0, result 0x7" \
 	"lib1 rewrites the result of app's exited thread: app's join gets the thread's own, from its record"
 check_vm 41 "sched-join hijack: app's join returned -1, result 0" \
 	"lib1 makes a record naming app's thread and has it exit there with its result: app's join refuses it"
+check_vm 41 "sched-join hijack: app's detach returned -1" "and app's detach refuses it"
