@@ -703,6 +703,41 @@ START_TEST(test_forged_wake_sem)
 }
 END_TEST
 
+/* A joiner woken with a value no waker gives waits for the thread's end. */
+static volatile int forged_join_go;
+
+static void *forged_join_target(void *arg)
+{
+	while (!forged_join_go)
+		flexos_sched_yield();
+	return arg;
+}
+
+static void *forged_joiner(void *arg)
+{
+	void *r = NULL;
+	int err = flexos_sched_join(arg, &r);
+
+	return err ? (void *)(intptr_t)err : r;
+}
+
+START_TEST(test_forged_wake_join)
+{
+	struct flexos_thread *t, *j;
+	void *r;
+
+	forged_join_go = 0;
+	flexos_sched_create(&t, 0, forged_join_target, (void *)7);
+	flexos_sched_create(&j, 0, forged_joiner, t);
+	flexos_sched_yield(); /* t yields, j blocks in its join */
+	flexos__sched_wake(flexos__sched_get(), j, 5);
+	flexos_sched_yield(); /* j runs: t has not ended, it waits again */
+	forged_join_go = 1;
+	flexos_sched_join(j, &r);
+	ck_assert_ptr_eq(r, (void *)7);
+}
+END_TEST
+
 /* A unit handed to a waiter is taken whatever error its control block then says. */
 START_TEST(test_forged_error_after_post)
 {
@@ -1020,6 +1055,7 @@ Suite *sched_suite(void)
 	tcase_add_test(tc, test_mbox_spurious_wake);
 	tcase_add_test(tc, test_forged_wake_sem);
 	tcase_add_test(tc, test_forged_error_after_post);
+	tcase_add_test(tc, test_forged_wake_join);
 	tcase_add_test(tc, test_forged_wake_mutex);
 	tcase_add_test(tc, test_forged_wake_sleep);
 	tcase_add_test(tc, test_arena_alloc);

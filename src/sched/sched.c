@@ -460,7 +460,7 @@ int flexos_sched_join(struct flexos_thread *t, void **retval)
 		t->joiner = s->current;
 		int err = flexos__sched_block(s, NULL, UINT64_MAX);
 		t->joiner = NULL;
-		if (err)
+		if (err < 0) /* (a positive value is no waker's: looked at again) */
 			return err;
 	}
 	if (ended < 0)
