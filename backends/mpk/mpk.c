@@ -438,10 +438,8 @@ void flexos__mpk_gate_slow(uint64_t callee)
 	if (gp->sp[callee])
 		return;
 	/* The stack is held by the thread running: a user-level thread's record, or the page. */
-	uint64_t urec = gp->urec;
-	uint64_t holder = urec && urec <= MPK_UREC_MAX
-			      ? flexos__mpk_ro.ro.rec_lo + ((MPK_GATE_PAGES - 1 + urec) << 12)
-			      : (uint64_t)a;
+	const struct mpk_gate_page *rec = flexos__mpk_record(gp->urec);
+	uint64_t holder = rec ? (uint64_t)rec : (uint64_t)a;
 	char *top = (char *)flexos__mpk_stack_take(callee, holder);
 	if (!top)
 		flexos__abort("gate: no stack pool in compartment '%s'",

@@ -760,6 +760,17 @@ struct mpk_urec_made {
 	uint64_t handle; /* 0: none */
 	uintptr_t top;   /* the pool stack's; with no handle, 1 if no stack was free */
 };
+/*
+ * The switch record of handle h (1 to MPK_UREC_MAX: gate.S's REC_ADDR),
+ * or NULL. Gate key: C reads it, only gate.S writes it.
+ */
+static inline struct mpk_gate_page *flexos__mpk_record(uint64_t h)
+{
+	if (!h || h > MPK_UREC_MAX || !flexos__mpk_ro.ro.rec_lo)
+		return NULL;
+	return (struct mpk_gate_page *)(flexos__mpk_ro.ro.rec_lo +
+					((MPK_GATE_PAGES - 1 + h) << 12));
+}
 struct mpk_urec_made flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top, uint64_t frame,
 					  const void *thread);
 int flexos__mpk_urec_end(void *retval);

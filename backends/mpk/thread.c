@@ -111,15 +111,6 @@ int flexos__mpk_thread_exit(void *state, void *retval)
 	return flexos__mpk_urec_end(retval) ? -EPERM : 0;
 }
 
-/* The switch record of handle h (gate key, read only here), or NULL. */
-static const struct mpk_gate_page *record(uint64_t h)
-{
-	if (!h || h > MPK_UREC_MAX || !flexos__mpk_ro.ro.rec_lo)
-		return NULL;
-	return (const struct mpk_gate_page *)(flexos__mpk_ro.ro.rec_lo +
-					      ((MPK_GATE_PAGES - 1 + h) << 12));
-}
-
 /*
  * The scheduler's thread_result (backend.h): read, never written, here
  * (gate key: readable by every compartment). The handle is the
@@ -132,7 +123,7 @@ static const struct mpk_gate_page *record(uint64_t h)
 int flexos__mpk_thread_result(const void *state, void **retval)
 {
 	const struct mpk_uthread *u = state;
-	const struct mpk_gate_page *r = record(u->rec); /* (read once) */
+	const struct mpk_gate_page *r = flexos__mpk_record(u->rec); /* (read once) */
 
 	if (!r || r->thread != (uintptr_t)state)
 		return -ESRCH;
@@ -148,7 +139,7 @@ void flexos__mpk_thread_fini(void *state)
 {
 	struct mpk_uthread *u = state;
 	uint64_t h = u->rec; /* (read once: key 0) */
-	const struct mpk_gate_page *r = record(h);
+	const struct mpk_gate_page *r = flexos__mpk_record(h);
 
 	/*
 	 * And its stacks in other compartments go back to the pool

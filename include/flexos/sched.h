@@ -150,7 +150,7 @@ int flexos_sched_wait_fd(int fd, uint32_t events, int64_t timeout_ns);
 struct flexos_sem {
 	unsigned long count;
 	struct flexos_sched_waitq waiters;
-	unsigned long handed; /* units posted to waiters that have not taken them yet */
+	size_t handed; /* units posted to waiters that have not taken them yet */
 };
 
 /* Static initializer: struct flexos_sem s = FLEXOS_SEM_INITIALIZER(1); */

@@ -103,8 +103,7 @@ size_t flexos__sched_bstate_size(void)
 	return has_backend(b) ? (b->thread_state_size + 15) & ~(size_t)15 : 0;
 }
 
-int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thread *t, void *stack,
-				      size_t size)
+int flexos__sched_backend_thread_init(struct flexos_thread *t, void *stack, size_t size)
 {
 	const struct flexos_backend *b = backend();
 
@@ -113,8 +112,7 @@ int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thr
 	return 0;
 }
 
-int flexos__sched_backend_thread_exit(struct flexos__sched *s, struct flexos_thread *t,
-				      void *retval)
+int flexos__sched_backend_thread_exit(struct flexos_thread *t, void *retval)
 {
 	const struct flexos_backend *b = backend();
 
@@ -142,7 +140,7 @@ int flexos__sched_thread_ended(struct flexos_thread *t, void **retval)
 	return 1;
 }
 
-void flexos__sched_backend_thread_fini(struct flexos__sched *s, struct flexos_thread *t)
+void flexos__sched_backend_thread_fini(struct flexos_thread *t)
 {
 	const struct flexos_backend *b = backend();
 

@@ -107,7 +107,6 @@ static void *take(struct flexos__sched *s, struct flexos_mbox *mb)
 int flexos_mbox_post(struct flexos_mbox *mb, void *msg, int64_t timeout_ns)
 {
 	struct flexos__sched *s = flexos__sched_get();
-	uint64_t deadline;
 	int err;
 
 	if (!s)
@@ -116,23 +115,10 @@ int flexos_mbox_post(struct flexos_mbox *mb, void *msg, int64_t timeout_ns)
 	if (mb->count + mb->promised >= mb->size) {
 		if (!timeout_ns)
 			return -EAGAIN;
-		/*
-		 * Woken without a promise (by a thread's record changed in the
-		 * scheduler's memory, key 0: limit 13), it waits again; a
-		 * promise it takes is another writer's, which then waits again.
-		 */
-		deadline = flexos__sched_deadline(timeout_ns);
-		for (;;) {
-			err = flexos__sched_block(s, &mb->writers, deadline);
-			if (err == -EPERM || err == -ENOMEM)
-				return err; /* (it did not wait) */
-			/* The object first, whatever the control block says. */
-			if (mb->promised)
-				break;
-			if (err)
-				return err;
-		}
-		mb->promised--; /* a reader made room for this message */
+		/* A slot a reader made for this message (flexos__sched_wait_grant). */
+		err = flexos__sched_wait_grant(s, &mb->writers, timeout_ns, &mb->promised);
+		if (err)
+			return err;
 	}
 	deliver(s, mb, msg);
 	return 0;
@@ -146,7 +132,6 @@ int flexos_mbox_trypost(struct flexos_mbox *mb, void *msg)
 int flexos_mbox_fetch(struct flexos_mbox *mb, void **msg, int64_t timeout_ns)
 {
 	struct flexos__sched *s = flexos__sched_get();
-	uint64_t deadline;
 	void *m;
 	int err;
 
@@ -155,17 +140,10 @@ int flexos_mbox_fetch(struct flexos_mbox *mb, void **msg, int64_t timeout_ns)
 	if (mb->count == mb->handed) {
 		if (!timeout_ns)
 			return -EAGAIN;
-		deadline = flexos__sched_deadline(timeout_ns);
-		for (;;) { /* (as in post) */
-			err = flexos__sched_block(s, &mb->readers, deadline);
-			if (err == -EPERM || err == -ENOMEM)
-				return err;
-			if (mb->handed)
-				break;
-			if (err)
-				return err;
-		}
-		mb->handed--; /* a writer put a message in for this reader */
+		/* A message a writer put in for this reader. */
+		err = flexos__sched_wait_grant(s, &mb->readers, timeout_ns, &mb->handed);
+		if (err)
+			return err;
 	}
 	m = take(s, mb);
 	if (msg)

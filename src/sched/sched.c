@@ -179,6 +179,14 @@ struct flexos_thread *flexos__sched_wake_one(struct flexos__sched *s, struct fle
 
 /* ---- switching --------------------------------------------------------- */
 
+static void release(struct flexos_thread *t)
+{
+	flexos__sched_backend_thread_fini(t);
+	if (t->map)
+		munmap(t->map, t->map_size);
+	flexos__sched_free(t);
+}
+
 /* Releases exited threads nobody joins; never the running one. */
 static void reap(struct flexos__sched *s)
 {
@@ -199,18 +207,8 @@ static void reap(struct flexos__sched *s)
 		*pp = t->dead_next;
 		if (!ended)
 			continue; /* (linked here by a forged list: limit 13) */
-		flexos__sched_backend_thread_fini(s, t);
-		munmap(t->map, t->map_size);
-		flexos__sched_free(t);
+		release(t);
 	}
-}
-
-static void release(struct flexos__sched *s, struct flexos_thread *t)
-{
-	flexos__sched_backend_thread_fini(s, t);
-	if (t->map)
-		munmap(t->map, t->map_size);
-	flexos__sched_free(t);
 }
 
 /*
@@ -317,6 +315,25 @@ int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, 
 	return wake;
 }
 
+int flexos__sched_wait_grant(struct flexos__sched *s, struct flexos_sched_waitq *wq,
+			     int64_t timeout_ns, size_t *grants)
+{
+	uint64_t deadline = flexos__sched_deadline(timeout_ns);
+
+	for (;;) {
+		int err = flexos__sched_block(s, wq, deadline);
+		if (err == -EPERM || err == -ENOMEM)
+			return err; /* (it did not wait) */
+		/* The object first, whatever the control block says. */
+		if (*grants) {
+			(*grants)--;
+			return 0;
+		}
+		if (err)
+			return err;
+	}
+}
+
 /* ---- threads ----------------------------------------------------------- */
 
 noreturn void flexos__sched_thread_main(struct flexos_thread *t)
@@ -399,7 +416,7 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
 	sp[7] = (uint64_t)(uintptr_t)flexos__sched_trampoline;
 	t->sp = sp; /* before the backend's thread_init, which records or moves it */
 
-	err = flexos__sched_backend_thread_init(s, t, stack, stack_size);
+	err = flexos__sched_backend_thread_init(t, stack, stack_size);
 	if (err)
 		goto err_unmap;
 	t->state = T_RUNNABLE;
@@ -426,7 +443,7 @@ noreturn void flexos_sched_exit(void *retval)
 		    "context) cannot exit; return from it instead");
 	if (s->in_callback)
 		flexos__sched_die("flexos_sched_exit: called from a timer or descriptor callback");
-	if (flexos__sched_backend_thread_exit(s, t, retval))
+	if (flexos__sched_backend_thread_exit(t, retval))
 		flexos__sched_die("flexos_sched_exit: called inside a gate call, with a caller in "
 				  "another compartment waiting on the thread; return to the "
 				  "thread's function (or call flexos_sched_exit there) instead");
@@ -467,7 +484,7 @@ int flexos_sched_join(struct flexos_thread *t, void **retval)
 		return ended;
 	if (retval)
 		*retval = result;
-	release(s, t);
+	release(t);
 	return 0;
 }
 
@@ -485,7 +502,7 @@ int flexos_sched_detach(struct flexos_thread *t)
 	if (ended < 0)
 		return ended;
 	if (ended) {
-		release(s, t);
+		release(t);
 		return 0;
 	}
 	t->detached = 1;

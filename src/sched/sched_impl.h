@@ -154,6 +154,19 @@ uint64_t flexos__sched_deadline(int64_t timeout_ns);
  */
 int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, uint64_t deadline);
 
+/*
+ * Blocks in wq, for at most timeout_ns (FLEXOS_FOREVER: no limit; not
+ * 0), until one of the grants the object keeps (a semaphore's handed
+ * units, a mailbox's promises) is there, and takes it: 0, or what
+ * flexos__sched_block says once none is (-ETIMEDOUT at the deadline).
+ * The count, in the object's memory, decides: a wake-up without a grant
+ * waits again, and one with a grant is taken whatever the control block
+ * says (limit 13); a grant taken in another waiter's place leaves that
+ * one to wait again in its turn.
+ */
+int flexos__sched_wait_grant(struct flexos__sched *s, struct flexos_sched_waitq *wq,
+			     int64_t timeout_ns, size_t *grants);
+
 /* Makes t runnable with result if it is blocked. */
 void flexos__sched_wake(struct flexos__sched *s, struct flexos_thread *t, int result);
 
@@ -236,11 +249,9 @@ void flexos__sched_cb_unbind(int handle);
  */
 int flexos__sched_hooked(void);
 size_t flexos__sched_bstate_size(void);
-int flexos__sched_backend_thread_init(struct flexos__sched *s, struct flexos_thread *t, void *stack,
-				      size_t size);
+int flexos__sched_backend_thread_init(struct flexos_thread *t, void *stack, size_t size);
 /* The running thread t ends with retval (the backend's thread_exit): 0 or -errno. */
-int flexos__sched_backend_thread_exit(struct flexos__sched *s, struct flexos_thread *t,
-				      void *retval);
+int flexos__sched_backend_thread_exit(struct flexos_thread *t, void *retval);
 /*
  * Whether t has exited (1, and then what with; 0 if not): its state says
  * so, and where the backend keeps them (thread_result; intel-mpk: the
@@ -249,6 +260,6 @@ int flexos__sched_backend_thread_exit(struct flexos__sched *s, struct flexos_thr
  * -EPERM: another compartment made t (the backend's records).
  */
 int flexos__sched_thread_ended(struct flexos_thread *t, void **retval);
-void flexos__sched_backend_thread_fini(struct flexos__sched *s, struct flexos_thread *t);
+void flexos__sched_backend_thread_fini(struct flexos_thread *t);
 
 #endif

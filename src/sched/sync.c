@@ -31,8 +31,6 @@ int flexos_sem_destroy(struct flexos_sem *sem)
 int flexos_sem_wait(struct flexos_sem *sem, int64_t timeout_ns)
 {
 	struct flexos__sched *s = flexos__sched_get();
-	uint64_t deadline;
-	int err;
 
 	if (!s)
 		return -ENOMEM;
@@ -42,20 +40,8 @@ int flexos_sem_wait(struct flexos_sem *sem, int64_t timeout_ns)
 	}
 	if (!timeout_ns)
 		return -EAGAIN;
-	/* A unit flexos_sem_post handed to a waiter; whoever takes it, one was handed. */
-	deadline = flexos__sched_deadline(timeout_ns);
-	for (;;) {
-		err = flexos__sched_block(s, &sem->waiters, deadline);
-		if (err == -EPERM || err == -ENOMEM)
-			return err; /* (it did not wait) */
-		/* The object first, whatever the control block says. */
-		if (sem->handed) {
-			sem->handed--;
-			return 0;
-		}
-		if (err)
-			return err;
-	}
+	/* A unit flexos_sem_post handed to a waiter. */
+	return flexos__sched_wait_grant(s, &sem->waiters, timeout_ns, &sem->handed);
 }
 
 int flexos_sem_trywait(struct flexos_sem *sem)

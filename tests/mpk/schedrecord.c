@@ -359,7 +359,7 @@ int sched_record(const char *how)
 		flexos__mpk_urec_free(u->rec);
 	} else if (!strcmp(how, "end-free")) {
 		/* The record's address, as the holders name it (mpk.c: flexos__mpk_gate_slow). */
-		uint64_t holder = flexos__mpk_ro.ro.rec_lo + ((MPK_GATE_PAGES - 1 + u->rec) << 12);
+		uint64_t holder = (uint64_t)flexos__mpk_record(u->rec);
 		size_t before = held_by(1, holder);
 		flexos__mpk_urec_free(u->rec);
 		size_t after = held_by(1, holder);
