@@ -483,6 +483,8 @@ int flexos__mpk_gate_pages_init(void)
 	char *gs = map_gate_keyed(stacks + 4096 + ((size_t)1 << MPK_GATE_STACK_SHIFT));
 	/* The scheduler's callback records (mpk.h: MPK_CB_SLOTS). */
 	char *cb = map_gate_keyed((size_t)MPK_CB_SLOTS * MPK_CB_SIZE);
+	/* Which thread each switch record names (mpk.h: threads). */
+	char *threads = map_gate_keyed(((size_t)MPK_UREC_MAX + 1) * sizeof(uint64_t));
 
 	/* The carry pages (mpk.h: carry_lo), with the signal stacks' key. */
 	size_t carry_size = (size_t)MPK_GATE_PAGES * MPK_CARRY_SIZE;
@@ -493,7 +495,7 @@ int flexos__mpk_gate_pages_init(void)
 				    pkey_mprotect(carry, carry_size, PROT_READ | PROT_WRITE,
 						  flexos__mpk_ro.ro.shared_key)))
 		return -errno;
-	if (!gp || !rec || !gs || !cb)
+	if (!gp || !rec || !gs || !cb || !threads)
 		return -errno;
 	ro->carry_lo = (uintptr_t)carry;
 	ro->gp_lo = (uintptr_t)gp;
@@ -503,6 +505,7 @@ int flexos__mpk_gate_pages_init(void)
 	ro->gs_lo = (uintptr_t)gs;
 	ro->claim = (uintptr_t)gs + stacks;
 	ro->cb = (uintptr_t)cb;
+	ro->threads = (uintptr_t)threads;
 	/* The kernel sets CR4.FSGSBASE where it reports this (5.9 and later). */
 	ro->fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;
 	return 0;

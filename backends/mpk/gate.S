@@ -1779,8 +1779,9 @@ flexos__mpk_thread_resume:
  * the OS threads' own, taken with this OS thread's owner; in it the
  * compartment the gate page names (never one the caller says), no gate
  * call, the scheduler's state of its thread (thread, which only names the
- * record's thread for a join: thread_result), and that compartment as the
- * record's home (a join trusts a record only from its own compartment). With frame 0
+ * record's thread for a join, thread_result, and for thread_init's check), and that compartment as the
+ * record's home (a join trusts a record only from its own compartment),
+ * also in the records' index (mpk.h: threads). With frame 0
  * (shared stacks) the thread's stack is the caller's: suspended at rsp,
  * its stack there ending at top. Else its stack is one of that
  * compartment's pool (stacks.c), held by the record from here on (so
@@ -1834,6 +1835,8 @@ flexos__mpk_urec_new:
 	movq	$0, MPK_G_UREC(%r10)
 	movq	$0, MPK_G_ENDED(%r10)
 	movq	%xmm9, MPK_G_THREAD(%r10)
+	movq	flexos__mpk_ro+MPK_RO_THREADS(%rip), %rax
+	movq	%xmm9, (%rax,%rsi,8)		/* the index: record %rsi names it */
 	movq	$0, MPK_G_RETVAL(%r10)
 	movq	%xmm8, %rcx
 	testq	%rcx, %rcx

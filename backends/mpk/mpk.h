@@ -146,6 +146,7 @@
 #define MPK_RO_GS_LO  184 /* the gate stacks (MPK_GATE_STACK_SHIFT) */
 #define MPK_RO_CLAIM  192 /* the claim's lock word, its stack above it */
 #define MPK_RO_CB     200 /* the scheduler's callback records (MPK_CB_SLOTS) */
+#define MPK_RO_THREADS 216 /* the switch records' threads (MPK_UREC_MAX + 1 words) */
 
 /*
  * The scheduler's callbacks (timers, descriptor watches: backend.h,
@@ -560,6 +561,14 @@ struct mpk_ro {
 	 * carry path writes with the page open.
 	 */
 	uintptr_t carry_lo;
+	/*
+	 * The switch records' index (gate key, MPK_UREC_MAX + 1 words): word
+	 * h is the thread (its state) urec_new last made record h for, so
+	 * that thread_init finds a record in use that already names a new
+	 * thread's state (the scheduler's memory, key 0, handed out twice)
+	 * without reading every record's page. Written only by urec_new.
+	 */
+	uintptr_t threads;
 };
 
 _Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");
@@ -581,6 +590,7 @@ _Static_assert(offsetof(struct mpk_ro, keys) == MPK_RO_KEYS, "tools/gdb/flexos.p
 _Static_assert(offsetof(struct mpk_ro, gs_lo) == MPK_RO_GS_LO, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, claim) == MPK_RO_CLAIM, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, cb) == MPK_RO_CB, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, threads) == MPK_RO_THREADS, "gate.S layout");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == MPK_UC_FPREGS, "gate.S: the frame");
 _Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");

@@ -25,6 +25,31 @@
 #include "common.h"
 #include "mpk.h"
 
+/*
+ * Whether a switch record in use (of any compartment) names state as its
+ * thread: found through the records' index (gate key, written by
+ * urec_new; read, never written, here) and confirmed in the record. The
+ * scheduler allocates a thread's state in its own memory (key 0), whose
+ * free lists any compartment can write; one that put a live thread's
+ * control block there would have the next thread made over it, and a join
+ * of the old thread return the new one's result (limit 13). A thread's
+ * record is freed (thread_fini) before its control block.
+ */
+static int record_names(const void *state)
+{
+	const uint64_t *threads = (const uint64_t *)flexos__mpk_ro.ro.threads;
+
+	for (uint64_t h = 1; threads && h <= MPK_UREC_MAX; h++) {
+		if (threads[h] != (uintptr_t)state)
+			continue;
+		const struct mpk_gate_page *r = flexos__mpk_record(h);
+		if (r && __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE) &&
+		    r->thread == (uintptr_t)state)
+			return 1;
+	}
+	return 0;
+}
+
 int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 {
 	struct mpk_uthread *u = state;
@@ -35,6 +60,8 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 	struct mpk_urec_made made;
 
 	flexos__mpk_self();
+	if (record_names(u))
+		return -EEXIST;
 	memset(u, 0, sizeof(*u));
 	if (shared) {
 		made = flexos__mpk_urec_new((uintptr_t)*sp, top, 0, u);

@@ -125,9 +125,12 @@ struct flexos_backend {
 	 *   thread that will start in the calling thread's compartment, on the
 	 *   stack [stack, stack + size) the scheduler mapped, whose first
 	 *   frame (see thread_resume) is at *sp, from there to the stack's
-	 *   end; returns 0 or -errno. A backend may start the thread on a
-	 *   stack of its own instead: it copies that frame there and sets *sp
-	 *   to the copy (the scheduler's stack is then never run on).
+	 *   end; returns 0 or -errno, -EEXIST where state is still that of
+	 *   a thread the backend has not seen released (the scheduler's
+	 *   memory handed it out twice: forged). A backend may start the
+	 *   thread on a stack of its own instead: it copies that frame there
+	 *   and sets *sp to the copy (the scheduler's stack is then never
+	 *   run on).
 	 * thread_switch(save_to, load_from): stores this OS thread's state in
 	 *   save_to and makes load_from current. Called on the running thread's
 	 *   stack, between saving its registers and loading the other's; it

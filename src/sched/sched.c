@@ -417,6 +417,12 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
 	t->sp = sp; /* before the backend's thread_init, which records or moves it */
 
 	err = flexos__sched_backend_thread_init(t, stack, stack_size);
+	if (err == -EEXIST)
+		flexos__sched_die(
+		    "flexos_sched_create: the scheduler's allocator handed out the "
+		    "control block of a thread that has not been released; a "
+		    "compartment changed the scheduler's state (under intel-mpk "
+		    "every compartment can write it: docs/threat-model.md, limit 13)");
 	if (err)
 		goto err_unmap;
 	t->state = T_RUNNABLE;

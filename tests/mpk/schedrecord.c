@@ -117,13 +117,22 @@
  *           with 0xbad: that record names its own thread, not t, and
  *           the join waits until the scheduler finds every thread
  *           blocked (-EDEADLK), never taking the other's result;
- *   hijack  lib1 makes a record of its own that names t
- *           (flexos__mpk_thread_init with t's state: any compartment can),
- *           on a frame of its choice, so that t, resumed, runs lib1's
+ *   hijack  lib1 makes a record of its own that names t (gate.S's
+ *           urec_new, which any compartment can call, as thread_init
+ *           does; thread_init itself refuses, since app's record in use
+ *           names t), on a frame of its choice, so that t, resumed, runs lib1's
  *           code in lib1 and exits with 0xbad, its record ended: the
  *           record was made by lib1, not by app, so app's detach and
  *           join refuse t (-EPERM); without that check the join
  *           returned 0xbad.
+ *   reuse   t waits on app's semaphore; lib1 puts t's control block on
+ *           the scheduler's free list (its allocator is key 0), and app
+ *           makes its next thread, which would be made over t, with its
+ *           own record: the backend finds a record in use (its
+ *           compartment's) that names that control block, and the
+ *           scheduler ends the image saying so (134); before, the new
+ *           thread was made there, t was never resumed, and t's join
+ *           returned the new thread's 0xbad.
  * Status 0 if the join never returned 0xbad, 1 if it did.
  *
  * attack --sched-record count: single-steps (ptrace, in a child) one
@@ -671,10 +680,74 @@ static long join_hijack_in_lib1(long x)
 	/* A switch frame (switch.S): control words, six registers, return address, padding. */
 	uint64_t frame[9] = {0};
 
+	struct mpk_uthread *u = (struct mpk_uthread *)t->bstate;
+	struct mpk_urec_made made;
+	void *sp = frame;
+
 	frame[0] = 0x037f | (uint64_t)0x1f80 << 32;
 	frame[7] = (uintptr_t)join_hijacked;
-	t->sp = frame;
-	return flexos__mpk_thread_init(t->bstate, frame, sizeof(frame), &t->sp);
+	/* The backend's thread_init refuses: a record in use (app's) names t. */
+	if (flexos__mpk_thread_init(u, frame, sizeof(frame), &sp) != -EEXIST)
+		return 100;
+	/* So what it does, by hand: a record of lib1's naming t, on a lib1 pool stack. */
+	made = flexos__mpk_urec_new(0, 0, sizeof(frame), u);
+	if (!made.handle)
+		return 101;
+	memcpy((void *)(made.top - sizeof(frame)), frame, sizeof(frame));
+	t->sp = (void *)(made.top - sizeof(frame));
+	u->rec = made.handle;
+	u->cur = u->home = flexos__mpk_cur();
+	return 0;
+}
+
+/* lib1 calls this as a plain function (lib1's PKRU): the scheduler's free, on t. */
+static long join_free_in_lib1(long x)
+{
+	flexos__sched_free((void *)x);
+	return 0;
+}
+
+static struct flexos_sem join_sem = FLEXOS_SEM_INITIALIZER(0);
+
+static void *join_waiter(void *arg)
+{
+	flexos_sem_wait(&join_sem, FLEXOS_FOREVER);
+	return arg;
+}
+
+/*
+ * reuse: lib1 puts the control block of app's thread, waiting on app's
+ * semaphore, on the scheduler's free list (its allocator is key 0), and
+ * app makes its next thread: it would be made over the waiting one, whose
+ * join would then return the new thread's result.
+ */
+static int join_reuse(void)
+{
+	struct flexos_thread *t, *next = NULL;
+	void *ret = NULL;
+	long r = 0;
+	int err;
+
+	if (flexos_sched_create(&t, 0, join_waiter, (void *)7))
+		return 2;
+	flexos_sched_yield(); /* t waits on join_sem */
+	printf("sched-join reuse: lib1 puts app's waiting thread's control block on the "
+	       "scheduler's free list\n");
+	fflush(stdout);
+	flexos_gate_r(lib1, r, lib1_call, join_free_in_lib1, (long)t - 1);
+	(void)r;
+	join_go = 1;
+	err = flexos_sched_create(&next, 0, join_worker, (void *)0xbad);
+	printf("sched-join reuse: app's next thread: %d, %s\n", err,
+	       next == t ? "made over the waiting one: FAIL" : "elsewhere");
+	fflush(stdout);
+	flexos_sem_post(&join_sem);
+	err = flexos_sched_join(t, &ret);
+	printf("sched-join reuse: app's join returned %d, result %#lx: %s\n", err,
+	       (unsigned long)ret,
+	       ret == (void *)0xbad ? "another thread's result: FAIL"
+				    : "never another thread's result");
+	return next == t || err || ret != (void *)7;
 }
 
 int sched_join(const char *how)
@@ -685,6 +758,8 @@ int sched_join(const char *how)
 	long r = 0;
 	int err, rec = !strcmp(how, "rec"), result = !strcmp(how, "result");
 
+	if (s && !strcmp(how, "reuse"))
+		return join_reuse();
 	if (strcmp(how, "none") && strcmp(how, "state") && !rec && !result && strcmp(how, "hijack"))
 		return 2;
 	if (!s || flexos_sched_create(&t, 0, join_worker, (void *)7))

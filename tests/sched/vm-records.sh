@@ -79,6 +79,8 @@ $b/tests/mpk/attack --sched-join rec
 $b/tests/mpk/attack-shared --sched-join state
 $b/tests/mpk/attack --sched-join result
 $b/tests/mpk/attack --sched-join hijack
+--expect-status=134 $b/tests/mpk/attack --sched-join reuse
+--expect-status=134 $b/tests/mpk/attack-shared --sched-join reuse
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -193,3 +195,8 @@ check_vm 40 "sched-join result: app's join returned 0, result 0x7" \
 check_vm 41 "sched-join hijack: app's join returned -1, result 0" \
 	"lib1 makes a record naming app's thread and has it exit there with its result: app's join refuses it"
 check_vm 41 "sched-join hijack: app's detach returned -1" "and app's detach refuses it"
+for n in 42 43; do
+	check_vm $n "handed out the control block of a thread that has not been released" \
+		"lib1 puts app's waiting thread's control block on the scheduler's free list: app's next create is reported (command $n)"
+	no_vm $n "app's next thread:" "and no thread is made over the waiting one (command $n)"
+done
