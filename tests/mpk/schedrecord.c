@@ -133,6 +133,12 @@
  *           scheduler ends the image saying so (134); before, the new
  *           thread was made there, t was never resumed, and t's join
  *           returned the new thread's 0xbad.
+ *   detached  lib1 makes a thread (in lib1) and detaches it; it exits.
+ *           app's switches leave it (its record is lib1's: a thread of
+ *           app's cannot free it), and a switch of app's main thread
+ *           while it runs in lib1 releases it: its record is free
+ *           (status 0; released by app's switch, the record stayed in use
+ *           for ever, status 1).
  * Status 0 if the join never returned 0xbad, 1 if it did.
  *
  * attack --sched-record count: single-steps (ptrace, in a child) one
@@ -750,6 +756,65 @@ static int join_reuse(void)
 	return next == t || err || ret != (void *)7;
 }
 
+/* Run in lib1 (lib1_call: a plain call with lib1's rights). */
+static void *detached_worker(void *arg)
+{
+	return arg;
+}
+
+static long detached_make_in_lib1(long x)
+{
+	struct flexos_thread *t;
+
+	(void)x;
+	if (flexos_sched_create(&t, 0, detached_worker, (void *)5) || flexos_sched_detach(t))
+		return -2;
+	return (long)t - 1;
+}
+
+static long detached_yield_in_lib1(long x)
+{
+	flexos_sched_yield();
+	return x - 1;
+}
+
+/*
+ * detached: lib1 makes a thread and detaches it; it exits. app's switches
+ * leave it (its record is lib1's); the next switch of a thread running in
+ * lib1 releases it, and its record is free.
+ */
+static int join_detached(void)
+{
+	struct flexos_thread *t, *a;
+	const struct mpk_gate_page *rec;
+	long r = 0;
+	int kept, freed;
+
+	flexos_gate_r(lib1, r, lib1_call, detached_make_in_lib1, 0);
+	if (r < 0)
+		return 2;
+	t = (struct flexos_thread *)r;
+	rec = flexos__mpk_record(((struct mpk_uthread *)t->bstate)->rec);
+	if (!rec)
+		return 2;
+	flexos_sched_yield(); /* t runs in lib1 and exits; app's switch back reaps */
+	flexos_sched_yield();
+	kept = rec->owner && rec->ended == 1 && rec->thread == (uintptr_t)t->bstate;
+	printf("sched-join detached: after app's switches, lib1's exited detached thread's "
+	       "record is %s\n",
+	       kept ? "still in use" : "free: FAIL");
+	fflush(stdout);
+	/* A thread of app's to switch to, so that lib1's yield switches (and reaps). */
+	if (flexos_sched_create(&a, 0, join_worker, (void *)7))
+		return 2;
+	join_go = 1;
+	flexos_gate_r(lib1, r, lib1_call, detached_yield_in_lib1, 0);
+	freed = !rec->owner;
+	printf("sched-join detached: after lib1's switch, its record is %s\n",
+	       freed ? "free" : "still in use: FAIL");
+	return !(kept && freed && !flexos_sched_join(a, NULL));
+}
+
 int sched_join(const char *how)
 {
 	struct flexos__sched *s = flexos__sched_get();
@@ -760,6 +825,8 @@ int sched_join(const char *how)
 
 	if (s && !strcmp(how, "reuse"))
 		return join_reuse();
+	if (s && !strcmp(how, "detached"))
+		return join_detached();
 	if (strcmp(how, "none") && strcmp(how, "state") && !rec && !result && strcmp(how, "hijack"))
 		return 2;
 	if (!s || flexos_sched_create(&t, 0, join_worker, (void *)7))

@@ -81,6 +81,7 @@ $b/tests/mpk/attack --sched-join result
 $b/tests/mpk/attack --sched-join hijack
 --expect-status=134 $b/tests/mpk/attack --sched-join reuse
 --expect-status=134 $b/tests/mpk/attack-shared --sched-join reuse
+$b/tests/mpk/attack --sched-join detached
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -200,3 +201,6 @@ for n in 42 43; do
 		"lib1 puts app's waiting thread's control block on the scheduler's free list: app's next create is reported (command $n)"
 	no_vm $n "app's next thread:" "and no thread is made over the waiting one (command $n)"
 done
+check_vm 44 "after app's switches, lib1's exited detached thread's record is still in use" \
+	"lib1's detached thread that exited is left by app's switches"
+check_vm 44 "after lib1's switch, its record is free" "and released by a switch in lib1"
