@@ -970,6 +970,37 @@ START_TEST(test_wait_fd_pipe)
 }
 END_TEST
 
+static void *pipe_reader_2s(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)flexos_sched_wait_fd(pipefd[0], EPOLLIN, 2000 * MS);
+}
+
+/*
+ * A descriptor's waiter woken with nothing (a forged wake-up, limit 13),
+ * whose one-shot event then fires while it is runnable (and so is
+ * dropped), waits again armed: it gets the event, not a timeout.
+ */
+START_TEST(test_forged_wake_fd)
+{
+	struct flexos__sched *s = flexos__sched_get();
+	struct flexos_thread *t;
+	void *r;
+	char c = 'x';
+
+	ck_assert_int_eq(pipe(pipefd), 0);
+	flexos_sched_create(&t, 0, pipe_reader_2s, NULL);
+	flexos_sched_yield(); /* it waits */
+	flexos__sched_wake(s, t, 0);
+	ck_assert_int_eq(write(pipefd[1], &c, 1), 1);
+	flexos__io_poll(s, 0);
+	flexos_sched_join(t, &r);
+	ck_assert_int_eq((int)(intptr_t)r, EPOLLIN);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+END_TEST
+
 struct watched {
 	struct flexos_sem got;
 	char buf[8];
@@ -1067,6 +1098,7 @@ Suite *sched_suite(void)
 	tcase_add_test(tc, test_timer_oneshot);
 	tcase_add_test(tc, test_timer_periodic);
 	tcase_add_test(tc, test_wait_fd_pipe);
+	tcase_add_test(tc, test_forged_wake_fd);
 	tcase_add_test(tc, test_watch_fd);
 	suite_add_tcase(s, tc);
 	return s;
