@@ -1001,6 +1001,41 @@ START_TEST(test_forged_wake_fd)
 }
 END_TEST
 
+static int fd_written;
+
+static void *pipe_reader_noted(void *arg)
+{
+	(void)arg;
+	int r = flexos_sched_wait_fd(pipefd[0], EPOLLIN, 2000 * MS);
+	return (void *)(intptr_t)(fd_written ? r : -1000);
+}
+
+/*
+ * A descriptor's waiter woken with events its descriptor does not have
+ * (forged, limit 13) waits again: it returns only once the pipe is
+ * written, with the kernel's events.
+ */
+START_TEST(test_forged_wake_fd_events)
+{
+	struct flexos_thread *t;
+	void *r;
+	char c = 'x';
+
+	ck_assert_int_eq(pipe(pipefd), 0);
+	fd_written = 0;
+	flexos_sched_create(&t, 0, pipe_reader_noted, NULL);
+	flexos_sched_yield(); /* it waits */
+	flexos__sched_wake(flexos__sched_get(), t, EPOLLIN | EPOLLPRI);
+	flexos_sched_yield(); /* it runs, and waits again */
+	fd_written = 1;
+	ck_assert_int_eq(write(pipefd[1], &c, 1), 1);
+	flexos_sched_join(t, &r);
+	ck_assert_int_eq((int)(intptr_t)r, EPOLLIN);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+END_TEST
+
 struct watched {
 	struct flexos_sem got;
 	char buf[8];
@@ -1099,6 +1134,7 @@ Suite *sched_suite(void)
 	tcase_add_test(tc, test_timer_periodic);
 	tcase_add_test(tc, test_wait_fd_pipe);
 	tcase_add_test(tc, test_forged_wake_fd);
+	tcase_add_test(tc, test_forged_wake_fd_events);
 	tcase_add_test(tc, test_watch_fd);
 	suite_add_tcase(s, tc);
 	return s;

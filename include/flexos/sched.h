@@ -137,9 +137,11 @@ int flexos_sched_unwatch_fd(int fd);
 
 /*
  * Parks the calling thread until fd reports one of events, at most
- * timeout_ns (FLEXOS_FOREVER: no limit). Returns the events reported
- * (EPOLLIN, ..., EPOLLERR, EPOLLHUP: a positive number), -ETIMEDOUT, or
- * -EEXIST if fd is already watched or waited on.
+ * timeout_ns (FLEXOS_FOREVER: no limit). Returns the events fd has when
+ * the thread runs again (poll's revents: EPOLLIN, ..., EPOLLERR,
+ * EPOLLHUP, a positive number; an event another reader consumed first
+ * is waited for again), -ETIMEDOUT, or -EEXIST if fd is already watched
+ * or waited on.
  */
 int flexos_sched_wait_fd(int fd, uint32_t events, int64_t timeout_ns);
 

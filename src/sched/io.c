@@ -162,11 +162,22 @@ int flexos_sched_wait_fd(int fd, uint32_t events, int64_t timeout_ns)
 	int r;
 
 	/*
-	 * Only the descriptor's events or the clock end the wait. 0 is a
-	 * wake-up with neither (forged: limit 13), during which an event
-	 * may have come and gone (one-shot): armed again before it waits.
+	 * Only the descriptor's events or the clock end the wait, and the
+	 * events returned are the kernel's, asked again (the woken thread's
+	 * control block is key 0: limit 13). A wake-up with none (0), or
+	 * with events the descriptor does not have now (forged, or taken by
+	 * another reader meanwhile), waits again, armed again: an event
+	 * that fired while the thread was runnable was dropped (one-shot).
 	 */
-	while (!(r = flexos__sched_block(s, NULL, deadline))) {
+	for (;;) {
+		r = flexos__sched_block(s, NULL, deadline);
+		if (r > 0) {
+			struct pollfd p = {.fd = fd, .events = (short)events};
+			int n = poll(&p, 1, 0);
+			r = n < 0 ? -errno : p.revents;
+		}
+		if (r)
+			break;
 		s->last_poll = 0;
 		epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev);
 	}

@@ -152,9 +152,9 @@
  *   attack --sched-deputy runq|heap  lib1 points the run queue's tail or
  *                        the deadline heap into app's data: the scheduler's
  *                        report when app's thread runs it (limit 13)
- *   attack --sched-wake none|sem|timeout|mutex  lib1 marks an app thread
- *                        waiting on app's semaphore or mutex woken: it waits
- *                        again (limit 13)
+ *   attack --sched-wake none|sem|timeout|mutex|fd  lib1 marks an app thread
+ *                        waiting on app's semaphore, mutex or pipe woken: it
+ *                        waits again (limit 13)
  *   attack --sched-join none|state|result|rec|hijack|reuse|detached  lib1
  *                        forges the end or the result of app's thread, or
  *                        frees its control block: app's join never gets
@@ -3368,31 +3368,32 @@ int main(int argc, char **argv)
 		printf("access allowed\n");
 		return 0;
 	}
-	fprintf(stderr,
-		"usage: attack --matrix [shared] | --threads | --nested | --printf | "
-		"--stackptr | --count [shared|newlib|carry] | "
-		"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
-		"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
-		"longjmp-open|longjmp | "
-		"--segv-call entry|c CODE | --violation-call | --signal | "
-		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
-		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
-		"--thread-claim | --clone-settls [raw|site|creator|future|mask] | "
-		"--thread-reuse | --spawn | "
-		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
-		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
-		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
-		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
-		"| --sched-many | --sched-deputy runq|heap | --sched-wake none|sem|timeout|mutex | "
-		"--sched-join none|state|result|rec|hijack|reuse|detached | "
-		"--thread-start none|fn|handle | "
-		"--slow-race N | "
-		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-		"--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | "
-		"--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "
-		"--fork-steal | --sched-record fpctl | "
-		"--thread-stack read|write | A B "
-		"KIND read|write\n");
+	fprintf(
+	    stderr,
+	    "usage: attack --matrix [shared] | --threads | --nested | --printf | "
+	    "--stackptr | --count [shared|newlib|carry] | "
+	    "--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
+	    "open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
+	    "longjmp-open|longjmp | "
+	    "--segv-call entry|c CODE | --violation-call | --signal | "
+	    "--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
+	    "--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
+	    "--thread-claim | --clone-settls [raw|site|creator|future|mask] | "
+	    "--thread-reuse | --spawn | "
+	    "--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
+	    "--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
+	    "--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
+	    "--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|free|exit|count | "
+	    "--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
+	    "| --sched-many | --sched-deputy runq|heap | --sched-wake none|sem|timeout|mutex|fd | "
+	    "--sched-join none|state|result|rec|hijack|reuse|detached | "
+	    "--thread-start none|fn|handle | "
+	    "--slow-race N | "
+	    "--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
+	    "--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | "
+	    "--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "
+	    "--fork-steal | --sched-record fpctl | "
+	    "--thread-stack read|write | A B "
+	    "KIND read|write\n");
 	return 2;
 }

@@ -93,15 +93,17 @@
  * (134). Before, the write happened: a second app thread, run next, says
  * what it finds at deputy_secret and ends the image (1 if it changed).
  *
- * attack --sched-wake none|sem|timeout|mutex (limit 13): an app thread
- * waits on app's semaphore (sem: for ever; timeout: at most 10 s) or for
- * app's mutex, which main holds (mutex). lib1 then makes the scheduler
- * (key 0) take it for woken: its state runnable, its wake value 0 (or
- * -ETIMEDOUT), itself at the run queue's head; app yields to it. The
- * wake-up is checked against the object: the thread waits again, and
- * returns 0 only after app posts (or unlocks): status 0. Before, it
- * returned at once with a unit never posted, with a timeout 10 s early,
- * or owning the mutex main held (status 1). none: nothing changed.
+ * attack --sched-wake none|sem|timeout|mutex|fd (limit 13): an app thread
+ * waits on app's semaphore (sem: for ever; timeout: at most 10 s), for
+ * app's mutex, which main holds (mutex), or for app's pipe to be
+ * readable (fd). lib1 then makes the scheduler (key 0) take it for
+ * woken: its state runnable, its wake value 0 (-ETIMEDOUT; EPOLLIN for
+ * fd), itself at the run queue's head; app yields to it. The wake-up is
+ * checked against the object (or the kernel): the thread waits again,
+ * and returns only after app posts, unlocks or writes: status 0.
+ * Before, it returned at once with a unit never posted, with a timeout
+ * 10 s early, owning the mutex main held, or with EPOLLIN on an empty
+ * pipe (status 1). none: nothing changed.
  *
  * attack --sched-join HOW (limit 13): app's thread t runs until app lets
  * it return 7, then app joins it:
@@ -602,24 +604,31 @@ int sched_many(void)
 
 static struct flexos_sem wake_sem = FLEXOS_SEM_INITIALIZER(0);
 static struct flexos_mutex wake_mutex = FLEXOS_MUTEX_INITIALIZER;
-static int wake_given; /* app posted or unlocked */
+static int wake_given; /* app posted, unlocked or wrote */
+static int wake_pipe[2];
 
 static void *wake_waiter(void *arg)
 {
 	const char *how = arg;
-	int mutex = !strcmp(how, "mutex");
+	int mutex = !strcmp(how, "mutex"), fd = !strcmp(how, "fd");
 	int err =
 	    mutex ? flexos_mutex_lock(&wake_mutex)
+	    : fd  ? flexos_sched_wait_fd(wake_pipe[0], EPOLLIN, FLEXOS_FOREVER)
 		  : flexos_sem_wait(&wake_sem, !strcmp(how, "timeout") ? (int64_t)10000 * 1000000
 								       : FLEXOS_FOREVER);
 
 	printf("sched-wake %s: app's waiter: %s returned %d %s app %s\n", how,
-	       mutex ? "flexos_mutex_lock" : "flexos_sem_wait", err,
-	       wake_given ? "after" : "before", mutex ? "unlocked" : "posted");
+	       mutex ? "flexos_mutex_lock"
+	       : fd  ? "flexos_sched_wait_fd"
+		     : "flexos_sem_wait",
+	       err, wake_given ? "after" : "before",
+	       mutex ? "unlocked"
+	       : fd  ? "wrote"
+		     : "posted");
 	fflush(stdout);
 	if (mutex && !err)
 		flexos_mutex_unlock(&wake_mutex);
-	return (void *)(intptr_t)(err || !wake_given);
+	return (void *)(intptr_t)((fd ? err != EPOLLIN : err != 0) || !wake_given);
 }
 
 int sched_wake(const char *how)
@@ -628,12 +637,12 @@ int sched_wake(const char *how)
 	struct flexos_thread *t;
 	void *failed = (void *)1;
 	long r = 0;
-	int mutex = !strcmp(how, "mutex"), wake;
+	int mutex = !strcmp(how, "mutex"), fd = !strcmp(how, "fd"), wake;
 
-	if (strcmp(how, "none") && strcmp(how, "sem") && strcmp(how, "timeout") && !mutex)
+	if (strcmp(how, "none") && strcmp(how, "sem") && strcmp(how, "timeout") && !mutex && !fd)
 		return 2;
-	wake = !strcmp(how, "timeout") ? -ETIMEDOUT : 0;
-	if (!s || (mutex && flexos_mutex_lock(&wake_mutex)) ||
+	wake = !strcmp(how, "timeout") ? -ETIMEDOUT : fd ? EPOLLIN : 0;
+	if (!s || (mutex && flexos_mutex_lock(&wake_mutex)) || (fd && pipe(wake_pipe)) ||
 	    flexos_sched_create(&t, 0, wake_waiter, (void *)how))
 		return 2;
 	flexos_sched_yield(); /* it blocks */
@@ -655,7 +664,9 @@ int sched_wake(const char *how)
 	wake_given = 1;
 	if (mutex)
 		flexos_mutex_unlock(&wake_mutex);
-	else
+	else if (fd && write(wake_pipe[1], "x", 1) != 1)
+		return 2;
+	else if (!fd)
 		flexos_sem_post(&wake_sem);
 	flexos_sched_join(t, &failed);
 	printf("sched-wake %s: %s\n", how,

@@ -82,6 +82,7 @@ $b/tests/mpk/attack --sched-join hijack
 --expect-status=134 $b/tests/mpk/attack --sched-join reuse
 --expect-status=134 $b/tests/mpk/attack-shared --sched-join reuse
 $b/tests/mpk/attack --sched-join detached
+$b/tests/mpk/attack --sched-wake fd
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -204,3 +205,5 @@ done
 check_vm 44 "after app's switches, lib1's exited detached thread's record is still in use" \
 	"lib1's detached thread that exited is left by app's switches"
 check_vm 44 "after lib1's switch, its record is free" "and released by a switch in lib1"
+check_vm 45 "flexos_sched_wait_fd returned 1 after app wrote" \
+	"lib1 marks app's thread waiting for app's pipe woken with EPOLLIN: it waits until app writes"
