@@ -1836,7 +1836,8 @@ flexos__mpk_urec_new:
 	movq	$0, MPK_G_ENDED(%r10)
 	movq	%xmm9, MPK_G_THREAD(%r10)
 	movq	flexos__mpk_ro+MPK_RO_THREADS(%rip), %rax
-	movq	%xmm9, (%rax,%rsi,8)		/* the index: record %rsi names it */
+	movq	%xmm9, %rcx
+	xchgq	%rcx, (%rax,%rsi,8)		/* the index (locked: before thread_init's look) */
 	movq	$0, MPK_G_RETVAL(%r10)
 	movq	%xmm8, %rcx
 	testq	%rcx, %rcx
@@ -1863,7 +1864,8 @@ flexos__mpk_urec_new:
 	incq	%rcx
 	jmp	5b
 	/* None free: the record is free again. */
-6:	movq	$0, MPK_G_OWNER(%r10)
+6:	movq	$0, MPK_G_THREAD(%r10)		/* (before the owner: thread_init reads both) */
+	movq	$0, MPK_G_OWNER(%r10)
 	xorl	%esi, %esi
 	movl	$1, %r9d
 	jmp	3f
@@ -1920,8 +1922,11 @@ flexos__mpk_urec_end:
 
 /*
  * void flexos__mpk_urec_free(uint64_t handle) (mpk.h): a record of this
- * OS thread that is not the one running and whose thread has ended
- * (urec_end) is free again (the OS threads' own are never freed), and the
+ * OS thread that is not the one running, whose thread has ended
+ * (urec_end) and that the running compartment made (its home: another
+ * compartment would free the record of a thread that app has not joined
+ * yet, and have its control block reused) is free again (the OS threads'
+ * own are never freed), and the
  * pool's stacks it held too (with the page open, before the record can be
  * taken again), unless it was suspended inside a gate call (a thread that
  * ended its record and went on: it is never resumed, and keeps its
@@ -1948,6 +1953,10 @@ flexos__mpk_urec_free:
 	jne	1f
 	cmpq	$0, MPK_G_DEPTH(%rdi)		/* (ended, then suspended inside a gate call) */
 	jne	1f
+	movq	MPK_G_CUR(%r11), %rax		/* made by the running compartment */
+	andl	$(MPK_SLOTS - 1), %eax
+	cmpq	MPK_G_HOME(%rdi), %rax
+	jne	1f
 	/*
 	 * Its stacks back to the pools: every holder word (gate key) that
 	 * names the record becomes 0. Registers only: no C code, no return
@@ -1966,6 +1975,7 @@ flexos__mpk_urec_free:
 3:
 	movq	$0, MPK_G_RSP(%rdi)
 	movq	$0, MPK_G_ENDED(%rdi)
+	movq	$0, MPK_G_THREAD(%rdi)		/* (before the owner: thread_init reads both) */
 	movq	$0, MPK_G_OWNER(%rdi)
 1:	CLOSE_GATE flexos__mpk_urec_free_checked
 	ret

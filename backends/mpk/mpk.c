@@ -515,6 +515,12 @@ int flexos__backend_stack_owner(uintptr_t a, const char **what)
 		*what = "the scheduler's switch records (gate key: no compartment may write them)";
 		return -1;
 	}
+	if (a >= flexos__mpk_ro.ro.threads &&
+	    a < flexos__mpk_ro.ro.threads + ((uintptr_t)MPK_UREC_MAX + 1) * sizeof(uint64_t)) {
+		*what = "the index of the scheduler's switch records (gate key: no compartment may "
+			"write it)";
+		return -1;
+	}
 
 	for (unsigned i = 0; i < n && i < MAX_STACKS; i++) {
 		uintptr_t hi = __atomic_load_n(&stacks[i].hi, __ATOMIC_ACQUIRE);

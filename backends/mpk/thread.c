@@ -26,21 +26,22 @@
 #include "mpk.h"
 
 /*
- * Whether a switch record in use (of any compartment) names state as its
- * thread: found through the records' index (gate key, written by
- * urec_new; read, never written, here) and confirmed in the record. The
- * scheduler allocates a thread's state in its own memory (key 0), whose
- * free lists any compartment can write; one that put a live thread's
- * control block there would have the next thread made over it, and a join
- * of the old thread return the new one's result (limit 13). A thread's
- * record is freed (thread_fini) before its control block.
+ * Whether a switch record in use (of any compartment) other than
+ * handle mine names state as its thread: found through the records'
+ * index (gate key, written by urec_new; read, never written, here) and
+ * confirmed in the record. The scheduler allocates a thread's state in
+ * its own memory (key 0), whose free lists any compartment can write;
+ * one that put a live thread's control block there would have the next
+ * thread made over it, and a join of the old thread return the new one's
+ * result (limit 13). A thread's record is freed (thread_fini) before its
+ * control block, and its thread cleared before its owner.
  */
-static int record_names(const void *state)
+static int record_names(const void *state, uint64_t mine)
 {
 	const uint64_t *threads = (const uint64_t *)flexos__mpk_ro.ro.threads;
 
 	for (uint64_t h = 1; threads && h <= MPK_UREC_MAX; h++) {
-		if (threads[h] != (uintptr_t)state)
+		if (h == mine || __atomic_load_n(&threads[h], __ATOMIC_ACQUIRE) != (uintptr_t)state)
 			continue;
 		const struct mpk_gate_page *r = flexos__mpk_record(h);
 		if (r && __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE) &&
@@ -60,7 +61,7 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 	struct mpk_urec_made made;
 
 	flexos__mpk_self();
-	if (record_names(u))
+	if (record_names(u, 0))
 		return -EEXIST;
 	memset(u, 0, sizeof(*u));
 	if (shared) {
@@ -98,6 +99,13 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 		stack = (void *)(made.top - MPK_STACK_SIZE);
 		size = MPK_STACK_SIZE;
 	}
+	/*
+	 * And again, with this record made (its index word stored with a
+	 * locked exchange): two threads that took one control block at once,
+	 * on two OS threads, each find the other's record.
+	 */
+	if (record_names(u, made.handle))
+		return -EEXIST;
 	u->rec = made.handle;
 	u->cur = c;
 	u->home = c;

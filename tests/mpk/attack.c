@@ -155,11 +155,12 @@
  *   attack --sched-wake none|sem|timeout|mutex|fd  lib1 marks an app thread
  *                        waiting on app's semaphore, mutex or pipe woken: it
  *                        waits again (limit 13)
- *   attack --sched-join none|state|result|rec|hijack|reuse|detached  lib1
- *                        forges the end or the result of app's thread, or
- *                        frees its control block: app's join never gets
- *                        its result (reuse: the scheduler's report, limit
- *                        13); detached: only lib1 releases its own thread
+ *   attack --sched-join none|state|result|rec|hijack|reuse|reuse-exited|
+ *                        detached  lib1 forges the end or the result of
+ *                        app's thread, or frees its control block: app's
+ *                        join never gets its result (reuse: the
+ *                        scheduler's report, limit 13); detached: only
+ *                        lib1 releases its own thread
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -3386,7 +3387,7 @@ int main(int argc, char **argv)
 		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
 		"| --sched-many | --sched-deputy runq|heap | "
 		"--sched-wake none|sem|timeout|mutex|fd | "
-		"--sched-join none|state|result|rec|hijack|reuse|detached | "
+		"--sched-join none|state|result|rec|hijack|reuse|reuse-exited|detached | "
 		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "

@@ -135,6 +135,10 @@
  *           scheduler ends the image saying so (134); before, the new
  *           thread was made there, t was never resumed, and t's join
  *           returned the new thread's 0xbad.
+ *   reuse-exited  the same with t exited (7), not yet joined, and its
+ *           switch record freed by lib1 first (urec_free): the record is
+ *           app's, so lib1's free leaves it, and the same report (134);
+ *           before, the record was freed and t's join returned 0xbad.
  *   detached  lib1 makes a thread (in lib1) and detaches it; it exits.
  *           app's switches leave it (its record is lib1's: a thread of
  *           app's cannot free it), and a switch of app's main thread
@@ -732,35 +736,51 @@ static void *join_waiter(void *arg)
 	return arg;
 }
 
+/* lib1 calls this as a plain function: gate.S's urec_free, on t's record. */
+static long join_free_rec_in_lib1(long x)
+{
+	flexos__mpk_urec_free((uint64_t)x);
+	return 0;
+}
+
 /*
  * reuse: lib1 puts the control block of app's thread, waiting on app's
  * semaphore, on the scheduler's free list (its allocator is key 0), and
  * app makes its next thread: it would be made over the waiting one, whose
- * join would then return the new thread's result.
+ * join would then return the new thread's result. reuse-exited: the
+ * thread has exited, not yet joined, and lib1 frees its switch record
+ * first (urec_free, which any compartment can call).
  */
-static int join_reuse(void)
+static int join_reuse(int exited)
 {
+	const char *how = exited ? "reuse-exited" : "reuse";
 	struct flexos_thread *t, *next = NULL;
 	void *ret = NULL;
 	long r = 0;
 	int err;
 
-	if (flexos_sched_create(&t, 0, join_waiter, (void *)7))
+	join_go = exited;
+	if (flexos_sched_create(&t, 0, exited ? join_worker : join_waiter, (void *)7))
 		return 2;
-	flexos_sched_yield(); /* t waits on join_sem */
-	printf("sched-join reuse: lib1 puts app's waiting thread's control block on the "
-	       "scheduler's free list\n");
+	flexos_sched_yield(); /* t waits on join_sem, or exits */
+	printf("sched-join %s: lib1 puts app's %s thread's control block on the "
+	       "scheduler's free list%s\n",
+	       how, exited ? "exited" : "waiting", exited ? ", its record freed first" : "");
 	fflush(stdout);
+	if (exited)
+		flexos_gate_r(lib1, r, lib1_call, join_free_rec_in_lib1,
+			      (long)((struct mpk_uthread *)t->bstate)->rec - 1);
 	flexos_gate_r(lib1, r, lib1_call, join_free_in_lib1, (long)t - 1);
 	(void)r;
 	join_go = 1;
 	err = flexos_sched_create(&next, 0, join_worker, (void *)0xbad);
-	printf("sched-join reuse: app's next thread: %d, %s\n", err,
-	       next == t ? "made over the waiting one: FAIL" : "elsewhere");
+	printf("sched-join %s: app's next thread: %d, %s\n", how, err,
+	       next == t ? "made over the other: FAIL" : "elsewhere");
 	fflush(stdout);
-	flexos_sem_post(&join_sem);
+	if (!exited)
+		flexos_sem_post(&join_sem);
 	err = flexos_sched_join(t, &ret);
-	printf("sched-join reuse: app's join returned %d, result %#lx: %s\n", err,
+	printf("sched-join %s: app's join returned %d, result %#lx: %s\n", how, err,
 	       (unsigned long)ret,
 	       ret == (void *)0xbad ? "another thread's result: FAIL"
 				    : "never another thread's result");
@@ -834,8 +854,8 @@ int sched_join(const char *how)
 	long r = 0;
 	int err, rec = !strcmp(how, "rec"), result = !strcmp(how, "result");
 
-	if (s && !strcmp(how, "reuse"))
-		return join_reuse();
+	if (s && (!strcmp(how, "reuse") || !strcmp(how, "reuse-exited")))
+		return join_reuse(!strcmp(how, "reuse-exited"));
 	if (s && !strcmp(how, "detached"))
 		return join_detached();
 	if (strcmp(how, "none") && strcmp(how, "state") && !rec && !result && strcmp(how, "hijack"))
