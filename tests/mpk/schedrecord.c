@@ -17,6 +17,13 @@
  *   rec-free  that handle, to a record no thread has.
  * Every change must end in the report (status 134), never in the forged
  * frame or a return. And:
+ *   swap      a second thread is suspended in lib1 too; app copies its
+ *             handle, saved stack pointer and compartment into the
+ *             first's: the switch to the first resumes the second, in
+ *             its own compartment, on its own stack, where it stopped (no
+ *             rights gained: the scheduler is confused), and the later
+ *             switch to the second is reported (134: its record was
+ *             suspended again, where it exited, at another stack pointer);
  *   free      app frees the thread's switch record (gate.S's urec_free,
  *             which a compartment can call) while the thread is
  *             suspended in lib1, then joins it: the record is not freed
@@ -223,6 +230,18 @@ static void *victim(void *arg)
 	return (void *)r;
 }
 
+/* swap: the second thread, suspended in lib1 as victim is. */
+static void *victim_says(void *arg)
+{
+	long r = 0;
+
+	flexos_gate_r(lib1, r, lib1_call, yield_in_lib1, 41);
+	printf("sched-record swap: %s resumed, in %s, and returns %ld\n", (const char *)arg,
+	       flexos_compartment_name(), r);
+	fflush(stdout);
+	return (void *)r;
+}
+
 /* fpctl: rounds upwards, is suspended in lib1, returns what it finds after. */
 static void *victim_fp(void *arg)
 {
@@ -355,12 +374,15 @@ int sched_record(const char *how)
 		return sched_fpctl();
 	flexos_gate_r(lib1, data, lib1_where, KIND_DATA);
 	lib1_data = data;
+	struct flexos_thread *other = NULL;
 	if (flexos_sched_create(&t, 0, strcmp(how, "end-free") ? victim : victim_ended,
-				strcmp(how, "exit") ? NULL : (void *)1)) {
+				strcmp(how, "exit") ? NULL : (void *)1) ||
+	    (!strcmp(how, "swap") &&
+	     flexos_sched_create(&other, 0, victim_says, (void *)"the second thread"))) {
 		printf("sched-record: cannot create a thread\n");
 		return 1;
 	}
-	flexos_sched_yield(); /* it runs into lib1 and yields there */
+	flexos_sched_yield(); /* it (and the second) runs into lib1 and yields there */
 	struct mpk_uthread *u = (struct mpk_uthread *)t->bstate;
 	printf("sched-record %s: the thread is suspended in lib1 (record %lu, compartment "
 	       "%lu); app changes the scheduler's record of it and joins it\n",
@@ -376,6 +398,11 @@ int sched_record(const char *how)
 		u->rec = (uint64_t)1 << 40;
 	} else if (!strcmp(how, "rec-free")) {
 		u->rec = MPK_UREC_MAX;
+	} else if (!strcmp(how, "swap")) {
+		const struct mpk_uthread *o = (const struct mpk_uthread *)other->bstate;
+		u->rec = o->rec;
+		u->cur = o->cur;
+		t->sp = other->sp;
 	} else if (!strcmp(how, "free")) {
 		flexos__mpk_urec_free(u->rec);
 	} else if (!strcmp(how, "end-free")) {
