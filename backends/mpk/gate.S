@@ -1737,8 +1737,8 @@ flexos__mpk_thread_resume:
 	cmpq	MPK_G_CUR(%r9), %rbx
 	jne	.Lbad_switch
 	movl	$7, %r13d			/* 7: its thread has ended */
-	cmpq	$0, MPK_G_ENDED(%r9)
-	jne	.Lbad_switch
+	testq	$MPK_ENDED, MPK_G_ENDED(%r9)
+	jnz	.Lbad_switch
 	movl	$6, %r13d			/* 6: too many gate calls */
 	movq	MPK_G_DEPTH(%r9), %rcx
 	cmpq	$MPK_G_MAX_DEPTH, %rcx
@@ -1912,7 +1912,7 @@ flexos__mpk_urec_end:
 	jne	1f
 	REC_ADDR %rdi, %rdi, 1f
 	movq	%r9, MPK_G_RETVAL(%rdi)
-	movq	$1, MPK_G_ENDED(%rdi)
+	orq	$MPK_ENDED, MPK_G_ENDED(%rdi)
 	xorl	%r8d, %r8d
 1:	CLOSE_GATE flexos__mpk_urec_end_checked
 	movl	%r8d, %eax
@@ -1949,8 +1949,8 @@ flexos__mpk_urec_free:
 	movq	MPK_G_OWNER(%rdi), %rax
 	cmpq	MPK_G_OWNER(%r11), %rax
 	jne	1f
-	cmpq	$1, MPK_G_ENDED(%rdi)
-	jne	1f
+	testq	$MPK_ENDED, MPK_G_ENDED(%rdi)
+	jz	1f
 	cmpq	$0, MPK_G_DEPTH(%rdi)		/* (ended, then suspended inside a gate call) */
 	jne	1f
 	movq	MPK_G_CUR(%r11), %rax		/* made by the running compartment */
@@ -1981,6 +1981,40 @@ flexos__mpk_urec_free:
 	ret
 	.cfi_endproc
 	.size	flexos__mpk_urec_free, .-flexos__mpk_urec_free
+
+/*
+ * int flexos__mpk_urec_detach(uint64_t handle) (mpk.h): a record of this
+ * OS thread that the running compartment made is marked detached, 0:
+ * the scheduler releases a thread that has ended without a join only if
+ * its compartment said so here (a list of dead threads in its key-0
+ * memory could name any); -1 for any other handle. Registers only while
+ * the page is open.
+ */
+	.globl	flexos__mpk_urec_detach
+	.hidden	flexos__mpk_urec_detach
+	.type	flexos__mpk_urec_detach, @function
+flexos__mpk_urec_detach:
+	.cfi_startproc
+	movl	$-1, %r8d
+	movq	%rdi, %r9
+	OPEN_GATE flexos__mpk_urec_detach_open_checked
+	testq	%r9, %r9
+	jz	1f
+	REC_ADDR %r9, %rdi, 1f
+	movq	MPK_G_OWNER(%rdi), %rax
+	cmpq	MPK_G_OWNER(%r11), %rax
+	jne	1f
+	movq	MPK_G_CUR(%r11), %rax
+	andl	$(MPK_SLOTS - 1), %eax
+	cmpq	MPK_G_HOME(%rdi), %rax
+	jne	1f
+	orq	$MPK_DETACHED, MPK_G_ENDED(%rdi)
+	xorl	%r8d, %r8d
+1:	CLOSE_GATE flexos__mpk_urec_detach_checked
+	movl	%r8d, %eax
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_urec_detach, .-flexos__mpk_urec_detach
 
 /*
  * OPEN_GATE's claim of a gate page for a thread that has none (or lost its

@@ -958,6 +958,7 @@ const struct flexos_backend flexos__backend = {
     .thread_resume = flexos__mpk_thread_resume,
     .thread_exit = flexos__mpk_thread_exit,
     .thread_result = flexos__mpk_thread_result,
+    .thread_detach = flexos__mpk_thread_detach,
     .thread_fini = flexos__mpk_thread_fini,
     .callback_bind = flexos__mpk_cb_bind,
     .callback_take = flexos__mpk_cb_take,

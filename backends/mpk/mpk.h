@@ -39,7 +39,9 @@
 #define MPK_G_SIGMARK   (MPK_G_FSBASE + 8)  /* uint64: a delivery in progress: its signal + 1 */
 #define MPK_G_TID           (MPK_G_SIGMARK + 8) /* uint64: the bound thread's pid << 32 | tid */
 #define MPK_G_CARRY         (MPK_G_TID + 8)     /* uint64: the thread's carry page */
-#define MPK_G_ENDED         (MPK_G_CARRY + 8)   /* uint64: a record: its thread has ended */
+#define MPK_G_ENDED         (MPK_G_CARRY + 8)   /* uint64: a record: MPK_ENDED, MPK_DETACHED */
+#define MPK_ENDED           1                   /* its thread has ended */
+#define MPK_DETACHED        2                   /* its thread was detached by its compartment */
 #define MPK_G_THREAD        (MPK_G_ENDED + 8)   /* uint64: a record: its thread's state */
 #define MPK_G_RETVAL        (MPK_G_THREAD + 8)  /* uint64: a record: what its thread ended with */
 #define MPK_G_HOME          (MPK_G_RETVAL + 8)  /* uint64: a record: the compartment that made it */
@@ -418,9 +420,11 @@ struct mpk_gate_page {
 	 */
 	uint64_t carry;
 	/*
-	 * A switch record: 1 once its thread has ended (urec_end, by the
-	 * thread itself, outside any gate call); only such a record is freed
-	 * (urec_free), and it is never resumed.
+	 * A switch record: MPK_ENDED once its thread has ended (urec_end, by
+	 * the thread itself, outside any gate call); only such a record is
+	 * freed (urec_free), and it is never resumed. MPK_DETACHED once the
+	 * compartment that made it detached its thread (urec_detach): only
+	 * then may the thread be released without a join.
 	 */
 	uint64_t ended;
 	/*
@@ -784,6 +788,7 @@ static inline struct mpk_gate_page *flexos__mpk_record(uint64_t h)
 struct mpk_urec_made flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top, uint64_t frame,
 					  const void *thread);
 int flexos__mpk_urec_end(void *retval);
+int flexos__mpk_urec_detach(uint64_t handle);
 void flexos__mpk_urec_free(uint64_t handle);
 noreturn void flexos__mpk_thread_resume(void *load_sp, const void *load_from);
 
@@ -795,6 +800,7 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp);
 void flexos__mpk_thread_switch(void *save_to, const void *load_from);
 int flexos__mpk_thread_exit(void *state, void *retval);
 int flexos__mpk_thread_result(const void *state, void **retval);
+int flexos__mpk_thread_detach(void *state);
 void flexos__mpk_thread_fini(void *state);
 
 /* fault.c: installs the fault reporter; sigaltstack for the calling thread. */

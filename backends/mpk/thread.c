@@ -101,8 +101,10 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 	}
 	/*
 	 * And again, with this record made (its index word stored with a
-	 * locked exchange): two threads that took one control block at once,
-	 * on two OS threads, each find the other's record.
+	 * locked exchange): of two threads that took one control block at
+	 * once, on two OS threads, at least the later finds the other's
+	 * record (and the scheduler ends the image: the record made here
+	 * stays).
 	 */
 	if (record_names(u, made.handle))
 		return -EEXIST;
@@ -164,10 +166,30 @@ int flexos__mpk_thread_result(const void *state, void **retval)
 		return -ESRCH;
 	if (r->home != flexos__mpk_cur())
 		return -EPERM;
-	if (__atomic_load_n(&r->ended, __ATOMIC_ACQUIRE) != 1 || r->depth)
+	uint64_t ended = __atomic_load_n(&r->ended, __ATOMIC_ACQUIRE);
+	if (!(ended & MPK_ENDED) || r->depth)
 		return -ESRCH;
 	*retval = (void *)r->retval;
-	return 0;
+	return (ended & MPK_DETACHED) != 0;
+}
+
+/*
+ * The scheduler's thread_detach (backend.h): the record is marked by
+ * gate.S (urec_detach), only for the compartment that made it; release
+ * without a join (reap) wants that mark, which a forged list of dead
+ * threads in the scheduler's memory cannot give.
+ */
+int flexos__mpk_thread_detach(void *state)
+{
+	const struct mpk_uthread *u = state;
+	uint64_t h = u->rec; /* (read once: key 0) */
+	const struct mpk_gate_page *r = flexos__mpk_record(h);
+
+	if (!r || r->thread != (uintptr_t)state)
+		return -ESRCH;
+	if (r->home != flexos__mpk_cur())
+		return -EPERM;
+	return flexos__mpk_urec_detach(h) ? -ESRCH : 0;
 }
 
 void flexos__mpk_thread_fini(void *state)

@@ -154,12 +154,17 @@ struct flexos_backend {
 	 *   only once the thread said so here, so that no other thread can
 	 *   free the state of one that is only suspended.
 	 * thread_result(state, retval): optional (with thread_exit); 0 and
-	 *   the retval the thread state gave thread_exit if it has ended,
-	 *   -ESRCH if not, -EPERM if another compartment than the calling
-	 *   one made it. A backend whose compartments share the scheduler's
-	 *   memory keeps these where no compartment can change them, so that
-	 *   a join neither returns a forged result nor frees a thread that
-	 *   has not ended. NULL: the scheduler's own record of them.
+	 *   the retval the thread state gave thread_exit if it has ended (1
+	 *   and the retval if thread_detach marked it too), -ESRCH if not,
+	 *   -EPERM if another compartment than the calling one made it. A
+	 *   backend whose compartments share the scheduler's memory keeps
+	 *   these where no compartment can change them, so that a join
+	 *   neither returns a forged result nor frees a thread that has not
+	 *   ended, and a thread nobody detached is released only by its join.
+	 *   NULL: the scheduler's own record of them.
+	 * thread_detach(state): optional (with thread_result); marks the
+	 *   thread detached, for the calling compartment, which made it: 0,
+	 *   -ESRCH, or -EPERM (another compartment's thread).
 	 * thread_fini(state): releases what the backend allocated for a
 	 *   thread that has ended (its stacks in other compartments). Never
 	 *   called for the OS thread's own context.
@@ -170,6 +175,7 @@ struct flexos_backend {
 	void (*thread_resume)(void *load_sp, const void *load_from);
 	int (*thread_exit)(void *state, void *retval);
 	int (*thread_result)(const void *state, void **retval);
+	int (*thread_detach)(void *state);
 	void (*thread_fini)(void *state);
 
 	/*

@@ -132,12 +132,23 @@ int flexos__sched_thread_ended(struct flexos_thread *t, void **retval)
 	 */
 	if (has_backend(b) && b->thread_result) {
 		int r = b->thread_result(t->bstate, retval);
-		return r == -EPERM ? -EPERM : r == 0 && t->state == T_EXITED;
+		if (r == -EPERM)
+			return -EPERM;
+		return r >= 0 && t->state == T_EXITED ? 1 + (r == 1) : 0;
 	}
 	if (t->state != T_EXITED)
 		return 0;
 	*retval = t->retval;
-	return 1;
+	return 1 + (t->detached != 0);
+}
+
+int flexos__sched_backend_thread_detach(struct flexos_thread *t)
+{
+	const struct flexos_backend *b = backend();
+
+	if (has_backend(b) && b->thread_result && b->thread_detach)
+		return b->thread_detach(t->bstate);
+	return 0;
 }
 
 void flexos__sched_backend_thread_fini(struct flexos_thread *t)

@@ -205,8 +205,12 @@ static void reap(struct flexos__sched *s)
 			continue;
 		}
 		*pp = t->dead_next;
-		if (!ended)
-			continue; /* (linked here by a forged list: limit 13) */
+		/*
+		 * Not ended, or not detached (its join releases it): linked
+		 * here by a forged list (limit 13).
+		 */
+		if (ended != 2)
+			continue;
 		release(t);
 	}
 }
@@ -511,6 +515,10 @@ int flexos_sched_detach(struct flexos_thread *t)
 		release(t);
 		return 0;
 	}
+	/* Where the backend keeps threads' ends, reap releases only a thread it marked. */
+	int err = flexos__sched_backend_thread_detach(t);
+	if (err)
+		return err;
 	t->detached = 1;
 	return 0;
 }

@@ -253,13 +253,16 @@ int flexos__sched_backend_thread_init(struct flexos_thread *t, void *stack, size
 /* The running thread t ends with retval (the backend's thread_exit): 0 or -errno. */
 int flexos__sched_backend_thread_exit(struct flexos_thread *t, void *retval);
 /*
- * Whether t has exited (1, and then what with; 0 if not): its state says
- * so, and where the backend keeps them (thread_result; intel-mpk: the
- * thread's state and result in its control block are key 0, limit 13)
- * the backend's record says so too and gives the result, else t's;
- * -EPERM: another compartment made t (the backend's records).
+ * Whether t has exited (1, and then what with; 2 if it was detached too;
+ * 0 if not): its state says so, and where the backend keeps them
+ * (thread_result; intel-mpk: the thread's state and result in its
+ * control block are key 0, limit 13) the backend's record says so too
+ * and gives the result and whether it was detached, else t's; -EPERM:
+ * another compartment made t (the backend's records).
  */
 int flexos__sched_thread_ended(struct flexos_thread *t, void **retval);
+/* thread_detach (backend.h) where the backend keeps threads' ends: 0 or -errno. */
+int flexos__sched_backend_thread_detach(struct flexos_thread *t);
 void flexos__sched_backend_thread_fini(struct flexos_thread *t);
 
 #endif

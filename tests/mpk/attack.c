@@ -156,7 +156,7 @@
  *                        waiting on app's semaphore, mutex or pipe woken: it
  *                        waits again (limit 13)
  *   attack --sched-join none|state|result|rec|hijack|reuse|reuse-exited|
- *                        detached  lib1 forges the end or the result of
+ *                        dead-list|detached  lib1 forges the end or the result of
  *                        app's thread, or frees its control block: app's
  *                        join never gets its result (reuse: the
  *                        scheduler's report, limit 13); detached: only
@@ -3388,7 +3388,7 @@ int main(int argc, char **argv)
 	    "--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
 	    "| --sched-many | --sched-deputy runq|heap | "
 	    "--sched-wake none|sem|timeout|mutex|fd | "
-	    "--sched-join none|state|result|rec|hijack|reuse|reuse-exited|detached | "
+	    "--sched-join none|state|result|rec|hijack|reuse|reuse-exited|dead-list|detached | "
 	    "--thread-start none|fn|handle | "
 	    "--slow-race N | "
 	    "--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "

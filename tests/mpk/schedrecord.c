@@ -17,13 +17,15 @@
  *   rec-free  that handle, to a record no thread has.
  * Every change must end in the report (status 134), never in the forged
  * frame or a return. And:
- *   swap      a second thread is suspended in lib1 too; app copies its
+ *   swap      a second thread is suspended in app; app copies its
  *             handle, saved stack pointer and compartment into the
- *             first's: the switch to the first resumes the second, in
- *             its own compartment, on its own stack, where it stopped (no
+ *             first's (suspended in lib1): the switch to the first
+ *             resumes the second, in app, on its own stack, where it
+ *             stopped (no
  *             rights gained: the scheduler is confused), and the later
- *             switch to the second is reported (134: its record was
- *             suspended again, where it exited, at another stack pointer);
+ *             switch to the second is reported (134: its record is of a
+ *             thread that has ended, the second having exited as the
+ *             first);
  *   free      app frees the thread's switch record (gate.S's urec_free,
  *             which a compartment can call) while the thread is
  *             suspended in lib1, then joins it: the record is not freed
@@ -146,6 +148,13 @@
  *           switch record freed by lib1 first (urec_free): the record is
  *           app's, so lib1's free leaves it, and the same report (134);
  *           before, the record was freed and t's join returned 0xbad.
+ *   dead-list  t exits with 7, not joined; lib1 links it into the
+ *           scheduler's list of dead threads nobody joins, and app
+ *           switches (the reaper runs): t was never detached (its record
+ *           says so, gate key), so it stays, app's next thread is made
+ *           elsewhere, and t's join returns 7; before, the reaper released
+ *           it, the next thread was made over it, and the join returned
+ *           0xbad;
  *   detached  lib1 makes a thread (in lib1) and detaches it; it exits.
  *           app's switches leave it (its record is lib1's: a thread of
  *           app's cannot free it), and a switch of app's main thread
@@ -230,16 +239,14 @@ static void *victim(void *arg)
 	return (void *)r;
 }
 
-/* swap: the second thread, suspended in lib1 as victim is. */
+/* swap: the second thread, suspended in app (the first is in lib1). */
 static void *victim_says(void *arg)
 {
-	long r = 0;
-
-	flexos_gate_r(lib1, r, lib1_call, yield_in_lib1, 41);
-	printf("sched-record swap: %s resumed, in %s, and returns %ld\n", (const char *)arg,
-	       flexos_compartment_name(), r);
+	flexos_sched_yield();
+	printf("sched-record swap: %s resumed, in %s, and returns 45\n", (const char *)arg,
+	       flexos_compartment_name());
 	fflush(stdout);
-	return (void *)r;
+	return (void *)45;
 }
 
 /* fpctl: rounds upwards, is suspended in lib1, returns what it finds after. */
@@ -814,6 +821,47 @@ static int join_reuse(int exited)
 	return next == t || err || ret != (void *)7;
 }
 
+/*
+ * dead-list: app's thread t exits with 7 and is not joined yet; lib1
+ * links it into the scheduler's list of dead threads nobody joins (key
+ * 0), and a switch of app's runs the reaper. t was never detached, so it
+ * stays for its join (before, the reaper released it: app's next thread
+ * was made over it, and t's join returned that thread's result).
+ */
+static int join_dead_list(void)
+{
+	struct flexos__sched *s = flexos__sched_get();
+	struct flexos_thread *t, *h, *next = NULL;
+	void *ret = NULL;
+	long r = 0;
+	int err;
+
+	join_go = 1;
+	if (flexos_sched_create(&t, 0, join_worker, (void *)7))
+		return 2;
+	flexos_sched_yield(); /* t exits */
+	printf("sched-join dead-list: lib1 links app's exited, unjoined thread into the "
+	       "scheduler's list of dead threads\n");
+	fflush(stdout);
+	flexos_gate_r(lib1, r, lib1_fill, (long *)&t->dead_next, (long)s->dead);
+	flexos_gate_r(lib1, r, lib1_fill, (long *)&s->dead, (long)t);
+	(void)r;
+	/* A switch (to h and back) runs the reaper. */
+	if (flexos_sched_create(&h, 0, join_worker, (void *)1))
+		return 2;
+	flexos_sched_yield();
+	err = flexos_sched_create(&next, 0, join_worker, (void *)0xbad);
+	printf("sched-join dead-list: app's next thread: %d, %s\n", err,
+	       next == t ? "made over the exited one: FAIL" : "elsewhere");
+	fflush(stdout);
+	err = flexos_sched_join(t, &ret);
+	printf("sched-join dead-list: app's join returned %d, result %#lx: %s\n", err,
+	       (unsigned long)ret,
+	       ret == (void *)0xbad ? "another thread's result: FAIL"
+				    : "never another thread's result");
+	return next == t || err || ret != (void *)7;
+}
+
 /* Run in lib1 (lib1_call: a plain call with lib1's rights). */
 static void *detached_worker(void *arg)
 {
@@ -857,7 +905,7 @@ static int join_detached(void)
 		return 2;
 	flexos_sched_yield(); /* t runs in lib1 and exits; app's switch back reaps */
 	flexos_sched_yield();
-	kept = rec->owner && rec->ended == 1 && rec->thread == (uintptr_t)t->bstate;
+	kept = rec->owner && (rec->ended & MPK_ENDED) && rec->thread == (uintptr_t)t->bstate;
 	printf("sched-join detached: after app's switches, lib1's exited detached thread's "
 	       "record is %s\n",
 	       kept ? "still in use" : "free: FAIL");
@@ -885,6 +933,8 @@ int sched_join(const char *how)
 		return join_reuse(!strcmp(how, "reuse-exited"));
 	if (s && !strcmp(how, "detached"))
 		return join_detached();
+	if (s && !strcmp(how, "dead-list"))
+		return join_dead_list();
 	if (strcmp(how, "none") && strcmp(how, "state") && !rec && !result && strcmp(how, "hijack"))
 		return 2;
 	if (!s || flexos_sched_create(&t, 0, join_worker, (void *)7))

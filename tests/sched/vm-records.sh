@@ -85,6 +85,7 @@ $b/tests/mpk/attack --sched-join detached
 $b/tests/mpk/attack --sched-wake fd
 --expect-status=134 $b/tests/mpk/attack --sched-join reuse-exited
 --expect-status=134 $b/tests/mpk/attack --sched-record swap
+$b/tests/mpk/attack --sched-join dead-list
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -208,10 +209,13 @@ done
 check_vm 44 "after app's switches, lib1's exited detached thread's record is still in use" \
 	"lib1's detached thread that exited is left by app's switches"
 check_vm 44 "after lib1's switch, its record is free" "and released by a switch in lib1"
-check_vm 47 "sched-record swap: the second thread resumed, in app, and returns 44" \
+check_vm 47 "sched-record swap: the second thread resumed, in app, and returns 45" \
 	"app points its thread at another suspended thread's record: the other resumes, in its own compartment, where it stopped"
-check_vm 47 "was suspended at another stack pointer than the scheduler's" \
+check_vm 47 "a compartment changed the scheduler's record of a suspended thread" \
 	"and the later switch to the other is reported"
 no_vm 47 "the changed record was used" "and the first thread's join never returns"
+check_vm 48 "sched-join dead-list: app's join returned 0, result 0x7" \
+	"lib1 links app's exited, unjoined thread into the list of dead threads: app's switches leave it for its join"
+no_vm 48 "made over the exited one" "and no thread is made over it"
 check_vm 45 "flexos_sched_wait_fd returned 1 after app wrote" \
 	"lib1 marks app's thread waiting for app's pipe woken with EPOLLIN: it waits until app writes"
