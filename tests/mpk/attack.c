@@ -156,10 +156,10 @@
  *                        waiting on app's semaphore, mutex or pipe woken: it
  *                        waits again (limit 13)
  *   attack --sched-join none|state|result|rec|hijack|reuse|reuse-exited|
- *                        dead-list|detached  lib1 forges the end or the result of
- *                        app's thread, or frees its control block: app's
- *                        join never gets its result (reuse: the
- *                        scheduler's report, limit 13); detached: only
+ *                        dead-list|detached  lib1 forges the end or the
+ *                        result of app's thread, or frees its control
+ *                        block: app's join never gets its result (reuse:
+ *                        the scheduler's report, limit 13); detached: only
  *                        lib1 releases its own thread
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
@@ -3369,33 +3369,34 @@ int main(int argc, char **argv)
 		printf("access allowed\n");
 		return 0;
 	}
-	fprintf(
-	    stderr,
-	    "usage: attack --matrix [shared] | --threads | --nested | --printf | "
-	    "--stackptr | --count [shared|newlib|carry] | "
-	    "--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
-	    "open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
-	    "longjmp-open|longjmp | "
-	    "--segv-call entry|c CODE | --violation-call | --signal | "
-	    "--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
-	    "--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
-	    "--thread-claim | --clone-settls [raw|site|creator|future|mask] | "
-	    "--thread-reuse | --spawn | "
-	    "--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
-	    "--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
-	    "--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-	    "--backtrace [fault] | --sched-record none|sp|comp|rec|rec-free|swap|free|exit|count | "
-	    "--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
-	    "| --sched-many | --sched-deputy runq|heap | "
-	    "--sched-wake none|sem|timeout|mutex|fd | "
-	    "--sched-join none|state|result|rec|hijack|reuse|reuse-exited|dead-list|detached | "
-	    "--thread-start none|fn|handle | "
-	    "--slow-race N | "
-	    "--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-	    "--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | "
-	    "--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "
-	    "--fork-steal | --sched-record fpctl | "
-	    "--thread-stack read|write | A B "
-	    "KIND read|write\n");
+	fprintf(stderr,
+		"usage: attack --matrix [shared] | --threads | --nested | --printf | "
+		"--stackptr | --count [shared|newlib|carry] | "
+		"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
+		"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
+		"longjmp-open|longjmp | "
+		"--segv-call entry|c CODE | --violation-call | --signal | "
+		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
+		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
+		"--thread-claim | --clone-settls [raw|site|creator|future|mask] | "
+		"--thread-reuse | --spawn | "
+		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
+		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
+		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
+		"--backtrace [fault] | "
+		"--sched-record none|sp|comp|rec|rec-free|swap|free|exit|count | "
+		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
+		"| --sched-many | --sched-deputy runq|heap | "
+		"--sched-wake none|sem|timeout|mutex|fd | "
+		"--sched-join none|state|result|rec|hijack|reuse|reuse-exited|dead-list|"
+		"detached | "
+		"--thread-start none|fn|handle | "
+		"--slow-race N | "
+		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
+		"--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | "
+		"--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "
+		"--fork-steal | --sched-record fpctl | "
+		"--thread-stack read|write | A B "
+		"KIND read|write\n");
 	return 2;
 }
