@@ -380,15 +380,30 @@ struct mpk_gate_page *flexos__mpk_gp(void)
 	return flexos__mpk_claim(flexos__mpk_pkru[MPK_PKRU_OPEN / 4 + id]);
 }
 
-int flexos__mpk_page_cur(void)
+/* This thread's gate page, from TLS, validated as the gate does, or NULL. */
+static const struct mpk_gate_page *own_page(void)
 {
-	struct mpk_gate_page *gp = flexos__mpk_thread.gp;
+	const struct mpk_gate_page *gp = flexos__mpk_thread.gp;
 	uintptr_t a = (uintptr_t)gp;
 
 	if (a >= flexos__mpk_ro.ro.gp_lo && a < flexos__mpk_ro.ro.gp_hi && !(a & 4095) &&
 	    (!flexos__mpk_ro.ro.fsgsbase || gp->owner == thread_owner()))
-		return (int)(gp->cur & (MPK_SLOTS - 1));
-	return -1;
+		return gp;
+	return NULL;
+}
+
+int flexos__mpk_page_cur(void)
+{
+	const struct mpk_gate_page *gp = own_page();
+
+	return gp ? (int)(gp->cur & (MPK_SLOTS - 1)) : -1;
+}
+
+uint64_t flexos__mpk_page_owner(void)
+{
+	const struct mpk_gate_page *gp = own_page();
+
+	return gp ? gp->owner : 0;
 }
 
 uint64_t flexos__mpk_cur(void)

@@ -728,6 +728,8 @@ int flexos__mpk_interrupted(const void *ctx);
 uint64_t flexos__mpk_cur(void);
 /* The running compartment the validated gate page names, or -1: no valid page. */
 int flexos__mpk_page_cur(void);
+/* The validated gate page's owner (its OS thread's, as the records name it), or 0. */
+uint64_t flexos__mpk_page_owner(void);
 
 /* fault.c: reserves the gate pages (gate key) and fills in their bounds. */
 int flexos__mpk_gate_pages_init(void);

@@ -154,15 +154,18 @@ int flexos__mpk_thread_exit(void *state, void *retval)
  * scheduler's (key 0), so the record must name state as its thread; and
  * since any compartment can make a record naming any thread (urec_new's
  * argument), it must have been made by the running compartment, the one
- * that made the thread (a thread of another compartment: -EPERM), and
- * have ended outside any gate call (as urec_free requires).
+ * that made the thread (a thread of another compartment: -EPERM), be
+ * this OS thread's, and have ended outside any gate call (as urec_free
+ * requires).
  */
 int flexos__mpk_thread_result(const void *state, void **retval)
 {
 	const struct mpk_uthread *u = state;
 	const struct mpk_gate_page *r = flexos__mpk_record(u->rec); /* (read once) */
 
-	if (!r || r->thread != (uintptr_t)state)
+	/* (a record of another OS thread's scheduler, as urec_free and urec_detach refuse) */
+	if (!r || r->thread != (uintptr_t)state ||
+	    __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE) != flexos__mpk_page_owner())
 		return -ESRCH;
 	if (r->home != flexos__mpk_cur())
 		return -EPERM;

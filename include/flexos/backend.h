@@ -164,7 +164,9 @@ struct flexos_backend {
 	 *   NULL: the scheduler's own record of them.
 	 * thread_detach(state): optional (with thread_result); marks the
 	 *   thread detached, for the calling compartment, which made it: 0,
-	 *   -ESRCH, or -EPERM (another compartment's thread).
+	 *   -ESRCH, or -EPERM (another compartment's thread). NULL: the
+	 *   scheduler's own mark decides which ended threads it releases
+	 *   without a join.
 	 * thread_fini(state): releases what the backend allocated for a
 	 *   thread that has ended (its stacks in other compartments). Never
 	 *   called for the OS thread's own context.

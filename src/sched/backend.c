@@ -134,7 +134,9 @@ int flexos__sched_thread_ended(struct flexos_thread *t, void **retval)
 		int r = b->thread_result(t->bstate, retval);
 		if (r == -EPERM)
 			return -EPERM;
-		return r >= 0 && t->state == T_EXITED ? 1 + (r == 1) : 0;
+		if (r < 0 || t->state != T_EXITED)
+			return 0;
+		return 1 + (b->thread_detach ? r == 1 : t->detached != 0);
 	}
 	if (t->state != T_EXITED)
 		return 0;

@@ -156,6 +156,8 @@
  *           it, the next thread was made over it, and the join returned
  *           0xbad;
  *   detached  lib1 makes a thread (in lib1) and detaches it; it exits.
+ *           (And a thread app detaches before it runs is released by
+ *           app's switch after it exits: its record is free.)
  *           app's switches leave it (its record is lib1's: a thread of
  *           app's cannot free it), and a switch of app's main thread
  *           while it runs in lib1 releases it: its record is free
@@ -918,7 +920,18 @@ static int join_detached(void)
 	freed = !rec->owner;
 	printf("sched-join detached: after lib1's switch, its record is %s\n",
 	       freed ? "free" : "still in use: FAIL");
-	return !(kept && freed && !flexos_sched_join(a, NULL));
+	fflush(stdout);
+	/* And a thread app detaches itself before it runs: app's switch releases it. */
+	struct flexos_thread *d;
+	if (flexos_sched_create(&d, 0, join_worker, (void *)9) || flexos_sched_detach(d))
+		return 2;
+	const struct mpk_gate_page *drec =
+	    flexos__mpk_record(((struct mpk_uthread *)d->bstate)->rec);
+	flexos_sched_yield(); /* d exits; app's switch back reaps */
+	int dfreed = drec && !drec->owner;
+	printf("sched-join detached: app's own detached thread, exited: its record is %s\n",
+	       dfreed ? "free" : "still in use: FAIL");
+	return !(kept && freed && dfreed && !flexos_sched_join(a, NULL));
 }
 
 int sched_join(const char *how)

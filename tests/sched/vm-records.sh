@@ -209,9 +209,11 @@ done
 check_vm 44 "after app's switches, lib1's exited detached thread's record is still in use" \
 	"lib1's detached thread that exited is left by app's switches"
 check_vm 44 "after lib1's switch, its record is free" "and released by a switch in lib1"
-check_vm 47 "sched-record swap: the second thread resumed, in app, and returns 45" \
+check_vm 44 "app's own detached thread, exited: its record is free" \
+	"a thread app detached is released by app's switch after it exits"
+check_vm 47 "sched-record swap: the second thread resumed, in app" \
 	"app points its thread at another suspended thread's record: the other resumes, in its own compartment, where it stopped"
-check_vm 47 "a compartment changed the scheduler's record of a suspended thread" \
+check_vm 47 "is of a thread that has ended" \
 	"and the later switch to the other is reported"
 no_vm 47 "the changed record was used" "and the first thread's join never returns"
 check_vm 48 "sched-join dead-list: app's join returned 0, result 0x7" \
