@@ -38,9 +38,28 @@ void flexos_shared_free(void *p)
 /*
  * The data shadow stack: one block of the shared heap per thread, used
  * strictly last-in first-out by FLEXOS_SHARED_STACK's cleanup. Only the
- * pointers live in thread-local storage.
+ * pointers live in thread-local storage, which is key 0 under intel-mpk
+ * (docs/threat-model.md, limit 1): another compartment may change them,
+ * and the object would be zeroed and written, with the rights of the
+ * compartment that declares it, where that compartment chose. So where
+ * compartments are isolated, each object must lie in the shared heap, as
+ * the runtime's read-only state bounds it (a fixed range there: only the
+ * none mechanism grows it).
  */
 static __thread uintptr_t dss_base, dss_top;
+
+static void dss_check(uintptr_t p, size_t size)
+{
+	const struct flexos_runtime *rt = flexos__runtime();
+
+	if (!(flexos_mechanism_props(rt->image->mechanism) & FLEXOS_MECH_ISOLATES))
+		return;
+	if (p < rt->shared_heap.start || p > rt->shared_heap.end || size > rt->shared_heap.end - p)
+		flexos__abort("FLEXOS_SHARED_STACK: this thread's shared stack (at %#lx) is not "
+			      "in the shared heap: a compartment changed its bounds, which are "
+			      "in thread-local storage (docs/threat-model.md, limit 1)",
+			      (unsigned long)p);
+}
 
 void *flexos__dss_acquire(size_t size, size_t align)
 {
@@ -57,6 +76,7 @@ void *flexos__dss_acquire(size_t size, size_t align)
 			      "bytes requested, %d in all); allocate large objects with "
 			      "flexos_shared_malloc",
 			      size, FLEXOS_SHARED_STACK_SIZE);
+	dss_check(p, size);
 	memset((void *)p, 0, size);
 	dss_top = p + size;
 	return (void *)p;

@@ -161,6 +161,11 @@
  *                        block: app's join never gets its result (reuse:
  *                        the scheduler's report, limit 13); detached: only
  *                        lib1 releases its own thread
+ *   attack --dss-bounds  lib1 points the bounds of app's thread's data
+ *                        shadow stack (its TLS, key 0) at app's private
+ *                        data; app then declares a FLEXOS_SHARED_STACK
+ *                        object: the runtime's report (134), never a write
+ *                        of app's where lib1 chose (limit 1)
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -169,6 +174,7 @@
  *                        path for stack arguments) and counts its instructions
  */
 #include <cpuid.h>
+#include <elf.h>
 #include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
@@ -182,6 +188,7 @@
 #include <string.h>
 #include <signal.h>
 #include <ucontext.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/ptrace.h>
@@ -2087,6 +2094,72 @@ static void *steal_new(void *arg)
 	return NULL;
 }
 
+/*
+ * dss-bounds: the data shadow stack's bounds are in TLS (key 0). lib1
+ * finds them in the executable's static TLS block (below the thread
+ * pointer) by their value, the address of app's last shared-stack object,
+ * and points them at app's private dss_secret.
+ */
+static long dss_secret = 4242;
+static volatile uintptr_t dss_lo FLEXOS_SHARED, dss_was FLEXOS_SHARED, dss_to FLEXOS_SHARED;
+
+static uintptr_t dss_use(long v)
+{
+	FLEXOS_SHARED_STACK(long, x);
+	*x = v;
+	return (uintptr_t)x;
+}
+
+/* The executable's static TLS block, just below the thread pointer: its size. */
+static size_t exe_tls_size(void)
+{
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)getauxval(AT_PHDR);
+	size_t n = getauxval(AT_PHNUM);
+
+	for (size_t i = 0; ph && i < n; i++)
+		if (ph[i].p_type == PT_TLS) {
+			size_t align = ph[i].p_align ? ph[i].p_align : 1;
+			return (ph[i].p_memsz + align - 1) & ~(align - 1);
+		}
+	return 0;
+}
+
+/* Run by lib1 (lib1_call: a plain call, lib1's PKRU). */
+static long dss_forge_in_lib1(long x)
+{
+	long n = 0;
+
+	(void)x;
+	for (volatile uintptr_t *w = (uintptr_t *)dss_lo;
+	     w < (uintptr_t *)__builtin_thread_pointer(); w++)
+		if (*w == dss_was) {
+			*w = dss_to;
+			n++;
+		}
+	return n - 1;
+}
+
+static int dss_bounds(void)
+{
+	size_t tls = exe_tls_size();
+	long r = 0;
+
+	dss_was = dss_use(1); /* base and top both hold it now */
+	dss_lo = (uintptr_t)__builtin_thread_pointer() - tls;
+	dss_to = (uintptr_t)&dss_secret;
+	flexos_gate_r(lib1, r, lib1_call, dss_forge_in_lib1, 0);
+	printf("dss-bounds: lib1 pointed %ld words of app's TLS (%zu bytes) at app's secret\n", r,
+	       tls);
+	fflush(stdout);
+	if (r < 1)
+		return 2;
+	dss_use(0x41);
+	printf("dss-bounds: app's secret is %#lx%s\n", (unsigned long)dss_secret,
+	       dss_secret == 4242 ? ""
+				  : ": app's shared-stack object was made where lib1 chose: FAIL");
+	return dss_secret != 4242;
+}
+
 static int stack_steal(void)
 {
 	pthread_t t, n;
@@ -3334,6 +3407,8 @@ int main(int argc, char **argv)
 		return signal_frame(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--slow-race"))
 		return slow_race(atoi(argv[2]));
+	if (argc == 2 && !strcmp(argv[1], "--dss-bounds"))
+		return dss_bounds();
 	if (argc == 2 && !strcmp(argv[1], "--stack-steal"))
 		return stack_steal();
 	if (argc == 2 && !strcmp(argv[1], "--timer-thread"))
@@ -3393,7 +3468,8 @@ int main(int argc, char **argv)
 		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-		"--stack-steal | --gate-stack-wipe | --arg-regs | --direction-flag | "
+		"--stack-steal | --dss-bounds | --gate-stack-wipe | --arg-regs | "
+		"--direction-flag | "
 		"--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "
 		"--fork-steal | --sched-record fpctl | "
 		"--thread-stack read|write | A B "

@@ -141,6 +141,8 @@ $b/tests/mpk/attack --thread-start none
 --expect-status=134 $b/tests/mpk/attack --thread-start fn
 --expect-status=134 $b/tests/mpk/attack --thread-start handle
 --expect-status=134 $b/tests/mpk/attack-shared --thread-start fn
+--expect-status=134 $b/tests/mpk/attack --dss-bounds
+--expect-status=134 $b/tests/mpk/attack-shared --dss-bounds
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -464,6 +466,12 @@ done
 check_vm 126 "pthread_create: the new thread's start routine is not the one its creator gave (its record" \
 	"lib1 points a new thread's start data at a record of its own: reported"
 no_vm 126 "stolen_thread_start" "lib1's record never runs with app's PKRU"
+# Limit 1: the data shadow stack's bounds are in TLS (key 0).
+for n in 128 129; do
+	check_vm $n "FLEXOS_SHARED_STACK: this thread's shared stack (at" \
+		"lib1 points app's data shadow stack at app's private data: the runtime's report (command $n)"
+	no_vm $n "app's secret is" "app's object is never made there (command $n)"
+done
 # Limit 6: xmm16-31 and k0-7 on AVX-512 hosts (the VM's CPU has none: there
 # the test says so, and is not counted as run).
 if vm_output 107 | grep -qF "evex-regs: no AVX-512 on this CPU: not run"; then
