@@ -420,6 +420,22 @@ static struct flexos__chunk *chunk_of(const void *p)
 	return (struct flexos__chunk *)((uintptr_t)p - HDR);
 }
 
+/*
+ * A chunk of len bytes at a, named by h's bookkeeping, about to be read or
+ * written: where others may write that bookkeeping (runtime.h: guard), it
+ * must lie in h's range as the runtime's read-only state says.
+ */
+static inline void guarded(const struct flexos__heap *h, uintptr_t a, size_t len)
+{
+	if (__builtin_expect(h != flexos__ro.s.guard.heap, 1))
+		return;
+	if (a < flexos__ro.s.guard.lo || a > flexos__ro.s.guard.hi ||
+	    len > flexos__ro.s.guard.hi - a)
+		flexos__heap_bad("the shared heap's bookkeeping", (const void *)a,
+				 "names memory outside the shared heap; a compartment changed it "
+				 "(docs/threat-model.md, limit 1)");
+}
+
 static size_t stride_of(const struct flexos__chunk *c)
 {
 	return (size_t)c->units * ALIGNMENT;
@@ -431,8 +447,10 @@ static void *take_large(struct flexos__heap *h, size_t stride)
 
 	/* First fit, but do not waste more than half of a recycled chunk. */
 	for (struct free_node *n = *link; n; link = &n->next, n = n->next) {
+		guarded(h, (uintptr_t)n - HDR, HDR + sizeof(*n));
 		size_t have = stride_of(chunk_of(n));
 		if (have >= stride && have / 2 <= stride) {
+			guarded(h, (uintptr_t)n - HDR, have);
 			*link = n->next;
 			return n;
 		}
@@ -476,6 +494,7 @@ static void *alloc_slow(struct flexos__heap *h, size_t size)
 	heap_lock(h);
 	if (cls != CLASS_LARGE && h->free_small[cls]) {
 		struct free_node *n = h->free_small[cls];
+		guarded(h, (uintptr_t)n - HDR, stride);
 		h->free_small[cls] = n->next;
 		p = n;
 	} else if (cls == CLASS_LARGE) {
@@ -491,6 +510,7 @@ static void *alloc_slow(struct flexos__heap *h, size_t size)
 			return NULL;
 		}
 		struct flexos__chunk *c = (struct flexos__chunk *)h->brk;
+		guarded(h, (uintptr_t)c, stride);
 		c->units = (uint32_t)(stride / ALIGNMENT);
 		c->cls = (uint16_t)cls;
 		h->brk += stride;
@@ -513,6 +533,7 @@ void *flexos__heap_alloc(struct flexos__heap *h, size_t size)
 		heap_lock(h);
 		struct free_node *n = h->free_small[cls];
 		if (n) {
+			guarded(h, (uintptr_t)n - HDR, stride);
 			h->free_small[cls] = n->next;
 			chunk_of(n)->magic = CHUNK_LIVE;
 			h->in_use += stride - HDR;

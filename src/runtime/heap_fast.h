@@ -13,6 +13,7 @@
 #include <stdnoreturn.h>
 
 #include "heap.h"
+#include "runtime.h"
 
 #define FLEXOS__HEAP_ALIGNMENT 16u
 
@@ -89,6 +90,27 @@ static inline const struct flexos__heap_range *flexos__heap_find(const void *p)
 }
 
 /* The real chunk behind p, in range r, or abort with a message naming the problem. */
+/*
+ * A chunk of the shared heap where compartments are isolated (runtime.h:
+ * guard) must lie in it, header and payload: its header is every
+ * compartment's to write, and an aligned one leads to another chunk,
+ * whose free or copy would write or read where the header says.
+ */
+static inline struct flexos__chunk *flexos__heap_guard_chunk(const void *p, struct flexos__chunk *c,
+							     const char *what)
+{
+	uintptr_t lo = flexos__ro.s.guard.lo, hi = flexos__ro.s.guard.hi, a = (uintptr_t)c;
+
+	if (__builtin_expect((uintptr_t)p - lo >= hi - lo, 1))
+		return c;
+	size_t len = (size_t)c->units * FLEXOS__HEAP_ALIGNMENT;
+	if (a < lo || a > hi || len > hi - a || len < FLEXOS__CHUNK_HDR)
+		flexos__heap_bad(what, p,
+				 "its header names memory outside the shared heap; a compartment "
+				 "changed it (docs/threat-model.md, limit 1)");
+	return c;
+}
+
 static inline struct flexos__chunk *flexos__heap_chunk(const struct flexos__heap_range *r,
 							 const void *p, const char *what)
 {
@@ -96,14 +118,15 @@ static inline struct flexos__chunk *flexos__heap_chunk(const struct flexos__heap
 		flexos__heap_bad(what, p, "pointer was not allocated from this heap");
 	struct flexos__chunk *c = (struct flexos__chunk *)((uintptr_t)p - FLEXOS__CHUNK_HDR);
 	if (__builtin_expect(c->magic == FLEXOS__CHUNK_LIVE, 1))
-		return c;
+		return flexos__heap_guard_chunk(p, c, what);
 	if (c->magic == FLEXOS__CHUNK_ALIGNED) {
+		const void *payload = p;
 		p = (const char *)p - (size_t)c->units * FLEXOS__HEAP_ALIGNMENT;
 		if ((uintptr_t)p < r->lowest)
 			flexos__heap_bad(what, p, "invalid pointer (heap corrupted?)");
 		c = (struct flexos__chunk *)((uintptr_t)p - FLEXOS__CHUNK_HDR);
 		if (c->magic == FLEXOS__CHUNK_LIVE)
-			return c;
+			return flexos__heap_guard_chunk(payload, c, what);
 	}
 	flexos__heap_bad(what, p,
 			 c->magic == FLEXOS__CHUNK_FREE ? "double free"

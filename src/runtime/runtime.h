@@ -80,6 +80,18 @@ struct flexos__ro_state {
 	struct flexos_runtime runtime;
 	struct flexos__heap *heaps[FLEXOS_MAX_COMPARTMENTS];
 	struct flexos__heap *shared_heap;
+	/*
+	 * heap.c: the heap whose bookkeeping other compartments may write
+	 * (the shared heap, where compartments are isolated; else NULL), and
+	 * the range its chunks lie in: every chunk it hands out or follows
+	 * is checked against it before it is written, so that a forged free
+	 * list or break cannot have a compartment's allocation made, with its
+	 * rights, in its private memory.
+	 */
+	struct {
+		const struct flexos__heap *heap;
+		uintptr_t lo, hi;
+	} guard;
 	/* Each newlib compartment's stream flush, read from its glue before it is protected. */
 	void (*newlib_fini[FLEXOS_MAX_COMPARTMENTS])(void);
 	/*

@@ -169,6 +169,12 @@ static void create_heaps(const struct flexos_image *img)
 			    shared_size >> 20, strerror(errno), img->config_path);
 	flexos__heap_range(flexos__ro.s.shared_heap, &flexos__ro.s.runtime.shared_heap.start,
 			   &flexos__ro.s.runtime.shared_heap.end);
+	if (flexos_mechanism_props(img->mechanism) & FLEXOS_MECH_ISOLATES) {
+		/* (not growable there: its one range is all of it) */
+		flexos__ro.s.guard.heap = flexos__ro.s.shared_heap;
+		flexos__ro.s.guard.lo = flexos__ro.s.runtime.shared_heap.start;
+		flexos__ro.s.guard.hi = flexos__ro.s.runtime.shared_heap.end;
+	}
 	if (!procs) {
 		int err = pthread_atfork(fork_lock_shared, fork_unlock_shared, fork_unlock_shared);
 		if (err)

@@ -166,6 +166,12 @@
  *                        data; app then declares a FLEXOS_SHARED_STACK
  *                        object: the runtime's report (134), never a write
  *                        of app's where lib1 chose (limit 1)
+ *   attack --shared-heap list|free  lib1 points a free list of the shared
+ *                        heap (its bookkeeping is everyone's) at app's
+ *                        private data, or the header of app's shared object
+ *                        at app's own object; app allocates, or frees, shared
+ *                        memory: the runtime's report (134), never a write
+ *                        there (limit 1)
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -2101,7 +2107,8 @@ static void *steal_new(void *arg)
  * and points them at app's private dss_secret.
  */
 static long dss_secret = 4242;
-static volatile uintptr_t dss_lo FLEXOS_SHARED, dss_was FLEXOS_SHARED, dss_to FLEXOS_SHARED;
+static volatile uintptr_t forge_lo FLEXOS_SHARED, forge_hi FLEXOS_SHARED, forge_was FLEXOS_SHARED,
+    forge_to FLEXOS_SHARED;
 
 static uintptr_t dss_use(long v)
 {
@@ -2124,16 +2131,19 @@ static size_t exe_tls_size(void)
 	return 0;
 }
 
-/* Run by lib1 (lib1_call: a plain call, lib1's PKRU). */
-static long dss_forge_in_lib1(long x)
+/*
+ * Run by lib1 (lib1_call: a plain call, lib1's PKRU): every word of
+ * [forge_lo, forge_hi) that holds forge_was is set to forge_to; returns
+ * how many, less one (lib1_call adds one).
+ */
+static long forge_in_lib1(long x)
 {
 	long n = 0;
 
 	(void)x;
-	for (volatile uintptr_t *w = (uintptr_t *)dss_lo;
-	     w < (uintptr_t *)__builtin_thread_pointer(); w++)
-		if (*w == dss_was) {
-			*w = dss_to;
+	for (volatile uintptr_t *w = (uintptr_t *)forge_lo; w < (uintptr_t *)forge_hi; w++)
+		if (*w == forge_was) {
+			*w = forge_to;
 			n++;
 		}
 	return n - 1;
@@ -2144,10 +2154,11 @@ static int dss_bounds(void)
 	size_t tls = exe_tls_size();
 	long r = 0;
 
-	dss_was = dss_use(1); /* base and top both hold it now */
-	dss_lo = (uintptr_t)__builtin_thread_pointer() - tls;
-	dss_to = (uintptr_t)&dss_secret;
-	flexos_gate_r(lib1, r, lib1_call, dss_forge_in_lib1, 0);
+	forge_was = dss_use(1); /* base and top both hold it now */
+	forge_hi = (uintptr_t)__builtin_thread_pointer();
+	forge_lo = forge_hi - tls;
+	forge_to = (uintptr_t)&dss_secret;
+	flexos_gate_r(lib1, r, lib1_call, forge_in_lib1, 0);
 	printf("dss-bounds: lib1 pointed %ld words of app's TLS (%zu bytes) at app's secret\n", r,
 	       tls);
 	fflush(stdout);
@@ -2158,6 +2169,102 @@ static int dss_bounds(void)
 	       dss_secret == 4242 ? ""
 				  : ": app's shared-stack object was made where lib1 chose: FAIL");
 	return dss_secret != 4242;
+}
+
+/*
+ * shared-heap list: the shared heap's bookkeeping (at its start) is every
+ * compartment's to write. lib1 points the free list of a small class at
+ * app's private heap_secret; app then allocates shared memory of that
+ * class. shared-heap free: lib1 rewrites the header of app's shared
+ * object as that of an aligned allocation whose chunk is app's private
+ * object (malloc'd, in app's heap); app frees its shared object.
+ */
+static _Alignas(16) long heap_secret[4] = {4242, 4242, 4242, 4242};
+
+/* The runtime's table of heap ranges (platform memory, key 0): 5 words an entry. */
+extern uintptr_t flexos__heap_ranges[];
+static volatile uintptr_t lowest_of FLEXOS_SHARED;
+
+/* Run by lib1: the shared heap's entry (start lowest_of) says nothing is below its payloads. */
+static long lowest_in_lib1(long x)
+{
+	long n = 0;
+
+	(void)x;
+	for (int i = 0; i < 64; i++)
+		if (flexos__heap_ranges[5 * i] == lowest_of) {
+			flexos__heap_ranges[5 * i + 2] = 0;
+			n++;
+		}
+	return n - 1;
+}
+
+/* The start of the mapping that holds p, from /proc/self/maps (0: none). */
+static uintptr_t mapping_of(const void *p)
+{
+	FILE *maps = fopen("/proc/self/maps", "r");
+	unsigned long lo, hi;
+	uintptr_t at = 0;
+
+	while (maps && fscanf(maps, "%lx-%lx%*[^\n]", &lo, &hi) == 2)
+		if (lo <= (uintptr_t)p && (uintptr_t)p < hi)
+			at = lo;
+	if (maps)
+		fclose(maps);
+	return at;
+}
+
+static int shared_heap_free(void)
+{
+	long *p = flexos_shared_malloc(24), *own = malloc(24), r = 0;
+
+	if (!p || !own || (uintptr_t)own >= (uintptr_t)p)
+		return 2;
+	own[0] = 4242;
+	/* The table's lower bound first (else the free stops there, at the heap's start). */
+	lowest_of = mapping_of(p);
+	flexos_gate_r(lib1, r, lib1_call, lowest_in_lib1, 0);
+	if (r < 1)
+		return 2;
+	/* The header: magic ALIGNED (0x414c), class 0, units back to own. */
+	uint64_t hdr = 0x414c | (uint64_t)(((uintptr_t)p - (uintptr_t)own) / 16) << 32;
+	flexos_gate_r(lib1, r, lib1_fill, p - 1, (long)hdr);
+	(void)r;
+	printf("shared-heap free: lib1 points app's shared object's header at app's own object\n");
+	fflush(stdout);
+	flexos_shared_free(p);
+	printf("shared-heap free: app's own object holds %#lx%s\n", (unsigned long)own[0],
+	       own[0] == 4242 ? "" : ": app's free of shared memory wrote it: FAIL");
+	return own[0] != 4242;
+}
+
+static int shared_heap_list(void)
+{
+	void *p = flexos_shared_malloc(24);
+	long r = 0;
+
+	if (!p)
+		return 2;
+	flexos_shared_free(p); /* the class's free list: p */
+	/* The heap's bookkeeping: at the start of its mapping, below p. */
+	forge_lo = mapping_of(p);
+	if (!forge_lo)
+		return 2;
+	forge_hi = (uintptr_t)p;
+	forge_was = (uintptr_t)p;
+	forge_to = (uintptr_t)&heap_secret[2];
+	flexos_gate_r(lib1, r, lib1_call, forge_in_lib1, 0);
+	printf("shared-heap: lib1 pointed %ld words of the shared heap's bookkeeping at app's "
+	       "secret\n",
+	       r);
+	fflush(stdout);
+	if (r < 1)
+		return 2;
+	long *q = flexos_shared_calloc(1, 24);
+	q[0] = 0x41;
+	printf("shared-heap: app's secret is %#lx%s\n", (unsigned long)heap_secret[2],
+	       heap_secret[2] == 4242 ? "" : ": app's shared allocation was made there: FAIL");
+	return heap_secret[2] != 4242;
 }
 
 static int stack_steal(void)
@@ -3409,6 +3516,10 @@ int main(int argc, char **argv)
 		return slow_race(atoi(argv[2]));
 	if (argc == 2 && !strcmp(argv[1], "--dss-bounds"))
 		return dss_bounds();
+	if (argc == 3 && !strcmp(argv[1], "--shared-heap"))
+		return !strcmp(argv[2], "list")   ? shared_heap_list()
+		       : !strcmp(argv[2], "free") ? shared_heap_free()
+						  : 2;
 	if (argc == 2 && !strcmp(argv[1], "--stack-steal"))
 		return stack_steal();
 	if (argc == 2 && !strcmp(argv[1], "--timer-thread"))
@@ -3468,7 +3579,8 @@ int main(int argc, char **argv)
 		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-		"--stack-steal | --dss-bounds | --gate-stack-wipe | --arg-regs | "
+		"--stack-steal | --dss-bounds | --shared-heap list|free | --gate-stack-wipe | "
+		"--arg-regs | "
 		"--direction-flag | "
 		"--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "
 		"--fork-steal | --sched-record fpctl | "

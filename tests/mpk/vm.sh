@@ -143,6 +143,9 @@ $b/tests/mpk/attack --thread-start none
 --expect-status=134 $b/tests/mpk/attack-shared --thread-start fn
 --expect-status=134 $b/tests/mpk/attack --dss-bounds
 --expect-status=134 $b/tests/mpk/attack-shared --dss-bounds
+--expect-status=134 $b/tests/mpk/attack --shared-heap list
+--expect-status=134 $b/tests/mpk/attack --shared-heap free
+--expect-status=134 $b/tests/mpk/attack-shared --shared-heap free
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -468,9 +471,20 @@ check_vm 126 "pthread_create: the new thread's start routine is not the one its 
 no_vm 126 "stolen_thread_start" "lib1's record never runs with app's PKRU"
 # Limit 1: the data shadow stack's bounds are in TLS (key 0).
 for n in 128 129; do
+	check_vm $n "dss-bounds: lib1 pointed 2 words of app's TLS" \
+		"lib1 finds the data shadow stack's bounds in app's TLS (command $n)"
 	check_vm $n "FLEXOS_SHARED_STACK: this thread's shared stack (at" \
 		"lib1 points app's data shadow stack at app's private data: the runtime's report (command $n)"
 	no_vm $n "app's secret is" "app's object is never made there (command $n)"
+done
+# Limit 1: the shared heap's bookkeeping and headers are everyone's.
+check_vm 130 "the shared heap's bookkeeping(" \
+	"lib1 points a free list of the shared heap at app's private data: app's allocation is reported"
+no_vm 130 "app's secret is" "and never made there"
+for n in 131 132; do
+	check_vm $n "its header names memory outside the shared heap" \
+		"lib1 points the header of app's shared object at app's own object: app's free is reported (command $n)"
+	no_vm $n "app's own object holds" "and never writes it (command $n)"
 done
 # Limit 6: xmm16-31 and k0-7 on AVX-512 hosts (the VM's CPU has none: there
 # the test says so, and is not counted as run).
