@@ -311,6 +311,9 @@ static int grow(struct flexos__heap *h, size_t stride)
 	size_t room = h->limit - h->reserved;
 	size_t len = round_up(stride + ALIGNMENT - HDR, page);
 
+	/* (the shared heap where it is guarded never grows: its bookkeeping is everyone's) */
+	if (FLEXOS__HEAP_GUARDS && h == flexos__ro.s.guard.heap)
+		return -ENOMEM;
 	if (h->nextra == MAX_EXTRA || len > room)
 		return -ENOMEM;
 	if (len < h->reserved)
@@ -401,6 +404,13 @@ int flexos__heap_extra_range(const struct flexos__heap *h, unsigned i, uintptr_t
  */
 static uintptr_t own_range(const struct flexos__heap *h, uintptr_t a, uintptr_t *lowest)
 {
+	/* The shared heap's bounds, where its bookkeeping is everyone's: from the guard. */
+	if (FLEXOS__HEAP_GUARDS && h == flexos__ro.s.guard.heap) {
+		if (a < flexos__ro.s.guard.lo || a >= flexos__ro.s.guard.hi)
+			return 0;
+		*lowest = flexos__ro.s.guard.lo + round_up(sizeof(*h) + HDR, ALIGNMENT);
+		return flexos__ro.s.guard.hi;
+	}
 	if (a >= h->start && a < h->end) {
 		*lowest = h->start + round_up(sizeof(*h) + HDR, ALIGNMENT);
 		return h->end;
@@ -580,14 +590,14 @@ static const struct flexos__heap_range *range_in(struct flexos__heap *h, const v
 						 const char *what)
 {
 	const struct flexos__heap_range *r = flexos__heap_find(p);
-	if (!r || r->heap != h)
+	if (!r || flexos__heap_of_range(r, p, what) != h)
 		flexos__abort("%s(%p): pointer was not allocated from this heap", what, p);
 	return r;
 }
 
 void flexos__heap_free_in(const struct flexos__heap_range *r, void *p)
 {
-	struct flexos__heap *h = r->heap;
+	struct flexos__heap *h = flexos__heap_of_range(r, p, "free");
 	struct flexos__chunk *c = flexos__heap_chunk(r, p, "free");
 	struct free_node *n = (struct free_node *)((char *)c + HDR);
 	uintptr_t lowest;
@@ -643,7 +653,7 @@ void *flexos__heap_realloc_in(const struct flexos__heap_range *r, void *p, size_
 	size_t usable = flexos__heap_usable_size_in(r, p);
 	if (size <= usable)
 		return p;
-	void *q = flexos__heap_alloc(r->heap, size);
+	void *q = flexos__heap_alloc(flexos__heap_of_range(r, p, "realloc"), size);
 	if (!q)
 		return NULL;
 	memcpy(q, p, usable);

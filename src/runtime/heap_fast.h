@@ -113,17 +113,49 @@ static inline struct flexos__chunk *flexos__heap_guard_chunk(const void *p, stru
 
 	if (__builtin_expect((uintptr_t)p - lo >= hi - lo, 1))
 		return c;
-	size_t len = (size_t)c->units * FLEXOS__HEAP_ALIGNMENT;
-	if (a < lo || a > hi || len > hi - a || len < FLEXOS__CHUNK_HDR)
+	/* (read once: another compartment may change it meanwhile) */
+	size_t len = (size_t)__atomic_load_n(&c->units, __ATOMIC_RELAXED) * FLEXOS__HEAP_ALIGNMENT;
+	if (a < lo || a > hi || len > hi - a || len < FLEXOS__CHUNK_HDR ||
+	    (uintptr_t)p < a + FLEXOS__CHUNK_HDR || (uintptr_t)p >= a + len)
 		flexos__heap_bad(what, p,
 				 "its header names memory outside the shared heap; a compartment "
 				 "changed it (docs/threat-model.md, limit 1)");
 	return c;
 }
 
+/*
+ * The heap a range of the table names (the table is platform memory, key
+ * 0): taken from the runtime's read-only state by the range's owner,
+ * never from its heap pointer (a compartment could point it at a heap of
+ * its own making, in shared memory); and a pointer the shared heap's
+ * range holds only where compartments are isolated (runtime.h: guard).
+ */
+static inline struct flexos__heap *flexos__heap_of_range(const struct flexos__heap_range *r,
+							 const void *p, const char *what)
+{
+	struct flexos__heap *h = r->heap;
+
+	if (!FLEXOS__HEAP_GUARDS)
+		return h;
+	int owner = r->owner;
+	struct flexos__heap *want = owner == FLEXOS__SHARED_HEAP ? flexos__ro.s.shared_heap
+				    : owner >= 0 && owner < FLEXOS_MAX_COMPARTMENTS
+					? flexos__ro.s.heaps[owner]
+					: NULL;
+	if (!want || want != h)
+		flexos__heap_bad(what, p,
+				 "the table of heap ranges names another heap than its owner's; a "
+				 "compartment changed it (docs/threat-model.md, limit 1)");
+	if (h == flexos__ro.s.guard.heap &&
+	    (uintptr_t)p - flexos__ro.s.guard.lo >= flexos__ro.s.guard.hi - flexos__ro.s.guard.lo)
+		flexos__heap_bad(what, p, "pointer was not allocated from this heap");
+	return h;
+}
+
 static inline struct flexos__chunk *flexos__heap_chunk(const struct flexos__heap_range *r,
 							 const void *p, const char *what)
 {
+	flexos__heap_of_range(r, p, what);
 	if (((uintptr_t)p & (FLEXOS__HEAP_ALIGNMENT - 1)) || (uintptr_t)p < r->lowest)
 		flexos__heap_bad(what, p, "pointer was not allocated from this heap");
 	struct flexos__chunk *c = (struct flexos__chunk *)((uintptr_t)p - FLEXOS__CHUNK_HDR);

@@ -15,8 +15,8 @@
 # register argument's copy goes back through the gate's frame, a
 # member's through the frame's records, kept objects and rows through
 # the caller's book in its own heap (none of them through the thread's
-# TLS, key 0); "forge" aborts (the heap's own bookkeeping must hold the
-# pointer). If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1
+# TLS, key 0); "forge" aborts (the heap comes from the range's owner,
+# through the runtime's read-only state, not from the range). If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1
 # (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
@@ -76,7 +76,7 @@ vm_output 1 | tr -d '\r' >"$WORK/vm-fill"
 expect_output "$WORK/vm-fill" "^fill: 1 records found; out 'PWNED', target 'target untouched'"
 pass "intel-mpk: a lent register argument comes back to the caller's object, whatever its record says"
 vm_output 2 | tr -d '\r' >"$WORK/vm-forge"
-expect_output "$WORK/vm-forge" "^flexos: free\\(0x[0-9a-f]+\\): pointer was not allocated from this heap"
+expect_output "$WORK/vm-forge" "^flexos: free\\(0x[0-9a-f]+\\): the table of heap ranges names another heap than its owner's"
 ! grep -q "^forge:" "$WORK/vm-forge" || fail "intel-mpk: the host's free went on after the forged range"
 pass "intel-mpk: a host's free through a range the sandbox pointed at the host's heap aborts"
 for x in member membercopy; do

@@ -2238,6 +2238,88 @@ static int shared_heap_free(void)
 	return own[0] != 4242;
 }
 
+/*
+ * shared-heap table: lib1 makes a heap of its own in shared memory (a copy
+ * of the shared heap's bookkeeping, found at the start of its mapping,
+ * whose range it sets to app's heap and whose free lists all name a
+ * buffer of its), and points the table of heap ranges' entry for app's
+ * heap at it (platform memory); app then reallocates one of its own
+ * objects, which holds a secret. The heap comes from the owner, through
+ * the runtime's read-only state: the report (134). Before, the new object
+ * was lib1's buffer, in shared memory, with app's secret copied there.
+ */
+static volatile uintptr_t table_hs FLEXOS_SHARED, table_he FLEXOS_SHARED, table_as FLEXOS_SHARED,
+    table_ae FLEXOS_SHARED, table_probe FLEXOS_SHARED;
+static uint64_t *table_fake FLEXOS_SHARED, *table_buf FLEXOS_SHARED;
+
+static long table_in_lib1(long x)
+{
+	uint64_t *f = table_fake, *hs = (uint64_t *)table_hs;
+	long found = 0;
+
+	(void)x;
+	memcpy(f, hs, 4096);
+	for (int i = 0; i < 512; i++) {
+		if (i < 16 && f[i] == table_hs)
+			f[i] = table_as, found |= 1;
+		else if (i < 16 && f[i] == table_he)
+			f[i] = table_ae, found |= 2;
+		else if (f[i] == table_probe) {
+			/* free_small[0] and every class after it: lib1's buffer */
+			for (int k = 0; k < 59; k++)
+				f[i + k] = (uint64_t)&table_buf[2];
+			found |= 4;
+			break;
+		}
+	}
+	table_buf[1] = (uint64_t)(4096 / 16) << 32; /* a header: units */
+	for (int i = 0; i < 64; i++)
+		if (flexos__heap_ranges[5 * i] == table_as) {
+			flexos__heap_ranges[5 * i + 3] = (uintptr_t)f;
+			found |= 8;
+		}
+	return found - 1;
+}
+
+static int shared_heap_table(void)
+{
+	char *own = malloc(24), *p0 = flexos_shared_malloc(24), *q;
+	long r = 0;
+
+	table_fake = flexos_shared_malloc(8192);
+	table_buf = flexos_shared_calloc(1, 8192);
+	if (!own || !p0 || !table_fake || !table_buf)
+		return 2;
+	strcpy(own, "app's secret");
+	flexos_shared_free(p0); /* free_small[0]: p0, which lib1 finds the list by */
+	table_probe = (uintptr_t)p0;
+	table_hs = mapping_of(p0);
+	table_as = mapping_of(own);
+	/* The mappings' ends: the bookkeeping's end words (from /proc/self/maps too). */
+	FILE *maps = fopen("/proc/self/maps", "r");
+	unsigned long lo, hi;
+	while (maps && fscanf(maps, "%lx-%lx%*[^\n]", &lo, &hi) == 2) {
+		if (lo == table_hs)
+			table_he = hi;
+		if (lo == table_as)
+			table_ae = hi;
+	}
+	if (maps)
+		fclose(maps);
+	flexos_gate_r(lib1, r, lib1_call, table_in_lib1, 0);
+	printf("shared-heap table: lib1 made a heap of its own and pointed app's range at it "
+	       "(%#lx)\n",
+	       (unsigned long)r);
+	fflush(stdout);
+	q = realloc(own, 1000);
+	printf("shared-heap table: app's reallocated object is %s%s\n",
+	       q == (char *)&table_buf[2] ? "lib1's buffer" : "elsewhere",
+	       !strcmp((char *)&table_buf[2], "app's secret")
+		   ? ", and lib1 reads app's secret there: FAIL"
+		   : "");
+	return q == (char *)&table_buf[2];
+}
+
 static int shared_heap_list(void)
 {
 	void *p = flexos_shared_malloc(24);
@@ -3517,9 +3599,10 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "--dss-bounds"))
 		return dss_bounds();
 	if (argc == 3 && !strcmp(argv[1], "--shared-heap"))
-		return !strcmp(argv[2], "list")   ? shared_heap_list()
-		       : !strcmp(argv[2], "free") ? shared_heap_free()
-						  : 2;
+		return !strcmp(argv[2], "list")    ? shared_heap_list()
+		       : !strcmp(argv[2], "free")  ? shared_heap_free()
+		       : !strcmp(argv[2], "table") ? shared_heap_table()
+						   : 2;
 	if (argc == 2 && !strcmp(argv[1], "--stack-steal"))
 		return stack_steal();
 	if (argc == 2 && !strcmp(argv[1], "--timer-thread"))
@@ -3579,7 +3662,8 @@ int main(int argc, char **argv)
 		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-		"--stack-steal | --dss-bounds | --shared-heap list|free | --gate-stack-wipe | "
+		"--stack-steal | --dss-bounds | --shared-heap list|free|table | "
+		"--gate-stack-wipe | "
 		"--arg-regs | "
 		"--direction-flag | "
 		"--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "

@@ -146,6 +146,7 @@ $b/tests/mpk/attack --thread-start none
 --expect-status=134 $b/tests/mpk/attack --shared-heap list
 --expect-status=134 $b/tests/mpk/attack --shared-heap free
 --expect-status=134 $b/tests/mpk/attack-shared --shared-heap free
+--expect-status=134 $b/tests/mpk/attack --shared-heap table
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -486,6 +487,9 @@ for n in 131 132; do
 		"lib1 points the header of app's shared object at app's own object: app's free is reported (command $n)"
 	no_vm $n "app's own object holds" "and never writes it (command $n)"
 done
+check_vm 133 "the table of heap ranges names another heap than its owner's" \
+	"lib1 points the range of app's heap at a heap of its own in shared memory: app's realloc is reported"
+no_vm 133 "app's reallocated object is" "and app's object is never moved there"
 # Limit 6: xmm16-31 and k0-7 on AVX-512 hosts (the VM's CPU has none: there
 # the test says so, and is not counted as run).
 if vm_output 107 | grep -qF "evex-regs: no AVX-512 on this CPU: not run"; then
