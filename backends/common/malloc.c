@@ -243,8 +243,9 @@ static void free_slow(void *p)
 	if (!p)
 		return;
 	const struct flexos__heap_range *r = heap_owning(flexos__heap_find(p), p, "free");
-	if (r && asan(r->heap))
-		flexos__asan_free(r->heap, p, CALLER);
+	struct flexos__heap *rh = r ? flexos__heap_of_range(r, p, "free") : NULL;
+	if (rh && asan(rh))
+		flexos__asan_free(rh, p, CALLER);
 	else if (r)
 		flexos__heap_free_in(r, p);
 	else
@@ -262,8 +263,9 @@ void *realloc(void *p, size_t size)
 		return h ? flexos__heap_alloc(h, size) : __libc_malloc(size);
 	}
 	const struct flexos__heap_range *r = heap_owning(flexos__heap_find(p), p, "realloc");
-	if (r && asan(r->heap))
-		return flexos__asan_realloc(r->heap, p, size, CALLER);
+	struct flexos__heap *rh = r ? flexos__heap_of_range(r, p, "realloc") : NULL;
+	if (rh && asan(rh))
+		return flexos__asan_realloc(rh, p, size, CALLER);
 	return r ? flexos__heap_realloc_in(r, p, size) : __libc_realloc(p, size);
 }
 
@@ -320,8 +322,9 @@ static size_t usable_size_slow(void *p)
 	if (!p)
 		return 0;
 	const struct flexos__heap_range *r = heap_owning(flexos__heap_find(p), p, "malloc_usable_size");
-	if (r && asan(r->heap))
-		return flexos__asan_usable_size(r->heap, p, CALLER);
+	struct flexos__heap *rh = r ? flexos__heap_of_range(r, p, "malloc_usable_size") : NULL;
+	if (rh && asan(rh))
+		return flexos__asan_usable_size(rh, p, CALLER);
 	if (r)
 		return flexos__heap_usable_size_in(r, p);
 	size_t (*libc_usable_size)(void *) = ROUTE.libc_usable_size;

@@ -104,23 +104,15 @@ static inline const struct flexos__heap_range *flexos__heap_find(const void *p)
  * compartment's to write, and an aligned one leads to another chunk,
  * whose free or copy would write or read where the header says.
  */
-static inline struct flexos__chunk *flexos__heap_guard_chunk(const void *p, struct flexos__chunk *c,
-							     const char *what)
+/* A heap's read-only range by its owner (runtime.h: bounds), or NULL where none is known. */
+static inline const struct flexos__heap_bounds *flexos__heap_bounds_of(int owner)
 {
 	if (!FLEXOS__HEAP_GUARDS)
-		return c;
-	uintptr_t lo = flexos__ro.s.guard.lo, hi = flexos__ro.s.guard.hi, a = (uintptr_t)c;
-
-	if (__builtin_expect((uintptr_t)p - lo >= hi - lo, 1))
-		return c;
-	/* (read once: another compartment may change it meanwhile) */
-	size_t len = (size_t)__atomic_load_n(&c->units, __ATOMIC_RELAXED) * FLEXOS__HEAP_ALIGNMENT;
-	if (a < lo || a > hi || len > hi - a || len < FLEXOS__CHUNK_HDR ||
-	    (uintptr_t)p < a + FLEXOS__CHUNK_HDR || (uintptr_t)p >= a + len)
-		flexos__heap_bad(what, p,
-				 "its header names memory outside the shared heap; a compartment "
-				 "changed it (docs/threat-model.md, limit 1)");
-	return c;
+		return NULL;
+	unsigned i = owner == FLEXOS__SHARED_HEAP ? FLEXOS_MAX_COMPARTMENTS : (unsigned)owner;
+	if (i > FLEXOS_MAX_COMPARTMENTS || !flexos__ro.s.bounds[i].hi)
+		return NULL;
+	return &flexos__ro.s.bounds[i];
 }
 
 /*
@@ -146,40 +138,67 @@ static inline struct flexos__heap *flexos__heap_of_range(const struct flexos__he
 		flexos__heap_bad(what, p,
 				 "the table of heap ranges names another heap than its owner's; a "
 				 "compartment changed it (docs/threat-model.md, limit 1)");
-	if (h == flexos__ro.s.guard.heap &&
-	    (uintptr_t)p - flexos__ro.s.guard.lo >= flexos__ro.s.guard.hi - flexos__ro.s.guard.lo)
+	const struct flexos__heap_bounds *b = flexos__heap_bounds_of(owner);
+	if (b && (uintptr_t)p - b->lo >= b->hi - b->lo)
 		flexos__heap_bad(what, p, "pointer was not allocated from this heap");
 	return h;
 }
 
-static inline struct flexos__chunk *flexos__heap_chunk(const struct flexos__heap_range *r,
-							 const void *p, const char *what)
+/*
+ * p's chunk, and its stride in *len, read once (another compartment may
+ * write a header of the shared heap, or of a sandbox's, meanwhile): where
+ * the heap's range is known (runtime.h: bounds), the chunk lies in it
+ * and holds p, whatever its header and the table of ranges say.
+ */
+static inline struct flexos__chunk *flexos__heap_chunk_len(const struct flexos__heap_range *r,
+							   const void *p, const char *what,
+							   size_t *len)
 {
+	const void *payload = p;
+
 	flexos__heap_of_range(r, p, what);
 	if (((uintptr_t)p & (FLEXOS__HEAP_ALIGNMENT - 1)) || (uintptr_t)p < r->lowest)
 		flexos__heap_bad(what, p, "pointer was not allocated from this heap");
+	const struct flexos__heap_bounds *b = flexos__heap_bounds_of(r->owner);
 	struct flexos__chunk *c = (struct flexos__chunk *)((uintptr_t)p - FLEXOS__CHUNK_HDR);
-	if (__builtin_expect(c->magic == FLEXOS__CHUNK_LIVE, 1))
-		return flexos__heap_guard_chunk(p, c, what);
-	if (c->magic == FLEXOS__CHUNK_ALIGNED) {
-		const void *payload = p;
-		p = (const char *)p - (size_t)c->units * FLEXOS__HEAP_ALIGNMENT;
-		if ((uintptr_t)p < r->lowest)
-			flexos__heap_bad(what, p, "invalid pointer (heap corrupted?)");
+	uint16_t magic = __atomic_load_n(&c->magic, __ATOMIC_RELAXED);
+	if (magic == FLEXOS__CHUNK_ALIGNED) {
+		p = (const char *)p -
+		    (size_t)__atomic_load_n(&c->units, __ATOMIC_RELAXED) * FLEXOS__HEAP_ALIGNMENT;
+		if ((uintptr_t)p < r->lowest || (b && (uintptr_t)p - b->lo >= b->hi - b->lo))
+			flexos__heap_bad(what, payload,
+					 "invalid pointer (heap corrupted?), or its header names "
+					 "memory outside its heap; a compartment changed it "
+					 "(docs/threat-model.md, limit 1)");
 		c = (struct flexos__chunk *)((uintptr_t)p - FLEXOS__CHUNK_HDR);
-		if (c->magic == FLEXOS__CHUNK_LIVE)
-			return flexos__heap_guard_chunk(payload, c, what);
+		magic = __atomic_load_n(&c->magic, __ATOMIC_RELAXED);
 	}
-	flexos__heap_bad(what, p,
-			 c->magic == FLEXOS__CHUNK_FREE ? "double free"
-							: "invalid pointer (heap corrupted?)");
+	if (__builtin_expect(magic != FLEXOS__CHUNK_LIVE, 0))
+		flexos__heap_bad(what, p,
+				 magic == FLEXOS__CHUNK_FREE ? "double free"
+							     : "invalid pointer (heap corrupted?)");
+	*len = (size_t)__atomic_load_n(&c->units, __ATOMIC_RELAXED) * FLEXOS__HEAP_ALIGNMENT;
+	uintptr_t a = (uintptr_t)c;
+	if (b && (a < b->lo || *len > b->hi - a || *len < FLEXOS__CHUNK_HDR ||
+		  (uintptr_t)payload < a + FLEXOS__CHUNK_HDR || (uintptr_t)payload >= a + *len))
+		flexos__heap_bad(what, payload,
+				 "its header names memory outside its heap; a compartment changed "
+				 "it (docs/threat-model.md, limit 1)");
+	return c;
+}
+
+static inline struct flexos__chunk *flexos__heap_chunk(const struct flexos__heap_range *r,
+						       const void *p, const char *what)
+{
+	size_t len;
+	return flexos__heap_chunk_len(r, p, what, &len);
 }
 
 static inline size_t flexos__heap_usable_size_in(const struct flexos__heap_range *r, const void *p)
 {
-	struct flexos__chunk *c = flexos__heap_chunk(r, p, "malloc_usable_size");
-	return (size_t)c->units * FLEXOS__HEAP_ALIGNMENT - FLEXOS__CHUNK_HDR -
-	       ((uintptr_t)p - ((uintptr_t)c + FLEXOS__CHUNK_HDR));
+	size_t len;
+	struct flexos__chunk *c = flexos__heap_chunk_len(r, p, "malloc_usable_size", &len);
+	return len - FLEXOS__CHUNK_HDR - ((uintptr_t)p - ((uintptr_t)c + FLEXOS__CHUNK_HDR));
 }
 
 #endif

@@ -76,6 +76,9 @@ struct flexos__malloc_route {
 struct flexos_symbols_header;
 struct flexos_symbol;
 struct flexos_line;
+struct flexos__heap_bounds {
+	uintptr_t lo, hi;
+};
 struct flexos__ro_state {
 	struct flexos_runtime runtime;
 	struct flexos__heap *heaps[FLEXOS_MAX_COMPARTMENTS];
@@ -92,6 +95,15 @@ struct flexos__ro_state {
 		const struct flexos__heap *heap;
 		uintptr_t lo, hi;
 	} guard;
+	/*
+	 * heap_fast.h: each heap's range where it never grows and
+	 * compartments are isolated (then it is one range: all of it), by
+	 * owner, the shared heap's last; lo == hi where it is not known. A
+	 * free, realloc or malloc_usable_size finds the chunk a pointer's
+	 * header leads to inside its heap's range, whatever the table of
+	 * ranges or the header (a sandbox's host frees its pointers) say.
+	 */
+	struct flexos__heap_bounds bounds[FLEXOS_MAX_COMPARTMENTS + 1];
 	/* Each newlib compartment's stream flush, read from its glue before it is protected. */
 	void (*newlib_fini[FLEXOS_MAX_COMPARTMENTS])(void);
 	/*

@@ -174,6 +174,8 @@ static void create_heaps(const struct flexos_image *img)
 		flexos__ro.s.guard.heap = flexos__ro.s.shared_heap;
 		flexos__ro.s.guard.lo = flexos__ro.s.runtime.shared_heap.start;
 		flexos__ro.s.guard.hi = flexos__ro.s.runtime.shared_heap.end;
+		flexos__ro.s.bounds[FLEXOS_MAX_COMPARTMENTS].lo = flexos__ro.s.guard.lo;
+		flexos__ro.s.bounds[FLEXOS_MAX_COMPARTMENTS].hi = flexos__ro.s.guard.hi;
 	}
 	if (!procs) {
 		int err = pthread_atfork(fork_lock_shared, fork_unlock_shared, fork_unlock_shared);
@@ -200,6 +202,11 @@ static void create_heaps(const struct flexos_image *img)
 				    img->config_path);
 		flexos__heap_range(flexos__ro.s.heaps[id], &flexos__ro.s.runtime.heaps[id].start,
 				   &flexos__ro.s.runtime.heaps[id].end);
+		if ((flexos_mechanism_props(img->mechanism) & FLEXOS_MECH_ISOLATES) &&
+		    !growable(img, &img->compartments[id])) {
+			flexos__ro.s.bounds[id].lo = flexos__ro.s.runtime.heaps[id].start;
+			flexos__ro.s.bounds[id].hi = flexos__ro.s.runtime.heaps[id].end;
+		}
 	}
 }
 

@@ -483,7 +483,7 @@ check_vm 130 "the shared heap's bookkeeping(" \
 	"lib1 points a free list of the shared heap at app's private data: app's allocation is reported"
 no_vm 130 "app's secret is" "and never made there"
 for n in 131 132; do
-	check_vm $n "its header names memory outside the shared heap" \
+	check_vm $n "its header names memory outside its heap" \
 		"lib1 points the header of app's shared object at app's own object: app's free is reported (command $n)"
 	no_vm $n "app's own object holds" "and never writes it (command $n)"
 done
