@@ -598,8 +598,11 @@ static const struct flexos__heap_range *range_in(struct flexos__heap *h, const v
 void flexos__heap_free_in(const struct flexos__heap_range *r, void *p)
 {
 	struct flexos__heap *h = flexos__heap_of_range(r, p, "free");
-	struct flexos__chunk *c = flexos__heap_chunk(r, p, "free");
+	size_t len;
+	struct flexos__chunk *c = flexos__heap_chunk_len(r, p, "free", &len);
 	struct free_node *n = (struct free_node *)((char *)c + HDR);
+	/* (read once: a sandbox, or anyone for the shared heap, may change it meanwhile) */
+	uint16_t cls = __atomic_load_n(&c->cls, __ATOMIC_RELAXED);
 	uintptr_t lowest;
 
 	/*
@@ -616,17 +619,17 @@ void flexos__heap_free_in(const struct flexos__heap_range *r, void *p)
 	 * lists would make this free write beyond the heap's bookkeeping,
 	 * with the rights of whoever frees (a sandbox's host may).
 	 */
-	if (c->cls != CLASS_LARGE && c->cls >= NCLASSES)
+	if (cls != CLASS_LARGE && cls >= NCLASSES)
 		flexos__heap_bad("free", p, "invalid pointer (heap corrupted?)");
 	heap_lock(h);
 	c->magic = CHUNK_FREE;
-	h->in_use -= stride_of(c) - HDR;
-	if (c->cls == CLASS_LARGE) {
+	h->in_use -= len - HDR;
+	if (cls == CLASS_LARGE) {
 		n->next = h->free_large;
 		h->free_large = n;
 	} else {
-		n->next = h->free_small[c->cls];
-		h->free_small[c->cls] = n;
+		n->next = h->free_small[cls];
+		h->free_small[cls] = n;
 	}
 	heap_unlock(h);
 }

@@ -97,13 +97,6 @@ static inline const struct flexos__heap_range *flexos__heap_find(const void *p)
 	return flexos__heap_search((uintptr_t)p, flexos__heap_slot_of(p));
 }
 
-/* The real chunk behind p, in range r, or abort with a message naming the problem. */
-/*
- * A chunk of the shared heap where compartments are isolated (runtime.h:
- * guard) must lie in it, header and payload: its header is every
- * compartment's to write, and an aligned one leads to another chunk,
- * whose free or copy would write or read where the header says.
- */
 /* A heap's read-only range by its owner (runtime.h: bounds), or NULL where none is known. */
 static inline const struct flexos__heap_bounds *flexos__heap_bounds_of(int owner)
 {
@@ -119,17 +112,20 @@ static inline const struct flexos__heap_bounds *flexos__heap_bounds_of(int owner
  * The heap a range of the table names (the table is platform memory, key
  * 0): taken from the runtime's read-only state by the range's owner,
  * never from its heap pointer (a compartment could point it at a heap of
- * its own making, in shared memory); and a pointer the shared heap's
- * range holds only where compartments are isolated (runtime.h: guard).
+ * its own making, in shared memory); p must lie in that heap's range
+ * where it is known (runtime.h: bounds), whose entry goes to *bounds.
+ * The owner is read once: another compartment may change it meanwhile.
  */
-static inline struct flexos__heap *flexos__heap_of_range(const struct flexos__heap_range *r,
-							 const void *p, const char *what)
+static inline struct flexos__heap *
+flexos__heap_of_range_bounds(const struct flexos__heap_range *r, const void *p, const char *what,
+			     const struct flexos__heap_bounds **bounds)
 {
 	struct flexos__heap *h = r->heap;
 
+	*bounds = NULL;
 	if (!FLEXOS__HEAP_GUARDS)
 		return h;
-	int owner = r->owner;
+	int owner = __atomic_load_n(&r->owner, __ATOMIC_RELAXED);
 	struct flexos__heap *want = owner == FLEXOS__SHARED_HEAP ? flexos__ro.s.shared_heap
 				    : owner >= 0 && owner < FLEXOS_MAX_COMPARTMENTS
 					? flexos__ro.s.heaps[owner]
@@ -141,7 +137,15 @@ static inline struct flexos__heap *flexos__heap_of_range(const struct flexos__he
 	const struct flexos__heap_bounds *b = flexos__heap_bounds_of(owner);
 	if (b && (uintptr_t)p - b->lo >= b->hi - b->lo)
 		flexos__heap_bad(what, p, "pointer was not allocated from this heap");
+	*bounds = b;
 	return h;
+}
+
+static inline struct flexos__heap *flexos__heap_of_range(const struct flexos__heap_range *r,
+							 const void *p, const char *what)
+{
+	const struct flexos__heap_bounds *b;
+	return flexos__heap_of_range_bounds(r, p, what, &b);
 }
 
 /*
@@ -155,21 +159,22 @@ static inline struct flexos__chunk *flexos__heap_chunk_len(const struct flexos__
 							   size_t *len)
 {
 	const void *payload = p;
+	const struct flexos__heap_bounds *b;
 
-	flexos__heap_of_range(r, p, what);
+	flexos__heap_of_range_bounds(r, p, what, &b);
 	if (((uintptr_t)p & (FLEXOS__HEAP_ALIGNMENT - 1)) || (uintptr_t)p < r->lowest)
 		flexos__heap_bad(what, p, "pointer was not allocated from this heap");
-	const struct flexos__heap_bounds *b = flexos__heap_bounds_of(r->owner);
 	struct flexos__chunk *c = (struct flexos__chunk *)((uintptr_t)p - FLEXOS__CHUNK_HDR);
 	uint16_t magic = __atomic_load_n(&c->magic, __ATOMIC_RELAXED);
 	if (magic == FLEXOS__CHUNK_ALIGNED) {
 		p = (const char *)p -
 		    (size_t)__atomic_load_n(&c->units, __ATOMIC_RELAXED) * FLEXOS__HEAP_ALIGNMENT;
-		if ((uintptr_t)p < r->lowest || (b && (uintptr_t)p - b->lo >= b->hi - b->lo))
+		if ((uintptr_t)p < r->lowest)
+			flexos__heap_bad(what, p, "invalid pointer (heap corrupted?)");
+		if (b && (uintptr_t)p - b->lo >= b->hi - b->lo)
 			flexos__heap_bad(what, payload,
-					 "invalid pointer (heap corrupted?), or its header names "
-					 "memory outside its heap; a compartment changed it "
-					 "(docs/threat-model.md, limit 1)");
+					 "its header names memory outside its heap; a compartment "
+					 "changed it (docs/threat-model.md, limit 1)");
 		c = (struct flexos__chunk *)((uintptr_t)p - FLEXOS__CHUNK_HDR);
 		magic = __atomic_load_n(&c->magic, __ATOMIC_RELAXED);
 	}

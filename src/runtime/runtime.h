@@ -98,7 +98,7 @@ struct flexos__ro_state {
 	/*
 	 * heap_fast.h: each heap's range where it never grows and
 	 * compartments are isolated (then it is one range: all of it), by
-	 * owner, the shared heap's last; lo == hi where it is not known. A
+	 * owner, the shared heap's last; hi == 0 where it is not known. A
 	 * free, realloc or malloc_usable_size finds the chunk a pointer's
 	 * header leads to inside its heap's range, whatever the table of
 	 * ranges or the header (a sandbox's host frees its pointers) say.
