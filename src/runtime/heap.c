@@ -19,8 +19,9 @@
 #include <unistd.h>
 
 /*
- * The guard (runtime.h) is the runtime's read-only state: weak here, so
- * that the heap's unit tests link the heap without the runtime.
+ * The guarded heap and its bounds (runtime.h) are the runtime's read-only
+ * state: weak here, so that the heap's unit tests link the heap without
+ * the runtime.
  */
 #define FLEXOS__HEAP_RO_WEAK 1
 #include "heap_fast.h"
@@ -312,7 +313,7 @@ static int grow(struct flexos__heap *h, size_t stride)
 	size_t len = round_up(stride + ALIGNMENT - HDR, page);
 
 	/* (the shared heap where it is guarded never grows: its bookkeeping is everyone's) */
-	if (FLEXOS__HEAP_GUARDS && h == flexos__ro.s.guard.heap)
+	if (FLEXOS__HEAP_GUARDS && h == flexos__ro.s.guarded)
 		return -ENOMEM;
 	if (h->nextra == MAX_EXTRA || len > room)
 		return -ENOMEM;
@@ -404,12 +405,12 @@ int flexos__heap_extra_range(const struct flexos__heap *h, unsigned i, uintptr_t
  */
 static uintptr_t own_range(const struct flexos__heap *h, uintptr_t a, uintptr_t *lowest)
 {
-	/* The shared heap's bounds, where its bookkeeping is everyone's: from the guard. */
-	if (FLEXOS__HEAP_GUARDS && h == flexos__ro.s.guard.heap) {
-		if (a < flexos__ro.s.guard.lo || a >= flexos__ro.s.guard.hi)
+	/* The shared heap's bounds, where its bookkeeping is everyone's: read-only ones. */
+	if (FLEXOS__HEAP_GUARDS && h == flexos__ro.s.guarded) {
+		if (a < FLEXOS__SHARED_BOUNDS.lo || a >= FLEXOS__SHARED_BOUNDS.hi)
 			return 0;
-		*lowest = flexos__ro.s.guard.lo + round_up(sizeof(*h) + HDR, ALIGNMENT);
-		return flexos__ro.s.guard.hi;
+		*lowest = FLEXOS__SHARED_BOUNDS.lo + round_up(sizeof(*h) + HDR, ALIGNMENT);
+		return FLEXOS__SHARED_BOUNDS.hi;
 	}
 	if (a >= h->start && a < h->end) {
 		*lowest = h->start + round_up(sizeof(*h) + HDR, ALIGNMENT);
@@ -437,15 +438,15 @@ static struct flexos__chunk *chunk_of(const void *p)
 
 /*
  * A chunk of len bytes at a, named by h's bookkeeping, about to be read or
- * written: where others may write that bookkeeping (runtime.h: guard), it
- * must lie in h's range as the runtime's read-only state says.
+ * written: where others may write that bookkeeping (runtime.h: guarded),
+ * it must lie in h's range as the runtime's read-only state says.
  */
 static inline void guarded(const struct flexos__heap *h, uintptr_t a, size_t len)
 {
-	if (__builtin_expect(!FLEXOS__HEAP_GUARDS || h != flexos__ro.s.guard.heap, 1))
+	if (__builtin_expect(!FLEXOS__HEAP_GUARDS || h != flexos__ro.s.guarded, 1))
 		return;
-	if (a < flexos__ro.s.guard.lo || a > flexos__ro.s.guard.hi ||
-	    len > flexos__ro.s.guard.hi - a)
+	if (a < FLEXOS__SHARED_BOUNDS.lo || a > FLEXOS__SHARED_BOUNDS.hi ||
+	    len > FLEXOS__SHARED_BOUNDS.hi - a)
 		flexos__heap_bad("the shared heap's bookkeeping", (const void *)a,
 				 "names memory outside the shared heap; a compartment changed it "
 				 "(docs/threat-model.md, limit 1)");
@@ -597,9 +598,9 @@ static const struct flexos__heap_range *range_in(struct flexos__heap *h, const v
 
 void flexos__heap_free_in(const struct flexos__heap_range *r, void *p)
 {
-	struct flexos__heap *h = flexos__heap_of_range(r, p, "free");
+	struct flexos__heap *h;
 	size_t len;
-	struct flexos__chunk *c = flexos__heap_chunk_len(r, p, "free", &len);
+	struct flexos__chunk *c = flexos__heap_chunk_len(r, p, "free", &len, &h);
 	struct free_node *n = (struct free_node *)((char *)c + HDR);
 	/* (read once: a sandbox, or anyone for the shared heap, may change it meanwhile) */
 	uint16_t cls = __atomic_load_n(&c->cls, __ATOMIC_RELAXED);
@@ -653,10 +654,13 @@ void *flexos__heap_realloc_in(const struct flexos__heap_range *r, void *p, size_
 		flexos__heap_free_in(r, p);
 		return NULL;
 	}
-	size_t usable = flexos__heap_usable_size_in(r, p);
+	struct flexos__heap *h;
+	size_t len;
+	struct flexos__chunk *c = flexos__heap_chunk_len(r, p, "realloc", &len, &h);
+	size_t usable = len - HDR - ((uintptr_t)p - ((uintptr_t)c + HDR));
 	if (size <= usable)
 		return p;
-	void *q = flexos__heap_alloc(flexos__heap_of_range(r, p, "realloc"), size);
+	void *q = flexos__heap_alloc(h, size);
 	if (!q)
 		return NULL;
 	memcpy(q, p, usable);

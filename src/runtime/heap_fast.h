@@ -149,19 +149,20 @@ static inline struct flexos__heap *flexos__heap_of_range(const struct flexos__he
 }
 
 /*
- * p's chunk, and its stride in *len, read once (another compartment may
- * write a header of the shared heap, or of a sandbox's, meanwhile): where
- * the heap's range is known (runtime.h: bounds), the chunk lies in it
- * and holds p, whatever its header and the table of ranges say.
+ * p's chunk, its stride in *len, read once (another compartment may
+ * write a header of the shared heap, or of a sandbox's, meanwhile), and
+ * its heap in *heap (flexos__heap_of_range): where the heap's range is
+ * known (runtime.h: bounds), the chunk lies in it and holds p, whatever
+ * its header and the table of ranges say.
  */
 static inline struct flexos__chunk *flexos__heap_chunk_len(const struct flexos__heap_range *r,
 							   const void *p, const char *what,
-							   size_t *len)
+							   size_t *len, struct flexos__heap **heap)
 {
 	const void *payload = p;
 	const struct flexos__heap_bounds *b;
 
-	flexos__heap_of_range_bounds(r, p, what, &b);
+	*heap = flexos__heap_of_range_bounds(r, p, what, &b);
 	if (((uintptr_t)p & (FLEXOS__HEAP_ALIGNMENT - 1)) || (uintptr_t)p < r->lowest)
 		flexos__heap_bad(what, p, "pointer was not allocated from this heap");
 	struct flexos__chunk *c = (struct flexos__chunk *)((uintptr_t)p - FLEXOS__CHUNK_HDR);
@@ -192,17 +193,11 @@ static inline struct flexos__chunk *flexos__heap_chunk_len(const struct flexos__
 	return c;
 }
 
-static inline struct flexos__chunk *flexos__heap_chunk(const struct flexos__heap_range *r,
-						       const void *p, const char *what)
-{
-	size_t len;
-	return flexos__heap_chunk_len(r, p, what, &len);
-}
-
 static inline size_t flexos__heap_usable_size_in(const struct flexos__heap_range *r, const void *p)
 {
 	size_t len;
-	struct flexos__chunk *c = flexos__heap_chunk_len(r, p, "malloc_usable_size", &len);
+	struct flexos__heap *h;
+	struct flexos__chunk *c = flexos__heap_chunk_len(r, p, "malloc_usable_size", &len, &h);
 	return len - FLEXOS__CHUNK_HDR - ((uintptr_t)p - ((uintptr_t)c + FLEXOS__CHUNK_HDR));
 }
 

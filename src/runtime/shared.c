@@ -50,11 +50,11 @@ static __thread uintptr_t dss_base, dss_top;
 
 static void dss_check(uintptr_t p, size_t size)
 {
-	const struct flexos_runtime *rt = flexos__runtime();
+	const struct flexos__heap_bounds *b = &FLEXOS__SHARED_BOUNDS;
 
-	if (!(flexos_mechanism_props(rt->image->mechanism) & FLEXOS_MECH_ISOLATES))
+	if (!b->hi) /* (known only where compartments are isolated) */
 		return;
-	if (p < rt->shared_heap.start || p > rt->shared_heap.end || size > rt->shared_heap.end - p)
+	if (p < b->lo || p > b->hi || size > b->hi - p)
 		flexos__abort("FLEXOS_SHARED_STACK: this thread's shared stack (at %#lx) is not "
 			      "in the shared heap: a compartment changed its bounds, which are "
 			      "in thread-local storage (docs/threat-model.md, limit 1)",

@@ -171,11 +171,9 @@ static void create_heaps(const struct flexos_image *img)
 			   &flexos__ro.s.runtime.shared_heap.end);
 	if (flexos_mechanism_props(img->mechanism) & FLEXOS_MECH_ISOLATES) {
 		/* (not growable there: its one range is all of it) */
-		flexos__ro.s.guard.heap = flexos__ro.s.shared_heap;
-		flexos__ro.s.guard.lo = flexos__ro.s.runtime.shared_heap.start;
-		flexos__ro.s.guard.hi = flexos__ro.s.runtime.shared_heap.end;
-		flexos__ro.s.bounds[FLEXOS_MAX_COMPARTMENTS].lo = flexos__ro.s.guard.lo;
-		flexos__ro.s.bounds[FLEXOS_MAX_COMPARTMENTS].hi = flexos__ro.s.guard.hi;
+		flexos__ro.s.guarded = flexos__ro.s.shared_heap;
+		FLEXOS__SHARED_BOUNDS.lo = flexos__ro.s.runtime.shared_heap.start;
+		FLEXOS__SHARED_BOUNDS.hi = flexos__ro.s.runtime.shared_heap.end;
 	}
 	if (!procs) {
 		int err = pthread_atfork(fork_lock_shared, fork_unlock_shared, fork_unlock_shared);
