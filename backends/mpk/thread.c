@@ -61,8 +61,6 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 	struct mpk_urec_made made;
 
 	flexos__mpk_self();
-	if (record_names(u, 0))
-		return -EEXIST;
 	memset(u, 0, sizeof(*u));
 	if (shared) {
 		made = flexos__mpk_urec_new((uintptr_t)*sp, top, 0, u);
@@ -100,11 +98,11 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 		size = MPK_STACK_SIZE;
 	}
 	/*
-	 * And again, with this record made (its index word stored with a
-	 * locked exchange): of two threads that took one control block at
+	 * Once this record is made (its index word stored with a locked
+	 * exchange), so that of two threads that took one control block at
 	 * once, on two OS threads, at least the later finds the other's
-	 * record (and the scheduler ends the image: the record made here
-	 * stays).
+	 * record. The scheduler then ends the image: the record made here
+	 * stays.
 	 */
 	if (record_names(u, made.handle))
 		return -EEXIST;

@@ -44,6 +44,16 @@ struct free_node {
 	struct free_node *next;
 };
 
+/*
+ * Whether h's bookkeeping is every compartment's to write, so that what
+ * it names is checked against read-only bounds: the shared heap where
+ * compartments are isolated (runtime.h: bounds, FLEXOS__SHARED_BOUNDS).
+ */
+static inline int is_guarded(const struct flexos__heap *h)
+{
+	return FLEXOS__HEAP_GUARDS && h == flexos__ro.s.shared_heap && FLEXOS__SHARED_BOUNDS.hi;
+}
+
 /* The most ranges a growable heap maps after its first. */
 #define MAX_EXTRA 48
 
@@ -313,7 +323,7 @@ static int grow(struct flexos__heap *h, size_t stride)
 	size_t len = round_up(stride + ALIGNMENT - HDR, page);
 
 	/* (the shared heap where it is guarded never grows: its bookkeeping is everyone's) */
-	if (FLEXOS__HEAP_GUARDS && h == flexos__ro.s.guarded)
+	if (is_guarded(h))
 		return -ENOMEM;
 	if (h->nextra == MAX_EXTRA || len > room)
 		return -ENOMEM;
@@ -406,7 +416,7 @@ int flexos__heap_extra_range(const struct flexos__heap *h, unsigned i, uintptr_t
 static uintptr_t own_range(const struct flexos__heap *h, uintptr_t a, uintptr_t *lowest)
 {
 	/* The shared heap's bounds, where its bookkeeping is everyone's: read-only ones. */
-	if (FLEXOS__HEAP_GUARDS && h == flexos__ro.s.guarded) {
+	if (is_guarded(h)) {
 		if (a < FLEXOS__SHARED_BOUNDS.lo || a >= FLEXOS__SHARED_BOUNDS.hi)
 			return 0;
 		*lowest = FLEXOS__SHARED_BOUNDS.lo + round_up(sizeof(*h) + HDR, ALIGNMENT);
@@ -438,15 +448,14 @@ static struct flexos__chunk *chunk_of(const void *p)
 
 /*
  * A chunk of len bytes at a, named by h's bookkeeping, about to be read or
- * written: where others may write that bookkeeping (runtime.h: guarded),
- * it must lie in h's range as the runtime's read-only state says.
+ * written: where others may write that bookkeeping (is_guarded), it must
+ * lie in h's range as the runtime's read-only state says.
  */
 static inline void guarded(const struct flexos__heap *h, uintptr_t a, size_t len)
 {
-	if (__builtin_expect(!FLEXOS__HEAP_GUARDS || h != flexos__ro.s.guarded, 1))
+	if (__builtin_expect(!is_guarded(h), 1))
 		return;
-	if (a < FLEXOS__SHARED_BOUNDS.lo || a > FLEXOS__SHARED_BOUNDS.hi ||
-	    len > FLEXOS__SHARED_BOUNDS.hi - a)
+	if (!flexos__bounds_hold(&FLEXOS__SHARED_BOUNDS, a, len))
 		flexos__heap_bad("the shared heap's bookkeeping", (const void *)a,
 				 "names memory outside the shared heap; a compartment changed it "
 				 "(docs/threat-model.md, limit 1)");

@@ -15,7 +15,7 @@
 #include "heap.h"
 #include "runtime.h"
 
-/* Whether runtime.h's guard is linked in (heap.c's unit tests link none). */
+/* Whether runtime.h's read-only heap state is linked in (heap.c's unit tests link none). */
 #ifdef FLEXOS__HEAP_RO_WEAK
 #pragma weak flexos__ro
 #define FLEXOS__HEAP_GUARDS (&flexos__ro != NULL)
@@ -185,7 +185,7 @@ static inline struct flexos__chunk *flexos__heap_chunk_len(const struct flexos__
 							     : "invalid pointer (heap corrupted?)");
 	*len = (size_t)__atomic_load_n(&c->units, __ATOMIC_RELAXED) * FLEXOS__HEAP_ALIGNMENT;
 	uintptr_t a = (uintptr_t)c;
-	if (b && (a < b->lo || *len > b->hi - a || *len < FLEXOS__CHUNK_HDR ||
+	if (b && (!flexos__bounds_hold(b, a, *len) || *len < FLEXOS__CHUNK_HDR ||
 		  (uintptr_t)payload < a + FLEXOS__CHUNK_HDR || (uintptr_t)payload >= a + *len))
 		flexos__heap_bad(what, payload,
 				 "its header names memory outside its heap; a compartment changed "

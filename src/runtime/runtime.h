@@ -80,6 +80,12 @@ struct flexos__heap_bounds {
 	uintptr_t lo, hi;
 };
 #define FLEXOS__SHARED_BOUNDS (flexos__ro.s.bounds[FLEXOS_MAX_COMPARTMENTS])
+
+/* Whether [a, a + len) lies inside b. */
+static inline int flexos__bounds_hold(const struct flexos__heap_bounds *b, uintptr_t a, size_t len)
+{
+	return a >= b->lo && a <= b->hi && len <= b->hi - a;
+}
 struct flexos__ro_state {
 	struct flexos_runtime runtime;
 	struct flexos__heap *heaps[FLEXOS_MAX_COMPARTMENTS];
@@ -88,21 +94,15 @@ struct flexos__ro_state {
 	 * heap_fast.h: each heap's range where it never grows and
 	 * compartments are isolated (then it is one range: all of it), by
 	 * owner, the shared heap's last (FLEXOS__SHARED_BOUNDS); hi == 0
-	 * where it is not known. A free, realloc or malloc_usable_size finds
+	 * where it is not known. The shared heap with bounds is guarded
+	 * (heap.c): its bookkeeping is every compartment's to write, so every
+	 * chunk it hands out or follows is checked against them before it is
+	 * written. A free, realloc or malloc_usable_size finds
 	 * the chunk a pointer's header leads to inside its heap's range,
 	 * whatever the table of ranges or the header (a sandbox's host frees
 	 * its pointers) say.
 	 */
 	struct flexos__heap_bounds bounds[FLEXOS_MAX_COMPARTMENTS + 1];
-	/*
-	 * heap.c: the heap whose bookkeeping other compartments may write
-	 * (the shared heap, where compartments are isolated; else NULL):
-	 * every chunk it hands out or follows is checked against its bounds
-	 * before it is written, so that a forged free list or break cannot
-	 * have a compartment's allocation made, with its rights, in its
-	 * private memory.
-	 */
-	const struct flexos__heap *guarded;
 	/* Each newlib compartment's stream flush, read from its glue before it is protected. */
 	void (*newlib_fini[FLEXOS_MAX_COMPARTMENTS])(void);
 	/*

@@ -54,7 +54,7 @@ static void dss_check(uintptr_t p, size_t size)
 
 	if (!b->hi) /* (known only where compartments are isolated) */
 		return;
-	if (p < b->lo || p > b->hi || size > b->hi - p)
+	if (!flexos__bounds_hold(b, p, size))
 		flexos__abort("FLEXOS_SHARED_STACK: this thread's shared stack (at %#lx) is not "
 			      "in the shared heap: a compartment changed its bounds, which are "
 			      "in thread-local storage (docs/threat-model.md, limit 1)",

@@ -171,7 +171,6 @@ static void create_heaps(const struct flexos_image *img)
 			   &flexos__ro.s.runtime.shared_heap.end);
 	if (flexos_mechanism_props(img->mechanism) & FLEXOS_MECH_ISOLATES) {
 		/* (not growable there: its one range is all of it) */
-		flexos__ro.s.guarded = flexos__ro.s.shared_heap;
 		FLEXOS__SHARED_BOUNDS.lo = flexos__ro.s.runtime.shared_heap.start;
 		FLEXOS__SHARED_BOUNDS.hi = flexos__ro.s.runtime.shared_heap.end;
 	}
