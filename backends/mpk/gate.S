@@ -2017,6 +2017,40 @@ flexos__mpk_urec_detach:
 	.size	flexos__mpk_urec_detach, .-flexos__mpk_urec_detach
 
 /*
+ * int flexos__mpk_urec_first(const void *thread) (mpk.h): the switch
+ * record of this OS thread's own context (handle 0: the gate page's)
+ * names thread, the scheduler's state of its first thread, 0: set once
+ * (flexos__mpk_claim clears it for a new thread), then only confirmed;
+ * -1 if it names another (or thread is NULL). thread_running compares the
+ * scheduler's current thread with it while no thread it made runs.
+ * Registers only while the page is open.
+ */
+	.globl	flexos__mpk_urec_first
+	.hidden	flexos__mpk_urec_first
+	.type	flexos__mpk_urec_first, @function
+flexos__mpk_urec_first:
+	.cfi_startproc
+	movl	$-1, %r8d
+	movq	%rdi, %r9
+	OPEN_GATE flexos__mpk_urec_first_open_checked
+	testq	%r9, %r9
+	jz	1f
+	xorl	%eax, %eax
+	REC_ADDR %rax, %rdi, 1f			/* (handle 0: the page's own record) */
+	movq	MPK_G_THREAD(%rdi), %rax
+	testq	%rax, %rax
+	jz	2f
+	cmpq	%rax, %r9
+	jne	1f
+2:	movq	%r9, MPK_G_THREAD(%rdi)
+	xorl	%r8d, %r8d
+1:	CLOSE_GATE flexos__mpk_urec_first_checked
+	movl	%r8d, %eax
+	ret
+	.cfi_endproc
+	.size	flexos__mpk_urec_first, .-flexos__mpk_urec_first
+
+/*
  * OPEN_GATE's claim of a gate page for a thread that has none (or lost its
  * TLS pointer to it), jumped to with the gate page's key open, %eax the
  * PKRU written and %rcx where to jump back: flexos__mpk_claim(%eax) on the

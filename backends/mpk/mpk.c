@@ -193,7 +193,7 @@ static uint64_t fs_base(void)
  * backend's init holds every key it allocated. No compartment's PKRU, open
  * or not, opens every compartment's key and the nonce's.
  */
-static bool starting_up(void)
+int flexos__mpk_starting_up(void)
 {
 	uint32_t pkru = flexos__mpk_rdpkru(), keys = 0;
 
@@ -335,7 +335,7 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	for (unsigned i = 0; i < n; i++)
 		if (!pages[i].owner && __atomic_load_n(&pages[i].fsbase, __ATOMIC_ACQUIRE) == fs)
 			gp = &pages[i];
-	if (!gp && starting_up()) {
+	if (!gp && flexos__mpk_starting_up()) {
 		gp = new_page();
 		reset_page(gp, cur);
 		gp->fsbase = fs;
@@ -363,6 +363,10 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 			pages[i].owner = 0, pages[i].fsbase = 0;
 		}
 	gp->owner = owner;
+	/* Its own context's state is its scheduler's to tell (thread_first). */
+	struct mpk_gate_page *first = flexos__mpk_first_record(gp);
+	if (first)
+		first->thread = 0;
 	/* The process too: in a child of fork() the tid is the parent's thread's (stacks.c). */
 	gp->tid = (uint64_t)getpid() << 32 | (uint32_t)syscall(SYS_gettid);
 	gp->carry = carry_of(gp);
@@ -380,8 +384,7 @@ struct mpk_gate_page *flexos__mpk_gp(void)
 	return flexos__mpk_claim(flexos__mpk_pkru[MPK_PKRU_OPEN / 4 + id]);
 }
 
-/* This thread's gate page, from TLS, validated as the gate does, or NULL. */
-static const struct mpk_gate_page *own_page(void)
+const struct mpk_gate_page *flexos__mpk_own_page(void)
 {
 	const struct mpk_gate_page *gp = flexos__mpk_thread.gp;
 	uintptr_t a = (uintptr_t)gp;
@@ -394,14 +397,14 @@ static const struct mpk_gate_page *own_page(void)
 
 int flexos__mpk_page_cur(void)
 {
-	const struct mpk_gate_page *gp = own_page();
+	const struct mpk_gate_page *gp = flexos__mpk_own_page();
 
 	return gp ? (int)(gp->cur & (MPK_SLOTS - 1)) : -1;
 }
 
 uint64_t flexos__mpk_page_owner(void)
 {
-	const struct mpk_gate_page *gp = own_page();
+	const struct mpk_gate_page *gp = flexos__mpk_own_page();
 
 	return gp ? gp->owner : 0;
 }
@@ -975,6 +978,8 @@ const struct flexos_backend flexos__backend = {
     .thread_result = flexos__mpk_thread_result,
     .thread_detach = flexos__mpk_thread_detach,
     .thread_fini = flexos__mpk_thread_fini,
+    .thread_first = flexos__mpk_thread_first,
+    .thread_running = flexos__mpk_thread_running,
     .callback_bind = flexos__mpk_cb_bind,
     .callback_take = flexos__mpk_cb_take,
     .callback_unbind = flexos__mpk_cb_unbind,

@@ -730,6 +730,13 @@ uint64_t flexos__mpk_cur(void);
 int flexos__mpk_page_cur(void);
 /* The validated gate page's owner (its OS thread's, as the records name it), or 0. */
 uint64_t flexos__mpk_page_owner(void);
+/* This thread's gate page, from TLS, validated as the gate does, or NULL. */
+const struct mpk_gate_page *flexos__mpk_own_page(void);
+/*
+ * Start-up, before any compartment runs (constructors): this thread holds
+ * every key the backend allocated.
+ */
+int flexos__mpk_starting_up(void);
 
 /* fault.c: reserves the gate pages (gate key) and fills in their bounds. */
 int flexos__mpk_gate_pages_init(void);
@@ -787,10 +794,22 @@ static inline struct mpk_gate_page *flexos__mpk_record(uint64_t h)
 	return (struct mpk_gate_page *)(flexos__mpk_ro.ro.rec_lo +
 					((MPK_GATE_PAGES - 1 + h) << 12));
 }
+/*
+ * The switch record of the OS thread's own context whose gate page is gp
+ * (handle 0: gate.S's REC_ADDR), or NULL.
+ */
+static inline struct mpk_gate_page *flexos__mpk_first_record(const struct mpk_gate_page *gp)
+{
+	if (!flexos__mpk_ro.ro.rec_lo)
+		return NULL;
+	return (struct mpk_gate_page *)(flexos__mpk_ro.ro.rec_lo +
+					((uintptr_t)gp - flexos__mpk_ro.ro.gp_lo));
+}
 struct mpk_urec_made flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top, uint64_t frame,
 					  const void *thread);
 int flexos__mpk_urec_end(void *retval);
 int flexos__mpk_urec_detach(uint64_t handle);
+int flexos__mpk_urec_first(const void *thread);
 void flexos__mpk_urec_free(uint64_t handle);
 noreturn void flexos__mpk_thread_resume(void *load_sp, const void *load_from);
 
@@ -804,6 +823,8 @@ int flexos__mpk_thread_exit(void *state, void *retval);
 int flexos__mpk_thread_result(const void *state, void **retval);
 int flexos__mpk_thread_detach(void *state);
 void flexos__mpk_thread_fini(void *state);
+int flexos__mpk_thread_first(const void *state);
+int flexos__mpk_thread_running(const void *state);
 
 /* fault.c: installs the fault reporter; sigaltstack for the calling thread. */
 int flexos__mpk_fault_init(const struct flexos_runtime *rt);

@@ -210,6 +210,43 @@ void flexos__mpk_thread_fini(void *state)
 }
 
 /*
+ * The scheduler's thread_first (backend.h): the OS thread's own context
+ * has no record of its own making, so its state is written, once, into
+ * the gate page's record (gate.S's urec_first); thread_running compares
+ * with it. A scheduler made by a constructor, before any compartment
+ * runs, with every key open: written here, as gate.S would.
+ */
+int flexos__mpk_thread_first(const void *state)
+{
+	if (flexos__mpk_starting_up()) {
+		struct mpk_gate_page *first = flexos__mpk_first_record(flexos__mpk_gp());
+		if (!first || !state || (first->thread && first->thread != (uintptr_t)state))
+			return -EEXIST;
+		first->thread = (uintptr_t)state;
+		return 0;
+	}
+	return flexos__mpk_urec_first(state) ? -EEXIST : 0;
+}
+
+/*
+ * The scheduler's thread_running (backend.h): the validated gate page
+ * names the running thread's switch record (thread_resume put it there;
+ * 0, the page's own record, for the OS thread's own context), and that
+ * record names its thread's state (urec_new, urec_first): both gate key,
+ * read, never written, here.
+ */
+int flexos__mpk_thread_running(const void *state)
+{
+	const struct mpk_gate_page *gp = flexos__mpk_own_page();
+
+	if (!gp)
+		return 0;
+	uint64_t h = gp->urec; /* (read once) */
+	const struct mpk_gate_page *r = h ? flexos__mpk_record(h) : flexos__mpk_first_record(gp);
+	return r && r->thread == (uintptr_t)state;
+}
+
+/*
  * The scheduler's callback_take (backend.h): the record is read, never
  * written, here (gate key: readable by every compartment); it is the
  * running compartment's, as the validated gate page says, or nothing.

@@ -170,6 +170,17 @@ struct flexos_backend {
 	 * thread_fini(state): releases what the backend allocated for a
 	 *   thread that has ended (its stacks in other compartments). Never
 	 *   called for the OS thread's own context.
+	 * thread_first(state): optional (with thread_running); the state of
+	 *   the OS thread's own context (the scheduler's first thread), told
+	 *   once, when the OS thread's scheduler is made: 0, or -EEXIST if
+	 *   this OS thread's context already has another state.
+	 * thread_running(state): optional; 1 if state is the thread that runs
+	 *   on this OS thread (as the backend's records say: the thread its
+	 *   last thread_resume resumed, or the OS thread's own context), 0 if
+	 *   not. A backend whose compartments share the scheduler's memory
+	 *   answers from memory no compartment can change, so that the
+	 *   scheduler never acts, or saves the registers, for another thread
+	 *   than the running one (its current thread changed in its memory).
 	 */
 	size_t thread_state_size;
 	int (*thread_init)(void *state, void *stack, size_t size, void **sp);
@@ -179,6 +190,8 @@ struct flexos_backend {
 	int (*thread_result)(const void *state, void **retval);
 	int (*thread_detach)(void *state);
 	void (*thread_fini)(void *state);
+	int (*thread_first)(const void *state);
+	int (*thread_running)(const void *state);
 
 	/*
 	 * Callbacks the scheduler runs later (timers, descriptor watches), on

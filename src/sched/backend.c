@@ -153,6 +153,22 @@ int flexos__sched_backend_thread_detach(struct flexos_thread *t)
 	return 0;
 }
 
+int flexos__sched_backend_thread_first(struct flexos_thread *t)
+{
+	const struct flexos_backend *b = backend();
+
+	if (has_backend(b) && b->thread_first)
+		return b->thread_first(t->bstate);
+	return 0;
+}
+
+int flexos__sched_backend_running(const struct flexos_thread *t)
+{
+	const struct flexos_backend *b = backend();
+
+	return !has_backend(b) || !b->thread_running || b->thread_running(t->bstate);
+}
+
 void flexos__sched_backend_thread_fini(struct flexos_thread *t)
 {
 	const struct flexos_backend *b = backend();

@@ -147,7 +147,7 @@ int flexos_sched_wait_fd(int fd, uint32_t events, int64_t timeout_ns)
 		int n = poll(&p, 1, 0);
 		return n < 0 ? -errno : n ? p.revents : -ETIMEDOUT;
 	}
-	struct flexos_thread *t = OWN(s->current);
+	struct flexos_thread *t = flexos__sched_current(s);
 	struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.ptr = &t->io};
 	t->io.fd = fd;
 	t->io.waiter = t;

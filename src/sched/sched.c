@@ -75,6 +75,12 @@ struct flexos__sched *flexos__sched_get(void)
 		goto err_close;
 	s->main->state = T_RUNNING;
 	s->current = s->main;
+	/* (only the backend's record of it says which thread runs: flexos__sched_current) */
+	if (flexos__sched_backend_thread_first(s->main))
+		flexos__sched_die(
+		    "this OS thread's own context already has another thread's state in "
+		    "the backend's records: a compartment told the backend first "
+		    "(docs/threat-model.md, limit 13)");
 	tls_sched = s;
 	return s;
 
@@ -83,6 +89,19 @@ err_close:
 err_free:
 	flexos__sched_free(s);
 	return NULL;
+}
+
+struct flexos_thread *flexos__sched_current(struct flexos__sched *s)
+{
+	struct flexos_thread *t = OWN(s->current); /* (read once: key 0) */
+
+	if (!flexos__sched_backend_running(t))
+		flexos__sched_die(
+		    "the scheduler's current thread is not the thread running on this OS thread: "
+		    "the scheduler's memory (key 0 under intel-mpk) was changed, which would have "
+		    "it act, or save the registers, for another thread; a compartment writes where "
+		    "it should not (docs/threat-model.md, limit 13)");
+	return t;
 }
 
 /* ---- queues ------------------------------------------------------------ */
@@ -187,14 +206,14 @@ static void release(struct flexos_thread *t)
 	flexos__sched_free(t);
 }
 
-/* Releases exited threads nobody joins; never the running one. */
-static void reap(struct flexos__sched *s)
+/* Releases exited threads nobody joins; never the running one, self. */
+static void reap(struct flexos__sched *s, const struct flexos_thread *self)
 {
 	struct flexos_thread **pp = &s->dead;
 	struct flexos_thread *t;
 
 	while ((t = OWN(*pp))) {
-		if (t == s->current) {
+		if (t == self) {
 			pp = &t->dead_next;
 			continue;
 		}
@@ -216,13 +235,13 @@ static void reap(struct flexos__sched *s)
 }
 
 /*
- * Runs the next thread; returns when the current one is chosen again. The
- * current thread has put itself where it belongs (run queue, wait queue,
- * dead list) before calling this.
+ * Runs the next thread; returns when the current one, prev (from
+ * flexos__sched_current), is chosen again. It has put itself where it
+ * belongs (run queue, wait queue, dead list) before calling this.
  */
-static void schedule(struct flexos__sched *s)
+static void schedule(struct flexos__sched *s, struct flexos_thread *prev)
 {
-	struct flexos_thread *prev = OWN(s->current), *next;
+	struct flexos_thread *next;
 
 	for (;;) {
 		/* The clock only matters with deadlines or descriptors pending. */
@@ -264,7 +283,7 @@ static void schedule(struct flexos__sched *s)
 	}
 	/* Back in prev, possibly much later: whoever ran last may have died. */
 	if (s->dead)
-		reap(s);
+		reap(s, prev);
 }
 
 uint64_t flexos__sched_deadline(int64_t timeout_ns)
@@ -277,7 +296,7 @@ uint64_t flexos__sched_deadline(int64_t timeout_ns)
 
 int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, uint64_t deadline)
 {
-	struct flexos_thread *t = OWN(s->current);
+	struct flexos_thread *t = flexos__sched_current(s);
 
 	if (s->in_callback)
 		return -EPERM;
@@ -294,7 +313,7 @@ int flexos__sched_block(struct flexos__sched *s, struct flexos_sched_waitq *wq, 
 			return err;
 		}
 	}
-	schedule(s);
+	schedule(s, t);
 	flexos__timeout_disarm(s, &t->tmo);
 	/*
 	 * Woken by a timeout (or a deadlock): still in the queue, the one
@@ -347,7 +366,7 @@ noreturn void flexos__sched_thread_main(struct flexos_thread *t)
 	void *arg = t->arg;
 
 	if (s->dead)
-		reap(s);
+		reap(s, flexos__sched_current(s));
 	/*
 	 * Under intel-mpk the function and argument come from the record
 	 * bound when the thread was made, in the creator's compartment (which
@@ -445,7 +464,7 @@ err_free:
 noreturn void flexos_sched_exit(void *retval)
 {
 	struct flexos__sched *s = flexos__sched_get();
-	struct flexos_thread *t = s ? OWN(s->current) : NULL;
+	struct flexos_thread *t = s ? flexos__sched_current(s) : NULL;
 
 	if (!t || t == s->main)
 		flexos__sched_die(
@@ -466,7 +485,7 @@ noreturn void flexos_sched_exit(void *retval)
 		t->dead_next = s->dead;
 		s->dead = t;
 	}
-	schedule(s);
+	schedule(s, t);
 	flexos__sched_die("an exited thread was scheduled again");
 }
 
@@ -477,14 +496,15 @@ int flexos_sched_join(struct flexos_thread *t, void **retval)
 	if (!s)
 		return -ENOMEM;
 	OWN(t); /* (a handle the caller passes: its own, but checked all the same) */
-	if (t == s->current)
+	struct flexos_thread *self = flexos__sched_current(s);
+	if (t == self)
 		return -EDEADLK;
 	if (t == s->main || t->detached || t->joiner)
 		return -EINVAL;
 	void *result;
 	int ended;
 	while (!(ended = flexos__sched_thread_ended(t, &result))) {
-		t->joiner = s->current;
+		t->joiner = self;
 		int err = flexos__sched_block(s, NULL, UINT64_MAX);
 		t->joiner = NULL;
 		if (err < 0) /* (a positive value is no waker's: looked at again) */
@@ -526,7 +546,7 @@ int flexos_sched_detach(struct flexos_thread *t)
 struct flexos_thread *flexos_sched_self(void)
 {
 	struct flexos__sched *s = flexos__sched_get();
-	return s ? s->current : NULL;
+	return s ? flexos__sched_current(s) : NULL;
 }
 
 uint64_t flexos_sched_thread_id(const struct flexos_thread *t)
@@ -542,10 +562,10 @@ int flexos_sched_yield(void)
 		return -ENOMEM;
 	if (s->in_callback)
 		return -EPERM;
-	struct flexos_thread *t = OWN(s->current); /* (read once: key 0) */
+	struct flexos_thread *t = flexos__sched_current(s);
 	t->state = T_RUNNABLE;
 	runq_push(s, t);
-	schedule(s);
+	schedule(s, t);
 	return 0;
 }
 

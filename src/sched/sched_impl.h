@@ -192,6 +192,12 @@ void flexos__io_poll(struct flexos__sched *s, uint64_t deadline);
 
 /* sched.c: says msg on stderr (no stdio) and aborts. */
 noreturn void flexos__sched_die(const char *msg);
+/*
+ * sched.c: s's current thread, read once, which must be the thread that
+ * runs (the backend's records say so, limit 13 of docs/threat-model.md),
+ * else the image ends: every use of the current thread goes through here.
+ */
+struct flexos_thread *flexos__sched_current(struct flexos__sched *s);
 
 /*
  * arena.c: the scheduler's own memory (zeroed), and the check of a
@@ -264,5 +270,9 @@ int flexos__sched_thread_ended(struct flexos_thread *t, void **retval);
 /* thread_detach (backend.h) where the backend keeps threads' ends: 0 or -errno. */
 int flexos__sched_backend_thread_detach(struct flexos_thread *t);
 void flexos__sched_backend_thread_fini(struct flexos_thread *t);
+/* thread_first (backend.h): t is the OS thread's own context; 0 or -errno. */
+int flexos__sched_backend_thread_first(struct flexos_thread *t);
+/* thread_running (backend.h): whether t runs on this OS thread; 1 without the op. */
+int flexos__sched_backend_running(const struct flexos_thread *t);
 
 #endif

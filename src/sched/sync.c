@@ -82,11 +82,12 @@ int flexos_mutex_trylock(struct flexos_mutex *m)
 
 	if (!s)
 		return -ENOMEM;
-	if (m->owner == s->current)
+	struct flexos_thread *self = flexos__sched_current(s);
+	if (m->owner == self)
 		return -EDEADLK;
 	if (m->owner)
 		return -EBUSY;
-	m->owner = s->current;
+	m->owner = self;
 	return 0;
 }
 
@@ -98,7 +99,7 @@ int flexos_mutex_lock(struct flexos_mutex *m)
 
 	if (err != -EBUSY)
 		return err;
-	self = OWN(s->current);
+	self = flexos__sched_current(s);
 	/* Until flexos_mutex_unlock makes this thread the owner. */
 	for (;;) {
 		err = flexos__sched_block(s, &m->waiters, UINT64_MAX);
@@ -119,7 +120,7 @@ int flexos_mutex_unlock(struct flexos_mutex *m)
 
 	if (!s)
 		return -ENOMEM;
-	if (m->owner != s->current)
+	if (m->owner != flexos__sched_current(s))
 		return -EPERM;
 	/* Pick the heir first: waking it must not see a free mutex. */
 	next = OWN(m->waiters.head);
@@ -151,7 +152,7 @@ int flexos_cond_wait(struct flexos_cond *c, struct flexos_mutex *m, int64_t time
 
 	if (!s)
 		return -ENOMEM;
-	if (m->owner != s->current)
+	if (m->owner != flexos__sched_current(s))
 		return -EPERM;
 	if (s->in_callback)
 		return -EPERM;

@@ -161,6 +161,10 @@
  *                        block: app's join never gets its result (reuse:
  *                        the scheduler's report, limit 13); detached: only
  *                        lib1 releases its own thread
+ *   attack --sched-current none|mutex|switch|first  lib1 makes app's
+ *                        thread that holds app's mutex the scheduler's
+ *                        current thread: main's unlock, or switch, is
+ *                        reported (limit 13)
  *   attack --dss-bounds  lib1 points the bounds of app's thread's data
  *                        shadow stack (its TLS, key 0) at app's private
  *                        data; app then declares a FLEXOS_SHARED_STACK
@@ -3629,6 +3633,8 @@ int main(int argc, char **argv)
 		return sched_join(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sched-thread"))
 		return sched_thread(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--sched-current"))
+		return sched_current(argv[2]);
 	if (argc == 5) {
 		int w = !strcmp(argv[4], "write");
 		if (!w && strcmp(argv[4], "read"))
@@ -3658,7 +3664,7 @@ int main(int argc, char **argv)
 		"| --sched-many | --sched-deputy runq|heap | "
 		"--sched-wake none|sem|timeout|mutex|fd | "
 		"--sched-join none|state|result|rec|hijack|reuse|reuse-exited|dead-list|"
-		"detached | "
+		"detached | --sched-current none|mutex|switch|first | "
 		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "

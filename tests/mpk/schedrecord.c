@@ -22,10 +22,12 @@
  *             first's (suspended in lib1): the switch to the first
  *             resumes the second, in app, on its own stack, where it
  *             stopped (no
- *             rights gained: the scheduler is confused), and the later
- *             switch to the second is reported (134: its record is of a
- *             thread that has ended, the second having exited as the
- *             first);
+ *             rights gained: the scheduler is confused), and the
+ *             second's next call of the scheduler (its exit) is reported
+ *             (134: the scheduler's current thread, the first, is not
+ *             the one the gate page's record names; before that check,
+ *             the later switch to the second was reported, its record
+ *             being of a thread that had ended);
  *   free      app frees the thread's switch record (gate.S's urec_free,
  *             which a compartment can call) while the thread is
  *             suspended in lib1, then joins it: the record is not freed
@@ -164,6 +166,27 @@
  *           (status 0; released by app's switch, the record stayed in use
  *           for ever, status 1).
  * Status 0 if the join never returned 0xbad, 1 if it did.
+ *
+ * attack --sched-current none|mutex|switch (limit 13): app's thread t
+ * locks app's mutex and waits on app's semaphore. lib1 then makes t the
+ * scheduler's current thread (key 0) while main runs:
+ *   none    nothing changed: main's unlock of t's mutex is refused
+ *           (-EPERM), and t, posted, unlocks it and returns 7 (status 0);
+ *   mutex   main unlocks t's mutex: the scheduler finds that its current
+ *           thread is not the running one (the gate page's switch
+ *           record names main's) and ends the image (134); before, the
+ *           unlock succeeded, and main then took the mutex t held;
+ *   switch  app has made another thread, ready to run; main yields: the
+ *           same report before the switch saves main's registers (134);
+ *           before, the switch saved main into t's control block, the
+ *           other thread ran, and the next switch to t was reported;
+ *   first   as mutex, with t's record handle also set to 0, the OS
+ *           thread's own context's, and lib1 telling the backend that t
+ *           is that context (gate.S's urec_first, which any compartment
+ *           can call: refused, -1, since app's scheduler told it first):
+ *           the same report (134); before (the own context taken for
+ *           whichever state names no record), the unlock succeeded.
+ * Status 1 where main unlocked t's mutex or the other thread ran.
  *
  * attack --sched-record count: single-steps (ptrace, in a child) one
  * warm round trip between two scheduler threads in app (main yields to a
@@ -1051,4 +1074,75 @@ int sched_deputy(const char *how)
 	(void)r;
 	printf("sched-deputy: back in main: FAIL\n");
 	return 1;
+}
+
+static struct flexos_mutex current_mutex = FLEXOS_MUTEX_INITIALIZER;
+static struct flexos_sem current_sem = FLEXOS_SEM_INITIALIZER(0);
+
+static void *current_holder(void *arg)
+{
+	int err = flexos_mutex_lock(&current_mutex);
+
+	flexos_sem_wait(&current_sem, FLEXOS_FOREVER);
+	if (!err)
+		err = flexos_mutex_unlock(&current_mutex);
+	return err ? NULL : arg;
+}
+
+static void *current_other(void *arg)
+{
+	printf("sched-current: app's other thread ran, main's registers saved as the holder's\n");
+	fflush(stdout);
+	return arg;
+}
+
+/* lib1 calls this as a plain function: gate.S's urec_first, on t's state. */
+static long current_first_in_lib1(long x)
+{
+	return flexos__mpk_urec_first((const void *)x);
+}
+
+int sched_current(const char *how)
+{
+	struct flexos__sched *s = flexos__sched_get();
+	struct flexos_thread *holder, *other;
+	void *ret = NULL;
+	long r = 0;
+	int err;
+
+	if (!s || flexos_sched_create(&holder, 0, current_holder, (void *)7))
+		return 2;
+	flexos_sched_yield(); /* it locks app's mutex and waits */
+	if (!strcmp(how, "switch") && flexos_sched_create(&other, 0, current_other, NULL))
+		return 2;
+	printf("sched-current %s: app's thread holds app's mutex; lib1 makes it the scheduler's "
+	       "current thread while main runs\n",
+	       how);
+	fflush(stdout);
+	if (!strcmp(how, "first")) {
+		/* (lib1_call: cb(x + 1) + 1) */
+		flexos_gate_r(lib1, r, lib1_call, current_first_in_lib1, (long)holder->bstate - 1);
+		printf("sched-current first: lib1's urec_first of app's thread returned %ld\n",
+		       r - 1);
+		flexos_gate_r(lib1, r, lib1_fill, (long *)holder->bstate, 0); /* its record: none */
+	}
+	if (strcmp(how, "none"))
+		flexos_gate_r(lib1, r, lib1_fill, (long *)&s->current, (long)(uintptr_t)holder);
+	(void)r;
+	if (!strcmp(how, "switch")) {
+		flexos_sched_yield();
+		printf("sched-current switch: back in main: FAIL\n");
+		return 1;
+	}
+	if (strcmp(how, "none") && strcmp(how, "mutex") && strcmp(how, "first"))
+		return 2;
+	err = flexos_mutex_unlock(&current_mutex);
+	printf("sched-current %s: main's unlock of the mutex app's thread holds returned %d%s\n",
+	       how, err, err ? "" : ": FAIL");
+	if (!err)
+		return 1;
+	flexos_sem_post(&current_sem);
+	err = flexos_sched_join(holder, &ret);
+	printf("sched-current %s: app's thread unlocked its mutex and returned %p\n", how, ret);
+	return err || ret != (void *)7;
 }

@@ -32,6 +32,10 @@
 # lib1 gives a record of its own making (on lib1's frame, so that it exits
 # in lib1 with lib1's result) is refused to app's join (before, the join
 # returned lib1's result each time).
+# lib1 makes app's thread that holds app's mutex the scheduler's current
+# thread while main runs: main's unlock of that mutex, or its switch, ends
+# the image with the reason (before, the unlock succeeded, or the switch
+# saved main's registers as the other thread's).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -86,6 +90,11 @@ $b/tests/mpk/attack --sched-wake fd
 --expect-status=134 $b/tests/mpk/attack --sched-join reuse-exited
 --expect-status=134 $b/tests/mpk/attack --sched-record swap
 $b/tests/mpk/attack --sched-join dead-list
+$b/tests/mpk/attack --sched-current none
+--expect-status=134 $b/tests/mpk/attack --sched-current mutex
+--expect-status=134 $b/tests/mpk/attack --sched-current switch
+--expect-status=134 $b/tests/mpk/attack --sched-current first
+--expect-status=134 $b/tests/mpk/attack-shared --sched-current mutex
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -213,8 +222,8 @@ check_vm 44 "app's own detached thread, exited: its record is free" \
 	"a thread app detached is released by app's switch after it exits"
 check_vm 47 "sched-record swap: the second thread resumed, in app" \
 	"app points its thread at another suspended thread's record: the other resumes, in its own compartment, where it stopped"
-check_vm 47 "is of a thread that has ended" \
-	"and the later switch to the other is reported"
+check_vm 47 "the scheduler's current thread is not the thread running on this OS thread" \
+	"and the other, running where the scheduler believes the first runs, is reported at its next scheduler call"
 no_vm 47 "the changed record was used" "and the first thread's join never returns"
 check_vm 48 "sched-join dead-list: app's join returned 0, result 0x7" \
 	"lib1 links app's exited, unjoined thread into the list of dead threads: app's switches leave it for its join"
