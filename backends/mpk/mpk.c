@@ -374,6 +374,19 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	return gp;
 }
 
+int flexos__mpk_first_names(const void *state)
+{
+	const struct mpk_gate_page *pages = (const struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
+	unsigned n = __atomic_load_n(&ngate_pages, __ATOMIC_ACQUIRE);
+
+	for (unsigned i = 0; i < n && i < MPK_GATE_PAGES; i++) {
+		const struct mpk_gate_page *first = flexos__mpk_first_record(&pages[i]);
+		if (first && first->thread == (uintptr_t)state)
+			return 1;
+	}
+	return 0;
+}
+
 struct mpk_gate_page *flexos__mpk_gp(void)
 {
 	struct mpk_thread *t = flexos__mpk_self();

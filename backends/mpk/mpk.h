@@ -737,6 +737,13 @@ const struct mpk_gate_page *flexos__mpk_own_page(void);
  * every key the backend allocated.
  */
 int flexos__mpk_starting_up(void);
+/*
+ * Whether the own context of an OS thread (a gate page's own record:
+ * thread_first) has state. The scheduler never frees such a state (an OS
+ * thread's first thread lives as long as the process), so thread_init
+ * refuses it, as a state a record in use names.
+ */
+int flexos__mpk_first_names(const void *state);
 
 /* fault.c: reserves the gate pages (gate key) and fills in their bounds. */
 int flexos__mpk_gate_pages_init(void);

@@ -102,9 +102,10 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 	 * exchange), so that of two threads that took one control block at
 	 * once, on two OS threads, at least the later finds the other's
 	 * record. The scheduler then ends the image: the record made here
-	 * stays.
+	 * stays. Nor the state of an OS thread's own context, which is
+	 * never released.
 	 */
-	if (record_names(u, made.handle))
+	if (record_names(u, made.handle) || flexos__mpk_first_names(u))
 		return -EEXIST;
 	u->rec = made.handle;
 	u->cur = c;

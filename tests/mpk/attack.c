@@ -156,7 +156,7 @@
  *                        waiting on app's semaphore, mutex or pipe woken: it
  *                        waits again (limit 13)
  *   attack --sched-join none|state|result|rec|hijack|reuse|reuse-exited|
- *                        dead-list|detached  lib1 forges the end or the
+ *                        reuse-first|dead-list|detached  lib1 forges the end or the
  *                        result of app's thread, or frees its control
  *                        block: app's join never gets its result (reuse:
  *                        the scheduler's report, limit 13); detached: only
@@ -3663,8 +3663,8 @@ int main(int argc, char **argv)
 		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
 		"| --sched-many | --sched-deputy runq|heap | "
 		"--sched-wake none|sem|timeout|mutex|fd | "
-		"--sched-join none|state|result|rec|hijack|reuse|reuse-exited|dead-list|"
-		"detached | --sched-current none|mutex|switch|first | "
+		"--sched-join none|state|result|rec|hijack|reuse|reuse-exited|reuse-first|"
+		"dead-list|detached | --sched-current none|mutex|switch|first | "
 		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "

@@ -150,6 +150,10 @@
  *           switch record freed by lib1 first (urec_free): the record is
  *           app's, so lib1's free leaves it, and the same report (134);
  *           before, the record was freed and t's join returned 0xbad.
+ *   reuse-first  lib1 frees the control block of the OS thread's own
+ *           context instead, and app makes a thread: the backend knows
+ *           that state (thread_first), the same report (134); before, the
+ *           thread was made over it;
  *   dead-list  t exits with 7, not joined; lib1 links it into the
  *           scheduler's list of dead threads nobody joins, and app
  *           switches (the reaper runs): t was never detached (its record
@@ -847,6 +851,33 @@ static int join_reuse(int exited)
 }
 
 /*
+ * reuse-first: lib1 puts the control block of app's OS thread's own
+ * context (the scheduler's first thread, main, which has no switch record
+ * of its making) on the scheduler's free list, and app makes a thread:
+ * the backend knows that state as the own context's (thread_first), and
+ * the scheduler ends the image (134); before, the thread was made over
+ * main's block, which main runs on.
+ */
+static int join_reuse_first(void)
+{
+	struct flexos__sched *s = flexos__sched_get();
+	struct flexos_thread *first = s->main, *next = NULL;
+	long r = 0;
+	int err;
+
+	printf("sched-join reuse-first: lib1 puts the control block of app's OS thread's own "
+	       "context on the scheduler's free list\n");
+	fflush(stdout);
+	flexos_gate_r(lib1, r, lib1_call, join_free_in_lib1, (long)first - 1);
+	(void)r;
+	join_go = 1;
+	err = flexos_sched_create(&next, 0, join_worker, (void *)0xbad);
+	printf("sched-join reuse-first: app's next thread: %d, %s\n", err,
+	       next == first ? "made over the OS thread's own context: FAIL" : "elsewhere");
+	return 1;
+}
+
+/*
  * dead-list: app's thread t exits with 7 and is not joined yet; lib1
  * links it into the scheduler's list of dead threads nobody joins (key
  * 0), and a switch of app's runs the reaper. t was never detached, so it
@@ -967,6 +998,8 @@ int sched_join(const char *how)
 
 	if (s && (!strcmp(how, "reuse") || !strcmp(how, "reuse-exited")))
 		return join_reuse(!strcmp(how, "reuse-exited"));
+	if (s && !strcmp(how, "reuse-first"))
+		return join_reuse_first();
 	if (s && !strcmp(how, "detached"))
 		return join_detached();
 	if (s && !strcmp(how, "dead-list"))

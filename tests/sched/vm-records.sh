@@ -95,6 +95,8 @@ $b/tests/mpk/attack --sched-current none
 --expect-status=134 $b/tests/mpk/attack --sched-current switch
 --expect-status=134 $b/tests/mpk/attack --sched-current first
 --expect-status=134 $b/tests/mpk/attack-shared --sched-current mutex
+--expect-status=134 $b/tests/mpk/attack --sched-join reuse-first
+--expect-status=134 $b/tests/mpk/attack-shared --sched-join reuse-first
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -230,3 +232,8 @@ check_vm 48 "sched-join dead-list: app's join returned 0, result 0x7" \
 no_vm 48 "made over the exited one" "and no thread is made over it"
 check_vm 45 "flexos_sched_wait_fd returned 1 after app wrote" \
 	"lib1 marks app's thread waiting for app's pipe woken with EPOLLIN: it waits until app writes"
+for n in 54 55; do
+	check_vm $n "handed out the control block of a thread that has not been released" \
+		"lib1 puts the control block of app's OS thread's own context on the free list: app's next create is reported (command $n)"
+	no_vm $n "app's next thread:" "and no thread is made over it (command $n)"
+done
