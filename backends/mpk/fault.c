@@ -484,7 +484,7 @@ int flexos__mpk_gate_pages_init(void)
 	/* The scheduler's callback records (mpk.h: MPK_CB_SLOTS). */
 	char *cb = map_gate_keyed((size_t)MPK_CB_SLOTS * MPK_CB_SIZE);
 	/* Which thread each switch record names (mpk.h: threads). */
-	char *threads = map_gate_keyed(((size_t)MPK_UREC_MAX + 1) * sizeof(uint64_t));
+	char *threads = map_gate_keyed((size_t)MPK_THREADS_WORDS * sizeof(uint64_t));
 
 	/* The carry pages (mpk.h: carry_lo), with the signal stacks' key. */
 	size_t carry_size = (size_t)MPK_GATE_PAGES * MPK_CARRY_SIZE;

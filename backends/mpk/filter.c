@@ -534,7 +534,7 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	add(flexos__mpk_ro.ro.cb, flexos__mpk_ro.ro.cb + (uintptr_t)MPK_CB_SLOTS * MPK_CB_SIZE);
 	/* The switch records' index (mpk.h: threads), which thread_init trusts. */
 	add(flexos__mpk_ro.ro.threads,
-	    flexos__mpk_ro.ro.threads + ((uintptr_t)MPK_UREC_MAX + 1) * sizeof(uint64_t));
+	    flexos__mpk_ro.ro.threads + (uintptr_t)MPK_THREADS_WORDS * sizeof(uint64_t));
 	/* The gate stacks and the claim's lock and stack (mpk.h: MPK_GATE_STACK_SHIFT). */
 	add(flexos__mpk_ro.ro.gs_lo,
 	    flexos__mpk_ro.ro.claim + 4096 + ((uintptr_t)1 << MPK_GATE_STACK_SHIFT));

@@ -1653,6 +1653,44 @@ flexos__mpk_sigsys_entry:
 .endm
 
 /*
+ * To \found if a record other than the one of index word \mine names
+ * \thread (a register; never 0): the records' index (mpk.h: threads)
+ * says which may, and the record confirms, in use (a thread's record with
+ * an owner; an OS thread's own record, whose state is never released).
+ * Both urec_new and urec_first store their index word (locked) before
+ * they look, so that of two OS threads naming one state at once, at
+ * least the later finds the other. Clobbers eax, ecx, edx.
+ */
+.macro NAMED_ELSEWHERE thread, mine, found
+	movq	flexos__mpk_ro+MPK_RO_THREADS(%rip), %rdx
+	movl	$1, %ecx
+.Lnamed_loop\@:
+	cmpq	\thread, (%rdx,%rcx,8)
+	jne	.Lnamed_next\@
+	cmpq	\mine, %rcx
+	je	.Lnamed_next\@
+	cmpq	$MPK_UREC_MAX, %rcx
+	ja	.Lnamed_first\@
+	leaq	(MPK_GATE_PAGES - 1)(%rcx), %rax
+	shlq	$12, %rax
+	addq	flexos__mpk_ro+MPK_RO_REC_LO(%rip), %rax
+	cmpq	$0, MPK_G_OWNER(%rax)
+	je	.Lnamed_next\@
+	jmp	.Lnamed_confirm\@
+.Lnamed_first\@:
+	leaq	-MPK_THREADS_FIRST(%rcx), %rax
+	shlq	$12, %rax
+	addq	flexos__mpk_ro+MPK_RO_REC_LO(%rip), %rax
+.Lnamed_confirm\@:
+	cmpq	\thread, MPK_G_THREAD(%rax)
+	je	\found
+.Lnamed_next\@:
+	incq	%rcx
+	cmpq	$MPK_THREADS_WORDS, %rcx
+	jb	.Lnamed_loop\@
+.endm
+
+/*
  * TO_CUR from this thread's gate page (%r11, open), the page validated and
  * read again from the TLS pointer. Clobbers eax, ecx, edx, r10, r11.
  */
@@ -1788,9 +1826,12 @@ flexos__mpk_thread_resume:
  * urec_free gives it back): the record is suspended at the stack's top
  * less frame bytes (at most a page), where the caller copies the
  * thread's first switch frame; rsp and top are not used. Out: %rax the
- * handle (0: none), %rdx the pool stack's top (0 if no record was free,
- * 1 if no stack was). Registers only while the page is open. Whatever
- * the caller passes, the record and the stack are of its own compartment.
+ * handle (0: none), %rdx the pool stack's top (0 if no record was free
+ * or thread is NULL, 1 if no stack was, 2 if another record in use, or
+ * an OS thread's own, names thread: a state is one thread's, whichever
+ * compartment asks, NAMED_ELSEWHERE). Registers only while the page is
+ * open. Whatever the caller passes, the record and the stack are of its
+ * own compartment.
  */
 	.globl	flexos__mpk_urec_new
 	.hidden	flexos__mpk_urec_new
@@ -1803,6 +1844,9 @@ flexos__mpk_urec_new:
 	movq	%rdx, %r10
 	movq	%rcx, %xmm9			/* thread */
 	OPEN_GATE flexos__mpk_urec_new_open_checked
+	movq	%xmm9, %rax
+	testq	%rax, %rax
+	jz	.Lurec_none			/* (no thread) */
 	movq	%r10, %rsi
 	cmpq	$4096, %rsi
 	ja	.Lurec_none
@@ -1837,7 +1881,10 @@ flexos__mpk_urec_new:
 	movq	%xmm9, MPK_G_THREAD(%r10)
 	movq	flexos__mpk_ro+MPK_RO_THREADS(%rip), %rax
 	movq	%xmm9, %rcx
-	xchgq	%rcx, (%rax,%rsi,8)		/* the index (locked: before thread_init's look) */
+	xchgq	%rcx, (%rax,%rsi,8)		/* the index (locked: before the look) */
+	/* One record at most names a state (limit 13): else none, 2. */
+	movq	%xmm9, %rdi
+	NAMED_ELSEWHERE %rdi, %rsi, 8f
 	movq	$0, MPK_G_RETVAL(%r10)
 	movq	%xmm8, %rcx
 	testq	%rcx, %rcx
@@ -1868,6 +1915,12 @@ flexos__mpk_urec_new:
 	movq	$0, MPK_G_OWNER(%r10)
 	xorl	%esi, %esi
 	movl	$1, %r9d
+	jmp	3f
+	/* Named by another record: the record is free again (no stack taken yet). */
+8:	movq	$0, MPK_G_THREAD(%r10)
+	movq	$0, MPK_G_OWNER(%r10)
+	xorl	%esi, %esi
+	movl	$2, %r9d
 	jmp	3f
 	/* Its top: lo + (i + 1) * stride. */
 7:	incq	%rcx
@@ -2021,7 +2074,9 @@ flexos__mpk_urec_detach:
  * record of this OS thread's own context (handle 0: the gate page's)
  * names thread, the scheduler's state of its first thread, 0: set once
  * (flexos__mpk_claim clears it for a new thread), then only confirmed;
- * -1 if it names another (or thread is NULL). thread_running compares the
+ * -1 if it names another, if another record names thread (a thread's
+ * record in use, or another OS thread's own: NAMED_ELSEWHERE), or thread
+ * is NULL. thread_running compares the
  * scheduler's current thread with it while no thread it made runs.
  * Registers only while the page is open.
  */
@@ -2042,8 +2097,23 @@ flexos__mpk_urec_first:
 	jz	2f
 	cmpq	%rax, %r9
 	jne	1f
-2:	movq	%r9, MPK_G_THREAD(%rdi)
+	xorl	%r8d, %r8d			/* (told already) */
+	jmp	1f
+	/* The record, its index word, then the look: no other record names it. */
+2:	movq	%r11, %rsi
+	subq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %rsi
+	shrq	$12, %rsi
+	addq	$MPK_THREADS_FIRST, %rsi
+	movq	%r9, MPK_G_THREAD(%rdi)
+	movq	flexos__mpk_ro+MPK_RO_THREADS(%rip), %rax
+	movq	%r9, %rcx
+	xchgq	%rcx, (%rax,%rsi,8)
+	NAMED_ELSEWHERE %r9, %rsi, 3f
 	xorl	%r8d, %r8d
+	jmp	1f
+3:	movq	$0, MPK_G_THREAD(%rdi)
+	movq	flexos__mpk_ro+MPK_RO_THREADS(%rip), %rax
+	movq	$0, (%rax,%rsi,8)
 1:	CLOSE_GATE flexos__mpk_urec_first_checked
 	movl	%r8d, %eax
 	ret

@@ -364,27 +364,12 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 		}
 	gp->owner = owner;
 	/* Its own context's state is its scheduler's to tell (thread_first). */
-	struct mpk_gate_page *first = flexos__mpk_first_record(gp);
-	if (first)
-		first->thread = 0;
+	flexos__mpk_first_set(gp, 0);
 	/* The process too: in a child of fork() the tid is the parent's thread's (stacks.c). */
 	gp->tid = (uint64_t)getpid() << 32 | (uint32_t)syscall(SYS_gettid);
 	gp->carry = carry_of(gp);
 	t->gp = gp;
 	return gp;
-}
-
-int flexos__mpk_first_names(const void *state)
-{
-	const struct mpk_gate_page *pages = (const struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
-	unsigned n = __atomic_load_n(&ngate_pages, __ATOMIC_ACQUIRE);
-
-	for (unsigned i = 0; i < n && i < MPK_GATE_PAGES; i++) {
-		const struct mpk_gate_page *first = flexos__mpk_first_record(&pages[i]);
-		if (first && first->thread == (uintptr_t)state)
-			return 1;
-	}
-	return 0;
 }
 
 struct mpk_gate_page *flexos__mpk_gp(void)
@@ -547,7 +532,7 @@ int flexos__backend_stack_owner(uintptr_t a, const char **what)
 		return -1;
 	}
 	if (a >= flexos__mpk_ro.ro.threads &&
-	    a < flexos__mpk_ro.ro.threads + ((uintptr_t)MPK_UREC_MAX + 1) * sizeof(uint64_t)) {
+	    a < flexos__mpk_ro.ro.threads + (uintptr_t)MPK_THREADS_WORDS * sizeof(uint64_t)) {
 		*what = "the index of the scheduler's switch records (gate key: no compartment may "
 			"write it)";
 		return -1;

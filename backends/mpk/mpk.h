@@ -74,6 +74,13 @@
  */
 #define MPK_UREC_MAX   4096
 #define MPK_UREC_PAGES (MPK_GATE_PAGES + MPK_UREC_MAX)
+/*
+ * The records' index (mpk_ro.threads): word h for the record of handle h
+ * (1..MPK_UREC_MAX), then word MPK_THREADS_FIRST + i for the own record
+ * of gate page i (the OS thread's own context: urec_first).
+ */
+#define MPK_THREADS_FIRST (MPK_UREC_MAX + 1)
+#define MPK_THREADS_WORDS (MPK_THREADS_FIRST + MPK_GATE_PAGES)
 /* Offsets in struct mpk_uthread (the scheduler's, key 0). */
 #define MPK_U_REC 0 /* uint64: the thread's record */
 #define MPK_U_CUR 8 /* uint64: a copy of the record's compartment */
@@ -148,7 +155,7 @@
 #define MPK_RO_GS_LO  184 /* the gate stacks (MPK_GATE_STACK_SHIFT) */
 #define MPK_RO_CLAIM  192 /* the claim's lock word, its stack above it */
 #define MPK_RO_CB     200 /* the scheduler's callback records (MPK_CB_SLOTS) */
-#define MPK_RO_THREADS 216 /* the switch records' threads (MPK_UREC_MAX + 1 words) */
+#define MPK_RO_THREADS 216 /* the switch records' threads (MPK_THREADS_WORDS words) */
 
 /*
  * The scheduler's callbacks (timers, descriptor watches: backend.h,
@@ -566,11 +573,15 @@ struct mpk_ro {
 	 */
 	uintptr_t carry_lo;
 	/*
-	 * The switch records' index (gate key, MPK_UREC_MAX + 1 words): word
-	 * h is the thread (its state) urec_new last made record h for, so
-	 * that thread_init finds a record in use that already names a new
-	 * thread's state (the scheduler's memory, key 0, handed out twice)
-	 * without reading every record's page. Written only by urec_new.
+	 * The switch records' index (gate key, MPK_THREADS_WORDS words): word
+	 * h is the thread (its state) urec_new last made record h for, and
+	 * word MPK_THREADS_FIRST + i the state urec_first gave gate page i's
+	 * own record, so that urec_new and urec_first find a record in use
+	 * that already names a state (the scheduler's memory, key 0, handed
+	 * out twice, or a compartment naming another's thread) without
+	 * reading every record's page: a state is named by one record at
+	 * most. Written by urec_new and urec_first, and by the claim of a
+	 * page for a new thread (its own record's word cleared).
 	 */
 	uintptr_t threads;
 };
@@ -737,13 +748,6 @@ const struct mpk_gate_page *flexos__mpk_own_page(void);
  * every key the backend allocated.
  */
 int flexos__mpk_starting_up(void);
-/*
- * Whether the own context of an OS thread (a gate page's own record:
- * thread_first) has state. The scheduler never frees such a state (an OS
- * thread's first thread lives as long as the process), so thread_init
- * refuses it, as a state a record in use names.
- */
-int flexos__mpk_first_names(const void *state);
 
 /* fault.c: reserves the gate pages (gate key) and fills in their bounds. */
 int flexos__mpk_gate_pages_init(void);
@@ -788,7 +792,8 @@ noreturn void flexos__mpk_start_main(void);
  */
 struct mpk_urec_made {
 	uint64_t handle; /* 0: none */
-	uintptr_t top;   /* the pool stack's; with no handle, 1 if no stack was free */
+	uintptr_t top;   /* the pool stack's; with no handle, 1 if no stack was free, 2 if
+			    another record names the thread */
 };
 /*
  * The switch record of handle h (1 to MPK_UREC_MAX: gate.S's REC_ADDR),
@@ -811,6 +816,21 @@ static inline struct mpk_gate_page *flexos__mpk_first_record(const struct mpk_ga
 		return NULL;
 	return (struct mpk_gate_page *)(flexos__mpk_ro.ro.rec_lo +
 					((uintptr_t)gp - flexos__mpk_ro.ro.gp_lo));
+}
+/*
+ * Gate page gp's own record, and its index word, name state (0: none), as
+ * gate.S's urec_first does: C with the page open (a claim), or before any
+ * compartment runs. No look for another record naming it: none can yet.
+ */
+static inline void flexos__mpk_first_set(const struct mpk_gate_page *gp, uintptr_t state)
+{
+	struct mpk_gate_page *first = flexos__mpk_first_record(gp);
+	uint64_t *threads = (uint64_t *)flexos__mpk_ro.ro.threads;
+
+	if (!first || !threads)
+		return;
+	first->thread = state;
+	threads[MPK_THREADS_FIRST + ((uintptr_t)gp - flexos__mpk_ro.ro.gp_lo) / 4096] = state;
 }
 struct mpk_urec_made flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top, uint64_t frame,
 					  const void *thread);

@@ -25,32 +25,6 @@
 #include "common.h"
 #include "mpk.h"
 
-/*
- * Whether a switch record in use (of any compartment) other than
- * handle mine names state as its thread: found through the records'
- * index (gate key, written by urec_new; read, never written, here) and
- * confirmed in the record. The scheduler allocates a thread's state in
- * its own memory (key 0), whose free lists any compartment can write;
- * one that put a live thread's control block there would have the next
- * thread made over it, and a join of the old thread return the new one's
- * result (limit 13). A thread's record is freed (thread_fini) before its
- * control block, and its thread cleared before its owner.
- */
-static int record_names(const void *state, uint64_t mine)
-{
-	const uint64_t *threads = (const uint64_t *)flexos__mpk_ro.ro.threads;
-
-	for (uint64_t h = 1; threads && h <= MPK_UREC_MAX; h++) {
-		if (h == mine || __atomic_load_n(&threads[h], __ATOMIC_ACQUIRE) != (uintptr_t)state)
-			continue;
-		const struct mpk_gate_page *r = flexos__mpk_record(h);
-		if (r && __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE) &&
-		    r->thread == (uintptr_t)state)
-			return 1;
-	}
-	return 0;
-}
-
 int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 {
 	struct mpk_uthread *u = state;
@@ -61,11 +35,10 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 	struct mpk_urec_made made;
 
 	flexos__mpk_self();
-	memset(u, 0, sizeof(*u));
 	if (shared) {
 		made = flexos__mpk_urec_new((uintptr_t)*sp, top, 0, u);
 		if (!made.handle)
-			return -EAGAIN;
+			return made.top == 2 ? -EEXIST : -EAGAIN;
 	} else {
 		/*
 		 * A thread starts in its creator's compartment, on a stack of
@@ -84,6 +57,8 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 		}
 		made = flexos__mpk_urec_new(0, 0, frame, u);
 		if (!made.handle) {
+			if (made.top == 2)
+				return -EEXIST;
 			if (made.top == 1)
 				flexos__say("compartment '%s' has no thread stack left for a "
 					    "new scheduler thread: all of its pool are in use "
@@ -97,16 +72,8 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 		stack = (void *)(made.top - MPK_STACK_SIZE);
 		size = MPK_STACK_SIZE;
 	}
-	/*
-	 * Once this record is made (its index word stored with a locked
-	 * exchange), so that of two threads that took one control block at
-	 * once, on two OS threads, at least the later finds the other's
-	 * record. The scheduler then ends the image: the record made here
-	 * stays. Nor the state of an OS thread's own context, which is
-	 * never released.
-	 */
-	if (record_names(u, made.handle) || flexos__mpk_first_names(u))
-		return -EEXIST;
+	/* (only once the record is made: a state another record names is left as it is) */
+	memset(u, 0, sizeof(*u));
 	u->rec = made.handle;
 	u->cur = c;
 	u->home = c;
@@ -219,11 +186,14 @@ void flexos__mpk_thread_fini(void *state)
  */
 int flexos__mpk_thread_first(const void *state)
 {
+	if (!flexos__mpk_ro.ro.rec_lo)
+		return -ENXIO; /* (before the backend's start-up: nowhere to tell) */
 	if (flexos__mpk_starting_up()) {
-		struct mpk_gate_page *first = flexos__mpk_first_record(flexos__mpk_gp());
+		const struct mpk_gate_page *gp = flexos__mpk_gp();
+		const struct mpk_gate_page *first = flexos__mpk_first_record(gp);
 		if (!first || !state || (first->thread && first->thread != (uintptr_t)state))
 			return -EEXIST;
-		first->thread = (uintptr_t)state;
+		flexos__mpk_first_set(gp, (uintptr_t)state);
 		return 0;
 	}
 	return flexos__mpk_urec_first(state) ? -EEXIST : 0;

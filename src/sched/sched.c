@@ -76,7 +76,14 @@ struct flexos__sched *flexos__sched_get(void)
 	s->main->state = T_RUNNING;
 	s->current = s->main;
 	/* (only the backend's record of it says which thread runs: flexos__sched_current) */
-	if (flexos__sched_backend_thread_first(s->main))
+	int err = flexos__sched_backend_thread_first(s->main);
+	if (err == -ENXIO)
+		flexos__sched_die(
+		    "the scheduler was used before the image's backend started (a "
+		    "constructor that runs before FlexOS's own: a shared library's, or "
+		    "one with a priority of 100 or less); use it from main, or from a "
+		    "constructor of the executable without a priority");
+	if (err)
 		flexos__sched_die(
 		    "this OS thread's own context already has another thread's state in "
 		    "the backend's records: a compartment told the backend first "

@@ -161,7 +161,7 @@
  *                        block: app's join never gets its result (reuse:
  *                        the scheduler's report, limit 13); detached: only
  *                        lib1 releases its own thread
- *   attack --sched-current none|mutex|switch|first  lib1 makes app's
+ *   attack --sched-current none|mutex|switch|first|thread  lib1 makes app's
  *                        thread that holds app's mutex the scheduler's
  *                        current thread: main's unlock, or switch, is
  *                        reported (limit 13)
@@ -3664,7 +3664,7 @@ int main(int argc, char **argv)
 		"| --sched-many | --sched-deputy runq|heap | "
 		"--sched-wake none|sem|timeout|mutex|fd | "
 		"--sched-join none|state|result|rec|hijack|reuse|reuse-exited|reuse-first|"
-		"dead-list|detached | --sched-current none|mutex|switch|first | "
+		"dead-list|detached | --sched-current none|mutex|switch|first|thread | "
 		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "

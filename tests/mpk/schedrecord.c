@@ -130,14 +130,15 @@
  *           with 0xbad: that record names its own thread, not t, and
  *           the join waits until the scheduler finds every thread
  *           blocked (-EDEADLK), never taking the other's result;
- *   hijack  lib1 makes a record of its own that names t (gate.S's
- *           urec_new, which any compartment can call, as thread_init
- *           does; thread_init itself refuses, since app's record in use
- *           names t), on a frame of its choice, so that t, resumed, runs lib1's
- *           code in lib1 and exits with 0xbad, its record ended: the
- *           record was made by lib1, not by app, so app's detach and
- *           join refuse t (-EPERM); without that check the join
- *           returned 0xbad.
+ *   hijack  lib1 tries to make a record of its own that names t
+ *           (thread_init, then gate.S's urec_new by hand, which any
+ *           compartment can call), on a frame of its choice, so that t,
+ *           resumed, would run lib1's code in lib1 and exit with 0xbad:
+ *           both refuse, since app's record in use names t (one record
+ *           at most names a state), and app's join returns 7. Before
+ *           urec_new looked, the record was made, and app's detach and
+ *           join refused t (-EPERM: the record's compartment is lib1's);
+ *           without that check too, the join returned 0xbad.
  *   reuse   t waits on app's semaphore; lib1 puts t's control block on
  *           the scheduler's free list (its allocator is key 0), and app
  *           makes its next thread, which would be made over t, with its
@@ -184,6 +185,10 @@
  *           same report before the switch saves main's registers (134);
  *           before, the switch saved main into t's control block, the
  *           other thread ran, and the next switch to t was reported;
+ *   thread  lib1 makes an OS thread of its own, whose own context it
+ *           tells the backend is t (urec_first): refused, -1, since t's
+ *           record names t (status 0); before urec_first looked, 0, and
+ *           on that OS thread the check below took t for running;
  *   first   as mutex, with t's record handle also set to 0, the OS
  *           thread's own context's, and lib1 telling the backend that t
  *           is that context (gate.S's urec_first, which any compartment
@@ -200,6 +205,7 @@
  * documented 338, or other than 4 WRPKRUs.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -773,10 +779,13 @@ static long join_hijack_in_lib1(long x)
 	/* The backend's thread_init refuses: a record in use (app's) names t. */
 	if (flexos__mpk_thread_init(u, frame, sizeof(frame), &sp) != -EEXIST)
 		return 100;
-	/* So what it does, by hand: a record of lib1's naming t, on a lib1 pool stack. */
+	/*
+	 * So what it does, by hand: a record of lib1's naming t, on a lib1
+	 * pool stack. urec_new itself refuses (2: another record names t).
+	 */
 	made = flexos__mpk_urec_new(0, 0, sizeof(frame), u);
 	if (!made.handle)
-		return 101;
+		return made.top == 2 ? 3 : 101;
 	memcpy((void *)(made.top - sizeof(frame)), frame, sizeof(frame));
 	t->sp = (void *)(made.top - sizeof(frame));
 	u->rec = made.handle;
@@ -994,7 +1003,7 @@ int sched_join(const char *how)
 	struct flexos_thread *t, *other = NULL;
 	void *ret = NULL;
 	long r = 0;
-	int err, rec = !strcmp(how, "rec"), result = !strcmp(how, "result");
+	int err, rec = !strcmp(how, "rec"), result = !strcmp(how, "result"), hijack_refused = 0;
 
 	if (s && (!strcmp(how, "reuse") || !strcmp(how, "reuse-exited")))
 		return join_reuse(!strcmp(how, "reuse-exited"));
@@ -1022,9 +1031,13 @@ int sched_join(const char *how)
 		printf("sched-join hijack: lib1 makes a record naming app's thread, on its own "
 		       "frame\n");
 		fflush(stdout);
-		/* lib1_call(x): cb(x + 1) + 1; cb: thread_init's 0 */
+		/* lib1_call(x): cb(x + 1) + 1; cb: 0 (made), 3 (urec_new refused) */
 		flexos_gate_r(lib1, r, lib1_call, join_hijack_in_lib1, (long)t - 1);
-		if (r != 1) {
+		hijack_refused = r == 4;
+		if (hijack_refused)
+			printf("sched-join hijack: lib1's record naming app's thread is refused: "
+			       "another record names it\n");
+		else if (r != 1) {
 			printf("sched-join hijack: lib1 could not make the record (%ld)\n", r);
 			return 2;
 		}
@@ -1045,7 +1058,7 @@ int sched_join(const char *how)
 	}
 	(void)r;
 	join_go = 1;
-	if (!strcmp(how, "hijack")) {
+	if (!strcmp(how, "hijack") && !hijack_refused) {
 		err = flexos_sched_detach(t);
 		printf("sched-join hijack: app's detach returned %d\n", err);
 		if (err != -EPERM)
@@ -1058,9 +1071,9 @@ int sched_join(const char *how)
 				    : "never a result the thread did not give");
 	if (ret == (void *)0xbad)
 		return 1;
-	return rec                      ? err != -EDEADLK
-	       : !strcmp(how, "hijack") ? err != -EPERM
-					: err || ret != (void *)7;
+	return rec                                         ? err != -EDEADLK
+	       : !strcmp(how, "hijack") && !hijack_refused ? err != -EPERM
+							   : err || ret != (void *)7;
 }
 
 static long deputy_secret = 4242; /* app's private data */
@@ -1135,6 +1148,23 @@ static long current_first_in_lib1(long x)
 	return flexos__mpk_urec_first((const void *)x);
 }
 
+/* An OS thread of lib1's: its own context, told as app's thread's state. */
+static void *current_first_os_thread(void *arg)
+{
+	return (void *)(intptr_t)flexos__mpk_urec_first(arg);
+}
+
+/* lib1 calls this as a plain function: it makes that OS thread, in lib1. */
+static long current_first_os_in_lib1(long x)
+{
+	pthread_t th;
+	void *ret = (void *)(intptr_t)100;
+
+	if (pthread_create(&th, NULL, current_first_os_thread, (void *)x) || pthread_join(th, &ret))
+		return 100;
+	return (long)(intptr_t)ret;
+}
+
 int sched_current(const char *how)
 {
 	struct flexos__sched *s = flexos__sched_get();
@@ -1152,6 +1182,17 @@ int sched_current(const char *how)
 	       "current thread while main runs\n",
 	       how);
 	fflush(stdout);
+	if (!strcmp(how, "thread")) {
+		/* (lib1_call: cb(x + 1) + 1) */
+		flexos_gate_r(lib1, r, lib1_call, current_first_os_in_lib1,
+			      (long)holder->bstate - 1);
+		printf("sched-current thread: lib1's new OS thread's urec_first of app's thread "
+		       "returned %ld%s\n",
+		       r - 1, r - 1 ? "" : ": FAIL");
+		flexos_sem_post(&current_sem);
+		flexos_sched_join(holder, &ret);
+		return r - 1 != -1;
+	}
 	if (!strcmp(how, "first")) {
 		/* (lib1_call: cb(x + 1) + 1) */
 		flexos_gate_r(lib1, r, lib1_call, current_first_in_lib1, (long)holder->bstate - 1);

@@ -24,7 +24,7 @@ int sched_wake(const char *how);
  * returned. */
 int sched_join(const char *how);
 
-/* attack --sched-current none|mutex|switch|first: 0 (none), the scheduler's report, or 1 if
+/* attack --sched-current none|mutex|switch|first|thread: 0 (none), the scheduler's report, or 1 if
  * used. */
 int sched_current(const char *how);
 

@@ -97,6 +97,7 @@ $b/tests/mpk/attack --sched-current none
 --expect-status=134 $b/tests/mpk/attack-shared --sched-current mutex
 --expect-status=134 $b/tests/mpk/attack --sched-join reuse-first
 --expect-status=134 $b/tests/mpk/attack-shared --sched-join reuse-first
+$b/tests/mpk/attack --sched-current thread
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -208,9 +209,9 @@ check_vm 38 "sched-join rec: app's join returned -35, result 0" \
 	"lib1 also points the thread at another exited thread's record: app's join never takes that result"
 check_vm 40 "sched-join result: app's join returned 0, result 0x7" \
 	"lib1 rewrites the result of app's exited thread: app's join gets the thread's own, from its record"
-check_vm 41 "sched-join hijack: app's join returned -1, result 0" \
-	"lib1 makes a record naming app's thread and has it exit there with its result: app's join refuses it"
-check_vm 41 "sched-join hijack: app's detach returned -1" "and app's detach refuses it"
+check_vm 41 "sched-join hijack: lib1's record naming app's thread is refused: another record names it" \
+	"lib1 makes a record naming app's thread (urec_new by hand): refused, one record at most names a thread"
+check_vm 41 "sched-join hijack: app's join returned 0, result 0x7" "and app's join gets its thread's result"
 for n in 42 43 46; do
 	# 42, 43: waiting; 46: exited, its record freed by lib1 first (urec_free)
 	check_vm $n "handed out the control block of a thread that has not been released" \
@@ -237,3 +238,5 @@ for n in 54 55; do
 		"lib1 puts the control block of app's OS thread's own context on the free list: app's next create is reported (command $n)"
 	no_vm $n "app's next thread:" "and no thread is made over it (command $n)"
 done
+check_vm 56 "lib1's new OS thread's urec_first of app's thread returned -1" \
+	"lib1 tells the backend that its own OS thread's context is app's thread: refused, one record at most names a thread"
