@@ -532,7 +532,7 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	    flexos__mpk_ro.ro.carry_lo + (uintptr_t)MPK_GATE_PAGES * MPK_CARRY_SIZE);
 	/* The scheduler's callback records (mpk.h: MPK_CB_SLOTS). */
 	add(flexos__mpk_ro.ro.cb, flexos__mpk_ro.ro.cb + (uintptr_t)MPK_CB_SLOTS * MPK_CB_SIZE);
-	/* The switch records' index (mpk.h: threads), which thread_init trusts. */
+	/* The switch records' index (mpk.h: threads), which urec_new and urec_first trust. */
 	add(flexos__mpk_ro.ro.threads,
 	    flexos__mpk_ro.ro.threads + (uintptr_t)MPK_THREADS_WORDS * sizeof(uint64_t));
 	/* The gate stacks and the claim's lock and stack (mpk.h: MPK_GATE_STACK_SHIFT). */

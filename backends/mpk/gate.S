@@ -1816,8 +1816,9 @@ flexos__mpk_thread_resume:
  * uint64_t frame, const void *thread) (mpk.h): the first free record above
  * the OS threads' own, taken with this OS thread's owner; in it the
  * compartment the gate page names (never one the caller says), no gate
- * call, the scheduler's state of its thread (thread, which only names the
- * record's thread for a join, thread_result, and for thread_init's check), and that compartment as the
+ * call, the scheduler's state of its thread (thread, which names the
+ * record's thread for a join, thread_result, and thread_running; no other
+ * record in use may name it: NAMED_ELSEWHERE), and that compartment as the
  * record's home (a join trusts a record only from its own compartment),
  * also in the records' index (mpk.h: threads). With frame 0
  * (shared stacks) the thread's stack is the caller's: suspended at rsp,
