@@ -62,7 +62,9 @@
  *                        that opens the restorer's nonce, with PKRU 0;
  *                        race: a tracer writes PKRU 0 into a real frame
  *                        after the restorer's checks (sigreturn_race);
- *                        window: a signal where a gate has its page open
+ *                        window: a signal where a gate has its page open;
+ *                        window-switch: where the scheduler's switch has
+ *                        it open
  *   attack --thread-claim  a thread app starts past the pthread_create
  *                        wrapper jumps to the gate page's opening WRPKRU
  *                        with lib1's open PKRU: a report, never lib1's data
@@ -679,7 +681,7 @@ extern char flexos__mpk_gate_shared_entry_checked[], flexos__mpk_gate_shared_exi
 extern char flexos__mpk_gate_newlib_entry_checked[], flexos__mpk_gate_newlib_exit_checked[];
 extern char flexos__mpk_start_main_checked[];
 extern char flexos__mpk_gate_open_checked[], flexos__mpk_gate_reopen_checked[];
-extern char flexos__mpk_switch_checked[];
+extern char flexos__mpk_switch_checked[], flexos__mpk_resume_open_checked[];
 extern char flexos__mpk_gate_shared_open_checked[], flexos__mpk_gate_newlib_open_checked[];
 extern char flexos__mpk_gate_carry_open_checked[];
 extern char flexos__mpk_setjmp_open_checked[], flexos__mpk_setjmp_checked[];
@@ -1519,7 +1521,10 @@ static void note_frame(int sig, siginfo_t *si, void *ctx)
  * window: the tracer stops the child instead where a gate has just opened
  * its gate page (flexos__mpk_gate_open_checked) and delivers the signal
  * there: the frame's PKRU is the open one, which the restorer refuses (a
- * report, status 134; docs/threat-model.md, limit 9).
+ * report, status 134; docs/threat-model.md, limit 9). window 2
+ * (window-switch): the same where the scheduler's switch has just opened
+ * it (flexos__mpk_resume_open_checked), the child yielding to a new
+ * scheduler thread (limit 4).
  */
 static int sigreturn_race(int window)
 {
@@ -1541,6 +1546,13 @@ static int sigreturn_race(int window)
 			_exit(2);
 		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
 		raise(SIGSTOP);
+		if (window == 2) {
+			if (sched_switch_once())
+				_exit(2);
+			printf("sigreturn window: the switch went on: FAIL\n");
+			fflush(stdout);
+			_exit(1);
+		}
 		if (window) {
 			where(1, KIND_DATA);
 			printf("sigreturn window: the gate call returned: FAIL\n");
@@ -1554,8 +1566,9 @@ static int sigreturn_race(int window)
 		fflush(stdout);
 		_exit(pkru == flexos__mpk_pkru[0] ? 0 : 1);
 	}
-	uintptr_t insn =
-	    (uintptr_t)(window ? flexos__mpk_gate_open_checked : flexos__mpk_sigreturn_insn);
+	uintptr_t insn = (uintptr_t)(window == 2 ? flexos__mpk_resume_open_checked
+				     : window    ? flexos__mpk_gate_open_checked
+						 : flexos__mpk_sigreturn_insn);
 	long code, poked = 0;
 
 	waitpid(pid, &status, 0); /* SIGSTOP */
@@ -1567,8 +1580,9 @@ static int sigreturn_race(int window)
 		int sig = WSTOPSIG(status);
 		ptrace(PTRACE_GETREGS, pid, NULL, &regs);
 		if (sig == SIGTRAP && regs.rip == insn + 1 && !poked && window) {
-			printf("sigreturn window: SIGUSR1 delivered right after the gate opened "
-			       "its page\n");
+			printf("sigreturn window: SIGUSR1 delivered right after the %s opened "
+			       "its page\n",
+			       window == 2 ? "scheduler's switch" : "gate");
 			fflush(stdout);
 			ptrace(PTRACE_POKETEXT, pid, (void *)insn, (void *)code);
 			regs.rip = insn;
@@ -1618,8 +1632,8 @@ static int sigreturn_attack(const char *how)
 	unsigned eax, ebx, ecx, edx;
 
 	sigreturn_lib1_data = where(1, KIND_DATA);
-	if (!strcmp(how, "race") || !strcmp(how, "window"))
-		return sigreturn_race(!strcmp(how, "window"));
+	if (!strcmp(how, "race") || !strcmp(how, "window") || !strcmp(how, "window-switch"))
+		return sigreturn_race(!strcmp(how, "window") ? 1 : !strcmp(how, "race") ? 0 : 2);
 	if (!strcmp(how, "nonce-wrpkru")) {
 		/* The WRPKRU that opens the nonce, with PKRU 0. */
 		printf("sigreturn nonce-wrpkru: app jumps to the nonce's WRPKRU with PKRU 0\n");
@@ -3652,7 +3666,8 @@ int main(int argc, char **argv)
 		"longjmp-open|longjmp | "
 		"--segv-call entry|c CODE | --violation-call | --signal | "
 		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
-		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window | "
+		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window|"
+		"window-switch | "
 		"--thread-claim | --clone-settls [raw|site|creator|future|mask] | "
 		"--thread-reuse | --spawn | "
 		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "

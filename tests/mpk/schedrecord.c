@@ -1220,3 +1220,15 @@ int sched_current(const char *how)
 	printf("sched-current %s: app's thread unlocked its mutex and returned %p\n", how, ret);
 	return err || ret != (void *)7;
 }
+
+static void *switch_once_thread(void *arg)
+{
+	return arg;
+}
+
+int sched_switch_once(void)
+{
+	struct flexos_thread *t;
+
+	return flexos_sched_create(&t, 0, switch_once_thread, NULL) || flexos_sched_yield();
+}

@@ -28,4 +28,7 @@ int sched_join(const char *how);
  * used. */
 int sched_current(const char *how);
 
+/* app makes a scheduler thread and yields to it: 0, or the error (attack --sigreturn). */
+int sched_switch_once(void);
+
 #endif

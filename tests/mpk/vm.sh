@@ -147,6 +147,8 @@ $b/tests/mpk/attack --thread-start none
 --expect-status=134 $b/tests/mpk/attack --shared-heap free
 --expect-status=134 $b/tests/mpk/attack-shared --shared-heap free
 --expect-status=134 $b/tests/mpk/attack --shared-heap table
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-switch
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack-shared --sigreturn window-switch
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -490,6 +492,15 @@ done
 check_vm 133 "the table of heap ranges names another heap than its owner's" \
 	"lib1 points the range of app's heap at a heap of its own in shared memory: app's realloc is reported"
 no_vm 133 "app's reallocated object is" "and app's object is never moved there"
+# Limit 4: a signal delivered where the scheduler's switch has the gate page
+# open is refused by the restorer, as in a gate's window (command 72).
+for n in 134 135; do
+	check_vm $n "SIGUSR1 delivered right after the scheduler's switch opened its page" \
+		"a signal in the scheduler's switch's open window (command $n)"
+	check_vm $n "the signal arrived while a gate had this thread's gate page open" \
+		"the frame is refused, and the report says why (command $n)"
+	check_vm $n "the child ended with a report (134)" "and the image ends (command $n)"
+done
 # Limit 6: xmm16-31 and k0-7 on AVX-512 hosts (the VM's CPU has none: there
 # the test says so, and is not counted as run).
 if vm_output 107 | grep -qF "evex-regs: no AVX-512 on this CPU: not run"; then
