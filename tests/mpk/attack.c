@@ -172,12 +172,13 @@
  *                        data; app then declares a FLEXOS_SHARED_STACK
  *                        object: the runtime's report (134), never a write
  *                        of app's where lib1 chose (limit 1)
- *   attack --shared-heap list|free  lib1 points a free list of the shared
- *                        heap (its bookkeeping is everyone's) at app's
- *                        private data, or the header of app's shared object
- *                        at app's own object; app allocates, or frees, shared
- *                        memory: the runtime's report (134), never a write
- *                        there (limit 1)
+ *   attack --shared-heap list|free|table|size  lib1 points a free list of
+ *                        the shared heap (its bookkeeping is everyone's) at
+ *                        app's private data, or the header of app's shared
+ *                        object at app's own object; app allocates, or
+ *                        frees, shared memory: the runtime's report (134),
+ *                        never a write there (limit 1); size: a header's
+ *                        size 0, app's malloc_usable_size is reported
  *   attack --sched-record HOW  app changes the scheduler's record of a
  *                        thread suspended in lib1 (tests/mpk/schedrecord.c)
  *   attack --count [shared|newlib|carry]  single-steps one gate (the
@@ -563,9 +564,14 @@ static struct stub read_stub(const unsigned char *stub)
 
 /*
  * fn(a, b) through the gate entry `gate` with the stub's registers r10
- * and r11 as given, on a 16-byte aligned stack below the red zone.
+ * and r11 as given, on a 16-byte aligned stack below the red zone. With
+ * a frame pointer, so that the fault report's backtrace from inside the
+ * gate walks on past this frame, whose stack pointer the asm moves (with
+ * the frame found from %rsp, the unwinder read garbage, and with some
+ * layouts of main faulted: status 139 instead of the report's 123).
  */
-static long gate_call(const char *gate, unsigned long r10_value, void *r11_value, long a, long b)
+__attribute__((noinline, optimize("no-omit-frame-pointer"))) static long
+gate_call(const char *gate, unsigned long r10_value, void *r11_value, long a, long b)
 {
 	register long rdi __asm__("rdi") = a;
 	register long rsi __asm__("rsi") = b;
@@ -2257,6 +2263,33 @@ static int shared_heap_free(void)
 }
 
 /*
+ * shared-heap size: lib1 sets the size in the header of app's shared
+ * object to 0 (a chunk that cannot hold it), and app asks its usable size:
+ * before the header had to hold its own payload, the size wrapped to
+ * nearly 2^64, which code that trusts malloc_usable_size would then
+ * write up to.
+ */
+size_t malloc_usable_size(void *p);
+
+static int shared_heap_size(void)
+{
+	long *p = flexos_shared_malloc(24), r = 0;
+
+	if (!p)
+		return 2;
+	/* The header: its magic and class kept, its units (the chunk's size / 16) 0. */
+	uint64_t hdr = (uint64_t)p[-1] & 0xffffffffu;
+	flexos_gate_r(lib1, r, lib1_fill, p - 1, (long)hdr);
+	(void)r;
+	printf("shared-heap size: lib1 sets the size in app's shared object's header to 0\n");
+	fflush(stdout);
+	size_t n = malloc_usable_size(p);
+	printf("shared-heap size: app's malloc_usable_size returned %zu%s\n", n,
+	       n > 24 ? ": more than the chunk holds: FAIL" : "");
+	return n > 24;
+}
+
+/*
  * shared-heap table: lib1 makes a heap of its own in shared memory (a copy
  * of the shared heap's bookkeeping, found at the start of its mapping,
  * whose range it sets to app's heap and whose free lists all name a
@@ -3620,6 +3653,7 @@ int main(int argc, char **argv)
 		return !strcmp(argv[2], "list")    ? shared_heap_list()
 		       : !strcmp(argv[2], "free")  ? shared_heap_free()
 		       : !strcmp(argv[2], "table") ? shared_heap_table()
+		       : !strcmp(argv[2], "size")  ? shared_heap_size()
 						   : 2;
 	if (argc == 2 && !strcmp(argv[1], "--stack-steal"))
 		return stack_steal();
@@ -3683,7 +3717,7 @@ int main(int argc, char **argv)
 		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-		"--stack-steal | --dss-bounds | --shared-heap list|free|table | "
+		"--stack-steal | --dss-bounds | --shared-heap list|free|table|size | "
 		"--gate-stack-wipe | "
 		"--arg-regs | "
 		"--direction-flag | "

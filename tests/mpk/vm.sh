@@ -149,6 +149,7 @@ $b/tests/mpk/attack --thread-start none
 --expect-status=134 $b/tests/mpk/attack --shared-heap table
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-switch
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack-shared --sigreturn window-switch
+--expect-status=134 $b/tests/mpk/attack --shared-heap size
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -492,6 +493,9 @@ done
 check_vm 133 "the table of heap ranges names another heap than its owner's" \
 	"lib1 points the range of app's heap at a heap of its own in shared memory: app's realloc is reported"
 no_vm 133 "app's reallocated object is" "and app's object is never moved there"
+check_vm 136 "malloc_usable_size(" "lib1 sets the size in app's shared object's header to 0: app's malloc_usable_size is reported"
+check_vm 136 "its header names memory outside its heap" "and the report says why"
+no_vm 136 "app's malloc_usable_size returned" "and never returns a size past the chunk"
 # Limit 4: a signal delivered where the scheduler's switch has the gate page
 # open is refused by the restorer, as in a gate's window (command 72).
 for n in 134 135; do
