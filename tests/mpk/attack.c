@@ -36,6 +36,8 @@
  *   attack --violation-call  app calls the gate's violation path with PKRU 0
  *   attack --backtrace [fault]  backtrace() two gates deep (app -> lib1 ->
  *                        app), or a fault report there
+ *   attack --symbols-forge  lib1 rewrites the symbol table's counts and
+ *                        names, app faults: the report, names "?" (limit 12)
  *   attack --start-main-from-lib1  lib1 jumps into main's start with app's PKRU
  *   attack --forge-target private|shared|newlib HOW  a gate call with a
  *                        forged %r10/%r11 (see forge_target)
@@ -214,6 +216,7 @@
 #include "attacklib.h"
 #include "schedrecord.h"
 #include "singlestep.h"
+#include "symforge.h"
 
 #define NCOMP 3
 static const char *const comp_names[NCOMP] = {"app", "lib1", "lib2"};
@@ -3590,6 +3593,8 @@ int main(int argc, char **argv)
 		return sig_own_stack();
 	if (argc == 4 && !strcmp(argv[1], "--segv-call"))
 		return segv_call(argv[2], atoi(argv[3]));
+	if (argc == 2 && !strcmp(argv[1], "--symbols-forge"))
+		return symbols_forge(where(1, KIND_DATA));
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--backtrace")) {
 		bt_fault = argc == 3 && !strcmp(argv[2], "fault");
 		bt_outer_addr = (const char *)bt_outer;
@@ -3707,7 +3712,7 @@ int main(int argc, char **argv)
 		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--backtrace [fault] | "
+		"--backtrace [fault] | --symbols-forge | "
 		"--sched-record none|sp|comp|rec|rec-free|swap|free|exit|count | "
 		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
 		"| --sched-many | --sched-deputy runq|heap | "

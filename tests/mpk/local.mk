@@ -25,7 +25,11 @@ tests/mpk/schedrecord.o: tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/m
 # The instruction counts' tracer (singlestep.o), which both count.
 tests/mpk/singlestep.o: tests/mpk/singlestep.c tests/mpk/singlestep.h
 	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/singlestep.c
-ATTACK_OBJS = tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o
+# attack --symbols-forge (symforge.o): the runtime's read-only state.
+tests/mpk/symforge.o: tests/mpk/symforge.c tests/mpk/symforge.h tests/mpk/attacklib.h \
+		src/runtime/runtime.h include/flexos/symbols.h
+	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/symforge.c
+ATTACK_OBJS = tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o
 ATTACK_SCHED = libflexos-sched.a
 
 tests/mpk/attack: tests/mpk/attack.yaml $(ATTACK_OBJS) $(check_LIBRARIES) $(MPK_LINK_DEPS) $(ATTACK_SCHED)
@@ -67,5 +71,5 @@ tests/mpk/vm-race.log: tests/mpk/attack
 
 SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh tests/mpk/syscalls.sh tests/mpk/vm-nofsgsbase.sh \
 	tests/mpk/keys.sh tests/mpk/vm-race.sh
-CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
-EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c
+CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
+EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/symforge.c tests/mpk/symforge.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c

@@ -150,6 +150,8 @@ $b/tests/mpk/attack --thread-start none
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-switch
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack-shared --sigreturn window-switch
 --expect-status=134 $b/tests/mpk/attack --shared-heap size
+--expect-status=123 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --symbols-forge
+--expect-status=123 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack-shared --symbols-forge
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -496,6 +498,15 @@ no_vm 133 "app's reallocated object is" "and app's object is never moved there"
 check_vm 136 "malloc_usable_size(" "lib1 sets the size in app's shared object's header to 0: app's malloc_usable_size is reported"
 check_vm 136 "its header names memory outside its heap" "and the report says why"
 no_vm 136 "app's malloc_usable_size returned" "and never returns a size past the chunk"
+# Limit 12: the fault report takes the symbol table's counts and bounds from
+# the runtime's read-only state (the filter off: lib1 makes the table's
+# mapping writable; with the filter the test image's mprotect is denied).
+for n in 137 138; do
+	check_vm $n "symbols-forge: lib1 rewrote the symbol table's counts and names: done" \
+		"lib1 rewrites the symbol table's counts and every name (command $n)"
+	check_vm $n "#0 0x" "the fault report still prints its backtrace (command $n)"
+	check_vm $n " ?+0x" "with the forged names as '?' (command $n)"
+done
 # Limit 4: a signal delivered where the scheduler's switch has the gate page
 # open is refused by the restorer, as in a gate's window (command 72).
 for n in 134 135; do
