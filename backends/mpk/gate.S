@@ -1883,10 +1883,20 @@ flexos__mpk_urec_new:
 	movq	flexos__mpk_ro+MPK_RO_THREADS(%rip), %rax
 	movq	%xmm9, %rcx
 	xchgq	%rcx, (%rax,%rsi,8)		/* the index (locked: before the look) */
-	/* One record at most names a state (limit 13): else none, 2. */
+	movq	$0, MPK_G_RETVAL(%r10)
+	/*
+	 * One record at most names a state (limit 13): else none, 2. The
+	 * look reads only, with the page closed (a signal while it is open
+	 * ends the image): the record, taken, cannot be resumed (rsp 0),
+	 * freed (not ended) or taken again meanwhile.
+	 */
+	CLOSE_GATE flexos__mpk_urec_new_look_checked
 	movq	%xmm9, %rdi
 	NAMED_ELSEWHERE %rdi, %rsi, 8f
-	movq	$0, MPK_G_RETVAL(%r10)
+	OPEN_GATE flexos__mpk_urec_new_reopen_checked
+	leaq	(MPK_GATE_PAGES - 1)(%rsi), %r10
+	shlq	$12, %r10
+	addq	flexos__mpk_ro+MPK_RO_REC_LO(%rip), %r10
 	movq	%xmm8, %rcx
 	testq	%rcx, %rcx
 	jnz	4f
@@ -1912,13 +1922,17 @@ flexos__mpk_urec_new:
 	incq	%rcx
 	jmp	5b
 	/* None free: the record is free again. */
-6:	movq	$0, MPK_G_THREAD(%r10)		/* (before the owner: thread_init reads both) */
+6:	movq	$0, MPK_G_THREAD(%r10)		/* (before the owner: NAMED_ELSEWHERE reads both) */
 	movq	$0, MPK_G_OWNER(%r10)
 	xorl	%esi, %esi
 	movl	$1, %r9d
 	jmp	3f
 	/* Named by another record: the record is free again (no stack taken yet). */
-8:	movq	$0, MPK_G_THREAD(%r10)
+8:	OPEN_GATE flexos__mpk_urec_new_undo_checked
+	leaq	(MPK_GATE_PAGES - 1)(%rsi), %r10
+	shlq	$12, %r10
+	addq	flexos__mpk_ro+MPK_RO_REC_LO(%rip), %r10
+	movq	$0, MPK_G_THREAD(%r10)		/* (before the owner: NAMED_ELSEWHERE reads both) */
 	movq	$0, MPK_G_OWNER(%r10)
 	xorl	%esi, %esi
 	movl	$2, %r9d
@@ -2029,7 +2043,7 @@ flexos__mpk_urec_free:
 3:
 	movq	$0, MPK_G_RSP(%rdi)
 	movq	$0, MPK_G_ENDED(%rdi)
-	movq	$0, MPK_G_THREAD(%rdi)		/* (before the owner: thread_init reads both) */
+	movq	$0, MPK_G_THREAD(%rdi)		/* (before the owner: NAMED_ELSEWHERE reads both) */
 	movq	$0, MPK_G_OWNER(%rdi)
 1:	CLOSE_GATE flexos__mpk_urec_free_checked
 	ret
@@ -2076,8 +2090,8 @@ flexos__mpk_urec_detach:
  * names thread, the scheduler's state of its first thread, 0: set once
  * (flexos__mpk_claim clears it for a new thread), then only confirmed;
  * -1 if it names another, if another record names thread (a thread's
- * record in use, or another OS thread's own: NAMED_ELSEWHERE), or thread
- * is NULL. thread_running compares the
+ * record in use, or another OS thread's own: NAMED_ELSEWHERE, with the
+ * page closed), or thread is NULL. thread_running compares the
  * scheduler's current thread with it while no thread it made runs.
  * Registers only while the page is open.
  */
@@ -2109,10 +2123,13 @@ flexos__mpk_urec_first:
 	movq	flexos__mpk_ro+MPK_RO_THREADS(%rip), %rax
 	movq	%r9, %rcx
 	xchgq	%rcx, (%rax,%rsi,8)
+	/* The look with the page closed, as urec_new's. */
+	CLOSE_GATE flexos__mpk_urec_first_look_checked
 	NAMED_ELSEWHERE %r9, %rsi, 3f
-	xorl	%r8d, %r8d
-	jmp	1f
-3:	movq	$0, MPK_G_THREAD(%rdi)
+	xorl	%eax, %eax
+	ret
+3:	OPEN_GATE flexos__mpk_urec_first_undo_checked
+	movq	$0, MPK_G_THREAD(%rdi)
 	movq	flexos__mpk_ro+MPK_RO_THREADS(%rip), %rax
 	movq	$0, (%rax,%rsi,8)
 1:	CLOSE_GATE flexos__mpk_urec_first_checked

@@ -580,8 +580,9 @@ struct mpk_ro {
 	 * that already names a state (the scheduler's memory, key 0, handed
 	 * out twice, or a compartment naming another's thread) without
 	 * reading every record's page: a state is named by one record at
-	 * most. Written by urec_new and urec_first, and by the claim of a
-	 * page for a new thread (its own record's word cleared).
+	 * most. Written by urec_new and urec_first, by the claim of a page
+	 * for a new thread (its own record's word cleared), and by
+	 * thread_first before any compartment runs (flexos__mpk_first_set).
 	 */
 	uintptr_t threads;
 };

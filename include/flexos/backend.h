@@ -170,12 +170,14 @@ struct flexos_backend {
 	 * thread_fini(state): releases what the backend allocated for a
 	 *   thread that has ended (its stacks in other compartments). Never
 	 *   called for the OS thread's own context.
-	 * thread_first(state): optional (with thread_running); the state of
-	 *   the OS thread's own context (the scheduler's first thread), told
-	 *   once, when the OS thread's scheduler is made: 0, -EEXIST if
-	 *   this OS thread's context already has another state (or another
-	 *   thread has state), -ENXIO before the backend's start-up.
-	 * thread_running(state): optional; 1 if state is the thread that runs
+	 * thread_first(state): optional, with thread_running (a backend sets
+	 *   both or neither: without it the OS thread's own context is never
+	 *   known to run); the state of the OS thread's own context (the
+	 *   scheduler's first thread), told once, when the OS thread's
+	 *   scheduler is made: 0, -EEXIST if this OS thread's context already
+	 *   has another state (or another thread has state), -ENXIO before
+	 *   the backend's start-up.
+	 * thread_running(state): optional, with thread_first; 1 if state is the thread that runs
 	 *   on this OS thread (as the backend's records say: the thread its
 	 *   last thread_resume resumed, or the OS thread's own context), 0 if
 	 *   not. A backend whose compartments share the scheduler's memory

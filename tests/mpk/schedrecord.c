@@ -172,9 +172,9 @@
  *           for ever, status 1).
  * Status 0 if the join never returned 0xbad, 1 if it did.
  *
- * attack --sched-current none|mutex|switch (limit 13): app's thread t
- * locks app's mutex and waits on app's semaphore. lib1 then makes t the
- * scheduler's current thread (key 0) while main runs:
+ * attack --sched-current none|mutex|switch|first|thread (limit 13): app's
+ * thread t locks app's mutex and waits on app's semaphore. lib1 then makes
+ * t the scheduler's current thread (key 0) while main runs:
  *   none    nothing changed: main's unlock of t's mutex is refused
  *           (-EPERM), and t, posted, unlocks it and returns 7 (status 0);
  *   mutex   main unlocks t's mutex: the scheduler finds that its current

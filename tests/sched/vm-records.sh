@@ -240,3 +240,17 @@ for n in 54 55; do
 done
 check_vm 56 "lib1's new OS thread's urec_first of app's thread returned -1" \
 	"lib1 tells the backend that its own OS thread's context is app's thread: refused, one record at most names a thread"
+# Limit 13: the scheduler acts only for the thread that runs: its current
+# thread is checked against the backend's records (the gate page names the
+# running thread's switch record; the OS thread's own context's names the
+# state its scheduler told the backend first).
+check_vm 49 "sched-current none: app's thread unlocked its mutex and returned 0x7" \
+	"unchanged: main's unlock of another thread's mutex is refused, the holder unlocks it"
+for n in 50 51 52 53; do
+	check_vm $n "the scheduler's current thread is not the thread running on this OS thread" \
+		"lib1 makes app's thread holding app's mutex the scheduler's current thread: reported (command $n)"
+	no_vm $n "returned 0: FAIL" "main never unlocks the other thread's mutex (command $n)"
+done
+no_vm 51 "app's other thread ran" "and no switch saves main's registers as the other thread's"
+check_vm 52 "lib1's urec_first of app's thread returned -1" \
+	"lib1 cannot tell the backend that app's thread is the OS thread's own context"
