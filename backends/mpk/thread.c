@@ -25,6 +25,18 @@
 #include "common.h"
 #include "mpk.h"
 
+/*
+ * The switch record the scheduler's state names (its handle, in *h, read
+ * once: key 0), if that record names the state as its thread (gate key:
+ * read, never written, here), else NULL.
+ */
+static const struct mpk_gate_page *record_of(const void *state, uint64_t *h)
+{
+	*h = ((const struct mpk_uthread *)state)->rec;
+	const struct mpk_gate_page *r = flexos__mpk_record(*h);
+	return r && r->thread == (uintptr_t)state ? r : NULL;
+}
+
 int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 {
 	struct mpk_uthread *u = state;
@@ -126,12 +138,11 @@ int flexos__mpk_thread_exit(void *state, void *retval)
  */
 int flexos__mpk_thread_result(const void *state, void **retval)
 {
-	const struct mpk_uthread *u = state;
-	const struct mpk_gate_page *r = flexos__mpk_record(u->rec); /* (read once) */
+	uint64_t h;
+	const struct mpk_gate_page *r = record_of(state, &h);
 
 	/* (a record of another OS thread's scheduler, as urec_free and urec_detach refuse) */
-	if (!r || r->thread != (uintptr_t)state ||
-	    __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE) != flexos__mpk_page_owner())
+	if (!r || __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE) != flexos__mpk_page_owner())
 		return -ESRCH;
 	if (r->home != flexos__mpk_cur())
 		return -EPERM;
@@ -150,11 +161,10 @@ int flexos__mpk_thread_result(const void *state, void **retval)
  */
 int flexos__mpk_thread_detach(void *state)
 {
-	const struct mpk_uthread *u = state;
-	uint64_t h = u->rec; /* (read once: key 0) */
-	const struct mpk_gate_page *r = flexos__mpk_record(h);
+	uint64_t h;
+	const struct mpk_gate_page *r = record_of(state, &h);
 
-	if (!r || r->thread != (uintptr_t)state)
+	if (!r)
 		return -ESRCH;
 	if (r->home != flexos__mpk_cur())
 		return -EPERM;
@@ -163,9 +173,8 @@ int flexos__mpk_thread_detach(void *state)
 
 void flexos__mpk_thread_fini(void *state)
 {
-	struct mpk_uthread *u = state;
-	uint64_t h = u->rec; /* (read once: key 0) */
-	const struct mpk_gate_page *r = flexos__mpk_record(h);
+	uint64_t h;
+	const struct mpk_gate_page *r = record_of(state, &h);
 
 	/*
 	 * And its stacks in other compartments go back to the pool
@@ -173,7 +182,7 @@ void flexos__mpk_thread_fini(void *state)
 	 * the record thread_result took the thread's end from (the handle
 	 * read again here could name another thread's).
 	 */
-	if (r && r->thread == (uintptr_t)state && r->home == flexos__mpk_cur())
+	if (r && r->home == flexos__mpk_cur())
 		flexos__mpk_urec_free(h);
 }
 

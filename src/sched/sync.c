@@ -76,13 +76,9 @@ int flexos_mutex_destroy(struct flexos_mutex *m)
 	return m->owner ? -EBUSY : 0;
 }
 
-int flexos_mutex_trylock(struct flexos_mutex *m)
+/* m for self, the running thread (flexos__sched_current), if it is free. */
+static int trylock_for(struct flexos_mutex *m, struct flexos_thread *self)
 {
-	struct flexos__sched *s = flexos__sched_get();
-
-	if (!s)
-		return -ENOMEM;
-	struct flexos_thread *self = flexos__sched_current(s);
 	if (m->owner == self)
 		return -EDEADLK;
 	if (m->owner)
@@ -91,15 +87,23 @@ int flexos_mutex_trylock(struct flexos_mutex *m)
 	return 0;
 }
 
+int flexos_mutex_trylock(struct flexos_mutex *m)
+{
+	struct flexos__sched *s = flexos__sched_get();
+
+	return s ? trylock_for(m, flexos__sched_current(s)) : -ENOMEM;
+}
+
 int flexos_mutex_lock(struct flexos_mutex *m)
 {
-	int err = flexos_mutex_trylock(m);
 	struct flexos__sched *s = flexos__sched_get();
-	struct flexos_thread *self;
 
+	if (!s)
+		return -ENOMEM;
+	struct flexos_thread *self = flexos__sched_current(s);
+	int err = trylock_for(m, self);
 	if (err != -EBUSY)
 		return err;
-	self = flexos__sched_current(s);
 	/* Until flexos_mutex_unlock makes this thread the owner. */
 	for (;;) {
 		err = flexos__sched_block(s, &m->waiters, UINT64_MAX);
