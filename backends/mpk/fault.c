@@ -155,6 +155,27 @@ static const char *ro_state(uintptr_t addr)
 	return NULL;
 }
 
+/*
+ * The report's backtrace, from pc. It reads the faulting thread's stack,
+ * which the faulting compartment may have written, so its unwinder may
+ * fault: SIGSEGV, blocked in its own handler (where the kernel would kill
+ * the image with it, the report cut short), is let in, and such a fault
+ * ends the image through the report path (gate.S: this thread is
+ * reporting already) with FLEXOS_EXIT_FAULT and a line saying so. Every
+ * other signal stays blocked (the handler's mask): a SIGBUS there still
+ * ends the image with its default action.
+ */
+static noreturn void backtrace_and_exit(uintptr_t pc)
+{
+	sigset_t faults;
+
+	sigemptyset(&faults);
+	sigaddset(&faults, SIGSEGV);
+	sigprocmask(SIG_UNBLOCK, &faults, NULL);
+	flexos__print_backtrace(pc);
+	_exit(FLEXOS_EXIT_FAULT);
+}
+
 void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 {
 	ucontext_t *uc = ctx;
@@ -174,8 +195,7 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 		if (flexos__lend_describe(&o, ", in ", addr)) {
 			flexos__out_str(&o, "\nflexos:   backtrace:\n");
 			flexos__out_flush(&o);
-			flexos__print_backtrace((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
-			_exit(FLEXOS_EXIT_FAULT);
+			backtrace_and_exit((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
 		}
 		o.n = 0;
 		/* Control data of the runtime or the backend: a compromised compartment. */
@@ -191,8 +211,7 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 					    "no compartment may change it (docs/threat-model.md, "
 					    "limit 1)\nflexos:   backtrace:\n");
 			flexos__out_flush(&o);
-			flexos__print_backtrace((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
-			_exit(FLEXOS_EXIT_FAULT);
+			backtrace_and_exit((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
 		}
 	}
 	if (si->si_code != SEGV_PKUERR)
@@ -243,8 +262,7 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 	 * which no compartment can write, and the code it walks is never
 	 * returned to.
 	 */
-	flexos__print_backtrace((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
-	_exit(FLEXOS_EXIT_FAULT);
+	backtrace_and_exit((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
 }
 
 /* The compartment whose PKRU is pkru, or -1. */
@@ -533,11 +551,12 @@ int flexos__mpk_fault_init(const struct flexos_runtime *rt)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = flexos__mpk_segv_entry;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	sigemptyset(&sa.sa_mask);
+	sigfillset(&sa.sa_mask);
 	/*
 	 * glibc's own sigaction (images wrap the name): the handler never
 	 * returns, and the report's copy of the frame needs glibc's restorer,
-	 * which the unwinder recognizes.
+	 * which the unwinder recognizes. Every signal is blocked while it
+	 * runs: no compartment's handler runs in the middle of a report.
 	 */
 	if (__sigaction(SIGSEGV, &sa, NULL) || __sigaction(SIGSEGV, NULL, &sa))
 		return -errno;

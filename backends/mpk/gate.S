@@ -1569,7 +1569,7 @@ flexos__mpk_segv_entry:
 	lock cmpxchgl %esi, (%rdx)
 	je	3f
 	cmpl	%eax, %esi
-	je	.Lreport_exit			/* this thread is reporting already */
+	je	.Lreport_again			/* this thread is reporting already */
 2:	movl	$SYS_sched_yield, %eax		/* another is: the image is ending */
 	syscall
 	jmp	2b
@@ -1596,12 +1596,33 @@ flexos__mpk_segv_entry:
 	movq	%r14, %rdx
 	movl	%ebx, %ecx
 	call	flexos__mpk_report
+	jmp	.Lreport_exit
+/*
+ * A fault, or a second report, while this thread reports: its backtrace
+ * walks a stack the faulting compartment may have written
+ * (flexos__mpk_on_segv lets SIGSEGV in for it, which the kernel would
+ * otherwise end with SIGSEGV's default).
+ */
+.Lreport_again:
+	movl	$SYS_write, %eax
+	movl	$2, %edi
+	leaq	.Lreport_again_msg(%rip), %rsi
+	movl	$(.Lreport_again_end - .Lreport_again_msg), %edx
+	syscall
 .Lreport_exit:
 	movl	$SYS_exit_group, %eax
 	movl	$MPK_EXIT_FAULT, %edi
 	syscall
 	ud2
 	.size	flexos__mpk_segv_entry, .-flexos__mpk_segv_entry
+
+	.section .rodata
+.Lreport_again_msg:
+	.ascii	"flexos:   (a fault or a second report while this thread reported, "
+	.ascii	"as when its backtrace walks a stack the faulting compartment "
+	.ascii	"corrupted: the report stops here; docs/threat-model.md, limit 12)\n"
+.Lreport_again_end:
+	.text
 
 /*
  * The SIGSYS handler's entry in images with newlib compartments. The

@@ -949,6 +949,11 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 	 * every compartment reads it, none writes it, and the filter's range
 	 * rule over the image keeps it so. A write is reported (fault.c).
 	 */
+	/*
+	 * The fault report prints return addresses only in the code loaded
+	 * so far (runtime.h): the filter refuses new executable mappings.
+	 */
+	flexos__ro.s.symbols.code_final = 1;
 	if (mprotect(&flexos__ro, sizeof(flexos__ro), PROT_READ))
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot make the runtime's state read-only: %s",
 			    strerror(errno));

@@ -73,6 +73,7 @@ struct flexos__malloc_route {
  */
 #define FLEXOS__MAX_SHLIB_FINI_LIBS 32
 #define FLEXOS__MAX_SHLIB_FINI      256
+#define FLEXOS__MAX_CODE_SEGMENTS   64
 struct flexos_symbols_header;
 struct flexos_symbol;
 struct flexos_line;
@@ -136,6 +137,21 @@ struct flexos__ro_state {
 		uint32_t nfuncs, nlines, strsize;
 		uintptr_t bias, image_lo, image_hi;
 		char image_path[256];
+		/*
+		 * The loaded objects' executable segments at start-up, each
+		 * with its object's base and name (the last part): the report
+		 * names a return address, and prints it at all, only inside one
+		 * (the loader's list is key 0: a compartment could make it
+		 * cover its neighbour's data). code_final: the backend refuses
+		 * code mapped later (intel-mpk's filter); elsewhere such code is
+		 * looked up in the loader's list.
+		 */
+		uint32_t ncode;
+		int code_final;
+		struct {
+			uintptr_t lo, hi, base;
+			char name[64];
+		} code[FLEXOS__MAX_CODE_SEGMENTS];
 	} symbols;
 };
 

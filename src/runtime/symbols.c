@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <unwind.h>
 
 #include <flexos/symbols.h>
 
@@ -146,6 +147,26 @@ static int find_section(int fd, const char *name, off_t *off, size_t *size)
 	return 0;
 }
 
+/* Records an object's executable segments in SYM.code (flexos__symbols_init). */
+static int record_code(struct dl_phdr_info *info, size_t size, void *data)
+{
+	const char *name = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+
+	(void)size, (void)data;
+	name = name ? name + 1 : info->dlpi_name ? info->dlpi_name : "";
+	for (int i = 0; i < info->dlpi_phnum && SYM.ncode < FLEXOS__MAX_CODE_SEGMENTS; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		SYM.code[SYM.ncode].lo = info->dlpi_addr + ph->p_vaddr;
+		SYM.code[SYM.ncode].hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+		SYM.code[SYM.ncode].base = info->dlpi_addr;
+		strncpy(SYM.code[SYM.ncode].name, name, sizeof(SYM.code[0].name) - 1);
+		SYM.ncode++;
+	}
+	return 0;
+}
+
 void flexos__symbols_init(void)
 {
 	void *frames[2];
@@ -155,6 +176,7 @@ void flexos__symbols_init(void)
 	/* The first backtrace() loads libgcc_s: now, not in a fault handler. */
 	backtrace(frames, 2);
 	dl_iterate_phdr(find_image, NULL);
+	dl_iterate_phdr(record_code, NULL);
 	ssize_t n = readlink("/proc/self/exe", SYM.image_path, sizeof(SYM.image_path) - 1);
 	SYM.image_path[n > 0 ? n : 0] = '\0';
 
@@ -232,6 +254,7 @@ static const struct flexos_line *line_at(uint32_t a)
 		   : NULL;
 }
 
+/* Code: its object's base and name. */
 struct lib_hit {
 	uintptr_t pc;
 	const char *name;
@@ -245,13 +268,33 @@ static int find_lib(struct dl_phdr_info *info, size_t size, void *data)
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
-		if (ph->p_type == PT_LOAD && h->pc >= s && h->pc < s + ph->p_memsz) {
-			h->name = info->dlpi_name;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && h->pc - s < ph->p_memsz) {
+			const char *base = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+			h->name = base ? base + 1 : info->dlpi_name;
 			h->base = info->dlpi_addr;
 			return 1;
 		}
 	}
 	return 0;
+}
+
+/*
+ * Whether pc is code: in a loaded object's executable segment, as the
+ * start-up table says (and, where the backend allows code mapped since,
+ * the loader's list); the object's base and name in *h ("" for the
+ * executable).
+ */
+static int code_at(uintptr_t pc, struct lib_hit *h)
+{
+	for (uint32_t i = 0; i < SYM.ncode && i < FLEXOS__MAX_CODE_SEGMENTS; i++)
+		if (pc - SYM.code[i].lo < SYM.code[i].hi - SYM.code[i].lo) {
+			h->name = SYM.code[i].name;
+			h->base = SYM.code[i].base;
+			return 1;
+		}
+	h->pc = pc;
+	h->name = NULL;
+	return !SYM.code_final && dl_iterate_phdr(find_lib, h);
 }
 
 /*
@@ -263,10 +306,8 @@ static void put_pc(struct line *l, uintptr_t pc, int ret)
 {
 	if (pc < SYM.image_lo || pc >= SYM.image_hi) {
 		struct lib_hit h = {pc, NULL, 0};
-		dl_iterate_phdr(find_lib, &h);
-		if (h.name && *h.name) {
-			const char *base = strrchr(h.name, '/');
-			put(l, base ? base + 1 : h.name);
+		if (code_at(ret ? pc - 1 : pc, &h) && h.name && *h.name) {
+			put(l, h.name);
 			put(l, "+");
 			put_hex(l, pc - h.base);
 		} else {
@@ -327,33 +368,74 @@ int flexos__pointer_call(int code, int running, uintptr_t *callee, uintptr_t *ca
 	return 0;
 }
 
+/* The walk of flexos__print_backtrace, one frame a call. */
+struct walk {
+	uintptr_t fault_pc;
+	int skipping; /* frames before the first printed: 1 for print_backtrace's own */
+	int n;        /* frames printed */
+	int seen;     /* frames the unwinder found */
+	uintptr_t last_pc, last_cfa;
+	struct line l;
+};
+
+static _Unwind_Reason_Code print_frame(struct _Unwind_Context *ctx, void *data)
+{
+	struct walk *w = data;
+	uintptr_t pc = _Unwind_GetIP(ctx), cfa = _Unwind_GetCFA(ctx);
+
+	/* A stack made to loop (a frame its own caller) ends the walk. */
+	if (++w->seen > 4 * BACKTRACE_MAX || (pc == w->last_pc && cfa == w->last_cfa))
+		return _URC_END_OF_STACK;
+	w->last_pc = pc;
+	w->last_cfa = cfa;
+	if (w->skipping) {
+		/* Frames up to the signal trampoline are the handler's own. */
+		if (w->fault_pc ? pc != w->fault_pc : w->skipping-- > 0)
+			return _URC_NO_REASON;
+		w->skipping = 0;
+	}
+	if (!pc)
+		return _URC_END_OF_STACK;
+	put(&w->l, "flexos:   #");
+	put_dec(&w->l, (uint64_t)w->n);
+	/*
+	 * A return address is read from the stack, which the faulting
+	 * compartment may have written (and a forged fault's pc from a frame
+	 * of its making), while the report reads every compartment's memory
+	 * (docs/threat-model.md, limit 12): only an address in code is
+	 * printed, so that no word of data is.
+	 */
+	int ret = !(w->fault_pc && w->n == 0);
+	struct lib_hit h;
+	if (!code_at(ret ? pc - 1 : pc, &h)) {
+		put(&w->l, " ? (an address in no loaded object's code: the stack may be "
+			   "corrupted; the backtrace stops)");
+		flush(&w->l);
+		return _URC_END_OF_STACK;
+	}
+	int comp = flexos__code_owner(pc);
+	put(&w->l, " ");
+	put_hex(&w->l, pc);
+	put(&w->l, " ");
+	put_pc(&w->l, pc, ret);
+	if (comp >= 0) {
+		put(&w->l, " [");
+		put(&w->l, flexos__runtime()->image->compartments[comp].name);
+		put(&w->l, "]");
+	}
+	flush(&w->l);
+	return ++w->n < BACKTRACE_MAX ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
 void flexos__print_backtrace(uintptr_t fault_pc)
 {
-	void *frames[BACKTRACE_MAX];
-	const struct flexos_image *img = flexos__runtime()->image;
-	int n = backtrace(frames, BACKTRACE_MAX), first = 1;
-	struct line l = {.n = 0};
+	struct walk w = {.fault_pc = fault_pc, .skipping = 1};
 
-	/* Frames up to the signal trampoline are the handler's own. */
-	for (int i = 0; fault_pc && i < n; i++)
-		if ((uintptr_t)frames[i] == fault_pc) {
-			first = i;
-			break;
-		}
-	for (int i = first; i < n; i++) {
-		uintptr_t pc = (uintptr_t)frames[i];
-		int comp = flexos__code_owner(pc);
-		put(&l, "flexos:   #");
-		put_dec(&l, (uint64_t)(i - first));
-		put(&l, " ");
-		put_hex(&l, pc);
-		put(&l, " ");
-		put_pc(&l, pc, !(fault_pc && i == first));
-		if (comp >= 0) {
-			put(&l, " [");
-			put(&l, img->compartments[comp].name);
-			put(&l, "]");
-		}
-		flush(&l);
+	/* Each frame is printed as it is found: a walk that faults loses only the rest. */
+	_Unwind_Backtrace(print_frame, &w);
+	if (fault_pc && w.skipping) {
+		put(&w.l,
+		    "flexos:   (the unwinder did not reach the faulting frame: no backtrace)");
+		flush(&w.l);
 	}
 }

@@ -2,9 +2,9 @@
 # TAP, for the benchmarks (bench/*/run) as much as for the tests; sourced,
 # not run. POSIX sh: dash, bash and busybox sh (inside the test VM).
 
-# libgcc_s: the path of the compiler's libgcc_s.so.1, or nothing. The
-# runtime's backtrace() loads it when it first runs, so a VM that runs
-# images needs a copy of it.
+# libgcc_s: the path of the compiler's libgcc_s.so.1, or nothing. Images
+# load it (the runtime's unwinder), so a VM that runs them needs a copy
+# of it.
 libgcc_s() {
 	_lg=$(${CC:-cc} -print-file-name=libgcc_s.so.1 2>/dev/null)
 	case $_lg in /*) [ -f "$_lg" ] && printf '%s\n' "$_lg" ;; esac

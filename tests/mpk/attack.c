@@ -38,6 +38,9 @@
  *                        app), or a fault report there
  *   attack --symbols-forge  lib1 rewrites the symbol table's counts and
  *                        names, app faults: the report, names "?" (limit 12)
+ *   attack --report-stack wild|leak  lib1 corrupts its stack and faults:
+ *                        the report, with 123, and no word of app's
+ *                        data as a frame (limit 12)
  *   attack --start-main-from-lib1  lib1 jumps into main's start with app's PKRU
  *   attack --forge-target private|shared|newlib HOW  a gate call with a
  *                        forged %r10/%r11 (see forge_target)
@@ -165,7 +168,7 @@
  *                        block: app's join never gets its result (reuse:
  *                        the scheduler's report, limit 13); detached: only
  *                        lib1 releases its own thread
- *   attack --sched-current none|mutex|switch|first|thread  lib1 makes app's
+ *   attack --sched-current none|mutex|switch|first|thread|main  lib1 makes app's
  *                        thread that holds app's mutex the scheduler's
  *                        current thread: main's unlock, or switch, is
  *                        reported (limit 13)
@@ -217,6 +220,7 @@
 #include "schedrecord.h"
 #include "singlestep.h"
 #include "symforge.h"
+#include "reportstack.h"
 
 #define NCOMP 3
 static const char *const comp_names[NCOMP] = {"app", "lib1", "lib2"};
@@ -264,6 +268,9 @@ __attribute__((noinline)) static long app_probe(uintptr_t addr, int write)
 	}
 	return *(volatile int *)addr;
 }
+
+/* attack --report-stack leak: app's private word the unwinder is pointed at. */
+static uintptr_t rs_app_word;
 
 static uintptr_t where(int comp, int kind)
 {
@@ -3595,6 +3602,10 @@ int main(int argc, char **argv)
 		return segv_call(argv[2], atoi(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--symbols-forge"))
 		return symbols_forge(where(1, KIND_DATA));
+	if (argc == 3 && !strcmp(argv[1], "--report-stack")) {
+		rs_app_word = where(0, KIND_DATA);
+		return report_stack(argv[2], where(0, KIND_DATA), (uintptr_t)&rs_app_word);
+	}
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--backtrace")) {
 		bt_fault = argc == 3 && !strcmp(argv[2], "fault");
 		bt_outer_addr = (const char *)bt_outer;
@@ -3712,13 +3723,13 @@ int main(int argc, char **argv)
 		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--backtrace [fault] | --symbols-forge | "
+		"--backtrace [fault] | --symbols-forge | --report-stack wild|leak | "
 		"--sched-record none|sp|comp|rec|rec-free|swap|free|exit|count | "
 		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
 		"| --sched-many | --sched-deputy runq|heap | "
 		"--sched-wake none|sem|timeout|mutex|fd | "
 		"--sched-join none|state|result|rec|hijack|reuse|reuse-exited|reuse-first|"
-		"dead-list|detached | --sched-current none|mutex|switch|first|thread | "
+		"dead-list|detached | --sched-current none|mutex|switch|first|thread|main | "
 		"--thread-start none|fn|handle | "
 		"--slow-race N | "
 		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "

@@ -172,7 +172,7 @@
  *           for ever, status 1).
  * Status 0 if the join never returned 0xbad, 1 if it did.
  *
- * attack --sched-current none|mutex|switch|first|thread (limit 13): app's
+ * attack --sched-current none|mutex|switch|first|thread|main (limit 13): app's
  * thread t locks app's mutex and waits on app's semaphore. lib1 then makes
  * t the scheduler's current thread (key 0) while main runs:
  *   none    nothing changed: main's unlock of t's mutex is refused
@@ -189,6 +189,10 @@
  *           tells the backend is t (urec_first): refused, -1, since t's
  *           record names t (status 0); before urec_first looked, 0, and
  *           on that OS thread the check below took t for running;
+ *   main    as thread, with app's main context (which app's OS thread's
+ *           own record names): refused, -1; then a state of lib1's own:
+ *           0, since the refusal left its own record empty (status 0);
+ *           before (the undo removed), -1: the refused state stayed told.
  *   first   as mutex, with t's record handle also set to 0, the OS
  *           thread's own context's, and lib1 telling the backend that t
  *           is that context (gate.S's urec_first, which any compartment
@@ -1165,6 +1169,31 @@ static long current_first_os_in_lib1(long x)
 	return (long)(intptr_t)ret;
 }
 
+/*
+ * An OS thread of lib1's: its own context told as app's main context (the
+ * state app's OS thread's own record names), then as a state of its own.
+ * Returns the two results as 10 * (first + 1) + (second + 1).
+ */
+static void *current_main_os_thread(void *arg)
+{
+	static long own_state; /* (its address only: a state no record names) */
+	int first = flexos__mpk_urec_first(arg);
+	int second = flexos__mpk_urec_first(&own_state);
+
+	return (void *)(intptr_t)(10 * (first + 1) + (second + 1));
+}
+
+/* lib1 calls this as a plain function: it makes that OS thread, in lib1. */
+static long current_main_os_in_lib1(long x)
+{
+	pthread_t th;
+	void *ret = (void *)(intptr_t)100;
+
+	if (pthread_create(&th, NULL, current_main_os_thread, (void *)x) || pthread_join(th, &ret))
+		return 100;
+	return (long)(intptr_t)ret;
+}
+
 int sched_current(const char *how)
 {
 	struct flexos__sched *s = flexos__sched_get();
@@ -1192,6 +1221,18 @@ int sched_current(const char *how)
 		flexos_sem_post(&current_sem);
 		flexos_sched_join(holder, &ret);
 		return r - 1 != -1;
+	}
+	if (!strcmp(how, "main")) {
+		/* (lib1_call: cb(x + 1) + 1) */
+		flexos_gate_r(lib1, r, lib1_call, current_main_os_in_lib1,
+			      (long)s->main->bstate - 1);
+		r -= 1;
+		printf("sched-current main: lib1's new OS thread's urec_first of app's main "
+		       "context returned %ld, then of a state of its own %ld%s\n",
+		       r / 10 - 1, r % 10 - 1, r == 1 ? "" : ": FAIL");
+		flexos_sem_post(&current_sem);
+		flexos_sched_join(holder, &ret);
+		return r != 1;
 	}
 	if (!strcmp(how, "first")) {
 		/* (lib1_call: cb(x + 1) + 1) */

@@ -24,8 +24,8 @@ int sched_wake(const char *how);
  * returned. */
 int sched_join(const char *how);
 
-/* attack --sched-current none|mutex|switch|first|thread: 0 (none), the scheduler's report, or 1 if
- * used. */
+/* attack --sched-current none|mutex|switch|first|thread|main: 0 (none), the scheduler's report, or
+ * 1 if used. */
 int sched_current(const char *how);
 
 /* app makes a scheduler thread and yields to it: 0, or the error (attack --sigreturn). */

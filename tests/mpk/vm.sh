@@ -152,6 +152,9 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack-shared --sigreturn window-
 --expect-status=134 $b/tests/mpk/attack --shared-heap size
 --expect-status=123 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --symbols-forge
 --expect-status=123 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack-shared --symbols-forge
+--expect-status=123 $b/tests/mpk/attack --report-stack wild
+--expect-status=123 $b/tests/mpk/attack-shared --report-stack wild
+--expect-status=123 $b/tests/mpk/attack --report-stack leak
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -507,6 +510,22 @@ for n in 137 138; do
 	check_vm $n "#0 0x" "the fault report still prints its backtrace (command $n)"
 	check_vm $n " ?+0x" "with the forged names as '?' (command $n)"
 done
+# Limit 12: the report's backtrace walks a stack the faulting compartment
+# wrote. A return address its unwinder cannot read ends the report with a
+# line saying so and the report's status (before: killed, 139); one that
+# is a word of data is not printed (before: app's word was).
+for n in 139 140; do
+	check_vm $n "#0 0x" "lib1 corrupts its return address and faults: the report's backtrace starts (command $n)"
+	check_vm $n "a fault or a second report while this thread reported, as when its backtrace walks a stack" \
+		"its unwinder's fault ends the image with the report's status, and says why (command $n)"
+done
+word=$(vm_output 141 | sed -n "s/.*app's word is \(0x[0-9a-f]*\).*/\1/p")
+[ -n "$word" ] || fail "command 141 printed no word of app's"
+check_vm 141 "#1 ? (an address in no loaded object's code: the stack may be corrupted" \
+	"lib1's frame takes its return address from app's private word: the backtrace stops there"
+! vm_output 141 | grep -F "flexos:   #" | grep -qF "$word" ||
+	fail "the report printed app's private word $word as a frame"
+pass "and the report never prints app's word"
 # Limit 4: a signal delivered where the scheduler's switch has the gate page
 # open is refused by the restorer, as in a gate's window (command 72).
 for n in 134 135; do

@@ -98,6 +98,7 @@ $b/tests/mpk/attack --sched-current none
 --expect-status=134 $b/tests/mpk/attack --sched-join reuse-first
 --expect-status=134 $b/tests/mpk/attack-shared --sched-join reuse-first
 $b/tests/mpk/attack --sched-current thread
+$b/tests/mpk/attack --sched-current main
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -254,3 +255,5 @@ done
 no_vm 51 "app's other thread ran" "and no switch saves main's registers as the other thread's"
 check_vm 52 "lib1's urec_first of app's thread returned -1" \
 	"lib1 cannot tell the backend that app's thread is the OS thread's own context"
+check_vm 57 "urec_first of app's main context returned -1, then of a state of its own 0" \
+	"lib1's OS thread tells the backend that its own context is app's main context (another OS thread's own context): refused, and the refusal undone"
