@@ -155,6 +155,7 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack-shared --sigreturn window-
 --expect-status=123 $b/tests/mpk/attack --report-stack wild
 --expect-status=123 $b/tests/mpk/attack-shared --report-stack wild
 --expect-status=123 $b/tests/mpk/attack --report-stack leak
+--expect-status=134 env SCHEDAPP_BEFORE_START=1 $b/tests/sched/sched-mpk
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -526,6 +527,11 @@ check_vm 141 "#1 ? (an address in no loaded object's code: the stack may be corr
 ! vm_output 141 | grep -F "flexos:   #" | grep -qF "$word" ||
 	fail "the report printed app's private word $word as a frame"
 pass "and the report never prints app's word"
+# Limit 13: a constructor that runs before FlexOS's start-up uses the
+# scheduler: the backend has no records yet to tell its first thread, and
+# the scheduler says so.
+check_vm 142 "flexos: scheduler: the scheduler was used before the image's backend started" \
+	"the scheduler used before the backend's start-up ends the image with the reason"
 # Limit 4: a signal delivered where the scheduler's switch has the gate page
 # open is refused by the restorer, as in a gate's window (command 72).
 for n in 134 135; do
