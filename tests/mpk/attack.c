@@ -27,6 +27,9 @@
  *   attack --sig-own-stack  app's handler for a signal that interrupted
  *                        lib1 calls lib1 back: that call runs on lib1's
  *                        stack, not on the signal stack
+ *   attack --sig-same-stack  app's handler for a signal that interrupted
+ *                        app: its locals on app's stack, not on the
+ *                        signal stack (private stacks)
  *   attack --gate-state HOW  app, called back by lib1, changes the gate's
  *                        per-thread state (HOW: see app_tamper), then
  *                        returns through the gate: a report, or harmless
@@ -964,6 +967,48 @@ static int sig_own_stack(void)
 	       : shared         ? " (shared stacks: every stack is everyone's)"
 				: ": FAIL");
 	return r == 0 && at && (shared || !on_signal_stack) ? 0 : 1;
+}
+
+/*
+ * sig-same-stack (limit 9): SIGUSR1 interrupts app and runs app's own
+ * handler: where its locals are, on app's stack of the thread below the
+ * interrupted code, or on the signal stack (key 0: every compartment's).
+ */
+static volatile uintptr_t same_stack_local;
+
+static void on_same_stack(int sig)
+{
+	volatile char local = (char)sig;
+
+	same_stack_local = (uintptr_t)&local;
+}
+
+static int sig_same_stack(void)
+{
+	struct sigaction sa;
+	stack_t ss;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_same_stack;
+	if (sigaction(SIGUSR1, &sa, NULL))
+		return 2;
+	raise(SIGUSR1);
+	if (sigaltstack(NULL, &ss) || (ss.ss_flags & SS_DISABLE))
+		return 2;
+	uintptr_t lo = (uintptr_t)ss.ss_sp, hi = lo + ss.ss_size, at = same_stack_local;
+	uintptr_t stack = where(0, KIND_STACK);
+	long d = (long)(at - stack);
+	int on_signal_stack = at >= lo && at < hi, shared = flexos__mpk_shared_stacks();
+	printf("sig-same-stack: app's handler of a signal that interrupted app had its local at "
+	       "%#lx: %s the signal stack [%#lx, %#lx), %s app's stack of this thread (near "
+	       "%#lx)%s\n",
+	       (unsigned long)at, on_signal_stack ? "on" : "off", (unsigned long)lo,
+	       (unsigned long)hi, d > -(1024L * 1024) && d < 4096 ? "on" : "not on",
+	       (unsigned long)stack,
+	       !on_signal_stack ? ""
+	       : shared         ? " (shared stacks: every stack is everyone's)"
+				: ": FAIL");
+	return at && (shared || !on_signal_stack) ? 0 : 1;
 }
 
 /* ---- gate targets ---------------------------------------------------------- */
@@ -3598,6 +3643,8 @@ int main(int argc, char **argv)
 		return sig_nested();
 	if (argc == 2 && !strcmp(argv[1], "--sig-own-stack"))
 		return sig_own_stack();
+	if (argc == 2 && !strcmp(argv[1], "--sig-same-stack"))
+		return sig_same_stack();
 	if (argc == 4 && !strcmp(argv[1], "--segv-call"))
 		return segv_call(argv[2], atoi(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--symbols-forge"))
@@ -3714,7 +3761,8 @@ int main(int argc, char **argv)
 		"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
 		"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
 		"longjmp-open|longjmp | "
-		"--segv-call entry|c CODE | --violation-call | --signal | "
+		"--segv-call entry|c CODE | --violation-call | --signal | --sig-own-stack | "
+		"--sig-same-stack | "
 		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
 		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window|"
 		"window-switch | "

@@ -156,6 +156,8 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack-shared --sigreturn window-
 --expect-status=123 $b/tests/mpk/attack-shared --report-stack wild
 --expect-status=123 $b/tests/mpk/attack --report-stack leak
 --expect-status=134 env SCHEDAPP_BEFORE_START=1 $b/tests/sched/sched-mpk
+$b/tests/mpk/attack --sig-same-stack
+$b/tests/mpk/attack-shared --sig-same-stack
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -532,6 +534,12 @@ pass "and the report never prints app's word"
 # the scheduler says so.
 check_vm 142 "flexos: scheduler: the scheduler was used before the image's backend started" \
 	"the scheduler used before the backend's start-up ends the image with the reason"
+# Limit 9: a handler of the compartment a signal interrupted runs below the
+# interrupted code on that compartment's own stack (private stacks), not on
+# the signal stack, which every compartment may write.
+check_vm 143 "off the signal stack" "app's handler of a signal that interrupted app: its locals off the signal stack"
+check_vm 143 "on app's stack of this thread" "on app's own stack of the thread"
+check_vm 144 "(shared stacks: every stack is everyone's)" "with shared stacks, on the signal stack (limit 11)"
 # Limit 4: a signal delivered where the scheduler's switch has the gate page
 # open is refused by the restorer, as in a gate's window (command 72).
 for n in 134 135; do
