@@ -385,6 +385,11 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 			      "compartment changed the scheduler's record of a suspended thread",
 			      (unsigned long)b, why[a < 8 ? a : 0]);
 	}
+	if (kind == MPK_REPORT_LOOK)
+		flexos__abort("gate: %s opened this thread's gate page again after a look for "
+			      "another record naming its thread, but no look was in progress "
+			      "(a compartment jumped into the middle of it, past its checks)",
+			      a ? "urec_first" : "urec_new");
 	if (kind == MPK_REPORT_ENTRY)
 		flexos__abort("gate: compartment %lu was asked for entry %lu, which is not one of "
 			      "its entries in the image's table (%u entries); a compartment forged "

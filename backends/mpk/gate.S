@@ -1247,6 +1247,17 @@ flexos__backend_gate_int:
 	movl	$MPK_REPORT_GATE_PAGE, %r12d
 	jmp	.Lreport
 
+/* TAKE_LOOK, TAKE_FIRST_LOOK: the report, %r13 which (0 urec_new, 1 urec_first). */
+.Lno_look_first:
+	movl	$1, %r13d
+	jmp	1f
+.Lno_look:
+	xorl	%r13d, %r13d
+1:	xorl	%ecx, %ecx
+	RDPKRU
+	movl	%eax, %ebx
+	movl	$MPK_REPORT_LOOK, %r12d
+	jmp	.Lreport
 .Lviolation:
 	.globl	flexos__mpk_violation_entry
 	.hidden	flexos__mpk_violation_entry
@@ -1658,6 +1669,42 @@ flexos__mpk_sigsys_entry:
  * context, paired with its gate page %r11), in \reg; \h not a handle:
  * \bad.
  */
+/*
+ * urec_new's record back after its look, with the page open again (%r11,
+ * validated): %r10 the record, %rsi its handle, %xmm8 the first stack's
+ * frame size, all from the page's look word (mpk.h: MPK_G_LOOK), which is
+ * cleared; none there (a jump to the opening, past urec_new's first
+ * one and its checks) is a violation. Clobbers rax.
+ * TAKE_FIRST_LOOK: the same for urec_first, whose mark says nothing else.
+ */
+.macro TAKE_FIRST_LOOK
+	movq	MPK_G_LOOK(%r11), %rax
+	movq	$0, MPK_G_LOOK(%r11)
+	btrq	$MPK_LOOK_FIRST_BIT, %rax
+	jnc	.Lno_look_first
+	testq	%rax, %rax
+	jnz	.Lno_look_first
+.endm
+
+.macro TAKE_LOOK
+	movq	MPK_G_LOOK(%r11), %rax
+	movq	$0, MPK_G_LOOK(%r11)
+	btrq	$MPK_LOOK_BIT, %rax
+	jnc	.Lno_look
+	movzwl	%ax, %esi
+	testl	%esi, %esi
+	jz	.Lno_look
+	cmpl	$MPK_UREC_MAX, %esi
+	ja	.Lno_look
+	shrq	$16, %rax
+	cmpq	$4096, %rax
+	ja	.Lno_look
+	movq	%rax, %xmm8
+	leaq	(MPK_GATE_PAGES - 1)(%rsi), %r10
+	shlq	$12, %r10
+	addq	flexos__mpk_ro+MPK_RO_REC_LO(%rip), %r10
+.endm
+
 .macro REC_ADDR h, reg, bad
 	testq	\h, \h
 	jnz	.Lrec_thread\@
@@ -1911,13 +1958,16 @@ flexos__mpk_urec_new:
 	 * ends the image): the record, taken, cannot be resumed (rsp 0),
 	 * freed (not ended) or taken again meanwhile.
 	 */
+	movq	%xmm8, %rax			/* (the frame, checked: at most 4096) */
+	shlq	$16, %rax
+	orq	%rsi, %rax
+	btsq	$MPK_LOOK_BIT, %rax
+	movq	%rax, MPK_G_LOOK(%r11)
 	CLOSE_GATE flexos__mpk_urec_new_look_checked
 	movq	%xmm9, %rdi
 	NAMED_ELSEWHERE %rdi, %rsi, 8f
 	OPEN_GATE flexos__mpk_urec_new_reopen_checked
-	leaq	(MPK_GATE_PAGES - 1)(%rsi), %r10
-	shlq	$12, %r10
-	addq	flexos__mpk_ro+MPK_RO_REC_LO(%rip), %r10
+	TAKE_LOOK
 	movq	%xmm8, %rcx
 	testq	%rcx, %rcx
 	jnz	4f
@@ -1950,9 +2000,7 @@ flexos__mpk_urec_new:
 	jmp	3f
 	/* Named by another record: the record is free again (no stack taken yet). */
 8:	OPEN_GATE flexos__mpk_urec_new_undo_checked
-	leaq	(MPK_GATE_PAGES - 1)(%rsi), %r10
-	shlq	$12, %r10
-	addq	flexos__mpk_ro+MPK_RO_REC_LO(%rip), %r10
+	TAKE_LOOK
 	movq	$0, MPK_G_THREAD(%r10)		/* (before the owner: NAMED_ELSEWHERE reads both) */
 	movq	$0, MPK_G_OWNER(%r10)
 	xorl	%esi, %esi
@@ -2144,13 +2192,32 @@ flexos__mpk_urec_first:
 	movq	flexos__mpk_ro+MPK_RO_THREADS(%rip), %rax
 	movq	%r9, %rcx
 	xchgq	%rcx, (%rax,%rsi,8)
-	/* The look with the page closed, as urec_new's. */
+	/*
+	 * The look with the page closed, as urec_new's, its mark on the page;
+	 * then the page opened again to take the mark back: 0. The undo takes
+	 * the page's own record and index word again from the page opened
+	 * again (%r11), never from registers, which a jump to this opening
+	 * would choose, and only after a look (the mark): -1.
+	 */
+	xorl	%eax, %eax
+	btsq	$MPK_LOOK_FIRST_BIT, %rax
+	movq	%rax, MPK_G_LOOK(%r11)
 	CLOSE_GATE flexos__mpk_urec_first_look_checked
 	NAMED_ELSEWHERE %r9, %rsi, 3f
-	xorl	%eax, %eax
-	ret
+	OPEN_GATE flexos__mpk_urec_first_reopen_checked
+	TAKE_FIRST_LOOK
+	xorl	%r8d, %r8d
+	jmp	1f
 3:	OPEN_GATE flexos__mpk_urec_first_undo_checked
+	TAKE_FIRST_LOOK
+	movl	$-1, %r8d
+	xorl	%eax, %eax
+	REC_ADDR %rax, %rdi, .Lviolation
 	movq	$0, MPK_G_THREAD(%rdi)
+	movq	%r11, %rsi
+	subq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %rsi
+	shrq	$12, %rsi
+	addq	$MPK_THREADS_FIRST, %rsi
 	movq	flexos__mpk_ro+MPK_RO_THREADS(%rip), %rax
 	movq	$0, (%rax,%rsi,8)
 1:	CLOSE_GATE flexos__mpk_urec_first_checked

@@ -45,7 +45,10 @@
 #define MPK_G_THREAD        (MPK_G_ENDED + 8)   /* uint64: a record: its thread's state */
 #define MPK_G_RETVAL        (MPK_G_THREAD + 8)  /* uint64: a record: what its thread ended with */
 #define MPK_G_HOME          (MPK_G_RETVAL + 8)  /* uint64: a record: the compartment that made it */
-#define MPK_G_IDS           (MPK_G_HOME + 8)    /* uint8[]: each one's caller */
+#define MPK_G_LOOK          (MPK_G_HOME + 8)    /* uint64: a gate page: a look in progress */
+#define MPK_LOOK_BIT        63 /* urec_new's, in MPK_G_LOOK: frame << 16 | handle below */
+#define MPK_LOOK_FIRST_BIT  62 /* urec_first's, in MPK_G_LOOK: nothing else */
+#define MPK_G_IDS           (MPK_G_LOOK + 8) /* uint8[]: each one's caller */
 #define MPK_G_SIGNAL_CALLER 0x80 /* in an id of MPK_G_IDS: the delivery stub (gate.S) */
 /* With it: the stub called from the interrupted compartment's stack (bit 32 of MPK_G_SIGMARK). */
 #define MPK_G_SIGNAL_OWN_STACK 0x40
@@ -122,6 +125,7 @@
 #define MPK_REPORT_SYSCALL \
 	10 /* a system call the filter denies (images with newlib compartments) */
 #define MPK_REPORT_START_MAIN 11 /* main's start reached again, not from start-up */
+#define MPK_REPORT_LOOK       12 /* the page opened again after a look that was not made */
 #define MPK_REPORT_STACK_SIZE (256 * 1024)
 /* FLEXOS_EXIT_FAULT (<flexos/backend.h>), for gate.S. */
 #define MPK_EXIT_FAULT 123
@@ -447,6 +451,17 @@ struct mpk_gate_page {
 	uint64_t thread;
 	uint64_t retval;
 	uint64_t home;
+	/*
+	 * A gate page: a look with the page closed in progress (gate.S's
+	 * NAMED_ELSEWHERE), taken back when the page is opened again after
+	 * it, and required there: urec_new's record in the making
+	 * (MPK_LOOK_BIT, the first stack's frame size << 16, the record's
+	 * handle), whose record and frame then come from here, never from
+	 * registers, which a jump to that opening would choose; or
+	 * urec_first's (MPK_LOOK_FIRST_BIT), whose undo so runs only after
+	 * its look.
+	 */
+	uint64_t look;
 	uint8_t ids[MPK_G_MAX_DEPTH];
 	uint8_t pad[MPK_G_FPCTL - MPK_G_IDS - MPK_G_MAX_DEPTH];
 	/*
@@ -472,6 +487,7 @@ _Static_assert(offsetof(struct mpk_gate_page, sigmark) == MPK_G_SIGMARK, "gate.S
 _Static_assert(offsetof(struct mpk_gate_page, tid) == MPK_G_TID, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, carry) == MPK_G_CARRY, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, ended) == MPK_G_ENDED, "gate.S layout");
+_Static_assert(offsetof(struct mpk_gate_page, look) == MPK_G_LOOK, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, ids) == MPK_G_IDS, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, fpctl) == MPK_G_FPCTL, "gate.S layout");
 

@@ -41,6 +41,11 @@
  *                        app), or a fault report there
  *   attack --symbols-forge  lib1 rewrites the symbol table's counts and
  *                        names, app faults: the report, names "?" (limit 12)
+ *   attack --got-libc    lib1 rewrites the C library's PLT slot that puts
+ *                        calls, app calls puts (limit 1, not closed)
+ *   attack --look-jump new|first  lib1 jumps to urec_new's or urec_first's
+ *                        second opening of the gate page: the report
+ *                        (limit 13)
  *   attack --report-stack wild|leak  lib1 corrupts its stack and faults:
  *                        the report, with 123, and no word of app's
  *                        data as a frame (limit 12)
@@ -224,6 +229,8 @@
 #include "singlestep.h"
 #include "symforge.h"
 #include "reportstack.h"
+#include "lookjump.h"
+#include "gotlibc.h"
 
 #define NCOMP 3
 static const char *const comp_names[NCOMP] = {"app", "lib1", "lib2"};
@@ -3649,6 +3656,12 @@ int main(int argc, char **argv)
 		return segv_call(argv[2], atoi(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--symbols-forge"))
 		return symbols_forge(where(1, KIND_DATA));
+	if (argc == 2 && !strcmp(argv[1], "--got-libc")) {
+		static volatile long got_secret = 0x5ec2e7;
+		return got_libc((uintptr_t)&got_secret);
+	}
+	if (argc == 3 && !strcmp(argv[1], "--look-jump"))
+		return look_jump(argv[2], where(0, KIND_DATA));
 	if (argc == 3 && !strcmp(argv[1], "--report-stack")) {
 		rs_app_word = where(0, KIND_DATA);
 		return report_stack(argv[2], where(0, KIND_DATA), (uintptr_t)&rs_app_word);
@@ -3771,7 +3784,9 @@ int main(int argc, char **argv)
 		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--backtrace [fault] | --symbols-forge | --report-stack wild|leak | "
+		"--got-libc | --backtrace [fault] | --symbols-forge | --report-stack wild|leak | "
+		"--look-jump "
+		"new|first | "
 		"--sched-record none|sp|comp|rec|rec-free|swap|free|exit|count | "
 		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
 		"| --sched-many | --sched-deputy runq|heap | "

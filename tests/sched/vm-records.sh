@@ -99,6 +99,9 @@ $b/tests/mpk/attack --sched-current none
 --expect-status=134 $b/tests/mpk/attack-shared --sched-join reuse-first
 $b/tests/mpk/attack --sched-current thread
 $b/tests/mpk/attack --sched-current main
+--expect-status=134 $b/tests/mpk/attack --look-jump new
+--expect-status=134 $b/tests/mpk/attack-shared --look-jump new
+--expect-status=134 $b/tests/mpk/attack --look-jump first
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -257,3 +260,15 @@ check_vm 52 "lib1's urec_first of app's thread returned -1" \
 	"lib1 cannot tell the backend that app's thread is the OS thread's own context"
 check_vm 57 "urec_first of app's main context returned -1, then of a state of its own 0" \
 	"lib1's OS thread tells the backend that its own context is app's main context (another OS thread's own context): refused, and the refusal undone"
+# urec_new and urec_first open the gate page again after their look: what
+# they write then, and where, comes from the page's look word, which only
+# a look sets; a jump to that opening with registers of lib1's choosing
+# is reported (before, lib1's code ran with app's PKRU).
+for n in 58 59; do
+	check_vm $n "urec_new opened this thread's gate page again after a look for another record naming its thread, but no look was in progress" \
+		"lib1 jumps to urec_new's second opening with app's thread's record: reported (command $n)"
+	no_vm $n "read app's secret" "and lib1's code never runs with app's rights (command $n)"
+done
+check_vm 60 "urec_first opened this thread's gate page again after a look for another record naming its thread, but no look was in progress" \
+	"lib1 jumps to urec_first's undo with its page's cur as the record: reported"
+no_vm 60 "read app's secret" "and lib1's code never runs with app's rights"
