@@ -1677,20 +1677,20 @@ flexos__mpk_sigsys_entry:
  * one and its checks) is a violation. Clobbers rax.
  * TAKE_FIRST_LOOK: the same for urec_first, whose mark says nothing else.
  */
-.macro TAKE_FIRST_LOOK
+.macro TAKE_LOOK_WORD bit, none
 	movq	MPK_G_LOOK(%r11), %rax
 	movq	$0, MPK_G_LOOK(%r11)
-	btrq	$MPK_LOOK_FIRST_BIT, %rax
-	jnc	.Lno_look_first
+	btrq	$\bit, %rax
+	jnc	\none
+.endm
+.macro TAKE_FIRST_LOOK
+	TAKE_LOOK_WORD MPK_LOOK_FIRST_BIT, .Lno_look_first
 	testq	%rax, %rax
 	jnz	.Lno_look_first
 .endm
 
 .macro TAKE_LOOK
-	movq	MPK_G_LOOK(%r11), %rax
-	movq	$0, MPK_G_LOOK(%r11)
-	btrq	$MPK_LOOK_BIT, %rax
-	jnc	.Lno_look
+	TAKE_LOOK_WORD MPK_LOOK_BIT, .Lno_look
 	movzwl	%ax, %esi
 	testl	%esi, %esi
 	jz	.Lno_look

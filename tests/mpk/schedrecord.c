@@ -1158,15 +1158,21 @@ static void *current_first_os_thread(void *arg)
 	return (void *)(intptr_t)flexos__mpk_urec_first(arg);
 }
 
-/* lib1 calls this as a plain function: it makes that OS thread, in lib1. */
-static long current_first_os_in_lib1(long x)
+/* fn(arg) on a new OS thread, made and joined by the caller (lib1): its result, or 100. */
+static long on_os_thread(void *(*fn)(void *), void *arg)
 {
 	pthread_t th;
 	void *ret = (void *)(intptr_t)100;
 
-	if (pthread_create(&th, NULL, current_first_os_thread, (void *)x) || pthread_join(th, &ret))
+	if (pthread_create(&th, NULL, fn, arg) || pthread_join(th, &ret))
 		return 100;
 	return (long)(intptr_t)ret;
+}
+
+/* lib1 calls this as a plain function: it makes that OS thread, in lib1. */
+static long current_first_os_in_lib1(long x)
+{
+	return on_os_thread(current_first_os_thread, (void *)x);
 }
 
 /*
@@ -1186,12 +1192,7 @@ static void *current_main_os_thread(void *arg)
 /* lib1 calls this as a plain function: it makes that OS thread, in lib1. */
 static long current_main_os_in_lib1(long x)
 {
-	pthread_t th;
-	void *ret = (void *)(intptr_t)100;
-
-	if (pthread_create(&th, NULL, current_main_os_thread, (void *)x) || pthread_join(th, &ret))
-		return 100;
-	return (long)(intptr_t)ret;
+	return on_os_thread(current_main_os_thread, (void *)x);
 }
 
 int sched_current(const char *how)
