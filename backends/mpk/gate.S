@@ -844,6 +844,15 @@
 	movq	%r9, %xmm13
 	movq	%rax, %xmm14
 	movq	%r11, %xmm15			/* the entry index */
+	/*
+	 * The caller's sret pointer, the carry and its callee-saved
+	 * registers on its stack, with its PKRU, before the page is open:
+	 * the caller's %rsp is its own, and could point at gate-key memory.
+	 */
+	pushq	%rdi
+	pushq	%r10
+	.cfi_adjust_cfa_offset 16
+	SAVE_CALLEE_SAVED
 	OPEN_GATE \open_checked
 	movq	%r10, %r9			/* the carry */
 	movzbl	%r10b, %r10d			/* the id */
@@ -853,7 +862,10 @@
 	jz	1f
 	cmpq	$0, MPK_G_SP(%r11,%r10,8)
 	jne	2f
-1:	movq	%r9, %r10
+1:	.cfi_remember_state
+	leaq	64(%rsp), %rsp			/* (the stack as at the gate's entry) */
+	.cfi_adjust_cfa_offset -64
+	movq	%r9, %r10
 	movq	%xmm8, %rdi
 	movq	%xmm9, %rsi
 	movq	%xmm10, %rdx
@@ -862,17 +874,13 @@
 	movq	%xmm13, %r9
 	movq	%xmm14, %rax
 	jmp	\slow
+	.cfi_restore_state
 2:	movl	%r9d, %ecx			/* the caller's stack arguments */
 	shrl	$FLEXOS_GATE_STACK_SHIFT, %ecx
 	movzbl	%cl, %ecx
-	leaq	8(%rsp), %rsi
+	leaq	72(%rsp), %rsi			/* (above the 64 bytes pushed and the return address) */
 	movq	%r8, %rdi
 	rep movsq
-	movq	%xmm8, %rax
-	pushq	%rax				/* the caller's sret pointer */
-	pushq	%r9
-	.cfi_adjust_cfa_offset 16
-	SAVE_CALLEE_SAVED
 	movq	MPK_G_CUR(%r11), %rax		/* the caller's id */
 	movq	%rsp, MPK_G_SP(%r11,%rax,8)
 	movq	%rsp, %rsi			/* for unwinders */
@@ -1107,10 +1115,14 @@ flexos__mpk_gate_text_lo:
 	movq	%rdx, %xmm14			/* WRPKRU needs eax, ecx = edx = 0 */
 	movq	%rcx, %xmm15
 	movq	%r11, %xmm12			/* the entry index */
+	movq	%rsp, %xmm11			/* for unwinders, on the callee's side */
+	/*
+	 * With the caller's PKRU, before the page is open: the caller's
+	 * %rsp is its own, and could point at gate-key memory.
+	 */
+	SAVE_CALLEE_SAVED
 	OPEN_GATE \open_checked
 	andl	$(MPK_SLOTS - 1), %r10d
-	movq	%rsp, %xmm11			/* for unwinders, on the callee's side */
-	SAVE_CALLEE_SAVED
 	movq	MPK_G_CUR(%r11), %rax		/* caller's id */
 	movq	%rsp, MPK_G_SP(%r11,%rax,8)	/* sp[caller] = caller's stack */
 	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* the callee's stack of this thread */
@@ -1951,7 +1963,15 @@ flexos__mpk_urec_new:
 	movq	flexos__mpk_ro+MPK_RO_THREADS(%rip), %rax
 	movq	%xmm9, %rcx
 	xchgq	%rcx, (%rax,%rsi,8)		/* the index (locked: before the look) */
-	movq	$0, MPK_G_RETVAL(%r10)
+	/*
+	 * The caller's stack pointer and top for a record without a frame
+	 * (shared stacks), kept in the record until the page is open again
+	 * (its retval, 0 by then, and its stack slot): never taken from
+	 * registers after the look.
+	 */
+	movq	MPK_G_CUR(%r10), %rax
+	movq	%r9, MPK_G_SP(%r10,%rax,8)
+	movq	%r8, MPK_G_RETVAL(%r10)
 	/*
 	 * One record at most names a state (limit 13): else none, 2. The
 	 * look reads only, with the page closed (a signal while it is open
@@ -1968,12 +1988,12 @@ flexos__mpk_urec_new:
 	NAMED_ELSEWHERE %rdi, %rsi, 8f
 	OPEN_GATE flexos__mpk_urec_new_reopen_checked
 	TAKE_LOOK
+	movq	MPK_G_RETVAL(%r10), %rax
+	movq	$0, MPK_G_RETVAL(%r10)
 	movq	%xmm8, %rcx
 	testq	%rcx, %rcx
 	jnz	4f
-	movq	MPK_G_CUR(%r10), %rax
-	movq	%r9, MPK_G_SP(%r10,%rax,8)
-	movq	%r8, MPK_G_RSP(%r10)
+	movq	%rax, MPK_G_RSP(%r10)
 	xorl	%r9d, %r9d
 	jmp	3f
 	/* A stack of the record's compartment's pool: a holder word 0 -> the record. */

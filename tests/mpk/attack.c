@@ -41,6 +41,8 @@
  *                        app), or a fault report there
  *   attack --symbols-forge  lib1 rewrites the symbol table's counts and
  *                        names, app faults: the report, names "?" (limit 12)
+ *   attack --gate-push private|carry  lib1 jumps to the gate with its
+ *                        stack pointer in its gate page: the report (limit 2)
  *   attack --got-libc    lib1 rewrites the C library's PLT slot that puts
  *                        calls, app calls puts (limit 1, not closed)
  *   attack --look-jump new|first  lib1 jumps to urec_new's or urec_first's
@@ -231,6 +233,7 @@
 #include "reportstack.h"
 #include "lookjump.h"
 #include "gotlibc.h"
+#include "gatepush.h"
 
 #define NCOMP 3
 static const char *const comp_names[NCOMP] = {"app", "lib1", "lib2"};
@@ -3656,6 +3659,14 @@ int main(int argc, char **argv)
 		return segv_call(argv[2], atoi(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--symbols-forge"))
 		return symbols_forge(where(1, KIND_DATA));
+	if (argc == 3 && !strcmp(argv[1], "--gate-push")) {
+		struct stub st = read_stub((const unsigned char *)__flexos_gate__lib2__lib2_add);
+		int carry = !strcmp(argv[2], "carry");
+		if (!carry && strcmp(argv[2], "private"))
+			return 2;
+		return gate_push(flexos__backend_gate,
+				 (st.r10 & ~0xffff00ul) | (carry ? 8ul << 8 : 0), st.callee);
+	}
 	if (argc == 2 && !strcmp(argv[1], "--got-libc")) {
 		static volatile long got_secret = 0x5ec2e7;
 		return got_libc((uintptr_t)&got_secret);
@@ -3784,7 +3795,8 @@ int main(int argc, char **argv)
 		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--got-libc | --backtrace [fault] | --symbols-forge | --report-stack wild|leak | "
+		"--gate-push private|carry | --got-libc | --backtrace [fault] | --symbols-forge | "
+		"--report-stack wild|leak | "
 		"--look-jump "
 		"new|first | "
 		"--sched-record none|sp|comp|rec|rec-free|swap|free|exit|count | "

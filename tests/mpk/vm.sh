@@ -159,6 +159,8 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack-shared --sigreturn window-
 $b/tests/mpk/attack --sig-same-stack
 $b/tests/mpk/attack-shared --sig-same-stack
 $b/tests/mpk/attack --got-libc
+--expect-status=123 $b/tests/mpk/attack --gate-push private
+--expect-status=123 $b/tests/mpk/attack --gate-push carry
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -550,6 +552,15 @@ check_vm 145 "got-libc: app calls puts" "app calls puts after lib1 rewrote the C
 	fail "lib1's code ran with app's PKRU through the C library's PLT slot"
 todo "lib1 rewrites the C library's PLT slot of strlen: app's puts never runs lib1's code with app's rights" \
 	"limit 1, the C library's .got.plt is writable key 0"
+# Limit 2: the private-stack gate pushes the caller's registers on the
+# caller's stack with the caller's PKRU, before it opens the gate page: a
+# stack pointer into the gate page faults at the first push (before, the
+# pushes wrote the page, and the fault came later, elsewhere).
+for n in 146 147; do
+	at=$(vm_output $n | sed -n "s/.*the gate's first push would write \(0x[0-9a-f]*\).*/\1/p")
+	[ -n "$at" ] || fail "command $n printed no address"
+	check_vm $n "tried to write $at" "lib1 jumps to the gate with its stack pointer in its gate page: the first push faults (command $n)"
+done
 # Limit 4: a signal delivered where the scheduler's switch has the gate page
 # open is refused by the restorer, as in a gate's window (command 72).
 for n in 134 135; do
