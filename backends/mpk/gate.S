@@ -2742,7 +2742,12 @@ flexos__mpk_start_main_checked:
 	.type	flexos__backend_setjmp, @function
 flexos__backend_setjmp:
 	.cfi_startproc
-	movq	%rdx, %r8			/* OPEN_GATE keeps r8 */
+	movq	%rdx, %r8			/* OPEN_GATE keeps r8 and r9 */
+	/*
+	 * Where it returns, read with the caller's PKRU: a newlib
+	 * compartment's open PKRU opens key 0, which it may not read.
+	 */
+	movq	(%r8), %r9
 	OPEN_GATE flexos__mpk_setjmp_open_checked
 	ON_GATE_STACK 96
 	CFA_DEREF_RSP 0
@@ -2757,8 +2762,7 @@ flexos__backend_setjmp:
 	movq	%r15, 72(%rsp)
 	leaq	8(%r8), %rcx			/* the caller's stack once setjmp returns */
 	movq	%rcx, 80(%rsp)
-	movq	(%r8), %rcx			/* where it returns */
-	movq	%rcx, 88(%rsp)
+	movq	%r9, 88(%rsp)			/* where it returns */
 	movq	%r11, %rdi
 	movq	8(%rsp), %rsi
 	movl	16(%rsp), %edx
