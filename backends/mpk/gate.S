@@ -817,14 +817,14 @@
  * through this thread's carry page (mpk.h), which both can reach:
  *   1. the register arguments and %rax wait in xmm8-14 (rep movsq and
  *      WRPKRU need rdi, rsi, rcx, eax, edx), the entry index in xmm15;
- *      the gate page is opened (OPEN_GATE), %r10 split into the id and
- *      the carry (in r9);
- *   2. stack arguments to the carry page; the caller's sret pointer and
- *      the carry pushed on the caller's stack, where the callee cannot
- *      change them;
+ *      the caller's sret pointer, the carry and its callee-saved
+ *      registers pushed on its stack, where the callee cannot change
+ *      them, with its PKRU; then the gate page is opened (OPEN_GATE),
+ *      %r10 split into the id and the carry (in r9);
+ *   2. stack arguments to the carry page;
  *   3. the caller's id onto the gate page's list, onto the callee's
  *      stack and PKRU (checked); there: the caller's stack pointer (for
- *      unwinders), the caller's rbx and the carry, then rbx = that frame
+ *      unwinders), a 0 where the caller's rbx was and the carry, then rbx = that frame
  *      (rbx is callee-saved: it survives the call), an sret buffer, the
  *      stack arguments copied from the carry page, 16-byte aligned, and
  *      the registers back; the call;
@@ -1676,10 +1676,6 @@ flexos__mpk_sigsys_entry:
  * scheduler's memory (key 0) only names the record, so what a resumed
  * thread gets, stack pointer and PKRU, comes from memory no compartment
  * can write, and each suspension is resumed at most once.
- *
- * This record's address from \h (0: the one of this OS thread's own
- * context, paired with its gate page %r11), in \reg; \h not a handle:
- * \bad.
  */
 /*
  * urec_new's record back after its look, with the page open again (%r11,
@@ -1717,6 +1713,11 @@ flexos__mpk_sigsys_entry:
 	addq	flexos__mpk_ro+MPK_RO_REC_LO(%rip), %r10
 .endm
 
+/*
+ * This record's address from \h (0: the one of this OS thread's own
+ * context, paired with its gate page %r11), in \reg; \h not a handle:
+ * \bad.
+ */
 .macro REC_ADDR h, reg, bad
 	testq	\h, \h
 	jnz	.Lrec_thread\@
@@ -1966,7 +1967,7 @@ flexos__mpk_urec_new:
 	/*
 	 * The caller's stack pointer and top for a record without a frame
 	 * (shared stacks), kept in the record until the page is open again
-	 * (its retval, 0 by then, and its stack slot): never taken from
+	 * (its retval, set to 0 then, and its stack slot): never taken from
 	 * registers after the look.
 	 */
 	movq	MPK_G_CUR(%r10), %rax
@@ -2178,6 +2179,9 @@ flexos__mpk_urec_detach:
  * record of this OS thread's own context (handle 0: the gate page's)
  * names thread, the scheduler's state of its first thread, 0: set once
  * (flexos__mpk_claim clears it for a new thread), then only confirmed;
+ * named (MPK_NAMED, which thread_running requires) only once its look
+ * found no other record naming thread, so that a look a signal handler
+ * never returned to leaves nothing named, and is told again;
  * -1 if it names another, if another record names thread (a thread's
  * record in use, or another OS thread's own: NAMED_ELSEWHERE, with the
  * page closed), or thread is NULL. thread_running compares the
@@ -2196,15 +2200,15 @@ flexos__mpk_urec_first:
 	jz	1f
 	xorl	%eax, %eax
 	REC_ADDR %rax, %rdi, 1f			/* (handle 0: the page's own record) */
-	movq	MPK_G_THREAD(%rdi), %rax
-	testq	%rax, %rax
+	testq	$MPK_NAMED, MPK_G_ENDED(%rdi)	/* (told: else none, or a look left) */
 	jz	2f
-	cmpq	%rax, %r9
+	cmpq	MPK_G_THREAD(%rdi), %r9
 	jne	1f
 	xorl	%r8d, %r8d			/* (told already) */
 	jmp	1f
 	/* The record, its index word, then the look: no other record names it. */
-2:	movq	%r11, %rsi
+2:	movq	$0, MPK_G_ENDED(%rdi)
+	movq	%r11, %rsi
 	subq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %rsi
 	shrq	$12, %rsi
 	addq	$MPK_THREADS_FIRST, %rsi
@@ -2226,6 +2230,9 @@ flexos__mpk_urec_first:
 	NAMED_ELSEWHERE %r9, %rsi, 3f
 	OPEN_GATE flexos__mpk_urec_first_reopen_checked
 	TAKE_FIRST_LOOK
+	xorl	%eax, %eax
+	REC_ADDR %rax, %rdi, .Lviolation
+	orq	$MPK_NAMED, MPK_G_ENDED(%rdi)	/* (named: thread_running believes it) */
 	xorl	%r8d, %r8d
 	jmp	1f
 3:	OPEN_GATE flexos__mpk_urec_first_undo_checked
@@ -2233,6 +2240,7 @@ flexos__mpk_urec_first:
 	movl	$-1, %r8d
 	xorl	%eax, %eax
 	REC_ADDR %rax, %rdi, .Lviolation
+	movq	$0, MPK_G_ENDED(%rdi)
 	movq	$0, MPK_G_THREAD(%rdi)
 	movq	%r11, %rsi
 	subq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %rsi

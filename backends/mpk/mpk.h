@@ -42,6 +42,7 @@
 #define MPK_G_ENDED         (MPK_G_CARRY + 8)   /* uint64: a record: MPK_ENDED, MPK_DETACHED */
 #define MPK_ENDED           1                   /* its thread has ended */
 #define MPK_DETACHED        2                   /* its thread was detached by its compartment */
+#define MPK_NAMED           4 /* an own record: its look found no other naming its thread */
 #define MPK_G_THREAD        (MPK_G_ENDED + 8)   /* uint64: a record: its thread's state */
 #define MPK_G_RETVAL        (MPK_G_THREAD + 8)  /* uint64: a record: what its thread ended with */
 #define MPK_G_HOME          (MPK_G_RETVAL + 8)  /* uint64: a record: the compartment that made it */
@@ -847,6 +848,7 @@ static inline void flexos__mpk_first_set(const struct mpk_gate_page *gp, uintptr
 	if (!first || !threads)
 		return;
 	first->thread = state;
+	first->ended = state ? MPK_NAMED : 0;
 	threads[MPK_THREADS_FIRST + ((uintptr_t)gp - flexos__mpk_ro.ro.gp_lo) / 4096] = state;
 }
 struct mpk_urec_made flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top, uint64_t frame,

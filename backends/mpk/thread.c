@@ -200,7 +200,8 @@ int flexos__mpk_thread_first(const void *state)
 	if (flexos__mpk_starting_up()) {
 		const struct mpk_gate_page *gp = flexos__mpk_gp();
 		const struct mpk_gate_page *first = flexos__mpk_first_record(gp);
-		if (!first || !state || (first->thread && first->thread != (uintptr_t)state))
+		if (!first || !state ||
+		    ((first->ended & MPK_NAMED) && first->thread != (uintptr_t)state))
 			return -EEXIST;
 		flexos__mpk_first_set(gp, (uintptr_t)state);
 		return 0;
@@ -223,7 +224,12 @@ int flexos__mpk_thread_running(const void *state)
 		return 0;
 	uint64_t h = gp->urec; /* (read once) */
 	const struct mpk_gate_page *r = h ? flexos__mpk_record(h) : flexos__mpk_first_record(gp);
-	return r && r->thread == (uintptr_t)state;
+	/*
+	 * An own record names its state once urec_first's look found no
+	 * other record naming it (MPK_NAMED): a look a signal handler left
+	 * (never returning to it) leaves the state written, not named.
+	 */
+	return r && r->thread == (uintptr_t)state && (h || (r->ended & MPK_NAMED));
 }
 
 /*

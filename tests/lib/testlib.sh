@@ -103,7 +103,7 @@ skip() { _tl_end "$1" "${2:-skipped}"; }
 # none does, which the TAP driver reports as an unexpected pass, and the
 # script fails: the limit is gone, so the test and the threat model
 # change.
-todo() { _tl_end "$1" "" "$2"; }
+todo() { _tl_end "$1" "" "${2:?todo: no limit named}"; }
 
 # check DESC COMMAND...: a case of one command, which must exit 0.
 check() {
