@@ -41,6 +41,8 @@
  *                        app), or a fault report there
  *   attack --symbols-forge  lib1 rewrites the symbol table's counts and
  *                        names, app faults: the report, names "?" (limit 12)
+ *   attack --look-signal  a signal handler of lib1's left in urec_first's
+ *                        look: its state not taken for running (limit 13)
  *   attack --gate-push private|carry  lib1 jumps to the gate with its
  *                        stack pointer in its gate page: the report (limit 2)
  *   attack --got-libc    lib1 rewrites the C library's PLT slot that puts
@@ -234,6 +236,7 @@
 #include "lookjump.h"
 #include "gotlibc.h"
 #include "gatepush.h"
+#include "looksignal.h"
 
 #define NCOMP 3
 static const char *const comp_names[NCOMP] = {"app", "lib1", "lib2"};
@@ -3659,6 +3662,8 @@ int main(int argc, char **argv)
 		return segv_call(argv[2], atoi(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--symbols-forge"))
 		return symbols_forge(where(1, KIND_DATA));
+	if (argc == 2 && !strcmp(argv[1], "--look-signal"))
+		return look_signal();
 	if (argc == 3 && !strcmp(argv[1], "--gate-push")) {
 		struct stub st = read_stub((const unsigned char *)__flexos_gate__lib2__lib2_add);
 		int carry = !strcmp(argv[2], "carry");
@@ -3795,7 +3800,8 @@ int main(int argc, char **argv)
 		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--gate-push private|carry | --got-libc | --backtrace [fault] | --symbols-forge | "
+		"--look-signal | --gate-push private|carry | --got-libc | --backtrace [fault] | "
+		"--symbols-forge | "
 		"--report-stack wild|leak | "
 		"--look-jump "
 		"new|first | "

@@ -102,6 +102,8 @@ $b/tests/mpk/attack --sched-current main
 --expect-status=134 $b/tests/mpk/attack --look-jump new
 --expect-status=134 $b/tests/mpk/attack-shared --look-jump new
 --expect-status=134 $b/tests/mpk/attack --look-jump first
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --look-signal
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack-shared --look-signal
 EOS
 
 # check_vm N TEXT WHAT: the output of command N holds TEXT.
@@ -272,3 +274,13 @@ done
 check_vm 60 "urec_first opened this thread's gate page again after a look for another record naming its thread, but no look was in progress" \
 	"lib1 jumps to urec_first's undo with its page's cur as the record: reported"
 no_vm 60 "read app's secret" "and lib1's code never runs with app's rights"
+# A signal delivered inside urec_first's look (a breakpoint there, in a
+# traced child: the filter off) runs lib1's handler, and the image goes on;
+# the handler, never going back to the look, finds the state the look was
+# for not taken for running (MPK_NAMED; before, it was).
+for n in 61 62; do
+	check_vm $n "lib1's OS thread stopped in urec_first's look; SIGUSR1 delivered there" \
+		"a signal inside urec_first's look runs lib1's handler (command $n)"
+	check_vm $n "the backend takes app's thread for running on this OS thread: no" \
+		"and the state the look was for is not taken for running there (command $n)"
+done
