@@ -41,6 +41,8 @@
  *                        app), or a fault report there
  *   attack --symbols-forge  lib1 rewrites the symbol table's counts and
  *                        names, app faults: the report, names "?" (limit 12)
+ *   attack --report-leak  lib1 registers unwind rules that read app's
+ *                        word and faults (limit 12, not closed)
  *   attack --look-signal  a signal handler of lib1's left in urec_first's
  *                        look: its state not taken for running (limit 13)
  *   attack --gate-push private|carry  lib1 jumps to the gate with its
@@ -237,6 +239,7 @@
 #include "gotlibc.h"
 #include "gatepush.h"
 #include "looksignal.h"
+#include "reportleak.h"
 
 #define NCOMP 3
 static const char *const comp_names[NCOMP] = {"app", "lib1", "lib2"};
@@ -3662,6 +3665,10 @@ int main(int argc, char **argv)
 		return segv_call(argv[2], atoi(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--symbols-forge"))
 		return symbols_forge(where(1, KIND_DATA));
+	if (argc == 2 && !strcmp(argv[1], "--report-leak")) {
+		static volatile uint64_t leak_secret = 0x1122334455667788;
+		return report_leak((uintptr_t)&leak_secret);
+	}
 	if (argc == 2 && !strcmp(argv[1], "--look-signal"))
 		return look_signal();
 	if (argc == 3 && !strcmp(argv[1], "--gate-push")) {
@@ -3800,7 +3807,8 @@ int main(int argc, char **argv)
 		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--look-signal | --gate-push private|carry | --got-libc | --backtrace [fault] | "
+		"--report-leak | --look-signal | --gate-push private|carry | --got-libc | "
+		"--backtrace [fault] | "
 		"--symbols-forge | "
 		"--report-stack wild|leak | "
 		"--look-jump "

@@ -161,6 +161,7 @@ $b/tests/mpk/attack-shared --sig-same-stack
 $b/tests/mpk/attack --got-libc
 --expect-status=123 $b/tests/mpk/attack --gate-push private
 --expect-status=123 $b/tests/mpk/attack --gate-push carry
+--expect-status=123 $b/tests/mpk/attack --report-leak
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -561,6 +562,18 @@ for n in 146 147; do
 	[ -n "$at" ] || fail "command $n printed no address"
 	check_vm $n "tried to write $at" "lib1 jumps to the gate with its stack pointer in its gate page: the first push faults (command $n)"
 done
+# Limit 12, not closed: unwind rules lib1 registers (libgcc's list is key 0)
+# compute the return addresses the report prints from app's private word:
+# each a code address of the C library, whose offsets carry the word 16 bits
+# at a time (a known limit, TAP TODO, until the report stops printing them).
+check_vm 148 "report-leak: app's word 0x1122334455667788 would show" "lib1 registers its unwind rules and faults"
+leaked=1
+for off in $(vm_output 148 | sed -n "s/.*would show in the report as //p"); do
+	vm_output 148 | grep -F "flexos:   #" | grep -qF " $off" || leaked=
+done
+[ -z "$leaked" ] || fail "the report printed app's word, 16 bits a frame, as offsets in the C library"
+todo "lib1's registered unwind rules never have the report print app's word" \
+	"limit 12, unwind rules a compartment registers are evaluated with the report's PKRU"
 # Limit 4: a signal delivered where the scheduler's switch has the gate page
 # open is refused by the restorer, as in a gate's window (command 72).
 for n in 134 135; do
