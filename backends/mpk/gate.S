@@ -2476,16 +2476,21 @@ flexos__mpk_claim_path:
 	cld
 	SIG_AREAS flexos__mpk_sig_snapshot_checked
 	movq	MPK_G_DEPTH(%r11), %r9
+	movq	MPK_G_UREC(%r11), %rdx		/* the user-level thread's: the areas are shared */
 	xorl	%esi, %esi			/* a free area */
 	movl	$MPK_SIG_FRAMES, %ecx
 1:	cmpq	%r14, MPK_SIG_COPY_FRAME(%rax)
 	jne	4f
 	cmpq	%r9, MPK_SIG_COPY_DEPTH(%rax)
+	jne	4f
+	cmpq	%rdx, MPK_SIG_COPY_UREC(%rax)
 	je	3f
 4:	testq	%rsi, %rsi
 	jnz	2f
 	cmpq	$0, MPK_SIG_COPY_FRAME(%rax)
 	je	5f
+	cmpq	%rdx, MPK_SIG_COPY_UREC(%rax)	/* (another thread's delivery: in use) */
+	jne	2f
 	cmpq	%r9, MPK_SIG_COPY_DEPTH(%rax)
 	jbe	2f
 5:	movq	%rax, %rsi
@@ -2497,6 +2502,7 @@ flexos__mpk_claim_path:
 	jz	.Lsig_frames_full
 3:	movq	%r14, MPK_SIG_COPY_FRAME(%rax)
 	movq	%r9, MPK_SIG_COPY_DEPTH(%rax)
+	movq	%rdx, MPK_SIG_COPY_UREC(%rax)
 	SIG_COPY_FRAME %r14
 	movq	%rax, %r8			/* (out: the snapshot's area) */
 	SIG_AREAS_CLOSE flexos__mpk_sig_snapshotted_checked
@@ -2515,10 +2521,13 @@ flexos__mpk_claim_path:
 	cld
 	SIG_AREAS flexos__mpk_sigreturn_copy_checked
 	movq	MPK_G_DEPTH(%r11), %r9
+	movq	MPK_G_UREC(%r11), %rdx
 	movl	$MPK_SIG_FRAMES, %ecx
 1:	cmpq	%rsp, MPK_SIG_COPY_FRAME(%rax)
 	jne	4f
 	cmpq	%r9, MPK_SIG_COPY_DEPTH(%rax)	/* (the snapshot this depth took) */
+	jne	4f
+	cmpq	%rdx, MPK_SIG_COPY_UREC(%rax)	/* (of this user-level thread) */
 	je	2f
 4:	addq	%r8, %rax
 	decl	%ecx

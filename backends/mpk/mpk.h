@@ -315,6 +315,15 @@
  * on its compartment's stack) is another delivery, with another area.
  */
 #define MPK_SIG_COPY_DEPTH 8
+/*
+ * uint64: the switch record (MPK_G_UREC) of the user-level thread whose
+ * delivery took the snapshot: the areas are the OS thread's, a depth is
+ * a user-level thread's, and another thread resumed inside a handler
+ * (the scheduler's switch) takes its own signals at the same frame
+ * address and depth: only the thread that took a snapshot matches it,
+ * or finds it stale.
+ */
+#define MPK_SIG_COPY_UREC 16
 /* The entry index (the gate's %r10 >> FLEXOS_GATE_ENTRY_SHIFT) of a handler's call. */
 #define MPK_GATE_ENTRY_SIGNAL 0xfffffffe
 

@@ -41,6 +41,9 @@
  *                        app), or a fault report there
  *   attack --symbols-forge  lib1 rewrites the symbol table's counts and
  *                        names, app faults: the report, names "?" (limit 12)
+ *   attack --sig-sched [control]  lib1's thread takes a signal where app's
+ *                        frame was, inside lib1's handler of app's signal:
+ *                        app resumes from its own snapshot (limit 9)
  *   attack --report-leak  lib1 registers unwind rules that read app's
  *                        word and faults (limit 12, not closed)
  *   attack --look-signal  a signal handler of lib1's left in urec_first's
@@ -240,6 +243,7 @@
 #include "gatepush.h"
 #include "looksignal.h"
 #include "reportleak.h"
+#include "sigsched.h"
 
 #define NCOMP 3
 static const char *const comp_names[NCOMP] = {"app", "lib1", "lib2"};
@@ -3665,6 +3669,11 @@ int main(int argc, char **argv)
 		return segv_call(argv[2], atoi(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--symbols-forge"))
 		return symbols_forge(where(1, KIND_DATA));
+	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--sig-sched")) {
+		static volatile int sched_secret = 11;
+		return sig_sched((uintptr_t)&sched_secret,
+				 argc == 3 && !strcmp(argv[2], "control"));
+	}
 	if (argc == 2 && !strcmp(argv[1], "--report-leak")) {
 		static volatile uint64_t leak_secret = 0x1122334455667788;
 		return report_leak((uintptr_t)&leak_secret);
@@ -3807,7 +3816,8 @@ int main(int argc, char **argv)
 		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--report-leak | --look-signal | --gate-push private|carry | --got-libc | "
+		"--sig-sched [control] | --report-leak | --look-signal | --gate-push private|carry "
+		"| --got-libc | "
 		"--backtrace [fault] | "
 		"--symbols-forge | "
 		"--report-stack wild|leak | "

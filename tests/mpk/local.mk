@@ -15,7 +15,7 @@ tests_mpk_libmpksysattack_a_CFLAGS = $(AM_CFLAGS) -fPIE
 
 MPK_LINK_DEPS = flexos-link$(EXEEXT) libflexos.a libflexos-mpk.a
 
-tests/mpk/attack.o: tests/mpk/attack.c tests/mpk/attacklib.h tests/mpk/singlestep.h tests/mpk/reportstack.h tests/mpk/lookjump.h tests/mpk/gotlibc.h tests/mpk/gatepush.h tests/mpk/looksignal.h tests/mpk/reportleak.h include/flexos/flexos.h
+tests/mpk/attack.o: tests/mpk/attack.c tests/mpk/attacklib.h tests/mpk/singlestep.h tests/mpk/reportstack.h tests/mpk/lookjump.h tests/mpk/gotlibc.h tests/mpk/gatepush.h tests/mpk/looksignal.h tests/mpk/reportleak.h tests/mpk/sigsched.h include/flexos/flexos.h
 	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/attack.c
 
 # attack --sched-record (schedrecord.o): the application on the scheduler.
@@ -53,9 +53,13 @@ tests/mpk/looksignal.o: tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/
 tests/mpk/reportleak.o: tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/attacklib.h \
 		include/flexos/flexos.h
 	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/reportleak.c
+# attack --sig-sched (sigsched.o): signal snapshots of user-level threads.
+tests/mpk/sigsched.o: tests/mpk/sigsched.c tests/mpk/sigsched.h tests/mpk/attacklib.h \
+		backends/mpk/mpk.h include/flexos/sched.h
+	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/sigsched.c
 ATTACK_OBJS = tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o \
 	tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o \
-	tests/mpk/looksignal.o tests/mpk/reportleak.o
+	tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o
 ATTACK_SCHED = libflexos-sched.a
 
 tests/mpk/attack: tests/mpk/attack.yaml $(ATTACK_OBJS) $(check_LIBRARIES) $(MPK_LINK_DEPS) $(ATTACK_SCHED)
@@ -97,5 +101,5 @@ tests/mpk/vm-race.log: tests/mpk/attack
 
 SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh tests/mpk/syscalls.sh tests/mpk/vm-nofsgsbase.sh \
 	tests/mpk/keys.sh tests/mpk/vm-race.sh
-CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
-EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/symforge.c tests/mpk/symforge.h tests/mpk/reportstack.c tests/mpk/reportstack.h tests/mpk/lookjump.c tests/mpk/lookjump.h tests/mpk/gotlibc.c tests/mpk/gotlibc.h tests/mpk/gatepush.c tests/mpk/gatepush.h tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c
+CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
+EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/symforge.c tests/mpk/symforge.h tests/mpk/reportstack.c tests/mpk/reportstack.h tests/mpk/lookjump.c tests/mpk/lookjump.h tests/mpk/gotlibc.c tests/mpk/gotlibc.h tests/mpk/gatepush.c tests/mpk/gatepush.h tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/sigsched.c tests/mpk/sigsched.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c

@@ -162,6 +162,9 @@ $b/tests/mpk/attack --got-libc
 --expect-status=123 $b/tests/mpk/attack --gate-push private
 --expect-status=123 $b/tests/mpk/attack --gate-push carry
 --expect-status=123 $b/tests/mpk/attack --report-leak
+$b/tests/mpk/attack --sig-sched control
+$b/tests/mpk/attack --sig-sched
+$b/tests/mpk/attack-shared --sig-sched
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -574,6 +577,17 @@ done
 [ -z "$leaked" ] || fail "the report printed app's word, 16 bits a frame, as offsets in the C library"
 todo "lib1's registered unwind rules never have the report print app's word" \
 	"limit 12, unwind rules a compartment registers are evaluated with the report's PKRU"
+# Limit 9: the restorer's snapshots name the user-level thread that took
+# them: a signal of lib1's scheduler thread, taken inside lib1's handler of
+# app's signal at app's frame's address and depth, leaves app's snapshot
+# alone, and app resumes from it (before, lib1's code ran with app's PKRU).
+check_vm 149 "sig-sched control: app resumed where SIGUSR2 interrupted it" \
+	"lib1 rewrites app's signal frame itself: app resumes from its snapshot"
+for n in 150 151; do
+	check_vm $n "sig-sched: app resumed where SIGUSR2 interrupted it" \
+		"lib1's thread takes a signal where app's frame was, inside lib1's handler of app's: app resumes from its own snapshot (command $n)"
+	no_vm $n "read app's secret" "and lib1's code never runs with app's rights (command $n)"
+done
 # Limit 4: a signal delivered where the scheduler's switch has the gate page
 # open is refused by the restorer, as in a gate's window (command 72).
 for n in 134 135; do
