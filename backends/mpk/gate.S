@@ -129,6 +129,20 @@
 .endm
 
 /*
+ * Right after SWITCH_PKRU's check in the shared-stack gate (%rdx =
+ * flexos__mpk_pkru): only in an image with shared stacks, whose signal
+ * gate (on the read-only PKRU page) is this one. Its way back returns
+ * through the stack pointer it is given, which in an image with private
+ * stacks would be a compartment's choice, with its caller's PKRU.
+ * Clobbers rcx.
+ */
+.macro SHARED_STACKS_ONLY
+	leaq	flexos__backend_gate_shared_stacks(%rip), %rcx
+	cmpq	%rcx, MPK_PKRU_SIGGATE(%rdx)
+	jne	.Lviolation
+.endm
+
+/*
  * This thread's gate page in \reg (struct mpk_gate_page), from the TLS
  * pointer, which any compartment can write, so validated: inside the
  * region reserved at start-up, page-aligned, and owned by this thread
@@ -1320,6 +1334,7 @@ flexos__backend_gate_shared_stacks:
 	subq	$8, %rsp			/* (a call needs rsp = 0 mod 16) */
 	.cfi_adjust_cfa_offset 8
 	SWITCH_PKRU flexos__mpk_gate_shared_entry_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
+	SHARED_STACKS_ONLY
 	movq	%xmm12, %r11
 	CHECK_ENTRY .Lshared_signal, %xmm12
 .Lshared_call:
@@ -1342,6 +1357,7 @@ flexos__backend_gate_shared_stacks:
 	POP_CALLER
 	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU flexos__mpk_gate_shared_exit_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
+	SHARED_STACKS_ONLY
 	FP_CONTROL_BACK
 	xorl	%r11d, %r11d			/* r10 holds an id; r11 is cleared too */
 	RETURN_RESULT %xmm12
@@ -1409,6 +1425,7 @@ flexos__backend_gate_shared_stacks:
 	PUSH_CALLER
 	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU flexos__mpk_gate_shared_carry_entry_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
+	SHARED_STACKS_ONLY
 	movq	%xmm12, %r11
 	CHECK_ENTRY .Lbad_entry, %xmm12
 	movq	%xmm12, 0(%rbx)			/* the entry's flags, for the way back */
@@ -1430,6 +1447,7 @@ flexos__backend_gate_shared_stacks:
 	POP_CALLER
 	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU flexos__mpk_gate_shared_carry_exit_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
+	SHARED_STACKS_ONLY
 	FP_CONTROL_BACK
 	movq	%xmm14, %rax
 	movl	16(%rbx), %ecx			/* the sret result, to the caller's pointer */

@@ -48,6 +48,8 @@
  *                        word and faults (limit 12, not closed)
  *   attack --look-signal  a signal handler of lib1's left in urec_first's
  *                        look: its state not taken for running (limit 13)
+ *   attack --shared-back  lib1 jumps to the shared-stack gate's way back
+ *                        in an image with private stacks: the report
  *   attack --gate-push private|carry  lib1 jumps to the gate with its
  *                        stack pointer in its gate page: the report (limit 2)
  *   attack --got-libc    lib1 rewrites the C library's PLT slot that puts
@@ -691,7 +693,7 @@ static int count(enum gate_kind kind)
 	} gates[] = {
 	    [GATE_PRIVATE] = {"flexos__backend_gate", 305, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 270, 4,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 276, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
 	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 305, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
@@ -3680,6 +3682,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "--look-signal"))
 		return look_signal();
+	if (argc == 2 && !strcmp(argv[1], "--shared-back")) {
+		static volatile long back_secret = 0x5ec2e7;
+		return shared_back((uintptr_t)&back_secret);
+	}
 	if (argc == 3 && !strcmp(argv[1], "--gate-push")) {
 		struct stub st = read_stub((const unsigned char *)__flexos_gate__lib2__lib2_add);
 		int carry = !strcmp(argv[2], "carry");
@@ -3816,7 +3822,8 @@ int main(int argc, char **argv)
 		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--sig-sched [control] | --report-leak | --look-signal | --gate-push private|carry "
+		"--sig-sched [control] | --report-leak | --look-signal | --shared-back | "
+		"--gate-push private|carry "
 		"| --got-libc | "
 		"--backtrace [fault] | "
 		"--symbols-forge | "

@@ -15,6 +15,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <flexos/flexos.h>
 
@@ -65,5 +66,68 @@ int gate_push(const char *gate, unsigned long r10, void *r11)
 	fflush(stdout);
 	flexos_gate_r(lib1, r, lib1_call, push_in_lib1, 0);
 	printf("gate-push: lib1 came back (%ld): FAIL\n", r);
+	return 1;
+}
+
+/*
+ * attack --shared-back (found by an audit): the shared-stack gate's way
+ * back returns through the stack pointer it is given, with its caller's
+ * PKRU, since with shared stacks every stack is everyone's (limit 11).
+ * In this image (private stacks), app calls lib1, and lib1 jumps to that
+ * way back with its stack pointer in shared memory full of the address of
+ * code of its choosing: the gate refuses to run in an image with private
+ * stacks (134). Before, the way back took app off the page's list of
+ * callers and returned to lib1's choice with app's PKRU.
+ */
+extern char flexos__mpk_gate_shared_reopen_checked[];
+
+static struct {
+	uintptr_t words[64];
+	uintptr_t secret;
+	uint32_t app_pkru;
+} sb FLEXOS_SHARED;
+
+static void sb_evil(void)
+{
+	uint32_t pkru, edx;
+	long v;
+
+	__asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru), "=d"(edx) : "c"(0));
+	v = *(volatile long *)sb.secret;
+	printf("shared-back: lib1's code runs with PKRU %#x (app's %#x) and read app's secret "
+	       "%#lx: FAIL\n",
+	       pkru, sb.app_pkru, v);
+	fflush(stdout);
+	_exit(1);
+}
+
+/* Run by lib1 (lib1_call: cb(x + 1) + 1); never returns. */
+static long back_in_lib1(long x)
+{
+	(void)x;
+	for (int i = 0; i < 64; i++)
+		sb.words[i] = (uintptr_t)sb_evil;
+	__asm__ volatile("movq %0, %%rsp\n\t"
+			 "pxor %%xmm12, %%xmm12\n\t"
+			 "jmp *%1"
+			 :
+			 : "r"(&sb.words[32]),
+			   "r"((uintptr_t)flexos__mpk_gate_shared_reopen_checked - 15)
+			 : "memory");
+	__builtin_unreachable();
+}
+
+int shared_back(uintptr_t app_secret)
+{
+	long r = 0;
+	uint32_t pkru, edx;
+
+	__asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru), "=d"(edx) : "c"(0));
+	sb.secret = app_secret;
+	sb.app_pkru = pkru;
+	printf("shared-back: lib1 jumps to the shared-stack gate's way back\n");
+	fflush(stdout);
+	flexos_gate_r(lib1, r, lib1_call, back_in_lib1, 0);
+	printf("shared-back: lib1 came back (%ld): FAIL\n", r);
 	return 1;
 }

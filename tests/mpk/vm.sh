@@ -165,6 +165,7 @@ $b/tests/mpk/attack --got-libc
 $b/tests/mpk/attack --sig-sched control
 $b/tests/mpk/attack --sig-sched
 $b/tests/mpk/attack-shared --sig-sched
+--expect-status=134 $b/tests/mpk/attack --shared-back
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -210,7 +211,7 @@ check_vm 17 "nested: 27 (expected 27): ok" "shared stacks: nested gates and call
 check_vm 18 "threads: ok" "shared stacks: 4 threads x 101000 gates"
 check_vm 19 "something jumped into the middle of a gate" "shared stacks: forged gate entry stopped"
 check_vm 20 "something jumped into the middle of a gate" "shared stacks: forged gate exit stopped"
-check_vm 21 "so 270 besides the WRPKRUs" "shared stacks: gate path length"
+check_vm 21 "so 276 besides the WRPKRUs" "shared stacks: gate path length"
 
 # The report path, called by a compartment instead of entered (issue 17):
 # a report and the end of the image, never a return with more keys.
@@ -588,6 +589,12 @@ for n in 150 151; do
 		"lib1's thread takes a signal where app's frame was, inside lib1's handler of app's: app resumes from its own snapshot (command $n)"
 	no_vm $n "read app's secret" "and lib1's code never runs with app's rights (command $n)"
 done
+# Limit 11: the shared-stack gate runs only in an image with shared stacks:
+# in this one (private stacks), lib1's jump to its way back is refused
+# (before, lib1's code ran with app's PKRU).
+check_vm 152 "something jumped into the middle of a gate" \
+	"lib1 jumps to the shared-stack gate's way back in an image with private stacks: reported"
+no_vm 152 "read app's secret" "and lib1's code never runs with app's rights"
 # Limit 4: a signal delivered where the scheduler's switch has the gate page
 # open is refused by the restorer, as in a gate's window (command 72).
 for n in 134 135; do
