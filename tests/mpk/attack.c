@@ -3672,7 +3672,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "--symbols-forge"))
 		return symbols_forge(where(1, KIND_DATA));
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--sig-sched")) {
-		static volatile int sched_secret = 11;
+		static volatile long sched_secret = 0x5ec2e7;
 		return sig_sched((uintptr_t)&sched_secret,
 				 argc == 3 && !strcmp(argv[2], "control"));
 	}

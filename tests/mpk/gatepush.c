@@ -21,6 +21,7 @@
 
 #include "../../backends/mpk/mpk.h"
 #include "attacklib.h"
+#include "evil.h"
 #include "gatepush.h"
 
 /* What lib1 is told: shared, since it reads it with its own PKRU. */
@@ -89,16 +90,7 @@ static struct {
 
 static void sb_evil(void)
 {
-	uint32_t pkru, edx;
-	long v;
-
-	__asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru), "=d"(edx) : "c"(0));
-	v = *(volatile long *)sb.secret;
-	printf("shared-back: lib1's code runs with PKRU %#x (app's %#x) and read app's secret "
-	       "%#lx: FAIL\n",
-	       pkru, sb.app_pkru, v);
-	fflush(stdout);
-	_exit(1);
+	evil_ran("shared-back", sb.secret, sb.app_pkru);
 }
 
 /* Run by lib1 (lib1_call: cb(x + 1) + 1); never returns. */
@@ -120,11 +112,9 @@ static long back_in_lib1(long x)
 int shared_back(uintptr_t app_secret)
 {
 	long r = 0;
-	uint32_t pkru, edx;
 
-	__asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru), "=d"(edx) : "c"(0));
 	sb.secret = app_secret;
-	sb.app_pkru = pkru;
+	sb.app_pkru = flexos__mpk_rdpkru();
 	printf("shared-back: lib1 jumps to the shared-stack gate's way back\n");
 	fflush(stdout);
 	flexos_gate_r(lib1, r, lib1_call, back_in_lib1, 0);

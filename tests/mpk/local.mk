@@ -15,48 +15,51 @@ tests_mpk_libmpksysattack_a_CFLAGS = $(AM_CFLAGS) -fPIE
 
 MPK_LINK_DEPS = flexos-link$(EXEEXT) libflexos.a libflexos-mpk.a
 
+# The MPK test images' own objects (their application's inputs), position-independent.
+ATTACK_CC = $(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@
+
 tests/mpk/attack.o: tests/mpk/attack.c tests/mpk/attacklib.h tests/mpk/singlestep.h tests/mpk/reportstack.h tests/mpk/lookjump.h tests/mpk/gotlibc.h tests/mpk/gatepush.h tests/mpk/looksignal.h tests/mpk/reportleak.h tests/mpk/sigsched.h include/flexos/flexos.h
-	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/attack.c
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/attack.c
 
 # attack --sched-record (schedrecord.o): the application on the scheduler.
 tests/mpk/schedrecord.o: tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.h backends/mpk/mpk.h \
 		src/sched/sched_impl.h include/flexos/sched.h
-	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/schedrecord.c
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/schedrecord.c
 # The instruction counts' tracer (singlestep.o), which both count.
 tests/mpk/singlestep.o: tests/mpk/singlestep.c tests/mpk/singlestep.h
-	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/singlestep.c
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/singlestep.c
 # attack --symbols-forge (symforge.o): the runtime's read-only state.
 tests/mpk/symforge.o: tests/mpk/symforge.c tests/mpk/symforge.h tests/mpk/attacklib.h \
 		src/runtime/runtime.h include/flexos/symbols.h
-	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/symforge.c
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/symforge.c
 # attack --report-stack (reportstack.o): lib1 corrupts its stack and faults.
 tests/mpk/reportstack.o: tests/mpk/reportstack.c tests/mpk/reportstack.h tests/mpk/attacklib.h \
 		include/flexos/flexos.h
-	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/reportstack.c
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/reportstack.c
 # attack --look-jump (lookjump.o): a jump into urec_new's or urec_first's second opening.
-tests/mpk/lookjump.o: tests/mpk/lookjump.c tests/mpk/lookjump.h tests/mpk/attacklib.h \
+tests/mpk/lookjump.o: tests/mpk/lookjump.c tests/mpk/lookjump.h tests/mpk/attacklib.h tests/mpk/evil.h \
 		backends/mpk/mpk.h src/sched/sched_impl.h include/flexos/sched.h
-	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/lookjump.c
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/lookjump.c
 # attack --got-libc (gotlibc.o): the C library's own PLT slots (limit 1).
-tests/mpk/gotlibc.o: tests/mpk/gotlibc.c tests/mpk/gotlibc.h tests/mpk/attacklib.h \
+tests/mpk/gotlibc.o: tests/mpk/gotlibc.c tests/mpk/gotlibc.h tests/mpk/attacklib.h tests/mpk/evil.h \
 		include/flexos/flexos.h
-	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/gotlibc.c
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/gotlibc.c
 # attack --gate-push (gatepush.o): the gate's pushes on the caller's stack.
-tests/mpk/gatepush.o: tests/mpk/gatepush.c tests/mpk/gatepush.h tests/mpk/attacklib.h \
+tests/mpk/gatepush.o: tests/mpk/gatepush.c tests/mpk/gatepush.h tests/mpk/attacklib.h tests/mpk/evil.h \
 		backends/mpk/mpk.h include/flexos/flexos.h
-	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/gatepush.c
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/gatepush.c
 # attack --look-signal (looksignal.o): a handler left in urec_first's look.
 tests/mpk/looksignal.o: tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/attacklib.h \
 		backends/mpk/mpk.h src/sched/sched_impl.h include/flexos/sched.h
-	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/looksignal.c
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/looksignal.c
 # attack --report-leak (reportleak.o): unwind rules a compartment registers (limit 12).
 tests/mpk/reportleak.o: tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/attacklib.h \
 		include/flexos/flexos.h
-	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/reportleak.c
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/reportleak.c
 # attack --sig-sched (sigsched.o): signal snapshots of user-level threads.
-tests/mpk/sigsched.o: tests/mpk/sigsched.c tests/mpk/sigsched.h tests/mpk/attacklib.h \
+tests/mpk/sigsched.o: tests/mpk/sigsched.c tests/mpk/sigsched.h tests/mpk/attacklib.h tests/mpk/evil.h \
 		backends/mpk/mpk.h include/flexos/sched.h
-	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/sigsched.c
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/sigsched.c
 ATTACK_OBJS = tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o \
 	tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o \
 	tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o
@@ -86,7 +89,7 @@ tests/mpk/hello-mpk: tests/mpk/two-mpk.yaml examples/hello/app.o examples/hello/
 		examples/hello/app.o examples/hello/libsecret.a
 
 tests/mpk/syscalls.o: tests/mpk/syscalls.c tests/mpk/sysattack.h
-	$(AM_V_CC)$(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@ $(srcdir)/tests/mpk/syscalls.c
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/syscalls.c
 
 tests/mpk/syscalls: tests/mpk/syscalls.yaml tests/mpk/syscalls.o tests/mpk/libmpksysattack.a libflexos-sched.a $(MPK_LINK_DEPS)
 	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c $(srcdir)/tests/mpk/syscalls.yaml -o $@ \
@@ -102,4 +105,4 @@ tests/mpk/vm-race.log: tests/mpk/attack
 SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh tests/mpk/syscalls.sh tests/mpk/vm-nofsgsbase.sh \
 	tests/mpk/keys.sh tests/mpk/vm-race.sh
 CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
-EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/symforge.c tests/mpk/symforge.h tests/mpk/reportstack.c tests/mpk/reportstack.h tests/mpk/lookjump.c tests/mpk/lookjump.h tests/mpk/gotlibc.c tests/mpk/gotlibc.h tests/mpk/gatepush.c tests/mpk/gatepush.h tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/sigsched.c tests/mpk/sigsched.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c
+EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/symforge.c tests/mpk/symforge.h tests/mpk/reportstack.c tests/mpk/reportstack.h tests/mpk/lookjump.c tests/mpk/lookjump.h tests/mpk/gotlibc.c tests/mpk/gotlibc.h tests/mpk/gatepush.c tests/mpk/gatepush.h tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/sigsched.c tests/mpk/sigsched.h tests/mpk/evil.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c

@@ -29,6 +29,7 @@
 #include "../../backends/mpk/mpk.h"
 #include "../../src/sched/sched_impl.h"
 #include "attacklib.h"
+#include "evil.h"
 #include "lookjump.h"
 
 extern char flexos__mpk_urec_new_reopen_checked[];
@@ -36,14 +37,6 @@ extern char flexos__mpk_urec_first_undo_checked[];
 
 /* The OPEN_GATE before a label: cld, xor, rdpkru, and, wrpkru (15 bytes). */
 #define OPEN_GATE_BYTES 15
-
-static inline uint32_t rdpkru(void)
-{
-	uint32_t pkru, edx;
-
-	__asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru), "=d"(edx) : "c"(0));
-	return pkru;
-}
 
 /* jump_new(handle, rsp, sp, to): urec_new from its second opening, frame 0. */
 void jump_new(uint64_t handle, uintptr_t rsp, uintptr_t sp, uintptr_t to);
@@ -86,14 +79,7 @@ static void *lj_worker(void *arg)
 /* lib1's code, where the jump would leave it: with app's PKRU, app's secret. */
 static void lj_evil(void)
 {
-	uint32_t pkru = rdpkru();
-	long v = *(volatile long *)lj.secret;
-
-	printf("look-jump: lib1's code runs with PKRU %#x (app's %#x) and read app's secret "
-	       "%#lx: FAIL\n",
-	       pkru, lj.app_pkru, v);
-	fflush(stdout);
-	_exit(1);
+	evil_ran("look-jump", lj.secret, lj.app_pkru);
 }
 
 /* Run by lib1 (lib1_call: cb(x + 1) + 1): x - 1 is app's suspended thread. */
@@ -132,7 +118,7 @@ int look_jump(const char *how, uintptr_t app_secret)
 	long r = 0;
 
 	lj.secret = app_secret;
-	lj.app_pkru = rdpkru();
+	lj.app_pkru = flexos__mpk_rdpkru();
 	if (!strcmp(how, "first")) {
 		printf("look-jump first: lib1 jumps to urec_first's undo\n");
 		fflush(stdout);

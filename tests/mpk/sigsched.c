@@ -30,15 +30,8 @@
 
 #include "../../backends/mpk/mpk.h"
 #include "attacklib.h"
+#include "evil.h"
 #include "sigsched.h"
-
-static inline uint32_t rdpkru(void)
-{
-	uint32_t pkru, edx;
-
-	__asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru), "=d"(edx) : "c"(0));
-	return pkru;
-}
 
 /* What lib1 keeps and is told: shared (its code also runs with app's PKRU). */
 static struct {
@@ -53,14 +46,7 @@ static struct {
 /* Where lib1 would have app's thread resume: with app's PKRU, app's secret. */
 static void ss_evil(void)
 {
-	uint32_t pkru = rdpkru();
-	int v = *(volatile int *)ss.secret;
-
-	printf("sig-sched: lib1's code runs with PKRU %#x (app's %#x) and read app's secret "
-	       "%#x: FAIL\n",
-	       pkru, ss.app_pkru, v);
-	fflush(stdout);
-	_exit(1);
+	evil_ran("sig-sched", ss.secret, ss.app_pkru);
 }
 
 /* lib1's handler of SIGUSR1, taken by its thread: the frame is where app's was. */
@@ -123,7 +109,7 @@ int sig_sched(uintptr_t app_secret, int control)
 
 	ss.control = control;
 	ss.secret = app_secret;
-	ss.app_pkru = rdpkru();
+	ss.app_pkru = flexos__mpk_rdpkru();
 	flexos_gate_r(lib1, r, lib1_call, ss_in_lib1, 0);
 	if (r != 1)
 		return 2;
