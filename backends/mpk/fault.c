@@ -390,6 +390,11 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 			      "another record naming its thread, but no look was in progress "
 			      "(a compartment jumped into the middle of it, past its checks)",
 			      a ? "urec_first" : "urec_new");
+	if (kind == MPK_REPORT_WAY_BACK)
+		flexos__abort("gate: the way back of a gate call that compartment %lu made by the "
+			      "%s path was taken by the %s path's (a compartment jumped into the "
+			      "middle of the gate)",
+			      (unsigned long)a, b ? "carry" : "register", b ? "register" : "carry");
 	if (kind == MPK_REPORT_ENTRY)
 		flexos__abort("gate: compartment %lu was asked for entry %lu, which is not one of "
 			      "its entries in the image's table (%u entries); a compartment forged "

@@ -899,6 +899,7 @@
 	movq	%rsp, MPK_G_SP(%r11,%rax,8)
 	movq	%rsp, %rsi			/* for unwinders */
 	movq	MPK_G_SP(%r11,%r10,8), %rsp
+	orb	$MPK_G_CARRY_CALLER, %al	/* (only this path's way back takes it) */
 	PUSH_CALLER
 	movq	%r10, MPK_G_CUR(%r11)
 	SWITCH_PKRU \entry_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
@@ -970,6 +971,8 @@
 	andl	$(MPK_SLOTS - 1), %eax
 	movq	%rsp, MPK_G_SP(%r11,%rax,8)
 	POP_CALLER
+	testb	$MPK_G_CARRY_CALLER, MPK_G_IDS(%r11,%rcx)
+	jz	.Lbad_carry_back		/* a call that came in by another path */
 	movq	%r10, MPK_G_CUR(%r11)
 	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* back on the caller's stack */
 	.cfi_def_cfa %rsp, 72
@@ -1182,14 +1185,18 @@ flexos__mpk_gate_text_lo:
 	RESTORE_CALLEE_SAVED 0
 	xorl	%r11d, %r11d
 	movq	%xmm13, %rcx
-	testb	$MPK_G_SIGNAL_CALLER, %cl
-	jnz	.L\pfx\()_signal_back
+	testb	$(MPK_G_SIGNAL_CALLER | MPK_G_CARRY_CALLER), %cl
+	jnz	.L\pfx\()_marked_back
 	RETURN_RESULT %xmm12
 	/*
-	 * Back to the delivery stub, past the return address its call left
-	 * on the signal stack, without reading it.
+	 * A call by the carry path (its caller's stack holds more than this
+	 * way back takes) is not returned from here: the report, from
+	 * registers. Else back to the delivery stub, past the return address
+	 * its call left on the signal stack, without reading it.
 	 */
-.L\pfx\()_signal_back:
+.L\pfx\()_marked_back:
+	testb	$MPK_G_CARRY_CALLER, %cl
+	jnz	.Lbad_register_back
 	movl	%ecx, %eax			/* the mark (a handler's result means nothing) */
 	xorl	%ecx, %ecx
 	xorl	%esi, %esi
@@ -1271,6 +1278,24 @@ flexos__backend_gate_int:
 	RDPKRU
 	movl	%eax, %ebx
 	movl	$MPK_REPORT_GATE_PAGE, %r12d
+	jmp	.Lreport
+
+	/*
+	 * A way back that is not the one of the path the call came in by
+	 * (MPK_G_CARRY_CALLER, limit 11), %r10 the caller: %r14 0, the carry
+	 * path's way back of another call; 1, the register path's of a carry
+	 * path's call.
+	 */
+.Lbad_carry_back:
+	xorl	%r14d, %r14d
+	jmp	1f
+.Lbad_register_back:
+	movl	$1, %r14d
+1:	movq	%r10, %r13
+	xorl	%ecx, %ecx
+	RDPKRU
+	movl	%eax, %ebx
+	movl	$MPK_REPORT_WAY_BACK, %r12d
 	jmp	.Lreport
 
 /* TAKE_LOOK, TAKE_FIRST_LOOK: the report, %r13 which (0 urec_new, 1 urec_first). */

@@ -53,6 +53,12 @@
 #define MPK_G_SIGNAL_CALLER 0x80 /* in an id of MPK_G_IDS: the delivery stub (gate.S) */
 /* With it: the stub called from the interrupted compartment's stack (bit 32 of MPK_G_SIGMARK). */
 #define MPK_G_SIGNAL_OWN_STACK 0x40
+/*
+ * In an id of MPK_G_IDS: a call by the carry path (gate.S CARRY_PATH),
+ * whose way back is the only one that takes it; the register path's way
+ * back refuses it, and the carry path's refuses any other (limit 11).
+ */
+#define MPK_G_CARRY_CALLER 0x20
 /* Each gate call: its caller's id (1 byte) and floating-point control (4 bytes). */
 #define MPK_G_MAX_DEPTH ((4096 - MPK_G_IDS) / 5)
 /*
@@ -127,6 +133,7 @@
 	10 /* a system call the filter denies (images with newlib compartments) */
 #define MPK_REPORT_START_MAIN 11 /* main's start reached again, not from start-up */
 #define MPK_REPORT_LOOK       12 /* the page opened again after a look that was not made */
+#define MPK_REPORT_WAY_BACK   13 /* a gate call's way back taken by another path's */
 #define MPK_REPORT_STACK_SIZE (256 * 1024)
 /* FLEXOS_EXIT_FAULT (<flexos/backend.h>), for gate.S. */
 #define MPK_EXIT_FAULT 123

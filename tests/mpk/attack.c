@@ -50,6 +50,9 @@
  *                        look: its state not taken for running (limit 13)
  *   attack --shared-back  lib1 jumps to the shared-stack gate's way back
  *                        in an image with private stacks: the report
+ *   attack --carry-back signal|register  lib1 takes the way back of the
+ *                        other path than its caller's call came in by:
+ *                        the report (limit 11)
  *   attack --gate-push private|carry  lib1 jumps to the gate with its
  *                        stack pointer in its gate page: the report (limit 2)
  *   attack --got-libc    lib1 rewrites the C library's PLT slot that puts
@@ -236,6 +239,7 @@
 #include <flexos/flexos.h>
 
 #include "attacklib.h"
+#include "carryback.h"
 #include "schedrecord.h"
 #include "singlestep.h"
 #include "symforge.h"
@@ -3686,6 +3690,10 @@ int main(int argc, char **argv)
 		static volatile long back_secret = 0x5ec2e7;
 		return shared_back((uintptr_t)&back_secret);
 	}
+	if (argc == 3 && !strcmp(argv[1], "--carry-back")) {
+		static volatile long carry_secret = 0x5ec2e7;
+		return carry_back(argv[2], (uintptr_t)&carry_secret);
+	}
 	if (argc == 3 && !strcmp(argv[1], "--gate-push")) {
 		struct stub st = read_stub((const unsigned char *)__flexos_gate__lib2__lib2_add);
 		int carry = !strcmp(argv[2], "carry");
@@ -3823,7 +3831,7 @@ int main(int argc, char **argv)
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--sig-sched [control] | --report-leak | --look-signal | --shared-back | "
-		"--gate-push private|carry "
+		"--carry-back signal|register | --gate-push private|carry "
 		"| --got-libc | "
 		"--backtrace [fault] | "
 		"--symbols-forge | "

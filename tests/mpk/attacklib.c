@@ -510,6 +510,12 @@ long NAME(call)(long (*cb)(long), long x)
 	return cb(x + 1) + 1;
 }
 
+/* The same through the gate's path for stack arguments (two of them). */
+long NAME(call8)(long (*cb)(long), long x, long c, long d, long e, long f, long g, long h)
+{
+	return cb(x + 1 + c + d + e + f + g + h) + 1;
+}
+
 long NAME(print)(const char *who)
 {
 	printf("lib%d: printf from compartment lib%d, asked by %s\n", LIB, LIB, who);

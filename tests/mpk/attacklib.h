@@ -49,6 +49,9 @@ enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 
 ATTACKLIB_API(1)
 ATTACKLIB_API(2)
+/* call with stack arguments (two of them): the gate's carry path. */
+long lib1_call8(long (*cb)(long), long x, long c, long d, long e, long f, long g, long h);
+long lib2_call8(long (*cb)(long), long x, long c, long d, long e, long f, long g, long h);
 
 /*
  * x87-regs (limit 6): a long double as FXSAVE shows an x87 register (its

@@ -166,6 +166,8 @@ $b/tests/mpk/attack --sig-sched control
 $b/tests/mpk/attack --sig-sched
 $b/tests/mpk/attack-shared --sig-sched
 --expect-status=134 $b/tests/mpk/attack --shared-back
+--expect-status=134 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --carry-back signal
+--expect-status=134 $b/tests/mpk/attack --carry-back register
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -595,6 +597,19 @@ done
 check_vm 152 "something jumped into the middle of a gate" \
 	"lib1 jumps to the shared-stack gate's way back in an image with private stacks: reported"
 no_vm 152 "read app's secret" "and lib1's code never runs with app's rights"
+# Limit 11: each way back of the private gate takes only a call that came
+# in by its own path. lib1's handler of a signal delivered in app's gate
+# code (called from the signal stack, which lib1 rewrites) jumps to the
+# carry path's way back (before, lib1's code ran with app's PKRU); lib1,
+# called by the carry path, jumps to the register path's (before, a fault
+# at the carry taken for an address).
+check_vm 153 "in lib1's handler, called for compartment 0 (mark 0x80)" \
+	"a handler of lib1's called from the signal stack for app's interrupted gate call"
+check_vm 153 "made by the register path was taken by the carry path's" \
+	"its jump to the carry path's way back over a frame it wrote there: reported"
+no_vm 153 "read app's secret" "and lib1's code never runs with app's rights"
+check_vm 154 "made by the carry path was taken by the register path's" \
+	"lib1, called by the carry path, jumps to the register path's way back: reported"
 # Limit 4: a signal delivered where the scheduler's switch has the gate page
 # open is refused by the restorer, as in a gate's window (command 72).
 for n in 134 135; do
