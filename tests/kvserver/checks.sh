@@ -10,6 +10,8 @@ at_exit '[ -z "$spid" ] || kill -9 "$spid" 2>/dev/null'
 # (with TAP, a TAP device and a neighbour entry for lwIP at $net.2 with
 # MAC: netns_tap) and runs this script again inside it, bounded by
 # KV_TIMEOUT (170 s), its cases counted with this one's; then ends it.
+# If it runs out of time, the case says which check of which server was
+# running (kv_stage) and shows the end of that server's log.
 # Inside (KV_INSIDE=1) it returns.
 kv_in_netns() {
 	[ "${KV_INSIDE:-}" != 1 ] || return 0
@@ -19,16 +21,27 @@ kv_in_netns() {
 	done
 	need_netns "kv-$name" "$@"
 	KV_INSIDE=1 net=$net in_ns "${KV_TIMEOUT:-170}" bash "$0" >&8
-	[ $? != 124 ] || fail "$name did not finish within ${KV_TIMEOUT:-170} s"
+	if [ $? = 124 ]; then
+		stage=$(cat "$TESTLIB_STATE/kv-stage" 2>/dev/null)
+		if [ -n "$stage" ]; then
+			_tl_tap "# the end of ${stage%%:*}'s log:"
+			tail -n 20 "$TESTLIB_STATE/kv-${stage%%:*}.log" 2>/dev/null | sed 's/^/#   /' >&8
+		fi
+		fail "$name did not finish within ${KV_TIMEOUT:-170} s (running: ${stage:-?})"
+	fi
 	exit 0
 }
+
+# kv_stage WHAT: the check of $label now running, for kv_in_netns's report.
+kv_stage() { echo "$label: $1" >"$TESTLIB_STATE/kv-stage"; }
 
 # kv_start LABEL COMMAND...: starts the server (bounded by timeout) and
 # waits until it listens (a case); sets host, port (from --port), spid and tpid.
 kv_start() {
 	label=$1
 	shift
-	log=$WORK/$label.log
+	kv_stage "start"
+	log=$TESTLIB_STATE/kv-$label.log
 	: >"$log"
 	timeout 150 "$@" >"$log" 2>&1 &
 	tpid=$!
@@ -49,6 +62,7 @@ kv_start() {
 # kv_stop: SIGTERM; the server must exit 0 and say so.
 kv_stop() {
 	[ -n "$tpid" ] || return
+	kv_stage "stop"
 	kill -TERM "$spid" 2>/dev/null
 	wait $tpid
 	st=$?
@@ -72,6 +86,7 @@ expect() {
 
 # Every command's replies, as redis-cli shows them.
 check_replies() {
+	kv_stage "every command's reply"
 	expect "OK" flushall
 	expect "PONG" ping
 	expect '"hi there"' ping "hi there"
@@ -144,6 +159,7 @@ bystander_ping() {
 }
 
 check_malformed() {
+	kv_stage "malformed requests"
 	exec 4<>/dev/tcp/$host/$port || { fail "cannot connect"; pass "$label: malformed requests"; return; }
 	bystander_ping "before"
 	cli set victim ok >/dev/null
@@ -204,6 +220,7 @@ check_concurrent() {
 }
 
 concurrent_attempt() {
+	kv_stage "concurrent clients"
 	nc=${KV_CLIENTS:-200}
 	ncli=${KV_CLIS:-$nc}
 	out=$(timeout 60 redis-benchmark -h "$host" -p "$port" -c $nc -n ${KV_BENCH_N:-20000} \
@@ -234,6 +251,7 @@ rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$spid/status; 
 # after a warm-up, the server's RSS may not grow by more than 2 MiB (a
 # leaked value per SET would be tens of MiB).
 check_memory() {
+	kv_stage "memory"
 	rounds=$1 n=$2
 	val=$(head -c 1024 /dev/zero | tr '\0' 'v')
 	round() {

@@ -10,6 +10,10 @@
 # ARP probes (its input queue is full), and the kernel then fails connects
 # with "No route to host".
 mac=02:00:00:00:00:02
+# About 40 s on an idle 2-core machine; check_concurrent's second attempt
+# after a lost connection (up to 90 s for the first) must fit, on a loaded
+# one too: a pristine CI run timed out at 170 s once (of about 15).
+KV_TIMEOUT=${KV_TIMEOUT:-400}
 kv_in_netns kvtap0 $mac
 host=$net.2
 spec=tap=kvtap0,addr=$host,netmask=255.255.255.0,gw=$net.1,mac=$mac
