@@ -29,7 +29,8 @@ tests_check_flexos_SOURCES = \
 	tests/link_fixture.h tests/link_fixture.c \
 	tests/check_plan.c tests/check_xref.c \
 	tests/check_explore.c \
-	tests/check_seccomp.c backends/common/seccomp.c
+	tests/check_seccomp.c backends/common/seccomp.c \
+	tests/check_format.c
 tests_check_flexos_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/flexos-link \
 	-I$(top_srcdir)/tools/flexos-explore -I$(top_srcdir)/src/sched \
 	-I$(top_srcdir)/backends/common -I$(top_srcdir)/src/runtime $(SECCOMP_CFLAGS) \

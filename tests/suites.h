@@ -15,5 +15,6 @@ Suite *plan_suite(void);
 Suite *xref_suite(void);
 Suite *explore_suite(void);
 Suite *seccomp_suite(void);
+Suite *format_suite(void);
 
 #endif

@@ -467,7 +467,7 @@ static void no_room(const struct flexos_lend *d, const struct flexos_lend_arg *a
 {
 	char which[32] = "a stack argument";
 	if (a->reg < 6)
-		snprintf(which, sizeof(which), "argument %u", a->reg + 1u);
+		flexos__format(which, sizeof(which), "argument %u", a->reg + 1u);
 	flexos__die(FLEXOS_EXIT_FAULT,
 		    "the call to %s lends %s%s (%s), %llu bytes of the private "
 		    "memory of compartment '%s', and the lend arena has no room for it "

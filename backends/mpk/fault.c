@@ -337,7 +337,7 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 		    "with the FS base %#lx that pthread_create registered for a thread "
 		    "that has not started yet"};
 		char what[160];
-		snprintf(what, sizeof(what), why[a < 6 ? a : 0], (unsigned long)b);
+		flexos__format(what, sizeof(what), why[a < 6 ? a : 0], (unsigned long)b);
 		/* The pages that name that FS base: whose thread, in which compartment. */
 		const struct mpk_gate_page *p = (const void *)flexos__mpk_ro.ro.gp_lo;
 		for (; (a == 2 || a == 5) && (uintptr_t)p < flexos__mpk_ro.ro.gp_hi; p++)

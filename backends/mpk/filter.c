@@ -287,7 +287,7 @@ static int close_proc_mem(void)
 
 	if (ruleset < 0)
 		return errno == ENOSYS || errno == EOPNOTSUPP ? 1 : -errno;
-	snprintf(self, sizeof(self), "/proc/%d", (int)getpid());
+	flexos__format(self, sizeof(self), "/proc/%d", (int)getpid());
 	err = landlock_allow_dir(ruleset, "/", skip_proc, all);
 	if (!err)
 		err = landlock_allow_dir(ruleset, "/proc", skip_pid, rw);
@@ -590,17 +590,18 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 		return -errno;
 	if ((err = reserve(w, nw))) {
 		flexos__say("cannot reserve the address space around the compartments: %s",
-			    strerror(-err));
+			    flexos__strerror(-err));
 		return err;
 	}
 	/* Before the layer, which it must not have (procfiles.c). */
 	if ((err = flexos__mpk_proc_files_start())) {
 		flexos__say("cannot start the helper that opens a child's /proc/self files: %s",
-			    strerror(-err));
+			    flexos__strerror(-err));
 		return err;
 	}
 	if ((err = close_proc_mem()) < 0) {
-		flexos__say("cannot close /proc/self/mem with Landlock: %s", strerror(-err));
+		flexos__say("cannot close /proc/self/mem with Landlock: %s",
+			    flexos__strerror(-err));
 		return err;
 	}
 	if (err == 1)
@@ -623,7 +624,7 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 		return err;
 	/* First: the second filter denies seccomp(). */
 	if ((err = flexos__mpk_sigreturn_filter())) {
-		flexos__say("cannot install the rt_sigreturn filter: %s", strerror(-err));
+		flexos__say("cannot install the rt_sigreturn filter: %s", flexos__strerror(-err));
 		return err;
 	}
 	/*
@@ -633,7 +634,8 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	 */
 	if (flexos__mpk_ro.ro.nonce && (err = take_glibc_clone())) {
 		if (err < 0) {
-			flexos__say("cannot redirect the C library's clone: %s", strerror(-err));
+			flexos__say("cannot redirect the C library's clone: %s",
+				    flexos__strerror(-err));
 			return err;
 		}
 		flexos__say(
@@ -641,14 +643,14 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 		    "restricted to the runtime's clone site (docs/threat-model.md, limit 2)");
 	} else if (flexos__mpk_ro.ro.nonce) {
 		if ((err = flexos__mpk_clone_filter())) {
-			flexos__say("cannot install the clone filter: %s", strerror(-err));
+			flexos__say("cannot install the clone filter: %s", flexos__strerror(-err));
 			return err;
 		}
 		clone_filtered = 1;
 		flexos__mpk_clone_active = 1;
 	}
 	if ((err = build_filter(blocks, nb))) {
-		flexos__say("cannot install the system-call filter: %s", strerror(-err));
+		flexos__say("cannot install the system-call filter: %s", flexos__strerror(-err));
 		return err;
 	}
 	seal();

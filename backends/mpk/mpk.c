@@ -146,7 +146,7 @@ static void drop_rseq(void)
 			    "cannot unregister glibc's restartable sequences (rseq: %s), which "
 			    "the kernel would fail to update while a newlib compartment runs; "
 			    "run the image with GLIBC_TUNABLES=glibc.pthread.rseq=0",
-			    strerror(errno));
+			    flexos__strerror(errno));
 	__atomic_store_n(&area->cpu_id, RSEQ_CPU_ID_UNINITIALIZED, __ATOMIC_RELAXED);
 }
 
@@ -184,7 +184,8 @@ static uint64_t fs_base(void)
 	if (flexos__mpk_ro.ro.fsgsbase)
 		__asm__ volatile("rdfsbase %0" : "=r"(base));
 	else if (syscall(SYS_arch_prctl, ARCH_GET_FS, &base))
-		flexos__abort("gate: cannot read this thread's FS base: %s", strerror(errno));
+		flexos__abort("gate: cannot read this thread's FS base: %s",
+			      flexos__strerror(errno));
 	return base;
 }
 
@@ -751,7 +752,7 @@ static int mpk_init(const struct flexos_runtime *rt)
 			    "which the intel-mpk backend needs; the image never runs "
 			    "unprotected. Relink it with mechanism 'none' or 'process' in %s, "
 			    "or run it where PKU works, or under emulated PKU: flexos-run -- IMAGE",
-			    strerror(errno), img->config_path);
+			    flexos__strerror(errno), img->config_path);
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		/* flexos-link enforces this; a hand-made table must not mix the modes. */
 		if ((img->compartments[id].flags ^ img->compartments[0].flags) &
@@ -769,14 +770,14 @@ static int mpk_init(const struct flexos_runtime *rt)
 				    "image never runs unprotected. Relink it with mechanism "
 				    "'none' or 'process' in %s, or run it where PKU works, "
 				    "or under emulated PKU: flexos-run -- IMAGE",
-				    strerror(errno), img->config_path);
+				    flexos__strerror(errno), img->config_path);
 		if (key < 0)
 			flexos__die(FLEXOS_EXIT_SETUP,
 				    "cannot allocate a protection key for compartment '%s' "
 				    "(pkey_alloc: %s); %u compartments need %u keys of the 15 "
 				    "the CPU has, and something else took some",
-				    img->compartments[id].name, strerror(errno), img->ncompartments,
-				    img->ncompartments);
+				    img->compartments[id].name, flexos__strerror(errno),
+				    img->ncompartments, img->ncompartments);
 		flexos__mpk_ro.ro.keys[id] = key;
 	}
 	refuse_without_fsgsbase(img);
@@ -826,7 +827,7 @@ static int mpk_init(const struct flexos_runtime *rt)
 		    (err = tag(&rt->heaps[id], PROT_READ | PROT_WRITE, key)) ||
 		    (flexos__asan_key_shadow && (err = flexos__asan_key_shadow(id, key)))) {
 			flexos__say("cannot tag the memory of compartment '%s' with key %d: %s",
-				    c->name, key, strerror(-err));
+				    c->name, key, flexos__strerror(-err));
 			return err;
 		}
 	}
@@ -839,7 +840,7 @@ static int mpk_init(const struct flexos_runtime *rt)
 			flexos__say("cannot tag a shared library's data (%#lx) for compartment "
 				    "'%s': %s",
 				    (unsigned long)r->range.start,
-				    img->compartments[r->compartment].name, strerror(-err));
+				    img->compartments[r->compartment].name, flexos__strerror(-err));
 			return err;
 		}
 	}
@@ -866,8 +867,8 @@ static int mpk_init(const struct flexos_runtime *rt)
 	    ((err = tag(&img->shared, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.shared_key)) ||
 	     (err = tag(&rt->shared_heap, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.shared_key)) ||
 	     (err = tag_relro()) || (err = tag_constants()) || (err = key_shared_shadow(rt)))) {
-		flexos__say("cannot tag the shared memory with key %d: %s", flexos__mpk_ro.ro.shared_key,
-			    strerror(-err));
+		flexos__say("cannot tag the shared memory with key %d: %s",
+			    flexos__mpk_ro.ro.shared_key, flexos__strerror(-err));
 		return err;
 	}
 
@@ -903,7 +904,7 @@ static void install_filter(void)
 		flexos__die(FLEXOS_EXIT_SETUP,
 			    "the intel-mpk backend cannot confine system calls (%s), and the "
 			    "image never runs unprotected",
-			    strerror(-err));
+			    flexos__strerror(-err));
 }
 
 static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **argv, char **envp)
@@ -923,7 +924,7 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 				    "cannot allocate main's stack in compartment "
 				    "'%s': %s",
 				    flexos__mpk_ro.ro.runtime->image->compartments[def].name,
-				    strerror(errno));
+				    flexos__strerror(errno));
 		t->stack_lo[def] = (uintptr_t)top - MPK_MAIN_STACK_SIZE;
 		t->stack_hi[def] = (uintptr_t)top;
 		m.stack = (uintptr_t)top - MPK_STACK_HEADROOM;
@@ -942,7 +943,7 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 	if (pkey_mprotect(flexos__mpk_pkru, sizeof(flexos__mpk_pkru), PROT_READ,
 			  flexos__mpk_ro.ro.shared_key))
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot make the PKRU table read-only: %s",
-			    strerror(errno));
+			    flexos__strerror(errno));
 	/*
 	 * The runtime's state that start-up wrote (runtime.h: the heaps,
 	 * malloc's route), read-only from now on, with the key it has (0):
@@ -956,7 +957,7 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 	flexos__ro.s.symbols.code_final = 1;
 	if (mprotect(&flexos__ro, sizeof(flexos__ro), PROT_READ))
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot make the runtime's state read-only: %s",
-			    strerror(errno));
+			    flexos__strerror(errno));
 	/* Last: the filter denies pkey_mprotect over the image. */
 	install_filter();
 	flexos__mpk_start_main();

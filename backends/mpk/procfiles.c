@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "mpk.h"
+#include "runtime.h"
 
 const char *const flexos__mpk_proc_files[] = {
     "auxv",      "cgroup",   "cmdline",      "comm",   "environ",   "fd",     "fdinfo",    "io",
@@ -124,7 +125,7 @@ static noreturn void serve(int sock)
 		int fd = -1, err = EACCES;
 		if (pid > 0 && !(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && listed(name)) {
 			char path[64];
-			snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+			flexos__format(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
 			fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 			err = fd < 0 ? errno : 0;
 		}

@@ -123,7 +123,7 @@ int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(
 		err = flexos__mpk_thread_register((uint64_t)t);
 	if (err)
 		flexos__abort("pthread_create: cannot register the new thread's gate page: %s",
-			      strerror(-err));
+			      flexos__strerror(-err));
 	if (flexos__mpk_test_thread_made)
 		flexos__mpk_test_thread_made(s);
 	__atomic_store_n(&s->go, 1, __ATOMIC_RELEASE);

@@ -138,7 +138,8 @@ int flexos__mpk_stacks_init(uint32_t ncomp)
 			flexos__say("cannot reserve %zu MiB of address space for the %zu thread "
 				    "stacks of compartment '%s' (%s); lower FLEXOS_MPK_STACKS in "
 				    "the image's environment or raise 'ulimit -v'",
-				    len >> 20, n, flexos__comp_name((int)c), strerror(-err));
+				    len >> 20, n, flexos__comp_name((int)c),
+				    flexos__strerror(-err));
 			return err;
 		}
 		char *lo = (char *)(((uintptr_t)m + guard - 1) & ~(uintptr_t)(guard - 1));

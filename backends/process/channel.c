@@ -921,7 +921,7 @@ static void start_server(unsigned chain)
 	if (err)
 		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot start a server thread: %s",
 			    flexos__runtime()->image->compartments[flexos__proc_self].name,
-			    strerror(err));
+			    flexos__strerror(err));
 }
 
 void flexos__proc_dispatch(void)

@@ -233,7 +233,7 @@ static void adopt(int s)
 		    MAP_FAILED)
 			flexos__die(FLEXOS_EXIT_SETUP,
 				    "fork: cannot map the child's shared memory: %s",
-				    strerror(errno));
+				    flexos__strerror(errno));
 	}
 	flexos__proc_ctl = slot_ctl(s);
 	flexos__proc_lanes = (struct flexos__lane *)(flexos__proc_ctl + 1);
@@ -404,7 +404,7 @@ static void prepare_slot(void)
 			    "fork: compartment '%s' could not be copied (%s); the child has "
 			    "no compartments and ends at its first gate",
 			    img->compartments[k].name,
-			    pid <= 0 ? strerror((int)-pid) : "it did not start");
+			    pid <= 0 ? flexos__strerror((int)-pid) : "it did not start");
 			end_slot(s);
 			__atomic_store_n(&slot_state[s], SLOT_LIVE, __ATOMIC_RELEASE);
 			errno = 0;
@@ -452,7 +452,7 @@ static void on_child(void)
 	int err = flexos__proc_start_dispatcher();
 	if (err)
 		flexos__die(FLEXOS_EXIT_SETUP, "fork: the child cannot start its dispatcher: %s",
-			    strerror(-err));
+			    flexos__strerror(-err));
 	/* Until main's mutex is held, its compartments cannot tell it from a dead one. */
 	while (!await_set(&c->ready[default_id()], 1000))
 		;
@@ -464,7 +464,7 @@ void flexos__proc_fork_register(void)
 	int err = pthread_atfork(on_prepare, on_parent, on_child);
 	if (err)
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot register the fork handlers: %s",
-			    strerror(err));
+			    flexos__strerror(err));
 }
 
 void flexos__proc_fork_watch(void)

@@ -795,26 +795,26 @@ static void become(int c)
 	set_death_signal(zygote_self);
 	flexos__proc_self = c;
 	flexos__set_process_compartment(c);
-	snprintf(name, sizeof(name), "fx:%s", flexos__comp_name(c));
+	flexos__format(name, sizeof(name), "fx:%s", flexos__comp_name(c));
 	prctl(PR_SET_NAME, name);
 	install_fault_handlers(0);
 	replace_others = 1;
 	flexos__proc_checkpoint_keep(c);
 	if (protect_others(c))
 		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot protect the others: %s",
-			    flexos__comp_name(c), strerror(errno));
+			    flexos__comp_name(c), flexos__strerror(errno));
 	/* Before any code of its libraries runs here: gates come after the dispatcher. */
 	int confined = flexos__proc_confine(c);
 	if (confined)
 		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot be confined: %s",
-			    flexos__comp_name(c), strerror(-confined));
+			    flexos__comp_name(c), flexos__strerror(-confined));
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	flexos__proc_stack_revoked = 0;
 	int err = flexos__proc_start_dispatcher();
 	if (err)
 		flexos__die(FLEXOS_EXIT_SETUP, "compartment '%s' cannot start: %s",
-			    flexos__comp_name(c), strerror(-err));
+			    flexos__comp_name(c), flexos__strerror(-err));
 
 	/*
 	 * The rest of main's stack (where main's frames live in main's
@@ -919,7 +919,7 @@ static char proc_state(pid_t pid)
 {
 	char path[64], buf[512];
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	flexos__format(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -1067,7 +1067,7 @@ static int process_init(const struct flexos_runtime *runtime)
 	flexos__proc_check_pointers = (s = getenv("FLEXOS_CHECK_POINTERS")) && *s == '1';
 
 	if ((err = share_section(&img->shared))) {
-		flexos__say("cannot map the shared section: %s", strerror(-err));
+		flexos__say("cannot map the shared section: %s", flexos__strerror(-err));
 		return err;
 	}
 	/*
@@ -1082,12 +1082,12 @@ static int process_init(const struct flexos_runtime *runtime)
 		if ((err = share_section(&c->regions[FLEXOS_REGION_DATA])) ||
 		    (err = share_section(&c->regions[FLEXOS_REGION_BSS]))) {
 			flexos__say("cannot share the memory of sandbox '%s' with its host: %s",
-				    c->name, strerror(-err));
+				    c->name, flexos__strerror(-err));
 			return err;
 		}
 	}
 	if ((err = flexos__proc_entry_init(img))) {
-		flexos__say("cannot index the gate targets: %s", strerror(-err));
+		flexos__say("cannot index the gate targets: %s", flexos__strerror(-err));
 		return err;
 	}
 	/*
@@ -1099,14 +1099,14 @@ static int process_init(const struct flexos_runtime *runtime)
 	if ((err = flexos__shlib_take_fini()))
 		return err;
 	if ((err = map_control(img->ncompartments))) {
-		flexos__say("cannot map the control block: %s", strerror(-err));
+		flexos__say("cannot map the control block: %s", flexos__strerror(-err));
 		return err;
 	}
 	void *p = mmap(NULL, (size_t)img->ncompartments * STACK_SLOTS * STACK_SLOT_SIZE, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
 		err = -errno;
-		flexos__say("cannot reserve the compartments' stacks: %s", strerror(-err));
+		flexos__say("cannot reserve the compartments' stacks: %s", flexos__strerror(-err));
 		return err;
 	}
 	stack_area = (uintptr_t)p;
@@ -1116,7 +1116,8 @@ static int process_init(const struct flexos_runtime *runtime)
 	 */
 	flexos__proc_fork_init(runtime);
 	if ((err = flexos__proc_checkpoint_init(runtime))) {
-		flexos__say("cannot reserve the checkpoints of the sandboxes: %s", strerror(-err));
+		flexos__say("cannot reserve the checkpoints of the sandboxes: %s",
+			    flexos__strerror(-err));
 		return err;
 	}
 	return 0;
@@ -1156,7 +1157,7 @@ static int process_run_main(int (*main_fn)(int, char **, char **), int argc, cha
 	 */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot make the image non-dumpable: %s",
-			    strerror(errno));
+			    flexos__strerror(errno));
 	/* The children must not inherit output and print it again. */
 	fflush(stdout);
 	fflush(stderr);
@@ -1165,7 +1166,7 @@ static int process_run_main(int (*main_fn)(int, char **, char **), int argc, cha
 	pid_t pid = fork();
 	if (pid < 0)
 		flexos__die(FLEXOS_EXIT_SETUP, "the process backend cannot fork: %s",
-			    strerror(errno));
+			    flexos__strerror(errno));
 	if (pid == 0)
 		supervise(ctl->main_pid);
 	ctl->zygote_pid = pid;
@@ -1177,10 +1178,11 @@ static int process_run_main(int (*main_fn)(int, char **, char **), int argc, cha
 	flexos__proc_checkpoint_keep((int)img->default_id);
 	if (protect_others((int)img->default_id))
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot protect the compartments: %s",
-			    strerror(errno));
+			    flexos__strerror(errno));
 	int err = flexos__proc_start_dispatcher();
 	if (err)
-		flexos__die(FLEXOS_EXIT_SETUP, "cannot start the dispatcher: %s", strerror(-err));
+		flexos__die(FLEXOS_EXIT_SETUP, "cannot start the dispatcher: %s",
+			    flexos__strerror(-err));
 	return main_fn(argc, argv, envp);
 }
 

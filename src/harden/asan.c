@@ -45,7 +45,7 @@ static void map_shadow(uintptr_t lo, uintptr_t hi)
 			    "there already, or 'ulimit -v' is too low; an asan compartment needs "
 			    "this range of address space free",
 			    (unsigned long)lo, (unsigned long)hi,
-			    p == MAP_FAILED ? strerror(errno) : "mapped elsewhere");
+			    p == MAP_FAILED ? flexos__strerror(errno) : "mapped elsewhere");
 }
 
 /*

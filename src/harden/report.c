@@ -77,9 +77,9 @@ noreturn void flexos__harden_report(uintptr_t pc, const char *kind, const char *
 	va_list ap;
 	uint32_t mech = flexos__backend.mechanism;
 
-	/* vsnprintf into a stack buffer allocates nothing for these formats. */
+	/* Formatted without the C library (flexos__vformat): no allocation, no GOT. */
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	flexos__vformat(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
 	if (!where) {
 		/* pc is a return address: the call is the instruction before it. */

@@ -86,9 +86,9 @@ static noreturn void report(uintptr_t pc, const struct source_location *loc, con
 	char where[256];
 
 	if (loc && loc->file)
-		snprintf(where, sizeof(where), "%s:%u:%u", loc->file, loc->line, loc->column);
+		flexos__format(where, sizeof(where), "%s:%u:%u", loc->file, loc->line, loc->column);
 	else
-		snprintf(where, sizeof(where), "an unknown line");
+		flexos__format(where, sizeof(where), "an unknown line");
 	flexos__harden_report(pc, kind, where, "%s", detail);
 }
 
@@ -98,16 +98,16 @@ static void value(char *buf, size_t size, const struct type_descriptor *t, value
 	unsigned width = t->kind == 0 ? 1u << (t->info >> 1) : 0;
 
 	if (t->kind != 0) {
-		snprintf(buf, size, "a value of type %s", t->name);
+		flexos__format(buf, size, "a value of type %s", t->name);
 	} else if (width > 64) {
 		const uint64_t *w = (const uint64_t *)v;
-		snprintf(buf, size, "0x%016llx%016llx", (unsigned long long)w[1],
-			 (unsigned long long)w[0]);
+		flexos__format(buf, size, "0x%016llx%016llx", (unsigned long long)w[1],
+			       (unsigned long long)w[0]);
 	} else if (t->info & 1) {
 		int64_t s = (int64_t)(v << (64 - width)) >> (64 - width);
-		snprintf(buf, size, "%lld", (long long)s);
+		flexos__format(buf, size, "%lld", (long long)s);
 	} else {
-		snprintf(buf, size, "%llu", (unsigned long long)v);
+		flexos__format(buf, size, "%llu", (unsigned long long)v);
 	}
 }
 
@@ -118,8 +118,8 @@ static noreturn void overflow(uintptr_t pc, const struct overflow_data *d, value
 
 	value(a, sizeof(a), d->type, lhs);
 	value(b, sizeof(b), d->type, rhs);
-	snprintf(detail, sizeof(detail), "%s %c %s cannot be represented in type %s", a, op, b,
-		 d->type->name);
+	flexos__format(detail, sizeof(detail), "%s %c %s cannot be represented in type %s", a, op,
+		       b, d->type->name);
 	report(pc, &d->loc,
 	       d->type->info & 1 ? "signed-integer-overflow" : "unsigned-integer-overflow", detail);
 }
@@ -149,8 +149,8 @@ static noreturn void negate_overflow_report(struct overflow_data *d, value_handl
 	char a[48], detail[200];
 
 	value(a, sizeof(a), d->type, v);
-	snprintf(detail, sizeof(detail), "negation of %s cannot be represented in type %s", a,
-		 d->type->name);
+	flexos__format(detail, sizeof(detail), "negation of %s cannot be represented in type %s", a,
+		       d->type->name);
 	report(pc, &d->loc, "signed-integer-overflow", detail);
 }
 BOTH(negate_overflow, (struct overflow_data * d, value_handle v), (d, v, RET))
@@ -163,11 +163,12 @@ static noreturn void divrem_overflow_report(struct overflow_data *d, value_handl
 	value(a, sizeof(a), d->type, l);
 	value(b, sizeof(b), d->type, r);
 	if (d->type->kind == 0 && !strcmp(b, "0")) {
-		snprintf(detail, sizeof(detail), "division of %s by zero", a);
+		flexos__format(detail, sizeof(detail), "division of %s by zero", a);
 		report(pc, &d->loc, "division-by-zero", detail);
 	}
-	snprintf(detail, sizeof(detail), "division of %s by %s cannot be represented in type %s", a,
-		 b, d->type->name);
+	flexos__format(detail, sizeof(detail),
+		       "division of %s by %s cannot be represented in type %s", a, b,
+		       d->type->name);
 	report(pc, &d->loc, "signed-integer-overflow", detail);
 }
 BOTH(divrem_overflow, (struct overflow_data * d, value_handle l, value_handle r), (d, l, r, RET))
@@ -179,7 +180,8 @@ static noreturn void shift_out_of_bounds_report(struct shift_data *d, value_hand
 
 	value(a, sizeof(a), d->lhs_type, l);
 	value(b, sizeof(b), d->rhs_type, r);
-	snprintf(detail, sizeof(detail), "shift of %s by %s in type %s", a, b, d->lhs_type->name);
+	flexos__format(detail, sizeof(detail), "shift of %s by %s in type %s", a, b,
+		       d->lhs_type->name);
 	report(pc, &d->loc, "shift-out-of-bounds", detail);
 }
 BOTH(shift_out_of_bounds, (struct shift_data * d, value_handle l, value_handle r), (d, l, r, RET))
@@ -190,8 +192,8 @@ static noreturn void out_of_bounds_report(struct out_of_bounds_data *d, value_ha
 	char a[48], detail[200];
 
 	value(a, sizeof(a), d->index_type, i);
-	snprintf(detail, sizeof(detail), "index %s out of bounds for type %s", a,
-		 d->array_type->name);
+	flexos__format(detail, sizeof(detail), "index %s out of bounds for type %s", a,
+		       d->array_type->name);
 	report(pc, &d->loc, "index-out-of-bounds", detail);
 }
 BOTH(out_of_bounds, (struct out_of_bounds_data * d, value_handle i), (d, i, RET))
@@ -217,20 +219,21 @@ static noreturn void type_mismatch_v1_report(struct type_mismatch_data *d, value
 	char detail[200];
 
 	if (!p) {
-		snprintf(detail, sizeof(detail), "%s null pointer of type %s", op, d->type->name);
+		flexos__format(detail, sizeof(detail), "%s null pointer of type %s", op,
+			       d->type->name);
 		report(pc, &d->loc, "null-pointer-dereference", detail);
 	}
 	if (d->log_alignment && (p & (align - 1))) {
-		snprintf(detail, sizeof(detail),
-			 "%s misaligned address %#lx for type %s, which requires %lu-byte "
-			 "alignment",
-			 op, (unsigned long)p, d->type->name, (unsigned long)align);
+		flexos__format(detail, sizeof(detail),
+			       "%s misaligned address %#lx for type %s, which requires %lu-byte "
+			       "alignment",
+			       op, (unsigned long)p, d->type->name, (unsigned long)align);
 		report(pc, &d->loc, "misaligned-access", detail);
 	}
-	snprintf(detail, sizeof(detail),
-		 "%s address %#lx with insufficient space for an object of "
-		 "type %s",
-		 op, (unsigned long)p, d->type->name);
+	flexos__format(detail, sizeof(detail),
+		       "%s address %#lx with insufficient space for an object of "
+		       "type %s",
+		       op, (unsigned long)p, d->type->name);
 	report(pc, &d->loc, "object-size", detail);
 }
 BOTH(type_mismatch_v1, (struct type_mismatch_data * d, value_handle p), (d, p, RET))
@@ -241,7 +244,7 @@ static noreturn void vla_bound_not_positive_report(struct overflow_data *d, valu
 	char a[48], detail[200];
 
 	value(a, sizeof(a), d->type, v);
-	snprintf(detail, sizeof(detail), "variable length array bound evaluates to %s", a);
+	flexos__format(detail, sizeof(detail), "variable length array bound evaluates to %s", a);
 	report(pc, &d->loc, "vla-bound-not-positive", detail);
 }
 BOTH(vla_bound_not_positive, (struct overflow_data * d, value_handle v), (d, v, RET))
@@ -252,8 +255,8 @@ static noreturn void load_invalid_value_report(struct overflow_data *d, value_ha
 	char a[48], detail[200];
 
 	value(a, sizeof(a), d->type, v);
-	snprintf(detail, sizeof(detail), "load of value %s, which is not valid for type %s", a,
-		 d->type->name);
+	flexos__format(detail, sizeof(detail), "load of value %s, which is not valid for type %s",
+		       a, d->type->name);
 	report(pc, &d->loc, "invalid-value", detail);
 }
 BOTH(load_invalid_value, (struct overflow_data * d, value_handle v), (d, v, RET))
@@ -263,8 +266,8 @@ static noreturn void pointer_overflow_report(struct loc_data *d, value_handle ba
 {
 	char detail[200];
 
-	snprintf(detail, sizeof(detail), "pointer arithmetic on %#lx overflowed to %#lx",
-		 (unsigned long)base, (unsigned long)result);
+	flexos__format(detail, sizeof(detail), "pointer arithmetic on %#lx overflowed to %#lx",
+		       (unsigned long)base, (unsigned long)result);
 	report(pc, &d->loc, "pointer-overflow", detail);
 }
 BOTH(pointer_overflow, (struct loc_data * d, value_handle b, value_handle r), (d, b, r, RET))
@@ -273,9 +276,9 @@ static noreturn void nonnull_arg_report(struct nonnull_arg_data *d, uintptr_t pc
 {
 	char detail[200];
 
-	snprintf(detail, sizeof(detail),
-		 "null pointer passed as argument %d, which is declared never to be null",
-		 d->arg_index);
+	flexos__format(detail, sizeof(detail),
+		       "null pointer passed as argument %d, which is declared never to be null",
+		       d->arg_index);
 	report(pc, &d->loc, "nonnull-attribute", detail);
 }
 BOTH(nonnull_arg, (struct nonnull_arg_data * d), (d, RET))
@@ -295,8 +298,8 @@ static noreturn void float_cast_overflow_report(struct float_cast_data *d, value
 	char detail[200];
 
 	(void)v;
-	snprintf(detail, sizeof(detail), "a value of type %s is outside the range of type %s",
-		 d->from->name, d->to->name);
+	flexos__format(detail, sizeof(detail), "a value of type %s is outside the range of type %s",
+		       d->from->name, d->to->name);
 	report(pc, &d->loc, "float-cast-overflow", detail);
 }
 BOTH(float_cast_overflow, (struct float_cast_data * d, value_handle v), (d, v, RET))

@@ -120,12 +120,12 @@ static noreturn __attribute__((cold)) void held_at_fork(const int *lock)
 		if (&h->lock != lock)
 			continue;
 		if (h->owner >= 0 && img && (uint32_t)h->owner < img->ncompartments)
-			snprintf(name, sizeof(name), "the heap of compartment '%s'",
-				 img->compartments[h->owner].name);
+			flexos__format(name, sizeof(name), "the heap of compartment '%s'",
+				       img->compartments[h->owner].name);
 		else if (h->owner >= 0)
-			snprintf(name, sizeof(name), "the heap of compartment %d", h->owner);
+			flexos__format(name, sizeof(name), "the heap of compartment %d", h->owner);
 		else
-			snprintf(name, sizeof(name), "the shared heap");
+			flexos__format(name, sizeof(name), "the shared heap");
 		whose = name;
 		break;
 	}
@@ -336,13 +336,14 @@ static int grow(struct flexos__heap *h, size_t stride)
 		int err = errno;
 		char whose[48] = "the shared heap";
 		if (h->owner != FLEXOS__SHARED_HEAP)
-			snprintf(whose, sizeof(whose), "the heap of compartment %d", h->owner);
+			flexos__format(whose, sizeof(whose), "the heap of compartment %d",
+				       h->owner);
 		if (!__atomic_exchange_n(&h->said_map, 1, __ATOMIC_ACQ_REL))
 			flexos__say("%s cannot grow by %zu KiB (it has %zu of its %zu MiB): mmap: "
 				    "%s; allocations fail with ENOMEM: check the process's "
 				    "address-space limit (ulimit -v)",
 				    whose, len >> 10, h->reserved >> 20, h->limit >> 20,
-				    strerror(err));
+				    flexos__strerror(err));
 		return -EAGAIN;
 	}
 	if (add_range(h, (uintptr_t)p, (uintptr_t)p + len, (uintptr_t)p + ALIGNMENT)) {

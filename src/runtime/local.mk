@@ -12,5 +12,6 @@ libflexos_a_SOURCES = \
 	src/runtime/introspect.c \
 	src/runtime/shlib.c \
 	src/runtime/say.c \
+	src/runtime/format.c \
 	src/runtime/symbols.c
 libflexos_a_CFLAGS = $(AM_CFLAGS) -fPIE

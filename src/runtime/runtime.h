@@ -295,4 +295,18 @@ void flexos__say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void flexos__die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 noreturn void flexos__abort(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * snprintf and vsnprintf without the C library (format.c), for every
+ * message of the runtime and the backends: some are written with more
+ * rights than the compartment that got there, where a call into glibc's
+ * printf would go through its writable .got.plt (docs/threat-model.md,
+ * limit 1). Returns the characters written (what fits, NUL excluded).
+ */
+int flexos__format(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int flexos__vformat(char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+/* strerror's text in the C locale, from glibc's read-only table: no call through a GOT. */
+const char *flexos__strerror(int err);
+
 #endif

@@ -1,7 +1,9 @@
 /*
  * Messages from the runtime. They are formatted into a stack buffer and
- * written with one write(2): no allocation and no stdio, so they work in
- * signal handlers, before the heaps exist and when a heap is corrupt.
+ * written with one write(2): no allocation, no stdio and no call into the
+ * C library's printf (format.c), so they work in signal handlers, before
+ * the heaps exist, when a heap is corrupt, and with more rights than a
+ * compartment's (the intel-mpk report, the gate's C code).
  */
 #include "autoconfig.h"
 
@@ -15,11 +17,8 @@
 static void vsay(const char *fmt, va_list ap)
 {
 	char buf[1024];
-	int n = snprintf(buf, sizeof(buf), "flexos: ");
-	int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
-	if (m < 0)
-		m = 0;
-	n += m;
+	int n = flexos__format(buf, sizeof(buf), "flexos: ");
+	n += flexos__vformat(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
 	if (n > (int)sizeof(buf) - 2)
 		n = (int)sizeof(buf) - 2;
 	buf[n++] = '\n';

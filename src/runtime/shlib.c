@@ -180,7 +180,7 @@ static int take_one(struct dl_phdr_info *info, size_t size, void *arg)
 	}
 	if (t->err) {
 		flexos__say("cannot take the destructors of %s from the loader: %s", lib->path,
-			    strerror(-t->err));
+			    flexos__strerror(-t->err));
 		return t->err;
 	}
 	ro->shlib_fini.libs[ro->shlib_fini.nlibs++] =

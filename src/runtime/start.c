@@ -166,7 +166,7 @@ static void create_heaps(const struct flexos_image *img)
 		flexos__die(FLEXOS_EXIT_SETUP,
 			    "cannot reserve the shared heap (%zu MiB of address space): %s; "
 			    "lower 'heap_size' in %s or raise 'ulimit -v'",
-			    shared_size >> 20, strerror(errno), img->config_path);
+			    shared_size >> 20, flexos__strerror(errno), img->config_path);
 	flexos__heap_range(flexos__ro.s.shared_heap, &flexos__ro.s.runtime.shared_heap.start,
 			   &flexos__ro.s.runtime.shared_heap.end);
 	if (flexos_mechanism_props(img->mechanism) & FLEXOS_MECH_ISOLATES) {
@@ -178,7 +178,7 @@ static void create_heaps(const struct flexos_image *img)
 		int err = pthread_atfork(fork_lock_shared, fork_unlock_shared, fork_unlock_shared);
 		if (err)
 			flexos__die(FLEXOS_EXIT_SETUP, "cannot register the fork handlers: %s",
-				    strerror(err));
+				    flexos__strerror(err));
 	}
 
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
@@ -195,8 +195,8 @@ static void create_heaps(const struct flexos_image *img)
 				    "address space): %s; lower its 'heap_size' in %s or raise "
 				    "'ulimit -v'",
 				    img->compartments[id].name,
-				    heap_size(&img->compartments[id]) >> 20, strerror(errno),
-				    img->config_path);
+				    heap_size(&img->compartments[id]) >> 20,
+				    flexos__strerror(errno), img->config_path);
 		flexos__heap_range(flexos__ro.s.heaps[id], &flexos__ro.s.runtime.heaps[id].start,
 				   &flexos__ro.s.runtime.heaps[id].end);
 		if ((flexos_mechanism_props(img->mechanism) & FLEXOS_MECH_ISOLATES) &&
@@ -255,7 +255,7 @@ static void attach_newlib(const struct flexos_image *img)
 				    "cannot give newlib compartment '%s' its heap "
 				    "(%s): %s; relink the image with this "
 				    "version of flexos-link",
-				    c->name, strerror(-err),
+				    c->name, flexos__strerror(-err),
 				    err == -EPROTO
 					? "its system-call glue is not the runtime's version"
 				    : err == -EBUSY ? "its code ran before the runtime"
@@ -279,7 +279,7 @@ void flexos__start(int argc, char **argv, char **envp)
 		flexos__die(FLEXOS_EXIT_SETUP,
 			    "cannot map the lend arena: %s; raise 'ulimit -v', "
 			    "or write 'lend: none' for the libraries in %s",
-			    strerror(-lend_err), img->config_path);
+			    flexos__strerror(-lend_err), img->config_path);
 	attach_newlib(img);
 	if (flexos__find_shlibs(&flexos__ro.s.runtime))
 		flexos__die(FLEXOS_EXIT_SETUP,
@@ -294,7 +294,8 @@ void flexos__start(int argc, char **argv, char **envp)
 			    "the %s backend could not set up the "
 			    "compartments (%s); the image does not run "
 			    "unprotected",
-			    flexos_mechanism_name(flexos__backend.mechanism), strerror(-err));
+			    flexos_mechanism_name(flexos__backend.mechanism),
+			    flexos__strerror(-err));
 	if (atexit(flexos__before_exit))
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot register the runtime's exit handler");
 }

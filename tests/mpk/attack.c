@@ -55,6 +55,9 @@
  *                        the report (limit 11)
  *   attack --gate-push private|carry  lib1 jumps to the gate with its
  *                        stack pointer in its gate page: the report (limit 2)
+ *   attack --got-elevated report|home|claim|unwind  lib1 rewrites a slot
+ *                        the runtime's own code would follow with more rights
+ *                        and makes it run: the runtime ends the image (limit 1)
  *   attack --got-libc    lib1 rewrites the C library's PLT slot that puts
  *                        calls, app calls puts (limit 1, not closed)
  *   attack --look-jump new|first  lib1 jumps to urec_new's or urec_first's
@@ -240,6 +243,7 @@
 
 #include "attacklib.h"
 #include "carryback.h"
+#include "gotelevated.h"
 #include "schedrecord.h"
 #include "singlestep.h"
 #include "symforge.h"
@@ -3702,6 +3706,10 @@ int main(int argc, char **argv)
 		return gate_push(flexos__backend_gate,
 				 (st.r10 & ~0xffff00ul) | (carry ? 8ul << 8 : 0), st.callee);
 	}
+	if (argc == 3 && !strcmp(argv[1], "--got-elevated")) {
+		static volatile long elevated_secret = 0x5ec2e7;
+		return got_elevated(argv[2], (uintptr_t)&elevated_secret);
+	}
 	if (argc == 2 && !strcmp(argv[1], "--got-libc")) {
 		static volatile long got_secret = 0x5ec2e7;
 		return got_libc((uintptr_t)&got_secret);
@@ -3832,7 +3840,7 @@ int main(int argc, char **argv)
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--sig-sched [control] | --report-leak | --look-signal | --shared-back | "
 		"--carry-back signal|register | --gate-push private|carry "
-		"| --got-libc | "
+		"| --got-elevated report|home|claim|unwind | --got-libc | "
 		"--backtrace [fault] | "
 		"--symbols-forge | "
 		"--report-stack wild|leak | "

@@ -168,6 +168,10 @@ $b/tests/mpk/attack-shared --sig-sched
 --expect-status=134 $b/tests/mpk/attack --shared-back
 --expect-status=134 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --carry-back signal
 --expect-status=134 $b/tests/mpk/attack --carry-back register
+--expect-status=134 $b/tests/mpk/attack --got-elevated report
+--expect-status=134 $b/tests/mpk/attack --got-elevated home
+--expect-status=134 $b/tests/mpk/attack --got-elevated claim
+--expect-status=3 $b/tests/mpk/attack --got-elevated unwind
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -610,6 +614,26 @@ check_vm 153 "made by the register path was taken by the carry path's" \
 no_vm 153 "read app's secret" "and lib1's code never runs with app's rights"
 check_vm 154 "made by the carry path was taken by the register path's" \
 	"lib1, called by the carry path, jumps to the register path's way back: reported"
+# Limit 1, where the runtime's own code follows the platform's code
+# pointers with more rights than the compartment that got it there: lib1
+# rewrites the C library's strchrnul slot (glibc's printf), then has the
+# report (report's PKRU), flexos__mpk_home_stack's refusal or the claim's
+# (the gate page open) run; or libgcc_s's slot of _Unwind_Find_FDE, then
+# faults. The runtime formats without the C library and links the
+# unwinder into the image: its own end, and lib1's code never runs there
+# (before, it took app's PKRU from the gate's switch and read app's secret).
+check_vm 155 "PKRU 0 written for compartment 1 is not that compartment's" \
+	"lib1 rewrites the C library's printf slot, then calls the report: the report as usual"
+check_vm 156 "a thread's start stack was asked for inside a gate call" \
+	"the same, then a refusal with the gate page open: the refusal as usual"
+check_vm 157 "has no gate page registered for it" \
+	"the same, then the claim's refusal with the gate page open: the refusal as usual"
+check_vm 158 "no slot of libgcc_s.so holds the function" \
+	"the report's unwinder is the image's: no slot of libgcc_s's leads to it"
+for n in 155 156 157 158; do
+	no_vm $n "runs inside the runtime" "and lib1's code never runs with the runtime's rights (command $n)"
+	no_vm $n "read app's secret" "nor with app's (command $n)"
+done
 # Limit 4: a signal delivered where the scheduler's switch has the gate page
 # open is refused by the restorer, as in a gate's window (command 72).
 for n in 134 135; do

@@ -272,6 +272,19 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 		args[n++] = backend_arg;
 	}
 	args[n++] = "-lflexos";
+	/*
+	 * Under protection keys, the report's unwinder in the image
+	 * (libgcc_eh, right after the runtime that calls it), so that its
+	 * calls go through the image's read-only GOT, not libgcc_s's writable
+	 * .got.plt, which a compartment could point at its code, run with
+	 * the report's rights (docs/threat-model.md, limit 12). libgcc_s stays
+	 * loaded from the start: glibc opens it for pthread_exit and
+	 * cancellation, and no code can be mapped after start-up.
+	 */
+	if (flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_PKEYS) {
+		args[n++] = "-lgcc_eh";
+		args[n++] = "-Wl,--push-state,--no-as-needed,-lgcc_s,--pop-state";
+	}
 	/* What the backend itself links (the process backend: libseccomp). */
 	if (*flexos_mechanism_libs(plan->cfg->mechanism))
 		args[n++] = (char *)flexos_mechanism_libs(plan->cfg->mechanism);
