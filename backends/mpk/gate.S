@@ -867,7 +867,19 @@
 	pushq	%r10
 	.cfi_adjust_cfa_offset 16
 	SAVE_CALLEE_SAVED
-	OPEN_GATE \open_checked
+	/*
+	 * The stack arguments, which the gate copies with the page open (a
+	 * newlib compartment's open PKRU also reads key 0), read here with
+	 * the caller's PKRU: their first and last bytes (at most 2040 bytes,
+	 * so at most two pages), so that they lie in memory it may read.
+	 */
+	movl	%r10d, %ecx
+	shrl	$FLEXOS_GATE_STACK_SHIFT, %ecx
+	movzbl	%cl, %ecx
+	jrcxz	0f
+	cmpb	$0, 72(%rsp)			/* (above the 64 bytes pushed and the return address) */
+	cmpb	$0, 71(%rsp,%rcx,8)
+0:	OPEN_GATE \open_checked
 	movq	%r10, %r9			/* the carry */
 	movzbl	%r10b, %r10d			/* the id */
 	andl	$(MPK_SLOTS - 1), %r10d
@@ -950,20 +962,31 @@
 	movq	%rax, %xmm14			/* the result */
 	movq	%rdx, %xmm15
 	movq	16(%rbx), %xmm12		/* the entry's flags */
-	OPEN_GATE \reopen_checked
-	movq	MPK_G_CARRY(%r11), %r8		/* (not TLS: the page is open) */
-	movl	(%rbx), %ecx			/* the sret result, to the carry page */
-	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
-	movzbl	%cl, %ecx
-	jrcxz	4f
-	leal	1(%rcx), %edx
+	/*
+	 * The sret result's size and place (below the frame, %rbx, which the
+	 * callee may have changed), read with the callee's PKRU, and its
+	 * first and last bytes too, as the stack arguments on the way in:
+	 * %r9 its words, %rsi where it starts, kept across the opening.
+	 */
+	movl	(%rbx), %r9d
+	shrl	$FLEXOS_GATE_SRET_SHIFT, %r9d
+	movzbl	%r9b, %r9d
+	testl	%r9d, %r9d
+	jz	4f
+	leal	1(%r9), %edx
 	andl	$-2, %edx
 	shll	$3, %edx
 	movq	%rbx, %rsi
 	subq	%rdx, %rsi
+	cmpb	$0, (%rsi)
+	cmpb	$0, -1(%rbx)
+4:	OPEN_GATE \reopen_checked
+	movq	MPK_G_CARRY(%r11), %r8		/* (not TLS: the page is open) */
+	movl	%r9d, %ecx			/* the sret result, to the carry page */
+	jrcxz	6f
 	movq	%r8, %rdi
 	rep movsq
-4:	movq	%rbx, %rsp
+6:	movq	%rbx, %rsp
 	addq	$8, %rsp
 	popq	%rbx
 	addq	$24, %rsp

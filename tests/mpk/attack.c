@@ -50,6 +50,8 @@
  *                        look: its state not taken for running (limit 13)
  *   attack --shared-back  lib1 jumps to the shared-stack gate's way back
  *                        in an image with private stacks: the report
+ *   attack --carry-read args|sret  lib1 has the carry path copy another
+ *                        compartment's memory: a fault with lib1's own PKRU
  *   attack --carry-back signal|register  lib1 takes the way back of the
  *                        other path than its caller's call came in by:
  *                        the report (limit 11)
@@ -705,7 +707,7 @@ static int count(enum gate_kind kind)
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
 	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 305, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 373, 4,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 384, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -3698,6 +3700,11 @@ int main(int argc, char **argv)
 		static volatile long carry_secret = 0x5ec2e7;
 		return carry_back(argv[2], (uintptr_t)&carry_secret);
 	}
+	if (argc == 3 && !strcmp(argv[1], "--carry-read")) {
+		struct stub st = read_stub((const unsigned char *)__flexos_gate__lib2__lib2_add);
+		return carry_read(argv[2], flexos__backend_gate, (st.r10 & ~0xffff00ul) | 8ul << 8,
+				  st.callee);
+	}
 	if (argc == 3 && !strcmp(argv[1], "--gate-push")) {
 		struct stub st = read_stub((const unsigned char *)__flexos_gate__lib2__lib2_add);
 		int carry = !strcmp(argv[2], "carry");
@@ -3839,7 +3846,7 @@ int main(int argc, char **argv)
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--sig-sched [control] | --report-leak | --look-signal | --shared-back | "
-		"--carry-back signal|register | --gate-push private|carry "
+		"--carry-back signal|register | --carry-read args|sret | --gate-push private|carry "
 		"| --got-elevated report|home|claim|unwind | --got-libc | "
 		"--backtrace [fault] | "
 		"--symbols-forge | "

