@@ -21,6 +21,7 @@
 #include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <unwind.h>
 
 #include "common.h"
 #include "mpk.h"
@@ -907,6 +908,45 @@ static void install_filter(void)
 			    flexos__strerror(-err));
 }
 
+/* The bounds of the report's unwinder's state (flexos-link's script; absent: none to seal). */
+extern char flexos__unwind_start[] __asm__(FLEXOS_UNWIND_START)
+    __attribute__((weak, visibility("hidden")));
+extern char flexos__unwind_end[] __asm__(FLEXOS_UNWIND_END)
+    __attribute__((weak, visibility("hidden")));
+
+static _Unwind_Reason_Code unwind_first_frame(struct _Unwind_Context *ctx, void *arg)
+{
+	(void)ctx;
+	(void)arg;
+	return _URC_END_OF_STACK;
+}
+
+/*
+ * The report's unwinder (libgcc_eh in the image) keeps its state in
+ * key-0 memory: the frames registered with it (whose rules it would
+ * evaluate with the report's rights, which read every compartment: a
+ * compartment could have them compute the return addresses printed from
+ * another's memory) and its table of register sizes. flexos-link puts
+ * that state on pages of its own; one walk sets the table up, then the
+ * pages are made read-only, and the filter's range rule over the image
+ * keeps them so. Nothing is registered on this platform (the unwinder
+ * finds the tables through the loader), so the walks it does later write
+ * nothing there; a registration is then a write fault.
+ */
+static void seal_unwinder(void)
+{
+	uintptr_t lo = (uintptr_t)flexos__unwind_start, hi = (uintptr_t)flexos__unwind_end;
+
+	if (!lo || hi <= lo)
+		return;
+	_Unwind_Backtrace(unwind_first_frame, NULL);
+	if (mprotect(flexos__unwind_start, hi - lo, PROT_READ))
+		flexos__die(FLEXOS_EXIT_SETUP,
+			    "cannot make the fault report's unwinder state "
+			    "read-only: %s",
+			    flexos__strerror(errno));
+}
+
 static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **argv, char **envp)
 {
 	uint32_t def = flexos__mpk_ro.ro.runtime->image->default_id;
@@ -958,6 +998,7 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 	if (mprotect(&flexos__ro, sizeof(flexos__ro), PROT_READ))
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot make the runtime's state read-only: %s",
 			    flexos__strerror(errno));
+	seal_unwinder();
 	/* Last: the filter denies pkey_mprotect over the image. */
 	install_filter();
 	flexos__mpk_start_main();

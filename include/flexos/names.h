@@ -67,6 +67,15 @@
 #define FLEXOS_COMP_START_FMT      "__flexos_%s_%s_start"
 #define FLEXOS_COMP_END_FMT        "__flexos_%s_%s_end"
 
+/*
+ * Under protection keys: the static data of the fault report's unwinder
+ * (libgcc_eh, linked into the image), on pages of its own that the
+ * backend makes read-only at start-up (docs/threat-model.md, limit 12).
+ */
+#define FLEXOS_UNWIND_SECTION ".flexos.unwind"
+#define FLEXOS_UNWIND_START   "__flexos_unwind_start"
+#define FLEXOS_UNWIND_END     "__flexos_unwind_end"
+
 /* The image descriptor, its section, and the section of its strings. */
 #define FLEXOS_IMAGE_SYMBOL    "flexos__image"
 #define FLEXOS_IMAGE_SECTION   ".data.rel.ro.flexos__image"

@@ -150,6 +150,24 @@ static void write_kind(FILE *f, const struct flp_plan *plan, uint32_t region)
 	}
 	if (region == FLEXOS_REGION_RODATA && flp_isolates(plan))
 		write_constants(f, plan);
+	/*
+	 * The report's unwinder's state (the list of frames registered with
+	 * it, its register table) alone on its pages, which the backend
+	 * makes read-only once set up: a compartment can then neither
+	 * register unwind rules for the report to evaluate with its rights
+	 * nor change the table (main.c links libgcc_eh under protection keys).
+	 */
+	if (region == FLEXOS_REGION_DATA &&
+	    (flexos_mechanism_props(cfg->mechanism) & FLEXOS_MECH_PKEYS))
+		fprintf(f,
+			"  . = ALIGN(%s);\n"
+			"  " FLEXOS_UNWIND_SECTION " : {\n"
+			"    HIDDEN(" FLEXOS_UNWIND_START " = .);\n"
+			"    *libgcc_eh.a:*(.data .data.* .bss .bss.*)\n"
+			"    . = ALIGN(%s);\n"
+			"    HIDDEN(" FLEXOS_UNWIND_END " = .);\n"
+			"  }\n",
+			boundary(false), boundary(false));
 	for (size_t c = 0; c < cfg->ncompartments; c++) {
 		const char *name = cfg->compartments[c].name;
 		/*
