@@ -947,6 +947,36 @@ static void seal_unwinder(void)
 			    flexos__strerror(errno));
 }
 
+/*
+ * Where the report's unwinder (libgcc_eh in the image, whose calls of
+ * _dl_find_object flexos-link wraps) finds a code address's unwind
+ * table: from the runtime's read-only copy of the objects loaded at
+ * start-up (symbols.c), not from the loader's records, which are key 0:
+ * a compartment could point one at a table of its own, whose rules the
+ * report would evaluate with its rights (limit 12). The tables lie in
+ * those objects' read-only segments, which the filter's range rules
+ * keep from being made writable. Before that state is final, the
+ * loader's answer.
+ */
+int __wrap__dl_find_object(void *pc, struct dl_find_object *result)
+{
+	const struct flexos__ro_state *ro = &flexos__ro.s;
+
+	if (!ro->symbols.code_final)
+		return __real__dl_find_object(pc, result);
+	for (uint32_t i = 0; i < ro->symbols.ncode && i < FLEXOS__MAX_CODE_SEGMENTS; i++)
+		if ((uintptr_t)pc - ro->symbols.code[i].lo <
+			ro->symbols.code[i].hi - ro->symbols.code[i].lo &&
+		    ro->symbols.code[i].eh_frame) {
+			memset(result, 0, sizeof(*result));
+			result->dlfo_map_start = (void *)ro->symbols.code[i].lo;
+			result->dlfo_map_end = (void *)ro->symbols.code[i].hi;
+			result->dlfo_eh_frame = (void *)ro->symbols.code[i].eh_frame;
+			return 0;
+		}
+	return -1;
+}
+
 static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **argv, char **envp)
 {
 	uint32_t def = flexos__mpk_ro.ro.runtime->image->default_id;

@@ -905,6 +905,14 @@ void flexos__mpk_segv_entry(int sig, siginfo_t *si, void *ctx);
 void flexos__mpk_sigsys_entry(int sig, siginfo_t *si, void *ctx);
 noreturn void flexos__mpk_report_denied(const siginfo_t *si, const void *ctx);
 /* The report path itself (gate.S), for the attack tests. */
+/*
+ * _dl_find_object for the report's unwinder (flexos-link wraps the
+ * image's calls of it under intel-mpk): the runtime's read-only copy of
+ * the objects loaded at start-up (mpk.c).
+ */
+struct dl_find_object;
+int __real__dl_find_object(void *pc, struct dl_find_object *result);
+int __wrap__dl_find_object(void *pc, struct dl_find_object *result);
 void flexos__mpk_violation_entry(void);
 int flexos__mpk_altstack(struct mpk_thread *t);
 

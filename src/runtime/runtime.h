@@ -150,6 +150,8 @@ struct flexos__ro_state {
 		int code_final;
 		struct {
 			uintptr_t lo, hi, base;
+			/* Its object's unwind table (PT_GNU_EH_FRAME), or 0. */
+			uintptr_t eh_frame;
 			char name[64];
 		} code[FLEXOS__MAX_CODE_SEGMENTS];
 	} symbols;

@@ -151,9 +151,13 @@ static int find_section(int fd, const char *name, off_t *off, size_t *size)
 static int record_code(struct dl_phdr_info *info, size_t size, void *data)
 {
 	const char *name = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+	uintptr_t eh_frame = 0;
 
 	(void)size, (void)data;
 	name = name ? name + 1 : info->dlpi_name ? info->dlpi_name : "";
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
+			eh_frame = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
 	for (int i = 0; i < info->dlpi_phnum && SYM.ncode < FLEXOS__MAX_CODE_SEGMENTS; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
@@ -161,6 +165,7 @@ static int record_code(struct dl_phdr_info *info, size_t size, void *data)
 		SYM.code[SYM.ncode].lo = info->dlpi_addr + ph->p_vaddr;
 		SYM.code[SYM.ncode].hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
 		SYM.code[SYM.ncode].base = info->dlpi_addr;
+		SYM.code[SYM.ncode].eh_frame = eh_frame;
 		strncpy(SYM.code[SYM.ncode].name, name, sizeof(SYM.code[0].name) - 1);
 		SYM.ncode++;
 	}

@@ -235,6 +235,8 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 	if (flexos_mechanism_props(plan->cfg->mechanism) & FLEXOS_MECH_PKEYS) {
 		args[n++] = "-Wl,-z,relro";
 		args[n++] = "-Wl,-z,now";
+		/* The report's unwinder finds unwind tables in read-only state (mpk.c). */
+		args[n++] = "-Wl,--wrap=_dl_find_object";
 		/* Handlers return through the backend's checked restorer (limit 9). */
 		args[n++] = "-Wl,--wrap=sigaction,--wrap=signal,--wrap=bsd_signal,--wrap=sysv_signal,"
 			    "--wrap=__sysv_signal";
