@@ -28,8 +28,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/user.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <flexos/flexos.h>
@@ -38,6 +36,7 @@
 #include "attacklib.h"
 #include "carryback.h"
 #include "evil.h"
+#include "signalat.h"
 
 extern char flexos__mpk_gate_carry_reopen_checked[];
 extern char flexos__mpk_gate_reopen_checked[];
@@ -117,6 +116,7 @@ static void child(void)
 	long r = 0;
 
 	ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+	raise(SIGSTOP); /* traced */
 	flexos_gate_r(lib1, r, lib1_call, cb_install, 0);
 	if (r != 1)
 		_exit(2);
@@ -129,10 +129,6 @@ static void child(void)
 
 static int carry_back_signal(void)
 {
-	uintptr_t insn = (uintptr_t)&flexos__backend_gate;
-	long code = 0;
-	int status, armed = 0, hit = 0;
-
 	cb.way_back = way_back((uintptr_t)flexos__mpk_gate_carry_reopen_checked);
 	if (!cb.way_back)
 		return 2;
@@ -142,40 +138,9 @@ static int carry_back_signal(void)
 		return 2;
 	if (pid == 0)
 		child();
-	for (;;) {
-		if (waitpid(pid, &status, 0) < 0 || WIFEXITED(status) || WIFSIGNALED(status))
-			break;
-		int sig = WSTOPSIG(status);
-		struct user_regs_struct regs;
-		ptrace(PTRACE_GETREGS, pid, NULL, &regs);
-		if (sig == SIGSTOP && !armed) {
-			/* app's SIGSTOP: the breakpoint at the gate's first instruction. */
-			code = ptrace(PTRACE_PEEKTEXT, pid, (void *)insn, NULL);
-			ptrace(PTRACE_POKETEXT, pid, (void *)insn,
-			       (void *)((code & ~0xffL) | 0xcc));
-			armed = 1;
-			sig = 0;
-		} else if (sig == SIGTRAP && armed && !hit && regs.rip == insn + 1) {
-			printf("carry-back: app stopped at the gate's first instruction; SIGUSR1 "
-			       "delivered there\n");
-			fflush(stdout);
-			ptrace(PTRACE_POKETEXT, pid, (void *)insn, (void *)code);
-			regs.rip = insn;
-			ptrace(PTRACE_SETREGS, pid, NULL, &regs);
-			hit = 1;
-			sig = SIGUSR1;
-		} else if (sig == SIGSTOP || sig == SIGTRAP) {
-			sig = 0;
-		}
-		ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
-	}
-	if (!hit) {
-		printf("carry-back: the breakpoint was never reached: FAIL\n");
-		return 2;
-	}
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+	return signal_at(pid, (uintptr_t)&flexos__backend_gate, SIGUSR1,
+			 "carry-back: app stopped at the gate's first instruction; SIGUSR1 "
+			 "delivered there");
 }
 
 /* Run by lib1, called by the carry path (lib1_call8); never returns. */

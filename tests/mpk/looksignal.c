@@ -22,8 +22,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
-#include <sys/user.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <flexos/flexos.h>
@@ -33,6 +31,7 @@
 #include "../../src/sched/sched_impl.h"
 #include "attacklib.h"
 #include "looksignal.h"
+#include "signalat.h"
 
 extern char flexos__mpk_urec_first_look_checked[];
 
@@ -106,52 +105,13 @@ static void child(void)
 
 int look_signal(void)
 {
-	uintptr_t insn = (uintptr_t)flexos__mpk_urec_first_look_checked;
-	long code = 0;
-	int status, stops = 0, armed = 0, hit = 0;
-
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
 		return 2;
 	if (pid == 0)
 		child();
-	waitpid(pid, &status, 0); /* its SIGSTOP */
-	ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)PTRACE_O_TRACECLONE);
-	ptrace(PTRACE_CONT, pid, NULL, NULL);
-	for (;;) {
-		pid_t w = waitpid(-1, &status, __WALL);
-		if (w < 0)
-			break;
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			if (w == pid)
-				break;
-			continue;
-		}
-		int sig = WSTOPSIG(status);
-		struct user_regs_struct regs;
-		ptrace(PTRACE_GETREGS, w, NULL, &regs);
-		if (w == pid && sig == SIGSTOP && ++stops == 1 && !armed) {
-			/* lib1's SIGSTOP: the breakpoint at the look's first instruction. */
-			code = ptrace(PTRACE_PEEKTEXT, pid, (void *)insn, NULL);
-			ptrace(PTRACE_POKETEXT, pid, (void *)insn, (void *)((code & ~0xffL) | 0xcc));
-			armed = 1;
-			sig = 0;
-		} else if (sig == SIGTRAP && armed && !hit && regs.rip == insn + 1) {
-			printf("look-signal: lib1's OS thread stopped in urec_first's look; SIGUSR1 "
-			       "delivered there\n");
-			fflush(stdout);
-			ptrace(PTRACE_POKETEXT, w, (void *)insn, (void *)code);
-			regs.rip = insn;
-			ptrace(PTRACE_SETREGS, w, NULL, &regs);
-			hit = 1;
-			sig = SIGUSR1;
-		} else if (sig == SIGSTOP || sig == SIGTRAP) {
-			sig = 0;
-		}
-		ptrace(PTRACE_CONT, w, NULL, (void *)(long)sig);
-	}
-	if (!hit)
-		printf("look-signal: the breakpoint was never reached: FAIL\n");
-	return hit && WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+	return signal_at(pid, (uintptr_t)flexos__mpk_urec_first_look_checked, SIGUSR1,
+			 "look-signal: lib1's OS thread stopped in urec_first's look; SIGUSR1 "
+			 "delivered there");
 }

@@ -1,0 +1,64 @@
+/*
+ * The attack tests' tracer that delivers a signal at an instruction
+ * (attack --look-signal, --carry-back signal): a breakpoint, then the
+ * signal with the thread stopped there, as if it had arrived at that
+ * instruction. The images run it with the system-call filter off, which
+ * denies ptrace.
+ */
+#define _GNU_SOURCE 1
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+#include "signalat.h"
+
+int signal_at(pid_t pid, uintptr_t insn, int sig_at, const char *what)
+{
+	long code = 0;
+	int status, armed = 0, hit = 0;
+
+	waitpid(pid, &status, 0); /* its first SIGSTOP */
+	ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)PTRACE_O_TRACECLONE);
+	ptrace(PTRACE_CONT, pid, NULL, NULL);
+	for (;;) {
+		pid_t w = waitpid(-1, &status, __WALL);
+		if (w < 0)
+			break;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			if (w == pid)
+				break;
+			continue;
+		}
+		int sig = WSTOPSIG(status);
+		struct user_regs_struct regs;
+		ptrace(PTRACE_GETREGS, w, NULL, &regs);
+		if (w == pid && sig == SIGSTOP && !armed) {
+			/* Its second SIGSTOP: the breakpoint. */
+			code = ptrace(PTRACE_PEEKTEXT, pid, (void *)insn, NULL);
+			ptrace(PTRACE_POKETEXT, pid, (void *)insn,
+			       (void *)((code & ~0xffL) | 0xcc));
+			armed = 1;
+			sig = 0;
+		} else if (sig == SIGTRAP && armed && !hit && regs.rip == insn + 1) {
+			printf("%s\n", what);
+			fflush(stdout);
+			ptrace(PTRACE_POKETEXT, w, (void *)insn, (void *)code);
+			regs.rip = insn;
+			ptrace(PTRACE_SETREGS, w, NULL, &regs);
+			hit = 1;
+			sig = sig_at;
+		} else if (sig == SIGSTOP || sig == SIGTRAP) {
+			sig = 0;
+		}
+		ptrace(PTRACE_CONT, w, NULL, (void *)(long)sig);
+	}
+	if (!hit) {
+		printf("the breakpoint was never reached: FAIL\n");
+		return 2;
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+}
