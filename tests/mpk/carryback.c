@@ -132,13 +132,7 @@ static int carry_back_signal(void)
 	cb.way_back = way_back((uintptr_t)flexos__mpk_gate_carry_reopen_checked);
 	if (!cb.way_back)
 		return 2;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return 2;
-	if (pid == 0)
-		child();
-	return signal_at(pid, (uintptr_t)&flexos__backend_gate, SIGUSR1,
+	return signal_at(child, (uintptr_t)&flexos__backend_gate, SIGUSR1,
 			 "carry-back: app stopped at the gate's first instruction; SIGUSR1 "
 			 "delivered there");
 }

@@ -105,13 +105,7 @@ static void child(void)
 
 int look_signal(void)
 {
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return 2;
-	if (pid == 0)
-		child();
-	return signal_at(pid, (uintptr_t)flexos__mpk_urec_first_look_checked, SIGUSR1,
+	return signal_at(child, (uintptr_t)flexos__mpk_urec_first_look_checked, SIGUSR1,
 			 "look-signal: lib1's OS thread stopped in urec_first's look; SIGUSR1 "
 			 "delivered there");
 }

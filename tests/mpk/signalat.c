@@ -11,14 +11,21 @@
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "signalat.h"
 
-int signal_at(pid_t pid, uintptr_t insn, int sig_at, const char *what)
+int signal_at(void (*child)(void), uintptr_t insn, int sig_at, const char *what)
 {
 	long code = 0;
 	int status, armed = 0, hit = 0;
 
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return 2;
+	if (pid == 0)
+		child();
 	waitpid(pid, &status, 0); /* its first SIGSTOP */
 	ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)PTRACE_O_TRACECLONE);
 	ptrace(PTRACE_CONT, pid, NULL, NULL);

@@ -6,13 +6,14 @@
 #include <sys/types.h>
 
 /*
- * Traces pid, a child of fork() that called PTRACE_TRACEME and stopped
- * itself twice with SIGSTOP: at the first stop, its threads are traced
- * too; at the second, a breakpoint is put at insn. The first thread to
- * reach it gets the instruction back and signal sig delivered there,
- * after `what` is printed. Returns the child's exit status (128 + the
- * signal that ended it), or 2 if the breakpoint was never reached.
+ * Runs child in a child of fork() and traces it: child calls
+ * PTRACE_TRACEME and stops itself twice with SIGSTOP, never returns. At
+ * the first stop its threads are traced too; at the second, a breakpoint
+ * is put at insn. The first thread to reach it gets the instruction back
+ * and signal sig delivered there, after `what` is printed. Returns the
+ * child's exit status (128 + the signal that ended it), or 2 if the
+ * breakpoint was never reached.
  */
-int signal_at(pid_t pid, uintptr_t insn, int sig, const char *what);
+int signal_at(void (*child)(void), uintptr_t insn, int sig, const char *what);
 
 #endif
