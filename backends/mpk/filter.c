@@ -12,8 +12,8 @@
  *   seccomp() and prctl(PR_SET_SECCOMP) themselves, and new executable
  *   mappings, for every thread (TSYNC) and every thread made later. A
  *   filter cannot be removed, only added to; adding one is denied.
- * - the range rules: every protected range known at start-up (the image
- *   and every object loaded with it, each compartment's heap, the shared heap, main's stacks, each
+ * - the range rules: every protected range known at start-up (the image,
+ *   each compartment's heap, the shared heap, main's stacks, each
  *   compartment's pool of thread stacks and their holders, stacks.c) is
  *   covered by a window that starts MAXLEN below it; windows become
  *   aligned power-of-two blocks, and a call whose address is in a block,
@@ -97,12 +97,6 @@ static void add(uintptr_t lo, uintptr_t hi)
 		too_many = 1;
 }
 
-/*
- * Each object loaded at start-up: the image, and the shared libraries
- * whose read-only segments hold the unwind tables the fault report's
- * unwinder reads with its rights (mpk.c, __wrap__dl_find_object): a
- * compartment may not make them writable, remap or unmap them.
- */
 static int image_range(struct dl_phdr_info *info, size_t size, void *data)
 {
 	uintptr_t lo = UINTPTR_MAX, hi = 0;
@@ -118,9 +112,8 @@ static int image_range(struct dl_phdr_info *info, size_t size, void *data)
 		if (info->dlpi_addr + p->p_vaddr + p->p_memsz > hi)
 			hi = info->dlpi_addr + p->p_vaddr + p->p_memsz;
 	}
-	if (lo < hi)
-		add(lo, hi);
-	return 0;
+	add(lo, hi);
+	return 1; /* the first object is the image */
 }
 
 static int by_lo(const void *a, const void *b)

@@ -954,9 +954,9 @@ static void seal_unwinder(void)
  * start-up (symbols.c), not from the loader's records, which are key 0:
  * a compartment could point one at a table of its own, whose rules the
  * report would evaluate with its rights (limit 12). The tables lie in
- * those objects' read-only segments, which the filter's range rules
- * keep from being made writable. Before that state is final, the
- * loader's answer.
+ * those objects' read-only segments (the filter's range rules cover the
+ * image's; a shared library's a compartment may make writable: limit
+ * 12). Before that state is final, the loader's answer.
  */
 int __wrap__dl_find_object(void *pc, struct dl_find_object *result)
 {

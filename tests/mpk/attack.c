@@ -48,8 +48,6 @@
  *                        word and faults: the registration faults (limit 12)
  *   attack --unwind-write  lib1 forges the unwinder's lists of registered
  *                        frames and faults: the registration faults (limit 12)
- *   attack --report-tables  lib1 makes the C library's unwind table
- *                        writable: denied (limit 12)
  *   attack --look-signal  a signal handler of lib1's left in urec_first's
  *                        look: its state not taken for running (limit 13)
  *   attack --shared-back  lib1 jumps to the shared-stack gate's way back
@@ -3699,8 +3697,6 @@ int main(int argc, char **argv)
 		static volatile long unwind_secret = 0x5ec2e7;
 		return unwind_write((uintptr_t)&unwind_secret);
 	}
-	if (argc == 2 && !strcmp(argv[1], "--report-tables"))
-		return report_tables();
 	if (argc == 2 && !strcmp(argv[1], "--look-signal"))
 		return look_signal();
 	if (argc == 2 && !strcmp(argv[1], "--shared-back")) {
@@ -3856,7 +3852,7 @@ int main(int argc, char **argv)
 		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--sig-sched [control] | --report-leak | --report-tables | --unwind-write | "
+		"--sig-sched [control] | --report-leak | --unwind-write | "
 		"--look-signal | "
 		"--shared-back | "
 		"--carry-back signal|register | --carry-read args|sret | --gate-push private|carry "

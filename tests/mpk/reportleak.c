@@ -19,7 +19,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <flexos/flexos.h>
 
@@ -140,55 +139,4 @@ int report_leak(uintptr_t app_secret)
 	flexos_gate_r(lib1, r, lib1_call, leak_in_lib1, 0);
 	printf("report-leak: lib1 returned %ld: FAIL\n", r);
 	return 1;
-}
-
-/*
- * attack --report-tables (limit 12): the report's unwinder finds each
- * object's unwind table from the runtime's read-only copy (mpk.c,
- * __wrap__dl_find_object), and reads it in that object's read-only
- * segment. lib1 makes the page of the C library's table writable (to
- * forge its rules): the filter's range rules over the objects loaded at
- * start-up deny the mprotect (the report, 123). Before, they covered the
- * image only: the table was writable.
- */
-static struct {
-	uintptr_t hdr;
-} rt FLEXOS_SHARED;
-
-static int libc_table(struct dl_phdr_info *info, size_t size, void *data)
-{
-	(void)size, (void)data;
-	if (!info->dlpi_name || !strstr(info->dlpi_name, "libc.so"))
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
-			rt.hdr = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
-	return 1;
-}
-
-/* Run by lib1 (lib1_call: cb(x + 1) + 1). */
-static long tables_in_lib1(long x)
-{
-	uintptr_t page = rt.hdr & ~(uintptr_t)4095;
-
-	(void)x;
-	if (mprotect((void *)page, 4096, PROT_READ | PROT_WRITE))
-		return -100;
-	*(volatile unsigned char *)rt.hdr = 0xff; /* the table's version: no table */
-	return 0;
-}
-
-int report_tables(void)
-{
-	long r = 0;
-
-	if (!dl_iterate_phdr(libc_table, NULL) || !rt.hdr)
-		return 2;
-	printf("report-tables: lib1 makes the C library's unwind table at %#lx writable\n",
-	       (unsigned long)rt.hdr);
-	fflush(stdout);
-	flexos_gate_r(lib1, r, lib1_call, tables_in_lib1, 0);
-	printf("report-tables: lib1 %s\n",
-	       r == -99 ? "could not make it writable" : "rewrote it: FAIL");
-	return r == -99 ? 0 : 1;
 }
