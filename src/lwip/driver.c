@@ -32,6 +32,7 @@
 #include <lwip/pbuf.h>
 #include <lwip/sys.h>
 #include <lwip/tcpip.h>
+#include <lwip/priv/tcp_priv.h>
 
 #include <flexos/lwip.h>
 
@@ -103,6 +104,79 @@ static err_t tapif_init(struct netif *netif)
 	return ERR_OK;
 }
 
+/* The frame's bytes at off, big-endian. */
+static uint32_t be(const uint8_t *f, size_t off, int bytes)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < bytes; i++)
+		v = v << 8 | f[off + i];
+	return v;
+}
+
+/* Whether a, a pcb's address, is the frame's IPv4 (len 4) or IPv6 (len 16) address at ip. */
+static bool addr_is(const ip_addr_t *a, const uint8_t *ip, size_t len)
+{
+	if (len == 4)
+		return IP_IS_V4_VAL(*a) && memcmp(&ip_2_ip4(a)->addr, ip, 4) == 0;
+	return IP_IS_V6_VAL(*a) && memcmp(ip_2_ip6(a)->addr, ip, 16) == 0;
+}
+
+/*
+ * A SYN that reopens a connection lwIP holds in TIME-WAIT: lwIP 2.1
+ * keeps a connection it closed first (kvserver after a protocol error's
+ * reply, or a QUIT) in TIME-WAIT for 2 * TCP_MSL (120 s), answers a new
+ * SYN of the same four-tuple with a bare ACK of the old connection, and
+ * ignores the peer's RST to it (tcp_timewait_input, RFC 1337). The peer
+ * had closed second, so it kept no TIME-WAIT of its own and may reuse
+ * the port at once: Linux does when a burst of connections wraps its
+ * ephemeral ports, and that connect then hangs in SYN-SENT until lwIP's
+ * TIME-WAIT ends, up to 120 s. As Linux and the BSDs do (RFC 1122
+ * 4.2.2.13, RFC 6191), a SYN whose sequence number lies beyond what the
+ * old connection received ends that TIME-WAIT, and lwIP's listener then
+ * takes the SYN as a new connection. Only a pcb no netconn holds any more
+ * (callback_arg NULL: lwIP's close detaches it) is freed: a half-closed
+ * socket not yet closed still points to its pcb. Under lwIP's core lock.
+ */
+static void reopen_time_wait(const uint8_t *f, size_t n)
+{
+	size_t ip = 14, tcp, alen;
+
+	if (n < ip)
+		return;
+	switch (be(f, 12, 2)) {
+	case 0x0800: /* IPv4, TCP, not a fragment */
+		if (n < ip + 20 || f[ip] >> 4 != 4 || (f[ip] & 15) < 5 || f[ip + 9] != 6 ||
+		    (be(f, ip + 6, 2) & 0x3fff))
+			return;
+		tcp = ip + (size_t)(f[ip] & 15) * 4;
+		alen = 4;
+		break;
+	case 0x86dd: /* IPv6, TCP right after the fixed header */
+		if (n < ip + 40 || f[ip + 6] != 6)
+			return;
+		tcp = ip + 40;
+		alen = 16;
+		break;
+	default:
+		return;
+	}
+	if (n < tcp + 20 || (f[tcp + 13] & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+		return;
+	const uint8_t *src = f + ip + (alen == 4 ? 12 : 8), *dst = src + alen;
+	u16_t sport = (u16_t)be(f, tcp, 2), dport = (u16_t)be(f, tcp + 2, 2);
+	u32_t seqno = be(f, tcp + 4, 4);
+
+	for (struct tcp_pcb *pcb = tcp_tw_pcbs; pcb; pcb = pcb->next) {
+		if (pcb->remote_port != sport || pcb->local_port != dport ||
+		    !addr_is(&pcb->remote_ip, src, alen) || !addr_is(&pcb->local_ip, dst, alen))
+			continue;
+		if (!pcb->callback_arg && TCP_SEQ_GT(seqno, pcb->rcv_nxt))
+			tcp_abort(pcb); /* in TIME-WAIT: unlinked and freed, nothing sent */
+		return;
+	}
+}
+
 /*
  * Reads the frames waiting, at most RX_BATCH, and runs lwIP's input on
  * them right here under lwIP's core lock, as LWIP_TCPIP_CORE_LOCKING_INPUT
@@ -142,6 +216,8 @@ static bool rx_drain(struct tapif *t)
 			LOCK_TCPIP_CORE();
 			locked = true;
 		}
+		if (tcp_tw_pcbs)
+			reopen_time_wait(t->rx_buf, (size_t)n);
 		ethernet_input(p, &t->netif); /* consumes p */
 	}
 	if (locked)

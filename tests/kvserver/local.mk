@@ -8,4 +8,4 @@ SH_TESTS += tests/kvserver/linux.sh tests/kvserver/lwip.sh tests/kvserver/vm.sh
 tests/kvserver/linux.log: examples/kvserver/kvserver-linux$(EXEEXT)
 tests/kvserver/lwip.log: $(KVSERVER_IMAGES)
 tests/kvserver/vm.log: $(KVSERVER_MPK_IMAGES) tests/lwip/mktap$(EXEEXT) tests/lwip/vm.log
-EXTRA_DIST += tests/kvserver/local.mk tests/kvserver/checks.sh tests/kvserver/vm-inner.sh
+EXTRA_DIST += tests/kvserver/local.mk tests/kvserver/checks.sh tests/kvserver/reopen.c tests/kvserver/vm-inner.sh
