@@ -46,6 +46,8 @@
  *                        app resumes from its own snapshot (limit 9)
  *   attack --report-leak  lib1 registers unwind rules that read app's
  *                        word and faults: the registration faults (limit 12)
+ *   attack --hdr-forge   lib1 forges the loader's unwind table header and
+ *                        faults (limit 12, not closed)
  *   attack --unwind-write  lib1 forges the unwinder's lists of registered
  *                        frames and faults: the registration faults (limit 12)
  *   attack --look-signal  a signal handler of lib1's left in urec_first's
@@ -248,6 +250,7 @@
 #include "attacklib.h"
 #include "carryback.h"
 #include "gotelevated.h"
+#include "hdrforge.h"
 #include "unwindwrite.h"
 #include "schedrecord.h"
 #include "singlestep.h"
@@ -3693,6 +3696,10 @@ int main(int argc, char **argv)
 		static volatile uint64_t leak_secret = 0x1122334455667788;
 		return report_leak((uintptr_t)&leak_secret);
 	}
+	if (argc == 2 && !strcmp(argv[1], "--hdr-forge")) {
+		static volatile uint64_t hdr_secret = 0x1122334455667788;
+		return hdr_forge((uintptr_t)&hdr_secret);
+	}
 	if (argc == 2 && !strcmp(argv[1], "--unwind-write")) {
 		static volatile long unwind_secret = 0x5ec2e7;
 		return unwind_write((uintptr_t)&unwind_secret);
@@ -3852,7 +3859,7 @@ int main(int argc, char **argv)
 		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--sig-sched [control] | --report-leak | --unwind-write | "
+		"--sig-sched [control] | --report-leak | --hdr-forge | --unwind-write | "
 		"--look-signal | "
 		"--shared-back | "
 		"--carry-back signal|register | --carry-read args|sret | --gate-push private|carry "
