@@ -930,8 +930,9 @@ static _Unwind_Reason_Code unwind_first_frame(struct _Unwind_Context *ctx, void 
  * that state on pages of its own; one walk sets the table up, then the
  * pages are made read-only, and the filter's range rule over the image
  * keeps them so. Nothing is registered on this platform (the unwinder
- * finds the tables through the loader), so the walks it does later write
- * nothing there; a registration is then a write fault.
+ * finds the tables through _dl_find_object, answered below), so the walks
+ * it does later write nothing there; a registration is then a write
+ * fault.
  */
 static void seal_unwinder(void)
 {
