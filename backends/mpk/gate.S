@@ -872,13 +872,15 @@
 	 * newlib compartment's open PKRU also reads key 0), read here with
 	 * the caller's PKRU: their first and last bytes (at most 2040 bytes,
 	 * so at most two pages), so that they lie in memory it may read.
+	 * %edi their words, for the copy (OPEN_GATE keeps it).
 	 */
-	movl	%r10d, %ecx
-	shrl	$FLEXOS_GATE_STACK_SHIFT, %ecx
-	movzbl	%cl, %ecx
-	jrcxz	0f
+	movl	%r10d, %edi
+	shrl	$FLEXOS_GATE_STACK_SHIFT, %edi
+	movzbl	%dil, %edi
+	testl	%edi, %edi
+	jz	0f
 	cmpb	$0, 72(%rsp)			/* (above the 64 bytes pushed and the return address) */
-	cmpb	$0, 71(%rsp,%rcx,8)
+	cmpb	$0, 71(%rsp,%rdi,8)
 0:	OPEN_GATE \open_checked
 	movq	%r10, %r9			/* the carry */
 	movzbl	%r10b, %r10d			/* the id */
@@ -901,9 +903,7 @@
 	movq	%xmm14, %rax
 	jmp	\slow
 	.cfi_restore_state
-2:	movl	%r9d, %ecx			/* the caller's stack arguments */
-	shrl	$FLEXOS_GATE_STACK_SHIFT, %ecx
-	movzbl	%cl, %ecx
+2:	movl	%edi, %ecx			/* the caller's stack arguments */
 	leaq	72(%rsp), %rsi			/* (above the 64 bytes pushed and the return address) */
 	movq	%r8, %rdi
 	rep movsq

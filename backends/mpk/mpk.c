@@ -961,21 +961,16 @@ static void seal_unwinder(void)
  */
 int __wrap__dl_find_object(void *pc, struct dl_find_object *result)
 {
-	const struct flexos__ro_state *ro = &flexos__ro.s;
-
-	if (!ro->symbols.code_final)
+	if (!flexos__ro.s.symbols.code_final)
 		return __real__dl_find_object(pc, result);
-	for (uint32_t i = 0; i < ro->symbols.ncode && i < FLEXOS__MAX_CODE_SEGMENTS; i++)
-		if ((uintptr_t)pc - ro->symbols.code[i].lo <
-			ro->symbols.code[i].hi - ro->symbols.code[i].lo &&
-		    ro->symbols.code[i].eh_frame) {
-			memset(result, 0, sizeof(*result));
-			result->dlfo_map_start = (void *)ro->symbols.code[i].lo;
-			result->dlfo_map_end = (void *)ro->symbols.code[i].hi;
-			result->dlfo_eh_frame = (void *)ro->symbols.code[i].eh_frame;
-			return 0;
-		}
-	return -1;
+	const struct flexos__code_segment *seg = flexos__code_segment((uintptr_t)pc);
+	if (!seg || !seg->eh_frame)
+		return -1;
+	memset(result, 0, sizeof(*result));
+	result->dlfo_map_start = (void *)seg->lo;
+	result->dlfo_map_end = (void *)seg->hi;
+	result->dlfo_eh_frame = (void *)seg->eh_frame;
+	return 0;
 }
 
 static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **argv, char **envp)

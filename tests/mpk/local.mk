@@ -53,7 +53,7 @@ tests/mpk/looksignal.o: tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/
 		backends/mpk/mpk.h src/sched/sched_impl.h include/flexos/sched.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/looksignal.c
 # attack --report-leak (reportleak.o): unwind rules a compartment registers (limit 12).
-tests/mpk/reportleak.o: tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/attacklib.h \
+tests/mpk/reportleak.o: tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/leakrules.h tests/mpk/attacklib.h \
 		include/flexos/flexos.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/reportleak.c
 # attack --sig-sched (sigsched.o): signal snapshots of user-level threads.
@@ -73,16 +73,20 @@ tests/mpk/unwindwrite.o: tests/mpk/unwindwrite.c tests/mpk/unwindwrite.h tests/m
 		tests/mpk/evil.h backends/mpk/mpk.h include/flexos/flexos.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/unwindwrite.c
 # attack --hdr-forge (hdrforge.o): a shared library's unwind table (limit 12, not closed).
-tests/mpk/hdrforge.o: tests/mpk/hdrforge.c tests/mpk/hdrforge.h tests/mpk/attacklib.h \
+tests/mpk/hdrforge.o: tests/mpk/hdrforge.c tests/mpk/hdrforge.h tests/mpk/leakrules.h tests/mpk/attacklib.h \
 		include/flexos/flexos.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/hdrforge.c
+# The unwind rules that leak a word through the report (leakrules.o), for two of them.
+tests/mpk/leakrules.o: tests/mpk/leakrules.c tests/mpk/leakrules.h
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/leakrules.c
 # The tracer that delivers a signal at an instruction (signalat.o), for two of them.
 tests/mpk/signalat.o: tests/mpk/signalat.c tests/mpk/signalat.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/signalat.c
 ATTACK_OBJS = tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o \
 	tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o \
 	tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o tests/mpk/carryback.o \
-	tests/mpk/gotelevated.o tests/mpk/unwindwrite.o tests/mpk/signalat.o tests/mpk/hdrforge.o
+	tests/mpk/gotelevated.o tests/mpk/unwindwrite.o tests/mpk/signalat.o tests/mpk/hdrforge.o \
+	tests/mpk/leakrules.o
 ATTACK_SCHED = libflexos-sched.a
 
 tests/mpk/attack: tests/mpk/attack.yaml $(ATTACK_OBJS) $(check_LIBRARIES) $(MPK_LINK_DEPS) $(ATTACK_SCHED)
@@ -124,5 +128,5 @@ tests/mpk/vm-race.log: tests/mpk/attack
 
 SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh tests/mpk/syscalls.sh tests/mpk/vm-nofsgsbase.sh \
 	tests/mpk/keys.sh tests/mpk/vm-race.sh
-CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o tests/mpk/carryback.o tests/mpk/gotelevated.o tests/mpk/unwindwrite.o tests/mpk/signalat.o tests/mpk/hdrforge.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
-EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/symforge.c tests/mpk/symforge.h tests/mpk/reportstack.c tests/mpk/reportstack.h tests/mpk/lookjump.c tests/mpk/lookjump.h tests/mpk/gotlibc.c tests/mpk/gotlibc.h tests/mpk/gatepush.c tests/mpk/gatepush.h tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/sigsched.c tests/mpk/sigsched.h tests/mpk/carryback.c tests/mpk/carryback.h tests/mpk/gotelevated.c tests/mpk/gotelevated.h tests/mpk/unwindwrite.c tests/mpk/unwindwrite.h tests/mpk/signalat.c tests/mpk/signalat.h tests/mpk/hdrforge.c tests/mpk/hdrforge.h tests/mpk/evil.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c
+CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o tests/mpk/carryback.o tests/mpk/gotelevated.o tests/mpk/unwindwrite.o tests/mpk/signalat.o tests/mpk/hdrforge.o tests/mpk/leakrules.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
+EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/symforge.c tests/mpk/symforge.h tests/mpk/reportstack.c tests/mpk/reportstack.h tests/mpk/lookjump.c tests/mpk/lookjump.h tests/mpk/gotlibc.c tests/mpk/gotlibc.h tests/mpk/gatepush.c tests/mpk/gatepush.h tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/sigsched.c tests/mpk/sigsched.h tests/mpk/carryback.c tests/mpk/carryback.h tests/mpk/gotelevated.c tests/mpk/gotelevated.h tests/mpk/unwindwrite.c tests/mpk/unwindwrite.h tests/mpk/signalat.c tests/mpk/signalat.h tests/mpk/hdrforge.c tests/mpk/hdrforge.h tests/mpk/leakrules.c tests/mpk/leakrules.h tests/mpk/evil.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c
