@@ -17,6 +17,7 @@ int main(void)
 	srunner_add_suite(sr, explore_suite());
 	srunner_add_suite(sr, seccomp_suite());
 	srunner_add_suite(sr, format_suite());
+	srunner_add_suite(sr, ehcopy_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

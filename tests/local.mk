@@ -30,10 +30,13 @@ tests_check_flexos_SOURCES = \
 	tests/check_plan.c tests/check_xref.c \
 	tests/check_explore.c \
 	tests/check_seccomp.c backends/common/seccomp.c \
-	tests/check_format.c
-tests_check_flexos_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/flexos-link \
+	tests/check_format.c \
+	tests/check_ehcopy.c backends/mpk/ehcopy.c
+# -iquote: tools/flexos-link/elf.h is "elf.h", never <elf.h> (link.h's).
+tests_check_flexos_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/tools/flexos-link \
 	-I$(top_srcdir)/tools/flexos-explore -I$(top_srcdir)/src/sched \
-	-I$(top_srcdir)/backends/common -I$(top_srcdir)/src/runtime $(SECCOMP_CFLAGS) \
+	-I$(top_srcdir)/backends/common -I$(top_srcdir)/backends/mpk \
+	-I$(top_srcdir)/src/runtime $(SECCOMP_CFLAGS) \
 	-DBUILDDIR='"$(abs_top_builddir)"' -DSRCDIR='"$(abs_top_srcdir)"' $(CHECK_CFLAGS) $(YAML_CFLAGS) \
 	$(DW_CFLAGS)
 tests_check_flexos_LDADD = libflexos-explore.a libflexos-link.a libflexos.a $(CHECK_LIBS) $(YAML_LIBS) $(SECCOMP_LIBS) \

@@ -16,5 +16,6 @@ Suite *xref_suite(void);
 Suite *explore_suite(void);
 Suite *seccomp_suite(void);
 Suite *format_suite(void);
+Suite *ehcopy_suite(void);
 
 #endif

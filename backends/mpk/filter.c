@@ -14,7 +14,8 @@
  *   filter cannot be removed, only added to; adding one is denied.
  * - the range rules: every protected range known at start-up (the image,
  *   each compartment's heap, the shared heap, main's stacks, each
- *   compartment's pool of thread stacks and their holders, stacks.c) is
+ *   compartment's pool of thread stacks and their holders, stacks.c, the
+ *   copies of the shared libraries' unwind tables, unwind.c) is
  *   covered by a window that starts MAXLEN below it; windows become
  *   aligned power-of-two blocks, and a call whose address is in a block,
  *   or whose length is above MAXLEN, is denied (backends/common/seccomp.c
@@ -527,6 +528,9 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	 * over them would hand out the gate's state. */
 	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi + MPK_JUMP_OFFSET);
 	add(flexos__mpk_ro.ro.rec_lo, flexos__mpk_ro.ro.rec_hi);
+	/* The copies of the shared libraries' unwind tables, which the report reads (unwind.c). */
+	if (flexos__mpk_ro.ro.unwind_lo)
+		add(flexos__mpk_ro.ro.unwind_lo, flexos__mpk_ro.ro.unwind_hi);
 	/* The carry pages (mpk.h: carry_lo), which the gate writes with its page open. */
 	add(flexos__mpk_ro.ro.carry_lo,
 	    flexos__mpk_ro.ro.carry_lo + (uintptr_t)MPK_GATE_PAGES * MPK_CARRY_SIZE);

@@ -12,6 +12,9 @@ libflexos_mpk_a_SOURCES = \
 	backends/mpk/jump.c \
 	backends/mpk/pthread.c \
 	backends/mpk/procfiles.c \
+	backends/mpk/ehcopy.h \
+	backends/mpk/ehcopy.c \
+	backends/mpk/unwind.c \
 	backends/mpk/gate.S \
 	$(FLEXOS_BACKEND_COMMON)
 libflexos_mpk_a_CPPFLAGS = $(FLEXOS_BACKEND_CPPFLAGS)

@@ -21,7 +21,6 @@
 #include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <unwind.h>
 
 #include "common.h"
 #include "mpk.h"
@@ -873,6 +872,9 @@ static int mpk_init(const struct flexos_runtime *rt)
 		return err;
 	}
 
+	/* Before the backend's state is read-only (fault.c): the copies' bounds are in it. */
+	if ((err = flexos__mpk_unwind_tables_copy(&flexos__mpk_ro.ro)))
+		return err;
 	if ((err = flexos__mpk_fault_init(rt)))
 		return err;
 	/* After the gate key (fault.c), before the filter: the thread stacks' pool. */
@@ -906,71 +908,6 @@ static void install_filter(void)
 			    "the intel-mpk backend cannot confine system calls (%s), and the "
 			    "image never runs unprotected",
 			    flexos__strerror(-err));
-}
-
-/* The bounds of the report's unwinder's state (flexos-link's script; absent: none to seal). */
-extern char flexos__unwind_start[] __asm__(FLEXOS_UNWIND_START)
-    __attribute__((weak, visibility("hidden")));
-extern char flexos__unwind_end[] __asm__(FLEXOS_UNWIND_END)
-    __attribute__((weak, visibility("hidden")));
-
-static _Unwind_Reason_Code unwind_first_frame(struct _Unwind_Context *ctx, void *arg)
-{
-	(void)ctx;
-	(void)arg;
-	return _URC_END_OF_STACK;
-}
-
-/*
- * The report's unwinder (libgcc_eh in the image) keeps its state in
- * key-0 memory: the frames registered with it (whose rules it would
- * evaluate with the report's rights, which read every compartment: a
- * compartment could have them compute the return addresses printed from
- * another's memory) and its table of register sizes. flexos-link puts
- * that state on pages of its own; one walk sets the table up, then the
- * pages are made read-only, and the filter's range rule over the image
- * keeps them so. Nothing is registered on this platform (the unwinder
- * finds the tables through _dl_find_object, answered below), so the walks
- * it does later write nothing there; a registration is then a write
- * fault.
- */
-static void seal_unwinder(void)
-{
-	uintptr_t lo = (uintptr_t)flexos__unwind_start, hi = (uintptr_t)flexos__unwind_end;
-
-	if (!lo || hi <= lo)
-		return;
-	_Unwind_Backtrace(unwind_first_frame, NULL);
-	if (mprotect(flexos__unwind_start, hi - lo, PROT_READ))
-		flexos__die(FLEXOS_EXIT_SETUP,
-			    "cannot make the fault report's unwinder state "
-			    "read-only: %s",
-			    flexos__strerror(errno));
-}
-
-/*
- * Where the report's unwinder (libgcc_eh in the image, whose calls of
- * _dl_find_object flexos-link wraps) finds a code address's unwind
- * table: from the runtime's read-only copy of the objects loaded at
- * start-up (symbols.c), not from the loader's records, which are key 0:
- * a compartment could point one at a table of its own, whose rules the
- * report would evaluate with its rights (limit 12). The tables lie in
- * those objects' read-only segments (the filter's range rules cover the
- * image's; a shared library's a compartment may make writable: limit
- * 12). Before that state is final, the loader's answer.
- */
-int __wrap__dl_find_object(void *pc, struct dl_find_object *result)
-{
-	if (!flexos__ro.s.symbols.code_final)
-		return __real__dl_find_object(pc, result);
-	const struct flexos__code_segment *seg = flexos__code_segment((uintptr_t)pc);
-	if (!seg || !seg->eh_frame)
-		return -1;
-	memset(result, 0, sizeof(*result));
-	result->dlfo_map_start = (void *)seg->lo;
-	result->dlfo_map_end = (void *)seg->hi;
-	result->dlfo_eh_frame = (void *)seg->eh_frame;
-	return 0;
 }
 
 static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **argv, char **envp)
@@ -1024,7 +961,7 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 	if (mprotect(&flexos__ro, sizeof(flexos__ro), PROT_READ))
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot make the runtime's state read-only: %s",
 			    flexos__strerror(errno));
-	seal_unwinder();
+	flexos__mpk_unwinder_seal();
 	/* Last: the filter denies pkey_mprotect over the image. */
 	install_filter();
 	flexos__mpk_start_main();

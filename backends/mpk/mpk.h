@@ -618,6 +618,8 @@ struct mpk_ro {
 	 * thread_first before any compartment runs (flexos__mpk_first_set).
 	 */
 	uintptr_t threads;
+	/* The copies of the shared libraries' unwind tables (unwind.c), read-only. */
+	uintptr_t unwind_lo, unwind_hi;
 };
 
 _Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");
@@ -906,13 +908,21 @@ void flexos__mpk_sigsys_entry(int sig, siginfo_t *si, void *ctx);
 noreturn void flexos__mpk_report_denied(const siginfo_t *si, const void *ctx);
 /* The report path itself (gate.S), for the attack tests. */
 /*
- * _dl_find_object for the report's unwinder (flexos-link wraps the
- * image's calls of it under intel-mpk): the runtime's read-only copy of
- * the objects loaded at start-up (mpk.c).
+ * unwind.c, the report's unwinder. _dl_find_object for it (flexos-link
+ * wraps the image's calls under intel-mpk): the runtime's read-only
+ * table of the code loaded at start-up.
  */
 struct dl_find_object;
 int __real__dl_find_object(void *pc, struct dl_find_object *result);
 int __wrap__dl_find_object(void *pc, struct dl_find_object *result);
+/*
+ * Copies each shared library's unwind table into read-only memory of its
+ * own (bounds in ro->unwind_lo, unwind_hi) and points the start-up table
+ * of code at the copies. Returns 0 or -errno (after saying why).
+ */
+int flexos__mpk_unwind_tables_copy(struct mpk_ro *ro);
+/* Makes the unwinder's own state read-only, after one walk sets it up. */
+void flexos__mpk_unwinder_seal(void);
 void flexos__mpk_violation_entry(void);
 int flexos__mpk_altstack(struct mpk_thread *t);
 

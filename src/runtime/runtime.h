@@ -150,7 +150,11 @@ struct flexos__ro_state {
 		int code_final;
 		struct flexos__code_segment {
 			uintptr_t lo, hi, base;
-			/* Its object's unwind table (PT_GNU_EH_FRAME), or 0. */
+			/*
+			 * Its object's unwind table (PT_GNU_EH_FRAME), or 0; under
+			 * intel-mpk a shared library's read-only copy of it
+			 * (backends/mpk/unwind.c).
+			 */
 			uintptr_t eh_frame;
 			char name[64];
 		} code[FLEXOS__MAX_CODE_SEGMENTS];

@@ -37,8 +37,12 @@
  *                        (or its C part) with a forged siginfo (si_code
  *                        CODE): a report and the end, never a return
  *   attack --violation-call  app calls the gate's violation path with PKRU 0
- *   attack --backtrace [fault]  backtrace() two gates deep (app -> lib1 ->
- *                        app), or a fault report there
+ *   attack --backtrace [fault|libc|vdso]  backtrace() two gates deep (app
+ *                        -> lib1 -> app), or a fault report there, in a
+ *                        qsort comparison there or in the vDSO's
+ *                        clock_gettime (the report walks the C library's
+ *                        and the vDSO's frames with copies of their
+ *                        tables, limit 12)
  *   attack --symbols-forge  lib1 rewrites the symbol table's counts and
  *                        names, app faults: the report, names "?" (limit 12)
  *   attack --sig-sched [control]  lib1's thread takes a signal where app's
@@ -1121,7 +1125,16 @@ static int frames_in(void *const *frames, int n, const void *lo, uintptr_t len)
 }
 
 static const char *bt_outer_addr;
-static int bt_fault;
+static int bt_fault, bt_libc, bt_vdso;
+
+/*
+ * bt_libc: the fault is in a callback of the C library's qsort, one frame
+ * further; bt_vdso: in the vDSO's clock_gettime, handed lib2's data.
+ */
+__attribute__((noinline)) static int bt_compare(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b + *(volatile int *)where(2, KIND_DATA);
+}
 
 /*
  * Two gates deep (app -> lib1 -> app): backtrace() must walk from here
@@ -1134,8 +1147,18 @@ static int bt_fault;
 static long bt_inner(long x)
 {
 	if (bt_fault) {
-		printf("backtrace: app reads lib2's data two gates deep\n");
+		printf("backtrace: app %s lib2's data two gates deep%s\n",
+		       bt_vdso ? "has clock_gettime write" : "reads",
+		       bt_libc ? ", in qsort's comparison" : "");
 		fflush(stdout);
+		if (bt_vdso)
+			return clock_gettime(CLOCK_REALTIME,
+					     (struct timespec *)where(2, KIND_DATA));
+		if (bt_libc) {
+			int v[2] = {2, 1};
+			qsort(v, 2, sizeof(v[0]), bt_compare);
+			return v[0];
+		}
 		return *(volatile int *)where(2, KIND_DATA);
 	}
 	void *frames[32];
@@ -3742,7 +3765,9 @@ int main(int argc, char **argv)
 		return report_stack(argv[2], where(0, KIND_DATA), (uintptr_t)&rs_app_word);
 	}
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--backtrace")) {
-		bt_fault = argc == 3 && !strcmp(argv[2], "fault");
+		bt_libc = argc == 3 && !strcmp(argv[2], "libc");
+		bt_vdso = argc == 3 && !strcmp(argv[2], "vdso");
+		bt_fault = bt_libc || bt_vdso || (argc == 3 && !strcmp(argv[2], "fault"));
 		bt_outer_addr = (const char *)bt_outer;
 		return bt_outer();
 	}
@@ -3865,7 +3890,7 @@ int main(int argc, char **argv)
 	    "--shared-back | "
 	    "--carry-back signal|register | --carry-read args|sret | --gate-push private|carry "
 	    "| --got-elevated report|home|claim|unwind | --got-libc | "
-	    "--backtrace [fault] | "
+	    "--backtrace [fault|libc|vdso] | "
 	    "--symbols-forge | "
 	    "--report-stack wild|leak | "
 	    "--look-jump "

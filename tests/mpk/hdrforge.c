@@ -1,18 +1,18 @@
 /*
  * attack --hdr-forge header|record (limit 12).
  *
- * header (a limit not closed; found by an attack review): the report's
- * unwinder reads a shared library's unwind table in
- * that library's read-only segment, and the filter's range rules cover
- * the image's segments, not the libraries'. lib1 makes the page of the
- * loader's (ld.so's) .eh_frame_hdr writable and points it (an absolute
- * eh_frame pointer, no search table) at rules of its own in shared
- * memory, which compute each caller's return address as a code address of
- * the loader whose offset carries 16 bits of app's private word (as
- * reportleak.c's did); then it faults with a return address into the
- * loader's code. Before faulting, this prints the offsets the report
- * would show if the word leaks; tests/mpk/vm.sh looks for them in the
- * report (a known limit, TAP TODO). The C library's page is covered by
+ * header (found by an attack review): a shared library's unwind table
+ * lies in that library's read-only segment, which the filter's range
+ * rules do not cover. lib1 makes the page of the loader's (ld.so's)
+ * .eh_frame_hdr writable and points it (an absolute eh_frame pointer, no
+ * search table) at rules of its own in shared memory, which compute each
+ * caller's return address as a code address of the loader whose offset
+ * carries 16 bits of app's private word (as reportleak.c's did); then it
+ * faults with a return address into the loader's code. Before faulting,
+ * this prints the offsets the report would show if the word leaks;
+ * tests/mpk/vm.sh checks that the report, which reads the runtime's
+ * read-only copy of the table (backends/mpk/unwind.c), never shows them
+ * (before the copies, it did). The C library's page is covered by
  * another range's window in the test image (its mprotect is denied), the
  * loader's is not.
  *

@@ -1,0 +1,232 @@
+/*
+ * Tests of the copies of unwind tables that the intel-mpk fault report
+ * walks (backends/mpk/ehcopy.c), on the objects this process has loaded
+ * (the C library, the loader, the vDSO, libgcc_s...) and the C++ library
+ * where it is installed (personality routines, language-specific data).
+ * The oracle is libgcc's own unwinder: with a copy's records registered,
+ * it must find for every code address of the library's search table an
+ * FDE in the copy that starts the same function as the library's own;
+ * the copy's search table must name the same addresses and FDEs.
+ */
+#define _GNU_SOURCE 1 /* dl_iterate_phdr */
+#include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "ehcopy.h"
+#include "suites.h"
+
+/* libgcc's (libgcc_s.so.1, GCC_3.0). */
+struct dwarf_eh_bases {
+	void *tbase, *dbase, *func;
+};
+extern const void *_Unwind_Find_FDE(void *pc, struct dwarf_eh_bases *bases);
+extern void __register_frame_info(const void *begin, void *ob);
+extern void *__deregister_frame_info(const void *begin);
+
+#define MAX_LIBS 64
+static struct lib {
+	struct flexos__eh_table t;
+	const char *name;
+} libs[MAX_LIBS];
+static int nlibs;
+
+static int collect(struct dl_phdr_info *info, size_t size, void *data)
+{
+	const ElfW(Phdr) *eh = NULL;
+
+	(void)size, (void)data;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
+			eh = &info->dlpi_phdr[i];
+	if (!eh || nlibs == MAX_LIBS)
+		return 0;
+	struct lib *l = &libs[nlibs];
+	memset(l, 0, sizeof(*l));
+	l->t.hdr = (unsigned char *)(info->dlpi_addr + eh->p_vaddr);
+	l->name = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : "the test program";
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+		if (p->p_type == PT_LOAD && eh->p_vaddr >= p->p_vaddr &&
+		    eh->p_vaddr - p->p_vaddr < p->p_filesz) {
+			l->t.seg_lo = (unsigned char *)(info->dlpi_addr + p->p_vaddr);
+			l->t.seg_end = l->t.seg_lo + p->p_filesz;
+		}
+	}
+	nlibs++;
+	return 0;
+}
+
+static void load_libs(void)
+{
+	/* Personality routines and LSDAs: the C++ library, where installed. */
+	dlopen("libstdc++.so.6", RTLD_NOW);
+	nlibs = 0;
+	dl_iterate_phdr(collect, NULL);
+	for (int i = 0; i < nlibs; i++)
+		ck_assert_msg(!flexos__eh_measure(&libs[i].t), "%s: its table cannot be read",
+			      libs[i].name);
+}
+
+static int32_t entry(const unsigned char *hdr, size_t entries, uint32_t i, int field)
+{
+	int32_t v;
+	memcpy(&v, hdr + entries + (size_t)i * 8 + (size_t)field * 4, 4);
+	return v;
+}
+
+/*
+ * Copies l's table at at (flat or not, as asked) and checks every address
+ * of its search table against libgcc. Returns the number checked, or -1
+ * when the copy was refused with -ERANGE (expected only where a flat copy
+ * cannot be made).
+ */
+static long check_copy(const struct lib *l, unsigned char *at, int flat)
+{
+	struct flexos__eh_table t = l->t;
+	static uint64_t object[32]; /* libgcc's struct object, opaque */
+	long checked = 0;
+	int err = flexos__eh_copy(&t, at, flat);
+
+	if (err == -ERANGE) {
+		ck_assert_msg(!t.flat_size, "%s: refused a copy a flat one could be made of",
+			      l->name);
+		return -1;
+	}
+	ck_assert_msg(!err, "%s: copy failed (%d)", l->name, err);
+	ck_assert_msg(t.copy_end <= at + flexos__eh_room(&l->t), "%s: the copy overran its room",
+		      l->name);
+	if (flat)
+		ck_assert_msg(t.flat, "%s: a flat copy was asked for", l->name);
+	const unsigned char *eh = t.flat ? t.copy + 8 : t.copy + (l->t.eh - l->t.lo);
+	__register_frame_info(eh, object);
+	for (uint32_t i = 0; i < l->t.count; i++) {
+		unsigned char *pc = l->t.hdr + entry(l->t.hdr, l->t.entries, i, 0);
+		const unsigned char *fde_orig = l->t.hdr + entry(l->t.hdr, l->t.entries, i, 1);
+		struct dwarf_eh_bases b = {0};
+		uint32_t range_len;
+		memcpy(&range_len, fde_orig, 4);
+		const unsigned char *f = _Unwind_Find_FDE(pc, &b);
+		ck_assert_msg(f && f >= t.copy && f < t.copy_end,
+			      "%s: no FDE of the copy for %p (entry %u of %u)", l->name, (void *)pc,
+			      i, l->t.count);
+		ck_assert_msg(b.func == pc, "%s: the copy's FDE for %p starts at %p", l->name,
+			      (void *)pc, b.func);
+		if (!t.flat) {
+			/* The copy's search table: the same code addresses, its own FDEs. */
+			ck_assert_ptr_eq(t.copy_hdr + entry(t.copy_hdr, l->t.entries, i, 0), pc);
+			ck_assert_ptr_eq(t.copy_hdr + entry(t.copy_hdr, l->t.entries, i, 1),
+					 t.copy + (fde_orig - l->t.lo));
+		}
+		checked++;
+	}
+	ck_assert_ptr_nonnull(__deregister_frame_info(eh));
+	return checked;
+}
+
+/* Room for every copy, mapped as near the libraries as the kernel puts it, or at hint. */
+static unsigned char *room(void *hint, size_t *len)
+{
+	*len = 0;
+	for (int i = 0; i < nlibs; i++)
+		*len += flexos__eh_room(&libs[i].t) + 4096;
+	void *p = mmap(hint, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	return p;
+}
+
+START_TEST(test_ehcopy_moved_and_flat)
+{
+	size_t len;
+	long total = 0, flat_total = 0;
+	int libc = 0, cxx_refused = 0;
+
+	load_libs();
+	unsigned char *buf = room(NULL, &len), *at = buf;
+	for (int i = 0; i < nlibs; i++) {
+		memset(at, 0, flexos__eh_room(&libs[i].t) + 4096);
+		long n = check_copy(&libs[i], at, 0);
+		ck_assert_msg(n >= 0, "%s: refused a copy near it", libs[i].name);
+		total += n;
+		libc |= strstr(libs[i].name, "libc.so") && n > 100;
+		/* Flat copies where they can be made; refused where the table needs its pointers.
+		 */
+		memset(at, 0, flexos__eh_room(&libs[i].t) + 4096);
+		n = check_copy(&libs[i], at, 1);
+		if (n >= 0)
+			flat_total += n;
+		cxx_refused |= n < 0 && strstr(libs[i].name, "libstdc++");
+		at += flexos__eh_room(&libs[i].t) + 4096;
+	}
+	munmap(buf, len);
+	ck_assert_msg(libc, "the C library's table was not checked");
+	ck_assert_msg(flat_total > 0, "no flat copy was checked");
+	if (dlopen("libstdc++.so.6", RTLD_NOLOAD | RTLD_NOW))
+		ck_assert_msg(cxx_refused, "a flat copy of the C++ library's table (personality "
+					   "routines) was not refused");
+}
+END_TEST
+
+/* Copies far from the libraries: flat where they can be, else refused (-ERANGE). */
+START_TEST(test_ehcopy_far)
+{
+	size_t len;
+	int vdso = 0;
+
+	load_libs();
+	/* 16 TiB above the libraries' range or below it: beyond 32 bits either way. */
+	uintptr_t lib = (uintptr_t)libs[nlibs - 1].t.hdr;
+	void *hint = (void *)(lib > ((uintptr_t)1 << 45) ? lib - ((uintptr_t)1 << 44)
+							 : lib + ((uintptr_t)1 << 44));
+	unsigned char *buf = room(hint, &len), *at = buf;
+	for (int i = 0; i < nlibs; i++) {
+		intptr_t d = (intptr_t)((uintptr_t)at - (uintptr_t)libs[i].t.hdr);
+		if (d > INT32_MIN && d < INT32_MAX)
+			continue; /* the kernel put it near this one */
+		memset(at, 0, flexos__eh_room(&libs[i].t) + 4096);
+		long n = check_copy(&libs[i], at, 0);
+		vdso |= strstr(libs[i].name, "vdso") && n > 0;
+		at += flexos__eh_room(&libs[i].t) + 4096;
+	}
+	munmap(buf, len);
+	ck_assert_msg(vdso, "the vDSO's table was not copied flat and checked");
+}
+END_TEST
+
+START_TEST(test_ehcopy_refuses)
+{
+	/* A header of another version, and one pointing outside its segment. */
+	unsigned char seg[64] = {2, 0x1b, 0x03, 0x3b};
+	struct flexos__eh_table t = {.hdr = seg, .seg_lo = seg, .seg_end = seg + sizeof(seg)};
+
+	ck_assert_int_eq(flexos__eh_measure(&t), -EINVAL);
+	seg[0] = 1;
+	int32_t far = 4096;
+	memcpy(seg + 4, &far, 4);
+	ck_assert_int_eq(flexos__eh_measure(&t), -EINVAL);
+	/* A record that runs past the segment. */
+	int32_t next = 8;
+	memcpy(seg + 4, &next, 4);
+	seg[2] = seg[3] = 0xff; /* no search table: every record is read */
+	uint32_t huge = 1000;
+	memcpy(seg + 12, &huge, 4);
+	ck_assert_int_eq(flexos__eh_measure(&t), -EINVAL);
+}
+END_TEST
+
+Suite *ehcopy_suite(void)
+{
+	Suite *s = suite_create("ehcopy");
+	TCase *tc = tcase_create("copies");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_ehcopy_moved_and_flat);
+	tcase_add_test(tc, test_ehcopy_far);
+	tcase_add_test(tc, test_ehcopy_refuses);
+	suite_add_tcase(s, tc);
+	return s;
+}
