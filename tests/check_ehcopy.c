@@ -72,6 +72,109 @@ static void load_libs(void)
 			      libs[i].name);
 }
 
+/*
+ * The test's own reading of what an FDE names besides code: its
+ * personality routine (or the slot holding it) and its language-specific
+ * data, for the encodings GNU ld and the copies write.
+ */
+struct fde_info {
+	uint64_t personality, lsda;
+	int has_personality, has_lsda;
+};
+
+static uint64_t read_uleb(const unsigned char **p)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0;; shift += 7) {
+		unsigned char b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+}
+
+static uint64_t read_pointer(const unsigned char **p, uint8_t enc)
+{
+	const unsigned char *at = *p;
+	uint64_t v = 0;
+	switch (enc & 0x0f) {
+	case 0x00: /* absptr */
+	case 0x04: /* udata8 */
+	case 0x0c: /* sdata8 */
+		memcpy(&v, at, 8);
+		*p += 8;
+		break;
+	case 0x03: { /* udata4 */
+		uint32_t u;
+		memcpy(&u, at, 4);
+		v = u;
+		*p += 4;
+		break;
+	}
+	case 0x0b: { /* sdata4 */
+		int32_t i;
+		memcpy(&i, at, 4);
+		v = (uint64_t)(int64_t)i;
+		*p += 4;
+		break;
+	}
+	default:
+		ck_abort_msg("pointer encoding %#x", enc);
+	}
+	if ((enc & 0x70) == 0x10) /* pcrel */
+		v += (uintptr_t)at;
+	else
+		ck_assert_msg((enc & 0x70) == 0, "pointer application %#x", enc);
+	return v;
+}
+
+static struct fde_info fde_info(const unsigned char *fde)
+{
+	struct fde_info info = {0};
+	uint32_t id;
+	uint8_t fde_enc = 0, lsda_enc = 0xff;
+
+	memcpy(&id, fde + 4, 4);
+	const unsigned char *cie = fde + 4 - id, *q = cie + 8;
+	uint8_t version = *q++;
+	const char *aug = (const char *)q;
+	q += strlen(aug) + 1;
+	read_uleb(&q);
+	read_uleb(&q); /* an SLEB128: the same bytes */
+	if (version == 1)
+		q++;
+	else
+		read_uleb(&q);
+	if (aug[0] == 'z') {
+		read_uleb(&q);
+		for (const char *a = aug + 1; *a; a++) {
+			if (*a == 'R') {
+				fde_enc = *q++;
+			} else if (*a == 'L') {
+				lsda_enc = *q++;
+			} else if (*a == 'P') {
+				uint8_t enc = *q++;
+				info.personality = read_pointer(&q, enc);
+				info.has_personality = 1;
+			}
+		}
+	}
+	q = fde + 8;
+	read_pointer(&q, fde_enc);        /* pc_begin */
+	read_pointer(&q, fde_enc & 0x0f); /* pc_range */
+	if (aug[0] == 'z') {
+		read_uleb(&q);
+		if (lsda_enc != 0xff) {
+			info.lsda = read_pointer(&q, lsda_enc);
+			info.has_lsda = 1;
+		}
+	}
+	return info;
+}
+
+/* How many FDEs checked had a personality routine, and language-specific data. */
+static long with_personality, with_lsda;
+
 static int32_t entry(const unsigned char *hdr, size_t entries, uint32_t i, int field)
 {
 	int32_t v;
@@ -116,6 +219,19 @@ static long check_copy(const struct lib *l, unsigned char *at, int flat)
 			      i, l->t.count);
 		ck_assert_msg(b.func == pc, "%s: the copy's FDE for %p starts at %p", l->name,
 			      (void *)pc, b.func);
+		struct fde_info want = fde_info(fde_orig), got = fde_info(f);
+		ck_assert_msg(
+		    got.has_personality == want.has_personality &&
+			got.personality == want.personality,
+		    "%s: the copy's FDE for %p names the personality routine at %#lx, not "
+		    "%#lx",
+		    l->name, (void *)pc, (unsigned long)got.personality,
+		    (unsigned long)want.personality);
+		ck_assert_msg(got.has_lsda == want.has_lsda && got.lsda == want.lsda,
+			      "%s: the copy's FDE for %p names the data at %#lx, not %#lx", l->name,
+			      (void *)pc, (unsigned long)got.lsda, (unsigned long)want.lsda);
+		with_personality += want.has_personality;
+		with_lsda += want.has_lsda && want.lsda;
 		if (!t.flat) {
 			/* The copy's search table: the same code addresses, its own FDEs. */
 			ck_assert_ptr_eq(t.copy_hdr + entry(t.copy_hdr, l->t.entries, i, 0), pc);
@@ -143,7 +259,7 @@ START_TEST(test_ehcopy_moved_and_flat)
 {
 	size_t len;
 	long total = 0, flat_total = 0;
-	int libc = 0, cxx_refused = 0;
+	int libc = 0;
 
 	load_libs();
 	unsigned char *buf = room(NULL, &len), *at = buf;
@@ -153,29 +269,27 @@ START_TEST(test_ehcopy_moved_and_flat)
 		ck_assert_msg(n >= 0, "%s: refused a copy near it", libs[i].name);
 		total += n;
 		libc |= strstr(libs[i].name, "libc.so") && n > 100;
-		/* Flat copies where they can be made; refused where the table needs its pointers.
-		 */
+		/* And flat, as for a library the copies lie too far from. */
 		memset(at, 0, flexos__eh_room(&libs[i].t) + 4096);
 		n = check_copy(&libs[i], at, 1);
-		if (n >= 0)
-			flat_total += n;
-		cxx_refused |= n < 0 && strstr(libs[i].name, "libstdc++");
+		ck_assert_msg(n >= 0, "%s: refused a flat copy", libs[i].name);
+		flat_total += n;
 		at += flexos__eh_room(&libs[i].t) + 4096;
 	}
 	munmap(buf, len);
 	ck_assert_msg(libc, "the C library's table was not checked");
 	ck_assert_msg(flat_total > 0, "no flat copy was checked");
+	ck_assert_msg(with_personality > 0, "no FDE with a personality routine was checked");
 	if (dlopen("libstdc++.so.6", RTLD_NOLOAD | RTLD_NOW))
-		ck_assert_msg(cxx_refused, "a flat copy of the C++ library's table (personality "
-					   "routines) was not refused");
+		ck_assert_msg(with_lsda > 0, "no FDE of the C++ library's with data was checked");
 }
 END_TEST
 
-/* Copies far from the libraries: flat where they can be, else refused (-ERANGE). */
+/* Copies far from the libraries: flat. */
 START_TEST(test_ehcopy_far)
 {
 	size_t len;
-	int vdso = 0;
+	int vdso = 0, libc = 0;
 
 	load_libs();
 	/* 16 TiB above the libraries' range or below it: beyond 32 bits either way. */
@@ -189,11 +303,14 @@ START_TEST(test_ehcopy_far)
 			continue; /* the kernel put it near this one */
 		memset(at, 0, flexos__eh_room(&libs[i].t) + 4096);
 		long n = check_copy(&libs[i], at, 0);
+		ck_assert_msg(n >= 0, "%s: refused a copy far from it", libs[i].name);
 		vdso |= strstr(libs[i].name, "vdso") && n > 0;
+		libc |= strstr(libs[i].name, "libc.so") && n > 100;
 		at += flexos__eh_room(&libs[i].t) + 4096;
 	}
 	munmap(buf, len);
-	ck_assert_msg(vdso, "the vDSO's table was not copied flat and checked");
+	ck_assert_msg(vdso && libc, "the vDSO's and the C library's tables were not copied flat "
+				    "and checked");
 }
 END_TEST
 

@@ -485,23 +485,170 @@ static void put(unsigned char *out, size_t *pos, const void *p, size_t n)
 	*pos += n;
 }
 
-#define FLAT_CIES 16
+static void put_u8(unsigned char *out, size_t *pos, uint8_t v)
+{
+	put(out, pos, &v, 1);
+}
+
+static void put_uleb(unsigned char *out, size_t *pos, uint64_t v)
+{
+	do {
+		put_u8(out, pos, (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0)));
+		v >>= 7;
+	} while (v);
+}
+
+/* Ends a record at *pos that started at start: its length, and DW_CFA_nops to 4 bytes. */
+static void end_record(unsigned char *out, size_t *pos, size_t start)
+{
+	while ((*pos - start) % 4)
+		put_u8(out, pos, 0);
+	uint32_t len = (uint32_t)(*pos - start - 4);
+	if (out)
+		memcpy(out + start, &len, 4);
+}
+
+/* The address a pointer encoded enc at c stands for (the indirect bit aside). */
+static int absolute(struct cursor *c, uint8_t enc, uint64_t *v)
+{
+	int size = format_size(enc);
+	uint8_t appl = enc & PE_APPL;
+	unsigned char *p;
+
+	if (size <= 0 || (appl != PE_ABSPTR && appl != PE_PCREL) || !(p = take(c, (size_t)size)))
+		return -EINVAL;
+	*v = (uint64_t)value_at(p, enc) + (appl == PE_PCREL ? (uintptr_t)p : 0);
+	return 0;
+}
+
+/*
+ * A CIE (its body, after the id, in c) flat: its pointer encodings
+ * absolute, its personality routine's (or its slot's) address in 8
+ * bytes. Returns 0 or -EINVAL.
+ */
+static int flat_cie(struct cursor c, unsigned char *out, size_t *pos, struct cie *cie)
+{
+	size_t start = *pos;
+	unsigned char *from = c.p;
+
+	if (parse_cie(c, cie, 0) || cie->set_locs)
+		return -EINVAL;
+	uint8_t version = u8(&c);
+	const char *aug = (const char *)c.p;
+	size_t auglen = strlen(aug); /* parse_cie found its end */
+	if (strstr(aug, "eh") || (auglen && aug[0] != 'z'))
+		return -EINVAL;
+	take(&c, auglen + 1);
+	uleb(&c);
+	uleb(&c);
+	if (version == 1)
+		u8(&c);
+	else
+		uleb(&c);
+	const uint32_t zero = 0;
+	put(out, pos, &zero, 4);                   /* the length, written last */
+	put(out, pos, &zero, 4);                   /* a CIE */
+	put(out, pos, from, (size_t)(c.p - from)); /* version, augmentation, the three fields */
+	if (auglen) {
+		uint64_t n = uleb(&c);
+		unsigned char *d = take(&c, n);
+		struct cursor data = {d, d ? d + n : NULL, !d};
+		unsigned char buf[64];
+		size_t len = 0;
+		for (size_t i = 1; i < auglen; i++) {
+			uint64_t v;
+			uint8_t enc;
+			switch (aug[i]) {
+			case 'R':
+			case 'L':
+				u8(&data);
+				put_u8(buf, &len, PE_ABSPTR);
+				break;
+			case 'P':
+				enc = u8(&data);
+				if (absolute(&data, enc, &v))
+					return -EINVAL;
+				put_u8(buf, &len, (uint8_t)((enc & 0x80) | PE_ABSPTR));
+				put(buf, &len, &v, 8);
+				break;
+			case 'S':
+			case 'B':
+			case 'G':
+				break;
+			default:
+				return -EINVAL; /* data a flat copy cannot place */
+			}
+		}
+		if (data.bad || data.p != data.end)
+			return -EINVAL;
+		put_uleb(out, pos, len);
+		put(out, pos, buf, len);
+	}
+	put(out, pos, c.p, (size_t)(c.end - c.p)); /* the initial instructions */
+	end_record(out, pos, start);
+	return c.bad ? -EINVAL : 0;
+}
+
+/* An FDE (its body after the CIE pointer, in c) flat, for its CIE cie at cie_pos. */
+static int flat_fde(struct cursor c, const struct cie *cie, size_t cie_pos, unsigned char *out,
+		    size_t *pos)
+{
+	size_t start = *pos;
+	uint64_t begin, range = 0;
+	int size = format_size(cie->fde_enc);
+	unsigned char *r;
+
+	if (absolute(&c, cie->fde_enc, &begin) || !(r = take(&c, (size_t)size)))
+		return -EINVAL;
+	range = (uint64_t)value_at(r, cie->fde_enc & PE_FORMAT);
+	const uint32_t zero = 0;
+	uint32_t cie_off = (uint32_t)(start + 4 - cie_pos);
+	put(out, pos, &zero, 4);
+	put(out, pos, &cie_off, 4);
+	put(out, pos, &begin, 8);
+	put(out, pos, &range, 8);
+	if (cie->augmented) {
+		uint64_t n = uleb(&c), lsda = 0;
+		unsigned char *d = take(&c, n);
+		struct cursor data = {d, d ? d + n : NULL, !d};
+		if (cie->lsda_enc != PE_OMIT && absolute(&data, cie->lsda_enc, &lsda))
+			return -EINVAL;
+		if (data.bad)
+			return -EINVAL;
+		size_t rest = (size_t)(data.end - data.p);
+		put_uleb(out, pos, (cie->lsda_enc != PE_OMIT ? 8 : 0) + rest);
+		if (cie->lsda_enc != PE_OMIT)
+			put(out, pos, &lsda, 8);
+		put(out, pos, data.p, rest);
+	}
+	struct cursor insns = c;
+	int set_locs = 0;
+	if (take_instructions(&insns, cie->fde_enc, 0, &set_locs) || set_locs)
+		return -EINVAL;
+	put(out, pos, c.p, (size_t)(c.end - c.p));
+	end_record(out, pos, start);
+	return 0;
+}
+
+#define FLAT_CIES 64
 
 /*
  * For a library too far from the copy for its 32-bit pc-relative
- * pointers (the vDSO, which the kernel maps near the stack): a flat copy,
- * whose FDEs hold absolute addresses (8 bytes, their CIEs' "R" rewritten)
- * and which has no search table, so that the unwinder reads its FDEs in
- * turn, as it does for any table without one. Only for what such a
- * library holds: no personality routine, no language-specific data, no
- * DW_CFA_set_loc. Writes it at out (with out NULL, only measures) and
- * returns its size, or -EINVAL.
+ * pointers (the vDSO, which the kernel maps near the stack; any library
+ * when the image reserved gigabytes below them before start-up ended): a
+ * flat copy, whose pointers are absolute (8 bytes: code addresses, the
+ * personality routine's slot, the language-specific data) and which has
+ * no search table, so that the unwinder reads its FDEs in turn, as it
+ * does for any table without one (slower: only the fault report walks
+ * these). Writes it at out (with out NULL, only measures) and returns
+ * its size, or -EINVAL (DW_CFA_set_loc, augmentations it does not know).
  */
 static ssize_t flatten(const struct flexos__eh_table *t, unsigned char *out)
 {
 	struct {
 		unsigned char *from;
 		size_t to;
+		struct cie cie;
 	} cies[FLAT_CIES];
 	size_t ncies = 0, pos = 0;
 	unsigned char *p = t->eh, *end = t->eh_end;
@@ -511,7 +658,6 @@ static ssize_t flatten(const struct flexos__eh_table *t, unsigned char *out)
 	put(out, &pos, hdr, sizeof(hdr));
 	while (p < end) {
 		struct cursor z = {p, end, 0}, c;
-		struct cie cie;
 		if (!u32(&z) && !z.bad)
 			break; /* the section's end */
 		if (record(p, end, &c))
@@ -519,49 +665,20 @@ static ssize_t flatten(const struct flexos__eh_table *t, unsigned char *out)
 		unsigned char *id_at = c.p;
 		uint32_t id = u32(&c);
 		if (!id) {
-			if (parse_cie(c, &cie, 0) || cie.personality || cie.lsda_enc != PE_OMIT ||
-			    cie.set_locs || ncies == FLAT_CIES)
+			if (ncies == FLAT_CIES)
 				return -EINVAL;
 			cies[ncies].from = p;
-			cies[ncies++].to = pos;
-			size_t at = pos;
-			put(out, &pos, p, (size_t)(c.end - p));
-			if (out && cie.fde_enc_at)
-				out[at + (size_t)(cie.fde_enc_at - p)] = PE_ABSPTR;
-			p = c.end;
-			continue;
+			cies[ncies].to = pos;
+			if (flat_cie(c, out, &pos, &cies[ncies].cie))
+				return -EINVAL;
+			ncies++;
+		} else {
+			size_t k = 0;
+			while (k < ncies && cies[k].from != id_at - id)
+				k++;
+			if (k == ncies || flat_fde(c, &cies[k].cie, cies[k].to, out, &pos))
+				return -EINVAL;
 		}
-		size_t k = 0;
-		while (k < ncies && cies[k].from != id_at - id)
-			k++;
-		struct cursor cc;
-		if (k == ncies || record(cies[k].from, end, &cc) || u32(&cc) != 0 ||
-		    parse_cie(cc, &cie, 0))
-			return -EINVAL;
-		int size = format_size(cie.fde_enc);
-		uint8_t appl = cie.fde_enc & PE_APPL;
-		unsigned char *begin = take(&c, size > 0 ? (size_t)size : SIZE_MAX);
-		unsigned char *range = take(&c, size > 0 ? (size_t)size : SIZE_MAX);
-		if (!begin || !range || (appl != PE_PCREL && appl != PE_ABSPTR))
-			return -EINVAL;
-		/* What follows must hold no other address: no LSDA (above), no set_loc. */
-		struct cursor rest = c;
-		int set_locs = 0;
-		if (cie.augmented)
-			take(&rest, uleb(&rest));
-		if (rest.bad || take_instructions(&rest, cie.fde_enc, 0, &set_locs) || set_locs)
-			return -EINVAL;
-		uint64_t b = (uint64_t)value_at(begin, cie.fde_enc),
-			 r = (uint64_t)value_at(range, cie.fde_enc);
-		if (appl == PE_PCREL)
-			b += (uintptr_t)begin;
-		uint32_t len = (uint32_t)(4 + 16 + (size_t)(c.end - c.p));
-		uint32_t cie_off = (uint32_t)(pos + 4 - cies[k].to);
-		put(out, &pos, &len, 4);
-		put(out, &pos, &cie_off, 4);
-		put(out, &pos, &b, 8);
-		put(out, &pos, &r, 8);
-		put(out, &pos, c.p, (size_t)(c.end - c.p));
 		p = c.end;
 	}
 	const uint32_t terminator = 0;

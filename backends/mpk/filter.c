@@ -15,7 +15,8 @@
  * - the range rules: every protected range known at start-up (the image,
  *   each compartment's heap, the shared heap, main's stacks, each
  *   compartment's pool of thread stacks and their holders, stacks.c, the
- *   copies of the shared libraries' unwind tables, unwind.c) is
+ *   image's symbol table, the copies of the shared libraries' unwind
+ *   tables, unwind.c) is
  *   covered by a window that starts MAXLEN below it; windows become
  *   aligned power-of-two blocks, and a call whose address is in a block,
  *   or whose length is above MAXLEN, is denied (backends/common/seccomp.c
@@ -528,6 +529,11 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	 * over them would hand out the gate's state. */
 	add(flexos__mpk_ro.ro.gp_lo, flexos__mpk_ro.ro.gp_hi + MPK_JUMP_OFFSET);
 	add(flexos__mpk_ro.ro.rec_lo, flexos__mpk_ro.ro.rec_hi);
+	/* The image's symbol table, which the report reads (symbols.c: a forged one misnames code).
+	 */
+	if (flexos__ro.s.symbols.table)
+		add((uintptr_t)flexos__ro.s.symbols.table,
+		    (uintptr_t)(flexos__ro.s.symbols.strings + flexos__ro.s.symbols.strsize));
 	/* The copies of the shared libraries' unwind tables, which the report reads (unwind.c). */
 	if (flexos__mpk_ro.ro.unwind_lo)
 		add(flexos__mpk_ro.ro.unwind_lo, flexos__mpk_ro.ro.unwind_hi);

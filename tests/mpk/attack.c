@@ -50,8 +50,10 @@
  *                        app resumes from its own snapshot (limit 9)
  *   attack --report-leak  lib1 registers unwind rules that read app's
  *                        word and faults: the registration faults (limit 12)
- *   attack --hdr-forge   lib1 forges the loader's unwind table header and
- *                        faults (limit 12, not closed)
+ *   attack --hdr-forge header|copy|record  lib1 forges the loader's unwind
+ *                        table header (the report reads its copy), the
+ *                        copy's (the mprotect is denied) or the loader's
+ *                        record of it, and faults (limit 12)
  *   attack --unwind-write  lib1 forges the unwinder's lists of registered
  *                        frames and faults: the registration faults (limit 12)
  *   attack --look-signal  a signal handler of lib1's left in urec_first's
@@ -3868,49 +3870,49 @@ int main(int argc, char **argv)
 		printf("access allowed\n");
 		return 0;
 	}
-	fprintf(
-	    stderr,
-	    "usage: attack --matrix [shared] | --threads | --nested | --printf | "
-	    "--stackptr | --count [shared|newlib|carry] | "
-	    "--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
-	    "open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
-	    "longjmp-open|longjmp | "
-	    "--segv-call entry|c CODE | --violation-call | --signal | --sig-own-stack | "
-	    "--sig-same-stack | "
-	    "--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
-	    "--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window|"
-	    "window-switch | "
-	    "--thread-claim | --clone-settls [raw|site|creator|future|mask] | "
-	    "--thread-reuse | --spawn | "
-	    "--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
-	    "--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
-	    "--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
-	    "--sig-sched [control] | --report-leak | --hdr-forge header|record | --unwind-write | "
-	    "--look-signal | "
-	    "--shared-back | "
-	    "--carry-back signal|register | --carry-read args|sret | --gate-push private|carry "
-	    "| --got-elevated report|home|claim|unwind | --got-libc | "
-	    "--backtrace [fault|libc|vdso] | "
-	    "--symbols-forge | "
-	    "--report-stack wild|leak | "
-	    "--look-jump "
-	    "new|first | "
-	    "--sched-record none|sp|comp|rec|rec-free|swap|free|exit|count | "
-	    "--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
-	    "| --sched-many | --sched-deputy runq|heap | "
-	    "--sched-wake none|sem|timeout|mutex|fd | "
-	    "--sched-join none|state|result|rec|hijack|reuse|reuse-exited|reuse-first|"
-	    "dead-list|detached | --sched-current none|mutex|switch|first|thread|main | "
-	    "--thread-start none|fn|handle | "
-	    "--slow-race N | "
-	    "--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
-	    "--stack-steal | --dss-bounds | --shared-heap list|free|table|size | "
-	    "--gate-stack-wipe | "
-	    "--arg-regs | "
-	    "--direction-flag | "
-	    "--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "
-	    "--fork-steal | --sched-record fpctl | "
-	    "--thread-stack read|write | A B "
-	    "KIND read|write\n");
+	fprintf(stderr,
+		"usage: attack --matrix [shared] | --threads | --nested | --printf | "
+		"--stackptr | --count [shared|newlib|carry] | "
+		"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
+		"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
+		"longjmp-open|longjmp | "
+		"--segv-call entry|c CODE | --violation-call | --signal | --sig-own-stack | "
+		"--sig-same-stack | "
+		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
+		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window|"
+		"window-switch | "
+		"--thread-claim | --clone-settls [raw|site|creator|future|mask] | "
+		"--thread-reuse | --spawn | "
+		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
+		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
+		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
+		"--sig-sched [control] | --report-leak | --hdr-forge header|copy|record | "
+		"--unwind-write | "
+		"--look-signal | "
+		"--shared-back | "
+		"--carry-back signal|register | --carry-read args|sret | --gate-push private|carry "
+		"| --got-elevated report|home|claim|unwind | --got-libc | "
+		"--backtrace [fault|libc|vdso] | "
+		"--symbols-forge | "
+		"--report-stack wild|leak | "
+		"--look-jump "
+		"new|first | "
+		"--sched-record none|sp|comp|rec|rec-free|swap|free|exit|count | "
+		"--sched-timer none|fn|handle|zero|swap|watch | --sched-thread none|fn|handle|zero "
+		"| --sched-many | --sched-deputy runq|heap | "
+		"--sched-wake none|sem|timeout|mutex|fd | "
+		"--sched-join none|state|result|rec|hijack|reuse|reuse-exited|reuse-first|"
+		"dead-list|detached | --sched-current none|mutex|switch|first|thread|main | "
+		"--thread-start none|fn|handle | "
+		"--slow-race N | "
+		"--signal-frame rip|ret|gate-ret | --carry-write | --callee-saved | "
+		"--stack-steal | --dss-bounds | --shared-heap list|free|table|size | "
+		"--gate-stack-wipe | "
+		"--arg-regs | "
+		"--direction-flag | "
+		"--fp-control [newlib] | --evex-regs | --x87-regs [newlib] | --signal-regs [own] | "
+		"--fork-steal | --sched-record fpctl | "
+		"--thread-stack read|write | A B "
+		"KIND read|write\n");
 	return 2;
 }

@@ -16,6 +16,10 @@
  * another range's window in the test image (its mprotect is denied), the
  * loader's is not.
  *
+ * copy: lib1 asks the backend's _dl_find_object for the runtime's copy
+ * of the loader's table and makes its page writable, to forge that header
+ * instead: the filter denies the mprotect (the copies have a range rule).
+ *
  * record: the same header, forged in lib1's own memory, and the loader's
  * record of its object for _dl_find_object (key 0) pointed at it. The
  * report's unwinder asks the backend's wrapper (the runtime's read-only
@@ -23,6 +27,7 @@
  * it was.
  */
 #define _GNU_SOURCE 1
+#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <stdint.h>
@@ -59,8 +64,11 @@ static struct {
 	unsigned char eh[512] __attribute__((aligned(8)));
 	unsigned char fake_hdr[16] __attribute__((aligned(8)));
 	uintptr_t secret, lo, base, hdr;
-	int record;
+	int record, copy;
 } hf FLEXOS_SHARED;
+
+/* The backend's lookup for the report's unwinder (backends/mpk/unwind.c). */
+int __wrap__dl_find_object(void *pc, struct dl_find_object *result);
 
 /* Whether lib1 may read [p, p + len): a pipe's write takes it with its PKRU (EFAULT if not). */
 static int readable(int fd[2], const void *p, size_t len)
@@ -145,6 +153,20 @@ static long forge_in_lib1(long x)
 		/* The header, forged in lib1's memory, and the loader's record pointed at it. */
 		h = hf.fake_hdr;
 		h[0] = 1;
+	} else if (hf.copy) {
+		struct dl_find_object found;
+		if (__wrap__dl_find_object((void *)(hf.lo + 0x10001), &found) ||
+		    !found.dlfo_eh_frame)
+			return -102;
+		h = found.dlfo_eh_frame;
+		page = (uintptr_t)h & ~(uintptr_t)4095;
+		printf("hdr-forge: the runtime's copy of the loader's table at %p, the loader's at "
+		       "%p\n",
+		       (void *)h, (void *)hf.hdr);
+		fflush(stdout);
+		if (mprotect((void *)page, (((uintptr_t)h + 12 + 4095) & ~(uintptr_t)4095) - page,
+			     PROT_READ | PROT_WRITE))
+			return -100;
 	} else if (mprotect((void *)page, 4096, PROT_READ | PROT_WRITE)) {
 		return -100;
 	}
@@ -165,14 +187,16 @@ int hdr_forge(uintptr_t app_secret, const char *how)
 
 	hf.secret = app_secret;
 	hf.record = !strcmp(how, "record");
-	if ((!hf.record && strcmp(how, "header")) || !dl_iterate_phdr(loader, NULL) || !hf.hdr ||
-	    !hf.lo)
+	hf.copy = !strcmp(how, "copy");
+	if ((!hf.record && !hf.copy && strcmp(how, "header")) || !dl_iterate_phdr(loader, NULL) ||
+	    !hf.hdr || !hf.lo)
 		return 2;
 	leak_offsets("hdr-forge", word, "ld-linux-x86-64.so.2", hf.lo + 0x10000, hf.base);
 	flexos_gate_r(lib1, r, lib1_call, forge_in_lib1, 0);
 	printf("hdr-forge: lib1 returned %ld (%s)\n", r - 1,
 	       r == -99    ? "the loader's unwind table could not be made writable"
 	       : r == -100 ? "the loader's record was not found in memory lib1 may read"
+	       : r == -101 ? "the backend named no table for the loader's code"
 			   : "?");
 	return r == -99 ? 0 : r == -100 ? 3 : 1;
 }

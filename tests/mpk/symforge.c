@@ -1,10 +1,10 @@
 /*
  * attack --symbols-forge (limit 12 of docs/threat-model.md): the symbol
  * table the fault report reads (.flexos-symbols, mapped at start-up) is
- * key 0 and outside the system-call filter's ranges, so a compartment
- * may make it writable and rewrite it. lib1 does: the counts in its
- * header become 2^32 - 1, and every function's name an offset past the
- * strings. app then faults (it reads lib1's data): the report takes the
+ * key 0; with the system-call filter off (its range rule covers the
+ * table), a compartment may make it writable and rewrite it. lib1 does:
+ * the counts in its header become 2^32 - 1, and every function's name an
+ * offset past the strings. app then faults (it reads lib1's data): the report takes the
  * counts and the strings' size from the runtime's read-only state, so it
  * prints its backtrace, every name "?", and ends with 123. Before (found
  * by a review), it took them from the mapping, and searched and read up

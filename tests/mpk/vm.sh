@@ -180,6 +180,8 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --count carry
 --expect-status=123 $b/tests/mpk/attack --hdr-forge record
 --expect-status=123 $b/tests/mpk/attack --backtrace libc
 --expect-status=123 $b/tests/mpk/attack --backtrace vdso
+--expect-status=123 $b/tests/mpk/attack --hdr-forge copy
+--expect-status=123 $b/tests/mpk/attack --symbols-forge
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -537,7 +539,10 @@ check_vm 136 "its header names memory outside its heap" "and the report says why
 no_vm 136 "app's malloc_usable_size returned" "and never returns a size past the chunk"
 # Limit 12: the fault report takes the symbol table's counts and bounds from
 # the runtime's read-only state (the filter off: lib1 makes the table's
-# mapping writable; with the filter the test image's mprotect is denied).
+# mapping writable; with the filter, command 168, its mprotect is denied:
+# the table has a range rule).
+check_vm 168 "made a system call the intel-mpk filter denies: mprotect" "lib1's mprotect of the symbol table is denied"
+no_vm 168 "symbols-forge: lib1 rewrote" "and it never rewrites the table"
 for n in 137 138; do
 	check_vm $n "symbols-forge: lib1 rewrote the symbol table's counts and names: done" \
 		"lib1 rewrites the symbol table's counts and every name (command $n)"
@@ -684,6 +689,12 @@ pass "a shared library's forged unwind table never has the report print app's wo
 # the vDSO's clock_gettime (a flat copy: the vDSO lies too far from the
 # copies for 32-bit pointers) are walked through those frames into the
 # caller, two gates deep.
+# lib1 asks the backend's lookup for the copy of the loader's table and
+# makes its page writable to forge it: the filter denies the mprotect (the
+# copies' range rule), and no report prints app's word.
+check_vm 167 "made a system call the intel-mpk filter denies: mprotect" "lib1's mprotect of the runtime's copy of the loader's unwind table is denied"
+! report_leaked 167 || fail "the report printed app's word through a forged copy"
+pass "and no report prints app's word through the copy"
 lib_frames() {  # lib_frames N: the object or function of each frame of command N's report
 	vm_output "$1" | sed -n 's|^flexos:   #[0-9]* 0x[0-9a-f]* \([^+ ]*\)+0x.*|\1|p' | tr '\n' ' '
 }
