@@ -46,7 +46,7 @@ static unsigned char *take(struct cursor *c, size_t n)
 {
 	unsigned char *p = c->p;
 
-	if (c->bad || (size_t)(c->end - c->p) < n) {
+	if (c->bad || c->p > c->end || (size_t)(c->end - c->p) < n) {
 		c->bad = 1;
 		return NULL;
 	}
@@ -349,10 +349,11 @@ static int walk_record(unsigned char *p, unsigned char *eh, unsigned char *end,
 		*cie_at = NULL;
 		return parse_cie(c, &cie, moved);
 	}
+	if (c.bad || id > (uintptr_t)(id_at - eh))
+		return -EINVAL;
 	*cie_at = id_at - id;
 	struct cursor cc;
-	if (id > (uintptr_t)(id_at - eh) || record(*cie_at, end, &cc) || u32(&cc) != 0 ||
-	    (err = parse_cie(cc, &cie, 0)))
+	if (record(*cie_at, end, &cc) || u32(&cc) != 0 || (err = parse_cie(cc, &cie, 0)))
 		return err ? err : -EINVAL;
 	if ((err = take_pointer(&c, cie.fde_enc, moved))) /* pc_begin */
 		return err;
@@ -395,7 +396,10 @@ static int measure(struct flexos__eh_table *t)
 	if (!field)
 		return -EINVAL;
 	v = value_at(field, t->eh_enc);
-	t->eh = (t->eh_enc & PE_APPL) == PE_PCREL ? field + v : (unsigned char *)v;
+	uintptr_t eh = (uintptr_t)v + ((t->eh_enc & PE_APPL) == PE_PCREL ? (uintptr_t)field : 0);
+	if (eh < (uintptr_t)t->seg_lo || eh >= (uintptr_t)t->seg_end)
+		return -EINVAL;
+	t->eh = (unsigned char *)eh;
 	t->count = 0;
 	if (count_enc != PE_OMIT && table_enc != PE_OMIT) {
 		if (table_enc != PE_TABLE || (count_enc & PE_APPL) != PE_ABSPTR ||
@@ -409,17 +413,19 @@ static int measure(struct flexos__eh_table *t)
 		if (!take(&c, (size_t)t->count * 8))
 			return -EINVAL;
 	}
-	if (t->eh < t->seg_lo || t->eh >= t->seg_end)
-		return -EINVAL;
 	unsigned char *hdr_end = c.p, *end = t->eh;
 	if (t->count) {
 		for (uint32_t i = 0; i < t->count; i++) {
 			int32_t off;
 			unsigned char *rec_end, *cie, *cie_end, *unused;
 			memcpy(&off, t->hdr + t->entries + (size_t)i * 8 + 4, 4);
+			/* An FDE of .eh_frame, never the header's own bytes. */
+			if (off < t->eh - t->hdr || off >= t->seg_end - t->hdr ||
+			    (off >= 0 && off < hdr_end - t->hdr))
+				return -EINVAL;
 			if ((err = walk_record(t->hdr + off, t->eh, t->seg_end, &rec_end, &cie, 0)))
 				return err;
-			if (!cie || t->hdr + off < t->eh ||
+			if (!cie ||
 			    (err = walk_record(cie, t->eh, t->seg_end, &cie_end, &unused, 0)))
 				return err ? err : -EINVAL;
 			if (rec_end > end)
@@ -439,7 +445,7 @@ static int measure(struct flexos__eh_table *t)
 		}
 	}
 	/* The header before or after the records, never among them. */
-	if (t->hdr > t->eh && t->hdr < end)
+	if (t->hdr < end && t->eh < hdr_end)
 		return -EINVAL;
 	t->eh_end = end;
 	t->lo = t->hdr < t->eh ? t->hdr : t->eh;
@@ -674,7 +680,7 @@ static ssize_t flatten(const struct flexos__eh_table *t, unsigned char *out)
 			ncies++;
 		} else {
 			size_t k = 0;
-			while (k < ncies && cies[k].from != id_at - id)
+			while (k < ncies && (uintptr_t)cies[k].from != (uintptr_t)id_at - id)
 				k++;
 			if (k == ncies || flat_fde(c, &cies[k].cie, cies[k].to, out, &pos))
 				return -EINVAL;

@@ -9,7 +9,7 @@ set -eu
 fuzz="$top_builddir/tests/fuzz"
 [ -x "$fuzz/fuzz-config" ] ||
 	skip_all "no libFuzzer harnesses: install clang and libclang-rt-14-dev (tools/install-deps --test) and rerun configure"
-for h in config elf resp; do
+for h in config elf resp ehcopy; do
 	seeds="$top_srcdir/tests/fuzz/corpus/$h"
 	mkdir "$WORK/$h"
 	# -close_fd_mask=3: the code under test may print; libFuzzer and the

@@ -4,7 +4,8 @@
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-I$(top_builddir) -I$(top_srcdir)/include -iquote $(top_srcdir)/tests/fuzz
 FUZZ_COMMON = $(srcdir)/tests/fuzz/stderr.c $(srcdir)/tests/fuzz/stderr.h
-FUZZ_HARNESSES = tests/fuzz/fuzz-config tests/fuzz/fuzz-elf tests/fuzz/fuzz-resp
+FUZZ_HARNESSES = tests/fuzz/fuzz-config tests/fuzz/fuzz-elf tests/fuzz/fuzz-resp \
+	tests/fuzz/fuzz-ehcopy
 
 tests/fuzz/fuzz-config: tests/fuzz/fuzz-config.c tools/flexos-link/config.c \
 		tools/flexos-link/config.h tools/flexos-link/util.c tools/flexos-link/syscalls.c \
@@ -27,6 +28,11 @@ tests/fuzz/fuzz-resp: tests/fuzz/fuzz-resp.c examples/kvserver/resp.c examples/k
 	$(AM_V_CCLD)$(MKDIR_P) tests/fuzz && $(FUZZ_CC) $(FUZZ_FLAGS) \
 		-iquote $(top_srcdir)/examples/kvserver -o $@ $(srcdir)/tests/fuzz/fuzz-resp.c \
 		$(srcdir)/examples/kvserver/resp.c
+tests/fuzz/fuzz-ehcopy: tests/fuzz/fuzz-ehcopy.c backends/mpk/ehcopy.c backends/mpk/ehcopy.h \
+		autoconfig.h
+	$(AM_V_CCLD)$(MKDIR_P) tests/fuzz && $(FUZZ_CC) $(FUZZ_FLAGS) \
+		-iquote $(top_srcdir)/backends/mpk -o $@ $(srcdir)/tests/fuzz/fuzz-ehcopy.c \
+		$(srcdir)/backends/mpk/ehcopy.c
 
 if HAVE_FUZZER
 check_SCRIPTS += $(FUZZ_HARNESSES)
@@ -38,4 +44,4 @@ SH_TESTS += tests/fuzz/fuzz.sh
 CLEANFILES += $(FUZZ_HARNESSES)
 EXTRA_DIST += tests/fuzz/local.mk tests/fuzz/README.md tests/fuzz/fuzz.sh tests/fuzz/long \
 	tests/fuzz/stderr.c tests/fuzz/stderr.h tests/fuzz/fuzz-config.c tests/fuzz/fuzz-elf.c \
-	tests/fuzz/fuzz-resp.c tests/fuzz/corpus
+	tests/fuzz/fuzz-resp.c tests/fuzz/fuzz-ehcopy.c tests/fuzz/corpus
