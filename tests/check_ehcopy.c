@@ -37,26 +37,12 @@ static int nlibs;
 
 static int collect(struct dl_phdr_info *info, size_t size, void *data)
 {
-	const ElfW(Phdr) *eh = NULL;
+	struct lib *l = &libs[nlibs];
 
 	(void)size, (void)data;
-	for (int i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
-			eh = &info->dlpi_phdr[i];
-	if (!eh || nlibs == MAX_LIBS)
+	if (nlibs == MAX_LIBS || !flexos__eh_table_of(info, &l->t))
 		return 0;
-	struct lib *l = &libs[nlibs];
-	memset(l, 0, sizeof(*l));
-	l->t.hdr = (unsigned char *)(info->dlpi_addr + eh->p_vaddr);
 	l->name = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : "the test program";
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
-		if (p->p_type == PT_LOAD && eh->p_vaddr >= p->p_vaddr &&
-		    eh->p_vaddr - p->p_vaddr < p->p_filesz) {
-			l->t.seg_lo = (unsigned char *)(info->dlpi_addr + p->p_vaddr);
-			l->t.seg_end = l->t.seg_lo + p->p_filesz;
-		}
-	}
 	nlibs++;
 	return 0;
 }

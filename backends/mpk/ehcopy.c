@@ -11,6 +11,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <link.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -690,6 +691,28 @@ static ssize_t flatten(const struct flexos__eh_table *t, unsigned char *out)
 	const uint32_t terminator = 0;
 	put(out, &pos, &terminator, 4);
 	return (ssize_t)pos;
+}
+
+int flexos__eh_table_of(const struct dl_phdr_info *info, struct flexos__eh_table *t)
+{
+	const ElfW(Phdr) *eh = NULL;
+
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
+			eh = &info->dlpi_phdr[i];
+	if (!eh)
+		return 0;
+	t->hdr = (unsigned char *)(info->dlpi_addr + eh->p_vaddr);
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+		if (p->p_type == PT_LOAD && eh->p_vaddr >= p->p_vaddr &&
+		    eh->p_vaddr - p->p_vaddr < p->p_filesz) {
+			t->seg_lo = (unsigned char *)(info->dlpi_addr + p->p_vaddr);
+			t->seg_end = t->seg_lo + p->p_filesz;
+		}
+	}
+	return 1;
 }
 
 int flexos__eh_measure(struct flexos__eh_table *t)

@@ -27,6 +27,16 @@ struct flexos__eh_table {
 	int flat;                       /* it is flat */
 };
 
+struct dl_phdr_info;
+
+/*
+ * Sets t's header and segment from a loaded object's program headers
+ * (PT_GNU_EH_FRAME, and the PT_LOAD holding it), clearing the rest.
+ * Returns 1, or 0 for an object without a table (t cleared; a table
+ * outside every segment has no segment set, and is not measured).
+ */
+int flexos__eh_table_of(const struct dl_phdr_info *info, struct flexos__eh_table *t);
+
 /*
  * Reads t's header and finds what a copy holds: the header and the
  * records of .eh_frame it names (with their CIEs), or without a search

@@ -114,32 +114,19 @@ static int too_many_tables;
 static int find_table(struct dl_phdr_info *info, size_t size, void *data)
 {
 	int *seen = data;
-	const ElfW(Phdr) *eh = NULL;
 	const char *name = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
 
 	(void)size;
 	if (!(*seen)++)
 		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
-			eh = &info->dlpi_phdr[i];
-	if (!eh)
-		return 0;
 	if (ntables == MAX_TABLES) {
 		too_many_tables = 1;
 		return 1;
 	}
-	struct table *t = &tables[ntables++];
-	t->eh.hdr = (unsigned char *)(info->dlpi_addr + eh->p_vaddr);
-	t->name = name ? name + 1 : info->dlpi_name;
-	t->eh.seg_lo = t->eh.seg_end = NULL;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
-		if (p->p_type == PT_LOAD && eh->p_vaddr >= p->p_vaddr &&
-		    eh->p_vaddr - p->p_vaddr < p->p_filesz) {
-			t->eh.seg_lo = (unsigned char *)(info->dlpi_addr + p->p_vaddr);
-			t->eh.seg_end = t->eh.seg_lo + p->p_filesz;
-		}
+	struct table *t = &tables[ntables];
+	if (flexos__eh_table_of(info, &t->eh)) {
+		t->name = name ? name + 1 : info->dlpi_name;
+		ntables++;
 	}
 	return 0;
 }
