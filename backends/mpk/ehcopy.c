@@ -6,7 +6,8 @@
  * copy for them (32 bits) is written flat instead. Only what GNU ld and
  * the kernel's vDSO write is read; anything else is refused, never
  * copied half-understood. Nothing here depends on the backend: the
- * tests run it on the host's libraries (tests/check_ehcopy.c).
+ * tests run it on the host's libraries (tests/check_ehcopy.c) and fuzz
+ * it (tests/fuzz/fuzz-ehcopy.c).
  */
 #include "autoconfig.h"
 

@@ -8,7 +8,7 @@
  * of the compartments' reach once start-up is over:
  *
  * - its own state (registered frames, register sizes) is read-only
- *   (seal_unwinder);
+ *   (flexos__mpk_unwinder_seal);
  * - it finds a code address's table through _dl_find_object, which
  *   flexos-link wraps: the answer comes from the runtime's read-only
  *   table of the code loaded at start-up, not from the loader's records
@@ -18,9 +18,10 @@
  *   library's segments, which a compartment may make writable (range
  *   rules over every library make the filter too scattered to build), so
  *   start-up copies each library's .eh_frame_hdr and the .eh_frame
- *   records it names into one mapping of its own, moves the pc-relative
- *   pointers in the copy by the copy's distance, makes it read-only and
- *   gives it a range rule (filter.c).
+ *   records it names into one mapping of its own (ehcopy.c: the
+ *   pc-relative pointers moved by the copy's distance, or every pointer
+ *   absolute where the copy lies more than 2 GiB away), makes it
+ *   read-only and gives it a range rule (filter.c).
  *
  * A copy still points into its library at the personality routine's slot
  * and at the language-specific data (.gcc_except_table): exception
