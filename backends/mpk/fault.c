@@ -30,14 +30,26 @@
 
 /* ---- the handler ---------------------------------------------------------- */
 
-/* The PKRU saved in the signal frame, or -1 if the frame has none. */
-static int64_t frame_pkru(const ucontext_t *uc)
+/*
+ * The PKRU saved in the signal frame whose ucontext (or a copy of it) is
+ * uc, or -1 if it has none. delivered: where the kernel wrote that
+ * ucontext, on the thread's signal stack, which a compartment may write
+ * (another of its threads, while the report copies the frame): the XSAVE
+ * area is read only where the kernel puts it, right after that frame
+ * (struct rt_sigframe: the return address, the ucontext, the siginfo),
+ * at the first 64-byte boundary, never where the frame's fpregs word
+ * says (a review's attack pointed it at another compartment's memory,
+ * which the report, reading every key, printed as the PKRU).
+ */
+static int64_t frame_pkru(const ucontext_t *uc, const void *delivered)
 {
 	const unsigned char *x = (const unsigned char *)uc->uc_mcontext.fpregs;
+	uintptr_t frame_end = (uintptr_t)delivered + MPK_UC_COPY + MPK_SI_COPY;
 	uint32_t magic1, xstate_size;
 	uint64_t xstate_bv;
 
-	if (!x || !flexos__mpk_ro.ro.report_pkru_off)
+	if (!x || !flexos__mpk_ro.ro.report_pkru_off ||
+	    (uintptr_t)x != ((frame_end + 63) & ~(uintptr_t)63))
 		return -1;
 	/* struct _fpx_sw_bytes sits at byte 464 of the legacy area. */
 	memcpy(&magic1, x + 464, 4);
@@ -176,7 +188,8 @@ static noreturn void backtrace_and_exit(uintptr_t pc)
 	_exit(FLEXOS_EXIT_FAULT);
 }
 
-void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
+void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru,
+			 const void *delivered)
 {
 	ucontext_t *uc = ctx;
 	struct flexos__out o = {.n = 0};
@@ -221,7 +234,7 @@ void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru)
 	int write_access = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
 	const char *area;
 	int owner = flexos__owner(addr, &area);
-	int64_t pkru = frame_pkru(uc);
+	int64_t pkru = frame_pkru(uc, delivered);
 
 	flexos__out_str(&o, "flexos: protection-key fault: compartment '");
 	flexos__out_str(&o, flexos__comp_name(running));
@@ -276,7 +289,7 @@ static int compartment_of(uint32_t pkru)
 
 int flexos__mpk_interrupted(const void *ctx)
 {
-	int64_t pkru = frame_pkru(ctx);
+	int64_t pkru = frame_pkru(ctx, ctx); /* the kernel's frame itself (filter.c) */
 
 	return pkru < 0 ? -1 : compartment_of((uint32_t)pkru);
 }

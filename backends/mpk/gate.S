@@ -1679,6 +1679,7 @@ flexos__mpk_segv_entry:
 	leaq	(8 + MPK_UC_COPY)(%rsp), %rsi
 	leaq	8(%rsp), %rdx
 	movl	%ebx, %ecx
+	movq	%r15, %r8			/* where the kernel wrote the ucontext */
 	jmp	flexos__mpk_on_segv
 4:	movl	%r12d, %edi
 	movq	%r13, %rsi

@@ -898,7 +898,8 @@ int flexos__mpk_fault_init(const struct flexos_runtime *rt);
  * the kernel's signal frame, and the handler's entry (gate.S), which tells
  * a delivered signal from a call by the PKRU it finds.
  */
-noreturn void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru);
+noreturn void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru,
+				  const void *delivered);
 void flexos__mpk_segv_entry(int sig, siginfo_t *si, void *ctx);
 /*
  * The SIGSYS handler's entry in images with newlib compartments (gate.S),

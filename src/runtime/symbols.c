@@ -421,6 +421,19 @@ static _Unwind_Reason_Code print_frame(struct _Unwind_Context *ctx, void *data)
 	 */
 	int ret = !(w->fault_pc && w->n == 0);
 	struct lib_hit h;
+	/*
+	 * A return address lies in an aligned word (x86-64 keeps its stack
+	 * pointer 8-aligned), which no page boundary splits: read across one
+	 * (a stack pointer set a few bytes below another compartment's
+	 * memory), a code address could carry that memory's bytes. The CFA
+	 * here is the frame the return address was read from.
+	 */
+	if (ret && (cfa & 7)) {
+		put(&w->l, " ? (a return address read from a misaligned stack: the stack may be "
+			   "corrupted; the backtrace stops)");
+		flush(&w->l);
+		return _URC_END_OF_STACK;
+	}
 	if (!code_at(ret ? pc - 1 : pc, &h)) {
 		put(&w->l, " ? (an address in no loaded object's code: the stack may be "
 			   "corrupted; the backtrace stops)");

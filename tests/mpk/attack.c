@@ -54,6 +54,10 @@
  *                        table header (the report reads its copy), the
  *                        copy's (the mprotect is denied) or the loader's
  *                        record of it, and faults (limit 12)
+ *   attack --report-frame fpregs|straddle  the report's reads lib1 steers:
+ *                        the signal frame's XSAVE pointer (a tracer
+ *                        rewrites it), a return address read across the
+ *                        end of app's data page (limit 12)
  *   attack --unwind-write  lib1 forges the unwinder's lists of registered
  *                        frames and faults: the registration faults (limit 12)
  *   attack --look-signal  a signal handler of lib1's left in urec_first's
@@ -257,6 +261,7 @@
 #include "carryback.h"
 #include "gotelevated.h"
 #include "hdrforge.h"
+#include "reportframe.h"
 #include "unwindwrite.h"
 #include "schedrecord.h"
 #include "singlestep.h"
@@ -1188,7 +1193,7 @@ __attribute__((noinline)) static int bt_outer(void)
 /* ---- the report path, called instead of entered --------------------------- */
 
 extern char flexos__mpk_violation_entry[];
-extern void flexos__mpk_on_segv(int, siginfo_t *, void *, uint32_t);
+extern void flexos__mpk_on_segv(int, siginfo_t *, void *, uint32_t, const void *);
 
 /*
  * What app tries after a forged entry returned: reading lib1's data. It
@@ -1224,7 +1229,7 @@ static int segv_call(const char *how, int code)
 	if (!strcmp(how, "entry"))
 		flexos__mpk_segv_entry(SIGSEGV, &si, &uc);
 	else
-		flexos__mpk_on_segv(SIGSEGV, &si, &uc, 0);
+		flexos__mpk_on_segv(SIGSEGV, &si, &uc, 0, &uc);
 	return after_forged_entry("segv-call", lib1_data);
 }
 
@@ -3721,6 +3726,10 @@ int main(int argc, char **argv)
 		static volatile uint64_t leak_secret = 0x1122334455667788;
 		return report_leak((uintptr_t)&leak_secret);
 	}
+	if (argc == 3 && !strcmp(argv[1], "--report-frame")) {
+		static volatile uint64_t rf_secret = 0x1122334455667788;
+		return report_frame(argv[2], (uintptr_t)&rf_secret);
+	}
 	if (argc == 3 && !strcmp(argv[1], "--hdr-forge")) {
 		static volatile uint64_t hdr_secret = 0x1122334455667788;
 		return hdr_forge((uintptr_t)&hdr_secret, argv[2]);
@@ -3887,6 +3896,7 @@ int main(int argc, char **argv)
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--sig-sched [control] | --report-leak | --hdr-forge header|copy|record | "
+		"--report-frame fpregs|straddle | "
 		"--unwind-write | "
 		"--look-signal | "
 		"--shared-back | "

@@ -18,7 +18,7 @@ MPK_LINK_DEPS = flexos-link$(EXEEXT) libflexos.a libflexos-mpk.a
 # The MPK test images' own objects (their application's inputs), position-independent.
 ATTACK_CC = $(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@
 
-tests/mpk/attack.o: tests/mpk/attack.c tests/mpk/attacklib.h tests/mpk/singlestep.h tests/mpk/reportstack.h tests/mpk/lookjump.h tests/mpk/gotlibc.h tests/mpk/gatepush.h tests/mpk/looksignal.h tests/mpk/reportleak.h tests/mpk/sigsched.h tests/mpk/carryback.h tests/mpk/gotelevated.h tests/mpk/unwindwrite.h tests/mpk/hdrforge.h include/flexos/flexos.h
+tests/mpk/attack.o: tests/mpk/attack.c tests/mpk/attacklib.h tests/mpk/singlestep.h tests/mpk/reportstack.h tests/mpk/lookjump.h tests/mpk/gotlibc.h tests/mpk/gatepush.h tests/mpk/looksignal.h tests/mpk/reportleak.h tests/mpk/sigsched.h tests/mpk/carryback.h tests/mpk/gotelevated.h tests/mpk/unwindwrite.h tests/mpk/hdrforge.h tests/mpk/reportframe.h include/flexos/flexos.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/attack.c
 
 # attack --sched-record (schedrecord.o): the application on the scheduler.
@@ -72,21 +72,25 @@ tests/mpk/gotelevated.o: tests/mpk/gotelevated.c tests/mpk/gotelevated.h tests/m
 tests/mpk/unwindwrite.o: tests/mpk/unwindwrite.c tests/mpk/unwindwrite.h tests/mpk/attacklib.h \
 		tests/mpk/evil.h backends/mpk/mpk.h include/flexos/flexos.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/unwindwrite.c
-# attack --hdr-forge (hdrforge.o): a shared library's unwind table (limit 12, not closed).
+# attack --hdr-forge (hdrforge.o): a shared library's unwind table (limit 12).
 tests/mpk/hdrforge.o: tests/mpk/hdrforge.c tests/mpk/hdrforge.h tests/mpk/leakrules.h tests/mpk/attacklib.h \
 		include/flexos/flexos.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/hdrforge.c
+# attack --report-frame (reportframe.o): the report's reads the faulting compartment steers (limit 12).
+tests/mpk/reportframe.o: tests/mpk/reportframe.c tests/mpk/reportframe.h tests/mpk/signalat.h \
+		tests/mpk/attacklib.h backends/mpk/mpk.h include/flexos/flexos.h
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/reportframe.c
 # The unwind rules that leak a word through the report (leakrules.o), for two of them.
 tests/mpk/leakrules.o: tests/mpk/leakrules.c tests/mpk/leakrules.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/leakrules.c
-# The tracer that delivers a signal at an instruction (signalat.o), for two of them.
+# The tracer that stops a thread at an instruction (signalat.o), for three of them.
 tests/mpk/signalat.o: tests/mpk/signalat.c tests/mpk/signalat.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/signalat.c
 ATTACK_OBJS = tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o \
 	tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o \
 	tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o tests/mpk/carryback.o \
 	tests/mpk/gotelevated.o tests/mpk/unwindwrite.o tests/mpk/signalat.o tests/mpk/hdrforge.o \
-	tests/mpk/leakrules.o
+	tests/mpk/leakrules.o tests/mpk/reportframe.o
 ATTACK_SCHED = libflexos-sched.a
 
 tests/mpk/attack: tests/mpk/attack.yaml $(ATTACK_OBJS) $(check_LIBRARIES) $(MPK_LINK_DEPS) $(ATTACK_SCHED)

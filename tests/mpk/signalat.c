@@ -15,7 +15,22 @@
 
 #include "signalat.h"
 
+static int deliver_sig;
+
+static int deliver(pid_t tid, struct user_regs_struct *regs)
+{
+	(void)tid, (void)regs;
+	return deliver_sig;
+}
+
 int signal_at(void (*child)(void), uintptr_t insn, int sig_at, const char *what)
+{
+	deliver_sig = sig_at;
+	return trace_at(child, insn, deliver, what);
+}
+
+int trace_at(void (*child)(void), uintptr_t insn, int (*at)(pid_t, struct user_regs_struct *),
+	     const char *what)
 {
 	long code = 0;
 	int status, armed = 0, hit = 0;
@@ -55,7 +70,7 @@ int signal_at(void (*child)(void), uintptr_t insn, int sig_at, const char *what)
 			regs.rip = insn;
 			ptrace(PTRACE_SETREGS, w, NULL, &regs);
 			hit = 1;
-			sig = sig_at;
+			sig = at(w, &regs);
 		} else if (sig == SIGSTOP || sig == SIGTRAP) {
 			sig = 0;
 		}

@@ -16,4 +16,13 @@
  */
 int signal_at(void (*child)(void), uintptr_t insn, int sig, const char *what);
 
+/*
+ * The same, but at the breakpoint (the thread stopped before insn, its
+ * registers in *regs) at(tid, regs) runs, and the thread goes on with the
+ * signal it returns (0: none).
+ */
+struct user_regs_struct;
+int trace_at(void (*child)(void), uintptr_t insn, int (*at)(pid_t, struct user_regs_struct *),
+	     const char *what);
+
 #endif

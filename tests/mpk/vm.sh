@@ -182,6 +182,8 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --count carry
 --expect-status=123 $b/tests/mpk/attack --backtrace vdso
 --expect-status=123 $b/tests/mpk/attack --hdr-forge copy
 --expect-status=123 $b/tests/mpk/attack --symbols-forge
+--expect-status=123 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --report-frame fpregs
+--expect-status=123 $b/tests/mpk/attack --report-frame straddle
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -695,6 +697,24 @@ pass "a shared library's forged unwind table never has the report print app's wo
 check_vm 167 "made a system call the intel-mpk filter denies: mprotect" "lib1's mprotect of the runtime's copy of the loader's unwind table is denied"
 ! report_leaked 167 || fail "the report printed app's word through a forged copy"
 pass "and no report prints app's word through the copy"
+# Limit 12: two reads of the report's that the faulting compartment steered
+# (an attack review). The XSAVE area, where the interrupted PKRU is, was
+# found through the fpregs word of the kernel's frame on the signal stack
+# (key 0), which another thread of lib1's rewrote before the report copied
+# the frame: the report printed app's bytes as the PKRU. A tracer stands in
+# for that thread, deterministically: the report reads the area only where
+# the kernel puts it, and prints lib1's real PKRU (before: the forged one).
+check_vm 169 "the kernel's frame's fpregs pointed at the forged area" "the kernel's signal frame's XSAVE pointer is forged before the report copies it"
+no_vm 169 ", PKRU 0x5eb0f00d" "and the report never prints the forged area's PKRU"
+check_vm 169 "running compartment 'lib1' (id 1, key 2), page key 1, PKRU 0xfffffecc" "but lib1's own, from where the kernel put it"
+# lib1 faults with its stack pointer 2 bytes below the end of app's data
+# page: the return address read across it (app's 2 bytes, lib1's 6) lay in
+# the C library's code and was printed (before); the walk stops there.
+check_vm 170 "a return address read from a misaligned stack" "a return address read across the end of app's data page stops the backtrace"
+_st=$(vm_output 170 | sed -n "s/.*the C library's code at \(0x[0-9a-f]*\)$/\1/p")
+[ -n "$_st" ] && ! vm_output 170 | grep -q "#[0-9]* $_st " ||
+	fail "the report printed the word with app's bytes ($_st)"
+pass "and never prints the word holding app's bytes"
 lib_frames() {  # lib_frames N: the object or function of each frame of command N's report
 	vm_output "$1" | sed -n 's|^flexos:   #[0-9]* 0x[0-9a-f]* \([^+ ]*\)+0x.*|\1|p' | tr '\n' ' '
 }
