@@ -895,8 +895,10 @@ int flexos__mpk_fault_init(const struct flexos_runtime *rt);
 
 /*
  * The fault report (fault.c), entered by gate.S's report path on a copy of
- * the kernel's signal frame, and the handler's entry (gate.S), which tells
- * a delivered signal from a call by the PKRU it finds.
+ * the kernel's signal frame (delivered: where the kernel wrote its
+ * ucontext, which locates the XSAVE area), and the handler's entry
+ * (gate.S), which tells a delivered signal from a call by the PKRU it
+ * finds.
  */
 noreturn void flexos__mpk_on_segv(int sig, siginfo_t *si, void *ctx, uint32_t entry_pkru,
 				  const void *delivered);
