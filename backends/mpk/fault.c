@@ -173,16 +173,29 @@ static const char *ro_state(uintptr_t addr)
  * fault: SIGSEGV, blocked in its own handler (where the kernel would kill
  * the image with it, the report cut short), is let in, and such a fault
  * ends the image through the report path (gate.S: this thread is
- * reporting already) with FLEXOS_EXIT_FAULT and a line saying so. Every
- * other signal stays blocked (the handler's mask): a SIGBUS there still
- * ends the image with its default action.
+ * reporting already) with FLEXOS_EXIT_FAULT and a line saying so, and
+ * so does a SIGBUS. Every other signal stays blocked (the handler's
+ * mask).
  */
 static noreturn void backtrace_and_exit(uintptr_t pc)
 {
 	sigset_t faults;
+	struct sigaction bus;
 
+	/*
+	 * A SIGBUS there (a stack pointer in a file mapping past the file's
+	 * end) goes to the same entry: the image is ending, and the handler
+	 * the kernel would otherwise run (a compartment's, or the default,
+	 * 135 with the report cut short) is not wanted any more.
+	 */
+	memset(&bus, 0, sizeof(bus));
+	bus.sa_sigaction = flexos__mpk_segv_entry;
+	bus.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigfillset(&bus.sa_mask);
 	sigemptyset(&faults);
 	sigaddset(&faults, SIGSEGV);
+	if (!flexos__mpk_sigaction(SIGBUS, &bus, NULL))
+		sigaddset(&faults, SIGBUS);
 	sigprocmask(SIG_UNBLOCK, &faults, NULL);
 	flexos__print_backtrace(pc);
 	_exit(FLEXOS_EXIT_FAULT);

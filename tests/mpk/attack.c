@@ -54,10 +54,11 @@
  *                        table header (the report reads its copy), the
  *                        copy's (the mprotect is denied) or the loader's
  *                        record of it, and faults (limit 12)
- *   attack --report-frame fpregs|straddle  the report's reads lib1 steers:
- *                        the signal frame's XSAVE pointer (a tracer
- *                        rewrites it), a return address read across the
- *                        end of app's data page (limit 12)
+ *   attack --report-frame fpregs|straddle|bus  the report's reads lib1
+ *                        steers: the signal frame's XSAVE pointer (a
+ *                        tracer rewrites it), a return address read across
+ *                        the end of app's data page, or past a file's end
+ *                        (limit 12)
  *   attack --unwind-write  lib1 forges the unwinder's lists of registered
  *                        frames and faults: the registration faults (limit 12)
  *   attack --look-signal  a signal handler of lib1's left in urec_first's
@@ -3896,7 +3897,7 @@ int main(int argc, char **argv)
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--sig-sched [control] | --report-leak | --hdr-forge header|copy|record | "
-		"--report-frame fpregs|straddle | "
+		"--report-frame fpregs|straddle|bus | "
 		"--unwind-write | "
 		"--look-signal | "
 		"--shared-back | "

@@ -1,8 +1,8 @@
 /*
- * attack --report-frame fpregs|straddle (limit 12; both found by an
- * attack review): the fault report reads every compartment's memory, and
- * two of its reads took an address from memory the faulting compartment
- * writes.
+ * attack --report-frame fpregs|straddle|bus (limit 12; the first two
+ * found by an attack review): the fault report reads every compartment's
+ * memory, and two of its reads took an address from memory the faulting
+ * compartment writes.
  *
  * fpregs: the report read the interrupted PKRU through the fpregs word
  * of the kernel's signal frame, which lies on the thread's signal stack
@@ -21,9 +21,16 @@
  * and 6 of lib1's, chosen so that the word lies in the C library's code,
  * which the report prints (as libc.so.6+offset, the offset's low 16 bits
  * app's). The report must stop at that frame instead.
+ *
+ * bus: lib1 faults with its stack pointer in a page of a shared file
+ * mapping past the file's end, so that the report's unwinder, reading the
+ * return address there, takes a SIGBUS: the report must end as for a
+ * fault of its unwinder's (123 and a line saying so), not be cut short
+ * by SIGBUS's default action (135).
  */
 #define _GNU_SOURCE 1
 #include <link.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -156,6 +163,36 @@ static int straddle(uintptr_t app_data)
 	return r == -99 ? 3 : 1;
 }
 
+/* ---- bus --------------------------------------------------------------------- */
+
+/* Run by lib1: a file of one page mapped over two, its stack pointer in the second. */
+static long bus_in_lib1(long x)
+{
+	int fd = memfd_create("report-frame", 0);
+	char *m;
+
+	(void)x;
+	if (fd < 0 || ftruncate(fd, 4096))
+		return -100;
+	m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -100;
+	printf("report-frame: lib1's stack pointer at %p, past its file's end\n",
+	       (void *)(m + 4096 + 64));
+	fflush(stdout);
+	st_go((uintptr_t)m + 4096 + 64, rf.app_word);
+	return 0;
+}
+
+static int bus(void)
+{
+	long r = 0;
+
+	flexos_gate_r(lib1, r, lib1_call, bus_in_lib1, 0);
+	printf("report-frame: lib1 returned %ld (no file mapping)\n", r - 1);
+	return 3;
+}
+
 int report_frame(const char *how, uintptr_t app_data)
 {
 	rf.app_word = app_data;
@@ -163,5 +200,7 @@ int report_frame(const char *how, uintptr_t app_data)
 		return forge_fpregs();
 	if (!strcmp(how, "straddle"))
 		return straddle(app_data);
+	if (!strcmp(how, "bus"))
+		return bus();
 	return 2;
 }

@@ -184,6 +184,7 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --count carry
 --expect-status=123 $b/tests/mpk/attack --symbols-forge
 --expect-status=123 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --report-frame fpregs
 --expect-status=123 $b/tests/mpk/attack --report-frame straddle
+--expect-status=123 $b/tests/mpk/attack --report-frame bus
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -715,6 +716,10 @@ _st=$(vm_output 170 | sed -n "s/.*the C library's code at \(0x[0-9a-f]*\)$/\1/p"
 [ -n "$_st" ] && ! vm_output 170 | grep -q "#[0-9]* $_st " ||
 	fail "the report printed the word with app's bytes ($_st)"
 pass "and never prints the word holding app's bytes"
+# The report's unwinder takes a SIGBUS (lib1's stack pointer in a file
+# mapping past the file's end): the report ends as for a fault of its
+# unwinder's, 123 and the line (before: SIGBUS's default, 135).
+check_vm 171 "a fault or a second report while this thread reported" "a SIGBUS in the report's unwinder ends the report with its line and 123"
 lib_frames() {  # lib_frames N: the object or function of each frame of command N's report
 	vm_output "$1" | sed -n 's|^flexos:   #[0-9]* 0x[0-9a-f]* \([^+ ]*\)+0x.*|\1|p' | tr '\n' ' '
 }
