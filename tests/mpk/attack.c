@@ -59,6 +59,10 @@
  *                        tracer rewrites it), a return address read across
  *                        the end of app's data page, or past a file's end
  *                        (limit 12)
+ *   attack --report-canary  a tracer changes the thread's canary where the
+ *                        report's pthread_sigmask would check it: lib1's
+ *                        code in the C library's slot never runs with the
+ *                        report's rights (limit 1)
  *   attack --unwind-write  lib1 forges the unwinder's lists of registered
  *                        frames and faults: the registration faults (limit 12)
  *   attack --look-signal  a signal handler of lib1's left in urec_first's
@@ -262,6 +266,7 @@
 #include "carryback.h"
 #include "gotelevated.h"
 #include "hdrforge.h"
+#include "reportcanary.h"
 #include "reportframe.h"
 #include "unwindwrite.h"
 #include "schedrecord.h"
@@ -3727,6 +3732,10 @@ int main(int argc, char **argv)
 		static volatile uint64_t leak_secret = 0x1122334455667788;
 		return report_leak((uintptr_t)&leak_secret);
 	}
+	if (argc == 2 && !strcmp(argv[1], "--report-canary")) {
+		static volatile uint64_t rc_secret = 0x1122334455667788;
+		return report_canary((uintptr_t)&rc_secret);
+	}
 	if (argc == 3 && !strcmp(argv[1], "--report-frame")) {
 		static volatile uint64_t rf_secret = 0x1122334455667788;
 		return report_frame(argv[2], (uintptr_t)&rf_secret);
@@ -3897,7 +3906,7 @@ int main(int argc, char **argv)
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--sig-sched [control] | --report-leak | --hdr-forge header|copy|record | "
-		"--report-frame fpregs|straddle|bus | "
+		"--report-frame fpregs|straddle|bus | --report-canary | "
 		"--unwind-write | "
 		"--look-signal | "
 		"--shared-back | "

@@ -77,7 +77,7 @@ int trace_at(void (*child)(void), uintptr_t insn, int (*at)(pid_t, struct user_r
 		ptrace(PTRACE_CONT, w, NULL, (void *)(long)sig);
 	}
 	if (!hit) {
-		printf("the breakpoint was never reached: FAIL\n");
+		printf("the breakpoint was never reached\n");
 		return 2;
 	}
 	if (WIFSIGNALED(status))
