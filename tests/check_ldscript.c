@@ -166,7 +166,10 @@ START_TEST(test_table_layout)
 	char *s = written(flx_write_table);
 	ck_assert_contains(s, "flexos__image:\n\t.quad 0x100534f58454c46\n");
 	/* version, mechanism (mpk), compartments, default, libraries */
-	ck_assert_contains(s, "\t.long 6, 1, 2, 0, 1, 0\n");
+	ck_assert_contains(s, "\t.long 7, 1, 2, 0, 1, 0\n");
+	/* The index of the gates' lend descriptors, and their count. */
+	ck_assert_contains(s, "\t.quad .Lflexos_lends\n\t.long .Lflexos_nlends, 0\n");
+	ck_assert_contains(s, ".Lflexos_lends:\n");
 	/* Each compartment's heap_size, the default here. */
 	ck_assert_contains(s, "\t.quad 0\n\t.quad 67108864\n");
 	ck_assert_contains(s, "\t.long 1, 0x2\n"); /* lib: id 1, shared stacks */

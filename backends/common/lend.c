@@ -981,6 +981,25 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 	return ret;
 }
 
+/*
+ * Whether d is one of the image's lend descriptors (read-only, written by
+ * flexos-link), and arg one of its arguments and member one of that
+ * argument's members (or 0, or 0xffff): the fault report reads the lend
+ * arena's records, which every compartment can write, with rights that
+ * read every compartment, and prints the names they lead to (a review's
+ * attack forged one whose names were another compartment's secret).
+ */
+static int genuine_lend(const struct flexos_lend *d, uint32_t arg, uint32_t member)
+{
+	const struct flexos_image *img = flexos__runtime()->image;
+
+	for (uint32_t i = 0; img->lends && i < img->nlends; i++)
+		if (img->lends[i] == d)
+			return arg < d->nargs &&
+			       (member == 0 || member == 0xffff || member <= d->args[arg].nmembers);
+	return 0;
+}
+
 int flexos__lend_describe(struct flexos__out *o, const char *prefix, uintptr_t addr)
 {
 	const struct flexos_runtime *rt = flexos__runtime();
@@ -998,8 +1017,11 @@ int flexos__lend_describe(struct flexos__out *o, const char *prefix, uintptr_t a
 			    &((struct flexos__lend_header *)base)->meta[t][s];
 			if (page != end || !m->desc)
 				continue;
-			const struct flexos_lend_arg *a = &m->desc->args[m->arg & 0xffff];
 			uint32_t member = m->arg >> 16;
+			if (!genuine_lend(m->desc, m->arg & 0xffff, member))
+				break; /* a forged record: the arena's guard page, named no further
+					*/
+			const struct flexos_lend_arg *a = &m->desc->args[m->arg & 0xffff];
 			flexos__out_str(o, "the guard page after an object lent to ");
 			flexos__out_str(o, m->desc->fn);
 			flexos__out_str(o, " (");

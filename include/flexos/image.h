@@ -18,7 +18,7 @@
 /* "FLEXOS\0\1": the image descriptor's magic number. */
 #define FLEXOS_IMAGE_MAGIC 0x0100534f58454c46ULL
 /* Bumped whenever the layout of struct flexos_image (or of its tables) changes. */
-#define FLEXOS_IMAGE_VERSION 6
+#define FLEXOS_IMAGE_VERSION 7
 
 /* The most compartments any backend handles; the table is that big. */
 #define FLEXOS_MAX_COMPARTMENTS 64
@@ -428,6 +428,13 @@ struct flexos_image {
 	uint32_t nentries;
 	const struct flexos_shlib *shlibs;
 	const struct flexos_entry *entries; /* gate targets, FLEXOS_ENTRY_* */
+	/*
+	 * Every gate's lend descriptor: a report names a lent object only
+	 * from one of these (the lend arena's records are every compartment's).
+	 */
+	const struct flexos_lend *const *lends;
+	uint32_t nlends;
+	uint32_t reserved2;
 };
 
 /* The image descriptor flexos-link wrote; NULL if it did not link this. */

@@ -59,6 +59,10 @@
  *                        tracer rewrites it), a return address read across
  *                        the end of app's data page, or past a file's end
  *                        (limit 12)
+ *   attack --report-lend  (tests/mpk/attack-lend) lib1 forges the lend
+ *                        arena's record of a slot and reads its guard
+ *                        page: the report names no forged descriptor
+ *                        (limit 15)
  *   attack --report-canary  a tracer changes the thread's canary where the
  *                        report's pthread_sigmask would check it: lib1's
  *                        code in the C library's slot never runs with the
@@ -268,6 +272,7 @@
 #include "hdrforge.h"
 #include "reportcanary.h"
 #include "reportframe.h"
+#include "reportlend.h"
 #include "unwindwrite.h"
 #include "schedrecord.h"
 #include "singlestep.h"
@@ -3732,6 +3737,10 @@ int main(int argc, char **argv)
 		static volatile uint64_t leak_secret = 0x1122334455667788;
 		return report_leak((uintptr_t)&leak_secret);
 	}
+	if (argc == 2 && !strcmp(argv[1], "--report-lend")) {
+		static char lend_secret[] = "APP-SECRET-c0ffee";
+		return report_lend((uintptr_t)lend_secret);
+	}
 	if (argc == 2 && !strcmp(argv[1], "--report-canary")) {
 		static volatile uint64_t rc_secret = 0x1122334455667788;
 		return report_canary((uintptr_t)&rc_secret);
@@ -3906,7 +3915,7 @@ int main(int argc, char **argv)
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--sig-sched [control] | --report-leak | --hdr-forge header|copy|record | "
-		"--report-frame fpregs|straddle|bus | --report-canary | "
+		"--report-frame fpregs|straddle|bus | --report-canary | --report-lend | "
 		"--unwind-write | "
 		"--look-signal | "
 		"--shared-back | "

@@ -18,7 +18,7 @@ MPK_LINK_DEPS = flexos-link$(EXEEXT) libflexos.a libflexos-mpk.a
 # The MPK test images' own objects (their application's inputs), position-independent.
 ATTACK_CC = $(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@
 
-tests/mpk/attack.o: tests/mpk/attack.c tests/mpk/attacklib.h tests/mpk/singlestep.h tests/mpk/reportstack.h tests/mpk/lookjump.h tests/mpk/gotlibc.h tests/mpk/gatepush.h tests/mpk/looksignal.h tests/mpk/reportleak.h tests/mpk/sigsched.h tests/mpk/carryback.h tests/mpk/gotelevated.h tests/mpk/unwindwrite.h tests/mpk/hdrforge.h tests/mpk/reportframe.h tests/mpk/reportcanary.h include/flexos/flexos.h
+tests/mpk/attack.o: tests/mpk/attack.c tests/mpk/attacklib.h tests/mpk/singlestep.h tests/mpk/reportstack.h tests/mpk/lookjump.h tests/mpk/gotlibc.h tests/mpk/gatepush.h tests/mpk/looksignal.h tests/mpk/reportleak.h tests/mpk/sigsched.h tests/mpk/carryback.h tests/mpk/gotelevated.h tests/mpk/unwindwrite.h tests/mpk/hdrforge.h tests/mpk/reportframe.h tests/mpk/reportcanary.h tests/mpk/reportlend.h include/flexos/flexos.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/attack.c
 
 # attack --sched-record (schedrecord.o): the application on the scheduler.
@@ -84,6 +84,10 @@ tests/mpk/reportframe.o: tests/mpk/reportframe.c tests/mpk/reportframe.h tests/m
 tests/mpk/reportcanary.o: tests/mpk/reportcanary.c tests/mpk/reportcanary.h tests/mpk/signalat.h \
 		tests/mpk/attacklib.h backends/mpk/mpk.h include/flexos/flexos.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/reportcanary.c
+# attack --report-lend (reportlend.o): the lend arena's records, which the report names (limit 15).
+tests/mpk/reportlend.o: tests/mpk/reportlend.c tests/mpk/reportlend.h tests/mpk/attacklib.h \
+		src/runtime/runtime.h include/flexos/flexos.h include/flexos/image.h
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/reportlend.c
 # The unwind rules that leak a word through the report (leakrules.o), for two of them.
 tests/mpk/leakrules.o: tests/mpk/leakrules.c tests/mpk/leakrules.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/leakrules.c
@@ -94,7 +98,7 @@ ATTACK_OBJS = tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o 
 	tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o \
 	tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o tests/mpk/carryback.o \
 	tests/mpk/gotelevated.o tests/mpk/unwindwrite.o tests/mpk/signalat.o tests/mpk/hdrforge.o \
-	tests/mpk/leakrules.o tests/mpk/reportframe.o tests/mpk/reportcanary.o
+	tests/mpk/leakrules.o tests/mpk/reportframe.o tests/mpk/reportcanary.o tests/mpk/reportlend.o
 ATTACK_SCHED = libflexos-sched.a
 
 tests/mpk/attack: tests/mpk/attack.yaml $(ATTACK_OBJS) $(check_LIBRARIES) $(MPK_LINK_DEPS) $(ATTACK_SCHED)
@@ -109,6 +113,16 @@ tests/mpk/attack-shared.yaml: tests/mpk/attack.yaml
 
 tests/mpk/attack-shared: tests/mpk/attack-shared.yaml $(ATTACK_OBJS) $(check_LIBRARIES) $(MPK_LINK_DEPS) $(ATTACK_SCHED)
 	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c tests/mpk/attack-shared.yaml -o $@ \
+		$(ATTACK_OBJS) tests/mpk/libmpkattack1.a tests/mpk/libmpkattack2.a $(ATTACK_SCHED) -lpthread
+
+# The same with lib2 lending (a lend arena mapped): attack --report-lend.
+tests/mpk/attack-lend.yaml: tests/mpk/attack.yaml
+	$(AM_V_GEN)$(MKDIR_P) tests/mpk && \
+		awk '/^- lib2: lib2/ { l2 = 1 } !(l2 && /lend: none/) { print }' \
+		$(srcdir)/tests/mpk/attack.yaml >$@
+
+tests/mpk/attack-lend: tests/mpk/attack-lend.yaml $(ATTACK_OBJS) $(check_LIBRARIES) $(MPK_LINK_DEPS) $(ATTACK_SCHED)
+	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c tests/mpk/attack-lend.yaml -o $@ \
 		$(ATTACK_OBJS) tests/mpk/libmpkattack1.a tests/mpk/libmpkattack2.a $(ATTACK_SCHED) -lpthread
 
 # The hello example, isolated with intel-mpk.
@@ -127,7 +141,8 @@ tests/mpk/syscalls: tests/mpk/syscalls.yaml tests/mpk/syscalls.o tests/mpk/libmp
 	$(AM_V_GEN)$(FLEXOS_LINK_INTREE) -c $(srcdir)/tests/mpk/syscalls.yaml -o $@ \
 		tests/mpk/syscalls.o tests/mpk/libmpksysattack.a libflexos-sched.a -lpthread
 
-MPK_IMAGES = tests/mpk/attack tests/mpk/attack-shared tests/mpk/hello-mpk tests/mpk/syscalls
+MPK_IMAGES = tests/mpk/attack tests/mpk/attack-shared tests/mpk/attack-lend tests/mpk/hello-mpk \
+	tests/mpk/syscalls
 tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two
 tests/mpk/vm-nofsgsbase.log: tests/mpk/attack tests/sched/sched-mpk
 tests/mpk/no-pku.log: tests/mpk/hello-mpk
@@ -136,5 +151,5 @@ tests/mpk/vm-race.log: tests/mpk/attack
 
 SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh tests/mpk/syscalls.sh tests/mpk/vm-nofsgsbase.sh \
 	tests/mpk/keys.sh tests/mpk/vm-race.sh
-CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o tests/mpk/carryback.o tests/mpk/gotelevated.o tests/mpk/unwindwrite.o tests/mpk/signalat.o tests/mpk/hdrforge.o tests/mpk/leakrules.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml $(MPK_IMAGES)
-EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/symforge.c tests/mpk/symforge.h tests/mpk/reportstack.c tests/mpk/reportstack.h tests/mpk/lookjump.c tests/mpk/lookjump.h tests/mpk/gotlibc.c tests/mpk/gotlibc.h tests/mpk/gatepush.c tests/mpk/gatepush.h tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/sigsched.c tests/mpk/sigsched.h tests/mpk/carryback.c tests/mpk/carryback.h tests/mpk/gotelevated.c tests/mpk/gotelevated.h tests/mpk/unwindwrite.c tests/mpk/unwindwrite.h tests/mpk/signalat.c tests/mpk/signalat.h tests/mpk/hdrforge.c tests/mpk/hdrforge.h tests/mpk/reportframe.c tests/mpk/reportframe.h tests/mpk/reportcanary.c tests/mpk/reportcanary.h tests/mpk/leakrules.c tests/mpk/leakrules.h tests/mpk/evil.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c
+CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o tests/mpk/carryback.o tests/mpk/gotelevated.o tests/mpk/unwindwrite.o tests/mpk/signalat.o tests/mpk/hdrforge.o tests/mpk/leakrules.o tests/mpk/reportframe.o tests/mpk/reportcanary.o tests/mpk/reportlend.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml tests/mpk/attack-lend.yaml $(MPK_IMAGES)
+EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/symforge.c tests/mpk/symforge.h tests/mpk/reportstack.c tests/mpk/reportstack.h tests/mpk/lookjump.c tests/mpk/lookjump.h tests/mpk/gotlibc.c tests/mpk/gotlibc.h tests/mpk/gatepush.c tests/mpk/gatepush.h tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/sigsched.c tests/mpk/sigsched.h tests/mpk/carryback.c tests/mpk/carryback.h tests/mpk/gotelevated.c tests/mpk/gotelevated.h tests/mpk/unwindwrite.c tests/mpk/unwindwrite.h tests/mpk/signalat.c tests/mpk/signalat.h tests/mpk/hdrforge.c tests/mpk/hdrforge.h tests/mpk/reportframe.c tests/mpk/reportframe.h tests/mpk/reportcanary.c tests/mpk/reportcanary.h tests/mpk/reportlend.c tests/mpk/reportlend.h tests/mpk/leakrules.c tests/mpk/leakrules.h tests/mpk/evil.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c

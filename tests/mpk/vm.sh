@@ -186,6 +186,7 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --count carry
 --expect-status=123 $b/tests/mpk/attack --report-frame straddle
 --expect-status=123 $b/tests/mpk/attack --report-frame bus
 --expect-status=2 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --report-canary
+--expect-status=123 $b/tests/mpk/attack-lend --report-lend
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -731,6 +732,12 @@ check_vm 171 "a fault or a second report while this thread reported" "a SIGBUS i
 check_vm 172 "protection-key fault: compartment 'lib1' tried to read" "lib1 faults with the C library's strchrnul slot pointing at its code: the report"
 check_vm 172 "the breakpoint was never reached" "and the report never reaches the C library's canary check"
 no_vm 172 "lib1's code runs with PKRU" "nor does lib1's code run with the report's rights"
+# Limit 15: lib1 forges the lend arena's record of a slot (key 0) to name a
+# descriptor of its own whose names are app's secret, and reads the slot's
+# guard page: the report names only the image's own descriptors (before, an
+# attack review's, it printed the secret as the function's name).
+check_vm 173 "a guard page of the lend arena" "lib1 forges a lend record and reads its guard page: the report"
+no_vm 173 "APP-SECRET" "and never prints what a forged record names"
 lib_frames() {  # lib_frames N: the object or function of each frame of command N's report
 	vm_output "$1" | sed -n 's|^flexos:   #[0-9]* 0x[0-9a-f]* \([^+ ]*\)+0x.*|\1|p' | tr '\n' ' '
 }

@@ -38,7 +38,9 @@ AT(struct flexos_image, nshlibs, 80);
 AT(struct flexos_image, nentries, 84);
 AT(struct flexos_image, shlibs, 88);
 AT(struct flexos_image, entries, 96);
-_Static_assert(sizeof(struct flexos_image) == 104, "struct flexos_image");
+AT(struct flexos_image, lends, 104);
+AT(struct flexos_image, nlends, 112);
+_Static_assert(sizeof(struct flexos_image) == 120, "struct flexos_image");
 AT(struct flexos_entry, fn, 0);
 AT(struct flexos_entry, compartment, 8);
 AT(struct flexos_entry, flags, 12);
@@ -1028,6 +1030,8 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 	fprintf(f, "\n\t.text\n");
 	/* The index of each crossing gate in the table write_entries writes. */
 	size_t next_entry = 0;
+	/* The gates with a lend descriptor (.Lflexos_lendG), for the image's index of them. */
+	size_t *lends = xcalloc(plan->ngates ? plan->ngates : 1, sizeof(*lends)), nlends = 0;
 	for (size_t g = 0; g < plan->ngates; g++) {
 		const struct flp_gate *gate = &plan->gates[g];
 		if (gate->direct && gate->in_shlib) {
@@ -1054,6 +1058,7 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 		struct lend_plan lp;
 		if (plan_lends(plan, gate, &lp, NULL)) {
 			write_lend(f, gate, g, to, &lp);
+			lends[nlends++] = g;
 			fprintf(
 			    f,
 			    "\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n\t.balign 16\n%s:\n"
@@ -1081,6 +1086,11 @@ static void write_stubs(FILE *f, const struct flp_plan *plan)
 			direct_address ? "" : "@GOTPCREL", gate_r10(gate, next_entry++), to,
 			gate->symbol, gate->symbol);
 	}
+	fprintf(f, "\t.section " FLEXOS_IMAGE_SECTION ",\"aw\"\n\t.balign 8\n.Lflexos_lends:\n");
+	for (size_t i = 0; i < nlends; i++)
+		fprintf(f, "\t.quad .Lflexos_lend%zu\n", lends[i]);
+	fprintf(f, "\t.set .Lflexos_nlends, %zu\n\t.text\n", nlends);
+	free(lends);
 }
 
 int flx_write_table(FILE *f, const struct flp_plan *plan)
@@ -1103,6 +1113,7 @@ int flx_write_table(FILE *f, const struct flp_plan *plan)
 		   "\t.quad .Lflexos_config\n");
 	fprintf(f, "\t.long %zu, %zu\n\t.quad .Lflexos_shlibs, .Lflexos_entries\n",
 		flp_count_claimed_shlibs(plan), count_entries(plan));
+	fprintf(f, "\t.quad .Lflexos_lends\n\t.long .Lflexos_nlends, 0\n");
 	fprintf(f, "\t.size " FLEXOS_IMAGE_SYMBOL ", .-" FLEXOS_IMAGE_SYMBOL "\n");
 	write_compartments(f, cfg);
 	write_shlibs(f, plan);
