@@ -81,13 +81,6 @@ void flexos__out_signal(struct flexos__out *o, int sig)
 
 void flexos__out_flush(struct flexos__out *o)
 {
-	size_t done = 0;
-
-	while (done < o->n) {
-		ssize_t w = write(STDERR_FILENO, o->buf + done, o->n - done);
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
+	flexos__report_write(o->buf, o->n);
 	o->n = 0;
 }

@@ -1694,6 +1694,21 @@ flexos__mpk_segv_entry:
  * otherwise end with SIGSEGV's default).
  */
 .Lreport_again:
+	/*
+	 * As the report's own writes (say.c: flexos__report_write): only
+	 * when standard error has room within 1 s, never blocking for ever.
+	 * The stack is the kernel's frame's, for a fault delivered here.
+	 */
+	pushq	$0
+	movl	$2, (%rsp)			/* struct pollfd: fd 2, */
+	movw	$0x004, 4(%rsp)		/* events POLLOUT (<poll.h>) */
+	movq	%rsp, %rdi
+	movl	$1, %esi
+	movl	$1000, %edx
+	movl	$SYS_poll, %eax
+	syscall
+	testq	%rax, %rax
+	jle	.Lreport_exit
 	movl	$SYS_write, %eax
 	movl	$2, %edi
 	leaq	.Lreport_again_msg(%rip), %rsi

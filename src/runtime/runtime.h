@@ -301,6 +301,11 @@ const struct flexos__code_segment *flexos__code_segment(uintptr_t pc);
  * signal handlers and before the heaps exist), then exits or aborts.
  */
 void flexos__say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Writes a fault report's text to standard error, waiting a bounded time
+ * for room (say.c): a report never blocks for ever.
+ */
+void flexos__report_write(const char *buf, size_t n);
 noreturn void flexos__die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 noreturn void flexos__abort(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -7,9 +7,11 @@
  */
 #include "autoconfig.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "runtime.h"
@@ -24,6 +26,37 @@ static void vsay(const char *fmt, va_list ap)
 	buf[n++] = '\n';
 	ssize_t unused = write(STDERR_FILENO, buf, (size_t)n);
 	(void)unused;
+}
+
+/*
+ * How long a fault report waits for room on standard error, a write at a
+ * time. A compartment may have made standard error a pipe nobody reads
+ * (dup2): a blocking write would hold the report, and its lock, for ever,
+ * while the image's other threads ran on with the fault unreported (an
+ * attack review). After a wait that finds no room the rest of the report
+ * is dropped, and the image still ends as the report ends it.
+ */
+#define REPORT_WAIT_MS 1000
+
+void flexos__report_write(const char *buf, size_t n)
+{
+	static int gone;
+	size_t done = 0;
+
+	while (!gone && done < n) {
+		struct pollfd p = {STDERR_FILENO, POLLOUT, 0};
+		/* The system call itself: no C library code on the report's path. */
+		if (syscall(SYS_poll, &p, 1, REPORT_WAIT_MS) <= 0 || !(p.revents & POLLOUT)) {
+			gone = 1;
+			break;
+		}
+		/* At most a pipe's buffer page, which room for one write guarantees. */
+		size_t chunk = n - done < 4096 ? n - done : 4096;
+		ssize_t w = write(STDERR_FILENO, buf + done, chunk);
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
 }
 
 void flexos__say(const char *fmt, ...)

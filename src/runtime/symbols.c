@@ -82,15 +82,8 @@ static void put_dec(struct line *l, uint64_t v)
 
 static void flush(struct line *l)
 {
-	size_t done = 0;
-
 	l->buf[l->n++] = '\n';
-	while (done < l->n) {
-		ssize_t w = write(STDERR_FILENO, l->buf + done, l->n - done);
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
+	flexos__report_write(l->buf, l->n);
 	l->n = 0;
 }
 

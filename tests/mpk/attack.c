@@ -59,6 +59,9 @@
  *                        tracer rewrites it), a return address read across
  *                        the end of app's data page, or past a file's end
  *                        (limit 12)
+ *   attack --report-block  lib1 makes standard error a full pipe and
+ *                        faults while app's main thread waits 3 s: the
+ *                        report ends the image first
  *   attack --report-lend  (tests/mpk/attack-lend) lib1 forges the lend
  *                        arena's record of a slot and reads its guard
  *                        page: the report names no forged descriptor
@@ -272,6 +275,7 @@
 #include "hdrforge.h"
 #include "reportcanary.h"
 #include "reportframe.h"
+#include "reportblock.h"
 #include "reportlend.h"
 #include "unwindwrite.h"
 #include "schedrecord.h"
@@ -3737,6 +3741,10 @@ int main(int argc, char **argv)
 		static volatile uint64_t leak_secret = 0x1122334455667788;
 		return report_leak((uintptr_t)&leak_secret);
 	}
+	if (argc == 2 && !strcmp(argv[1], "--report-block")) {
+		static volatile uint64_t rb_word = 0x1122334455667788;
+		return report_block((uintptr_t)&rb_word);
+	}
 	if (argc == 2 && !strcmp(argv[1], "--report-lend")) {
 		static char lend_secret[] = "APP-SECRET-c0ffee";
 		return report_lend((uintptr_t)lend_secret);
@@ -3916,6 +3924,7 @@ int main(int argc, char **argv)
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--sig-sched [control] | --report-leak | --hdr-forge header|copy|record | "
 		"--report-frame fpregs|straddle|bus | --report-canary | --report-lend | "
+		"--report-block | "
 		"--unwind-write | "
 		"--look-signal | "
 		"--shared-back | "

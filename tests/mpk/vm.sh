@@ -187,6 +187,7 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --count carry
 --expect-status=123 $b/tests/mpk/attack --report-frame bus
 --expect-status=2 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --report-canary
 --expect-status=123 $b/tests/mpk/attack-lend --report-lend
+--expect-status=123 $b/tests/mpk/attack --report-block
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -738,6 +739,11 @@ no_vm 172 "lib1's code runs with PKRU" "nor does lib1's code run with the report
 # attack review's, it printed the secret as the function's name).
 check_vm 173 "a guard page of the lend arena" "lib1 forges a lend record and reads its guard page: the report"
 no_vm 173 "APP-SECRET" "and never prints what a forged record names"
+# lib1 makes standard error a full pipe and faults while app's main thread
+# waits 3 s: the report gives up on the pipe after 1 s and ends the image,
+# 123 (before, an attack review's: the report blocked for ever holding its
+# lock, and app exited 0 with the fault unreported).
+no_vm 174 "app still runs" "the report ends the image although standard error is a full pipe"
 lib_frames() {  # lib_frames N: the object or function of each frame of command N's report
 	vm_output "$1" | sed -n 's|^flexos:   #[0-9]* 0x[0-9a-f]* \([^+ ]*\)+0x.*|\1|p' | tr '\n' ' '
 }
