@@ -12,5 +12,5 @@ FLEXOS_BACKEND_COMMON = \
 	backends/common/owner.c \
 	backends/common/report.c \
 	backends/common/seccomp.c
-FLEXOS_BACKEND_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/backends/common \
+FLEXOS_BACKEND_CPPFLAGS = $(AM_CPPFLAGS) -DFLEXOS_IMAGE_CODE -I$(top_srcdir)/backends/common \
 	-I$(top_srcdir)/src/runtime $(SECCOMP_CFLAGS)

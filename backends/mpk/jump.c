@@ -10,6 +10,8 @@
  * was made, with that setjmp's registers, never where a jmp_buf (which
  * may be in shared memory) says.
  */
+#include "autoconfig.h"
+
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>

@@ -11,6 +11,8 @@
  * restorer, __restore_rt. sigset is not wrapped.
  */
 #define _GNU_SOURCE
+#include "autoconfig.h"
+
 #include <cpuid.h>
 #include <errno.h>
 #include <linux/audit.h>

@@ -15,6 +15,8 @@
  * a report naming this compartment and the one of that call, never with
  * a hang.
  */
+#include "autoconfig.h"
+
 #include <stdint.h>
 #include <stdnoreturn.h>
 

@@ -15,7 +15,7 @@ libflexos_harden_a_SOURCES = \
 	src/harden/fortify_checks.h \
 	src/harden/trap.h \
 	src/harden/trap.c
-libflexos_harden_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/runtime
+libflexos_harden_a_CPPFLAGS = $(AM_CPPFLAGS) -DFLEXOS_IMAGE_CODE -I$(top_srcdir)/src/runtime
 # Never instrumented itself, whatever CFLAGS say: it is what the
 # instrumentation calls. Without identical code folding: a check under
 # two names (__asan_load4, __asan_load4_noabort) folded into one calling

@@ -15,3 +15,4 @@ libflexos_a_SOURCES = \
 	src/runtime/format.c \
 	src/runtime/symbols.c
 libflexos_a_CFLAGS = $(AM_CFLAGS) -fPIE
+libflexos_a_CPPFLAGS = $(AM_CPPFLAGS) -DFLEXOS_IMAGE_CODE
