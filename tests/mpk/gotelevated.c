@@ -33,6 +33,7 @@
 
 #include "../../backends/mpk/mpk.h"
 #include "attacklib.h"
+#include "gotslot.h"
 #include "evil.h"
 #include "gotelevated.h"
 
@@ -49,32 +50,6 @@ static struct {
 	const struct mpk_gate_page *saved_gp;
 	char stack[65536] __attribute__((aligned(16)));
 } ge FLEXOS_SHARED;
-
-/* The slot past RELRO in the writable segment of ge.lib that holds ge.want. */
-static int find_slot(struct dl_phdr_info *info, size_t size, void *data)
-{
-	uintptr_t lo = 0, hi = 0, relro = 0;
-
-	(void)size;
-	(void)data;
-	if (!strstr(info->dlpi_name, ge.lib))
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
-		if (p->p_type == PT_LOAD && (p->p_flags & PF_W)) {
-			lo = info->dlpi_addr + p->p_vaddr;
-			hi = lo + p->p_filesz;
-		}
-		if (p->p_type == PT_GNU_RELRO)
-			relro = info->dlpi_addr + p->p_vaddr + p->p_memsz;
-	}
-	for (uintptr_t a = relro > lo ? relro : lo; a + 8 <= hi; a += 8)
-		if (*(uintptr_t *)a == ge.want) {
-			ge.slot = (uintptr_t *)a;
-			break;
-		}
-	return 1;
-}
 
 /* On ge.stack, with app's PKRU (after the gate's own switch). */
 static __attribute__((__noreturn__, __used__)) void ge_escalated(void)
@@ -126,7 +101,7 @@ static long ge_in_lib1(long x)
 			break;
 		}
 	}
-	dl_iterate_phdr(find_slot, NULL);
+	ge.slot = got_slot(ge.lib, ge.want);
 	if (!ge.slot || !ge.close_gate) {
 		printf("got-elevated %s: no slot of %s holds the function (%s)\n", ge.how, ge.lib,
 		       ge.slot ? "found" : "not found");

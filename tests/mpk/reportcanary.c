@@ -27,6 +27,7 @@
 
 #include "../../backends/mpk/mpk.h"
 #include "attacklib.h"
+#include "gotslot.h"
 #include "reportcanary.h"
 #include "signalat.h"
 
@@ -36,30 +37,6 @@ static struct {
 	volatile int done;
 	uint32_t lib1_pkru, app_pkru;
 } rc FLEXOS_SHARED;
-
-static int find_slot(struct dl_phdr_info *info, size_t size, void *data)
-{
-	uintptr_t lo = 0, hi = 0, relro = 0;
-
-	(void)size, (void)data;
-	if (!strstr(info->dlpi_name, "libc.so.6"))
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
-		if (p->p_type == PT_LOAD && (p->p_flags & PF_W)) {
-			lo = info->dlpi_addr + p->p_vaddr;
-			hi = lo + p->p_filesz;
-		}
-		if (p->p_type == PT_GNU_RELRO)
-			relro = info->dlpi_addr + p->p_vaddr + p->p_memsz;
-	}
-	for (uintptr_t a = relro > lo ? relro : lo; a + 8 <= hi; a += 8)
-		if (*(uintptr_t *)a == rc.want) {
-			rc.slot = (uintptr_t *)a;
-			break;
-		}
-	return 1;
-}
 
 /* lib1's code in the C library's strchrnul slot. */
 static char *rc_hook(const char *s, int c)
@@ -88,7 +65,7 @@ static char *rc_hook(const char *s, int c)
 static int setup_slot(void)
 {
 	rc.lib1_pkru = flexos__mpk_rdpkru();
-	dl_iterate_phdr(find_slot, NULL);
+	rc.slot = got_slot("libc.so.6", rc.want);
 	if (!rc.slot) {
 		printf("report-canary: no slot of libc.so.6 holds strchrnul\n");
 		fflush(stdout);
