@@ -16,7 +16,7 @@ import struct
 import gdb
 
 IMAGE_MAGIC = 0x0100534F58454C46
-IMAGE_VERSION = 6
+IMAGE_VERSION = 7
 REGIONS = ("text", "rodata", "data", "bss")
 MECHANISMS = ("none", "intel-mpk", "process")
 MAX_COMPARTMENTS = 64
