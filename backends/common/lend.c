@@ -1018,9 +1018,9 @@ int flexos__lend_describe(struct flexos__out *o, const char *prefix, uintptr_t a
 			if (page != end || !m->desc)
 				continue;
 			uint32_t member = m->arg >> 16;
+			/* A forged record: the arena's guard page, named no further. */
 			if (!genuine_lend(m->desc, m->arg & 0xffff, member))
-				break; /* a forged record: the arena's guard page, named no further
-					*/
+				break;
 			const struct flexos_lend_arg *a = &m->desc->args[m->arg & 0xffff];
 			flexos__out_str(o, "the guard page after an object lent to ");
 			flexos__out_str(o, m->desc->fn);

@@ -1,6 +1,7 @@
 /*
  * Messages from the runtime. They are formatted into a stack buffer and
- * written with one write(2): no allocation, no stdio and no call into the
+ * written with one write(2) (a fatal one only when standard error has
+ * room: flexos__report_write): no allocation, no stdio and no call into the
  * C library's printf (format.c), so they work in signal handlers, before
  * the heaps exist, when a heap is corrupt, and with more rights than a
  * compartment's (the intel-mpk report, the gate's C code).
@@ -16,7 +17,8 @@
 
 #include "runtime.h"
 
-static void vsay(const char *fmt, va_list ap)
+/* A message; fatal: the image ends after it, so that it never blocks for ever. */
+static void vsay(int fatal, const char *fmt, va_list ap)
 {
 	char buf[1024];
 	int n = flexos__format(buf, sizeof(buf), "flexos: ");
@@ -24,6 +26,10 @@ static void vsay(const char *fmt, va_list ap)
 	if (n > (int)sizeof(buf) - 2)
 		n = (int)sizeof(buf) - 2;
 	buf[n++] = '\n';
+	if (fatal) {
+		flexos__report_write(buf, (size_t)n);
+		return;
+	}
 	ssize_t unused = write(STDERR_FILENO, buf, (size_t)n);
 	(void)unused;
 }
@@ -63,7 +69,7 @@ void flexos__say(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsay(fmt, ap);
+	vsay(0, fmt, ap);
 	va_end(ap);
 }
 
@@ -71,7 +77,7 @@ void flexos__die(int status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsay(fmt, ap);
+	vsay(1, fmt, ap);
 	va_end(ap);
 	_exit(status);
 }
@@ -80,7 +86,7 @@ void flexos__abort(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsay(fmt, ap);
+	vsay(1, fmt, ap);
 	va_end(ap);
 	/* abort() may run handlers that touch the state we just found broken. */
 	signal(SIGABRT, SIG_DFL);
