@@ -718,20 +718,22 @@ int flexos__eh_table_of(const struct dl_phdr_info *info, struct flexos__eh_table
 
 int flexos__eh_measure(struct flexos__eh_table *t)
 {
-	int err = measure(t);
-	ssize_t flat;
-
-	if (err)
-		return err;
-	flat = flatten(t, NULL);
-	t->flat_size = flat > 0 ? (size_t)flat : 0;
-	return 0;
+	return measure(t);
 }
 
+/*
+ * A flat copy is at most twice its records and its header and terminator,
+ * with the 4-byte pointers GNU ld writes: a record grows by at most 16
+ * bytes (pc_begin and pc_range, the LSDA or the personality pointer from
+ * 4 bytes to 8, an augmentation length a byte longer, padding to 4), and
+ * none is shorter than 16 (flexos__eh_copy refuses a larger one). So the
+ * room is known without flattening every table at start-up, which only a
+ * table too far from its copy needs.
+ */
 size_t flexos__eh_room(const struct flexos__eh_table *t)
 {
-	size_t n = (size_t)(t->hi - t->lo);
-	return 16 + (t->flat_size > n ? t->flat_size : n); /* 16: two alignments */
+	size_t n = (size_t)(t->hi - t->lo), flat = 2 * (size_t)(t->eh_end - t->eh) + 12;
+	return 16 + (flat > n ? flat : n); /* 16: two alignments */
 }
 
 int flexos__eh_copy(struct flexos__eh_table *t, unsigned char *at, int flat)
@@ -751,8 +753,12 @@ int flexos__eh_copy(struct flexos__eh_table *t, unsigned char *at, int flat)
 			return err;
 		memset(at, 0, (size_t)(t->copy_end - at));
 	}
-	if (!t->flat_size)
+	ssize_t size = flatten(t, NULL);
+	if (size <= 0)
 		return err;
+	if ((size_t)size > flexos__eh_room(t) - 16)
+		return -EINVAL;
+	t->flat_size = (size_t)size;
 	t->flat = 1;
 	t->copy = t->copy_hdr = at;
 	t->copy_end = at + t->flat_size;

@@ -20,11 +20,11 @@ struct flexos__eh_table {
 	uint8_t eh_enc;         /* how the header points at .eh_frame */
 	uint32_t count;         /* the search table's entries (0: none) */
 	size_t entries;         /* where they start, from the header */
-	size_t flat_size;       /* the flat copy's size, 0: none can be made */
 	/* Set by flexos__eh_copy. */
 	unsigned char *copy, *copy_end; /* the copy */
 	unsigned char *copy_hdr;        /* its header: what _dl_find_object answers */
 	int flat;                       /* it is flat */
+	size_t flat_size;               /* then its size */
 };
 
 struct dl_phdr_info;
