@@ -59,6 +59,8 @@ static const struct {
     {SCMP_SYS(io_uring_enter), "io_uring_enter"},
     {SCMP_SYS(io_uring_register), "io_uring_register"},
     {SCMP_SYS(arch_prctl), "arch_prctl"},
+    {SCMP_SYS(perf_event_open), "perf_event_open"},
+    {SCMP_SYS(bpf), "bpf"},
 };
 
 int flexos__syscall_remote(int nr)

