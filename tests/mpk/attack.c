@@ -59,9 +59,11 @@
  *                        tracer rewrites it), a return address read across
  *                        the end of app's data page, or past a file's end
  *                        (limit 12)
- *   attack --report-block  lib1 makes standard error a full pipe and
- *                        faults while app's main thread waits 3 s: the
- *                        report ends the image first
+ *   attack --report-block [free]  lib1 makes standard error a full pipe
+ *                        and faults (or frees an allocation of app's,
+ *                        which the runtime refuses with a fatal message)
+ *                        while app's main thread waits 3 s: the report
+ *                        (the message) ends the image first
  *   attack --report-lend  (tests/mpk/attack-lend) lib1 forges the lend
  *                        arena's record of a slot and reads its guard
  *                        page: the report names no forged descriptor
@@ -3743,8 +3745,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "--report-block")) {
 		static volatile uint64_t rb_word = 0x1122334455667788;
-		return report_block((uintptr_t)&rb_word);
+		return report_block((uintptr_t)&rb_word, 0);
 	}
+	if (argc == 3 && !strcmp(argv[1], "--report-block") && !strcmp(argv[2], "free"))
+		return report_block((uintptr_t)malloc(16), 1);
 	if (argc == 2 && !strcmp(argv[1], "--report-lend")) {
 		static char lend_secret[] = "APP-SECRET-c0ffee";
 		return report_lend((uintptr_t)lend_secret);
@@ -3924,7 +3928,7 @@ int main(int argc, char **argv)
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "
 		"--sig-sched [control] | --report-leak | --hdr-forge header|copy|record | "
 		"--report-frame fpregs|straddle|bus | --report-canary | --report-lend | "
-		"--report-block | "
+		"--report-block [free] | "
 		"--unwind-write | "
 		"--look-signal | "
 		"--shared-back | "

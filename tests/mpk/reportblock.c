@@ -5,12 +5,17 @@
  * threads ran on: app's main thread, 3 s later, exited 0 with the fault
  * unreported. The report must give up on a standard error without room
  * and end the image (123) before that.
+ *
+ * attack --report-block free: the same, but lib1 frees an allocation of
+ * app's, which the runtime refuses with a fatal message (flexos__abort)
+ * written the same way, then SIGABRT (134).
  */
 #define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +25,7 @@
 #include "reportblock.h"
 
 static uintptr_t rb_secret FLEXOS_SHARED;
+static int rb_free FLEXOS_SHARED;
 
 static long block_in_lib1(long x)
 {
@@ -34,6 +40,11 @@ static long block_in_lib1(long x)
 	while (write(2, buf, sizeof(buf)) > 0)
 		;
 	fcntl(2, F_SETFL, 0);
+	if (rb_free) {
+		/* Not lib1's heap's: the runtime's fatal message, then SIGABRT. */
+		free((void *)rb_secret);
+		return -101;
+	}
 	return *(volatile long *)rb_secret; /* a protection-key fault: the report */
 }
 
@@ -48,17 +59,21 @@ static void *block_thread(void *x)
 	return NULL;
 }
 
-int report_block(uintptr_t app_secret)
+int report_block(uintptr_t app_secret, int free_it)
 {
 	pthread_t t;
 
 	rb_secret = app_secret;
-	printf("report-block: lib1 fills standard error, a pipe, and faults\n");
+	rb_free = free_it;
+	printf(free_it ? "report-block: lib1 fills standard error, a pipe, and frees app's "
+			 "allocation\n"
+		       : "report-block: lib1 fills standard error, a pipe, and faults\n");
 	fflush(stdout);
 	if (pthread_create(&t, NULL, block_thread, NULL))
 		return 2;
 	sleep(3);
-	printf("report-block: 3 s after lib1's protection-key fault app still runs: FAIL\n");
+	printf("report-block: 3 s after lib1's %s app still runs: FAIL\n",
+	       free_it ? "refused free" : "protection-key fault");
 	fflush(stdout);
 	return 0;
 }

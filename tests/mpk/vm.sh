@@ -188,6 +188,7 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --count carry
 --expect-status=2 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --report-canary
 --expect-status=123 $b/tests/mpk/attack-lend --report-lend
 --expect-status=123 $b/tests/mpk/attack --report-block
+--expect-status=134 $b/tests/mpk/attack --report-block free
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -744,6 +745,12 @@ no_vm 173 "APP-SECRET" "and never prints what a forged record names"
 # 123 (before, an attack review's: the report blocked for ever holding its
 # lock, and app exited 0 with the fault unreported).
 no_vm 174 "app still runs" "the report ends the image although standard error is a full pipe"
+# The same for the runtime's fatal messages (flexos__abort): lib1 fills
+# standard error, then frees an allocation of app's; the refusal's message
+# gives up on the pipe and the image ends with SIGABRT (134; with a
+# blocking write, checked by hand, app exited 0 with "app still runs").
+check_vm 175 "a pipe, and frees app's allocation" "lib1 fills standard error and frees app's allocation"
+no_vm 175 "app still runs" "a fatal message ends the image although standard error is a full pipe"
 lib_frames() {  # lib_frames N: the object or function of each frame of command N's report
 	vm_output "$1" | sed -n 's|^flexos:   #[0-9]* 0x[0-9a-f]* \([^+ ]*\)+0x.*|\1|p' | tr '\n' ' '
 }
