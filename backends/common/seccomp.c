@@ -61,6 +61,8 @@ static const struct {
     {SCMP_SYS(arch_prctl), "arch_prctl"},
     {SCMP_SYS(perf_event_open), "perf_event_open"},
     {SCMP_SYS(bpf), "bpf"},
+    {SCMP_SYS(init_module), "init_module"},
+    {SCMP_SYS(finit_module), "finit_module"},
 };
 
 int flexos__syscall_remote(int nr)

@@ -455,7 +455,8 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	 * of whatever compartment the thread runs in when they fire: samples
 	 * of the user stack and registers (perf_event_open, where the user
 	 * may profile: root, or perf_event_paranoid 2 or less), and BPF
-	 * programs on probes (bpf, root).
+	 * programs on probes (bpf, root). And kernel code of the caller's
+	 * (init_module, finit_module, root).
 	 */
 	static const int denied[] = {
 	    SCMP_SYS(userfaultfd),
@@ -469,6 +470,8 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	    SCMP_SYS(remap_file_pages),
 	    SCMP_SYS(perf_event_open),
 	    SCMP_SYS(bpf),
+	    SCMP_SYS(init_module),
+	    SCMP_SYS(finit_module),
 	};
 	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]) && !err; i++)
 		err = seccomp_rule_add(f, deny, denied[i], 0);

@@ -567,6 +567,11 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 	case 35: /* physical memory, app's pages in it (root) */
 		r = open("/proc/kcore", O_RDONLY);
 		break;
+	case 36: { /* kernel code of its own (root): here not a module, which the loader refuses */
+		static const char image[64] = "not an ELF module";
+		r = syscall(SYS_init_module, image, sizeof(image), "");
+		break;
+	}
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

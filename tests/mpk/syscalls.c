@@ -109,6 +109,7 @@ static const struct {
     {"module-helper", SECRET, "Landlock: /proc read-only (root)"},
     {"uprobe", SECRET, "Landlock: /sys read-only (root)"},
     {"kcore", SECRET, "Landlock: /proc/kcore (root)"},
+    {"init_module", DATA, "filter"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

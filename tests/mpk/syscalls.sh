@@ -42,7 +42,8 @@
 # defined through tracefs that fetches app's secret in app's thread, and
 # /proc/kcore: refused by Landlock (/proc and /sys read-only, kcore not at
 # all); with the filter off each goes through (in the VM only: they change
-# the machine's state, put back after).
+# the machine's state, put back after). init_module: denied; with the
+# filter off it reaches the module loader (which refuses a non-module).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -89,6 +90,7 @@ syscall-user-dispatch prctl
 module-helper landlock
 uprobe landlock
 kcore landlock
+init_module init_module
 int80 badarch'
 
 # Against the application's stack of another thread (the pool's range).
@@ -152,6 +154,7 @@ munmap munmap'
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img perf_event_open"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img bpf"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img syscall-user-dispatch"
+	echo "env FLEXOS_MPK_SYSCALL_FILTER=off $img init_module"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -245,7 +248,9 @@ echo "$cases" | {
 				"filter off: a BPF program on system-call entry reads app's secret when app makes a call"
 			check_vm $((n + 4)) "syscall-user-dispatch: NOT STOPPED" \
 				"filter off: app's calls go through, the kernel having read app's selector byte as 0 (an oracle)"
-			n=$((n + 5))
+			check_vm $((n + 5)) "init_module: refused (Exec format error)" \
+				"filter off, as root: init_module reaches the kernel's module loader (which refuses what is not a module)"
+			n=$((n + 6))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do
