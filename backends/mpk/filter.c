@@ -52,6 +52,7 @@
 #include <asm/prctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/rseq.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -475,6 +476,17 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	};
 	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]) && !err; i++)
 		err = seccomp_rule_add(f, deny, denied[i], 0);
+	/*
+	 * No restartable-sequence area (every thread unregisters glibc's:
+	 * mpk.c, drop_rseq): the kernel takes a critical section and its
+	 * abort_ip from the area, in memory every compartment writes, and moves
+	 * a thread it preempts there, keeping the interrupted compartment's
+	 * PKRU. ENOSYS for registrations, which glibc's new threads take as no
+	 * rseq; unregistering stays allowed.
+	 */
+	if (!err)
+		err = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(rseq), 1,
+				       SCMP_A2(SCMP_CMP_MASKED_EQ, RSEQ_FLAG_UNREGISTER, 0));
 	if (!err)
 		err = flexos__seccomp_deny_ranges(f, deny, blocks, nblocks, MAXLEN);
 	/* No new executable memory: code is scanned for WRPKRU at link time only. */

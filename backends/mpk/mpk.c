@@ -119,11 +119,18 @@ static void *map_stack(size_t size, int owner)
 
 /*
  * glibc registers a restartable-sequence area for each thread, in its TLS
- * (key 0), and the kernel writes to it on preemption with the thread's
- * PKRU: while a newlib compartment (key 0 denied) runs, that write fails
- * and the kernel kills the thread with SIGSEGV. Threads of images with
- * newlib compartments therefore give up rseq; glibc then asks the kernel
- * for the CPU number (sched_getcpu) instead of reading it there.
+ * (key 0). On preemption the kernel reads the critical section the area
+ * names and, if the thread was inside it, moves the thread to its abort_ip,
+ * keeping the thread's PKRU: a compartment that writes the area of its own
+ * thread (key 0) names the image's code as the section and a gadget of its
+ * own as abort_ip (the kernel checks only the 4 bytes before it), crosses
+ * into another compartment, and its gadget runs there with that one's
+ * rights (found by an attack review: tests/mpk/syscalls.sh rseq). And the
+ * kernel writes the area with the thread's PKRU: while a newlib
+ * compartment (key 0 denied) runs, that write fails and the kernel kills
+ * the thread with SIGSEGV. So every thread gives up rseq, and the filter
+ * refuses new registrations (ENOSYS); glibc then asks the kernel for the
+ * CPU number (sched_getcpu) instead of reading it there.
  */
 static void drop_rseq(void)
 {
@@ -140,11 +147,14 @@ static void drop_rseq(void)
 	     * not yet (the clone site's child claims its gate page first).
 	     * Proved by registering this area, which only then succeeds.
 	     */
-	    (errno != EINVAL || syscall(SYS_rseq, area, len, 0, RSEQ_SIG) ||
-	     syscall(SYS_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG)))
+	    (errno != EINVAL ||
+	     /* After start-up the filter refuses every registration (ENOSYS): nothing to undo. */
+	     (syscall(SYS_rseq, area, len, 0, RSEQ_SIG)
+		  ? errno != ENOSYS
+		  : syscall(SYS_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG))))
 		flexos__die(FLEXOS_EXIT_SETUP,
-			    "cannot unregister glibc's restartable sequences (rseq: %s), which "
-			    "the kernel would fail to update while a newlib compartment runs; "
+			    "cannot unregister glibc's restartable sequences (rseq: %s), whose "
+			    "area any compartment could point at code of its own; "
 			    "run the image with GLIBC_TUNABLES=glibc.pthread.rseq=0",
 			    flexos__strerror(errno));
 	__atomic_store_n(&area->cpu_id, RSEQ_CPU_ID_UNINITIALIZED, __ATOMIC_RELAXED);
@@ -158,8 +168,7 @@ struct mpk_thread *flexos__mpk_self(void)
 		return t;
 	t->ready = 1;
 	flexos__mpk_altstack(t);
-	if (flexos__mpk_ro.ro.shared_key)
-		drop_rseq();
+	drop_rseq();
 	return t;
 }
 

