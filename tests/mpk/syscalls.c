@@ -50,6 +50,9 @@
  *                            gadget of its own as the abort address, then
  *                            calls into 'app': preempted there, the thread
  *                            would run the gadget with app's PKRU
+ *   syscalls shmat-exec      new code without mmap: a SysV segment
+ *                            attached with SHM_EXEC, holding a PKRU writer
+ *   syscalls tagged-addr     linear address masking (arch_prctl)
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
@@ -118,6 +121,8 @@ static const struct {
     {"init_module", DATA, "filter"},
     {"rseq", SECRET, "no rseq area (every thread unregisters glibc's)"},
     {"rseq-register", SECRET, "filter: rseq registration (ENOSYS)"},
+    {"shmat-exec", SECRET, "filter: SHM_EXEC"},
+    {"tagged-addr", DATA, "filter: arch_prctl"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

@@ -50,7 +50,12 @@
 # 'app': preempted there, the kernel would move the thread to the gadget
 # with app's PKRU. Every thread gives up glibc's area and the filter
 # refuses registrations (ENOSYS); with the filter off a registered area's
-# gadget reads and writes app's secret.
+# gadget reads and writes app's secret. shmat(SHM_EXEC) (an attack
+# review's): new code without mmap, a PKRU writer that reads and writes
+# app's secret: denied, as root and as a user; with the filter off it
+# does. arch_prctl(ARCH_ENABLE_TAGGED_ADDR): denied (on LAM hardware the
+# kernel would untag addresses the range rules compare raw; this kernel
+# has no LAM: the control only reaches the kernel).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -98,6 +103,8 @@ module-helper landlock
 uprobe landlock
 kcore landlock
 init_module init_module
+shmat-exec shmat
+tagged-addr arch_prctl
 int80 badarch'
 
 # Against the application's stack of another thread (the pool's range).
@@ -167,6 +174,9 @@ munmap munmap'
 	echo "$setpriv $img rseq-register thread"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img rseq-register"
 	echo "env FLEXOS_MPK_SYSCALL_FILTER=off $img rseq"
+	echo "--expect-status=123 $setpriv $img shmat-exec"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img shmat-exec"
+	echo "env FLEXOS_MPK_SYSCALL_FILTER=off $img tagged-addr"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -272,7 +282,13 @@ echo "$cases" | {
 				"filter off: evil's gadget ran in app with app's PKRU, read and wrote app's secret (the case can fail)"
 			check_vm $((n + 10)) "rseq: refused (No such file or directory); secret intact" \
 				"filter off: glibc's area is still given up (with it kept, checked by hand, the gadget ran in app)"
-			n=$((n + 11))
+			check_vm $((n + 11)) "compartment 'evil' made a system call the intel-mpk filter denies: shmat(" \
+				"shmat-exec as uid 65534: denied (the segment's mode lets a user attach it executable)"
+			check_vm $((n + 12)) "shmat-exec: NOT STOPPED (secret now 0x29a)" \
+				"filter off: evil's code in a SHM_EXEC segment opened every key, read and wrote app's secret (the case can fail)"
+			check_vm $((n + 13)) "tagged-addr: refused (Invalid argument)" \
+				"filter off: arch_prctl reaches the kernel, which has no LAM here (6.1)"
+			n=$((n + 14))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do
