@@ -61,6 +61,7 @@ static const struct {
     {SCMP_SYS(arch_prctl), "arch_prctl"},
     {SCMP_SYS(perf_event_open), "perf_event_open"},
     {SCMP_SYS(bpf), "bpf"},
+    {SCMP_SYS(ioctl), "ioctl"},
     {SCMP_SYS(init_module), "init_module"},
     {SCMP_SYS(finit_module), "finit_module"},
 };

@@ -44,12 +44,14 @@
 #include <fcntl.h>
 #include <link.h>
 #include <linux/landlock.h>
+#include <linux/userfaultfd.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <asm/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
@@ -477,6 +479,15 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	};
 	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]) && !err; i++)
 		err = seccomp_rule_add(f, deny, denied[i], 0);
+	/*
+	 * userfaultfd made without its system call: /dev/userfaultfd (6.1,
+	 * root by its mode) makes one with this ioctl (an attack review's:
+	 * UFFDIO_COPY filled a page of app's that nothing had touched yet).
+	 */
+	if (!err)
+		err =
+		    seccomp_rule_add(f, deny, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, USERFAULTFD_IOC_NEW));
 	/*
 	 * No restartable-sequence area (every thread unregisters glibc's:
 	 * mpk.c, drop_rseq): the kernel takes a critical section and its

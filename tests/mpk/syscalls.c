@@ -53,6 +53,9 @@
  *   syscalls shmat-exec      new code without mmap: a SysV segment
  *                            attached with SHM_EXEC, holding a PKRU writer
  *   syscalls tagged-addr     linear address masking (arch_prctl)
+ *   syscalls userfaultfd-dev  a userfaultfd made through /dev/userfaultfd
+ *                            (root), over a page of app's nothing touched
+ *                            yet, filled with evil's bytes (UFFDIO_COPY)
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
@@ -75,7 +78,7 @@
 #include "../../backends/mpk/mpk.h"
 #include "sysattack.h"
 
-enum target { DATA, HEAP, SECRET, STACK };
+enum target { DATA, HEAP, SECRET, STACK, FRESH };
 
 static const struct {
 	const char *name;
@@ -123,9 +126,13 @@ static const struct {
     {"rseq-register", SECRET, "filter: rseq registration (ENOSYS)"},
     {"shmat-exec", SECRET, "filter: SHM_EXEC"},
     {"tagged-addr", DATA, "filter: arch_prctl"},
+    {"userfaultfd-dev", FRESH, "filter: ioctl USERFAULTFD_IOC_NEW"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
+
+/* Pages of app's that nothing touches: not yet in memory (userfaultfd-dev). */
+static volatile long fresh[2 * 4096 / sizeof(long)] __attribute__((aligned(4096)));
 
 /* Alone on its page, so that the page attacks aim at it and nothing else of app's. */
 static volatile long secret __attribute__((aligned(4096))) = 0x5ec2e7;
@@ -263,6 +270,9 @@ int main(int argc, char **argv)
 		break;
 	case STACK:
 		break;
+	case FRESH:
+		j.target = (uintptr_t)fresh;
+		break;
 	}
 	/* 64 KiB below the waiting thread's frame: its stack, which it does not use now. */
 	if (stack)
@@ -311,6 +321,8 @@ int main(int argc, char **argv)
 		printf("control: %s\n", j.result ? "ok" : "FAILED");
 		return j.result ? 0 : 1;
 	}
+	if (modes[j.mode].target == FRESH && fresh[0])
+		printf("%s: app's untouched page now holds %ld\n", argv[1], (long)fresh[0]);
 	if (j.result || secret != 0x5ec2e7) {
 		printf("%s: NOT STOPPED (secret now %#lx)\n", argv[1], (long)secret);
 		return 1;

@@ -55,7 +55,10 @@
 # app's secret: denied, as root and as a user; with the filter off it
 # does. arch_prctl(ARCH_ENABLE_TAGGED_ADDR): denied (on LAM hardware the
 # kernel would untag addresses the range rules compare raw; this kernel
-# has no LAM: the control only reaches the kernel).
+# has no LAM: the control only reaches the kernel). userfaultfd through
+# /dev/userfaultfd (root; an attack review's): the ioctl that makes one is
+# denied; with the filter off UFFDIO_COPY fills a page of app's that
+# nothing had touched.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -105,6 +108,7 @@ kcore landlock
 init_module init_module
 shmat-exec shmat
 tagged-addr arch_prctl
+userfaultfd-dev ioctl
 int80 badarch'
 
 # Against the application's stack of another thread (the pool's range).
@@ -177,6 +181,7 @@ munmap munmap'
 	echo "--expect-status=123 $setpriv $img shmat-exec"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img shmat-exec"
 	echo "env FLEXOS_MPK_SYSCALL_FILTER=off $img tagged-addr"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img userfaultfd-dev"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -288,7 +293,9 @@ echo "$cases" | {
 				"filter off: evil's code in a SHM_EXEC segment opened every key, read and wrote app's secret (the case can fail)"
 			check_vm $((n + 13)) "tagged-addr: refused (Invalid argument)" \
 				"filter off: arch_prctl reaches the kernel, which has no LAM here (6.1)"
-			n=$((n + 14))
+			check_vm $((n + 14)) "userfaultfd-dev: app's untouched page now holds 666" \
+				"filter off: a userfaultfd made through /dev/userfaultfd fills a page of app's (the case can fail)"
+			n=$((n + 15))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do
