@@ -523,9 +523,15 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	 */
 	static const int prctls[] = {PR_SET_DUMPABLE, PR_SET_MM, PR_SET_SECCOMP,
 				     PR_SET_SYSCALL_USER_DISPATCH};
+	/*
+	 * The option is an int, the kernel ignores its upper 32 bits: compared
+	 * as 64, prctl(1 << 32 | PR_SET_MM, ...) went through (an attack
+	 * review's: PR_SET_MM_MAP pointed /proc/self/environ at app's heap).
+	 */
 	for (size_t i = 0; i < sizeof(prctls) / sizeof(prctls[0]) && !err; i++)
-		err = seccomp_rule_add(f, deny, SCMP_SYS(prctl), 1,
-				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctls[i]));
+		err = seccomp_rule_add(
+		    f, deny, SCMP_SYS(prctl), 1,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (scmp_datum_t)(uint32_t)prctls[i]));
 	/*
 	 * A thread that sets its FS base to another thread's passes the gate
 	 * page's owner check (RDFSBASE) with that thread's page (limit 2).
@@ -539,7 +545,8 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 					  0x4004 /* ARCH_FORCE_TAGGED_SVA */};
 	for (size_t i = 0; i < sizeof(arch_prctls) / sizeof(arch_prctls[0]) && !err; i++)
 		err = seccomp_rule_add(f, deny, SCMP_SYS(arch_prctl), 1,
-				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)arch_prctls[i]));
+				       SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+					       (scmp_datum_t)(uint32_t)arch_prctls[i]));
 	if (!err)
 		err = seccomp_load(f);
 	seccomp_release(f);

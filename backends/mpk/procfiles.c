@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,7 +61,7 @@ static int listed(const char *name)
 }
 
 /* Sends len bytes of buf and, where fd >= 0, the descriptor; sendmsg's result. */
-static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
+static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd, int flags)
 {
 	union {
 		struct cmsghdr h;
@@ -80,7 +81,7 @@ static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
-	while ((n = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+	while ((n = sendmsg(sock, &m, MSG_NOSIGNAL | flags)) < 0 && errno == EINTR)
 		;
 	return n;
 }
@@ -115,9 +116,22 @@ static noreturn void serve(int sock)
 				struct ucred cr;
 				memcpy(&cr, CMSG_DATA(c), sizeof(cr));
 				pid = cr.pid;
-			} else if (c->cmsg_type == SCM_RIGHTS && back < 0 &&
-				   c->cmsg_len == CMSG_LEN(sizeof(int))) {
-				memcpy(&back, CMSG_DATA(c), sizeof(int));
+			} else if (c->cmsg_type == SCM_RIGHTS) {
+				/*
+				 * Every descriptor the kernel installed: one alone is
+				 * the reply's, any other is closed (an attack review's:
+				 * requests with two leaked them until the helper had
+				 * none left to open).
+				 */
+				size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+				for (size_t i = 0; i < nfd; i++) {
+					int fd;
+					memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+					if (back < 0 && nfd == 1)
+						back = fd;
+					else
+						close(fd);
+				}
 			}
 		}
 		if (back < 0)
@@ -129,7 +143,8 @@ static noreturn void serve(int sock)
 			fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 			err = fd < 0 ? errno : 0;
 		}
-		send_with_fd(back, &err, sizeof(err), fd);
+		/* Never blocked by its peer (a reply socket whose buffer the asker filled). */
+		send_with_fd(back, &err, sizeof(err), fd, MSG_DONTWAIT);
 		if (fd >= 0)
 			close(fd);
 		close(back);
@@ -195,6 +210,8 @@ static const char *own_proc_file(const char *path)
 	return listed(p) ? p : NULL;
 }
 
+#define ASK_WAIT_S 2
+
 /* The helper's descriptor for NAME, or -1 with errno. */
 static int ask(const char *name)
 {
@@ -206,7 +223,11 @@ static int ask(const char *name)
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return -1;
-	ssize_t n = send_with_fd(helper, name, strlen(name), sv[1]);
+	/* A helper that does not answer (stopped, killed) fails the open, never hangs it. */
+	struct timeval wait = {ASK_WAIT_S, 0};
+	ssize_t n = setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait))
+			? -1
+			: send_with_fd(helper, name, strlen(name), sv[1], MSG_DONTWAIT);
 	close(sv[1]);
 	int err = EACCES, fd = -1;
 	if (n >= 0) {

