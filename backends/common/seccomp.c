@@ -64,6 +64,7 @@ static const struct {
     {SCMP_SYS(ioctl), "ioctl"},
     {SCMP_SYS(init_module), "init_module"},
     {SCMP_SYS(finit_module), "finit_module"},
+    {SCMP_SYS(set_tid_address), "set_tid_address"},
 };
 
 int flexos__syscall_remote(int nr)

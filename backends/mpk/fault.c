@@ -457,30 +457,17 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 	_exit(FLEXOS_EXIT_FAULT);
 }
 
-int flexos__mpk_altstack(struct mpk_thread *t)
+int flexos__mpk_altstack(struct mpk_thread *t, size_t page)
 {
-	stack_t ss = {.ss_size = MPK_ALTSTACK_SIZE};
+	const stack_t *ss = (const stack_t *)flexos__mpk_ro.ro.alt_table + page;
 
-	if (t->altstack)
+	if (page >= MPK_GATE_PAGES)
+		return -EINVAL;
+	if (t->altstack == ss->ss_sp)
 		return 0;
-	ss.ss_sp = mmap(NULL, MPK_ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (ss.ss_sp == MAP_FAILED)
+	if (sigaltstack(ss, NULL))
 		return -errno;
-	/* The kernel writes the frame with the faulting code's PKRU: see mpk.h. */
-	if (flexos__mpk_ro.ro.shared_key &&
-	    pkey_mprotect(ss.ss_sp, MPK_ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
-			  flexos__mpk_ro.ro.shared_key)) {
-		int err = -errno;
-		munmap(ss.ss_sp, MPK_ALTSTACK_SIZE);
-		return err;
-	}
-	if (sigaltstack(&ss, NULL)) {
-		int err = -errno;
-		munmap(ss.ss_sp, MPK_ALTSTACK_SIZE);
-		return err;
-	}
-	t->altstack = ss.ss_sp;
+	t->altstack = ss->ss_sp;
 	return 0;
 }
 
@@ -563,6 +550,31 @@ int flexos__mpk_gate_pages_init(void)
 				    pkey_mprotect(carry, carry_size, PROT_READ | PROT_WRITE,
 						  flexos__mpk_ro.ro.shared_key)))
 		return -errno;
+	/*
+	 * The signal stacks, one a gate page, with the same key (the kernel
+	 * writes a frame with the faulting code's PKRU: mpk.h), and their
+	 * stack_t, read-only from now on (mpk.h: alt_table).
+	 */
+	size_t alt_size = (size_t)MPK_GATE_PAGES * MPK_ALTSTACK_SIZE;
+	char *alt = mmap(NULL, alt_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	char *table = mmap(NULL, 2 * MPK_ALT_TABLE_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (alt == MAP_FAILED || table == MAP_FAILED ||
+	    (flexos__mpk_ro.ro.shared_key &&
+	     pkey_mprotect(alt, alt_size, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.shared_key)))
+		return -errno;
+	_Static_assert((size_t)MPK_GATE_PAGES * sizeof(stack_t) <= MPK_ALT_TABLE_SIZE,
+		       "MPK_ALT_TABLE_SIZE");
+	stack_t *ss = (stack_t *)(((uintptr_t)table + MPK_ALT_TABLE_SIZE - 1) &
+				  ~(uintptr_t)(MPK_ALT_TABLE_SIZE - 1));
+	for (size_t i = 0; i < MPK_GATE_PAGES; i++)
+		ss[i] =
+		    (stack_t){.ss_sp = alt + i * MPK_ALTSTACK_SIZE, .ss_size = MPK_ALTSTACK_SIZE};
+	if (mprotect(ss, MPK_ALT_TABLE_SIZE, PROT_READ))
+		return -errno;
+	ro->alt_lo = (uintptr_t)alt;
+	ro->alt_table = (uintptr_t)ss;
 	if (!gp || !rec || !gs || !cb || !threads)
 		return -errno;
 	ro->carry_lo = (uintptr_t)carry;

@@ -460,7 +460,12 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	 * of the user stack and registers (perf_event_open, where the user
 	 * may profile: root, or perf_event_paranoid 2 or less), and BPF
 	 * programs on probes (bpf, root). And kernel code of the caller's
-	 * (init_module, finit_module, root).
+	 * (init_module, finit_module, root). And the kernel's deferred
+	 * writes: at a thread's exit, 0 to its clear_child_tid, under the
+	 * PKRU it has then, so that a library that set it on a thread of
+	 * another compartment's zeroed a word of that compartment's when the
+	 * thread ended there (set_tid_address; glibc calls it at start-up
+	 * only, a new thread gets its address from clone's flags).
 	 */
 	static const int denied[] = {
 	    SCMP_SYS(userfaultfd),
@@ -476,6 +481,7 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	    SCMP_SYS(bpf),
 	    SCMP_SYS(init_module),
 	    SCMP_SYS(finit_module),
+	    SCMP_SYS(set_tid_address),
 	};
 	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]) && !err; i++)
 		err = seccomp_rule_add(f, deny, denied[i], 0);
@@ -609,6 +615,10 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	/* The copies of the shared libraries' unwind tables, which the report reads (unwind.c). */
 	if (flexos__mpk_ro.ro.unwind_lo)
 		add(flexos__mpk_ro.ro.unwind_lo, flexos__mpk_ro.ro.unwind_hi);
+	/* The signal stacks and their read-only stack_t (mpk.h: alt_lo, alt_table). */
+	add(flexos__mpk_ro.ro.alt_lo,
+	    flexos__mpk_ro.ro.alt_lo + (uintptr_t)MPK_GATE_PAGES * MPK_ALTSTACK_SIZE);
+	add(flexos__mpk_ro.ro.alt_table, flexos__mpk_ro.ro.alt_table + MPK_ALT_TABLE_SIZE);
 	/* The carry pages (mpk.h: carry_lo), which the gate writes with its page open. */
 	add(flexos__mpk_ro.ro.carry_lo,
 	    flexos__mpk_ro.ro.carry_lo + (uintptr_t)MPK_GATE_PAGES * MPK_CARRY_SIZE);
@@ -730,6 +740,10 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 		}
 		clone_filtered = 1;
 		flexos__mpk_clone_active = 1;
+	}
+	if ((err = flexos__mpk_altstack_filter())) {
+		flexos__say("cannot install the sigaltstack filter: %s", flexos__strerror(-err));
+		return err;
 	}
 	if ((err = build_filter(blocks, nb))) {
 		flexos__say("cannot install the system-call filter: %s", flexos__strerror(-err));

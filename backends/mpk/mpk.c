@@ -167,7 +167,6 @@ struct mpk_thread *flexos__mpk_self(void)
 	if (t->ready)
 		return t;
 	t->ready = 1;
-	flexos__mpk_altstack(t);
 	drop_rseq();
 	return t;
 }
@@ -339,6 +338,7 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	if (gp) {
 		gp->carry = carry_of(gp);
 		t->gp = gp;
+		flexos__mpk_altstack(t, (size_t)(gp - pages));
 		return gp;
 	}
 	uint64_t fs = fs_base();
@@ -378,6 +378,8 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	/* The process too: in a child of fork() the tid is the parent's thread's (stacks.c). */
 	gp->tid = (uint64_t)getpid() << 32 | (uint32_t)syscall(SYS_gettid);
 	gp->carry = carry_of(gp);
+	/* The signal stack of this page: every thread has a page before it runs user code. */
+	flexos__mpk_altstack(t, (size_t)(gp - pages));
 	t->gp = gp;
 	return gp;
 }
@@ -978,7 +980,7 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 
 static int mpk_current(void)
 {
-	flexos__mpk_self(); /* a thread's first allocation sets up its signal stack */
+	flexos__mpk_self(); /* a thread's first allocation gives up rseq (drop_rseq) */
 	return (int)flexos__mpk_cur();
 }
 

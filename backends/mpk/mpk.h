@@ -21,6 +21,7 @@
 #define MPK_T_READY       8                                  /* uint64: initialised */
 #define MPK_T_ALTSTACK    (MPK_T_READY + 8 + 16 * MPK_SLOTS) /* key-0 signal stack */
 #define MPK_ALTSTACK_SIZE (64 * 1024)
+#define MPK_ALT_TABLE_SIZE 32768                /* a power of two at least MPK_GATE_PAGES stack_t */
 #define MPK_T_CARRY       (MPK_T_ALTSTACK + 8) /* the carry page */
 
 /*
@@ -620,6 +621,17 @@ struct mpk_ro {
 	uintptr_t threads;
 	/* The copies of the shared libraries' unwind tables (unwind.c), read-only. */
 	uintptr_t unwind_lo, unwind_hi;
+	/*
+	 * The signal stacks, one a gate page (alt_lo + its index *
+	 * MPK_ALTSTACK_SIZE, reserved at start-up, with the carry pages' key),
+	 * and the stack_t of each, read-only (alt_table, MPK_ALT_TABLE_SIZE
+	 * bytes aligned to their size): sigaltstack is allowed only with one
+	 * of those (signal.c, flexos__mpk_altstack_filter). The kernel writes
+	 * a signal frame where the thread's signal stack says, under the
+	 * interrupted PKRU: one named by a compartment (an attack review's)
+	 * had the frame written over another compartment's memory.
+	 */
+	uintptr_t alt_lo, alt_table;
 };
 
 _Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");
@@ -927,7 +939,10 @@ int flexos__mpk_unwind_tables_copy(struct mpk_ro *ro);
 /* Makes the unwinder's own state read-only, after one walk sets it up. */
 void flexos__mpk_unwinder_seal(void);
 void flexos__mpk_violation_entry(void);
-int flexos__mpk_altstack(struct mpk_thread *t);
+/* This thread's signal stack: the one of its gate page, of index page. */
+int flexos__mpk_altstack(struct mpk_thread *t, size_t page);
+/* signal.c: sigaltstack only with a stack_t of mpk_ro.alt_table, or none. */
+int flexos__mpk_altstack_filter(void);
 
 /*
  * filter.c: the system-call filter, Landlock and mseal, installed once

@@ -348,6 +348,34 @@ int flexos__mpk_sigreturn_filter(void)
 	return install_filter(code, sizeof(code) / sizeof(code[0]));
 }
 
+int flexos__mpk_altstack_filter(void)
+{
+	const uint64_t table = flexos__mpk_ro.ro.alt_table;
+	const uint32_t arg0 = offsetof(struct seccomp_data, args[0]);
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sigaltstack, 0, 10),
+	    /* No new stack (a query): allowed. */
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0 + 4),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 6, 0),
+	    /* A stack_t of the read-only table, which names the stacks the runtime reserved. */
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0 + 4),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(table >> 32), 0, 3),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0),
+	    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(uint32_t)(MPK_ALT_TABLE_SIZE - 1)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)table, 1, 0),
+	    /* Any other: refused, as the kernel refuses a stack it cannot use. */
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	return install_filter(code, sizeof(code) / sizeof(code[0]));
+}
+
 int flexos__mpk_clone_filter(void)
 {
 	uintptr_t ip = (uintptr_t)flexos__mpk_clone_syscall;

