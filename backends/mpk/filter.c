@@ -577,6 +577,10 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	int err;
 
 	dl_iterate_phdr(image_range, NULL);
+	/* The sigactions allowed after start-up, read-only (signal.c). */
+	if ((err = flexos__mpk_sigaction_table_seal()))
+		return err;
+	add(flexos__mpk_sigaction_table(), flexos__mpk_sigaction_table() + 4096);
 	for (uint32_t id = 0; id < img->ncompartments; id++) {
 		uintptr_t lo, hi;
 		add(rt->heaps[id].start, rt->heaps[id].end);
@@ -743,6 +747,10 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	}
 	if ((err = flexos__mpk_altstack_filter())) {
 		flexos__say("cannot install the sigaltstack filter: %s", flexos__strerror(-err));
+		return err;
+	}
+	if ((err = flexos__mpk_sigaction_filter())) {
+		flexos__say("cannot install the sigaction filter: %s", flexos__strerror(-err));
 		return err;
 	}
 	if ((err = build_filter(blocks, nb))) {

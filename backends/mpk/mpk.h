@@ -943,6 +943,14 @@ void flexos__mpk_violation_entry(void);
 int flexos__mpk_altstack(struct mpk_thread *t, size_t page);
 /* signal.c: sigaltstack only with a stack_t of mpk_ro.alt_table, or none. */
 int flexos__mpk_altstack_filter(void);
+/*
+ * signal.c: the read-only page of the sigactions the runtime may install
+ * after start-up (made by _seal, its address by _table), and the filter
+ * that allows rt_sigaction only with one of them, or with none.
+ */
+int flexos__mpk_sigaction_table_seal(void);
+uintptr_t flexos__mpk_sigaction_table(void);
+int flexos__mpk_sigaction_filter(void);
 
 /*
  * filter.c: the system-call filter, Landlock and mseal, installed once

@@ -50,9 +50,99 @@ struct kernel_sigaction {
 #define SA_RESTORER 0x04000000
 #endif
 
+/*
+ * The kernel's sigactions the runtime may install once start-up is over,
+ * on a read-only page (the shared key in images with newlib compartments,
+ * whose PKRU denies key 0): a filter of its own (flexos__mpk_sigaction_filter)
+ * allows rt_sigaction only with one of them, or with none. A handler a
+ * compartment installed with the system call itself ran with the
+ * interrupted compartment's registers in its frame, unscrubbed (an attack
+ * review's). Their flags: these bits of the caller's, the rest forced.
+ */
+#define SIG_KEPT_FLAGS (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_RESTART | SA_RESETHAND)
+#define SIG_VARIANTS   16 /* each subset of SIG_KEPT_FLAGS */
+
+/* The table once the filter is in force (before: the caller's own action). */
+static const struct kernel_sigaction *sig_actions;
+static const struct kernel_sigaction *sig_table_page;
+static size_t sig_nactions;
+
+static unsigned long kept_flags(unsigned v)
+{
+	static const unsigned long bits[] = {SA_NOCLDSTOP, SA_NOCLDWAIT, SA_RESTART, SA_RESETHAND};
+	unsigned long f = 0;
+
+	for (unsigned b = 0; b < 4; b++)
+		if (v & (1u << b))
+			f |= bits[b];
+	return f;
+}
+
+static void handler_mask(sigset_t *set);
+
+/* The form a sigaction takes once start-up is over: the caller's kept flags only. */
+static void normalize(struct kernel_sigaction *k)
+{
+	unsigned long kept = k->flags & SIG_KEPT_FLAGS;
+
+	if (k->handler == (void *)flexos__mpk_sig_deliver) {
+		sigset_t m;
+		handler_mask(&m);
+		memcpy(&k->mask, &m, sizeof(k->mask));
+		k->flags = kept | SA_SIGINFO | SA_ONSTACK | SA_RESTORER;
+	} else if (k->handler == (void *)SIG_DFL || k->handler == (void *)SIG_IGN) {
+		k->mask = 0;
+		k->flags = kept | SA_RESTORER;
+	}
+}
+
+int flexos__mpk_sigaction_table_seal(void)
+{
+	const size_t n = 3 * SIG_VARIANTS + 1;
+	long page = sysconf(_SC_PAGESIZE);
+	struct kernel_sigaction *t =
+	    mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	sigset_t all;
+
+	_Static_assert((3 * SIG_VARIANTS + 1) * sizeof(struct kernel_sigaction) <= 4096,
+		       "one page");
+	if (t == MAP_FAILED)
+		return -errno;
+	for (unsigned v = 0; v < SIG_VARIANTS; v++) {
+		void *handlers[] = {(void *)flexos__mpk_sig_deliver, (void *)SIG_DFL,
+				    (void *)SIG_IGN};
+		for (unsigned h = 0; h < 3; h++) {
+			struct kernel_sigaction *k = &t[h * SIG_VARIANTS + v];
+			k->handler = handlers[h];
+			k->flags = kept_flags(v);
+			k->restorer = flexos__mpk_sigreturn;
+			normalize(k);
+		}
+	}
+	/* The fault report's SIGBUS (fault.c: backtrace_and_exit). */
+	sigfillset(&all);
+	t[n - 1] = (struct kernel_sigaction){.handler = (void *)flexos__mpk_segv_entry,
+					     .flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+					     .restorer = flexos__mpk_sigreturn};
+	memcpy(&t[n - 1].mask, &all, sizeof(t[n - 1].mask));
+	if ((flexos__mpk_ro.ro.shared_key &&
+	     pkey_mprotect(t, (size_t)page, PROT_READ, flexos__mpk_ro.ro.shared_key)) ||
+	    mprotect(t, (size_t)page, PROT_READ))
+		return -errno;
+	sig_table_page = t;
+	sig_nactions = n;
+	return 0;
+}
+
+uintptr_t flexos__mpk_sigaction_table(void)
+{
+	return (uintptr_t)sig_table_page;
+}
+
 int flexos__mpk_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	struct kernel_sigaction k, ko;
+	const struct kernel_sigaction *kp = NULL;
 
 	if (act) {
 		memset(&k, 0, sizeof(k));
@@ -61,8 +151,19 @@ int flexos__mpk_sigaction(int sig, const struct sigaction *act, struct sigaction
 		k.flags = (unsigned long)act->sa_flags | SA_RESTORER;
 		k.restorer = flexos__mpk_sigreturn;
 		memcpy(&k.mask, &act->sa_mask, sizeof(k.mask));
+		kp = &k;
+		/* After start-up: one of the table's, which the filter allows. */
+		if (sig_actions) {
+			normalize(&k);
+			kp = NULL;
+			for (size_t i = 0; i < sig_nactions && !kp; i++)
+				if (!memcmp(&sig_actions[i], &k, sizeof(k)))
+					kp = &sig_actions[i];
+			if (!kp)
+				return -EPERM;
+		}
 	}
-	if (syscall(SYS_rt_sigaction, sig, act ? &k : NULL, old ? &ko : NULL, sizeof(k.mask)))
+	if (syscall(SYS_rt_sigaction, sig, kp, old ? &ko : NULL, sizeof(k.mask)))
 		return -errno;
 	if (old) {
 		memset(old, 0, sizeof(*old));
@@ -373,6 +474,36 @@ int flexos__mpk_altstack_filter(void)
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
+	return install_filter(code, sizeof(code) / sizeof(code[0]));
+}
+
+int flexos__mpk_sigaction_filter(void)
+{
+	const uint64_t table = (uint64_t)(uintptr_t)sig_table_page;
+	const uint32_t arg1 = offsetof(struct seccomp_data, args[1]);
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, 10),
+	    /* No new action (a query): allowed. */
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1 + 4),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 6, 0),
+	    /* One of the table's page. */
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1 + 4),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(table >> 32), 0, 3),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1),
+	    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(uint32_t)4095),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)table, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	if (!table)
+		return -EINVAL;
+	sig_actions = sig_table_page;
 	return install_filter(code, sizeof(code) / sizeof(code[0]));
 }
 

@@ -35,7 +35,10 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/uio.h>
+#include <ucontext.h>
 #include <unistd.h>
+
+#include <flexos/flexos.h>
 
 #include "sysattack.h"
 
@@ -1005,6 +1008,84 @@ static long frame_sigframe(uintptr_t target)
 	return 0;
 }
 
+/*
+ * A handler installed with the system call itself, past the runtime's
+ * sigaction: the kernel runs it with its default PKRU (key 0 only) on the
+ * signal stack (key 0), where the frame holds the interrupted registers
+ * whole. It copies the general and vector registers to key-0 memory
+ * (FLEXOS_SHARED) and waits there for good: its return would be killed.
+ */
+static volatile long raw_regs[23 + 64] FLEXOS_SHARED;
+static volatile int raw_done FLEXOS_SHARED;
+
+static void raw_handler(int sig, siginfo_t *si, void *ctx)
+{
+	const ucontext_t *uc = ctx;
+
+	(void)sig, (void)si;
+	for (int i = 0; i < 23; i++)
+		raw_regs[i] = uc->uc_mcontext.gregs[i];
+	const volatile long *fp = (const volatile long *)uc->uc_mcontext.fpregs;
+	for (int i = 0; fp && i < 64; i++)
+		raw_regs[23 + i] = fp[i];
+	raw_done = 1;
+	for (;;)
+		__asm__ volatile("pause");
+}
+
+struct raw_victim {
+	volatile pid_t tid;
+};
+
+static void *raw_victim(void *arg)
+{
+	struct raw_victim *v = arg;
+
+	v->tid = (pid_t)syscall(SYS_gettid);
+	app_busy(); /* 300 ms in 'app' */
+	return NULL;
+}
+
+static long raw_sigaction(long secret)
+{
+	struct kernel_sa {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		unsigned long mask;
+	} ksa = {.handler = (void *)raw_handler,
+		 .flags = 0x08000000 /* SA_ONSTACK */ | 0x04000000 /* SA_RESTORER */ | SA_SIGINFO,
+		 .restorer = (void *)raw_handler,
+		 .mask = ~0UL};
+	static struct raw_victim v;
+	pthread_t t;
+
+	if (syscall(SYS_rt_sigaction, SIGUSR2, &ksa, NULL, 8))
+		return 0;
+	if (pthread_create(&t, NULL, raw_victim, &v))
+		return 0;
+	pthread_detach(t);
+	while (!v.tid)
+		usleep(1000);
+	usleep(100000); /* in app_busy now */
+	syscall(SYS_tgkill, getpid(), v.tid, SIGUSR2);
+	for (int i = 0; i < 200 && !raw_done; i++)
+		usleep(1000);
+	/* Made only now: nothing of evil's held it before. */
+	long needle = app_stack_value(secret);
+	for (int i = 0; i < 23 + 64; i++)
+		if (raw_regs[i] == needle) {
+			printf("raw-sigaction: app's value in the frame's %s %d\n",
+			       i < 23 ? "general register" : "FPU/vector word",
+			       i < 23 ? i : i - 23);
+			return 1;
+		}
+	printf("raw-sigaction: the handler %s, app's value not in the frame\n",
+	       raw_done ? "ran" : "did not run");
+	errno = ENOENT;
+	return 0;
+}
+
 static void *relay(void *arg)
 {
 	app_hold((int)(intptr_t)arg);
@@ -1195,6 +1276,8 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return tid_address(target);
 	case 46:
 		return frame_sigframe(target);
+	case 47:
+		return raw_sigaction(secret);
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

@@ -69,6 +69,10 @@
  *   syscalls sigaltstack-frame  a thread of evil's names a signal stack
  *                            over app's heap, crosses into app and gets a
  *                            signal: the kernel's frame over app's secret
+ *   syscalls raw-sigaction   'evil' installs a handler with rt_sigaction
+ *                            itself, and signals its thread while it runs
+ *                            in app: the handler reads app's registers in
+ *                            the frame
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
@@ -145,6 +149,7 @@ static const struct {
     {"proc-helper-flood", DATA, "the /proc helper closes what it does not use"},
     {"set-tid-address", SECRET, "filter"},
     {"sigaltstack-frame", BIGHEAP, "filter: sigaltstack only with a stack of the runtime's"},
+    {"raw-sigaction", SECRET, "filter: rt_sigaction only with an action of the runtime's"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
@@ -185,13 +190,15 @@ void app_busy(void)
 {
 	volatile long frame[64];
 	struct timespec t0, t;
+	/* Kept in a register too, as code keeps a key it works with. */
+	long v = app_stack_value(secret);
 
 	for (size_t i = 0; i < sizeof(frame) / sizeof(frame[0]); i++)
-		frame[i] = app_stack_value(secret);
+		frame[i] = v;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		for (volatile int spin = 0; spin < 100000; spin++)
-			;
+			frame[spin & 63] = v;
 		getppid();
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 300);

@@ -73,7 +73,11 @@
 # writes its frame there under app's PKRU, a word of evil's choosing on
 # app's secret: refused (EPERM), the filter allowing only the stack_t of
 # the runtime's reserved stacks; with the filter off the secret is
-# overwritten.
+# overwritten. rt_sigaction itself (an attack review's class): a handler
+# 'evil' installs past the runtime's sigaction runs, for a signal that
+# interrupts app, with app's registers whole in its frame: refused (EPERM),
+# the filter allowing only the runtime's actions (a read-only table); with
+# the filter off the handler reads app's value in a register.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -208,6 +212,9 @@ munmap munmap'
 	echo "$img sigaltstack-frame"
 	echo "$setpriv $img sigaltstack-frame"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img sigaltstack-frame"
+	echo "$img raw-sigaction"
+	echo "$setpriv $img raw-sigaction"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img raw-sigaction"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -345,7 +352,13 @@ echo "$cases" | {
 				"the same as uid 65534"
 			check_vm $((n + 23)) "sigaltstack-frame: NOT STOPPED (app's heap secret now 0x41414)" \
 				"filter off: the kernel's frame, with evil's siginfo word, written over app's heap secret (the case can fail)"
-			n=$((n + 24))
+			check_vm $((n + 24)) "raw-sigaction: refused (Operation not permitted); secret intact" \
+				"a handler installed with rt_sigaction itself: refused (only the runtime's actions)"
+			check_vm $((n + 25)) "raw-sigaction: refused (Operation not permitted); secret intact" \
+				"the same as uid 65534"
+			check_vm $((n + 26)) "raw-sigaction: app's value in the frame's" \
+				"filter off: the handler, run for a signal that interrupted app, read app's register in its frame (the case can fail)"
+			n=$((n + 27))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do
