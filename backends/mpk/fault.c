@@ -459,13 +459,14 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 
 int flexos__mpk_altstack(struct mpk_thread *t, size_t page)
 {
-	const stack_t *ss = (const stack_t *)flexos__mpk_ro.ro.alt_table + page;
+	const stack_t *ss = (const stack_t *)(flexos__mpk_ro.ro.alt_table + page * MPK_ALT_ENTRY);
 
 	if (page >= MPK_GATE_PAGES)
 		return -EINVAL;
 	if (t->altstack == ss->ss_sp)
 		return 0;
-	if (sigaltstack(ss, NULL))
+	/* The system call itself: the image's sigaltstack is the backend's wrapper (signal.c). */
+	if (syscall(SYS_sigaltstack, ss, NULL))
 		return -errno;
 	t->altstack = ss->ss_sp;
 	return 0;
@@ -564,12 +565,20 @@ int flexos__mpk_gate_pages_init(void)
 	    (flexos__mpk_ro.ro.shared_key &&
 	     pkey_mprotect(alt, alt_size, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.shared_key)))
 		return -errno;
-	_Static_assert((size_t)MPK_GATE_PAGES * sizeof(stack_t) <= MPK_ALT_TABLE_SIZE,
+	/*
+	 * The table fills its page group exactly, at a power-of-two stride:
+	 * any address the filter allows (aligned, inside) is an entry's, and
+	 * no stack_t read there reaches past the table (an attack review's:
+	 * the last 8 bytes, 0, as ss_sp and 16 writable bytes after the table
+	 * as ss_flags and ss_size named a stack ending anywhere).
+	 */
+	_Static_assert(sizeof(stack_t) <= MPK_ALT_ENTRY &&
+			   (size_t)MPK_GATE_PAGES * MPK_ALT_ENTRY == MPK_ALT_TABLE_SIZE,
 		       "MPK_ALT_TABLE_SIZE");
 	stack_t *ss = (stack_t *)(((uintptr_t)table + MPK_ALT_TABLE_SIZE - 1) &
 				  ~(uintptr_t)(MPK_ALT_TABLE_SIZE - 1));
 	for (size_t i = 0; i < MPK_GATE_PAGES; i++)
-		ss[i] =
+		*(stack_t *)((char *)ss + i * MPK_ALT_ENTRY) =
 		    (stack_t){.ss_sp = alt + i * MPK_ALTSTACK_SIZE, .ss_size = MPK_ALTSTACK_SIZE};
 	if (mprotect(ss, MPK_ALT_TABLE_SIZE, PROT_READ))
 		return -errno;

@@ -3028,7 +3028,13 @@ flexos__mpk_sig_deliver_checked:
 	 * done with the interrupted compartment's PKRU (SIG_SCRUB_FRAME).
 	 */
 	movq	%r9, %rbp			/* the kernel's XSAVE area, as the snapshot read it */
-	xorl	%ebx, %ebx			/* 0: no scrub, else the XSAVE size */
+	/*
+	 * 0: no scrub, else the XSAVE size. Scrubbed unless the interrupted
+	 * compartment's own handler runs: with no handler recorded (the
+	 * table's stub action installed raw for a signal nobody handles) the
+	 * frame stayed on the signal stack, unscrubbed (an attack review's).
+	 */
+	movl	flexos__mpk_ro+MPK_RO_XSAVE_SIZE(%rip), %ebx
 	xorl	%r15d, %r15d
 	cmpl	$MPK_SIG_SLOTS, %r12d
 	jae	1f
@@ -3039,7 +3045,6 @@ flexos__mpk_sig_deliver_checked:
 	movq	MPK_SIG_FN(%rax,%rcx), %r15
 	testq	%r15, %r15
 	jz	1f
-	movl	flexos__mpk_ro+MPK_RO_XSAVE_SIZE(%rip), %ebx
 	movq	MPK_UC_RIP(%r14), %rax
 	leaq	flexos__mpk_gate_text_lo(%rip), %rcx
 	cmpq	%rcx, %rax

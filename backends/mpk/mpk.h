@@ -21,7 +21,8 @@
 #define MPK_T_READY       8                                  /* uint64: initialised */
 #define MPK_T_ALTSTACK    (MPK_T_READY + 8 + 16 * MPK_SLOTS) /* key-0 signal stack */
 #define MPK_ALTSTACK_SIZE (64 * 1024)
-#define MPK_ALT_TABLE_SIZE 32768                /* a power of two at least MPK_GATE_PAGES stack_t */
+#define MPK_ALT_TABLE_SIZE 32768 /* a power of two: MPK_GATE_PAGES entries exactly */
+#define MPK_ALT_ENTRY      32 /* a stack_t padded to a power of two: the filter checks the alignment */
 #define MPK_T_CARRY       (MPK_T_ALTSTACK + 8) /* the carry page */
 
 /*

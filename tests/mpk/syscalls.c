@@ -73,6 +73,14 @@
  *                            itself, and signals its thread while it runs
  *                            in app: the handler reads app's registers in
  *                            the frame
+ *   syscalls stub-noscrub|stub-scrub-control  the runtime's delivery stub
+ *                            installed raw for a signal nobody handles (or
+ *                            a handler of evil's, the control), sent to
+ *                            evil's thread in app: app's registers left on
+ *                            the signal stack?
+ *   syscalls table-tail|misaligned-action  sigaltstack and rt_sigaction
+ *                            at addresses inside the runtime's tables but
+ *                            not at an entry's start
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
@@ -150,6 +158,10 @@ static const struct {
     {"set-tid-address", SECRET, "filter"},
     {"sigaltstack-frame", BIGHEAP, "filter: sigaltstack only with a stack of the runtime's"},
     {"raw-sigaction", SECRET, "filter: rt_sigaction only with an action of the runtime's"},
+    {"stub-noscrub", SECRET, "the delivery stub scrubs a frame it runs no handler for"},
+    {"stub-scrub-control", SECRET, "the same with a handler of evil's"},
+    {"table-tail", BIGHEAP, "filter: sigaltstack only at an entry of the table"},
+    {"misaligned-action", SECRET, "filter: rt_sigaction only at an action of the table"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

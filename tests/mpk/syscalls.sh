@@ -77,7 +77,13 @@
 # 'evil' installs past the runtime's sigaction runs, for a signal that
 # interrupts app, with app's registers whole in its frame: refused (EPERM),
 # the filter allowing only the runtime's actions (a read-only table); with
-# the filter off the handler reads app's value in a register.
+# the filter off the handler reads app's value in a register. Three from
+# a review of those two fixes (checked failing by hand before their fix):
+# the delivery stub installed raw from the table for a signal nobody
+# handles left app's registers on the signal stack (now scrubbed);
+# sigaltstack at the table's last bytes, and rt_sigaction across two
+# actions, read stack_t and actions made up of the table's and the next
+# memory's bytes (now only an entry's start is allowed).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -215,6 +221,11 @@ munmap munmap'
 	echo "$img raw-sigaction"
 	echo "$setpriv $img raw-sigaction"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img raw-sigaction"
+	echo "$img stub-noscrub"
+	echo "$setpriv $img stub-noscrub"
+	echo "$img stub-scrub-control"
+	echo "$img table-tail"
+	echo "$img misaligned-action"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -358,7 +369,16 @@ echo "$cases" | {
 				"the same as uid 65534"
 			check_vm $((n + 26)) "raw-sigaction: app's value in the frame's" \
 				"filter off: the handler, run for a signal that interrupted app, read app's register in its frame (the case can fail)"
-			n=$((n + 27))
+			check_vm $((n + 27)) "stub-noscrub: app's value not found" \
+				"the runtime's delivery stub installed raw for a signal nobody handles: app's registers scrubbed from the frame"
+			check_vm $((n + 28)) "stub-noscrub: app's value not found" "the same as uid 65534"
+			check_vm $((n + 29)) "stub-noscrub: app's value not found" \
+				"with a handler of evil's (the stub scrubbed that case before too)"
+			check_vm $((n + 30)) "table-tail: refused (Operation not permitted); secret intact" \
+				"sigaltstack inside the table but not at an entry: refused"
+			check_vm $((n + 31)) "misaligned-action: refused (Operation not permitted); secret intact" \
+				"rt_sigaction inside the actions' page but not at an action: refused"
+			n=$((n + 32))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do

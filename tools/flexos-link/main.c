@@ -240,6 +240,8 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 		/* Handlers return through the backend's checked restorer (limit 9). */
 		args[n++] = "-Wl,--wrap=sigaction,--wrap=signal,--wrap=bsd_signal,--wrap=sysv_signal,"
 			    "--wrap=__sysv_signal";
+		/* Every thread's signal stack is the backend's (backends/mpk/signal.c). */
+		args[n++] = "-Wl,--wrap=sigaltstack";
 		/* A new thread's gate page is its creator's to register (limit 2). */
 		args[n++] = "-Wl,--wrap=pthread_create";
 		/* A child of fork() opens its /proc/self files (backends/mpk/procfiles.c). */
