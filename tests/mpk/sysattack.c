@@ -1300,6 +1300,48 @@ static long misaligned_action(void)
 	return 0;
 }
 
+/*
+ * The delivery stub's snapshots of interrupted frames, in this thread's
+ * copy areas (gate key): is app's register there, after a signal that
+ * interrupted app ran a handler of evil's (whose frame the stub scrubs)?
+ */
+static void copy_handler(int sig)
+{
+	(void)sig;
+}
+
+static long copy_area_read(long secret)
+{
+	static struct raw_victim v;
+	struct sigaction sa;
+	pthread_t t;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = copy_handler;
+	if (sigaction(SIGUSR2, &sa, NULL) || pthread_create(&t, NULL, raw_victim, &v))
+		return 0;
+	pthread_detach(t);
+	while (!v.tid)
+		usleep(1000);
+	usleep(100000); /* in app_busy now */
+	syscall(SYS_tgkill, getpid(), v.tid, SIGUSR2);
+	usleep(100000);
+	long needle = app_stack_value(secret);
+	const char *page = (const char *)flexos__mpk_pkru;
+	uintptr_t base, stride;
+	memcpy(&base, page + MPK_PKRU_SIG_COPY, sizeof(base));
+	memcpy(&stride, page + MPK_PKRU_SIG_COPY_STRIDE, sizeof(stride));
+	for (size_t a = 0; a < 16 * MPK_SIG_AREAS; a++)
+		for (size_t w = 0; w < stride / 8; w++)
+			if (((const volatile long *)(base + a * stride))[w] == needle) {
+				printf("copy-area-read: app's value in copy area %zu, word %zu\n", a, w);
+				return 1;
+			}
+	printf("copy-area-read: app's value not in the copy areas\n");
+	errno = ENOENT;
+	return 0;
+}
+
 static void *relay(void *arg)
 {
 	app_hold((int)(intptr_t)arg);
@@ -1500,6 +1542,8 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return table_tail_frame(target);
 	case 51:
 		return misaligned_action();
+	case 52:
+		return copy_area_read(secret);
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

@@ -81,6 +81,9 @@
  *   syscalls table-tail|misaligned-action  sigaltstack and rt_sigaction
  *                            at addresses inside the runtime's tables but
  *                            not at an entry's start
+ *   syscalls copy-area-read  a signal to evil's thread while it runs in
+ *                            app, handled by evil: app's register in the
+ *                            delivery stub's snapshot (a known limit)
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
@@ -162,6 +165,7 @@ static const struct {
     {"stub-scrub-control", SECRET, "the same with a handler of evil's"},
     {"table-tail", BIGHEAP, "filter: sigaltstack only at an entry of the table"},
     {"misaligned-action", SECRET, "filter: rt_sigaction only at an action of the table"},
+    {"copy-area-read", SECRET, "known limit 6: the copy areas have the gate key"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

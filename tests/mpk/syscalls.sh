@@ -83,7 +83,11 @@
 # handles left app's registers on the signal stack (now scrubbed);
 # sigaltstack at the table's last bytes, and rt_sigaction across two
 # actions, read stack_t and actions made up of the table's and the next
-# memory's bytes (now only an entry's start is allowed).
+# memory's bytes (now only an entry's start is allowed). A known limit
+# (TAP TODO), found the same day: the delivery stub's snapshot of the
+# interrupted frame, in this thread's copy areas, has the gate key, which
+# every compartment reads: 'evil' reads app's registers there after a
+# signal it handles interrupted app (copy-area-read).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -226,6 +230,7 @@ munmap munmap'
 	echo "$img stub-scrub-control"
 	echo "$img table-tail"
 	echo "$img misaligned-action"
+	echo "sh -c '$img copy-area-read; exit 0'"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -378,7 +383,12 @@ echo "$cases" | {
 				"sigaltstack inside the table but not at an entry: refused"
 			check_vm $((n + 31)) "misaligned-action: refused (Operation not permitted); secret intact" \
 				"rt_sigaction inside the actions' page but not at an action: refused"
-			n=$((n + 32))
+			check_vm $((n + 32)) "copy-area-read: " "copy-area-read ran"
+			! vm_output $((n + 32)) | grep -qF "app's value in copy area" ||
+				fail "app's register read in the delivery stub's snapshot (gate key)"
+			todo "a handler of evil's for a signal that interrupted app: app's registers not readable in the stub's snapshot" \
+				"limit 6, the signal copy areas have the gate key, which every compartment reads"
+			n=$((n + 33))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do
