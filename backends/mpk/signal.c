@@ -491,34 +491,46 @@ int flexos__mpk_sigreturn_filter(void)
 	return install_filter(code, sizeof(code) / sizeof(code[0]));
 }
 
-int flexos__mpk_altstack_filter(void)
+/*
+ * A filter that lets system call nr through with its argument at offset
+ * arg of seccomp_data either 0 or the start of an entry (entry bytes, a
+ * power of two) of the read-only table at table (size bytes, a power of
+ * two, aligned to it), and refuses it otherwise (EPERM): what it reads
+ * there is then one of the runtime's, never made up of the caller's
+ * bytes (an attack review found both reads of a misaligned address).
+ */
+static int table_filter(int nr, uint32_t arg, uint64_t table, uint32_t size, uint32_t entry)
 {
-	const uint64_t table = flexos__mpk_ro.ro.alt_table;
-	const uint32_t arg0 = offsetof(struct seccomp_data, args[0]);
 	struct sock_filter code[] = {
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sigaltstack, 0, 10),
-	    /* No new stack (a query): allowed. */
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0 + 4),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 10),
+	    /* None (a query): allowed. */
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg + 4),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 6, 0),
-	    /* A stack_t of the read-only table, which names the stacks the runtime reserved. */
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0 + 4),
+	    /* In the table, at an entry's start. */
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg + 4),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(table >> 32), 0, 3),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg0),
-	    /* In the table and at an entry's start (a stack_t read elsewhere is made up). */
-	    BPF_STMT(BPF_ALU | BPF_AND | BPF_K,
-		     ~(uint32_t)(MPK_ALT_TABLE_SIZE - 1) | (MPK_ALT_ENTRY - 1)),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg),
+	    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~(size - 1) | (entry - 1)),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)table, 1, 0),
-	    /* Any other: refused, as the kernel refuses a stack it cannot use. */
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
+	if (!table || (table & (size - 1)) || (size & (size - 1)) || (entry & (entry - 1)))
+		return -EINVAL;
 	return install_filter(code, sizeof(code) / sizeof(code[0]));
+}
+
+int flexos__mpk_altstack_filter(void)
+{
+	/* The stack_t of the stacks the runtime reserved (mpk.h: alt_table). */
+	return table_filter(SYS_sigaltstack, offsetof(struct seccomp_data, args[0]),
+			    flexos__mpk_ro.ro.alt_table, MPK_ALT_TABLE_SIZE, MPK_ALT_ENTRY);
 }
 
 _Static_assert((sizeof(struct kernel_sigaction) & (sizeof(struct kernel_sigaction) - 1)) == 0,
@@ -526,34 +538,12 @@ _Static_assert((sizeof(struct kernel_sigaction) & (sizeof(struct kernel_sigactio
 
 int flexos__mpk_sigaction_filter(void)
 {
-	const uint64_t table = (uint64_t)(uintptr_t)sig_table_page;
-	const uint32_t arg1 = offsetof(struct seccomp_data, args[1]);
-	struct sock_filter code[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, 10),
-	    /* No new action (a query): allowed. */
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1 + 4),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 6, 0),
-	    /* One of the table's page. */
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1 + 4),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(table >> 32), 0, 3),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1),
-	    /* At an action's start: one read across two made up another. */
-	    BPF_STMT(BPF_ALU | BPF_AND | BPF_K,
-		     ~(uint32_t)4095 | (uint32_t)(sizeof(struct kernel_sigaction) - 1)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)table, 1, 0),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	if (!table)
-		return -EINVAL;
-	sig_actions = sig_table_page;
-	return install_filter(code, sizeof(code) / sizeof(code[0]));
+	int err = table_filter(SYS_rt_sigaction, offsetof(struct seccomp_data, args[1]),
+			       (uint64_t)(uintptr_t)sig_table_page, 4096,
+			       (uint32_t)sizeof(struct kernel_sigaction));
+	if (!err)
+		sig_actions = sig_table_page;
+	return err;
 }
 
 int flexos__mpk_clone_filter(void)
