@@ -317,6 +317,21 @@ static uint64_t carry_of(const struct mpk_gate_page *gp)
 	return flexos__mpk_ro.ro.carry_lo + (uint64_t)(gp - pages) * MPK_CARRY_SIZE;
 }
 
+/*
+ * The signal stack of the thread's page, or the image ends: without one a
+ * handler's frame would go on the compartment's own stack, where the
+ * delivery stub, entered with key 0 only, cannot read it.
+ */
+static void take_altstack(struct mpk_thread *t, size_t page)
+{
+	int err = flexos__mpk_altstack(t, page);
+
+	if (err)
+		flexos__abort("gate: this thread cannot take the signal stack of its gate page %zu "
+			      "(sigaltstack: %s)",
+			      page, flexos__strerror(-err));
+}
+
 struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 {
 	struct mpk_thread *t = &flexos__mpk_thread;
@@ -338,7 +353,7 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	if (gp) {
 		gp->carry = carry_of(gp);
 		t->gp = gp;
-		flexos__mpk_altstack(t, (size_t)(gp - pages));
+		take_altstack(t, (size_t)(gp - pages));
 		return gp;
 	}
 	uint64_t fs = fs_base();
@@ -379,7 +394,7 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	gp->tid = (uint64_t)getpid() << 32 | (uint32_t)syscall(SYS_gettid);
 	gp->carry = carry_of(gp);
 	/* The signal stack of this page: every thread has a page before it runs user code. */
-	flexos__mpk_altstack(t, (size_t)(gp - pages));
+	take_altstack(t, (size_t)(gp - pages));
 	t->gp = gp;
 	return gp;
 }
