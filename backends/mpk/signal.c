@@ -268,6 +268,7 @@ int __wrap_sigaction(int sig, const struct sigaction *act, struct sigaction *old
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1u << 31)
 #endif
+#define KERNEL_MINSIGSTKSZ 2048u /* x86's, in the kernel's uapi */
 
 int __real_sigaltstack(const stack_t *ss, stack_t *old);
 int __wrap_sigaltstack(const stack_t *ss, stack_t *old);
@@ -281,15 +282,21 @@ int __wrap_sigaltstack(const stack_t *ss, stack_t *old)
 		return -1;
 	if (ss) {
 		int mode = ss->ss_flags & ~(int)SS_AUTODISARM;
-		if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE) {
-			errno = EINVAL;
-			return -1;
-		}
+		/* The kernel's checks, in its order. */
 		if (cur.ss_flags & SS_ONSTACK) {
 			errno = EPERM;
 			return -1;
 		}
-		if (mode != SS_DISABLE && ss->ss_size < (size_t)MINSIGSTKSZ) {
+		if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE) {
+			errno = EINVAL;
+			return -1;
+		}
+		/*
+		 * The kernel's MINSIGSTKSZ: glibc's macro is sysconf(_SC_SIGSTKSZ)
+		 * under _GNU_SOURCE, several times larger (a review found 8 KiB
+		 * stacks refused).
+		 */
+		if (mode != SS_DISABLE && ss->ss_size < KERNEL_MINSIGSTKSZ) {
 			errno = ENOMEM;
 			return -1;
 		}

@@ -178,6 +178,8 @@ static long control(void)
 		step = "pthread_create";
 	else if (!(q = malloc(1 << 20)))
 		step = "malloc";
+	else if (sigaltstack(&(stack_t){.ss_sp = q, .ss_size = 8192}, NULL))
+		step = "sigaltstack of 8 KiB (SIGSTKSZ)";
 	else
 		free(q);
 	if (!step)

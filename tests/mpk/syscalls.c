@@ -87,7 +87,8 @@
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
- *                            a thread, a large malloc) and with files (a
+ *                            a thread, a large malloc, an 8 KiB signal
+ *                            stack of its own) and with files (a
  *                            rename and a link into another directory,
  *                            which Landlock refuses unless a rule grants
  *                            it): "control: ok"
