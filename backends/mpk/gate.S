@@ -2551,8 +2551,10 @@ flexos__mpk_claim_path:
  * area recorded less deep is a delivery in progress (this is a signal in
  * its handler, or a handler that jumped here with the frame's address):
  * never overwritten (a review found a nested signal's snapshot, at the
- * same address, replacing the interrupted compartment's). Clobbers rax,
- * rcx, rdx, rsi, rdi, r8, r9.
+ * same address, replacing the interrupted compartment's). Out: %r8 and
+ * %rsi the snapshot's rip and rsp (the areas have the copy key, closed
+ * again at the end), %r9 the kernel's XSAVE area. Clobbers rax, rcx, rdx,
+ * rdi.
  */
 .macro SIG_SNAPSHOT
 	cld
@@ -2586,17 +2588,20 @@ flexos__mpk_claim_path:
 	movq	%r9, MPK_SIG_COPY_DEPTH(%rax)
 	movq	%rdx, MPK_SIG_COPY_UREC(%rax)
 	SIG_COPY_FRAME %r14
-	movq	%rax, %r8			/* (out: the snapshot's area) */
+	/* (out: the snapshot's rip and rsp, read while the copy key is open) */
+	movq	(MPK_SIG_COPY_UC + MPK_UC_RIP)(%rax), %r8
+	movq	(MPK_SIG_COPY_UC + MPK_UC_RSP)(%rax), %rsi
 	SIG_AREAS_CLOSE flexos__mpk_sig_snapshotted_checked
 .endm
 
 /*
  * In flexos__mpk_sigreturn, once the gate page has named the compartment
  * (%r11 the page, %rdi the nonce, %rsp the frame's ucontext): %rsp moves
- * to the snapshot of that frame, whose area is free again (signals are
- * blocked until rt_sigreturn), or to a copy of the frame in the last area
- * if no delivery snapshotted it. Clobbers every register but %rdi, %rbx,
- * %r12-%r15.
+ * to a copy, in the last area, of the snapshot of that frame, whose area
+ * is free again (signals are blocked until rt_sigreturn), or of the frame
+ * if no delivery snapshotted it. The last area, because rt_sigreturn
+ * reads its uc_stack with the compartment's PKRU (mpk.h: MPK_SIG_COPY_UC).
+ * Clobbers every register but %rdi, %rbx, %r12-%r15.
  */
 .macro SIGRETURN_COPY
 	movq	%rdi, %r10			/* the nonce: rep movs needs rdi */
@@ -2615,10 +2620,13 @@ flexos__mpk_claim_path:
 	decl	%ecx
 	jnz	1b
 	movq	%rsp, %rdx			/* none: a copy of the frame, in the last area */
-	SIG_COPY_FRAME %rdx
 	jmp	3f
 2:	movq	$0, MPK_SIG_COPY_FRAME(%rax)
-3:	leaq	MPK_SIG_COPY_UC(%rax), %rsp
+	leaq	MPK_SIG_COPY_UC(%rax), %rdx	/* the snapshot, copied to the last area */
+	imulq	%r8, %rcx			/* (%ecx areas from this one to it) */
+	addq	%rcx, %rax
+3:	SIG_COPY_FRAME %rdx
+	leaq	MPK_SIG_COPY_UC(%rax), %rsp
 	SIG_AREAS_CLOSE flexos__mpk_sigreturn_copied_checked
 	movq	%r10, %rdi
 .endm
@@ -3097,14 +3105,14 @@ flexos__mpk_sig_deliver_cur_checked:
 	leaq	flexos__mpk_pkru(%rip), %rcx
 	cmpq	%rax, MPK_PKRU_SIGGATE(%rcx)
 	je	3f
-	movq	(MPK_SIG_COPY_UC + MPK_UC_RIP)(%r8), %rax
+	movq	%r8, %rax			/* (the snapshot's rip and rsp: SIG_SNAPSHOT) */
 	leaq	flexos__mpk_gate_text_lo(%rip), %rcx
 	cmpq	%rcx, %rax
 	jb	2f
 	leaq	flexos__mpk_gate_text_hi(%rip), %rcx
 	cmpq	%rcx, %rax
 	jb	3f
-2:	movq	(MPK_SIG_COPY_UC + MPK_UC_RSP)(%r8), %rbp
+2:	movq	%rsi, %rbp
 	subq	$128, %rbp
 	andq	$-16, %rbp
 	subq	$8, %rbp			/* (as the kernel leaves the stub's: 8 mod 16) */

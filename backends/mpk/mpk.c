@@ -210,6 +210,8 @@ int flexos__mpk_starting_up(void)
 		keys |= 3u << (2 * flexos__mpk_ro.ro.keys[id]);
 	if (flexos__mpk_ro.ro.nonce_key)
 		keys |= 3u << (2 * flexos__mpk_ro.ro.nonce_key);
+	if (flexos__mpk_ro.ro.copy_key)
+		keys |= 3u << (2 * flexos__mpk_ro.ro.copy_key);
 	return !(pkru & keys);
 }
 
@@ -736,33 +738,35 @@ static void refuse_without_fsgsbase(const struct flexos_image *img)
 }
 
 /*
- * The gate key (gate pages, report stack, signal copy areas) and the
- * nonce's key (signal returns, the clone site) come after the
- * compartments' keys: an image with too many compartments leaves none,
- * and those would be key 0 or missing (docs/threat-model.md, limits 2
- * and 9). It refuses to run so unless whoever starts it accepts that.
+ * The gate key (gate pages, report stack, signal handler table), the
+ * nonce's key (signal returns, the clone site) and the copy key (the
+ * copies of signal frames) come after the compartments' keys: an image
+ * with too many compartments leaves none, and those would be key 0, the
+ * gate key or missing (docs/threat-model.md, limits 2, 6 and 9). It refuses to run so unless
+ * whoever starts it accepts that.
  */
 static void refuse_without_runtime_keys(const struct flexos_image *img, bool have)
 {
 	if (have || hole_accepted("FLEXOS_MPK_FEWER_KEYS",
-				  "no protection key is left for the gate's state or the "
-				  "signal-return nonce",
+				  "no protection key is left for the gate's state, the "
+				  "signal-return nonce or the copies of signal frames",
 				  "they are unprotected, and so are the table of who holds which "
 				  "thread stack, the gate stacks and the scheduler's callback "
-				  "records (docs/threat-model.md, limits 2, 9, 13 and 14)"))
+				  "records, and the registers of an interrupted compartment "
+				  "(docs/threat-model.md, limits 2, 6, 9, 13 and 14)"))
 		return;
 	unsigned shared = flexos__mpk_ro.ro.shared_key ? 1 : 0;
 	flexos__die(FLEXOS_EXIT_SETUP,
-		    "%u compartments%s leave no protection key for the gate's own state and the "
-		    "signal-return nonce (the CPU has 15 keys; this image needs %u: one per "
-		    "compartment, %stwo for the runtime), which would then be unprotected "
-		    "(docs/threat-model.md, limits 2 and 9). Put compartments together in %s "
-		    "(intel-mpk takes at most %u here), or accept that with "
-		    "FLEXOS_MPK_FEWER_KEYS=accept in the image's environment",
+		    "%u compartments%s leave no protection key for the gate's own state, the "
+		    "signal-return nonce and the copies of signal frames (the CPU has 15 keys; "
+		    "this image needs %u: one per compartment, %sthree for the runtime), which "
+		    "would then be unprotected (docs/threat-model.md, limits 2, 6 and 9). Put "
+		    "compartments together in %s (intel-mpk takes at most %u here), or accept "
+		    "that with FLEXOS_MPK_FEWER_KEYS=accept in the image's environment",
 		    img->ncompartments, shared ? " and the shared key" : "",
-		    img->ncompartments + shared + 2,
+		    img->ncompartments + shared + 3,
 		    shared ? "one shared by newlib compartments, " : "", img->config_path,
-		    13 - shared);
+		    12 - shared);
 }
 
 static int mpk_init(const struct flexos_runtime *rt)
@@ -813,7 +817,11 @@ static int mpk_init(const struct flexos_runtime *rt)
 	/* And the key of the sigreturn nonce (signal.c), which no compartment opens. */
 	int nonce_key = pkey_alloc(0, 0);
 	flexos__mpk_ro.ro.nonce_key = nonce_key > 0 ? nonce_key : 0;
-	refuse_without_runtime_keys(img, gate_key > 0 && nonce_key > 0);
+	/* And the key of the signal frames' copies (signal.c), which no compartment opens either.
+	 */
+	int copy_key = pkey_alloc(0, 0);
+	flexos__mpk_ro.ro.copy_key = copy_key > 0 ? copy_key : 0;
+	refuse_without_runtime_keys(img, gate_key > 0 && nonce_key > 0 && copy_key > 0);
 	for (uint32_t id = 0; id < MPK_PKRU_OPEN / 4; id++)
 		flexos__mpk_pkru[id] =
 		    id < img->ncompartments

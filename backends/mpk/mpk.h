@@ -293,25 +293,40 @@
 #define MPK_PKRU_SIG_FSGSBASE (MPK_PKRU_SIGTAB + 32)
 /*
  * And for the copies of a frame (gate.S: SIG_SNAPSHOT, SIGRETURN_COPY):
- * the copy areas (one for each gate page, MPK_PKRU_SIG_COPY_STRIDE bytes
- * each, with the gate key), uint32: a copy of MPK_RO_XSAVE_SIZE, and
- * uint32[MPK_SLOTS]: each compartment's PKRU with the gate key writable
- * (key 0 as the compartment's PKRU has it), which the frame is copied
- * with: the frame a compartment can write is all it can have copied. In
- * an area: the ucontext at MPK_SIG_COPY_UC, the XSAVE area (64-byte
- * aligned, as XRSTOR wants it) at MPK_SIG_COPY_FP.
+ * the copy areas (MPK_SIG_AREAS for each gate page,
+ * MPK_PKRU_SIG_COPY_STRIDE bytes each), uint32: a copy of
+ * MPK_RO_XSAVE_SIZE, and uint32[MPK_SLOTS]: each compartment's PKRU with
+ * the gate key and the copy key writable (key 0 as the compartment's
+ * PKRU has it), which the frame is copied with: the frame a compartment
+ * can write is all it can have copied. In an area: the ucontext at
+ * MPK_SIG_COPY_UC, the XSAVE area (64-byte aligned, as XRSTOR wants it)
+ * at MPK_SIG_COPY_FP.
+ *
+ * The copies hold the interrupted compartment's registers, so they have
+ * the copy key (mpk_ro.copy_key), which only the stub's and the
+ * restorer's PKRUs open (limit 6 of docs/threat-model.md). But
+ * rt_sigreturn, once XRSTOR has put the frame's PKRU (the compartment's)
+ * in force, still reads the ucontext's uc_stack (restore_altstack, Linux
+ * 6.1), and fails the frame if it cannot: so the copy the restorer
+ * resumes from, the last area (MPK_SIG_FRAMES), has its first page with
+ * the gate key, which every compartment reads, and the ucontext starts
+ * MPK_UC_STACK_END bytes before that page's end: its flags, link and
+ * uc_stack (nothing of the compartment's) there, its registers, mask and
+ * XSAVE area on the pages after, with the copy key.
  */
 #define MPK_PKRU_SIG_COPY        (MPK_PKRU_SIGTAB + 40)
 #define MPK_PKRU_SIG_COPY_STRIDE (MPK_PKRU_SIGTAB + 48)
 #define MPK_PKRU_SIG_XSAVE_SIZE  (MPK_PKRU_SIGTAB + 56)
 #define MPK_PKRU_SIG_COPY_PKRU   (MPK_PKRU_SIGTAB + 64)
-#define MPK_SIG_COPY_UC          64
-#define MPK_SIG_COPY_FP          384
+#define MPK_UC_STACK_END         40 /* the kernel's ucontext: uc_flags, uc_link, uc_stack */
+#define MPK_SIG_COPY_UC          (4096 - MPK_UC_STACK_END)
+#define MPK_SIG_COPY_FP          4416
 /*
  * Each gate page has MPK_SIG_FRAMES such areas (nested signals), each
  * the snapshot of one frame the delivery stub took (gate.S: SIG_SNAPSHOT),
- * with the frame's address at MPK_SIG_COPY_FRAME (0: free), and one more
- * for the copy of a frame no delivery took (MPK_SIG_AREAS in all).
+ * with the frame's address at MPK_SIG_COPY_FRAME (0: free), and one more,
+ * the copy the restorer resumes from: of a snapshot, or of a frame no
+ * delivery took (MPK_SIG_AREAS in all).
  */
 #define MPK_SIG_FRAMES     4
 #define MPK_SIG_AREAS      (MPK_SIG_FRAMES + 1)
@@ -633,6 +648,11 @@ struct mpk_ro {
 	 * had the frame written over another compartment's memory.
 	 */
 	uintptr_t alt_lo, alt_table;
+	/*
+	 * The key of the signal frames' copies (signal.c, sig_table_init;
+	 * 0 if none was left: then they have the gate key).
+	 */
+	int32_t copy_key;
 };
 
 _Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");
@@ -1097,6 +1117,10 @@ _Static_assert(MPK_SIG_SLOTS >= _NSIG && MPK_SIG_SLOTS * 16 <= 4096, "one page")
 _Static_assert(MPK_PKRU_SIG_COPY_PKRU + 4 <= MPK_PKRU_MAIN, "the PKRU table's page");
 _Static_assert(MPK_SIG_COPY_UC + MPK_UC_COPY <= MPK_SIG_COPY_FP && MPK_SIG_COPY_FP % 64 == 0,
 	       "gate.S: SIGRETURN_COPY");
+_Static_assert(offsetof(ucontext_t, uc_mcontext) == MPK_UC_STACK_END &&
+		   MPK_SIG_COPY_UC + MPK_UC_STACK_END == 4096 &&
+		   MPK_SIG_COPY_UREC + 8 <= MPK_SIG_COPY_UC,
+	       "signal.c: the resumed copy's first page");
 
 /*
  * gate.S: the handler the kernel calls for every handler the wrapped

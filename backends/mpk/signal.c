@@ -355,8 +355,10 @@ sighandler_t __wrap___sysv_signal(int sig, sighandler_t fn)
 }
 
 /*
- * The handler table and, after it, the restorer's copy areas (gate.S:
- * SIGRETURN_COPY), one for each gate page, all with the gate key; and what
+ * The handler table (gate key) and, after it, the copy areas (gate.S:
+ * SIG_SNAPSHOT, SIGRETURN_COPY), MPK_SIG_AREAS for each gate page, with
+ * the copy key but the first page of each gate page's last area (the
+ * gate key: mpk.h, MPK_SIG_COPY_UC says why); and what
  * the delivery stub and the restorer find on the PKRU table's page (still
  * writable: mpk_run_main makes it read-only): the table, the image's gate,
  * the gate pages' bounds, the copy areas, the XSAVE size and each
@@ -372,12 +374,20 @@ static int sig_table_init(const struct mpk_ro *ro)
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	char *copy = tab + 4096;
 	uint32_t fsgsbase = ro->fsgsbase;
-	uint32_t gate_writable = ~(2u << (2 * flexos__mpk_ro.ro.gate_key));
+	int copy_key = ro->copy_key ? ro->copy_key : (int)ro->gate_key;
+	uint32_t copy_writable =
+	    ~(2u << (2 * flexos__mpk_ro.ro.gate_key)) & ~(3u << (2 * copy_key));
 
 	if (tab == MAP_FAILED)
 		return -errno;
-	if (pkey_mprotect(tab, size, PROT_READ | PROT_WRITE, flexos__mpk_ro.ro.gate_key))
+	if (pkey_mprotect(tab, 4096, PROT_READ | PROT_WRITE, ro->gate_key) ||
+	    pkey_mprotect(copy, size - 4096, PROT_READ | PROT_WRITE, copy_key))
 		return -errno;
+	for (uint32_t i = 0; ro->copy_key && i < MPK_GATE_PAGES; i++) {
+		char *resumed = copy + ((size_t)i * MPK_SIG_AREAS + MPK_SIG_FRAMES) * stride;
+		if (pkey_mprotect(resumed, 4096, PROT_READ | PROT_WRITE, ro->gate_key))
+			return -errno;
+	}
 	if (flexos__mpk_ro.ro.shared_key)
 		gate = flexos__backend_gate_newlib;
 	else if (flexos__mpk_shared_stacks())
@@ -391,7 +401,7 @@ static int sig_table_init(const struct mpk_ro *ro)
 	memcpy(page + MPK_PKRU_SIG_COPY_STRIDE, &stride, sizeof(stride));
 	memcpy(page + MPK_PKRU_SIG_XSAVE_SIZE, &ro->xsave_size, sizeof(ro->xsave_size));
 	for (uint32_t id = 0; id < MPK_SLOTS; id++) {
-		uint32_t copy_pkru = flexos__mpk_pkru[id] & gate_writable;
+		uint32_t copy_pkru = flexos__mpk_pkru[id] & copy_writable;
 		memcpy(page + MPK_PKRU_SIG_COPY_PKRU + 4 * id, &copy_pkru, sizeof(copy_pkru));
 	}
 	return 0;
@@ -406,6 +416,9 @@ int flexos__mpk_sigreturn_init(struct mpk_ro *ro)
 	ro->sigret_pkru = MPK_PKRU_KEY0_ONLY;
 	if (ro->gate_key)
 		ro->sigret_pkru &= ~(1u << (2 * ro->gate_key));
+	/* The copies it checks and resumes from, read-only. */
+	if (ro->copy_key)
+		ro->sigret_pkru &= ~(1u << (2 * ro->copy_key));
 	/*
 	 * With newlib compartments the signal stacks have the shared key (the
 	 * kernel writes a frame with the interrupted PKRU, and a newlib

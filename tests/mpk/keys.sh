@@ -1,10 +1,10 @@
 #!/bin/sh
 # Protection keys run out: an intel-mpk image needs one key per
-# compartment and two for the runtime (the gate key, the signal-return
-# nonce's key) of the CPU's 15. With 14 compartments it refuses to start
-# (status 125, with the reason and the fix) unless FLEXOS_MPK_FEWER_KEYS=accept
-# is in its environment (then it runs, and says what is unprotected); 13
-# compartments run. In the emulated-PKU VM (tests/vm/run). If the VM
+# compartment and three for the runtime (the gate key, the signal-return
+# nonce's key, the key of the signal frames' copies) of the CPU's 15.
+# With 13 compartments it refuses to start (status 125, with the reason
+# and the fix) unless FLEXOS_MPK_FEWER_KEYS=accept is in its environment
+# (then it runs, and says what is unprotected); 12 compartments run. In the emulated-PKU VM (tests/vm/run). If the VM
 # cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -eu
@@ -48,27 +48,27 @@ image() {
 	"$FLEXOS_LINK" -c "$dir/keys.yaml" -o "$dir/img" "$dir/app.o" $objs 2>"$dir/link.err" ||
 		{ cat "$dir/link.err" >&2; fail "cannot link $n compartments under intel-mpk"; }
 }
+image 12
 image 13
-image 14
-pass "13 and 14 compartments link under intel-mpk"
+pass "12 and 13 compartments link under intel-mpk"
 
 vm_script 300 --file "$WORK" <<EOS
-$WORK/c13/img
---expect-status=125 $WORK/c14/img
-env FLEXOS_MPK_FEWER_KEYS=accept $WORK/c14/img
---expect-status=125 env FLEXOS_MPK_FEWER_KEYS=1 $WORK/c14/img
+$WORK/c12/img
+--expect-status=125 $WORK/c13/img
+env FLEXOS_MPK_FEWER_KEYS=accept $WORK/c13/img
+--expect-status=125 env FLEXOS_MPK_FEWER_KEYS=1 $WORK/c13/img
 EOS
 vm_output 1 >"$WORK/out.1"
-expect_output "$WORK/out.1" "^crossed 12 gates$"
-! grep -q "no protection key is left" "$WORK/out.1" || fail "13 compartments: a key was missing"
-pass "13 compartments (15 keys with the runtime's two) run"
+expect_output "$WORK/out.1" "^crossed 11 gates$"
+! grep -q "no protection key is left" "$WORK/out.1" || fail "12 compartments: a key was missing"
+pass "12 compartments (15 keys with the runtime's three) run"
 vm_output 2 >"$WORK/out.2"
-expect_output "$WORK/out.2" "14 compartments leave no protection key for the gate's own state and the signal-return nonce .*this image needs 16.*Put compartments together in .*keys.yaml .*FLEXOS_MPK_FEWER_KEYS=accept"
-! grep -q "^crossed" "$WORK/out.2" || fail "14 compartments: main ran"
-pass "14 compartments refuse to start (status 125), say why and what to do"
+expect_output "$WORK/out.2" "13 compartments leave no protection key for the gate's own state, the signal-return nonce and the copies of signal frames .*this image needs 16.*Put compartments together in .*keys.yaml .*at most 12 here.*FLEXOS_MPK_FEWER_KEYS=accept"
+! grep -q "^crossed" "$WORK/out.2" || fail "13 compartments: main ran"
+pass "13 compartments refuse to start (status 125), say why and what to do"
 vm_output 3 >"$WORK/out.3"
 expect_output "$WORK/out.3" "running as asked \(FLEXOS_MPK_FEWER_KEYS=accept\): they are unprotected"
-expect_output "$WORK/out.3" "^crossed 13 gates$"
+expect_output "$WORK/out.3" "^crossed 12 gates$"
 vm_output 4 >"$WORK/out.4"
-expect_output "$WORK/out.4" "14 compartments leave no protection key"
+expect_output "$WORK/out.4" "13 compartments leave no protection key"
 pass "only FLEXOS_MPK_FEWER_KEYS=accept runs them, and the image says what is unprotected"
