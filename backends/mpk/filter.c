@@ -43,6 +43,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <linux/futex.h>
 #include <linux/landlock.h>
 #include <linux/userfaultfd.h>
 #include <seccomp.h>
@@ -505,6 +506,30 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	if (!err)
 		err = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(rseq), 1,
 				       SCMP_A2(SCMP_CMP_MASKED_EQ, RSEQ_FLAG_UNREGISTER, 0));
+	/*
+	 * No robust-futex list (the start-up thread's is dropped:
+	 * flexos__mpk_filter_install): the kernel walks it when the thread
+	 * ends, under the PKRU the thread has then, from a head in the
+	 * thread's descriptor (key 0), and rewrites each listed word that
+	 * holds the thread's id; a compartment that pointed the list at
+	 * another's word had it rewritten when the thread ended there. EPERM,
+	 * which glibc's new threads and fork children ignore; clearing stays
+	 * allowed.
+	 */
+	if (!err)
+		err = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(set_robust_list), 1,
+				       SCMP_A0(SCMP_CMP_NE, 0));
+	/*
+	 * No other program: the filters outlive execve, and a program run
+	 * after start-up (a fork child's) met them at its first system calls
+	 * (its loader's executable mappings, its TLS's set_tid_address) and
+	 * died of SIGSYS. EPERM, as posix_spawn's clone gets, so that the
+	 * caller can say so and go on.
+	 */
+	if (!err)
+		err = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execve), 0);
+	if (!err)
+		err = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execveat), 0);
 	if (!err)
 		err = flexos__seccomp_deny_ranges(f, deny, blocks, nblocks, MAXLEN);
 	/* No new executable memory: code is scanned for WRPKRU at link time only. */
@@ -753,6 +778,9 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 		flexos__say("cannot install the sigaction filter: %s", flexos__strerror(-err));
 		return err;
 	}
+	/* The start-up thread's robust-futex list, glibc's (build_filter says why). */
+	if (syscall(SYS_set_robust_list, NULL, sizeof(struct robust_list_head)))
+		return -errno;
 	if ((err = build_filter(blocks, nb))) {
 		flexos__say("cannot install the system-call filter: %s", flexos__strerror(-err));
 		return err;

@@ -48,6 +48,7 @@
 #define MPK_CLONE_VFORK  0x00004000
 #define MPK_CLONE_THREAD 0x00010000
 #define MPK_CLONE_SETTLS 0x00080000
+#define MPK_CLONE_CHILD_CLEARTID 0x00200000
 #define MPK_EPERM        1
 #define MPK_ESRCH        3
 #define MPK_ENOSPC       28
@@ -3479,6 +3480,21 @@ flexos__mpk_clone:
 	jz	1f
 	movq	$-MPK_EPERM, %rax
 	jmp	*%r11
+	/*
+	 * CLONE_CHILD_CLEARTID: when the thread ends, the kernel writes 0 at
+	 * child_tid under the PKRU the thread has then, so a thread that
+	 * ends in another compartment would zero a word of that one's (an
+	 * attack review's; set_tid_address, which moves it later, is
+	 * denied). So child_tid must be memory the creating compartment
+	 * writes itself: written here, its value kept, with the caller's
+	 * PKRU; anything else faults here, and the report names the address
+	 * (syscalls clone-cleartid).
+	 */
+1:	testl	$MPK_CLONE_CHILD_CLEARTID, %edi
+	jz	1f
+	testq	%r10, %r10
+	jz	1f
+	lock orl $0, (%r10)
 1:	pushq	%rbx
 	pushq	%rbp
 	pushq	%r12

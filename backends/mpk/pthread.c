@@ -131,3 +131,23 @@ int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(
 	*thread = t;
 	return 0;
 }
+
+/*
+ * No robust mutexes in intel-mpk images (flexos-link links them with
+ * --wrap=pthread_mutexattr_setrobust). The kernel walks a thread's
+ * robust-futex list when it ends, under the PKRU it has then, and marks
+ * the owner dead in each listed word that holds the thread's id; the
+ * list's head is in the thread's descriptor (key 0), which every
+ * compartment writes: pointed at another compartment's word, the walk
+ * rewrites it (syscalls robust-list). So no thread has a list
+ * (filter.c), and a mutex that asks to be robust is refused rather than
+ * made without the owner-death it asks for.
+ */
+int __real_pthread_mutexattr_setrobust(pthread_mutexattr_t *attr, int robust);
+int __wrap_pthread_mutexattr_setrobust(pthread_mutexattr_t *attr, int robust);
+int __wrap_pthread_mutexattr_setrobust(pthread_mutexattr_t *attr, int robust)
+{
+	if (robust == PTHREAD_MUTEX_ROBUST)
+		return ENOTSUP;
+	return __real_pthread_mutexattr_setrobust(attr, robust);
+}

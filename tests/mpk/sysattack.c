@@ -31,6 +31,7 @@
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/rseq.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
@@ -1304,9 +1305,11 @@ static long misaligned_action(void)
 }
 
 /*
- * The delivery stub's snapshots of interrupted frames, in this thread's
- * copy areas (gate key): is app's register there, after a signal that
+ * The delivery stub's snapshots of interrupted frames, in the copy areas:
+ * is app's register in what evil can read of them, after a signal that
  * interrupted app ran a handler of evil's (whose frame the stub scrubs)?
+ * Each page is read through a pipe, which the kernel copies from under
+ * evil's PKRU: a page evil cannot read fails with EFAULT, not a fault.
  */
 static void copy_handler(int sig)
 {
@@ -1334,15 +1337,156 @@ static long copy_area_read(long secret)
 	uintptr_t base, stride;
 	memcpy(&base, page + MPK_PKRU_SIG_COPY, sizeof(base));
 	memcpy(&stride, page + MPK_PKRU_SIG_COPY_STRIDE, sizeof(stride));
-	for (size_t a = 0; a < 16 * MPK_SIG_AREAS; a++)
-		for (size_t w = 0; w < stride / 8; w++)
-			if (((const volatile long *)(base + a * stride))[w] == needle) {
-				printf("copy-area-read: app's value in copy area %zu, word %zu\n", a, w);
+	static long words[4096 / sizeof(long)];
+	size_t readable = 0, pages = 0;
+	int fds[2];
+	if (pipe(fds))
+		return 0;
+	for (uintptr_t p = base; p < base + 16 * MPK_SIG_AREAS * stride; p += 4096, pages++) {
+		if (write(fds[1], (const void *)p, sizeof(words)) != (ssize_t)sizeof(words))
+			continue;
+		if (read(fds[0], words, sizeof(words)) != (ssize_t)sizeof(words))
+			return 0;
+		readable++;
+		for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+			if (words[w] == needle) {
+				printf("copy-area-read: app's value in the copy areas, at %#lx\n",
+				       (unsigned long)(p + w * sizeof(long)));
 				return 1;
 			}
-	printf("copy-area-read: app's value not in the copy areas\n");
+	}
+	printf("copy-area-read: app's value not in the copy areas (%zu of %zu pages readable)\n",
+	       readable, pages);
 	errno = ENOENT;
 	return 0;
+}
+
+/*
+ * clone with CLONE_CHILD_CLEARTID naming app's secret: the kernel writes 0
+ * there when the thread ends, under the PKRU it has then. evil's thread
+ * (its TLS the descriptor of a thread of evil's that ended, which glibc
+ * keeps, as the clone site wants a TLS no live thread has) calls into app,
+ * whose app_end_thread ends it there. The clone site must refuse a
+ * child_tid evil cannot write itself.
+ */
+static char cleartid_stack[65536] __attribute__((aligned(16)));
+
+static void *cleartid_first(void *arg)
+{
+	return arg;
+}
+
+__attribute__((used, noinline)) static void cleartid_child(void)
+{
+	app_end_thread();
+	__builtin_trap();
+}
+
+static long clone_cleartid(uintptr_t target)
+{
+	pthread_t t0;
+	if (pthread_create(&t0, NULL, cleartid_first, NULL) || pthread_join(t0, NULL))
+		return 0;
+	fprintf(stderr, "clone-cleartid: clone(CLONE_CHILD_CLEARTID, child_tid %#lx)\n",
+		(unsigned long)target);
+	/* (set after the last call: a call may change them) */
+	register long r10 __asm__("r10") = (long)target;
+	register long r8 __asm__("r8") = (long)t0;
+	unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			      CLONE_SYSVSEM | CLONE_SETTLS | CLONE_CHILD_CLEARTID;
+	long ret;
+	__asm__ volatile("syscall\n\t"
+			 "testq %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "call cleartid_child\n\t"
+			 "ud2\n"
+			 "1:"
+			 : "=a"(ret)
+			 : "0"((long)SYS_clone), "D"(flags),
+			   "S"(cleartid_stack + sizeof(cleartid_stack)), "d"(0), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	if (ret < 0) {
+		errno = (int)-ret;
+		return 0;
+	}
+	usleep(500000); /* the thread calls app, which ends it */
+	errno = 0;
+	return 0;
+}
+
+/*
+ * On a thread app made (its start routine app's, so it ends with app's
+ * PKRU), target app's word holding the thread's id: the thread's
+ * robust-futex list, whose head glibc keeps in the thread's descriptor
+ * (key 0) and registers with the kernel, is pointed at one entry, in a
+ * page of key 0 (which app reads), whose futex word is app's. The kernel
+ * walks the list when the thread ends, under the PKRU it has then, and
+ * marks a word holding the thread's id owner-died (FUTEX_OWNER_DIED).
+ * Without a registered list, evil registers a head of its own. Also says
+ * what the main thread has registered, and what a robust mutex gets.
+ */
+static long robust_list(uintptr_t target)
+{
+	struct robust_list_head *head = NULL, *main_head = NULL;
+	size_t len = 0;
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	fprintf(stderr, "robust-list: a robust mutex: %s\n",
+		strerror(pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST)));
+	if (syscall(SYS_get_robust_list, getpid(), &main_head, &len) ||
+	    syscall(SYS_get_robust_list, 0, &head, &len))
+		return 0;
+	fprintf(stderr, "robust-list: the main thread's registered list head %p\n",
+		(void *)main_head);
+	struct robust_list *entry =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (entry == MAP_FAILED)
+		return 0;
+	fprintf(stderr, "robust-list: the thread's registered list head %p\n", (void *)head);
+	if (!head) {
+		head = (struct robust_list_head *)(entry + 8);
+		if (syscall(SYS_set_robust_list, head, sizeof(*head))) {
+			fprintf(stderr, "robust-list: set_robust_list: %s\n", strerror(errno));
+			return 0;
+		}
+	}
+	entry->next = &head->list;
+	head->futex_offset = (long)(target - (uintptr_t)entry);
+	head->list_op_pending = NULL;
+	head->list.next = entry;
+	errno = 0;
+	return 0;
+}
+
+/*
+ * A child of fork() runs /bin/true: refused (EPERM), since the filters
+ * outlive execve and would end the program at its first system calls;
+ * 1 when it ran (the filter off).
+ */
+static long run_program(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return 0;
+	if (pid == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(errno == EPERM ? 42 : 43);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 42) {
+		fprintf(stderr, "exec: the child's execve: Operation not permitted\n");
+		errno = EPERM;
+		return 0;
+	}
+	fprintf(stderr, "exec: the child %s %d\n",
+		WIFEXITED(status) ? "exited with" : "died of signal",
+		WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	errno = 0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 static void *relay(void *arg)
@@ -1547,6 +1691,12 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return misaligned_action();
 	case 52:
 		return copy_area_read(secret);
+	case 53:
+		return clone_cleartid(target);
+	case 54:
+		return robust_list(target);
+	case 55:
+		return run_program();
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

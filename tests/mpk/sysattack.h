@@ -26,6 +26,9 @@ void app_hold(int which);
  */
 void app_busy(void);
 
+/* The application's (syscalls.c): ends the calling thread (SYS_exit) in 'app'. */
+void app_end_thread(void) __attribute__((__noreturn__));
+
 /* What app_busy keeps on its stack: a value 'evil' holds nowhere before it looks. */
 static inline long app_stack_value(long secret)
 {

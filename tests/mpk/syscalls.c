@@ -82,8 +82,16 @@
  *                            at addresses inside the runtime's tables but
  *                            not at an entry's start
  *   syscalls copy-area-read  a signal to evil's thread while it runs in
- *                            app, handled by evil: app's register in the
- *                            delivery stub's snapshot (a known limit)
+ *                            app, handled by evil: app's register in what
+ *                            evil can read of the delivery stub's snapshots
+ *   syscalls robust-list     on a thread app made, evil points the thread's
+ *                            robust-futex list at app's word holding the
+ *                            thread's id; the thread ends in app: the
+ *                            kernel would mark it owner-died
+ *   syscalls exec            a child of fork() runs /bin/true: refused
+ *   syscalls clone-cleartid  a thread of evil's made with
+ *                            CLONE_CHILD_CLEARTID at app's secret, which
+ *                            ends in app: the kernel would zero the secret
  *   syscalls control         what a library may still do with its own
  *                            memory (mmap, mprotect, madvise, MAP_FIXED,
  *                            mremap and munmap of its pages, /proc/self/maps,
@@ -100,6 +108,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <flexos/sched.h>
@@ -107,7 +116,8 @@
 #include "../../backends/mpk/mpk.h"
 #include "sysattack.h"
 
-enum target { DATA, HEAP, SECRET, STACK, FRESH, HEAPSECRET, BIGHEAP };
+/* TIDWORD: a word of app's holding the id of the thread that runs the attack (in a thread). */
+enum target { DATA, HEAP, SECRET, STACK, FRESH, HEAPSECRET, BIGHEAP, TIDWORD };
 
 static const struct {
 	const char *name;
@@ -166,7 +176,10 @@ static const struct {
     {"stub-scrub-control", SECRET, "the same with a handler of evil's"},
     {"table-tail", BIGHEAP, "filter: sigaltstack only at an entry of the table"},
     {"misaligned-action", SECRET, "filter: rt_sigaction only at an action of the table"},
-    {"copy-area-read", SECRET, "known limit 6: the copy areas have the gate key"},
+    {"copy-area-read", SECRET, "the copy areas: what evil reads of them"},
+    {"clone-cleartid", SECRET, "the clone site: child_tid evil writes itself"},
+    {"robust-list", TIDWORD, "no robust-futex lists: filter, start-up"},
+    {"exec", DATA, "filter: execve (EPERM)"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
@@ -183,7 +196,11 @@ struct job {
 	uintptr_t target, len;
 	long result;
 	int err;
+	int tid; /* the thread's that ran it (TIDWORD) */
 };
+
+/* app's word that holds a thread's id, as a lock's owner field does (TIDWORD). */
+static volatile int tid_word;
 
 /*
  * The frames of the threads 'evil' makes, which enter 'app' (app_hold):
@@ -201,6 +218,12 @@ void app_hold(int which)
 	held[which] = (uintptr_t)frame;
 	while (which == 1 && !hold_done)
 		usleep(1000);
+}
+
+void app_end_thread(void)
+{
+	for (;;)
+		syscall(SYS_exit, 0);
 }
 
 void app_busy(void)
@@ -243,6 +266,8 @@ static void *run(void *arg)
 {
 	struct job *j = arg;
 
+	if (modes[j->mode].target == TIDWORD)
+		tid_word = j->tid = (int)syscall(SYS_gettid);
 	errno = 0;
 	j->result = evil_attack(j->mode, j->target, j->len, 0x5ec2e7);
 	j->err = errno;
@@ -327,6 +352,10 @@ int main(int argc, char **argv)
 		j.target = (uintptr_t)heap;
 		j.len = sizeof(long);
 		break;
+	case TIDWORD:
+		j.target = (uintptr_t)&tid_word;
+		j.len = sizeof(tid_word);
+		break;
 	}
 	/* 64 KiB below the waiting thread's frame: its stack, which it does not use now. */
 	if (stack)
@@ -344,7 +373,7 @@ int main(int argc, char **argv)
 		printf("%s: this image has no %s\n", argv[1], nonce ? "nonce" : "report stack");
 		return 2;
 	}
-	if (argc == 3 || modes[j.mode].target == STACK) {
+	if (argc == 3 || modes[j.mode].target == STACK || modes[j.mode].target == TIDWORD) {
 		if (pthread_create(&t, NULL, run, &j) || pthread_join(t, NULL))
 			return 2;
 	} else {
@@ -377,6 +406,11 @@ int main(int argc, char **argv)
 	}
 	if (modes[j.mode].target == FRESH && fresh[0])
 		printf("%s: app's untouched page now holds %ld\n", argv[1], (long)fresh[0]);
+	if (modes[j.mode].target == TIDWORD && tid_word != j.tid) {
+		printf("%s: NOT STOPPED (app's word holding thread %d's id now %#x)\n", argv[1],
+		       j.tid, (unsigned)tid_word);
+		return 1;
+	}
 	if (big && big[1024] != 0x5ec2e7) {
 		printf("%s: NOT STOPPED (app's heap secret now %#lx)\n", argv[1], (long)big[1024]);
 		return 1;

@@ -244,6 +244,8 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 		args[n++] = "-Wl,--wrap=sigaltstack";
 		/* A new thread's gate page is its creator's to register (limit 2). */
 		args[n++] = "-Wl,--wrap=pthread_create";
+		/* No robust-futex lists (backends/mpk/pthread.c). */
+		args[n++] = "-Wl,--wrap=pthread_mutexattr_setrobust";
 		/* A child of fork() opens its /proc/self files (backends/mpk/procfiles.c). */
 		args[n++] = "-Wl,--wrap=open,--wrap=open64,--wrap=openat,--wrap=openat64,"
 			    "--wrap=fopen,--wrap=fopen64";
