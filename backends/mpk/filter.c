@@ -319,6 +319,130 @@ static int close_proc_mem(void)
 	return err;
 }
 
+/* ---- the list of allowed calls --------------------------------------------- */
+
+/*
+ * The deny list below names what attack reviews found; a call nobody
+ * reviewed would go through it. So a second filter allows only the calls
+ * of Linux 6.1's x86-64 table (0 to LAST_REVIEWED, less the numbers it
+ * leaves unassigned), and mseal, less those no image needs once main
+ * runs: system administration (the machine's time, name, swap, reboot,
+ * kernel modules, kexec, port I/O, quotas, accounting, the kernel log),
+ * mounts, root directories and namespaces, files opened by handle, kernel
+ * keys, comparisons of processes' kernel objects, the filesystem-wide
+ * notification API, another process's memory release, the LDT, and the
+ * calls the kernel never implemented. Anything else, a newer kernel's
+ * call included, ends the image with a report (flexos__mpk_report_denied)
+ * until it is reviewed and listed here. What the deny list denies stays
+ * listed here, so that its rules, and its report, decide.
+ */
+#define LAST_REVIEWED 450 /* set_mempolicy_home_node, Linux 6.1's last */
+
+static const struct {
+	int nr;
+	const char *name;
+} unlisted[] = {
+#define U(name)                       \
+	{                             \
+		SCMP_SYS(name), #name \
+	}
+    U(syslog),
+    U(vhangup),
+    U(modify_ldt),
+    U(pivot_root),
+    U(_sysctl),
+    U(adjtimex),
+    U(chroot),
+    U(acct),
+    U(settimeofday),
+    U(mount),
+    U(umount2),
+    U(swapon),
+    U(swapoff),
+    U(reboot),
+    U(sethostname),
+    U(setdomainname),
+    U(iopl),
+    U(ioperm),
+    U(create_module),
+    U(delete_module),
+    U(get_kernel_syms),
+    U(query_module),
+    U(quotactl),
+    U(nfsservctl),
+    U(getpmsg),
+    U(putpmsg),
+    U(afs_syscall),
+    U(tuxcall),
+    U(security),
+    U(uselib),
+    U(ustat),
+    U(sysfs),
+    U(lookup_dcookie),
+    U(epoll_ctl_old),
+    U(epoll_wait_old),
+    U(vserver),
+    U(clock_settime),
+    U(clock_adjtime),
+    U(kexec_load),
+    U(kexec_file_load),
+    U(add_key),
+    U(request_key),
+    U(keyctl),
+    U(unshare),
+    U(setns),
+    U(fanotify_init),
+    U(fanotify_mark),
+    U(name_to_handle_at),
+    U(open_by_handle_at),
+    U(kcmp),
+    U(open_tree),
+    U(move_mount),
+    U(fsopen),
+    U(fsconfig),
+    U(fsmount),
+    U(fspick),
+    U(mount_setattr),
+    U(quotactl_fd),
+    U(process_mrelease),
+#undef U
+};
+
+/* Whether the list allows call nr (x86-64's numbers); its name if it does not. */
+static int listed(long nr, const char **name)
+{
+	*name = NULL;
+	for (size_t i = 0; i < sizeof(unlisted) / sizeof(unlisted[0]); i++)
+		if (unlisted[i].nr == nr) {
+			*name = unlisted[i].name;
+			return 0;
+		}
+	/* (335 to 423: numbers x86-64 skips, which the other ABIs use) */
+	return (nr >= 0 && nr <= 334) || (nr >= 424 && nr <= LAST_REVIEWED) || nr == SYS_mseal;
+}
+
+static int build_list_filter(void)
+{
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_TRAP);
+	const char *name;
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	err = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (!err)
+		err = seccomp_attr_set(f, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (!err)
+		err = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	for (int nr = 0; nr <= SYS_mseal && !err; nr++)
+		if (listed(nr, &name))
+			err = seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 0);
+	if (!err)
+		err = seccomp_load(f);
+	seccomp_release(f);
+	return err;
+}
+
 /* ---- the report ------------------------------------------------------------ */
 
 /* The clone filter is in force (not without a nonce). */
@@ -374,6 +498,8 @@ void flexos__mpk_report_denied(const siginfo_t *si, const void *uc_)
 	const char *name = si->si_syscall == SYS_clone    ? "clone"
 			   : si->si_syscall == SYS_clone3 ? "clone3"
 							  : flexos__syscall_name(si->si_syscall);
+	const char *unlisted_name;
+	int on_list = listed(si->si_syscall, &unlisted_name);
 
 	if (si->si_code != SYS_SECCOMP) {
 		/* A SIGSYS sent with kill or sigqueue: as without a handler. */
@@ -386,7 +512,10 @@ void flexos__mpk_report_denied(const siginfo_t *si, const void *uc_)
 	}
 	flexos__out_str(&o, "flexos: ");
 	flexos__out_comp(&o, flexos__mpk_interrupted(uc_));
-	flexos__out_str(&o, " made a system call the intel-mpk filter denies: ");
+	flexos__out_str(&o, on_list ? " made a system call the intel-mpk filter denies: "
+				    : " made a system call the intel-mpk filter does not list: ");
+	if (!name)
+		name = unlisted_name;
 	if (name)
 		flexos__out_str(&o, name);
 	else
@@ -398,13 +527,17 @@ void flexos__mpk_report_denied(const siginfo_t *si, const void *uc_)
 	}
 	flexos__out_str(&o, ") at ");
 	flexos__out_num(&o, (uint64_t)uc->uc_mcontext.gregs[REG_RIP], 16);
-	flexos__out_str(&o,
-			si->si_syscall == SYS_clone
-			    ? "; a thread is made only by the runtime's clone site "
-			      "(pthread_create), which checks its FS base (docs/threat-model.md, "
-			      "limit 2)\nflexos: the image exits with status "
-			    : "; it would change or reach memory or keys behind the backend "
-			      "(docs/threat-model.md)\nflexos: the image exits with status ");
+	flexos__out_str(
+	    &o, si->si_syscall == SYS_clone
+		    ? "; a thread is made only by the runtime's clone site "
+		      "(pthread_create), which checks its FS base (docs/threat-model.md, "
+		      "limit 2)\nflexos: the image exits with status "
+		: on_list
+		    ? "; it would change or reach memory or keys behind the backend "
+		      "(docs/threat-model.md)\nflexos: the image exits with status "
+		    : "; no image needs it once main runs (system administration, mounts, "
+		      "namespaces, kernel keys) or no review has listed it yet (a call newer "
+		      "than Linux 6.1): docs/backends.md\nflexos: the image exits with status ");
 	flexos__out_int(&o, FLEXOS_EXIT_FAULT);
 	flexos__out_str(&o, "\n");
 	flexos__out_flush(&o);
@@ -781,6 +914,12 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	/* The start-up thread's robust-futex list, glibc's (build_filter says why). */
 	if (syscall(SYS_set_robust_list, NULL, sizeof(struct robust_list_head)))
 		return -errno;
+	/* Before the last: that one denies seccomp(). */
+	if ((err = build_list_filter())) {
+		flexos__say("cannot install the list of allowed system calls: %s",
+			    flexos__strerror(-err));
+		return err;
+	}
 	if ((err = build_filter(blocks, nb))) {
 		flexos__say("cannot install the system-call filter: %s", flexos__strerror(-err));
 		return err;

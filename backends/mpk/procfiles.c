@@ -103,8 +103,15 @@ static noreturn void serve(int sock)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			_exit(0); /* no process holds the other end any more */
+		/*
+		 * No process holds the other end any more. A zero-length
+		 * request also reads 0, but with the credentials the kernel
+		 * attaches to every message (SO_PASSCRED): one ended the helper
+		 * (an attack review's; syscalls proc-helper-empty). It names no
+		 * file, and is answered as one not listed.
+		 */
+		if (n < 0 || (n == 0 && m.msg_controllen == 0))
+			_exit(0);
 		name[n] = 0;
 		int back = -1;
 		pid_t pid = 0;

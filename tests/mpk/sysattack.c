@@ -839,6 +839,31 @@ static long helper_fd_flood(void)
 	return 1;
 }
 
+/*
+ * A zero-length message to the /proc helper (an attack review's): the
+ * helper took its recvmsg's 0 for its peers gone and exited, and no child
+ * of fork() could open its /proc/self files any more. 1 when a
+ * legitimate ask fails after it.
+ */
+static long helper_empty(void)
+{
+	int s = helper_socket(), err = 0;
+
+	if (s < 0)
+		return 0;
+	fprintf(stderr, "proc-helper-empty: a zero-length message: %zd\n", send(s, "", 0, 0));
+	usleep(100000);
+	int f = helper_ask(s, "status", 0, 1, &err);
+	fprintf(stderr, "proc-helper-empty: a legitimate ask for status then: fd %d err %d (%s)\n",
+		f, err, err > 0 ? strerror(err) : "-");
+	if (f >= 0) {
+		close(f);
+		errno = EIO;
+		return 0;
+	}
+	return 1;
+}
+
 static void *release_join(void *arg)
 {
 	volatile int *tidp = arg;
@@ -1627,6 +1652,25 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		__asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
 		r = r < 0 ? -1 : 0;
 		break;
+	case 58: /* not on the filter's list: compares two processes' kernel objects */
+		r = syscall(SYS_kcmp, getpid(), getpid(), 1 /* KCMP_VM */, 0, 0);
+		break;
+	case 59: /* a call newer than the filter's review: cachestat (Linux 6.5) */
+		r = syscall(451, -1, NULL, NULL, 0);
+		break;
+	case 60: /* not on the list: port I/O (root) */
+		r = syscall(SYS_iopl, 3);
+		break;
+	case 56: /* the x32 ABI: x86_64's numbers with bit 30 (39: getpid) */
+		__asm__ volatile("syscall"
+				 : "=a"(r)
+				 : "a"(0x40000000L | 39)
+				 : "rcx", "r11", "memory");
+		if (r < 0) {
+			errno = (int)-r;
+			r = -1;
+		}
+		break;
 	case 28: { /* the FS base the gate page's owner check reads: set to itself */
 		unsigned long fs = 0;
 		r = syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
@@ -1697,6 +1741,8 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return robust_list(target);
 	case 55:
 		return run_program();
+	case 57:
+		return helper_empty();
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

@@ -89,6 +89,10 @@
  *                            thread's id; the thread ends in app: the
  *                            kernel would mark it owner-died
  *   syscalls exec            a child of fork() runs /bin/true: refused
+ *   syscalls kcmp|newer-call|iopl  calls the filter's list leaves out:
+ *                            kcmp, cachestat (newer than Linux 6.1), iopl
+ *   syscalls proc-helper-empty  a zero-length message to the /proc helper,
+ *                            then a legitimate request: answered
  *   syscalls clone-cleartid  a thread of evil's made with
  *                            CLONE_CHILD_CLEARTID at app's secret, which
  *                            ends in app: the kernel would zero the secret
@@ -180,6 +184,11 @@ static const struct {
     {"clone-cleartid", SECRET, "the clone site: child_tid evil writes itself"},
     {"robust-list", TIDWORD, "no robust-futex lists: filter, start-up"},
     {"exec", DATA, "filter: execve (EPERM)"},
+    {"x32", DATA, "filter: another ABI kills the process"},
+    {"proc-helper-empty", DATA, "the /proc helper survives a zero-length message"},
+    {"kcmp", DATA, "the filter's list"},
+    {"newer-call", DATA, "the filter's list"},
+    {"iopl", DATA, "the filter's list"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
@@ -300,12 +309,19 @@ int main(int argc, char **argv)
 		gate_keyed = flexos__mpk_ro.ro.gs_lo;
 	if (argc == 3 && !strcmp(argv[2], "callbacks"))
 		gate_keyed = flexos__mpk_ro.ro.cb;
+	/* (and two more regions of the runtime's: the signal stacks, the frames' copies) */
+	if (argc == 3 && !strcmp(argv[2], "altstacks"))
+		gate_keyed = flexos__mpk_ro.ro.alt_lo;
+	if (argc == 3 && !strcmp(argv[2], "copyareas"))
+		memcpy(&gate_keyed, (const char *)flexos__mpk_pkru + MPK_PKRU_SIG_COPY,
+		       sizeof(gate_keyed));
 	struct flexos_thread *st = NULL;
 	if (j.mode < 0 || argc > 3 ||
 	    (argc == 3 && !stack && !sched && !nonce && !report && !gate_keyed &&
 	     strcmp(argv[2], "thread"))) {
 		fprintf(stderr, "usage: syscalls MODE "
-				"[thread|stack|sched|nonce|report|records|gatestacks|callbacks] | "
+				"[thread|stack|sched|nonce|report|records|gatestacks|callbacks|"
+				"altstacks|copyareas] | "
 				"--list\n");
 		return 2;
 	}

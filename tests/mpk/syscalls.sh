@@ -26,7 +26,8 @@
 # scheduler's own mapping after start-up, and 'evil' re-keyed it to key 0;
 # with the filter off it still does, the control of that case). And the
 # signal-return nonce's page, the report stack, the scheduler's switch and
-# callback records and the gate stacks: re-keyed, unmapped or
+# callback records, the gate stacks, the signal stacks and the copies of
+# signal frames: re-keyed, unmapped or
 # re-protected, denied (before, the nonce's page was outside the ranges:
 # re-keyed to key 0, any compartment read the nonce; with the filter off
 # it still is, the control). And the kernel's readers that run under the
@@ -108,6 +109,10 @@
 # app's word is rewritten. A child of fork() that runs a program (exec):
 # the filters outlive execve, and every program (static or dynamic) died
 # of SIGSYS at its first system calls; execve now fails with EPERM.
+# The filter's list of allowed calls: kcmp, iopl and a call newer than
+# Linux 6.1 (cachestat, 451), which the list leaves out, are reported
+# (with the filter off: kcmp answers, iopl(3) succeeds as root, 451 is
+# ENOSYS).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -160,7 +165,8 @@ tagged-addr arch_prctl
 userfaultfd-dev ioctl
 prctl-mm-high prctl
 arch_prctl-fs-high arch_prctl
-int80 badarch'
+int80 badarch
+x32 badarch'
 
 # Against the application's stack of another thread (the pool's range).
 stack_cases='munmap munmap
@@ -213,7 +219,7 @@ munmap munmap'
 	done
 	echo "$img control sched"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img pkey_mprotect sched"
-	for what in nonce report records gatestacks callbacks; do
+	for what in nonce report records gatestacks callbacks altstacks copyareas; do
 		echo "$control_cases" | while read -r mode how; do
 			echo "--expect-status=123 $img $mode $what"
 		done
@@ -259,6 +265,15 @@ munmap munmap'
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img robust-list"
 	echo "$img exec"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img exec"
+	echo "$img proc-helper-empty"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img pkey_mprotect altstacks"
+	for mode in kcmp newer-call iopl; do
+		echo "--expect-status=123 $img $mode"
+	done
+	echo "--expect-status=123 $setpriv $img kcmp"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img kcmp"
+	echo "env FLEXOS_MPK_SYSCALL_FILTER=off $img newer-call"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img iopl"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -285,7 +300,7 @@ echo "$cases" | {
 				"$mode: the mem file cannot be opened"
 		elif [ "$how" = badarch ]; then
 			vm_output $n | grep -q "NOT STOPPED" && fail "$mode: went through"
-			pass "$mode: a call through the i386 ABI kills the process (status 159, checked by the VM run)"
+			pass "$mode: a call through another ABI ($([ "$mode" = x32 ] && echo 'x32, x86_64 numbers with bit 30' || echo i386)) kills the process (status 159, checked by the VM run)"
 		else
 			check_vm $n "compartment 'evil' made a system call the intel-mpk filter denies: $how(" \
 				"$mode: denied, with a report naming $how and the compartment"
@@ -336,7 +351,8 @@ echo "$cases" | {
 			n=$((n + 2))
 			for what in "nonce:the signal-return nonce's page" "report:the report stack" \
 				"records:the scheduler's switch records" "gatestacks:the gate stacks" \
-				"callbacks:the scheduler's callback records"; do
+				"callbacks:the scheduler's callback records" "altstacks:the signal stacks" \
+				"copyareas:the copies of signal frames"; do
 				echo "$control_cases" | {
 					while read -r mode how; do
 						check_vm $n "compartment 'evil' made a system call the intel-mpk filter denies: $how(" \
@@ -445,7 +461,23 @@ echo "$cases" | {
 				"a child of fork() that runs a program: execve refused (EPERM), the image goes on"
 			check_vm $((n + 40)) "exec: the child exited with 0" \
 				"filter off: the program runs (with the filter it would die of SIGSYS at its first system calls)"
-			n=$((n + 41))
+			check_vm $((n + 41)) "proc-helper-empty: refused (Input/output error); secret intact" \
+				"a zero-length message to the /proc helper: it still answers the next request"
+			check_vm $((n + 42)) "pkey_mprotect: NOT STOPPED" \
+				"filter off: a signal stack is re-keyed to key 0 (the case can fail)"
+			check_vm $((n + 43)) "compartment 'evil' made a system call the intel-mpk filter does not list: kcmp(" \
+				"kcmp, which the filter's list leaves out: reported (123)"
+			check_vm $((n + 44)) "compartment 'evil' made a system call the intel-mpk filter does not list: 451(" \
+				"a call newer than Linux 6.1 (cachestat), which no review has listed: reported (123)"
+			check_vm $((n + 45)) "compartment 'evil' made a system call the intel-mpk filter does not list: iopl(" \
+				"iopl (root's port I/O), which the filter's list leaves out: reported (123)"
+			check_vm $((n + 46)) "compartment 'evil' made a system call the intel-mpk filter does not list: kcmp(" \
+				"kcmp as uid 65534: reported (123)"
+			check_vm $((n + 47)) "kcmp: NOT STOPPED" "filter off: kcmp answers"
+			check_vm $((n + 48)) "newer-call: refused (Function not implemented)" \
+				"filter off: the kernel (6.1) has no cachestat, ENOSYS: the report above is the filter's"
+			check_vm $((n + 49)) "iopl: NOT STOPPED" "filter off: iopl(3) succeeds as root"
+			n=$((n + 50))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do
