@@ -421,19 +421,39 @@ static int listed(long nr, const char **name)
 	return (nr >= 0 && nr <= 334) || (nr >= 424 && nr <= LAST_REVIEWED) || nr == SYS_mseal;
 }
 
+/*
+ * A libseccomp filter with the attributes both of the backend's have:
+ * every thread already made (a constructor's) gets it too (TSYNC), its
+ * rules a binary tree, and a call through another ABI (int $0x80, x32),
+ * which would dodge every rule by its number, kills the process. NULL
+ * and *err set when libseccomp refuses.
+ */
+static scmp_filter_ctx new_filter(uint32_t default_action, int *err)
+{
+	scmp_filter_ctx f = seccomp_init(default_action);
+
+	*err = f ? 0 : -ENOMEM;
+	if (!*err)
+		*err = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (!*err)
+		*err = seccomp_attr_set(f, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (!*err)
+		*err = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (*err && f) {
+		seccomp_release(f);
+		f = NULL;
+	}
+	return f;
+}
+
 static int build_list_filter(void)
 {
-	scmp_filter_ctx f = seccomp_init(SCMP_ACT_TRAP);
 	const char *name;
 	int err;
+	scmp_filter_ctx f = new_filter(SCMP_ACT_TRAP, &err);
 
 	if (!f)
-		return -ENOMEM;
-	err = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
-	if (!err)
-		err = seccomp_attr_set(f, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-	if (!err)
-		err = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+		return err;
 	for (int nr = 0; nr <= SYS_mseal && !err; nr++)
 		if (listed(nr, &name))
 			err = seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 0);
@@ -570,20 +590,12 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 {
 	/* A denied call raises SIGSYS, whose handler reports it (flexos__mpk_filter_install). */
 	const uint32_t deny = SCMP_ACT_TRAP;
-	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
 	int err;
+	scmp_filter_ctx f = new_filter(SCMP_ACT_ALLOW, &err);
 
 	if (!f)
-		return -ENOMEM;
-	/* Every thread already made (a constructor's) gets it too. */
-	err = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
-	if (!err)
-		err = seccomp_attr_set(f, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-	/* A call through another ABI (int $0x80, x32) would dodge every rule by its number. */
-	if (!err)
-		err = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-	if (!err)
-		err = flexos__seccomp_deny_remote(f, deny);
+		return err;
+	err = flexos__seccomp_deny_remote(f, deny);
 	/*
 	 * Serving page faults (userfaultfd), kernel workers that do not run
 	 * with the caller's PKRU and whose operations seccomp does not see
