@@ -1514,6 +1514,44 @@ static long run_program(void)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/*
+ * Not an attack: what pthread_cancel does in an intel-mpk image, to a
+ * thread that reaches a cancellation point (pthread_testcancel), and to
+ * one blocked in one (sleep), which glibc interrupts with SIGCANCEL: its
+ * handler, installed at the first pthread_cancel with the system call,
+ * bypasses the runtime's sigaction (the filter refuses it; with the
+ * filter off it runs with the kernel's PKRU on the thread's stack in its
+ * compartment, and faults).
+ */
+static void *cancel_target(void *blocked)
+{
+	for (;;)
+		if (blocked)
+			sleep(10);
+		else
+			pthread_testcancel();
+	return NULL;
+}
+
+static long cancel_thread(int blocked)
+{
+	const char *mode = blocked ? "cancel-blocked" : "cancel";
+	pthread_t t;
+	void *r = NULL;
+
+	if (pthread_create(&t, NULL, cancel_target, blocked ? (void *)1 : NULL))
+		return 0;
+	usleep(100000);
+	int err = pthread_cancel(t);
+	fprintf(stderr, "%s: pthread_cancel: %s\n", mode, strerror(err));
+	if (!err)
+		pthread_join(t, &r);
+	fprintf(stderr, "%s: the thread %s\n", mode,
+		r == PTHREAD_CANCELED ? "was cancelled" : "was not cancelled");
+	errno = r == PTHREAD_CANCELED ? ENOENT : EIO;
+	return 0;
+}
+
 static void *relay(void *arg)
 {
 	app_hold((int)(intptr_t)arg);
@@ -1652,6 +1690,10 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		__asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
 		r = r < 0 ? -1 : 0;
 		break;
+	case 61:
+		return cancel_thread(0);
+	case 62:
+		return cancel_thread(1);
 	case 58: /* not on the filter's list: compares two processes' kernel objects */
 		r = syscall(SYS_kcmp, getpid(), getpid(), 1 /* KCMP_VM */, 0, 0);
 		break;

@@ -89,6 +89,8 @@
  *                            thread's id; the thread ends in app: the
  *                            kernel would mark it owner-died
  *   syscalls exec            a child of fork() runs /bin/true: refused
+ *   syscalls cancel|cancel-blocked  not attacks: pthread_cancel of a thread
+ *                            at pthread_testcancel, and of one in sleep
  *   syscalls kcmp|newer-call|iopl  calls the filter's list leaves out:
  *                            kcmp, cachestat (newer than Linux 6.1), iopl
  *   syscalls proc-helper-empty  a zero-length message to the /proc helper,
@@ -189,6 +191,8 @@ static const struct {
     {"kcmp", DATA, "the filter's list"},
     {"newer-call", DATA, "the filter's list"},
     {"iopl", DATA, "the filter's list"},
+    {"cancel", DATA, "not an attack: pthread_cancel at pthread_testcancel"},
+    {"cancel-blocked", DATA, "not an attack: pthread_cancel of a thread in sleep"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
