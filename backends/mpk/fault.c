@@ -358,13 +358,20 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 		    (long)b);
 	if (kind == MPK_REPORT_SIGRETURN) {
 		static const char *const why[] = {
-		    "?", "this thread has no gate page", "the frame has no XSAVE area",
+		    "?",
+		    "this thread has no gate page",
+		    "the frame has no XSAVE area",
 		    "its XSAVE area would not be restored in full (the kernel would load PKRU 0)",
-		    "its XSAVE area holds another PKRU"};
+		    "its XSAVE area holds another PKRU",
+		    "?",
+		    "?",
+		    "the frame or its XSAVE area lies in the copies of signal frames, which "
+		    "only the runtime reads (a compartment jumped into the delivery stub or "
+		    "the restorer)"};
 		flexos__abort("signal return: a frame that would not restore the PKRU of "
 			      "compartment %ld, the one this thread was running: %s; a "
 			      "compartment forged a signal frame",
-			      (long)b, why[a < 5 ? a : 0]);
+			      (long)b, why[a < 8 ? a : 0]);
 	}
 	if (kind == MPK_REPORT_CLONE) {
 		static const char *const why[] = {

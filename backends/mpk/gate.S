@@ -2480,13 +2480,55 @@ flexos__mpk_claim_path:
 .endm
 
 /*
- * Copies the kernel's ucontext at \uc (a register other than rax, rcx,
- * rdx, rsi, rdi, r8) and its XSAVE area (its size from the read-only
- * page, and the magic word after it) into the area at %rax, whose fpregs
- * then points to the copied XSAVE area. Clobbers rcx, rsi, rdi, r9.
+ * With a copy window open: \src, \len bytes (a register or an
+ * immediate; with xsave=1, the XSAVE size from the PKRU table's page and
+ * 4), must lie outside the copy areas, whose key only the windows open: a
+ * "frame" or an XSAVE pointer there would have the window read another
+ * thread's copy (an attack review's: with a jump past the delivery
+ * stub's check and %r14 in app's thread's area, the copy faulted on
+ * app's register taken for the XSAVE pointer, and evil's SIGSEGV
+ * handler read it in si_addr). Else the report (MPK_REPORT_SIGRETURN,
+ * 7). Clobbers rcx, rsi, rdi.
  */
-.macro SIG_COPY_FRAME uc
-	movq	MPK_UC_FPREGS(\uc), %r9	/* the kernel's XSAVE area */
+.macro SIG_SOURCE_CHECK src, len, xsave=0
+	leaq	flexos__mpk_pkru(%rip), %rdi
+	.if \xsave
+	movl	MPK_PKRU_SIG_XSAVE_SIZE(%rdi), %ecx
+	addq	$4, %rcx
+	.else
+	movq	\len, %rcx
+	.endif
+	addq	\src, %rcx
+	jc	.Lsig_source_bad
+	cmpq	MPK_PKRU_SIG_COPY(%rdi), %rcx
+	jbe	.Lsource_ok\@
+	movq	MPK_PKRU_SIG_COPY_STRIDE(%rdi), %rsi
+	imulq	$(MPK_GATE_PAGES * MPK_SIG_AREAS), %rsi, %rsi
+	addq	MPK_PKRU_SIG_COPY(%rdi), %rsi
+	cmpq	%rsi, \src
+	jb	.Lsig_source_bad
+.Lsource_ok\@:
+.endm
+
+/*
+ * Copies the ucontext at \uc (a register other than rax, rcx, rdx, rsi,
+ * rdi, r8, r9) and its XSAVE area (its size from the read-only page, and
+ * the magic word after it) into the area at %rax, whose fpregs then
+ * points to the copied XSAVE area; with checked=1 (a frame from outside:
+ * the kernel's, or a compartment's), both first checked to lie outside
+ * the copy areas (SIG_SOURCE_CHECK). Clobbers rcx, rsi, rdi, r9.
+ */
+.macro SIG_COPY_FRAME uc, checked=1
+	.if \checked
+	SIG_SOURCE_CHECK \uc, $MPK_UC_COPY
+	.endif
+	movq	MPK_UC_FPREGS(\uc), %r9	/* the XSAVE area */
+	.if \checked
+	testq	%r9, %r9
+	jz	.Lsource_fp_ok\@
+	SIG_SOURCE_CHECK %r9, 0, 1
+.Lsource_fp_ok\@:
+	.endif
 	leaq	MPK_SIG_COPY_UC(%rax), %rdi
 	movq	\uc, %rsi
 	movl	$(MPK_UC_COPY / 8), %ecx
@@ -2621,12 +2663,22 @@ flexos__mpk_claim_path:
 	decl	%ecx
 	jnz	1b
 	movq	%rsp, %rdx			/* none: a copy of the frame, in the last area */
+	SIG_COPY_FRAME %rdx
 	jmp	3f
 2:	movq	$0, MPK_SIG_COPY_FRAME(%rax)
 	leaq	MPK_SIG_COPY_UC(%rax), %rdx	/* the snapshot, copied to the last area */
 	imulq	%r8, %rcx			/* (%ecx areas from this one to it) */
 	addq	%rcx, %rax
-3:	SIG_COPY_FRAME %rdx
+	SIG_COPY_FRAME %rdx, 0
+	/*
+	 * rt_sigreturn sets the thread's signal stack from the frame's
+	 * uc_stack (restore_altstack), past the sigaltstack filter: a frame
+	 * a compartment forged named a stack over app's heap, where the
+	 * kernel then wrote a frame (an attack review's: syscalls
+	 * sigreturn-altstack). A mode sigaltstack refuses makes it keep
+	 * the stack it has; the error is ignored.
+	 */
+3:	movl	$MPK_SS_INVALID, (MPK_SIG_COPY_UC + MPK_UC_SS_FLAGS)(%rax)
 	leaq	MPK_SIG_COPY_UC(%rax), %rsp
 	SIG_AREAS_CLOSE flexos__mpk_sigreturn_copied_checked
 	movq	%r10, %rdi
@@ -2733,6 +2785,14 @@ flexos__mpk_sigreturn_syscall:
 	ud2
 .Lsig_bad:
 	xorl	%edi, %edi
+	movl	$MPK_REPORT_SIGRETURN, %r12d
+	jmp	.Lreport
+	/* A frame or XSAVE area in the copy areas (SIG_SOURCE_CHECK). */
+.Lsig_source_bad:
+	xorl	%edi, %edi
+	movq	MPK_G_CUR(%r11), %r14		/* (%r11: the validated gate page) */
+	andl	$(MPK_SLOTS - 1), %r14d
+	movl	$7, %r13d
 	movl	$MPK_REPORT_SIGRETURN, %r12d
 	jmp	.Lreport
 	/* More frames in handling on this thread than it has copy areas. */
@@ -3597,7 +3657,19 @@ flexos__mpk_clone_open_checked:
 	movq	(%rsi), %r9			/* kept to the syscall: the filter's token */
 	LOAD_GP	%r11, %rcx, .Lclone_no_page
 	CLOSE_GATE flexos__mpk_clone_checked
-	movq	%rbx, %rdi
+	/*
+	 * child_tid written again, here, where every clone with the nonce
+	 * passes, with this compartment's PKRU: a jump past the first write,
+	 * with the prologue's registers made up, made the thread (an attack
+	 * review's: syscalls clone-cleartid-jump). Signals are blocked: a
+	 * fault here ends the image with SIGSEGV, not a report.
+	 */
+	testl	$MPK_CLONE_CHILD_CLEARTID, %ebx
+	jz	1f
+	testq	%r13, %r13
+	jz	1f
+	lock orl $0, (%r13)
+1:	movq	%rbx, %rdi
 	movq	%rbp, %rsi
 	movq	%r12, %rdx
 	movq	%r13, %r10

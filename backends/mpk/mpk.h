@@ -202,6 +202,8 @@
 
 /* The kernel's signal frame (asm/sigcontext.h): where the trampoline looks. */
 #define MPK_UC_FPREGS      224 /* ucontext: uc_mcontext.fpregs */
+#define MPK_UC_SS_FLAGS    24  /* ucontext: uc_stack.ss_flags */
+#define MPK_SS_INVALID     3   /* neither 0, SS_ONSTACK nor SS_DISABLE: sigaltstack refuses it */
 #define MPK_UC_GREGS       40  /* ucontext: uc_mcontext.gregs, REG_R8 first */
 #define MPK_UC_GREGS_DATA  15  /* REG_R8 .. REG_RCX: then REG_RSP, REG_RIP, ... */
 #define MPK_UC_RSP         (MPK_UC_GREGS + 8 * 15) /* gregs[REG_RSP] */
@@ -1116,6 +1118,8 @@ _Static_assert(offsetof(struct mpk_sig_handler, flags) == MPK_SIG_FLAGS, "gate.S
 _Static_assert(MPK_SIG_SLOTS >= _NSIG && MPK_SIG_SLOTS * 16 <= 4096, "one page");
 _Static_assert(MPK_PKRU_SIG_COPY_PKRU + 4 <= MPK_PKRU_MAIN, "the PKRU table's page");
 _Static_assert(MPK_SIG_COPY_UC + MPK_UC_COPY <= MPK_SIG_COPY_FP && MPK_SIG_COPY_FP % 64 == 0,
+	       "gate.S: SIGRETURN_COPY");
+_Static_assert(offsetof(ucontext_t, uc_stack.ss_flags) == MPK_UC_SS_FLAGS,
 	       "gate.S: SIGRETURN_COPY");
 _Static_assert(offsetof(ucontext_t, uc_mcontext) == MPK_UC_STACK_END &&
 		   MPK_SIG_COPY_UC + MPK_UC_STACK_END == 4096 &&

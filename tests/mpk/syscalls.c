@@ -89,6 +89,11 @@
  *                            thread's id; the thread ends in app: the
  *                            kernel would mark it owner-died
  *   syscalls exec            a child of fork() runs /bin/true: refused
+ *   syscalls copy-key-read|sigreturn-altstack|clone-cleartid-jump  an
+ *                            attack review's: a jump into the delivery stub
+ *                            reading another thread's copy; a forged
+ *                            frame's uc_stack; a jump past the clone
+ *                            site's child_tid write
  *   syscalls cancel|cancel-blocked  not attacks: pthread_cancel of a thread
  *                            at pthread_testcancel, and of one in sleep
  *   syscalls kcmp|newer-call|iopl  calls the filter's list leaves out:
@@ -193,6 +198,9 @@ static const struct {
     {"iopl", DATA, "the filter's list"},
     {"cancel", DATA, "not an attack: pthread_cancel at pthread_testcancel"},
     {"cancel-blocked", DATA, "not an attack: pthread_cancel of a thread in sleep"},
+    {"sigreturn-altstack", BIGHEAP, "the restorer: rt_sigreturn does not change the signal stack"},
+    {"copy-key-read", SECRET, "the copy windows read no source in the copy areas"},
+    {"clone-cleartid-jump", SECRET, "the clone site writes child_tid again before its syscall"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

@@ -109,6 +109,14 @@
 # app's word is rewritten. A child of fork() that runs a program (exec):
 # the filters outlive execve, and every program (static or dynamic) died
 # of SIGSYS at its first system calls; execve now fails with EPERM.
+# From an attack review of those changes (each failing before its fix):
+# a jump past the delivery stub's check with the "frame" in another
+# thread's copy area had the copy window read app's registers
+# (copy-key-read: each of 17 reads now reported); a forged frame's
+# uc_stack, through the restorer, became the thread's signal stack, over
+# app's heap (sigreturn-altstack: the copy's uc_stack is made one that
+# sigaltstack refuses); a jump past the clone site's write of child_tid
+# (clone-cleartid-jump: written again before the syscall, status 139).
 # The filter's list of allowed calls: kcmp, iopl and a call newer than
 # Linux 6.1 (cachestat, 451), which the list leaves out, are reported
 # (with the filter off: kcmp answers, iopl(3) succeeds as root, 451 is
@@ -276,6 +284,9 @@ munmap munmap'
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img iopl"
 	echo "$img cancel"
 	echo "sh -c '$img cancel-blocked; echo status \$?'"
+	echo "$img copy-key-read"
+	echo "$img sigreturn-altstack"
+	echo "--expect-status=139 $img clone-cleartid-jump"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -485,7 +496,19 @@ echo "$cases" | {
 				fail "pthread_cancel of a thread in sleep: the image ended ($(vm_output $((n + 51)) | grep '^status'))"
 			todo "pthread_cancel of a thread blocked at a cancellation point (sleep): cancelled" \
 				"glibc's SIGCANCEL handler bypasses the runtime's sigaction: refused by the filter, the signal's default action ends the image (status 160)"
-			n=$((n + 52))
+			[ "$(vm_output $((n + 52)) | grep -c "lies in the copies of signal frames")" = 17 ] ||
+				fail "copy-key-read: not every read through the copy window reported"
+			check_vm $((n + 52)) "copy-key-read: refused (No such file or directory); secret intact" \
+				"a jump past the delivery stub's check with a frame in another thread's copy area: reported, each of 17 words (none read)"
+			vm_output $((n + 53)) | grep -q "calibration thread's signal stack after the forged return: 0x[0-9a-f]* + 0x10000 flags 0 (asked" ||
+				fail "sigreturn-altstack: no calibration line"
+			! vm_output $((n + 53)) | grep -q "after the forged return: \(0x[0-9a-f]*\) + 0x10000 flags 0 (asked \1 " ||
+				fail "sigreturn-altstack: the forged uc_stack became the thread's signal stack"
+			check_vm $((n + 53)) "sigreturn-altstack: refused" \
+				"a forged frame's uc_stack through the restorer: the thread's signal stack unchanged, app's heap intact"
+			check_vm $((n + 54)) "clone-cleartid-jump: clone site past its probe" \
+				"a jump past the clone site's first write of child_tid: the second, before the syscall, faults (SIGSEGV, signals blocked: status 139)"
+			n=$((n + 55))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do
