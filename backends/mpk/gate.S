@@ -2465,7 +2465,10 @@ flexos__mpk_claim_path:
 
 /*
  * The restorer's PKRU again (read from the entry page: key 0 may be
- * denied until this WRPKRU), checked. Clobbers eax, ecx, edx.
+ * denied until this WRPKRU), checked, and %r11 validated again: that
+ * PKRU reads the copy key, and a jump to this WRPKRU, which any
+ * compartment reaches, must not have the code after it read where a
+ * register it chose points (an attack review's). Clobbers eax, ecx, edx.
  */
 .macro SIG_AREAS_CLOSE checked
 	movl	flexos__mpk_ro_entry+MPK_ROE_SIGRET_PKRU(%rip), %eax
@@ -2477,6 +2480,7 @@ flexos__mpk_claim_path:
 \checked:
 	cmpl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
 	jne	.Lviolation
+	SIG_CHECK_GP %r11, %rdx
 .endm
 
 /*
@@ -2533,6 +2537,12 @@ flexos__mpk_claim_path:
 	movq	\uc, %rsi
 	movl	$(MPK_UC_COPY / 8), %ecx
 	rep movsq
+	/*
+	 * The pointer as read and checked above, not as rep movsq read it
+	 * again: another thread may have changed it in between (an attack
+	 * review's).
+	 */
+	movq	%r9, (MPK_SIG_COPY_UC + MPK_UC_FPREGS)(%rax)
 	testq	%r9, %r9			/* none: the restorer reports it */
 	jz	.Lcopied\@
 	leaq	MPK_SIG_COPY_FP(%rax), %rdi
@@ -2681,6 +2691,24 @@ flexos__mpk_claim_path:
 3:	movl	$MPK_SS_INVALID, (MPK_SIG_COPY_UC + MPK_UC_SS_FLAGS)(%rax)
 	leaq	MPK_SIG_COPY_UC(%rax), %rsp
 	SIG_AREAS_CLOSE flexos__mpk_sigreturn_copied_checked
+	/*
+	 * %rsp must be this thread's last area's ucontext, from the page
+	 * validated again: the checks below read where it points with the
+	 * restorer's PKRU, which reads the copy key (a jump to the WRPKRU
+	 * above with %rsp in another thread's area made a fault's address
+	 * tell its words: an attack review's).
+	 */
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movq	%r11, %rax
+	subq	MPK_PKRU_SIG_GP_LO(%rdx), %rax
+	shrq	$12, %rax
+	imulq	$MPK_SIG_AREAS, %rax, %rax
+	addq	$MPK_SIG_FRAMES, %rax
+	imulq	MPK_PKRU_SIG_COPY_STRIDE(%rdx), %rax
+	addq	MPK_PKRU_SIG_COPY(%rdx), %rax
+	addq	$MPK_SIG_COPY_UC, %rax
+	cmpq	%rax, %rsp
+	jne	.Lsig_source_bad
 	movq	%r10, %rdi
 .endm
 
@@ -3114,7 +3142,7 @@ flexos__mpk_sig_deliver_checked:
 	movq	MPK_SIG_FN(%rax,%rcx), %r15
 	testq	%r15, %r15
 	jz	1f
-	movq	MPK_UC_RIP(%r14), %rax
+	movq	%r8, %rax			/* (the snapshot's rip: %r14 is not read here) */
 	leaq	flexos__mpk_gate_text_lo(%rip), %rcx
 	cmpq	%rcx, %rax
 	jb	2f

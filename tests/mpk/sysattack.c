@@ -1746,6 +1746,21 @@ __asm__(".text\n"
 	"movl %edx, %eax\n"
 	"jmp flexos__mpk_sig_deliver_checked\n");
 
+/*
+ * And the restorer's: a jump to the WRPKRU that closes its copy window
+ * (the restorer's PKRU, which reads the copy key) with %rsp = the word -
+ * MPK_UC_FPREGS, %r11 evil's own gate page: its checks take the word for
+ * the XSAVE pointer and fault on it (restorer-close-read).
+ */
+void evil_restorer_read(uintptr_t ctx, uintptr_t gp, uintptr_t entry);
+__asm__(".text\n"
+	".globl evil_restorer_read\n"
+	"evil_restorer_read:\n"
+	"movq %rsi, %r11\n"
+	"movq %rdi, %rsp\n"
+	"jmp *%rdx\n");
+extern const unsigned char flexos__mpk_sigreturn_copied_checked[];
+
 struct rv_leak {
 	volatile unsigned long addr, rip, done;
 };
@@ -1778,7 +1793,7 @@ static void *rv_reader_victim(void *arg)
 
 extern char flexos__mpk_gate_text_lo[], flexos__mpk_gate_text_hi[];
 
-static long copy_key_read(long secret)
+static long copy_key_read(long secret, int restorer)
 {
 	static struct rv_reader v;
 	struct sigaction sa;
@@ -1812,6 +1827,10 @@ static long copy_key_read(long secret)
 		errno = ENOENT;
 		return 0;
 	}
+	uintptr_t own_gp = 0; /* this thread's: the restorer's checks want it */
+	for (uintptr_t p = flexos__mpk_ro.ro.gp_lo; p < flexos__mpk_ro.ro.gp_hi; p += 4096)
+		if (*(volatile uint64_t *)(p + MPK_G_FSBASE) == (uint64_t)pthread_self())
+			own_gp = p;
 	uintptr_t idx = (gp - flexos__mpk_ro.ro.gp_lo) / 4096;
 	uintptr_t last_uc =
 	    copy + (idx * MPK_SIG_AREAS + MPK_SIG_FRAMES) * stride + MPK_SIG_COPY_UC;
@@ -1845,6 +1864,16 @@ static long copy_key_read(long secret)
 			s.sa_flags = SA_SIGINFO;
 			if (sigaction(SIGSEGV, &s, NULL))
 				_exit(2);
+			if (restorer) {
+				/* movl ..(%rip),%eax; xorl %ecx,%ecx; xorl %edx,%edx; wrpkru */
+				const unsigned char *wr =
+				    (const unsigned char
+					 *)((uintptr_t)flexos__mpk_sigreturn_copied_checked - 3);
+				if (wr[0] != 0x0f || wr[1] != 0x01 || wr[2] != 0xef)
+					_exit(4);
+				evil_restorer_read(target - MPK_UC_FPREGS, own_gp,
+						   (uintptr_t)(wr - 4 - 6));
+			}
 			evil_stub_read(target - MPK_UC_FPREGS, SIGSEGV,
 				       flexos__mpk_ro.ro.sigret_pkru);
 			_exit(3);
@@ -2146,7 +2175,9 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 	case 63:
 		return sigreturn_altstack(target);
 	case 64:
-		return copy_key_read(secret);
+		return copy_key_read(secret, 0);
+	case 66:
+		return copy_key_read(secret, 1);
 	case 65:
 		return clone_cleartid_jump(target);
 	case 29: /* every stack of every pool free: the next thread gets one in use */

@@ -201,6 +201,7 @@ static const struct {
     {"sigreturn-altstack", BIGHEAP, "the restorer: rt_sigreturn does not change the signal stack"},
     {"copy-key-read", SECRET, "the copy windows read no source in the copy areas"},
     {"clone-cleartid-jump", SECRET, "the clone site writes child_tid again before its syscall"},
+    {"restorer-close-read", SECRET, "the restorer's %rsp checked after its window closes"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

@@ -117,6 +117,8 @@
 # app's heap (sigreturn-altstack: the copy's uc_stack is made one that
 # sigaltstack refuses); a jump past the clone site's write of child_tid
 # (clone-cleartid-jump: written again before the syscall, status 139).
+# A second review: a jump to the restorer's closing WRPKRU with %rsp in
+# another thread's copy area (restorer-close-read: %rsp now checked).
 # The filter's list of allowed calls: kcmp, iopl and a call newer than
 # Linux 6.1 (cachestat, 451), which the list leaves out, are reported
 # (with the filter off: kcmp answers, iopl(3) succeeds as root, 451 is
@@ -287,6 +289,7 @@ munmap munmap'
 	echo "$img copy-key-read"
 	echo "$img sigreturn-altstack"
 	echo "--expect-status=139 $img clone-cleartid-jump"
+	echo "$img restorer-close-read"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -508,7 +511,11 @@ echo "$cases" | {
 				"a forged frame's uc_stack through the restorer: the thread's signal stack unchanged, app's heap intact"
 			check_vm $((n + 54)) "clone-cleartid-jump: clone site past its probe" \
 				"a jump past the clone site's first write of child_tid: the second, before the syscall, faults (SIGSEGV, signals blocked: status 139)"
-			n=$((n + 55))
+			[ "$(vm_output $((n + 55)) | grep -c "lies in the copies of signal frames")" = 17 ] ||
+				fail "restorer-close-read: not every jump to the restorer's closing WRPKRU reported before a read"
+			check_vm $((n + 55)) "restorer-close-read: refused (No such file or directory); secret intact" \
+				"a jump to the restorer's closing WRPKRU with %rsp in another thread's copy area: reported before any read, each of 17 (before: the restorer read the words, its report's reason telling them apart)"
+			n=$((n + 56))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do
