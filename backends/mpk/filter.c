@@ -723,6 +723,19 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 		err = seccomp_rule_add(f, deny, SCMP_SYS(arch_prctl), 1,
 				       SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
 					       (scmp_datum_t)(uint32_t)arch_prctls[i]));
+	/*
+	 * No AMX tile data: a thread allowed it (and using it) gets signal
+	 * frames 8 KiB larger than the ones the restorer takes (signal.c:
+	 * frame_xsave_size), and every handler's return would end the image.
+	 * EPERM, which a library asking for AMX takes as "not here" and goes
+	 * on without it.
+	 */
+	static const int xcomp_perms[] = {0x1023 /* ARCH_REQ_XCOMP_PERM */,
+					  0x1025 /* ARCH_REQ_XCOMP_GUEST_PERM */};
+	for (size_t i = 0; i < sizeof(xcomp_perms) / sizeof(xcomp_perms[0]) && !err; i++)
+		err = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(arch_prctl), 1,
+				       SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+					       (scmp_datum_t)(uint32_t)xcomp_perms[i]));
 	if (!err)
 		err = seccomp_load(f);
 	seccomp_release(f);

@@ -29,6 +29,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "mpk.h"
 
 /* The frame's fields gate.S's SIG_SCRUB_FRAME zeroes (glibc's ucontext_t is the kernel's there). */
@@ -364,6 +365,9 @@ sighandler_t __wrap___sysv_signal(int sig, sighandler_t fn)
  * the gate pages' bounds, the copy areas, the XSAVE size and each
  * compartment's PKRU that opens them (after the PKRU table: mpk.c).
  */
+/* glibc's sigaction under its other name, which images do not wrap (fault.c). */
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
 static int sig_table_init(const struct mpk_ro *ro)
 {
 	char *page = (char *)flexos__mpk_pkru;
@@ -407,6 +411,82 @@ static int sig_table_init(const struct mpk_ro *ro)
 	return 0;
 }
 
+/* What the probe's frame said (frame_xsave_size): its fpx_sw_bytes words, or 0. */
+static volatile uint32_t probed_magic1, probed_size, probed_magic2;
+static volatile uint64_t probed_features;
+
+static void probe_frame(int sig, siginfo_t *si, void *uc_)
+{
+	const ucontext_t *uc = uc_;
+	const char *fp = (const char *)uc->uc_mcontext.fpregs;
+
+	(void)sig;
+	(void)si;
+	if (!fp)
+		return;
+	probed_magic1 = *(const uint32_t *)(fp + MPK_FX_SW);
+	probed_features = *(const uint64_t *)(fp + MPK_FX_SW_FEATURES);
+	probed_size = *(const uint32_t *)(fp + MPK_FX_SW_SIZE);
+	if (probed_magic1 == MPK_XSTATE_MAGIC1 &&
+	    probed_size <= *(const uint32_t *)(fp + MPK_FX_SW_EXT_SIZE))
+		probed_magic2 = *(const uint32_t *)(fp + probed_size);
+}
+
+/*
+ * The size of the XSAVE area in the frames the kernel writes for this
+ * process, which the restorer requires of every frame and the copies
+ * take: the frame's own word for it (fpx_sw_bytes.xstate_size), read from
+ * a signal this thread sends itself at start-up (glibc's sigaction and
+ * restorer: no compartment runs yet). Not CPUID's (leaf 0xd, sub-leaf 0:
+ * `cpuid_size'), which counts every feature XCR0 enables: on hosts with
+ * AMX, Linux enables the tile data in XCR0 but writes frames without it
+ * for a process that never asked for it (arch_prctl ARCH_REQ_XCOMP_PERM,
+ * which the filter refuses), 8 KiB smaller; with CPUID's size the
+ * restorer would refuse every handler's return there, and the copies read
+ * past the top of the signal stack. A frame without PKRU, or larger than
+ * CPUID says, and the image refuses to start.
+ */
+static int frame_xsave_size(struct mpk_ro *ro, uint32_t cpuid_size)
+{
+	struct sigaction sa, old;
+	sigset_t only, mask;
+	int err = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = probe_frame;
+	sa.sa_flags = SA_SIGINFO;
+	sigfillset(&sa.sa_mask);
+	sigemptyset(&only);
+	sigaddset(&only, SIGURG);
+	if (__sigaction(SIGURG, &sa, &old))
+		return -errno;
+	if ((err = pthread_sigmask(SIG_UNBLOCK, &only, &mask)) == 0) {
+		/* Delivered before the call returns: the signal is this thread's, and not blocked.
+		 */
+		if (syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), SIGURG))
+			err = errno;
+		pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	}
+	if (__sigaction(SIGURG, &old, NULL) && !err)
+		err = errno;
+	if (err)
+		return -err;
+	uint32_t size = probed_size;
+	if (probed_magic1 != MPK_XSTATE_MAGIC1 || probed_magic2 != MPK_XSTATE_MAGIC2 ||
+	    !(probed_features & (1ULL << MPK_XFEATURE_PKRU)) || size < ro->pkru_off + 4 ||
+	    !ro->pkru_off || size > cpuid_size) {
+		flexos__say("the kernel's signal frames on this machine are not ones the "
+			    "intel-mpk restorer can check (XSAVE area of %u bytes where CPUID "
+			    "says %u at most, PKRU at %u, features %#llx%s): report this "
+			    "machine's kernel and CPU (docs/threat-model.md, limit 9)",
+			    size, cpuid_size, ro->pkru_off, (unsigned long long)probed_features,
+			    probed_magic1 == MPK_XSTATE_MAGIC1 ? "" : ", no extended state");
+		return -ENOTSUP;
+	}
+	ro->xsave_size = size;
+	return 0;
+}
+
 int flexos__mpk_sigreturn_init(struct mpk_ro *ro)
 {
 	unsigned eax, ebx, ecx, edx;
@@ -431,8 +511,10 @@ int flexos__mpk_sigreturn_init(struct mpk_ro *ro)
 	/* The kernel writes the standard (non-compacted) format in frames: offsets from CPUID. */
 	if (__get_cpuid_count(0xd, 9, &eax, &ebx, &ecx, &edx) && eax >= 4)
 		ro->pkru_off = ebx;
-	if (__get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx))
-		ro->xsave_size = ebx;
+	if (!__get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx))
+		ebx = 0;
+	if ((err = frame_xsave_size(ro, ebx)))
+		return err;
 	if ((err = sig_table_init(ro)))
 		return err;
 	/* A newlib compartment's PKRU denies key 0: key 0 only would widen it. */

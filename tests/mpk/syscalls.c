@@ -89,6 +89,9 @@
  *                            thread's id; the thread ends in app: the
  *                            kernel would mark it owner-died
  *   syscalls exec            a child of fork() runs /bin/true: refused
+ *   syscalls amx-perm        arch_prctl(ARCH_REQ_XCOMP_PERM, tile data):
+ *                            refused (EPERM): its frames would be larger
+ *                            than the ones the restorer takes
  *   syscalls copy-key-read|sigreturn-altstack|clone-cleartid-jump  an
  *                            attack review's: a jump into the delivery stub
  *                            reading another thread's copy; a forged
@@ -202,6 +205,7 @@ static const struct {
     {"copy-key-read", SECRET, "the copy windows read no source in the copy areas"},
     {"clone-cleartid-jump", SECRET, "the clone site writes child_tid again before its syscall"},
     {"restorer-close-read", SECRET, "the restorer's %rsp checked after its window closes"},
+    {"amx-perm", DATA, "filter: no AMX tile data (EPERM)"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

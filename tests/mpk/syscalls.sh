@@ -122,7 +122,8 @@
 # The filter's list of allowed calls: kcmp, iopl and a call newer than
 # Linux 6.1 (cachestat, 451), which the list leaves out, are reported
 # (with the filter off: kcmp answers, iopl(3) succeeds as root, 451 is
-# ENOSYS).
+# ENOSYS). AMX's tile data asked for (amx-perm): EPERM, since its frames
+# would be larger than the restorer takes.
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -290,6 +291,8 @@ munmap munmap'
 	echo "$img sigreturn-altstack"
 	echo "--expect-status=139 $img clone-cleartid-jump"
 	echo "$img restorer-close-read"
+	echo "$img amx-perm"
+	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img amx-perm"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -515,7 +518,11 @@ echo "$cases" | {
 				fail "restorer-close-read: not every jump to the restorer's closing WRPKRU reported before a read"
 			check_vm $((n + 55)) "restorer-close-read: refused (No such file or directory); secret intact" \
 				"a jump to the restorer's closing WRPKRU with %rsp in another thread's copy area: reported before any read, each of 17 (before: the restorer read the words, its report's reason telling them apart)"
-			n=$((n + 56))
+			check_vm $((n + 56)) "amx-perm: refused (Operation not permitted); secret intact" \
+				"AMX's tile data asked for (arch_prctl ARCH_REQ_XCOMP_PERM): EPERM, the image goes on (its frames would be 8 KiB larger than the restorer takes)"
+			check_vm $((n + 57)) "amx-perm: NOT STOPPED" \
+				"filter off: the kernel's own answer (no AMX here: not EPERM)"
+			n=$((n + 58))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do
