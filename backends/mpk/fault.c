@@ -549,14 +549,22 @@ int flexos__mpk_gate_pages_init(void)
 	/* Which thread each switch record names (mpk.h: threads). */
 	char *threads = map_gate_keyed((size_t)MPK_THREADS_WORDS * sizeof(uint64_t));
 
-	/* The carry pages (mpk.h: carry_lo), with the signal stacks' key. */
+	/*
+	 * The carry pages (mpk.h: carry_lo), with the gate key: the carry
+	 * path writes them only with the gate page open and reads them with
+	 * a compartment's PKRU, so no other thread can change a call's stack
+	 * arguments or sret result between its two copies (with key 0, any
+	 * compartment could: limit 3). Without a gate key, the signal
+	 * stacks' key, which newlib compartments read.
+	 */
 	size_t carry_size = (size_t)MPK_GATE_PAGES * MPK_CARRY_SIZE;
 	char *carry = mmap(NULL, carry_size, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int carry_key = flexos__mpk_ro.ro.gate_key ? (int)flexos__mpk_ro.ro.gate_key
+						   : (int)flexos__mpk_ro.ro.shared_key;
 
-	if (carry == MAP_FAILED || (flexos__mpk_ro.ro.shared_key &&
-				    pkey_mprotect(carry, carry_size, PROT_READ | PROT_WRITE,
-						  flexos__mpk_ro.ro.shared_key)))
+	if (carry == MAP_FAILED ||
+	    (carry_key && pkey_mprotect(carry, carry_size, PROT_READ | PROT_WRITE, carry_key)))
 		return -errno;
 	/*
 	 * The signal stacks, one a gate page, with the same key (the kernel

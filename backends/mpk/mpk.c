@@ -556,6 +556,12 @@ int flexos__backend_stack_owner(uintptr_t a, const char **what)
 		*what = "the gate's per-thread state (gate key: no compartment may write it)";
 		return -1;
 	}
+	if (flexos__mpk_ro.ro.gate_key && a >= flexos__mpk_ro.ro.carry_lo &&
+	    a < flexos__mpk_ro.ro.carry_lo + (uintptr_t)MPK_GATE_PAGES * MPK_CARRY_SIZE) {
+		*what = "the gate's carry pages, where calls' stack arguments and results cross "
+			"(gate key: no compartment may write them)";
+		return -1;
+	}
 	if (a >= flexos__mpk_ro.ro.rec_lo && a < flexos__mpk_ro.ro.rec_hi) {
 		*what = "the scheduler's switch records (gate key: no compartment may write them)";
 		return -1;

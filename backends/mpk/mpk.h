@@ -100,8 +100,9 @@
 /*
  * The carry page of a thread: where a gate copies stack arguments and an
  * sret result between two compartments that cannot read each other's
- * stacks. It has the key of the signal stack (reachable from every
- * compartment) and holds any size %r10 can encode (255 eightbytes).
+ * stacks. It has the gate key (every compartment reads it, only the
+ * gate, with its page open, writes it) and holds any size %r10 can
+ * encode (255 eightbytes).
  */
 #define MPK_CARRY_SIZE 4096
 
@@ -618,7 +619,8 @@ struct mpk_ro {
 	uintptr_t cb; /* MPK_CB_SLOTS records of MPK_CB_SIZE bytes */
 	/*
 	 * The carry pages, one for each gate page (MPK_CARRY_SIZE bytes at
-	 * carry_lo + its index), with the signal stacks' key: a page's carry
+	 * carry_lo + its index), with the gate key (the signal stacks' key
+	 * without one: fault.c says why): a page's carry
 	 * pointer (MPK_G_CARRY) is set from here, never from the thread's
 	 * TLS, which a compartment can point at gate-key memory that the
 	 * carry path writes with the page open.

@@ -92,6 +92,9 @@
  *   syscalls amx-perm        arch_prctl(ARCH_REQ_XCOMP_PERM, tile data):
  *                            refused (EPERM): its frames would be larger
  *                            than the ones the restorer takes
+ *   syscalls carry-page      evil writes a gate carry page, where calls'
+ *                            stack arguments and sret results cross
+ *                            between two copies: the report (gate key)
  *   syscalls copy-key-read|sigreturn-altstack|clone-cleartid-jump  an
  *                            attack review's: a jump into the delivery stub
  *                            reading another thread's copy; a forged
@@ -206,6 +209,7 @@ static const struct {
     {"clone-cleartid-jump", SECRET, "the clone site writes child_tid again before its syscall"},
     {"restorer-close-read", SECRET, "the restorer's %rsp checked after its window closes"},
     {"amx-perm", DATA, "filter: no AMX tile data (EPERM)"},
+    {"carry-page", DATA, "not a call: the gate's carry pages have the gate key"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

@@ -123,7 +123,9 @@
 # Linux 6.1 (cachestat, 451), which the list leaves out, are reported
 # (with the filter off: kcmp answers, iopl(3) succeeds as root, 451 is
 # ENOSYS). AMX's tile data asked for (amx-perm): EPERM, since its frames
-# would be larger than the restorer takes.
+# would be larger than the restorer takes. A gate's carry page, where a
+# call's stack arguments and sret result wait between two copies, written
+# by evil (carry-page): reported (gate key; before, key 0, written).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -293,6 +295,7 @@ munmap munmap'
 	echo "$img restorer-close-read"
 	echo "$img amx-perm"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img amx-perm"
+	echo "--expect-status=123 $img carry-page"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -522,7 +525,11 @@ echo "$cases" | {
 				"AMX's tile data asked for (arch_prctl ARCH_REQ_XCOMP_PERM): EPERM, the image goes on (its frames would be 8 KiB larger than the restorer takes)"
 			check_vm $((n + 57)) "amx-perm: NOT STOPPED" \
 				"filter off: the kernel's own answer (no AMX here: not EPERM)"
-			n=$((n + 58))
+			check_vm $((n + 58)) "protection-key fault: compartment 'evil' tried to write " \
+				"the carry pages: evil's write reported (123)"
+			check_vm $((n + 58)) "the gate's carry pages, where calls' stack arguments and results cross" \
+				"the carry pages: the report names them"
+			n=$((n + 59))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do
