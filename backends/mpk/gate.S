@@ -598,23 +598,30 @@
 .endm
 
 /*
- * In CARRY_PATH, after CHECK_ENTRY (%rdi the entry index it checked, %r8
- * the carry page with the stack arguments): the upper half of each stack
- * argument of at most 4 bytes (the entry's narrow_stack,
- * <flexos/image.h>) is cleared there, before the copy to the callee's
- * stack. Clobbers eax, ecx, edx, rdi.
+ * In CARRY_PATH, after CHECK_ENTRY (%rdi the entry index it checked):
+ * the entry's narrow_stack (<flexos/image.h>), the stack arguments of at
+ * most 4 bytes, into %r10d (free until CLEAR_ARGS). Clobbers rdi.
  */
-.macro NARROW_STACK
+.macro NARROW_STACK_MASK
 	shlq	$MPK_ENTRY_SHIFT, %rdi
 	addq	flexos__image+MPK_IMAGE_ENTRIES(%rip), %rdi
-	movl	MPK_ENTRY_NARROW_STACK(%rdi), %eax
-	testl	%eax, %eax
+	movl	MPK_ENTRY_NARROW_STACK(%rdi), %r10d
+.endm
+
+/*
+ * Then, once the stack arguments are copied to the callee's stack, at
+ * \args: the upper half of each of those is cleared there, with the
+ * callee's PKRU (not in the carry page, which only the gate page's
+ * opening writes: gate key). Clobbers ecx, edx, r10.
+ */
+.macro NARROW_STACK_CLEAR args
+	testl	%r10d, %r10d
 	jz	.Lns_done\@
 .Lns_next\@:
-	bsfl	%eax, %ecx
-	movl	$0, 4(%r8,%rcx,8)
-	leal	-1(%rax), %edx
-	andl	%edx, %eax
+	bsfl	%r10d, %ecx
+	movl	$0, 4(\args,%rcx,8)
+	leal	-1(%r10), %edx
+	andl	%edx, %r10d
 	jnz	.Lns_next\@
 .Lns_done\@:
 .endm
@@ -919,7 +926,7 @@
 	movq	%xmm15, %r11
 	movd	%xmm15, %edi			/* (CHECK_ENTRY checks these 32 bits) */
 	CHECK_ENTRY .Lbad_entry, %xmm15
-	NARROW_STACK
+	NARROW_STACK_MASK
 	pushq	%rsi				/* (padding: a call needs rsp = 0 mod 16) */
 	pushq	%rsi
 	movq	%xmm15, %rax
@@ -948,6 +955,7 @@
 	movq	%rsp, %rdi
 	movq	%r8, %rsi
 	rep movsq
+	NARROW_STACK_CLEAR %rsp
 	movq	%xmm8, %rdi
 	movq	%xmm9, %rsi
 	movq	%xmm10, %rdx
