@@ -11,6 +11,7 @@ libflexos_mpk_a_SOURCES = \
 	backends/mpk/signal.c \
 	backends/mpk/jump.c \
 	backends/mpk/pthread.c \
+	backends/mpk/setxid.c \
 	backends/mpk/procfiles.c \
 	backends/mpk/ehcopy.h \
 	backends/mpk/ehcopy.c \

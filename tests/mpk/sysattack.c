@@ -1570,6 +1570,43 @@ static long cancel_thread(int blocked)
 	return 0;
 }
 
+static volatile int setxid_done;
+static gid_t setxid_gids[3];
+
+static void *setxid_sleeper(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&setxid_done, __ATOMIC_ACQUIRE))
+		usleep(10000);
+	getresgid(&setxid_gids[0], &setxid_gids[1], &setxid_gids[2]);
+	return NULL;
+}
+
+/*
+ * Mode 69, setxid: glibc's set*id in a process with more than one thread
+ * has every other thread make the call too (SIGSETXID, whose handler
+ * glibc installs at the first pthread_create): not an attack. Whether
+ * the image survives, and whether the other thread has the new group
+ * (credentials are each thread's: getresgid answers for the caller).
+ */
+static long setxid(void)
+{
+	pthread_t t;
+	gid_t gid = getgid() == 0 ? 1 : getgid();
+
+	if (pthread_create(&t, NULL, setxid_sleeper, NULL))
+		return 0;
+	usleep(100000);
+	int r = setresgid(gid, gid, gid);
+	fprintf(stderr, "setxid: setresgid(%u): %s\n", (unsigned)gid, r ? strerror(errno) : "done");
+	__atomic_store_n(&setxid_done, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	fprintf(stderr, "setxid: the other thread's groups: %u %u %u\n", (unsigned)setxid_gids[0],
+		(unsigned)setxid_gids[1], (unsigned)setxid_gids[2]);
+	errno = r ? errno : ENOENT;
+	return 0;
+}
+
 static void *relay(void *arg)
 {
 	app_hold((int)(intptr_t)arg);
@@ -2186,6 +2223,8 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return copy_key_read(secret, 1);
 	case 65:
 		return clone_cleartid_jump(target);
+	case 69:
+		return setxid();
 	case 68: { /* the carry page of the first gate page: the main thread's, app's calls */
 		volatile uint64_t *carry = (volatile uint64_t *)flexos__mpk_ro.ro.carry_lo;
 		fprintf(stderr, "carry-page: evil writes the carry page at %p\n", (void *)carry);

@@ -95,6 +95,8 @@
  *   syscalls carry-page      evil writes a gate carry page, where calls'
  *                            stack arguments and sret results cross
  *                            between two copies: the report (gate key)
+ *   syscalls setxid          not an attack: setresgid with two threads;
+ *                            the other thread takes the new group
  *   syscalls copy-key-read|sigreturn-altstack|clone-cleartid-jump  an
  *                            attack review's: a jump into the delivery stub
  *                            reading another thread's copy; a forged
@@ -210,6 +212,7 @@ static const struct {
     {"restorer-close-read", SECRET, "the restorer's %rsp checked after its window closes"},
     {"amx-perm", DATA, "filter: no AMX tile data (EPERM)"},
     {"carry-page", DATA, "not a call: the gate's carry pages have the gate key"},
+    {"setxid", DATA, "not an attack: setgid in an image with two threads"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

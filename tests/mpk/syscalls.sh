@@ -126,6 +126,9 @@
 # would be larger than the restorer takes. A gate's carry page, where a
 # call's stack arguments and sret result wait between two copies, written
 # by evil (carry-page): reported (gate key; before, key 0, written).
+# set*id with two threads (setxid): the other thread takes the new group
+# (before: glibc's SIGSETXID handler, refused by the sigaction filter,
+# left the signal's default action, status 161).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -296,6 +299,9 @@ munmap munmap'
 	echo "$img amx-perm"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img amx-perm"
 	echo "--expect-status=123 $img carry-page"
+	echo "$img setxid"
+	echo "$setpriv $img setxid"
+	echo "--expect-status=123 env FLEXOS_MPK_SYSCALL_FILTER=off $img setxid"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -529,7 +535,13 @@ echo "$cases" | {
 				"the carry pages: evil's write reported (123)"
 			check_vm $((n + 58)) "the gate's carry pages, where calls' stack arguments and results cross" \
 				"the carry pages: the report names them"
-			n=$((n + 59))
+			check_vm $((n + 59)) "setxid: the other thread's groups: 1 1 1" \
+				"set*id with two threads (setresgid): the other thread takes the new group too, the image goes on (before: SIGSETXID's default action, status 161)"
+			check_vm $((n + 60)) "setxid: the other thread's groups: 65534 65534 65534" \
+				"set*id with two threads as uid 65534: both threads keep the group"
+			check_vm $((n + 61)) "tried to read" \
+				"filter off: glibc's own SIGSETXID handler runs with the kernel's PKRU and cannot read the caller's command on its stack (a report)"
+			n=$((n + 62))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do

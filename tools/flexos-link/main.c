@@ -246,6 +246,10 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 		args[n++] = "-Wl,--wrap=pthread_create";
 		/* No robust-futex lists (backends/mpk/pthread.c). */
 		args[n++] = "-Wl,--wrap=pthread_mutexattr_setrobust";
+		/* set*id with threads: glibc's handler, in the caller's compartment (setxid.c). */
+		args[n++] = "-Wl,--wrap=setuid,--wrap=setgid,--wrap=seteuid,--wrap=setegid,"
+			    "--wrap=setreuid,--wrap=setregid,--wrap=setresuid,--wrap=setresgid,"
+			    "--wrap=setgroups,--wrap=initgroups";
 		/* A child of fork() opens its /proc/self files (backends/mpk/procfiles.c). */
 		args[n++] = "-Wl,--wrap=open,--wrap=open64,--wrap=openat,--wrap=openat64,"
 			    "--wrap=fopen,--wrap=fopen64";
