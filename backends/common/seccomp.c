@@ -65,6 +65,12 @@ static const struct {
     {SCMP_SYS(init_module), "init_module"},
     {SCMP_SYS(finit_module), "finit_module"},
     {SCMP_SYS(set_tid_address), "set_tid_address"},
+    {SCMP_SYS(kill), "kill"},
+    {SCMP_SYS(tkill), "tkill"},
+    {SCMP_SYS(tgkill), "tgkill"},
+    {SCMP_SYS(rt_sigqueueinfo), "rt_sigqueueinfo"},
+    {SCMP_SYS(rt_tgsigqueueinfo), "rt_tgsigqueueinfo"},
+    {SCMP_SYS(pidfd_send_signal), "pidfd_send_signal"},
 };
 
 int flexos__syscall_remote(int nr)

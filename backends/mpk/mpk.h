@@ -1146,13 +1146,6 @@ void flexos__mpk_sig_deliver(int sig, siginfo_t *si, void *ctx);
  */
 int flexos__mpk_sig_record(int sig, void *fn, int flags);
 
-/*
- * glibc's SIGSETXID handler, found at start-up (signal.c), for setxid.c;
- * NULL where there is none to take (images with newlib compartments, or
- * before the filter's start-up).
- */
-void *flexos__mpk_setxid_handler(void);
-
 /* A scheduler callback's record (MPK_CB_SIZE), and the backend's callback_* (backend.h). */
 struct mpk_cb {
 	uint64_t owner; /* the compartment that bound it + 1; 0: free */

@@ -86,6 +86,46 @@ static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd, int f
 	return n;
 }
 
+/* The image's process id, which the helper serves (and its descendants). */
+static pid_t image_pid;
+
+/*
+ * Whether the process whose /proc directory is dir (opened first, so
+ * that its number cannot be another process's by the time its files are
+ * opened) is the image or a descendant of it, by its parents' ids. The
+ * pid a request carries is the kernel's, but a sender with CAP_SYS_ADMIN
+ * may name any process in it (an attack review's: evil, as root, had the
+ * helper open /proc/1/environ, which Landlock refuses it).
+ */
+static int in_image(int dir, pid_t pid)
+{
+	char buf[512], path[64];
+	int fd = openat(dir, "stat", O_RDONLY | O_CLOEXEC);
+
+	if (pid == image_pid)
+		return fd >= 0 ? (close(fd), 1) : 0;
+	for (int depth = 0; depth < 256 && fd >= 0; depth++) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return 0;
+		buf[n] = 0;
+		/* "pid (comm) state ppid ...": comm may hold any byte but NUL. */
+		const char *p = strrchr(buf, ')');
+		char state;
+		int ppid;
+		if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2 || ppid <= 1)
+			return 0;
+		if (ppid == image_pid)
+			return 1;
+		flexos__format(path, sizeof(path), "/proc/%d/stat", ppid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
 static noreturn void serve(int sock)
 {
 	for (;;) {
@@ -146,9 +186,14 @@ static noreturn void serve(int sock)
 		int fd = -1, err = EACCES;
 		if (pid > 0 && !(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && listed(name)) {
 			char path[64];
-			flexos__format(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-			fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-			err = fd < 0 ? errno : 0;
+			flexos__format(path, sizeof(path), "/proc/%d", (int)pid);
+			int dir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (dir >= 0 && in_image(dir, pid)) {
+				fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+				err = fd < 0 ? errno : 0;
+			}
+			if (dir >= 0)
+				close(dir);
 		}
 		/* Never blocked by its peer (a reply socket whose buffer the asker filled). */
 		send_with_fd(back, &err, sizeof(err), fd, MSG_DONTWAIT);
@@ -171,6 +216,7 @@ int flexos__mpk_proc_files_start(void)
 		close(sv[1]);
 		return -err;
 	}
+	image_pid = getpid();
 	/* A raw fork: none of fork()'s handlers (this process's heaps) run. */
 	long pid = syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
 	if (pid == 0) {

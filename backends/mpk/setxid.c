@@ -1,66 +1,47 @@
 /*
- * set*id in intel-mpk images with threads (flexos-link links them with
- * --wrap for each of the calls below). glibc makes every thread take the
- * new credentials: it sends the others SIGSETXID, whose handler makes the
- * same system call there, reading the command from the caller's stack.
- * After start-up the sigaction filter refuses glibc's own installation
- * of that handler, and the image ended (status 161: `syscalls setxid').
- * So the caller installs it first, through the runtime's sigaction, as
- * any handler of its own: it runs in the caller's compartment on each
- * thread (signal.c: flexos__mpk_setxid_handler, the delivery stub and
- * the restorer as for every handler), where the caller's stack is
- * readable. One call at a time: the handler belongs to one compartment.
+ * set*id in intel-mpk images (flexos-link links them with --wrap for each
+ * of the calls below). In a process with more than one thread glibc has
+ * every thread make the call: it sends the others SIGSETXID, whose
+ * handler reads the command through a pointer in glibc's memory (key 0)
+ * and makes the system call it names. After start-up the sigaction
+ * filter refuses glibc's installation of that handler, and the signal's
+ * default action ended the image with no word why (status 161). The
+ * handler cannot be let run either: in the caller's compartment, a
+ * compartment that rewrote the pointer would have its choice of system
+ * call made with the caller's rights on each thread; raw, with the
+ * kernel's PKRU, it cannot read the command on the caller's stack, and
+ * each thread's registers would stay in its frame on the signal stack
+ * (key 0). So such a call ends the image, saying so; with one thread the
+ * call goes on (glibc makes it on that thread only).
  */
 #include "autoconfig.h"
 
-#include <errno.h>
 #include <grp.h>
-#include <pthread.h>
-#include <signal.h>
-#include <string.h>
+#include <sys/single_threaded.h>
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "mpk.h"
+#include "common.h"
 
-/* glibc's SIGSETXID (its __SIGRTMIN + 1). */
-#define SETXID_SIGNAL 33
-
-int __wrap_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
-
-static pthread_mutex_t setxid_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void setxid_begin(void)
+static void one_thread_or_end(const char *call)
 {
-	void *h = flexos__mpk_setxid_handler();
-
-	pthread_mutex_lock(&setxid_lock);
-	if (h) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = (void (*)(int, siginfo_t *, void *))h;
-		sa.sa_flags = SA_SIGINFO | SA_RESTART;
-		sigemptyset(&sa.sa_mask);
-		__wrap_sigaction(SETXID_SIGNAL, &sa, NULL);
-	}
+	if (!__libc_single_threaded)
+		flexos__abort("%s in an intel-mpk image with more than one thread: glibc would "
+			      "have every thread make the call in a SIGSETXID handler, which the "
+			      "system-call filter does not let it install (the handler would run "
+			      "a system call named in key-0 memory with the caller's rights); "
+			      "call it before the first pthread_create, or make the system call "
+			      "in each thread yourself (syscall(2)) (docs/backends.md)",
+			      call);
 }
 
-static int setxid_end(int r)
-{
-	int err = errno;
-
-	pthread_mutex_unlock(&setxid_lock);
-	errno = err;
-	return r;
-}
-
-#define SETXID_WRAP(name, params, args)                \
-	int __real_##name params;                      \
-	int __wrap_##name params;                      \
-	int __wrap_##name params                       \
-	{                                              \
-		setxid_begin();                        \
-		return setxid_end(__real_##name args); \
+#define SETXID_WRAP(name, params, args)    \
+	int __real_##name params;          \
+	int __wrap_##name params;          \
+	int __wrap_##name params           \
+	{                                  \
+		one_thread_or_end(#name);  \
+		return __real_##name args; \
 	}
 
 SETXID_WRAP(setuid, (uid_t u), (u))

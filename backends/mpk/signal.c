@@ -27,8 +27,6 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -99,79 +97,6 @@ static void normalize(struct kernel_sigaction *k)
 	}
 }
 
-/* glibc's signal for set*id in a process with threads (its __SIGRTMIN + 1). */
-#define SIG_SETXID 33
-/* Where the sigaction table's page keeps glibc's SIGSETXID handler (setxid_probe). */
-#define SIG_SETXID_SLOT (4096 - 8)
-
-int __real_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
-			  void *arg);
-
-static void *setxid_nothing(void *arg)
-{
-	return arg;
-}
-
-/*
- * glibc's SIGSETXID handler, or NULL. In a process with threads glibc's
- * set*id (and setgroups, initgroups) sends SIGSETXID to every other
- * thread, whose handler makes the same call there, reading the command
- * from the caller's stack; glibc installs that handler at its first
- * pthread_create, with its own restorer, which after start-up the
- * sigaction filter refuses: the signal's default action then ended the
- * image (`syscalls setxid', status 161). The runtime installs it instead,
- * for the compartment that calls set*id, when it calls (setxid.c), so
- * that the handler runs there, through the delivery stub, on each
- * thread. Its address: a thread made and joined in a child of fork(),
- * before the filter, for glibc to install it there (the same C library
- * at the same address); this process stays single-threaded, as glibc's
- * bookkeeping then says (the locks it skips, __libc_single_threaded).
- * Not in images with newlib compartments (glibc's handler reads key 0).
- */
-static void *setxid_probe(void)
-{
-	struct kernel_sigaction cur;
-	int fds[2];
-
-	if (flexos__mpk_ro.ro.shared_key ||
-	    syscall(SYS_rt_sigaction, SIG_SETXID, NULL, &cur, sizeof(cur.mask)))
-		return NULL;
-	if (cur.handler == (void *)SIG_DFL) {
-		if (pipe2(fds, O_CLOEXEC))
-			return NULL;
-		pid_t pid = fork();
-		if (pid == 0) {
-			pthread_t t;
-			memset(&cur, 0, sizeof(cur));
-			if (!__real_pthread_create(&t, NULL, setxid_nothing, NULL) &&
-			    !pthread_join(t, NULL))
-				syscall(SYS_rt_sigaction, SIG_SETXID, NULL, &cur, sizeof(cur.mask));
-			_exit(write(fds[1], &cur, sizeof(cur)) == (ssize_t)sizeof(cur) ? 0 : 1);
-		}
-		close(fds[1]);
-		ssize_t got = pid > 0 ? read(fds[0], &cur, sizeof(cur)) : -1;
-		close(fds[0]);
-		while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		if (got != (ssize_t)sizeof(cur))
-			return NULL;
-	}
-	/* Not glibc 2.36's (another C library, or an image's own before start-up): none. */
-	if (cur.handler == (void *)SIG_DFL || cur.handler == (void *)SIG_IGN ||
-	    cur.handler == (void *)flexos__mpk_sig_deliver || !(cur.flags & SA_SIGINFO))
-		return NULL;
-	return cur.handler;
-}
-
-void *flexos__mpk_setxid_handler(void)
-{
-	void *h = NULL;
-
-	if (sig_table_page)
-		memcpy(&h, (const char *)sig_table_page + SIG_SETXID_SLOT, sizeof(h));
-	return h;
-}
-
 int flexos__mpk_sigaction_table_seal(void)
 {
 	const size_t n = 3 * SIG_VARIANTS + 1;
@@ -180,9 +105,8 @@ int flexos__mpk_sigaction_table_seal(void)
 	    mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	sigset_t all;
 
-	/* (the last entry's mask: SIG_SETXID_SLOT, a SIG_DFL action whatever it holds) */
-	_Static_assert((3 * SIG_VARIANTS + 1) * sizeof(struct kernel_sigaction) <= 4096 - 32,
-		       "one page, its last entry free");
+	_Static_assert((3 * SIG_VARIANTS + 1) * sizeof(struct kernel_sigaction) <= 4096,
+		       "one page");
 	if (t == MAP_FAILED)
 		return -errno;
 	for (unsigned v = 0; v < SIG_VARIANTS; v++) {
@@ -202,8 +126,6 @@ int flexos__mpk_sigaction_table_seal(void)
 					     .flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
 					     .restorer = flexos__mpk_sigreturn};
 	memcpy(&t[n - 1].mask, &all, sizeof(t[n - 1].mask));
-	void *setxid = setxid_probe();
-	memcpy((char *)t + SIG_SETXID_SLOT, &setxid, sizeof(setxid));
 	if ((flexos__mpk_ro.ro.shared_key &&
 	     pkey_mprotect(t, (size_t)page, PROT_READ, flexos__mpk_ro.ro.shared_key)) ||
 	    mprotect(t, (size_t)page, PROT_READ))

@@ -1570,40 +1570,129 @@ static long cancel_thread(int blocked)
 	return 0;
 }
 
-static volatile int setxid_done;
-static gid_t setxid_gids[3];
-
 static void *setxid_sleeper(void *arg)
 {
 	(void)arg;
-	while (!__atomic_load_n(&setxid_done, __ATOMIC_ACQUIRE))
-		usleep(10000);
-	getresgid(&setxid_gids[0], &setxid_gids[1], &setxid_gids[2]);
+	sleep(1);
 	return NULL;
 }
 
 /*
- * Mode 69, setxid: glibc's set*id in a process with more than one thread
- * has every other thread make the call too (SIGSETXID, whose handler
- * glibc installs at the first pthread_create): not an attack. Whether
- * the image survives, and whether the other thread has the new group
- * (credentials are each thread's: getresgid answers for the caller).
+ * Mode 69, setxid: not an attack. glibc's set*id in a process with more
+ * than one thread has every other thread make the call too (SIGSETXID),
+ * which intel-mpk images cannot let it do (backends/mpk/setxid.c): with
+ * one thread the call is made; with two the image ends, saying why.
  */
 static long setxid(void)
 {
 	pthread_t t;
 	gid_t gid = getgid() == 0 ? 1 : getgid();
 
+	int r = setresgid(gid, gid, gid);
+	fprintf(stderr, "setxid: one thread: setresgid(%u): %s\n", (unsigned)gid,
+		r ? strerror(errno) : "done");
 	if (pthread_create(&t, NULL, setxid_sleeper, NULL))
 		return 0;
-	usleep(100000);
-	int r = setresgid(gid, gid, gid);
-	fprintf(stderr, "setxid: setresgid(%u): %s\n", (unsigned)gid, r ? strerror(errno) : "done");
-	__atomic_store_n(&setxid_done, 1, __ATOMIC_RELEASE);
+	r = setresgid(gid, gid, gid);
+	fprintf(stderr, "setxid: two threads: setresgid(%u): %s\n", (unsigned)gid,
+		r ? strerror(errno) : "done");
 	pthread_join(t, NULL);
-	fprintf(stderr, "setxid: the other thread's groups: %u %u %u\n", (unsigned)setxid_gids[0],
-		(unsigned)setxid_gids[1], (unsigned)setxid_gids[2]);
 	errno = r ? errno : ENOENT;
+	return 0;
+}
+
+/*
+ * Mode 72, proc-helper-forge (an attack review's): the /proc helper
+ * (backends/mpk/procfiles.c) opens the file a request names in the /proc
+ * directory of the pid the kernel attaches to it, which a sender with
+ * CAP_SYS_ADMIN may choose: evil, as root, asks for /proc/1/environ,
+ * which Landlock refuses it. The helper now serves only the image and its
+ * descendants.
+ */
+static long helper_forge(void)
+{
+	char path[64];
+	int direct = open("/proc/1/environ", O_RDONLY);
+	fprintf(stderr, "proc-helper-forge: open(/proc/1/environ) itself: %s\n",
+		direct >= 0 ? "opened" : strerror(errno));
+	if (direct >= 0)
+		close(direct);
+	for (int hfd = 3; hfd < 1024; hfd++) {
+		int type = 0;
+		socklen_t tl = sizeof(type);
+		if (getsockopt(hfd, SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_SEQPACKET)
+			continue;
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+			return 0;
+		struct timeval wait = {2, 0};
+		setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+		union {
+			struct cmsghdr h;
+			char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
+		} u;
+		memset(&u, 0, sizeof(u));
+		struct iovec iov = {(void *)"environ", 7};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = u.buf,
+				   .msg_controllen = sizeof(u.buf)};
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		struct ucred cr = {.pid = 1, .uid = getuid(), .gid = getgid()};
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_CREDENTIALS;
+		c->cmsg_len = CMSG_LEN(sizeof(cr));
+		memcpy(CMSG_DATA(c), &cr, sizeof(cr));
+		c = CMSG_NXTHDR(&m, c);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &sv[1], sizeof(int));
+		ssize_t n = sendmsg(hfd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+		int serr = errno;
+		close(sv[1]);
+		if (n < 0) {
+			fprintf(stderr, "proc-helper-forge: fd %d: sendmsg: %s\n", hfd,
+				strerror(serr));
+			close(sv[0]);
+			continue;
+		}
+		int err = -1, fd = -1;
+		union {
+			struct cmsghdr h;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} r;
+		struct iovec riov = {&err, sizeof(err)};
+		struct msghdr rm = {.msg_iov = &riov,
+				    .msg_iovlen = 1,
+				    .msg_control = r.buf,
+				    .msg_controllen = sizeof(r.buf)};
+		n = recvmsg(sv[0], &rm, 0);
+		close(sv[0]);
+		c = CMSG_FIRSTHDR(&rm);
+		if (n == sizeof(err) && c && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		fprintf(stderr,
+			"proc-helper-forge: fd %d: the helper answered %zd bytes, error %d, "
+			"descriptor %d\n",
+			hfd, n, err, fd);
+		if (fd < 0)
+			continue;
+		char buf[256];
+		ssize_t k = read(fd, buf, sizeof(buf) - 1);
+		for (ssize_t i = 0; i < k; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[k > 0 ? k : 0] = 0;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		char link[128] = "";
+		readlink(path, link, sizeof(link) - 1);
+		fprintf(stderr, "proc-helper-forge: the helper opened %s for evil: \"%.80s\"\n",
+			link, buf);
+		close(fd);
+		return 1;
+	}
+	errno = ENOENT;
 	return 0;
 }
 
@@ -2225,6 +2314,36 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return clone_cleartid_jump(target);
 	case 69:
 		return setxid();
+	case 72:
+		return helper_forge();
+	case 73: { /* the options the list allows, and one it does not know */
+		unsigned long fs = 0;
+		r = syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
+		fprintf(stderr, "arch-option: ARCH_GET_FS: %s\n", r ? strerror(errno) : "answered");
+		r = syscall(SYS_arch_prctl, 0x5001 /* ARCH_SHSTK_ENABLE (Linux 6.6) */, 1UL);
+		break;
+	}
+	case 70: { /* a SIGSYS that looks like the filter's, for the handler to act on */
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		si.si_signo = SIGSYS;
+		si.si_code = 1; /* SYS_SECCOMP */
+		r = syscall(SYS_rt_sigqueueinfo, getpid(), SIGSYS, &si);
+		break;
+	}
+	case 71: { /* a SIGSYS from a timer: the handler used to return, resuming a key-0 frame */
+		struct sigevent ev;
+		timer_t tm;
+		struct itimerspec when = {.it_value = {.tv_nsec = 1000000}};
+		memset(&ev, 0, sizeof(ev));
+		ev.sigev_notify = SIGEV_SIGNAL;
+		ev.sigev_signo = SIGSYS;
+		if (timer_create(CLOCK_MONOTONIC, &ev, &tm) || timer_settime(tm, 0, &when, NULL))
+			return 0;
+		usleep(100000);
+		fprintf(stderr, "sigsys-timer: the handler returned: the image goes on\n");
+		return 1;
+	}
 	case 68: { /* the carry page of the first gate page: the main thread's, app's calls */
 		volatile uint64_t *carry = (volatile uint64_t *)flexos__mpk_ro.ro.carry_lo;
 		fprintf(stderr, "carry-page: evil writes the carry page at %p\n", (void *)carry);

@@ -95,8 +95,18 @@
  *   syscalls carry-page      evil writes a gate carry page, where calls'
  *                            stack arguments and sret results cross
  *                            between two copies: the report (gate key)
- *   syscalls setxid          not an attack: setresgid with two threads;
- *                            the other thread takes the new group
+ *   syscalls setxid          not an attack: setresgid with one thread
+ *                            (made), then two (the image ends, saying why)
+ *   syscalls sigsys-send     evil queues SIGSYS with a siginfo of its own
+ *                            (SYS_SECCOMP, as the filter's): denied
+ *   syscalls sigsys-timer    a timer of evil's raises SIGSYS: the image
+ *                            ends (the raw handler never resumes a frame
+ *                            on the signal stack, key 0)
+ *   syscalls proc-helper-forge  evil asks the /proc helper for
+ *                            /proc/1/environ with a pid of its choosing
+ *                            (root): refused
+ *   syscalls arch-option     arch_prctl(ARCH_GET_FS) answers; an option of a
+ *                            newer kernel (ARCH_SHSTK_ENABLE, 6.6): reported
  *   syscalls copy-key-read|sigreturn-altstack|clone-cleartid-jump  an
  *                            attack review's: a jump into the delivery stub
  *                            reading another thread's copy; a forged
@@ -212,7 +222,11 @@ static const struct {
     {"restorer-close-read", SECRET, "the restorer's %rsp checked after its window closes"},
     {"amx-perm", DATA, "filter: no AMX tile data (EPERM)"},
     {"carry-page", DATA, "not a call: the gate's carry pages have the gate key"},
-    {"setxid", DATA, "not an attack: setgid in an image with two threads"},
+    {"setxid", DATA, "not an attack: setresgid with one thread, then two"},
+    {"sigsys-send", DATA, "filter: no SIGSYS sent (a forged SYS_SECCOMP siginfo)"},
+    {"sigsys-timer", DATA, "a SIGSYS not from the filter ends the image"},
+    {"proc-helper-forge", DATA, "the /proc helper serves only the image's processes"},
+    {"arch-option", DATA, "the filter's list: arch_prctl options of newer kernels"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

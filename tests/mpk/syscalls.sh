@@ -126,9 +126,17 @@
 # would be larger than the restorer takes. A gate's carry page, where a
 # call's stack arguments and sret result wait between two copies, written
 # by evil (carry-page): reported (gate key; before, key 0, written).
-# set*id with two threads (setxid): the other thread takes the new group
-# (before: glibc's SIGSETXID handler, refused by the sigaction filter,
-# left the signal's default action, status 161).
+# set*id with two threads (setxid): the image ends, saying why (before:
+# glibc's SIGSETXID handler, refused by the sigaction filter, left the
+# signal's default action, status 161, with no word).
+# SIGSYS: never sent (sigsys-send, a siginfo like the filter's: reported),
+# and one the filter did not raise (a timer's) ends the image
+# (sigsys-timer, 159; before, the raw handler returned and the restorer
+# resumed its frame from the signal stack, key 0).
+# The /proc helper, asked by evil as root with a pid of its choosing
+# (proc-helper-forge): serves only the image and its descendants.
+# arch_prctl: only the options the list names (arch-option: a newer
+# kernel's, ARCH_SHSTK_ENABLE, reported; ARCH_GET_FS answers).
 # If the VM cannot run, this fails, unless FLEXOS_VM_OPTIONAL=1 (then: skip).
 . "${0%/*}/../lib/testlib.sh"
 set -u
@@ -299,9 +307,14 @@ munmap munmap'
 	echo "$img amx-perm"
 	echo "--expect-status=1 env FLEXOS_MPK_SYSCALL_FILTER=off $img amx-perm"
 	echo "--expect-status=123 $img carry-page"
-	echo "$img setxid"
-	echo "$setpriv $img setxid"
-	echo "--expect-status=123 env FLEXOS_MPK_SYSCALL_FILTER=off $img setxid"
+	echo "--expect-status=134 $img setxid"
+	echo "--expect-status=134 $setpriv $img setxid"
+	echo "--expect-status=123 $img sigsys-send"
+	echo "--expect-status=123 $setpriv $img sigsys-send"
+	echo "--expect-status=159 $img sigsys-timer"
+	echo "$img proc-helper-forge"
+	echo "--expect-status=123 $img arch-option"
+	echo "env FLEXOS_MPK_SYSCALL_FILTER=off $img arch-option"
 	# These change the machine's state (put back after): in the VM only.
 	for mode in module-helper uprobe kcore; do
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
@@ -535,13 +548,30 @@ echo "$cases" | {
 				"the carry pages: evil's write reported (123)"
 			check_vm $((n + 58)) "the gate's carry pages, where calls' stack arguments and results cross" \
 				"the carry pages: the report names them"
-			check_vm $((n + 59)) "setxid: the other thread's groups: 1 1 1" \
-				"set*id with two threads (setresgid): the other thread takes the new group too, the image goes on (before: SIGSETXID's default action, status 161)"
-			check_vm $((n + 60)) "setxid: the other thread's groups: 65534 65534 65534" \
-				"set*id with two threads as uid 65534: both threads keep the group"
-			check_vm $((n + 61)) "tried to read" \
-				"filter off: glibc's own SIGSETXID handler runs with the kernel's PKRU and cannot read the caller's command on its stack (a report)"
-			n=$((n + 62))
+			for k in 59 60; do
+				check_vm $((n + k)) "setxid: one thread: setresgid(" \
+					"set*id with one thread: made ($([ $k = 59 ] && echo root || echo 'uid 65534'))"
+				check_vm $((n + k)) "setresgid in an intel-mpk image with more than one thread" \
+					"set*id with two threads: the image ends, saying why (status 134; before: SIGSETXID's default action, status 161, no word) ($([ $k = 59 ] && echo root || echo 'uid 65534'))"
+				no_vm $((n + k)) "setxid: two threads: setresgid(" \
+					"set*id with two threads: never returns as if every thread had the group"
+			done
+			for k in 61 62; do
+				check_vm $((n + k)) "made a system call the intel-mpk filter denies: rt_sigqueueinfo(" \
+					"SIGSYS queued with a siginfo like the filter's (SYS_SECCOMP): reported ($([ $k = 61 ] && echo root || echo 'uid 65534'))"
+			done
+			check_vm $((n + 63)) "a SIGSYS the system-call filter did not raise (si_code -2)" \
+				"a timer's SIGSYS: the image ends (159), the raw handler never resumes its frame (before: it returned, and an attack review's thread, preempted in app, resumed in evil's code with app's PKRU)"
+			check_vm $((n + 64)) "proc-helper-forge: refused (No such file or directory); secret intact" \
+				"the /proc helper asked, as root, for /proc/1/environ with a pid of evil's choosing: refused (before: opened for evil)"
+			no_vm $((n + 64)) "the helper opened" "the /proc helper never opens another process's file for evil"
+			check_vm $((n + 65)) "arch-option: ARCH_GET_FS: answered" \
+				"arch_prctl: an option the list allows still answers"
+			check_vm $((n + 65)) "made a system call the intel-mpk filter denies: arch_prctl(0x5001" \
+				"arch_prctl: an option the list does not know (a newer kernel's: ARCH_SHSTK_ENABLE): reported"
+			check_vm $((n + 66)) "arch-option: refused (Invalid argument)" \
+				"filter off: the kernel's own answer (6.1 has no shadow stacks)"
+			n=$((n + 67))
 			for what in "module-helper:NOT STOPPED (secret now 0x29a):the module helper named in /proc/sys writes app's secret" \
 				"uprobe:NOT STOPPED:a probe defined through tracefs reads app's secret" \
 				"kcore:NOT STOPPED:/proc/kcore opens"; do

@@ -246,7 +246,7 @@ static int run_cc(const struct options *o, const struct flp_plan *plan, const ch
 		args[n++] = "-Wl,--wrap=pthread_create";
 		/* No robust-futex lists (backends/mpk/pthread.c). */
 		args[n++] = "-Wl,--wrap=pthread_mutexattr_setrobust";
-		/* set*id with threads: glibc's handler, in the caller's compartment (setxid.c). */
+		/* set*id with threads: ended, saying why (setxid.c). */
 		args[n++] = "-Wl,--wrap=setuid,--wrap=setgid,--wrap=seteuid,--wrap=setegid,"
 			    "--wrap=setreuid,--wrap=setregid,--wrap=setresuid,--wrap=setresgid,"
 			    "--wrap=setgroups,--wrap=initgroups";
