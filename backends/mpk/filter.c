@@ -954,7 +954,12 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	 */
 	sa.sa_sigaction = flexos__mpk_ro.ro.shared_key ? flexos__mpk_sigsys_entry : on_sigsys;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	sigemptyset(&sa.sa_mask);
+	/*
+	 * Every signal blocked while it runs (raw, with the kernel's PKRU):
+	 * another's frame on top of its own on the signal stack ended the
+	 * image (139, an attack review's).
+	 */
+	sigfillset(&sa.sa_mask);
 	if ((err = flexos__mpk_sigaction(SIGSYS, &sa, NULL)))
 		return err;
 	/* First: the second filter denies seccomp(). */
