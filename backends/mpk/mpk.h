@@ -620,10 +620,10 @@ struct mpk_ro {
 	/*
 	 * The carry pages, one for each gate page (MPK_CARRY_SIZE bytes at
 	 * carry_lo + its index), with the gate key (the signal stacks' key
-	 * without one: fault.c says why): a page's carry
-	 * pointer (MPK_G_CARRY) is set from here, never from the thread's
-	 * TLS, which a compartment can point at gate-key memory that the
-	 * carry path writes with the page open.
+	 * without one: fault.c says why): a page's carry pointer
+	 * (MPK_G_CARRY) is set from here, never from the thread's TLS,
+	 * which a compartment can point at gate-key memory that the carry
+	 * path writes with the page open.
 	 */
 	uintptr_t carry_lo;
 	/*

@@ -355,6 +355,9 @@ sighandler_t __wrap___sysv_signal(int sig, sighandler_t fn)
 	return __wrap_sysv_signal(sig, fn);
 }
 
+/* glibc's sigaction under its other name, which images do not wrap (fault.c). */
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
 /*
  * The handler table (gate key) and, after it, the copy areas (gate.S:
  * SIG_SNAPSHOT, SIGRETURN_COPY), MPK_SIG_AREAS for each gate page, with
@@ -365,9 +368,6 @@ sighandler_t __wrap___sysv_signal(int sig, sighandler_t fn)
  * the gate pages' bounds, the copy areas, the XSAVE size and each
  * compartment's PKRU that opens them (after the PKRU table: mpk.c).
  */
-/* glibc's sigaction under its other name, which images do not wrap (fault.c). */
-int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
-
 static int sig_table_init(const struct mpk_ro *ro)
 {
 	char *page = (char *)flexos__mpk_pkru;
