@@ -15,7 +15,7 @@
  *   comp-app denied           the application makes a system call the
  *                             intel-mpk filter denies (pkey_alloc)
  *   comp-app nl-denied        the newlib compartment makes one
- *   comp-app sigsys           the application raises SIGSYS itself
+ *   comp-app sigsys           the application raises SIGSYS itself: denied
  *   comp-app nl-sigcopy stub|restorer
  *                             intel-mpk: the newlib compartment jumps to
  *                             the WRPKRU that opens its thread's signal
@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "clone-raw"))
 		return clone_raw();
 	if (argc == 2 && !strcmp(argv[1], "sigsys")) {
-		/* A SIGSYS the filter did not raise: the default action, no report. */
+		/* No SIGSYS is sent: the filter's traps are the only ones (a report). */
 		raise(SIGSYS);
 		printf("sigsys: survived\n");
 		return 0;
