@@ -1685,8 +1685,10 @@ static long helper_forge(void)
 				buf[i] = ' ';
 		buf[k > 0 ? k : 0] = 0;
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		char link[128] = "";
-		readlink(path, link, sizeof(link) - 1);
+		char link[128] = "(unknown)";
+		ssize_t len = readlink(path, link, sizeof(link) - 1);
+		if (len >= 0)
+			link[len] = 0;
 		fprintf(stderr, "proc-helper-forge: the helper opened %s for evil: \"%.80s\"\n",
 			link, buf);
 		close(fd);
