@@ -491,8 +491,6 @@ static int build_list_filter(void)
 
 /* ---- the report ------------------------------------------------------------ */
 
-/* The clone filter is in force (not without a nonce). */
-static int clone_filtered;
 int flexos__mpk_clone_active;
 
 /*
@@ -595,28 +593,17 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc_)
 {
 	(void)sig;
 	/*
-	 * A SIGSYS the filter did not raise (a timer's, an I/O signal's: the
-	 * filter denies sending SIGSYS) ends the image: this handler runs raw,
-	 * and returning would have the restorer resume the frame the kernel
+	 * It never returns: the restorer would resume the frame the kernel
 	 * wrote on the signal stack (key 0), which any compartment can
 	 * rewrite meanwhile (an attack review's: a thread of evil's,
 	 * preempted in app, resumed in evil's code with app's PKRU; its
-	 * frame held app's registers, unscrubbed).
+	 * frame held app's registers, unscrubbed). So a SIGSYS the filter
+	 * did not raise (a timer's, an I/O signal's: the filter denies
+	 * sending SIGSYS) ends the image, and a thread-making clone from
+	 * anywhere but the runtime's site is reported, as in images with
+	 * newlib compartments, not moved to the site (glibc's own __clone
+	 * goes to the site directly: take_glibc_clone).
 	 */
-	if (si->si_code != SYS_SECCOMP)
-		flexos__mpk_report_denied(si, uc_);
-	/*
-	 * A clone that makes a thread, from anywhere but the runtime's site
-	 * (glibc's pthread_create among them): it goes on at the site, which
-	 * makes the thread or reports. Nothing here is trusted: a compartment
-	 * that calls this handler itself only reaches the site's checks.
-	 */
-	if (si->si_syscall == SYS_clone && clone_filtered) {
-		ucontext_t *u = uc_;
-		u->uc_mcontext.gregs[REG_R11] = u->uc_mcontext.gregs[REG_RIP];
-		u->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)flexos__mpk_clone;
-		return;
-	}
 	flexos__mpk_report_denied(si, uc_);
 }
 
@@ -948,9 +935,7 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	/*
 	 * In images with newlib compartments the signal stacks have the
 	 * shared key, out of the kernel's default PKRU's reach: the entry in
-	 * gate.S reports from the report stack and never returns, so a clone
-	 * from anywhere but the site is reported there, not moved to it
-	 * (glibc's own __clone goes to the site directly: take_glibc_clone).
+	 * gate.S reports from the report stack. Neither returns.
 	 */
 	sa.sa_sigaction = flexos__mpk_ro.ro.shared_key ? flexos__mpk_sigsys_entry : on_sigsys;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
@@ -986,7 +971,6 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 			flexos__say("cannot install the clone filter: %s", flexos__strerror(-err));
 			return err;
 		}
-		clone_filtered = 1;
 		flexos__mpk_clone_active = 1;
 	}
 	if ((err = flexos__mpk_altstack_filter())) {

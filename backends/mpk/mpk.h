@@ -1029,7 +1029,8 @@ int flexos__mpk_sigreturn_init(struct mpk_ro *ro);
  * (fork) through, refuses vfork and a vfork-like clone (EPERM), and lets every other
  * clone through only from the syscall of flexos__mpk_clone with the
  * nonce in %r9; anything else raises SIGSYS, whose handler (filter.c)
- * moves the thread to flexos__mpk_clone with the call's registers.
+ * reports it (it never returns: the frame it would resume is on the
+ * signal stack, key 0, which any compartment can rewrite meanwhile).
  *
  * flexos__mpk_clone (gate.S), entered with clone's registers (%rdi flags,
  * %rsi stack, %rdx parent_tid, %r10 child_tid, %r8 tls) and in %r11 the

@@ -680,7 +680,7 @@ int flexos__mpk_clone_filter(void)
 	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD | CLONE_SETTLS, 2, 0),
 	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_VFORK, 0, 1),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-	    /* The SIGSYS handler (filter.c) moves the call to flexos__mpk_clone. */
+	    /* The SIGSYS handler (filter.c) reports it. */
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};

@@ -246,11 +246,15 @@
  *                        images with newlib compartments, or the private one's
  *                        path for stack arguments) and counts its instructions
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* clone() */
+#endif
 #include <cpuid.h>
 #include <elf.h>
 #include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
+#include <sched.h>
 #include <spawn.h>
 #include <time.h>
 #include <asm/prctl.h>
@@ -2027,15 +2031,17 @@ static int tls_live(void)
  * the child would find that thread's gate page through the shared TLS,
  * pass the owner check (RDFSBASE says the same), and jump to the WRPKRU
  * that opens the page in the handler table's writer with app's open PKRU.
- * The clone filter sends the call to the runtime's clone site, which
- * finds the FS base a live thread's and reports (status 134). HOW: raw;
- * site: a jump straight to the site's syscall instruction (no nonce in
- * %r9); creator: CLONE_VM without CLONE_SETTLS, the child keeping lib1's
- * thread's own FS base. Returns 0 when the child read app's data (with
- * the filter off: the hole the filter closes).
+ * HOW: libc, through glibc's clone(), which the runtime sends to its
+ * clone site: the site finds the FS base a live thread's and reports
+ * (status 134); creator: the same with CLONE_VM and no CLONE_SETTLS, the
+ * child keeping lib1's thread's own FS base; syscall: the clone system
+ * call made from lib1's code, which the filter reports (123); site: a
+ * jump straight to the site's syscall instruction (no nonce in %r9): the
+ * same. Returns 0 when the child read app's data (with the filter off:
+ * the hole the filter closes).
  */
 extern const char flexos__mpk_clone_syscall[];
-static int settls_how FLEXOS_SHARED; /* 0 raw, 1 site, 2 creator */
+static int settls_how FLEXOS_SHARED; /* 0 libc, 1 site, 2 creator, 3 future, 4 syscall */
 static int settls_secret = 4242;
 static volatile long settls_read FLEXOS_SHARED;
 static volatile int settls_done FLEXOS_SHARED;
@@ -2059,6 +2065,13 @@ __attribute__((used, noinline)) static void settls_child(void)
 	__builtin_unreachable();
 }
 
+static int settls_child_fn(void *arg)
+{
+	(void)arg;
+	settls_child();
+	return 0;
+}
+
 static long settls_from_lib1(long x)
 {
 	register long r10 __asm__("r10") = 0;
@@ -2076,16 +2089,21 @@ static long settls_from_lib1(long x)
 				   "S"(settls_stack + sizeof(settls_stack)), "d"(0), "r"(r10),
 				   "r"(r8), "r"(r9), [site] "r"(site)
 				 : "rcx", "r11", "memory");
-	__asm__ volatile("syscall\n\t"
-			 "testq %%rax, %%rax\n\t"
-			 "jnz 1f\n\t"
-			 "call settls_child\n\t"
-			 "ud2\n"
-			 "1:"
-			 : "=a"(ret)
-			 : "0"((long)SYS_clone), "D"(flags),
-			   "S"(settls_stack + sizeof(settls_stack)), "d"(0), "r"(r10), "r"(r8)
-			 : "rcx", "r11", "memory");
+	if (settls_how != 4)
+		ret = clone(settls_child_fn, settls_stack + sizeof(settls_stack), (int)flags, NULL,
+			    NULL, (void *)victim_fs, NULL);
+	else
+		__asm__ volatile("syscall\n\t"
+				 "testq %%rax, %%rax\n\t"
+				 "jnz 1f\n\t"
+				 "call settls_child\n\t"
+				 "ud2\n"
+				 "1:"
+				 : "=a"(ret)
+				 : "0"((long)SYS_clone), "D"(flags),
+				   "S"(settls_stack + sizeof(settls_stack)), "d"(0), "r"(r10),
+				   "r"(r8)
+				 : "rcx", "r11", "memory");
 	if (ret < 0)
 		return ret;
 	while (!__atomic_load_n(&settls_done, __ATOMIC_ACQUIRE))
@@ -2149,11 +2167,13 @@ static int clone_settls(const char *how)
 		settls_how = 2;
 	else if (!strcmp(how, "future"))
 		return settls_how = 3, clone_future();
+	else if (!strcmp(how, "syscall"))
+		settls_how = 4;
 	else if (!strcmp(how, "mask")) {
 		flexos_gate_r(lib1, r, lib1_call, mask_from_lib1, 0);
 		printf("clone-settls mask: back in app (%ld): FAIL\n", r);
 		return 1;
-	} else if (strcmp(how, "raw"))
+	} else if (strcmp(how, "libc"))
 		return 2;
 
 	if (park_app_thread(&t, true))
@@ -3830,7 +3850,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "--sigreturn"))
 		return sigreturn_attack(argv[2]);
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--clone-settls"))
-		return clone_settls(argc == 3 ? argv[2] : "raw");
+		return clone_settls(argc == 3 ? argv[2] : "libc");
 	if (argc == 2 && !strcmp(argv[1], "--thread-reuse"))
 		return thread_reuse();
 	if (argc == 2 && !strcmp(argv[1], "--spawn"))
