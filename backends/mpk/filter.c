@@ -574,9 +574,10 @@ void flexos__mpk_report_denied(const siginfo_t *si, const void *uc_)
 	flexos__out_num(&o, (uint64_t)uc->uc_mcontext.gregs[REG_RIP], 16);
 	flexos__out_str(
 	    &o, si->si_syscall == SYS_clone
-		    ? "; a thread is made only by the runtime's clone site "
-		      "(pthread_create), which checks its FS base (docs/threat-model.md, "
-		      "limit 2)\nflexos: the image exits with status "
+		    ? "; a thread is made only by the runtime's clone site, which checks "
+		      "its FS base: call the C library's pthread_create or clone(), which go "
+		      "there, not the system call (docs/threat-model.md, limit 2)\nflexos: "
+		      "the image exits with status "
 		: on_list
 		    ? "; it would change or reach memory or keys behind the backend "
 		      "(docs/threat-model.md)\nflexos: the image exits with status "
