@@ -382,12 +382,17 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 		    "pthread_create) (%#lx)",
 		    "with no key left for the nonce that marks the runtime's clone (%#lx)",
 		    "with the FS base %#lx that pthread_create registered for a thread "
-		    "that has not started yet"};
-		char what[160];
-		flexos__format(what, sizeof(what), why[a < 6 ? a : 0], (unsigned long)b);
+		    "that has not started yet",
+		    "without CLONE_THREAD, so as another process that shares the image's "
+		    "memory, where no thread of this one counts as running (clone flags "
+		    "%#lx)",
+		    "with the FS base %#lx, which another thread registers at the same "
+		    "moment or whose page a thread has bound since the scan"};
+		char what[200];
+		flexos__format(what, sizeof(what), why[a < 8 ? a : 0], (unsigned long)b);
 		/* The pages that name that FS base: whose thread, in which compartment. */
 		const struct mpk_gate_page *p = (const void *)flexos__mpk_ro.ro.gp_lo;
-		for (; (a == 2 || a == 5) && (uintptr_t)p < flexos__mpk_ro.ro.gp_hi; p++)
+		for (; (a == 2 || a == 5 || a == 7) && (uintptr_t)p < flexos__mpk_ro.ro.gp_hi; p++)
 			if (p->fsbase == b)
 				flexos__say("clone: gate page %p names FS base %#lx: bound to %#lx "
 					    "(tid %lu), compartment '%s'",

@@ -51,6 +51,7 @@
 #define MPK_CLONE_CHILD_CLEARTID 0x00200000
 #define MPK_EPERM        1
 #define MPK_ESRCH        3
+#define MPK_EBUSY        16
 #define MPK_ENOSPC       28
 #define RDPKRU .byte 0x0f, 0x01, 0xee
 #define T(off) %fs:flexos__mpk_thread@tpoff + (off)
@@ -3653,6 +3654,32 @@ flexos__mpk_clone_open_checked:
 	syscall
 	testl	$MPK_CLONE_SETTLS, %ebx
 	jz	.Lclone_no_settls
+	/*
+	 * A thread of this process: with CLONE_VM and no CLONE_THREAD the
+	 * clone is another process that shares the image's memory, where
+	 * getpid() differs and the scan below found every thread gone (an
+	 * attack review's: lib1's process cloned a thread with the FS base
+	 * of a live one, which read app's data with app's PKRU).
+	 */
+	testl	$MPK_CLONE_THREAD, %ebx
+	jz	.Lclone_no_thread
+	/*
+	 * This thread's page records its pid and tid as they are now: in a
+	 * child of fork() the forking thread's page held the parent's, so
+	 * the scan took that thread for gone and let another thread take
+	 * its FS base (an attack review's). In a child the forking thread is
+	 * alone until its first clone, which comes here.
+	 */
+	movl	$SYS_getpid, %eax
+	syscall
+	movq	%rax, %r8
+	shlq	$32, %r8
+	movl	$SYS_gettid, %eax
+	syscall
+	movl	%eax, %eax
+	orq	%rax, %r8
+	LOAD_GP	%r11, %rcx, .Lclone_no_page
+	movq	%r8, MPK_G_TID(%r11)
 	movq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %r8
 .Lclone_scan:
 	cmpq	flexos__mpk_ro+MPK_RO_GP_HI(%rip), %r8
@@ -3687,6 +3714,8 @@ flexos__mpk_clone_open_checked:
 	movq	%r14, %rdi
 	call	flexos__mpk_register
 	OFF_GATE_STACK 16
+	cmpl	$-MPK_EBUSY, %eax		/* another thread registers the same FS base */
+	je	.Lclone_busy
 	testl	%eax, %eax
 	jnz	.Lclone_no_settls
 	movq	flexos__mpk_ro+MPK_RO_NONCE(%rip), %rsi
@@ -3753,6 +3782,9 @@ flexos__mpk_clone_syscall:
 .Lclone_live:
 	movl	$2, %r13d			/* (%r14: the FS base) */
 	jmp	.Lclone_bad
+.Lclone_busy:
+	movl	$7, %r13d			/* (%r14: the FS base) */
+	jmp	.Lclone_bad
 .Lclone_waiting:
 	movl	$5, %r13d
 	jmp	.Lclone_bad
@@ -3761,6 +3793,10 @@ flexos__mpk_clone_syscall:
 	jmp	.Lclone_bad
 .Lclone_no_nonce:
 	movl	$4, %r13d
+	jmp	.Lclone_bad
+.Lclone_no_thread:
+	movq	%rbx, %r14			/* the flags */
+	movl	$6, %r13d
 .Lclone_bad:
 	xorl	%r9d, %r9d
 	xorl	%ecx, %ecx

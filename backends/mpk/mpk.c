@@ -226,14 +226,33 @@ static uint64_t compartment_of_open(uint32_t open)
 	return cur;
 }
 
-/* A page nobody has, or a page of a thread gone, made gp's afresh (the gate page is open). */
+/*
+ * Whether the thread that bound gp runs in this process, by the kernel (as
+ * the clone site's scan asks it): a page bound in another (the parent of
+ * this child of fork()) names a thread that is not here.
+ */
+static bool thread_runs(const struct mpk_gate_page *gp)
+{
+	uint64_t tid = __atomic_load_n(&gp->tid, __ATOMIC_ACQUIRE);
+
+	return tid && (pid_t)(tid >> 32) == getpid() &&
+	       (syscall(SYS_tgkill, getpid(), (pid_t)(uint32_t)tid, 0) == 0 || errno != ESRCH);
+}
+
+/*
+ * A page nobody has, or a page of a thread gone, made gp's afresh (the
+ * gate page is open). Its FS base stays as it is throughout (its
+ * registration's mark: flexos__mpk_register).
+ */
 static void reset_page(struct mpk_gate_page *gp, uint64_t cur)
 {
 	struct mpk_gate_page *pages = (struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
 
 	/* The stacks of the thread that had it go back to the pool (stacks.c). */
 	flexos__mpk_stacks_release_page(gp);
-	memset(gp, 0, offsetof(struct mpk_gate_page, ids));
+	memset(gp, 0, offsetof(struct mpk_gate_page, fsbase));
+	memset(&gp->sigmark, 0,
+	       offsetof(struct mpk_gate_page, ids) - offsetof(struct mpk_gate_page, sigmark));
 	flexos__mpk_jump_reset(gp);
 	gp->cur = cur;
 	/*
@@ -276,19 +295,45 @@ int flexos__mpk_register(uint64_t fsbase)
 
 	if (cur == MPK_SLOTS)
 		flexos__mpk_gate_violation(open, MPK_SLOTS);
-	if (!fsbase)
+	if (!fsbase || (fsbase & 1))
 		return -EINVAL;
 	/*
 	 * glibc hands a new thread the descriptor, so the FS base, of one
-	 * that ended: its page is free again (a live thread's page taken so,
-	 * by a compartment naming its FS base, only stops that thread).
+	 * that ended: its page is free again. The clone site (gate.S) has
+	 * found no live thread with this FS base, but two threads can pass
+	 * its scan at once with the same one (an attack review's: two
+	 * threads of lib1, one FS base and one gate page, one of them in
+	 * app): so the page is claimed here, its FS base marked (bit 0,
+	 * which no thread descriptor has) by one compare-and-swap, and
+	 * every other registration of that FS base meanwhile, or of a page
+	 * whose thread has bound it since, fails (-EBUSY: the site reports).
 	 */
-	unsigned n = __atomic_load_n(&ngate_pages, __ATOMIC_ACQUIRE);
-	for (unsigned i = 0; i < n && !gp; i++)
-		if (__atomic_load_n(&pages[i].fsbase, __ATOMIC_ACQUIRE) == fsbase)
-			gp = &pages[i];
-	if (!gp)
+	for (unsigned i = 0; i < MPK_GATE_PAGES && !gp; i++) {
+		uint64_t f = __atomic_load_n(&pages[i].fsbase, __ATOMIC_SEQ_CST);
+		if ((f & ~1ul) != fsbase)
+			continue;
+		if (f != fsbase || !pages[i].owner ||
+		    !__atomic_compare_exchange_n(&pages[i].fsbase, &f, fsbase | 1, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			return -EBUSY; /* being registered, or waiting for its thread */
+		gp = &pages[i];
+		if (thread_runs(gp)) {
+			__atomic_store_n(&gp->fsbase, fsbase, __ATOMIC_SEQ_CST);
+			return -EBUSY;
+		}
+	}
+	if (!gp) {
+		/* A new page: marked first, then no other may name the FS base. */
 		gp = new_page();
+		__atomic_store_n(&gp->fsbase, fsbase | 1, __ATOMIC_SEQ_CST);
+		for (unsigned i = 0; i < MPK_GATE_PAGES; i++)
+			if (&pages[i] != gp &&
+			    (__atomic_load_n(&pages[i].fsbase, __ATOMIC_SEQ_CST) & ~1ul) ==
+				fsbase) {
+				__atomic_store_n(&gp->fsbase, 0, __ATOMIC_SEQ_CST);
+				return -EBUSY;
+			}
+	}
 	reset_page(gp, cur);
 	__atomic_store_n(&gp->fsbase, fsbase, __ATOMIC_RELEASE);
 	return 0;

@@ -129,16 +129,28 @@
  *                        wrapper jumps to the gate page's opening WRPKRU
  *                        with lib1's open PKRU: a report, never lib1's data
  *                        (its page is app's, from the clone site)
- *   attack --clone-settls [raw|site|creator|future|mask]  lib1 makes a thread with a
- *                        raw clone and the TLS of an app thread parked in
- *                        app (raw), the same by a jump to the syscall of the
- *                        runtime's clone site (site), or with CLONE_VM and
- *                        no CLONE_SETTLS, so its own FS base (creator): a
- *                        report (limit 2); with the filter off, app's data;
+ *   attack --clone-settls [libc|syscall|site|creator|future|mask]  lib1 makes
+ *                        a thread with glibc's clone() and the TLS of an app
+ *                        thread parked in app (libc), the same by its own
+ *                        clone system call (syscall) or by a jump to the
+ *                        syscall of the runtime's clone site (site), or with
+ *                        CLONE_VM and no CLONE_SETTLS, so its own FS base
+ *                        (creator): a report (limit 2); with the filter
+ *                        off, app's data;
  *                        future: with the FS base glibc gives app's next
  *                        thread: app's pthread_create is reported; mask:
  *                        a jump to the site's mask read with %rsp at lib1's
  *                        gate page: reported, the page still naming lib1
+ *   attack --clone-race   two lib1 threads clone at once with one TLS (a
+ *                        joined thread's): one is reported, never two live
+ *                        threads with one FS base (one then read app's data)
+ *   attack --fork-clone   in a child of fork(), a lib1 thread clones with
+ *                        the forking thread's FS base: reported in the child
+ *   attack --vm-clone     lib1 makes a process sharing the image's memory
+ *                        (CLONE_VM, no CLONE_THREAD): reported (there it
+ *                        cloned a thread with a live one's FS base)
+ *   attack --sigio-sigsys  lib1 aims an I/O signal, SIGSYS, at app's
+ *                        thread: the image ends as without a handler (159)
  *   attack --thread-reuse  threads made and joined one after the other
  *                        (glibc reuses their descriptors, so FS bases), each
  *                        crossing gates
@@ -254,6 +266,7 @@
 #include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <spawn.h>
 #include <time.h>
@@ -2230,6 +2243,381 @@ static void *reuse_fn(void *arg)
 	return (void *)r;
 }
 
+/*
+ * clone-race (an attack review of 5f833fb): the clone site's scan of the gate pages
+ * and its registration are not one step: two threads of lib1 that call
+ * clone() with the same tls at the same moment both find no page naming it
+ * (neither has registered yet), both register, and both clones are made:
+ * two live lib1 threads with one FS base, one TLS, one gate page. One calls
+ * app's callback and stays there (the page names app); the other jumps to
+ * the WRPKRU that opens the page with app's open PKRU: the check compares
+ * with the page (app's), RDFSBASE with its owner (the shared FS base).
+ */
+/* Until the shared gate page (both threads' TLS) names app (its cur, which every compartment
+ * reads). */
+static void wait_page_names_app(volatile int *parking)
+{
+	while (!__atomic_load_n(parking, __ATOMIC_ACQUIRE))
+		__asm__ volatile("pause");
+	for (;;) {
+		struct gate_page_head *volatile gp = flexos__mpk_thread.gp;
+		if (gp && (gp->cur & 15) == 0)
+			break;
+		__asm__ volatile("pause");
+	}
+	usleep(20000);
+}
+
+static volatile int race_arrived FLEXOS_SHARED;
+static volatile int race_nchild FLEXOS_SHARED, race_done FLEXOS_SHARED, race_parking FLEXOS_SHARED;
+static volatile long race_read FLEXOS_SHARED = -1;
+static volatile long race_clone_ret[2] FLEXOS_SHARED;
+static long (*volatile race_park)(long) FLEXOS_SHARED;
+static volatile uintptr_t race_fs FLEXOS_SHARED;
+static char race_stacks[2][65536] FLEXOS_SHARED __attribute__((aligned(16)));
+
+static int race_child_fn(void *arg)
+{
+	int me = __atomic_fetch_add(&race_nchild, 1, __ATOMIC_ACQ_REL);
+
+	(void)arg;
+	if (me == 0) {
+		while (__atomic_load_n(&race_nchild, __ATOMIC_ACQUIRE) < 2)
+			__asm__ volatile("pause");
+		usleep(20000);
+		__atomic_store_n(&race_parking, 1, __ATOMIC_RELEASE);
+		race_park(1); /* into app, through the callback's gate: parks there */
+		__asm__ volatile("syscall" : : "a"(SYS_exit), "D"(0) : "rcx", "r11", "memory");
+	}
+	wait_page_names_app(&race_parking);
+	jump_to_page_open(flexos__mpk_pkru[1024 / 4 + 0]); /* app's open PKRU */
+	race_read = *(volatile int *)&settls_secret;
+	__atomic_store_n(&race_done, 1, __ATOMIC_RELEASE);
+	__asm__ volatile("syscall" : : "a"(SYS_exit), "D"(0) : "rcx", "r11", "memory");
+	__builtin_unreachable();
+}
+
+/* Run by lib1 (lib1_call's plain pointer), on two threads at once. */
+static long race_from_lib1(long x)
+{
+	int i = (int)(x - 1);
+	unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			      CLONE_SYSVSEM | CLONE_SETTLS;
+
+	__atomic_fetch_add(&race_arrived, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&race_arrived, __ATOMIC_ACQUIRE) < 2)
+		__asm__ volatile("pause");
+	race_clone_ret[i] = clone(race_child_fn, race_stacks[i] + sizeof(race_stacks[i]),
+				  (int)flags, NULL, NULL, (void *)race_fs, NULL);
+	if (race_clone_ret[i] < 0)
+		return -1;
+	if (i == 0)
+		while (!__atomic_load_n(&race_done, __ATOMIC_ACQUIRE))
+			usleep(1000);
+	return x;
+}
+
+static void *race_thread(void *arg)
+{
+	long r = 0;
+
+	(void)arg;
+	flexos_gate_r(lib1, r, lib1_call, race_from_lib1, 1); /* x = 2: racer 1 */
+	return (void *)r;
+}
+
+static int clone_race(void)
+{
+	pthread_t racer, t0;
+	long r = 0;
+
+	race_park = flexos_callback(app, park_cb);
+	/* The racer first: the descriptor of t0, joined, is the shared TLS. */
+	if (pthread_create(&racer, NULL, race_thread, NULL))
+		return 1;
+	if (pthread_create(&t0, NULL, reuse_fn, NULL) || pthread_join(t0, NULL))
+		return 1;
+	race_fs = (uintptr_t)t0;
+	usleep(100000);
+	printf("clone-race: two lib1 threads clone at once with the TLS %#lx\n",
+	       (unsigned long)race_fs);
+	fflush(stdout);
+	flexos_gate_r(lib1, r, lib1_call, race_from_lib1, 0); /* x = 1: racer 0 */
+	printf("clone-race: (%ld) clones %ld %ld; lib1's thread read app's data %ld%s\n", r,
+	       race_clone_ret[0], race_clone_ret[1], race_read,
+	       race_read == 4242 ? ": FAIL (two threads, one FS base, app's rights)" : "");
+	fflush(stdout);
+	__atomic_store_n(&unpark, 1, __ATOMIC_RELEASE);
+	pthread_join(racer, NULL);
+	return race_read == 4242 ? 0 : 1;
+}
+
+/*
+ * fork-clone (an attack review of 5f833fb): in a child of fork(), the forking
+ * thread's gate page records the parent's pid and tid; the clone site's
+ * liveness check (tgkill(getpid(), the tid's low half, 0)) finds that tid
+ * gone, so lib1, in the child, clones a thread with the forking thread's
+ * own FS base: two live threads, one FS base, one gate page. The forking
+ * thread enters app through a callback and parks there (the page names
+ * app); the clone jumps to the WRPKRU that opens the page with app's open
+ * PKRU and reads app's data (the child's copy).
+ */
+static volatile int fc_started FLEXOS_SHARED, fc_parking FLEXOS_SHARED;
+
+static long (*volatile fc_park)(long) FLEXOS_SHARED;
+static char fc_stack[65536] FLEXOS_SHARED __attribute__((aligned(16)));
+
+static int fc_child_fn(void *arg)
+{
+	char msg[160];
+	(void)arg;
+	__atomic_store_n(&fc_started, 1, __ATOMIC_RELEASE);
+	wait_page_names_app(&fc_parking);
+	jump_to_page_open(flexos__mpk_pkru[1024 / 4 + 0]); /* app's open PKRU */
+	long v = *(volatile int *)&settls_secret;
+	int n = snprintf(msg, sizeof(msg),
+			 "fork-clone: in the child, lib1's clone (FS base of the forking thread) "
+			 "read app's data %ld%s\n",
+			 v, v == 4242 ? ": FAIL" : "");
+	if (write(1, msg, (size_t)n) < 0)
+		v = 0;
+	__asm__ volatile("syscall"
+			 :
+			 : "a"(SYS_exit_group), "D"(v == 4242 ? 42 : 1)
+			 : "rcx", "r11", "memory");
+	__builtin_unreachable();
+}
+
+static volatile uintptr_t fc_fs FLEXOS_SHARED;
+static volatile long fc_ret FLEXOS_SHARED;
+
+/* A thread of lib1's in the child: it clones with the forking thread's FS base. */
+static void *fc_cloner(void *arg)
+{
+	unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			      CLONE_SYSVSEM | CLONE_SETTLS;
+	(void)arg;
+	fc_ret = clone(fc_child_fn, fc_stack + sizeof(fc_stack), (int)flags, NULL, NULL,
+		       (void *)fc_fs, NULL);
+	return NULL;
+}
+
+/* Run by lib1 (lib1_call's plain pointer). */
+static long fork_clone_from_lib1(long x)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		pthread_t d;
+		char msg[160];
+
+		fc_fs = (uintptr_t)pthread_self();
+		if (pthread_create(&d, NULL, fc_cloner, NULL) || pthread_join(d, NULL))
+			_exit(3);
+		int n = snprintf(msg, sizeof(msg),
+				 "fork-clone: child: lib1's thread cloned with the forking "
+				 "thread's FS base %#lx: %ld\n",
+				 (unsigned long)fc_fs, fc_ret);
+		if (write(1, msg, (size_t)n) < 0 || fc_ret < 0)
+			_exit(3);
+		while (!__atomic_load_n(&fc_started, __ATOMIC_ACQUIRE))
+			__asm__ volatile("pause");
+		usleep(20000);
+		__atomic_store_n(&fc_parking, 1, __ATOMIC_RELEASE);
+		fc_park(1); /* into app through the callback's gate, parked there */
+		_exit(4);
+	}
+	int st = 0;
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return x * 1000 + (WIFEXITED(st) ? WEXITSTATUS(st) : 500 + WTERMSIG(st));
+}
+
+static int fork_clone(void)
+{
+	long r = 0;
+
+	fc_park = flexos_callback(app, park_cb);
+	flexos_gate_r(lib1, r, lib1_call, fork_clone_from_lib1, 0);
+	printf("fork-clone: back in app: %ld (child status %ld)\n", r, r % 1000 - 1);
+	return (r % 1000) - 1 == 42 ? 0 : 1;
+}
+
+/*
+ * sigio-sigsys (an attack review of 5f833fb): the filter denies sending
+ * SIGSYS with kill and sigqueue, but an I/O signal can be SIGSYS (fcntl
+ * F_SETSIG) and aimed at one thread (F_SETOWN_EX, F_OWNER_TID): were its
+ * si_code POLL_IN, 1, which is SYS_SECCOMP, the handler would take it for
+ * the filter's and report the interrupted thread's registers (app's, with
+ * app's secret in %r8). Linux 6.1 sends it with SI_SIGIO: the handler
+ * ends the image as without one (159), no registers printed.
+ */
+static volatile int sio_tid FLEXOS_SHARED;
+static long sio_secret = 0x5ec2e7; /* app's */
+
+static long sio_park_cb(long x)
+{
+	__atomic_store_n(&sio_tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	__asm__ volatile("movq %0, %%r8\n\t"
+			 "1: pause\n\t"
+			 "jmp 1b"
+			 :
+			 : "r"(sio_secret)
+			 : "r8");
+	return x;
+}
+
+static void *sio_thread(void *arg)
+{
+	long r = 0;
+	(void)arg;
+	flexos_gate_r(lib1, r, lib1_call, flexos_callback(app, sio_park_cb), 1);
+	return (void *)r;
+}
+
+/* Run by lib1 (lib1_call's plain pointer). */
+static long sio_from_lib1(long x)
+{
+	int p[2];
+	struct f_owner_ex own = {F_OWNER_TID, sio_tid};
+
+	if (pipe(p))
+		return -1;
+	/* si_fd is si_syscall: an fd numbered like clone (56) */
+	if (dup2(p[0], 56) < 0)
+		return -2;
+	if (fcntl(56, F_SETOWN_EX, &own) || fcntl(56, F_SETSIG, SIGSYS) ||
+	    fcntl(56, F_SETFL, O_ASYNC | O_NONBLOCK)) {
+		printf("sigio-sigsys: fcntl: %s\n", strerror(errno));
+		return -3;
+	}
+	printf("sigio-sigsys: lib1 aims an I/O SIGSYS at app's thread %d\n", sio_tid);
+	fflush(stdout);
+	if (write(p[1], "x", 1) != 1)
+		return -4;
+	sleep(2);
+	return x;
+}
+
+static int sigio_sigsys(void)
+{
+	pthread_t t;
+	long r = 0;
+
+	if (pthread_create(&t, NULL, sio_thread, NULL))
+		return 1;
+	while (!__atomic_load_n(&sio_tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	flexos_gate_r(lib1, r, lib1_call, sio_from_lib1, 0);
+	printf("sigio-sigsys: back in app (%ld): nothing delivered\n", r);
+	return 1;
+}
+
+/*
+ * vm-clone (an attack review of 5f833fb): the same hole as fork-clone, in the image
+ * itself. lib1 makes, at the clone site, a process that shares the image's
+ * memory (CLONE_VM | CLONE_SETTLS, no CLONE_THREAD: its own pid). There,
+ * the site's liveness check, tgkill(getpid(), tid, 0), finds every thread
+ * of the image gone, so it clones a thread with the FS base of one of
+ * lib1's live threads (L, the image's main thread running lib1's code).
+ * L enters app through a callback and waits there; the clone jumps to the
+ * WRPKRU that opens the page with app's open PKRU, reads app's data and
+ * writes it, in the image's memory; app then sees the new value.
+ */
+static volatile int vc_started FLEXOS_SHARED, vc_parking FLEXOS_SHARED;
+static volatile uintptr_t vc_fs FLEXOS_SHARED, vc_qfs FLEXOS_SHARED;
+static volatile long vc_ret FLEXOS_SHARED = 1;
+static long (*volatile vc_park)(long) FLEXOS_SHARED;
+static char vc_stack[65536] FLEXOS_SHARED __attribute__((aligned(16)));
+static char vc_qstack[65536] FLEXOS_SHARED __attribute__((aligned(16)));
+static volatile int vc_unpark; /* app's */
+
+static long vc_park_cb(long x)
+{
+	while (!vc_unpark)
+		usleep(1000);
+	printf("vm-clone: app, back from waiting: its data is now %d%s\n", settls_secret,
+	       settls_secret == 31337 ? ": FAIL (lib1 wrote it)" : "");
+	fflush(stdout);
+	return x;
+}
+
+static int vc_child_fn(void *arg)
+{
+	char msg[200];
+	(void)arg;
+	__atomic_store_n(&vc_started, 1, __ATOMIC_RELEASE);
+	wait_page_names_app(&vc_parking);
+	jump_to_page_open(flexos__mpk_pkru[1024 / 4 + 0]); /* app's open PKRU */
+	long v = *(volatile int *)&settls_secret;
+	*(volatile int *)&settls_secret = 31337;
+	vc_unpark = 1;
+	int n = snprintf(msg, sizeof(msg),
+			 "vm-clone: lib1's clone (FS base %#lx, L's) read app's data %ld and "
+			 "wrote 31337%s\n",
+			 (unsigned long)vc_fs, v, v == 4242 ? ": FAIL" : "");
+	if (write(1, msg, (size_t)n) < 0)
+		v = 0;
+	__asm__ volatile("syscall" : : "a"(SYS_exit_group), "D"(0) : "rcx", "r11", "memory");
+	__builtin_unreachable();
+}
+
+/* The process that shares the image's memory: its pid is not the image's. */
+static int vc_q_fn(void *arg)
+{
+	unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			      CLONE_SYSVSEM | CLONE_SETTLS;
+	(void)arg;
+	vc_ret = clone(vc_child_fn, vc_stack + sizeof(vc_stack), (int)flags, NULL, NULL,
+		       (void *)vc_fs, NULL);
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* Run by lib1 (lib1_call's plain pointer) on the image's main thread, L. */
+static long vm_clone_from_lib1(long x)
+{
+	vc_fs = (uintptr_t)pthread_self();
+	long q = clone(vc_q_fn, vc_qstack + sizeof(vc_qstack), CLONE_VM | CLONE_SETTLS | SIGCHLD,
+		       NULL, NULL, (void *)vc_qfs, NULL);
+	printf("vm-clone: lib1 made a process sharing the image's memory: %ld\n", q);
+	fflush(stdout);
+	if (q < 0)
+		return -1;
+	while (!__atomic_load_n(&vc_started, __ATOMIC_ACQUIRE)) {
+		if (vc_ret < 0) {
+			printf("vm-clone: its clone failed: %ld\n", vc_ret);
+			return -2;
+		}
+		usleep(1000);
+	}
+	printf("vm-clone: its clone with L's FS base %#lx runs (%ld); L enters app\n",
+	       (unsigned long)vc_fs, vc_ret);
+	fflush(stdout);
+	__atomic_store_n(&vc_parking, 1, __ATOMIC_RELEASE);
+	vc_park(1);
+	return x;
+}
+
+static int vm_clone(void)
+{
+	pthread_t t0;
+	long r = 0;
+
+	vc_park = flexos_callback(app, vc_park_cb);
+	/* A descriptor no live thread has, for the process's own FS base. */
+	if (pthread_create(&t0, NULL, reuse_fn, NULL) || pthread_join(t0, NULL))
+		return 1;
+	vc_qfs = (uintptr_t)t0;
+	usleep(100000);
+	flexos_gate_r(lib1, r, lib1_call, vm_clone_from_lib1, 0);
+	printf("vm-clone: back in app (%ld)\n", r);
+	return settls_secret == 31337 ? 0 : 1;
+}
+
 static int thread_reuse(void)
 {
 	uintptr_t first = 0;
@@ -3851,6 +4239,14 @@ int main(int argc, char **argv)
 		return sigreturn_attack(argv[2]);
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--clone-settls"))
 		return clone_settls(argc == 3 ? argv[2] : "libc");
+	if (argc == 2 && !strcmp(argv[1], "--clone-race"))
+		return clone_race();
+	if (argc == 2 && !strcmp(argv[1], "--fork-clone"))
+		return fork_clone();
+	if (argc == 2 && !strcmp(argv[1], "--sigio-sigsys"))
+		return sigio_sigsys();
+	if (argc == 2 && !strcmp(argv[1], "--vm-clone"))
+		return vm_clone();
 	if (argc == 2 && !strcmp(argv[1], "--thread-reuse"))
 		return thread_reuse();
 	if (argc == 2 && !strcmp(argv[1], "--spawn"))
@@ -3941,7 +4337,8 @@ int main(int argc, char **argv)
 		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
 		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window|"
 		"window-switch | "
-		"--thread-claim | --clone-settls [raw|site|creator|future|mask] | "
+		"--thread-claim | --clone-settls [libc|syscall|site|creator|future|mask] | "
+		"--clone-race | --fork-clone | --vm-clone | --sigio-sigsys | "
 		"--thread-reuse | --spawn | "
 		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
