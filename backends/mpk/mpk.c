@@ -229,14 +229,22 @@ static uint64_t compartment_of_open(uint32_t open)
 /*
  * Whether the thread that bound gp runs in this process, by the kernel (as
  * the clone site's scan asks it): a page bound in another (the parent of
- * this child of fork()) names a thread that is not here.
+ * this child of fork()) names a thread that is not here. glibc reuses the
+ * descriptor of a thread that ended, which the kernel may not have
+ * released yet: up to a second is waited for, as the scan does.
  */
 static bool thread_runs(const struct mpk_gate_page *gp)
 {
 	uint64_t tid = __atomic_load_n(&gp->tid, __ATOMIC_ACQUIRE);
+	const struct timespec ms = {0, 1000000};
 
-	return tid && (pid_t)(tid >> 32) == getpid() &&
-	       (syscall(SYS_tgkill, getpid(), (pid_t)(uint32_t)tid, 0) == 0 || errno != ESRCH);
+	for (int i = 0; i < 1000; i++) {
+		if (!tid || (pid_t)(tid >> 32) != getpid() ||
+		    (syscall(SYS_tgkill, getpid(), (pid_t)(uint32_t)tid, 0) && errno == ESRCH))
+			return false;
+		nanosleep(&ms, NULL);
+	}
+	return true;
 }
 
 /*
