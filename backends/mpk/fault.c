@@ -387,7 +387,7 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 		    "memory, where no thread of this one counts as running (clone flags "
 		    "%#lx)",
 		    "with the FS base %#lx, which another thread registers at the same "
-		    "moment or whose page a thread has bound since the scan"};
+		    "moment"};
 		char what[200];
 		flexos__format(what, sizeof(what), why[a < 8 ? a : 0], (unsigned long)b);
 		/* The pages that name that FS base: whose thread, in which compartment. */

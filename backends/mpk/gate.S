@@ -51,7 +51,9 @@
 #define MPK_CLONE_CHILD_CLEARTID 0x00200000
 #define MPK_EPERM        1
 #define MPK_ESRCH        3
+#define MPK_EAGAIN       11
 #define MPK_EBUSY        16
+#define MPK_EEXIST       17
 #define MPK_ENOSPC       28
 #define RDPKRU .byte 0x0f, 0x01, 0xee
 #define T(off) %fs:flexos__mpk_thread@tpoff + (off)
@@ -2844,8 +2846,6 @@ flexos__mpk_sigreturn_syscall:
 	.balign	8
 .Lall_signals:
 	.quad	-1
-.Lclone_wait:
-	.quad	0, 1000000
 	.text
 
 /* uint32_t flexos__mpk_rdpkru(void) */
@@ -3545,16 +3545,13 @@ flexos__mpk_thread_bind:
  *      with the nonce's page readable too, checked against the page;
  *   2. every signal blocked (no frame, which compartments can read, ever
  *      holds the nonce, and no handler runs in the window);
- *   3. CLONE_SETTLS, and a tls that no gate page names for a live thread:
- *      every page is read (not the count of pages handed out, which is
- *      key-0 memory); a page registered and not yet bound counts as live,
- *      a bound one while the kernel knows its tid (tgkill, signal 0:
- *      glibc reuses the descriptor, so the FS base, of a thread that
- *      ended, which the kernel may not have released yet: it is waited
- *      for, up to a second);
+ *   3. CLONE_SETTLS and CLONE_THREAD; this thread's pid and tid on its page;
  *   4. a page registered for the tls, in this compartment
- *      (flexos__mpk_register), so that no later thread can take that FS
- *      base while this one runs, even if it never crosses a gate;
+ *      (flexos__mpk_register), which refuses a tls that a gate page names
+ *      for a thread registered and not yet bound, or bound and known to
+ *      the kernel, or that another thread registers at the same moment,
+ *      so that no later thread can take that FS base while this one
+ *      runs, even if it never crosses a gate;
  *   5. the nonce into %r9, this compartment's PKRU (CLOSE_GATE, checked),
  *      the syscall; the child binds its page (flexos__mpk_thread_bind)
  *      before anything else runs in it; a clone that failed gives its
@@ -3657,7 +3654,7 @@ flexos__mpk_clone_open_checked:
 	/*
 	 * A thread of this process: with CLONE_VM and no CLONE_THREAD the
 	 * clone is another process that shares the image's memory, where
-	 * getpid() differs and the scan below found every thread gone (an
+	 * getpid() differs and the registration found every thread gone (an
 	 * attack review's: lib1's process cloned a thread with the FS base
 	 * of a live one, which read app's data with app's PKRU).
 	 */
@@ -3666,7 +3663,7 @@ flexos__mpk_clone_open_checked:
 	/*
 	 * This thread's page records its pid and tid as they are now: in a
 	 * child of fork() the forking thread's page held the parent's, so
-	 * the scan took that thread for gone and let another thread take
+	 * the registration took that thread for gone and let another take
 	 * its FS base (an attack review's). In a child the forking thread is
 	 * alone until its first clone, which comes here.
 	 */
@@ -3678,42 +3675,16 @@ flexos__mpk_clone_open_checked:
 	syscall
 	movl	%eax, %eax
 	orq	%rax, %r8
-	LOAD_GP	%r11, %rcx, .Lclone_no_page
-	movq	%r8, MPK_G_TID(%r11)
-	movq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %r8
-.Lclone_scan:
-	cmpq	flexos__mpk_ro+MPK_RO_GP_HI(%rip), %r8
-	jae	.Lclone_fresh
-	cmpq	%r14, MPK_G_FSBASE(%r8)
-	jne	.Lclone_next
-	cmpq	$0, MPK_G_OWNER(%r8)
-	je	.Lclone_waiting			/* registered: its thread is on its way */
-	movl	$1000, %r10d
-1:	movl	$SYS_getpid, %eax
-	syscall
-	movl	%eax, %edi
-	movl	MPK_G_TID(%r8), %esi		/* (its low half: the high one is the pid) */
-	xorl	%edx, %edx
-	movl	$SYS_tgkill, %eax
-	syscall
-	cmpq	$-MPK_ESRCH, %rax
-	je	.Lclone_next
-	decl	%r10d
-	jz	.Lclone_live
-	leaq	.Lclone_wait(%rip), %rdi	/* 1 ms, for the kernel to release an ended thread */
-	xorl	%esi, %esi
-	movl	$SYS_nanosleep, %eax
-	syscall
-	jmp	1b
-.Lclone_next:
-	addq	$4096, %r8
-	jmp	.Lclone_scan
-.Lclone_fresh:
 	LOAD_GP	%r11, %rcx, .Lclone_no_page	/* (the system calls above clobber r11) */
+	movq	%r8, MPK_G_TID(%r11)
 	ON_GATE_STACK 16
 	movq	%r14, %rdi
 	call	flexos__mpk_register
 	OFF_GATE_STACK 16
+	cmpl	$-MPK_EEXIST, %eax		/* its thread runs */
+	je	.Lclone_live
+	cmpl	$-MPK_EAGAIN, %eax		/* registered: its thread is on its way */
+	je	.Lclone_waiting
 	cmpl	$-MPK_EBUSY, %eax		/* another thread registers the same FS base */
 	je	.Lclone_busy
 	testl	%eax, %eax

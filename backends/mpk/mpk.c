@@ -226,21 +226,30 @@ static uint64_t compartment_of_open(uint32_t open)
 	return cur;
 }
 
+enum mpk_page_thread flexos__mpk_page_thread(const struct mpk_gate_page *gp)
+{
+	uint64_t tid = __atomic_load_n(&gp->tid, __ATOMIC_ACQUIRE);
+
+	if (!tid)
+		return MPK_THREAD_GONE;
+	if ((pid_t)(tid >> 32) != getpid())
+		return MPK_THREAD_ELSEWHERE;
+	if (syscall(SYS_tgkill, getpid(), (pid_t)(uint32_t)tid, 0) && errno == ESRCH)
+		return MPK_THREAD_GONE;
+	return MPK_THREAD_RUNS;
+}
+
 /*
- * Whether the thread that bound gp runs in this process, by the kernel (as
- * the clone site's scan asks it): a page bound in another (the parent of
- * this child of fork()) names a thread that is not here. glibc reuses the
+ * Whether the thread that bound gp runs in this process. glibc reuses the
  * descriptor of a thread that ended, which the kernel may not have
- * released yet: up to a second is waited for, as the scan does.
+ * released yet: up to a second is waited for.
  */
 static bool thread_runs(const struct mpk_gate_page *gp)
 {
-	uint64_t tid = __atomic_load_n(&gp->tid, __ATOMIC_ACQUIRE);
 	const struct timespec ms = {0, 1000000};
 
 	for (int i = 0; i < 1000; i++) {
-		if (!tid || (pid_t)(tid >> 32) != getpid() ||
-		    (syscall(SYS_tgkill, getpid(), (pid_t)(uint32_t)tid, 0) && errno == ESRCH))
+		if (flexos__mpk_page_thread(gp) != MPK_THREAD_RUNS)
 			return false;
 		nanosleep(&ms, NULL);
 	}
@@ -307,27 +316,29 @@ int flexos__mpk_register(uint64_t fsbase)
 		return -EINVAL;
 	/*
 	 * glibc hands a new thread the descriptor, so the FS base, of one
-	 * that ended: its page is free again. The clone site (gate.S) has
-	 * found no live thread with this FS base, but two threads can pass
-	 * its scan at once with the same one (an attack review's: two
-	 * threads of lib1, one FS base and one gate page, one of them in
-	 * app): so the page is claimed here, its FS base marked (bit 0,
-	 * which no thread descriptor has) by one compare-and-swap, and
-	 * every other registration of that FS base meanwhile, or of a page
-	 * whose thread has bound it since, fails (-EBUSY: the site reports).
+	 * that ended: its page is free again; never while a page registered
+	 * for it waits for its thread, or its thread runs (two live threads
+	 * with one FS base would share one gate page: limit 2). Every page is
+	 * read (not the count handed out, which is key-0 memory). Two threads
+	 * that register one FS base at once (an attack review's: two threads
+	 * of lib1, one of them then in app, the other with app's rights
+	 * through their page) cannot both have it: a page is claimed by one
+	 * compare-and-swap that marks its FS base (bit 0, which no thread
+	 * descriptor has), and a registration that meets a mark fails.
 	 */
 	for (unsigned i = 0; i < MPK_GATE_PAGES && !gp; i++) {
 		uint64_t f = __atomic_load_n(&pages[i].fsbase, __ATOMIC_SEQ_CST);
 		if ((f & ~1ul) != fsbase)
 			continue;
-		if (f != fsbase || !pages[i].owner ||
+		if (f != fsbase ||
 		    !__atomic_compare_exchange_n(&pages[i].fsbase, &f, fsbase | 1, false,
 						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-			return -EBUSY; /* being registered, or waiting for its thread */
-		gp = &pages[i];
-		if (thread_runs(gp)) {
-			__atomic_store_n(&gp->fsbase, fsbase, __ATOMIC_SEQ_CST);
 			return -EBUSY;
+		gp = &pages[i];
+		int err = !gp->owner ? -EAGAIN : thread_runs(gp) ? -EEXIST : 0;
+		if (err) {
+			__atomic_store_n(&gp->fsbase, fsbase, __ATOMIC_SEQ_CST);
+			return err;
 		}
 	}
 	if (!gp) {

@@ -777,7 +777,10 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open);
  * the gate page open (OPEN_GATE, checked), flexos__mpk_register (mpk.c)
  * takes a page for the thread whose FS base is fsbase, in the
  * compartment whose open PKRU is in force (the creator's, never one the
- * caller names); returns 0. thread_bind (gate.S): OPEN_GATE and back, so
+ * caller names); returns 0, or -EAGAIN (a page registered for that FS
+ * base waits for its thread), -EEXIST (a page's thread with that FS
+ * base runs), -EBUSY (another registration of it is under way), which
+ * the clone site reports. thread_bind (gate.S): OPEN_GATE and back, so
  * that the trampoline's thread claims its page.
  */
 int flexos__mpk_thread_register(uint64_t fsbase);
@@ -1178,6 +1181,15 @@ int flexos__mpk_cb_take(int handle, const void *obj, void (**fn)(void), void **a
 int flexos__mpk_stacks_init(uint32_t ncomp);
 uintptr_t flexos__mpk_stack_take(uint64_t comp, uint64_t holder);
 void flexos__mpk_stacks_release_page(const struct mpk_gate_page *gp);
+/*
+ * The thread that bound gp, by the kernel (tgkill with signal 0 on the
+ * tid the page recorded): gone; running in this process; or bound in
+ * another (this is a child of fork(): the forking thread runs here under
+ * another tid until its first clone records its own, the others are not
+ * here). Nothing bound: gone.
+ */
+enum mpk_page_thread { MPK_THREAD_GONE, MPK_THREAD_RUNS, MPK_THREAD_ELSEWHERE };
+enum mpk_page_thread flexos__mpk_page_thread(const struct mpk_gate_page *gp);
 struct flexos__range;
 size_t flexos__mpk_pool_ranges(struct flexos__range *out, size_t max);
 int flexos__mpk_pool_owner(uintptr_t a, const char **what);

@@ -206,10 +206,7 @@ void flexos__mpk_stacks_release_page(const struct mpk_gate_page *gp)
 	 * in another process (this is a child of fork()) may be the forking
 	 * thread's, which runs here under another tid: the same.
 	 */
-	pid_t pid = (pid_t)(gp->tid >> 32);
-	if (gp->tid &&
-	    (pid != getpid() || syscall(SYS_tgkill, getpid(), (pid_t)(uint32_t)gp->tid, 0) == 0 ||
-	     errno != ESRCH))
+	if (flexos__mpk_page_thread(gp) != MPK_THREAD_GONE)
 		hand_over((uint64_t)(uintptr_t)gp, HOLDER_LOST);
 	else
 		hand_over((uint64_t)(uintptr_t)gp, 0);

@@ -2268,6 +2268,20 @@ static void wait_page_names_app(volatile int *parking)
 	usleep(20000);
 }
 
+/*
+ * Run by a clone with a live thread's FS base, so with its gate page: once
+ * that thread is in app (the page names app), the WRPKRU that opens the
+ * page with app's open PKRU passes its check. Returns app's data read so.
+ */
+static long read_app_through_page(volatile int *started, volatile int *parking)
+{
+	if (started)
+		__atomic_store_n(started, 1, __ATOMIC_RELEASE);
+	wait_page_names_app(parking);
+	jump_to_page_open(flexos__mpk_pkru[1024 / 4 + 0]); /* app's open PKRU */
+	return *(volatile int *)&settls_secret;
+}
+
 static volatile int race_arrived FLEXOS_SHARED;
 static volatile int race_nchild FLEXOS_SHARED, race_done FLEXOS_SHARED, race_parking FLEXOS_SHARED;
 static volatile long race_read FLEXOS_SHARED = -1;
@@ -2289,9 +2303,7 @@ static int race_child_fn(void *arg)
 		race_park(1); /* into app, through the callback's gate: parks there */
 		__asm__ volatile("syscall" : : "a"(SYS_exit), "D"(0) : "rcx", "r11", "memory");
 	}
-	wait_page_names_app(&race_parking);
-	jump_to_page_open(flexos__mpk_pkru[1024 / 4 + 0]); /* app's open PKRU */
-	race_read = *(volatile int *)&settls_secret;
+	race_read = read_app_through_page(NULL, &race_parking);
 	__atomic_store_n(&race_done, 1, __ATOMIC_RELEASE);
 	__asm__ volatile("syscall" : : "a"(SYS_exit), "D"(0) : "rcx", "r11", "memory");
 	__builtin_unreachable();
@@ -2371,10 +2383,7 @@ static int fc_child_fn(void *arg)
 {
 	char msg[160];
 	(void)arg;
-	__atomic_store_n(&fc_started, 1, __ATOMIC_RELEASE);
-	wait_page_names_app(&fc_parking);
-	jump_to_page_open(flexos__mpk_pkru[1024 / 4 + 0]); /* app's open PKRU */
-	long v = *(volatile int *)&settls_secret;
+	long v = read_app_through_page(&fc_started, &fc_parking);
 	int n = snprintf(msg, sizeof(msg),
 			 "fork-clone: in the child, lib1's clone (FS base of the forking thread) "
 			 "read app's data %ld%s\n",
@@ -2548,10 +2557,7 @@ static int vc_child_fn(void *arg)
 {
 	char msg[200];
 	(void)arg;
-	__atomic_store_n(&vc_started, 1, __ATOMIC_RELEASE);
-	wait_page_names_app(&vc_parking);
-	jump_to_page_open(flexos__mpk_pkru[1024 / 4 + 0]); /* app's open PKRU */
-	long v = *(volatile int *)&settls_secret;
+	long v = read_app_through_page(&vc_started, &vc_parking);
 	*(volatile int *)&settls_secret = 31337;
 	vc_unpark = 1;
 	int n = snprintf(msg, sizeof(msg),

@@ -190,8 +190,6 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --count carry
 --expect-status=123 $b/tests/mpk/attack --report-block
 --expect-status=134 $b/tests/mpk/attack --report-block free
 --expect-status=123 $b/tests/mpk/attack --clone-settls syscall
---expect-status=134 $b/tests/mpk/attack --clone-race
---expect-status=134 $b/tests/mpk/attack --clone-race
 --expect-status=134 $b/tests/mpk/attack --vm-clone
 --expect-status=1 $b/tests/mpk/attack --fork-clone
 --expect-status=159 $b/tests/mpk/attack --sigio-sigsys
@@ -420,26 +418,18 @@ no_vm 79 "read app's data 4242" "a jump to the clone site's syscall (no nonce): 
 check_vm 176 "compartment 'lib1' made a system call the intel-mpk filter denies: clone(" "a clone system call of lib1's own: reported by the filter, not moved to the site"
 no_vm 176 "read app's data 4242" "a clone system call of lib1's own: never app's data"
 # From an attack review of the clone site (each read app's data before its
-# fix, in the VM): two lib1 threads cloning at once with one TLS both
-# passed the site's scan before either registered (3 wins in 10 runs, with
-# 2 CPUs): the page is now claimed by a compare-and-swap when it is
-# registered, and whatever loses is reported (on 1 CPU the second clone
-# meets the first's bound page instead: the same report).
-for k in 177 178; do
-	check_vm $k "clone: a thread made with the FS base" "two lib1 threads clone at once with one TLS: one is reported ($k)"
-	no_vm $k "FAIL" "two lib1 threads clone at once with one TLS: never two live threads with it ($k)"
-done
-# A process that shares the image's memory (CLONE_VM without CLONE_THREAD),
-# where getpid() differs and the site's scan found every thread gone.
-check_vm 179 "without CLONE_THREAD, so as another process that shares the image's memory" "a clone of a process sharing the image's memory: reported"
-no_vm 179 "FAIL" "a clone of a process sharing the image's memory: never a thread with a live one's FS base"
+# fix, in the VM; two threads cloning at once: tests/mpk/vm-race.sh). A
+# process that shares the image's memory (CLONE_VM without CLONE_THREAD),
+# where getpid() differs and every thread was taken for gone.
+check_vm 177 "without CLONE_THREAD, so as another process that shares the image's memory" "a clone of a process sharing the image's memory: reported"
+no_vm 177 "FAIL" "a clone of a process sharing the image's memory: never a thread with a live one's FS base"
 # In a child of fork() the forking thread's page held the parent's tid:
 # the site now records the caller's own pid and tid first.
-check_vm 180 "(child status 134)" "in a child of fork(), a clone with the forking thread's FS base: the child ends with a report"
-check_vm 180 "of a thread that has a gate page and still runs" "in a child of fork(), the forking thread counts as running"
-no_vm 180 "FAIL" "in a child of fork(), never app's data through the forking thread's page"
-check_vm 181 "a SIGSYS the system-call filter did not raise (si_code -5)" "an I/O signal made SIGSYS (F_SETSIG) at app's thread: the image ends as without a handler"
-no_vm 181 "nothing delivered" "an I/O signal made SIGSYS: never ignored"
+check_vm 178 "(child status 134)" "in a child of fork(), a clone with the forking thread's FS base: the child ends with a report"
+check_vm 178 "of a thread that has a gate page and still runs" "in a child of fork(), the forking thread counts as running"
+no_vm 178 "FAIL" "in a child of fork(), never app's data through the forking thread's page"
+check_vm 179 "a SIGSYS the system-call filter did not raise (si_code -5)" "an I/O signal made SIGSYS (F_SETSIG) at app's thread: the image ends as without a handler"
+no_vm 179 "nothing delivered" "an I/O signal made SIGSYS: never ignored"
 check_vm 80 "without CLONE_SETTLS, so with its creator's FS base" "clone sharing its creator's FS base: reported"
 check_vm 81 "lib1's thread read app's data 4242" "the control: with the filter off the clone gets app's data (the filter is what stops it)"
 # A clone with the FS base glibc will give app's next thread (a thread
