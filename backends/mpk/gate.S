@@ -836,6 +836,23 @@
 .endm
 
 /*
+ * The first \words words (a register OPEN_GATE keeps, not 0) of this
+ * thread's carry page zeroed, with the gate page opened for the
+ * compartment it names, then closed again (checked as the gate's other
+ * switches): every compartment may read the carry page (gate key), and
+ * what a call's carry copied there is its caller's or callee's alone
+ * (limit 3). Clobbers eax, ecx, edx, rdi, r10, r11.
+ */
+.macro CARRY_CLEAR words, open_checked, close_checked
+	OPEN_GATE \open_checked
+	movq	MPK_G_CARRY(%r11), %rdi		/* (not TLS: the page is open) */
+	movl	\words, %ecx
+	xorl	%eax, %eax
+	rep stosq
+	TO_CUR	\close_checked, SIG_CHECK_GP %r11, %rcx
+.endm
+
+/*
  * Calls with stack arguments or an sret result (%r10 above the id: see
  * <flexos/backend.h>). The callee's PKRU cannot read the caller's stack,
  * and the caller's cannot write the callee's, so the arguments cross
@@ -857,10 +874,13 @@
  *      page; the caller's id from the gate page, back onto the caller's
  *      stack and PKRU (checked), and from the carry page to the caller's
  *      pointer, which is returned in rax.
+ * After each copy out of the carry page (3 and 4), the words copied are
+ * cleared there (CARRY_CLEAR), so that no other compartment reads a
+ * call's stack arguments or sret result afterwards.
  * slow: where to go when this thread has no stack in the callee or no
  * carry page yet, with the registers as at the gate's entry.
  */
-.macro CARRY_PATH entry_checked, exit_checked, open_checked, reopen_checked, slow
+.macro CARRY_PATH entry_checked, exit_checked, open_checked, reopen_checked, clear_open_checked, clear_checked, clear_back_open_checked, clear_back_checked, slow
 	movq	%rdi, %xmm8
 	movq	%rsi, %xmm9
 	movq	%rdx, %xmm10
@@ -957,8 +977,15 @@
 	subq	%rdx, %rsp
 	movq	%rsp, %rdi
 	movq	%r8, %rsi
+	movl	%ecx, %r9d			/* (the words, for the clearing) */
 	rep movsq
 	NARROW_STACK_CLEAR %rsp
+	testl	%r9d, %r9d
+	jz	7f
+	movq	%r11, %r8			/* (the callee, checked above) */
+	CARRY_CLEAR %r9d, \clear_open_checked, \clear_checked
+	movq	%r8, %r11
+7:
 	movq	%xmm8, %rdi
 	movq	%xmm9, %rsi
 	movq	%xmm10, %rdx
@@ -1020,10 +1047,14 @@
 	movq	%xmm14, %rax
 	shrl	$FLEXOS_GATE_SRET_SHIFT, %ecx
 	movzbl	%cl, %ecx
-	jrcxz	5f
-	movq	%rdi, %rax
+	testl	%ecx, %ecx
+	jz	5f
+	movl	%ecx, %r9d			/* (the words, for the clearing) */
+	movq	%rdi, %xmm14			/* the result: the caller's pointer */
 	movq	%r8, %rsi
 	rep movsq
+	CARRY_CLEAR %r9d, \clear_back_open_checked, \clear_back_checked
+	movq	%xmm14, %rax
 5:	movq	%xmm15, %rdx
 	CLEAR_RESULTS %xmm12
 	xorl	%esi, %esi
@@ -1264,7 +1295,7 @@ flexos__backend_gate_int:
 	PRIVATE_GATE priv, flexos__mpk_gate_entry_checked, flexos__mpk_gate_exit_checked, flexos__mpk_gate_open_checked, flexos__mpk_gate_reopen_checked, .Lpriv_signal
 
 .Lpriv_carry:
-	CARRY_PATH flexos__mpk_gate_carry_entry_checked, flexos__mpk_gate_carry_exit_checked, flexos__mpk_gate_carry_open_checked, flexos__mpk_gate_carry_reopen_checked, .Lslow_here
+	CARRY_PATH flexos__mpk_gate_carry_entry_checked, flexos__mpk_gate_carry_exit_checked, flexos__mpk_gate_carry_open_checked, flexos__mpk_gate_carry_reopen_checked, flexos__mpk_gate_carry_clear_open_checked, flexos__mpk_gate_carry_clear_checked, flexos__mpk_gate_carry_clear_back_open_checked, flexos__mpk_gate_carry_clear_back_checked, .Lslow_here
 
 	/* No entry of the table: a signal's handler (SIGNAL_ENTRY), or a forged index. */
 .Lpriv_signal:
@@ -1574,7 +1605,7 @@ flexos__backend_gate_newlib:
 	SIGNAL_ENTRY .Lnl_call, flexos__mpk_gate_newlib_sig_open_checked, flexos__mpk_gate_newlib_sig_checked
 
 .Lnl_carry:
-	CARRY_PATH flexos__mpk_gate_newlib_carry_entry_checked, flexos__mpk_gate_newlib_carry_exit_checked, flexos__mpk_gate_newlib_carry_open_checked, flexos__mpk_gate_newlib_carry_reopen_checked, .Lnewlib_slow_here
+	CARRY_PATH flexos__mpk_gate_newlib_carry_entry_checked, flexos__mpk_gate_newlib_carry_exit_checked, flexos__mpk_gate_newlib_carry_open_checked, flexos__mpk_gate_newlib_carry_reopen_checked, flexos__mpk_gate_newlib_carry_clear_open_checked, flexos__mpk_gate_newlib_carry_clear_checked, flexos__mpk_gate_newlib_carry_clear_back_open_checked, flexos__mpk_gate_newlib_carry_clear_back_checked, .Lnewlib_slow_here
 
 	/* No stack in the callee yet: as in flexos__backend_gate. */
 .Lnl_slow:

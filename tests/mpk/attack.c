@@ -80,6 +80,9 @@
  *                        in an image with private stacks: the report
  *   attack --carry-read args|sret  lib1 has the carry path copy another
  *                        compartment's memory: a fault with lib1's own PKRU
+ *   attack --carry-leak args|sret  after app's call of lib2 with stack
+ *                        arguments (or a result in memory), lib1 looks for
+ *                        them in the carry pages: none left (limit 3)
  *   attack --carry-back signal|register  lib1 takes the way back of the
  *                        other path than its caller's call came in by:
  *                        the report (limit 11)
@@ -758,7 +761,7 @@ static int count(enum gate_kind kind)
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
 	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 305, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 383, 4,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 447, 6,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -786,6 +789,9 @@ extern char flexos__mpk_gate_open_checked[], flexos__mpk_gate_reopen_checked[];
 extern char flexos__mpk_switch_checked[], flexos__mpk_resume_open_checked[];
 extern char flexos__mpk_gate_shared_open_checked[], flexos__mpk_gate_newlib_open_checked[];
 extern char flexos__mpk_gate_carry_open_checked[];
+extern char flexos__mpk_gate_carry_clear_open_checked[], flexos__mpk_gate_carry_clear_checked[];
+extern char flexos__mpk_gate_carry_clear_back_open_checked[];
+extern char flexos__mpk_gate_carry_clear_back_checked[];
 extern char flexos__mpk_setjmp_open_checked[], flexos__mpk_setjmp_checked[];
 extern char flexos__mpk_longjmp_open_checked[], flexos__mpk_longjmp_checked[];
 extern const uint32_t flexos__mpk_pkru[];
@@ -863,6 +869,14 @@ static int forge(const char *where_to)
 		target = flexos__mpk_gate_newlib_open_checked;
 	else if (!strcmp(where_to, "carry-open"))
 		target = flexos__mpk_gate_carry_open_checked;
+	else if (!strcmp(where_to, "carry-clear-open"))
+		target = flexos__mpk_gate_carry_clear_open_checked;
+	else if (!strcmp(where_to, "carry-clear"))
+		target = flexos__mpk_gate_carry_clear_checked;
+	else if (!strcmp(where_to, "carry-clear-back-open"))
+		target = flexos__mpk_gate_carry_clear_back_open_checked;
+	else if (!strcmp(where_to, "carry-clear-back"))
+		target = flexos__mpk_gate_carry_clear_back_checked;
 	else if (!strcmp(where_to, "switch"))
 		target = flexos__mpk_switch_checked;
 	else if (!strcmp(where_to, "setjmp-open"))
@@ -3097,6 +3111,40 @@ static int carry_write(int reclaim)
 }
 
 /*
+ * carry-leak (limit 3): a call's stack arguments and sret result cross
+ * through the thread's carry page, which every compartment may read (gate
+ * key): app calls lib2 with a secret word as two stack arguments (args) or
+ * gets it back from lib2 as a result in memory (sret), then lib1 reads
+ * every carry page (mpk_ro.carry_lo, MPK_GATE_PAGES pages of 4 KiB) for
+ * it. The gate clears what it copied out of the page.
+ */
+static int carry_leak(const char *what)
+{
+	const long secret = 0x5ec2e7ca77e1eafl;
+	uintptr_t lo;
+	long n = -1, r = 0;
+
+	memcpy(&lo, flexos__mpk_ro + 208, sizeof(lo)); /* backends/mpk/mpk.h: carry_lo */
+	if (!strcmp(what, "args")) {
+		flexos_gate_r(lib2, r, lib2_clobber8, 1, 2, 3, 4, 5, 6, secret, secret);
+	} else if (!strcmp(what, "sret")) {
+		struct lib_words w = {{0}};
+		flexos_gate_r(lib2, w, lib2_words, secret - 2);
+		r = w.w[2] == secret ? 0 : -1;
+	} else {
+		return 2;
+	}
+	if (r) {
+		printf("carry-leak %s: the call to lib2 returned %ld\n", what, r);
+		return 2;
+	}
+	flexos_gate_r(lib1, n, lib1_find, lo, lo + 1024 * 4096ul, secret);
+	printf("carry-leak %s: lib1 finds app's word %ld time(s) in the carry pages: %s\n", what, n,
+	       n ? "FAIL" : "the gate cleared it");
+	return n != 0;
+}
+
+/*
  * signal-frame (limit 9): a handler runs in the compartment that installed
  * it, but the context it gets is the interrupted compartment's, and the
  * restorer resumes that compartment from it with its PKRU: a handler of
@@ -4283,6 +4331,8 @@ int main(int argc, char **argv)
 		return carry_write(0);
 	if (argc == 3 && !strcmp(argv[1], "--carry-write") && !strcmp(argv[2], "reclaim"))
 		return carry_write(1);
+	if (argc == 3 && !strcmp(argv[1], "--carry-leak"))
+		return carry_leak(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--signal-frame"))
 		return signal_frame(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--slow-race"))
@@ -4336,7 +4386,8 @@ int main(int argc, char **argv)
 		"usage: attack --matrix [shared] | --threads | --nested | --printf | "
 		"--stackptr | --count [shared|newlib|carry] | "
 		"--forge entry|exit|shared-entry|shared-exit|newlib-entry|newlib-exit|"
-		"open|reopen|shared-open|newlib-open|carry-open|switch|setjmp-open|setjmp|"
+		"open|reopen|shared-open|newlib-open|carry-open|carry-clear-open|carry-clear|"
+		"carry-clear-back-open|carry-clear-back|switch|setjmp-open|setjmp|"
 		"longjmp-open|longjmp | "
 		"--segv-call entry|c CODE | --violation-call | --signal | --sig-own-stack | "
 		"--sig-same-stack | "
@@ -4355,7 +4406,8 @@ int main(int argc, char **argv)
 		"--unwind-write | "
 		"--look-signal | "
 		"--shared-back | "
-		"--carry-back signal|register | --carry-read args|sret | --gate-push private|carry "
+		"--carry-back signal|register | --carry-read args|sret | --carry-leak args|sret | "
+		"--gate-push private|carry "
 		"| --got-elevated report|home|claim|unwind | --got-libc | "
 		"--backtrace [fault|libc|vdso] | "
 		"--symbols-forge | "

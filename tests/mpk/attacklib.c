@@ -488,6 +488,12 @@ long NAME(add)(long a, long b)
 	return 2 * a + b;
 }
 
+/* x and the next three words: a result in memory (carry-leak). */
+struct lib_words NAME(words)(long x)
+{
+	return (struct lib_words){{x, x + 1, x + 2, x + 3}};
+}
+
 /* How many aligned words of [lo, hi) hold v: what it can read of others' memory. */
 long NAME(find)(uintptr_t lo, uintptr_t hi, long v)
 {

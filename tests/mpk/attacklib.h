@@ -8,10 +8,16 @@
 /* What where() returns the address of. */
 enum { KIND_DATA, KIND_BSS, KIND_HEAP, KIND_STACK, NKINDS };
 
+/* A result in memory (sret): the gate's carry path. */
+struct lib_words {
+	long w[4];
+};
+
 #define ATTACKLIB_API(n)                                                              \
 	uintptr_t lib##n##_where(int kind);                                           \
 	long lib##n##_probe(uintptr_t addr, int write);                               \
 	long lib##n##_add(long a, long b);                                            \
+	struct lib_words lib##n##_words(long x);                                      \
 	long lib##n##_call(long (*cb)(long), long x);                                 \
 	long lib##n##_fill(long *p, long x);                                          \
 	long lib##n##_print(const char *who);                                         \

@@ -193,6 +193,12 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --count carry
 --expect-status=134 $b/tests/mpk/attack --vm-clone
 --expect-status=1 $b/tests/mpk/attack --fork-clone
 --expect-status=159 $b/tests/mpk/attack --sigio-sigsys
+$b/tests/mpk/attack --carry-leak args
+$b/tests/mpk/attack --carry-leak sret
+--expect-status=134 $b/tests/mpk/attack --forge carry-clear-open
+--expect-status=134 $b/tests/mpk/attack --forge carry-clear
+--expect-status=134 $b/tests/mpk/attack --forge carry-clear-back-open
+--expect-status=134 $b/tests/mpk/attack --forge carry-clear-back
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -222,7 +228,7 @@ check_vm 7 "so 305 besides the WRPKRUs" "gate path length"
 check_vm 8 "something jumped into the middle of a gate" "newlib gate: forged entry stopped"
 check_vm 9 "something jumped into the middle of a gate" "newlib gate: forged exit stopped"
 check_vm 10 "(4 of them WRPKRU)" "newlib gate: path length"
-check_vm 163 "so 383 besides the WRPKRUs" "carry path length (64 bytes of stack arguments)"
+check_vm 163 "so 447 besides the WRPKRUs" "carry path length (64 bytes of stack arguments)"
 check_vm 12 "compartment 'comp2' tried to read" "hello --attack: the report names the library's compartment"
 check_vm 12 "belongs to compartment 'comp1': .data" "hello --attack: and the application's"
 check_vm 13 "sched-image: ok" "scheduler threads switching while in different compartments"
@@ -429,6 +435,17 @@ check_vm 178 "(child status 134)" "in a child of fork(), a clone with the forkin
 check_vm 178 "of a thread that has a gate page and still runs" "in a child of fork(), the forking thread counts as running"
 no_vm 178 "FAIL" "in a child of fork(), never app's data through the forking thread's page"
 check_vm 179 "a SIGSYS the system-call filter did not raise (si_code -5)" "an I/O signal made SIGSYS (F_SETSIG) at app's thread: the image ends as without a handler"
+# Limit 3: a call's stack arguments and sret result do not stay in the
+# thread's carry page (gate key, every compartment reads it) after the
+# gate copied them out; the clearing's WRPKRUs are checked as the others.
+check_vm 180 "carry-leak args: lib1 finds app's word 0 time(s) in the carry pages: the gate cleared it" \
+	"app's stack arguments to lib2: lib1 does not find them in the carry pages afterwards"
+check_vm 181 "carry-leak sret: lib1 finds app's word 0 time(s) in the carry pages: the gate cleared it" \
+	"lib2's result in memory to app: lib1 does not find it in the carry pages afterwards"
+for n in 182 183 184 185; do
+	check_vm $n "something jumped into the middle of a gate" \
+		"carry path: the clearing's WRPKRU with a forged PKRU stopped (command $n)"
+done
 no_vm 179 "nothing delivered" "an I/O signal made SIGSYS: never ignored"
 check_vm 80 "without CLONE_SETTLS, so with its creator's FS base" "clone sharing its creator's FS base: reported"
 check_vm 81 "lib1's thread read app's data 4242" "the control: with the filter off the clone gets app's data (the filter is what stops it)"
