@@ -171,9 +171,6 @@ struct mpk_thread *flexos__mpk_self(void)
 	return t;
 }
 
-/* Handed out so far (a page is never handed to a second live thread). */
-static unsigned ngate_pages;
-
 static uint64_t thread_owner(void)
 {
 	uint64_t base;
@@ -282,16 +279,33 @@ static void reset_page(struct mpk_gate_page *gp, uint64_t cur)
 	home->owner = 0;
 }
 
-static struct mpk_gate_page *new_page(void)
+/*
+ * A page for a new registration, its FS base set to mark (a registration's:
+ * bit 0) by one compare-and-swap: the first page that nobody has (FS base
+ * 0) or whose thread the kernel says is gone, so that its stacks go back to
+ * the pools (reset_page). Read from the pages alone: a count of pages
+ * handed out, in key-0 memory, once let a compartment that lowered it have
+ * a live thread's page handed out again. Costs a tgkill for each page of a
+ * live thread before the first free one.
+ */
+static struct mpk_gate_page *new_page(uint64_t mark)
 {
 	struct mpk_gate_page *pages = (struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
-	unsigned i = __atomic_fetch_add(&ngate_pages, 1, __ATOMIC_ACQ_REL);
 
-	if (i >= MPK_GATE_PAGES)
-		flexos__abort("gate: more than %u threads crossed gates; each needs a gate "
-			      "page of the %u reserved at start-up",
-			      MPK_GATE_PAGES, MPK_GATE_PAGES);
-	return &pages[i];
+	for (unsigned i = 0; i < MPK_GATE_PAGES; i++) {
+		uint64_t f = __atomic_load_n(&pages[i].fsbase, __ATOMIC_SEQ_CST);
+		/* (a claim binds the tid before the owner: flexos__mpk_claim) */
+		if (f && ((f & 1) || !__atomic_load_n(&pages[i].owner, __ATOMIC_SEQ_CST) ||
+			  !__atomic_load_n(&pages[i].tid, __ATOMIC_SEQ_CST) ||
+			  flexos__mpk_page_thread(&pages[i]) != MPK_THREAD_GONE))
+			continue;
+		if (__atomic_compare_exchange_n(&pages[i].fsbase, &f, mark, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			return &pages[i];
+	}
+	flexos__abort("gate: more than %u threads that cross gates run at once; each needs a "
+		      "gate page of the %u reserved at start-up",
+		      MPK_GATE_PAGES, MPK_GATE_PAGES);
 }
 
 int flexos__mpk_register(uint64_t fsbase)
@@ -343,8 +357,7 @@ int flexos__mpk_register(uint64_t fsbase)
 	}
 	if (!gp) {
 		/* A new page: marked first, then no other may name the FS base. */
-		gp = new_page();
-		__atomic_store_n(&gp->fsbase, fsbase | 1, __ATOMIC_SEQ_CST);
+		gp = new_page(fsbase | 1);
 		for (unsigned i = 0; i < MPK_GATE_PAGES; i++)
 			if (&pages[i] != gp &&
 			    (__atomic_load_n(&pages[i].fsbase, __ATOMIC_SEQ_CST) & ~1ul) ==
@@ -361,12 +374,13 @@ int flexos__mpk_register(uint64_t fsbase)
 int flexos__mpk_unregister(uint64_t fsbase)
 {
 	struct mpk_gate_page *pages = (struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
-	unsigned n = __atomic_load_n(&ngate_pages, __ATOMIC_ACQUIRE);
 
-	for (unsigned i = 0; i < n && i < MPK_GATE_PAGES; i++)
-		if (fsbase && !pages[i].owner &&
-		    __atomic_load_n(&pages[i].fsbase, __ATOMIC_ACQUIRE) == fsbase)
-			__atomic_store_n(&pages[i].fsbase, 0, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < MPK_GATE_PAGES && fsbase && !(fsbase & 1); i++) {
+		uint64_t f = fsbase;
+		if (!__atomic_load_n(&pages[i].owner, __ATOMIC_SEQ_CST))
+			__atomic_compare_exchange_n(&pages[i].fsbase, &f, 0, false,
+						    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
 	return 0;
 }
 
@@ -412,8 +426,7 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	flexos__mpk_self();
 	/* A thread that had a page and lost its TLS pointer (a compartment wrote it) gets it back.
 	 */
-	unsigned n = __atomic_load_n(&ngate_pages, __ATOMIC_ACQUIRE);
-	for (unsigned i = 0; i < n && !fresh; i++)
+	for (unsigned i = 0; i < MPK_GATE_PAGES && !fresh; i++)
 		if (pages[i].owner == owner)
 			gp = &pages[i];
 	if (gp) {
@@ -423,13 +436,13 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 		return gp;
 	}
 	uint64_t fs = fs_base();
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < MPK_GATE_PAGES; i++)
 		if (!pages[i].owner && __atomic_load_n(&pages[i].fsbase, __ATOMIC_ACQUIRE) == fs)
 			gp = &pages[i];
 	if (!gp && flexos__mpk_starting_up()) {
-		gp = new_page();
+		gp = new_page(fs | 1);
 		reset_page(gp, cur);
-		gp->fsbase = fs;
+		__atomic_store_n(&gp->fsbase, fs, __ATOMIC_RELEASE);
 	}
 	if (!gp)
 		flexos__abort(
@@ -448,16 +461,27 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	 * A page of a thread gone that had this owner (tid) is nobody's now,
 	 * and its stacks go back to the pools (unless its thread still runs).
 	 */
-	for (unsigned i = 0; i < n; i++)
-		if (&pages[i] != gp && pages[i].owner == owner) {
+	for (unsigned i = 0; i < MPK_GATE_PAGES; i++) {
+		uint64_t f = __atomic_load_n(&pages[i].fsbase, __ATOMIC_SEQ_CST);
+		/* (taken by its mark, as a registration takes a page: new_page) */
+		if (&pages[i] != gp && pages[i].owner == owner && !(f & 1) &&
+		    __atomic_compare_exchange_n(&pages[i].fsbase, &f, f | 1, false,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
 			flexos__mpk_stacks_release_page(&pages[i]);
-			pages[i].owner = 0, pages[i].fsbase = 0;
+			pages[i].owner = 0;
+			__atomic_store_n(&pages[i].fsbase, 0, __ATOMIC_SEQ_CST);
 		}
-	gp->owner = owner;
+	}
+	/*
+	 * The process too: in a child of fork() the tid is the parent's
+	 * thread's (stacks.c). Bound before the owner: a page with an owner
+	 * and no tid yet is not taken for a thread gone (new_page).
+	 */
+	__atomic_store_n(&gp->tid, (uint64_t)getpid() << 32 | (uint32_t)syscall(SYS_gettid),
+			 __ATOMIC_SEQ_CST);
+	__atomic_store_n(&gp->owner, owner, __ATOMIC_SEQ_CST);
 	/* Its own context's state is its scheduler's to tell (thread_first). */
 	flexos__mpk_first_set(gp, 0);
-	/* The process too: in a child of fork() the tid is the parent's thread's (stacks.c). */
-	gp->tid = (uint64_t)getpid() << 32 | (uint32_t)syscall(SYS_gettid);
 	gp->carry = carry_of(gp);
 	/* The signal stack of this page: every thread has a page before it runs user code. */
 	take_altstack(t, (size_t)(gp - pages));

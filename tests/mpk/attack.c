@@ -154,9 +154,10 @@
  *                        cloned a thread with a live one's FS base)
  *   attack --sigio-sigsys  lib1 aims an I/O signal, SIGSYS, at app's
  *                        thread: the image ends as without a handler (159)
- *   attack --thread-reuse  threads made and joined one after the other
+ *   attack --thread-reuse [distinct]  threads made and joined one after the other
  *                        (glibc reuses their descriptors, so FS bases), each
- *                        crossing gates
+ *                        crossing gates (distinct: 1100, more than the gate
+ *                        pages, each with a stack, so an FS base, of its own)
  *   attack --stack-steal  app takes the gate page of its thread parked in
  *                        app -> lib1 -> app (registering its FS base), then
  *                        a new thread enters lib1: it must not get the
@@ -2664,6 +2665,51 @@ static int thread_reuse(void)
 }
 
 /*
+ * thread-reuse distinct: more threads than there are gate pages (1024),
+ * made and joined one after the other, each on a stack of its own
+ * (pthread_attr_setstack), so each with an FS base of its own (glibc puts
+ * the descriptor at the stack's top): each needs a page, and gets one of a
+ * thread gone, whose stacks go back to the pools with it.
+ */
+static int thread_reuse_distinct(void)
+{
+	const long n = 1100, shift = 4096, size = 128 * 1024;
+	char *area = mmap(NULL, (size_t)(n * shift + size), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t prev = 0;
+
+	if (area == MAP_FAILED)
+		return 2;
+	for (long i = 0; i < n; i++) {
+		pthread_attr_t attr;
+		pthread_t t;
+		void *back;
+		if (pthread_attr_init(&attr) ||
+		    pthread_attr_setstack(&attr, area + i * shift, (size_t)size) ||
+		    pthread_create(&t, &attr, reuse_fn, (void *)i)) {
+			printf("thread-reuse distinct: pthread_create failed at thread %ld\n", i);
+			return 1;
+		}
+		pthread_attr_destroy(&attr);
+		if ((uintptr_t)t == prev) {
+			printf(
+			    "thread-reuse distinct: thread %ld has the FS base of the one before\n",
+			    i);
+			return 1;
+		}
+		prev = (uintptr_t)t;
+		pthread_join(t, &back);
+		if ((long)back != (i + 1) * 2 + 1) {
+			printf("thread-reuse distinct: thread %ld came back with %ld\n", i,
+			       (long)back);
+			return 1;
+		}
+	}
+	printf("thread-reuse distinct: %ld threads, each with an FS base of its own: ok\n", n);
+	return 0;
+}
+
+/*
  * stack-steal (limit 8): app registers a gate page for the FS base of its
  * thread parked in app -> lib1 -> app, which takes that live thread's
  * page (mpk.c: flexos__mpk_register). The stacks the page held must not
@@ -4303,6 +4349,8 @@ int main(int argc, char **argv)
 		return vm_clone();
 	if (argc == 2 && !strcmp(argv[1], "--thread-reuse"))
 		return thread_reuse();
+	if (argc == 3 && !strcmp(argv[1], "--thread-reuse") && !strcmp(argv[2], "distinct"))
+		return thread_reuse_distinct();
 	if (argc == 2 && !strcmp(argv[1], "--spawn"))
 		return spawn();
 	if (argc == 3 && !strcmp(argv[1], "--thread-stack"))
@@ -4396,7 +4444,7 @@ int main(int argc, char **argv)
 		"window-switch | "
 		"--thread-claim | --clone-settls [libc|syscall|site|creator|future|mask] | "
 		"--clone-race | --fork-clone | --vm-clone | --sigio-sigsys | "
-		"--thread-reuse | --spawn | "
+		"--thread-reuse [distinct] | --spawn | "
 		"--timer-thread | --fs-switch | --sig-entry gate|stub|past-check|queue|range | "
 		"--gate-state tls-fake|tls-other|tls-null|tls-live|cur|sp|id | "
 		"--forge-target private|shared|newlib HOW | --start-main-from-lib1 | "

@@ -199,6 +199,7 @@ $b/tests/mpk/attack --carry-leak sret
 --expect-status=134 $b/tests/mpk/attack --forge carry-clear
 --expect-status=134 $b/tests/mpk/attack --forge carry-clear-back-open
 --expect-status=134 $b/tests/mpk/attack --forge carry-clear-back
+$b/tests/mpk/attack --thread-reuse distinct
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -446,6 +447,10 @@ for n in 182 183 184 185; do
 	check_vm $n "something jumped into the middle of a gate" \
 		"carry path: the clearing's WRPKRU with a forged PKRU stopped (command $n)"
 done
+# Limits 2 and 8: a new FS base takes a page of a thread gone (pages are
+# handed out from the pages alone, not from a count in key-0 memory).
+check_vm 186 "thread-reuse distinct: 1100 threads, each with an FS base of its own: ok" \
+	"1100 threads one after another, each with its own FS base: gate pages and stacks of threads gone are reused"
 no_vm 179 "nothing delivered" "an I/O signal made SIGSYS: never ignored"
 check_vm 80 "without CLONE_SETTLS, so with its creator's FS base" "clone sharing its creator's FS base: reported"
 check_vm 81 "lib1's thread read app's data 4242" "the control: with the filter off the clone gets app's data (the filter is what stops it)"
