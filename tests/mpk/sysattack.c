@@ -1577,6 +1577,53 @@ static void *setxid_sleeper(void *arg)
  * which intel-mpk images cannot let it do (backends/mpk/setxid.c): with
  * one thread the call is made; with two the image ends, saying why.
  */
+/*
+ * sigsys-mask: the SIGSYS report runs with every signal blocked, so that
+ * no handler (evil's own here) runs in the middle of it, on top of its
+ * frame. A timer sends SIGUSR1 to this thread every 20 µs; once evil's
+ * handler has run a few times, evil makes a denied call: the report must
+ * end the image without the handler running again.
+ */
+static volatile int mask_seen, mask_reporting;
+
+static void mask_usr1(int sig)
+{
+	static const char msg[] = "sigsys-mask: SIGUSR1's handler ran during the SIGSYS report\n";
+
+	(void)sig;
+	mask_seen++;
+	if (mask_reporting && write(2, msg, sizeof(msg) - 1) < 0)
+		mask_seen = -1;
+}
+
+static long sigsys_mask(void)
+{
+	struct sigaction sa;
+	struct sigevent ev;
+	struct itimerspec every = {.it_value = {0, 20000}, .it_interval = {0, 20000}};
+	timer_t tm;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = mask_usr1;
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = SIGUSR1;
+	ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+	if (sigaction(SIGUSR1, &sa, NULL) || timer_create(CLOCK_MONOTONIC, &ev, &tm) ||
+	    timer_settime(tm, 0, &every, NULL)) {
+		fprintf(stderr, "sigsys-mask: no timer (%s)\n", strerror(errno));
+		return 0;
+	}
+	for (int i = 0; i < 5000 && mask_seen < 5; i++)
+		usleep(1000);
+	fprintf(stderr, "sigsys-mask: SIGUSR1's handler ran %d times; now a denied call\n",
+		mask_seen);
+	mask_reporting = 1;
+	syscall(SYS_pkey_alloc, 0, 0);
+	fprintf(stderr, "sigsys-mask: the denied call returned\n");
+	return 1;
+}
+
 static long setxid(void)
 {
 	pthread_t t;
@@ -2312,6 +2359,8 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return setxid();
 	case 72:
 		return helper_forge();
+	case 74:
+		return sigsys_mask();
 	case 73: { /* the options the list allows, and one it does not know */
 		unsigned long fs = 0;
 		r = syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);

@@ -107,6 +107,9 @@
  *                            (root): refused
  *   syscalls arch-option     arch_prctl(ARCH_GET_FS) answers; an option of a
  *                            newer kernel (ARCH_SHSTK_ENABLE, 6.6): reported
+ *   syscalls sigsys-mask     a timer sends SIGUSR1 every 20 µs to evil's
+ *                            thread, which makes a denied call: reported,
+ *                            no handler runs during the report
  *   syscalls copy-key-read|sigreturn-altstack|clone-cleartid-jump  an
  *                            attack review's: a jump into the delivery stub
  *                            reading another thread's copy; a forged
@@ -227,6 +230,7 @@ static const struct {
     {"sigsys-timer", DATA, "a SIGSYS not from the filter ends the image"},
     {"proc-helper-forge", DATA, "the /proc helper serves only the image's processes"},
     {"arch-option", DATA, "the filter's list: arch_prctl options of newer kernels"},
+    {"sigsys-mask", DATA, "the SIGSYS report runs with every signal blocked"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
