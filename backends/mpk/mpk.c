@@ -10,6 +10,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -1038,6 +1039,45 @@ static void install_filter(void)
 			    flexos__strerror(-err));
 }
 
+/*
+ * Isolation starts with main's thread alone. A thread made before the
+ * backend's start-up (by a shared library's constructor, which runs
+ * before it) has no gate page, so no compartment is known to run it, and
+ * it keeps glibc's robust-futex list and rseq area, which every other
+ * thread drops before the filter (docs/threat-model.md, limit 7): the
+ * image does not start.
+ */
+static void alone_at_start(void)
+{
+	char buf[4096];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC), n = -1;
+	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	const char *line = NULL;
+
+	if (fd >= 0)
+		close(fd);
+	if (len > 0) {
+		buf[len] = 0;
+		line = strstr(buf, "\nThreads:");
+	}
+	if (line)
+		n = atoi(line + strlen("\nThreads:"));
+	if (n == 1)
+		return;
+	if (n < 1)
+		flexos__die(
+		    FLEXOS_EXIT_SETUP,
+		    "cannot tell from /proc/self/status whether threads made before main "
+		    "run (mount /proc): a thread made before isolation starts would keep "
+		    "glibc's robust-futex list and rseq area (docs/threat-model.md, limit 7)");
+	flexos__die(FLEXOS_EXIT_SETUP,
+		    "%d threads run where isolation starts, before main: one was made before "
+		    "the backend's start-up (a shared library's constructor?), with no gate page, "
+		    "glibc's robust-futex list and rseq area kept; make it from main or later "
+		    "(docs/threat-model.md, limit 7)",
+		    n);
+}
+
 static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **argv, char **envp)
 {
 	uint32_t def = flexos__mpk_ro.ro.runtime->image->default_id;
@@ -1090,6 +1130,7 @@ static int mpk_run_main(int (*main_fn)(int, char **, char **), int argc, char **
 		flexos__die(FLEXOS_EXIT_SETUP, "cannot make the runtime's state read-only: %s",
 			    flexos__strerror(errno));
 	flexos__mpk_unwinder_seal();
+	alone_at_start();
 	/* Last: the filter denies pkey_mprotect over the image. */
 	install_filter();
 	flexos__mpk_start_main();

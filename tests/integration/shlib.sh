@@ -69,6 +69,7 @@ $WORK/shl-intel-mpk pkru
 $WORK/shl-mpk-shared pkru
 --expect-status=123 $WORK/shl-mpk-shared rekey
 $WORK/shl-mpk-shared fini-twice
+--expect-status=125 env SHL_CTOR_THREAD=1 $WORK/shl-intel-mpk ok
 EOS
 expect_output "$WORK/vm.out" "^shl_touch: 44$"
 { vm_output 2; vm_output 3; } >"$WORK/mpk-reads.out"
@@ -134,3 +135,12 @@ vm_output 13 >"$WORK/shared-twice.out"
 [ "$(grep -c "^shl destructor:" "$WORK/shared-twice.out")" -eq 1 ] ||
 	fail "intel-mpk, shared stacks: the library's destructor did not run exactly once"
 pass "intel-mpk, shared stacks: the destructor runs once in its compartment ($call), pkey_mprotect of the data is denied"
+
+# A thread made by the library's constructor, before the backend's
+# start-up (no gate page, glibc's robust list and rseq area kept): the
+# image does not start, and says why (limit 7).
+vm_output 14 >"$WORK/ctor-thread.out"
+expect_output "$WORK/ctor-thread.out" "^shl constructor: made a thread$"
+expect_output "$WORK/ctor-thread.out" "2 threads run where isolation starts, before main: one was made before the backend's start-up"
+! grep -q "^shl_touch:" "$WORK/ctor-thread.out" || fail "intel-mpk: the image ran main with a constructor's thread"
+pass "intel-mpk: a thread made by a shared library's constructor: the image refuses to start (125), saying why"

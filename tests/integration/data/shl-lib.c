@@ -1,7 +1,9 @@
 /* A shared library placed in a compartment: its data and heap are that compartment's. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int shl_secret = 42;
 static int shl_calls;
@@ -55,9 +57,23 @@ static void shl_atexit(void)
 	fflush(stdout);
 }
 
+/* A thread made by the constructor (SHL_CTOR_THREAD): it waits for ever. */
+static void *shl_waiter(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
 __attribute__((constructor)) static void shl_init(void)
 {
+	pthread_t t;
+
 	atexit(shl_atexit);
+	if (getenv("SHL_CTOR_THREAD") && pthread_create(&t, NULL, shl_waiter, NULL) == 0)
+		printf("shl constructor: made a thread\n");
+	fflush(stdout);
 }
 
 /*
