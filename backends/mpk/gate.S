@@ -846,7 +846,12 @@
 .macro CARRY_CLEAR words, open_checked, close_checked
 	OPEN_GATE \open_checked
 	movq	MPK_G_CARRY(%r11), %rdi		/* (not TLS: the page is open) */
-	movl	\words, %ecx
+	/*
+	 * At most 255 words, inside this thread's carry page, whatever
+	 * \words holds: a jump to the WRPKRU above, with the compartment's
+	 * own open PKRU, chooses it (it zeroed on up to the gate page's cur).
+	 */
+	movzbl	\words, %ecx
 	xorl	%eax, %eax
 	rep stosq
 	TO_CUR	\close_checked, SIG_CHECK_GP %r11, %rcx
@@ -934,7 +939,7 @@
 	movq	%xmm14, %rax
 	jmp	\slow
 	.cfi_restore_state
-2:	movl	%edi, %ecx			/* the caller's stack arguments */
+2:	movzbl	%dil, %ecx			/* the caller's stack arguments (a jump chooses edi) */
 	leaq	72(%rsp), %rsi			/* (above the 64 bytes pushed and the return address) */
 	movq	%r8, %rdi
 	rep movsq
@@ -983,7 +988,7 @@
 	testl	%r9d, %r9d
 	jz	7f
 	movq	%r11, %r8			/* (the callee, checked above) */
-	CARRY_CLEAR %r9d, \clear_open_checked, \clear_checked
+	CARRY_CLEAR %r9b, \clear_open_checked, \clear_checked
 	movq	%r8, %r11
 7:
 	movq	%xmm8, %rdi
@@ -1021,7 +1026,7 @@
 	cmpb	$0, -1(%rbx)
 4:	OPEN_GATE \reopen_checked
 	movq	MPK_G_CARRY(%r11), %r8		/* (not TLS: the page is open) */
-	movl	%r9d, %ecx			/* the sret result, to the carry page */
+	movzbl	%r9b, %ecx			/* the sret result, to the carry page (a jump chooses r9) */
 	jrcxz	6f
 	movq	%r8, %rdi
 	rep movsq
@@ -1053,7 +1058,7 @@
 	movq	%rdi, %xmm14			/* the result: the caller's pointer */
 	movq	%r8, %rsi
 	rep movsq
-	CARRY_CLEAR %r9d, \clear_back_open_checked, \clear_back_checked
+	CARRY_CLEAR %r9b, \clear_back_open_checked, \clear_back_checked
 	movq	%xmm14, %rax
 5:	movq	%xmm15, %rdx
 	CLEAR_RESULTS %xmm12

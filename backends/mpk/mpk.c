@@ -295,14 +295,35 @@ static struct mpk_gate_page *new_page(uint64_t mark)
 
 	for (unsigned i = 0; i < MPK_GATE_PAGES; i++) {
 		uint64_t f = __atomic_load_n(&pages[i].fsbase, __ATOMIC_SEQ_CST);
+		uint64_t tid = 0;
 		/* (a claim binds the tid before the owner: flexos__mpk_claim) */
 		if (f && ((f & 1) || !__atomic_load_n(&pages[i].owner, __ATOMIC_SEQ_CST) ||
-			  !__atomic_load_n(&pages[i].tid, __ATOMIC_SEQ_CST) ||
+			  !(tid = __atomic_load_n(&pages[i].tid, __ATOMIC_SEQ_CST)) ||
 			  flexos__mpk_page_thread(&pages[i]) != MPK_THREAD_GONE))
 			continue;
-		if (__atomic_compare_exchange_n(&pages[i].fsbase, &f, mark, false, __ATOMIC_SEQ_CST,
-						__ATOMIC_SEQ_CST))
-			return &pages[i];
+		if (!__atomic_compare_exchange_n(&pages[i].fsbase, &f, mark, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			continue;
+		if (f) {
+			/*
+			 * Between the look and the mark the page may have been
+			 * registered again for the same FS base and bound (its
+			 * tid then is another's, or 0 while the claim binds):
+			 * given back. Else its old owner goes at once, so that
+			 * no live thread that has the FS base it names (a later
+			 * registration passes over a marked page, and so does
+			 * the claim's release of its owner's pages) can take it
+			 * for its own (LOAD_GP, SIG_CHECK_GP) while it is marked,
+			 * or after a registration that gives it back (-EBUSY).
+			 */
+			if (__atomic_load_n(&pages[i].tid, __ATOMIC_SEQ_CST) != tid ||
+			    flexos__mpk_page_thread(&pages[i]) != MPK_THREAD_GONE) {
+				__atomic_store_n(&pages[i].fsbase, f, __ATOMIC_SEQ_CST);
+				continue;
+			}
+			__atomic_store_n(&pages[i].owner, 0, __ATOMIC_SEQ_CST);
+		}
+		return &pages[i];
 	}
 	flexos__abort("gate: more than %u threads that cross gates run at once; each needs a "
 		      "gate page of the %u reserved at start-up",
@@ -464,6 +485,16 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	 */
 	for (unsigned i = 0; i < MPK_GATE_PAGES; i++) {
 		uint64_t f = __atomic_load_n(&pages[i].fsbase, __ATOMIC_SEQ_CST);
+		/*
+		 * A page of this owner that a registration has marked: waited
+		 * for (new_page clears its owner; register's own marks end),
+		 * never passed over while it still names this owner.
+		 */
+		while (&pages[i] != gp && (f & 1) &&
+		       __atomic_load_n(&pages[i].owner, __ATOMIC_SEQ_CST) == owner) {
+			__builtin_ia32_pause();
+			f = __atomic_load_n(&pages[i].fsbase, __ATOMIC_SEQ_CST);
+		}
 		/* (taken by its mark, as a registration takes a page: new_page) */
 		if (&pages[i] != gp && pages[i].owner == owner && !(f & 1) &&
 		    __atomic_compare_exchange_n(&pages[i].fsbase, &f, f | 1, false,

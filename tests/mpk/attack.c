@@ -83,6 +83,9 @@
  *   attack --carry-leak args|sret  after app's call of lib2 with stack
  *                        arguments (or a result in memory), lib1 looks for
  *                        them in the carry pages: none left (limit 3)
+ *   attack --carry-clear-len  lib1 jumps to the clearing's opening WRPKRU
+ *                        with its own open PKRU and a count of its choice:
+ *                        the count stays in its carry page (limit 3)
  *   attack --carry-back signal|register  lib1 takes the way back of the
  *                        other path than its caller's call came in by:
  *                        the report (limit 11)
@@ -3191,6 +3194,70 @@ static int carry_leak(const char *what)
 }
 
 /*
+ * carry-clear-len (review): lib1 jumps to CARRY_CLEAR's opening WRPKRU
+ * with its own open PKRU (which the check accepts) and a word count of
+ * its choice in %r9d: the rep stosq zeroes from its carry page up to the
+ * first word (cur) of its own gate page. The closing TO_CUR then switches
+ * to the compartment the page names, 0 (app), and the path calls %r8.
+ */
+static volatile long cc_secret = 4242;
+static char *cc_stack;
+
+static void cc_as_app(void)
+{
+	uint32_t pkru;
+	__asm__ volatile("rdpkru" : "=a"(pkru) : "c"(0) : "rdx");
+	long v = cc_secret;
+	cc_secret = 6666;
+	printf(
+	    "carry-clear-len: lib1's code runs with PKRU %#x (app's %#x): read app's secret %ld, "
+	    "wrote %ld: FAIL\n",
+	    pkru, flexos__mpk_pkru[0], v, cc_secret);
+	fflush(stdout);
+	_exit(1);
+}
+
+static long cc_from_lib1(long x)
+{
+	uintptr_t gp = own_gate_page();
+	uint64_t carry = *(volatile uint64_t *)(gp + 192); /* mpk.h: MPK_G_CARRY */
+	char *stack = (char *)x;                           /* key 0 */
+	if (!carry || carry >= gp)
+		return -100;
+	uint64_t words = (gp - carry) / 8 + 1; /* up to and including gp->cur */
+	printf("carry-clear-len: in lib1, carry page %#lx, gate page %#lx: %lu words\n",
+	       (unsigned long)carry, (unsigned long)gp, (unsigned long)words);
+	fflush(stdout);
+	char *target = flexos__mpk_gate_carry_clear_open_checked;
+	__asm__("" : "+r"(target));
+	target -= 3; /* the WRPKRU */
+	register uint64_t r9 __asm__("r9") = words;
+	register uint64_t r8 __asm__("r8") = (uint64_t)(uintptr_t)cc_as_app;
+	__asm__ volatile("pxor %%xmm15, %%xmm15\n\t"
+			 "movq %%rsi, %%rsp\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "jmp *%%rdi"
+			 :
+			 : "D"(target), "S"(stack + 65536 - 64),
+			   "a"(flexos__mpk_pkru[1024 / 4 + 1]), "r"(r9), "r"(r8)
+			 : "rcx", "rdx", "memory");
+	__builtin_unreachable();
+}
+
+static int carry_clear_len(void)
+{
+	long r = 0;
+
+	cc_stack = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (cc_stack == MAP_FAILED)
+		return 2;
+	flexos_gate_r(lib1, r, lib1_call, cc_from_lib1, (long)cc_stack);
+	printf("carry-clear-len: lib1 came back (%ld); app's secret %ld\n", r, cc_secret);
+	return 2;
+}
+
+/*
  * signal-frame (limit 9): a handler runs in the compartment that installed
  * it, but the context it gets is the interrupted compartment's, and the
  * restorer resumes that compartment from it with its PKRU: a handler of
@@ -4379,6 +4446,8 @@ int main(int argc, char **argv)
 		return carry_write(0);
 	if (argc == 3 && !strcmp(argv[1], "--carry-write") && !strcmp(argv[2], "reclaim"))
 		return carry_write(1);
+	if (argc == 2 && !strcmp(argv[1], "--carry-clear-len"))
+		return carry_clear_len();
 	if (argc == 3 && !strcmp(argv[1], "--carry-leak"))
 		return carry_leak(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--signal-frame"))
@@ -4454,7 +4523,7 @@ int main(int argc, char **argv)
 		"--unwind-write | "
 		"--look-signal | "
 		"--shared-back | "
-		"--carry-back signal|register | --carry-read args|sret | --carry-leak args|sret | "
+		"--carry-back signal|register | --carry-read args|sret | --carry-leak args|sret | --carry-clear-len | "
 		"--gate-push private|carry "
 		"| --got-elevated report|home|claim|unwind | --got-libc | "
 		"--backtrace [fault|libc|vdso] | "

@@ -200,6 +200,7 @@ $b/tests/mpk/attack --carry-leak sret
 --expect-status=134 $b/tests/mpk/attack --forge carry-clear-back-open
 --expect-status=134 $b/tests/mpk/attack --forge carry-clear-back
 $b/tests/mpk/attack --thread-reuse distinct
+--expect-status=123 $b/tests/mpk/attack --carry-clear-len
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -447,6 +448,11 @@ for n in 182 183 184 185; do
 	check_vm $n "something jumped into the middle of a gate" \
 		"carry path: the clearing's WRPKRU with a forged PKRU stopped (command $n)"
 done
+# A jump to CARRY_CLEAR's opening WRPKRU with lib1's own open PKRU and a
+# word count of its choice zeroed from its carry page up to its gate
+# page's cur (0: app), and the closing switch gave lib1's code app's PKRU.
+check_vm 187 "tried to read" "carry path: the clearing's count stays inside the carry page"
+no_vm 187 "FAIL" "carry path: the clearing never gives lib1's code app's PKRU"
 # Limits 2 and 8: a new FS base takes a page of a thread gone (pages are
 # handed out from the pages alone, not from a count in key-0 memory).
 check_vm 186 "thread-reuse distinct: 1100 threads, each with an FS base of its own: ok" \
