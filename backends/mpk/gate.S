@@ -182,7 +182,6 @@
  * gets one (flexos__mpk_claim). Clobbers ecx, edx.
  */
 .macro OPEN_GATE checked
-	cld					/* (a compartment may leave DF set: every rep below copies up) */
 	xorl	%ecx, %ecx
 	RDPKRU					/* edx = 0 */
 	andl	flexos__mpk_pkru+MPK_PKRU_OPEN_MASK(%rip), %eax
@@ -190,6 +189,13 @@
 	.globl	\checked
 	.hidden	\checked
 \checked:
+	/*
+	 * A compartment may leave DF set: every rep below copies up. After
+	 * the WRPKRU, which a jump reaches with DF of its choice (a rep
+	 * then ran down from the carry page or the page into the gate-key
+	 * memory below: another thread's).
+	 */
+	cld
 	LOAD_GP	%r11, %rcx, .Lclaim\@
 .Lclaimed\@:
 	movq	MPK_G_CUR(%r11), %rcx
@@ -243,9 +249,14 @@
 
 /*
  * A gate's slow path: flexos__mpk_gate_slow(%r10b) on this thread's gate
- * stack, every register the gate took kept, then the gate again (\gate).
+ * stack, every register the gate took kept, then the gate again (\gate),
+ * with the page closed (TO_CUR, checked at \checked): the gate's first
+ * pushes go to the stack pointer it came with, which a jump to its
+ * opening WRPKRU chooses (an attack review's: with the page still open
+ * they wrote six words of a compartment's choice into another thread's
+ * gate page, attack --slow-push).
  */
-.macro SLOW_PATH gate
+.macro SLOW_PATH gate, checked
 	movq	%rax, %xmm13
 	movq	%rcx, %xmm14
 	LOAD_GP	%rax, %rcx, .Lbad_gp
@@ -267,7 +278,17 @@
 	CFA_DEREF_RSP 0
 	movq	%rcx, %xmm8			/* (the gate starts over: xmm8-15 are free) */
 	WIPE_BELOW 4096
+	movq	%rax, %xmm9
+	movq	%rdx, %xmm10
+	movq	%r10, %xmm11
+	movq	%r11, %xmm12
+	LOAD_GP	%r11, %rcx, .Lbad_gp
+	TO_CUR	\checked, SIG_CHECK_GP %r11, %rcx
 	movq	%xmm8, %rcx
+	movq	%xmm9, %rax
+	movq	%xmm10, %rdx
+	movq	%xmm11, %r10
+	movq	%xmm12, %r11
 	popq	%rsp
 	.cfi_def_cfa %rsp, 8
 	jmp	\gate
@@ -1316,7 +1337,7 @@ flexos__backend_gate_int:
 	movq	%xmm12, %r11
 	STUB_R10
 .Lslow_here:
-	SLOW_PATH flexos__backend_gate
+	SLOW_PATH flexos__backend_gate, flexos__mpk_gate_slow_checked
 
 	/* The PKRU written is not the one of the compartment named: someone
 	 * jumped into the gate. The report path takes it from here with
@@ -1621,7 +1642,7 @@ flexos__backend_gate_newlib:
 	movq	%xmm12, %r11
 	STUB_R10
 .Lnewlib_slow_here:
-	SLOW_PATH flexos__backend_gate_newlib
+	SLOW_PATH flexos__backend_gate_newlib, flexos__mpk_gate_newlib_slow_checked
 	.cfi_endproc
 	.size	flexos__backend_gate_newlib, .-flexos__backend_gate_newlib
 

@@ -86,6 +86,11 @@
  *   attack --carry-clear-len  lib1 jumps to the clearing's opening WRPKRU
  *                        with its own open PKRU and a count of its choice:
  *                        the count stays in its carry page (limit 3)
+ *   attack --slow-push   lib1 jumps to the private gate's opening WRPKRU
+ *                        on a thread with no stack in lib2: the gate's
+ *                        slow path starts over with the page closed, its
+ *                        pushes on lib1's stack pointer never reach
+ *                        another thread's gate page (limit 2)
  *   attack --carry-back signal|register  lib1 takes the way back of the
  *                        other path than its caller's call came in by:
  *                        the report (limit 11)
@@ -3258,6 +3263,149 @@ static int carry_clear_len(void)
 }
 
 /*
+ * slow-push (review): the private gate's slow path (no stack in the
+ * callee yet) let C allocate one with the gate page open, then started
+ * the gate over with the page still open, on the stack pointer it kept
+ * in %xmm11, which a jump to the opening WRPKRU chooses: the gate's
+ * first pushes (the caller's callee-saved registers) then wrote six
+ * words of its choice wherever it pointed in gate-key memory. lib1, on
+ * a thread of app's (T1) that has no stack in lib2 yet, jumps to the
+ * private gate's opening WRPKRU with its own open PKRU, %r10 lib2 with
+ * lib2_call's entry, %xmm11 just above the main thread's sp[0..5]: app's
+ * saved stack pointer there becomes a frame in key-0 memory, and the
+ * main thread's return from lib1 to app then returns into lib1's code
+ * with app's PKRU. T1 goes on into lib2_call, which parks it.
+ */
+extern long __flexos_gate__lib2__lib2_call(long (*)(long), long);
+
+struct slow_push {
+	_Alignas(16) uint64_t below[8];
+	uint64_t frame[8]; /* r15..rbx, the return address */
+	volatile uint64_t main_gp, go, parked, index;
+	char t1_stack[65536];
+};
+
+static void sp_as_app(void)
+{
+	uint32_t pkru;
+	__asm__ volatile("rdpkru" : "=a"(pkru) : "c"(0) : "rdx");
+	long v = cc_secret;
+	cc_secret = 7777;
+	printf("slow-push: lib1's code runs with PKRU %#x (app's %#x): read app's secret %ld, "
+	       "wrote %ld: FAIL\n",
+	       pkru, flexos__mpk_pkru[0], v, cc_secret);
+	fflush(stdout);
+	_exit(1);
+}
+
+static long sp_park(long x)
+{
+	struct slow_push *s = (struct slow_push *)(x - 1); /* (lib2_call passes x + 1) */
+
+	s->parked = 1;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* lib1, on the main thread: the frame, then waits for T1's write. */
+static long sp_main_lib1(long x)
+{
+	struct slow_push *s = (struct slow_push *)(x - 1); /* (lib1_call passes x + 1) */
+	struct gate_page_head *gp = (struct gate_page_head *)own_gate_page();
+
+	memset(s->frame, 0, sizeof(s->frame));
+	s->frame[6] = (uint64_t)(uintptr_t)sp_as_app;
+	s->main_gp = (uint64_t)(uintptr_t)gp;
+	__atomic_store_n(&s->go, 1, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 500; i++) {
+		if (*(volatile uint64_t *)&gp->sp[0] == (uint64_t)(uintptr_t)s->frame && s->parked)
+			break;
+		usleep(10000);
+	}
+	printf("slow-push: main's sp[app] %#lx (the frame %p), T1 %s\n",
+	       (unsigned long)*(volatile uint64_t *)&gp->sp[0], (void *)s->frame,
+	       s->parked ? "parked in lib2" : "not in lib2");
+	fflush(stdout);
+	return 0;
+}
+
+/* lib1, on T1: the jump. */
+static long sp_t1_lib1(long x)
+{
+	struct slow_push *s = (struct slow_push *)(x - 1);
+
+	while (!__atomic_load_n(&s->go, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	struct gate_page_head *mgp = (struct gate_page_head *)(uintptr_t)s->main_gp;
+	struct gate_page_head *own = (struct gate_page_head *)own_gate_page();
+	printf("slow-push: in lib1 on T1 (gate page %p, sp[lib2] %#lx), main's gate page %p\n",
+	       (void *)own, (unsigned long)own->sp[2], (void *)mgp);
+	fflush(stdout);
+	if (own->sp[2])
+		return -100;
+	char *target = flexos__mpk_gate_open_checked;
+	__asm__("" : "+r"(target));
+	target -= 3; /* the WRPKRU */
+	/* r15, r14, r13, r12, rbp, rbx (pushed in reverse), xmm11, xmm12, rsp, target, eax */
+	static __thread uint64_t v[11];
+	v[0] = (uint64_t)(uintptr_t)s->frame;
+	for (int i = 1; i < 6; i++)
+		v[i] = mgp->sp[i];
+	v[6] = (uint64_t)(uintptr_t)&mgp->sp[6]; /* the pushes go below */
+	v[7] = s->index;
+	v[8] = (uint64_t)(uintptr_t)(s->t1_stack + sizeof(s->t1_stack) - 64);
+	v[9] = (uint64_t)(uintptr_t)target;
+	v[10] = flexos__mpk_pkru[1024 / 4 + 1];
+	register uint64_t r11 __asm__("r11") = (uint64_t)(uintptr_t)v;
+	__asm__ volatile("movq 0(%%r11), %%r15\n\t"
+			 "movq 8(%%r11), %%r14\n\t"
+			 "movq 16(%%r11), %%r13\n\t"
+			 "movq 24(%%r11), %%r12\n\t"
+			 "movq 32(%%r11), %%rbp\n\t"
+			 "movq 40(%%r11), %%rbx\n\t"
+			 "movq 48(%%r11), %%xmm11\n\t"
+			 "movq 56(%%r11), %%xmm12\n\t"
+			 "movq 64(%%r11), %%rsp\n\t"
+			 "movl 80(%%r11), %%eax\n\t"
+			 "movl $2, %%r10d\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "jmp *72(%%r11)"
+			 :
+			 : "r"(r11), "D"(sp_park), "S"(s)
+			 : "memory");
+	__builtin_unreachable();
+}
+
+static void *sp_t1(void *arg)
+{
+	long r = 0;
+
+	flexos_gate_r(lib1, r, lib1_call, sp_t1_lib1, (long)arg);
+	printf("slow-push: T1 came back (%ld)\n", r);
+	fflush(stdout);
+	return NULL;
+}
+
+static int slow_push(void)
+{
+	struct slow_push *s =
+	    mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pthread_t t;
+	long r = 0;
+
+	if (s == MAP_FAILED)
+		return 2;
+	s->index = read_stub((const unsigned char *)__flexos_gate__lib2__lib2_call).r10 >> 32;
+	if (pthread_create(&t, NULL, sp_t1, s))
+		return 2;
+	flexos_gate_r(lib1, r, lib1_call, sp_main_lib1, (long)s);
+	printf("slow-push: lib1 came back to app (%ld); app's secret %ld\n", r, cc_secret);
+	return 2;
+}
+
+/*
  * signal-frame (limit 9): a handler runs in the compartment that installed
  * it, but the context it gets is the interrupted compartment's, and the
  * restorer resumes that compartment from it with its PKRU: a handler of
@@ -4448,6 +4596,8 @@ int main(int argc, char **argv)
 		return carry_write(1);
 	if (argc == 2 && !strcmp(argv[1], "--carry-clear-len"))
 		return carry_clear_len();
+	if (argc == 2 && !strcmp(argv[1], "--slow-push"))
+		return slow_push();
 	if (argc == 3 && !strcmp(argv[1], "--carry-leak"))
 		return carry_leak(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--signal-frame"))
@@ -4523,7 +4673,8 @@ int main(int argc, char **argv)
 		"--unwind-write | "
 		"--look-signal | "
 		"--shared-back | "
-		"--carry-back signal|register | --carry-read args|sret | --carry-leak args|sret | --carry-clear-len | "
+		"--carry-back signal|register | --carry-read args|sret | --carry-leak args|sret | "
+		"--carry-clear-len | --slow-push | "
 		"--gate-push private|carry "
 		"| --got-elevated report|home|claim|unwind | --got-libc | "
 		"--backtrace [fault|libc|vdso] | "

@@ -104,7 +104,8 @@ static long back_in_lib1(long x)
 			 "jmp *%1"
 			 :
 			 : "r"(&sb.words[32]),
-			   "r"((uintptr_t)flexos__mpk_gate_shared_reopen_checked - 15)
+			   "r"((uintptr_t)flexos__mpk_gate_shared_reopen_checked -
+			       14) /* OPEN_GATE: xorl, RDPKRU, andl, WRPKRU */
 			 : "memory");
 	__builtin_unreachable();
 }

@@ -201,6 +201,7 @@ $b/tests/mpk/attack --carry-leak sret
 --expect-status=134 $b/tests/mpk/attack --forge carry-clear-back
 $b/tests/mpk/attack --thread-reuse distinct
 --expect-status=123 $b/tests/mpk/attack --carry-clear-len
+--expect-status=123 $b/tests/mpk/attack --slow-push
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -872,3 +873,11 @@ if [ -x "$b/examples/hello/hello-two" ]; then
 	fi
 	pass "hello under intel-mpk prints what it prints under none"
 fi
+# Limit 2: a jump to the private gate's opening WRPKRU on a thread with
+# no stack in the callee took the slow path, which started the gate over
+# with the page open: its pushes on the stack pointer the jump chose wrote
+# the main thread's sp[app], and its way back from lib1 gave lib1's code
+# app's PKRU. The slow path closes the page first: the push is reported.
+check_vm 188 "tried to write" "slow path: the gate starts over with the page closed"
+check_vm 188 "the gate's per-thread state" "slow path: the push into another thread's gate page is reported"
+no_vm 188 "FAIL" "slow path: lib1's code never runs with app's PKRU"
