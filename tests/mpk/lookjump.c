@@ -35,8 +35,8 @@
 extern char flexos__mpk_urec_new_reopen_checked[];
 extern char flexos__mpk_urec_first_undo_checked[];
 
-/* The OPEN_GATE before a label: cld, xor, rdpkru, and, wrpkru (15 bytes). */
-#define OPEN_GATE_BYTES 15
+/* The OPEN_GATE before a label: xor, rdpkru, and, wrpkru (14 bytes; its cld is after). */
+#define OPEN_GATE_BYTES 14
 
 /* jump_new(handle, rsp, sp, to): urec_new from its second opening, frame 0. */
 void jump_new(uint64_t handle, uintptr_t rsp, uintptr_t sp, uintptr_t to);
