@@ -2516,6 +2516,7 @@ flexos__mpk_claim_path:
 	.globl	\checked
 	.hidden	\checked
 \checked:
+	cld					/* (a jump to the WRPKRU chooses DF: the copies' rep movs) */
 	SIG_CHECK_GP %r11, %rdx
 	leaq	flexos__mpk_pkru(%rip), %rdx
 	movq	MPK_G_CUR(%r11), %rcx
@@ -3689,6 +3690,14 @@ flexos__mpk_clone_mask_read:
 	.globl	flexos__mpk_clone_open_checked
 	.hidden	flexos__mpk_clone_open_checked
 flexos__mpk_clone_open_checked:
+	/*
+	 * The C code below (flexos__mpk_register) runs with the gate key
+	 * writable: DF as the ABI wants it, whatever the caller (or a jump
+	 * to the WRPKRU) left (an attack review's: with DF set its memsets
+	 * ran down from the new page into the gate page and jump page below,
+	 * another thread's, attack --clone-df).
+	 */
+	cld
 	LOAD_GP	%r11, %rcx, .Lclone_no_page
 	movq	MPK_G_CUR(%r11), %rcx
 	andl	$(MPK_SLOTS - 1), %ecx

@@ -83,6 +83,9 @@
  *   attack --carry-leak args|sret  after app's call of lib2 with stack
  *                        arguments (or a result in memory), lib1 looks for
  *                        them in the carry pages: none left (limit 3)
+ *   attack --clone-df    lib1 calls the clone site with DF set: the C code
+ *                        it runs with the gate key writable must not
+ *                        write below its buffers (app's jump records)
  *   attack --carry-clear-len  lib1 jumps to the clearing's opening WRPKRU
  *                        with its own open PKRU and a count of its choice:
  *                        the count stays in its carry page (limit 3)
@@ -280,6 +283,7 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <spawn.h>
 #include <time.h>
 #include <asm/prctl.h>
@@ -3250,6 +3254,79 @@ static long cc_from_lib1(long x)
 	__builtin_unreachable();
 }
 
+/*
+ * clone-df (review): the clone site's WRPKRU opens the gate key
+ * (flexos__mpk_clone_open_checked) and the site then calls
+ * flexos__mpk_register, C code, on the gate stack. lib1 enters the site
+ * (a call, or a jump to that WRPKRU) with DF set: the compiled memsets
+ * of reset_page and flexos__mpk_jump_reset (rep stosq) then run down,
+ * from the new page and its jump page into the page below: another
+ * thread's gate page and jump page (here app's main thread's, whose
+ * setjmp records lib1 wipes). Its clone then fails (CLONE_THREAD without
+ * CLONE_SIGHAND: EINVAL) and the site comes back to lib1.
+ */
+extern char flexos__mpk_clone[];
+static jmp_buf cdf_env[3];
+
+static unsigned cdf_nonzero(uintptr_t gp)
+{
+	const volatile unsigned char *jp = (const unsigned char *)(gp + 1024ul * 4096);
+	unsigned n = 0;
+	for (unsigned i = 344; i < 4096; i++) /* what a jump page's downward memset reaches */
+		n += jp[i] != 0;
+	return n;
+}
+
+static long cdf_from_lib1(long x)
+{
+	uint64_t lo;
+	memcpy(&lo, flexos__mpk_ro + 32, sizeof(lo)); /* mpk.h: MPK_RO_GP_LO */
+	unsigned k = 0;
+	while (k < 1024 && *(volatile uint64_t *)(lo + k * 4096ul + 168)) /* MPK_G_FSBASE */
+		k++;
+	uintptr_t victim = lo + (k - 1) * 4096ul;
+	printf("clone-df: in lib1, the next page registered is %u; the one below it is %s\n", k,
+	       victim == own_gate_page() ? "this thread's (app's main thread)" : "another's");
+	fflush(stdout);
+	unsigned char tls[256] __attribute__((aligned(64)));
+	register long r10 __asm__("r10") = 0;
+	register long r8 __asm__("r8") = (long)(uintptr_t)tls;
+	long rdi = CLONE_VM | CLONE_THREAD | CLONE_SETTLS, rsi = 0, rdx = 0, ret;
+	__asm__ volatile("std\n\t"
+			 "leaq 1f(%%rip), %%r11\n\t"
+			 "jmp *%%rcx\n"
+			 "1:\tcld"
+			 : "=a"(ret), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r10), "+r"(r8)
+			 : "c"(flexos__mpk_clone)
+			 : "r9", "r11", "memory", "cc");
+	(void)x;
+	return ret;
+}
+
+__attribute__((noinline)) static int cdf_nest(int i)
+{
+	long r = 0;
+
+	if (setjmp(cdf_env[i]))
+		return 100;
+	if (i < 2)
+		return cdf_nest(i + 1) + 1;
+	unsigned before = cdf_nonzero(own_gate_page());
+	flexos_gate_r(lib1, r, lib1_call, cdf_from_lib1, 0);
+	unsigned after = cdf_nonzero(own_gate_page());
+	printf("clone-df: the clone came back with %ld; app's jump page: %u nonzero bytes before, "
+	       "%u after%s\n",
+	       r - 1, before, after,
+	       after < before ? ": lib1 wrote app's setjmp records (gate key): FAIL" : ": ok");
+	fflush(stdout);
+	return after < before || !before;
+}
+
+static int clone_df(void)
+{
+	return cdf_nest(0) != 2;
+}
+
 static int carry_clear_len(void)
 {
 	long r = 0;
@@ -4594,6 +4671,8 @@ int main(int argc, char **argv)
 		return carry_write(0);
 	if (argc == 3 && !strcmp(argv[1], "--carry-write") && !strcmp(argv[2], "reclaim"))
 		return carry_write(1);
+	if (argc == 2 && !strcmp(argv[1], "--clone-df"))
+		return clone_df();
 	if (argc == 2 && !strcmp(argv[1], "--carry-clear-len"))
 		return carry_clear_len();
 	if (argc == 2 && !strcmp(argv[1], "--slow-push"))
@@ -4674,7 +4753,7 @@ int main(int argc, char **argv)
 		"--look-signal | "
 		"--shared-back | "
 		"--carry-back signal|register | --carry-read args|sret | --carry-leak args|sret | "
-		"--carry-clear-len | --slow-push | "
+		"--carry-clear-len | --slow-push | --clone-df | "
 		"--gate-push private|carry "
 		"| --got-elevated report|home|claim|unwind | --got-libc | "
 		"--backtrace [fault|libc|vdso] | "

@@ -202,6 +202,7 @@ $b/tests/mpk/attack --carry-leak sret
 $b/tests/mpk/attack --thread-reuse distinct
 --expect-status=123 $b/tests/mpk/attack --carry-clear-len
 --expect-status=123 $b/tests/mpk/attack --slow-push
+$b/tests/mpk/attack --clone-df
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -881,3 +882,10 @@ fi
 check_vm 188 "tried to write" "slow path: the gate starts over with the page closed"
 check_vm 188 "the gate's per-thread state" "slow path: the push into another thread's gate page is reported"
 no_vm 188 "FAIL" "slow path: lib1's code never runs with app's PKRU"
+# Limit 2: the clone site's WRPKRU opens the gate key for C code
+# (flexos__mpk_register): lib1 entered it with DF set, and the memsets of
+# the new page's reset ran down into app's thread's gate and jump pages,
+# wiping app's setjmp records. The site clears DF after its WRPKRU.
+check_vm 189 "clone-df: the clone came back with -22" "clone site: lib1's clone with DF set comes back"
+check_vm 189 "after: ok" "clone site: DF set by the caller writes nothing below the new page"
+no_vm 189 "FAIL" "clone site: app's jump records stay as they were"
