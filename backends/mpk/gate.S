@@ -1731,7 +1731,8 @@ flexos__mpk_segv_entry:
 2:	movl	$SYS_sched_yield, %eax		/* another is: the image is ending */
 	syscall
 	jmp	2b
-3:	movq	flexos__mpk_ro+MPK_RO_STACK(%rip), %rsp
+3:	cld					/* (the report's copies and C code: DF as a jump here left it) */
+	movq	flexos__mpk_ro+MPK_RO_STACK(%rip), %rsp
 	cmpl	$MPK_REPORT_FAULT, %r12d
 	jne	4f
 	subq	$MPK_FRAME_COPY, %rsp
