@@ -15,6 +15,8 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "mpk.h"
@@ -77,11 +79,16 @@ void flexos__mpk_jump_record(struct mpk_gate_page *gp, uint64_t env, uint64_t sa
 		flexos__mpk_jump_reset(gp);
 	memcpy(now.regs, regs, sizeof(now.regs));
 	memcpy(now.sp, gp->sp, sizeof(now.sp));
-	if (now.savemask) {
-		sigset_t set;
-		sigprocmask(SIG_BLOCK, NULL, &set);
-		memcpy(&now.mask, &set, sizeof(now.mask));
-	}
+	/*
+	 * The system call itself, here and in the unwind: the C library's
+	 * pthread_sigmask compares the thread's stack canary (%fs:0x28, key
+	 * 0) before and after its system call, which another thread of the
+	 * caller's compartment can change in between, and its failure path
+	 * (__stack_chk_fail) calls through the C library's writable .got.plt
+	 * with the gate page open (attack --gate-glibc canary-jump).
+	 */
+	if (now.savemask)
+		syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &now.mask, sizeof(now.mask));
 	sweep(jp, stale_at, &now);
 	/* Full: the oldest goes; a jump to it that crosses gates is reported. */
 	if (jp->n == MPK_JUMPS) {
@@ -183,10 +190,9 @@ int flexos__mpk_jump_unwind(struct mpk_gate_page *gp, uint64_t env)
 	gp->cur = j->comp;
 	fp_control_back(gp->fpctl[j->depth]);
 	if (j->savemask) {
-		sigset_t set;
-		sigemptyset(&set);
-		memcpy(&set, &j->mask, sizeof(j->mask));
-		sigprocmask(SIG_SETMASK, &set, NULL);
+		/* (as pthread_sigmask: never the C library's own SIGCANCEL and SIGSETXID) */
+		uint64_t mask = j->mask & ~(3ull << 31);
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, sizeof(mask));
 	}
 	/* The calls between have ended: so have their records. */
 	uint64_t keep = j->depth;

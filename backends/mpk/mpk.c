@@ -240,7 +240,11 @@ enum mpk_page_thread flexos__mpk_page_thread(const struct mpk_gate_page *gp)
 /*
  * Whether the thread that bound gp runs in this process. glibc reuses the
  * descriptor of a thread that ended, which the kernel may not have
- * released yet: up to a second is waited for.
+ * released yet: up to a second is waited for, with the system call
+ * itself: the C library's nanosleep is a cancellation point, which for a
+ * thread whose descriptor (key 0) says it is cancelled unwinds it through
+ * the C library's link to libgcc_s (key 0 too) with the gate page open
+ * (attack --gate-glibc cancel-register).
  */
 static bool thread_runs(const struct mpk_gate_page *gp)
 {
@@ -249,7 +253,7 @@ static bool thread_runs(const struct mpk_gate_page *gp)
 	for (int i = 0; i < 1000; i++) {
 		if (flexos__mpk_page_thread(gp) != MPK_THREAD_RUNS)
 			return false;
-		nanosleep(&ms, NULL);
+		syscall(SYS_nanosleep, &ms, NULL);
 	}
 	return true;
 }

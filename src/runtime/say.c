@@ -4,7 +4,13 @@
  * room: flexos__report_write): no allocation, no stdio and no call into the
  * C library's printf (format.c), so they work in signal handlers, before
  * the heaps exist, when a heap is corrupt, and with more rights than a
- * compartment's (the intel-mpk report, the gate's C code).
+ * compartment's (the intel-mpk report, the gate's C code). For the same
+ * reason they make their system calls themselves: the C library's write
+ * is a cancellation point, which for a thread whose descriptor (key 0)
+ * says it is cancelled unwinds it through the C library's link to
+ * libgcc_s (key 0 too), and its raise checks the thread's stack canary
+ * (key 0), whose failure path calls through the C library's writable
+ * .got.plt (attack --gate-glibc cancel-report, cancel-abort).
  */
 #include "autoconfig.h"
 
@@ -30,7 +36,7 @@ static void vsay(int fatal, const char *fmt, va_list ap)
 		flexos__report_write(buf, (size_t)n);
 		return;
 	}
-	ssize_t unused = write(STDERR_FILENO, buf, (size_t)n);
+	long unused = syscall(SYS_write, STDERR_FILENO, buf, (size_t)n);
 	(void)unused;
 }
 
@@ -58,7 +64,7 @@ void flexos__report_write(const char *buf, size_t n)
 		}
 		/* At most a pipe's buffer page, which room for one write guarantees. */
 		size_t chunk = n - done < 4096 ? n - done : 4096;
-		ssize_t w = write(STDERR_FILENO, buf + done, chunk);
+		long w = syscall(SYS_write, STDERR_FILENO, buf + done, chunk);
 		if (w <= 0)
 			break;
 		done += (size_t)w;
@@ -90,6 +96,6 @@ void flexos__abort(const char *fmt, ...)
 	va_end(ap);
 	/* abort() may run handlers that touch the state we just found broken. */
 	signal(SIGABRT, SIG_DFL);
-	raise(SIGABRT);
+	syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGABRT);
 	_exit(134);
 }

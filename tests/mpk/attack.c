@@ -102,6 +102,10 @@
  *   attack --got-elevated report|home|claim|unwind  lib1 rewrites a slot
  *                        the runtime's own code would follow with more rights
  *                        and makes it run: the runtime ends the image (limit 1)
+ *   attack --gate-glibc cancel-report|cancel-register|cancel-abort|canary-jump
+ *                        lib1 makes the C library follow its thread's
+ *                        descriptor into its code while the runtime's C
+ *                        code runs with more rights: never (limit 1)
  *   attack --got-libc    lib1 rewrites the C library's PLT slot that puts
  *                        calls, app calls puts (limit 1, not closed)
  *   attack --look-jump new|first  lib1 jumps to urec_new's or urec_first's
@@ -306,6 +310,7 @@
 
 #include "attacklib.h"
 #include "carryback.h"
+#include "gateglibc.h"
 #include "gotelevated.h"
 #include "hdrforge.h"
 #include "reportcanary.h"
@@ -4596,6 +4601,10 @@ int main(int argc, char **argv)
 		static volatile long elevated_secret = 0x5ec2e7;
 		return got_elevated(argv[2], (uintptr_t)&elevated_secret);
 	}
+	if (argc == 3 && !strcmp(argv[1], "--gate-glibc")) {
+		static volatile long glibc_secret = 0x5ec2e7;
+		return gate_glibc(argv[2], (uintptr_t)&glibc_secret);
+	}
 	if (argc == 2 && !strcmp(argv[1], "--got-libc")) {
 		static volatile long got_secret = 0x5ec2e7;
 		return got_libc((uintptr_t)&got_secret);
@@ -4756,6 +4765,7 @@ int main(int argc, char **argv)
 		"--carry-clear-len | --slow-push | --clone-df | "
 		"--gate-push private|carry "
 		"| --got-elevated report|home|claim|unwind | --got-libc | "
+		"--gate-glibc cancel-report|cancel-register|cancel-abort|canary-jump | "
 		"--backtrace [fault|libc|vdso] | "
 		"--symbols-forge | "
 		"--report-stack wild|leak | "

@@ -203,6 +203,10 @@ $b/tests/mpk/attack --thread-reuse distinct
 --expect-status=123 $b/tests/mpk/attack --carry-clear-len
 --expect-status=123 $b/tests/mpk/attack --slow-push
 $b/tests/mpk/attack --clone-df
+--expect-status=123 $b/tests/mpk/attack --gate-glibc cancel-report
+$b/tests/mpk/attack --gate-glibc cancel-register
+--expect-status=134 $b/tests/mpk/attack --gate-glibc cancel-abort
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --gate-glibc canary-jump
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -889,3 +893,22 @@ no_vm 188 "FAIL" "slow path: lib1's code never runs with app's PKRU"
 check_vm 189 "clone-df: the clone came back with -22" "clone site: lib1's clone with DF set comes back"
 check_vm 189 "after: ok" "clone site: DF set by the caller writes nothing below the new page"
 no_vm 189 "FAIL" "clone site: app's jump records stay as they were"
+# Limit 1: the runtime's C code that runs with more rights than a
+# compartment's (the report; the gate's, with the page open) called C
+# library functions that follow the thread's descriptor (key 0) into code
+# pointers of the C library's (key 0): a cancellation point (write,
+# nanosleep) of a thread lib1 marked cancelled unwound it through the C
+# library's link to libgcc_s, which lib1 pointed at its code, and
+# pthread_sigmask's stack protector (setjmp's record) went through the
+# strchrnul slot when the canary changed during the call (a tracer stands
+# in for lib1's second thread). lib1's code read app's secret with the
+# report's PKRU, or took app's PKRU from the gate's own switch. That code
+# makes the system calls itself now.
+check_vm 190 "compartment 'lib1' tried to read" "cancelled thread: the report reports lib1's read"
+no_vm 190 "FAIL" "cancelled thread: lib1's code never runs with the report's PKRU"
+check_vm 191 "the runtime came back (-17) and never ran lib1's code: ok" "cancelled thread: the registration's wait comes back"
+no_vm 191 "FAIL" "cancelled thread: lib1's code never runs with the gate page open (registration)"
+check_vm 192 "asked for inside a gate call" "cancelled thread: the gate's refusal ends the image"
+no_vm 192 "FAIL" "cancelled thread: lib1's code never runs with the gate page open (refusal)"
+check_vm 193 "pthread_sigmask's check reached on lib1's own stack" "setjmp's record: no pthread_sigmask on the gate stack"
+no_vm 193 "FAIL" "setjmp's record: lib1's code never runs with the gate page open"
