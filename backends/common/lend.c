@@ -408,13 +408,18 @@ static void kept_end(struct lend_book *b, const struct flexos_lend *d, uint64_t 
 /*
  * Nested lending: the pointer members of the struct just lent at copy
  * that name the caller's private memory are lent too, where the arena
- * has room, and the copy's members point at their copies. A member that
+ * has room, and the copy's members point at their copies. Their values
+ * and counts are read at src: the caller's own struct for a copy (the
+ * copy is in the arena, which another thread of the callee may write
+ * between the copy and the read: attack8 "race"), the struct itself when
+ * lent in place. A member that
  * cannot be lent (no room, a size beyond its object, an address inside
  * this gate's own frames, where an uninitialised member may point) is
  * left as it is: the callee faults if it uses it, as without lending.
  */
 static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend *d, uint32_t i,
-			 uintptr_t copy, int self, bool to_host, int t, struct lend_book *kb)
+			 uintptr_t src, uintptr_t copy, int self, bool to_host, int t,
+			 struct lend_book *kb)
 {
 	const struct flexos_lend_arg *a = &d->args[i];
 	uintptr_t lo = (uintptr_t)__builtin_frame_address(0) - 65536;
@@ -426,7 +431,7 @@ static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend
 		int read_only = 0;
 		if (m->kind == FLEXOS_LEND_TRANSLATE)
 			continue;
-		memcpy(&p, (const void *)(copy + m->offset), sizeof(p));
+		memcpy(&p, (const void *)(src + m->offset), sizeof(p));
 		const struct lend_kept *kept = kept_at(kb, p, (int)(fr->r10 & FLEXOS_GATE_ID_MASK));
 		if (kept) {
 			uintptr_t at = kept->copy + (p - kept->orig);
@@ -440,7 +445,7 @@ static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend
 			size = strnlen((const char *)p, LEND_MAX_BYTES) + 1;
 		} else if (m->kind == FLEXOS_LEND_BUFFER) {
 			uint64_t v = 0;
-			memcpy(&v, (const void *)(copy + m->count_offset),
+			memcpy(&v, (const void *)(src + m->count_offset),
 			       m->count_size <= 8 ? m->count_size : 8);
 			v = count_of(v, m->count_size, m->flags & FLEXOS_LEND_COUNT_SIGNED);
 			if (__builtin_mul_overflow(v, (uint64_t)m->size, &size))
@@ -499,6 +504,22 @@ static uint64_t count_arg(struct flexos__lend_frame *fr, const struct flexos_len
 		const char *what;
 		uintptr_t at = count;
 		const struct flexos_region *arena = &flexos__runtime()->lend_arena;
+		/*
+		 * A count this call lent already (an argument before it): read
+		 * from the caller's own object, not from its copy, which another
+		 * thread of the callee may write meanwhile (lend-attack.sh "deref").
+		 */
+		for (int r = 0; r < 6; r++)
+			if ((fr->lent & (1u << (8 + r) | 1u << (16 + r))) == 1u << (8 + r) &&
+			    at >= fr->regs[r] && at - fr->regs[r] < fr->size[r]) {
+				at = fr->orig[r] + (at - fr->regs[r]);
+				break;
+			}
+		for (unsigned k = 0; k < fr->nobjs; k++)
+			if (at >= fr->objs[k].copy && at - fr->objs[k].copy < fr->objs[k].size) {
+				at = fr->objs[k].orig + (at - fr->objs[k].copy);
+				break;
+			}
 		count = 0;
 		if (at && (flexos__owner(at, &what) == self ||
 			   (at >= arena->start && at + a->count_size <= arena->end)))
@@ -621,7 +642,8 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 	uint64_t total = 0;
 	uintptr_t highest = 0;
 	for (uint64_t j = 0; j < n; j++) {
-		uintptr_t q = el[j];
+		/* By copy, from the caller's own array, not its copy (every compartment's). */
+		uintptr_t q = in_place ? el[j] : ((const uintptr_t *)p)[j];
 		int ro = 0;
 		e[j] = (struct lend_elem){q, 0, (uintptr_t)fr, 0, 0, false};
 		/* The caller's own heap, the common case (image rows), without the owner lookup. */
@@ -730,7 +752,7 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 			    !to_host && !(p & 7) && writable_in_place(fr, p) &&
 			    writable_in_place(fr, (p + a->size - 1) & ~(uintptr_t)7)) {
 				/* lend_out puts back what lend_members changed: a copy's or a kept copy's address. */
-				lend_members(fr, d, i, p, self, to_host, thread_slot(d), kb);
+				lend_members(fr, d, i, p, p, self, to_host, thread_slot(d), kb);
 				fr->lent |= 1u << (16 + a->reg);
 			}
 			continue;
@@ -778,7 +800,7 @@ void flexos__lend_in(struct flexos__lend_frame *fr)
 			fr->lent |= 1u << a->reg;
 		fr->lent |= 1u << (8 + a->reg);
 		if (a->nmembers)
-			lend_members(fr, d, i, copy, self, to_host, t, kb);
+			lend_members(fr, d, i, p, copy, self, to_host, t, kb);
 	}
 	if (lend_top != fr->top && lend_ncalls < FLEXOS__LEND_SLOTS)
 		lend_calls[lend_ncalls++] = (struct lend_call){(uintptr_t)fr, self, fr->top};
@@ -842,6 +864,19 @@ static uintptr_t translate(const struct flexos__lend_frame *fr, const struct len
 		if (e->size && v == e->copy + e->size)
 			return e->orig + e->size;
 	}
+	/*
+	 * This call's own copies, from its frame first: the slots' records are
+	 * in TLS, key 0 under intel-mpk, where a callee that pointed one at
+	 * another object of the caller would have a member or the result mean
+	 * that object (lend-attack.sh "membercopy").
+	 */
+	for (unsigned k = 0; k < fr->nobjs; k++)
+		if (v >= fr->objs[k].copy && v - fr->objs[k].copy <= fr->objs[k].size)
+			return fr->objs[k].orig + (v - fr->objs[k].copy);
+	for (int r = 0; r < 6; r++)
+		if ((fr->lent & (1u << (8 + r) | 1u << (16 + r))) == 1u << (8 + r) &&
+		    v >= fr->regs[r] && v - fr->regs[r] <= fr->size[r])
+			return fr->orig[r] + (v - fr->regs[r]);
 	for (unsigned s = fr->top; s < lend_top; s++) {
 		const struct lend_rec *r = &lend_recs[s];
 		if (r->copy && r->orig && v >= r->copy && v <= r->copy + r->size)
@@ -855,12 +890,126 @@ static uintptr_t translate(const struct flexos__lend_frame *fr, const struct len
 	return v;
 }
 
+/*
+ * The bytes the next lend of member m would take from its pointer, by the
+ * struct at st: its count times its element's size, its type's size, or
+ * for a string its first byte (UINT64_MAX: an overflow).
+ */
+static uint64_t member_extent(const struct flexos_lend_member *m, uintptr_t st)
+{
+	uint64_t v = 0, size;
+
+	if (m->kind == FLEXOS_LEND_STRING)
+		return 1;
+	if (m->kind != FLEXOS_LEND_BUFFER)
+		return m->size;
+	memcpy(&v, (const void *)(st + m->count_offset), m->count_size <= 8 ? m->count_size : 8);
+	v = count_of(v, m->count_size, m->flags & FLEXOS_LEND_COUNT_SIGNED);
+	if (__builtin_mul_overflow(v, (uint64_t)m->size, &size))
+		return UINT64_MAX;
+	return add_extra(size, m->extra);
+}
+
+/* Whether len bytes at v lie in the size bytes at lo. */
+static bool within(uintptr_t v, uint64_t len, uintptr_t lo, uint64_t size)
+{
+	return v >= lo && v - lo <= size && len <= size - (v - lo);
+}
+
+/* Whether the len bytes at t lie in an object this call lent (which the callee reached). */
+static bool lent_span(const struct flexos__lend_frame *fr, const struct lend_book *b, uintptr_t t,
+		      uint64_t len)
+{
+	for (unsigned k = 0; k < fr->nobjs; k++)
+		if (within(t, len, fr->objs[k].orig, fr->objs[k].size))
+			return true;
+	for (int r = 0; r < 6; r++)
+		if (fr->lent & 1u << (8 + r) && within(t, len, fr->orig[r], fr->size[r]))
+			return true;
+	unsigned nelems = b && fr->lent & LENT_ELEMS ? b->nelems : 0;
+	for (unsigned k = fr->elems; k < nelems; k++)
+		if (b->elems[k].size && within(t, len, b->elems[k].orig, b->elems[k].size))
+			return true;
+	for (unsigned k = 0; b && k < b->nkept; k++)
+		if (within(t, len, b->kept[k].orig, b->kept[k].size))
+			return true;
+	return false;
+}
+
+/*
+ * Whether member m of a struct lent by copy may stay as the callee left
+ * it, now that the struct is back in the caller's memory at st (prev: the
+ * struct as it was before the call). The next call that lends the struct
+ * lends what the member names: where that is the caller's private memory,
+ * it must lie in an object this call lent (which the callee reached), or
+ * in what the member named before the call. Otherwise a callee that
+ * pointed the member at another object of the caller, or raised its
+ * count, would have that memory copied into the arena for it at the next
+ * call, and what it writes there copied back: memory it could neither
+ * read nor write without lending (tests/integration/lend-attack.sh
+ * "again", "grow").
+ */
+static bool member_ok(const struct flexos__lend_frame *fr, const struct lend_book *b,
+		      const struct flexos_lend_member *m, uintptr_t st, uintptr_t prev, int self,
+		      bool to_host)
+{
+	int ro = 0;
+	uint64_t len = member_extent(m, st);
+	uintptr_t t, was;
+
+	memcpy(&t, (const void *)(st + m->offset), sizeof(t));
+	if (!len || !lendable(t, self, to_host, &ro))
+		return true;
+	memcpy(&was, (const void *)(prev + m->offset), sizeof(was));
+	return within(t, len, was, member_extent(m, prev)) || lent_span(fr, b, t, len);
+}
+
+/*
+ * Copies back argument a, a struct lent by copy with members, and checks
+ * its members where they now are, in the caller's memory (the copy is
+ * every compartment's to change meanwhile).
+ */
+static void struct_back(struct flexos__lend_frame *fr, const struct lend_book *b,
+			const struct flexos_lend *d, const struct flexos_lend_arg *a, int self,
+			bool to_host)
+{
+	unsigned char small[256];
+	uint32_t size = fr->size[a->reg];
+	unsigned char *prev =
+	    size <= sizeof(small) ? small : flexos__heap_alloc(flexos__heap_of(self), size);
+
+	if (!prev)
+		flexos__die(FLEXOS_EXIT_FAULT,
+			    "after the call to %s, the heap of compartment '%s' has no room for "
+			    "the check of the struct it was lent (argument %u, %u bytes)",
+			    d->fn, flexos__comp_name(self), a->reg + 1u, size);
+	memcpy(prev, (const void *)fr->orig[a->reg], size);
+	memcpy((void *)fr->orig[a->reg], (const void *)fr->regs[a->reg], size);
+	for (uint32_t k = 0; k < a->nmembers; k++) {
+		const struct flexos_lend_member *m = &a->members[k];
+		if (m->kind != FLEXOS_LEND_TRANSLATE &&
+		    !member_ok(fr, b, m, fr->orig[a->reg], (uintptr_t)prev, self, to_host))
+			flexos__die(
+			    FLEXOS_EXIT_FAULT,
+			    "after the call to %s, member '%s' of the struct it was lent "
+			    "(argument %u) names private memory of compartment '%s' that "
+			    "the call did not lend: the callee wrote it there, and the next "
+			    "call would lend that memory to it",
+			    d->fn, m->name ? m->name : "unnamed", a->reg + 1u,
+			    flexos__comp_name(self));
+	}
+	if (prev != small)
+		flexos__heap_free(flexos__heap_of(self), prev);
+}
+
 uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 {
 	const struct flexos_lend *d = fr->desc;
 	uint64_t ret = rax;
 	int self = flexos__backend.current();
 	int callee = (int)(fr->r10 & FLEXOS_GATE_ID_MASK);
+	uint32_t flags = flexos__runtime()->image->compartments[self].flags;
+	bool to_host = (flags & FLEXOS_COMP_SANDBOX) && (int)FLEXOS_COMP_HOST(flags) == callee;
 	/*
 	 * The book lend_in used, by the frame's word; one made during the call
 	 * (a callback kept an object lent to this callee) by the thread's slot.
@@ -956,12 +1105,50 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 			memcpy((void *)at, &v, sizeof(v));
 		}
 	}
+	/* Structs with members lent by copy: copied back and checked (not again below). */
+	for (uint32_t i = 0; i < d->nargs; i++) {
+		const struct flexos_lend_arg *a = &d->args[i];
+		if (a->reg >= 6 || !a->nmembers || a->kind != FLEXOS_LEND_OBJECT ||
+		    (fr->lent & (1u << a->reg | 1u << (8 + a->reg))) !=
+			(1u << a->reg | 1u << (8 + a->reg)))
+			continue;
+		struct_back(fr, b, d, a, self, to_host);
+		fr->lent &= ~(1u << a->reg);
+	}
 	for (int r = 0; r < 6; r++) {
 		if (!(fr->lent & 1u << (8 + r)))
 			continue;
 		uintptr_t copy = fr->regs[r];
 		if (fr->lent & 1u << r)
 			memcpy((void *)fr->orig[r], (const void *)copy, fr->size[r]);
+	}
+	/*
+	 * Arrays of pointers lent by copy, back in the caller's memory: each
+	 * element names what it named before the call, what this call lent,
+	 * or none of the caller's private memory. The next call lends what
+	 * the elements name, as the members above.
+	 */
+	base = fr->elems;
+	for (uint32_t i = 0; i < d->nargs && elems; i++) {
+		const struct flexos_lend_arg *a = &d->args[i];
+		if (a->kind != FLEXOS_LEND_ARRAY || a->reg >= 6 || !(fr->lent & 1u << (8 + a->reg)))
+			continue;
+		uint32_t n = fr->size[a->reg] / 8;
+		const uintptr_t *mine = (const uintptr_t *)fr->orig[a->reg];
+		int ro = 0;
+		for (uint32_t j = 0;
+		     j < n && !(fr->lent & 1u << (16 + a->reg)) && fr->lent & 1u << a->reg; j++)
+			if (mine[j] != b->elems[base + j].orig && !lent_span(fr, b, mine[j], 1) &&
+			    lendable(mine[j], self, to_host, &ro))
+				flexos__die(
+				    FLEXOS_EXIT_FAULT,
+				    "after the call to %s, element %u of the array of "
+				    "pointers it was lent (argument %u) names private memory "
+				    "of compartment '%s' that the call did not lend: the "
+				    "callee wrote it there, and the next call would lend that "
+				    "memory to it",
+				    d->fn, j, a->reg + 1u, flexos__comp_name(self));
+		base += n;
 	}
 	/* A result into a copy (strchr, strcpy) means the caller's object. */
 	ret = translate(fr, b, rax);

@@ -6,7 +6,12 @@
 # argument; "member": a member of a struct in shared memory lent in
 # place; "membercopy": a member of a private struct lent by copy; "rows":
 # a row of an array of pointers lent by copy; "inplace": a row of an
-# array of pointers in shared memory, lent in place), names its host's
+# array of pointers in shared memory, lent in place; "again", "grow",
+# "race": a member of a private struct lent by copy pointed at the target,
+# or its count raised, by the call before or by a thread of the library
+# during the lend: the report, status 123; "deref": a count lent before
+# the buffer it counts, raised in its copy by a thread of the library),
+# names its host's
 # variable ("steal", refused by flexos-link), or points its own entry in
 # the table of heap ranges at the host's heap before the host frees its
 # allocation ("forge"). Under process every attack finds nothing of the
@@ -60,6 +65,19 @@ st=0
 "$WORK/attack8-process" owner >"$WORK/process-owner.out" 2>&1 || st=$?
 [ "$st" = 0 ] || { cat "$WORK/process-owner.out" >&2; fail "process, owner: exit $st"; }
 expect_output "$WORK/process-owner.out" "^owner: the host freed it$"
+for x in again grow race; do
+	st=0
+	"$WORK/attack8-process" "$x" >"$WORK/process-$x.out" 2>&1 || st=$?
+	[ "$st" = 123 ] || { cat "$WORK/process-$x.out" >&2; fail "process, $x: exit $st, not 123"; }
+	expect_output "$WORK/process-$x.out" "^flexos: after the call to ev_[a-z_]*, member 'data' of the struct it was lent \\(argument [12]\\) names private memory of compartment 'app' that the call did not lend"
+	! grep -q "^$x:" "$WORK/process-$x.out" || fail "process, $x: the host went on"
+done
+st=0
+"$WORK/attack8-process" deref >"$WORK/process-deref.out" 2>&1 || st=$?
+[ "$st" = 0 ] || { cat "$WORK/process-deref.out" >&2; fail "process, deref: exit $st"; }
+expect_output "$WORK/process-deref.out" "^deref: 0 after 200000 calls; the library read '', secret 'APP-SECRET-d00d'$"
+pass "process: a count lent before the buffer it counts is read from the caller's object, not its copy"
+pass "process: a member of a struct lent by copy that the callee pointed at other private memory of its caller, or whose count it raised, ends the image (the next call would have lent that memory)"
 pass "process: the host's records and its table of ranges are out of the sandbox's reach (a range the sandbox gave no compartment's owner is its own copy: the host frees as usual)"
 
 vm_script 300 --file "$WORK" <<EOS
@@ -71,6 +89,10 @@ $WORK/attack8-intel-mpk rows
 --expect-status=134 $WORK/attack8-intel-mpk owner
 $WORK/attack8-intel-mpk kept
 $WORK/attack8-intel-mpk inplace
+--expect-status=123 $WORK/attack8-intel-mpk again
+--expect-status=123 $WORK/attack8-intel-mpk grow
+--expect-status=123 $WORK/attack8-intel-mpk race
+$WORK/attack8-intel-mpk deref
 EOS
 vm_output 1 | tr -d '\r' >"$WORK/vm-fill"
 expect_output "$WORK/vm-fill" "^fill: 1 records found; out 'PWNED', target 'target untouched'"
@@ -98,3 +120,26 @@ pass "intel-mpk: an object kept past its call is merged back into the caller's o
 vm_output 6 | tr -d '\r' >"$WORK/vm-owner"
 expect_output "$WORK/vm-owner" "^flexos: free\\(0x[0-9a-f]+\\): compartment 'app' passed a pointer of compartment '\\?''s heap"
 pass "intel-mpk: a range whose owner the sandbox set past the compartments stops the host's free, naming no compartment"
+# again: the library points a member of the host's struct, lent by copy, at
+# the host's private target during a call, and reads and writes what the
+# host's next call lends there; grow: it raises the member's count past
+# its object (a private secret follows it); race: a thread of the library
+# writes the target's address into the member in the struct's copy while
+# the host lends it. Each ends the image when the call returns (race: the
+# first call during which the thread's write lands). Before, the
+# library read "target untouched" (or the secret) and its "PWNED" reached
+# the host's target (secret).
+for x in again:9 grow:10 race:11; do
+	vm_output "${x#*:}" | tr -d '\r' >"$WORK/vm-${x%:*}"
+	expect_output "$WORK/vm-${x%:*}" "^flexos: after the call to ev_[a-z_]*, member 'data' of the struct it was lent \\(argument [12]\\) names private memory of compartment 'app' that the call did not lend"
+	! grep -q "^${x%:*}:" "$WORK/vm-${x%:*}" || fail "intel-mpk, ${x%:*}: the host went on"
+done
+pass "intel-mpk: a member of a struct lent by copy that the callee pointed at other private memory of its caller, or whose count it raised, ends the image"
+# deref: ev_deref(size_t *len, char *buf) with the rule buf: *len lends len
+# first; a thread of the library writes 48 into len's copy while the host
+# lends buf, after which a private secret follows. The count is the host's
+# own: the library is never lent more than 16 bytes. Before, it read the
+# secret and its "PWNED" reached it (after 3418 calls in the VM).
+vm_output 12 | tr -d '\r' >"$WORK/vm-deref"
+expect_output "$WORK/vm-deref" "^deref: 0 after 200000 calls; the library read '', secret 'APP-SECRET-d00d'"
+pass "intel-mpk: a count lent before the buffer it counts is read from the caller's object, not its copy"

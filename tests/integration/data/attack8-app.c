@@ -14,6 +14,11 @@
 
 static char buf[64] = "kept buffer";
 static char target[64] = "target untouched";
+/* ev_grow: a buffer the host lends, and a private object right after it. */
+static struct {
+	char data[16];
+	char secret[32];
+} pair = {"data", "APP-SECRET-beef"};
 /* Named by data/attack8-steal.c, which must not link. */
 int attack8_host_counter = 7;
 
@@ -64,6 +69,58 @@ int main(int argc, char **argv)
 		rows[0] = row;
 		int n = ev_rows(rows, 1, (unsigned long)(uintptr_t)target);
 		printf("inplace: %d records found; row '%.5s', target '%s'\n", n, row, target);
+	} else if (!strcmp(mode, "again")) {
+		/* A member of a private struct, lent by copy, the call before pointed at target. */
+		char data[16] = "data";
+		struct ev_io io = {data, sizeof(data)};
+		char leak[17] = "";
+		int n = ev_steal((unsigned long)(uintptr_t)target, &io);
+		n += ev_steal((unsigned long)(uintptr_t)target, &io);
+		ev_leaked(leak, 16);
+		printf("again: %d; the library read '%s', target '%s'\n", n, leak, target);
+	} else if (!strcmp(mode, "race")) {
+		/* The same member, rewritten in the struct's copy while the host lends it. */
+		char data[16] = "data";
+		struct ev_io io = {data, sizeof(data)};
+		char leak[17] = "";
+		int n = 0, i;
+		if (ev_race_arm((unsigned long)(uintptr_t)target, &io))
+			return 1;
+		for (i = 0; i < 200000 && !n; i++) {
+			io = (struct ev_io){data, sizeof(data)};
+			n = ev_race((unsigned long)(uintptr_t)target, &io);
+		}
+		ev_race_end();
+		ev_leaked(leak, 16);
+		printf("race: %d after %d calls; the library read '%s', target '%s'\n", n, i, leak,
+		       target);
+	} else if (!strcmp(mode, "grow")) {
+		/* The count of that member, raised by the call before past its object. */
+		struct ev_io io = {pair.data, sizeof(pair.data)};
+		char leak[17] = "";
+		int n = ev_grow(&io);
+		n += ev_grow(&io);
+		ev_leaked(leak, 16);
+		printf("grow: %d; the library read '%s', secret '%s'\n", n, leak, pair.secret);
+	} else if (!strcmp(mode, "deref")) {
+		/* A count lent before the buffer it counts, rewritten in its copy meanwhile. */
+		static struct {
+			char buf[16];
+			char secret[32];
+		} dp = {"buf", "APP-SECRET-d00d"};
+		size_t len = 16;
+		char leak[17] = "";
+		int n = 0, i;
+		if (ev_deref_arm(&len, dp.buf))
+			return 1;
+		for (i = 0; i < 200000 && !n; i++) {
+			len = 16;
+			n = ev_deref(&len, dp.buf);
+		}
+		ev_race_end();
+		ev_leaked(leak, 16);
+		printf("deref: %d after %d calls; the library read '%s', secret '%s'\n", n, i, leak,
+		       dp.secret);
 	} else if (!strcmp(mode, "owner")) {
 		/* A range whose owner is no compartment: the host's free must not index by it. */
 		char *theirs = ev_forge_owner();

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <link.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +121,103 @@ char *ev_forge_owner(void)
 	return p;
 }
 
+static char leaked[17];
+static int steals;
+
+int ev_steal(unsigned long target, struct ev_io *io)
+{
+	if (!steals++) {
+		io->data = (char *)(uintptr_t)target;
+		io->n = 16;
+		return 0;
+	}
+	memcpy(leaked, io->data, 16);
+	memcpy(io->data, "PWNED", 5);
+	return 1;
+}
+
+static volatile uintptr_t race_at, race_target, race_member;
+static volatile int race_stop;
+static pthread_t racer;
+
+static void *race_writer(void *x)
+{
+	(void)x;
+	while (!race_stop)
+		*(volatile uintptr_t *)race_at = race_target;
+	return NULL;
+}
+
+int ev_race_arm(unsigned long target, struct ev_io *io)
+{
+	race_at = (uintptr_t)&io->data;
+	race_member = (uintptr_t)io->data; /* where a copy of data's 16 bytes lands */
+	race_target = target;
+	return pthread_create(&racer, NULL, race_writer, NULL);
+}
+
+int ev_race(unsigned long target, struct ev_io *io)
+{
+	char got[16];
+
+	(void)target;
+	(void)io;
+	memcpy(got, (const char *)race_member, 16);
+	if (memcmp(got, "target untouched", 16))
+		return 0;
+	memcpy(leaked, got, 16);
+	memcpy((char *)race_member, "PWNED", 5);
+	return 1;
+}
+
+void ev_race_end(void)
+{
+	race_stop = 1;
+	pthread_join(racer, NULL);
+}
+
+static int grows;
+
+int ev_grow(struct ev_io *io)
+{
+	if (!grows++) {
+		io->n = 48;
+		return 0;
+	}
+	if (io->n < 48)
+		return 0;
+	memcpy(leaked, io->data + 16, 16);
+	memcpy(io->data + 16, "PWNED", 5);
+	return 1;
+}
+
+int ev_leaked(char *out, size_t n)
+{
+	memcpy(out, leaked, n < 16 ? n : 16);
+	return 0;
+}
+
 void ev_free(struct ev *e)
 {
 	free(e);
+}
+
+static volatile uintptr_t deref_buf;
+
+int ev_deref_arm(size_t *len, char *buf)
+{
+	race_at = (uintptr_t)len;
+	race_target = 48;
+	deref_buf = (uintptr_t)buf;
+	return pthread_create(&racer, NULL, race_writer, NULL);
+}
+
+int ev_deref(size_t *len, char *buf)
+{
+	(void)len;
+	if ((uintptr_t)buf != deref_buf - 32)
+		return 0;
+	memcpy(leaked, buf + 16, 16);
+	memcpy(buf + 16, "PWNED", 5);
+	return 1;
 }
