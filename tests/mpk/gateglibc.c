@@ -261,8 +261,7 @@ static int at_check(pid_t tid, struct user_regs_struct *regs)
 		fflush(stdout);
 		return 0;
 	}
-	long c = ptrace(PTRACE_PEEKDATA, tid, (void *)(regs->fs_base + 0x28), NULL);
-	ptrace(PTRACE_POKEDATA, tid, (void *)(regs->fs_base + 0x28), (void *)(c ^ 0x100));
+	flip_canary(tid, regs);
 	return 0;
 }
 
@@ -296,17 +295,6 @@ static void jump_child(void)
 	_exit(r == -199 ? 0 : 3);
 }
 
-/* pthread_sigmask's canary check: "sub %fs:0x28, %rdx" (64 48 2b 14 25 28 00 00 00). */
-static uintptr_t find_check(void)
-{
-	const unsigned char *p = (const unsigned char *)(uintptr_t)pthread_sigmask;
-
-	for (int i = 0; i < 256; i++)
-		if (!memcmp(p + i, "\x64\x48\x2b\x14\x25\x28\x00\x00\x00", 9))
-			return (uintptr_t)(p + i);
-	return 0;
-}
-
 int gate_glibc(const char *how, uintptr_t app_secret)
 {
 	long r = 0;
@@ -315,7 +303,7 @@ int gate_glibc(const char *how, uintptr_t app_secret)
 	gg.secret = app_secret;
 	gg.app_pkru = flexos__mpk_rdpkru();
 	if (!strcmp(how, "canary-jump")) {
-		uintptr_t check = find_check();
+		uintptr_t check = sigmask_canary_check();
 		if (!check)
 			return 3;
 		return trace_at(jump_child, check, at_check,

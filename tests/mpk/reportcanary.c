@@ -88,8 +88,7 @@ static int at_check(pid_t tid, struct user_regs_struct *regs)
 		fflush(stdout);
 		return 0;
 	}
-	long c = ptrace(PTRACE_PEEKDATA, tid, (void *)(regs->fs_base + 0x28), NULL);
-	ptrace(PTRACE_POKEDATA, tid, (void *)(regs->fs_base + 0x28), (void *)(c ^ 0x100));
+	flip_canary(tid, regs);
 	return 0;
 }
 
@@ -114,19 +113,9 @@ static void trace_child(void)
 	_exit(1);
 }
 
-/* pthread_sigmask's canary check: "sub %fs:0x28, %rdx" (64 48 2b 14 25 28 00 00 00). */
-static uintptr_t find_check(void)
-{
-	const unsigned char *p = (const unsigned char *)(uintptr_t)pthread_sigmask;
-	for (int i = 0; i < 256; i++)
-		if (!memcmp(p + i, "\x64\x48\x2b\x14\x25\x28\x00\x00\x00", 9))
-			return (uintptr_t)(p + i);
-	return 0;
-}
-
 int report_canary(uintptr_t app_secret)
 {
-	uintptr_t check = find_check();
+	uintptr_t check = sigmask_canary_check();
 
 	rc.secret = app_secret;
 	rc.want = (uintptr_t)strchrnul;

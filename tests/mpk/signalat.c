@@ -7,6 +7,8 @@
  */
 #define _GNU_SOURCE 1
 #include <signal.h>
+#include <stdint.h>
+#include <string.h>
 #include <stdio.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
@@ -83,4 +85,21 @@ int trace_at(void (*child)(void), uintptr_t insn, int (*at)(pid_t, struct user_r
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+}
+
+uintptr_t sigmask_canary_check(void)
+{
+	const unsigned char *p = (const unsigned char *)(uintptr_t)pthread_sigmask;
+
+	for (int i = 0; i < 256; i++)
+		if (!memcmp(p + i, "\x64\x48\x2b\x14\x25\x28\x00\x00\x00", 9))
+			return (uintptr_t)(p + i);
+	return 0;
+}
+
+void flip_canary(pid_t tid, const struct user_regs_struct *regs)
+{
+	long c = ptrace(PTRACE_PEEKDATA, tid, (void *)(regs->fs_base + 0x28), NULL);
+
+	ptrace(PTRACE_POKEDATA, tid, (void *)(regs->fs_base + 0x28), (void *)(c ^ 0x100));
 }

@@ -25,4 +25,10 @@ struct user_regs_struct;
 int trace_at(void (*child)(void), uintptr_t insn, int (*at)(pid_t, struct user_regs_struct *),
 	     const char *what);
 
+/* pthread_sigmask's check of the stack canary ("sub %fs:0x28, %rdx"), or 0. */
+uintptr_t sigmask_canary_check(void);
+
+/* In a trace_at callback: the stopped thread's canary (%fs:0x28) changed. */
+void flip_canary(pid_t tid, const struct user_regs_struct *regs);
+
 #endif
