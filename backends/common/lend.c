@@ -406,13 +406,58 @@ static void kept_end(struct lend_book *b, const struct flexos_lend *d, uint64_t 
 }
 
 /*
+ * Whether p is in shared memory (flexos_shared_malloc, shared_data),
+ * which every compartment may write at any time: a pointer read there
+ * that names the caller's private memory may be another compartment's
+ * choice, not the caller's (a shared stack's frames are the exception:
+ * there every compartment may already rewrite the caller's return
+ * addresses, limit 11).
+ */
+static bool in_shared_memory(uintptr_t p)
+{
+	const char *what = NULL;
+	return flexos__owner(p, &what) < 0 && what &&
+	       (!strcmp(what, "shared heap") || !strcmp(what, "shared data"));
+}
+
+/*
+ * A struct or array of pointers in shared memory that names the caller's
+ * private memory ends the image: lent, that memory would be copied out
+ * to every compartment and the callee's writes copied back into it.
+ */
+static noreturn void private_in_shared(const struct flexos_lend *d, const struct flexos_lend_arg *a,
+				       const char *member, uint64_t element, int self)
+{
+	char which[96];
+	if (member)
+		flexos__format(which, sizeof(which),
+			       "a struct in shared memory (argument %u, %s) "
+			       "whose member '%s'",
+			       a->reg + 1u, a->name ? a->name : "unnamed", member);
+	else
+		flexos__format(which, sizeof(which),
+			       "an array in shared memory (argument %u, %s) "
+			       "whose element %llu",
+			       a->reg + 1u, a->name ? a->name : "unnamed",
+			       (unsigned long long)element);
+	flexos__die(
+	    FLEXOS_EXIT_FAULT,
+	    "the call to %s lends %s names private memory of compartment '%s': a pointer "
+	    "in shared memory is not lent, since any compartment may have written it; keep "
+	    "the %s in the caller's private memory (it is then lent by copy) or put what it "
+	    "names in shared memory (flexos_shared_malloc)",
+	    d->fn, which, flexos__comp_name(self), member ? "struct" : "array");
+}
+
+/*
  * Nested lending: the pointer members of the struct just lent at copy
  * that name the caller's private memory are lent too, where the arena
  * has room, and the copy's members point at their copies. Their values
  * and counts are read at src: the caller's own struct for a copy (the
  * copy is in the arena, which another thread of the callee may write
  * between the copy and the read: attack8 "race"), the struct itself when
- * lent in place. A member that
+ * lent in place (on a shared stack; in shared memory a member naming the
+ * caller's private memory ends the image, attack8 "sharedsteal"). A member that
  * cannot be lent (no room, a size beyond its object, an address inside
  * this gate's own frames, where an uninitialised member may point) is
  * left as it is: the callee faults if it uses it, as without lending.
@@ -440,6 +485,8 @@ static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend
 		}
 		if (!lendable(p, self, to_host, &read_only))
 			continue;
+		if (src == copy && !read_only && in_shared_memory(src))
+			private_in_shared(d, a, m->name ? m->name : "unnamed", 0, self);
 		uint64_t size = m->size;
 		if (m->kind == FLEXOS_LEND_STRING) {
 			size = strnlen((const char *)p, LEND_MAX_BYTES) + 1;
@@ -550,10 +597,11 @@ static uint64_t null_terminated(uintptr_t p, int self)
 /*
  * Whether an array of pointers (or a struct) that is not the caller's
  * private memory may still have its elements (members) lent in place: it
- * is in shared memory (flexos_shared_malloc, shared_data), or in the
- * caller's own frames above this gate on a stack it shares (stack:
- * shared), which the caller may write and every compartment already
- * reads.
+ * is in the caller's own frames above this gate on a stack it shares
+ * (stack: shared), which the caller may write and every compartment
+ * already reads; or in shared memory (flexos_shared_malloc,
+ * shared_data), where an element naming the caller's private memory ends
+ * the image (private_in_shared) and only kept copies are translated.
  */
 static bool writable_in_place(struct flexos__lend_frame *fr, uintptr_t p)
 {
@@ -641,6 +689,7 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 	struct lend_elem *e = &b->elems[b->nelems];
 	uint64_t total = 0;
 	uintptr_t highest = 0;
+	bool shared = in_place && in_shared_memory(p);
 	for (uint64_t j = 0; j < n; j++) {
 		/* By copy, from the caller's own array, not its copy (every compartment's). */
 		uintptr_t q = in_place ? el[j] : ((const uintptr_t *)p)[j];
@@ -650,6 +699,8 @@ static void lend_array(struct flexos__lend_frame *fr, const struct flexos_lend *
 		bool heap = !to_host && h && flexos__heap_contains(h, (const void *)q);
 		if (!heap && !lendable(q, self, to_host, &ro))
 			continue;
+		if (shared && !ro)
+			private_in_shared(d, a, NULL, j, self);
 		/* Rows allocated in order rise: only one not above them all can repeat. */
 		for (uint64_t k = 0; q <= highest && k < j && !e[j].dup; k++)
 			if (e[k].orig == q && e[k].size)

@@ -71,13 +71,22 @@ expect_output "$WORK/ref-null" "^null: [0-9]+ [0-9]+ kept$"
 expect_output "$WORK/ref-fixed" "^fixed: [0-9]+ [0-9]+ kept$"
 expect_output "$WORK/ref-shared" "^shared: [0-9]+ [0-9]+ kept$"
 expect_output "$WORK/ref-jumps" "^jumps: 100 [0-9]+ [0-9]+$"
-for mode in heap stack null fixed shared; do
+for mode in heap stack null fixed; do
 	run "$WORK/lend-process" $mode
 	[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "process: $mode: exit $st"; }
 	cmp -s "$WORK/out" "$WORK/ref-$mode" ||
 		fail "process: $mode: $(cat "$WORK/out") instead of $(cat "$WORK/ref-$mode")"
 done
-pass "process: heap rows (one twice), stack rows, a NULL-terminated array, a fixed count and an array in shared memory give the plain calls' results and pointers"
+pass "process: heap rows (one twice), stack rows, a NULL-terminated array and a fixed count give the plain calls' results and pointers"
+# expect_shared_refused FILE: an array in shared memory whose rows are private is not lent.
+expect_shared_refused() {
+	expect_output "$1" "^flexos: the call to lib_rows lends an array in shared memory \\(argument 2, rows\\) whose element 0 names private memory of compartment 'app': a pointer in shared memory is not lent, since any compartment may have written it; keep the array in the caller's private memory"
+	! grep -q "^shared:" "$1" || fail "the call went on"
+}
+run "$WORK/lend-process" shared
+[ "$st" = 123 ] || { cat "$WORK/out" >&2; fail "process: shared: exit $st, not 123"; }
+expect_shared_refused "$WORK/out"
+pass "process: an array of pointers in shared memory naming the caller's private rows ends the image, saying what to do (any compartment may have written it)"
 
 run "$WORK/norules-process" heap
 [ "$st" = 123 ] || { cat "$WORK/out" >&2; fail "process, no array rules: exit $st"; }
@@ -103,7 +112,7 @@ $WORK/lend-intel-mpk heap
 $WORK/lend-intel-mpk stack
 $WORK/lend-intel-mpk null
 $WORK/lend-intel-mpk fixed
-$WORK/lend-intel-mpk shared
+--expect-status=123 $WORK/lend-intel-mpk shared
 --expect-status=123 $WORK/norules-intel-mpk heap
 --expect-status=123 $WORK/unlent-intel-mpk heap
 --expect-status=123 $WORK/lend-intel-mpk over
@@ -111,13 +120,16 @@ $WORK/lend-intel-mpk shared
 $WORK/lend-intel-mpk jumps
 EOS
 i=1
-for mode in heap stack null fixed shared; do
+for mode in heap stack null fixed; do
 	vm_output $i | tr -d '\r' | grep -E "^(heap|one|stack|null|fixed|shared): " >"$WORK/vm-$mode" || true
 	cmp -s "$WORK/vm-$mode" "$WORK/ref-$mode" ||
 		fail "intel-mpk: $mode: $(cat "$WORK/vm-$mode") instead of $(cat "$WORK/ref-$mode")"
 	i=$((i + 1))
 done
 pass "intel-mpk: the same arrays give the plain calls' results and pointers"
+vm_output 5 | tr -d '\r' >"$WORK/out.5"
+expect_shared_refused "$WORK/out.5"
+pass "intel-mpk: an array of pointers in shared memory naming the caller's private rows ends the image"
 vm_output 6 >"$WORK/out.6"
 expect_output "$WORK/out.6" "compartment 'sandbox' tried to (read|write)"
 expect_output "$WORK/out.6" "compartment 'app': heap"

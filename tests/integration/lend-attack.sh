@@ -3,10 +3,11 @@
 # (data/attack8-lib.c): it finds its host's lending records in the
 # thread's TLS by the copy's address and points them at a private target
 # of the host ("kept": an object kept past the call; "fill": a register
-# argument; "member": a member of a struct in shared memory lent in
-# place; "membercopy": a member of a private struct lent by copy; "rows":
-# a row of an array of pointers lent by copy; "inplace": a row of an
-# array of pointers in shared memory, lent in place; "again", "grow",
+# argument; "membercopy": a member of a private struct lent by copy;
+# "rows": a row of an array of pointers lent by copy; "member", "inplace":
+# a struct or array of pointers in shared memory naming the host's
+# private memory, and "sharedsteal": one the library pointed at its
+# target by the call before: the report, status 123, nothing lent; "again", "grow",
 # "race": a member of a private struct lent by copy pointed at the target,
 # or its count raised, by the call before or by a thread of the library
 # during the lend: the report, status 123; "deref": a count lent before
@@ -51,7 +52,12 @@ pass "a sandbox that names its host's variable is refused at link time"
 expect_output "$WORK/none.out" "^forge: the host's next allocation is the sandbox's chunk$"
 pass "none: the forged range moves the freed chunk (nothing isolates)"
 
-for x in kept fill member membercopy rows inplace; do
+# expect_shared_refused FILE MODE: the report of a struct (array) in shared memory naming the host's memory.
+expect_shared_refused() {
+	expect_output "$1" "^flexos: the call to ev_[a-z]* lends (a struct|an array) in shared memory \\(argument [12], [a-z]*\\) whose (member 'data'|element 0) names private memory of compartment 'app': a pointer in shared memory is not lent"
+	! grep -q "^$2:" "$1" || fail "$2: the host went on"
+}
+for x in kept fill membercopy rows; do
 	st=0
 	"$WORK/attack8-process" "$x" >"$WORK/process-$x.out" 2>&1 || st=$?
 	[ "$st" = 0 ] || { cat "$WORK/process-$x.out" >&2; fail "process, $x: exit $st"; }
@@ -76,6 +82,13 @@ st=0
 "$WORK/attack8-process" deref >"$WORK/process-deref.out" 2>&1 || st=$?
 [ "$st" = 0 ] || { cat "$WORK/process-deref.out" >&2; fail "process, deref: exit $st"; }
 expect_output "$WORK/process-deref.out" "^deref: 0 after 200000 calls; the library read '', secret 'APP-SECRET-d00d'$"
+for x in member inplace sharedsteal; do
+	st=0
+	"$WORK/attack8-process" "$x" >"$WORK/process-$x.out" 2>&1 || st=$?
+	[ "$st" = 123 ] || { cat "$WORK/process-$x.out" >&2; fail "process, $x: exit $st, not 123"; }
+	expect_shared_refused "$WORK/process-$x.out" "$x"
+done
+pass "process: a struct or array of pointers in shared memory that names private memory of the caller is not lent: the image ends, naming the member or element (the library had pointed it at its target: nothing read, nothing written)"
 pass "process: a count lent before the buffer it counts is read from the caller's object, not its copy"
 pass "process: a member of a struct lent by copy that the callee pointed at other private memory of its caller, or whose count it raised, ends the image (the next call would have lent that memory)"
 pass "process: the host's records and its table of ranges are out of the sandbox's reach (a range the sandbox gave no compartment's owner is its own copy: the host frees as usual)"
@@ -83,16 +96,17 @@ pass "process: the host's records and its table of ranges are out of the sandbox
 vm_script 300 --file "$WORK" <<EOS
 $WORK/attack8-intel-mpk fill
 --expect-status=134 $WORK/attack8-intel-mpk forge
-$WORK/attack8-intel-mpk member
+--expect-status=123 $WORK/attack8-intel-mpk member
 $WORK/attack8-intel-mpk membercopy
 $WORK/attack8-intel-mpk rows
 --expect-status=134 $WORK/attack8-intel-mpk owner
 $WORK/attack8-intel-mpk kept
-$WORK/attack8-intel-mpk inplace
+--expect-status=123 $WORK/attack8-intel-mpk inplace
 --expect-status=123 $WORK/attack8-intel-mpk again
 --expect-status=123 $WORK/attack8-intel-mpk grow
 --expect-status=123 $WORK/attack8-intel-mpk race
 $WORK/attack8-intel-mpk deref
+--expect-status=123 $WORK/attack8-intel-mpk sharedsteal
 EOS
 vm_output 1 | tr -d '\r' >"$WORK/vm-fill"
 expect_output "$WORK/vm-fill" "^fill: 1 records found; out 'PWNED', target 'target untouched'"
@@ -101,19 +115,20 @@ vm_output 2 | tr -d '\r' >"$WORK/vm-forge"
 expect_output "$WORK/vm-forge" "^flexos: free\\(0x[0-9a-f]+\\): the table of heap ranges names another heap than its owner's"
 ! grep -q "^forge:" "$WORK/vm-forge" || fail "intel-mpk: the host's free went on after the forged range"
 pass "intel-mpk: a host's free through a range the sandbox pointed at the host's heap aborts"
-for x in member membercopy; do
-	vm_output $([ $x = member ] && echo 3 || echo 4) | tr -d '\r' >"$WORK/vm-$x"
-	expect_output "$WORK/vm-$x" "^$x: [1-9][0-9]* records found; data 'PWNED', target 'target untouched'"
+vm_output 4 | tr -d '\r' >"$WORK/vm-membercopy"
+expect_output "$WORK/vm-membercopy" "^membercopy: [1-9][0-9]* records found; data 'PWNED', target 'target untouched'"
+pass "intel-mpk: a member lent by copy comes back to the caller's object, whatever the thread's record says"
+for x in member:3 inplace:8 sharedsteal:13; do
+	vm_output "${x#*:}" | tr -d '\r' >"$WORK/vm-${x%:*}"
+	expect_shared_refused "$WORK/vm-${x%:*}" "${x%:*}"
 done
-pass "intel-mpk: a member lent in place or by copy comes back to the caller's object, whatever the thread's record says"
+pass "intel-mpk: a struct or array of pointers in shared memory that names private memory of the caller is not lent: the image ends, naming the member or element (sharedsteal: the library had pointed it at its target)"
 # The records of the rows and of the kept object are in the host's heap: the
 # sandbox finds none of them in the TLS (a slot's record, which only says
 # where a pointer value maps, at most); its write reaches the host's own object.
 vm_output 5 | tr -d '\r' >"$WORK/vm-rows"
 expect_output "$WORK/vm-rows" "^rows: [01] records found; row 'PWNED', target 'target untouched'"
-vm_output 8 | tr -d '\r' >"$WORK/vm-inplace"
-expect_output "$WORK/vm-inplace" "^inplace: [01] records found; row 'PWNED', target 'target untouched'"
-pass "intel-mpk: a row of an array of pointers, lent by copy or in place, comes back to the caller's object, whatever the thread's records say"
+pass "intel-mpk: a row of an array of pointers lent by copy comes back to the caller's object, whatever the thread's records say"
 vm_output 7 | tr -d '\r' >"$WORK/vm-kept"
 expect_output "$WORK/vm-kept" "^kept: 0 records found; buf 'PWNEDbuffer', target 'target untouched'"
 pass "intel-mpk: an object kept past its call is merged back into the caller's object only: its record is not in the thread's TLS"

@@ -96,7 +96,7 @@ run "$WORK/lend-none" jumps
 expect_output "$WORK/out" "^jumps: 100$"
 pass "none, process: a static string, a stack out-parameter, a T ** out-parameter, a heap struct, a returned pointer into a string, a (buffer, length) pair, stack arguments, a pointer passed on the stack (7th argument) and a struct result cross as the plain call's"
 
-# expect_pump FILE, expect_pumpshared FILE: the plain calls' results.
+# expect_pump FILE, expect_pumpshared FILE, expect_pumpheap FILE: the plain calls' results.
 expect_pump() {
 	expect_output "$1" "^pump: 13 40000 25536 40000 0 40000 40000 NESTED LENDING $"
 	expect_output "$1" "^pump again: 65536 0 65536 65536 0$"
@@ -105,6 +105,10 @@ expect_pump() {
 expect_pumpshared() {
 	expect_output "$1" "^pump shared: 13 100 100 100 100 IN PLACE $"
 	expect_output "$1" "^pump shared again: 6 30000 30000 30000 30000$"
+}
+expect_pumpheap() {
+	expect_output "$1" "^pump heap: 13 100 100 100 100 IN PLACE $"
+	expect_output "$1" "^pump heap again: 6 30000 30000 30000 30000$"
 }
 # natively MODE DESCRIPTION: MODE under none and process gives the plain calls' results.
 natively() {
@@ -116,7 +120,19 @@ natively() {
 	pass "none, process: $2"
 }
 natively pump "nested lending: a stack struct's .bss buffers (64 KiB each, counted by members), its struct and string members, moved pointers translated back, a void * counted by a rule"
-natively pumpshared "a struct in shared memory has its members lent in place, and a call lending only large members after one that lent small ones"
+natively pumpheap "a heap struct has its members lent with it, and a call lending only large members after one that lent small ones"
+run "$WORK/lend-none" pumpshared
+[ "$st" = 0 ] || { cat "$WORK/out" >&2; fail "none: pumpshared: exit $st"; }
+expect_pumpshared "$WORK/out"
+# expect_shared_refused FILE: the members of a struct in shared memory are not lent.
+expect_shared_refused() {
+	expect_output "$1" "^flexos: the call to lib_pump lends a struct in shared memory \\(argument 1, s\\) whose member 'next_in' names private memory of compartment 'app': a pointer in shared memory is not lent, since any compartment may have written it; keep the struct in the caller's private memory"
+	! grep -q "^pump shared" "$1" || fail "the call went on"
+}
+run "$WORK/lend-process" pumpshared
+[ "$st" = 123 ] || { cat "$WORK/out" >&2; fail "process: pumpshared: exit $st, not 123"; }
+expect_shared_refused "$WORK/out"
+pass "none: a struct in shared memory naming private buffers gives the plain calls' results; process: it is not lent, the image ends naming the member and saying what to do"
 
 for m in none process; do
 	run "$WORK/lend-$m" words
@@ -159,7 +175,8 @@ $WORK/lend-intel-mpk pump
 --expect-status=123 $WORK/norules-intel-mpk pump
 --expect-status=123 $WORK/lend-intel-mpk pumpover
 $WORK/lend-intel-mpk words
-$WORK/lend-intel-mpk pumpshared
+--expect-status=123 $WORK/lend-intel-mpk pumpshared
+$WORK/lend-intel-mpk pumpheap
 EOS
 vm_output 1 >"$WORK/out.1"
 expect_results "$WORK/out.1"
@@ -186,6 +203,9 @@ pass "intel-mpk: a callee reading past a lent member faults, and the report name
 vm_output 8 >"$WORK/out.8"
 expect_output "$WORK/out.8" "^words: 3 alpha\.beta\.gamma\.$"
 pass "intel-mpk: the callback reads the lent string"
-vm_output 9 >"$WORK/out.9"
-expect_pumpshared "$WORK/out.9"
-pass "intel-mpk: members of a struct in shared memory lent in place give the plain call's results"
+vm_output 9 | tr -d '\r' >"$WORK/out.9"
+expect_shared_refused "$WORK/out.9"
+pass "intel-mpk: a struct in shared memory naming the caller's private buffers is not lent: the image ends naming the member"
+vm_output 10 | tr -d '\r' >"$WORK/out.10"
+expect_pumpheap "$WORK/out.10"
+pass "intel-mpk: a heap struct's members lent with it give the plain call's results"

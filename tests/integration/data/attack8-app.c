@@ -78,6 +78,19 @@ int main(int argc, char **argv)
 		n += ev_steal((unsigned long)(uintptr_t)target, &io);
 		ev_leaked(leak, 16);
 		printf("again: %d; the library read '%s', target '%s'\n", n, leak, target);
+	} else if (!strcmp(mode, "sharedsteal")) {
+		/* A struct in shared memory, naming shared memory, whose member the call before pointed at target. */
+		struct ev_io *io = flexos_shared_malloc(sizeof(*io));
+		char *data = flexos_shared_malloc(16);
+		char leak[17] = "";
+		if (!io || !data)
+			return 1;
+		strcpy(data, "data");
+		*io = (struct ev_io){data, 16};
+		int n = ev_steal((unsigned long)(uintptr_t)target, io);
+		n += ev_steal((unsigned long)(uintptr_t)target, io);
+		ev_leaked(leak, 16);
+		printf("sharedsteal: %d; the library read '%s', target '%s'\n", n, leak, target);
 	} else if (!strcmp(mode, "race")) {
 		/* The same member, rewritten in the struct's copy while the host lends it. */
 		char data[16] = "data";

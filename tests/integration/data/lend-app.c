@@ -91,27 +91,31 @@ static int pump(void)
 }
 
 /*
- * A struct the callee reaches already (in shared memory): its members are
- * lent in place. The second call lends only the large buffers, above the
- * small slots the first call's members used.
+ * A struct on the heap, where: "heap" (private: lent by copy, with its
+ * members) or "shared" (the callee reaches it already: its members are
+ * not lent, since any compartment may have written them, and under the
+ * isolating backends the first call ends the image, naming the member;
+ * under none, the plain calls' results). The second call lends only the
+ * large buffers, above the small slots the first call's members used.
  */
-static int pump_shared(void)
+static int pump_on(const char *where)
 {
+	void *(*alloc)(size_t) = strcmp(where, "shared") ? malloc : flexos_shared_malloc;
 	for (size_t i = 0; i < sizeof(in); i++)
 		in[i] = (unsigned char)"in place "[i % 9];
-	struct stream *s = flexos_shared_malloc(sizeof(*s));
-	struct point pt = {0, 0, 0}, *spt = flexos_shared_malloc(sizeof(*spt));
+	struct stream *s = alloc(sizeof(*s));
+	struct point pt = {0, 0, 0}, *spt = alloc(sizeof(*spt));
 	if (!s || !spt)
 		return 1;
 	*s = (struct stream){in, 100, out, 100, &pt, greeting_ptr(), NULL};
 	size_t len = lib_pump(s);
-	printf("pump shared: %zu %td %td %d %td %.9s\n", len, s->next_in - in, s->next_out - out,
-	       pt.x, s->spare - out, (const char *)out);
+	printf("pump %s: %zu %td %td %d %td %.9s\n", where, len, s->next_in - in,
+	       s->next_out - out, pt.x, s->spare - out, (const char *)out);
 	*spt = (struct point){0, 0, 0};
 	*s = (struct stream){in, 30000, out, 30000, spt, "shared", NULL};
 	len = lib_pump(s);
-	printf("pump shared again: %zu %td %td %d %td\n", len, s->next_in - in, s->next_out - out,
-	       spt->x, s->spare - out);
+	printf("pump %s again: %zu %td %td %d %td\n", where, len, s->next_in - in,
+	       s->next_out - out, spt->x, s->spare - out);
 	return 0;
 }
 
@@ -128,7 +132,9 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "words"))
 		return words();
 	if (argc > 1 && !strcmp(argv[1], "pumpshared"))
-		return pump_shared();
+		return pump_on("shared");
+	if (argc > 1 && !strcmp(argv[1], "pumpheap"))
+		return pump_on("heap");
 	if (argc > 1 && !strcmp(argv[1], "pumpover"))
 		return pump_over();
 	if (argc > 1 && !strcmp(argv[1], "jumps"))

@@ -3,7 +3,7 @@
  * its private rows, unchanged code of the kind libjpeg's and libpng's
  * users write: heap rows (one of them twice in the array), rows of a
  * stack array, a NULL-terminated array, a fixed count, an array in
- * shared memory (its elements lent in place), 100 longjmps out of a
+ * shared memory (not lent: its private rows end the image), 100 longjmps out of a
  * lending gate (jumps); then rows the
  * config does not lend (bare), a callee reading past a row (over), and
  * more bytes of rows than the lend arena holds (big).
@@ -17,7 +17,7 @@
 
 #define W 40
 
-/* In shared memory (shared_data in the config): its rows are lent in place. */
+/* In shared memory (shared_data in the config): its private rows are not lent. */
 unsigned char *shared_rows[3];
 
 static unsigned long check(unsigned char **rows, unsigned n, unsigned w)
