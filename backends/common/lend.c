@@ -1177,7 +1177,10 @@ uint64_t flexos__lend_out(struct flexos__lend_frame *fr, uint64_t rax)
 	 * Arrays of pointers lent by copy, back in the caller's memory: each
 	 * element names what it named before the call, what this call lent,
 	 * or none of the caller's private memory. The next call lends what
-	 * the elements name, as the members above.
+	 * the elements name, as the members above. Checked here, in the
+	 * caller's own array, not in the loop above: the copy is in the
+	 * arena, where another thread of the callee may change an element
+	 * between a check there and the copy back.
 	 */
 	base = fr->elems;
 	for (uint32_t i = 0; i < d->nargs && elems; i++) {

@@ -10,7 +10,9 @@
 # target by the call before: the report, status 123, nothing lent; "again", "grow",
 # "race": a member of a private struct lent by copy pointed at the target,
 # or its count raised, by the call before or by a thread of the library
-# during the lend: the report, status 123; "deref": a count lent before
+# during the lend, and "rowsagain": a row of a private array of pointers
+# lent by copy pointed at the target by the call before: the report,
+# status 123; "deref": a count lent before
 # the buffer it counts, raised in its copy by a thread of the library),
 # names its host's
 # variable ("steal", refused by flexos-link), or points its own entry in
@@ -57,6 +59,11 @@ expect_shared_refused() {
 	expect_output "$1" "^flexos: the call to ev_[a-z]* lends (a struct|an array) in shared memory \\(argument [12], [a-z]*\\) whose (member 'data'|element 0) names private memory of compartment 'app': a pointer in shared memory is not lent"
 	! grep -q "^$2:" "$1" || fail "$2: the host went on"
 }
+# expect_rows_refused FILE: the report after rowsagain's first call (the second never runs).
+expect_rows_refused() {
+	expect_output "$1" "^flexos: after the call to ev_rows_steal, element 0 of the array of pointers it was lent \\(argument 1\\) names private memory of compartment 'app' that the call did not lend"
+	! grep -q "^rowsagain:" "$1" || fail "rowsagain: the host went on"
+}
 for x in kept fill membercopy rows; do
 	st=0
 	"$WORK/attack8-process" "$x" >"$WORK/process-$x.out" 2>&1 || st=$?
@@ -91,6 +98,11 @@ done
 pass "process: a struct or array of pointers in shared memory that names private memory of the caller is not lent: the image ends, naming the member or element (the library had pointed it at its target: nothing read, nothing written)"
 pass "process: a count lent before the buffer it counts is read from the caller's object, not its copy"
 pass "process: a member of a struct lent by copy that the callee pointed at other private memory of its caller, or whose count it raised, ends the image (the next call would have lent that memory)"
+st=0
+"$WORK/attack8-process" rowsagain >"$WORK/process-rowsagain.out" 2>&1 || st=$?
+[ "$st" = 123 ] || { cat "$WORK/process-rowsagain.out" >&2; fail "process, rowsagain: exit $st, not 123"; }
+expect_rows_refused "$WORK/process-rowsagain.out"
+pass "process: a row of an array of pointers lent by copy that the callee pointed at other private memory of its caller ends the image (the next call would have lent that memory)"
 pass "process: the host's records and its table of ranges are out of the sandbox's reach (a range the sandbox gave no compartment's owner is its own copy: the host frees as usual)"
 
 vm_script 300 --file "$WORK" <<EOS
@@ -107,6 +119,7 @@ $WORK/attack8-intel-mpk kept
 --expect-status=123 $WORK/attack8-intel-mpk race
 $WORK/attack8-intel-mpk deref
 --expect-status=123 $WORK/attack8-intel-mpk sharedsteal
+--expect-status=123 $WORK/attack8-intel-mpk rowsagain
 EOS
 vm_output 1 | tr -d '\r' >"$WORK/vm-fill"
 expect_output "$WORK/vm-fill" "^fill: 1 records found; out 'PWNED', target 'target untouched'"
@@ -123,6 +136,9 @@ for x in member:3 inplace:8 sharedsteal:13; do
 	expect_shared_refused "$WORK/vm-${x%:*}" "${x%:*}"
 done
 pass "intel-mpk: a struct or array of pointers in shared memory that names private memory of the caller is not lent: the image ends, naming the member or element (sharedsteal: the library had pointed it at its target)"
+vm_output 14 | tr -d '\r' >"$WORK/vm-rowsagain"
+expect_rows_refused "$WORK/vm-rowsagain"
+pass "intel-mpk: a row of an array of pointers lent by copy that the callee pointed at other private memory of its caller ends the image"
 # The records of the rows and of the kept object are in the host's heap: the
 # sandbox finds none of them in the TLS (a slot's record, which only says
 # where a pointer value maps, at most); its write reaches the host's own object.

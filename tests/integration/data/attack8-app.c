@@ -78,6 +78,16 @@ int main(int argc, char **argv)
 		n += ev_steal((unsigned long)(uintptr_t)target, &io);
 		ev_leaked(leak, 16);
 		printf("again: %d; the library read '%s', target '%s'\n", n, leak, target);
+	} else if (!strcmp(mode, "rowsagain")) {
+		/* A row of a private array of pointers, lent by copy, the call before pointed at
+		 * target. */
+		char row[16] = "row";
+		char *rows[1] = {row};
+		char leak[17] = "";
+		int n = ev_rows_steal(rows, 1, (unsigned long)(uintptr_t)target);
+		n += ev_rows_steal(rows, 1, (unsigned long)(uintptr_t)target);
+		ev_leaked(leak, 16);
+		printf("rowsagain: %d; the library read '%s', target '%s'\n", n, leak, target);
 	} else if (!strcmp(mode, "sharedsteal")) {
 		/* A struct in shared memory, naming shared memory, whose member the call before pointed at target. */
 		struct ev_io *io = flexos_shared_malloc(sizeof(*io));

@@ -44,6 +44,12 @@ char *ev_forge_owner(void);
  */
 int ev_steal(unsigned long target, struct ev_io *io);
 /*
+ * As ev_steal, for an array of pointers lent by copy with its rows: the
+ * first call points rows[0] at target, each later one reads what it was
+ * lent there, keeps it, writes "PWNED" into it and returns 1.
+ */
+int ev_rows_steal(char **rows, int n, unsigned long target);
+/*
  * Starts a thread of the library that writes target, again and again,
  * into member data of the copy the host's next calls of ev_race lend (at
  * io, the copy of this call).
