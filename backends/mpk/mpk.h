@@ -921,7 +921,7 @@ noreturn void flexos__mpk_thread_resume(void *load_sp, const void *load_from);
 uint32_t flexos__mpk_rdpkru(void);
 
 /* thread.c: the backend's user-level thread state (backend.h). */
-int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp);
+int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp, const void *frame);
 void flexos__mpk_thread_switch(void *save_to, const void *load_from);
 int flexos__mpk_thread_exit(void *state, void *retval);
 int flexos__mpk_thread_result(const void *state, void **retval);

@@ -37,7 +37,7 @@ static const struct mpk_gate_page *record_of(const void *state, uint64_t *h)
 	return r && r->thread == (uintptr_t)state ? r : NULL;
 }
 
-int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
+int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp, const void *frame)
 {
 	struct mpk_uthread *u = state;
 	uint64_t c = flexos__mpk_cur();
@@ -57,9 +57,10 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 		 * that compartment's pool, inside the system-call filter's
 		 * ranges (a stack keyed here, after start-up, could be re-keyed
 		 * to key 0 by any compartment); the scheduler's stack only
-		 * held the first switch frame, copied to the pool stack's top.
+		 * holds the first switch frame, which is copied to the pool
+		 * stack's top from the creator's own copy (that stack is key 0).
 		 */
-		size_t frame = end - (uintptr_t)*sp;
+		size_t len = end - (uintptr_t)*sp;
 		if (size > MPK_STACK_SIZE) {
 			flexos__say("a scheduler thread's stack of %zu KiB is larger than the "
 				    "intel-mpk backend's thread stacks (%d KiB); ask for at "
@@ -67,7 +68,7 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 				    size >> 10, MPK_STACK_SIZE >> 10);
 			return -E2BIG;
 		}
-		made = flexos__mpk_urec_new(0, 0, frame, u);
+		made = flexos__mpk_urec_new(0, 0, len, u);
 		if (!made.handle) {
 			if (made.top == 2)
 				return -EEXIST;
@@ -79,8 +80,8 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp)
 					    flexos__comp_name((int)c));
 			return -EAGAIN;
 		}
-		memcpy((void *)(made.top - frame), *sp, frame);
-		*sp = (void *)(made.top - frame);
+		memcpy((void *)(made.top - len), frame, len);
+		*sp = (void *)(made.top - len);
 		stack = (void *)(made.top - MPK_STACK_SIZE);
 		size = MPK_STACK_SIZE;
 	}

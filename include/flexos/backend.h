@@ -121,16 +121,18 @@ struct flexos_backend {
 	 *
 	 * thread_state_size: bytes of state per user-level thread (the
 	 *   scheduler aligns it to 16 bytes).
-	 * thread_init(state, stack, size, sp): prepares the state of a new
-	 *   thread that will start in the calling thread's compartment, on the
-	 *   stack [stack, stack + size) the scheduler mapped, whose first
-	 *   frame (see thread_resume) is at *sp, from there to the stack's
-	 *   end; returns 0 or -errno, -EEXIST where state is still that of
-	 *   a thread the backend has not seen released (the scheduler's
-	 *   memory handed it out twice: forged). A backend may start the
-	 *   thread on a stack of its own instead: it copies that frame there
-	 *   and sets *sp to the copy (the scheduler's stack is then never
-	 *   run on).
+	 * thread_init(state, stack, size, sp, frame): prepares the state of a
+	 *   new thread that will start in the calling thread's compartment,
+	 *   on the stack [stack, stack + size) the scheduler mapped, whose
+	 *   first frame (see thread_resume) is at *sp, from there to the
+	 *   stack's end, with a copy of those bytes at frame, in the calling
+	 *   thread's own memory (its stack); returns 0 or -errno, -EEXIST
+	 *   where state is still that of a thread the backend has not seen
+	 *   released (the scheduler's memory handed it out twice: forged). A
+	 *   backend may start the thread on a stack of its own instead: it
+	 *   copies the frame there from frame, never from the mapped stack,
+	 *   which other compartments may write meanwhile, and sets *sp to the
+	 *   copy (the scheduler's stack is then never run on).
 	 * thread_switch(save_to, load_from): stores this OS thread's state in
 	 *   save_to and makes load_from current. Called on the running thread's
 	 *   stack, between saving its registers and loading the other's; it
@@ -186,7 +188,7 @@ struct flexos_backend {
 	 *   than the running one (its current thread changed in its memory).
 	 */
 	size_t thread_state_size;
-	int (*thread_init)(void *state, void *stack, size_t size, void **sp);
+	int (*thread_init)(void *state, void *stack, size_t size, void **sp, const void *frame);
 	void (*thread_switch)(void *save_to, const void *load_from);
 	void (*thread_resume)(void *load_sp, const void *load_from);
 	int (*thread_exit)(void *state, void *retval);

@@ -103,12 +103,13 @@ size_t flexos__sched_bstate_size(void)
 	return has_backend(b) ? (b->thread_state_size + 15) & ~(size_t)15 : 0;
 }
 
-int flexos__sched_backend_thread_init(struct flexos_thread *t, void *stack, size_t size)
+int flexos__sched_backend_thread_init(struct flexos_thread *t, void *stack, size_t size, void **sp,
+				      const void *frame)
 {
 	const struct flexos_backend *b = backend();
 
 	if (has_backend(b) && b->thread_init)
-		return b->thread_init(t->bstate, stack, size, &t->sp);
+		return b->thread_init(t->bstate, stack, size, sp, frame);
 	return 0;
 }
 

@@ -435,18 +435,23 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
 	 * The frame switch.S pops (see there); rsp is 16-aligned after its ret.
 	 * 128 bytes above it stay mapped and unused: a gate without the
 	 * callee's prototype copies a window of stack arguments from above
-	 * its caller's frame (<flexos/backend.h>).
+	 * its caller's frame (<flexos/backend.h>). It is built here, on this
+	 * thread's stack, and the backend copies it from here, not from the
+	 * new stack, nor takes the stack pointer from the control block:
+	 * under intel-mpk both are key 0, which another compartment could
+	 * rewrite before the copy, and the thread starts with its creator's
+	 * rights (docs/threat-model.md, limit 13).
 	 */
+	_Alignas(16) uint64_t first[8 + 16] = {0};
+	first[0] = 0x037f | (uint64_t)0x1f80 << 32; /* x87 and MXCSR defaults */
+	first[5] = (uint64_t)(uintptr_t)t;          /* rbx */
+	first[7] = (uint64_t)(uintptr_t)flexos__sched_trampoline;
 	char *stack = (char *)t->map + page;
-	uint64_t *top = (uint64_t *)(stack + stack_size) - 16;
-	uint64_t *sp = top - 8;
-	memset(sp, 0, 8 * sizeof(*sp));
-	sp[0] = 0x037f | (uint64_t)0x1f80 << 32; /* x87 and MXCSR defaults */
-	sp[5] = (uint64_t)(uintptr_t)t;          /* rbx */
-	sp[7] = (uint64_t)(uintptr_t)flexos__sched_trampoline;
-	t->sp = sp; /* before the backend's thread_init, which records or moves it */
+	void *sp = stack + stack_size - sizeof(first);
+	memcpy(sp, first, sizeof(first));
 
-	err = flexos__sched_backend_thread_init(t, stack, stack_size);
+	/* (the backend's thread_init records sp, or moves the thread and sp) */
+	err = flexos__sched_backend_thread_init(t, stack, stack_size, &sp, first);
 	if (err == -EEXIST)
 		flexos__sched_die(
 		    "flexos_sched_create: the scheduler's allocator handed out the "
@@ -455,6 +460,7 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
 		    "every compartment can write it: docs/threat-model.md, limit 13)");
 	if (err)
 		goto err_unmap;
+	t->sp = sp;
 	t->state = T_RUNNABLE;
 	runq_push(s, t);
 	*thread = t;

@@ -255,7 +255,9 @@ void flexos__sched_cb_unbind(int handle);
  */
 int flexos__sched_hooked(void);
 size_t flexos__sched_bstate_size(void);
-int flexos__sched_backend_thread_init(struct flexos_thread *t, void *stack, size_t size);
+/* thread_init (backend.h): the first frame at *sp on the stack, and its copy at frame. */
+int flexos__sched_backend_thread_init(struct flexos_thread *t, void *stack, size_t size, void **sp,
+				      const void *frame);
 /* The running thread t ends with retval (the backend's thread_exit): 0 or -errno. */
 int flexos__sched_backend_thread_exit(struct flexos_thread *t, void *retval);
 /*

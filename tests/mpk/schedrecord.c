@@ -781,7 +781,7 @@ static long join_hijack_in_lib1(long x)
 	frame[0] = 0x037f | (uint64_t)0x1f80 << 32;
 	frame[7] = (uintptr_t)join_hijacked;
 	/* The backend's thread_init refuses: a record in use (app's) names t. */
-	if (flexos__mpk_thread_init(u, frame, sizeof(frame), &sp) != -EEXIST)
+	if (flexos__mpk_thread_init(u, frame, sizeof(frame), &sp, frame) != -EEXIST)
 		return 100;
 	/*
 	 * So what it does, by hand: a record of lib1's naming t, on a lib1
@@ -1273,4 +1273,126 @@ int sched_switch_once(void)
 	struct flexos_thread *t;
 
 	return flexos_sched_create(&t, 0, switch_once_thread, NULL) || flexos_sched_yield();
+}
+
+/*
+ * attack --sched-frame N (limit 13): app makes N scheduler threads, one at
+ * a time, each joined before the next (so each gets the control block the
+ * one before had), while an OS thread of lib1's writes the address of
+ * frame_stolen_entry over the return address of each one's first switch
+ * frame, which flexos_sched_create builds at the top of the stack it maps
+ * (key 0). The backend copies that frame to the thread's stack in app's
+ * pool (thread_init) and the thread starts by popping it, with app's
+ * PKRU: it must come from app's own memory, never from the mapping. Status
+ * 0 if every thread ran its own function; before, a copy made after
+ * lib1's write started the thread in frame_stolen, which read app's
+ * secret with app's rights and ended the image (1).
+ */
+static volatile long frame_secret = 0x5ec7e7; /* app's private data */
+
+struct frame_race {
+	struct flexos_thread *t;   /* the control block each new thread gets */
+	unsigned long armed, done; /* app: this thread's number; lib1: the last it is done with */
+	unsigned long rewritten;   /* first frames lib1 rewrote */
+	int stop;
+	pthread_t racer; /* lib1's OS thread */
+};
+static struct frame_race frame_race FLEXOS_SHARED;
+
+void frame_stolen_entry(void);
+__attribute__((used)) static void frame_stolen(void)
+{
+	printf("sched-frame: app's new thread %lu started at the return address lib1 wrote "
+	       "into its first frame, in %s, and read app's secret %#lx: FAIL\n",
+	       frame_race.armed, flexos_compartment_name(), (unsigned long)frame_secret);
+	fflush(stdout);
+	_exit(1);
+}
+/* As flexos__sched_trampoline: entered by the frame's ret, rsp 16-aligned. */
+__asm__(".text\n"
+	".type frame_stolen_entry, @function\n"
+	"frame_stolen_entry:\n"
+	"\tcall frame_stolen\n"
+	"\tud2\n"
+	".size frame_stolen_entry, .-frame_stolen_entry\n");
+
+/* lib1's OS thread: once per thread app makes, rewrites its first frame's return address. */
+static void *frame_racer(void *arg)
+{
+	struct frame_race *fr = arg;
+
+	while (!__atomic_load_n(&fr->stop, __ATOMIC_ACQUIRE)) {
+		unsigned long n = __atomic_load_n(&fr->armed, __ATOMIC_ACQUIRE);
+		struct flexos_thread *t = fr->t;
+		if (n == __atomic_load_n(&fr->done, __ATOMIC_RELAXED))
+			continue;
+		/* (app clears map once it joined a thread: a mapping here is the new one's) */
+		uintptr_t map = (uintptr_t)__atomic_load_n(&t->map, __ATOMIC_ACQUIRE);
+		if (!map)
+			continue;
+		/* flexos_sched_create's frame: 8 words below 16 unused ones at the stack's top */
+		volatile uint64_t *first =
+		    (volatile uint64_t *)(map + __atomic_load_n(&t->map_size, __ATOMIC_RELAXED)) -
+		    24;
+		if (first[7] != (uint64_t)(uintptr_t)flexos__sched_trampoline)
+			continue; /* not built yet */
+		first[7] = (uint64_t)(uintptr_t)frame_stolen_entry;
+		fr->rewritten++;
+		__atomic_store_n(&fr->done, n, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/* lib1 calls these as plain functions: its OS thread starts, and is joined. */
+static long frame_race_start_in_lib1(long x)
+{
+	(void)x;
+	return pthread_create(&frame_race.racer, NULL, frame_racer, &frame_race) ? 100 : 0;
+}
+
+static long frame_race_stop_in_lib1(long x)
+{
+	(void)x;
+	__atomic_store_n(&frame_race.stop, 1, __ATOMIC_RELEASE);
+	return pthread_join(frame_race.racer, NULL) ? 100 : 0;
+}
+
+static void *frame_own(void *arg)
+{
+	return arg;
+}
+
+int sched_frame(int n)
+{
+	struct flexos_thread *t = NULL;
+	void *ret = NULL;
+	long r = 0;
+	int ran = 0;
+
+	/* The first thread's control block is the one every later thread gets. */
+	if (n < 1 || flexos_sched_create(&t, 0, frame_own, NULL) || flexos_sched_join(t, &ret))
+		return 2;
+	frame_race.t = t;
+	t->map = NULL;
+	flexos_gate_r(lib1, r, lib1_call, frame_race_start_in_lib1, 0);
+	if (r != 1)
+		return 2;
+	for (int i = 1; i <= n; i++) {
+		struct flexos_thread *u;
+		__atomic_store_n(&frame_race.armed, (unsigned long)i, __ATOMIC_RELEASE);
+		if (flexos_sched_create(&u, 0, frame_own, (void *)(intptr_t)i) || u != t)
+			return 2;
+		/* lib1 is done with the mapping before the join unmaps it. */
+		while (__atomic_load_n(&frame_race.done, __ATOMIC_ACQUIRE) != (unsigned long)i)
+			sched_yield();
+		if (flexos_sched_join(t, &ret) || ret != (void *)(intptr_t)i)
+			return 1;
+		t->map = NULL;
+		ran++;
+	}
+	flexos_gate_r(lib1, r, lib1_call, frame_race_stop_in_lib1, 0);
+	printf("sched-frame: lib1 rewrote the first frame of %lu of %d new threads in the "
+	       "scheduler's stack; %d ran their own function, in app\n",
+	       frame_race.rewritten, n, ran);
+	return r == 1 && ran == n ? 0 : 1;
 }

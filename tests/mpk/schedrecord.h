@@ -28,6 +28,10 @@ int sched_join(const char *how);
  * 1 if used. */
 int sched_current(const char *how);
 
+/* attack --sched-frame N: 0 if each of app's N new threads ran its own function, 1 if one
+ * started where lib1 rewrote its first frame. */
+int sched_frame(int n);
+
 /* app makes a scheduler thread and yields to it: 0, or the error (attack --sigreturn). */
 int sched_switch_once(void);
 

@@ -41,3 +41,8 @@ SH_TESTS += tests/sched/vm-records.sh
 CLEANFILES += tests/sched/schedapp.o tests/sched/sched-process.yaml tests/sched/sched-mpk.yaml \
 	$(SCHED_IMAGES)
 EXTRA_DIST += tests/sched/sched.yaml tests/sched/schedapp.c
+
+# A new thread's first frame, rewritten by another compartment's OS thread
+# while it is made (tests/mpk/schedrecord.c), in the VM with two CPUs.
+tests/sched/vm-race.log: tests/mpk/attack
+SH_TESTS += tests/sched/vm-race.sh
