@@ -393,8 +393,9 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
 			void *arg)
 {
 	struct flexos__sched *s = flexos__sched_get();
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), map_size;
 	struct flexos_thread *t;
+	void *map;
 	int err = -ENOMEM;
 
 	if (!s)
@@ -420,15 +421,22 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
 		t->fn = fn;
 		t->arg = arg;
 	}
-	t->map_size = stack_size + page;
-	t->map = mmap(NULL, t->map_size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-	if (t->map == MAP_FAILED) {
-		t->map = NULL;
+	/*
+	 * The stack is used here as mapped, never as read back from the
+	 * control block, which only keeps it for the release: under intel-mpk
+	 * another compartment could point it at this compartment's memory
+	 * meanwhile, and the frame below would be written there with this
+	 * compartment's rights (docs/threat-model.md, limit 13).
+	 */
+	map_size = stack_size + page;
+	map = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (map == MAP_FAILED)
 		goto err_free;
-	}
+	t->map_size = map_size;
+	t->map = map;
 	/* A guard page below: an overflow faults instead of corrupting a neighbour. */
-	if (mprotect(t->map, page, PROT_NONE))
+	if (mprotect(map, page, PROT_NONE))
 		goto err_unmap;
 
 	/*
@@ -446,7 +454,7 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
 	first[0] = 0x037f | (uint64_t)0x1f80 << 32; /* x87 and MXCSR defaults */
 	first[5] = (uint64_t)(uintptr_t)t;          /* rbx */
 	first[7] = (uint64_t)(uintptr_t)flexos__sched_trampoline;
-	char *stack = (char *)t->map + page;
+	char *stack = (char *)map + page;
 	void *sp = stack + stack_size - sizeof(first);
 	memcpy(sp, first, sizeof(first));
 
@@ -467,7 +475,7 @@ int flexos_sched_create(struct flexos_thread **thread, size_t stack_size, void *
 	return 0;
 
 err_unmap:
-	munmap(t->map, t->map_size);
+	munmap(map, map_size);
 err_free:
 	flexos__sched_cb_unbind(t->bound);
 	flexos__sched_free(t);

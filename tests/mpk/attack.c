@@ -262,6 +262,9 @@
  *                        in the first frame of each of N new scheduler
  *                        threads of app's: each runs its own function
  *                        (limit 13)
+ *   attack --sched-map N  an OS thread of lib1's points the mapping of each
+ *                        of N new scheduler threads of app's at app's data:
+ *                        the scheduler never writes there (limit 13)
  *   attack --dss-bounds  lib1 points the bounds of app's thread's data
  *                        shadow stack (its TLS, key 0) at app's private
  *                        data; app then declares a FLEXOS_SHARED_STACK
@@ -4734,6 +4737,8 @@ int main(int argc, char **argv)
 		return sched_current(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--sched-frame"))
 		return sched_frame(atoi(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "--sched-map"))
+		return sched_map(atoi(argv[2]));
 	if (argc == 5) {
 		int w = !strcmp(argv[4], "write");
 		if (!w && strcmp(argv[4], "read"))

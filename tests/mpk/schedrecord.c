@@ -1292,6 +1292,7 @@ static volatile long frame_secret = 0x5ec7e7; /* app's private data */
 
 struct frame_race {
 	struct flexos_thread *t;   /* the control block each new thread gets */
+	size_t map_size;           /* each thread's mapping's */
 	unsigned long armed, done; /* app: this thread's number; lib1: the last it is done with */
 	unsigned long rewritten;   /* first frames lib1 rewrote */
 	int stop;
@@ -1331,9 +1332,7 @@ static void *frame_racer(void *arg)
 		if (!map)
 			continue;
 		/* flexos_sched_create's frame: 8 words below 16 unused ones at the stack's top */
-		volatile uint64_t *first =
-		    (volatile uint64_t *)(map + __atomic_load_n(&t->map_size, __ATOMIC_RELAXED)) -
-		    24;
+		volatile uint64_t *first = (volatile uint64_t *)(map + fr->map_size) - 24;
 		if (first[7] != (uint64_t)(uintptr_t)flexos__sched_trampoline)
 			continue; /* not built yet */
 		first[7] = (uint64_t)(uintptr_t)frame_stolen_entry;
@@ -1373,6 +1372,7 @@ int sched_frame(int n)
 	if (n < 1 || flexos_sched_create(&t, 0, frame_own, NULL) || flexos_sched_join(t, &ret))
 		return 2;
 	frame_race.t = t;
+	frame_race.map_size = t->map_size;
 	t->map = NULL;
 	flexos_gate_r(lib1, r, lib1_call, frame_race_start_in_lib1, 0);
 	if (r != 1)
@@ -1394,5 +1394,127 @@ int sched_frame(int n)
 	printf("sched-frame: lib1 rewrote the first frame of %lu of %d new threads in the "
 	       "scheduler's stack; %d ran their own function, in app\n",
 	       frame_race.rewritten, n, ran);
+	return r == 1 && ran == n ? 0 : 1;
+}
+
+/*
+ * attack --sched-map N (limit 13): as --sched-frame, but lib1's OS thread
+ * points each new thread's mapping in its control block (key 0) at
+ * map_area, app's private data, as soon as flexos_sched_create has stored
+ * it (the mprotect of its guard page, which takes the mapping from a
+ * register, then goes on), so that a scheduler that reads it back for the
+ * stack would write the thread's first frame there with app's rights.
+ * lib1 puts the mapping back once app made the thread (app's join unmaps
+ * it). Status 0 if map_area stays as app wrote it and every thread ran
+ * its own function; before, the scheduler wrote the frame over it (1).
+ */
+static volatile uint64_t map_area[24]; /* app's private data, where the frame would land */
+
+struct map_race {
+	struct flexos_thread *t;
+	size_t map_size;                 /* each thread's mapping's */
+	unsigned long armed, made, done; /* app: this thread's number, made; lib1: done with it */
+	uintptr_t real;                  /* the mapping app stored */
+	unsigned long pointed;
+	int stop;
+	pthread_t racer;
+};
+static struct map_race map_race FLEXOS_SHARED;
+
+/*
+ * lib1's OS thread: while app makes a thread, keeps pointing its mapping at
+ * map_area's, noting the mapping app stored there (to put it back).
+ */
+static void *map_racer(void *arg)
+{
+	struct map_race *mr = arg;
+
+	while (!__atomic_load_n(&mr->stop, __ATOMIC_ACQUIRE)) {
+		unsigned long n = __atomic_load_n(&mr->armed, __ATOMIC_ACQUIRE);
+		struct flexos_thread *t = mr->t;
+		if (n == __atomic_load_n(&mr->done, __ATOMIC_RELAXED))
+			continue;
+		/* (the frame goes at the top of the mapping: 24 words below its end) */
+		uintptr_t evil = (uintptr_t)(map_area + 24) - mr->map_size;
+		void *map = __atomic_load_n(&t->map, __ATOMIC_ACQUIRE);
+		if ((uintptr_t)map != evil &&
+		    __atomic_compare_exchange_n(&t->map, &map, (void *)evil, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE) &&
+		    map)
+			mr->real = (uintptr_t)map;
+		/* app made it: lib1 is done with this one once it saw the real mapping */
+		if (__atomic_load_n(&mr->made, __ATOMIC_ACQUIRE) == n && mr->real) {
+			mr->pointed++;
+			__atomic_store_n(&mr->done, n, __ATOMIC_RELEASE);
+		}
+	}
+	return NULL;
+}
+
+static long map_race_start_in_lib1(long x)
+{
+	(void)x;
+	return pthread_create(&map_race.racer, NULL, map_racer, &map_race) ? 100 : 0;
+}
+
+static long map_race_stop_in_lib1(long x)
+{
+	(void)x;
+	__atomic_store_n(&map_race.stop, 1, __ATOMIC_RELEASE);
+	return pthread_join(map_race.racer, NULL) ? 100 : 0;
+}
+
+/* lib1 calls this as a plain function: the mapping back where it was (key 0). */
+static long map_restore_in_lib1(long x)
+{
+	(void)x;
+	map_race.t->map = (void *)map_race.real;
+	return 0;
+}
+
+int sched_map(int n)
+{
+	struct flexos_thread *t = NULL;
+	void *ret = NULL;
+	long r = 0;
+	int ran = 0;
+
+	for (int k = 0; k < 24; k++)
+		map_area[k] = 0x5ec7e7;
+	if (n < 1 || flexos_sched_create(&t, 0, frame_own, NULL) || flexos_sched_join(t, &ret))
+		return 2;
+	map_race.t = t;
+	map_race.map_size = t->map_size;
+	flexos_gate_r(lib1, r, lib1_call, map_race_start_in_lib1, 0);
+	if (r != 1)
+		return 2;
+	for (int i = 1; i <= n; i++) {
+		struct flexos_thread *u;
+		map_race.real = 0;
+		__atomic_store_n(&map_race.armed, (unsigned long)i, __ATOMIC_RELEASE);
+		if (flexos_sched_create(&u, 0, frame_own, (void *)(intptr_t)i) || u != t)
+			return 2;
+		__atomic_store_n(&map_race.made, (unsigned long)i, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&map_race.done, __ATOMIC_ACQUIRE) != (unsigned long)i)
+			sched_yield();
+		for (int k = 0; k < 24; k++) {
+			if (map_area[k] == 0x5ec7e7)
+				continue;
+			printf("sched-map: making app's thread %d, the scheduler wrote %#lx "
+			       "over app's private data (word %d), where lib1 pointed the "
+			       "thread's mapping: FAIL\n",
+			       i, (unsigned long)map_area[k], k);
+			fflush(stdout);
+			_exit(1);
+		}
+		flexos_gate_r(lib1, r, lib1_call, map_restore_in_lib1, 0);
+		if (flexos_sched_join(t, &ret) || ret != (void *)(intptr_t)i)
+			return 1;
+		ran++;
+	}
+	flexos_gate_r(lib1, r, lib1_call, map_race_stop_in_lib1, 0);
+	printf("sched-map: lib1 pointed the mapping of %lu of %d new threads at app's private "
+	       "data; it stayed as app wrote it, and %d ran their own function, in app\n",
+	       map_race.pointed, n, ran);
 	return r == 1 && ran == n ? 0 : 1;
 }

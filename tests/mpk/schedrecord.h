@@ -32,6 +32,10 @@ int sched_current(const char *how);
  * started where lib1 rewrote its first frame. */
 int sched_frame(int n);
 
+/* attack --sched-map N: 0 if app's data stayed as app wrote it and each of N new threads ran
+ * its own function, 1 if the scheduler wrote it. */
+int sched_map(int n);
+
 /* app makes a scheduler thread and yields to it: 0, or the error (attack --sigreturn). */
 int sched_switch_once(void);
 
