@@ -309,6 +309,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/ptrace.h>
+#include <sys/time.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -560,6 +561,41 @@ static long app_twice(long x)
 	/* A callback that itself crosses into lib2: app -> lib1 -> app -> lib2. */
 	flexos_gate_r(lib2, r, lib2_add, x, 0);
 	return r;
+}
+
+static volatile sig_atomic_t storm_seen;
+
+static void storm_tick(int sig)
+{
+	(void)sig;
+	storm_seen++;
+}
+
+/*
+ * --signal-storm N US: a timer signal with a handler of app's every US µs
+ * while app crosses into lib1 N times (any of them may land while a gate
+ * has its page open).
+ */
+static int signal_storm(long n, long us)
+{
+	struct sigaction sa = {.sa_handler = storm_tick};
+	struct itimerval it = {{0, us}, {0, us}};
+	long bad = 0, i;
+
+	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL)) {
+		printf("signal-storm: %s\n", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		long r = 0;
+		flexos_gate_r(lib1, r, lib1_add, i, 1);
+		bad += r != 2 * i + 1;
+	}
+	it = (struct itimerval){{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	printf("signal-storm: %ld calls, %d signals handled, %ld wrong results\n", i,
+	       (int)storm_seen, bad);
+	return bad != 0;
 }
 
 static void *thread_main(void *arg)
@@ -4520,6 +4556,8 @@ int main(int argc, char **argv)
 		return matrix(shared);
 	if (argc == 2 && !strcmp(argv[1], "--stackptr"))
 		return stackptr();
+	if (argc == 4 && !strcmp(argv[1], "--signal-storm"))
+		return signal_storm(atol(argv[2]), atol(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--threads"))
 		return threads();
 	if (argc == 2 && !strcmp(argv[1], "--nested"))
