@@ -447,12 +447,6 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 			      "%s path was taken by the %s path's (a compartment jumped into the "
 			      "middle of the gate)",
 			      (unsigned long)a, b ? "carry" : "register", b ? "register" : "carry");
-	if (kind == MPK_REPORT_STACK)
-		flexos__abort("gate: a call into compartment '%s' with the stack pointer %#lx, "
-			      "which is not in this thread's stack nor its signal stack: with "
-			      "shared stacks the callee's frames would go there, with its rights "
-			      "(a compartment chose where; docs/threat-model.md, limit 11)",
-			      flexos__comp_name((int)(b & (MPK_SLOTS - 1))), (unsigned long)a);
 	if (kind == MPK_REPORT_ENTRY)
 		flexos__abort("gate: compartment %lu was asked for entry %lu, which is not one of "
 			      "its entries in the image's table (%u entries); a compartment forged "

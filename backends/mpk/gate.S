@@ -147,45 +147,6 @@
 .endm
 
 /*
- * In the shared-stack gate, right after OPEN_GATE (%r11 the page,
- * validated, open) and before anything it writes with the callee's PKRU:
- * the callee's frames go below \low, and the gate's own words at most up
- * to \high (\low <= \high), so both must lie in this thread's stack, the
- * range on its page (MPK_G_STACK_LO: gate key, written only with the page
- * open by start-up and flexos__mpk_stack_register, which takes only a
- * range that holds no compartment's private memory, nor within
- * MPK_STACK_GAP of it), or in its signal stack (from the read-only page
- * and the page's index), where the delivery stub calls handlers. Else the
- * caller chose where the callee writes with its own rights: a stack
- * pointer just above, or inside, the callee's .data had the callee's
- * frames written over its private memory (limit 11, attack --stack-aim),
- * the report (MPK_REPORT_STACK). One range on the page rather than a
- * table of every compartment's ranges: 4 instructions for a thread's own
- * stack. A jump past the check finds the page read-only, so writes no
- * MPK_G_CUR and gets no callee's PKRU. Clobbers rcx, rdx.
- */
-.macro SHARED_STACK_CHECK low, high
-	cmpq	MPK_G_STACK_LO(%r11), \low
-	jb	.Lalt\@
-	cmpq	MPK_G_STACK_HI(%r11), \high
-	jb	.Lstack_ok\@
-.Lalt\@:
-	movq	%r11, %rcx			/* this page's signal stack */
-	subq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %rcx
-	shlq	$4, %rcx
-	addq	flexos__mpk_ro+MPK_RO_ALT_LO(%rip), %rcx
-	movq	\low, %rdx
-	subq	%rcx, %rdx
-	cmpq	$MPK_ALTSTACK_SIZE, %rdx
-	jae	.Lbad_stack
-	movq	\high, %rdx
-	subq	%rcx, %rdx
-	cmpq	$MPK_ALTSTACK_SIZE, %rdx
-	jae	.Lbad_stack
-.Lstack_ok\@:
-.endm
-
-/*
  * This thread's gate page in \reg (struct mpk_gate_page), from the TLS
  * pointer, which any compartment can write, so validated: inside the
  * region reserved at start-up, page-aligned, and owned by this thread
@@ -1429,16 +1390,6 @@ flexos__backend_gate_int:
 	movl	$MPK_REPORT_WAY_BACK, %r12d
 	jmp	.Lreport
 
-/* SHARED_STACK_CHECK: the report, %r13 the stack pointer, %r14 the callee. */
-.Lbad_stack:
-	movq	%rsp, %r13
-	movq	%r10, %r14
-	xorl	%ecx, %ecx
-	RDPKRU
-	movl	%eax, %ebx
-	movl	$MPK_REPORT_STACK, %r12d
-	jmp	.Lreport
-
 /* TAKE_LOOK, TAKE_FIRST_LOOK: the report, %r13 which (0 urec_new, 1 urec_first). */
 .Lno_look_first:
 	movl	$1, %r13d
@@ -1493,7 +1444,6 @@ flexos__backend_gate_shared_stacks:
 	movq	%rax, %xmm13			/* and eax */
 	movq	%r11, %xmm12			/* the entry index */
 	OPEN_GATE flexos__mpk_gate_shared_open_checked
-	SHARED_STACK_CHECK %rsp, %rsp
 	andl	$(MPK_SLOTS - 1), %r10d
 	movq	MPK_G_CUR(%r11), %rax		/* the caller's id, for the way back */
 	PUSH_CALLER
@@ -1586,7 +1536,6 @@ flexos__backend_gate_shared_stacks:
 	leaq	48(%rbx), %rsi
 	rep movsq
 	OPEN_GATE flexos__mpk_gate_shared_carry_open_checked
-	SHARED_STACK_CHECK %rsp, %rbx		/* (the gate's frame at rbx: the callee writes 0(%rbx)) */
 	movzbl	%r10b, %r10d
 	andl	$(MPK_SLOTS - 1), %r10d
 	movq	MPK_G_CUR(%r11), %rax
@@ -2038,10 +1987,6 @@ flexos__mpk_thread_resume:
 	rep movsq
 	movq	MPK_G_OWNER(%r11), %rax
 	movq	%rax, MPK_G_OWNER(%r8)
-	movq	MPK_G_STACK_LO(%r11), %rax	/* its stack (shared stacks) */
-	movq	%rax, MPK_G_STACK_LO(%r8)
-	movq	MPK_G_STACK_HI(%r11), %rax
-	movq	%rax, MPK_G_STACK_HI(%r8)
 	movq	%rsp, MPK_G_RSP(%r8)		/* suspended: resumable once */
 
 	movq	MPK_U_REC(%r13), %r15		/* the next thread: its handle */
@@ -2076,10 +2021,6 @@ flexos__mpk_thread_resume:
 	movq	%r11, %rdi
 	movl	$(1 + MPK_SLOTS), %ecx
 	rep movsq
-	movq	MPK_G_STACK_LO(%r9), %rsi	/* its stack (shared stacks) */
-	movq	%rsi, MPK_G_STACK_LO(%r11)
-	movq	MPK_G_STACK_HI(%r9), %rsi
-	movq	%rsi, MPK_G_STACK_HI(%r11)
 	movq	%r15, MPK_G_UREC(%r11)
 	movq	%rax, %rsp			/* its stack, then its PKRU */
 	CLOSE_GATE flexos__mpk_switch_checked
@@ -2171,8 +2112,6 @@ flexos__mpk_urec_new:
 	movq	$0, MPK_G_DEPTH(%r10)
 	movq	$0, MPK_G_UREC(%r10)
 	movq	$0, MPK_G_ENDED(%r10)
-	movq	$0, MPK_G_STACK_LO(%r10)	/* none until stack_set */
-	movq	$0, MPK_G_STACK_HI(%r10)
 	movq	%xmm9, MPK_G_THREAD(%r10)
 	movq	flexos__mpk_ro+MPK_RO_THREADS(%rip), %rax
 	movq	%xmm9, %rcx
@@ -3551,34 +3490,6 @@ flexos__mpk_thread_register:
 	ret
 	.cfi_endproc
 	.size	flexos__mpk_thread_register, .-flexos__mpk_thread_register
-
-/*
- * int flexos__mpk_stack_set(uint64_t whom, uint64_t of, uintptr_t lo,
- * uintptr_t hi) (mpk.h): the same path for flexos__mpk_stack_register.
- */
-	.globl	flexos__mpk_stack_set
-	.hidden	flexos__mpk_stack_set
-	.type	flexos__mpk_stack_set, @function
-flexos__mpk_stack_set:
-	.cfi_startproc
-	movq	%rdx, %r8			/* OPEN_GATE keeps r8, r9, rdi, rsi */
-	movq	%rcx, %r9
-	OPEN_GATE flexos__mpk_stack_set_open_checked
-	ON_GATE_STACK 16
-	CFA_DEREF_RSP 0
-	movq	%r8, %rdx
-	movq	%r9, %rcx
-	call	flexos__mpk_stack_register
-	OFF_GATE_STACK 16
-	.cfi_def_cfa %rsp, 8
-	movq	%rax, %r8
-	LOAD_GP	%r11, %rcx, .Lbad_gp
-	CLOSE_GATE flexos__mpk_stack_set_checked
-	movq	%r8, %rax
-	xorl	%r11d, %r11d
-	ret
-	.cfi_endproc
-	.size	flexos__mpk_stack_set, .-flexos__mpk_stack_set
 
 /*
  * uintptr_t flexos__mpk_home_stack(void) (mpk.h): with the gate page open

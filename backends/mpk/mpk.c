@@ -13,14 +13,12 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <asm/prctl.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -440,54 +438,6 @@ static void take_altstack(struct mpk_thread *t, size_t page)
 			      page, flexos__strerror(-err));
 }
 
-/*
- * The process's stack, main's in an image with shared stacks, on its gate
- * page (MPK_G_STACK_LO), written when start-up claims it (before any
- * compartment runs, so before any gate call, a constructor's too): from
- * the top of the mapping that holds sp (/proc/self/maps) down to where
- * the stack may grow (RLIMIT_STACK, at most 256 MiB; 8 MiB if
- * unlimited), the range the kernel keeps other mappings out of.
- */
-static void main_stack(struct mpk_gate_page *gp, uintptr_t sp)
-{
-	char buf[4096];
-	uintptr_t hi = 0, max = 256UL << 20;
-	struct rlimit rl;
-	size_t have = 0;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-
-	if (!getrlimit(RLIMIT_STACK, &rl) && rl.rlim_cur == RLIM_INFINITY)
-		max = MPK_MAIN_STACK_SIZE;
-	else if (!getrlimit(RLIMIT_STACK, &rl) && rl.rlim_cur < max)
-		max = rl.rlim_cur;
-	while (fd >= 0 && !hi) {
-		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-		buf[have] = 0;
-		char *line = buf, *nl;
-		while (!hi && (nl = strchr(line, '\n'))) {
-			unsigned long a, b;
-			if (sscanf(line, "%lx-%lx", &a, &b) == 2 && sp >= a && sp < b)
-				hi = b;
-			line = nl + 1;
-		}
-		have = strlen(line);
-		memmove(buf, line, have);
-	}
-	if (fd >= 0)
-		close(fd);
-	if (!hi || hi < max)
-		flexos__die(FLEXOS_EXIT_SETUP,
-			    "cannot tell main's stack from /proc/self/maps (mount /proc): the "
-			    "shared-stack gate takes only stack pointers in a thread's stack");
-	gp->stack_lo = (hi - max) & ~(uintptr_t)4095;
-	gp->stack_hi = hi;
-}
-
-extern void *__libc_stack_end;
-
 struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 {
 	struct mpk_thread *t = &flexos__mpk_thread;
@@ -518,8 +468,6 @@ struct mpk_gate_page *flexos__mpk_claim(uint32_t open)
 	if (!gp && flexos__mpk_starting_up()) {
 		gp = new_page(fs | 1);
 		reset_page(gp, cur);
-		if (flexos__mpk_shared_stacks())
-			main_stack(gp, (uintptr_t)__libc_stack_end);
 		__atomic_store_n(&gp->fsbase, fs, __ATOMIC_RELEASE);
 	}
 	if (!gp)
@@ -700,87 +648,6 @@ uintptr_t flexos__mpk_home_take(void)
 	t->stack_lo[cur] = (uintptr_t)top - MPK_STACK_SIZE;
 	t->stack_hi[cur] = (uintptr_t)top;
 	return (uintptr_t)top - MPK_STACK_HEADROOM;
-}
-
-static int overlaps(uintptr_t lo, uintptr_t hi, uintptr_t start, uintptr_t end)
-{
-	return start < end && lo < end && start < hi;
-}
-
-int flexos__mpk_stack_allowed(uintptr_t lo, uintptr_t hi)
-{
-	const struct flexos_runtime *rt = flexos__mpk_ro.ro.runtime;
-	const struct flexos_image *img = rt->image;
-	struct flexos__range r[96];
-
-	if (lo >= hi || lo < MPK_STACK_GAP || hi > UINTPTR_MAX - MPK_STACK_GAP)
-		return 0;
-	/* (the gap above too: the carry path's frame word sits at a stack pointer below hi) */
-	lo -= MPK_STACK_GAP;
-	hi += MPK_STACK_GAP;
-	for (uint32_t id = 0; id < img->ncompartments; id++) {
-		for (int k = 0; k < FLEXOS_REGION_COUNT; k++)
-			if (overlaps(lo, hi, img->compartments[id].regions[k].start,
-				     img->compartments[id].regions[k].end))
-				return 0;
-		if (overlaps(lo, hi, rt->heaps[id].start, rt->heaps[id].end))
-			return 0;
-		uintptr_t a, b;
-		int k;
-		for (unsigned i = 0; flexos__asan_keyed_shadow &&
-				     (k = flexos__asan_keyed_shadow(id, i, &a, &b)) >= 0;
-		     i++)
-			if (!k && overlaps(lo, hi, a, b))
-				return 0;
-	}
-	for (uint32_t i = 0; i < rt->nshlib_regions && i < FLEXOS_MAX_SHLIB_REGIONS; i++)
-		if (overlaps(lo, hi, rt->shlib_regions[i].range.start,
-			     rt->shlib_regions[i].range.end))
-			return 0;
-	size_t n = flexos__mpk_stack_ranges(r, sizeof(r) / sizeof(r[0]));
-	for (size_t i = 0; i < n; i++)
-		if (overlaps(lo, hi, r[i].lo, r[i].hi))
-			return 0;
-	return 1;
-}
-
-/*
- * stack_set's C half (mpk.h), with the gate page open: the PKRU in force
- * names the running compartment (as flexos__mpk_register reads it).
- */
-int flexos__mpk_stack_register(uint64_t whom, uint64_t of, uintptr_t lo, uintptr_t hi)
-{
-	struct mpk_gate_page *pages = (struct mpk_gate_page *)flexos__mpk_ro.ro.gp_lo;
-	struct mpk_gate_page *own = flexos__mpk_thread.gp, *to = NULL;
-	uint64_t cur = compartment_of_open(flexos__mpk_rdpkru());
-
-	if (cur == MPK_SLOTS)
-		flexos__mpk_gate_violation(flexos__mpk_rdpkru(), MPK_SLOTS);
-	own_page_or_abort(own, "stack_set");
-	if (!flexos__mpk_stack_allowed(lo, hi))
-		return -EFAULT;
-	/*
-	 * Once for a page (a registration resets it), before its thread runs
-	 * its start routine: where the clone site is in force the thread has
-	 * bound it already, and waits for its creator (pthread.c).
-	 */
-	if (whom == MPK_STACK_OF_PAGE && of && !(of & 1)) {
-		for (unsigned i = 0; i < MPK_GATE_PAGES && !to; i++)
-			if (__atomic_load_n(&pages[i].fsbase, __ATOMIC_ACQUIRE) == of &&
-			    (pages[i].cur & (MPK_SLOTS - 1)) == cur && !pages[i].depth &&
-			    !pages[i].stack_hi)
-				to = &pages[i];
-	} else if (whom == MPK_STACK_OF_RECORD) {
-		struct mpk_gate_page *r = flexos__mpk_record(of);
-		if (r && r != own && r->owner == own->owner && r->home == cur && r->rsp &&
-		    !(r->ended & MPK_ENDED))
-			to = r;
-	}
-	if (!to)
-		return -ESRCH;
-	to->stack_lo = lo;
-	to->stack_hi = hi;
-	return 0;
 }
 
 void flexos__mpk_gate_violation(uint64_t written, uint64_t id)

@@ -51,19 +51,7 @@
 #define MPK_G_LOOK          (MPK_G_HOME + 8)    /* uint64: a gate page: a look in progress */
 #define MPK_LOOK_BIT        63 /* urec_new's, in MPK_G_LOOK: frame << 16 | handle below */
 #define MPK_LOOK_FIRST_BIT  62 /* urec_first's, in MPK_G_LOOK: nothing else */
-/*
- * uint64: a gate page, in images with shared stacks: this thread's stack,
- * [lo, hi), the only stack pointers the shared-stack gate takes besides
- * its signal stack's (gate.S SHARED_STACK_CHECK); a switch record: its
- * thread's, copied to and from the page by the switch. Written only with
- * the page open, by start-up (main's) and flexos__mpk_stack_register
- * (mpk.c), which takes only a range that holds no compartment's private
- * memory, nor within MPK_STACK_GAP of it.
- */
-#define MPK_G_STACK_LO      (MPK_G_LOOK + 8)
-#define MPK_G_STACK_HI      (MPK_G_STACK_LO + 8)
-#define MPK_STACK_GAP       (64 * 1024)
-#define MPK_G_IDS           (MPK_G_STACK_HI + 8) /* uint8[]: each one's caller */
+#define MPK_G_IDS           (MPK_G_LOOK + 8) /* uint8[]: each one's caller */
 #define MPK_G_SIGNAL_CALLER 0x80 /* in an id of MPK_G_IDS: the delivery stub (gate.S) */
 /* With it: the stub called from the interrupted compartment's stack (bit 32 of MPK_G_SIGMARK). */
 #define MPK_G_SIGNAL_OWN_STACK 0x40
@@ -149,7 +137,6 @@
 #define MPK_REPORT_START_MAIN 11 /* main's start reached again, not from start-up */
 #define MPK_REPORT_LOOK       12 /* the page opened again after a look that was not made */
 #define MPK_REPORT_WAY_BACK   13 /* a gate call's way back taken by another path's */
-#define MPK_REPORT_STACK      14 /* a shared-stack gate call's stack pointer off its thread's stacks */
 #define MPK_REPORT_STACK_SIZE (256 * 1024)
 /* FLEXOS_EXIT_FAULT (<flexos/backend.h>), for gate.S. */
 #define MPK_EXIT_FAULT 123
@@ -184,7 +171,6 @@
 #define MPK_RO_CLAIM  192 /* the claim's lock word, its stack above it */
 #define MPK_RO_CB     200 /* the scheduler's callback records (MPK_CB_SLOTS) */
 #define MPK_RO_THREADS 216 /* the switch records' threads (MPK_THREADS_WORDS words) */
-#define MPK_RO_ALT_LO  240 /* the signal stacks (MPK_ALTSTACK_SIZE each, one a gate page) */
 
 /*
  * The scheduler's callbacks (timers, descriptor watches: backend.h,
@@ -513,7 +499,6 @@ struct mpk_gate_page {
 	 * its look.
 	 */
 	uint64_t look;
-	uint64_t stack_lo, stack_hi; /* MPK_G_STACK_LO */
 	uint8_t ids[MPK_G_MAX_DEPTH];
 	uint8_t pad[MPK_G_FPCTL - MPK_G_IDS - MPK_G_MAX_DEPTH];
 	/*
@@ -540,8 +525,6 @@ _Static_assert(offsetof(struct mpk_gate_page, tid) == MPK_G_TID, "gate.S layout"
 _Static_assert(offsetof(struct mpk_gate_page, carry) == MPK_G_CARRY, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, ended) == MPK_G_ENDED, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, look) == MPK_G_LOOK, "gate.S layout");
-_Static_assert(offsetof(struct mpk_gate_page, stack_lo) == MPK_G_STACK_LO, "gate.S layout");
-_Static_assert(offsetof(struct mpk_gate_page, stack_hi) == MPK_G_STACK_HI, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, ids) == MPK_G_IDS, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, fpctl) == MPK_G_FPCTL, "gate.S layout");
 
@@ -696,8 +679,6 @@ _Static_assert(offsetof(struct mpk_ro, gs_lo) == MPK_RO_GS_LO, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, claim) == MPK_RO_CLAIM, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, cb) == MPK_RO_CB, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, threads) == MPK_RO_THREADS, "gate.S layout");
-_Static_assert(offsetof(struct mpk_ro, alt_lo) == MPK_RO_ALT_LO, "gate.S layout");
-_Static_assert(MPK_ALTSTACK_SIZE == 4096 << 4, "gate.S SHARED_STACK_CHECK: a page's signal stack");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == MPK_UC_FPREGS, "gate.S: the frame");
 _Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");
@@ -808,30 +789,6 @@ int flexos__mpk_register(uint64_t fsbase);
 int flexos__mpk_thread_unregister(uint64_t fsbase);
 int flexos__mpk_unregister(uint64_t fsbase);
 void flexos__mpk_thread_bind(void);
-/*
- * Images with shared stacks: the stack [lo, hi) of a thread, for the
- * shared-stack gate's check (MPK_G_STACK_LO). stack_set (gate.S): with the
- * gate page open (checked), flexos__mpk_stack_register (mpk.c) on the gate
- * stack, then the caller's PKRU again. Whom: MPK_STACK_OF_PAGE, the page
- * registered for FS base `of` that waits for its thread, made by the
- * running compartment (pthread_create, before the thread runs);
- * MPK_STACK_OF_RECORD, the switch record `of` of this OS thread, made by
- * the running compartment and suspended (a scheduler thread, before it
- * first runs). Only a range that flexos__mpk_stack_allowed takes; 0 or
- * -errno (-EFAULT: the range, -ESRCH: no such page or record).
- */
-#define MPK_STACK_OF_PAGE   1
-#define MPK_STACK_OF_RECORD 2
-int flexos__mpk_stack_set(uint64_t whom, uint64_t of, uintptr_t lo, uintptr_t hi);
-int flexos__mpk_stack_register(uint64_t whom, uint64_t of, uintptr_t lo, uintptr_t hi);
-/*
- * Whether [lo, hi) may be a thread's stack in an image with shared stacks:
- * no compartment's sections, heap, shared library data or pool stacks lie
- * in it or within MPK_STACK_GAP of it, so that the frames of a callee
- * whose caller chose its stack pointer in it land in memory every
- * compartment may write anyway (docs/threat-model.md, limit 11).
- */
-int flexos__mpk_stack_allowed(uintptr_t lo, uintptr_t hi);
 /*
  * home_stack (gate.S): with the gate page open, flexos__mpk_home_take
  * (mpk.c) gives the thread a stack of the pool of the compartment its

@@ -87,33 +87,6 @@ static void *mpk_thread_start(void *p)
 	return flexos__mpk_run_on((void *(*)(void *))fn, arg, top);
 }
 
-/*
- * With shared stacks the gate takes only stack pointers in the thread's
- * stack (gate.S SHARED_STACK_CHECK): the new thread's, as the C library
- * says (its descriptor, key 0: stack_set takes only a range that holds no
- * compartment's private memory), on its page before it starts.
- */
-static void shared_stack(pthread_t t)
-{
-	pthread_attr_t a;
-	void *addr = NULL;
-	size_t size = 0;
-	int err = pthread_getattr_np(t, &a);
-
-	if (!err) {
-		err = pthread_attr_getstack(&a, &addr, &size);
-		pthread_attr_destroy(&a);
-	}
-	if (!err)
-		err = -flexos__mpk_stack_set(MPK_STACK_OF_PAGE, (uint64_t)t, (uintptr_t)addr,
-					     (uintptr_t)addr + size);
-	if (err)
-		flexos__abort("pthread_create: the new thread's stack [%p, +%#zx) cannot be its "
-			      "stack in an image with shared stacks (%s): it lies within %d KiB "
-			      "of a compartment's private memory, or the C library cannot say",
-			      addr, size, flexos__strerror(err), MPK_STACK_GAP >> 10);
-}
-
 int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
 			  void *arg)
 {
@@ -151,8 +124,6 @@ int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(
 	if (err)
 		flexos__abort("pthread_create: cannot register the new thread's gate page: %s",
 			      flexos__strerror(-err));
-	if (flexos__mpk_shared_stacks())
-		shared_stack(t);
 	if (flexos__mpk_test_thread_made)
 		flexos__mpk_test_thread_made(s);
 	__atomic_store_n(&s->go, 1, __ATOMIC_RELEASE);

@@ -48,24 +48,9 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp, co
 
 	flexos__mpk_self();
 	if (shared) {
-		/*
-		 * The shared-stack gate takes only stack pointers in the
-		 * thread's stack (gate.S SHARED_STACK_CHECK): this one, on the
-		 * record before the thread first runs (stack_set takes only a
-		 * range that holds no compartment's private memory).
-		 */
-		if (!flexos__mpk_stack_allowed((uintptr_t)stack, end))
-			return -EFAULT;
 		made = flexos__mpk_urec_new((uintptr_t)*sp, top, 0, u);
 		if (!made.handle)
 			return made.top == 2 ? -EEXIST : -EAGAIN;
-		int err =
-		    flexos__mpk_stack_set(MPK_STACK_OF_RECORD, made.handle, (uintptr_t)stack, end);
-		if (err)
-			flexos__abort("scheduler: thread record %lu cannot take its stack "
-				      "[%p, %#lx): %s",
-				      (unsigned long)made.handle, stack, (unsigned long)end,
-				      flexos__strerror(-err));
 	} else {
 		/*
 		 * A thread starts in its creator's compartment, on a stack of

@@ -78,10 +78,6 @@
  *                        look: its state not taken for running (limit 13)
  *   attack --shared-back  lib1 jumps to the shared-stack gate's way back
  *                        in an image with private stacks: the report
- *   attack --stack-aim [register]  (attack-shared) lib1 calls lib2 with
- *                        its stack pointer just above lib2's .data: the
- *                        report (limit 11); register: a stack there is
- *                        refused, one of lib1's own mappings taken
  *   attack --carry-read args|sret  lib1 has the carry path copy another
  *                        compartment's memory: a fault with lib1's own PKRU
  *   attack --carry-leak args|sret  after app's call of lib2 with stack
@@ -337,7 +333,6 @@
 #include "lookjump.h"
 #include "gotlibc.h"
 #include "gatepush.h"
-#include "stackaim.h"
 #include "looksignal.h"
 #include "reportleak.h"
 #include "sigsched.h"
@@ -823,7 +818,7 @@ static int count(enum gate_kind kind)
 	} gates[] = {
 	    [GATE_PRIVATE] = {"flexos__backend_gate", 305, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 280, 4,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 276, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
 	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 305, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
@@ -4630,8 +4625,6 @@ int main(int argc, char **argv)
 		static volatile long back_secret = 0x5ec2e7;
 		return shared_back((uintptr_t)&back_secret);
 	}
-	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--stack-aim"))
-		return stack_aim(argc == 3 ? argv[2] : NULL);
 	if (argc == 3 && !strcmp(argv[1], "--carry-back")) {
 		static volatile long carry_secret = 0x5ec2e7;
 		return carry_back(argv[2], (uintptr_t)&carry_secret);
@@ -4816,7 +4809,7 @@ int main(int argc, char **argv)
 		"--report-block [free] | "
 		"--unwind-write | "
 		"--look-signal | "
-		"--shared-back | --stack-aim [register] | "
+		"--shared-back | "
 		"--carry-back signal|register | --carry-read args|sret | --carry-leak args|sret | "
 		"--carry-clear-len | --slow-push | --clone-df | "
 		"--gate-push private|carry "

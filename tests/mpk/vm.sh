@@ -207,8 +207,6 @@ $b/tests/mpk/attack --clone-df
 $b/tests/mpk/attack --gate-glibc cancel-register
 --expect-status=134 $b/tests/mpk/attack --gate-glibc cancel-abort
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --gate-glibc canary-jump
---expect-status=134 $b/tests/mpk/attack-shared --stack-aim
-$b/tests/mpk/attack-shared --stack-aim register
 sh -c '$b/tests/mpk/attack --signal-storm 200000 1000; echo "signal-storm: status \$?"'
 EOS
 
@@ -256,7 +254,7 @@ check_vm 17 "nested: 27 (expected 27): ok" "shared stacks: nested gates and call
 check_vm 18 "threads: ok" "shared stacks: 4 threads x 101000 gates"
 check_vm 19 "something jumped into the middle of a gate" "shared stacks: forged gate entry stopped"
 check_vm 20 "something jumped into the middle of a gate" "shared stacks: forged gate exit stopped"
-check_vm 21 "so 280 besides the WRPKRUs" "shared stacks: gate path length"
+check_vm 21 "so 276 besides the WRPKRUs" "shared stacks: gate path length"
 
 # The report path, called by a compartment instead of entered (issue 17):
 # a report and the end of the image, never a return with more keys.
@@ -915,25 +913,15 @@ check_vm 192 "asked for inside a gate call" "cancelled thread: the gate's refusa
 no_vm 192 "FAIL" "cancelled thread: lib1's code never runs with the gate page open (refusal)"
 check_vm 193 "pthread_sigmask's check reached on lib1's own stack" "setjmp's record: no pthread_sigmask on the gate stack"
 no_vm 193 "FAIL" "setjmp's record: lib1's code never runs with the gate page open"
-# Limit 11: with shared stacks the callee runs on its caller's stack
-# pointer. lib1 pointed it just above lib2's .data (the image's .bss, key
-# 0) and called lib2_where: the gate's return address and lib2_where's
-# local went into lib2's .data, with lib2's rights. The shared-stack gate
-# takes only stack pointers in the thread's stack (or its signal stack),
-# and a stack is registered only away from every compartment's private
-# memory.
-check_vm 194 "which is not in this thread's stack nor its signal stack" "shared stacks: a stack pointer above lib2's .data is reported"
-no_vm 194 "FAIL" "shared stacks: lib2's frames never go into its private memory"
-check_vm 195 "above lib2's .data: -14 (Bad address); its own mapping: -3 (No such process): ok" "shared stacks: a stack near private memory is not registered"
 # Limit 9, not closed: a signal with a handler that arrives while a gate
 # has its page open ends the image. Not only an attacker's doing: a timer
 # signal of app's own every millisecond while app crosses into lib1
 # 200,000 times (a plain program) ends it (134), in each run so far. A
 # known limit (TAP TODO) until such a signal is deferred to the end of
 # the window.
-vm_output 196 | grep -q "^signal-storm: status" || fail "signal-storm: the command printed no status"
+vm_output 194 | grep -q "^signal-storm: status" || fail "signal-storm: the command printed no status"
 pass "signal-storm: the command ran in the VM"
-vm_output 196 | grep -qF "signal-storm: 200000 calls, " ||
-	fail "signal-storm: the image ended ($(vm_output 196 | grep '^signal-storm: status'))"
+vm_output 194 | grep -qF "signal-storm: 200000 calls, " ||
+	fail "signal-storm: the image ended ($(vm_output 194 | grep '^signal-storm: status'))"
 todo "app's own timer signal (every 1 ms, a handler) while app crosses into lib1 200,000 times: the image goes on" \
 	"limit 9, a signal with a handler in a gate's open window ends the image"
