@@ -78,6 +78,10 @@
  *                        look: its state not taken for running (limit 13)
  *   attack --shared-back  lib1 jumps to the shared-stack gate's way back
  *                        in an image with private stacks: the report
+ *   attack --stack-aim   lib1 calls lib2 with its stack pointer just
+ *                        above lib2's .data: with shared stacks lib2's
+ *                        frames go there (limit 11, a known limit); with
+ *                        private stacks, on lib2's own stack
  *   attack --carry-read args|sret  lib1 has the carry path copy another
  *                        compartment's memory: a fault with lib1's own PKRU
  *   attack --carry-leak args|sret  after app's call of lib2 with stack
@@ -333,6 +337,7 @@
 #include "lookjump.h"
 #include "gotlibc.h"
 #include "gatepush.h"
+#include "stackaim.h"
 #include "looksignal.h"
 #include "reportleak.h"
 #include "sigsched.h"
@@ -4625,6 +4630,8 @@ int main(int argc, char **argv)
 		static volatile long back_secret = 0x5ec2e7;
 		return shared_back((uintptr_t)&back_secret);
 	}
+	if (argc == 2 && !strcmp(argv[1], "--stack-aim"))
+		return stack_aim();
 	if (argc == 3 && !strcmp(argv[1], "--carry-back")) {
 		static volatile long carry_secret = 0x5ec2e7;
 		return carry_back(argv[2], (uintptr_t)&carry_secret);
@@ -4809,7 +4816,7 @@ int main(int argc, char **argv)
 		"--report-block [free] | "
 		"--unwind-write | "
 		"--look-signal | "
-		"--shared-back | "
+		"--shared-back | --stack-aim | "
 		"--carry-back signal|register | --carry-read args|sret | --carry-leak args|sret | "
 		"--carry-clear-len | --slow-push | --clone-df | "
 		"--gate-push private|carry "

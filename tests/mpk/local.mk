@@ -18,7 +18,7 @@ MPK_LINK_DEPS = flexos-link$(EXEEXT) libflexos.a libflexos-mpk.a
 # The MPK test images' own objects (their application's inputs), position-independent.
 ATTACK_CC = $(MKDIR_P) tests/mpk && $(COMPILE) -fPIE -c -o $@
 
-tests/mpk/attack.o: tests/mpk/attack.c tests/mpk/attacklib.h tests/mpk/singlestep.h tests/mpk/reportstack.h tests/mpk/lookjump.h tests/mpk/gotlibc.h tests/mpk/gatepush.h tests/mpk/looksignal.h tests/mpk/reportleak.h tests/mpk/sigsched.h tests/mpk/carryback.h tests/mpk/gotelevated.h tests/mpk/gateglibc.h tests/mpk/unwindwrite.h tests/mpk/hdrforge.h tests/mpk/reportframe.h tests/mpk/reportcanary.h tests/mpk/reportlend.h tests/mpk/reportblock.h include/flexos/flexos.h
+tests/mpk/attack.o: tests/mpk/attack.c tests/mpk/attacklib.h tests/mpk/singlestep.h tests/mpk/reportstack.h tests/mpk/lookjump.h tests/mpk/gotlibc.h tests/mpk/gatepush.h tests/mpk/stackaim.h tests/mpk/looksignal.h tests/mpk/reportleak.h tests/mpk/sigsched.h tests/mpk/carryback.h tests/mpk/gotelevated.h tests/mpk/gateglibc.h tests/mpk/unwindwrite.h tests/mpk/hdrforge.h tests/mpk/reportframe.h tests/mpk/reportcanary.h tests/mpk/reportlend.h tests/mpk/reportblock.h include/flexos/flexos.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/attack.c
 
 # attack --sched-record (schedrecord.o): the application on the scheduler.
@@ -48,6 +48,10 @@ tests/mpk/gotlibc.o: tests/mpk/gotlibc.c tests/mpk/gotlibc.h tests/mpk/attacklib
 tests/mpk/gatepush.o: tests/mpk/gatepush.c tests/mpk/gatepush.h tests/mpk/attacklib.h tests/mpk/evil.h \
 		backends/mpk/mpk.h include/flexos/flexos.h
 	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/gatepush.c
+# attack --stack-aim (stackaim.o): where a shared-stack callee's frames go (limit 11).
+tests/mpk/stackaim.o: tests/mpk/stackaim.c tests/mpk/stackaim.h tests/mpk/attacklib.h backends/mpk/mpk.h \
+		include/flexos/flexos.h
+	$(AM_V_CC)$(ATTACK_CC) $(srcdir)/tests/mpk/stackaim.c
 # attack --look-signal (looksignal.o): a handler left in urec_first's look.
 tests/mpk/looksignal.o: tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/signalat.h tests/mpk/attacklib.h \
 		backends/mpk/mpk.h src/sched/sched_impl.h include/flexos/sched.h
@@ -110,7 +114,7 @@ ATTACK_OBJS = tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o 
 	tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o tests/mpk/carryback.o \
 	tests/mpk/gotelevated.o tests/mpk/unwindwrite.o tests/mpk/signalat.o tests/mpk/hdrforge.o \
 	tests/mpk/leakrules.o tests/mpk/reportframe.o tests/mpk/reportcanary.o tests/mpk/reportlend.o \
-	tests/mpk/reportblock.o tests/mpk/gotslot.o tests/mpk/gateglibc.o
+	tests/mpk/reportblock.o tests/mpk/gotslot.o tests/mpk/gateglibc.o tests/mpk/stackaim.o
 ATTACK_SCHED = libflexos-sched.a
 
 tests/mpk/attack: tests/mpk/attack.yaml $(ATTACK_OBJS) $(check_LIBRARIES) $(MPK_LINK_DEPS) $(ATTACK_SCHED)
@@ -163,5 +167,5 @@ tests/mpk/vm-race.log: tests/mpk/attack
 
 SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh tests/mpk/syscalls.sh tests/mpk/vm-nofsgsbase.sh \
 	tests/mpk/keys.sh tests/mpk/vm-race.sh
-CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o tests/mpk/carryback.o tests/mpk/gotelevated.o tests/mpk/gateglibc.o tests/mpk/unwindwrite.o tests/mpk/signalat.o tests/mpk/hdrforge.o tests/mpk/leakrules.o tests/mpk/reportframe.o tests/mpk/reportcanary.o tests/mpk/reportlend.o tests/mpk/reportblock.o tests/mpk/gotslot.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml tests/mpk/attack-lend.yaml $(MPK_IMAGES)
-EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/symforge.c tests/mpk/symforge.h tests/mpk/reportstack.c tests/mpk/reportstack.h tests/mpk/lookjump.c tests/mpk/lookjump.h tests/mpk/gotlibc.c tests/mpk/gotlibc.h tests/mpk/gatepush.c tests/mpk/gatepush.h tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/sigsched.c tests/mpk/sigsched.h tests/mpk/carryback.c tests/mpk/carryback.h tests/mpk/gotelevated.c tests/mpk/gotelevated.h tests/mpk/gateglibc.c tests/mpk/gateglibc.h tests/mpk/unwindwrite.c tests/mpk/unwindwrite.h tests/mpk/signalat.c tests/mpk/signalat.h tests/mpk/hdrforge.c tests/mpk/hdrforge.h tests/mpk/reportframe.c tests/mpk/reportframe.h tests/mpk/reportcanary.c tests/mpk/reportcanary.h tests/mpk/reportlend.c tests/mpk/reportlend.h tests/mpk/reportblock.c tests/mpk/reportblock.h tests/mpk/gotslot.c tests/mpk/gotslot.h tests/mpk/leakrules.c tests/mpk/leakrules.h tests/mpk/evil.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c
+CLEANFILES += tests/mpk/attack.o tests/mpk/schedrecord.o tests/mpk/singlestep.o tests/mpk/symforge.o tests/mpk/reportstack.o tests/mpk/lookjump.o tests/mpk/gotlibc.o tests/mpk/gatepush.o tests/mpk/stackaim.o tests/mpk/looksignal.o tests/mpk/reportleak.o tests/mpk/sigsched.o tests/mpk/carryback.o tests/mpk/gotelevated.o tests/mpk/gateglibc.o tests/mpk/unwindwrite.o tests/mpk/signalat.o tests/mpk/hdrforge.o tests/mpk/leakrules.o tests/mpk/reportframe.o tests/mpk/reportcanary.o tests/mpk/reportlend.o tests/mpk/reportblock.o tests/mpk/gotslot.o tests/mpk/syscalls.o tests/mpk/two-mpk.yaml tests/mpk/attack-shared.yaml tests/mpk/attack-lend.yaml $(MPK_IMAGES)
+EXTRA_DIST += tests/mpk/attack.yaml tests/mpk/attack.c tests/mpk/schedrecord.c tests/mpk/schedrecord.h tests/mpk/singlestep.c tests/mpk/singlestep.h tests/mpk/symforge.c tests/mpk/symforge.h tests/mpk/reportstack.c tests/mpk/reportstack.h tests/mpk/lookjump.c tests/mpk/lookjump.h tests/mpk/gotlibc.c tests/mpk/gotlibc.h tests/mpk/gatepush.c tests/mpk/gatepush.h tests/mpk/stackaim.c tests/mpk/stackaim.h tests/mpk/looksignal.c tests/mpk/looksignal.h tests/mpk/reportleak.c tests/mpk/reportleak.h tests/mpk/sigsched.c tests/mpk/sigsched.h tests/mpk/carryback.c tests/mpk/carryback.h tests/mpk/gotelevated.c tests/mpk/gotelevated.h tests/mpk/gateglibc.c tests/mpk/gateglibc.h tests/mpk/unwindwrite.c tests/mpk/unwindwrite.h tests/mpk/signalat.c tests/mpk/signalat.h tests/mpk/hdrforge.c tests/mpk/hdrforge.h tests/mpk/reportframe.c tests/mpk/reportframe.h tests/mpk/reportcanary.c tests/mpk/reportcanary.h tests/mpk/reportlend.c tests/mpk/reportlend.h tests/mpk/reportblock.c tests/mpk/reportblock.h tests/mpk/gotslot.c tests/mpk/gotslot.h tests/mpk/leakrules.c tests/mpk/leakrules.h tests/mpk/evil.h tests/mpk/syscalls.yaml tests/mpk/syscalls.c
