@@ -610,6 +610,13 @@ static bool writable_in_place(struct flexos__lend_frame *fr, uintptr_t p)
 		return false;
 	if (!strcmp(what, "shared heap") || !strcmp(what, "shared data"))
 		return true;
+	/*
+	 * The caller's own frames, only on a stack every compartment shares:
+	 * in other images no key-0 memory is the caller's frames.
+	 */
+	const struct flexos_image *img = flexos__runtime()->image;
+	if (!img->ncompartments || !(img->compartments[0].flags & FLEXOS_COMP_SHARED_STACKS))
+		return false;
 	return p >= (uintptr_t)fr + LEND_FRAME && p - (uintptr_t)fr < (8u << 20);
 }
 

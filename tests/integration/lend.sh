@@ -38,7 +38,12 @@ for m in none process intel-mpk; do
 			{ cat "$WORK/link.err" >&2; fail "cannot link $c under $m"; }
 	done
 done
-pass "the lending images link under none, process and intel-mpk, with and without 'lend: none' and lend: rules"
+# shared: intel-mpk with shared stacks, where a struct on the caller's stack is lent in place.
+awk '{ print } /mechanism: intel-mpk/ { print "  stack: shared" }' "$WORK/lend-intel-mpk.yaml" >"$WORK/shared.yaml"
+grep -q "stack: shared" "$WORK/shared.yaml" || fail "the test's own config edit did not apply (stack: shared)"
+"$FLEXOS_LINK" -c "$WORK/shared.yaml" -o "$WORK/lend-shared" "$WORK/lend-app.o" "$WORK/lend-cb.o" \
+	"$WORK/liblend.a" 2>"$WORK/link.err" || { cat "$WORK/link.err" >&2; fail "cannot link with shared stacks"; }
+pass "the lending images link under none, process and intel-mpk (also with shared stacks), with and without 'lend: none' and lend: rules"
 
 # The gate's plan: the struct's pointer members lent with it, sized by
 # their types (pt, label) and by the config's rules (next_in, next_out),
@@ -177,6 +182,7 @@ $WORK/lend-intel-mpk pump
 $WORK/lend-intel-mpk words
 --expect-status=123 $WORK/lend-intel-mpk pumpshared
 $WORK/lend-intel-mpk pumpheap
+$WORK/lend-shared pump
 EOS
 vm_output 1 >"$WORK/out.1"
 expect_results "$WORK/out.1"
@@ -209,3 +215,6 @@ pass "intel-mpk: a struct in shared memory naming the caller's private buffers i
 vm_output 10 | tr -d '\r' >"$WORK/out.10"
 expect_pumpheap "$WORK/out.10"
 pass "intel-mpk: a heap struct's members lent with it give the plain call's results"
+vm_output 11 | tr -d '\r' >"$WORK/out.11"
+expect_pump "$WORK/out.11"
+pass "intel-mpk, shared stacks: a struct on the caller's stack has its members lent in place: the plain calls' results"
