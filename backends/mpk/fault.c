@@ -354,7 +354,9 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 		    "signal return: the signal arrived while a gate had this thread's "
 		    "gate page open (compartment %ld), which the frame would restore; "
 		    "signals there are not supported (docs/threat-model.md, limit 9), or a "
-		    "compartment forged such a frame",
+		    "compartment forged such a frame; for a signal of the program's own "
+		    "(a timer's), block it in the threads that cross gates and take it in "
+		    "one that does not, with sigwait or signalfd",
 		    (long)b);
 	if (kind == MPK_REPORT_SIGRETURN) {
 		static const char *const why[] = {

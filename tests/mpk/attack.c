@@ -576,18 +576,42 @@ static void storm_tick(int sig)
 	storm_seen++;
 }
 
+static volatile int storm_stop;
+
+/* --signal-storm's sigwait thread: takes SIGALRM, which the crossing thread blocks. */
+static void *storm_waiter(void *arg)
+{
+	sigset_t *set = arg;
+	int sig;
+
+	while (!storm_stop && !sigwait(set, &sig))
+		storm_seen++;
+	return NULL;
+}
+
 /*
- * --signal-storm N US: a timer signal with a handler of app's every US µs
- * while app crosses into lib1 N times (any of them may land while a gate
- * has its page open).
+ * --signal-storm N US [sigwait]: a timer signal with a handler of app's
+ * every US µs while app crosses into lib1 N times (any of them may land
+ * while a gate has its page open). sigwait: the workaround the report
+ * names: the crossing thread blocks the signal and a thread that never
+ * crosses takes it with sigwait, no handler.
  */
-static int signal_storm(long n, long us)
+static int signal_storm(long n, long us, bool wait)
 {
 	struct sigaction sa = {.sa_handler = storm_tick};
 	struct itimerval it = {{0, us}, {0, us}};
 	long bad = 0, i;
+	sigset_t set;
+	pthread_t waiter;
 
-	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL)) {
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	if (wait && (pthread_sigmask(SIG_BLOCK, &set, NULL) ||
+		     pthread_create(&waiter, NULL, storm_waiter, &set))) {
+		printf("signal-storm: cannot start the sigwait thread\n");
+		return 1;
+	}
+	if ((!wait && sigaction(SIGALRM, &sa, NULL)) || setitimer(ITIMER_REAL, &it, NULL)) {
 		printf("signal-storm: %s\n", strerror(errno));
 		return 1;
 	}
@@ -598,9 +622,14 @@ static int signal_storm(long n, long us)
 	}
 	it = (struct itimerval){{0, 0}, {0, 0}};
 	setitimer(ITIMER_REAL, &it, NULL);
-	printf("signal-storm: %ld calls, %d signals handled, %ld wrong results\n", i,
-	       (int)storm_seen, bad);
-	return bad != 0;
+	if (wait) {
+		storm_stop = 1;
+		pthread_kill(waiter, SIGALRM); /* (blocked there too: sigwait takes it) */
+		pthread_join(waiter, NULL);
+	}
+	printf("signal-storm: %ld calls, %d signals %s, %ld wrong results\n", i, (int)storm_seen,
+	       wait ? "taken by sigwait" : "handled", bad);
+	return bad != 0 || (wait && !storm_seen);
 }
 
 static void *thread_main(void *arg)
@@ -4561,8 +4590,9 @@ int main(int argc, char **argv)
 		return matrix(shared);
 	if (argc == 2 && !strcmp(argv[1], "--stackptr"))
 		return stackptr();
-	if (argc == 4 && !strcmp(argv[1], "--signal-storm"))
-		return signal_storm(atol(argv[2]), atol(argv[3]));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--signal-storm"))
+		return signal_storm(atol(argv[2]), atol(argv[3]),
+				    argc == 5 && !strcmp(argv[4], "sigwait"));
 	if (argc == 2 && !strcmp(argv[1], "--threads"))
 		return threads();
 	if (argc == 2 && !strcmp(argv[1], "--nested"))
