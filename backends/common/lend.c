@@ -469,6 +469,7 @@ static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend
 	const struct flexos_lend_arg *a = &d->args[i];
 	uintptr_t lo = (uintptr_t)__builtin_frame_address(0) - 65536;
 	uintptr_t hi = (uintptr_t)fr + LEND_FRAME;
+	bool shared = src == copy && in_shared_memory(src);
 
 	for (uint32_t k = 0; k < a->nmembers; k++) {
 		const struct flexos_lend_member *m = &a->members[k];
@@ -485,7 +486,7 @@ static void lend_members(struct flexos__lend_frame *fr, const struct flexos_lend
 		}
 		if (!lendable(p, self, to_host, &read_only))
 			continue;
-		if (src == copy && !read_only && in_shared_memory(src))
+		if (shared && !read_only)
 			private_in_shared(d, a, m->name ? m->name : "unnamed", 0, self);
 		uint64_t size = m->size;
 		if (m->kind == FLEXOS_LEND_STRING) {

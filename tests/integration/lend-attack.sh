@@ -64,46 +64,39 @@ expect_rows_refused() {
 	expect_output "$1" "^flexos: after the call to ev_rows_steal, element 0 of the array of pointers it was lent \\(argument 1\\) names private memory of compartment 'app' that the call did not lend"
 	! grep -q "^rowsagain:" "$1" || fail "rowsagain: the host went on"
 }
-for x in kept fill membercopy rows; do
+# run_process MODE STATUS: attack8-process MODE, its output in
+# $WORK/process-MODE.out, which must end with STATUS.
+run_process() {
 	st=0
-	"$WORK/attack8-process" "$x" >"$WORK/process-$x.out" 2>&1 || st=$?
-	[ "$st" = 0 ] || { cat "$WORK/process-$x.out" >&2; fail "process, $x: exit $st"; }
+	"$WORK/attack8-process" "$1" >"$WORK/process-$1.out" 2>&1 || st=$?
+	[ "$st" = "$2" ] || { cat "$WORK/process-$1.out" >&2; fail "process, $1: exit $st, not $2"; }
+}
+for x in kept fill membercopy rows; do
+	run_process "$x" 0
 	expect_output "$WORK/process-$x.out" "^$x: 0 records found; [a-z]+ 'PWNED[a-z]*', target 'target untouched'$"
 done
-st=0
-"$WORK/attack8-process" forge >"$WORK/process-forge.out" 2>&1 || st=$?
-[ "$st" = 0 ] || { cat "$WORK/process-forge.out" >&2; fail "process, forge: exit $st"; }
+run_process forge 0
 expect_output "$WORK/process-forge.out" "^forge: the host's next allocation is its own$"
-st=0
-"$WORK/attack8-process" owner >"$WORK/process-owner.out" 2>&1 || st=$?
-[ "$st" = 0 ] || { cat "$WORK/process-owner.out" >&2; fail "process, owner: exit $st"; }
+run_process owner 0
 expect_output "$WORK/process-owner.out" "^owner: the host freed it$"
+pass "process: the host's records and its table of ranges are out of the sandbox's reach (a range the sandbox gave no compartment's owner is its own copy: the host frees as usual)"
 for x in again grow race; do
-	st=0
-	"$WORK/attack8-process" "$x" >"$WORK/process-$x.out" 2>&1 || st=$?
-	[ "$st" = 123 ] || { cat "$WORK/process-$x.out" >&2; fail "process, $x: exit $st, not 123"; }
+	run_process "$x" 123
 	expect_output "$WORK/process-$x.out" "^flexos: after the call to ev_[a-z_]*, member 'data' of the struct it was lent \\(argument [12]\\) names private memory of compartment 'app' that the call did not lend"
 	! grep -q "^$x:" "$WORK/process-$x.out" || fail "process, $x: the host went on"
 done
-st=0
-"$WORK/attack8-process" deref >"$WORK/process-deref.out" 2>&1 || st=$?
-[ "$st" = 0 ] || { cat "$WORK/process-deref.out" >&2; fail "process, deref: exit $st"; }
+pass "process: a member of a struct lent by copy that the callee pointed at other private memory of its caller, or whose count it raised, ends the image (the next call would have lent that memory)"
+run_process rowsagain 123
+expect_rows_refused "$WORK/process-rowsagain.out"
+pass "process: a row of an array of pointers lent by copy that the callee pointed at other private memory of its caller ends the image (the next call would have lent that memory)"
+run_process deref 0
 expect_output "$WORK/process-deref.out" "^deref: 0 after 200000 calls; the library read '', secret 'APP-SECRET-d00d'$"
+pass "process: a count lent before the buffer it counts is read from the caller's object, not its copy"
 for x in member inplace sharedsteal; do
-	st=0
-	"$WORK/attack8-process" "$x" >"$WORK/process-$x.out" 2>&1 || st=$?
-	[ "$st" = 123 ] || { cat "$WORK/process-$x.out" >&2; fail "process, $x: exit $st, not 123"; }
+	run_process "$x" 123
 	expect_shared_refused "$WORK/process-$x.out" "$x"
 done
 pass "process: a struct or array of pointers in shared memory that names private memory of the caller is not lent: the image ends, naming the member or element (the library had pointed it at its target: nothing read, nothing written)"
-pass "process: a count lent before the buffer it counts is read from the caller's object, not its copy"
-pass "process: a member of a struct lent by copy that the callee pointed at other private memory of its caller, or whose count it raised, ends the image (the next call would have lent that memory)"
-st=0
-"$WORK/attack8-process" rowsagain >"$WORK/process-rowsagain.out" 2>&1 || st=$?
-[ "$st" = 123 ] || { cat "$WORK/process-rowsagain.out" >&2; fail "process, rowsagain: exit $st, not 123"; }
-expect_rows_refused "$WORK/process-rowsagain.out"
-pass "process: a row of an array of pointers lent by copy that the callee pointed at other private memory of its caller ends the image (the next call would have lent that memory)"
-pass "process: the host's records and its table of ranges are out of the sandbox's reach (a range the sandbox gave no compartment's owner is its own copy: the host frees as usual)"
 
 vm_script 300 --file "$WORK" <<EOS
 $WORK/attack8-intel-mpk fill
