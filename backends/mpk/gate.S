@@ -26,7 +26,11 @@
  *      same way, and clears the scratch registers that are not return
  *      values.
  * Nested gates and callbacks (A -> B -> A -> B) work because sp[] always
- * says where each suspended compartment's stack continues.
+ * says where each suspended compartment's stack continues. A signal may
+ * arrive while the page is open (steps 1-2 and 4): each such window may
+ * run again from its start up to its commit, one store of cur and depth,
+ * and the signal restorer resumes it there or at its closing switch
+ * (COMMIT_CALL, WINDOW, WINDOW_RESUME).
  *
  * Fast path: 127 instructions besides the four WRPKRUs (see
  * docs/threat-model.md for how it was counted; 60 besides two before the
@@ -44,6 +48,14 @@
 #include "mpk.h"
 
 #define WRPKRU .byte 0x0f, 0x01, 0xef
+
+/* The table of WINDOW (below), from flexos__mpk_windows to flexos__mpk_windows_end. */
+	.pushsection .rodata.flexos_mpk_windows, "a", @progbits
+	.balign	4
+	.globl	flexos__mpk_windows
+	.hidden	flexos__mpk_windows
+flexos__mpk_windows:
+	.popsection
 /* <linux/sched.h> and <errno.h> are not for the assembler. */
 #define MPK_CLONE_VFORK  0x00004000
 #define MPK_CLONE_THREAD 0x00010000
@@ -295,11 +307,13 @@
 .endm
 
 /*
- * Pushes %al, the caller's id, on the page's (%r11) list of gate calls,
- * with the caller's MXCSR control bits and x87 control word (MPK_G_FPCTL:
- * stmxcsr writes 4 bytes, whose upper half, reserved and 0, the control
- * word then takes; the status flags are not kept, every compartment may
- * read the page). Clobbers rcx.
+ * Writes %al, the caller's id, into the slot above the page's (%r11) list
+ * of gate calls, with the caller's MXCSR control bits and x87 control
+ * word (MPK_G_FPCTL: stmxcsr writes 4 bytes, whose upper half, reserved
+ * and 0, the control word then takes; the status flags are not kept,
+ * every compartment may read the page). Out: %rcx the depth with it,
+ * which COMMIT_CALL stores: until then the slot is not on the list, and
+ * writing it again changes nothing.
  */
 .macro PUSH_CALLER
 	movq	MPK_G_DEPTH(%r11), %rcx
@@ -310,23 +324,60 @@
 	andb	$~MPK_MXCSR_FLAGS, MPK_G_FPCTL(%r11,%rcx,4)
 	fnstcw	MPK_G_FPCTL+2(%r11,%rcx,4)
 	incq	%rcx
-	movq	%rcx, MPK_G_DEPTH(%r11)
 .endm
 
 /*
- * The caller's id of the innermost gate call, popped, in %r10, and its
- * floating-point control (PUSH_CALLER) in %r9d, for FP_CONTROL_BACK.
- * Clobbers rcx.
+ * The caller's id of the innermost gate call in %r10, and its
+ * floating-point control (PUSH_CALLER) in %r9d, for FP_CONTROL_BACK; out:
+ * %rcx the depth without it, which COMMIT_CALL stores (the pop). Writes
+ * nothing.
  */
 .macro POP_CALLER
 	movq	MPK_G_DEPTH(%r11), %rcx
 	subq	$1, %rcx
 	cmpq	$MPK_G_MAX_DEPTH, %rcx		/* (0 - 1 too) */
 	jae	.Lbad_depth
-	movq	%rcx, MPK_G_DEPTH(%r11)
 	movl	MPK_G_FPCTL(%r11,%rcx,4), %r9d
 	movzbl	MPK_G_IDS(%r11,%rcx), %r10d
 	andl	$(MPK_SLOTS - 1), %r10d
+.endm
+
+/*
+ * A gate call's switch on the page (%r11): cur = %r10 and depth = %rcx
+ * (PUSH_CALLER's or POP_CALLER's), in one store (mpk.h: MPK_G_DEPTH), the
+ * last instruction before \tail. A signal that finds the page open
+ * therefore finds it either as before the call's switch, or as after it
+ * with only SWITCH_PKRU's WRPKRU, which writes nothing, to come: the
+ * restorer resumes the first at the window's start and the second at
+ * \tail (WINDOW). Clobbers \x (an xmm register).
+ */
+.macro COMMIT_CALL tail, x=%xmm8
+	movq	%r10, \x
+	pinsrq	$1, %rcx, \x
+	movdqu	\x, MPK_G_CUR(%r11)
+\tail:
+.endm
+
+/*
+ * A window of a gate path, for the signal restorer (SIGRETURN_COPY,
+ * WINDOW_RESUME): from \lo, right after its opening WRPKRU, to \hi, right
+ * after its closing one, the thread runs with the gate page open. A
+ * signal there is delivered as usual, and its frame, if its rip lies in
+ * [\lo, \tail), resumes at \restart (the window's OPEN_GATE, which redoes
+ * what the window did before its commit: that writes nothing a second
+ * run would not write the same), and if it lies in [\tail, \hi), at \tail
+ * (the closing switch, which writes nothing before its WRPKRU); either
+ * with the PKRU of the compartment the gate page names, not the open
+ * one. So a frame (a real one, or one another thread rewrote before the
+ * delivery stub's snapshot) resumes only where that compartment could
+ * jump itself. Offsets from flexos__mpk_gate_text_lo, which the PKRU
+ * table's page has as addresses from start-up on (signal.c).
+ */
+.macro WINDOW lo, tail, hi, restart
+	.pushsection .rodata.flexos_mpk_windows, "a", @progbits
+	.long	\lo - flexos__mpk_gate_text_lo, \tail - flexos__mpk_gate_text_lo
+	.long	\hi - flexos__mpk_gate_text_lo, \restart - flexos__mpk_gate_text_lo
+	.popsection
 .endm
 
 /*
@@ -865,6 +916,7 @@
  * (limit 3). Clobbers eax, ecx, edx, rdi, r10, r11.
  */
 .macro CARRY_CLEAR words, open_checked, close_checked
+.Lclear_restart\@:				/* (a window with nothing to commit: WINDOW) */
 	OPEN_GATE \open_checked
 	movq	MPK_G_CARRY(%r11), %rdi		/* (not TLS: the page is open) */
 	/*
@@ -875,7 +927,9 @@
 	movzbl	\words, %ecx
 	xorl	%eax, %eax
 	rep stosq
+.Lclear_tail\@:
 	TO_CUR	\close_checked, SIG_CHECK_GP %r11, %rcx
+	WINDOW \open_checked, .Lclear_tail\@, \close_checked, .Lclear_restart\@
 .endm
 
 /*
@@ -938,9 +992,17 @@
 	jz	0f
 	cmpb	$0, 72(%rsp)			/* (above the 64 bytes pushed and the return address) */
 	cmpb	$0, 71(%rsp,%rdi,8)
-0:	OPEN_GATE \open_checked
-	movq	%r10, %r9			/* the carry */
-	movzbl	%r10b, %r10d			/* the id */
+	/*
+	 * The window (WINDOW) from here to the callee's PKRU may run again
+	 * up to its commit: it changes none of the registers it starts
+	 * with. So the carry goes to r9 before it, and %rax's copy to r14
+	 * (saved above, cleared before the call): COMMIT_CALL takes xmm14.
+	 */
+0:	movq	%r10, %r9			/* the carry */
+	movq	%xmm14, %r14
+.Lcarry_restart\@:
+	OPEN_GATE \open_checked
+	movzbl	%r9b, %r10d			/* the id */
 	andl	$(MPK_SLOTS - 1), %r10d
 	movq	MPK_G_CARRY(%r11), %r8		/* (not TLS: the page is open) */
 	testq	%r8, %r8
@@ -948,6 +1010,8 @@
 	cmpq	$0, MPK_G_SP(%r11,%r10,8)
 	jne	2f
 1:	.cfi_remember_state
+	movq	%r14, %rax
+	movq	8(%rsp), %r14			/* (the caller's: SAVE_CALLEE_SAVED) */
 	leaq	64(%rsp), %rsp			/* (the stack as at the gate's entry) */
 	.cfi_adjust_cfa_offset -64
 	movq	%r9, %r10
@@ -957,21 +1021,24 @@
 	movq	%xmm11, %rcx
 	movq	%xmm12, %r8
 	movq	%xmm13, %r9
-	movq	%xmm14, %rax
 	jmp	\slow
 	.cfi_restore_state
-2:	movzbl	%dil, %ecx			/* the caller's stack arguments (a jump chooses edi) */
+2:	movl	%r9d, %ecx			/* the caller's stack arguments (a jump chooses r9) */
+	shrl	$FLEXOS_GATE_STACK_SHIFT, %ecx
+	movzbl	%cl, %ecx
 	leaq	72(%rsp), %rsi			/* (above the 64 bytes pushed and the return address) */
 	movq	%r8, %rdi
 	rep movsq
 	movq	MPK_G_CUR(%r11), %rax		/* the caller's id */
 	movq	%rsp, MPK_G_SP(%r11,%rax,8)
 	movq	%rsp, %rsi			/* for unwinders */
-	movq	MPK_G_SP(%r11,%r10,8), %rsp
+	movq	MPK_G_SP(%r11,%r10,8), %rbp	/* the callee's stack (rbp: saved above, cleared before the call) */
 	orb	$MPK_G_CARRY_CALLER, %al	/* (only this path's way back takes it) */
 	PUSH_CALLER
-	movq	%r10, MPK_G_CUR(%r11)
+	COMMIT_CALL .Lcarry_tail\@, %xmm14
 	SWITCH_PKRU \entry_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
+	WINDOW \open_checked, .Lcarry_tail\@, \entry_checked, .Lcarry_restart\@
+	movq	%rbp, %rsp
 	movq	%xmm15, %r11
 	movd	%xmm15, %edi			/* (CHECK_ENTRY checks these 32 bits) */
 	CHECK_ENTRY .Lbad_entry, %xmm15
@@ -1018,7 +1085,7 @@
 	movq	%xmm11, %rcx
 	movq	%xmm12, %r8
 	movq	%xmm13, %r9
-	movq	%xmm14, %rax
+	movq	%r14, %rax
 	CLEAR_ARGS %xmm15
 	CLEAR_FOR_CALLEE 0
 	call	*%r11
@@ -1031,40 +1098,50 @@
 	 * The sret result's size and place (below the frame, %rbx, which the
 	 * callee may have changed), read with the callee's PKRU, and its
 	 * first and last bytes too, as the stack arguments on the way in:
-	 * %r9 its words, %rsi where it starts, kept across the opening.
+	 * %r12 its words, %rsi where it starts (for the probes).
 	 */
-	movl	(%rbx), %r9d
-	shrl	$FLEXOS_GATE_SRET_SHIFT, %r9d
-	movzbl	%r9b, %r9d
-	testl	%r9d, %r9d
+	movl	(%rbx), %r12d
+	shrl	$FLEXOS_GATE_SRET_SHIFT, %r12d
+	movzbl	%r12b, %r12d
+	testl	%r12d, %r12d
 	jz	4f
-	leal	1(%r9), %edx
+	leal	1(%r12), %edx
 	andl	$-2, %edx
 	shll	$3, %edx
 	movq	%rbx, %rsi
 	subq	%rdx, %rsi
 	cmpb	$0, (%rsi)
 	cmpb	$0, -1(%rbx)
+	/*
+	 * The way back's window, as the way in's: rbx and r12 stay (r12:
+	 * the callee's, restored from the caller's stack on its side;
+	 * POP_CALLER takes r9).
+	 */
+.Lcarry_back_restart\@:
 4:	OPEN_GATE \reopen_checked
 	movq	MPK_G_CARRY(%r11), %r8		/* (not TLS: the page is open) */
-	movzbl	%r9b, %ecx			/* the sret result, to the carry page (a jump chooses r9) */
+	movzbl	%r12b, %ecx			/* the sret result, to the carry page (a jump chooses r12) */
 	jrcxz	6f
+	leal	1(%rcx), %edx			/* (where it starts, again: rep movsq moves rsi) */
+	andl	$-2, %edx
+	shll	$3, %edx
+	movq	%rbx, %rsi
+	subq	%rdx, %rsi
 	movq	%r8, %rdi
 	rep movsq
-6:	movq	%rbx, %rsp
-	addq	$8, %rsp
-	popq	%rbx
-	addq	$24, %rsp
+6:	leaq	40(%rbx), %rdx			/* the callee's stack, without the gate's frame */
 	movq	MPK_G_CUR(%r11), %rax		/* callee's id */
 	andl	$(MPK_SLOTS - 1), %eax
-	movq	%rsp, MPK_G_SP(%r11,%rax,8)
+	movq	%rdx, MPK_G_SP(%r11,%rax,8)
 	POP_CALLER
 	testb	$MPK_G_CARRY_CALLER, MPK_G_IDS(%r11,%rcx)
 	jz	.Lbad_carry_back		/* a call that came in by another path */
-	movq	%r10, MPK_G_CUR(%r11)
-	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* back on the caller's stack */
-	.cfi_def_cfa %rsp, 72
+	movq	MPK_G_SP(%r11,%r10,8), %rbp	/* the caller's stack (its rbp comes back from there) */
+	COMMIT_CALL .Lcarry_back_tail\@
 	SWITCH_PKRU \exit_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
+	WINDOW \reopen_checked, .Lcarry_back_tail\@, \exit_checked, .Lcarry_back_restart\@
+	movq	%rbp, %rsp			/* back on the caller's stack */
+	.cfi_def_cfa %rsp, 72
 	FP_CONTROL_BACK
 	RESTORE_CALLEE_SAVED 16
 	popq	%rcx				/* the carry */
@@ -1230,16 +1307,25 @@ flexos__mpk_gate_text_lo:
 	 * %rsp is its own, and could point at gate-key memory.
 	 */
 	SAVE_CALLEE_SAVED
+	/*
+	 * The window (WINDOW) from here to the callee's PKRU: everything up
+	 * to the commit may run again from here, so it changes none of the
+	 * registers it starts with (rsp, r10 but its masking, xmm11-15).
+	 */
+.L\pfx\()_restart:
 	OPEN_GATE \open_checked
 	andl	$(MPK_SLOTS - 1), %r10d
 	movq	MPK_G_CUR(%r11), %rax		/* caller's id */
 	movq	%rsp, MPK_G_SP(%r11,%rax,8)	/* sp[caller] = caller's stack */
-	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* the callee's stack of this thread */
-	testq	%rsp, %rsp
+	movq	MPK_G_SP(%r11,%r10,8), %rdx	/* the callee's stack of this thread */
+	testq	%rdx, %rdx
 	jz	.L\pfx\()_slow
+	movq	%rdx, %xmm10			/* (a handler's gate call rewrites sp[callee]) */
 	PUSH_CALLER
-	movq	%r10, MPK_G_CUR(%r11)
+	COMMIT_CALL .L\pfx\()_tail
 	SWITCH_PKRU \entry_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
+	WINDOW \open_checked, .L\pfx\()_tail, \entry_checked, .L\pfx\()_restart
+	movq	%xmm10, %rsp			/* the callee's stack of this thread */
 	movq	%xmm12, %r11
 	CHECK_ENTRY \runtime, %xmm12
 .L\pfx\()_call:
@@ -1262,17 +1348,21 @@ flexos__mpk_gate_text_lo:
 	movq	%rdx, %xmm15
 	movq	8(%rsp), %xmm12			/* the entry's flags */
 	addq	$24, %rsp
+.L\pfx\()_back_restart:			/* (the way back's window, as the way in's) */
 	OPEN_GATE \reopen_checked
 	movq	MPK_G_CUR(%r11), %rax		/* callee's id */
 	andl	$(MPK_SLOTS - 1), %eax
 	movq	%rsp, MPK_G_SP(%r11,%rax,8)	/* its stack is back where it was */
 	POP_CALLER				/* the caller's id, in r10 */
-	movzbl	MPK_G_IDS(%r11,%rcx), %ecx	/* and its mark (SIGNAL_ENTRY) */
-	movq	%rcx, %xmm13
-	movq	%r10, MPK_G_CUR(%r11)
-	movq	MPK_G_SP(%r11,%r10,8), %rsp	/* back on the caller's stack */
-	.cfi_def_cfa %rsp, 56
+	movzbl	MPK_G_IDS(%r11,%rcx), %edx	/* and its mark (SIGNAL_ENTRY) */
+	movq	%rdx, %xmm13
+	movq	MPK_G_SP(%r11,%r10,8), %rdx	/* the caller's stack */
+	movq	%rdx, %xmm10
+	COMMIT_CALL .L\pfx\()_back_tail
 	SWITCH_PKRU \exit_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
+	WINDOW \reopen_checked, .L\pfx\()_back_tail, \exit_checked, .L\pfx\()_back_restart
+	movq	%xmm10, %rsp			/* back on the caller's stack */
+	.cfi_def_cfa %rsp, 56
 	FP_CONTROL_BACK
 	RESTORE_CALLEE_SAVED 0
 	xorl	%r11d, %r11d
@@ -1443,14 +1533,16 @@ flexos__backend_gate_shared_stacks:
 	movq	%rcx, %xmm15
 	movq	%rax, %xmm13			/* and eax */
 	movq	%r11, %xmm12			/* the entry index */
+	subq	$8, %rsp			/* (a call needs rsp = 0 mod 16) */
+	.cfi_adjust_cfa_offset 8
+.Lshared_restart:				/* (a window: PRIVATE_GATE's) */
 	OPEN_GATE flexos__mpk_gate_shared_open_checked
 	andl	$(MPK_SLOTS - 1), %r10d
 	movq	MPK_G_CUR(%r11), %rax		/* the caller's id, for the way back */
 	PUSH_CALLER
-	movq	%r10, MPK_G_CUR(%r11)
-	subq	$8, %rsp			/* (a call needs rsp = 0 mod 16) */
-	.cfi_adjust_cfa_offset 8
+	COMMIT_CALL .Lshared_tail
 	SWITCH_PKRU flexos__mpk_gate_shared_entry_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
+	WINDOW flexos__mpk_gate_shared_open_checked, .Lshared_tail, flexos__mpk_gate_shared_entry_checked, .Lshared_restart
 	SHARED_STACKS_ONLY
 	movq	%xmm12, %r11
 	CHECK_ENTRY .Lshared_signal, %xmm12
@@ -1470,10 +1562,12 @@ flexos__backend_gate_shared_stacks:
 	movq	0(%rsp), %xmm12
 	addq	$8, %rsp
 	.cfi_adjust_cfa_offset -8
+.Lshared_back_restart:
 	OPEN_GATE flexos__mpk_gate_shared_reopen_checked
 	POP_CALLER
-	movq	%r10, MPK_G_CUR(%r11)
+	COMMIT_CALL .Lshared_back_tail
 	SWITCH_PKRU flexos__mpk_gate_shared_exit_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
+	WINDOW flexos__mpk_gate_shared_reopen_checked, .Lshared_back_tail, flexos__mpk_gate_shared_exit_checked, .Lshared_back_restart
 	SHARED_STACKS_ONLY
 	FP_CONTROL_BACK
 	xorl	%r11d, %r11d			/* r10 holds an id; r11 is cleared too */
@@ -1535,13 +1629,15 @@ flexos__backend_gate_shared_stacks:
 	movq	%rsp, %rdi
 	leaq	48(%rbx), %rsi
 	rep movsq
+.Lshared_carry_restart:				/* (a window: r10 is masked again, the carry is at 16(%rbx)) */
 	OPEN_GATE flexos__mpk_gate_shared_carry_open_checked
 	movzbl	%r10b, %r10d
 	andl	$(MPK_SLOTS - 1), %r10d
 	movq	MPK_G_CUR(%r11), %rax
 	PUSH_CALLER
-	movq	%r10, MPK_G_CUR(%r11)
+	COMMIT_CALL .Lshared_carry_tail, %xmm14	/* (xmm8-13: the registers) */
 	SWITCH_PKRU flexos__mpk_gate_shared_carry_entry_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
+	WINDOW flexos__mpk_gate_shared_carry_open_checked, .Lshared_carry_tail, flexos__mpk_gate_shared_carry_entry_checked, .Lshared_carry_restart
 	SHARED_STACKS_ONLY
 	movq	%xmm12, %r11
 	CHECK_ENTRY .Lbad_entry, %xmm12
@@ -1560,10 +1656,12 @@ flexos__backend_gate_shared_stacks:
 	movq	%rax, %xmm14			/* the result */
 	movq	%rdx, %xmm15
 	movq	0(%rbx), %xmm12
+.Lshared_carry_back_restart:
 	OPEN_GATE flexos__mpk_gate_shared_carry_reopen_checked
 	POP_CALLER
-	movq	%r10, MPK_G_CUR(%r11)
+	COMMIT_CALL .Lshared_carry_back_tail
 	SWITCH_PKRU flexos__mpk_gate_shared_carry_exit_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
+	WINDOW flexos__mpk_gate_shared_carry_reopen_checked, .Lshared_carry_back_tail, flexos__mpk_gate_shared_carry_exit_checked, .Lshared_carry_back_restart
 	SHARED_STACKS_ONLY
 	FP_CONTROL_BACK
 	movq	%xmm14, %rax
@@ -1981,10 +2079,12 @@ flexos__mpk_thread_resume:
 	ja	.Lbad_depth
 	movq	%rcx, MPK_G_DEPTH(%r8)
 	COPY_CALLS %r11, %r8
-	movq	%r11, %rsi			/* cur and sp[] */
-	movq	%r8, %rdi
-	movl	$(1 + MPK_SLOTS), %ecx
+	leaq	MPK_G_SP(%r11), %rsi		/* sp[] and cur */
+	leaq	MPK_G_SP(%r8), %rdi
+	movl	$MPK_SLOTS, %ecx
 	rep movsq
+	movq	MPK_G_CUR(%r11), %rax
+	movq	%rax, MPK_G_CUR(%r8)
 	movq	MPK_G_OWNER(%r11), %rax
 	movq	%rax, MPK_G_OWNER(%r8)
 	movq	%rsp, MPK_G_RSP(%r8)		/* suspended: resumable once */
@@ -2017,10 +2117,11 @@ flexos__mpk_thread_resume:
 	movq	$0, MPK_G_RSP(%r9)		/* resumed */
 	movq	%rcx, MPK_G_DEPTH(%r11)
 	COPY_CALLS %r9, %r11
-	movq	%r9, %rsi
-	movq	%r11, %rdi
-	movl	$(1 + MPK_SLOTS), %ecx
+	leaq	MPK_G_SP(%r9), %rsi		/* sp[], and cur as checked (5) */
+	leaq	MPK_G_SP(%r11), %rdi
+	movl	$MPK_SLOTS, %ecx
 	rep movsq
+	movq	%rbx, MPK_G_CUR(%r11)
 	movq	%r15, MPK_G_UREC(%r11)
 	movq	%rax, %rsp			/* its stack, then its PKRU */
 	CLOSE_GATE flexos__mpk_switch_checked
@@ -2718,6 +2819,45 @@ flexos__mpk_claim_path:
 .endm
 
 /*
+ * In SIGRETURN_COPY, with the copy at %rax open (its key writable): a
+ * frame whose rip lies in a gate path's window (WINDOW: a signal that
+ * found the gate page open), from the table on the PKRU table's page, is
+ * made to resume at the window's restart or tail, with the PKRU of the
+ * compartment the gate page (%r11) names, in the copy's XSAVE area (the
+ * checks after it then find that PKRU). Any other frame is left as it
+ * is: one with an open PKRU outside the windows is still the report
+ * (MPK_REPORT_SIGRETURN, 5). Clobbers rcx, rdx, rsi, rdi, r8, r9.
+ */
+.macro WINDOW_RESUME
+	leaq	flexos__mpk_pkru(%rip), %rdx
+	movq	(MPK_SIG_COPY_UC + MPK_UC_RIP)(%rax), %rsi
+	leaq	MPK_PKRU_WINDOWS(%rdx), %rdi
+	movl	MPK_PKRU_WINDOWS_N(%rdx), %r8d
+	cmpl	$MPK_PKRU_WINDOWS_MAX, %r8d
+	jbe	1f
+	movl	$MPK_PKRU_WINDOWS_MAX, %r8d
+1:	testl	%r8d, %r8d
+	jz	.Lwindow_none\@
+	cmpq	MPK_W_LO(%rdi), %rsi
+	jb	2f
+	cmpq	MPK_W_HI(%rdi), %rsi
+	jb	3f
+2:	addq	$MPK_W_SIZE, %rdi
+	decl	%r8d
+	jmp	1b
+3:	movq	MPK_W_TAIL(%rdi), %r9
+	cmpq	%r9, %rsi
+	cmovbq	MPK_W_RESTART(%rdi), %r9
+	movq	%r9, (MPK_SIG_COPY_UC + MPK_UC_RIP)(%rax)
+	movq	MPK_G_CUR(%r11), %rcx
+	andl	$(MPK_SLOTS - 1), %ecx
+	movl	(%rdx,%rcx,4), %ecx
+	movl	MPK_PKRU_SIG_PKRU_OFF(%rdx), %esi
+	movl	%ecx, MPK_SIG_COPY_FP(%rax,%rsi)
+.Lwindow_none\@:
+.endm
+
+/*
  * In flexos__mpk_sigreturn, once the gate page has named the compartment
  * (%r11 the page, %rdi the nonce, %rsp the frame's ucontext): %rsp moves
  * to a copy, in the last area, of the snapshot of that frame, whose area
@@ -2759,6 +2899,7 @@ flexos__mpk_claim_path:
 	 * the stack it has; the error is ignored.
 	 */
 3:	movl	$MPK_SS_INVALID, (MPK_SIG_COPY_UC + MPK_UC_SS_FLAGS)(%rax)
+	WINDOW_RESUME
 	leaq	MPK_SIG_COPY_UC(%rax), %rsp
 	SIG_AREAS_CLOSE flexos__mpk_sigreturn_copied_checked
 	/*
@@ -3884,5 +4025,11 @@ flexos__mpk_clone_glibc:
 	.globl	flexos__mpk_gate_text_hi
 	.hidden	flexos__mpk_gate_text_hi
 flexos__mpk_gate_text_hi:
+
+	.pushsection .rodata.flexos_mpk_windows, "a", @progbits
+	.globl	flexos__mpk_windows_end
+	.hidden	flexos__mpk_windows_end
+flexos__mpk_windows_end:
+	.popsection
 
 	.section .note.GNU-stack,"",@progbits

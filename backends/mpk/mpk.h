@@ -32,10 +32,15 @@
  * (OPEN_GATE in gate.S), each checked against the read-only tables.
  */
 #define MPK_G_CUR       0                          /* uint64: running compartment */
-#define MPK_G_SP        8                          /* uint64[16]: suspended stacks */
+/*
+ * uint64: gate calls in progress. Right after cur: a gate call's way in
+ * and out sets both with one 16-byte store (gate.S: COMMIT_CALL), so that
+ * a signal finds the page either before or after the call's switch.
+ */
+#define MPK_G_DEPTH         8
+#define MPK_G_SP            16                         /* uint64[16]: suspended stacks */
 #define MPK_G_OWNER     (MPK_G_SP + 8 * MPK_SLOTS) /* uint64: the thread's FS base, or tid */
-#define MPK_G_DEPTH     (MPK_G_OWNER + 8)          /* uint64: gate calls in progress */
-#define MPK_G_UREC      (MPK_G_DEPTH + 8)          /* uint64: the scheduler thread's record */
+#define MPK_G_UREC          (MPK_G_OWNER + 8)          /* uint64: the scheduler thread's record */
 #define MPK_G_RSP       (MPK_G_UREC + 8)           /* uint64: a record's saved stack pointer */
 #define MPK_G_FSBASE    (MPK_G_RSP + 8)            /* uint64: the FS base it was registered for */
 #define MPK_G_SIGMARK   (MPK_G_FSBASE + 8)  /* uint64: a delivery in progress: its signal + 1 */
@@ -267,6 +272,23 @@
 #define MPK_PKRU_MAIN_ID    (MPK_PKRU_MAIN + 36)
 
 /*
+ * And from MPK_PKRU_WINDOWS on, the gate paths' windows (gate.S: WINDOW),
+ * MPK_PKRU_WINDOWS_N (uint32) of them, each the addresses lo, tail, hi
+ * and restart (uint64): where the signal restorer resumes a frame that a
+ * signal left inside one (WINDOW_RESUME), on this page because the
+ * restorer reads them with the interrupted compartment's PKRU (which may
+ * deny key 0) in force.
+ */
+#define MPK_PKRU_WINDOWS_N   (MPK_PKRU_MAIN + 64)
+#define MPK_PKRU_WINDOWS     (MPK_PKRU_MAIN + 128)
+#define MPK_W_LO             0
+#define MPK_W_TAIL           8
+#define MPK_W_HI             16
+#define MPK_W_RESTART        24
+#define MPK_W_SIZE           32
+#define MPK_PKRU_WINDOWS_MAX ((4096 - MPK_PKRU_WINDOWS) / MPK_W_SIZE)
+
+/*
  * The handlers compartments install (signal.c; gate.S: flexos__mpk_sig_*).
  * The table, by signal, is on a page with the gate key, which every
  * compartment may read and only the gate's OPEN_GATE opens for writing;
@@ -321,6 +343,8 @@
 #define MPK_PKRU_SIG_COPY_STRIDE (MPK_PKRU_SIGTAB + 48)
 #define MPK_PKRU_SIG_XSAVE_SIZE  (MPK_PKRU_SIGTAB + 56)
 #define MPK_PKRU_SIG_COPY_PKRU   (MPK_PKRU_SIGTAB + 64)
+/* uint32: a copy of MPK_RO_PKRU_OFF, for the restorer's WINDOW_RESUME (gate.S). */
+#define MPK_PKRU_SIG_PKRU_OFF    (MPK_PKRU_SIGTAB + 64 + 4 * MPK_SLOTS)
 #define MPK_UC_STACK_END         40 /* the kernel's ucontext: uc_flags, uc_link, uc_stack */
 #define MPK_SIG_COPY_UC          (4096 - MPK_UC_STACK_END)
 #define MPK_SIG_COPY_FP          4416
@@ -436,9 +460,9 @@
  */
 struct mpk_gate_page {
 	uint64_t cur;
+	uint64_t depth;
 	uint64_t sp[MPK_SLOTS];
 	uint64_t owner;
-	uint64_t depth;
 	uint64_t urec; /* a gate page: the record of the thread running (MPK_UREC_MAX) */
 	uint64_t rsp;  /* a switch record: where its thread is suspended, or 0 */
 	/*
@@ -510,7 +534,9 @@ struct mpk_gate_page {
 };
 
 _Static_assert(sizeof(struct mpk_gate_page) == 4096, "one page");
-_Static_assert(MPK_PKRU_SIG_COPY_PKRU + 4 * MPK_SLOTS <= MPK_PKRU_MAIN, "the PKRU page's layout");
+_Static_assert(MPK_PKRU_SIG_PKRU_OFF + 4 <= MPK_PKRU_MAIN, "the PKRU page's layout");
+_Static_assert(MPK_PKRU_MAIN_ID + 4 <= MPK_PKRU_WINDOWS_N, "the PKRU page's layout");
+_Static_assert(offsetof(struct mpk_gate_page, depth) == MPK_G_CUR + 8, "gate.S: COMMIT_CALL");
 _Static_assert(offsetof(struct mpk_gate_page, sp) == MPK_G_SP, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, owner) == MPK_G_OWNER, "gate.S layout");
 _Static_assert(offsetof(struct mpk_gate_page, depth) == MPK_G_DEPTH, "gate.S layout");
@@ -1142,6 +1168,17 @@ _Static_assert(offsetof(ucontext_t, uc_mcontext) == MPK_UC_STACK_END &&
  * flexos__mpk_sigreturn.
  */
 void flexos__mpk_sig_deliver(int sig, siginfo_t *si, void *ctx);
+
+/*
+ * gate.S: the gate paths' windows (WINDOW), as offsets from
+ * flexos__mpk_gate_text_lo, which signal.c puts on the PKRU table's page
+ * as addresses (MPK_PKRU_WINDOWS).
+ */
+struct mpk_window {
+	uint32_t lo, tail, hi, restart;
+};
+extern const struct mpk_window flexos__mpk_windows[], flexos__mpk_windows_end[];
+extern const char flexos__mpk_gate_text_lo[];
 
 /*
  * gate.S: records fn (flags) as the handler of sig, installed by the

@@ -374,6 +374,29 @@ int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
  * the gate pages' bounds, the copy areas, the XSAVE size and each
  * compartment's PKRU that opens them (after the PKRU table: mpk.c).
  */
+/*
+ * The gate paths' windows (gate.S: WINDOW), as addresses, onto the PKRU
+ * table's page, where the restorer reads them (WINDOW_RESUME).
+ */
+static int windows_init(char *page)
+{
+	uint32_t n = (uint32_t)(flexos__mpk_windows_end - flexos__mpk_windows);
+	uintptr_t text = (uintptr_t)flexos__mpk_gate_text_lo;
+
+	if (n > MPK_PKRU_WINDOWS_MAX)
+		return -ENOSPC;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct mpk_window *w = &flexos__mpk_windows[i];
+		uint64_t addr[4] = {text + w->lo, text + w->tail, text + w->hi, text + w->restart};
+		/* Its start before its opening WRPKRU, its tail inside it: gate.S's own layout. */
+		if (!(w->restart < w->lo && w->lo <= w->tail && w->tail < w->hi))
+			return -EINVAL;
+		memcpy(page + MPK_PKRU_WINDOWS + (size_t)i * MPK_W_SIZE, addr, sizeof(addr));
+	}
+	memcpy(page + MPK_PKRU_WINDOWS_N, &n, sizeof(n));
+	return 0;
+}
+
 static int sig_table_init(const struct mpk_ro *ro)
 {
 	char *page = (char *)flexos__mpk_pkru;
@@ -414,7 +437,8 @@ static int sig_table_init(const struct mpk_ro *ro)
 		uint32_t copy_pkru = flexos__mpk_pkru[id] & copy_writable;
 		memcpy(page + MPK_PKRU_SIG_COPY_PKRU + 4 * id, &copy_pkru, sizeof(copy_pkru));
 	}
-	return 0;
+	memcpy(page + MPK_PKRU_SIG_PKRU_OFF, &ro->pkru_off, sizeof(ro->pkru_off));
+	return windows_init(page);
 }
 
 /* What the probe's frame said (frame_xsave_size): its fpx_sw_bytes words, or 0. */

@@ -144,9 +144,14 @@
  *                        that opens the restorer's nonce, with PKRU 0;
  *                        race: a tracer writes PKRU 0 into a real frame
  *                        after the restorer's checks (sigreturn_race);
- *                        window: a signal where a gate has its page open;
- *                        window-switch: where the scheduler's switch has
- *                        it open
+ *                        window: a signal where a gate has its page open,
+ *                        before its commit; window-tail: after it (both
+ *                        resume: gate.S, WINDOW); window-switch: where the
+ *                        scheduler's switch has it open (a report);
+ *                        window-forge: a made-up frame inside a window,
+ *                        with PKRU 0 and registers that would write lib1's
+ *                        data there, resumes at the window's start with
+ *                        app's PKRU
  *   attack --thread-claim  a thread app starts past the pthread_create
  *                        wrapper jumps to the gate page's opening WRPKRU
  *                        with lib1's open PKRU: a report, never lib1's data
@@ -568,12 +573,32 @@ static long app_twice(long x)
 	return r;
 }
 
-static volatile sig_atomic_t storm_seen;
+static volatile sig_atomic_t storm_seen, storm_before_commit, storm_after_commit;
 
-static void storm_tick(int sig)
+/* backends/mpk/mpk.h: struct mpk_window, the gate paths' windows (gate.S: WINDOW). */
+extern const struct {
+	uint32_t lo, tail, hi, restart;
+} flexos__mpk_windows[], flexos__mpk_windows_end[];
+extern const char flexos__mpk_gate_text_lo[];
+
+/*
+ * Counts the signals whose frame says a gate had its page open (its rip
+ * in a window): before the window's commit (resumed from its start) or
+ * after it (at its closing switch).
+ */
+static void storm_tick(int sig, siginfo_t *si, void *ctx)
 {
+	uintptr_t rip = (uintptr_t)((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP];
+	uintptr_t off = rip - (uintptr_t)flexos__mpk_gate_text_lo;
+
 	(void)sig;
+	(void)si;
 	storm_seen++;
+	for (size_t w = 0; flexos__mpk_windows + w < flexos__mpk_windows_end; w++)
+		if (off >= flexos__mpk_windows[w].lo && off < flexos__mpk_windows[w].tail)
+			storm_before_commit++;
+		else if (off >= flexos__mpk_windows[w].tail && off < flexos__mpk_windows[w].hi)
+			storm_after_commit++;
 }
 
 static volatile int storm_stop;
@@ -591,14 +616,17 @@ static void *storm_waiter(void *arg)
 
 /*
  * --signal-storm N US [sigwait]: a timer signal with a handler of app's
- * every US µs while app crosses into lib1 N times (any of them may land
- * while a gate has its page open). sigwait: the workaround the report
- * names: the crossing thread blocks the signal and a thread that never
- * crosses takes it with sigwait, no handler.
+ * every US µs while app crosses into lib1 N times, by turns with
+ * register arguments, an sret result and stack arguments (the register
+ * and carry paths): any signal may land while a gate has its page open,
+ * which the restorer then resumes at the window's restart or tail
+ * (gate.S: WINDOW). The handler counts those. sigwait: the crossing
+ * thread blocks the signal and a thread that never crosses takes it
+ * with sigwait, no handler.
  */
 static int signal_storm(long n, long us, bool wait)
 {
-	struct sigaction sa = {.sa_handler = storm_tick};
+	struct sigaction sa = {.sa_sigaction = storm_tick, .sa_flags = SA_SIGINFO};
 	struct itimerval it = {{0, us}, {0, us}};
 	long bad = 0, i;
 	sigset_t set;
@@ -617,8 +645,20 @@ static int signal_storm(long n, long us, bool wait)
 	}
 	for (i = 0; i < n; i++) {
 		long r = 0;
-		flexos_gate_r(lib1, r, lib1_add, i, 1);
-		bad += r != 2 * i + 1;
+		struct lib_words w = {{0}};
+		switch (i % 3) {
+		case 0:
+			flexos_gate_r(lib1, r, lib1_add, i, 1);
+			bad += r != 2 * i + 1;
+			break;
+		case 1:
+			flexos_gate_r(lib1, w, lib1_words, i);
+			bad += w.w[0] != i || w.w[3] != i + 3;
+			break;
+		default:
+			flexos_gate_r(lib1, r, lib1_sum8, i, 1, 1, 1, 1, 1, 1, i);
+			bad += r != 9 * i + 27;
+		}
 	}
 	it = (struct itimerval){{0, 0}, {0, 0}};
 	setitimer(ITIMER_REAL, &it, NULL);
@@ -627,8 +667,11 @@ static int signal_storm(long n, long us, bool wait)
 		pthread_kill(waiter, SIGALRM); /* (blocked there too: sigwait takes it) */
 		pthread_join(waiter, NULL);
 	}
-	printf("signal-storm: %ld calls, %d signals %s, %ld wrong results\n", i, (int)storm_seen,
-	       wait ? "taken by sigwait" : "handled", bad);
+	printf("signal-storm: %ld calls, %d signals %s (%d in a gate's window: %d before its "
+	       "commit, %d after), %ld wrong results\n",
+	       i, (int)storm_seen, wait ? "taken by sigwait" : "handled",
+	       (int)(storm_before_commit + storm_after_commit), (int)storm_before_commit,
+	       (int)storm_after_commit, bad);
 	return bad != 0 || (wait && !storm_seen);
 }
 
@@ -850,13 +893,13 @@ static int count(enum gate_kind kind)
 		long limit, wrpkru; /* instructions besides the WRPKRUs; WRPKRUs */
 		const char *lo, *hi;
 	} gates[] = {
-	    [GATE_PRIVATE] = {"flexos__backend_gate", 305, 4, flexos__backend_gate,
+	    [GATE_PRIVATE] = {"flexos__backend_gate", 311, 4, flexos__backend_gate,
 			      flexos__backend_gate_shared_stacks},
-	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 276, 4,
+	    [GATE_SHARED] = {"flexos__backend_gate_shared_stacks", 278, 4,
 			     flexos__backend_gate_shared_stacks, flexos__backend_gate_newlib},
-	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 305, 4, flexos__backend_gate_newlib,
+	    [GATE_NEWLIB] = {"flexos__backend_gate_newlib", 311, 4, flexos__backend_gate_newlib,
 			     (const char *)flexos__mpk_segv_entry},
-	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 447, 6,
+	    [GATE_CARRY] = {"flexos__backend_gate (64 bytes of stack arguments)", 451, 6,
 			    flexos__backend_gate, flexos__backend_gate_shared_stacks},
 	};
 	const char *gate = gates[kind].name;
@@ -881,6 +924,8 @@ extern char flexos__mpk_gate_shared_entry_checked[], flexos__mpk_gate_shared_exi
 extern char flexos__mpk_gate_newlib_entry_checked[], flexos__mpk_gate_newlib_exit_checked[];
 extern char flexos__mpk_start_main_checked[];
 extern char flexos__mpk_gate_open_checked[], flexos__mpk_gate_reopen_checked[];
+extern char flexos__mpk_gate_entry_checked[], flexos__mpk_gate_carry_clear_open_checked[];
+extern char flexos__mpk_gate_shared_open_checked[], flexos__mpk_gate_shared_entry_checked[];
 extern char flexos__mpk_switch_checked[], flexos__mpk_resume_open_checked[];
 extern char flexos__mpk_gate_shared_open_checked[], flexos__mpk_gate_newlib_open_checked[];
 extern char flexos__mpk_gate_carry_open_checked[];
@@ -1773,6 +1818,26 @@ __attribute__((noreturn)) static void resumed(void)
 	_exit(flexos__mpk_rdpkru() == 0 ? 1 : 0);
 }
 
+static long window_forge_before;
+
+/*
+ * window-forge: where the gate's carry path calls %r8 after its window
+ * (the frame's r8), with the PKRU it resumed with: app's, and lib1's data
+ * as it was.
+ */
+__attribute__((noreturn)) static void window_forge_resumed(void)
+{
+	uint32_t pkru = flexos__mpk_rdpkru();
+	long now = lib1_probe(sigreturn_lib1_data, 0);
+	int ok = pkru == flexos__mpk_pkru[0] && now == window_forge_before;
+
+	printf("sigreturn window-forge: resumed with PKRU %#x (app's: %#x), lib1's data %s: %s\n",
+	       pkru, flexos__mpk_pkru[0], now == window_forge_before ? "as it was" : "written",
+	       ok ? "ok" : "FAIL");
+	fflush(stdout);
+	_exit(ok ? 0 : 1);
+}
+
 /* Where the race's child notes its frame (MAP_SHARED: the parent reads it). */
 static void *volatile *race_uc;
 
@@ -1792,11 +1857,14 @@ static void note_frame(int sig, siginfo_t *si, void *ctx)
  * (The tracer needs FLEXOS_MPK_SYSCALL_FILTER=off: the filter denies ptrace.)
  * window: the tracer stops the child instead where a gate has just opened
  * its gate page (flexos__mpk_gate_open_checked) and delivers the signal
- * there: the frame's PKRU is the open one, which the restorer refuses (a
- * report, status 134; docs/threat-model.md, limit 9). window 2
- * (window-switch): the same where the scheduler's switch has just opened
- * it (flexos__mpk_resume_open_checked), the child yielding to a new
- * scheduler thread (limit 4).
+ * there: the frame's PKRU is the open one, and the restorer resumes the
+ * window from its start (gate.S: WINDOW), with app's PKRU: the call
+ * returns what it returns without the signal, and the handler ran.
+ * window 3 (window-tail): the same at the window's closing WRPKRU, after
+ * its commit: resumed at the switch. window 2 (window-switch): where the
+ * scheduler's switch has just opened it (flexos__mpk_resume_open_checked),
+ * the child yielding to a new scheduler thread, a window the table does
+ * not name: the report (status 134; docs/threat-model.md, limits 4 and 9).
  */
 static int sigreturn_race(int window)
 {
@@ -1826,10 +1894,14 @@ static int sigreturn_race(int window)
 			_exit(1);
 		}
 		if (window) {
-			where(1, KIND_DATA);
-			printf("sigreturn window: the gate call returned: FAIL\n");
+			uintptr_t got = where(1, KIND_DATA);
+			int ok = got == sigreturn_lib1_data && *race_uc;
+			printf(
+			    "sigreturn window: the gate call returned %s, app's handler %s: %s\n",
+			    got == sigreturn_lib1_data ? "lib1's data address" : "another value",
+			    *race_uc ? "ran" : "did not run", ok ? "ok" : "FAIL");
 			fflush(stdout);
-			_exit(1);
+			_exit(ok ? 0 : 1);
 		}
 		raise(SIGUSR1);
 		uint32_t pkru = flexos__mpk_rdpkru();
@@ -1838,9 +1910,14 @@ static int sigreturn_race(int window)
 		fflush(stdout);
 		_exit(pkru == flexos__mpk_pkru[0] ? 0 : 1);
 	}
-	uintptr_t insn = (uintptr_t)(window == 2 ? flexos__mpk_resume_open_checked
-				     : window    ? flexos__mpk_gate_open_checked
-						 : flexos__mpk_sigreturn_insn);
+	uintptr_t insn = window == 3 && flexos__mpk_shared_stacks()
+			     ? (uintptr_t)flexos__mpk_gate_shared_entry_checked - 3 /* WRPKRU */
+			 : window == 3 ? (uintptr_t)flexos__mpk_gate_entry_checked - 3
+			 : window == 2 ? (uintptr_t)flexos__mpk_resume_open_checked
+			 : window && flexos__mpk_shared_stacks()
+			     ? (uintptr_t)flexos__mpk_gate_shared_open_checked
+			 : window ? (uintptr_t)flexos__mpk_gate_open_checked
+				  : (uintptr_t)flexos__mpk_sigreturn_insn;
 	long code, poked = 0;
 
 	waitpid(pid, &status, 0); /* SIGSTOP */
@@ -1852,9 +1929,10 @@ static int sigreturn_race(int window)
 		int sig = WSTOPSIG(status);
 		ptrace(PTRACE_GETREGS, pid, NULL, &regs);
 		if (sig == SIGTRAP && regs.rip == insn + 1 && !poked && window) {
-			printf("sigreturn window: SIGUSR1 delivered right after the %s opened "
-			       "its page\n",
-			       window == 2 ? "scheduler's switch" : "gate");
+			printf("sigreturn window: SIGUSR1 delivered %s\n",
+			       window == 3   ? "at the gate's closing WRPKRU, after its commit"
+			       : window == 2 ? "right after the scheduler's switch opened its page"
+					     : "right after the gate opened its page");
 			fflush(stdout);
 			ptrace(PTRACE_POKETEXT, pid, (void *)insn, (void *)code);
 			regs.rip = insn;
@@ -1887,7 +1965,7 @@ static int sigreturn_race(int window)
 	}
 	if (!poked)
 		printf("sigreturn race: the child never reached the breakpoint: FAIL\n");
-	if (window) {
+	if (window == 2) {
 		/* flexos__abort's SIGABRT, or its _exit(134) where signals are blocked. */
 		int reported = (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
 			       (WIFEXITED(status) && WEXITSTATUS(status) == 134);
@@ -1904,8 +1982,12 @@ static int sigreturn_attack(const char *how)
 	unsigned eax, ebx, ecx, edx;
 
 	sigreturn_lib1_data = where(1, KIND_DATA);
-	if (!strcmp(how, "race") || !strcmp(how, "window") || !strcmp(how, "window-switch"))
-		return sigreturn_race(!strcmp(how, "window") ? 1 : !strcmp(how, "race") ? 0 : 2);
+	if (!strcmp(how, "race") || !strcmp(how, "window") || !strcmp(how, "window-switch") ||
+	    !strcmp(how, "window-tail"))
+		return sigreturn_race(!strcmp(how, "window")        ? 1
+				      : !strcmp(how, "window-tail") ? 3
+				      : !strcmp(how, "race")        ? 0
+								    : 2);
 	if (!strcmp(how, "nonce-wrpkru")) {
 		/* The WRPKRU that opens the nonce, with PKRU 0. */
 		printf("sigreturn nonce-wrpkru: app jumps to the nonce's WRPKRU with PKRU 0\n");
@@ -1934,7 +2016,36 @@ static int sigreturn_attack(const char *how)
 	printf("sigreturn %s: the frame's PKRU was %#x (app's)\n", how, *pkru);
 	if (!strcmp(how, "direct") || !strcmp(how, "tramp") || !strcmp(how, "syscall"))
 		*pkru = 0;
-	else if (!strcmp(how, "tramp-bv"))
+	else if (!strcmp(how, "window-forge")) {
+		/*
+		 * The rep stosq of the carry path's first clearing window,
+		 * with PKRU 0 and rdi at lib1's data: resumed as it is, it
+		 * would write 0x5eed there. The restorer resumes it at the
+		 * window's start, with app's PKRU: the clearing takes its
+		 * own page and r9's 0 words, and the path goes on to call r8.
+		 */
+		const unsigned char *at =
+		    (const unsigned char *)flexos__mpk_gate_carry_clear_open_checked;
+		int i = 0;
+		while (i < 256 && !(at[i] == 0xf3 && at[i + 1] == 0x48 && at[i + 2] == 0xab))
+			i++;
+		if (i == 256)
+			return 2;
+		window_forge_before = lib1_probe(sigreturn_lib1_data, 0);
+		gregs[16 /* REG_RIP */] = (greg_t)(uintptr_t)(at + i);
+		gregs[15 /* REG_RSP */] =
+		    (greg_t)(uintptr_t)(resume_stack + sizeof(resume_stack) - 16);
+		gregs[8 /* REG_RDI */] = (greg_t)sigreturn_lib1_data;
+		gregs[14 /* REG_RCX */] = 1;
+		gregs[13 /* REG_RAX */] = 0x5eed;
+		gregs[0 /* REG_R8 */] = (greg_t)(uintptr_t)window_forge_resumed;
+		gregs[1 /* REG_R9 */] = 0;
+		*pkru = 0;
+		printf(
+		    "sigreturn window-forge: a frame at the carry clearing's rep stosq (%p), PKRU "
+		    "0, rdi at lib1's data\n",
+		    (void *)(at + i));
+	} else if (!strcmp(how, "tramp-bv"))
 		frame_copy[COPY_FP + 512 + 1] &= (unsigned char)~(1u << (9 - 8));
 	else if (strcmp(how, "own"))
 		return 2;
@@ -1968,7 +2079,7 @@ static int sigreturn_attack(const char *how)
 
 /* The head of backends/mpk/mpk.h's struct mpk_gate_page. */
 struct gate_page_head {
-	uint64_t cur, sp[16], owner, depth;
+	uint64_t cur, depth, sp[16], owner;
 	uint8_t ids[8];
 };
 

@@ -488,6 +488,12 @@ long NAME(add)(long a, long b)
 	return 2 * a + b;
 }
 
+/* Each argument times its place: two of them on the stack (the carry path). */
+long NAME(sum8)(long a, long b, long c, long d, long e, long f, long g, long h)
+{
+	return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g + 8 * h;
+}
+
 /* x and the next three words: a result in memory (carry-leak). */
 struct lib_words NAME(words)(long x)
 {

@@ -17,6 +17,7 @@ struct lib_words {
 	uintptr_t lib##n##_where(int kind);                                           \
 	long lib##n##_probe(uintptr_t addr, int write);                               \
 	long lib##n##_add(long a, long b);                                            \
+	long lib##n##_sum8(long, long, long, long, long, long, long, long);           \
 	struct lib_words lib##n##_words(long x);                                      \
 	long lib##n##_call(long (*cb)(long), long x);                                 \
 	long lib##n##_fill(long *p, long x);                                          \

@@ -1968,7 +1968,7 @@ static void *rv_reader_victim(void *arg)
 	return NULL;
 }
 
-extern char flexos__mpk_gate_text_lo[], flexos__mpk_gate_text_hi[];
+extern const char flexos__mpk_gate_text_lo[], flexos__mpk_gate_text_hi[];
 
 static long copy_key_read(long secret, int restorer)
 {
