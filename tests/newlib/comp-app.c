@@ -150,10 +150,9 @@ static int signals(void)
 	printf("signal: gl's handler ran %ld times and returned\n", gl_signal(SIGUSR2));
 	/*
 	 * A timer's signals, which interrupt the newlib compartment's loop:
-	 * one 2 ms after each call starts, the loop lasting far longer, so
-	 * that none arrives while a gate crosses (a signal in a gate's open
-	 * window ends the image: docs/threat-model.md, limit 9). A signal
-	 * that comes before the call or after it runs in the application.
+	 * one 2 ms after each call starts, the loop lasting far longer (storm
+	 * below: signals while the gates cross). A signal that comes before
+	 * the call or after it runs in the application.
 	 */
 	sa.sa_handler = on_alarm;
 	struct itimerval once = {{0, 0}, {0, 2000}};
@@ -169,6 +168,53 @@ static int signals(void)
 	printf("signal: timer signals during calls into newlib: %s\n",
 	       alarms >= 5 ? "handled, 5 or more" : "too few");
 	return app_signals != 3 || alarms < 5;
+}
+
+/* backends/mpk/mpk.h: the gate paths' windows (intel-mpk images only). */
+extern const struct {
+	uint32_t lo, tail, hi, restart;
+} flexos__mpk_windows[] __attribute__((weak)), flexos__mpk_windows_end[] __attribute__((weak));
+extern const char flexos__mpk_gate_text_lo[] __attribute__((weak));
+
+static volatile sig_atomic_t storm_signals, storm_in_window;
+
+static void on_storm(int sig, siginfo_t *si, void *ctx)
+{
+	uintptr_t off = (uintptr_t)((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP] -
+			(uintptr_t)flexos__mpk_gate_text_lo;
+
+	(void)sig;
+	(void)si;
+	storm_signals++;
+	for (size_t w = 0; flexos__mpk_windows && flexos__mpk_windows + w < flexos__mpk_windows_end; w++)
+		if (off >= flexos__mpk_windows[w].lo && off < flexos__mpk_windows[w].hi)
+			storm_in_window++;
+}
+
+/*
+ * storm N: the application's handler of a timer signal every millisecond
+ * while it calls into the newlib compartment N times: signals that find
+ * a gate's window open, on the way into newlib or back, with the newlib
+ * compartment's PKRU (key 0 denied) once the window has switched,
+ * resume (docs/threat-model.md, limit 9).
+ */
+static int storm(long n)
+{
+	struct sigaction sa = {.sa_sigaction = on_storm, .sa_flags = SA_SIGINFO};
+	struct itimerval it = {{0, 1000}, {0, 1000}};
+	long bad = 0, i;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL))
+		return 1;
+	for (i = 0; i < n; i++)
+		bad += nl_spin(3) != 3;
+	it = (struct itimerval){{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	printf("storm: %ld calls into newlib, %d signals handled (%d in a gate's window), %ld "
+	       "wrong results\n",
+	       i, (int)storm_signals, (int)storm_in_window, bad);
+	return bad != 0;
 }
 
 static const void *target(const char *name)
@@ -301,6 +347,8 @@ int main(int argc, char **argv)
 		return check();
 	if (argc == 2 && !strcmp(argv[1], "signal"))
 		return signals();
+	if (argc == 3 && !strcmp(argv[1], "storm"))
+		return storm(atol(argv[2]));
 	if (argc == 2 && !strcmp(argv[1], "threads"))
 		return threads();
 	if (argc == 2 && !strcmp(argv[1], "clone-raw"))
@@ -320,7 +368,7 @@ int main(int argc, char **argv)
 		return sig_copy(argv[2]);
 	if (argc != 3) {
 		fprintf(stderr,
-			"usage: comp-app check|signal|threads|denied|nl-denied|clone-raw|sigsys | "
+			"usage: comp-app check|signal|threads|denied|nl-denied|clone-raw|sigsys | storm N | "
 			"nl-read|nl-write|gl-read|app-read TARGET | nl-sigcopy stub|restorer\n");
 		return 2;
 	}
