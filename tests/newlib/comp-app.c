@@ -329,7 +329,7 @@ static int sig_copy(const char *how)
 	memcpy(&hi, page + 2048 + 8 * 16 + 24, sizeof(hi));
 	memcpy(&pkru, page + 2048 + 8 * 16 + 64 + 4 * nl, sizeof(pkru));
 	for (uint64_t gp = lo; gp < hi; gp += 4096)
-		if (*(const uint64_t *)(uintptr_t)(gp + 8 * 17) == fs) {
+		if (*(const uint64_t *)(uintptr_t)(gp + 16 + 8 * 16) == fs) { /* MPK_G_OWNER */
 			char *wrpkru = (!strcmp(how, "stub") ? flexos__mpk_sig_snapshot_checked
 							     : flexos__mpk_sigreturn_copy_checked) -
 				       3;
