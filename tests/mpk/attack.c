@@ -1976,6 +1976,143 @@ static int sigreturn_race(int window)
 	return poked && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
+static long window_slow_result;
+
+/* window-slow's thread: its first call into lib2, by the carry path. */
+static void *window_slow_thread(void *arg)
+{
+	long r = 0;
+	(void)arg;
+	flexos_gate_r(lib2, r, lib2_sum8, 1, 2, 3, 4, 5, 6, 7, 8);
+	window_slow_result = r;
+	return NULL;
+}
+
+/*
+ * window-slow (review): a new thread's first call into lib2 with stack
+ * arguments goes through the carry path's slow block (no lib2 stack yet),
+ * which lies inside the window's [lo, tail) and moves %rsp (lea 64) and
+ * r14 before its jump to the slow path. The tracer delivers SIGUSR1 right
+ * after the lea: the restorer resumes at the window's start with %rsp 64
+ * bytes up. Without the signal lib2_sum8(1..8) returns 204.
+ */
+static int sigreturn_window_slow(int control)
+{
+	int status;
+	const unsigned char *at = (const unsigned char *)flexos__mpk_gate_carry_open_checked;
+	uintptr_t insn = 0;
+
+	/* The first lea 0x40(%rsp),%rsp after the window's opening: the slow block. */
+	for (int i = 0; i < 8192 && !insn; i++)
+		if (at[i] == 0x48 && at[i + 1] == 0x8d && at[i + 2] == 0x64 && at[i + 3] == 0x24 &&
+		    at[i + 4] == 0x40)
+			insn = (uintptr_t)(at + i + 5);
+	/* insn must be the block's mov %r9, %r10 (4d 89 ca), which the tracer emulates. */
+	if (!insn || memcmp((const void *)insn, "\x4d\x89\xca", 3))
+		return 2;
+	race_uc = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (race_uc == MAP_FAILED)
+		return 2;
+	if (control == 2) {
+		/* No tracer, no signal: the first carry call of a new thread. */
+		pthread_t t;
+		if (pthread_create(&t, NULL, window_slow_thread, NULL) || pthread_join(t, NULL))
+			return 2;
+		printf("sigreturn window-slow-plain: lib2_sum8(1..8) returned %ld: %s\n",
+		       window_slow_result, window_slow_result == 204 ? "ok" : "FAIL");
+		return window_slow_result != 204;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct sigaction sa;
+		pthread_t t;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = note_frame;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGUSR1, &sa, NULL))
+			_exit(2);
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		raise(SIGSTOP);
+		if (pthread_create(&t, NULL, window_slow_thread, NULL) || pthread_join(t, NULL))
+			_exit(2);
+		printf("sigreturn window-slow: lib2_sum8(1..8) returned %ld (204 without the "
+		       "signal), app's handler %s: %s\n",
+		       window_slow_result, *race_uc ? "ran" : "did not run",
+		       window_slow_result == 204 ? "ok" : "FAIL");
+		fflush(stdout);
+		_exit(window_slow_result == 204 && (*race_uc || control) ? 0 : 1);
+	}
+	/*
+	 * An int3 over the block's mov %r9, %r10, never taken out (under TCG
+	 * a restored byte kept trapping): each hit emulates the mov; the
+	 * first one (not in the control) delivers SIGUSR1 there instead.
+	 */
+	long code, hits = 0;
+	waitpid(pid, &status, 0); /* SIGSTOP */
+	ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)PTRACE_O_TRACECLONE);
+	code = ptrace(PTRACE_PEEKTEXT, pid, (void *)insn, NULL);
+	ptrace(PTRACE_POKETEXT, pid, (void *)insn, (void *)((code & ~0xffL) | 0xcc));
+	ptrace(PTRACE_CONT, pid, NULL, NULL);
+	for (;;) {
+		pid_t tid = waitpid(-1, &status, __WALL);
+		if (tid < 0)
+			break;
+		if (tid == pid && !WIFSTOPPED(status))
+			break;
+		if (!WIFSTOPPED(status))
+			continue;
+		int sig = WSTOPSIG(status);
+		struct user_regs_struct regs;
+		ptrace(PTRACE_GETREGS, tid, NULL, &regs);
+		if (status >> 16) {
+			ptrace(PTRACE_CONT, tid, NULL, NULL); /* the clone event */
+			continue;
+		}
+		if (sig == SIGTRAP && regs.rip == insn + 1) {
+			hits++;
+			printf("sigreturn window-slow: hit %ld of the slow block (rsp %#llx, r14 %#llx, "
+			       "rax %#llx, r9 %#llx)%s\n",
+			       hits, (unsigned long long)regs.rsp, (unsigned long long)regs.r14,
+			       (unsigned long long)regs.rax, (unsigned long long)regs.r9,
+			       hits == 1 && !control ? ": SIGUSR1 delivered there" : "");
+			fflush(stdout);
+			if (hits == 1 && !control) {
+				regs.rip = insn;
+				ptrace(PTRACE_SETREGS, tid, NULL, &regs);
+				ptrace(PTRACE_CONT, tid, NULL, (void *)(long)SIGUSR1);
+				continue;
+			}
+			regs.r10 = regs.r9;
+			regs.rip = insn + 3;
+			ptrace(PTRACE_SETREGS, tid, NULL, &regs);
+			ptrace(PTRACE_CONT, tid, NULL, NULL);
+			continue;
+		}
+		if (sig == SIGSTOP || sig == SIGTRAP)
+			sig = 0;
+		ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
+	}
+	if (!hits)
+		printf("sigreturn window-slow: the thread never reached the breakpoint: FAIL\n");
+	/*
+	 * Right: the call returns its result (a restart from a clean state)
+	 * or the report (a signal outside the windows with the page open,
+	 * 134); wrong: anything else (the gate run again on a shifted stack).
+	 */
+	int reported = (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
+		       (WIFEXITED(status) && WEXITSTATUS(status) == 134);
+	int ok = hits && (reported || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
+	if (WIFSIGNALED(status))
+		printf("sigreturn window-slow: the child ended with signal %d: %s\n",
+		       WTERMSIG(status), ok ? "ok (the report)" : "FAIL");
+	else
+		printf("sigreturn window-slow: the child exited with %d: %s\n", WEXITSTATUS(status),
+		       ok ? "ok" : "FAIL");
+	return ok ? 0 : 1;
+}
+
 static int sigreturn_attack(const char *how)
 {
 	struct sigaction sa;
@@ -1983,8 +2120,12 @@ static int sigreturn_attack(const char *how)
 
 	sigreturn_lib1_data = where(1, KIND_DATA);
 	if (!strcmp(how, "race") || !strcmp(how, "window") || !strcmp(how, "window-switch") ||
-	    !strcmp(how, "window-tail"))
-		return sigreturn_race(!strcmp(how, "window")        ? 1
+	    !strcmp(how, "window-tail") || !strcmp(how, "window-slow") ||
+	    !strcmp(how, "window-slow-control") || !strcmp(how, "window-slow-plain"))
+		return !strcmp(how, "window-slow")           ? sigreturn_window_slow(0)
+		     : !strcmp(how, "window-slow-plain")   ? sigreturn_window_slow(2)
+		     : !strcmp(how, "window-slow-control") ? sigreturn_window_slow(1)
+		     : sigreturn_race(!strcmp(how, "window")        ? 1
 				      : !strcmp(how, "window-tail") ? 3
 				      : !strcmp(how, "race")        ? 0
 								    : 2);
@@ -4945,7 +5086,7 @@ int main(int argc, char **argv)
 		"--sig-same-stack | "
 		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
 		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window|"
-		"window-switch | "
+		"window-switch|window-slow|window-slow-control | "
 		"--thread-claim | --clone-settls [libc|syscall|site|creator|future|mask] | "
 		"--clone-race | --fork-clone | --vm-clone | --sigio-sigsys | "
 		"--thread-reuse [distinct] | --spawn | "

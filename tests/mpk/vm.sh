@@ -216,6 +216,8 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack-shared --sigreturn window
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack-shared --sigreturn window-tail
 $b/tests/mpk/attack --sigreturn window-forge
 $b/tests/mpk/attack-shared --signal-storm 200000 1000
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-slow-control
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-slow
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
