@@ -1006,23 +1006,9 @@ flexos__mpk_windows:
 	andl	$(MPK_SLOTS - 1), %r10d
 	movq	MPK_G_CARRY(%r11), %r8		/* (not TLS: the page is open) */
 	testq	%r8, %r8
-	jz	1f
+	jz	.Lcarry_slow\@			/* (out of the window: it moves rsp, r14, r9) */
 	cmpq	$0, MPK_G_SP(%r11,%r10,8)
-	jne	2f
-1:	.cfi_remember_state
-	movq	%r14, %rax
-	movq	8(%rsp), %r14			/* (the caller's: SAVE_CALLEE_SAVED) */
-	leaq	64(%rsp), %rsp			/* (the stack as at the gate's entry) */
-	.cfi_adjust_cfa_offset -64
-	movq	%r9, %r10
-	movq	%xmm8, %rdi
-	movq	%xmm9, %rsi
-	movq	%xmm10, %rdx
-	movq	%xmm11, %rcx
-	movq	%xmm12, %r8
-	movq	%xmm13, %r9
-	jmp	\slow
-	.cfi_restore_state
+	je	.Lcarry_slow\@
 2:	movl	%r9d, %ecx			/* the caller's stack arguments (a jump chooses r9) */
 	shrl	$FLEXOS_GATE_STACK_SHIFT, %ecx
 	movzbl	%cl, %ecx
@@ -1167,6 +1153,26 @@ flexos__mpk_windows:
 	xorl	%r11d, %r11d
 	CLEAR_VECTORS
 	ret
+	/*
+	 * The way in's slow path, outside the window (a signal here is the
+	 * report, as in PRIVATE_GATE's): the stack as at the gate's entry.
+	 */
+	.cfi_remember_state
+.Lcarry_slow\@:
+	.cfi_def_cfa %rsp, 72
+	movq	%r14, %rax
+	movq	8(%rsp), %r14			/* (the caller's: SAVE_CALLEE_SAVED) */
+	leaq	64(%rsp), %rsp			/* (the stack as at the gate's entry) */
+	.cfi_def_cfa_offset 8
+	movq	%r9, %r10
+	movq	%xmm8, %rdi
+	movq	%xmm9, %rsi
+	movq	%xmm10, %rdx
+	movq	%xmm11, %rcx
+	movq	%xmm12, %r8
+	movq	%xmm13, %r9
+	jmp	\slow
+	.cfi_restore_state
 .endm
 
 /*
