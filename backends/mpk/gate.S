@@ -2830,7 +2830,8 @@ flexos__mpk_claim_path:
  * found the gate page open), from the table on the PKRU table's page, is
  * made to resume at the window's restart or tail, with the PKRU of the
  * compartment the gate page (%r11) names, in the copy's XSAVE area (the
- * checks after it then find that PKRU). Any other frame is left as it
+ * checks after it then find that PKRU); before the commit only a frame
+ * with that compartment's open PKRU. Any other frame is left as it
  * is: one with an open PKRU outside the windows is still the report
  * (MPK_REPORT_SIGRETURN, 5). Clobbers rcx, rdx, rsi, rdi, r8, r9.
  */
@@ -2851,15 +2852,25 @@ flexos__mpk_claim_path:
 2:	addq	$MPK_W_SIZE, %rdi
 	decl	%r8d
 	jmp	1b
-3:	movq	MPK_W_TAIL(%rdi), %r9
-	cmpq	%r9, %rsi
-	cmovbq	MPK_W_RESTART(%rdi), %r9
-	movq	%r9, (MPK_SIG_COPY_UC + MPK_UC_RIP)(%rax)
-	movq	MPK_G_CUR(%r11), %rcx
+3:	movq	MPK_G_CUR(%r11), %rcx
 	andl	$(MPK_SLOTS - 1), %ecx
+	movl	MPK_PKRU_SIG_PKRU_OFF(%rdx), %r8d
+	movq	MPK_W_TAIL(%rdi), %r9
+	cmpq	%r9, %rsi
+	jae	4f
+	/*
+	 * Before the commit the window runs with the open PKRU of the
+	 * compartment the page names: a frame with another (a snapshot left
+	 * by a handler that jumped out, taken in another compartment at the
+	 * same depth; a forged one) is left as it is, and refused below.
+	 */
+	movl	MPK_SIG_COPY_FP(%rax,%r8), %esi
+	cmpl	MPK_PKRU_OPEN(%rdx,%rcx,4), %esi
+	jne	.Lwindow_none\@
+	movq	MPK_W_RESTART(%rdi), %r9
+4:	movq	%r9, (MPK_SIG_COPY_UC + MPK_UC_RIP)(%rax)
 	movl	(%rdx,%rcx,4), %ecx
-	movl	MPK_PKRU_SIG_PKRU_OFF(%rdx), %esi
-	movl	%ecx, MPK_SIG_COPY_FP(%rax,%rsi)
+	movl	%ecx, MPK_SIG_COPY_FP(%rax,%r8)
 .Lwindow_none\@:
 .endm
 

@@ -148,10 +148,11 @@
  *                        before its commit; window-tail: after it (both
  *                        resume: gate.S, WINDOW); window-switch: where the
  *                        scheduler's switch has it open (a report);
- *                        window-forge: a made-up frame inside a window,
- *                        with PKRU 0 and registers that would write lib1's
- *                        data there, resumes at the window's start with
- *                        app's PKRU
+ *                        window-forge-open: a made-up frame inside a
+ *                        window, with app's open PKRU and registers that
+ *                        would write lib1's data there, resumes at the
+ *                        window's start with app's PKRU; window-forge: the
+ *                        same with PKRU 0: refused (a report)
  *   attack --thread-claim  a thread app starts past the pthread_create
  *                        wrapper jumps to the gate page's opening WRPKRU
  *                        with lib1's open PKRU: a report, never lib1's data
@@ -1831,7 +1832,8 @@ __attribute__((noreturn)) static void window_forge_resumed(void)
 	long now = lib1_probe(sigreturn_lib1_data, 0);
 	int ok = pkru == flexos__mpk_pkru[0] && now == window_forge_before;
 
-	printf("sigreturn window-forge: resumed with PKRU %#x (app's: %#x), lib1's data %s: %s\n",
+	printf("sigreturn window-forge-open: resumed with PKRU %#x (app's: %#x), lib1's data %s: "
+	       "%s\n",
 	       pkru, flexos__mpk_pkru[0], now == window_forge_before ? "as it was" : "written",
 	       ok ? "ok" : "FAIL");
 	fflush(stdout);
@@ -2157,13 +2159,16 @@ static int sigreturn_attack(const char *how)
 	printf("sigreturn %s: the frame's PKRU was %#x (app's)\n", how, *pkru);
 	if (!strcmp(how, "direct") || !strcmp(how, "tramp") || !strcmp(how, "syscall"))
 		*pkru = 0;
-	else if (!strcmp(how, "window-forge")) {
+	else if (!strcmp(how, "window-forge") || !strcmp(how, "window-forge-open")) {
 		/*
 		 * The rep stosq of the carry path's first clearing window,
-		 * with PKRU 0 and rdi at lib1's data: resumed as it is, it
-		 * would write 0x5eed there. The restorer resumes it at the
-		 * window's start, with app's PKRU: the clearing takes its
-		 * own page and r9's 0 words, and the path goes on to call r8.
+		 * rdi at lib1's data: resumed as it is, it would write 0x5eed
+		 * there. window-forge-open: with app's open PKRU, as a signal
+		 * there would leave it; the restorer resumes it at the
+		 * window's start, with app's PKRU: the clearing takes its own
+		 * page and r9's 0 words, and the path goes on to call r8.
+		 * window-forge: with PKRU 0, which no window of app's runs
+		 * with (a frame of another compartment's, or forged): refused.
 		 */
 		const unsigned char *at =
 		    (const unsigned char *)flexos__mpk_gate_carry_clear_open_checked;
@@ -2181,11 +2186,11 @@ static int sigreturn_attack(const char *how)
 		gregs[13 /* REG_RAX */] = 0x5eed;
 		gregs[0 /* REG_R8 */] = (greg_t)(uintptr_t)window_forge_resumed;
 		gregs[1 /* REG_R9 */] = 0;
-		*pkru = 0;
+		*pkru = strcmp(how, "window-forge") ? flexos__mpk_pkru[1024 / 4 + 0] : 0;
 		printf(
-		    "sigreturn window-forge: a frame at the carry clearing's rep stosq (%p), PKRU "
-		    "0, rdi at lib1's data\n",
-		    (void *)(at + i));
+		    "sigreturn %s: a frame at the carry clearing's rep stosq (%p), PKRU %#x, rdi "
+		    "at lib1's data\n",
+		    how, (void *)(at + i), *pkru);
 	} else if (!strcmp(how, "tramp-bv"))
 		frame_copy[COPY_FP + 512 + 1] &= (unsigned char)~(1u << (9 - 8));
 	else if (strcmp(how, "own"))
