@@ -575,6 +575,8 @@ static long app_twice(long x)
 }
 
 static volatile sig_atomic_t storm_seen, storm_before_commit, storm_after_commit;
+/* cross: the handler calls lib2 each time; its wrong results. */
+static volatile sig_atomic_t storm_cross, storm_cross_bad;
 
 /* backends/mpk/mpk.h: struct mpk_window, the gate paths' windows (gate.S: WINDOW). */
 extern const struct {
@@ -600,6 +602,11 @@ static void storm_tick(int sig, siginfo_t *si, void *ctx)
 			storm_before_commit++;
 		else if (off >= flexos__mpk_windows[w].tail && off < flexos__mpk_windows[w].hi)
 			storm_after_commit++;
+	if (storm_cross) {
+		long r = 0, x = storm_seen;
+		flexos_gate_r(lib2, r, lib2_add, x, 3);
+		storm_cross_bad += r != 2 * x + 3;
+	}
 }
 
 static volatile int storm_stop;
@@ -623,12 +630,17 @@ static void *storm_waiter(void *arg)
  * which the restorer then resumes at the window's restart or tail
  * (gate.S: WINDOW). The handler counts those. sigwait: the crossing
  * thread blocks the signal and a thread that never crosses takes it
- * with sigwait, no handler.
+ * with sigwait, no handler. cross: the handler itself calls into lib2
+ * (a gate call from the signal's gate call, which rewrites sp[] of the
+ * compartment the signal interrupted).
  */
-static int signal_storm(long n, long us, bool wait)
+static int signal_storm(long n, long us, const char *mode)
 {
+	bool wait = mode && !strcmp(mode, "sigwait");
 	struct sigaction sa = {.sa_sigaction = storm_tick, .sa_flags = SA_SIGINFO};
 	struct itimerval it = {{0, us}, {0, us}};
+
+	storm_cross = mode && !strcmp(mode, "cross");
 	long bad = 0, i;
 	sigset_t set;
 	pthread_t waiter;
@@ -673,7 +685,10 @@ static int signal_storm(long n, long us, bool wait)
 	       i, (int)storm_seen, wait ? "taken by sigwait" : "handled",
 	       (int)(storm_before_commit + storm_after_commit), (int)storm_before_commit,
 	       (int)storm_after_commit, bad);
-	return bad != 0 || (wait && !storm_seen);
+	if (storm_cross)
+		printf("signal-storm: the handler called lib2 %d times, %d wrong results\n",
+		       (int)storm_seen, (int)storm_cross_bad);
+	return bad != 0 || (wait && !storm_seen) || storm_cross_bad;
 }
 
 static void *thread_main(void *arg)
@@ -1843,11 +1858,19 @@ __attribute__((noreturn)) static void window_forge_resumed(void)
 /* Where the race's child notes its frame (MAP_SHARED: the parent reads it). */
 static void *volatile *race_uc;
 
+/* The window modes' handler also calls into lib2 (a gate call inside the signal's). */
+static int race_cross;
+
 static void note_frame(int sig, siginfo_t *si, void *ctx)
 {
 	(void)sig;
 	(void)si;
 	*race_uc = ctx;
+	if (race_cross) {
+		long r = 0;
+		flexos_gate_r(lib2, r, lib2_add, 20, 2);
+		race_uc[1] = (void *)r;
+	}
 }
 
 /*
@@ -1896,12 +1919,14 @@ static int sigreturn_race(int window)
 			_exit(1);
 		}
 		if (window) {
+			race_cross = 1;
 			uintptr_t got = where(1, KIND_DATA);
-			int ok = got == sigreturn_lib1_data && *race_uc;
-			printf(
-			    "sigreturn window: the gate call returned %s, app's handler %s: %s\n",
-			    got == sigreturn_lib1_data ? "lib1's data address" : "another value",
-			    *race_uc ? "ran" : "did not run", ok ? "ok" : "FAIL");
+			int ok = got == sigreturn_lib1_data && *race_uc && race_uc[1] == (void *)42;
+			printf("sigreturn window: the gate call returned %s, app's handler %s (its "
+			       "call into lib2 returned %ld): %s\n",
+			       got == sigreturn_lib1_data ? "lib1's data address" : "another value",
+			       *race_uc ? "ran" : "did not run", (long)race_uc[1],
+			       ok ? "ok" : "FAIL");
 			fflush(stdout);
 			_exit(ok ? 0 : 1);
 		}
@@ -4848,8 +4873,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "--stackptr"))
 		return stackptr();
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--signal-storm"))
-		return signal_storm(atol(argv[2]), atol(argv[3]),
-				    argc == 5 && !strcmp(argv[4], "sigwait"));
+		return signal_storm(atol(argv[2]), atol(argv[3]), argc == 5 ? argv[4] : NULL);
 	if (argc == 2 && !strcmp(argv[1], "--threads"))
 		return threads();
 	if (argc == 2 && !strcmp(argv[1], "--nested"))

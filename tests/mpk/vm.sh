@@ -219,6 +219,8 @@ $b/tests/mpk/attack-shared --signal-storm 200000 1000
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-slow-control
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-slow
 --expect-status=134 $b/tests/mpk/attack --sigreturn window-forge
+$b/tests/mpk/attack --signal-storm 200000 1000 cross
+$b/tests/mpk/attack-shared --signal-storm 200000 1000 cross
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -409,8 +411,8 @@ no_vm 71 "FAIL" "sigreturn race: never resumes with PKRU 0"
 # and both with shared stacks.
 for n in 72 198 199 200; do
 	check_vm $n "sigreturn window: SIGUSR1 delivered " "a signal in a gate's open window (command $n)"
-	check_vm $n "the gate call returned lib1's data address, app's handler ran: ok" \
-		"the handler runs and the gate call returns what it returns without the signal (command $n)"
+	check_vm $n "the gate call returned lib1's data address, app's handler ran (its call into lib2 returned 42): ok" \
+		"the handler runs, and calls into lib2, and the gate call returns what it returns without the signal (command $n)"
 done
 check_vm 72 "right after the gate opened its page" "the signal arrives before the window's commit"
 check_vm 198 "at the gate's closing WRPKRU, after its commit" "the signal arrives after the window's commit"
@@ -983,10 +985,20 @@ no_vm 195 "FAIL" "private stacks: lib2's frames stay on its own stack"
 # Before the windows resumed, the image ended (134) in each run; now the
 # handler counts how many signals found a gate's window open (its frame's
 # rip there), and every call returns its result. 202: shared stacks.
-for n in 196 202; do
+for n in 196 202 206 207; do
 	vm_output $n | grep -Eq "^signal-storm: 200000 calls, [1-9][0-9]* signals handled \([1-9][0-9]* in a gate's window: [0-9]+ before its commit, [0-9]+ after\), 0 wrong results" ||
 		fail "signal-storm (command $n): $(vm_output $n | grep '^signal-storm')"
 	pass "app's own timer signal (every 1 ms, a handler) while app crosses into lib1 200,000 times: signals land in the gates' windows, every call returns its result, the image goes on (command $n: $(vm_output $n | sed -n "s/.* handled (\([0-9]*\) in a.*/\1/p") in a window)"
+done
+# 206, 207: the same with a handler that calls into lib2 itself (a gate
+# call inside the signal's, which rewrites sp[] of the compartment the
+# signal interrupted: the window's switch keeps the stack pointer it goes
+# on with in a register).
+for n in 206 207; do
+	check_vm $n "signal-storm: the handler called lib2 " "signal-storm cross (command $n): the handler crosses into lib2"
+	vm_output $n | grep -Eq "^signal-storm: the handler called lib2 [1-9][0-9]* times, 0 wrong results" ||
+		fail "signal-storm cross (command $n): $(vm_output $n | grep 'handler called')"
+	pass "signal-storm cross (command $n): every call the handler made returned its result"
 done
 # What the report used to name, still a way to take a timer's signal:
 # the crossing thread blocks it and a thread that never crosses takes it
