@@ -932,6 +932,16 @@ flexos__mpk_windows:
 	WINDOW \open_checked, .Lclear_tail\@, \close_checked, .Lclear_restart\@
 .endm
 
+/* The carry path's register arguments back from xmm8-13, where they wait (CARRY_PATH). */
+.macro CARRY_ARGS_BACK
+	movq	%xmm8, %rdi
+	movq	%xmm9, %rsi
+	movq	%xmm10, %rdx
+	movq	%xmm11, %rcx
+	movq	%xmm12, %r8
+	movq	%xmm13, %r9
+.endm
+
 /*
  * Calls with stack arguments or an sret result (%r10 above the id: see
  * <flexos/backend.h>). The callee's PKRU cannot read the caller's stack,
@@ -1065,12 +1075,7 @@ flexos__mpk_windows:
 	CARRY_CLEAR %r9b, \clear_open_checked, \clear_checked
 	movq	%r8, %r11
 7:
-	movq	%xmm8, %rdi
-	movq	%xmm9, %rsi
-	movq	%xmm10, %rdx
-	movq	%xmm11, %rcx
-	movq	%xmm12, %r8
-	movq	%xmm13, %r9
+	CARRY_ARGS_BACK
 	movq	%r14, %rax
 	CLEAR_ARGS %xmm15
 	CLEAR_FOR_CALLEE 0
@@ -1165,12 +1170,7 @@ flexos__mpk_windows:
 	leaq	64(%rsp), %rsp			/* (the stack as at the gate's entry) */
 	.cfi_def_cfa_offset 8
 	movq	%r9, %r10
-	movq	%xmm8, %rdi
-	movq	%xmm9, %rsi
-	movq	%xmm10, %rdx
-	movq	%xmm11, %rcx
-	movq	%xmm12, %r8
-	movq	%xmm13, %r9
+	CARRY_ARGS_BACK
 	jmp	\slow
 	.cfi_restore_state
 .endm

@@ -1873,6 +1873,21 @@ static void note_frame(int sig, siginfo_t *si, void *ctx)
 	}
 }
 
+/* A traced child's start: note_frame for SIGUSR1, traced, stopped until its tracer goes on. */
+static void traced_child(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = note_frame;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL))
+		_exit(2);
+	ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+	raise(SIGSTOP);
+}
+
 /*
  * The race of limit 9: a child raises a signal; its tracer stops it at the
  * restorer's syscall (after every check), writes PKRU 0 into the frame the
@@ -1902,15 +1917,7 @@ static int sigreturn_race(int window)
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = note_frame;
-		sa.sa_flags = SA_SIGINFO;
-		sigemptyset(&sa.sa_mask);
-		if (sigaction(SIGUSR1, &sa, NULL))
-			_exit(2);
-		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
-		raise(SIGSTOP);
+		traced_child();
 		if (window == 2) {
 			if (sched_switch_once())
 				_exit(2);
@@ -2052,16 +2059,8 @@ static int sigreturn_window_slow(int control)
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
-		struct sigaction sa;
 		pthread_t t;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = note_frame;
-		sa.sa_flags = SA_SIGINFO;
-		sigemptyset(&sa.sa_mask);
-		if (sigaction(SIGUSR1, &sa, NULL))
-			_exit(2);
-		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
-		raise(SIGSTOP);
+		traced_child();
 		if (pthread_create(&t, NULL, window_slow_thread, NULL) || pthread_join(t, NULL))
 			_exit(2);
 		printf("sigreturn window-slow: lib2_sum8(1..8) returned %ld (204 without the "
