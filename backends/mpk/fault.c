@@ -354,9 +354,9 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 		    "signal return: the signal arrived while the runtime had this thread's "
 		    "gate page open (compartment %ld), which the frame would restore, "
 		    "outside the gate calls' windows that a signal may interrupt (the "
-		    "scheduler's switch, a handler's own gate call, setjmp or longjmp "
-		    "across gates, a thread's first crossing: docs/threat-model.md, limit "
-		    "9), or a compartment forged such a frame; for a signal of the "
+		    "scheduler's switch, a handler's own gate call, longjmp, a thread's "
+		    "first crossing: docs/threat-model.md, limit 9), or a compartment forged such "
+		    "a frame; for a signal of the "
 		    "program's own (a timer's) there, block it in the threads that do "
 		    "these and take it in one that does not, with sigwait or signalfd",
 		    (long)b);

@@ -91,8 +91,8 @@ flexos__mpk_windows:
 #define DW_OP_plus_uconst 0x23
 #define DW_OP_constu 0x10
 #define DW_OP_minus 0x1c
-.macro CFA_DEREF_RSP off
-	.cfi_escape DW_CFA_def_cfa_expression, 5, DW_OP_breg7, \off, DW_OP_deref, DW_OP_plus_uconst, 8
+.macro CFA_DEREF_RSP off, add=8
+	.cfi_escape DW_CFA_def_cfa_expression, 5, DW_OP_breg7, \off, DW_OP_deref, DW_OP_plus_uconst, \add
 .endm
 .macro CFA_DEREF_RBX off, add
 	.cfi_escape DW_CFA_def_cfa_expression, 5, DW_OP_breg3, \off, DW_OP_deref, DW_OP_plus_uconst, \add
@@ -3166,15 +3166,36 @@ flexos__backend_setjmp:
 	.cfi_startproc
 	movq	%rdx, %r8			/* OPEN_GATE keeps r8 and r9 */
 	/*
-	 * Where it returns, read with the caller's PKRU: a newlib
-	 * compartment's open PKRU opens key 0, which it may not read.
+	 * Every signal blocked from here to the end: a signal while the gate
+	 * page is open for the record (jump.c's C code, not a gate call's
+	 * window) would end the image (limit 9), and every setjmp of the
+	 * image comes here. The mask as it was at 0(%rsp), for the record
+	 * (jump.c) and back at the end. (The wrapper keeps rdi and rsi.)
 	 */
-	movq	(%r8), %r9
-	OPEN_GATE flexos__mpk_setjmp_open_checked
-	ON_GATE_STACK 96
-	CFA_DEREF_RSP 0
+	subq	$24, %rsp
+	.cfi_adjust_cfa_offset 24
 	movq	%rdi, 8(%rsp)
 	movq	%rsi, 16(%rsp)
+	movl	$SYS_rt_sigprocmask, %eax
+	xorl	%edi, %edi			/* SIG_BLOCK */
+	leaq	.Lall_signals(%rip), %rsi
+	movq	%rsp, %rdx
+	movl	$8, %r10d
+	syscall
+	movq	8(%rsp), %rdi
+	movq	16(%rsp), %rsi
+	/*
+	 * Where it returns, and the mask, read with the caller's PKRU: a
+	 * newlib compartment's open PKRU opens key 0, which it may not read.
+	 */
+	movq	(%r8), %r9
+	movq	0(%rsp), %r10			/* (OPEN_GATE keeps it too) */
+	OPEN_GATE flexos__mpk_setjmp_open_checked
+	ON_GATE_STACK 96
+	CFA_DEREF_RSP 0, 32
+	movq	%rdi, 8(%rsp)
+	movq	%rsi, 16(%rsp)
+	movq	%r10, 24(%rsp)			/* the mask */
 	/* at 32: struct mpk_jump's regs */
 	movq	%rbx, 32(%rsp)
 	movq	%rbp, 40(%rsp)
@@ -3189,12 +3210,19 @@ flexos__backend_setjmp:
 	movq	8(%rsp), %rsi
 	movl	16(%rsp), %edx
 	leaq	32(%rsp), %rcx
+	leaq	24(%rsp), %r8			/* the mask as it was */
 	call	flexos__mpk_jump_record
-	movq	8(%rsp), %rdi
-	movq	16(%rsp), %rsi
 	OFF_GATE_STACK 96
-	.cfi_def_cfa %rsp, 8
+	.cfi_def_cfa %rsp, 32
 	SWITCH_TO_CUR flexos__mpk_setjmp_checked
+	movl	$SYS_rt_sigprocmask, %eax
+	movl	$2, %edi			/* SIG_SETMASK */
+	movq	%rsp, %rsi
+	xorl	%edx, %edx
+	movl	$8, %r10d
+	syscall
+	addq	$24, %rsp
+	.cfi_adjust_cfa_offset -24
 	xorl	%r11d, %r11d
 	ret
 	.cfi_endproc

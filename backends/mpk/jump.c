@@ -65,7 +65,7 @@ static int stale_at(const struct mpk_jump *j, const void *arg)
 }
 
 void flexos__mpk_jump_record(struct mpk_gate_page *gp, uint64_t env, uint64_t savemask,
-			     const uint64_t *regs)
+			     const uint64_t *regs, const uint64_t *mask)
 {
 	struct mpk_jump_page *jp = jump_page(gp);
 	struct mpk_jump now = {
@@ -80,15 +80,13 @@ void flexos__mpk_jump_record(struct mpk_gate_page *gp, uint64_t env, uint64_t sa
 	memcpy(now.regs, regs, sizeof(now.regs));
 	memcpy(now.sp, gp->sp, sizeof(now.sp));
 	/*
-	 * The system call itself, here and in the unwind: the C library's
-	 * pthread_sigmask compares the thread's stack canary (%fs:0x28, key
-	 * 0) before and after its system call, which another thread of the
-	 * caller's compartment can change in between, and its failure path
-	 * (__stack_chk_fail) calls through the C library's writable .got.plt
-	 * with the gate page open (attack --gate-glibc canary-jump).
+	 * The mask as it was at the setjmp, which gate.S read before it
+	 * blocked every signal for the record (a signal while the page is
+	 * open ends the image), with the caller's PKRU, from the caller's
+	 * stack: any value there is one the caller could set itself.
 	 */
 	if (now.savemask)
-		syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &now.mask, sizeof(now.mask));
+		memcpy(&now.mask, mask, sizeof(now.mask));
 	sweep(jp, stale_at, &now);
 	/* Full: the oldest goes; a jump to it that crosses gates is reported. */
 	if (jp->n == MPK_JUMPS) {

@@ -1127,13 +1127,14 @@ _Static_assert((MPK_JUMPS & (MPK_JUMPS - 1)) == 0, "gate.S masks the index");
 
 /*
  * jump.c, called by gate.S with the gate page open: records a setjmp
- * (env, savemask; regs as in struct mpk_jump), and checks a longjmp to
+ * (env, savemask; regs as in struct mpk_jump; mask, the thread's signal
+ * mask at the setjmp, which gate.S has blocked since), and checks a longjmp to
  * env: -1 when it crosses no gate (the C library's longjmp does it),
  * else the gate state is unwound to the record's and the record armed
  * for gate.S's jump. A jump that cannot be honoured ends in a report.
  */
 void flexos__mpk_jump_record(struct mpk_gate_page *gp, uint64_t env, uint64_t savemask,
-			     const uint64_t *regs);
+			     const uint64_t *regs, const uint64_t *mask);
 int flexos__mpk_jump_unwind(struct mpk_gate_page *gp, uint64_t env);
 /* mpk.c's claim: a thread's fresh gate page starts with no records. */
 void flexos__mpk_jump_reset(struct mpk_gate_page *gp);
