@@ -354,7 +354,7 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 		    "signal return: the signal arrived while the runtime had this thread's "
 		    "gate page open (compartment %ld), which the frame would restore, "
 		    "outside the gate calls' windows that a signal may interrupt (the "
-		    "scheduler's switch, a handler's own gate call, longjmp, a thread's "
+		    "scheduler's switch, a handler's own gate call, a thread's "
 		    "first crossing: docs/threat-model.md, limit 9), or a compartment forged such "
 		    "a frame; for a signal of the "
 		    "program's own (a timer's) there, block it in the threads that do "

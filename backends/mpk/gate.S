@@ -3234,20 +3234,41 @@ flexos__backend_setjmp:
 flexos__backend_longjmp:
 	.cfi_startproc
 	movq	%rdx, %r8			/* the C library's longjmp */
+	/*
+	 * Every signal blocked while the page is open (jump.c's C code, not
+	 * a gate call's window: limit 9), the jumper's mask kept at 0(%rsp)
+	 * and, read with its PKRU, in r9 for jump.c, which says in the jump
+	 * page's mask_after what to put in force once the page is closed.
+	 */
+	subq	$24, %rsp
+	.cfi_adjust_cfa_offset 24
+	movq	%rdi, 8(%rsp)
+	movq	%rsi, 16(%rsp)
+	movl	$SYS_rt_sigprocmask, %eax
+	xorl	%edi, %edi			/* SIG_BLOCK */
+	leaq	.Lall_signals(%rip), %rsi
+	movq	%rsp, %rdx
+	movl	$8, %r10d
+	syscall
+	movq	8(%rsp), %rdi
+	movq	16(%rsp), %rsi
+	movq	0(%rsp), %r9			/* (OPEN_GATE keeps r8 and r9) */
 	OPEN_GATE flexos__mpk_longjmp_open_checked
-	ON_GATE_STACK 32
-	CFA_DEREF_RSP 0
+	ON_GATE_STACK 48
+	CFA_DEREF_RSP 0, 32
 	movq	%rdi, 8(%rsp)
 	movq	%rsi, 16(%rsp)
 	movq	%r8, 24(%rsp)
+	movq	%r9, 32(%rsp)			/* the jumper's mask */
+	leaq	32(%rsp), %rdx
 	movq	%rdi, %rsi
 	movq	%r11, %rdi
 	call	flexos__mpk_jump_unwind
 	movq	8(%rsp), %rdi
 	movq	16(%rsp), %rsi
 	movq	24(%rsp), %r8
-	OFF_GATE_STACK 32
-	.cfi_def_cfa %rsp, 8
+	OFF_GATE_STACK 48
+	.cfi_def_cfa %rsp, 32
 	/* The record jump.c armed, if any, from the page, disarmed while the page is open. */
 	LOAD_GP	%r11, %rcx, .Lbad_gp
 	movq	$MPK_JUMP_OFFSET, %r9
@@ -3256,6 +3277,27 @@ flexos__backend_longjmp:
 	movq	$0, MPK_J_ARMED(%r9)
 	movq	%rax, %xmm8
 	SWITCH_TO_CUR flexos__mpk_longjmp_checked
+	/* The mask jump.c chose, from the page (r11: validated), the page closed. */
+	movq	%rdi, %xmm9
+	movq	%rsi, %xmm10
+	movq	%r10, %xmm11
+	movq	%r11, %xmm12
+	movl	$SYS_rt_sigprocmask, %eax
+	movl	$2, %edi			/* SIG_SETMASK */
+	leaq	MPK_JUMP_OFFSET + MPK_J_MASK_AFTER(%r11), %rsi
+	xorl	%edx, %edx
+	movl	$8, %r10d
+	syscall
+	addq	$24, %rsp			/* (the jumper's frame, as it came) */
+	.cfi_adjust_cfa_offset -24
+	movq	%xmm9, %rdi
+	movq	%xmm10, %rsi
+	movq	%xmm11, %r10
+	movq	%xmm12, %r11
+	pxor	%xmm9, %xmm9
+	pxor	%xmm10, %xmm10
+	pxor	%xmm11, %xmm11
+	pxor	%xmm12, %xmm12
 	movq	%xmm8, %rax
 	subq	$1, %rax
 	jb	1f				/* no gate crossed: the C library's */

@@ -137,7 +137,23 @@ static void fp_control_back(uint32_t saved)
 	__asm__ volatile("fldcw %0" : : "m"(cw));
 }
 
-int flexos__mpk_jump_unwind(struct mpk_gate_page *gp, uint64_t env)
+static int unwind(struct mpk_gate_page *gp, uint64_t env, uint64_t *mask);
+
+int flexos__mpk_jump_unwind(struct mpk_gate_page *gp, uint64_t env, const uint64_t *mask)
+{
+	uint64_t after = *mask;
+	int r = unwind(gp, env, &after);
+
+	/* For gate.S, which puts it in force once the page is closed again. */
+	jump_page(gp)->mask_after = after;
+	return r;
+}
+
+/*
+ * The unwind of a jump to env, which crosses gates; *mask becomes the
+ * record's mask where its sigsetjmp saved one.
+ */
+static int unwind(struct mpk_gate_page *gp, uint64_t env, uint64_t *mask)
 {
 	struct mpk_jump_page *jp = jump_page(gp);
 	uint64_t depth = gp->depth, cur = gp->cur & (MPK_SLOTS - 1);
@@ -187,11 +203,9 @@ int flexos__mpk_jump_unwind(struct mpk_gate_page *gp, uint64_t env)
 	gp->depth = j->depth;
 	gp->cur = j->comp;
 	fp_control_back(gp->fpctl[j->depth]);
-	if (j->savemask) {
-		/* (as pthread_sigmask: never the C library's own SIGCANCEL and SIGSETXID) */
-		uint64_t mask = j->mask & ~(3ull << 31);
-		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, sizeof(mask));
-	}
+	/* (as pthread_sigmask: never the C library's own SIGCANCEL and SIGSETXID) */
+	if (j->savemask)
+		*mask = j->mask & ~(3ull << 31);
 	/* The calls between have ended: so have their records. */
 	uint64_t keep = j->depth;
 	sweep(jp, deeper, &keep);

@@ -400,6 +400,7 @@
 #define MPK_JUMP_OFFSET (MPK_GATE_PAGES * 4096)
 #define MPK_JUMPS       16
 #define MPK_J_ARMED     8  /* uint64 in struct mpk_jump_page */
+#define MPK_J_MASK_AFTER 24 /* uint64 in struct mpk_jump_page */
 #define MPK_J_REC       64 /* the records */
 #define MPK_J_SIZE      232
 #define MPK_J_COMP      16 /* in struct mpk_jump */
@@ -1113,7 +1114,13 @@ struct mpk_jump_page {
 	uint64_t owner; /* the gate page's owner when the records were made */
 	uint64_t armed;
 	uint64_t n;
-	uint64_t pad[5];
+	/*
+	 * The signal mask a longjmp puts in force once the page is closed
+	 * (gate.S: flexos__backend_longjmp, which blocks every signal while
+	 * it is open): the record's (siglongjmp) or the jumper's.
+	 */
+	uint64_t mask_after;
+	uint64_t pad[4];
 	struct mpk_jump j[MPK_JUMPS];
 };
 
@@ -1121,6 +1128,7 @@ _Static_assert(sizeof(struct mpk_jump) == MPK_J_SIZE, "gate.S layout");
 _Static_assert(offsetof(struct mpk_jump, comp) == MPK_J_COMP, "gate.S layout");
 _Static_assert(offsetof(struct mpk_jump, regs) == MPK_J_REGS, "gate.S layout");
 _Static_assert(offsetof(struct mpk_jump_page, armed) == MPK_J_ARMED, "gate.S layout");
+_Static_assert(offsetof(struct mpk_jump_page, mask_after) == MPK_J_MASK_AFTER, "gate.S layout");
 _Static_assert(offsetof(struct mpk_jump_page, j) == MPK_J_REC, "gate.S layout");
 _Static_assert(sizeof(struct mpk_jump_page) <= 4096, "one page");
 _Static_assert((MPK_JUMPS & (MPK_JUMPS - 1)) == 0, "gate.S masks the index");
@@ -1131,11 +1139,14 @@ _Static_assert((MPK_JUMPS & (MPK_JUMPS - 1)) == 0, "gate.S masks the index");
  * mask at the setjmp, which gate.S has blocked since), and checks a longjmp to
  * env: -1 when it crosses no gate (the C library's longjmp does it),
  * else the gate state is unwound to the record's and the record armed
- * for gate.S's jump. A jump that cannot be honoured ends in a report.
+ * for gate.S's jump; either way the mask to put in force after
+ * (mask_after of the jump page) is *mask, the jumper's, or the record's
+ * where its sigsetjmp saved one. A jump that cannot be honoured ends in
+ * a report.
  */
 void flexos__mpk_jump_record(struct mpk_gate_page *gp, uint64_t env, uint64_t savemask,
 			     const uint64_t *regs, const uint64_t *mask);
-int flexos__mpk_jump_unwind(struct mpk_gate_page *gp, uint64_t env);
+int flexos__mpk_jump_unwind(struct mpk_gate_page *gp, uint64_t env, const uint64_t *mask);
 /* mpk.c's claim: a thread's fresh gate page starts with no records. */
 void flexos__mpk_jump_reset(struct mpk_gate_page *gp);
 
