@@ -3152,6 +3152,37 @@ flexos__mpk_start_main_checked:
  * in memory the target may share, is not read on that path.
  */
 
+/*
+ * setjmp's and longjmp's start: every signal blocked (their C code runs
+ * with the gate page open, not a gate call's window: limit 9), 24 bytes
+ * taken on the caller's stack, the mask as it was at 0(%rsp); rdi and rsi
+ * kept. Clobbers rax, rcx, rdx, r10, r11.
+ */
+.macro BLOCK_KEEP_MASK
+	subq	$24, %rsp
+	.cfi_adjust_cfa_offset 24
+	movq	%rdi, 8(%rsp)
+	movq	%rsi, 16(%rsp)
+	movl	$SYS_rt_sigprocmask, %eax
+	xorl	%edi, %edi			/* SIG_BLOCK */
+	leaq	.Lall_signals(%rip), %rsi
+	movq	%rsp, %rdx
+	movl	$8, %r10d
+	syscall
+	movq	8(%rsp), %rdi
+	movq	16(%rsp), %rsi
+.endm
+
+/* The mask at \mask put in force (SIG_SETMASK). Clobbers rax, rcx, rdx, rsi, rdi, r10, r11. */
+.macro SET_MASK mask:vararg
+	movl	$SYS_rt_sigprocmask, %eax
+	movl	$2, %edi			/* SIG_SETMASK */
+	leaq	\mask, %rsi
+	xorl	%edx, %edx
+	movl	$8, %r10d
+	syscall
+.endm
+
 /* Writes the PKRU of the compartment this thread's gate page names, checked against the page read again. */
 .macro SWITCH_TO_CUR checked
 	LOAD_GP	%r11, %rcx, .Lbad_gp
@@ -3172,18 +3203,7 @@ flexos__backend_setjmp:
 	 * image comes here. The mask as it was at 0(%rsp), for the record
 	 * (jump.c) and back at the end. (The wrapper keeps rdi and rsi.)
 	 */
-	subq	$24, %rsp
-	.cfi_adjust_cfa_offset 24
-	movq	%rdi, 8(%rsp)
-	movq	%rsi, 16(%rsp)
-	movl	$SYS_rt_sigprocmask, %eax
-	xorl	%edi, %edi			/* SIG_BLOCK */
-	leaq	.Lall_signals(%rip), %rsi
-	movq	%rsp, %rdx
-	movl	$8, %r10d
-	syscall
-	movq	8(%rsp), %rdi
-	movq	16(%rsp), %rsi
+	BLOCK_KEEP_MASK
 	/*
 	 * Where it returns, and the mask, read with the caller's PKRU: a
 	 * newlib compartment's open PKRU opens key 0, which it may not read.
@@ -3215,12 +3235,7 @@ flexos__backend_setjmp:
 	OFF_GATE_STACK 96
 	.cfi_def_cfa %rsp, 32
 	SWITCH_TO_CUR flexos__mpk_setjmp_checked
-	movl	$SYS_rt_sigprocmask, %eax
-	movl	$2, %edi			/* SIG_SETMASK */
-	movq	%rsp, %rsi
-	xorl	%edx, %edx
-	movl	$8, %r10d
-	syscall
+	SET_MASK (%rsp)
 	addq	$24, %rsp
 	.cfi_adjust_cfa_offset -24
 	xorl	%r11d, %r11d
@@ -3240,18 +3255,7 @@ flexos__backend_longjmp:
 	 * and, read with its PKRU, in r9 for jump.c, which says in the jump
 	 * page's mask_after what to put in force once the page is closed.
 	 */
-	subq	$24, %rsp
-	.cfi_adjust_cfa_offset 24
-	movq	%rdi, 8(%rsp)
-	movq	%rsi, 16(%rsp)
-	movl	$SYS_rt_sigprocmask, %eax
-	xorl	%edi, %edi			/* SIG_BLOCK */
-	leaq	.Lall_signals(%rip), %rsi
-	movq	%rsp, %rdx
-	movl	$8, %r10d
-	syscall
-	movq	8(%rsp), %rdi
-	movq	16(%rsp), %rsi
+	BLOCK_KEEP_MASK
 	movq	0(%rsp), %r9			/* (OPEN_GATE keeps r8 and r9) */
 	OPEN_GATE flexos__mpk_longjmp_open_checked
 	ON_GATE_STACK 48
@@ -3282,12 +3286,7 @@ flexos__backend_longjmp:
 	movq	%rsi, %xmm10
 	movq	%r10, %xmm11
 	movq	%r11, %xmm12
-	movl	$SYS_rt_sigprocmask, %eax
-	movl	$2, %edi			/* SIG_SETMASK */
-	leaq	MPK_JUMP_OFFSET + MPK_J_MASK_AFTER(%r11), %rsi
-	xorl	%edx, %edx
-	movl	$8, %r10d
-	syscall
+	SET_MASK MPK_JUMP_OFFSET + MPK_J_MASK_AFTER(%r11)
 	addq	$24, %rsp			/* (the jumper's frame, as it came) */
 	.cfi_adjust_cfa_offset -24
 	movq	%xmm9, %rdi
