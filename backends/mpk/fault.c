@@ -353,9 +353,11 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 		flexos__abort(
 		    "signal return: the signal arrived while the runtime had this thread's "
 		    "gate page open (compartment %ld), which the frame would restore, "
-		    "outside the gate calls' windows that a signal may interrupt (the "
-		    "scheduler's switch, a handler's own gate call, a thread's "
-		    "first crossing: docs/threat-model.md, limit 9), or a compartment forged such "
+		    "outside the gate calls' windows that a signal may interrupt and the "
+		    "paths that hold signals (what is left: the first instructions of a "
+		    "thread's first call into a compartment, before the gate's slow path "
+		    "holds them, a thread's claim of a gate page, a handler's own gate "
+		    "call: docs/threat-model.md, limit 9), or a compartment forged such "
 		    "a frame; for a signal of the "
 		    "program's own (a timer's) there, block it in the threads that do "
 		    "these and take it in one that does not, with sigwait or signalfd",

@@ -260,13 +260,44 @@ flexos__mpk_windows:
 .endm
 
 /*
+ * Every signal but the synchronous ones (.Lasync_signals) held, the mask as
+ * it was written at \old (memory): for the runtime's paths that open the
+ * gate page outside a gate call's windows, where a signal's handler would
+ * end the image (limit 9; mpk.h: MPK_SYNC_SIGNALS). Clobbers rax, rcx,
+ * rdx, rsi, rdi, r10, r11.
+ */
+.macro HOLD_SIGNALS old:vararg
+	movl	$SYS_rt_sigprocmask, %eax
+	xorl	%edi, %edi			/* SIG_BLOCK */
+	leaq	.Lasync_signals(%rip), %rsi
+	leaq	\old, %rdx
+	movl	$8, %r10d
+	syscall
+.endm
+
+/* The mask at \mask put in force (SIG_SETMASK). Clobbers rax, rcx, rdx, rsi, rdi, r10, r11. */
+.macro SET_MASK mask:vararg
+	movl	$SYS_rt_sigprocmask, %eax
+	movl	$2, %edi			/* SIG_SETMASK */
+	leaq	\mask, %rsi
+	xorl	%edx, %edx
+	movl	$8, %r10d
+	syscall
+.endm
+
+/*
  * A gate's slow path: flexos__mpk_gate_slow(%r10b) on this thread's gate
  * stack, every register the gate took kept, then the gate again (\gate),
  * with the page closed (TO_CUR, checked at \checked): the gate's first
  * pushes go to the stack pointer it came with, which a jump to its
  * opening WRPKRU chooses (an attack review's: with the page still open
  * they wrote six words of a compartment's choice into another thread's
- * gate page, attack --slow-push).
+ * gate page, attack --slow-push). Signals are held while C runs with the
+ * page open (HOLD_SIGNALS, limit 9), and the mask is put back only once
+ * the page is closed and the caller's stack is back: a handler that runs
+ * then may take this slow path itself, from the gate stack's top (with
+ * the mask put back on the gate stack, that overwrote the caller's stack
+ * pointer there: attack --thread-storm ended the image).
  */
 .macro SLOW_PATH gate, checked
 	movq	%rax, %xmm13
@@ -283,9 +314,15 @@ flexos__mpk_windows:
 	movq	%xmm13, %rax
 	movq	%xmm14, %rcx
 	SAVE_GATE_REGS 0
-	CFA_DEREF_RSP 200
-	movzbl	%r10b, %edi
+	subq	$16, %rsp
+	CFA_DEREF_RSP 216
+	/* The mask as it was at 0(%rsp) while C runs with the page open. */
+	HOLD_SIGNALS (%rsp)
+	movzbl	16+144(%rsp), %edi		/* the saved r10's low byte */
 	call	flexos__mpk_gate_slow
+	movq	(%rsp), %xmm13
+	addq	$16, %rsp
+	CFA_DEREF_RSP 200
 	RESTORE_GATE_REGS 0
 	CFA_DEREF_RSP 0
 	movq	%rcx, %xmm8			/* (the gate starts over: xmm8-15 are free) */
@@ -296,13 +333,24 @@ flexos__mpk_windows:
 	movq	%r11, %xmm12
 	LOAD_GP	%r11, %rcx, .Lbad_gp
 	TO_CUR	\checked, SIG_CHECK_GP %r11, %rcx
+	popq	%rsp
+	.cfi_def_cfa %rsp, 8
+	/*
+	 * The mask back on the caller's stack, off the gate stack: a handler
+	 * that runs once it is (and crosses into a compartment for the first
+	 * time itself) takes the gate stack from its top.
+	 */
+	movq	%rdi, %xmm14
+	movq	%rsi, %xmm15
+	movq	%xmm13, -8(%rsp)
+	SET_MASK -8(%rsp)
+	movq	%xmm14, %rdi
+	movq	%xmm15, %rsi
 	movq	%xmm8, %rcx
 	movq	%xmm9, %rax
 	movq	%xmm10, %rdx
 	movq	%xmm11, %r10
 	movq	%xmm12, %r11
-	popq	%rsp
-	.cfi_def_cfa %rsp, 8
 	jmp	\gate
 .endm
 
@@ -2077,6 +2125,16 @@ flexos__mpk_thread_resume:
 	cld
 	movq	%rdi, %r12			/* load_sp, the scheduler's copy */
 	movq	%rsi, %r13			/* next's struct mpk_uthread */
+	/*
+	 * Signals held while the page is open (HOLD_SIGNALS: the switch is
+	 * not a gate call's window, limit 9), the mask as it was in xmm9
+	 * until the next thread's PKRU is in force. (The switch frame is
+	 * this thread's: 8 bytes below it, then %rsp as it came.)
+	 */
+	subq	$8, %rsp
+	HOLD_SIGNALS (%rsp)
+	movq	(%rsp), %xmm9
+	addq	$8, %rsp
 	OPEN_GATE flexos__mpk_resume_open_checked
 	movq	MPK_G_UREC(%r11), %r14		/* the running thread's record */
 	REC_ADDR %r14, %r8, .Lbad_gp
@@ -2131,6 +2189,11 @@ flexos__mpk_thread_resume:
 	movq	%r15, MPK_G_UREC(%r11)
 	movq	%rax, %rsp			/* its stack, then its PKRU */
 	CLOSE_GATE flexos__mpk_switch_checked
+	subq	$8, %rsp			/* the mask back, on its stack */
+	movq	%xmm9, (%rsp)
+	SET_MASK (%rsp)
+	addq	$8, %rsp
+	pxor	%xmm9, %xmm9
 	fldcw	(%rsp)
 	ldmxcsr	4(%rsp)
 	addq	$8, %rsp
@@ -3063,6 +3126,9 @@ flexos__mpk_sigreturn_syscall:
 	.balign	8
 .Lall_signals:
 	.quad	-1
+/* Every signal but the synchronous ones (mpk.h: MPK_SYNC_SIGNALS), whose handler is the report. */
+.Lasync_signals:
+	.quad	~MPK_SYNC_SIGNALS
 	.text
 
 /* uint32_t flexos__mpk_rdpkru(void) */
@@ -3153,34 +3219,19 @@ flexos__mpk_start_main_checked:
  */
 
 /*
- * setjmp's and longjmp's start: every signal blocked (their C code runs
- * with the gate page open, not a gate call's window: limit 9), 24 bytes
- * taken on the caller's stack, the mask as it was at 0(%rsp); rdi and rsi
- * kept. Clobbers rax, rcx, rdx, r10, r11.
+ * setjmp's and longjmp's start: every signal but the synchronous ones held
+ * (their C code runs with the gate page open, not a gate call's window:
+ * limit 9), 24 bytes taken on the caller's stack, the mask as it was at
+ * 0(%rsp); rdi and rsi kept. Clobbers rax, rcx, rdx, r10, r11.
  */
 .macro BLOCK_KEEP_MASK
 	subq	$24, %rsp
 	.cfi_adjust_cfa_offset 24
 	movq	%rdi, 8(%rsp)
 	movq	%rsi, 16(%rsp)
-	movl	$SYS_rt_sigprocmask, %eax
-	xorl	%edi, %edi			/* SIG_BLOCK */
-	leaq	.Lall_signals(%rip), %rsi
-	movq	%rsp, %rdx
-	movl	$8, %r10d
-	syscall
+	HOLD_SIGNALS (%rsp)
 	movq	8(%rsp), %rdi
 	movq	16(%rsp), %rsi
-.endm
-
-/* The mask at \mask put in force (SIG_SETMASK). Clobbers rax, rcx, rdx, rsi, rdi, r10, r11. */
-.macro SET_MASK mask:vararg
-	movl	$SYS_rt_sigprocmask, %eax
-	movl	$2, %edi			/* SIG_SETMASK */
-	leaq	\mask, %rsi
-	xorl	%edx, %edx
-	movl	$8, %r10d
-	syscall
 .endm
 
 /* Writes the PKRU of the compartment this thread's gate page names, checked against the page read again. */
@@ -3197,10 +3248,10 @@ flexos__backend_setjmp:
 	.cfi_startproc
 	movq	%rdx, %r8			/* OPEN_GATE keeps r8 and r9 */
 	/*
-	 * Every signal blocked from here to the end: a signal while the gate
-	 * page is open for the record (jump.c's C code, not a gate call's
-	 * window) would end the image (limit 9), and every setjmp of the
-	 * image comes here. The mask as it was at 0(%rsp), for the record
+	 * Every signal but the synchronous ones held from here to the end:
+	 * a signal while the gate page is open for the record (jump.c's C
+	 * code, not a gate call's window) would end the image (limit 9),
+	 * and every setjmp of the image comes here. The mask as it was at 0(%rsp), for the record
 	 * (jump.c) and back at the end. (The wrapper keeps rdi and rsi.)
 	 */
 	BLOCK_KEEP_MASK
@@ -3250,8 +3301,9 @@ flexos__backend_longjmp:
 	.cfi_startproc
 	movq	%rdx, %r8			/* the C library's longjmp */
 	/*
-	 * Every signal blocked while the page is open (jump.c's C code, not
-	 * a gate call's window: limit 9), the jumper's mask kept at 0(%rsp)
+	 * Every signal but the synchronous ones held while the page is open
+	 * (jump.c's C code, not a gate call's window: limit 9), the jumper's
+	 * mask kept at 0(%rsp)
 	 * and, read with its PKRU, in r9 for jump.c, which says in the jump
 	 * page's mask_after what to put in force once the page is closed.
 	 */

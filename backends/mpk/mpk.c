@@ -1192,8 +1192,8 @@ const struct flexos_backend flexos__backend = {
     .thread_fini = flexos__mpk_thread_fini,
     .thread_first = flexos__mpk_thread_first,
     .thread_running = flexos__mpk_thread_running,
-    .callback_bind = flexos__mpk_cb_bind,
+    .callback_bind = flexos__mpk_callback_bind,
     .callback_take = flexos__mpk_cb_take,
-    .callback_unbind = flexos__mpk_cb_unbind,
+    .callback_unbind = flexos__mpk_callback_unbind,
     .gate_newlib = flexos__backend_gate_newlib,
 };

@@ -297,6 +297,15 @@
  * PKRU table's page (read-only, readable by every compartment).
  */
 #define MPK_SIG_SLOTS 128 /* entries; a signal number is masked with MPK_SIG_SLOTS - 1 */
+/*
+ * The synchronous signals, bit sig - 1: SIGILL, SIGTRAP, SIGBUS, SIGFPE,
+ * SIGSEGV, SIGSYS. A signal with a handler while the gate page is open
+ * outside a gate call's windows (gate.S: WINDOW) would end the image
+ * (limit 9), so the runtime's other paths that open it block every signal
+ * but these meanwhile: a synchronous one cannot wait (the kernel would
+ * kill the process, with no word), and its handler is the fault report.
+ */
+#define MPK_SYNC_SIGNALS 0x400004d8
 #define MPK_SIG_SHIFT 4   /* 16 bytes an entry: */
 /*
  * uint64: the handler (bits 0..55; 0: none) and the compartment that
@@ -447,6 +456,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 
 #include <flexos/backend.h>
@@ -825,6 +835,8 @@ void flexos__mpk_thread_bind(void);
  * thread's first stack is glibc's, key 0.
  */
 uintptr_t flexos__mpk_home_stack(void);
+int flexos__mpk_callback_bind(void (*fn)(void), void *arg, const void *obj);
+void flexos__mpk_callback_unbind(int handle);
 uintptr_t flexos__mpk_home_take(void);
 void *flexos__mpk_run_on(void *(*fn)(void *), void *arg, uintptr_t top);
 
@@ -936,6 +948,54 @@ static inline void flexos__mpk_first_set(const struct mpk_gate_page *gp, uintptr
 	first->ended = state ? MPK_NAMED : 0;
 	threads[MPK_THREADS_FIRST + ((uintptr_t)gp - flexos__mpk_ro.ro.gp_lo) / 4096] = state;
 }
+/*
+ * Every signal but the synchronous ones (MPK_SYNC_SIGNALS) blocked, for a
+ * call that opens the gate page outside a gate call's windows; returns the
+ * mask as it was, for flexos__mpk_signals_release. The system call itself:
+ * no errno, no stack protector (both key 0).
+ */
+static inline uint64_t flexos__mpk_signals_hold(void)
+{
+	uint64_t set = ~(uint64_t)MPK_SYNC_SIGNALS, old = 0;
+	register long size __asm__("r10") = sizeof(set);
+	long r = SYS_rt_sigprocmask;
+
+	__asm__ volatile("syscall"
+			 : "+a"(r)
+			 : "D"((long)SIG_BLOCK), "S"(&set), "d"(&old), "r"(size)
+			 : "rcx", "r11", "memory");
+	return old;
+}
+static inline void flexos__mpk_signals_release(uint64_t old)
+{
+	register long size __asm__("r10") = sizeof(old);
+	long r = SYS_rt_sigprocmask;
+
+	__asm__ volatile("syscall"
+			 : "+a"(r)
+			 : "D"((long)SIG_SETMASK), "S"(&old), "d"(0L), "r"(size)
+			 : "rcx", "r11", "memory");
+}
+/*
+ * call, with every signal but the synchronous ones held meanwhile: for the
+ * runtime's calls that open the gate page outside a gate call's windows
+ * (the scheduler records' helpers, the callback records, a thread's
+ * registration and binding, its home stack), where a signal's handler
+ * would end the image (limit 9). Two system calls; no gate call pays them.
+ */
+#define MPK_SIGNALS_HELD(call)                               \
+	(__extension__({                                     \
+		uint64_t held_ = flexos__mpk_signals_hold(); \
+		__typeof__(call) r_ = (call);                \
+		flexos__mpk_signals_release(held_);          \
+		r_;                                          \
+	}))
+#define MPK_SIGNALS_HELD_VOID(call)                          \
+	do {                                                 \
+		uint64_t held_ = flexos__mpk_signals_hold(); \
+		call;                                        \
+		flexos__mpk_signals_release(held_);          \
+	} while (0)
 struct mpk_urec_made flexos__mpk_urec_new(uintptr_t rsp, uintptr_t top, uint64_t frame,
 					  const void *thread);
 int flexos__mpk_urec_end(void *retval);
@@ -1160,6 +1220,9 @@ struct mpk_sig_handler {
 _Static_assert(sizeof(struct mpk_sig_handler) == 1 << MPK_SIG_SHIFT, "gate.S layout");
 _Static_assert(offsetof(struct mpk_sig_handler, flags) == MPK_SIG_FLAGS, "gate.S layout");
 _Static_assert(MPK_SIG_SLOTS >= _NSIG && MPK_SIG_SLOTS * 16 <= 4096, "one page");
+_Static_assert(MPK_SYNC_SIGNALS == (1u << (SIGILL - 1) | 1u << (SIGTRAP - 1) | 1u << (SIGBUS - 1) |
+				    1u << (SIGFPE - 1) | 1u << (SIGSEGV - 1) | 1u << (SIGSYS - 1)),
+	       "the synchronous signals");
 _Static_assert(MPK_PKRU_SIG_COPY_PKRU + 4 <= MPK_PKRU_MAIN, "the PKRU table's page");
 _Static_assert(MPK_SIG_COPY_UC + MPK_UC_COPY <= MPK_SIG_COPY_FP && MPK_SIG_COPY_FP % 64 == 0,
 	       "gate.S: SIGRETURN_COPY");

@@ -66,14 +66,14 @@ static void *mpk_thread_start(void *p)
 	while (!__atomic_load_n(&s->go, __ATOMIC_ACQUIRE))
 		syscall(SYS_futex, &s->go, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
 	int handle = s->handle;
-	flexos__mpk_thread_bind();
+	MPK_SIGNALS_HELD_VOID(flexos__mpk_thread_bind());
 	if (flexos__mpk_cb_take(handle, s, &fn, &arg))
 		flexos__abort("pthread_create: the new thread's start routine is not the one its "
 			      "creator gave (its record %d was changed, or is another "
 			      "compartment's or object's); a compartment rewrote the thread's "
 			      "start data in glibc's heap (docs/threat-model.md, limit 8)",
 			      handle);
-	flexos__mpk_cb_unbind(handle);
+	flexos__mpk_callback_unbind(handle);
 	free(s);
 	/*
 	 * The start routine runs on a stack of its compartment's pool
@@ -81,7 +81,7 @@ static void *mpk_thread_start(void *p)
 	 * key 0: every compartment could read and write its frames. Only
 	 * this trampoline's frame stays there, and glibc's own.
 	 */
-	uintptr_t top = flexos__mpk_home_stack();
+	uintptr_t top = MPK_SIGNALS_HELD(flexos__mpk_home_stack());
 	if (!top)
 		return ((void *(*)(void *))fn)(arg); /* shared stacks: every stack is key 0 */
 	return flexos__mpk_run_on((void *(*)(void *))fn, arg, top);
@@ -99,14 +99,14 @@ int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(
 	if (!s)
 		return EAGAIN;
 	s->go = 0;
-	s->handle = flexos__mpk_cb_bind((void (*)(void))start, arg, s);
+	s->handle = flexos__mpk_callback_bind((void (*)(void))start, arg, s);
 	if (s->handle <= 0) { /* every record taken */
 		free(s);
 		return EAGAIN;
 	}
 	int err = __real_pthread_create(&t, attr, mpk_thread_start, s);
 	if (err) {
-		flexos__mpk_cb_unbind(s->handle);
+		flexos__mpk_callback_unbind(s->handle);
 		free(s);
 		return err;
 	}
@@ -120,7 +120,7 @@ int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(
 	 * thread bound it already (mpk.h: flexos__mpk_clone_active).
 	 */
 	if (!flexos__mpk_clone_active)
-		err = flexos__mpk_thread_register((uint64_t)t);
+		err = MPK_SIGNALS_HELD(flexos__mpk_thread_register((uint64_t)t));
 	if (err)
 		flexos__abort("pthread_create: cannot register the new thread's gate page: %s",
 			      flexos__strerror(-err));

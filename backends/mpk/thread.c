@@ -48,7 +48,7 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp, co
 
 	flexos__mpk_self();
 	if (shared) {
-		made = flexos__mpk_urec_new((uintptr_t)*sp, top, 0, u);
+		made = MPK_SIGNALS_HELD(flexos__mpk_urec_new((uintptr_t)*sp, top, 0, u));
 		if (!made.handle)
 			return made.top == 2 ? -EEXIST : -EAGAIN;
 	} else {
@@ -68,7 +68,7 @@ int flexos__mpk_thread_init(void *state, void *stack, size_t size, void **sp, co
 				    size >> 10, MPK_STACK_SIZE >> 10);
 			return -E2BIG;
 		}
-		made = flexos__mpk_urec_new(0, 0, len, u);
+		made = MPK_SIGNALS_HELD(flexos__mpk_urec_new(0, 0, len, u));
 		if (!made.handle) {
 			if (made.top == 2)
 				return -EEXIST;
@@ -124,7 +124,7 @@ void flexos__mpk_thread_switch(void *save_to, const void *load_from)
 int flexos__mpk_thread_exit(void *state, void *retval)
 {
 	(void)state;
-	return flexos__mpk_urec_end(retval) ? -EPERM : 0;
+	return MPK_SIGNALS_HELD(flexos__mpk_urec_end(retval)) ? -EPERM : 0;
 }
 
 /*
@@ -169,7 +169,7 @@ int flexos__mpk_thread_detach(void *state)
 		return -ESRCH;
 	if (r->home != flexos__mpk_cur())
 		return -EPERM;
-	return flexos__mpk_urec_detach(h) ? -ESRCH : 0;
+	return MPK_SIGNALS_HELD(flexos__mpk_urec_detach(h)) ? -ESRCH : 0;
 }
 
 void flexos__mpk_thread_fini(void *state)
@@ -184,7 +184,22 @@ void flexos__mpk_thread_fini(void *state)
 	 * read again here could name another thread's).
 	 */
 	if (r && r->home == flexos__mpk_cur())
-		flexos__mpk_urec_free(h);
+		MPK_SIGNALS_HELD_VOID(flexos__mpk_urec_free(h));
+}
+
+/*
+ * The backend's callback_bind and callback_unbind (backend.h), also
+ * pthread_create's: gate.S's records (cb_bind, cb_unbind), with signals
+ * held (MPK_SIGNALS_HELD).
+ */
+int flexos__mpk_callback_bind(void (*fn)(void), void *arg, const void *obj)
+{
+	return MPK_SIGNALS_HELD(flexos__mpk_cb_bind(fn, arg, obj));
+}
+
+void flexos__mpk_callback_unbind(int handle)
+{
+	MPK_SIGNALS_HELD_VOID(flexos__mpk_cb_unbind(handle));
 }
 
 /*
@@ -207,7 +222,7 @@ int flexos__mpk_thread_first(const void *state)
 		flexos__mpk_first_set(gp, (uintptr_t)state);
 		return 0;
 	}
-	return flexos__mpk_urec_first(state) ? -EEXIST : 0;
+	return MPK_SIGNALS_HELD(flexos__mpk_urec_first(state)) ? -EEXIST : 0;
 }
 
 /*

@@ -147,7 +147,8 @@
  *                        window: a signal where a gate has its page open,
  *                        before its commit; window-tail: after it (both
  *                        resume: gate.S, WINDOW); window-switch: where the
- *                        scheduler's switch has it open (a report);
+ *                        scheduler's switch has it open (held: the handler
+ *                        runs after the switch, which goes on);
  *                        window-forge-open: a made-up frame inside a
  *                        window, with app's open PKRU and registers that
  *                        would write lib1's data there, resumes at the
@@ -325,6 +326,7 @@
 #include <unistd.h>
 
 #include <flexos/flexos.h>
+#include <flexos/sched.h>
 
 #include "attacklib.h"
 #include "carryback.h"
@@ -717,6 +719,110 @@ static int setjmp_storm(long n, long us)
 	printf("setjmp-storm: %ld setjmps and longjmps, %d signals handled, %ld jumps came back\n",
 	       n, (int)storm_seen, (long)jumped);
 	return jumped != n || !storm_seen;
+}
+
+static void *storm_yielder(void *arg)
+{
+	long *ran = arg;
+
+	while (!storm_stop) {
+		flexos_sched_yield();
+		(*ran)++;
+	}
+	return NULL;
+}
+
+static void *storm_short(void *arg)
+{
+	return (char *)arg + 1;
+}
+
+/* Stops the timer of a storm. */
+static void storm_end(void)
+{
+	struct itimerval it = {{0, 0}, {0, 0}};
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/*
+ * --sched-storm N US: the same timer, with a handler of app's that calls
+ * into lib2 each time, while two scheduler threads of app's yield to each
+ * other N times, a third made and joined every 100 yields: the switch and
+ * the records' helpers (urec_new, urec_end, urec_free) open the gate page
+ * outside a gate call's windows, and hold signals meanwhile (limit 9);
+ * before, a signal there ended the image with the report.
+ */
+static int sched_storm(long n, long us)
+{
+	struct sigaction sa = {.sa_sigaction = storm_tick, .sa_flags = SA_SIGINFO};
+	struct itimerval it = {{0, us}, {0, us}};
+	struct flexos_thread *other;
+	long ran = 0, made = 0, bad = 0;
+
+	storm_cross = 1;
+	if (sigaction(SIGALRM, &sa, NULL) || flexos_sched_create(&other, 0, storm_yielder, &ran) ||
+	    setitimer(ITIMER_REAL, &it, NULL))
+		return 1;
+	for (long i = 0; i < n; i++) {
+		flexos_sched_yield();
+		if (i % 100 == 0) {
+			struct flexos_thread *t;
+			void *r = NULL;
+			if (flexos_sched_create(&t, 0, storm_short, (void *)i) ||
+			    flexos_sched_join(t, &r))
+				bad++;
+			else
+				bad += r != (void *)(i + 1), made++;
+		}
+	}
+	storm_end();
+	storm_stop = 1;
+	bad += flexos_sched_join(other, NULL) != 0;
+	printf("sched-storm: %ld yields (the other thread ran %ld times), %ld threads made and "
+	       "joined, %d signals handled (each handler called lib2: %d wrong results), %ld "
+	       "wrong\n",
+	       n, ran, made, (int)storm_seen, (int)storm_cross_bad, bad);
+	return bad || ran < n - 1 || !storm_seen || storm_cross_bad;
+}
+
+/* --thread-storm's threads: the first call into lib1 of each (the gate's slow path). */
+static void *storm_first(void *arg)
+{
+	long i = (long)arg, r = 0;
+
+	flexos_gate_r(lib1, r, lib1_add, i, 1);
+	return (void *)(long)(r != 2 * i + 1);
+}
+
+/*
+ * --thread-storm N US: the same timer and handler while app makes N OS
+ * threads, one at a time, each calling into lib1 once: their creation
+ * (the callback records, the gate page's registration and binding, the
+ * home stack) and their first crossing (the gate's slow path) open the
+ * gate page outside a gate call's windows, and hold signals meanwhile.
+ */
+static int thread_storm(long n, long us)
+{
+	struct sigaction sa = {.sa_sigaction = storm_tick, .sa_flags = SA_SIGINFO};
+	struct itimerval it = {{0, us}, {0, us}};
+	long bad = 0, i;
+
+	storm_cross = 1;
+	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL))
+		return 1;
+	for (i = 0; i < n; i++) {
+		pthread_t t;
+		void *wrong = NULL;
+		if (pthread_create(&t, NULL, storm_first, (void *)i) || pthread_join(t, &wrong))
+			break;
+		bad += wrong != NULL;
+	}
+	storm_end();
+	printf("thread-storm: %ld threads made, each called lib1 once (%ld wrong results), %d "
+	       "signals handled (each handler called lib2: %d wrong results)\n",
+	       i, bad, (int)storm_seen, (int)storm_cross_bad);
+	return i != n || bad || !storm_seen || storm_cross_bad;
 }
 
 static void *thread_main(void *arg)
@@ -1851,7 +1957,7 @@ static void capture(int sig, siginfo_t *si, void *ctx)
 static uintptr_t sigreturn_lib1_data;
 
 /* Where a forged frame resumes: with every key, lib1's data reads. */
-__attribute__((noreturn)) static void resumed(void)
+__attribute__((__noreturn__)) static void resumed(void)
 {
 	printf("sigreturn: resumed from the frame with PKRU %#x\n", flexos__mpk_rdpkru());
 	fflush(stdout);
@@ -1869,7 +1975,7 @@ static long window_forge_before;
  * (the frame's r8), with the PKRU it resumed with: app's, and lib1's data
  * as it was.
  */
-__attribute__((noreturn)) static void window_forge_resumed(void)
+__attribute__((__noreturn__)) static void window_forge_resumed(void)
 {
 	uint32_t pkru = flexos__mpk_rdpkru();
 	long now = lib1_probe(sigreturn_lib1_data, 0);
@@ -1894,6 +2000,7 @@ static void note_frame(int sig, siginfo_t *si, void *ctx)
 	(void)sig;
 	(void)si;
 	*race_uc = ctx;
+	race_uc[2] = (void *)((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP];
 	if (race_cross) {
 		long r = 0;
 		flexos_gate_r(lib2, r, lib2_add, 20, 2);
@@ -1931,8 +2038,11 @@ static void traced_child(void)
  * window 3 (window-tail): the same at the window's closing WRPKRU, after
  * its commit: resumed at the switch. window 2 (window-switch): where the
  * scheduler's switch has just opened it (flexos__mpk_resume_open_checked),
- * the child yielding to a new scheduler thread, a window the table does
- * not name: the report (status 134; docs/threat-model.md, limits 4 and 9).
+ * the child yielding to a new scheduler thread: the switch holds signals
+ * while its page is open (gate.S: HOLD_SIGNALS), so the handler runs once
+ * the next thread's PKRU is in force (its frame's rip just after the
+ * switch's close) and the switch goes on; before, a frame with the page
+ * open outside any window: the report (134; docs/threat-model.md, limit 9).
  */
 static int sigreturn_race(int window)
 {
@@ -1947,11 +2057,22 @@ static int sigreturn_race(int window)
 	if (pid == 0) {
 		traced_child();
 		if (window == 2) {
-			if (sched_switch_once())
-				_exit(2);
-			printf("sigreturn window: the switch went on: FAIL\n");
+			race_cross = 1;
+			int went_on = !sched_switch_once();
+			/* Held: the handler runs once the switch has closed the page. */
+			uintptr_t rip = (uintptr_t)race_uc[2];
+			int held = rip >= (uintptr_t)flexos__mpk_switch_checked &&
+				   rip < (uintptr_t)flexos__mpk_switch_checked + 256;
+			int ok = went_on && *race_uc && race_uc[1] == (void *)42 && held;
+			printf("sigreturn window-switch: the switch %s, app's handler %s (its call "
+			       "into lib2 returned %ld), %s: %s\n",
+			       went_on ? "went on" : "failed", *race_uc ? "ran" : "did not run",
+			       (long)race_uc[1],
+			       held ? "once the switch had closed the page"
+				    : "elsewhere than after the switch's close",
+			       ok ? "ok" : "FAIL");
 			fflush(stdout);
-			_exit(1);
+			_exit(ok ? 0 : 1);
 		}
 		if (window) {
 			race_cross = 1;
@@ -2027,14 +2148,6 @@ static int sigreturn_race(int window)
 	}
 	if (!poked)
 		printf("sigreturn race: the child never reached the breakpoint: FAIL\n");
-	if (window == 2) {
-		/* flexos__abort's SIGABRT, or its _exit(134) where signals are blocked. */
-		int reported = (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
-			       (WIFEXITED(status) && WEXITSTATUS(status) == 134);
-		printf("sigreturn window: the child %s\n",
-		       reported ? "ended with a report (134)" : "did not end with a report: FAIL");
-		return poked && reported ? 0 : 1;
-	}
 	return poked && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
@@ -2057,6 +2170,10 @@ static void *window_slow_thread(void *arg)
  * r14 before its jump to the slow path. The tracer delivers SIGUSR1 right
  * after the lea: the restorer resumes at the window's start with %rsp 64
  * bytes up. Without the signal lib2_sum8(1..8) returns 204.
+ * control 3 (window-slow-held): the signal delivered inside the slow path,
+ * where it holds signals while C runs with the page open: the handler
+ * runs once the page is closed, and the call returns 204; before the
+ * hold, the report (134).
  */
 static int sigreturn_window_slow(int control)
 {
@@ -2072,6 +2189,21 @@ static int sigreturn_window_slow(int control)
 	/* insn must be the block's mov %r9, %r10 (4d 89 ca), which the tracer emulates. */
 	if (!insn || memcmp((const void *)insn, "\x4d\x89\xca", 3))
 		return 2;
+	if (control == 3) {
+		/*
+		 * window-slow-held: inside the slow path itself, where it has
+		 * held signals (gate.S: SLOW_PATH, HOLD_SIGNALS), at its movzbl
+		 * 160(%rsp), %edi before the call into C (emulated).
+		 */
+		static const unsigned char movzbl[] = {0x0f, 0xb6, 0xbc, 0x24, 0xa0, 0, 0, 0, 0xe8};
+		const unsigned char *g = (const unsigned char *)flexos__backend_gate;
+		insn = 0;
+		for (int i = 0; i < 16384 && !insn; i++)
+			if (!memcmp(g + i, movzbl, sizeof(movzbl)))
+				insn = (uintptr_t)(g + i);
+		if (!insn)
+			return 2;
+	}
 	race_uc = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (race_uc == MAP_FAILED)
 		return 2;
@@ -2125,17 +2257,29 @@ static int sigreturn_window_slow(int control)
 			continue;
 		}
 		if (sig == SIGTRAP && regs.rip == insn + 1) {
+			int deliver = control == 0 || control == 3;
 			hits++;
-			printf("sigreturn window-slow: hit %ld of the slow block (rsp %#llx, r14 %#llx, "
-			       "rax %#llx, r9 %#llx)%s\n",
-			       hits, (unsigned long long)regs.rsp, (unsigned long long)regs.r14,
-			       (unsigned long long)regs.rax, (unsigned long long)regs.r9,
-			       hits == 1 && !control ? ": SIGUSR1 delivered there" : "");
+			printf(
+			    "sigreturn window-slow: hit %ld of the slow %s (rsp %#llx, r14 %#llx, "
+			    "rax %#llx, r9 %#llx)%s\n",
+			    hits, control == 3 ? "path, signals held" : "block",
+			    (unsigned long long)regs.rsp, (unsigned long long)regs.r14,
+			    (unsigned long long)regs.rax, (unsigned long long)regs.r9,
+			    hits == 1 && deliver ? ": SIGUSR1 delivered there" : "");
 			fflush(stdout);
-			if (hits == 1 && !control) {
+			if (hits == 1 && deliver) {
 				regs.rip = insn;
 				ptrace(PTRACE_SETREGS, tid, NULL, &regs);
 				ptrace(PTRACE_CONT, tid, NULL, (void *)(long)SIGUSR1);
+				continue;
+			}
+			if (control == 3) {
+				long w =
+				    ptrace(PTRACE_PEEKDATA, tid, (void *)(regs.rsp + 160), NULL);
+				regs.rdi = (unsigned long long)(w & 0xff);
+				regs.rip = insn + 8;
+				ptrace(PTRACE_SETREGS, tid, NULL, &regs);
+				ptrace(PTRACE_CONT, tid, NULL, NULL);
 				continue;
 			}
 			regs.r10 = regs.r9;
@@ -2157,7 +2301,8 @@ static int sigreturn_window_slow(int control)
 	 */
 	int reported = (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
 		       (WIFEXITED(status) && WEXITSTATUS(status) == 134);
-	int ok = hits && (reported || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
+	int ok =
+	    hits && ((reported && control != 3) || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
 	if (WIFSIGNALED(status))
 		printf("sigreturn window-slow: the child ended with signal %d: %s\n",
 		       WTERMSIG(status), ok ? "ok (the report)" : "FAIL");
@@ -2175,14 +2320,17 @@ static int sigreturn_attack(const char *how)
 	sigreturn_lib1_data = where(1, KIND_DATA);
 	if (!strcmp(how, "race") || !strcmp(how, "window") || !strcmp(how, "window-switch") ||
 	    !strcmp(how, "window-tail") || !strcmp(how, "window-slow") ||
-	    !strcmp(how, "window-slow-control") || !strcmp(how, "window-slow-plain"))
-		return !strcmp(how, "window-slow")           ? sigreturn_window_slow(0)
-		     : !strcmp(how, "window-slow-plain")   ? sigreturn_window_slow(2)
-		     : !strcmp(how, "window-slow-control") ? sigreturn_window_slow(1)
-		     : sigreturn_race(!strcmp(how, "window")        ? 1
-				      : !strcmp(how, "window-tail") ? 3
-				      : !strcmp(how, "race")        ? 0
-								    : 2);
+	    !strcmp(how, "window-slow-control") || !strcmp(how, "window-slow-plain") ||
+	    !strcmp(how, "window-slow-held"))
+		return !strcmp(how, "window-slow")         ? sigreturn_window_slow(0)
+		       : !strcmp(how, "window-slow-held")  ? sigreturn_window_slow(3)
+		       : !strcmp(how, "window-slow-plain") ? sigreturn_window_slow(2)
+		       : !strcmp(how, "window-slow-control")
+			   ? sigreturn_window_slow(1)
+			   : sigreturn_race(!strcmp(how, "window")        ? 1
+					    : !strcmp(how, "window-tail") ? 3
+					    : !strcmp(how, "race")        ? 0
+									  : 2);
 	if (!strcmp(how, "nonce-wrpkru")) {
 		/* The WRPKRU that opens the nonce, with PKRU 0. */
 		printf("sigreturn nonce-wrpkru: app jumps to the nonce's WRPKRU with PKRU 0\n");
@@ -4903,6 +5051,10 @@ int main(int argc, char **argv)
 		return signal_storm(atol(argv[2]), atol(argv[3]), argc == 5 ? argv[4] : NULL);
 	if (argc == 4 && !strcmp(argv[1], "--setjmp-storm"))
 		return setjmp_storm(atol(argv[2]), atol(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "--sched-storm"))
+		return sched_storm(atol(argv[2]), atol(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "--thread-storm"))
+		return thread_storm(atol(argv[2]), atol(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--threads"))
 		return threads();
 	if (argc == 2 && !strcmp(argv[1], "--nested"))
