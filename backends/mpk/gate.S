@@ -91,8 +91,16 @@ flexos__mpk_windows:
 #define DW_OP_plus_uconst 0x23
 #define DW_OP_constu 0x10
 #define DW_OP_minus 0x1c
+/*
+ * (DW_OP_breg7's offset is an SLEB128: one byte up to 63; two above, or
+ * CFA_DEREF_RSP 200 read as rsp + 840 and lost its deref, a review found.)
+ */
 .macro CFA_DEREF_RSP off, add=8
+	.if \off < 64
 	.cfi_escape DW_CFA_def_cfa_expression, 5, DW_OP_breg7, \off, DW_OP_deref, DW_OP_plus_uconst, \add
+	.else
+	.cfi_escape DW_CFA_def_cfa_expression, 6, DW_OP_breg7, (\off & 0x7f) | 0x80, \off >> 7, DW_OP_deref, DW_OP_plus_uconst, \add
+	.endif
 .endm
 .macro CFA_DEREF_RBX off, add
 	.cfi_escape DW_CFA_def_cfa_expression, 5, DW_OP_breg3, \off, DW_OP_deref, DW_OP_plus_uconst, \add

@@ -737,6 +737,46 @@ static void *storm_short(void *arg)
 	return (char *)arg + 1;
 }
 
+/*
+ * --sched-storm-sig SIG N US (a review's): --sched-storm's loop with the
+ * signal a POSIX timer of SIG (trap, fpe, ill, bus or usr1, the control)
+ * sends every US microseconds to the process, handled by app (storm_tick).
+ * The paths that hold signals leave the synchronous ones unblocked (a
+ * fault would kill): sent by a timer or kill, with a handler of the
+ * program's, such a signal can still arrive while the switch has the
+ * gate page open.
+ */
+static int sched_storm_sig(const char *name, long n, long us)
+{
+	struct sigaction sa = {.sa_sigaction = storm_tick, .sa_flags = SA_SIGINFO};
+	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL};
+	struct itimerspec it = {{0, us * 1000}, {0, us * 1000}};
+	struct flexos_thread *other;
+	timer_t tm;
+	long ran = 0, bad = 0;
+	int sig = !strcmp(name, "trap")  ? SIGTRAP
+		  : !strcmp(name, "fpe") ? SIGFPE
+		  : !strcmp(name, "ill") ? SIGILL
+		  : !strcmp(name, "bus") ? SIGBUS
+					 : SIGUSR1;
+
+	ev.sigev_signo = sig;
+	storm_cross = 1;
+	if (sigaction(sig, &sa, NULL) || flexos_sched_create(&other, 0, storm_yielder, &ran) ||
+	    timer_create(CLOCK_MONOTONIC, &ev, &tm) || timer_settime(tm, 0, &it, NULL))
+		return 1;
+	for (long i = 0; i < n; i++)
+		flexos_sched_yield();
+	it = (struct itimerspec){{0, 0}, {0, 0}};
+	timer_settime(tm, 0, &it, NULL);
+	storm_stop = 1;
+	bad += flexos_sched_join(other, NULL) != 0;
+	printf("sched-storm-sig: signal %d, %ld yields (the other thread ran %ld times), %d "
+	       "signals handled (each handler called lib2: %d wrong results), %ld wrong\n",
+	       sig, n, ran, (int)storm_seen, (int)storm_cross_bad, bad);
+	return bad || ran < n - 1 || !storm_seen || storm_cross_bad;
+}
+
 /* Stops the timer of a storm. */
 static void storm_end(void)
 {
@@ -5053,6 +5093,8 @@ int main(int argc, char **argv)
 		return setjmp_storm(atol(argv[2]), atol(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "--sched-storm"))
 		return sched_storm(atol(argv[2]), atol(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "--sched-storm-sig"))
+		return sched_storm_sig(argv[2], atol(argv[3]), atol(argv[4]));
 	if (argc == 4 && !strcmp(argv[1], "--thread-storm"))
 		return thread_storm(atol(argv[2]), atol(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--threads"))
