@@ -357,7 +357,8 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 		    "paths that hold signals (what is left: the first instructions of a "
 		    "thread's first call into a compartment, before the gate's slow path "
 		    "holds them, a thread's claim of a gate page, a handler's own gate "
-		    "call: docs/threat-model.md, limit 9), or a compartment forged such "
+		    "call, a SIGSEGV or SIGSYS sent while it holds the others: "
+		    "docs/threat-model.md, limit 9), or a compartment forged such "
 		    "a frame; for a signal of the "
 		    "program's own (a timer's) there, block it in the threads that do "
 		    "these and take it in one that does not, with sigwait or signalfd",

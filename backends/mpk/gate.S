@@ -268,17 +268,20 @@ flexos__mpk_windows:
 .endm
 
 /*
- * Every signal but the synchronous ones (.Lasync_signals) held, the mask as
- * it was written at \old (memory): for the runtime's paths that open the
- * gate page outside a gate call's windows, where a signal's handler would
- * end the image (limit 9; mpk.h: MPK_SYNC_SIGNALS). Clobbers rax, rcx,
- * rdx, rsi, rdi, r10, r11.
+ * Every signal but SIGSEGV and SIGSYS (mpk.h: MPK_FAULT_SIGNALS) held, the
+ * mask as it was written at \old (memory, which also holds the set to
+ * block for the call: the kernel reads it before it writes the old mask;
+ * no read-only data, which a newlib compartment's PKRU may deny): for the
+ * runtime's paths that open the gate page outside a gate call's windows,
+ * where a signal's handler would end the image (limit 9). Clobbers rax,
+ * rcx, rdx, rsi, rdi, r10, r11.
  */
 .macro HOLD_SIGNALS old:vararg
+	movq	$~MPK_FAULT_SIGNALS, \old
 	movl	$SYS_rt_sigprocmask, %eax
 	xorl	%edi, %edi			/* SIG_BLOCK */
-	leaq	.Lasync_signals(%rip), %rsi
-	leaq	\old, %rdx
+	leaq	\old, %rsi
+	movq	%rsi, %rdx
 	movl	$8, %r10d
 	syscall
 .endm
@@ -3134,9 +3137,6 @@ flexos__mpk_sigreturn_syscall:
 	.balign	8
 .Lall_signals:
 	.quad	-1
-/* Every signal but the synchronous ones (mpk.h: MPK_SYNC_SIGNALS), whose handler is the report. */
-.Lasync_signals:
-	.quad	~MPK_SYNC_SIGNALS
 	.text
 
 /* uint32_t flexos__mpk_rdpkru(void) */
@@ -3227,7 +3227,7 @@ flexos__mpk_start_main_checked:
  */
 
 /*
- * setjmp's and longjmp's start: every signal but the synchronous ones held
+ * setjmp's and longjmp's start: every signal but SIGSEGV and SIGSYS held
  * (their C code runs with the gate page open, not a gate call's window:
  * limit 9), 24 bytes taken on the caller's stack, the mask as it was at
  * 0(%rsp); rdi and rsi kept. Clobbers rax, rcx, rdx, r10, r11.
@@ -3256,7 +3256,7 @@ flexos__backend_setjmp:
 	.cfi_startproc
 	movq	%rdx, %r8			/* OPEN_GATE keeps r8 and r9 */
 	/*
-	 * Every signal but the synchronous ones held from here to the end:
+	 * Every signal but SIGSEGV and SIGSYS held from here to the end:
 	 * a signal while the gate page is open for the record (jump.c's C
 	 * code, not a gate call's window) would end the image (limit 9),
 	 * and every setjmp of the image comes here. The mask as it was at 0(%rsp), for the record
@@ -3309,7 +3309,7 @@ flexos__backend_longjmp:
 	.cfi_startproc
 	movq	%rdx, %r8			/* the C library's longjmp */
 	/*
-	 * Every signal but the synchronous ones held while the page is open
+	 * Every signal but SIGSEGV and SIGSYS held while the page is open
 	 * (jump.c's C code, not a gate call's window: limit 9), the jumper's
 	 * mask kept at 0(%rsp)
 	 * and, read with its PKRU, in r9 for jump.c, which says in the jump

@@ -298,14 +298,17 @@
  */
 #define MPK_SIG_SLOTS 128 /* entries; a signal number is masked with MPK_SIG_SLOTS - 1 */
 /*
- * The synchronous signals, bit sig - 1: SIGILL, SIGTRAP, SIGBUS, SIGFPE,
- * SIGSEGV, SIGSYS. A signal with a handler while the gate page is open
- * outside a gate call's windows (gate.S: WINDOW) would end the image
- * (limit 9), so the runtime's other paths that open it block every signal
- * but these meanwhile: a synchronous one cannot wait (the kernel would
- * kill the process, with no word), and its handler is the fault report.
+ * The signals the runtime's own faults raise, bit sig - 1: SIGSEGV (a
+ * key's fault, a bad pointer) and SIGSYS (the system-call filter). A
+ * signal with a handler while the gate page is open outside a gate call's
+ * windows (gate.S: WINDOW) would end the image (limit 9), so the runtime's
+ * other paths that open it hold every signal but these meanwhile: blocked,
+ * the kernel would kill the process at such a fault, with no word, and
+ * their handler is the fault report. (The other synchronous ones, SIGILL,
+ * SIGTRAP, SIGBUS and SIGFPE, are held too: the runtime's code there
+ * raises none, and a program's timer or another process may send them.)
  */
-#define MPK_SYNC_SIGNALS 0x400004d8
+#define MPK_FAULT_SIGNALS 0x40000400
 #define MPK_SIG_SHIFT 4   /* 16 bytes an entry: */
 /*
  * uint64: the handler (bits 0..55; 0: none) and the compartment that
@@ -949,14 +952,16 @@ static inline void flexos__mpk_first_set(const struct mpk_gate_page *gp, uintptr
 	threads[MPK_THREADS_FIRST + ((uintptr_t)gp - flexos__mpk_ro.ro.gp_lo) / 4096] = state;
 }
 /*
- * Every signal but the synchronous ones (MPK_SYNC_SIGNALS) blocked, for a
+ * Every signal but SIGSEGV and SIGSYS (MPK_FAULT_SIGNALS) blocked, for a
  * call that opens the gate page outside a gate call's windows; returns the
  * mask as it was, for flexos__mpk_signals_release. The system call itself:
  * no errno, no stack protector (both key 0).
  */
 static inline uint64_t flexos__mpk_signals_hold(void)
 {
-	uint64_t set = ~(uint64_t)MPK_SYNC_SIGNALS, old = 0;
+	/* (read-only: on glibc's stack, key 0, another compartment could clear it meanwhile) */
+	static const uint64_t set = ~(uint64_t)MPK_FAULT_SIGNALS;
+	uint64_t old = 0;
 	register long size __asm__("r10") = sizeof(set);
 	long r = SYS_rt_sigprocmask;
 
@@ -977,7 +982,7 @@ static inline void flexos__mpk_signals_release(uint64_t old)
 			 : "rcx", "r11", "memory");
 }
 /*
- * call, with every signal but the synchronous ones held meanwhile: for the
+ * call, with every signal but SIGSEGV and SIGSYS held meanwhile: for the
  * runtime's calls that open the gate page outside a gate call's windows
  * (the scheduler records' helpers, the callback records, a thread's
  * registration and binding, its home stack), where a signal's handler
@@ -1220,9 +1225,8 @@ struct mpk_sig_handler {
 _Static_assert(sizeof(struct mpk_sig_handler) == 1 << MPK_SIG_SHIFT, "gate.S layout");
 _Static_assert(offsetof(struct mpk_sig_handler, flags) == MPK_SIG_FLAGS, "gate.S layout");
 _Static_assert(MPK_SIG_SLOTS >= _NSIG && MPK_SIG_SLOTS * 16 <= 4096, "one page");
-_Static_assert(MPK_SYNC_SIGNALS == (1u << (SIGILL - 1) | 1u << (SIGTRAP - 1) | 1u << (SIGBUS - 1) |
-				    1u << (SIGFPE - 1) | 1u << (SIGSEGV - 1) | 1u << (SIGSYS - 1)),
-	       "the synchronous signals");
+_Static_assert(MPK_FAULT_SIGNALS == (1u << (SIGSEGV - 1) | 1u << (SIGSYS - 1)),
+	       "the signals of the runtime's faults");
 _Static_assert(MPK_PKRU_SIG_COPY_PKRU + 4 <= MPK_PKRU_MAIN, "the PKRU table's page");
 _Static_assert(MPK_SIG_COPY_UC + MPK_UC_COPY <= MPK_SIG_COPY_FP && MPK_SIG_COPY_FP % 64 == 0,
 	       "gate.S: SIGRETURN_COPY");

@@ -206,7 +206,7 @@
  * thread that yields back: two switches) and prints the instructions
  * executed in all, in switch.S and in the backend's resume (rep
  * iterations count one each); status 1 if the resume took more than its
- * documented 378, or other than 4 WRPKRUs.
+ * documented 380, or other than 4 WRPKRUs.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -404,8 +404,8 @@ static int count(void)
 	printf("sched-record count: one round trip (two switches): %ld instructions (%ld of them "
 	       "WRPKRU), %ld in switch.S, %ld in flexos__mpk_thread_resume\n",
 	       n.total, n.wrpkru, n.in_switch, n.in_resume);
-	/* The documented cost (docs/threat-model.md, limit 4): 378 and 4 WRPKRUs. */
-	return n.in_resume > 0 && n.in_resume <= 378 && n.wrpkru == 4 ? 0 : 1;
+	/* The documented cost (docs/threat-model.md, limit 4): 380 and 4 WRPKRUs. */
+	return n.in_resume > 0 && n.in_resume <= 380 && n.wrpkru == 4 ? 0 : 1;
 }
 
 int sched_record(const char *how)

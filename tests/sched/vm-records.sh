@@ -129,7 +129,7 @@ check_vm 6 "the thread resumed in lib1 and returned 44 (in app)" "shared stacks:
 check_vm 7 "was suspended at another stack pointer than the scheduler's" "shared stacks: saved stack pointer to a forged frame: reported"
 no_vm 7 "forged frame runs" "shared stacks: the forged frame never runs"
 check_vm 8 "is in another compartment than the scheduler's copy says" "shared stacks: compartment changed: reported"
-check_vm 9 "378 in flexos__mpk_thread_resume" "the switch's path: 378 instructions in the resume per round trip (with the system calls that hold signals and put the mask back, 2 per switch), 4 WRPKRUs"
+check_vm 9 "380 in flexos__mpk_thread_resume" "the switch's path: 380 instructions in the resume per round trip (with the system calls that hold signals and put the mask back, 2 per switch), 4 WRPKRUs"
 # Only a thread ends its own switch record (limit 14, "Scheduler threads").
 check_vm 16 "the thread resumed in lib1 and returned 44 (in app)" \
 	"app frees the record of a thread suspended in lib1: not freed, the thread resumes"
