@@ -303,17 +303,32 @@ flexos__mpk_windows:
  * pushes go to the stack pointer it came with, which a jump to its
  * opening WRPKRU chooses (an attack review's: with the page still open
  * they wrote six words of a compartment's choice into another thread's
- * gate page, attack --slow-push). Signals are held while C runs with the
- * page open (HOLD_SIGNALS, limit 9), and the mask is put back only once
- * the page is closed and the caller's stack is back: a handler that runs
- * then may take this slow path itself, from the gate stack's top (with
- * the mask put back on the gate stack, that overwrote the caller's stack
- * pointer there: attack --thread-storm ended the image).
+ * gate page, attack --slow-push). It is entered with the page closed
+ * (the gate's window that found no stack closes it first: a signal before
+ * that WRPKRU resumes there, WINDOW), holds signals (HOLD_SIGNALS, limit
+ * 9), then opens the page (\open_checked) while C runs, and puts the mask
+ * back only once the page is closed and the caller's stack is back: a
+ * handler that runs then may take this slow path itself, from the gate
+ * stack's top (with the mask put back on the gate stack, that overwrote
+ * the caller's stack pointer there: attack --thread-storm ended the image).
  */
-.macro SLOW_PATH gate, checked
-	movq	%rax, %xmm13
-	movq	%rcx, %xmm14
-	LOAD_GP	%rax, %rcx, .Lbad_gp
+.macro SLOW_PATH gate, open_checked, checked
+	/* Entered with the page closed, every register as at the gate's entry. */
+	movq	%rax, %xmm8
+	movq	%rcx, %xmm9
+	movq	%rdx, %xmm10
+	movq	%rsi, %xmm11
+	movq	%rdi, %xmm12
+	movq	%r10, %xmm13
+	movq	%r11, %xmm14
+	subq	$8, %rsp			/* (below the caller's return address) */
+	.cfi_adjust_cfa_offset 8
+	HOLD_SIGNALS (%rsp)
+	movq	(%rsp), %xmm15			/* the mask as it was */
+	addq	$8, %rsp
+	.cfi_adjust_cfa_offset -8
+	OPEN_GATE \open_checked
+	movq	%r11, %rax
 	subq	flexos__mpk_ro+MPK_RO_GP_LO(%rip), %rax
 	shlq	$(MPK_GATE_STACK_SHIFT - 12), %rax
 	addq	flexos__mpk_ro+MPK_RO_GS_LO(%rip), %rax
@@ -322,14 +337,18 @@ flexos__mpk_windows:
 	movq	%rax, %rsp
 	pushq	%rcx
 	CFA_DEREF_RSP 0
-	movq	%xmm13, %rax
-	movq	%xmm14, %rcx
+	movq	%xmm8, %rax
+	movq	%xmm9, %rcx
+	movq	%xmm10, %rdx
+	movq	%xmm11, %rsi
+	movq	%xmm12, %rdi
+	movq	%xmm13, %r10
+	movq	%xmm14, %r11
 	SAVE_GATE_REGS 0
 	subq	$16, %rsp
 	CFA_DEREF_RSP 216
-	/* The mask as it was at 0(%rsp) while C runs with the page open. */
-	HOLD_SIGNALS (%rsp)
-	movzbl	16+144(%rsp), %edi		/* the saved r10's low byte */
+	movq	%xmm15, (%rsp)			/* (C may use every vector register) */
+	movzbl	%r10b, %edi
 	call	flexos__mpk_gate_slow
 	movq	(%rsp), %xmm13
 	addq	$16, %rsp
@@ -410,8 +429,10 @@ flexos__mpk_windows:
  * restorer resumes the first at the window's start and the second at
  * \tail (WINDOW). Clobbers \x (an xmm register).
  */
-.macro COMMIT_CALL tail, x=%xmm8
+.macro COMMIT_CALL tail, x=%xmm8, loaded=0
+	.if !\loaded
 	movq	%r10, \x
+	.endif
 	pinsrq	$1, %rcx, \x
 	movdqu	\x, MPK_G_CUR(%r11)
 \tail:
@@ -1029,7 +1050,7 @@ flexos__mpk_windows:
  * slow: where to go when this thread has no stack in the callee or no
  * carry page yet, with the registers as at the gate's entry.
  */
-.macro CARRY_PATH entry_checked, exit_checked, open_checked, reopen_checked, clear_open_checked, clear_checked, clear_back_open_checked, clear_back_checked, slow
+.macro CARRY_PATH entry_checked, exit_checked, open_checked, reopen_checked, clear_open_checked, clear_checked, clear_back_open_checked, clear_back_checked, slow, slow_close_checked
 	movq	%rdi, %xmm8
 	movq	%rsi, %xmm9
 	movq	%rdx, %xmm10
@@ -1218,12 +1239,15 @@ flexos__mpk_windows:
 	CLEAR_VECTORS
 	ret
 	/*
-	 * The way in's slow path, outside the window (a signal here is the
-	 * report, as in PRIVATE_GATE's): the stack as at the gate's entry.
+	 * The way in's slow path, outside the window: the page closed first
+	 * (a signal before its WRPKRU resumes here, with the caller's PKRU:
+	 * WINDOW), then the stack as at the gate's entry.
 	 */
 	.cfi_remember_state
 .Lcarry_slow\@:
 	.cfi_def_cfa %rsp, 72
+	TO_CUR	\slow_close_checked, SIG_CHECK_GP %r11, %rcx
+	WINDOW .Lcarry_slow\@, .Lcarry_slow\@, \slow_close_checked, .Lcarry_slow\@
 	movq	%r14, %rax
 	movq	8(%rsp), %r14			/* (the caller's: SAVE_CALLEE_SAVED) */
 	leaq	64(%rsp), %rsp			/* (the stack as at the gate's entry) */
@@ -1383,11 +1407,12 @@ flexos__mpk_gate_text_lo:
 	movq	MPK_G_CUR(%r11), %rax		/* caller's id */
 	movq	%rsp, MPK_G_SP(%r11,%rax,8)	/* sp[caller] = caller's stack */
 	movq	MPK_G_SP(%r11,%r10,8), %rdx	/* the callee's stack of this thread */
+	movq	%r10, %xmm8			/* (COMMIT_CALL's low half; the slow path's id) */
 	testq	%rdx, %rdx
 	jz	.L\pfx\()_slow
 	movq	%rdx, %xmm10			/* (a handler's gate call rewrites sp[callee]) */
 	PUSH_CALLER
-	COMMIT_CALL .L\pfx\()_tail
+	COMMIT_CALL .L\pfx\()_tail, %xmm8, 1
 	SWITCH_PKRU \entry_checked, CUR_AGAIN SIG_CHECK_GP %r11, %rcx
 	WINDOW \open_checked, .L\pfx\()_tail, \entry_checked, .L\pfx\()_restart
 	movq	%xmm10, %rsp			/* the callee's stack of this thread */
@@ -1476,23 +1501,29 @@ flexos__backend_gate_int:
 	PRIVATE_GATE priv, flexos__mpk_gate_entry_checked, flexos__mpk_gate_exit_checked, flexos__mpk_gate_open_checked, flexos__mpk_gate_reopen_checked, .Lpriv_signal
 
 .Lpriv_carry:
-	CARRY_PATH flexos__mpk_gate_carry_entry_checked, flexos__mpk_gate_carry_exit_checked, flexos__mpk_gate_carry_open_checked, flexos__mpk_gate_carry_reopen_checked, flexos__mpk_gate_carry_clear_open_checked, flexos__mpk_gate_carry_clear_checked, flexos__mpk_gate_carry_clear_back_open_checked, flexos__mpk_gate_carry_clear_back_checked, .Lslow_here
+	CARRY_PATH flexos__mpk_gate_carry_entry_checked, flexos__mpk_gate_carry_exit_checked, flexos__mpk_gate_carry_open_checked, flexos__mpk_gate_carry_reopen_checked, flexos__mpk_gate_carry_clear_open_checked, flexos__mpk_gate_carry_clear_checked, flexos__mpk_gate_carry_clear_back_open_checked, flexos__mpk_gate_carry_clear_back_checked, .Lslow_here, flexos__mpk_gate_carry_slow_close_checked
 
 	/* No entry of the table: a signal's handler (SIGNAL_ENTRY), or a forged index. */
 .Lpriv_signal:
 	SIGNAL_ENTRY .Lpriv_call, flexos__mpk_gate_sig_open_checked, flexos__mpk_gate_sig_checked
 
-	/* No stack in the callee yet: back to the caller's stack, let C
-	 * allocate one (the gate page is open), then start over. */
+	/*
+	 * No stack in the callee yet: the page closed (a signal before its
+	 * WRPKRU resumes here, with the caller's PKRU: WINDOW), back to the
+	 * caller's stack, let C allocate one (SLOW_PATH), then start over.
+	 */
 .Lpriv_slow:
+	TO_CUR	flexos__mpk_gate_slow_close_checked, SIG_CHECK_GP %r11, %rcx
+	WINDOW .Lpriv_slow, .Lpriv_slow, flexos__mpk_gate_slow_close_checked, .Lpriv_slow
 	movq	%xmm11, %rsp
 	movq	%xmm13, %rax
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
 	movq	%xmm12, %r11
+	movq	%xmm8, %r10
 	STUB_R10
 .Lslow_here:
-	SLOW_PATH flexos__backend_gate, flexos__mpk_gate_slow_checked
+	SLOW_PATH flexos__backend_gate, flexos__mpk_gate_slow_open_checked, flexos__mpk_gate_slow_checked
 
 	/* The PKRU written is not the one of the compartment named: someone
 	 * jumped into the gate. The report path takes it from here with
@@ -1794,18 +1825,21 @@ flexos__backend_gate_newlib:
 	SIGNAL_ENTRY .Lnl_call, flexos__mpk_gate_newlib_sig_open_checked, flexos__mpk_gate_newlib_sig_checked
 
 .Lnl_carry:
-	CARRY_PATH flexos__mpk_gate_newlib_carry_entry_checked, flexos__mpk_gate_newlib_carry_exit_checked, flexos__mpk_gate_newlib_carry_open_checked, flexos__mpk_gate_newlib_carry_reopen_checked, flexos__mpk_gate_newlib_carry_clear_open_checked, flexos__mpk_gate_newlib_carry_clear_checked, flexos__mpk_gate_newlib_carry_clear_back_open_checked, flexos__mpk_gate_newlib_carry_clear_back_checked, .Lnewlib_slow_here
+	CARRY_PATH flexos__mpk_gate_newlib_carry_entry_checked, flexos__mpk_gate_newlib_carry_exit_checked, flexos__mpk_gate_newlib_carry_open_checked, flexos__mpk_gate_newlib_carry_reopen_checked, flexos__mpk_gate_newlib_carry_clear_open_checked, flexos__mpk_gate_newlib_carry_clear_checked, flexos__mpk_gate_newlib_carry_clear_back_open_checked, flexos__mpk_gate_newlib_carry_clear_back_checked, .Lnewlib_slow_here, flexos__mpk_gate_newlib_carry_slow_close_checked
 
 	/* No stack in the callee yet: as in flexos__backend_gate. */
 .Lnl_slow:
+	TO_CUR	flexos__mpk_gate_newlib_slow_close_checked, SIG_CHECK_GP %r11, %rcx
+	WINDOW .Lnl_slow, .Lnl_slow, flexos__mpk_gate_newlib_slow_close_checked, .Lnl_slow
 	movq	%xmm11, %rsp
 	movq	%xmm13, %rax
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
 	movq	%xmm12, %r11
+	movq	%xmm8, %r10
 	STUB_R10
 .Lnewlib_slow_here:
-	SLOW_PATH flexos__backend_gate_newlib, flexos__mpk_gate_newlib_slow_checked
+	SLOW_PATH flexos__backend_gate_newlib, flexos__mpk_gate_newlib_slow_open_checked, flexos__mpk_gate_newlib_slow_checked
 	.cfi_endproc
 	.size	flexos__backend_gate_newlib, .-flexos__backend_gate_newlib
 

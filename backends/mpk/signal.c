@@ -388,8 +388,13 @@ static int windows_init(char *page)
 	for (uint32_t i = 0; i < n; i++) {
 		const struct mpk_window *w = &flexos__mpk_windows[i];
 		uint64_t addr[4] = {text + w->lo, text + w->tail, text + w->hi, text + w->restart};
-		/* Its start before its opening WRPKRU, its tail inside it: gate.S's own layout. */
-		if (!(w->restart < w->lo && w->lo <= w->tail && w->tail < w->hi))
+		/*
+		 * Its start before its opening WRPKRU, its tail inside it:
+		 * gate.S's own layout; or only a tail, a closing switch (the
+		 * slow paths' close), which resumes at itself.
+		 */
+		if (!((w->restart < w->lo || (w->restart == w->lo && w->lo == w->tail)) &&
+		      w->lo <= w->tail && w->tail < w->hi))
 			return -EINVAL;
 		memcpy(page + MPK_PKRU_WINDOWS + (size_t)i * MPK_W_SIZE, addr, sizeof(addr));
 	}

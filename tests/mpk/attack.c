@@ -959,6 +959,7 @@ static int stdio_test(void)
 /* ---- gate path length ------------------------------------------------------ */
 
 extern char flexos__backend_gate[], flexos__backend_gate_shared_stacks[];
+extern char flexos__mpk_gate_carry_slow_close_checked[];
 extern char flexos__backend_gate_newlib[];
 extern void flexos__mpk_segv_entry(int, siginfo_t *, void *);
 extern long __flexos_gate__lib1__lib1_add(long, long);
@@ -2237,14 +2238,30 @@ static int sigreturn_window_slow(int control)
 		/*
 		 * window-slow-held: inside the slow path itself, where it has
 		 * held signals (gate.S: SLOW_PATH, HOLD_SIGNALS), at its movzbl
-		 * 160(%rsp), %edi before the call into C (emulated).
+		 * %r10b, %edi before the call into C (emulated).
 		 */
-		static const unsigned char movzbl[] = {0x0f, 0xb6, 0xbc, 0x24, 0xa0, 0, 0, 0, 0xe8};
+		static const unsigned char movzbl[] = {0x41, 0x0f, 0xb6, 0xfa, 0xe8};
 		const unsigned char *g = (const unsigned char *)flexos__backend_gate;
 		insn = 0;
 		for (int i = 0; i < 16384 && !insn; i++)
 			if (!memcmp(g + i, movzbl, sizeof(movzbl)))
 				insn = (uintptr_t)(g + i);
+		if (!insn)
+			return 2;
+	}
+	if (control == 4) {
+		/*
+		 * window-slow-close: the carry slow block's first instruction,
+		 * the page still open, before the WRPKRU that closes it
+		 * (flexos__mpk_gate_carry_slow_close_checked): its mov (%r11),
+		 * %r10 (4d 8b 13), emulated. The window there is only a tail
+		 * (gate.S: WINDOW), which resumes at that instruction.
+		 */
+		const char *close = flexos__mpk_gate_carry_slow_close_checked;
+		insn = 0;
+		for (int i = 3; i < 64 && !insn; i++)
+			if (!memcmp(close - i, "\x4d\x8b\x13", 3))
+				insn = (uintptr_t)(close - i);
 		if (!insn)
 			return 2;
 	}
@@ -2301,12 +2318,15 @@ static int sigreturn_window_slow(int control)
 			continue;
 		}
 		if (sig == SIGTRAP && regs.rip == insn + 1) {
-			int deliver = control == 0 || control == 3;
+			int deliver = control == 0 || control >= 3;
 			hits++;
 			printf(
 			    "sigreturn window-slow: hit %ld of the slow %s (rsp %#llx, r14 %#llx, "
 			    "rax %#llx, r9 %#llx)%s\n",
-			    hits, control == 3 ? "path, signals held" : "block",
+			    hits,
+			    control == 3   ? "path, signals held"
+			    : control == 4 ? "block, before it closes the page"
+					   : "block",
 			    (unsigned long long)regs.rsp, (unsigned long long)regs.r14,
 			    (unsigned long long)regs.rax, (unsigned long long)regs.r9,
 			    hits == 1 && deliver ? ": SIGUSR1 delivered there" : "");
@@ -2317,11 +2337,13 @@ static int sigreturn_window_slow(int control)
 				ptrace(PTRACE_CONT, tid, NULL, (void *)(long)SIGUSR1);
 				continue;
 			}
-			if (control == 3) {
-				long w =
-				    ptrace(PTRACE_PEEKDATA, tid, (void *)(regs.rsp + 160), NULL);
-				regs.rdi = (unsigned long long)(w & 0xff);
-				regs.rip = insn + 8;
+			if (control == 3 || control == 4) {
+				if (control == 3)
+					regs.rdi = regs.r10 & 0xff;
+				else
+					regs.r10 = (unsigned long long)ptrace(
+					    PTRACE_PEEKDATA, tid, (void *)regs.r11, NULL);
+				regs.rip = insn + (control == 3 ? 4 : 3);
 				ptrace(PTRACE_SETREGS, tid, NULL, &regs);
 				ptrace(PTRACE_CONT, tid, NULL, NULL);
 				continue;
@@ -2346,7 +2368,7 @@ static int sigreturn_window_slow(int control)
 	int reported = (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
 		       (WIFEXITED(status) && WEXITSTATUS(status) == 134);
 	int ok =
-	    hits && ((reported && control != 3) || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
+	    hits && ((reported && control < 3) || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
 	if (WIFSIGNALED(status))
 		printf("sigreturn window-slow: the child ended with signal %d: %s\n",
 		       WTERMSIG(status), ok ? "ok (the report)" : "FAIL");
@@ -2362,19 +2384,18 @@ static int sigreturn_attack(const char *how)
 	unsigned eax, ebx, ecx, edx;
 
 	sigreturn_lib1_data = where(1, KIND_DATA);
+	static const char *const slow_modes[] = {"window-slow", "window-slow-control",
+						 "window-slow-plain", "window-slow-held",
+						 "window-slow-close"};
+	for (int m = 0; m < 5; m++)
+		if (!strcmp(how, slow_modes[m]))
+			return sigreturn_window_slow(m);
 	if (!strcmp(how, "race") || !strcmp(how, "window") || !strcmp(how, "window-switch") ||
-	    !strcmp(how, "window-tail") || !strcmp(how, "window-slow") ||
-	    !strcmp(how, "window-slow-control") || !strcmp(how, "window-slow-plain") ||
-	    !strcmp(how, "window-slow-held"))
-		return !strcmp(how, "window-slow")         ? sigreturn_window_slow(0)
-		       : !strcmp(how, "window-slow-held")  ? sigreturn_window_slow(3)
-		       : !strcmp(how, "window-slow-plain") ? sigreturn_window_slow(2)
-		       : !strcmp(how, "window-slow-control")
-			   ? sigreturn_window_slow(1)
-			   : sigreturn_race(!strcmp(how, "window")        ? 1
-					    : !strcmp(how, "window-tail") ? 3
-					    : !strcmp(how, "race")        ? 0
-									  : 2);
+	    !strcmp(how, "window-tail"))
+		return sigreturn_race(!strcmp(how, "window")        ? 1
+				      : !strcmp(how, "window-tail") ? 3
+				      : !strcmp(how, "race")        ? 0
+								    : 2);
 	if (!strcmp(how, "nonce-wrpkru")) {
 		/* The WRPKRU that opens the nonce, with PKRU 0. */
 		printf("sigreturn nonce-wrpkru: app jumps to the nonce's WRPKRU with PKRU 0\n");
