@@ -1513,9 +1513,12 @@ flexos__backend_gate_int:
 	 * caller's stack, let C allocate one (SLOW_PATH), then start over.
 	 */
 .Lpriv_slow:
+	/* (the window's stack: SAVE_CALLEE_SAVED's six words below the entry's) */
+	.cfi_def_cfa_offset 56
 	TO_CUR	flexos__mpk_gate_slow_close_checked, SIG_CHECK_GP %r11, %rcx
 	WINDOW .Lpriv_slow, .Lpriv_slow, flexos__mpk_gate_slow_close_checked, .Lpriv_slow
 	movq	%xmm11, %rsp
+	.cfi_def_cfa_offset 8
 	movq	%xmm13, %rax
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx
@@ -1829,9 +1832,12 @@ flexos__backend_gate_newlib:
 
 	/* No stack in the callee yet: as in flexos__backend_gate. */
 .Lnl_slow:
+	/* (the window's stack: SAVE_CALLEE_SAVED's six words below the entry's) */
+	.cfi_def_cfa_offset 56
 	TO_CUR	flexos__mpk_gate_newlib_slow_close_checked, SIG_CHECK_GP %r11, %rcx
 	WINDOW .Lnl_slow, .Lnl_slow, flexos__mpk_gate_newlib_slow_close_checked, .Lnl_slow
 	movq	%xmm11, %rsp
+	.cfi_def_cfa_offset 8
 	movq	%xmm13, %rax
 	movq	%xmm14, %rdx
 	movq	%xmm15, %rcx

@@ -960,6 +960,7 @@ static int stdio_test(void)
 
 extern char flexos__backend_gate[], flexos__backend_gate_shared_stacks[];
 extern char flexos__mpk_gate_carry_slow_close_checked[];
+extern char flexos__mpk_gate_slow_close_checked[];
 extern char flexos__backend_gate_newlib[];
 extern void flexos__mpk_segv_entry(int, siginfo_t *, void *);
 extern long __flexos_gate__lib1__lib1_add(long, long);
@@ -2202,7 +2203,12 @@ static long window_slow_result;
 static void *window_slow_thread(void *arg)
 {
 	long r = 0;
-	(void)arg;
+	if (arg) {
+		/* window-slow-close-priv: register arguments only (PRIVATE_GATE). */
+		flexos_gate_r(lib2, r, lib2_add, 20, 2);
+		window_slow_result = r == 42 ? 204 : r;
+		return NULL;
+	}
 	flexos_gate_r(lib2, r, lib2_sum8, 1, 2, 3, 4, 5, 6, 7, 8);
 	window_slow_result = r;
 	return NULL;
@@ -2249,6 +2255,21 @@ static int sigreturn_window_slow(int control)
 		if (!insn)
 			return 2;
 	}
+	if (control == 5) {
+		/*
+		 * window-slow-close-priv (review): the register path's slow
+		 * block (.Lpriv_slow), its first instruction, mov (%r11), %r10,
+		 * before flexos__mpk_gate_slow_close_checked; the handler also
+		 * calls into lib2 (a first crossing itself, nested).
+		 */
+		const char *close = flexos__mpk_gate_slow_close_checked;
+		insn = 0;
+		for (int i = 3; i < 64 && !insn; i++)
+			if (!memcmp(close - i, "\x4d\x8b\x13", 3))
+				insn = (uintptr_t)(close - i);
+		if (!insn)
+			return 2;
+	}
 	if (control == 4) {
 		/*
 		 * window-slow-close: the carry slow block's first instruction,
@@ -2282,8 +2303,15 @@ static int sigreturn_window_slow(int control)
 	if (pid == 0) {
 		pthread_t t;
 		traced_child();
-		if (pthread_create(&t, NULL, window_slow_thread, NULL) || pthread_join(t, NULL))
+		race_cross = control == 5;
+		if (pthread_create(&t, NULL, window_slow_thread, control == 5 ? (void *)1 : NULL) ||
+		    pthread_join(t, NULL))
 			_exit(2);
+		if (control == 5)
+			printf("sigreturn window-slow-close-priv: lib2_add(20, 2) %s, the handler's "
+			       "lib2_add(20, 2) returned %ld\n",
+			       window_slow_result == 204 ? "returned 42" : "FAILED",
+			       (long)(uintptr_t)race_uc[1]);
 		printf("sigreturn window-slow: lib2_sum8(1..8) returned %ld (204 without the "
 		       "signal), app's handler %s: %s\n",
 		       window_slow_result, *race_uc ? "ran" : "did not run",
@@ -2325,19 +2353,33 @@ static int sigreturn_window_slow(int control)
 			    "rax %#llx, r9 %#llx)%s\n",
 			    hits,
 			    control == 3   ? "path, signals held"
-			    : control == 4 ? "block, before it closes the page"
+			    : control >= 4 ? "block, before it closes the page"
 					   : "block",
 			    (unsigned long long)regs.rsp, (unsigned long long)regs.r14,
 			    (unsigned long long)regs.rax, (unsigned long long)regs.r9,
 			    hits == 1 && deliver ? ": SIGUSR1 delivered there" : "");
 			fflush(stdout);
+			if (control == 5 && hits == 1) {
+				/*
+				 * The CFI row at the block (gate.S: .cfi_def_cfa_offset 56):
+				 * the gate's caller's return address at rsp + 48, above
+				 * SAVE_CALLEE_SAVED's six words (with CFA = rsp + 8, as
+				 * before a review's fix, an unwinder took the saved r15).
+				 */
+				unsigned long ra = (unsigned long)ptrace(PTRACE_PEEKDATA, tid,
+									 (void *)(regs.rsp + 48), NULL);
+				printf("window-slow-close-priv: the caller's return address at rsp + 48 "
+				       "(the block's CFA - 8): %s\n",
+				       ra - (uintptr_t)window_slow_thread < 512 ? "in window_slow_thread: ok"
+										  : "FAIL");
+			}
 			if (hits == 1 && deliver) {
 				regs.rip = insn;
 				ptrace(PTRACE_SETREGS, tid, NULL, &regs);
 				ptrace(PTRACE_CONT, tid, NULL, (void *)(long)SIGUSR1);
 				continue;
 			}
-			if (control == 3 || control == 4) {
+			if (control >= 3) {
 				if (control == 3)
 					regs.rdi = regs.r10 & 0xff;
 				else
@@ -2386,8 +2428,8 @@ static int sigreturn_attack(const char *how)
 	sigreturn_lib1_data = where(1, KIND_DATA);
 	static const char *const slow_modes[] = {"window-slow", "window-slow-control",
 						 "window-slow-plain", "window-slow-held",
-						 "window-slow-close"};
-	for (int m = 0; m < 5; m++)
+						 "window-slow-close", "window-slow-close-priv"};
+	for (int m = 0; m < 6; m++)
 		if (!strcmp(how, slow_modes[m]))
 			return sigreturn_window_slow(m);
 	if (!strcmp(how, "race") || !strcmp(how, "window") || !strcmp(how, "window-switch") ||
@@ -5363,7 +5405,7 @@ int main(int argc, char **argv)
 		"--sig-same-stack | "
 		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
 		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window|"
-		"window-switch|window-slow|window-slow-control | "
+		"window-switch|window-slow|window-slow-control|window-slow-held|window-slow-close|window-slow-close-priv | "
 		"--thread-claim | --clone-settls [libc|syscall|site|creator|future|mask] | "
 		"--clone-race | --fork-clone | --vm-clone | --sigio-sigsys | "
 		"--thread-reuse [distinct] | --spawn | "

@@ -232,6 +232,7 @@ $b/tests/mpk/attack --sched-storm-sig fpe 20000 1000
 $b/tests/mpk/attack-shared --sched-storm-sig bus 20000 1000
 --expect-status=134 $b/tests/mpk/attack --sched-storm-sig segv 20000 1000
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-slow-close
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-slow-close-priv
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -1080,3 +1081,14 @@ check_vm 217 "a SIGSEGV or SIGSYS sent while it holds the others" "a timer's SIG
 check_vm 218 "SIGUSR1 delivered there" "window-slow-close: a signal in the slow block before it closes the page"
 check_vm 218 "lib2_sum8(1..8) returned 204 (204 without the signal), app's handler ran: ok" "window-slow-close: resumed at the close, the handler runs, the call returns its result"
 check_vm 218 "the child exited with 0: ok" "window-slow-close: no report"
+# 219 (a review's): the same in the register path's slow block
+# (.Lpriv_slow), a thread's first call into lib2 with register arguments
+# only, whose handler crosses into lib2 for the first time itself (its own
+# slow block, nested): both calls return 42. The block runs its close with
+# the window's stack (SAVE_CALLEE_SAVED's words below the caller's return
+# address): its CFI says so (.cfi_def_cfa_offset 56; before, rsp + 8, and
+# an unwinder took the saved r15 for the return address).
+check_vm 219 "SIGUSR1 delivered there" "window-slow-close-priv: a signal in the register path's slow block before it closes the page"
+check_vm 219 "lib2_add(20, 2) returned 42, the handler's lib2_add(20, 2) returned 42" "window-slow-close-priv: the handler's first crossing and the resumed call both return their result"
+check_vm 219 "the caller's return address at rsp + 48 (the block's CFA - 8): in window_slow_thread: ok" "window-slow-close-priv: the caller's return address where the block's CFI says"
+check_vm 219 "the child exited with 0: ok" "window-slow-close-priv: no report"
