@@ -2226,6 +2226,15 @@ static void *window_slow_thread(void *arg)
  * runs once the page is closed, and the call returns 204; before the
  * hold, the report (134).
  */
+/* The slow block's first instruction, mov (%r11), %r10, before the closing WRPKRU's label close. */
+static uintptr_t slow_block_start(const char *close)
+{
+	for (int i = 3; i < 64; i++)
+		if (!memcmp(close - i, "\x4d\x8b\x13", 3))
+			return (uintptr_t)(close - i);
+	return 0;
+}
+
 static int sigreturn_window_slow(int control)
 {
 	int status;
@@ -2255,34 +2264,19 @@ static int sigreturn_window_slow(int control)
 		if (!insn)
 			return 2;
 	}
-	if (control == 5) {
-		/*
-		 * window-slow-close-priv (review): the register path's slow
-		 * block (.Lpriv_slow), its first instruction, mov (%r11), %r10,
-		 * before flexos__mpk_gate_slow_close_checked; the handler also
-		 * calls into lib2 (a first crossing itself, nested).
-		 */
-		const char *close = flexos__mpk_gate_slow_close_checked;
-		insn = 0;
-		for (int i = 3; i < 64 && !insn; i++)
-			if (!memcmp(close - i, "\x4d\x8b\x13", 3))
-				insn = (uintptr_t)(close - i);
-		if (!insn)
-			return 2;
-	}
-	if (control == 4) {
-		/*
-		 * window-slow-close: the carry slow block's first instruction,
-		 * the page still open, before the WRPKRU that closes it
-		 * (flexos__mpk_gate_carry_slow_close_checked): its mov (%r11),
-		 * %r10 (4d 8b 13), emulated. The window there is only a tail
-		 * (gate.S: WINDOW), which resumes at that instruction.
-		 */
-		const char *close = flexos__mpk_gate_carry_slow_close_checked;
-		insn = 0;
-		for (int i = 3; i < 64 && !insn; i++)
-			if (!memcmp(close - i, "\x4d\x8b\x13", 3))
-				insn = (uintptr_t)(close - i);
+	/*
+	 * window-slow-close: the carry slow block's first instruction, the
+	 * page still open, before the WRPKRU that closes it
+	 * (flexos__mpk_gate_carry_slow_close_checked): its mov (%r11), %r10
+	 * (4d 8b 13), emulated. The window there is only a tail (gate.S:
+	 * WINDOW), which resumes at that instruction. window-slow-close-priv
+	 * (review): the same in the register path's slow block (.Lpriv_slow,
+	 * before flexos__mpk_gate_slow_close_checked); the handler also calls
+	 * into lib2 (a first crossing itself, nested).
+	 */
+	if (control == 4 || control == 5) {
+		insn = slow_block_start(control == 4 ? flexos__mpk_gate_carry_slow_close_checked
+						     : flexos__mpk_gate_slow_close_checked);
 		if (!insn)
 			return 2;
 	}

@@ -233,6 +233,8 @@ $b/tests/mpk/attack-shared --sched-storm-sig bus 20000 1000
 --expect-status=134 $b/tests/mpk/attack --sched-storm-sig segv 20000 1000
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-slow-close
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-slow-close-priv
+$b/tests/mpk/attack --sched-storm-sig trap 20000 1000
+$b/tests/mpk/attack-shared --sched-storm-sig ill 20000 1000
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -1056,14 +1058,15 @@ check_vm 213 "the child exited with 0: ok" "window-slow-held: no report"
 vm_output 197 | grep -Eq "^signal-storm: 200000 calls, [1-9][0-9]* signals taken by sigwait \(0 in a gate's window: 0 before its commit, 0 after\), 0 wrong results" ||
 	fail "signal-storm sigwait: $(vm_output 197 | grep '^signal-storm')"
 pass "the same timer, blocked in app's crossing thread and taken by a sigwait thread: 200,000 crossings, the image goes on"
-# 214-216 (a review's): the paths that hold signals first left every
+# 214-216, 220, 221 (a review's): the paths that hold signals first left every
 # synchronous one unblocked (a fault there would kill with no word), and
 # a timer's SIGFPE handled by app found the switch's page open: the
 # report (134). They now leave only SIGSEGV and SIGSYS, which the
 # runtime's own faults raise: a timer's SIGUSR1 (214, the control), SIGFPE
-# (215) and SIGBUS (216, shared stacks) wait for the switch's close.
-for n in 214 215 216; do
-	vm_output $n | grep -Eq "^sched-storm-sig: signal (10|8|7), 20000 yields \(the other thread ran [0-9]+ times\), [1-9][0-9]* signals handled \(each handler called lib2: 0 wrong results\), 0 wrong" ||
+# (215), SIGBUS (216, shared stacks), SIGTRAP (220) and SIGILL (221, shared
+# stacks) wait for the switch's close.
+for n in 214 215 216 220 221; do
+	vm_output $n | grep -Eq "^sched-storm-sig: signal (10|8|7|5|4), 20000 yields \(the other thread ran [0-9]+ times\), [1-9][0-9]* signals handled \(each handler called lib2: 0 wrong results\), 0 wrong" ||
 		fail "sched-storm-sig (command $n): $(vm_output $n | grep '^sched-storm-sig\|^flexos: signal')"
 	pass "a timer's $(vm_output $n | sed -n 's/^sched-storm-sig: signal \([0-9]*\),.*/signal \1/p') while scheduler threads switch 20,000 times: held, handled, the image goes on (command $n)"
 done
