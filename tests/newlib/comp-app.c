@@ -241,17 +241,30 @@ static const void *target(const char *name)
 	exit(2);
 }
 
+/*
+ * newlib as built has no locks: one thread at a time in its compartment
+ * (docs/newlib.md, "Threads"). Without this, two threads' nl_format
+ * (newlib's Balloc, its unlocked heap) failed newlib's assertion, now and
+ * then (1 run in 30 in the VM).
+ */
+static pthread_mutex_t nl_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void *thread_main(void *arg)
 {
-	long i = (long)arg, sum = nl_spin(1000 + i);
+	long i = (long)arg, sum;
 	char *buf = flexos_shared_malloc(256);
 	/*
 	 * gl reads the sum from shared memory: the thread's stack is app's
 	 * (a stack of its pool, as main's), not glibc's key-0 one.
 	 */
 	long *shared_sum = buf ? (long *)(buf + 128) : NULL;
-	int ok =
-	    buf && nl_format(buf, 128) > 0 && (*shared_sum = sum, gl_probe_read(shared_sum) == sum);
+	int formatted;
+
+	pthread_mutex_lock(&nl_lock);
+	sum = nl_spin(1000 + i);
+	formatted = buf && nl_format(buf, 128) > 0;
+	pthread_mutex_unlock(&nl_lock);
+	int ok = formatted && (*shared_sum = sum, gl_probe_read(shared_sum) == sum);
 	flexos_shared_free(buf);
 	return (void *)(long)ok;
 }
