@@ -335,6 +335,7 @@ flexos__mpk_windows:
 	addq	$(1 << MPK_GATE_STACK_SHIFT), %rax
 	movq	%rsp, %rcx
 	movq	%rax, %rsp
+	.cfi_def_cfa %rcx, 8			/* (the caller's %rsp, until pushed) */
 	pushq	%rcx
 	CFA_DEREF_RSP 0
 	movq	%xmm8, %rax
@@ -382,6 +383,30 @@ flexos__mpk_windows:
 	movq	%xmm11, %r10
 	movq	%xmm12, %r11
 	jmp	\gate
+.endm
+
+/*
+ * PRIVATE_GATE's slow block (\label, where its window jumps when this
+ * thread has no stack in the callee): the page closed first (TO_CUR,
+ * checked at \close_checked), a window that is only a tail (a signal
+ * before that WRPKRU resumes at \label with the caller's PKRU); then the
+ * registers as at the gate's entry (the window kept them in xmm8 and
+ * xmm11-15), for SLOW_PATH.
+ */
+.macro REGISTER_SLOW_BLOCK label, close_checked
+\label:
+	/* (the window's stack: SAVE_CALLEE_SAVED's six words below the entry's) */
+	.cfi_def_cfa_offset 56
+	TO_CUR	\close_checked, SIG_CHECK_GP %r11, %rcx
+	WINDOW \label, \label, \close_checked, \label
+	movq	%xmm11, %rsp
+	.cfi_def_cfa_offset 8
+	movq	%xmm13, %rax
+	movq	%xmm14, %rdx
+	movq	%xmm15, %rcx
+	movq	%xmm12, %r11
+	movq	%xmm8, %r10
+	STUB_R10
 .endm
 
 /*
@@ -1512,19 +1537,7 @@ flexos__backend_gate_int:
 	 * WRPKRU resumes here, with the caller's PKRU: WINDOW), back to the
 	 * caller's stack, let C allocate one (SLOW_PATH), then start over.
 	 */
-.Lpriv_slow:
-	/* (the window's stack: SAVE_CALLEE_SAVED's six words below the entry's) */
-	.cfi_def_cfa_offset 56
-	TO_CUR	flexos__mpk_gate_slow_close_checked, SIG_CHECK_GP %r11, %rcx
-	WINDOW .Lpriv_slow, .Lpriv_slow, flexos__mpk_gate_slow_close_checked, .Lpriv_slow
-	movq	%xmm11, %rsp
-	.cfi_def_cfa_offset 8
-	movq	%xmm13, %rax
-	movq	%xmm14, %rdx
-	movq	%xmm15, %rcx
-	movq	%xmm12, %r11
-	movq	%xmm8, %r10
-	STUB_R10
+	REGISTER_SLOW_BLOCK .Lpriv_slow, flexos__mpk_gate_slow_close_checked
 .Lslow_here:
 	SLOW_PATH flexos__backend_gate, flexos__mpk_gate_slow_open_checked, flexos__mpk_gate_slow_checked
 
@@ -1831,19 +1844,7 @@ flexos__backend_gate_newlib:
 	CARRY_PATH flexos__mpk_gate_newlib_carry_entry_checked, flexos__mpk_gate_newlib_carry_exit_checked, flexos__mpk_gate_newlib_carry_open_checked, flexos__mpk_gate_newlib_carry_reopen_checked, flexos__mpk_gate_newlib_carry_clear_open_checked, flexos__mpk_gate_newlib_carry_clear_checked, flexos__mpk_gate_newlib_carry_clear_back_open_checked, flexos__mpk_gate_newlib_carry_clear_back_checked, .Lnewlib_slow_here, flexos__mpk_gate_newlib_carry_slow_close_checked
 
 	/* No stack in the callee yet: as in flexos__backend_gate. */
-.Lnl_slow:
-	/* (the window's stack: SAVE_CALLEE_SAVED's six words below the entry's) */
-	.cfi_def_cfa_offset 56
-	TO_CUR	flexos__mpk_gate_newlib_slow_close_checked, SIG_CHECK_GP %r11, %rcx
-	WINDOW .Lnl_slow, .Lnl_slow, flexos__mpk_gate_newlib_slow_close_checked, .Lnl_slow
-	movq	%xmm11, %rsp
-	.cfi_def_cfa_offset 8
-	movq	%xmm13, %rax
-	movq	%xmm14, %rdx
-	movq	%xmm15, %rcx
-	movq	%xmm12, %r11
-	movq	%xmm8, %r10
-	STUB_R10
+	REGISTER_SLOW_BLOCK .Lnl_slow, flexos__mpk_gate_newlib_slow_close_checked
 .Lnewlib_slow_here:
 	SLOW_PATH flexos__backend_gate_newlib, flexos__mpk_gate_newlib_slow_open_checked, flexos__mpk_gate_newlib_slow_checked
 	.cfi_endproc

@@ -613,6 +613,30 @@ static void storm_tick(int sig, siginfo_t *si, void *ctx)
 
 static volatile int storm_stop;
 
+/* fn, with SA_SIGINFO, the handler of sig. */
+static int handle(int sig, void (*fn)(int, siginfo_t *, void *))
+{
+	struct sigaction sa = {.sa_sigaction = fn, .sa_flags = SA_SIGINFO};
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
+/* A storm's timer: SIGALRM every us µs (storm_end stops it). */
+static int storm_timer(long us)
+{
+	struct itimerval it = {{0, us}, {0, us}};
+
+	return setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void storm_end(void)
+{
+	struct itimerval it = {{0, 0}, {0, 0}};
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
 /* --signal-storm's sigwait thread: takes SIGALRM, which the crossing thread blocks. */
 static void *storm_waiter(void *arg)
 {
@@ -639,8 +663,6 @@ static void *storm_waiter(void *arg)
 static int signal_storm(long n, long us, const char *mode)
 {
 	bool wait = mode && !strcmp(mode, "sigwait");
-	struct sigaction sa = {.sa_sigaction = storm_tick, .sa_flags = SA_SIGINFO};
-	struct itimerval it = {{0, us}, {0, us}};
 
 	storm_cross = mode && !strcmp(mode, "cross");
 	long bad = 0, i;
@@ -654,7 +676,7 @@ static int signal_storm(long n, long us, const char *mode)
 		printf("signal-storm: cannot start the sigwait thread\n");
 		return 1;
 	}
-	if ((!wait && sigaction(SIGALRM, &sa, NULL)) || setitimer(ITIMER_REAL, &it, NULL)) {
+	if ((!wait && handle(SIGALRM, storm_tick)) || storm_timer(us)) {
 		printf("signal-storm: %s\n", strerror(errno));
 		return 1;
 	}
@@ -675,8 +697,7 @@ static int signal_storm(long n, long us, const char *mode)
 			bad += r != 9 * i + 27;
 		}
 	}
-	it = (struct itimerval){{0, 0}, {0, 0}};
-	setitimer(ITIMER_REAL, &it, NULL);
+	storm_end();
 	if (wait) {
 		storm_stop = 1;
 		pthread_kill(waiter, SIGALRM); /* (blocked there too: sigwait takes it) */
@@ -702,20 +723,17 @@ static int signal_storm(long n, long us, const char *mode)
  */
 static int setjmp_storm(long n, long us)
 {
-	struct sigaction sa = {.sa_sigaction = storm_tick, .sa_flags = SA_SIGINFO};
-	struct itimerval it = {{0, us}, {0, us}};
 	static jmp_buf env;
 	volatile long jumped = 0;
 
-	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL))
+	if (handle(SIGALRM, storm_tick) || storm_timer(us))
 		return 1;
 	for (volatile long i = 0; i < n; i++)
 		if (!setjmp(env))
 			longjmp(env, 1);
 		else
 			jumped++;
-	it = (struct itimerval){{0, 0}, {0, 0}};
-	setitimer(ITIMER_REAL, &it, NULL);
+	storm_end();
 	printf("setjmp-storm: %ld setjmps and longjmps, %d signals handled, %ld jumps came back\n",
 	       n, (int)storm_seen, (long)jumped);
 	return jumped != n || !storm_seen;
@@ -738,75 +756,33 @@ static void *storm_short(void *arg)
 }
 
 /*
- * --sched-storm-sig SIG N US (a review's): --sched-storm's loop with the
- * signal a POSIX timer of SIG (trap, fpe, ill, bus or usr1, the control)
- * sends every US microseconds to the process, handled by app (storm_tick).
- * The paths that hold signals first left every synchronous one unblocked
- * (a fault would kill with no report): a timer's SIGFPE still arrived
- * while the switch had the gate page open (the report). They now leave
- * only SIGSEGV and SIGSYS, which the runtime's own faults raise: a
- * timer's SIGTRAP, SIGFPE, SIGILL or SIGBUS waits, as SIGUSR1 does; a
- * timer's SIGSEGV (segv: app's handler replaces the fault report) still
- * finds the page open (the report, 134).
- */
-static int sched_storm_sig(const char *name, long n, long us)
-{
-	struct sigaction sa = {.sa_sigaction = storm_tick, .sa_flags = SA_SIGINFO};
-	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL};
-	struct itimerspec it = {{0, us * 1000}, {0, us * 1000}};
-	struct flexos_thread *other;
-	timer_t tm;
-	long ran = 0, bad = 0;
-	int sig = !strcmp(name, "trap")   ? SIGTRAP
-		  : !strcmp(name, "fpe")  ? SIGFPE
-		  : !strcmp(name, "ill")  ? SIGILL
-		  : !strcmp(name, "bus")  ? SIGBUS
-		  : !strcmp(name, "segv") ? SIGSEGV
-					  : SIGUSR1;
-
-	ev.sigev_signo = sig;
-	storm_cross = 1;
-	if (sigaction(sig, &sa, NULL) || flexos_sched_create(&other, 0, storm_yielder, &ran) ||
-	    timer_create(CLOCK_MONOTONIC, &ev, &tm) || timer_settime(tm, 0, &it, NULL))
-		return 1;
-	for (long i = 0; i < n; i++)
-		flexos_sched_yield();
-	it = (struct itimerspec){{0, 0}, {0, 0}};
-	timer_settime(tm, 0, &it, NULL);
-	storm_stop = 1;
-	bad += flexos_sched_join(other, NULL) != 0;
-	printf("sched-storm-sig: signal %d, %ld yields (the other thread ran %ld times), %d "
-	       "signals handled (each handler called lib2: %d wrong results), %ld wrong\n",
-	       sig, n, ran, (int)storm_seen, (int)storm_cross_bad, bad);
-	return bad || ran < n - 1 || !storm_seen || storm_cross_bad;
-}
-
-/* Stops the timer of a storm. */
-static void storm_end(void)
-{
-	struct itimerval it = {{0, 0}, {0, 0}};
-
-	setitimer(ITIMER_REAL, &it, NULL);
-}
-
-/*
  * --sched-storm N US: the same timer, with a handler of app's that calls
  * into lib2 each time, while two scheduler threads of app's yield to each
  * other N times, a third made and joined every 100 yields: the switch and
  * the records' helpers (urec_new, urec_end, urec_free) open the gate page
  * outside a gate call's windows, and hold signals meanwhile (limit 9);
  * before, a signal there ended the image with the report.
+ * --sched-storm-sig SIG N US (a review's): the same with the signal SIG
+ * (trap, fpe, ill, bus, segv or usr1) of a POSIX timer, not SIGALRM. The
+ * paths that hold signals first left every synchronous one unblocked (a
+ * fault would kill with no report): a timer's SIGFPE still arrived while
+ * the switch had the gate page open (the report). They now leave only
+ * SIGSEGV and SIGSYS, which the runtime's own faults raise: a timer's
+ * SIGTRAP, SIGFPE, SIGILL or SIGBUS waits, as SIGUSR1 does; a timer's
+ * SIGSEGV (app's handler replaces the fault report) still finds the page
+ * open (the report, 134).
  */
-static int sched_storm(long n, long us)
+static int sched_storm(long n, long us, int sig)
 {
-	struct sigaction sa = {.sa_sigaction = storm_tick, .sa_flags = SA_SIGINFO};
-	struct itimerval it = {{0, us}, {0, us}};
+	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = sig};
+	struct itimerspec it = {{0, us * 1000}, {0, us * 1000}};
 	struct flexos_thread *other;
+	timer_t tm;
 	long ran = 0, made = 0, bad = 0;
 
 	storm_cross = 1;
-	if (sigaction(SIGALRM, &sa, NULL) || flexos_sched_create(&other, 0, storm_yielder, &ran) ||
-	    setitimer(ITIMER_REAL, &it, NULL))
+	if (handle(sig, storm_tick) || flexos_sched_create(&other, 0, storm_yielder, &ran) ||
+	    timer_create(CLOCK_MONOTONIC, &ev, &tm) || timer_settime(tm, 0, &it, NULL))
 		return 1;
 	for (long i = 0; i < n; i++) {
 		flexos_sched_yield();
@@ -820,14 +796,25 @@ static int sched_storm(long n, long us)
 				bad += r != (void *)(i + 1), made++;
 		}
 	}
-	storm_end();
+	timer_delete(tm);
 	storm_stop = 1;
 	bad += flexos_sched_join(other, NULL) != 0;
-	printf("sched-storm: %ld yields (the other thread ran %ld times), %ld threads made and "
-	       "joined, %d signals handled (each handler called lib2: %d wrong results), %ld "
-	       "wrong\n",
-	       n, ran, made, (int)storm_seen, (int)storm_cross_bad, bad);
+	printf("sched-storm: signal %d, %ld yields (the other thread ran %ld times), %ld threads "
+	       "made and joined, %d signals handled (each handler called lib2: %d wrong results), "
+	       "%ld wrong\n",
+	       sig, n, ran, made, (int)storm_seen, (int)storm_cross_bad, bad);
 	return bad || ran < n - 1 || !storm_seen || storm_cross_bad;
+}
+
+/* --sched-storm-sig's names. */
+static int storm_signal(const char *name)
+{
+	return !strcmp(name, "trap")   ? SIGTRAP
+	       : !strcmp(name, "fpe")  ? SIGFPE
+	       : !strcmp(name, "ill")  ? SIGILL
+	       : !strcmp(name, "bus")  ? SIGBUS
+	       : !strcmp(name, "segv") ? SIGSEGV
+				       : SIGUSR1;
 }
 
 /* --thread-storm's threads: the first call into lib1 of each (the gate's slow path). */
@@ -848,12 +835,10 @@ static void *storm_first(void *arg)
  */
 static int thread_storm(long n, long us)
 {
-	struct sigaction sa = {.sa_sigaction = storm_tick, .sa_flags = SA_SIGINFO};
-	struct itimerval it = {{0, us}, {0, us}};
 	long bad = 0, i;
 
 	storm_cross = 1;
-	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL))
+	if (handle(SIGALRM, storm_tick) || storm_timer(us))
 		return 1;
 	for (i = 0; i < n; i++) {
 		pthread_t t;
@@ -1660,13 +1645,7 @@ static void on_usr1(int sig, siginfo_t *si, void *ctx)
 
 static int signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_usr1;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGUSR1, &sa, NULL))
+	if (handle(SIGUSR1, on_usr1))
 		return 1;
 	raise(SIGUSR1);
 	raise(SIGUSR1);
@@ -2057,13 +2036,7 @@ static void note_frame(int sig, siginfo_t *si, void *ctx)
 /* A traced child's start: note_frame for SIGUSR1, traced, stopped until its tracer goes on. */
 static void traced_child(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = note_frame;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGUSR1, &sa, NULL))
+	if (handle(SIGUSR1, note_frame))
 		_exit(2);
 	ptrace(PTRACE_TRACEME, 0, NULL, NULL);
 	raise(SIGSTOP);
@@ -5153,9 +5126,9 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "--setjmp-storm"))
 		return setjmp_storm(atol(argv[2]), atol(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "--sched-storm"))
-		return sched_storm(atol(argv[2]), atol(argv[3]));
+		return sched_storm(atol(argv[2]), atol(argv[3]), SIGALRM);
 	if (argc == 5 && !strcmp(argv[1], "--sched-storm-sig"))
-		return sched_storm_sig(argv[2], atol(argv[3]), atol(argv[4]));
+		return sched_storm(atol(argv[3]), atol(argv[4]), storm_signal(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "--thread-storm"))
 		return thread_storm(atol(argv[2]), atol(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--threads"))

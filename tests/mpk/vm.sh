@@ -1035,7 +1035,7 @@ pass "app's own timer signal while app calls setjmp and longjmp 200,000 times: h
 # calls into lib2; before, the first signal in one of these ended the
 # image with the report.
 for n in 209 210; do
-	vm_output $n | grep -Eq "^sched-storm: 20000 yields \(the other thread ran [0-9]+ times\), 200 threads made and joined, [1-9][0-9]* signals handled \(each handler called lib2: 0 wrong results\), 0 wrong" ||
+	vm_output $n | grep -Eq "^sched-storm: signal 14, 20000 yields \(the other thread ran [0-9]+ times\), 200 threads made and joined, [1-9][0-9]* signals handled \(each handler called lib2: 0 wrong results\), 0 wrong" ||
 		fail "sched-storm (command $n): $(vm_output $n | grep '^sched-storm\|^flexos: signal')"
 	pass "app's own timer signal while scheduler threads switch 20,000 times and 200 are made and joined: handled, the image goes on (command $n)"
 done
@@ -1066,9 +1066,9 @@ pass "the same timer, blocked in app's crossing thread and taken by a sigwait th
 # (215), SIGBUS (216, shared stacks), SIGTRAP (220) and SIGILL (221, shared
 # stacks) wait for the switch's close.
 for n in 214 215 216 220 221; do
-	vm_output $n | grep -Eq "^sched-storm-sig: signal (10|8|7|5|4), 20000 yields \(the other thread ran [0-9]+ times\), [1-9][0-9]* signals handled \(each handler called lib2: 0 wrong results\), 0 wrong" ||
-		fail "sched-storm-sig (command $n): $(vm_output $n | grep '^sched-storm-sig\|^flexos: signal')"
-	pass "a timer's $(vm_output $n | sed -n 's/^sched-storm-sig: signal \([0-9]*\),.*/signal \1/p') while scheduler threads switch 20,000 times: held, handled, the image goes on (command $n)"
+	vm_output $n | grep -Eq "^sched-storm: signal (10|8|7|5|4), 20000 yields \(the other thread ran [0-9]+ times\), 200 threads made and joined, [1-9][0-9]* signals handled \(each handler called lib2: 0 wrong results\), 0 wrong" ||
+		fail "sched-storm-sig (command $n): $(vm_output $n | grep '^sched-storm\|^flexos: signal')"
+	pass "a timer's $(vm_output $n | sed -n 's/^sched-storm: signal \([0-9]*\),.*/signal \1/p') while scheduler threads switch 20,000 times: held, handled, the image goes on (command $n)"
 done
 # 217: what the holds leave unblocked, the runtime's own faults' SIGSEGV
 # (and SIGSYS): a timer's SIGSEGV, handled by app (which replaces the
