@@ -354,11 +354,11 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 		    "signal return: the signal arrived while the runtime had this thread's "
 		    "gate page open (compartment %ld), which the frame would restore, "
 		    "outside the gate calls' windows that a signal may interrupt and the "
-		    "paths that hold signals (what is left: a thread's claim of a gate "
-		    "page, a handler's own gate call, a SIGSEGV or SIGSYS sent while it "
-		    "holds the others: "
-		    "docs/threat-model.md, limit 9), or a compartment forged such "
-		    "a frame; for a signal of the "
+		    "paths that hold signals (what is left: a SIGSEGV sent while the "
+		    "runtime holds the others, or a synchronous signal sent while it "
+		    "delivers a handler's signal; resuming such a frame needs a kernel "
+		    "that writes it where no compartment can: docs/threat-model.md, "
+		    "limit 9), or a compartment forged such a frame; for a signal of the "
 		    "program's own (a timer's) there, block it in the threads that do "
 		    "these and take it in one that does not, with sigwait or signalfd",
 		    (long)b);
@@ -416,7 +416,8 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 	}
 	if (kind == MPK_REPORT_DELIVERY)
 		flexos__abort("signal %lu: this thread has no gate page (it has neither crossed a "
-			      "gate nor allocated), so no compartment can be said to run it and "
+			      "gate nor allocated, or a compartment cleared its pointer to it), "
+			      "so no compartment can be said to run it and "
 			      "the handler cannot be entered in its own",
 			      (unsigned long)a);
 	if (kind == MPK_REPORT_SIGNAL && b == (uint64_t)-1)

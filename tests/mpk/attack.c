@@ -149,6 +149,11 @@
  *                        resume: gate.S, WINDOW); window-switch: where the
  *                        scheduler's switch has it open (held: the handler
  *                        runs after the switch, which goes on);
+ *                        window-claim: where a thread claims its page again
+ *                        (its TLS pointer cleared): the report;
+ *                        window-deliver: a SIGFPE where a handler's
+ *                        delivery has the page open: the report (a known
+ *                        remainder);
  *                        window-forge-open: a made-up frame inside a
  *                        window, with app's open PKRU and registers that
  *                        would write lib1's data there, resumes at the
@@ -1108,6 +1113,18 @@ extern char flexos__mpk_gate_open_checked[], flexos__mpk_gate_reopen_checked[];
 extern char flexos__mpk_gate_entry_checked[], flexos__mpk_gate_carry_clear_open_checked[];
 extern char flexos__mpk_gate_shared_open_checked[], flexos__mpk_gate_shared_entry_checked[];
 extern char flexos__mpk_switch_checked[], flexos__mpk_resume_open_checked[];
+extern char flexos__mpk_claim[], flexos__mpk_sig_deliver_open_checked[];
+
+/* The head of backends/mpk/mpk.h's struct mpk_gate_page. */
+struct gate_page_head {
+	uint64_t cur, depth, sp[16], owner;
+	uint8_t ids[8];
+};
+
+/* The backend's TLS state: its first word points to this thread's gate page. */
+extern __thread struct {
+	struct gate_page_head *gp;
+} flexos__mpk_thread;
 extern char flexos__mpk_gate_shared_open_checked[], flexos__mpk_gate_newlib_open_checked[];
 extern char flexos__mpk_gate_carry_open_checked[];
 extern char flexos__mpk_gate_carry_clear_open_checked[], flexos__mpk_gate_carry_clear_checked[];
@@ -2062,6 +2079,15 @@ static void traced_child(void)
  * the next thread's PKRU is in force (its frame's rip just after the
  * switch's close) and the switch goes on; before, a frame with the page
  * open outside any window: the report (134; docs/threat-model.md, limit 9).
+ * window 4 (window-claim): the child clears its TLS pointer to its gate
+ * page (key 0: any compartment may), so its next gate call claims the page
+ * again, in C with the page open (flexos__mpk_claim), signals not held: a
+ * thread with no page pointer gets a handler's delivery reported (134),
+ * whatever it interrupted, never the handler run nor the claim resumed.
+ * window 5 (window-deliver): while SIGUSR1's delivery stub has the page
+ * open (flexos__mpk_sig_deliver_open_checked), the tracer sends SIGFPE,
+ * which handlers run with unblocked (a real fault there must reach the
+ * report): a known remainder of limit 9, the report (134).
  */
 static int sigreturn_race(int window)
 {
@@ -2075,6 +2101,21 @@ static int sigreturn_race(int window)
 	pid_t pid = fork();
 	if (pid == 0) {
 		traced_child();
+		if (window == 4 || window == 5) {
+			race_cross = 1;
+			if (window == 4)
+				flexos__mpk_thread.gp = NULL;
+			else if (handle(SIGFPE, note_frame))
+				_exit(2);
+			else
+				raise(SIGUSR1);
+			uintptr_t got = where(1, KIND_DATA);
+			printf("sigreturn %s: the child went on (lib1's data %s): FAIL\n",
+			       window == 4 ? "window-claim" : "window-deliver",
+			       got == sigreturn_lib1_data ? "as it was" : "another value");
+			fflush(stdout);
+			_exit(1);
+		}
 		if (window == 2) {
 			race_cross = 1;
 			int went_on = !sched_switch_once();
@@ -2112,7 +2153,9 @@ static int sigreturn_race(int window)
 		fflush(stdout);
 		_exit(pkru == flexos__mpk_pkru[0] ? 0 : 1);
 	}
-	uintptr_t insn = window == 3 && flexos__mpk_shared_stacks()
+	uintptr_t insn = window == 4   ? (uintptr_t)flexos__mpk_claim
+			 : window == 5 ? (uintptr_t)flexos__mpk_sig_deliver_open_checked
+			 : window == 3 && flexos__mpk_shared_stacks()
 			     ? (uintptr_t)flexos__mpk_gate_shared_entry_checked - 3 /* WRPKRU */
 			 : window == 3 ? (uintptr_t)flexos__mpk_gate_entry_checked - 3
 			 : window == 2 ? (uintptr_t)flexos__mpk_resume_open_checked
@@ -2131,8 +2174,11 @@ static int sigreturn_race(int window)
 		int sig = WSTOPSIG(status);
 		ptrace(PTRACE_GETREGS, pid, NULL, &regs);
 		if (sig == SIGTRAP && regs.rip == insn + 1 && !poked && window) {
-			printf("sigreturn window: SIGUSR1 delivered %s\n",
-			       window == 3   ? "at the gate's closing WRPKRU, after its commit"
+			printf("sigreturn window: %s delivered %s\n",
+			       window == 5 ? "SIGFPE" : "SIGUSR1",
+			       window == 5   ? "where SIGUSR1's delivery stub has the page open"
+			       : window == 4 ? "as the thread claims its gate page again"
+			       : window == 3 ? "at the gate's closing WRPKRU, after its commit"
 			       : window == 2 ? "right after the scheduler's switch opened its page"
 					     : "right after the gate opened its page");
 			fflush(stdout);
@@ -2140,7 +2186,8 @@ static int sigreturn_race(int window)
 			regs.rip = insn;
 			ptrace(PTRACE_SETREGS, pid, NULL, &regs);
 			poked = 1;
-			ptrace(PTRACE_CONT, pid, NULL, (void *)(long)SIGUSR1);
+			ptrace(PTRACE_CONT, pid, NULL,
+			       (void *)(long)(window == 5 ? SIGFPE : SIGUSR1));
 			continue;
 		}
 		if (sig == SIGTRAP && regs.rip == insn + 1 && !poked) {
@@ -2167,6 +2214,14 @@ static int sigreturn_race(int window)
 	}
 	if (!poked)
 		printf("sigreturn race: the child never reached the breakpoint: FAIL\n");
+	if (window == 4 || window == 5) {
+		int reported = poked && WIFEXITED(status) && WEXITSTATUS(status) == 134;
+		printf("sigreturn %s: the child exited with %d: %s\n",
+		       window == 4 ? "window-claim" : "window-deliver",
+		       WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		       reported ? "ok (the report)" : "FAIL");
+		return !reported;
+	}
 	return poked && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
@@ -2399,12 +2454,11 @@ static int sigreturn_attack(const char *how)
 	for (int m = 0; m < 6; m++)
 		if (!strcmp(how, slow_modes[m]))
 			return sigreturn_window_slow(m);
-	if (!strcmp(how, "race") || !strcmp(how, "window") || !strcmp(how, "window-switch") ||
-	    !strcmp(how, "window-tail"))
-		return sigreturn_race(!strcmp(how, "window")        ? 1
-				      : !strcmp(how, "window-tail") ? 3
-				      : !strcmp(how, "race")        ? 0
-								    : 2);
+	static const char *const race_modes[] = {"race",        "window",       "window-switch",
+						 "window-tail", "window-claim", "window-deliver"};
+	for (int m = 0; m < 6; m++)
+		if (!strcmp(how, race_modes[m]))
+			return sigreturn_race(m);
 	if (!strcmp(how, "nonce-wrpkru")) {
 		/* The WRPKRU that opens the nonce, with PKRU 0. */
 		printf("sigreturn nonce-wrpkru: app jumps to the nonce's WRPKRU with PKRU 0\n");
@@ -2496,17 +2550,6 @@ static int sigreturn_attack(const char *how)
 }
 
 /* ---- the gate's per-thread state (limits 2 and 3) ------------------------- */
-
-/* The head of backends/mpk/mpk.h's struct mpk_gate_page. */
-struct gate_page_head {
-	uint64_t cur, depth, sp[16], owner;
-	uint8_t ids[8];
-};
-
-/* The backend's TLS state: its first word points to this thread's gate page. */
-extern __thread struct {
-	struct gate_page_head *gp;
-} flexos__mpk_thread;
 
 static uintptr_t own_gate_page(void)
 {
@@ -5372,7 +5415,8 @@ int main(int argc, char **argv)
 		"--sig-same-stack | "
 		"--signal-lib own|secret | --signal-tamper app|lib1|munmap | "
 		"--sigreturn direct|tramp|syscall|tramp-bv|own|nonce-wrpkru|race|window|"
-		"window-switch|window-slow|window-slow-control|window-slow-held|window-slow-close|window-slow-close-priv | "
+		"window-switch|window-claim|window-deliver|window-slow|window-slow-control|window-"
+		"slow-held|window-slow-close|window-slow-close-priv | "
 		"--thread-claim | --clone-settls [libc|syscall|site|creator|future|mask] | "
 		"--clone-race | --fork-clone | --vm-clone | --sigio-sigsys | "
 		"--thread-reuse [distinct] | --spawn | "

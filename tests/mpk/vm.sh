@@ -235,6 +235,8 @@ env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-slow-cl
 env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-slow-close-priv
 $b/tests/mpk/attack --sched-storm-sig trap 20000 1000
 $b/tests/mpk/attack-shared --sched-storm-sig ill 20000 1000
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-claim
+env FLEXOS_MPK_SYSCALL_FILTER=off $b/tests/mpk/attack --sigreturn window-deliver
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -1074,7 +1076,7 @@ done
 # (and SIGSYS): a timer's SIGSEGV, handled by app (which replaces the
 # fault report), still finds the switch's page open: the report (134), a
 # known remainder (docs/threat-model.md, limit 9).
-check_vm 217 "a SIGSEGV or SIGSYS sent while it holds the others" "a timer's SIGSEGV while scheduler threads switch: not held, the report names it (a known remainder)"
+check_vm 217 "a SIGSEGV sent while the runtime holds the others" "a timer's SIGSEGV while scheduler threads switch: not held, the report names it (a known remainder)"
 # 218: the slow paths close the gate page before anything else (gate.S:
 # the slow blocks' TO_CUR), and a signal before that WRPKRU, with the page
 # open, is resumed at the close with the caller's PKRU (a window that is
@@ -1095,3 +1097,24 @@ check_vm 219 "SIGUSR1 delivered there" "window-slow-close-priv: a signal in the 
 check_vm 219 "lib2_add(20, 2) returned 42, the handler's lib2_add(20, 2) returned 42" "window-slow-close-priv: the handler's first crossing and the resumed call both return their result"
 check_vm 219 "the caller's return address at rsp + 48 (the block's CFA - 8): in window_slow_thread: ok" "window-slow-close-priv: the caller's return address where the block's CFI says"
 check_vm 219 "the child exited with 0: ok" "window-slow-close-priv: no report"
+# 222: a thread's claim of a gate page runs C with the page open and
+# signals not held; only a thread without a valid page pointer claims
+# (the clone site's child and a new thread's binding hold every signal):
+# here app clears its TLS pointer (key 0) and calls lib1, and the tracer
+# delivers SIGUSR1 at flexos__mpk_claim. A thread with no page pointer
+# gets its handler's delivery reported, whatever it interrupted: 134,
+# never the handler run nor the claim resumed (docs/threat-model.md,
+# limit 9).
+check_vm 222 "SIGUSR1 delivered as the thread claims its gate page again" "window-claim: a signal inside a thread's claim of its gate page"
+check_vm 222 "this thread has no gate page" "window-claim: the delivery is reported (no page names the thread's compartment)"
+check_vm 222 "the child exited with 134: ok (the report)" "window-claim: the image ends with the report"
+no_vm 222 "went on" "window-claim: neither the handler nor the claim goes on"
+# 223: a known remainder of limit 9: handlers run with the synchronous
+# signals unblocked (a real fault must reach the report); one sent while
+# a handler's delivery has the page open (the tracer sends SIGFPE, handled
+# by app, at flexos__mpk_sig_deliver_open_checked) has a frame the
+# restorer refuses: the report (134). Resuming it needs a kernel that
+# writes frames where no compartment can.
+check_vm 223 "SIGFPE delivered where SIGUSR1's delivery stub has the page open" "window-deliver: a sent SIGFPE where a handler's delivery has the page open"
+check_vm 223 "a synchronous signal sent while it delivers" "window-deliver: the report names the remainder"
+check_vm 223 "the child exited with 134: ok (the report)" "window-deliver: the image ends with the report (a known remainder)"
