@@ -786,13 +786,28 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 	return err;
 }
 
-/* mseal(2): on kernels before 6.10 it does not exist (ENOSYS) and is not used. */
-static void seal(void)
+/*
+ * mseal(2) over every range the filter guards: on kernels before 6.10 it
+ * does not exist (ENOSYS) and is not used; where it exists, a range it
+ * cannot seal is an error, not left to the filter alone unsaid
+ * (attack --mseal, run on a 6.12 kernel, reads each seal back).
+ */
+static int seal(void)
 {
-	for (size_t i = 0; i < nranges; i++)
-		if (syscall(SYS_mseal, ranges[i].lo, ranges[i].hi - ranges[i].lo, 0) &&
-		    errno == ENOSYS)
-			return;
+	for (size_t i = 0; i < nranges; i++) {
+		if (!syscall(SYS_mseal, ranges[i].lo, ranges[i].hi - ranges[i].lo, 0))
+			continue;
+		if (errno == ENOSYS)
+			return 0;
+		int err = -errno;
+		flexos__say("cannot seal the range %#lx-%#lx that the system-call filter guards "
+			    "(mseal: %s); the kernel has mseal(2), so the image does not start "
+			    "with it unsealed (docs/threat-model.md, limit 14)",
+			    (unsigned long)ranges[i].lo, (unsigned long)ranges[i].hi,
+			    flexos__strerror(-err));
+		return err;
+	}
+	return 0;
 }
 
 int flexos__mpk_filter_install(const struct flexos_runtime *rt)
@@ -995,6 +1010,5 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 		flexos__say("cannot install the system-call filter: %s", flexos__strerror(-err));
 		return err;
 	}
-	seal();
-	return 0;
+	return seal();
 }
