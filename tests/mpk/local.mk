@@ -159,7 +159,9 @@ tests/mpk/syscalls: tests/mpk/syscalls.yaml tests/mpk/syscalls.o tests/mpk/libmp
 
 MPK_IMAGES = tests/mpk/attack tests/mpk/attack-shared tests/mpk/attack-lend tests/mpk/hello-mpk \
 	tests/mpk/syscalls
-tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two
+# A plain program (not an image): does the kernel write signal frames on a keyed stack?
+check_PROGRAMS += tests/mpk/sigframe-probe
+tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two tests/mpk/sigframe-probe
 tests/mpk/vm-nofsgsbase.log: tests/mpk/attack tests/sched/sched-mpk
 tests/mpk/no-pku.log: tests/mpk/hello-mpk
 tests/mpk/syscalls.log: tests/mpk/syscalls tests/mpk/attack tests/sched/sched-mpk
