@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,8 +87,11 @@ static int child(void)
 
 int main(void)
 {
+	struct utsname u;
 	int status;
 
+	if (!uname(&u))
+		printf("sigframe-probe: kernel %s\n", u.release);
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0)
