@@ -267,8 +267,17 @@ vm_output() {
 # TAP driver as a module (CONFIG_TUN=m) and loads no modules itself: this
 # takes tun.ko from the kernel's package, downloading it once into the
 # VM's cache with 'apt-get download'; without it, the script is skipped.
+# With FLEXOS_VM_KERNEL (tests/vm/README.md), the module comes from beside
+# that kernel: PKG/lib/modules/VERSION/... for PKG/boot/vmlinuz-VERSION.
 vm_tun_ko() {
 	[ "${FLEXOS_VM_DISABLE:-}" != 1 ] || skip_all "FLEXOS_VM_DISABLE=1"
+	if [ -n "${FLEXOS_VM_KERNEL:-}" ]; then
+		kernel=$FLEXOS_VM_KERNEL
+		ko=${kernel%/boot/*}/lib/modules/${kernel##*/vmlinuz-}/kernel/drivers/net/tun.ko
+		[ -f "$ko" ] && return 0
+		fail "FLEXOS_VM_KERNEL=$kernel: no $ko beside it (unpack its package's ./lib/modules/*/kernel/drivers/net/tun.ko there, decompressed: newer packages ship tun.ko.xz)"
+		skip_all "the VM's kernel has no TAP driver at hand"
+	fi
 	kernel=$(timeout 600 "$top_srcdir/tests/vm/setup") ||
 		skip_all "tests/vm/setup found no kernel for the VM (see the log)"
 	_vt_pkgdir=${kernel%/boot/*}
