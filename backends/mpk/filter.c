@@ -590,24 +590,6 @@ void flexos__mpk_report_denied(const siginfo_t *si, const void *uc_)
 	_exit(FLEXOS_EXIT_FAULT);
 }
 
-static void on_sigsys(int sig, siginfo_t *si, void *uc_)
-{
-	(void)sig;
-	/*
-	 * It never returns: the restorer would resume the frame the kernel
-	 * wrote on the signal stack (key 0), which any compartment can
-	 * rewrite meanwhile (an attack review's: a thread of evil's,
-	 * preempted in app, resumed in evil's code with app's PKRU; its
-	 * frame held app's registers, unscrubbed). So a SIGSYS the filter
-	 * did not raise (a timer's, an I/O signal's: the filter denies
-	 * sending SIGSYS) ends the image, and a thread-making clone from
-	 * anywhere but the runtime's site is reported, as in images with
-	 * newlib compartments, not moved to the site (glibc's own __clone
-	 * goes to the site directly: take_glibc_clone).
-	 */
-	flexos__mpk_report_denied(si, uc_);
-}
-
 /* ---- the filter ------------------------------------------------------------ */
 
 static int build_filter(const struct flexos__range *blocks, size_t nblocks)
@@ -949,11 +931,22 @@ int flexos__mpk_filter_install(const struct flexos_runtime *rt)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	/*
-	 * In images with newlib compartments the signal stacks have the
-	 * shared key, out of the kernel's default PKRU's reach: the entry in
-	 * gate.S reports from the report stack. Neither returns.
+	 * The entry in gate.S, in every image: it checks that the kernel
+	 * delivered the signal (a compartment that calls it is a forged
+	 * signal) and reports from the report stack (gate key), not on the
+	 * signal stack, which every compartment may write (key 0; in images
+	 * with newlib compartments the shared key, out of the kernel's
+	 * default PKRU's reach). It never returns: the restorer would resume
+	 * the frame the kernel wrote on the signal stack, which any
+	 * compartment can rewrite meanwhile (an attack review's: a thread of
+	 * evil's, preempted in app, resumed in evil's code with app's PKRU).
+	 * So a SIGSYS the filter did not raise (a timer's, an I/O signal's:
+	 * the filter denies sending SIGSYS) ends the image, and a
+	 * thread-making clone from anywhere but the runtime's site is
+	 * reported, not moved to the site (glibc's own __clone goes to the
+	 * site directly: take_glibc_clone).
 	 */
-	sa.sa_sigaction = flexos__mpk_ro.ro.shared_key ? flexos__mpk_sigsys_entry : on_sigsys;
+	sa.sa_sigaction = flexos__mpk_sigsys_entry;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	/*
 	 * Every signal blocked while it runs (raw, with the kernel's PKRU):

@@ -2004,13 +2004,16 @@ flexos__mpk_segv_entry:
 	.text
 
 /*
- * The SIGSYS handler's entry in images with newlib compartments. The
- * kernel enters it with its default PKRU, under which the signal stack
- * (the shared key there) is out of reach, so no C handler could run. As
- * the SIGSEGV entry above: the PKRU found, read before any memory is
+ * The SIGSYS handler's entry, in every image (filter.c). The kernel
+ * enters it with its default PKRU, under which the signal stack of an
+ * image with newlib compartments (the shared key) is out of reach, so no
+ * C handler could run there; in the others the signal stack is key 0,
+ * which every compartment may write while a handler runs on it. As the
+ * SIGSEGV entry above: the PKRU found, read before any memory is
  * touched, says whether the kernel delivered the signal (then the report
- * of the denied call, with si and ctx) or a compartment called this (a
- * forged signal); the report path takes over and nothing returns.
+ * of the denied call, with si and ctx, on the report stack) or a
+ * compartment called this (a forged signal); the report path takes over
+ * and nothing returns.
  */
 	.globl	flexos__mpk_sigsys_entry
 	.hidden	flexos__mpk_sigsys_entry

@@ -1624,6 +1624,57 @@ static long sigsys_mask(void)
 	return 1;
 }
 
+/*
+ * sigsys-smash: evil's second thread fills the top of evil's first
+ * thread's signal stack (key 0: every glibc compartment writes it) with
+ * the address of evil's own code, again and again, while the first makes
+ * a denied call. The SIGSYS report ran there, in images without newlib
+ * compartments, as a C handler whose return addresses the filling took
+ * over; it now runs from gate.S's entry on the report stack (gate key),
+ * so the image ends with a report (123, or 159 where the filling reached
+ * the siginfo first) and evil's code never runs in it.
+ */
+static volatile int smash_stop;
+static volatile uintptr_t smash_lo;
+
+static void smash_landed(void)
+{
+	static const char msg[] = "sigsys-smash: EVIL'S CODE RAN in the SIGSYS report\n";
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(3);
+	_exit(3);
+}
+
+static void *smash_fill(void *arg)
+{
+	(void)arg;
+	while (!smash_stop)
+		for (volatile uintptr_t *w = (volatile uintptr_t *)smash_lo;
+		     w < (volatile uintptr_t *)(smash_lo + 16384); w++)
+			*w = (uintptr_t)smash_landed;
+	return NULL;
+}
+
+static long sigsys_smash(void)
+{
+	pthread_t t;
+	uintptr_t gp = (uintptr_t)flexos__mpk_thread.gp;
+	size_t page = (gp - flexos__mpk_ro.ro.gp_lo) / 4096;
+
+	/* The top 16 KiB of this thread's signal stack, where the kernel writes the frame. */
+	smash_lo = flexos__mpk_ro.ro.alt_lo + (page + 1) * MPK_ALTSTACK_SIZE - 16384;
+	if (!gp || pthread_create(&t, NULL, smash_fill, NULL))
+		return 0;
+	usleep(20000);
+	fprintf(stderr, "sigsys-smash: evil's thread fills %#lx-%#lx with %p; now a denied call\n",
+		(unsigned long)smash_lo, (unsigned long)smash_lo + 16384, (void *)smash_landed);
+	syscall(SYS_pkey_alloc, 0, 0);
+	smash_stop = 1;
+	pthread_join(t, NULL);
+	fprintf(stderr, "sigsys-smash: the denied call returned\n");
+	return 1;
+}
+
 static long setxid(void)
 {
 	pthread_t t;
@@ -2361,6 +2412,8 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return helper_forge();
 	case 74:
 		return sigsys_mask();
+	case 75:
+		return sigsys_smash();
 	case 73: { /* the options the list allows, and one it does not know */
 		unsigned long fs = 0;
 		r = syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);

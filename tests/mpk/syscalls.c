@@ -110,6 +110,10 @@
  *   syscalls sigsys-mask     a timer sends SIGUSR1 every 20 µs to evil's
  *                            thread, which makes a denied call: reported,
  *                            no handler runs during the report
+ *   syscalls sigsys-smash    evil's second thread fills the top of the first's
+ *                            signal stack with its code's address while the
+ *                            first makes a denied call: a report (123 or
+ *                            159), never evil's code run in it
  *   syscalls copy-key-read|sigreturn-altstack|clone-cleartid-jump  an
  *                            attack review's: a jump into the delivery stub
  *                            reading another thread's copy; a forged
@@ -231,6 +235,7 @@ static const struct {
     {"proc-helper-forge", DATA, "the /proc helper serves only the image's processes"},
     {"arch-option", DATA, "the filter's list: arch_prctl options of newer kernels"},
     {"sigsys-mask", DATA, "the SIGSYS report runs with every signal blocked"},
+    {"sigsys-smash", DATA, "the SIGSYS report runs on the report stack, not the signal stack"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

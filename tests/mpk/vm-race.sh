@@ -22,12 +22,23 @@ attack=$top_builddir/tests/mpk/attack
 # once the other was in app (an attack review's: 3 wins in 10 runs, two
 # CPUs). A registration now claims the page by a compare-and-swap, and
 # every run ends in a report (status 134), never app's data.
-races=6
+#
+# And the SIGSYS report (syscalls sigsys-smash): evil's second thread
+# fills the top of its first thread's signal stack (key 0) with the
+# address of evil's code while the first makes a denied call. The report
+# ran there as a C handler in images without newlib compartments, and
+# evil's code ran in it in each of 3 runs (checked with that handler);
+# it now runs from gate.S's entry on the report stack (gate key): each
+# run ends with a report, 123, or 159 where the filling reached the
+# siginfo first (the frame race of limit 6), never evil's code.
+syscalls=$top_builddir/tests/mpk/syscalls
+races=6 smashes=3
 {
 	echo "$attack --slow-race 200"
 	for _ in $(seq $races); do echo "--expect-status=134 $attack --clone-race"; done
+	for _ in $(seq $smashes); do echo "sh -c '$syscalls sigsys-smash; echo status \$?'"; done
 } >"$WORK/commands"
-FLEXOS_VM_SMP=2 vm_script 300 --file "$attack" <"$WORK/commands"
+FLEXOS_VM_SMP=2 vm_script 300 --file "$attack" --file "$syscalls" <"$WORK/commands"
 vm_output 1 | grep -q "slow-race: 200 threads entered lib1 by the slow path" ||
 	fail "no 'slow-race: 200 threads' in the output"
 pass "200 slow paths while app writes below each caller's stack pointer: the gate's C code never returns into it"
@@ -37,3 +48,11 @@ for k in $(seq 2 $((races + 1))); do
 	! vm_output $k | grep -q "FAIL" || fail "clone-race (command $k): two threads with one FS base"
 done
 pass "two lib1 threads clone at once with one TLS, $races times: each time one is reported, never app's data"
+for k in $(seq $((races + 2)) $((races + smashes + 1))); do
+	vm_output $k | grep -Eq "^status (123|159)$" ||
+		fail "sigsys-smash (command $k): $(vm_output $k | grep '^status')"
+	vm_output $k | grep -Eq "^flexos: (compartment 'evil' made a system call the intel-mpk filter denies: pkey_alloc\(|a SIGSYS the system-call filter did not raise)" ||
+		fail "sigsys-smash (command $k): no report"
+	! vm_output $k | grep -q "EVIL'S CODE RAN" || fail "sigsys-smash (command $k): evil's code ran in the SIGSYS report"
+done
+pass "evil fills its thread's signal stack with its code's address while that thread makes a denied call, $smashes times: each ends with a report, never evil's code in it"
