@@ -464,9 +464,9 @@ void flexos__mpk_report(uint32_t kind, uint64_t a, uint64_t b, uint32_t entry_pk
 	 * only a gate's checked WRPKRU writes one) names the caller.
 	 */
 	(void)b;
-	flexos__out_str(&o, "flexos: the SIGSEGV handler was called (signal ");
+	flexos__out_str(&o, "flexos: the runtime's handler of signal ");
 	flexos__out_int(&o, (int64_t)a);
-	flexos__out_str(&o, ", PKRU ");
+	flexos__out_str(&o, " was called (PKRU ");
 	flexos__out_num(&o, entry_pkru, 16);
 	flexos__out_str(&o, ": compartment '");
 	flexos__out_str(&o, flexos__comp_name(compartment_of(entry_pkru)));
@@ -519,6 +519,9 @@ static int report_init(void)
 	pkru &= ~(3u << (2 * flexos__mpk_ro.ro.shared_key));
 	pkru &= ~(3u << (2 * ro->gate_key));
 	ro->report_pkru = pkru;
+	/* The same without the compartments' keys: what a frame is read with. */
+	ro->report_frame_pkru = MPK_PKRU_KEY0_ONLY & ~(3u << (2 * flexos__mpk_ro.ro.shared_key)) &
+				~(3u << (2 * ro->gate_key));
 	return flexos__mpk_gate_pages_init();
 }
 

@@ -770,9 +770,11 @@ static int build_filter(const struct flexos__range *blocks, size_t nblocks)
 
 /*
  * mseal(2) over every range the filter guards: on kernels before 6.10 it
- * does not exist (ENOSYS) and is not used; where it exists, a range it
- * cannot seal is an error, not left to the filter alone unsaid
- * (attack --mseal, run on a 6.12 kernel, reads each seal back).
+ * does not exist (ENOSYS) and is not used; a seccomp filter outside the
+ * image (a container's) that denies it (EPERM) leaves the ranges to the
+ * image's filter, said once; any other failure to seal a range is an
+ * error, not left to the filter alone unsaid (attack --mseal, run on a
+ * 6.12 kernel, reads each seal back).
  */
 static int seal(void)
 {
@@ -781,6 +783,13 @@ static int seal(void)
 			continue;
 		if (errno == ENOSYS)
 			return 0;
+		if (errno == EPERM && !i) {
+			flexos__say("mseal(2) is denied here (EPERM: a seccomp filter outside the "
+				    "image, a container's?): the ranges the backend protects are "
+				    "guarded by its system-call filter alone, not sealed "
+				    "(docs/threat-model.md, limit 14)");
+			return 0;
+		}
 		int err = -errno;
 		flexos__say("cannot seal the range %#lx-%#lx that the system-call filter guards "
 			    "(mseal: %s); the kernel has mseal(2), so the image does not start "

@@ -1856,6 +1856,31 @@ flexos__backend_gate_newlib:
  * the kernel's default (a signal the kernel delivered). The movs after
  * it keep the flags.
  */
+/*
+ * The report path's second PKRU (.Lreport, step 5): the report's, which
+ * reads every compartment for the unwinder, checked after its WRPKRU.
+ * The stack pointer is then taken again from the read-only page, \below
+ * bytes under the report stack's top, and this thread must hold the
+ * report's lock: a jump to this WRPKRU (with the report's PKRU in %eax)
+ * gets neither a stack of its choosing nor a report it did not start.
+ * Clobbers rax, rcx, rdx, rsi.
+ */
+.macro REPORT_KEYS below
+	movl	flexos__mpk_ro+MPK_RO_PKRU(%rip), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	WRPKRU
+	cmpl	flexos__mpk_ro+MPK_RO_PKRU(%rip), %eax
+	jne	.Lreport_exit
+	movq	flexos__mpk_ro+MPK_RO_STACK(%rip), %rsp
+	subq	$\below, %rsp
+	movl	$SYS_gettid, %eax
+	syscall
+	movq	flexos__mpk_ro+MPK_RO_LOCK(%rip), %rdx
+	cmpl	(%rdx), %eax
+	jne	.Lreport_exit
+.endm
+
 .macro DELIVERED_CHECK
 	movq	%rdi, %r13
 	movq	%rsi, %r14
@@ -1891,18 +1916,26 @@ flexos__mpk_segv_entry:
  * with whatever PKRU:
  *   1. PKRU = key 0 only, an immediate, checked after the WRPKRU (a jump
  *      to it with another %eax writes it again);
- *   2. the report's PKRU (key 0, the shared key, the gate key, and the
- *      compartments' keys read-only, for the unwinder) from the read-only
- *      page, checked the same way;
+ *   2. the frame's PKRU (key 0, the shared key and the gate key: no
+ *      compartment's) from the read-only page, checked the same way;
  *   3. one report at a time: the first thread takes the lock word (gate
  *      key) with its tid; another waits for the image to end; the same
  *      thread again (a fault inside the report) ends the image at once;
  *   4. the report stack, whose address is on the read-only page;
  *   5. a delivered signal: a copy of the kernel's frame (pretcode, then
- *      ucontext and siginfo) on that stack, and flexos__mpk_on_segv
- *      entered as the kernel would enter a handler, so that its unwinder
- *      walks through glibc's restorer into the code that faulted; a call
- *      or a violation: flexos__mpk_report.
+ *      ucontext and siginfo) on that stack, made with the frame's PKRU;
+ *      then the report's PKRU (the compartments' keys read-only too, for
+ *      the unwinder; REPORT_KEYS) and flexos__mpk_on_segv entered as the
+ *      kernel would enter a handler, so that its unwinder walks through
+ *      glibc's restorer into the code that faulted; a denied system call:
+ *      flexos__mpk_report with the frame's PKRU, which reads the
+ *      siginfo and ucontext in place; a call or a violation: the
+ *      report's PKRU and flexos__mpk_report.
+ * The frame's PKRU is the one that reads where the siginfo and ucontext
+ * pointers point: a jump past an entry's check with pointers into a
+ * compartment's memory faults there (the image ends), where the report's
+ * PKRU printed that memory as the frame's registers (an attack review's:
+ * 7 words of app's secret through the SIGSYS report).
  * No compartment can write the report stack, the page or the lock, and
  * nothing here reads a stack pointer or a return address from memory a
  * compartment can write.
@@ -1917,11 +1950,11 @@ flexos__mpk_segv_entry:
 	movq	flexos__mpk_ro+MPK_RO_STACK(%rip), %rax
 	testq	%rax, %rax
 	jz	.Lreport_exit			/* before init: no report possible */
-	movl	flexos__mpk_ro+MPK_RO_PKRU(%rip), %eax
+	movl	flexos__mpk_ro+MPK_RO_FRAME_PKRU(%rip), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	WRPKRU
-	cmpl	flexos__mpk_ro+MPK_RO_PKRU(%rip), %eax
+	cmpl	flexos__mpk_ro+MPK_RO_FRAME_PKRU(%rip), %eax
 	jne	1b
 	movl	$SYS_gettid, %eax
 	syscall
@@ -1947,6 +1980,7 @@ flexos__mpk_segv_entry:
 	movq	%r14, %rsi
 	movl	$(MPK_SI_COPY / 8), %ecx
 	rep movsq
+	REPORT_KEYS MPK_FRAME_COPY
 	movq	flexos__mpk_ro+MPK_RO_RESTORER(%rip), %rax
 	movq	%rax, (%rsp)
 	movl	%r13d, %edi
@@ -1955,7 +1989,10 @@ flexos__mpk_segv_entry:
 	movl	%ebx, %ecx
 	movq	%r15, %r8			/* where the kernel wrote the ucontext */
 	jmp	flexos__mpk_on_segv
-4:	movl	%r12d, %edi
+4:	cmpl	$MPK_REPORT_SYSCALL, %r12d
+	je	5f
+	REPORT_KEYS 0
+5:	movl	%r12d, %edi
 	movq	%r13, %rsi
 	movq	%r14, %rdx
 	movl	%ebx, %ecx

@@ -176,6 +176,7 @@
 #define MPK_RO_CLAIM  192 /* the claim's lock word, its stack above it */
 #define MPK_RO_CB     200 /* the scheduler's callback records (MPK_CB_SLOTS) */
 #define MPK_RO_THREADS 216 /* the switch records' threads (MPK_THREADS_WORDS words) */
+#define MPK_RO_FRAME_PKRU 260 /* uint32: the report path's PKRU for the frame (gate.S) */
 
 /*
  * The scheduler's callbacks (timers, descriptor watches: backend.h,
@@ -697,6 +698,11 @@ struct mpk_ro {
 	 * 0 if none was left: then they have the gate key).
 	 */
 	int32_t copy_key;
+	/*
+	 * The report path's PKRU while it copies or reads a signal's frame:
+	 * the report's without the compartments' keys (gate.S: .Lreport).
+	 */
+	uint32_t report_frame_pkru;
 };
 
 _Static_assert(offsetof(struct mpk_ro, report_pkru) == MPK_RO_PKRU, "gate.S layout");
@@ -719,6 +725,7 @@ _Static_assert(offsetof(struct mpk_ro, gs_lo) == MPK_RO_GS_LO, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, claim) == MPK_RO_CLAIM, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, cb) == MPK_RO_CB, "gate.S layout");
 _Static_assert(offsetof(struct mpk_ro, threads) == MPK_RO_THREADS, "gate.S layout");
+_Static_assert(offsetof(struct mpk_ro, report_frame_pkru) == MPK_RO_FRAME_PKRU, "gate.S layout");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == MPK_UC_FPREGS, "gate.S: the frame");
 _Static_assert(offsetof(struct flexos_image, nentries) == MPK_IMAGE_NENTRIES, "gate.S layout");
 _Static_assert(offsetof(struct flexos_image, entries) == MPK_IMAGE_ENTRIES, "gate.S layout");

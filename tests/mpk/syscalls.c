@@ -110,6 +110,10 @@
  *   syscalls sigsys-mask     a timer sends SIGUSR1 every 20 µs to evil's
  *                            thread, which makes a denied call: reported,
  *                            no handler runs during the report
+ *   syscalls report-forge-sigsys|report-forge-segv  a jump past the SIGSYS
+ *                            (SIGSEGV) entry's check with a ucontext over
+ *                            app's secret: the image ends, the secret never
+ *                            printed
  *   syscalls sigsys-smash    evil's second thread fills the top of the first's
  *                            signal stack with its code's address while the
  *                            first makes a denied call: a report (123 or
@@ -236,6 +240,8 @@ static const struct {
     {"arch-option", DATA, "the filter's list: arch_prctl options of newer kernels"},
     {"sigsys-mask", DATA, "the SIGSYS report runs with every signal blocked"},
     {"sigsys-smash", DATA, "the SIGSYS report runs on the report stack, not the signal stack"},
+    {"report-forge-sigsys", SECRET, "the report reads a frame with no compartment's key"},
+    {"report-forge-segv", SECRET, "the report reads a frame with no compartment's key"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

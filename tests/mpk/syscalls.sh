@@ -323,6 +323,8 @@ munmap munmap'
 		echo "--expect-status=1 sh -c '$in_vm; $tracefs; exec env FLEXOS_MPK_SYSCALL_FILTER=off $img $mode'"
 	done
 	echo "--expect-status=123 $img sigsys-mask"
+	echo "--expect-status=123 $img report-forge-sigsys"
+	echo "--expect-status=123 $img report-forge-segv"
 } >"$WORK/commands"
 vm_script 600 --file "$attack" --file "$sched" <"$WORK/commands"
 
@@ -599,6 +601,22 @@ echo "$cases" | {
 				"sigsys-mask: a denied call with SIGUSR1 sent every 20 µs ($seen handled before): reported"
 			no_vm $n "ran during the SIGSYS report" \
 				"sigsys-mask: no handler runs during the SIGSYS report (its mask blocks every signal)"
+			# An attack review's: a jump past the SIGSYS entry's check, to
+			# where it names its report's kind, with a ucontext over app's
+			# secret: the report read it with the report's PKRU (every
+			# compartment readable) and printed 0x5ec2e7 as pkey_alloc's
+			# first argument (checked with the previous gate.S). It now
+			# reads a frame with the frame PKRU, no compartment's key: the
+			# read faults and the image ends. The same jump into the SIGSEGV
+			# entry: the report copied the "frame" from app's memory and
+			# reported a fault from it; now the copy faults.
+			for k in 1 2; do
+				check_vm $((n + k)) "(a fault or a second report while this thread reported" \
+					"$(vm_output $((n + k)) | sed -n 's/^report-forge: a jump to \([a-z_]*\).*/\1/p'): a made-up frame over app's secret: the report's read of it faults, the image ends"
+				no_vm $((n + k)) "5ec2e7" "report-forge ($k): app's secret never printed"
+			done
+			no_vm $((n + 2)) "protection-key fault: compartment" \
+				"report-forge-segv: no fault reported from a frame copied out of app's memory"
 		}
 	}
 }

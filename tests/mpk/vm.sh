@@ -244,6 +244,7 @@ $b/tests/mpk/sigframe-probe
 --expect-status=134 $b/tests/mpk/attack-shared --forge-target shared runtime
 --expect-status=134 $b/tests/mpk/attack --forge-target newlib out-of-range
 --expect-status=134 $b/tests/mpk/attack --forge-target newlib unused-id
+$b/tests/mpk/deny-mseal $b/tests/mpk/hello-mpk
 EOS
 
 # check N TEXT WHAT: a case: the output of command N holds TEXT.
@@ -1166,3 +1167,9 @@ for n in 226 227 228 229; do
 	check_vm $n "a compartment forged a gate call" "a forged gate target (command $n: $(vm_output $n | sed -n 's/^forge-target: \([^:]*\):.*/\1/p')) stopped"
 done
 check_vm 230 "no compartment 5 in this image" "newlib gate: a compartment id without compartment stopped"
+# 231: a seccomp filter outside the image (a container's profile that
+# does not know mseal) makes mseal(2) fail with EPERM: the image starts,
+# saying its ranges are guarded by its own filter alone (an attack
+# review's point: it refused to start there, any kernel).
+check_vm 231 "mseal(2) is denied here (EPERM" "mseal denied from outside (EPERM): the image says its ranges are not sealed"
+check_vm 231 "main: lib_func returned 42" "mseal denied from outside: the image runs"
