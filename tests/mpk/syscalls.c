@@ -114,6 +114,9 @@
  *                            (SIGSEGV) entry's check with a ucontext over
  *                            app's secret: the image ends, the secret never
  *                            printed
+ *   syscalls report-lock-signal  a forged report's thread gets SIGUSR1 while
+ *                            it holds the report's lock, and evil's handler
+ *                            jumps into the report: it never runs
  *   syscalls sigsys-smash    evil's second thread fills the top of the first's
  *                            signal stack with its code's address while the
  *                            first makes a denied call: a report (123 or
@@ -242,6 +245,7 @@ static const struct {
     {"sigsys-smash", DATA, "the SIGSYS report runs on the report stack, not the signal stack"},
     {"report-forge-sigsys", SECRET, "the report reads a frame with no compartment's key"},
     {"report-forge-segv", SECRET, "the report reads a frame with no compartment's key"},
+    {"report-lock-signal", SECRET, "no handler runs on the thread that holds the report's lock"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

@@ -32,11 +32,22 @@ attack=$top_builddir/tests/mpk/attack
 # run ends with a report, 123, or 159 where the filling reached the
 # siginfo first (the frame race of limit 6), never evil's code.
 syscalls=$top_builddir/tests/mpk/syscalls
-races=6 smashes=3
+#
+# And a signal on the thread that holds the report's lock (syscalls
+# report-lock-signal, an attack review's): evil calls the SIGSEGV entry
+# itself (a forged report, with evil's signal mask), its second thread
+# sends that thread SIGUSR1 once the lock names it, and evil's handler
+# jumps into the report's path where it takes the report's PKRU, with a
+# denied call's kind and a "ucontext" over app's secret: the secret was
+# printed in 7 of 10 runs. The report now blocks every signal before the
+# lock: each run is the forged report, never the handler, never the
+# secret.
+races=6 smashes=3 locks=4
 {
 	echo "$attack --slow-race 200"
 	for _ in $(seq $races); do echo "--expect-status=134 $attack --clone-race"; done
 	for _ in $(seq $smashes); do echo "sh -c '$syscalls sigsys-smash; echo status \$?'"; done
+	for _ in $(seq $locks); do echo "--expect-status=123 $syscalls report-lock-signal"; done
 } >"$WORK/commands"
 FLEXOS_VM_SMP=2 vm_script 300 --file "$attack" --file "$syscalls" <"$WORK/commands"
 vm_output 1 | grep -q "slow-race: 200 threads entered lib1 by the slow path" ||
@@ -56,3 +67,11 @@ for k in $(seq $((races + 2)) $((races + smashes + 1))); do
 	! vm_output $k | grep -q "EVIL'S CODE RAN" || fail "sigsys-smash (command $k): evil's code ran in the SIGSYS report"
 done
 pass "evil fills its thread's signal stack with its code's address while that thread makes a denied call, $smashes times: each ends with a report, never evil's code in it"
+for k in $(seq $((races + smashes + 2)) $((races + smashes + locks + 1))); do
+	vm_output $k | grep -q "not entered by the kernel: a compartment forged a fault" ||
+		fail "report-lock-signal (command $k): no forged report"
+	! vm_output $k | grep -q "5ec2e7" || fail "report-lock-signal (command $k): app's secret printed"
+	! vm_output $k | grep -q "handler runs holding the lock" ||
+		fail "report-lock-signal (command $k): evil's handler ran on the reporting thread"
+done
+pass "a signal sent to a forged report's thread once it holds the report's lock, $locks times: no handler runs there, app's secret never printed"
