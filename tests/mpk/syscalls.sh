@@ -325,6 +325,7 @@ munmap munmap'
 	echo "--expect-status=123 $img sigsys-mask"
 	echo "--expect-status=139 $img report-forge-sigsys"
 	echo "--expect-status=139 $img report-forge-segv"
+	echo "--expect-status=139 $img report-fpregs-adjacent"
 } >"$WORK/commands"
 vm_script 600 --file "$attack" --file "$sched" <"$WORK/commands"
 
@@ -619,6 +620,14 @@ echo "$cases" | {
 			done
 			no_vm $((n + 1)) "filter denies: pkey_alloc(" \
 				"report-forge-sigsys: no denied call reported from a frame read out of app's memory"
+			# An attack review's: the same forged fault with its "ucontext" in
+			# the key-0 bytes just below app's .bss, so that the XSAVE area the
+			# report reads after it (fault.c, frame_pkru) is app's: the report
+			# read those words with its PKRU and printed a PKRU "(expected)".
+			# They are now read first with the frame's PKRU: a fault (139).
+			check_vm $((n + 3)) "report-fpregs-adjacent: a ucontext at" \
+				"report-fpregs-adjacent: a made-up frame whose XSAVE area lies over app's .bss: the image ends (139)"
+			no_vm $((n + 3)) "PKRU" "report-fpregs-adjacent: the report never reads app's .bss as a PKRU"
 			no_vm $((n + 2)) "protection-key fault: compartment" \
 				"report-forge-segv: no fault reported from a frame copied out of app's memory"
 		}
