@@ -3587,7 +3587,21 @@ flexos__mpk_sig_deliver:
 flexos__mpk_sig_deliver_checked:
 	cmpl	flexos__mpk_ro+MPK_RO_SIGRET_PKRU(%rip), %eax
 	jne	.Lviolation
-	LOAD_GP	%r11, %rcx, .Ldeliver_no_gp
+	/*
+	 * No handler runs while a report is in progress (its lock word,
+	 * gate key, holds the reporting thread's tid): the image is ending.
+	 * On the reporting thread, once its unwinder lets SIGSEGV in, a
+	 * compartment that had set SIGSEGV's action to a handler of its own
+	 * again had that handler run there and jump into the report's path
+	 * with the lock held (an attack review's: app's secret printed).
+	 */
+	movq	flexos__mpk_ro+MPK_RO_LOCK(%rip), %rax
+	testq	%rax, %rax
+	jz	1f
+	movl	(%rax), %eax
+	testl	%eax, %eax
+	jnz	.Ldeliver_reporting
+1:	LOAD_GP	%r11, %rcx, .Ldeliver_no_gp
 	SIG_SNAPSHOT
 	/*
 	 * The handler and its compartment, from the table (gate key:
@@ -3742,6 +3756,16 @@ flexos__mpk_sig_deliver_back_own:
 	movq	$-1, %r14
 	movl	$MPK_REPORT_SIGNAL, %r12d
 	jmp	.Lreport
+	/* The reporting thread ends the image at once; another waits for it to end. */
+.Ldeliver_reporting:
+	movl	%eax, %ebx
+	movl	$SYS_gettid, %eax
+	syscall
+	cmpl	%eax, %ebx
+	je	.Lreport_again
+1:	movl	$SYS_sched_yield, %eax
+	syscall
+	jmp	1b
 	.cfi_endproc
 	.size	flexos__mpk_sig_deliver, .-flexos__mpk_sig_deliver
 

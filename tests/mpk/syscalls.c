@@ -119,6 +119,9 @@
  *                            jumps into the report: it never runs
  *   syscalls report-fpregs-adjacent  a forged fault whose XSAVE area lies over
  *                            app's .bss: the report never reads it
+ *   syscalls report-unwind-handler  a forged fault whose unwinding faults while
+ *                            evil's second thread sets SIGSEGV to its
+ *                            handler: that handler never runs in the report
  *   syscalls sigsys-smash    evil's second thread fills the top of the first's
  *                            signal stack with its code's address while the
  *                            first makes a denied call: a report (123 or
@@ -250,6 +253,7 @@ static const struct {
     {"report-lock-signal", SECRET, "no handler runs on the thread that holds the report's lock"},
     {"report-fpregs-adjacent", DATA,
      "the report reads a frame's XSAVE words with no compartment's key"},
+    {"report-unwind-handler", SECRET, "no handler runs while a report is in progress"},
 };
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))

@@ -42,12 +42,22 @@ syscalls=$top_builddir/tests/mpk/syscalls
 # printed in 7 of 10 runs. The report now blocks every signal before the
 # lock: each run is the forged report, never the handler, never the
 # secret.
+#
+# And the same handler once the report's unwinder lets SIGSEGV in
+# (syscalls report-unwind-handler, an attack review's): a forged fault
+# whose unwinding faults while evil's second thread sets SIGSEGV to its
+# handler again; the handler ran on the reporting thread and printed
+# app's secret (3 of 6 runs in the review's, 2 of 4 in a check here).
+# The delivery stub now runs no handler while a report is in progress:
+# the unwinder's fault ends the image with the line that says so.
+unwinds=4
 races=6 smashes=3 locks=4
 {
 	echo "$attack --slow-race 200"
 	for _ in $(seq $races); do echo "--expect-status=134 $attack --clone-race"; done
 	for _ in $(seq $smashes); do echo "sh -c '$syscalls sigsys-smash; echo status \$?'"; done
 	for _ in $(seq $locks); do echo "--expect-status=123 $syscalls report-lock-signal"; done
+	for _ in $(seq $unwinds); do echo "--expect-status=123 $syscalls report-unwind-handler"; done
 } >"$WORK/commands"
 FLEXOS_VM_SMP=2 vm_script 300 --file "$attack" --file "$syscalls" <"$WORK/commands"
 vm_output 1 | grep -q "slow-race: 200 threads entered lib1 by the slow path" ||
@@ -75,3 +85,12 @@ for k in $(seq $((races + smashes + 2)) $((races + smashes + locks + 1))); do
 		fail "report-lock-signal (command $k): evil's handler ran on the reporting thread"
 done
 pass "a signal sent to a forged report's thread once it holds the report's lock, $locks times: no handler runs there, app's secret never printed"
+first=$((races + smashes + locks + 2))
+for k in $(seq $first $((first + unwinds - 1))); do
+	vm_output $k | grep -q "(a fault or a second report while this thread reported" ||
+		fail "report-unwind-handler (command $k): the unwinder's fault did not end the report"
+	! vm_output $k | grep -q "5ec2e7" || fail "report-unwind-handler (command $k): app's secret printed"
+	! vm_output $k | grep -q "handler runs holding the lock" ||
+		fail "report-unwind-handler (command $k): evil's handler ran on the reporting thread"
+done
+pass "evil sets SIGSEGV to its handler while a report's unwinder faults, $unwinds times: no handler runs in the report, app's secret never printed"
