@@ -1264,15 +1264,26 @@ int flexos__lend_describe(struct flexos__out *o, const char *prefix, uintptr_t a
 			uintptr_t end = flexos__lend_slot_end(base, t, s);
 			const struct flexos__lend_meta *m =
 			    &((struct flexos__lend_header *)base)->meta[t][s];
-			if (page != end || !m->desc)
+			/*
+			 * The record (key 0: any compartment may rewrite it, another
+			 * thread while this one reports) read once, then only that
+			 * copy checked and used: a descriptor read again after its
+			 * check printed a forged one's names (an attack review's:
+			 * app's secret string, 6 of 15 runs).
+			 */
+			const struct flexos_lend *desc =
+			    __atomic_load_n(&m->desc, __ATOMIC_RELAXED);
+			uint32_t arg = __atomic_load_n(&m->arg, __ATOMIC_RELAXED);
+			uint32_t size = __atomic_load_n(&m->size, __ATOMIC_RELAXED);
+			if (page != end || !desc)
 				continue;
-			uint32_t member = m->arg >> 16;
+			uint32_t member = arg >> 16;
 			/* A forged record: the arena's guard page, named no further. */
-			if (!genuine_lend(m->desc, m->arg & 0xffff, member))
+			if (!genuine_lend(desc, arg & 0xffff, member))
 				break;
-			const struct flexos_lend_arg *a = &m->desc->args[m->arg & 0xffff];
+			const struct flexos_lend_arg *a = &desc->args[arg & 0xffff];
 			flexos__out_str(o, "the guard page after an object lent to ");
-			flexos__out_str(o, m->desc->fn);
+			flexos__out_str(o, desc->fn);
 			flexos__out_str(o, " (");
 			if (member == 0xffff) {
 				flexos__out_str(o, "the objects the array of pointers of ");
@@ -1295,7 +1306,7 @@ int flexos__lend_describe(struct flexos__out *o, const char *prefix, uintptr_t a
 			flexos__out_str(o, member == 0xffff
 					       ? "): copies of the caller's private objects, "
 					       : "): a copy of the caller's private object, ");
-			flexos__out_int(o, m->size);
+			flexos__out_int(o, size);
 			flexos__out_str(
 			    o, member == 0xffff
 				   ? " bytes in all, each a heap allocation or the size the "
@@ -1306,7 +1317,7 @@ int flexos__lend_describe(struct flexos__out *o, const char *prefix, uintptr_t a
 					  "accessed offset "
 					: " bytes as the prototype says, in shared memory for the "
 					  "call; the callee accessed offset ");
-			flexos__out_int(o, (int64_t)(m->size + (addr - end)));
+			flexos__out_int(o, (int64_t)(size + (addr - end)));
 			flexos__out_str(
 			    o, ", beyond it; if it may use more, give its size in a "
 			       "lend: rule (FUNCTION.ARGUMENT or STRUCT.MEMBER: COUNT or "

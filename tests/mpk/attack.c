@@ -5297,6 +5297,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "--report-block") && !strcmp(argv[2], "free"))
 		return report_block((uintptr_t)malloc(16), 1);
+	if (argc == 3 && !strcmp(argv[1], "--report-lend-race")) {
+		static char lend_secret[] = "APP-SECRET-c0ffee";
+		return report_lend_race((uintptr_t)lend_secret, (unsigned)atoi(argv[2]));
+	}
 	if (argc == 2 && !strcmp(argv[1], "--report-lend")) {
 		static char lend_secret[] = "APP-SECRET-c0ffee";
 		return report_lend((uintptr_t)lend_secret);

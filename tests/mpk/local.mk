@@ -167,7 +167,7 @@ tests/mpk/vm.log: $(MPK_IMAGES) examples/hello/hello-two tests/mpk/sigframe-prob
 tests/mpk/vm-nofsgsbase.log: tests/mpk/attack tests/sched/sched-mpk
 tests/mpk/no-pku.log: tests/mpk/hello-mpk
 tests/mpk/syscalls.log: tests/mpk/syscalls tests/mpk/attack tests/sched/sched-mpk
-tests/mpk/vm-race.log: tests/mpk/attack tests/mpk/syscalls
+tests/mpk/vm-race.log: tests/mpk/attack tests/mpk/syscalls tests/mpk/attack-lend
 
 SH_TESTS += tests/mpk/no-pku.sh tests/mpk/vm.sh tests/mpk/syscalls.sh tests/mpk/vm-nofsgsbase.sh \
 	tests/mpk/keys.sh tests/mpk/vm-race.sh

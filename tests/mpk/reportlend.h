@@ -10,5 +10,6 @@
  * (123); 2 in an image without a lend arena.
  */
 int report_lend(uintptr_t app_secret);
+int report_lend_race(uintptr_t app_secret, unsigned spin);
 
 #endif

@@ -32,6 +32,7 @@ attack=$top_builddir/tests/mpk/attack
 # run ends with a report, 123, or 159 where the filling reached the
 # siginfo first (the frame race of limit 6), never evil's code.
 syscalls=$top_builddir/tests/mpk/syscalls
+attack_lend=$top_builddir/tests/mpk/attack-lend
 #
 # And a signal on the thread that holds the report's lock (syscalls
 # report-lock-signal, an attack review's): evil calls the SIGSEGV entry
@@ -50,6 +51,15 @@ syscalls=$top_builddir/tests/mpk/syscalls
 # app's secret (3 of 6 runs in the review's, 2 of 4 in a check here).
 # The delivery stub now runs no handler while a report is in progress:
 # the unwinder's fault ends the image with the line that says so.
+#
+# And the report's naming of a lent object (attack-lend --report-lend-race
+# N, an attack review's): the report checked a slot's record (key 0) for
+# a descriptor of the image's, then read the descriptor again to print
+# it; a second thread of lib1's flips the record between a genuine one
+# and a forged one whose names are app's secret string: printed in 6 of
+# 15 runs. The record is now read once: a genuine name each time, or the
+# guard page named no further, never the secret.
+lendraces="0 0 2 2 10 10"
 unwinds=4
 races=6 smashes=3 locks=4
 {
@@ -58,8 +68,9 @@ races=6 smashes=3 locks=4
 	for _ in $(seq $smashes); do echo "sh -c '$syscalls sigsys-smash; echo status \$?'"; done
 	for _ in $(seq $locks); do echo "--expect-status=123 $syscalls report-lock-signal"; done
 	for _ in $(seq $unwinds); do echo "--expect-status=123 $syscalls report-unwind-handler"; done
+	for n in $lendraces; do echo "--expect-status=123 $attack_lend --report-lend-race $n"; done
 } >"$WORK/commands"
-FLEXOS_VM_SMP=2 vm_script 300 --file "$attack" --file "$syscalls" <"$WORK/commands"
+FLEXOS_VM_SMP=2 vm_script 400 --file "$attack" --file "$syscalls" --file "$attack_lend" <"$WORK/commands"
 vm_output 1 | grep -q "slow-race: 200 threads entered lib1 by the slow path" ||
 	fail "no 'slow-race: 200 threads' in the output"
 pass "200 slow paths while app writes below each caller's stack pointer: the gate's C code never returns into it"
@@ -94,3 +105,12 @@ for k in $(seq $first $((first + unwinds - 1))); do
 		fail "report-unwind-handler (command $k): evil's handler ran on the reporting thread"
 done
 pass "evil sets SIGSEGV to its handler while a report's unwinder faults, $unwinds times: no handler runs in the report, app's secret never printed"
+first=$((races + smashes + locks + unwinds + 2))
+k=$first
+for n in $lendraces; do
+	vm_output $k | grep -q "^flexos: compartment .lib1. accessed 0x[0-9a-f]*, in .* guard page" ||
+		fail "report-lend-race $n (command $k): no report of the guard page"
+	! vm_output $k | grep -q "APP-SECRET" || fail "report-lend-race $n (command $k): app's secret printed"
+	k=$((k + 1))
+done
+pass "lib1 flips a lend record between a genuine and a forged descriptor while the report names it, $(echo $lendraces | wc -w) times: app's secret never printed"
