@@ -10,6 +10,7 @@
  * Run by tests/mpk/attack-lend, whose lib2 lends (an arena is mapped).
  */
 #define _GNU_SOURCE 1
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -28,19 +29,30 @@ static struct {
 	uintptr_t secret;
 } rl FLEXOS_SHARED;
 
-static long forge_in_lib1(long x)
+/*
+ * lib1 fills the forged descriptor (app's secret string as its names) and
+ * slot (0, 0)'s record, pointed at it with forged (key 0: lib1 may write
+ * it); returns the slot's guard page.
+ */
+static volatile char *forge_record(bool forged)
 {
 	uintptr_t base = flexos__runtime()->lend_arena.start;
 	struct flexos__lend_header *h = (struct flexos__lend_header *)base;
 
-	(void)x;
 	rl.desc.fn = (const char *)rl.secret;
 	rl.desc.nargs = 1;
 	rl.arg.name = (const char *)rl.secret;
-	h->meta[0][0].desc = &rl.desc; /* key 0: lib1 may write it */
+	if (forged)
+		h->meta[0][0].desc = &rl.desc;
 	h->meta[0][0].arg = 0;
 	h->meta[0][0].size = 8;
-	return *(volatile char *)flexos__lend_slot_end(base, 0, 0); /* SEGV_ACCERR */
+	return (volatile char *)flexos__lend_slot_end(base, 0, 0);
+}
+
+static long forge_in_lib1(long x)
+{
+	(void)x;
+	return *forge_record(true); /* SEGV_ACCERR */
 }
 
 int report_lend(uintptr_t app_secret)
@@ -106,19 +118,13 @@ static void *race_thread(void *x)
 
 static long fault_in_lib1(long x)
 {
-	uintptr_t base = flexos__runtime()->lend_arena.start;
-	struct flexos__lend_header *h = (struct flexos__lend_header *)base;
+	volatile char *guard = forge_record(false);
 
 	(void)x;
-	rl.desc.fn = (const char *)rl.secret;
-	rl.desc.nargs = 1;
-	rl.arg.name = (const char *)rl.secret;
-	h->meta[0][0].arg = 0;
-	h->meta[0][0].size = 8;
 	race_in = 1;
 	while (!race_go)
 		;
-	return *(volatile char *)flexos__lend_slot_end(base, 0, 0); /* SEGV_ACCERR */
+	return *guard; /* SEGV_ACCERR */
 }
 
 int report_lend_race(uintptr_t app_secret, unsigned spin)

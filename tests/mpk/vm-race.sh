@@ -88,22 +88,20 @@ for k in $(seq $((races + 2)) $((races + smashes + 1))); do
 	! vm_output $k | grep -q "EVIL'S CODE RAN" || fail "sigsys-smash (command $k): evil's code ran in the SIGSYS report"
 done
 pass "evil fills its thread's signal stack with its code's address while that thread makes a denied call, $smashes times: each ends with a report, never evil's code in it"
-for k in $(seq $((races + smashes + 2)) $((races + smashes + locks + 1))); do
-	vm_output $k | grep -q "not entered by the kernel: a compartment forged a fault" ||
-		fail "report-lock-signal (command $k): no forged report"
-	! vm_output $k | grep -q "5ec2e7" || fail "report-lock-signal (command $k): app's secret printed"
-	! vm_output $k | grep -q "handler runs holding the lock" ||
-		fail "report-lock-signal (command $k): evil's handler ran on the reporting thread"
-done
+# report_held FIRST COUNT MODE TEXT: commands FIRST.. of MODE end with
+# TEXT, never print app's secret, never run evil's handler while it
+# reports.
+report_held() {
+	for k in $(seq "$1" $(($1 + $2 - 1))); do
+		vm_output $k | grep -qF "$4" || fail "$3 (command $k): no '$4'"
+		! vm_output $k | grep -q "5ec2e7" || fail "$3 (command $k): app's secret printed"
+		! vm_output $k | grep -q "handler runs holding the lock" ||
+			fail "$3 (command $k): evil's handler ran on the reporting thread"
+	done
+}
+report_held $((races + smashes + 2)) $locks report-lock-signal "not entered by the kernel: a compartment forged a fault"
 pass "a signal sent to a forged report's thread once it holds the report's lock, $locks times: no handler runs there, app's secret never printed"
-first=$((races + smashes + locks + 2))
-for k in $(seq $first $((first + unwinds - 1))); do
-	vm_output $k | grep -q "(a fault or a second report while this thread reported" ||
-		fail "report-unwind-handler (command $k): the unwinder's fault did not end the report"
-	! vm_output $k | grep -q "5ec2e7" || fail "report-unwind-handler (command $k): app's secret printed"
-	! vm_output $k | grep -q "handler runs holding the lock" ||
-		fail "report-unwind-handler (command $k): evil's handler ran on the reporting thread"
-done
+report_held $((races + smashes + locks + 2)) $unwinds report-unwind-handler "(a fault or a second report while this thread reported"
 pass "evil sets SIGSEGV to its handler while a report's unwinder faults, $unwinds times: no handler runs in the report, app's secret never printed"
 first=$((races + smashes + locks + unwinds + 2))
 k=$first
